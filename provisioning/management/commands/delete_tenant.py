@@ -1,0 +1,29 @@
+"""manage.py delete_tenant acme --yes: export the tenant's schema, then drop it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from provisioning.services import tenant_delete
+from shared_apps.tenants.models import Organization
+
+
+class Command(BaseCommand):
+    help = "Delete a tenant: export its schema with pg_dump into storage, then drop it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = Organization.objects.filter(slug=options["slug"]).first()
+        if organization is None or organization.is_public:
+            raise CommandError(f"No tenant {options['slug']!r}.")
+        if not options["yes"]:
+            answer = input(f"Type {organization.slug} to delete {organization.name}: ")
+            if answer.strip() != organization.slug:
+                raise CommandError("Not deleted.")
+        export_name = tenant_delete(organization=organization)
+        self.stdout.write(self.style.SUCCESS(f"Deleted {organization.slug}; export: {export_name}"))

@@ -1,0 +1,307 @@
+"""Provisioning: the one way to create, resume, export and delete a tenant.
+
+`tenant_provision` runs named steps; each is idempotent and runs in its own transaction, and
+the organization records the last one that completed. A step that fails leaves the
+organization `failed` with the error; running provisioning again resumes from the schema step,
+whose migrations and seed skip what is already there. Nothing is served until the last step
+marks the organization active (the routing middleware refuses other states).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context, schema_exists
+
+from provisioning.seed import tenant_seed
+from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
+from saas_platform.celery import enqueue_on_commit
+from shared_apps.tenants.models import Domain, Organization, OrganizationState
+from shared_apps.users.models import User
+from shared_apps.users.roles import Role
+
+logger = logging.getLogger(__name__)
+
+
+class ProvisioningFailed(Exception):
+    """A step failed; the organization is left `failed` with the error recorded."""
+
+    def __init__(self, organization: Organization, step: str, error: BaseException) -> None:
+        self.organization = organization
+        self.step = step
+        super().__init__(f"Provisioning {organization.slug} failed at step {step!r}: {error}")
+
+
+@dataclass(frozen=True)
+class OwnerSpec:
+    email: str
+    password: str | None
+    full_name: str
+
+
+def tenant_domain_for(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+def tenant_provision(
+    *,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    owner_name: str = "",
+    plan: str | None = None,
+) -> Organization:
+    """Create an organization with its domain, schema, chart of accounts and owner.
+
+    A slug that belongs to a `failed` organization of the same owner resumes that organization.
+    Raises ValidationError (by field) for bad input, ProvisioningFailed when a step fails.
+    """
+    slug = slug_normalize(slug)
+    owner_email = (owner_email or "").strip().lower()
+    name = (name or "").strip()
+    _validate(slug=slug, name=name, owner_email=owner_email, owner_password=owner_password)
+    owner = OwnerSpec(email=owner_email, password=owner_password, full_name=owner_name.strip())
+
+    existing = Organization.objects.filter(slug=slug).first()
+    if existing is not None:
+        if existing.state == OrganizationState.FAILED and existing.owner_email == owner_email:
+            return _run_steps(existing, owner=owner)
+        raise ValidationError({"slug": ["This subdomain is taken."]}, code="taken")
+
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(
+                schema_name=schema_name_for(slug),
+                slug=slug,
+                name=name,
+                state=OrganizationState.PROVISIONING,
+                owner_email=owner_email,
+                plan_code=plan or "",
+            )
+            Domain.objects.create(
+                domain=tenant_domain_for(slug), tenant=organization, is_primary=True
+            )
+    except IntegrityError:  # someone took it between our check and our insert
+        raise ValidationError({"slug": ["This subdomain is taken."]}, code="taken") from None
+    logger.info("provisioning %s started", slug)
+    return _run_steps(organization, owner=owner)
+
+
+def tenant_provision_resume(
+    *, organization: Organization, owner_password: str | None = None
+) -> Organization:
+    """Run the steps of a `failed` (or interrupted `provisioning`) organization again."""
+    if organization.state not in (OrganizationState.FAILED, OrganizationState.PROVISIONING):
+        raise ValidationError(
+            f"{organization.slug} is {organization.get_state_display().lower()}; only a failed "
+            "or interrupted provisioning can be resumed."
+        )
+    owner = OwnerSpec(email=organization.owner_email, password=owner_password, full_name="")
+    return _run_steps(organization, owner=owner)
+
+
+def _validate(*, slug: str, name: str, owner_email: str, owner_password: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        slug_validate_format(slug)
+    except ValidationError as error:
+        errors["slug"] = error.messages
+    if not name:
+        errors["name"] = ["Enter the organization's name."]
+    elif len(name) > 200:
+        errors["name"] = ["The name has at most 200 characters."]
+    try:
+        validate_email(owner_email)
+    except ValidationError:
+        errors["owner_email"] = ["Enter a valid email address."]
+    if owner_password is not None:
+        try:
+            validate_password(owner_password, user=User(email=owner_email))
+        except ValidationError as error:
+            errors["owner_password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Steps -------------------------------------------------------------------------------
+
+
+def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
+    if not schema_exists(organization.schema_name):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{organization.schema_name}"')
+    # Applies whatever is missing; on a resumed tenant only the migrations that did not run.
+    call_command(
+        "migrate_schemas", schema_name=organization.schema_name, interactive=False, verbosity=0
+    )
+
+
+def _step_seed(organization: Organization, owner: OwnerSpec) -> None:
+    with schema_context(organization.schema_name):
+        tenant_seed()
+
+
+def _step_owner(organization: Organization, owner: OwnerSpec) -> None:
+    with schema_context(organization.schema_name):
+        user = User.objects.filter(email__iexact=owner.email).first()
+        if user is None:
+            User.objects.create_user(
+                owner.email, owner.password, full_name=owner.full_name, role=Role.OWNER
+            )
+        elif user.role != Role.OWNER:
+            user.role = Role.OWNER
+            user.save(update_fields=["role"])
+
+
+def _step_activate(organization: Organization, owner: OwnerSpec) -> None:
+    _set_state(organization, OrganizationState.ACTIVE, reason="")
+    from provisioning.tasks import tenant_welcome_email_send as tenant_welcome_email_send_task
+
+    with schema_context(organization.schema_name):
+        enqueue_on_commit(tenant_welcome_email_send_task, organization.pk)
+
+
+STEPS: list[tuple[str, Callable[[Organization, OwnerSpec], None]]] = [
+    ("schema", _step_schema),
+    ("seed", _step_seed),
+    ("owner", _step_owner),
+    ("activate", _step_activate),
+]
+
+
+def _run_steps(organization: Organization, *, owner: OwnerSpec) -> Organization:
+    if organization.state != OrganizationState.PROVISIONING:
+        _set_state(organization, OrganizationState.PROVISIONING, reason="")
+    for step_name, step in STEPS:
+        try:
+            with transaction.atomic():
+                step(organization, owner)
+                organization.provisioning_step = step_name
+                organization.save(update_fields=["provisioning_step", "updated_at"])
+        except Exception as error:
+            connection.set_schema_to_public()
+            organization.refresh_from_db()
+            _set_state(organization, OrganizationState.FAILED, reason=f"{step_name}: {error}")
+            logger.exception("provisioning %s failed at %s", organization.slug, step_name)
+            raise ProvisioningFailed(organization, step_name, error) from error
+        finally:
+            connection.set_schema_to_public()
+    logger.info("provisioning %s finished", organization.slug)
+    return organization
+
+
+def _set_state(organization: Organization, state: str, *, reason: str) -> None:
+    organization.state = state
+    organization.state_reason = reason
+    organization.state_changed_at = timezone.now()
+    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+
+
+# --- Welcome email -----------------------------------------------------------------------
+
+
+def tenant_welcome_email_send(*, organization: Organization) -> None:
+    """Email the owner where to log in. Runs in the organization's own schema."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from shared_apps.tenants.selectors import organization_url
+
+    if connection.schema_name != organization.schema_name:
+        raise RuntimeError(
+            f"Welcome email for {organization.schema_name} ran in schema {connection.schema_name}."
+        )
+    owner = User.objects.filter(role=Role.OWNER, is_active=True).order_by("id").first()
+    if owner is None:
+        logger.warning("no owner to welcome in %s", organization.schema_name)
+        return
+    set_password_url = None
+    if not owner.has_usable_password():
+        uid = urlsafe_base64_encode(force_bytes(owner.pk))
+        token = default_token_generator.make_token(owner)
+        set_password_url = organization_url(
+            organization=organization, path=f"/accounts/reset/{uid}/{token}/"
+        )
+    context = {
+        "organization": organization,
+        "owner": owner,
+        "login_url": organization_url(organization=organization, path="/accounts/login/"),
+        "set_password_url": set_password_url,
+    }
+    send_mail(
+        subject=f"Welcome to IFM: {organization.name} is ready",
+        message=render_to_string("provisioning/welcome_email.txt", context),
+        from_email=None,
+        recipient_list=[owner.email],
+    )
+
+
+# --- Export and delete -------------------------------------------------------------------
+
+
+def tenant_export(*, organization: Organization) -> str:
+    """Dump the organization's schema with pg_dump into storage; returns the stored name.
+
+    Stored under the public schema's namespace (`tenants/public/exports/...`), where operators
+    find it, never in the tenant's own space which is about to go away on delete.
+    """
+    database = settings.DATABASES["default"]
+    environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
+    command = [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        "--no-privileges",
+        f"--schema={organization.schema_name}",
+        f"--host={database.get('HOST') or '127.0.0.1'}",
+        f"--port={database.get('PORT') or 5432}",
+        f"--username={database.get('USER') or 'postgres'}",
+        str(database["NAME"]),
+    ]
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    with tempfile.TemporaryFile() as dump:
+        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            command, stdout=dump, stderr=subprocess.PIPE, env=environment, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_dump failed: {result.stderr.decode(errors='replace')[:500]}")
+        dump.seek(0)
+        with schema_context("public"):
+            return default_storage.save(f"exports/{organization.slug}-{stamp}.dump", File(dump))
+
+
+def tenant_delete(*, organization: Organization) -> str:
+    """Export the organization, then drop its schema and remove its rows. Returns the export.
+
+    The schema is dropped and the rows deleted in one transaction, so a failure leaves the
+    tenant whole; nothing is deleted by a bulk queryset delete.
+    """
+    if organization.is_public:
+        raise ValidationError("The public schema cannot be deleted.")
+    export_name = tenant_export(organization=organization)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
+        for domain in organization.domains.all():
+            domain.delete()
+        organization.delete()
+    logger.info("deleted %s; export kept at %s", organization.slug, export_name)
+    return export_name

@@ -1,0 +1,13 @@
+"""Background work of provisioning. Tasks take ids and run in the tenant's schema."""
+
+from __future__ import annotations
+
+from saas_platform.celery import app
+from shared_apps.tenants.models import Organization
+
+
+@app.task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def tenant_welcome_email_send(organization_id: int) -> None:
+    from provisioning.services import tenant_welcome_email_send as send
+
+    send(organization=Organization.objects.get(pk=organization_id))

@@ -1,0 +1,113 @@
+"""Request id and access log, and tenant routing by host with a cached lookup."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from saas_platform.request_context import request_id_var
+from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.selectors import organization_for_host
+
+logger = logging.getLogger("ifm.request")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Paths a tenant answers whatever its state: the load balancer's probe.
+_ALWAYS_SERVED = ("/healthz",)
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (the caller's X-Request-ID when well formed) and logs one line."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "host": request.META.get("HTTP_HOST", ""),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class TenantRoutingMiddleware(TenantMainMiddleware):
+    """Selects the schema from the host, and refuses tenants that may not be served.
+
+    The lookup is cached (shared_apps.tenants.selectors.organization_for_host), so a warm request
+    runs no SQL to find its tenant.
+    """
+
+    def get_tenant(self, domain_model: object, hostname: str) -> Organization:
+        organization = organization_for_host(hostname=hostname)
+        if organization is None:
+            raise domain_model.DoesNotExist  # type: ignore[attr-defined]
+        return organization
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return _page(request, "errors/unknown_host.html", status=404)
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        return self._refuse_unservable(request)
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        return _page(request, "errors/unknown_host.html", status=404)
+
+    @staticmethod
+    def _refuse_unservable(request: HttpRequest) -> HttpResponse | None:
+        organization: Organization = request.tenant  # type: ignore[attr-defined]
+        if organization.state == OrganizationState.ACTIVE or request.path in _ALWAYS_SERVED:
+            return None
+        connection.set_schema_to_public()
+        if organization.state == OrganizationState.SUSPENDED:
+            return _page(request, "errors/suspended.html", status=403, organization=organization)
+        if organization.state == OrganizationState.CLOSED:
+            return _page(request, "errors/closed.html", status=410, organization=organization)
+        # provisioning, or failed and waiting for a retry: nothing half-made is served.
+        response = _page(request, "errors/being_set_up.html", status=503, organization=organization)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _page(
+    request: HttpRequest, template: str, *, status: int, organization: Organization | None = None
+) -> HttpResponse:
+    response = TemplateResponse(
+        request,
+        template,
+        {"organization": organization, "platform_domain": settings.PLATFORM_DOMAIN},
+        status=status,
+    )
+    return response.render()

@@ -1,0 +1,70 @@
+"""Reading settings from the environment, failing loudly on values that do not parse.
+
+django-environ parses URLs (databases, caches); these helpers wrap it so that a typo such as
+`DEBUG=ture` stops start-up with the variable's name instead of silently meaning False.
+"""
+
+from __future__ import annotations
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_MISSING = object()
+
+env = environ.Env()
+
+
+def _raw(name: str, default: object) -> str | None:
+    value = env.str(name, default=None)
+    if value is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"Set the {name} environment variable.")
+        return None
+    return value
+
+
+def env_str(name: str, default: str | object = _MISSING) -> str:
+    value = _raw(name, default)
+    return str(default) if value is None else value
+
+
+def env_bool(name: str, default: bool | object = _MISSING) -> bool:
+    value = _raw(name, default)
+    if value is None:
+        return bool(default)
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use true or false.")
+
+
+def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
+    value = _raw(name, default)
+    if value is None:
+        return int(default)  # type: ignore[call-overload]
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+    return number
+
+
+def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
+    value = _raw(name, default)
+    if value is None:
+        return list(default)  # type: ignore[call-overload]
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_db(name: str, default: str | object = _MISSING) -> dict[str, object]:
+    url = env_str(name, default)
+    try:
+        return environ.Env.db_url_config(url)
+    except Exception as error:  # django-environ raises several types for a bad URL
+        raise ImproperlyConfigured(f"{name} is not a database URL: {error}") from None

@@ -1,0 +1,19 @@
+"""Test settings: the real PostgreSQL and Redis, a separate Redis database, fast hashing."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ifm")
+os.environ.setdefault("PLATFORM_DOMAIN", "localhost")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from saas_platform.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

@@ -1,0 +1,19 @@
+"""URLs of the public host (PLATFORM_DOMAIN): the site, operators' login and admin."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from saas_platform.admin_sites import public_admin_site
+from saas_platform.health import healthz
+from saas_platform.views import public_home
+from shared_apps.users.views import LoginView
+
+urlpatterns = [
+    path("", public_home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", public_admin_site.urls),
+    # Operators authenticate here too; a tenant's token is refused (401) on this host.
+    path("api/v1/auth/", include("shared_apps.users.api.urls")),
+]

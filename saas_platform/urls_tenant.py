@@ -1,0 +1,25 @@
+"""URLs of an organization's host (<slug>.PLATFORM_DOMAIN)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from saas_platform.admin_sites import tenant_admin_site
+from saas_platform.health import healthz
+from saas_platform.views import tenant_home
+from shared_apps.users.views import LoginView
+
+api_v1 = [
+    path("auth/", include("shared_apps.users.api.urls")),
+    path("accounting/", include("tenant_apps.accounting.api.urls")),
+]
+
+urlpatterns = [
+    path("", tenant_home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", tenant_admin_site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

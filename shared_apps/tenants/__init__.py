@@ -1,0 +1,1 @@
+"""Organizations (tenants), their domains and their lifecycle state, in the public schema."""

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from saas_platform.admin_sites import public_admin_site
+from shared_apps.tenants.models import Domain, Organization
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["domain", "is_primary", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Organization, site=public_admin_site)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "state", "plan_code", "owner_email", "created_at"]
+    list_filter = ["state", "plan_code"]
+    search_fields = ["name", "slug", "owner_email"]
+    readonly_fields = [
+        "schema_name",
+        "slug",
+        "state",
+        "state_reason",
+        "state_changed_at",
+        "provisioning_step",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [DomainInline]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # tenants are made by provisioning only
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # deletion exports and drops the schema: `manage.py delete_tenant`

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TenantsConfig(AppConfig):
+    name = "shared_apps.tenants"
+    label = "tenants"
+    verbose_name = "Organizations"
+
+    def ready(self) -> None:
+        from shared_apps.tenants import signals  # noqa: F401

@@ -1,0 +1,67 @@
+"""An Organization is a tenant: one PostgreSQL schema and one subdomain of PLATFORM_DOMAIN."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class OrganizationState(models.TextChoices):
+    PROVISIONING = "provisioning", "Being set up"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    FAILED = "failed", "Provisioning failed"
+    CLOSED = "closed", "Closed"
+
+
+class Organization(TenantMixin):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=40, unique=True)
+    state = models.CharField(
+        max_length=20, choices=OrganizationState.choices, default=OrganizationState.PROVISIONING
+    )
+    state_reason = models.TextField(
+        blank=True, help_text="Why the organization is in its state: the error, or the reason."
+    )
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    provisioning_step = models.CharField(
+        max_length=40, blank=True, help_text="The last provisioning step that completed."
+    )
+    owner_email = models.EmailField(blank=True)
+    plan_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Provisioning creates and drops schemas itself, step by step (provisioning.services).
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=OrganizationState.values),
+                name="organization_state_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_public(self) -> bool:
+        from django_tenants.utils import get_public_schema_name
+
+        return self.schema_name == get_public_schema_name()
+
+
+class Domain(DomainMixin):
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

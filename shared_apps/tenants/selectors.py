@@ -1,0 +1,61 @@
+"""Reads of organizations, including the host -> tenant lookup that runs on every request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import caches
+
+from shared_apps.tenants.models import Domain, Organization
+
+_GENERATION_KEY = "generation"
+_NOT_FOUND = "not-found"
+
+
+def _routing_cache():  # type: ignore[no-untyped-def]
+    return caches["tenant_routing"]
+
+
+def organization_for_host(*, hostname: str) -> Organization | None:
+    """The organization that serves `hostname`, or None.
+
+    A warm lookup costs two Redis reads and no SQL. Every change to an Organization or a Domain
+    bumps the generation (see signals.py), which retires all cached entries at once, so a renamed
+    domain or a suspended tenant is never served from a stale entry.
+    """
+    cache = _routing_cache()
+    generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
+    key = f"host:{generation}:{hostname}"
+    cached = cache.get(key)
+    if cached == _NOT_FOUND:
+        return None
+    if cached is not None:
+        return cached
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    organization = domain.tenant if domain else None
+    cache.set(key, organization if organization else _NOT_FOUND)
+    return organization
+
+
+def tenant_routing_invalidate() -> None:
+    cache = _routing_cache()
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # no generation yet: nothing is cached under one
+        cache.set(_GENERATION_KEY, 1, timeout=None)
+
+
+def organization_host(*, organization: Organization) -> str:
+    """The host name an organization is served at, with the port in development."""
+    host = f"{organization.slug}.{settings.PLATFORM_DOMAIN}"
+    return f"{host}:{settings.PLATFORM_PORT}" if settings.PLATFORM_PORT else host
+
+
+def organization_url(*, organization: Organization, path: str = "/") -> str:
+    return f"{settings.PLATFORM_SCHEME}://{organization_host(organization=organization)}{path}"
+
+
+def platform_url(*, path: str = "/") -> str:
+    host = settings.PLATFORM_DOMAIN
+    if settings.PLATFORM_PORT:
+        host = f"{host}:{settings.PLATFORM_PORT}"
+    return f"{settings.PLATFORM_SCHEME}://{host}{path}"

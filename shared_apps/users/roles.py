@@ -1,0 +1,78 @@
+"""Roles of an organization's staff and the capabilities each grants.
+
+Apps check capabilities, never role names, so a new role or a changed grant is one edit here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Administrator"
+    BOOKKEEPER = "bookkeeper", "Bookkeeper"
+    FUNDRAISER = "fundraiser", "Fundraiser"
+    VOLUNTEER_COORDINATOR = "volunteer_coordinator", "Volunteer coordinator"
+    VIEWER = "viewer", "Read-only"
+
+
+class Capability(StrEnum):
+    USERS_MANAGE = "users.manage"
+    SETTINGS_MANAGE = "settings.manage"
+    ACCOUNTING_READ = "accounting.read"
+    ACCOUNTING_WRITE = "accounting.write"
+    REPORTS_READ = "reports.read"
+    DONORS_READ = "donors.read"
+    DONORS_WRITE = "donors.write"
+    GIFTS_WRITE = "gifts.write"
+    GIFTS_POST = "gifts.post"
+    PERSONNEL_READ = "personnel.read"
+    PERSONNEL_WRITE = "personnel.write"
+    HOURS_SUBMIT = "hours.submit"
+    HOURS_APPROVE = "hours.approve"
+
+
+_READ = {
+    Capability.ACCOUNTING_READ,
+    Capability.REPORTS_READ,
+    Capability.DONORS_READ,
+    Capability.PERSONNEL_READ,
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.OWNER: frozenset(Capability),
+    Role.ADMIN: frozenset(Capability),
+    Role.BOOKKEEPER: frozenset(
+        _READ
+        | {
+            Capability.ACCOUNTING_WRITE,
+            Capability.GIFTS_WRITE,
+            Capability.GIFTS_POST,
+            Capability.HOURS_SUBMIT,
+        }
+    ),
+    Role.FUNDRAISER: frozenset(
+        _READ | {Capability.DONORS_WRITE, Capability.GIFTS_WRITE, Capability.HOURS_SUBMIT}
+    ),
+    Role.VOLUNTEER_COORDINATOR: frozenset(
+        {
+            Capability.REPORTS_READ,
+            Capability.DONORS_READ,
+            Capability.PERSONNEL_READ,
+            Capability.PERSONNEL_WRITE,
+            Capability.HOURS_SUBMIT,
+            Capability.HOURS_APPROVE,
+        }
+    ),
+    Role.VIEWER: frozenset(_READ),
+}
+
+# Roles that administer the organization: the tenant's Django admin is theirs.
+ADMINISTRATOR_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def role_has_capability(role: str, capability: Capability) -> bool:
+    return capability in ROLE_CAPABILITIES.get(role, frozenset())

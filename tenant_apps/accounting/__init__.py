@@ -1,0 +1,1 @@
+"""Fund accounting (FASB ASC 958): the chart of accounts and funds of one organization."""

@@ -1,0 +1,184 @@
+"""Fixtures for every test: the tenants `alpha` and `beta`, built once per run, their users,
+clients bound to their hosts, and the cross-tenant check every endpoint uses.
+
+Tests run inside a transaction that is rolled back (pytest-django's `db`), so what a test
+writes in alpha or beta is gone for the next one; the schemas themselves are never re-created.
+Redis (a database of its own, see settings/test.py) is flushed before each test.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import factory.random
+import pytest
+
+# Loaded with `-p tests.plugin`, before Django is set up: Django imports wait inside functions.
+if TYPE_CHECKING:
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from shared_apps.tenants.models import Organization
+    from shared_apps.users.models import User
+
+TENANTS = {"alpha": "Alpha Relief Fund", "beta": "Beta Community Trust"}
+OWNER_PASSWORD = "Owner-Pass-2026"
+
+
+def host_of(slug: str) -> str:
+    return f"{slug}.localhost"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tenants_built(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Create the public tenant and provision alpha and beta once (kept with --reuse-db)."""
+    from provisioning.platform import public_tenant_ensure
+    from provisioning.services import tenant_provision
+    from shared_apps.tenants.models import Organization, OrganizationState
+
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        for slug, name in TENANTS.items():
+            organization = Organization.objects.filter(slug=slug).first()
+            if organization is None or organization.state != OrganizationState.ACTIVE:
+                tenant_provision(
+                    slug=slug,
+                    name=name,
+                    owner_email=f"owner@{slug}.org",
+                    owner_password=OWNER_PASSWORD,
+                )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state() -> Iterator[None]:
+    """Each test starts in the public schema with empty Redis and a seeded random source."""
+    from django.core.cache import caches
+    from django.db import connection
+
+    random.seed(1234)
+    factory.random.reseed_random(1234)
+    caches["default"].clear()
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@dataclass
+class Tenant:
+    organization: Organization
+    owner: User
+
+    @property
+    def slug(self) -> str:
+        return self.organization.slug
+
+    @property
+    def host(self) -> str:
+        return host_of(self.slug)
+
+    def user(self, role: str = "viewer", **fields: Any) -> User:
+        from django_tenants.utils import schema_context
+
+        from shared_apps.users.tests.factories import UserFactory
+
+        with schema_context(self.organization.schema_name):
+            return UserFactory(role=role, **fields)
+
+    def client(self, user: User | None = None) -> Client:
+        from django.test import Client
+        from django_tenants.utils import schema_context
+
+        client = Client(HTTP_HOST=self.host)
+        if user is not None:
+            with schema_context(self.organization.schema_name):
+                client.force_login(user)
+        return client
+
+    def api(self, user: User | None = None) -> APIClient:
+        """An API client on this tenant's host, with a bearer token of `user` if given."""
+        from rest_framework.test import APIClient
+
+        client = APIClient(HTTP_HOST=self.host)
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.access_token(user)}")
+        return client
+
+    def access_token(self, user: User) -> str:
+        from django_tenants.utils import schema_context
+
+        from shared_apps.users.tokens import TenantRefreshToken
+
+        with schema_context(self.organization.schema_name):
+            return str(TenantRefreshToken.for_user(user).access_token)
+
+    def refresh_token(self, user: User) -> str:
+        from django_tenants.utils import schema_context
+
+        from shared_apps.users.tokens import TenantRefreshToken
+
+        with schema_context(self.organization.schema_name):
+            return str(TenantRefreshToken.for_user(user))
+
+
+def _tenant(slug: str) -> Tenant:
+    from django_tenants.utils import schema_context
+
+    from shared_apps.tenants.models import Organization
+    from shared_apps.users.models import User
+
+    organization = Organization.objects.get(slug=slug)
+    with schema_context(organization.schema_name):
+        owner = User.objects.get(email=f"owner@{slug}.org")
+    return Tenant(organization=organization, owner=owner)
+
+
+@pytest.fixture
+def alpha(db: None) -> Tenant:
+    return _tenant("alpha")
+
+
+@pytest.fixture
+def beta(db: None) -> Tenant:
+    return _tenant("beta")
+
+
+@pytest.fixture
+def public_client(db: None) -> Client:
+    from django.test import Client
+
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def assert_other_tenant_denied(alpha: Tenant, beta: Tenant) -> Callable[..., None]:
+    """Check that people of `beta` get nothing from an endpoint of `alpha`.
+
+    Beta's owner has the same user id as alpha's owner (both are the first user of their schema),
+    so this also proves ids are not enough: beta's bearer token is refused on alpha's host with
+    401, and beta's session, replayed on alpha's host, is not a login there.
+    """
+
+    def check(path: str, *, method: str = "get", data: dict[str, Any] | None = None) -> None:
+        from rest_framework.test import APIClient
+
+        assert alpha.owner.pk == beta.owner.pk, "the owners should share an id for this check"
+        token_client = APIClient(HTTP_HOST=alpha.host)
+        token_client.credentials(HTTP_AUTHORIZATION=f"Bearer {beta.access_token(beta.owner)}")
+        response = getattr(token_client, method)(path, data=data, format="json")
+        assert response.status_code == 401, (path, response.status_code, response.content[:300])
+        assert "error" in response.json()
+
+        beta_session = beta.client(beta.owner)
+        session_id = beta_session.cookies["sessionid"].value
+        replay = APIClient(HTTP_HOST=alpha.host)
+        replay.cookies["sessionid"] = session_id
+        response = getattr(replay, method)(path, data=data, format="json")
+        assert response.status_code in (401, 403), (path, response.status_code)
+
+    return check
+
+
+__all__ = ["OWNER_PASSWORD", "Tenant", "host_of"]

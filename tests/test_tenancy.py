@@ -1,0 +1,130 @@
+"""Routing by host: public site, tenants, unknown hosts, and tenants that may not be served."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from shared_apps.tenants.models import Domain, OrganizationState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_public_host_serves_the_public_site(public_client):
+    response = public_client.get("/")
+    assert response.status_code == 200
+    assert b"fund management for nonprofits" in response.content
+
+
+def test_tenant_host_serves_its_login_page(alpha):
+    response = alpha.client().get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"Log in to Alpha Relief Fund" in response.content
+
+
+def test_tenant_home_redirects_anonymous_people_to_login(alpha):
+    response = alpha.client().get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_unknown_host_gets_a_404_page(db):
+    from django.test import Client
+
+    response = Client(HTTP_HOST="nobody.localhost").get("/")
+    assert response.status_code == 404
+    assert b"No organization here" in response.content
+
+
+def test_host_outside_the_platform_domain_gets_404(db):
+    from django.test import Client
+
+    response = Client(HTTP_HOST="alpha.example.com").get("/")
+    assert response.status_code == 404
+
+
+def test_suspended_tenant_gets_a_403_page_that_says_so(alpha):
+    alpha.organization.state = OrganizationState.SUSPENDED
+    alpha.organization.state_reason = "payment overdue"
+    alpha.organization.save()
+
+    for path in ("/", "/accounts/login/", "/api/v1/accounting/accounts/"):
+        response = alpha.client().get(path)
+        assert response.status_code == 403
+        assert b"suspended" in response.content
+        assert b"payment overdue" in response.content
+
+
+def test_tenant_being_provisioned_gets_a_being_set_up_page(alpha):
+    alpha.organization.state = OrganizationState.PROVISIONING
+    alpha.organization.save()
+
+    response = alpha.client().get("/accounts/login/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert b"being set up" in response.content
+
+
+def test_failed_tenant_is_not_served_either(alpha):
+    alpha.organization.state = OrganizationState.FAILED
+    alpha.organization.save()
+    assert alpha.client().get("/accounts/login/").status_code == 503
+
+
+def test_health_check_answers_whatever_the_tenant_state(alpha):
+    alpha.organization.state = OrganizationState.SUSPENDED
+    alpha.organization.save()
+    assert alpha.client().get("/healthz").status_code == 200
+
+
+def test_warm_request_resolves_its_tenant_without_sql(alpha, django_assert_num_queries):
+    client = alpha.client()
+    assert client.get("/accounts/login/").status_code == 200  # warms the routing cache
+
+    with django_assert_num_queries(0):
+        response = client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert response.wsgi_request.tenant.schema_name == "alpha"
+
+
+def test_cold_request_looks_its_tenant_up_once(alpha):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert alpha.client().get("/accounts/login/").status_code == 200
+
+    lookups = [query for query in queries if "tenants_domain" in query["sql"]]
+    assert len(lookups) == 1
+
+
+def test_domain_change_is_seen_at_once(alpha):
+    client_old = alpha.client()
+    assert client_old.get("/accounts/login/").status_code == 200
+    domain = Domain.objects.get(tenant=alpha.organization)
+
+    domain.domain = "alpha-renamed.localhost"
+    domain.save()
+
+    from django.test import Client
+
+    assert client_old.get("/accounts/login/").status_code == 404
+    assert Client(HTTP_HOST="alpha-renamed.localhost").get("/accounts/login/").status_code == 200
+
+
+def test_state_change_is_seen_at_once(alpha):
+    client = alpha.client()
+    assert client.get("/accounts/login/").status_code == 200
+
+    alpha.organization.state = OrganizationState.SUSPENDED
+    alpha.organization.save()
+
+    assert client.get("/accounts/login/").status_code == 403
+
+
+def test_requests_leave_the_connection_in_the_tenant_they_served(alpha, beta):
+    alpha.client().get("/accounts/login/")
+    assert connection.schema_name == "alpha"
+    beta.client().get("/accounts/login/")
+    assert connection.schema_name == "beta"
