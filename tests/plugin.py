@@ -182,3 +182,44 @@ def assert_other_tenant_denied(alpha: Tenant, beta: Tenant) -> Callable[..., Non
 
 
 __all__ = ["OWNER_PASSWORD", "Tenant", "host_of"]
+
+
+@pytest.fixture
+def count_queries() -> Callable[[], Any]:
+    """`with count_queries() as queries:` records the SQL run inside, without asserting, for
+    tests that compare counts (a list must run as many queries for 40 rows as for 4)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def recorder() -> CaptureQueriesContext:
+        return CaptureQueriesContext(connection)
+
+    return recorder
+
+
+@pytest.fixture
+def committed_tenant(django_db_blocker: Any) -> Iterator[Organization]:
+    """A tenant provisioned outside any test transaction, for what must see committed rows:
+    pg_dump, a real Celery worker. Dropped afterwards, whatever the test did to it."""
+    import uuid
+
+    from django.db import connection
+
+    from provisioning.services import tenant_provision
+    from shared_apps.tenants.models import Organization
+
+    slug = f"c{uuid.uuid4().hex[:10]}"
+    with django_db_blocker.unblock():
+        organization = tenant_provision(
+            slug=slug,
+            name="Committed Trust",
+            owner_email=f"owner@{slug}.org",
+            owner_password=OWNER_PASSWORD,
+        )
+        try:
+            yield organization
+        finally:
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
+            Organization.objects.filter(slug=slug).delete()

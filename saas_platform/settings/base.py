@@ -163,6 +163,8 @@ REST_FRAMEWORK = {
         "user": env_str("API_USER_RATE", default="600/min"),
         "dj_rest_auth": f"{LOGIN_ATTEMPTS_PER_MINUTE}/min",
     },
+    # Proxies in front of the app (nginx, a load balancer): how clients are told apart.
+    "NUM_PROXIES": env_int("NUM_PROXIES", default=0, minimum=0) or None,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

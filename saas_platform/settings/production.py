@@ -38,7 +38,7 @@ MAILERS = {
     "default": {
         "BACKEND": env_str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
         "OPTIONS": {
-            "host": env_str("EMAIL_HOST"),
+            "host": env_str("EMAIL_HOST", default="localhost"),
             "port": env_int("EMAIL_PORT", default=587, minimum=1),
             "username": env_str("EMAIL_HOST_USER", default=""),
             "password": env_str("EMAIL_HOST_PASSWORD", default=""),

@@ -9,12 +9,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from rest_framework.throttling import BaseThrottle
 
 _WINDOW_SECONDS = 60
 
 
 def _key(request: HttpRequest) -> str:
-    return f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+    # DRF's client identification: X-Forwarded-For behind NUM_PROXIES proxies, else REMOTE_ADDR.
+    return f"login-failures:{BaseThrottle().get_ident(request)}"
 
 
 def login_attempts_exhausted(*, request: HttpRequest) -> bool:

@@ -1,0 +1,50 @@
+# IFM: `make run` serves the platform on http://localhost:8000/, `make test` runs every check.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON := .venv/bin/python
+MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.py
+TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
+DATABASE ?= ifm
+
+.PHONY: help install services database run test lint format migrations-check bench
+
+help:
+	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
+	@echo "make test   lint, migrations check and the whole test suite"
+	@echo "make lint   ruff (lint and format check)"
+	@echo "make bench  provisioning benchmark"
+
+install:
+	@deploy/bootstrap/install.sh
+
+services:
+	@deploy/bootstrap/services.sh
+
+database: install services
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(DATABASE)'" | grep -q 1 \
+		|| psql -h 127.0.0.1 -U postgres -qc 'CREATE DATABASE "$(DATABASE)"'
+	@$(MANAGE) migrate_schemas -v 0
+	@$(MANAGE) platform_setup --operator-email operator@ifm.localhost --operator-password operator-demo-2026
+	@$(MANAGE) demo_setup
+
+run: database
+	@trap 'kill 0' EXIT INT TERM; \
+	DJANGO_SETTINGS_MODULE=saas_platform.settings.local .venv/bin/celery -A saas_platform worker --loglevel INFO --concurrency 2 & \
+	$(MANAGE) runserver 0.0.0.0:8000
+
+lint: install
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+format: install
+	@.venv/bin/ruff check --fix .
+	@.venv/bin/ruff format .
+
+migrations-check: install services
+	@$(TEST_SETTINGS) $(PYTHON) manage.py makemigrations --check --dry-run
+
+test: lint migrations-check
+	@$(TEST_SETTINGS) .venv/bin/pytest
+
+bench: database
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine: system packages, Poetry, and the
+# locked Python dependencies in .venv (Python 3.13). Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+apt_packages=(tesseract-ocr postgresql-client)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; else sudo=; fi
+  echo "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+poetry=$(deploy/bootstrap/install-poetry.sh)
+
+python=""
+if command -v pyenv >/dev/null 2>&1; then
+  for candidate in "$(pyenv root)"/versions/3.13*/bin/python3; do
+    [ -x "$candidate" ] && python=$candidate && break
+  done
+fi
+[ -n "$python" ] || python=$(command -v python3.13 || true)
+if [ -z "$python" ]; then
+  echo "Python 3.13 is required (pyenv install 3.13, or your distribution's python3.13)." >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then
+  "$poetry" env use "$python" >/dev/null
+fi
+"$poetry" sync --no-root --no-interaction 2>&1 | grep -v "^$" | tail -3

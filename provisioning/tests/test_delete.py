@@ -1,0 +1,56 @@
+"""Deleting a tenant exports its schema first, then drops it; nothing is left behind."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from provisioning.services import tenant_delete
+from shared_apps.tenants.models import Domain, Organization
+
+
+def test_delete_exports_then_drops_the_schema(committed_tenant, django_db_blocker):
+    slug = committed_tenant.slug
+    with django_db_blocker.unblock():
+        export_name = tenant_delete(organization=committed_tenant)
+
+        assert not schema_exists(committed_tenant.schema_name)
+        assert not Organization.objects.filter(slug=slug).exists()
+        assert not Domain.objects.filter(domain__startswith=f"{slug}.").exists()
+        with schema_context("public"):
+            assert export_name.startswith(f"exports/{slug}-")
+            assert default_storage.exists(export_name)
+            assert "/tenants/public/exports/" in default_storage.path(export_name)
+            with default_storage.open(export_name) as dump:
+                contents = dump.read()
+    # a pg_dump archive in custom format, holding the tenant's chart of accounts
+    assert contents.startswith(b"PGDMP")
+    listing = subprocess.run(
+        ["pg_restore", "--list"], input=contents, capture_output=True, check=True
+    ).stdout.decode()
+    assert f"TABLE {committed_tenant.schema_name} accounting_account" in listing
+    assert connection.schema_name == "public"
+
+
+def test_delete_command_refuses_without_confirmation(
+    committed_tenant, django_db_blocker, monkeypatch
+):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with django_db_blocker.unblock():
+        with pytest.raises(CommandError, match="Not deleted"):
+            call_command("delete_tenant", committed_tenant.slug)
+        assert schema_exists(committed_tenant.schema_name)
+
+
+def test_delete_command_refuses_the_public_schema(django_db_blocker):
+    from django.core.management.base import CommandError
+
+    with django_db_blocker.unblock(), pytest.raises(CommandError, match="No tenant"):
+        call_command("delete_tenant", "public", "--yes")

@@ -1,0 +1,67 @@
+"""Role capabilities and the DRF permission built on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared_apps.users.roles import ROLE_CAPABILITIES, Capability, Role, role_has_capability
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_has_a_capability_set():
+    assert set(ROLE_CAPABILITIES) == set(Role.values)
+
+
+def test_owner_and_admin_can_do_everything():
+    for role in (Role.OWNER, Role.ADMIN):
+        assert all(role_has_capability(role, capability) for capability in Capability)
+
+
+def test_viewer_reads_but_never_writes():
+    assert role_has_capability(Role.VIEWER, Capability.REPORTS_READ)
+    writes = [c for c in Capability if c.value.endswith((".write", ".manage", ".post"))]
+    assert writes
+    assert not any(role_has_capability(Role.VIEWER, capability) for capability in writes)
+
+
+def test_bookkeeper_writes_the_books_fundraiser_does_not():
+    assert role_has_capability(Role.BOOKKEEPER, Capability.ACCOUNTING_WRITE)
+    assert not role_has_capability(Role.FUNDRAISER, Capability.ACCOUNTING_WRITE)
+    assert role_has_capability(Role.FUNDRAISER, Capability.DONORS_WRITE)
+
+
+def test_only_coordinators_and_administrators_approve_hours():
+    approvers = {
+        role for role in Role.values if role_has_capability(role, Capability.HOURS_APPROVE)
+    }
+    assert approvers == {Role.OWNER, Role.ADMIN, Role.VOLUNTEER_COORDINATOR}
+
+
+def test_unknown_role_has_no_capability():
+    assert not role_has_capability("janitor", Capability.REPORTS_READ)
+
+
+def test_inactive_user_has_no_capability(alpha):
+    user = alpha.user(Role.ADMIN, is_active=False)
+    assert not user.has_capability(Capability.REPORTS_READ)
+
+
+def test_api_permission_follows_the_role(alpha):
+    viewer = alpha.user(Role.VIEWER)
+    coordinator = alpha.user(Role.VOLUNTEER_COORDINATOR)
+
+    assert alpha.api(viewer).get("/api/v1/accounting/accounts/").status_code == 200
+    denied = alpha.api(coordinator).get("/api/v1/accounting/accounts/")
+    assert denied.status_code == 403
+    assert denied.json()["error"] == {
+        "status": 403,
+        "code": "permission_denied",
+        "message": "Your role does not allow this.",
+    }
+
+
+def test_read_only_endpoints_refuse_writes_for_every_role(alpha):
+    owner_api = alpha.api(alpha.owner)
+    response = owner_api.post("/api/v1/accounting/funds/", {"code": "X"}, format="json")
+    assert response.status_code in (403, 405)

@@ -1,0 +1,69 @@
+"""A real Celery worker, fed through Redis, runs a task in the schema of the tenant that
+queued it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_success
+from django.core import mail
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from provisioning.tasks import tenant_welcome_email_send
+from saas_platform.celery import app, enqueue_on_commit
+
+
+@pytest.fixture
+def real_worker(settings):
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+
+
+def _wait_for_mail(count: int, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while len(mail.outbox) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
+    committed_tenant, real_worker, django_db_blocker
+):
+    ran = []
+
+    def record(sender, **kwargs):
+        ran.append((threading.get_ident(), connection.schema_name))
+
+    task_success.connect(record, weak=False)
+    mail.outbox.clear()
+    with django_db_blocker.unblock():
+        with schema_context(committed_tenant.schema_name):
+            # queued from the tenant's schema; the worker must find the owner in that schema
+            enqueue_on_commit(tenant_welcome_email_send, committed_tenant.pk)
+        assert connection.schema_name == "public"
+
+        _wait_for_mail(1)
+    task_success.disconnect(record)
+
+    # it ran in the worker's thread, not here, and in the tenant's schema
+    assert ran == [(ran[0][0], committed_tenant.schema_name)]
+    assert ran[0][0] != threading.get_ident()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [f"owner@{committed_tenant.slug}.org"]
+    assert f"http://{committed_tenant.slug}.localhost/accounts/login/" in message.body
+
+
+def test_task_queued_from_another_schema_refuses_to_run(committed_tenant, django_db_blocker):
+    """The task checks where it runs: queued from the public schema, it does not send."""
+    with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="ran in schema public"):
+        tenant_welcome_email_send.delay(committed_tenant.pk)
