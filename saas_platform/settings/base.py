@@ -9,6 +9,7 @@ from saas_platform.settings.environment import (
     env_bool,
     env_db,
     env_int,
+    env_rate,
     env_str,
 )
 
@@ -159,8 +160,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_ANON_RATE", default="60/min"),
-        "user": env_str("API_USER_RATE", default="600/min"),
+        "anon": env_rate("API_ANON_RATE", default="60/min"),
+        "user": env_rate("API_USER_RATE", default="600/min"),
         "dj_rest_auth": f"{LOGIN_ATTEMPTS_PER_MINUTE}/min",
     },
     # Proxies in front of the app (nginx, a load balancer): how clients are told apart.

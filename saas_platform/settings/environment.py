@@ -6,6 +6,8 @@ django-environ parses URLs (databases, caches); these helpers wrap it so that a 
 
 from __future__ import annotations
 
+import re
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -68,3 +70,14 @@ def env_db(name: str, default: str | object = _MISSING) -> dict[str, object]:
         return environ.Env.db_url_config(url)
     except Exception as error:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"{name} is not a database URL: {error}") from None
+
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 60/min."""
+    value = env_str(name, default).strip()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 60/min.")
+    return value

@@ -1,0 +1,98 @@
+"""Settings read the environment strictly; production refuses to start without its secrets and
+passes Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from saas_platform.settings.environment import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
+    "DJANGO_SECRET_KEY": "t7#Qw2@Lm9$Zr4^Xp8&Ks3*Vn6(Bh1)Jd5_Gf0+Ya2-Ue7=Ci4Oo",
+    "PLATFORM_DOMAIN": "ifm.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/ifm",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "DEFAULT_FROM_EMAIL": "IFM <no-reply@ifm.example.org>",
+    "EMAIL_HOST": "smtp.example.org",
+}
+
+
+def test_booleans_must_be_booleans(monkeypatch):
+    monkeypatch.setenv("FLAG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="FLAG='ture' is not a boolean"):
+        env_bool("FLAG", default=False)
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG") is True
+
+
+def test_numbers_must_be_numbers_in_range(monkeypatch):
+    monkeypatch.setenv("COUNT", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("COUNT", default=1)
+    monkeypatch.setenv("COUNT", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("COUNT", default=1, minimum=0)
+
+
+def test_required_values_say_which_variable_is_missing(monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="Set the NOT_SET_ANYWHERE"):
+        env_int("NOT_SET_ANYWHERE")
+
+
+def test_lists_split_on_commas(monkeypatch):
+    monkeypatch.setenv("ITEMS", " a, b ,,c ")
+    assert env_list("ITEMS") == ["a", "b", "c"]
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_passes_the_deployment_checks_without_a_warning():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_has_no_default_secret_key():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set the DJANGO_SECRET_KEY environment variable" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "short"})
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_every_variable_read_is_documented_in_env_example():
+    import re
+
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+    read = set()
+    for path in (ROOT / "saas_platform" / "settings").glob("*.py"):
+        read |= set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]+)"', path.read_text()))
+    assert read - documented == set()
