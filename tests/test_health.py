@@ -46,3 +46,17 @@ def test_database_down_gives_503(monkeypatch, alpha):
 
 def test_health_refuses_writes(public_client):
     assert public_client.post("/healthz").status_code == 405
+
+
+def test_with_redis_down_tenants_are_still_routed_and_health_says_503(alpha, settings):
+    dead = "redis://127.0.0.1:1/0"
+    settings.REDIS_URL = dead
+    settings.CACHES = {
+        alias: {**config, "LOCATION": dead} for alias, config in settings.CACHES.items()
+    }
+    client = alpha.client()
+
+    assert client.get("/accounts/login/").status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["checks"]["redis"] == "down"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from django.conf import settings
 from django.core.cache import caches
+from redis.exceptions import RedisError
 
 from shared_apps.tenants.models import Domain, Organization
+
+logger = logging.getLogger(__name__)
 
 _GENERATION_KEY = "generation"
 _NOT_FOUND = "not-found"
@@ -20,19 +26,27 @@ def organization_for_host(*, hostname: str) -> Organization | None:
 
     A warm lookup costs two Redis reads and no SQL. Every change to an Organization or a Domain
     bumps the generation (see signals.py), which retires all cached entries at once, so a renamed
-    domain or a suspended tenant is never served from a stale entry.
+    domain or a suspended tenant is never served from a stale entry. With Redis down, requests
+    are still routed, from the database.
     """
     cache = _routing_cache()
-    generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
-    key = f"host:{generation}:{hostname}"
-    cached = cache.get(key)
+    key = None
+    try:
+        generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
+        key = f"host:{generation}:{hostname}"
+        cached = cache.get(key)
+    except RedisError:
+        logger.warning("tenant routing cache unavailable; reading the database", exc_info=True)
+        cached = None
     if cached == _NOT_FOUND:
         return None
     if cached is not None:
         return cached
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     organization = domain.tenant if domain else None
-    cache.set(key, organization if organization else _NOT_FOUND)
+    if key is not None:
+        with contextlib.suppress(RedisError):
+            cache.set(key, organization if organization else _NOT_FOUND)
     return organization
 
 
