@@ -77,22 +77,9 @@ def test_provision_tenant_reports_bad_input_by_field_and_makes_nothing():
 
 
 def test_platform_setup_is_idempotent():
-    call_command(
-        "platform_setup",
-        "--operator-email",
-        "ops@ifm.test",
-        "--operator-password",
-        "Ops-Pass-2026",
-        stdout=StringIO(),
-    )
-    call_command(
-        "platform_setup",
-        "--operator-email",
-        "ops@ifm.test",
-        "--operator-password",
-        "Ops-Pass-2026",
-        stdout=StringIO(),
-    )
+    arguments = ["--operator-email", "ops@ifm.test", "--operator-password", "Ops-Pass-2026"]
+    for _ in range(2):
+        call_command("platform_setup", *arguments, stdout=StringIO())
 
     assert Domain.objects.filter(domain="localhost").count() == 1
     with schema_context("public"):
