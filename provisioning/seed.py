@@ -6,7 +6,15 @@ import csv
 from functools import cache
 from pathlib import Path
 
-from tenant_apps.accounting.services import AccountSpec, FundSpec, chart_load
+from django.utils import timezone
+
+from tenant_apps.accounting.services import (
+    AccountSpec,
+    FundSpec,
+    ProgramSpec,
+    books_open,
+    chart_load,
+)
 
 CHARTS = Path(__file__).resolve().parent / "charts"
 
@@ -41,6 +49,21 @@ def chart_funds() -> tuple[FundSpec, ...]:
         )
 
 
+@cache
+def chart_programs() -> tuple[ProgramSpec, ...]:
+    with (CHARTS / "programs.csv").open(newline="", encoding="utf-8") as handle:
+        return tuple(
+            ProgramSpec(
+                code=row["code"].strip(),
+                name=row["name"].strip(),
+                description=row["description"].strip(),
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
 def tenant_seed() -> None:
-    """Load the chart of accounts and default funds into the current schema (idempotent)."""
-    chart_load(accounts=chart_accounts(), funds=chart_funds())
+    """Load the chart of accounts, default funds and programs into the current schema and open
+    the current fiscal year (idempotent)."""
+    chart_load(accounts=chart_accounts(), funds=chart_funds(), programs=chart_programs())
+    books_open(today=timezone.localdate())

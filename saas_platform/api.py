@@ -14,6 +14,8 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from saas_platform.errors import ServiceError
+
 
 class CursorPagination(pagination.CursorPagination):
     ordering = "-id"
@@ -30,6 +32,11 @@ def _flatten(detail: Any) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        error: dict[str, Any] = {"status": exc.status, "code": exc.code, "message": exc.message}
+        if exc.fields:
+            error["fields"] = _flatten(exc.fields)
+        return Response({"error": error}, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -38,7 +45,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
 
-    error: dict[str, Any] = {"status": response.status_code}
+    error = {"status": response.status_code}
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         error["code"] = "invalid"

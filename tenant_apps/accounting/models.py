@@ -93,3 +93,250 @@ class Fund(models.Model):
     @property
     def is_restricted(self) -> bool:
         return self.restriction != Restriction.WITHOUT
+
+
+class NetAssetClass(models.TextChoices):
+    """The two classes of net assets ASC 958 reports in columns."""
+
+    WITHOUT = "without", "Without donor restrictions"
+    WITH = "with", "With donor restrictions"
+
+
+class Function(models.TextChoices):
+    """Functional classification of an expense (ASC 958-720)."""
+
+    PROGRAM = "program", "Program services"
+    MANAGEMENT_GENERAL = "management_general", "Management and general"
+    FUNDRAISING = "fundraising", "Fundraising"
+
+
+class Program(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AccountingSettings(models.Model):
+    """The organization's accounting settings: one row per schema (id 1)."""
+
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="The month (1-12) the fiscal year starts in. A fiscal year is named after "
+        "the calendar year it ends in: with July, FY2027 runs from July 2026 to June 2027.",
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    next_entry_number = models.PositiveIntegerField(
+        default=1, help_text="Posted entries are numbered without gaps, in posting order."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "accounting settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="accountingsettings_start_month_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(id=1), name="accountingsettings_single"),
+        ]
+
+    def __str__(self) -> str:
+        return "Accounting settings"
+
+
+class PeriodState(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class FiscalPeriod(models.Model):
+    """A calendar month of a fiscal year. Postings dated in a closed period are refused."""
+
+    fiscal_year = models.PositiveSmallIntegerField()
+    start = models.DateField(unique=True)
+    end = models.DateField()
+    state = models.CharField(max_length=10, choices=PeriodState.choices, default=PeriodState.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="fiscalperiod_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PeriodState.values), name="fiscalperiod_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year} {self.start:%b %Y}"
+
+
+class EntrySource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    DONATION = "donation", "Donation"
+    FEE = "fee", "Processing fee"
+    RELEASE = "release", "Release from restriction"
+    REVERSAL = "reversal", "Reversal"
+    PAYROLL = "payroll", "Payroll allocation"
+    IN_KIND = "in_kind", "In-kind"
+
+
+class EntryState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"
+    REVERSED = "reversed", "Reversed"
+
+
+# Entries in these states are in the books; a reversed entry stays, offset by its reversal.
+LEDGER_STATES = (EntryState.POSTED, EntryState.REVERSED)
+
+
+class JournalEntry(models.Model):
+    number = models.PositiveIntegerField(
+        null=True, blank=True, unique=True, help_text="Given when the entry is posted."
+    )
+    date = models.DateField()
+    memo = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=20, choices=EntrySource.choices)
+    source_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="What the entry records in the app it came from (a gift id, a payout id).",
+    )
+    state = models.CharField(max_length=10, choices=EntryState.choices, default=EntryState.DRAFT)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        help_text="The entry this one reverses.",
+    )
+    origin = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="generated",
+        help_text="The entry whose posting generated this one (a release from restriction).",
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "journal entries"
+        indexes = [
+            models.Index(fields=["date", "id"], name="journalentry_date"),
+            models.Index(fields=["state", "date"], name="journalentry_state_date"),
+            models.Index(fields=["source", "source_reference"], name="journalentry_source_ref"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=EntryState.values), name="journalentry_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=EntrySource.values), name="journalentry_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=EntryState.DRAFT)
+                | models.Q(number__isnull=False, posted_at__isnull=False),
+                name="journalentry_posted_numbered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = f"JE {self.number}" if self.number else f"Draft {self.pk}"
+        return f"{label} {self.date}"
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="lines")
+    net_asset_class = models.CharField(
+        max_length=10,
+        choices=NetAssetClass.choices,
+        help_text="Follows the fund's restriction, except that expenses and the receiving side "
+        "of a release are always without donor restrictions (ASC 958-205).",
+    )
+    debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    function = models.CharField(max_length=20, choices=Function.choices, null=True, blank=True)
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
+    memo = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["account", "entry"], name="journalline_account_entry"),
+            models.Index(fields=["fund", "entry"], name="journalline_fund_entry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(debit__gt=0, credit=0) | models.Q(debit=0, credit__gt=0)),
+                name="journalline_one_positive_side",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(net_asset_class__in=NetAssetClass.values),
+                name="journalline_class_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(function__isnull=True) | models.Q(function__in=Function.values),
+                name="journalline_function_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(program__isnull=True) | models.Q(function=Function.PROGRAM),
+                name="journalline_program_only_for_program_function",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(function=Function.PROGRAM) | models.Q(program__isnull=False),
+                name="journalline_program_function_has_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        side, amount = ("Dr", self.debit) if self.debit else ("Cr", self.credit)
+        return f"{side} {self.account_id} {amount}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to the books, and when; written in the same transaction as the change."""
+
+    action = models.CharField(max_length=50)
+    actor = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="auditevent_object")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"

@@ -1,0 +1,718 @@
+"""The six financial reports, as selectors. Each aggregates the ledger in the database with a
+fixed number of queries whatever the number of lines, and returns a `Report`: structured data
+for JSON and a table of rows for CSV and the page.
+
+Only entries in the books count: posted ones, and reversed ones (offset by their reversals).
+Signs: assets and expenses are debit minus credit; liabilities, net assets and revenue are
+credit minus debit. A line's net-asset class (without or with donor restrictions) is stored on
+the line (see JournalLine.net_asset_class).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+
+from saas_platform.errors import ServiceError
+from tenant_apps.accounting.models import (
+    LEDGER_STATES,
+    Account,
+    AccountType,
+    Function,
+    Fund,
+    JournalLine,
+    NetAssetClass,
+    NormalBalance,
+    Program,
+)
+
+ZERO = Decimal("0.00")
+EQUITY_TYPES = (AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE)
+RELEASE_PARENT = "6900"
+CLASSES = (NetAssetClass.WITHOUT, NetAssetClass.WITH)
+
+
+def money(value: Decimal | None) -> str:
+    return f"{(value or ZERO):.2f}"
+
+
+@dataclass
+class Row:
+    """A table row: `kind` is heading, line or total; `cells` are the label then the figures."""
+
+    kind: str
+    cells: list[Any]
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    parameters: dict[str, str]
+    columns: list[str]
+    rows: list[Row] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "report": self.name,
+            "title": self.title,
+            "parameters": self.parameters,
+            **self.data,
+        }
+
+    def as_table(self) -> list[list[str]]:
+        """Header and rows for CSV: figures as plain decimal strings."""
+        return [self.columns] + [
+            [money(cell) if isinstance(cell, Decimal) else str(cell) for cell in row.cells]
+            for row in self.rows
+        ]
+
+
+def _ledger(**filters: Any) -> Any:
+    return JournalLine.objects.filter(entry__state__in=LEDGER_STATES, **filters)
+
+
+def _amount(expression: str, *, condition: Q | None = None) -> Coalesce:
+    return Coalesce(Sum(expression, filter=condition), ZERO)
+
+
+def _fund_id(code: str | None) -> int | None:
+    if not code:
+        return None
+    fund_id = Fund.objects.filter(code=code).values_list("id", flat=True).first()
+    if fund_id is None:
+        raise ServiceError(f"There is no fund {code!r}.", fields={"fund": ["Unknown fund."]})
+    return fund_id
+
+
+def _signed(account: Account, debit: Decimal, credit: Decimal) -> Decimal:
+    """The balance in the account's normal direction."""
+    return debit - credit if account.normal_balance == NormalBalance.DEBIT else credit - debit
+
+
+def _is_release(account: Account) -> bool:
+    return account.code == RELEASE_PARENT or (
+        account.parent is not None and account.parent.code == RELEASE_PARENT
+    )
+
+
+def _accounts() -> dict[int, Account]:
+    return {account.pk: account for account in Account.objects.select_related("parent")}
+
+
+# --- Trial balance ----------------------------------------------------------------------------
+
+
+def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
+    """Every account's balance as of a date, in the debit or credit column; the columns agree."""
+    fund_id = _fund_id(fund)
+    filters: dict[str, Any] = {"entry__date__lte": as_of}
+    if fund_id is not None:
+        filters["fund_id"] = fund_id
+    sums = (
+        _ledger(**filters)
+        .values("account_id")
+        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+    )
+    accounts = _accounts()
+    report = Report(
+        name="trial-balance",
+        title="Trial balance",
+        parameters={"as_of": as_of.isoformat(), **({"fund": fund} if fund else {})},
+        columns=["Account", "Name", "Type", "Debit", "Credit"],
+    )
+    total_debit = total_credit = ZERO
+    lines = []
+    for row in sorted(sums, key=lambda row: accounts[row["account_id"]].code):
+        account = accounts[row["account_id"]]
+        net = row["debits"] - row["credits"]
+        if not net:
+            continue
+        debit, credit = (net, ZERO) if net > 0 else (ZERO, -net)
+        total_debit += debit
+        total_credit += credit
+        lines.append(
+            {
+                "account": account.code,
+                "name": account.name,
+                "type": account.type,
+                "debit": money(debit),
+                "credit": money(credit),
+            }
+        )
+        report.rows.append(Row("line", [account.code, account.name, account.type, debit, credit]))
+    report.rows.append(Row("total", ["Total", "", "", total_debit, total_credit]))
+    report.data = {
+        "accounts": lines,
+        "total_debit": money(total_debit),
+        "total_credit": money(total_credit),
+        "balanced": total_debit == total_credit,
+    }
+    return report
+
+
+# --- Statement of financial position ----------------------------------------------------------
+
+
+def financial_position(*, as_of: date) -> Report:
+    """Assets, liabilities and net assets (without and with donor restrictions) as of a date."""
+    sums = (
+        _ledger(entry__date__lte=as_of)
+        .values("account_id", "net_asset_class")
+        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+    )
+    accounts = _accounts()
+    balances: dict[str, dict[str, Decimal]] = {
+        AccountType.ASSET: defaultdict(Decimal),
+        AccountType.LIABILITY: defaultdict(Decimal),
+    }
+    net_assets = {klass: ZERO for klass in CLASSES}
+    for row in sums:
+        account = accounts[row["account_id"]]
+        if account.type in balances:
+            balances[account.type][account.code] += _signed(account, row["debits"], row["credits"])
+        else:
+            net_assets[row["net_asset_class"]] += row["credits"] - row["debits"]
+
+    report = Report(
+        name="financial-position",
+        title="Statement of financial position",
+        parameters={"as_of": as_of.isoformat()},
+        columns=["Line", "Amount"],
+    )
+
+    def section(kind: str, heading: str) -> tuple[list[dict[str, str]], Decimal]:
+        report.rows.append(Row("heading", [heading, ""]))
+        items, total = [], ZERO
+        for code, amount in sorted(balances[kind].items()):
+            if not amount:
+                continue
+            account = next(a for a in accounts.values() if a.code == code)
+            items.append({"account": code, "name": account.name, "amount": money(amount)})
+            report.rows.append(Row("line", [f"{code} {account.name}", amount]))
+            total += amount
+        report.rows.append(Row("total", [f"Total {heading.lower()}", total]))
+        return items, total
+
+    assets, total_assets = section(AccountType.ASSET, "Assets")
+    liabilities, total_liabilities = section(AccountType.LIABILITY, "Liabilities")
+    without, with_ = net_assets[NetAssetClass.WITHOUT], net_assets[NetAssetClass.WITH]
+    total_net_assets = without + with_
+    report.rows += [
+        Row("heading", ["Net assets", ""]),
+        Row("line", ["Without donor restrictions", without]),
+        Row("line", ["With donor restrictions", with_]),
+        Row("total", ["Total net assets", total_net_assets]),
+        Row("total", ["Total liabilities and net assets", total_liabilities + total_net_assets]),
+    ]
+    report.data = {
+        "assets": assets,
+        "total_assets": money(total_assets),
+        "liabilities": liabilities,
+        "total_liabilities": money(total_liabilities),
+        "net_assets": {
+            "without_donor_restrictions": money(without),
+            "with_donor_restrictions": money(with_),
+            "total": money(total_net_assets),
+        },
+        "total_liabilities_and_net_assets": money(total_liabilities + total_net_assets),
+        "balanced": total_assets == total_liabilities + total_net_assets,
+    }
+    return report
+
+
+# --- Statement of activities ------------------------------------------------------------------
+
+
+def _columns(values: dict[str, Decimal]) -> dict[str, str]:
+    without, with_ = values.get(NetAssetClass.WITHOUT, ZERO), values.get(NetAssetClass.WITH, ZERO)
+    return {
+        "without_donor_restrictions": money(without),
+        "with_donor_restrictions": money(with_),
+        "total": money(without + with_),
+    }
+
+
+def _cells(values: dict[str, Decimal]) -> list[Decimal]:
+    without, with_ = values.get(NetAssetClass.WITHOUT, ZERO), values.get(NetAssetClass.WITH, ZERO)
+    return [without, with_, without + with_]
+
+
+def _range_check(start: date, end: date) -> None:
+    if start > end:
+        raise ServiceError(
+            "The start date is after the end date.", fields={"start": ["After the end date."]}
+        )
+
+
+def activities(*, start: date, end: date) -> Report:
+    """Revenue and support, releases from restriction, expenses by function and the change in
+    net assets for a date range, in three columns; net assets at its start and end."""
+    _range_check(start, end)
+    in_range = Q(entry__date__gte=start, entry__date__lte=end)
+    before = Q(entry__date__lt=start)
+    sums = (
+        _ledger(entry__date__lte=end, account__type__in=EQUITY_TYPES)
+        .values("account_id", "net_asset_class", "function", "program_id")
+        .annotate(
+            debits=_amount("debit", condition=in_range),
+            credits=_amount("credit", condition=in_range),
+            opening=_amount("credit", condition=before) - _amount("debit", condition=before),
+        )
+    )
+    accounts = _accounts()
+    programs = {program.pk: program for program in Program.objects.all()}
+
+    revenue: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    releases: dict[str, Decimal] = defaultdict(Decimal)
+    expenses: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    opening: dict[str, Decimal] = defaultdict(Decimal)
+    for row in sums:
+        account = accounts[row["account_id"]]
+        klass = row["net_asset_class"]
+        opening[klass] += row["opening"]
+        change = row["credits"] - row["debits"]
+        if account.type == AccountType.EXPENSE:
+            if row["function"] == Function.PROGRAM:
+                program = programs[row["program_id"]]
+                key = (f"program:{program.code}", f"Program services: {program.name}")
+            else:
+                key = (row["function"], Function(row["function"]).label)
+            expenses[key][klass] -= change
+        elif account.type == AccountType.REVENUE and _is_release(account):
+            releases[klass] += change
+        elif account.type == AccountType.REVENUE:
+            revenue[account.code][klass] += change
+        else:  # a direct entry to a net-assets account (an opening balance, a correction)
+            revenue[account.code][klass] += change
+
+    report = Report(
+        name="activities",
+        title="Statement of activities",
+        parameters={"start": start.isoformat(), "end": end.isoformat()},
+        columns=["Line", "Without donor restrictions", "With donor restrictions", "Total"],
+    )
+    by_code = {account.code: account for account in accounts.values()}
+
+    def add(total: dict[str, Decimal], values: dict[str, Decimal]) -> None:
+        for klass, amount in values.items():
+            total[klass] += amount
+
+    support_total: dict[str, Decimal] = defaultdict(Decimal)
+    revenue_items = []
+    report.rows.append(Row("heading", ["Revenue and support", "", "", ""]))
+    for code in sorted(revenue):
+        values = revenue[code]
+        if not any(values.values()):
+            continue
+        add(support_total, values)
+        name = by_code[code].name
+        revenue_items.append({"account": code, "name": name, **_columns(values)})
+        report.rows.append(Row("line", [f"{code} {name}", *_cells(values)]))
+    add(support_total, releases)
+    report.rows.append(Row("line", ["Net assets released from restrictions", *_cells(releases)]))
+    report.rows.append(Row("total", ["Total revenue and support", *_cells(support_total)]))
+
+    expense_total: dict[str, Decimal] = defaultdict(Decimal)
+    expense_items = []
+    report.rows.append(Row("heading", ["Expenses", "", "", ""]))
+    order = {Function.MANAGEMENT_GENERAL.value: 1, Function.FUNDRAISING.value: 2}
+    for key in sorted(expenses, key=lambda key: (order.get(key[0], 0), key[0])):
+        values = expenses[key]
+        if not any(values.values()):
+            continue
+        add(expense_total, values)
+        expense_items.append({"function": key[0], "name": key[1], **_columns(values)})
+        report.rows.append(Row("line", [key[1], *_cells(values)]))
+    report.rows.append(Row("total", ["Total expenses", *_cells(expense_total)]))
+
+    change = {klass: support_total[klass] - expense_total[klass] for klass in CLASSES}
+    closing = {klass: opening[klass] + change[klass] for klass in CLASSES}
+    report.rows += [
+        Row("total", ["Change in net assets", *_cells(change)]),
+        Row("line", ["Net assets, beginning of period", *_cells(opening)]),
+        Row("total", ["Net assets, end of period", *_cells(closing)]),
+    ]
+    report.data = {
+        "revenue_and_support": revenue_items,
+        "released_from_restrictions": _columns(releases),
+        "total_revenue_and_support": _columns(support_total),
+        "expenses": expense_items,
+        "total_expenses": _columns(expense_total),
+        "change_in_net_assets": _columns(change),
+        "net_assets_beginning": _columns(opening),
+        "net_assets_end": _columns(closing),
+    }
+    return report
+
+
+# --- Statement of functional expenses ---------------------------------------------------------
+
+
+def functional_expenses(*, start: date, end: date) -> Report:
+    """Expenses by nature (account) and function, program services split by program."""
+    _range_check(start, end)
+    sums = (
+        _ledger(entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE)
+        .values("account_id", "function", "program_id")
+        .annotate(amount=_amount("debit") - _amount("credit"))
+    )
+    accounts = _accounts()
+    programs = sorted(Program.objects.all(), key=lambda program: program.code)
+    matrix: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    used_programs: set[int] = set()
+    for row in sums:
+        if row["function"] == Function.PROGRAM:
+            column = f"program:{row['program_id']}"
+            used_programs.add(row["program_id"])
+        else:
+            column = row["function"]
+        matrix[row["account_id"]][column] += row["amount"]
+
+    shown = [program for program in programs if program.pk in used_programs]
+    columns = [
+        *(f"program:{program.pk}" for program in shown),
+        "program_total",
+        Function.MANAGEMENT_GENERAL.value,
+        Function.FUNDRAISING.value,
+        "total",
+    ]
+    labels = [
+        *(f"Program: {program.name}" for program in shown),
+        "Total program services",
+        Function.MANAGEMENT_GENERAL.label,
+        Function.FUNDRAISING.label,
+        "Total expenses",
+    ]
+    report = Report(
+        name="functional-expenses",
+        title="Statement of functional expenses",
+        parameters={"start": start.isoformat(), "end": end.isoformat()},
+        columns=["Account", "Name", *labels],
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    items = []
+    for account_id in sorted(matrix, key=lambda account_id: accounts[account_id].code):
+        values = matrix[account_id]
+        values["program_total"] = sum((values[f"program:{program.pk}"] for program in shown), ZERO)
+        values["total"] = (
+            values["program_total"]
+            + values[Function.MANAGEMENT_GENERAL]
+            + values[Function.FUNDRAISING]
+        )
+        if not any(values[column] for column in columns):
+            continue
+        for column in columns:
+            totals[column] += values[column]
+        account = accounts[account_id]
+        items.append(
+            {
+                "account": account.code,
+                "name": account.name,
+                "programs": {
+                    program.code: money(values[f"program:{program.pk}"]) for program in shown
+                },
+                "program_services": money(values["program_total"]),
+                "management_general": money(values[Function.MANAGEMENT_GENERAL]),
+                "fundraising": money(values[Function.FUNDRAISING]),
+                "total": money(values["total"]),
+            }
+        )
+        report.rows.append(
+            Row("line", [account.code, account.name, *(values[column] for column in columns)])
+        )
+    report.rows.append(Row("total", ["Total", "", *(totals[column] for column in columns)]))
+    report.data = {
+        "programs": [{"code": program.code, "name": program.name} for program in shown],
+        "expenses": items,
+        "totals": {
+            "programs": {program.code: money(totals[f"program:{program.pk}"]) for program in shown},
+            "program_services": money(totals["program_total"]),
+            "management_general": money(totals[Function.MANAGEMENT_GENERAL]),
+            "fundraising": money(totals[Function.FUNDRAISING]),
+            "total": money(totals["total"]),
+        },
+    }
+    return report
+
+
+# --- Fund balances ----------------------------------------------------------------------------
+
+
+def fund_balances(*, as_of: date) -> Report:
+    """Each fund's assets, liabilities and net assets (by class) as of a date."""
+    sums = (
+        _ledger(entry__date__lte=as_of)
+        .values("fund_id", "account__type", "net_asset_class")
+        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+    )
+    figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in sums:
+        kind = row["account__type"]
+        if kind == AccountType.ASSET:
+            figures[row["fund_id"]]["assets"] += row["debits"] - row["credits"]
+        elif kind == AccountType.LIABILITY:
+            figures[row["fund_id"]]["liabilities"] += row["credits"] - row["debits"]
+        else:
+            figures[row["fund_id"]][row["net_asset_class"]] += row["credits"] - row["debits"]
+
+    report = Report(
+        name="fund-balances",
+        title="Fund balances",
+        parameters={"as_of": as_of.isoformat()},
+        columns=[
+            "Fund",
+            "Name",
+            "Restriction",
+            "Assets",
+            "Liabilities",
+            "Without donor restrictions",
+            "With donor restrictions",
+            "Fund balance",
+        ],
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    items = []
+    for fund in Fund.objects.order_by("code"):
+        values = figures.get(fund.pk, {})
+        assets, liabilities = values.get("assets", ZERO), values.get("liabilities", ZERO)
+        without = values.get(NetAssetClass.WITHOUT, ZERO)
+        with_ = values.get(NetAssetClass.WITH, ZERO)
+        balance = without + with_
+        for key, amount in (
+            ("assets", assets),
+            ("liabilities", liabilities),
+            ("without", without),
+            ("with", with_),
+            ("balance", balance),
+        ):
+            totals[key] += amount
+        items.append(
+            {
+                "fund": fund.code,
+                "name": fund.name,
+                "restriction": fund.restriction,
+                "assets": money(assets),
+                "liabilities": money(liabilities),
+                "without_donor_restrictions": money(without),
+                "with_donor_restrictions": money(with_),
+                "balance": money(balance),
+            }
+        )
+        report.rows.append(
+            Row(
+                "line",
+                [
+                    fund.code,
+                    fund.name,
+                    fund.restriction,
+                    assets,
+                    liabilities,
+                    without,
+                    with_,
+                    balance,
+                ],
+            )
+        )
+    report.rows.append(
+        Row(
+            "total",
+            [
+                "Total",
+                "",
+                "",
+                totals["assets"],
+                totals["liabilities"],
+                totals["without"],
+                totals["with"],
+                totals["balance"],
+            ],
+        )
+    )
+    report.data = {
+        "funds": items,
+        "totals": {
+            "assets": money(totals["assets"]),
+            "liabilities": money(totals["liabilities"]),
+            "without_donor_restrictions": money(totals["without"]),
+            "with_donor_restrictions": money(totals["with"]),
+            "balance": money(totals["balance"]),
+        },
+    }
+    return report
+
+
+# --- General ledger ---------------------------------------------------------------------------
+
+_GENERAL_LEDGER_SQL = """
+WITH lines AS (
+    SELECT l.id, e.date, e.number, e.memo AS entry_memo, e.source, l.memo, f.code AS fund,
+           l.debit, l.credit, l.function, p.code AS program
+      FROM accounting_journalline l
+      JOIN accounting_journalentry e ON e.id = l.entry_id
+      JOIN accounting_fund f ON f.id = l.fund_id
+      LEFT JOIN accounting_program p ON p.id = l.program_id
+     WHERE l.account_id = %(account)s AND e.state IN %(states)s AND e.date <= %(end)s
+       AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
+)
+SELECT NULL AS id, NULL AS date, NULL AS number, NULL AS entry_memo, NULL AS source,
+       NULL AS memo, NULL AS fund, coalesce(sum(debit), 0), coalesce(sum(credit), 0),
+       NULL AS function, NULL AS program, 0 AS running
+  FROM lines WHERE date < %(start)s
+UNION ALL
+SELECT * FROM (
+    SELECT id, date, number, entry_memo, source, memo, fund, debit, credit, function, program,
+           sum(debit - credit) OVER (ORDER BY date, number, id) AS running
+      FROM lines WHERE date >= %(start)s
+     ORDER BY date, number, id
+) AS period
+"""
+
+
+def general_ledger(*, account: str, start: date, end: date, fund: str | None = None) -> Report:
+    """Every line of one account in a date range with a running balance, after the opening
+    balance carried from before the range (in the account's normal direction)."""
+    _range_check(start, end)
+    target = Account.objects.filter(code=account).first()
+    if target is None:
+        raise ServiceError(
+            f"There is no account {account!r}.", fields={"account": ["Unknown account."]}
+        )
+    fund_id = _fund_id(fund)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GENERAL_LEDGER_SQL,
+            {
+                "account": target.pk,
+                "states": tuple(str(state) for state in LEDGER_STATES),
+                "start": start,
+                "end": end,
+                "fund": fund_id,
+            },
+        )
+        rows = cursor.fetchall()
+    opening_row, period = rows[0], rows[1:]
+    opening = _signed(target, opening_row[7], opening_row[8])
+    direction = 1 if target.normal_balance == NormalBalance.DEBIT else -1
+
+    report = Report(
+        name="general-ledger",
+        title=f"General ledger: {target.code} {target.name}",
+        parameters={
+            "account": target.code,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            **({"fund": fund} if fund else {}),
+        },
+        columns=[
+            "Date",
+            "Entry",
+            "Memo",
+            "Fund",
+            "Function",
+            "Program",
+            "Debit",
+            "Credit",
+            "Balance",
+        ],
+    )
+    report.rows.append(
+        Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
+    )
+    items = []
+    total_debit = total_credit = ZERO
+    balance = opening
+    for (
+        _id,
+        day,
+        number,
+        entry_memo,
+        source,
+        memo,
+        fund_code,
+        debit,
+        credit,
+        function,
+        program,
+        running,
+    ) in period:
+        balance = opening + direction * running
+        total_debit += debit
+        total_credit += credit
+        items.append(
+            {
+                "date": day.isoformat(),
+                "entry": number,
+                "source": source,
+                "memo": memo or entry_memo,
+                "fund": fund_code,
+                "function": function,
+                "program": program,
+                "debit": money(debit),
+                "credit": money(credit),
+                "balance": money(balance),
+            }
+        )
+        report.rows.append(
+            Row(
+                "line",
+                [
+                    day.isoformat(),
+                    number,
+                    memo or entry_memo,
+                    fund_code,
+                    function or "",
+                    program or "",
+                    debit or "",
+                    credit or "",
+                    balance,
+                ],
+            )
+        )
+    report.rows.append(
+        Row(
+            "total",
+            [
+                end.isoformat(),
+                "",
+                "Closing balance",
+                "",
+                "",
+                "",
+                total_debit,
+                total_credit,
+                balance,
+            ],
+        )
+    )
+    report.data = {
+        "account": {
+            "code": target.code,
+            "name": target.name,
+            "normal_balance": target.normal_balance,
+        },
+        "opening_balance": money(opening),
+        "lines": items,
+        "total_debit": money(total_debit),
+        "total_credit": money(total_credit),
+        "closing_balance": money(balance),
+    }
+    return report
+
+
+REPORTS = {
+    "trial-balance": trial_balance,
+    "financial-position": financial_position,
+    "activities": activities,
+    "functional-expenses": functional_expenses,
+    "fund-balances": fund_balances,
+    "general-ledger": general_ledger,
+}

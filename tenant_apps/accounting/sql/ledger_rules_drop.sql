@@ -1,0 +1,11 @@
+ALTER TABLE accounting_fiscalperiod DROP CONSTRAINT fiscalperiod_no_overlap;
+DROP TRIGGER accounting_period_guard ON accounting_fiscalperiod;
+DROP FUNCTION accounting_period_guard();
+DROP TRIGGER accounting_entry_balanced ON accounting_journalentry;
+DROP FUNCTION accounting_entry_balanced();
+DROP TRIGGER accounting_entry_guard ON accounting_journalentry;
+DROP FUNCTION accounting_entry_guard();
+DROP TRIGGER accounting_lines_insert ON accounting_journalline;
+DROP TRIGGER accounting_lines_update ON accounting_journalline;
+DROP TRIGGER accounting_lines_delete ON accounting_journalline;
+DROP FUNCTION accounting_lines_check();
