@@ -1,0 +1,412 @@
+"""The six reports against a month of a small nonprofit, every figure worked out by hand below.
+
+Alpha's books, fiscal year from July:
+  30 Sep  opening balances: cash 10,000.00 without restrictions (GEN, 3010) and 2,000.00 with
+          (PRP, 3110); then September is closed.
+  October
+   1  gift, no restriction          Dr 1010 GEN 1,500.00  Cr 4010 GEN 1,500.00
+   3  foundation grant, restricted  Dr 1010 PRP 5,000.00  Cr 4030 PRP 5,000.00
+   5  corporate check, undeposited  Dr 1050 GEN   750.00  Cr 4020 GEN   750.00
+  10  online gift and its fee       Dr 1060 GEN   200.00  Cr 4010 GEN   200.00
+                                    Dr 8550 GEN     6.10  Cr 1060 GEN     6.10  (M&G)
+  15  salaries 3,000.00 from cash   7020: YTH 1,200.00, PRG 600.00, M&G 900.00, fundraising 300.00
+  20  tutoring supplies from PRP    Dr 8110 PRP 1,250.00 (program YTH)  Cr 1010 PRP 1,250.00
+          -> release: Dr 6910 PRP (with) 1,250.00  Cr 6910 PRP (without) 1,250.00
+  22  rent billed                   Dr 8210 GEN 1,000.00 (M&G)  Cr 2010 GEN 1,000.00
+  25  travel posted by mistake      Dr 8310 GEN   500.00 (fundraising)  Cr 1010 GEN 500.00
+  26  ... and reversed
+  28  printing for a mailing        Dr 8170 GEN   420.00 (fundraising)  Cr 1010 GEN 420.00
+
+By hand, at 31 October:
+  cash 1010 = GEN 10,000 + 1,500 - 3,000 - 500 + 500 - 420 = 8,080.00
+            + PRP  2,000 + 5,000 - 1,250                    = 5,750.00  -> 13,830.00
+  1050 = 750.00; 1060 = 200.00 - 6.10 = 193.90; total assets 14,773.90; AP 2010 1,000.00
+  expenses = 6.10 + 3,000 + 1,250 + 1,000 + (500 - 500) + 420 = 5,676.10
+  without = 10,000 + 1,700 + 750 + 1,250 released - 5,676.10 = 8,023.90
+  with    =  2,000 + 5,000 - 1,250 released                  = 5,750.00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from saas_platform.errors import ServiceError, StateConflict
+from tenant_apps.accounting import reports, services
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.accounting.services import LineSpec
+
+OCTOBER = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
+
+
+def record(user: Any, day: int, memo: str, *lines: LineSpec) -> JournalEntry:
+    return services.entry_record(
+        date=date(2026, 10, day), memo=memo, lines=lines, source="manual", acting_user=user
+    )
+
+
+def expense(account: str, fund: str, amount: str, function: str, program: str = "") -> LineSpec:
+    return LineSpec(
+        account=account, fund=fund, debit=amount, function=function, program=program or None
+    )
+
+
+@pytest.fixture
+def october(alpha: Any) -> Iterator[Any]:
+    with schema_context("alpha"):
+        owner = alpha.owner
+        services.settings_update(fiscal_year_start_month=7, acting_user=owner)
+        services.program_create(code="YTH", name="Youth tutoring", acting_user=owner)
+        services.entry_record(
+            date=date(2026, 9, 30),
+            memo="Opening balances",
+            source="manual",
+            acting_user=owner,
+            lines=[
+                LineSpec(account="1010", fund="GEN", debit="10000.00"),
+                LineSpec(account="3010", fund="GEN", credit="10000.00"),
+                LineSpec(account="1010", fund="PRP", debit="2000.00"),
+                LineSpec(account="3110", fund="PRP", credit="2000.00"),
+            ],
+        )
+        services.period_close(period=services.period_for_date(date(2026, 9, 30)), acting_user=owner)
+
+        services.post_contribution(
+            date=date(2026, 10, 1), amount=Decimal("1500.00"), fund="GEN", acting_user=owner
+        )
+        services.post_contribution(
+            date=date(2026, 10, 3),
+            amount=Decimal("5000.00"),
+            fund="PRP",
+            revenue_account="4030",
+            acting_user=owner,
+        )
+        services.post_contribution(
+            date=date(2026, 10, 5),
+            amount=Decimal("750.00"),
+            fund="GEN",
+            debit_account="1050",
+            revenue_account="4020",
+            acting_user=owner,
+        )
+        services.post_contribution(
+            date=date(2026, 10, 10),
+            amount=Decimal("200.00"),
+            fund="GEN",
+            debit_account="1060",
+            acting_user=owner,
+        )
+        services.post_fee(date=date(2026, 10, 10), amount=Decimal("6.10"), acting_user=owner)
+        record(
+            owner,
+            15,
+            "October salaries",
+            expense("7020", "GEN", "1200.00", "program", "YTH"),
+            expense("7020", "GEN", "600.00", "program", "PRG"),
+            expense("7020", "GEN", "900.00", "management_general"),
+            expense("7020", "GEN", "300.00", "fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="3000.00"),
+        )
+        supplies = record(
+            owner,
+            20,
+            "Tutoring supplies",
+            expense("8110", "PRP", "1250.00", "program", "YTH"),
+            LineSpec(account="1010", fund="PRP", credit="1250.00"),
+        )
+        record(
+            owner,
+            22,
+            "October rent",
+            expense("8210", "GEN", "1000.00", "management_general"),
+            LineSpec(account="2010", fund="GEN", credit="1000.00"),
+        )
+        mistake = record(
+            owner,
+            25,
+            "Travel (wrong month)",
+            expense("8310", "GEN", "500.00", "fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="500.00"),
+        )
+        services.entry_reverse(entry=mistake, acting_user=owner, date=date(2026, 10, 26))
+        record(
+            owner,
+            28,
+            "Mailing",
+            expense("8170", "GEN", "420.00", "fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="420.00"),
+        )
+        yield alpha, supplies
+
+
+def test_the_closed_september_refuses_a_late_posting(october: Any) -> None:
+    alpha, _ = october
+    with schema_context("alpha"):
+        before = JournalEntry.objects.count()
+        with pytest.raises(StateConflict, match="is closed: nothing can be posted on 2026-09-15"):
+            services.post_contribution(
+                date=date(2026, 9, 15), amount=Decimal("10.00"), fund="GEN", acting_user=alpha.owner
+            )
+        assert JournalEntry.objects.count() == before
+
+
+def test_trial_balance(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.trial_balance(as_of=date(2026, 10, 31)).as_json()
+    assert [(row["account"], row["debit"], row["credit"]) for row in report["accounts"]] == [
+        ("1010", "13830.00", "0.00"),
+        ("1050", "750.00", "0.00"),
+        ("1060", "193.90", "0.00"),
+        ("2010", "0.00", "1000.00"),
+        ("3010", "0.00", "10000.00"),
+        ("3110", "0.00", "2000.00"),
+        ("4010", "0.00", "1700.00"),
+        ("4020", "0.00", "750.00"),
+        ("4030", "0.00", "5000.00"),
+        ("7020", "3000.00", "0.00"),
+        ("8110", "1250.00", "0.00"),
+        ("8170", "420.00", "0.00"),
+        ("8210", "1000.00", "0.00"),
+        ("8550", "6.10", "0.00"),
+    ]
+    assert report["total_debit"] == report["total_credit"] == "20450.00"
+    assert report["balanced"] is True
+
+
+def test_trial_balance_of_one_fund_and_an_earlier_date(october: Any) -> None:
+    with schema_context("alpha"):
+        restricted = reports.trial_balance(as_of=date(2026, 10, 31), fund="PRP").as_json()
+        opening = reports.trial_balance(as_of=date(2026, 9, 30)).as_json()
+    # 6910 nets to zero within PRP (with gives 1,250.00, without receives it) and is left out.
+    assert [(row["account"], row["debit"], row["credit"]) for row in restricted["accounts"]] == [
+        ("1010", "5750.00", "0.00"),
+        ("3110", "0.00", "2000.00"),
+        ("4030", "0.00", "5000.00"),
+        ("8110", "1250.00", "0.00"),
+    ]
+    assert restricted["total_debit"] == restricted["total_credit"] == "7000.00"
+    assert opening["total_debit"] == opening["total_credit"] == "12000.00"
+
+
+def test_statement_of_financial_position(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+    assert [(row["account"], row["amount"]) for row in report["assets"]] == [
+        ("1010", "13830.00"),
+        ("1050", "750.00"),
+        ("1060", "193.90"),
+    ]
+    assert report["total_assets"] == "14773.90"
+    assert [(row["account"], row["amount"]) for row in report["liabilities"]] == [
+        ("2010", "1000.00")
+    ]
+    assert report["total_liabilities"] == "1000.00"
+    assert report["net_assets"] == {
+        "without_donor_restrictions": "8023.90",
+        "with_donor_restrictions": "5750.00",
+        "total": "13773.90",
+    }
+    assert report["total_liabilities_and_net_assets"] == "14773.90"
+    assert report["balanced"] is True
+
+
+def test_statement_of_activities(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.activities(**OCTOBER).as_json()
+
+    def columns(without: str, with_: str, total: str) -> dict[str, str]:
+        return {
+            "without_donor_restrictions": without,
+            "with_donor_restrictions": with_,
+            "total": total,
+        }
+
+    assert [
+        (row["account"], row["without_donor_restrictions"], row["with_donor_restrictions"])
+        for row in report["revenue_and_support"]
+    ] == [("4010", "1700.00", "0.00"), ("4020", "750.00", "0.00"), ("4030", "0.00", "5000.00")]
+    assert report["released_from_restrictions"] == columns("1250.00", "-1250.00", "0.00")
+    assert report["total_revenue_and_support"] == columns("3700.00", "3750.00", "7450.00")
+    assert [(row["name"], row["total"]) for row in report["expenses"]] == [
+        ("Program services: Program services", "600.00"),
+        ("Program services: Youth tutoring", "2450.00"),
+        ("Management and general", "1906.10"),
+        ("Fundraising", "720.00"),
+    ]
+    assert all(row["with_donor_restrictions"] == "0.00" for row in report["expenses"])
+    assert report["total_expenses"] == columns("5676.10", "0.00", "5676.10")
+    assert report["change_in_net_assets"] == columns("-1976.10", "3750.00", "1773.90")
+    assert report["net_assets_beginning"] == columns("10000.00", "2000.00", "12000.00")
+    assert report["net_assets_end"] == columns("8023.90", "5750.00", "13773.90")
+
+
+def test_statement_of_functional_expenses(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.functional_expenses(**OCTOBER).as_json()
+    assert report["programs"] == [
+        {"code": "PRG", "name": "Program services"},
+        {"code": "YTH", "name": "Youth tutoring"},
+    ]
+    rows = {row["account"]: row for row in report["expenses"]}
+    # Travel (8310) was posted and reversed within the month: it nets to nothing and is left out.
+    assert list(rows) == ["7020", "8110", "8170", "8210", "8550"]
+    assert rows["7020"] == {
+        "account": "7020",
+        "name": "Salaries - other staff",
+        "programs": {"PRG": "600.00", "YTH": "1200.00"},
+        "program_services": "1800.00",
+        "management_general": "900.00",
+        "fundraising": "300.00",
+        "total": "3000.00",
+    }
+    assert rows["8110"]["programs"] == {"PRG": "0.00", "YTH": "1250.00"}
+    assert (rows["8170"]["fundraising"], rows["8170"]["total"]) == ("420.00", "420.00")
+    assert (rows["8210"]["management_general"], rows["8210"]["total"]) == ("1000.00", "1000.00")
+    assert (rows["8550"]["management_general"], rows["8550"]["total"]) == ("6.10", "6.10")
+    assert report["totals"] == {
+        "programs": {"PRG": "600.00", "YTH": "2450.00"},
+        "program_services": "3050.00",
+        "management_general": "1906.10",
+        "fundraising": "720.00",
+        "total": "5676.10",
+    }
+
+
+def test_fund_balances(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.fund_balances(as_of=date(2026, 10, 31)).as_json()
+    assert report["funds"] == [
+        {
+            "fund": "GEN",
+            "name": "General fund",
+            "restriction": "without",
+            "assets": "9023.90",
+            "liabilities": "1000.00",
+            "without_donor_restrictions": "8023.90",
+            "with_donor_restrictions": "0.00",
+            "balance": "8023.90",
+        },
+        {
+            "fund": "PRP",
+            "name": "Purpose-restricted gifts",
+            "restriction": "purpose",
+            "assets": "5750.00",
+            "liabilities": "0.00",
+            "without_donor_restrictions": "0.00",
+            "with_donor_restrictions": "5750.00",
+            "balance": "5750.00",
+        },
+    ]
+    assert report["totals"]["balance"] == "13773.90"
+
+
+def test_general_ledger_with_running_balance(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.general_ledger(account="1010", **OCTOBER).as_json()
+        restricted = reports.general_ledger(account="1010", fund="PRP", **OCTOBER).as_json()
+    assert report["opening_balance"] == "12000.00"
+    assert [
+        (line["date"], line["debit"], line["credit"], line["balance"]) for line in report["lines"]
+    ] == [
+        ("2026-10-01", "1500.00", "0.00", "13500.00"),
+        ("2026-10-03", "5000.00", "0.00", "18500.00"),
+        ("2026-10-15", "0.00", "3000.00", "15500.00"),
+        ("2026-10-20", "0.00", "1250.00", "14250.00"),
+        ("2026-10-25", "0.00", "500.00", "13750.00"),
+        ("2026-10-26", "500.00", "0.00", "14250.00"),
+        ("2026-10-28", "0.00", "420.00", "13830.00"),
+    ]
+    assert (report["total_debit"], report["total_credit"]) == ("7000.00", "5170.00")
+    assert report["closing_balance"] == "13830.00"
+    assert report["lines"][5]["source"] == "reversal"
+    assert restricted["opening_balance"] == "2000.00"
+    assert [line["balance"] for line in restricted["lines"]] == ["7000.00", "5750.00"]
+
+
+def test_general_ledger_of_a_credit_account_runs_in_its_normal_direction(october: Any) -> None:
+    with schema_context("alpha"):
+        report = reports.general_ledger(account="4010", **OCTOBER).as_json()
+    assert report["opening_balance"] == "0.00"
+    assert [line["balance"] for line in report["lines"]] == ["1500.00", "1700.00"]
+    assert report["closing_balance"] == "1700.00"
+
+
+def test_reversing_the_restricted_expense_reverses_its_release(october: Any) -> None:
+    alpha, supplies = october
+    with schema_context("alpha"):
+        services.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))
+        position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+        activity = reports.activities(**OCTOBER).as_json()
+    assert position["net_assets"] == {
+        "without_donor_restrictions": "8023.90",  # the release and the expense both went
+        "with_donor_restrictions": "7000.00",
+        "total": "15023.90",
+    }
+    assert activity["released_from_restrictions"]["with_donor_restrictions"] == "0.00"
+
+
+@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+def test_each_report_runs_a_fixed_number_of_queries(
+    october: Any, count_queries: Any, name: str
+) -> None:
+    parameters: dict[str, Any] = {
+        "trial-balance": {"as_of": date(2026, 10, 31)},
+        "financial-position": {"as_of": date(2026, 10, 31)},
+        "fund-balances": {"as_of": date(2026, 10, 31)},
+        "activities": OCTOBER,
+        "functional-expenses": OCTOBER,
+        "general-ledger": {"account": "1010", **OCTOBER},
+    }[name]
+    alpha, _ = october
+    with schema_context("alpha"):
+        with count_queries() as small:
+            reports.REPORTS[name](**parameters)
+        services.program_create(code="ADV", name="Advocacy", acting_user=alpha.owner)
+        services.fund_create(
+            code="TIME", name="Next year", restriction="time", acting_user=alpha.owner
+        )
+        for day in range(1, 29):
+            services.post_contribution(
+                date=date(2026, 10, day), amount=Decimal("25.00"), fund="TIME", acting_user=None
+            )
+            record(
+                None,
+                day,
+                "More",
+                expense("8140", "GEN", "3.00", "program", "ADV"),
+                expense("8130", "GEN", "2.00", "fundraising"),
+                LineSpec(account="1010", fund="GEN", credit="5.00"),
+            )
+        with count_queries() as large:
+            reports.REPORTS[name](**parameters)
+    statements = [q["sql"] for q in large if not q["sql"].startswith("SET search_path")]
+    assert len(large) == len(small)
+    assert len(statements) <= 3, statements
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters", "message"),
+    [
+        ("activities", {"start": date(2026, 11, 1), "end": date(2026, 10, 1)}, "start date"),
+        ("general-ledger", {"account": "0000", **OCTOBER}, "no account '0000'"),
+        ("trial-balance", {"as_of": date(2026, 10, 31), "fund": "NOPE"}, "no fund 'NOPE'"),
+    ],
+)
+def test_bad_report_parameters_are_refused_clearly(
+    alpha: Any, name: str, parameters: dict[str, Any], message: str
+) -> None:
+    with schema_context("alpha"), pytest.raises(ServiceError, match=message):
+        reports.REPORTS[name](**parameters)
+
+
+def test_csv_table_of_the_trial_balance(october: Any) -> None:
+    with schema_context("alpha"):
+        table = reports.trial_balance(as_of=date(2026, 10, 31)).as_table()
+    assert table[0] == ["Account", "Name", "Type", "Debit", "Credit"]
+    assert table[1] == ["1010", "Cash - operating (checking)", "asset", "13830.00", "0.00"]
+    assert table[-1] == ["Total", "", "", "20450.00", "20450.00"]
