@@ -348,7 +348,9 @@ def _code_check(code: str, *, taken: bool, kind: str) -> str:
             fields={"code": ["Use 1 to 20 letters, digits, dots, dashes or underscores."]},
         )
     if taken:
-        raise ServiceError(f"There is already a {kind} {code}.", fields={"code": ["Already used."]})
+        raise ServiceError(
+            f"The {kind} code {code} is already used.", fields={"code": ["Already used."]}
+        )
     return code
 
 
