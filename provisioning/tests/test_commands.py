@@ -85,3 +85,24 @@ def test_platform_setup_is_idempotent():
     with schema_context("public"):
         operator = User.objects.get(email="ops@ifm.test")
     assert operator.is_operator and operator.is_superuser
+
+
+def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once():
+    from django.utils import timezone
+
+    from tenant_apps.accounting import reports
+    from tenant_apps.accounting.models import JournalEntry
+
+    for _ in range(2):
+        out = StringIO()
+        call_command("demo_setup", stdout=out)
+
+    assert "demo.localhost" in out.getvalue() and "/accounting/" in out.getvalue()
+    with schema_context("demo"):
+        assert User.objects.count() == 5
+        # seven postings and the release the restricted supplies generated
+        assert JournalEntry.objects.filter(state="posted").count() == 8
+        balance = reports.trial_balance(as_of=timezone.localdate()).as_json()
+        position = reports.financial_position(as_of=timezone.localdate()).as_json()
+    assert balance["balanced"] and balance["total_debit"] == "11570.00"
+    assert position["net_assets"]["with_donor_restrictions"] == "6550.00"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from provisioning.services import tenant_provision, tenant_provision_resume
@@ -12,6 +15,9 @@ from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import organization_url, platform_url
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.accounting.services import LineSpec
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - a published development login
@@ -45,6 +51,8 @@ class Command(BaseCommand):
             for email, name, role in STAFF:
                 if not User.objects.filter(email=email).exists():
                     User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
+            if not JournalEntry.objects.exists():
+                demo_books_record(User.objects.get(email=STAFF[1][0]))
 
         write = self.stdout.write
         write("")
@@ -55,7 +63,74 @@ class Command(BaseCommand):
         write(f"  Demo tenant:    {organization_url(organization=organization)}")
         write(f"  API docs:       {organization_url(organization=organization, path='/api/docs/')}")
         write(f"  Health:         {organization_url(organization=organization, path='/healthz')}")
+        write(
+            f"  Reports:        {organization_url(organization=organization, path='/accounting/')}"
+        )
         write(f"  Demo logins (password {DEMO_PASSWORD}):")
         for email, _name, role in STAFF:
             write(f"    {role:<22} {email}")
         write("")
+
+
+def demo_books_record(bookkeeper: User) -> None:
+    """A few weeks of a small nonprofit this month, so the reports have figures to show."""
+    today = timezone.localdate()
+
+    def day(number: int) -> date:
+        return today.replace(day=min(number, today.day))
+
+    accounting.post_contribution(
+        date=day(1), amount=Decimal("2500.00"), fund="GEN", acting_user=bookkeeper
+    )
+    accounting.post_contribution(
+        date=day(2),
+        amount=Decimal("8000.00"),
+        fund="PRP",
+        revenue_account="4030",
+        memo="Foundation grant for the program",
+        acting_user=bookkeeper,
+    )
+    accounting.post_contribution(
+        date=day(3),
+        amount=Decimal("120.00"),
+        fund="GEN",
+        debit_account="1060",
+        acting_user=bookkeeper,
+    )
+    accounting.post_fee(date=day(3), amount=Decimal("3.78"), acting_user=bookkeeper)
+    accounting.entry_record(
+        date=day(5),
+        memo="Salaries",
+        source="manual",
+        acting_user=bookkeeper,
+        lines=[
+            LineSpec(
+                account="7020", fund="GEN", debit="1800.00", function="program", program="PRG"
+            ),
+            LineSpec(account="7020", fund="GEN", debit="700.00", function="management_general"),
+            LineSpec(account="7020", fund="GEN", debit="500.00", function="fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="3000.00"),
+        ],
+    )
+    accounting.entry_record(
+        date=day(6),
+        memo="Program supplies paid from the grant",
+        source="manual",
+        acting_user=bookkeeper,
+        lines=[
+            LineSpec(
+                account="8110", fund="PRP", debit="1450.00", function="program", program="PRG"
+            ),
+            LineSpec(account="1010", fund="PRP", credit="1450.00"),
+        ],
+    )
+    accounting.entry_record(
+        date=day(7),
+        memo="Rent invoice",
+        source="manual",
+        acting_user=bookkeeper,
+        lines=[
+            LineSpec(account="8210", fund="GEN", debit="950.00", function="management_general"),
+            LineSpec(account="2010", fund="GEN", credit="950.00"),
+        ],
+    )
