@@ -275,6 +275,7 @@ def activities(*, start: date, end: date) -> Report:
     releases: dict[str, Decimal] = defaultdict(Decimal)
     expenses: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     opening: dict[str, Decimal] = defaultdict(Decimal)
+    other: dict[str, Decimal] = defaultdict(Decimal)
     for row in sums:
         account = accounts[row["account_id"]]
         klass = row["net_asset_class"]
@@ -291,8 +292,8 @@ def activities(*, start: date, end: date) -> Report:
             releases[klass] += change
         elif account.type == AccountType.REVENUE:
             revenue[account.code][klass] += change
-        else:  # a direct entry to a net-assets account (an opening balance, a correction)
-            revenue[account.code][klass] += change
+        else:  # posted straight to a net-assets account: a correction, an opening balance
+            other[klass] += change
 
     report = Report(
         name="activities",
@@ -334,8 +335,14 @@ def activities(*, start: date, end: date) -> Report:
         report.rows.append(Row("line", [key[1], *_cells(values)]))
     report.rows.append(Row("total", ["Total expenses", *_cells(expense_total)]))
 
-    change = {klass: support_total[klass] - expense_total[klass] for klass in CLASSES}
+    change = {
+        klass: support_total[klass] - expense_total[klass] + other[klass] for klass in CLASSES
+    }
     closing = {klass: opening[klass] + change[klass] for klass in CLASSES}
+    if any(other.values()):
+        report.rows.append(
+            Row("line", ["Other changes in net assets (direct postings)", *_cells(other)])
+        )
     report.rows += [
         Row("total", ["Change in net assets", *_cells(change)]),
         Row("line", ["Net assets, beginning of period", *_cells(opening)]),
@@ -347,6 +354,7 @@ def activities(*, start: date, end: date) -> Report:
         "total_revenue_and_support": _columns(support_total),
         "expenses": expense_items,
         "total_expenses": _columns(expense_total),
+        "other_changes_in_net_assets": _columns(other),
         "change_in_net_assets": _columns(change),
         "net_assets_beginning": _columns(opening),
         "net_assets_end": _columns(closing),
@@ -563,17 +571,16 @@ WITH lines AS (
      WHERE l.account_id = %(account)s AND e.state IN %(states)s AND e.date <= %(end)s
        AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
 )
-SELECT NULL AS id, NULL AS date, NULL AS number, NULL AS entry_memo, NULL AS source,
-       NULL AS memo, NULL AS fund, coalesce(sum(debit), 0), coalesce(sum(credit), 0),
+SELECT 0 AS part, NULL::bigint AS id, NULL::date AS date, NULL::integer AS number,
+       NULL AS entry_memo, NULL AS source, NULL AS memo, NULL AS fund,
+       coalesce(sum(debit), 0) AS debit, coalesce(sum(credit), 0) AS credit,
        NULL AS function, NULL AS program, 0 AS running
   FROM lines WHERE date < %(start)s
 UNION ALL
-SELECT * FROM (
-    SELECT id, date, number, entry_memo, source, memo, fund, debit, credit, function, program,
-           sum(debit - credit) OVER (ORDER BY date, number, id) AS running
-      FROM lines WHERE date >= %(start)s
-     ORDER BY date, number, id
-) AS period
+SELECT 1, id, date, number, entry_memo, source, memo, fund, debit, credit, function, program,
+       sum(debit - credit) OVER (ORDER BY date, number, id)
+  FROM lines WHERE date >= %(start)s
+ORDER BY part, date, number, id
 """
 
 
@@ -600,7 +607,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
         )
         rows = cursor.fetchall()
     opening_row, period = rows[0], rows[1:]
-    opening = _signed(target, opening_row[7], opening_row[8])
+    opening = _signed(target, opening_row[8], opening_row[9])
     direction = 1 if target.normal_balance == NormalBalance.DEBIT else -1
 
     report = Report(
@@ -631,6 +638,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
     total_debit = total_credit = ZERO
     balance = opening
     for (
+        _part,
         _id,
         day,
         number,

@@ -410,3 +410,22 @@ def test_csv_table_of_the_trial_balance(october: Any) -> None:
     assert table[0] == ["Account", "Name", "Type", "Debit", "Credit"]
     assert table[1] == ["1010", "Cash - operating (checking)", "asset", "13830.00", "0.00"]
     assert table[-1] == ["Total", "", "", "20450.00", "20450.00"]
+
+
+def test_a_direct_posting_to_net_assets_is_not_revenue(october: Any) -> None:
+    alpha, _ = october
+    with schema_context("alpha"):
+        record(
+            alpha.owner,
+            30,
+            "Prior-period correction",
+            LineSpec(account="1010", fund="GEN", debit="100.00"),
+            LineSpec(account="3010", fund="GEN", credit="100.00"),
+        )
+        activity = reports.activities(**OCTOBER).as_json()
+        position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+    assert activity["total_revenue_and_support"]["total"] == "7450.00"
+    assert activity["other_changes_in_net_assets"]["without_donor_restrictions"] == "100.00"
+    assert activity["change_in_net_assets"]["without_donor_restrictions"] == "-1876.10"
+    assert activity["net_assets_end"]["without_donor_restrictions"] == "8123.90"
+    assert position["net_assets"]["without_donor_restrictions"] == "8123.90"
