@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shared_apps.users.roles import Capability
 from tenant_apps.accounting.selectors import chart_summary
 
 
@@ -15,4 +16,9 @@ def public_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def tenant_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenant/home.html", {"chart": chart_summary()})
+    can_read_books = request.user.has_capability(Capability.ACCOUNTING_READ)  # type: ignore[union-attr]
+    return render(
+        request,
+        "tenant/home.html",
+        {"chart": chart_summary() if can_read_books else None, "can_read_books": can_read_books},
+    )
