@@ -252,6 +252,7 @@ def fiscal_year_open(*, fiscal_year: int) -> list[FiscalPeriod]:
 
 def period_for_date(day: date) -> FiscalPeriod:
     """The monthly period a date is in, created (open) with its fiscal year when missing."""
+    _date_check(day)
     period = FiscalPeriod.objects.filter(start__lte=day, end__gte=day).first()
     if period is None:
         start_month = accounting_settings().fiscal_year_start_month
@@ -581,8 +582,10 @@ def _lines_build(specs: Sequence[LineSpec]) -> list[JournalLine]:
             problem.setdefault("fund", []).append(f"Fund {fund.code} is inactive.")
         debit = credit = Decimal("0")
         has_debit, has_credit = _side_given(spec.debit), _side_given(spec.credit)
-        if has_debit == has_credit:
+        if has_debit and has_credit:
             problem.setdefault("amount", []).append("Give a debit or a credit, not both.")
+        elif not (has_debit or has_credit):
+            problem.setdefault("amount", []).append("Give a debit or a credit.")
         else:
             field = "debit" if has_debit else "credit"
             try:
@@ -616,6 +619,15 @@ def _lines_build(specs: Sequence[LineSpec]) -> list[JournalLine]:
                 "expense to the fund that holds the endowment's appropriated earnings."
             )
         net_asset_class = spec.net_asset_class
+        if net_asset_class is not None and (
+            net_asset_class not in NetAssetClass.values
+            or (fund is not None and not fund.is_restricted and net_asset_class != "without")
+        ):
+            problem.setdefault("net_asset_class", []).append(
+                "A fund without donor restrictions has only the without-restrictions class."
+                if net_asset_class in NetAssetClass.values
+                else f"A net-asset class is one of {', '.join(NetAssetClass.values)}."
+            )
         if net_asset_class is None and fund is not None:
             restricted = fund.restriction != Restriction.WITHOUT and not is_expense
             net_asset_class = NetAssetClass.WITH if restricted else NetAssetClass.WITHOUT
@@ -667,6 +679,20 @@ def _balance_check(lines: Sequence[JournalLine]) -> None:
             )
 
 
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _date_check(day: Any, *, field: str = "date") -> date:
+    if not isinstance(day, date):
+        raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ServiceError(
+            f"{field}: {day.isoformat()} is outside the years 1900 to 2999.",
+            fields={field: ["Outside the years 1900 to 2999."]},
+        )
+    return day
+
+
 def _memo_check(memo: str) -> str:
     memo = (memo or "").strip()
     if len(memo) > 500:
@@ -686,6 +712,7 @@ def entry_create(
     """A draft entry with its lines, checked and balanced; `entry_post` puts it in the books."""
     if source not in EntrySource.values:
         raise ServiceError(f"Unknown source {source!r}.", fields={"source": ["Unknown source."]})
+    date = _date_check(date)
     memo = _memo_check(memo)
     with transaction.atomic():
         built = _lines_build(lines)
@@ -866,6 +893,8 @@ def entry_reverse(
 ) -> JournalEntry:
     """Reverse a posted entry with a new entry of the opposite sides, dated `date` (the
     original's date by default). Releases the entry generated are reversed with it."""
+    if date is not None:
+        _date_check(date)
     with transaction.atomic():
         entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.state != EntryState.POSTED:

@@ -61,7 +61,12 @@ def test_api_permission_follows_the_role(alpha):
     }
 
 
-def test_read_only_endpoints_refuse_writes_for_every_role(alpha):
-    owner_api = alpha.api(alpha.owner)
-    response = owner_api.post("/api/v1/accounting/funds/", {"code": "X"}, format="json")
-    assert response.status_code in (403, 405)
+def test_writes_need_the_write_capability_before_input_is_read(alpha):
+    viewer = alpha.api(alpha.user("viewer")).post(
+        "/api/v1/accounting/funds/", {"code": "X"}, format="json"
+    )
+    owner = alpha.api(alpha.owner).post("/api/v1/accounting/funds/", {"code": "X"}, format="json")
+
+    assert viewer.status_code == 403
+    assert owner.status_code == 400  # allowed, and told what is missing
+    assert set(owner.json()["error"]["fields"]) >= {"name", "restriction"}

@@ -1,17 +1,392 @@
+"""Input and output shapes of the accounting API. Inputs check types and formats only; the rules
+of the books are the services' (they answer with the same error shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar
+
+from django.db.models import Model
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-from tenant_apps.accounting.models import Account, Fund
+from tenant_apps.accounting.models import (
+    AccountType,
+    EntrySource,
+    EntryState,
+    Function,
+    NetAssetClass,
+    NormalBalance,
+    PeriodState,
+    Restriction,
+)
+
+# Dates the books take: past these, a fiscal year cannot be named or opened (its bounds leave
+# Python's date range: a 500), and a date this far out is a typo anyway (3026 for 2026).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+CODE_MAX_LENGTH = 20
+
+# A field fixed once the object exists: how to read its current value, and the refusal.
+FixedFields = dict[str, tuple[Callable[[Any], Any], str]]
 
 
-class AccountSerializer(serializers.ModelSerializer[Account]):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+class ErrorBodyOutput(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        required=False, help_text="Messages per input field (validation errors only)."
+    )
 
+
+class ErrorOutput(serializers.Serializer):
+    """The one shape of every 4xx answer (see saas_platform.api)."""
+
+    error = ErrorBodyOutput()
+
+
+class BooksDateField(serializers.DateField):
+    """A date in YYYY-MM-DD, from EARLIEST_DATE to LATEST_DATE."""
+
+    default_error_messages = {
+        "out_of_range": f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}.",
+    }
+
+    def to_internal_value(self, value: Any) -> date:
+        day = super().to_internal_value(value)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.fail("out_of_range")
+        return day
+
+
+class FixedFieldsInput(serializers.Serializer):
+    """A partial update that refuses a change to a field that is fixed once the object exists.
+
+    Sending the current value is fine (clients often send back what they read); sending another
+    one is a 400 rather than a silent no-op. Bound to the object: `Input(obj, data=...)`.
+    """
+
+    fixed_fields: ClassVar[FixedFields] = {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = {}
+        for field, (current_of, message) in self.fixed_fields.items():
+            if field not in self.initial_data:
+                continue
+            sent, current = self.initial_data[field], current_of(self.instance)
+            if _text(sent) != _text(current):
+                errors[field] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _code_of(related: Model | None) -> str:
+    return getattr(related, "code", "") if related is not None else ""
+
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+
+class AccountOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=AccountType.choices)
+    normal_balance = serializers.ChoiceField(choices=NormalBalance.choices)
+    parent = serializers.CharField(
+        source="parent.code", allow_null=True, help_text="The parent account's code."
+    )
+    ucoa_code = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class AccountCreateInput(serializers.Serializer):
+    code = serializers.CharField(max_length=CODE_MAX_LENGTH)
+    name = serializers.CharField(max_length=200)
+    type = serializers.ChoiceField(choices=AccountType.choices)
+    parent = serializers.CharField(
+        max_length=CODE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The code of a summary account of the same type.",
+    )
+    ucoa_code = serializers.CharField(
+        max_length=CODE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+_ACCOUNT_FIXED = "An account's code, type, normal balance and parent are fixed once it exists."
+
+
+class AccountUpdateInput(FixedFieldsInput):
+    name = serializers.CharField(max_length=200, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    fixed_fields: ClassVar[FixedFields] = {
+        "code": (lambda account: account.code, _ACCOUNT_FIXED),
+        "type": (lambda account: account.type, _ACCOUNT_FIXED),
+        "normal_balance": (lambda account: account.normal_balance, _ACCOUNT_FIXED),
+        "parent": (lambda account: _code_of(account.parent), _ACCOUNT_FIXED),
+    }
+
+
+# --- Funds and programs ------------------------------------------------------------------------
+
+
+class FundOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    restriction = serializers.ChoiceField(choices=Restriction.choices)
+    description = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class FundCreateInput(serializers.Serializer):
+    code = serializers.CharField(max_length=CODE_MAX_LENGTH)
+    name = serializers.CharField(max_length=200)
+    restriction = serializers.ChoiceField(choices=Restriction.choices)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FundUpdateInput(FixedFieldsInput):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+    fixed_fields: ClassVar[FixedFields] = {
+        "code": (lambda fund: fund.code, "A fund's code is fixed once it exists."),
+        "restriction": (
+            lambda fund: fund.restriction,
+            "A fund's restriction cannot be changed: it classifies the fund's history. "
+            "Create a new fund instead.",
+        ),
+    }
+
+
+class ProgramOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class ProgramCreateInput(serializers.Serializer):
+    code = serializers.CharField(max_length=CODE_MAX_LENGTH)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProgramUpdateInput(FixedFieldsInput):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+    fixed_fields: ClassVar[FixedFields] = {
+        "code": (lambda program: program.code, "A program's code is fixed once it exists."),
+    }
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+
+class PeriodOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    fiscal_year = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    state = serializers.ChoiceField(choices=PeriodState.choices)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closed_by = serializers.EmailField(source="closed_by.email", allow_null=True)
+
+
+class PeriodReopenInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the period is reopened; kept in the audit log.",
+    )
+
+
+# --- Journal entries ---------------------------------------------------------------------------
+
+
+def _amount_field(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text=help_text,
+        error_messages={
+            "min_value": "An amount cannot be negative: put it on the other side.",
+            "max_decimal_places": "At most two decimal places.",
+        },
+    )
+
+
+class LineListInput(serializers.ListSerializer):
+    """Errors in the shape the services give them (`fields.lines`): a list with one dict per
+    line, {} for a good one, or a list of messages about the lines as a whole."""
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if not isinstance(detail, dict):
+                raise
+            if set(detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
+                raise serializers.ValidationError(
+                    detail[api_settings.NON_FIELD_ERRORS_KEY]
+                ) from None
+            raise serializers.ValidationError(
+                [detail.get(index, {}) for index in range(len(data))]
+            ) from None
+
+
+class LineInput(serializers.Serializer):
     class Meta:
-        model = Account
-        fields = ["code", "name", "type", "normal_balance", "parent", "ucoa_code", "is_active"]
+        list_serializer_class = LineListInput
+
+    account = serializers.CharField(max_length=CODE_MAX_LENGTH, help_text="An account code.")
+    fund = serializers.CharField(max_length=CODE_MAX_LENGTH, help_text="A fund code.")
+    debit = _amount_field("Give a debit or a credit, not both; zero or empty means the other.")
+    credit = _amount_field("Give a debit or a credit, not both; zero or empty means the other.")
+    function = serializers.ChoiceField(
+        choices=Function.choices,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Required on expense lines, refused on others.",
+    )
+    program = serializers.CharField(
+        max_length=CODE_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="A program code: required on program expenses, refused on others.",
+    )
+    memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class FundSerializer(serializers.ModelSerializer[Fund]):
-    class Meta:
-        model = Fund
-        fields = ["code", "name", "restriction", "description", "is_active"]
+class EntryCreateInput(serializers.Serializer):
+    date = BooksDateField()
+    memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    lines = LineInput(many=True, min_length=2, max_length=1000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # One operation a call: a create that also posts could half-succeed in a client's eyes.
+        if "post" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "post": [
+                        "Creating an entry makes a draft; post it with "
+                        "POST /api/v1/accounting/journal-entries/{id}/post/."
+                    ]
+                }
+            )
+        return attrs
+
+
+class EntryReverseInput(serializers.Serializer):
+    date = BooksDateField(
+        required=False, help_text="The reversal's date; the original's date by default."
+    )
+    memo = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='"Reversal of entry N" by default.',
+    )
+
+
+class LineOutput(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    fund = serializers.CharField(source="fund.code")
+    net_asset_class = serializers.ChoiceField(choices=NetAssetClass.choices)
+    debit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    credit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    function = serializers.ChoiceField(choices=Function.choices, allow_null=True)
+    program = serializers.CharField(source="program.code", allow_null=True)
+    memo = serializers.CharField()
+
+
+class EntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(allow_null=True, help_text="Given when the entry is posted.")
+    date = serializers.DateField()
+    memo = serializers.CharField()
+    source = serializers.ChoiceField(choices=EntrySource.choices)
+    source_reference = serializers.CharField()
+    state = serializers.ChoiceField(choices=EntryState.choices)
+    reverses = serializers.IntegerField(
+        source="reverses_id", allow_null=True, help_text="The id of the entry this one reverses."
+    )
+    reversed_by = serializers.IntegerField(
+        source="reversed_by.id", allow_null=True, help_text="The id of the entry reversing this."
+    )
+    origin = serializers.IntegerField(
+        source="origin_id",
+        allow_null=True,
+        help_text="The id of the entry whose posting generated this one (a release).",
+    )
+    created_by = serializers.EmailField(source="created_by.email", allow_null=True)
+    created_at = serializers.DateTimeField()
+    posted_by = serializers.EmailField(source="posted_by.email", allow_null=True)
+    posted_at = serializers.DateTimeField(allow_null=True)
+    lines = LineOutput(many=True)
+
+
+# --- Settings ----------------------------------------------------------------------------------
+
+
+class FiscalYearOutput(serializers.Serializer):
+    year = serializers.IntegerField(help_text="Named after the calendar year it ends in.")
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class SettingsOutput(serializers.Serializer):
+    fiscal_year_start_month = serializers.IntegerField(min_value=1, max_value=12)
+    currency = serializers.CharField(read_only=True)
+    current_fiscal_year = FiscalYearOutput(read_only=True)
+
+
+class SettingsUpdateInput(FixedFieldsInput):
+    fiscal_year_start_month = serializers.IntegerField(
+        min_value=1,
+        max_value=12,
+        required=False,
+        help_text="The month (1-12) the fiscal year starts in; can change only before the "
+        "first posting.",
+    )
+
+    fixed_fields: ClassVar[FixedFields] = {
+        "currency": (
+            lambda settings_row: settings_row.currency,
+            "The currency is fixed: the books hold amounts in one currency.",
+        ),
+    }
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
+class ReportQueryInput(serializers.Serializer):
+    as_of = BooksDateField(required=False)
+    start = BooksDateField(required=False)
+    end = BooksDateField(required=False)
+    account = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)
+    fund = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)

@@ -1,34 +1,525 @@
-from rest_framework import viewsets
+"""The accounting API: chart of accounts, funds, programs, periods, journal entries, settings
+and reports. A write validates its input, calls one service and serializes what it returns;
+the services' refusals come back in the one error shape (400, or 409 for a state conflict)."""
 
+from __future__ import annotations
+
+import inspect
+import re
+from datetime import date
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from saas_platform.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting import selectors
-from tenant_apps.accounting.api.serializers import AccountSerializer, FundSerializer
+from tenant_apps.accounting import reports, selectors, services
+from tenant_apps.accounting.api.renderers import CSVRenderer
+from tenant_apps.accounting.api.serializers import (
+    AccountCreateInput,
+    AccountOutput,
+    AccountUpdateInput,
+    EntryCreateInput,
+    EntryOutput,
+    EntryReverseInput,
+    ErrorOutput,
+    FundCreateInput,
+    FundOutput,
+    FundUpdateInput,
+    PeriodOutput,
+    PeriodReopenInput,
+    ProgramCreateInput,
+    ProgramOutput,
+    ProgramUpdateInput,
+    ReportQueryInput,
+    SettingsOutput,
+    SettingsUpdateInput,
+)
+from tenant_apps.accounting.models import (
+    AccountingSettings,
+    JournalEntry,
+    JournalLine,
+)
+
+ACCOUNTING = capability_required(read=Capability.ACCOUNTING_READ, write=Capability.ACCOUNTING_WRITE)
+# Codes may hold dots (CODE_PATTERN in services), which DRF's default lookup pattern refuses.
+CODE_LOOKUP = r"[^/]+"
 
 
-class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+def _validated(
+    serializer_class: type[serializers.Serializer], request: Request, *, instance: Any = None
+) -> dict[str, Any]:
+    """The request body checked by an input serializer; bound to `instance`, a partial update."""
+    serializer = serializer_class(instance, data=request.data, partial=instance is not None)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Chart: accounts, funds, programs ----------------------------------------------------------
+
+
+class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The chart of accounts, by code."""
 
-    serializer_class = AccountSerializer
-    permission_classes = [capability_required(read=Capability.ACCOUNTING_READ)]
+    serializer_class = AccountOutput
+    permission_classes = [ACCOUNTING]
     lookup_field = "code"
+    lookup_value_regex = CODE_LOOKUP
     filterset_fields = ["type", "is_active"]
     ordering = ["code"]
     ordering_fields = ["code", "name"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Any]:
         return selectors.account_list()
 
+    @extend_schema(request=AccountCreateInput, responses={201: AccountOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(AccountCreateInput, request)
+        account = services.account_create(
+            code=data["code"],
+            name=data["name"],
+            type=data["type"],
+            parent_code=data["parent"],
+            ucoa_code=data["ucoa_code"],
+            acting_user=request.user,
+        )
+        return Response(AccountOutput(account).data, status=status.HTTP_201_CREATED)
 
-class FundViewSet(viewsets.ReadOnlyModelViewSet):
-    """Funds, by code; the restriction decides the net-asset class."""
+    @extend_schema(request=AccountUpdateInput, responses={200: AccountOutput, 400: ErrorOutput})
+    def partial_update(self, request: Request, code: str) -> Response:
+        account = self.get_object()
+        data = _validated(AccountUpdateInput, request, instance=account)
+        account = services.account_update(
+            account=account,
+            name=data.get("name"),
+            is_active=data.get("is_active"),
+            acting_user=request.user,
+        )
+        return Response(AccountOutput(account).data)
 
-    serializer_class = FundSerializer
-    permission_classes = [capability_required(read=Capability.ACCOUNTING_READ)]
+
+class FundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Funds, by code; the restriction decides the net-asset class and is fixed."""
+
+    serializer_class = FundOutput
+    permission_classes = [ACCOUNTING]
     lookup_field = "code"
+    lookup_value_regex = CODE_LOOKUP
     filterset_fields = ["restriction", "is_active"]
     ordering = ["code"]
     ordering_fields = ["code", "name"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Any]:
         return selectors.fund_list()
+
+    @extend_schema(request=FundCreateInput, responses={201: FundOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(FundCreateInput, request)
+        fund = services.fund_create(
+            code=data["code"],
+            name=data["name"],
+            restriction=data["restriction"],
+            description=data["description"],
+            acting_user=request.user,
+        )
+        return Response(FundOutput(fund).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FundUpdateInput, responses={200: FundOutput, 400: ErrorOutput})
+    def partial_update(self, request: Request, code: str) -> Response:
+        fund = self.get_object()
+        data = _validated(FundUpdateInput, request, instance=fund)
+        fund = services.fund_update(
+            fund=fund,
+            name=data.get("name"),
+            description=data.get("description"),
+            is_active=data.get("is_active"),
+            acting_user=request.user,
+        )
+        return Response(FundOutput(fund).data)
+
+
+class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Programs, by code: what program expenses are reported by."""
+
+    serializer_class = ProgramOutput
+    permission_classes = [ACCOUNTING]
+    lookup_field = "code"
+    lookup_value_regex = CODE_LOOKUP
+    filterset_fields = ["is_active"]
+    ordering = ["code"]
+    ordering_fields = ["code", "name"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.program_list()
+
+    @extend_schema(request=ProgramCreateInput, responses={201: ProgramOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(ProgramCreateInput, request)
+        program = services.program_create(
+            code=data["code"],
+            name=data["name"],
+            description=data["description"],
+            acting_user=request.user,
+        )
+        return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProgramUpdateInput, responses={200: ProgramOutput, 400: ErrorOutput})
+    def partial_update(self, request: Request, code: str) -> Response:
+        program = self.get_object()
+        data = _validated(ProgramUpdateInput, request, instance=program)
+        program = services.program_update(
+            program=program,
+            name=data.get("name"),
+            description=data.get("description"),
+            is_active=data.get("is_active"),
+            acting_user=request.user,
+        )
+        return Response(ProgramOutput(program).data)
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+
+class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The monthly periods of the fiscal years; postings dated in a closed one are refused."""
+
+    serializer_class = PeriodOutput
+    permission_classes = [ACCOUNTING]
+    filterset_fields = ["fiscal_year", "state"]
+    ordering = ["start"]
+    ordering_fields = ["start"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.period_list()
+
+    @extend_schema(
+        operation_id="v1_accounting_periods_close",
+        request=None,
+        responses={200: PeriodOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        """Close the period: nothing more can be posted in it. Drafts dated in it must be
+        posted or deleted first."""
+        period = services.period_close(period=self.get_object(), acting_user=request.user)
+        return Response(PeriodOutput(period).data)
+
+    @extend_schema(
+        operation_id="v1_accounting_periods_reopen",
+        request=PeriodReopenInput,
+        responses={200: PeriodOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        """Reopen a closed period; the reason goes to the audit log."""
+        period = self.get_object()
+        data = _validated(PeriodReopenInput, request)
+        period = services.period_reopen(
+            period=period, reason=data["reason"], acting_user=request.user
+        )
+        return Response(PeriodOutput(period).data)
+
+
+# --- Journal entries ---------------------------------------------------------------------------
+
+
+def _having_line(queryset: QuerySet[JournalEntry], **lookup: Any) -> QuerySet[JournalEntry]:
+    # EXISTS rather than a join: an entry with two lines on the account is listed once.
+    return queryset.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), **lookup)))
+
+
+class JournalEntryFilter(django_filters.FilterSet):
+    start = django_filters.DateFilter(
+        field_name="date", lookup_expr="gte", label="Dated on or after (YYYY-MM-DD)."
+    )
+    end = django_filters.DateFilter(
+        field_name="date", lookup_expr="lte", label="Dated on or before (YYYY-MM-DD)."
+    )
+    account = django_filters.CharFilter(
+        method="filter_account", label="An account code: entries with a line on it."
+    )
+    fund = django_filters.CharFilter(
+        method="filter_fund", label="A fund code: entries with a line in it."
+    )
+
+    class Meta:
+        model = JournalEntry
+        fields = ["state", "source"]
+
+    def filter_account(
+        self, queryset: QuerySet[JournalEntry], name: str, value: str
+    ) -> QuerySet[JournalEntry]:
+        return _having_line(queryset, account__code=value)
+
+    def filter_fund(
+        self, queryset: QuerySet[JournalEntry], name: str, value: str
+    ) -> QuerySet[JournalEntry]:
+        return _having_line(queryset, fund__code=value)
+
+
+class JournalEntryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Journal entries with their lines. Create makes a draft; post puts it in the books;
+    a posted entry is never changed, only reversed; only a draft can be deleted."""
+
+    serializer_class = EntryOutput
+    permission_classes = [ACCOUNTING]
+    filterset_class = JournalEntryFilter
+    parser_classes = [JSONParser]  # lines nest: a form cannot carry them
+    ordering = ["-date", "-id"]
+    ordering_fields = ["date", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.entry_list()
+
+    def _output(self, entry: JournalEntry) -> dict[str, Any]:
+        # Read back with the list's prefetches: one query for the lines, not one per line.
+        return dict(EntryOutput(self.get_queryset().get(pk=entry.pk)).data)
+
+    @extend_schema(request=EntryCreateInput, responses={201: EntryOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(EntryCreateInput, request)
+        entry = services.entry_create(
+            date=data["date"],
+            memo=data["memo"],
+            lines=[
+                services.LineSpec(
+                    account=line["account"],
+                    fund=line["fund"],
+                    debit=line.get("debit"),
+                    credit=line.get("credit"),
+                    function=line.get("function") or None,
+                    program=line.get("program") or None,
+                    memo=line["memo"],
+                )
+                for line in data["lines"]
+            ],
+            acting_user=request.user,
+        )
+        return Response(self._output(entry), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, 409: ErrorOutput})
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.entry_delete(entry=self.get_object(), acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="v1_accounting_journal_entries_post",
+        request=None,
+        responses={200: EntryOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"], url_path="post", url_name="post")
+    def post_entry(self, request: Request, pk: str) -> Response:
+        """Post a draft: it gets the next number. Spending from a purpose- or time-restricted
+        fund posts the release from restriction with it. 409 in a closed period."""
+        entry = services.entry_post(entry=self.get_object(), acting_user=request.user)
+        return Response(self._output(entry))
+
+    @extend_schema(
+        operation_id="v1_accounting_journal_entries_reverse",
+        request=EntryReverseInput,
+        responses={201: EntryOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"], url_path="reverse", url_name="reverse")
+    def reverse_entry(self, request: Request, pk: str) -> Response:
+        """Reverse a posted entry with a new posted entry of the opposite sides; answers the
+        reversal. Releases the entry generated are reversed with it."""
+        entry = self.get_object()
+        data = _validated(EntryReverseInput, request)
+        reversal = services.entry_reverse(
+            entry=entry, date=data.get("date"), memo=data["memo"], acting_user=request.user
+        )
+        return Response(self._output(reversal), status=status.HTTP_201_CREATED)
+
+
+# --- Settings ----------------------------------------------------------------------------------
+
+
+def _settings_output(settings_row: AccountingSettings) -> dict[str, Any]:
+    start_month = settings_row.fiscal_year_start_month
+    year = services.fiscal_year_of(timezone.localdate(), start_month=start_month)
+    start, end = services.fiscal_year_bounds(year, start_month=start_month)
+    return dict(
+        SettingsOutput(
+            {
+                "fiscal_year_start_month": start_month,
+                "currency": settings_row.currency,
+                "current_fiscal_year": {"year": year, "start": start, "end": end},
+            }
+        ).data
+    )
+
+
+class SettingsView(APIView):
+    """The organization's accounting settings (one object)."""
+
+    permission_classes = [
+        capability_required(read=Capability.ACCOUNTING_READ, write=Capability.SETTINGS_MANAGE)
+    ]
+
+    @extend_schema(responses={200: SettingsOutput})
+    def get(self, request: Request) -> Response:
+        return Response(_settings_output(services.accounting_settings()))
+
+    @extend_schema(
+        request=SettingsUpdateInput,
+        responses={200: SettingsOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    def patch(self, request: Request) -> Response:
+        settings_row = services.accounting_settings()
+        data = _validated(SettingsUpdateInput, request, instance=settings_row)
+        if "fiscal_year_start_month" in data:
+            settings_row = services.settings_update(
+                fiscal_year_start_month=data["fiscal_year_start_month"], acting_user=request.user
+            )
+        return Response(_settings_output(settings_row))
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+REPORT_PARAMETERS = tuple(ReportQueryInput().fields)
+
+
+def _report_arguments(name: str, query: dict[str, str]) -> dict[str, Any]:
+    """The keyword arguments of report `name` from the query string, with the defaults: as_of
+    and end today, start the first day of the fiscal year `end` falls in."""
+    accepted = inspect.signature(reports.REPORTS[name]).parameters
+    given = {
+        key: value for key, value in query.items() if key in REPORT_PARAMETERS and value.strip()
+    }
+    unexpected = [key for key in REPORT_PARAMETERS if key in given and key not in accepted]
+    if unexpected:
+        # Ignoring a parameter the report does not take would show figures the reader did not
+        # ask for (a fund filter on a report that covers every fund).
+        raise ServiceError(
+            f"{unexpected[0]}: the {name} report does not take this parameter; "
+            f"it takes {', '.join(accepted)}.",
+            fields={key: ["Not a parameter of this report."] for key in unexpected},
+        )
+    serializer = ReportQueryInput(data=given)
+    if not serializer.is_valid():
+        errors = {
+            key: [str(message) for message in messages]
+            for key, messages in serializer.errors.items()
+        }
+        raise ServiceError(
+            " ".join(f"{key}: {messages[0]}" for key, messages in errors.items()),
+            fields=errors,
+        )
+    values = serializer.validated_data
+    today = timezone.localdate()
+    arguments: dict[str, Any] = {}
+    if "as_of" in accepted:
+        arguments["as_of"] = values.get("as_of", today)
+    if "end" in accepted:
+        arguments["end"] = values.get("end", today)
+    if "start" in accepted:
+        arguments["start"] = values.get("start") or _fiscal_year_start(arguments["end"])
+    if "account" in accepted:
+        if "account" not in values:
+            raise ServiceError(
+                f"account: the {name} report is about one account; give its code (?account=1010).",
+                fields={"account": ["Required."]},
+            )
+        arguments["account"] = values["account"]
+    if "fund" in accepted:
+        arguments["fund"] = values.get("fund")
+    return arguments
+
+
+def _fiscal_year_start(day: date) -> date:
+    start_month = services.accounting_settings().fiscal_year_start_month
+    year = services.fiscal_year_of(day, start_month=start_month)
+    return services.fiscal_year_bounds(year, start_month=start_month)[0]
+
+
+def _csv_filename(report: reports.Report) -> str:
+    name = "-".join([report.name, *report.parameters.values()])
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
+
+
+_REPORT_PARAMETER_DOCS = {
+    "as_of": "trial-balance, financial-position, fund-balances: the balance date (today).",
+    "start": "activities, functional-expenses, general-ledger: the first day (the first day "
+    "of the fiscal year `end` is in).",
+    "end": "activities, functional-expenses, general-ledger: the last day (today).",
+    "account": "general-ledger (required): the account code.",
+    "fund": "trial-balance, general-ledger: only this fund (a fund code).",
+}
+
+
+class ReportView(APIView):
+    """A financial report as JSON, or as CSV with ?format=csv (or Accept: text/csv)."""
+
+    permission_classes = [capability_required(read=Capability.ACCOUNTING_READ)]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(reports.REPORTS),
+                description="The report.",
+            ),
+            *(
+                OpenApiParameter(
+                    key,
+                    OpenApiTypes.DATE if key in ("as_of", "start", "end") else OpenApiTypes.STR,
+                    OpenApiParameter.QUERY,
+                    description=description,
+                )
+                for key, description in _REPORT_PARAMETER_DOCS.items()
+            ),
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="report, title, parameters, then the report's own figures "
+                "(amounts as strings with two decimals).",
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The report's table, header first, as an attachment named "
+                "<name>-<parameters>.csv.",
+            ),
+            (400, "application/json"): ErrorOutput,
+            (404, "application/json"): ErrorOutput,
+        },
+    )
+    def get(self, request: Request, name: str) -> Response:
+        if name not in reports.REPORTS:
+            raise NotFound(f"There is no report {name!r}; see {', '.join(reports.REPORTS)}.")
+        report = reports.REPORTS[name](
+            **_report_arguments(name, dict(request.query_params.items()))
+        )
+        if isinstance(request.accepted_renderer, CSVRenderer):
+            filename = _csv_filename(report)
+            return Response(
+                report.as_table(),
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return Response(report.as_json())
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors keep the one JSON error shape, whatever format the report was asked in.
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -112,7 +112,15 @@ def cash_gift(amount: str = "100.00", fund: str = "GEN") -> list[LineSpec]:
             [LineSpec(account="1010", fund="GEN", debit="5", credit="5"), *cash_gift()],
             "not both",
         ),
-        ([LineSpec(account="1010", fund="GEN"), *cash_gift()], "not both"),
+        ([LineSpec(account="1010", fund="GEN"), *cash_gift()], "Give a debit or a credit."),
+        (
+            [LineSpec(account="1010", fund="GEN", debit="1", net_asset_class="with"), *cash_gift()],
+            "only the without-restrictions class",
+        ),
+        (
+            [LineSpec(account="1010", fund="PRP", debit="1", net_asset_class="x"), *cash_gift()],
+            "net-asset class is one of",
+        ),
     ],
 )
 def test_entry_create_refuses_bad_lines_and_writes_nothing(
@@ -154,6 +162,20 @@ def test_a_perpetual_fund_is_not_charged_with_expenses(alpha: Any) -> None:
                     LineSpec(account="1010", fund="END", credit="10"),
                 ],
             )
+
+
+@pytest.mark.parametrize("day", [date(1899, 12, 31), date(3000, 1, 1), date(9999, 8, 1)])
+def test_dates_outside_the_books_are_refused(alpha: Any, day: date) -> None:
+    with schema_context("alpha"):
+        services.settings_update(fiscal_year_start_month=7, acting_user=None)
+        with pytest.raises(ServiceError, match="outside the years 1900 to 2999"):
+            services.entry_create(date=day, memo="", lines=cash_gift(), acting_user=None)
+        entry = services.entry_record(
+            date=DAY, memo="", lines=cash_gift(), source="manual", acting_user=None
+        )
+        with pytest.raises(ServiceError, match="outside the years 1900 to 2999"):
+            services.entry_reverse(entry=entry, acting_user=None, date=day)
+        assert JournalEntry.objects.count() == 1
 
 
 def test_zero_on_the_other_side_counts_as_not_given(alpha: Any) -> None:
