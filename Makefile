@@ -6,13 +6,14 @@ MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.p
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 
-.PHONY: help install services database run test lint format migrations-check bench
+.PHONY: help install services database run test lint format migrations-check bench bench-ledger
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
 	@echo "make test   lint, migrations check and the whole test suite"
 	@echo "make lint   ruff (lint and format check)"
 	@echo "make bench  provisioning benchmark"
+	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -48,3 +49,6 @@ test: lint migrations-check
 
 bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py
+
+bench-ledger: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/ledger.py
