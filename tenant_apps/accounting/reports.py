@@ -11,6 +11,7 @@ the line (see JournalLine.net_asset_class).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -58,15 +59,13 @@ class Report:
     parameters: dict[str, str]
     columns: list[str]
     rows: list[Row] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+    # The figures for JSON, or a function that makes them: a long report builds them only
+    # when they are asked for (a page or a CSV needs only the rows).
+    data: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "report": self.name,
-            "title": self.title,
-            "parameters": self.parameters,
-            **self.data,
-        }
+        data = self.data() if callable(self.data) else self.data
+        return {"report": self.name, "title": self.title, "parameters": self.parameters, **data}
 
     def as_table(self) -> list[list[str]]:
         """Header and rows for CSV: figures as plain decimal strings."""
@@ -259,8 +258,11 @@ def activities(*, start: date, end: date) -> Report:
     _range_check(start, end)
     in_range = Q(entry__date__gte=start, entry__date__lte=end)
     before = Q(entry__date__lt=start)
+    accounts = _accounts()
+    # Filtering on the ids of the equity-type accounts spares the join to the chart.
+    equity_ids = [pk for pk, account in accounts.items() if account.type in EQUITY_TYPES]
     sums = (
-        _ledger(entry__date__lte=end, account__type__in=EQUITY_TYPES)
+        _ledger(entry__date__lte=end, account_id__in=equity_ids)
         .values("account_id", "net_asset_class", "function", "program_id")
         .annotate(
             debits=_amount("debit", condition=in_range),
@@ -268,7 +270,6 @@ def activities(*, start: date, end: date) -> Report:
             opening=_amount("credit", condition=before) - _amount("debit", condition=before),
         )
     )
-    accounts = _accounts()
     programs = {program.pk: program for program in Program.objects.all()}
 
     revenue: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -459,12 +460,13 @@ def fund_balances(*, as_of: date) -> Report:
     """Each fund's assets, liabilities and net assets (by class) as of a date."""
     sums = (
         _ledger(entry__date__lte=as_of)
-        .values("fund_id", "account__type", "net_asset_class")
+        .values("fund_id", "account_id", "net_asset_class")
         .annotate(debits=_amount("debit"), credits=_amount("credit"))
     )
+    kinds = dict(Account.objects.values_list("id", "type"))
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in sums:
-        kind = row["account__type"]
+        kind = kinds[row["account_id"]]
         if kind == AccountType.ASSET:
             figures[row["fund_id"]]["assets"] += row["debits"] - row["credits"]
         elif kind == AccountType.LIABILITY:
@@ -560,27 +562,31 @@ def fund_balances(*, as_of: date) -> Report:
 
 # --- General ledger ---------------------------------------------------------------------------
 
-_GENERAL_LEDGER_SQL = """
-WITH lines AS (
-    SELECT l.id, e.date, e.number, e.memo AS entry_memo, e.source, l.memo, f.code AS fund,
-           l.debit, l.credit, l.function, p.code AS program
+_LEDGER_FILTER = """
       FROM accounting_journalline l
       JOIN accounting_journalentry e ON e.id = l.entry_id
-      JOIN accounting_fund f ON f.id = l.fund_id
-      LEFT JOIN accounting_program p ON p.id = l.program_id
-     WHERE l.account_id = %(account)s AND e.state IN %(states)s AND e.date <= %(end)s
+     WHERE l.account_id = %(account)s AND e.state IN %(states)s
        AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
+"""
+
+# The opening balance reads only the narrow columns it sums; the period's lines carry the rest.
+_OPENING_SQL = (
+    "SELECT coalesce(sum(l.debit), 0), coalesce(sum(l.credit), 0)"
+    + _LEDGER_FILTER
+    + " AND e.date < %(start)s"
 )
-SELECT 0 AS part, NULL::bigint AS id, NULL::date AS date, NULL::integer AS number,
-       NULL AS entry_memo, NULL AS source, NULL AS memo, NULL AS fund,
-       coalesce(sum(debit), 0) AS debit, coalesce(sum(credit), 0) AS credit,
-       NULL AS function, NULL AS program, 0 AS running
-  FROM lines WHERE date < %(start)s
-UNION ALL
-SELECT 1, id, date, number, entry_memo, source, memo, fund, debit, credit, function, program,
-       sum(debit - credit) OVER (ORDER BY date, number, id)
-  FROM lines WHERE date >= %(start)s
-ORDER BY part, date, number, id
+_PERIOD_SQL = """
+SELECT e.date, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code, l.debit,
+       l.credit, l.function, p.code,
+       sum(l.debit - l.credit) OVER (ORDER BY e.date, e.number, l.id)
+  FROM accounting_journalline l
+  JOIN accounting_journalentry e ON e.id = l.entry_id
+  JOIN accounting_fund f ON f.id = l.fund_id
+  LEFT JOIN accounting_program p ON p.id = l.program_id
+ WHERE l.account_id = %(account)s AND e.state IN %(states)s
+   AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
+   AND e.date BETWEEN %(start)s AND %(end)s
+ ORDER BY e.date, e.number, l.id
 """
 
 
@@ -593,21 +599,19 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
         raise ServiceError(
             f"There is no account {account!r}.", fields={"account": ["Unknown account."]}
         )
-    fund_id = _fund_id(fund)
+    parameters = {
+        "account": target.pk,
+        "states": tuple(str(state) for state in LEDGER_STATES),
+        "start": start,
+        "end": end,
+        "fund": _fund_id(fund),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _GENERAL_LEDGER_SQL,
-            {
-                "account": target.pk,
-                "states": tuple(str(state) for state in LEDGER_STATES),
-                "start": start,
-                "end": end,
-                "fund": fund_id,
-            },
-        )
-        rows = cursor.fetchall()
-    opening_row, period = rows[0], rows[1:]
-    opening = _signed(target, opening_row[8], opening_row[9])
+        cursor.execute(_OPENING_SQL, parameters)
+        opening_debit, opening_credit = cursor.fetchone()
+        cursor.execute(_PERIOD_SQL, parameters)
+        period = cursor.fetchall()
+    opening = _signed(target, opening_debit, opening_credit)
     direction = 1 if target.normal_balance == NormalBalance.DEBIT else -1
 
     report = Report(
@@ -631,61 +635,31 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
             "Balance",
         ],
     )
-    report.rows.append(
-        Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
-    )
-    items = []
-    total_debit = total_credit = ZERO
-    balance = opening
-    for (
-        _part,
-        _id,
-        day,
-        number,
-        entry_memo,
-        source,
-        memo,
-        fund_code,
-        debit,
-        credit,
-        function,
-        program,
-        running,
-    ) in period:
-        balance = opening + direction * running
-        total_debit += debit
-        total_credit += credit
-        items.append(
-            {
-                "date": day.isoformat(),
-                "entry": number,
-                "source": source,
-                "memo": memo or entry_memo,
-                "fund": fund_code,
-                "function": function,
-                "program": program,
-                "debit": money(debit),
-                "credit": money(credit),
-                "balance": money(balance),
-            }
+    rows = [Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])]
+    balances = [opening + direction * line[9] for line in period]
+    rows += [
+        Row(
+            "line",
+            [
+                day.isoformat(),
+                number,
+                memo,
+                fund_code,
+                function or "",
+                program or "",
+                debit or "",
+                credit or "",
+                balance,
+            ],
         )
-        report.rows.append(
-            Row(
-                "line",
-                [
-                    day.isoformat(),
-                    number,
-                    memo or entry_memo,
-                    fund_code,
-                    function or "",
-                    program or "",
-                    debit or "",
-                    credit or "",
-                    balance,
-                ],
-            )
+        for (day, number, _, memo, fund_code, debit, credit, function, program, _), balance in zip(
+            period, balances, strict=True
         )
-    report.rows.append(
+    ]
+    total_debit = sum((line[5] for line in period), ZERO)
+    total_credit = sum((line[6] for line in period), ZERO)
+    closing = opening + direction * (total_debit - total_credit)
+    rows.append(
         Row(
             "total",
             [
@@ -697,22 +671,44 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
                 "",
                 total_debit,
                 total_credit,
-                balance,
+                closing,
             ],
         )
     )
-    report.data = {
-        "account": {
-            "code": target.code,
-            "name": target.name,
-            "normal_balance": target.normal_balance,
-        },
-        "opening_balance": money(opening),
-        "lines": items,
-        "total_debit": money(total_debit),
-        "total_credit": money(total_credit),
-        "closing_balance": money(balance),
-    }
+    report.rows = rows
+
+    def data() -> dict[str, Any]:
+        # Amounts come from numeric(14, 2) columns, so str() already gives two decimals.
+        return {
+            "account": {
+                "code": target.code,
+                "name": target.name,
+                "normal_balance": target.normal_balance,
+            },
+            "opening_balance": money(opening),
+            "lines": [
+                {
+                    "date": day.isoformat(),
+                    "entry": number,
+                    "source": source,
+                    "memo": memo,
+                    "fund": fund_code,
+                    "function": function,
+                    "program": program,
+                    "debit": str(debit),
+                    "credit": str(credit),
+                    "balance": str(balance),
+                }
+                for (day, number, source, memo, fund_code, debit, credit, function, program, _), (
+                    balance
+                ) in zip(period, balances, strict=True)
+            ],
+            "total_debit": money(total_debit),
+            "total_credit": money(total_credit),
+            "closing_balance": money(closing),
+        }
+
+    report.data = data
     return report
 
 
