@@ -15,8 +15,9 @@ The load goes through PostgreSQL COPY with the ledger's triggers on: entries are
 drafts, then their lines, then the entries are posted (numbered) in one UPDATE, and the
 per-entry balance check runs at commit. The tables are then vacuumed and analyzed (the posting
 UPDATE leaves a dead version of every entry, which autovacuum would otherwise clear in the
-middle of the timings). Then each report runs once to warm up and `--runs`
-times measured, each time with its JSON data built (what the API answers, short of rendering); a report slower than the target gets the plan of its slowest query printed
+middle of the timings). Then each report runs once to warm up and `--runs` times measured,
+each time with its JSON data built (what the API answers, short of rendering); a report slower
+than the target gets the plan of its slowest query printed
 (`--explain` prints the plans of every report).
 """
 
