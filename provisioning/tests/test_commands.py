@@ -104,5 +104,9 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once():
         assert JournalEntry.objects.filter(state="posted").count() == 8
         balance = reports.trial_balance(as_of=timezone.localdate()).as_json()
         position = reports.financial_position(as_of=timezone.localdate()).as_json()
-    assert balance["balanced"] and balance["total_debit"] == "11570.00"
-    assert position["net_assets"]["with_donor_restrictions"] == "6550.00"
+    assert balance["balanced"] and balance["total_debit"] == "15570.00"
+    assert position["net_assets"] == {
+        "without_donor_restrictions": "2666.22",
+        "with_donor_restrictions": "6550.00",
+        "total": "9216.22",
+    }

@@ -80,7 +80,7 @@ def demo_books_record(bookkeeper: User) -> None:
         return today.replace(day=min(number, today.day))
 
     accounting.post_contribution(
-        date=day(1), amount=Decimal("2500.00"), fund="GEN", acting_user=bookkeeper
+        date=day(1), amount=Decimal("6500.00"), fund="GEN", acting_user=bookkeeper
     )
     accounting.post_contribution(
         date=day(2),
