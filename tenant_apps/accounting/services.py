@@ -413,6 +413,20 @@ def account_create(
     return account
 
 
+def _changes_save[Named: (Account, Fund, Program)](
+    obj: Named, changes: dict[str, Any], *, action: str, acting_user: User | None
+) -> Named:
+    """Apply field changes (if any) and audit them, in one transaction."""
+    if not changes:
+        return obj
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(obj, field, value)
+        obj.save(update_fields=[*changes, "updated_at"])
+        _audit(action, actor=_actor(acting_user), obj=obj, **changes)
+    return obj
+
+
 def account_update(
     *,
     account: Account,
@@ -426,14 +440,7 @@ def account_update(
         changes["name"] = _name_check(name)
     if is_active is not None and is_active != account.is_active:
         changes["is_active"] = is_active
-    if not changes:
-        return account
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(account, field, value)
-        account.save(update_fields=[*changes, "updated_at"])
-        _audit("account.update", actor=_actor(acting_user), obj=account, **changes)
-    return account
+    return _changes_save(account, changes, action="account.update", acting_user=acting_user)
 
 
 def fund_create(
@@ -474,14 +481,7 @@ def fund_update(
         changes["description"] = description
     if is_active is not None and is_active != fund.is_active:
         changes["is_active"] = is_active
-    if not changes:
-        return fund
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(fund, field, value)
-        fund.save(update_fields=[*changes, "updated_at"])
-        _audit("fund.update", actor=_actor(acting_user), obj=fund, **changes)
-    return fund
+    return _changes_save(fund, changes, action="fund.update", acting_user=acting_user)
 
 
 def program_create(
@@ -512,14 +512,7 @@ def program_update(
         changes["description"] = description
     if is_active is not None and is_active != program.is_active:
         changes["is_active"] = is_active
-    if not changes:
-        return program
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(program, field, value)
-        program.save(update_fields=[*changes, "updated_at"])
-        _audit("program.update", actor=_actor(acting_user), obj=program, **changes)
-    return program
+    return _changes_save(program, changes, action="program.update", acting_user=acting_user)
 
 
 # --- Journal entries -------------------------------------------------------------------------

@@ -72,16 +72,21 @@ def _validated(
 # --- Chart: accounts, funds, programs ----------------------------------------------------------
 
 
-class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The chart of accounts, by code."""
+class _ByCodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Lists and details of the chart's parts, found by code; writes are each view's own."""
 
-    serializer_class = AccountOutput
     permission_classes = [ACCOUNTING]
     lookup_field = "code"
     lookup_value_regex = CODE_LOOKUP
-    filterset_fields = ["type", "is_active"]
     ordering = ["code"]
     ordering_fields = ["code", "name"]
+
+
+class AccountViewSet(_ByCodeViewSet):
+    """The chart of accounts, by code."""
+
+    serializer_class = AccountOutput
+    filterset_fields = ["type", "is_active"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.account_list()
@@ -112,16 +117,11 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(AccountOutput(account).data)
 
 
-class FundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FundViewSet(_ByCodeViewSet):
     """Funds, by code; the restriction decides the net-asset class and is fixed."""
 
     serializer_class = FundOutput
-    permission_classes = [ACCOUNTING]
-    lookup_field = "code"
-    lookup_value_regex = CODE_LOOKUP
     filterset_fields = ["restriction", "is_active"]
-    ordering = ["code"]
-    ordering_fields = ["code", "name"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.fund_list()
@@ -152,16 +152,11 @@ class FundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(FundOutput(fund).data)
 
 
-class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProgramViewSet(_ByCodeViewSet):
     """Programs, by code: what program expenses are reported by."""
 
     serializer_class = ProgramOutput
-    permission_classes = [ACCOUNTING]
-    lookup_field = "code"
-    lookup_value_regex = CODE_LOOKUP
     filterset_fields = ["is_active"]
-    ordering = ["code"]
-    ordering_fields = ["code", "name"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.program_list()
