@@ -398,3 +398,20 @@ def test_a_balanced_entry_commits_and_then_is_frozen(raw_connection: Any) -> Non
         assert cursor.fetchall() == [("reversed", "raw")]
         cursor.execute("SELECT sum(debit), sum(credit) FROM accounting_journalline")
         assert cursor.fetchone() == (Decimal("100.00"), Decimal("100.00"))
+
+
+def test_the_commit_check_reads_the_tenant_of_the_entry_not_the_current_schema(
+    books: Any, beta: Any
+) -> None:
+    with schema_context("alpha"):
+        entry = unbalanced_draft([("1010", "GEN", "70", "0"), ("4010", "GEN", "0", "7")])
+        with transaction.atomic():
+            # beta has no entry with this id: a check that followed the connection's schema
+            # would find no lines and complain of that instead
+            post_raw(entry)
+            with (
+                schema_context("beta"),
+                pytest.raises(IntegrityError, match="debits 70.00, credits 7.00"),
+            ):
+                constraints_fire()
+            transaction.set_rollback(True)
