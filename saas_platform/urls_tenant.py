@@ -11,6 +11,7 @@ from shared_apps.users.views import LoginView
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
+    path("donors/", include("tenant_apps.donors.api.urls")),
 ]
 
 urlpatterns = [

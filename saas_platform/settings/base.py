@@ -53,6 +53,8 @@ TENANT_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "shared_apps.users",
     "tenant_apps.accounting",
+    "django.contrib.postgres",  # trigram search (donors)
+    "tenant_apps.donors",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -1,0 +1,207 @@
+"""Input and output shapes of the donors API. Inputs check types and formats only; the rules
+are the services' (they answer with the same error shape)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tenant_apps.accounting.api.serializers import ErrorOutput
+from tenant_apps.donors.models import Donor, DonorKind
+
+__all__ = ["ErrorOutput"]
+
+
+# --- Outputs -----------------------------------------------------------------------------------
+
+
+class EmailOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    is_primary = serializers.BooleanField()
+
+
+class PhoneOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    phone_digits = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class AddressOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    postcode = serializers.CharField()
+    country = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class HouseholdRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DonorOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DonorKind.choices)
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    organization_name = serializers.CharField()
+    display_name = serializers.CharField()
+    email_ok = serializers.BooleanField()
+    mail_ok = serializers.BooleanField()
+    phone_ok = serializers.BooleanField()
+    do_not_contact = serializers.BooleanField()
+    notes = serializers.CharField()
+    is_active = serializers.BooleanField()
+    merged_into = serializers.IntegerField(
+        source="merged_into_id", allow_null=True, help_text="The surviving donor's id."
+    )
+    household = HouseholdRefOutput(allow_null=True)
+    emails = EmailOutput(many=True)
+    phones = PhoneOutput(many=True)
+    addresses = AddressOutput(many=True)
+    tags = serializers.SerializerMethodField(help_text="Tag names, in order.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, donor: Donor) -> list[str]:
+        return [tag.name for tag in donor.tags.all()]  # prefetched, ordered by name
+
+
+class DuplicateOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="donor.id")
+    display_name = serializers.CharField(source="donor.display_name")
+    kind = serializers.CharField(source="donor.kind")
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=["email", "phone", "name_and_postcode"])
+    )
+
+
+class DonorCreatedOutput(DonorOutput):
+    possible_duplicates = DuplicateOutput(
+        many=True,
+        help_text="Donors that may be the same as the one just created, best first: the "
+        "donor is created anyway; merge it into one of these if it is a duplicate.",
+    )
+
+
+class MergeRecordOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    survivor = serializers.IntegerField(source="survivor_id")
+    merged = serializers.IntegerField(source="merged_id")
+    acting_user = serializers.IntegerField(source="acting_user_id", allow_null=True)
+    merged_at = serializers.DateTimeField()
+    moved = serializers.JSONField()
+
+
+class MergeOutput(serializers.Serializer):
+    survivor = DonorOutput()
+    record = MergeRecordOutput()
+
+
+class NoteOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    author = serializers.EmailField(source="author.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+
+
+class HouseholdMemberOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class HouseholdOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    members = HouseholdMemberOutput(many=True)
+
+
+class TagOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- Inputs ------------------------------------------------------------------------------------
+
+
+class EmailInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    is_primary = serializers.BooleanField(default=False)
+
+
+class PhoneInput(serializers.Serializer):
+    number = serializers.CharField(max_length=40)
+    is_primary = serializers.BooleanField(default=False)
+
+
+class AddressInput(serializers.Serializer):
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=2, required=False, default="US")
+    is_primary = serializers.BooleanField(default=False)
+
+
+class DonorCreateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DonorKind.choices)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    organization_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    email_ok = serializers.BooleanField(default=True)
+    mail_ok = serializers.BooleanField(default=True)
+    phone_ok = serializers.BooleanField(default=True)
+    do_not_contact = serializers.BooleanField(default=False)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    household = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A household's id."
+    )
+    emails = EmailInput(many=True, required=False, default=list, max_length=20)
+    phones = PhoneInput(many=True, required=False, default=list, max_length=20)
+    addresses = AddressInput(many=True, required=False, default=list, max_length=20)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=50
+    )
+
+
+class DonorUpdateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DonorKind.choices, required=False)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    organization_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email_ok = serializers.BooleanField(required=False)
+    mail_ok = serializers.BooleanField(required=False)
+    phone_ok = serializers.BooleanField(required=False)
+    do_not_contact = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    is_active = serializers.BooleanField(required=False)
+
+
+class MergeInput(serializers.Serializer):
+    merged = serializers.IntegerField(help_text="The id of the duplicate merged into this donor.")
+    allow_different_kinds = serializers.BooleanField(default=False)
+
+
+class NoteInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+
+
+class TagInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class HouseholdCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class HouseholdMemberInput(serializers.Serializer):
+    donor = serializers.IntegerField(help_text="A donor's id.")

@@ -1,0 +1,319 @@
+"""The donors API: donors (search, contacts, notes, tags, duplicates, merge), households and
+tags. A write validates its input, calls one service and serializes what it returns; the
+services' refusals come back in the one error shape (400, or 409 for a state conflict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from saas_platform.errors import ServiceError
+from shared_apps.users.permissions import capability_required
+from shared_apps.users.roles import Capability
+from tenant_apps.donors import selectors, services
+from tenant_apps.donors.api.serializers import (
+    DonorCreatedOutput,
+    DonorCreateInput,
+    DonorOutput,
+    DonorUpdateInput,
+    DuplicateOutput,
+    ErrorOutput,
+    HouseholdCreateInput,
+    HouseholdMemberInput,
+    HouseholdOutput,
+    MergeInput,
+    MergeOutput,
+    NoteInput,
+    NoteOutput,
+    TagInput,
+    TagOutput,
+)
+from tenant_apps.donors.models import Donor, DonorKind, Household, Tag
+
+DONORS = capability_required(read=Capability.DONORS_READ, write=Capability.DONORS_WRITE)
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _donor_by_id(donor_id: int, *, field: str) -> Donor:
+    donor = Donor.objects.filter(pk=donor_id).first()
+    if donor is None:
+        raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
+    return donor
+
+
+def _household_by_id(household_id: int, *, field: str) -> Household:
+    household = Household.objects.filter(pk=household_id).first()
+    if household is None:
+        raise ServiceError(
+            f"There is no household {household_id}.", fields={field: ["Unknown household."]}
+        )
+    return household
+
+
+class DonorFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q", label="Search by name (typos forgiven), email, phone or tag name."
+    )
+    tag = django_filters.CharFilter(
+        field_name="tags__name", lookup_expr="iexact", label="A tag name (any case)."
+    )
+    kind = django_filters.ChoiceFilter(choices=DonorKind.choices)
+
+    class Meta:
+        model = Donor
+        fields = ["kind", "is_active", "household"]
+
+    def filter_q(self, queryset: QuerySet[Donor], name: str, value: str) -> QuerySet[Donor]:
+        return selectors.donor_search(query=value, donors=queryset)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Donors by display name; `q` searches."),
+    retrieve=extend_schema(description="A donor with contacts, tags and household."),
+)
+class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Donors, people and organizations. A merged donor stays, inactive, with `merged_into`."""
+
+    serializer_class = DonorOutput
+    permission_classes = [DONORS]
+    filterset_class = DonorFilter
+    parser_classes = [JSONParser]  # contacts nest: a form cannot carry them
+    ordering = ["display_name", "id"]
+    ordering_fields = ["display_name", "created_at", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.donor_list()
+
+    def _output(self, donor: Donor) -> dict[str, Any]:
+        # Read back with the list's prefetches: one query per kind of contact.
+        return dict(DonorOutput(self.get_queryset().get(pk=donor.pk)).data)
+
+    @extend_schema(request=DonorCreateInput, responses={201: DonorCreatedOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        """Create a donor with its contacts and tags. The answer lists `possible_duplicates`:
+        existing donors with the same email or phone, or a similar name at the same postcode."""
+        data = _validated(DonorCreateInput, request)
+        household = (
+            _household_by_id(data["household"], field="household")
+            if data["household"] is not None
+            else None
+        )
+        donor = services.donor_create(
+            names=services.DonorNames(
+                kind=data["kind"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                organization_name=data["organization_name"],
+            ),
+            emails=[services.EmailSpec(**row) for row in data["emails"]],
+            phones=[services.PhoneSpec(**row) for row in data["phones"]],
+            addresses=[services.AddressSpec(**row) for row in data["addresses"]],
+            tags=data["tags"],
+            household=household,
+            email_ok=data["email_ok"],
+            mail_ok=data["mail_ok"],
+            phone_ok=data["phone_ok"],
+            do_not_contact=data["do_not_contact"],
+            notes=data["notes"],
+            acting_user=request.user,
+        )
+        donor = self.get_queryset().get(pk=donor.pk)
+        duplicates = selectors.donor_duplicates_suggest(
+            candidate=selectors.candidate_of(donor), exclude=donor
+        )
+        body = dict(DonorOutput(donor).data)
+        body["possible_duplicates"] = DuplicateOutput(duplicates, many=True).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=DonorUpdateInput, responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput}
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        donor = self.get_object()
+        data = _validated(DonorUpdateInput, request)
+        donor = services.donor_update(donor=donor, acting_user=request.user, **data)
+        return Response(self._output(donor))
+
+    @extend_schema(
+        operation_id="v1_donors_donors_duplicates",
+        request=None,
+        responses={200: DuplicateOutput(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request: Request, pk: str) -> Response:
+        """Donors that may be the same as this one, best first, with the reasons."""
+        donor = self.get_object()
+        suggestions = selectors.donor_duplicates_suggest(
+            candidate=selectors.candidate_of(donor), exclude=donor
+        )
+        return Response(DuplicateOutput(suggestions, many=True).data)
+
+    @extend_schema(
+        operation_id="v1_donors_donors_merge",
+        request=MergeInput,
+        responses={200: MergeOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        """Merge the donor `merged` into this one, which survives. Refused across kinds
+        (individual, organization) unless `allow_different_kinds`."""
+        survivor = self.get_object()
+        data = _validated(MergeInput, request)
+        result = services.donor_merge(
+            survivor=survivor,
+            merged=_donor_by_id(data["merged"], field="merged"),
+            allow_different_kinds=data["allow_different_kinds"],
+            acting_user=request.user,
+        )
+        return Response(
+            MergeOutput(
+                {"survivor": self.get_queryset().get(pk=survivor.pk), "record": result.record}
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="v1_donors_donors_notes",
+        methods=["GET"],
+        request=None,
+        responses={200: NoteOutput(many=True)},
+    )
+    @extend_schema(
+        operation_id="v1_donors_donors_notes_add",
+        methods=["POST"],
+        request=NoteInput,
+        responses={201: NoteOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request: Request, pk: str) -> Response:
+        """The donor's notes, newest first; POST adds one."""
+        donor = self.get_object()
+        if request.method == "GET":
+            return Response(NoteOutput(selectors.donor_notes(donor=donor), many=True).data)
+        data = _validated(NoteInput, request)
+        note = services.donor_note_add(donor=donor, body=data["body"], acting_user=request.user)
+        return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="v1_donors_donors_tags_add",
+        request=TagInput,
+        responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"], url_path="tags")
+    def tag_add(self, request: Request, pk: str) -> Response:
+        """Tag the donor; a tag of a new name is created."""
+        donor = self.get_object()
+        data = _validated(TagInput, request)
+        services.donor_tag_add(donor=donor, name=data["name"], acting_user=request.user)
+        return Response(self._output(donor))
+
+    @extend_schema(
+        operation_id="v1_donors_donors_tags_remove",
+        request=None,
+        parameters=[OpenApiParameter("tag_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: DonorOutput, 404: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"tags/(?P<tag_id>[0-9]+)")
+    def tag_remove(self, request: Request, pk: str, tag_id: str) -> Response:
+        """Take a tag off the donor."""
+        donor = self.get_object()
+        tag = Tag.objects.filter(pk=int(tag_id)).first()
+        if tag is None:
+            raise ServiceError(f"There is no tag {tag_id}.", fields={"tag": ["Unknown tag."]})
+        services.donor_tag_remove(donor=donor, tag=tag, acting_user=request.user)
+        return Response(self._output(donor))
+
+
+class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Households and their members."""
+
+    serializer_class = HouseholdOutput
+    permission_classes = [DONORS]
+    ordering = ["name", "id"]
+    ordering_fields = ["name", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.household_list()
+
+    def _output(self, household: Household) -> dict[str, Any]:
+        return dict(HouseholdOutput(self.get_queryset().get(pk=household.pk)).data)
+
+    @extend_schema(request=HouseholdCreateInput, responses={201: HouseholdOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(HouseholdCreateInput, request)
+        household = services.household_create(name=data["name"], acting_user=request.user)
+        return Response(self._output(household), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        household = self.get_object()
+        data = _validated(HouseholdCreateInput, request)
+        household = services.household_update(
+            household=household, name=data["name"], acting_user=request.user
+        )
+        return Response(self._output(household))
+
+    @extend_schema(
+        operation_id="v1_donors_households_add",
+        request=HouseholdMemberInput,
+        responses={200: HouseholdOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def add(self, request: Request, pk: str) -> Response:
+        """Add a donor to the household (409 if they are in another one)."""
+        household = self.get_object()
+        data = _validated(HouseholdMemberInput, request)
+        services.household_add(
+            household=household,
+            donor=_donor_by_id(data["donor"], field="donor"),
+            acting_user=request.user,
+        )
+        return Response(self._output(household))
+
+    @extend_schema(
+        operation_id="v1_donors_households_remove",
+        request=HouseholdMemberInput,
+        responses={200: HouseholdOutput, 400: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def remove(self, request: Request, pk: str) -> Response:
+        """Take a donor out of the household."""
+        household = self.get_object()
+        data = _validated(HouseholdMemberInput, request)
+        services.household_remove(
+            household=household,
+            donor=_donor_by_id(data["donor"], field="donor"),
+            acting_user=request.user,
+        )
+        return Response(self._output(household))
+
+
+class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tags, unique by name ignoring case."""
+
+    serializer_class = TagOutput
+    permission_classes = [DONORS]
+    ordering = ["name", "id"]
+    ordering_fields = ["name", "id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.tag_list()
+
+    @extend_schema(request=TagInput, responses={201: TagOutput, 400: ErrorOutput})
+    def create(self, request: Request) -> Response:
+        data = _validated(TagInput, request)
+        tag = services.tag_create(name=data["name"], acting_user=request.user)
+        return Response(TagOutput(tag).data, status=status.HTTP_201_CREATED)

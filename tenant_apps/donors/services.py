@@ -1,0 +1,681 @@
+"""Writes to the donor database: donors with their contacts, notes, households, tags, and the
+merge of a duplicate into the donor that survives.
+
+Each top-level service owns its transaction and writes its audit row (accounting's AuditEvent:
+one audit log per organization) in it. They raise ServiceError, with nothing written, for input
+or state they refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+
+from saas_platform.errors import ServiceError, StateConflict
+from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.donors.models import (
+    Donor,
+    DonorAddress,
+    DonorEmail,
+    DonorKind,
+    DonorMergeRecord,
+    DonorNote,
+    DonorPhone,
+    Household,
+    Tag,
+)
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+NAME_MAX_LENGTH = 100
+ORGANIZATION_NAME_MAX_LENGTH = 200
+TAG_NAME_MAX_LENGTH = 100
+NOTE_MAX_LENGTH = 10_000
+PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
+
+
+@dataclass(frozen=True)
+class EmailSpec:
+    email: str
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    number: str
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class AddressSpec:
+    line1: str
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postcode: str = ""
+    country: str = "US"
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class DonorNames:
+    kind: str
+    first_name: str = ""
+    last_name: str = ""
+    organization_name: str = ""
+
+
+def _audit(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
+    AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        object_type=obj._meta.model_name or "",
+        object_id=str(obj.pk),
+        detail=detail,
+    )
+
+
+def _actor(user: User | None) -> User | None:
+    # Anonymous users (a webhook, a task) act as the system: recorded as no user.
+    return user if user is not None and user.is_authenticated else None
+
+
+# --- Normalizing and checking input -------------------------------------------------------------
+
+
+def phone_digits_of(number: str) -> str:
+    """The digits of a phone number as stored and compared: "+1 (555) 010-2030" and
+    "555.010.2030" are both "5550102030" (a leading US country code is dropped)."""
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits
+
+
+def email_normalize(email: str, *, field_name: str = "emails") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ServiceError(
+            f"{email or 'An empty value'} is not an email address.",
+            fields={field_name: [f"Not an email address: {email!r}."]},
+        ) from None
+    return email
+
+
+def postcode_normalize(postcode: str) -> str:
+    return " ".join((postcode or "").upper().split())
+
+
+def display_name_of(names: DonorNames) -> str:
+    if names.kind == DonorKind.ORGANIZATION:
+        return names.organization_name.strip()
+    return " ".join(part for part in (names.first_name.strip(), names.last_name.strip()) if part)
+
+
+def _text(value: str, *, field_name: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise ServiceError(
+            f"{field_name}: at most {max_length} characters.", fields={field_name: ["Too long."]}
+        )
+    return value
+
+
+def _names_check(names: DonorNames) -> DonorNames:
+    if names.kind not in DonorKind.values:
+        raise ServiceError(
+            f"A donor's kind is one of {', '.join(DonorKind.values)}.",
+            fields={"kind": [f"Unknown kind {names.kind!r}."]},
+        )
+    names = DonorNames(
+        kind=names.kind,
+        first_name=_text(names.first_name, field_name="first_name", max_length=NAME_MAX_LENGTH),
+        last_name=_text(names.last_name, field_name="last_name", max_length=NAME_MAX_LENGTH),
+        organization_name=_text(
+            names.organization_name,
+            field_name="organization_name",
+            max_length=ORGANIZATION_NAME_MAX_LENGTH,
+        ),
+    )
+    if names.kind == DonorKind.INDIVIDUAL and not (names.first_name or names.last_name):
+        raise ServiceError(
+            "An individual needs a first or a last name.",
+            fields={"last_name": ["A first or a last name is required."]},
+        )
+    if names.kind == DonorKind.ORGANIZATION and not names.organization_name:
+        raise ServiceError(
+            "An organization needs its name.",
+            fields={"organization_name": ["Required for an organization."]},
+        )
+    return names
+
+
+def _one_primary[Spec: (EmailSpec, PhoneSpec, AddressSpec)](
+    specs: Sequence[Spec], *, field_name: str
+) -> list[bool]:
+    """Which of the specs is primary: the one marked, or the first if none is."""
+    marked = [spec.is_primary for spec in specs]
+    if sum(marked) > 1:
+        raise ServiceError(
+            f"{field_name}: only one can be primary.", fields={field_name: ["Several primaries."]}
+        )
+    if specs and not any(marked):
+        marked[0] = True
+    return marked
+
+
+def _emails_build(specs: Sequence[EmailSpec]) -> list[DonorEmail]:
+    primaries = _one_primary(specs, field_name="emails")
+    emails: list[DonorEmail] = []
+    seen: set[str] = set()
+    for spec, is_primary in zip(specs, primaries, strict=True):
+        email = email_normalize(spec.email)
+        if email in seen:
+            raise ServiceError(
+                f"{email} is given twice.", fields={"emails": [f"{email} is given twice."]}
+            )
+        seen.add(email)
+        emails.append(DonorEmail(email=email, is_primary=is_primary))
+    return emails
+
+
+def _phones_build(specs: Sequence[PhoneSpec]) -> list[DonorPhone]:
+    primaries = _one_primary(specs, field_name="phones")
+    phones: list[DonorPhone] = []
+    for spec, is_primary in zip(specs, primaries, strict=True):
+        number = (spec.number or "").strip()
+        digits = phone_digits_of(number)
+        if not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS or len(number) > 40:
+            raise ServiceError(
+                f"{number or 'An empty value'} is not a phone number "
+                f"({PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits).",
+                fields={"phones": [f"Not a phone number: {number!r}."]},
+            )
+        phones.append(DonorPhone(number=number, phone_digits=digits, is_primary=is_primary))
+    return phones
+
+
+def _addresses_build(specs: Sequence[AddressSpec]) -> list[DonorAddress]:
+    primaries = _one_primary(specs, field_name="addresses")
+    addresses: list[DonorAddress] = []
+    for spec, is_primary in zip(specs, primaries, strict=True):
+        line1 = _text(spec.line1, field_name="addresses", max_length=200)
+        if not line1:
+            raise ServiceError(
+                "An address needs its first line.", fields={"addresses": ["line1 is required."]}
+            )
+        country = (spec.country or "US").strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            raise ServiceError(
+                f"{spec.country!r} is not a two-letter country code (US, CA, GB...).",
+                fields={"addresses": ["country is a two-letter code."]},
+            )
+        addresses.append(
+            DonorAddress(
+                line1=line1,
+                line2=_text(spec.line2, field_name="addresses", max_length=200),
+                city=_text(spec.city, field_name="addresses", max_length=100),
+                region=_text(spec.region, field_name="addresses", max_length=100),
+                postcode=_text(
+                    postcode_normalize(spec.postcode), field_name="addresses", max_length=20
+                ),
+                country=country,
+                is_primary=is_primary,
+            )
+        )
+    return addresses
+
+
+def _tag_name_check(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("A tag needs a name.", fields={"name": ["Required."]})
+    if len(name) > TAG_NAME_MAX_LENGTH:
+        raise ServiceError(
+            f"A tag name has at most {TAG_NAME_MAX_LENGTH} characters.",
+            fields={"name": ["Too long."]},
+        )
+    return name
+
+
+def _tags_get_or_create(names: Iterable[str]) -> list[Tag]:
+    """The tags of these names, found ignoring case or created as written."""
+    tags: dict[str, Tag] = {}
+    for raw in names:
+        name = _tag_name_check(raw)
+        if name.lower() in tags:
+            continue
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tags[name.lower()] = tag
+    return list(tags.values())
+
+
+def _not_merged(donor: Donor) -> None:
+    if donor.merged_into_id is not None:
+        raise StateConflict(
+            f"Donor {donor.pk} was merged into donor {donor.merged_into_id}; change that one.",
+        )
+
+
+# --- Donors ----------------------------------------------------------------------------------
+
+
+def donor_create(
+    *,
+    names: DonorNames,
+    acting_user: User | None,
+    emails: Sequence[EmailSpec] = (),
+    phones: Sequence[PhoneSpec] = (),
+    addresses: Sequence[AddressSpec] = (),
+    tags: Sequence[str] = (),
+    household: Household | None = None,
+    email_ok: bool = True,
+    mail_ok: bool = True,
+    phone_ok: bool = True,
+    do_not_contact: bool = False,
+    notes: str = "",
+) -> Donor:
+    """A donor with its emails, phones, addresses and tags (created if new); the first of each
+    kind of contact is primary unless another is marked so."""
+    names = _names_check(names)
+    email_rows = _emails_build(emails)
+    phone_rows = _phones_build(phones)
+    address_rows = _addresses_build(addresses)
+    tag_names = [_tag_name_check(name) for name in tags]
+    notes = _text(notes, field_name="notes", max_length=NOTE_MAX_LENGTH)
+    with transaction.atomic():
+        donor = Donor.objects.create(
+            kind=names.kind,
+            first_name=names.first_name,
+            last_name=names.last_name,
+            organization_name=names.organization_name,
+            display_name=display_name_of(names),
+            email_ok=email_ok,
+            mail_ok=mail_ok,
+            phone_ok=phone_ok,
+            do_not_contact=do_not_contact,
+            notes=notes,
+            household=household,
+            created_by=_actor(acting_user),
+        )
+        for row in (*email_rows, *phone_rows, *address_rows):
+            row.donor = donor
+        DonorEmail.objects.bulk_create(email_rows)
+        DonorPhone.objects.bulk_create(phone_rows)
+        DonorAddress.objects.bulk_create(address_rows)
+        if tag_names:
+            donor.tags.add(*_tags_get_or_create(tag_names))
+        _audit(
+            "donor.create",
+            actor=_actor(acting_user),
+            obj=donor,
+            display_name=donor.display_name,
+            kind=donor.kind,
+        )
+    return donor
+
+
+DONOR_UPDATABLE = (
+    "kind",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email_ok",
+    "mail_ok",
+    "phone_ok",
+    "do_not_contact",
+    "notes",
+    "is_active",
+)
+
+
+def donor_update(*, donor: Donor, acting_user: User | None, **changes: Any) -> Donor:
+    """Change a donor's names, kind, preferences, notes or active flag (the keys of
+    DONOR_UPDATABLE; None or a missing key leaves a field as it is)."""
+    unknown = set(changes) - set(DONOR_UPDATABLE)
+    if unknown:
+        raise TypeError(f"donor_update does not change {', '.join(sorted(unknown))}")
+    _not_merged(donor)
+    given = {key: value for key, value in changes.items() if value is not None}
+    names = _names_check(
+        DonorNames(
+            kind=given.get("kind", donor.kind),
+            first_name=given.get("first_name", donor.first_name),
+            last_name=given.get("last_name", donor.last_name),
+            organization_name=given.get("organization_name", donor.organization_name),
+        )
+    )
+    if "notes" in given:
+        given["notes"] = _text(given["notes"], field_name="notes", max_length=NOTE_MAX_LENGTH)
+    given.update(
+        kind=names.kind,
+        first_name=names.first_name,
+        last_name=names.last_name,
+        organization_name=names.organization_name,
+        display_name=display_name_of(names),
+    )
+    changed = {key: value for key, value in given.items() if getattr(donor, key) != value}
+    if not changed:
+        return donor
+    with transaction.atomic():
+        for key, value in changed.items():
+            setattr(donor, key, value)
+        donor.save(update_fields=[*changed, "updated_at"])
+        _audit("donor.update", actor=_actor(acting_user), obj=donor, **changed)
+    return donor
+
+
+def donor_note_add(*, donor: Donor, body: str, acting_user: User | None) -> DonorNote:
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError("A note needs some text.", fields={"body": ["Required."]})
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ServiceError(
+            f"A note has at most {NOTE_MAX_LENGTH} characters.", fields={"body": ["Too long."]}
+        )
+    _not_merged(donor)
+    with transaction.atomic():
+        note = DonorNote.objects.create(donor=donor, body=body, author=_actor(acting_user))
+        _audit("donor.note_add", actor=_actor(acting_user), obj=donor, note=note.pk)
+    return note
+
+
+# --- Households ------------------------------------------------------------------------------
+
+
+def _household_name_check(name: str) -> str:
+    name = _text(name, field_name="name", max_length=200)
+    if not name:
+        raise ServiceError("A household needs a name.", fields={"name": ["Required."]})
+    return name
+
+
+def household_create(*, name: str, acting_user: User | None) -> Household:
+    name = _household_name_check(name)
+    with transaction.atomic():
+        household = Household.objects.create(name=name)
+        _audit("household.create", actor=_actor(acting_user), obj=household, name=name)
+    return household
+
+
+def household_update(*, household: Household, name: str, acting_user: User | None) -> Household:
+    name = _household_name_check(name)
+    if name == household.name:
+        return household
+    with transaction.atomic():
+        household.name = name
+        household.save(update_fields=["name", "updated_at"])
+        _audit("household.update", actor=_actor(acting_user), obj=household, name=name)
+    return household
+
+
+def household_add(*, household: Household, donor: Donor, acting_user: User | None) -> Donor:
+    """Make the donor a member. A member of another household must leave it first: moving
+    someone silently out of a family is a mistake more often than not."""
+    _not_merged(donor)
+    if donor.household_id == household.pk:
+        return donor
+    if donor.household_id is not None:
+        raise StateConflict(
+            f"{donor.display_name} is in another household ({donor.household_id}); "
+            "remove them from it first.",
+        )
+    with transaction.atomic():
+        donor.household = household
+        donor.save(update_fields=["household", "updated_at"])
+        _audit("household.add", actor=_actor(acting_user), obj=household, donor=donor.pk)
+    return donor
+
+
+def household_remove(*, household: Household, donor: Donor, acting_user: User | None) -> Donor:
+    if donor.household_id != household.pk:
+        raise ServiceError(
+            f"{donor.display_name} is not a member of {household.name}.",
+            fields={"donor": ["Not a member of this household."]},
+        )
+    with transaction.atomic():
+        donor.household = None
+        donor.save(update_fields=["household", "updated_at"])
+        _audit("household.remove", actor=_actor(acting_user), obj=household, donor=donor.pk)
+    return donor
+
+
+# --- Tags ------------------------------------------------------------------------------------
+
+
+def tag_create(*, name: str, acting_user: User | None) -> Tag:
+    name = _tag_name_check(name)
+    if Tag.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"The tag {name} exists already.", fields={"name": ["Already used."]})
+    with transaction.atomic():
+        tag = Tag.objects.create(name=name)
+        _audit("tag.create", actor=_actor(acting_user), obj=tag, name=name)
+    return tag
+
+
+def donor_tag_add(*, donor: Donor, name: str, acting_user: User | None) -> Tag:
+    """Tag the donor, creating the tag if no tag has this name (ignoring case)."""
+    name = _tag_name_check(name)
+    _not_merged(donor)
+    with transaction.atomic():
+        (tag,) = _tags_get_or_create([name])
+        donor.tags.add(tag)
+        _audit("donor.tag_add", actor=_actor(acting_user), obj=donor, tag=tag.name)
+    return tag
+
+
+def donor_tag_remove(*, donor: Donor, tag: Tag, acting_user: User | None) -> None:
+    _not_merged(donor)
+    with transaction.atomic():
+        donor.tags.remove(tag)
+        _audit("donor.tag_remove", actor=_actor(acting_user), obj=donor, tag=tag.name)
+
+
+# --- Merge -----------------------------------------------------------------------------------
+
+# What one step of a merge moved, for the merge record: JSON-ready.
+Moved = dict[str, Any]
+MergeStep = Callable[[Donor, Donor], Moved]
+
+
+def _merge_emails(survivor: Donor, merged: Donor) -> Moved:
+    kept = set(DonorEmail.objects.filter(donor=survivor).values_list("email", flat=True))
+    has_primary = DonorEmail.objects.filter(donor=survivor, is_primary=True).exists()
+    moved, left = [], []
+    for row in DonorEmail.objects.filter(donor=merged).order_by("-is_primary", "id"):
+        if row.email in kept:
+            left.append(row.email)  # the survivor has it: the tombstone keeps its copy
+            continue
+        row.donor = survivor
+        row.is_primary = row.is_primary and not has_primary
+        has_primary = has_primary or row.is_primary
+        row.save(update_fields=["donor", "is_primary"])
+        moved.append(row.pk)
+    return {"emails": moved, "emails_already_on_survivor": left}
+
+
+def _merge_phones(survivor: Donor, merged: Donor) -> Moved:
+    kept = set(DonorPhone.objects.filter(donor=survivor).values_list("phone_digits", flat=True))
+    has_primary = DonorPhone.objects.filter(donor=survivor, is_primary=True).exists()
+    moved, left = [], []
+    for row in DonorPhone.objects.filter(donor=merged).order_by("-is_primary", "id"):
+        if row.phone_digits in kept:
+            left.append(row.number)
+            continue
+        row.donor = survivor
+        row.is_primary = row.is_primary and not has_primary
+        has_primary = has_primary or row.is_primary
+        row.save(update_fields=["donor", "is_primary"])
+        moved.append(row.pk)
+    return {"phones": moved, "phones_already_on_survivor": left}
+
+
+def _merge_addresses(survivor: Donor, merged: Donor) -> Moved:
+    def key(row: DonorAddress) -> tuple[str, str]:
+        return (" ".join(row.line1.lower().split()), row.postcode)
+
+    kept = {key(row) for row in DonorAddress.objects.filter(donor=survivor)}
+    has_primary = DonorAddress.objects.filter(donor=survivor, is_primary=True).exists()
+    moved, left = [], []
+    for row in DonorAddress.objects.filter(donor=merged).order_by("-is_primary", "id"):
+        if key(row) in kept:
+            left.append(row.pk)
+            continue
+        row.donor = survivor
+        row.is_primary = row.is_primary and not has_primary
+        has_primary = has_primary or row.is_primary
+        row.save(update_fields=["donor", "is_primary"])
+        moved.append(row.pk)
+    return {"addresses": moved, "addresses_already_on_survivor": left}
+
+
+def _merge_notes(survivor: Donor, merged: Donor) -> Moved:
+    notes = list(DonorNote.objects.filter(donor=merged).values_list("pk", flat=True))
+    DonorNote.objects.filter(pk__in=notes).update(donor=survivor)
+    moved: Moved = {"notes": notes}
+    if merged.notes:
+        # The free-text notes field is appended, marked with where it came from.
+        survivor.notes = "\n\n".join(
+            part
+            for part in (
+                survivor.notes,
+                f"From {merged.display_name} (#{merged.pk}):\n{merged.notes}",
+            )
+            if part
+        )
+        moved["notes_text_appended"] = True
+    return moved
+
+
+def _merge_tags(survivor: Donor, merged: Donor) -> Moved:
+    tags = list(merged.tags.all())
+    survivor.tags.add(*tags)
+    merged.tags.clear()
+    return {"tags": sorted(tag.name for tag in tags)}
+
+
+def _merge_household(survivor: Donor, merged: Donor) -> Moved:
+    moved: Moved = {"household_from_merged": merged.household_id}
+    if merged.household_id is not None and survivor.household_id is None:
+        survivor.household_id = merged.household_id
+        moved["household_moved_to_survivor"] = True
+    merged.household = None  # the tombstone leaves the household either way
+    return moved
+
+
+def _merge_preferences(survivor: Donor, merged: Donor) -> Moved:
+    # The stricter choice wins: a person who opted out on either record has opted out.
+    changed: Moved = {}
+    for name in ("email_ok", "mail_ok", "phone_ok"):
+        if getattr(survivor, name) and not getattr(merged, name):
+            setattr(survivor, name, False)
+            changed[name] = False
+    if merged.do_not_contact and not survivor.do_not_contact:
+        survivor.do_not_contact = True
+        changed["do_not_contact"] = True
+    return {"preferences_changed": changed}
+
+
+def _merge_earlier_merges(survivor: Donor, merged: Donor) -> Moved:
+    # Donors merged into `merged` before now point at the survivor: merged_into is never a chain.
+    earlier = list(Donor.objects.filter(merged_into=merged).values_list("pk", flat=True))
+    Donor.objects.filter(pk__in=earlier).update(merged_into=survivor)
+    return {"earlier_merges_repointed": earlier}
+
+
+# The steps of a merge, in order. Each moves one kind of thing and says what it moved; the
+# donors' own fields they change are saved once at the end. Gifts and soft credits belong to
+# the donations app, which depends on this one: it appends its steps (gifts, soft credits,
+# pledges, recurring gifts) with merge_step_register() from its AppConfig.ready().
+MERGE_STEPS: list[tuple[str, MergeStep]] = [
+    ("emails", _merge_emails),
+    ("phones", _merge_phones),
+    ("addresses", _merge_addresses),
+    ("notes", _merge_notes),
+    ("tags", _merge_tags),
+    ("household", _merge_household),
+    ("preferences", _merge_preferences),
+    ("earlier_merges", _merge_earlier_merges),
+]
+
+
+def merge_step_register(name: str, step: MergeStep) -> None:
+    """Add a step to every merge (another app's rows that point at donors). Idempotent by name."""
+    if name not in {existing for existing, _ in MERGE_STEPS}:
+        MERGE_STEPS.append((name, step))
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    survivor: Donor
+    merged: Donor
+    record: DonorMergeRecord
+    moved: Moved = field(default_factory=dict)
+
+
+def donor_merge(
+    *,
+    survivor: Donor,
+    merged: Donor,
+    acting_user: User | None,
+    allow_different_kinds: bool = False,
+) -> MergeResult:
+    """Merge a duplicate into the donor that survives: its contacts, notes, tags, household
+    (and, once registered, gifts and soft credits) move to the survivor; the merged donor stays
+    as an inactive tombstone pointing at the survivor; a DonorMergeRecord says what moved."""
+    if survivor.pk == merged.pk:
+        raise ServiceError(
+            "A donor cannot be merged into itself.", fields={"merged": ["Same donor."]}
+        )
+    with transaction.atomic():
+        # Both rows locked, in id order so two merges of the same pair cannot deadlock; the
+        # checks below run on the locked rows, not on what the caller read earlier.
+        locked = {
+            donor.pk: donor
+            for donor in Donor.objects.select_for_update()
+            .filter(pk__in=[survivor.pk, merged.pk])
+            .order_by("pk")
+        }
+        survivor, merged = locked[survivor.pk], locked[merged.pk]
+        if merged.merged_into_id is not None:
+            raise StateConflict(
+                f"Donor {merged.pk} was already merged into donor {merged.merged_into_id}."
+            )
+        if survivor.merged_into_id is not None:
+            raise StateConflict(
+                f"Donor {survivor.pk} was merged into donor {survivor.merged_into_id}; "
+                "merge into that one."
+            )
+        if survivor.kind != merged.kind and not allow_different_kinds:
+            raise ServiceError(
+                f"{merged.display_name} is an {merged.kind} and {survivor.display_name} an "
+                f"{survivor.kind}; merging them needs allow_different_kinds.",
+                fields={"allow_different_kinds": ["Required to merge different kinds."]},
+            )
+        moved: Moved = {}
+        for name, step in MERGE_STEPS:
+            moved[name] = step(survivor, merged)
+        survivor.save()
+        merged.is_active = False
+        merged.merged_into = survivor
+        merged.save(update_fields=["is_active", "merged_into", "household", "updated_at"])
+        record = DonorMergeRecord.objects.create(
+            survivor=survivor, merged=merged, acting_user=_actor(acting_user), moved=moved
+        )
+        _audit(
+            "donor.merge",
+            actor=_actor(acting_user),
+            obj=survivor,
+            merged=merged.pk,
+            record=record.pk,
+        )
+    return MergeResult(survivor=survivor, merged=merged, record=record, moved=moved)

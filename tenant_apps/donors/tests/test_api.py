@@ -1,0 +1,338 @@
+"""The donors API: answers, roles, other tenants, bad input and query counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.donors import services
+from tenant_apps.donors.models import Donor, DonorMergeRecord, DonorNote, Household, Tag
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/donors"
+READERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
+READERS += [Role.VOLUNTEER_COORDINATOR]
+WRITERS = [Role.OWNER, Role.ADMIN, Role.FUNDRAISER]
+NOT_WRITERS = [Role.BOOKKEEPER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+
+JOHN = {
+    "kind": "individual",
+    "first_name": "John",
+    "last_name": "Smith",
+    "emails": [{"email": "John@Example.org"}],
+    "phones": [{"number": "(555) 010-2030"}],
+    "addresses": [{"line1": "1 Main St", "city": "Cambridge", "postcode": "02139"}],
+    "tags": ["Board"],
+}
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]
+
+
+@pytest.fixture
+def fundraiser(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def john(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made(
+            "John",
+            "Smith",
+            emails=("john@example.org",),
+            phones=("555 010 2030",),
+            postcodes=("02139",),
+            tags=("Board",),
+        )
+
+
+def test_a_donor_is_created_with_its_contacts(fundraiser: Any) -> None:
+    response = fundraiser.post(f"{API}/donors/", JOHN)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["display_name"] == "John Smith" and body["kind"] == "individual"
+    assert [row["email"] for row in body["emails"]] == ["john@example.org"]
+    assert body["phones"][0]["phone_digits"] == "5550102030"
+    assert body["addresses"][0]["country"] == "US" and body["addresses"][0]["is_primary"]
+    assert body["tags"] == ["Board"] and body["household"] is None
+    assert body["possible_duplicates"] == []
+    with schema_context("alpha"):
+        assert Donor.objects.get().created_by.email == "funds@alpha.org"
+
+
+def test_creating_a_likely_duplicate_answers_it_with_the_reasons(
+    fundraiser: Any, john: Donor
+) -> None:
+    response = fundraiser.post(
+        f"{API}/donors/",
+        {**JOHN, "first_name": "Jon", "emails": [{"email": "other@example.org"}]},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["possible_duplicates"] == [
+        {
+            "id": john.pk,
+            "display_name": "John Smith",
+            "kind": "individual",
+            "reasons": ["phone", "name_and_postcode"],
+        }
+    ]
+    duplicates = fundraiser.get(f"{API}/donors/{response.json()['id']}/duplicates/")
+    assert [row["id"] for row in duplicates.json()] == [john.pk]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "robot"}, "kind"),
+        ({"first_name": "", "last_name": ""}, "last_name"),
+        ({"emails": [{"email": "nope"}]}, "emails"),
+        ({"phones": [{"number": "12"}]}, "phones"),
+        ({"emails": "a@b.org"}, "emails"),
+        ({"household": 999999}, "household"),
+        ({"kind": "organization"}, "organization_name"),
+    ],
+)
+def test_bad_donor_input_is_a_400_and_writes_nothing(
+    fundraiser: Any, body: dict[str, Any], field: str
+) -> None:
+    error = _error(fundraiser.post(f"{API}/donors/", {**JOHN, **body}), 400)
+
+    assert field in error["fields"]
+    with schema_context("alpha"):
+        assert not Donor.objects.exists() and not Tag.objects.exists()
+
+
+def test_donors_are_searched_and_filtered(alpha: Any, fundraiser: Any, john: Donor) -> None:
+    with schema_context("alpha"):
+        donor_made("Jane", "Doe", emails=("jane@doe.net",))
+        donor_made(organization_name="Acme Foundation", tags=("corporate",))
+
+    def names(**query: Any) -> list[str]:
+        response = fundraiser.get(f"{API}/donors/", query)
+        assert response.status_code == 200, response.content
+        return [row["display_name"] for row in response.json()["results"]]
+
+    assert names() == ["Acme Foundation", "Jane Doe", "John Smith"]
+    assert names(q="Jonh Smith") == ["John Smith"]
+    assert names(q="+1 555-010-2030") == ["John Smith"]
+    assert names(q="doe.net") == ["Jane Doe"]
+    assert names(q="board") == ["John Smith"]
+    assert names(tag="CORPORATE") == ["Acme Foundation"]
+    assert names(kind="organization") == ["Acme Foundation"]
+    assert names(is_active="false") == []
+    assert "kind" in _error(fundraiser.get(f"{API}/donors/", {"kind": "robot"}), 400)["fields"]
+
+
+def test_the_donor_list_runs_a_fixed_number_of_queries(
+    alpha: Any, fundraiser: Any, count_queries: Any
+) -> None:
+    def listed(count: int) -> int:
+        with schema_context("alpha"):
+            household = services.household_create(name=f"H{count}", acting_user=None)
+            for number in range(count):
+                donor = donor_made(
+                    "Pat",
+                    f"Lee{count}x{number}",
+                    emails=(f"p{count}x{number}@example.org",),
+                    phones=(f"555 01{count:01d} {number:04d}",),
+                    postcodes=("02139",),
+                    tags=("t1", "t2"),
+                )
+                services.household_add(household=household, donor=donor, acting_user=None)
+        fundraiser.get(f"{API}/tags/")  # the first request of a client caches its user
+        with count_queries() as queries:
+            response = fundraiser.get(f"{API}/donors/", {"q": "Pat Lee", "page_size": 100})
+        assert len(response.json()["results"]) >= count
+        return len(queries)
+
+    assert listed(2) == listed(9)
+
+
+def test_a_donor_is_read_and_updated(fundraiser: Any, john: Donor) -> None:
+    response = fundraiser.patch(
+        f"{API}/donors/{john.pk}/", {"last_name": "Smythe", "mail_ok": False}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["display_name"] == "John Smythe"
+    detail = fundraiser.get(f"{API}/donors/{john.pk}/").json()
+    assert detail["mail_ok"] is False and detail["tags"] == ["Board"]
+    assert _error(
+        fundraiser.patch(f"{API}/donors/{john.pk}/", {"first_name": "", "last_name": ""}), 400
+    )
+    assert _error(fundraiser.get(f"{API}/donors/999999/"), 404)
+
+
+def test_notes_are_listed_and_added(fundraiser: Any, john: Donor) -> None:
+    added = fundraiser.post(f"{API}/donors/{john.pk}/notes/", {"body": "Thanked by phone"})
+    listed = fundraiser.get(f"{API}/donors/{john.pk}/notes/")
+
+    assert added.status_code == 201 and added.json()["author"] == "funds@alpha.org"
+    assert [note["body"] for note in listed.json()] == ["Thanked by phone"]
+    assert "body" in _error(fundraiser.post(f"{API}/donors/{john.pk}/notes/", {}), 400)["fields"]
+
+
+def test_tags_are_added_to_and_removed_from_a_donor(fundraiser: Any, john: Donor) -> None:
+    added = fundraiser.post(f"{API}/donors/{john.pk}/tags/", {"name": "Major"})
+    with schema_context("alpha"):
+        board = Tag.objects.get(name="Board")
+    removed = fundraiser.delete(f"{API}/donors/{john.pk}/tags/{board.pk}/")
+
+    assert added.json()["tags"] == ["Board", "Major"]
+    assert removed.status_code == 200 and removed.json()["tags"] == ["Major"]
+    assert _error(fundraiser.delete(f"{API}/donors/{john.pk}/tags/999999/"), 400)
+
+
+def test_a_donor_is_merged_and_stays_as_a_tombstone(fundraiser: Any, john: Donor) -> None:
+    with schema_context("alpha"):
+        jon = donor_made("Jon", "Smith", emails=("jon@example.org",))
+        acme = donor_made(organization_name="Smith Foundation")
+
+    response = fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": jon.pk})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [row["email"] for row in body["survivor"]["emails"]] == [
+        "john@example.org",
+        "jon@example.org",
+    ]
+    assert body["record"]["merged"] == jon.pk and body["record"]["moved"]["emails"]["emails"]
+    tombstone = fundraiser.get(f"{API}/donors/{jon.pk}/").json()
+    assert tombstone["merged_into"] == john.pk and tombstone["is_active"] is False
+    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": jon.pk}), 409)
+    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": john.pk}), 400)
+    error = _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": acme.pk}), 400)
+    assert "allow_different_kinds" in error["fields"]
+    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": 999999}), 400)
+    allowed = fundraiser.post(
+        f"{API}/donors/{john.pk}/merge/", {"merged": acme.pk, "allow_different_kinds": True}
+    )
+    assert allowed.status_code == 200
+    with schema_context("alpha"):
+        assert DonorMergeRecord.objects.count() == 2
+
+
+def test_households_are_created_and_filled(fundraiser: Any, john: Donor) -> None:
+    created = fundraiser.post(f"{API}/households/", {"name": "Smith family"})
+    household_id = created.json()["id"]
+    added = fundraiser.post(f"{API}/households/{household_id}/add/", {"donor": john.pk})
+    renamed = fundraiser.patch(f"{API}/households/{household_id}/", {"name": "The Smiths"})
+    listed = fundraiser.get(f"{API}/households/")
+    donor = fundraiser.get(f"{API}/donors/", {"household": household_id})
+    removed = fundraiser.post(f"{API}/households/{household_id}/remove/", {"donor": john.pk})
+
+    assert created.status_code == 201
+    assert added.json()["members"] == [{"id": john.pk, "display_name": "John Smith"}]
+    assert renamed.json()["name"] == "The Smiths"
+    assert [row["name"] for row in listed.json()["results"]] == ["The Smiths"]
+    assert [row["id"] for row in donor.json()["results"]] == [john.pk]
+    assert removed.json()["members"] == []
+    assert _error(fundraiser.post(f"{API}/households/", {"name": " "}), 400)
+    assert _error(fundraiser.post(f"{API}/households/{household_id}/add/", {"donor": 0}), 400)
+
+
+def test_tags_are_listed_and_created_once_ignoring_case(fundraiser: Any, john: Donor) -> None:
+    created = fundraiser.post(f"{API}/tags/", {"name": "Volunteer"})
+
+    assert created.status_code == 201
+    assert [row["name"] for row in fundraiser.get(f"{API}/tags/").json()["results"]] == [
+        "Board",
+        "Volunteer",
+    ]
+    assert _error(fundraiser.post(f"{API}/tags/", {"name": "board"}), 400)
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_every_donors_role_reads(alpha: Any, john: Donor, role: str) -> None:
+    client = alpha.api(alpha.user(role))
+    for path in (
+        f"{API}/donors/",
+        f"{API}/donors/{john.pk}/",
+        f"{API}/donors/{john.pk}/notes/",
+        f"{API}/donors/{john.pk}/duplicates/",
+        f"{API}/households/",
+        f"{API}/tags/",
+    ):
+        assert client.get(path).status_code == 200, (role, path)
+
+
+def _writes(donor_id: int, household_id: int, tag_id: int) -> list[tuple[str, str, Any]]:
+    return [
+        ("post", f"{API}/donors/", JOHN),
+        ("patch", f"{API}/donors/{donor_id}/", {"notes": "x"}),
+        ("post", f"{API}/donors/{donor_id}/merge/", {"merged": donor_id}),
+        ("post", f"{API}/donors/{donor_id}/notes/", {"body": "x"}),
+        ("post", f"{API}/donors/{donor_id}/tags/", {"name": "x"}),
+        ("delete", f"{API}/donors/{donor_id}/tags/{tag_id}/", None),
+        ("post", f"{API}/households/", {"name": "x"}),
+        ("patch", f"{API}/households/{household_id}/", {"name": "x"}),
+        ("post", f"{API}/households/{household_id}/add/", {"donor": donor_id}),
+        ("post", f"{API}/households/{household_id}/remove/", {"donor": donor_id}),
+        ("post", f"{API}/tags/", {"name": "x"}),
+    ]
+
+
+@pytest.fixture
+def household(alpha: Any) -> Household:
+    with schema_context("alpha"):
+        return services.household_create(name="Smiths", acting_user=None)
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_roles_without_donors_write_cannot_write(
+    alpha: Any, john: Donor, household: Household, role: str
+) -> None:
+    client = alpha.api(alpha.user(role))
+    with schema_context("alpha"):
+        tag_id = Tag.objects.get().pk
+    for method, path, body in _writes(john.pk, household.pk, tag_id):
+        response = getattr(client, method)(path, body)
+        assert _error(response, 403), (role, method, path)
+    with schema_context("alpha"):
+        assert Donor.objects.count() == 1 and not DonorNote.objects.exists()
+        assert list(Household.objects.values_list("name", flat=True)) == ["Smiths"]
+
+
+@pytest.mark.parametrize("role", WRITERS)
+def test_donors_writers_write(alpha: Any, role: str) -> None:
+    response = alpha.api(alpha.user(role)).post(f"{API}/donors/", JOHN)
+    assert response.status_code == 201
+
+
+def test_anonymous_people_get_nothing(alpha: Any, john: Donor) -> None:
+    assert _error(alpha.api().get(f"{API}/donors/"), 401)
+
+
+def test_people_of_another_tenant_get_nothing(
+    alpha: Any, john: Donor, household: Household, assert_other_tenant_denied: Any
+) -> None:
+    with schema_context("alpha"):
+        tag_id = Tag.objects.get().pk
+    for path in (
+        f"{API}/donors/",
+        f"{API}/donors/{john.pk}/",
+        f"{API}/donors/{john.pk}/notes/",
+        f"{API}/donors/{john.pk}/duplicates/",
+        f"{API}/households/",
+        f"{API}/households/{household.pk}/",
+        f"{API}/tags/",
+        f"{API}/tags/{tag_id}/",
+    ):
+        assert_other_tenant_denied(path)
+    for method, path, body in _writes(john.pk, household.pk, tag_id):
+        assert_other_tenant_denied(path, method=method, data=body)
+    with schema_context("alpha"):
+        assert Donor.objects.count() == 1 and not DonorNote.objects.exists()

@@ -1,0 +1,269 @@
+"""Donor services on alpha's schema: what they store, what they refuse (writing nothing), and
+the merge of duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django_tenants.utils import schema_context
+
+from saas_platform.errors import ServiceError, StateConflict
+from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.donors import services
+from tenant_apps.donors.models import (
+    Donor,
+    DonorAddress,
+    DonorEmail,
+    DonorKind,
+    DonorMergeRecord,
+    DonorNote,
+    DonorPhone,
+    Tag,
+)
+from tenant_apps.donors.services import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.tests.factories import DonorFactory, donor_made
+
+pytestmark = pytest.mark.django_db
+
+PERSON = DonorNames(kind=DonorKind.INDIVIDUAL, first_name=" Ada ", last_name="Lovelace")
+
+
+@pytest.fixture
+def tenant(alpha: Any) -> Any:
+    with schema_context("alpha"):
+        yield alpha
+
+
+def test_a_donor_is_created_with_contacts_tags_and_an_audit_row(tenant: Any) -> None:
+    donor = services.donor_create(
+        names=PERSON,
+        emails=[EmailSpec(" Ada@Example.ORG "), EmailSpec("ada@work.org", is_primary=True)],
+        phones=[PhoneSpec("+1 (555) 010-2030")],
+        addresses=[AddressSpec(line1="12 St James's Sq", postcode="sw1y  4jh", country="gb")],
+        tags=["Major donor", "major DONOR", "Board"],
+        acting_user=tenant.owner,
+    )
+
+    assert donor.display_name == "Ada Lovelace" and donor.first_name == "Ada"
+    assert donor.created_by == tenant.owner
+    assert list(donor.emails.values_list("email", "is_primary")) == [
+        ("ada@work.org", True),
+        ("ada@example.org", False),
+    ]
+    assert list(donor.phones.values_list("number", "phone_digits", "is_primary")) == [
+        ("+1 (555) 010-2030", "5550102030", True)
+    ]
+    address = donor.addresses.get()
+    assert (address.postcode, address.country, address.is_primary) == ("SW1Y 4JH", "GB", True)
+    assert sorted(donor.tags.values_list("name", flat=True)) == ["Board", "Major donor"]
+    assert AuditEvent.objects.filter(action="donor.create", object_id=str(donor.pk)).exists()
+
+
+def test_an_organization_is_displayed_by_its_name(tenant: Any) -> None:
+    donor = donor_made(organization_name="Acme Foundation")
+    assert (donor.kind, donor.display_name) == (DonorKind.ORGANIZATION, "Acme Foundation")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"names": DonorNames(kind="robot", last_name="X")}, "kind"),
+        ({"names": DonorNames(kind=DonorKind.INDIVIDUAL)}, "last_name"),
+        ({"names": DonorNames(kind=DonorKind.ORGANIZATION, last_name="X")}, "organization_name"),
+        ({"emails": [EmailSpec("not-an-email")]}, "emails"),
+        ({"emails": [EmailSpec("a@b.org"), EmailSpec("A@B.org")]}, "emails"),
+        ({"emails": [EmailSpec("a@b.org", True), EmailSpec("c@d.org", True)]}, "emails"),
+        ({"phones": [PhoneSpec("12-34")]}, "phones"),
+        ({"addresses": [AddressSpec(line1=" ")]}, "addresses"),
+        ({"addresses": [AddressSpec(line1="1 Main", country="USA")]}, "addresses"),
+        ({"tags": ["  "]}, "name"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(
+    tenant: Any, arguments: dict[str, Any], field: str
+) -> None:
+    arguments = {"names": PERSON, "emails": [EmailSpec("ok@example.org")], **arguments}
+    with pytest.raises(ServiceError) as refused:
+        services.donor_create(
+            acting_user=None, tags=arguments.pop("tags", ["new-tag"]), **arguments
+        )
+
+    assert field in refused.value.fields and refused.value.message
+    assert not Donor.objects.exists() and not DonorEmail.objects.exists()
+    assert not Tag.objects.exists()
+
+
+def test_the_database_refuses_a_second_primary_and_a_nameless_individual(tenant: Any) -> None:
+    donor = donor_made("Ada", "Lovelace", emails=("a@example.org",))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DonorEmail.objects.create(donor=donor, email="b@example.org", is_primary=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DonorEmail.objects.create(donor=donor, email="UPPER@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DonorFactory(first_name="", last_name="", display_name="x")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Tag.objects.bulk_create([Tag(name="Board"), Tag(name="BOARD")])
+
+
+def test_an_update_keeps_the_display_name_and_is_audited(tenant: Any) -> None:
+    donor = donor_made("Ada", "Lovelace")
+
+    services.donor_update(
+        donor=donor, first_name="Augusta Ada", do_not_contact=True, acting_user=tenant.owner
+    )
+
+    donor.refresh_from_db()
+    assert donor.display_name == "Augusta Ada Lovelace" and donor.do_not_contact
+    event = AuditEvent.objects.get(action="donor.update", object_id=str(donor.pk))
+    assert event.detail["first_name"] == "Augusta Ada"
+    with pytest.raises(ServiceError):
+        services.donor_update(donor=donor, kind=DonorKind.ORGANIZATION, acting_user=None)
+    donor.refresh_from_db()
+    assert donor.kind == DonorKind.INDIVIDUAL
+
+
+def test_notes_households_and_tags(tenant: Any) -> None:
+    ada, byron = donor_made("Ada", "Lovelace"), donor_made("George", "Byron")
+
+    note = services.donor_note_add(donor=ada, body=" Met at the gala ", acting_user=tenant.owner)
+    household = services.household_create(name="Byron family", acting_user=None)
+    services.household_add(household=household, donor=ada, acting_user=None)
+    services.household_add(household=household, donor=byron, acting_user=None)
+    other = services.household_create(name="Other", acting_user=None)
+    tag = services.donor_tag_add(donor=ada, name="Board", acting_user=None)
+
+    assert (note.body, note.author) == ("Met at the gala", tenant.owner)
+    assert set(household.members.all()) == {ada, byron}
+    with pytest.raises(StateConflict):
+        services.household_add(household=other, donor=ada, acting_user=None)
+    services.household_remove(household=household, donor=ada, acting_user=None)
+    assert list(household.members.all()) == [byron]
+    assert services.donor_tag_add(donor=byron, name="BOARD", acting_user=None) == tag
+    services.donor_tag_remove(donor=ada, tag=tag, acting_user=None)
+    assert list(tag.donors.all()) == [byron]
+    with pytest.raises(ServiceError):
+        services.tag_create(name="board", acting_user=None)
+    with pytest.raises(ServiceError):
+        services.donor_note_add(donor=ada, body="  ", acting_user=None)
+
+
+# --- Merge -------------------------------------------------------------------------------------
+
+
+def test_a_merge_moves_everything_and_keeps_a_tombstone_and_a_record(tenant: Any) -> None:
+    # Given a survivor with a primary email and a duplicate with its own contacts and history
+    survivor = donor_made("John", "Smith", emails=("john@example.org",), tags=("board",))
+    merged = donor_made(
+        "Jon",
+        "Smith",
+        emails=("jon@example.org", "JOHN@example.org"),
+        phones=("555 010 2030",),
+        postcodes=("02139",),
+        tags=("major",),
+        notes="Prefers calls.",
+        email_ok=False,
+    )
+    household = services.household_create(name="Smiths", acting_user=None)
+    services.household_add(household=household, donor=merged, acting_user=None)
+    note = services.donor_note_add(donor=merged, body="Called in May", acting_user=None)
+    earlier = donor_made("J.", "Smith")
+    services.donor_merge(survivor=merged, merged=earlier, acting_user=None)
+
+    # When the duplicate is merged into the survivor
+    result = services.donor_merge(survivor=survivor, merged=merged, acting_user=tenant.owner)
+
+    # Then the survivor has its contacts, keeping its own primaries
+    survivor.refresh_from_db()
+    assert list(survivor.emails.values_list("email", "is_primary")) == [
+        ("john@example.org", True),
+        ("jon@example.org", False),
+    ]
+    assert list(survivor.phones.values_list("phone_digits", "is_primary")) == [("5550102030", True)]
+    assert survivor.addresses.get().postcode == "02139"
+    assert list(DonorNote.objects.filter(donor=survivor)) == [note]
+    assert sorted(survivor.tags.values_list("name", flat=True)) == ["board", "major"]
+    assert survivor.household == household
+    assert "Prefers calls." in survivor.notes
+    assert survivor.email_ok is False  # the stricter preference wins
+    # and the duplicate is an inactive tombstone, as is the donor merged into it earlier
+    merged.refresh_from_db()
+    earlier.refresh_from_db()
+    assert (merged.is_active, merged.merged_into, merged.household) == (False, survivor, None)
+    assert earlier.merged_into == survivor
+    assert list(merged.emails.values_list("email", flat=True)) == ["john@example.org"]
+    assert not merged.tags.exists()
+    # and the record says what moved
+    record = DonorMergeRecord.objects.get(merged=merged)
+    assert record == result.record
+    assert (record.survivor, record.acting_user) == (survivor, tenant.owner)
+    assert record.moved["emails"]["emails_already_on_survivor"] == ["john@example.org"]
+    assert record.moved["tags"] == {"tags": ["major"]}
+    assert record.moved["notes"]["notes"] == [note.pk]
+    assert record.moved["earlier_merges"] == {"earlier_merges_repointed": [earlier.pk]}
+    assert AuditEvent.objects.filter(action="donor.merge", object_id=str(survivor.pk)).exists()
+
+
+def test_a_merge_gives_the_survivor_primaries_it_lacks(tenant: Any) -> None:
+    survivor = donor_made("John", "Smith")
+    merged = donor_made("Jon", "Smith", emails=("jon@example.org",), phones=("5550102030",))
+
+    services.donor_merge(survivor=survivor, merged=merged, acting_user=None)
+
+    assert survivor.emails.get().is_primary and survivor.phones.get().is_primary
+
+
+def test_a_merge_refuses_itself_a_merged_donor_and_other_kinds(tenant: Any) -> None:
+    john, jon = donor_made("John", "Smith"), donor_made("Jon", "Smith")
+    acme = donor_made(organization_name="Smith Foundation", emails=("info@smith.org",))
+
+    with pytest.raises(ServiceError, match="itself"):
+        services.donor_merge(survivor=john, merged=john, acting_user=None)
+    with pytest.raises(ServiceError, match="allow_different_kinds") as refused:
+        services.donor_merge(survivor=john, merged=acme, acting_user=None)
+    assert refused.value.status == 400
+    assert DonorEmail.objects.get().donor == acme and not DonorMergeRecord.objects.exists()
+
+    services.donor_merge(survivor=john, merged=jon, acting_user=None)
+    with pytest.raises(StateConflict, match="already merged"):
+        services.donor_merge(survivor=john, merged=jon, acting_user=None)
+    with pytest.raises(StateConflict, match="merge into that one"):
+        services.donor_merge(survivor=jon, merged=acme, acting_user=None)
+    jon.refresh_from_db()  # the merge worked on locked copies of the rows
+    with pytest.raises(StateConflict):
+        services.donor_note_add(donor=jon, body="late", acting_user=None)
+
+    services.donor_merge(survivor=john, merged=acme, allow_different_kinds=True, acting_user=None)
+    assert DonorEmail.objects.get().donor == john
+
+
+def test_a_registered_merge_step_runs_in_the_merge(tenant: Any, monkeypatch: Any) -> None:
+    # How donations will move gifts and soft credits: one more step, in the same transaction.
+    seen: list[tuple[int, int]] = []
+    monkeypatch.setattr(services, "MERGE_STEPS", list(services.MERGE_STEPS))
+    services.merge_step_register(
+        "gifts", lambda survivor, merged: seen.append((survivor.pk, merged.pk)) or {"gifts": []}
+    )
+    john, jon = donor_made("John", "Smith"), donor_made("Jon", "Smith")
+
+    result = services.donor_merge(survivor=john, merged=jon, acting_user=None)
+
+    assert seen == [(john.pk, jon.pk)] and result.record.moved["gifts"] == {"gifts": []}
+
+
+def test_a_failing_step_leaves_nothing_merged(tenant: Any, monkeypatch: Any) -> None:
+    def broken(survivor: Donor, merged: Donor) -> dict[str, Any]:
+        raise ServiceError("Gift 7 is in a closed deposit.")
+
+    monkeypatch.setattr(services, "MERGE_STEPS", [*services.MERGE_STEPS, ("gifts", broken)])
+    john = donor_made("John", "Smith")
+    jon = donor_made("Jon", "Smith", emails=("jon@example.org",))
+
+    with pytest.raises(ServiceError):
+        services.donor_merge(survivor=john, merged=jon, acting_user=None)
+
+    jon.refresh_from_db()
+    assert jon.is_active and jon.merged_into is None
+    assert DonorEmail.objects.get().donor == jon and not DonorMergeRecord.objects.exists()
+    assert DonorPhone.objects.count() == DonorAddress.objects.count() == 0
