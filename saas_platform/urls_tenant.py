@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
     path("donors/", include("tenant_apps.donors.api.urls")),
+    path("donations/", include("tenant_apps.donations.api.urls")),
 ]
 
 urlpatterns = [

@@ -55,6 +55,7 @@ TENANT_APPS = [
     "tenant_apps.accounting",
     "django.contrib.postgres",  # trigram search (donors)
     "tenant_apps.donors",
+    "tenant_apps.donations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

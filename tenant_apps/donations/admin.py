@@ -1,0 +1,55 @@
+"""Gifts, campaigns and deposits in the tenant's Django admin, to look at only: every write goes
+through donations.services, which keep the books in step."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from saas_platform.admin_sites import tenant_admin_site
+from tenant_apps.accounting.admin import ReadOnlyAdmin
+from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftAllocation, SoftCredit
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AllocationInline(_ReadOnlyInline):
+    model = GiftAllocation
+    fields = readonly_fields = ["fund", "amount"]
+
+
+class SoftCreditInline(_ReadOnlyInline):
+    model = SoftCredit
+    fields = readonly_fields = ["donor", "amount"]
+
+
+@admin.register(Campaign, site=tenant_admin_site)
+class CampaignAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "goal", "start", "end", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Gift, site=tenant_admin_site)
+class GiftAdmin(ReadOnlyAdmin):
+    list_display = ["id", "received_on", "donor", "amount", "method", "state", "campaign"]
+    list_filter = ["state", "method", "source"]
+    search_fields = ["donor__display_name", "check_number", "payment_reference"]
+    list_select_related = ["donor", "campaign"]
+    inlines = [AllocationInline, SoftCreditInline]
+
+
+@admin.register(Deposit, site=tenant_admin_site)
+class DepositAdmin(ReadOnlyAdmin):
+    list_display = ["id", "deposit_on", "bank_account", "expected_count", "expected_total", "state"]
+    list_filter = ["state"]
+    list_select_related = ["bank_account"]

@@ -1,0 +1,12 @@
+"""/api/v1/donations/ on a tenant host."""
+
+from rest_framework.routers import DefaultRouter
+
+from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
+
+router = DefaultRouter()
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("gifts", GiftViewSet, basename="gift")
+router.register("deposits", DepositViewSet, basename="deposit")
+
+urlpatterns = router.urls

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class DonationsConfig(AppConfig):
+    name = "tenant_apps.donations"
+    label = "donations"
+    verbose_name = "Donations"
+
+    def ready(self) -> None:
+        # Gifts and soft credits point at donors: a merge of duplicates moves them too. The
+        # names carry the app's label: the merge record's keys say which app moved what.
+        from tenant_apps.donations.services import merge_gifts, merge_soft_credits
+        from tenant_apps.donors.services import merge_step_register
+
+        merge_step_register("donations.gifts", merge_gifts)
+        merge_step_register("donations.soft_credits", merge_soft_credits)

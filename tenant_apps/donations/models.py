@@ -1,0 +1,268 @@
+"""Gifts and how they reach the books: campaigns, gifts split across funds (allocations), soft
+credits to other donors, and deposits (batches of checks and cash taken to the bank).
+
+Rows here are written by donations.services only; a posted gift's journal entry is written by
+accounting.services, and the gift keeps a protected reference to it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class GiftMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    CARD = "card", "Card"
+    ACH = "ach", "ACH"
+    STOCK = "stock", "Stock"
+    IN_KIND = "in_kind", "In-kind"
+
+
+class GiftSource(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    ONLINE = "online", "Online"
+    CHECK_SCAN = "check_scan", "Check scan"
+    IMPORT = "import", "Import"
+
+
+class GiftState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"
+    REFUNDED = "refunded", "Refunded"
+
+
+class TributeType(models.TextChoices):
+    NONE = "none", "None"
+    HONOR = "honor", "In honor of"
+    MEMORY = "memory", "In memory of"
+
+
+class DepositState(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Campaign(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    goal = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(goal__gte=0), name="campaign_goal_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True)
+                | models.Q(end__isnull=True)
+                | models.Q(end__gte=models.F("start")),
+                name="campaign_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Deposit(models.Model):
+    """A batch of checks and cash taken to the bank. It closes only when its gifts match the
+    count and total counted by hand; closing moves them from undeposited funds to the bank."""
+
+    deposit_on = models.DateField()
+    bank_account = models.ForeignKey(
+        "accounting.Account", on_delete=models.PROTECT, related_name="+"
+    )
+    expected_count = models.PositiveIntegerField()
+    expected_total = models.DecimalField(max_digits=14, decimal_places=2)
+    state = models.CharField(max_length=10, choices=DepositState.choices, default=DepositState.OPEN)
+    journal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry that moved the gifts to the bank, once closed.",
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-deposit_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=DepositState.values), name="deposit_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expected_total__gt=0), name="deposit_expected_total_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=DepositState.OPEN) | models.Q(journal_entry__isnull=False),
+                name="deposit_closed_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deposit {self.pk} of {self.deposit_on}"
+
+
+class Gift(models.Model):
+    donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="gifts")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Set by donations.services from the books' currency (AccountingSettings.currency).
+    currency = models.CharField(max_length=3, default="USD")
+    received_on = models.DateField()
+    method = models.CharField(max_length=10, choices=GiftMethod.choices)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
+    )
+    designation = models.CharField(max_length=500, blank=True)
+    tribute_type = models.CharField(
+        max_length=10, choices=TributeType.choices, default=TributeType.NONE
+    )
+    tribute_name = models.CharField(max_length=200, blank=True)
+    notify_name = models.CharField(max_length=200, blank=True)
+    notify_email = models.EmailField(blank=True)
+    goods_services_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        help_text="Good-faith value of goods or services given in return (for the receipt).",
+    )
+    goods_services_description = models.CharField(max_length=500, blank=True)
+    in_kind_description = models.CharField(max_length=1000, blank=True)
+    check_number = models.CharField(max_length=40, blank=True)
+    # The processor's id (a Stripe charge or payment intent): unique, so a webhook replayed
+    # cannot record the same payment twice.
+    payment_reference = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, choices=GiftSource.choices, default=GiftSource.MANUAL)
+    state = models.CharField(max_length=10, choices=GiftState.choices, default=GiftState.DRAFT)
+    journal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    refund_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    deposit = models.ForeignKey(
+        Deposit, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="gift_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(goods_services_value__gte=0),
+                name="gift_goods_services_value_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=GiftMethod.values), name="gift_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=GiftSource.values), name="gift_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=GiftState.values), name="gift_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tribute_type__in=TributeType.values),
+                name="gift_tribute_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tribute_type=TributeType.NONE) | ~models.Q(tribute_name=""),
+                name="gift_tribute_names_someone",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=GiftState.DRAFT) | models.Q(journal_entry__isnull=False),
+                name="gift_posted_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=GiftState.REFUNDED)
+                | models.Q(refund_entry__isnull=False),
+                name="gift_refunded_has_refund_entry",
+            ),
+            models.UniqueConstraint(
+                fields=["payment_reference"],
+                condition=~models.Q(payment_reference=""),
+                name="gift_payment_reference_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["donor", "-received_on"], name="gift_donor_received"),
+            models.Index(fields=["-received_on", "-id"], name="gift_received_order"),
+            models.Index(fields=["state", "method"], name="gift_state_method"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gift {self.pk}: {self.amount} {self.currency}"
+
+
+class GiftAllocation(models.Model):
+    """The part of a gift that goes to one fund. A gift's allocations add up to its amount
+    (donations.services checks it)."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="allocations")
+    fund = models.ForeignKey("accounting.Fund", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="giftallocation_amount_positive"
+            ),
+            models.UniqueConstraint(fields=["gift", "fund"], name="giftallocation_one_per_fund"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.fund_id}"
+
+
+class SoftCredit(models.Model):
+    """Recognition of a gift given to another donor (a spouse, a donor-advised fund's
+    adviser); it is not money and never reaches the books."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="soft_credits")
+    donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="soft_credits")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="softcredit_amount_positive"
+            ),
+            models.UniqueConstraint(fields=["gift", "donor"], name="softcredit_one_per_donor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to donor {self.donor_id}"

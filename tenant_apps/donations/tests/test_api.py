@@ -1,0 +1,432 @@
+"""The donations API: answers, roles, other tenants, bad input, query counts, and the ledger
+after each step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.accounting import reports
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.donations import services
+from tenant_apps.donations.models import Campaign, Deposit, Gift
+from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/donations"
+READERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
+READERS += [Role.VOLUNTEER_COORDINATOR]
+WRITERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER]
+NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+POSTERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER]
+NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def ledger() -> dict[str, tuple[str, str]]:
+    with schema_context("alpha"):
+        report = reports.trial_balance(as_of=today()).as_json()
+    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
+
+
+@pytest.fixture
+def fundraiser(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def bookkeeper(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
+
+
+@pytest.fixture
+def ada(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+
+
+@pytest.fixture
+def spouse(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made("William", "King")
+
+
+@pytest.fixture
+def spring(alpha: Any) -> Campaign:
+    with schema_context("alpha"):
+        return services.campaign_create(
+            code="SPRING", name="Spring appeal", goal="5000.00", acting_user=None
+        )
+
+
+# --- Campaigns ---------------------------------------------------------------------------------
+
+
+def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: Any) -> None:
+    response = fundraiser.post(
+        f"{API}/campaigns/",
+        {"code": "GALA26", "name": "Gala", "goal": "10000", "start": "2026-01-01"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json() == {
+        "code": "GALA26",
+        "name": "Gala",
+        "goal": "10000.00",
+        "start": "2026-01-01",
+        "end": None,
+        "is_active": True,
+    }
+
+    changed = fundraiser.patch(f"{API}/campaigns/GALA26/", {"is_active": False}, format="json")
+
+    assert changed.status_code == 200 and changed.json()["is_active"] is False
+    assert fundraiser.get(f"{API}/campaigns/GALA26/").json()["name"] == "Gala"
+    assert [row["code"] for row in fundraiser.get(f"{API}/campaigns/").json()["results"]] == [
+        "GALA26"
+    ]
+
+
+def test_a_bad_campaign_is_a_400(fundraiser: Any, spring: Campaign) -> None:
+    error = _error(fundraiser.post(f"{API}/campaigns/", {"code": "SPRING", "name": "x"}), 400)
+    assert "code" in error["fields"]
+    error = _error(
+        fundraiser.post(
+            f"{API}/campaigns/",
+            {"code": "X", "name": "x", "start": "2026-05-01", "end": "2026-04-01"},
+        ),
+        400,
+    )
+    assert "end" in error["fields"]
+    with schema_context("alpha"):
+        assert Campaign.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_readers_cannot_write_campaigns(alpha: Any, role: str, spring: Campaign) -> None:
+    client = alpha.api(alpha.user(role))
+    assert client.get(f"{API}/campaigns/SPRING/").status_code == 200
+    assert client.post(f"{API}/campaigns/", {"code": "X", "name": "x"}).status_code == 403
+    assert client.patch(f"{API}/campaigns/SPRING/", {"name": "y"}).status_code == 403
+
+
+# --- Gifts -------------------------------------------------------------------------------------
+
+
+def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
+    fundraiser: Any, bookkeeper: Any, ada: Donor, spouse: Donor, spring: Campaign
+) -> None:
+    response = fundraiser.post(
+        f"{API}/gifts/",
+        {
+            "donor": ada.pk,
+            "amount": "1000.00",
+            "received_on": today().isoformat(),
+            "method": "check",
+            "check_number": "5521",
+            "campaign": "SPRING",
+            "allocations": [{"fund": "GEN", "amount": "600.00"}, {"fund": "PRP", "amount": "400"}],
+            "soft_credits": [{"donor": spouse.pk, "amount": "1000.00"}],
+            "tribute_type": "memory",
+            "tribute_name": "Charles Babbage",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["state"], body["amount"], body["campaign"], body["donor_name"]) == (
+        "draft",
+        "1000.00",
+        "SPRING",
+        "Ada Lovelace",
+    )
+    assert body["allocations"] == [
+        {"fund": "GEN", "amount": "600.00"},
+        {"fund": "PRP", "amount": "400.00"},
+    ]
+    assert body["soft_credits"] == [
+        {"donor": spouse.pk, "donor_name": "William King", "amount": "1000.00"}
+    ]
+    assert body["journal_entry"] is None and ledger() == {}
+    gift_id = body["id"]
+
+    _error(fundraiser.post(f"{API}/gifts/{gift_id}/post/"), 403)
+    posted = bookkeeper.post(f"{API}/gifts/{gift_id}/post/")
+
+    assert posted.status_code == 200, posted.content
+    assert posted.json()["state"] == "posted" and posted.json()["journal_entry"] is not None
+    assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
+
+    refused = _error(
+        fundraiser.patch(f"{API}/gifts/{gift_id}/", {"amount": "900.00"}, format="json"), 409
+    )
+    assert "refund it and record a new gift" in refused["message"]
+    assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
+
+    refunded = bookkeeper.post(
+        f"{API}/gifts/{gift_id}/refund/", {"date": today().isoformat()}, format="json"
+    )
+
+    assert refunded.status_code == 200, refunded.content
+    assert refunded.json()["state"] == "refunded" and refunded.json()["refund_entry"]
+    assert ledger() == {}
+    _error(bookkeeper.post(f"{API}/gifts/{gift_id}/refund/", {}, format="json"), 409)
+
+
+def test_a_draft_gift_is_edited(fundraiser: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada, "50.00")
+
+    response = fundraiser.patch(
+        f"{API}/gifts/{gift.pk}/",
+        {"amount": "60.00", "method": "cash", "designation": "Library"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["amount"], body["method"], body["designation"]) == ("60.00", "cash", "Library")
+    assert body["allocations"] == [{"fund": "GEN", "amount": "60.00"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"method": "barter"}, "method"),
+        ({"donor": 999999}, "donor"),
+        ({"campaign": "NOPE"}, "campaign"),
+        ({"allocations": [{"fund": "GEN", "amount": "10.00"}]}, "allocations"),
+        ({"allocations": [{"fund": "ZZZ", "amount": "100.00"}]}, "allocations"),
+        ({"soft_credits": [{"donor": 999999, "amount": "1.00"}]}, "soft_credits"),
+        ({"received_on": "3026-01-01"}, "received_on"),
+        ({"allocations": "GEN"}, "allocations"),
+    ],
+)
+def test_bad_gift_input_is_a_400_and_writes_nothing(
+    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+) -> None:
+    gift = {
+        "donor": ada.pk,
+        "amount": "100.00",
+        "received_on": today().isoformat(),
+        "method": "check",
+        **body,
+    }
+    error = _error(fundraiser.post(f"{API}/gifts/", gift, format="json"), 400)
+
+    assert field in error["fields"], error
+    with schema_context("alpha"):
+        assert not Gift.objects.exists()
+
+
+def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
+    fundraiser: Any, ada: Donor, spouse: Donor, spring: Campaign, count_queries: Any
+) -> None:
+    with schema_context("alpha"):
+        check = gift_made(ada, "10.00", campaign=spring, post=True)
+        card = gift_made(
+            spouse, "20.00", method="card", soft_credits=[services.SoftCreditSpec(ada, "20.00")]
+        )
+        old = gift_made(ada, "30.00", received_on=today().replace(day=1), method="cash")
+
+    def ids(query: str) -> list[int]:
+        response = fundraiser.get(f"{API}/gifts/?{query}")
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert set(ids("")) == {check.pk, card.pk, old.pk}
+    assert ids(f"donor={spouse.pk}") == [card.pk]
+    assert ids("campaign=SPRING") == [check.pk]
+    assert set(ids("state=draft")) == {card.pk, old.pk}
+    assert ids("method=card") == [card.pk]
+    assert ids(f"received_from={today().isoformat()}&method=cash") == (
+        [old.pk] if old.received_on == today() else []
+    )
+    assert ids(f"received_to={today().replace(day=1).isoformat()}&donor={ada.pk}") == (
+        [check.pk, old.pk] if today().day == 1 else [old.pk]
+    )
+    assert fundraiser.get(f"{API}/gifts/{check.pk}/").json()["allocations"] == [
+        {"fund": "GEN", "amount": "10.00"}
+    ]
+
+    with count_queries() as few:
+        fundraiser.get(f"{API}/gifts/")
+    with schema_context("alpha"):
+        for _ in range(5):
+            gift_made(
+                spouse,
+                "5.00",
+                splits=(("GEN", "2.00"), ("PRP", "3.00")),
+                soft_credits=[services.SoftCreditSpec(ada, "5.00")],
+                post=True,
+            )
+    with count_queries() as many:
+        fundraiser.get(f"{API}/gifts/")
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_every_role_reads_gifts(alpha: Any, role: str, ada: Donor) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada)
+    client = alpha.api(alpha.user(role))
+    assert client.get(f"{API}/gifts/").status_code == 200
+    assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_readers_cannot_write_gifts(alpha: Any, role: str, ada: Donor) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada)
+    client = alpha.api(alpha.user(role))
+    body = {"donor": ada.pk, "amount": "5", "received_on": today().isoformat(), "method": "cash"}
+    _error(client.post(f"{API}/gifts/", body, format="json"), 403)
+    _error(client.patch(f"{API}/gifts/{gift.pk}/", {"designation": "x"}, format="json"), 403)
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", NOT_POSTERS)
+def test_only_bookkeepers_and_administrators_post_and_refund(
+    alpha: Any, role: str, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = gift_made(ada)
+        posted = gift_made(ada, post=True)
+    client = alpha.api(alpha.user(role))
+    _error(client.post(f"{API}/gifts/{draft.pk}/post/"), 403)
+    _error(client.post(f"{API}/gifts/{posted.pk}/refund/", {}, format="json"), 403)
+    assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
+
+
+@pytest.mark.parametrize("role", POSTERS)
+def test_posters_post(alpha: Any, role: str, ada: Donor) -> None:
+    with schema_context("alpha"):
+        draft = gift_made(ada, method="ach")
+    response = alpha.api(alpha.user(role)).post(f"{API}/gifts/{draft.pk}/post/")
+    assert response.status_code == 200, response.content
+    assert ledger() == {"1010": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
+
+
+# --- Deposits ----------------------------------------------------------------------------------
+
+
+def test_a_deposit_is_filled_and_closed_when_it_matches(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        check = gift_made(ada, "600.00", splits=(("GEN", "500.00"), ("PRP", "100.00")), post=True)
+        cash = gift_made(ada, "40.00", method="cash", post=True)
+        card = gift_made(ada, "15.00", method="card", post=True)
+    response = fundraiser.post(
+        f"{API}/deposits/",
+        {"deposit_on": today().isoformat(), "expected_count": 2, "expected_total": "640.00"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    deposit_id = response.json()["id"]
+    assert response.json()["bank_account"] == "1010" and response.json()["state"] == "open"
+
+    _error(
+        fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk, card.pk]}), 400
+    )
+    with schema_context("alpha"):
+        assert not Gift.objects.filter(deposit_id=deposit_id).exists()  # all or none
+    added = fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk]})
+    assert added.status_code == 200 and added.json()["gifts"] == [check.pk]
+
+    refused = _error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 400)
+    assert "holds 1 gifts for 600.00" in refused["message"]
+    fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [cash.pk]})
+    _error(fundraiser.post(f"{API}/deposits/{deposit_id}/close/"), 403)
+    closed = bookkeeper.post(f"{API}/deposits/{deposit_id}/close/")
+
+    assert closed.status_code == 200, closed.content
+    body = closed.json()
+    assert (body["state"], body["gift_count"], body["gift_total"]) == ("closed", 2, "640.00")
+    assert ledger() == {
+        "1010": ("640.00", "0.00"),
+        "1060": ("15.00", "0.00"),
+        "4010": ("0.00", "655.00"),
+    }
+    _error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 409)
+    listed = fundraiser.get(f"{API}/deposits/").json()["results"]
+    assert [row["id"] for row in listed] == [deposit_id]
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_readers_cannot_make_deposits(alpha: Any, role: str) -> None:
+    client = alpha.api(alpha.user(role))
+    body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
+    assert client.get(f"{API}/deposits/").status_code == 200
+    _error(client.post(f"{API}/deposits/", body, format="json"), 403)
+    with schema_context("alpha"):
+        assert not Deposit.objects.exists()
+
+
+def test_a_bad_deposit_is_a_400(fundraiser: Any) -> None:
+    body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
+    error = _error(fundraiser.post(f"{API}/deposits/", {**body, "bank_account": "4010"}), 400)
+    assert "bank_account" in error["fields"]
+    error = _error(fundraiser.post(f"{API}/deposits/", {**body, "expected_count": 0}), 400)
+    assert "expected_count" in error["fields"]
+    with schema_context("alpha"):
+        assert not Deposit.objects.exists() and not JournalEntry.objects.exists()
+
+
+# --- Other tenants -----------------------------------------------------------------------------
+
+
+def test_people_of_another_tenant_get_nothing(
+    assert_other_tenant_denied: Any, ada: Donor, spring: Campaign
+) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada, post=True)
+        deposit = services.deposit_create(
+            deposit_on=today(), expected_count=1, expected_total="100.00", acting_user=None
+        )
+    assert_other_tenant_denied(f"{API}/campaigns/")
+    assert_other_tenant_denied(f"{API}/campaigns/SPRING/")
+    assert_other_tenant_denied(f"{API}/campaigns/", method="post", data={"code": "B", "name": "b"})
+    assert_other_tenant_denied(f"{API}/campaigns/SPRING/", method="patch", data={"name": "b"})
+    assert_other_tenant_denied(f"{API}/gifts/")
+    assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/")
+    assert_other_tenant_denied(f"{API}/gifts/", method="post", data={"donor": ada.pk})
+    assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/", method="patch", data={"designation": "b"})
+    assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/post/", method="post")
+    assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/refund/", method="post", data={})
+    assert_other_tenant_denied(f"{API}/deposits/")
+    assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/")
+    assert_other_tenant_denied(f"{API}/deposits/", method="post", data={})
+    assert_other_tenant_denied(
+        f"{API}/deposits/{deposit.pk}/gifts/", method="post", data={"gifts": [gift.pk]}
+    )
+    assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/close/", method="post")
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == "posted" and gift.deposit_id is None
+        assert Campaign.objects.get().name == "Spring appeal"
+
+
+def test_beta_sees_none_of_alphas_gifts(beta: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada, post=True)
+    client = beta.api(beta.owner)
+    assert client.get(f"{API}/gifts/").json()["results"] == []
+    assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 404
+    assert client.get(f"{API}/campaigns/").json()["results"] == []
