@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -67,3 +68,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     response.data = {"error": error}
     return response
+
+
+def validated_data(
+    serializer_class: type[serializers.Serializer], request: Request, *, instance: Any = None
+) -> dict[str, Any]:
+    """The request body checked by an input serializer (a 400 in the error shape if not);
+    bound to `instance`, a partial update."""
+    serializer = serializer_class(instance, data=request.data, partial=instance is not None)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -162,7 +162,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 RELEASE_ACCOUNT_OF_RESTRICTION = {Restriction.PURPOSE: "6910", Restriction.TIME: "6920"}
 
 
-def _audit(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
+def audit_record(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
+    """The audit row of a change to the books or the donor database (one log per organization)."""
     AuditEvent.objects.create(
         action=action,
         actor=actor,
@@ -172,7 +173,7 @@ def _audit(action: str, *, actor: User | None, obj: models.Model, **detail: Any)
     )
 
 
-def _actor(user: User | None) -> User | None:
+def actor_of(user: User | None) -> User | None:
     # Anonymous users (a webhook, a task) act as the system: recorded as no user.
     return user if user is not None and user.is_authenticated else None
 
@@ -276,9 +277,11 @@ def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPer
             )
         period.state = PeriodState.CLOSED
         period.closed_at = timezone.now()
-        period.closed_by = _actor(acting_user)
+        period.closed_by = actor_of(acting_user)
         period.save(update_fields=["state", "closed_at", "closed_by"])
-        _audit("period.close", actor=_actor(acting_user), obj=period, start=str(period.start))
+        audit_record(
+            "period.close", actor=actor_of(acting_user), obj=period, start=str(period.start)
+        )
     return period
 
 
@@ -293,9 +296,9 @@ def period_reopen(
         period.closed_at = None
         period.closed_by = None
         period.save(update_fields=["state", "closed_at", "closed_by"])
-        _audit(
+        audit_record(
             "period.reopen",
-            actor=_actor(acting_user),
+            actor=actor_of(acting_user),
             obj=period,
             start=str(period.start),
             reason=reason,
@@ -329,9 +332,9 @@ def settings_update(
         for period in periods:
             period.fiscal_year = fiscal_year_of(period.start, start_month=fiscal_year_start_month)
         FiscalPeriod.objects.bulk_update(periods, ["fiscal_year"])
-        _audit(
+        audit_record(
             "settings.update",
-            actor=_actor(acting_user),
+            actor=actor_of(acting_user),
             obj=settings_row,
             fiscal_year_start_month=[previous, fiscal_year_start_month],
         )
@@ -409,7 +412,7 @@ def account_create(
             parent=parent,
             ucoa_code=(ucoa_code or "").strip()[:20],
         )
-        _audit("account.create", actor=_actor(acting_user), obj=account, code=code)
+        audit_record("account.create", actor=actor_of(acting_user), obj=account, code=code)
     return account
 
 
@@ -423,7 +426,7 @@ def _changes_save[Named: (Account, Fund, Program)](
         for field, value in changes.items():
             setattr(obj, field, value)
         obj.save(update_fields=[*changes, "updated_at"])
-        _audit(action, actor=_actor(acting_user), obj=obj, **changes)
+        audit_record(action, actor=actor_of(acting_user), obj=obj, **changes)
     return obj
 
 
@@ -459,8 +462,8 @@ def fund_create(
         fund = Fund.objects.create(
             code=code, name=name, restriction=restriction, description=description or ""
         )
-        _audit(
-            "fund.create", actor=_actor(acting_user), obj=fund, code=code, restriction=restriction
+        audit_record(
+            "fund.create", actor=actor_of(acting_user), obj=fund, code=code, restriction=restriction
         )
     return fund
 
@@ -493,7 +496,7 @@ def program_create(
     name = _name_check(name)
     with transaction.atomic():
         program = Program.objects.create(code=code, name=name, description=description or "")
-        _audit("program.create", actor=_actor(acting_user), obj=program, code=code)
+        audit_record("program.create", actor=actor_of(acting_user), obj=program, code=code)
     return program
 
 
@@ -714,12 +717,12 @@ def entry_create(
             memo=memo,
             source=source,
             source_reference=(source_reference or "")[:100],
-            created_by=_actor(acting_user),
+            created_by=actor_of(acting_user),
         )
         for line in built:
             line.entry = entry
         JournalLine.objects.bulk_create(built)
-        _audit("entry.create", actor=_actor(acting_user), obj=entry, source=source)
+        audit_record("entry.create", actor=actor_of(acting_user), obj=entry, source=source)
     return entry
 
 
@@ -731,9 +734,9 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
                 f"Journal entry {entry.number} is {entry.state}; only drafts can be deleted. "
                 "Reverse it instead."
             )
-        _audit(
+        audit_record(
             "entry.delete",
-            actor=_actor(acting_user),
+            actor=actor_of(acting_user),
             obj=entry,
             date=str(entry.date),
             memo=entry.memo,
@@ -759,10 +762,10 @@ def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
         )
     entry.number = _number_next()
     entry.state = EntryState.POSTED
-    entry.posted_by = _actor(acting_user)
+    entry.posted_by = actor_of(acting_user)
     entry.posted_at = timezone.now()
     entry.save(update_fields=["number", "state", "posted_by", "posted_at"])
-    _audit("entry.post", actor=_actor(acting_user), obj=entry, number=entry.number)
+    audit_record("entry.post", actor=actor_of(acting_user), obj=entry, number=entry.number)
     return entry
 
 
@@ -873,7 +876,7 @@ def _release_for(
         source=EntrySource.RELEASE,
         source_reference=str(entry.number),
         origin=entry,
-        created_by=_actor(acting_user),
+        created_by=actor_of(acting_user),
     )
     for line in release_lines:
         line.entry = release
@@ -922,7 +925,7 @@ def _reverse_one(
         source=EntrySource.REVERSAL,
         source_reference=str(entry.number),
         reverses=entry,
-        created_by=_actor(acting_user),
+        created_by=actor_of(acting_user),
     )
     JournalLine.objects.bulk_create(
         [
@@ -943,7 +946,7 @@ def _reverse_one(
     _post(reversal, acting_user=acting_user)
     entry.state = EntryState.REVERSED
     entry.save(update_fields=["state"])
-    _audit("entry.reverse", actor=_actor(acting_user), obj=entry, reversal=reversal.number)
+    audit_record("entry.reverse", actor=actor_of(acting_user), obj=entry, reversal=reversal.number)
     return reversal
 
 

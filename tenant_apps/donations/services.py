@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -40,7 +40,6 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
     Account,
     AccountType,
-    AuditEvent,
     EntrySource,
     Function,
     Fund,
@@ -116,21 +115,6 @@ class SoftCreditSpec:
     amount: Decimal | str
 
 
-def _audit(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
-    AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        object_type=obj._meta.model_name or "",
-        object_id=str(obj.pk),
-        detail=detail,
-    )
-
-
-def _actor(user: User | None) -> User | None:
-    # Anonymous users (a webhook, a task) act as the system: recorded as no user.
-    return user if user is not None and user.is_authenticated else None
-
-
 def _text(value: str | None, *, field: str) -> str:
     value = (value or "").strip()
     limit = TEXT_LIMITS[field]
@@ -201,7 +185,9 @@ def campaign_create(
         campaign = Campaign.objects.create(
             code=code, name=name, goal=goal_amount, start=start, end=end
         )
-        _audit("campaign.create", actor=_actor(acting_user), obj=campaign, code=code)
+        accounting.audit_record(
+            "campaign.create", actor=accounting.actor_of(acting_user), obj=campaign, code=code
+        )
     return campaign
 
 
@@ -225,9 +211,9 @@ def campaign_update(*, campaign: Campaign, acting_user: User | None, **changes: 
         if "is_active" in changes:
             campaign.is_active = bool(changes["is_active"])
         campaign.save()
-        _audit(
+        accounting.audit_record(
             "campaign.update",
-            actor=_actor(acting_user),
+            actor=accounting.actor_of(acting_user),
             obj=campaign,
             changed=sorted(changes),
         )
@@ -423,16 +409,16 @@ def gift_create(
             method=method,
             campaign=campaign,
             source=source,
-            created_by=_actor(acting_user),
+            created_by=accounting.actor_of(acting_user),
             **details,
         )
         for row in [*allocation_rows, *credit_rows]:
             row.gift = gift
         GiftAllocation.objects.bulk_create(allocation_rows)
         SoftCredit.objects.bulk_create(credit_rows)
-        _audit(
+        accounting.audit_record(
             "gift.create",
-            actor=_actor(acting_user),
+            actor=accounting.actor_of(acting_user),
             obj=gift,
             donor=donor.pk,
             amount=f"{gift_amount:.2f}",
@@ -503,7 +489,9 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
         for name, value in details.items():
             setattr(gift, name, value)
         gift.save()
-        _audit("gift.update", actor=_actor(acting_user), obj=gift, changed=sorted(changes))
+        accounting.audit_record(
+            "gift.update", actor=accounting.actor_of(acting_user), obj=gift, changed=sorted(changes)
+        )
     return gift
 
 
@@ -563,10 +551,12 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         )
         gift.state = GiftState.POSTED
         gift.journal_entry = entry
-        gift.posted_by = _actor(acting_user)
+        gift.posted_by = accounting.actor_of(acting_user)
         gift.posted_at = timezone.now()
         gift.save(update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"])
-        _audit("gift.post", actor=_actor(acting_user), obj=gift, entry=entry.number)
+        accounting.audit_record(
+            "gift.post", actor=accounting.actor_of(acting_user), obj=gift, entry=entry.number
+        )
     return gift
 
 
@@ -629,7 +619,12 @@ def gift_refund(
         gift.state = GiftState.REFUNDED
         gift.refund_entry = reversal
         gift.save(update_fields=["state", "refund_entry", "updated_at"])
-        _audit("gift.refund", actor=_actor(acting_user), obj=gift, reversal=reversal.number)
+        accounting.audit_record(
+            "gift.refund",
+            actor=accounting.actor_of(acting_user),
+            obj=gift,
+            reversal=reversal.number,
+        )
     return gift
 
 
@@ -668,9 +663,14 @@ def deposit_create(
             bank_account=account,
             expected_count=expected_count,
             expected_total=total,
-            created_by=_actor(acting_user),
+            created_by=accounting.actor_of(acting_user),
         )
-        _audit("deposit.create", actor=_actor(acting_user), obj=deposit, total=f"{total:.2f}")
+        accounting.audit_record(
+            "deposit.create",
+            actor=accounting.actor_of(acting_user),
+            obj=deposit,
+            total=f"{total:.2f}",
+        )
     return deposit
 
 
@@ -702,7 +702,9 @@ def deposit_add_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) 
             )
         gift.deposit = deposit
         gift.save(update_fields=["deposit", "updated_at"])
-        _audit("deposit.add_gift", actor=_actor(acting_user), obj=deposit, gift=gift.pk)
+        accounting.audit_record(
+            "deposit.add_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
+        )
     return gift
 
 
@@ -717,7 +719,9 @@ def deposit_remove_gift(*, deposit: Deposit, gift: Gift, acting_user: User | Non
             )
         gift.deposit = None
         gift.save(update_fields=["deposit", "updated_at"])
-        _audit("deposit.remove_gift", actor=_actor(acting_user), obj=deposit, gift=gift.pk)
+        accounting.audit_record(
+            "deposit.remove_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
+        )
     return gift
 
 
@@ -763,10 +767,12 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
         )
         deposit.state = DepositState.CLOSED
         deposit.journal_entry = entry
-        deposit.closed_by = _actor(acting_user)
+        deposit.closed_by = accounting.actor_of(acting_user)
         deposit.closed_at = timezone.now()
         deposit.save(update_fields=["state", "journal_entry", "closed_by", "closed_at"])
-        _audit("deposit.close", actor=_actor(acting_user), obj=deposit, entry=entry.number)
+        accounting.audit_record(
+            "deposit.close", actor=accounting.actor_of(acting_user), obj=deposit, entry=entry.number
+        )
     return deposit
 
 

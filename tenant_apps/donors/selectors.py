@@ -11,6 +11,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.lookups import GreaterThanOrEqual
 
+from saas_platform.errors import ServiceError
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -207,3 +208,11 @@ def donor_duplicates_suggest(
         )
     suggestions.sort(key=lambda suggestion: -len(suggestion.reasons))  # stable: keeps similarity
     return suggestions[:DUPLICATES_LIMIT]
+
+
+def donor_by_id(donor_id: int, *, field: str) -> Donor:
+    """The donor an input names by id, or a ServiceError on that input field."""
+    donor = Donor.objects.filter(pk=donor_id).first()
+    if donor is None:
+        raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
+    return donor

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import transaction
 
 from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.accounting.services import actor_of, audit_record
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -70,21 +70,6 @@ class DonorNames:
     first_name: str = ""
     last_name: str = ""
     organization_name: str = ""
-
-
-def _audit(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
-    AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        object_type=obj._meta.model_name or "",
-        object_id=str(obj.pk),
-        detail=detail,
-    )
-
-
-def _actor(user: User | None) -> User | None:
-    # Anonymous users (a webhook, a task) act as the system: recorded as no user.
-    return user if user is not None and user.is_authenticated else None
 
 
 # --- Normalizing and checking input -------------------------------------------------------------
@@ -305,7 +290,7 @@ def donor_create(
             do_not_contact=do_not_contact,
             notes=notes,
             household=household,
-            created_by=_actor(acting_user),
+            created_by=actor_of(acting_user),
         )
         for row in (*email_rows, *phone_rows, *address_rows):
             row.donor = donor
@@ -314,9 +299,9 @@ def donor_create(
         DonorAddress.objects.bulk_create(address_rows)
         if tag_names:
             donor.tags.add(*_tags_get_or_create(tag_names))
-        _audit(
+        audit_record(
             "donor.create",
-            actor=_actor(acting_user),
+            actor=actor_of(acting_user),
             obj=donor,
             display_name=donor.display_name,
             kind=donor.kind,
@@ -370,7 +355,7 @@ def donor_update(*, donor: Donor, acting_user: User | None, **changes: Any) -> D
         for key, value in changed.items():
             setattr(donor, key, value)
         donor.save(update_fields=[*changed, "updated_at"])
-        _audit("donor.update", actor=_actor(acting_user), obj=donor, **changed)
+        audit_record("donor.update", actor=actor_of(acting_user), obj=donor, **changed)
     return donor
 
 
@@ -384,8 +369,8 @@ def donor_note_add(*, donor: Donor, body: str, acting_user: User | None) -> Dono
         )
     _not_merged(donor)
     with transaction.atomic():
-        note = DonorNote.objects.create(donor=donor, body=body, author=_actor(acting_user))
-        _audit("donor.note_add", actor=_actor(acting_user), obj=donor, note=note.pk)
+        note = DonorNote.objects.create(donor=donor, body=body, author=actor_of(acting_user))
+        audit_record("donor.note_add", actor=actor_of(acting_user), obj=donor, note=note.pk)
     return note
 
 
@@ -403,7 +388,7 @@ def household_create(*, name: str, acting_user: User | None) -> Household:
     name = _household_name_check(name)
     with transaction.atomic():
         household = Household.objects.create(name=name)
-        _audit("household.create", actor=_actor(acting_user), obj=household, name=name)
+        audit_record("household.create", actor=actor_of(acting_user), obj=household, name=name)
     return household
 
 
@@ -414,7 +399,7 @@ def household_update(*, household: Household, name: str, acting_user: User | Non
     with transaction.atomic():
         household.name = name
         household.save(update_fields=["name", "updated_at"])
-        _audit("household.update", actor=_actor(acting_user), obj=household, name=name)
+        audit_record("household.update", actor=actor_of(acting_user), obj=household, name=name)
     return household
 
 
@@ -432,7 +417,7 @@ def household_add(*, household: Household, donor: Donor, acting_user: User | Non
     with transaction.atomic():
         donor.household = household
         donor.save(update_fields=["household", "updated_at"])
-        _audit("household.add", actor=_actor(acting_user), obj=household, donor=donor.pk)
+        audit_record("household.add", actor=actor_of(acting_user), obj=household, donor=donor.pk)
     return donor
 
 
@@ -445,7 +430,7 @@ def household_remove(*, household: Household, donor: Donor, acting_user: User | 
     with transaction.atomic():
         donor.household = None
         donor.save(update_fields=["household", "updated_at"])
-        _audit("household.remove", actor=_actor(acting_user), obj=household, donor=donor.pk)
+        audit_record("household.remove", actor=actor_of(acting_user), obj=household, donor=donor.pk)
     return donor
 
 
@@ -458,7 +443,7 @@ def tag_create(*, name: str, acting_user: User | None) -> Tag:
         raise ServiceError(f"The tag {name} exists already.", fields={"name": ["Already used."]})
     with transaction.atomic():
         tag = Tag.objects.create(name=name)
-        _audit("tag.create", actor=_actor(acting_user), obj=tag, name=name)
+        audit_record("tag.create", actor=actor_of(acting_user), obj=tag, name=name)
     return tag
 
 
@@ -469,7 +454,7 @@ def donor_tag_add(*, donor: Donor, name: str, acting_user: User | None) -> Tag:
     with transaction.atomic():
         (tag,) = _tags_get_or_create([name])
         donor.tags.add(tag)
-        _audit("donor.tag_add", actor=_actor(acting_user), obj=donor, tag=tag.name)
+        audit_record("donor.tag_add", actor=actor_of(acting_user), obj=donor, tag=tag.name)
     return tag
 
 
@@ -477,7 +462,7 @@ def donor_tag_remove(*, donor: Donor, tag: Tag, acting_user: User | None) -> Non
     _not_merged(donor)
     with transaction.atomic():
         donor.tags.remove(tag)
-        _audit("donor.tag_remove", actor=_actor(acting_user), obj=donor, tag=tag.name)
+        audit_record("donor.tag_remove", actor=actor_of(acting_user), obj=donor, tag=tag.name)
 
 
 # --- Merge -----------------------------------------------------------------------------------
@@ -669,11 +654,11 @@ def donor_merge(
         merged.merged_into = survivor
         merged.save(update_fields=["is_active", "merged_into", "household", "updated_at"])
         record = DonorMergeRecord.objects.create(
-            survivor=survivor, merged=merged, acting_user=_actor(acting_user), moved=moved
+            survivor=survivor, merged=merged, acting_user=actor_of(acting_user), moved=moved
         )
-        _audit(
+        audit_record(
             "donor.merge",
-            actor=_actor(acting_user),
+            actor=actor_of(acting_user),
             obj=survivor,
             merged=merged.pk,
             record=record.pk,

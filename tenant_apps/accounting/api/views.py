@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
@@ -60,15 +61,6 @@ ACCOUNTING = capability_required(read=Capability.ACCOUNTING_READ, write=Capabili
 CODE_LOOKUP = r"[^/]+"
 
 
-def _validated(
-    serializer_class: type[serializers.Serializer], request: Request, *, instance: Any = None
-) -> dict[str, Any]:
-    """The request body checked by an input serializer; bound to `instance`, a partial update."""
-    serializer = serializer_class(instance, data=request.data, partial=instance is not None)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 # --- Chart: accounts, funds, programs ----------------------------------------------------------
 
 
@@ -93,7 +85,7 @@ class AccountViewSet(_ByCodeViewSet):
 
     @extend_schema(request=AccountCreateInput, responses={201: AccountOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(AccountCreateInput, request)
+        data = validated_data(AccountCreateInput, request)
         account = services.account_create(
             code=data["code"],
             name=data["name"],
@@ -107,7 +99,7 @@ class AccountViewSet(_ByCodeViewSet):
     @extend_schema(request=AccountUpdateInput, responses={200: AccountOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, code: str) -> Response:
         account = self.get_object()
-        data = _validated(AccountUpdateInput, request, instance=account)
+        data = validated_data(AccountUpdateInput, request, instance=account)
         account = services.account_update(
             account=account,
             name=data.get("name"),
@@ -128,7 +120,7 @@ class FundViewSet(_ByCodeViewSet):
 
     @extend_schema(request=FundCreateInput, responses={201: FundOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(FundCreateInput, request)
+        data = validated_data(FundCreateInput, request)
         fund = services.fund_create(
             code=data["code"],
             name=data["name"],
@@ -141,7 +133,7 @@ class FundViewSet(_ByCodeViewSet):
     @extend_schema(request=FundUpdateInput, responses={200: FundOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, code: str) -> Response:
         fund = self.get_object()
-        data = _validated(FundUpdateInput, request, instance=fund)
+        data = validated_data(FundUpdateInput, request, instance=fund)
         fund = services.fund_update(
             fund=fund,
             name=data.get("name"),
@@ -163,7 +155,7 @@ class ProgramViewSet(_ByCodeViewSet):
 
     @extend_schema(request=ProgramCreateInput, responses={201: ProgramOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(ProgramCreateInput, request)
+        data = validated_data(ProgramCreateInput, request)
         program = services.program_create(
             code=data["code"],
             name=data["name"],
@@ -175,7 +167,7 @@ class ProgramViewSet(_ByCodeViewSet):
     @extend_schema(request=ProgramUpdateInput, responses={200: ProgramOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, code: str) -> Response:
         program = self.get_object()
-        data = _validated(ProgramUpdateInput, request, instance=program)
+        data = validated_data(ProgramUpdateInput, request, instance=program)
         program = services.program_update(
             program=program,
             name=data.get("name"),
@@ -222,7 +214,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def reopen(self, request: Request, pk: str) -> Response:
         """Reopen a closed period; the reason goes to the audit log."""
         period = self.get_object()
-        data = _validated(PeriodReopenInput, request)
+        data = validated_data(PeriodReopenInput, request)
         period = services.period_reopen(
             period=period, reason=data["reason"], acting_user=request.user
         )
@@ -288,7 +280,7 @@ class JournalEntryViewSet(
 
     @extend_schema(request=EntryCreateInput, responses={201: EntryOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(EntryCreateInput, request)
+        data = validated_data(EntryCreateInput, request)
         entry = services.entry_create(
             date=data["date"],
             memo=data["memo"],
@@ -335,7 +327,7 @@ class JournalEntryViewSet(
         """Reverse a posted entry with a new posted entry of the opposite sides; answers the
         reversal. Releases the entry generated are reversed with it."""
         entry = self.get_object()
-        data = _validated(EntryReverseInput, request)
+        data = validated_data(EntryReverseInput, request)
         reversal = services.entry_reverse(
             entry=entry, date=data.get("date"), memo=data["memo"], acting_user=request.user
         )
@@ -377,7 +369,7 @@ class SettingsView(APIView):
     )
     def patch(self, request: Request) -> Response:
         settings_row = services.accounting_settings()
-        data = _validated(SettingsUpdateInput, request, instance=settings_row)
+        data = validated_data(SettingsUpdateInput, request, instance=settings_row)
         if "fiscal_year_start_month" in data:
             settings_row = services.settings_update(
                 fiscal_year_start_month=data["fiscal_year_start_month"], acting_user=request.user

@@ -10,13 +10,14 @@ import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
@@ -35,23 +36,10 @@ from tenant_apps.donations.api.serializers import (
     GiftUpdateInput,
 )
 from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, GiftState
-from tenant_apps.donors.models import Donor
+from tenant_apps.donors import selectors as donor_selectors
 
 GIFTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_WRITE)
 GIFTS_POSTING = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_POST)
-
-
-def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _donor_by_id(donor_id: int, *, field: str) -> Donor:
-    donor = Donor.objects.filter(pk=donor_id).first()
-    if donor is None:
-        raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
-    return donor
 
 
 def _campaign_by_code(code: str | None) -> Campaign | None:
@@ -77,7 +65,7 @@ def _gift_changes(data: dict[str, Any]) -> dict[str, Any]:
     allocations and soft credits."""
     changes = dict(data)
     if "donor" in changes:
-        changes["donor"] = _donor_by_id(changes["donor"], field="donor")
+        changes["donor"] = donor_selectors.donor_by_id(changes["donor"], field="donor")
     if "campaign" in changes:
         changes["campaign"] = _campaign_by_code(changes["campaign"])
     if "allocations" in changes:
@@ -88,7 +76,8 @@ def _gift_changes(data: dict[str, Any]) -> dict[str, Any]:
     if "soft_credits" in changes:
         changes["soft_credits"] = [
             services.SoftCreditSpec(
-                donor=_donor_by_id(row["donor"], field="soft_credits"), amount=row["amount"]
+                donor=donor_selectors.donor_by_id(row["donor"], field="soft_credits"),
+                amount=row["amount"],
             )
             for row in changes["soft_credits"]
         ]
@@ -115,14 +104,14 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=CampaignCreateInput, responses={201: CampaignOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(CampaignCreateInput, request)
+        data = validated_data(CampaignCreateInput, request)
         campaign = services.campaign_create(acting_user=request.user, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CampaignUpdateInput, responses={200: CampaignOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, code: str) -> Response:
         campaign = self.get_object()
-        data = _validated(CampaignUpdateInput, request)
+        data = validated_data(CampaignUpdateInput, request)
         campaign = services.campaign_update(campaign=campaign, acting_user=request.user, **data)
         return Response(CampaignOutput(campaign).data)
 
@@ -166,7 +155,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=GiftCreateInput, responses={201: GiftOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
         """Record a draft gift. Allocations must add up to the amount (all to GEN if none)."""
-        data = _gift_changes(_validated(GiftCreateInput, request))
+        data = _gift_changes(validated_data(GiftCreateInput, request))
         gift = services.gift_create(acting_user=request.user, **data)
         return Response(self._output(gift), status=status.HTTP_201_CREATED)
 
@@ -177,7 +166,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Change a gift. A posted gift's amount, funds, method, date and donor are in the
         books: refund it and record a new gift instead (409)."""
         gift = self.get_object()
-        data = _gift_changes(_validated(GiftUpdateInput, request))
+        data = _gift_changes(validated_data(GiftUpdateInput, request))
         gift = services.gift_update(gift=gift, acting_user=request.user, **data)
         return Response(self._output(gift))
 
@@ -201,7 +190,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def refund(self, request: Request, pk: str) -> Response:
         """Refund a posted gift: its entry is reversed on `date` (today by default)."""
         gift = self.get_object()
-        data = _validated(GiftRefundInput, request)
+        data = validated_data(GiftRefundInput, request)
         gift = services.gift_refund(
             gift=gift, acting_user=request.user, date=data.get("date"), memo=data["memo"]
         )
@@ -232,7 +221,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=DepositCreateInput, responses={201: DepositOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(DepositCreateInput, request)
+        data = validated_data(DepositCreateInput, request)
         deposit = services.deposit_create(acting_user=request.user, **data)
         return Response(self._output(deposit), status=status.HTTP_201_CREATED)
 
@@ -245,7 +234,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def gifts_add(self, request: Request, pk: str) -> Response:
         """Add posted check and cash gifts to the open deposit: all of them, or none."""
         deposit = self.get_object()
-        data = _validated(DepositGiftsInput, request)
+        data = validated_data(DepositGiftsInput, request)
         with transaction.atomic():
             for gift_id in data["gifts"]:
                 services.deposit_add_gift(

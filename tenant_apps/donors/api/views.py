@@ -10,12 +10,13 @@ import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
@@ -40,19 +41,6 @@ from tenant_apps.donors.api.serializers import (
 from tenant_apps.donors.models import Donor, DonorKind, Household, Tag
 
 DONORS = capability_required(read=Capability.DONORS_READ, write=Capability.DONORS_WRITE)
-
-
-def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _donor_by_id(donor_id: int, *, field: str) -> Donor:
-    donor = Donor.objects.filter(pk=donor_id).first()
-    if donor is None:
-        raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
-    return donor
 
 
 def _household_by_id(household_id: int, *, field: str) -> Household:
@@ -106,7 +94,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request: Request) -> Response:
         """Create a donor with its contacts and tags. The answer lists `possible_duplicates`:
         existing donors with the same email or phone, or a similar name at the same postcode."""
-        data = _validated(DonorCreateInput, request)
+        data = validated_data(DonorCreateInput, request)
         household = (
             _household_by_id(data["household"], field="household")
             if data["household"] is not None
@@ -144,7 +132,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         donor = self.get_object()
-        data = _validated(DonorUpdateInput, request)
+        data = validated_data(DonorUpdateInput, request)
         donor = services.donor_update(donor=donor, acting_user=request.user, **data)
         return Response(self._output(donor))
 
@@ -172,10 +160,10 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Merge the donor `merged` into this one, which survives. Refused across kinds
         (individual, organization) unless `allow_different_kinds`."""
         survivor = self.get_object()
-        data = _validated(MergeInput, request)
+        data = validated_data(MergeInput, request)
         result = services.donor_merge(
             survivor=survivor,
-            merged=_donor_by_id(data["merged"], field="merged"),
+            merged=selectors.donor_by_id(data["merged"], field="merged"),
             allow_different_kinds=data["allow_different_kinds"],
             acting_user=request.user,
         )
@@ -203,7 +191,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         donor = self.get_object()
         if request.method == "GET":
             return Response(NoteOutput(selectors.donor_notes(donor=donor), many=True).data)
-        data = _validated(NoteInput, request)
+        data = validated_data(NoteInput, request)
         note = services.donor_note_add(donor=donor, body=data["body"], acting_user=request.user)
         return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
@@ -216,7 +204,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def tag_add(self, request: Request, pk: str) -> Response:
         """Tag the donor; a tag of a new name is created."""
         donor = self.get_object()
-        data = _validated(TagInput, request)
+        data = validated_data(TagInput, request)
         services.donor_tag_add(donor=donor, name=data["name"], acting_user=request.user)
         return Response(self._output(donor))
 
@@ -253,14 +241,14 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=HouseholdCreateInput, responses={201: HouseholdOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(HouseholdCreateInput, request)
+        data = validated_data(HouseholdCreateInput, request)
         household = services.household_create(name=data["name"], acting_user=request.user)
         return Response(self._output(household), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, pk: str) -> Response:
         household = self.get_object()
-        data = _validated(HouseholdCreateInput, request)
+        data = validated_data(HouseholdCreateInput, request)
         household = services.household_update(
             household=household, name=data["name"], acting_user=request.user
         )
@@ -275,10 +263,10 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def add(self, request: Request, pk: str) -> Response:
         """Add a donor to the household (409 if they are in another one)."""
         household = self.get_object()
-        data = _validated(HouseholdMemberInput, request)
+        data = validated_data(HouseholdMemberInput, request)
         services.household_add(
             household=household,
-            donor=_donor_by_id(data["donor"], field="donor"),
+            donor=selectors.donor_by_id(data["donor"], field="donor"),
             acting_user=request.user,
         )
         return Response(self._output(household))
@@ -292,10 +280,10 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def remove(self, request: Request, pk: str) -> Response:
         """Take a donor out of the household."""
         household = self.get_object()
-        data = _validated(HouseholdMemberInput, request)
+        data = validated_data(HouseholdMemberInput, request)
         services.household_remove(
             household=household,
-            donor=_donor_by_id(data["donor"], field="donor"),
+            donor=selectors.donor_by_id(data["donor"], field="donor"),
             acting_user=request.user,
         )
         return Response(self._output(household))
@@ -314,6 +302,6 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=TagInput, responses={201: TagOutput, 400: ErrorOutput})
     def create(self, request: Request) -> Response:
-        data = _validated(TagInput, request)
+        data = validated_data(TagInput, request)
         tag = services.tag_create(name=data["name"], acting_user=request.user)
         return Response(TagOutput(tag).data, status=status.HTTP_201_CREATED)
