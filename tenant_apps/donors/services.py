@@ -472,55 +472,59 @@ Moved = dict[str, Any]
 MergeStep = Callable[[Donor, Donor], Moved]
 
 
-def _merge_emails(survivor: Donor, merged: Donor) -> Moved:
-    kept = set(DonorEmail.objects.filter(donor=survivor).values_list("email", flat=True))
-    has_primary = DonorEmail.objects.filter(donor=survivor, is_primary=True).exists()
+def _contacts_move[Contact: (DonorEmail, DonorPhone, DonorAddress)](
+    model: type[Contact],
+    survivor: Donor,
+    merged: Donor,
+    *,
+    name: str,
+    key: Callable[[Contact], Any],
+    shown: Callable[[Contact], Any],
+) -> Moved:
+    """Move the merged donor's contacts of one kind to the survivor. One the survivor already
+    has (same `key`) stays on the tombstone; the survivor's primary stays primary."""
+    own = list(model.objects.filter(donor=survivor))
+    kept = {key(row) for row in own}
+    has_primary = any(row.is_primary for row in own)
     moved, left = [], []
-    for row in DonorEmail.objects.filter(donor=merged).order_by("-is_primary", "id"):
-        if row.email in kept:
-            left.append(row.email)  # the survivor has it: the tombstone keeps its copy
+    for row in model.objects.filter(donor=merged).order_by("-is_primary", "id"):
+        if key(row) in kept:
+            left.append(shown(row))
             continue
         row.donor = survivor
         row.is_primary = row.is_primary and not has_primary
         has_primary = has_primary or row.is_primary
         row.save(update_fields=["donor", "is_primary"])
         moved.append(row.pk)
-    return {"emails": moved, "emails_already_on_survivor": left}
+    return {name: moved, f"{name}_already_on_survivor": left}
+
+
+def _merge_emails(survivor: Donor, merged: Donor) -> Moved:
+    return _contacts_move(
+        DonorEmail, survivor, merged, name="emails", key=lambda r: r.email, shown=lambda r: r.email
+    )
 
 
 def _merge_phones(survivor: Donor, merged: Donor) -> Moved:
-    kept = set(DonorPhone.objects.filter(donor=survivor).values_list("phone_digits", flat=True))
-    has_primary = DonorPhone.objects.filter(donor=survivor, is_primary=True).exists()
-    moved, left = [], []
-    for row in DonorPhone.objects.filter(donor=merged).order_by("-is_primary", "id"):
-        if row.phone_digits in kept:
-            left.append(row.number)
-            continue
-        row.donor = survivor
-        row.is_primary = row.is_primary and not has_primary
-        has_primary = has_primary or row.is_primary
-        row.save(update_fields=["donor", "is_primary"])
-        moved.append(row.pk)
-    return {"phones": moved, "phones_already_on_survivor": left}
+    return _contacts_move(
+        DonorPhone,
+        survivor,
+        merged,
+        name="phones",
+        key=lambda r: r.phone_digits,
+        shown=lambda r: r.number,
+    )
 
 
 def _merge_addresses(survivor: Donor, merged: Donor) -> Moved:
-    def key(row: DonorAddress) -> tuple[str, str]:
-        return (" ".join(row.line1.lower().split()), row.postcode)
-
-    kept = {key(row) for row in DonorAddress.objects.filter(donor=survivor)}
-    has_primary = DonorAddress.objects.filter(donor=survivor, is_primary=True).exists()
-    moved, left = [], []
-    for row in DonorAddress.objects.filter(donor=merged).order_by("-is_primary", "id"):
-        if key(row) in kept:
-            left.append(row.pk)
-            continue
-        row.donor = survivor
-        row.is_primary = row.is_primary and not has_primary
-        has_primary = has_primary or row.is_primary
-        row.save(update_fields=["donor", "is_primary"])
-        moved.append(row.pk)
-    return {"addresses": moved, "addresses_already_on_survivor": left}
+    return _contacts_move(
+        DonorAddress,
+        survivor,
+        merged,
+        name="addresses",
+        key=lambda r: (" ".join(r.line1.lower().split()), r.postcode),
+        shown=lambda r: r.pk,
+    )
 
 
 def _merge_notes(survivor: Donor, merged: Donor) -> Moved:
