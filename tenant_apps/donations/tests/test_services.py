@@ -342,3 +342,38 @@ def test_a_merged_donor_gets_no_new_gifts(alpha: Any, ada: Any) -> None:
 
         with pytest.raises(ServiceError, match="was merged into"):
             gift_made(duplicate)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE donations_gift SET amount = amount + 1 WHERE id = %s",
+        "UPDATE donations_giftallocation SET amount = amount - 1 WHERE gift_id = %s",
+        "DELETE FROM donations_giftallocation WHERE gift_id = %s",
+    ],
+)
+def test_the_database_refuses_allocations_that_do_not_add_up(
+    alpha: Any, ada: Any, statement: str
+) -> None:
+    from django.db import IntegrityError, connection, transaction
+
+    with schema_context("alpha"):
+        gift = gift_made(ada, "100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the gift above is sound
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            refused = pytest.raises(IntegrityError, match=f"Gift {gift.pk} is allocated")
+            with refused, transaction.atomic():
+                cursor.execute(statement, [gift.pk])
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_a_draft_gift_deleted_with_its_allocations_is_not_refused(alpha: Any, ada: Any) -> None:
+    from django.db import connection
+
+    with schema_context("alpha"):
+        gift = gift_made(ada, "100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
+        gift.delete()
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        assert not GiftAllocation.objects.filter(gift_id=gift.pk).exists()

@@ -1,6 +1,7 @@
-"""Accounting tests run in a transaction that is rolled back, so the deferred balance check would
-never fire. Firing every deferred constraint at the end of each test makes any unbalanced posted
-entry a test failure, as it would be at a real commit."""
+"""Tests of the tenant apps run in a transaction that is rolled back, so the deferred checks (an
+entry that balances, a gift whose allocations add up to its amount) would never fire. Firing
+every deferred constraint at the end of each test makes a write that breaks one a test failure,
+as it would be at a real commit."""
 
 from __future__ import annotations
 
