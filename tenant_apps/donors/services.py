@@ -323,9 +323,18 @@ DONOR_UPDATABLE = (
 )
 
 
-def donor_update(*, donor: Donor, acting_user: User | None, **changes: Any) -> Donor:
+def donor_update(
+    *,
+    donor: Donor,
+    acting_user: User | None,
+    emails: Sequence[EmailSpec] | None = None,
+    phones: Sequence[PhoneSpec] | None = None,
+    addresses: Sequence[AddressSpec] | None = None,
+    **changes: Any,
+) -> Donor:
     """Change a donor's names, kind, preferences, notes or active flag (the keys of
-    DONOR_UPDATABLE; None or a missing key leaves a field as it is)."""
+    DONOR_UPDATABLE; None or a missing key leaves a field as it is), and replace the kinds of
+    contact given (see donor_contacts_replace), all or nothing."""
     unknown = set(changes) - set(DONOR_UPDATABLE)
     if unknown:
         raise TypeError(f"donor_update does not change {', '.join(sorted(unknown))}")
@@ -349,13 +358,52 @@ def donor_update(*, donor: Donor, acting_user: User | None, **changes: Any) -> D
         display_name=display_name_of(names),
     )
     changed = {key: value for key, value in given.items() if getattr(donor, key) != value}
-    if not changed:
+    with transaction.atomic():
+        if changed:
+            for key, value in changed.items():
+                setattr(donor, key, value)
+            donor.save(update_fields=[*changed, "updated_at"])
+            audit_record("donor.update", actor=actor_of(acting_user), obj=donor, **changed)
+        donor_contacts_replace(
+            donor=donor, acting_user=acting_user, emails=emails, phones=phones, addresses=addresses
+        )
+    return donor
+
+
+def donor_contacts_replace(
+    *,
+    donor: Donor,
+    acting_user: User | None,
+    emails: Sequence[EmailSpec] | None = None,
+    phones: Sequence[PhoneSpec] | None = None,
+    addresses: Sequence[AddressSpec] | None = None,
+) -> Donor:
+    """Replace a donor's emails, phones or addresses: each kind given (an empty list removes
+    them all) is replaced by the new list, checked as at creation; a kind left as None stays.
+    The audit row keeps what each replaced kind held before."""
+    _not_merged(donor)
+    builders: list[tuple[str, type[DonorEmail | DonorPhone | DonorAddress], list[Any]]] = []
+    if emails is not None:
+        builders.append(("emails", DonorEmail, list(_emails_build(emails))))
+    if phones is not None:
+        builders.append(("phones", DonorPhone, list(_phones_build(phones))))
+    if addresses is not None:
+        builders.append(("addresses", DonorAddress, list(_addresses_build(addresses))))
+    if not builders:
         return donor
     with transaction.atomic():
-        for key, value in changed.items():
-            setattr(donor, key, value)
-        donor.save(update_fields=[*changed, "updated_at"])
-        audit_record("donor.update", actor=actor_of(acting_user), obj=donor, **changed)
+        before: dict[str, list[str]] = {}
+        for kind, model, rows in builders:
+            current = model.objects.filter(donor=donor).order_by("id")
+            before[kind] = [str(contact) for contact in current]
+            current.delete()
+            for row in rows:
+                row.donor = donor
+            model.objects.bulk_create(rows)
+        donor.save(update_fields=["updated_at"])
+        audit_record(
+            "donor.contacts_replace", actor=actor_of(acting_user), obj=donor, before=before
+        )
     return donor
 
 

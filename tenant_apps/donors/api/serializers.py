@@ -184,6 +184,18 @@ class DonorUpdateInput(serializers.Serializer):
     do_not_contact = serializers.BooleanField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     is_active = serializers.BooleanField(required=False)
+    emails = EmailInput(
+        many=True,
+        required=False,
+        max_length=20,
+        help_text="Replaces all the donor's emails (an empty list removes them).",
+    )
+    phones = PhoneInput(
+        many=True, required=False, max_length=20, help_text="Replaces all the donor's phones."
+    )
+    addresses = AddressInput(
+        many=True, required=False, max_length=20, help_text="Replaces all the donor's addresses."
+    )
 
 
 class MergeInput(serializers.Serializer):

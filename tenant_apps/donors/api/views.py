@@ -133,7 +133,18 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request: Request, pk: str) -> Response:
         donor = self.get_object()
         data = validated_data(DonorUpdateInput, request)
-        donor = services.donor_update(donor=donor, acting_user=request.user, **data)
+        contacts = {
+            "emails": [services.EmailSpec(**row) for row in data.pop("emails")]
+            if "emails" in data
+            else None,
+            "phones": [services.PhoneSpec(**row) for row in data.pop("phones")]
+            if "phones" in data
+            else None,
+            "addresses": [services.AddressSpec(**row) for row in data.pop("addresses")]
+            if "addresses" in data
+            else None,
+        }
+        donor = services.donor_update(donor=donor, acting_user=request.user, **data, **contacts)
         return Response(self._output(donor))
 
     @extend_schema(

@@ -176,6 +176,52 @@ def test_a_donor_is_read_and_updated(fundraiser: Any, john: Donor) -> None:
     assert _error(fundraiser.get(f"{API}/donors/999999/"), 404)
 
 
+def test_a_donors_contacts_are_replaced_and_a_bad_list_changes_nothing(
+    fundraiser: Any, john: Donor
+) -> None:
+    url = f"{API}/donors/{john.pk}/"
+    replaced = fundraiser.patch(
+        url,
+        {
+            "last_name": "Smythe",
+            "emails": [
+                {"email": "j@work.example"},
+                {"email": "J@Home.example", "is_primary": True},
+            ],
+            "addresses": [],
+        },
+    )
+
+    assert replaced.status_code == 200, replaced.content
+    body = replaced.json()
+    assert sorted((row["email"], row["is_primary"]) for row in body["emails"]) == [
+        ("j@home.example", True),
+        ("j@work.example", False),
+    ]
+    assert body["addresses"] == [] and [row["number"] for row in body["phones"]] == ["555 010 2030"]
+    with schema_context("alpha"):
+        from tenant_apps.accounting.models import AuditEvent
+
+        audit = AuditEvent.objects.filter(action="donor.contacts_replace").get()
+        assert audit.detail["before"]["emails"] == ["john@example.org"]
+
+    # One bad phone refuses the whole change: the name and the emails stay as they were.
+    error = _error(
+        fundraiser.patch(url, {"last_name": "Other", "emails": [], "phones": [{"number": "12"}]}),
+        400,
+    )
+    assert "phones" in error["fields"]
+    after = fundraiser.get(url).json()
+    assert after["display_name"] == "John Smythe" and len(after["emails"]) == 2
+    assert (
+        "phones"
+        in _error(
+            fundraiser.patch(url, {"phones": [{"number": "555 111 2222", "is_primary": True}] * 2}),
+            400,
+        )["fields"]
+    )
+
+
 def test_notes_are_listed_and_added(fundraiser: Any, john: Donor) -> None:
     added = fundraiser.post(f"{API}/donors/{john.pk}/notes/", {"body": "Thanked by phone"})
     listed = fundraiser.get(f"{API}/donors/{john.pk}/notes/")
