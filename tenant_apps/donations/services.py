@@ -495,6 +495,26 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
     return gift
 
 
+def gift_delete(*, gift: Gift, acting_user: User | None) -> None:
+    """Delete a draft gift (entered by mistake) with its allocations and soft credits. A posted
+    gift is in the books: it is refunded, never deleted."""
+    with transaction.atomic():
+        gift = _locked(gift)
+        if gift.state != GiftState.DRAFT:
+            raise StateConflict(
+                f"Gift {gift.pk} is {gift.state}; only a draft can be deleted. Refund it instead."
+            )
+        accounting.audit_record(
+            "gift.delete",
+            actor=accounting.actor_of(acting_user),
+            obj=gift,
+            donor=gift.donor_id,
+            amount=f"{gift.amount:.2f}",
+            received_on=gift.received_on.isoformat(),
+        )
+        gift.delete()
+
+
 def _gift_lines(gift: Gift) -> list[accounting.LineSpec]:
     lines = []
     for allocation in gift.allocations.select_related("fund").order_by("id"):

@@ -170,6 +170,12 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         gift = services.gift_update(gift=gift, acting_user=request.user, **data)
         return Response(self._output(gift))
 
+    @extend_schema(responses={204: None, 409: ErrorOutput})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Delete a draft gift. A posted gift is refunded instead (409)."""
+        services.gift_delete(gift=self.get_object(), acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(
         operation_id="v1_donations_gifts_post",
         request=None,
@@ -240,6 +246,20 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 services.deposit_add_gift(
                     deposit=deposit, gift=_gift_by_id(gift_id), acting_user=request.user
                 )
+        return Response(self._output(deposit))
+
+    @extend_schema(
+        operation_id="v1_donations_deposits_gifts_remove",
+        request=None,
+        responses={200: DepositOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"gifts/(?P<gift_id>[0-9]+)")
+    def gifts_remove(self, request: Request, pk: str, gift_id: str) -> Response:
+        """Take a gift out of the open deposit (a check that bounced, a count that was wrong)."""
+        deposit = self.get_object()
+        services.deposit_remove_gift(
+            deposit=deposit, gift=_gift_by_id(int(gift_id)), acting_user=request.user
+        )
         return Response(self._output(deposit))
 
     @extend_schema(

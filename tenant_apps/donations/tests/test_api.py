@@ -369,6 +369,53 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
     assert [row["id"] for row in listed] == [deposit_id]
 
 
+def test_a_gift_is_taken_out_of_an_open_deposit(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        check = gift_made(ada, "600.00", post=True)
+        other = gift_made(ada, "50.00", post=True)
+        deposit = services.deposit_create(
+            deposit_on=today(), expected_count=1, expected_total="600.00", acting_user=None
+        )
+        services.deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+        services.deposit_add_gift(deposit=deposit, gift=other, acting_user=None)
+    url = f"{API}/deposits/{deposit.pk}/gifts"
+
+    removed = fundraiser.delete(f"{url}/{other.pk}/")
+
+    assert removed.status_code == 200, removed.content
+    assert removed.json()["gifts"] == [check.pk]
+    assert "gifts" in _error(fundraiser.delete(f"{url}/{other.pk}/"), 400)["fields"]
+    assert "gifts" in _error(fundraiser.delete(f"{url}/999999/"), 400)["fields"]
+    assert bookkeeper.post(f"{API}/deposits/{deposit.pk}/close/").status_code == 200
+    _error(fundraiser.delete(f"{url}/{check.pk}/"), 409)
+    with schema_context("alpha"):
+        assert Gift.objects.get(pk=check.pk).deposit_id == deposit.pk
+
+
+def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
+    alpha: Any, fundraiser: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = gift_made(ada, "80.00", splits=(("GEN", "30.00"), ("PRP", "50.00")))
+        posted = gift_made(ada, post=True)
+    _error(alpha.api(alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
+
+    assert fundraiser.delete(f"{API}/gifts/{draft.pk}/").status_code == 204
+
+    assert (
+        "Refund it instead"
+        in _error(fundraiser.delete(f"{API}/gifts/{posted.pk}/"), 409)["message"]
+    )
+    _error(fundraiser.delete(f"{API}/gifts/{draft.pk}/"), 404)
+    with schema_context("alpha"):
+        from tenant_apps.accounting.models import AuditEvent
+
+        assert list(Gift.objects.values_list("pk", flat=True)) == [posted.pk]
+        assert AuditEvent.objects.filter(action="gift.delete", object_id=str(draft.pk)).exists()
+
+
 @pytest.mark.parametrize("role", NOT_WRITERS)
 def test_readers_cannot_make_deposits(alpha: Any, role: str) -> None:
     client = alpha.api(alpha.user(role))
@@ -417,6 +464,8 @@ def test_people_of_another_tenant_get_nothing(
         f"{API}/deposits/{deposit.pk}/gifts/", method="post", data={"gifts": [gift.pk]}
     )
     assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/close/", method="post")
+    assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/gifts/{gift.pk}/", method="delete")
+    assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/", method="delete")
     with schema_context("alpha"):
         gift.refresh_from_db()
         assert gift.state == "posted" and gift.deposit_id is None
