@@ -280,6 +280,42 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+@pytest.mark.parametrize("listing", ["campaigns", "deposits"])
+def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
+    fundraiser: Any, ada: Donor, count_queries: Any, listing: str
+) -> None:
+    made = 0
+
+    def grow(count: int) -> None:
+        nonlocal made
+        with schema_context("alpha"):
+            for _ in range(count):
+                made += 1
+                campaign = services.campaign_create(
+                    code=f"C{made}", name=f"Campaign {made}", goal="100.00", acting_user=None
+                )
+                deposit = services.deposit_create(
+                    deposit_on=today(), expected_count=1, expected_total="5.00", acting_user=None
+                )
+                gift = gift_made(ada, "5.00", campaign=campaign, post=True)
+                services.deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
+
+    def listed() -> tuple[int, int]:
+        fundraiser.get(f"{API}/gifts/")  # the first request of a client caches its user
+        with count_queries() as queries:
+            response = fundraiser.get(f"{API}/{listing}/", {"page_size": 100})
+        assert response.status_code == 200, response.content
+        return len(queries), len(response.json()["results"])
+
+    grow(2)
+    few_queries, few_rows = listed()
+    grow(6)
+    many_queries, many_rows = listed()
+
+    assert (few_rows, many_rows) == (2, 8)
+    assert many_queries == few_queries
+
+
 @pytest.mark.parametrize("role", READERS)
 def test_every_role_reads_gifts(alpha: Any, role: str, ada: Donor) -> None:
     with schema_context("alpha"):

@@ -161,6 +161,41 @@ def test_the_donor_list_runs_a_fixed_number_of_queries(
     assert listed(2) == listed(9)
 
 
+@pytest.mark.parametrize("listing", ["households", "tags", "notes"])
+def test_the_other_lists_run_a_fixed_number_of_queries(
+    alpha: Any, fundraiser: Any, count_queries: Any, john: Donor, listing: str
+) -> None:
+    made: list[int] = []
+
+    def grow(count: int) -> None:
+        with schema_context("alpha"):
+            for _ in range(count):
+                made.append(len(made))
+                household = services.household_create(name=f"H{made[-1]}", acting_user=None)
+                for member in ("Pat", "Sam"):
+                    donor = donor_made(member, f"Lee{made[-1]}", tags=(f"tag{made[-1]}", "common"))
+                    services.household_add(household=household, donor=donor, acting_user=None)
+                services.donor_note_add(donor=john, body=f"Note {made[-1]}", acting_user=None)
+
+    path = {"notes": f"{API}/donors/{john.pk}/notes/"}.get(listing, f"{API}/{listing}/")
+
+    def listed() -> tuple[int, int]:
+        fundraiser.get(f"{API}/tags/")  # the first request of a client caches its user
+        with count_queries() as queries:
+            response = fundraiser.get(path, {"page_size": 100})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        return len(queries), len(body["results"] if isinstance(body, dict) else body)
+
+    grow(2)
+    few_queries, few_rows = listed()
+    grow(7)
+    many_queries, many_rows = listed()
+
+    assert many_rows > few_rows
+    assert many_queries == few_queries
+
+
 def test_a_donor_is_read_and_updated(fundraiser: Any, john: Donor) -> None:
     response = fundraiser.patch(
         f"{API}/donors/{john.pk}/", {"last_name": "Smythe", "mail_ok": False}
