@@ -8,7 +8,16 @@ from django.http import HttpRequest
 
 from saas_platform.admin_sites import tenant_admin_site
 from tenant_apps.accounting.admin import ReadOnlyAdmin
-from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftAllocation, SoftCredit
+from tenant_apps.donations.models import (
+    Campaign,
+    Deposit,
+    Gift,
+    GiftAllocation,
+    Receipt,
+    ReceiptSettings,
+    SoftCredit,
+)
+from tenant_apps.donations.receipts import receipt_settings_update
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -53,3 +62,48 @@ class DepositAdmin(ReadOnlyAdmin):
     list_display = ["id", "deposit_on", "bank_account", "expected_count", "expected_total", "state"]
     list_filter = ["state"]
     list_select_related = ["bank_account"]
+
+
+# --- Receipts ----------------------------------------------------------------------------------
+
+
+@admin.register(Receipt, site=tenant_admin_site)
+class ReceiptAdmin(ReadOnlyAdmin):
+    """Issued receipts: never changed (a database trigger refuses it); corrections are issued
+    as new versions through the API."""
+
+    list_display = ["number", "version", "kind", "donor", "year", "amount", "is_void", "issued_at"]
+    list_filter = ["kind", "is_void"]
+    search_fields = ["donor__display_name", "=number"]
+    list_select_related = ["donor"]
+
+
+@admin.register(ReceiptSettings, site=tenant_admin_site)
+class ReceiptSettingsAdmin(admin.ModelAdmin):
+    """The receipt settings are edited here too, through the service (checks and audit row);
+    the counter only moves by issuing."""
+
+    fields = [
+        "legal_name",
+        "ein",
+        "address",
+        "signatory_name",
+        "signatory_title",
+        "receipt_every_gift",
+        "next_number",
+    ]
+    readonly_fields = ["next_number"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ReceiptSettings, form: Any, change: bool
+    ) -> None:
+        receipt_settings_update(
+            acting_user=request.user,  # type: ignore[arg-type]
+            **{field: form.cleaned_data[field] for field in form.changed_data},
+        )

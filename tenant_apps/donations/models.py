@@ -7,6 +7,7 @@ accounting.services, and the gift keeps a protected reference to it.
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -266,3 +267,145 @@ class SoftCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} to donor {self.donor_id}"
+
+
+# --- Receipts (IRS Publication 1771) ------------------------------------------------------------
+
+
+class ReceiptKind(models.TextChoices):
+    GIFT = "gift", "Receipt for one gift"
+    YEAR_END = "year_end", "Year-end giving statement"
+
+
+EIN_PATTERN = r"^[0-9]{2}-[0-9]{7}$"
+
+
+class ReceiptSettings(models.Model):
+    """What the organization's receipts say about it: one row per schema (id 1), made on first
+    use by donations.receipts.receipt_settings(). `next_number` is the gapless receipt counter,
+    taken under a row lock by the issuing transaction."""
+
+    legal_name = models.CharField(max_length=200, blank=True)
+    ein = models.CharField(
+        "EIN",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(EIN_PATTERN, "An EIN is written NN-NNNNNNN.")],
+        help_text="Employer Identification Number, NN-NNNNNNN.",
+    )
+    address = models.TextField(blank=True, help_text="One line per line of the address.")
+    signatory_name = models.CharField(max_length=200, blank=True)
+    signatory_title = models.CharField(max_length=200, blank=True)
+    receipt_every_gift = models.BooleanField(
+        default=True,
+        help_text="Receipt every posted gift. When off, gifts of $250 or more and gifts over "
+        "$75 with goods or services in return are still receipted (IRS Publication 1771).",
+    )
+    next_number = models.PositiveIntegerField(
+        default=1, help_text="Receipts are numbered without gaps, in the order they are issued."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "receipt settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="receiptsettings_single"),
+            models.CheckConstraint(
+                condition=models.Q(ein="") | models.Q(ein__regex=EIN_PATTERN),
+                name="receiptsettings_ein_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(next_number__gte=1), name="receiptsettings_next_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Receipt settings"
+
+
+class Receipt(models.Model):
+    """An issued receipt (or year-end statement) and the PDF it was issued as. Never changed
+    after issue: a database trigger (migration receipts) refuses updates other than the email
+    columns, and deletes. A correction is a new version with the same number that supersedes
+    the previous one."""
+
+    number = models.PositiveIntegerField()
+    version = models.PositiveSmallIntegerField(default=1)
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The version this one corrects.",
+    )
+    kind = models.CharField(max_length=10, choices=ReceiptKind.choices)
+    gift = models.ForeignKey(
+        Gift, null=True, blank=True, on_delete=models.PROTECT, related_name="receipts"
+    )
+    donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="receipts")
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The calendar year of a year-end statement."
+    )
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The amount the receipt states; none for an in-kind gift (its receipt "
+        "describes it without a value) and for a void correction.",
+    )
+    is_void = models.BooleanField(
+        default=False, help_text="A correction that voids the receipt it replaces."
+    )
+    reason = models.CharField(max_length=500, blank=True, help_text="Why it was corrected.")
+    content = models.JSONField(help_text="The text the receipt says, as it was drawn.")
+    pdf = models.FileField(max_length=200)
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    emailed_to = models.EmailField(blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-number", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["number", "version"], name="receipt_number_version"),
+            models.UniqueConstraint(
+                fields=["gift"],
+                condition=models.Q(version=1, kind="gift"),
+                name="receipt_one_per_gift",
+            ),
+            models.UniqueConstraint(
+                fields=["donor", "year"],
+                condition=models.Q(version=1, kind="year_end"),
+                name="receipt_one_statement_per_donor_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ReceiptKind.values), name="receipt_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="gift", gift__isnull=False, year__isnull=True)
+                | models.Q(kind="year_end", gift__isnull=True, year__isnull=False),
+                name="receipt_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version=1, supersedes__isnull=True)
+                | models.Q(version__gt=1, supersedes__isnull=False),
+                name="receipt_version_supersedes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="receipt_amount_not_negative",
+            ),
+            models.CheckConstraint(condition=~models.Q(pdf=""), name="receipt_has_pdf"),
+        ]
+        indexes = [
+            models.Index(fields=["donor", "-number"], name="receipt_donor_number"),
+            models.Index(fields=["kind", "year"], name="receipt_kind_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Receipt {self.number:06d} v{self.version}"

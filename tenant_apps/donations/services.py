@@ -577,6 +577,11 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         accounting.audit_record(
             "gift.post", actor=accounting.actor_of(acting_user), obj=gift, entry=entry.number
         )
+        # Its receipt is issued after commit (donations.receipts decides whether it needs one).
+        from saas_platform.celery import enqueue_on_commit
+        from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
+
+        enqueue_on_commit(receipt_issue_task, gift.pk)
     return gift
 
 

@@ -195,3 +195,75 @@ class DepositCreateInput(serializers.Serializer):
 
 class DepositGiftsInput(serializers.Serializer):
     gifts = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+
+
+# --- Receipts ----------------------------------------------------------------------------------
+
+
+class ReceiptOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="Per organization, without gaps.")
+    version = serializers.IntegerField(help_text="1, then one more for each correction.")
+    # A plain string: "kind" names the donors' choice set in the schema.
+    kind = serializers.CharField(help_text="gift (one gift's receipt) or year_end (a statement).")
+    gift = serializers.IntegerField(source="gift_id", allow_null=True)
+    donor = serializers.IntegerField(source="donor_id")
+    donor_name = serializers.CharField(source="donor.display_name")
+    year = serializers.IntegerField(allow_null=True, help_text="The year of a statement.")
+    amount = _money(allow_null=True, help_text="None for in-kind gifts and void corrections.")
+    is_void = serializers.BooleanField(help_text="A correction that voids what it replaces.")
+    reason = serializers.CharField(help_text="Why this version corrects the previous one.")
+    supersedes = serializers.IntegerField(
+        source="supersedes_id", allow_null=True, help_text="The id of the version it replaces."
+    )
+    superseded_by = serializers.IntegerField(
+        source="replaced_by_id",
+        allow_null=True,
+        help_text="The id of the version that replaces it (then this one is void).",
+    )
+    content = serializers.JSONField(help_text="What the receipt says, as drawn in the PDF.")
+    issued_at = serializers.DateTimeField()
+    issued_by = serializers.EmailField(source="issued_by.email", allow_null=True, default=None)
+    emailed_to = serializers.CharField()
+    emailed_at = serializers.DateTimeField(allow_null=True)
+    email_error = serializers.CharField()
+
+
+class ReceiptIssueInput(serializers.Serializer):
+    gift = serializers.IntegerField(help_text="A posted gift without a receipt.")
+
+
+class ReceiptYearEndInput(serializers.Serializer):
+    donor = serializers.IntegerField()
+    year = serializers.IntegerField(min_value=1900, max_value=2999, help_text="A calendar year.")
+
+
+class ReceiptReissueInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="What the correction changes.")
+
+
+class ReceiptSettingsOutput(serializers.Serializer):
+    legal_name = serializers.CharField()
+    ein = serializers.CharField(help_text="NN-NNNNNNN.")
+    address = serializers.CharField(help_text="One line per line of the address.")
+    signatory_name = serializers.CharField()
+    signatory_title = serializers.CharField()
+    receipt_every_gift = serializers.BooleanField()
+    next_number = serializers.IntegerField(help_text="The number the next receipt gets.")
+    missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What receipts cannot be issued without and is not set yet.",
+    )
+
+
+class ReceiptSettingsInput(serializers.Serializer):
+    legal_name = serializers.CharField(max_length=200, allow_blank=True)
+    ein = serializers.CharField(max_length=10, allow_blank=True, help_text="NN-NNNNNNN.")
+    address = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
+    signatory_name = serializers.CharField(
+        max_length=200, allow_blank=True, required=False, default=""
+    )
+    signatory_title = serializers.CharField(
+        max_length=200, allow_blank=True, required=False, default=""
+    )
+    receipt_every_gift = serializers.BooleanField(required=False, default=True)

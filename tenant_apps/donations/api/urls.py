@@ -1,12 +1,18 @@
 """/api/v1/donations/ on a tenant host."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from tenant_apps.donations.api.receipts import ReceiptSettingsView, ReceiptViewSet
 from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
 
 router = DefaultRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("gifts", GiftViewSet, basename="gift")
 router.register("deposits", DepositViewSet, basename="deposit")
+router.register("receipts", ReceiptViewSet, basename="receipt")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("receipt-settings/", ReceiptSettingsView.as_view(), name="receipt-settings"),
+]

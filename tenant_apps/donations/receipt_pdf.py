@@ -1,0 +1,123 @@
+"""Drawing a receipt as a PDF from what it says (the content stored with the receipt).
+
+The PDF uses the built-in Helvetica font: nothing is embedded, so a receipt is a few kilobytes
+and its text can be extracted (screen readers, tests). The built-in fonts cover Latin-1 only;
+other characters are written as their closest ASCII letters or as "?".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TypedDict
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+
+class ReceiptTable(TypedDict):
+    columns: list[str]
+    rows: list[list[str]]
+    total: list[str]
+
+
+class ReceiptContent(TypedDict):
+    """What a receipt says, kept on the receipt as issued (Receipt.content)."""
+
+    title: str
+    organization: str
+    organization_address: list[str]
+    ein: str
+    number: str
+    version: int
+    issued_on: str
+    donor: str
+    donor_address: list[str]
+    correction: str
+    facts: list[list[str]]
+    table: ReceiptTable | None
+    statements: list[str]
+    signature: list[str]
+
+
+_PUNCTUATION = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+_WIDTH = 180  # mm of text on A4/Letter with 15 mm margins
+
+
+def _latin1(text: str) -> str:
+    text = str(text).translate(_PUNCTUATION)
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(
+            char if ord(char) < 256 else "" if unicodedata.combining(char) else "?"
+            for char in decomposed
+        )
+    return text
+
+
+def _line(pdf: FPDF, text: str, *, size: float = 10, style: str = "", height: float = 5) -> None:
+    pdf.set_font("Helvetica", style=style, size=size)
+    pdf.multi_cell(_WIDTH, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def receipt_pdf_render(content: ReceiptContent) -> bytes:
+    pdf = FPDF(format="letter")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_title(_latin1(f"{content['title']} {content['number']}"))
+    pdf.set_author(_latin1(content["organization"]))
+    pdf.add_page()
+
+    _line(pdf, content["organization"], size=14, style="B", height=7)
+    for address_line in content["organization_address"]:
+        _line(pdf, address_line)
+    _line(pdf, f"EIN: {content['ein']}")
+    pdf.ln(6)
+
+    _line(pdf, content["title"], size=16, style="B", height=8)
+    _line(pdf, f"Receipt no. {content['number']}, version {content['version']}")
+    _line(pdf, f"Issued on {content['issued_on']}")
+    pdf.ln(4)
+
+    _line(pdf, "Donor", style="B")
+    _line(pdf, content["donor"])
+    for address_line in content["donor_address"]:
+        _line(pdf, address_line)
+    pdf.ln(4)
+
+    if content["correction"]:
+        _line(pdf, content["correction"], style="B")
+        pdf.ln(3)
+
+    for label, value in content["facts"]:
+        _line(pdf, f"{label}: {value}")
+    if content["facts"]:
+        pdf.ln(3)
+
+    table = content["table"]
+    if table:
+        pdf.set_font("Helvetica", size=9)
+        with pdf.table(
+            col_widths=(30, 65, 25, 60),
+            text_align=("LEFT", "LEFT", "RIGHT", "LEFT"),
+            line_height=5,
+            first_row_as_headings=True,
+        ) as drawn:
+            for row in [table["columns"], *table["rows"], table["total"]]:
+                cells = drawn.row()
+                for value in row:
+                    cells.cell(_latin1(value))
+        pdf.ln(4)
+
+    for statement in content["statements"]:
+        _line(pdf, statement)
+        pdf.ln(2)
+    _line(pdf, "Please keep this written acknowledgment with your tax records.")
+    if content["signature"]:
+        pdf.ln(8)
+        for signature_line in content["signature"]:
+            _line(pdf, signature_line)
+    return bytes(pdf.output())

@@ -1,0 +1,390 @@
+"""Receipts: what each kind says under IRS Publication 1771 (read back from the PDF), numbering,
+versions, the database guard, storage, and emailing after commit."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django_tenants.utils import schema_context
+from pypdf import PdfReader
+
+from saas_platform.errors import ServiceError, StateConflict
+from tenant_apps.donations import receipts, services
+from tenant_apps.donations.models import Receipt, ReceiptSettings
+from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+ORG = "Alpha Relief Fund, Inc."
+EIN = "12-3456789"
+
+
+def pdf_text(receipt: Receipt) -> str:
+    with receipt.pdf.open("rb") as pdf:
+        data = pdf.read()
+    assert data.startswith(b"%PDF")
+    assert len(data) < 20_000, "a receipt should stay small"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())  # lines wrap where the page ends: compare words
+
+
+def money(amount: str) -> str:
+    return f"${Decimal(amount):,.2f}"
+
+
+def day(value: Any) -> str:
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+@pytest.fixture
+def tenant(alpha: Any) -> Any:
+    with schema_context("alpha"):
+        receipts.receipt_settings_update(
+            acting_user=None,
+            legal_name=ORG,
+            ein=EIN,
+            address="1 Relief Way\nSpringfield, IL 62701",
+            signatory_name="Grace Hopper",
+            signatory_title="Treasurer",
+        )
+        yield alpha
+
+
+@pytest.fixture
+def ada(tenant: Any) -> Donor:
+    return donor_made("Ada", "Lovelace", emails=("ada@example.org",), postcodes=("62701",))
+
+
+def issued(gift: Any) -> Receipt:
+    return receipts.receipt_issue(gift=gift, acting_user=None)
+
+
+# --- What each receipt says -----------------------------------------------------------------
+
+
+def test_a_small_gift_without_goods_says_none_were_provided(ada: Donor) -> None:
+    gift = gift_made(ada, "40.00", check_number="1001", post=True)
+
+    receipt = issued(gift)
+
+    text = pdf_text(receipt)
+    for words in (
+        ORG,
+        f"EIN: {EIN}",
+        "Ada Lovelace",
+        "1 Main St",
+        f"Date of contribution: {day(gift.received_on)}",
+        "Amount of contribution: $40.00",
+        "Check no. 1001",
+        "No goods or services were provided in exchange for this contribution.",
+        "Receipt no. 000001, version 1",
+        "Grace Hopper",
+        "Treasurer",
+    ):
+        assert words in text, words
+    assert receipt.number == 1 and receipt.amount == Decimal("40.00")
+    assert receipt.pdf.name == f"receipts/{today().year}/000001-v1.pdf"
+    assert receipt.content["statements"][0].startswith("No goods or services")
+
+
+def test_a_gift_of_250_or_more_is_receipted_even_when_not_every_gift_is(
+    ada: Donor, django_capture_on_commit_callbacks: Any
+) -> None:
+    receipts.receipt_settings_update(acting_user=None, receipt_every_gift=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        small = gift_made(ada, "249.99", post=True)
+        large = gift_made(ada, "250.00", method="ach", post=True)
+
+    assert not Receipt.objects.filter(gift=small).exists()
+    receipt = Receipt.objects.get(gift=large)
+    text = pdf_text(receipt)
+    assert "Amount of contribution: $250.00" in text
+    assert "Bank transfer (ACH)" in text
+    assert "No goods or services were provided in exchange for this contribution." in text
+
+
+def test_a_quid_pro_quo_payment_over_75_states_the_deductible_excess(ada: Donor) -> None:
+    gift = gift_made(
+        ada,
+        "150.00",
+        method="card",
+        goods_services_value="60.00",
+        goods_services_description="Gala dinner for one",
+        post=True,
+    )
+
+    text = pdf_text(issued(gift))
+
+    assert "No goods or services" not in text
+    assert "provided the following goods or services: Gala dinner for one" in text
+    assert "good-faith estimated value is $60.00" in text
+    assert (
+        "deductible for federal income tax purposes is limited to the excess of the amount "
+        "contributed over the value of the goods or services provided: $150.00 minus $60.00, "
+        "that is $90.00."
+    ) in text
+
+
+def test_a_quid_pro_quo_payment_of_75_or_less_describes_the_goods_without_the_disclosure(
+    ada: Donor,
+) -> None:
+    gift = gift_made(
+        ada,
+        "75.00",
+        method="cash",
+        goods_services_value="20.00",
+        goods_services_description="Tote bag",
+        post=True,
+    )
+
+    text = pdf_text(issued(gift))
+
+    assert "provided the following goods or services: Tote bag" in text
+    assert "good-faith estimated value is $20.00" in text
+    assert "limited to the excess" not in text
+    assert "No goods or services" not in text
+
+
+def test_an_in_kind_gift_is_described_without_a_value(ada: Donor) -> None:
+    gift = gift_made(
+        ada,
+        "880.00",
+        method="in_kind",
+        in_kind_description="Twelve boxes of canned food",
+        post=True,
+    )
+
+    receipt = issued(gift)
+
+    text = pdf_text(receipt)
+    assert "Contributed property: Twelve boxes of canned food" in text
+    assert "880" not in text and "Amount of contribution" not in text
+    assert "does not state a value for contributed property" in text
+    assert "No goods or services were provided in exchange for this contribution." in text
+    assert receipt.amount is None
+
+
+def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) -> None:
+    year = today().year
+    first = gift_made(ada, "100.00", received_on=today().replace(day=1), post=True)
+    dinner = gift_made(
+        ada,
+        "200.00",
+        method="card",
+        goods_services_value="80.00",
+        goods_services_description="Gala dinner",
+        post=True,
+    )
+    goods = gift_made(ada, "50.00", method="in_kind", in_kind_description="Blankets", post=True)
+    refunded = gift_made(ada, "333.33", method="ach", post=True)
+    services.gift_refund(gift=refunded, acting_user=None)
+    gift_made(ada, "444.44")  # a draft is not a contribution yet
+    other = donor_made("Bob", "Other")
+    gift_made(other, "555.55", post=True)
+
+    statement = receipts.receipt_year_end_issue(donor=ada, year=year, acting_user=None)
+
+    text = pdf_text(statement)
+    assert f"{year} giving statement" in text
+    assert ORG in text and f"EIN: {EIN}" in text and "Ada Lovelace" in text
+    assert day(first.received_on) in text and day(dinner.received_on) in text
+    for words in ("$100.00", "$200.00", "Gala dinner ($80.00)", "In-kind: Blankets", "Not valued"):
+        assert words in text, words
+    for words in ("333.33", "444.44", "555.55"):
+        assert words not in text, words
+    assert "Total $300.00 $80.00" in text
+    assert "Total of contributions: $300.00" in text
+    assert "$200.00 minus $80.00, that is $120.00" in text
+    assert "does not state a value for contributed property" in text
+    assert statement.amount == Decimal("300.00") and statement.year == year
+    assert statement.gift is None and goods.pk  # one PDF for the year, no gift of its own
+
+
+def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
+    gift_made(ada, "10.00", post=True)
+    statement = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+    assert "No goods or services were provided in exchange for any of these contributions." in (
+        pdf_text(statement)
+    )
+
+
+def test_a_correction_is_a_new_version_naming_the_one_it_replaces(ada: Donor) -> None:
+    gift = gift_made(ada, "120.00", post=True)
+    first = issued(gift)
+    services.gift_update(
+        gift=gift,
+        acting_user=None,
+        goods_services_value="30.00",
+        goods_services_description="Concert ticket",
+    )
+
+    corrected = receipts.receipt_reissue(
+        receipt=first, reason="The concert ticket was left out.", acting_user=None
+    )
+
+    assert (corrected.number, corrected.version, corrected.supersedes_id) == (1, 2, first.pk)
+    assert corrected.pdf.name.endswith("000001-v2.pdf") and first.pdf.name.endswith("-v1.pdf")
+    text = pdf_text(corrected)
+    assert "Corrected contribution receipt" in text
+    assert f"This replaces receipt no. 000001 version 1, issued on {day(today())}" in text
+    assert "which is void. Reason: The concert ticket was left out." in text
+    assert "Concert ticket" in text and "$120.00 minus $30.00, that is $90.00" in text
+    assert "No goods or services" in pdf_text(first)  # the first version is kept as it was
+    with pytest.raises(StateConflict, match="already replaced by version 2"):
+        receipts.receipt_reissue(receipt=first, reason="again", acting_user=None)
+
+
+def test_the_correction_of_a_refunded_gifts_receipt_voids_it(ada: Donor) -> None:
+    gift = gift_made(ada, "90.00", method="ach", post=True)
+    first = issued(gift)
+    services.gift_refund(gift=gift, acting_user=None)
+
+    void = receipts.receipt_reissue(receipt=first, reason="Refunded.", acting_user=None)
+
+    text = pdf_text(void)
+    assert "Notice of void receipt" in text
+    assert (
+        "Receipt no. 000001 version 1 is void: the contribution it acknowledged was refunded"
+        in (text)
+    )
+    assert "This notice acknowledges no contribution." in text
+    assert "Amount of contribution" not in text
+    assert void.is_void and void.amount is None and void.version == 2
+
+
+# --- Refusals, numbering and the database guard ----------------------------------------------
+
+
+def test_the_legal_name_defaults_to_the_organizations_name(alpha: Any) -> None:
+    with schema_context("alpha"):
+        settings_row = receipts.receipt_settings()
+        assert settings_row.legal_name == "Alpha Relief Fund"
+        assert receipts.receipt_settings_missing(settings_row) == {
+            "ein": ["Required on every receipt."]
+        }
+
+
+def test_nothing_is_issued_without_an_ein(
+    alpha: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with schema_context("alpha"):
+        donor = donor_made("Ada", "Lovelace")
+        with django_capture_on_commit_callbacks(execute=True):
+            gift = gift_made(donor, "500.00", post=True)  # the task skips it, with a log line
+        assert not Receipt.objects.exists()
+
+        with pytest.raises(ServiceError, match="EIN") as refusal:
+            issued(gift)
+
+        assert refusal.value.fields == {"ein": ["Required on every receipt."]}
+        assert not Receipt.objects.exists() and ReceiptSettings.objects.get().next_number == 1
+
+
+def test_a_bad_ein_is_refused(tenant: Any) -> None:
+    with pytest.raises(ServiceError, match="NN-NNNNNNN"):
+        receipts.receipt_settings_update(acting_user=None, ein="123456789")
+    assert ReceiptSettings.objects.get().ein == EIN
+
+
+def test_numbers_have_no_gaps_and_refusals_take_none(ada: Donor) -> None:
+    draft = gift_made(ada, "10.00")
+    with pytest.raises(StateConflict, match="only a posted gift"):
+        issued(draft)
+    one = issued(gift_made(ada, "10.00", post=True))
+    with pytest.raises(StateConflict, match="already has receipt 000001"):
+        issued(one.gift)
+    with pytest.raises(ServiceError, match="no posted gifts"):
+        receipts.receipt_year_end_issue(donor=ada, year=today().year - 1, acting_user=None)
+    two = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+    with pytest.raises(StateConflict, match="already has the"):
+        receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+
+    assert [one.number, two.number] == [1, 2]
+    assert ReceiptSettings.objects.get().next_number == 3
+
+
+def test_an_issued_receipt_cannot_be_changed_or_deleted_in_the_database(ada: Donor) -> None:
+    receipt = issued(gift_made(ada, "10.00", post=True))
+
+    for change in ({"amount": Decimal("1.00")}, {"content": {}}, {"version": 5}):
+        with pytest.raises(IntegrityError, match="cannot be changed"), transaction.atomic():
+            Receipt.objects.filter(pk=receipt.pk).update(**change)
+    with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
+        Receipt.objects.filter(pk=receipt.pk).delete()
+
+    Receipt.objects.filter(pk=receipt.pk).update(emailed_to="x@example.org", email_error="")
+    receipt.refresh_from_db()
+    assert receipt.emailed_to == "x@example.org" and receipt.amount == Decimal("10.00")
+
+
+def test_a_file_left_by_a_rolled_back_issue_is_replaced_by_the_next(ada: Donor) -> None:
+    gift = gift_made(ada, "10.00", post=True)
+    with pytest.raises(RuntimeError, match="later failure"), transaction.atomic():
+        rolled_back = issued(gift)
+        path = rolled_back.pdf.name
+        raise RuntimeError("a later failure in the same transaction")
+    assert not Receipt.objects.exists() and default_storage.exists(path)
+    services.gift_update(gift=gift, acting_user=None, designation="Roof repair")
+
+    receipt = issued(gift)
+
+    assert receipt.number == 1 and receipt.pdf.name == path
+    assert "Designation: Roof repair" in pdf_text(receipt)
+
+
+def test_no_row_is_written_when_the_pdf_cannot_be_stored(ada: Donor, monkeypatch: Any) -> None:
+    gift = gift_made(ada, "10.00", post=True)
+
+    def broken_save(*args: Any, **kwargs: Any) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(default_storage, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        issued(gift)
+    assert not Receipt.objects.exists() and ReceiptSettings.objects.get().next_number == 1
+
+
+# --- Emailing -------------------------------------------------------------------------------
+
+
+def test_a_posted_gift_is_receipted_and_emailed_after_commit(
+    ada: Donor, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = gift_made(ada, "75.00", post=True)
+
+    receipt = Receipt.objects.get(gift=gift)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ada@example.org"] and ORG in message.subject
+    [(filename, content, mimetype)] = message.attachments
+    assert (filename, mimetype) == ("receipt-000001-v1.pdf", "application/pdf")
+    assert content.startswith(b"%PDF")
+    assert (receipt.emailed_to, receipt.email_error) == ("ada@example.org", "")
+    assert receipt.emailed_at is not None
+
+
+def test_a_donor_who_wants_no_contact_is_not_emailed(
+    tenant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    quiet = donor_made("Quiet", "Donor", emails=("quiet@example.org",), do_not_contact=True)
+    no_email = donor_made("No", "Email")
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_made(quiet, "300.00", post=True)
+        gift_made(no_email, "300.00", post=True)
+
+    assert mail.outbox == []
+    quiet_receipt = Receipt.objects.get(donor=quiet)
+    assert quiet_receipt.emailed_at is None
+    assert quiet_receipt.email_error == "Not emailed: the donor does not accept email."
+    assert Receipt.objects.get(donor=no_email).email_error == (
+        "Not emailed: the donor has no primary email address."
+    )
