@@ -669,7 +669,11 @@ def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
     if Receipt.objects.filter(gift=gift, version=1).exists():
         logger.info("gift %s not receipted again: it already has a receipt", gift_id)
         return None
-    return receipt_issue(gift=gift, acting_user=None)
+    try:
+        return receipt_issue(gift=gift, acting_user=None)
+    except StateConflict as refusal:  # refunded or receipted by hand since the checks above
+        logger.info("gift %s not receipted: %s", gift_id, refusal.message)
+        return None
 
 
 # --- Reading ----------------------------------------------------------------------------------

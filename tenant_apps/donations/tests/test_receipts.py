@@ -388,3 +388,18 @@ def test_a_donor_who_wants_no_contact_is_not_emailed(
     assert Receipt.objects.get(donor=no_email).email_error == (
         "Not emailed: the donor has no primary email address."
     )
+
+
+def test_the_task_skips_a_gift_already_receipted_or_refunded(ada: Donor) -> None:
+    from tenant_apps.donations.tasks import receipt_issue_for_gift
+
+    by_hand = gift_made(ada, "300.00", post=True)
+    issued(by_hand)
+    refunded = gift_made(ada, "300.00", method="ach", post=True)
+    services.gift_refund(gift=refunded, acting_user=None)
+
+    assert receipt_issue_for_gift.delay(by_hand.pk).get() is None
+    assert receipt_issue_for_gift.delay(refunded.pk).get() is None
+    fresh = gift_made(ada, "300.00", post=True)
+    assert receipt_issue_for_gift.delay(fresh.pk).get() == Receipt.objects.get(gift=fresh).pk
+    assert Receipt.objects.count() == 2

@@ -1,0 +1,61 @@
+"""Receipts in the tenant's admin are read only; the receipt settings are edited through the
+service (its checks and audit row)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tenants.utils import schema_context
+
+from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.donations import receipts
+from tenant_apps.donations.models import ReceiptSettings
+from tenant_apps.donations.tests.factories import gift_made
+from tenant_apps.donors.tests.factories import donor_made
+
+
+def test_an_owner_reads_receipts_but_cannot_edit_them(alpha: Any) -> None:
+    with schema_context("alpha"):
+        receipts.receipt_settings_update(acting_user=None, ein="12-3456789")
+        receipt = receipts.receipt_issue(
+            gift=gift_made(donor_made("Ada", "Lovelace"), "123.45", post=True), acting_user=None
+        )
+    client = alpha.client(alpha.owner)
+
+    page = client.get(f"/admin/donations/receipt/{receipt.pk}/change/")
+
+    assert page.status_code == 200 and b"123.45" in page.content
+    assert client.post(f"/admin/donations/receipt/{receipt.pk}/change/", {}).status_code == 403
+    assert client.get("/admin/donations/receipt/add/").status_code == 403
+    assert client.get("/admin/donations/receipt/").status_code == 200
+    assert client.get(f"/admin/donations/receipt/{receipt.pk}/delete/").status_code == 403
+
+
+def test_an_owner_edits_the_receipt_settings_through_the_service(alpha: Any) -> None:
+    with schema_context("alpha"):
+        receipts.receipt_settings()
+    client = alpha.client(alpha.owner)
+    assert client.get("/admin/donations/receiptsettings/").status_code == 200
+    form = {
+        "legal_name": "Alpha Relief Fund, Inc.",
+        "ein": "12-3456789",
+        "address": "1 Relief Way",
+        "signatory_name": "",
+        "signatory_title": "",
+        "receipt_every_gift": "on",
+    }
+
+    bad = client.post("/admin/donations/receiptsettings/1/change/", {**form, "ein": "123"})
+    saved = client.post("/admin/donations/receiptsettings/1/change/", form)
+
+    assert bad.status_code == 200 and b"NN-NNNNNNN" in bad.content
+    assert saved.status_code == 302
+    with schema_context("alpha"):
+        row = ReceiptSettings.objects.get()
+        assert (row.legal_name, row.ein, row.next_number) == (
+            "Alpha Relief Fund, Inc.",
+            "12-3456789",
+            1,
+        )
+        assert AuditEvent.objects.filter(action="receipt_settings.update").exists()
+    assert client.get("/admin/donations/receiptsettings/add/").status_code == 403

@@ -1,0 +1,339 @@
+"""The receipts API: issuing, correcting and emailing receipts, their PDFs, the receipt
+settings; roles, other tenants, bad input and query counts."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core import mail
+from django_tenants.utils import schema_context
+from pypdf import PdfReader
+
+from shared_apps.users.roles import Role
+from tenant_apps.donations import receipts, services
+from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings
+from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/donations"
+READERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
+READERS += [Role.VOLUNTEER_COORDINATOR]
+NOT_ISSUERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+NOT_SETTINGS_MANAGERS = [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["message"]
+    return body["error"]
+
+
+def _settings_ready() -> None:
+    with schema_context("alpha"):
+        receipts.receipt_settings_update(
+            acting_user=None, legal_name="Alpha Relief", ein="12-3456789"
+        )
+
+
+@pytest.fixture
+def fundraiser(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def ada(alpha: Any) -> Donor:
+    _settings_ready()
+    with schema_context("alpha"):
+        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+
+
+@pytest.fixture
+def posted(ada: Donor) -> Gift:
+    with schema_context("alpha"):
+        return gift_made(ada, "300.00", post=True)
+
+
+@pytest.fixture
+def receipt(posted: Gift) -> Receipt:
+    with schema_context("alpha"):
+        return receipts.receipt_issue(gift=posted, acting_user=None)
+
+
+def test_a_gift_is_receipted_read_corrected_and_emailed(
+    fundraiser: Any, posted: Gift, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = fundraiser.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["number"], body["version"], body["kind"]) == (1, 1, "gift")
+    assert (body["gift"], body["amount"], body["donor_name"]) == (
+        posted.pk,
+        "300.00",
+        "Ada Lovelace",
+    )
+    assert body["issued_by"] == "funds@alpha.org" and body["superseded_by"] is None
+    assert body["emailed_to"] == ""  # answered before commit; the email goes after
+    assert len(mail.outbox) == 1
+
+    pdf = fundraiser.get(f"{API}/receipts/{body['id']}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    data = b"".join(pdf.streaming_content)
+    assert "No goods or services" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+    detail = fundraiser.get(f"{API}/receipts/{body['id']}/").json()
+    assert detail["emailed_to"] == "ada@example.org" and detail["emailed_at"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        corrected = fundraiser.post(
+            f"{API}/receipts/{body['id']}/reissue/", {"reason": "Wrong date."}, format="json"
+        )
+    assert corrected.status_code == 201, corrected.content
+    assert (corrected.json()["number"], corrected.json()["version"]) == (1, 2)
+    assert corrected.json()["supersedes"] == body["id"]
+    assert (
+        fundraiser.get(f"{API}/receipts/{body['id']}/").json()["superseded_by"]
+        == (corrected.json()["id"])
+    )
+    assert len(mail.outbox) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = fundraiser.post(f"{API}/receipts/{body['id']}/email/")
+    assert again.status_code == 202 and len(mail.outbox) == 3
+
+
+def test_a_year_end_statement_is_issued(fundraiser: Any, ada: Donor, posted: Gift) -> None:
+    response = fundraiser.post(
+        f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert (response.json()["kind"], response.json()["year"]) == ("year_end", today().year)
+    assert response.json()["gift"] is None and response.json()["amount"] == "300.00"
+
+    _error(
+        fundraiser.post(
+            f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
+        ),
+        409,
+    )
+
+
+def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, posted: Gift) -> None:
+    with schema_context("alpha"):
+        draft = gift_made(ada, "5.00")
+    assert (
+        "gift"
+        in _error(fundraiser.post(f"{API}/receipts/issue/", {}, format="json"), 400)["fields"]
+    )
+    assert (
+        "gift"
+        in _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": 999999}, format="json"), 400)[
+            "fields"
+        ]
+    )
+    _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": draft.pk}, format="json"), 409)
+    assert (
+        "year"
+        in _error(
+            fundraiser.post(
+                f"{API}/receipts/year-end/",
+                {"donor": ada.pk, "year": today().year - 3},
+                format="json",
+            ),
+            400,
+        )["fields"]
+    )
+    assert (
+        "donor"
+        in _error(
+            fundraiser.post(
+                f"{API}/receipts/year-end/", {"donor": 999999, "year": 2026}, format="json"
+            ),
+            400,
+        )["fields"]
+    )
+    assert (
+        "year"
+        in _error(
+            fundraiser.post(
+                f"{API}/receipts/year-end/", {"donor": ada.pk, "year": "x"}, format="json"
+            ),
+            400,
+        )["fields"]
+    )
+    with schema_context("alpha"):
+        receipt = receipts.receipt_issue(gift=posted, acting_user=None)
+    _error(fundraiser.post(f"{API}/receipts/{receipt.pk}/reissue/", {}, format="json"), 400)
+    _error(fundraiser.get(f"{API}/receipts/999999/pdf/"), 404)
+    with schema_context("alpha"):
+        assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
+
+
+def test_issuing_without_an_ein_is_a_400_naming_it(alpha: Any, fundraiser: Any) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(donor_made("Ada", "Lovelace"), "300.00", post=True)
+    error = _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": gift.pk}, format="json"), 400)
+    assert "EIN" in error["message"] and "ein" in error["fields"]
+    with schema_context("alpha"):
+        assert not Receipt.objects.exists()
+
+
+def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
+    fundraiser: Any, ada: Donor, receipt: Receipt, count_queries: Any
+) -> None:
+    with schema_context("alpha"):
+        other = donor_made("Bob", "Other")
+        other_receipt = receipts.receipt_issue(
+            gift=gift_made(other, "20.00", post=True), acting_user=None
+        )
+        statement = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+
+    def ids(query: str) -> list[int]:
+        response = fundraiser.get(f"{API}/receipts/?{query}")
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("") == [statement.pk, other_receipt.pk, receipt.pk]
+    assert ids(f"donor={ada.pk}") == [statement.pk, receipt.pk]
+    assert ids(f"gift={receipt.gift_id}") == [receipt.pk]
+    assert ids("kind=year_end") == [statement.pk]
+    assert ids(f"year={today().year}") == [statement.pk]
+    _error(fundraiser.get(f"{API}/receipts/?kind=nope"), 400)
+
+    with count_queries() as few:
+        fundraiser.get(f"{API}/receipts/")
+    with schema_context("alpha"):
+        for index in range(5):
+            donor = donor_made("Many", f"Donor{index}")
+            made = receipts.receipt_issue(
+                gift=gift_made(donor, "15.00", post=True), acting_user=None
+            )
+            receipts.receipt_reissue(receipt=made, reason="Typo.", acting_user=None)
+    with count_queries() as many:
+        response = fundraiser.get(f"{API}/receipts/")
+    assert len(response.json()["results"]) == 13
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_readers_read_receipts_and_their_pdfs(alpha: Any, role: str, receipt: Receipt) -> None:
+    client = alpha.api(alpha.user(role))
+    assert client.get(f"{API}/receipts/").status_code == 200
+    assert client.get(f"{API}/receipts/{receipt.pk}/").status_code == 200
+    assert client.get(f"{API}/receipts/{receipt.pk}/pdf/").status_code == 200
+    assert client.get(f"{API}/receipt-settings/").status_code == 200
+
+
+@pytest.mark.parametrize("role", NOT_ISSUERS)
+def test_readers_cannot_issue_correct_or_email(
+    alpha: Any, role: str, ada: Donor, receipt: Receipt, posted: Gift
+) -> None:
+    client = alpha.api(alpha.user(role))
+    _error(client.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json"), 403)
+    _error(
+        client.post(
+            f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
+        ),
+        403,
+    )
+    _error(client.post(f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "x"}), 403)
+    _error(client.post(f"{API}/receipts/{receipt.pk}/email/"), 403)
+    with schema_context("alpha"):
+        assert Receipt.objects.count() == 1
+
+
+def test_the_settings_are_read_and_changed_by_administrators(alpha: Any) -> None:
+    client = alpha.api(alpha.owner)
+    body = client.get(f"{API}/receipt-settings/").json()
+    assert body["legal_name"] == "Alpha Relief Fund" and body["missing"] == ["ein"]
+
+    changed = client.patch(
+        f"{API}/receipt-settings/", {"ein": "98-7654321", "address": "1 Way\n\nTown"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["missing"] == [] and changed.json()["address"] == "1 Way\nTown"
+
+    replaced = client.put(
+        f"{API}/receipt-settings/",
+        {"legal_name": "Alpha Relief Fund, Inc.", "ein": "98-7654321", "receipt_every_gift": False},
+        format="json",
+    )
+    assert replaced.status_code == 200, replaced.content
+    assert replaced.json()["address"] == "" and replaced.json()["receipt_every_gift"] is False
+    assert replaced.json()["next_number"] == 1
+
+    assert (
+        "ein" in _error(client.patch(f"{API}/receipt-settings/", {"ein": "12345"}), 400)["fields"]
+    )
+    assert (
+        "ein" in _error(client.put(f"{API}/receipt-settings/", {"legal_name": "x"}), 400)["fields"]
+    )
+    _error(client.patch(f"{API}/receipt-settings/", {"legal_name": "x" * 201}), 400)
+    with schema_context("alpha"):
+        assert ReceiptSettings.objects.get().legal_name == "Alpha Relief Fund, Inc."
+
+
+@pytest.mark.parametrize("role", NOT_SETTINGS_MANAGERS)
+def test_only_administrators_change_the_settings(alpha: Any, role: str) -> None:
+    client = alpha.api(alpha.user(role))
+    _error(client.patch(f"{API}/receipt-settings/", {"ein": "98-7654321"}, format="json"), 403)
+    _error(client.put(f"{API}/receipt-settings/", {"legal_name": "x", "ein": ""}), 403)
+    with schema_context("alpha"):
+        assert receipts.receipt_settings().ein == ""
+
+
+def test_people_of_another_tenant_get_nothing(
+    assert_other_tenant_denied: Any, ada: Donor, posted: Gift, receipt: Receipt
+) -> None:
+    assert_other_tenant_denied(f"{API}/receipts/")
+    assert_other_tenant_denied(f"{API}/receipts/{receipt.pk}/")
+    assert_other_tenant_denied(f"{API}/receipts/{receipt.pk}/pdf/")
+    assert_other_tenant_denied(f"{API}/receipts/issue/", method="post", data={"gift": posted.pk})
+    assert_other_tenant_denied(
+        f"{API}/receipts/year-end/", method="post", data={"donor": ada.pk, "year": today().year}
+    )
+    assert_other_tenant_denied(
+        f"{API}/receipts/{receipt.pk}/reissue/", method="post", data={"reason": "x"}
+    )
+    assert_other_tenant_denied(f"{API}/receipts/{receipt.pk}/email/", method="post")
+    assert_other_tenant_denied(f"{API}/receipt-settings/")
+    assert_other_tenant_denied(f"{API}/receipt-settings/", method="put", data={"ein": ""})
+    assert_other_tenant_denied(f"{API}/receipt-settings/", method="patch", data={"ein": ""})
+    with schema_context("alpha"):
+        assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
+        assert receipts.receipt_settings().ein == "12-3456789"
+
+
+def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
+    client = beta.api(beta.owner)
+    assert client.get(f"{API}/receipts/").json()["results"] == []
+    _error(client.get(f"{API}/receipts/{receipt.pk}/"), 404)
+    _error(client.get(f"{API}/receipts/{receipt.pk}/pdf/"), 404)
+    # Beta's own receipt 1 is a file of beta's storage, not alpha's.
+    with schema_context("beta"):
+        receipts.receipt_settings_update(acting_user=None, ein="11-1111111")
+        beta_receipt = receipts.receipt_issue(
+            gift=gift_made(donor_made("Beta", "Donor"), "7.00", post=True), acting_user=None
+        )
+    response = client.get(f"{API}/receipts/{beta_receipt.pk}/pdf/")
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages[0].extract_text()
+    assert "Beta Donor" in text and "Ada Lovelace" not in text
+
+
+def test_a_refunded_gifts_receipt_is_voided_through_the_api(
+    fundraiser: Any, alpha: Any, posted: Gift, receipt: Receipt
+) -> None:
+    with schema_context("alpha"):
+        services.gift_refund(gift=posted, acting_user=None)
+    response = fundraiser.post(
+        f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "Refunded."}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["is_void"] is True and response.json()["amount"] is None
