@@ -39,8 +39,24 @@ class ReceiptContent(TypedDict):
     signature: list[str]
 
 
+# Typographic punctuation, and Latin letters that do not decompose into a base letter and an
+# accent (NFKD leaves them whole), written the way they are commonly spelled without them.
 _PUNCTUATION = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u0141": "L",
+        "\u0142": "l",
+        "\u0110": "D",
+        "\u0111": "d",
+        "\u0131": "i",
+        "\u0152": "OE",
+        "\u0153": "oe",
+    }
 )
 _WIDTH = 180  # mm of text on A4/Letter with 15 mm margins
 

@@ -295,6 +295,9 @@ def _gift_content(
         amount = gift.amount
         facts.append(["Amount of contribution", _money(gift.amount)])
         facts.append(["Form of contribution", _method_text(gift)])
+        if gift.method == GiftMethod.STOCK and gift.in_kind_description:
+            # Securities are property: say which, as the donor values them by their own rules.
+            facts.append(["Securities", gift.in_kind_description])
     if gift.designation:
         facts.append(["Designation", gift.designation])
     if gift.tribute_type != "none":

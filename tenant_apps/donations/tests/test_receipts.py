@@ -403,3 +403,15 @@ def test_the_task_skips_a_gift_already_receipted_or_refunded(ada: Donor) -> None
     fresh = gift_made(ada, "300.00", post=True)
     assert receipt_issue_for_gift.delay(fresh.pk).get() == Receipt.objects.get(gift=fresh).pk
     assert Receipt.objects.count() == 2
+
+
+def test_names_outside_latin_1_are_spelled_without_their_accents(tenant: Any) -> None:
+    donor = donor_made("Łukasz", "Żak")
+    gift = gift_made(
+        donor, "10.00", method="stock", in_kind_description="10 shares of ACME", post=True
+    )
+
+    text = pdf_text(issued(gift))
+
+    assert "Lukasz Zak" in text
+    assert "Form of contribution: Stock" in text and "Securities: 10 shares of ACME" in text
