@@ -177,7 +177,8 @@ def _settings_locked() -> ReceiptSettings:
         raise ServiceError(
             "Receipts cannot be issued until the organization's "
             + " and ".join("legal name" if name == "legal_name" else "EIN" for name in missing)
-            + " are set in the receipt settings.",
+            + (" are" if len(missing) > 1 else " is")
+            + " set in the receipt settings.",
             fields=missing,
         )
     return settings_row
@@ -596,8 +597,30 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
 # --- Emailing ---------------------------------------------------------------------------------
 
 
+def _email_target(receipt: Receipt) -> tuple[str, str]:
+    """The address a receipt goes to, and "" as the reason; or no address and why not."""
+    newer = Receipt.objects.filter(supersedes=receipt).values_list("version", flat=True).first()
+    if newer is not None:
+        return "", f"Not emailed: version {newer} replaces this one."
+    donor = receipt.donor
+    if donor.do_not_contact or not donor.email_ok:
+        return "", "Not emailed: the donor does not accept email."
+    email = (
+        DonorEmail.objects.filter(donor=donor, is_primary=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if not email:
+        return "", "Not emailed: the donor has no primary email address."
+    return email, ""
+
+
 def receipt_email_request(*, receipt: Receipt, acting_user: User | None) -> Receipt:
-    """Send a receipt's PDF to the donor again, after commit."""
+    """Send a receipt's PDF to the donor again, after commit. Refused at once (nothing queued)
+    when it could not go: a replaced version, or a donor who takes no email."""
+    _, reason = _email_target(receipt)
+    if reason:
+        raise StateConflict(reason.replace("Not emailed", f"Receipt {receipt.number:06d}", 1))
     with transaction.atomic():
         accounting.audit_record(
             "receipt.email", actor=accounting.actor_of(acting_user), obj=receipt
@@ -618,20 +641,14 @@ def receipt_email_send(*, receipt: Receipt) -> bool:
     """Email the PDF to the donor's primary address if the donor accepts email; record where it
     went, or why it did not. A failure to reach the mail server is recorded and raised again,
     for the task to retry."""
-    donor = receipt.donor
-    if donor.do_not_contact or not donor.email_ok:
-        _email_record(receipt, error="Not emailed: the donor does not accept email.")
-        return False
-    email = (
-        DonorEmail.objects.filter(donor=donor, is_primary=True)
-        .values_list("email", flat=True)
-        .first()
-    )
-    if not email:
-        _email_record(receipt, error="Not emailed: the donor has no primary email address.")
+    # Checked again here: the donor's wishes may have changed, or a correction been issued,
+    # since the email was queued.
+    email, reason = _email_target(receipt)
+    if reason:
+        _email_record(receipt, error=reason)
         return False
     organization = receipt.content.get("organization", "")
-    context = {"receipt": receipt, "organization": organization, "donor": donor}
+    context = {"receipt": receipt, "organization": organization, "donor": receipt.donor}
     message = EmailMessage(
         subject=render_to_string("donations/receipt_email_subject.txt", context).strip(),
         body=render_to_string("donations/receipt_email.txt", context),

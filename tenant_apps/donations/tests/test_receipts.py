@@ -415,3 +415,16 @@ def test_names_outside_latin_1_are_spelled_without_their_accents(tenant: Any) ->
 
     assert "Lukasz Zak" in text
     assert "Form of contribution: Stock" in text and "Securities: 10 shares of ACME" in text
+
+
+def test_a_replaced_version_queued_for_email_is_not_sent(ada: Donor) -> None:
+    from tenant_apps.donations.tasks import receipt_email
+
+    first = issued(gift_made(ada, "10.00", post=True))
+    receipts.receipt_reissue(receipt=first, reason="Typo.", acting_user=None)
+
+    assert receipt_email.delay(first.pk).get() is False
+
+    first.refresh_from_db()
+    assert mail.outbox == [] and first.emailed_at is None
+    assert first.email_error == "Not emailed: version 2 replaces this one."

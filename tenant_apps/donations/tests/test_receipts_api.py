@@ -104,8 +104,21 @@ def test_a_gift_is_receipted_read_corrected_and_emailed(
     assert len(mail.outbox) == 2
 
     with django_capture_on_commit_callbacks(execute=True):
-        again = fundraiser.post(f"{API}/receipts/{body['id']}/email/")
+        again = fundraiser.post(f"{API}/receipts/{corrected.json()['id']}/email/")
+        replaced = fundraiser.post(f"{API}/receipts/{body['id']}/email/")
     assert again.status_code == 202 and len(mail.outbox) == 3
+    assert "version 2 replaces this one" in _error(replaced, 409)["message"]
+
+
+def test_a_receipt_is_not_emailed_to_a_donor_who_takes_no_email(
+    fundraiser: Any, receipt: Receipt, django_capture_on_commit_callbacks: Any
+) -> None:
+    with schema_context("alpha"):
+        Donor.objects.filter(pk=receipt.donor_id).update(email_ok=False)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        error = _error(fundraiser.post(f"{API}/receipts/{receipt.pk}/email/"), 409)
+    assert error["message"] == "Receipt 000001: the donor does not accept email."
+    assert callbacks == [] and mail.outbox == []
 
 
 def test_a_year_end_statement_is_issued(fundraiser: Any, ada: Donor, posted: Gift) -> None:
