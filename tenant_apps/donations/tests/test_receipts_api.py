@@ -350,3 +350,15 @@ def test_a_refunded_gifts_receipt_is_voided_through_the_api(
     )
     assert response.status_code == 201, response.content
     assert response.json()["is_void"] is True and response.json()["amount"] is None
+
+
+def test_ids_out_of_range_are_a_4xx(fundraiser: Any, ada: Donor) -> None:
+    huge = 10**20
+    _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": huge}, format="json"), 400)
+    _error(
+        fundraiser.post(f"{API}/receipts/year-end/", {"donor": huge, "year": 2026}, format="json"),
+        400,
+    )
+    _error(fundraiser.get(f"{API}/receipts/{huge}/pdf/"), 404)
+    _error(fundraiser.post(f"{API}/receipts/{huge}/reissue/", {"reason": "x"}), 404)
+    _error(fundraiser.get(f"{API}/receipts/?donor={huge}"), 400)
