@@ -53,3 +53,26 @@ class DepositAdmin(ReadOnlyAdmin):
     list_display = ["id", "deposit_on", "bank_account", "expected_count", "expected_total", "state"]
     list_filter = ["state"]
     list_select_related = ["bank_account"]
+
+
+# --- CSV imports -------------------------------------------------------------------------------
+
+from tenant_apps.donations.models import ImportJob  # noqa: E402  (this section is appended)
+
+
+@admin.register(ImportJob, site=tenant_admin_site)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "state",
+        "original_filename",
+        "total_rows",
+        "rows_created",
+        "error_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["kind", "state"]
+    search_fields = ["original_filename"]
+    list_select_related = ["created_by"]

@@ -2,11 +2,13 @@
 
 from rest_framework.routers import DefaultRouter
 
+from tenant_apps.donations.api.imports import ImportJobViewSet
 from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
 
 router = DefaultRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("gifts", GiftViewSet, basename="gift")
 router.register("deposits", DepositViewSet, basename="deposit")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = router.urls
