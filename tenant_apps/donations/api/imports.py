@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
+from saas_platform.errors import ServiceError
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import imports
 from tenant_apps.donations.api.serializers import (
@@ -105,6 +106,10 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         checked now (400, nothing queued); its rows are checked by the job: follow it at
         its address."""
         data = validated_data(ImportCreateInput, request)
+        if data["kind"] not in ImportKind.values:
+            raise ServiceError(
+                "An import is of donors or gifts.", fields={"kind": ["donors or gifts."]}
+            )
         if not import_allowed(request.user, data["kind"]):
             raise PermissionDenied(f"Your role does not allow importing {data['kind']}.")
         job = imports.import_job_create(

@@ -201,7 +201,9 @@ class DepositGiftsInput(serializers.Serializer):
 
 
 class ImportCreateInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["donors", "gifts"])
+    # A string rather than a choice: an enum named after the field ("kind") would collide with
+    # the donors' kind (individual, organization) in the schema. The service checks it.
+    kind = serializers.CharField(help_text="donors or gifts.")
     # An empty file is the service's to refuse, with the message of every other bad file.
     file = serializers.FileField(
         allow_empty_file=True, help_text="A CSV file, UTF-8, at most 10 MB; header on row 1."
