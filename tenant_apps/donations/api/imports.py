@@ -57,6 +57,25 @@ def import_allowed(user: Any, kind: str) -> bool:
     return bool(user.has_capability(IMPORT_CAPABILITY[ImportKind(kind)]))
 
 
+def _columns_description() -> str:
+    """The columns of each kind of file, for the API's documentation."""
+    parts = [
+        "Upload a CSV file of donors or gifts (UTF-8, with or without a byte order mark, at "
+        f"most {imports.MAX_FILE_BYTES // 1024 // 1024} MB, column names on row 1, in any "
+        "order; columns not needed may be left out). The file as a whole is checked now (400, "
+        "nothing queued); its rows by the job, all or none imported. Gifts come in as drafts."
+    ]
+    for kind, columns in imports.COLUMN_HELP.items():
+        listed = "; ".join(
+            f"`{column}`: {text}" if text else f"`{column}`" for column, text in columns.items()
+        )
+        parts.append(f"Columns of a {kind} file: {listed}.")
+    return "\n\n".join(parts)
+
+
+COLUMNS_DESCRIPTION = _columns_description()
+
+
 class ListPagination(LimitOffsetPagination):
     default_limit = 100
     max_limit = 1000
@@ -98,13 +117,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return jobs.defer("errors", "duplicates")
 
     @extend_schema(
+        description=COLUMNS_DESCRIPTION,
         request={"multipart/form-data": ImportCreateInput},
         responses={201: ImportJobOutput, 400: ErrorOutput, 403: ErrorOutput},
     )
     def create(self, request: Request) -> Response:
-        """Upload a CSV file of donors or gifts. The file as a whole (size, UTF-8, header) is
-        checked now (400, nothing queued); its rows are checked by the job: follow it at
-        its address."""
         data = validated_data(ImportCreateInput, request)
         if data["kind"] not in ImportKind.values:
             raise ServiceError(
