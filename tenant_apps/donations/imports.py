@@ -300,13 +300,15 @@ def _yes_no(row: CsvRow, column: str, default: bool, errors: list[RowError]) -> 
     return default
 
 
-def _lengths_check(row: CsvRow, errors: list[RowError]) -> bool:
-    fine = True
+def _lengths_check(row: CsvRow, errors: list[RowError]) -> set[str]:
+    """The columns whose cell is too long, each with its error (the part they belong to is not
+    checked further: the service would name the whole address, not the column)."""
+    too_long = set()
     for column, limit in COLUMN_MAX_LENGTH.items():
         if len(row.values.get(column, "")) > limit:
             errors.append(_error(row.number, column, f"At most {limit} characters."))
-            fine = False
-    return fine
+            too_long.add(column)
+    return too_long
 
 
 def _refusal_errors(
@@ -351,12 +353,14 @@ def _donor_kind(row: CsvRow, errors: list[RowError]) -> str:
     return value
 
 
-def _donor_spec(row: CsvRow, errors: list[RowError]) -> donors.DonorImportSpec:
+def _donor_spec(
+    row: CsvRow, errors: list[RowError], *, too_long: set[str]
+) -> donors.DonorImportSpec:
     values = row.values
     kind = _donor_kind(row, errors)
     address_parts = ("address_line1", "address_line2", "city", "region", "postcode", "country")
     addresses = []
-    if any(values.get(part) for part in address_parts[:-1]):
+    if any(values.get(part) for part in address_parts[:-1]) and not too_long & set(address_parts):
         addresses.append(
             donors.AddressSpec(
                 line1=values.get("address_line1", ""),
@@ -377,8 +381,12 @@ def _donor_spec(row: CsvRow, errors: list[RowError]) -> donors.DonorImportSpec:
             last_name=values.get("last_name", ""),
             organization_name=values.get("organization_name", ""),
         ),
-        emails=[donors.EmailSpec(values["email"])] if values.get("email") else [],
-        phones=[donors.PhoneSpec(values["phone"])] if values.get("phone") else [],
+        emails=[donors.EmailSpec(values["email"])]
+        if values.get("email") and "email" not in too_long
+        else [],
+        phones=[donors.PhoneSpec(values["phone"])]
+        if values.get("phone") and "phone" not in too_long
+        else [],
         addresses=addresses,
         tags=tags,
         email_ok=_yes_no(row, "email_ok", True, errors),
@@ -402,8 +410,7 @@ def donors_validate(parsed: CsvFile, *, progress: Callable[[int], None]) -> Dono
         errors: list[RowError] = []
         if row.stray:
             errors.append(_error(row.number, "", row.stray))
-        _lengths_check(row, errors)
-        spec = _donor_spec(row, errors)
+        spec = _donor_spec(row, errors, too_long=_lengths_check(row, errors))
         prepared, refusals = donors.donor_import_check(spec)
         errors += _refusal_errors(row.number, refusals, _donor_column)
         # Each problem once, even when two checks see it (a type that is not a kind).

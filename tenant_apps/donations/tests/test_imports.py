@@ -215,6 +215,19 @@ def test_a_utf8_file_with_a_byte_order_mark_and_windows_lines_is_read(
         assert Donor.objects.filter(display_name="Zoë Ångström").exists()
 
 
+def test_a_cell_too_long_is_named_once_by_its_column(
+    fundraiser: Any, upload: Callable[..., Any]
+) -> None:
+    content = f"first_name,address_line1,city,phone\nAda,1 Main St,{'x' * 101},{'5' * 41}\n"
+
+    job = _job(upload(fundraiser, "donors", content))
+
+    assert [(error["column"], error["message"]) for error in job.errors] == [
+        ("city", "At most 100 characters."),
+        ("phone", "At most 40 characters."),
+    ]
+
+
 def test_a_value_outside_every_column_is_a_row_error(
     fundraiser: Any, upload: Callable[..., Any]
 ) -> None:
