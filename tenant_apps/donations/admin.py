@@ -13,6 +13,7 @@ from tenant_apps.donations.models import (
     Deposit,
     Gift,
     GiftAllocation,
+    ImportJob,
     Receipt,
     ReceiptSettings,
     SoftCredit,
@@ -107,3 +108,24 @@ class ReceiptSettingsAdmin(admin.ModelAdmin):
             acting_user=request.user,  # type: ignore[arg-type]
             **{field: form.cleaned_data[field] for field in form.changed_data},
         )
+
+
+# --- CSV imports -------------------------------------------------------------------------------
+
+
+@admin.register(ImportJob, site=tenant_admin_site)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "state",
+        "original_filename",
+        "total_rows",
+        "rows_created",
+        "error_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["kind", "state"]
+    search_fields = ["original_filename"]
+    list_select_related = ["created_by"]

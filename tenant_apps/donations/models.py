@@ -409,3 +409,76 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"Receipt {self.number:06d} v{self.version}"
+
+
+# --- CSV imports ---------------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    DONORS = "donors", "Donors"
+    GIFTS = "gifts", "Gifts"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    VALIDATING = "validating", "Validating"
+    IMPORTING = "importing", "Importing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One uploaded CSV file of donors or gifts and what became of it. Every row is imported or
+    none is: a file with a bad row fails with the list of `errors` and writes nothing.
+
+    While a job runs, its progress is published through the cache (the row's own updates are
+    inside the import's transaction, invisible to the page that polls); the row gets the
+    final counts. Written by donations.imports only.
+    """
+
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    state = models.CharField(max_length=12, choices=ImportState.choices, default=ImportState.QUEUED)
+    # Kept in the tenant's storage (saas_platform.storage): the task reads it from there.
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    original_filename = models.CharField(max_length=255)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "email", "message": "..."}]; row 1 is the header, as a spreadsheet
+    # numbers it.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    # Likely duplicates, reported and not blocking: [{"row": 4, "reasons": ["email"],
+    # "donor": 12, "donor_name": "..."} or {"row": 9, "reasons": [...], "same_as_row": 4}].
+    duplicates = models.JSONField(default=list, blank=True)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    # Why a job failed when it is not the rows' fault (an unexpected error), for the page.
+    message = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ImportKind.values), name="importjob_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=ImportState.values), name="importjob_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=ImportState.SUCCEEDED) | models.Q(error_count=0),
+                name="importjob_succeeded_without_errors",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.kind} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ImportState.SUCCEEDED, ImportState.FAILED)

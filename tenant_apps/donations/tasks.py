@@ -1,5 +1,5 @@
-"""Background work of donations: receipts. Tasks take ids, run in the tenant's schema that
-queued them, and call a service in donations.receipts."""
+"""Background work of donations: receipts and CSV imports. Tasks take ids, run in the schema of
+the tenant that queued them, and call a service."""
 
 from __future__ import annotations
 
@@ -30,3 +30,12 @@ def receipt_email(receipt_id: int) -> bool:
         logger.warning("receipt %s to email does not exist", receipt_id)
         return False
     return receipt_email_send(receipt=receipt)
+
+
+@app.task
+def import_run(job_id: int) -> None:
+    """Import an uploaded CSV file. Not retried: a job runs once (the service claims it), and
+    a failure is recorded on the job for the person who uploaded it."""
+    from tenant_apps.donations.imports import import_run as run
+
+    run(job_id=job_id)

@@ -267,3 +267,76 @@ class ReceiptSettingsInput(serializers.Serializer):
         max_length=200, allow_blank=True, required=False, default=""
     )
     receipt_every_gift = serializers.BooleanField(required=False, default=True)
+
+
+# --- CSV imports -------------------------------------------------------------------------------
+
+
+class ImportCreateInput(serializers.Serializer):
+    # A string rather than a choice: an enum named after the field ("kind") would collide with
+    # the donors' kind (individual, organization) in the schema. The service checks it.
+    kind = serializers.CharField(help_text="donors or gifts.")
+    # An empty file is the service's to refuse, with the message of every other bad file.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="A CSV file, UTF-8, at most 10 MB; header on row 1."
+    )
+
+
+class ImportProgressOutput(serializers.Serializer):
+    state = serializers.CharField()
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class ImportJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField(help_text="queued, validating, importing, succeeded or failed.")
+    original_filename = serializers.CharField()
+    total_rows = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    duplicate_count = serializers.IntegerField()
+    message = serializers.CharField()
+    progress = serializers.SerializerMethodField(
+        help_text="While the job runs, where it is (rows validated, then rows written)."
+    )
+    created_by = serializers.EmailField(source="created_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(ImportProgressOutput)
+    def get_progress(self, job: object) -> dict[str, object]:
+        from tenant_apps.donations.imports import import_progress
+
+        return dict(import_progress(job))  # type: ignore[arg-type]
+
+
+class ImportErrorOutput(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1.")
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportDuplicateOutput(serializers.Serializer):
+    row = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    donor = serializers.IntegerField(required=False, help_text="An existing donor it may be.")
+    donor_name = serializers.CharField(required=False)
+    gift = serializers.IntegerField(required=False, help_text="An existing gift it may repeat.")
+    same_as_row = serializers.IntegerField(required=False, help_text="An earlier row it repeats.")
+
+
+class ImportErrorPageOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ImportErrorOutput(many=True)
+
+
+class ImportDuplicatePageOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ImportDuplicateOutput(many=True)

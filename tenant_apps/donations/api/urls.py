@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from tenant_apps.donations.api.imports import ImportJobViewSet
 from tenant_apps.donations.api.receipts import ReceiptSettingsView, ReceiptViewSet
 from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
 
@@ -11,6 +12,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("gifts", GiftViewSet, basename="gift")
 router.register("deposits", DepositViewSet, basename="deposit")
 router.register("receipts", ReceiptViewSet, basename="receipt")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     *router.urls,

@@ -4,10 +4,16 @@ services' refusals come back in the one error shape (400, or 409 for a state con
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import JSONObject
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -38,7 +44,15 @@ from tenant_apps.donors.api.serializers import (
     TagInput,
     TagOutput,
 )
-from tenant_apps.donors.models import Donor, DonorKind, Household, Tag
+from tenant_apps.donors.models import (
+    Donor,
+    DonorAddress,
+    DonorEmail,
+    DonorKind,
+    DonorPhone,
+    Household,
+    Tag,
+)
 
 DONORS = capability_required(read=Capability.DONORS_READ, write=Capability.DONORS_WRITE)
 
@@ -234,6 +248,112 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise ServiceError(f"There is no tag {tag_id}.", fields={"tag": ["Unknown tag."]})
         services.donor_tag_remove(donor=donor, tag=tag, acting_user=request.user)
         return Response(self._output(donor))
+
+    @extend_schema(
+        operation_id="v1_donors_donors_export",
+        request=None,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> StreamingHttpResponse:
+        """The donors the list's filters and search select (merged donors left out), as a CSV
+        file in the columns the donor import reads: an exported file imports as it is. One
+        query, streamed, whatever the number of donors."""
+        donors = _export_queryset(self.filter_queryset(self.get_queryset()))
+        response = StreamingHttpResponse(_export_lines(donors), content_type="text/csv")
+        day = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="donors-{day}.csv"'
+        return response
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+# A cell a spreadsheet would read as a formula (CSV injection) is prefixed with a quote; the
+# import takes the quote off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
+    """Each donor with its primary email, phone and address and its tags, from subqueries:
+    one query for the whole file (prefetches would run one per chunk of donors)."""
+
+    def primary(model: type[DonorEmail | DonorPhone | DonorAddress]) -> QuerySet[Any]:
+        return model.objects.filter(donor=OuterRef("pk")).order_by("-is_primary", "id")
+
+    address = JSONObject(
+        line1="line1",
+        line2="line2",
+        city="city",
+        region="region",
+        postcode="postcode",
+        country="country",
+    )
+    tags = (
+        Donor.tags.through.objects.filter(donor=OuterRef("pk"))
+        .values("donor")
+        .annotate(names=ArrayAgg("tag__name", order_by=("tag__name",)))
+        .values("names")
+    )
+    return (
+        donors.filter(merged_into__isnull=True)
+        .prefetch_related(None)
+        .select_related(None)
+        .annotate(
+            export_email=Subquery(primary(DonorEmail).values("email")[:1]),
+            export_phone=Subquery(primary(DonorPhone).values("number")[:1]),
+            export_address=Subquery(primary(DonorAddress).values(json=address)[:1]),
+            export_tags=Subquery(tags),
+        )
+    )
+
+
+def _safe(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _export_row(donor: Donor) -> list[str]:
+    address = donor.export_address or {}  # type: ignore[attr-defined]
+    cells = {
+        "type": donor.kind,
+        "first_name": donor.first_name,
+        "last_name": donor.last_name,
+        "organization_name": donor.organization_name,
+        "email": donor.export_email,  # type: ignore[attr-defined]
+        "phone": donor.export_phone,  # type: ignore[attr-defined]
+        "address_line1": address.get("line1"),
+        "address_line2": address.get("line2"),
+        "city": address.get("city"),
+        "region": address.get("region"),
+        "postcode": address.get("postcode"),
+        "country": address.get("country"),
+        "tags": services.TAG_SEPARATOR.join(donor.export_tags or []),  # type: ignore[attr-defined]
+        "email_ok": _yes_no(donor.email_ok),
+        "mail_ok": _yes_no(donor.mail_ok),
+        "phone_ok": _yes_no(donor.phone_ok),
+        "do_not_contact": _yes_no(donor.do_not_contact),
+        "notes": donor.notes,
+    }
+    return [_safe(cells[column]) for column in services.DONOR_CSV_COLUMNS]
+
+
+class _Line:
+    """A file-like object csv.writer writes one line to, handed back at once."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_lines(donors: QuerySet[Donor]) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    # The byte order mark makes Excel read the file as UTF-8 (the import accepts it).
+    yield "\ufeff" + writer.writerow(services.DONOR_CSV_COLUMNS)
+    for donor in donors.iterator(chunk_size=2000):
+        yield writer.writerow(_export_row(donor))
 
 
 class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
