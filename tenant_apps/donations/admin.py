@@ -8,7 +8,16 @@ from django.http import HttpRequest
 
 from saas_platform.admin_sites import tenant_admin_site
 from tenant_apps.accounting.admin import ReadOnlyAdmin
-from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftAllocation, SoftCredit
+from tenant_apps.donations.models import (
+    Campaign,
+    Deposit,
+    Gift,
+    GiftAllocation,
+    Pledge,
+    PledgeInstallment,
+    RecurringGift,
+    SoftCredit,
+)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -53,3 +62,30 @@ class DepositAdmin(ReadOnlyAdmin):
     list_display = ["id", "deposit_on", "bank_account", "expected_count", "expected_total", "state"]
     list_filter = ["state"]
     list_select_related = ["bank_account"]
+
+
+# --- Pledges and recurring gifts ---------------------------------------------------------------
+
+
+class InstallmentInline(_ReadOnlyInline):
+    model = PledgeInstallment
+    fields = readonly_fields = ["due_on", "amount"]
+
+
+@admin.register(Pledge, site=tenant_admin_site)
+class PledgeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "pledged_on", "donor", "amount", "fund", "state", "campaign"]
+    list_filter = ["state"]
+    search_fields = ["donor__display_name", "memo"]
+    list_select_related = ["donor", "fund", "campaign"]
+    inlines = [InstallmentInline]
+
+
+@admin.register(RecurringGift, site=tenant_admin_site)
+class RecurringGiftAdmin(ReadOnlyAdmin):
+    """Read-only too: pausing, resuming and the schedule's anchor day are the services'."""
+
+    list_display = ["id", "donor", "amount", "frequency", "next_on", "method", "fund", "state"]
+    list_filter = ["state", "frequency", "method"]
+    search_fields = ["donor__display_name", "payment_reference"]
+    list_select_related = ["donor", "fund"]
