@@ -622,7 +622,7 @@ def recurring_gift_create(
 
 def _recurring_locked(recurring: RecurringGift) -> RecurringGift:
     return (
-        RecurringGift.objects.select_for_update()
+        RecurringGift.objects.select_for_update(of=("self",))
         .select_related("donor", "fund", "campaign")
         .get(pk=recurring.pk)
     )
@@ -825,7 +825,7 @@ def recurring_gifts_run(*, today: date) -> RunResult:
         try:
             with transaction.atomic():
                 recurring = (
-                    RecurringGift.objects.select_for_update(skip_locked=True)
+                    RecurringGift.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("donor", "fund", "campaign")
                     .filter(pk=recurring_id, state=RecurringGiftState.ACTIVE)
                     .first()

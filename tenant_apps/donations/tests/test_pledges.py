@@ -37,10 +37,13 @@ def _deferred_constraints_checked(request: pytest.FixtureRequest) -> Iterator[No
     """Tests roll back, so the deferred schedule check would never fire: fire every deferred
     constraint at the end of each test, as a real commit would."""
     yield
-    if "db" in request.fixturenames or "alpha" in request.fixturenames:
-        if connection.in_atomic_block and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    if (
+        "db" in request.fixturenames
+        and connection.in_atomic_block
+        and not connection.needs_rollback
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
@@ -219,17 +222,17 @@ def test_a_schedule_that_does_not_fit_writes_nothing(
 def test_the_database_refuses_a_schedule_that_does_not_add_up(alpha: Any, ada: Donor) -> None:
     with schema_context("alpha"):
         pledge = pledge_made(ada, "1000.00")
-        with pytest.raises(IntegrityError, match="adds up to 1100.00, not its amount 1000.00"):
-            with transaction.atomic():
-                first = pledge.installments.order_by("due_on").first()
-                PledgeInstallment.objects.filter(pk=first.pk).update(amount=Decimal("350.00"))
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        with pytest.raises(IntegrityError, match="adds up to 1000.00, not its amount 900.00"):
-            with transaction.atomic():
-                Pledge.objects.filter(pk=pledge.pk).update(amount=Decimal("900.00"))
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        first = pledge.installments.order_by("due_on").first()
+        more = "adds up to 1100.00, not its amount 1000.00"
+        with pytest.raises(IntegrityError, match=more), transaction.atomic():
+            PledgeInstallment.objects.filter(pk=first.pk).update(amount=Decimal("350.00"))
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        less = "adds up to 1000.00, not its amount 900.00"
+        with pytest.raises(IntegrityError, match=less), transaction.atomic():
+            Pledge.objects.filter(pk=pledge.pk).update(amount=Decimal("900.00"))
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 # --- Posting, payments, refunds, write-offs ---------------------------------------------------
