@@ -453,6 +453,8 @@ def pledge_write_off(
             )
         day = _day_check(date, pledge)
         balance = pledge.amount - pledge.written_off_amount - services.pledge_paid_total(pledge)
+        if balance <= 0:  # an open pledge owes something; a guard against other writers
+            raise StateConflict(f"Pledge {pledge.pk} has nothing left unpaid to write off.")
         entry = accounting.entry_record(
             date=day,
             memo=memo or f"Write-off of pledge {pledge.pk} from {pledge.donor.display_name}"[:500],
@@ -695,6 +697,7 @@ def _recurring_state_change(
     action: str,
     acting_user: User | None,
     next_on: date | None = None,
+    anchor_day: int | None = None,
 ) -> RecurringGift:
     with transaction.atomic():
         recurring = _recurring_locked(recurring_gift)
@@ -706,7 +709,7 @@ def _recurring_state_change(
         recurring.state = to
         fields = ["state", "updated_at"]
         if next_on is not None:
-            recurring.next_on, recurring.anchor_day = next_on, next_on.day
+            recurring.next_on, recurring.anchor_day = next_on, anchor_day or recurring.anchor_day
             fields += ["next_on", "anchor_day"]
         recurring.save(update_fields=fields)
         accounting.audit_record(
@@ -741,26 +744,31 @@ def recurring_gift_resume(
     """Make gifts again from `next_on`, or from the first date of the schedule on or after
     `today`: the dates that passed while it was paused are not caught up."""
     today = today or timezone.localdate()
+    current = RecurringGift.objects.get(pk=recurring_gift.pk)
+    anchor_day = None
     if next_on is not None:
         next_on = services._date(next_on, field="next_on")
-        if next_on < today:
+        if next_on < today or (current.end_on is not None and next_on > current.end_on):
             raise ServiceError(
-                "A resumed recurring gift's next date is today or later.",
-                fields={"next_on": ["In the past."]},
+                "A resumed recurring gift's next date is from today to its end date.",
+                fields={"next_on": ["In the past, or after the end date."]},
             )
+        anchor_day = next_on.day  # a date given sets the day of the month kept from now on
     else:
-        current = RecurringGift.objects.get(pk=recurring_gift.pk)
         next_on = current.next_on
         step = MONTHS_OF_FREQUENCY[Frequency(current.frequency)]
         while next_on < today:
             next_on = months_added(next_on, step, anchor_day=current.anchor_day)
+    # A schedule that ran out while paused has nothing left to make.
+    ended = current.end_on is not None and next_on > current.end_on
     return _recurring_state_change(
         recurring_gift,
         allowed=(RecurringGiftState.PAUSED,),
-        to=RecurringGiftState.ACTIVE,
+        to=RecurringGiftState.COMPLETED if ended else RecurringGiftState.ACTIVE,
         action="resume",
         acting_user=acting_user,
         next_on=next_on,
+        anchor_day=anchor_day,
     )
 
 

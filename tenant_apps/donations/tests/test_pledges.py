@@ -4,7 +4,7 @@ back after each step: the pledge posted, a payment posted, a payment refunded, t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,11 @@ def _deferred_constraints_checked(request: pytest.FixtureRequest) -> Iterator[No
     ):
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def later(days: int) -> date:
+    """A date after today's pledges: schedules fall due after the pledge is made."""
+    return today() + timedelta(days=days)
 
 
 def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
@@ -169,8 +174,8 @@ def test_a_pledge_takes_an_explicit_schedule_or_one_installment(alpha: Any, ada:
             amount="500.00",
             pledged_on=today(),
             installments=[
-                pledges.InstallmentSpec(date(2027, 6, 1), "300.00"),
-                pledges.InstallmentSpec(date(2027, 1, 1), "200.00"),
+                pledges.InstallmentSpec(later(200), "300.00"),
+                pledges.InstallmentSpec(later(40), "200.00"),
             ],
             acting_user=alpha.owner,
         )
@@ -179,8 +184,8 @@ def test_a_pledge_takes_an_explicit_schedule_or_one_installment(alpha: Any, ada:
         )
 
         assert [(row.due_on, row.amount) for row in explicit.installments.order_by("due_on")] == [
-            (date(2027, 1, 1), Decimal("200.00")),
-            (date(2027, 6, 1), Decimal("300.00")),
+            (later(40), Decimal("200.00")),
+            (later(200), Decimal("300.00")),
         ]
         assert [(row.due_on, row.amount) for row in single.installments.all()] == [
             (today(), Decimal("75.00"))
@@ -194,14 +199,14 @@ def test_a_pledge_takes_an_explicit_schedule_or_one_installment(alpha: Any, ada:
 @pytest.mark.parametrize(
     ("installments", "message"),
     [
-        ([("2027-01-01", "100.00")], "add up to 100.00, not the pledge's 500.00"),
-        ([("2027-01-01", "250.00"), ("2027-01-01", "250.00")], "Two installments are due"),
-        ([("2020-01-01", "500.00")], "before the pledge was made"),
-        ([("2027-01-01", "0")], "more than zero"),
+        ([(30, "100.00")], "add up to 100.00, not the pledge's 500.00"),
+        ([(30, "250.00"), (30, "250.00")], "Two installments are due"),
+        ([(-1, "500.00")], "before the pledge was made"),
+        ([(30, "0")], "more than zero"),
     ],
 )
 def test_a_schedule_that_does_not_fit_writes_nothing(
-    alpha: Any, ada: Donor, installments: list[tuple[str, str]], message: str
+    alpha: Any, ada: Donor, installments: list[tuple[int, str]], message: str
 ) -> None:
     with schema_context("alpha"):
         with pytest.raises(ServiceError, match=message):
@@ -210,8 +215,7 @@ def test_a_schedule_that_does_not_fit_writes_nothing(
                 amount="500.00",
                 pledged_on=today(),
                 installments=[
-                    pledges.InstallmentSpec(date.fromisoformat(day), amount)
-                    for day, amount in installments
+                    pledges.InstallmentSpec(later(days), amount) for days, amount in installments
                 ],
                 acting_user=None,
             )
@@ -477,17 +481,17 @@ def test_an_open_pledge_keeps_what_is_in_the_books_but_may_be_rescheduled(
             pledges.pledge_update(
                 pledge=pledge,
                 acting_user=None,
-                installments=[pledges.InstallmentSpec(date(2027, 12, 1), "999.00")],
+                installments=[pledges.InstallmentSpec(later(370), "999.00")],
             )
         pledge = pledges.pledge_update(
             pledge=pledge,
             acting_user=None,
-            installments=[pledges.InstallmentSpec(date(2027, 12, 1), "1000.00")],
+            installments=[pledges.InstallmentSpec(later(370), "1000.00")],
             memo="One payment at year end",
         )
 
         assert [(row.due_on, row.amount) for row in pledge.installments.all()] == [
-            (date(2027, 12, 1), Decimal("1000.00"))
+            (later(370), Decimal("1000.00"))
         ]
         assert ledger("GEN") == {"1210": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 

@@ -16,6 +16,7 @@ from tenant_apps.donations.models import Gift, Pledge
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
     _deferred_constraints_checked,
+    later,
     pledge_made,
 )
 from tenant_apps.donors.models import Donor
@@ -180,15 +181,16 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
         )
         posted = pledge_made(ada, "500.00", post=True)
 
+    due_on = later(90).isoformat()
     changed = fundraiser.patch(
         f"{API}/pledges/{draft.pk}/",
-        {"amount": "120.00", "installments": [{"due_on": "2027-03-01", "amount": "120.00"}]},
+        {"amount": "120.00", "installments": [{"due_on": due_on, "amount": "120.00"}]},
         format="json",
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["installments"] == [
         {
-            "due_on": "2027-03-01",
+            "due_on": due_on,
             "amount": "120.00",
             "paid": "0.00",
             "written_off": "0.00",
@@ -235,7 +237,7 @@ def test_cancelling_a_posted_pledge_is_for_bookkeepers(
         ({"fund": "NOPE"}, "fund"),
         ({"campaign": "NOPE"}, "campaign"),
         ({"pledged_on": "3026-01-01"}, "pledged_on"),
-        ({"installments": [{"due_on": "2027-01-01", "amount": "10.00"}]}, "installments"),
+        ({"installments": [{"due_on": later(30).isoformat(), "amount": "10.00"}]}, "installments"),
         ({"installments": "monthly"}, "installments"),
         (
             {"schedule": {"count": 0, "frequency": "monthly", "first_due_on": "2027-01-01"}},

@@ -145,6 +145,7 @@ def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
             recurring_gift=paused, acting_user=None, today=date(2026, 11, 22)
         )
         assert (resumed.state, resumed.next_on) == (RecurringGiftState.ACTIVE, date(2026, 12, 10))
+        assert resumed.anchor_day == 10
         with pytest.raises(StateConflict, match="only paused can be resumed"):
             pledges.recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
         with pytest.raises(StateConflict, match="is cancelled"):
@@ -245,3 +246,35 @@ def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
 def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Any) -> None:
     with pytest.raises(RuntimeError, match="ran in schema public"):
         tasks.recurring_gifts_run.delay(alpha.organization.pk)
+
+
+def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
+    alpha: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        month_end = recurring_made(ada, date(2026, 10, 31))
+        short = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 10, 5))
+        for recurring in (month_end, short):
+            pledges.recurring_gift_pause(recurring_gift=recurring, acting_user=None)
+
+        month_end = pledges.recurring_gift_resume(
+            recurring_gift=month_end, acting_user=None, today=date(2027, 2, 10)
+        )
+        short = pledges.recurring_gift_resume(
+            recurring_gift=short, acting_user=None, today=date(2026, 11, 22)
+        )
+
+        assert (month_end.next_on, month_end.anchor_day) == (date(2027, 2, 28), 31)
+        pledges.recurring_gifts_run(today=date(2027, 3, 31))
+        month_end.refresh_from_db()
+        assert month_end.next_on == date(2027, 4, 30)
+        assert short.state == RecurringGiftState.COMPLETED
+        paused = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 12, 31))
+        pledges.recurring_gift_pause(recurring_gift=paused, acting_user=None)
+        with pytest.raises(ServiceError, match="from today to its end date"):
+            pledges.recurring_gift_resume(
+                recurring_gift=paused,
+                acting_user=None,
+                next_on=date(2027, 1, 5),
+                today=date(2026, 11, 22),
+            )

@@ -3,7 +3,7 @@ input, other tenants and the list's query count."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -45,13 +45,14 @@ def ada(alpha: Any) -> Donor:
 def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     fundraiser: Any, ada: Donor
 ) -> None:
+    first, end, resume = (today() + timedelta(days=days) for days in (10, 400, 45))
     response = fundraiser.post(
         f"{API}/",
         {
             "donor": ada.pk,
             "amount": "25.00",
             "frequency": "monthly",
-            "next_on": "2027-01-31",
+            "next_on": first.isoformat(),
             "method": "ach",
             "fund": "PRP",
             "payment_reference": "mandate-77",
@@ -64,26 +65,26 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     assert {key: body[key] for key in ("amount", "frequency", "next_on", "fund", "state")} == {
         "amount": "25.00",
         "frequency": "monthly",
-        "next_on": "2027-01-31",
+        "next_on": first.isoformat(),
         "fund": "PRP",
         "state": "active",
     }
     assert (body["donor_name"], body["end_on"], body["campaign"]) == ("Ada Lovelace", None, None)
 
     changed = fundraiser.patch(
-        f"{API}/{recurring_id}/", {"amount": "30.00", "end_on": "2027-12-31"}, format="json"
+        f"{API}/{recurring_id}/", {"amount": "30.00", "end_on": end.isoformat()}, format="json"
     )
     assert changed.status_code == 200, changed.content
-    assert (changed.json()["amount"], changed.json()["end_on"]) == ("30.00", "2027-12-31")
+    assert (changed.json()["amount"], changed.json()["end_on"]) == ("30.00", end.isoformat())
 
     paused = fundraiser.post(f"{API}/{recurring_id}/pause/")
     assert paused.status_code == 200 and paused.json()["state"] == "paused"
     _error(fundraiser.post(f"{API}/{recurring_id}/pause/"), 409)
     resumed = fundraiser.post(
-        f"{API}/{recurring_id}/resume/", {"next_on": "2027-02-28"}, format="json"
+        f"{API}/{recurring_id}/resume/", {"next_on": resume.isoformat()}, format="json"
     )
     assert resumed.status_code == 200, resumed.content
-    assert (resumed.json()["state"], resumed.json()["next_on"]) == ("active", "2027-02-28")
+    assert (resumed.json()["state"], resumed.json()["next_on"]) == ("active", resume.isoformat())
     cancelled = fundraiser.post(f"{API}/{recurring_id}/cancel/")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     _error(fundraiser.post(f"{API}/{recurring_id}/resume/", {}, format="json"), 409)
