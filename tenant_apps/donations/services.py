@@ -401,10 +401,10 @@ def gift_create(
         amount=gift_amount,
         method=method,
     )
-    if not allocations and (pledge or recurring_gift) is not None:
-        allocations = [
-            AllocationSpec(fund=(pledge or recurring_gift).fund.code, amount=gift_amount)
-        ]  # type: ignore[union-attr]
+    # A payment on a pledge, or a recurring gift's gift, goes to their fund unless told.
+    fund_of = pledge or recurring_gift
+    if not allocations and fund_of is not None:
+        allocations = [AllocationSpec(fund=fund_of.fund.code, amount=gift_amount)]
     allocation_rows = _allocations_build(allocations, amount=gift_amount)
     credit_rows = _soft_credits_build(soft_credits, donor=donor, amount=gift_amount)
     if (
