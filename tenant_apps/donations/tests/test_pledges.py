@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from saas_platform.errors import ServiceError, StateConflict
 from tenant_apps.accounting import reports
+from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import AuditEvent, JournalEntry, JournalLine
 from tenant_apps.donations import pledges, services
 from tenant_apps.donations.models import (
@@ -550,3 +551,24 @@ def test_a_merged_donors_pledges_and_recurring_gifts_move_to_the_survivor(
         assert RecurringGift.objects.get().donor == ada
         # The payment and its pledge are one donor's again: the next payment is accepted.
         assert payment_made(pledge, "200.00").state == GiftState.POSTED
+
+
+def test_postings_the_books_refuse_leave_the_pledge_as_it_was(alpha: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        pledge = pledge_made(ada, "100.00", post=True)
+        with pytest.raises(ServiceError, match="on or after the day of the pledge"):
+            pledges.pledge_write_off(pledge=pledge, acting_user=None, date=today() - timedelta(1))
+        draft = pledge_made(ada, "50.00")
+        accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
+
+        with pytest.raises(StateConflict, match="is closed"):
+            pledges.pledge_post(pledge=draft, acting_user=None)
+        with pytest.raises(StateConflict, match="is closed"):
+            pledges.pledge_write_off(pledge=pledge, acting_user=None)
+
+        draft.refresh_from_db()
+        pledge.refresh_from_db()
+        assert (draft.state, draft.journal_entry_id) == (PledgeState.DRAFT, None)
+        assert (pledge.state, pledge.write_off_entry_id) == (PledgeState.OPEN, None)
+        assert not AuditEvent.objects.filter(action="pledge.write_off").exists()
+        assert ledger("GEN") == {"1210": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
