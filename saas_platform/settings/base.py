@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from saas_platform.settings.environment import (
     env_bool,
     env_db,
@@ -217,6 +219,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Periodic work over all tenants: each entry fans out to the active tenants' schemas itself.
+CELERY_BEAT_SCHEDULE = {
+    # Recurring gifts' drafts for the day, early enough to be there when the office opens.
+    "donations-recurring-gifts": {
+        "task": "tenant_apps.donations.tasks.recurring_gifts_run_all",
+        "schedule": crontab(hour=5, minute=0),
+    },
+}
 
 # --- Files: S3 when a bucket is configured, the local disk otherwise; keys are per tenant.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", default="")

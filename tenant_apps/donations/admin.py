@@ -14,8 +14,11 @@ from tenant_apps.donations.models import (
     Gift,
     GiftAllocation,
     ImportJob,
+    Pledge,
+    PledgeInstallment,
     Receipt,
     ReceiptSettings,
+    RecurringGift,
     SoftCredit,
 )
 from tenant_apps.donations.receipts import receipt_settings_update
@@ -129,3 +132,30 @@ class ImportJobAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "state"]
     search_fields = ["original_filename"]
     list_select_related = ["created_by"]
+
+
+# --- Pledges and recurring gifts ---------------------------------------------------------------
+
+
+class InstallmentInline(_ReadOnlyInline):
+    model = PledgeInstallment
+    fields = readonly_fields = ["due_on", "amount"]
+
+
+@admin.register(Pledge, site=tenant_admin_site)
+class PledgeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "pledged_on", "donor", "amount", "fund", "state", "campaign"]
+    list_filter = ["state"]
+    search_fields = ["donor__display_name", "memo"]
+    list_select_related = ["donor", "fund", "campaign"]
+    inlines = [InstallmentInline]
+
+
+@admin.register(RecurringGift, site=tenant_admin_site)
+class RecurringGiftAdmin(ReadOnlyAdmin):
+    """Read-only too: pausing, resuming and the schedule's anchor day are the services'."""
+
+    list_display = ["id", "donor", "amount", "frequency", "next_on", "method", "fund", "state"]
+    list_filter = ["state", "frequency", "method"]
+    search_fields = ["donor__display_name", "payment_reference"]
+    list_select_related = ["donor", "fund"]

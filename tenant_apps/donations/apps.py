@@ -14,3 +14,9 @@ class DonationsConfig(AppConfig):
 
         merge_step_register("donations.gifts", merge_gifts)
         merge_step_register("donations.soft_credits", merge_soft_credits)
+
+        # Pledges and recurring gifts are the donor's too: they follow their gifts.
+        from tenant_apps.donations.pledges import merge_pledges, merge_recurring_gifts
+
+        merge_step_register("donations.pledges", merge_pledges)
+        merge_step_register("donations.recurring_gifts", merge_recurring_gifts)

@@ -167,6 +167,23 @@ class Gift(models.Model):
     deposit = models.ForeignKey(
         Deposit, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
     )
+    # A payment on a pledge: posted, it settles the pledge's receivable instead of being
+    # revenue again (see donations.pledges).
+    pledge = models.ForeignKey(
+        "donations.Pledge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    # The recurring gift whose schedule made this gift (one gift per date: see Meta).
+    recurring_gift = models.ForeignKey(
+        "donations.RecurringGift",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gifts",
+    )
     created_by = models.ForeignKey(
         "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -215,6 +232,12 @@ class Gift(models.Model):
                 fields=["payment_reference"],
                 condition=~models.Q(payment_reference=""),
                 name="gift_payment_reference_unique",
+            ),
+            # A recurring gift's run is repeatable: a second run on the same day makes nothing.
+            models.UniqueConstraint(
+                fields=["recurring_gift", "received_on"],
+                condition=models.Q(recurring_gift__isnull=False),
+                name="gift_one_per_recurring_date",
             ),
         ]
         indexes = [
@@ -482,3 +505,216 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (ImportState.SUCCEEDED, ImportState.FAILED)
+
+
+# --- Pledges and recurring gifts ---------------------------------------------------------------
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    ANNUALLY = "annually", "Annually"
+
+
+# How many months one step of each frequency is.
+MONTHS_OF_FREQUENCY = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUALLY: 12}
+
+
+class PledgeState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    FULFILLED = "fulfilled", "Fulfilled"
+    WRITTEN_OFF = "written_off", "Written off"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Pledge(models.Model):
+    """An unconditional promise to give, in one fund. Posted (open), it is revenue and a
+    receivable (Dr 1210, Cr 4010); its payments are gifts that settle the receivable. Rows are
+    written by donations.pledges only."""
+
+    donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="pledges")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    fund = models.ForeignKey("accounting.Fund", on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="pledges"
+    )
+    pledged_on = models.DateField()
+    state = models.CharField(max_length=12, choices=PledgeState.choices, default=PledgeState.DRAFT)
+    memo = models.CharField(max_length=500, blank=True)
+    journal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry that recognized the pledge: Dr pledges receivable, Cr contributions.",
+    )
+    write_off_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry that wrote off the unpaid balance.",
+    )
+    written_off_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    reversal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The reversal of a posted pledge cancelled as recorded in error.",
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pledged_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="pledge_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PledgeState.values), name="pledge_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(written_off_amount__gte=0)
+                & models.Q(written_off_amount__lte=models.F("amount")),
+                name="pledge_written_off_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=PledgeState.DRAFT) | models.Q(journal_entry__isnull=True),
+                name="pledge_draft_has_no_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(
+                    state__in=[PledgeState.OPEN, PledgeState.FULFILLED, PledgeState.WRITTEN_OFF]
+                )
+                | models.Q(journal_entry__isnull=False),
+                name="pledge_posted_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=PledgeState.WRITTEN_OFF)
+                | models.Q(write_off_entry__isnull=False),
+                name="pledge_written_off_has_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["donor", "-pledged_on"], name="pledge_donor_pledged"),
+            models.Index(fields=["-pledged_on", "-id"], name="pledge_pledged_order"),
+            models.Index(fields=["state"], name="pledge_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pledge {self.pk}: {self.amount} {self.currency}"
+
+
+class PledgeInstallment(models.Model):
+    """One due date of a pledge's schedule. The installments add up to the pledge's amount:
+    donations.pledges checks it, and a deferred trigger (migration 0002) refuses a commit where
+    they do not. Whether one is paid is computed from the posted payments, in due order."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="installments")
+    due_on = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="pledgeinstallment_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["pledge", "due_on"], name="pledgeinstallment_one_per_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} due {self.due_on}"
+
+
+class RecurringGiftState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+# Card recurring gifts come from Stripe subscriptions; in-kind gifts do not recur.
+RECURRING_METHODS = (GiftMethod.CASH, GiftMethod.CHECK, GiftMethod.ACH, GiftMethod.STOCK)
+
+
+class RecurringGift(models.Model):
+    """A gift the donor gives every month, quarter or year. Each due date becomes a draft gift
+    (donations.pledges.recurring_gifts_run, daily) that a person confirms and posts."""
+
+    donor = models.ForeignKey(
+        "donors.Donor", on_delete=models.PROTECT, related_name="recurring_gifts"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    next_on = models.DateField(help_text="The date of the next gift.")
+    # The day of the month the schedule keeps: a gift on the 31st falls on the 28th in
+    # February and on the 31st again in March.
+    anchor_day = models.PositiveSmallIntegerField()
+    end_on = models.DateField(null=True, blank=True, help_text="No gift after this date.")
+    method = models.CharField(max_length=10, choices=GiftMethod.choices)
+    fund = models.ForeignKey("accounting.Fund", on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="recurring_gifts"
+    )
+    # The processor's id (a Stripe subscription, a later issue): unique, like a gift's.
+    payment_reference = models.CharField(max_length=200, blank=True)
+    state = models.CharField(
+        max_length=10, choices=RecurringGiftState.choices, default=RecurringGiftState.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="recurringgift_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=Frequency.values),
+                name="recurringgift_frequency_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=RECURRING_METHODS),
+                name="recurringgift_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=RecurringGiftState.values),
+                name="recurringgift_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(anchor_day__gte=1) & models.Q(anchor_day__lte=31),
+                name="recurringgift_anchor_day_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["payment_reference"],
+                condition=~models.Q(payment_reference=""),
+                name="recurringgift_payment_reference_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_on"], name="recurringgift_due"),
+            models.Index(fields=["donor"], name="recurringgift_donor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recurring gift {self.pk}: {self.amount} {self.frequency}"

@@ -18,6 +18,8 @@ in the allocation's fund, so that each fund balances on its own):
 - in_kind: Dr 8560 donated goods and services expense (function management_general: goods used
   at once), Cr 4110 donated goods, source "in_kind". Goods kept as assets would need their own
   rule.
+- a payment on a pledge: the debit as above, Cr 1210 pledges receivable instead of 4010 (the
+  pledge was the revenue when it was posted; see donations.pledges).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
@@ -53,9 +56,13 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     GiftState,
+    Pledge,
+    PledgeState,
+    RecurringGift,
     SoftCredit,
     TributeType,
 )
+from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
 from tenant_apps.donors.models import Donor
 
 if TYPE_CHECKING:
@@ -65,6 +72,7 @@ DEFAULT_FUND = "GEN"
 UNDEPOSITED_FUNDS_ACCOUNT = "1050"
 DEFAULT_BANK_ACCOUNT = "1010"
 CONTRIBUTIONS_ACCOUNT = "4010"
+PLEDGES_RECEIVABLE_ACCOUNT = "1210"
 IN_KIND_REVENUE_ACCOUNT = "4110"
 IN_KIND_EXPENSE_ACCOUNT = "8560"
 # The account a gift of each method is debited to when posted (see the module docstring).
@@ -363,9 +371,13 @@ def gift_create(
     check_number: str = "",
     payment_reference: str = "",
     source: str = GiftSource.MANUAL,
+    pledge: Pledge | None = None,
+    recurring_gift: RecurringGift | None = None,
 ) -> Gift:
     """A draft gift with its allocations (one to GEN if none) and soft credits. Nothing is in
-    the books until gift_post."""
+    the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
+    goes to its fund (the default) and is at most its remaining balance; a gift made by a
+    recurring gift's schedule names it (`recurring_gift`), once per date."""
     _donor_check(donor)
     gift_amount = accounting.amount_parse(amount, field="amount")
     received_on = _date(received_on, field="received_on")
@@ -391,6 +403,10 @@ def gift_create(
         amount=gift_amount,
         method=method,
     )
+    # A payment on a pledge, or a recurring gift's gift, goes to their fund unless told.
+    fund_of = pledge or recurring_gift
+    if not allocations and fund_of is not None:
+        allocations = [AllocationSpec(fund=fund_of.fund.code, amount=gift_amount)]
     allocation_rows = _allocations_build(allocations, amount=gift_amount)
     credit_rows = _soft_credits_build(soft_credits, donor=donor, amount=gift_amount)
     if (
@@ -400,7 +416,21 @@ def gift_create(
         raise StateConflict(
             f"A gift with payment reference {details['payment_reference']} is already recorded."
         )
+    if recurring_gift is not None and recurring_gift.donor_id != donor.pk:
+        raise ServiceError(
+            f"Recurring gift {recurring_gift.pk} is donor {recurring_gift.donor_id}'s.",
+            fields={"donor": ["Not the recurring gift's donor."]},
+        )
     with transaction.atomic():
+        if pledge is not None:
+            pledge = _pledge_locked(pledge)
+            _pledge_payment_check(
+                pledge,
+                donor=donor,
+                amount=gift_amount,
+                method=method,
+                fund_ids={row.fund.pk for row in allocation_rows},
+            )
         gift = Gift.objects.create(
             donor=donor,
             amount=gift_amount,
@@ -409,6 +439,8 @@ def gift_create(
             method=method,
             campaign=campaign,
             source=source,
+            pledge=pledge,
+            recurring_gift=recurring_gift,
             created_by=accounting.actor_of(acting_user),
             **details,
         )
@@ -422,6 +454,8 @@ def gift_create(
             obj=gift,
             donor=donor.pk,
             amount=f"{gift_amount:.2f}",
+            **({"pledge": pledge.pk} if pledge is not None else {}),
+            **({"recurring_gift": recurring_gift.pk} if recurring_gift is not None else {}),
         )
     return gift
 
@@ -483,6 +517,14 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
                 "The new donor has a soft credit on this gift; remove it first.",
                 fields={"donor": ["Soft-credited on this gift."]},
             )
+        if gift.pledge_id is not None and ledger_changes:
+            _pledge_payment_check(
+                _pledge_locked(gift.pledge),  # type: ignore[arg-type]
+                donor=donor,
+                amount=amount,
+                method=method,
+                fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
+            )
         gift.donor, gift.amount, gift.method, gift.received_on = donor, amount, method, received_on
         if "campaign" in changes:
             gift.campaign = changes["campaign"]
@@ -541,7 +583,11 @@ def _gift_lines(gift: Gift) -> list[accounting.LineSpec]:
             )
             lines.append(
                 accounting.LineSpec(
-                    account=CONTRIBUTIONS_ACCOUNT, fund=fund, credit=allocation.amount
+                    account=PLEDGES_RECEIVABLE_ACCOUNT
+                    if gift.pledge_id is not None
+                    else CONTRIBUTIONS_ACCOUNT,
+                    fund=fund,
+                    credit=allocation.amount,
                 )
             )
     return lines
@@ -558,6 +604,16 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         if total != gift.amount:  # the services keep this; a guard against other writers
             raise StateConflict(
                 f"Gift {gift.pk}'s allocations add up to {total}, not {gift.amount:.2f}."
+            )
+        pledge = _pledge_locked(gift.pledge) if gift.pledge is not None else None
+        if pledge is not None:
+            # Checked again now: other payments may have been posted since this one was drafted.
+            _pledge_payment_check(
+                pledge,
+                donor=gift.donor,
+                amount=gift.amount,
+                method=gift.method,
+                fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
             )
         entry = accounting.entry_record(
             date=gift.received_on,
@@ -577,10 +633,9 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         accounting.audit_record(
             "gift.post", actor=accounting.actor_of(acting_user), obj=gift, entry=entry.number
         )
+        if pledge is not None:
+            _pledge_after_payment(pledge, acting_user=acting_user)
         # Its receipt is issued after commit (donations.receipts decides whether it needs one).
-        from saas_platform.celery import enqueue_on_commit
-        from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
-
         enqueue_on_commit(receipt_issue_task, gift.pk)
     return gift
 
@@ -650,6 +705,10 @@ def gift_refund(
             obj=gift,
             reversal=reversal.number,
         )
+        if gift.pledge is not None:
+            _pledge_after_refund(
+                _pledge_locked(gift.pledge), gift=gift, day=day, acting_user=acting_user
+            )
     return gift
 
 
@@ -824,3 +883,103 @@ def merge_soft_credits(survivor: Donor, merged: Donor) -> dict[str, Any]:
     moved = list(SoftCredit.objects.filter(donor=merged).values_list("pk", flat=True))
     SoftCredit.objects.filter(pk__in=moved).update(donor=survivor)
     return {"soft_credits": moved, "soft_credits_dropped": dropped}
+
+
+# --- Payments on pledges (the gift side; pledges themselves are in donations.pledges) -----------
+
+
+def _pledge_locked(pledge: Pledge) -> Pledge:
+    return Pledge.objects.select_for_update().select_related("fund").get(pk=pledge.pk)
+
+
+def pledge_paid_total(pledge: Pledge) -> Decimal:
+    """What the pledge's posted payments add up to (refunded ones no longer count)."""
+    total = Gift.objects.filter(pledge=pledge, state=GiftState.POSTED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0.00")
+
+
+def _pledge_payment_check(
+    pledge: Pledge, *, donor: Donor, amount: Decimal, method: str, fund_ids: set[int]
+) -> None:
+    """Refuse a payment the pledge cannot take (call with the pledge locked)."""
+    if pledge.state != PledgeState.OPEN:
+        raise StateConflict(
+            f"Pledge {pledge.pk} is {pledge.state}; payments are recorded on an open pledge"
+            + (" (post it first)." if pledge.state == PledgeState.DRAFT else ".")
+        )
+    if donor.pk != pledge.donor_id:
+        raise ServiceError(
+            f"Pledge {pledge.pk} is donor {pledge.donor_id}'s; a payment on it comes from the "
+            "same donor.",
+            fields={"pledge": ["Another donor's pledge."]},
+        )
+    if method == GiftMethod.IN_KIND:
+        raise ServiceError(
+            "A pledge is paid in money; record goods as an in-kind gift of their own.",
+            fields={"method": ["Not for a pledge payment."]},
+        )
+    if fund_ids != {pledge.fund_id}:
+        raise ServiceError(
+            f"A payment on pledge {pledge.pk} goes to its fund {pledge.fund.code}, all of it.",
+            fields={"allocations": [f"Only fund {pledge.fund.code}."]},
+        )
+    balance = pledge.amount - pledge.written_off_amount - pledge_paid_total(pledge)
+    if amount > balance:
+        raise ServiceError(
+            f"A payment of {amount:.2f} is more than pledge {pledge.pk}'s remaining balance "
+            f"of {balance:.2f}. Record the difference as a separate gift.",
+            fields={"amount": [f"At most {balance:.2f}."]},
+        )
+
+
+def _pledge_after_payment(pledge: Pledge, *, acting_user: User | None) -> None:
+    if pledge_paid_total(pledge) == pledge.amount:
+        pledge.state = PledgeState.FULFILLED
+        pledge.save(update_fields=["state", "updated_at"])
+        accounting.audit_record("pledge.fulfil", actor=accounting.actor_of(acting_user), obj=pledge)
+
+
+def _pledge_after_refund(
+    pledge: Pledge, *, gift: Gift, day: date, acting_user: User | None
+) -> None:
+    """A refunded payment puts its amount back in pledges receivable (the reversal debits
+    1210). A fulfilled pledge is open again for it. A written-off pledge was judged
+    uncollectible: the amount is written off too, Dr 4010, Cr 1210, so no receivable is left
+    behind a pledge that is closed."""
+    if pledge.state == PledgeState.FULFILLED:
+        pledge.state = PledgeState.OPEN
+        pledge.save(update_fields=["state", "updated_at"])
+        accounting.audit_record(
+            "pledge.reopen", actor=accounting.actor_of(acting_user), obj=pledge, gift=gift.pk
+        )
+    elif pledge.state == PledgeState.WRITTEN_OFF:
+        entry = accounting.entry_record(
+            date=day,
+            memo=f"Write-off of pledge {pledge.pk}: payment gift {gift.pk} refunded",
+            lines=pledge_write_off_lines(pledge, gift.amount),
+            source=EntrySource.DONATION,
+            source_reference=f"pledge:{pledge.pk}",
+            acting_user=acting_user,
+        )
+        pledge.written_off_amount += gift.amount
+        pledge.save(update_fields=["written_off_amount", "updated_at"])
+        accounting.audit_record(
+            "pledge.write_off",
+            actor=accounting.actor_of(acting_user),
+            obj=pledge,
+            entry=entry.number,
+            amount=f"{gift.amount:.2f}",
+            gift=gift.pk,
+        )
+
+
+def pledge_write_off_lines(pledge: Pledge, amount: Decimal) -> list[accounting.LineSpec]:
+    """A reduction of contributions in the pledge's fund: Dr 4010, Cr 1210."""
+    return [
+        accounting.LineSpec(account=CONTRIBUTIONS_ACCOUNT, fund=pledge.fund.code, debit=amount),
+        accounting.LineSpec(
+            account=PLEDGES_RECEIVABLE_ACCOUNT, fund=pledge.fund.code, credit=amount
+        ),
+    ]

@@ -1,11 +1,16 @@
-"""Background work of donations: receipts and CSV imports. Tasks take ids, run in the schema of
-the tenant that queued them, and call a service."""
+"""Background work of donations: receipts, CSV imports and recurring gifts. Tasks take ids,
+run in the schema of the tenant that queued them, and call a service."""
 
 from __future__ import annotations
 
 import logging
 
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
 from saas_platform.celery import app
+from shared_apps.tenants.models import Organization, OrganizationState
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +44,42 @@ def import_run(job_id: int) -> None:
     from tenant_apps.donations.imports import import_run as run
 
     run(job_id=job_id)
+
+
+@app.task
+def recurring_gifts_run_all() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): queue the recurring-gifts run of every active tenant, each
+    in its own schema. Suspended, failed or closed tenants are skipped. Returns how many were
+    queued."""
+    tenants = (
+        Organization.objects.filter(state=OrganizationState.ACTIVE)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("pk")
+        .values_list("pk", "schema_name")
+    )
+    queued = 0
+    for organization_id, schema_name in tenants:
+        recurring_gifts_run.apply_async(
+            args=(organization_id,), headers={"_schema_name": schema_name}
+        )
+        queued += 1
+    return queued
+
+
+@app.task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def recurring_gifts_run(organization_id: int) -> None:
+    """Make the tenant's due recurring gifts (drafts). Safe to run twice on a day."""
+    from tenant_apps.donations.pledges import recurring_gifts_run as run
+
+    organization = Organization.objects.get(pk=organization_id)
+    if connection.schema_name != organization.schema_name:
+        raise RuntimeError(
+            f"Recurring gifts of {organization.schema_name} ran in schema {connection.schema_name}."
+        )
+    result = run(today=timezone.localdate())
+    logger.info(
+        "Recurring gifts of %s: %d gifts made, %d recurring gifts failed",
+        organization.schema_name,
+        len(result.created),
+        len(result.failed),
+    )

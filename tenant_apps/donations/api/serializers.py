@@ -10,9 +10,13 @@ from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
 from tenant_apps.donations.models import (
     Deposit,
     DepositState,
+    Frequency,
     GiftMethod,
     GiftSource,
     GiftState,
+    Pledge,
+    PledgeState,
+    RecurringGiftState,
     TributeType,
 )
 
@@ -100,6 +104,14 @@ class GiftOutput(serializers.Serializer):
         help_text="The number of the entry that reversed it.",
     )
     deposit = serializers.IntegerField(source="deposit_id", allow_null=True)
+    pledge = serializers.IntegerField(
+        source="pledge_id", allow_null=True, help_text="The pledge this gift is a payment on."
+    )
+    recurring_gift = serializers.IntegerField(
+        source="recurring_gift_id",
+        allow_null=True,
+        help_text="The recurring gift whose schedule made this gift.",
+    )
     allocations = AllocationOutput(many=True)
     soft_credits = SoftCreditOutput(many=True)
     posted_at = serializers.DateTimeField(allow_null=True)
@@ -145,6 +157,13 @@ class GiftCreateInput(_GiftDetailsInput):
     payment_reference = serializers.CharField(required=False, allow_blank=True, max_length=200)
     source = serializers.CharField(
         required=False, max_length=20, help_text=f"One of {', '.join(GiftSource.values)}."
+    )
+    pledge = serializers.PrimaryKeyRelatedField(
+        queryset=Pledge.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "There is no pledge {pk_value}."},
+        help_text="A payment on this open pledge: same donor, its fund, at most its balance.",
     )
 
 
@@ -340,3 +359,184 @@ class ImportDuplicatePageOutput(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = ImportDuplicateOutput(many=True)
+
+
+# --- Pledges -----------------------------------------------------------------------------------
+
+
+class InstallmentStatusOutput(serializers.Serializer):
+    due_on = serializers.DateField()
+    amount = _money()
+    paid = _money(help_text="What the posted payments settle of it, applied in due order.")
+    written_off = _money()
+    status = serializers.CharField(help_text="One of paid, partly_paid, unpaid, written_off.")
+
+
+class PledgePaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    received_on = serializers.DateField()
+    amount = _money()
+    state = serializers.CharField(help_text=f"One of {', '.join(GiftState.values)}.")
+
+
+class PledgeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    donor = serializers.IntegerField(source="donor_id")
+    donor_name = serializers.CharField(source="donor.display_name")
+    amount = _money()
+    currency = serializers.CharField()
+    fund = serializers.CharField(source="fund.code")
+    campaign = serializers.CharField(source="campaign.code", allow_null=True, default=None)
+    pledged_on = serializers.DateField()
+    state = serializers.CharField(help_text=f"One of {', '.join(PledgeState.values)}.")
+    memo = serializers.CharField()
+    paid_total = _money(help_text="What the posted payments add up to.")
+    written_off_amount = _money()
+    balance = serializers.SerializerMethodField(
+        help_text="What is still to be paid: the amount less payments and write-offs (0 once "
+        "cancelled)."
+    )
+    installments = serializers.SerializerMethodField()
+    payments = PledgePaymentOutput(many=True, help_text="Gifts recorded as payments on it.")
+    journal_entry = serializers.IntegerField(
+        source="journal_entry.number",
+        allow_null=True,
+        default=None,
+        help_text="The number of the entry that recognized the pledge.",
+    )
+    write_off_entry = serializers.IntegerField(
+        source="write_off_entry.number", allow_null=True, default=None
+    )
+    reversal_entry = serializers.IntegerField(
+        source="reversal_entry.number", allow_null=True, default=None
+    )
+    posted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(_money())
+    def get_balance(self, pledge: Pledge) -> str:
+        if pledge.state == PledgeState.CANCELLED:
+            return "0.00"
+        return f"{pledge.amount - pledge.written_off_amount - pledge.paid_total:.2f}"  # type: ignore[attr-defined]
+
+    @extend_schema_field(InstallmentStatusOutput(many=True))
+    def get_installments(self, pledge: Pledge) -> list[dict[str, object]]:
+        from tenant_apps.donations.pledges import installments_status
+
+        rows = installments_status(pledge, paid_total=pledge.paid_total)  # type: ignore[attr-defined]
+        return [dict(InstallmentStatusOutput(row).data) for row in rows]
+
+
+class InstallmentInput(serializers.Serializer):
+    due_on = BooksDateField()
+    amount = _money()
+
+
+class ScheduleInput(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=360)
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    first_due_on = BooksDateField()
+
+
+class _PledgeScheduleInput(serializers.Serializer):
+    installments = InstallmentInput(
+        many=True,
+        required=False,
+        max_length=360,
+        help_text="Due dates and amounts that add up to the pledge.",
+    )
+    schedule = ScheduleInput(
+        required=False,
+        help_text="Or: equal installments, split to the cent, built from a count, a frequency "
+        "and the first due date. With neither, one installment due on the pledge's date.",
+    )
+    campaign = serializers.CharField(
+        max_length=20, required=False, allow_null=True, help_text="A campaign code."
+    )
+    memo = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class PledgeCreateInput(_PledgeScheduleInput):
+    donor = serializers.IntegerField()
+    amount = _money()
+    pledged_on = BooksDateField()
+    fund = serializers.CharField(max_length=20, required=False, default="GEN")
+
+
+class PledgeUpdateInput(_PledgeScheduleInput):
+    """A draft changes freely; a posted pledge may be rescheduled, or change campaign and memo."""
+
+    donor = serializers.IntegerField(required=False)
+    amount = _money(required=False)
+    pledged_on = BooksDateField(required=False)
+    fund = serializers.CharField(max_length=20, required=False)
+
+
+class PledgeWriteOffInput(serializers.Serializer):
+    date = BooksDateField(required=False, help_text="The write-off's date; today when omitted.")
+    memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class PledgeCancelInput(serializers.Serializer):
+    date = BooksDateField(
+        required=False,
+        help_text="For a posted pledge, the date of the reversal; the pledge's date by default.",
+    )
+
+
+# --- Recurring gifts ---------------------------------------------------------------------------
+
+
+class RecurringGiftOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    donor = serializers.IntegerField(source="donor_id")
+    donor_name = serializers.CharField(source="donor.display_name")
+    amount = _money()
+    currency = serializers.CharField()
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    next_on = serializers.DateField()
+    end_on = serializers.DateField(allow_null=True)
+    method = serializers.ChoiceField(choices=GiftMethod.choices)
+    fund = serializers.CharField(source="fund.code")
+    campaign = serializers.CharField(source="campaign.code", allow_null=True, default=None)
+    payment_reference = serializers.CharField()
+    state = serializers.CharField(help_text=f"One of {', '.join(RecurringGiftState.values)}.")
+    created_at = serializers.DateTimeField()
+
+
+class RecurringGiftUpdateInput(serializers.Serializer):
+    amount = _money(required=False)
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    next_on = BooksDateField(
+        required=False, help_text="The next gift's date; its day of the month is kept after."
+    )
+    end_on = BooksDateField(required=False, allow_null=True)
+    method = serializers.ChoiceField(
+        choices=GiftMethod.choices,
+        required=False,
+        help_text="cash, check, ach or stock (card gifts recur through subscriptions).",
+    )
+    fund = serializers.CharField(max_length=20, required=False)
+    campaign = serializers.CharField(
+        max_length=20, required=False, allow_null=True, help_text="A campaign code."
+    )
+    payment_reference = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class RecurringGiftCreateInput(RecurringGiftUpdateInput):
+    donor = serializers.IntegerField()
+    amount = _money()
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    next_on = BooksDateField(help_text="The first gift's date; its day of the month is kept.")
+    method = serializers.ChoiceField(
+        choices=GiftMethod.choices,
+        help_text="cash, check, ach or stock (card gifts recur through subscriptions).",
+    )
+    fund = serializers.CharField(max_length=20, required=False, default="GEN")
+
+
+class RecurringGiftResumeInput(serializers.Serializer):
+    next_on = BooksDateField(
+        required=False,
+        help_text="The next gift's date; by default the schedule's first date from today on.",
+    )

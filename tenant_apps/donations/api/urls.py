@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from tenant_apps.donations.api.imports import ImportJobViewSet
+from tenant_apps.donations.api.pledges import PledgeViewSet, RecurringGiftViewSet
 from tenant_apps.donations.api.receipts import ReceiptSettingsView, ReceiptViewSet
 from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
 
@@ -13,6 +14,8 @@ router.register("gifts", GiftViewSet, basename="gift")
 router.register("deposits", DepositViewSet, basename="deposit")
 router.register("receipts", ReceiptViewSet, basename="receipt")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("pledges", PledgeViewSet, basename="pledge")
+router.register("recurring-gifts", RecurringGiftViewSet, basename="recurring-gift")
 
 urlpatterns = [
     *router.urls,

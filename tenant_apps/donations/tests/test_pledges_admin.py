@@ -1,0 +1,31 @@
+"""Pledges and recurring gifts in the tenant's admin can be looked at, not written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tenants.utils import schema_context
+
+from tenant_apps.donations.tests.factories import today
+from tenant_apps.donations.tests.test_pledges import pledge_made
+from tenant_apps.donations.tests.test_recurring import recurring_made
+from tenant_apps.donors.tests.factories import donor_made
+
+
+def test_an_owner_reads_pledges_and_recurring_gifts_but_cannot_edit_them(alpha: Any) -> None:
+    with schema_context("alpha"):
+        ada = donor_made("Ada", "Lovelace")
+        pledge = pledge_made(ada, "1234.56", post=True)
+        recurring = recurring_made(ada, today(), amount="65.43")
+    client = alpha.client(alpha.owner)
+
+    page = client.get(f"/admin/donations/pledge/{pledge.pk}/change/")
+    assert page.status_code == 200 and b"1234.56" in page.content
+    assert b"308.64" in page.content  # an installment of the schedule
+    page = client.get(f"/admin/donations/recurringgift/{recurring.pk}/change/")
+    assert page.status_code == 200 and b"65.43" in page.content
+    for model, pk in (("pledge", pledge.pk), ("recurringgift", recurring.pk)):
+        assert client.get(f"/admin/donations/{model}/").status_code == 200, model
+        assert client.post(f"/admin/donations/{model}/{pk}/change/", {}).status_code == 403
+        assert client.get(f"/admin/donations/{model}/add/").status_code == 403
+        assert client.post(f"/admin/donations/{model}/{pk}/delete/", {}).status_code == 403

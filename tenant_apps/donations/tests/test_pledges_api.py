@@ -1,0 +1,363 @@
+"""The pledges API: a pledge's life through the API with the ledger after each step, roles,
+bad input, other tenants and the list's query count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.accounting import reports
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.donations import pledges
+from tenant_apps.donations.models import Gift, Pledge
+from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
+    _deferred_constraints_checked,
+    later,
+    pledge_made,
+)
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/donations"
+NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def ledger(fund: str) -> dict[str, tuple[str, str]]:
+    with schema_context("alpha"):
+        report = reports.trial_balance(as_of=today(), fund=fund).as_json()
+    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
+
+
+@pytest.fixture
+def fundraiser(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def bookkeeper(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
+
+
+@pytest.fixture
+def ada(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+
+
+def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    day = today().isoformat()
+    response = fundraiser.post(
+        f"{API}/pledges/",
+        {
+            "donor": ada.pk,
+            "amount": "1000.00",
+            "pledged_on": day,
+            "fund": "PRP",
+            "memo": "New roof",
+            "schedule": {"count": 3, "frequency": "monthly", "first_due_on": day},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    pledge_id = body["id"]
+    assert (body["state"], body["fund"], body["paid_total"], body["balance"]) == (
+        "draft",
+        "PRP",
+        "0.00",
+        "1000.00",
+    )
+    assert [(row["amount"], row["status"]) for row in body["installments"]] == [
+        ("333.34", "unpaid"),
+        ("333.33", "unpaid"),
+        ("333.33", "unpaid"),
+    ]
+    assert body["journal_entry"] is None and ledger("PRP") == {}
+
+    _error(fundraiser.post(f"{API}/pledges/{pledge_id}/post/"), 403)
+    posted = bookkeeper.post(f"{API}/pledges/{pledge_id}/post/")
+
+    assert posted.status_code == 200, posted.content
+    assert posted.json()["state"] == "open" and posted.json()["journal_entry"]
+    assert ledger("PRP") == {"1210": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
+
+    too_much = _error(
+        fundraiser.post(
+            f"{API}/gifts/",
+            {"donor": ada.pk, "amount": "1000.01", "received_on": day, "method": "check"}
+            | {"pledge": pledge_id},
+            format="json",
+        ),
+        400,
+    )
+    assert "remaining balance of 1000.00" in too_much["message"]
+    gift = fundraiser.post(
+        f"{API}/gifts/",
+        {"donor": ada.pk, "amount": "400.00", "received_on": day, "method": "check"}
+        | {"pledge": pledge_id},
+        format="json",
+    )
+    assert gift.status_code == 201, gift.content
+    assert gift.json()["pledge"] == pledge_id
+    assert gift.json()["allocations"] == [{"fund": "PRP", "amount": "400.00"}]
+    gift_id = gift.json()["id"]
+    assert bookkeeper.post(f"{API}/gifts/{gift_id}/post/").status_code == 200
+
+    assert ledger("PRP") == {
+        "1050": ("400.00", "0.00"),
+        "1210": ("600.00", "0.00"),
+        "4010": ("0.00", "1000.00"),
+    }
+    body = fundraiser.get(f"{API}/pledges/{pledge_id}/").json()
+    assert (body["paid_total"], body["balance"]) == ("400.00", "600.00")
+    assert [(row["paid"], row["status"]) for row in body["installments"]] == [
+        ("333.34", "paid"),
+        ("66.66", "partly_paid"),
+        ("0.00", "unpaid"),
+    ]
+    assert body["payments"] == [
+        {"id": gift_id, "received_on": day, "amount": "400.00", "state": "posted"}
+    ]
+
+    _error(fundraiser.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 403)
+    written_off = bookkeeper.post(
+        f"{API}/pledges/{pledge_id}/write-off/", {"date": day, "memo": "Donor moved"}, format="json"
+    )
+
+    assert written_off.status_code == 200, written_off.content
+    body = written_off.json()
+    assert (body["state"], body["written_off_amount"], body["balance"]) == (
+        "written_off",
+        "600.00",
+        "0.00",
+    )
+    assert body["write_off_entry"] is not None
+    assert ledger("PRP") == {"1050": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
+    _error(bookkeeper.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 409)
+
+
+def test_a_refunded_payment_reopens_a_fulfilled_pledge(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        pledge = pledge_made(ada, "300.00", post=True)
+        payment = gift_made(ada, "300.00", method="ach", pledge=pledge, post=True)
+    assert fundraiser.get(f"{API}/pledges/{pledge.pk}/").json()["state"] == "fulfilled"
+    assert ledger("GEN") == {"1010": ("300.00", "0.00"), "4010": ("0.00", "300.00")}
+
+    refunded = bookkeeper.post(
+        f"{API}/gifts/{payment.pk}/refund/", {"date": today().isoformat()}, format="json"
+    )
+
+    assert refunded.status_code == 200, refunded.content
+    body = fundraiser.get(f"{API}/pledges/{pledge.pk}/").json()
+    assert (body["state"], body["paid_total"], body["balance"]) == ("open", "0.00", "300.00")
+    assert ledger("GEN") == {"1210": ("300.00", "0.00"), "4010": ("0.00", "300.00")}
+
+
+def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = pledges.pledge_create(
+            donor=ada, amount="100.00", pledged_on=today(), acting_user=None
+        )
+        posted = pledge_made(ada, "500.00", post=True)
+
+    due_on = later(90).isoformat()
+    changed = fundraiser.patch(
+        f"{API}/pledges/{draft.pk}/",
+        {"amount": "120.00", "installments": [{"due_on": due_on, "amount": "120.00"}]},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["installments"] == [
+        {
+            "due_on": due_on,
+            "amount": "120.00",
+            "paid": "0.00",
+            "written_off": "0.00",
+            "status": "unpaid",
+        }
+    ]
+    refused = _error(
+        fundraiser.patch(f"{API}/pledges/{posted.pk}/", {"amount": "400.00"}, format="json"), 409
+    )
+    assert "in the books" in refused["message"]
+    _error(fundraiser.delete(f"{API}/pledges/{posted.pk}/"), 409)
+    assert fundraiser.delete(f"{API}/pledges/{draft.pk}/").status_code == 204
+    with schema_context("alpha"):
+        assert list(Pledge.objects.values_list("pk", flat=True)) == [posted.pk]
+
+
+def test_cancelling_a_posted_pledge_is_for_bookkeepers(
+    fundraiser: Any, bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = pledge_made(ada, "100.00")
+        posted = pledge_made(ada, "200.00", post=True)
+
+    cancelled = fundraiser.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    _error(fundraiser.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json"), 403)
+    assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
+
+    reversed_ = bookkeeper.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json")
+
+    assert reversed_.status_code == 200, reversed_.content
+    body = reversed_.json()
+    assert (body["state"], body["balance"]) == ("cancelled", "0.00")
+    assert body["reversal_entry"] is not None
+    assert ledger("GEN") == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"donor": 999999}, "donor"),
+        ({"fund": "NOPE"}, "fund"),
+        ({"campaign": "NOPE"}, "campaign"),
+        ({"pledged_on": "3026-01-01"}, "pledged_on"),
+        ({"installments": [{"due_on": later(30).isoformat(), "amount": "10.00"}]}, "installments"),
+        ({"installments": "monthly"}, "installments"),
+        (
+            {"schedule": {"count": 0, "frequency": "monthly", "first_due_on": "2027-01-01"}},
+            "schedule",
+        ),
+        (
+            {"schedule": {"count": 2, "frequency": "weekly", "first_due_on": "2027-01-01"}},
+            "schedule",
+        ),
+        (
+            {
+                "schedule": {"count": 2, "frequency": "monthly", "first_due_on": "2027-01-01"},
+                "installments": [{"due_on": "2027-01-01", "amount": "100.00"}],
+            },
+            "schedule",
+        ),
+    ],
+)
+def test_bad_pledge_input_is_a_400_and_writes_nothing(
+    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+) -> None:
+    pledge = {"donor": ada.pk, "amount": "100.00", "pledged_on": today().isoformat(), **body}
+
+    error = _error(fundraiser.post(f"{API}/pledges/", pledge, format="json"), 400)
+
+    assert field in error["fields"], error
+    with schema_context("alpha"):
+        assert not Pledge.objects.exists()
+
+
+def test_a_gift_naming_an_unknown_pledge_is_a_400(fundraiser: Any, ada: Donor) -> None:
+    body = {"donor": ada.pk, "amount": "5.00", "received_on": today().isoformat()}
+    error = _error(
+        fundraiser.post(
+            f"{API}/gifts/", body | {"method": "cash", "pledge": 999999}, format="json"
+        ),
+        400,
+    )
+    assert error["fields"]["pledge"] == ["There is no pledge 999999."]
+    with schema_context("alpha"):
+        assert not Gift.objects.exists()
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_readers_read_pledges_but_cannot_write_them(alpha: Any, role: str, ada: Donor) -> None:
+    with schema_context("alpha"):
+        draft = pledge_made(ada, "100.00")
+    client = alpha.api(alpha.user(role))
+    assert client.get(f"{API}/pledges/").status_code == 200
+    assert client.get(f"{API}/pledges/{draft.pk}/").status_code == 200
+    body = {"donor": ada.pk, "amount": "5", "pledged_on": today().isoformat()}
+    _error(client.post(f"{API}/pledges/", body, format="json"), 403)
+    _error(client.patch(f"{API}/pledges/{draft.pk}/", {"memo": "x"}, format="json"), 403)
+    _error(client.delete(f"{API}/pledges/{draft.pk}/"), 403)
+    _error(client.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json"), 403)
+    with schema_context("alpha"):
+        assert Pledge.objects.get().state == "draft"
+
+
+@pytest.mark.parametrize("role", NOT_POSTERS)
+def test_only_bookkeepers_and_administrators_post_and_write_off(
+    alpha: Any, role: str, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = pledge_made(ada, "100.00")
+        posted = pledge_made(ada, "200.00", post=True)
+    client = alpha.api(alpha.user(role))
+    _error(client.post(f"{API}/pledges/{draft.pk}/post/"), 403)
+    _error(client.post(f"{API}/pledges/{posted.pk}/write-off/", {}, format="json"), 403)
+    assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
+
+
+def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
+    fundraiser: Any, ada: Donor, count_queries: Any
+) -> None:
+    def grow(count: int) -> None:
+        with schema_context("alpha"):
+            for _ in range(count):
+                pledge = pledge_made(ada, "90.00", fund="PRP", post=True, count=3)
+                gift_made(ada, "40.00", pledge=pledge, post=True)
+
+    grow(3)
+    fundraiser.get(f"{API}/pledges/")  # the host's tenant is cached from here on
+    with count_queries() as few:
+        response = fundraiser.get(f"{API}/pledges/")
+    assert len(response.json()["results"]) == 3
+    assert {row["balance"] for row in response.json()["results"]} == {"50.00"}
+    grow(27)
+    with count_queries() as many:
+        response = fundraiser.get(f"{API}/pledges/")
+    assert len(response.json()["results"]) == 30
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+    with schema_context("alpha"):
+        other = donor_made("Charles", "Babbage")
+        draft = pledge_made(other, "10.00")
+    rows = fundraiser.get(f"{API}/pledges/?state=draft").json()["results"]
+    assert [row["id"] for row in rows] == [draft.pk]
+    assert len(fundraiser.get(f"{API}/pledges/?donor={ada.pk}&fund=PRP").json()["results"]) == 30
+    assert fundraiser.get(f"{API}/pledges/?fund=GEN").json()["results"][0]["id"] == draft.pk
+
+
+def test_people_of_another_tenant_get_nothing(
+    assert_other_tenant_denied: Any, beta: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        draft = pledge_made(ada, "100.00")
+        posted = pledge_made(ada, "200.00", post=True)
+    assert_other_tenant_denied(f"{API}/pledges/")
+    assert_other_tenant_denied(f"{API}/pledges/{posted.pk}/")
+    assert_other_tenant_denied(f"{API}/pledges/", method="post", data={"donor": ada.pk})
+    assert_other_tenant_denied(f"{API}/pledges/{draft.pk}/", method="patch", data={"memo": "b"})
+    assert_other_tenant_denied(f"{API}/pledges/{draft.pk}/", method="delete")
+    assert_other_tenant_denied(f"{API}/pledges/{draft.pk}/post/", method="post")
+    assert_other_tenant_denied(f"{API}/pledges/{posted.pk}/write-off/", method="post", data={})
+    assert_other_tenant_denied(f"{API}/pledges/{draft.pk}/cancel/", method="post", data={})
+    client = beta.api(beta.owner)
+    assert client.get(f"{API}/pledges/").json()["results"] == []
+    assert client.get(f"{API}/pledges/{posted.pk}/").status_code == 404
+    with schema_context("alpha"):
+        assert sorted(Pledge.objects.values_list("state", flat=True)) == ["draft", "open"]
+        assert Pledge.objects.get(pk=draft.pk).memo == ""
+        assert JournalEntry.objects.count() == 1

@@ -1,0 +1,280 @@
+"""Recurring gifts: their schedule (month ends keep the anchor day), the daily run that makes
+draft gifts once per date, pausing and resuming, and the beat task over active tenants."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django_tenants.utils import schema_context
+
+from saas_platform.errors import ServiceError, StateConflict
+from shared_apps.tenants.models import Organization, OrganizationState
+from tenant_apps.accounting.models import AuditEvent, Fund, JournalLine
+from tenant_apps.donations import pledges, services, tasks
+from tenant_apps.donations.models import Gift, GiftState, RecurringGift, RecurringGiftState
+from tenant_apps.donations.tests.factories import today
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+
+def recurring_made(donor: Donor, next_on: date, **fields: Any) -> RecurringGift:
+    return pledges.recurring_gift_create(
+        donor=donor,
+        amount=fields.pop("amount", "25.00"),
+        frequency=fields.pop("frequency", "monthly"),
+        next_on=next_on,
+        method=fields.pop("method", "ach"),
+        acting_user=fields.pop("acting_user", None),
+        **fields,
+    )
+
+
+@pytest.fixture
+def ada(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made("Ada", "Lovelace")
+
+
+def test_month_ends_keep_the_anchor_day() -> None:
+    day = date(2027, 1, 31)
+    seen = []
+    for _ in range(4):
+        seen.append(day)
+        day = pledges.months_added(day, 1, anchor_day=31)
+    assert seen == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
+    assert pledges.months_added(date(2027, 11, 30), 3, anchor_day=30) == date(2028, 2, 29)
+    assert pledges.months_added(date(2028, 2, 29), 12, anchor_day=29) == date(2029, 2, 28)
+
+
+def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
+    alpha: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        monthly = recurring_made(ada, date(2026, 8, 31), amount="40.00", fund="PRP")
+        later = recurring_made(ada, date(2026, 12, 5))
+
+        result = pledges.recurring_gifts_run(today=date(2026, 11, 22))
+
+        gifts = list(Gift.objects.filter(recurring_gift=monthly).order_by("received_on"))
+        assert [gift.received_on for gift in gifts] == [
+            date(2026, 8, 31),
+            date(2026, 9, 30),
+            date(2026, 10, 31),
+        ]
+        assert sorted(result.created) == sorted(gift.pk for gift in gifts) and not result.failed
+        for gift in gifts:
+            assert (gift.state, gift.amount, gift.method, gift.donor) == (
+                GiftState.DRAFT,
+                Decimal("40.00"),
+                "ach",
+                ada,
+            )
+            assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
+                ("PRP", Decimal("40.00"))
+            ]
+            audit = AuditEvent.objects.get(action="gift.create", object_id=str(gift.pk))
+            assert audit.detail["recurring_gift"] == monthly.pk
+        monthly.refresh_from_db()
+        later.refresh_from_db()
+        assert monthly.next_on == date(2026, 11, 30) and later.next_on == date(2026, 12, 5)
+        assert not JournalLine.objects.exists()  # drafts: a person posts them
+
+        again = pledges.recurring_gifts_run(today=date(2026, 11, 22))
+
+        assert again.created == [] and Gift.objects.count() == 3
+        assert AuditEvent.objects.filter(action="gift.create").count() == 3
+
+
+def test_the_database_allows_one_gift_per_recurring_gift_and_date(alpha: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(ada, today())
+        pledges.recurring_gifts_run(today=today())
+
+        with (
+            pytest.raises(IntegrityError, match="gift_one_per_recurring_date"),
+            transaction.atomic(),
+        ):
+            services.gift_create(
+                donor=ada,
+                amount="25.00",
+                received_on=today(),
+                method="ach",
+                recurring_gift=recurring,
+                acting_user=None,
+            )
+        assert Gift.objects.filter(recurring_gift=recurring).count() == 1
+
+
+def test_a_recurring_gift_ends_after_its_end_date(alpha: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(
+            ada, date(2026, 5, 15), frequency="quarterly", end_on=date(2026, 11, 15)
+        )
+
+        pledges.recurring_gifts_run(today=date(2026, 12, 31))
+
+        assert list(
+            Gift.objects.filter(recurring_gift=recurring)
+            .order_by("received_on")
+            .values_list("received_on", flat=True)
+        ) == [date(2026, 5, 15), date(2026, 8, 15), date(2026, 11, 15)]
+        recurring.refresh_from_db()
+        assert recurring.state == RecurringGiftState.COMPLETED
+        with pytest.raises(StateConflict, match="is completed"):
+            pledges.recurring_gift_update(recurring_gift=recurring, acting_user=None, amount="5")
+
+
+def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
+    alpha: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        paused = recurring_made(ada, date(2026, 9, 10))
+        cancelled = recurring_made(ada, date(2026, 9, 10), amount="30.00")
+        pledges.recurring_gift_pause(recurring_gift=paused, acting_user=None)
+        pledges.recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
+
+        assert pledges.recurring_gifts_run(today=date(2026, 11, 22)).created == []
+
+        resumed = pledges.recurring_gift_resume(
+            recurring_gift=paused, acting_user=None, today=date(2026, 11, 22)
+        )
+        assert (resumed.state, resumed.next_on) == (RecurringGiftState.ACTIVE, date(2026, 12, 10))
+        assert resumed.anchor_day == 10
+        with pytest.raises(StateConflict, match="only paused can be resumed"):
+            pledges.recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
+        with pytest.raises(StateConflict, match="is cancelled"):
+            pledges.recurring_gift_update(recurring_gift=cancelled, acting_user=None, amount="5")
+        assert not Gift.objects.exists()
+        assert AuditEvent.objects.filter(action="recurring_gift.pause").count() == 1
+
+
+def test_one_recurring_gift_that_cannot_be_made_does_not_hold_the_others_back(
+    alpha: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        broken = recurring_made(ada, today(), fund="PRP")
+        working = recurring_made(ada, today())
+        Fund.objects.filter(code="PRP").update(is_active=False)
+
+        result = pledges.recurring_gifts_run(today=today())
+
+        assert list(result.failed) == [broken.pk] and "no active fund" in result.failed[broken.pk]
+        assert [Gift.objects.get(pk=pk).recurring_gift_id for pk in result.created] == [working.pk]
+        broken.refresh_from_db()
+        assert broken.next_on == today()  # tried again on the next run
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"method": "card"}, "method"),
+        ({"method": "in_kind"}, "method"),
+        ({"frequency": "weekly"}, "frequency"),
+        ({"amount": "-5"}, "amount"),
+        ({"end_on": date(2020, 1, 1)}, "end_on"),
+        ({"fund": "NOPE"}, "fund"),
+    ],
+)
+def test_a_bad_recurring_gift_is_refused_and_writes_nothing(
+    alpha: Any, ada: Donor, fields: dict[str, Any], field: str
+) -> None:
+    with schema_context("alpha"):
+        with pytest.raises(ServiceError) as error:
+            recurring_made(ada, today(), **fields)
+        assert field in error.value.fields
+        assert not RecurringGift.objects.exists()
+        assert not AuditEvent.objects.filter(action__startswith="recurring_gift").exists()
+
+
+def test_a_payment_reference_is_unique_when_set(alpha: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        recurring_made(ada, today(), payment_reference="sub_123")
+        recurring_made(ada, today())
+        recurring_made(ada, today())  # blank references do not clash
+
+        with pytest.raises(StateConflict, match="sub_123"):
+            recurring_made(ada, today(), payment_reference="sub_123")
+        assert RecurringGift.objects.count() == 3
+
+
+def test_an_edit_sets_a_new_anchor_day(alpha: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(ada, date(2027, 1, 31))
+
+        recurring = pledges.recurring_gift_update(
+            recurring_gift=recurring, acting_user=None, next_on=date(2027, 2, 15), amount="30"
+        )
+
+        assert (recurring.anchor_day, recurring.amount) == (15, Decimal("30.00"))
+        pledges.recurring_gifts_run(today=date(2027, 3, 20))
+        assert list(Gift.objects.order_by("received_on").values_list("received_on", flat=True)) == [
+            date(2027, 2, 15),
+            date(2027, 3, 15),
+        ]
+        with pytest.raises(StateConflict, match="cancel it instead"):
+            pledges.recurring_gift_delete(recurring_gift=recurring, acting_user=None)
+
+
+# --- The beat task ----------------------------------------------------------------------------
+
+
+def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
+    alpha: Any, beta: Any
+) -> None:
+    with schema_context("alpha"):
+        recurring_made(donor_made("Ada", "Lovelace"), today())
+    with schema_context("beta"):
+        recurring_made(donor_made("Grace", "Hopper"), today())
+    Organization.objects.filter(slug="beta").update(state=OrganizationState.SUSPENDED)
+
+    queued = tasks.recurring_gifts_run_all.delay()
+
+    assert queued.get() >= 1
+    assert connection.schema_name == "public"
+    with schema_context("alpha"):
+        assert Gift.objects.filter(received_on=today(), recurring_gift__isnull=False).count() == 1
+    with schema_context("beta"):
+        assert not Gift.objects.exists()  # suspended: not run
+
+
+def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Any) -> None:
+    with pytest.raises(RuntimeError, match="ran in schema public"):
+        tasks.recurring_gifts_run.delay(alpha.organization.pk)
+
+
+def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
+    alpha: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        month_end = recurring_made(ada, date(2026, 10, 31))
+        short = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 10, 5))
+        for recurring in (month_end, short):
+            pledges.recurring_gift_pause(recurring_gift=recurring, acting_user=None)
+
+        month_end = pledges.recurring_gift_resume(
+            recurring_gift=month_end, acting_user=None, today=date(2027, 2, 10)
+        )
+        short = pledges.recurring_gift_resume(
+            recurring_gift=short, acting_user=None, today=date(2026, 11, 22)
+        )
+
+        assert (month_end.next_on, month_end.anchor_day) == (date(2027, 2, 28), 31)
+        pledges.recurring_gifts_run(today=date(2027, 3, 31))
+        month_end.refresh_from_db()
+        assert month_end.next_on == date(2027, 4, 30)
+        assert short.state == RecurringGiftState.COMPLETED
+        paused = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 12, 31))
+        pledges.recurring_gift_pause(recurring_gift=paused, acting_user=None)
+        with pytest.raises(ServiceError, match="from today to its end date"):
+            pledges.recurring_gift_resume(
+                recurring_gift=paused,
+                acting_user=None,
+                next_on=date(2027, 1, 5),
+                today=date(2026, 11, 22),
+            )

@@ -1,0 +1,211 @@
+"""The recurring-gifts API: create, change, pause, resume, cancel and delete; roles, bad
+input, other tenants and the list's query count."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.donations import pledges
+from tenant_apps.donations.models import RecurringGift
+from tenant_apps.donations.tests.factories import today
+from tenant_apps.donations.tests.test_recurring import recurring_made
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/donations/recurring-gifts"
+NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]
+
+
+@pytest.fixture
+def fundraiser(alpha: Any) -> Any:
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def ada(alpha: Any) -> Donor:
+    with schema_context("alpha"):
+        return donor_made("Ada", "Lovelace")
+
+
+def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
+    fundraiser: Any, ada: Donor
+) -> None:
+    first, end, resume = (today() + timedelta(days=days) for days in (10, 400, 45))
+    response = fundraiser.post(
+        f"{API}/",
+        {
+            "donor": ada.pk,
+            "amount": "25.00",
+            "frequency": "monthly",
+            "next_on": first.isoformat(),
+            "method": "ach",
+            "fund": "PRP",
+            "payment_reference": "mandate-77",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    recurring_id = body["id"]
+    assert {key: body[key] for key in ("amount", "frequency", "next_on", "fund", "state")} == {
+        "amount": "25.00",
+        "frequency": "monthly",
+        "next_on": first.isoformat(),
+        "fund": "PRP",
+        "state": "active",
+    }
+    assert (body["donor_name"], body["end_on"], body["campaign"]) == ("Ada Lovelace", None, None)
+
+    changed = fundraiser.patch(
+        f"{API}/{recurring_id}/", {"amount": "30.00", "end_on": end.isoformat()}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["amount"], changed.json()["end_on"]) == ("30.00", end.isoformat())
+
+    paused = fundraiser.post(f"{API}/{recurring_id}/pause/")
+    assert paused.status_code == 200 and paused.json()["state"] == "paused"
+    _error(fundraiser.post(f"{API}/{recurring_id}/pause/"), 409)
+    resumed = fundraiser.post(
+        f"{API}/{recurring_id}/resume/", {"next_on": resume.isoformat()}, format="json"
+    )
+    assert resumed.status_code == 200, resumed.content
+    assert (resumed.json()["state"], resumed.json()["next_on"]) == ("active", resume.isoformat())
+    cancelled = fundraiser.post(f"{API}/{recurring_id}/cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    _error(fundraiser.post(f"{API}/{recurring_id}/resume/", {}, format="json"), 409)
+
+    assert fundraiser.get(f"{API}/{recurring_id}/").json()["state"] == "cancelled"
+    assert fundraiser.delete(f"{API}/{recurring_id}/").status_code == 204  # made no gift
+    with schema_context("alpha"):
+        assert not RecurringGift.objects.exists()
+
+
+def test_one_that_made_gifts_is_cancelled_not_deleted(fundraiser: Any, ada: Donor) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(ada, today())
+        pledges.recurring_gifts_run(today=today())
+
+    error = _error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
+
+    assert "cancel it instead" in error["message"]
+    with schema_context("alpha"):
+        assert RecurringGift.objects.filter(pk=recurring.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"method": "card"}, "method"),
+        ({"method": "barter"}, "method"),
+        ({"frequency": "weekly"}, "frequency"),
+        ({"amount": "0"}, "amount"),
+        ({"donor": 999999}, "donor"),
+        ({"fund": "NOPE"}, "fund"),
+        ({"campaign": "NOPE"}, "campaign"),
+        ({"end_on": "2026-01-01"}, "end_on"),
+        ({"next_on": "not a date"}, "next_on"),
+    ],
+)
+def test_bad_recurring_gift_input_is_a_400_and_writes_nothing(
+    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+) -> None:
+    recurring = {
+        "donor": ada.pk,
+        "amount": "10.00",
+        "frequency": "monthly",
+        "next_on": "2027-01-01",
+        "method": "check",
+        **body,
+    }
+
+    error = _error(fundraiser.post(f"{API}/", recurring, format="json"), 400)
+
+    assert field in error["fields"], error
+    with schema_context("alpha"):
+        assert not RecurringGift.objects.exists()
+
+
+@pytest.mark.parametrize("role", NOT_WRITERS)
+def test_readers_read_recurring_gifts_but_cannot_change_them(
+    alpha: Any, role: str, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(ada, date(2027, 1, 1))
+    client = alpha.api(alpha.user(role))
+    assert client.get(f"{API}/").status_code == 200
+    assert client.get(f"{API}/{recurring.pk}/").status_code == 200
+    body = {"donor": ada.pk, "amount": "5", "frequency": "monthly", "next_on": "2027-01-01"}
+    _error(client.post(f"{API}/", body | {"method": "cash"}, format="json"), 403)
+    _error(client.patch(f"{API}/{recurring.pk}/", {"amount": "1"}, format="json"), 403)
+    _error(client.delete(f"{API}/{recurring.pk}/"), 403)
+    for verb in ("pause", "resume", "cancel"):
+        _error(client.post(f"{API}/{recurring.pk}/{verb}/", {}, format="json"), 403)
+    with schema_context("alpha"):
+        recurring.refresh_from_db()
+        assert (recurring.state, str(recurring.amount)) == ("active", "25.00")
+
+
+def test_recurring_gifts_are_listed_in_a_fixed_number_of_queries(
+    fundraiser: Any, ada: Donor, count_queries: Any
+) -> None:
+    def grow(count: int) -> None:
+        with schema_context("alpha"):
+            for index in range(count):
+                recurring_made(ada, date(2027, 1, 1 + index % 28), fund="PRP")
+
+    grow(3)
+    fundraiser.get(f"{API}/")  # the host's tenant is cached from here on
+    with count_queries() as few:
+        response = fundraiser.get(f"{API}/")
+    assert len(response.json()["results"]) == 3
+    grow(27)
+    with count_queries() as many:
+        response = fundraiser.get(f"{API}/")
+    assert len(response.json()["results"]) == 30
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+    with schema_context("alpha"):
+        other = recurring_made(
+            donor_made("Grace", "Hopper"), date(2027, 1, 1), frequency="annually"
+        )
+        pledges.recurring_gift_pause(recurring_gift=other, acting_user=None)
+    for query in ("state=paused", "frequency=annually", f"donor={other.donor_id}"):
+        rows = fundraiser.get(f"{API}/?{query}").json()["results"]
+        assert [row["id"] for row in rows] == [other.pk], query
+
+
+def test_people_of_another_tenant_get_nothing(
+    assert_other_tenant_denied: Any, beta: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        recurring = recurring_made(ada, date(2027, 1, 1))
+    path = f"{API}/{recurring.pk}/"
+    assert_other_tenant_denied(f"{API}/")
+    assert_other_tenant_denied(path)
+    assert_other_tenant_denied(f"{API}/", method="post", data={"donor": ada.pk})
+    assert_other_tenant_denied(path, method="patch", data={"amount": "1.00"})
+    assert_other_tenant_denied(path, method="delete")
+    assert_other_tenant_denied(f"{path}pause/", method="post")
+    assert_other_tenant_denied(f"{path}resume/", method="post", data={})
+    assert_other_tenant_denied(f"{path}cancel/", method="post")
+    client = beta.api(beta.owner)
+    assert client.get(f"{API}/").json()["results"] == []
+    assert client.get(path).status_code == 404
+    with schema_context("alpha"):
+        recurring.refresh_from_db()
+        assert (recurring.state, str(recurring.amount)) == ("active", "25.00")
