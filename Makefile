@@ -6,7 +6,8 @@ MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.p
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 
-.PHONY: help install services database run test lint format migrations-check bench bench-ledger
+.PHONY: help install services database run test lint format migrations-check bench bench-ledger \
+	bench-donors
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -14,6 +15,8 @@ help:
 	@echo "make lint   ruff (lint and format check)"
 	@echo "make bench  provisioning benchmark"
 	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
+	@echo "make bench-donors  donor search, giving summaries and fundraising reports on 100,000"
+	@echo "                   donors (database ifm_bench_donors)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -52,3 +55,6 @@ bench: database
 
 bench-ledger: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/ledger.py
+
+bench-donors: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/donors.py
