@@ -344,3 +344,54 @@ def test_beta_sees_only_its_own_gifts(alpha: Any, beta: Any, books: dict[str, An
     assert response.status_code == 200
     assert response.json()["campaigns"] == []
     assert Decimal(response.json()["total_raised"]) == 0
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+PAGES = "/donations/reports"
+
+
+def test_the_pages_list_every_report(alpha: Any) -> None:
+    response = alpha.client(alpha.user(Role.VIEWER)).get(f"{PAGES}/")
+    assert response.status_code == 200
+    for name in reports.REPORTS:
+        assert f'href="{PAGES}/{name}/"' in response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_report_page_shows_its_table_and_csv_link(
+    alpha: Any, books: dict[str, Any], name: str
+) -> None:
+    response = alpha.client(alpha.user(Role.FUNDRAISER)).get(f"{PAGES}/{name}/")
+    assert response.status_code == 200, response.content[:500]
+    page = response.content.decode()
+    assert '<table class="report">' in page
+    assert f"/api/v1/donations/reports/{name}/?format=csv" in page
+
+
+def test_a_report_page_shows_the_figures(alpha: Any, books: dict[str, Any]) -> None:
+    response = alpha.client(alpha.owner).get(f"{PAGES}/lybunt/", {"fiscal_year": "2026"})
+    page = response.content.decode()
+    assert "Ben Tester" in page and "100.00" in page
+    assert "Ada Tester" not in page
+
+
+def test_a_bad_parameter_on_a_page_is_a_400_naming_it(alpha: Any) -> None:
+    client = alpha.client(alpha.owner)
+    response = client.get(f"{PAGES}/top-donors/", {"limit": "0"})
+    assert response.status_code == 400
+    assert 'id="id_limit_error"' in response.content.decode()
+    response = client.get(f"{PAGES}/giving-by-fund/", {"start": "2026-02-01", "end": "2026-01-01"})
+    assert response.status_code == 400
+    assert 'id="id_start_error"' in response.content.decode()
+    assert client.get(f"{PAGES}/nonsense/").status_code == 404
+
+
+def test_the_pages_need_a_login_on_this_tenant(alpha: Any, beta: Any) -> None:
+    response = alpha.client().get(f"{PAGES}/retention/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    beta_session = beta.client(beta.owner).cookies["sessionid"].value
+    replay = alpha.client()
+    replay.cookies["sessionid"] = beta_session
+    assert replay.get(f"{PAGES}/retention/").status_code == 302
+    assert replay.get(f"{PAGES}/").status_code == 302
