@@ -7,7 +7,7 @@ TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 
 .PHONY: help install services database run test lint format migrations-check bench bench-ledger \
-	bench-imports
+	bench-imports bench-donors
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -16,6 +16,8 @@ help:
 	@echo "make bench  provisioning benchmark"
 	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
 	@echo "make bench-imports CSV imports of 10,000 donors and gifts (database ifm_bench_imports)"
+	@echo "make bench-donors  donor search, giving summaries and fundraising reports on 100,000"
+	@echo "                   donors (database ifm_bench_donors)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -57,3 +59,6 @@ bench-ledger: install services
 
 bench-imports: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/imports.py
+
+bench-donors: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/donors.py

@@ -7,9 +7,9 @@ it was merged into, so that anything that referred to it can still be followed.
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 
 class DonorKind(models.TextChoices):
@@ -104,6 +104,21 @@ class Donor(models.Model):
                 opclasses=["gin_trgm_ops"],
             ),
             models.Index(fields=["display_name", "id"], name="donor_display_name_order"),
+            # A search of one or two letters matches names by prefix (istartswith, which
+            # PostgreSQL runs as UPPER(name) LIKE 'JO%'): these answer it without reading
+            # every donor.
+            models.Index(
+                OpClass(Upper("first_name"), name="text_pattern_ops"),
+                name="donor_first_name_prefix",
+            ),
+            models.Index(
+                OpClass(Upper("last_name"), name="text_pattern_ops"),
+                name="donor_last_name_prefix",
+            ),
+            models.Index(
+                OpClass(Upper("organization_name"), name="text_pattern_ops"),
+                name="donor_organization_prefix",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -540,3 +540,23 @@ class RecurringGiftResumeInput(serializers.Serializer):
         required=False,
         help_text="The next gift's date; by default the schedule's first date from today on.",
     )
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
+class GivingReportQueryInput(serializers.Serializer):
+    """The query parameters of the fundraising reports; each report takes some of them."""
+
+    fiscal_year = serializers.IntegerField(required=False, min_value=1901, max_value=2999)
+    start = BooksDateField(required=False)
+    end = BooksDateField(required=False)
+    campaign = serializers.CharField(max_length=20, required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class GivingReportIndexOutput(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    parameters = serializers.ListField(child=serializers.CharField())
+    url = serializers.CharField()

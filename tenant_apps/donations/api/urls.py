@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from tenant_apps.donations.api.imports import ImportJobViewSet
 from tenant_apps.donations.api.pledges import PledgeViewSet, RecurringGiftViewSet
 from tenant_apps.donations.api.receipts import ReceiptSettingsView, ReceiptViewSet
+from tenant_apps.donations.api.reports import GivingReportIndexView, GivingReportView
 from tenant_apps.donations.api.views import CampaignViewSet, DepositViewSet, GiftViewSet
 
 router = DefaultRouter()
@@ -18,6 +19,8 @@ router.register("pledges", PledgeViewSet, basename="pledge")
 router.register("recurring-gifts", RecurringGiftViewSet, basename="recurring-gift")
 
 urlpatterns = [
-    *router.urls,
     path("receipt-settings/", ReceiptSettingsView.as_view(), name="receipt-settings"),
+    path("reports/", GivingReportIndexView.as_view(), name="donations-reports"),
+    path("reports/<slug:name>/", GivingReportView.as_view(), name="donations-report"),
+    *router.urls,
 ]

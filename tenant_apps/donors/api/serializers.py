@@ -217,3 +217,38 @@ class HouseholdCreateInput(serializers.Serializer):
 
 class HouseholdMemberInput(serializers.Serializer):
     donor = serializers.IntegerField(help_text="A donor's id.")
+
+
+# --- Giving summary ----------------------------------------------------------------------------
+
+
+def _money(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+class GivingSummaryOutput(serializers.Serializer):
+    """A donor's posted giving (refunded and draft gifts do not count)."""
+
+    currency = serializers.CharField()
+    fiscal_year = serializers.IntegerField(
+        help_text="The fiscal year today is in, named after the calendar year it ends in."
+    )
+    first_gift_on = serializers.DateField(allow_null=True)
+    last_gift_on = serializers.DateField(allow_null=True)
+    last_gift_amount = _money(allow_null=True)
+    largest_gift = _money(allow_null=True)
+    lifetime_total = _money()
+    this_fiscal_year = _money()
+    last_fiscal_year = _money()
+    gift_count = serializers.IntegerField()
+    soft_credit_total = _money(help_text="Soft credits on posted gifts of other donors.")
+
+
+class DonorGivingSummaryOutput(serializers.Serializer):
+    """A donor and its giving summary (the view sets `giving` on the donor)."""
+
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=DonorKind.choices)
+    is_active = serializers.BooleanField()
+    giving = GivingSummaryOutput()
