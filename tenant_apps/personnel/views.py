@@ -61,10 +61,7 @@ def report_detail(request: HttpRequest, name: str) -> HttpResponse:
         "start": request.GET.get("start", "").strip(),
     }
     if not data["start"]:
-        try:
-            data["start"] = data["end"][:8] + "01"  # the first of the end date's month
-        except TypeError:
-            data["start"] = today.replace(day=1).isoformat()
+        data["start"] = data["end"][:8] + "01"  # the first of the end date's month
     form = PeriodForm(data)
     context: dict[str, Any] = {"title": TITLES[name], "form": form, "report": None, "error": ""}
     if not form.is_valid():
