@@ -243,14 +243,23 @@ def test_a_login_without_a_person_names_whose_hours(alpha: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"date": "2999-01-01"}, "date: 2999-01-01 is in the future; log hours once they are worked."),
+        (
+            {"date": "2999-01-01"},
+            "date: 2999-01-01 is in the future; log hours once they are worked.",
+        ),
         ({"hours": "25"}, "hours: more than 0 and at most 24."),
         ({"function": "program"}, "program: hours on program services name their program."),
-        ({"program": "PRG"}, "program: only program hours name a program, not management_general hours."),
-        ({"date": "2020-01-01"}, "date: Ann Park was not on staff or volunteering on 2020-01-01 "
-                                 "(volunteer from 2025-01-01 to now)."),
+        (
+            {"program": "PRG"},
+            "program: only program hours name a program, not management_general hours.",
+        ),
+        (
+            {"date": "2020-01-01"},
+            "date: Ann Park was not on staff or volunteering on 2020-01-01 "
+            "(volunteer from 2025-01-01 to now).",
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_hours_are_a_400_that_saves_nothing(
     alpha: Any, ann: Any, body: dict[str, str], message: str
 ) -> None:
