@@ -19,7 +19,13 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import AuditEvent, EntrySource, Function, JournalEntry
 from tenant_apps.personnel import services
 from tenant_apps.personnel.allocation import allocation_compute, days_in_range, largest_remainder
-from tenant_apps.personnel.models import HourEntry, HourState, StaffRecord, WorkerKind
+from tenant_apps.personnel.models import (
+    HourEntry,
+    HourState,
+    PayrollAllocation,
+    StaffRecord,
+    WorkerKind,
+)
 from tenant_apps.personnel.tests.factories import (
     hours_logged,
     person_made,
@@ -447,3 +453,28 @@ def test_a_program_in_use_cannot_be_deleted(schema: Any) -> None:
 
     with pytest.raises(ProtectedError), transaction.atomic():
         program.delete()
+
+
+def test_the_database_refuses_overlapping_payroll_allocations(schema: Any) -> None:
+    _march_payroll()
+    services.settings_update(payroll_posting_enabled=True, acting_user=None)
+    record = services.payroll_allocation_post(
+        start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
+    )
+    other = accounting.entry_record(
+        date=date(2026, 4, 1),
+        memo="x",
+        lines=[
+            accounting.LineSpec(account="7020", fund="GEN", debit="1.00", function=MG),
+            accounting.LineSpec(account="1010", fund="GEN", credit="1.00"),
+        ],
+        source=EntrySource.MANUAL,
+        acting_user=None,
+    )
+
+    with pytest.raises(IntegrityError, match="payrollallocation_no_overlap"), transaction.atomic():
+        PayrollAllocation.objects.create(
+            start=date(2026, 3, 31), end=date(2026, 4, 1), entry=other, total_cost=1,
+            amount_moved=1,
+        )  # fmt: skip
+    assert PayrollAllocation.objects.get() == record
