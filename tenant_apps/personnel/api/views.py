@@ -457,7 +457,6 @@ class ReportIndexView(APIView):
     """The personnel reports, with their URLs."""
 
     permission_classes = [capability_required(read=Capability.PERSONNEL_READ)]
-    pagination_class = None
 
     @extend_schema(responses={200: ReportIndexItemOutput(many=True)})
     def get(self, request: Request) -> Response:
