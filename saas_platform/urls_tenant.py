@@ -13,6 +13,7 @@ api_v1 = [
     path("accounting/", include("tenant_apps.accounting.api.urls")),
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),
+    path("personnel/", include("tenant_apps.personnel.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("admin/", tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("donations/", include("tenant_apps.donations.urls")),
+    path("personnel/", include("tenant_apps.personnel.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -58,6 +58,7 @@ TENANT_APPS = [
     "django.contrib.postgres",  # trigram search (donors)
     "tenant_apps.donors",
     "tenant_apps.donations",
+    "tenant_apps.personnel",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -206,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Choice sets whose field name repeats across apps with other values.
+    "ENUM_NAME_OVERRIDES": {
+        "DonorKindEnum": "tenant_apps.donors.models.DonorKind.choices",
+        "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
+    },
 }
 
 # --- Celery: Redis broker; tasks run in the schema of the tenant that queued them.

@@ -17,6 +17,8 @@ class Role(models.TextChoices):
     FUNDRAISER = "fundraiser", "Fundraiser"
     VOLUNTEER_COORDINATOR = "volunteer_coordinator", "Volunteer coordinator"
     VIEWER = "viewer", "Read-only"
+    # A volunteer's own login: they log and see their own hours, nothing else.
+    VOLUNTEER = "volunteer", "Volunteer"
 
 
 class Capability(StrEnum):
@@ -33,6 +35,7 @@ class Capability(StrEnum):
     PERSONNEL_WRITE = "personnel.write"
     HOURS_SUBMIT = "hours.submit"
     HOURS_APPROVE = "hours.approve"
+    PAYROLL_POST = "payroll.post"
 
 
 _READ = {
@@ -52,6 +55,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.GIFTS_WRITE,
             Capability.GIFTS_POST,
             Capability.HOURS_SUBMIT,
+            Capability.PAYROLL_POST,
         }
     ),
     Role.FUNDRAISER: frozenset(
@@ -68,6 +72,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         }
     ),
     Role.VIEWER: frozenset(_READ),
+    # HOURS_SUBMIT without PERSONNEL_READ: the hour entries they see are their own only.
+    Role.VOLUNTEER: frozenset({Capability.HOURS_SUBMIT}),
 }
 
 # Roles that administer the organization: the tenant's Django admin is theirs.

@@ -70,3 +70,12 @@ def test_writes_need_the_write_capability_before_input_is_read(alpha):
     assert viewer.status_code == 403
     assert owner.status_code == 400  # allowed, and told what is missing
     assert set(owner.json()["error"]["fields"]) >= {"name", "restriction"}
+
+
+def test_a_volunteer_only_submits_hours():
+    assert ROLE_CAPABILITIES[Role.VOLUNTEER] == {Capability.HOURS_SUBMIT}
+
+
+def test_bookkeepers_and_administrators_post_the_payroll_allocation():
+    posters = {role for role in Role.values if role_has_capability(role, Capability.PAYROLL_POST)}
+    assert posters == {Role.OWNER, Role.ADMIN, Role.BOOKKEEPER}

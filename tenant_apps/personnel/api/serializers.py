@@ -1,0 +1,287 @@
+"""Input and output shapes of the personnel API. Inputs check types and formats only; the rules
+are the services' (they answer with the same error shape)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
+from tenant_apps.accounting.models import Function
+from tenant_apps.personnel.models import (
+    EmploymentType,
+    HourState,
+    PayType,
+    VolunteerStatus,
+    WorkerKind,
+)
+
+__all__ = ["ErrorOutput"]
+
+
+def _money(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+def _percent(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=5, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+class PersonOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    user = serializers.IntegerField(source="user_id", allow_null=True)
+    user_email = serializers.CharField(source="user.email", allow_null=True, default=None)
+    donor = serializers.IntegerField(source="donor_id", allow_null=True)
+    is_staff = serializers.SerializerMethodField()
+    is_volunteer = serializers.SerializerMethodField()
+
+    def get_is_staff(self, person: object) -> bool:
+        return hasattr(person, "staff_record")
+
+    def get_is_volunteer(self, person: object) -> bool:
+        return hasattr(person, "volunteer")
+
+
+class PersonCreateInput(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    user = serializers.IntegerField(required=False, allow_null=True, default=None)
+    donor = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PersonUpdateInput(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200, required=False)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    user = serializers.IntegerField(required=False, allow_null=True)
+    donor = serializers.IntegerField(required=False, allow_null=True)
+
+
+# --- Staff -------------------------------------------------------------------------------------
+
+
+class StaffOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.full_name")
+    position = serializers.CharField()
+    department = serializers.CharField()
+    employment_type = serializers.ChoiceField(choices=EmploymentType.choices)
+    pay_type = serializers.ChoiceField(choices=PayType.choices)
+    pay_rate = _money()
+    is_officer = serializers.BooleanField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+    split_program = _percent()
+    split_management_general = _percent()
+    split_fundraising = _percent()
+    default_program = serializers.CharField(
+        source="default_program.code", allow_null=True, default=None
+    )
+
+
+class StaffCreateInput(serializers.Serializer):
+    person = serializers.IntegerField()
+    position = serializers.CharField(max_length=200)
+    department = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    employment_type = serializers.ChoiceField(choices=EmploymentType.choices)
+    pay_type = serializers.ChoiceField(choices=PayType.choices)
+    pay_rate = _money()
+    is_officer = serializers.BooleanField(required=False, default=False)
+    start_date = BooksDateField()
+    end_date = BooksDateField(required=False, allow_null=True, default=None)
+    split_program = _percent(required=False, default="0")
+    split_management_general = _percent(required=False, default="100")
+    split_fundraising = _percent(required=False, default="0")
+    default_program = serializers.CharField(
+        max_length=20, required=False, allow_null=True, default=None
+    )
+
+
+class StaffUpdateInput(serializers.Serializer):
+    position = serializers.CharField(max_length=200, required=False)
+    department = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    employment_type = serializers.ChoiceField(choices=EmploymentType.choices, required=False)
+    pay_type = serializers.ChoiceField(choices=PayType.choices, required=False)
+    pay_rate = _money(required=False)
+    is_officer = serializers.BooleanField(required=False)
+    start_date = BooksDateField(required=False)
+    end_date = BooksDateField(required=False, allow_null=True)
+    split_program = _percent(required=False)
+    split_management_general = _percent(required=False)
+    split_fundraising = _percent(required=False)
+    default_program = serializers.CharField(max_length=20, required=False, allow_null=True)
+
+
+# --- Volunteers --------------------------------------------------------------------------------
+
+
+class VolunteerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.full_name")
+    skills = serializers.ListField(child=serializers.CharField())
+    availability = serializers.CharField()
+    emergency_contact_name = serializers.CharField()
+    emergency_contact_phone = serializers.CharField()
+    background_check_on = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=VolunteerStatus.choices)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+    specialized_rate = _money(allow_null=True)
+
+
+class VolunteerCreateInput(serializers.Serializer):
+    person = serializers.IntegerField()
+    skills = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
+    )
+    availability = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True
+    )
+    emergency_contact_name = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
+    emergency_contact_phone = serializers.CharField(
+        max_length=40, required=False, default="", allow_blank=True
+    )
+    background_check_on = BooksDateField(required=False, allow_null=True, default=None)
+    status = serializers.ChoiceField(
+        choices=VolunteerStatus.choices, required=False, default=VolunteerStatus.ACTIVE
+    )
+    start_date = BooksDateField()
+    end_date = BooksDateField(required=False, allow_null=True, default=None)
+    specialized_rate = _money(required=False, allow_null=True, default=None)
+
+
+class VolunteerUpdateInput(serializers.Serializer):
+    skills = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=50
+    )
+    availability = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    emergency_contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    emergency_contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    background_check_on = BooksDateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=VolunteerStatus.choices, required=False)
+    start_date = BooksDateField(required=False)
+    end_date = BooksDateField(required=False, allow_null=True)
+    specialized_rate = _money(required=False, allow_null=True)
+
+
+# --- Hours -------------------------------------------------------------------------------------
+
+
+class HourEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.full_name")
+    kind = serializers.ChoiceField(choices=WorkerKind.choices)
+    date = serializers.DateField()
+    hours = serializers.DecimalField(max_digits=4, decimal_places=2)
+    function = serializers.ChoiceField(choices=Function.choices)
+    program = serializers.CharField(source="program.code", allow_null=True, default=None)
+    activity = serializers.CharField()
+    specialized_skills = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=HourState.choices)
+    submitted_by = serializers.CharField(source="submitted_by.email", allow_null=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.email", allow_null=True, default=None)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    rejection_reason = serializers.CharField()
+    in_kind_value = _money(allow_null=True)
+    in_kind_entry = serializers.IntegerField(
+        source="in_kind_entry.number", allow_null=True, default=None
+    )
+
+
+class HourEntryCreateInput(serializers.Serializer):
+    person = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whose hours: yours (the person linked to your login) when left out.",
+    )
+    date = BooksDateField()
+    hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0)
+    function = serializers.ChoiceField(choices=Function.choices)
+    program = serializers.CharField(max_length=20, required=False, allow_null=True, default=None)
+    activity = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    specialized_skills = serializers.BooleanField(required=False, default=False)
+
+
+class HourEntryUpdateInput(serializers.Serializer):
+    date = BooksDateField(required=False)
+    hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, required=False)
+    function = serializers.ChoiceField(choices=Function.choices, required=False)
+    program = serializers.CharField(max_length=20, required=False, allow_null=True)
+    activity = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    specialized_skills = serializers.BooleanField(required=False)
+
+
+class HourRejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class HourBulkInput(serializers.Serializer):
+    entries = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+
+
+class HourBulkRejectInput(HourBulkInput):
+    reason = serializers.CharField(max_length=500)
+
+
+class HourBulkOutput(serializers.Serializer):
+    entries = HourEntryOutput(many=True)
+
+
+# --- Settings and postings ---------------------------------------------------------------------
+
+
+class PersonnelSettingsOutput(serializers.Serializer):
+    volunteer_hourly_rate = _money()
+    volunteer_hourly_rate_source = serializers.CharField()
+    payroll_posting_enabled = serializers.BooleanField()
+    salary_account = serializers.CharField()
+    officer_salary_account = serializers.CharField()
+    in_kind_expense_account = serializers.CharField()
+
+
+class PersonnelSettingsUpdateInput(serializers.Serializer):
+    volunteer_hourly_rate = _money(required=False)
+    payroll_posting_enabled = serializers.BooleanField(required=False)
+    salary_account = serializers.CharField(max_length=20, required=False)
+    officer_salary_account = serializers.CharField(max_length=20, required=False)
+    in_kind_expense_account = serializers.CharField(max_length=20, required=False)
+
+
+class PayrollAllocationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    entry = serializers.IntegerField(source="entry.number")
+    total_cost = _money()
+    amount_moved = _money()
+    created_by = serializers.CharField(source="created_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+
+
+class PayrollAllocationInput(serializers.Serializer):
+    start = BooksDateField()
+    end = BooksDateField()
+
+
+class ReportQueryInput(serializers.Serializer):
+    start = BooksDateField(required=False)
+    end = BooksDateField(required=False)
+
+
+class ReportIndexItemOutput(serializers.Serializer):
+    name = serializers.CharField()
+    summary = serializers.CharField()
+    url = serializers.CharField()
+    csv_url = serializers.CharField()

@@ -1,0 +1,40 @@
+"""Reads of the personnel app: the lists the API and pages show, with what they need joined."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from shared_apps.users.roles import Capability
+from tenant_apps.personnel.models import HourEntry, Person, StaffRecord, Volunteer
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+def person_list() -> QuerySet[Person]:
+    return Person.objects.select_related("user", "donor", "staff_record", "volunteer")
+
+
+def staff_list() -> QuerySet[StaffRecord]:
+    return StaffRecord.objects.select_related("person", "default_program")
+
+
+def volunteer_list() -> QuerySet[Volunteer]:
+    return Volunteer.objects.select_related("person")
+
+
+def hour_entry_list(*, user: User) -> QuerySet[HourEntry]:
+    """Every entry for those who read personnel records; a person's own entries for anyone
+    else (a volunteer's login)."""
+    entries = HourEntry.objects.select_related(
+        "person", "program", "submitted_by", "decided_by", "in_kind_entry"
+    )
+    if user.has_capability(Capability.PERSONNEL_READ):
+        return entries
+    return entries.filter(person__user=user)
+
+
+def person_of(user: User) -> Person | None:
+    return Person.objects.filter(user=user).first()

@@ -1,0 +1,41 @@
+"""Personnel in the tenant's admin can be looked at, not written: writes go through services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from tenant_apps.personnel import services
+from tenant_apps.personnel.tests.factories import hours_logged, staff_made, volunteer_made
+
+MODELS = ("person", "staffrecord", "volunteer", "hourentry", "personnelsettings")
+MODELS += ("payrollallocation",)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_an_owner_reads_each_model_but_cannot_add_one(alpha: Any, model: str) -> None:
+    with schema_context("alpha"):
+        staff = staff_made("Maria Lopez", split_program="50", split_management_general="50",
+                           default_program="PRG")  # fmt: skip
+        hours_logged(volunteer_made("Ben Ode").person, date(2026, 3, 2), "7.25", approve=True)
+        services.settings_update(payroll_posting_enabled=True, acting_user=None)
+        services.payroll_allocation_post(
+            start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
+        )
+    client = alpha.client(alpha.owner)
+
+    listed = client.get(f"/admin/personnel/{model}/")
+
+    assert listed.status_code == 200
+    assert client.get(f"/admin/personnel/{model}/add/").status_code == 403
+    if model == "staffrecord":
+        page = client.get(f"/admin/personnel/staffrecord/{staff.pk}/change/")
+        assert page.status_code == 200 and b"Maria Lopez" in page.content
+        assert (
+            client.post(f"/admin/personnel/staffrecord/{staff.pk}/change/", {}).status_code == 403
+        )
+    if model == "hourentry":
+        assert b"7.25" in listed.content

@@ -1,0 +1,58 @@
+"""The personnel report pages: who may see them, the table, the CSV link and bad parameters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.personnel.tests.factories import hours_logged, volunteer_made
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_index_lists_the_reports(alpha: Any) -> None:
+    page = alpha.client(alpha.user(Role.VIEWER)).get("/personnel/")
+
+    assert page.status_code == 200
+    for name in ("hours", "volunteer-value", "payroll-allocation"):
+        assert f"/personnel/reports/{name}/".encode() in page.content
+
+
+def test_a_report_page_shows_the_table_and_links_the_csv(alpha: Any) -> None:
+    with schema_context("alpha"):
+        hours_logged(volunteer_made("Ben Ode").person, date(2026, 3, 2), "7.25", approve=True)
+
+    page = alpha.client(alpha.owner).get(
+        "/personnel/reports/volunteer-value/?start=2026-03-01&end=2026-03-31"
+    )
+
+    assert page.status_code == 200
+    assert b"Volunteer hours and their value" in page.content
+    assert b"252.23" in page.content  # 7.25 x 34.79 = 252.2275
+    assert (
+        b"/api/v1/personnel/reports/volunteer-value/?format=csv&amp;start=2026-03-01"
+        in page.content
+    )
+
+
+def test_bad_parameters_are_shown_not_a_server_error(alpha: Any) -> None:
+    client = alpha.client(alpha.owner)
+
+    bad = client.get("/personnel/reports/hours/?start=soon&end=2026-03-31")
+    backwards = client.get("/personnel/reports/hours/?start=2026-04-01&end=2026-03-01")
+    unknown = client.get("/personnel/reports/nothing/")
+
+    assert bad.status_code == 400 and b"Please correct the parameters" in bad.content
+    assert backwards.status_code == 400 and b"The start date is after the end date." in (
+        backwards.content
+    )
+    assert unknown.status_code == 404
+
+
+def test_pages_need_a_login_and_the_right_role(alpha: Any) -> None:
+    assert alpha.client().get("/personnel/").status_code == 302
+    assert alpha.client(alpha.user(Role.VOLUNTEER)).get("/personnel/").status_code == 403
