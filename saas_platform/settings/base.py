@@ -33,6 +33,7 @@ SHARED_APPS = [
     "django_tenants",
     "shared_apps.tenants",
     "shared_apps.users",
+    "shared_apps.billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -1,0 +1,86 @@
+"""Plans and each organization's subscription to one, in the public schema.
+
+An Organization names its plan by value (`Organization.plan_code`); the subscription row here
+carries the billing state (trial, active, past due...) and the Stripe ids. Tenant schemas never
+refer to these tables: a tenant reads its limits by plan code.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Plan(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    monthly_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    # None: no limit.
+    max_donors = models.PositiveIntegerField(null=True, blank=True)
+    max_staff_users = models.PositiveIntegerField(null=True, blank=True)
+    trial_days = models.PositiveSmallIntegerField(default=30)
+    # The Stripe Price its subscriptions are made of; blank where Stripe is not configured.
+    stripe_price_id = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    is_public = models.BooleanField(default=True, help_text="Offered on the signup page.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "monthly_price", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="plan_price_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class Subscription(models.Model):
+    """One per organization: its plan, where billing stands, and the Stripe ids."""
+
+    organization = models.OneToOneField(
+        "tenants.Organization", on_delete=models.CASCADE, related_name="subscription"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(
+        max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.TRIALING
+    )
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    # When a payment first failed; past the grace period the organization is suspended.
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=SubscriptionStatus.values),
+                name="subscription_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_customer_id"],
+                condition=~models.Q(stripe_customer_id=""),
+                name="subscription_stripe_customer_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_subscription_id"],
+                condition=~models.Q(stripe_subscription_id=""),
+                name="subscription_stripe_subscription_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.plan_id} ({self.status})"
