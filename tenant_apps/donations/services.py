@@ -63,6 +63,7 @@ from tenant_apps.donations.models import (
     TributeType,
 )
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
+from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
 from tenant_apps.donors.models import Donor
 
 if TYPE_CHECKING:
@@ -699,6 +700,8 @@ def gift_refund(
         gift.state = GiftState.REFUNDED
         gift.refund_entry = reversal
         gift.save(update_fields=["state", "refund_entry", "updated_at"])
+        # A receipt issued for it is voided by a new version after commit.
+        enqueue_on_commit(receipt_void_task, gift.pk)
         accounting.audit_record(
             "gift.refund",
             actor=accounting.actor_of(acting_user),

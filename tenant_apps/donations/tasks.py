@@ -24,6 +24,15 @@ def receipt_issue_for_gift(gift_id: int) -> int | None:
     return receipt.pk if receipt is not None else None
 
 
+@app.task
+def receipt_void_for_refunded_gift(gift_id: int) -> int | None:
+    """Void the receipt of a gift just refunded, with a new version (see the service)."""
+    from tenant_apps.donations.receipts import receipt_void_for_refunded_gift as void
+
+    receipt = void(gift_id=gift_id)
+    return receipt.pk if receipt is not None else None
+
+
 @app.task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""

@@ -372,6 +372,37 @@ def test_a_posted_gift_is_receipted_and_emailed_after_commit(
     assert receipt.emailed_at is not None
 
 
+def test_refunding_a_receipted_gift_voids_its_receipt_after_commit(
+    ada: Donor, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = gift_made(ada, "300.00", method="ach", post=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.gift_refund(gift=gift, acting_user=None)
+
+    first, void = Receipt.objects.filter(gift=gift).order_by("version")
+    assert (void.version, void.supersedes_id, void.is_void) == (2, first.pk, True)
+    assert void.reason == "The gift was refunded."
+    assert "Notice of void receipt" in pdf_text(void)
+    assert [message.attachments[0][0] for message in mail.outbox] == [
+        "receipt-000001-v1.pdf",
+        "receipt-000001-v2.pdf",
+    ]
+
+
+def test_refunding_a_gift_never_receipted_issues_nothing(
+    alpha: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with schema_context("alpha"):  # no EIN: nothing is receipted
+        donor = donor_made("Bob", "Noether")
+        with django_capture_on_commit_callbacks(execute=True):
+            gift = gift_made(donor, "300.00", method="ach", post=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.gift_refund(gift=gift, acting_user=None)
+
+        assert not Receipt.objects.exists() and mail.outbox == []
+
+
 def test_a_donor_who_wants_no_contact_is_not_emailed(
     tenant: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
