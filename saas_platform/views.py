@@ -16,9 +16,16 @@ def public_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def tenant_home(request: HttpRequest) -> HttpResponse:
-    can_read_books = request.user.has_capability(Capability.ACCOUNTING_READ)  # type: ignore[union-attr]
+    user = request.user
+    can_read_books = user.has_capability(Capability.ACCOUNTING_READ)  # type: ignore[union-attr]
     return render(
         request,
         "tenant/home.html",
-        {"chart": chart_summary() if can_read_books else None, "can_read_books": can_read_books},
+        {
+            "chart": chart_summary() if can_read_books else None,
+            "can_read_books": can_read_books,
+            "can_read_donors": user.has_capability(Capability.DONORS_READ),  # type: ignore[union-attr]
+            "can_read_reports": user.has_capability(Capability.REPORTS_READ),  # type: ignore[union-attr]
+            "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),  # type: ignore[union-attr]
+        },
     )

@@ -128,3 +128,13 @@ def test_requests_leave_the_connection_in_the_tenant_they_served(alpha, beta):
     assert connection.schema_name == "alpha"
     beta.client().get("/accounts/login/")
     assert connection.schema_name == "beta"
+
+
+def test_tenant_home_links_only_to_what_the_role_may_read(alpha):
+    owner_page = alpha.client(alpha.owner).get("/").content.decode()
+    for link in ("/donations/imports/", "/donations/reports/", "/personnel/", "/accounting/"):
+        assert f'href="{link}' in owner_page, link
+
+    volunteer_page = alpha.client(alpha.user("volunteer")).get("/").content.decode()
+    for link in ("/donations/imports/", "/donations/reports/", "/personnel/", "/accounting/"):
+        assert f'href="{link}' not in volunteer_page, link
