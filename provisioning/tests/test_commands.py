@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -92,6 +93,8 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once():
 
     from tenant_apps.accounting import reports
     from tenant_apps.accounting.models import JournalEntry
+    from tenant_apps.donations.models import Gift
+    from tenant_apps.donors.models import Donor
 
     for _ in range(2):
         out = StringIO()
@@ -99,14 +102,20 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once():
 
     assert "demo.localhost" in out.getvalue() and "/accounting/" in out.getvalue()
     with schema_context("demo"):
-        assert User.objects.count() == 5
-        # seven postings and the release the restricted supplies generated
-        assert JournalEntry.objects.filter(state="posted").count() == 8
+        assert User.objects.count() == 6
+        # seven postings, the release the restricted supplies generated, and two posted gifts
+        assert JournalEntry.objects.filter(state="posted").count() == 10
+        assert Donor.objects.count() == 3
+        assert sorted(Gift.objects.values_list("state", "amount")) == [
+            ("draft", Decimal("5000.00")),
+            ("posted", Decimal("250.00")),
+            ("posted", Decimal("1000.00")),
+        ]
         balance = reports.trial_balance(as_of=timezone.localdate()).as_json()
         position = reports.financial_position(as_of=timezone.localdate()).as_json()
-    assert balance["balanced"] and balance["total_debit"] == "15570.00"
+    assert balance["balanced"] and balance["total_debit"] == "16820.00"
     assert position["net_assets"] == {
-        "without_donor_restrictions": "2666.22",
-        "with_donor_restrictions": "6550.00",
-        "total": "9216.22",
+        "without_donor_restrictions": "2916.22",
+        "with_donor_restrictions": "7550.00",
+        "total": "10466.22",
     }

@@ -18,6 +18,10 @@ from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.accounting.services import LineSpec
+from tenant_apps.donations import receipts
+from tenant_apps.donations import services as donations
+from tenant_apps.donors import services as donors
+from tenant_apps.donors.models import Donor
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - a published development login
@@ -27,6 +31,7 @@ STAFF = [
     ("fundraiser@demo.localhost", "Fatima Fundraiser", Role.FUNDRAISER),
     ("volunteers@demo.localhost", "Victor Coordinator", Role.VOLUNTEER_COORDINATOR),
     ("viewer@demo.localhost", "Vera Viewer", Role.VIEWER),
+    ("volunteer@demo.localhost", "Val Volunteer", Role.VOLUNTEER),
 ]
 
 
@@ -53,6 +58,11 @@ class Command(BaseCommand):
                     User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
             if not JournalEntry.objects.exists():
                 demo_books_record(User.objects.get(email=STAFF[1][0]))
+            if not Donor.objects.exists():
+                demo_donations_record(
+                    fundraiser=User.objects.get(email=STAFF[2][0]),
+                    bookkeeper=User.objects.get(email=STAFF[1][0]),
+                )
 
         write = self.stdout.write
         write("")
@@ -134,3 +144,70 @@ def demo_books_record(bookkeeper: User) -> None:
             LineSpec(account="2010", fund="GEN", credit="950.00"),
         ],
     )
+
+
+def demo_donations_record(*, fundraiser: User, bookkeeper: User) -> None:
+    """Three donors, a campaign and three gifts (two posted, one draft), and receipt settings
+    with a sample EIN, so the donor pages, receipts and fundraising reports have data."""
+    receipts.receipt_settings_update(
+        acting_user=bookkeeper,
+        ein="12-3456789",  # the IRS's own example number: a demo, not a real organization
+        address="1 Main Street\nSpringfield, IL 62701",
+        signatory_name="Olivia Owner",
+        signatory_title="Executive Director",
+    )
+    ada = donors.donor_create(
+        names=donors.DonorNames(kind="individual", first_name="Ada", last_name="Lovelace"),
+        emails=[donors.EmailSpec(email="ada@example.org")],
+        addresses=[
+            donors.AddressSpec(
+                line1="12 Analytical Way", city="Springfield", region="IL", postcode="62701"
+            )
+        ],
+        tags=["Board"],
+        acting_user=fundraiser,
+    )
+    grace = donors.donor_create(
+        names=donors.DonorNames(kind="individual", first_name="Grace", last_name="Hopper"),
+        emails=[donors.EmailSpec(email="grace@example.org")],
+        phones=[donors.PhoneSpec(number="(217) 555-0142")],
+        acting_user=fundraiser,
+    )
+    acme = donors.donor_create(
+        names=donors.DonorNames(kind="organization", organization_name="Acme Foundation"),
+        emails=[donors.EmailSpec(email="grants@acme.example")],
+        acting_user=fundraiser,
+    )
+    today = timezone.localdate()
+    spring = donations.campaign_create(
+        code="SPRING", name="Spring appeal", goal="10000.00", acting_user=fundraiser
+    )
+    check = donations.gift_create(
+        donor=ada,
+        amount="250.00",
+        received_on=today,
+        method="check",
+        check_number="1042",
+        campaign=spring,
+        acting_user=fundraiser,
+    )
+    restricted = donations.gift_create(
+        donor=grace,
+        amount="1000.00",
+        received_on=today,
+        method="ach",
+        allocations=[donations.AllocationSpec(fund="PRP", amount="1000.00")],
+        campaign=spring,
+        designation="For the program",
+        acting_user=fundraiser,
+    )
+    donations.gift_create(
+        donor=acme,
+        amount="5000.00",
+        received_on=today,
+        method="check",
+        check_number="88017",
+        acting_user=fundraiser,
+    )
+    for gift in (check, restricted):
+        donations.gift_post(gift=gift, acting_user=bookkeeper)
