@@ -102,9 +102,9 @@ def _choice(value: Any, *, field: str, choices: Sequence[str]) -> str:
 
 
 def _dates_check(start: Any, end: Any) -> None:
-    accounting._date_check(start, field="start_date")
+    accounting.date_check(start, field="start_date")
     if end is not None:
-        accounting._date_check(end, field="end_date")
+        accounting.date_check(end, field="end_date")
         if end < start:
             raise ServiceError(
                 "end_date: the end date is before the start date.",
@@ -437,7 +437,7 @@ def _volunteer_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["emergency_contact_phone"], field="emergency_contact_phone", max_length=40
     )
     if values["background_check_on"] is not None:
-        accounting._date_check(values["background_check_on"], field="background_check_on")
+        accounting.date_check(values["background_check_on"], field="background_check_on")
     checked["status"] = _choice(values["status"], field="status", choices=VolunteerStatus.values)
     _dates_check(values["start_date"], values["end_date"])
     if values["specialized_rate"] is not None:
@@ -563,7 +563,7 @@ def _entry_values_check(
     specialized_skills: bool,
     today: date,
 ) -> dict[str, Any]:
-    accounting._date_check(day)
+    accounting.date_check(day)
     if day > today:
         raise ServiceError(
             f"date: {day} is in the future; log hours once they are worked.",
