@@ -108,12 +108,6 @@ def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.fixture
-def ada(alpha: Any) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
-
-
 # --- Schedules --------------------------------------------------------------------------------
 
 

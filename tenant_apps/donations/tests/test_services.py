@@ -39,12 +39,6 @@ def fund_balances() -> dict[str, tuple[str, str, str]]:
     }
 
 
-@pytest.fixture
-def ada(alpha: Any) -> Any:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
-
-
 def test_a_draft_gift_is_not_in_the_books(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
         gift = gift_made(ada, "250.00", acting_user=alpha.owner)
