@@ -16,6 +16,7 @@ database) is ignored, as a benchmark drops and loads tenants.
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -123,7 +124,7 @@ def tenant_ready(
     return organization
 
 
-def explain(sql: str) -> None:
+def explain_print(sql: str) -> None:
     """Print the plan of `sql` as it runs now."""
     from django.db import connection
 
@@ -131,3 +132,44 @@ def explain(sql: str) -> None:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         for (row,) in cursor.fetchall():
             print(f"    {row}")
+
+
+Case = tuple[str, str, Callable[[], int]]
+
+
+def cases_time(
+    cases: list[Case], *, runs: int, explain: bool, target_ms: Callable[[str], float]
+) -> None:
+    """Run each case (name, what its parameters are, run() returning its row count) once to
+    warm up and `runs` times measured; print the median, the slowest run, the queries and the
+    rows, then the plan of the slowest query of each case slower than its target (of every
+    case with `explain`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"\n{'case':<20} {'parameters':<28} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}")
+    slow = []
+    for name, label, run in cases:
+        with CaptureQueriesContext(connection) as captured:
+            rows = run()  # warm-up
+        # django-tenants sets the search path before each query: counted apart.
+        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+        searches = len(captured.captured_queries) - len(queries)
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            run()
+            timings.append((time.perf_counter() - started) * 1000)
+        median = statistics.median(timings)
+        print(
+            f"{name:<20} {label:<28} {median:6.1f}ms {max(timings):6.1f}ms "
+            f"{len(queries):>4} (+{searches} SET) {rows:>6}",
+            flush=True,
+        )
+        if explain or median > target_ms(name):
+            slowest = max(queries, key=lambda query: float(query["time"]))
+            slow.append((name, label, median, slowest["sql"]))
+    for name, label, median, sql in slow:
+        print(f"\n{name} ({label}): median {median:.1f} ms; its slowest query:")
+        print(f"    {sql[:2000]}")
+        explain_print(sql)

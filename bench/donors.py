@@ -32,7 +32,6 @@ import argparse
 import io
 import math
 import random
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,7 +44,6 @@ import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 _setup.django_start("ifm_bench_donors", redis_db=14)
 
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from shared_apps.tenants.models import Organization  # noqa: E402
@@ -569,36 +567,6 @@ def cases(rng: random.Random) -> list[tuple[str, str, Callable[[], int]]]:
     ]
 
 
-def cases_time(*, runs: int, explain: bool) -> None:
-    rng = random.Random(SEED)
-    print(f"\n{'case':<18} {'parameters':<28} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}")
-    slow = []
-    for name, label, run in cases(rng):
-        with CaptureQueriesContext(connection) as captured:
-            rows = run()  # warm-up
-        # django-tenants sets the search path before each query: counted apart.
-        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-        searches = len(captured.captured_queries) - len(queries)
-        timings = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            run()
-            timings.append((time.perf_counter() - started) * 1000)
-        median = statistics.median(timings)
-        print(
-            f"{name:<18} {label:<28} {median:6.1f}ms {max(timings):6.1f}ms "
-            f"{len(queries):>4} (+{searches} SET) {rows:>6}",
-            flush=True,
-        )
-        if explain or median > TARGET_MS.get(name, REPORT_TARGET_MS):
-            slowest = max(queries, key=lambda query: float(query["time"]))
-            slow.append((name, label, median, slowest["sql"]))
-    for name, label, median, sql in slow:
-        print(f"\n{name} ({label}): median {median:.1f} ms; its slowest query:")
-        print(f"    {sql[:2000]}")
-        _setup.explain(sql)
-
-
 def sizes_print() -> None:
     with connection.cursor() as cursor:
         print()
@@ -631,7 +599,12 @@ def main() -> None:
     organization = tenant_ready(reload=arguments.reload)
     with schema_context(organization.schema_name):
         sizes_print()
-        cases_time(runs=arguments.runs, explain=arguments.explain)
+        _setup.cases_time(
+            cases(random.Random(SEED)),
+            runs=arguments.runs,
+            explain=arguments.explain,
+            target_ms=lambda name: TARGET_MS.get(name, REPORT_TARGET_MS),
+        )
 
 
 if __name__ == "__main__":

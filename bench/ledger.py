@@ -27,7 +27,6 @@ import argparse
 import io
 import math
 import random
-import statistics
 import time
 from bisect import bisect_left
 from collections import deque
@@ -42,7 +41,6 @@ import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 _setup.django_start("ifm_bench", redis_db=13)
 
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from shared_apps.tenants.models import Organization  # noqa: E402
@@ -671,36 +669,14 @@ def report_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def reports_time(*, runs: int, explain: bool) -> None:
-    print(
-        f"\n{'report':<20} {'parameters':<24} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}"
-    )
-    slow = []
-    for name, label, parameters in report_cases():
-        selector = reports.REPORTS[name]
-        with CaptureQueriesContext(connection) as captured:
-            report = selector(**parameters)  # warm-up
-        # django-tenants sets the search path before each query: counted apart.
-        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-        searches = len(captured.captured_queries) - len(queries)
-        timings = []
-        for _ in range(runs):
-            # What the API does for a JSON answer: the report and its figures as JSON data.
-            started = time.perf_counter()
-            selector(**parameters).as_json()
-            timings.append((time.perf_counter() - started) * 1000)
-        median = statistics.median(timings)
-        print(
-            f"{name:<20} {label:<24} {median:6.0f}ms {max(timings):6.0f}ms "
-            f"{len(queries):>4} (+{searches} SET) {len(report.rows):>6}",
-            flush=True,
-        )
-        if explain or median > TARGET_MS:
-            slowest = max(queries, key=lambda query: float(query["time"]))
-            slow.append((name, label, median, slowest["sql"]))
-    for name, label, median, sql in slow:
-        print(f"\n{name} ({label}): median {median:.0f} ms; its slowest query:")
-        _setup.explain(sql)
+def _report(name: str, parameters: dict[str, Any]) -> Callable[[], int]:
+    def run() -> int:
+        # What the API does for a JSON answer: the report and its figures as JSON data.
+        report = reports.REPORTS[name](**parameters)
+        report.as_json()
+        return len(report.rows)
+
+    return run
 
 
 def sizes_print() -> None:
@@ -732,7 +708,15 @@ def main() -> None:
     organization = tenant_ready(reload=arguments.reload)
     with schema_context(organization.schema_name):
         sizes_print()
-        reports_time(runs=arguments.runs, explain=arguments.explain)
+        _setup.cases_time(
+            [
+                (name, label, _report(name, parameters))
+                for name, label, parameters in report_cases()
+            ],
+            runs=arguments.runs,
+            explain=arguments.explain,
+            target_ms=lambda name: TARGET_MS,
+        )
 
 
 if __name__ == "__main__":
