@@ -9,11 +9,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations import services
 from tenant_apps.donations.models import Campaign, Deposit, Gift
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
@@ -27,12 +26,6 @@ WRITERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER]
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 POSTERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER]
 NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
-
-
-def ledger() -> dict[str, tuple[str, str]]:
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=today()).as_json()
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations import pledges
 from tenant_apps.donations.models import Gift, Pledge
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
     _deferred_constraints_checked,
     later,
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/donations"
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
-
-
-def ledger(fund: str) -> dict[str, tuple[str, str]]:
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=today(), fund=fund).as_json()
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
 
 
 def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows(
