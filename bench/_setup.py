@@ -15,6 +15,7 @@ database) is ignored, as a benchmark drops and loads tenants.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -173,3 +174,29 @@ def cases_time(
         print(f"\n{name} ({label}): median {median:.1f} ms; its slowest query:")
         print(f"    {sql[:2000]}")
         explain_print(sql)
+
+
+def cases_main(
+    *,
+    runs: int,
+    what: str,
+    tenant_ready: Callable[..., Any],
+    sizes_print: Callable[[], None],
+    cases: Callable[[], list[Case]],
+    target_ms: Callable[[str], float],
+) -> None:
+    """The command line of a benchmark that loads its tenant once and times cases in it:
+    --runs, --reload (drop the tenant and load it again), --explain (every `what`'s plan)."""
+    from django_tenants.utils import schema_context
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
+    parser.add_argument("--explain", action="store_true", help=f"print every {what}'s plan")
+    arguments = parser.parse_args()
+
+    migrate()
+    organization = tenant_ready(reload=arguments.reload)
+    with schema_context(organization.schema_name):
+        sizes_print()
+        cases_time(cases(), runs=arguments.runs, explain=arguments.explain, target_ms=target_ms)

@@ -28,7 +28,6 @@ prints them all).
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import random
@@ -589,22 +588,14 @@ def sizes_print() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
-    parser.add_argument("--explain", action="store_true", help="print every case's plan")
-    arguments = parser.parse_args()
-
-    _setup.migrate()
-    organization = tenant_ready(reload=arguments.reload)
-    with schema_context(organization.schema_name):
-        sizes_print()
-        _setup.cases_time(
-            cases(random.Random(SEED)),
-            runs=arguments.runs,
-            explain=arguments.explain,
-            target_ms=lambda name: TARGET_MS.get(name, REPORT_TARGET_MS),
-        )
+    _setup.cases_main(
+        runs=9,
+        what="case",
+        tenant_ready=tenant_ready,
+        sizes_print=sizes_print,
+        cases=lambda: cases(random.Random(SEED)),
+        target_ms=lambda name: TARGET_MS.get(name, REPORT_TARGET_MS),
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ than the target gets the plan of its slowest query printed
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import random
@@ -679,6 +678,10 @@ def _report(name: str, parameters: dict[str, Any]) -> Callable[[], int]:
     return run
 
 
+def cases() -> list[_setup.Case]:
+    return [(name, label, _report(name, values)) for name, label, values in report_cases()]
+
+
 def sizes_print() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -698,25 +701,16 @@ def sizes_print() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
-    parser.add_argument("--explain", action="store_true", help="print every report's plan")
-    arguments = parser.parse_args()
-
-    _setup.migrate()
-    organization = tenant_ready(reload=arguments.reload)
-    with schema_context(organization.schema_name):
-        sizes_print()
-        _setup.cases_time(
-            [
-                (name, label, _report(name, parameters))
-                for name, label, parameters in report_cases()
-            ],
-            runs=arguments.runs,
-            explain=arguments.explain,
-            target_ms=lambda name: TARGET_MS,
-        )
+    _setup.cases_main(
+        runs=7,
+        what="report",
+        tenant_ready=tenant_ready,
+        sizes_print=sizes_print,
+        cases=lambda: [
+            (name, label, _report(name, values)) for name, label, values in report_cases()
+        ],
+        target_ms=lambda name: TARGET_MS,
+    )
 
 
 if __name__ == "__main__":
