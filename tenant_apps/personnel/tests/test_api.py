@@ -19,7 +19,7 @@ from tenant_apps.personnel.tests.factories import (
     staff_made,
     volunteer_made,
 )
-from tests.helpers import api_error
+from tests.helpers import api_error, list_queries_fixed
 
 pytestmark = pytest.mark.django_db
 
@@ -153,9 +153,7 @@ def test_a_coordinator_manages_people(alpha: Any, coordinator: Any) -> None:
 
 
 @pytest.mark.parametrize(("path", "make"), [("people", "person"), ("staff", "staff")])
-def test_lists_run_a_fixed_number_of_queries(
-    alpha: Any, count_queries: Any, path: str, make: str
-) -> None:
+def test_lists_run_a_fixed_number_of_queries(alpha: Any, path: str, make: str) -> None:
     client = alpha.api(alpha.owner)
 
     def made(count: int) -> None:
@@ -165,17 +163,10 @@ def test_lists_run_a_fixed_number_of_queries(
                 if make == "staff":
                     staff_made("", person=person)
 
-    made(3)
-    client.get(f"{API}/{path}/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/{path}/").json()["results"]) == 3
-    made(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/{path}/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/{path}/", made)
 
 
-def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any, count_queries: Any) -> None:
+def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any) -> None:
     client = alpha.api(alpha.owner)
 
     def made(count: int) -> None:
@@ -183,14 +174,7 @@ def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any, count_que
             for _ in range(count):
                 volunteer_made("", person=PersonFactory())
 
-    made(3)
-    client.get(f"{API}/volunteers/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/volunteers/").json()["results"]) == 3
-    made(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/volunteers/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/volunteers/", made)
 
 
 # --- Hours -------------------------------------------------------------------------------------
@@ -346,9 +330,7 @@ def test_bulk_rejection_carries_the_reason(alpha: Any, ben: Person) -> None:
     }
 
 
-def test_the_hours_list_runs_a_fixed_number_of_queries(
-    alpha: Any, count_queries: Any, ben: Person
-) -> None:
+def test_the_hours_list_runs_a_fixed_number_of_queries(alpha: Any, ben: Person) -> None:
     client = alpha.api(alpha.owner)
 
     def logged(count: int) -> None:
@@ -357,14 +339,7 @@ def test_the_hours_list_runs_a_fixed_number_of_queries(
                 entry = hours_logged(ben, date(2026, 1, 1 + index), "1", approve=True)
                 assert entry.state == HourState.APPROVED
 
-    logged(3)
-    client.get(f"{API}/hours/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/hours/").json()["results"]) == 3
-    logged(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/hours/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/hours/", logged)
 
 
 # --- Settings, payroll allocations, reports -----------------------------------------------------
