@@ -28,58 +28,23 @@ prints them all).
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
-import os
 import random
-import statistics
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-BENCH_DATABASE = "ifm_bench_donors"
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
-os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/14"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")  # no worker needed for the email
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 
-import psycopg2  # noqa: E402
+_setup.django_start("ifm_bench_donors", redis_db=14)
 
-
-def _database_ensure() -> None:
-    """Create the benchmark database when it is missing (before Django connects to it)."""
-    server = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    server.autocommit = True
-    try:
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-                print(f"created database {BENCH_DATABASE}")
-    finally:
-        server.close()
-
-
-_database_ensure()
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from provisioning.services import tenant_provision  # noqa: E402
 from shared_apps.tenants.models import Organization  # noqa: E402
 from shared_apps.users.models import User  # noqa: E402
 from shared_apps.users.roles import Role  # noqa: E402
@@ -488,28 +453,12 @@ def _campaign_made(*, code: str, goal: Decimal) -> int:
     ).pk
 
 
-def tenant_ready(*, reload: bool) -> Organization:
-    """The loaded tenant: reused when it holds the right number of donors, else made again."""
-    organization = Organization.objects.filter(slug=SLUG).first()
-    if organization is not None:
-        with schema_context(organization.schema_name):
-            count = Donor.objects.count()
-        if not reload and organization.state == "active" and count == DONORS:
-            print(f"reusing tenant {SLUG} ({DONORS:,} donors)")
-            return organization
-        print(f"dropping tenant {SLUG}")
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
-        organization.delete()
-    started = time.perf_counter()
-    organization = tenant_provision(
-        slug=SLUG,
-        name="Bench Donors Foundation",
-        owner_email=f"owner@{SLUG}.org",
-        owner_password="Bench-Pass-2026",
-    )
-    print(f"provisioned tenant {SLUG} in {(time.perf_counter() - started) * 1000:.0f} ms")
+def _donor_count(organization: Organization) -> int:
+    with schema_context(organization.schema_name):
+        return Donor.objects.count()
+
+
+def tenant_load(organization: Organization) -> None:
     print("loading donors and gifts:")
     rng = random.Random(SEED)
     with schema_context(organization.schema_name):
@@ -532,7 +481,17 @@ def tenant_ready(*, reload: bool) -> Organization:
             ):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
         _timed("VACUUM (ANALYZE)", started)
-    return organization
+
+
+def tenant_ready(*, reload: bool) -> Organization:
+    """The loaded tenant: reused when it holds the right number of donors, else made again."""
+    return _setup.tenant_ready(
+        SLUG,
+        "Bench Donors Foundation",
+        reload=reload,
+        loaded=lambda organization: _donor_count(organization) == DONORS,
+        load=tenant_load,
+    )
 
 
 # --- The cases ---------------------------------------------------------------------------------
@@ -607,43 +566,6 @@ def cases(rng: random.Random) -> list[tuple[str, str, Callable[[], int]]]:
     ]
 
 
-def _explain(sql: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-        for (row,) in cursor.fetchall():
-            print(f"    {row}")
-
-
-def cases_time(*, runs: int, explain: bool) -> None:
-    rng = random.Random(SEED)
-    print(f"\n{'case':<18} {'parameters':<28} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}")
-    slow = []
-    for name, label, run in cases(rng):
-        with CaptureQueriesContext(connection) as captured:
-            rows = run()  # warm-up
-        # django-tenants sets the search path before each query: counted apart.
-        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-        searches = len(captured.captured_queries) - len(queries)
-        timings = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            run()
-            timings.append((time.perf_counter() - started) * 1000)
-        median = statistics.median(timings)
-        print(
-            f"{name:<18} {label:<28} {median:6.1f}ms {max(timings):6.1f}ms "
-            f"{len(queries):>4} (+{searches} SET) {rows:>6}",
-            flush=True,
-        )
-        if explain or median > TARGET_MS.get(name, REPORT_TARGET_MS):
-            slowest = max(queries, key=lambda query: float(query["time"]))
-            slow.append((name, label, median, slowest["sql"]))
-    for name, label, median, sql in slow:
-        print(f"\n{name} ({label}): median {median:.1f} ms; its slowest query:")
-        print(f"    {sql[:2000]}")
-        _explain(sql)
-
-
 def sizes_print() -> None:
     with connection.cursor() as cursor:
         print()
@@ -666,21 +588,14 @@ def sizes_print() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
-    parser.add_argument("--explain", action="store_true", help="print every case's plan")
-    arguments = parser.parse_args()
-
-    started = time.perf_counter()
-    call_command("migrate_schemas", interactive=False, verbosity=0)
-    print(f"migrated {BENCH_DATABASE} in {(time.perf_counter() - started) * 1000:.0f} ms")
-    organization = tenant_ready(reload=arguments.reload)
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"load average {load} on {os.cpu_count()} CPUs (the timings below depend on it)")
-    with schema_context(organization.schema_name):
-        sizes_print()
-        cases_time(runs=arguments.runs, explain=arguments.explain)
+    _setup.cases_main(
+        runs=9,
+        what="case",
+        tenant_ready=tenant_ready,
+        sizes_print=sizes_print,
+        cases=lambda: cases(random.Random(SEED)),
+        target_ms=lambda name: TARGET_MS.get(name, REPORT_TARGET_MS),
+    )
 
 
 if __name__ == "__main__":

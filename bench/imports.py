@@ -18,52 +18,18 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import random
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-BENCH_DATABASE = "ifm_bench_imports"
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
-os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/13"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"  # the import runs in this process
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 
-import psycopg2  # noqa: E402
-
-
-def _database_ensure() -> None:
-    """Create the benchmark database when it is missing (before Django connects to it)."""
-    server = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    server.autocommit = True
-    try:
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-                print(f"created database {BENCH_DATABASE}")
-    finally:
-        server.close()
-
-
-_database_ensure()
-
-import django  # noqa: E402
-
-django.setup()
+_setup.django_start("ifm_bench_imports", redis_db=13)
 
 from django.core.files.base import ContentFile  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from provisioning.services import tenant_provision  # noqa: E402
 from shared_apps.tenants.models import Organization  # noqa: E402
 from shared_apps.users.models import User  # noqa: E402
 from shared_apps.users.roles import Role  # noqa: E402
@@ -157,21 +123,7 @@ def gift_file(count: int, randomness: random.Random) -> bytes:
 
 
 def tenant_fresh() -> Organization:
-    organization = Organization.objects.filter(slug=SLUG).first()
-    if organization is not None:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
-        organization.delete()
-    started = time.perf_counter()
-    organization = tenant_provision(
-        slug=SLUG,
-        name="Bench Imports Trust",
-        owner_email=f"owner@{SLUG}.org",
-        owner_password="Bench-Pass-2026",
-    )
-    print(f"provisioned tenant {SLUG} in {time.perf_counter() - started:.1f} s")
-    return organization
+    return _setup.tenant_ready(SLUG, "Bench Imports Trust")
 
 
 def import_timed(kind: str, content: bytes, owner: User) -> tuple[float, ImportJob]:
@@ -193,24 +145,16 @@ def run_once(rows: int, randomness: random.Random) -> dict[str, float]:
     with schema_context(organization.schema_name):
         owner = User.objects.get(role=Role.OWNER)
         campaign_create(code="SPRING", name="Spring appeal", goal="50000", acting_user=owner)
-        content = donor_file(rows, randomness)
-        seconds, job = import_timed("donors", content, owner)
-        job_seconds = (job.finished_at - job.started_at).total_seconds()
-        print(
-            f"  donors: {job.rows_created:,} rows ({len(content) / 1e6:.1f} MB) in {seconds:.2f} s "
-            f"(upload check {seconds - job_seconds:.2f} s, job {job_seconds:.2f} s); "
-            f"{job.duplicate_count} possible duplicates"
-        )
-        figures["donors"] = seconds
-        content = gift_file(rows, randomness)
-        seconds, job = import_timed("gifts", content, owner)
-        job_seconds = (job.finished_at - job.started_at).total_seconds()
-        print(
-            f"  gifts:  {job.rows_created:,} rows ({len(content) / 1e6:.1f} MB) in {seconds:.2f} s "
-            f"(upload check {seconds - job_seconds:.2f} s, job {job_seconds:.2f} s); "
-            f"{job.duplicate_count} possible duplicates"
-        )
-        figures["gifts"] = seconds
+        for kind, make_file in (("donors", donor_file), ("gifts", gift_file)):
+            content = make_file(rows, randomness)
+            seconds, job = import_timed(kind, content, owner)
+            job_seconds = (job.finished_at - job.started_at).total_seconds()
+            print(
+                f"  {kind + ':':<7} {job.rows_created:,} rows ({len(content) / 1e6:.1f} MB) in "
+                f"{seconds:.2f} s (upload check {seconds - job_seconds:.2f} s, job "
+                f"{job_seconds:.2f} s); {job.duplicate_count} possible duplicates"
+            )
+            figures[kind] = seconds
         started = time.perf_counter()
         size = sum(len(line) for line in _export_lines(_export_queryset(Donor.objects.all())))
         figures["export"] = time.perf_counter() - started
@@ -226,11 +170,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     arguments = parser.parse_args()
-    started = time.perf_counter()
-    call_command("migrate_schemas", interactive=False, verbosity=0)
-    print(f"migrated {BENCH_DATABASE} in {time.perf_counter() - started:.1f} s")
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"load average {load} on {os.cpu_count()} CPUs (the timings below depend on it)")
+    _setup.migrate()
     randomness = random.Random(SEED)
     runs = []
     for run in range(1, arguments.runs + 1):

@@ -23,13 +23,9 @@ than the target gets the plan of its slowest query printed
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
-import os
 import random
-import statistics
-import sys
 import time
 from bisect import bisect_left
 from collections import deque
@@ -37,46 +33,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
-BENCH_DATABASE = "ifm_bench"
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
-os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/13"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")  # no worker needed for the email
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 
-import psycopg2  # noqa: E402
+_setup.django_start("ifm_bench", redis_db=13)
 
-
-def _database_ensure() -> None:
-    """Create the benchmark database when it is missing (before Django connects to it)."""
-    server = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    server.autocommit = True
-    try:
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-                print(f"created database {BENCH_DATABASE}")
-    finally:
-        server.close()
-
-
-_database_ensure()
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
-from provisioning.services import tenant_provision  # noqa: E402
 from shared_apps.tenants.models import Organization  # noqa: E402
 from shared_apps.users.models import User  # noqa: E402
 from shared_apps.users.roles import Role  # noqa: E402
@@ -663,40 +628,23 @@ def _line_count(organization: Organization) -> int:
         return JournalLine.objects.filter(entry__state__in=LEDGER_STATES).count()
 
 
-def _drop(organization: Organization) -> None:
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
-    organization.delete()
-
-
-def tenant_ready(*, reload: bool) -> Organization:
-    """The loaded tenant: reused when it holds the right number of lines, else made again."""
-    organization = Organization.objects.filter(slug=SLUG).first()
-    if organization is not None:
-        if (
-            not reload
-            and organization.state == "active"
-            and _line_count(organization) == TARGET_LINES
-        ):
-            print(f"reusing tenant {SLUG} ({TARGET_LINES:,} lines)")
-            return organization
-        print(f"dropping tenant {SLUG}")
-        _drop(organization)
-    started = time.perf_counter()
-    organization = tenant_provision(
-        slug=SLUG,
-        name="Bench Ledger Foundation",
-        owner_email=f"owner@{SLUG}.org",
-        owner_password="Bench-Pass-2026",
-    )
-    print(f"provisioned tenant {SLUG} in {(time.perf_counter() - started) * 1000:.0f} ms")
+def tenant_load(organization: Organization) -> None:
     print("loading the ledger:")
     with schema_context(organization.schema_name):
         owner = User.objects.get(role=Role.OWNER)
         _chart_extend(owner)
         ledger_load(owner)
-    return organization
+
+
+def tenant_ready(*, reload: bool) -> Organization:
+    """The loaded tenant: reused when it holds the right number of lines, else made again."""
+    return _setup.tenant_ready(
+        SLUG,
+        "Bench Ledger Foundation",
+        reload=reload,
+        loaded=lambda organization: _line_count(organization) == TARGET_LINES,
+        load=tenant_load,
+    )
 
 
 # --- The reports -------------------------------------------------------------------------------
@@ -720,43 +668,18 @@ def report_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def _explain(sql: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-        for (row,) in cursor.fetchall():
-            print(f"    {row}")
+def _report(name: str, parameters: dict[str, Any]) -> Callable[[], int]:
+    def run() -> int:
+        # What the API does for a JSON answer: the report and its figures as JSON data.
+        report = reports.REPORTS[name](**parameters)
+        report.as_json()
+        return len(report.rows)
+
+    return run
 
 
-def reports_time(*, runs: int, explain: bool) -> None:
-    print(
-        f"\n{'report':<20} {'parameters':<24} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}"
-    )
-    slow = []
-    for name, label, parameters in report_cases():
-        selector = reports.REPORTS[name]
-        with CaptureQueriesContext(connection) as captured:
-            report = selector(**parameters)  # warm-up
-        # django-tenants sets the search path before each query: counted apart.
-        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-        searches = len(captured.captured_queries) - len(queries)
-        timings = []
-        for _ in range(runs):
-            # What the API does for a JSON answer: the report and its figures as JSON data.
-            started = time.perf_counter()
-            selector(**parameters).as_json()
-            timings.append((time.perf_counter() - started) * 1000)
-        median = statistics.median(timings)
-        print(
-            f"{name:<20} {label:<24} {median:6.0f}ms {max(timings):6.0f}ms "
-            f"{len(queries):>4} (+{searches} SET) {len(report.rows):>6}",
-            flush=True,
-        )
-        if explain or median > TARGET_MS:
-            slowest = max(queries, key=lambda query: float(query["time"]))
-            slow.append((name, label, median, slowest["sql"]))
-    for name, label, median, sql in slow:
-        print(f"\n{name} ({label}): median {median:.0f} ms; its slowest query:")
-        _explain(sql)
+def cases() -> list[_setup.Case]:
+    return [(name, label, _report(name, values)) for name, label, values in report_cases()]
 
 
 def sizes_print() -> None:
@@ -778,21 +701,16 @@ def sizes_print() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
-    parser.add_argument("--explain", action="store_true", help="print every report's plan")
-    arguments = parser.parse_args()
-
-    started = time.perf_counter()
-    call_command("migrate_schemas", interactive=False, verbosity=0)
-    print(f"migrated {BENCH_DATABASE} in {(time.perf_counter() - started) * 1000:.0f} ms")
-    organization = tenant_ready(reload=arguments.reload)
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"load average {load} on {os.cpu_count()} CPUs (the timings below depend on it)")
-    with schema_context(organization.schema_name):
-        sizes_print()
-        reports_time(runs=arguments.runs, explain=arguments.explain)
+    _setup.cases_main(
+        runs=7,
+        what="report",
+        tenant_ready=tenant_ready,
+        sizes_print=sizes_print,
+        cases=lambda: [
+            (name, label, _report(name, values)) for name, label, values in report_cases()
+        ],
+        target_ms=lambda name: TARGET_MS,
+    )
 
 
 if __name__ == "__main__":

@@ -245,7 +245,8 @@ def _cells(values: dict[str, Decimal]) -> list[Decimal]:
     return [without, with_, without + with_]
 
 
-def _range_check(start: date, end: date) -> None:
+def range_check(start: date, end: date) -> None:
+    """Refuse a period that ends before it starts (every report over a period checks it)."""
     if start > end:
         raise ServiceError(
             "The start date is after the end date.", fields={"start": ["After the end date."]}
@@ -255,7 +256,7 @@ def _range_check(start: date, end: date) -> None:
 def activities(*, start: date, end: date) -> Report:
     """Revenue and support, releases from restriction, expenses by function and the change in
     net assets for a date range, in three columns; net assets at its start and end."""
-    _range_check(start, end)
+    range_check(start, end)
     in_range = Q(entry__date__gte=start, entry__date__lte=end)
     before = Q(entry__date__lt=start)
     accounts = _accounts()
@@ -368,7 +369,7 @@ def activities(*, start: date, end: date) -> Report:
 
 def functional_expenses(*, start: date, end: date) -> Report:
     """Expenses by nature (account) and function, program services split by program."""
-    _range_check(start, end)
+    range_check(start, end)
     sums = (
         _ledger(entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE)
         .values("account_id", "function", "program_id")
@@ -593,7 +594,7 @@ SELECT e.date, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
 def general_ledger(*, account: str, start: date, end: date, fund: str | None = None) -> Report:
     """Every line of one account in a date range with a running balance, after the opening
     balance carried from before the range (in the account's normal direction)."""
-    _range_check(start, end)
+    range_check(start, end)
     target = Account.objects.filter(code=account).first()
     if target is None:
         raise ServiceError(

@@ -253,7 +253,7 @@ def fiscal_year_open(*, fiscal_year: int) -> list[FiscalPeriod]:
 
 def period_for_date(day: date) -> FiscalPeriod:
     """The monthly period a date is in, created (open) with its fiscal year when missing."""
-    _date_check(day)
+    date_check(day)
     period = FiscalPeriod.objects.filter(start__lte=day, end__gte=day).first()
     if period is None:
         start_month = accounting_settings().fiscal_year_start_month
@@ -678,7 +678,9 @@ def _balance_check(lines: Sequence[JournalLine]) -> None:
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
-def _date_check(day: Any, *, field: str = "date") -> date:
+def date_check(day: Any, *, field: str = "date") -> date:
+    """`day` if it is a date the books can hold (the years 1900 to 2999), else a ServiceError
+    on `field`; the other apps' services check their dates with it too."""
     if not isinstance(day, date):
         raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
     if not EARLIEST_DATE <= day <= LATEST_DATE:
@@ -708,7 +710,7 @@ def entry_create(
     """A draft entry with its lines, checked and balanced; `entry_post` puts it in the books."""
     if source not in EntrySource.values:
         raise ServiceError(f"Unknown source {source!r}.", fields={"source": ["Unknown source."]})
-    date = _date_check(date)
+    date = date_check(date)
     memo = _memo_check(memo)
     with transaction.atomic():
         built = _lines_build(lines)
@@ -890,7 +892,7 @@ def entry_reverse(
     """Reverse a posted entry with a new entry of the opposite sides, dated `date` (the
     original's date by default). Releases the entry generated are reversed with it."""
     if date is not None:
-        _date_check(date)
+        date_check(date)
     with transaction.atomic():
         entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.state != EntryState.POSTED:

@@ -3,41 +3,30 @@ form, the report as a table and a link to the same report as CSV (served by the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
 
-from saas_platform.errors import ServiceError
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import selectors, services
 from tenant_apps.accounting.models import AccountType
+from tenant_apps.accounting.pages import (
+    PeriodForm,
+    date_field,
+    day_text,
+    period_text,
+    reader_required,
+    render_report,
+)
 from tenant_apps.accounting.reports import REPORTS, Report
 
-DATE_FORMAT = "%Y-%m-%d"
-CENT = Decimal("0.01")
-
 # --- Parameters --------------------------------------------------------------------------------
-
-
-def _date_field(label: str) -> forms.DateField:
-    # ISO dates only: what the date picker sends and the API takes; "03/04/2026" is ambiguous.
-    return forms.DateField(
-        label=label,
-        input_formats=[DATE_FORMAT],
-        widget=forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
-    )
 
 
 def _fund_field() -> forms.ChoiceField:
@@ -65,7 +54,7 @@ def _account_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class AsOfForm(forms.Form):
-    as_of = _date_field("As of")
+    as_of = date_field("As of")
 
 
 class TrialBalanceForm(AsOfForm):
@@ -74,11 +63,6 @@ class TrialBalanceForm(AsOfForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["fund"].choices = _fund_choices()  # type: ignore[attr-defined]
-
-
-class PeriodForm(forms.Form):
-    start = _date_field("From")
-    end = _date_field("To")
 
 
 class GeneralLedgerForm(PeriodForm):
@@ -180,110 +164,46 @@ def _report_arguments(cleaned: dict[str, Any]) -> dict[str, Any]:
     return {name: (value or None) if name == "fund" else value for name, value in cleaned.items()}
 
 
-# --- The table ---------------------------------------------------------------------------------
-
-
-def figure(value: Decimal) -> str:
-    """An amount as accountants print it: 1,234.50, and a negative one as (1,234.50)."""
-    cents = value.quantize(CENT)  # rounded as the CSV rounds it (reports.money)
-    text = f"{abs(cents):,.2f}"
-    return f"({text})" if cents < 0 else text
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    numeric: bool
-
-
-@dataclass(frozen=True)
-class TableRow:
-    kind: str
-    header: Cell
-    cells: list[Cell]
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: list[Cell]
-    rows: list[TableRow]
-
-
-def _table(report: Report) -> Table:
-    """The report's rows as cells: figures formatted and flagged so their column aligns right."""
-    numeric = {
-        index
-        for row in report.rows
-        for index, cell in enumerate(row.cells)
-        if isinstance(cell, Decimal)
-    }
-
-    def cell(index: int, value: Any) -> Cell:
-        if isinstance(value, Decimal):
-            return Cell(figure(value), index in numeric)
-        return Cell("" if value is None else str(value), index in numeric)
-
-    rows = []
-    for row in report.rows:
-        cells = [cell(index, value) for index, value in enumerate(row.cells)]
-        rows.append(TableRow(kind=row.kind, header=cells[0], cells=cells[1:]))
-    columns = [Cell(label, index in numeric) for index, label in enumerate(report.columns)]
-    return Table(columns=columns, rows=rows)
-
-
 # --- Views -------------------------------------------------------------------------------------
 
 
-def accounting_reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in (else to the login page) and allowed to read the books (else 403)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_capability(Capability.ACCOUNTING_READ):  # type: ignore[union-attr]
-            raise PermissionDenied("Your role does not allow reading the books.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+accounting_reader_required = reader_required(
+    Capability.ACCOUNTING_READ, "Your role does not allow reading the books."
+)
 
 
-@require_safe
 @accounting_reader_required
 def report_index(request: HttpRequest) -> HttpResponse:
     return render(request, "accounting/index.html", {"pages": PAGES.values()})
 
 
-@require_safe
+def _caption(report: Report, parameters: dict[str, Any]) -> str:
+    if parameters.get("as_of"):
+        text = f"as of {day_text(parameters['as_of'])}"
+    else:
+        text = period_text(parameters["start"], parameters["end"])
+    if parameters.get("fund"):
+        text += f", fund {parameters['fund']}"
+    return text
+
+
 @accounting_reader_required
 def report_detail(request: HttpRequest, name: str) -> HttpResponse:
     page = PAGES.get(name)
     if page is None:
         raise Http404("There is no such report.")
-    context: dict[str, Any] = {"page": page, "report": None, "error": ""}
     required = getattr(page.form_class, "required_choices", ())
     data = _form_data(page.form_class, request.GET)
     if any(field not in request.GET for field in required):
-        context["form"] = page.form_class(initial=data)
-        return render(request, "accounting/report.html", context)
-
-    form = page.form_class(data)
-    context["form"] = form
-    if not form.is_valid():
-        context["error"] = "Please correct the parameters below."
-        return render(request, "accounting/report.html", context, status=400)
-    try:
-        report = REPORTS[name](**_report_arguments(form.cleaned_data))
-    except ServiceError as error:
-        context["error"] = error.message
-        for field, messages in error.fields.items():
-            if field in form.fields and isinstance(messages, list):
-                form.add_error(field, [str(message) for message in messages])
-        return render(request, "accounting/report.html", context, status=error.status)
-    context.update(
-        report=report,
-        table=_table(report),
-        parameters=form.cleaned_data,
-        csv_url=f"/api/v1/accounting/reports/{name}/?"
-        + urlencode({"format": "csv", **report.parameters}),
+        form = page.form_class(initial=data)
+    else:
+        form = page.form_class(data)
+    return render_report(
+        request,
+        form=form,
+        run=lambda cleaned: REPORTS[name](**_report_arguments(cleaned)),
+        title=page.title,
+        index=(reverse("accounting:index"), "Financial reports"),
+        csv_path=f"/api/v1/accounting/reports/{name}/",
+        caption=_caption,
     )
-    return render(request, "accounting/report.html", context)

@@ -299,12 +299,7 @@ def _pledge_locked(pledge: Pledge) -> Pledge:
 def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -> Pledge:
     """Change a pledge. A draft changes freely; a posted one keeps what its entry says (donor,
     amount, fund, date) and may only be rescheduled, or change its campaign and memo."""
-    unknown = set(changes) - PLEDGE_LEDGER_FIELDS - PLEDGE_EDITABLE_FIELDS
-    if unknown:
-        raise ServiceError(
-            f"Cannot change {', '.join(sorted(unknown))} of a pledge.",
-            fields={name: ["Cannot be changed."] for name in sorted(unknown)},
-        )
+    services.changes_check(changes, PLEDGE_LEDGER_FIELDS | PLEDGE_EDITABLE_FIELDS, of="a pledge")
     with transaction.atomic():
         pledge = _pledge_locked(pledge)
         ledger_changes = sorted(set(changes) & PLEDGE_LEDGER_FIELDS)
@@ -635,12 +630,7 @@ def recurring_gift_update(
 ) -> RecurringGift:
     """Change an active or paused recurring gift. A new next date sets the day of the month
     the schedule keeps; gifts already made stay as they are."""
-    unknown = set(changes) - RECURRING_FIELDS
-    if unknown:
-        raise ServiceError(
-            f"Cannot change {', '.join(sorted(unknown))} of a recurring gift.",
-            fields={name: ["Cannot be changed."] for name in sorted(unknown)},
-        )
+    services.changes_check(changes, RECURRING_FIELDS, of="a recurring gift")
     with transaction.atomic():
         recurring = _recurring_locked(recurring_gift)
         if recurring.state in (RecurringGiftState.CANCELLED, RecurringGiftState.COMPLETED):

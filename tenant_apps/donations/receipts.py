@@ -36,6 +36,7 @@ from django.utils import timezone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
+from tenant_apps.donations import services
 from tenant_apps.donations.models import (
     EIN_PATTERN,
     Gift,
@@ -121,12 +122,9 @@ def receipt_settings() -> ReceiptSettings:
 def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> ReceiptSettings:
     """Change what receipts say about the organization. The counter is not among them: it
     moves only by issuing."""
-    unknown = set(changes) - set(SETTINGS_FIELDS) - {"receipt_every_gift"}
-    if unknown:
-        raise ServiceError(
-            f"Cannot change {', '.join(sorted(unknown))} of the receipt settings.",
-            fields={name: ["Cannot be changed."] for name in sorted(unknown)},
-        )
+    services.changes_check(
+        changes, {*SETTINGS_FIELDS, "receipt_every_gift"}, of="the receipt settings"
+    )
     for field, limit in SETTINGS_FIELDS.items():
         if field in changes:
             value = (changes[field] or "").strip()

@@ -25,7 +25,7 @@ in the allocation's fund, so that each fund balances on its own):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -122,6 +122,17 @@ class AllocationSpec:
 class SoftCreditSpec:
     donor: Donor
     amount: Decimal | str
+
+
+def changes_check(changes: dict[str, Any], allowed: Collection[str], *, of: str) -> None:
+    """Refuse, naming them, the changes an update service does not make (`of` names the thing:
+    "a gift")."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ServiceError(
+            f"Cannot change {', '.join(sorted(unknown))} of {of}.",
+            fields={name: ["Cannot be changed."] for name in sorted(unknown)},
+        )
 
 
 def _text(value: str | None, *, field: str) -> str:
@@ -468,12 +479,7 @@ def _locked(gift: Gift) -> Gift:
 def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift:
     """Change a gift. A draft changes freely; a posted or refunded gift keeps what its journal
     entry says (amount, funds, method, date, donor): that is a refund and a new gift."""
-    unknown = set(changes) - EDITABLE_FIELDS - LEDGER_FIELDS
-    if unknown:
-        raise ServiceError(
-            f"Cannot change {', '.join(sorted(unknown))} of a gift.",
-            fields={name: ["Cannot be changed."] for name in sorted(unknown)},
-        )
+    changes_check(changes, EDITABLE_FIELDS | LEDGER_FIELDS, of="a gift")
     with transaction.atomic():
         gift = _locked(gift)
         ledger_changes = sorted(set(changes) & LEDGER_FIELDS)

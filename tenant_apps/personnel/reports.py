@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Sum
 
 from tenant_apps.accounting.models import Function
-from tenant_apps.accounting.reports import Report, Row, _range_check, money
+from tenant_apps.accounting.reports import Report, Row, money, range_check
 from tenant_apps.personnel.allocation import CENT, ZERO, allocation_compute
 from tenant_apps.personnel.models import HourEntry, HourState, PayrollAllocation, WorkerKind
 
@@ -45,7 +45,7 @@ def _approved(start: date, end: date, **filters: Any) -> Any:
 
 def hours_by_program(*, start: date, end: date) -> Report:
     """Approved hours by function and program, staff and volunteers apart, in one query."""
-    _range_check(start, end)
+    range_check(start, end)
     rows = (
         _approved(start, end)
         .values("kind", "function", "program__code", "program__name")
@@ -103,7 +103,7 @@ def volunteer_value(*, start: date, end: date) -> Report:
     value each was posted at). Two queries: the hours, the settings."""
     from tenant_apps.personnel.services import personnel_settings
 
-    _range_check(start, end)
+    range_check(start, end)
     rate = personnel_settings().volunteer_hourly_rate
     rows = (
         _approved(start, end, kind=WorkerKind.VOLUNTEER)
@@ -191,7 +191,7 @@ def volunteer_value(*, start: date, end: date) -> Report:
 def payroll_allocation(*, start: date, end: date) -> Report:
     """Each staff member's cost for the range split across functions and programs (see
     allocation.py for the rules), the totals a bookkeeper allocates, and the posting if any."""
-    _range_check(start, end)
+    range_check(start, end)
     allocation = allocation_compute(start=start, end=end)
     posted = (
         PayrollAllocation.objects.select_related("entry")

@@ -9,7 +9,7 @@ go through accounting.services.entry_record.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -102,9 +102,9 @@ def _choice(value: Any, *, field: str, choices: Sequence[str]) -> str:
 
 
 def _dates_check(start: Any, end: Any) -> None:
-    accounting._date_check(start, field="start_date")
+    accounting.date_check(start, field="start_date")
     if end is not None:
-        accounting._date_check(end, field="end_date")
+        accounting.date_check(end, field="end_date")
         if end < start:
             raise ServiceError(
                 "end_date: the end date is before the start date.",
@@ -354,17 +354,36 @@ def staff_record_create(
             "default_program": default_program,
         }
     )
+    return _work_record_create(
+        StaffRecord,
+        person,
+        values,
+        refusal=f"{person} already has a staff record; change that one.",
+        action="staff_record.create",
+        acting_user=acting_user,
+        position=values["position"],
+    )
+
+
+def _work_record_create[Record: (StaffRecord, Volunteer)](
+    model: type[Record],
+    person: Person,
+    values: dict[str, Any],
+    *,
+    refusal: str,
+    action: str,
+    acting_user: User | None,
+    **detail: Any,
+) -> Record:
+    """A person's one staff or volunteer record, made from checked `values`; a second one is
+    refused with `refusal`."""
     with transaction.atomic():
         Person.objects.select_for_update().get(pk=person.pk)
-        if StaffRecord.objects.filter(person=person).exists():
-            raise StateConflict(f"{person} already has a staff record; change that one.")
-        record = StaffRecord.objects.create(person=person, **values)
+        if model.objects.filter(person=person).exists():
+            raise StateConflict(refusal)
+        record = model.objects.create(person=person, **values)
         accounting.audit_record(
-            "staff_record.create",
-            actor=accounting.actor_of(acting_user),
-            obj=record,
-            person=person.pk,
-            position=record.position,
+            action, actor=accounting.actor_of(acting_user), obj=record, person=person.pk, **detail
         )
     return record
 
@@ -377,30 +396,54 @@ def _outside_hours(person: Person, kind: str, start: date, end: date | None) -> 
     return outside.count()
 
 
+def _work_record_update[Record: (StaffRecord, Volunteer)](
+    record: Record,
+    changes: dict[str, Any],
+    *,
+    fields: tuple[str, ...],
+    check: Callable[[dict[str, Any]], dict[str, Any]],
+    kind: str,
+    noun: str,
+    action: str,
+    acting_user: User | None,
+) -> Record:
+    """Change any of `fields` of a staff or volunteer record; `check` checks the record whole
+    after the change. Dates may not leave hours of that `kind` already logged outside them."""
+    unknown = [name for name in changes if name not in fields]
+    if unknown:
+        raise ServiceError(
+            f"{unknown[0]}: not a field of {noun}.", fields={unknown[0]: ["Unknown."]}
+        )
+    values = check({name: getattr(record, name) for name in fields} | changes)
+    changed = {name: values[name] for name in fields if getattr(record, name) != values[name]}
+    if not changed:
+        return record
+    with transaction.atomic():
+        if {"start_date", "end_date"} & set(changed) and _outside_hours(
+            record.person, kind, values["start_date"], values["end_date"]
+        ):
+            raise StateConflict(
+                f"{record.person} has {kind} hours outside {values['start_date']} to "
+                f"{values['end_date'] or 'now'}; those dates would leave them out."
+            )
+        return _changes_save(record, changed, action=action, acting_user=acting_user)
+
+
 def staff_record_update(
     *, record: StaffRecord, acting_user: User | None, **changes: Any
 ) -> StaffRecord:
     """Change any of STAFF_FIELDS; the record is checked whole after the change. Dates may not
     leave hours already logged outside them."""
-    unknown = [name for name in changes if name not in STAFF_FIELDS]
-    if unknown:
-        raise ServiceError(
-            f"{unknown[0]}: not a field of a staff record.", fields={unknown[0]: ["Unknown."]}
-        )
-    values = {name: getattr(record, name) for name in STAFF_FIELDS} | changes
-    values = _staff_values_check(values)
-    changed = {name: values[name] for name in STAFF_FIELDS if getattr(record, name) != values[name]}
-    if not changed:
-        return record
-    with transaction.atomic():
-        if {"start_date", "end_date"} & set(changed) and _outside_hours(
-            record.person, WorkerKind.STAFF, values["start_date"], values["end_date"]
-        ):
-            raise StateConflict(
-                f"{record.person} has staff hours outside {values['start_date']} to "
-                f"{values['end_date'] or 'now'}; those dates would leave them out."
-            )
-        return _changes_save(record, changed, action="staff_record.update", acting_user=acting_user)
+    return _work_record_update(
+        record,
+        changes,
+        fields=STAFF_FIELDS,
+        check=_staff_values_check,
+        kind=WorkerKind.STAFF,
+        noun="a staff record",
+        action="staff_record.update",
+        acting_user=acting_user,
+    )
 
 
 # --- Volunteers --------------------------------------------------------------------------------
@@ -437,7 +480,7 @@ def _volunteer_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["emergency_contact_phone"], field="emergency_contact_phone", max_length=40
     )
     if values["background_check_on"] is not None:
-        accounting._date_check(values["background_check_on"], field="background_check_on")
+        accounting.date_check(values["background_check_on"], field="background_check_on")
     checked["status"] = _choice(values["status"], field="status", choices=VolunteerStatus.values)
     _dates_check(values["start_date"], values["end_date"])
     if values["specialized_rate"] is not None:
@@ -474,44 +517,30 @@ def volunteer_create(
             "specialized_rate": specialized_rate,
         }
     )
-    with transaction.atomic():
-        Person.objects.select_for_update().get(pk=person.pk)
-        if Volunteer.objects.filter(person=person).exists():
-            raise StateConflict(f"{person} is already a volunteer; change that record.")
-        volunteer = Volunteer.objects.create(person=person, **values)
-        accounting.audit_record(
-            "volunteer.create",
-            actor=accounting.actor_of(acting_user),
-            obj=volunteer,
-            person=person.pk,
-        )
-    return volunteer
+    return _work_record_create(
+        Volunteer,
+        person,
+        values,
+        refusal=f"{person} is already a volunteer; change that record.",
+        action="volunteer.create",
+        acting_user=acting_user,
+    )
 
 
 def volunteer_update(
     *, volunteer: Volunteer, acting_user: User | None, **changes: Any
 ) -> Volunteer:
-    unknown = [name for name in changes if name not in VOLUNTEER_FIELDS]
-    if unknown:
-        raise ServiceError(
-            f"{unknown[0]}: not a field of a volunteer.", fields={unknown[0]: ["Unknown."]}
-        )
-    values = {name: getattr(volunteer, name) for name in VOLUNTEER_FIELDS} | changes
-    values = _volunteer_values_check(values)
-    changed = {
-        name: values[name] for name in VOLUNTEER_FIELDS if getattr(volunteer, name) != values[name]
-    }
-    if not changed:
-        return volunteer
-    with transaction.atomic():
-        if {"start_date", "end_date"} & set(changed) and _outside_hours(
-            volunteer.person, WorkerKind.VOLUNTEER, values["start_date"], values["end_date"]
-        ):
-            raise StateConflict(
-                f"{volunteer.person} has volunteer hours outside {values['start_date']} to "
-                f"{values['end_date'] or 'now'}; those dates would leave them out."
-            )
-        return _changes_save(volunteer, changed, action="volunteer.update", acting_user=acting_user)
+    """Change any of VOLUNTEER_FIELDS, as staff_record_update changes a staff record."""
+    return _work_record_update(
+        volunteer,
+        changes,
+        fields=VOLUNTEER_FIELDS,
+        check=_volunteer_values_check,
+        kind=WorkerKind.VOLUNTEER,
+        noun="a volunteer",
+        action="volunteer.update",
+        acting_user=acting_user,
+    )
 
 
 # --- Hour entries ------------------------------------------------------------------------------
@@ -563,7 +592,7 @@ def _entry_values_check(
     specialized_skills: bool,
     today: date,
 ) -> dict[str, Any]:
-    accounting._date_check(day)
+    accounting.date_check(day)
     if day > today:
         raise ServiceError(
             f"date: {day} is in the future; log hours once they are worked.",

@@ -4,24 +4,17 @@ the services' refusals come back in the one error shape (400, or 409 for a state
 
 from __future__ import annotations
 
-import inspect
-import re
-from datetime import date
 from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
@@ -29,7 +22,7 @@ from saas_platform.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import reports, selectors, services
-from tenant_apps.accounting.api.renderers import CSVRenderer
+from tenant_apps.accounting.api import reporting
 from tenant_apps.accounting.api.serializers import (
     AccountCreateInput,
     AccountOutput,
@@ -379,134 +372,44 @@ class SettingsView(APIView):
 
 # --- Reports -----------------------------------------------------------------------------------
 
-REPORT_PARAMETERS = tuple(ReportQueryInput().fields)
 
-
-def _report_arguments(name: str, query: dict[str, str]) -> dict[str, Any]:
-    """The keyword arguments of report `name` from the query string, with the defaults: as_of
-    and end today, start the first day of the fiscal year `end` falls in."""
-    accepted = inspect.signature(reports.REPORTS[name]).parameters
-    given = {
-        key: value for key, value in query.items() if key in REPORT_PARAMETERS and value.strip()
-    }
-    unexpected = [key for key in REPORT_PARAMETERS if key in given and key not in accepted]
-    if unexpected:
-        # Ignoring a parameter the report does not take would show figures the reader did not
-        # ask for (a fund filter on a report that covers every fund).
-        raise ServiceError(
-            f"{unexpected[0]}: the {name} report does not take this parameter; "
-            f"it takes {', '.join(accepted)}.",
-            fields={key: ["Not a parameter of this report."] for key in unexpected},
-        )
-    serializer = ReportQueryInput(data=given)
-    if not serializer.is_valid():
-        errors = {
-            key: [str(message) for message in messages]
-            for key, messages in serializer.errors.items()
-        }
-        raise ServiceError(
-            " ".join(f"{key}: {messages[0]}" for key, messages in errors.items()),
-            fields=errors,
-        )
-    values = serializer.validated_data
-    today = timezone.localdate()
-    arguments: dict[str, Any] = {}
-    if "as_of" in accepted:
-        arguments["as_of"] = values.get("as_of", today)
-    if "end" in accepted:
-        arguments["end"] = values.get("end", today)
-    if "start" in accepted:
-        arguments["start"] = values.get("start") or _fiscal_year_start(arguments["end"])
-    if "account" in accepted:
-        if "account" not in values:
-            raise ServiceError(
-                f"account: the {name} report is about one account; give its code (?account=1010).",
-                fields={"account": ["Required."]},
-            )
-        arguments["account"] = values["account"]
-    if "fund" in accepted:
-        arguments["fund"] = values.get("fund")
-    return arguments
-
-
-def _fiscal_year_start(day: date) -> date:
-    start_month = services.accounting_settings().fiscal_year_start_month
-    year = services.fiscal_year_of(day, start_month=start_month)
-    return services.fiscal_year_bounds(year, start_month=start_month)[0]
-
-
-def _csv_filename(report: reports.Report) -> str:
-    name = "-".join([report.name, *report.parameters.values()])
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
-
-
-_REPORT_PARAMETER_DOCS = {
-    "as_of": "trial-balance, financial-position, fund-balances: the balance date (today).",
-    "start": "activities, functional-expenses, general-ledger: the first day (the first day "
-    "of the fiscal year `end` is in).",
-    "end": "activities, functional-expenses, general-ledger: the last day (today).",
-    "account": "general-ledger (required): the account code.",
-    "fund": "trial-balance, general-ledger: only this fund (a fund code).",
-}
-
-
-class ReportView(APIView):
+class ReportView(reporting.ReportView):
     """A financial report as JSON, or as CSV with ?format=csv (or Accept: text/csv)."""
 
     permission_classes = [capability_required(read=Capability.ACCOUNTING_READ)]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+    registry = reports.REPORTS
+    query_serializer = ReportQueryInput
+    parameter_docs = {
+        "as_of": "trial-balance, financial-position, fund-balances: the balance date (today).",
+        "start": "activities, functional-expenses, general-ledger: the first day (the first day "
+        "of the fiscal year `end` is in).",
+        "end": "activities, functional-expenses, general-ledger: the last day (today).",
+        "account": "general-ledger (required): the account code.",
+        "fund": "trial-balance, general-ledger: only this fund (a fund code).",
+    }
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "name",
-                str,
-                OpenApiParameter.PATH,
-                enum=list(reports.REPORTS),
-                description="The report.",
-            ),
-            *(
-                OpenApiParameter(
-                    key,
-                    OpenApiTypes.DATE if key in ("as_of", "start", "end") else OpenApiTypes.STR,
-                    OpenApiParameter.QUERY,
-                    description=description,
-                )
-                for key, description in _REPORT_PARAMETER_DOCS.items()
-            ),
-        ],
-        responses={
-            (200, "application/json"): OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="report, title, parameters, then the report's own figures "
-                "(amounts as strings with two decimals).",
-            ),
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="The report's table, header first, as an attachment named "
-                "<name>-<parameters>.csv.",
-            ),
-            (400, "application/json"): ErrorOutput,
-            (404, "application/json"): ErrorOutput,
-        },
-    )
-    def get(self, request: Request, name: str) -> Response:
-        if name not in reports.REPORTS:
-            raise NotFound(f"There is no report {name!r}; see {', '.join(reports.REPORTS)}.")
-        report = reports.REPORTS[name](
-            **_report_arguments(name, dict(request.query_params.items()))
-        )
-        if isinstance(request.accepted_renderer, CSVRenderer):
-            filename = _csv_filename(report)
-            return Response(
-                report.as_table(),
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    def report_arguments(
+        self, name: str, values: dict[str, Any], accepted: list[str]
+    ) -> dict[str, Any]:
+        """as_of and end today, start the first day of the fiscal year `end` falls in."""
+        today = timezone.localdate()
+        arguments: dict[str, Any] = {}
+        if "as_of" in accepted:
+            arguments["as_of"] = values.get("as_of", today)
+        if "end" in accepted:
+            arguments["end"] = values.get("end", today)
+        if "start" in accepted:
+            arguments["start"] = values.get("start") or reporting.fiscal_year_start(
+                arguments["end"]
             )
-        return Response(report.as_json())
-
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors keep the one JSON error shape, whatever format the report was asked in.
-        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
+        if "account" in accepted:
+            if "account" not in values:
+                raise ServiceError(
+                    f"account: the {name} report is about one account; "
+                    "give its code (?account=1010).",
+                    fields={"account": ["Required."]},
+                )
+            arguments["account"] = values["account"]
+        if "fund" in accepted:
+            arguments["fund"] = values.get("fund")
+        return arguments

@@ -33,6 +33,7 @@ from tenant_apps.accounting.models import (
     Program,
 )
 from tenant_apps.accounting.services import LineSpec
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -84,17 +85,6 @@ def _count(model: Any, **filters: Any) -> int:
         return model.objects.filter(**filters).count()
 
 
-def _error(response: Any, status: int) -> dict[str, Any]:
-    """The error of a 4xx answer, checked to be in the one error shape."""
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
-
-
 @pytest.fixture
 def bookkeeper(alpha: Any) -> Any:
     return alpha.user(Role.BOOKKEEPER, email="books@alpha.org")
@@ -136,7 +126,7 @@ def test_accounts_are_listed_by_code_and_filtered(books: Any) -> None:
     codes = [row["code"] for row in liabilities.json()["results"]]
     assert codes == ["2000", "2010", "2020", "2030", "2110", "2120", "2310", "2510"]
     assert [row["code"] for row in inactive.json()["results"]] == ["2030"]
-    assert _error(books.get(f"{API}/accounts/", {"type": "gold"}), 400)["fields"] == {
+    assert api_error(books.get(f"{API}/accounts/", {"type": "gold"}), 400)["fields"] == {
         "type": ["Select a valid choice. gold is not one of the available choices."]
     }
 
@@ -207,7 +197,7 @@ def test_a_bad_account_is_refused_and_nothing_is_created(
 ) -> None:
     before = _count(Account)
 
-    error = _error(books.post(f"{API}/accounts/", body), 400)
+    error = api_error(books.post(f"{API}/accounts/", body), 400)
 
     assert error["fields"] == fields
     assert _count(Account) == before
@@ -229,7 +219,7 @@ def test_an_account_update_may_repeat_but_not_change_its_fixed_fields(books: Any
 
     assert same.status_code == 200
     assert same.json()["name"] == "A"
-    assert _error(changed, 400)["fields"] == {
+    assert api_error(changed, 400)["fields"] == {
         "type": ["An account's code, type, normal balance and parent are fixed once it exists."]
     }
     with schema_context("alpha"):
@@ -294,7 +284,7 @@ def test_a_fund_is_created(books: Any) -> None:
 def test_a_bad_fund_is_refused(
     books: Any, body: dict[str, str], fields: dict[str, list[str]]
 ) -> None:
-    error = _error(books.post(f"{API}/funds/", body), 400)
+    error = api_error(books.post(f"{API}/funds/", body), 400)
 
     assert error["fields"] == fields
     assert _count(Fund) == 2
@@ -321,7 +311,7 @@ def test_a_fund_restriction_cannot_be_changed(books: Any) -> None:
     changed = books.patch(f"{API}/funds/GEN/", {"restriction": "purpose", "name": "Other"})
 
     assert same.status_code == 200
-    error = _error(changed, 400)
+    error = api_error(changed, 400)
     assert error["fields"] == {
         "restriction": [
             "A fund's restriction cannot be changed: it classifies the fund's history. "
@@ -363,13 +353,13 @@ def test_programs_are_listed_read_created_and_updated(books: Any) -> None:
 
 
 def test_a_bad_program_is_refused(books: Any) -> None:
-    assert _error(books.post(f"{API}/programs/", {"code": "PRG", "name": "X"}), 400)["fields"] == {
-        "code": ["Already used."]
-    }
-    assert _error(books.patch(f"{API}/programs/PRG/", {"name": "  "}), 400)["fields"] == {
+    assert api_error(books.post(f"{API}/programs/", {"code": "PRG", "name": "X"}), 400)[
+        "fields"
+    ] == {"code": ["Already used."]}
+    assert api_error(books.patch(f"{API}/programs/PRG/", {"name": "  "}), 400)["fields"] == {
         "name": ["This field may not be blank."]
     }
-    assert _error(books.patch(f"{API}/programs/PRG/", {"code": "NEW"}), 400)["fields"] == {
+    assert api_error(books.patch(f"{API}/programs/PRG/", {"code": "NEW"}), 400)["fields"] == {
         "code": ["A program's code is fixed once it exists."]
     }
     assert _count(Program) == 1
@@ -393,7 +383,7 @@ def test_periods_are_listed_by_fiscal_year_and_state(books: Any) -> None:
     assert starts[0] == period.start.isoformat()
     assert [row["id"] for row in closed.json()["results"]] == [period.pk]
     assert other_year.json()["results"] == []
-    assert _error(books.get(f"{API}/periods/", {"fiscal_year": "last"}), 400)["fields"] == {
+    assert api_error(books.get(f"{API}/periods/", {"fiscal_year": "last"}), 400)["fields"] == {
         "fiscal_year": ["Enter a number."]
     }
 
@@ -421,10 +411,10 @@ def test_a_period_is_read_closed_and_reopened(books: Any, bookkeeper: Any) -> No
     assert closed.json()["state"] == "closed"
     assert closed.json()["closed_by"] == "books@alpha.org"
     assert closed.json()["closed_at"]
-    assert _error(closed_again, 409)["code"] == "conflict"
+    assert api_error(closed_again, 409)["code"] == "conflict"
     assert reopened.status_code == 200
     assert reopened.json() == read.json()
-    assert _error(reopened_again, 409)["message"].endswith("is already open.")
+    assert api_error(reopened_again, 409)["message"].endswith("is already open.")
     with schema_context("alpha"):
         event = AuditEvent.objects.get(action="period.reopen")
         assert event.detail["reason"] == "Late invoice"
@@ -435,7 +425,7 @@ def test_a_period_with_drafts_is_not_closed(books: Any) -> None:
     period = _first_period()
     _draft(day=period.start)
 
-    error = _error(books.post(f"{API}/periods/{period.pk}/close/"), 409)
+    error = api_error(books.post(f"{API}/periods/{period.pk}/close/"), 409)
 
     assert "1 draft journal entry is dated in" in error["message"]
     assert _count(FiscalPeriod, pk=period.pk, state=PeriodState.OPEN) == 1
@@ -447,7 +437,7 @@ def test_periods_are_not_created_changed_or_deleted(books: Any) -> None:
     assert books.post(f"{API}/periods/", {"start": "2030-01-01"}).status_code == 405
     assert books.patch(f"{API}/periods/{period.pk}/", {"state": "closed"}).status_code == 405
     assert books.delete(f"{API}/periods/{period.pk}/").status_code == 405
-    assert _error(books.get(f"{API}/periods/999999/"), 404)["code"] == "not_found"
+    assert api_error(books.get(f"{API}/periods/999999/"), 404)["code"] == "not_found"
 
 
 # --- Journal entries ---------------------------------------------------------------------------
@@ -546,7 +536,7 @@ def test_an_entry_is_created_as_a_draft_with_its_lines(books: Any, bookkeeper: A
 
 
 def test_create_does_not_post(books: Any) -> None:
-    error = _error(books.post(f"{API}/journal-entries/", _gift(post=True)), 400)
+    error = api_error(books.post(f"{API}/journal-entries/", _gift(post=True)), 400)
 
     assert list(error["fields"]) == ["post"]
     assert "/post/" in error["fields"]["post"][0]
@@ -708,7 +698,7 @@ def _line_error(index: int, **fields: list[str]) -> dict[str, Any]:
 def test_a_bad_entry_is_refused_and_nothing_is_written(
     books: Any, lines: Any, fields: dict[str, Any]
 ) -> None:
-    error = _error(books.post(f"{API}/journal-entries/", _gift(lines=lines)), 400)
+    error = api_error(books.post(f"{API}/journal-entries/", _gift(lines=lines)), 400)
 
     assert error["code"] == "invalid"
     assert error["fields"] == fields
@@ -732,14 +722,16 @@ def test_a_bad_entry_is_refused_and_nothing_is_written(
 def test_a_bad_entry_date_or_memo_is_refused(
     books: Any, changes: dict[str, Any], fields: dict[str, Any]
 ) -> None:
-    assert _error(books.post(f"{API}/journal-entries/", _gift(**changes)), 400)["fields"] == fields
+    assert (
+        api_error(books.post(f"{API}/journal-entries/", _gift(**changes)), 400)["fields"] == fields
+    )
     assert _count(JournalEntry) == 0
 
 
 def test_entries_are_json_only(books: Any) -> None:
     response = books.post(f"{API}/journal-entries/", {"date": "2026-01-01"}, format="multipart")
 
-    assert _error(response, 415)["code"] == "unsupported_media_type"
+    assert api_error(response, 415)["code"] == "unsupported_media_type"
 
 
 def test_a_draft_is_posted_with_the_next_number(books: Any) -> None:
@@ -755,7 +747,7 @@ def test_a_draft_is_posted_with_the_next_number(books: Any) -> None:
     assert response.json()["number"] == number
     assert response.json()["posted_by"] == "books@alpha.org"
     assert response.json()["posted_at"]
-    assert _error(again, 409)["message"] == f"Journal entry {number} is already posted."
+    assert api_error(again, 409)["message"] == f"Journal entry {number} is already posted."
     assert _count(JournalEntry, state=EntryState.POSTED) == 1
 
 
@@ -792,7 +784,7 @@ def test_nothing_is_posted_in_a_closed_period(books: Any) -> None:
         number = AccountingSettings.objects.get().next_entry_number
     entry = _draft(day=period.start)
 
-    error = _error(books.post(f"{API}/journal-entries/{entry.pk}/post/"), 409)
+    error = api_error(books.post(f"{API}/journal-entries/{entry.pk}/post/"), 409)
 
     assert error["code"] == "conflict"
     assert "is closed: nothing can be posted on" in error["message"]
@@ -825,10 +817,10 @@ def test_a_posted_entry_is_reversed_once(books: Any) -> None:
     original = books.get(f"{API}/journal-entries/{entry.pk}/").json()
     assert original["state"] == "reversed"
     assert original["reversed_by"] == reversal["id"]
-    assert _error(again, 409)["message"] == (
+    assert api_error(again, 409)["message"] == (
         f"Journal entry {entry.number} is reversed; only posted entries can be reversed."
     )
-    assert _error(books.post(f"{API}/journal-entries/{reversal['id']}/reverse/"), 409)
+    assert api_error(books.post(f"{API}/journal-entries/{reversal['id']}/reverse/"), 409)
     assert _count(JournalEntry) == 2
 
 
@@ -849,8 +841,10 @@ def test_a_draft_is_not_reversed_and_a_bad_reversal_date_is_refused(books: Any) 
     draft = _draft()
     posted = _posted()
 
-    assert _error(books.post(f"{API}/journal-entries/{draft.pk}/reverse/"), 409)
-    error = _error(books.post(f"{API}/journal-entries/{posted.pk}/reverse/", {"date": "soon"}), 400)
+    assert api_error(books.post(f"{API}/journal-entries/{draft.pk}/reverse/"), 409)
+    error = api_error(
+        books.post(f"{API}/journal-entries/{posted.pk}/reverse/", {"date": "soon"}), 400
+    )
     assert list(error["fields"]) == ["date"]
     assert _count(JournalEntry, source=EntrySource.REVERSAL) == 0
 
@@ -866,9 +860,9 @@ def test_a_draft_is_deleted_and_a_posted_entry_is_not(books: Any) -> None:
     assert deleted.content == b""
     assert _count(JournalEntry, pk=draft.pk) == 0
     assert _count(JournalLine, entry_id=draft.pk) == 0
-    assert "only drafts can be deleted" in _error(refused, 409)["message"]
+    assert "only drafts can be deleted" in api_error(refused, 409)["message"]
     assert _count(JournalEntry, pk=posted.pk, state=EntryState.POSTED) == 1
-    assert _error(books.delete(f"{API}/journal-entries/{draft.pk}/"), 404)
+    assert api_error(books.delete(f"{API}/journal-entries/{draft.pk}/"), 404)
 
 
 def test_entries_are_not_edited_in_place(books: Any) -> None:
@@ -876,8 +870,8 @@ def test_entries_are_not_edited_in_place(books: Any) -> None:
 
     assert books.patch(f"{API}/journal-entries/{entry.pk}/", {"memo": "x"}).status_code == 405
     assert books.put(f"{API}/journal-entries/{entry.pk}/", _gift()).status_code == 405
-    assert _error(books.get(f"{API}/journal-entries/abc/"), 404)
-    assert _error(books.get(f"{API}/journal-entries/99999999999999999999/"), 404)
+    assert api_error(books.get(f"{API}/journal-entries/abc/"), 404)
+    assert api_error(books.get(f"{API}/journal-entries/99999999999999999999/"), 404)
 
 
 def _ids(response: Any) -> list[int]:
@@ -910,7 +904,9 @@ def test_entries_are_filtered(books: Any) -> None:
     assert listed(source="donation") == [donation.pk]
     assert listed(account="NOPE") == []
     for bad in ({"start": "2026-13-45"}, {"end": "yesterday"}, {"state": "lost"}):
-        assert list(_error(books.get(f"{API}/journal-entries/", bad), 400)["fields"]) == list(bad)
+        assert list(api_error(books.get(f"{API}/journal-entries/", bad), 400)["fields"]) == list(
+            bad
+        )
 
 
 def test_an_entry_with_two_lines_on_the_filtered_account_is_listed_once(books: Any) -> None:
@@ -1037,7 +1033,7 @@ def test_the_fiscal_year_start_is_changed_by_an_administrator(alpha: Any) -> Non
 def test_bad_settings_are_refused(alpha: Any, body: dict[str, Any], fields: dict[str, Any]) -> None:
     response = alpha.api(alpha.owner).patch(f"{API}/settings/", body)
 
-    assert _error(response, 400)["fields"] == fields
+    assert api_error(response, 400)["fields"] == fields
     with schema_context("alpha"):
         assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
@@ -1047,7 +1043,7 @@ def test_the_fiscal_year_start_is_fixed_after_the_first_posting(alpha: Any) -> N
 
     response = alpha.api(alpha.owner).patch(f"{API}/settings/", {"fiscal_year_start_month": 4})
 
-    assert "before the first posting" in _error(response, 409)["message"]
+    assert "before the first posting" in api_error(response, 409)["message"]
     with schema_context("alpha"):
         assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
@@ -1056,7 +1052,7 @@ def test_the_fiscal_year_start_is_fixed_after_the_first_posting(alpha: Any) -> N
 def test_only_administrators_change_settings(alpha: Any, role: str) -> None:
     response = alpha.api(alpha.user(role)).patch(f"{API}/settings/", {"fiscal_year_start_month": 7})
 
-    assert _error(response, 403)["code"] == "permission_denied"
+    assert api_error(response, 403)["code"] == "permission_denied"
     with schema_context("alpha"):
         assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
@@ -1134,11 +1130,11 @@ def test_the_default_start_follows_the_fiscal_year(books: Any) -> None:
 
 
 def test_the_general_ledger_needs_an_account(books: Any) -> None:
-    error = _error(books.get(f"{API}/reports/general-ledger/"), 400)
+    error = api_error(books.get(f"{API}/reports/general-ledger/"), 400)
 
     assert error["message"].startswith("account: the general-ledger report is about one account")
     assert error["fields"] == {"account": ["Required."]}
-    assert _error(books.get(f"{API}/reports/general-ledger/", {"account": "9999"}), 400)[
+    assert api_error(books.get(f"{API}/reports/general-ledger/", {"account": "9999"}), 400)[
         "fields"
     ] == {"account": ["Unknown account."]}
 
@@ -1161,7 +1157,7 @@ def test_a_bad_report_date_is_refused_by_name(
 ) -> None:
     query = {parameter: value, **({"account": "1010"} if name == "general-ledger" else {})}
 
-    error = _error(books.get(f"{API}/reports/{name}/", query), 400)
+    error = api_error(books.get(f"{API}/reports/{name}/", query), 400)
 
     assert error["message"].startswith(f"{parameter}: Date has wrong format.")
     assert list(error["fields"]) == [parameter]
@@ -1172,19 +1168,19 @@ def test_report_dates_out_of_the_books_range_are_refused(books: Any, value: str)
     with schema_context("alpha"):
         services.settings_update(fiscal_year_start_month=7, acting_user=None)
 
-    error = _error(books.get(f"{API}/reports/activities/", {"end": value}), 400)
+    error = api_error(books.get(f"{API}/reports/activities/", {"end": value}), 400)
 
     assert error["message"] == "end: Give a date from 1900-01-01 to 2999-12-31."
 
 
 def test_report_parameters_a_report_does_not_take_are_refused(books: Any) -> None:
-    error = _error(books.get(f"{API}/reports/financial-position/", {"fund": "GEN"}), 400)
+    error = api_error(books.get(f"{API}/reports/financial-position/", {"fund": "GEN"}), 400)
 
     assert error["message"] == (
         "fund: the financial-position report does not take this parameter; it takes as_of."
     )
     assert error["fields"] == {"fund": ["Not a parameter of this report."]}
-    assert _error(books.get(f"{API}/reports/activities/", {"as_of": "2026-01-01"}), 400)
+    assert api_error(books.get(f"{API}/reports/activities/", {"as_of": "2026-01-01"}), 400)
 
 
 def test_report_values_the_books_refuse_are_400(books: Any) -> None:
@@ -1193,8 +1189,8 @@ def test_report_values_the_books_refuse_are_400(books: Any) -> None:
         f"{API}/reports/activities/", {"start": "2026-02-01", "end": "2026-01-01"}
     )
 
-    assert _error(unknown_fund, 400)["fields"] == {"fund": ["Unknown fund."]}
-    assert _error(backwards, 400)["message"] == "The start date is after the end date."
+    assert api_error(unknown_fund, 400)["fields"] == {"fund": ["Unknown fund."]}
+    assert api_error(backwards, 400)["message"] == "The start date is after the end date."
 
 
 def test_empty_report_parameters_take_their_defaults(books: Any) -> None:
@@ -1205,7 +1201,7 @@ def test_empty_report_parameters_take_their_defaults(books: Any) -> None:
 
 
 def test_an_unknown_report_is_404(books: Any) -> None:
-    error = _error(books.get(f"{API}/reports/balance-sheet/"), 404)
+    error = api_error(books.get(f"{API}/reports/balance-sheet/"), 404)
 
     assert error["code"] == "not_found"
     assert "trial-balance" in error["message"]
@@ -1339,18 +1335,18 @@ def test_csv_is_also_asked_for_by_accept_header(books: Any) -> None:
 def test_report_errors_come_back_as_json_even_when_csv_was_asked_for(
     books: Any, path: str, status: int
 ) -> None:
-    _error(books.get(f"{API}{path}"), status)
+    api_error(books.get(f"{API}{path}"), status)
 
 
 def test_csv_report_refusals_are_json_too(alpha: Any) -> None:
     path = f"{API}/reports/trial-balance/?format=csv"
 
-    _error(alpha.api(alpha.user(Role.VOLUNTEER_COORDINATOR)).get(path), 403)
-    _error(alpha.api().get(path), 401)
+    api_error(alpha.api(alpha.user(Role.VOLUNTEER_COORDINATOR)).get(path), 403)
+    api_error(alpha.api().get(path), 401)
 
 
 def test_other_endpoints_do_not_answer_csv(books: Any) -> None:
-    assert _error(books.get(f"{API}/accounts/", {"format": "csv"}), 404)
+    assert api_error(books.get(f"{API}/accounts/", {"format": "csv"}), 404)
 
 
 # --- Roles -------------------------------------------------------------------------------------
@@ -1391,7 +1387,7 @@ def test_a_volunteer_coordinator_reads_nothing(alpha: Any) -> None:
     client = alpha.api(alpha.user(Role.VOLUNTEER_COORDINATOR))
 
     for path in _read_paths():
-        assert _error(client.get(path), 403)["code"] == "permission_denied", path
+        assert api_error(client.get(path), 403)["code"] == "permission_denied", path
 
 
 def _quiet_period() -> FiscalPeriod:
@@ -1444,7 +1440,7 @@ def test_readers_write_nothing(alpha: Any, role: str) -> None:
 
     for method, path, body in writes:
         response = getattr(client, method)(path, body)
-        assert _error(response, 403)["code"] == "permission_denied", (role, method, path)
+        assert api_error(response, 403)["code"] == "permission_denied", (role, method, path)
 
     assert _books_state() == before
 
@@ -1483,7 +1479,7 @@ def test_ids_of_another_tenant_are_not_found(alpha: Any, beta: Any) -> None:
     response = beta.api(beta.owner).get(f"{API}/journal-entries/{entry.pk}/")
     listed = beta.api(beta.owner).get(f"{API}/journal-entries/")
 
-    assert _error(response, 404)
+    assert api_error(response, 404)
     assert listed.json()["results"] == []
 
 

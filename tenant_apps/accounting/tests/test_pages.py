@@ -11,9 +11,10 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.accounting import services
 from tenant_apps.accounting.models import EntrySource
+from tenant_apps.accounting.pages import figure
 from tenant_apps.accounting.reports import REPORTS
 from tenant_apps.accounting.services import LineSpec
-from tenant_apps.accounting.views import PAGES, figure
+from tenant_apps.accounting.views import PAGES
 
 pytestmark = pytest.mark.django_db
 

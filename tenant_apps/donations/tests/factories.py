@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
+from tenant_apps.accounting import reports
 from tenant_apps.donations import services
 from tenant_apps.donations.models import Gift
 from tenant_apps.donors.models import Donor
@@ -41,3 +43,30 @@ def gift_made(
     if post:
         gift = services.gift_post(gift=gift, acting_user=acting_user)
     return gift
+
+
+# --- Reading the books -------------------------------------------------------------------------
+
+
+def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
+    """alpha's trial balance today, for all funds or one, checked to balance: account code to
+    (debit, credit)."""
+    with schema_context("alpha"):
+        report = reports.trial_balance(as_of=today(), fund=fund).as_json()
+    assert report["balanced"] is True
+    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
+
+
+def fund_balances() -> dict[str, tuple[str, str, str]]:
+    """alpha's fund balances today: fund code to (assets, without and with donor
+    restrictions)."""
+    with schema_context("alpha"):
+        report = reports.fund_balances(as_of=today()).as_json()
+    return {
+        row["fund"]: (
+            row["assets"],
+            row["without_donor_restrictions"],
+            row["with_donor_restrictions"],
+        )
+        for row in report["funds"]
+    }

@@ -9,13 +9,13 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations import services
 from tenant_apps.donations.models import Campaign, Deposit, Gift
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -26,36 +26,6 @@ WRITERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER]
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 POSTERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER]
 NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def ledger() -> dict[str, tuple[str, str]]:
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=today()).as_json()
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
-
-
-@pytest.fixture
-def fundraiser(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
-
-
-@pytest.fixture
-def bookkeeper(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
-
-
-@pytest.fixture
-def ada(alpha: Any) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
 
 
 @pytest.fixture
@@ -101,9 +71,9 @@ def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: Any) -> None
 
 
 def test_a_bad_campaign_is_a_400(fundraiser: Any, spring: Campaign) -> None:
-    error = _error(fundraiser.post(f"{API}/campaigns/", {"code": "SPRING", "name": "x"}), 400)
+    error = api_error(fundraiser.post(f"{API}/campaigns/", {"code": "SPRING", "name": "x"}), 400)
     assert "code" in error["fields"]
-    error = _error(
+    error = api_error(
         fundraiser.post(
             f"{API}/campaigns/",
             {"code": "X", "name": "x", "start": "2026-05-01", "end": "2026-04-01"},
@@ -163,14 +133,14 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
     assert body["journal_entry"] is None and ledger() == {}
     gift_id = body["id"]
 
-    _error(fundraiser.post(f"{API}/gifts/{gift_id}/post/"), 403)
+    api_error(fundraiser.post(f"{API}/gifts/{gift_id}/post/"), 403)
     posted = bookkeeper.post(f"{API}/gifts/{gift_id}/post/")
 
     assert posted.status_code == 200, posted.content
     assert posted.json()["state"] == "posted" and posted.json()["journal_entry"] is not None
     assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 
-    refused = _error(
+    refused = api_error(
         fundraiser.patch(f"{API}/gifts/{gift_id}/", {"amount": "900.00"}, format="json"), 409
     )
     assert "refund it and record a new gift" in refused["message"]
@@ -183,7 +153,7 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
     assert refunded.status_code == 200, refunded.content
     assert refunded.json()["state"] == "refunded" and refunded.json()["refund_entry"]
     assert ledger() == {}
-    _error(bookkeeper.post(f"{API}/gifts/{gift_id}/refund/", {}, format="json"), 409)
+    api_error(bookkeeper.post(f"{API}/gifts/{gift_id}/refund/", {}, format="json"), 409)
 
 
 def test_a_draft_gift_is_edited(fundraiser: Any, ada: Donor) -> None:
@@ -227,7 +197,7 @@ def test_bad_gift_input_is_a_400_and_writes_nothing(
         "method": "check",
         **body,
     }
-    error = _error(fundraiser.post(f"{API}/gifts/", gift, format="json"), 400)
+    error = api_error(fundraiser.post(f"{API}/gifts/", gift, format="json"), 400)
 
     assert field in error["fields"], error
     with schema_context("alpha"):
@@ -331,8 +301,8 @@ def test_readers_cannot_write_gifts(alpha: Any, role: str, ada: Donor) -> None:
         gift = gift_made(ada)
     client = alpha.api(alpha.user(role))
     body = {"donor": ada.pk, "amount": "5", "received_on": today().isoformat(), "method": "cash"}
-    _error(client.post(f"{API}/gifts/", body, format="json"), 403)
-    _error(client.patch(f"{API}/gifts/{gift.pk}/", {"designation": "x"}, format="json"), 403)
+    api_error(client.post(f"{API}/gifts/", body, format="json"), 403)
+    api_error(client.patch(f"{API}/gifts/{gift.pk}/", {"designation": "x"}, format="json"), 403)
     with schema_context("alpha"):
         assert Gift.objects.count() == 1
 
@@ -345,8 +315,8 @@ def test_only_bookkeepers_and_administrators_post_and_refund(
         draft = gift_made(ada)
         posted = gift_made(ada, post=True)
     client = alpha.api(alpha.user(role))
-    _error(client.post(f"{API}/gifts/{draft.pk}/post/"), 403)
-    _error(client.post(f"{API}/gifts/{posted.pk}/refund/", {}, format="json"), 403)
+    api_error(client.post(f"{API}/gifts/{draft.pk}/post/"), 403)
+    api_error(client.post(f"{API}/gifts/{posted.pk}/refund/", {}, format="json"), 403)
     assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
 
 
@@ -378,7 +348,7 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
     deposit_id = response.json()["id"]
     assert response.json()["bank_account"] == "1010" and response.json()["state"] == "open"
 
-    _error(
+    api_error(
         fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk, card.pk]}), 400
     )
     with schema_context("alpha"):
@@ -386,10 +356,10 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
     added = fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk]})
     assert added.status_code == 200 and added.json()["gifts"] == [check.pk]
 
-    refused = _error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 400)
+    refused = api_error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 400)
     assert "holds 1 gifts for 600.00" in refused["message"]
     fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [cash.pk]})
-    _error(fundraiser.post(f"{API}/deposits/{deposit_id}/close/"), 403)
+    api_error(fundraiser.post(f"{API}/deposits/{deposit_id}/close/"), 403)
     closed = bookkeeper.post(f"{API}/deposits/{deposit_id}/close/")
 
     assert closed.status_code == 200, closed.content
@@ -400,7 +370,7 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
         "1060": ("15.00", "0.00"),
         "4010": ("0.00", "655.00"),
     }
-    _error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 409)
+    api_error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 409)
     listed = fundraiser.get(f"{API}/deposits/").json()["results"]
     assert [row["id"] for row in listed] == [deposit_id]
 
@@ -422,10 +392,10 @@ def test_a_gift_is_taken_out_of_an_open_deposit(
 
     assert removed.status_code == 200, removed.content
     assert removed.json()["gifts"] == [check.pk]
-    assert "gifts" in _error(fundraiser.delete(f"{url}/{other.pk}/"), 400)["fields"]
-    assert "gifts" in _error(fundraiser.delete(f"{url}/999999/"), 400)["fields"]
+    assert "gifts" in api_error(fundraiser.delete(f"{url}/{other.pk}/"), 400)["fields"]
+    assert "gifts" in api_error(fundraiser.delete(f"{url}/999999/"), 400)["fields"]
     assert bookkeeper.post(f"{API}/deposits/{deposit.pk}/close/").status_code == 200
-    _error(fundraiser.delete(f"{url}/{check.pk}/"), 409)
+    api_error(fundraiser.delete(f"{url}/{check.pk}/"), 409)
     with schema_context("alpha"):
         assert Gift.objects.get(pk=check.pk).deposit_id == deposit.pk
 
@@ -436,15 +406,15 @@ def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
     with schema_context("alpha"):
         draft = gift_made(ada, "80.00", splits=(("GEN", "30.00"), ("PRP", "50.00")))
         posted = gift_made(ada, post=True)
-    _error(alpha.api(alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
+    api_error(alpha.api(alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
 
     assert fundraiser.delete(f"{API}/gifts/{draft.pk}/").status_code == 204
 
     assert (
         "Refund it instead"
-        in _error(fundraiser.delete(f"{API}/gifts/{posted.pk}/"), 409)["message"]
+        in api_error(fundraiser.delete(f"{API}/gifts/{posted.pk}/"), 409)["message"]
     )
-    _error(fundraiser.delete(f"{API}/gifts/{draft.pk}/"), 404)
+    api_error(fundraiser.delete(f"{API}/gifts/{draft.pk}/"), 404)
     with schema_context("alpha"):
         from tenant_apps.accounting.models import AuditEvent
 
@@ -457,16 +427,16 @@ def test_readers_cannot_make_deposits(alpha: Any, role: str) -> None:
     client = alpha.api(alpha.user(role))
     body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
     assert client.get(f"{API}/deposits/").status_code == 200
-    _error(client.post(f"{API}/deposits/", body, format="json"), 403)
+    api_error(client.post(f"{API}/deposits/", body, format="json"), 403)
     with schema_context("alpha"):
         assert not Deposit.objects.exists()
 
 
 def test_a_bad_deposit_is_a_400(fundraiser: Any) -> None:
     body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
-    error = _error(fundraiser.post(f"{API}/deposits/", {**body, "bank_account": "4010"}), 400)
+    error = api_error(fundraiser.post(f"{API}/deposits/", {**body, "bank_account": "4010"}), 400)
     assert "bank_account" in error["fields"]
-    error = _error(fundraiser.post(f"{API}/deposits/", {**body, "expected_count": 0}), 400)
+    error = api_error(fundraiser.post(f"{API}/deposits/", {**body, "expected_count": 0}), 400)
     assert "expected_count" in error["fields"]
     with schema_context("alpha"):
         assert not Deposit.objects.exists() and not JournalEntry.objects.exists()

@@ -19,6 +19,7 @@ from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor, DonorEmail, Tag
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +35,6 @@ GOOD_DONORS = (
     ",Alan,Turing,,alan@example.org,,,,,volunteers,yes,'=likes puzzles\n"
     "organization,,,Analytical Engines Ltd,,+44 20 7946 0000,,,,,,\n"
 )
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def _file(content: str | bytes, name: str = "donors.csv") -> SimpleUploadedFile:
@@ -62,11 +55,6 @@ def upload(
             )
 
     return send
-
-
-@pytest.fixture
-def fundraiser(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
 
 
 def _job(response: Any) -> ImportJob:
@@ -183,7 +171,7 @@ def test_a_file_that_cannot_be_read_is_refused_at_upload_and_nothing_is_queued(
     if expected is None:
         assert response.status_code in (201, 400)
         return
-    error = _error(response, 400)
+    error = api_error(response, 400)
     assert expected in error["message"], error
     assert error["fields"]["file"]
     with schema_context("alpha"):
@@ -196,7 +184,7 @@ def test_a_file_over_the_size_limit_is_refused(
     monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1024 * 1024)
     content = "first_name,last_name\n" + "Ada,Lovelace\n" * 90_000  # about 1.2 MB
 
-    error = _error(upload(fundraiser, "donors", content), 400)
+    error = api_error(upload(fundraiser, "donors", content), 400)
 
     assert "the limit is 1 MB" in error["message"]
     with schema_context("alpha"):
@@ -498,7 +486,7 @@ def test_who_may_import_what(
     if allowed:
         assert response.status_code == 201, response.content
     else:
-        _error(response, 403)
+        api_error(response, 403)
         with schema_context("alpha"):
             assert not ImportJob.objects.exists()
 
@@ -513,11 +501,11 @@ def test_a_viewer_reads_jobs_and_their_errors(alpha: Any, fundraiser: Any, uploa
 
 def test_bad_input_gets_a_clear_400(fundraiser: Any) -> None:
     pledges = {"kind": "pledges", "file": _file("first_name\nAda\n")}
-    error = _error(fundraiser.post(f"{API}/", pledges, format="multipart"), 400)
+    error = api_error(fundraiser.post(f"{API}/", pledges, format="multipart"), 400)
     assert error["fields"] == {"kind": ["donors or gifts."]}
-    error = _error(fundraiser.post(f"{API}/", {"kind": "donors"}, format="multipart"), 400)
+    error = api_error(fundraiser.post(f"{API}/", {"kind": "donors"}, format="multipart"), 400)
     assert "file" in error["fields"]
-    _error(fundraiser.post(f"{API}/", {"kind": "donors"}, format="json"), 415)
+    api_error(fundraiser.post(f"{API}/", {"kind": "donors"}, format="json"), 415)
 
 
 def test_other_tenants_get_nothing(
@@ -531,8 +519,8 @@ def test_other_tenants_get_nothing(
     assert_other_tenant_denied(f"{API}/", method="post", data={"kind": "donors"})
     beta_owner = beta.api(beta.owner)
     assert beta_owner.get(f"{API}/").json()["results"] == []
-    _error(beta_owner.get(f"{API}/{job.pk}/"), 404)
-    _error(beta_owner.get(f"{API}/{job.pk}/errors/"), 404)
+    api_error(beta_owner.get(f"{API}/{job.pk}/"), 404)
+    api_error(beta_owner.get(f"{API}/{job.pk}/errors/"), 404)
 
 
 def test_the_list_runs_the_same_queries_for_many_jobs(

@@ -13,7 +13,6 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting import reports
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import AuditEvent, JournalEntry, JournalLine
 from tenant_apps.donations import pledges, services
@@ -25,7 +24,7 @@ from tenant_apps.donations.models import (
     PledgeState,
     RecurringGift,
 )
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -50,24 +49,6 @@ def _deferred_constraints_checked(request: pytest.FixtureRequest) -> Iterator[No
 def later(days: int) -> date:
     """A date after today's pledges: schedules fall due after the pledge is made."""
     return today() + timedelta(days=days)
-
-
-def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
-    report = reports.trial_balance(as_of=today(), fund=fund).as_json()
-    assert report["balanced"] is True
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
-
-
-def fund_balances() -> dict[str, tuple[str, str, str]]:
-    report = reports.fund_balances(as_of=today()).as_json()
-    return {
-        row["fund"]: (
-            row["assets"],
-            row["without_donor_restrictions"],
-            row["with_donor_restrictions"],
-        )
-        for row in report["funds"]
-    }
 
 
 def pledge_made(
@@ -106,12 +87,6 @@ def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
         (f"{row.amount:.2f}", f"{row.paid:.2f}", row.status)
         for row in pledges.installments_status(pledge, paid_total=pledge.paid_total)
     ]
-
-
-@pytest.fixture
-def ada(alpha: Any) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
 
 
 # --- Schedules --------------------------------------------------------------------------------

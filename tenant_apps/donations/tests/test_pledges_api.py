@@ -9,11 +9,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations import pledges
 from tenant_apps.donations.models import Gift, Pledge
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
     _deferred_constraints_checked,
     later,
@@ -21,42 +20,13 @@ from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse
 )
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error, list_queries_fixed
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/donations"
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def ledger(fund: str) -> dict[str, tuple[str, str]]:
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=today(), fund=fund).as_json()
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
-
-
-@pytest.fixture
-def fundraiser(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
-
-
-@pytest.fixture
-def bookkeeper(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
-
-
-@pytest.fixture
-def ada(alpha: Any) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
 
 
 def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows(
@@ -91,14 +61,14 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
     ]
     assert body["journal_entry"] is None and ledger("PRP") == {}
 
-    _error(fundraiser.post(f"{API}/pledges/{pledge_id}/post/"), 403)
+    api_error(fundraiser.post(f"{API}/pledges/{pledge_id}/post/"), 403)
     posted = bookkeeper.post(f"{API}/pledges/{pledge_id}/post/")
 
     assert posted.status_code == 200, posted.content
     assert posted.json()["state"] == "open" and posted.json()["journal_entry"]
     assert ledger("PRP") == {"1210": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 
-    too_much = _error(
+    too_much = api_error(
         fundraiser.post(
             f"{API}/gifts/",
             {"donor": ada.pk, "amount": "1000.01", "received_on": day, "method": "check"}
@@ -136,7 +106,7 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
         {"id": gift_id, "received_on": day, "amount": "400.00", "state": "posted"}
     ]
 
-    _error(fundraiser.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 403)
+    api_error(fundraiser.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 403)
     written_off = bookkeeper.post(
         f"{API}/pledges/{pledge_id}/write-off/", {"date": day, "memo": "Donor moved"}, format="json"
     )
@@ -150,7 +120,7 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
     )
     assert body["write_off_entry"] is not None
     assert ledger("PRP") == {"1050": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
-    _error(bookkeeper.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 409)
+    api_error(bookkeeper.post(f"{API}/pledges/{pledge_id}/write-off/", {}, format="json"), 409)
 
 
 def test_a_refunded_payment_reopens_a_fulfilled_pledge(
@@ -197,11 +167,11 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
             "status": "unpaid",
         }
     ]
-    refused = _error(
+    refused = api_error(
         fundraiser.patch(f"{API}/pledges/{posted.pk}/", {"amount": "400.00"}, format="json"), 409
     )
     assert "in the books" in refused["message"]
-    _error(fundraiser.delete(f"{API}/pledges/{posted.pk}/"), 409)
+    api_error(fundraiser.delete(f"{API}/pledges/{posted.pk}/"), 409)
     assert fundraiser.delete(f"{API}/pledges/{draft.pk}/").status_code == 204
     with schema_context("alpha"):
         assert list(Pledge.objects.values_list("pk", flat=True)) == [posted.pk]
@@ -216,7 +186,7 @@ def test_cancelling_a_posted_pledge_is_for_bookkeepers(
 
     cancelled = fundraiser.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
-    _error(fundraiser.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json"), 403)
+    api_error(fundraiser.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json"), 403)
     assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
 
     reversed_ = bookkeeper.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json")
@@ -261,7 +231,7 @@ def test_bad_pledge_input_is_a_400_and_writes_nothing(
 ) -> None:
     pledge = {"donor": ada.pk, "amount": "100.00", "pledged_on": today().isoformat(), **body}
 
-    error = _error(fundraiser.post(f"{API}/pledges/", pledge, format="json"), 400)
+    error = api_error(fundraiser.post(f"{API}/pledges/", pledge, format="json"), 400)
 
     assert field in error["fields"], error
     with schema_context("alpha"):
@@ -270,7 +240,7 @@ def test_bad_pledge_input_is_a_400_and_writes_nothing(
 
 def test_a_gift_naming_an_unknown_pledge_is_a_400(fundraiser: Any, ada: Donor) -> None:
     body = {"donor": ada.pk, "amount": "5.00", "received_on": today().isoformat()}
-    error = _error(
+    error = api_error(
         fundraiser.post(
             f"{API}/gifts/", body | {"method": "cash", "pledge": 999999}, format="json"
         ),
@@ -289,10 +259,10 @@ def test_readers_read_pledges_but_cannot_write_them(alpha: Any, role: str, ada: 
     assert client.get(f"{API}/pledges/").status_code == 200
     assert client.get(f"{API}/pledges/{draft.pk}/").status_code == 200
     body = {"donor": ada.pk, "amount": "5", "pledged_on": today().isoformat()}
-    _error(client.post(f"{API}/pledges/", body, format="json"), 403)
-    _error(client.patch(f"{API}/pledges/{draft.pk}/", {"memo": "x"}, format="json"), 403)
-    _error(client.delete(f"{API}/pledges/{draft.pk}/"), 403)
-    _error(client.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json"), 403)
+    api_error(client.post(f"{API}/pledges/", body, format="json"), 403)
+    api_error(client.patch(f"{API}/pledges/{draft.pk}/", {"memo": "x"}, format="json"), 403)
+    api_error(client.delete(f"{API}/pledges/{draft.pk}/"), 403)
+    api_error(client.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json"), 403)
     with schema_context("alpha"):
         assert Pledge.objects.get().state == "draft"
 
@@ -305,13 +275,13 @@ def test_only_bookkeepers_and_administrators_post_and_write_off(
         draft = pledge_made(ada, "100.00")
         posted = pledge_made(ada, "200.00", post=True)
     client = alpha.api(alpha.user(role))
-    _error(client.post(f"{API}/pledges/{draft.pk}/post/"), 403)
-    _error(client.post(f"{API}/pledges/{posted.pk}/write-off/", {}, format="json"), 403)
+    api_error(client.post(f"{API}/pledges/{draft.pk}/post/"), 403)
+    api_error(client.post(f"{API}/pledges/{posted.pk}/write-off/", {}, format="json"), 403)
     assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
 
 
 def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor, count_queries: Any
+    fundraiser: Any, ada: Donor
 ) -> None:
     def grow(count: int) -> None:
         with schema_context("alpha"):
@@ -319,17 +289,8 @@ def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
                 pledge = pledge_made(ada, "90.00", fund="PRP", post=True, count=3)
                 gift_made(ada, "40.00", pledge=pledge, post=True)
 
-    grow(3)
-    fundraiser.get(f"{API}/pledges/")  # the host's tenant is cached from here on
-    with count_queries() as few:
-        response = fundraiser.get(f"{API}/pledges/")
-    assert len(response.json()["results"]) == 3
-    assert {row["balance"] for row in response.json()["results"]} == {"50.00"}
-    grow(27)
-    with count_queries() as many:
-        response = fundraiser.get(f"{API}/pledges/")
-    assert len(response.json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    rows = list_queries_fixed(fundraiser, f"{API}/pledges/", grow)
+    assert {row["balance"] for row in rows} == {"50.00"}
 
     with schema_context("alpha"):
         other = donor_made("Charles", "Babbage")

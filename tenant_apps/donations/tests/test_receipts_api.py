@@ -17,6 +17,7 @@ from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -27,23 +28,11 @@ NOT_ISSUERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 NOT_SETTINGS_MANAGERS = [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
 
 
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"]
-    return body["error"]
-
-
 def _settings_ready() -> None:
     with schema_context("alpha"):
         receipts.receipt_settings_update(
             acting_user=None, legal_name="Alpha Relief", ein="12-3456789"
         )
-
-
-@pytest.fixture
-def fundraiser(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
 
 
 @pytest.fixture
@@ -107,7 +96,7 @@ def test_a_gift_is_receipted_read_corrected_and_emailed(
         again = fundraiser.post(f"{API}/receipts/{corrected.json()['id']}/email/")
         replaced = fundraiser.post(f"{API}/receipts/{body['id']}/email/")
     assert again.status_code == 202 and len(mail.outbox) == 3
-    assert "version 2 replaces this one" in _error(replaced, 409)["message"]
+    assert "version 2 replaces this one" in api_error(replaced, 409)["message"]
 
 
 def test_a_receipt_is_not_emailed_to_a_donor_who_takes_no_email(
@@ -116,7 +105,7 @@ def test_a_receipt_is_not_emailed_to_a_donor_who_takes_no_email(
     with schema_context("alpha"):
         Donor.objects.filter(pk=receipt.donor_id).update(email_ok=False)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        error = _error(fundraiser.post(f"{API}/receipts/{receipt.pk}/email/"), 409)
+        error = api_error(fundraiser.post(f"{API}/receipts/{receipt.pk}/email/"), 409)
     assert error["message"] == "Receipt 000001: the donor does not accept email."
     assert callbacks == [] and mail.outbox == []
 
@@ -129,7 +118,7 @@ def test_a_year_end_statement_is_issued(fundraiser: Any, ada: Donor, posted: Gif
     assert (response.json()["kind"], response.json()["year"]) == ("year_end", today().year)
     assert response.json()["gift"] is None and response.json()["amount"] == "300.00"
 
-    _error(
+    api_error(
         fundraiser.post(
             f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
         ),
@@ -142,18 +131,18 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
         draft = gift_made(ada, "5.00")
     assert (
         "gift"
-        in _error(fundraiser.post(f"{API}/receipts/issue/", {}, format="json"), 400)["fields"]
+        in api_error(fundraiser.post(f"{API}/receipts/issue/", {}, format="json"), 400)["fields"]
     )
     assert (
         "gift"
-        in _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": 999999}, format="json"), 400)[
-            "fields"
-        ]
+        in api_error(
+            fundraiser.post(f"{API}/receipts/issue/", {"gift": 999999}, format="json"), 400
+        )["fields"]
     )
-    _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": draft.pk}, format="json"), 409)
+    api_error(fundraiser.post(f"{API}/receipts/issue/", {"gift": draft.pk}, format="json"), 409)
     assert (
         "year"
-        in _error(
+        in api_error(
             fundraiser.post(
                 f"{API}/receipts/year-end/",
                 {"donor": ada.pk, "year": today().year - 3},
@@ -164,7 +153,7 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
     )
     assert (
         "donor"
-        in _error(
+        in api_error(
             fundraiser.post(
                 f"{API}/receipts/year-end/", {"donor": 999999, "year": 2026}, format="json"
             ),
@@ -173,7 +162,7 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
     )
     assert (
         "year"
-        in _error(
+        in api_error(
             fundraiser.post(
                 f"{API}/receipts/year-end/", {"donor": ada.pk, "year": "x"}, format="json"
             ),
@@ -182,8 +171,8 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
     )
     with schema_context("alpha"):
         receipt = receipts.receipt_issue(gift=posted, acting_user=None)
-    _error(fundraiser.post(f"{API}/receipts/{receipt.pk}/reissue/", {}, format="json"), 400)
-    _error(fundraiser.get(f"{API}/receipts/999999/pdf/"), 404)
+    api_error(fundraiser.post(f"{API}/receipts/{receipt.pk}/reissue/", {}, format="json"), 400)
+    api_error(fundraiser.get(f"{API}/receipts/999999/pdf/"), 404)
     with schema_context("alpha"):
         assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
 
@@ -191,7 +180,9 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
 def test_issuing_without_an_ein_is_a_400_naming_it(alpha: Any, fundraiser: Any) -> None:
     with schema_context("alpha"):
         gift = gift_made(donor_made("Ada", "Lovelace"), "300.00", post=True)
-    error = _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": gift.pk}, format="json"), 400)
+    error = api_error(
+        fundraiser.post(f"{API}/receipts/issue/", {"gift": gift.pk}, format="json"), 400
+    )
     assert "EIN" in error["message"] and "ein" in error["fields"]
     with schema_context("alpha"):
         assert not Receipt.objects.exists()
@@ -217,7 +208,7 @@ def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
     assert ids(f"gift={receipt.gift_id}") == [receipt.pk]
     assert ids("kind=year_end") == [statement.pk]
     assert ids(f"year={today().year}") == [statement.pk]
-    _error(fundraiser.get(f"{API}/receipts/?kind=nope"), 400)
+    api_error(fundraiser.get(f"{API}/receipts/?kind=nope"), 400)
 
     with count_queries() as few:
         fundraiser.get(f"{API}/receipts/")
@@ -248,15 +239,15 @@ def test_readers_cannot_issue_correct_or_email(
     alpha: Any, role: str, ada: Donor, receipt: Receipt, posted: Gift
 ) -> None:
     client = alpha.api(alpha.user(role))
-    _error(client.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json"), 403)
-    _error(
+    api_error(client.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json"), 403)
+    api_error(
         client.post(
             f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
         ),
         403,
     )
-    _error(client.post(f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "x"}), 403)
-    _error(client.post(f"{API}/receipts/{receipt.pk}/email/"), 403)
+    api_error(client.post(f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "x"}), 403)
+    api_error(client.post(f"{API}/receipts/{receipt.pk}/email/"), 403)
     with schema_context("alpha"):
         assert Receipt.objects.count() == 1
 
@@ -282,12 +273,14 @@ def test_the_settings_are_read_and_changed_by_administrators(alpha: Any) -> None
     assert replaced.json()["next_number"] == 1
 
     assert (
-        "ein" in _error(client.patch(f"{API}/receipt-settings/", {"ein": "12345"}), 400)["fields"]
+        "ein"
+        in api_error(client.patch(f"{API}/receipt-settings/", {"ein": "12345"}), 400)["fields"]
     )
     assert (
-        "ein" in _error(client.put(f"{API}/receipt-settings/", {"legal_name": "x"}), 400)["fields"]
+        "ein"
+        in api_error(client.put(f"{API}/receipt-settings/", {"legal_name": "x"}), 400)["fields"]
     )
-    _error(client.patch(f"{API}/receipt-settings/", {"legal_name": "x" * 201}), 400)
+    api_error(client.patch(f"{API}/receipt-settings/", {"legal_name": "x" * 201}), 400)
     with schema_context("alpha"):
         assert ReceiptSettings.objects.get().legal_name == "Alpha Relief Fund, Inc."
 
@@ -295,8 +288,8 @@ def test_the_settings_are_read_and_changed_by_administrators(alpha: Any) -> None
 @pytest.mark.parametrize("role", NOT_SETTINGS_MANAGERS)
 def test_only_administrators_change_the_settings(alpha: Any, role: str) -> None:
     client = alpha.api(alpha.user(role))
-    _error(client.patch(f"{API}/receipt-settings/", {"ein": "98-7654321"}, format="json"), 403)
-    _error(client.put(f"{API}/receipt-settings/", {"legal_name": "x", "ein": ""}), 403)
+    api_error(client.patch(f"{API}/receipt-settings/", {"ein": "98-7654321"}, format="json"), 403)
+    api_error(client.put(f"{API}/receipt-settings/", {"legal_name": "x", "ein": ""}), 403)
     with schema_context("alpha"):
         assert receipts.receipt_settings().ein == ""
 
@@ -326,8 +319,8 @@ def test_people_of_another_tenant_get_nothing(
 def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
     client = beta.api(beta.owner)
     assert client.get(f"{API}/receipts/").json()["results"] == []
-    _error(client.get(f"{API}/receipts/{receipt.pk}/"), 404)
-    _error(client.get(f"{API}/receipts/{receipt.pk}/pdf/"), 404)
+    api_error(client.get(f"{API}/receipts/{receipt.pk}/"), 404)
+    api_error(client.get(f"{API}/receipts/{receipt.pk}/pdf/"), 404)
     # Beta's own receipt 1 is a file of beta's storage, not alpha's.
     with schema_context("beta"):
         receipts.receipt_settings_update(acting_user=None, ein="11-1111111")
@@ -354,11 +347,11 @@ def test_a_refunded_gifts_receipt_is_voided_through_the_api(
 
 def test_ids_out_of_range_are_a_4xx(fundraiser: Any, ada: Donor) -> None:
     huge = 10**20
-    _error(fundraiser.post(f"{API}/receipts/issue/", {"gift": huge}, format="json"), 400)
-    _error(
+    api_error(fundraiser.post(f"{API}/receipts/issue/", {"gift": huge}, format="json"), 400)
+    api_error(
         fundraiser.post(f"{API}/receipts/year-end/", {"donor": huge, "year": 2026}, format="json"),
         400,
     )
-    _error(fundraiser.get(f"{API}/receipts/{huge}/pdf/"), 404)
-    _error(fundraiser.post(f"{API}/receipts/{huge}/reissue/", {"reason": "x"}), 404)
-    _error(fundraiser.get(f"{API}/receipts/?donor={huge}"), 400)
+    api_error(fundraiser.get(f"{API}/receipts/{huge}/pdf/"), 404)
+    api_error(fundraiser.post(f"{API}/receipts/{huge}/reissue/", {"reason": "x"}), 404)
+    api_error(fundraiser.get(f"{API}/receipts/?donor={huge}"), 400)

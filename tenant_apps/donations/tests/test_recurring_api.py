@@ -16,24 +16,12 @@ from tenant_apps.donations.tests.factories import today
 from tenant_apps.donations.tests.test_recurring import recurring_made
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error, list_queries_fixed
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/donations/recurring-gifts"
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
-
-
-@pytest.fixture
-def fundraiser(alpha: Any) -> Any:
-    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
 
 
 @pytest.fixture
@@ -79,7 +67,7 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
 
     paused = fundraiser.post(f"{API}/{recurring_id}/pause/")
     assert paused.status_code == 200 and paused.json()["state"] == "paused"
-    _error(fundraiser.post(f"{API}/{recurring_id}/pause/"), 409)
+    api_error(fundraiser.post(f"{API}/{recurring_id}/pause/"), 409)
     resumed = fundraiser.post(
         f"{API}/{recurring_id}/resume/", {"next_on": resume.isoformat()}, format="json"
     )
@@ -87,7 +75,7 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     assert (resumed.json()["state"], resumed.json()["next_on"]) == ("active", resume.isoformat())
     cancelled = fundraiser.post(f"{API}/{recurring_id}/cancel/")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
-    _error(fundraiser.post(f"{API}/{recurring_id}/resume/", {}, format="json"), 409)
+    api_error(fundraiser.post(f"{API}/{recurring_id}/resume/", {}, format="json"), 409)
 
     assert fundraiser.get(f"{API}/{recurring_id}/").json()["state"] == "cancelled"
     assert fundraiser.delete(f"{API}/{recurring_id}/").status_code == 204  # made no gift
@@ -100,7 +88,7 @@ def test_one_that_made_gifts_is_cancelled_not_deleted(fundraiser: Any, ada: Dono
         recurring = recurring_made(ada, today())
         pledges.recurring_gifts_run(today=today())
 
-    error = _error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
+    error = api_error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
 
     assert "cancel it instead" in error["message"]
     with schema_context("alpha"):
@@ -133,7 +121,7 @@ def test_bad_recurring_gift_input_is_a_400_and_writes_nothing(
         **body,
     }
 
-    error = _error(fundraiser.post(f"{API}/", recurring, format="json"), 400)
+    error = api_error(fundraiser.post(f"{API}/", recurring, format="json"), 400)
 
     assert field in error["fields"], error
     with schema_context("alpha"):
@@ -150,34 +138,25 @@ def test_readers_read_recurring_gifts_but_cannot_change_them(
     assert client.get(f"{API}/").status_code == 200
     assert client.get(f"{API}/{recurring.pk}/").status_code == 200
     body = {"donor": ada.pk, "amount": "5", "frequency": "monthly", "next_on": "2027-01-01"}
-    _error(client.post(f"{API}/", body | {"method": "cash"}, format="json"), 403)
-    _error(client.patch(f"{API}/{recurring.pk}/", {"amount": "1"}, format="json"), 403)
-    _error(client.delete(f"{API}/{recurring.pk}/"), 403)
+    api_error(client.post(f"{API}/", body | {"method": "cash"}, format="json"), 403)
+    api_error(client.patch(f"{API}/{recurring.pk}/", {"amount": "1"}, format="json"), 403)
+    api_error(client.delete(f"{API}/{recurring.pk}/"), 403)
     for verb in ("pause", "resume", "cancel"):
-        _error(client.post(f"{API}/{recurring.pk}/{verb}/", {}, format="json"), 403)
+        api_error(client.post(f"{API}/{recurring.pk}/{verb}/", {}, format="json"), 403)
     with schema_context("alpha"):
         recurring.refresh_from_db()
         assert (recurring.state, str(recurring.amount)) == ("active", "25.00")
 
 
 def test_recurring_gifts_are_listed_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor, count_queries: Any
+    fundraiser: Any, ada: Donor
 ) -> None:
     def grow(count: int) -> None:
         with schema_context("alpha"):
             for index in range(count):
                 recurring_made(ada, date(2027, 1, 1 + index % 28), fund="PRP")
 
-    grow(3)
-    fundraiser.get(f"{API}/")  # the host's tenant is cached from here on
-    with count_queries() as few:
-        response = fundraiser.get(f"{API}/")
-    assert len(response.json()["results"]) == 3
-    grow(27)
-    with count_queries() as many:
-        response = fundraiser.get(f"{API}/")
-    assert len(response.json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(fundraiser, f"{API}/", grow)
 
     with schema_context("alpha"):
         other = recurring_made(

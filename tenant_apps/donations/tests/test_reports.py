@@ -18,6 +18,7 @@ from tenant_apps.donations.models import Campaign
 from tenant_apps.donations.tests.factories import gift_made
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -242,13 +243,6 @@ def test_a_report_runs_the_same_queries_as_gifts_grow(
 # --- API ---------------------------------------------------------------------------------------
 
 
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    return body["error"]
-
-
 def test_the_index_lists_every_report(alpha: Any) -> None:
     response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/")
     assert response.status_code == 200, response.content
@@ -309,20 +303,20 @@ def test_a_report_as_csv(alpha: Any, books: dict[str, Any]) -> None:
 def test_a_bad_parameter_is_a_400_naming_it(
     alpha: Any, name: str, query: dict[str, str], field: str
 ) -> None:
-    error = _error(alpha.api(alpha.owner).get(f"{API}/{name}/", query), 400)
+    error = api_error(alpha.api(alpha.owner).get(f"{API}/{name}/", query), 400)
     assert field in error["fields"]
     assert error["message"].startswith(field)
 
 
 def test_a_bad_parameter_in_csv_is_json(alpha: Any) -> None:
-    error = _error(
+    error = api_error(
         alpha.api(alpha.owner).get(f"{API}/top-donors/", {"format": "csv", "limit": "0"}), 400
     )
     assert "limit" in error["fields"]
 
 
 def test_an_unknown_report_is_a_404(alpha: Any) -> None:
-    _error(alpha.api(alpha.owner).get(f"{API}/nonsense/"), 404)
+    api_error(alpha.api(alpha.owner).get(f"{API}/nonsense/"), 404)
 
 
 def test_reports_need_a_login(alpha: Any) -> None:

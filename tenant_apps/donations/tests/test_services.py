@@ -9,40 +9,15 @@ import pytest
 from django_tenants.utils import schema_context
 
 from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting import reports
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import AuditEvent, JournalEntry, JournalLine
 from tenant_apps.donations import services
 from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCredit
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.tests.factories import donor_made
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
-    report = reports.trial_balance(as_of=today(), fund=fund).as_json()
-    assert report["balanced"] is True
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
-
-
-def fund_balances() -> dict[str, tuple[str, str, str]]:
-    report = reports.fund_balances(as_of=today()).as_json()
-    return {
-        row["fund"]: (
-            row["assets"],
-            row["without_donor_restrictions"],
-            row["with_donor_restrictions"],
-        )
-        for row in report["funds"]
-    }
-
-
-@pytest.fixture
-def ada(alpha: Any) -> Any:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
 
 
 def test_a_draft_gift_is_not_in_the_books(alpha: Any, ada: Any) -> None:

@@ -4,36 +4,23 @@ accounting report pages' table and style) and a link to the same report as CSV (
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
 
-from saas_platform.errors import ServiceError
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.views import DATE_FORMAT, _table
+from tenant_apps.accounting.pages import PeriodForm, reader_required, render_report
+from tenant_apps.accounting.reports import Report
 from tenant_apps.donations import reports
 from tenant_apps.donations.selectors import campaign_list
 
 # --- Parameters --------------------------------------------------------------------------------
-
-
-def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        input_formats=[DATE_FORMAT],
-        widget=forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
-    )
 
 
 class FiscalYearForm(forms.Form):
@@ -53,11 +40,6 @@ class CampaignForm(forms.Form):
         self.fields["campaign"].choices = [("", "All campaigns")] + [  # type: ignore[attr-defined]
             (campaign.code, f"{campaign.code} {campaign.name}") for campaign in campaign_list()
         ]
-
-
-class PeriodForm(forms.Form):
-    start = _date_field("From")
-    end = _date_field("To")
 
 
 class TopDonorsForm(PeriodForm):
@@ -131,52 +113,35 @@ def _form_data(form_class: type[forms.Form], query: QueryDict) -> dict[str, str]
 # --- Views -------------------------------------------------------------------------------------
 
 
-def reports_reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in (else to the login page) and allowed to read reports (else 403)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_capability(Capability.REPORTS_READ):  # type: ignore[union-attr]
-            raise PermissionDenied("Your role does not allow reading reports.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+reports_reader_required = reader_required(
+    Capability.REPORTS_READ, "Your role does not allow reading reports."
+)
 
 
-@require_safe
 @reports_reader_required
 def report_index(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/reports.html", {"pages": PAGES.values()})
 
 
-@require_safe
+def _caption(report: Report, parameters: dict[str, Any]) -> str:
+    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in report.parameters.items())
+
+
+def _arguments(cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in cleaned.items() if value not in ("", None)}
+
+
 @reports_reader_required
 def report_detail(request: HttpRequest, name: str) -> HttpResponse:
     page = PAGES.get(name)
     if page is None:
         raise Http404("There is no such report.")
-    form = page.form_class(_form_data(page.form_class, request.GET))
-    context: dict[str, Any] = {"page": page, "form": form, "report": None, "error": ""}
-    if not form.is_valid():
-        context["error"] = "Please correct the parameters below."
-        return render(request, "donations/report.html", context, status=400)
-    arguments = {key: value for key, value in form.cleaned_data.items() if value not in ("", None)}
-    try:
-        report = reports.REPORTS[name](**arguments)
-    except ServiceError as error:
-        context["error"] = error.message
-        for field, messages in error.fields.items():
-            if field in form.fields and isinstance(messages, list):
-                form.add_error(field, [str(message) for message in messages])
-        return render(request, "donations/report.html", context, status=error.status)
-    context.update(
-        report=report,
-        table=_table(report),
-        caption=", ".join(
-            f"{key.replace('_', ' ')} {value}" for key, value in report.parameters.items()
-        ),
-        csv_url=f"/api/v1/donations/reports/{name}/?"
-        + urlencode({"format": "csv", **report.parameters}),
+    return render_report(
+        request,
+        form=page.form_class(_form_data(page.form_class, request.GET)),
+        run=lambda cleaned: reports.REPORTS[name](**_arguments(cleaned)),
+        title=page.title,
+        index=(reverse("donations:reports"), "Fundraising reports"),
+        csv_path=f"/api/v1/donations/reports/{name}/",
+        caption=_caption,
     )
-    return render(request, "donations/report.html", context)

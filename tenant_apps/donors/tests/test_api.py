@@ -11,6 +11,7 @@ from shared_apps.users.roles import Role
 from tenant_apps.donors import services
 from tenant_apps.donors.models import Donor, DonorMergeRecord, DonorNote, Household, Tag
 from tenant_apps.donors.tests.factories import donor_made
+from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +30,6 @@ JOHN = {
     "addresses": [{"line1": "1 Main St", "city": "Cambridge", "postcode": "02139"}],
     "tags": ["Board"],
 }
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
 
 
 @pytest.fixture
@@ -108,7 +101,7 @@ def test_creating_a_likely_duplicate_answers_it_with_the_reasons(
 def test_bad_donor_input_is_a_400_and_writes_nothing(
     fundraiser: Any, body: dict[str, Any], field: str
 ) -> None:
-    error = _error(fundraiser.post(f"{API}/donors/", {**JOHN, **body}), 400)
+    error = api_error(fundraiser.post(f"{API}/donors/", {**JOHN, **body}), 400)
 
     assert field in error["fields"]
     with schema_context("alpha"):
@@ -133,7 +126,7 @@ def test_donors_are_searched_and_filtered(alpha: Any, fundraiser: Any, john: Don
     assert names(tag="CORPORATE") == ["Acme Foundation"]
     assert names(kind="organization") == ["Acme Foundation"]
     assert names(is_active="false") == []
-    assert "kind" in _error(fundraiser.get(f"{API}/donors/", {"kind": "robot"}), 400)["fields"]
+    assert "kind" in api_error(fundraiser.get(f"{API}/donors/", {"kind": "robot"}), 400)["fields"]
 
 
 def test_the_donor_list_runs_a_fixed_number_of_queries(
@@ -205,10 +198,10 @@ def test_a_donor_is_read_and_updated(fundraiser: Any, john: Donor) -> None:
     assert response.json()["display_name"] == "John Smythe"
     detail = fundraiser.get(f"{API}/donors/{john.pk}/").json()
     assert detail["mail_ok"] is False and detail["tags"] == ["Board"]
-    assert _error(
+    assert api_error(
         fundraiser.patch(f"{API}/donors/{john.pk}/", {"first_name": "", "last_name": ""}), 400
     )
-    assert _error(fundraiser.get(f"{API}/donors/999999/"), 404)
+    assert api_error(fundraiser.get(f"{API}/donors/999999/"), 404)
 
 
 def test_a_donors_contacts_are_replaced_and_a_bad_list_changes_nothing(
@@ -241,7 +234,7 @@ def test_a_donors_contacts_are_replaced_and_a_bad_list_changes_nothing(
         assert audit.detail["before"]["emails"] == ["john@example.org"]
 
     # One bad phone refuses the whole change: the name and the emails stay as they were.
-    error = _error(
+    error = api_error(
         fundraiser.patch(url, {"last_name": "Other", "emails": [], "phones": [{"number": "12"}]}),
         400,
     )
@@ -250,7 +243,7 @@ def test_a_donors_contacts_are_replaced_and_a_bad_list_changes_nothing(
     assert after["display_name"] == "John Smythe" and len(after["emails"]) == 2
     assert (
         "phones"
-        in _error(
+        in api_error(
             fundraiser.patch(url, {"phones": [{"number": "555 111 2222", "is_primary": True}] * 2}),
             400,
         )["fields"]
@@ -263,7 +256,7 @@ def test_notes_are_listed_and_added(fundraiser: Any, john: Donor) -> None:
 
     assert added.status_code == 201 and added.json()["author"] == "funds@alpha.org"
     assert [note["body"] for note in listed.json()] == ["Thanked by phone"]
-    assert "body" in _error(fundraiser.post(f"{API}/donors/{john.pk}/notes/", {}), 400)["fields"]
+    assert "body" in api_error(fundraiser.post(f"{API}/donors/{john.pk}/notes/", {}), 400)["fields"]
 
 
 def test_tags_are_added_to_and_removed_from_a_donor(fundraiser: Any, john: Donor) -> None:
@@ -274,7 +267,7 @@ def test_tags_are_added_to_and_removed_from_a_donor(fundraiser: Any, john: Donor
 
     assert added.json()["tags"] == ["Board", "Major"]
     assert removed.status_code == 200 and removed.json()["tags"] == ["Major"]
-    assert _error(fundraiser.delete(f"{API}/donors/{john.pk}/tags/999999/"), 400)
+    assert api_error(fundraiser.delete(f"{API}/donors/{john.pk}/tags/999999/"), 400)
 
 
 def test_a_donor_is_merged_and_stays_as_a_tombstone(fundraiser: Any, john: Donor) -> None:
@@ -293,11 +286,11 @@ def test_a_donor_is_merged_and_stays_as_a_tombstone(fundraiser: Any, john: Donor
     assert body["record"]["merged"] == jon.pk and body["record"]["moved"]["emails"]["emails"]
     tombstone = fundraiser.get(f"{API}/donors/{jon.pk}/").json()
     assert tombstone["merged_into"] == john.pk and tombstone["is_active"] is False
-    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": jon.pk}), 409)
-    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": john.pk}), 400)
-    error = _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": acme.pk}), 400)
+    assert api_error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": jon.pk}), 409)
+    assert api_error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": john.pk}), 400)
+    error = api_error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": acme.pk}), 400)
     assert "allow_different_kinds" in error["fields"]
-    assert _error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": 999999}), 400)
+    assert api_error(fundraiser.post(f"{API}/donors/{john.pk}/merge/", {"merged": 999999}), 400)
     allowed = fundraiser.post(
         f"{API}/donors/{john.pk}/merge/", {"merged": acme.pk, "allow_different_kinds": True}
     )
@@ -321,8 +314,8 @@ def test_households_are_created_and_filled(fundraiser: Any, john: Donor) -> None
     assert [row["name"] for row in listed.json()["results"]] == ["The Smiths"]
     assert [row["id"] for row in donor.json()["results"]] == [john.pk]
     assert removed.json()["members"] == []
-    assert _error(fundraiser.post(f"{API}/households/", {"name": " "}), 400)
-    assert _error(fundraiser.post(f"{API}/households/{household_id}/add/", {"donor": 0}), 400)
+    assert api_error(fundraiser.post(f"{API}/households/", {"name": " "}), 400)
+    assert api_error(fundraiser.post(f"{API}/households/{household_id}/add/", {"donor": 0}), 400)
 
 
 def test_tags_are_listed_and_created_once_ignoring_case(fundraiser: Any, john: Donor) -> None:
@@ -333,7 +326,7 @@ def test_tags_are_listed_and_created_once_ignoring_case(fundraiser: Any, john: D
         "Board",
         "Volunteer",
     ]
-    assert _error(fundraiser.post(f"{API}/tags/", {"name": "board"}), 400)
+    assert api_error(fundraiser.post(f"{API}/tags/", {"name": "board"}), 400)
 
 
 @pytest.mark.parametrize("role", READERS)
@@ -381,7 +374,7 @@ def test_roles_without_donors_write_cannot_write(
         tag_id = Tag.objects.get().pk
     for method, path, body in _writes(john.pk, household.pk, tag_id):
         response = getattr(client, method)(path, body)
-        assert _error(response, 403), (role, method, path)
+        assert api_error(response, 403), (role, method, path)
     with schema_context("alpha"):
         assert Donor.objects.count() == 1 and not DonorNote.objects.exists()
         assert list(Household.objects.values_list("name", flat=True)) == ["Smiths"]
@@ -394,7 +387,7 @@ def test_donors_writers_write(alpha: Any, role: str) -> None:
 
 
 def test_anonymous_people_get_nothing(alpha: Any, john: Donor) -> None:
-    assert _error(alpha.api().get(f"{API}/donors/"), 401)
+    assert api_error(alpha.api().get(f"{API}/donors/"), 401)
 
 
 def test_people_of_another_tenant_get_nothing(

@@ -4,22 +4,17 @@ serializes what it returns; refusals come back in the one error shape."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
@@ -27,7 +22,7 @@ from saas_platform.errors import ServiceError
 from shared_apps.users.models import User
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.api.renderers import CSVRenderer
+from tenant_apps.accounting.api import reporting
 from tenant_apps.accounting.models import Function
 from tenant_apps.donors import selectors as donor_selectors
 from tenant_apps.personnel import reports, selectors, services
@@ -448,105 +443,42 @@ class PayrollAllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Reports -----------------------------------------------------------------------------------
 
 
-def _csv_filename(report: Any) -> str:
-    name = "-".join([report.name, *report.parameters.values()])
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
-
-
-class ReportIndexView(APIView):
+class ReportIndexView(reporting.ReportIndexView):
     """The personnel reports, with their URLs."""
 
     permission_classes = [capability_required(read=Capability.PERSONNEL_READ)]
+    registry = reports.REPORTS
+    item_serializer = ReportIndexItemOutput
 
-    @extend_schema(responses={200: ReportIndexItemOutput(many=True)})
-    def get(self, request: Request) -> Response:
-        return Response(
-            ReportIndexItemOutput(
-                [
-                    {
-                        "name": name,
-                        "summary": reports.REPORT_SUMMARIES[name],
-                        "url": f"{API}/reports/{name}/",
-                        "csv_url": f"{API}/reports/{name}/?format=csv",
-                    }
-                    for name in reports.REPORTS
-                ],
-                many=True,
-            ).data
-        )
+    def item(self, name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "summary": reports.REPORT_SUMMARIES[name],
+            "url": f"{API}/reports/{name}/",
+            "csv_url": f"{API}/reports/{name}/?format=csv",
+        }
 
 
-class ReportView(APIView):
+class ReportView(reporting.ReportView):
     """A personnel report as JSON, or as CSV with ?format=csv (or Accept: text/csv)."""
 
     permission_classes = [capability_required(read=Capability.PERSONNEL_READ)]
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
-
-    @extend_schema(
-        operation_id="v1_personnel_reports_detail",
-        parameters=[
-            OpenApiParameter(
-                "name",
-                str,
-                OpenApiParameter.PATH,
-                enum=list(reports.REPORTS),
-                description="The report.",
-            ),
-            OpenApiParameter(
-                "start",
-                OpenApiTypes.DATE,
-                OpenApiParameter.QUERY,
-                description="The first day (the first of the month `end` is in).",
-            ),
-            OpenApiParameter(
-                "end",
-                OpenApiTypes.DATE,
-                OpenApiParameter.QUERY,
-                description="The last day (today).",
-            ),
-        ],
-        responses={
-            (200, "application/json"): OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="report, title, parameters, then the report's own figures "
-                "(amounts and hours as strings with two decimals).",
-            ),
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR, description="The report's table, header first."
-            ),
-            (400, "application/json"): ErrorOutput,
-            (404, "application/json"): ErrorOutput,
-        },
+    registry = reports.REPORTS
+    query_serializer = ReportQueryInput
+    operation_id = "v1_personnel_reports_detail"
+    parameter_docs = {
+        "start": "The first day (the first of the month `end` is in).",
+        "end": "The last day (today).",
+    }
+    json_description = (
+        "report, title, parameters, then the report's own figures "
+        "(amounts and hours as strings with two decimals)."
     )
-    def get(self, request: Request, name: str) -> Response:
-        if name not in reports.REPORTS:
-            raise NotFound(f"There is no report {name!r}; see {', '.join(reports.REPORTS)}.")
-        query = {
-            key: value
-            for key, value in request.query_params.items()
-            if key in ("start", "end") and value.strip()
-        }
-        serializer = ReportQueryInput(data=query)
-        if not serializer.is_valid():
-            errors = {
-                key: [str(m) for m in messages] for key, messages in serializer.errors.items()
-            }
-            raise ServiceError(
-                " ".join(f"{key}: {messages[0]}" for key, messages in errors.items()),
-                fields=errors,
-            )
-        values = serializer.validated_data
-        end = values.get("end") or timezone.localdate()
-        report = reports.REPORTS[name](start=values.get("start") or end.replace(day=1), end=end)
-        if isinstance(request.accepted_renderer, CSVRenderer):
-            return Response(
-                report.as_table(),
-                headers={"Content-Disposition": f'attachment; filename="{_csv_filename(report)}"'},
-            )
-        return Response(report.as_json())
+    csv_description = "The report's table, header first."
 
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
+    def report_arguments(
+        self, name: str, values: dict[str, Any], accepted: list[str]
+    ) -> dict[str, Any]:
+        """end today, start the first of the month `end` is in."""
+        end = values.get("end") or timezone.localdate()
+        return {"start": values.get("start") or end.replace(day=1), "end": end}

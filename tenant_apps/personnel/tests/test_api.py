@@ -19,6 +19,7 @@ from tenant_apps.personnel.tests.factories import (
     staff_made,
     volunteer_made,
 )
+from tests.helpers import api_error, list_queries_fixed
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +28,6 @@ DAY = date(2026, 3, 10)
 MG = Function.MANAGEMENT_GENERAL
 READERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
 READERS += [Role.VOLUNTEER_COORDINATOR]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.content[:500])
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
 
 
 @pytest.fixture
@@ -119,7 +112,7 @@ def test_a_split_that_does_not_add_up_is_a_400_and_saves_nothing(alpha: Any) -> 
         },
     )
 
-    error = _error(response, 400)
+    error = api_error(response, 400)
     assert error["message"] == "The default split adds up to 90.00%, not 100%."
     with schema_context("alpha"):
         assert not StaffRecord.objects.exists()
@@ -131,8 +124,8 @@ def test_unknown_people_and_donors_are_named(alpha: Any) -> None:
     donor = owner.post(f"{API}/people/", {"full_name": "X", "donor": 999999})
     staff = owner.post(f"{API}/volunteers/", {"person": 999999, "start_date": "2025-01-01"})
 
-    assert _error(donor, 400)["fields"] == {"donor": ["Unknown donor."]}
-    assert _error(staff, 400)["fields"] == {"person": ["Unknown person."]}
+    assert api_error(donor, 400)["fields"] == {"donor": ["Unknown donor."]}
+    assert api_error(staff, 400)["fields"] == {"person": ["Unknown person."]}
 
 
 @pytest.mark.parametrize("role", READERS)
@@ -150,7 +143,7 @@ def test_every_staff_role_reads_people(alpha: Any, role: str) -> None:
 def test_people_are_managed_only_by_those_who_manage_personnel(alpha: Any, role: str) -> None:
     response = alpha.api(alpha.user(role)).post(f"{API}/people/", {"full_name": "X"})
 
-    _error(response, 403)
+    api_error(response, 403)
 
 
 def test_a_coordinator_manages_people(alpha: Any, coordinator: Any) -> None:
@@ -160,9 +153,7 @@ def test_a_coordinator_manages_people(alpha: Any, coordinator: Any) -> None:
 
 
 @pytest.mark.parametrize(("path", "make"), [("people", "person"), ("staff", "staff")])
-def test_lists_run_a_fixed_number_of_queries(
-    alpha: Any, count_queries: Any, path: str, make: str
-) -> None:
+def test_lists_run_a_fixed_number_of_queries(alpha: Any, path: str, make: str) -> None:
     client = alpha.api(alpha.owner)
 
     def made(count: int) -> None:
@@ -172,17 +163,10 @@ def test_lists_run_a_fixed_number_of_queries(
                 if make == "staff":
                     staff_made("", person=person)
 
-    made(3)
-    client.get(f"{API}/{path}/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/{path}/").json()["results"]) == 3
-    made(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/{path}/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/{path}/", made)
 
 
-def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any, count_queries: Any) -> None:
+def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any) -> None:
     client = alpha.api(alpha.owner)
 
     def made(count: int) -> None:
@@ -190,14 +174,7 @@ def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any, count_que
             for _ in range(count):
                 volunteer_made("", person=PersonFactory())
 
-    made(3)
-    client.get(f"{API}/volunteers/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/volunteers/").json()["results"]) == 3
-    made(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/volunteers/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/volunteers/", made)
 
 
 # --- Hours -------------------------------------------------------------------------------------
@@ -222,14 +199,14 @@ def test_a_volunteer_logs_and_sees_only_their_own_hours(alpha: Any, ann: Any, be
         "id": 0, "person_name": "Ann Park", "kind": "volunteer", "hours": "2.50",
         "program": "PRG", "state": "submitted", "submitted_by": "ann@example.org",
     }  # fmt: skip
-    assert _error(for_ben, 403)["message"] == "You may log and change only your own hours."
+    assert api_error(for_ben, 403)["message"] == "You may log and change only your own hours."
     assert [row["person_name"] for row in listed] == ["Ann Park"]
     with schema_context("alpha"):
         ben_entry = HourEntry.objects.get(person=ben)
     assert client.get(f"{API}/hours/{ben_entry.pk}/").status_code == 404
     for path in ("people/", "staff/", "volunteers/", "reports/", "settings/"):
-        _error(client.get(f"{API}/{path}"), 403)
-    _error(client.post(f"{API}/hours/{logged.json()['id']}/approve/"), 403)
+        api_error(client.get(f"{API}/{path}"), 403)
+    api_error(client.post(f"{API}/hours/{logged.json()['id']}/approve/"), 403)
 
 
 def test_a_login_without_a_person_names_whose_hours(alpha: Any) -> None:
@@ -237,7 +214,7 @@ def test_a_login_without_a_person_names_whose_hours(alpha: Any) -> None:
         f"{API}/hours/", {"date": "2026-03-10", "hours": "1", "function": MG}
     )
 
-    assert _error(response, 400)["fields"] == {"person": ["Required."]}
+    assert api_error(response, 400)["fields"] == {"person": ["Required."]}
 
 
 @pytest.mark.parametrize(
@@ -267,7 +244,7 @@ def test_invalid_hours_are_a_400_that_saves_nothing(
         f"{API}/hours/", {"date": "2026-03-10", "hours": "2", "function": MG} | body
     )
 
-    assert _error(response, 400)["message"] == message
+    assert api_error(response, 400)["message"] == message
     with schema_context("alpha"):
         assert not HourEntry.objects.exists()
 
@@ -283,7 +260,7 @@ def test_a_submitted_entry_is_changed_a_decided_one_is_not(alpha: Any, ann: Any)
     refused = client.patch(f"{API}/hours/{entry_id}/", {"hours": "1"})
 
     assert changed.json()["hours"] == "3.25"
-    assert "submit a new entry" in _error(refused, 409)["message"]
+    assert "submit a new entry" in api_error(refused, 409)["message"]
 
 
 def test_a_coordinator_approves_and_rejects(alpha: Any, coordinator: Any, ben: Person) -> None:
@@ -299,11 +276,11 @@ def test_a_coordinator_approves_and_rejects(alpha: Any, coordinator: Any, ben: P
 
     assert approved.json()["state"] == "approved"
     assert approved.json()["decided_by"] == "coord@alpha.org"
-    assert _error(no_reason, 400)["fields"] == {"reason": ["This field is required."]}
+    assert api_error(no_reason, 400)["fields"] == {"reason": ["This field is required."]}
     assert rejected.json() | {"rejection_reason": "Not on the rota", "state": "rejected"} == (
         rejected.json()
     )
-    assert _error(again, 409)["message"] == f"Hour entry {first.pk} is already approved."
+    assert api_error(again, 409)["message"] == f"Hour entry {first.pk} is already approved."
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.BOOKKEEPER, Role.FUNDRAISER])
@@ -312,8 +289,8 @@ def test_only_coordinators_and_administrators_decide(alpha: Any, role: str, ben:
         entry = hours_logged(ben, DAY, "2", MG)
     client = alpha.api(alpha.user(role))
 
-    _error(client.post(f"{API}/hours/{entry.pk}/approve/"), 403)
-    _error(client.post(f"{API}/hours/bulk-reject/", {"entries": [entry.pk], "reason": "x"}), 403)
+    api_error(client.post(f"{API}/hours/{entry.pk}/approve/"), 403)
+    api_error(client.post(f"{API}/hours/bulk-reject/", {"entries": [entry.pk], "reason": "x"}), 403)
     assert client.get(f"{API}/hours/{entry.pk}/").status_code == 200
 
 
@@ -329,12 +306,12 @@ def test_bulk_approval_is_all_or_nothing(alpha: Any, coordinator: Any, ben: Pers
     unknown = client.post(f"{API}/hours/bulk-approve/", {"entries": [*ids, 999999]})
     approved = client.post(f"{API}/hours/bulk-approve/", {"entries": ids})
 
-    error = _error(with_own, 403)
+    error = api_error(with_own, 403)
     assert error["message"] == (
         f"Hour entry {own.pk} is your own; someone else approves it. Nothing was changed."
     )
     assert list(error["fields"]["entries"]) == [str(own.pk)]
-    assert _error(unknown, 400)["fields"] == {"entries": {"999999": ["Unknown entry."]}}
+    assert api_error(unknown, 400)["fields"] == {"entries": {"999999": ["Unknown entry."]}}
     assert [row["state"] for row in approved.json()["entries"]] == ["approved"] * 3
     with schema_context("alpha"):
         assert HourEntry.objects.get(pk=own.pk).state == HourState.SUBMITTED
@@ -353,9 +330,7 @@ def test_bulk_rejection_carries_the_reason(alpha: Any, ben: Person) -> None:
     }
 
 
-def test_the_hours_list_runs_a_fixed_number_of_queries(
-    alpha: Any, count_queries: Any, ben: Person
-) -> None:
+def test_the_hours_list_runs_a_fixed_number_of_queries(alpha: Any, ben: Person) -> None:
     client = alpha.api(alpha.owner)
 
     def logged(count: int) -> None:
@@ -364,14 +339,7 @@ def test_the_hours_list_runs_a_fixed_number_of_queries(
                 entry = hours_logged(ben, date(2026, 1, 1 + index), "1", approve=True)
                 assert entry.state == HourState.APPROVED
 
-    logged(3)
-    client.get(f"{API}/hours/")  # warm: the host's tenant is cached after the first request
-    with count_queries() as few:
-        assert len(client.get(f"{API}/hours/").json()["results"]) == 3
-    logged(27)
-    with count_queries() as many:
-        assert len(client.get(f"{API}/hours/").json()["results"]) == 30
-    assert len(many.captured_queries) == len(few.captured_queries)
+    list_queries_fixed(client, f"{API}/hours/", logged)
 
 
 # --- Settings, payroll allocations, reports -----------------------------------------------------
@@ -393,11 +361,11 @@ def test_settings_are_read_by_staff_and_changed_by_administrators(alpha: Any) ->
     assert "Independent Sector" in read.json()["volunteer_hourly_rate_source"]
     assert "2024" in read.json()["volunteer_hourly_rate_source"]
     assert read.json()["payroll_posting_enabled"] is False
-    _error(refused, 403)
+    api_error(refused, 403)
     assert changed.json() | {"payroll_posting_enabled": True, "volunteer_hourly_rate": "33.49"} == (
         changed.json()
     )
-    assert _error(bad, 400)["fields"] == {"salary_account": ["Not an expense account."]}
+    assert api_error(bad, 400)["fields"] == {"salary_account": ["Not an expense account."]}
 
 
 def _payroll(alpha: Any) -> None:
@@ -418,12 +386,12 @@ def test_a_bookkeeper_posts_the_payroll_allocation(alpha: Any, coordinator: Any)
     )
     listed = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/payroll-allocations/")
 
-    _error(refused, 403)
+    api_error(refused, 403)
     assert posted.status_code == 201, posted.content
     # 52,000.00 x 31 / 365 = 4,416.438..., 4,416.44; half to fundraising: 2,208.22.
     assert posted.json() | {"total_cost": "4416.44", "amount_moved": "2208.22"} == posted.json()
-    assert "a day's salaries move once" in _error(twice, 409)["message"]
-    assert _error(backwards, 400)["fields"] == {"start": ["After the end."]}
+    assert "a day's salaries move once" in api_error(twice, 409)["message"]
+    assert api_error(backwards, 400)["fields"] == {"start": ["After the end."]}
     assert [row["entry"] for row in listed.json()["results"]] == [posted.json()["entry"]]
     with schema_context("alpha"):
         assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
@@ -505,13 +473,13 @@ def test_report_errors_are_clear(alpha: Any) -> None:
     backwards = client.get(f"{API}/reports/hours/?start=2026-04-01&end=2026-03-01&format=csv")
     bad_date = client.get(f"{API}/reports/hours/?start=March")
 
-    assert "There is no report 'payroll'" in _error(unknown, 404)["message"]
-    assert _error(backwards, 400)["message"] == "The start date is after the end date."
-    assert "start" in _error(bad_date, 400)["fields"]
+    assert "There is no report 'payroll'" in api_error(unknown, 404)["message"]
+    assert api_error(backwards, 400)["message"] == "The start date is after the end date."
+    assert "start" in api_error(bad_date, 400)["fields"]
 
 
 def test_a_volunteer_reads_no_report(alpha: Any, ann: Any) -> None:
-    _error(alpha.api(ann).get(f"{API}/reports/hours/"), 403)
+    api_error(alpha.api(ann).get(f"{API}/reports/hours/"), 403)
 
 
 # --- Other tenants -----------------------------------------------------------------------------

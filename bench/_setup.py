@@ -1,0 +1,202 @@
+"""What every data benchmark sets up before it times anything: a database of its own (created
+when missing, then migrated), Django, and its tenant (reused when it still holds what the
+benchmark loaded, else dropped and provisioned again).
+
+    import _setup
+    _setup.django_start("ifm_bench_x", redis_db=13)   # before any Django import
+    ...
+    _setup.migrate()
+    organization = _setup.tenant_ready(slug, name, reload=..., loaded=..., load=...)
+
+A DATABASE_URL naming another bench database (`ifm_bench...`) is used instead of the
+benchmark's own, so that runs side by side stay apart; any other DATABASE_URL (the development
+database) is ignored, as a benchmark drops and loads tenants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+SERVER = "postgres://postgres@127.0.0.1:5432"
+OWNER_PASSWORD = "Bench-Pass-2026"  # noqa: S105 (throwaway tenants)
+
+
+def _database_name(default: str) -> str:
+    given = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/")
+    return given if given.startswith("ifm_bench") else default
+
+
+def _database_ensure(name: str) -> None:
+    """Create the benchmark database when it is missing (before Django connects to it)."""
+    import psycopg2
+
+    server = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    server.autocommit = True
+    try:
+        with server.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+                print(f"created database {name}")
+    finally:
+        server.close()
+
+
+def django_start(database: str, *, redis_db: int) -> str:
+    """Point Django at the benchmark's database and Redis db, with tasks run in this process
+    and emails kept in memory, and set it up. Returns the database's name."""
+    name = _database_name(database)
+    os.environ["DATABASE_URL"] = f"{SERVER}/{name}"
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"  # no worker: tasks run in this process
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    _database_ensure(name)
+
+    import django
+
+    django.setup()
+    return name
+
+
+def migrate() -> None:
+    """Bring the public schema and every tenant's up to date, and say what the machine is
+    doing (the timings depend on it)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.perf_counter()
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    print(
+        f"migrated {connection.settings_dict['NAME']} in "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (the timings below depend on it)")
+
+
+def tenant_drop(organization: Any) -> None:
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
+    organization.delete()
+
+
+def tenant_ready(
+    slug: str,
+    name: str,
+    *,
+    reload: bool = True,
+    loaded: Callable[[Any], bool] | None = None,
+    load: Callable[[Any], None] | None = None,
+) -> Any:
+    """The benchmark's tenant: the one there when `loaded(organization)` says it holds what
+    `load` puts in it (and `reload` is off), else a new one (the old dropped), provisioned
+    with `tenant_provision` and filled by `load(organization)`."""
+    from provisioning.services import tenant_provision
+    from shared_apps.tenants.models import Organization
+
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is not None:
+        if not reload and organization.state == "active" and loaded and loaded(organization):
+            print(f"reusing tenant {slug}")
+            return organization
+        print(f"dropping tenant {slug}")
+        tenant_drop(organization)
+    started = time.perf_counter()
+    organization = tenant_provision(
+        slug=slug, name=name, owner_email=f"owner@{slug}.org", owner_password=OWNER_PASSWORD
+    )
+    print(f"provisioned tenant {slug} in {(time.perf_counter() - started) * 1000:.0f} ms")
+    if load is not None:
+        load(organization)
+    return organization
+
+
+def explain_print(sql: str) -> None:
+    """Print the plan of `sql` as it runs now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        for (row,) in cursor.fetchall():
+            print(f"    {row}")
+
+
+Case = tuple[str, str, Callable[[], int]]
+
+
+def cases_time(
+    cases: list[Case], *, runs: int, explain: bool, target_ms: Callable[[str], float]
+) -> None:
+    """Run each case (name, what its parameters are, run() returning its row count) once to
+    warm up and `runs` times measured; print the median, the slowest run, the queries and the
+    rows, then the plan of the slowest query of each case slower than its target (of every
+    case with `explain`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"\n{'case':<20} {'parameters':<28} {'median':>8} {'max':>8} {'queries':>14} {'rows':>6}")
+    slow = []
+    for name, label, run in cases:
+        with CaptureQueriesContext(connection) as captured:
+            rows = run()  # warm-up
+        # django-tenants sets the search path before each query: counted apart.
+        queries = [q for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+        searches = len(captured.captured_queries) - len(queries)
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            run()
+            timings.append((time.perf_counter() - started) * 1000)
+        median = statistics.median(timings)
+        print(
+            f"{name:<20} {label:<28} {median:6.1f}ms {max(timings):6.1f}ms "
+            f"{len(queries):>4} (+{searches} SET) {rows:>6}",
+            flush=True,
+        )
+        if explain or median > target_ms(name):
+            slowest = max(queries, key=lambda query: float(query["time"]))
+            slow.append((name, label, median, slowest["sql"]))
+    for name, label, median, sql in slow:
+        print(f"\n{name} ({label}): median {median:.1f} ms; its slowest query:")
+        print(f"    {sql[:2000]}")
+        explain_print(sql)
+
+
+def cases_main(
+    *,
+    runs: int,
+    what: str,
+    tenant_ready: Callable[..., Any],
+    sizes_print: Callable[[], None],
+    cases: Callable[[], list[Case]],
+    target_ms: Callable[[str], float],
+) -> None:
+    """The command line of a benchmark that loads its tenant once and times cases in it:
+    --runs, --reload (drop the tenant and load it again), --explain (every `what`'s plan)."""
+    from django_tenants.utils import schema_context
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--reload", action="store_true", help="drop the tenant and load again")
+    parser.add_argument("--explain", action="store_true", help=f"print every {what}'s plan")
+    arguments = parser.parse_args()
+
+    migrate()
+    organization = tenant_ready(reload=arguments.reload)
+    with schema_context(organization.schema_name):
+        sizes_print()
+        cases_time(cases(), runs=arguments.runs, explain=arguments.explain, target_ms=target_ms)

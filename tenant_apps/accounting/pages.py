@@ -1,0 +1,175 @@
+"""The page of a report, for every app that has them: its parameters as a form, the report
+(a `reports.Report`, the books' shape) as a table with figures printed as accountants print
+them, and a link to the same report as CSV (served by the API). An app's view builds the form
+and says how to run the report; `render_report` does the rest with reports/report.html."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import dateformat
+from django.views.decorators.http import require_safe
+
+from saas_platform.errors import ServiceError
+from shared_apps.users.roles import Capability
+from tenant_apps.accounting.reports import Report
+
+DATE_FORMAT = "%Y-%m-%d"
+CENT = Decimal("0.01")
+TEMPLATE = "reports/report.html"
+
+View = Callable[..., HttpResponse]
+
+# --- Parameters --------------------------------------------------------------------------------
+
+
+def date_field(label: str) -> forms.DateField:
+    # ISO dates only: what the date picker sends and the API takes; "03/04/2026" is ambiguous.
+    return forms.DateField(
+        label=label,
+        input_formats=[DATE_FORMAT],
+        widget=forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
+    )
+
+
+class PeriodForm(forms.Form):
+    start = date_field("From")
+    end = date_field("To")
+
+
+def day_text(day: date) -> str:
+    """A date as the report pages print it: 31 October 2026."""
+    return dateformat.format(day, "j F Y")
+
+
+def period_text(start: date, end: date) -> str:
+    return f"{day_text(start)} to {day_text(end)}"
+
+
+# --- The table ---------------------------------------------------------------------------------
+
+
+def figure(value: Decimal) -> str:
+    """An amount as accountants print it: 1,234.50, and a negative one as (1,234.50)."""
+    cents = value.quantize(CENT)  # rounded as the CSV rounds it (reports.money)
+    text = f"{abs(cents):,.2f}"
+    return f"({text})" if cents < 0 else text
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class TableRow:
+    kind: str
+    header: Cell
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[Cell]
+    rows: list[TableRow]
+
+
+def report_table(report: Report) -> Table:
+    """The report's rows as cells: figures formatted and flagged so their column aligns right."""
+    numeric = {
+        index
+        for row in report.rows
+        for index, cell in enumerate(row.cells)
+        if isinstance(cell, Decimal)
+    }
+
+    def cell(index: int, value: Any) -> Cell:
+        if isinstance(value, Decimal):
+            return Cell(figure(value), index in numeric)
+        return Cell("" if value is None else str(value), index in numeric)
+
+    rows = []
+    for row in report.rows:
+        cells = [cell(index, value) for index, value in enumerate(row.cells)]
+        rows.append(TableRow(kind=row.kind, header=cells[0], cells=cells[1:]))
+    columns = [Cell(label, index in numeric) for index, label in enumerate(report.columns)]
+    return Table(columns=columns, rows=rows)
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+
+def reader_required(capability: Capability, refusal: str) -> Callable[[View], View]:
+    """A page only for safe methods, logged in (else to the login page) and allowed
+    `capability` (else 403 with `refusal`)."""
+
+    def decorator(view: View) -> View:
+        @require_safe
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_capability(capability):  # type: ignore[union-attr]
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def render_report(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    run: Callable[[dict[str, Any]], Report],
+    title: str,
+    index: tuple[str, str],
+    csv_path: str,
+    caption: Callable[[Report, dict[str, Any]], str],
+) -> HttpResponse:
+    """The page of one report. An unbound `form` shows the form only (the report needs a
+    choice first); a bound one runs the report with `run(form.cleaned_data)`. Bad parameters
+    and the report's refusals come back on the form, with the status they carry. `index` is
+    the (URL, label) of the page listing the reports, `csv_path` the report's API path and
+    `caption` what follows the report's title under the table."""
+    index_url, index_label = index
+    context: dict[str, Any] = {
+        "title": title,
+        "index_url": index_url,
+        "index_label": index_label,
+        "form": form,
+        "report": None,
+        "error": "",
+    }
+    if not form.is_bound:
+        return render(request, TEMPLATE, context)
+    if not form.is_valid():
+        context["error"] = "Please correct the parameters below."
+        return render(request, TEMPLATE, context, status=400)
+    try:
+        report = run(form.cleaned_data)
+    except ServiceError as error:
+        context["error"] = error.message
+        for field, messages in error.fields.items():
+            if field in form.fields and isinstance(messages, list):
+                form.add_error(field, [str(message) for message in messages])
+        return render(request, TEMPLATE, context, status=error.status)
+    context.update(
+        report=report,
+        table=report_table(report),
+        caption=caption(report, form.cleaned_data),
+        csv_url=f"{csv_path}?" + urlencode({"format": "csv", **report.parameters}),
+    )
+    return render(request, TEMPLATE, context)
