@@ -1,10 +1,18 @@
-"""How long `tenant_provision` takes, end to end: domain, schema, migrations, chart, owner.
+"""How long `tenant_provision` takes, end to end (organization, domain, schema, chart of
+accounts, funds, programs, owner, activation), by three ways of making the schema:
+
+  stock          CREATE SCHEMA, then every migration from nothing
+  django-tenants its PL/pgSQL clone_schema of the template (TENANT_BASE_SCHEMA's path), then
+                 `migrate_schemas --fake` for the schema, as TenantMixin.create_schema does
+  ours           provisioning.template: the template's DDL replayed in one round trip
 
     make bench            (or: DJANGO_SETTINGS_MODULE=saas_platform.settings.local \
-                               .venv/bin/python bench/provisioning.py [--tenants 5])
+                               .venv/bin/python bench/provisioning.py [--tenants 10])
 
-Provisions N throwaway tenants against the development database, prints each time and the
-median, then drops them again (schema and rows).
+Side by side in one run: the paths take turns, tenant by tenant, so that whatever drifts
+(catalog statistics, caches) affects all three alike; one warm-up tenant per path is not
+counted. Prints each path's median, min and max, and ours by step; drops every schema and row
+it made.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,13 +35,47 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django_tenants.clone import CloneSchema  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from provisioning import services  # noqa: E402
+from provisioning.platform import public_tenant_ensure  # noqa: E402
 from provisioning.services import tenant_provision  # noqa: E402
+from provisioning.template import (  # noqa: E402
+    migration_nodes,
+    template_refresh,
+    template_schema_name,
+    tenant_schema_clone,
+)
 from shared_apps.tenants.models import Organization  # noqa: E402
 from tenant_apps.accounting.models import Account  # noqa: E402
+
+
+def _stock(schema_name: str) -> bool:
+    return False  # the schema step then creates the schema and migrates it from nothing
+
+
+def _django_tenants(schema_name: str) -> bool:
+    CloneSchema().clone_schema(template_schema_name(), schema_name, clone_mode="DATA")
+    call_command(
+        "migrate_schemas",
+        tenant=True,
+        fake=True,
+        schema_name=schema_name,
+        interactive=False,
+        verbosity=0,
+    )
+    connection.set_schema_to_public()
+    return True
+
+
+PATHS: dict[str, Callable[[str], bool]] = {
+    "stock": _stock,
+    "django-tenants": _django_tenants,
+    "ours": tenant_schema_clone,
+}
 
 
 def _drop(organization: Organization) -> None:
@@ -43,54 +86,93 @@ def _drop(organization: Organization) -> None:
 
 
 def _timed_steps(step_times: dict[str, list[float]]) -> None:
-    """Wrap each provisioning step to record its duration."""
+    """Wrap each provisioning step to record its duration, for our path only."""
 
-    def timed(name, step):  # type: ignore[no-untyped-def]
-        def run(organization, owner):  # type: ignore[no-untyped-def]
+    def timed(name: str, step: Callable[..., None]) -> Callable[..., None]:
+        def run(organization: Organization, owner: services.OwnerSpec) -> None:
             started = time.perf_counter()
             step(organization, owner)
-            step_times.setdefault(name, []).append(time.perf_counter() - started)
+            if services.tenant_schema_clone is tenant_schema_clone:
+                step_times.setdefault(name, []).append(time.perf_counter() - started)
 
         return run
 
     services.STEPS[:] = [(name, timed(name, step)) for name, step in services.STEPS]
 
 
+def _provision_one(path: str, made: list[Organization]) -> float:
+    services.tenant_schema_clone = PATHS[path]  # what the schema step calls
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    organization = tenant_provision(
+        slug=slug,
+        name=f"Bench {path}",
+        owner_email=f"owner@{slug}.org",
+        owner_password="Bench-Pass-2026",
+    )
+    elapsed = time.perf_counter() - started
+    made.append(organization)
+    with schema_context(organization.schema_name):
+        if Account.objects.count() < 50:
+            raise RuntimeError(f"{slug} ({path}) has no chart of accounts")
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{organization.schema_name}".django_migrations')  # noqa: S608
+        if cursor.fetchone()[0] != len(migration_nodes()):
+            raise RuntimeError(f"{slug} ({path}) does not record every migration")
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tenants", type=int, default=5)
+    parser.add_argument("--tenants", type=int, default=10, help="tenants per path")
     arguments = parser.parse_args()
 
+    public_tenant_ensure()
+    started = time.perf_counter()
+    template_refresh()  # migrates the template if needed and captures its DDL
+    print(f"template refresh and capture: {(time.perf_counter() - started) * 1000:.0f} ms")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = %s", [template_schema_name()]
+        )
+        print(f"template: {cursor.fetchone()[0]} tables, {len(migration_nodes())} migrations")
+
     step_times: dict[str, list[float]] = {}
-    _timed_steps(step_times)
-    timings: list[float] = []
+    timings: dict[str, list[float]] = {path: [] for path in PATHS}
     made: list[Organization] = []
     try:
-        for index in range(arguments.tenants):
-            slug = f"bench-{uuid.uuid4().hex[:8]}"
-            started = time.perf_counter()
-            organization = tenant_provision(
-                slug=slug,
-                name=f"Bench {index}",
-                owner_email=f"owner@{slug}.org",
-                owner_password="Bench-Pass-2026",
+        for path in PATHS:  # warm-up, not counted
+            _provision_one(path, made)
+        _timed_steps(step_times)
+        for round_number in range(arguments.tenants):
+            for path in PATHS:
+                timings[path].append(_provision_one(path, made))
+            print(
+                f"round {round_number + 1:2}: "
+                + "  ".join(f"{path} {timings[path][-1] * 1000:6.0f} ms" for path in PATHS),
+                flush=True,
             )
-            timings.append(time.perf_counter() - started)
-            made.append(organization)
-            with schema_context(organization.schema_name):
-                accounts = Account.objects.count()
-            print(f"tenant {index + 1}: {timings[-1] * 1000:7.0f} ms  ({accounts} accounts)")
     finally:
+        services.tenant_schema_clone = tenant_schema_clone
         for organization in made:
             _drop(organization)
 
-    print(
-        f"provision_tenant: median {statistics.median(timings) * 1000:.0f} ms "
-        f"over {len(timings)} tenants (min {min(timings) * 1000:.0f}, "
-        f"max {max(timings) * 1000:.0f})"
-    )
+    stock = statistics.median(timings["stock"])
+    print()
+    print(f"tenant_provision, seed included: median of {arguments.tenants} tenants per path")
+    print(f"{'path':<16}{'median':>10}{'min':>10}{'max':>10}{'vs stock':>10}")
+    for path, durations in timings.items():
+        median = statistics.median(durations)
+        print(
+            f"{path:<16}{median * 1000:>7.0f} ms{min(durations) * 1000:>7.0f} ms"
+            f"{max(durations) * 1000:>7.0f} ms{stock / median:>9.1f}x"
+        )
+    print("ours by step (median):")
     for name, durations in step_times.items():
-        print(f"  step {name:<9} median {statistics.median(durations) * 1000:6.0f} ms")
+        print(f"  {name:<9}{statistics.median(durations) * 1000:6.0f} ms")
+    ours = statistics.median(timings["ours"])
+    verdict = "met" if ours < 0.5 and stock / ours >= 10 else "NOT met"
+    print(f"target (ours < 500 ms and >= 10x faster than stock): {verdict}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 `tenant_provision` runs named steps; each is idempotent and runs in its own transaction, and
 the organization records the last one that completed. A step that fails leaves the
-organization `failed` with the error; running provisioning again resumes from the schema step,
-whose migrations and seed skip what is already there. Nothing is served until the last step
-marks the organization active (the routing middleware refuses other states).
+organization `failed` with the error; running provisioning again resumes at the step that
+failed (each step is idempotent as well). The schema step clones the template schema
+(provisioning.template) and migrates from nothing when the template is missing or stale.
+Nothing is served until the last step marks the organization active (the routing middleware
+refuses other states).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -29,7 +33,9 @@ from django_tenants.utils import schema_context, schema_exists
 
 from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
+from provisioning.template import tenant_schema_clone
 from saas_platform.celery import enqueue_on_commit
+from saas_platform.errors import StateConflict
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
@@ -51,6 +57,9 @@ class OwnerSpec:
     email: str
     password: str | None
     full_name: str
+    # The password's hash, computed in a thread while the schema step runs: the hasher is
+    # CPU-bound and releases the GIL, the clone waits on PostgreSQL, so the two overlap.
+    password_hash: Future[str] | None = None
 
 
 def tenant_domain_for(slug: str) -> str:
@@ -142,13 +151,16 @@ def _validate(*, slug: str, name: str, owner_email: str, owner_password: str | N
 
 
 def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
-    if not schema_exists(organization.schema_name):
+    """Clone the template schema; migrate from nothing when it is missing or stale, or when a
+    schema is already there (an interrupted fallback: migrations apply what is missing)."""
+    schema_name = organization.schema_name
+    if not schema_exists(schema_name):
+        if tenant_schema_clone(schema_name):
+            return
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{organization.schema_name}"')
+            cursor.execute(f'CREATE SCHEMA "{schema_name}"')
     # Applies whatever is missing; on a resumed tenant only the migrations that did not run.
-    call_command(
-        "migrate_schemas", schema_name=organization.schema_name, interactive=False, verbosity=0
-    )
+    call_command("migrate_schemas", schema_name=schema_name, interactive=False, verbosity=0)
 
 
 def _step_seed(organization: Organization, owner: OwnerSpec) -> None:
@@ -160,9 +172,16 @@ def _step_owner(organization: Organization, owner: OwnerSpec) -> None:
     with schema_context(organization.schema_name):
         user = User.objects.filter(email__iexact=owner.email).first()
         if user is None:
-            User.objects.create_user(
-                owner.email, owner.password, full_name=owner.full_name, role=Role.OWNER
-            )
+            if owner.password_hash is None:
+                User.objects.create_user(
+                    owner.email, owner.password, full_name=owner.full_name, role=Role.OWNER
+                )
+            else:
+                user = User.objects.create_user(
+                    owner.email, None, full_name=owner.full_name, role=Role.OWNER
+                )
+                user.password = owner.password_hash.result()
+                user.save(update_fields=["password"])
         elif user.role != Role.OWNER:
             user.role = Role.OWNER
             user.save(update_fields=["role"])
@@ -184,10 +203,38 @@ STEPS: list[tuple[str, Callable[[Organization, OwnerSpec], None]]] = [
 ]
 
 
+def _steps_pending(
+    organization: Organization,
+) -> list[tuple[str, Callable[[Organization, OwnerSpec], None]]]:
+    """The steps after the last one that completed: a retry resumes at the step that failed.
+
+    A schema step recorded as done whose schema has gone (dropped by hand) runs again, and so
+    does every step of a tenant interrupted after the last one (each step is idempotent)."""
+    names = [name for name, _ in STEPS]
+    done = organization.provisioning_step
+    if done not in names[:-1] or not schema_exists(organization.schema_name):
+        return list(STEPS)
+    return STEPS[names.index(done) + 1 :]
+
+
 def _run_steps(organization: Organization, *, owner: OwnerSpec) -> Organization:
     if organization.state != OrganizationState.PROVISIONING:
         _set_state(organization, OrganizationState.PROVISIONING, reason="")
-    for step_name, step in STEPS:
+    steps = _steps_pending(organization)
+    if owner.password and "owner" in {name for name, _ in steps}:
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            owner = replace(owner, password_hash=hasher.submit(make_password, owner.password))
+            return _run(organization, owner=owner, steps=steps)
+    return _run(organization, owner=owner, steps=steps)
+
+
+def _run(
+    organization: Organization,
+    *,
+    owner: OwnerSpec,
+    steps: list[tuple[str, Callable[[Organization, OwnerSpec], None]]],
+) -> Organization:
+    for step_name, step in steps:
         try:
             with transaction.atomic():
                 step(organization, owner)
@@ -298,6 +345,9 @@ def tenant_delete(*, organization: Organization) -> str:
         raise ValidationError("The public schema cannot be deleted.")
     export_name = tenant_export(organization=organization)
     with transaction.atomic():
+        # Lock the row: a resumed provisioning of the same tenant waits, then finds it gone.
+        if not Organization.objects.select_for_update().filter(pk=organization.pk).exists():
+            raise StateConflict(f"{organization.slug} was deleted meanwhile.")
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
         for domain in organization.domains.all():

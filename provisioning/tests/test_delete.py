@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from io import StringIO
 
 import pytest
 from django.core.files.storage import default_storage
@@ -54,3 +55,52 @@ def test_delete_command_refuses_the_public_schema(django_db_blocker):
 
     with django_db_blocker.unblock(), pytest.raises(CommandError, match="No tenant"):
         call_command("delete_tenant", "public", "--yes")
+
+
+def test_a_delete_that_fails_after_the_drop_leaves_the_tenant_whole(
+    committed_tenant, django_db_blocker, monkeypatch
+):
+    from provisioning import services
+
+    monkeypatch.setattr(services, "tenant_export", lambda *, organization: "exports/x.dump")
+
+    def failing_delete(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Organization, "delete", failing_delete)
+    with django_db_blocker.unblock():
+        with pytest.raises(RuntimeError, match="disk full"):
+            tenant_delete(organization=committed_tenant)
+
+        assert schema_exists(committed_tenant.schema_name)
+        assert Organization.objects.filter(slug=committed_tenant.slug).exists()
+        assert Domain.objects.filter(tenant__slug=committed_tenant.slug).exists()
+        with schema_context(committed_tenant.schema_name):
+            from tenant_apps.accounting.models import Account
+
+            assert Account.objects.exists()
+        call_command("tenants_check", stdout=StringIO())  # raises when something is orphaned
+
+
+def test_a_delete_whose_export_fails_deletes_nothing(
+    committed_tenant, django_db_blocker, monkeypatch
+):
+    from provisioning import services
+
+    def failing_export(*, organization):
+        raise RuntimeError("pg_dump failed")
+
+    monkeypatch.setattr(services, "tenant_export", failing_export)
+    with django_db_blocker.unblock():
+        with pytest.raises(RuntimeError, match="pg_dump failed"):
+            tenant_delete(organization=committed_tenant)
+        assert schema_exists(committed_tenant.schema_name)
+        assert Organization.objects.filter(slug=committed_tenant.slug).exists()
+
+
+def test_after_a_delete_the_check_finds_nothing_left(committed_tenant, django_db_blocker):
+    with django_db_blocker.unblock():
+        tenant_delete(organization=committed_tenant)
+        out = StringIO()
+        call_command("tenants_check", stdout=out)  # raises when something is orphaned
+    assert "Every tenant has its schema" in out.getvalue()

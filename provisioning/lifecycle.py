@@ -1,0 +1,46 @@
+"""Lifecycle checks: every tenant has its schema and every schema its tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+from provisioning.template import template_schema_name
+from shared_apps.tenants.models import Organization, OrganizationState
+
+
+@dataclass(frozen=True)
+class TenantsReport:
+    orphan_schemas: list[str]  # schemas no organization owns
+    missing_schemas: list[tuple[str, str, str]]  # (slug, schema, state) of tenants without one
+
+    @property
+    def ok(self) -> bool:
+        return not self.orphan_schemas and not self.missing_schemas
+
+
+def tenants_check() -> TenantsReport:
+    """Compare the database's schemas with the organizations. The public schema, the template
+    and PostgreSQL's own schemas are not tenants; closed organizations keep no schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
+            " AND nspname <> 'information_schema' ORDER BY nspname"
+        )
+        schemas = {row[0] for row in cursor.fetchall()}
+    not_tenants = {get_public_schema_name(), template_schema_name()}
+    owned = set(Organization.objects.values_list("schema_name", flat=True))
+    orphans = sorted(schemas - owned - not_tenants)
+    missing = [
+        (slug, schema_name, state)
+        for slug, schema_name, state in Organization.objects.exclude(
+            schema_name=get_public_schema_name()
+        )
+        .exclude(state=OrganizationState.CLOSED)
+        .order_by("slug")
+        .values_list("slug", "schema_name", "state")
+        if schema_name not in schemas
+    ]
+    return TenantsReport(orphan_schemas=orphans, missing_schemas=missing)

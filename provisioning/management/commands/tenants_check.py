@@ -1,0 +1,30 @@
+"""manage.py tenants_check: schemas without a tenant and tenants without a schema.
+
+Exits with status 1 when it finds either, so monitoring and deploy scripts can act on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from provisioning.lifecycle import tenants_check
+
+
+class Command(BaseCommand):
+    help = "List schemas without an organization and organizations without a schema."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = tenants_check()
+        for schema_name in report.orphan_schemas:
+            self.stdout.write(f"schema without a tenant: {schema_name}")
+        for slug, schema_name, state in report.missing_schemas:
+            self.stdout.write(f"tenant without a schema: {slug} (schema {schema_name}, {state})")
+        if not report.ok:
+            raise CommandError(
+                f"{len(report.orphan_schemas)} schema(s) without a tenant, "
+                f"{len(report.missing_schemas)} tenant(s) without a schema."
+            )
+        self.stdout.write(
+            self.style.SUCCESS("Every tenant has its schema and every schema a tenant.")
+        )
