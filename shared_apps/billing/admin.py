@@ -19,7 +19,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["status", "plan"]
     search_fields = ["organization__name", "organization__slug", "stripe_customer_id"]
     list_select_related = ["organization", "plan"]
-    readonly_fields = ["stripe_customer_id", "stripe_subscription_id", "created_at", "updated_at"]
+    readonly_fields = [
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "suspended_for_billing_at",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(StripeEvent, site=public_admin_site)

@@ -31,6 +31,7 @@ from shared_apps.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from shared_apps.billing.selectors import subscription_can_check_out
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_client, stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
 
@@ -155,11 +156,7 @@ def checkout_session_create(
     with transaction.atomic():
         # The row lock makes two people subscribing at once share one Stripe customer.
         subscription = _subscription_locked(organization)
-        if subscription.stripe_subscription_id and subscription.status in (
-            SubscriptionStatus.ACTIVE,
-            SubscriptionStatus.TRIALING,
-            SubscriptionStatus.PAST_DUE,
-        ):
+        if not subscription_can_check_out(subscription):
             raise StateConflict(
                 "This organization has a subscription already: change its plan or card in the "
                 "billing portal."
@@ -520,6 +517,18 @@ def subscription_state_rebuild(*, subscription: Subscription) -> str:
     query = Q(organization=organization)
     if subscription.stripe_customer_id:
         query |= Q(customer_id=subscription.stripe_customer_id)
+        # Events of this customer that came before anything named its organization: they are
+        # applied now, and say so. (A checkout always names its organization itself.)
+        StripeEvent.objects.filter(
+            customer_id=subscription.stripe_customer_id,
+            organization__isnull=True,
+            outcome=StripeEventOutcome.IGNORED,
+            type__in=HANDLED_TYPES,
+        ).exclude(type="checkout.session.completed").update(
+            organization=organization,
+            outcome=StripeEventOutcome.PROCESSED,
+            outcome_detail="Applied once its organization was known.",
+        )
     events: Iterable[StripeEvent] = sorted(
         StripeEvent.objects.filter(query, type__in=HANDLED_TYPES),
         key=_sort_key,

@@ -213,6 +213,8 @@ def test_a_checkout_arriving_last_links_events_that_came_before_it(
     deliver(checkout(T0, alpha.organization.pk))
 
     assert state()[:2] == ("active", None)
+    first.refresh_from_db()
+    assert (first.outcome, first.organization_id) == ("processed", alpha.organization.pk)
     subscription = Subscription.objects.get(pk=on_trial.pk)
     assert subscription.stripe_customer_id == CUSTOMER
     assert subscription.current_period_end == at(T0 + 1 + 30 * DAY)
