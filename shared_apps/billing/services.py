@@ -259,7 +259,7 @@ def _event_parse(payload: bytes, signature: str) -> dict[str, Any]:
         data = json.loads(payload)
     except stripe.SignatureVerificationError:
         raise WebhookRefused("The Stripe-Signature header does not match the payload.") from None
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
         # not UTF-8, not JSON, or JSON that is not an event
         raise WebhookRefused("The payload is not a Stripe event.") from None
     if not (
@@ -274,9 +274,23 @@ def _event_parse(payload: bytes, signature: str) -> dict[str, Any]:
         and isinstance(data["data"].get("object"), dict)
     ):
         raise WebhookRefused("The payload is not a Stripe event.")
-    if "\\u0000" in payload.decode():  # PostgreSQL's jsonb cannot hold a NUL character
+    try:
+        holds_nul = _holds_nul(data)
+    except RecursionError:
+        raise WebhookRefused("The payload is nested too deeply.") from None
+    if holds_nul:  # PostgreSQL's jsonb cannot store one
         raise WebhookRefused("The payload holds a NUL character.")
     return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _ids_of(data: dict[str, Any]) -> tuple[str, str]:

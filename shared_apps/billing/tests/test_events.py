@@ -90,11 +90,13 @@ def deleted(created: int) -> dict[str, Any]:
     return event("customer.subscription.deleted", obj, created=created)
 
 
-def checkout(created: int, organization_id: int, *, plan: str = "standard") -> dict[str, Any]:
+def checkout(
+    created: int, organization_id: int, *, plan: str = "standard", subscription: str = SUBSCRIPTION
+) -> dict[str, Any]:
     obj = checkout_completed(
         organization_id=organization_id,
         customer=CUSTOMER,
-        subscription=SUBSCRIPTION,
+        subscription=subscription,
         plan_code=plan,
     )
     return event("checkout.session.completed", obj, created=created)
@@ -170,6 +172,21 @@ def test_a_deleted_subscription_is_not_revived_by_an_older_update(
     assert outcome_of([deleted(T0 + DAY), updated(T0, "active")])[0] == "canceled"
     assert outcome_of([updated(T0, "active"), deleted(T0 + DAY)])[0] == "canceled"
     assert outcome_of([deleted(T0 + DAY), paid(T0)])[0] == "canceled"
+
+
+def test_subscribing_again_after_a_cancellation_follows_the_new_subscription(
+    subscribed: Subscription, alpha: Any
+) -> None:
+    organization_id = alpha.organization.pk
+    result = the_same_in_every_order(
+        [
+            checkout(T0, organization_id),
+            deleted(T0 + 5 * DAY),
+            checkout(T0 + 6 * DAY, organization_id, plan="plus", subscription="sub_again"),
+            paid(T0 + 6 * DAY, subscription="sub_again"),
+        ]
+    )
+    assert result[0] == "active" and result[3:] == ("plus", "sub_again", "plus")
 
 
 def test_an_update_to_past_due_and_back_settles_on_the_newest(subscribed: Subscription) -> None:
@@ -371,6 +388,11 @@ def test_a_forged_delivery_is_refused_and_stores_nothing(
                 "data": {"object": {"name": "\u0000"}},
             }
         ).encode(),
+        b'{"id": "evt_2", "object": "event", "type": "x", "created": 1, "data": {"object": '
+        + b'{"a": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}}}",
     ],
 )
 def test_a_signed_payload_that_is_not_an_event_is_refused(
