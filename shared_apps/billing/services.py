@@ -391,6 +391,7 @@ def _event_apply(event: StripeEvent) -> tuple[str, str]:
     subscription = _subscription_locked(organization)
     if not subscription.stripe_customer_id and event.customer_id:
         subscription.stripe_customer_id = event.customer_id
+        subscription.save(update_fields=["stripe_customer_id", "updated_at"])
     changes = subscription_state_rebuild(subscription=subscription)
     return StripeEventOutcome.PROCESSED, changes
 
@@ -586,8 +587,9 @@ def subscription_state_rebuild(*, subscription: Subscription) -> str:
     }
     changed = sorted(key for key in after if after[key] != before[key])
     try:
-        with transaction.atomic():
-            subscription.save()
+        if changed:  # an event that changes nothing leaves the row as it was
+            with transaction.atomic():
+                subscription.save()
     except IntegrityError:
         raise StateConflict(
             f"Subscription {state.stripe_subscription_id} belongs to another organization."

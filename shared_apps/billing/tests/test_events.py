@@ -159,6 +159,18 @@ def test_a_paid_invoice_is_not_undone_by_an_older_failure_arriving_after_it(
     assert outcome_of([failed(T0), paid(T0 + DAY)])[:2] == ("active", None)
 
 
+def test_a_late_event_that_changes_nothing_leaves_the_row_untouched(
+    subscribed: Subscription,
+) -> None:
+    deliver(paid(T0 + DAY))
+    updated_at = Subscription.objects.get(pk=subscribed.pk).updated_at
+
+    late = deliver(failed(T0))
+
+    assert late.outcome == StripeEventOutcome.PROCESSED and late.outcome_detail == "no change"
+    assert Subscription.objects.get(pk=subscribed.pk).updated_at == updated_at
+
+
 def test_a_failure_is_not_undone_by_an_older_payment_arriving_after_it(
     subscribed: Subscription,
 ) -> None:
