@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),
+    path("billing/", include("shared_apps.billing.urls")),
     path("donations/", include("tenant_apps.donations.urls")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("api/v1/", include(api_v1)),

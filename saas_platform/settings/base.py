@@ -233,7 +233,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenant_apps.donations.tasks.recurring_gifts_run_all",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Organizations whose payment failed longer ago than BILLING_GRACE_DAYS are suspended.
+    "billing-grace": {
+        "task": "shared_apps.billing.tasks.billing_grace_enforce",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
+
+# --- Billing: Stripe. Without a secret key (development, tests) organizations get trials and the
+# billing pages say that Stripe is not configured.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", default="")
+# Another address for Stripe's API (stripe-mock, a test server); empty for Stripe itself.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")
+# Days an organization keeps working after a payment failed, before it is suspended.
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", default=7, minimum=0)
 
 # --- Files: S3 when a bucket is configured, the local disk otherwise; keys are per tenant.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", default="")

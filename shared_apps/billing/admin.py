@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from saas_platform.admin_sites import public_admin_site
-from shared_apps.billing.models import Plan, Subscription
+from shared_apps.billing.models import Plan, StripeEvent, Subscription
 
 
 @admin.register(Plan, site=public_admin_site)
@@ -16,4 +19,44 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["status", "plan"]
     search_fields = ["organization__name", "organization__slug", "stripe_customer_id"]
     list_select_related = ["organization", "plan"]
-    readonly_fields = ["stripe_customer_id", "stripe_subscription_id", "created_at", "updated_at"]
+    readonly_fields = [
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "suspended_for_billing_at",
+        "created_at",
+        "updated_at",
+    ]
+
+
+@admin.register(StripeEvent, site=public_admin_site)
+class StripeEventAdmin(admin.ModelAdmin):
+    """Read only: events are what Stripe sent; the subscription is recomputed from them."""
+
+    list_display = ["stripe_id", "type", "created", "organization", "outcome", "received_at"]
+    list_filter = ["outcome", "type", "livemode"]
+    search_fields = ["stripe_id", "customer_id", "subscription_id", "organization__slug"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created"
+    readonly_fields = [
+        "stripe_id",
+        "type",
+        "created",
+        "livemode",
+        "organization",
+        "customer_id",
+        "subscription_id",
+        "received_at",
+        "processed_at",
+        "outcome",
+        "outcome_detail",
+        "payload",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,7 +1,30 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
 
 
 class BillingConfig(AppConfig):
     name = "shared_apps.billing"
     label = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        checks.register(stripe_settings_check, checks.Tags.compatibility)
+
+
+def stripe_settings_check(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Half a Stripe configuration charges people whose payments are never recorded (no
+    webhook secret), or verifies events for an account it cannot call (no secret key)."""
+    from django.conf import settings
+
+    if bool(settings.STRIPE_SECRET_KEY) == bool(settings.STRIPE_WEBHOOK_SECRET):
+        return []
+    missing = "STRIPE_WEBHOOK_SECRET" if settings.STRIPE_SECRET_KEY else "STRIPE_SECRET_KEY"
+    return [
+        checks.Warning(
+            f"Stripe is half configured: set {missing} too, or neither.",
+            hint="See .env.example, section Billing.",
+            id="billing.W001",
+        )
+    ]

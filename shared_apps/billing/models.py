@@ -60,6 +60,10 @@ class Subscription(models.Model):
     past_due_since = models.DateTimeField(null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, blank=True)
     stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    # When billing suspended the organization (its grace period ran out). Set only by billing, so
+    # a payment lifts a suspension of ours and never one an operator made for another reason:
+    # it is lifted only while the organization's state still dates from this moment.
+    suspended_for_billing_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,3 +88,58 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.plan_id} ({self.status})"
+
+
+# --- Stripe webhook events ---------------------------------------------------------------------
+
+
+class StripeEventOutcome(models.TextChoices):
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+class StripeEvent(models.Model):
+    """Every event Stripe sent us, once by its id, with what came of it.
+
+    The subscription's state is recomputed from the stored events of its organization (see
+    services.subscription_state_rebuild), which is why they are all kept: a replay finds its
+    row and changes nothing, and an event that arrives late takes its place by its `created`.
+    """
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    # When Stripe created the event: the order events are applied in, whatever their arrival.
+    created = models.DateTimeField()
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    organization = models.ForeignKey(
+        "tenants.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stripe_events",
+    )
+    customer_id = models.CharField(max_length=255, blank=True)
+    subscription_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
+    outcome_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["customer_id"], name="stripeevent_customer"),
+            models.Index(fields=["organization", "created"], name="stripeevent_organization"),
+            models.Index(fields=["outcome"], name="stripeevent_outcome"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=[*StripeEventOutcome.values, ""]),
+                name="stripeevent_outcome_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.type}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
-from shared_apps.billing.models import Plan, Subscription
+from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
 from shared_apps.tenants.models import Organization
 
 
@@ -18,3 +20,40 @@ def plan_by_code(code: str) -> Plan | None:
 
 def subscription_of(organization: Organization) -> Subscription | None:
     return Subscription.objects.select_related("plan").filter(organization=organization).first()
+
+
+# --- The billing page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much of its plan's limits the current tenant uses (None: no limit)."""
+
+    donors: int
+    max_donors: int | None
+    staff_users: int
+    max_staff_users: int | None
+
+
+def plan_usage() -> Usage:
+    """Run in the tenant's schema: its counts against its plan's limits."""
+    from shared_apps.billing.limits import (
+        donors_counted,
+        plan_of_current_tenant,
+        staff_users_counted,
+    )
+
+    plan = plan_of_current_tenant()
+    return Usage(
+        donors=donors_counted(),
+        max_donors=plan.max_donors if plan else None,
+        staff_users=staff_users_counted(),
+        max_staff_users=plan.max_staff_users if plan else None,
+    )
+
+
+def subscription_can_check_out(subscription: Subscription | None) -> bool:
+    """Whether the organization may start a Checkout: it has no live Stripe subscription."""
+    if subscription is None or not subscription.stripe_subscription_id:
+        return True
+    return subscription.status == SubscriptionStatus.CANCELED

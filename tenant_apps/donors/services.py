@@ -278,6 +278,7 @@ def donor_create(
     tag_names = [_tag_name_check(name) for name in tags]
     notes = _text(notes, field_name="notes", max_length=NOTE_MAX_LENGTH)
     with transaction.atomic():
+        _donor_plan_limit_check(adding=1)
         donor = Donor.objects.create(
             kind=names.kind,
             first_name=names.first_name,
@@ -851,6 +852,7 @@ def donors_bulk_create(
     tags = _tags_bulk_get_or_create(name for row in prepared for name in row.tags)
     saved: list[Donor] = []
     with transaction.atomic():
+        _donor_plan_limit_check(adding=len(prepared))
         for start in range(0, len(prepared), IMPORT_BATCH_SIZE):
             batch = prepared[start : start + IMPORT_BATCH_SIZE]
             for row in batch:
@@ -875,3 +877,13 @@ def donors_bulk_create(
             if progress is not None:
                 progress(len(saved))
     return saved
+
+
+# --- Plan limits -------------------------------------------------------------------------------
+
+
+def _donor_plan_limit_check(*, adding: int) -> None:
+    """Refuse donors past the organization's plan (billing's PlanLimitReached, a 409)."""
+    from shared_apps.billing.limits import PlanLimit, donors_counted, plan_limit_check
+
+    plan_limit_check(limit=PlanLimit.DONORS, adding=adding, count=donors_counted)

@@ -1,0 +1,46 @@
+"""Billing fixtures: Stripe configured against a local fake server, plans with Stripe prices,
+and an organization (alpha) on a trial of the Standard plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shared_apps.billing.tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, fake_stripe_start
+
+
+@pytest.fixture(scope="session")
+def _fake_stripe_server() -> Iterator[FakeStripe]:
+    fake = fake_stripe_start()
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture
+def fake_stripe(_fake_stripe_server: FakeStripe, settings: Any) -> FakeStripe:
+    _fake_stripe_server.requests.clear()
+    _fake_stripe_server.failures.clear()
+    settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = _fake_stripe_server.base
+    return _fake_stripe_server
+
+
+@pytest.fixture
+def priced_plans(db: None) -> dict[str, Any]:
+    """The seeded plans, the paid ones with a Stripe price."""
+    from shared_apps.billing.models import Plan
+
+    Plan.objects.filter(code="standard").update(stripe_price_id="price_standard_monthly")
+    Plan.objects.filter(code="plus").update(stripe_price_id="price_plus_monthly")
+    return {plan.code: plan for plan in Plan.objects.all()}
+
+
+@pytest.fixture
+def on_trial(alpha: Any, priced_plans: dict[str, Any]) -> Any:
+    """Alpha on a trial of Standard, as signup leaves it."""
+    from shared_apps.billing.services import subscription_trial_start
+
+    return subscription_trial_start(organization=alpha.organization, plan=priced_plans["standard"])

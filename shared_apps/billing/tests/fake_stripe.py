@@ -1,0 +1,300 @@
+"""A local stand-in for Stripe's API and Stripe's webhook deliveries, for tests.
+
+`FakeStripe` is a threaded HTTP server on 127.0.0.1 answering the three endpoints billing calls
+with JSON of the shape Stripe returns (recorded from the API reference of the installed
+library's API version), and recording every request so tests can check what was sent. The
+real stripe library talks to it (settings.STRIPE_API_BASE).
+
+`signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
+`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+API_VERSION = "2026-10-28.endive"
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeStripe:
+    server: ThreadingHTTPServer
+    requests: list[Recorded] = field(default_factory=list)
+    # Path -> HTTP status to answer with an error instead (e.g. {"/v1/checkout/sessions": 500}).
+    failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def calls(self, path: str) -> list[Recorded]:
+        return [request for request in self.requests if request.path == path]
+
+
+def _customer(params: dict[str, str]) -> dict[str, Any]:
+    number = next(_numbers)
+    return {
+        "id": f"cus_test{number:06d}",
+        "object": "customer",
+        "address": None,
+        "balance": 0,
+        "created": int(time.time()),
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "email": params.get("email"),
+        "invoice_prefix": f"ABC{number:04d}",
+        "invoice_settings": {"custom_fields": None, "default_payment_method": None},
+        "livemode": False,
+        "metadata": {
+            key[len("metadata[") : -1]: value
+            for key, value in params.items()
+            if key.startswith("metadata[")
+        },
+        "name": params.get("name"),
+        "phone": None,
+        "preferred_locales": [],
+        "shipping": None,
+        "tax_exempt": "none",
+        "test_clock": None,
+    }
+
+
+def _checkout_session(params: dict[str, str]) -> dict[str, Any]:
+    number = next(_numbers)
+    session_id = f"cs_test_a1{number:06d}"
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "allow_promotion_codes": None,
+        "amount_subtotal": None,
+        "amount_total": None,
+        "billing_address_collection": None,
+        "cancel_url": params.get("cancel_url"),
+        "client_reference_id": params.get("client_reference_id"),
+        "created": int(time.time()),
+        "currency": None,
+        "customer": params.get("customer"),
+        "customer_email": None,
+        "expires_at": int(time.time()) + 86400,
+        "livemode": False,
+        "locale": None,
+        "metadata": {
+            key[len("metadata[") : -1]: value
+            for key, value in params.items()
+            if key.startswith("metadata[")
+        },
+        "mode": params.get("mode"),
+        "payment_intent": None,
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "setup_intent": None,
+        "status": "open",
+        "submit_type": None,
+        "subscription": None,
+        "success_url": params.get("success_url"),
+        "ui_mode": "hosted",
+        "url": f"https://checkout.stripe.com/c/pay/{session_id}#fidkdWxOYHwnPyd1blpxYHZxWjA0",
+    }
+
+
+def _portal_session(params: dict[str, str]) -> dict[str, Any]:
+    number = next(_numbers)
+    return {
+        "id": f"bps_1Test{number:06d}",
+        "object": "billing_portal.session",
+        "configuration": "bpc_1TestConfiguration",
+        "created": int(time.time()),
+        "customer": params.get("customer"),
+        "flow": None,
+        "livemode": False,
+        "locale": None,
+        "on_behalf_of": None,
+        "return_url": params.get("return_url"),
+        "url": f"https://billing.stripe.com/p/session/test_YWNjdF8x{number:06d}",
+    }
+
+
+ANSWERS = {
+    "/v1/customers": _customer,
+    "/v1/checkout/sessions": _checkout_session,
+    "/v1/billing_portal/sessions": _portal_session,
+}
+
+
+def fake_stripe_start() -> FakeStripe:
+    holder: dict[str, FakeStripe] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+            return  # quiet: tests read `requests` instead
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            fake = holder["fake"]
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode()
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            fake.requests.append(
+                Recorded("POST", self.path, params, {k.lower(): v for k, v in self.headers.items()})
+            )
+            status = fake.failures.get(self.path)
+            answer = ANSWERS.get(self.path)
+            if status is None and answer is None:
+                status = 404
+            if status is not None:
+                content = {
+                    "error": {
+                        "type": "api_error" if status >= 500 else "invalid_request_error",
+                        "message": f"Fake Stripe answers {status} here.",
+                    }
+                }
+            else:
+                status, content = 200, answer(params)  # type: ignore[misc]
+            data = json.dumps(content).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Request-Id", f"req_test{next(_numbers)}")
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake = FakeStripe(server=server)
+    holder["fake"] = fake
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake
+
+
+# --- Webhook events --------------------------------------------------------------------------
+
+
+def event(
+    kind: str, obj: dict[str, Any], *, created: int, event_id: str | None = None
+) -> dict[str, Any]:
+    """A Stripe event (snapshot payload) around `obj`."""
+    return {
+        "id": event_id or f"evt_1Test{next(_numbers):010d}",
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": kind,
+    }
+
+
+def checkout_completed(
+    *, organization_id: int, customer: str, subscription: str, plan_code: str, paid: bool = True
+) -> dict[str, Any]:
+    return {
+        "id": f"cs_test_b1{next(_numbers):06d}",
+        "object": "checkout.session",
+        "client_reference_id": str(organization_id),
+        "customer": customer,
+        "metadata": {"organization_id": str(organization_id), "plan_code": plan_code},
+        "mode": "subscription",
+        "payment_status": "paid" if paid else "no_payment_required",
+        "status": "complete",
+        "subscription": subscription,
+    }
+
+
+def invoice(
+    *, customer: str, subscription: str, period_start: int, period_end: int, status: str
+) -> dict[str, Any]:
+    return {
+        "id": f"in_1Test{next(_numbers):08d}",
+        "object": "invoice",
+        "amount_due": 4900,
+        "amount_paid": 4900 if status == "paid" else 0,
+        "attempt_count": 1,
+        "billing_reason": "subscription_cycle",
+        "currency": "usd",
+        "customer": customer,
+        "lines": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"il_1Test{next(_numbers):08d}",
+                    "object": "line_item",
+                    "amount": 4900,
+                    "period": {"start": period_start, "end": period_end},
+                }
+            ],
+        },
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {"metadata": {}, "subscription": subscription},
+        },
+        "period_end": period_start,
+        "period_start": period_start,
+        "status": status,
+    }
+
+
+def subscription_object(
+    *,
+    subscription: str,
+    customer: str,
+    status: str,
+    period_end: int,
+    price: str = "price_standard_monthly",
+) -> dict[str, Any]:
+    return {
+        "id": subscription,
+        "object": "subscription",
+        "cancel_at_period_end": False,
+        "created": period_end - 40 * 86400,
+        "customer": customer,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_Test{next(_numbers):08d}",
+                    "object": "subscription_item",
+                    "current_period_end": period_end,
+                    "current_period_start": period_end - 30 * 86400,
+                    "price": {"id": price, "object": "price", "unit_amount": 4900},
+                    "quantity": 1,
+                }
+            ],
+        },
+        "status": status,
+        "trial_end": None,
+    }
+
+
+def signed(
+    payload: dict[str, Any] | bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> tuple[bytes, str]:
+    """The body and Stripe-Signature header of a delivery, signed as Stripe signs them."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return body, f"t={timestamp},v1={signature}"

@@ -1,0 +1,62 @@
+"""Billing in the operators' admin: Stripe events can be read, never written; tenant staff
+never reach them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from shared_apps.billing import services
+from shared_apps.billing.models import StripeEvent
+from shared_apps.billing.tests.fake_stripe import event, signed
+from shared_apps.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_client(db: None) -> Client:
+    with schema_context("public"):
+        operator = User.objects.create_superuser("ops@ifm.test", "Operator-Pass-1")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def stored(fake_stripe: Any) -> StripeEvent:
+    body, header = signed(
+        event(
+            "customer.created", {"id": "cus_admin", "object": "customer"}, created=int(time.time())
+        )
+    )
+    return services.stripe_event_receive(payload=body, signature=header)
+
+
+def test_operators_read_stripe_events_and_cannot_change_them(
+    operator_client: Client, stored: StripeEvent
+) -> None:
+    listing = operator_client.get("/admin/billing/stripeevent/")
+    page = operator_client.get(f"/admin/billing/stripeevent/{stored.pk}/change/")
+
+    assert listing.status_code == 200 and stored.stripe_id.encode() in listing.content
+    assert page.status_code == 200 and b"cus_admin" in page.content
+    assert b'name="type"' not in page.content
+    assert operator_client.get("/admin/billing/stripeevent/add/").status_code == 403
+    assert (
+        operator_client.post(f"/admin/billing/stripeevent/{stored.pk}/delete/").status_code == 403
+    )
+    assert StripeEvent.objects.filter(pk=stored.pk).exists()
+    assert operator_client.get("/admin/billing/subscription/").status_code == 200
+    assert operator_client.get("/admin/billing/plan/").status_code == 200
+
+
+def test_tenant_staff_never_see_billing_events(alpha: Any, stored: StripeEvent) -> None:
+    assert alpha.client(alpha.owner).get("/admin/billing/stripeevent/").status_code == 404
+    public = Client(HTTP_HOST="localhost")
+    response = public.get("/admin/billing/stripeevent/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,181 @@
+"""Trials, Stripe customers, Checkout and portal sessions, against the local fake Stripe with
+the real stripe library."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from saas_platform.errors import ServiceError, StateConflict
+from shared_apps.billing import services
+from shared_apps.billing.models import Subscription, SubscriptionStatus
+from tenant_apps.accounting.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+SUCCESS, CANCEL = "http://alpha.localhost/billing/?checkout=done", "http://alpha.localhost/b/"
+
+
+def test_a_trial_lasts_the_plans_trial_days_and_names_the_plan(
+    alpha: Any, priced_plans: dict[str, Any]
+) -> None:
+    now = timezone.now()
+    standard = priced_plans["standard"]
+
+    subscription = services.subscription_trial_start(
+        organization=alpha.organization, plan=standard, now=now
+    )
+
+    assert subscription.status == SubscriptionStatus.TRIALING
+    assert subscription.trial_ends_at == now + timedelta(days=standard.trial_days)
+    alpha.organization.refresh_from_db()
+    assert alpha.organization.plan_code == "standard"
+
+
+def test_starting_a_trial_twice_keeps_the_first(alpha: Any, priced_plans: dict[str, Any]) -> None:
+    first = services.subscription_trial_start(
+        organization=alpha.organization, plan=priced_plans["standard"]
+    )
+    again = services.subscription_trial_start(
+        organization=alpha.organization, plan=priced_plans["plus"]
+    )
+
+    assert again.pk == first.pk and again.plan.code == "standard"
+    assert again.trial_ends_at == first.trial_ends_at
+    assert Subscription.objects.filter(organization=alpha.organization).count() == 1
+
+
+def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[str, Any]) -> None:
+    subscription = services.subscription_trial_start(
+        organization=alpha.organization, plan=priced_plans["starter"]
+    )
+    assert (subscription.status, subscription.trial_ends_at) == ("active", None)
+
+
+def test_checkout_creates_the_customer_once_and_a_subscription_session(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
+) -> None:
+    url = services.checkout_session_create(
+        organization=alpha.organization,
+        plan=priced_plans["plus"],
+        success_url=SUCCESS,
+        cancel_url=CANCEL,
+        acting_user=alpha.owner,
+    )
+    again = services.checkout_session_create(
+        organization=alpha.organization,
+        plan=priced_plans["standard"],
+        success_url=SUCCESS,
+        cancel_url=CANCEL,
+    )
+
+    assert url.startswith("https://checkout.stripe.com/c/pay/cs_test_") and again != url
+    [customer] = fake_stripe.calls("/v1/customers")
+    assert customer.params["name"] == "Alpha Relief Fund"
+    assert customer.params["email"] == "owner@alpha.org"
+    assert customer.params["metadata[organization_id]"] == str(alpha.organization.pk)
+    assert (
+        customer.headers["idempotency-key"] == f"ifm-customer-organization-{alpha.organization.pk}"
+    )
+    assert customer.headers["authorization"] == "Bearer sk_test_0123456789"
+    first, second = fake_stripe.calls("/v1/checkout/sessions")
+    stored = Subscription.objects.get(pk=on_trial.pk)
+    assert stored.stripe_customer_id.startswith("cus_test")
+    assert first.params["customer"] == second.params["customer"] == stored.stripe_customer_id
+    assert first.params["mode"] == "subscription"
+    assert first.params["line_items[0][price]"] == "price_plus_monthly"
+    assert first.params["line_items[0][quantity]"] == "1"
+    assert first.params["client_reference_id"] == str(alpha.organization.pk)
+    assert first.params["metadata[plan_code]"] == "plus"
+    assert first.params["success_url"] == SUCCESS and first.params["cancel_url"] == CANCEL
+    # What is left of the trial carries over to Stripe's subscription.
+    assert first.params["subscription_data[trial_end]"] == str(
+        int(stored.trial_ends_at.timestamp())
+    )
+    with schema_context("alpha"):
+        audit = AuditEvent.objects.get(action="billing.checkout", actor=alpha.owner)
+    assert audit.detail["plan"] == "plus"
+
+
+def test_checkout_is_refused_without_stripe_or_a_price_or_with_a_live_subscription(
+    alpha: Any,
+    on_trial: Subscription,
+    fake_stripe: Any,
+    priced_plans: dict[str, Any],
+    settings: Any,
+) -> None:
+    def start(plan: str) -> str:
+        return services.checkout_session_create(
+            organization=alpha.organization,
+            plan=priced_plans[plan],
+            success_url=SUCCESS,
+            cancel_url=CANCEL,
+        )
+
+    with pytest.raises(ServiceError, match="cannot be bought online"):
+        start("starter")
+    Subscription.objects.filter(pk=on_trial.pk).update(
+        stripe_customer_id="cus_x", stripe_subscription_id="sub_x", status="active"
+    )
+    with pytest.raises(StateConflict, match="billing portal"):
+        start("plus")
+    settings.STRIPE_SECRET_KEY = ""
+    with pytest.raises(StateConflict, match="Stripe is not configured"):
+        start("plus")
+    assert fake_stripe.requests == []
+
+
+def test_a_stripe_failure_is_a_clear_refusal_and_keeps_the_customer(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
+) -> None:
+    fake_stripe.failures["/v1/checkout/sessions"] = 400
+
+    with pytest.raises(ServiceError, match="Stripe could not be reached or refused"):
+        services.checkout_session_create(
+            organization=alpha.organization,
+            plan=priced_plans["plus"],
+            success_url=SUCCESS,
+            cancel_url=CANCEL,
+        )
+
+    assert Subscription.objects.get(pk=on_trial.pk).stripe_customer_id.startswith("cus_test")
+
+
+def test_checkout_gives_an_organization_without_a_subscription_one(
+    alpha: Any, fake_stripe: Any, priced_plans: dict[str, Any]
+) -> None:
+    services.checkout_session_create(
+        organization=alpha.organization,
+        plan=priced_plans["plus"],
+        success_url=SUCCESS,
+        cancel_url=CANCEL,
+    )
+    assert Subscription.objects.get(organization=alpha.organization).stripe_customer_id
+
+
+def test_the_portal_opens_for_the_organizations_customer(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any
+) -> None:
+    with pytest.raises(StateConflict, match="Subscribe first"):
+        services.portal_session_create(organization=alpha.organization, return_url=SUCCESS)
+    Subscription.objects.filter(pk=on_trial.pk).update(stripe_customer_id="cus_alpha")
+
+    url = services.portal_session_create(
+        organization=alpha.organization, return_url=SUCCESS, acting_user=alpha.owner
+    )
+
+    assert url.startswith("https://billing.stripe.com/p/session/")
+    [call] = fake_stripe.calls("/v1/billing_portal/sessions")
+    assert call.params == {"customer": "cus_alpha", "return_url": SUCCESS}
+
+
+def test_the_portal_is_refused_without_stripe(
+    alpha: Any, on_trial: Subscription, settings: Any
+) -> None:
+    settings.STRIPE_SECRET_KEY = ""
+    with pytest.raises(StateConflict, match="Stripe is not configured"):
+        services.portal_session_create(organization=alpha.organization, return_url=SUCCESS)
