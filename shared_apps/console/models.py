@@ -81,9 +81,7 @@ class TenantExport(models.Model):
         related_name="exports",
     )
     organization_slug = models.CharField(max_length=40, db_index=True)
-    state = models.CharField(
-        max_length=20, choices=ExportState.choices, default=ExportState.QUEUED
-    )
+    state = models.CharField(max_length=20, choices=ExportState.choices, default=ExportState.QUEUED)
     file_name = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(

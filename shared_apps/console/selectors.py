@@ -74,6 +74,17 @@ class TenantStats:
     size_bytes: int | None = None
 
 
+def _scalar(schema: str, table: str, present: set[str], expression: str) -> str | None:
+    """`(SELECT expression FROM "schema"."table")`, or None when the table is missing.
+
+    Only identifiers go into the text, quoted; the schema is one our catalog query returned.
+    """
+    if table not in present:
+        return None
+    qualified = f"{_quoted(schema)}.{_quoted(table)}"
+    return f"(SELECT {expression} FROM {qualified})"  # noqa: S608 - quoted identifiers only
+
+
 def tenant_stats(schema_names: list[str]) -> dict[str, TenantStats]:
     """Numbers for each schema in `schema_names`: two queries, whatever their count."""
     schema_names = [name for name in schema_names if name != get_public_schema_name()]
@@ -105,24 +116,18 @@ def tenant_stats(schema_names: list[str]) -> dict[str, TenantStats]:
                 continue
             present = catalog[schema][1]
 
-            def count(kind: str, schema: str = schema, present: set[str] = present) -> str:
-                if tables[kind] not in present:
-                    return "NULL::bigint"
-                return f"(SELECT COUNT(*) FROM {_quoted(schema)}.{_quoted(tables[kind])})"
-
-            activity = ["NULL::timestamptz"]
-            if tables["audit"] in present:
-                activity.append(
-                    f'(SELECT MAX("at") FROM {_quoted(schema)}.{_quoted(tables["audit"])})'
+            donors = _scalar(schema, tables["donors"], present, "COUNT(*)") or "NULL::bigint"
+            gifts = _scalar(schema, tables["gifts"], present, "COUNT(*)") or "NULL::bigint"
+            activity = [
+                part
+                for part in (
+                    _scalar(schema, tables["audit"], present, 'MAX("at")'),
+                    _scalar(schema, tables["users"], present, "MAX(last_login)"),
                 )
-            if tables["users"] in present:
-                activity.append(
-                    f"(SELECT MAX(last_login) FROM {_quoted(schema)}.{_quoted(tables['users'])})"
-                )
-            selects.append(
-                f"SELECT %s::text, {count('donors')}, {count('gifts')}, "
-                f"GREATEST({', '.join(activity)})"
-            )
+                if part
+            ]
+            last_activity = f"GREATEST({', '.join(activity)})" if activity else "NULL::timestamptz"
+            selects.append(f"SELECT %s::text, {donors}, {gifts}, {last_activity}")
             params.append(schema)
         counted: dict[str, tuple[Any, Any, Any]] = {}
         if selects:
@@ -172,7 +177,9 @@ def tenant_list_page(
     organizations = list(current.object_list)
     stats = tenant_stats([organization.schema_name for organization in organizations])
     rows = [
-        TenantRow(organization=organization, stats=stats.get(organization.schema_name, TenantStats()))
+        TenantRow(
+            organization=organization, stats=stats.get(organization.schema_name, TenantStats())
+        )
         for organization in organizations
     ]
     return current, rows

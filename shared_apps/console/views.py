@@ -173,11 +173,9 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             organization,
             failed_action=action,
             error_fields=error.fields,
-            submitted={"reason": reason[:services.REASON_MAX_LENGTH]},
+            submitted={"reason": reason[: services.REASON_MAX_LENGTH]},
         )
-        return TemplateResponse(
-            request, "console/tenant_detail.html", context, status=error.status
-        )
+        return TemplateResponse(request, "console/tenant_detail.html", context, status=error.status)
     messages.success(request, f"{organization.slug} {ACTIONS[action]}.")
     return redirect("console:tenant", slug=organization.slug)
 

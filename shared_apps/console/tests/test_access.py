@@ -91,7 +91,9 @@ def test_operator_logs_in_through_the_public_login_page(operator):
 def test_tenant_owner_session_is_useless_on_the_public_host(alpha):
     """Alpha's owner has a session on alpha's host; replayed on the public host it is nobody."""
     tenant_client = alpha.client()
-    tenant_client.post("/accounts/login/", {"username": "owner@alpha.org", "password": OWNER_PASSWORD})
+    tenant_client.post(
+        "/accounts/login/", {"username": "owner@alpha.org", "password": OWNER_PASSWORD}
+    )
     replay = Client(HTTP_HOST="localhost")
     replay.cookies["sessionid"] = tenant_client.cookies["sessionid"].value
 

@@ -30,7 +30,10 @@ def _row(content: bytes, slug: str) -> str:
 
 
 def _cells(row: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+    ]
 
 
 def test_list_shows_each_tenant_with_its_numbers(alpha, beta, console):
@@ -69,9 +72,12 @@ def test_last_activity_is_the_latest_audit_event_or_login(alpha, console):
     assert stats[alpha.organization.schema_name].last_activity == later
     with schema_context(alpha.organization.schema_name):
         donor_made("Audit", "Trail")  # writes an AuditEvent now, earlier than `later`
-    assert selectors.tenant_stats([alpha.organization.schema_name])[
-        alpha.organization.schema_name
-    ].last_activity == later
+    assert (
+        selectors.tenant_stats([alpha.organization.schema_name])[
+            alpha.organization.schema_name
+        ].last_activity
+        == later
+    )
 
 
 def test_schema_size_is_the_sum_over_the_schemas_tables(alpha):
@@ -125,7 +131,10 @@ def test_sort_by_each_column_both_ways(alpha, beta, console):
     organization_made(slug="aardvark", name="Zeta Trust", state=OrganizationState.SUSPENDED)
 
     def slugs(sort: str) -> list[str]:
-        return [row.organization.slug for row in console.get("/console/", {"sort": sort}).context["rows"]]
+        return [
+            row.organization.slug
+            for row in console.get("/console/", {"sort": sort}).context["rows"]
+        ]
 
     assert slugs("name") == ["alpha", "beta", "aardvark"]
     assert slugs("-name") == ["aardvark", "beta", "alpha"]
@@ -152,7 +161,9 @@ def test_list_is_paginated(alpha, beta, console):
     assert beyond.status_code == 200
 
 
-def test_list_runs_the_same_queries_for_few_tenants_as_for_many(alpha, beta, console, count_queries):
+def test_list_runs_the_same_queries_for_few_tenants_as_for_many(
+    alpha, beta, console, count_queries
+):
     """Numbers come from each listed schema, yet the page's query count does not grow."""
     console.get("/console/")  # warm the session and anything cached once
 
@@ -169,7 +180,7 @@ def test_list_runs_the_same_queries_for_few_tenants_as_for_many(alpha, beta, con
         donor_made("Copied", "Two")
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO "{organization.schema_name}"."donors_donor" '
+            f'INSERT INTO "{organization.schema_name}"."donors_donor" '  # noqa: S608
             f'SELECT * FROM "{alpha.organization.schema_name}"."donors_donor"'
         )
     console.get("/console/")  # new organizations retired the routing cache: warm it again
