@@ -86,6 +86,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 
 
 def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
+    exports = list(selectors.tenant_exports(organization_id=organization.pk)[:20])
     return {
         "tenant": organization,
         "domains": list(organization.domains.all()),
@@ -95,15 +96,14 @@ def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
         ),
         "tenant_events": selectors.tenant_recent_events(organization=organization),
         "operator_events": list(selectors.operator_events(organization_id=organization.pk)[:50]),
-        "exports": list(selectors.tenant_exports(organization_id=organization.pk)[:20]),
+        "exports": exports,
         "can_suspend": organization.state == OrganizationState.ACTIVE,
         "can_reactivate": organization.state == OrganizationState.SUSPENDED,
         "can_retry": services.organization_retry_allowed(organization),
         "can_export": organization.state in services.EXPORTABLE_STATES,
         "can_delete": organization.state != OrganizationState.PROVISIONING,
         "export_pending": any(
-            export.state in (ExportState.QUEUED, ExportState.RUNNING)
-            for export in selectors.tenant_exports(organization_id=organization.pk)[:20]
+            export.state in (ExportState.QUEUED, ExportState.RUNNING) for export in exports
         ),
         "failed_action": "",
         "error_fields": {},
@@ -167,8 +167,10 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             )
             return redirect(f"{reverse('console:audit')}?tenant={slug}")
     except ServiceError as error:
-        organization.refresh_from_db()
         messages.error(request, error.message)
+        organization = Organization.objects.filter(pk=organization.pk).first()
+        if organization is None:  # deleted meanwhile by someone else: its trail is what is left
+            return redirect(f"{reverse('console:audit')}?tenant={slug}")
         context = _tenant_context(
             organization,
             failed_action=action,

@@ -415,3 +415,18 @@ def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, ope
     assert [event.reason for event in only_beta.context["page"]] == ["b1"]
     assert b'<th scope="col">Operator</th>' in everything.content
     assert b"No operator event." in nobody.content
+
+
+def test_deleting_a_tenant_whose_schema_was_never_made_is_refused_clearly(console):
+    """provisioning.tenant_delete exports first, and pg_dump finds no such schema: the console
+    says so, keeps the tenant and records the failure; nothing is half-deleted."""
+    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+
+    response = console.post(
+        "/console/tenants/gamma/delete/", {"reason": "never worked", "confirmation": "gamma"}
+    )
+
+    assert response.status_code == 400
+    assert "no matching schemas" in " ".join(_messages(response))
+    assert _state(organization) == OrganizationState.FAILED
+    assert OperatorAuditEvent.objects.get().outcome == Outcome.FAILED
