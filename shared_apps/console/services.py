@@ -36,6 +36,9 @@ REASON_MAX_LENGTH = 2000
 # A `provisioning` tenant that has not moved for this long was interrupted (a worker died); it
 # may be resumed like a failed one. A younger one may still be running: retrying would race it.
 STALLED_PROVISIONING = timedelta(minutes=15)
+# An export still queued or running after this long was lost (a worker died mid-dump): it no
+# longer blocks a new one.
+EXPORT_STALE = timedelta(hours=2)
 # States whose schema holds data worth exporting.
 EXPORTABLE_STATES = (
     OrganizationState.ACTIVE,
@@ -242,6 +245,7 @@ def tenant_export_request(
         if TenantExport.objects.filter(
             organization_id=organization.pk,
             state__in=(ExportState.QUEUED, ExportState.RUNNING),
+            created_at__gte=timezone.now() - EXPORT_STALE,
         ).exists():
             raise StateConflict(
                 f"An export of {organization.slug} is already under way; wait for it to finish."

@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -103,7 +104,9 @@ def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
         "can_export": organization.state in services.EXPORTABLE_STATES,
         "can_delete": organization.state != OrganizationState.PROVISIONING,
         "export_pending": any(
-            export.state in (ExportState.QUEUED, ExportState.RUNNING) for export in exports
+            export.state in (ExportState.QUEUED, ExportState.RUNNING)
+            and export.created_at >= timezone.now() - services.EXPORT_STALE
+            for export in exports
         ),
         "failed_action": "",
         "error_fields": {},

@@ -430,3 +430,17 @@ def test_deleting_a_tenant_whose_schema_was_never_made_is_refused_clearly(consol
     assert "no matching schemas" in " ".join(_messages(response))
     assert _state(organization) == OrganizationState.FAILED
     assert OperatorAuditEvent.objects.get().outcome == Outcome.FAILED
+
+
+def test_a_lost_export_does_not_block_a_new_one(alpha, console):
+    console.post("/console/tenants/alpha/export/", {"reason": "first"})
+    TenantExport.objects.update(
+        state=ExportState.RUNNING, created_at=timezone.now() - services.EXPORT_STALE
+    )
+
+    page = console.get("/console/tenants/alpha/")
+    response = console.post("/console/tenants/alpha/export/", {"reason": "worker died"})
+
+    assert b'action="/console/tenants/alpha/export/"' in page.content
+    assert response.status_code == 302
+    assert TenantExport.objects.count() == 2
