@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from provisioning import services as provisioning
@@ -390,7 +390,7 @@ def organization_delete(
             event.save(update_fields=["detail"])
     except (ServiceError, StateConflict):
         raise
-    except (ValidationError, RuntimeError, OSError) as error:
+    except (ValidationError, RuntimeError, OSError, DatabaseError) as error:
         logger.exception("deleting %s failed", slug)
         message = "; ".join(getattr(error, "messages", None) or [str(error)])
         with transaction.atomic():
