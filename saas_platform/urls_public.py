@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", public_admin_site.urls),
     path("billing/", include("shared_apps.billing.urls_public")),
+    path("console/", include("shared_apps.console.urls")),
     # Operators authenticate here too; a tenant's token is refused (401) on this host.
     path("api/v1/auth/", include("shared_apps.users.api.urls")),
 ]

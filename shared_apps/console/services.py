@@ -1,0 +1,408 @@
+"""Operators' actions on tenants. Each one checks the reason and the tenant's state under a row
+lock, makes its change and writes its OperatorAuditEvent in the same transaction; a refusal
+(ServiceError, StateConflict) writes nothing at all.
+
+Work that does not fit one transaction records how it ended: an export runs in a Celery task
+and finishes its audit row (queued -> succeeded/failed); a provisioning retry or a delete that
+fails leaves a `failed` audit row saying why, with the tenant as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from provisioning import services as provisioning
+from saas_platform.celery import enqueue_on_commit
+from saas_platform.errors import ServiceError, StateConflict
+from shared_apps.console.models import (
+    ExportState,
+    OperatorAction,
+    OperatorAuditEvent,
+    Outcome,
+    TenantExport,
+)
+from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.users.models import User
+
+logger = logging.getLogger(__name__)
+
+REASON_MAX_LENGTH = 2000
+# A `provisioning` tenant that has not moved for this long was interrupted (a worker died); it
+# may be resumed like a failed one. A younger one may still be running: retrying would race it.
+STALLED_PROVISIONING = timedelta(minutes=15)
+# An export still queued or running after this long was lost (a worker died mid-dump): it no
+# longer blocks a new one.
+EXPORT_STALE = timedelta(hours=2)
+# States whose schema holds data worth exporting.
+EXPORTABLE_STATES = (
+    OrganizationState.ACTIVE,
+    OrganizationState.SUSPENDED,
+    OrganizationState.CLOSED,
+    OrganizationState.FAILED,
+)
+
+
+def _reason_clean(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(
+            "Say why: a reason is required for every action.",
+            fields={"reason": ["Enter the reason for this action."]},
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ServiceError(
+            f"The reason has at most {REASON_MAX_LENGTH} characters.",
+            fields={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
+        )
+    return reason
+
+
+def _operator_check(operator: User) -> None:
+    if not (operator.is_active and operator.is_operator):
+        raise StateConflict("Only operators act on tenants.")
+
+
+def _locked(organization: Organization) -> Organization:
+    """The organization's row, locked until the transaction ends, with its current state."""
+    locked = Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    if locked is None:
+        raise StateConflict(f"{organization.slug} no longer exists.")
+    if locked.is_public:
+        raise StateConflict("The public schema is not a tenant: operators cannot act on it.")
+    return locked
+
+
+def _audit(
+    *,
+    operator: User,
+    action: str,
+    organization: Organization,
+    reason: str,
+    outcome: str,
+    **detail: Any,
+) -> OperatorAuditEvent:
+    return OperatorAuditEvent.objects.create(
+        actor=operator,
+        actor_email=operator.email,
+        action=action,
+        organization_id=organization.pk,
+        organization_slug=organization.slug,
+        reason=reason,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+def _state_set(organization: Organization, state: str, *, reason: str) -> None:
+    # A save, not a queryset update: the post_save signal retires the routing cache, so the
+    # tenant's hosts refuse (or serve) it from the next request on.
+    organization.state = state
+    organization.state_reason = reason
+    organization.state_changed_at = timezone.now()
+    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+
+
+def _refuse_state(organization: Organization, action: str, allowed: str) -> None:
+    raise StateConflict(
+        f"Cannot {action} {organization.slug}: it is "
+        f"{organization.get_state_display().lower()}; {allowed}."
+    )
+
+
+# --- Suspend and reactivate --------------------------------------------------------------
+
+
+def organization_suspend(
+    *, organization: Organization, operator: User, reason: str | None
+) -> Organization:
+    """Stop serving an active tenant; its hosts answer 'suspended' from the next request."""
+    _operator_check(operator)
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        organization = _locked(organization)
+        if organization.state != OrganizationState.ACTIVE:
+            _refuse_state(organization, "suspend", "only an active tenant can be suspended")
+        previous = organization.state
+        _state_set(organization, OrganizationState.SUSPENDED, reason=reason)
+        _audit(
+            operator=operator,
+            action=OperatorAction.SUSPEND,
+            organization=organization,
+            reason=reason,
+            outcome=Outcome.SUCCEEDED,
+            previous_state=previous,
+        )
+    return organization
+
+
+def organization_reactivate(
+    *, organization: Organization, operator: User, reason: str | None
+) -> Organization:
+    """Serve a suspended tenant again. A closed one stays closed: that is not a suspension."""
+    _operator_check(operator)
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        organization = _locked(organization)
+        if organization.state != OrganizationState.SUSPENDED:
+            _refuse_state(organization, "reactivate", "only a suspended tenant can be reactivated")
+        previous = organization.state
+        _state_set(organization, OrganizationState.ACTIVE, reason="")
+        _audit(
+            operator=operator,
+            action=OperatorAction.REACTIVATE,
+            organization=organization,
+            reason=reason,
+            outcome=Outcome.SUCCEEDED,
+            previous_state=previous,
+        )
+    return organization
+
+
+# --- Retry a failed provisioning ---------------------------------------------------------
+
+
+def organization_retry_allowed(organization: Organization) -> bool:
+    if organization.state == OrganizationState.FAILED:
+        return True
+    return (
+        organization.state == OrganizationState.PROVISIONING
+        and timezone.now() - organization.state_changed_at >= STALLED_PROVISIONING
+    )
+
+
+def organization_provision_retry(
+    *, organization: Organization, operator: User, reason: str | None
+) -> Organization:
+    """Resume a failed (or stalled) provisioning with provisioning.tenant_provision_resume.
+
+    The steps run inside this transaction (theirs become savepoints), so the audit row commits
+    with whatever they did. If a step fails again, provisioning marks the tenant failed with the
+    new error; that and a `failed` audit row are committed, and the operator is told.
+    """
+    _operator_check(operator)
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        organization = _locked(organization)
+        if not organization_retry_allowed(organization):
+            _refuse_state(
+                organization,
+                "retry provisioning of",
+                "only a failed provisioning (or one stalled for "
+                f"{int(STALLED_PROVISIONING.total_seconds() // 60)} minutes) can be retried",
+            )
+        previous_step = organization.provisioning_step
+        try:
+            organization = provisioning.tenant_provision_resume(organization=organization)
+        except provisioning.ProvisioningFailed as error:
+            organization.refresh_from_db()
+            _audit(
+                operator=operator,
+                action=OperatorAction.RETRY,
+                organization=organization,
+                reason=reason,
+                outcome=Outcome.FAILED,
+                error=str(error),
+                step=error.step,
+            )
+            failure = error
+        else:
+            _audit(
+                operator=operator,
+                action=OperatorAction.RETRY,
+                organization=organization,
+                reason=reason,
+                outcome=Outcome.SUCCEEDED,
+                resumed_after_step=previous_step,
+            )
+            return organization
+    raise ServiceError(
+        f"Provisioning {organization.slug} failed again at step {failure.step!r}: "
+        f"{organization.state_reason}"
+    )
+
+
+# --- Export ------------------------------------------------------------------------------
+
+
+def tenant_export_request(
+    *, organization: Organization, operator: User, reason: str | None
+) -> TenantExport:
+    """Queue a pg_dump of the tenant's schema; the task (tasks.tenant_export_run) runs it."""
+    from shared_apps.console.tasks import tenant_export_run
+
+    _operator_check(operator)
+    reason = _reason_clean(reason)
+    with transaction.atomic():
+        organization = _locked(organization)
+        if organization.state not in EXPORTABLE_STATES:
+            _refuse_state(organization, "export", "wait until provisioning has finished or failed")
+        if TenantExport.objects.filter(
+            organization_id=organization.pk,
+            state__in=(ExportState.QUEUED, ExportState.RUNNING),
+            created_at__gte=timezone.now() - EXPORT_STALE,
+        ).exists():
+            raise StateConflict(
+                f"An export of {organization.slug} is already under way; wait for it to finish."
+            )
+        event = _audit(
+            operator=operator,
+            action=OperatorAction.EXPORT,
+            organization=organization,
+            reason=reason,
+            outcome=Outcome.QUEUED,
+        )
+        export = TenantExport.objects.create(
+            organization_id=organization.pk,
+            organization_slug=organization.slug,
+            requested_by=operator,
+            audit_event=event,
+        )
+        event.detail = {"export_id": export.pk}
+        event.save(update_fields=["detail"])
+        enqueue_on_commit(tenant_export_run, export.pk)
+    return export
+
+
+def tenant_export_perform(*, export_id: int) -> TenantExport | None:
+    """Run a queued export: pg_dump into storage, then record the file or the error.
+
+    Idempotent: an export that is no longer queued (done, failed, or taken by another worker)
+    is left alone, so a redelivered task does nothing.
+    """
+    with transaction.atomic():
+        export = (
+            TenantExport.objects.select_for_update()
+            .filter(pk=export_id, state=ExportState.QUEUED)
+            .first()
+        )
+        if export is None:
+            return None
+        export.state = ExportState.RUNNING
+        export.save(update_fields=["state"])
+    organization = Organization.objects.filter(pk=export.organization_id).first()
+    try:
+        if organization is None:
+            raise RuntimeError(f"{export.organization_slug} no longer exists.")
+        file_name = provisioning.tenant_export(organization=organization)
+    except Exception as error:
+        logger.exception("export %s of %s failed", export.pk, export.organization_slug)
+        _export_finish(export, state=ExportState.FAILED, error=str(error)[:2000])
+    else:
+        _export_finish(export, state=ExportState.DONE, file_name=file_name)
+    return export
+
+
+def _export_finish(
+    export: TenantExport, *, state: str, file_name: str = "", error: str = ""
+) -> None:
+    with transaction.atomic():
+        export.state = state
+        export.file_name = file_name
+        export.error = error
+        export.finished_at = timezone.now()
+        export.save(update_fields=["state", "file_name", "error", "finished_at"])
+        if export.audit_event_id is not None:
+            event = OperatorAuditEvent.objects.select_for_update().get(pk=export.audit_event_id)
+            event.outcome = Outcome.SUCCEEDED if state == ExportState.DONE else Outcome.FAILED
+            event.detail = {**event.detail, "file_name": file_name, "error": error}
+            event.save(update_fields=["outcome", "detail"])
+
+
+def tenant_export_download_record(*, export: TenantExport, operator: User) -> None:
+    """Downloading a tenant's data is an action too: it leaves an audit row."""
+    _operator_check(operator)
+    if export.state != ExportState.DONE or not export.file_name:
+        raise StateConflict("This export has no file to download (yet).")
+    with transaction.atomic():
+        OperatorAuditEvent.objects.create(
+            actor=operator,
+            actor_email=operator.email,
+            action=OperatorAction.EXPORT_DOWNLOAD,
+            organization_id=export.organization_id,
+            organization_slug=export.organization_slug,
+            reason="",
+            outcome=Outcome.SUCCEEDED,
+            detail={"export_id": export.pk, "file_name": export.file_name},
+        )
+
+
+# --- Delete ------------------------------------------------------------------------------
+
+
+def organization_delete(
+    *,
+    organization: Organization,
+    operator: User,
+    reason: str | None,
+    confirmation: str | None,
+) -> TenantExport:
+    """Export the tenant, then drop its schema and rows (provisioning.tenant_delete).
+
+    The operator types the slug to confirm. The audit row, the drop and the deletion of the rows
+    commit together; the export made first is recorded as a TenantExport (downloadable here)
+    in the same transaction. If the export or the drop fails nothing is deleted, and a `failed`
+    audit row says why.
+    """
+    _operator_check(operator)
+    reason = _reason_clean(reason)
+    if (confirmation or "").strip() != organization.slug:
+        raise ServiceError(
+            f"Type the tenant's subdomain, {organization.slug}, to confirm the deletion.",
+            fields={"confirmation": [f"Type {organization.slug} exactly."]},
+        )
+    if organization.state == OrganizationState.PROVISIONING:
+        # Refused before taking the lock, to say so without waiting on a running provisioning.
+        _refuse_state(organization, "delete", "wait until provisioning has finished or failed")
+    slug, organization_id = organization.slug, organization.pk
+    try:
+        with transaction.atomic():
+            organization = _locked(organization)
+            if organization.state == OrganizationState.PROVISIONING:
+                _refuse_state(
+                    organization, "delete", "wait until provisioning has finished or failed"
+                )
+            event = _audit(
+                operator=operator,
+                action=OperatorAction.DELETE,
+                organization=organization,
+                reason=reason,
+                outcome=Outcome.SUCCEEDED,
+                state=organization.state,
+                schema_name=organization.schema_name,
+            )
+            file_name = provisioning.tenant_delete(organization=organization)
+            export = TenantExport.objects.create(
+                organization_id=organization_id,
+                organization_slug=slug,
+                state=ExportState.DONE,
+                file_name=file_name,
+                requested_by=operator,
+                audit_event=event,
+                finished_at=timezone.now(),
+            )
+            event.detail = {**event.detail, "export_id": export.pk, "file_name": file_name}
+            event.save(update_fields=["detail"])
+    except (ServiceError, StateConflict):
+        raise
+    except (ValidationError, RuntimeError, OSError, DatabaseError) as error:
+        logger.exception("deleting %s failed", slug)
+        message = "; ".join(getattr(error, "messages", None) or [str(error)])
+        with transaction.atomic():
+            OperatorAuditEvent.objects.create(
+                actor=operator,
+                actor_email=operator.email,
+                action=OperatorAction.DELETE,
+                organization_id=organization_id,
+                organization_slug=slug,
+                reason=reason,
+                outcome=Outcome.FAILED,
+                detail={"error": message[:2000]},
+            )
+        raise ServiceError(f"Deleting {slug} failed; nothing was deleted: {message}") from error
+    return export
