@@ -51,6 +51,8 @@ class OwnerSpec:
     email: str
     password: str | None
     full_name: str
+    # Already hashed (signup keeps only the hash); used instead of `password` when given.
+    password_hash: str | None = None
 
 
 def tenant_domain_for(slug: str) -> str:
@@ -65,6 +67,7 @@ def tenant_provision(
     owner_password: str | None = None,
     owner_name: str = "",
     plan: str | None = None,
+    owner_password_hash: str | None = None,
 ) -> Organization:
     """Create an organization with its domain, schema, chart of accounts and owner.
 
@@ -75,7 +78,12 @@ def tenant_provision(
     owner_email = (owner_email or "").strip().lower()
     name = (name or "").strip()
     _validate(slug=slug, name=name, owner_email=owner_email, owner_password=owner_password)
-    owner = OwnerSpec(email=owner_email, password=owner_password, full_name=owner_name.strip())
+    owner = OwnerSpec(
+        email=owner_email,
+        password=owner_password,
+        full_name=owner_name.strip(),
+        password_hash=owner_password_hash,
+    )
 
     existing = Organization.objects.filter(slug=slug).first()
     if existing is not None:
@@ -160,9 +168,12 @@ def _step_owner(organization: Organization, owner: OwnerSpec) -> None:
     with schema_context(organization.schema_name):
         user = User.objects.filter(email__iexact=owner.email).first()
         if user is None:
-            User.objects.create_user(
+            user = User.objects.create_user(
                 owner.email, owner.password, full_name=owner.full_name, role=Role.OWNER
             )
+            if owner.password_hash:
+                user.password = owner.password_hash
+                user.save(update_fields=["password"])
         elif user.role != Role.OWNER:
             user.role = Role.OWNER
             user.save(update_fields=["role"])

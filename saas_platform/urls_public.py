@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", public_admin_site.urls),
+    path("signup/", include("shared_apps.onboarding.urls")),
     # Operators authenticate here too; a tenant's token is refused (401) on this host.
     path("api/v1/auth/", include("shared_apps.users.api.urls")),
 ]

@@ -34,6 +34,7 @@ SHARED_APPS = [
     "shared_apps.tenants",
     "shared_apps.users",
     "shared_apps.billing",
+    "shared_apps.onboarding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
