@@ -35,12 +35,9 @@ def _json_error(status: int, code: str, message: str, **headers: str) -> JsonRes
 
 
 def _throttled_page(request: HttpRequest, scope: str) -> HttpResponse:
-    return render(
-        request,
-        "onboarding/throttled.html",
-        status=429,
-        headers={"Retry-After": str(throttle_window(scope=scope))},
-    )
+    response = render(request, "onboarding/throttled.html", status=429)
+    response["Retry-After"] = str(throttle_window(scope=scope))
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
