@@ -48,9 +48,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         requested = request.GET.get("plan")
         chosen = plans.filter(code=requested).first() if requested else None
         initial["plan"] = chosen or plans.filter(code="standard").first() or plans.first()
-        return render(
-            request, "onboarding/signup.html", {"form": SignupForm(plans=plans, initial=initial)}
-        )
+        form = SignupForm(plans=plans, initial=initial)
+        return render(request, "onboarding/signup.html", _signup_context(form))
 
     form = SignupForm(request.POST, plans=plans)
     if form.is_valid():
@@ -75,7 +74,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error.message)
         else:
             return redirect("onboarding:progress", public_id=signup_row.public_id)
-    return render(request, "onboarding/signup.html", {"form": form}, status=400)
+    return render(request, "onboarding/signup.html", _signup_context(form), status=400)
+
+
+def _signup_context(form: SignupForm) -> dict[str, Any]:
+    return {"form": form, "scheme": settings.PLATFORM_SCHEME}
 
 
 @require_safe

@@ -35,7 +35,7 @@ def _wait_for_mail(to: str, seconds: float = 20) -> Any:
 def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
     """Names of what the test creates; all of it is removed afterwards, schema included."""
     from django.contrib.sessions.models import Session
-    from django.db import connection
+    from django.db import connection, connections
 
     names = {"slug": f"harbor-{uuid.uuid4().hex[:6]}"}
     with django_db_blocker.unblock():
@@ -57,6 +57,10 @@ def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM users WHERE email = %s", [OPERATOR_EMAIL])
             Session.objects.exclude(session_key__in=sessions_before).delete()
+            # Playwright runs this test in a context of its own, where Django opened another
+            # connection than the one pytest-django closes: close it, or the test database
+            # cannot be dropped at the end of the run.
+            connections.close_all()
 
 
 def _suspend(slug: str, reason: str) -> None:

@@ -43,6 +43,8 @@ def test_the_form_asks_for_everything_with_labels(public_client):
     ]:
         assert re.search(rf'<label for="id_{field}">\s*{label}', page), field
         assert f'id="id_{field}"' in page
+    assert "http://</span>" in page  # the scheme of this platform
+    assert "Up to 10,000 donors" in page
     for code in ("starter", "standard", "plus"):
         assert f'id="plan-{code}" value="{code}"' in page
     assert re.search(r'id="plan-standard" value="standard"\s+checked', page)
