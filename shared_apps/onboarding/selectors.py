@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from provisioning.slugs import slug_normalize, slug_validate_format
@@ -75,7 +76,7 @@ def slug_availability(*, slug: str, email: str | None = None) -> SlugAvailabilit
     return SlugAvailability(slug=slug, available=True, message="This subdomain is available.")
 
 
-def open_signups_for(*, slug: str):  # type: ignore[no-untyped-def]
+def open_signups_for(*, slug: str) -> QuerySet[Signup]:
     """Signups that hold `slug`: verified ones, and pending ones whose link still works."""
     return Signup.objects.filter(slug=slug, state__in=OPEN_STATES).exclude(
         state=SignupState.PENDING, expires_at__lte=timezone.now()

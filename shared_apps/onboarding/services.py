@@ -27,8 +27,8 @@ from provisioning.services import ProvisioningFailed, tenant_provision
 from provisioning.slugs import slug_normalize
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
-from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
-from shared_apps.billing.selectors import plans_offered
+from shared_apps.billing.models import Subscription, SubscriptionStatus
+from shared_apps.billing.selectors import plan_by_code, plans_offered
 from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.selectors import open_signups_for, slug_availability
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -279,7 +279,10 @@ def _signup_fail(signup: Signup, *, reason: str, organization: Organization | No
 
 def _trial_start(*, organization: Organization, plan_code: str) -> None:
     """The plan's trial, through billing's service where it exists; else the row it would make."""
-    plan = Plan.objects.get(code=plan_code)
+    plan = plan_by_code(plan_code)
+    if plan is None:  # withdrawn since the signup: the organization works, billing is told
+        logger.warning("no plan %r for the trial of %s", plan_code, organization.slug)
+        return
     try:
         from shared_apps.billing.services import (  # type: ignore[attr-defined]
             subscription_trial_start,

@@ -195,3 +195,16 @@ def test_provisioning_a_finished_signup_again_does_nothing(monkeypatch):
 
     signup.refresh_from_db()
     assert signup.state == SignupState.COMPLETED
+
+
+def test_the_trial_starts_once_and_not_on_a_withdrawn_plan(alpha):
+    from shared_apps.onboarding.services import _trial_start
+
+    _trial_start(organization=alpha.organization, plan_code="gone")
+    assert not Subscription.objects.filter(organization=alpha.organization).exists()
+
+    _trial_start(organization=alpha.organization, plan_code="standard")
+    _trial_start(organization=alpha.organization, plan_code="standard")
+
+    subscription = Subscription.objects.get(organization=alpha.organization)
+    assert (subscription.plan.code, subscription.status) == ("standard", "trialing")

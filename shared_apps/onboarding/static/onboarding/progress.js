@@ -37,7 +37,8 @@
         }
         if (status.finished) { window.location.reload(); return; }
         render(status);
-        window.setTimeout(poll, 1000);
+        // Waiting for the email can take minutes; provisioning takes seconds.
+        window.setTimeout(poll, status.state === "pending" ? 5000 : 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
