@@ -198,3 +198,22 @@ def test_the_terms_page_is_served(public_client):
 
 def test_the_signup_is_not_on_tenant_hosts(alpha):
     assert alpha.client().get("/signup/").status_code == 404
+
+
+def test_a_race_for_one_subdomain_leaves_one_signup(public_client, monkeypatch):
+    from shared_apps.onboarding import services
+    from shared_apps.onboarding.selectors import SlugAvailability
+
+    # Given another person's signup that lands between our checks and our insert
+    SignupFactory(slug="harbor", email="someone@else.org")
+    monkeypatch.setattr(
+        services,
+        "slug_availability",
+        lambda **kwargs: SlugAvailability(slug="harbor", available=True, message=""),
+    )
+
+    response = _post(public_client)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["slug"] == ["This subdomain is taken."]
+    assert Signup.objects.get().email == "someone@else.org"
