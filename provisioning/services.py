@@ -57,9 +57,10 @@ class OwnerSpec:
     email: str
     password: str | None
     full_name: str
-    # The password's hash, computed in a thread while the schema step runs: the hasher is
-    # CPU-bound and releases the GIL, the clone waits on PostgreSQL, so the two overlap.
-    password_hash: Future[str] | None = None
+    # The password's hash: given already hashed (signup keeps only the hash), or computed in a
+    # thread while the schema step runs (the hasher is CPU-bound and releases the GIL, the clone
+    # waits on PostgreSQL, so the two overlap). Used instead of `password` when set.
+    password_hash: Future[str] | str | None = None
 
 
 def tenant_domain_for(slug: str) -> str:
@@ -74,6 +75,7 @@ def tenant_provision(
     owner_password: str | None = None,
     owner_name: str = "",
     plan: str | None = None,
+    owner_password_hash: str | None = None,
 ) -> Organization:
     """Create an organization with its domain, schema, chart of accounts and owner.
 
@@ -84,7 +86,12 @@ def tenant_provision(
     owner_email = (owner_email or "").strip().lower()
     name = (name or "").strip()
     _validate(slug=slug, name=name, owner_email=owner_email, owner_password=owner_password)
-    owner = OwnerSpec(email=owner_email, password=owner_password, full_name=owner_name.strip())
+    owner = OwnerSpec(
+        email=owner_email,
+        password=owner_password,
+        full_name=owner_name.strip(),
+        password_hash=owner_password_hash,
+    )
 
     existing = Organization.objects.filter(slug=slug).first()
     if existing is not None:
@@ -172,15 +179,17 @@ def _step_owner(organization: Organization, owner: OwnerSpec) -> None:
     with schema_context(organization.schema_name):
         user = User.objects.filter(email__iexact=owner.email).first()
         if user is None:
-            if owner.password_hash is None:
-                User.objects.create_user(
-                    owner.email, owner.password, full_name=owner.full_name, role=Role.OWNER
-                )
-            else:
-                user = User.objects.create_user(
-                    owner.email, None, full_name=owner.full_name, role=Role.OWNER
-                )
-                user.password = owner.password_hash.result()
+            hashed = owner.password_hash
+            if isinstance(hashed, Future):
+                hashed = hashed.result()
+            user = User.objects.create_user(
+                owner.email,
+                None if hashed else owner.password,
+                full_name=owner.full_name,
+                role=Role.OWNER,
+            )
+            if hashed:
+                user.password = hashed
                 user.save(update_fields=["password"])
         elif user.role != Role.OWNER:
             user.role = Role.OWNER
@@ -221,7 +230,7 @@ def _run_steps(organization: Organization, *, owner: OwnerSpec) -> Organization:
     if organization.state != OrganizationState.PROVISIONING:
         _set_state(organization, OrganizationState.PROVISIONING, reason="")
     steps = _steps_pending(organization)
-    if owner.password and "owner" in {name for name, _ in steps}:
+    if owner.password and owner.password_hash is None and "owner" in {n for n, _ in steps}:
         with ThreadPoolExecutor(max_workers=1) as hasher:
             owner = replace(owner, password_hash=hasher.submit(make_password, owner.password))
             return _run(organization, owner=owner, steps=steps)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", public_admin_site.urls),
     path("billing/", include("shared_apps.billing.urls_public")),
     path("console/", include("shared_apps.console.urls")),
+    path("signup/", include("shared_apps.onboarding.urls")),
     # Operators authenticate here too; a tenant's token is refused (401) on this host.
     path("api/v1/auth/", include("shared_apps.users.api.urls")),
 ]

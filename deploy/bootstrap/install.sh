@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-apt_packages=(tesseract-ocr postgresql-client)
+# chromium (with its driver and fonts) for the browser tests, driven by Playwright.
+apt_packages=(tesseract-ocr postgresql-client chromium chromium-driver fonts-liberation)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -35,6 +35,7 @@ SHARED_APPS = [
     "shared_apps.users",
     "shared_apps.billing",
     "shared_apps.console",
+    "shared_apps.onboarding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

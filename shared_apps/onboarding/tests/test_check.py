@@ -1,0 +1,87 @@
+"""The subdomain check behind the form's live availability message."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared_apps.onboarding.tests.factories import SignupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _check(client, slug, **extra):
+    return client.get("/signup/check/", {"slug": slug}, **extra)
+
+
+def test_a_free_subdomain_is_available_with_its_host(public_client):
+    response = _check(public_client, " Harbor ")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "slug": "harbor",
+        "available": True,
+        "message": "This subdomain is available.",
+        "host": "harbor.localhost",
+    }
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("alpha", "This subdomain is taken."),
+        ("admin", "is reserved"),
+        ("pg-stuff", "is reserved"),
+        ("a", "at least 3 characters"),
+        ("har_bor", "lowercase letters, digits and hyphens"),
+        ("x" * 41, "at most 40 characters"),
+    ],
+)
+def test_unavailable_subdomains_say_why(public_client, alpha, slug, message):
+    body = _check(public_client, slug).json()
+
+    assert body["available"] is False
+    assert message in body["message"]
+    assert body["host"] is None
+
+
+def test_a_subdomain_held_by_a_pending_signup_is_not_available(public_client):
+    SignupFactory(slug="harbor")
+
+    body = _check(public_client, "harbor").json()
+
+    assert body["available"] is False
+    assert "confirming their email" in body["message"]
+
+
+def test_a_missing_subdomain_is_a_400_in_the_error_shape(public_client):
+    response = public_client.get("/signup/check/")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "status": 400,
+        "code": "invalid",
+        "message": "Give the subdomain to check as ?slug=.",
+    }
+
+
+def test_checks_are_limited_per_client(public_client, settings):
+    settings.SIGNUP_CHECKS_PER_MINUTE = 3
+    for _ in range(3):
+        assert _check(public_client, "harbor").status_code == 200
+
+    response = _check(public_client, "harbor")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert response.json()["error"]["code"] == "throttled"
+    # another client is counted apart
+    assert _check(public_client, "harbor", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_only_reads_are_allowed(public_client):
+    assert public_client.post("/signup/check/", {"slug": "harbor"}).status_code == 405
+
+
+def test_the_check_is_not_on_tenant_hosts(alpha):
+    assert alpha.client().get("/signup/check/", {"slug": "harbor"}).status_code == 404

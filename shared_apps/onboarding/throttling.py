@@ -1,0 +1,38 @@
+"""Per-client limits for the signup pages, counted in the cache (fixed windows).
+
+Clients are told apart as DRF does (X-Forwarded-For behind NUM_PROXIES proxies, else the
+address), like the login throttle in shared_apps.users.throttling.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.throttling import BaseThrottle
+
+
+def _limits() -> dict[str, tuple[int, int]]:
+    # scope -> (requests allowed, window in seconds)
+    return {
+        "slug-check": (int(getattr(settings, "SIGNUP_CHECKS_PER_MINUTE", 60)), 60),
+        "signup": (int(getattr(settings, "SIGNUPS_PER_HOUR", 10)), 3600),
+    }
+
+
+def throttle_hit(*, request: HttpRequest, scope: str) -> bool:
+    """Count one request of `scope`; True when the client is past its limit (refuse it)."""
+    allowed, window = _limits()[scope]
+    key = f"onboarding-throttle:{scope}:{BaseThrottle().get_ident(request)}"
+    if cache.add(key, 1, timeout=window):
+        return allowed < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        count = 1
+    return count > allowed
+
+
+def throttle_window(*, scope: str) -> int:
+    return _limits()[scope][1]

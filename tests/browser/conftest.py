@@ -1,0 +1,161 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the app served on 127.0.0.1.
+
+They run in `make test` with everything else; select them with `-m browser`, leave them out
+with `-m "not browser"`. Chromium is installed by deploy/bootstrap/install.sh; Playwright
+cannot download browsers here, so it drives /usr/bin/chromium.
+
+The app is served by Django's threaded live server without pytest-django's `live_server`:
+that one flushes every table after the test, which would take alpha, beta, the public tenant
+and the seeded plans with it. Here the test's writes are committed (the server's threads must
+see them) and each test removes exactly what it made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # Every *.localhost host is this machine, whatever the resolver says about IPv6.
+    "--host-resolver-rules=MAP localhost 127.0.0.1, MAP *.localhost 127.0.0.1",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives Chromium through the real pages (select with -m browser)"
+    )
+    _browser_tests_need_the_database()
+
+
+def _browser_tests_need_the_database() -> None:
+    """pytest-django creates the test database only for the databases that the collected tests
+    declare, through the `django_db` mark or the `db` fixtures, and both wrap the test in a
+    transaction (rolled back, or flushed) that the server's threads could not see through. So
+    browser tests declare the default database here instead, for `pytest -m browser` alone."""
+    from pytest_django import fixtures
+
+    declared = fixtures._get_databases_for_test
+
+    def databases_for_test(test: pytest.Item) -> tuple[Any, bool]:
+        if test.get_closest_marker("browser") is not None:
+            return ("default",), False
+        return declared(test)
+
+    fixtures._get_databases_for_test = databases_for_test
+
+
+@dataclass
+class Platform:
+    """The app as a browser reaches it."""
+
+    port: int
+
+    def url(self, path: str = "/", *, slug: str | None = None) -> str:
+        host = f"{slug}.localhost" if slug else "localhost"
+        return f"http://{host}:{self.port}{path}"
+
+
+@pytest.fixture
+def chromium(platform: Platform) -> Iterator[Any]:
+    """Chromium, closed before the server stops (its kept-alive connections end first)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run deploy/bootstrap/install.sh (Debian's chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def platform(
+    django_db_blocker: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Platform]:
+    """The app on 127.0.0.1 (a threaded server), database access open and writes committed.
+
+    Links in emails and the progress page carry the server's port (PLATFORM_PORT).
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls made here between
+    # browser steps are plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with django_db_blocker.unblock():
+        server = LiveServerThread("127.0.0.1", StaticFilesHandler)
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        settings.PLATFORM_PORT = str(server.port)
+        try:
+            yield Platform(port=server.port)
+        finally:
+            server.terminate()
+            _wait_for_request_threads()
+
+
+def _wait_for_request_threads(seconds: float = 5) -> None:
+    # The server's threads close their database connections when their client hangs up; wait
+    # for them, so that no connection outlives the test (it would keep the test database from
+    # being dropped).
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "process_request_thread" in thread.name:
+            thread.join(timeout=seconds)
+
+
+@pytest.fixture
+def celery_worker(platform: Platform) -> Iterator[None]:
+    """A real Celery worker (a thread fed through Redis), so that provisioning runs apart from
+    the request, as in production, and the progress page has something to follow. Tests
+    elsewhere run tasks eagerly."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    from saas_platform.celery import app
+
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    task_postrun.connect(_close_connections)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        task_postrun.disconnect(_close_connections)
+        app.conf.task_always_eager = True
+
+
+def _close_connections(**kwargs: Any) -> None:
+    # In the worker's thread, after each task: a connection left open there would keep the
+    # test database from being dropped at the end of the run.
+    from django.db import connections
+
+    connections.close_all()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+__all__ = ["ARTIFACTS", "Platform", "screenshot"]

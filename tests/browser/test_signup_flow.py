@@ -1,0 +1,182 @@
+"""A new organization goes from the signup form to its own logged-in subdomain in Chromium,
+and is refused once an operator suspends it."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from tests.browser.conftest import Platform, screenshot
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Harbor-Light-2026"
+OPERATOR_EMAIL = "operator@browser-test.ifm"
+OPERATOR_PASSWORD = "Operator-Light-2026"
+
+
+def _wait_for_mail(to: str, seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for message in mail.outbox:
+            if to in message.to:
+                return message
+        time.sleep(0.05)
+    pytest.fail(f"no email to {to} within {seconds} s")
+
+
+@pytest.fixture
+def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
+    """Names of what the test creates; all of it is removed afterwards, schema included."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection, connections
+
+    names = {"slug": f"harbor-{uuid.uuid4().hex[:6]}"}
+    with django_db_blocker.unblock():
+        sessions_before = set(Session.objects.values_list("session_key", flat=True))
+    try:
+        yield names
+    finally:
+        with django_db_blocker.unblock():
+            from shared_apps.onboarding.models import Signup
+            from shared_apps.tenants.models import Organization
+
+            connection.set_schema_to_public()
+            for organization in Organization.objects.filter(slug=names["slug"]):
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
+                organization.delete()  # its domain and subscription go with it
+            Signup.objects.filter(slug=names["slug"]).delete()
+            # By SQL: the ORM's cascade would look for tenant tables that refer to users.
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM users WHERE email = %s", [OPERATOR_EMAIL])
+            Session.objects.exclude(session_key__in=sessions_before).delete()
+            # Playwright runs this test in a context of its own, where Django opened another
+            # connection than the one pytest-django closes: close it, or the test database
+            # cannot be dropped at the end of the run.
+            connections.close_all()
+
+
+def _suspend(slug: str, reason: str) -> None:
+    """What the operators' console does to suspend: the state changes, and the routing cache
+    is invalidated by the save (shared_apps.tenants.signals)."""
+    from django.utils import timezone
+
+    from shared_apps.tenants.models import Organization, OrganizationState
+
+    organization = Organization.objects.get(slug=slug)
+    organization.state = OrganizationState.SUSPENDED
+    organization.state_reason = reason
+    organization.state_changed_at = timezone.now()
+    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+
+
+def test_signup_to_a_logged_in_subdomain_then_suspended(
+    chromium: Any, platform: Platform, celery_worker: None, made_here: dict[str, str]
+) -> None:
+    from shared_apps.billing.models import Subscription
+    from shared_apps.tenants.models import Organization, OrganizationState
+    from shared_apps.users.models import User
+
+    slug = made_here["slug"]
+    email = f"hana@{slug}.org"
+    owner = chromium.new_context()
+    page = owner.new_page()
+
+    # Given the signup form, whose subdomain check answers as one types
+    page.goto(platform.url("/signup/"))
+    page.get_by_label("Organization name").fill("Harbor Food Bank")
+    assert page.get_by_label("Subdomain").input_value() == "harbor-food-bank"  # suggested
+    page.get_by_label("Subdomain").fill("alpha")
+    page.wait_for_selector("#slug-status.taken")
+    assert page.inner_text("#slug-status") == "This subdomain is taken."
+    page.get_by_label("Subdomain").fill(slug)
+    page.wait_for_selector("#slug-status.ok")
+    assert page.inner_text("#slug-status") == f"{slug}.localhost is available."
+    page.get_by_label("Your name").fill("Hana Ortiz")
+    page.get_by_label("Your email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Plus").check()
+    page.get_by_label("I accept the terms of service").check()
+    screenshot(page, "signup")
+
+    # When it is sent, the progress page waits for the email to be confirmed
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(re.compile(r"/signup/[0-9a-f-]{36}/progress/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+
+    # and the emailed link, once confirmed, starts provisioning, which the page follows
+    message = _wait_for_mail(email)
+    link = re.search(r"http://localhost:\d+/signup/verify/[\w-]+/", message.body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm and create my organization").click()
+    page.wait_for_url(re.compile(r"/signup/[0-9a-f-]{36}/progress/$"))
+    page.wait_for_selector('#progress .step.done[data-step="verify"]')
+    screenshot(page, "progress")
+    login_url = platform.url("/accounts/login/", slug=slug)
+    page.wait_for_url(login_url, timeout=45_000)
+
+    # Then the owner logs in at the new subdomain
+    assert page.get_by_role("heading", level=1).inner_text() == "Log in to Harbor Food Bank"
+    screenshot(page, "login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(platform.url("/", slug=slug))
+    assert page.get_by_role("heading", level=1).inner_text() == "Harbor Food Bank"
+    assert "Welcome, Hana (Owner)" in page.inner_text("main")
+
+    organization = Organization.objects.get(slug=slug)
+    assert organization.state == OrganizationState.ACTIVE
+    assert organization.plan_code == "plus"
+    assert Subscription.objects.get(organization=organization).status == "trialing"
+
+    # and an operator, logged in on the public host, sees it and suspends it
+    User.objects.create_superuser(OPERATOR_EMAIL, OPERATOR_PASSWORD)  # is_operator
+    operator = chromium.new_context().new_page()
+    operator.goto(platform.url("/accounts/login/"))
+    operator.get_by_label("Email").fill(OPERATOR_EMAIL)
+    operator.get_by_label("Password").fill(OPERATOR_PASSWORD)
+    operator.get_by_role("button", name="Log in").click()
+    operator.wait_for_url(platform.url("/"))
+    operator.goto(platform.url(f"/admin/tenants/organization/?q={slug}"))
+    assert "Harbor Food Bank" in operator.inner_text("#result_list")
+    screenshot(operator, "operator")
+    _suspend(slug, "Suspended for the browser test")
+
+    # and the tenant's host refuses its own owner
+    response = page.goto(platform.url("/", slug=slug))
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "This account is suspended"
+    screenshot(page, "suspended")
+
+
+def test_signup_page_fits_a_phone_and_shows_focus(chromium: Any, platform: Platform) -> None:
+    phone = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(platform.url("/signup/"))
+
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    unlabelled = page.evaluate(
+        """Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+           .filter(field => field.labels.length === 0).map(field => field.name)"""
+    )
+    assert unlabelled == []
+    # The form's first field has the focus, and the next one gets a visible ring.
+    assert page.evaluate("document.activeElement.name") == "name"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "slug"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineWidth") == "3px"
+    screenshot(page, "signup-phone")
+
+    # On a page without a form, the skip link comes first.
+    page.goto(platform.url("/signup/terms/"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
