@@ -45,7 +45,7 @@ def test_opening_the_link_creates_nothing_until_confirmed(
     assert not Organization.objects.filter(slug="harbor").exists()
 
 
-def test_confirming_provisions_the_tenant_with_the_owner_and_a_trial(
+def test_confirming_provisions_the_tenant_with_the_owner_and_its_plan(
     public_client, django_capture_on_commit_callbacks
 ):
     signup = SignupFactory(slug="harbor", email="hana@harbor.org", plan_code="starter")
@@ -64,10 +64,9 @@ def test_confirming_provisions_the_tenant_with_the_owner_and_a_trial(
     assert organization.state == OrganizationState.ACTIVE
     assert (organization.name, organization.plan_code) == ("Harbor Food Bank", "starter")
     subscription = Subscription.objects.get(organization=organization)
-    assert subscription.status == SubscriptionStatus.TRIALING
-    assert subscription.plan.code == "starter"
-    expected_end = timezone.now() + timedelta(days=subscription.plan.trial_days)
-    assert abs(subscription.trial_ends_at - expected_end) < timedelta(minutes=1)
+    # Starter is free: it is active at once, with no trial to end.
+    assert subscription.status == SubscriptionStatus.ACTIVE
+    assert subscription.plan.code == "starter" and subscription.trial_ends_at is None
     with schema_context(organization.schema_name):
         owner = User.objects.get()
         assert (owner.email, owner.full_name, owner.role) == (
