@@ -44,10 +44,12 @@ def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
         yield names
     finally:
         with django_db_blocker.unblock():
+            from shared_apps.console.models import OperatorAuditEvent
             from shared_apps.onboarding.models import Signup
             from shared_apps.tenants.models import Organization
 
             connection.set_schema_to_public()
+            OperatorAuditEvent.objects.filter(organization_slug=names["slug"]).delete()
             for organization in Organization.objects.filter(slug=names["slug"]):
                 with connection.cursor() as cursor:
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
@@ -63,24 +65,11 @@ def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
             connections.close_all()
 
 
-def _suspend(slug: str, reason: str) -> None:
-    """What the operators' console does to suspend: the state changes, and the routing cache
-    is invalidated by the save (shared_apps.tenants.signals)."""
-    from django.utils import timezone
-
-    from shared_apps.tenants.models import Organization, OrganizationState
-
-    organization = Organization.objects.get(slug=slug)
-    organization.state = OrganizationState.SUSPENDED
-    organization.state_reason = reason
-    organization.state_changed_at = timezone.now()
-    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-
-
 def test_signup_to_a_logged_in_subdomain_then_suspended(
     chromium: Any, platform: Platform, celery_worker: None, made_here: dict[str, str]
 ) -> None:
     from shared_apps.billing.models import Subscription
+    from shared_apps.console.models import OperatorAuditEvent
     from shared_apps.tenants.models import Organization, OrganizationState
     from shared_apps.users.models import User
 
@@ -145,10 +134,19 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     operator.get_by_label("Password").fill(OPERATOR_PASSWORD)
     operator.get_by_role("button", name="Log in").click()
     operator.wait_for_url(platform.url("/"))
-    operator.goto(platform.url(f"/admin/tenants/organization/?q={slug}"))
-    assert "Harbor Food Bank" in operator.inner_text("#result_list")
-    screenshot(operator, "operator")
-    _suspend(slug, "Suspended for the browser test")
+    operator.goto(platform.url(f"/console/?q={slug}"))
+    assert "Harbor Food Bank" in operator.inner_text("main")
+    screenshot(operator, "console")
+    operator.goto(platform.url(f"/console/tenants/{slug}/"))
+    operator.get_by_label("Reason (required)").first.fill("Suspended for the browser test")
+    operator.get_by_role("button", name="Suspend", exact=True).click()
+    operator.wait_for_load_state()
+    screenshot(operator, "console-tenant")
+    organization.refresh_from_db()
+    assert organization.state == OrganizationState.SUSPENDED
+    assert OperatorAuditEvent.objects.filter(
+        organization_slug=slug, action="suspend", actor_email=OPERATOR_EMAIL
+    ).exists()
 
     # and the tenant's host refuses its own owner
     response = page.goto(platform.url("/", slug=slug))
