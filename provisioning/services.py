@@ -37,6 +37,7 @@ from provisioning.template import tenant_schema_clone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import StateConflict
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
+from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 
@@ -262,10 +263,7 @@ def _run(
 
 
 def _set_state(organization: Organization, state: str, *, reason: str) -> None:
-    organization.state = state
-    organization.state_reason = reason
-    organization.state_changed_at = timezone.now()
-    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+    organization_state_set(organization=organization, state=state, reason=reason)
 
 
 # --- Welcome email -----------------------------------------------------------------------

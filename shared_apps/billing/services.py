@@ -34,6 +34,7 @@ from shared_apps.billing.models import (
 from shared_apps.billing.selectors import subscription_can_check_out
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_client, stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.services import organization_state_set
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -607,15 +608,6 @@ def subscription_state_rebuild(*, subscription: Subscription) -> str:
 # --- Suspension for billing ----------------------------------------------------------------------
 
 
-def _organization_state_set(organization: Organization, state: str, *, reason: str) -> datetime:
-    """As provisioning sets it; saving the organization retires the routing cache (signals)."""
-    organization.state = state
-    organization.state_reason = reason
-    organization.state_changed_at = timezone.now()
-    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-    return organization.state_changed_at
-
-
 def _billing_suspension_lift(subscription: Subscription) -> bool:
     """Reactivate the organization if billing suspended it and nobody changed its state since
     (an operator's suspension for another reason stays). Returns whether it was lifted."""
@@ -630,7 +622,7 @@ def _billing_suspension_lift(subscription: Subscription) -> bool:
     subscription.save(update_fields=["suspended_for_billing_at", "updated_at"])
     if not ours:
         return False
-    _organization_state_set(organization, OrganizationState.ACTIVE, reason="")
+    organization_state_set(organization=organization, state=OrganizationState.ACTIVE, reason="")
     subscription.organization = organization
     _audit(organization, "billing.reactivate", acting_user=None, status=subscription.status)
     logger.info("%s reactivated: its payment arrived", organization.slug)
@@ -670,8 +662,8 @@ def billing_grace_enforce(*, now: datetime) -> list[Organization]:
                 f"{settings.BILLING_GRACE_DAYS} days; paying the open invoice reactivates the "
                 "account"
             )
-            changed_at = _organization_state_set(
-                organization, OrganizationState.SUSPENDED, reason=reason
+            changed_at = organization_state_set(
+                organization=organization, state=OrganizationState.SUSPENDED, reason=reason
             )
             subscription.suspended_for_billing_at = changed_at
             subscription.save(update_fields=["suspended_for_billing_at", "updated_at"])

@@ -28,6 +28,7 @@ from shared_apps.console.models import (
     TenantExport,
 )
 from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -99,15 +100,6 @@ def _audit(
     )
 
 
-def _state_set(organization: Organization, state: str, *, reason: str) -> None:
-    # A save, not a queryset update: the post_save signal retires the routing cache, so the
-    # tenant's hosts refuse (or serve) it from the next request on.
-    organization.state = state
-    organization.state_reason = reason
-    organization.state_changed_at = timezone.now()
-    organization.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-
-
 def _refuse_state(organization: Organization, action: str, allowed: str) -> None:
     raise StateConflict(
         f"Cannot {action} {organization.slug}: it is "
@@ -129,7 +121,9 @@ def organization_suspend(
         if organization.state != OrganizationState.ACTIVE:
             _refuse_state(organization, "suspend", "only an active tenant can be suspended")
         previous = organization.state
-        _state_set(organization, OrganizationState.SUSPENDED, reason=reason)
+        organization_state_set(
+            organization=organization, state=OrganizationState.SUSPENDED, reason=reason
+        )
         _audit(
             operator=operator,
             action=OperatorAction.SUSPEND,
@@ -152,7 +146,7 @@ def organization_reactivate(
         if organization.state != OrganizationState.SUSPENDED:
             _refuse_state(organization, "reactivate", "only a suspended tenant can be reactivated")
         previous = organization.state
-        _state_set(organization, OrganizationState.ACTIVE, reason="")
+        organization_state_set(organization=organization, state=OrganizationState.ACTIVE, reason="")
         _audit(
             operator=operator,
             action=OperatorAction.REACTIVATE,
