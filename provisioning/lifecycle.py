@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from provisioning.models import SpareSchema
 from provisioning.template import template_schema_name
 from shared_apps.tenants.models import Organization, OrganizationState
 
@@ -22,15 +23,17 @@ class TenantsReport:
 
 
 def tenants_check() -> TenantsReport:
-    """Compare the database's schemas with the organizations. The public schema, the template
-    and PostgreSQL's own schemas are not tenants; closed organizations keep no schema."""
+    """Compare the database's schemas with the organizations. The public schema, the template,
+    the spare schemas and PostgreSQL's own schemas are not tenants; closed organizations keep
+    no schema."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
             " AND nspname <> 'information_schema' ORDER BY nspname"
         )
         schemas = {row[0] for row in cursor.fetchall()}
-    not_tenants = {get_public_schema_name(), template_schema_name()}
+    spares = set(SpareSchema.objects.values_list("schema_name", flat=True))
+    not_tenants = {get_public_schema_name(), template_schema_name(), *spares}
     owned = set(Organization.objects.values_list("schema_name", flat=True))
     orphans = sorted(schemas - owned - not_tenants)
     missing = [

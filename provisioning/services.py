@@ -33,6 +33,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
+from provisioning.spares import spare_claim, spares_wanted
 from provisioning.template import tenant_schema_clone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import StateConflict
@@ -159,11 +160,16 @@ def _validate(*, slug: str, name: str, owner_email: str, owner_password: str | N
 
 
 def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
-    """Clone the template schema; migrate from nothing when it is missing or stale, or when a
-    schema is already there (an interrupted fallback: migrations apply what is missing)."""
+    """Take a spare schema (provisioning.spares) or clone the template; migrate from nothing
+    when the template is missing or stale, or when a schema is already there (an interrupted
+    fallback: migrations apply what is missing). Queues a refill of the spares after commit."""
+    from provisioning.tasks import spares_refill as spares_refill_task
+
     schema_name = organization.schema_name
     if not schema_exists(schema_name):
-        if tenant_schema_clone(schema_name):
+        if spares_wanted():
+            enqueue_on_commit(spares_refill_task)
+        if spare_claim(schema_name) or tenant_schema_clone(schema_name):
             return
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{schema_name}"')

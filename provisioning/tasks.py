@@ -11,3 +11,11 @@ def tenant_welcome_email_send(organization_id: int) -> None:
     from provisioning.services import tenant_welcome_email_send as send
 
     send(organization=Organization.objects.get(pk=organization_id))
+
+
+@app.task(ignore_result=True)
+def spares_refill() -> int:
+    """Top up the spare schemas new tenants are made from (runs in the public schema)."""
+    from provisioning.spares import spares_refill as refill
+
+    return refill()

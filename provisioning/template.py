@@ -76,12 +76,12 @@ def template_state() -> tuple[str, str | None]:
     schema = template_schema_name()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT to_regclass(%s) IS NOT NULL", [f"{_quote(schema)}.django_migrations"]
+            "SELECT to_regclass(%s) IS NOT NULL", [f"{quote_name(schema)}.django_migrations"]
         )
         if not cursor.fetchone()[0]:
             return "missing", None
         cursor.execute(
-            f"SELECT app, name, applied FROM {_quote(schema)}.django_migrations"  # noqa: S608
+            f"SELECT app, name, applied FROM {quote_name(schema)}.django_migrations"  # noqa: S608
         )
         rows = cursor.fetchall()
     applied = {(app, name) for app, name, _ in rows}
@@ -103,14 +103,14 @@ def template_refresh(*, rebuild: bool = False) -> str:
     if state == "stale" and not rebuild:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT app, name FROM {_quote(schema)}.django_migrations"  # noqa: S608
+                f"SELECT app, name FROM {quote_name(schema)}.django_migrations"  # noqa: S608
             )
             rebuild = bool(set(cursor.fetchall()) - migration_nodes())
     with connection.cursor() as cursor:
         if rebuild:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(schema)} CASCADE")
+            cursor.execute(f"DROP SCHEMA IF EXISTS {quote_name(schema)} CASCADE")
         if not schema_exists(schema):
-            cursor.execute(f"CREATE SCHEMA {_quote(schema)}")
+            cursor.execute(f"CREATE SCHEMA {quote_name(schema)}")
     call_command("migrate_schemas", schema_name=schema, interactive=False, verbosity=0)
     connection.set_schema_to_public()
     state, key = template_state()
@@ -132,7 +132,7 @@ def tenant_schema_clone(schema_name: str) -> bool:
     sql = "\n".join(
         [
             "SET LOCAL check_function_bodies = false;",
-            f"CREATE SCHEMA {_quote(schema_name)};",
+            f"CREATE SCHEMA {quote_name(schema_name)};",
             _substitute(capture.pre_data, schema_name),
             _substitute(capture.copy_rows, schema_name, keep_source=True),
             _substitute(capture.post_data, schema_name),
@@ -246,7 +246,7 @@ def _row_copies() -> dict[str, str]:
         if not tables:
             return {"copy_rows": "", "sequences": ""}
         probes = " UNION ALL ".join(
-            f"SELECT {index} FROM (SELECT 1 FROM {_quote(schema)}.{name} LIMIT 1) t"  # noqa: S608
+            f"SELECT {index} FROM (SELECT 1 FROM {quote_name(schema)}.{name} LIMIT 1) t"  # noqa: S608
             for index, (name, _, _) in enumerate(tables)
         )
         cursor.execute(probes)
@@ -259,14 +259,14 @@ def _row_copies() -> dict[str, str]:
         column_list = ", ".join(columns)
         copies.append(
             # names from the catalog, quoted by quote_ident
-            f"INSERT INTO {_quote(schema)}.{name} ({column_list}) "  # noqa: S608
+            f"INSERT INTO {quote_name(schema)}.{name} ({column_list}) "  # noqa: S608
             f"SELECT {column_list} FROM {{source}}.{name};"
         )
         for serial in serials or []:
             column, sequence = serial.split(" ", 1)
             sequences.append(
                 f"SELECT setval('{sequence}', max({column})) "  # noqa: S608 - catalog names
-                f"FROM {_quote(schema)}.{name};"
+                f"FROM {quote_name(schema)}.{name};"
             )
     return {"copy_rows": "\n".join(copies), "sequences": "\n".join(sequences)}
 
@@ -274,7 +274,7 @@ def _row_copies() -> dict[str, str]:
 # --- Substitution ------------------------------------------------------------------------
 
 
-def _quote(schema_name: str) -> str:
+def quote_name(schema_name: str) -> str:
     if _SIMPLE_IDENTIFIER.match(schema_name):
         return schema_name
     return '"' + schema_name.replace('"', '""') + '"'
@@ -294,9 +294,9 @@ def _substitute(sql: str, schema_name: str, *, keep_source: bool = False) -> str
     def replace(match: re.Match[str]) -> str:
         if match.group(0).startswith("'"):
             return "'" + schema_name.replace("'", "''") + "'"
-        return _quote(schema_name)
+        return quote_name(schema_name)
 
     result = pattern.sub(replace, sql)
     if keep_source:
-        result = result.replace("{source}", _quote(template))
+        result = result.replace("{source}", quote_name(template))
     return result

@@ -15,5 +15,8 @@ from saas_platform.settings.base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run eagerly here, so a refill would clone inside every provisioning; tests that are about
+# spare schemas ask for them.
+PROVISIONING_SPARE_SCHEMAS = 0
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

@@ -1,5 +1,5 @@
 """manage.py provisioning_template_refresh [--rebuild]: migrate the template schema new tenants
-are cloned from, and capture its DDL for the clone."""
+are cloned from, capture its DDL for the clone, and remake the spare schemas."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from provisioning.spares import spares_refill
 from provisioning.template import template_refresh, template_schema_name
 
 
@@ -21,3 +22,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         state = template_refresh(rebuild=options["rebuild"])
         self.stdout.write(f"Template schema {template_schema_name()}: {state}")
+        made = spares_refill()
+        self.stdout.write(f"Spare schemas made: {made}")
