@@ -348,23 +348,49 @@ def tenant_export(*, organization: Organization) -> str:
             return default_storage.save(f"exports/{organization.slug}-{stamp}.dump", File(dump))
 
 
-def tenant_delete(*, organization: Organization) -> str:
-    """Export the organization, then drop its schema and remove its rows. Returns the export.
+def tenant_drop(*, organization: Organization, export_name: str | None) -> None:
+    """Drop the organization's schema, then delete its domains and its row, in one transaction
+    (a savepoint of the caller's, whose commit makes it final): a failure leaves the tenant whole.
 
-    The schema is dropped and the rows deleted in one transaction, so a failure leaves the
-    tenant whole; nothing is deleted by a bulk queryset delete.
+    `export_name` is the export made first; None says the tenant had no schema, so there was
+    nothing to export. A schema found now all the same (made since) is refused, never dropped
+    unexported. The ORM's delete, not a bulk one, so each row's on_delete applies: billing's
+    Subscription goes with the organization, Signup and StripeEvent rows keep their history with
+    the link nulled, and the console's audit rows and exports keep the id and slug by value.
     """
     if organization.is_public:
         raise ValidationError("The public schema cannot be deleted.")
-    export_name = tenant_export(organization=organization)
     with transaction.atomic():
         # Lock the row: a resumed provisioning of the same tenant waits, then finds it gone.
         if not Organization.objects.select_for_update().filter(pk=organization.pk).exists():
             raise StateConflict(f"{organization.slug} was deleted meanwhile.")
+        if export_name is None and schema_exists(organization.schema_name):
+            raise StateConflict(
+                f"{organization.slug} has a schema now that it did not have when the deletion "
+                "began; nothing was deleted. Request the deletion again to export it first."
+            )
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
         for domain in organization.domains.all():
             domain.delete()
         organization.delete()
-    logger.info("deleted %s; export kept at %s", organization.slug, export_name)
+
+
+def tenant_delete(*, organization: Organization) -> str | None:
+    """Export the organization, then drop its schema and remove its rows (tenant_drop).
+
+    Returns the export's stored name, or None when the tenant never had a schema (provisioning
+    failed before making it, or it was dropped by hand): there is nothing to export, and the
+    domains and the row are removed all the same. A failed export deletes nothing.
+    """
+    if organization.is_public:
+        raise ValidationError("The public schema cannot be deleted.")
+    export_name = None
+    if schema_exists(organization.schema_name):
+        export_name = tenant_export(organization=organization)
+    tenant_drop(organization=organization, export_name=export_name)
+    if export_name is None:
+        logger.info("deleted %s; it had no schema, so nothing was exported", organization.slug)
+    else:
+        logger.info("deleted %s; export kept at %s", organization.slug, export_name)
     return export_name

@@ -1,4 +1,5 @@
-"""Deleting a tenant exports its schema first, then drops it; nothing is left behind."""
+"""Deleting a tenant exports its schema first, then drops it; nothing is left behind. A tenant
+that never had a schema has nothing to export and is removed all the same."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
-from provisioning.services import tenant_delete
-from shared_apps.tenants.models import Domain, Organization
+from provisioning.services import tenant_delete, tenant_drop
+from saas_platform.errors import StateConflict
+from shared_apps.tenants.models import Domain, Organization, OrganizationState
 
 
 def test_delete_exports_then_drops_the_schema(committed_tenant, django_db_blocker):
@@ -104,3 +106,49 @@ def test_after_a_delete_the_check_finds_nothing_left(committed_tenant, django_db
         out = StringIO()
         call_command("tenants_check", stdout=out)  # raises when something is orphaned
     assert "Every tenant has its schema" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_tenant_without_a_schema_is_deleted_with_nothing_to_export():
+    organization = Organization.objects.create(
+        schema_name="ghost", slug="ghost", name="Ghost", state=OrganizationState.FAILED
+    )
+    Domain.objects.create(domain="ghost.localhost", tenant=organization, is_primary=True)
+
+    assert tenant_delete(organization=organization) is None
+
+    assert not Organization.objects.filter(slug="ghost").exists()
+    assert not Domain.objects.filter(domain="ghost.localhost").exists()
+    out = StringIO()
+    call_command("tenants_check", stdout=out)
+    assert "Every tenant has its schema" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_schema_that_appeared_unexported_is_never_dropped():
+    """The schema was missing when the deletion began (so nothing was exported), then was made:
+    the drop refuses rather than lose it, and the tenant stays whole."""
+    organization = Organization.objects.create(
+        schema_name="late", slug="late", name="Late", state=OrganizationState.FAILED
+    )
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "late"')
+
+    with pytest.raises(StateConflict, match="has a schema now"):
+        tenant_drop(organization=organization, export_name=None)
+
+    assert schema_exists("late")
+    assert Organization.objects.filter(slug="late").exists()
+
+
+@pytest.mark.django_db
+def test_the_delete_command_removes_a_tenant_without_a_schema():
+    Organization.objects.create(
+        schema_name="ghost", slug="ghost", name="Ghost", state=OrganizationState.FAILED
+    )
+    out = StringIO()
+
+    call_command("delete_tenant", "ghost", "--yes", stdout=out)
+
+    assert "Deleted ghost; export: none, it had no schema" in out.getvalue()
+    assert not Organization.objects.filter(slug="ghost").exists()

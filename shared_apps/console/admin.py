@@ -1,5 +1,5 @@
 """Read-only views of the console's records in the public admin: the audit is never edited
-there, and exports are made and deleted only through the console's services."""
+there, and exports and deletions are made only through the console's services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from saas_platform.admin_sites import public_admin_site
-from shared_apps.console.models import OperatorAuditEvent, TenantExport
+from shared_apps.console.models import OperatorAuditEvent, TenantDeletion, TenantExport
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -35,3 +35,10 @@ class TenantExportAdmin(_ReadOnly):
     list_display = ["created_at", "organization_slug", "state", "file_name"]
     list_filter = ["state"]
     search_fields = ["organization_slug", "file_name"]
+
+
+@admin.register(TenantDeletion, site=public_admin_site)
+class TenantDeletionAdmin(_ReadOnly):
+    list_display = ["created_at", "organization_slug", "state", "schema_existed", "finished_at"]
+    list_filter = ["state"]
+    search_fields = ["organization_slug", "error"]

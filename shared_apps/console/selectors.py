@@ -27,10 +27,15 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from shared_apps.console.models import OperatorAuditEvent, TenantExport
+from shared_apps.console.models import (
+    DELETION_PENDING_STATES,
+    OperatorAuditEvent,
+    TenantDeletion,
+    TenantExport,
+)
 from shared_apps.tenants.models import Organization
 
 PAGE_SIZE = 25
@@ -150,7 +155,8 @@ class TenantRow:
 
 
 def tenant_search(*, query: str = "", sort: str = DEFAULT_SORT) -> QuerySet[Organization]:
-    """Tenants (never the public schema) matching `query` in name, slug or owner email."""
+    """Tenants (never the public schema) matching `query` in name, slug or owner email, each
+    with `deletion_pending` (a deletion is queued or running) computed in the same query."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS[DEFAULT_SORT])
@@ -158,6 +164,13 @@ def tenant_search(*, query: str = "", sort: str = DEFAULT_SORT) -> QuerySet[Orga
     organizations = (
         Organization.objects.exclude(schema_name=get_public_schema_name())
         .select_related("subscription__plan")
+        .annotate(
+            deletion_pending=Exists(
+                TenantDeletion.objects.filter(
+                    organization_id=OuterRef("pk"), state__in=DELETION_PENDING_STATES
+                )
+            )
+        )
         .order_by(*ordering, "pk")
     )
     query = query.strip()
@@ -210,4 +223,24 @@ def operator_events(*, organization_id: int | None = None, slug: str = "") -> Qu
 def tenant_exports(*, organization_id: int) -> QuerySet[TenantExport]:
     return TenantExport.objects.filter(organization_id=organization_id).select_related(
         "requested_by"
+    )
+
+
+def tenant_deletion_pending(*, organization_id: int) -> TenantDeletion | None:
+    """The deletion of this tenant that is queued or running, if any."""
+    return (
+        TenantDeletion.objects.filter(
+            organization_id=organization_id, state__in=DELETION_PENDING_STATES
+        )
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def tenant_deletion_latest(*, slug: str) -> TenantDeletion | None:
+    """The latest deletion requested for the tenant with this slug (which may be gone)."""
+    return (
+        TenantDeletion.objects.filter(organization_slug=slug)
+        .select_related("requested_by", "export")
+        .first()
     )

@@ -2,9 +2,10 @@
 lock, makes its change and writes its OperatorAuditEvent in the same transaction; a refusal
 (ServiceError, StateConflict) writes nothing at all.
 
-Work that does not fit one transaction records how it ended: an export runs in a Celery task
-and finishes its audit row (queued -> succeeded/failed); a provisioning retry or a delete that
-fails leaves a `failed` audit row saying why, with the tenant as it was.
+Work that does not fit one transaction records how it ended: an export and a deletion run in
+Celery tasks and finish their audit rows (queued -> succeeded/failed); a provisioning retry that
+fails leaves a `failed` audit row saying why. While a deletion is under way the tenant is
+suspended and no other action is taken on it; one that fails puts the tenant back as it was.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
+from django_tenants.utils import schema_exists
 
 from provisioning import services as provisioning
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
 from shared_apps.console.models import (
+    DELETION_PENDING_STATES,
+    DeletionState,
     ExportState,
     OperatorAction,
     OperatorAuditEvent,
     Outcome,
+    TenantDeletion,
     TenantExport,
 )
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -40,6 +44,9 @@ STALLED_PROVISIONING = timedelta(minutes=15)
 # An export still queued or running after this long was lost (a worker died mid-dump): it no
 # longer blocks a new one.
 EXPORT_STALE = timedelta(hours=2)
+# Likewise a deletion still queued or running after this long was lost: a new request gives it up
+# (recorded as failed, the tenant's state put back) and takes its place.
+DELETION_STALE = timedelta(hours=2)
 # States whose schema holds data worth exporting.
 EXPORTABLE_STATES = (
     OrganizationState.ACTIVE,
@@ -143,6 +150,7 @@ def organization_reactivate(
     reason = _reason_clean(reason)
     with transaction.atomic():
         organization = _locked(organization)
+        _refuse_while_deleting(organization)
         if organization.state != OrganizationState.SUSPENDED:
             _refuse_state(organization, "reactivate", "only a suspended tenant can be reactivated")
         previous = organization.state
@@ -234,6 +242,7 @@ def tenant_export_request(
     reason = _reason_clean(reason)
     with transaction.atomic():
         organization = _locked(organization)
+        _refuse_while_deleting(organization)
         if organization.state not in EXPORTABLE_STATES:
             _refuse_state(organization, "export", "wait until provisioning has finished or failed")
         if TenantExport.objects.filter(
@@ -329,20 +338,50 @@ def tenant_export_download_record(*, export: TenantExport, operator: User) -> No
 # --- Delete ------------------------------------------------------------------------------
 
 
-def organization_delete(
+def _deletion_pending(organization: Organization) -> TenantDeletion | None:
+    return (
+        TenantDeletion.objects.select_for_update(of=("self",))
+        .filter(organization_id=organization.pk, state__in=DELETION_PENDING_STATES)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def _refuse_while_deleting(organization: Organization) -> None:
+    """No action on a tenant whose deletion is under way. One left pending past DELETION_STALE
+    was lost (a worker died): it is recorded as failed, and the tenant's state put back."""
+    pending = _deletion_pending(organization)
+    if pending is None:
+        return
+    if pending.created_at >= timezone.now() - DELETION_STALE:
+        requested_by = pending.requested_by.email if pending.requested_by else "an operator"
+        raise StateConflict(
+            f"{organization.slug} is being deleted (requested by {requested_by} at "
+            f"{timezone.localtime(pending.created_at):%Y-%m-%d %H:%M}); nothing was changed. "
+            "The operator audit shows the outcome."
+        )
+    hours = int(DELETION_STALE.total_seconds() // 3600)
+    _deletion_fail(pending, error=f"Lost: no worker finished it within {hours} hours.")
+    organization.refresh_from_db()
+
+
+def organization_delete_request(
     *,
     organization: Organization,
     operator: User,
     reason: str | None,
     confirmation: str | None,
-) -> TenantExport:
-    """Export the tenant, then drop its schema and rows (provisioning.tenant_delete).
+) -> TenantDeletion:
+    """Request the deletion of a tenant; a Celery task (tasks.tenant_deletion_run) carries it out.
 
-    The operator types the slug to confirm. The audit row, the drop and the deletion of the rows
-    commit together; the export made first is recorded as a TenantExport (downloadable here)
-    in the same transaction. If the export or the drop fails nothing is deleted, and a `failed`
-    audit row says why.
+    The operator types the slug to confirm. In one transaction: the organization is suspended
+    (its hosts refuse every request from now on, whatever its state was, and billing's
+    reactivation no longer applies to it), a TenantDeletion records the request and the state to
+    put back if it fails, and the `delete` audit row is written as queued; the task is sent when
+    that commits. A second request while one is under way is refused and writes nothing.
     """
+    from shared_apps.console.tasks import tenant_deletion_run
+
     _operator_check(operator)
     reason = _reason_clean(reason)
     if (confirmation or "").strip() != organization.slug:
@@ -353,50 +392,166 @@ def organization_delete(
     if organization.state == OrganizationState.PROVISIONING:
         # Refused before taking the lock, to say so without waiting on a running provisioning.
         _refuse_state(organization, "delete", "wait until provisioning has finished or failed")
-    slug, organization_id = organization.slug, organization.pk
+    with transaction.atomic():
+        organization = _locked(organization)
+        if organization.state == OrganizationState.PROVISIONING:
+            _refuse_state(organization, "delete", "wait until provisioning has finished or failed")
+        _refuse_while_deleting(organization)
+        previous_state = organization.state
+        previous_reason = organization.state_reason
+        previous_changed_at = organization.state_changed_at
+        suspended_at = organization_state_set(
+            organization=organization,
+            state=OrganizationState.SUSPENDED,
+            reason=f"Being deleted: {reason}",
+        )
+        event = _audit(
+            operator=operator,
+            action=OperatorAction.DELETE,
+            organization=organization,
+            reason=reason,
+            outcome=Outcome.QUEUED,
+            state=previous_state,
+            schema_name=organization.schema_name,
+        )
+        deletion = TenantDeletion.objects.create(
+            organization_id=organization.pk,
+            organization_slug=organization.slug,
+            schema_name=organization.schema_name,
+            previous_state=previous_state,
+            previous_state_reason=previous_reason,
+            previous_state_changed_at=previous_changed_at,
+            suspended_at=suspended_at,
+            requested_by=operator,
+            audit_event=event,
+        )
+        event.detail = {**event.detail, "deletion_id": deletion.pk}
+        event.save(update_fields=["detail"])
+        enqueue_on_commit(tenant_deletion_run, deletion.pk)
+    return deletion
+
+
+def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
+    """Carry out a queued deletion: export the schema, then drop it and remove the rows.
+
+    The export runs first, outside any transaction (pg_dump reads committed data). Then one
+    transaction checks that the request still stands (not given up, the organization still in
+    the state the request put it in), records the export, drops the schema, deletes the domains
+    and the organization (provisioning.tenant_drop), and marks the deletion and its audit row
+    done. A tenant that never had a schema has nothing to export: the audit row says so, and no
+    export is recorded. Any failure leaves the tenant whole, back in its previous state, with
+    the deletion and its audit row `failed` and the error; it can be requested again.
+
+    Idempotent: a deletion no longer queued is left alone, so a redelivered task does nothing.
+    """
+    with transaction.atomic():
+        deletion = (
+            TenantDeletion.objects.select_for_update()
+            .filter(pk=deletion_id, state=DeletionState.QUEUED)
+            .first()
+        )
+        if deletion is None:
+            return None
+        deletion.state = DeletionState.RUNNING
+        deletion.save(update_fields=["state"])
+    export_name: str | None = None
     try:
+        organization = Organization.objects.filter(pk=deletion.organization_id).first()
+        if organization is None:
+            raise StateConflict(f"{deletion.organization_slug} no longer exists.")
+        schema_existed = schema_exists(organization.schema_name)
+        if schema_existed:
+            export_name = provisioning.tenant_export(organization=organization)
         with transaction.atomic():
+            current = TenantDeletion.objects.select_for_update().get(pk=deletion.pk)
+            if current.state != DeletionState.RUNNING:
+                raise StateConflict("This deletion was given up meanwhile; nothing was deleted.")
             organization = _locked(organization)
-            if organization.state == OrganizationState.PROVISIONING:
-                _refuse_state(
-                    organization, "delete", "wait until provisioning has finished or failed"
+            if organization.state_changed_at != deletion.suspended_at:
+                raise StateConflict(
+                    f"{organization.slug} changed state since its deletion was requested (it is "
+                    f"{organization.get_state_display().lower()}); nothing was deleted."
                 )
-            event = _audit(
-                operator=operator,
-                action=OperatorAction.DELETE,
-                organization=organization,
-                reason=reason,
-                outcome=Outcome.SUCCEEDED,
-                state=organization.state,
-                schema_name=organization.schema_name,
-            )
-            file_name = provisioning.tenant_delete(organization=organization)
-            export = TenantExport.objects.create(
-                organization_id=organization_id,
-                organization_slug=slug,
-                state=ExportState.DONE,
-                file_name=file_name,
-                requested_by=operator,
-                audit_event=event,
-                finished_at=timezone.now(),
-            )
-            event.detail = {**event.detail, "export_id": export.pk, "file_name": file_name}
-            event.save(update_fields=["detail"])
-    except (ServiceError, StateConflict):
-        raise
-    except (ValidationError, RuntimeError, OSError, DatabaseError) as error:
-        logger.exception("deleting %s failed", slug)
+            export = _deletion_export_record(deletion, export_name)
+            provisioning.tenant_drop(organization=organization, export_name=export_name)
+            deletion.state = DeletionState.DONE
+            deletion.export = export
+            deletion.schema_existed = schema_existed
+            deletion.finished_at = timezone.now()
+            deletion.save(update_fields=["state", "export", "schema_existed", "finished_at"])
+            if export is None:
+                outcome_detail: dict[str, Any] = {
+                    "schema_existed": False,
+                    "note": f"No schema {deletion.schema_name} existed: there was nothing to "
+                    "export. The domains and the organization were removed.",
+                }
+            else:
+                outcome_detail = {
+                    "schema_existed": True,
+                    "export_id": export.pk,
+                    "file_name": export.file_name,
+                }
+            _audit_finish(deletion, outcome=Outcome.SUCCEEDED, **outcome_detail)
+    except Exception as error:
+        logger.exception("deleting %s failed", deletion.organization_slug)
         message = "; ".join(getattr(error, "messages", None) or [str(error)])
-        with transaction.atomic():
-            OperatorAuditEvent.objects.create(
-                actor=operator,
-                actor_email=operator.email,
-                action=OperatorAction.DELETE,
-                organization_id=organization_id,
-                organization_slug=slug,
-                reason=reason,
-                outcome=Outcome.FAILED,
-                detail={"error": message[:2000]},
+        _deletion_fail(deletion, error=message[:2000], export_name=export_name)
+    else:
+        logger.info("deleted %s (deletion %s)", deletion.organization_slug, deletion.pk)
+    return deletion
+
+
+def _deletion_export_record(
+    deletion: TenantDeletion, export_name: str | None
+) -> TenantExport | None:
+    if not export_name:
+        return None
+    return TenantExport.objects.create(
+        organization_id=deletion.organization_id,
+        organization_slug=deletion.organization_slug,
+        state=ExportState.DONE,
+        file_name=export_name,
+        requested_by_id=deletion.requested_by_id,
+        audit_event_id=deletion.audit_event_id,
+        finished_at=timezone.now(),
+    )
+
+
+def _audit_finish(deletion: TenantDeletion, *, outcome: str, **detail: Any) -> None:
+    if deletion.audit_event_id is None:
+        return
+    event = OperatorAuditEvent.objects.select_for_update().get(pk=deletion.audit_event_id)
+    event.outcome = outcome
+    event.detail = {**event.detail, **detail}
+    event.save(update_fields=["outcome", "detail"])
+
+
+def _deletion_fail(deletion: TenantDeletion, *, error: str, export_name: str | None = None) -> None:
+    """Record why a deletion failed and put the organization back in its previous state, unless
+    its state changed since the request (then that newer state stands). A dump made before the
+    failure is kept as an ordinary export, so no file in storage goes unrecorded."""
+    with transaction.atomic():
+        current = TenantDeletion.objects.select_for_update().get(pk=deletion.pk)
+        export = _deletion_export_record(current, export_name)
+        if current.state not in DELETION_PENDING_STATES:
+            return  # given up meanwhile: its failure is already recorded
+        organization = (
+            Organization.objects.select_for_update().filter(pk=current.organization_id).first()
+        )
+        if organization is not None and organization.state_changed_at == current.suspended_at:
+            organization_state_set(
+                organization=organization,
+                state=current.previous_state,
+                reason=current.previous_state_reason,
+                changed_at=current.previous_state_changed_at,
             )
-        raise ServiceError(f"Deleting {slug} failed; nothing was deleted: {message}") from error
-    return export
+        current.state = DeletionState.FAILED
+        current.error = error
+        current.export = export
+        current.finished_at = timezone.now()
+        current.save(update_fields=["state", "error", "export", "finished_at"])
+        detail: dict[str, Any] = {"error": error}
+        if export is not None:
+            detail.update(export_id=export.pk, file_name=export.file_name)
+        _audit_finish(current, outcome=Outcome.FAILED, **detail)
+    deletion.refresh_from_db()

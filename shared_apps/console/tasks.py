@@ -1,4 +1,5 @@
-"""Slow operator work, off the request: the pg_dump of a tenant's schema."""
+"""Slow operator work, off the request: the pg_dump of a tenant's schema, and a deletion
+(export, then drop)."""
 
 from __future__ import annotations
 
@@ -11,3 +12,12 @@ def tenant_export_run(export_id: int) -> None:
     from shared_apps.console.services import tenant_export_perform
 
     tenant_export_perform(export_id=export_id)
+
+
+@app.task(name="shared_apps.console.tasks.tenant_deletion_run")
+def tenant_deletion_run(deletion_id: int) -> None:
+    """Queued from the public schema; the deletion records its own outcome, and a failure
+    leaves the tenant whole for another request (no automatic retry)."""
+    from shared_apps.console.services import organization_delete_perform
+
+    organization_delete_perform(deletion_id=deletion_id)

@@ -88,6 +88,14 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 
 def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
     exports = list(selectors.tenant_exports(organization_id=organization.pk)[:20])
+    # While a deletion is under way no action is offered: the services refuse them anyway.
+    # One pending past DELETION_STALE was lost: the actions are offered again, and the services
+    # give it up when one is taken.
+    deletion = selectors.tenant_deletion_pending(organization_id=organization.pk)
+    deletion_lost = deletion is not None and (
+        deletion.created_at < timezone.now() - services.DELETION_STALE
+    )
+    idle = deletion is None or deletion_lost
     return {
         "tenant": organization,
         "domains": list(organization.domains.all()),
@@ -98,11 +106,13 @@ def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
         "tenant_events": selectors.tenant_recent_events(organization=organization),
         "operator_events": list(selectors.operator_events(organization_id=organization.pk)[:50]),
         "exports": exports,
-        "can_suspend": organization.state == OrganizationState.ACTIVE,
-        "can_reactivate": organization.state == OrganizationState.SUSPENDED,
-        "can_retry": services.organization_retry_allowed(organization),
-        "can_export": organization.state in services.EXPORTABLE_STATES,
-        "can_delete": organization.state != OrganizationState.PROVISIONING,
+        "deletion_pending": deletion,
+        "deletion_lost": deletion_lost,
+        "can_suspend": idle and organization.state == OrganizationState.ACTIVE,
+        "can_reactivate": idle and organization.state == OrganizationState.SUSPENDED,
+        "can_retry": idle and services.organization_retry_allowed(organization),
+        "can_export": idle and organization.state in services.EXPORTABLE_STATES,
+        "can_delete": idle and organization.state != OrganizationState.PROVISIONING,
         "export_pending": any(
             export.state in (ExportState.QUEUED, ExportState.RUNNING)
             and export.created_at >= timezone.now() - services.EXPORT_STALE
@@ -127,7 +137,7 @@ ACTIONS = {
     OperatorAction.REACTIVATE: "reactivated",
     OperatorAction.RETRY: "provisioned",
     OperatorAction.EXPORT: "queued for export",
-    OperatorAction.DELETE: "deleted",
+    OperatorAction.DELETE: "queued for deletion",
 }
 
 
@@ -157,7 +167,7 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
                 organization=organization, operator=operator, reason=reason
             )
         else:
-            export = services.organization_delete(
+            services.organization_delete_request(
                 organization=organization,
                 operator=operator,
                 reason=reason,
@@ -165,8 +175,9 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{slug} was deleted. Its export is kept: "
-                f"{export.file_name} (on the audit page and below).",
+                f"Deletion of {slug} requested. It is suspended from now on; its schema is "
+                "exported, then dropped with its domains and rows, in the background. This page "
+                "shows how it ends, and the export once it is made.",
             )
             return redirect(f"{reverse('console:audit')}?tenant={slug}")
     except ServiceError as error:
@@ -236,6 +247,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "tenant_slug": slug,
+            "deletion": selectors.tenant_deletion_latest(slug=slug) if slug else None,
             "exports": list(
                 TenantExport.objects.filter(organization_slug=slug, state=ExportState.DONE)[:20]
             )

@@ -1,4 +1,5 @@
-"""manage.py delete_tenant acme --yes: export the tenant's schema, then drop it."""
+"""manage.py delete_tenant acme --yes: export the tenant's schema, then drop it (a tenant that
+never had a schema has nothing to export: its domains and row are removed)."""
 
 from __future__ import annotations
 
@@ -26,4 +27,5 @@ class Command(BaseCommand):
             if answer.strip() != organization.slug:
                 raise CommandError("Not deleted.")
         export_name = tenant_delete(organization=organization)
-        self.stdout.write(self.style.SUCCESS(f"Deleted {organization.slug}; export: {export_name}"))
+        export = export_name or "none, it had no schema"
+        self.stdout.write(self.style.SUCCESS(f"Deleted {organization.slug}; export: {export}"))

@@ -19,7 +19,10 @@ class Command(BaseCommand):
         for schema_name in report.orphan_schemas:
             self.stdout.write(f"schema without a tenant: {schema_name}")
         for slug, schema_name, state in report.missing_schemas:
-            self.stdout.write(f"tenant without a schema: {slug} (schema {schema_name}, {state})")
+            self.stdout.write(
+                f"tenant without a schema: {slug} (schema {schema_name}, {state}); retry its "
+                "provisioning or delete it from the console"
+            )
         if not report.ok:
             raise CommandError(
                 f"{len(report.orphan_schemas)} schema(s) without a tenant, "

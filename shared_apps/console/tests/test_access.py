@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from shared_apps.console.models import OperatorAuditEvent, TenantExport
+from shared_apps.console.models import OperatorAuditEvent, TenantDeletion, TenantExport
 from shared_apps.console.tests.factories import OPERATOR_PASSWORD, operator_made
 from shared_apps.tenants.models import OrganizationState
 from shared_apps.users.models import User
@@ -43,6 +43,7 @@ def test_anonymous_actions_are_sent_to_login_and_change_nothing(alpha, public_cl
     alpha.organization.refresh_from_db()
     assert alpha.organization.state == OrganizationState.ACTIVE
     assert not OperatorAuditEvent.objects.exists()
+    assert not TenantDeletion.objects.exists()
 
 
 def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
@@ -61,6 +62,7 @@ def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
     alpha.organization.refresh_from_db()
     assert alpha.organization.state == OrganizationState.ACTIVE
     assert not OperatorAuditEvent.objects.exists()
+    assert not TenantDeletion.objects.exists()
 
 
 def test_an_inactive_operator_is_not_let_in(db):

@@ -15,9 +15,16 @@ from django_tenants.utils import schema_context, schema_exists
 import provisioning.services
 from shared_apps.billing.models import Plan, Subscription
 from shared_apps.console import services
-from shared_apps.console.models import ExportState, OperatorAuditEvent, Outcome, TenantExport
+from shared_apps.console.models import (
+    DeletionState,
+    ExportState,
+    OperatorAuditEvent,
+    Outcome,
+    TenantDeletion,
+    TenantExport,
+)
 from shared_apps.console.tests.factories import organization_made
-from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -360,14 +367,19 @@ def test_downloads_are_for_operators_only(alpha):
     assert not OperatorAuditEvent.objects.exists()
 
 
-# --- Delete (the real drop is in test_end_to_end.py) -------------------------------------
+# --- Delete (with a real schema dumped and dropped: test_end_to_end.py) ------------------
+
+
+def _delete(console: Client, slug: str, reason: str = "closing", confirmation: str | None = None):
+    return console.post(
+        f"/console/tenants/{slug}/delete/",
+        {"reason": reason, "confirmation": slug if confirmation is None else confirmation},
+    )
 
 
 @pytest.mark.parametrize("confirmation", ["", "ALPHA", "alpha2", "beta"])
 def test_delete_needs_the_slug_typed_exactly(alpha, console, confirmation):
-    response = console.post(
-        "/console/tenants/alpha/delete/", {"reason": "closing", "confirmation": confirmation}
-    )
+    response = _delete(console, "alpha", confirmation=confirmation)
 
     assert response.status_code == 400
     assert "Type the tenant's subdomain, alpha, to confirm" in " ".join(_messages(response))
@@ -378,26 +390,219 @@ def test_delete_needs_the_slug_typed_exactly(alpha, console, confirmation):
     assert schema_exists(alpha.organization.schema_name)
     assert not OperatorAuditEvent.objects.exists()
     assert not TenantExport.objects.exists()
+    assert not TenantDeletion.objects.exists()
 
 
-def test_a_delete_that_fails_deletes_nothing_and_says_why(alpha, console, monkeypatch):
-    def broken(*, organization):
-        raise RuntimeError("pg_dump failed: connection refused")
+def test_a_delete_request_suspends_the_tenant_and_queues_the_work(alpha, console, operator):
+    """Until the task runs (its on-commit callback is not executed here) the tenant is refused
+    on its hosts, the console shows the deletion under way and offers no action."""
+    staff = alpha.client(alpha.owner)
+    assert staff.get("/").status_code == 200
 
-    monkeypatch.setattr(provisioning.services, "tenant_export", broken)
+    response = _delete(console, "alpha", reason="Owner closed the charity")
 
-    response = console.post(
-        "/console/tenants/alpha/delete/", {"reason": "closing", "confirmation": "alpha"}
+    assert response.status_code == 302
+    assert response["Location"] == "/console/audit/?tenant=alpha"
+    deletion = TenantDeletion.objects.get()
+    assert (deletion.state, deletion.previous_state, deletion.requested_by) == (
+        DeletionState.QUEUED,
+        OrganizationState.ACTIVE,
+        operator,
     )
-
-    assert response.status_code == 400
-    assert "nothing was deleted" in " ".join(_messages(response))
-    assert Organization.objects.filter(slug="alpha").exists()
+    assert _state(alpha.organization) == OrganizationState.SUSPENDED
+    assert alpha.organization.state_reason == "Being deleted: Owner closed the charity"
+    assert staff.get("/").status_code == 403
     assert schema_exists(alpha.organization.schema_name)
     event = OperatorAuditEvent.objects.get()
-    assert (event.action, event.outcome) == ("delete", "failed")
-    assert "connection refused" in event.detail["error"]
+    assert (event.action, event.outcome, event.reason) == (
+        "delete",
+        Outcome.QUEUED,
+        "Owner closed the charity",
+    )
+    assert event.detail["deletion_id"] == deletion.pk
+    assert deletion.audit_event == event
+
+    audit = console.get(response["Location"])
+    assert "Deletion of alpha requested." in " ".join(_messages(audit))
+    assert b"Deletion of alpha in progress" in audit.content
+    page = console.get("/console/tenants/alpha/")
+    assert b"<strong>Being deleted</strong>" in page.content
+    assert b"No action while the deletion is under way." in page.content
+    assert b'action="/console/tenants/alpha/' not in page.content
+    listing = console.get("/console/")
+    assert b"being deleted" in listing.content
+
+
+def test_a_second_delete_request_while_one_is_pending_changes_nothing(alpha, console):
+    assert _delete(console, "alpha", reason="first").status_code == 302
+
+    again = _delete(console, "alpha", reason="second")
+    reactivate = console.post("/console/tenants/alpha/reactivate/", {"reason": "changed mind"})
+    export = console.post("/console/tenants/alpha/export/", {"reason": "one more dump"})
+
+    assert again.status_code == 409
+    assert "alpha is being deleted (requested by ops@ifm.test at" in " ".join(_messages(again))
+    assert reactivate.status_code == 409
+    assert "is being deleted" in " ".join(_messages(reactivate))
+    assert export.status_code == 409
+    assert TenantDeletion.objects.count() == 1
+    assert list(OperatorAuditEvent.objects.values_list("reason", flat=True)) == ["first"]
     assert not TenantExport.objects.exists()
+    assert _state(alpha.organization) == OrganizationState.SUSPENDED
+
+
+def test_a_delete_whose_pg_dump_fails_leaves_the_tenant_whole(
+    alpha, console, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A real pg_dump failure: the server refuses its connection (a setting it does not know,
+    passed through PGOPTIONS to that process only; the test's own connection is already open)."""
+    before = Organization.objects.get(pk=alpha.organization.pk)
+    monkeypatch.setenv("PGOPTIONS", "-c no_such_setting=on")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _delete(console, "alpha")
+    monkeypatch.delenv("PGOPTIONS")
+
+    assert response.status_code == 302
+    deletion = TenantDeletion.objects.get()
+    assert deletion.state == DeletionState.FAILED
+    assert "pg_dump failed" in deletion.error
+    assert 'unrecognized configuration parameter "no_such_setting"' in deletion.error
+    event = OperatorAuditEvent.objects.get()
+    assert (event.action, event.outcome) == ("delete", Outcome.FAILED)
+    assert "no_such_setting" in event.detail["error"]
+    # whole: the schema with its data, the domain, the row, and its state as it was
+    assert schema_exists(alpha.organization.schema_name)
+    with schema_context(alpha.organization.schema_name):
+        assert User.objects.filter(email="owner@alpha.org").exists()
+    connection.set_schema_to_public()
+    after = Organization.objects.get(pk=alpha.organization.pk)
+    assert (after.state, after.state_reason, after.state_changed_at) == (
+        before.state,
+        before.state_reason,
+        before.state_changed_at,
+    )
+    assert after.domains.filter(domain="alpha.localhost").exists()
+    assert not TenantExport.objects.exists()
+    assert alpha.client(alpha.owner).get("/").status_code == 200
+    audit = console.get("/console/audit/", {"tenant": "alpha"})
+    assert b"The last deletion of alpha failed" in audit.content
+    assert b"no_such_setting" in audit.content
+
+    # and it can be requested again
+    assert (
+        b'action="/console/tenants/alpha/delete/"' in console.get("/console/tenants/alpha/").content
+    )
+    assert _delete(console, "alpha", reason="again").status_code == 302
+    assert TenantDeletion.objects.filter(state=DeletionState.QUEUED).count() == 1
+
+
+def test_deleting_a_tenant_that_never_had_a_schema(
+    console, operator, django_capture_on_commit_callbacks
+):
+    """Provisioning failed at the schema step: nothing to export; the domains, the row and its
+    subscription go, its signup keeps its history, and the audit says no schema existed."""
+    from shared_apps.onboarding.models import Signup, SignupState
+
+    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    subscription = Subscription.objects.create(
+        organization=organization, plan=Plan.objects.get(code="starter"), status="trialing"
+    )
+    signup = Signup.objects.create(
+        name="Gamma Aid",
+        slug="gamma",
+        owner_name="Owner",
+        email="owner@gamma.org",
+        plan_code="starter",
+        state=SignupState.FAILED,
+        expires_at=timezone.now() + timedelta(days=1),
+        organization=organization,
+    )
+    assert not schema_exists(organization.schema_name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _delete(console, "gamma", reason="never worked")
+
+    assert response.status_code == 302
+    assert not Organization.objects.filter(pk=organization.pk).exists()
+    assert not Domain.objects.filter(domain="gamma.localhost").exists()
+    assert not Subscription.objects.filter(pk=subscription.pk).exists()
+    signup.refresh_from_db()
+    assert (signup.organization_id, signup.state) == (None, SignupState.FAILED)
+    assert not schema_exists(organization.schema_name)
+    deletion = TenantDeletion.objects.get()
+    assert (deletion.state, deletion.schema_existed, deletion.export) == (
+        DeletionState.DONE,
+        False,
+        None,
+    )
+    assert not TenantExport.objects.exists()  # no export is pretended
+    event = OperatorAuditEvent.objects.get()
+    assert (event.action, event.outcome, event.reason) == ("delete", "succeeded", "never worked")
+    assert event.organization_id == organization.pk
+    assert event.detail["schema_existed"] is False
+    assert "No schema tenant_gamma existed: there was nothing to export." in event.detail["note"]
+    audit = console.get(response["Location"])
+    assert b"gamma was deleted</strong>" in audit.content
+    assert b"so there was nothing to export" in audit.content
+    assert b"No schema tenant_gamma existed" in audit.content
+    assert console.get("/console/tenants/gamma/").status_code == 404
+    assert _check_ok()
+
+
+def _check_ok() -> bool:
+    from provisioning.lifecycle import tenants_check
+
+    return tenants_check().ok
+
+
+def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
+    operator, django_capture_on_commit_callbacks
+):
+    """If something put the tenant in another state after the request (say an operator through
+    the admin), the task deletes nothing and leaves that state alone."""
+    from shared_apps.tenants.services import organization_state_set
+
+    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    deletion = services.organization_delete_request(
+        organization=organization, operator=operator, reason="r", confirmation="gamma"
+    )
+    organization.refresh_from_db()
+    organization_state_set(organization=organization, state="active", reason="")
+
+    services.organization_delete_perform(deletion_id=deletion.pk)
+
+    deletion.refresh_from_db()
+    assert deletion.state == DeletionState.FAILED
+    assert "changed state since its deletion was requested" in deletion.error
+    assert _state(organization) == OrganizationState.ACTIVE
+    assert Domain.objects.filter(domain="gamma.localhost").exists()
+    assert services.organization_delete_perform(deletion_id=deletion.pk) is None  # no-op again
+
+
+def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
+    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
+    assert _delete(console, "gamma", reason="first").status_code == 302
+    TenantDeletion.objects.update(
+        state=DeletionState.RUNNING, created_at=timezone.now() - services.DELETION_STALE
+    )
+    page = console.get("/console/tenants/gamma/")
+    assert b"never finished" in page.content
+    assert b'action="/console/tenants/gamma/delete/"' in page.content
+
+    response = _delete(console, "gamma", reason="second")
+
+    assert response.status_code == 302
+    lost, new = TenantDeletion.objects.order_by("pk")
+    assert (lost.state, new.state) == (DeletionState.FAILED, DeletionState.QUEUED)
+    assert lost.error.startswith("Lost: no worker finished it")
+    # the new one restores what the tenant was before either, should it fail
+    assert (new.previous_state, new.previous_state_reason) == ("failed", "schema: boom")
+    assert list(OperatorAuditEvent.objects.values_list("reason", "outcome")) == [
+        ("second", "queued"),
+        ("first", "failed"),
+    ]
 
 
 # --- The audit page ----------------------------------------------------------------------
@@ -415,21 +620,6 @@ def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, ope
     assert [event.reason for event in only_beta.context["page"]] == ["b1"]
     assert b'<th scope="col">Operator</th>' in everything.content
     assert b"No operator event." in nobody.content
-
-
-def test_deleting_a_tenant_whose_schema_was_never_made_is_refused_clearly(console):
-    """provisioning.tenant_delete exports first, and pg_dump finds no such schema: the console
-    says so, keeps the tenant and records the failure; nothing is half-deleted."""
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
-
-    response = console.post(
-        "/console/tenants/gamma/delete/", {"reason": "never worked", "confirmation": "gamma"}
-    )
-
-    assert response.status_code == 400
-    assert "no matching schemas" in " ".join(_messages(response))
-    assert _state(organization) == OrganizationState.FAILED
-    assert OperatorAuditEvent.objects.get().outcome == Outcome.FAILED
 
 
 def test_a_lost_export_does_not_block_a_new_one(alpha, console):

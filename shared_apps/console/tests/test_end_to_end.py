@@ -1,6 +1,6 @@
 """With a real, committed tenant: an operator exports it through the console (pg_dump sees only
-committed rows), downloads the dump, then deletes it: export first, then the schema is dropped,
-and the audit trail and the export outlive the tenant."""
+committed rows), downloads the dump, then deletes it: the request commits, the (eager) Celery task
+exports first, then drops the schema, and the audit trail and the export outlive the tenant."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, schema_exists
 
-from shared_apps.console.models import ExportState, OperatorAuditEvent, TenantExport
+from shared_apps.console.models import (
+    DeletionState,
+    ExportState,
+    OperatorAuditEvent,
+    TenantDeletion,
+    TenantExport,
+)
 from shared_apps.console.tests.factories import operator_made
 from shared_apps.tenants.models import Domain, Organization
 
@@ -31,6 +37,7 @@ def committed_console(django_db_blocker: Any) -> Iterator[Client]:
     finally:
         with django_db_blocker.unblock():
             connection.set_schema_to_public()
+            TenantDeletion.objects.filter(requested_by=operator).delete()
             exports = TenantExport.objects.filter(requested_by=operator)
             with schema_context("public"):
                 for export in exports:
@@ -87,6 +94,11 @@ def test_operator_exports_downloads_then_deletes_a_committed_tenant(
         assert response.status_code == 302
         assert response["Location"] == f"/console/audit/?tenant={slug}"
 
+        # The request committed, so the task ran: the deletion is done.
+        deletion = TenantDeletion.objects.get(organization_slug=slug)
+        assert (deletion.state, deletion.schema_existed) == (DeletionState.DONE, True), (
+            deletion.error
+        )
         assert not schema_exists(schema)
         assert not Organization.objects.filter(pk=pk).exists()
         assert not Domain.objects.filter(domain=f"{slug}.localhost").exists()
@@ -98,12 +110,16 @@ def test_operator_exports_downloads_then_deletes_a_committed_tenant(
         assert deleted.detail["schema_name"] == schema
         final_export = TenantExport.objects.get(pk=deleted.detail["export_id"])
         assert final_export.state == ExportState.DONE
+        assert deletion.export == final_export
+        assert deleted.detail["file_name"] == final_export.file_name
         with schema_context("public"):
             assert default_storage.exists(final_export.file_name)
         connection.set_schema_to_public()
 
         audit = client.get(f"/console/audit/?tenant={slug}")
         assert audit.status_code == 200
+        assert f"{slug} was deleted</strong>".encode() in audit.content
+        assert f"Its export is kept: {final_export.file_name}".encode() in audit.content
         assert [event.action for event in audit.context["page"]] == [
             "delete",
             "export_download",
