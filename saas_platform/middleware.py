@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from saas_platform.request_context import request_id_var
+from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import organization_for_host
 
@@ -24,6 +25,11 @@ logger = logging.getLogger("ifm.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths a tenant answers whatever its state: the load balancer's probe.
 _ALWAYS_SERVED = ("/healthz",)
+# What an organization suspended for billing still reaches, so that it can pay: signing in and
+# out, and the billing pages (Checkout, the customer portal, Stripe's return), which admit
+# owners and administrators only. Everything else gets the suspended page.
+_SERVED_WHILE_SUSPENDED_FOR_BILLING = ("/accounts/login/", "/accounts/logout/")
+_PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING = ("/billing/", settings.STATIC_URL)
 
 
 class RequestContextMiddleware:
@@ -90,9 +96,19 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         organization: Organization = request.tenant  # type: ignore[attr-defined]
         if organization.state == OrganizationState.ACTIVE or request.path in _ALWAYS_SERVED:
             return None
+        # Only suspended tenants pay this query; active ones are served from the cache alone.
+        for_billing = organization_suspended_for_billing(organization=organization)
+        if for_billing and _served_while_suspended_for_billing(request.path):
+            return None
         connection.set_schema_to_public()
         if organization.state == OrganizationState.SUSPENDED:
-            return _page(request, "errors/suspended.html", status=403, organization=organization)
+            return _page(
+                request,
+                "errors/suspended.html",
+                status=403,
+                organization=organization,
+                suspended_for_billing=for_billing,
+            )
         if organization.state == OrganizationState.CLOSED:
             return _page(request, "errors/closed.html", status=410, organization=organization)
         # provisioning, or failed and waiting for a retry: nothing half-made is served.
@@ -101,13 +117,24 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         return response
 
 
+def _served_while_suspended_for_billing(path: str) -> bool:
+    return path in _SERVED_WHILE_SUSPENDED_FOR_BILLING or path.startswith(
+        _PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING
+    )
+
+
 def _page(
-    request: HttpRequest, template: str, *, status: int, organization: Organization | None = None
+    request: HttpRequest,
+    template: str,
+    *,
+    status: int,
+    organization: Organization | None = None,
+    **context: object,
 ) -> HttpResponse:
     response = TemplateResponse(
         request,
         template,
-        {"organization": organization, "platform_domain": settings.PLATFORM_DOMAIN},
+        {"organization": organization, "platform_domain": settings.PLATFORM_DOMAIN, **context},
         status=status,
     )
     return response.render()

@@ -243,10 +243,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenant_apps.donations.tasks.recurring_gifts_run_all",
         "schedule": crontab(hour=5, minute=0),
     },
-    # Organizations whose payment failed longer ago than BILLING_GRACE_DAYS are suspended.
+    # Organizations whose payment failed, or whose trial ended unpaid, longer ago than
+    # BILLING_GRACE_DAYS are suspended.
     "billing-grace": {
         "task": "shared_apps.billing.tasks.billing_grace_enforce",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # Pending signups whose link has expired: marked expired and their password hashes wiped.
+    # Hourly, because a hash should not outlive its link by much (links last hours, not days),
+    # and a signup only does this itself when someone signs up. One indexed update: cheap.
+    "onboarding-signups-expire": {
+        "task": "shared_apps.onboarding.tasks.signups_expire",
+        "schedule": crontab(minute=15),
     },
 }
 
@@ -256,8 +264,18 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", default="")
 # Another address for Stripe's API (stripe-mock, a test server); empty for Stripe itself.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")
-# Days an organization keeps working after a payment failed, before it is suspended.
+# Days an organization keeps working after a payment failed, or after its trial of a paid plan
+# ended with no subscription, before it is suspended. Trials are never suspended without Stripe.
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", default=7, minimum=0)
+
+# --- Signup on the public host.
+# Hours the emailed verification link works; an unverified signup then expires.
+SIGNUP_VERIFICATION_HOURS = env_int("SIGNUP_VERIFICATION_HOURS", default=24, minimum=1)
+# Per client address: subdomain checks a minute (the form checks as one types), signups an hour,
+# and verification emails sent again an hour.
+SIGNUP_CHECKS_PER_MINUTE = env_int("SIGNUP_CHECKS_PER_MINUTE", default=60, minimum=1)
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", default=10, minimum=1)
+SIGNUP_RESENDS_PER_HOUR = env_int("SIGNUP_RESENDS_PER_HOUR", default=5, minimum=1)
 
 # --- Files: S3 when a bucket is configured, the local disk otherwise; keys are per tenant.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", default="")

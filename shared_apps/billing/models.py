@@ -60,9 +60,11 @@ class Subscription(models.Model):
     past_due_since = models.DateTimeField(null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, blank=True)
     stripe_subscription_id = models.CharField(max_length=100, blank=True)
-    # When billing suspended the organization (its grace period ran out). Set only by billing, so
-    # a payment lifts a suspension of ours and never one an operator made for another reason:
-    # it is lifted only while the organization's state still dates from this moment.
+    # When billing suspended the organization (a failed payment, or a trial that ended unpaid,
+    # past the grace period). Set only by billing, so a payment lifts a suspension of ours and
+    # never one an operator made for another reason: it is lifted only while the organization's
+    # state still dates from this moment. The same test lets such an organization reach its
+    # billing page while suspended (saas_platform.middleware).
     suspended_for_billing_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

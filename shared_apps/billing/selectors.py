@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
-from shared_apps.tenants.models import Organization
+from shared_apps.tenants.models import Organization, OrganizationState
 
 
 def plans_offered() -> QuerySet[Plan]:
     return Plan.objects.filter(is_public=True)
+
+
+def plans_for_sale() -> QuerySet[Plan]:
+    """The plans offered that can be bought online (they have a Stripe price)."""
+    return plans_offered().exclude(stripe_price_id="")
 
 
 def plan_by_code(code: str) -> Plan | None:
@@ -20,6 +25,19 @@ def plan_by_code(code: str) -> Plan | None:
 
 def subscription_of(organization: Organization) -> Subscription | None:
     return Subscription.objects.select_related("plan").filter(organization=organization).first()
+
+
+def organization_suspended_for_billing(*, organization: Organization) -> bool:
+    """Whether the organization is suspended because billing suspended it (a failed payment or
+    an unpaid trial past the grace period), and nobody changed its state since: the same test
+    a payment passes to lift the suspension. An operator's suspension is never this."""
+    return (
+        organization.state == OrganizationState.SUSPENDED
+        and Subscription.objects.filter(
+            organization_id=organization.pk,
+            suspended_for_billing_at=organization.state_changed_at,
+        ).exists()
+    )
 
 
 # --- The billing page ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Writes of billing: trials, Stripe customers, Checkout and portal sessions, webhook events, and
-the suspension of organizations whose payment failed longer ago than the grace period.
+the suspension of organizations whose payment failed, or whose trial ended unpaid, longer ago
+than the grace period.
 
 Webhook events are stored once by id; the subscription's state is then recomputed from ALL the
 stored events of its organization, applied in the order Stripe created them
@@ -31,7 +32,7 @@ from shared_apps.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from shared_apps.billing.selectors import subscription_can_check_out
+from shared_apps.billing.selectors import plans_for_sale, subscription_can_check_out
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_client, stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
@@ -434,6 +435,9 @@ class _State:
     current_period_end: datetime | None
     plan: Plan
     stripe_subscription_id: str
+    # Whether an event said the status, rather than it being the plan's starting point (a
+    # trial, for a paid plan): a trial nobody subscribed to is not a payment.
+    status_from_event: bool = False
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -514,6 +518,7 @@ def _apply(state: _State, event: StripeEvent, plans: dict[str, Plan]) -> None:
     else:
         state.past_due_since = None
     state.status = status
+    state.status_from_event = True
 
 
 def _sort_key(event: StripeEvent) -> tuple[datetime, int, str]:
@@ -599,7 +604,12 @@ def subscription_state_rebuild(*, subscription: Subscription) -> str:
         organization.plan_code = subscription.plan.code
         organization.save(update_fields=["plan_code", "updated_at"])
     notes = [f"{key}: {before[key]} -> {after[key]}" for key in changed]
-    paying = subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
+    # Paid, or in a trial Stripe runs (a subscription with a card). The trial every paid plan
+    # starts with is not enough: an organization suspended because it ended would otherwise be
+    # reactivated by any event that says nothing of a payment (an incomplete checkout's update).
+    paying = subscription.status == SubscriptionStatus.ACTIVE or (
+        subscription.status == SubscriptionStatus.TRIALING and state.status_from_event
+    )
     if paying and _billing_suspension_lift(subscription):
         notes.append("reactivated")
     return "; ".join(notes) or "no change"
@@ -629,17 +639,55 @@ def _billing_suspension_lift(subscription: Subscription) -> bool:
     return True
 
 
+def trials_enforced() -> bool:
+    """Whether a trial that ended unpaid leads to a suspension. Only where there is a way to
+    pay: Stripe is configured and some plan is for sale. Without Stripe (development, an
+    installation that bills by hand) a trial simply goes on; suspending would lock people out of
+    an account they have no means to pay for."""
+    return stripe_configured() and plans_for_sale().exists()
+
+
+def _payment_overdue(subscription: Subscription, *, cutoff: datetime) -> bool:
+    since = subscription.past_due_since
+    return (
+        subscription.status == SubscriptionStatus.PAST_DUE and since is not None and since <= cutoff
+    )
+
+
+def _trial_overdue(subscription: Subscription, *, cutoff: datetime) -> bool:
+    """A trial of a paid plan that ended before `cutoff` with nothing subscribed. An
+    organization with a Stripe subscription is left to Stripe's own events: a card that fails at
+    the end of a trial is a failed payment (past due), and a trial Stripe extended is not over."""
+    ends = subscription.trial_ends_at
+    return (
+        subscription.status == SubscriptionStatus.TRIALING
+        and not subscription.stripe_subscription_id
+        and subscription.plan.monthly_price > 0
+        and ends is not None
+        and ends <= cutoff
+    )
+
+
 def billing_grace_enforce(*, now: datetime) -> list[Organization]:
-    """Suspend the active organizations whose payment has failed for longer than
-    BILLING_GRACE_DAYS. Returns them. Safe to run twice."""
-    cutoff = now - timedelta(days=settings.BILLING_GRACE_DAYS)
-    overdue = Subscription.objects.filter(
-        status=SubscriptionStatus.PAST_DUE,
-        past_due_since__lte=cutoff,
-        organization__state=OrganizationState.ACTIVE,
+    """Suspend the active organizations whose payment has failed, or whose trial of a paid plan
+    ended unpaid (where trials_enforced), longer than BILLING_GRACE_DAYS ago. Returns them.
+    Paying (Checkout, or the open invoice) reactivates them. Safe to run twice."""
+    grace_days = settings.BILLING_GRACE_DAYS
+    cutoff = now - timedelta(days=grace_days)
+    overdue = Q(status=SubscriptionStatus.PAST_DUE, past_due_since__lte=cutoff)
+    enforce_trials = trials_enforced()
+    if enforce_trials:
+        overdue |= Q(
+            status=SubscriptionStatus.TRIALING,
+            stripe_subscription_id="",
+            plan__monthly_price__gt=0,
+            trial_ends_at__lte=cutoff,
+        )
+    candidates = Subscription.objects.filter(
+        overdue, organization__state=OrganizationState.ACTIVE
     ).values_list("pk", flat=True)
     suspended = []
-    for subscription_id in list(overdue):
+    for subscription_id in list(candidates):
         with transaction.atomic():
             subscription = (
                 Subscription.objects.select_for_update()
@@ -649,25 +697,30 @@ def billing_grace_enforce(*, now: datetime) -> list[Organization]:
             organization = Organization.objects.select_for_update().get(
                 pk=subscription.organization_id
             )
-            since = subscription.past_due_since
-            if (
-                subscription.status != SubscriptionStatus.PAST_DUE
-                or since is None
-                or since > cutoff
-                or organization.state != OrganizationState.ACTIVE
-            ):
-                continue  # paid, or suspended by someone else, meanwhile
-            reason = (
-                f"Billing: the payment that failed on {since:%Y-%m-%d} was not made within "
-                f"{settings.BILLING_GRACE_DAYS} days; paying the open invoice reactivates the "
-                "account"
-            )
+            if organization.state != OrganizationState.ACTIVE:
+                continue  # suspended by someone else meanwhile
+            if _payment_overdue(subscription, cutoff=cutoff):
+                reason = (
+                    f"Billing: the payment that failed on {subscription.past_due_since:%Y-%m-%d} "
+                    f"was not made within {grace_days} days; paying the open invoice reactivates "
+                    "the account"
+                )
+                detail = {"past_due_since": str(subscription.past_due_since)}
+            elif enforce_trials and _trial_overdue(subscription, cutoff=cutoff):
+                reason = (
+                    f"Billing: the free trial ended on {subscription.trial_ends_at:%Y-%m-%d} and "
+                    f"no subscription was started within {grace_days} days; subscribing on the "
+                    "billing page reactivates the account"
+                )
+                detail = {"trial_ended_at": str(subscription.trial_ends_at)}
+            else:
+                continue  # paid meanwhile
             changed_at = organization_state_set(
                 organization=organization, state=OrganizationState.SUSPENDED, reason=reason
             )
             subscription.suspended_for_billing_at = changed_at
             subscription.save(update_fields=["suspended_for_billing_at", "updated_at"])
-            _audit(organization, "billing.suspend", acting_user=None, past_due_since=str(since))
-            logger.info("%s suspended: payment overdue since %s", organization.slug, since)
+            _audit(organization, "billing.suspend", acting_user=None, **detail)
+            logger.info("%s suspended for billing: %s", organization.slug, reason)
             suspended.append(organization)
     return suspended

@@ -13,8 +13,9 @@ logger = logging.getLogger(__name__)
 
 @app.task
 def billing_grace_enforce() -> list[int]:
-    """Daily (CELERY_BEAT_SCHEDULE): suspend organizations whose payment failed longer ago
-    than BILLING_GRACE_DAYS, and process again the webhook events whose processing failed.
+    """Daily (CELERY_BEAT_SCHEDULE): suspend organizations whose payment failed, or whose trial
+    ended unpaid, longer ago than BILLING_GRACE_DAYS, and process again the webhook events whose
+    processing failed.
     Returns the ids of the organizations suspended."""
     from shared_apps.billing import services
 

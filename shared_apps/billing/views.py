@@ -60,7 +60,10 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         "plan": subscription.plan
         if subscription
         else selectors.plan_by_code(organization.plan_code),
-        "plans": [plan for plan in selectors.plans_offered() if plan.stripe_price_id],
+        "plans": selectors.plans_for_sale(),
+        "suspended_for_billing": selectors.organization_suspended_for_billing(
+            organization=organization
+        ),
         "usage": selectors.plan_usage(),
         "stripe_configured": stripe_configured(),
         "not_configured": NOT_CONFIGURED,

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def verification_hours() -> int:
-    return int(getattr(settings, "SIGNUP_VERIFICATION_HOURS", 24))
+    return settings.SIGNUP_VERIFICATION_HOURS
 
 
 def token_hash_of(token: str) -> str:
@@ -196,6 +196,52 @@ def signup_verification_send(*, signup_id: int) -> None:
             from_email=None,
             recipient_list=[signup.email],
         )
+
+
+# The least time between two verification emails of one signup: a second click, or impatience,
+# would otherwise send a link that replaces the one on its way.
+RESEND_INTERVAL = timedelta(minutes=1)
+
+
+def signup_verification_resend(*, signup_id: int) -> Signup:
+    """Send the verification email of a signup still waiting for it again, with a new link that
+    works for SIGNUP_VERIFICATION_HOURS from now. The previous link stops working at once: its
+    hash, the only trace of it, is cleared here (the email task stores the new one).
+
+    Refuses, saying why, a signup already confirmed, one that has expired, and a request within
+    RESEND_INTERVAL of the last email.
+    """
+    from shared_apps.onboarding.tasks import (
+        signup_verification_email_send as signup_verification_email_send_task,
+    )
+
+    with transaction.atomic():
+        signup = Signup.objects.select_for_update().get(pk=signup_id)
+        if signup.is_expired:
+            raise StateConflict(
+                "This signup has expired, so no new link can be sent. Nothing was created; "
+                "please sign up again."
+            )
+        if signup.state != SignupState.PENDING:
+            raise StateConflict(
+                "Your email address is already confirmed: there is no link to send again."
+            )
+        now = timezone.now()
+        sent = signup.verification_sent_at
+        if sent is not None and now - sent < RESEND_INTERVAL:
+            raise StateConflict(
+                "We sent you an email less than a minute ago. Give it a moment to arrive, and "
+                "look in your spam folder, before asking for another."
+            )
+        signup.token_hash = ""
+        signup.verification_sent_at = now
+        signup.expires_at = now + timedelta(hours=verification_hours())
+        signup.save(
+            update_fields=["token_hash", "verification_sent_at", "expires_at", "updated_at"]
+        )
+        enqueue_on_commit(signup_verification_email_send_task, signup.pk)
+    logger.info("signup %s: verification email sent again", signup.pk)
+    return signup
 
 
 def signup_for_token(*, token: str) -> Signup | None:

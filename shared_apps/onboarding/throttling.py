@@ -15,8 +15,9 @@ from rest_framework.throttling import BaseThrottle
 def _limits() -> dict[str, tuple[int, int]]:
     # scope -> (requests allowed, window in seconds)
     return {
-        "slug-check": (int(getattr(settings, "SIGNUP_CHECKS_PER_MINUTE", 60)), 60),
-        "signup": (int(getattr(settings, "SIGNUPS_PER_HOUR", 10)), 3600),
+        "slug-check": (settings.SIGNUP_CHECKS_PER_MINUTE, 60),
+        "signup": (settings.SIGNUPS_PER_HOUR, 3600),
+        "resend": (settings.SIGNUP_RESENDS_PER_HOUR, 3600),
     }
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify, name="verify"),
     path("<uuid:public_id>/progress/", views.progress, name="progress"),
     path("<uuid:public_id>/status/", views.status, name="status"),
+    path("<uuid:public_id>/resend/", views.resend, name="resend"),
 ]

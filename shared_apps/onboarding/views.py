@@ -1,6 +1,6 @@
 """Pages of the signup on the public host: the form, its subdomain check, the verification
 link, and the progress page with its status endpoint (polled by a small script, or reloaded
-by hand without one)."""
+by hand without one) and its button that sends the verification email again."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.errors import ServiceError
 from shared_apps.billing.selectors import plans_offered
@@ -35,7 +36,7 @@ def _json_error(status: int, code: str, message: str, **headers: str) -> JsonRes
 
 
 def _throttled_page(request: HttpRequest, scope: str) -> HttpResponse:
-    response = render(request, "onboarding/throttled.html", status=429)
+    response = render(request, "onboarding/throttled.html", {"scope": scope}, status=429)
     response["Retry-After"] = str(throttle_window(scope=scope))
     return response
 
@@ -67,8 +68,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 terms_accepted=data["terms"],
             )
         except ServiceError as error:
-            for field, messages in error.fields.items():
-                for message in messages:
+            for field, field_messages in error.fields.items():
+                for message in field_messages:
                     form.add_error(field if field in form.fields else None, message)
             if not error.fields:
                 form.add_error(None, error.message)
@@ -163,6 +164,27 @@ def progress(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
 
 
+@require_POST
+@never_cache
+def resend(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The "send the email again" button of the progress page. Known by its unguessable address
+    only, like the page itself; it says nothing of any other signup."""
+    signup_row = _signup_or_404(public_id)
+    if throttle_hit(request=request, scope="resend"):
+        return _throttled_page(request, "resend")
+    try:
+        services.signup_verification_resend(signup_id=signup_row.pk)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"We have sent a new link to {signup_row.email}. The link in any earlier email no "
+            "longer works.",
+        )
+    return redirect("onboarding:progress", public_id=signup_row.public_id)
+
+
 @require_safe
 @never_cache
 def status(request: HttpRequest, public_id: UUID) -> JsonResponse:
@@ -184,4 +206,4 @@ def status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 @require_safe
 def terms(request: HttpRequest) -> HttpResponse:
-    return render(request, "onboarding/terms.html")
+    return render(request, "onboarding/terms.html", {"grace_days": settings.BILLING_GRACE_DAYS})

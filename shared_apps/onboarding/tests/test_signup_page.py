@@ -190,10 +190,16 @@ def test_signups_are_limited_per_client(public_client, settings):
     assert Signup.objects.count() == 2
 
 
-def test_the_terms_page_is_served(public_client):
+def test_the_terms_page_is_served(public_client, settings):
+    settings.BILLING_GRACE_DAYS = 10
     response = public_client.get("/signup/terms/")
     assert response.status_code == 200
-    assert b"Terms of service" in response.content
+    text = response.content.decode()
+    assert "Terms of service" in text
+    # the grace period it promises is the one billing applies
+    assert "within 10 days of the end of the" in text
+    for heading in ("Your data", "Exports", "suspension", "deletion", "Acceptable use", "warranty"):
+        assert heading in text
 
 
 def test_the_signup_is_not_on_tenant_hosts(alpha):

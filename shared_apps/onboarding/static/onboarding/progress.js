@@ -22,6 +22,9 @@
       item.querySelector(".step-status").textContent = "(" + (statusLabels[step.status] || step.status) + ")";
     });
     box.dataset.state = status.state;
+    // Confirmed in another tab: there is no email left to send again.
+    var resend = document.getElementById("resend");
+    if (resend && status.state !== "pending") { resend.hidden = true; }
   }
 
   function poll() {

@@ -1,0 +1,154 @@
+"""What a suspended organization's host still serves: suspended for billing, its login page and
+its billing pages (for owners and administrators), so that it can pay; suspended by an
+operator, nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from shared_apps.billing import services
+from shared_apps.billing.models import Subscription
+from shared_apps.console.services import organization_suspend
+from shared_apps.console.tests.factories import operator_made
+from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.services import organization_state_set
+from shared_apps.users.roles import Role
+from tests.plugin import OWNER_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+REFUSED_PATHS = ["/", "/donations/", "/accounting/", "/admin/", "/api/v1/donors/donors/"]
+
+
+@pytest.fixture
+def billing_suspended(on_trial: Subscription, fake_stripe: Any, settings: Any) -> Subscription:
+    """Alpha suspended by billing: its trial ended 10 days ago, the grace period is 7 days."""
+    settings.BILLING_GRACE_DAYS = 7
+    on_trial.trial_ends_at = timezone.now() - timedelta(days=10)
+    on_trial.save(update_fields=["trial_ends_at"])
+    assert [o.slug for o in services.billing_grace_enforce(now=timezone.now())] == ["alpha"]
+    on_trial.refresh_from_db()
+    return on_trial
+
+
+def test_an_owner_reaches_the_billing_page_and_pays_through_checkout(
+    alpha: Any, billing_suspended: Subscription, fake_stripe: Any
+) -> None:
+    client = alpha.client(alpha.owner)
+
+    page = client.get("/billing/")
+    checkout = client.post("/billing/checkout/", {"plan": "standard"})
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This account is suspended" in text and "the free trial ended on" in text
+    assert "Subscribe to Standard" in text
+    assert "Back to the home page" not in text  # it would only lead to the suspended page
+    assert checkout.status_code == 302
+    assert checkout["Location"].startswith("https://checkout.stripe.com/c/pay/")
+    # Stripe's way back lands on the billing page, which is served.
+    assert client.get("/billing/?checkout=done").status_code == 200
+
+
+def test_an_administrator_opens_the_portal(
+    alpha: Any, billing_suspended: Subscription, fake_stripe: Any
+) -> None:
+    Subscription.objects.filter(pk=billing_suspended.pk).update(stripe_customer_id="cus_sus")
+    client = alpha.client(alpha.user(Role.ADMIN, email="admin@alpha.org"))
+
+    response = client.post("/billing/portal/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://billing.stripe.com/p/session/")
+
+
+def test_the_owner_signs_in_and_lands_on_the_billing_page(
+    alpha: Any, billing_suspended: Subscription
+) -> None:
+    client = alpha.client()
+    login = client.get("/accounts/login/?next=/billing/")
+    assert login.status_code == 200
+
+    response = client.post(
+        "/accounts/login/?next=/billing/",
+        {"username": alpha.owner.email, "password": OWNER_PASSWORD},
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/billing/"
+    assert client.get("/billing/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(
+    alpha: Any, billing_suspended: Subscription
+) -> None:
+    response = alpha.client().get("/billing/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/billing/"
+
+
+@pytest.mark.parametrize("role", [Role.BOOKKEEPER, Role.VIEWER])
+def test_staff_who_do_not_manage_billing_are_refused_it(
+    alpha: Any, billing_suspended: Subscription, fake_stripe: Any, role: str
+) -> None:
+    client = alpha.client(alpha.user(role, email=f"{role}@alpha.org"))
+
+    assert client.get("/billing/").status_code == 403
+    assert client.post("/billing/checkout/", {"plan": "standard"}).status_code == 403
+    assert fake_stripe.requests == []
+
+
+@pytest.mark.parametrize("path", REFUSED_PATHS)
+def test_every_other_page_is_the_suspended_page_with_the_way_to_pay(
+    alpha: Any, billing_suspended: Subscription, path: str
+) -> None:
+    response = alpha.client(alpha.owner).get(path)
+
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "This account is suspended" in text and "the free trial ended on" in text
+    assert 'href="/billing/"' in text
+
+
+def test_a_password_reset_is_not_open_either(alpha: Any, billing_suspended: Subscription) -> None:
+    assert alpha.client().get("/accounts/password_reset/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/billing/", "/accounts/login/", *REFUSED_PATHS])
+def test_an_operators_suspension_is_total(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any, path: str
+) -> None:
+    organization_suspend(
+        organization=alpha.organization, operator=operator_made(), reason="Fraud review"
+    )
+
+    response = alpha.client(alpha.owner).get(path)
+
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "Reason: Fraud review." in text
+    assert 'href="/billing/"' not in text and "contact IFM support" in text
+
+
+def test_an_operator_resuspending_after_billing_closes_the_billing_page_too(
+    alpha: Any, billing_suspended: Subscription
+) -> None:
+    organization_state_set(
+        organization=Organization.objects.get(slug="alpha"),
+        state=OrganizationState.SUSPENDED,
+        reason="Fraud review",
+    )
+
+    response = alpha.client(alpha.owner).get("/billing/")
+
+    assert response.status_code == 403 and b"Fraud review" in response.content
+
+
+def test_beta_is_served_as_usual(alpha: Any, beta: Any, billing_suspended: Subscription) -> None:
+    assert beta.client(beta.owner).get("/").status_code == 200
+    assert alpha.client(alpha.owner).get("/").status_code == 403
