@@ -8,7 +8,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
 from provisioning.models import SpareSchema
-from provisioning.template import template_schema_name
+from provisioning.template import template_schema_name, template_state
 from shared_apps.tenants.models import Organization, OrganizationState
 
 
@@ -16,6 +16,7 @@ from shared_apps.tenants.models import Organization, OrganizationState
 class TenantsReport:
     orphan_schemas: list[str]  # schemas no organization owns
     missing_schemas: list[tuple[str, str, str]]  # (slug, schema, state) of tenants without one
+    spares_ready: int = 0  # spare schemas of the template's current state
 
     @property
     def ok(self) -> bool:
@@ -46,4 +47,10 @@ def tenants_check() -> TenantsReport:
         .values_list("slug", "schema_name", "state")
         if schema_name not in schemas
     ]
-    return TenantsReport(orphan_schemas=orphans, missing_schemas=missing)
+    state, key = template_state()
+    ready = SpareSchema.objects.filter(template_key=key, schema_name__in=schemas).count()
+    return TenantsReport(
+        orphan_schemas=orphans,
+        missing_schemas=missing,
+        spares_ready=ready if state == "ready" else 0,
+    )

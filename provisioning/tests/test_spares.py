@@ -5,6 +5,7 @@ the number asked for and drop the rest."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any
 
 import psycopg2
@@ -137,7 +138,12 @@ def test_a_spare_schema_without_its_row_is_an_orphan_and_one_with_it_is_not(sett
     settings.PROVISIONING_SPARE_SCHEMAS = 1
     spares_refill()
     (spare,) = SpareSchema.objects.all()
-    assert spare.schema_name not in tenants_check().orphan_schemas
+    report = tenants_check()
+    assert spare.schema_name not in report.orphan_schemas
+    assert report.spares_ready == 1
+    out = StringIO()
+    call_command("tenants_check", stdout=out)
+    assert "spare schemas ready: 1 of 1 wanted" in out.getvalue()
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA _spare_lost")
     assert "_spare_lost" in tenants_check().orphan_schemas

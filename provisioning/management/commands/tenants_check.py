@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from provisioning.lifecycle import tenants_check
+from provisioning.spares import spares_wanted
 
 
 class Command(BaseCommand):
@@ -16,6 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = tenants_check()
+        self.stdout.write(
+            f"spare schemas ready: {report.spares_ready} of {spares_wanted()} wanted "
+            "(the worker refills them after each signup and every 15 minutes)"
+        )
         for schema_name in report.orphan_schemas:
             self.stdout.write(f"schema without a tenant: {schema_name}")
         for slug, schema_name, state in report.missing_schemas:
