@@ -1,5 +1,5 @@
 """A new organization goes from the signup form to its own logged-in subdomain in Chromium,
-and is refused once an operator suspends it."""
+its schema a spare one renamed as in production, and is refused once an operator suspends it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django_tenants.utils import schema_exists
 
 from tests.browser.conftest import Platform, screenshot
 
@@ -65,8 +66,44 @@ def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
             connections.close_all()
 
 
+@pytest.fixture
+def spare_ready(django_db_blocker: Any, settings: Any) -> Iterator[str]:
+    """One spare schema ready, as the worker keeps them in production. Set up before the worker
+    and removed after it has stopped, with every spare the worker made meanwhile."""
+    from django.db import connections
+
+    from provisioning.models import SpareSchema
+    from provisioning.spares import spares_refill
+
+    settings.PROVISIONING_SPARE_SCHEMAS = 1
+    with django_db_blocker.unblock():
+        spares_refill()
+        try:
+            yield SpareSchema.objects.get().schema_name
+        finally:
+            settings.PROVISIONING_SPARE_SCHEMAS = 0
+            spares_refill()
+            connections.close_all()  # as made_here does, for the same reason
+
+
+def _wait_for_new_spare(old: str, seconds: float = 30) -> str:
+    from provisioning.models import SpareSchema
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        names = list(SpareSchema.objects.values_list("schema_name", flat=True))
+        if names and old not in names:
+            return names[0]
+        time.sleep(0.1)
+    pytest.fail(f"the worker made no new spare schema within {seconds} s")
+
+
 def test_signup_to_a_logged_in_subdomain_then_suspended(
-    chromium: Any, platform: Platform, celery_worker: None, made_here: dict[str, str]
+    chromium: Any,
+    platform: Platform,
+    spare_ready: str,
+    celery_worker: None,
+    made_here: dict[str, str],
 ) -> None:
     from shared_apps.billing.models import Subscription
     from shared_apps.console.models import OperatorAuditEvent
@@ -123,6 +160,9 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
 
     organization = Organization.objects.get(slug=slug)
     assert organization.state == OrganizationState.ACTIVE
+    # its schema was the spare, renamed, and the worker has made the next one
+    assert not schema_exists(spare_ready) and schema_exists(organization.schema_name)
+    assert _wait_for_new_spare(spare_ready) != spare_ready
     assert organization.plan_code == "plus"
     assert Subscription.objects.get(organization=organization).status == "trialing"
 
