@@ -23,13 +23,20 @@ from shared_apps.tenants.selectors import organization_for_host
 logger = logging.getLogger("ifm.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-# Paths a tenant answers whatever its state: the load balancer's probe.
+# Paths a tenant answers whatever its state: the load balancer's probe, and the static files
+# (the same for every tenant, nothing of its own) that the refusal pages themselves use.
 _ALWAYS_SERVED = ("/healthz",)
+_PREFIXES_ALWAYS_SERVED = (settings.STATIC_URL,)
 # What an organization suspended for billing still reaches, so that it can pay: signing in and
-# out, and the billing pages (Checkout, the customer portal, Stripe's return), which admit
-# owners and administrators only. Everything else gets the suspended page.
+# out, resetting a forgotten password, and the billing pages (Checkout, the customer portal,
+# Stripe's return), which admit owners and administrators only. Everything else gets the
+# suspended page.
 _SERVED_WHILE_SUSPENDED_FOR_BILLING = ("/accounts/login/", "/accounts/logout/")
-_PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING = ("/billing/", settings.STATIC_URL)
+_PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING = (
+    "/billing/",
+    "/accounts/password_reset/",
+    "/accounts/reset/",
+)
 
 
 class RequestContextMiddleware:
@@ -95,6 +102,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def _refuse_unservable(request: HttpRequest) -> HttpResponse | None:
         organization: Organization = request.tenant  # type: ignore[attr-defined]
         if organization.state == OrganizationState.ACTIVE or request.path in _ALWAYS_SERVED:
+            return None
+        if request.path.startswith(_PREFIXES_ALWAYS_SERVED):
             return None
         # Only suspended tenants pay this query; active ones are served from the cache alone.
         for_billing = organization_suspended_for_billing(organization=organization)

@@ -4,6 +4,7 @@ operator, nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -115,8 +116,46 @@ def test_every_other_page_is_the_suspended_page_with_the_way_to_pay(
     assert 'href="/billing/"' in text
 
 
-def test_a_password_reset_is_not_open_either(alpha: Any, billing_suspended: Subscription) -> None:
-    assert alpha.client().get("/accounts/password_reset/").status_code == 403
+def test_an_owner_who_forgot_the_password_can_reset_it_to_pay(
+    alpha: Any, billing_suspended: Subscription, mailoutbox: list[Any]
+) -> None:
+    client = alpha.client()
+    assert client.get("/accounts/password_reset/").status_code == 200
+    response = client.post("/accounts/password_reset/", {"email": alpha.owner.email})
+    assert response.status_code == 302
+    (message,) = mailoutbox
+    link = re.search(r"/accounts/reset/[\w-]+/[\w-]+/", message.body).group(0)
+    form = client.get(link, follow=True)
+    assert form.status_code == 200 and b"new_password1" in form.content
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Harbor-New-2026!", "new_password2": "Harbor-New-2026!"},
+    )
+    assert done.status_code == 302
+    assert alpha.client().login(email=alpha.owner.email, password="Harbor-New-2026!")
+
+
+@pytest.mark.parametrize("suspension", ["billing", "operator"])
+def test_static_files_are_served_whatever_the_suspension(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any, settings: Any, suspension: str
+) -> None:
+    """The suspended page's own stylesheet; static files hold nothing of a tenant's."""
+    settings.WHITENOISE_USE_FINDERS = True
+    if suspension == "billing":
+        settings.BILLING_GRACE_DAYS = 0
+        on_trial.trial_ends_at = timezone.now() - timedelta(days=1)
+        on_trial.save(update_fields=["trial_ends_at"])
+        assert services.billing_grace_enforce(now=timezone.now())
+    else:
+        organization_suspend(
+            organization=alpha.organization, operator=operator_made(), reason="Fraud review"
+        )
+
+    response = alpha.client().get("/static/css/ifm.css")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).strip()
+    assert alpha.client().get("/").status_code == 403
 
 
 @pytest.mark.parametrize("path", ["/billing/", "/accounts/login/", *REFUSED_PATHS])
