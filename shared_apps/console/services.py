@@ -21,6 +21,11 @@ from django_tenants.utils import schema_exists
 from provisioning import services as provisioning
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
+from shared_apps.billing.services import (
+    StripeCancellation,
+    StripeCancellationOutcome,
+    subscription_stripe_cancel,
+)
 from shared_apps.console.models import (
     DELETION_PENDING_STATES,
     DeletionState,
@@ -432,15 +437,22 @@ def organization_delete_request(
 
 
 def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
-    """Carry out a queued deletion: export the schema, then drop it and remove the rows.
+    """Carry out a queued deletion: export the schema, cancel the Stripe subscription, then drop
+    the schema and remove the rows.
 
-    The export runs first, outside any transaction (pg_dump reads committed data). Then one
-    transaction checks that the request still stands (not given up, the organization still in
-    the state the request put it in), records the export, drops the schema, deletes the domains
-    and the organization (provisioning.tenant_drop), and marks the deletion and its audit row
-    done. A tenant that never had a schema has nothing to export: the audit row says so, and no
-    export is recorded. Any failure leaves the tenant whole, back in its previous state, with
-    the deletion and its audit row `failed` and the error; it can be requested again.
+    The export runs first, outside any transaction (pg_dump reads committed data). Then, once
+    the request is seen to still stand (not given up, the organization still in the state the
+    request put it in), the organization's Stripe subscription is cancelled
+    (billing.subscription_stripe_cancel): Stripe is not transactional, so this comes before
+    the drop, never after it, and a deleted tenant is never left paying. If Stripe refuses,
+    nothing is dropped. Then one transaction checks again that the request stands, records the
+    export, drops the schema, deletes the domains and the organization (provisioning.tenant_drop),
+    and marks the deletion and its audit row done, saying what became of the Stripe
+    subscription. A tenant that never had a schema has nothing to export: the audit row says
+    so, and no export is recorded. Any failure leaves the tenant whole, back in its previous
+    state, with the deletion and its audit row `failed` and the error (which says so if the
+    subscription was cancelled before it); it can be requested again, and a subscription
+    already cancelled then counts as done.
 
     Idempotent: a deletion no longer queued is left alone, so a redelivered task does nothing.
     """
@@ -455,6 +467,7 @@ def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
         deletion.state = DeletionState.RUNNING
         deletion.save(update_fields=["state"])
     export_name: str | None = None
+    cancellation: StripeCancellation | None = None
     try:
         organization = Organization.objects.filter(pk=deletion.organization_id).first()
         if organization is None:
@@ -463,15 +476,11 @@ def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
         if schema_existed:
             export_name = provisioning.tenant_export(organization=organization)
         with transaction.atomic():
-            current = TenantDeletion.objects.select_for_update().get(pk=deletion.pk)
-            if current.state != DeletionState.RUNNING:
-                raise StateConflict("This deletion was given up meanwhile; nothing was deleted.")
-            organization = _locked(organization)
-            if organization.state_changed_at != deletion.suspended_at:
-                raise StateConflict(
-                    f"{organization.slug} changed state since its deletion was requested (it is "
-                    f"{organization.get_state_display().lower()}); nothing was deleted."
-                )
+            _deletion_standing(deletion, organization)
+        # Outside any transaction: no lock is held while Stripe answers.
+        cancellation = subscription_stripe_cancel(organization=organization)
+        with transaction.atomic():
+            organization = _deletion_standing(deletion, organization)
             export = _deletion_export_record(deletion, export_name)
             provisioning.tenant_drop(organization=organization, export_name=export_name)
             deletion.state = DeletionState.DONE
@@ -491,14 +500,47 @@ def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
                     "export_id": export.pk,
                     "file_name": export.file_name,
                 }
-            _audit_finish(deletion, outcome=Outcome.SUCCEEDED, **outcome_detail)
+            _audit_finish(
+                deletion,
+                outcome=Outcome.SUCCEEDED,
+                **outcome_detail,
+                **_cancellation_detail(cancellation),
+            )
     except Exception as error:
         logger.exception("deleting %s failed", deletion.organization_slug)
         message = "; ".join(getattr(error, "messages", None) or [str(error)])
+        if cancellation is not None and cancellation.outcome == StripeCancellationOutcome.CANCELED:
+            message = (
+                f"{message[:1800]} (Stripe subscription {cancellation.subscription_id} was "
+                "cancelled before this failure: the tenant is no longer charged.)"
+            )
         _deletion_fail(deletion, error=message[:2000], export_name=export_name)
     else:
         logger.info("deleted %s (deletion %s)", deletion.organization_slug, deletion.pk)
     return deletion
+
+
+def _deletion_standing(deletion: TenantDeletion, organization: Organization) -> Organization:
+    """The organization, locked, once its deletion is seen to still stand: not given up, and
+    the organization still in the state the request put it in. StateConflict otherwise."""
+    current = TenantDeletion.objects.select_for_update().get(pk=deletion.pk)
+    if current.state != DeletionState.RUNNING:
+        raise StateConflict("This deletion was given up meanwhile; nothing was deleted.")
+    organization = _locked(organization)
+    if organization.state_changed_at != deletion.suspended_at:
+        raise StateConflict(
+            f"{organization.slug} changed state since its deletion was requested (it is "
+            f"{organization.get_state_display().lower()}); nothing was deleted."
+        )
+    return organization
+
+
+def _cancellation_detail(cancellation: StripeCancellation) -> dict[str, str]:
+    return {
+        "stripe_subscription_id": cancellation.subscription_id,
+        "stripe_cancellation": cancellation.outcome,
+        "billing": cancellation.note,
+    }
 
 
 def _deletion_export_record(

@@ -1,5 +1,5 @@
 """Slow operator work, off the request: the pg_dump of a tenant's schema, and a deletion
-(export, then drop)."""
+(export, cancel the Stripe subscription, then drop)."""
 
 from __future__ import annotations
 

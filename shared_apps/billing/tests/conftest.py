@@ -20,8 +20,7 @@ def _fake_stripe_server() -> Iterator[FakeStripe]:
 
 @pytest.fixture
 def fake_stripe(_fake_stripe_server: FakeStripe, settings: Any) -> FakeStripe:
-    _fake_stripe_server.requests.clear()
-    _fake_stripe_server.failures.clear()
+    _fake_stripe_server.reset()
     settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = _fake_stripe_server.base

@@ -1,9 +1,11 @@
 """A local stand-in for Stripe's API and Stripe's webhook deliveries, for tests.
 
-`FakeStripe` is a threaded HTTP server on 127.0.0.1 answering the three endpoints billing calls
+`FakeStripe` is a threaded HTTP server on 127.0.0.1 answering the endpoints billing calls
 with JSON of the shape Stripe returns (recorded from the API reference of the installed
 library's API version), and recording every request so tests can check what was sent. The
-real stripe library talks to it (settings.STRIPE_API_BASE).
+real stripe library talks to it (settings.STRIPE_API_BASE). Cancelling a subscription
+(DELETE /v1/subscriptions/<id>) succeeds for the ids in `subscriptions` that are not cancelled
+yet, and answers 404 resource_missing otherwise, as Stripe does for one cancelled before.
 
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
@@ -20,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 API_VERSION = "2026-10-28.endive"
@@ -41,6 +43,13 @@ class FakeStripe:
     requests: list[Recorded] = field(default_factory=list)
     # Path -> HTTP status to answer with an error instead (e.g. {"/v1/checkout/sessions": 500}).
     failures: dict[str, int] = field(default_factory=dict)
+    # Subscription id -> its status at Stripe ("active", "canceled"...), for DELETE.
+    subscriptions: dict[str, str] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.failures.clear()
+        self.subscriptions.clear()
 
     @property
     def base(self) -> str:
@@ -141,6 +150,33 @@ ANSWERS = {
     "/v1/checkout/sessions": _checkout_session,
     "/v1/billing_portal/sessions": _portal_session,
 }
+SUBSCRIPTIONS = "/v1/subscriptions/"
+
+
+def _error(status: int, *, message: str = "", code: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "type": "api_error" if status >= 500 else "invalid_request_error",
+        "message": message or f"Fake Stripe answers {status} here.",
+    }
+    if code is not None:
+        error.update(code=code, param="id", doc_url=f"https://stripe.com/docs/error-codes/{code}")
+    return {"error": error}
+
+
+def _subscription_cancel(fake: FakeStripe, subscription_id: str) -> tuple[int, dict[str, Any]]:
+    """Stripe's answer to DELETE /v1/subscriptions/<id>: the cancelled subscription, or 404
+    resource_missing for an unknown one or one cancelled before."""
+    if fake.subscriptions.get(subscription_id, "canceled") == "canceled":
+        return 404, _error(
+            404, message=f"No such subscription: '{subscription_id}'", code="resource_missing"
+        )
+    fake.subscriptions[subscription_id] = "canceled"
+    now = int(time.time())
+    answer = subscription_object(
+        subscription=subscription_id, customer="cus_unknown", status="canceled", period_end=now
+    )
+    answer.update(canceled_at=now, ended_at=now)
+    return 200, answer
 
 
 def fake_stripe_start() -> FakeStripe:
@@ -150,27 +186,41 @@ def fake_stripe_start() -> FakeStripe:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
             return  # quiet: tests read `requests` instead
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def _record(self, params: dict[str, str]) -> tuple[FakeStripe, str]:
             fake = holder["fake"]
+            path = urlsplit(self.path).path
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            fake.requests.append(Recorded(self.command, path, params, headers))
+            return fake, path
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode()
-            params = dict(parse_qsl(body, keep_blank_values=True))
-            fake.requests.append(
-                Recorded("POST", self.path, params, {k.lower(): v for k, v in self.headers.items()})
-            )
-            status = fake.failures.get(self.path)
-            answer = ANSWERS.get(self.path)
+            params = self._params(self.rfile.read(length).decode())
+            fake, path = self._record(params)
+            status = fake.failures.get(path)
+            answer = ANSWERS.get(path)
             if status is None and answer is None:
                 status = 404
             if status is not None:
-                content = {
-                    "error": {
-                        "type": "api_error" if status >= 500 else "invalid_request_error",
-                        "message": f"Fake Stripe answers {status} here.",
-                    }
-                }
+                self._answer(status, _error(status))
             else:
-                status, content = 200, answer(params)  # type: ignore[misc]
+                self._answer(200, answer(params))  # type: ignore[misc]
+
+        def do_DELETE(self) -> None:  # noqa: N802 - http.server's name
+            fake, path = self._record(self._params(urlsplit(self.path).query))
+            status = fake.failures.get(path)
+            if status is not None:
+                self._answer(status, _error(status))
+            elif path.startswith(SUBSCRIPTIONS) and "/" not in path[len(SUBSCRIPTIONS) :]:
+                self._answer(*_subscription_cancel(fake, path[len(SUBSCRIPTIONS) :]))
+            else:
+                self._answer(404, _error(404))
+
+        @staticmethod
+        def _params(encoded: str) -> dict[str, str]:
+            return dict(parse_qsl(encoded, keep_blank_values=True))
+
+        def _answer(self, status: int, content: dict[str, Any]) -> None:
             data = json.dumps(content).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -179,3 +179,35 @@ def test_the_portal_is_refused_without_stripe(
     settings.STRIPE_SECRET_KEY = ""
     with pytest.raises(StateConflict, match="Stripe is not configured"):
         services.portal_session_create(organization=alpha.organization, return_url=SUCCESS)
+
+
+# --- Cancellation, when the organization is deleted ---------------------------------------------
+
+
+def test_cancelling_twice_cancels_once_and_then_counts_as_done(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any
+) -> None:
+    Subscription.objects.filter(pk=on_trial.pk).update(stripe_subscription_id="sub_alpha")
+    fake_stripe.subscriptions["sub_alpha"] = "active"
+
+    first = services.subscription_stripe_cancel(organization=alpha.organization)
+    again = services.subscription_stripe_cancel(organization=alpha.organization)
+
+    assert (first.outcome, first.subscription_id) == ("canceled", "sub_alpha")
+    assert (again.outcome, again.subscription_id) == ("already_canceled", "sub_alpha")
+    assert fake_stripe.subscriptions["sub_alpha"] == "canceled"
+    assert len(fake_stripe.calls("/v1/subscriptions/sub_alpha")) == 2
+
+
+def test_a_refused_cancellation_is_a_clear_error(
+    alpha: Any, on_trial: Subscription, fake_stripe: Any
+) -> None:
+    """Any refusal but 404 resource_missing: the subscription may still be charged."""
+    Subscription.objects.filter(pk=on_trial.pk).update(stripe_subscription_id="sub_alpha")
+    fake_stripe.subscriptions["sub_alpha"] = "active"
+    fake_stripe.failures["/v1/subscriptions/sub_alpha"] = 400
+
+    with pytest.raises(ServiceError, match="Stripe could not cancel subscription sub_alpha"):
+        services.subscription_stripe_cancel(organization=alpha.organization)
+
+    assert fake_stripe.subscriptions["sub_alpha"] == "active"

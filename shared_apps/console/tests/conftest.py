@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-import pytest
-from django.test import Client
+from collections.abc import Iterator
 
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from django_tenants.utils import schema_context
+
+# Stripe against its local stand-in, for deletions of subscribed tenants.
+from shared_apps.billing.tests.conftest import _fake_stripe_server, fake_stripe  # noqa: F401
+from shared_apps.console.models import TenantExport
 from shared_apps.console.tests.factories import operator_made
 from shared_apps.users.models import User
 
@@ -18,3 +25,13 @@ def console(operator: User) -> Client:
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
     return client
+
+
+@pytest.fixture
+def stored_exports() -> Iterator[None]:
+    """Removes the dump files a test made."""
+    yield
+    with schema_context("public"):
+        for export in TenantExport.objects.exclude(file_name=""):
+            if default_storage.exists(export.file_name):
+                default_storage.delete(export.file_name)

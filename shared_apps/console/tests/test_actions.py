@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -247,16 +246,6 @@ def test_a_stalled_provisioning_may_be_retried(operator):
 
 
 # --- Export ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stored_exports():
-    """Removes the dump files a test made."""
-    yield
-    with schema_context("public"):
-        for export in TenantExport.objects.exclude(file_name=""):
-            if default_storage.exists(export.file_name):
-                default_storage.delete(export.file_name)
 
 
 def test_export_runs_in_a_task_and_is_downloadable(
