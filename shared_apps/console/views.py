@@ -175,9 +175,10 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"Deletion of {slug} requested. It is suspended from now on; its schema is "
-                "exported, then dropped with its domains and rows, in the background. This page "
-                "shows how it ends, and the export once it is made.",
+                f"Deletion of {slug} requested. It is suspended from now on; in the background "
+                "its schema is exported, its Stripe subscription cancelled, then the schema is "
+                "dropped with its domains and rows. This page shows how it ends, and the export "
+                "once it is made.",
             )
             return redirect(f"{reverse('console:audit')}?tenant={slug}")
     except ServiceError as error:

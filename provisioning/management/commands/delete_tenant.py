@@ -1,5 +1,6 @@
-"""manage.py delete_tenant acme --yes: export the tenant's schema, then drop it (a tenant that
-never had a schema has nothing to export: its domains and row are removed)."""
+"""manage.py delete_tenant acme --yes: cancel the tenant's Stripe subscription, export its
+schema, then drop it (a tenant that never had a schema has nothing to export: its domains and
+row are removed). Stripe refusing the cancellation deletes nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from provisioning.services import tenant_delete
+from saas_platform.errors import ServiceError
+from shared_apps.billing.services import subscription_stripe_cancel
 from shared_apps.tenants.models import Organization
 
 
@@ -26,6 +29,11 @@ class Command(BaseCommand):
             answer = input(f"Type {organization.slug} to delete {organization.name}: ")
             if answer.strip() != organization.slug:
                 raise CommandError("Not deleted.")
+        try:
+            cancellation = subscription_stripe_cancel(organization=organization)
+        except ServiceError as error:
+            raise CommandError(f"Not deleted: {error}") from error
+        self.stdout.write(cancellation.note)
         export_name = tenant_delete(organization=organization)
         export = export_name or "none, it had no schema"
         self.stdout.write(self.style.SUCCESS(f"Deleted {organization.slug}; export: {export}"))

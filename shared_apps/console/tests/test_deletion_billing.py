@@ -7,9 +7,12 @@ customer.subscription.deleted event for the organization that is gone is stored 
 from __future__ import annotations
 
 import time
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_exists
@@ -281,3 +284,23 @@ def test_stripes_later_event_for_the_deleted_organization_is_stored_and_answered
         None,
     )
     assert stored.outcome_detail == "No organization has this customer or subscription."
+
+
+def test_the_delete_command_cancels_at_stripe_too(alpha, fake_stripe: FakeStripe, stored_exports):
+    _subscribed(alpha.organization, subscription_id="sub_alpha")
+    fake_stripe.subscriptions["sub_alpha"] = "active"
+    fake_stripe.failures["/v1/subscriptions/sub_alpha"] = 500
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="Not deleted: Stripe could not cancel"):
+        call_command("delete_tenant", "alpha", "--yes", stdout=out)
+    assert schema_exists(alpha.organization.schema_name)
+    assert Organization.objects.filter(slug="alpha").exists()
+
+    fake_stripe.failures.clear()
+    call_command("delete_tenant", "alpha", "--yes", stdout=out)
+
+    assert fake_stripe.subscriptions["sub_alpha"] == "canceled"
+    assert "Stripe subscription sub_alpha cancelled." in out.getvalue()
+    assert not schema_exists(alpha.organization.schema_name)
+    assert not Organization.objects.filter(slug="alpha").exists()
