@@ -528,6 +528,13 @@ class _State:
     status_from_event: bool = False
 
 
+def _free_plan(plans: dict[str, Plan]) -> Plan | None:
+    """The plan a cancelled subscription falls back to: the first free one offered."""
+    free = [plan for plan in plans.values() if plan.monthly_price == 0]
+    free.sort(key=lambda plan: (not plan.is_public, plan.sort_order, plan.code))
+    return free[0] if free else None
+
+
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, int) and 0 < value < 2**40:
         return datetime.fromtimestamp(value, tz=UTC)
@@ -657,6 +664,11 @@ def subscription_state_rebuild(*, subscription: Subscription) -> str:
     )
     for event in events:
         _apply(state, event, plans)
+    if state.status == SubscriptionStatus.CANCELED and state.plan.monthly_price > 0:
+        # A paid subscription that ended (cancelled in the portal, or by Stripe after failed
+        # retries): the organization keeps its data and its access, on the free plan, whose
+        # limits then apply, until it subscribes again. Nothing is suspended for it.
+        state.plan = _free_plan(plans) or state.plan
 
     before = {
         "status": subscription.status,

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django_tenants.utils import schema_context
 
 from shared_apps.billing import services
+from shared_apps.billing.limits import plan_of_current_tenant
 from shared_apps.billing.models import (
     StripeEvent,
     StripeEventOutcome,
@@ -184,6 +186,26 @@ def test_a_deleted_subscription_is_not_revived_by_an_older_update(
     assert outcome_of([deleted(T0 + DAY), updated(T0, "active")])[0] == "canceled"
     assert outcome_of([updated(T0, "active"), deleted(T0 + DAY)])[0] == "canceled"
     assert outcome_of([deleted(T0 + DAY), paid(T0)])[0] == "canceled"
+
+
+def test_a_cancelled_paid_subscription_falls_back_to_the_free_plan_in_any_order(
+    subscribed: Subscription, alpha: Any
+) -> None:
+    result = the_same_in_every_order(
+        [checkout(T0, alpha.organization.pk, plan="plus"), paid(T0), deleted(T0 + 5 * DAY)]
+    )
+
+    assert result[0] == "canceled"
+    assert result[3:] == ("starter", SUBSCRIPTION, "starter")
+    for payload in [checkout(T0, alpha.organization.pk, plan="plus"), deleted(T0 + 5 * DAY)]:
+        deliver(payload)
+    with schema_context(alpha.organization.schema_name):
+        plan = plan_of_current_tenant()
+    assert plan is not None and plan.code == "starter"  # its limits are the ones that bite
+    alpha.organization.refresh_from_db()
+    assert alpha.organization.state == "active"  # nothing suspended, nothing lost
+    assert deliver(deleted(T0 + 5 * DAY)).outcome  # a replay changes nothing
+    assert state()[3:] == ("starter", SUBSCRIPTION, "starter")
 
 
 def test_subscribing_again_after_a_cancellation_follows_the_new_subscription(
