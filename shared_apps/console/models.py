@@ -65,6 +65,24 @@ class OperatorAuditEvent(models.Model):
         return f"{self.actor_email} {self.action} {self.organization_slug} ({self.outcome})"
 
 
+class OperatorJob(models.Model):
+    """What the operator's background jobs (exports, deletions) record alike: who asked, under
+    which audit row, when, and why it failed."""
+
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    audit_event = models.ForeignKey(
+        OperatorAuditEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class ExportState(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -72,7 +90,7 @@ class ExportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class TenantExport(models.Model):
+class TenantExport(OperatorJob):
     """A pg_dump of one tenant's schema, kept in the public schema's storage."""
 
     organization = models.ForeignKey(
@@ -84,15 +102,6 @@ class TenantExport(models.Model):
     organization_slug = models.CharField(max_length=40, db_index=True)
     state = models.CharField(max_length=20, choices=ExportState.choices, default=ExportState.QUEUED)
     file_name = models.CharField(max_length=300, blank=True)
-    error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    audit_event = models.ForeignKey(
-        OperatorAuditEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -117,7 +126,7 @@ class DeletionState(models.TextChoices):
 DELETION_PENDING_STATES = (DeletionState.QUEUED, DeletionState.RUNNING)
 
 
-class TenantDeletion(models.Model):
+class TenantDeletion(OperatorJob):
     """An operator's request to delete a tenant, carried out by a Celery task.
 
     While it is queued or running the organization is suspended (its hosts refuse every request)
@@ -148,15 +157,6 @@ class TenantDeletion(models.Model):
         TenantExport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     schema_existed = models.BooleanField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    audit_event = models.ForeignKey(
-        OperatorAuditEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -32,6 +32,7 @@ from shared_apps.console.models import (
     ExportState,
     OperatorAction,
     OperatorAuditEvent,
+    OperatorJob,
     Outcome,
     TenantDeletion,
     TenantExport,
@@ -277,22 +278,31 @@ def tenant_export_request(
     return export
 
 
+def _job_take[Job: OperatorJob](
+    model: type[Job], job_id: int, *, queued: str, running: str
+) -> Job | None:
+    """Mark a queued export or deletion running, in a transaction of its own; None when it is
+    no longer queued (done, failed, or taken by another worker), so a redelivered task does
+    nothing."""
+    with transaction.atomic():
+        job = model.objects.select_for_update().filter(pk=job_id, state=queued).first()
+        if job is not None:
+            job.state = running
+            job.save(update_fields=["state"])
+    return job
+
+
 def tenant_export_perform(*, export_id: int) -> TenantExport | None:
     """Run a queued export: pg_dump into storage, then record the file or the error.
 
     Idempotent: an export that is no longer queued (done, failed, or taken by another worker)
     is left alone, so a redelivered task does nothing.
     """
-    with transaction.atomic():
-        export = (
-            TenantExport.objects.select_for_update()
-            .filter(pk=export_id, state=ExportState.QUEUED)
-            .first()
-        )
-        if export is None:
-            return None
-        export.state = ExportState.RUNNING
-        export.save(update_fields=["state"])
+    export = _job_take(
+        TenantExport, export_id, queued=ExportState.QUEUED, running=ExportState.RUNNING
+    )
+    if export is None:
+        return None
     organization = Organization.objects.filter(pk=export.organization_id).first()
     try:
         if organization is None:
@@ -456,16 +466,11 @@ def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
 
     Idempotent: a deletion no longer queued is left alone, so a redelivered task does nothing.
     """
-    with transaction.atomic():
-        deletion = (
-            TenantDeletion.objects.select_for_update()
-            .filter(pk=deletion_id, state=DeletionState.QUEUED)
-            .first()
-        )
-        if deletion is None:
-            return None
-        deletion.state = DeletionState.RUNNING
-        deletion.save(update_fields=["state"])
+    deletion = _job_take(
+        TenantDeletion, deletion_id, queued=DeletionState.QUEUED, running=DeletionState.RUNNING
+    )
+    if deletion is None:
+        return None
     export_name: str | None = None
     cancellation: StripeCancellation | None = None
     try:
