@@ -161,6 +161,14 @@ class CsvRow:
     number: int  # as a spreadsheet shows it: the header is row 1
     values: dict[str, str]
     stray: str = ""  # what is wrong with the row's shape, if anything
+    # Cells that no text column can hold, as (column, message); their values are left empty.
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+    def shape_errors(self) -> list[RowError]:
+        """What is wrong with the row as read, before any rule of the kind is checked."""
+        errors = [_error(self.number, "", self.stray)] if self.stray else []
+        errors += [_error(self.number, column, message) for column, message in self.unreadable]
+        return errors
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,19 @@ def _cell(value: str) -> str:
     return value
 
 
+# PostgreSQL's text cannot hold a NUL character (a zero byte), and spreadsheets never write one:
+# a file that has one was damaged or made by a program, so the cell is named, not guessed at.
+_NUL = "\x00"
+_NUL_MESSAGE = "The cell holds a NUL character (a zero byte), which text cannot hold; remove it."
+
+
 def _header_check(header: list[str], kind: str) -> list[str]:
+    for position, name in enumerate(header, start=1):
+        if _NUL in name:
+            raise _refuse(
+                f"Column {position} of the header holds a NUL character (a zero byte); "
+                "remove it and upload the file again."
+            )
     names = [name.strip().lower() for name in header]
     known = COLUMNS[kind]
     named = [name for name in names if name]
@@ -228,6 +248,11 @@ def csv_read(content: bytes, *, kind: str) -> CsvFile:
             values = {
                 name: _cell(cell) for name, cell in zip(columns, record, strict=False) if name
             }
+            unreadable = tuple(
+                (name, _NUL_MESSAGE) for name, value in values.items() if _NUL in value
+            )
+            for name, _message in unreadable:
+                values[name] = ""
             stray = ""
             if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns) :]):
                 stray = (
@@ -236,7 +261,7 @@ def csv_read(content: bytes, *, kind: str) -> CsvFile:
                 )
             elif any(cell.strip() for name, cell in zip(columns, record, strict=False) if not name):
                 stray = "A value is in a column whose header is empty."
-            rows.append(CsvRow(number=number, values=values, stray=stray))
+            rows.append(CsvRow(number=number, values=values, stray=stray, unreadable=unreadable))
     except csv.Error as error:
         raise _refuse(f"The file is not valid CSV near line {reader.line_num}: {error}.") from None
     if not rows:
@@ -407,9 +432,7 @@ def donors_validate(parsed: CsvFile, *, progress: Callable[[int], None]) -> Dono
     """Every row checked by donor_create's rules; every problem of every row listed."""
     plan = DonorPlan()
     for done, row in enumerate(parsed.rows, start=1):
-        errors: list[RowError] = []
-        if row.stray:
-            errors.append(_error(row.number, "", row.stray))
+        errors = row.shape_errors()
         spec = _donor_spec(row, errors, too_long=_lengths_check(row, errors))
         prepared, refusals = donors.donor_import_check(spec)
         errors += _refusal_errors(row.number, refusals, _donor_column)
@@ -747,9 +770,7 @@ def gifts_validate(parsed: CsvFile, *, progress: Callable[[int], None]) -> GiftP
     plan = GiftPlan()
     reference_rows: dict[str, int] = {}
     for done, row in enumerate(parsed.rows, start=1):
-        errors: list[RowError] = []
-        if row.stray:
-            errors.append(_error(row.number, "", row.stray))
+        errors = row.shape_errors()
         gift = _gift_row(row, lookups, errors)
         reference = row.values.get("payment_reference", "")
         if reference:

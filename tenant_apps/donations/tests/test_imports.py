@@ -228,6 +228,52 @@ def test_a_value_outside_every_column_is_a_row_error(
     assert "outside every column" in job.errors[0]["message"]
 
 
+def test_a_nul_character_in_a_donor_cell_is_a_row_and_column_error(
+    fundraiser: Any, upload: Callable[..., Any]
+) -> None:
+    content = "first_name,last_name,email\nAda,Lovelace,\nAlan,Tu\x00ring,alan@example.org\n"
+
+    job = _job(upload(fundraiser, "donors", content))
+
+    assert job.state == ImportState.FAILED
+    assert [(error["row"], error["column"]) for error in job.errors] == [(3, "last_name")]
+    assert "NUL character" in job.errors[0]["message"]
+    assert job.message.startswith("1 of 2 rows have errors")
+    assert _donor_count() == 0
+
+
+def test_a_nul_character_in_a_gift_cell_is_a_row_and_column_error(
+    alpha: Any, fundraiser: Any, upload: Callable[..., Any]
+) -> None:
+    with schema_context("alpha"):
+        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+    day = today().isoformat()
+    content = (
+        f"{GIFT_HEADER}\n"
+        f"{ada.pk},,100,{day},check,,,1001\n"
+        f",ada@exam\x00ple.org,100,{day},check,,,1002\n"
+    )
+
+    job = _job(upload(fundraiser, "gifts", content))
+
+    assert job.state == ImportState.FAILED
+    nul_errors = [error for error in job.errors if "NUL character" in error["message"]]
+    assert [(error["row"], error["column"]) for error in nul_errors] == [(3, "donor_email")]
+    with schema_context("alpha"):
+        assert not Gift.objects.exists()
+
+
+def test_a_nul_character_in_the_header_is_refused_at_upload(
+    fundraiser: Any, upload: Callable[..., Any]
+) -> None:
+    response = upload(fundraiser, "donors", "first_name,last\x00name\nAda,Lovelace\n")
+
+    error = api_error(response, 400)
+    assert "Column 2 of the header holds a NUL character" in error["message"]
+    with schema_context("alpha"):
+        assert not ImportJob.objects.exists()
+
+
 def test_likely_duplicates_are_reported_and_do_not_block_the_import(
     alpha: Any, fundraiser: Any, upload: Callable[..., Any]
 ) -> None:
