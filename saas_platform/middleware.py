@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from saas_platform.http_errors import DATABASE_UNAVAILABLE, database_unavailable
 from saas_platform.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -90,10 +91,21 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             request.get_host()
         except DisallowedHost:
             return _page(request, "errors/unknown_host.html", status=404)
-        response = super().process_request(request)
-        if response is not None:
-            return response
-        return self._refuse_unservable(request)
+        try:
+            response = super().process_request(request)
+            if response is not None:
+                return response
+            return self._refuse_unservable(request)
+        except DATABASE_UNAVAILABLE as error:
+            # A cold routing cache needs the database: without it no host can be resolved, and
+            # the probes must still read 503 JSON from /healthz, not a 500 page.
+            return database_unavailable(request, error)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view that lost the database answers 503 (retry later), not 500 (our bug)."""
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return database_unavailable(request, exception)
+        return None
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
         return _page(request, "errors/unknown_host.html", status=404)

@@ -20,3 +20,8 @@ urlpatterns = [
     # Operators authenticate here too; a tenant's token is refused (401) on this host.
     path("api/v1/auth/", include("shared_apps.users.api.urls")),
 ]
+
+handler400 = "saas_platform.http_errors.bad_request"
+handler403 = "saas_platform.http_errors.permission_denied"
+handler404 = "saas_platform.http_errors.page_not_found"
+handler500 = "saas_platform.http_errors.server_error"

@@ -30,3 +30,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "saas_platform.http_errors.bad_request"
+handler403 = "saas_platform.http_errors.permission_denied"
+handler404 = "saas_platform.http_errors.page_not_found"
+handler500 = "saas_platform.http_errors.server_error"
