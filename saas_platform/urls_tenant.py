@@ -1,7 +1,7 @@
 """URLs of an organization's host (<slug>.PLATFORM_DOMAIN)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from saas_platform.admin_sites import tenant_admin_site
 from saas_platform.health import healthz
@@ -28,7 +28,7 @@ urlpatterns = [
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 handler400 = "saas_platform.http_errors.bad_request"
