@@ -13,6 +13,7 @@ from saas_platform.settings.environment import (
     env_int,
     env_rate,
     env_str,
+    env_url_path,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -70,6 +71,16 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 AUTH_USER_MODEL = "users.User"
 PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
+# Where both hosts serve the Django admin. Another path than the well-known admin/ keeps
+# scanners off its login. Its first segment must not be one of the top-level routes below
+# (tests/test_admin_path.py checks this list against both URL maps).
+TOP_LEVEL_ROUTES = frozenset(
+    {
+        "accounts", "accounting", "api", "billing", "console", "donations", "give", "healthz",
+        "media", "personnel", "signup", "static",
+    }
+)  # fmt: skip
+ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Clones of the template schema kept ready for new tenants (provisioning.spares); a signup takes
 # one and renames it (milliseconds) instead of cloning the template (a few hundred ms). 0: none.
