@@ -1,13 +1,39 @@
 """Two Django admin sites: operators' on the public host, each organization's on its own host.
 
-Each registers only the models of its own schema, so neither shows the other's apps.
+Each registers only the models of its own schema, so neither shows the other's apps. Both logins
+are throttled with the login pages' counters (shared_apps.users.throttling).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib.admin import AdminSite
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+
+from shared_apps.users.throttling import (
+    login_attempt_refused,
+    login_failure_record,
+    login_throttled_page,
+)
 
 
-class PublicAdminSite(AdminSite):
+class ThrottledLoginAdminSite(AdminSite):
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        if login_attempt_refused(request=request):
+            return login_throttled_page(request=request)
+        response = super().login(request, extra_context)
+        # A good login redirects; the form shown again (200) means the credentials were refused.
+        if response.status_code == 200:
+            login_failure_record(request=request)
+        return response
+
+
+class PublicAdminSite(ThrottledLoginAdminSite):
     site_header = "IFM platform administration"
     site_title = "IFM platform"
 
@@ -16,7 +42,7 @@ class PublicAdminSite(AdminSite):
         return bool(user.is_active and getattr(user, "is_operator", False))
 
 
-class TenantAdminSite(AdminSite):
+class TenantAdminSite(ThrottledLoginAdminSite):
     site_header = "IFM administration"
     site_title = "IFM"
 

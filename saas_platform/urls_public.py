@@ -1,5 +1,6 @@
 """URLs of the public host (PLATFORM_DOMAIN): the site, operators' login and admin."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -13,7 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", public_admin_site.urls),
+    path(settings.ADMIN_URL_PATH, public_admin_site.urls),
     path("billing/", include("shared_apps.billing.urls_public")),
     path("console/", include("shared_apps.console.urls")),
     path("signup/", include("shared_apps.onboarding.urls")),

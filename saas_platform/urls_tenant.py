@@ -1,5 +1,6 @@
 """URLs of an organization's host (<slug>.PLATFORM_DOMAIN)."""
 
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -21,7 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("admin/", tenant_admin_site.urls),
+    path(settings.ADMIN_URL_PATH, tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("billing/", include("shared_apps.billing.urls")),
     path("donations/", include("tenant_apps.donations.urls")),

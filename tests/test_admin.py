@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
+from tests.plugin import OWNER_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,65 @@ def test_organizations_cannot_be_added_or_deleted_from_the_admin(operator, alpha
     assert client.get("/admin/tenants/organization/add/").status_code == 403
     delete = f"/admin/tenants/organization/{alpha.organization.pk}/delete/"
     assert client.get(delete).status_code == 403
+
+
+def _admin_login(client, email, password, **extra):
+    return client.post(
+        "/admin/login/", {"username": email, "password": password, "next": "/admin/"}, **extra
+    )
+
+
+def test_tenant_admin_login_is_throttled_per_client_and_tenant(alpha, beta, settings):
+    limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
+    client = alpha.client()
+
+    failures = [
+        _admin_login(
+            client, "owner@alpha.org", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(limit)
+    ]
+    right_password = _admin_login(client, "owner@alpha.org", OWNER_PASSWORD)
+
+    assert failures == [200] * limit
+    assert right_password.status_code == 429
+    assert b"Too many login attempts" in right_password.content
+    assert "sessionid" not in client.cookies
+    # another address, and the same address on another tenant's host, are counted apart
+    elsewhere = _admin_login(
+        alpha.client(), "owner@alpha.org", OWNER_PASSWORD, REMOTE_ADDR="10.0.0.9"
+    )
+    assert elsewhere.status_code == 302
+    assert _admin_login(beta.client(), "owner@beta.org", OWNER_PASSWORD).status_code == 302
+
+
+def test_public_admin_login_is_throttled_per_client(operator, alpha, settings):
+    limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
+    client = Client(HTTP_HOST="localhost")
+
+    failures = [
+        _admin_login(
+            client, "ops@ifm.test", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        ).status_code
+        for n in range(limit)
+    ]
+    right_password = _admin_login(client, "ops@ifm.test", "Operator-Pass-1")
+
+    assert failures == [200] * limit
+    assert right_password.status_code == 429
+    assert "sessionid" not in client.cookies
+    elsewhere = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.0.0.9")
+    assert _admin_login(elsewhere, "ops@ifm.test", "Operator-Pass-1").status_code == 302
+    # the public schema's counter is not a tenant's
+    assert _admin_login(alpha.client(), "owner@alpha.org", OWNER_PASSWORD).status_code == 302
+
+
+def test_admin_and_login_page_share_one_failure_counter(alpha, settings):
+    settings.LOGIN_ATTEMPTS_PER_MINUTE = 4
+    client = alpha.client()
+    for _ in range(2):
+        assert _admin_login(client, "owner@alpha.org", "wrong").status_code == 200
+        page = client.post("/accounts/login/", {"username": "owner@alpha.org", "password": "x"})
+        assert page.status_code == 200
+
+    assert _admin_login(client, "owner@alpha.org", OWNER_PASSWORD).status_code == 429

@@ -14,6 +14,7 @@ from saas_platform.settings.environment import (
     env_int,
     env_rate,
     env_str,
+    env_url_path,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -71,6 +72,16 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 AUTH_USER_MODEL = "users.User"
 PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
+# Where both hosts serve the Django admin. Another path than the well-known admin/ keeps
+# scanners off its login. Its first segment must not be one of the top-level routes below
+# (tests/test_admin_path.py checks this list against both URL maps).
+TOP_LEVEL_ROUTES = frozenset(
+    {
+        "accounts", "accounting", "api", "billing", "console", "donations", "give", "healthz",
+        "media", "personnel", "signup", "static",
+    }
+)  # fmt: skip
+ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Clones of the template schema kept ready for new tenants (provisioning.spares); a signup takes
 # one and renames it (milliseconds) instead of cloning the template (a few hundred ms). 0: none.
@@ -167,8 +178,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins allowed per client address and schema before a pause, pages and API alike.
+# Failed logins allowed per client address and schema before a pause: the login pages, the
+# admin's login and the API share one counter, so alternating between them gains nothing.
 LOGIN_ATTEMPTS_PER_MINUTE = env_int("LOGIN_ATTEMPTS_PER_MINUTE", default=10, minimum=1)
+# All login attempts, successful or not, per client address and schema: a ceiling high enough for
+# an office behind one address, low enough to stop a flood of guesses at valid accounts.
+LOGIN_REQUESTS_PER_MINUTE = env_int("LOGIN_REQUESTS_PER_MINUTE", default=60, minimum=1)
+# Proxies in front of the app (nginx, a load balancer). Throttles key on the client's address:
+# with 0 that is the socket's address and X-Forwarded-For is ignored (a client can write anything
+# there); with N it is the Nth address from the right (saas_platform.client_address).
+NUM_PROXIES = env_int("NUM_PROXIES", default=0, minimum=0)
 
 # --- API.
 REST_FRAMEWORK = {
@@ -184,17 +203,22 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "saas_platform.client_address.AnonRateThrottle",
+        "saas_platform.client_address.UserRateThrottle",
+        "saas_platform.client_address.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("API_ANON_RATE", default="60/min"),
         "user": env_rate("API_USER_RATE", default="600/min"),
-        "dj_rest_auth": f"{LOGIN_ATTEMPTS_PER_MINUTE}/min",
+        # Logout, token refresh and verify, the user's details: as often as logins may be.
+        "dj_rest_auth": f"{LOGIN_REQUESTS_PER_MINUTE}/min",
+        # Password reset (sends email), its confirmation and password change (checks the old
+        # password): as strict as failed logins.
+        "auth_password": f"{LOGIN_ATTEMPTS_PER_MINUTE}/min",
     },
-    # Proxies in front of the app (nginx, a load balancer): how clients are told apart.
-    "NUM_PROXIES": env_int("NUM_PROXIES", default=0, minimum=0) or None,
+    # Our throttle classes use saas_platform.client_address; DRF's own rule is kept in step (an
+    # int, never None, which would trust X-Forwarded-For) for any throttle class that is not ours.
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -81,3 +81,23 @@ def env_rate(name: str, default: str) -> str:
     if not _RATE.match(value):
         raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 60/min.")
     return value
+
+
+_URL_PATH = re.compile(r"^(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/)+$")
+
+
+def env_url_path(name: str, default: str, *, reserved: frozenset[str]) -> str:
+    """A relative URL path such as `admin/` or `ops/admin/`: segments of letters, digits and
+    `._~-`, ending in `/`, whose first segment is not one of the `reserved` top-level routes."""
+    value = env_str(name, default).strip()
+    if not _URL_PATH.match(value) or ".." in value.split("/"):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a relative path ending in '/', such as 'admin/'."
+        )
+    first_segment = value.split("/", 1)[0]
+    if first_segment in reserved:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} collides with the site's own {first_segment}/ pages; "
+            "choose another path."
+        )
+    return value

@@ -1,7 +1,6 @@
 """Per-client limits for the signup pages, counted in the cache (fixed windows).
 
-Clients are told apart as DRF does (X-Forwarded-For behind NUM_PROXIES proxies, else the
-address), like the login throttle in shared_apps.users.throttling.
+Clients are told apart by saas_platform.client_address, the rule every throttle uses.
 """
 
 from __future__ import annotations
@@ -9,7 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
+
+from saas_platform.client_address import client_address
 
 
 def _limits() -> dict[str, tuple[int, int]]:
@@ -24,7 +24,7 @@ def _limits() -> dict[str, tuple[int, int]]:
 def throttle_hit(*, request: HttpRequest, scope: str) -> bool:
     """Count one request of `scope`; True when the client is past its limit (refuse it)."""
     allowed, window = _limits()[scope]
-    key = f"onboarding-throttle:{scope}:{BaseThrottle().get_ident(request)}"
+    key = f"onboarding-throttle:{scope}:{client_address(request=request)}"
     if cache.add(key, 1, timeout=window):
         return allowed < 1
     try:

@@ -6,10 +6,13 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
 from shared_apps.users.forms import EmailAuthenticationForm
-from shared_apps.users.throttling import login_attempts_exhausted, login_failure_record
+from shared_apps.users.throttling import (
+    login_attempt_refused,
+    login_failure_record,
+    login_throttled_page,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -18,13 +21,8 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if login_attempts_exhausted(request=request):
-            return TemplateResponse(
-                request,
-                "registration/login_throttled.html",
-                status=429,
-                headers={"Retry-After": "60"},
-            )
+        if login_attempt_refused(request=request):
+            return login_throttled_page(request=request)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:

@@ -85,3 +85,14 @@ def test_only_reads_are_allowed(public_client):
 
 def test_the_check_is_not_on_tenant_hosts(alpha):
     assert alpha.client().get("/signup/check/", {"slug": "harbor"}).status_code == 404
+
+
+def test_a_new_forwarded_for_on_each_check_does_not_escape_the_limit(public_client, settings):
+    settings.SIGNUP_CHECKS_PER_MINUTE = 3
+
+    statuses = [
+        _check(public_client, "harbor", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [200, 200, 200, 429]

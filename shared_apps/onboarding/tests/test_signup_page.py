@@ -190,6 +190,21 @@ def test_signups_are_limited_per_client(public_client, settings):
     assert Signup.objects.count() == 2
 
 
+def test_a_new_forwarded_for_on_each_signup_does_not_escape_the_limit(public_client, settings):
+    settings.SIGNUPS_PER_HOUR = 2
+    statuses = [
+        public_client.post(
+            "/signup/",
+            {**GOOD, "slug": f"harbor{number}"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+        ).status_code
+        for number in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
+    assert Signup.objects.count() == 2
+
+
 def test_the_terms_page_is_served(public_client, settings):
     settings.BILLING_GRACE_DAYS = 10
     response = public_client.get("/signup/terms/")
