@@ -38,6 +38,12 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
+def _path(path: str, key: Any) -> str:
+    if isinstance(key, int):  # an item of a list (list errors are keyed by index)
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
 def _unknown_fields(detail: Any, path: str = "") -> list[str]:
     """Where in a validation error's detail fields were refused as unknown, as paths such as
     `addresses[0].postal_cod`, so that the message can name them."""
@@ -45,7 +51,7 @@ def _unknown_fields(detail: Any, path: str = "") -> list[str]:
         return [
             found
             for key, value in detail.items()
-            for found in _unknown_fields(value, f"{path}.{key}" if path else str(key))
+            for found in _unknown_fields(value, _path(path, key))
         ]
     if isinstance(detail, list):
         if any(getattr(item, "code", None) == UNKNOWN_FIELD for item in detail):
