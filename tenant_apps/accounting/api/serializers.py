@@ -11,14 +11,21 @@ from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from saas_platform.api import Input
 from tenant_apps.accounting.models import (
+    Account,
+    AccountingSettings,
     AccountType,
     EntrySource,
     EntryState,
     Function,
+    Fund,
+    JournalEntry,
+    JournalLine,
     NetAssetClass,
     NormalBalance,
     PeriodState,
+    Program,
     Restriction,
 )
 
@@ -62,7 +69,7 @@ class BooksDateField(serializers.DateField):
         return day
 
 
-class FixedFieldsInput(serializers.Serializer):
+class FixedFieldsInput(Input):
     """A partial update that refuses a change to a field that is fixed once the object exists.
 
     Sending the current value is fine (clients often send back what they read); sending another
@@ -70,6 +77,9 @@ class FixedFieldsInput(serializers.Serializer):
     """
 
     fixed_fields: ClassVar[FixedFields] = {}
+
+    def accepted_fields(self) -> set[str]:
+        return super().accepted_fields() | set(self.fixed_fields)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = {}
@@ -107,7 +117,10 @@ class AccountOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class AccountCreateInput(serializers.Serializer):
+class AccountCreateInput(Input):
+    class Meta:
+        model = Account
+
     code = serializers.CharField(max_length=CODE_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=AccountType.choices)
@@ -127,6 +140,9 @@ _ACCOUNT_FIXED = "An account's code, type, normal balance and parent are fixed o
 
 
 class AccountUpdateInput(FixedFieldsInput):
+    class Meta:
+        model = Account
+
     name = serializers.CharField(max_length=200, required=False)
     is_active = serializers.BooleanField(required=False)
 
@@ -149,7 +165,10 @@ class FundOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class FundCreateInput(serializers.Serializer):
+class FundCreateInput(Input):
+    class Meta:
+        model = Fund
+
     code = serializers.CharField(max_length=CODE_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     restriction = serializers.ChoiceField(choices=Restriction.choices)
@@ -157,6 +176,9 @@ class FundCreateInput(serializers.Serializer):
 
 
 class FundUpdateInput(FixedFieldsInput):
+    class Meta:
+        model = Fund
+
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
@@ -178,13 +200,19 @@ class ProgramOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class ProgramCreateInput(serializers.Serializer):
+class ProgramCreateInput(Input):
+    class Meta:
+        model = Program
+
     code = serializers.CharField(max_length=CODE_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ProgramUpdateInput(FixedFieldsInput):
+    class Meta:
+        model = Program
+
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
@@ -207,7 +235,10 @@ class PeriodOutput(serializers.Serializer):
     closed_by = serializers.EmailField(source="closed_by.email", allow_null=True)
 
 
-class PeriodReopenInput(serializers.Serializer):
+class PeriodReopenInput(Input):
+    class Meta:
+        model = None
+
     reason = serializers.CharField(
         max_length=500,
         required=False,
@@ -255,8 +286,9 @@ class LineListInput(serializers.ListSerializer):
             ) from None
 
 
-class LineInput(serializers.Serializer):
+class LineInput(Input):
     class Meta:
+        model = JournalLine
         list_serializer_class = LineListInput
 
     account = serializers.CharField(max_length=CODE_MAX_LENGTH, help_text="An account code.")
@@ -280,26 +312,25 @@ class LineInput(serializers.Serializer):
     memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class EntryCreateInput(serializers.Serializer):
+class EntryCreateInput(Input):
+    class Meta:
+        model = JournalEntry
+
     date = BooksDateField()
     memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     lines = LineInput(many=True, min_length=2, max_length=1000)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # One operation a call: a create that also posts could half-succeed in a client's eyes.
-        if "post" in self.initial_data:
-            raise serializers.ValidationError(
-                {
-                    "post": [
-                        "Creating an entry makes a draft; post it with "
-                        "POST /api/v1/accounting/journal-entries/{id}/post/."
-                    ]
-                }
-            )
-        return attrs
+    # One operation a call: a create that also posts could half-succeed in a client's eyes.
+    refused_fields: ClassVar[dict[str, str]] = {
+        "post": "Creating an entry makes a draft; post it with "
+        "POST /api/v1/accounting/journal-entries/{id}/post/."
+    }
 
 
-class EntryReverseInput(serializers.Serializer):
+class EntryReverseInput(Input):
+    class Meta:
+        model = JournalEntry
+
     date = BooksDateField(
         required=False, help_text="The reversal's date; the original's date by default."
     )
@@ -365,6 +396,9 @@ class SettingsOutput(serializers.Serializer):
 
 
 class SettingsUpdateInput(FixedFieldsInput):
+    class Meta:
+        model = AccountingSettings
+
     fiscal_year_start_month = serializers.IntegerField(
         min_value=1,
         max_value=12,

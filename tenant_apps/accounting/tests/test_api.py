@@ -678,8 +678,8 @@ def _line_error(index: int, **fields: list[str]) -> dict[str, Any]:
             ],
             {
                 "lines": [
-                    {"debit": ["Ensure that there are no more than 14 digits in total."]},
-                    {"credit": ["Ensure that there are no more than 14 digits in total."]},
+                    {"debit": ["Ensure this value is less than or equal to 999999999999.99."]},
+                    {"credit": ["Ensure this value is less than or equal to 999999999999.99."]},
                 ]
             },
             id="amount-too-large",

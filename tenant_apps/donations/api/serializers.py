@@ -6,17 +6,27 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from saas_platform.api import Input
 from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
 from tenant_apps.donations.models import (
+    Campaign,
     Deposit,
     DepositState,
     Frequency,
+    Gift,
+    GiftAllocation,
     GiftMethod,
     GiftSource,
     GiftState,
+    ImportJob,
     Pledge,
+    PledgeInstallment,
     PledgeState,
+    Receipt,
+    ReceiptSettings,
+    RecurringGift,
     RecurringGiftState,
+    SoftCredit,
     TributeType,
 )
 
@@ -39,7 +49,10 @@ class CampaignOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class CampaignCreateInput(serializers.Serializer):
+class CampaignCreateInput(Input):
+    class Meta:
+        model = Campaign
+
     code = serializers.CharField(max_length=20)
     name = serializers.CharField(max_length=200)
     goal = _money(required=False, default="0.00", min_value=0)
@@ -47,7 +60,10 @@ class CampaignCreateInput(serializers.Serializer):
     end = BooksDateField(required=False, allow_null=True, default=None)
 
 
-class CampaignUpdateInput(serializers.Serializer):
+class CampaignUpdateInput(Input):
+    class Meta:
+        model = Campaign
+
     name = serializers.CharField(max_length=200, required=False)
     goal = _money(required=False, min_value=0)
     start = BooksDateField(required=False, allow_null=True)
@@ -118,17 +134,26 @@ class GiftOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class AllocationInput(serializers.Serializer):
+class AllocationInput(Input):
+    class Meta:
+        model = GiftAllocation
+
     fund = serializers.CharField(max_length=20)
     amount = _money()
 
 
-class SoftCreditInput(serializers.Serializer):
+class SoftCreditInput(Input):
+    class Meta:
+        model = SoftCredit
+
     donor = serializers.IntegerField()
     amount = _money()
 
 
-class _GiftDetailsInput(serializers.Serializer):
+class _GiftDetailsInput(Input):
+    class Meta:
+        model = Gift
+
     campaign = serializers.CharField(
         max_length=20, required=False, allow_null=True, help_text="A campaign code."
     )
@@ -177,7 +202,10 @@ class GiftUpdateInput(_GiftDetailsInput):
     allocations = AllocationInput(many=True, required=False)
 
 
-class GiftRefundInput(serializers.Serializer):
+class GiftRefundInput(Input):
+    class Meta:
+        model = None
+
     date = BooksDateField(required=False, help_text="The refund's date; today when omitted.")
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -205,14 +233,20 @@ class DepositOutput(serializers.Serializer):
         return sorted(gift.pk for gift in deposit.gifts.all())  # prefetched
 
 
-class DepositCreateInput(serializers.Serializer):
+class DepositCreateInput(Input):
+    class Meta:
+        model = Deposit
+
     deposit_on = BooksDateField()
     expected_count = serializers.IntegerField(min_value=1)
     expected_total = _money()
     bank_account = serializers.CharField(max_length=20, required=False, default="1010")
 
 
-class DepositGiftsInput(serializers.Serializer):
+class DepositGiftsInput(Input):
+    class Meta:
+        model = None
+
     gifts = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
 
 
@@ -248,16 +282,25 @@ class ReceiptOutput(serializers.Serializer):
     email_error = serializers.CharField()
 
 
-class ReceiptIssueInput(serializers.Serializer):
+class ReceiptIssueInput(Input):
+    class Meta:
+        model = Receipt
+
     gift = serializers.IntegerField(help_text="A posted gift without a receipt.")
 
 
-class ReceiptYearEndInput(serializers.Serializer):
+class ReceiptYearEndInput(Input):
+    class Meta:
+        model = Receipt
+
     donor = serializers.IntegerField()
     year = serializers.IntegerField(min_value=1900, max_value=2999, help_text="A calendar year.")
 
 
-class ReceiptReissueInput(serializers.Serializer):
+class ReceiptReissueInput(Input):
+    class Meta:
+        model = Receipt
+
     reason = serializers.CharField(max_length=500, help_text="What the correction changes.")
 
 
@@ -275,7 +318,10 @@ class ReceiptSettingsOutput(serializers.Serializer):
     )
 
 
-class ReceiptSettingsInput(serializers.Serializer):
+class ReceiptSettingsInput(Input):
+    class Meta:
+        model = ReceiptSettings
+
     legal_name = serializers.CharField(max_length=200, allow_blank=True)
     ein = serializers.CharField(max_length=10, allow_blank=True, help_text="NN-NNNNNNN.")
     address = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
@@ -291,7 +337,10 @@ class ReceiptSettingsInput(serializers.Serializer):
 # --- CSV imports -------------------------------------------------------------------------------
 
 
-class ImportCreateInput(serializers.Serializer):
+class ImportCreateInput(Input):
+    class Meta:
+        model = ImportJob
+
     # A string rather than a choice: an enum named after the field ("kind") would collide with
     # the donors' kind (individual, organization) in the schema. The service checks it.
     kind = serializers.CharField(help_text="donors or gifts.")
@@ -427,18 +476,27 @@ class PledgeOutput(serializers.Serializer):
         return [dict(InstallmentStatusOutput(row).data) for row in rows]
 
 
-class InstallmentInput(serializers.Serializer):
+class InstallmentInput(Input):
+    class Meta:
+        model = PledgeInstallment
+
     due_on = BooksDateField()
     amount = _money()
 
 
-class ScheduleInput(serializers.Serializer):
+class ScheduleInput(Input):
+    class Meta:
+        model = None
+
     count = serializers.IntegerField(min_value=1, max_value=360)
     frequency = serializers.ChoiceField(choices=Frequency.choices)
     first_due_on = BooksDateField()
 
 
-class _PledgeScheduleInput(serializers.Serializer):
+class _PledgeScheduleInput(Input):
+    class Meta:
+        model = Pledge
+
     installments = InstallmentInput(
         many=True,
         required=False,
@@ -472,12 +530,18 @@ class PledgeUpdateInput(_PledgeScheduleInput):
     fund = serializers.CharField(max_length=20, required=False)
 
 
-class PledgeWriteOffInput(serializers.Serializer):
+class PledgeWriteOffInput(Input):
+    class Meta:
+        model = None
+
     date = BooksDateField(required=False, help_text="The write-off's date; today when omitted.")
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class PledgeCancelInput(serializers.Serializer):
+class PledgeCancelInput(Input):
+    class Meta:
+        model = None
+
     date = BooksDateField(
         required=False,
         help_text="For a posted pledge, the date of the reversal; the pledge's date by default.",
@@ -504,7 +568,10 @@ class RecurringGiftOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RecurringGiftUpdateInput(serializers.Serializer):
+class RecurringGiftUpdateInput(Input):
+    class Meta:
+        model = RecurringGift
+
     amount = _money(required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
     next_on = BooksDateField(
@@ -535,7 +602,10 @@ class RecurringGiftCreateInput(RecurringGiftUpdateInput):
     fund = serializers.CharField(max_length=20, required=False, default="GEN")
 
 
-class RecurringGiftResumeInput(serializers.Serializer):
+class RecurringGiftResumeInput(Input):
+    class Meta:
+        model = RecurringGift
+
     next_on = BooksDateField(
         required=False,
         help_text="The next gift's date; by default the schedule's first date from today on.",

@@ -6,8 +6,18 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from saas_platform.api import Input
 from tenant_apps.accounting.api.serializers import ErrorOutput
-from tenant_apps.donors.models import Donor, DonorKind
+from tenant_apps.donors.models import (
+    Donor,
+    DonorAddress,
+    DonorEmail,
+    DonorKind,
+    DonorNote,
+    DonorPhone,
+    Household,
+    Tag,
+)
 
 __all__ = ["ErrorOutput"]
 
@@ -130,17 +140,26 @@ class TagOutput(serializers.Serializer):
 # --- Inputs ------------------------------------------------------------------------------------
 
 
-class EmailInput(serializers.Serializer):
+class EmailInput(Input):
+    class Meta:
+        model = DonorEmail
+
     email = serializers.CharField(max_length=254)
     is_primary = serializers.BooleanField(default=False)
 
 
-class PhoneInput(serializers.Serializer):
+class PhoneInput(Input):
+    class Meta:
+        model = DonorPhone
+
     number = serializers.CharField(max_length=40)
     is_primary = serializers.BooleanField(default=False)
 
 
-class AddressInput(serializers.Serializer):
+class AddressInput(Input):
+    class Meta:
+        model = DonorAddress
+
     line1 = serializers.CharField(max_length=200)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -150,7 +169,10 @@ class AddressInput(serializers.Serializer):
     is_primary = serializers.BooleanField(default=False)
 
 
-class DonorCreateInput(serializers.Serializer):
+class DonorCreateInput(Input):
+    class Meta:
+        model = Donor
+
     kind = serializers.ChoiceField(choices=DonorKind.choices)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -173,7 +195,10 @@ class DonorCreateInput(serializers.Serializer):
     )
 
 
-class DonorUpdateInput(serializers.Serializer):
+class DonorUpdateInput(Input):
+    class Meta:
+        model = Donor
+
     kind = serializers.ChoiceField(choices=DonorKind.choices, required=False)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -198,24 +223,39 @@ class DonorUpdateInput(serializers.Serializer):
     )
 
 
-class MergeInput(serializers.Serializer):
+class MergeInput(Input):
+    class Meta:
+        model = None
+
     merged = serializers.IntegerField(help_text="The id of the duplicate merged into this donor.")
     allow_different_kinds = serializers.BooleanField(default=False)
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(Input):
+    class Meta:
+        model = DonorNote
+
     body = serializers.CharField(max_length=10_000)
 
 
-class TagInput(serializers.Serializer):
+class TagInput(Input):
+    class Meta:
+        model = Tag
+
     name = serializers.CharField(max_length=100)
 
 
-class HouseholdCreateInput(serializers.Serializer):
+class HouseholdCreateInput(Input):
+    class Meta:
+        model = Household
+
     name = serializers.CharField(max_length=200)
 
 
-class HouseholdMemberInput(serializers.Serializer):
+class HouseholdMemberInput(Input):
+    class Meta:
+        model = None
+
     donor = serializers.IntegerField(help_text="A donor's id.")
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from saas_platform.api import Input
 from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
 from tenant_apps.accounting.models import Function
 from tenant_apps.personnel.models import (
     EmploymentType,
+    HourEntry,
     HourState,
+    PayrollAllocation,
     PayType,
+    Person,
+    PersonnelSettings,
+    StaffRecord,
+    Volunteer,
     VolunteerStatus,
     WorkerKind,
 )
@@ -47,7 +54,10 @@ class PersonOutput(serializers.Serializer):
         return hasattr(person, "volunteer")
 
 
-class PersonCreateInput(serializers.Serializer):
+class PersonCreateInput(Input):
+    class Meta:
+        model = Person
+
     full_name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
@@ -55,7 +65,10 @@ class PersonCreateInput(serializers.Serializer):
     donor = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class PersonUpdateInput(serializers.Serializer):
+class PersonUpdateInput(Input):
+    class Meta:
+        model = Person
+
     full_name = serializers.CharField(max_length=200, required=False)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -86,7 +99,10 @@ class StaffOutput(serializers.Serializer):
     )
 
 
-class StaffCreateInput(serializers.Serializer):
+class StaffCreateInput(Input):
+    class Meta:
+        model = StaffRecord
+
     person = serializers.IntegerField()
     position = serializers.CharField(max_length=200)
     department = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
@@ -104,7 +120,10 @@ class StaffCreateInput(serializers.Serializer):
     )
 
 
-class StaffUpdateInput(serializers.Serializer):
+class StaffUpdateInput(Input):
+    class Meta:
+        model = StaffRecord
+
     position = serializers.CharField(max_length=200, required=False)
     department = serializers.CharField(max_length=200, required=False, allow_blank=True)
     employment_type = serializers.ChoiceField(choices=EmploymentType.choices, required=False)
@@ -137,7 +156,10 @@ class VolunteerOutput(serializers.Serializer):
     specialized_rate = _money(allow_null=True)
 
 
-class VolunteerCreateInput(serializers.Serializer):
+class VolunteerCreateInput(Input):
+    class Meta:
+        model = Volunteer
+
     person = serializers.IntegerField()
     skills = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
@@ -160,7 +182,10 @@ class VolunteerCreateInput(serializers.Serializer):
     specialized_rate = _money(required=False, allow_null=True, default=None)
 
 
-class VolunteerUpdateInput(serializers.Serializer):
+class VolunteerUpdateInput(Input):
+    class Meta:
+        model = Volunteer
+
     skills = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
@@ -199,7 +224,10 @@ class HourEntryOutput(serializers.Serializer):
     )
 
 
-class HourEntryCreateInput(serializers.Serializer):
+class HourEntryCreateInput(Input):
+    class Meta:
+        model = HourEntry
+
     person = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -214,7 +242,10 @@ class HourEntryCreateInput(serializers.Serializer):
     specialized_skills = serializers.BooleanField(required=False, default=False)
 
 
-class HourEntryUpdateInput(serializers.Serializer):
+class HourEntryUpdateInput(Input):
+    class Meta:
+        model = HourEntry
+
     date = BooksDateField(required=False)
     hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, required=False)
     function = serializers.ChoiceField(choices=Function.choices, required=False)
@@ -223,11 +254,18 @@ class HourEntryUpdateInput(serializers.Serializer):
     specialized_skills = serializers.BooleanField(required=False)
 
 
-class HourRejectInput(serializers.Serializer):
+class HourRejectInput(Input):
+    class Meta:
+        model = HourEntry
+        columns = {"reason": "rejection_reason"}
+
     reason = serializers.CharField(max_length=500)
 
 
-class HourBulkInput(serializers.Serializer):
+class HourBulkInput(Input):
+    class Meta:
+        model = None
+
     entries = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
 
 
@@ -251,7 +289,10 @@ class PersonnelSettingsOutput(serializers.Serializer):
     in_kind_expense_account = serializers.CharField()
 
 
-class PersonnelSettingsUpdateInput(serializers.Serializer):
+class PersonnelSettingsUpdateInput(Input):
+    class Meta:
+        model = PersonnelSettings
+
     volunteer_hourly_rate = _money(required=False)
     payroll_posting_enabled = serializers.BooleanField(required=False)
     salary_account = serializers.CharField(max_length=20, required=False)
@@ -270,7 +311,10 @@ class PayrollAllocationOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class PayrollAllocationInput(serializers.Serializer):
+class PayrollAllocationInput(Input):
+    class Meta:
+        model = PayrollAllocation
+
     start = BooksDateField()
     end = BooksDateField()
 
