@@ -111,6 +111,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 # --- Request bodies ----------------------------------------------------------------------------
 
 UNKNOWN_FIELD = "unknown_field"
+# What the browsable API's HTML forms post besides the fields: not the client's data.
+_FORM_PLUMBING = frozenset({"csrfmiddlewaretoken"})
 
 
 def column_range(column: models.Field) -> tuple[Decimal | int | None, Decimal | int | None]:
@@ -240,7 +242,7 @@ class Input(serializers.Serializer):
                 )
             ]
             for key in data
-            if key not in accepted
+            if key not in accepted and key not in _FORM_PLUMBING
         }
         try:
             value = super().to_internal_value(data)

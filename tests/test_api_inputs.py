@@ -259,6 +259,26 @@ def test_a_misspelt_field_on_a_donor_is_a_400_naming_it(alpha: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_a_form_post_is_taken_with_its_csrf_token(
+    alpha: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = alpha.client(alpha.owner)
+    client.get("/api/v1/donations/imports/", HTTP_ACCEPT="text/html")  # the browsable API
+    form = {
+        "kind": "donors",
+        "file": SimpleUploadedFile("donors.csv", b"first_name,last_name\nJane,Doe\n"),
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/donations/imports/", form, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 201, response.content[:300]
+
+
+@pytest.mark.django_db
 def test_a_misspelt_field_in_a_nested_address_is_a_400_naming_it(alpha: Any) -> None:
     with schema_context("alpha"):
         before = Donor.objects.count()
