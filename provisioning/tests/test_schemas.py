@@ -250,3 +250,19 @@ def test_a_tenant_owning_a_schema_made_by_hand_can_still_be_deleted():
 
     assert not schema_exists("tenant_kept")
     assert not Organization.objects.filter(slug="kept").exists()
+
+
+def test_the_check_names_a_row_recording_information_schema_for_what_it_is():
+    """Not "a tenant without a schema" (PostgreSQL's schemas are left out of the catalog it
+    reads): the row itself is the problem, and says so."""
+    _registered("information_schema", state=OrganizationState.FAILED)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 tenant\\(s\\) recording a schema not their own"):
+        call_command("tenants_check", stdout=out)
+
+    assert (
+        "tenant recording a schema that is not its own: information-schema (schema "
+        "information_schema is PostgreSQL's own schema)"
+    ) in out.getvalue()
+    assert "tenant without a schema: information-schema" not in out.getvalue()
