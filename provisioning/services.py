@@ -31,10 +31,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from provisioning.schemas import schema_name_in_catalog, slug_reserved_message, tenant_schema_verify
 from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from provisioning.spares import spare_claim, spares_wanted
-from provisioning.template import tenant_schema_clone
+from provisioning.template import quote_name, tenant_schema_clone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import StateConflict
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
@@ -100,6 +101,10 @@ def tenant_provision(
         if existing.state == OrganizationState.FAILED and existing.owner_email == owner_email:
             return _run_steps(existing, owner=owner)
         raise ValidationError({"slug": ["This subdomain is taken."]}, code="taken")
+    if schema_name_in_catalog(schema_name_for(slug)):
+        # A schema nobody registered (made by hand, left over): never build a tenant inside it,
+        # and never let a later deletion of this tenant drop it.
+        raise ValidationError({"slug": [slug_reserved_message(slug)]}, code="reserved")
 
     try:
         with transaction.atomic():
@@ -129,6 +134,7 @@ def tenant_provision_resume(
             f"{organization.slug} is {organization.get_state_display().lower()}; only a failed "
             "or interrupted provisioning can be resumed."
         )
+    tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
     owner = OwnerSpec(email=organization.owner_email, password=owner_password, full_name="")
     return _run_steps(organization, owner=owner)
 
@@ -166,13 +172,14 @@ def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
     from provisioning.tasks import spares_refill as spares_refill_task
 
     schema_name = organization.schema_name
+    tenant_schema_verify(slug=organization.slug, schema_name=schema_name)
     if not schema_exists(schema_name):
         if spares_wanted():
             enqueue_on_commit(spares_refill_task)
         if spare_claim(schema_name) or tenant_schema_clone(schema_name):
             return
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema_name}"')
+            cursor.execute(f"CREATE SCHEMA {quote_name(schema_name)}")
     # Applies whatever is missing; on a resumed tenant only the migrations that did not run.
     call_command("migrate_schemas", schema_name=schema_name, interactive=False, verbosity=0)
 
@@ -357,9 +364,12 @@ def tenant_drop(*, organization: Organization, export_name: str | None) -> None:
     unexported. The ORM's delete, not a bulk one, so each row's on_delete applies: billing's
     Subscription goes with the organization, Signup and StripeEvent rows keep their history with
     the link nulled, and the console's audit rows and exports keep the id and slug by value.
+    A schema name that is never a tenant's (PostgreSQL's own, the template, a spare) is refused
+    whatever row records it, with nothing dropped (provisioning.schemas).
     """
     if organization.is_public:
         raise ValidationError("The public schema cannot be deleted.")
+    tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
     with transaction.atomic():
         # Lock the row: a resumed provisioning of the same tenant waits, then finds it gone.
         if not Organization.objects.select_for_update().filter(pk=organization.pk).exists():
@@ -370,7 +380,7 @@ def tenant_drop(*, organization: Organization, export_name: str | None) -> None:
                 "began; nothing was deleted. Request the deletion again to export it first."
             )
         with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
+            cursor.execute(f"DROP SCHEMA IF EXISTS {quote_name(organization.schema_name)} CASCADE")
         for domain in organization.domains.all():
             domain.delete()
         organization.delete()
@@ -385,6 +395,8 @@ def tenant_delete(*, organization: Organization) -> str | None:
     """
     if organization.is_public:
         raise ValidationError("The public schema cannot be deleted.")
+    # Before the export too: pg_dump of information_schema or the template is no tenant's data.
+    tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
     export_name = None
     if schema_exists(organization.schema_name):
         export_name = tenant_export(organization=organization)

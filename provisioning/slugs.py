@@ -1,10 +1,13 @@
-"""Subdomain (slug) rules: a DNS label of 3 to 40 characters that nobody else has."""
+"""Subdomain (slug) rules: a DNS label of 3 to 40 characters that nobody else has, whose
+schema name is not one PostgreSQL or the platform keeps for itself."""
 
 from __future__ import annotations
 
 import re
 
 from django.core.exceptions import ValidationError
+
+from provisioning.schemas import schema_name_reserved_as, slug_reserved_message
 
 MIN_LENGTH = 3
 MAX_LENGTH = 40
@@ -84,8 +87,8 @@ def slug_validate_format(slug: str) -> None:
         )
     if "--" in slug:
         raise ValidationError("A subdomain cannot contain two hyphens in a row.", code="invalid")
-    if slug in RESERVED or slug.startswith("pg-"):
-        raise ValidationError(f"“{slug}” is reserved; please choose another.", code="reserved")
+    if slug in RESERVED or schema_name_reserved_as(schema_name_for(slug)) is not None:
+        raise ValidationError(slug_reserved_message(slug), code="reserved")
 
 
 def schema_name_for(slug: str) -> str:

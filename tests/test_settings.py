@@ -86,6 +86,18 @@ def test_production_refuses_a_short_secret_key():
     assert "at least 50 characters" in result.stderr
 
 
+def test_production_keeps_the_platform_domain_lowercase_as_domain_rows_are():
+    code = (
+        "from django.conf import settings; print(settings.PLATFORM_DOMAIN, settings.ALLOWED_HOSTS)"
+    )
+    result = _manage(
+        "shell", "-c", code, env={**PRODUCTION_ENV, "PLATFORM_DOMAIN": "IFM.Example.ORG"}
+    )
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.strip().splitlines()[-1]  # after the shell's own notice
+    assert printed == "ifm.example.org ['ifm.example.org', '.ifm.example.org']"
+
+
 def test_every_variable_read_is_documented_in_env_example():
     import re
 

@@ -138,3 +138,86 @@ def test_tenant_home_links_only_to_what_the_role_may_read(alpha):
     volunteer_page = alpha.client(alpha.user("volunteer")).get("/").content.decode()
     for link in ("/donations/imports/", "/donations/reports/", "/personnel/", "/accounting/"):
         assert f'href="{link}' not in volunteer_page, link
+
+
+# --- Spellings of a host -----------------------------------------------------------------
+
+ALPHA_SPELLINGS = [
+    "ALPHA.localhost",
+    "alpha.localhost.",
+    "Alpha.LocalHost.",
+    "ALPHA.LOCALHOST:8000",
+]
+
+
+@pytest.mark.parametrize("host", ALPHA_SPELLINGS)
+def test_any_spelling_of_a_tenants_host_serves_that_tenant(alpha, beta, host):
+    from django.test import Client
+
+    response = Client(HTTP_HOST=host).get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert b"Log in to Alpha Relief Fund" in response.content
+    assert response.wsgi_request.tenant.schema_name == "alpha"
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "LocalHost.:8000"])
+def test_any_spelling_of_the_public_host_serves_the_public_site(db, host):
+    from django.test import Client
+
+    response = Client(HTTP_HOST=host).get("/")
+
+    assert response.status_code == 200
+    assert b"fund management for nonprofits" in response.content
+    assert response.wsgi_request.tenant.schema_name == "public"
+
+
+def test_spellings_of_a_host_share_one_routing_cache_entry(alpha, django_assert_num_queries):
+    from django.core.cache import caches
+    from django.test import Client
+
+    assert Client(HTTP_HOST="ALPHA.localhost.").get("/accounts/login/").status_code == 200
+
+    # warmed by one spelling, every other one is routed without SQL
+    for host in ["alpha.localhost", "Alpha.Localhost", "alpha.localhost."]:
+        with django_assert_num_queries(0):
+            assert Client(HTTP_HOST=host).get("/accounts/login/").status_code == 200
+    cache = caches["tenant_routing"]
+    generation = cache.get("generation")
+    assert cache.get(f"host:{generation}:alpha.localhost") is not None
+    assert cache.get(f"host:{generation}:ALPHA.localhost.") is None
+    assert cache.get(f"host:{generation}:Alpha.Localhost") is None
+
+
+def test_a_session_from_the_lowercase_host_works_on_another_spelling(alpha, beta):
+    """Browsers compare host names without case (a host-only cookie of alpha.localhost is sent
+    to ALPHA.localhost), so the session must log in there too; beta's session does not."""
+    from django.test import Client
+
+    alpha_session = alpha.client(alpha.owner).cookies["sessionid"].value
+    beta_session = beta.client(beta.owner).cookies["sessionid"].value
+    for host in ["ALPHA.localhost", "alpha.localhost."]:
+        client = Client(HTTP_HOST=host)
+        client.cookies["sessionid"] = alpha_session
+        assert client.get("/").status_code == 200
+
+        replay = Client(HTTP_HOST=host)
+        replay.cookies["sessionid"] = beta_session
+        response = replay.get("/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("host", ALPHA_SPELLINGS)
+def test_tokens_follow_the_tenant_not_the_spelling_of_its_host(alpha, beta, host):
+    from rest_framework.test import APIClient
+
+    own = APIClient(HTTP_HOST=host)
+    own.credentials(HTTP_AUTHORIZATION=f"Bearer {alpha.access_token(alpha.owner)}")
+    response = own.get("/api/v1/auth/user/")
+    assert response.status_code == 200
+    assert response.json()["email"] == "owner@alpha.org"
+
+    other = APIClient(HTTP_HOST=host)
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {beta.access_token(beta.owner)}")
+    assert other.get("/api/v1/auth/user/").status_code == 401

@@ -14,7 +14,7 @@ if len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
-PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN")
+PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN").lower()  # Domain rows store lowercase hosts
 ALLOWED_HOSTS = [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -14,11 +14,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
 from provisioning import services as provisioning
+from provisioning.schemas import tenant_schema_verify
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
 from shared_apps.billing.services import (
@@ -113,6 +115,15 @@ def _audit(
     )
 
 
+def _schema_check(organization: Organization) -> None:
+    """Refuse to act on a row recording a schema that is never a tenant's (PostgreSQL's own, the
+    template, a spare: rows made before such names were refused at signup)."""
+    try:
+        tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
+    except ValidationError as error:
+        raise ServiceError(" ".join(error.messages)) from None
+
+
 def _refuse_state(organization: Organization, action: str, allowed: str) -> None:
     raise StateConflict(
         f"Cannot {action} {organization.slug}: it is "
@@ -195,6 +206,7 @@ def organization_provision_retry(
     """
     _operator_check(operator)
     reason = _reason_clean(reason)
+    _schema_check(organization)
     with transaction.atomic():
         organization = _locked(organization)
         if not organization_retry_allowed(organization):
@@ -404,6 +416,8 @@ def organization_delete_request(
             f"Type the tenant's subdomain, {organization.slug}, to confirm the deletion.",
             fields={"confirmation": [f"Type {organization.slug} exactly."]},
         )
+    # Nothing is suspended, exported or cancelled for a schema that could not be dropped.
+    _schema_check(organization)
     if organization.state == OrganizationState.PROVISIONING:
         # Refused before taking the lock, to say so without waiting on a running provisioning.
         _refuse_state(organization, "delete", "wait until provisioning has finished or failed")
@@ -477,6 +491,7 @@ def organization_delete_perform(*, deletion_id: int) -> TenantDeletion | None:
         organization = Organization.objects.filter(pk=deletion.organization_id).first()
         if organization is None:
             raise StateConflict(f"{deletion.organization_slug} no longer exists.")
+        tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
         schema_existed = schema_exists(organization.schema_name)
         if schema_existed:
             export_name = provisioning.tenant_export(organization=organization)

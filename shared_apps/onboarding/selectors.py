@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from provisioning.slugs import slug_normalize, slug_validate_format
+from provisioning.schemas import schema_name_in_catalog, slug_reserved_message
+from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from shared_apps.onboarding.models import OPEN_STATES, Signup, SignupState
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import organization_url
@@ -54,7 +55,9 @@ def slug_availability(*, slug: str, email: str | None = None) -> SlugAvailabilit
     """Whether `slug` can be signed up for, with a message a person can act on.
 
     Taken means an organization has it, or another person's signup is waiting on it; a signup
-    of `email` itself on that slug does not count (the same person submitting twice).
+    of `email` itself on that slug does not count (the same person submitting twice). A slug
+    whose schema name is already in the catalog without an organization (made by hand, left
+    over) is reserved: provisioning would build the tenant inside someone else's schema.
     """
     slug = slug_normalize(slug)
     try:
@@ -63,6 +66,8 @@ def slug_availability(*, slug: str, email: str | None = None) -> SlugAvailabilit
         return SlugAvailability(slug=slug, available=False, message=" ".join(error.messages))
     if Organization.objects.filter(slug=slug).exists():
         return SlugAvailability(slug=slug, available=False, message="This subdomain is taken.")
+    if schema_name_in_catalog(schema_name_for(slug)):
+        return SlugAvailability(slug=slug, available=False, message=slug_reserved_message(slug))
     waiting = open_signups_for(slug=slug)
     if email is not None:
         waiting = waiting.exclude(email=email.strip().lower())

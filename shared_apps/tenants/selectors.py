@@ -21,14 +21,23 @@ def _routing_cache():  # type: ignore[no-untyped-def]
     return caches["tenant_routing"]
 
 
+def hostname_normalize(hostname: str) -> str:
+    """The spelling Domain rows store: host names are case-insensitive and a trailing dot names
+    the same host (RFC 4343, RFC 1034), and browsers and proxies may send `ALPHA.example.org` or
+    `alpha.example.org.` for alpha."""
+    return hostname.lower().rstrip(".")
+
+
 def organization_for_host(*, hostname: str) -> Organization | None:
-    """The organization that serves `hostname`, or None.
+    """The organization that serves `hostname` (in any spelling: hostname_normalize), or None.
 
     A warm lookup costs two Redis reads and no SQL. Every change to an Organization or a Domain
     bumps the generation (see signals.py), which retires all cached entries at once, so a renamed
     domain or a suspended tenant is never served from a stale entry. With Redis down, requests
-    are still routed, from the database.
+    are still routed, from the database. Entries are keyed by the normalised host, so spellings
+    of one host share one entry and cannot fill the cache.
     """
+    hostname = hostname_normalize(hostname)
     cache = _routing_cache()
     key = None
     try:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from provisioning.schemas import tenant_schema_verify
 from provisioning.services import tenant_delete
 from saas_platform.errors import ServiceError
 from shared_apps.billing.services import subscription_stripe_cancel
@@ -25,6 +27,12 @@ class Command(BaseCommand):
         organization = Organization.objects.filter(slug=options["slug"]).first()
         if organization is None or organization.is_public:
             raise CommandError(f"No tenant {options['slug']!r}.")
+        try:
+            # Before the Stripe cancellation: a tenant whose schema cannot be dropped keeps paying
+            # for what it still has.
+            tenant_schema_verify(slug=organization.slug, schema_name=organization.schema_name)
+        except ValidationError as error:
+            raise CommandError(f"Not deleted: {' '.join(error.messages)}") from None
         if not options["yes"]:
             answer = input(f"Type {organization.slug} to delete {organization.name}: ")
             if answer.strip() != organization.slug:

@@ -28,10 +28,16 @@ class Command(BaseCommand):
                 f"tenant without a schema: {slug} (schema {schema_name}, {state}); retry its "
                 "provisioning or delete it from the console"
             )
+        for slug, schema_name, reserved_as in report.misplaced_tenants:
+            self.stdout.write(
+                f"tenant recording a schema that is not its own: {slug} (schema {schema_name} "
+                f"is {reserved_as}); it is neither provisioned nor deleted, remove its row by hand"
+            )
         if not report.ok:
             raise CommandError(
                 f"{len(report.orphan_schemas)} schema(s) without a tenant, "
-                f"{len(report.missing_schemas)} tenant(s) without a schema."
+                f"{len(report.missing_schemas)} tenant(s) without a schema, "
+                f"{len(report.misplaced_tenants)} tenant(s) recording a schema not their own."
             )
         self.stdout.write(
             self.style.SUCCESS("Every tenant has its schema and every schema a tenant.")

@@ -440,6 +440,31 @@ def test_a_second_delete_request_while_one_is_pending_changes_nothing(alpha, con
     assert _state(alpha.organization) == OrganizationState.SUSPENDED
 
 
+def test_a_row_recording_information_schema_is_neither_deleted_nor_retried(console):
+    """An organization row from before such names were refused, recording PostgreSQL's own
+    schema: the console refuses with the reason, and nothing is suspended, queued or dropped."""
+    organization = Organization.objects.create(
+        schema_name="information_schema",
+        slug="information-schema",
+        name="Old Row",
+        state=OrganizationState.FAILED,
+    )
+
+    deletion = _delete(console, "information-schema")
+    retry = console.post("/console/tenants/information-schema/retry/", {"reason": "again"})
+
+    for response in (deletion, retry):
+        assert response.status_code == 400
+        assert (
+            "The schema information_schema recorded for “information-schema” is PostgreSQL's "
+            "own schema, not a tenant's: nothing was created or dropped."
+        ) in " ".join(_messages(response))
+    assert _state(organization) == OrganizationState.FAILED
+    assert schema_exists("information_schema")
+    assert not TenantDeletion.objects.exists()
+    assert not OperatorAuditEvent.objects.exists()
+
+
 def test_a_delete_whose_pg_dump_fails_leaves_the_tenant_whole(
     alpha, console, monkeypatch, django_capture_on_commit_callbacks
 ):

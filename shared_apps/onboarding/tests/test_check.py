@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
+from shared_apps.onboarding.selectors import slug_availability
 from shared_apps.onboarding.tests.factories import SignupFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +45,57 @@ def test_unavailable_subdomains_say_why(public_client, alpha, slug, message):
     assert body["available"] is False
     assert message in body["message"]
     assert body["host"] is None
+
+
+@pytest.mark.parametrize(
+    ("asked", "slug"),
+    [
+        ("information-schema", "information-schema"),
+        ("Information-Schema", "information-schema"),
+        ("public", "public"),
+        ("pg-catalog", "pg-catalog"),
+        ("PG-Toast", "pg-toast"),
+    ],
+)
+def test_subdomains_naming_postgresqls_own_schemas_are_reserved(public_client, asked, slug):
+    body = _check(public_client, asked).json()
+
+    assert body == {
+        "slug": slug,
+        "available": False,
+        "message": f"“{slug}” is reserved; please choose another.",
+        "host": None,
+    }
+
+
+def test_the_template_schemas_name_is_reserved(public_client, settings):
+    settings.PROVISIONING_TEMPLATE_SCHEMA = "shared_template"
+
+    body = _check(public_client, "shared-template").json()
+
+    assert body["available"] is False
+    assert body["message"] == "“shared-template” is reserved; please choose another."
+
+
+@pytest.mark.parametrize("made_as", ["handmade_x", "Handmade_X"])
+def test_a_schema_in_the_catalog_that_no_tenant_owns_is_reserved(public_client, made_as):
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{made_as}"')
+
+    body = _check(public_client, "handmade-x").json()
+
+    assert body["available"] is False
+    assert body["message"] == "“handmade-x” is reserved; please choose another."
+
+
+def test_the_check_asks_the_catalog_once(count_queries):
+    with count_queries() as captured:
+        assert slug_availability(slug="harbor").available is True
+
+    # the organization, the catalog, the waiting signups (django-tenants adds its SET search_path)
+    queries = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+    assert len(queries) == 3
+    assert sum("pg_namespace" in sql for sql in queries) == 1
 
 
 def test_a_subdomain_held_by_a_pending_signup_is_not_available(public_client):

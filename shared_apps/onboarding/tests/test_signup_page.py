@@ -126,6 +126,23 @@ def test_a_taken_subdomain_is_refused(public_client, alpha):
     assert not Signup.objects.exists()
 
 
+@pytest.mark.parametrize("slug", ["information-schema", "public", "pg-catalog", "handmade-x"])
+def test_a_subdomain_naming_a_schema_that_is_not_a_tenants_is_refused(public_client, slug):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "handmade_x"')  # made by hand, no organization owns it
+
+    response = _post(public_client, slug=slug)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["slug"] == [
+        f"“{slug}” is reserved; please choose another."
+    ]
+    assert not Signup.objects.exists()
+    assert mail.outbox == []
+
+
 def test_a_subdomain_waiting_for_someone_elses_verification_is_refused(public_client):
     SignupFactory(slug="harbor", email="someone@else.org")
 
