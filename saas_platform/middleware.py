@@ -14,12 +14,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import remove_www
 
 from saas_platform.http_errors import DATABASE_UNAVAILABLE, database_unavailable
 from saas_platform.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
-from shared_apps.tenants.selectors import organization_for_host
+from shared_apps.tenants.selectors import hostname_normalize, organization_for_host
 
 logger = logging.getLogger("ifm.request")
 
@@ -79,6 +80,12 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     The lookup is cached (shared_apps.tenants.selectors.organization_for_host), so a warm request
     runs no SQL to find its tenant.
     """
+
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        # Normalised before django-tenants drops a leading "www.", so "WWW.alpha.example.org"
+        # loses its "www." too.
+        return remove_www(hostname_normalize(request.get_host().split(":")[0]))
 
     def get_tenant(self, domain_model: object, hostname: str) -> Organization:
         organization = organization_for_host(hostname=hostname)

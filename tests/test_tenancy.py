@@ -147,6 +147,8 @@ ALPHA_SPELLINGS = [
     "alpha.localhost.",
     "Alpha.LocalHost.",
     "ALPHA.LOCALHOST:8000",
+    "www.alpha.localhost",
+    "WWW.Alpha.localhost.",
 ]
 
 
