@@ -195,3 +195,91 @@ def test_the_services_refuse_the_public_schema(alpha: Any) -> None:
     with pytest.raises(ServiceError, match="platform operators are managed"):
         services.user_create(email="ops2@ifm.test", role=Role.VIEWER, acting_user=None)
     assert not User.objects.filter(email="ops2@ifm.test").exists()
+
+
+# --- The organization's admin goes through the services ------------------------------------
+
+
+def _change_data(user: User, **changes: Any) -> dict[str, Any]:
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        **({"is_active": "on"} if user.is_active else {}),
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_a_role_change_in_the_admin_is_audited_naming_who_made_it(alpha: Any) -> None:
+    fundraiser = alpha.user(Role.FUNDRAISER, email="fund@alpha.org")
+    client = alpha.client(alpha.owner)
+
+    response = client.post(
+        f"/admin/users/user/{fundraiser.pk}/change/", _change_data(fundraiser, role="bookkeeper")
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context("alpha"):
+        assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
+        assert _audit("user.role_change") == [
+            (alpha.owner.pk, str(fundraiser.pk), {"role": ["fundraiser", "bookkeeper"]})
+        ]
+
+
+def test_a_user_added_in_the_admin_is_audited(alpha: Any) -> None:
+    response = alpha.client(alpha.owner).post(
+        "/admin/users/user/add/",
+        {
+            "email": "new@alpha.org",
+            "full_name": "New Person",
+            "role": Role.FUNDRAISER,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context("alpha"):
+        user = User.objects.get(email="new@alpha.org")
+        assert user.check_password(PASSWORD)
+        assert _audit("user.create") == [
+            (alpha.owner.pk, str(user.pk), {"email": "new@alpha.org", "role": "fundraiser"})
+        ]
+
+
+def test_the_admin_shows_a_refusal_on_the_form_and_changes_nothing(alpha: Any) -> None:
+    client = alpha.client(alpha.owner)
+
+    response = client.post(
+        f"/admin/users/user/{alpha.owner.pk}/change/", _change_data(alpha.owner, is_active=None)
+    )
+    demoted = client.post(
+        f"/admin/users/user/{alpha.owner.pk}/change/", _change_data(alpha.owner, role="viewer")
+    )
+
+    assert response.status_code == 200
+    assert "You cannot deactivate your own login" in response.content.decode()
+    assert demoted.status_code == 200
+    assert "last active owner" in demoted.content.decode()
+    with schema_context("alpha"):
+        stored = User.objects.get(pk=alpha.owner.pk)
+        assert (stored.role, stored.is_active) == (Role.OWNER, True)
+        assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+
+
+def test_a_password_set_in_the_admin_is_audited(alpha: Any) -> None:
+    viewer = alpha.user(Role.VIEWER, email="viewer@alpha.org")
+
+    response = alpha.client(alpha.owner).post(
+        f"/admin/users/user/{viewer.pk}/password/",
+        {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context("alpha"):
+        assert User.objects.get(pk=viewer.pk).check_password(PASSWORD)
+        assert _audit("user.password_set") == [(alpha.owner.pk, str(viewer.pk), {"usable": True})]
