@@ -760,7 +760,10 @@ def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
     """The open period `day` is in, or a StateConflict saying it is closed. A draft is refused
     there too, not only a posting: a draft dated in a closed period could never be posted, and
     it would keep that period from being closed again once reopened."""
-    period = period_for_date(day)
+    # Locked until commit, so that period_close (which locks the row too) either sees this
+    # entry or has closed the period first: never a draft counted out of a closing period.
+    # Writers of one period wait on each other briefly; posting already waits on the number.
+    period = FiscalPeriod.objects.select_for_update(no_key=True).get(pk=period_for_date(day).pk)
     if period.state == PeriodState.CLOSED:
         raise StateConflict(
             f"{period} is closed: nothing can be {action} on {day}. Date the entry in an "
