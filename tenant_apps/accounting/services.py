@@ -713,6 +713,7 @@ def entry_create(
     date = date_check(date)
     memo = _memo_check(memo)
     with transaction.atomic():
+        period_open_check(date, action="drafted")
         built = _lines_build(lines)
         entry = JournalEntry.objects.create(
             date=date,
@@ -755,13 +756,24 @@ def _number_next() -> int:
     return number
 
 
-def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
-    period = period_for_date(entry.date)
+def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
+    """The open period `day` is in, or a StateConflict saying it is closed. A draft is refused
+    there too, not only a posting: a draft dated in a closed period could never be posted, and
+    it would keep that period from being closed again once reopened."""
+    # Locked until commit, so that period_close (which locks the row too) either sees this
+    # entry or has closed the period first: never a draft counted out of a closing period.
+    # Writers of one period wait on each other briefly; posting already waits on the number.
+    period = FiscalPeriod.objects.select_for_update(no_key=True).get(pk=period_for_date(day).pk)
     if period.state == PeriodState.CLOSED:
         raise StateConflict(
-            f"{period} is closed: nothing can be posted on {entry.date}. Date the entry in an "
+            f"{period} is closed: nothing can be {action} on {day}. Date the entry in an "
             "open period, or reopen the period.",
         )
+    return period
+
+
+def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
+    period_open_check(entry.date)
     entry.number = _number_next()
     entry.state = EntryState.POSTED
     entry.posted_by = actor_of(acting_user)
@@ -900,6 +912,14 @@ def entry_reverse(
                 f"Journal entry {entry.number or entry.pk} is {entry.state}; only posted entries "
                 "can be reversed."
             )
+        if date is not None and date < entry.date:
+            # Dated earlier, the reversal would take the amounts out of the books before they
+            # were in: a period (even a fiscal year) would open with negative balances.
+            raise ServiceError(
+                "A reversal cannot be dated before the entry it reverses "
+                f"({entry.date.isoformat()}).",
+                fields={"date": [f"On or after {entry.date.isoformat()}."]},
+            )
         if entry.source == EntrySource.REVERSAL:
             raise StateConflict(
                 f"Journal entry {entry.number} is itself a reversal; post a new entry instead."
@@ -966,6 +986,8 @@ def entry_record(
 ) -> JournalEntry:
     """Create and post an entry in one transaction (what other apps' posting rules use)."""
     with transaction.atomic():
+        # Refused as a posting, which is what the caller asked for, not as a draft.
+        period_open_check(date_check(date))
         entry = entry_create(
             date=date,
             memo=memo,

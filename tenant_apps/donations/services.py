@@ -659,9 +659,11 @@ def gift_refund(
         if gift.state != GiftState.POSTED:
             raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a posted gift is refunded.")
         if day < gift.received_on:
+            # Checked before the ledger's own rule so that the refusal speaks of the gift.
             raise ServiceError(
-                "A refund is dated on or after the day the gift was received.",
-                fields={"date": ["Before the gift was received."]},
+                "A refund cannot be dated before the gift was received "
+                f"({gift.received_on.isoformat()}).",
+                fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
             )
         deposit = (
             Deposit.objects.select_for_update().get(pk=gift.deposit_id)

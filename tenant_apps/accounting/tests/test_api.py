@@ -779,10 +779,12 @@ def test_posting_spending_from_a_restricted_fund_releases_it(books: Any) -> None
 
 def test_nothing_is_posted_in_a_closed_period(books: Any) -> None:
     period = _first_period()
-    with schema_context("alpha"):
-        services.period_close(period=period, acting_user=None)
-        number = AccountingSettings.objects.get().next_entry_number
     entry = _draft(day=period.start)
+    with schema_context("alpha"):
+        # A draft cannot be written in a closed period any more, nor a period closed over a
+        # draft; one left from before those rules is still refused when it is posted.
+        FiscalPeriod.objects.filter(pk=period.pk).update(state=PeriodState.CLOSED)
+        number = AccountingSettings.objects.get().next_entry_number
 
     error = api_error(books.post(f"{API}/journal-entries/{entry.pk}/post/"), 409)
 
@@ -847,6 +849,59 @@ def test_a_draft_is_not_reversed_and_a_bad_reversal_date_is_refused(books: Any) 
     )
     assert list(error["fields"]) == ["date"]
     assert _count(JournalEntry, source=EntrySource.REVERSAL) == 0
+
+
+def test_a_reversal_is_not_dated_before_the_entry_it_reverses(books: Any) -> None:
+    # A gift of 2026-01-03 reversed on 2025-12-31 would open FY2025 with negative cash.
+    entry = _posted(day=date(2026, 1, 3))
+    path = f"{API}/journal-entries/{entry.pk}/reverse/"
+
+    error = api_error(books.post(path, {"date": "2025-12-31"}), 400)
+
+    assert error["message"] == (
+        "A reversal cannot be dated before the entry it reverses (2026-01-03)."
+    )
+    assert list(error["fields"]) == ["date"]
+    assert _count(JournalEntry, source=EntrySource.REVERSAL) == 0
+    assert books.get(f"{API}/journal-entries/{entry.pk}/").json()["state"] == "posted"
+    with schema_context("alpha"):
+        assert not JournalLine.objects.filter(entry__date=date(2025, 12, 31)).exists()
+
+    same_day = books.post(path, {"date": "2026-01-03"})
+
+    assert same_day.status_code == 201, same_day.content
+    assert same_day.json()["date"] == "2026-01-03"
+
+
+def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
+    period = _first_period()
+    with schema_context("alpha"):
+        services.period_close(period=period, acting_user=None)
+        audit_rows = AuditEvent.objects.count()
+    body = {
+        "date": period.start.isoformat(),
+        "memo": "Late gift",
+        "lines": [
+            {"account": "1010", "fund": "GEN", "debit": "100.00"},
+            {"account": "4010", "fund": "GEN", "credit": "100.00"},
+        ],
+    }
+
+    error = api_error(books.post(f"{API}/journal-entries/", body, format="json"), 409)
+
+    assert error["code"] == "conflict"
+    assert error["message"] == (
+        f"{period} is closed: nothing can be drafted on {period.start.isoformat()}. Date the "
+        "entry in an open period, or reopen the period."
+    )
+    assert _count(JournalEntry) == 0
+    with schema_context("alpha"):
+        assert AuditEvent.objects.count() == audit_rows
+        # Nothing was left behind to keep the period from being closed again.
+        services.period_reopen(period=period, acting_user=None)
+        services.period_close(period=period, acting_user=None)
+    body["date"] = (period.end + timedelta(days=1)).isoformat()  # the next period is open
+    assert books.post(f"{API}/journal-entries/", body, format="json").status_code == 201
 
 
 def test_a_draft_is_deleted_and_a_posted_entry_is_not(books: Any) -> None:

@@ -3,6 +3,7 @@ after each step."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -154,6 +155,27 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
     assert refunded.json()["state"] == "refunded" and refunded.json()["refund_entry"]
     assert ledger() == {}
     api_error(bookkeeper.post(f"{API}/gifts/{gift_id}/refund/", {}, format="json"), 409)
+
+
+def test_a_refund_dated_before_the_gift_is_refused_and_changes_nothing(
+    bookkeeper: Any, ada: Donor
+) -> None:
+    with schema_context("alpha"):
+        gift = gift_made(ada, "250.00", received_on=date(2026, 1, 3), post=True)
+        books = ledger()
+
+    error = api_error(
+        bookkeeper.post(f"{API}/gifts/{gift.pk}/refund/", {"date": "2025-12-31"}, format="json"),
+        400,
+    )
+
+    assert error["message"] == "A refund cannot be dated before the gift was received (2026-01-03)."
+    assert error["fields"] == {"date": ["On or after 2026-01-03."]}
+    assert ledger() == books
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert (gift.state, gift.refund_entry_id) == ("posted", None)
+        assert JournalEntry.objects.count() == 1
 
 
 def test_a_draft_gift_is_edited(fundraiser: Any, ada: Donor) -> None:
