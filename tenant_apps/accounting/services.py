@@ -3,7 +3,8 @@ through these (and the posting rules at the end), never through the models.
 
 Each top-level service owns its transaction and writes its audit row in it. They raise
 ServiceError, with nothing written, for input or state they refuse; the database's triggers
-(sql/ledger_rules.sql) hold the same rules against any other writer.
+(migrations 0003_ledger_rules and 0004_ledger_rules_static) hold the same rules against any
+other writer.
 """
 
 from __future__ import annotations

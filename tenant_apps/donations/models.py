@@ -252,7 +252,8 @@ class Gift(models.Model):
 
 class GiftAllocation(models.Model):
     """The part of a gift that goes to one fund. A gift's allocations add up to its amount:
-    donations.services checks it, and a deferred trigger (sql/gift_rules.sql) at commit."""
+    donations.services checks it, and a deferred trigger at commit (migration
+    0002_gift_allocations_add_up)."""
 
     gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="allocations")
     fund = models.ForeignKey("accounting.Fund", on_delete=models.PROTECT, related_name="+")
