@@ -163,8 +163,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "saas_platform.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "saas_platform.filters.DjangoFilterBackend",
+        "saas_platform.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

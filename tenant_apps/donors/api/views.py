@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations.selectors import donor_giving_summaries
@@ -68,7 +69,7 @@ def _household_by_id(household_id: int, *, field: str) -> Household:
     return household
 
 
-class DonorFilter(django_filters.FilterSet):
+class DonorFilter(FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", label="Search by name (typos forgiven), email, phone or tag name."
     )

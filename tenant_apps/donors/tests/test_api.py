@@ -410,3 +410,38 @@ def test_people_of_another_tenant_get_nothing(
         assert_other_tenant_denied(path, method=method, data=body)
     with schema_context("alpha"):
         assert Donor.objects.count() == 1 and not DonorNote.objects.exists()
+
+
+def test_a_detail_route_ignores_the_list_filters(fundraiser: Any, john: Donor) -> None:
+    # john is active: the list's `is_active=false` must not hide him when he is asked for by id.
+    donor = fundraiser.get(f"{API}/donors/{john.pk}/", {"is_active": "false", "kind": "org"})
+    summary = fundraiser.get(f"{API}/donors/{john.pk}/giving-summary/", {"q": "nobody"})
+
+    assert donor.status_code == 200, donor.content
+    assert donor.json()["id"] == john.pk
+    assert summary.status_code == 200, summary.content
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"is_active": "7e16"}, "is_active"),
+        ({"is_active": "maybe"}, "is_active"),
+        ({"kind": "alien"}, "kind"),
+        ({"household": "not-a-number"}, "household"),
+    ],
+)
+def test_a_malformed_filter_value_is_a_400(
+    fundraiser: Any, john: Donor, query: dict[str, str], field: str
+) -> None:
+    error = api_error(fundraiser.get(f"{API}/donors/", query), 400)
+
+    assert field in error["fields"]
+
+
+def test_boolean_filters_read_true_and_false(fundraiser: Any, john: Donor) -> None:
+    active = fundraiser.get(f"{API}/donors/", {"is_active": "true"}).json()["results"]
+    inactive = fundraiser.get(f"{API}/donors/", {"is_active": "0"}).json()["results"]
+
+    assert [row["id"] for row in active] == [john.pk]
+    assert inactive == []
