@@ -255,8 +255,22 @@ def test_notes_are_listed_and_added(fundraiser: Any, john: Donor) -> None:
     listed = fundraiser.get(f"{API}/donors/{john.pk}/notes/")
 
     assert added.status_code == 201 and added.json()["author"] == "funds@alpha.org"
-    assert [note["body"] for note in listed.json()] == ["Thanked by phone"]
+    assert [note["body"] for note in listed.json()["results"]] == ["Thanked by phone"]
     assert "body" in api_error(fundraiser.post(f"{API}/donors/{john.pk}/notes/", {}), 400)["fields"]
+
+
+def test_notes_come_a_page_at_a_time_newest_first(fundraiser: Any, john: Donor) -> None:
+    for body in ("First call", "Second call", "Third call"):
+        fundraiser.post(f"{API}/donors/{john.pk}/notes/", {"body": body})
+
+    # The donor list's ordering is no parameter of the notes: it changes nothing.
+    first = fundraiser.get(f"{API}/donors/{john.pk}/notes/?page_size=2&ordering=display_name")
+    second = fundraiser.get(first.json()["next"])
+
+    assert first.status_code == 200
+    assert [note["body"] for note in first.json()["results"]] == ["Third call", "Second call"]
+    assert [note["body"] for note in second.json()["results"]] == ["First call"]
+    assert second.json()["next"] is None
 
 
 def test_tags_are_added_to_and_removed_from_a_donor(fundraiser: Any, john: Donor) -> None:
@@ -412,6 +426,16 @@ def test_people_of_another_tenant_get_nothing(
         assert Donor.objects.count() == 1 and not DonorNote.objects.exists()
 
 
+def test_a_household_is_patched_with_any_subset_of_its_fields(fundraiser: Any) -> None:
+    household_id = fundraiser.post(f"{API}/households/", {"name": "Smith family"}).json()["id"]
+
+    unchanged = fundraiser.patch(f"{API}/households/{household_id}/", {})
+
+    assert unchanged.status_code == 200, unchanged.content
+    assert unchanged.json()["name"] == "Smith family"
+    assert api_error(fundraiser.patch(f"{API}/households/{household_id}/", {"name": ""}), 400)
+
+
 def test_a_detail_route_ignores_the_list_filters(fundraiser: Any, john: Donor) -> None:
     # john is active: the list's `is_active=false` must not hide him when he is asked for by id.
     donor = fundraiser.get(f"{API}/donors/{john.pk}/", {"is_active": "false", "kind": "org"})
@@ -445,3 +469,26 @@ def test_boolean_filters_read_true_and_false(fundraiser: Any, john: Donor) -> No
 
     assert [row["id"] for row in active] == [john.pk]
     assert inactive == []
+
+
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [("", "text/csv"), ("?format=csv", "text/html,*/*;q=0.8"), ("", "*/*")],
+)
+def test_the_export_is_negotiated_as_csv(
+    fundraiser: Any, john: Donor, query: str, accept: str
+) -> None:
+    response = fundraiser.get(f"{API}/donors/export/{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "John" in b"".join(response.streaming_content).decode()
+
+
+def test_the_export_refuses_a_client_that_reads_only_json(alpha: Any, fundraiser: Any) -> None:
+    assert api_error(fundraiser.get(f"{API}/donors/export/", HTTP_ACCEPT="application/json"), 406)
+    assert api_error(
+        fundraiser.get(f"{API}/donors/export/?format=csv", HTTP_ACCEPT="application/json"), 406
+    )
+    # Errors stay in the JSON error shape though CSV was asked for.
+    assert api_error(alpha.api().get(f"{API}/donors/export/", HTTP_ACCEPT="text/csv"), 401)
