@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     # Proxies in front of the app (nginx, a load balancer): how clients are told apart.
     "NUM_PROXIES": env_int("NUM_PROXIES", default=0, minimum=0) or None,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "saas_platform.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {
@@ -218,6 +218,10 @@ SPECTACULAR_SETTINGS = {
         "DonorKindEnum": "tenant_apps.donors.models.DonorKind.choices",
         "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas_platform.openapi.refuse_unknown_request_fields",
+    ],
 }
 
 # --- Celery: Redis broker; tasks run in the schema of the tenant that queued them.
