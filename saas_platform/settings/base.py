@@ -199,8 +199,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "saas_platform.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "saas_platform.filters.DjangoFilterBackend",
+        "saas_platform.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "saas_platform.client_address.AnonRateThrottle",
@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     # int, never None, which would trust X-Forwarded-For) for any throttle class that is not ours.
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "saas_platform.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {
@@ -259,6 +259,10 @@ SPECTACULAR_SETTINGS = {
         "DonorKindEnum": "tenant_apps.donors.models.DonorKind.choices",
         "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas_platform.openapi.refuse_unknown_request_fields",
+    ],
 }
 
 # --- Celery: Redis broker; tasks run in the schema of the tenant that queued them.

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import reports, selectors, services
@@ -222,7 +223,7 @@ def _having_line(queryset: QuerySet[JournalEntry], **lookup: Any) -> QuerySet[Jo
     return queryset.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), **lookup)))
 
 
-class JournalEntryFilter(django_filters.FilterSet):
+class JournalEntryFilter(FilterSet):
     start = django_filters.DateFilter(
         field_name="date", lookup_expr="gte", label="Dated on or after (YYYY-MM-DD)."
     )

@@ -1572,4 +1572,4 @@ def test_the_schema_documents_the_accounting_api(alpha: Any) -> None:
     assert parameters["name"]["schema"]["enum"] == sorted(reports.REPORTS)
     assert set(report["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     reverse = paths["/api/v1/accounting/journal-entries/{id}/reverse/"]["post"]
-    assert set(reverse["responses"]) == {"201", "400", "409"}
+    assert set(reverse["responses"]) == {"201", "400", "401", "403", "404", "409", "415", "429"}

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from saas_platform.api import validated_data
+from saas_platform.filters import FilterSet
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import pledges
 from tenant_apps.donations.api.serializers import (
@@ -60,7 +61,7 @@ def _pledge_changes(data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-class PledgeFilter(django_filters.FilterSet):
+class PledgeFilter(FilterSet):
     campaign = django_filters.CharFilter(field_name="campaign__code", label="A campaign code.")
     fund = django_filters.CharFilter(field_name="fund__code", label="A fund code.")
     state = django_filters.ChoiceFilter(choices=PledgeState.choices)
@@ -175,7 +176,7 @@ def _recurring_changes(data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-class RecurringGiftFilter(django_filters.FilterSet):
+class RecurringGiftFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=RecurringGiftState.choices)
     frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
 

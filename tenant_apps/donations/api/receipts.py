@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import receipts
@@ -56,7 +57,7 @@ class PDFRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=ReceiptKind.choices)
     year = django_filters.NumberFilter(help_text="The year of a statement.")
 

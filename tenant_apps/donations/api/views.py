@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import selectors, services
@@ -116,7 +117,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(CampaignOutput(campaign).data)
 
 
-class GiftFilter(django_filters.FilterSet):
+class GiftFilter(FilterSet):
     campaign = django_filters.CharFilter(field_name="campaign__code", label="A campaign code.")
     state = django_filters.ChoiceFilter(choices=GiftState.choices)
     method = django_filters.ChoiceFilter(choices=GiftMethod.choices)

@@ -18,14 +18,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import validated_data
+from saas_platform.api import CursorPagination, validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
+from tenant_apps.accounting.api.renderers import CSVRenderer
 from tenant_apps.donations.selectors import donor_giving_summaries
 from tenant_apps.donors import selectors, services
 from tenant_apps.donors.api.serializers import (
@@ -68,7 +72,7 @@ def _household_by_id(household_id: int, *, field: str) -> Household:
     return household
 
 
-class DonorFilter(django_filters.FilterSet):
+class DonorFilter(FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", label="Search by name (typos forgiven), email, phone or tag name."
     )
@@ -83,6 +87,16 @@ class DonorFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet[Donor], name: str, value: str) -> QuerySet[Donor]:
         return selectors.donor_search(query=value, donors=queryset)
+
+
+class NoteCursorPagination(CursorPagination):
+    """A donor's notes, newest first, a page at a time: they grow for as long as the donor
+    gives. The donor list's `ordering` does not apply to them."""
+
+    ordering = ("-created_at", "-id")
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        return self.ordering
 
 
 @extend_schema_view(
@@ -104,6 +118,19 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # Summaries show no contacts: the donors alone, without the prefetches.
             return Donor.objects.order_by("display_name", "id")
         return selectors.donor_list()
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # The export's errors keep the one JSON error shape, though CSV was asked for (or, on a
+        # 406, though no renderer suits the client: DRF then falls back on the first, CSV).
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            isinstance(response, Response)
+            and response.status_code >= 400
+            and isinstance(response.accepted_renderer, CSVRenderer)
+        ):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
 
     def _output(self, donor: Donor) -> dict[str, Any]:
         # Read back with the list's prefetches: one query per kind of contact.
@@ -215,12 +242,13 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=NoteInput,
         responses={201: NoteOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=NoteCursorPagination)
     def notes(self, request: Request, pk: str) -> Response:
-        """The donor's notes, newest first; POST adds one."""
+        """The donor's notes, newest first, a page at a time; POST adds one."""
         donor = self.get_object()
         if request.method == "GET":
-            return Response(NoteOutput(selectors.donor_notes(donor=donor), many=True).data)
+            page = self.paginate_queryset(selectors.donor_notes(donor=donor))
+            return self.get_paginated_response(NoteOutput(page, many=True).data)
         data = validated_data(NoteInput, request)
         note = services.donor_note_add(donor=donor, body=data["body"], acting_user=request.user)
         return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
@@ -257,13 +285,17 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         operation_id="v1_donors_donors_export",
         request=None,
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+        responses={(200, "text/csv"): OpenApiTypes.STR, 406: ErrorOutput},
     )
-    @action(detail=False, methods=["get"])
+    # JSON is there for the error answers only: the file itself is CSV, whatever is asked.
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
     def export(self, request: Request) -> StreamingHttpResponse:
         """The donors the list's filters and search select (merged donors left out), as a CSV
         file in the columns the donor import reads: an exported file imports as it is. One
-        query, streamed, whatever the number of donors."""
+        query, streamed, whatever the number of donors. Asked for with `Accept: text/csv`, or
+        `?format=csv`, or no preference; a client that accepts only JSON gets a 406."""
+        if not isinstance(request.accepted_renderer, CSVRenderer):
+            raise NotAcceptable("The donor export is a CSV file: accept text/csv.")
         donors = _export_queryset(self.filter_queryset(self.get_queryset()))
         response = StreamingHttpResponse(_export_lines(donors), content_type="text/csv")
         day = timezone.localdate().isoformat()
@@ -414,9 +446,10 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
     def partial_update(self, request: Request, pk: str) -> Response:
         household = self.get_object()
-        data = validated_data(HouseholdCreateInput, request)
+        # A partial update: a field left out keeps its value.
+        data = validated_data(HouseholdCreateInput, request, instance=household)
         household = services.household_update(
-            household=household, name=data["name"], acting_user=request.user
+            household=household, name=data.get("name", household.name), acting_user=request.user
         )
         return Response(self._output(household))
 

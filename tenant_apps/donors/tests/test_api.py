@@ -255,8 +255,22 @@ def test_notes_are_listed_and_added(fundraiser: Any, john: Donor) -> None:
     listed = fundraiser.get(f"{API}/donors/{john.pk}/notes/")
 
     assert added.status_code == 201 and added.json()["author"] == "funds@alpha.org"
-    assert [note["body"] for note in listed.json()] == ["Thanked by phone"]
+    assert [note["body"] for note in listed.json()["results"]] == ["Thanked by phone"]
     assert "body" in api_error(fundraiser.post(f"{API}/donors/{john.pk}/notes/", {}), 400)["fields"]
+
+
+def test_notes_come_a_page_at_a_time_newest_first(fundraiser: Any, john: Donor) -> None:
+    for body in ("First call", "Second call", "Third call"):
+        fundraiser.post(f"{API}/donors/{john.pk}/notes/", {"body": body})
+
+    # The donor list's ordering is no parameter of the notes: it changes nothing.
+    first = fundraiser.get(f"{API}/donors/{john.pk}/notes/?page_size=2&ordering=display_name")
+    second = fundraiser.get(first.json()["next"])
+
+    assert first.status_code == 200
+    assert [note["body"] for note in first.json()["results"]] == ["Third call", "Second call"]
+    assert [note["body"] for note in second.json()["results"]] == ["First call"]
+    assert second.json()["next"] is None
 
 
 def test_tags_are_added_to_and_removed_from_a_donor(fundraiser: Any, john: Donor) -> None:
@@ -410,3 +424,71 @@ def test_people_of_another_tenant_get_nothing(
         assert_other_tenant_denied(path, method=method, data=body)
     with schema_context("alpha"):
         assert Donor.objects.count() == 1 and not DonorNote.objects.exists()
+
+
+def test_a_household_is_patched_with_any_subset_of_its_fields(fundraiser: Any) -> None:
+    household_id = fundraiser.post(f"{API}/households/", {"name": "Smith family"}).json()["id"]
+
+    unchanged = fundraiser.patch(f"{API}/households/{household_id}/", {})
+
+    assert unchanged.status_code == 200, unchanged.content
+    assert unchanged.json()["name"] == "Smith family"
+    assert api_error(fundraiser.patch(f"{API}/households/{household_id}/", {"name": ""}), 400)
+
+
+def test_a_detail_route_ignores_the_list_filters(fundraiser: Any, john: Donor) -> None:
+    # john is active: the list's `is_active=false` must not hide him when he is asked for by id.
+    donor = fundraiser.get(f"{API}/donors/{john.pk}/", {"is_active": "false", "kind": "org"})
+    summary = fundraiser.get(f"{API}/donors/{john.pk}/giving-summary/", {"q": "nobody"})
+
+    assert donor.status_code == 200, donor.content
+    assert donor.json()["id"] == john.pk
+    assert summary.status_code == 200, summary.content
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"is_active": "7e16"}, "is_active"),
+        ({"is_active": "maybe"}, "is_active"),
+        ({"kind": "alien"}, "kind"),
+        ({"household": "not-a-number"}, "household"),
+    ],
+)
+def test_a_malformed_filter_value_is_a_400(
+    fundraiser: Any, john: Donor, query: dict[str, str], field: str
+) -> None:
+    error = api_error(fundraiser.get(f"{API}/donors/", query), 400)
+
+    assert field in error["fields"]
+
+
+def test_boolean_filters_read_true_and_false(fundraiser: Any, john: Donor) -> None:
+    active = fundraiser.get(f"{API}/donors/", {"is_active": "true"}).json()["results"]
+    inactive = fundraiser.get(f"{API}/donors/", {"is_active": "0"}).json()["results"]
+
+    assert [row["id"] for row in active] == [john.pk]
+    assert inactive == []
+
+
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [("", "text/csv"), ("?format=csv", "text/html,*/*;q=0.8"), ("", "*/*")],
+)
+def test_the_export_is_negotiated_as_csv(
+    fundraiser: Any, john: Donor, query: str, accept: str
+) -> None:
+    response = fundraiser.get(f"{API}/donors/export/{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "John" in b"".join(response.streaming_content).decode()
+
+
+def test_the_export_refuses_a_client_that_reads_only_json(alpha: Any, fundraiser: Any) -> None:
+    assert api_error(fundraiser.get(f"{API}/donors/export/", HTTP_ACCEPT="application/json"), 406)
+    assert api_error(
+        fundraiser.get(f"{API}/donors/export/?format=csv", HTTP_ACCEPT="application/json"), 406
+    )
+    # Errors stay in the JSON error shape though CSV was asked for.
+    assert api_error(alpha.api().get(f"{API}/donors/export/", HTTP_ACCEPT="text/csv"), 401)

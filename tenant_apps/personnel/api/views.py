@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from saas_platform.api import validated_data
 from saas_platform.errors import ServiceError
+from saas_platform.filters import FilterSet
 from shared_apps.users.models import User
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
@@ -227,7 +228,7 @@ class HoursPermission(BasePermission):
         )
 
 
-class HourEntryFilter(django_filters.FilterSet):
+class HourEntryFilter(FilterSet):
     start = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="On or after.")
     end = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="On or before.")
     state = django_filters.ChoiceFilter(choices=HourState.choices)

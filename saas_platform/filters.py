@@ -1,0 +1,91 @@
+"""Filtering of API lists: a query value that is not valid is a 400 in the error shape, never
+"no filter", and a detail route (one object, or an action on one) is not filtered at all.
+
+Filter sets derive from `FilterSet` here; the filter backends in REST_FRAMEWORK are the ones here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import models
+from django.db.models import QuerySet
+from django_filters import rest_framework as drf_filters
+from rest_framework import filters
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+TRUE_VALUES = frozenset({"true", "1"})
+FALSE_VALUES = frozenset({"false", "0"})
+
+
+def is_detail_route(view: APIView) -> bool:
+    """Whether the view answers about one object (retrieve, update, an action on one): the
+    list's filters and ordering do not apply there, and a value for them must not hide the
+    object (a 404 for `?is_active=false` on an active donor would be a lie)."""
+    detail = getattr(view, "detail", None)
+    if detail is not None:  # a viewset routed by a router knows
+        return bool(detail)
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    return bool(lookup) and lookup in getattr(view, "kwargs", {})
+
+
+class StrictBooleanField(forms.Field):
+    """true or false (1 or 0); anything else is an error rather than Django's "unknown",
+    which a filter reads as "do not filter" and so answers the whole list."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": "Give true or false."}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        normalized = str(value).strip().lower()
+        if normalized in TRUE_VALUES:
+            return True
+        if normalized in FALSE_VALUES:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterSet(drf_filters.FilterSet):
+    """The base of every API filter set: boolean model fields filter strictly."""
+
+    FILTER_DEFAULTS = {
+        **drf_filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": BooleanFilter},
+    }
+
+
+class DjangoFilterBackend(drf_filters.DjangoFilterBackend):
+    """django-filter on lists only; an invalid value raises (a 400 through the API's exception
+    handler) rather than being dropped."""
+
+    filterset_base = FilterSet
+    raise_exception = True
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if is_detail_route(view):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return [] if is_detail_route(view) else super().get_schema_operation_parameters(view)
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`ordering` on lists only."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if is_detail_route(view):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return [] if is_detail_route(view) else super().get_schema_operation_parameters(view)
