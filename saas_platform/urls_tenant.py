@@ -9,8 +9,6 @@ from saas_platform.health import healthz
 from saas_platform.views import tenant_home
 from shared_apps.users.views import LoginView
 
-handler404 = "saas_platform.views.tenant_not_found"
-
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views import defaults
 
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.selectors import chart_summary
@@ -30,12 +29,3 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
             "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),  # type: ignore[union-attr]
         },
     )
-
-
-def tenant_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """A path no URL matches: under /api/ the API's one error shape (an integrator's client
-    reads JSON, and the schema documents it), elsewhere the page."""
-    if request.path.startswith("/api/"):
-        error = {"status": 404, "code": "not_found", "message": "Not found."}
-        return JsonResponse({"error": error}, status=404)
-    return defaults.page_not_found(request, exception)

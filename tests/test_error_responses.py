@@ -18,7 +18,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
 @pytest.mark.parametrize(
-    "path", ["/api/v1/no-such-thing/", "/api/nothing", "/api/v1/donors/x/y/z/"]
+    "path",
+    [
+        "/api/v1/no-such-thing/",
+        "/api/nothing",
+        "/api/v1/donors/x/y/z/",
+        "/api/v1/donors/donors/1.5/",
+    ],
 )
 def test_an_unknown_api_address_answers_404_in_the_error_shape(
     alpha: Tenant, host: str, path: str
