@@ -63,29 +63,28 @@ class FilterSet(drf_filters.FilterSet):
     }
 
 
-class DjangoFilterBackend(drf_filters.DjangoFilterBackend):
+class ListsOnlyMixin:
+    """A filter backend that applies, and is documented, on lists only: one object is never
+    filtered out by the list's query parameters."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if is_detail_route(view):
+            return queryset
+        return super().filter_queryset(request, queryset, view)  # type: ignore[misc]
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        if is_detail_route(view):
+            return []
+        return super().get_schema_operation_parameters(view)  # type: ignore[misc]
+
+
+class DjangoFilterBackend(ListsOnlyMixin, drf_filters.DjangoFilterBackend):
     """django-filter on lists only; an invalid value raises (a 400 through the API's exception
     handler) rather than being dropped."""
 
     filterset_base = FilterSet
     raise_exception = True
 
-    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
-        if is_detail_route(view):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
 
-    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
-        return [] if is_detail_route(view) else super().get_schema_operation_parameters(view)
-
-
-class OrderingFilter(filters.OrderingFilter):
+class OrderingFilter(ListsOnlyMixin, filters.OrderingFilter):
     """`ordering` on lists only."""
-
-    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
-        if is_detail_route(view):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
-
-    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
-        return [] if is_detail_route(view) else super().get_schema_operation_parameters(view)

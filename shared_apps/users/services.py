@@ -88,6 +88,18 @@ def _last_owner_check(owner: User) -> None:
         )
 
 
+def email_check(email: str) -> str:
+    """The login email as stored: trimmed, lowercased, and an email address."""
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ServiceError(
+            f"{email!r} is not an email address.", fields={"email": ["Not an email address."]}
+        ) from None
+    return email
+
+
 def _password_check(password: str, *, user: User) -> None:
     try:
         validate_password(password, user)
@@ -106,13 +118,7 @@ def user_create(
     password: str | None = None,
 ) -> User:
     """A new staff user. Without a password they cannot log in until one is set (or reset)."""
-    email = User.objects.normalize_email((email or "").strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ServiceError(
-            f"{email!r} is not an email address.", fields={"email": ["Not an email address."]}
-        ) from None
+    email = email_check(email)
     full_name = (full_name or "").strip()
     if len(full_name) > 150:
         raise ServiceError(
@@ -205,13 +211,7 @@ def user_profile_update(
 ) -> User:
     """Change a user's email (their login) or name."""
     _tenant_only()
-    email = User.objects.normalize_email((email or "").strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ServiceError(
-            f"{email!r} is not an email address.", fields={"email": ["Not an email address."]}
-        ) from None
+    email = email_check(email)
     full_name = (full_name or "").strip()[:150]
     with transaction.atomic():
         stored = User.objects.select_for_update().get(pk=user.pk)
