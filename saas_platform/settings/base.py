@@ -59,6 +59,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "rest_framework_simplejwt.token_blacklist",
     "shared_apps.users",
+    "tenant_apps.core",  # the audit log every other tenant app writes to
     "tenant_apps.accounting",
     "django.contrib.postgres",  # trigram search (donors)
     "tenant_apps.donors",

@@ -19,7 +19,7 @@ from saas_platform.errors import ServiceError, StateConflict
 from shared_apps.billing.limits import PlanLimit, plan_limit_check, staff_users_counted
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
-from tenant_apps.accounting.services import actor_of, audit_record
+from tenant_apps.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def user_create(
         else:
             user.set_unusable_password()
         user.save()
-        audit_record("user.create", actor=actor_of(acting_user), obj=user, email=email, role=role)
+        audit_record("user.create", acting_user=acting_user, obj=user, email=email, role=role)
     logger.info("user %s created with role %s", user.pk, role)
     return user
 
@@ -148,9 +148,7 @@ def user_role_change(*, user: User, role: str, acting_user: User | None) -> User
         previous = stored.role
         stored.role = role
         stored.save(update_fields=["role"])
-        audit_record(
-            "user.role_change", actor=actor_of(acting_user), obj=stored, role=[previous, role]
-        )
+        audit_record("user.role_change", acting_user=acting_user, obj=stored, role=[previous, role])
     return stored
 
 
@@ -163,7 +161,7 @@ def user_deactivate(*, user: User, acting_user: User | None) -> User:
         user_change_check(user=stored, role=stored.role, is_active=False, acting_user=acting_user)
         stored.is_active = False
         stored.save(update_fields=["is_active"])
-        audit_record("user.deactivate", actor=actor_of(acting_user), obj=stored, role=stored.role)
+        audit_record("user.deactivate", acting_user=acting_user, obj=stored, role=stored.role)
     return stored
 
 
@@ -175,7 +173,7 @@ def user_reactivate(*, user: User, acting_user: User | None) -> User:
         user_change_check(user=stored, role=stored.role, is_active=True, acting_user=acting_user)
         stored.is_active = True
         stored.save(update_fields=["is_active"])
-        audit_record("user.reactivate", actor=actor_of(acting_user), obj=stored, role=stored.role)
+        audit_record("user.reactivate", acting_user=acting_user, obj=stored, role=stored.role)
     return stored
 
 
@@ -193,7 +191,7 @@ def user_password_set(*, user: User, password: str | None, acting_user: User | N
         stored.save(update_fields=["password"])
         audit_record(
             "user.password_set",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=stored,
             usable=stored.has_usable_password(),
         )
@@ -231,5 +229,5 @@ def user_profile_update(
             )
         stored.email, stored.full_name = email, full_name
         stored.save(update_fields=list(changes))
-        audit_record("user.update", actor=actor_of(acting_user), obj=stored, **changes)
+        audit_record("user.update", acting_user=acting_user, obj=stored, **changes)
     return stored

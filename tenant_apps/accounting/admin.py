@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from saas_platform.admin_sites import tenant_admin_site
 from tenant_apps.accounting.models import (
     Account,
-    AuditEvent,
     FiscalPeriod,
     Fund,
     JournalEntry,
@@ -89,10 +88,3 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "date"
     list_select_related = ["posted_by"]
     inlines = [JournalLineInline]
-
-
-@admin.register(AuditEvent, site=tenant_admin_site)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "action", "actor", "object_type", "object_id"]
-    list_filter = ["action"]
-    list_select_related = ["actor"]

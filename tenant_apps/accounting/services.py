@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -29,7 +29,6 @@ from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
     AccountType,
-    AuditEvent,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -42,6 +41,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
+from tenant_apps.core.services import actor_of, audit_record
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -163,22 +163,6 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 RELEASE_ACCOUNT_OF_RESTRICTION = {Restriction.PURPOSE: "6910", Restriction.TIME: "6920"}
 
 
-def audit_record(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
-    """The audit row of a change to the books or the donor database (one log per organization)."""
-    AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        object_type=obj._meta.model_name or "",
-        object_id=str(obj.pk),
-        detail=detail,
-    )
-
-
-def actor_of(user: User | None) -> User | None:
-    # Anonymous users (a webhook, a task) act as the system: recorded as no user.
-    return user if user is not None and user.is_authenticated else None
-
-
 def amount_parse(value: Any, *, field: str) -> Decimal:
     """A positive amount of at most two decimal places, or a ServiceError naming the field."""
     try:
@@ -280,9 +264,7 @@ def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPer
         period.closed_at = timezone.now()
         period.closed_by = actor_of(acting_user)
         period.save(update_fields=["state", "closed_at", "closed_by"])
-        audit_record(
-            "period.close", actor=actor_of(acting_user), obj=period, start=str(period.start)
-        )
+        audit_record("period.close", acting_user=acting_user, obj=period, start=str(period.start))
     return period
 
 
@@ -299,7 +281,7 @@ def period_reopen(
         period.save(update_fields=["state", "closed_at", "closed_by"])
         audit_record(
             "period.reopen",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=period,
             start=str(period.start),
             reason=reason,
@@ -335,7 +317,7 @@ def settings_update(
         FiscalPeriod.objects.bulk_update(periods, ["fiscal_year"])
         audit_record(
             "settings.update",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             fiscal_year_start_month=[previous, fiscal_year_start_month],
         )
@@ -413,7 +395,7 @@ def account_create(
             parent=parent,
             ucoa_code=(ucoa_code or "").strip()[:20],
         )
-        audit_record("account.create", actor=actor_of(acting_user), obj=account, code=code)
+        audit_record("account.create", acting_user=acting_user, obj=account, code=code)
     return account
 
 
@@ -427,7 +409,7 @@ def _changes_save[Named: (Account, Fund, Program)](
         for field, value in changes.items():
             setattr(obj, field, value)
         obj.save(update_fields=[*changes, "updated_at"])
-        audit_record(action, actor=actor_of(acting_user), obj=obj, **changes)
+        audit_record(action, acting_user=acting_user, obj=obj, **changes)
     return obj
 
 
@@ -464,7 +446,7 @@ def fund_create(
             code=code, name=name, restriction=restriction, description=description or ""
         )
         audit_record(
-            "fund.create", actor=actor_of(acting_user), obj=fund, code=code, restriction=restriction
+            "fund.create", acting_user=acting_user, obj=fund, code=code, restriction=restriction
         )
     return fund
 
@@ -497,7 +479,7 @@ def program_create(
     name = _name_check(name)
     with transaction.atomic():
         program = Program.objects.create(code=code, name=name, description=description or "")
-        audit_record("program.create", actor=actor_of(acting_user), obj=program, code=code)
+        audit_record("program.create", acting_user=acting_user, obj=program, code=code)
     return program
 
 
@@ -726,7 +708,7 @@ def entry_create(
         for line in built:
             line.entry = entry
         JournalLine.objects.bulk_create(built)
-        audit_record("entry.create", actor=actor_of(acting_user), obj=entry, source=source)
+        audit_record("entry.create", acting_user=acting_user, obj=entry, source=source)
     return entry
 
 
@@ -740,7 +722,7 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
             )
         audit_record(
             "entry.delete",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             date=str(entry.date),
             memo=entry.memo,
@@ -780,7 +762,7 @@ def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
     entry.posted_by = actor_of(acting_user)
     entry.posted_at = timezone.now()
     entry.save(update_fields=["number", "state", "posted_by", "posted_at"])
-    audit_record("entry.post", actor=actor_of(acting_user), obj=entry, number=entry.number)
+    audit_record("entry.post", acting_user=acting_user, obj=entry, number=entry.number)
     return entry
 
 
@@ -969,7 +951,7 @@ def _reverse_one(
     _post(reversal, acting_user=acting_user)
     entry.state = EntryState.REVERSED
     entry.save(update_fields=["state"])
-    audit_record("entry.reverse", actor=actor_of(acting_user), obj=entry, reversal=reversal.number)
+    audit_record("entry.reverse", acting_user=acting_user, obj=entry, reversal=reversal.number)
     return reversal
 
 

@@ -30,6 +30,7 @@ from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services as gifts
 from tenant_apps.donations.models import (
     Campaign,
@@ -824,7 +825,7 @@ def gifts_duplicates(plan: GiftPlan) -> list[DuplicateSuggestion]:
 
 
 def _gifts_write(plan: GiftPlan, *, job: ImportJob, progress: Callable[[int], None]) -> int:
-    actor = accounting.actor_of(job.created_by)
+    actor = actor_of(job.created_by)
     written = 0
     for start in range(0, len(plan.gifts), GIFT_BATCH_SIZE):
         batch = plan.gifts[start : start + GIFT_BATCH_SIZE]
@@ -867,7 +868,7 @@ def import_job_create(*, kind: str, upload: File, acting_user: User | None) -> I
             kind=kind,
             original_filename=name[:255],
             total_rows=len(parsed.rows),
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
         job.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(content), save=False)
         job.save()
@@ -936,9 +937,9 @@ def import_run(*, job_id: int) -> ImportJob | None:
             job.duplicate_count = len(duplicates)
             job.finished_at = timezone.now()
             job.save()
-            accounting.audit_record(
+            audit_record(
                 f"{'donor' if job.kind == ImportKind.DONORS else 'gift'}.import",
-                actor=accounting.actor_of(job.created_by),
+                acting_user=job.created_by,
                 obj=job,
                 file=job.original_filename,
                 rows=rows,

@@ -36,6 +36,7 @@ from django.utils import timezone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (
     EIN_PATTERN,
@@ -146,9 +147,9 @@ def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> Rece
         for field, value in changes.items():
             setattr(settings_row, field, bool(value) if field == "receipt_every_gift" else value)
         settings_row.save()
-        accounting.audit_record(
+        audit_record(
             "receipt_settings.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             changed=sorted(changes),
         )
@@ -447,12 +448,12 @@ def _issue(
             content=stated.content,
             pdf=stored,
             issued_at=timezone.now(),
-            issued_by=accounting.actor_of(acting_user),
+            issued_by=actor_of(acting_user),
             **fields,
         )
-        accounting.audit_record(
+        audit_record(
             "receipt.issue" if version == 1 else "receipt.reissue",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=receipt,
             number=number,
             version=version,
@@ -620,9 +621,7 @@ def receipt_email_request(*, receipt: Receipt, acting_user: User | None) -> Rece
     if reason:
         raise StateConflict(reason.replace("Not emailed", f"Receipt {receipt.number:06d}", 1))
     with transaction.atomic():
-        accounting.audit_record(
-            "receipt.email", actor=accounting.actor_of(acting_user), obj=receipt
-        )
+        audit_record("receipt.email", acting_user=acting_user, obj=receipt)
         enqueue_on_commit(receipt_email_task, receipt.pk)
     return receipt
 

@@ -3,8 +3,7 @@ credits, posting and refunding a gift, deposits, and the donor-merge steps for g
 
 Every ledger write goes through accounting.services (entry_record, entry_reverse); nothing here
 writes journal rows. Each top-level service owns its transaction and writes its audit row
-(accounting's AuditEvent) in it; a refusal raises ServiceError or StateConflict with nothing
-written.
+(core's AuditEvent) in it; a refusal raises ServiceError or StateConflict with nothing written.
 
 Posting rules (what a posted gift puts in the books, one debit and one credit per allocation,
 in the allocation's fund, so that each fund balances on its own):
@@ -47,6 +46,7 @@ from tenant_apps.accounting.models import (
     Function,
     Fund,
 )
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -205,9 +205,7 @@ def campaign_create(
         campaign = Campaign.objects.create(
             code=code, name=name, goal=goal_amount, start=start, end=end
         )
-        accounting.audit_record(
-            "campaign.create", actor=accounting.actor_of(acting_user), obj=campaign, code=code
-        )
+        audit_record("campaign.create", acting_user=acting_user, obj=campaign, code=code)
     return campaign
 
 
@@ -231,9 +229,9 @@ def campaign_update(*, campaign: Campaign, acting_user: User | None, **changes: 
         if "is_active" in changes:
             campaign.is_active = bool(changes["is_active"])
         campaign.save()
-        accounting.audit_record(
+        audit_record(
             "campaign.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=campaign,
             changed=sorted(changes),
         )
@@ -453,16 +451,16 @@ def gift_create(
             source=source,
             pledge=pledge,
             recurring_gift=recurring_gift,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
             **details,
         )
         for row in [*allocation_rows, *credit_rows]:
             row.gift = gift
         GiftAllocation.objects.bulk_create(allocation_rows)
         SoftCredit.objects.bulk_create(credit_rows)
-        accounting.audit_record(
+        audit_record(
             "gift.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             donor=donor.pk,
             amount=f"{gift_amount:.2f}",
@@ -538,9 +536,7 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
         for name, value in details.items():
             setattr(gift, name, value)
         gift.save()
-        accounting.audit_record(
-            "gift.update", actor=accounting.actor_of(acting_user), obj=gift, changed=sorted(changes)
-        )
+        audit_record("gift.update", acting_user=acting_user, obj=gift, changed=sorted(changes))
     return gift
 
 
@@ -553,9 +549,9 @@ def gift_delete(*, gift: Gift, acting_user: User | None) -> None:
             raise StateConflict(
                 f"Gift {gift.pk} is {gift.state}; only a draft can be deleted. Refund it instead."
             )
-        accounting.audit_record(
+        audit_record(
             "gift.delete",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             donor=gift.donor_id,
             amount=f"{gift.amount:.2f}",
@@ -634,12 +630,10 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         )
         gift.state = GiftState.POSTED
         gift.journal_entry = entry
-        gift.posted_by = accounting.actor_of(acting_user)
+        gift.posted_by = actor_of(acting_user)
         gift.posted_at = timezone.now()
         gift.save(update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"])
-        accounting.audit_record(
-            "gift.post", actor=accounting.actor_of(acting_user), obj=gift, entry=entry.number
-        )
+        audit_record("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
         if pledge is not None:
             _pledge_after_payment(pledge, acting_user=acting_user)
         # Its receipt is issued after commit (donations.receipts decides whether it needs one).
@@ -710,9 +704,9 @@ def gift_refund(
         gift.save(update_fields=["state", "refund_entry", "updated_at"])
         # A receipt issued for it is voided by a new version after commit.
         enqueue_on_commit(receipt_void_task, gift.pk)
-        accounting.audit_record(
+        audit_record(
             "gift.refund",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             reversal=reversal.number,
         )
@@ -758,11 +752,11 @@ def deposit_create(
             bank_account=account,
             expected_count=expected_count,
             expected_total=total,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
-        accounting.audit_record(
+        audit_record(
             "deposit.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=deposit,
             total=f"{total:.2f}",
         )
@@ -797,9 +791,7 @@ def deposit_add_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) 
             )
         gift.deposit = deposit
         gift.save(update_fields=["deposit", "updated_at"])
-        accounting.audit_record(
-            "deposit.add_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
-        )
+        audit_record("deposit.add_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
     return gift
 
 
@@ -814,9 +806,7 @@ def deposit_remove_gift(*, deposit: Deposit, gift: Gift, acting_user: User | Non
             )
         gift.deposit = None
         gift.save(update_fields=["deposit", "updated_at"])
-        accounting.audit_record(
-            "deposit.remove_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
-        )
+        audit_record("deposit.remove_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
     return gift
 
 
@@ -862,12 +852,10 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
         )
         deposit.state = DepositState.CLOSED
         deposit.journal_entry = entry
-        deposit.closed_by = accounting.actor_of(acting_user)
+        deposit.closed_by = actor_of(acting_user)
         deposit.closed_at = timezone.now()
         deposit.save(update_fields=["state", "journal_entry", "closed_by", "closed_at"])
-        accounting.audit_record(
-            "deposit.close", actor=accounting.actor_of(acting_user), obj=deposit, entry=entry.number
-        )
+        audit_record("deposit.close", acting_user=acting_user, obj=deposit, entry=entry.number)
     return deposit
 
 
@@ -949,7 +937,7 @@ def _pledge_after_payment(pledge: Pledge, *, acting_user: User | None) -> None:
     if pledge_paid_total(pledge) == pledge.amount:
         pledge.state = PledgeState.FULFILLED
         pledge.save(update_fields=["state", "updated_at"])
-        accounting.audit_record("pledge.fulfil", actor=accounting.actor_of(acting_user), obj=pledge)
+        audit_record("pledge.fulfil", acting_user=acting_user, obj=pledge)
 
 
 def _pledge_after_refund(
@@ -962,9 +950,7 @@ def _pledge_after_refund(
     if pledge.state == PledgeState.FULFILLED:
         pledge.state = PledgeState.OPEN
         pledge.save(update_fields=["state", "updated_at"])
-        accounting.audit_record(
-            "pledge.reopen", actor=accounting.actor_of(acting_user), obj=pledge, gift=gift.pk
-        )
+        audit_record("pledge.reopen", acting_user=acting_user, obj=pledge, gift=gift.pk)
     elif pledge.state == PledgeState.WRITTEN_OFF:
         entry = accounting.entry_record(
             date=day,
@@ -976,9 +962,9 @@ def _pledge_after_refund(
         )
         pledge.written_off_amount += gift.amount
         pledge.save(update_fields=["written_off_amount", "updated_at"])
-        accounting.audit_record(
+        audit_record(
             "pledge.write_off",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             entry=entry.number,
             amount=f"{gift.amount:.2f}",

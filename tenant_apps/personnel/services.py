@@ -28,6 +28,7 @@ from tenant_apps.accounting.models import (
     Function,
     Program,
 )
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.personnel.models import (
     MAX_HOURS_A_DAY,
     EmploymentType,
@@ -134,9 +135,7 @@ def _changes_save[Model: (Person, StaffRecord, Volunteer)](
             name: (value.pk if hasattr(value, "pk") else str(value))
             for name, value in changes.items()
         }
-        accounting.audit_record(
-            action, actor=accounting.actor_of(acting_user), obj=obj, **audit_detail
-        )
+        audit_record(action, acting_user=acting_user, obj=obj, **audit_detail)
     return obj
 
 
@@ -189,9 +188,9 @@ def settings_update(*, acting_user: User | None, **changes: Any) -> PersonnelSet
         for name, value in checked.items():
             setattr(settings_row, name, value)
         settings_row.save()
-        accounting.audit_record(
+        audit_record(
             "personnel_settings.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             **changed,
         )
@@ -232,9 +231,7 @@ def person_create(
         person = Person.objects.create(
             full_name=full_name, email=email, phone=phone, user=user, donor=donor
         )
-        accounting.audit_record(
-            "person.create", actor=accounting.actor_of(acting_user), obj=person, name=full_name
-        )
+        audit_record("person.create", acting_user=acting_user, obj=person, name=full_name)
     return person
 
 
@@ -382,9 +379,7 @@ def _work_record_create[Record: (StaffRecord, Volunteer)](
         if model.objects.filter(person=person).exists():
             raise StateConflict(refusal)
         record = model.objects.create(person=person, **values)
-        accounting.audit_record(
-            action, actor=accounting.actor_of(acting_user), obj=record, person=person.pk, **detail
-        )
+        audit_record(action, acting_user=acting_user, obj=record, person=person.pk, **detail)
     return record
 
 
@@ -675,11 +670,11 @@ def hour_entry_submit(
         Person.objects.select_for_update().get(pk=person.pk)
         _day_total_check(person, values["date"], values["hours"], leaving_out=None)
         entry = HourEntry.objects.create(
-            person=person, submitted_by=accounting.actor_of(acting_user), **values
+            person=person, submitted_by=actor_of(acting_user), **values
         )
-        accounting.audit_record(
+        audit_record(
             "hour_entry.submit",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             person=person.pk,
             date=str(entry.date),
@@ -730,9 +725,9 @@ def hour_entry_update(
         for name, value in changed.items():
             setattr(entry, name, value)
         entry.save()
-        accounting.audit_record(
+        audit_record(
             "hour_entry.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             **{name: str(getattr(value, "pk", value)) for name, value in changed.items()},
         )
@@ -777,14 +772,14 @@ def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
 def _approve(entry: HourEntry, *, acting_user: User | None) -> HourEntry:
     _decision_check(entry, acting_user)
     entry.state = HourState.APPROVED
-    entry.decided_by = accounting.actor_of(acting_user)
+    entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
     if entry.specialized_skills:
         _in_kind_post(entry, acting_user=acting_user)
     entry.save()
-    accounting.audit_record(
+    audit_record(
         "hour_entry.approve",
-        actor=accounting.actor_of(acting_user),
+        acting_user=acting_user,
         obj=entry,
         in_kind_entry=entry.in_kind_entry.number if entry.in_kind_entry else None,
     )
@@ -795,12 +790,10 @@ def _reject(entry: HourEntry, *, reason: str, acting_user: User | None) -> HourE
     _decision_check(entry, acting_user)
     entry.state = HourState.REJECTED
     entry.rejection_reason = reason
-    entry.decided_by = accounting.actor_of(acting_user)
+    entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
     entry.save()
-    accounting.audit_record(
-        "hour_entry.reject", actor=accounting.actor_of(acting_user), obj=entry, reason=reason
-    )
+    audit_record("hour_entry.reject", acting_user=acting_user, obj=entry, reason=reason)
     return entry
 
 
@@ -958,11 +951,11 @@ def payroll_allocation_post(
             entry=entry,
             total_cost=allocation.total_cost,
             amount_moved=sum((line.debit for line in lines if line.debit), Decimal("0")),
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
-        accounting.audit_record(
+        audit_record(
             "payroll_allocation.post",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=record,
             start=str(start),
             end=str(end),

@@ -16,7 +16,7 @@ from shared_apps.tenants.models import Organization
 from shared_apps.users import services
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,6 @@ from saas_platform.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services
 from tenant_apps.accounting.models import (
     Account,
-    AuditEvent,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -24,6 +23,7 @@ from tenant_apps.accounting.models import (
     PeriodState,
 )
 from tenant_apps.accounting.services import LineSpec
+from tenant_apps.core.models import AuditEvent
 
 DAY = date(2026, 10, 15)
 

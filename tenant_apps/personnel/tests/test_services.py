@@ -16,7 +16,8 @@ from django_tenants.utils import schema_context
 from saas_platform.errors import ServiceError, StateConflict
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import AuditEvent, EntrySource, Function, JournalEntry
+from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.personnel import services
 from tenant_apps.personnel.allocation import allocation_compute, days_in_range, largest_remainder
 from tenant_apps.personnel.models import (
