@@ -36,8 +36,8 @@ from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from provisioning.spares import spare_claim, spares_wanted
 from provisioning.template import quote_name, tenant_schema_clone
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import StateConflict
+from saas_platform.lib.errors import StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.models import User

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from saas_platform.admin_sites import tenant_admin_site
-from saas_platform.health import healthz
+from saas_platform.lib.health import healthz
 from saas_platform.views import tenant_home
+from shared_apps.users.admin_sites import tenant_admin_site
 from shared_apps.users.views import LoginView
 
 api_v1 = [
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "saas_platform.http_errors.bad_request"
-handler403 = "saas_platform.http_errors.permission_denied"
-handler404 = "saas_platform.http_errors.page_not_found"
-handler500 = "saas_platform.http_errors.server_error"
+handler400 = "saas_platform.lib.http_errors.bad_request"
+handler403 = "saas_platform.lib.http_errors.permission_denied"
+handler404 = "saas_platform.lib.http_errors.page_not_found"
+handler500 = "saas_platform.lib.http_errors.server_error"

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Subquery
 from django_tenants.utils import get_public_schema_name
 
-from saas_platform.errors import StateConflict
+from saas_platform.lib.errors import StateConflict
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
 

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.models import (
     Plan,
     StripeEvent,

@@ -21,8 +21,8 @@ from django_tenants.utils import schema_exists
 
 from provisioning import services as provisioning
 from provisioning.schemas import tenant_schema_verify
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.billing.services import (
     StripeCancellation,
     StripeCancellationOutcome,

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from provisioning.services import ProvisioningFailed, tenant_provision
 from provisioning.slugs import slug_normalize
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.billing.models import Subscription, SubscriptionStatus
 from shared_apps.billing.selectors import plan_by_code, plans_offered
 from shared_apps.onboarding.models import Signup, SignupState

@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.limits import PlanLimit, plan_limit_check, staff_users_counted
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role

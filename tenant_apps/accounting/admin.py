@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from saas_platform.admin_sites import tenant_admin_site
+from saas_platform.lib.admin import ReadOnlyAdmin
+from shared_apps.users.admin_sites import tenant_admin_site
 from tenant_apps.accounting.models import (
     Account,
     FiscalPeriod,
@@ -16,17 +17,6 @@ from tenant_apps.accounting.models import (
     JournalLine,
     Program,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Account, site=tenant_admin_site)

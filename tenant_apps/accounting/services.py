@@ -22,7 +22,9 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse, date_check
+from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     NORMAL_BALANCE_OF_TYPE,
@@ -156,34 +158,10 @@ def books_open(*, today: date) -> None:
 
 # --- Shared helpers ----------------------------------------------------------------------
 
-MAX_AMOUNT = Decimal("999999999999.99")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 
 # The release account for each kind of restriction (UCOA 6900s); perpetual funds are not spent.
 RELEASE_ACCOUNT_OF_RESTRICTION = {Restriction.PURPOSE: "6910", Restriction.TIME: "6920"}
-
-
-def amount_parse(value: Any, *, field: str) -> Decimal:
-    """A positive amount of at most two decimal places, or a ServiceError naming the field."""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ServiceError(
-            f"{field}: {value!r} is not an amount.", fields={field: ["Not an amount."]}
-        ) from None
-    if not amount.is_finite() or amount <= 0:
-        raise ServiceError(
-            f"{field}: an amount must be more than zero.",
-            fields={field: ["Must be more than zero."]},
-        )
-    if amount > MAX_AMOUNT:
-        raise ServiceError(f"{field}: the amount is too large.", fields={field: ["Too large."]})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ServiceError(
-            f"{field}: at most two decimal places.",
-            fields={field: ["At most two decimal places."]},
-        )
-    return amount.quantize(Decimal("0.01"))
 
 
 def _side_given(value: Any) -> bool:
@@ -200,8 +178,7 @@ def _side_given(value: Any) -> bool:
 
 
 def accounting_settings() -> AccountingSettings:
-    settings_row, _ = AccountingSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return singleton_get(AccountingSettings)
 
 
 def fiscal_year_of(day: date, *, start_month: int) -> int:
@@ -215,6 +192,13 @@ def fiscal_year_bounds(fiscal_year: int, *, start_month: int) -> tuple[date, dat
     start = date(fiscal_year if start_month == 1 else fiscal_year - 1, start_month, 1)
     end_year, end_month = (start.year + 1, start_month - 1) if start_month > 1 else (start.year, 12)
     return start, date(end_year, end_month, monthrange(end_year, end_month)[1])
+
+
+def fiscal_year_start(day: date) -> date:
+    """The first day of the organization's fiscal year that `day` falls in."""
+    start_month = accounting_settings().fiscal_year_start_month
+    year = fiscal_year_of(day, start_month=start_month)
+    return fiscal_year_bounds(year, start_month=start_month)[0]
 
 
 def fiscal_year_open(*, fiscal_year: int) -> list[FiscalPeriod]:
@@ -656,22 +640,6 @@ def _balance_check(lines: Sequence[JournalLine]) -> None:
                 "between funds with a due-to/due-from pair.",
                 fields={"lines": [f"Fund {code} does not balance."]},
             )
-
-
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def date_check(day: Any, *, field: str = "date") -> date:
-    """`day` if it is a date the books can hold (the years 1900 to 2999), else a ServiceError
-    on `field`; the other apps' services check their dates with it too."""
-    if not isinstance(day, date):
-        raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
-    if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise ServiceError(
-            f"{field}: {day.isoformat()} is outside the years 1900 to 2999.",
-            fields={field: ["Outside the years 1900 to 2999."]},
-        )
-    return day
 
 
 def _memo_check(memo: str) -> str:

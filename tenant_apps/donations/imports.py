@@ -26,8 +26,9 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
 from tenant_apps.core.services import actor_of, audit_record
@@ -691,9 +692,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
             return None
 
     donor = _gift_donor(row, lookups, errors)
-    amount = checked(
-        lambda: accounting.amount_parse(_gift_amount(values.get("amount", "")), field="amount")
-    )
+    amount = checked(lambda: amount_parse(_gift_amount(values.get("amount", "")), field="amount"))
     received_on = None
     try:
         received_on = date.fromisoformat(values.get("received_on", ""))

@@ -34,7 +34,8 @@ from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Fund
 from tenant_apps.core.services import actor_of, audit_record
@@ -157,9 +158,7 @@ def _installments_build(
             )
         seen.add(due_on)
         rows.append(
-            PledgeInstallment(
-                due_on=due_on, amount=accounting.amount_parse(spec.amount, field="installments")
-            )
+            PledgeInstallment(due_on=due_on, amount=amount_parse(spec.amount, field="installments"))
         )
     total = sum((row.amount for row in rows), Decimal("0"))
     if total != amount:
@@ -261,7 +260,7 @@ def pledge_create(
 ) -> Pledge:
     """A draft pledge with its schedule. Nothing is in the books until pledge_post."""
     services._donor_check(donor)
-    pledge_amount = accounting.amount_parse(amount, field="amount")
+    pledge_amount = amount_parse(amount, field="amount")
     pledged_on = services._date(pledged_on, field="pledged_on")
     fund_row = _fund_check(fund)
     memo = _memo(memo)
@@ -315,7 +314,7 @@ def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -
             raise StateConflict(f"Pledge {pledge.pk} is {pledge.state}: its schedule is final.")
         donor = services._donor_check(changes["donor"]) if "donor" in changes else pledge.donor
         amount = (
-            accounting.amount_parse(changes["amount"], field="amount")
+            amount_parse(changes["amount"], field="amount")
             if "amount" in changes
             else pledge.amount
         )
@@ -536,7 +535,7 @@ RECURRING_FIELDS = frozenset(
 def _recurring_check(
     *, amount: Any, frequency: str, next_on: Any, end_on: Any, method: str, reference: str
 ) -> tuple[Decimal, date, str]:
-    value = accounting.amount_parse(amount, field="amount")
+    value = amount_parse(amount, field="amount")
     _frequency_check(frequency)
     next_on = services._date(next_on, field="next_on")
     if end_on is not None and services._date(end_on, field="end_on") < next_on:

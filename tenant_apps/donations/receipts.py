@@ -33,9 +33,9 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting import services as accounting
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import EARLIEST_DATE
+from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (
@@ -498,9 +498,7 @@ def receipt_issue(*, gift: Gift, acting_user: User | None) -> Receipt:
 
 def receipt_year_end_issue(*, donor: Donor, year: int, acting_user: User | None) -> Receipt:
     """Issue a donor's giving statement for a calendar year: every posted gift of the year."""
-    if not isinstance(year, int) or not accounting.EARLIEST_DATE.year <= year <= (
-        timezone.localdate().year
-    ):
+    if not isinstance(year, int) or not EARLIEST_DATE.year <= year <= (timezone.localdate().year):
         raise ServiceError(
             "A statement is for a past or the current calendar year.",
             fields={"year": ["Not a year that can have gifts."]},

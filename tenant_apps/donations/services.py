@@ -36,8 +36,9 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import EARLIEST_DATE, LATEST_DATE, amount_parse
+from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
     Account,
@@ -144,9 +145,7 @@ def _text(value: str | None, *, field: str) -> str:
 
 
 def _date(value: Any, *, field: str) -> date:
-    if not isinstance(value, date) or not accounting.EARLIEST_DATE <= value <= (
-        accounting.LATEST_DATE
-    ):
+    if not isinstance(value, date) or not EARLIEST_DATE <= value <= (LATEST_DATE):
         raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
     return value
 
@@ -160,7 +159,7 @@ def _amount_or_zero(value: Any, *, field: str) -> Decimal:
             return Decimal("0.00")
     except ArithmeticError:
         pass  # amount_parse names the problem
-    return accounting.amount_parse(value, field=field)
+    return amount_parse(value, field=field)
 
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -269,7 +268,7 @@ def _allocations_build(specs: Sequence[AllocationSpec], *, amount: Decimal) -> l
                 f"There is no active fund {spec.fund!r}.",
                 fields={"allocations": [f"Unknown or inactive fund {spec.fund!r}."]},
             )
-        part = accounting.amount_parse(spec.amount, field="allocations")
+        part = amount_parse(spec.amount, field="allocations")
         allocations.append(GiftAllocation(fund=fund, amount=part))
     total = sum((allocation.amount for allocation in allocations), Decimal("0"))
     if total != amount:
@@ -297,7 +296,7 @@ def _soft_credits_build(
                 fields={"soft_credits": ["One soft credit per donor."]},
             )
         seen.add(spec.donor.pk)
-        part = accounting.amount_parse(spec.amount, field="soft_credits")
+        part = amount_parse(spec.amount, field="soft_credits")
         if part > amount:
             raise ServiceError(
                 f"A soft credit of {part:.2f} is more than the gift's {amount:.2f}.",
@@ -389,7 +388,7 @@ def gift_create(
     goes to its fund (the default) and is at most its remaining balance; a gift made by a
     recurring gift's schedule names it (`recurring_gift`), once per date."""
     _donor_check(donor)
-    gift_amount = accounting.amount_parse(amount, field="amount")
+    gift_amount = amount_parse(amount, field="amount")
     received_on = _date(received_on, field="received_on")
     method = _method_check(method)
     if source not in GiftSource.values:
@@ -488,9 +487,7 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
             )
         donor = _donor_check(changes["donor"]) if "donor" in changes else gift.donor
         amount = (
-            accounting.amount_parse(changes["amount"], field="amount")
-            if "amount" in changes
-            else gift.amount
+            amount_parse(changes["amount"], field="amount") if "amount" in changes else gift.amount
         )
         method = _method_check(changes.get("method", gift.method))
         received_on = _date(changes.get("received_on", gift.received_on), field="received_on")
@@ -733,7 +730,7 @@ def deposit_create(
         raise ServiceError(
             "A deposit expects at least one gift.", fields={"expected_count": ["At least 1."]}
         )
-    total = accounting.amount_parse(expected_total, field="expected_total")
+    total = amount_parse(expected_total, field="expected_total")
     account = Account.objects.filter(code=bank_account).first()
     if (
         account is None

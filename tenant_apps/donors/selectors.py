@@ -11,7 +11,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.lookups import GreaterThanOrEqual
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,

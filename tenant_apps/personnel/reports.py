@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.models import Sum
 
+from saas_platform.lib.reports import Report, Row, money, range_check
 from tenant_apps.accounting.models import Function
-from tenant_apps.accounting.reports import Report, Row, money, range_check
 from tenant_apps.personnel.allocation import CENT, ZERO, allocation_compute
 from tenant_apps.personnel.models import HourEntry, HourState, PayrollAllocation, WorkerKind
 

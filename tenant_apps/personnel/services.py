@@ -18,7 +18,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse, date_check
+from saas_platform.lib.singletons import singleton_get
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
@@ -103,9 +105,9 @@ def _choice(value: Any, *, field: str, choices: Sequence[str]) -> str:
 
 
 def _dates_check(start: Any, end: Any) -> None:
-    accounting.date_check(start, field="start_date")
+    date_check(start, field="start_date")
     if end is not None:
-        accounting.date_check(end, field="end_date")
+        date_check(end, field="end_date")
         if end < start:
             raise ServiceError(
                 "end_date: the end date is before the start date.",
@@ -143,8 +145,7 @@ def _changes_save[Model: (Person, StaffRecord, Volunteer)](
 
 
 def personnel_settings() -> PersonnelSettings:
-    settings_row, _ = PersonnelSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return singleton_get(PersonnelSettings)
 
 
 def _expense_account_check(code: Any, *, field: str) -> str:
@@ -169,7 +170,7 @@ def settings_update(*, acting_user: User | None, **changes: Any) -> PersonnelSet
     checked: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "volunteer_hourly_rate":
-            checked[name] = accounting.amount_parse(value, field=name)
+            checked[name] = amount_parse(value, field=name)
         elif name == "payroll_posting_enabled":
             checked[name] = bool(value)
         elif name in ("salary_account", "officer_salary_account", "in_kind_expense_account"):
@@ -288,7 +289,7 @@ def _staff_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["employment_type"], field="employment_type", choices=EmploymentType.values
     )
     checked["pay_type"] = _choice(values["pay_type"], field="pay_type", choices=PayType.values)
-    checked["pay_rate"] = accounting.amount_parse(values["pay_rate"], field="pay_rate")
+    checked["pay_rate"] = amount_parse(values["pay_rate"], field="pay_rate")
     _dates_check(values["start_date"], values["end_date"])
     for name in ("split_program", "split_management_general", "split_fundraising"):
         checked[name] = _decimal(values[name], field=name)
@@ -475,11 +476,11 @@ def _volunteer_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["emergency_contact_phone"], field="emergency_contact_phone", max_length=40
     )
     if values["background_check_on"] is not None:
-        accounting.date_check(values["background_check_on"], field="background_check_on")
+        date_check(values["background_check_on"], field="background_check_on")
     checked["status"] = _choice(values["status"], field="status", choices=VolunteerStatus.values)
     _dates_check(values["start_date"], values["end_date"])
     if values["specialized_rate"] is not None:
-        checked["specialized_rate"] = accounting.amount_parse(
+        checked["specialized_rate"] = amount_parse(
             values["specialized_rate"], field="specialized_rate"
         )
     return checked
@@ -587,7 +588,7 @@ def _entry_values_check(
     specialized_skills: bool,
     today: date,
 ) -> dict[str, Any]:
-    accounting.date_check(day)
+    date_check(day)
     if day > today:
         raise ServiceError(
             f"date: {day} is in the future; log hours once they are worked.",

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.limits import PlanLimit, plan_limit_check, plan_of_current_tenant
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services
 from tenant_apps.accounting.models import (
     Account,

@@ -17,8 +17,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import selectors, services
@@ -29,7 +29,6 @@ from tenant_apps.donations.api.serializers import (
     DepositCreateInput,
     DepositGiftsInput,
     DepositOutput,
-    ErrorOutput,
     GiftCreateInput,
     GiftOutput,
     GiftRefundInput,

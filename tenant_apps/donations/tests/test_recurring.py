@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.accounting.models import Fund, JournalLine
 from tenant_apps.core.models import AuditEvent

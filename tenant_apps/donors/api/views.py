@@ -22,8 +22,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.csv_export import csv_text_cell
+from saas_platform.lib.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations.selectors import donor_giving_summaries
@@ -35,7 +36,6 @@ from tenant_apps.donors.api.serializers import (
     DonorOutput,
     DonorUpdateInput,
     DuplicateOutput,
-    ErrorOutput,
     HouseholdCreateInput,
     HouseholdMemberInput,
     HouseholdOutput,
@@ -303,10 +303,6 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 # --- Export --------------------------------------------------------------------------------------
 
-# A cell a spreadsheet would read as a formula (CSV injection) is prefixed with a quote; the
-# import takes the quote off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
     """Each donor with its primary email, phone and address and its tags, from subqueries:
@@ -342,11 +338,6 @@ def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
     )
 
 
-def _safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -373,7 +364,7 @@ def _export_row(donor: Donor) -> list[str]:
         "do_not_contact": _yes_no(donor.do_not_contact),
         "notes": donor.notes,
     }
-    return [_safe(cells[column]) for column in services.DONOR_CSV_COLUMNS]
+    return [csv_text_cell(cells[column]) for column in services.DONOR_CSV_COLUMNS]
 
 
 class _Line:

@@ -17,17 +17,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
+from saas_platform.lib import report_api as reporting
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
 from shared_apps.users.models import User
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.api import reporting
 from tenant_apps.accounting.models import Function
 from tenant_apps.donors import selectors as donor_selectors
 from tenant_apps.personnel import reports, selectors, services
 from tenant_apps.personnel.api.serializers import (
-    ErrorOutput,
     HourBulkInput,
     HourBulkOutput,
     HourBulkRejectInput,
