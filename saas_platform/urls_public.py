@@ -4,9 +4,9 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from saas_platform.lib.admin_sites import public_admin_site
 from saas_platform.lib.health import healthz
 from saas_platform.views import public_home
-from shared_apps.users.admin_sites import public_admin_site
 from shared_apps.users.views import LoginView
 
 urlpatterns = [

@@ -4,14 +4,15 @@ from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
 from saas_platform.views import tenant_home
-from shared_apps.users.admin_sites import tenant_admin_site
 from shared_apps.users.views import LoginView
 
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
+    path("donors/", include("tenant_apps.donations.api.giving")),
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),
     path("personnel/", include("tenant_apps.personnel.api.urls")),

@@ -3,8 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.billing.models import Plan, StripeEvent, Subscription
-from shared_apps.users.admin_sites import public_admin_site
 
 
 @admin.register(Plan, site=public_admin_site)

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.console.models import OperatorAuditEvent, TenantDeletion, TenantExport
-from shared_apps.users.admin_sites import public_admin_site
 
 
 class _ReadOnly(admin.ModelAdmin):

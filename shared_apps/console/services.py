@@ -254,6 +254,7 @@ def tenant_export_request(
     *, organization: Organization, operator: User, reason: str | None
 ) -> TenantExport:
     """Queue a pg_dump of the tenant's schema; the task (tasks.tenant_export_run) runs it."""
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.console.tasks import tenant_export_run
 
     _operator_check(operator)
@@ -407,6 +408,7 @@ def organization_delete_request(
     put back if it fails, and the `delete` audit row is written as queued; the task is sent when
     that commits. A second request while one is under way is refused and writes nothing.
     """
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.console.tasks import tenant_deletion_run
 
     _operator_check(operator)

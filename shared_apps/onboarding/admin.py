@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.onboarding.models import Signup
-from shared_apps.users.admin_sites import public_admin_site
 
 
 @admin.register(Signup, site=public_admin_site)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.tenants.models import Domain, Organization
-from shared_apps.users.admin_sites import public_admin_site
 
 
 class DomainInline(admin.TabularInline):

@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from saas_platform.lib.admin_sites import public_admin_site, tenant_admin_site
 from saas_platform.lib.errors import ServiceError
 from shared_apps.users import services
-from shared_apps.users.admin_sites import public_admin_site, tenant_admin_site
 from shared_apps.users.models import User
 
 # Who is changing a password: Django's password view builds its form without the request.

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from shared_apps.billing.limits import PlanLimit, plan_limit_check, staff_users_counted
+from saas_platform.lib.plan_limits import PlanLimit, plan_limit_check
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.core.services import audit_record
@@ -43,7 +43,7 @@ def role_check(role: str) -> str:
 
 
 def _counted(*, role: str, is_active: bool) -> bool:
-    # The plan counts active users except volunteers' own logins (billing.limits says why).
+    # The plan counts active users except volunteers' own logins (users.selectors says why).
     return is_active and role != Role.VOLUNTEER
 
 
@@ -70,7 +70,7 @@ def user_change_check(
     else:
         before_counted = False
     if _counted(role=role, is_active=is_active) and not before_counted:
-        plan_limit_check(limit=PlanLimit.STAFF_USERS, adding=1, count=staff_users_counted)
+        plan_limit_check(limit=PlanLimit.STAFF_USERS, adding=1)
 
 
 def _last_owner_check(owner: User) -> None:

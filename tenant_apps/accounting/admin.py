@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from saas_platform.lib.admin import ReadOnlyAdmin
-from shared_apps.users.admin_sites import tenant_admin_site
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.accounting.models import (
     Account,
     FiscalPeriod,

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from saas_platform.lib.admin import ReadOnlyAdmin
-from shared_apps.users.admin_sites import tenant_admin_site
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.core.models import AuditEvent
 
 

@@ -9,9 +9,9 @@ from django.db import models
 from tenant_apps.core.models import AuditEvent
 
 if TYPE_CHECKING:
+    # Django's base classes, not the users app: the audit log sits below every app that acts.
+    from django.contrib.auth.base_user import AbstractBaseUser as User
     from django.contrib.auth.models import AnonymousUser
-
-    from shared_apps.users.models import User
 
 
 def actor_of(user: User | AnonymousUser | None) -> User | None:

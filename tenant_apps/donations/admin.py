@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from saas_platform.lib.admin import ReadOnlyAdmin, ReadOnlyInline
-from shared_apps.users.admin_sites import tenant_admin_site
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,

@@ -846,6 +846,7 @@ def import_job_create(*, kind: str, upload: File, acting_user: User | None) -> I
     """Check an uploaded file as a whole (size, encoding, header, at least one row), keep it in
     the tenant's storage and queue its import. A refused file is not kept and nothing is
     queued; the rows themselves are checked by the task."""
+    # Imported when queueing: the tasks module calls back into these services.
     from tenant_apps.donations.tasks import import_run as import_run_task
 
     if kind not in ImportKind.values:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.models import Organization
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (
@@ -100,8 +101,6 @@ def _organization_name() -> str:
     name = getattr(connection.tenant, "name", None)
     if name:
         return str(name)
-    from shared_apps.tenants.models import Organization
-
     return (
         Organization.objects.filter(schema_name=connection.schema_name)
         .values_list("name", flat=True)

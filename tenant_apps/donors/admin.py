@@ -4,7 +4,7 @@ donors.services, which keep display names, primaries, merges and the audit log r
 from django.contrib import admin
 
 from saas_platform.lib.admin import ReadOnlyAdmin, ReadOnlyInline
-from shared_apps.users.admin_sites import tenant_admin_site
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,

@@ -217,3 +217,8 @@ def donor_by_id(donor_id: int, *, field: str) -> Donor:
     if donor is None:
         raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
     return donor
+
+
+def donors_counted() -> int:
+    """Donors that count against the plan: all but those merged into another."""
+    return Donor.objects.filter(merged_into__isnull=True).count()

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.plan_limits import PlanLimit, plan_limit_check
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donors.models import (
     Donor,
@@ -881,7 +882,5 @@ def donors_bulk_create(
 
 
 def _donor_plan_limit_check(*, adding: int) -> None:
-    """Refuse donors past the organization's plan (billing's PlanLimitReached, a 409)."""
-    from shared_apps.billing.limits import PlanLimit, donors_counted, plan_limit_check
-
-    plan_limit_check(limit=PlanLimit.DONORS, adding=adding, count=donors_counted)
+    """Refuse donors past the organization's plan (PlanLimitReached, a 409)."""
+    plan_limit_check(limit=PlanLimit.DONORS, adding=adding)

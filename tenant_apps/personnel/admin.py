@@ -5,7 +5,7 @@ trail and the books in step."""
 from django.contrib import admin
 
 from saas_platform.lib.admin import ReadOnlyAdmin
-from shared_apps.users.admin_sites import tenant_admin_site
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.personnel.models import (
     HourEntry,
     PayrollAllocation,

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse, date_check
-from saas_platform.lib.singletons import singleton_get
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
@@ -31,6 +30,7 @@ from tenant_apps.accounting.models import (
     Program,
 )
 from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.personnel.allocation import Allocation, allocation_compute
 from tenant_apps.personnel.models import (
     MAX_HOURS_A_DAY,
     EmploymentType,
@@ -45,11 +45,11 @@ from tenant_apps.personnel.models import (
     VolunteerStatus,
     WorkerKind,
 )
+from tenant_apps.personnel.selectors import personnel_settings
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
     from tenant_apps.donors.models import Donor
-    from tenant_apps.personnel.allocation import Allocation
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -142,10 +142,6 @@ def _changes_save[Model: (Person, StaffRecord, Volunteer)](
 
 
 # --- Settings ----------------------------------------------------------------------------------
-
-
-def personnel_settings() -> PersonnelSettings:
-    return singleton_get(PersonnelSettings)
 
 
 def _expense_account_check(code: Any, *, field: str) -> str:
@@ -916,8 +912,6 @@ def payroll_allocation_post(
     """Post the payroll allocation of a date range as one entry dated its last day. Refused when
     posting is off in the settings, when nothing moves, and when any day of the range has been
     allocated already."""
-    from tenant_apps.personnel.allocation import allocation_compute
-
     with transaction.atomic():
         settings_row = PersonnelSettings.objects.select_for_update().get(pk=personnel_settings().pk)
         if not settings_row.payroll_posting_enabled:

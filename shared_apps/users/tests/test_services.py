@@ -10,7 +10,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from shared_apps.billing.limits import PlanLimitReached
+from saas_platform.lib.plan_limits import PlanLimitReached
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
 from shared_apps.users import services

@@ -27,12 +27,10 @@ from saas_platform.lib.csv_export import csv_text_cell
 from saas_platform.lib.errors import ServiceError
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.donations.selectors import donor_giving_summaries
 from tenant_apps.donors import selectors, services
 from tenant_apps.donors.api.serializers import (
     DonorCreatedOutput,
     DonorCreateInput,
-    DonorGivingSummaryOutput,
     DonorOutput,
     DonorUpdateInput,
     DuplicateOutput,
@@ -100,9 +98,6 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ordering_fields = ["display_name", "created_at", "id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        if self.action in ("giving_summary", "giving_summaries"):
-            # Summaries show no contacts: the donors alone, without the prefetches.
-            return Donor.objects.order_by("display_name", "id")
         return selectors.donor_list()
 
     def _output(self, donor: Donor) -> dict[str, Any]:
@@ -269,36 +264,6 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         day = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="donors-{day}.csv"'
         return response
-
-    @extend_schema(
-        operation_id="v1_donors_donors_giving_summary",
-        request=None,
-        responses={200: DonorGivingSummaryOutput, 404: ErrorOutput},
-    )
-    @action(detail=True, methods=["get"], url_path="giving-summary")
-    def giving_summary(self, request: Request, pk: str) -> Response:
-        """What the donor has given: first, last and largest gift, lifetime total, this and
-        last fiscal year, gift count and soft credits (posted gifts only)."""
-        donor = self.get_object()
-        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]  # type: ignore[attr-defined]
-        return Response(DonorGivingSummaryOutput(donor).data)
-
-    @extend_schema(
-        operation_id="v1_donors_donors_giving_summaries",
-        request=None,
-        responses={200: DonorGivingSummaryOutput(many=True)},
-    )
-    @action(detail=False, methods=["get"], url_path="giving-summary")
-    def giving_summaries(self, request: Request) -> Response:
-        """A page of donors, filtered and ordered as the donor list is, each with its giving
-        summary: the same number of queries for a page of 3 donors or of 200."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        donors = list(page if page is not None else self.filter_queryset(self.get_queryset()))
-        summaries = donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
-        for donor in donors:
-            donor.giving = summaries[donor.pk]  # type: ignore[attr-defined]
-        data = DonorGivingSummaryOutput(donors, many=True).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
 
 
 # --- Export --------------------------------------------------------------------------------------

@@ -392,7 +392,7 @@ class SettingsView(APIView):
 
     @extend_schema(responses={200: PersonnelSettingsOutput})
     def get(self, request: Request) -> Response:
-        return Response(_settings_output(services.personnel_settings()))
+        return Response(_settings_output(selectors.personnel_settings()))
 
     @extend_schema(
         request=PersonnelSettingsUpdateInput,
