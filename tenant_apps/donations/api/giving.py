@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.urlpatterns import format_suffix_patterns
 
 from saas_platform.lib.api import ErrorOutput
 from tenant_apps.donations.selectors import donor_giving_summaries
@@ -23,7 +24,8 @@ from tenant_apps.donors.models import Donor
 
 
 class DonorGivingViewSet(DonorViewSet):
-    """The donor list's filters and permission, answering with giving summaries."""
+    """The donor list's filters and permission, answering with giving summaries. The actions
+    take `**kwargs`: a format suffix (giving-summary.json) arrives as a `format` argument."""
 
     def get_queryset(self) -> QuerySet[Any]:
         # Summaries show no contacts: the donors alone, without the list's prefetches.
@@ -35,7 +37,7 @@ class DonorGivingViewSet(DonorViewSet):
         responses={200: DonorGivingSummaryOutput, 404: ErrorOutput},
     )
     @action(detail=True, methods=["get"], url_path="giving-summary")
-    def giving_summary(self, request: Request, pk: str) -> Response:
+    def giving_summary(self, request: Request, pk: str, **kwargs: Any) -> Response:
         """What the donor has given: first, last and largest gift, lifetime total, this and
         last fiscal year, gift count and soft credits (posted gifts only)."""
         donor = self.get_object()
@@ -48,7 +50,7 @@ class DonorGivingViewSet(DonorViewSet):
         responses={200: DonorGivingSummaryOutput(many=True)},
     )
     @action(detail=False, methods=["get"], url_path="giving-summary")
-    def giving_summaries(self, request: Request) -> Response:
+    def giving_summaries(self, request: Request, **kwargs: Any) -> Response:
         """A page of donors, filtered and ordered as the donor list is, each with its giving
         summary: the same number of queries for a page of 3 donors or of 200."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -61,16 +63,18 @@ class DonorGivingViewSet(DonorViewSet):
 
 
 # Before donors' own routes in the URL map: its donor detail route would take "giving-summary"
-# for a donor id.
-urlpatterns = [
-    re_path(
-        r"^donors/giving-summary/$",
-        DonorGivingViewSet.as_view({"get": "giving_summaries"}, basename="donor", detail=False),
-        name="donor-giving-summaries",
-    ),
-    re_path(
-        r"^donors/(?P<pk>[^/.]+)/giving-summary/$",
-        DonorGivingViewSet.as_view({"get": "giving_summary"}, basename="donor", detail=True),
-        name="donor-giving-summary",
-    ),
-]
+# for a donor id. With format suffixes (giving-summary.json), as the router made them.
+urlpatterns = format_suffix_patterns(
+    [
+        re_path(
+            r"^donors/giving-summary/$",
+            DonorGivingViewSet.as_view({"get": "giving_summaries"}, basename="donor", detail=False),
+            name="donor-giving-summaries",
+        ),
+        re_path(
+            r"^donors/(?P<pk>[^/.]+)/giving-summary/$",
+            DonorGivingViewSet.as_view({"get": "giving_summary"}, basename="donor", detail=True),
+            name="donor-giving-summary",
+        ),
+    ]
+)
