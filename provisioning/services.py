@@ -36,9 +36,10 @@ from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from provisioning.spares import spare_claim, spares_wanted
 from provisioning.template import quote_name, tenant_schema_clone
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import StateConflict
+from saas_platform.lib.errors import StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
+from shared_apps.tenants.selectors import organization_url
 from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
@@ -169,6 +170,7 @@ def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
     """Take a spare schema (provisioning.spares) or clone the template; migrate from nothing
     when the template is missing or stale, or when a schema is already there (an interrupted
     fallback: migrations apply what is missing). Queues a refill of the spares after commit."""
+    # Imported when queueing: the tasks module calls back into these services.
     from provisioning.tasks import spares_refill as spares_refill_task
 
     schema_name = organization.schema_name
@@ -212,6 +214,7 @@ def _step_owner(organization: Organization, owner: OwnerSpec) -> None:
 
 def _step_activate(organization: Organization, owner: OwnerSpec) -> None:
     _set_state(organization, OrganizationState.ACTIVE, reason="")
+    # Imported when queueing: the tasks module calls back into these services.
     from provisioning.tasks import tenant_welcome_email_send as tenant_welcome_email_send_task
 
     with schema_context(organization.schema_name):
@@ -289,8 +292,6 @@ def tenant_welcome_email_send(*, organization: Organization) -> None:
     from django.template.loader import render_to_string
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
-
-    from shared_apps.tenants.selectors import organization_url
 
     if connection.schema_name != organization.schema_name:
         raise RuntimeError(

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from django.db import connection, transaction
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
@@ -14,16 +12,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
 app = CeleryApp("ifm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-def enqueue_on_commit(task: Any, *args: Any) -> None:
-    """Queue `task(*args)` once the current transaction commits, in the current schema.
-
-    The schema is read now: by commit time the connection may have moved to another one.
-    """
-    schema_name = connection.schema_name
-
-    def _send() -> None:
-        task.apply_async(args=args, headers={"_schema_name": schema_name})
-
-    transaction.on_commit(_send)

@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
-from saas_platform.http_errors import DATABASE_UNAVAILABLE, database_unavailable
-from saas_platform.request_context import request_id_var
+from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavailable
+from saas_platform.lib.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import hostname_normalize, organization_for_host

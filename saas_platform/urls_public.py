@@ -4,8 +4,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from saas_platform.admin_sites import public_admin_site
-from saas_platform.health import healthz
+from saas_platform.lib.admin_sites import public_admin_site
+from saas_platform.lib.health import healthz
 from saas_platform.views import public_home
 from shared_apps.users.views import LoginView
 
@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/v1/auth/", include("shared_apps.users.api.urls")),
 ]
 
-handler400 = "saas_platform.http_errors.bad_request"
-handler403 = "saas_platform.http_errors.permission_denied"
-handler404 = "saas_platform.http_errors.page_not_found"
-handler500 = "saas_platform.http_errors.server_error"
+handler400 = "saas_platform.lib.http_errors.bad_request"
+handler403 = "saas_platform.lib.http_errors.permission_denied"
+handler404 = "saas_platform.lib.http_errors.page_not_found"
+handler500 = "saas_platform.lib.http_errors.server_error"

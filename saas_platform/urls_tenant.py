@@ -4,14 +4,15 @@ from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from saas_platform.admin_sites import tenant_admin_site
-from saas_platform.health import healthz
+from saas_platform.lib.admin_sites import tenant_admin_site
+from saas_platform.lib.health import healthz
 from saas_platform.views import tenant_home
 from shared_apps.users.views import LoginView
 
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
+    path("donors/", include("tenant_apps.donations.api.giving")),
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),
     path("personnel/", include("tenant_apps.personnel.api.urls")),
@@ -32,7 +33,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "saas_platform.http_errors.bad_request"
-handler403 = "saas_platform.http_errors.permission_denied"
-handler404 = "saas_platform.http_errors.page_not_found"
-handler500 = "saas_platform.http_errors.server_error"
+handler400 = "saas_platform.lib.http_errors.bad_request"
+handler403 = "saas_platform.lib.http_errors.permission_denied"
+handler404 = "saas_platform.lib.http_errors.page_not_found"
+handler500 = "saas_platform.lib.http_errors.server_error"

@@ -1,5 +1,5 @@
-"""Request bodies (saas_platform.api.Input): numbers bounded by the columns they write, and fields
-an input does not take refused rather than dropped."""
+"""Request bodies (saas_platform.lib.api.Input): numbers bounded by the columns they write, and
+fields an input does not take refused rather than dropped."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 import shared_apps
 import tenant_apps
-from saas_platform.api import Input
+from saas_platform.lib.api import Input
 from tenant_apps.accounting.models import Fund
 from tenant_apps.donations.models import Deposit, Gift
 from tenant_apps.donors.models import Donor

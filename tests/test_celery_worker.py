@@ -14,7 +14,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from provisioning.tasks import tenant_welcome_email_send
-from saas_platform.celery import app, enqueue_on_commit
+from saas_platform.celery import app
+from saas_platform.lib.tasks import enqueue_on_commit
 
 
 @pytest.fixture

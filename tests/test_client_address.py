@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
-from saas_platform.client_address import (
+from saas_platform.lib.client_address import (
     AnonRateThrottle,
     ScopedRateThrottle,
     UserRateThrottle,
@@ -64,9 +64,9 @@ def test_drf_throttles_identify_clients_by_the_same_rule(settings):
         assert throttle.get_ident(request) == "198.51.100.7"
     configured = api_settings.user_settings["DEFAULT_THROTTLE_CLASSES"]
     assert configured == [
-        "saas_platform.client_address.AnonRateThrottle",
-        "saas_platform.client_address.UserRateThrottle",
-        "saas_platform.client_address.ScopedRateThrottle",
+        "saas_platform.lib.client_address.AnonRateThrottle",
+        "saas_platform.lib.client_address.UserRateThrottle",
+        "saas_platform.lib.client_address.ScopedRateThrottle",
     ]
     # DRF's own rule, for any other throttle class, never trusts the header either
     assert api_settings.NUM_PROXIES is not None

@@ -32,7 +32,7 @@ def test_database_down_gives_503(monkeypatch, alpha):
     client = alpha.client()
     client.get("/healthz")  # the tenant is resolved and cached while the database is up
 
-    from saas_platform import health
+    from saas_platform.lib import health
 
     def failing_cursor():
         raise OperationalError("connection refused")

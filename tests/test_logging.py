@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from saas_platform.logging import RequestContextFilter
+from saas_platform.lib.logging import RequestContextFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_malformed_request_ids_are_replaced(alpha):
 def test_json_format_carries_request_id_and_schema(alpha):
     from pythonjsonlogger.json import JsonFormatter
 
-    from saas_platform.request_context import request_id_var
+    from saas_platform.lib.request_context import request_id_var
 
     formatter = JsonFormatter("%(levelname)s %(name)s %(request_id)s %(schema)s %(message)s")
     record = logging.LogRecord("ifm.request", logging.INFO, __file__, 1, "GET / 200", None, None)

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
 
-from saas_platform.storage import TenantFileSystemStorage, TenantS3Storage
+from saas_platform.lib.storage import TenantFileSystemStorage, TenantS3Storage
 
 BUCKET = "ifm-test"
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}

@@ -13,7 +13,7 @@ from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from provisioning.services import tenant_delete, tenant_drop
-from saas_platform.errors import StateConflict
+from saas_platform.lib.errors import StateConflict
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 
 

@@ -59,6 +59,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "rest_framework_simplejwt.token_blacklist",
     "shared_apps.users",
+    "tenant_apps.core",  # the audit log every other tenant app writes to
     "tenant_apps.accounting",
     "django.contrib.postgres",  # trigram search (donors)
     "tenant_apps.donors",
@@ -186,7 +187,7 @@ LOGIN_ATTEMPTS_PER_MINUTE = env_int("LOGIN_ATTEMPTS_PER_MINUTE", default=10, min
 LOGIN_REQUESTS_PER_MINUTE = env_int("LOGIN_REQUESTS_PER_MINUTE", default=60, minimum=1)
 # Proxies in front of the app (nginx, a load balancer). Throttles key on the client's address:
 # with 0 that is the socket's address and X-Forwarded-For is ignored (a client can write anything
-# there); with N it is the Nth address from the right (saas_platform.client_address).
+# there); with N it is the Nth address from the right (saas_platform.lib.client_address).
 NUM_PROXIES = env_int("NUM_PROXIES", default=0, minimum=0)
 
 # --- API.
@@ -196,16 +197,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "saas_platform.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "saas_platform.lib.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "saas_platform.filters.DjangoFilterBackend",
-        "saas_platform.filters.OrderingFilter",
+        "saas_platform.lib.filters.DjangoFilterBackend",
+        "saas_platform.lib.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "saas_platform.client_address.AnonRateThrottle",
-        "saas_platform.client_address.UserRateThrottle",
-        "saas_platform.client_address.ScopedRateThrottle",
+        "saas_platform.lib.client_address.AnonRateThrottle",
+        "saas_platform.lib.client_address.UserRateThrottle",
+        "saas_platform.lib.client_address.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("API_ANON_RATE", default="60/min"),
@@ -216,11 +217,11 @@ REST_FRAMEWORK = {
         # password): as strict as failed logins.
         "auth_password": f"{LOGIN_ATTEMPTS_PER_MINUTE}/min",
     },
-    # Our throttle classes use saas_platform.client_address; DRF's own rule is kept in step (an
+    # Our throttle classes use saas_platform.lib.client_address; DRF's own rule is kept in step (an
     # int, never None, which would trust X-Forwarded-For) for any throttle class that is not ours.
     "NUM_PROXIES": NUM_PROXIES,
-    "EXCEPTION_HANDLER": "saas_platform.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "saas_platform.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "saas_platform.lib.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "saas_platform.lib.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {
@@ -261,7 +262,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "saas_platform.openapi.refuse_unknown_request_fields",
+        "saas_platform.lib.openapi.refuse_unknown_request_fields",
     ],
 }
 
@@ -336,9 +337,9 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "saas_platform" / "static"]
 STORAGES = {
     "default": {
-        "BACKEND": "saas_platform.storage.TenantS3Storage"
+        "BACKEND": "saas_platform.lib.storage.TenantS3Storage"
         if AWS_STORAGE_BUCKET_NAME
-        else "saas_platform.storage.TenantFileSystemStorage",
+        else "saas_platform.lib.storage.TenantFileSystemStorage",
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -365,7 +366,7 @@ LOG_FORMAT = env_str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "saas_platform.logging.RequestContextFilter"}},
+    "filters": {"request_context": {"()": "saas_platform.lib.logging.RequestContextFilter"}},
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(schema)s] %(message)s"

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from saas_platform.admin_sites import public_admin_site
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.billing.models import Plan, StripeEvent, Subscription
 
 

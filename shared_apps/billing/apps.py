@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.core import checks
 
+from saas_platform.lib.plan_limits import plan_guard_register
+
 
 class BillingConfig(AppConfig):
     name = "shared_apps.billing"
@@ -10,7 +12,11 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        # Imported here, not at the top: the app registry must be ready before models load.
+        from shared_apps.billing.limits import plan_limit_check
+
         checks.register(stripe_settings_check, checks.Tags.compatibility)
+        plan_guard_register(plan_limit_check)
 
 
 def stripe_settings_check(**kwargs: Any) -> list[checks.CheckMessage]:

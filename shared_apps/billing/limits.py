@@ -1,4 +1,6 @@
-"""Plan limits, checked where they bite: creating donors, adding staff users.
+"""Plan limits, checked where they bite: creating donors, adding staff users. The apps that add
+them call saas_platform.lib.plan_limits, which runs `plan_limit_check` here (registered in
+BillingConfig.ready) with the counter the owning app registered.
 
 A tenant reads its plan by value: the organization's `plan_code` names a public Plan. The
 public schema is on the search path of every tenant connection (django-tenants sets
@@ -8,26 +10,14 @@ public schema is on the search path of every tenant connection (django-tenants s
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 from django.db import connection
 from django.db.models import Subquery
 from django_tenants.utils import get_public_schema_name
 
-from saas_platform.errors import StateConflict
+from saas_platform.lib.plan_limits import PlanLimit, PlanLimitReached
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
-
-
-class PlanLimit(StrEnum):
-    DONORS = "donors"
-    STAFF_USERS = "staff users"
-
-
-class PlanLimitReached(StateConflict):
-    """Adding this would take the organization past what its plan allows."""
-
-    code = "plan_limit"
 
 
 def plan_of_current_tenant() -> Plan | None:
@@ -71,19 +61,3 @@ def plan_limit_check(*, limit: PlanLimit, adding: int, count: Callable[[], int])
         + ". An owner or administrator can change the plan on the billing page."
     )
     raise PlanLimitReached(message, fields={"plan": [f"Limit of {maximum} {limit.value}."]})
-
-
-def donors_counted() -> int:
-    """Donors that count against the plan: all but those merged into another."""
-    from tenant_apps.donors.models import Donor
-
-    return Donor.objects.filter(merged_into__isnull=True).count()
-
-
-def staff_users_counted() -> int:
-    """Users that count against the plan: active ones, except volunteers' own logins (they
-    only log their hours; charging for them would discourage giving them one)."""
-    from shared_apps.users.models import User
-    from shared_apps.users.roles import Role
-
-    return User.objects.filter(is_active=True).exclude(role=Role.VOLUNTEER).count()

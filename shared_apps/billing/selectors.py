@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from saas_platform.lib.plan_limits import PlanLimit, plan_count
+from shared_apps.billing.limits import plan_of_current_tenant
 from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
 from shared_apps.tenants.models import Organization, OrganizationState
 
@@ -55,17 +57,11 @@ class Usage:
 
 def plan_usage() -> Usage:
     """Run in the tenant's schema: its counts against its plan's limits."""
-    from shared_apps.billing.limits import (
-        donors_counted,
-        plan_of_current_tenant,
-        staff_users_counted,
-    )
-
     plan = plan_of_current_tenant()
     return Usage(
-        donors=donors_counted(),
+        donors=plan_count(limit=PlanLimit.DONORS),
         max_donors=plan.max_donors if plan else None,
-        staff_users=staff_users_counted(),
+        staff_users=plan_count(limit=PlanLimit.STAFF_USERS),
         max_staff_users=plan.max_staff_users if plan else None,
     )
 

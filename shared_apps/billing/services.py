@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.models import (
     Plan,
     StripeEvent,
@@ -37,6 +37,7 @@ from shared_apps.billing.selectors import plans_for_sale, subscription_can_check
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_client, stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
+from tenant_apps.core.services import audit_record
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -55,15 +56,13 @@ def _audit(
     organization: Organization, action: str, *, acting_user: User | None, **detail: Any
 ) -> None:
     """The audit row in the organization's own log (one per organization, in its schema)."""
-    from tenant_apps.accounting.services import actor_of, audit_record
-
     if organization.is_public or not schema_exists(organization.schema_name):
         return
     subscription = Subscription.objects.filter(organization=organization).first()
     with schema_context(organization.schema_name):
         audit_record(
             action,
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=subscription if subscription is not None else organization,
             **detail,
         )

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.utils import timezone
-
-from saas_platform.celery import app
 
 logger = logging.getLogger(__name__)
 
 
-@app.task
+@shared_task
 def billing_grace_enforce() -> list[int]:
     """Daily (CELERY_BEAT_SCHEDULE): suspend organizations whose payment failed, or whose trial
     ended unpaid, longer ago than BILLING_GRACE_DAYS, and process again the webhook events whose
     processing failed.
     Returns the ids of the organizations suspended."""
+    # Imported when the task runs: the services import this module to queue it.
     from shared_apps.billing import services
 
     retried = services.stripe_events_retry()

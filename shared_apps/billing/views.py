@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.billing import selectors, services
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_configured
 from shared_apps.tenants.models import Organization

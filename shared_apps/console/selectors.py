@@ -37,6 +37,7 @@ from shared_apps.console.models import (
     TenantExport,
 )
 from shared_apps.tenants.models import Organization
+from tenant_apps.core.selectors import audit_events_recent
 
 PAGE_SIZE = 25
 
@@ -55,20 +56,15 @@ def _quoted(identifier: str) -> str:
     return connection.ops.quote_name(identifier)
 
 
-def _tables() -> dict[str, str]:
-    """The tenant tables the list reads, by what they are for."""
-    from django.contrib.auth import get_user_model
-
-    from tenant_apps.accounting.models import AuditEvent
-    from tenant_apps.donations.models import Gift
-    from tenant_apps.donors.models import Donor
-
-    return {
-        "donors": Donor._meta.db_table,
-        "gifts": Gift._meta.db_table,
-        "audit": AuditEvent._meta.db_table,
-        "users": get_user_model()._meta.db_table,
-    }
+# The tenant tables the list reads, by what they are for. Named, not taken from the models: the
+# console lives in the public schema and reads every tenant's schema by name, so it does not import
+# the tenant apps (console/tests/test_selectors.py checks these against the models' db_table).
+TENANT_TABLES = {
+    "donors": "donors_donor",
+    "gifts": "donations_gift",
+    "audit": "accounting_auditevent",
+    "users": "users",
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ def tenant_stats(schema_names: list[str]) -> dict[str, TenantStats]:
     schema_names = [name for name in schema_names if name != get_public_schema_name()]
     if not schema_names:
         return {}
-    tables = _tables()
+    tables = TENANT_TABLES
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -199,16 +195,14 @@ def tenant_list_page(
 
 
 def tenant_recent_events(*, organization: Organization, limit: int = 15) -> list[Any]:
-    """The tenant's own latest audit events (its books), if its schema has them yet."""
-    from tenant_apps.accounting.models import AuditEvent
-
-    table = f"{_quoted(organization.schema_name)}.{_quoted(AuditEvent._meta.db_table)}"
+    """The tenant's own latest audit events, if its schema has its audit log yet."""
+    table = f"{_quoted(organization.schema_name)}.{_quoted(TENANT_TABLES['audit'])}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [table])
         if cursor.fetchone()[0] is None:
             return []
     with schema_context(organization.schema_name):
-        return list(AuditEvent.objects.select_related("actor").order_by("-at", "-id")[:limit])
+        return audit_events_recent(limit=limit)
 
 
 def operator_events(*, organization_id: int | None = None, slug: str = "") -> QuerySet:

@@ -21,8 +21,8 @@ from django_tenants.utils import schema_exists
 
 from provisioning import services as provisioning
 from provisioning.schemas import tenant_schema_verify
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.billing.services import (
     StripeCancellation,
     StripeCancellationOutcome,
@@ -254,6 +254,7 @@ def tenant_export_request(
     *, organization: Organization, operator: User, reason: str | None
 ) -> TenantExport:
     """Queue a pg_dump of the tenant's schema; the task (tasks.tenant_export_run) runs it."""
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.console.tasks import tenant_export_run
 
     _operator_check(operator)
@@ -407,6 +408,7 @@ def organization_delete_request(
     put back if it fails, and the `delete` audit row is written as queued; the task is sent when
     that commits. A second request while one is under way is refused and writes nothing.
     """
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.console.tasks import tenant_deletion_run
 
     _operator_check(operator)

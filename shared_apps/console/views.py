@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.selectors import subscription_of
 from shared_apps.console import selectors, services
 from shared_apps.console.models import ExportState, OperatorAction, TenantExport

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from provisioning.schemas import schema_name_in_catalog, slug_reserved_message
+from provisioning.services import STEPS
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from shared_apps.onboarding.models import OPEN_STATES, Signup, SignupState
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -99,8 +100,6 @@ def signup_organization(*, signup: Signup) -> Organization | None:
 
 
 def signup_progress(*, signup: Signup) -> SignupProgress:
-    from provisioning.services import STEPS
-
     step_names = [name for name, _step in STEPS]
     if signup.is_expired:
         return SignupProgress(

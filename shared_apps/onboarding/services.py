@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from provisioning.services import ProvisioningFailed, tenant_provision
 from provisioning.slugs import slug_normalize
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
-from shared_apps.billing.models import Subscription, SubscriptionStatus
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.billing.selectors import plan_by_code, plans_offered
+from shared_apps.billing.services import subscription_trial_start
 from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.selectors import open_signups_for, slug_availability
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -74,6 +74,7 @@ def signup_start(
         plan_code=plan_code,
         terms_accepted=terms_accepted,
     )
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.onboarding.tasks import (
         signup_verification_email_send as signup_verification_email_send_task,
     )
@@ -211,6 +212,7 @@ def signup_verification_resend(*, signup_id: int) -> Signup:
     Refuses, saying why, a signup already confirmed, one that has expired, and a request within
     RESEND_INTERVAL of the last email.
     """
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.onboarding.tasks import (
         signup_verification_email_send as signup_verification_email_send_task,
     )
@@ -252,6 +254,7 @@ def signup_for_token(*, token: str) -> Signup | None:
 
 def signup_verify(*, token: str) -> Signup:
     """Accept the emailed token and queue provisioning. Using the link again changes nothing."""
+    # Imported when queueing: the tasks module calls back into these services.
     from shared_apps.onboarding.tasks import signup_provision as signup_provision_task
 
     with transaction.atomic():
@@ -324,25 +327,9 @@ def _signup_fail(signup: Signup, *, reason: str, organization: Organization | No
 
 
 def _trial_start(*, organization: Organization, plan_code: str) -> None:
-    """The plan's trial, through billing's service where it exists; else the row it would make."""
+    """The plan's trial, through billing's service."""
     plan = plan_by_code(plan_code)
     if plan is None:  # withdrawn since the signup: the organization works, billing is told
         logger.warning("no plan %r for the trial of %s", plan_code, organization.slug)
         return
-    try:
-        from shared_apps.billing.services import (  # type: ignore[attr-defined]
-            subscription_trial_start,
-        )
-    except ImportError:
-        subscription_trial_start = None
-    if subscription_trial_start is not None:
-        subscription_trial_start(organization=organization, plan=plan)
-        return
-    Subscription.objects.get_or_create(
-        organization=organization,
-        defaults={
-            "plan": plan,
-            "status": SubscriptionStatus.TRIALING,
-            "trial_ends_at": timezone.now() + timedelta(days=plan.trial_days),
-        },
-    )
+    subscription_trial_start(organization=organization, plan=plan)

@@ -3,25 +3,28 @@ signup. Tasks take ids and run in the public schema, where signups live."""
 
 from __future__ import annotations
 
-from saas_platform.celery import app
+from celery import shared_task
 
 
-@app.task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def signup_verification_email_send(signup_id: int) -> None:
+    # Imported when the task runs: the services import this module to queue it.
     from shared_apps.onboarding.services import signup_verification_send
 
     signup_verification_send(signup_id=signup_id)
 
 
-@app.task(acks_late=True)
+@shared_task(acks_late=True)
 def signup_provision(signup_id: int) -> None:
+    # Imported when the task runs: the services import this module to queue it.
     from shared_apps.onboarding.services import signup_provision as provision
 
     provision(signup_id=signup_id)
 
 
-@app.task
+@shared_task
 def signups_expire() -> int:
+    # Imported when the task runs: the services import this module to queue it.
     from shared_apps.onboarding.services import signups_expire as expire
 
     return expire()

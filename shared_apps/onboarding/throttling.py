@@ -1,15 +1,15 @@
 """Per-client limits for the signup pages, counted in the cache (fixed windows).
 
-Clients are told apart by saas_platform.client_address, the rule every throttle uses.
+Clients are told apart by saas_platform.lib.client_address, the rule every throttle uses.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
-from saas_platform.client_address import client_address
+from saas_platform.lib.client_address import client_address
+from saas_platform.lib.throttling import window_count
 
 
 def _limits() -> dict[str, tuple[int, int]]:
@@ -25,14 +25,7 @@ def throttle_hit(*, request: HttpRequest, scope: str) -> bool:
     """Count one request of `scope`; True when the client is past its limit (refuse it)."""
     allowed, window = _limits()[scope]
     key = f"onboarding-throttle:{scope}:{client_address(request=request)}"
-    if cache.add(key, 1, timeout=window):
-        return allowed < 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        count = 1
-    return count > allowed
+    return window_count(key=key, window_seconds=window) > allowed
 
 
 def throttle_window(*, scope: str) -> int:

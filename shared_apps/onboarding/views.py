@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.selectors import plans_offered
 from shared_apps.onboarding import services
 from shared_apps.onboarding.forms import SignupForm
@@ -26,7 +26,7 @@ from shared_apps.tenants.selectors import organization_host
 
 
 def _json_error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
-    """The project's one 4xx shape (saas_platform.api), for these plain JSON views."""
+    """The project's one 4xx shape (saas_platform.lib.api), for these plain JSON views."""
     response = JsonResponse(
         {"error": {"status": status, "code": code, "message": message}}, status=status
     )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from saas_platform.admin_sites import public_admin_site
+from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.tenants.models import Domain, Organization
 
 

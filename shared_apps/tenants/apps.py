@@ -7,4 +7,5 @@ class TenantsConfig(AppConfig):
     verbose_name = "Organizations"
 
     def ready(self) -> None:
+        # Imported in ready(): app modules need the app registry loaded first.
         from shared_apps.tenants import signals  # noqa: F401

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
-from saas_platform.admin_sites import public_admin_site, tenant_admin_site
-from saas_platform.errors import ServiceError
+from saas_platform.lib.admin_sites import public_admin_site, tenant_admin_site
+from saas_platform.lib.errors import ServiceError
 from shared_apps.users import services
 from shared_apps.users.models import User
 

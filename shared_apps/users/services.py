@@ -15,11 +15,11 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name
 
-from saas_platform.errors import ServiceError, StateConflict
-from shared_apps.billing.limits import PlanLimit, plan_limit_check, staff_users_counted
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.plan_limits import PlanLimit, plan_limit_check
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
-from tenant_apps.accounting.services import actor_of, audit_record
+from tenant_apps.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def role_check(role: str) -> str:
 
 
 def _counted(*, role: str, is_active: bool) -> bool:
-    # The plan counts active users except volunteers' own logins (billing.limits says why).
+    # The plan counts active users except volunteers' own logins (users.selectors says why).
     return is_active and role != Role.VOLUNTEER
 
 
@@ -70,7 +70,7 @@ def user_change_check(
     else:
         before_counted = False
     if _counted(role=role, is_active=is_active) and not before_counted:
-        plan_limit_check(limit=PlanLimit.STAFF_USERS, adding=1, count=staff_users_counted)
+        plan_limit_check(limit=PlanLimit.STAFF_USERS, adding=1)
 
 
 def _last_owner_check(owner: User) -> None:
@@ -137,7 +137,7 @@ def user_create(
         else:
             user.set_unusable_password()
         user.save()
-        audit_record("user.create", actor=actor_of(acting_user), obj=user, email=email, role=role)
+        audit_record("user.create", acting_user=acting_user, obj=user, email=email, role=role)
     logger.info("user %s created with role %s", user.pk, role)
     return user
 
@@ -154,9 +154,7 @@ def user_role_change(*, user: User, role: str, acting_user: User | None) -> User
         previous = stored.role
         stored.role = role
         stored.save(update_fields=["role"])
-        audit_record(
-            "user.role_change", actor=actor_of(acting_user), obj=stored, role=[previous, role]
-        )
+        audit_record("user.role_change", acting_user=acting_user, obj=stored, role=[previous, role])
     return stored
 
 
@@ -169,7 +167,7 @@ def user_deactivate(*, user: User, acting_user: User | None) -> User:
         user_change_check(user=stored, role=stored.role, is_active=False, acting_user=acting_user)
         stored.is_active = False
         stored.save(update_fields=["is_active"])
-        audit_record("user.deactivate", actor=actor_of(acting_user), obj=stored, role=stored.role)
+        audit_record("user.deactivate", acting_user=acting_user, obj=stored, role=stored.role)
     return stored
 
 
@@ -181,7 +179,7 @@ def user_reactivate(*, user: User, acting_user: User | None) -> User:
         user_change_check(user=stored, role=stored.role, is_active=True, acting_user=acting_user)
         stored.is_active = True
         stored.save(update_fields=["is_active"])
-        audit_record("user.reactivate", actor=actor_of(acting_user), obj=stored, role=stored.role)
+        audit_record("user.reactivate", acting_user=acting_user, obj=stored, role=stored.role)
     return stored
 
 
@@ -199,7 +197,7 @@ def user_password_set(*, user: User, password: str | None, acting_user: User | N
         stored.save(update_fields=["password"])
         audit_record(
             "user.password_set",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=stored,
             usable=stored.has_usable_password(),
         )
@@ -231,5 +229,5 @@ def user_profile_update(
             )
         stored.email, stored.full_name = email, full_name
         stored.save(update_fields=list(changes))
-        audit_record("user.update", actor=actor_of(acting_user), obj=stored, **changes)
+        audit_record("user.update", acting_user=acting_user, obj=stored, **changes)
     return stored

@@ -7,12 +7,12 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
-from shared_apps.users.forms import EmailAuthenticationForm
-from shared_apps.users.throttling import (
+from saas_platform.lib.throttling import (
     login_attempt_refused,
     login_failure_record,
     login_throttled_page,
 )
+from shared_apps.users.forms import EmailAuthenticationForm
 
 
 class LoginView(auth_views.LoginView):

@@ -7,27 +7,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from saas_platform.admin_sites import tenant_admin_site
+from saas_platform.lib.admin import ReadOnlyAdmin
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.accounting.models import (
     Account,
-    AuditEvent,
     FiscalPeriod,
     Fund,
     JournalEntry,
     JournalLine,
     Program,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Account, site=tenant_admin_site)
@@ -89,10 +78,3 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "date"
     list_select_related = ["posted_by"]
     inlines = [JournalLineInline]
-
-
-@admin.register(AuditEvent, site=tenant_admin_site)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "action", "actor", "object_type", "object_id"]
-    list_filter = ["action"]
-    list_select_related = ["actor"]

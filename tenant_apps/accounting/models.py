@@ -320,23 +320,3 @@ class JournalLine(models.Model):
     def __str__(self) -> str:
         side, amount = ("Dr", self.debit) if self.debit else ("Cr", self.credit)
         return f"{side} {self.account_id} {amount}"
-
-
-class AuditEvent(models.Model):
-    """Who did what to the books, and when; written in the same transaction as the change."""
-
-    action = models.CharField(max_length=50)
-    actor = models.ForeignKey(
-        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=50)
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="auditevent_object")]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.object_type} {self.object_id}"

@@ -11,8 +11,6 @@ the line (see JournalLine.net_asset_class).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +19,8 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.reports import Report, Row, money, range_check
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     Account,
@@ -38,41 +37,6 @@ ZERO = Decimal("0.00")
 EQUITY_TYPES = (AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE)
 RELEASE_PARENT = "6900"
 CLASSES = (NetAssetClass.WITHOUT, NetAssetClass.WITH)
-
-
-def money(value: Decimal | None) -> str:
-    return f"{(value or ZERO):.2f}"
-
-
-@dataclass
-class Row:
-    """A table row: `kind` is heading, line or total; `cells` are the label then the figures."""
-
-    kind: str
-    cells: list[Any]
-
-
-@dataclass
-class Report:
-    name: str
-    title: str
-    parameters: dict[str, str]
-    columns: list[str]
-    rows: list[Row] = field(default_factory=list)
-    # The figures for JSON, or a function that makes them: a long report builds them only
-    # when they are asked for (a page or a CSV needs only the rows).
-    data: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        data = self.data() if callable(self.data) else self.data
-        return {"report": self.name, "title": self.title, "parameters": self.parameters, **data}
-
-    def as_table(self) -> list[list[str]]:
-        """Header and rows for CSV: figures as plain decimal strings."""
-        return [self.columns] + [
-            [money(cell) if isinstance(cell, Decimal) else str(cell) for cell in row.cells]
-            for row in self.rows
-        ]
 
 
 def _ledger(**filters: Any) -> Any:
@@ -243,14 +207,6 @@ def _columns(values: dict[str, Decimal]) -> dict[str, str]:
 def _cells(values: dict[str, Decimal]) -> list[Decimal]:
     without, with_ = values.get(NetAssetClass.WITHOUT, ZERO), values.get(NetAssetClass.WITH, ZERO)
     return [without, with_, without + with_]
-
-
-def range_check(start: date, end: date) -> None:
-    """Refuse a period that ends before it starts (every report over a period checks it)."""
-    if start > end:
-        raise ServiceError(
-            "The start date is after the end date.", fields={"start": ["After the end date."]}
-        )
 
 
 def activities(*, start: date, end: date) -> Report:

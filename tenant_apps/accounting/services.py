@@ -18,18 +18,19 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse, date_check
+from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     NORMAL_BALANCE_OF_TYPE,
     Account,
     AccountingSettings,
     AccountType,
-    AuditEvent,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -42,6 +43,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
+from tenant_apps.core.services import actor_of, audit_record
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -156,50 +158,10 @@ def books_open(*, today: date) -> None:
 
 # --- Shared helpers ----------------------------------------------------------------------
 
-MAX_AMOUNT = Decimal("999999999999.99")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 
 # The release account for each kind of restriction (UCOA 6900s); perpetual funds are not spent.
 RELEASE_ACCOUNT_OF_RESTRICTION = {Restriction.PURPOSE: "6910", Restriction.TIME: "6920"}
-
-
-def audit_record(action: str, *, actor: User | None, obj: models.Model, **detail: Any) -> None:
-    """The audit row of a change to the books or the donor database (one log per organization)."""
-    AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        object_type=obj._meta.model_name or "",
-        object_id=str(obj.pk),
-        detail=detail,
-    )
-
-
-def actor_of(user: User | None) -> User | None:
-    # Anonymous users (a webhook, a task) act as the system: recorded as no user.
-    return user if user is not None and user.is_authenticated else None
-
-
-def amount_parse(value: Any, *, field: str) -> Decimal:
-    """A positive amount of at most two decimal places, or a ServiceError naming the field."""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ServiceError(
-            f"{field}: {value!r} is not an amount.", fields={field: ["Not an amount."]}
-        ) from None
-    if not amount.is_finite() or amount <= 0:
-        raise ServiceError(
-            f"{field}: an amount must be more than zero.",
-            fields={field: ["Must be more than zero."]},
-        )
-    if amount > MAX_AMOUNT:
-        raise ServiceError(f"{field}: the amount is too large.", fields={field: ["Too large."]})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ServiceError(
-            f"{field}: at most two decimal places.",
-            fields={field: ["At most two decimal places."]},
-        )
-    return amount.quantize(Decimal("0.01"))
 
 
 def _side_given(value: Any) -> bool:
@@ -216,8 +178,7 @@ def _side_given(value: Any) -> bool:
 
 
 def accounting_settings() -> AccountingSettings:
-    settings_row, _ = AccountingSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return singleton_get(AccountingSettings)
 
 
 def fiscal_year_of(day: date, *, start_month: int) -> int:
@@ -231,6 +192,13 @@ def fiscal_year_bounds(fiscal_year: int, *, start_month: int) -> tuple[date, dat
     start = date(fiscal_year if start_month == 1 else fiscal_year - 1, start_month, 1)
     end_year, end_month = (start.year + 1, start_month - 1) if start_month > 1 else (start.year, 12)
     return start, date(end_year, end_month, monthrange(end_year, end_month)[1])
+
+
+def fiscal_year_start(day: date) -> date:
+    """The first day of the organization's fiscal year that `day` falls in."""
+    start_month = accounting_settings().fiscal_year_start_month
+    year = fiscal_year_of(day, start_month=start_month)
+    return fiscal_year_bounds(year, start_month=start_month)[0]
 
 
 def fiscal_year_open(*, fiscal_year: int) -> list[FiscalPeriod]:
@@ -280,9 +248,7 @@ def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPer
         period.closed_at = timezone.now()
         period.closed_by = actor_of(acting_user)
         period.save(update_fields=["state", "closed_at", "closed_by"])
-        audit_record(
-            "period.close", actor=actor_of(acting_user), obj=period, start=str(period.start)
-        )
+        audit_record("period.close", acting_user=acting_user, obj=period, start=str(period.start))
     return period
 
 
@@ -299,7 +265,7 @@ def period_reopen(
         period.save(update_fields=["state", "closed_at", "closed_by"])
         audit_record(
             "period.reopen",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=period,
             start=str(period.start),
             reason=reason,
@@ -335,7 +301,7 @@ def settings_update(
         FiscalPeriod.objects.bulk_update(periods, ["fiscal_year"])
         audit_record(
             "settings.update",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             fiscal_year_start_month=[previous, fiscal_year_start_month],
         )
@@ -413,7 +379,7 @@ def account_create(
             parent=parent,
             ucoa_code=(ucoa_code or "").strip()[:20],
         )
-        audit_record("account.create", actor=actor_of(acting_user), obj=account, code=code)
+        audit_record("account.create", acting_user=acting_user, obj=account, code=code)
     return account
 
 
@@ -427,7 +393,7 @@ def _changes_save[Named: (Account, Fund, Program)](
         for field, value in changes.items():
             setattr(obj, field, value)
         obj.save(update_fields=[*changes, "updated_at"])
-        audit_record(action, actor=actor_of(acting_user), obj=obj, **changes)
+        audit_record(action, acting_user=acting_user, obj=obj, **changes)
     return obj
 
 
@@ -464,7 +430,7 @@ def fund_create(
             code=code, name=name, restriction=restriction, description=description or ""
         )
         audit_record(
-            "fund.create", actor=actor_of(acting_user), obj=fund, code=code, restriction=restriction
+            "fund.create", acting_user=acting_user, obj=fund, code=code, restriction=restriction
         )
     return fund
 
@@ -497,7 +463,7 @@ def program_create(
     name = _name_check(name)
     with transaction.atomic():
         program = Program.objects.create(code=code, name=name, description=description or "")
-        audit_record("program.create", actor=actor_of(acting_user), obj=program, code=code)
+        audit_record("program.create", acting_user=acting_user, obj=program, code=code)
     return program
 
 
@@ -750,22 +716,6 @@ def _balance_check(lines: Sequence[JournalLine]) -> None:
             )
 
 
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def date_check(day: Any, *, field: str = "date") -> date:
-    """`day` if it is a date the books can hold (the years 1900 to 2999), else a ServiceError
-    on `field`; the other apps' services check their dates with it too."""
-    if not isinstance(day, date):
-        raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
-    if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise ServiceError(
-            f"{field}: {day.isoformat()} is outside the years 1900 to 2999.",
-            fields={field: ["Outside the years 1900 to 2999."]},
-        )
-    return day
-
-
 def _memo_check(memo: str) -> str:
     memo = (memo or "").strip()
     if len(memo) > 500:
@@ -800,7 +750,7 @@ def entry_create(
         for line in built:
             line.entry = entry
         JournalLine.objects.bulk_create(built)
-        audit_record("entry.create", actor=actor_of(acting_user), obj=entry, source=source)
+        audit_record("entry.create", acting_user=acting_user, obj=entry, source=source)
     return entry
 
 
@@ -814,7 +764,7 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
             )
         audit_record(
             "entry.delete",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             date=str(entry.date),
             memo=entry.memo,
@@ -854,7 +804,7 @@ def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
     entry.posted_by = actor_of(acting_user)
     entry.posted_at = timezone.now()
     entry.save(update_fields=["number", "state", "posted_by", "posted_at"])
-    audit_record("entry.post", actor=actor_of(acting_user), obj=entry, number=entry.number)
+    audit_record("entry.post", acting_user=acting_user, obj=entry, number=entry.number)
     return entry
 
 
@@ -1043,7 +993,7 @@ def _reverse_one(
     _post(reversal, acting_user=acting_user)
     entry.state = EntryState.REVERSED
     entry.save(update_fields=["state"])
-    audit_record("entry.reverse", actor=actor_of(acting_user), obj=entry, reversal=reversal.number)
+    audit_record("entry.reverse", acting_user=acting_user, obj=entry, reversal=reversal.number)
     return reversal
 
 

@@ -13,10 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from shared_apps.users.roles import Capability
-from tenant_apps.accounting import selectors, services
-from tenant_apps.accounting.models import AccountType
-from tenant_apps.accounting.pages import (
+from saas_platform.lib.report_pages import (
     PeriodForm,
     date_field,
     day_text,
@@ -24,6 +21,9 @@ from tenant_apps.accounting.pages import (
     reader_required,
     render_report,
 )
+from shared_apps.users.roles import Capability
+from tenant_apps.accounting import selectors, services
+from tenant_apps.accounting.models import AccountType
 from tenant_apps.accounting.reports import REPORTS, Report
 
 # --- Parameters --------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from saas_platform.admin_sites import tenant_admin_site
-from tenant_apps.accounting.admin import ReadOnlyAdmin
+from saas_platform.lib.admin import ReadOnlyAdmin, ReadOnlyInline
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -24,23 +24,12 @@ from tenant_apps.donations.models import (
 from tenant_apps.donations.receipts import receipt_settings_update
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AllocationInline(_ReadOnlyInline):
+class AllocationInline(ReadOnlyInline):
     model = GiftAllocation
     fields = readonly_fields = ["fund", "amount"]
 
 
-class SoftCreditInline(_ReadOnlyInline):
+class SoftCreditInline(ReadOnlyInline):
     model = SoftCredit
     fields = readonly_fields = ["donor", "amount"]
 
@@ -137,7 +126,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
 # --- Pledges and recurring gifts ---------------------------------------------------------------
 
 
-class InstallmentInline(_ReadOnlyInline):
+class InstallmentInline(ReadOnlyInline):
     model = PledgeInstallment
     fields = readonly_fields = ["due_on", "amount"]
 

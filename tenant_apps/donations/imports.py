@@ -26,10 +26,12 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services as gifts
 from tenant_apps.donations.models import (
     Campaign,
@@ -690,9 +692,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
             return None
 
     donor = _gift_donor(row, lookups, errors)
-    amount = checked(
-        lambda: accounting.amount_parse(_gift_amount(values.get("amount", "")), field="amount")
-    )
+    amount = checked(lambda: amount_parse(_gift_amount(values.get("amount", "")), field="amount"))
     received_on = None
     try:
         received_on = date.fromisoformat(values.get("received_on", ""))
@@ -824,7 +824,7 @@ def gifts_duplicates(plan: GiftPlan) -> list[DuplicateSuggestion]:
 
 
 def _gifts_write(plan: GiftPlan, *, job: ImportJob, progress: Callable[[int], None]) -> int:
-    actor = accounting.actor_of(job.created_by)
+    actor = actor_of(job.created_by)
     written = 0
     for start in range(0, len(plan.gifts), GIFT_BATCH_SIZE):
         batch = plan.gifts[start : start + GIFT_BATCH_SIZE]
@@ -846,6 +846,7 @@ def import_job_create(*, kind: str, upload: File, acting_user: User | None) -> I
     """Check an uploaded file as a whole (size, encoding, header, at least one row), keep it in
     the tenant's storage and queue its import. A refused file is not kept and nothing is
     queued; the rows themselves are checked by the task."""
+    # Imported when queueing: the tasks module calls back into these services.
     from tenant_apps.donations.tasks import import_run as import_run_task
 
     if kind not in ImportKind.values:
@@ -867,7 +868,7 @@ def import_job_create(*, kind: str, upload: File, acting_user: User | None) -> I
             kind=kind,
             original_filename=name[:255],
             total_rows=len(parsed.rows),
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
         job.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(content), save=False)
         job.save()
@@ -936,9 +937,9 @@ def import_run(*, job_id: int) -> ImportJob | None:
             job.duplicate_count = len(duplicates)
             job.finished_at = timezone.now()
             job.save()
-            accounting.audit_record(
+            audit_record(
                 f"{'donor' if job.kind == ImportKind.DONORS else 'gift'}.import",
-                actor=accounting.actor_of(job.created_by),
+                acting_user=job.created_by,
                 obj=job,
                 file=job.original_filename,
                 rows=rows,

@@ -462,7 +462,7 @@ class ImportJob(models.Model):
 
     kind = models.CharField(max_length=10, choices=ImportKind.choices)
     state = models.CharField(max_length=12, choices=ImportState.choices, default=ImportState.QUEUED)
-    # Kept in the tenant's storage (saas_platform.storage): the task reads it from there.
+    # Kept in the tenant's storage (saas_platform.lib.storage): the task reads it from there.
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
     original_filename = models.CharField(max_length=255)
     total_rows = models.PositiveIntegerField(default=0)

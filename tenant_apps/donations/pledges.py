@@ -34,9 +34,11 @@ from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Fund
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (
     MONTHS_OF_FREQUENCY,
@@ -156,9 +158,7 @@ def _installments_build(
             )
         seen.add(due_on)
         rows.append(
-            PledgeInstallment(
-                due_on=due_on, amount=accounting.amount_parse(spec.amount, field="installments")
-            )
+            PledgeInstallment(due_on=due_on, amount=amount_parse(spec.amount, field="installments"))
         )
     total = sum((row.amount for row in rows), Decimal("0"))
     if total != amount:
@@ -260,7 +260,7 @@ def pledge_create(
 ) -> Pledge:
     """A draft pledge with its schedule. Nothing is in the books until pledge_post."""
     services._donor_check(donor)
-    pledge_amount = accounting.amount_parse(amount, field="amount")
+    pledge_amount = amount_parse(amount, field="amount")
     pledged_on = services._date(pledged_on, field="pledged_on")
     fund_row = _fund_check(fund)
     memo = _memo(memo)
@@ -276,14 +276,14 @@ def pledge_create(
             campaign=campaign,
             pledged_on=pledged_on,
             memo=memo,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
         for row in rows:
             row.pledge = pledge
         PledgeInstallment.objects.bulk_create(rows)
-        accounting.audit_record(
+        audit_record(
             "pledge.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             donor=donor.pk,
             amount=f"{pledge_amount:.2f}",
@@ -314,7 +314,7 @@ def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -
             raise StateConflict(f"Pledge {pledge.pk} is {pledge.state}: its schedule is final.")
         donor = services._donor_check(changes["donor"]) if "donor" in changes else pledge.donor
         amount = (
-            accounting.amount_parse(changes["amount"], field="amount")
+            amount_parse(changes["amount"], field="amount")
             if "amount" in changes
             else pledge.amount
         )
@@ -356,9 +356,9 @@ def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -
         if "campaign" in changes:
             pledge.campaign = changes["campaign"]
         pledge.save()
-        accounting.audit_record(
+        audit_record(
             "pledge.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             changed=sorted(changes),
         )
@@ -374,9 +374,9 @@ def pledge_delete(*, pledge: Pledge, acting_user: User | None) -> None:
                 f"Pledge {pledge.pk} is {pledge.state}; only a draft is deleted. Cancel or write "
                 "it off instead."
             )
-        accounting.audit_record(
+        audit_record(
             "pledge.delete",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             donor=pledge.donor_id,
             amount=f"{pledge.amount:.2f}",
@@ -413,14 +413,12 @@ def pledge_post(*, pledge: Pledge, acting_user: User | None) -> Pledge:
         )
         pledge.state = PledgeState.OPEN
         pledge.journal_entry = entry
-        pledge.posted_by = accounting.actor_of(acting_user)
+        pledge.posted_by = actor_of(acting_user)
         pledge.posted_at = timezone.now()
         pledge.save(
             update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"]
         )
-        accounting.audit_record(
-            "pledge.post", actor=accounting.actor_of(acting_user), obj=pledge, entry=entry.number
-        )
+        audit_record("pledge.post", acting_user=acting_user, obj=pledge, entry=entry.number)
     return pledge
 
 
@@ -462,9 +460,9 @@ def pledge_write_off(
         pledge.write_off_entry = entry
         pledge.written_off_amount += balance
         pledge.save(update_fields=["state", "write_off_entry", "written_off_amount", "updated_at"])
-        accounting.audit_record(
+        audit_record(
             "pledge.write_off",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             entry=entry.number,
             amount=f"{balance:.2f}",
@@ -500,9 +498,7 @@ def pledge_cancel(*, pledge: Pledge, acting_user: User | None, date: date | None
             )
         pledge.state = PledgeState.CANCELLED
         pledge.save(update_fields=["state", "reversal_entry", "updated_at"])
-        accounting.audit_record(
-            "pledge.cancel", actor=accounting.actor_of(acting_user), obj=pledge, **detail
-        )
+        audit_record("pledge.cancel", acting_user=acting_user, obj=pledge, **detail)
     return pledge
 
 
@@ -539,7 +535,7 @@ RECURRING_FIELDS = frozenset(
 def _recurring_check(
     *, amount: Any, frequency: str, next_on: Any, end_on: Any, method: str, reference: str
 ) -> tuple[Decimal, date, str]:
-    value = accounting.amount_parse(amount, field="amount")
+    value = amount_parse(amount, field="amount")
     _frequency_check(frequency)
     next_on = services._date(next_on, field="next_on")
     if end_on is not None and services._date(end_on, field="end_on") < next_on:
@@ -604,11 +600,11 @@ def recurring_gift_create(
             fund=fund_row,
             campaign=campaign,
             payment_reference=reference,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
-        accounting.audit_record(
+        audit_record(
             "recurring_gift.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=recurring,
             donor=donor.pk,
             amount=f"{value:.2f}",
@@ -654,9 +650,9 @@ def recurring_gift_update(
         recurring.frequency, recurring.method = merged["frequency"], merged["method"]
         recurring.end_on, recurring.campaign = merged["end_on"], merged["campaign"]
         recurring.save()
-        accounting.audit_record(
+        audit_record(
             "recurring_gift.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=recurring,
             changed=sorted(changes),
         )
@@ -670,9 +666,9 @@ def recurring_gift_delete(*, recurring_gift: RecurringGift, acting_user: User | 
         recurring = _recurring_locked(recurring_gift)
         if recurring.gifts.exists():
             raise StateConflict(f"Recurring gift {recurring.pk} has made gifts; cancel it instead.")
-        accounting.audit_record(
+        audit_record(
             "recurring_gift.delete",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=recurring,
             donor=recurring.donor_id,
         )
@@ -702,9 +698,9 @@ def _recurring_state_change(
             recurring.next_on, recurring.anchor_day = next_on, anchor_day or recurring.anchor_day
             fields += ["next_on", "anchor_day"]
         recurring.save(update_fields=fields)
-        accounting.audit_record(
+        audit_record(
             f"recurring_gift.{action}",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=recurring,
             **({"next_on": next_on.isoformat()} if next_on is not None else {}),
         )
@@ -832,9 +828,7 @@ def recurring_gifts_run(*, today: date) -> RunResult:
                     continue
                 made = _recurring_run_one(recurring, today=today)
                 if made:
-                    accounting.audit_record(
-                        "recurring_gift.run", actor=None, obj=recurring, gifts=made
-                    )
+                    audit_record("recurring_gift.run", acting_user=None, obj=recurring, gifts=made)
                 result.created += made
         except ServiceError as error:
             logger.warning("Recurring gift %s not run: %s", recurring_id, error.message)

@@ -33,9 +33,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting import services as accounting
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import EARLIEST_DATE
+from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.models import Organization
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (
     EIN_PATTERN,
@@ -99,8 +101,6 @@ def _organization_name() -> str:
     name = getattr(connection.tenant, "name", None)
     if name:
         return str(name)
-    from shared_apps.tenants.models import Organization
-
     return (
         Organization.objects.filter(schema_name=connection.schema_name)
         .values_list("name", flat=True)
@@ -146,9 +146,9 @@ def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> Rece
         for field, value in changes.items():
             setattr(settings_row, field, bool(value) if field == "receipt_every_gift" else value)
         settings_row.save()
-        accounting.audit_record(
+        audit_record(
             "receipt_settings.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             changed=sorted(changes),
         )
@@ -447,12 +447,12 @@ def _issue(
             content=stated.content,
             pdf=stored,
             issued_at=timezone.now(),
-            issued_by=accounting.actor_of(acting_user),
+            issued_by=actor_of(acting_user),
             **fields,
         )
-        accounting.audit_record(
+        audit_record(
             "receipt.issue" if version == 1 else "receipt.reissue",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=receipt,
             number=number,
             version=version,
@@ -497,9 +497,7 @@ def receipt_issue(*, gift: Gift, acting_user: User | None) -> Receipt:
 
 def receipt_year_end_issue(*, donor: Donor, year: int, acting_user: User | None) -> Receipt:
     """Issue a donor's giving statement for a calendar year: every posted gift of the year."""
-    if not isinstance(year, int) or not accounting.EARLIEST_DATE.year <= year <= (
-        timezone.localdate().year
-    ):
+    if not isinstance(year, int) or not EARLIEST_DATE.year <= year <= (timezone.localdate().year):
         raise ServiceError(
             "A statement is for a past or the current calendar year.",
             fields={"year": ["Not a year that can have gifts."]},
@@ -620,9 +618,7 @@ def receipt_email_request(*, receipt: Receipt, acting_user: User | None) -> Rece
     if reason:
         raise StateConflict(reason.replace("Not emailed", f"Receipt {receipt.number:06d}", 1))
     with transaction.atomic():
-        accounting.audit_record(
-            "receipt.email", actor=accounting.actor_of(acting_user), obj=receipt
-        )
+        audit_record("receipt.email", acting_user=acting_user, obj=receipt)
         enqueue_on_commit(receipt_email_task, receipt.pk)
     return receipt
 

@@ -17,9 +17,9 @@ from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.reports import Report, Row, money
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.reports import Report, Row, money
 from tenant_apps.donations.models import Campaign, Gift, GiftAllocation, GiftState
 from tenant_apps.donations.selectors import FiscalYears, fiscal_years_of
 from tenant_apps.donors.models import Donor

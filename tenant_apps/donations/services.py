@@ -3,8 +3,7 @@ credits, posting and refunding a gift, deposits, and the donor-merge steps for g
 
 Every ledger write goes through accounting.services (entry_record, entry_reverse); nothing here
 writes journal rows. Each top-level service owns its transaction and writes its audit row
-(accounting's AuditEvent) in it; a refusal raises ServiceError or StateConflict with nothing
-written.
+(core's AuditEvent) in it; a refusal raises ServiceError or StateConflict with nothing written.
 
 Posting rules (what a posted gift puts in the books, one debit and one credit per allocation,
 in the allocation's fund, so that each fund balances on its own):
@@ -37,8 +36,9 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from saas_platform.celery import enqueue_on_commit
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import EARLIEST_DATE, LATEST_DATE, amount_parse
+from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
     Account,
@@ -47,6 +47,7 @@ from tenant_apps.accounting.models import (
     Function,
     Fund,
 )
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -144,9 +145,7 @@ def _text(value: str | None, *, field: str) -> str:
 
 
 def _date(value: Any, *, field: str) -> date:
-    if not isinstance(value, date) or not accounting.EARLIEST_DATE <= value <= (
-        accounting.LATEST_DATE
-    ):
+    if not isinstance(value, date) or not EARLIEST_DATE <= value <= (LATEST_DATE):
         raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
     return value
 
@@ -160,7 +159,7 @@ def _amount_or_zero(value: Any, *, field: str) -> Decimal:
             return Decimal("0.00")
     except ArithmeticError:
         pass  # amount_parse names the problem
-    return accounting.amount_parse(value, field=field)
+    return amount_parse(value, field=field)
 
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -205,9 +204,7 @@ def campaign_create(
         campaign = Campaign.objects.create(
             code=code, name=name, goal=goal_amount, start=start, end=end
         )
-        accounting.audit_record(
-            "campaign.create", actor=accounting.actor_of(acting_user), obj=campaign, code=code
-        )
+        audit_record("campaign.create", acting_user=acting_user, obj=campaign, code=code)
     return campaign
 
 
@@ -231,9 +228,9 @@ def campaign_update(*, campaign: Campaign, acting_user: User | None, **changes: 
         if "is_active" in changes:
             campaign.is_active = bool(changes["is_active"])
         campaign.save()
-        accounting.audit_record(
+        audit_record(
             "campaign.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=campaign,
             changed=sorted(changes),
         )
@@ -271,7 +268,7 @@ def _allocations_build(specs: Sequence[AllocationSpec], *, amount: Decimal) -> l
                 f"There is no active fund {spec.fund!r}.",
                 fields={"allocations": [f"Unknown or inactive fund {spec.fund!r}."]},
             )
-        part = accounting.amount_parse(spec.amount, field="allocations")
+        part = amount_parse(spec.amount, field="allocations")
         allocations.append(GiftAllocation(fund=fund, amount=part))
     total = sum((allocation.amount for allocation in allocations), Decimal("0"))
     if total != amount:
@@ -299,7 +296,7 @@ def _soft_credits_build(
                 fields={"soft_credits": ["One soft credit per donor."]},
             )
         seen.add(spec.donor.pk)
-        part = accounting.amount_parse(spec.amount, field="soft_credits")
+        part = amount_parse(spec.amount, field="soft_credits")
         if part > amount:
             raise ServiceError(
                 f"A soft credit of {part:.2f} is more than the gift's {amount:.2f}.",
@@ -391,7 +388,7 @@ def gift_create(
     goes to its fund (the default) and is at most its remaining balance; a gift made by a
     recurring gift's schedule names it (`recurring_gift`), once per date."""
     _donor_check(donor)
-    gift_amount = accounting.amount_parse(amount, field="amount")
+    gift_amount = amount_parse(amount, field="amount")
     received_on = _date(received_on, field="received_on")
     method = _method_check(method)
     if source not in GiftSource.values:
@@ -453,16 +450,16 @@ def gift_create(
             source=source,
             pledge=pledge,
             recurring_gift=recurring_gift,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
             **details,
         )
         for row in [*allocation_rows, *credit_rows]:
             row.gift = gift
         GiftAllocation.objects.bulk_create(allocation_rows)
         SoftCredit.objects.bulk_create(credit_rows)
-        accounting.audit_record(
+        audit_record(
             "gift.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             donor=donor.pk,
             amount=f"{gift_amount:.2f}",
@@ -490,9 +487,7 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
             )
         donor = _donor_check(changes["donor"]) if "donor" in changes else gift.donor
         amount = (
-            accounting.amount_parse(changes["amount"], field="amount")
-            if "amount" in changes
-            else gift.amount
+            amount_parse(changes["amount"], field="amount") if "amount" in changes else gift.amount
         )
         method = _method_check(changes.get("method", gift.method))
         received_on = _date(changes.get("received_on", gift.received_on), field="received_on")
@@ -538,9 +533,7 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
         for name, value in details.items():
             setattr(gift, name, value)
         gift.save()
-        accounting.audit_record(
-            "gift.update", actor=accounting.actor_of(acting_user), obj=gift, changed=sorted(changes)
-        )
+        audit_record("gift.update", acting_user=acting_user, obj=gift, changed=sorted(changes))
     return gift
 
 
@@ -553,9 +546,9 @@ def gift_delete(*, gift: Gift, acting_user: User | None) -> None:
             raise StateConflict(
                 f"Gift {gift.pk} is {gift.state}; only a draft can be deleted. Refund it instead."
             )
-        accounting.audit_record(
+        audit_record(
             "gift.delete",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             donor=gift.donor_id,
             amount=f"{gift.amount:.2f}",
@@ -634,12 +627,10 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         )
         gift.state = GiftState.POSTED
         gift.journal_entry = entry
-        gift.posted_by = accounting.actor_of(acting_user)
+        gift.posted_by = actor_of(acting_user)
         gift.posted_at = timezone.now()
         gift.save(update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"])
-        accounting.audit_record(
-            "gift.post", actor=accounting.actor_of(acting_user), obj=gift, entry=entry.number
-        )
+        audit_record("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
         if pledge is not None:
             _pledge_after_payment(pledge, acting_user=acting_user)
         # Its receipt is issued after commit (donations.receipts decides whether it needs one).
@@ -710,9 +701,9 @@ def gift_refund(
         gift.save(update_fields=["state", "refund_entry", "updated_at"])
         # A receipt issued for it is voided by a new version after commit.
         enqueue_on_commit(receipt_void_task, gift.pk)
-        accounting.audit_record(
+        audit_record(
             "gift.refund",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=gift,
             reversal=reversal.number,
         )
@@ -739,7 +730,7 @@ def deposit_create(
         raise ServiceError(
             "A deposit expects at least one gift.", fields={"expected_count": ["At least 1."]}
         )
-    total = accounting.amount_parse(expected_total, field="expected_total")
+    total = amount_parse(expected_total, field="expected_total")
     account = Account.objects.filter(code=bank_account).first()
     if (
         account is None
@@ -758,11 +749,11 @@ def deposit_create(
             bank_account=account,
             expected_count=expected_count,
             expected_total=total,
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
-        accounting.audit_record(
+        audit_record(
             "deposit.create",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=deposit,
             total=f"{total:.2f}",
         )
@@ -797,9 +788,7 @@ def deposit_add_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) 
             )
         gift.deposit = deposit
         gift.save(update_fields=["deposit", "updated_at"])
-        accounting.audit_record(
-            "deposit.add_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
-        )
+        audit_record("deposit.add_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
     return gift
 
 
@@ -814,9 +803,7 @@ def deposit_remove_gift(*, deposit: Deposit, gift: Gift, acting_user: User | Non
             )
         gift.deposit = None
         gift.save(update_fields=["deposit", "updated_at"])
-        accounting.audit_record(
-            "deposit.remove_gift", actor=accounting.actor_of(acting_user), obj=deposit, gift=gift.pk
-        )
+        audit_record("deposit.remove_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
     return gift
 
 
@@ -862,12 +849,10 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
         )
         deposit.state = DepositState.CLOSED
         deposit.journal_entry = entry
-        deposit.closed_by = accounting.actor_of(acting_user)
+        deposit.closed_by = actor_of(acting_user)
         deposit.closed_at = timezone.now()
         deposit.save(update_fields=["state", "journal_entry", "closed_by", "closed_at"])
-        accounting.audit_record(
-            "deposit.close", actor=accounting.actor_of(acting_user), obj=deposit, entry=entry.number
-        )
+        audit_record("deposit.close", acting_user=acting_user, obj=deposit, entry=entry.number)
     return deposit
 
 
@@ -949,7 +934,7 @@ def _pledge_after_payment(pledge: Pledge, *, acting_user: User | None) -> None:
     if pledge_paid_total(pledge) == pledge.amount:
         pledge.state = PledgeState.FULFILLED
         pledge.save(update_fields=["state", "updated_at"])
-        accounting.audit_record("pledge.fulfil", actor=accounting.actor_of(acting_user), obj=pledge)
+        audit_record("pledge.fulfil", acting_user=acting_user, obj=pledge)
 
 
 def _pledge_after_refund(
@@ -962,9 +947,7 @@ def _pledge_after_refund(
     if pledge.state == PledgeState.FULFILLED:
         pledge.state = PledgeState.OPEN
         pledge.save(update_fields=["state", "updated_at"])
-        accounting.audit_record(
-            "pledge.reopen", actor=accounting.actor_of(acting_user), obj=pledge, gift=gift.pk
-        )
+        audit_record("pledge.reopen", acting_user=acting_user, obj=pledge, gift=gift.pk)
     elif pledge.state == PledgeState.WRITTEN_OFF:
         entry = accounting.entry_record(
             date=day,
@@ -976,9 +959,9 @@ def _pledge_after_refund(
         )
         pledge.written_off_amount += gift.amount
         pledge.save(update_fields=["written_off_amount", "updated_at"])
-        accounting.audit_record(
+        audit_record(
             "pledge.write_off",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=pledge,
             entry=entry.number,
             amount=f"{gift.amount:.2f}",

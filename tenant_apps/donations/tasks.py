@@ -5,37 +5,40 @@ from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from saas_platform.celery import app
 from shared_apps.tenants.models import Organization, OrganizationState
 
 logger = logging.getLogger(__name__)
 
 
-@app.task
+@shared_task
 def receipt_issue_for_gift(gift_id: int) -> int | None:
     """Issue the receipt of a gift just posted, when it needs one (see the service)."""
+    # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.receipts import receipt_issue_for_posted_gift
 
     receipt = receipt_issue_for_posted_gift(gift_id=gift_id)
     return receipt.pk if receipt is not None else None
 
 
-@app.task
+@shared_task
 def receipt_void_for_refunded_gift(gift_id: int) -> int | None:
     """Void the receipt of a gift just refunded, with a new version (see the service)."""
+    # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.receipts import receipt_void_for_refunded_gift as void
 
     receipt = void(gift_id=gift_id)
     return receipt.pk if receipt is not None else None
 
 
-@app.task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""
+    # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.models import Receipt
     from tenant_apps.donations.receipts import receipt_email_send
 
@@ -46,16 +49,17 @@ def receipt_email(receipt_id: int) -> bool:
     return receipt_email_send(receipt=receipt)
 
 
-@app.task
+@shared_task
 def import_run(job_id: int) -> None:
     """Import an uploaded CSV file. Not retried: a job runs once (the service claims it), and
     a failure is recorded on the job for the person who uploaded it."""
+    # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.imports import import_run as run
 
     run(job_id=job_id)
 
 
-@app.task
+@shared_task
 def recurring_gifts_run_all() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): queue the recurring-gifts run of every active tenant, each
     in its own schema. Suspended, failed or closed tenants are skipped. Returns how many were
@@ -75,9 +79,10 @@ def recurring_gifts_run_all() -> int:
     return queued
 
 
-@app.task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def recurring_gifts_run(organization_id: int) -> None:
     """Make the tenant's due recurring gifts (drafts). Safe to run twice on a day."""
+    # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.pledges import recurring_gifts_run as run
 
     organization = Organization.objects.get(pk=organization_id)

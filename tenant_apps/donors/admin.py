@@ -1,13 +1,10 @@
 """The donor database in the tenant's Django admin, to look at only: every write goes through
 donors.services, which keep display names, primaries, merges and the audit log right."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from saas_platform.admin_sites import tenant_admin_site
-from tenant_apps.accounting.admin import ReadOnlyAdmin
+from saas_platform.lib.admin import ReadOnlyAdmin, ReadOnlyInline
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -20,28 +17,17 @@ from tenant_apps.donors.models import (
 )
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class EmailInline(_ReadOnlyInline):
+class EmailInline(ReadOnlyInline):
     model = DonorEmail
     fields = readonly_fields = ["email", "is_primary"]
 
 
-class PhoneInline(_ReadOnlyInline):
+class PhoneInline(ReadOnlyInline):
     model = DonorPhone
     fields = readonly_fields = ["number", "phone_digits", "is_primary"]
 
 
-class AddressInline(_ReadOnlyInline):
+class AddressInline(ReadOnlyInline):
     model = DonorAddress
     fields = readonly_fields = ["line1", "line2", "city", "region", "postcode", "country"]
 

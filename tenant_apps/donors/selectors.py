@@ -11,7 +11,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.lookups import GreaterThanOrEqual
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -217,3 +217,8 @@ def donor_by_id(donor_id: int, *, field: str) -> Donor:
     if donor is None:
         raise ServiceError(f"There is no donor {donor_id}.", fields={field: ["Unknown donor."]})
     return donor
+
+
+def donors_counted() -> int:
+    """Donors that count against the plan: all but those merged into another."""
+    return Donor.objects.filter(merged_into__isnull=True).count()

@@ -1,8 +1,8 @@
 """Writes to the donor database: donors with their contacts, notes, households, tags, and the
 merge of a duplicate into the donor that survives.
 
-Each top-level service owns its transaction and writes its audit row (accounting's AuditEvent:
-one audit log per organization) in it. They raise ServiceError, with nothing written, for input
+Each top-level service owns its transaction and writes its audit row (core's AuditEvent: one
+audit log per organization) in it. They raise ServiceError, with nothing written, for input
 or state they refuse.
 """
 
@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting.services import actor_of, audit_record
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.plan_limits import PlanLimit, plan_limit_check
+from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -302,7 +303,7 @@ def donor_create(
             donor.tags.add(*_tags_get_or_create(tag_names))
         audit_record(
             "donor.create",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=donor,
             display_name=donor.display_name,
             kind=donor.kind,
@@ -364,7 +365,7 @@ def donor_update(
             for key, value in changed.items():
                 setattr(donor, key, value)
             donor.save(update_fields=[*changed, "updated_at"])
-            audit_record("donor.update", actor=actor_of(acting_user), obj=donor, **changed)
+            audit_record("donor.update", acting_user=acting_user, obj=donor, **changed)
         donor_contacts_replace(
             donor=donor, acting_user=acting_user, emails=emails, phones=phones, addresses=addresses
         )
@@ -402,9 +403,7 @@ def donor_contacts_replace(
                 row.donor = donor
             model.objects.bulk_create(rows)
         donor.save(update_fields=["updated_at"])
-        audit_record(
-            "donor.contacts_replace", actor=actor_of(acting_user), obj=donor, before=before
-        )
+        audit_record("donor.contacts_replace", acting_user=acting_user, obj=donor, before=before)
     return donor
 
 
@@ -419,7 +418,7 @@ def donor_note_add(*, donor: Donor, body: str, acting_user: User | None) -> Dono
     _not_merged(donor)
     with transaction.atomic():
         note = DonorNote.objects.create(donor=donor, body=body, author=actor_of(acting_user))
-        audit_record("donor.note_add", actor=actor_of(acting_user), obj=donor, note=note.pk)
+        audit_record("donor.note_add", acting_user=acting_user, obj=donor, note=note.pk)
     return note
 
 
@@ -437,7 +436,7 @@ def household_create(*, name: str, acting_user: User | None) -> Household:
     name = _household_name_check(name)
     with transaction.atomic():
         household = Household.objects.create(name=name)
-        audit_record("household.create", actor=actor_of(acting_user), obj=household, name=name)
+        audit_record("household.create", acting_user=acting_user, obj=household, name=name)
     return household
 
 
@@ -448,7 +447,7 @@ def household_update(*, household: Household, name: str, acting_user: User | Non
     with transaction.atomic():
         household.name = name
         household.save(update_fields=["name", "updated_at"])
-        audit_record("household.update", actor=actor_of(acting_user), obj=household, name=name)
+        audit_record("household.update", acting_user=acting_user, obj=household, name=name)
     return household
 
 
@@ -466,7 +465,7 @@ def household_add(*, household: Household, donor: Donor, acting_user: User | Non
     with transaction.atomic():
         donor.household = household
         donor.save(update_fields=["household", "updated_at"])
-        audit_record("household.add", actor=actor_of(acting_user), obj=household, donor=donor.pk)
+        audit_record("household.add", acting_user=acting_user, obj=household, donor=donor.pk)
     return donor
 
 
@@ -479,7 +478,7 @@ def household_remove(*, household: Household, donor: Donor, acting_user: User | 
     with transaction.atomic():
         donor.household = None
         donor.save(update_fields=["household", "updated_at"])
-        audit_record("household.remove", actor=actor_of(acting_user), obj=household, donor=donor.pk)
+        audit_record("household.remove", acting_user=acting_user, obj=household, donor=donor.pk)
     return donor
 
 
@@ -492,7 +491,7 @@ def tag_create(*, name: str, acting_user: User | None) -> Tag:
         raise ServiceError(f"The tag {name} exists already.", fields={"name": ["Already used."]})
     with transaction.atomic():
         tag = Tag.objects.create(name=name)
-        audit_record("tag.create", actor=actor_of(acting_user), obj=tag, name=name)
+        audit_record("tag.create", acting_user=acting_user, obj=tag, name=name)
     return tag
 
 
@@ -503,7 +502,7 @@ def donor_tag_add(*, donor: Donor, name: str, acting_user: User | None) -> Tag:
     with transaction.atomic():
         (tag,) = _tags_get_or_create([name])
         donor.tags.add(tag)
-        audit_record("donor.tag_add", actor=actor_of(acting_user), obj=donor, tag=tag.name)
+        audit_record("donor.tag_add", acting_user=acting_user, obj=donor, tag=tag.name)
     return tag
 
 
@@ -511,7 +510,7 @@ def donor_tag_remove(*, donor: Donor, tag: Tag, acting_user: User | None) -> Non
     _not_merged(donor)
     with transaction.atomic():
         donor.tags.remove(tag)
-        audit_record("donor.tag_remove", actor=actor_of(acting_user), obj=donor, tag=tag.name)
+        audit_record("donor.tag_remove", acting_user=acting_user, obj=donor, tag=tag.name)
 
 
 # --- Merge -----------------------------------------------------------------------------------
@@ -711,7 +710,7 @@ def donor_merge(
         )
         audit_record(
             "donor.merge",
-            actor=actor_of(acting_user),
+            acting_user=acting_user,
             obj=survivor,
             merged=merged.pk,
             record=record.pk,
@@ -883,7 +882,5 @@ def donors_bulk_create(
 
 
 def _donor_plan_limit_check(*, adding: int) -> None:
-    """Refuse donors past the organization's plan (billing's PlanLimitReached, a 409)."""
-    from shared_apps.billing.limits import PlanLimit, donors_counted, plan_limit_check
-
-    plan_limit_check(limit=PlanLimit.DONORS, adding=adding, count=donors_counted)
+    """Refuse donors past the organization's plan (PlanLimitReached, a 409)."""
+    plan_limit_check(limit=PlanLimit.DONORS, adding=adding)

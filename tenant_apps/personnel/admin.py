@@ -4,8 +4,8 @@ trail and the books in step."""
 
 from django.contrib import admin
 
-from saas_platform.admin_sites import tenant_admin_site
-from tenant_apps.accounting.admin import ReadOnlyAdmin
+from saas_platform.lib.admin import ReadOnlyAdmin
+from saas_platform.lib.admin_sites import tenant_admin_site
 from tenant_apps.personnel.models import (
     HourEntry,
     PayrollAllocation,

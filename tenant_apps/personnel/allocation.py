@@ -35,6 +35,7 @@ from tenant_apps.personnel.models import (
     StaffRecord,
     WorkerKind,
 )
+from tenant_apps.personnel.selectors import personnel_settings
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -136,8 +137,6 @@ def largest_remainder(total: Decimal, weights: list[Fraction]) -> list[Decimal]:
 
 def allocation_compute(*, start: date, end: date) -> Allocation:
     """The allocation of [start, end] in three queries: staff, approved hours, settings."""
-    from tenant_apps.personnel.services import personnel_settings
-
     settings_row = personnel_settings()
     records = list(
         StaffRecord.objects.select_related("person", "default_program")

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.db.models import Sum
 
+from saas_platform.lib.reports import Report, Row, money, range_check
 from tenant_apps.accounting.models import Function
-from tenant_apps.accounting.reports import Report, Row, money, range_check
 from tenant_apps.personnel.allocation import CENT, ZERO, allocation_compute
 from tenant_apps.personnel.models import HourEntry, HourState, PayrollAllocation, WorkerKind
+from tenant_apps.personnel.selectors import personnel_settings
 
 HOURS_ZERO = Decimal("0.00")
 
@@ -101,8 +102,6 @@ def volunteer_value(*, start: date, end: date) -> Report:
     """Approved volunteer hours valued at the organization's hourly rate, by program and
     function, for disclosure; apart, the specialized services recognized in the books (at the
     value each was posted at). Two queries: the hours, the settings."""
-    from tenant_apps.personnel.services import personnel_settings
-
     range_check(start, end)
     rate = personnel_settings().volunteer_hourly_rate
     rows = (

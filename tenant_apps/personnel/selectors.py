@@ -6,8 +6,15 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from saas_platform.lib.singletons import singleton_get
 from shared_apps.users.roles import Capability
-from tenant_apps.personnel.models import HourEntry, Person, StaffRecord, Volunteer
+from tenant_apps.personnel.models import (
+    HourEntry,
+    Person,
+    PersonnelSettings,
+    StaffRecord,
+    Volunteer,
+)
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -38,3 +45,7 @@ def hour_entry_list(*, user: User) -> QuerySet[HourEntry]:
 
 def person_of(user: User) -> Person | None:
     return Person.objects.filter(user=user).first()
+
+
+def personnel_settings() -> PersonnelSettings:
+    return singleton_get(PersonnelSettings)

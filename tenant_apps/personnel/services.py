@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse, date_check
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
@@ -28,6 +29,8 @@ from tenant_apps.accounting.models import (
     Function,
     Program,
 )
+from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.personnel.allocation import Allocation, allocation_compute
 from tenant_apps.personnel.models import (
     MAX_HOURS_A_DAY,
     EmploymentType,
@@ -42,11 +45,11 @@ from tenant_apps.personnel.models import (
     VolunteerStatus,
     WorkerKind,
 )
+from tenant_apps.personnel.selectors import personnel_settings
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
     from tenant_apps.donors.models import Donor
-    from tenant_apps.personnel.allocation import Allocation
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -102,9 +105,9 @@ def _choice(value: Any, *, field: str, choices: Sequence[str]) -> str:
 
 
 def _dates_check(start: Any, end: Any) -> None:
-    accounting.date_check(start, field="start_date")
+    date_check(start, field="start_date")
     if end is not None:
-        accounting.date_check(end, field="end_date")
+        date_check(end, field="end_date")
         if end < start:
             raise ServiceError(
                 "end_date: the end date is before the start date.",
@@ -134,18 +137,11 @@ def _changes_save[Model: (Person, StaffRecord, Volunteer)](
             name: (value.pk if hasattr(value, "pk") else str(value))
             for name, value in changes.items()
         }
-        accounting.audit_record(
-            action, actor=accounting.actor_of(acting_user), obj=obj, **audit_detail
-        )
+        audit_record(action, acting_user=acting_user, obj=obj, **audit_detail)
     return obj
 
 
 # --- Settings ----------------------------------------------------------------------------------
-
-
-def personnel_settings() -> PersonnelSettings:
-    settings_row, _ = PersonnelSettings.objects.get_or_create(pk=1)
-    return settings_row
 
 
 def _expense_account_check(code: Any, *, field: str) -> str:
@@ -170,7 +166,7 @@ def settings_update(*, acting_user: User | None, **changes: Any) -> PersonnelSet
     checked: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "volunteer_hourly_rate":
-            checked[name] = accounting.amount_parse(value, field=name)
+            checked[name] = amount_parse(value, field=name)
         elif name == "payroll_posting_enabled":
             checked[name] = bool(value)
         elif name in ("salary_account", "officer_salary_account", "in_kind_expense_account"):
@@ -189,9 +185,9 @@ def settings_update(*, acting_user: User | None, **changes: Any) -> PersonnelSet
         for name, value in checked.items():
             setattr(settings_row, name, value)
         settings_row.save()
-        accounting.audit_record(
+        audit_record(
             "personnel_settings.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=settings_row,
             **changed,
         )
@@ -232,9 +228,7 @@ def person_create(
         person = Person.objects.create(
             full_name=full_name, email=email, phone=phone, user=user, donor=donor
         )
-        accounting.audit_record(
-            "person.create", actor=accounting.actor_of(acting_user), obj=person, name=full_name
-        )
+        audit_record("person.create", acting_user=acting_user, obj=person, name=full_name)
     return person
 
 
@@ -291,7 +285,7 @@ def _staff_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["employment_type"], field="employment_type", choices=EmploymentType.values
     )
     checked["pay_type"] = _choice(values["pay_type"], field="pay_type", choices=PayType.values)
-    checked["pay_rate"] = accounting.amount_parse(values["pay_rate"], field="pay_rate")
+    checked["pay_rate"] = amount_parse(values["pay_rate"], field="pay_rate")
     _dates_check(values["start_date"], values["end_date"])
     for name in ("split_program", "split_management_general", "split_fundraising"):
         checked[name] = _decimal(values[name], field=name)
@@ -382,9 +376,7 @@ def _work_record_create[Record: (StaffRecord, Volunteer)](
         if model.objects.filter(person=person).exists():
             raise StateConflict(refusal)
         record = model.objects.create(person=person, **values)
-        accounting.audit_record(
-            action, actor=accounting.actor_of(acting_user), obj=record, person=person.pk, **detail
-        )
+        audit_record(action, acting_user=acting_user, obj=record, person=person.pk, **detail)
     return record
 
 
@@ -480,11 +472,11 @@ def _volunteer_values_check(values: dict[str, Any]) -> dict[str, Any]:
         values["emergency_contact_phone"], field="emergency_contact_phone", max_length=40
     )
     if values["background_check_on"] is not None:
-        accounting.date_check(values["background_check_on"], field="background_check_on")
+        date_check(values["background_check_on"], field="background_check_on")
     checked["status"] = _choice(values["status"], field="status", choices=VolunteerStatus.values)
     _dates_check(values["start_date"], values["end_date"])
     if values["specialized_rate"] is not None:
-        checked["specialized_rate"] = accounting.amount_parse(
+        checked["specialized_rate"] = amount_parse(
             values["specialized_rate"], field="specialized_rate"
         )
     return checked
@@ -592,7 +584,7 @@ def _entry_values_check(
     specialized_skills: bool,
     today: date,
 ) -> dict[str, Any]:
-    accounting.date_check(day)
+    date_check(day)
     if day > today:
         raise ServiceError(
             f"date: {day} is in the future; log hours once they are worked.",
@@ -675,11 +667,11 @@ def hour_entry_submit(
         Person.objects.select_for_update().get(pk=person.pk)
         _day_total_check(person, values["date"], values["hours"], leaving_out=None)
         entry = HourEntry.objects.create(
-            person=person, submitted_by=accounting.actor_of(acting_user), **values
+            person=person, submitted_by=actor_of(acting_user), **values
         )
-        accounting.audit_record(
+        audit_record(
             "hour_entry.submit",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             person=person.pk,
             date=str(entry.date),
@@ -730,9 +722,9 @@ def hour_entry_update(
         for name, value in changed.items():
             setattr(entry, name, value)
         entry.save()
-        accounting.audit_record(
+        audit_record(
             "hour_entry.update",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=entry,
             **{name: str(getattr(value, "pk", value)) for name, value in changed.items()},
         )
@@ -777,14 +769,14 @@ def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
 def _approve(entry: HourEntry, *, acting_user: User | None) -> HourEntry:
     _decision_check(entry, acting_user)
     entry.state = HourState.APPROVED
-    entry.decided_by = accounting.actor_of(acting_user)
+    entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
     if entry.specialized_skills:
         _in_kind_post(entry, acting_user=acting_user)
     entry.save()
-    accounting.audit_record(
+    audit_record(
         "hour_entry.approve",
-        actor=accounting.actor_of(acting_user),
+        acting_user=acting_user,
         obj=entry,
         in_kind_entry=entry.in_kind_entry.number if entry.in_kind_entry else None,
     )
@@ -795,12 +787,10 @@ def _reject(entry: HourEntry, *, reason: str, acting_user: User | None) -> HourE
     _decision_check(entry, acting_user)
     entry.state = HourState.REJECTED
     entry.rejection_reason = reason
-    entry.decided_by = accounting.actor_of(acting_user)
+    entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
     entry.save()
-    accounting.audit_record(
-        "hour_entry.reject", actor=accounting.actor_of(acting_user), obj=entry, reason=reason
-    )
+    audit_record("hour_entry.reject", acting_user=acting_user, obj=entry, reason=reason)
     return entry
 
 
@@ -922,8 +912,6 @@ def payroll_allocation_post(
     """Post the payroll allocation of a date range as one entry dated its last day. Refused when
     posting is off in the settings, when nothing moves, and when any day of the range has been
     allocated already."""
-    from tenant_apps.personnel.allocation import allocation_compute
-
     with transaction.atomic():
         settings_row = PersonnelSettings.objects.select_for_update().get(pk=personnel_settings().pk)
         if not settings_row.payroll_posting_enabled:
@@ -958,11 +946,11 @@ def payroll_allocation_post(
             entry=entry,
             total_cost=allocation.total_cost,
             amount_moved=sum((line.debit for line in lines if line.debit), Decimal("0")),
-            created_by=accounting.actor_of(acting_user),
+            created_by=actor_of(acting_user),
         )
-        accounting.audit_record(
+        audit_record(
             "payroll_allocation.post",
-            actor=accounting.actor_of(acting_user),
+            acting_user=acting_user,
             obj=record,
             start=str(start),
             end=str(end),

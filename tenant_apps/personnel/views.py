@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from saas_platform.lib.report_pages import PeriodForm, period_text, reader_required, render_report
+from saas_platform.lib.reports import Report
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.pages import PeriodForm, period_text, reader_required, render_report
-from tenant_apps.accounting.reports import Report
 from tenant_apps.personnel.reports import REPORT_SUMMARIES, REPORTS
 
 TITLES = {

@@ -34,7 +34,7 @@ def hostile_donor(django_db_blocker: Any) -> Iterator[str]:
     from django.db import connections
     from django_tenants.utils import schema_context
 
-    from tenant_apps.accounting.models import AuditEvent
+    from tenant_apps.core.models import AuditEvent
     from tenant_apps.donations.models import ImportJob
     from tenant_apps.donors import services
     from tenant_apps.donors.models import Donor, DonorAddress, DonorEmail, DonorNote, DonorPhone

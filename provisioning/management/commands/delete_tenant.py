@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from provisioning.schemas import tenant_schema_verify
 from provisioning.services import tenant_delete
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.services import subscription_stripe_cancel
 from shared_apps.tenants.models import Organization
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 
+from provisioning.spares import spares_refill
+from provisioning.template import template_refresh
+
 
 class Command(MigrateSchemasCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         super().handle(*args, **options)
         if self._refreshes_template(options):
-            from provisioning.spares import spares_refill
-            from provisioning.template import template_refresh
-
             template_refresh()
             spares_refill()  # drops the spares of the old migration state, clones new ones
 

@@ -16,7 +16,7 @@ from shared_apps.billing import services
 from shared_apps.billing.models import StripeEvent, Subscription, SubscriptionStatus
 from shared_apps.billing.tests.fake_stripe import event, invoice, signed
 from shared_apps.tenants.models import Organization, OrganizationState
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError
-from shared_apps.billing.limits import PlanLimit, plan_limit_check, plan_of_current_tenant
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.plan_limits import PlanLimit
+from shared_apps.billing.limits import plan_limit_check, plan_of_current_tenant
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
 from shared_apps.users.models import User

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing import services
 from shared_apps.billing.models import Subscription, SubscriptionStatus
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

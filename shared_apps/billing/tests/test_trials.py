@@ -25,7 +25,7 @@ from shared_apps.billing.tests.fake_stripe import (
 from shared_apps.console.services import organization_suspend
 from shared_apps.console.tests.factories import operator_made
 from shared_apps.tenants.models import Organization, OrganizationState
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,7 @@ def organization_made(
     With `tables_like`, its schema gets empty copies of the tables the console counts in (the
     columns of that tenant's tables), enough for the list's numbers without a full provisioning.
     """
-    from shared_apps.console.selectors import _tables
+    from shared_apps.console.selectors import TENANT_TABLES
 
     slug = slug or f"t{uuid.uuid4().hex[:8]}"
     organization = Organization.objects.create(
@@ -50,7 +50,7 @@ def organization_made(
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA {quote(organization.schema_name)}")
-            for table in _tables().values():
+            for table in TENANT_TABLES.values():
                 cursor.execute(
                     f"CREATE TABLE {quote(organization.schema_name)}.{quote(table)} "
                     f"(LIKE {quote(tables_like.schema_name)}.{quote(table)})"

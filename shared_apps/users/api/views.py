@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as token_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from saas_platform.lib.throttling import LoginAttemptThrottle, login_failure_record
 from shared_apps.users.api.serializers import LogoutSerializer
-from shared_apps.users.throttling import LoginAttemptThrottle, login_failure_record
 from shared_apps.users.tokens import TenantRefreshToken
 
 

@@ -9,14 +9,14 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
-from shared_apps.billing.limits import PlanLimitReached
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.plan_limits import PlanLimitReached
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
 from shared_apps.users import services
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

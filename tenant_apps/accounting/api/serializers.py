@@ -4,14 +4,13 @@ of the books are the services' (they answer with the same error shape)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any, ClassVar
 
 from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from saas_platform.api import Input
+from saas_platform.lib.api import BooksDateField, Input
 from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
@@ -29,44 +28,10 @@ from tenant_apps.accounting.models import (
     Restriction,
 )
 
-# Dates the books take: past these, a fiscal year cannot be named or opened (its bounds leave
-# Python's date range: a 500), and a date this far out is a typo anyway (3026 for 2026).
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2999, 12, 31)
-
 CODE_MAX_LENGTH = 20
 
 # A field fixed once the object exists: how to read its current value, and the refusal.
 FixedFields = dict[str, tuple[Callable[[Any], Any], str]]
-
-
-class ErrorBodyOutput(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        required=False, help_text="Messages per input field (validation errors only)."
-    )
-
-
-class ErrorOutput(serializers.Serializer):
-    """The one shape of every 4xx answer (see saas_platform.api)."""
-
-    error = ErrorBodyOutput()
-
-
-class BooksDateField(serializers.DateField):
-    """A date in YYYY-MM-DD, from EARLIEST_DATE to LATEST_DATE."""
-
-    default_error_messages = {
-        "out_of_range": f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}.",
-    }
-
-    def to_internal_value(self, value: Any) -> date:
-        day = super().to_internal_value(value)
-        if not EARLIEST_DATE <= day <= LATEST_DATE:
-            self.fail("out_of_range")
-        return day
 
 
 class FixedFieldsInput(Input):

@@ -17,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
-from saas_platform.filters import FilterSet
+from saas_platform.lib import report_api as reporting
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import reports, selectors, services
-from tenant_apps.accounting.api import reporting
 from tenant_apps.accounting.api.serializers import (
     AccountCreateInput,
     AccountOutput,
@@ -31,7 +31,6 @@ from tenant_apps.accounting.api.serializers import (
     EntryCreateInput,
     EntryOutput,
     EntryReverseInput,
-    ErrorOutput,
     FundCreateInput,
     FundOutput,
     FundUpdateInput,
@@ -400,9 +399,7 @@ class ReportView(reporting.ReportView):
         if "end" in accepted:
             arguments["end"] = values.get("end", today)
         if "start" in accepted:
-            arguments["start"] = values.get("start") or reporting.fiscal_year_start(
-                arguments["end"]
-            )
+            arguments["start"] = values.get("start") or services.fiscal_year_start(arguments["end"])
         if "account" in accepted:
             if "account" not in values:
                 raise ServiceError(

@@ -22,7 +22,6 @@ from tenant_apps.accounting import reports, services
 from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
-    AuditEvent,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -33,6 +32,7 @@ from tenant_apps.accounting.models import (
     Program,
 )
 from tenant_apps.accounting.services import LineSpec
+from tenant_apps.core.models import AuditEvent
 from tests.helpers import api_error
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from saas_platform.lib.report_pages import figure
 from tenant_apps.accounting import services
 from tenant_apps.accounting.models import EntrySource
-from tenant_apps.accounting.pages import figure
 from tenant_apps.accounting.reports import REPORTS
 from tenant_apps.accounting.services import LineSpec
 from tenant_apps.accounting.views import PAGES

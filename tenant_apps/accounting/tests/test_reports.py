@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import reports, services
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.accounting.services import LineSpec

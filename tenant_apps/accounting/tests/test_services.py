@@ -11,11 +11,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services
 from tenant_apps.accounting.models import (
     Account,
-    AuditEvent,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -24,6 +23,7 @@ from tenant_apps.accounting.models import (
     PeriodState,
 )
 from tenant_apps.accounting.services import LineSpec
+from tenant_apps.core.models import AuditEvent
 
 DAY = date(2026, 10, 15)
 

@@ -17,12 +17,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import validated_data
-from saas_platform.filters import FilterSet
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import pledges
 from tenant_apps.donations.api.serializers import (
-    ErrorOutput,
     PledgeCancelInput,
     PledgeCreateInput,
     PledgeOutput,

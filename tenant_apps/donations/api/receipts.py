@@ -19,14 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
-from saas_platform.filters import FilterSet
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import receipts
 from tenant_apps.donations.api.serializers import (
-    ErrorOutput,
     ReceiptIssueInput,
     ReceiptOutput,
     ReceiptReissueInput,

@@ -8,10 +8,10 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 
+from saas_platform.lib import report_api as reporting
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.api import reporting
 from tenant_apps.donations import reports
 from tenant_apps.donations.api.serializers import GivingReportIndexOutput, GivingReportQueryInput
 
@@ -75,7 +75,7 @@ class GivingReportView(reporting.ReportView):
         if "end" in accepted:
             arguments["end"] = values.get("end", today)
         if "start" in accepted:
-            arguments["start"] = values.get("start") or reporting.fiscal_year_start(
+            arguments["start"] = values.get("start") or accounting.fiscal_year_start(
                 arguments["end"]
             )
         for key in ("campaign", "limit"):

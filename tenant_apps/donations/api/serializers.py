@@ -6,8 +6,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from saas_platform.api import Input
-from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
+from saas_platform.lib.api import BooksDateField, ErrorOutput, Input
+from tenant_apps.donations.imports import import_progress
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -29,6 +29,7 @@ from tenant_apps.donations.models import (
     SoftCredit,
     TributeType,
 )
+from tenant_apps.donations.pledges import installments_status
 
 __all__ = ["ErrorOutput"]
 
@@ -376,8 +377,6 @@ class ImportJobOutput(serializers.Serializer):
 
     @extend_schema_field(ImportProgressOutput)
     def get_progress(self, job: object) -> dict[str, object]:
-        from tenant_apps.donations.imports import import_progress
-
         return dict(import_progress(job))  # type: ignore[arg-type]
 
 
@@ -470,8 +469,6 @@ class PledgeOutput(serializers.Serializer):
 
     @extend_schema_field(InstallmentStatusOutput(many=True))
     def get_installments(self, pledge: Pledge) -> list[dict[str, object]]:
-        from tenant_apps.donations.pledges import installments_status
-
         rows = installments_status(pledge, paid_total=pledge.paid_total)  # type: ignore[attr-defined]
         return [dict(InstallmentStatusOutput(row).data) for row in rows]
 

@@ -17,9 +17,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
-from saas_platform.filters import FilterSet
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import selectors, services
@@ -30,7 +30,6 @@ from tenant_apps.donations.api.serializers import (
     DepositCreateInput,
     DepositGiftsInput,
     DepositOutput,
-    ErrorOutput,
     GiftCreateInput,
     GiftOutput,
     GiftRefundInput,

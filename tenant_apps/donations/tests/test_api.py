@@ -438,7 +438,7 @@ def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
     )
     api_error(fundraiser.delete(f"{API}/gifts/{draft.pk}/"), 404)
     with schema_context("alpha"):
-        from tenant_apps.accounting.models import AuditEvent
+        from tenant_apps.core.models import AuditEvent
 
         assert list(Gift.objects.values_list("pk", flat=True)) == [posted.pk]
         assert AuditEvent.objects.filter(action="gift.delete", object_id=str(draft.pk)).exists()

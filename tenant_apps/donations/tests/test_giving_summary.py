@@ -232,3 +232,13 @@ def test_summaries_need_a_login(alpha: Any, ada: Donor) -> None:
 def test_other_tenants_get_no_summary(assert_other_tenant_denied: Any, ada: Donor) -> None:
     assert_other_tenant_denied(f"{API}/donors/{ada.pk}/giving-summary/")
     assert_other_tenant_denied(f"{API}/donors/giving-summary/")
+
+
+def test_the_summaries_answer_with_a_format_suffix_too(alpha: Any, ada: Donor) -> None:
+    """The routes kept the router's format suffixes when they moved from donors to donations."""
+    client = alpha.api(alpha.user(Role.VIEWER))
+    listed = client.get(f"{API}/donors/giving-summary.json")
+    one = client.get(f"{API}/donors/{ada.pk}/giving-summary.json")
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()["results"]] == [ada.pk]
+    assert one.status_code == 200 and one.json()["id"] == ada.pk

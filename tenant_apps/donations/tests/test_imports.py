@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting.models import AuditEvent, JournalEntry
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import imports
 from tenant_apps.donations.models import Gift, ImportJob, ImportState
 from tenant_apps.donations.tests.factories import gift_made, today

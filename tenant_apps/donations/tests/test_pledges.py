@@ -12,9 +12,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import AuditEvent, JournalEntry, JournalLine
+from tenant_apps.accounting.models import JournalEntry, JournalLine
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import pledges, services
 from tenant_apps.donations.models import (
     Gift,

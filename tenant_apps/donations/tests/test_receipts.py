@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.donations import receipts, services
 from tenant_apps.donations.models import Receipt, ReceiptSettings
 from tenant_apps.donations.tests.factories import gift_made, today

@@ -7,7 +7,7 @@ from typing import Any
 
 from django_tenants.utils import schema_context
 
-from tenant_apps.accounting.models import AuditEvent
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import receipts
 from tenant_apps.donations.models import ReceiptSettings
 from tenant_apps.donations.tests.factories import gift_made

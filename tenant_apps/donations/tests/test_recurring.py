@@ -11,9 +11,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.tenants.models import Organization, OrganizationState
-from tenant_apps.accounting.models import AuditEvent, Fund, JournalLine
+from tenant_apps.accounting.models import Fund, JournalLine
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import pledges, services, tasks
 from tenant_apps.donations.models import Gift, GiftState, RecurringGift, RecurringGiftState
 from tenant_apps.donations.tests.factories import today

@@ -187,7 +187,7 @@ def test_retention_of_last_years_donors(books: dict[str, Any]) -> None:
 
 
 def test_a_bad_range_or_limit_is_refused(alpha: Any) -> None:
-    from saas_platform.errors import ServiceError
+    from saas_platform.lib.errors import ServiceError
 
     with schema_context("alpha"):
         with pytest.raises(ServiceError) as error:

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import AuditEvent, JournalEntry, JournalLine
+from tenant_apps.accounting.models import JournalEntry, JournalLine
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import services
 from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCredit
 from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import imports
 from tenant_apps.donations.api.imports import import_allowed

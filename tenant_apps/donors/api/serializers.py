@@ -6,8 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from saas_platform.api import Input
-from tenant_apps.accounting.api.serializers import ErrorOutput
+from saas_platform.lib.api import ErrorOutput, Input
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,

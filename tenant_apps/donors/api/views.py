@@ -24,22 +24,19 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from saas_platform.api import CursorPagination, validated_data
-from saas_platform.errors import ServiceError
-from saas_platform.filters import FilterSet
+from saas_platform.lib.api import CursorPagination, ErrorOutput, validated_data
+from saas_platform.lib.csv_export import CSVRenderer, csv_text_cell
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.api.renderers import CSVRenderer
-from tenant_apps.donations.selectors import donor_giving_summaries
 from tenant_apps.donors import selectors, services
 from tenant_apps.donors.api.serializers import (
     DonorCreatedOutput,
     DonorCreateInput,
-    DonorGivingSummaryOutput,
     DonorOutput,
     DonorUpdateInput,
     DuplicateOutput,
-    ErrorOutput,
     HouseholdCreateInput,
     HouseholdMemberInput,
     HouseholdOutput,
@@ -114,9 +111,6 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ordering_fields = ["display_name", "created_at", "id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        if self.action in ("giving_summary", "giving_summaries"):
-            # Summaries show no contacts: the donors alone, without the prefetches.
-            return Donor.objects.order_by("display_name", "id")
         return selectors.donor_list()
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
@@ -302,42 +296,8 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         response["Content-Disposition"] = f'attachment; filename="donors-{day}.csv"'
         return response
 
-    @extend_schema(
-        operation_id="v1_donors_donors_giving_summary",
-        request=None,
-        responses={200: DonorGivingSummaryOutput, 404: ErrorOutput},
-    )
-    @action(detail=True, methods=["get"], url_path="giving-summary")
-    def giving_summary(self, request: Request, pk: str) -> Response:
-        """What the donor has given: first, last and largest gift, lifetime total, this and
-        last fiscal year, gift count and soft credits (posted gifts only)."""
-        donor = self.get_object()
-        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]  # type: ignore[attr-defined]
-        return Response(DonorGivingSummaryOutput(donor).data)
-
-    @extend_schema(
-        operation_id="v1_donors_donors_giving_summaries",
-        request=None,
-        responses={200: DonorGivingSummaryOutput(many=True)},
-    )
-    @action(detail=False, methods=["get"], url_path="giving-summary")
-    def giving_summaries(self, request: Request) -> Response:
-        """A page of donors, filtered and ordered as the donor list is, each with its giving
-        summary: the same number of queries for a page of 3 donors or of 200."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        donors = list(page if page is not None else self.filter_queryset(self.get_queryset()))
-        summaries = donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
-        for donor in donors:
-            donor.giving = summaries[donor.pk]  # type: ignore[attr-defined]
-        data = DonorGivingSummaryOutput(donors, many=True).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
-
 
 # --- Export --------------------------------------------------------------------------------------
-
-# A cell a spreadsheet would read as a formula (CSV injection) is prefixed with a quote; the
-# import takes the quote off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
@@ -374,11 +334,6 @@ def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
     )
 
 
-def _safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -405,7 +360,7 @@ def _export_row(donor: Donor) -> list[str]:
         "do_not_contact": _yes_no(donor.do_not_contact),
         "notes": donor.notes,
     }
-    return [_safe(cells[column]) for column in services.DONOR_CSV_COLUMNS]
+    return [csv_text_cell(cells[column]) for column in services.DONOR_CSV_COLUMNS]
 
 
 class _Line:

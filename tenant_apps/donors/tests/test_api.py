@@ -228,7 +228,7 @@ def test_a_donors_contacts_are_replaced_and_a_bad_list_changes_nothing(
     ]
     assert body["addresses"] == [] and [row["number"] for row in body["phones"]] == ["555 010 2030"]
     with schema_context("alpha"):
-        from tenant_apps.accounting.models import AuditEvent
+        from tenant_apps.core.models import AuditEvent
 
         audit = AuditEvent.objects.filter(action="donor.contacts_replace").get()
         assert audit.detail["before"]["emails"] == ["john@example.org"]

@@ -9,8 +9,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
-from tenant_apps.accounting.models import AuditEvent
+from saas_platform.lib.errors import ServiceError, StateConflict
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.donors import services
 from tenant_apps.donors.models import (
     Donor,

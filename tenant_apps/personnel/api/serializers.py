@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from saas_platform.api import Input
-from tenant_apps.accounting.api.serializers import BooksDateField, ErrorOutput
+from saas_platform.lib.api import BooksDateField, ErrorOutput, Input
 from tenant_apps.accounting.models import Function
 from tenant_apps.personnel.models import (
     EmploymentType,

@@ -17,18 +17,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api import validated_data
-from saas_platform.errors import ServiceError
-from saas_platform.filters import FilterSet
+from saas_platform.lib import report_api as reporting
+from saas_platform.lib.api import ErrorOutput, validated_data
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import FilterSet
 from shared_apps.users.models import User
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.api import reporting
 from tenant_apps.accounting.models import Function
 from tenant_apps.donors import selectors as donor_selectors
 from tenant_apps.personnel import reports, selectors, services
 from tenant_apps.personnel.api.serializers import (
-    ErrorOutput,
     HourBulkInput,
     HourBulkOutput,
     HourBulkRejectInput,
@@ -394,7 +393,7 @@ class SettingsView(APIView):
 
     @extend_schema(responses={200: PersonnelSettingsOutput})
     def get(self, request: Request) -> Response:
-        return Response(_settings_output(services.personnel_settings()))
+        return Response(_settings_output(selectors.personnel_settings()))
 
     @extend_schema(
         request=PersonnelSettingsUpdateInput,

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
-from tenant_apps.personnel import services
+from tenant_apps.personnel import selectors, services
 from tenant_apps.personnel.models import HourEntry, HourState, Person, StaffRecord
 from tenant_apps.personnel.tests.factories import (
     PersonFactory,
@@ -529,5 +529,5 @@ def test_people_of_another_tenant_get_nothing(
         entry.refresh_from_db()
         assert entry.state == HourState.SUBMITTED and entry.hours == 1
         assert Person.objects.filter(full_name="X").count() == 0
-        assert services.personnel_settings().volunteer_hourly_rate != 1
+        assert selectors.personnel_settings().volunteer_hourly_rate != 1
         assert not JournalEntry.objects.filter(source=EntrySource.PAYROLL).exists()

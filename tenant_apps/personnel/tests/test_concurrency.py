@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
 from tenant_apps.accounting.models import Function
 from tenant_apps.personnel import services
 from tenant_apps.personnel.models import HourEntry

@@ -13,11 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django_tenants.utils import schema_context
 
-from saas_platform.errors import ServiceError, StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import AuditEvent, EntrySource, Function, JournalEntry
-from tenant_apps.personnel import services
+from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
+from tenant_apps.core.models import AuditEvent
+from tenant_apps.personnel import selectors, services
 from tenant_apps.personnel.allocation import allocation_compute, days_in_range, largest_remainder
 from tenant_apps.personnel.models import (
     HourEntry,
@@ -419,7 +420,7 @@ def test_nothing_to_move_is_refused(schema: Any) -> None:
 
 
 def test_settings_name_real_expense_accounts(schema: Any) -> None:
-    assert services.personnel_settings().volunteer_hourly_rate == Decimal("34.79")
+    assert selectors.personnel_settings().volunteer_hourly_rate == Decimal("34.79")
     with pytest.raises(ServiceError, match="not an expense account"):
         services.settings_update(salary_account="1010", acting_user=None)
     with pytest.raises(ServiceError, match="summary account"):

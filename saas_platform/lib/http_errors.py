@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
-from saas_platform.health import healthz
+from saas_platform.lib.health import healthz
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def is_api_path(path: str) -> bool:
 
 
 def api_error(*, status: int, code: str, message: str) -> JsonResponse:
-    """The one error shape of the API (saas_platform.api), for answers no API view gives."""
+    """The one error shape of the API (saas_platform.lib.api), for answers no API view gives."""
     return JsonResponse(
         {"error": {"status": status, "code": code, "message": message}}, status=status
     )

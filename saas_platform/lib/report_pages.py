@@ -1,5 +1,5 @@
 """The page of a report, for every app that has them: its parameters as a form, the report
-(a `reports.Report`, the books' shape) as a table with figures printed as accountants print
+(a `lib.reports.Report`) as a table with figures printed as accountants print
 them, and a link to the same report as CSV (served by the API). An app's view builds the form
 and says how to run the report; `render_report` does the rest with reports/report.html."""
 
@@ -21,9 +21,8 @@ from django.shortcuts import render
 from django.utils import dateformat
 from django.views.decorators.http import require_safe
 
-from saas_platform.errors import ServiceError
-from shared_apps.users.roles import Capability
-from tenant_apps.accounting.reports import Report
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.reports import Report
 
 DATE_FORMAT = "%Y-%m-%d"
 CENT = Decimal("0.01")
@@ -111,9 +110,9 @@ def report_table(report: Report) -> Table:
 # --- Views -------------------------------------------------------------------------------------
 
 
-def reader_required(capability: Capability, refusal: str) -> Callable[[View], View]:
+def reader_required(capability: str, refusal: str) -> Callable[[View], View]:
     """A page only for safe methods, logged in (else to the login page) and allowed
-    `capability` (else 403 with `refusal`)."""
+    `capability` (a users.roles.Capability, else 403 with `refusal`)."""
 
     def decorator(view: View) -> View:
         @require_safe

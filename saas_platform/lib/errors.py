@@ -1,5 +1,6 @@
 """The error services raise for input or state they refuse. The API turns it into the one 4xx
-shape (saas_platform.api); pages show its message. Nothing has been written when it is raised."""
+shape (saas_platform.lib.api); pages show its message. Nothing has been written when it is
+raised."""
 
 from __future__ import annotations
 

@@ -1,15 +1,14 @@
-"""Reports over the API, for every app that has them: each report is a `reports.Report` (the
-books' shape), served as JSON, or with ?format=csv (or Accept: text/csv) as CSV. An app
-subclasses `ReportView` (and `ReportIndexView` for an index) with its registry of reports, its
-query parameters and its permission; parsing, the CSV attachment, the error shape and the
-OpenAPI description are the same for all."""
+"""Reports over the API, for every app that has them: each report is a `lib.reports.Report`,
+served as JSON, or with ?format=csv (or Accept: text/csv) as CSV. An app subclasses `ReportView`
+(and `ReportIndexView` for an index) with its registry of reports, its query parameters and its
+permission; parsing, the CSV attachment, the error shape and the OpenAPI description are the
+same for all."""
 
 from __future__ import annotations
 
 import inspect
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any, ClassVar
 
 from drf_spectacular.types import OpenApiTypes
@@ -27,11 +26,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from saas_platform.errors import ServiceError
-from tenant_apps.accounting import services
-from tenant_apps.accounting.api.renderers import CSVRenderer
-from tenant_apps.accounting.api.serializers import ErrorOutput
-from tenant_apps.accounting.reports import Report
+from saas_platform.lib.api import ErrorOutput
+from saas_platform.lib.csv_export import CSVRenderer
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.reports import Report
 
 ReportFunction = Callable[..., Report]
 
@@ -52,13 +50,6 @@ DATE_PARAMETERS = {
 def report_parameters(function: ReportFunction) -> list[str]:
     """The keyword arguments a report takes: the query parameters it accepts."""
     return list(inspect.signature(function).parameters)
-
-
-def fiscal_year_start(day: date) -> date:
-    """The first day of the organization's fiscal year that `day` falls in."""
-    start_month = services.accounting_settings().fiscal_year_start_month
-    year = services.fiscal_year_of(day, start_month=start_month)
-    return services.fiscal_year_bounds(year, start_month=start_month)[0]
 
 
 def report_query(

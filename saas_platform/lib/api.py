@@ -8,6 +8,7 @@ where `fields` maps a field name to its messages (validation errors only).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -21,7 +22,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from saas_platform.errors import ServiceError
+from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.inputs import EARLIEST_DATE, LATEST_DATE
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -266,3 +268,35 @@ def validated_data(
     serializer = serializer_class(instance, data=request.data, partial=instance is not None)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+# --- Output shapes every app documents ------------------------------------------------------
+
+
+class ErrorBodyOutput(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        required=False, help_text="Messages per input field (validation errors only)."
+    )
+
+
+class ErrorOutput(serializers.Serializer):
+    """The one shape of every 4xx answer (see exception_handler above)."""
+
+    error = ErrorBodyOutput()
+
+
+class BooksDateField(serializers.DateField):
+    """A date in YYYY-MM-DD, from EARLIEST_DATE to LATEST_DATE."""
+
+    default_error_messages = {
+        "out_of_range": f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}.",
+    }
+
+    def to_internal_value(self, value: Any) -> date:
+        day = super().to_internal_value(value)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.fail("out_of_range")
+        return day

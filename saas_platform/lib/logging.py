@@ -6,7 +6,7 @@ import logging
 
 from django.db import connection
 
-from saas_platform.request_context import request_id_var
+from saas_platform.lib.request_context import request_id_var
 
 
 class RequestContextFilter(logging.Filter):

@@ -1,4 +1,6 @@
-"""CSV for the reports: `?format=csv` (DRF's URL_FORMAT_OVERRIDE) or `Accept: text/csv`."""
+"""CSV out of the platform: escaping against formula injection, for every file people open in a
+spreadsheet, and the reports' renderer (`?format=csv`, DRF's URL_FORMAT_OVERRIDE, or
+`Accept: text/csv`)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,15 @@ from rest_framework.renderers import BaseRenderer
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(value: Any) -> str:
+def csv_text_cell(value: Any) -> str:
+    """A cell of typed text (a name, a phone number): quoted whenever it starts like a formula.
+    An import of the same file takes the quote off again."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_cell(value: Any) -> str:
+    """A cell of a report: like csv_text_cell, but a negative amount stays a number."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_STARTS):
         try:
@@ -64,5 +74,5 @@ class CSVRenderer(BaseRenderer):
         buffer = io.StringIO()
         writer = csv.writer(buffer)  # RFC 4180: quoted as needed, CRLF line ends
         for row in _rows_of(data):
-            writer.writerow([_safe_cell(cell) for cell in row])
+            writer.writerow([csv_cell(cell) for cell in row])
         return buffer.getvalue().encode(self.charset)

@@ -13,7 +13,7 @@ from drf_spectacular import openapi
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 
-from tenant_apps.accounting.api.serializers import ErrorOutput
+from saas_platform.lib.api import ErrorOutput
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -42,7 +42,7 @@ class AutoSchema(openapi.AutoSchema):
         return "pagination_class" in getattr(handler, "kwargs", {})
 
     def get_filter_backends(self) -> list[Any]:
-        # The list's filters and ordering do not apply to one object (see saas_platform.filters).
+        # The list's filters and ordering do not apply to one object (saas_platform.lib.filters).
         if self._is_detail_route():
             return []
         return super().get_filter_backends()

@@ -1,4 +1,5 @@
-"""Login throttling, per client address and schema, shared by every way of logging in.
+"""Throttling in the cache: a fixed-window counter (the signup pages count with it too), and
+login throttling, per client address and schema, shared by every way of logging in.
 
 The staff login page, the Django admin's login and the API's login count into the same cache
 keys (the default cache namespaces them by schema), so a client cannot double its budget by
@@ -17,21 +18,21 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from rest_framework.throttling import BaseThrottle
 
-from saas_platform.client_address import client_address
+from saas_platform.lib.client_address import client_address
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 
 
-def _count(*, key: str) -> int:
-    """Add one to a fixed one-minute window and answer the new count."""
-    if cache.add(key, 1, timeout=WINDOW_SECONDS):
+def window_count(*, key: str, window_seconds: int) -> int:
+    """Add one to the window of `key` (started by its first hit) and answer the new count."""
+    if cache.add(key, 1, timeout=window_seconds):
         return 1
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=WINDOW_SECONDS)
+        cache.add(key, 1, timeout=window_seconds)
         return 1
 
 
@@ -45,7 +46,7 @@ def _attempts_key(request: HttpRequest) -> str:
 
 def login_attempt_refused(*, request: HttpRequest) -> bool:
     """Count one login attempt; True when it must be refused without checking the password."""
-    attempts = _count(key=_attempts_key(request))
+    attempts = window_count(key=_attempts_key(request), window_seconds=WINDOW_SECONDS)
     failures = cache.get(_failures_key(request), 0)
     refused = (
         failures >= settings.LOGIN_ATTEMPTS_PER_MINUTE
@@ -60,7 +61,7 @@ def login_attempt_refused(*, request: HttpRequest) -> bool:
 
 
 def login_failure_record(*, request: HttpRequest) -> None:
-    _count(key=_failures_key(request))
+    window_count(key=_failures_key(request), window_seconds=WINDOW_SECONDS)
 
 
 def login_throttled_page(*, request: HttpRequest) -> TemplateResponse:

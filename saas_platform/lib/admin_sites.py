@@ -1,7 +1,7 @@
 """Two Django admin sites: operators' on the public host, each organization's on its own host.
 
 Each registers only the models of its own schema, so neither shows the other's apps. Both logins
-are throttled with the login pages' counters (shared_apps.users.throttling).
+are throttled with the login pages' counters (saas_platform.lib.throttling).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse
 
-from shared_apps.users.throttling import (
+from saas_platform.lib.throttling import (
     login_attempt_refused,
     login_failure_record,
     login_throttled_page,
