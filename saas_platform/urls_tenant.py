@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
 from saas_platform.views import tenant_home
-from shared_apps.users.views import LoginView
+from shared_apps.users.views import LoginView, PasswordResetView
 
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("", tenant_home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path(settings.ADMIN_URL_PATH, tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),

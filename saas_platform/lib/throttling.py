@@ -36,6 +36,13 @@ def window_count(*, key: str, window_seconds: int) -> int:
         return 1
 
 
+def password_reset_refused(*, request: HttpRequest) -> bool:
+    """Count one request for a password-reset email; True past LOGIN_ATTEMPTS_PER_MINUTE a
+    minute from one client (each one sends an email: a flood would bury someone's inbox)."""
+    key = f"password-resets:{client_address(request=request)}"
+    return window_count(key=key, window_seconds=WINDOW_SECONDS) > settings.LOGIN_ATTEMPTS_PER_MINUTE
+
+
 def _failures_key(request: HttpRequest) -> str:
     return f"login-failures:{client_address(request=request)}"
 

@@ -134,6 +134,26 @@ def test_password_reset_requests_are_limited_like_failed_logins(alpha, settings)
     assert statuses == [200] * limit + [429]
 
 
+def test_the_password_reset_page_sends_no_more_emails_past_the_limit(alpha, settings):
+    from django.core import mail
+    from django.test import Client
+
+    client = Client(HTTP_HOST=alpha.host)
+    limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
+
+    statuses = [
+        client.post(
+            "/accounts/password_reset/", {"email": "owner@alpha.org"}, **_forged(n)
+        ).status_code
+        for n in range(limit + 1)
+    ]
+
+    assert statuses == [302] * limit + [429]
+    assert len(mail.outbox) == limit
+    refused = client.post("/accounts/password_reset/", {"email": "owner@alpha.org"})
+    assert b"Too many password-reset requests" in refused.content
+
+
 def test_token_refresh_is_limited_per_client(alpha, settings):
     client = APIClient(HTTP_HOST=alpha.host)
     limit = settings.LOGIN_REQUESTS_PER_MINUTE
