@@ -133,9 +133,9 @@ def column_range(column: models.Field) -> tuple[Decimal | int | None, Decimal | 
         return None, None
     for validator in column.validators:
         if isinstance(validator, django_validators.MinValueValidator):
-            lowest = max(lowest, validator.limit_value)  # type: ignore[type-var]
+            lowest = max(lowest, validator.limit_value)
         elif isinstance(validator, django_validators.MaxValueValidator):
-            highest = min(highest, validator.limit_value)  # type: ignore[type-var]
+            highest = min(highest, validator.limit_value)
     return lowest, highest
 
 
@@ -173,8 +173,8 @@ def bounded_by_column(field: serializers.Field, column: models.Field) -> seriali
         )
     elif not isinstance(field, serializers.IntegerField) or isinstance(column, models.DecimalField):
         return field
-    kwargs["max_value"] = _tighter(field.max_value, highest, min)  # type: ignore[attr-defined]
-    kwargs["min_value"] = _tighter(field.min_value, lowest, max)  # type: ignore[attr-defined]
+    kwargs["max_value"] = _tighter(field.max_value, highest, min)
+    kwargs["min_value"] = _tighter(field.min_value, lowest, max)
     if isinstance(field, serializers.IntegerField):
         kwargs["max_value"], kwargs["min_value"] = (
             int(kwargs["max_value"]),
@@ -221,7 +221,7 @@ class Input(serializers.Serializer):
         if model is None:
             return
         columns: dict[str, str | None] = getattr(cls.Meta, "columns", {})
-        declared: dict[str, serializers.Field] = cls._declared_fields  # type: ignore[attr-defined]
+        declared: dict[str, serializers.Field] = cls._declared_fields
         for name, field in list(declared.items()):
             column = model_column(model, columns.get(name, name))
             if column is not None:

@@ -24,7 +24,7 @@ def tenant_prefix() -> str:
 
 
 class TenantS3Storage(S3Storage):
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return tenant_prefix()
 

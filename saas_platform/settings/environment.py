@@ -47,7 +47,7 @@ def env_bool(name: str, default: bool | object = _MISSING) -> bool:
 def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
     value = _raw(name, default)
     if value is None:
-        return int(default)  # type: ignore[call-overload]
+        return int(default)
     try:
         number = int(value)
     except ValueError:
@@ -60,7 +60,7 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     value = _raw(name, default)
     if value is None:
-        return list(default)  # type: ignore[call-overload]
+        return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 

@@ -187,7 +187,7 @@ def checkout_session_create(
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "metadata": {"organization_id": str(organization.pk), "plan_code": plan.code},
-                "subscription_data": subscription_data,  # type: ignore[typeddict-item]
+                "subscription_data": subscription_data,
             }
         )
     except stripe.StripeError as error:

@@ -40,7 +40,7 @@ def billing_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
 
 def _organization(request: HttpRequest) -> Organization:
-    return request.tenant  # type: ignore[attr-defined,no-any-return]
+    return request.tenant
 
 
 @require_safe

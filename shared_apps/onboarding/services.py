@@ -330,7 +330,7 @@ def _trial_start(*, organization: Organization, plan_code: str) -> None:
         logger.warning("no plan %r for the trial of %s", plan_code, organization.slug)
         return
     try:
-        from shared_apps.billing.services import (  # type: ignore[attr-defined]
+        from shared_apps.billing.services import (
             subscription_trial_start,
         )
     except ImportError:

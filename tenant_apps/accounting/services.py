@@ -569,7 +569,7 @@ def _lines_build(specs: Sequence[LineSpec]) -> list[JournalLine]:
             problem.setdefault("account", []).append(f"There is no account {spec.account!r}.")
         elif not account.is_active:
             problem.setdefault("account", []).append(f"Account {account.code} is inactive.")
-        elif account.children_count:  # type: ignore[attr-defined]
+        elif account.children_count:
             problem.setdefault("account", []).append(
                 f"Account {account.code} is a summary account; post to one of its sub-accounts."
             )

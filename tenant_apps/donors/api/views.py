@@ -28,6 +28,7 @@ from saas_platform.api import CursorPagination, validated_data
 from saas_platform.errors import ServiceError
 from saas_platform.filters import FilterSet
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.api.renderers import CSVRenderer
 from tenant_apps.donations.selectors import donor_giving_summaries
@@ -137,7 +138,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return dict(DonorOutput(self.get_queryset().get(pk=donor.pk)).data)
 
     @extend_schema(request=DonorCreateInput, responses={201: DonorCreatedOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Create a donor with its contacts and tags. The answer lists `possible_duplicates`:
         existing donors with the same email or phone, or a similar name at the same postcode."""
         data = validated_data(DonorCreateInput, request)
@@ -176,7 +177,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=DonorUpdateInput, responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput}
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         donor = self.get_object()
         data = validated_data(DonorUpdateInput, request)
         contacts = {
@@ -199,7 +200,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DuplicateOutput(many=True)},
     )
     @action(detail=True, methods=["get"])
-    def duplicates(self, request: Request, pk: str) -> Response:
+    def duplicates(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Donors that may be the same as this one, best first, with the reasons."""
         donor = self.get_object()
         suggestions = selectors.donor_duplicates_suggest(
@@ -213,7 +214,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: MergeOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def merge(self, request: Request, pk: str) -> Response:
+    def merge(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Merge the donor `merged` into this one, which survives. Refused across kinds
         (individual, organization) unless `allow_different_kinds`."""
         survivor = self.get_object()
@@ -243,7 +244,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={201: NoteOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=NoteCursorPagination)
-    def notes(self, request: Request, pk: str) -> Response:
+    def notes(self, request: AuthenticatedRequest, pk: str) -> Response:
         """The donor's notes, newest first, a page at a time; POST adds one."""
         donor = self.get_object()
         if request.method == "GET":
@@ -259,7 +260,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="tags")
-    def tag_add(self, request: Request, pk: str) -> Response:
+    def tag_add(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Tag the donor; a tag of a new name is created."""
         donor = self.get_object()
         data = validated_data(TagInput, request)
@@ -273,7 +274,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorOutput, 404: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["delete"], url_path=r"tags/(?P<tag_id>[0-9]+)")
-    def tag_remove(self, request: Request, pk: str, tag_id: str) -> Response:
+    def tag_remove(self, request: AuthenticatedRequest, pk: str, tag_id: str) -> Response:
         """Take a tag off the donor."""
         donor = self.get_object()
         tag = Tag.objects.filter(pk=int(tag_id)).first()
@@ -289,7 +290,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     # JSON is there for the error answers only: the file itself is CSV, whatever is asked.
     @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
-    def export(self, request: Request) -> StreamingHttpResponse:
+    def export(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         """The donors the list's filters and search select (merged donors left out), as a CSV
         file in the columns the donor import reads: an exported file imports as it is. One
         query, streamed, whatever the number of donors. Asked for with `Accept: text/csv`, or
@@ -308,11 +309,11 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorGivingSummaryOutput, 404: ErrorOutput},
     )
     @action(detail=True, methods=["get"], url_path="giving-summary")
-    def giving_summary(self, request: Request, pk: str) -> Response:
+    def giving_summary(self, request: AuthenticatedRequest, pk: str) -> Response:
         """What the donor has given: first, last and largest gift, lifetime total, this and
         last fiscal year, gift count and soft credits (posted gifts only)."""
         donor = self.get_object()
-        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]  # type: ignore[attr-defined]
+        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]
         return Response(DonorGivingSummaryOutput(donor).data)
 
     @extend_schema(
@@ -321,14 +322,14 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorGivingSummaryOutput(many=True)},
     )
     @action(detail=False, methods=["get"], url_path="giving-summary")
-    def giving_summaries(self, request: Request) -> Response:
+    def giving_summaries(self, request: AuthenticatedRequest) -> Response:
         """A page of donors, filtered and ordered as the donor list is, each with its giving
         summary: the same number of queries for a page of 3 donors or of 200."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         donors = list(page if page is not None else self.filter_queryset(self.get_queryset()))
         summaries = donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
         for donor in donors:
-            donor.giving = summaries[donor.pk]  # type: ignore[attr-defined]
+            donor.giving = summaries[donor.pk]
         data = DonorGivingSummaryOutput(donors, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
@@ -438,13 +439,13 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return dict(HouseholdOutput(self.get_queryset().get(pk=household.pk)).data)
 
     @extend_schema(request=HouseholdCreateInput, responses={201: HouseholdOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(HouseholdCreateInput, request)
         household = services.household_create(name=data["name"], acting_user=request.user)
         return Response(self._output(household), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         household = self.get_object()
         # A partial update: a field left out keeps its value.
         data = validated_data(HouseholdCreateInput, request, instance=household)
@@ -459,7 +460,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HouseholdOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def add(self, request: Request, pk: str) -> Response:
+    def add(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Add a donor to the household (409 if they are in another one)."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
@@ -476,7 +477,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HouseholdOutput, 400: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def remove(self, request: Request, pk: str) -> Response:
+    def remove(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Take a donor out of the household."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
@@ -500,7 +501,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return selectors.tag_list()
 
     @extend_schema(request=TagInput, responses={201: TagOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(TagInput, request)
         tag = services.tag_create(name=data["name"], acting_user=request.user)
         return Response(TagOutput(tag).data, status=status.HTTP_201_CREATED)
