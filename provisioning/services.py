@@ -27,7 +27,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
@@ -38,6 +38,7 @@ from provisioning.spares import spare_claim, spares_wanted
 from provisioning.template import quote_name, tenant_schema_clone
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import StateConflict
+from shared_apps.tenants.connection import connection
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.models import User

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from tenant_schemas_celery.app import CeleryApp
+
+from shared_apps.tenants.connection import connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
 

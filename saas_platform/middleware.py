@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -19,6 +18,7 @@ from django_tenants.utils import remove_www
 from saas_platform.http_errors import DATABASE_UNAVAILABLE, database_unavailable
 from saas_platform.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
+from shared_apps.tenants.connection import connection
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import hostname_normalize, organization_for_host
 

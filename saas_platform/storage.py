@@ -17,7 +17,8 @@ from storages.backends.s3 import S3Storage
 
 
 def tenant_prefix() -> str:
-    schema = connection.schema_name
+    # django-tenants' backend adds the schema to the connection; Django's types do not know it.
+    schema: str = getattr(connection, "schema_name", "")
     if not schema:
         raise SuspiciousFileOperation("No schema is selected: refusing to store a file.")
     return f"tenants/{schema}"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from django.db import connection
 from django.db.models import Subquery
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.errors import StateConflict
 from shared_apps.billing.models import Plan
+from shared_apps.tenants.connection import connection
 from shared_apps.tenants.models import Organization
 
 

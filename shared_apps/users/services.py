@@ -12,11 +12,12 @@ import logging
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.errors import ServiceError, StateConflict
 from shared_apps.billing.limits import PlanLimit, plan_limit_check, staff_users_counted
+from shared_apps.tenants.connection import connection
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.services import actor_of, audit_record

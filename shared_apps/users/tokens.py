@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.serializers import (
@@ -19,6 +18,8 @@ from rest_framework_simplejwt.serializers import (
     TokenVerifySerializer,
 )
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token, UntypedToken
+
+from shared_apps.tenants.connection import connection
 
 SCHEMA_CLAIM = "schema"
 

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from saas_platform.celery import enqueue_on_commit
 from saas_platform.errors import ServiceError, StateConflict
+from shared_apps.tenants.connection import connection
 from tenant_apps.accounting import services as accounting
 from tenant_apps.donations import services
 from tenant_apps.donations.models import (

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.celery import app
+from shared_apps.tenants.connection import connection
 from shared_apps.tenants.models import Organization, OrganizationState
 
 logger = logging.getLogger(__name__)
