@@ -34,7 +34,9 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ["email", "full_name", "role"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # ModelForm.clean returns cleaned_data; read it where the types say it is a dict.
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("role"):
             try:
                 services.user_change_check(
@@ -53,7 +55,9 @@ class UserEditForm(UserChangeForm):
         fields = ["email", "full_name", "role", "is_active"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # ModelForm.clean returns cleaned_data; read it where the types say it is a dict.
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is not None and cleaned.get("role"):
             try:
                 services.user_change_check(
@@ -90,7 +94,7 @@ def _password_acting_user_bound(user: User) -> Iterator[None]:
 class UserAdminBase(DjangoUserAdmin):
     ordering = ["email"]
     search_fields = ["email", "full_name"]
-    filter_horizontal: list[str] = []
+    filter_horizontal = ()
     readonly_fields = ["last_login", "date_joined"]
 
 

@@ -628,7 +628,7 @@ def _lines_build(specs: Sequence[LineSpec]) -> list[JournalLine]:
         if net_asset_class is None and fund is not None:
             restricted = fund.restriction != Restriction.WITHOUT and not is_expense
             net_asset_class = NetAssetClass.WITH if restricted else NetAssetClass.WITHOUT
-        if problem or account is None or fund is None:
+        if problem or account is None or fund is None or net_asset_class is None:
             continue
         lines.append(
             JournalLine(

@@ -37,12 +37,12 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class AllocationInline(_ReadOnlyInline):
     model = GiftAllocation
-    fields = readonly_fields = ["fund", "amount"]
+    fields = readonly_fields = ("fund", "amount")
 
 
 class SoftCreditInline(_ReadOnlyInline):
     model = SoftCredit
-    fields = readonly_fields = ["donor", "amount"]
+    fields = readonly_fields = ("donor", "amount")
 
 
 @admin.register(Campaign, site=tenant_admin_site)
@@ -139,7 +139,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 class InstallmentInline(_ReadOnlyInline):
     model = PledgeInstallment
-    fields = readonly_fields = ["due_on", "amount"]
+    fields = readonly_fields = ("due_on", "amount")
 
 
 @admin.register(Pledge, site=tenant_admin_site)

@@ -124,7 +124,10 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "in_kind_description": "required for an in-kind gift",
     },
 }
-COLUMNS = {ImportKind.DONORS: DONOR_COLUMNS, ImportKind.GIFTS: GIFT_COLUMNS}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    ImportKind.DONORS: DONOR_COLUMNS,
+    ImportKind.GIFTS: GIFT_COLUMNS,
+}
 # At least one column of each group is in the header.
 REQUIRED_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     ImportKind.DONORS: (("first_name", "last_name", "organization_name"),),
@@ -464,8 +467,8 @@ def _existing_duplicates(
     by_digits: dict[str, list[int]] = defaultdict(list)
     rows, names, postcodes = [], [], []
     for number, row in prepared:
-        for email in row.emails:
-            by_email[email.email].append(number)
+        for donor_email in row.emails:
+            by_email[donor_email.email].append(number)
         for phone in row.phones:
             by_digits[phone.phone_digits].append(number)
         for address in row.addresses:
@@ -747,7 +750,15 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
                 f"A gift with payment reference {reference} is already recorded.",
             )
         )
-    if len(errors) > before or None in (donor, amount, received_on, method, fund, details):
+    if (
+        len(errors) > before
+        or donor is None
+        or amount is None
+        or received_on is None
+        or method is None
+        or fund is None
+        or details is None
+    ):
         return None
     gift = Gift(
         donor=donor,

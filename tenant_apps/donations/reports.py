@@ -406,8 +406,6 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
             "id", "display_name"
         )
     )
-    for row in rows:
-        row["display_name"] = names[row["donor_id"]]
     report = Report(
         name="top-donors",
         title="Top donors",
@@ -420,7 +418,7 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
             {
                 "rank": rank,
                 "donor": row["donor_id"],
-                "display_name": row["display_name"],
+                "display_name": names[row["donor_id"]],
                 "total": money(row["total"]),
                 "gift_count": row["gift_count"],
                 "largest_gift": money(row["largest"]),
@@ -433,7 +431,7 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
                 [
                     rank,
                     row["donor_id"],
-                    row["display_name"],
+                    names[row["donor_id"]],
                     row["total"],
                     row["gift_count"],
                     row["largest"],

@@ -187,9 +187,10 @@ class DonorCreateInput(Input):
     household = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="A household's id."
     )
-    emails = EmailInput(many=True, required=False, default=list, max_length=20)
-    phones = PhoneInput(many=True, required=False, default=list, max_length=20)
-    addresses = AddressInput(many=True, required=False, default=list, max_length=20)
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on (three fields).
+    emails = EmailInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
+    phones = PhoneInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
+    addresses = AddressInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
     tags = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list, max_length=50
     )
@@ -209,16 +210,19 @@ class DonorUpdateInput(Input):
     do_not_contact = serializers.BooleanField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     is_active = serializers.BooleanField(required=False)
-    emails = EmailInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    emails = EmailInput(  # type: ignore[call-arg]
         many=True,
         required=False,
         max_length=20,
         help_text="Replaces all the donor's emails (an empty list removes them).",
     )
-    phones = PhoneInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    phones = PhoneInput(  # type: ignore[call-arg]
         many=True, required=False, max_length=20, help_text="Replaces all the donor's phones."
     )
-    addresses = AddressInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    addresses = AddressInput(  # type: ignore[call-arg]
         many=True, required=False, max_length=20, help_text="Replaces all the donor's addresses."
     )
 

@@ -94,7 +94,8 @@ class NoteCursorPagination(CursorPagination):
     """A donor's notes, newest first, a page at a time: they grow for as long as the donor
     gives. The donor list's `ordering` does not apply to them."""
 
-    ordering = ("-created_at", "-id")
+    # DRF takes a tuple of orderings here; drf-stubs type ordering as one string.
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
         return self.ordering
@@ -180,18 +181,25 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         donor = self.get_object()
         data = validated_data(DonorUpdateInput, request)
-        contacts = {
-            "emails": [services.EmailSpec(**row) for row in data.pop("emails")]
-            if "emails" in data
-            else None,
-            "phones": [services.PhoneSpec(**row) for row in data.pop("phones")]
-            if "phones" in data
-            else None,
-            "addresses": [services.AddressSpec(**row) for row in data.pop("addresses")]
+        emails = (
+            [services.EmailSpec(**row) for row in data.pop("emails")] if "emails" in data else None
+        )
+        phones = (
+            [services.PhoneSpec(**row) for row in data.pop("phones")] if "phones" in data else None
+        )
+        addresses = (
+            [services.AddressSpec(**row) for row in data.pop("addresses")]
             if "addresses" in data
-            else None,
-        }
-        donor = services.donor_update(donor=donor, acting_user=request.user, **data, **contacts)
+            else None
+        )
+        donor = services.donor_update(
+            donor=donor,
+            acting_user=request.user,
+            emails=emails,
+            phones=phones,
+            addresses=addresses,
+            **data,
+        )
         return Response(self._output(donor))
 
     @extend_schema(
