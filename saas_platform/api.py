@@ -100,9 +100,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         codes = exc.get_codes()
         error["code"] = codes if isinstance(codes, str) else exc.default_code
-        detail = exc.detail
+        raw_detail = exc.detail
         error["message"] = (
-            str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+            str(raw_detail.get("detail", raw_detail))
+            if isinstance(raw_detail, dict)
+            else str(raw_detail)
         )
     response.data = {"error": error}
     return response
@@ -119,8 +121,10 @@ def column_range(column: models.Field) -> tuple[Decimal | int | None, Decimal | 
     """The smallest and largest numbers `column` holds (None where it has no bound): what its
     database type stores, narrowed by the model's min/max validators. A foreign key holds what
     the primary key it points to holds."""
-    if column.is_relation and column.target_field is not None:
-        return column_range(column.target_field)
+    # Relations have target_field; Django's types declare it on RelatedField only.
+    target = getattr(column, "target_field", None) if column.is_relation else None
+    if target is not None:
+        return column_range(target)
     lowest: Decimal | int | None = None
     highest: Decimal | int | None = None
     if isinstance(column, models.DecimalField):

@@ -40,7 +40,8 @@ def billing_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
 
 def _organization(request: HttpRequest) -> Organization:
-    return request.tenant
+    # TenantMainMiddleware sets request.tenant; Django's HttpRequest type does not have it.
+    return request.tenant  # type: ignore[attr-defined]
 
 
 @require_safe

@@ -133,7 +133,7 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return TemplateResponse(request, "console/tenant_detail.html", _tenant_context(organization))
 
 
-ACTIONS = {
+ACTIONS: dict[str, str] = {
     OperatorAction.SUSPEND: "suspended",
     OperatorAction.REACTIVATE: "reactivated",
     OperatorAction.RETRY: "provisioned",

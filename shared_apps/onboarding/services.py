@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -329,14 +330,13 @@ def _trial_start(*, organization: Organization, plan_code: str) -> None:
     if plan is None:  # withdrawn since the signup: the organization works, billing is told
         logger.warning("no plan %r for the trial of %s", plan_code, organization.slug)
         return
+    trial_start: Callable[..., object] | None
     try:
-        from shared_apps.billing.services import (
-            subscription_trial_start,
-        )
+        from shared_apps.billing.services import subscription_trial_start as trial_start
     except ImportError:
-        subscription_trial_start = None
-    if subscription_trial_start is not None:
-        subscription_trial_start(organization=organization, plan=plan)
+        trial_start = None
+    if trial_start is not None:
+        trial_start(organization=organization, plan=plan)
         return
     Subscription.objects.get_or_create(
         organization=organization,

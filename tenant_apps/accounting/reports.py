@@ -713,7 +713,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
     return report
 
 
-REPORTS = {
+REPORTS: dict[str, Callable[..., Report]] = {
     "trial-balance": trial_balance,
     "financial-position": financial_position,
     "activities": activities,

@@ -560,7 +560,8 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
             )
         version = receipt.version + 1
         if receipt.kind == ReceiptKind.GIFT:
-            gift = Gift.objects.select_related("donor", "refund_entry").get(pk=receipt.gift_id)
+            # receipt_kind_fields: a gift receipt always has its gift.
+            gift = Gift.objects.select_related("donor", "refund_entry").get(pk=receipt.gift_id)  # type: ignore[misc]
             if gift.state == GiftState.REFUNDED:
                 stated = _void_gift_content(
                     gift, replaced=receipt, settings_row=settings_row, version=version
@@ -571,6 +572,7 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
                 )
             fields: dict[str, Any] = {"kind": receipt.kind, "gift": gift, "donor": receipt.donor}
         else:
+            # receipt_kind_fields: a year-end receipt always has its year.
             stated = _year_end_content(
                 donor=receipt.donor,
                 year=receipt.year,  # type: ignore[arg-type]

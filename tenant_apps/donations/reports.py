@@ -9,6 +9,7 @@ are named after the calendar year they end in (accounting.services.fiscal_year_o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -548,7 +549,7 @@ def retention(*, fiscal_year: int) -> Report:
     return report
 
 
-REPORTS = {
+REPORTS: dict[str, Callable[..., Report]] = {
     "lybunt": lybunt,
     "sybunt": sybunt,
     "campaign-progress": campaign_progress,

@@ -77,7 +77,7 @@ PLEDGES_RECEIVABLE_ACCOUNT = "1210"
 IN_KIND_REVENUE_ACCOUNT = "4110"
 IN_KIND_EXPENSE_ACCOUNT = "8560"
 # The account a gift of each method is debited to when posted (see the module docstring).
-DEBIT_ACCOUNT_OF_METHOD = {
+DEBIT_ACCOUNT_OF_METHOD: dict[str, str] = {
     GiftMethod.CASH: UNDEPOSITED_FUNDS_ACCOUNT,
     GiftMethod.CHECK: UNDEPOSITED_FUNDS_ACCOUNT,
     GiftMethod.CARD: "1060",
@@ -456,7 +456,8 @@ def gift_create(
             created_by=accounting.actor_of(acting_user),
             **details,
         )
-        for row in [*allocation_rows, *credit_rows]:
+        gift_rows: list[GiftAllocation | SoftCredit] = [*allocation_rows, *credit_rows]
+        for row in gift_rows:
             row.gift = gift
         GiftAllocation.objects.bulk_create(allocation_rows)
         SoftCredit.objects.bulk_create(credit_rows)
