@@ -22,6 +22,7 @@ from django.utils import dateformat
 from django.views.decorators.http import require_safe
 
 from saas_platform.errors import ServiceError
+from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.reports import Report
 
@@ -119,8 +120,8 @@ def reader_required(capability: Capability, refusal: str) -> Callable[[View], Vi
         @require_safe
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_capability(capability):  # type: ignore[union-attr]
+        def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_capability(capability):
                 raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 

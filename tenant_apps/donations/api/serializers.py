@@ -3,6 +3,8 @@ are the services' (they answer with the same error shape)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -33,8 +35,8 @@ from tenant_apps.donations.models import (
 __all__ = ["ErrorOutput"]
 
 
-def _money(**kwargs: object) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 # --- Campaigns ---------------------------------------------------------------------------------
