@@ -166,6 +166,7 @@ def bounded_by_column(field: serializers.Field, column: models.Field) -> seriali
     lowest, highest = column_range(column)
     if lowest is None and highest is None:
         return field
+    # Field.__new__ keeps the constructor's arguments (for deepcopy); drf-stubs do not declare them.
     args, kwargs = field._args, dict(field._kwargs)  # type: ignore[attr-defined]
     field_class: type[serializers.Field] = type(field)
     if isinstance(field, serializers.DecimalField) and isinstance(column, models.DecimalField):
@@ -195,7 +196,8 @@ def model_column(model: type[models.Model], name: str | None) -> models.Field | 
         column = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
-    return column if getattr(column, "concrete", False) else None  # type: ignore[return-value]
+    # get_field also answers reverse relations and generic foreign keys, which are not concrete.
+    return column if isinstance(column, models.Field) and column.concrete else None
 
 
 class Input(serializers.Serializer):

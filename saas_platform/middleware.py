@@ -50,6 +50,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # The request carries its id for the error pages and logs; HttpRequest does not declare it.
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -90,6 +91,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model: object, hostname: str) -> Organization:
         organization = organization_for_host(hostname=hostname)
         if organization is None:
+            # django-tenants passes the Domain model class, typed here as its untyped base does.
             raise domain_model.DoesNotExist  # type: ignore[attr-defined]
         return organization
 
@@ -119,6 +121,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def _refuse_unservable(request: HttpRequest) -> HttpResponse | None:
+        # TenantMainMiddleware sets request.tenant; HttpRequest does not declare it.
         organization: Organization = request.tenant  # type: ignore[attr-defined]
         if organization.state == OrganizationState.ACTIVE or request.path in _ALWAYS_SERVED:
             return None

@@ -124,10 +124,12 @@ class StaffUserAdmin(UserAdminBase):
     ) -> type[ModelForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
         # A class made for this request (modelform_factory), so the attribute is not shared.
+        # get_form's type is ModelForm; the class built here is a UserEditForm.
         form.acting_user = request.user  # type: ignore[attr-defined]
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
         acting_user: User = request.user  # type: ignore[assignment]
         if not change:
             password = (
@@ -164,6 +166,7 @@ class StaffUserAdmin(UserAdminBase):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
+        # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
         with _password_acting_user_bound(request.user):  # type: ignore[arg-type]
             return super().user_change_password(request, id, form_url)
 

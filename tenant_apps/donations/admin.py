@@ -108,6 +108,7 @@ class ReceiptSettingsAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: ReceiptSettings, form: Any, change: bool
     ) -> None:
         receipt_settings_update(
+            # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
             acting_user=request.user,  # type: ignore[arg-type]
             **{field: form.cleaned_data[field] for field in form.changed_data},
         )

@@ -771,6 +771,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
         state=GiftState.DRAFT,
         **details,
     )
+    # The unsaved gift carries its row's fund until the import makes its allocation.
     gift.import_fund = fund  # type: ignore[attr-defined]
     return gift
 
@@ -798,6 +799,7 @@ def gifts_validate(parsed: CsvFile, *, progress: Callable[[int], None]) -> GiftP
         if errors:
             plan.errors += errors
         elif gift is not None:
+            # Set by _gift_row on every gift it returns.
             fund = gift.import_fund  # type: ignore[attr-defined]
             plan.gifts.append((row.number, gift, GiftAllocation(fund=fund, amount=gift.amount)))
         progress(done)

@@ -525,9 +525,9 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
                 "The new donor has a soft credit on this gift; remove it first.",
                 fields={"donor": ["Soft-credited on this gift."]},
             )
-        if gift.pledge_id is not None and ledger_changes:
+        if ledger_changes and gift.pledge is not None:
             _pledge_payment_check(
-                _pledge_locked(gift.pledge),  # type: ignore[arg-type]
+                _pledge_locked(gift.pledge),
                 donor=donor,
                 amount=amount,
                 method=method,
@@ -677,6 +677,7 @@ def gift_refund(
                 "before refunding it."
             )
         reversal = accounting.entry_reverse(
+            # Only a posted gift is refunded (checked above), and a posted gift has its entry.
             entry=gift.journal_entry,  # type: ignore[arg-type]
             acting_user=acting_user,
             date=day,

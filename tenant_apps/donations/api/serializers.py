@@ -379,10 +379,10 @@ class ImportJobOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema_field(ImportProgressOutput)
-    def get_progress(self, job: object) -> dict[str, object]:
+    def get_progress(self, job: ImportJob) -> dict[str, object]:
         from tenant_apps.donations.imports import import_progress
 
-        return dict(import_progress(job))  # type: ignore[arg-type]
+        return dict(import_progress(job))
 
 
 class ImportErrorOutput(serializers.Serializer):
@@ -470,12 +470,14 @@ class PledgeOutput(serializers.Serializer):
     def get_balance(self, pledge: Pledge) -> str:
         if pledge.state == PledgeState.CANCELLED:
             return "0.00"
+        # paid_total is annotated by the pledge list selector.
         return f"{pledge.amount - pledge.written_off_amount - pledge.paid_total:.2f}"  # type: ignore[attr-defined]
 
     @extend_schema_field(InstallmentStatusOutput(many=True))
     def get_installments(self, pledge: Pledge) -> list[dict[str, object]]:
         from tenant_apps.donations.pledges import installments_status
 
+        # paid_total is annotated by the pledge list selector.
         rows = installments_status(pledge, paid_total=pledge.paid_total)  # type: ignore[attr-defined]
         return [dict(InstallmentStatusOutput(row).data) for row in rows]
 

@@ -394,6 +394,7 @@ def _yes_no(value: bool) -> str:
 
 
 def _export_row(donor: Donor) -> list[str]:
+    # export_* (here and below) are annotations of _export_queryset.
     address = donor.export_address or {}  # type: ignore[attr-defined]
     cells = {
         "type": donor.kind,

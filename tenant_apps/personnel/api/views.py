@@ -267,6 +267,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[HourEntry]:
         if getattr(self, "swagger_fake_view", False):  # the schema is drawn without a user
             return HourEntry.objects.none()
+        # HoursPermission admits logged-in users only; GenericViewSet types request as Request.
         return selectors.hour_entry_list(user=self.request.user)  # type: ignore[arg-type]
 
     def _output(self, entry: HourEntry) -> dict[str, Any]:
