@@ -6,13 +6,14 @@ MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.p
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 
-.PHONY: help install services database run test lint format migrations-check bench bench-ledger \
-	bench-imports bench-donors
+.PHONY: help install services database run test lint typecheck format migrations-check bench \
+	bench-ledger bench-imports bench-donors
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
 	@echo "make test   lint, migrations check and the whole test suite"
 	@echo "make lint   ruff (lint and format check)"
+	@echo "make typecheck  mypy with django-stubs and djangorestframework-stubs"
 	@echo "make bench  provisioning benchmark"
 	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
 	@echo "make bench-imports CSV imports of 10,000 donors and gifts (database ifm_bench_imports)"
@@ -41,6 +42,10 @@ lint: install
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 
+# The plugin imports the test settings, which need no database; the cache lives in var/.
+typecheck: install
+	@$(TEST_SETTINGS) .venv/bin/mypy .
+
 format: install
 	@.venv/bin/ruff check --fix .
 	@.venv/bin/ruff format .
@@ -48,7 +53,7 @@ format: install
 migrations-check: install services
 	@$(TEST_SETTINGS) $(PYTHON) manage.py makemigrations --check --dry-run
 
-test: lint migrations-check
+test: lint typecheck migrations-check
 	@$(TEST_SETTINGS) .venv/bin/pytest
 
 bench: database
