@@ -6,13 +6,15 @@ MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.p
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 
-.PHONY: help install services database run test lint importlint format migrations-check bench \
+.PHONY: help install services database run test lint typecheck importlint format \
+	migrations-check bench \
 	bench-ledger bench-imports bench-donors
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
 	@echo "make test   lint, import contracts, migrations check and the whole test suite"
 	@echo "make lint   ruff (lint and format check)"
+	@echo "make typecheck  mypy with django-stubs and djangorestframework-stubs"
 	@echo "make importlint  import-linter: the direction of imports between apps (pyproject.toml)"
 	@echo "make bench  provisioning benchmark"
 	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
@@ -42,6 +44,10 @@ lint: install
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 
+# The plugin imports the test settings, which need no database; the cache lives in var/.
+typecheck: install
+	@$(TEST_SETTINGS) .venv/bin/mypy .
+
 importlint: install
 	@.venv/bin/lint-imports
 
@@ -52,7 +58,7 @@ format: install
 migrations-check: install services
 	@$(TEST_SETTINGS) $(PYTHON) manage.py makemigrations --check --dry-run
 
-test: lint importlint migrations-check
+test: lint typecheck importlint migrations-check
 	@$(TEST_SETTINGS) .venv/bin/pytest
 
 bench: database

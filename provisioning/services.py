@@ -27,7 +27,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
@@ -36,6 +36,7 @@ from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
 from provisioning.spares import spare_claim, spares_wanted
 from provisioning.template import quote_name, tenant_schema_clone
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import StateConflict
 from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Domain, Organization, OrganizationState

@@ -22,10 +22,11 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from provisioning.models import SpareSchema
 from provisioning.template import migration_nodes, quote_name, template_state, tenant_schema_clone
+from saas_platform.lib.connection import connection
 
 logger = logging.getLogger(__name__)
 

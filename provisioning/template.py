@@ -30,9 +30,10 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context, schema_exists
+
+from saas_platform.lib.connection import connection
 
 logger = logging.getLogger(__name__)
 

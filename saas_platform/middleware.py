@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavailable
 from saas_platform.lib.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
@@ -50,6 +50,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # The request carries its id for the error pages and logs; HttpRequest does not declare it.
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -90,6 +91,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model: object, hostname: str) -> Organization:
         organization = organization_for_host(hostname=hostname)
         if organization is None:
+            # django-tenants passes the Domain model class, typed here as its untyped base does.
             raise domain_model.DoesNotExist  # type: ignore[attr-defined]
         return organization
 
@@ -119,6 +121,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def _refuse_unservable(request: HttpRequest) -> HttpResponse | None:
+        # TenantMainMiddleware sets request.tenant; HttpRequest does not declare it.
         organization: Organization = request.tenant  # type: ignore[attr-defined]
         if organization.state == OrganizationState.ACTIVE or request.path in _ALWAYS_SERVED:
             return None

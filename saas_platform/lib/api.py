@@ -102,9 +102,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         codes = exc.get_codes()
         error["code"] = codes if isinstance(codes, str) else exc.default_code
-        detail = exc.detail
+        raw_detail = exc.detail
         error["message"] = (
-            str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+            str(raw_detail.get("detail", raw_detail))
+            if isinstance(raw_detail, dict)
+            else str(raw_detail)
         )
     response.data = {"error": error}
     return response
@@ -121,8 +123,10 @@ def column_range(column: models.Field) -> tuple[Decimal | int | None, Decimal | 
     """The smallest and largest numbers `column` holds (None where it has no bound): what its
     database type stores, narrowed by the model's min/max validators. A foreign key holds what
     the primary key it points to holds."""
-    if column.is_relation and column.target_field is not None:
-        return column_range(column.target_field)
+    # Relations have target_field; Django's types declare it on RelatedField only.
+    target = getattr(column, "target_field", None) if column.is_relation else None
+    if target is not None:
+        return column_range(target)
     lowest: Decimal | int | None = None
     highest: Decimal | int | None = None
     if isinstance(column, models.DecimalField):
@@ -135,9 +139,9 @@ def column_range(column: models.Field) -> tuple[Decimal | int | None, Decimal | 
         return None, None
     for validator in column.validators:
         if isinstance(validator, django_validators.MinValueValidator):
-            lowest = max(lowest, validator.limit_value)  # type: ignore[type-var]
+            lowest = max(lowest, validator.limit_value)
         elif isinstance(validator, django_validators.MaxValueValidator):
-            highest = min(highest, validator.limit_value)  # type: ignore[type-var]
+            highest = min(highest, validator.limit_value)
     return lowest, highest
 
 
@@ -164,6 +168,7 @@ def bounded_by_column(field: serializers.Field, column: models.Field) -> seriali
     lowest, highest = column_range(column)
     if lowest is None and highest is None:
         return field
+    # Field.__new__ keeps the constructor's arguments (for deepcopy); drf-stubs do not declare them.
     args, kwargs = field._args, dict(field._kwargs)  # type: ignore[attr-defined]
     field_class: type[serializers.Field] = type(field)
     if isinstance(field, serializers.DecimalField) and isinstance(column, models.DecimalField):
@@ -175,8 +180,8 @@ def bounded_by_column(field: serializers.Field, column: models.Field) -> seriali
         )
     elif not isinstance(field, serializers.IntegerField) or isinstance(column, models.DecimalField):
         return field
-    kwargs["max_value"] = _tighter(field.max_value, highest, min)  # type: ignore[attr-defined]
-    kwargs["min_value"] = _tighter(field.min_value, lowest, max)  # type: ignore[attr-defined]
+    kwargs["max_value"] = _tighter(field.max_value, highest, min)
+    kwargs["min_value"] = _tighter(field.min_value, lowest, max)
     if isinstance(field, serializers.IntegerField):
         kwargs["max_value"], kwargs["min_value"] = (
             int(kwargs["max_value"]),
@@ -193,7 +198,8 @@ def model_column(model: type[models.Model], name: str | None) -> models.Field | 
         column = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
-    return column if getattr(column, "concrete", False) else None  # type: ignore[return-value]
+    # get_field also answers reverse relations and generic foreign keys, which are not concrete.
+    return column if isinstance(column, models.Field) and column.concrete else None
 
 
 class Input(serializers.Serializer):
@@ -223,7 +229,7 @@ class Input(serializers.Serializer):
         if model is None:
             return
         columns: dict[str, str | None] = getattr(cls.Meta, "columns", {})
-        declared: dict[str, serializers.Field] = cls._declared_fields  # type: ignore[attr-defined]
+        declared: dict[str, serializers.Field] = cls._declared_fields
         for name, field in list(declared.items()):
             column = model_column(model, columns.get(name, name))
             if column is not None:
@@ -277,7 +283,8 @@ class ErrorBodyOutput(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(
+    # drf-stubs: a declared field leaves the class body, so it shadows no Field attribute.
+    fields = serializers.DictField(  # type: ignore[assignment]
         required=False, help_text="Messages per input field (validation errors only)."
     )
 

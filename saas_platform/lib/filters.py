@@ -70,11 +70,13 @@ class ListsOnlyMixin:
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
         if is_detail_route(view):
             return queryset
+        # A mixin: the backend class it is mixed into has the method.
         return super().filter_queryset(request, queryset, view)  # type: ignore[misc]
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         if is_detail_route(view):
             return []
+        # A mixin: the backend class it is mixed into has the method.
         return super().get_schema_operation_parameters(view)  # type: ignore[misc]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -23,6 +23,11 @@ from django.views.decorators.http import require_safe
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Report
+
+if TYPE_CHECKING:
+    # Types only (import-linter leaves type-checking imports out): the library imports no app.
+    from shared_apps.users.requests import AuthenticatedHttpRequest
+    from shared_apps.users.roles import Capability
 
 DATE_FORMAT = "%Y-%m-%d"
 CENT = Decimal("0.01")
@@ -110,7 +115,7 @@ def report_table(report: Report) -> Table:
 # --- Views -------------------------------------------------------------------------------------
 
 
-def reader_required(capability: str, refusal: str) -> Callable[[View], View]:
+def reader_required(capability: Capability, refusal: str) -> Callable[[View], View]:
     """A page only for safe methods, logged in (else to the login page) and allowed
     `capability` (a users.roles.Capability, else 403 with `refusal`)."""
 
@@ -118,8 +123,8 @@ def reader_required(capability: str, refusal: str) -> Callable[[View], View]:
         @require_safe
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_capability(capability):  # type: ignore[union-attr]
+        def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_capability(capability):
                 raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 

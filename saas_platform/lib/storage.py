@@ -17,14 +17,15 @@ from storages.backends.s3 import S3Storage
 
 
 def tenant_prefix() -> str:
-    schema = connection.schema_name
+    # django-tenants' backend adds the schema to the connection; Django's types do not know it.
+    schema: str = getattr(connection, "schema_name", "")
     if not schema:
         raise SuspiciousFileOperation("No schema is selected: refusing to store a file.")
     return f"tenants/{schema}"
 
 
 class TenantS3Storage(S3Storage):
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return tenant_prefix()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from saas_platform.lib.connection import connection
 
 
 def enqueue_on_commit(task: Any, *args: Any) -> None:

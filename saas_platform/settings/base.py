@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from django.utils.csp import CSP
@@ -344,8 +345,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# --- Email.
-MAILERS = {
+# --- Email. Production's mailer adds OPTIONS (host, port, TLS...), hence Any.
+MAILERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": env_str(
             "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"

@@ -7,6 +7,7 @@ django-environ parses URLs (databases, caches); these helpers wrap it so that a 
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +48,8 @@ def env_bool(name: str, default: bool | object = _MISSING) -> bool:
 def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
     value = _raw(name, default)
     if value is None:
-        return int(default)  # type: ignore[call-overload]
+        # _raw returns None only when a default was given, so it is the int the signature names.
+        return int(cast(int, default))
     try:
         number = int(value)
     except ValueError:
@@ -60,7 +62,8 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     value = _raw(name, default)
     if value is None:
-        return list(default)  # type: ignore[call-overload]
+        # A copy, so that no caller can change the default; given, as _raw returned None.
+        return list(cast(list[str], default))
     return [item.strip() for item in value.split(",") if item.strip()]
 
 

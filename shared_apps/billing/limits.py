@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.db.models import Subquery
 from django_tenants.utils import get_public_schema_name
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.plan_limits import PlanLimit, PlanLimitReached
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization

@@ -40,6 +40,8 @@ from shared_apps.tenants.services import organization_state_set
 from tenant_apps.core.services import audit_record
 
 if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParamsSubscriptionData
+
     from shared_apps.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -169,7 +171,7 @@ def checkout_session_create(
         except stripe.StripeError as error:
             raise _stripe_refused(error) from None
     # Kept even if the session below fails: the customer exists at Stripe now.
-    subscription_data: dict[str, Any] = {
+    subscription_data: SessionCreateParamsSubscriptionData = {
         "metadata": {"organization_id": str(organization.pk), "plan_code": plan.code}
     }
     trial_end = subscription.trial_ends_at
@@ -186,7 +188,7 @@ def checkout_session_create(
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "metadata": {"organization_id": str(organization.pk), "plan_code": plan.code},
-                "subscription_data": subscription_data,  # type: ignore[typeddict-item]
+                "subscription_data": subscription_data,
             }
         )
     except stripe.StripeError as error:
@@ -550,16 +552,24 @@ def _plan_of_price(price_id: str, plans: dict[str, Plan]) -> Plan | None:
 
 
 def _items_of(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    items = obj.get("items") if isinstance(obj.get("items"), dict) else {}
-    data = items.get("data") if isinstance(items.get("data"), list) else []
+    items = obj.get("items")
+    if not isinstance(items, dict):
+        items = {}
+    data = items.get("data")
+    if not isinstance(data, list):
+        data = []
     return [item for item in data if isinstance(item, dict)]
 
 
 def _period_end_of_invoice(obj: dict[str, Any]) -> datetime | None:
     """The end of the period a subscription invoice pays for: its lines' periods (the
     invoice's own period_end is the end of the previous period, for subscriptions)."""
-    lines = obj.get("lines") if isinstance(obj.get("lines"), dict) else {}
-    data = lines.get("data") if isinstance(lines.get("data"), list) else []
+    lines = obj.get("lines")
+    if not isinstance(lines, dict):
+        lines = {}
+    data = lines.get("data")
+    if not isinstance(data, list):
+        data = []
     ends = [
         _timestamp(line["period"].get("end"))
         for line in data

@@ -6,8 +6,13 @@ changed at run time (tests pointing STRIPE_API_BASE at a local server) take effe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import stripe
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from stripe._base_address import BaseAddresses
 
 NOT_CONFIGURED = (
     "Stripe is not configured on this installation, so subscriptions and card changes are not "
@@ -20,11 +25,11 @@ def stripe_configured() -> bool:
 
 
 def stripe_client() -> stripe.StripeClient:
-    base_addresses: dict[str, str] = {}
+    base_addresses: BaseAddresses = {}
     if settings.STRIPE_API_BASE:
         base_addresses["api"] = settings.STRIPE_API_BASE
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
-        base_addresses=base_addresses,  # type: ignore[arg-type]
+        base_addresses=base_addresses,
         max_network_retries=2,
     )

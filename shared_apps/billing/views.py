@@ -21,6 +21,7 @@ from shared_apps.billing import selectors, services
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_configured
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.selectors import organization_url
+from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ def billing_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_capability(Capability.SETTINGS_MANAGE):  # type: ignore[union-attr]
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_capability(Capability.SETTINGS_MANAGE):
             raise PermissionDenied("Only owners and administrators manage billing.")
         return view(request, *args, **kwargs)
 
@@ -40,7 +41,8 @@ def billing_manager_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
 
 def _organization(request: HttpRequest) -> Organization:
-    return request.tenant  # type: ignore[attr-defined,no-any-return]
+    # TenantMainMiddleware sets request.tenant; Django's HttpRequest type does not have it.
+    return request.tenant  # type: ignore[attr-defined]
 
 
 @require_safe
@@ -79,7 +81,7 @@ def _back_with(request: HttpRequest, error: ServiceError) -> HttpResponse:
 
 @require_POST
 @billing_manager_required
-def checkout_start(request: HttpRequest) -> HttpResponse:
+def checkout_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _organization(request)
     plan = selectors.plan_by_code(request.POST.get("plan", "")[:40])
     if plan is None or not plan.is_public:
@@ -93,7 +95,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             cancel_url=organization_url(
                 organization=organization, path="/billing/?checkout=canceled"
             ),
-            acting_user=request.user,  # type: ignore[arg-type]
+            acting_user=request.user,
         )
     except ServiceError as error:
         return _back_with(request, error)
@@ -102,13 +104,13 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @billing_manager_required
-def portal_start(request: HttpRequest) -> HttpResponse:
+def portal_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _organization(request)
     try:
         url = services.portal_session_create(
             organization=organization,
             return_url=organization_url(organization=organization, path="/billing/"),
-            acting_user=request.user,  # type: ignore[arg-type]
+            acting_user=request.user,
         )
     except ServiceError as error:
         return _back_with(request, error)

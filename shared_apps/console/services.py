@@ -34,7 +34,6 @@ from shared_apps.console.models import (
     ExportState,
     OperatorAction,
     OperatorAuditEvent,
-    OperatorJob,
     Outcome,
     TenantDeletion,
     TenantExport,
@@ -291,7 +290,7 @@ def tenant_export_request(
     return export
 
 
-def _job_take[Job: OperatorJob](
+def _job_take[Job: (TenantExport, TenantDeletion)](
     model: type[Job], job_id: int, *, queued: str, running: str
 ) -> Job | None:
     """Mark a queued export or deletion running, in a transaction of its own; None when it is

@@ -16,8 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,18 +24,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.selectors import subscription_of
 from shared_apps.console import selectors, services
 from shared_apps.console.models import ExportState, OperatorAction, TenantExport
 from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.users.requests import AuthenticatedHttpRequest
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def operator_required(view: View) -> View:
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if connection.schema_name != get_public_schema_name():
             raise Http404("The console is on the platform's own host.")
         user = request.user
@@ -132,7 +133,7 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return TemplateResponse(request, "console/tenant_detail.html", _tenant_context(organization))
 
 
-ACTIONS = {
+ACTIONS: dict[str, str] = {
     OperatorAction.SUSPEND: "suspended",
     OperatorAction.REACTIVATE: "reactivated",
     OperatorAction.RETRY: "provisioned",
@@ -143,7 +144,7 @@ ACTIONS = {
 
 @require_POST
 @operator_required
-def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+def tenant_action(request: AuthenticatedHttpRequest, slug: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
     organization = _public_tenant(slug)
@@ -202,7 +203,7 @@ def tenant_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
 
 @require_GET
 @operator_required
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     export = get_object_or_404(TenantExport, pk=export_id)
     try:
         services.tenant_export_download_record(export=export, operator=request.user)

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.onboarding.models import Signup
@@ -31,5 +34,5 @@ class SignupAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # signups come from the signup page only

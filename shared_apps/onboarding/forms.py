@@ -3,7 +3,7 @@ by services.signup_start, whose refusals come back onto the form's fields."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
@@ -71,7 +71,7 @@ class SignupForm(forms.Form):
 
     def __init__(self, *args: Any, plans: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        plan_field: PlanChoiceField = self.fields["plan"]  # type: ignore[assignment]
+        plan_field = cast(PlanChoiceField, self.fields["plan"])
         plan_field.queryset = plans
         self.plans = list(plans)
 

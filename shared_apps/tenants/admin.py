@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.tenants.models import Domain, Organization
@@ -28,8 +31,8 @@ class OrganizationAdmin(admin.ModelAdmin):
     ]
     inlines = [DomainInline]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tenants are made by provisioning only
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
         return False  # deletion exports and drops the schema: `manage.py delete_tenant`

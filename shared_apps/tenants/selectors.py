@@ -6,7 +6,7 @@ import contextlib
 import logging
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from redis.exceptions import RedisError
 
 from shared_apps.tenants.models import Domain, Organization
@@ -17,7 +17,7 @@ _GENERATION_KEY = "generation"
 _NOT_FOUND = "not-found"
 
 
-def _routing_cache():  # type: ignore[no-untyped-def]
+def _routing_cache() -> BaseCache:
     return caches["tenant_routing"]
 
 

@@ -34,7 +34,9 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ["email", "full_name", "role"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # ModelForm.clean returns cleaned_data; read it where the types say it is a dict.
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("role"):
             try:
                 services.user_change_check(
@@ -53,7 +55,9 @@ class UserEditForm(UserChangeForm):
         fields = ["email", "full_name", "role", "is_active"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # ModelForm.clean returns cleaned_data; read it where the types say it is a dict.
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is not None and cleaned.get("role"):
             try:
                 services.user_change_check(
@@ -90,7 +94,7 @@ def _password_acting_user_bound(user: User) -> Iterator[None]:
 class UserAdminBase(DjangoUserAdmin):
     ordering = ["email"]
     search_fields = ["email", "full_name"]
-    filter_horizontal: list[str] = []
+    filter_horizontal = ()
     readonly_fields = ["last_login", "date_joined"]
 
 
@@ -120,10 +124,12 @@ class StaffUserAdmin(UserAdminBase):
     ) -> type[ModelForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
         # A class made for this request (modelform_factory), so the attribute is not shared.
+        # get_form's type is ModelForm; the class built here is a UserEditForm.
         form.acting_user = request.user  # type: ignore[attr-defined]
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
         acting_user: User = request.user  # type: ignore[assignment]
         if not change:
             password = (
@@ -160,6 +166,7 @@ class StaffUserAdmin(UserAdminBase):
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
+        # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
         with _password_acting_user_bound(request.user):  # type: ignore[arg-type]
             return super().user_change_password(request, id, form_url)
 

@@ -12,9 +12,10 @@ import logging
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import get_public_schema_name
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.plan_limits import PlanLimit, plan_limit_check
 from shared_apps.users.models import User

@@ -7,10 +7,9 @@ which the API answers with 401.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.serializers import (
@@ -19,6 +18,8 @@ from rest_framework_simplejwt.serializers import (
     TokenVerifySerializer,
 )
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token, UntypedToken
+
+from saas_platform.lib.connection import connection
 
 SCHEMA_CLAIM = "schema"
 
@@ -43,7 +44,8 @@ class TenantRefreshToken(RefreshToken):
 
     @classmethod
     def for_user(cls, user: Any) -> TenantRefreshToken:
-        token = super().for_user(user)
+        # RefreshToken.for_user builds cls(), though simplejwt's types say RefreshToken.
+        token = cast(TenantRefreshToken, super().for_user(user))
         token[SCHEMA_CLAIM] = connection.schema_name
         return token
 
@@ -72,7 +74,7 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
             return super().validate(attrs)
         except get_user_model().DoesNotExist:
             raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
+                str(self.error_messages["no_active_account"]), "no_active_account"
             ) from None
 
 

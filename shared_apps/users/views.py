@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -28,7 +29,7 @@ class LoginView(auth_views.LoginView):
             return login_throttled_page(request=request)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         login_failure_record(request=self.request)
         return super().form_invalid(form)
 

@@ -49,7 +49,8 @@ class FiscalPeriodAdmin(ReadOnlyAdmin):
 
 class JournalLineInline(admin.TabularInline):
     model = JournalLine
-    fields = [
+    # A tuple: the same names serve as fields and readonly_fields, and lists of each kind differ.
+    readonly_fields = fields = (
         "account",
         "fund",
         "net_asset_class",
@@ -58,8 +59,7 @@ class JournalLineInline(admin.TabularInline):
         "function",
         "program",
         "memo",
-    ]
-    readonly_fields = fields
+    )
     extra = 0
     can_delete = False
 

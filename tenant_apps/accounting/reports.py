@@ -11,6 +11,7 @@ the line (see JournalLine.net_asset_class).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -238,20 +239,20 @@ def activities(*, start: date, end: date) -> Report:
         account = accounts[row["account_id"]]
         klass = row["net_asset_class"]
         opening[klass] += row["opening"]
-        change = row["credits"] - row["debits"]
+        movement = row["credits"] - row["debits"]
         if account.type == AccountType.EXPENSE:
             if row["function"] == Function.PROGRAM:
                 program = programs[row["program_id"]]
                 key = (f"program:{program.code}", f"Program services: {program.name}")
             else:
                 key = (row["function"], Function(row["function"]).label)
-            expenses[key][klass] -= change
+            expenses[key][klass] -= movement
         elif account.type == AccountType.REVENUE and _is_release(account):
-            releases[klass] += change
+            releases[klass] += movement
         elif account.type == AccountType.REVENUE:
-            revenue[account.code][klass] += change
+            revenue[account.code][klass] += movement
         else:  # posted straight to a net-assets account: a correction, an opening balance
-            other[klass] += change
+            other[klass] += movement
 
     report = Report(
         name="activities",
@@ -293,10 +294,10 @@ def activities(*, start: date, end: date) -> Report:
         report.rows.append(Row("line", [key[1], *_cells(values)]))
     report.rows.append(Row("total", ["Total expenses", *_cells(expense_total)]))
 
-    change = {
+    change: dict[str, Decimal] = {
         klass: support_total[klass] - expense_total[klass] + other[klass] for klass in CLASSES
     }
-    closing = {klass: opening[klass] + change[klass] for klass in CLASSES}
+    closing: dict[str, Decimal] = {klass: opening[klass] + change[klass] for klass in CLASSES}
     if any(other.values()):
         report.rows.append(
             Row("line", ["Other changes in net assets (direct postings)", *_cells(other)])
@@ -556,7 +557,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
         raise ServiceError(
             f"There is no account {account!r}.", fields={"account": ["Unknown account."]}
         )
-    parameters = {
+    parameters: dict[str, Any] = {
         "account": target.pk,
         "states": tuple(str(state) for state in LEDGER_STATES),
         "start": start,
@@ -669,7 +670,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
     return report
 
 
-REPORTS = {
+REPORTS: dict[str, Callable[..., Report]] = {
     "trial-balance": trial_balance,
     "financial-position": financial_position,
     "activities": activities,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -62,7 +62,7 @@ class TrialBalanceForm(AsOfForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["fund"].choices = _fund_choices()  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["fund"]).choices = _fund_choices()
 
 
 class GeneralLedgerForm(PeriodForm):
@@ -75,8 +75,8 @@ class GeneralLedgerForm(PeriodForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = _account_choices()  # type: ignore[attr-defined]
-        self.fields["fund"].choices = _fund_choices()  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["account"]).choices = _account_choices()
+        cast(forms.ChoiceField, self.fields["fund"]).choices = _fund_choices()
 
 
 @dataclass(frozen=True)

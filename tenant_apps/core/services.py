@@ -9,15 +9,19 @@ from django.db import models
 from tenant_apps.core.models import AuditEvent
 
 if TYPE_CHECKING:
-    # Django's base classes, not the users app: the audit log sits below every app that acts.
-    from django.contrib.auth.base_user import AbstractBaseUser as User
+    # Types only (import-linter leaves type-checking imports out): the audit log sits below
+    # every app that acts, the users app included.
     from django.contrib.auth.models import AnonymousUser
+
+    from shared_apps.users.models import User
 
 
 def actor_of(user: User | AnonymousUser | None) -> User | None:
     """The user to record as having acted: anonymous callers (a webhook, a task, the giving page)
     act as the system, recorded as no user."""
-    return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
+    if user is None or not user.is_authenticated:
+        return None
+    return user
 
 
 def audit_record(

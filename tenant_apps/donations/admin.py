@@ -26,12 +26,12 @@ from tenant_apps.donations.receipts import receipt_settings_update
 
 class AllocationInline(ReadOnlyInline):
     model = GiftAllocation
-    fields = readonly_fields = ["fund", "amount"]
+    fields = readonly_fields = ("fund", "amount")
 
 
 class SoftCreditInline(ReadOnlyInline):
     model = SoftCredit
-    fields = readonly_fields = ["donor", "amount"]
+    fields = readonly_fields = ("donor", "amount")
 
 
 @admin.register(Campaign, site=tenant_admin_site)
@@ -97,6 +97,7 @@ class ReceiptSettingsAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: ReceiptSettings, form: Any, change: bool
     ) -> None:
         receipt_settings_update(
+            # The admin site admits logged-in staff only; the hook's signature keeps HttpRequest.
             acting_user=request.user,  # type: ignore[arg-type]
             **{field: form.cleaned_data[field] for field in form.changed_data},
         )
@@ -128,7 +129,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 class InstallmentInline(ReadOnlyInline):
     model = PledgeInstallment
-    fields = readonly_fields = ["due_on", "amount"]
+    fields = readonly_fields = ("due_on", "amount")
 
 
 @admin.register(Pledge, site=tenant_admin_site)

@@ -126,7 +126,10 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "in_kind_description": "required for an in-kind gift",
     },
 }
-COLUMNS = {ImportKind.DONORS: DONOR_COLUMNS, ImportKind.GIFTS: GIFT_COLUMNS}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    ImportKind.DONORS: DONOR_COLUMNS,
+    ImportKind.GIFTS: GIFT_COLUMNS,
+}
 # At least one column of each group is in the header.
 REQUIRED_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     ImportKind.DONORS: (("first_name", "last_name", "organization_name"),),
@@ -466,8 +469,8 @@ def _existing_duplicates(
     by_digits: dict[str, list[int]] = defaultdict(list)
     rows, names, postcodes = [], [], []
     for number, row in prepared:
-        for email in row.emails:
-            by_email[email.email].append(number)
+        for donor_email in row.emails:
+            by_email[donor_email.email].append(number)
         for phone in row.phones:
             by_digits[phone.phone_digits].append(number)
         for address in row.addresses:
@@ -747,7 +750,15 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
                 f"A gift with payment reference {reference} is already recorded.",
             )
         )
-    if len(errors) > before or None in (donor, amount, received_on, method, fund, details):
+    if (
+        len(errors) > before
+        or donor is None
+        or amount is None
+        or received_on is None
+        or method is None
+        or fund is None
+        or details is None
+    ):
         return None
     gift = Gift(
         donor=donor,
@@ -760,6 +771,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
         state=GiftState.DRAFT,
         **details,
     )
+    # The unsaved gift carries its row's fund until the import makes its allocation.
     gift.import_fund = fund  # type: ignore[attr-defined]
     return gift
 
@@ -787,6 +799,7 @@ def gifts_validate(parsed: CsvFile, *, progress: Callable[[int], None]) -> GiftP
         if errors:
             plan.errors += errors
         elif gift is not None:
+            # Set by _gift_row on every gift it returns.
             fund = gift.import_fund  # type: ignore[attr-defined]
             plan.gifts.append((row.number, gift, GiftAllocation(fund=fund, amount=gift.amount)))
         progress(done)

@@ -485,6 +485,7 @@ def pledge_cancel(*, pledge: Pledge, acting_user: User | None, date: date | None
                 )
             day = _day_check(date, pledge) if date is not None else pledge.pledged_on
             reversal = accounting.entry_reverse(
+                # An open pledge is posted, so it has its journal entry.
                 entry=pledge.journal_entry,  # type: ignore[arg-type]
                 acting_user=acting_user,
                 date=day,

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
@@ -557,7 +558,8 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
             )
         version = receipt.version + 1
         if receipt.kind == ReceiptKind.GIFT:
-            gift = Gift.objects.select_related("donor", "refund_entry").get(pk=receipt.gift_id)
+            # receipt_kind_fields: a gift receipt always has its gift.
+            gift = Gift.objects.select_related("donor", "refund_entry").get(pk=receipt.gift_id)  # type: ignore[misc]
             if gift.state == GiftState.REFUNDED:
                 stated = _void_gift_content(
                     gift, replaced=receipt, settings_row=settings_row, version=version
@@ -568,6 +570,7 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
                 )
             fields: dict[str, Any] = {"kind": receipt.kind, "gift": gift, "donor": receipt.donor}
         else:
+            # receipt_kind_fields: a year-end receipt always has its year.
             stated = _year_end_content(
                 donor=receipt.donor,
                 year=receipt.year,  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ are named after the calendar year they end in (accounting.services.fiscal_year_o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -406,8 +407,6 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
             "id", "display_name"
         )
     )
-    for row in rows:
-        row["display_name"] = names[row["donor_id"]]
     report = Report(
         name="top-donors",
         title="Top donors",
@@ -420,7 +419,7 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
             {
                 "rank": rank,
                 "donor": row["donor_id"],
-                "display_name": row["display_name"],
+                "display_name": names[row["donor_id"]],
                 "total": money(row["total"]),
                 "gift_count": row["gift_count"],
                 "largest_gift": money(row["largest"]),
@@ -433,7 +432,7 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
                 [
                     rank,
                     row["donor_id"],
-                    row["display_name"],
+                    names[row["donor_id"]],
                     row["total"],
                     row["gift_count"],
                     row["largest"],
@@ -550,7 +549,7 @@ def retention(*, fiscal_year: int) -> Report:
     return report
 
 
-REPORTS = {
+REPORTS: dict[str, Callable[..., Report]] = {
     "lybunt": lybunt,
     "sybunt": sybunt,
     "campaign-progress": campaign_progress,

@@ -78,7 +78,7 @@ PLEDGES_RECEIVABLE_ACCOUNT = "1210"
 IN_KIND_REVENUE_ACCOUNT = "4110"
 IN_KIND_EXPENSE_ACCOUNT = "8560"
 # The account a gift of each method is debited to when posted (see the module docstring).
-DEBIT_ACCOUNT_OF_METHOD = {
+DEBIT_ACCOUNT_OF_METHOD: dict[str, str] = {
     GiftMethod.CASH: UNDEPOSITED_FUNDS_ACCOUNT,
     GiftMethod.CHECK: UNDEPOSITED_FUNDS_ACCOUNT,
     GiftMethod.CARD: "1060",
@@ -453,7 +453,8 @@ def gift_create(
             created_by=actor_of(acting_user),
             **details,
         )
-        for row in [*allocation_rows, *credit_rows]:
+        gift_rows: list[GiftAllocation | SoftCredit] = [*allocation_rows, *credit_rows]
+        for row in gift_rows:
             row.gift = gift
         GiftAllocation.objects.bulk_create(allocation_rows)
         SoftCredit.objects.bulk_create(credit_rows)
@@ -519,9 +520,9 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
                 "The new donor has a soft credit on this gift; remove it first.",
                 fields={"donor": ["Soft-credited on this gift."]},
             )
-        if gift.pledge_id is not None and ledger_changes:
+        if ledger_changes and gift.pledge is not None:
             _pledge_payment_check(
-                _pledge_locked(gift.pledge),  # type: ignore[arg-type]
+                _pledge_locked(gift.pledge),
                 donor=donor,
                 amount=amount,
                 method=method,
@@ -667,6 +668,7 @@ def gift_refund(
                 "before refunding it."
             )
         reversal = accounting.entry_reverse(
+            # Only a posted gift is refunded (checked above), and a posted gift has its entry.
             entry=gift.journal_entry,  # type: ignore[arg-type]
             acting_user=acting_user,
             date=day,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Organization, OrganizationState
 
 logger = logging.getLogger(__name__)

@@ -19,17 +19,17 @@ from tenant_apps.donors.models import (
 
 class EmailInline(ReadOnlyInline):
     model = DonorEmail
-    fields = readonly_fields = ["email", "is_primary"]
+    fields = readonly_fields = ("email", "is_primary")
 
 
 class PhoneInline(ReadOnlyInline):
     model = DonorPhone
-    fields = readonly_fields = ["number", "phone_digits", "is_primary"]
+    fields = readonly_fields = ("number", "phone_digits", "is_primary")
 
 
 class AddressInline(ReadOnlyInline):
     model = DonorAddress
-    fields = readonly_fields = ["line1", "line2", "city", "region", "postcode", "country"]
+    fields = readonly_fields = ("line1", "line2", "city", "region", "postcode", "country")
 
 
 @admin.register(Donor, site=tenant_admin_site)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
@@ -77,12 +78,11 @@ def donor_search(*, query: str, donors: QuerySet[Donor] | None = None) -> QueryS
         # rechecked at SEARCH_NAME_SIMILARITY, as 0.3 lets "Jonh Smith" find Jane Smithers) or
         # `%>` (the query is similar to a part of the name, at 0.6: "smith" finds John Smith).
         names = Q(display_name__trigram_similar=query) & Q(
-            GreaterThanOrEqual(
-                TrigramSimilarity("display_name", Value(query)), SEARCH_NAME_SIMILARITY
-            )
+            GreaterThanOrEqual(TrigramSimilarity("display_name", query), SEARCH_NAME_SIMILARITY)
         )
         names |= Q(display_name__trigram_word_similar=query)
-    parts = [Donor.objects.filter(names).values("id")]
+    # Querysets of donor ids from different tables, joined with UNION.
+    parts: list[QuerySet[Any, Any]] = [Donor.objects.filter(names).values("id")]
     if len(query) >= TRIGRAM_MIN_LENGTH:
         parts.append(DonorEmail.objects.filter(email__contains=lowered).values("donor_id"))
     digits = phone_digits_of(query)
@@ -182,7 +182,7 @@ def donor_duplicates_suggest(
             email_match=email_match if emails else Value(False),
             phone_match=phone_match if digits else Value(False),
             postcode_match=postcode_match if postcodes else Value(False),
-            name_similarity=TrigramSimilarity("display_name", Value(name or "")),
+            name_similarity=TrigramSimilarity("display_name", name or ""),
         )
         .filter(
             Q(email_match=True)

@@ -8,6 +8,7 @@ or state they refuse.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -294,8 +295,13 @@ def donor_create(
             household=household,
             created_by=actor_of(acting_user),
         )
-        for row in (*email_rows, *phone_rows, *address_rows):
-            row.donor = donor
+        contacts: list[DonorEmail | DonorPhone | DonorAddress] = [
+            *email_rows,
+            *phone_rows,
+            *address_rows,
+        ]
+        for contact in contacts:
+            contact.donor = donor
         DonorEmail.objects.bulk_create(email_rows)
         DonorPhone.objects.bulk_create(phone_rows)
         DonorAddress.objects.bulk_create(address_rows)
@@ -790,10 +796,13 @@ def donor_import_check(spec: DonorImportSpec) -> tuple[DonorPrepared | None, lis
             return default
 
     names = checked(lambda: _names_check(spec.names), spec.names)
-    emails = checked(lambda: _emails_build(spec.emails), [])
-    phones = checked(lambda: _phones_build(spec.phones), [])
-    addresses = checked(lambda: _addresses_build(spec.addresses), [])
-    tags = [checked(lambda name=name: _tag_name_check(name), "") for name in spec.tags]
+    no_emails: list[DonorEmail] = []
+    no_phones: list[DonorPhone] = []
+    no_addresses: list[DonorAddress] = []
+    emails = checked(lambda: _emails_build(spec.emails), no_emails)
+    phones = checked(lambda: _phones_build(spec.phones), no_phones)
+    addresses = checked(lambda: _addresses_build(spec.addresses), no_addresses)
+    tags = [checked(functools.partial(_tag_name_check, name), "") for name in spec.tags]
     notes = checked(lambda: _text(spec.notes, field_name="notes", max_length=NOTE_MAX_LENGTH), "")
     if refusals:
         return None, refusals
@@ -859,7 +868,12 @@ def donors_bulk_create(
             Donor.objects.bulk_create([row.donor for row in batch])
             emails, phones, addresses, links = [], [], [], []
             for row in batch:
-                for contact in (*row.emails, *row.phones, *row.addresses):
+                contacts: list[DonorEmail | DonorPhone | DonorAddress] = [
+                    *row.emails,
+                    *row.phones,
+                    *row.addresses,
+                ]
+                for contact in contacts:
                     contact.donor = row.donor
                 emails += row.emails
                 phones += row.phones

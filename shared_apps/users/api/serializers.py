@@ -9,7 +9,7 @@ from shared_apps.users.models import User
 class LoginSerializer(BaseLoginSerializer):
     """Email and password; there are no user names."""
 
-    username = None  # type: ignore[assignment]
+    username = None
     email = serializers.EmailField()
 
 

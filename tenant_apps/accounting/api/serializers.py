@@ -3,7 +3,7 @@ of the books are the services' (they answer with the same error shape)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.db.models import Model
@@ -75,7 +75,8 @@ class AccountOutput(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=AccountType.choices)
     normal_balance = serializers.ChoiceField(choices=NormalBalance.choices)
-    parent = serializers.CharField(
+    # drf-stubs: a declared field leaves the class body, so it shadows no Field attribute.
+    parent = serializers.CharField(  # type: ignore[assignment]
         source="parent.code", allow_null=True, help_text="The parent account's code."
     )
     ucoa_code = serializers.CharField()
@@ -89,7 +90,8 @@ class AccountCreateInput(Input):
     code = serializers.CharField(max_length=CODE_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=AccountType.choices)
-    parent = serializers.CharField(
+    # drf-stubs: a declared field leaves the class body, so it shadows no Field attribute.
+    parent = serializers.CharField(  # type: ignore[assignment]
         max_length=CODE_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -246,8 +248,10 @@ class LineListInput(serializers.ListSerializer):
                 raise serializers.ValidationError(
                     detail[api_settings.NON_FIELD_ERRORS_KEY]
                 ) from None
+            # DRF keys a list serializer's item errors by the item's index, not by a name.
+            by_line: Mapping[Any, Any] = detail
             raise serializers.ValidationError(
-                [detail.get(index, {}) for index in range(len(data))]
+                [by_line.get(index, {}) for index in range(len(data))]
             ) from None
 
 
@@ -283,7 +287,8 @@ class EntryCreateInput(Input):
 
     date = BooksDateField()
     memo = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    lines = LineInput(many=True, min_length=2, max_length=1000)
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    lines = LineInput(many=True, min_length=2, max_length=1000)  # type: ignore[call-arg]
 
     # One operation a call: a create that also posts could half-succeed in a client's eyes.
     refused_fields: ClassVar[dict[str, str]] = {
@@ -324,7 +329,8 @@ class EntryOutput(serializers.Serializer):
     number = serializers.IntegerField(allow_null=True, help_text="Given when the entry is posted.")
     date = serializers.DateField()
     memo = serializers.CharField()
-    source = serializers.ChoiceField(choices=EntrySource.choices)
+    # drf-stubs: a declared field leaves the class body, so it shadows no Field attribute.
+    source = serializers.ChoiceField(choices=EntrySource.choices)  # type: ignore[assignment]
     source_reference = serializers.CharField()
     state = serializers.ChoiceField(choices=EntryState.choices)
     reverses = serializers.IntegerField(

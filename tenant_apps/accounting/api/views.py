@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +21,7 @@ from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import reports, selectors, services
 from tenant_apps.accounting.api.serializers import (
@@ -77,7 +77,7 @@ class AccountViewSet(_ByCodeViewSet):
         return selectors.account_list()
 
     @extend_schema(request=AccountCreateInput, responses={201: AccountOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(AccountCreateInput, request)
         account = services.account_create(
             code=data["code"],
@@ -90,7 +90,7 @@ class AccountViewSet(_ByCodeViewSet):
         return Response(AccountOutput(account).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AccountUpdateInput, responses={200: AccountOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, code: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         account = self.get_object()
         data = validated_data(AccountUpdateInput, request, instance=account)
         account = services.account_update(
@@ -112,7 +112,7 @@ class FundViewSet(_ByCodeViewSet):
         return selectors.fund_list()
 
     @extend_schema(request=FundCreateInput, responses={201: FundOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(FundCreateInput, request)
         fund = services.fund_create(
             code=data["code"],
@@ -124,7 +124,7 @@ class FundViewSet(_ByCodeViewSet):
         return Response(FundOutput(fund).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FundUpdateInput, responses={200: FundOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, code: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         fund = self.get_object()
         data = validated_data(FundUpdateInput, request, instance=fund)
         fund = services.fund_update(
@@ -147,7 +147,7 @@ class ProgramViewSet(_ByCodeViewSet):
         return selectors.program_list()
 
     @extend_schema(request=ProgramCreateInput, responses={201: ProgramOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ProgramCreateInput, request)
         program = services.program_create(
             code=data["code"],
@@ -158,7 +158,7 @@ class ProgramViewSet(_ByCodeViewSet):
         return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ProgramUpdateInput, responses={200: ProgramOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, code: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         program = self.get_object()
         data = validated_data(ProgramUpdateInput, request, instance=program)
         program = services.program_update(
@@ -192,7 +192,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: PeriodOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
+    def close(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Close the period: nothing more can be posted in it. Drafts dated in it must be
         posted or deleted first."""
         period = services.period_close(period=self.get_object(), acting_user=request.user)
@@ -204,7 +204,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: PeriodOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str) -> Response:
+    def reopen(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Reopen a closed period; the reason goes to the audit log."""
         period = self.get_object()
         data = validated_data(PeriodReopenInput, request)
@@ -272,7 +272,7 @@ class JournalEntryViewSet(
         return dict(EntryOutput(self.get_queryset().get(pk=entry.pk)).data)
 
     @extend_schema(request=EntryCreateInput, responses={201: EntryOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(EntryCreateInput, request)
         entry = services.entry_create(
             date=data["date"],
@@ -294,7 +294,7 @@ class JournalEntryViewSet(
         return Response(self._output(entry), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         services.entry_delete(entry=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -304,7 +304,7 @@ class JournalEntryViewSet(
         responses={200: EntryOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="post", url_name="post")
-    def post_entry(self, request: Request, pk: str) -> Response:
+    def post_entry(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Post a draft: it gets the next number. Spending from a purpose- or time-restricted
         fund posts the release from restriction with it. 409 in a closed period."""
         entry = services.entry_post(entry=self.get_object(), acting_user=request.user)
@@ -316,7 +316,7 @@ class JournalEntryViewSet(
         responses={201: EntryOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="reverse", url_name="reverse")
-    def reverse_entry(self, request: Request, pk: str) -> Response:
+    def reverse_entry(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Reverse a posted entry with a new posted entry of the opposite sides; answers the
         reversal. Releases the entry generated are reversed with it."""
         entry = self.get_object()
@@ -353,14 +353,14 @@ class SettingsView(APIView):
     ]
 
     @extend_schema(responses={200: SettingsOutput})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(_settings_output(services.accounting_settings()))
 
     @extend_schema(
         request=SettingsUpdateInput,
         responses={200: SettingsOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         settings_row = services.accounting_settings()
         data = validated_data(SettingsUpdateInput, request, instance=settings_row)
         if "fiscal_year_start_month" in data:

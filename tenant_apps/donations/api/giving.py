@@ -41,7 +41,7 @@ class DonorGivingViewSet(DonorViewSet):
         """What the donor has given: first, last and largest gift, lifetime total, this and
         last fiscal year, gift count and soft credits (posted gifts only)."""
         donor = self.get_object()
-        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]  # type: ignore[attr-defined]
+        donor.giving = donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]
         return Response(DonorGivingSummaryOutput(donor).data)
 
     @extend_schema(
@@ -57,7 +57,7 @@ class DonorGivingViewSet(DonorViewSet):
         donors = list(page if page is not None else self.filter_queryset(self.get_queryset()))
         summaries = donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
         for donor in donors:
-            donor.giving = summaries[donor.pk]  # type: ignore[attr-defined]
+            donor.giving = summaries[donor.pk]
         data = DonorGivingSummaryOutput(donors, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.errors import ServiceError
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import imports
 from tenant_apps.donations.api.serializers import (
@@ -80,9 +81,9 @@ class ListPagination(LimitOffsetPagination):
     max_limit = 1000
 
 
-def _paginated(request: Request, view: APIView, items: list[Any]) -> Response:
+def _paginated(request: AuthenticatedRequest, view: APIView, items: list[Any]) -> Response:
     paginator = ListPagination()
-    page = paginator.paginate_queryset(items, request, view=view)  # type: ignore[arg-type]
+    page = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(page)
 
 
@@ -120,7 +121,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request={"multipart/form-data": ImportCreateInput},
         responses={201: ImportJobOutput, 400: ErrorOutput, 403: ErrorOutput},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ImportCreateInput, request)
         if data["kind"] not in ImportKind.values:
             raise ServiceError(
@@ -140,7 +141,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: ImportErrorPageOutput},
     )
     @action(detail=True, methods=["get"])
-    def errors(self, request: Request, pk: str) -> Response:
+    def errors(self, request: AuthenticatedRequest, pk: str) -> Response:
         """What is wrong with the file's rows, by row (the header is row 1) and column."""
         return _paginated(request, self, self.get_object().errors)
 
@@ -150,7 +151,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: ImportDuplicatePageOutput},
     )
     @action(detail=True, methods=["get"])
-    def duplicates(self, request: Request, pk: str) -> Response:
+    def duplicates(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Rows that look like a donor (or a gift) already recorded, or like an earlier row
         of the file. Reported, not refused: merge the donors afterwards if they are the same."""
         return _paginated(request, self, self.get_object().duplicates)

@@ -14,11 +14,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.filters import FilterSet
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import pledges
 from tenant_apps.donations.api.serializers import (
@@ -95,7 +95,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return dict(PledgeOutput(self.get_queryset().get(pk=pledge.pk)).data)
 
     @extend_schema(request=PledgeCreateInput, responses={201: PledgeOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Record a draft pledge with its schedule."""
         data = _pledge_changes(validated_data(PledgeCreateInput, request))
         pledge = pledges.pledge_create(acting_user=request.user, **data)
@@ -105,7 +105,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request=PledgeUpdateInput,
         responses={200: PledgeOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Change a pledge. A posted pledge's donor, amount, fund and date are in the books
         (409); its schedule, campaign and memo may change."""
         pledge = self.get_object()
@@ -114,7 +114,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self._output(pledge))
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Delete a draft pledge."""
         pledges.pledge_delete(pledge=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -125,7 +125,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: PledgeOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="post")
-    def post_to_ledger(self, request: Request, pk: str) -> Response:
+    def post_to_ledger(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Post a draft pledge: Dr 1210 pledges receivable, Cr 4010 contributions."""
         pledge = pledges.pledge_post(pledge=self.get_object(), acting_user=request.user)
         return Response(self._output(pledge))
@@ -136,7 +136,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: PledgeOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="write-off")
-    def write_off(self, request: Request, pk: str) -> Response:
+    def write_off(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Write off the unpaid balance of an open pledge: Dr 4010, Cr 1210."""
         pledge = self.get_object()
         data = validated_data(PledgeWriteOffInput, request)
@@ -151,11 +151,11 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: PledgeOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Cancel a draft pledge, or reverse a posted pledge without payments that was recorded
         in error (the reversal is a posting: bookkeepers only)."""
         pledge = self.get_object()
-        if pledge.state != PledgeState.DRAFT and not request.user.has_capability(  # type: ignore[union-attr]
+        if pledge.state != PledgeState.DRAFT and not request.user.has_capability(
             Capability.GIFTS_POST
         ):
             raise PermissionDenied("Cancelling a posted pledge reverses its entry: a bookkeeper's.")
@@ -211,7 +211,7 @@ class RecurringGiftViewSet(
         request=RecurringGiftCreateInput,
         responses={201: RecurringGiftOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = _recurring_changes(validated_data(RecurringGiftCreateInput, request))
         recurring = pledges.recurring_gift_create(acting_user=request.user, **data)
         return Response(self._output(recurring), status=status.HTTP_201_CREATED)
@@ -220,7 +220,7 @@ class RecurringGiftViewSet(
         request=RecurringGiftUpdateInput,
         responses={200: RecurringGiftOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         recurring = self.get_object()
         data = _recurring_changes(validated_data(RecurringGiftUpdateInput, request))
         recurring = pledges.recurring_gift_update(
@@ -229,7 +229,7 @@ class RecurringGiftViewSet(
         return Response(self._output(recurring))
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Delete a recurring gift that has made no gift yet."""
         pledges.recurring_gift_delete(recurring_gift=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -240,7 +240,7 @@ class RecurringGiftViewSet(
         responses={200: RecurringGiftOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def pause(self, request: Request, pk: str) -> Response:
+    def pause(self, request: AuthenticatedRequest, pk: str) -> Response:
         recurring = pledges.recurring_gift_pause(
             recurring_gift=self.get_object(), acting_user=request.user
         )
@@ -252,7 +252,7 @@ class RecurringGiftViewSet(
         responses={200: RecurringGiftOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def resume(self, request: Request, pk: str) -> Response:
+    def resume(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Make gifts again; the dates passed while paused are skipped."""
         recurring = self.get_object()
         data = validated_data(RecurringGiftResumeInput, request)
@@ -267,7 +267,7 @@ class RecurringGiftViewSet(
         responses={200: RecurringGiftOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: AuthenticatedRequest, pk: str) -> Response:
         recurring = pledges.recurring_gift_cancel(
             recurring_gift=self.get_object(), acting_user=request.user
         )

@@ -15,7 +15,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +22,7 @@ from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import receipts
 from tenant_apps.donations.api.serializers import (
@@ -94,7 +94,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
-    def pdf(self, request: Request, pk: str) -> FileResponse:
+    def pdf(self, request: AuthenticatedRequest, pk: str) -> FileResponse:
         """The receipt as it was issued, a PDF."""
         receipt = self.get_object()
         return FileResponse(
@@ -109,7 +109,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: ReceiptOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=False, methods=["post"])
-    def issue(self, request: Request) -> Response:
+    def issue(self, request: AuthenticatedRequest) -> Response:
         """Issue the receipt of a posted gift that has none; it is emailed after."""
         data = validated_data(ReceiptIssueInput, request)
         gift = Gift.objects.filter(pk=data["gift"]).first()
@@ -124,7 +124,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: ReceiptOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=False, methods=["post"], url_path="year-end")
-    def year_end(self, request: Request) -> Response:
+    def year_end(self, request: AuthenticatedRequest) -> Response:
         """Issue a donor's giving statement of a calendar year: every posted gift of it."""
         data = validated_data(ReceiptYearEndInput, request)
         donor = donor_selectors.donor_by_id(data["donor"], field="donor")
@@ -139,7 +139,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: ReceiptOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def reissue(self, request: Request, pk: str) -> Response:
+    def reissue(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Correct a receipt: the next version of its number, naming the one it replaces."""
         receipt = self.get_object()
         data = validated_data(ReceiptReissueInput, request)
@@ -154,7 +154,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={202: ReceiptOutput},
     )
     @action(detail=True, methods=["post"])
-    def email(self, request: Request, pk: str) -> Response:
+    def email(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Email the receipt to the donor again (in the background; see emailed_at and
         email_error afterwards)."""
         receipt = receipts.receipt_email_request(
@@ -188,13 +188,13 @@ class ReceiptSettingsView(APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(responses={200: ReceiptSettingsOutput})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(_settings_output(receipts.receipt_settings()))
 
     @extend_schema(
         request=ReceiptSettingsInput, responses={200: ReceiptSettingsOutput, 400: ErrorOutput}
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ReceiptSettingsInput, request)
         settings_row = receipts.receipt_settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))
@@ -202,7 +202,7 @@ class ReceiptSettingsView(APIView):
     @extend_schema(
         request=ReceiptSettingsInput, responses={200: ReceiptSettingsOutput, 400: ErrorOutput}
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ReceiptSettingsInput, request, instance=receipts.receipt_settings())
         settings_row = receipts.receipt_settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))

@@ -14,13 +14,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import selectors, services
 from tenant_apps.donations.api.serializers import (
@@ -103,13 +103,13 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.campaign_list()
 
     @extend_schema(request=CampaignCreateInput, responses={201: CampaignOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(CampaignCreateInput, request)
         campaign = services.campaign_create(acting_user=request.user, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CampaignUpdateInput, responses={200: CampaignOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, code: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         campaign = self.get_object()
         data = validated_data(CampaignUpdateInput, request)
         campaign = services.campaign_update(campaign=campaign, acting_user=request.user, **data)
@@ -153,7 +153,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return dict(GiftOutput(self.get_queryset().get(pk=gift.pk)).data)
 
     @extend_schema(request=GiftCreateInput, responses={201: GiftOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Record a draft gift. Allocations must add up to the amount (all to GEN if none)."""
         data = _gift_changes(validated_data(GiftCreateInput, request))
         gift = services.gift_create(acting_user=request.user, **data)
@@ -162,7 +162,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=GiftUpdateInput, responses={200: GiftOutput, 400: ErrorOutput, 409: ErrorOutput}
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Change a gift. A posted gift's amount, funds, method, date and donor are in the
         books: refund it and record a new gift instead (409)."""
         gift = self.get_object()
@@ -171,7 +171,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(self._output(gift))
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Delete a draft gift. A posted gift is refunded instead (409)."""
         services.gift_delete(gift=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -182,7 +182,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         responses={200: GiftOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="post")
-    def post_to_ledger(self, request: Request, pk: str) -> Response:
+    def post_to_ledger(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Post a draft gift to the ledger."""
         gift = services.gift_post(gift=self.get_object(), acting_user=request.user)
         return Response(self._output(gift))
@@ -193,7 +193,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         responses={200: GiftOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def refund(self, request: Request, pk: str) -> Response:
+    def refund(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Refund a posted gift: its entry is reversed on `date` (today by default)."""
         gift = self.get_object()
         data = validated_data(GiftRefundInput, request)
@@ -226,7 +226,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return dict(DepositOutput(self.get_queryset().get(pk=deposit.pk)).data)
 
     @extend_schema(request=DepositCreateInput, responses={201: DepositOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(DepositCreateInput, request)
         deposit = services.deposit_create(acting_user=request.user, **data)
         return Response(self._output(deposit), status=status.HTTP_201_CREATED)
@@ -237,7 +237,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={200: DepositOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="gifts")
-    def gifts_add(self, request: Request, pk: str) -> Response:
+    def gifts_add(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Add posted check and cash gifts to the open deposit: all of them, or none."""
         deposit = self.get_object()
         data = validated_data(DepositGiftsInput, request)
@@ -254,7 +254,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={200: DepositOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["delete"], url_path=r"gifts/(?P<gift_id>[0-9]+)")
-    def gifts_remove(self, request: Request, pk: str, gift_id: str) -> Response:
+    def gifts_remove(self, request: AuthenticatedRequest, pk: str, gift_id: str) -> Response:
         """Take a gift out of the open deposit (a check that bounced, a count that was wrong)."""
         deposit = self.get_object()
         services.deposit_remove_gift(
@@ -268,7 +268,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={200: DepositOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
+    def close(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Close the deposit if its gifts match the expected count and total; the undeposited
         funds move to the bank account."""
         deposit = services.deposit_close(deposit=self.get_object(), acting_user=request.user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from saas_platform.lib.errors import ServiceError
+from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import imports
 from tenant_apps.donations.api.imports import import_allowed
@@ -33,7 +34,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
 
 
 def donor_reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -41,8 +42,8 @@ def donor_reader_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_capability(Capability.DONORS_READ):  # type: ignore[union-attr]
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_capability(Capability.DONORS_READ):
             raise PermissionDenied("Your role does not allow reading donors.")
         return view(request, *args, **kwargs)
 
@@ -57,7 +58,7 @@ def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @donor_reader_required
-def import_index(request: HttpRequest) -> HttpResponse:
+def import_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = _kinds(request)
     form = UploadForm(kinds=kinds)
     status = 200
@@ -70,7 +71,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
                 job = imports.import_job_create(
                     kind=form.cleaned_data["kind"],
                     upload=form.cleaned_data["file"],
-                    acting_user=request.user,  # type: ignore[arg-type]
+                    acting_user=request.user,
                 )
             except ServiceError as error:
                 form.add_error("file" if "file" in error.fields else None, error.message)

@@ -5,7 +5,7 @@ accounting report pages' table and style) and a link to the same report as CSV (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -37,7 +37,7 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", "All campaigns")] + [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = [("", "All campaigns")] + [
             (campaign.code, f"{campaign.code} {campaign.name}") for campaign in campaign_list()
         ]
 

@@ -3,6 +3,8 @@ are the services' (they answer with the same error shape)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -186,9 +188,10 @@ class DonorCreateInput(Input):
     household = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="A household's id."
     )
-    emails = EmailInput(many=True, required=False, default=list, max_length=20)
-    phones = PhoneInput(many=True, required=False, default=list, max_length=20)
-    addresses = AddressInput(many=True, required=False, default=list, max_length=20)
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on (three fields).
+    emails = EmailInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
+    phones = PhoneInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
+    addresses = AddressInput(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
     tags = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list, max_length=50
     )
@@ -208,16 +211,19 @@ class DonorUpdateInput(Input):
     do_not_contact = serializers.BooleanField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     is_active = serializers.BooleanField(required=False)
-    emails = EmailInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    emails = EmailInput(  # type: ignore[call-arg]
         many=True,
         required=False,
         max_length=20,
         help_text="Replaces all the donor's emails (an empty list removes them).",
     )
-    phones = PhoneInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    phones = PhoneInput(  # type: ignore[call-arg]
         many=True, required=False, max_length=20, help_text="Replaces all the donor's phones."
     )
-    addresses = AddressInput(
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    addresses = AddressInput(  # type: ignore[call-arg]
         many=True, required=False, max_length=20, help_text="Replaces all the donor's addresses."
     )
 
@@ -261,8 +267,8 @@ class HouseholdMemberInput(Input):
 # --- Giving summary ----------------------------------------------------------------------------
 
 
-def _money(**kwargs: object) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class GivingSummaryOutput(serializers.Serializer):

@@ -29,6 +29,7 @@ from saas_platform.lib.csv_export import CSVRenderer, csv_text_cell
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donors import selectors, services
 from tenant_apps.donors.api.serializers import (
@@ -90,7 +91,8 @@ class NoteCursorPagination(CursorPagination):
     """A donor's notes, newest first, a page at a time: they grow for as long as the donor
     gives. The donor list's `ordering` does not apply to them."""
 
-    ordering = ("-created_at", "-id")
+    # DRF takes a tuple of orderings here; drf-stubs type ordering as one string.
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
         return self.ordering
@@ -131,7 +133,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return dict(DonorOutput(self.get_queryset().get(pk=donor.pk)).data)
 
     @extend_schema(request=DonorCreateInput, responses={201: DonorCreatedOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Create a donor with its contacts and tags. The answer lists `possible_duplicates`:
         existing donors with the same email or phone, or a similar name at the same postcode."""
         data = validated_data(DonorCreateInput, request)
@@ -170,21 +172,28 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=DonorUpdateInput, responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput}
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         donor = self.get_object()
         data = validated_data(DonorUpdateInput, request)
-        contacts = {
-            "emails": [services.EmailSpec(**row) for row in data.pop("emails")]
-            if "emails" in data
-            else None,
-            "phones": [services.PhoneSpec(**row) for row in data.pop("phones")]
-            if "phones" in data
-            else None,
-            "addresses": [services.AddressSpec(**row) for row in data.pop("addresses")]
+        emails = (
+            [services.EmailSpec(**row) for row in data.pop("emails")] if "emails" in data else None
+        )
+        phones = (
+            [services.PhoneSpec(**row) for row in data.pop("phones")] if "phones" in data else None
+        )
+        addresses = (
+            [services.AddressSpec(**row) for row in data.pop("addresses")]
             if "addresses" in data
-            else None,
-        }
-        donor = services.donor_update(donor=donor, acting_user=request.user, **data, **contacts)
+            else None
+        )
+        donor = services.donor_update(
+            donor=donor,
+            acting_user=request.user,
+            emails=emails,
+            phones=phones,
+            addresses=addresses,
+            **data,
+        )
         return Response(self._output(donor))
 
     @extend_schema(
@@ -193,7 +202,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DuplicateOutput(many=True)},
     )
     @action(detail=True, methods=["get"])
-    def duplicates(self, request: Request, pk: str) -> Response:
+    def duplicates(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Donors that may be the same as this one, best first, with the reasons."""
         donor = self.get_object()
         suggestions = selectors.donor_duplicates_suggest(
@@ -207,7 +216,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: MergeOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def merge(self, request: Request, pk: str) -> Response:
+    def merge(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Merge the donor `merged` into this one, which survives. Refused across kinds
         (individual, organization) unless `allow_different_kinds`."""
         survivor = self.get_object()
@@ -237,7 +246,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={201: NoteOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=NoteCursorPagination)
-    def notes(self, request: Request, pk: str) -> Response:
+    def notes(self, request: AuthenticatedRequest, pk: str) -> Response:
         """The donor's notes, newest first, a page at a time; POST adds one."""
         donor = self.get_object()
         if request.method == "GET":
@@ -253,7 +262,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"], url_path="tags")
-    def tag_add(self, request: Request, pk: str) -> Response:
+    def tag_add(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Tag the donor; a tag of a new name is created."""
         donor = self.get_object()
         data = validated_data(TagInput, request)
@@ -267,7 +276,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: DonorOutput, 404: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["delete"], url_path=r"tags/(?P<tag_id>[0-9]+)")
-    def tag_remove(self, request: Request, pk: str, tag_id: str) -> Response:
+    def tag_remove(self, request: AuthenticatedRequest, pk: str, tag_id: str) -> Response:
         """Take a tag off the donor."""
         donor = self.get_object()
         tag = Tag.objects.filter(pk=int(tag_id)).first()
@@ -283,7 +292,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     # JSON is there for the error answers only: the file itself is CSV, whatever is asked.
     @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, JSONRenderer])
-    def export(self, request: Request) -> StreamingHttpResponse:
+    def export(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         """The donors the list's filters and search select (merged donors left out), as a CSV
         file in the columns the donor import reads: an exported file imports as it is. One
         query, streamed, whatever the number of donors. Asked for with `Accept: text/csv`, or
@@ -319,7 +328,8 @@ def _export_queryset(donors: QuerySet[Donor]) -> QuerySet[Donor]:
         Donor.tags.through.objects.filter(donor=OuterRef("pk"))
         .values("donor")
         .annotate(names=ArrayAgg("tag__name", order_by=("tag__name",)))
-        .values("names")
+        # django-stubs check values() against the model's fields, not the annotation above.
+        .values("names")  # type: ignore[misc]
     )
     return (
         donors.filter(merged_into__isnull=True)
@@ -339,6 +349,7 @@ def _yes_no(value: bool) -> str:
 
 
 def _export_row(donor: Donor) -> list[str]:
+    # export_* (here and below) are annotations of _export_queryset.
     address = donor.export_address or {}  # type: ignore[attr-defined]
     cells = {
         "type": donor.kind,
@@ -393,13 +404,13 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return dict(HouseholdOutput(self.get_queryset().get(pk=household.pk)).data)
 
     @extend_schema(request=HouseholdCreateInput, responses={201: HouseholdOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(HouseholdCreateInput, request)
         household = services.household_create(name=data["name"], acting_user=request.user)
         return Response(self._output(household), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         household = self.get_object()
         # A partial update: a field left out keeps its value.
         data = validated_data(HouseholdCreateInput, request, instance=household)
@@ -414,7 +425,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HouseholdOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def add(self, request: Request, pk: str) -> Response:
+    def add(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Add a donor to the household (409 if they are in another one)."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
@@ -431,7 +442,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HouseholdOutput, 400: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def remove(self, request: Request, pk: str) -> Response:
+    def remove(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Take a donor out of the household."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
@@ -455,7 +466,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return selectors.tag_list()
 
     @extend_schema(request=TagInput, responses={201: TagOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(TagInput, request)
         tag = services.tag_create(name=data["name"], acting_user=request.user)
         return Response(TagOutput(tag).data, status=status.HTTP_201_CREATED)

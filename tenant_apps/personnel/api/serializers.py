@@ -3,6 +3,8 @@ are the services' (they answer with the same error shape)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from saas_platform.lib.api import BooksDateField, ErrorOutput, Input
@@ -24,12 +26,12 @@ from tenant_apps.personnel.models import (
 __all__ = ["ErrorOutput"]
 
 
-def _money(**kwargs: object) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-def _percent(**kwargs: object) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=5, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+def _percent(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=5, decimal_places=2, **kwargs)
 
 
 # --- People ------------------------------------------------------------------------------------

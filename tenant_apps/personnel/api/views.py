@@ -23,6 +23,7 @@ from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.models import User
 from shared_apps.users.permissions import capability_required
+from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.models import Function
 from tenant_apps.donors import selectors as donor_selectors
@@ -116,14 +117,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return dict(PersonOutput(self.get_queryset().get(pk=person.pk)).data)
 
     @extend_schema(request=PersonCreateInput, responses={201: PersonOutput, 400: ErrorOutput})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Add a person, optionally linked to their login and to their donor record."""
         data = _links(validated_data(PersonCreateInput, request))
         person = services.person_create(acting_user=request.user, **data)
         return Response(self._output(person), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PersonUpdateInput, responses={200: PersonOutput, 400: ErrorOutput})
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         person = self.get_object()
         data = _links(validated_data(PersonUpdateInput, request))
         person = services.person_update(person=person, acting_user=request.user, **data)
@@ -148,7 +149,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=StaffCreateInput, responses={201: StaffOutput, 400: ErrorOutput, 409: ErrorOutput}
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Give a person a staff record. The default split adds up to 100 percent; its program
         share names the program."""
         data = validated_data(StaffCreateInput, request)
@@ -159,7 +160,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=StaffUpdateInput, responses={200: StaffOutput, 400: ErrorOutput, 409: ErrorOutput}
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         record = self.get_object()
         data = validated_data(StaffUpdateInput, request)
         record = services.staff_record_update(record=record, acting_user=request.user, **data)
@@ -185,7 +186,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=VolunteerCreateInput,
         responses={201: VolunteerOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(VolunteerCreateInput, request)
         data["person"] = _person_by_id(data["person"])
         volunteer = services.volunteer_create(acting_user=request.user, **data)
@@ -195,7 +196,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=VolunteerUpdateInput,
         responses={200: VolunteerOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         volunteer = self.get_object()
         data = validated_data(VolunteerUpdateInput, request)
         volunteer = services.volunteer_update(volunteer=volunteer, acting_user=request.user, **data)
@@ -265,6 +266,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[HourEntry]:
         if getattr(self, "swagger_fake_view", False):  # the schema is drawn without a user
             return HourEntry.objects.none()
+        # HoursPermission admits logged-in users only; GenericViewSet types request as Request.
         return selectors.hour_entry_list(user=self.request.user)  # type: ignore[arg-type]
 
     def _output(self, entry: HourEntry) -> dict[str, Any]:
@@ -278,13 +280,13 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=HourEntryCreateInput,
         responses={201: HourEntryOutput, 400: ErrorOutput, 403: ErrorOutput},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Log hours. At most 24 a day per person, no future dates, only within the person's
         staff or volunteer dates; program hours name their program, others none."""
         data = validated_data(HourEntryCreateInput, request)
         person_id = data.pop("person")
         if person_id is None:
-            person = selectors.person_of(request.user)  # type: ignore[arg-type]
+            person = selectors.person_of(request.user)
             if person is None:
                 raise ServiceError(
                     "person: your login is not linked to a person; name whose hours these are.",
@@ -299,7 +301,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=HourEntryUpdateInput,
         responses={200: HourEntryOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Change a submitted entry (409 once decided)."""
         entry = self.get_object()
         data = validated_data(HourEntryUpdateInput, request)
@@ -312,7 +314,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HourEntryOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str) -> Response:
+    def approve(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Approve submitted hours. Specialized volunteer services post as in-kind."""
         entry = services.hour_entry_approve(entry=self.get_object(), acting_user=request.user)
         return Response(self._output(entry))
@@ -323,7 +325,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HourEntryOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str) -> Response:
+    def reject(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Reject submitted hours, saying why."""
         entry = self.get_object()
         data = validated_data(HourRejectInput, request)
@@ -338,7 +340,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HourBulkOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=False, methods=["post"], url_path="bulk-approve")
-    def bulk_approve(self, request: Request) -> Response:
+    def bulk_approve(self, request: AuthenticatedRequest) -> Response:
         """Approve several entries: all of them, or none (the error names the entry)."""
         data = validated_data(HourBulkInput, request)
         entries = _entries_by_id(data["entries"], self.get_queryset())
@@ -351,7 +353,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={200: HourBulkOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
     )
     @action(detail=False, methods=["post"], url_path="bulk-reject")
-    def bulk_reject(self, request: Request) -> Response:
+    def bulk_reject(self, request: AuthenticatedRequest) -> Response:
         """Reject several entries with one reason: all of them, or none."""
         data = validated_data(HourBulkRejectInput, request)
         entries = _entries_by_id(data["entries"], self.get_queryset())
@@ -399,7 +401,7 @@ class SettingsView(APIView):
         request=PersonnelSettingsUpdateInput,
         responses={200: PersonnelSettingsOutput, 400: ErrorOutput},
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(PersonnelSettingsUpdateInput, request)
         settings_row = services.settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))
@@ -425,7 +427,7 @@ class PayrollAllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=PayrollAllocationInput,
         responses={201: PayrollAllocationOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         """Post the payroll allocation of a date range as one journal entry dated its end;
         a range that overlaps one posted before is refused (409)."""
         data = validated_data(PayrollAllocationInput, request)

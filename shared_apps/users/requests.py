@@ -1,0 +1,25 @@
+"""Request types for views that require a login, so that `request.user` is checked as a `User`.
+
+Django and DRF type `request.user` as `User | AnonymousUser`. Behind `login_required`, a staff
+mixin or a DRF permission that demands an authenticated user, it is always a `User`; these
+classes say so for the type checker. They are annotations only: no view builds one.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from shared_apps.users.models import User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A Django request behind a login check."""
+
+    user: User
+
+
+class AuthenticatedRequest(Request):
+    """A DRF request behind a permission that requires an authenticated user."""
+
+    user: User
