@@ -632,7 +632,7 @@ def _gift_donor(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> D
             errors.append(_error(row.number, "donor_id", f"There is no donor {given_id}."))
             return None
         try:
-            gifts._donor_check(donor)
+            gifts.donor_check(donor)
         except ServiceError as refusal:
             errors.append(_error(row.number, "donor_id", refusal.message))
             return None
@@ -708,8 +708,8 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
             )
         )
     if received_on is not None:
-        received_on = checked(lambda: gifts._date(received_on, field="received_on"))
-    method = checked(lambda: gifts._method_check(_gift_method(values.get("method", ""))))
+        received_on = checked(lambda: gifts.date_required(received_on, field="received_on"))
+    method = checked(lambda: gifts.method_check(_gift_method(values.get("method", ""))))
     fund_code = values.get("fund", "") or gifts.DEFAULT_FUND
     fund = lookups.funds.get(fund_code)
     if fund is None or not fund.is_active:
@@ -724,7 +724,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
     details = None
     if amount is not None and method is not None:
         details = checked(
-            lambda: gifts._details_check(
+            lambda: gifts.gift_details_check(
                 {
                     "designation": values.get("designation", ""),
                     "tribute_type": TributeType.NONE,

@@ -115,7 +115,7 @@ def schedule_split(*, amount: Decimal, schedule: ScheduleSpec) -> list[Installme
             fields={"schedule": [f"Count from 1 to {MAX_INSTALLMENTS}."]},
         )
     frequency = _frequency_check(schedule.frequency)
-    first = services._date(schedule.first_due_on, field="schedule")
+    first = services.date_required(schedule.first_due_on, field="schedule")
     if amount < CENT * count:
         raise ServiceError(
             f"{amount:.2f} cannot be split in {count} installments of at least 0.01.",
@@ -145,7 +145,7 @@ def _installments_build(
         )
     rows, seen = [], set()
     for spec in specs:
-        due_on = services._date(spec.due_on, field="installments")
+        due_on = services.date_required(spec.due_on, field="installments")
         if due_on < pledged_on:
             raise ServiceError(
                 f"An installment is due on {due_on}, before the pledge was made ({pledged_on}).",
@@ -259,9 +259,9 @@ def pledge_create(
     schedule: ScheduleSpec | None = None,
 ) -> Pledge:
     """A draft pledge with its schedule. Nothing is in the books until pledge_post."""
-    services._donor_check(donor)
+    services.donor_check(donor)
     pledge_amount = amount_parse(amount, field="amount")
-    pledged_on = services._date(pledged_on, field="pledged_on")
+    pledged_on = services.date_required(pledged_on, field="pledged_on")
     fund_row = _fund_check(fund)
     memo = _memo(memo)
     rows = _schedule_of(
@@ -312,13 +312,13 @@ def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -
             "installments" in changes or "schedule" in changes
         ):
             raise StateConflict(f"Pledge {pledge.pk} is {pledge.state}: its schedule is final.")
-        donor = services._donor_check(changes["donor"]) if "donor" in changes else pledge.donor
+        donor = services.donor_check(changes["donor"]) if "donor" in changes else pledge.donor
         amount = (
             amount_parse(changes["amount"], field="amount")
             if "amount" in changes
             else pledge.amount
         )
-        pledged_on = services._date(
+        pledged_on = services.date_required(
             changes.get("pledged_on", pledge.pledged_on), field="pledged_on"
         )
         fund = _fund_check(changes["fund"]) if "fund" in changes else pledge.fund
@@ -391,7 +391,7 @@ def pledge_post(*, pledge: Pledge, acting_user: User | None) -> Pledge:
         pledge = _pledge_locked(pledge)
         if pledge.state != PledgeState.DRAFT:
             raise StateConflict(f"Pledge {pledge.pk} is {pledge.state}; only a draft is posted.")
-        services._donor_check(pledge.donor)
+        services.donor_check(pledge.donor)
         entry = accounting.entry_record(
             date=pledge.pledged_on,
             memo=f"Pledge {pledge.pk} from {pledge.donor.display_name}"[:500],
@@ -423,7 +423,7 @@ def pledge_post(*, pledge: Pledge, acting_user: User | None) -> Pledge:
 
 
 def _day_check(day: date | None, pledge: Pledge, *, field: str = "date") -> date:
-    day = services._date(day, field=field) if day is not None else timezone.localdate()
+    day = services.date_required(day, field=field) if day is not None else timezone.localdate()
     if day < pledge.pledged_on:
         raise ServiceError(
             f"{field}: on or after the day of the pledge ({pledge.pledged_on}).",
@@ -538,8 +538,8 @@ def _recurring_check(
 ) -> tuple[Decimal, date, str]:
     value = amount_parse(amount, field="amount")
     _frequency_check(frequency)
-    next_on = services._date(next_on, field="next_on")
-    if end_on is not None and services._date(end_on, field="end_on") < next_on:
+    next_on = services.date_required(next_on, field="next_on")
+    if end_on is not None and services.date_required(end_on, field="end_on") < next_on:
         raise ServiceError(
             "A recurring gift ends on or after its next date.",
             fields={"end_on": ["Before the next date."]},
@@ -550,7 +550,7 @@ def _recurring_check(
             "through the donation page's subscriptions.",
             fields={"method": ["Not a method for a recurring gift."]},
         )
-    reference = services._text(reference, field="payment_reference")
+    reference = services.text_check(reference, field="payment_reference")
     return value, next_on, reference
 
 
@@ -577,7 +577,7 @@ def recurring_gift_create(
 ) -> RecurringGift:
     """An active recurring gift; its first gift is made on `next_on`, then every period on
     the same day of the month (or the month's last day)."""
-    services._donor_check(donor)
+    services.donor_check(donor)
     value, next_on, reference = _recurring_check(
         amount=amount,
         frequency=frequency,
@@ -734,7 +734,7 @@ def recurring_gift_resume(
     current = RecurringGift.objects.get(pk=recurring_gift.pk)
     anchor_day = None
     if next_on is not None:
-        next_on = services._date(next_on, field="next_on")
+        next_on = services.date_required(next_on, field="next_on")
         if next_on < today or (current.end_on is not None and next_on > current.end_on):
             raise ServiceError(
                 "A resumed recurring gift's next date is from today to its end date.",

@@ -136,7 +136,11 @@ def changes_check(changes: dict[str, Any], allowed: Collection[str], *, of: str)
         )
 
 
-def _text(value: str | None, *, field: str) -> str:
+# --- Checks the gift, pledge and import services share ----------------------------------------
+
+
+def text_check(value: str | None, *, field: str) -> str:
+    """A descriptive field, trimmed, within its TEXT_LIMITS length."""
     value = (value or "").strip()
     limit = TEXT_LIMITS[field]
     if len(value) > limit:
@@ -144,7 +148,8 @@ def _text(value: str | None, *, field: str) -> str:
     return value
 
 
-def _date(value: Any, *, field: str) -> date:
+def date_required(value: Any, *, field: str) -> date:
+    """A date the books can hold; anything else is "a date is required" on `field`."""
     if not isinstance(value, date) or not EARLIEST_DATE <= value <= (LATEST_DATE):
         raise ServiceError(f"{field}: a date is required.", fields={field: ["A date is required."]})
     return value
@@ -240,7 +245,8 @@ def campaign_update(*, campaign: Campaign, acting_user: User | None, **changes: 
 # --- Gifts ------------------------------------------------------------------------------------
 
 
-def _donor_check(donor: Donor, *, field: str = "donor") -> Donor:
+def donor_check(donor: Donor, *, field: str = "donor") -> Donor:
+    """A donor a gift may name: not one merged into another."""
     if donor.merged_into_id is not None:
         raise ServiceError(
             f"Donor {donor.pk} was merged into donor {donor.merged_into_id}; use that one.",
@@ -284,7 +290,7 @@ def _soft_credits_build(
 ) -> list[SoftCredit]:
     credits, seen = [], set()
     for spec in specs:
-        _donor_check(spec.donor, field="soft_credits")
+        donor_check(spec.donor, field="soft_credits")
         if spec.donor.pk == donor.pk:
             raise ServiceError(
                 "A gift's own donor gets the hard credit, not a soft credit.",
@@ -306,11 +312,11 @@ def _soft_credits_build(
     return credits
 
 
-def _details_check(values: dict[str, Any], *, amount: Decimal, method: str) -> dict[str, Any]:
+def gift_details_check(values: dict[str, Any], *, amount: Decimal, method: str) -> dict[str, Any]:
     """Check and normalize the descriptive fields (all present in `values`)."""
     for field in TEXT_LIMITS:
         if field in values:
-            values[field] = _text(values[field], field=field)
+            values[field] = text_check(values[field], field=field)
     if values["tribute_type"] not in TributeType.values:
         raise ServiceError(
             f"A tribute is one of {', '.join(TributeType.values)}.",
@@ -350,7 +356,8 @@ def _details_check(values: dict[str, Any], *, amount: Decimal, method: str) -> d
     return values
 
 
-def _method_check(method: str) -> str:
+def method_check(method: str) -> str:
+    """One of the gift methods, by its value."""
     if method not in GiftMethod.values:
         raise ServiceError(
             f"A method is one of {', '.join(GiftMethod.values)}.",
@@ -387,16 +394,16 @@ def gift_create(
     the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
     goes to its fund (the default) and is at most its remaining balance; a gift made by a
     recurring gift's schedule names it (`recurring_gift`), once per date."""
-    _donor_check(donor)
+    donor_check(donor)
     gift_amount = amount_parse(amount, field="amount")
-    received_on = _date(received_on, field="received_on")
-    method = _method_check(method)
+    received_on = date_required(received_on, field="received_on")
+    method = method_check(method)
     if source not in GiftSource.values:
         raise ServiceError(
             f"A source is one of {', '.join(GiftSource.values)}.",
             fields={"source": ["Unknown source."]},
         )
-    details = _details_check(
+    details = gift_details_check(
         {
             "designation": designation,
             "tribute_type": tribute_type,
@@ -486,13 +493,15 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
                 f"Gift {gift.pk} is {gift.state}: its {', '.join(ledger_changes)} are in the "
                 "books and cannot be edited. To correct them, refund it and record a new gift."
             )
-        donor = _donor_check(changes["donor"]) if "donor" in changes else gift.donor
+        donor = donor_check(changes["donor"]) if "donor" in changes else gift.donor
         amount = (
             amount_parse(changes["amount"], field="amount") if "amount" in changes else gift.amount
         )
-        method = _method_check(changes.get("method", gift.method))
-        received_on = _date(changes.get("received_on", gift.received_on), field="received_on")
-        details = _details_check(
+        method = method_check(changes.get("method", gift.method))
+        received_on = date_required(
+            changes.get("received_on", gift.received_on), field="received_on"
+        )
+        details = gift_details_check(
             {
                 name: changes.get(name, getattr(gift, name))
                 for name in EDITABLE_FIELDS - {"campaign"}
@@ -645,7 +654,7 @@ def gift_refund(
     """Refund a posted gift: its entry is reversed (dated `date`, today by default). A check or
     cash gift in a closed deposit has left undeposited funds: the money goes back out of the
     deposit's bank account, so a second entry moves it Dr 1050, Cr the bank, per fund."""
-    day = _date(date, field="date") if date is not None else timezone.localdate()
+    day = date_required(date, field="date") if date is not None else timezone.localdate()
     with transaction.atomic():
         gift = _locked(gift)
         if gift.state != GiftState.POSTED:
@@ -727,7 +736,7 @@ def deposit_create(
     acting_user: User | None,
     bank_account: str = DEFAULT_BANK_ACCOUNT,
 ) -> Deposit:
-    deposit_on = _date(deposit_on, field="deposit_on")
+    deposit_on = date_required(deposit_on, field="deposit_on")
     if not isinstance(expected_count, int) or expected_count < 1:
         raise ServiceError(
             "A deposit expects at least one gift.", fields={"expected_count": ["At least 1."]}
