@@ -32,6 +32,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server_without_database() -> Iterator[int]:
+    from django.core.management import call_command
+
+    # As a deployment does: whitenoise serves STATIC_ROOT, which collectstatic fills.
+    call_command("collectstatic", interactive=False, verbosity=0)
     port = _free_port()
     environment = {
         **os.environ,
@@ -118,3 +122,17 @@ def test_pages_answer_a_short_503_page(
     assert status == 503
     assert content_type.startswith("text/html")
     assert b"Briefly unavailable" in body
+
+
+def test_static_files_are_served_so_the_page_has_its_stylesheet(
+    server_without_database: int, cold_routing_cache: None
+) -> None:
+    status, content_type, _, body = _get(server_without_database, "alpha.localhost", "/")
+    assert b"/static/css/ifm.css" in body
+
+    status, content_type, _, body = _get(
+        server_without_database, "alpha.localhost", "/static/css/ifm.css"
+    )
+
+    assert (status, content_type.split(";")[0]) == (200, "text/css")
+    assert b".brand" in body

@@ -91,10 +91,12 @@ PROVISIONING_SPARE_SCHEMAS = env_int("PROVISIONING_SPARE_SCHEMAS", default=2, mi
 
 MIDDLEWARE = [
     "saas_platform.middleware.RequestContextMiddleware",
-    "saas_platform.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Static files are the same for every tenant: served before routing, they cost no tenant
+    # lookup and still load while the database is down (the "briefly unavailable" page's CSS).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "saas_platform.middleware.TenantRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
