@@ -159,29 +159,28 @@ def user_role_change(*, user: User, role: str, acting_user: User | None) -> User
     return stored
 
 
-def user_deactivate(*, user: User, acting_user: User | None) -> User:
-    """Take a user's access away; their history (and the audit rows naming them) stays."""
+def _active_set(*, user: User, active: bool, acting_user: User | None, action: str) -> User:
+    """Turn a user's access on or off, checked by user_change_check and audited as `action`."""
     with transaction.atomic():
         stored = User.objects.select_for_update().get(pk=user.pk)
-        if not stored.is_active:
-            raise StateConflict(f"{stored.email} is already inactive.")
-        user_change_check(user=stored, role=stored.role, is_active=False, acting_user=acting_user)
-        stored.is_active = False
+        if stored.is_active == active:
+            state = "active" if active else "inactive"
+            raise StateConflict(f"{stored.email} is already {state}.")
+        user_change_check(user=stored, role=stored.role, is_active=active, acting_user=acting_user)
+        stored.is_active = active
         stored.save(update_fields=["is_active"])
-        audit_record("user.deactivate", acting_user=acting_user, obj=stored, role=stored.role)
+        audit_record(action, acting_user=acting_user, obj=stored, role=stored.role)
     return stored
+
+
+def user_deactivate(*, user: User, acting_user: User | None) -> User:
+    """Take a user's access away; their history (and the audit rows naming them) stays."""
+    return _active_set(user=user, active=False, acting_user=acting_user, action="user.deactivate")
 
 
 def user_reactivate(*, user: User, acting_user: User | None) -> User:
-    with transaction.atomic():
-        stored = User.objects.select_for_update().get(pk=user.pk)
-        if stored.is_active:
-            raise StateConflict(f"{stored.email} is already active.")
-        user_change_check(user=stored, role=stored.role, is_active=True, acting_user=acting_user)
-        stored.is_active = True
-        stored.save(update_fields=["is_active"])
-        audit_record("user.reactivate", acting_user=acting_user, obj=stored, role=stored.role)
-    return stored
+    """Give a deactivated user their access back, within the plan's staff limit."""
+    return _active_set(user=user, active=True, acting_user=acting_user, action="user.reactivate")
 
 
 def user_password_set(*, user: User, password: str | None, acting_user: User | None) -> User:
