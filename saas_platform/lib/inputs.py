@@ -51,3 +51,36 @@ def date_check(day: Any, *, field: str = "date") -> date:
             fields={field: ["Outside the years 1900 to 2999."]},
         )
     return day
+
+
+def text_check(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
+    """A line of text, trimmed, of at most `max_length` characters (and not empty if
+    `required`); a value that is not text is taken as written (`str()`)."""
+    text = "" if value is None else (value if isinstance(value, str) else str(value)).strip()
+    if required and not text:
+        raise ServiceError(f"{field}: required.", fields={field: ["Required."]})
+    if len(text) > max_length:
+        raise ServiceError(
+            f"{field}: at most {max_length} characters.", fields={field: ["Too long."]}
+        )
+    return text
+
+
+def number_parse(value: Any, *, field: str, places: int = 2) -> Decimal:
+    """A finite number of at most `places` decimal places (zero and negatives allowed: a rate,
+    a count of hours; amounts of money use amount_parse)."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ServiceError(
+            f"{field}: {value!r} is not a number.", fields={field: ["Not a number."]}
+        ) from None
+    if not number.is_finite():
+        raise ServiceError(f"{field}: not a number.", fields={field: ["Not a number."]})
+    quantum = Decimal(1).scaleb(-places)
+    if number != number.quantize(quantum):
+        raise ServiceError(
+            f"{field}: at most {places} decimal places.",
+            fields={field: [f"At most {places} decimal places."]},
+        )
+    return number.quantize(quantum)

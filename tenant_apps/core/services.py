@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
 
 from tenant_apps.core.models import AuditEvent
 
@@ -40,3 +40,42 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         detail=detail,
     )
+
+
+def audit_value(value: Any) -> Any:
+    """A changed value as the audit log's JSON holds it: a related row by its key, text and
+    numbers as they are, anything else (a date, an amount) as its text."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def changes_save[Row: models.Model](
+    obj: Row,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    acting_user: User | AnonymousUser | None,
+    **detail: Any,
+) -> Row:
+    """Set `changes` on `obj`, save those fields, and write the audit row, in one transaction;
+    nothing happens when there are no changes. The audit row holds `detail` if given, else the
+    changes themselves (see audit_value)."""
+    if not changes:
+        return obj
+    fields = [*changes]
+    if any(field.name == "updated_at" for field in obj._meta.concrete_fields):
+        fields.append("updated_at")
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        obj.save(update_fields=fields)
+        audit_record(
+            action,
+            acting_user=acting_user,
+            obj=obj,
+            **(detail or {name: audit_value(value) for name, value in changes.items()}),
+        )
+    return obj
