@@ -146,6 +146,34 @@ def beta(db: None) -> Tenant:
 
 
 @pytest.fixture
+def in_alpha(alpha: Tenant) -> Iterator[Tenant]:
+    """alpha, with its schema current for the whole test: for tests that work in its books
+    directly (services, selectors, models) rather than through its host."""
+    from django_tenants.utils import schema_context
+
+    with schema_context(alpha.organization.schema_name):
+        yield alpha
+
+
+# A fixture named after a role is an API client of alpha signed in as a user of that role; the
+# user is `alpha.user(role)` (or a `<role>_user` fixture where a test needs both).
+
+
+@pytest.fixture
+def fundraiser(alpha: Tenant) -> APIClient:
+    from shared_apps.users.roles import Role
+
+    return alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+
+
+@pytest.fixture
+def bookkeeper(alpha: Tenant) -> APIClient:
+    from shared_apps.users.roles import Role
+
+    return alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
+
+
+@pytest.fixture
 def public_client(db: None) -> Client:
     from django.test import Client
 
