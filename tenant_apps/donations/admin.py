@@ -1,5 +1,5 @@
 """Gifts, campaigns and deposits in the tenant's Django admin, to look at only: every write goes
-through donations.services, which keep the books in step."""
+through donations' services, which keep the books in step."""
 
 from typing import Any
 
@@ -21,7 +21,7 @@ from tenant_apps.donations.models import (
     RecurringGift,
     SoftCredit,
 )
-from tenant_apps.donations.receipts import receipt_settings_update
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 
 
 class AllocationInline(ReadOnlyInline):

@@ -1,7 +1,7 @@
 """Gifts and how they reach the books: campaigns, gifts split across funds (allocations), soft
 credits to other donors, and deposits (batches of checks and cash taken to the bank).
 
-Rows here are written by donations.services only; a posted gift's journal entry is written by
+Rows here are written by donations' services only; a posted gift's journal entry is written by
 accounting.services, and the gift keeps a protected reference to it.
 """
 
@@ -122,7 +122,7 @@ class Deposit(models.Model):
 class Gift(models.Model):
     donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="gifts")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
-    # Set by donations.services from the books' currency (AccountingSettings.currency).
+    # Set by services.gifts from the books' currency (AccountingSettings.currency).
     currency = models.CharField(max_length=3, default="USD")
     received_on = models.DateField()
     method = models.CharField(max_length=10, choices=GiftMethod.choices)
@@ -168,7 +168,7 @@ class Gift(models.Model):
         Deposit, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
     )
     # A payment on a pledge: posted, it settles the pledge's receivable instead of being
-    # revenue again (see donations.pledges).
+    # revenue again (see services.pledges).
     pledge = models.ForeignKey(
         "donations.Pledge",
         null=True,
@@ -252,7 +252,7 @@ class Gift(models.Model):
 
 class GiftAllocation(models.Model):
     """The part of a gift that goes to one fund. A gift's allocations add up to its amount:
-    donations.services checks it, and a deferred trigger at commit (migration
+    services.allocations checks it, and a deferred trigger at commit (migration
     0002_gift_allocations_add_up)."""
 
     gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="allocations")
@@ -306,8 +306,8 @@ EIN_PATTERN = r"^[0-9]{2}-[0-9]{7}$"
 
 class ReceiptSettings(models.Model):
     """What the organization's receipts say about it: one row per schema (id 1), made on first
-    use by donations.receipts.receipt_settings(). `next_number` is the gapless receipt counter,
-    taken under a row lock by the issuing transaction."""
+    use by services.receipt_settings.receipt_settings(). `next_number` is the gapless receipt
+    counter, taken under a row lock by the issuing transaction."""
 
     legal_name = models.CharField(max_length=200, blank=True)
     ein = models.CharField(
@@ -457,7 +457,7 @@ class ImportJob(models.Model):
 
     While a job runs, its progress is published through the cache (the row's own updates are
     inside the import's transaction, invisible to the page that polls); the row gets the
-    final counts. Written by donations.imports only.
+    final counts. Written by services.imports only.
     """
 
     kind = models.CharField(max_length=10, choices=ImportKind.choices)
@@ -532,7 +532,7 @@ class PledgeState(models.TextChoices):
 class Pledge(models.Model):
     """An unconditional promise to give, in one fund. Posted (open), it is revenue and a
     receivable (Dr 1210, Cr 4010); its payments are gifts that settle the receivable. Rows are
-    written by donations.pledges only."""
+    written by services.pledges only."""
 
     donor = models.ForeignKey("donors.Donor", on_delete=models.PROTECT, related_name="pledges")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -620,7 +620,7 @@ class Pledge(models.Model):
 
 class PledgeInstallment(models.Model):
     """One due date of a pledge's schedule. The installments add up to the pledge's amount:
-    donations.pledges checks it, and a deferred trigger (migration 0002) refuses a commit where
+    services.schedules checks it, and a deferred trigger (migration 0002) refuses a commit where
     they do not. Whether one is paid is computed from the posted payments, in due order."""
 
     pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="installments")
@@ -655,7 +655,7 @@ RECURRING_METHODS = (GiftMethod.CASH, GiftMethod.CHECK, GiftMethod.ACH, GiftMeth
 
 class RecurringGift(models.Model):
     """A gift the donor gives every month, quarter or year. Each due date becomes a draft gift
-    (donations.pledges.recurring_gifts_run, daily) that a person confirms and posts."""
+    (services.recurring.recurring_gifts_run, daily) that a person confirms and posts."""
 
     donor = models.ForeignKey(
         "donors.Donor", on_delete=models.PROTECT, related_name="recurring_gifts"

@@ -1,5 +1,6 @@
-"""Reads of gifts, campaigns and deposits, with what their lists show loaded up front, and the
-giving summaries of donors (a page of them in one aggregate query)."""
+"""Reads of donations, with what their lists show loaded up front: gifts, campaigns, deposits,
+pledges (with what is paid of their schedule), recurring gifts, receipts and an import's
+progress; and the giving summaries of donors (a page of them in one aggregate query)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tenant_apps.accounting import services as accounting
-from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftState
+from tenant_apps.donations.models import (
+    Campaign,
+    Deposit,
+    Gift,
+    GiftState,
+    ImportJob,
+    Pledge,
+    Receipt,
+    RecurringGift,
+)
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -43,6 +65,118 @@ def deposit_list() -> QuerySet[Deposit]:
         .prefetch_related("gifts")
         .order_by("-deposit_on", "-id")
     )
+
+
+# --- Pledges and recurring gifts ----------------------------------------------------------------
+
+
+def pledge_paid_total(pledge: Pledge) -> Decimal:
+    """What the pledge's posted payments add up to (refunded ones no longer count)."""
+    total = Gift.objects.filter(pledge=pledge, state=GiftState.POSTED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0.00")
+
+
+def pledge_list() -> QuerySet[Pledge]:
+    """Pledges with what their output shows, in a fixed number of queries: the paid total is
+    an aggregate, installments and payments are prefetched."""
+    return (
+        Pledge.objects.select_related(
+            "donor", "fund", "campaign", "journal_entry", "write_off_entry", "reversal_entry"
+        )
+        .annotate(
+            paid_total=Coalesce(
+                Sum("payments__amount", filter=Q(payments__state=GiftState.POSTED)),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+        .prefetch_related(
+            "installments",
+            Prefetch("payments", queryset=Gift.objects.order_by("received_on", "id")),
+        )
+        .order_by("-pledged_on", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class InstallmentStatus:
+    due_on: date
+    amount: Decimal
+    paid: Decimal
+    written_off: Decimal
+    status: str  # paid, partly_paid, unpaid, written_off
+
+
+def installments_status(pledge: Pledge, *, paid_total: Decimal) -> list[InstallmentStatus]:
+    """The schedule with what is paid: the posted payments settle installments in due order,
+    then what was written off settles the rest. Computed, never stored: a refund or a new
+    payment cannot leave it stale."""
+    paid_left, written_off_left = paid_total, pledge.written_off_amount
+    rows = []
+    for installment in pledge.installments.all():  # prefetched in due order
+        paid = min(paid_left, installment.amount)
+        paid_left -= paid
+        written_off = min(written_off_left, installment.amount - paid)
+        written_off_left -= written_off
+        if paid == installment.amount:
+            status = "paid"
+        elif written_off and paid + written_off == installment.amount:
+            status = "written_off"
+        elif paid:
+            status = "partly_paid"
+        else:
+            status = "unpaid"
+        rows.append(
+            InstallmentStatus(
+                due_on=installment.due_on,
+                amount=installment.amount,
+                paid=paid,
+                written_off=written_off,
+                status=status,
+            )
+        )
+    return rows
+
+
+def recurring_gift_list() -> QuerySet[RecurringGift]:
+    return RecurringGift.objects.select_related("donor", "fund", "campaign").order_by(
+        "next_on", "id"
+    )
+
+
+# --- Receipts ----------------------------------------------------------------------------------
+
+
+def receipt_list() -> QuerySet[Receipt]:
+    """Receipts with what their list shows, in a fixed number of queries."""
+    return Receipt.objects.select_related("donor", "issued_by").annotate(
+        replaced_by_id=Subquery(Receipt.objects.filter(supersedes=OuterRef("pk")).values("pk")[:1])
+    )
+
+
+# --- Imports -----------------------------------------------------------------------------------
+
+
+class ImportProgress(TypedDict):
+    state: str
+    processed: int
+    total: int
+
+
+def import_progress_key(job_id: int) -> str:
+    # The cache's key function adds the schema: alpha's job 1 and beta's job 1 do not meet.
+    return f"donations:import:{job_id}:progress"
+
+
+def import_progress(job: ImportJob) -> ImportProgress:
+    """Where the job is: from the cache while it runs, from its row once it is finished."""
+    if not job.is_finished:
+        published = cache.get(import_progress_key(job.pk))
+        if published is not None:
+            return published
+    return {"state": job.state, "processed": job.rows_processed, "total": job.total_rows}
 
 
 # --- Giving summaries --------------------------------------------------------------------------

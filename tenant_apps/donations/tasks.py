@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 def receipt_issue_for_gift(gift_id: int) -> int | None:
     """Issue the receipt of a gift just posted, when it needs one (see the service)."""
     # Imported when the task runs: the services import this module to queue it.
-    from tenant_apps.donations.receipts import receipt_issue_for_posted_gift
+    from tenant_apps.donations.services.receipts import receipt_issue_for_posted_gift
 
     receipt = receipt_issue_for_posted_gift(gift_id=gift_id)
     return receipt.pk if receipt is not None else None
@@ -29,7 +29,7 @@ def receipt_issue_for_gift(gift_id: int) -> int | None:
 def receipt_void_for_refunded_gift(gift_id: int) -> int | None:
     """Void the receipt of a gift just refunded, with a new version (see the service)."""
     # Imported when the task runs: the services import this module to queue it.
-    from tenant_apps.donations.receipts import receipt_void_for_refunded_gift as void
+    from tenant_apps.donations.services.receipts import receipt_void_for_refunded_gift as void
 
     receipt = void(gift_id=gift_id)
     return receipt.pk if receipt is not None else None
@@ -40,7 +40,7 @@ def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""
     # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.models import Receipt
-    from tenant_apps.donations.receipts import receipt_email_send
+    from tenant_apps.donations.services.receipts import receipt_email_send
 
     receipt = Receipt.objects.select_related("donor").filter(pk=receipt_id).first()
     if receipt is None:
@@ -54,7 +54,7 @@ def import_run(job_id: int) -> None:
     """Import an uploaded CSV file. Not retried: a job runs once (the service claims it), and
     a failure is recorded on the job for the person who uploaded it."""
     # Imported when the task runs: the services import this module to queue it.
-    from tenant_apps.donations.imports import import_run as run
+    from tenant_apps.donations.services.imports import import_run as run
 
     run(job_id=job_id)
 
@@ -83,7 +83,7 @@ def recurring_gifts_run_all() -> int:
 def recurring_gifts_run(organization_id: int) -> None:
     """Make the tenant's due recurring gifts (drafts). Safe to run twice on a day."""
     # Imported when the task runs: the services import this module to queue it.
-    from tenant_apps.donations.pledges import recurring_gifts_run as run
+    from tenant_apps.donations.services.recurring import recurring_gifts_run as run
 
     organization = Organization.objects.get(pk=organization_id)
     if connection.schema_name != organization.schema_name:

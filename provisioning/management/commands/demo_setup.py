@@ -18,7 +18,6 @@ from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.accounting.services import LineSpec
-from tenant_apps.donations import receipts
 from tenant_apps.donations import services as donations
 from tenant_apps.donors import services as donors
 from tenant_apps.donors.models import Donor
@@ -149,7 +148,7 @@ def demo_books_record(bookkeeper: User) -> None:
 def demo_donations_record(*, fundraiser: User, bookkeeper: User) -> None:
     """Three donors, a campaign and three gifts (two posted, one draft), and receipt settings
     with a sample EIN, so the donor pages, receipts and fundraising reports have data."""
-    receipts.receipt_settings_update(
+    donations.receipt_settings_update(
         acting_user=bookkeeper,
         ein="12-3456789",  # the IRS's own example number: a demo, not a real organization
         address="1 Main Street\nSpringfield, IL 62701",

@@ -22,7 +22,6 @@ from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.errors import ServiceError
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donations import imports
 from tenant_apps.donations.api.serializers import (
     ImportCreateInput,
     ImportDuplicatePageOutput,
@@ -30,6 +29,7 @@ from tenant_apps.donations.api.serializers import (
     ImportJobOutput,
 )
 from tenant_apps.donations.models import ImportJob, ImportKind
+from tenant_apps.donations.services import import_csv, imports
 
 # Who may import what: donors are the donor database's writers', gifts the gift writers'.
 IMPORT_CAPABILITY = {
@@ -65,7 +65,7 @@ def _columns_description() -> str:
         "order; columns not needed may be left out). The file as a whole is checked now (400, "
         "nothing queued); its rows by the job, all or none imported. Gifts come in as drafts."
     ]
-    for kind, columns in imports.COLUMN_HELP.items():
+    for kind, columns in import_csv.COLUMN_HELP.items():
         listed = "; ".join(
             f"`{column}`: {text}" if text else f"`{column}`" for column, text in columns.items()
         )

@@ -20,7 +20,7 @@ from saas_platform.lib.api import ErrorOutput, validated_data
 from saas_platform.lib.filters import FilterSet
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donations import pledges
+from tenant_apps.donations import selectors
 from tenant_apps.donations.api.serializers import (
     PledgeCancelInput,
     PledgeCreateInput,
@@ -40,6 +40,15 @@ from tenant_apps.donations.models import (
     RecurringGift,
     RecurringGiftState,
 )
+from tenant_apps.donations.services import pledges, schedules
+from tenant_apps.donations.services.recurring import (
+    recurring_gift_cancel,
+    recurring_gift_create,
+    recurring_gift_delete,
+    recurring_gift_pause,
+    recurring_gift_resume,
+    recurring_gift_update,
+)
 from tenant_apps.donors import selectors as donor_selectors
 
 
@@ -52,11 +61,11 @@ def _pledge_changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["campaign"] = _campaign_by_code(changes["campaign"])
     if "installments" in changes:
         changes["installments"] = [
-            pledges.InstallmentSpec(due_on=row["due_on"], amount=row["amount"])
+            schedules.InstallmentSpec(due_on=row["due_on"], amount=row["amount"])
             for row in changes["installments"]
         ]
     if "schedule" in changes:
-        changes["schedule"] = pledges.ScheduleSpec(**changes["schedule"])
+        changes["schedule"] = schedules.ScheduleSpec(**changes["schedule"])
     return changes
 
 
@@ -89,7 +98,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return [(GIFTS_POSTING if posting else GIFTS)()]
 
     def get_queryset(self) -> QuerySet[Pledge]:
-        return pledges.pledge_list()
+        return selectors.pledge_list()
 
     def _output(self, pledge: Pledge) -> dict[str, Any]:
         return dict(PledgeOutput(self.get_queryset().get(pk=pledge.pk)).data)
@@ -202,7 +211,7 @@ class RecurringGiftViewSet(
     ordering_fields = ["next_on", "amount", "id"]
 
     def get_queryset(self) -> QuerySet[RecurringGift]:
-        return pledges.recurring_gift_list()
+        return selectors.recurring_gift_list()
 
     def _output(self, recurring: RecurringGift) -> dict[str, Any]:
         return dict(RecurringGiftOutput(self.get_queryset().get(pk=recurring.pk)).data)
@@ -213,7 +222,7 @@ class RecurringGiftViewSet(
     )
     def create(self, request: AuthenticatedRequest) -> Response:
         data = _recurring_changes(validated_data(RecurringGiftCreateInput, request))
-        recurring = pledges.recurring_gift_create(acting_user=request.user, **data)
+        recurring = recurring_gift_create(acting_user=request.user, **data)
         return Response(self._output(recurring), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -223,7 +232,7 @@ class RecurringGiftViewSet(
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         recurring = self.get_object()
         data = _recurring_changes(validated_data(RecurringGiftUpdateInput, request))
-        recurring = pledges.recurring_gift_update(
+        recurring = recurring_gift_update(
             recurring_gift=recurring, acting_user=request.user, **data
         )
         return Response(self._output(recurring))
@@ -231,7 +240,7 @@ class RecurringGiftViewSet(
     @extend_schema(responses={204: None, 409: ErrorOutput})
     def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Delete a recurring gift that has made no gift yet."""
-        pledges.recurring_gift_delete(recurring_gift=self.get_object(), acting_user=request.user)
+        recurring_gift_delete(recurring_gift=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -241,9 +250,7 @@ class RecurringGiftViewSet(
     )
     @action(detail=True, methods=["post"])
     def pause(self, request: AuthenticatedRequest, pk: str) -> Response:
-        recurring = pledges.recurring_gift_pause(
-            recurring_gift=self.get_object(), acting_user=request.user
-        )
+        recurring = recurring_gift_pause(recurring_gift=self.get_object(), acting_user=request.user)
         return Response(self._output(recurring))
 
     @extend_schema(
@@ -256,7 +263,7 @@ class RecurringGiftViewSet(
         """Make gifts again; the dates passed while paused are skipped."""
         recurring = self.get_object()
         data = validated_data(RecurringGiftResumeInput, request)
-        recurring = pledges.recurring_gift_resume(
+        recurring = recurring_gift_resume(
             recurring_gift=recurring, acting_user=request.user, next_on=data.get("next_on")
         )
         return Response(self._output(recurring))
@@ -268,7 +275,7 @@ class RecurringGiftViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: AuthenticatedRequest, pk: str) -> Response:
-        recurring = pledges.recurring_gift_cancel(
+        recurring = recurring_gift_cancel(
             recurring_gift=self.get_object(), acting_user=request.user
         )
         return Response(self._output(recurring))

@@ -24,7 +24,7 @@ from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donations import receipts
+from tenant_apps.donations import selectors
 from tenant_apps.donations.api.serializers import (
     ReceiptIssueInput,
     ReceiptOutput,
@@ -34,6 +34,7 @@ from tenant_apps.donations.api.serializers import (
     ReceiptYearEndInput,
 )
 from tenant_apps.donations.models import Gift, Receipt, ReceiptKind, ReceiptSettings
+from tenant_apps.donations.services import receipt_settings, receipts
 from tenant_apps.donors import selectors as donor_selectors
 
 RECEIPTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_WRITE)
@@ -81,7 +82,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     ordering_fields = ["id", "number"]
 
     def get_queryset(self) -> QuerySet[Receipt]:
-        return receipts.receipt_list()
+        return selectors.receipt_list()
 
     def _output(self, receipt: Receipt) -> dict[str, Any]:
         return dict(ReceiptOutput(self.get_queryset().get(pk=receipt.pk)).data)
@@ -174,7 +175,7 @@ def _settings_output(settings_row: ReceiptSettings) -> dict[str, Any]:
                 "signatory_title": settings_row.signatory_title,
                 "receipt_every_gift": settings_row.receipt_every_gift,
                 "next_number": settings_row.next_number,
-                "missing": sorted(receipts.receipt_settings_missing(settings_row)),
+                "missing": sorted(receipt_settings.receipt_settings_missing(settings_row)),
             }
         ).data
     )
@@ -189,20 +190,22 @@ class ReceiptSettingsView(APIView):
 
     @extend_schema(responses={200: ReceiptSettingsOutput})
     def get(self, request: AuthenticatedRequest) -> Response:
-        return Response(_settings_output(receipts.receipt_settings()))
+        return Response(_settings_output(receipt_settings.receipt_settings()))
 
     @extend_schema(
         request=ReceiptSettingsInput, responses={200: ReceiptSettingsOutput, 400: ErrorOutput}
     )
     def put(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ReceiptSettingsInput, request)
-        settings_row = receipts.receipt_settings_update(acting_user=request.user, **data)
+        settings_row = receipt_settings.receipt_settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))
 
     @extend_schema(
         request=ReceiptSettingsInput, responses={200: ReceiptSettingsOutput, 400: ErrorOutput}
     )
     def patch(self, request: AuthenticatedRequest) -> Response:
-        data = validated_data(ReceiptSettingsInput, request, instance=receipts.receipt_settings())
-        settings_row = receipts.receipt_settings_update(acting_user=request.user, **data)
+        data = validated_data(
+            ReceiptSettingsInput, request, instance=receipt_settings.receipt_settings()
+        )
+        settings_row = receipt_settings.receipt_settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))

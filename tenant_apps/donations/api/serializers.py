@@ -9,7 +9,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from saas_platform.lib.api import BooksDateField, ErrorOutput, Input
-from tenant_apps.donations.imports import import_progress
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -31,7 +30,7 @@ from tenant_apps.donations.models import (
     SoftCredit,
     TributeType,
 )
-from tenant_apps.donations.pledges import installments_status
+from tenant_apps.donations.selectors import import_progress, installments_status
 
 __all__ = ["ErrorOutput"]
 

@@ -22,7 +22,7 @@ from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donations import selectors, services
+from tenant_apps.donations import selectors
 from tenant_apps.donations.api.serializers import (
     CampaignCreateInput,
     CampaignOutput,
@@ -36,6 +36,7 @@ from tenant_apps.donations.api.serializers import (
     GiftUpdateInput,
 )
 from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, GiftState
+from tenant_apps.donations.services import allocations, campaigns, deposits, gifts
 from tenant_apps.donors import selectors as donor_selectors
 
 GIFTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_WRITE)
@@ -70,12 +71,12 @@ def _gift_changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["campaign"] = _campaign_by_code(changes["campaign"])
     if "allocations" in changes:
         changes["allocations"] = [
-            services.AllocationSpec(fund=row["fund"], amount=row["amount"])
+            allocations.AllocationSpec(fund=row["fund"], amount=row["amount"])
             for row in changes["allocations"]
         ]
     if "soft_credits" in changes:
         changes["soft_credits"] = [
-            services.SoftCreditSpec(
+            allocations.SoftCreditSpec(
                 donor=donor_selectors.donor_by_id(row["donor"], field="soft_credits"),
                 amount=row["amount"],
             )
@@ -105,14 +106,14 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=CampaignCreateInput, responses={201: CampaignOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(CampaignCreateInput, request)
-        campaign = services.campaign_create(acting_user=request.user, **data)
+        campaign = campaigns.campaign_create(acting_user=request.user, **data)
         return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CampaignUpdateInput, responses={200: CampaignOutput, 400: ErrorOutput})
     def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         campaign = self.get_object()
         data = validated_data(CampaignUpdateInput, request)
-        campaign = services.campaign_update(campaign=campaign, acting_user=request.user, **data)
+        campaign = campaigns.campaign_update(campaign=campaign, acting_user=request.user, **data)
         return Response(CampaignOutput(campaign).data)
 
 
@@ -156,7 +157,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request: AuthenticatedRequest) -> Response:
         """Record a draft gift. Allocations must add up to the amount (all to GEN if none)."""
         data = _gift_changes(validated_data(GiftCreateInput, request))
-        gift = services.gift_create(acting_user=request.user, **data)
+        gift = gifts.gift_create(acting_user=request.user, **data)
         return Response(self._output(gift), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -167,13 +168,13 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         books: refund it and record a new gift instead (409)."""
         gift = self.get_object()
         data = _gift_changes(validated_data(GiftUpdateInput, request))
-        gift = services.gift_update(gift=gift, acting_user=request.user, **data)
+        gift = gifts.gift_update(gift=gift, acting_user=request.user, **data)
         return Response(self._output(gift))
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
     def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Delete a draft gift. A posted gift is refunded instead (409)."""
-        services.gift_delete(gift=self.get_object(), acting_user=request.user)
+        gifts.gift_delete(gift=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -184,7 +185,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"], url_path="post")
     def post_to_ledger(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Post a draft gift to the ledger."""
-        gift = services.gift_post(gift=self.get_object(), acting_user=request.user)
+        gift = gifts.gift_post(gift=self.get_object(), acting_user=request.user)
         return Response(self._output(gift))
 
     @extend_schema(
@@ -197,7 +198,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """Refund a posted gift: its entry is reversed on `date` (today by default)."""
         gift = self.get_object()
         data = validated_data(GiftRefundInput, request)
-        gift = services.gift_refund(
+        gift = gifts.gift_refund(
             gift=gift, acting_user=request.user, date=data.get("date"), memo=data["memo"]
         )
         return Response(self._output(gift))
@@ -228,7 +229,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=DepositCreateInput, responses={201: DepositOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(DepositCreateInput, request)
-        deposit = services.deposit_create(acting_user=request.user, **data)
+        deposit = deposits.deposit_create(acting_user=request.user, **data)
         return Response(self._output(deposit), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -243,7 +244,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = validated_data(DepositGiftsInput, request)
         with transaction.atomic():
             for gift_id in data["gifts"]:
-                services.deposit_add_gift(
+                deposits.deposit_add_gift(
                     deposit=deposit, gift=_gift_by_id(gift_id), acting_user=request.user
                 )
         return Response(self._output(deposit))
@@ -257,7 +258,7 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def gifts_remove(self, request: AuthenticatedRequest, pk: str, gift_id: str) -> Response:
         """Take a gift out of the open deposit (a check that bounced, a count that was wrong)."""
         deposit = self.get_object()
-        services.deposit_remove_gift(
+        deposits.deposit_remove_gift(
             deposit=deposit, gift=_gift_by_id(int(gift_id)), acting_user=request.user
         )
         return Response(self._output(deposit))
@@ -271,5 +272,5 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def close(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Close the deposit if its gifts match the expected count and total; the undeposited
         funds move to the bank account."""
-        deposit = services.deposit_close(deposit=self.get_object(), acting_user=request.user)
+        deposit = deposits.deposit_close(deposit=self.get_object(), acting_user=request.user)
         return Response(self._output(deposit))

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenant_apps.accounting import reports
-from tenant_apps.donations import services
 from tenant_apps.donations.models import Gift
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.gifts import gift_create, gift_post
 from tenant_apps.donors.models import Donor
 
 
@@ -31,17 +32,17 @@ def gift_made(
     acting_user: Any = None,
     **fields: Any,
 ) -> Gift:
-    gift = services.gift_create(
+    gift = gift_create(
         donor=donor,
         amount=Decimal(amount),
         received_on=fields.pop("received_on", today()),
         method=method,
-        allocations=[services.AllocationSpec(fund, Decimal(part)) for fund, part in splits],
+        allocations=[AllocationSpec(fund, Decimal(part)) for fund, part in splits],
         acting_user=acting_user,
         **fields,
     )
     if post:
-        gift = services.gift_post(gift=gift, acting_user=acting_user)
+        gift = gift_post(gift=gift, acting_user=acting_user)
     return gift
 
 

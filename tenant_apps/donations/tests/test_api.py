@@ -11,8 +11,10 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
-from tenant_apps.donations import services
 from tenant_apps.donations.models import Campaign, Deposit, Gift
+from tenant_apps.donations.services.allocations import SoftCreditSpec
+from tenant_apps.donations.services.campaigns import campaign_create
+from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
 from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -38,7 +40,7 @@ def spouse(alpha: Any) -> Donor:
 @pytest.fixture
 def spring(alpha: Any) -> Campaign:
     with schema_context("alpha"):
-        return services.campaign_create(
+        return campaign_create(
             code="SPRING", name="Spring appeal", goal="5000.00", acting_user=None
         )
 
@@ -232,7 +234,7 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
     with schema_context("alpha"):
         check = gift_made(ada, "10.00", campaign=spring, post=True)
         card = gift_made(
-            spouse, "20.00", method="card", soft_credits=[services.SoftCreditSpec(ada, "20.00")]
+            spouse, "20.00", method="card", soft_credits=[SoftCreditSpec(ada, "20.00")]
         )
         old = gift_made(ada, "30.00", received_on=today().replace(day=1), method="cash")
 
@@ -264,7 +266,7 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
                 spouse,
                 "5.00",
                 splits=(("GEN", "2.00"), ("PRP", "3.00")),
-                soft_credits=[services.SoftCreditSpec(ada, "5.00")],
+                soft_credits=[SoftCreditSpec(ada, "5.00")],
                 post=True,
             )
     with count_queries() as many:
@@ -283,14 +285,14 @@ def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
         with schema_context("alpha"):
             for _ in range(count):
                 made += 1
-                campaign = services.campaign_create(
+                campaign = campaign_create(
                     code=f"C{made}", name=f"Campaign {made}", goal="100.00", acting_user=None
                 )
-                deposit = services.deposit_create(
+                deposit = deposit_create(
                     deposit_on=today(), expected_count=1, expected_total="5.00", acting_user=None
                 )
                 gift = gift_made(ada, "5.00", campaign=campaign, post=True)
-                services.deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
+                deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
 
     def listed() -> tuple[int, int]:
         fundraiser.get(f"{API}/gifts/")  # the first request of a client caches its user
@@ -403,11 +405,11 @@ def test_a_gift_is_taken_out_of_an_open_deposit(
     with schema_context("alpha"):
         check = gift_made(ada, "600.00", post=True)
         other = gift_made(ada, "50.00", post=True)
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="600.00", acting_user=None
         )
-        services.deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
-        services.deposit_add_gift(deposit=deposit, gift=other, acting_user=None)
+        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+        deposit_add_gift(deposit=deposit, gift=other, acting_user=None)
     url = f"{API}/deposits/{deposit.pk}/gifts"
 
     removed = fundraiser.delete(f"{url}/{other.pk}/")
@@ -472,7 +474,7 @@ def test_people_of_another_tenant_get_nothing(
 ) -> None:
     with schema_context("alpha"):
         gift = gift_made(ada, post=True)
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="100.00", acting_user=None
         )
     assert_other_tenant_denied(f"{API}/campaigns/")

@@ -12,7 +12,9 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
-from tenant_apps.donations import selectors, services
+from tenant_apps.donations import selectors
+from tenant_apps.donations.services.allocations import SoftCreditSpec
+from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -46,32 +48,32 @@ def test_the_summary_counts_posted_gifts_by_fiscal_year(
         gift_made(ada, "80.00", received_on=date(2025, 7, 1), post=True)  # FY2026, first day
         last = gift_made(ada, "25.00", received_on=date(2026, 2, 1), post=True)
         refunded = gift_made(ada, "900.00", received_on=date(2026, 1, 5), post=True)
-        services.gift_refund(gift=refunded, acting_user=None, date=date(2026, 1, 6))
+        gift_refund(gift=refunded, acting_user=None, date=date(2026, 1, 6))
         gift_made(ada, "5000.00", received_on=date(2026, 3, 1))  # a draft
         # A soft credit to Ada on William's gift; a refunded one does not count.
-        services.gift_post(
-            gift=services.gift_create(
+        gift_post(
+            gift=gift_create(
                 donor=william,
                 amount=Decimal("200.00"),
                 received_on=date(2026, 1, 10),
                 method="check",
-                soft_credits=[services.SoftCreditSpec(donor=ada, amount="150.00")],
+                soft_credits=[SoftCreditSpec(donor=ada, amount="150.00")],
                 acting_user=None,
             ),
             acting_user=None,
         )
-        soft_refunded = services.gift_post(
-            gift=services.gift_create(
+        soft_refunded = gift_post(
+            gift=gift_create(
                 donor=william,
                 amount=Decimal("40.00"),
                 received_on=date(2026, 1, 11),
                 method="check",
-                soft_credits=[services.SoftCreditSpec(donor=ada, amount="40.00")],
+                soft_credits=[SoftCreditSpec(donor=ada, amount="40.00")],
                 acting_user=None,
             ),
             acting_user=None,
         )
-        services.gift_refund(gift=soft_refunded, acting_user=None, date=date(2026, 1, 12))
+        gift_refund(gift=soft_refunded, acting_user=None, date=date(2026, 1, 12))
         nobody = donor_made("No", "Gifts")
 
         # When the summaries are read on a day of FY2026

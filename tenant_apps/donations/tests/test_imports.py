@@ -14,8 +14,9 @@ from django_tenants.utils import schema_context
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations import imports
 from tenant_apps.donations.models import Gift, ImportJob, ImportState
+from tenant_apps.donations.selectors import import_progress
+from tenant_apps.donations.services import imports
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor, DonorEmail, Tag
@@ -461,7 +462,7 @@ def test_progress_is_published_through_the_cache_during_the_import(
     def spy(*, job_id: int, state: str, processed: int, total: int) -> None:
         publish(job_id=job_id, state=state, processed=processed, total=total)
         row = ImportJob.objects.get(pk=job_id)
-        progress = imports.import_progress(row)
+        progress = import_progress(row)
         seen.append((row.state, progress["state"], progress["processed"], progress["total"]))
 
     monkeypatch.setattr(imports, "import_progress_publish", spy)
@@ -490,7 +491,7 @@ def test_progress_keys_are_per_tenant(alpha: Any, beta: Any) -> None:
         )
     with schema_context("beta"):
         beta_job = ImportJob.objects.create(kind="donors", original_filename="b.csv")
-        assert imports.import_progress(beta_job)["processed"] == 0
+        assert import_progress(beta_job)["processed"] == 0
 
 
 def test_a_job_runs_once_even_if_its_task_is_delivered_twice(

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.donations import imports
 from tenant_apps.donations.models import ImportJob, ImportState
+from tenant_apps.donations.services import imports
 from tenant_apps.donors.models import Donor
 
 pytestmark = pytest.mark.django_db

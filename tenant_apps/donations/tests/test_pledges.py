@@ -16,7 +16,6 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations import pledges, services
 from tenant_apps.donations.models import (
     Gift,
     GiftState,
@@ -25,6 +24,19 @@ from tenant_apps.donations.models import (
     PledgeState,
     RecurringGift,
 )
+from tenant_apps.donations.selectors import installments_status, pledge_list, pledge_paid_total
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.gifts import gift_post, gift_refund, gift_update
+from tenant_apps.donations.services.pledges import (
+    pledge_cancel,
+    pledge_create,
+    pledge_delete,
+    pledge_post,
+    pledge_update,
+    pledge_write_off,
+)
+from tenant_apps.donations.services.recurring import recurring_gift_create
+from tenant_apps.donations.services.schedules import InstallmentSpec, ScheduleSpec, schedule_split
 from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor
@@ -62,19 +74,19 @@ def pledge_made(
     frequency: str = "quarterly",
     **fields: Any,
 ) -> Pledge:
-    pledge = pledges.pledge_create(
+    pledge = pledge_create(
         donor=donor,
         amount=amount,
         fund=fund,
         pledged_on=fields.pop("pledged_on", today()),
-        schedule=pledges.ScheduleSpec(
+        schedule=ScheduleSpec(
             count=count, frequency=frequency, first_due_on=fields.pop("first_due_on", today())
         ),
         acting_user=fields.pop("acting_user", None),
         **fields,
     )
     if post:
-        pledge = pledges.pledge_post(pledge=pledge, acting_user=None)
+        pledge = pledge_post(pledge=pledge, acting_user=None)
     return pledge
 
 
@@ -83,10 +95,10 @@ def payment_made(pledge: Pledge, amount: str, *, post: bool = True, **fields: An
 
 
 def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
-    pledge = pledges.pledge_list().get(pk=pledge.pk)
+    pledge = pledge_list().get(pk=pledge.pk)
     return [
         (f"{row.amount:.2f}", f"{row.paid:.2f}", row.status)
-        for row in pledges.installments_status(pledge, paid_total=pledge.paid_total)
+        for row in installments_status(pledge, paid_total=pledge.paid_total)
     ]
 
 
@@ -94,31 +106,27 @@ def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
 
 
 def test_a_schedule_splits_the_cents_exactly_and_keeps_the_day_of_the_month() -> None:
-    rows = pledges.schedule_split(
+    rows = schedule_split(
         amount=Decimal("100.00"),
-        schedule=pledges.ScheduleSpec(count=3, frequency="monthly", first_due_on=date(2027, 1, 31)),
+        schedule=ScheduleSpec(count=3, frequency="monthly", first_due_on=date(2027, 1, 31)),
     )
     assert [(row.due_on, row.amount) for row in rows] == [
         (date(2027, 1, 31), Decimal("33.34")),
         (date(2027, 2, 28), Decimal("33.33")),
         (date(2027, 3, 31), Decimal("33.33")),
     ]
-    rows = pledges.schedule_split(
+    rows = schedule_split(
         amount=Decimal("0.05"),
-        schedule=pledges.ScheduleSpec(
-            count=3, frequency="quarterly", first_due_on=date(2026, 11, 30)
-        ),
+        schedule=ScheduleSpec(count=3, frequency="quarterly", first_due_on=date(2026, 11, 30)),
     )
     assert [(row.due_on, row.amount) for row in rows] == [
         (date(2026, 11, 30), Decimal("0.02")),
         (date(2027, 2, 28), Decimal("0.02")),
         (date(2027, 5, 30), Decimal("0.01")),
     ]
-    rows = pledges.schedule_split(
+    rows = schedule_split(
         amount=Decimal("10.00"),
-        schedule=pledges.ScheduleSpec(
-            count=2, frequency="annually", first_due_on=date(2028, 2, 29)
-        ),
+        schedule=ScheduleSpec(count=2, frequency="annually", first_due_on=date(2028, 2, 29)),
     )
     assert [row.due_on for row in rows] == [date(2028, 2, 29), date(2029, 2, 28)]
 
@@ -129,36 +137,30 @@ def test_a_schedule_splits_the_cents_exactly_and_keeps_the_day_of_the_month() ->
 )
 def test_a_bad_schedule_is_refused(count: int, frequency: str, message: str) -> None:
     with pytest.raises(ServiceError, match=message):
-        pledges.schedule_split(
+        schedule_split(
             amount=Decimal("100.00"),
-            schedule=pledges.ScheduleSpec(
-                count=count, frequency=frequency, first_due_on=date(2027, 1, 1)
-            ),
+            schedule=ScheduleSpec(count=count, frequency=frequency, first_due_on=date(2027, 1, 1)),
         )
     with pytest.raises(ServiceError, match="cannot be split in 3"):
-        pledges.schedule_split(
+        schedule_split(
             amount=Decimal("0.02"),
-            schedule=pledges.ScheduleSpec(
-                count=3, frequency="monthly", first_due_on=date(2027, 1, 1)
-            ),
+            schedule=ScheduleSpec(count=3, frequency="monthly", first_due_on=date(2027, 1, 1)),
         )
 
 
 def test_a_pledge_takes_an_explicit_schedule_or_one_installment(alpha: Any, ada: Donor) -> None:
     with schema_context("alpha"):
-        explicit = pledges.pledge_create(
+        explicit = pledge_create(
             donor=ada,
             amount="500.00",
             pledged_on=today(),
             installments=[
-                pledges.InstallmentSpec(later(200), "300.00"),
-                pledges.InstallmentSpec(later(40), "200.00"),
+                InstallmentSpec(later(200), "300.00"),
+                InstallmentSpec(later(40), "200.00"),
             ],
             acting_user=alpha.owner,
         )
-        single = pledges.pledge_create(
-            donor=ada, amount="75.00", pledged_on=today(), acting_user=None
-        )
+        single = pledge_create(donor=ada, amount="75.00", pledged_on=today(), acting_user=None)
 
         assert [(row.due_on, row.amount) for row in explicit.installments.order_by("due_on")] == [
             (later(40), Decimal("200.00")),
@@ -187,12 +189,12 @@ def test_a_schedule_that_does_not_fit_writes_nothing(
 ) -> None:
     with schema_context("alpha"):
         with pytest.raises(ServiceError, match=message):
-            pledges.pledge_create(
+            pledge_create(
                 donor=ada,
                 amount="500.00",
                 pledged_on=today(),
                 installments=[
-                    pledges.InstallmentSpec(later(days), amount) for days, amount in installments
+                    InstallmentSpec(later(days), amount) for days, amount in installments
                 ],
                 acting_user=None,
             )
@@ -223,7 +225,7 @@ def test_a_posted_pledge_is_revenue_and_a_receivable_in_its_fund(alpha: Any, ada
     with schema_context("alpha"):
         pledge = pledge_made(ada, "1200.00", fund="PRP", count=12, frequency="monthly")
 
-        pledge = pledges.pledge_post(pledge=pledge, acting_user=alpha.owner)
+        pledge = pledge_post(pledge=pledge, acting_user=alpha.owner)
 
         assert pledge.state == PledgeState.OPEN and pledge.posted_by == alpha.owner
         entry = pledge.journal_entry
@@ -243,7 +245,7 @@ def test_a_posted_pledge_is_revenue_and_a_receivable_in_its_fund(alpha: Any, ada
         assert ledger("GEN") == {}
         assert fund_balances()["PRP"] == ("1200.00", "0.00", "1200.00")
         with pytest.raises(StateConflict, match="only a draft is posted"):
-            pledges.pledge_post(pledge=pledge, acting_user=None)
+            pledge_post(pledge=pledge, acting_user=None)
         assert JournalEntry.objects.count() == 1
 
 
@@ -273,7 +275,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
             ("250.00", "0.00", "unpaid"),
             ("250.00", "0.00", "unpaid"),
         ]
-        assert services.pledge_paid_total(pledge) == Decimal("300.00")
+        assert pledge_paid_total(pledge) == Decimal("300.00")
 
         # When the rest is paid, the pledge is fulfilled and nothing is receivable
         second = payment_made(pledge, "700.00", method="ach")
@@ -287,7 +289,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
         assert AuditEvent.objects.filter(action="pledge.fulfil", object_id=str(pledge.pk)).exists()
 
         # When the second payment is refunded, the pledge is open again for 700
-        services.gift_refund(gift=second, acting_user=None, date=today())
+        gift_refund(gift=second, acting_user=None, date=today())
         pledge.refresh_from_db()
         assert pledge.state == PledgeState.OPEN
         assert ledger("GEN") == {
@@ -297,7 +299,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
         }
 
         # When the unpaid balance is written off, contributions are reduced by it
-        pledge = pledges.pledge_write_off(pledge=pledge, acting_user=alpha.owner, memo="Moved away")
+        pledge = pledge_write_off(pledge=pledge, acting_user=alpha.owner, memo="Moved away")
         assert (pledge.state, pledge.written_off_amount) == (
             PledgeState.WRITTEN_OFF,
             Decimal("700.00"),
@@ -311,7 +313,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
             ("250.00", "0.00", "written_off"),
         ]
         with pytest.raises(StateConflict, match="only an open pledge is written off"):
-            pledges.pledge_write_off(pledge=pledge, acting_user=None)
+            pledge_write_off(pledge=pledge, acting_user=None)
         with pytest.raises(StateConflict, match="payments are recorded on an open pledge"):
             payment_made(pledge, "10.00", post=False)
 
@@ -322,10 +324,10 @@ def test_a_refunded_payment_of_a_written_off_pledge_is_written_off_too(
     with schema_context("alpha"):
         pledge = pledge_made(ada, "600.00", fund="PRP", post=True)
         payment = payment_made(pledge, "200.00", method="ach")
-        pledges.pledge_write_off(pledge=pledge, acting_user=None)
+        pledge_write_off(pledge=pledge, acting_user=None)
         assert ledger("PRP") == {"1010": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
 
-        services.gift_refund(gift=payment, acting_user=None, date=today())
+        gift_refund(gift=payment, acting_user=None, date=today())
 
         pledge.refresh_from_db()
         assert (pledge.state, pledge.written_off_amount) == (
@@ -372,10 +374,10 @@ def test_two_drafts_over_the_balance_cannot_both_be_posted(alpha: Any, ada: Dono
         pledge = pledge_made(ada, "500.00", post=True)
         first = payment_made(pledge, "400.00", post=False)
         second = payment_made(pledge, "400.00", post=False)
-        services.gift_post(gift=first, acting_user=None)
+        gift_post(gift=first, acting_user=None)
 
         with pytest.raises(ServiceError, match="remaining balance of 100.00"):
-            services.gift_post(gift=second, acting_user=None)
+            gift_post(gift=second, acting_user=None)
 
         second.refresh_from_db()
         assert second.state == GiftState.DRAFT and second.journal_entry is None
@@ -389,16 +391,16 @@ def test_a_draft_payment_keeps_to_its_pledge_when_edited(alpha: Any, ada: Donor)
         payment = payment_made(pledge, "100.00", post=False)
 
         with pytest.raises(ServiceError, match="remaining balance of 500.00"):
-            services.gift_update(gift=payment, acting_user=None, amount="600.00")
+            gift_update(gift=payment, acting_user=None, amount="600.00")
         with pytest.raises(ServiceError, match="same donor"):
-            services.gift_update(gift=payment, acting_user=None, donor=other)
+            gift_update(gift=payment, acting_user=None, donor=other)
         with pytest.raises(ServiceError, match="goes to its fund GEN"):
-            services.gift_update(
+            gift_update(
                 gift=payment,
                 acting_user=None,
-                allocations=[services.AllocationSpec("PRP", "100.00")],
+                allocations=[AllocationSpec("PRP", "100.00")],
             )
-        payment = services.gift_update(gift=payment, acting_user=None, amount="500.00")
+        payment = gift_update(gift=payment, acting_user=None, amount="500.00")
 
         assert payment.amount == Decimal("500.00") and payment.pledge_id == pledge.pk
         assert [(a.fund.code, a.amount) for a in payment.allocations.all()] == [
@@ -412,11 +414,9 @@ def test_a_draft_payment_keeps_to_its_pledge_when_edited(alpha: Any, ada: Donor)
 def test_a_draft_pledge_is_edited_and_deleted(alpha: Any, ada: Donor) -> None:
     with schema_context("alpha"):
         other = donor_made("Charles", "Babbage")
-        pledge = pledges.pledge_create(
-            donor=ada, amount="100.00", pledged_on=today(), acting_user=None
-        )
+        pledge = pledge_create(donor=ada, amount="100.00", pledged_on=today(), acting_user=None)
 
-        pledge = pledges.pledge_update(
+        pledge = pledge_update(
             pledge=pledge, acting_user=None, amount="150.00", fund="PRP", donor=other, memo="Gala"
         )
         assert (pledge.amount, pledge.fund.code, pledge.donor, pledge.memo) == (
@@ -428,16 +428,16 @@ def test_a_draft_pledge_is_edited_and_deleted(alpha: Any, ada: Donor) -> None:
         assert [(row.due_on, row.amount) for row in pledge.installments.all()] == [
             (today(), Decimal("150.00"))
         ]
-        pledge = pledges.pledge_update(
+        pledge = pledge_update(
             pledge=pledge,
             acting_user=None,
-            schedule=pledges.ScheduleSpec(count=3, frequency="monthly", first_due_on=today()),
+            schedule=ScheduleSpec(count=3, frequency="monthly", first_due_on=today()),
         )
         assert [row.amount for row in pledge.installments.all()] == [Decimal("50.00")] * 3
         with pytest.raises(ServiceError, match="give its new schedule"):
-            pledges.pledge_update(pledge=pledge, acting_user=None, amount="90.00")
+            pledge_update(pledge=pledge, acting_user=None, amount="90.00")
 
-        pledges.pledge_delete(pledge=pledge, acting_user=None)
+        pledge_delete(pledge=pledge, acting_user=None)
 
         assert not Pledge.objects.exists() and not PledgeInstallment.objects.exists()
         assert AuditEvent.objects.filter(action="pledge.delete", object_id=str(pledge.pk)).exists()
@@ -451,19 +451,19 @@ def test_an_open_pledge_keeps_what_is_in_the_books_but_may_be_rescheduled(
 
         for change in ({"amount": "900.00"}, {"fund": "PRP"}, {"pledged_on": date(2026, 1, 2)}):
             with pytest.raises(StateConflict, match="are in the books"):
-                pledges.pledge_update(pledge=pledge, acting_user=None, **change)
+                pledge_update(pledge=pledge, acting_user=None, **change)
         with pytest.raises(StateConflict, match="only a draft is deleted"):
-            pledges.pledge_delete(pledge=pledge, acting_user=None)
+            pledge_delete(pledge=pledge, acting_user=None)
         with pytest.raises(ServiceError, match="add up to 999.00"):
-            pledges.pledge_update(
+            pledge_update(
                 pledge=pledge,
                 acting_user=None,
-                installments=[pledges.InstallmentSpec(later(370), "999.00")],
+                installments=[InstallmentSpec(later(370), "999.00")],
             )
-        pledge = pledges.pledge_update(
+        pledge = pledge_update(
             pledge=pledge,
             acting_user=None,
-            installments=[pledges.InstallmentSpec(later(370), "1000.00")],
+            installments=[InstallmentSpec(later(370), "1000.00")],
             memo="One payment at year end",
         )
 
@@ -478,23 +478,23 @@ def test_cancelling_a_draft_writes_no_entry_and_a_posted_one_is_reversed(
 ) -> None:
     with schema_context("alpha"):
         draft = pledge_made(ada, "100.00")
-        draft = pledges.pledge_cancel(pledge=draft, acting_user=None)
+        draft = pledge_cancel(pledge=draft, acting_user=None)
         assert draft.state == PledgeState.CANCELLED and draft.reversal_entry is None
         assert not JournalEntry.objects.exists()
 
         posted = pledge_made(ada, "400.00", fund="PRP", post=True)
-        posted = pledges.pledge_cancel(pledge=posted, acting_user=None)
+        posted = pledge_cancel(pledge=posted, acting_user=None)
 
         assert posted.state == PledgeState.CANCELLED
         assert posted.reversal_entry.reverses_id == posted.journal_entry_id
         assert ledger("PRP") == {}
         with pytest.raises(StateConflict, match="only a draft or open pledge is cancelled"):
-            pledges.pledge_cancel(pledge=posted, acting_user=None)
+            pledge_cancel(pledge=posted, acting_user=None)
 
         paid = pledge_made(ada, "400.00", post=True)
         payment_made(paid, "100.00")
         with pytest.raises(StateConflict, match="write off its unpaid balance"):
-            pledges.pledge_cancel(pledge=paid, acting_user=None)
+            pledge_cancel(pledge=paid, acting_user=None)
         paid.refresh_from_db()
         assert paid.state == PledgeState.OPEN
 
@@ -506,7 +506,7 @@ def test_a_merged_donors_pledges_and_recurring_gifts_move_to_the_survivor(
         duplicate = donor_made("Ada", "Lovelace", emails=("ada@old.example.org",))
         pledge = pledge_made(duplicate, "300.00", post=True)
         payment = payment_made(pledge, "100.00")
-        recurring = pledges.recurring_gift_create(
+        recurring = recurring_gift_create(
             donor=duplicate,
             amount="25.00",
             frequency="monthly",
@@ -533,14 +533,14 @@ def test_postings_the_books_refuse_leave_the_pledge_as_it_was(alpha: Any, ada: D
     with schema_context("alpha"):
         pledge = pledge_made(ada, "100.00", post=True)
         with pytest.raises(ServiceError, match="on or after the day of the pledge"):
-            pledges.pledge_write_off(pledge=pledge, acting_user=None, date=today() - timedelta(1))
+            pledge_write_off(pledge=pledge, acting_user=None, date=today() - timedelta(1))
         draft = pledge_made(ada, "50.00")
         accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
 
         with pytest.raises(StateConflict, match="is closed"):
-            pledges.pledge_post(pledge=draft, acting_user=None)
+            pledge_post(pledge=draft, acting_user=None)
         with pytest.raises(StateConflict, match="is closed"):
-            pledges.pledge_write_off(pledge=pledge, acting_user=None)
+            pledge_write_off(pledge=pledge, acting_user=None)
 
         draft.refresh_from_db()
         pledge.refresh_from_db()

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
-from tenant_apps.donations import pledges
 from tenant_apps.donations.models import Gift, Pledge
+from tenant_apps.donations.services.pledges import pledge_create
 from tenant_apps.donations.tests.factories import gift_made, ledger, today
 from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
     _deferred_constraints_checked,
@@ -146,9 +146,7 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
     fundraiser: Any, bookkeeper: Any, ada: Donor
 ) -> None:
     with schema_context("alpha"):
-        draft = pledges.pledge_create(
-            donor=ada, amount="100.00", pledged_on=today(), acting_user=None
-        )
+        draft = pledge_create(donor=ada, amount="100.00", pledged_on=today(), acting_user=None)
         posted = pledge_made(ada, "500.00", post=True)
 
     due_on = later(90).isoformat()

@@ -15,8 +15,18 @@ from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.donations import receipts, services
 from tenant_apps.donations.models import Receipt, ReceiptSettings
+from tenant_apps.donations.services.gifts import gift_refund, gift_update
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings,
+    receipt_settings_missing,
+    receipt_settings_update,
+)
+from tenant_apps.donations.services.receipts import (
+    receipt_issue,
+    receipt_reissue,
+    receipt_year_end_issue,
+)
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -47,7 +57,7 @@ def day(value: Any) -> str:
 @pytest.fixture
 def tenant(alpha: Any) -> Any:
     with schema_context("alpha"):
-        receipts.receipt_settings_update(
+        receipt_settings_update(
             acting_user=None,
             legal_name=ORG,
             ein=EIN,
@@ -64,7 +74,7 @@ def ada(tenant: Any) -> Donor:
 
 
 def issued(gift: Any) -> Receipt:
-    return receipts.receipt_issue(gift=gift, acting_user=None)
+    return receipt_issue(gift=gift, acting_user=None)
 
 
 # --- What each receipt says -----------------------------------------------------------------
@@ -98,7 +108,7 @@ def test_a_small_gift_without_goods_says_none_were_provided(ada: Donor) -> None:
 def test_a_gift_of_250_or_more_is_receipted_even_when_not_every_gift_is(
     ada: Donor, django_capture_on_commit_callbacks: Any
 ) -> None:
-    receipts.receipt_settings_update(acting_user=None, receipt_every_gift=False)
+    receipt_settings_update(acting_user=None, receipt_every_gift=False)
     with django_capture_on_commit_callbacks(execute=True):
         small = gift_made(ada, "249.99", post=True)
         large = gift_made(ada, "250.00", method="ach", post=True)
@@ -185,12 +195,12 @@ def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) ->
     )
     goods = gift_made(ada, "50.00", method="in_kind", in_kind_description="Blankets", post=True)
     refunded = gift_made(ada, "333.33", method="ach", post=True)
-    services.gift_refund(gift=refunded, acting_user=None)
+    gift_refund(gift=refunded, acting_user=None)
     gift_made(ada, "444.44")  # a draft is not a contribution yet
     other = donor_made("Bob", "Other")
     gift_made(other, "555.55", post=True)
 
-    statement = receipts.receipt_year_end_issue(donor=ada, year=year, acting_user=None)
+    statement = receipt_year_end_issue(donor=ada, year=year, acting_user=None)
 
     text = pdf_text(statement)
     assert f"{year} giving statement" in text
@@ -210,7 +220,7 @@ def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) ->
 
 def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
     gift_made(ada, "10.00", post=True)
-    statement = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+    statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
     assert "No goods or services were provided in exchange for any of these contributions." in (
         pdf_text(statement)
     )
@@ -219,14 +229,14 @@ def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
 def test_a_correction_is_a_new_version_naming_the_one_it_replaces(ada: Donor) -> None:
     gift = gift_made(ada, "120.00", post=True)
     first = issued(gift)
-    services.gift_update(
+    gift_update(
         gift=gift,
         acting_user=None,
         goods_services_value="30.00",
         goods_services_description="Concert ticket",
     )
 
-    corrected = receipts.receipt_reissue(
+    corrected = receipt_reissue(
         receipt=first, reason="The concert ticket was left out.", acting_user=None
     )
 
@@ -239,15 +249,15 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(ada: Donor) ->
     assert "Concert ticket" in text and "$120.00 minus $30.00, that is $90.00" in text
     assert "No goods or services" in pdf_text(first)  # the first version is kept as it was
     with pytest.raises(StateConflict, match="already replaced by version 2"):
-        receipts.receipt_reissue(receipt=first, reason="again", acting_user=None)
+        receipt_reissue(receipt=first, reason="again", acting_user=None)
 
 
 def test_the_correction_of_a_refunded_gifts_receipt_voids_it(ada: Donor) -> None:
     gift = gift_made(ada, "90.00", method="ach", post=True)
     first = issued(gift)
-    services.gift_refund(gift=gift, acting_user=None)
+    gift_refund(gift=gift, acting_user=None)
 
-    void = receipts.receipt_reissue(receipt=first, reason="Refunded.", acting_user=None)
+    void = receipt_reissue(receipt=first, reason="Refunded.", acting_user=None)
 
     text = pdf_text(void)
     assert "Notice of void receipt" in text
@@ -265,11 +275,9 @@ def test_the_correction_of_a_refunded_gifts_receipt_voids_it(ada: Donor) -> None
 
 def test_the_legal_name_defaults_to_the_organizations_name(alpha: Any) -> None:
     with schema_context("alpha"):
-        settings_row = receipts.receipt_settings()
+        settings_row = receipt_settings()
         assert settings_row.legal_name == "Alpha Relief Fund"
-        assert receipts.receipt_settings_missing(settings_row) == {
-            "ein": ["Required on every receipt."]
-        }
+        assert receipt_settings_missing(settings_row) == {"ein": ["Required on every receipt."]}
 
 
 def test_nothing_is_issued_without_an_ein(
@@ -290,7 +298,7 @@ def test_nothing_is_issued_without_an_ein(
 
 def test_a_bad_ein_is_refused(tenant: Any) -> None:
     with pytest.raises(ServiceError, match="NN-NNNNNNN"):
-        receipts.receipt_settings_update(acting_user=None, ein="123456789")
+        receipt_settings_update(acting_user=None, ein="123456789")
     assert ReceiptSettings.objects.get().ein == EIN
 
 
@@ -302,10 +310,10 @@ def test_numbers_have_no_gaps_and_refusals_take_none(ada: Donor) -> None:
     with pytest.raises(StateConflict, match="already has receipt 000001"):
         issued(one.gift)
     with pytest.raises(ServiceError, match="no posted gifts"):
-        receipts.receipt_year_end_issue(donor=ada, year=today().year - 1, acting_user=None)
-    two = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+        receipt_year_end_issue(donor=ada, year=today().year - 1, acting_user=None)
+    two = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
     with pytest.raises(StateConflict, match="already has the"):
-        receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+        receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
 
     assert [one.number, two.number] == [1, 2]
     assert ReceiptSettings.objects.get().next_number == 3
@@ -332,7 +340,7 @@ def test_a_file_left_by_a_rolled_back_issue_is_replaced_by_the_next(ada: Donor) 
         path = rolled_back.pdf.name
         raise RuntimeError("a later failure in the same transaction")
     assert not Receipt.objects.exists() and default_storage.exists(path)
-    services.gift_update(gift=gift, acting_user=None, designation="Roof repair")
+    gift_update(gift=gift, acting_user=None, designation="Roof repair")
 
     receipt = issued(gift)
 
@@ -378,7 +386,7 @@ def test_refunding_a_receipted_gift_voids_its_receipt_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         gift = gift_made(ada, "300.00", method="ach", post=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.gift_refund(gift=gift, acting_user=None)
+        gift_refund(gift=gift, acting_user=None)
 
     first, void = Receipt.objects.filter(gift=gift).order_by("version")
     assert (void.version, void.supersedes_id, void.is_void) == (2, first.pk, True)
@@ -398,7 +406,7 @@ def test_refunding_a_gift_never_receipted_issues_nothing(
         with django_capture_on_commit_callbacks(execute=True):
             gift = gift_made(donor, "300.00", method="ach", post=True)
         with django_capture_on_commit_callbacks(execute=True):
-            services.gift_refund(gift=gift, acting_user=None)
+            gift_refund(gift=gift, acting_user=None)
 
         assert not Receipt.objects.exists() and mail.outbox == []
 
@@ -427,7 +435,7 @@ def test_the_task_skips_a_gift_already_receipted_or_refunded(ada: Donor) -> None
     by_hand = gift_made(ada, "300.00", post=True)
     issued(by_hand)
     refunded = gift_made(ada, "300.00", method="ach", post=True)
-    services.gift_refund(gift=refunded, acting_user=None)
+    gift_refund(gift=refunded, acting_user=None)
 
     assert receipt_issue_for_gift.delay(by_hand.pk).get() is None
     assert receipt_issue_for_gift.delay(refunded.pk).get() is None
@@ -452,7 +460,7 @@ def test_a_replaced_version_queued_for_email_is_not_sent(ada: Donor) -> None:
     from tenant_apps.donations.tasks import receipt_email
 
     first = issued(gift_made(ada, "10.00", post=True))
-    receipts.receipt_reissue(receipt=first, reason="Typo.", acting_user=None)
+    receipt_reissue(receipt=first, reason="Typo.", acting_user=None)
 
     assert receipt_email.delay(first.pk).get() is False
 

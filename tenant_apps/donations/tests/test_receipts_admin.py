@@ -8,16 +8,20 @@ from typing import Any
 from django_tenants.utils import schema_context
 
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations import receipts
 from tenant_apps.donations.models import ReceiptSettings
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings,
+    receipt_settings_update,
+)
+from tenant_apps.donations.services.receipts import receipt_issue
 from tenant_apps.donations.tests.factories import gift_made
 from tenant_apps.donors.tests.factories import donor_made
 
 
 def test_an_owner_reads_receipts_but_cannot_edit_them(alpha: Any) -> None:
     with schema_context("alpha"):
-        receipts.receipt_settings_update(acting_user=None, ein="12-3456789")
-        receipt = receipts.receipt_issue(
+        receipt_settings_update(acting_user=None, ein="12-3456789")
+        receipt = receipt_issue(
             gift=gift_made(donor_made("Ada", "Lovelace"), "123.45", post=True), acting_user=None
         )
     client = alpha.client(alpha.owner)
@@ -33,7 +37,7 @@ def test_an_owner_reads_receipts_but_cannot_edit_them(alpha: Any) -> None:
 
 def test_an_owner_edits_the_receipt_settings_through_the_service(alpha: Any) -> None:
     with schema_context("alpha"):
-        receipts.receipt_settings()
+        receipt_settings()
     client = alpha.client(alpha.owner)
     assert client.get("/admin/donations/receiptsettings/").status_code == 200
     form = {

@@ -12,8 +12,17 @@ from django_tenants.utils import schema_context
 from pypdf import PdfReader
 
 from shared_apps.users.roles import Role
-from tenant_apps.donations import receipts, services
 from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings
+from tenant_apps.donations.services.gifts import gift_refund
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings,
+    receipt_settings_update,
+)
+from tenant_apps.donations.services.receipts import (
+    receipt_issue,
+    receipt_reissue,
+    receipt_year_end_issue,
+)
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -30,9 +39,7 @@ NOT_SETTINGS_MANAGERS = [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
 
 def _settings_ready() -> None:
     with schema_context("alpha"):
-        receipts.receipt_settings_update(
-            acting_user=None, legal_name="Alpha Relief", ein="12-3456789"
-        )
+        receipt_settings_update(acting_user=None, legal_name="Alpha Relief", ein="12-3456789")
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def posted(ada: Donor) -> Gift:
 @pytest.fixture
 def receipt(posted: Gift) -> Receipt:
     with schema_context("alpha"):
-        return receipts.receipt_issue(gift=posted, acting_user=None)
+        return receipt_issue(gift=posted, acting_user=None)
 
 
 def test_a_gift_is_receipted_read_corrected_and_emailed(
@@ -170,7 +177,7 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
         )["fields"]
     )
     with schema_context("alpha"):
-        receipt = receipts.receipt_issue(gift=posted, acting_user=None)
+        receipt = receipt_issue(gift=posted, acting_user=None)
     api_error(fundraiser.post(f"{API}/receipts/{receipt.pk}/reissue/", {}, format="json"), 400)
     api_error(fundraiser.get(f"{API}/receipts/999999/pdf/"), 404)
     with schema_context("alpha"):
@@ -193,10 +200,8 @@ def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
 ) -> None:
     with schema_context("alpha"):
         other = donor_made("Bob", "Other")
-        other_receipt = receipts.receipt_issue(
-            gift=gift_made(other, "20.00", post=True), acting_user=None
-        )
-        statement = receipts.receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+        other_receipt = receipt_issue(gift=gift_made(other, "20.00", post=True), acting_user=None)
+        statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
 
     def ids(query: str) -> list[int]:
         response = fundraiser.get(f"{API}/receipts/?{query}")
@@ -215,10 +220,8 @@ def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
     with schema_context("alpha"):
         for index in range(5):
             donor = donor_made("Many", f"Donor{index}")
-            made = receipts.receipt_issue(
-                gift=gift_made(donor, "15.00", post=True), acting_user=None
-            )
-            receipts.receipt_reissue(receipt=made, reason="Typo.", acting_user=None)
+            made = receipt_issue(gift=gift_made(donor, "15.00", post=True), acting_user=None)
+            receipt_reissue(receipt=made, reason="Typo.", acting_user=None)
     with count_queries() as many:
         response = fundraiser.get(f"{API}/receipts/")
     assert len(response.json()["results"]) == 13
@@ -291,7 +294,7 @@ def test_only_administrators_change_the_settings(alpha: Any, role: str) -> None:
     api_error(client.patch(f"{API}/receipt-settings/", {"ein": "98-7654321"}, format="json"), 403)
     api_error(client.put(f"{API}/receipt-settings/", {"legal_name": "x", "ein": ""}), 403)
     with schema_context("alpha"):
-        assert receipts.receipt_settings().ein == ""
+        assert receipt_settings().ein == ""
 
 
 def test_people_of_another_tenant_get_nothing(
@@ -313,7 +316,7 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied(f"{API}/receipt-settings/", method="patch", data={"ein": ""})
     with schema_context("alpha"):
         assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
-        assert receipts.receipt_settings().ein == "12-3456789"
+        assert receipt_settings().ein == "12-3456789"
 
 
 def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
@@ -323,8 +326,8 @@ def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
     api_error(client.get(f"{API}/receipts/{receipt.pk}/pdf/"), 404)
     # Beta's own receipt 1 is a file of beta's storage, not alpha's.
     with schema_context("beta"):
-        receipts.receipt_settings_update(acting_user=None, ein="11-1111111")
-        beta_receipt = receipts.receipt_issue(
+        receipt_settings_update(acting_user=None, ein="11-1111111")
+        beta_receipt = receipt_issue(
             gift=gift_made(donor_made("Beta", "Donor"), "7.00", post=True), acting_user=None
         )
     response = client.get(f"{API}/receipts/{beta_receipt.pk}/pdf/")
@@ -337,7 +340,7 @@ def test_a_refunded_gifts_receipt_is_voided_through_the_api(
     fundraiser: Any, alpha: Any, posted: Gift, receipt: Receipt
 ) -> None:
     with schema_context("alpha"):
-        services.gift_refund(gift=posted, acting_user=None)
+        gift_refund(gift=posted, acting_user=None)
     response = fundraiser.post(
         f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "Refunded."}, format="json"
     )

@@ -15,8 +15,19 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.accounting.models import Fund, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations import pledges, services, tasks
+from tenant_apps.donations import tasks
 from tenant_apps.donations.models import Gift, GiftState, RecurringGift, RecurringGiftState
+from tenant_apps.donations.services.gifts import gift_create
+from tenant_apps.donations.services.recurring import (
+    recurring_gift_cancel,
+    recurring_gift_create,
+    recurring_gift_delete,
+    recurring_gift_pause,
+    recurring_gift_resume,
+    recurring_gift_update,
+    recurring_gifts_run,
+)
+from tenant_apps.donations.services.schedules import months_added
 from tenant_apps.donations.tests.factories import today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -25,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 
 def recurring_made(donor: Donor, next_on: date, **fields: Any) -> RecurringGift:
-    return pledges.recurring_gift_create(
+    return recurring_gift_create(
         donor=donor,
         amount=fields.pop("amount", "25.00"),
         frequency=fields.pop("frequency", "monthly"),
@@ -47,10 +58,10 @@ def test_month_ends_keep_the_anchor_day() -> None:
     seen = []
     for _ in range(4):
         seen.append(day)
-        day = pledges.months_added(day, 1, anchor_day=31)
+        day = months_added(day, 1, anchor_day=31)
     assert seen == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
-    assert pledges.months_added(date(2027, 11, 30), 3, anchor_day=30) == date(2028, 2, 29)
-    assert pledges.months_added(date(2028, 2, 29), 12, anchor_day=29) == date(2029, 2, 28)
+    assert months_added(date(2027, 11, 30), 3, anchor_day=30) == date(2028, 2, 29)
+    assert months_added(date(2028, 2, 29), 12, anchor_day=29) == date(2029, 2, 28)
 
 
 def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
@@ -60,7 +71,7 @@ def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
         monthly = recurring_made(ada, date(2026, 8, 31), amount="40.00", fund="PRP")
         later = recurring_made(ada, date(2026, 12, 5))
 
-        result = pledges.recurring_gifts_run(today=date(2026, 11, 22))
+        result = recurring_gifts_run(today=date(2026, 11, 22))
 
         gifts = list(Gift.objects.filter(recurring_gift=monthly).order_by("received_on"))
         assert [gift.received_on for gift in gifts] == [
@@ -86,7 +97,7 @@ def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
         assert monthly.next_on == date(2026, 11, 30) and later.next_on == date(2026, 12, 5)
         assert not JournalLine.objects.exists()  # drafts: a person posts them
 
-        again = pledges.recurring_gifts_run(today=date(2026, 11, 22))
+        again = recurring_gifts_run(today=date(2026, 11, 22))
 
         assert again.created == [] and Gift.objects.count() == 3
         assert AuditEvent.objects.filter(action="gift.create").count() == 3
@@ -95,13 +106,13 @@ def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
 def test_the_database_allows_one_gift_per_recurring_gift_and_date(alpha: Any, ada: Donor) -> None:
     with schema_context("alpha"):
         recurring = recurring_made(ada, today())
-        pledges.recurring_gifts_run(today=today())
+        recurring_gifts_run(today=today())
 
         with (
             pytest.raises(IntegrityError, match="gift_one_per_recurring_date"),
             transaction.atomic(),
         ):
-            services.gift_create(
+            gift_create(
                 donor=ada,
                 amount="25.00",
                 received_on=today(),
@@ -118,7 +129,7 @@ def test_a_recurring_gift_ends_after_its_end_date(alpha: Any, ada: Donor) -> Non
             ada, date(2026, 5, 15), frequency="quarterly", end_on=date(2026, 11, 15)
         )
 
-        pledges.recurring_gifts_run(today=date(2026, 12, 31))
+        recurring_gifts_run(today=date(2026, 12, 31))
 
         assert list(
             Gift.objects.filter(recurring_gift=recurring)
@@ -128,7 +139,7 @@ def test_a_recurring_gift_ends_after_its_end_date(alpha: Any, ada: Donor) -> Non
         recurring.refresh_from_db()
         assert recurring.state == RecurringGiftState.COMPLETED
         with pytest.raises(StateConflict, match="is completed"):
-            pledges.recurring_gift_update(recurring_gift=recurring, acting_user=None, amount="5")
+            recurring_gift_update(recurring_gift=recurring, acting_user=None, amount="5")
 
 
 def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
@@ -137,20 +148,20 @@ def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
     with schema_context("alpha"):
         paused = recurring_made(ada, date(2026, 9, 10))
         cancelled = recurring_made(ada, date(2026, 9, 10), amount="30.00")
-        pledges.recurring_gift_pause(recurring_gift=paused, acting_user=None)
-        pledges.recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
+        recurring_gift_pause(recurring_gift=paused, acting_user=None)
+        recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
 
-        assert pledges.recurring_gifts_run(today=date(2026, 11, 22)).created == []
+        assert recurring_gifts_run(today=date(2026, 11, 22)).created == []
 
-        resumed = pledges.recurring_gift_resume(
+        resumed = recurring_gift_resume(
             recurring_gift=paused, acting_user=None, today=date(2026, 11, 22)
         )
         assert (resumed.state, resumed.next_on) == (RecurringGiftState.ACTIVE, date(2026, 12, 10))
         assert resumed.anchor_day == 10
         with pytest.raises(StateConflict, match="only paused can be resumed"):
-            pledges.recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
+            recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
         with pytest.raises(StateConflict, match="is cancelled"):
-            pledges.recurring_gift_update(recurring_gift=cancelled, acting_user=None, amount="5")
+            recurring_gift_update(recurring_gift=cancelled, acting_user=None, amount="5")
         assert not Gift.objects.exists()
         assert AuditEvent.objects.filter(action="recurring_gift.pause").count() == 1
 
@@ -163,7 +174,7 @@ def test_one_recurring_gift_that_cannot_be_made_does_not_hold_the_others_back(
         working = recurring_made(ada, today())
         Fund.objects.filter(code="PRP").update(is_active=False)
 
-        result = pledges.recurring_gifts_run(today=today())
+        result = recurring_gifts_run(today=today())
 
         assert list(result.failed) == [broken.pk] and "no active fund" in result.failed[broken.pk]
         assert [Gift.objects.get(pk=pk).recurring_gift_id for pk in result.created] == [working.pk]
@@ -208,18 +219,18 @@ def test_an_edit_sets_a_new_anchor_day(alpha: Any, ada: Donor) -> None:
     with schema_context("alpha"):
         recurring = recurring_made(ada, date(2027, 1, 31))
 
-        recurring = pledges.recurring_gift_update(
+        recurring = recurring_gift_update(
             recurring_gift=recurring, acting_user=None, next_on=date(2027, 2, 15), amount="30"
         )
 
         assert (recurring.anchor_day, recurring.amount) == (15, Decimal("30.00"))
-        pledges.recurring_gifts_run(today=date(2027, 3, 20))
+        recurring_gifts_run(today=date(2027, 3, 20))
         assert list(Gift.objects.order_by("received_on").values_list("received_on", flat=True)) == [
             date(2027, 2, 15),
             date(2027, 3, 15),
         ]
         with pytest.raises(StateConflict, match="cancel it instead"):
-            pledges.recurring_gift_delete(recurring_gift=recurring, acting_user=None)
+            recurring_gift_delete(recurring_gift=recurring, acting_user=None)
 
 
 # --- The beat task ----------------------------------------------------------------------------
@@ -256,24 +267,24 @@ def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
         month_end = recurring_made(ada, date(2026, 10, 31))
         short = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 10, 5))
         for recurring in (month_end, short):
-            pledges.recurring_gift_pause(recurring_gift=recurring, acting_user=None)
+            recurring_gift_pause(recurring_gift=recurring, acting_user=None)
 
-        month_end = pledges.recurring_gift_resume(
+        month_end = recurring_gift_resume(
             recurring_gift=month_end, acting_user=None, today=date(2027, 2, 10)
         )
-        short = pledges.recurring_gift_resume(
+        short = recurring_gift_resume(
             recurring_gift=short, acting_user=None, today=date(2026, 11, 22)
         )
 
         assert (month_end.next_on, month_end.anchor_day) == (date(2027, 2, 28), 31)
-        pledges.recurring_gifts_run(today=date(2027, 3, 31))
+        recurring_gifts_run(today=date(2027, 3, 31))
         month_end.refresh_from_db()
         assert month_end.next_on == date(2027, 4, 30)
         assert short.state == RecurringGiftState.COMPLETED
         paused = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 12, 31))
-        pledges.recurring_gift_pause(recurring_gift=paused, acting_user=None)
+        recurring_gift_pause(recurring_gift=paused, acting_user=None)
         with pytest.raises(ServiceError, match="from today to its end date"):
-            pledges.recurring_gift_resume(
+            recurring_gift_resume(
                 recurring_gift=paused,
                 acting_user=None,
                 next_on=date(2027, 1, 5),

@@ -10,8 +10,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.donations import pledges
 from tenant_apps.donations.models import RecurringGift
+from tenant_apps.donations.services.recurring import recurring_gift_pause, recurring_gifts_run
 from tenant_apps.donations.tests.factories import today
 from tenant_apps.donations.tests.test_recurring import recurring_made
 from tenant_apps.donors.models import Donor
@@ -86,7 +86,7 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
 def test_one_that_made_gifts_is_cancelled_not_deleted(fundraiser: Any, ada: Donor) -> None:
     with schema_context("alpha"):
         recurring = recurring_made(ada, today())
-        pledges.recurring_gifts_run(today=today())
+        recurring_gifts_run(today=today())
 
     error = api_error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
 
@@ -162,7 +162,7 @@ def test_recurring_gifts_are_listed_in_a_fixed_number_of_queries(
         other = recurring_made(
             donor_made("Grace", "Hopper"), date(2027, 1, 1), frequency="annually"
         )
-        pledges.recurring_gift_pause(recurring_gift=other, acting_user=None)
+        recurring_gift_pause(recurring_gift=other, acting_user=None)
     for query in ("state=paused", "frequency=annually", f"donor={other.donor_id}"):
         rows = fundraiser.get(f"{API}/?{query}").json()["results"]
         assert [row["id"] for row in rows] == [other.pk], query

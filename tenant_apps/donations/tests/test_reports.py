@@ -13,8 +13,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.donations import reports, services
+from tenant_apps.donations import reports
 from tenant_apps.donations.models import Campaign
+from tenant_apps.donations.services.campaigns import campaign_create
+from tenant_apps.donations.services.gifts import gift_refund
 from tenant_apps.donations.tests.factories import gift_made
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -36,10 +38,10 @@ def books(alpha: Any) -> dict[str, Any]:
     (SYBUNT); Dee first in 2026 (new); Eve in 2023 and 2026 (reactivated); Fay's only gift
     of 2025 was refunded, Gus's is a draft (neither gave)."""
     with schema_context("alpha"):
-        spring = services.campaign_create(
+        spring = campaign_create(
             code="SPRING", name="Spring appeal", goal="1000.00", acting_user=None
         )
-        services.campaign_create(code="FALL", name="Fall appeal", acting_user=None)
+        campaign_create(code="FALL", name="Fall appeal", acting_user=None)
         donors = {
             name: donor_made(name, "Tester")
             for name in ("Ada", "Ben", "Cy", "Dee", "Eve", "Fay", "Gus")
@@ -61,7 +63,7 @@ def books(alpha: Any) -> dict[str, Any]:
         _gift(donors["Eve"], "20.00", date(2023, 6, 1))
         _gift(donors["Eve"], "50.00", date(2026, 6, 1), splits=(("PRP", "50.00"),))
         refunded = _gift(donors["Fay"], "900.00", date(2025, 3, 1), campaign=spring)
-        services.gift_refund(gift=refunded, acting_user=None, date=date(2025, 3, 2))
+        gift_refund(gift=refunded, acting_user=None, date=date(2025, 3, 2))
         gift_made(donors["Gus"], "45.00", received_on=date(2025, 3, 1))
     return {"donors": donors, "spring": spring}
 

@@ -12,8 +12,10 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations import services
 from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCredit
+from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
+from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_close, deposit_create
+from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund, gift_update
 from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.tests.factories import donor_made
@@ -39,7 +41,7 @@ def test_a_check_split_across_funds_posts_per_fund(alpha: Any, ada: Any) -> None
             ada, "1000.00", splits=(("GEN", "600.00"), ("PRP", "400.00")), check_number="1234"
         )
 
-        gift = services.gift_post(gift=gift, acting_user=alpha.owner)
+        gift = gift_post(gift=gift, acting_user=alpha.owner)
 
         assert gift.state == GiftState.POSTED and gift.posted_by == alpha.owner
         entry = gift.journal_entry
@@ -94,7 +96,7 @@ def test_a_refund_reverses_the_gift_entry(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
         gift = gift_made(ada, "75.50", method="card", splits=(("PRP", "75.50"),), post=True)
 
-        gift = services.gift_refund(gift=gift, acting_user=alpha.owner, date=today())
+        gift = gift_refund(gift=gift, acting_user=alpha.owner, date=today())
 
         assert gift.state == GiftState.REFUNDED
         assert gift.refund_entry.reverses_id == gift.journal_entry_id
@@ -103,24 +105,24 @@ def test_a_refund_reverses_the_gift_entry(alpha: Any, ada: Any) -> None:
         assert ledger() == {}
         assert fund_balances()["PRP"] == ("0.00", "0.00", "0.00")
         with pytest.raises(StateConflict, match="only a posted gift is refunded"):
-            services.gift_refund(gift=gift, acting_user=alpha.owner)
+            gift_refund(gift=gift, acting_user=alpha.owner)
 
 
 def test_a_deposit_moves_undeposited_funds_to_the_bank(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
         check = gift_made(ada, "1000.00", splits=(("GEN", "600.00"), ("PRP", "400.00")), post=True)
         cash = gift_made(ada, "50.00", method="cash", post=True)
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(),
             expected_count=2,
             expected_total=Decimal("1050.00"),
             acting_user=alpha.owner,
         )
         for gift in (check, cash):
-            services.deposit_add_gift(deposit=deposit, gift=gift, acting_user=alpha.owner)
+            deposit_add_gift(deposit=deposit, gift=gift, acting_user=alpha.owner)
         assert ledger()["1050"] == ("1050.00", "0.00")
 
-        deposit = services.deposit_close(deposit=deposit, acting_user=alpha.owner)
+        deposit = deposit_close(deposit=deposit, acting_user=alpha.owner)
 
         assert deposit.state == "closed"
         assert (deposit.journal_entry.memo, deposit.journal_entry.source) == (
@@ -135,13 +137,13 @@ def test_a_deposit_moves_undeposited_funds_to_the_bank(alpha: Any, ada: Any) -> 
 def test_refunding_a_deposited_check_takes_it_out_of_the_bank(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
         check = gift_made(ada, "80.00", post=True)
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="80.00", acting_user=None
         )
-        services.deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
-        services.deposit_close(deposit=deposit, acting_user=None)
+        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+        deposit_close(deposit=deposit, acting_user=None)
 
-        services.gift_refund(gift=check, acting_user=alpha.owner)
+        gift_refund(gift=check, acting_user=alpha.owner)
 
         assert ledger() == {}
 
@@ -149,14 +151,14 @@ def test_refunding_a_deposited_check_takes_it_out_of_the_bank(alpha: Any, ada: A
 def test_a_deposit_that_does_not_match_is_not_closed(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
         check = gift_made(ada, "100.00", post=True)
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="100.01", acting_user=None
         )
-        services.deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
         entries = JournalEntry.objects.count()
 
         with pytest.raises(ServiceError, match=r"holds 1 gifts for 100.00; 1 for 100.01"):
-            services.deposit_close(deposit=deposit, acting_user=None)
+            deposit_close(deposit=deposit, acting_user=None)
 
         deposit.refresh_from_db()
         assert deposit.state == "open" and JournalEntry.objects.count() == entries
@@ -165,25 +167,25 @@ def test_a_deposit_that_does_not_match_is_not_closed(alpha: Any, ada: Any) -> No
 
 def test_only_posted_checks_and_cash_go_in_a_deposit_once(alpha: Any, ada: Any) -> None:
     with schema_context("alpha"):
-        deposit = services.deposit_create(
+        deposit = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
         )
-        other = services.deposit_create(
+        other = deposit_create(
             deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
         )
         card = gift_made(ada, "10.00", method="card", post=True)
         draft = gift_made(ada, "10.00")
         check = gift_made(ada, "10.00", post=True)
-        services.deposit_add_gift(deposit=other, gift=check, acting_user=None)
+        deposit_add_gift(deposit=other, gift=check, acting_user=None)
 
         with pytest.raises(ServiceError, match="deposits hold checks and cash"):
-            services.deposit_add_gift(deposit=deposit, gift=card, acting_user=None)
+            deposit_add_gift(deposit=deposit, gift=card, acting_user=None)
         with pytest.raises(StateConflict, match="only posted gifts"):
-            services.deposit_add_gift(deposit=deposit, gift=draft, acting_user=None)
+            deposit_add_gift(deposit=deposit, gift=draft, acting_user=None)
         with pytest.raises(StateConflict, match="already in deposit"):
-            services.deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+            deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
         with pytest.raises(StateConflict, match="remove it from the deposit"):
-            services.gift_refund(gift=check, acting_user=None)
+            gift_refund(gift=check, acting_user=None)
         assert not Gift.objects.filter(deposit=deposit).exists()
 
 
@@ -209,12 +211,12 @@ def test_bad_gifts_are_refused_and_write_nothing(
         amount = fields.pop("amount", Decimal("100.00"))
         splits = fields.pop("splits", ())
         with pytest.raises(ServiceError, match=message):
-            services.gift_create(
+            gift_create(
                 donor=ada,
                 amount=amount,
                 received_on=today(),
                 method=fields.pop("method", "check"),
-                allocations=[services.AllocationSpec(f, Decimal(a)) for f, a in splits],
+                allocations=[AllocationSpec(f, Decimal(a)) for f, a in splits],
                 acting_user=None,
                 **fields,
             )
@@ -237,11 +239,11 @@ def test_a_posted_gift_keeps_its_amount_and_funds(alpha: Any, ada: Any) -> None:
 
         for change in (
             {"amount": Decimal("120.00")},
-            {"allocations": [services.AllocationSpec("PRP", Decimal("100.00"))]},
+            {"allocations": [AllocationSpec("PRP", Decimal("100.00"))]},
         ):
             with pytest.raises(StateConflict, match="refund it and record a new gift"):
-                services.gift_update(gift=gift, acting_user=None, **change)
-        gift = services.gift_update(gift=gift, acting_user=None, designation="Roof")
+                gift_update(gift=gift, acting_user=None, **change)
+        gift = gift_update(gift=gift, acting_user=None, designation="Roof")
 
         assert gift.designation == "Roof" and gift.amount == Decimal("100.00")
         assert [a.fund.code for a in gift.allocations.all()] == ["GEN"]
@@ -252,15 +254,15 @@ def test_a_draft_is_edited_and_its_single_allocation_follows(alpha: Any, ada: An
     with schema_context("alpha"):
         gift = gift_made(ada, "100.00")
 
-        gift = services.gift_update(gift=gift, acting_user=None, amount=Decimal("120.00"))
+        gift = gift_update(gift=gift, acting_user=None, amount=Decimal("120.00"))
 
         assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
             ("GEN", Decimal("120.00"))
         ]
-        gift = services.gift_post(gift=gift, acting_user=None)
+        gift = gift_post(gift=gift, acting_user=None)
         assert ledger()["4010"] == ("0.00", "120.00")
         with pytest.raises(StateConflict, match="only a draft can be posted"):
-            services.gift_post(gift=gift, acting_user=None)
+            gift_post(gift=gift, acting_user=None)
 
 
 def test_a_gift_posted_into_a_closed_period_is_refused(alpha: Any, ada: Any) -> None:
@@ -269,7 +271,7 @@ def test_a_gift_posted_into_a_closed_period_is_refused(alpha: Any, ada: Any) -> 
         accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
 
         with pytest.raises(StateConflict, match="is closed"):
-            services.gift_post(gift=gift, acting_user=None)
+            gift_post(gift=gift, acting_user=None)
 
         gift.refresh_from_db()
         assert gift.state == GiftState.DRAFT and gift.journal_entry is None
@@ -285,10 +287,10 @@ def test_a_merge_moves_gifts_and_soft_credits(alpha: Any, ada: Any) -> None:
             spouse,
             "40.00",
             soft_credits=[
-                services.SoftCreditSpec(duplicate, "40.00"),
+                SoftCreditSpec(duplicate, "40.00"),
             ],
         )
-        own = gift_made(ada, "10.00", soft_credits=[services.SoftCreditSpec(duplicate, "10.00")])
+        own = gift_made(ada, "10.00", soft_credits=[SoftCreditSpec(duplicate, "10.00")])
 
         moved_credit = SoftCredit.objects.get(gift=spouse_gift).pk
         dropped_credit = SoftCredit.objects.get(gift=own).pk

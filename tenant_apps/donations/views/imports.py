@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 from saas_platform.lib.errors import ServiceError
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donations import imports
+from tenant_apps.donations import selectors
 from tenant_apps.donations.api.imports import import_allowed
 from tenant_apps.donations.models import ImportJob, ImportKind
+from tenant_apps.donations.services import import_csv, imports
 
 RECENT_JOBS = 50
 # A page lists this many errors or duplicates; the API has them all.
@@ -87,7 +88,7 @@ def import_index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "can_import": bool(kinds),
             "jobs": jobs[:RECENT_JOBS],
             "columns": {
-                ImportKind(kind).label: imports.COLUMN_HELP[kind].items()
+                ImportKind(kind).label: import_csv.COLUMN_HELP[kind].items()
                 for kind in ImportKind.values
             },
             "max_megabytes": imports.MAX_FILE_BYTES // 1024 // 1024,
@@ -107,7 +108,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "donations/import.html",
         {
             "job": job,
-            "progress": imports.import_progress(job),
+            "progress": selectors.import_progress(job),
             "errors": job.errors[:SHOWN_ROWS],
             "duplicates": job.duplicates[:SHOWN_ROWS],
             "shown_rows": SHOWN_ROWS,

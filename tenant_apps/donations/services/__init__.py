@@ -1,0 +1,26 @@
+"""The services of donations (its writes), one module per domain object: gifts, allocations
+and soft credits, campaigns, deposits, pledges, schedules, recurring gifts, receipts and their
+settings and content, CSV imports; checks.py holds the validators they share and posting.py
+what they put in the books. Reads are in donations.selectors.
+
+This package is the app's interface to the rest of the project: it re-exports the names that
+code outside donations uses. The app's own code imports from the submodules.
+"""
+
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.campaigns import campaign_create
+from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
+from tenant_apps.donations.services.imports import import_job_create
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+
+__all__ = [
+    "DONOR_COLUMNS",
+    "GIFT_COLUMNS",
+    "AllocationSpec",
+    "campaign_create",
+    "gift_create",
+    "gift_post",
+    "import_job_create",
+    "receipt_settings_update",
+]

@@ -1,0 +1,169 @@
+"""Deposits of checks and cash: opening one with its expected count and total, putting posted
+gifts in it or taking them out, and closing it, which moves their money from undeposited funds
+to the bank account, per fund."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import Account, AccountType, EntrySource
+from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.donations.models import Deposit, DepositState, Gift, GiftAllocation, GiftState
+from tenant_apps.donations.services.checks import date_required
+from tenant_apps.donations.services.gifts import gift_locked
+from tenant_apps.donations.services.posting import (
+    DEFAULT_BANK_ACCOUNT,
+    DEPOSITED_METHODS,
+    UNDEPOSITED_FUNDS_ACCOUNT,
+)
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+def deposit_create(
+    *,
+    deposit_on: date,
+    expected_count: int,
+    expected_total: Decimal | str,
+    acting_user: User | None,
+    bank_account: str = DEFAULT_BANK_ACCOUNT,
+) -> Deposit:
+    deposit_on = date_required(deposit_on, field="deposit_on")
+    if not isinstance(expected_count, int) or expected_count < 1:
+        raise ServiceError(
+            "A deposit expects at least one gift.", fields={"expected_count": ["At least 1."]}
+        )
+    total = amount_parse(expected_total, field="expected_total")
+    account = Account.objects.filter(code=bank_account).first()
+    if (
+        account is None
+        or not account.is_active
+        or account.type != AccountType.ASSET
+        or account.children.exists()
+        or account.code == UNDEPOSITED_FUNDS_ACCOUNT
+    ):
+        raise ServiceError(
+            f"{bank_account!r} is not an active bank account to deposit into.",
+            fields={"bank_account": ["Not a postable asset account."]},
+        )
+    with transaction.atomic():
+        deposit = Deposit.objects.create(
+            deposit_on=deposit_on,
+            bank_account=account,
+            expected_count=expected_count,
+            expected_total=total,
+            created_by=actor_of(acting_user),
+        )
+        audit_record(
+            "deposit.create",
+            acting_user=acting_user,
+            obj=deposit,
+            total=f"{total:.2f}",
+        )
+    return deposit
+
+
+def _open_deposit_locked(deposit: Deposit) -> Deposit:
+    deposit = Deposit.objects.select_for_update().select_related("bank_account").get(pk=deposit.pk)
+    if deposit.state != DepositState.OPEN:
+        raise StateConflict(f"Deposit {deposit.pk} is closed.")
+    return deposit
+
+
+def deposit_add_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) -> Gift:
+    """Put a posted check or cash gift, not yet in a deposit, into an open deposit."""
+    with transaction.atomic():
+        deposit = _open_deposit_locked(deposit)
+        gift = gift_locked(gift)
+        if gift.method not in DEPOSITED_METHODS:
+            raise ServiceError(
+                f"Gift {gift.pk} was given by {gift.method}; deposits hold checks and cash.",
+                fields={"gifts": ["Not a check or cash."]},
+            )
+        if gift.state != GiftState.POSTED:
+            raise StateConflict(f"Gift {gift.pk} is {gift.state}; only posted gifts are deposited.")
+        if gift.deposit_id is not None:
+            raise StateConflict(f"Gift {gift.pk} is already in deposit {gift.deposit_id}.")
+        if gift.received_on > deposit.deposit_on:
+            raise ServiceError(
+                f"Gift {gift.pk} was received after the deposit's date.",
+                fields={"gifts": ["Received after the deposit."]},
+            )
+        gift.deposit = deposit
+        gift.save(update_fields=["deposit", "updated_at"])
+        audit_record("deposit.add_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
+    return gift
+
+
+def deposit_remove_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) -> Gift:
+    with transaction.atomic():
+        deposit = _open_deposit_locked(deposit)
+        gift = gift_locked(gift)
+        if gift.deposit_id != deposit.pk:
+            raise ServiceError(
+                f"Gift {gift.pk} is not in deposit {deposit.pk}.",
+                fields={"gifts": ["Not in this deposit."]},
+            )
+        gift.deposit = None
+        gift.save(update_fields=["deposit", "updated_at"])
+        audit_record("deposit.remove_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
+    return gift
+
+
+def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
+    """Close a deposit whose gifts match its expected count and total exactly, posting one
+    entry with a pair of lines per fund: Dr the bank account, Cr 1050 undeposited funds."""
+    with transaction.atomic():
+        deposit = _open_deposit_locked(deposit)
+        gifts = list(Gift.objects.select_for_update().filter(deposit=deposit))
+        count = len(gifts)
+        total = sum((gift.amount for gift in gifts), Decimal("0"))
+        if count != deposit.expected_count or total != deposit.expected_total:
+            raise ServiceError(
+                f"Deposit {deposit.pk} holds {count} gifts for {total:.2f}; "
+                f"{deposit.expected_count} for {deposit.expected_total:.2f} were expected. "
+                "Find the difference before closing it.",
+                fields={"expected_total": ["The gifts do not match the count and total."]},
+            )
+        per_fund: dict[str, Decimal] = defaultdict(Decimal)
+        for code, amount in GiftAllocation.objects.filter(gift__deposit=deposit).values_list(
+            "fund__code", "amount"
+        ):
+            per_fund[code] += amount
+        lines = []
+        for code in sorted(per_fund):
+            lines.append(
+                accounting.LineSpec(
+                    account=deposit.bank_account.code, fund=code, debit=per_fund[code]
+                )
+            )
+            lines.append(
+                accounting.LineSpec(
+                    account=UNDEPOSITED_FUNDS_ACCOUNT, fund=code, credit=per_fund[code]
+                )
+            )
+        entry = accounting.entry_record(
+            date=deposit.deposit_on,
+            memo=f"Deposit {deposit.pk}",
+            lines=lines,
+            source=EntrySource.DONATION,
+            source_reference=f"deposit:{deposit.pk}",
+            acting_user=acting_user,
+        )
+        deposit.state = DepositState.CLOSED
+        deposit.journal_entry = entry
+        deposit.closed_by = actor_of(acting_user)
+        deposit.closed_at = timezone.now()
+        deposit.save(update_fields=["state", "journal_entry", "closed_by", "closed_at"])
+        audit_record("deposit.close", acting_user=acting_user, obj=deposit, entry=entry.number)
+    return deposit

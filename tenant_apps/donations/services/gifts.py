@@ -1,0 +1,411 @@
+"""Gifts: recording a draft with its allocations and soft credits, changing or deleting a
+draft, posting it to the books (see services.posting for what it puts there), refunding it, and
+the donor-merge step for gifts.
+
+Each top-level service owns its transaction and writes its audit row (core's AuditEvent) in it;
+a refusal raises ServiceError or StateConflict with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.tasks import enqueue_on_commit
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import EntrySource
+from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.donations.models import (
+    Campaign,
+    Deposit,
+    DepositState,
+    Gift,
+    GiftAllocation,
+    GiftMethod,
+    GiftSource,
+    GiftState,
+    Pledge,
+    RecurringGift,
+    SoftCredit,
+    TributeType,
+)
+from tenant_apps.donations.services.allocations import (
+    AllocationSpec,
+    SoftCreditSpec,
+    allocations_build,
+    soft_credits_build,
+)
+from tenant_apps.donations.services.checks import (
+    changes_check,
+    date_required,
+    donor_check,
+    gift_details_check,
+    method_check,
+)
+from tenant_apps.donations.services.pledges import (
+    pledge_after_payment,
+    pledge_after_refund,
+    pledge_locked_for_payment,
+    pledge_payment_check,
+)
+from tenant_apps.donations.services.posting import UNDEPOSITED_FUNDS_ACCOUNT, gift_lines
+from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
+from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
+from tenant_apps.donors.models import Donor
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+LEDGER_FIELDS = frozenset({"amount", "allocations", "method", "received_on", "donor"})
+EDITABLE_FIELDS = frozenset(
+    {
+        "campaign",
+        "designation",
+        "tribute_type",
+        "tribute_name",
+        "notify_name",
+        "notify_email",
+        "goods_services_value",
+        "goods_services_description",
+        "in_kind_description",
+        "check_number",
+    }
+)
+
+
+def gift_create(
+    *,
+    donor: Donor,
+    amount: Decimal | str,
+    received_on: date,
+    method: str,
+    acting_user: User | None,
+    allocations: Sequence[AllocationSpec] = (),
+    soft_credits: Sequence[SoftCreditSpec] = (),
+    campaign: Campaign | None = None,
+    designation: str = "",
+    tribute_type: str = TributeType.NONE,
+    tribute_name: str = "",
+    notify_name: str = "",
+    notify_email: str = "",
+    goods_services_value: Decimal | str = Decimal("0"),
+    goods_services_description: str = "",
+    in_kind_description: str = "",
+    check_number: str = "",
+    payment_reference: str = "",
+    source: str = GiftSource.MANUAL,
+    pledge: Pledge | None = None,
+    recurring_gift: RecurringGift | None = None,
+) -> Gift:
+    """A draft gift with its allocations (one to GEN if none) and soft credits. Nothing is in
+    the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
+    goes to its fund (the default) and is at most its remaining balance; a gift made by a
+    recurring gift's schedule names it (`recurring_gift`), once per date."""
+    donor_check(donor)
+    gift_amount = amount_parse(amount, field="amount")
+    received_on = date_required(received_on, field="received_on")
+    method = method_check(method)
+    if source not in GiftSource.values:
+        raise ServiceError(
+            f"A source is one of {', '.join(GiftSource.values)}.",
+            fields={"source": ["Unknown source."]},
+        )
+    details = gift_details_check(
+        {
+            "designation": designation,
+            "tribute_type": tribute_type,
+            "tribute_name": tribute_name,
+            "notify_name": notify_name,
+            "notify_email": notify_email,
+            "goods_services_value": goods_services_value,
+            "goods_services_description": goods_services_description,
+            "in_kind_description": in_kind_description,
+            "check_number": check_number,
+            "payment_reference": payment_reference,
+        },
+        amount=gift_amount,
+        method=method,
+    )
+    # A payment on a pledge, or a recurring gift's gift, goes to their fund unless told.
+    fund_of = pledge or recurring_gift
+    if not allocations and fund_of is not None:
+        allocations = [AllocationSpec(fund=fund_of.fund.code, amount=gift_amount)]
+    allocation_rows = allocations_build(allocations, amount=gift_amount)
+    credit_rows = soft_credits_build(soft_credits, donor=donor, amount=gift_amount)
+    if (
+        details["payment_reference"]
+        and Gift.objects.filter(payment_reference=details["payment_reference"]).exists()
+    ):
+        raise StateConflict(
+            f"A gift with payment reference {details['payment_reference']} is already recorded."
+        )
+    if recurring_gift is not None and recurring_gift.donor_id != donor.pk:
+        raise ServiceError(
+            f"Recurring gift {recurring_gift.pk} is donor {recurring_gift.donor_id}'s.",
+            fields={"donor": ["Not the recurring gift's donor."]},
+        )
+    with transaction.atomic():
+        if pledge is not None:
+            pledge = pledge_locked_for_payment(pledge)
+            pledge_payment_check(
+                pledge,
+                donor=donor,
+                amount=gift_amount,
+                method=method,
+                fund_ids={row.fund.pk for row in allocation_rows},
+            )
+        gift = Gift.objects.create(
+            donor=donor,
+            amount=gift_amount,
+            currency=accounting.accounting_settings().currency,
+            received_on=received_on,
+            method=method,
+            campaign=campaign,
+            source=source,
+            pledge=pledge,
+            recurring_gift=recurring_gift,
+            created_by=actor_of(acting_user),
+            **details,
+        )
+        gift_rows: list[GiftAllocation | SoftCredit] = [*allocation_rows, *credit_rows]
+        for row in gift_rows:
+            row.gift = gift
+        GiftAllocation.objects.bulk_create(allocation_rows)
+        SoftCredit.objects.bulk_create(credit_rows)
+        audit_record(
+            "gift.create",
+            acting_user=acting_user,
+            obj=gift,
+            donor=donor.pk,
+            amount=f"{gift_amount:.2f}",
+            **({"pledge": pledge.pk} if pledge is not None else {}),
+            **({"recurring_gift": recurring_gift.pk} if recurring_gift is not None else {}),
+        )
+    return gift
+
+
+def gift_locked(gift: Gift) -> Gift:
+    return Gift.objects.select_for_update().select_related("donor").get(pk=gift.pk)
+
+
+def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift:
+    """Change a gift. A draft changes freely; a posted or refunded gift keeps what its journal
+    entry says (amount, funds, method, date, donor): that is a refund and a new gift."""
+    changes_check(changes, EDITABLE_FIELDS | LEDGER_FIELDS, of="a gift")
+    with transaction.atomic():
+        gift = gift_locked(gift)
+        ledger_changes = sorted(set(changes) & LEDGER_FIELDS)
+        if gift.state != GiftState.DRAFT and ledger_changes:
+            raise StateConflict(
+                f"Gift {gift.pk} is {gift.state}: its {', '.join(ledger_changes)} are in the "
+                "books and cannot be edited. To correct them, refund it and record a new gift."
+            )
+        donor = donor_check(changes["donor"]) if "donor" in changes else gift.donor
+        amount = (
+            amount_parse(changes["amount"], field="amount") if "amount" in changes else gift.amount
+        )
+        method = method_check(changes.get("method", gift.method))
+        received_on = date_required(
+            changes.get("received_on", gift.received_on), field="received_on"
+        )
+        details = gift_details_check(
+            {
+                name: changes.get(name, getattr(gift, name))
+                for name in EDITABLE_FIELDS - {"campaign"}
+            },
+            amount=amount,
+            method=method,
+        )
+        if "allocations" in changes or "amount" in changes:
+            specs = changes.get("allocations")
+            if specs is None:
+                current = list(gift.allocations.select_related("fund"))
+                # One allocation follows the new amount; a split must be given again.
+                specs = (
+                    [AllocationSpec(fund=current[0].fund.code, amount=amount)]
+                    if len(current) == 1
+                    else [AllocationSpec(a.fund.code, a.amount) for a in current]
+                )
+            rows = allocations_build(specs, amount=amount)
+            gift.allocations.all().delete()
+            for row in rows:
+                row.gift = gift
+            GiftAllocation.objects.bulk_create(rows)
+        if "donor" in changes and gift.soft_credits.filter(donor=donor).exists():
+            raise ServiceError(
+                "The new donor has a soft credit on this gift; remove it first.",
+                fields={"donor": ["Soft-credited on this gift."]},
+            )
+        if ledger_changes and gift.pledge is not None:
+            pledge_payment_check(
+                pledge_locked_for_payment(gift.pledge),
+                donor=donor,
+                amount=amount,
+                method=method,
+                fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
+            )
+        gift.donor, gift.amount, gift.method, gift.received_on = donor, amount, method, received_on
+        if "campaign" in changes:
+            gift.campaign = changes["campaign"]
+        for name, value in details.items():
+            setattr(gift, name, value)
+        gift.save()
+        audit_record("gift.update", acting_user=acting_user, obj=gift, changed=sorted(changes))
+    return gift
+
+
+def gift_delete(*, gift: Gift, acting_user: User | None) -> None:
+    """Delete a draft gift (entered by mistake) with its allocations and soft credits. A posted
+    gift is in the books: it is refunded, never deleted."""
+    with transaction.atomic():
+        gift = gift_locked(gift)
+        if gift.state != GiftState.DRAFT:
+            raise StateConflict(
+                f"Gift {gift.pk} is {gift.state}; only a draft can be deleted. Refund it instead."
+            )
+        audit_record(
+            "gift.delete",
+            acting_user=acting_user,
+            obj=gift,
+            donor=gift.donor_id,
+            amount=f"{gift.amount:.2f}",
+            received_on=gift.received_on.isoformat(),
+        )
+        gift.delete()
+
+
+def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
+    """Post a draft gift: its journal entry (see services.posting), dated the day it
+    was received, with source_reference "gift:<id>"."""
+    with transaction.atomic():
+        gift = gift_locked(gift)
+        if gift.state != GiftState.DRAFT:
+            raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a draft can be posted.")
+        total = gift.allocations.aggregate(total=Sum("amount"))["total"]
+        if total != gift.amount:  # the services keep this; a guard against other writers
+            raise StateConflict(
+                f"Gift {gift.pk}'s allocations add up to {total}, not {gift.amount:.2f}."
+            )
+        pledge = pledge_locked_for_payment(gift.pledge) if gift.pledge is not None else None
+        if pledge is not None:
+            # Checked again now: other payments may have been posted since this one was drafted.
+            pledge_payment_check(
+                pledge,
+                donor=gift.donor,
+                amount=gift.amount,
+                method=gift.method,
+                fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
+            )
+        entry = accounting.entry_record(
+            date=gift.received_on,
+            memo=f"Gift {gift.pk} from {gift.donor.display_name}"[:500],
+            lines=gift_lines(gift),
+            source=EntrySource.IN_KIND
+            if gift.method == GiftMethod.IN_KIND
+            else EntrySource.DONATION,
+            source_reference=f"gift:{gift.pk}",
+            acting_user=acting_user,
+        )
+        gift.state = GiftState.POSTED
+        gift.journal_entry = entry
+        gift.posted_by = actor_of(acting_user)
+        gift.posted_at = timezone.now()
+        gift.save(update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"])
+        audit_record("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
+        if pledge is not None:
+            pledge_after_payment(pledge, acting_user=acting_user)
+        # Its receipt is issued after commit (services.receipts decides whether it needs one).
+        enqueue_on_commit(receipt_issue_task, gift.pk)
+    return gift
+
+
+def gift_refund(
+    *, gift: Gift, acting_user: User | None, date: date | None = None, memo: str = ""
+) -> Gift:
+    """Refund a posted gift: its entry is reversed (dated `date`, today by default). A check or
+    cash gift in a closed deposit has left undeposited funds: the money goes back out of the
+    deposit's bank account, so a second entry moves it Dr 1050, Cr the bank, per fund."""
+    day = date_required(date, field="date") if date is not None else timezone.localdate()
+    with transaction.atomic():
+        gift = gift_locked(gift)
+        if gift.state != GiftState.POSTED:
+            raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a posted gift is refunded.")
+        if day < gift.received_on:
+            # Checked before the ledger's own rule so that the refusal speaks of the gift.
+            raise ServiceError(
+                "A refund cannot be dated before the gift was received "
+                f"({gift.received_on.isoformat()}).",
+                fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
+            )
+        deposit = (
+            Deposit.objects.select_for_update().get(pk=gift.deposit_id)
+            if gift.deposit_id is not None
+            else None
+        )
+        if deposit is not None and deposit.state == DepositState.OPEN:
+            raise StateConflict(
+                f"Gift {gift.pk} is in open deposit {deposit.pk}; remove it from the deposit "
+                "before refunding it."
+            )
+        reversal = accounting.entry_reverse(
+            # Only a posted gift is refunded (checked above), and a posted gift has its entry.
+            entry=gift.journal_entry,  # type: ignore[arg-type]
+            acting_user=acting_user,
+            date=day,
+            memo=memo or f"Refund of gift {gift.pk}",
+        )
+        if deposit is not None:
+            accounting.entry_record(
+                date=day,
+                memo=f"Refund of gift {gift.pk} out of deposit {deposit.pk}",
+                lines=[
+                    line
+                    for allocation in gift.allocations.select_related("fund")
+                    for line in (
+                        accounting.LineSpec(
+                            account=UNDEPOSITED_FUNDS_ACCOUNT,
+                            fund=allocation.fund.code,
+                            debit=allocation.amount,
+                        ),
+                        accounting.LineSpec(
+                            account=deposit.bank_account.code,
+                            fund=allocation.fund.code,
+                            credit=allocation.amount,
+                        ),
+                    )
+                ],
+                source=EntrySource.DONATION,
+                source_reference=f"gift:{gift.pk}",
+                acting_user=acting_user,
+            )
+        gift.state = GiftState.REFUNDED
+        gift.refund_entry = reversal
+        gift.save(update_fields=["state", "refund_entry", "updated_at"])
+        # A receipt issued for it is voided by a new version after commit.
+        enqueue_on_commit(receipt_void_task, gift.pk)
+        audit_record(
+            "gift.refund",
+            acting_user=acting_user,
+            obj=gift,
+            reversal=reversal.number,
+        )
+        if gift.pledge is not None:
+            pledge_after_refund(
+                pledge_locked_for_payment(gift.pledge), gift=gift, day=day, acting_user=acting_user
+            )
+    return gift
+
+
+def merge_gifts(survivor: Donor, merged: Donor) -> dict[str, Any]:
+    gifts = list(Gift.objects.filter(donor=merged).values_list("pk", flat=True))
+    Gift.objects.filter(pk__in=gifts).update(donor=survivor, updated_at=timezone.now())
+    return {"gifts": gifts}

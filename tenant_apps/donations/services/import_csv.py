@@ -1,0 +1,243 @@
+"""Reading an uploaded CSV file for an import: the columns of each kind, the checks of the file
+as a whole, its rows and cells, and the row errors and duplicate suggestions an import reports
+(see services.imports)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypedDict
+
+from saas_platform.lib.errors import ServiceError
+from tenant_apps.donations.models import ImportKind
+from tenant_apps.donors import services as donors
+
+# so that the spreadsheet would not read it as a formula.
+ESCAPED_FORMULA = re.compile(r"^'[=+\-@\t\r]")
+TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f", "0"})
+
+DONOR_COLUMNS = donors.DONOR_CSV_COLUMNS
+GIFT_COLUMNS = (
+    "donor_id",
+    "donor_email",
+    "amount",
+    "received_on",
+    "method",
+    "fund",
+    "campaign",
+    "check_number",
+    "designation",
+    "payment_reference",
+    "goods_services_value",
+    "goods_services_description",
+    "in_kind_description",
+)
+# What each column holds, for the upload page (and a person writing a file by hand).
+COLUMN_HELP: dict[str, dict[str, str]] = {
+    ImportKind.DONORS: {
+        "type": "individual or organization; empty: organization when only organization_name "
+        "is given, else individual",
+        "first_name": "an individual needs a first or a last name",
+        "last_name": "",
+        "organization_name": "required for an organization",
+        "email": "one address, the donor's primary",
+        "phone": "7 to 15 digits, in any format",
+        "address_line1": "required when any other part of the address is given",
+        "address_line2": "",
+        "city": "",
+        "region": "state or province",
+        "postcode": "",
+        "country": "two-letter code (US, CA, GB...); empty: US",
+        "tags": "tag names separated by ; (new names create tags)",
+        "email_ok": "yes or no (empty: yes)",
+        "mail_ok": "yes or no (empty: yes)",
+        "phone_ok": "yes or no (empty: yes)",
+        "do_not_contact": "yes or no (empty: no)",
+        "notes": "",
+    },
+    ImportKind.GIFTS: {
+        "donor_id": "the donor's number; donor_id or donor_email is required",
+        "donor_email": "an email of exactly one donor (merged donors are not matched)",
+        "amount": "more than zero, at most two decimals (1234.50 or 1,234.50)",
+        "received_on": "the date received, as YYYY-MM-DD",
+        "method": "cash, check, card, ach, stock or in_kind",
+        "fund": "a fund code; empty: GEN",
+        "campaign": "a campaign code",
+        "check_number": "",
+        "designation": "",
+        "payment_reference": "the processor's reference; unique",
+        "goods_services_value": "good-faith value of goods or services given in return",
+        "goods_services_description": "required with a value given in return",
+        "in_kind_description": "required for an in-kind gift",
+    },
+}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    ImportKind.DONORS: DONOR_COLUMNS,
+    ImportKind.GIFTS: GIFT_COLUMNS,
+}
+# At least one column of each group is in the header.
+REQUIRED_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    ImportKind.DONORS: (("first_name", "last_name", "organization_name"),),
+    ImportKind.GIFTS: (("donor_id", "donor_email"), ("amount",), ("received_on",), ("method",)),
+}
+# The longest a cell may be, for the columns whose service names the whole group ("addresses")
+# rather than the column: the file's author is told which column.
+COLUMN_MAX_LENGTH = {
+    "address_line1": 200,
+    "address_line2": 200,
+    "city": 100,
+    "region": 100,
+    "postcode": 20,
+    "phone": 40,
+    "email": 254,
+}
+
+
+class RowError(TypedDict):
+    row: int
+    column: str
+    message: str
+
+
+def row_error(row: int, column: str, message: str) -> RowError:
+    return {"row": row, "column": column, "message": message}
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    number: int  # as a spreadsheet shows it: the header is row 1
+    values: dict[str, str]
+    stray: str = ""  # what is wrong with the row's shape, if anything
+    # Cells that no text column can hold, as (column, message); their values are left empty.
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+    def shape_errors(self) -> list[RowError]:
+        """What is wrong with the row as read, before any rule of the kind is checked."""
+        errors = [row_error(self.number, "", self.stray)] if self.stray else []
+        errors += [row_error(self.number, column, message) for column, message in self.unreadable]
+        return errors
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    columns: list[str]
+    rows: list[CsvRow]
+
+
+class DuplicateSuggestion(TypedDict, total=False):
+    row: int
+    reasons: list[str]
+    donor: int
+    donor_name: str
+    same_as_row: int
+    gift: int
+
+
+def file_refusal(message: str) -> ServiceError:
+    return ServiceError(message, fields={"file": [message]})
+
+
+def _decoded(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content[: error.start].count(b"\n") + 1
+        raise file_refusal(
+            f"The file is not UTF-8 text (line {line} has a byte that is not). Save it as "
+            "“CSV UTF-8” and upload it again."
+        ) from None
+
+
+def _cell(value: str) -> str:
+    value = value.strip()
+    if ESCAPED_FORMULA.match(value):
+        return value[1:]
+    return value
+
+
+# PostgreSQL's text cannot hold a NUL character (a zero byte), and spreadsheets never write one:
+# a file that has one was damaged or made by a program, so the cell is named, not guessed at.
+_NUL = "\x00"
+_NUL_MESSAGE = "The cell holds a NUL character (a zero byte), which text cannot hold; remove it."
+
+
+def _header_check(header: list[str], kind: str) -> list[str]:
+    for position, name in enumerate(header, start=1):
+        if _NUL in name:
+            raise file_refusal(
+                f"Column {position} of the header holds a NUL character (a zero byte); "
+                "remove it and upload the file again."
+            )
+    names = [name.strip().lower() for name in header]
+    known = COLUMNS[kind]
+    named = [name for name in names if name]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise file_refusal(f"The header names a column twice: {', '.join(repeated)}.")
+    unknown = [name for name in named if name not in known]
+    if unknown:
+        raise file_refusal(
+            f"Unknown column{'s' if len(unknown) > 1 else ''} in the header: "
+            f"{', '.join(unknown)}. The columns of a {kind} file are: {', '.join(known)}."
+        )
+    for group in REQUIRED_COLUMNS[kind]:
+        if not set(group) & set(named):
+            wanted = " or ".join(group)
+            raise file_refusal(f"The header has no {wanted} column: a {kind} file needs it.")
+    return names
+
+
+def csv_read(content: bytes, *, kind: str) -> CsvFile:
+    """The file's rows as {column: value}, or a ServiceError (on `file`) about the file as a
+    whole: empty, not UTF-8, not CSV, a header with unknown or missing columns, no rows."""
+    text = _decoded(content)
+    if not text.strip():
+        raise file_refusal("The file is empty.")
+    # Strict: a quote left open would otherwise swallow the rest of the file into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        columns = _header_check(next(reader), kind)
+        rows = []
+        for number, record in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, as spreadsheets leave at the end
+            values = {
+                name: _cell(cell) for name, cell in zip(columns, record, strict=False) if name
+            }
+            unreadable = tuple(
+                (name, _NUL_MESSAGE) for name, value in values.items() if _NUL in value
+            )
+            for name, _message in unreadable:
+                values[name] = ""
+            stray = ""
+            if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns) :]):
+                stray = (
+                    f"The row has {len(record)} cells and the header {len(columns)} columns: "
+                    "a value is outside every column (a comma not in quotes?)."
+                )
+            elif any(cell.strip() for name, cell in zip(columns, record, strict=False) if not name):
+                stray = "A value is in a column whose header is empty."
+            rows.append(CsvRow(number=number, values=values, stray=stray, unreadable=unreadable))
+    except csv.Error as error:
+        raise file_refusal(
+            f"The file is not valid CSV near line {reader.line_num}: {error}."
+        ) from None
+    if not rows:
+        raise file_refusal("The file has a header but no rows.")
+    return CsvFile(columns=[name for name in columns if name], rows=rows)
+
+
+def refusal_errors(
+    row: int, refusals: Iterable[ServiceError], column_of: Callable[[str, str], str]
+) -> list[RowError]:
+    """The services' refusals as row errors: each field they name becomes its column."""
+    errors = []
+    for refusal in refusals:
+        for service_field, messages in (refusal.fields or {"": [refusal.message]}).items():
+            detail = " ".join(str(message) for message in messages)
+            errors.append(row_error(row, column_of(service_field, detail), refusal.message))
+    return errors

@@ -1,0 +1,113 @@
+"""The receipt settings: what receipts say about the organization (legal name, EIN, address,
+signatory), whether every gift is receipted, and the gapless receipt counter."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from saas_platform.lib.connection import connection
+from saas_platform.lib.errors import ServiceError
+from shared_apps.tenants.models import Organization
+from tenant_apps.core.services import audit_record
+from tenant_apps.donations.models import EIN_PATTERN, ReceiptSettings
+from tenant_apps.donations.services.checks import changes_check
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+SETTINGS_FIELDS = {
+    "legal_name": 200,
+    "ein": 10,
+    "address": 1000,
+    "signatory_name": 200,
+    "signatory_title": 200,
+}
+
+
+def _organization_name() -> str:
+    """The organization's name, read by value from the public schema (no foreign key from a
+    tenant table to a public one). A task or schema_context sets a tenant without a name."""
+    name = getattr(connection.tenant, "name", None)
+    if name:
+        return str(name)
+    return (
+        Organization.objects.filter(schema_name=connection.schema_name)
+        .values_list("name", flat=True)
+        .first()
+        or ""
+    )
+
+
+def receipt_settings() -> ReceiptSettings:
+    """The receipt settings, made on first use with the organization's name as legal name."""
+    settings_row = ReceiptSettings.objects.filter(pk=1).first()
+    if settings_row is None:
+        settings_row, _ = ReceiptSettings.objects.get_or_create(
+            pk=1, defaults={"legal_name": _organization_name()[:200]}
+        )
+    return settings_row
+
+
+def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> ReceiptSettings:
+    """Change what receipts say about the organization. The counter is not among them: it
+    moves only by issuing."""
+    changes_check(changes, {*SETTINGS_FIELDS, "receipt_every_gift"}, of="the receipt settings")
+    for field, limit in SETTINGS_FIELDS.items():
+        if field in changes:
+            value = (changes[field] or "").strip()
+            if field == "address":
+                value = "\n".join(line.strip() for line in value.splitlines() if line.strip())
+            if len(value) > limit:
+                raise ServiceError(
+                    f"{field}: at most {limit} characters.", fields={field: ["Too long."]}
+                )
+            changes[field] = value
+    if changes.get("ein") and not re.match(EIN_PATTERN, changes["ein"]):
+        raise ServiceError(
+            "An EIN is written NN-NNNNNNN (two digits, a dash, seven digits).",
+            fields={"ein": ["Write it NN-NNNNNNN."]},
+        )
+    receipt_settings()
+    with transaction.atomic():
+        settings_row = ReceiptSettings.objects.select_for_update().get(pk=1)
+        for field, value in changes.items():
+            setattr(settings_row, field, bool(value) if field == "receipt_every_gift" else value)
+        settings_row.save()
+        audit_record(
+            "receipt_settings.update",
+            acting_user=acting_user,
+            obj=settings_row,
+            changed=sorted(changes),
+        )
+    return settings_row
+
+
+def receipt_settings_missing(settings_row: ReceiptSettings) -> dict[str, list[str]]:
+    """What a receipt cannot go out without (Publication 1771 asks for both)."""
+    missing = {}
+    if not settings_row.legal_name:
+        missing["legal_name"] = ["Required on every receipt."]
+    if not settings_row.ein:
+        missing["ein"] = ["Required on every receipt."]
+    return missing
+
+
+def receipt_settings_locked() -> ReceiptSettings:
+    """The settings row, locked: issuing is serialized on it, which keeps the numbering gapless
+    and makes the "already receipted" checks below race-free."""
+    receipt_settings()
+    settings_row = ReceiptSettings.objects.select_for_update().get(pk=1)
+    missing = receipt_settings_missing(settings_row)
+    if missing:
+        raise ServiceError(
+            "Receipts cannot be issued until the organization's "
+            + " and ".join("legal name" if name == "legal_name" else "EIN" for name in missing)
+            + (" are" if len(missing) > 1 else " is")
+            + " set in the receipt settings.",
+            fields=missing,
+        )
+    return settings_row
