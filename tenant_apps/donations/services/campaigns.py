@@ -10,7 +10,7 @@ from django.db import transaction
 
 from saas_platform.lib.errors import ServiceError
 from tenant_apps.accounting import services as accounting
-from tenant_apps.core.services import audit_record
+from tenant_apps.core.services import audit_record, changes_save
 from tenant_apps.donations.models import Campaign
 from tenant_apps.donations.services.checks import amount_or_zero
 
@@ -75,16 +75,9 @@ def campaign_update(*, campaign: Campaign, acting_user: User | None, **changes: 
     name, goal_amount = _campaign_check(
         name=merged["name"], goal=merged["goal"], start=merged["start"], end=merged["end"]
     )
-    with transaction.atomic():
-        campaign.name, campaign.goal = name, goal_amount
-        campaign.start, campaign.end = merged["start"], merged["end"]
-        if "is_active" in changes:
-            campaign.is_active = bool(changes["is_active"])
-        campaign.save()
-        audit_record(
-            "campaign.update",
-            acting_user=acting_user,
-            obj=campaign,
-            changed=sorted(changes),
-        )
-    return campaign
+    values = {"name": name, "goal": goal_amount, "start": merged["start"], "end": merged["end"]}
+    if "is_active" in changes:
+        values["is_active"] = bool(changes["is_active"])
+    return changes_save(
+        campaign, values, action="campaign.update", acting_user=acting_user, changed=sorted(changes)
+    )

@@ -22,7 +22,7 @@ from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.core.services import actor_of, audit_record, changes_save
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -253,13 +253,16 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
                 method=method,
                 fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
             )
-        gift.donor, gift.amount, gift.method, gift.received_on = donor, amount, method, received_on
+        values = {"donor": donor, "amount": amount, "method": method, "received_on": received_on}
         if "campaign" in changes:
-            gift.campaign = changes["campaign"]
-        for name, value in details.items():
-            setattr(gift, name, value)
-        gift.save()
-        audit_record("gift.update", acting_user=acting_user, obj=gift, changed=sorted(changes))
+            values["campaign"] = changes["campaign"]
+        changes_save(
+            gift,
+            {**values, **details},
+            action="gift.update",
+            acting_user=acting_user,
+            changed=sorted(changes),
+        )
     return gift
 
 
@@ -315,12 +318,18 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
             source_reference=f"gift:{gift.pk}",
             acting_user=acting_user,
         )
-        gift.state = GiftState.POSTED
-        gift.journal_entry = entry
-        gift.posted_by = actor_of(acting_user)
-        gift.posted_at = timezone.now()
-        gift.save(update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"])
-        audit_record("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
+        changes_save(
+            gift,
+            {
+                "state": GiftState.POSTED,
+                "journal_entry": entry,
+                "posted_by": actor_of(acting_user),
+                "posted_at": timezone.now(),
+            },
+            action="gift.post",
+            acting_user=acting_user,
+            entry=entry.number,
+        )
         if pledge is not None:
             pledge_after_payment(pledge, acting_user=acting_user)
         # Its receipt is issued after commit (services.receipts decides whether it needs one).

@@ -29,10 +29,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.inputs import amount_parse, text_check
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.core.services import actor_of, audit_record, changes_save
 from tenant_apps.donations import selectors
 from tenant_apps.donations.models import (
     Campaign,
@@ -67,10 +67,7 @@ PLEDGE_EDITABLE_FIELDS = frozenset({"campaign", "memo", "installments", "schedul
 
 
 def _memo(value: str | None) -> str:
-    value = (value or "").strip()
-    if len(value) > 500:
-        raise ServiceError("memo: at most 500 characters.", fields={"memo": ["Too long."]})
-    return value
+    return text_check(value, field="memo", max_length=500)
 
 
 def pledge_create(
@@ -176,16 +173,17 @@ def pledge_update(*, pledge: Pledge, acting_user: User | None, **changes: Any) -
             for row in rows:
                 row.pledge = pledge
             PledgeInstallment.objects.bulk_create(rows)
-        pledge.donor, pledge.amount, pledge.fund = donor, amount, fund
-        pledge.pledged_on, pledge.memo = pledged_on, memo
+        values = {
+            "donor": donor,
+            "amount": amount,
+            "fund": fund,
+            "pledged_on": pledged_on,
+            "memo": memo,
+        }
         if "campaign" in changes:
-            pledge.campaign = changes["campaign"]
-        pledge.save()
-        audit_record(
-            "pledge.update",
-            acting_user=acting_user,
-            obj=pledge,
-            changed=sorted(changes),
+            values["campaign"] = changes["campaign"]
+        changes_save(
+            pledge, values, action="pledge.update", acting_user=acting_user, changed=sorted(changes)
         )
     return pledge
 
@@ -236,14 +234,18 @@ def pledge_post(*, pledge: Pledge, acting_user: User | None) -> Pledge:
             source_reference=f"pledge:{pledge.pk}",
             acting_user=acting_user,
         )
-        pledge.state = PledgeState.OPEN
-        pledge.journal_entry = entry
-        pledge.posted_by = actor_of(acting_user)
-        pledge.posted_at = timezone.now()
-        pledge.save(
-            update_fields=["state", "journal_entry", "posted_by", "posted_at", "updated_at"]
+        changes_save(
+            pledge,
+            {
+                "state": PledgeState.OPEN,
+                "journal_entry": entry,
+                "posted_by": actor_of(acting_user),
+                "posted_at": timezone.now(),
+            },
+            action="pledge.post",
+            acting_user=acting_user,
+            entry=entry.number,
         )
-        audit_record("pledge.post", acting_user=acting_user, obj=pledge, entry=entry.number)
     return pledge
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.inputs import text_check
 from shared_apps.tenants.models import Organization
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import EIN_PATTERN, ReceiptSettings
@@ -58,14 +59,10 @@ def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> Rece
     changes_check(changes, {*SETTINGS_FIELDS, "receipt_every_gift"}, of="the receipt settings")
     for field, limit in SETTINGS_FIELDS.items():
         if field in changes:
-            value = (changes[field] or "").strip()
+            value = changes[field] or ""
             if field == "address":
                 value = "\n".join(line.strip() for line in value.splitlines() if line.strip())
-            if len(value) > limit:
-                raise ServiceError(
-                    f"{field}: at most {limit} characters.", fields={field: ["Too long."]}
-                )
-            changes[field] = value
+            changes[field] = text_check(value, field=field, max_length=limit)
     if changes.get("ein") and not re.match(EIN_PATTERN, changes["ein"]):
         raise ServiceError(
             "An EIN is written NN-NNNNNNN (two digits, a dash, seven digits).",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from tenant_apps.accounting import services as accounting
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.core.services import actor_of, audit_record, changes_save
 from tenant_apps.donations.models import (
     MONTHS_OF_FREQUENCY,
     RECURRING_METHODS,
@@ -163,18 +163,24 @@ def recurring_gift_update(
             reference=merged["payment_reference"],
         )
         _reference_free(reference, but=recurring)
+        values = {
+            "amount": value,
+            "next_on": next_on,
+            "payment_reference": reference,
+            "frequency": merged["frequency"],
+            "method": merged["method"],
+            "end_on": merged["end_on"],
+            "campaign": merged["campaign"],
+        }
         if "fund" in changes:
-            recurring.fund = fund_check(changes["fund"])
+            values["fund"] = fund_check(changes["fund"])
         if "next_on" in changes:
-            recurring.anchor_day = next_on.day
-        recurring.amount, recurring.next_on, recurring.payment_reference = value, next_on, reference
-        recurring.frequency, recurring.method = merged["frequency"], merged["method"]
-        recurring.end_on, recurring.campaign = merged["end_on"], merged["campaign"]
-        recurring.save()
-        audit_record(
-            "recurring_gift.update",
+            values["anchor_day"] = next_on.day
+        changes_save(
+            recurring,
+            values,
+            action="recurring_gift.update",
             acting_user=acting_user,
-            obj=recurring,
             changed=sorted(changes),
         )
     return recurring
