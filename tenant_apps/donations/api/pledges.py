@@ -32,7 +32,7 @@ from tenant_apps.donations.api.serializers import (
     RecurringGiftResumeInput,
     RecurringGiftUpdateInput,
 )
-from tenant_apps.donations.api.views import GIFTS, GIFTS_POSTING, _campaign_by_code
+from tenant_apps.donations.api.views import GIFTS, GIFTS_POSTING, campaign_by_code
 from tenant_apps.donations.models import (
     Frequency,
     Pledge,
@@ -58,7 +58,7 @@ def _pledge_changes(data: dict[str, Any]) -> dict[str, Any]:
     if "donor" in changes:
         changes["donor"] = donor_selectors.donor_by_id(changes["donor"], field="donor")
     if "campaign" in changes:
-        changes["campaign"] = _campaign_by_code(changes["campaign"])
+        changes["campaign"] = campaign_by_code(changes["campaign"])
     if "installments" in changes:
         changes["installments"] = [
             schedules.InstallmentSpec(due_on=row["due_on"], amount=row["amount"])
@@ -180,7 +180,7 @@ def _recurring_changes(data: dict[str, Any]) -> dict[str, Any]:
     if "donor" in changes:
         changes["donor"] = donor_selectors.donor_by_id(changes["donor"], field="donor")
     if "campaign" in changes:
-        changes["campaign"] = _campaign_by_code(changes["campaign"])
+        changes["campaign"] = campaign_by_code(changes["campaign"])
     return changes
 
 

@@ -43,7 +43,8 @@ GIFTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_
 GIFTS_POSTING = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_POST)
 
 
-def _campaign_by_code(code: str | None) -> Campaign | None:
+def campaign_by_code(code: str | None) -> Campaign | None:
+    """The campaign a request names by its code (gifts and pledges name it alike), or a 400."""
     if code is None:
         return None
     campaign = Campaign.objects.filter(code=code).first()
@@ -68,7 +69,7 @@ def _gift_changes(data: dict[str, Any]) -> dict[str, Any]:
     if "donor" in changes:
         changes["donor"] = donor_selectors.donor_by_id(changes["donor"], field="donor")
     if "campaign" in changes:
-        changes["campaign"] = _campaign_by_code(changes["campaign"])
+        changes["campaign"] = campaign_by_code(changes["campaign"])
     if "allocations" in changes:
         changes["allocations"] = [
             allocations.AllocationSpec(fund=row["fund"], amount=row["amount"])
