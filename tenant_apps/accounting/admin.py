@@ -1,5 +1,5 @@
 """The books in the tenant's Django admin, to look at only: every write goes through
-accounting.services, which keep the audit trail and the ledger's rules (a posted entry cannot
+accounting's services, which keep the audit trail and the ledger's rules (a posted entry cannot
 be edited at all; the database refuses it)."""
 
 from typing import Any

@@ -1,14 +1,18 @@
-"""Reads of the books of the current schema: the chart, funds, programs, periods and entries.
-The financial reports are in reports.py."""
+"""Reads of the books of the current schema: the settings and the fiscal calendar, the chart,
+funds, programs, periods and entries. The financial reports are in reports.py."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
     Account,
+    AccountingSettings,
     AccountType,
     FiscalPeriod,
     Fund,
@@ -16,6 +20,35 @@ from tenant_apps.accounting.models import (
     JournalLine,
     Program,
 )
+
+# --- Settings and the fiscal calendar -----------------------------------------------------
+
+
+def accounting_settings() -> AccountingSettings:
+    return singleton_get(AccountingSettings)
+
+
+def fiscal_year_of(day: date, *, start_month: int) -> int:
+    """The fiscal year a date falls in, named after the calendar year the fiscal year ends in."""
+    if start_month == 1 or day.month < start_month:
+        return day.year
+    return day.year + 1
+
+
+def fiscal_year_bounds(fiscal_year: int, *, start_month: int) -> tuple[date, date]:
+    start = date(fiscal_year if start_month == 1 else fiscal_year - 1, start_month, 1)
+    end_year, end_month = (start.year + 1, start_month - 1) if start_month > 1 else (start.year, 12)
+    return start, date(end_year, end_month, monthrange(end_year, end_month)[1])
+
+
+def fiscal_year_start(day: date) -> date:
+    """The first day of the organization's fiscal year that `day` falls in."""
+    start_month = accounting_settings().fiscal_year_start_month
+    year = fiscal_year_of(day, start_month=start_month)
+    return fiscal_year_bounds(year, start_month=start_month)[0]
+
+
+# --- Chart, periods and entries -----------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from saas_platform.lib.report_pages import (
     render_report,
 )
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting import selectors, services
+from tenant_apps.accounting import selectors
 from tenant_apps.accounting.models import AccountType
 from tenant_apps.accounting.reports import REPORTS, Report
 
@@ -146,15 +146,15 @@ def _form_data(form_class: type[forms.Form], query: QueryDict) -> dict[str, str]
         if name in data and not data[name]:
             data[name] = today.isoformat()
     if "start" in data and not data["start"]:
-        start_month = services.accounting_settings().fiscal_year_start_month
+        start_month = selectors.accounting_settings().fiscal_year_start_month
         data["start"] = _fiscal_year_start(_iso_date(data["end"]) or today, start_month).isoformat()
     return data
 
 
 def _fiscal_year_start(day: date, start_month: int) -> date:
     try:
-        fiscal_year = services.fiscal_year_of(day, start_month=start_month)
-        start, _ = services.fiscal_year_bounds(fiscal_year, start_month=start_month)
+        fiscal_year = selectors.fiscal_year_of(day, start_month=start_month)
+        start, _ = selectors.fiscal_year_bounds(fiscal_year, start_month=start_month)
     except ValueError:  # a fiscal year reaching past year 1 or 9999: start from today's
         return _fiscal_year_start(timezone.localdate(), start_month)
     return start

@@ -23,7 +23,7 @@ from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting import reports, selectors, services
+from tenant_apps.accounting import reports, selectors
 from tenant_apps.accounting.api.serializers import (
     AccountCreateInput,
     AccountOutput,
@@ -48,9 +48,11 @@ from tenant_apps.accounting.models import (
     JournalEntry,
     JournalLine,
 )
+from tenant_apps.accounting.services import chart, entries, periods
+from tenant_apps.accounting.services.lines import LineSpec
 
 ACCOUNTING = capability_required(read=Capability.ACCOUNTING_READ, write=Capability.ACCOUNTING_WRITE)
-# Codes may hold dots (CODE_PATTERN in services), which DRF's default lookup pattern refuses.
+# Codes may hold dots (chart.CODE_PATTERN), which DRF's default lookup pattern refuses.
 CODE_LOOKUP = r"[^/]+"
 
 
@@ -79,7 +81,7 @@ class AccountViewSet(_ByCodeViewSet):
     @extend_schema(request=AccountCreateInput, responses={201: AccountOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(AccountCreateInput, request)
-        account = services.account_create(
+        account = chart.account_create(
             code=data["code"],
             name=data["name"],
             type=data["type"],
@@ -93,7 +95,7 @@ class AccountViewSet(_ByCodeViewSet):
     def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         account = self.get_object()
         data = validated_data(AccountUpdateInput, request, instance=account)
-        account = services.account_update(
+        account = chart.account_update(
             account=account,
             name=data.get("name"),
             is_active=data.get("is_active"),
@@ -114,7 +116,7 @@ class FundViewSet(_ByCodeViewSet):
     @extend_schema(request=FundCreateInput, responses={201: FundOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(FundCreateInput, request)
-        fund = services.fund_create(
+        fund = chart.fund_create(
             code=data["code"],
             name=data["name"],
             restriction=data["restriction"],
@@ -127,7 +129,7 @@ class FundViewSet(_ByCodeViewSet):
     def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         fund = self.get_object()
         data = validated_data(FundUpdateInput, request, instance=fund)
-        fund = services.fund_update(
+        fund = chart.fund_update(
             fund=fund,
             name=data.get("name"),
             description=data.get("description"),
@@ -149,7 +151,7 @@ class ProgramViewSet(_ByCodeViewSet):
     @extend_schema(request=ProgramCreateInput, responses={201: ProgramOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(ProgramCreateInput, request)
-        program = services.program_create(
+        program = chart.program_create(
             code=data["code"],
             name=data["name"],
             description=data["description"],
@@ -161,7 +163,7 @@ class ProgramViewSet(_ByCodeViewSet):
     def partial_update(self, request: AuthenticatedRequest, code: str) -> Response:
         program = self.get_object()
         data = validated_data(ProgramUpdateInput, request, instance=program)
-        program = services.program_update(
+        program = chart.program_update(
             program=program,
             name=data.get("name"),
             description=data.get("description"),
@@ -195,7 +197,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def close(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Close the period: nothing more can be posted in it. Drafts dated in it must be
         posted or deleted first."""
-        period = services.period_close(period=self.get_object(), acting_user=request.user)
+        period = periods.period_close(period=self.get_object(), acting_user=request.user)
         return Response(PeriodOutput(period).data)
 
     @extend_schema(
@@ -208,7 +210,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Reopen a closed period; the reason goes to the audit log."""
         period = self.get_object()
         data = validated_data(PeriodReopenInput, request)
-        period = services.period_reopen(
+        period = periods.period_reopen(
             period=period, reason=data["reason"], acting_user=request.user
         )
         return Response(PeriodOutput(period).data)
@@ -274,11 +276,11 @@ class JournalEntryViewSet(
     @extend_schema(request=EntryCreateInput, responses={201: EntryOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(EntryCreateInput, request)
-        entry = services.entry_create(
+        entry = entries.entry_create(
             date=data["date"],
             memo=data["memo"],
             lines=[
-                services.LineSpec(
+                LineSpec(
                     account=line["account"],
                     fund=line["fund"],
                     debit=line.get("debit"),
@@ -295,7 +297,7 @@ class JournalEntryViewSet(
 
     @extend_schema(responses={204: None, 409: ErrorOutput})
     def destroy(self, request: AuthenticatedRequest, pk: str) -> Response:
-        services.entry_delete(entry=self.get_object(), acting_user=request.user)
+        entries.entry_delete(entry=self.get_object(), acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -307,7 +309,7 @@ class JournalEntryViewSet(
     def post_entry(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Post a draft: it gets the next number. Spending from a purpose- or time-restricted
         fund posts the release from restriction with it. 409 in a closed period."""
-        entry = services.entry_post(entry=self.get_object(), acting_user=request.user)
+        entry = entries.entry_post(entry=self.get_object(), acting_user=request.user)
         return Response(self._output(entry))
 
     @extend_schema(
@@ -321,7 +323,7 @@ class JournalEntryViewSet(
         reversal. Releases the entry generated are reversed with it."""
         entry = self.get_object()
         data = validated_data(EntryReverseInput, request)
-        reversal = services.entry_reverse(
+        reversal = entries.entry_reverse(
             entry=entry, date=data.get("date"), memo=data["memo"], acting_user=request.user
         )
         return Response(self._output(reversal), status=status.HTTP_201_CREATED)
@@ -332,8 +334,8 @@ class JournalEntryViewSet(
 
 def _settings_output(settings_row: AccountingSettings) -> dict[str, Any]:
     start_month = settings_row.fiscal_year_start_month
-    year = services.fiscal_year_of(timezone.localdate(), start_month=start_month)
-    start, end = services.fiscal_year_bounds(year, start_month=start_month)
+    year = selectors.fiscal_year_of(timezone.localdate(), start_month=start_month)
+    start, end = selectors.fiscal_year_bounds(year, start_month=start_month)
     return dict(
         SettingsOutput(
             {
@@ -354,17 +356,17 @@ class SettingsView(APIView):
 
     @extend_schema(responses={200: SettingsOutput})
     def get(self, request: AuthenticatedRequest) -> Response:
-        return Response(_settings_output(services.accounting_settings()))
+        return Response(_settings_output(selectors.accounting_settings()))
 
     @extend_schema(
         request=SettingsUpdateInput,
         responses={200: SettingsOutput, 400: ErrorOutput, 409: ErrorOutput},
     )
     def patch(self, request: AuthenticatedRequest) -> Response:
-        settings_row = services.accounting_settings()
+        settings_row = selectors.accounting_settings()
         data = validated_data(SettingsUpdateInput, request, instance=settings_row)
         if "fiscal_year_start_month" in data:
-            settings_row = services.settings_update(
+            settings_row = periods.settings_update(
                 fiscal_year_start_month=data["fiscal_year_start_month"], acting_user=request.user
             )
         return Response(_settings_output(settings_row))
@@ -399,7 +401,9 @@ class ReportView(reporting.ReportView):
         if "end" in accepted:
             arguments["end"] = values.get("end", today)
         if "start" in accepted:
-            arguments["start"] = values.get("start") or services.fiscal_year_start(arguments["end"])
+            arguments["start"] = values.get("start") or selectors.fiscal_year_start(
+                arguments["end"]
+            )
         if "account" in accepted:
             if "account" not in values:
                 raise ServiceError(

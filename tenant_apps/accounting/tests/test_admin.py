@@ -8,12 +8,12 @@ from typing import Any
 
 from django_tenants.utils import schema_context
 
-from tenant_apps.accounting import services
+from tenant_apps.accounting.services import postings
 
 
 def test_an_owner_reads_a_posted_entry_and_its_lines_but_cannot_edit_them(alpha: Any) -> None:
     with schema_context("alpha"):
-        entry = services.post_contribution(
+        entry = postings.post_contribution(
             date=date(2026, 10, 1), amount=Decimal("321.09"), fund="PRP", acting_user=alpha.owner
         )
     client = alpha.client(alpha.owner)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.accounting import reports, services
+from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
@@ -31,7 +31,8 @@ from tenant_apps.accounting.models import (
     PeriodState,
     Program,
 )
-from tenant_apps.accounting.services import LineSpec
+from tenant_apps.accounting.services import chart, entries, periods, postings
+from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.core.models import AuditEvent
 from tests.helpers import api_error
 
@@ -63,7 +64,7 @@ def _draft(
     user: Any = None,
 ) -> JournalEntry:
     with schema_context("alpha"):
-        return services.entry_create(
+        return entries.entry_create(
             date=day or _today(),
             memo=memo,
             lines=[
@@ -77,7 +78,7 @@ def _draft(
 def _posted(**draft: Any) -> JournalEntry:
     entry = _draft(**draft)
     with schema_context("alpha"):
-        return services.entry_post(entry=entry, acting_user=draft.get("user"))
+        return entries.entry_post(entry=entry, acting_user=draft.get("user"))
 
 
 def _count(model: Any, **filters: Any) -> int:
@@ -754,7 +755,7 @@ def test_a_draft_is_posted_with_the_next_number(books: Any) -> None:
 def test_posting_spending_from_a_restricted_fund_releases_it(books: Any) -> None:
     _posted(fund="PRP", amount="500.00")
     with schema_context("alpha"):
-        spending = services.entry_create(
+        spending = entries.entry_create(
             date=_today(),
             memo="Shelter supplies",
             lines=[
@@ -876,7 +877,7 @@ def test_a_reversal_is_not_dated_before_the_entry_it_reverses(books: Any) -> Non
 def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
     period = _first_period()
     with schema_context("alpha"):
-        services.period_close(period=period, acting_user=None)
+        periods.period_close(period=period, acting_user=None)
         audit_rows = AuditEvent.objects.count()
     body = {
         "date": period.start.isoformat(),
@@ -898,8 +899,8 @@ def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
     with schema_context("alpha"):
         assert AuditEvent.objects.count() == audit_rows
         # Nothing was left behind to keep the period from being closed again.
-        services.period_reopen(period=period, acting_user=None)
-        services.period_close(period=period, acting_user=None)
+        periods.period_reopen(period=period, acting_user=None)
+        periods.period_close(period=period, acting_user=None)
     body["date"] = (period.end + timedelta(days=1)).isoformat()  # the next period is open
     assert books.post(f"{API}/journal-entries/", body, format="json").status_code == 201
 
@@ -940,7 +941,7 @@ def test_entries_are_filtered(books: Any) -> None:
     early = _posted(day=early_day, memo="early")
     late_draft = _draft(day=late_day, debit="1020", memo="late draft")
     with schema_context("alpha"):
-        donation = services.post_contribution(
+        donation = postings.post_contribution(
             date=late_day, amount=Decimal("5.00"), fund="PRP", acting_user=None
         )
     entries = books.get(f"{API}/journal-entries/")
@@ -966,7 +967,7 @@ def test_entries_are_filtered(books: Any) -> None:
 
 def test_an_entry_with_two_lines_on_the_filtered_account_is_listed_once(books: Any) -> None:
     with schema_context("alpha"):
-        entry = services.entry_create(
+        entry = entries.entry_create(
             date=_today(),
             memo="Split",
             lines=[
@@ -1006,9 +1007,9 @@ def test_the_entry_list_runs_a_fixed_number_of_queries(
         entry = _posted(user=person, fund="PRP" if number % 2 else "GEN")
         if number % 4 == 0:
             with schema_context("alpha"):
-                services.entry_reverse(entry=entry, acting_user=person)
+                entries.entry_reverse(entry=entry, acting_user=person)
     with schema_context("alpha"):
-        services.entry_create(
+        entries.entry_create(
             date=_today(),
             memo="Program supplies",
             lines=[
@@ -1174,7 +1175,7 @@ def test_report_parameters_are_passed_through(books: Any) -> None:
 
 def test_the_default_start_follows_the_fiscal_year(books: Any) -> None:
     with schema_context("alpha"):
-        services.settings_update(fiscal_year_start_month=7, acting_user=None)
+        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
     end = date(2025, 3, 31)
 
     activities = books.get(f"{API}/reports/activities/", {"end": end.isoformat()})
@@ -1221,7 +1222,7 @@ def test_a_bad_report_date_is_refused_by_name(
 @pytest.mark.parametrize("value", ["1899-12-31", "3000-01-01", "9999-12-31", "0001-01-01"])
 def test_report_dates_out_of_the_books_range_are_refused(books: Any, value: str) -> None:
     with schema_context("alpha"):
-        services.settings_update(fiscal_year_start_month=7, acting_user=None)
+        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
 
     error = api_error(books.get(f"{API}/reports/activities/", {"end": value}), 400)
 
@@ -1269,7 +1270,7 @@ def _csv(response: Any) -> list[list[str]]:
 def test_a_report_comes_as_csv(books: Any) -> None:
     _posted(amount="1250.50")
     with schema_context("alpha"):
-        services.entry_record(
+        postings.entry_record(
             date=_today(),
             memo="Supplies",
             lines=[
@@ -1299,13 +1300,13 @@ def test_a_report_comes_as_csv(books: Any) -> None:
 
 def test_a_csv_report_quotes_text_and_keeps_formulas_out(books: Any) -> None:
     with schema_context("alpha"):
-        services.fund_create(
+        chart.fund_create(
             code="EVT",
             name='=HYPERLINK("http://x", "Gala, 2026")',
             restriction="without",
             acting_user=None,
         )
-        services.entry_record(
+        postings.entry_record(
             date=_today(),
             memo="Refund",
             lines=[

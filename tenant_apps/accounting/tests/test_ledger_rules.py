@@ -14,7 +14,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenant_apps.accounting import services
 from tenant_apps.accounting.models import (
     Account,
     EntryState,
@@ -22,8 +21,10 @@ from tenant_apps.accounting.models import (
     Fund,
     JournalEntry,
     JournalLine,
+    Program,
 )
-from tenant_apps.accounting.services import LineSpec
+from tenant_apps.accounting.services import entries, periods, postings
+from tenant_apps.accounting.services.lines import LineSpec
 
 DAY = date(2026, 10, 15)
 
@@ -32,10 +33,10 @@ DAY = date(2026, 10, 15)
 def books(alpha: Any) -> Iterator[Any]:
     """Alpha's schema, with a posted gift (entry) and a draft to play with."""
     with schema_context("alpha"):
-        posted = services.post_contribution(
+        posted = postings.post_contribution(
             date=DAY, amount=Decimal("100.00"), fund="GEN", acting_user=alpha.owner
         )
-        draft = services.entry_create(
+        draft = entries.entry_create(
             date=DAY,
             memo="draft",
             acting_user=alpha.owner,
@@ -123,7 +124,7 @@ def test_a_program_expense_names_its_program_and_only_it_does(books: Any) -> Non
     _, _, draft = books
     with schema_context("alpha"):
         (supplies,) = ids("8110")
-        program_id = services.Program.objects.get(code="PRG").pk
+        program_id = Program.objects.get(code="PRG").pk
         message = refused(
             LINE_SQL, (draft.pk, supplies, fund_id("GEN"), "without", "5", "0", "program", None)
         )
@@ -258,7 +259,7 @@ def test_posted_entries_and_lines_cannot_be_changed_or_deleted(books: Any) -> No
 def test_a_reversed_entry_cannot_change_at_all(books: Any) -> None:
     alpha, posted, _ = books
     with schema_context("alpha"):
-        services.entry_reverse(entry=posted, acting_user=alpha.owner)
+        entries.entry_reverse(entry=posted, acting_user=alpha.owner)
         assert "is reversed: it cannot be changed" in refused(
             "UPDATE accounting_journalentry SET state = 'posted' WHERE id = %s", (posted.pk,)
         )
@@ -280,9 +281,9 @@ def test_drafts_can_be_changed_and_deleted(books: Any) -> None:
 def test_nothing_is_posted_in_a_closed_period(books: Any) -> None:
     alpha, _, draft = books
     with schema_context("alpha"):
-        period = services.period_for_date(DAY)
+        period = periods.period_for_date(DAY)
         JournalEntry.objects.filter(pk=draft.pk).delete()  # a draft would block the close
-        services.period_close(period=period, acting_user=alpha.owner)
+        periods.period_close(period=period, acting_user=alpha.owner)
         other = unbalanced_draft([("1010", "GEN", "5", "0"), ("4010", "GEN", "0", "5")])
         message = refused(
             "UPDATE accounting_journalentry SET state = 'posted', number = 9003,"
@@ -307,7 +308,7 @@ def test_nothing_is_posted_in_a_closed_period(books: Any) -> None:
 
 def test_periods_cannot_overlap(books: Any) -> None:
     with schema_context("alpha"):
-        services.period_for_date(DAY)
+        periods.period_for_date(DAY)
         with pytest.raises(IntegrityError, match="fiscalperiod_no_overlap"), transaction.atomic():
             FiscalPeriod.objects.create(
                 fiscal_year=2027, start=date(2026, 10, 10), end=date(2026, 11, 9)

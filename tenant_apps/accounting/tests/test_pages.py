@@ -10,10 +10,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.report_pages import figure
-from tenant_apps.accounting import services
+from tenant_apps.accounting import selectors
 from tenant_apps.accounting.models import EntrySource
 from tenant_apps.accounting.reports import REPORTS
-from tenant_apps.accounting.services import LineSpec
+from tenant_apps.accounting.services import periods, postings
+from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.accounting.views import PAGES
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +33,11 @@ def _books(*, contributions: int = 1) -> None:
     with schema_context("alpha"):
         share = Decimal("1000.00") / contributions
         for _ in range(contributions):
-            services.post_contribution(date=today, amount=share, fund="GEN", acting_user=None)
-        services.post_contribution(
+            postings.post_contribution(date=today, amount=share, fund="GEN", acting_user=None)
+        postings.post_contribution(
             date=today, amount=Decimal("500.00"), fund="PRP", acting_user=None
         )
-        services.entry_record(
+        postings.entry_record(
             date=today,
             memo="Office supplies",
             lines=[
@@ -171,9 +172,9 @@ def test_dates_default_to_today_and_the_start_of_the_fiscal_year(alpha):
     _books()
     today = _today()
     with schema_context("alpha"):
-        start_month = services.accounting_settings().fiscal_year_start_month
-    fiscal_year = services.fiscal_year_of(today, start_month=start_month)
-    start, _ = services.fiscal_year_bounds(fiscal_year, start_month=start_month)
+        start_month = selectors.accounting_settings().fiscal_year_start_month
+    fiscal_year = selectors.fiscal_year_of(today, start_month=start_month)
+    start, _ = selectors.fiscal_year_bounds(fiscal_year, start_month=start_month)
     client = alpha.client(alpha.owner)
 
     activities = client.get("/accounting/reports/activities/")
@@ -194,7 +195,7 @@ def test_default_start_stays_within_the_calendar(alpha, end, status):
     # With a July fiscal year, the fiscal years of these dates begin in year 0 or end in 10000:
     # the start falls back to the current fiscal year's, and nothing fails.
     with schema_context("alpha"):
-        services.settings_update(fiscal_year_start_month=7, acting_user=None)
+        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
 
     response = alpha.client(alpha.owner).get("/accounting/reports/activities/", {"end": end})
 

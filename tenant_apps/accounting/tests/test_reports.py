@@ -37,15 +37,16 @@ import pytest
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.accounting import reports, services
+from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry
-from tenant_apps.accounting.services import LineSpec
+from tenant_apps.accounting.services import chart, entries, periods, postings
+from tenant_apps.accounting.services.lines import LineSpec
 
 OCTOBER = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
 
 
 def record(user: Any, day: int, memo: str, *lines: LineSpec) -> JournalEntry:
-    return services.entry_record(
+    return postings.entry_record(
         date=date(2026, 10, day), memo=memo, lines=lines, source="manual", acting_user=user
     )
 
@@ -60,9 +61,9 @@ def expense(account: str, fund: str, amount: str, function: str, program: str = 
 def october(alpha: Any) -> Iterator[Any]:
     with schema_context("alpha"):
         owner = alpha.owner
-        services.settings_update(fiscal_year_start_month=7, acting_user=owner)
-        services.program_create(code="YTH", name="Youth tutoring", acting_user=owner)
-        services.entry_record(
+        periods.settings_update(fiscal_year_start_month=7, acting_user=owner)
+        chart.program_create(code="YTH", name="Youth tutoring", acting_user=owner)
+        postings.entry_record(
             date=date(2026, 9, 30),
             memo="Opening balances",
             source="manual",
@@ -74,19 +75,19 @@ def october(alpha: Any) -> Iterator[Any]:
                 LineSpec(account="3110", fund="PRP", credit="2000.00"),
             ],
         )
-        services.period_close(period=services.period_for_date(date(2026, 9, 30)), acting_user=owner)
+        periods.period_close(period=periods.period_for_date(date(2026, 9, 30)), acting_user=owner)
 
-        services.post_contribution(
+        postings.post_contribution(
             date=date(2026, 10, 1), amount=Decimal("1500.00"), fund="GEN", acting_user=owner
         )
-        services.post_contribution(
+        postings.post_contribution(
             date=date(2026, 10, 3),
             amount=Decimal("5000.00"),
             fund="PRP",
             revenue_account="4030",
             acting_user=owner,
         )
-        services.post_contribution(
+        postings.post_contribution(
             date=date(2026, 10, 5),
             amount=Decimal("750.00"),
             fund="GEN",
@@ -94,14 +95,14 @@ def october(alpha: Any) -> Iterator[Any]:
             revenue_account="4020",
             acting_user=owner,
         )
-        services.post_contribution(
+        postings.post_contribution(
             date=date(2026, 10, 10),
             amount=Decimal("200.00"),
             fund="GEN",
             debit_account="1060",
             acting_user=owner,
         )
-        services.post_fee(date=date(2026, 10, 10), amount=Decimal("6.10"), acting_user=owner)
+        postings.post_fee(date=date(2026, 10, 10), amount=Decimal("6.10"), acting_user=owner)
         record(
             owner,
             15,
@@ -133,7 +134,7 @@ def october(alpha: Any) -> Iterator[Any]:
             expense("8310", "GEN", "500.00", "fundraising"),
             LineSpec(account="1010", fund="GEN", credit="500.00"),
         )
-        services.entry_reverse(entry=mistake, acting_user=owner, date=date(2026, 10, 26))
+        entries.entry_reverse(entry=mistake, acting_user=owner, date=date(2026, 10, 26))
         record(
             owner,
             28,
@@ -149,7 +150,7 @@ def test_the_closed_september_refuses_a_late_posting(october: Any) -> None:
     with schema_context("alpha"):
         before = JournalEntry.objects.count()
         with pytest.raises(StateConflict, match="is closed: nothing can be posted on 2026-09-15"):
-            services.post_contribution(
+            postings.post_contribution(
                 date=date(2026, 9, 15), amount=Decimal("10.00"), fund="GEN", acting_user=alpha.owner
             )
         assert JournalEntry.objects.count() == before
@@ -339,7 +340,7 @@ def test_general_ledger_of_a_credit_account_runs_in_its_normal_direction(october
 def test_reversing_the_restricted_expense_reverses_its_release(october: Any) -> None:
     alpha, supplies = october
     with schema_context("alpha"):
-        services.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))
+        entries.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))
         position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
         activity = reports.activities(**OCTOBER).as_json()
     assert position["net_assets"] == {
@@ -366,12 +367,12 @@ def test_each_report_runs_a_fixed_number_of_queries(
     with schema_context("alpha"):
         with count_queries() as small:
             reports.REPORTS[name](**parameters)
-        services.program_create(code="ADV", name="Advocacy", acting_user=alpha.owner)
-        services.fund_create(
+        chart.program_create(code="ADV", name="Advocacy", acting_user=alpha.owner)
+        chart.fund_create(
             code="TIME", name="Next year", restriction="time", acting_user=alpha.owner
         )
         for day in range(1, 9):
-            services.post_contribution(
+            postings.post_contribution(
                 date=date(2026, 10, day), amount=Decimal("25.00"), fund="TIME", acting_user=None
             )
             record(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.accounting import services
+from tenant_apps.accounting import selectors
 from tenant_apps.accounting.models import (
     Account,
     EntrySource,
@@ -21,8 +21,10 @@ from tenant_apps.accounting.models import (
     JournalEntry,
     JournalLine,
     PeriodState,
+    Program,
 )
-from tenant_apps.accounting.services import LineSpec
+from tenant_apps.accounting.services import chart, entries, periods, postings
+from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.core.models import AuditEvent
 
 DAY = date(2026, 10, 15)
@@ -128,7 +130,7 @@ def test_entry_create_refuses_bad_lines_and_writes_nothing(
 ) -> None:
     with schema_context("alpha"):
         with pytest.raises(ServiceError) as error:
-            services.entry_create(date=DAY, memo="bad", lines=lines, acting_user=alpha.owner)
+            entries.entry_create(date=DAY, memo="bad", lines=lines, acting_user=alpha.owner)
         assert message in error.value.message or message in str(error.value.fields)
         assert not JournalEntry.objects.exists()
         assert not JournalLine.objects.exists()
@@ -137,7 +139,7 @@ def test_entry_create_refuses_bad_lines_and_writes_nothing(
 
 def test_line_errors_point_at_the_line_and_field(alpha: Any) -> None:
     with schema_context("alpha"), pytest.raises(ServiceError) as error:
-        services.entry_create(
+        entries.entry_create(
             date=DAY,
             memo="",
             acting_user=alpha.owner,
@@ -149,11 +151,11 @@ def test_line_errors_point_at_the_line_and_field(alpha: Any) -> None:
 
 def test_a_perpetual_fund_is_not_charged_with_expenses(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.fund_create(
+        chart.fund_create(
             code="END", name="Endowment", restriction="perpetual", acting_user=alpha.owner
         )
         with pytest.raises(ServiceError, match="perpetual endowment"):
-            services.entry_create(
+            entries.entry_create(
                 date=DAY,
                 memo="",
                 acting_user=alpha.owner,
@@ -167,20 +169,20 @@ def test_a_perpetual_fund_is_not_charged_with_expenses(alpha: Any) -> None:
 @pytest.mark.parametrize("day", [date(1899, 12, 31), date(3000, 1, 1), date(9999, 8, 1)])
 def test_dates_outside_the_books_are_refused(alpha: Any, day: date) -> None:
     with schema_context("alpha"):
-        services.settings_update(fiscal_year_start_month=7, acting_user=None)
+        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
         with pytest.raises(ServiceError, match="outside the years 1900 to 2999"):
-            services.entry_create(date=day, memo="", lines=cash_gift(), acting_user=None)
-        entry = services.entry_record(
+            entries.entry_create(date=day, memo="", lines=cash_gift(), acting_user=None)
+        entry = postings.entry_record(
             date=DAY, memo="", lines=cash_gift(), source="manual", acting_user=None
         )
         with pytest.raises(ServiceError, match="outside the years 1900 to 2999"):
-            services.entry_reverse(entry=entry, acting_user=None, date=day)
+            entries.entry_reverse(entry=entry, acting_user=None, date=day)
         assert JournalEntry.objects.count() == 1
 
 
 def test_zero_on_the_other_side_counts_as_not_given(alpha: Any) -> None:
     with schema_context("alpha"):
-        entry = services.entry_create(
+        entry = entries.entry_create(
             date=DAY,
             memo="",
             acting_user=alpha.owner,
@@ -200,15 +202,13 @@ def test_zero_on_the_other_side_counts_as_not_given(alpha: Any) -> None:
 
 def test_posting_numbers_entries_in_posting_order_and_audits(alpha: Any) -> None:
     with schema_context("alpha"):
-        first = services.entry_create(
-            date=DAY, memo="a", lines=cash_gift(), acting_user=alpha.owner
-        )
-        second = services.entry_create(
+        first = entries.entry_create(date=DAY, memo="a", lines=cash_gift(), acting_user=alpha.owner)
+        second = entries.entry_create(
             date=DAY, memo="b", lines=cash_gift(), acting_user=alpha.owner
         )
         assert first.number is None and first.state == EntryState.DRAFT
-        services.entry_post(entry=second, acting_user=alpha.owner)
-        services.entry_post(entry=first, acting_user=alpha.owner)
+        entries.entry_post(entry=second, acting_user=alpha.owner)
+        entries.entry_post(entry=first, acting_user=alpha.owner)
         first.refresh_from_db()
         second.refresh_from_db()
         assert (second.number, first.number) == (1, 2)
@@ -220,36 +220,36 @@ def test_posting_numbers_entries_in_posting_order_and_audits(alpha: Any) -> None
             .values_list("action", "actor_id")
         ) == [("entry.create", alpha.owner.pk), ("entry.post", alpha.owner.pk)]
         with pytest.raises(StateConflict, match="already posted"):
-            services.entry_post(entry=first, acting_user=alpha.owner)
+            entries.entry_post(entry=first, acting_user=alpha.owner)
 
 
 def test_a_draft_waits_but_posts_only_to_active_accounts(alpha: Any) -> None:
     with schema_context("alpha"):
-        draft = services.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=alpha.owner)
-        services.account_update(
+        draft = entries.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=alpha.owner)
+        chart.account_update(
             account=Account.objects.get(code="4010"), is_active=False, acting_user=alpha.owner
         )
         with pytest.raises(ServiceError, match="Account 4010 has been made inactive"):
-            services.entry_post(entry=draft, acting_user=alpha.owner)
+            entries.entry_post(entry=draft, acting_user=alpha.owner)
         draft.refresh_from_db()
         assert draft.state == EntryState.DRAFT
 
 
 def test_posting_in_a_closed_period_is_refused(alpha: Any) -> None:
     with schema_context("alpha"):
-        draft = services.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=alpha.owner)
-        period = services.period_for_date(DAY)
+        draft = entries.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=alpha.owner)
+        period = periods.period_for_date(DAY)
         with pytest.raises(StateConflict, match="1 draft journal entry is dated in"):
-            services.period_close(period=period, acting_user=alpha.owner)
-        services.entry_delete(entry=draft, acting_user=alpha.owner)
-        services.period_close(period=period, acting_user=alpha.owner)
+            periods.period_close(period=period, acting_user=alpha.owner)
+        entries.entry_delete(entry=draft, acting_user=alpha.owner)
+        periods.period_close(period=period, acting_user=alpha.owner)
         with pytest.raises(StateConflict, match="is closed: nothing can be posted on 2026-10-15"):
-            services.entry_record(
+            postings.entry_record(
                 date=DAY, memo="", lines=cash_gift(), source="manual", acting_user=alpha.owner
             )
         assert not JournalEntry.objects.exclude(state=EntryState.DRAFT).exists()
-        services.period_reopen(period=period, acting_user=alpha.owner, reason="late invoice")
-        entry = services.entry_record(
+        periods.period_reopen(period=period, acting_user=alpha.owner, reason="late invoice")
+        entry = postings.entry_record(
             date=DAY, memo="", lines=cash_gift(), source="manual", acting_user=alpha.owner
         )
         assert entry.state == EntryState.POSTED
@@ -265,12 +265,12 @@ def test_posting_in_a_closed_period_is_refused(alpha: Any) -> None:
 
 def test_closing_twice_or_reopening_an_open_period_conflicts(alpha: Any) -> None:
     with schema_context("alpha"):
-        period = services.period_for_date(DAY)
+        period = periods.period_for_date(DAY)
         with pytest.raises(StateConflict, match="already open"):
-            services.period_reopen(period=period, acting_user=alpha.owner)
-        services.period_close(period=period, acting_user=alpha.owner)
+            periods.period_reopen(period=period, acting_user=alpha.owner)
+        periods.period_close(period=period, acting_user=alpha.owner)
         with pytest.raises(StateConflict, match="already closed"):
-            services.period_close(period=period, acting_user=alpha.owner)
+            periods.period_close(period=period, acting_user=alpha.owner)
         period.refresh_from_db()
         assert period.state == PeriodState.CLOSED and period.closed_by == alpha.owner
 
@@ -278,7 +278,7 @@ def test_closing_twice_or_reopening_an_open_period_conflicts(alpha: Any) -> None
 def test_a_posting_in_a_year_without_periods_opens_that_fiscal_year(alpha: Any) -> None:
     with schema_context("alpha"):
         assert not FiscalPeriod.objects.filter(fiscal_year=2031).exists()
-        services.entry_record(
+        postings.entry_record(
             date=date(2031, 3, 9), memo="", lines=cash_gift(), source="manual", acting_user=None
         )
         periods = FiscalPeriod.objects.filter(fiscal_year=2031).order_by("start")
@@ -291,10 +291,10 @@ def test_a_posting_in_a_year_without_periods_opens_that_fiscal_year(alpha: Any) 
 
 def test_an_expense_charged_to_a_restricted_fund_releases_it(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.post_contribution(
+        postings.post_contribution(
             date=DAY, amount=Decimal("1000.00"), fund="PRP", acting_user=alpha.owner
         )
-        spend = services.entry_record(
+        spend = postings.entry_record(
             date=DAY,
             memo="Supplies",
             source="manual",
@@ -325,9 +325,9 @@ def test_an_expense_charged_to_a_restricted_fund_releases_it(alpha: Any) -> None
 
 def test_a_time_restricted_fund_releases_on_its_own_account(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.fund_create(code="T27", name="For 2027", restriction="time", acting_user=None)
-        services.post_contribution(date=DAY, amount=Decimal("80"), fund="T27", acting_user=None)
-        services.post_fee(
+        chart.fund_create(code="T27", name="For 2027", restriction="time", acting_user=None)
+        postings.post_contribution(date=DAY, amount=Decimal("80"), fund="T27", acting_user=None)
+        postings.post_fee(
             date=DAY, amount=Decimal("5"), fund="T27", credit_account="1010", acting_user=None
         )
         release = JournalEntry.objects.get(source=EntrySource.RELEASE)
@@ -336,9 +336,9 @@ def test_a_time_restricted_fund_releases_on_its_own_account(alpha: Any) -> None:
 
 def test_releasing_more_than_the_fund_holds_is_refused(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.post_contribution(date=DAY, amount=Decimal("100"), fund="PRP", acting_user=None)
+        postings.post_contribution(date=DAY, amount=Decimal("100"), fund="PRP", acting_user=None)
         with pytest.raises(ServiceError, match="Fund PRP holds 100.00 with donor restrictions"):
-            services.entry_record(
+            postings.entry_record(
                 date=DAY,
                 memo="",
                 source="manual",
@@ -353,7 +353,7 @@ def test_releasing_more_than_the_fund_holds_is_refused(alpha: Any) -> None:
 
 def test_releases_are_not_generated_for_funds_without_restrictions(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.post_fee(date=DAY, amount=Decimal("2.50"), acting_user=None)
+        postings.post_fee(date=DAY, amount=Decimal("2.50"), acting_user=None)
         assert not JournalEntry.objects.filter(source=EntrySource.RELEASE).exists()
 
 
@@ -362,7 +362,7 @@ def test_releases_are_not_generated_for_funds_without_restrictions(alpha: Any) -
 
 def test_a_reversal_swaps_every_side_and_marks_the_original(alpha: Any) -> None:
     with schema_context("alpha"):
-        original = services.entry_record(
+        original = postings.entry_record(
             date=DAY,
             memo="Salaries",
             source="manual",
@@ -375,7 +375,7 @@ def test_a_reversal_swaps_every_side_and_marks_the_original(alpha: Any) -> None:
                 LineSpec(account="1010", fund="GEN", credit="100.00"),
             ],
         )
-        reversal = services.entry_reverse(
+        reversal = entries.entry_reverse(
             entry=original, acting_user=alpha.owner, date=date(2026, 10, 20), memo="Wrong fund"
         )
         original.refresh_from_db()
@@ -395,15 +395,15 @@ def test_a_reversal_swaps_every_side_and_marks_the_original(alpha: Any) -> None:
             for code, function, program, debit, credit in sides(original)
         )
         with pytest.raises(StateConflict, match="is reversed; only posted entries"):
-            services.entry_reverse(entry=original, acting_user=alpha.owner)
+            entries.entry_reverse(entry=original, acting_user=alpha.owner)
         with pytest.raises(StateConflict, match="itself a reversal"):
-            services.entry_reverse(entry=reversal, acting_user=alpha.owner)
+            entries.entry_reverse(entry=reversal, acting_user=alpha.owner)
 
 
 def test_reversing_a_restricted_expense_reverses_its_release_and_not_alone(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.post_contribution(date=DAY, amount=Decimal("500"), fund="PRP", acting_user=None)
-        spend = services.entry_record(
+        postings.post_contribution(date=DAY, amount=Decimal("500"), fund="PRP", acting_user=None)
+        spend = postings.entry_record(
             date=DAY,
             memo="",
             source="manual",
@@ -415,8 +415,8 @@ def test_reversing_a_restricted_expense_reverses_its_release_and_not_alone(alpha
         )
         release = JournalEntry.objects.get(origin=spend)
         with pytest.raises(StateConflict, match="reverse that entry and its release goes with it"):
-            services.entry_reverse(entry=release, acting_user=None)
-        services.entry_reverse(entry=spend, acting_user=None)
+            entries.entry_reverse(entry=release, acting_user=None)
+        entries.entry_reverse(entry=spend, acting_user=None)
         release.refresh_from_db()
         assert release.state == EntryState.REVERSED
         assert JournalEntry.objects.filter(reverses=release).count() == 1
@@ -427,26 +427,26 @@ def test_reversing_a_restricted_expense_reverses_its_release_and_not_alone(alpha
 
 def test_a_reversal_into_a_closed_period_is_refused(alpha: Any) -> None:
     with schema_context("alpha"):
-        entry = services.entry_record(
+        entry = postings.entry_record(
             date=DAY, memo="", lines=cash_gift(), source="manual", acting_user=None
         )
-        services.period_close(period=services.period_for_date(DAY), acting_user=None)
+        periods.period_close(period=periods.period_for_date(DAY), acting_user=None)
         with pytest.raises(StateConflict, match="is closed"):
-            services.entry_reverse(entry=entry, acting_user=None)
+            entries.entry_reverse(entry=entry, acting_user=None)
         entry.refresh_from_db()
         assert entry.state == EntryState.POSTED
-        reversal = services.entry_reverse(entry=entry, acting_user=None, date=date(2026, 11, 2))
+        reversal = entries.entry_reverse(entry=entry, acting_user=None, date=date(2026, 11, 2))
         assert reversal.date == date(2026, 11, 2)
 
 
 def test_drafts_cannot_be_reversed_and_posted_entries_cannot_be_deleted(alpha: Any) -> None:
     with schema_context("alpha"):
-        draft = services.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=None)
+        draft = entries.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=None)
         with pytest.raises(StateConflict, match="only posted entries"):
-            services.entry_reverse(entry=draft, acting_user=None)
-        services.entry_post(entry=draft, acting_user=None)
+            entries.entry_reverse(entry=draft, acting_user=None)
+        entries.entry_post(entry=draft, acting_user=None)
         with pytest.raises(StateConflict, match="only drafts can be deleted"):
-            services.entry_delete(entry=draft, acting_user=None)
+            entries.entry_delete(entry=draft, acting_user=None)
 
 
 # --- Posting rules ------------------------------------------------------------------------
@@ -454,10 +454,10 @@ def test_drafts_cannot_be_reversed_and_posted_entries_cannot_be_deleted(alpha: A
 
 def test_post_contribution_classes_revenue_by_the_fund(alpha: Any) -> None:
     with schema_context("alpha"):
-        free = services.post_contribution(
+        free = postings.post_contribution(
             date=DAY, amount=Decimal("25.00"), fund="GEN", acting_user=None, source_reference="g-1"
         )
-        bound = services.post_contribution(
+        bound = postings.post_contribution(
             date=DAY,
             amount=Decimal("40.00"),
             fund="PRP",
@@ -474,12 +474,12 @@ def test_post_contribution_classes_revenue_by_the_fund(alpha: Any) -> None:
             ("4010", "with", Decimal("40.00")),
         ]
         with pytest.raises(ServiceError, match="more than zero"):
-            services.post_contribution(date=DAY, amount=Decimal("0"), fund="GEN", acting_user=None)
+            postings.post_contribution(date=DAY, amount=Decimal("0"), fund="GEN", acting_user=None)
 
 
 def test_post_fee_is_a_management_expense_against_stripe_clearing(alpha: Any) -> None:
     with schema_context("alpha"):
-        fee = services.post_fee(date=DAY, amount=Decimal("3.20"), acting_user=None)
+        fee = postings.post_fee(date=DAY, amount=Decimal("3.20"), acting_user=None)
         assert fee.source == EntrySource.FEE
         assert sorted(fee.lines.values_list("account__code", "function", "debit", "credit")) == [
             ("1060", None, Decimal("0.00"), Decimal("3.20")),
@@ -492,7 +492,7 @@ def test_post_fee_is_a_management_expense_against_stripe_clearing(alpha: Any) ->
 
 def test_account_create_derives_the_normal_balance_and_checks_its_parent(alpha: Any) -> None:
     with schema_context("alpha"):
-        account = services.account_create(
+        account = chart.account_create(
             code="8115",
             name="Classroom supplies",
             type="expense",
@@ -510,30 +510,30 @@ def test_account_create_derives_the_normal_balance_and_checks_its_parent(alpha: 
             ({"code": "1015", "type": "asset", "parent_code": "1010"}, None),
         ]:
             if message is None:
-                services.post_contribution(
+                postings.post_contribution(
                     date=DAY, amount=Decimal("1"), fund="GEN", acting_user=None
                 )
                 message = "has postings"
             with pytest.raises(ServiceError, match=message):
-                services.account_create(name="X", acting_user=None, **kwargs)
+                chart.account_create(name="X", acting_user=None, **kwargs)
         with pytest.raises(ServiceError, match="name is required"):
-            services.account_create(code="8119", name=" ", type="expense", acting_user=None)
+            chart.account_create(code="8119", name=" ", type="expense", acting_user=None)
 
 
 def test_fund_and_program_create_and_update(alpha: Any) -> None:
     with schema_context("alpha"):
-        fund = services.fund_create(
+        fund = chart.fund_create(
             code="CAP", name="Capital campaign", restriction="purpose", acting_user=alpha.owner
         )
-        services.fund_update(fund=fund, name="Building fund", is_active=False, acting_user=None)
+        chart.fund_update(fund=fund, name="Building fund", is_active=False, acting_user=None)
         fund.refresh_from_db()
         assert (fund.name, fund.is_active) == ("Building fund", False)
         with pytest.raises(ServiceError, match="restriction is one of"):
-            services.fund_create(code="X1", name="X", restriction="loose", acting_user=None)
+            chart.fund_create(code="X1", name="X", restriction="loose", acting_user=None)
         with pytest.raises(ServiceError, match="fund code GEN is already used"):
-            services.fund_create(code="GEN", name="X", restriction="without", acting_user=None)
-        program = services.program_create(code="FOOD", name="Food bank", acting_user=None)
-        services.program_update(program=program, description="Weekly pantry", acting_user=None)
+            chart.fund_create(code="GEN", name="X", restriction="without", acting_user=None)
+        program = chart.program_create(code="FOOD", name="Food bank", acting_user=None)
+        chart.program_update(program=program, description="Weekly pantry", acting_user=None)
         program.refresh_from_db()
         assert program.description == "Weekly pantry"
         assert [event.action for event in AuditEvent.objects.order_by("id")] == [
@@ -545,42 +545,48 @@ def test_fund_and_program_create_and_update(alpha: Any) -> None:
 
 
 def test_fiscal_years_are_named_after_the_year_they_end_in() -> None:
-    assert services.fiscal_year_of(date(2026, 6, 30), start_month=7) == 2026
-    assert services.fiscal_year_of(date(2026, 7, 1), start_month=7) == 2027
-    assert services.fiscal_year_of(date(2026, 12, 31), start_month=1) == 2026
-    assert services.fiscal_year_bounds(2027, start_month=7) == (date(2026, 7, 1), date(2027, 6, 30))
-    assert services.fiscal_year_bounds(2026, start_month=1) == (
+    assert selectors.fiscal_year_of(date(2026, 6, 30), start_month=7) == 2026
+    assert selectors.fiscal_year_of(date(2026, 7, 1), start_month=7) == 2027
+    assert selectors.fiscal_year_of(date(2026, 12, 31), start_month=1) == 2026
+    assert selectors.fiscal_year_bounds(2027, start_month=7) == (
+        date(2026, 7, 1),
+        date(2027, 6, 30),
+    )
+    assert selectors.fiscal_year_bounds(2026, start_month=1) == (
         date(2026, 1, 1),
         date(2026, 12, 31),
     )
-    assert services.fiscal_year_bounds(2026, start_month=3) == (date(2025, 3, 1), date(2026, 2, 28))
+    assert selectors.fiscal_year_bounds(2026, start_month=3) == (
+        date(2025, 3, 1),
+        date(2026, 2, 28),
+    )
 
 
 def test_the_fiscal_year_start_changes_only_before_the_first_posting(alpha: Any) -> None:
     with schema_context("alpha"):
-        services.settings_update(fiscal_year_start_month=7, acting_user=alpha.owner)
+        periods.settings_update(fiscal_year_start_month=7, acting_user=alpha.owner)
         period = FiscalPeriod.objects.get(start=date(2026, 10, 1))
         assert period.fiscal_year == 2027
         with pytest.raises(ServiceError, match="from 1 to 12"):
-            services.settings_update(fiscal_year_start_month=13, acting_user=None)
-        services.post_contribution(date=DAY, amount=Decimal("1"), fund="GEN", acting_user=None)
+            periods.settings_update(fiscal_year_start_month=13, acting_user=None)
+        postings.post_contribution(date=DAY, amount=Decimal("1"), fund="GEN", acting_user=None)
         with pytest.raises(StateConflict, match="only before the first posting"):
-            services.settings_update(fiscal_year_start_month=1, acting_user=None)
-        assert services.accounting_settings().fiscal_year_start_month == 7
+            periods.settings_update(fiscal_year_start_month=1, acting_user=None)
+        assert selectors.accounting_settings().fiscal_year_start_month == 7
 
 
 def test_the_seeded_books_are_ready_to_post(alpha: Any) -> None:
     """Provisioning leaves the chart, the funds, a program, the settings and the twelve open
     months of the current fiscal year."""
     with schema_context("alpha"):
-        settings_row = services.accounting_settings()
+        settings_row = selectors.accounting_settings()
         today = timezone.localdate()
-        year = services.fiscal_year_of(today, start_month=settings_row.fiscal_year_start_month)
+        year = selectors.fiscal_year_of(today, start_month=settings_row.fiscal_year_start_month)
         periods = FiscalPeriod.objects.filter(fiscal_year=year)
         assert periods.count() == 12
         assert set(periods.values_list("state", flat=True)) == {PeriodState.OPEN}
         assert periods.filter(start__lte=today, end__gte=today).exists()
         assert settings_row.next_entry_number == 1
-        assert services.Program.objects.filter(code="PRG").exists()
+        assert Program.objects.filter(code="PRG").exists()
         for code in ("1010", "1050", "1060", "3010", "3110", "4010", "6910", "6920", "8550"):
             assert Account.objects.filter(code=code, is_active=True).exists(), code

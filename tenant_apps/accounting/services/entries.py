@@ -1,0 +1,300 @@
+"""Writes to journal entries: drafting, deleting, posting (with the release from restriction
+that an expense of a restricted fund makes) and reversing. Each service owns its transaction and
+writes its audit row in it; ServiceError, with nothing written, for what it refuses. The
+database's triggers (migrations 0003_ledger_rules and 0004_ledger_rules_static) hold the same
+rules against any other writer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import date_check
+from tenant_apps.accounting.models import (
+    LEDGER_STATES,
+    Account,
+    AccountingSettings,
+    AccountType,
+    EntrySource,
+    EntryState,
+    Fund,
+    JournalEntry,
+    JournalLine,
+    NetAssetClass,
+    Restriction,
+)
+from tenant_apps.accounting.selectors import accounting_settings
+from tenant_apps.accounting.services.lines import LineSpec, lines_build, lines_recheck
+from tenant_apps.accounting.services.periods import period_open_check
+from tenant_apps.core.services import actor_of, audit_record
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+# The release account for each kind of restriction (UCOA 6900s); perpetual funds are not spent.
+RELEASE_ACCOUNT_OF_RESTRICTION = {Restriction.PURPOSE: "6910", Restriction.TIME: "6920"}
+
+
+# --- Drafts -------------------------------------------------------------------------------
+
+
+def _memo_check(memo: str) -> str:
+    memo = (memo or "").strip()
+    if len(memo) > 500:
+        raise ServiceError("A memo has at most 500 characters.", fields={"memo": ["Too long."]})
+    return memo
+
+
+def entry_create(
+    *,
+    date: date,
+    memo: str,
+    lines: Sequence[LineSpec],
+    acting_user: User | None,
+    source: str = EntrySource.MANUAL,
+    source_reference: str = "",
+) -> JournalEntry:
+    """A draft entry with its lines, checked and balanced; `entry_post` puts it in the books."""
+    if source not in EntrySource.values:
+        raise ServiceError(f"Unknown source {source!r}.", fields={"source": ["Unknown source."]})
+    date = date_check(date)
+    memo = _memo_check(memo)
+    with transaction.atomic():
+        period_open_check(date, action="drafted")
+        built = lines_build(lines)
+        entry = JournalEntry.objects.create(
+            date=date,
+            memo=memo,
+            source=source,
+            source_reference=(source_reference or "")[:100],
+            created_by=actor_of(acting_user),
+        )
+        for line in built:
+            line.entry = entry
+        JournalLine.objects.bulk_create(built)
+        audit_record("entry.create", acting_user=acting_user, obj=entry, source=source)
+    return entry
+
+
+def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
+    with transaction.atomic():
+        entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.state != EntryState.DRAFT:
+            raise StateConflict(
+                f"Journal entry {entry.number} is {entry.state}; only drafts can be deleted. "
+                "Reverse it instead."
+            )
+        audit_record(
+            "entry.delete",
+            acting_user=acting_user,
+            obj=entry,
+            date=str(entry.date),
+            memo=entry.memo,
+        )
+        JournalLine.objects.filter(entry=entry).delete()
+        entry.delete()
+
+
+# --- Posting ------------------------------------------------------------------------------
+
+
+def _number_next() -> int:
+    settings_row = AccountingSettings.objects.select_for_update().get(pk=accounting_settings().pk)
+    number = settings_row.next_entry_number
+    settings_row.next_entry_number = number + 1
+    settings_row.save(update_fields=["next_entry_number", "updated_at"])
+    return number
+
+
+def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:
+    period_open_check(entry.date)
+    entry.number = _number_next()
+    entry.state = EntryState.POSTED
+    entry.posted_by = actor_of(acting_user)
+    entry.posted_at = timezone.now()
+    entry.save(update_fields=["number", "state", "posted_by", "posted_at"])
+    audit_record("entry.post", acting_user=acting_user, obj=entry, number=entry.number)
+    return entry
+
+
+def entry_post(*, entry: JournalEntry, acting_user: User | None) -> JournalEntry:
+    """Post a draft: it gets the next number, and an expense charged to a restricted fund
+    releases that much from restriction in a second entry, both in this transaction."""
+    with transaction.atomic():
+        entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.state != EntryState.DRAFT:
+            raise StateConflict(f"Journal entry {entry.number} is already {entry.state}.")
+        lines = list(entry.lines.select_related("account", "fund", "program"))
+        lines_recheck(lines)
+        _post(entry, acting_user=acting_user)
+        if entry.source not in (EntrySource.RELEASE, EntrySource.REVERSAL):
+            _release_for(entry, lines, acting_user=acting_user)
+    return entry
+
+
+def _release_for(
+    entry: JournalEntry, lines: Sequence[JournalLine], *, acting_user: User | None
+) -> JournalEntry | None:
+    """Expenses charged to a purpose- or time-restricted fund satisfy the restriction: the
+    with-restrictions class gives that amount and the without-restrictions class receives it,
+    on the fund's 6900 release account (ASC 958-205-45)."""
+    spent: dict[int, Decimal] = defaultdict(Decimal)
+    funds: dict[int, Fund] = {}
+    for line in lines:
+        if (
+            line.account.type == AccountType.EXPENSE
+            and line.fund.restriction in RELEASE_ACCOUNT_OF_RESTRICTION
+        ):
+            spent[line.fund_id] += line.debit - line.credit
+            funds[line.fund_id] = line.fund
+    spent = {fund_id: amount for fund_id, amount in spent.items() if amount}
+    if not spent:
+        return None
+    restricted = dict(
+        JournalLine.objects.filter(
+            fund_id__in=spent,
+            net_asset_class=NetAssetClass.WITH,
+            account__type__in=[AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE],
+            entry__state__in=LEDGER_STATES,
+            entry__date__lte=entry.date,
+        )
+        .values_list("fund_id")
+        .annotate(balance=Sum("credit") - Sum("debit"))
+    )
+    release_accounts = {
+        a.code: a for a in Account.objects.filter(code__in=RELEASE_ACCOUNT_OF_RESTRICTION.values())
+    }
+    release_lines = []
+    for fund_id, amount in sorted(spent.items()):
+        fund = funds[fund_id]
+        available = restricted.get(fund_id) or Decimal("0")
+        if amount > available:
+            raise ServiceError(
+                f"Fund {fund.code} holds {available:.2f} with donor restrictions on "
+                f"{entry.date}; this entry would release {amount:.2f}. Charge the excess to a "
+                "fund without donor restrictions.",
+                fields={"lines": [f"Fund {fund.code} has too little restricted net assets."]},
+            )
+        release_code = RELEASE_ACCOUNT_OF_RESTRICTION[Restriction(fund.restriction)]
+        account = release_accounts.get(release_code)
+        if account is None:
+            raise ServiceError(
+                f"The release account {release_code} is missing from the chart of accounts."
+            )
+        # A net credit (an expense refund) puts the restriction back: the same pair, reversed.
+        given, received = (amount, Decimal("0")) if amount > 0 else (Decimal("0"), -amount)
+        release_lines += [
+            JournalLine(
+                account=account,
+                fund=fund,
+                net_asset_class=NetAssetClass.WITH,
+                debit=given,
+                credit=received,
+                memo="Released from restriction",
+            ),
+            JournalLine(
+                account=account,
+                fund=fund,
+                net_asset_class=NetAssetClass.WITHOUT,
+                debit=received,
+                credit=given,
+                memo="Released from restriction",
+            ),
+        ]
+    release = JournalEntry.objects.create(
+        date=entry.date,
+        memo=f"Release from restriction for entry {entry.number}",
+        source=EntrySource.RELEASE,
+        source_reference=str(entry.number),
+        origin=entry,
+        created_by=actor_of(acting_user),
+    )
+    for line in release_lines:
+        line.entry = release
+    JournalLine.objects.bulk_create(release_lines)
+    return _post(release, acting_user=acting_user)
+
+
+# --- Reversing ----------------------------------------------------------------------------
+
+
+def entry_reverse(
+    *, entry: JournalEntry, acting_user: User | None, date: date | None = None, memo: str = ""
+) -> JournalEntry:
+    """Reverse a posted entry with a new entry of the opposite sides, dated `date` (the
+    original's date by default). Releases the entry generated are reversed with it."""
+    if date is not None:
+        date_check(date)
+    with transaction.atomic():
+        entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.state != EntryState.POSTED:
+            raise StateConflict(
+                f"Journal entry {entry.number or entry.pk} is {entry.state}; only posted entries "
+                "can be reversed."
+            )
+        if date is not None and date < entry.date:
+            # Dated earlier, the reversal would take the amounts out of the books before they
+            # were in: a period (even a fiscal year) would open with negative balances.
+            raise ServiceError(
+                "A reversal cannot be dated before the entry it reverses "
+                f"({entry.date.isoformat()}).",
+                fields={"date": [f"On or after {entry.date.isoformat()}."]},
+            )
+        if entry.source == EntrySource.REVERSAL:
+            raise StateConflict(
+                f"Journal entry {entry.number} is itself a reversal; post a new entry instead."
+            )
+        if entry.source == EntrySource.RELEASE and entry.origin is not None:
+            raise StateConflict(
+                f"Journal entry {entry.number} is a release generated by entry "
+                f"{entry.origin.number}; reverse that entry and its release goes with it."
+            )
+        reversal = _reverse_one(entry, acting_user=acting_user, day=date or entry.date, memo=memo)
+        for generated in JournalEntry.objects.select_for_update().filter(
+            origin=entry, state=EntryState.POSTED
+        ):
+            _reverse_one(generated, acting_user=acting_user, day=date or entry.date, memo="")
+    return reversal
+
+
+def _reverse_one(
+    entry: JournalEntry, *, acting_user: User | None, day: date, memo: str
+) -> JournalEntry:
+    memo = _memo_check(memo) or f"Reversal of entry {entry.number}"
+    reversal = JournalEntry.objects.create(
+        date=day,
+        memo=memo,
+        source=EntrySource.REVERSAL,
+        source_reference=str(entry.number),
+        reverses=entry,
+        created_by=actor_of(acting_user),
+    )
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(
+                entry=reversal,
+                account_id=line.account_id,
+                fund_id=line.fund_id,
+                net_asset_class=line.net_asset_class,
+                debit=line.credit,
+                credit=line.debit,
+                function=line.function,
+                program_id=line.program_id,
+                memo=line.memo,
+            )
+            for line in entry.lines.all()
+        ]
+    )
+    _post(reversal, acting_user=acting_user)
+    entry.state = EntryState.REVERSED
+    entry.save(update_fields=["state"])
+    audit_record("entry.reverse", acting_user=acting_user, obj=entry, reversal=reversal.number)
+    return reversal

@@ -1,0 +1,168 @@
+"""Writes to the fiscal calendar: opening fiscal years and their monthly periods, closing and
+reopening a period, and the organization's accounting settings (the fiscal year's first month)."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import date_check
+from tenant_apps.accounting.models import (
+    AccountingSettings,
+    EntryState,
+    FiscalPeriod,
+    JournalEntry,
+    PeriodState,
+)
+from tenant_apps.accounting.selectors import (
+    accounting_settings,
+    fiscal_year_bounds,
+    fiscal_year_of,
+)
+from tenant_apps.core.services import actor_of, audit_record
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+# --- Fiscal years -------------------------------------------------------------------------
+
+
+def books_open(*, today: date) -> None:
+    """The settings row and the open periods of the current fiscal year (idempotent)."""
+    start_month = accounting_settings().fiscal_year_start_month
+    fiscal_year_open(fiscal_year=fiscal_year_of(today, start_month=start_month))
+
+
+def fiscal_year_open(*, fiscal_year: int) -> list[FiscalPeriod]:
+    """Make sure the twelve monthly periods of a fiscal year exist (open unless already there)."""
+    start_month = accounting_settings().fiscal_year_start_month
+    first, _ = fiscal_year_bounds(fiscal_year, start_month=start_month)
+    months = []
+    for offset in range(12):
+        year, month = divmod(first.month - 1 + offset, 12)
+        start = date(first.year + year, month + 1, 1)
+        months.append(
+            FiscalPeriod(
+                fiscal_year=fiscal_year,
+                start=start,
+                end=date(start.year, start.month, monthrange(start.year, start.month)[1]),
+            )
+        )
+    FiscalPeriod.objects.bulk_create(months, ignore_conflicts=True)
+    return list(FiscalPeriod.objects.filter(fiscal_year=fiscal_year).order_by("start"))
+
+
+def period_for_date(day: date) -> FiscalPeriod:
+    """The monthly period a date is in, created (open) with its fiscal year when missing."""
+    date_check(day)
+    period = FiscalPeriod.objects.filter(start__lte=day, end__gte=day).first()
+    if period is None:
+        start_month = accounting_settings().fiscal_year_start_month
+        fiscal_year_open(fiscal_year=fiscal_year_of(day, start_month=start_month))
+        period = FiscalPeriod.objects.get(start__lte=day, end__gte=day)
+    return period
+
+
+# --- Periods ------------------------------------------------------------------------------
+
+
+def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
+    """The open period `day` is in, or a StateConflict saying it is closed. A draft is refused
+    there too, not only a posting: a draft dated in a closed period could never be posted, and
+    it would keep that period from being closed again once reopened."""
+    # Locked until commit, so that period_close (which locks the row too) either sees this
+    # entry or has closed the period first: never a draft counted out of a closing period.
+    # Writers of one period wait on each other briefly; posting already waits on the number.
+    period = FiscalPeriod.objects.select_for_update(no_key=True).get(pk=period_for_date(day).pk)
+    if period.state == PeriodState.CLOSED:
+        raise StateConflict(
+            f"{period} is closed: nothing can be {action} on {day}. Date the entry in an "
+            "open period, or reopen the period.",
+        )
+    return period
+
+
+def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPeriod:
+    with transaction.atomic():
+        period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.state == PeriodState.CLOSED:
+            raise StateConflict(f"{period} is already closed.")
+        drafts = JournalEntry.objects.filter(
+            state=EntryState.DRAFT, date__gte=period.start, date__lte=period.end
+        ).count()
+        if drafts:
+            raise StateConflict(
+                f"{drafts} draft journal {'entry is' if drafts == 1 else 'entries are'} dated in "
+                f"{period}; post or delete {'it' if drafts == 1 else 'them'} before closing."
+            )
+        period.state = PeriodState.CLOSED
+        period.closed_at = timezone.now()
+        period.closed_by = actor_of(acting_user)
+        period.save(update_fields=["state", "closed_at", "closed_by"])
+        audit_record("period.close", acting_user=acting_user, obj=period, start=str(period.start))
+    return period
+
+
+def period_reopen(
+    *, period: FiscalPeriod, acting_user: User | None, reason: str = ""
+) -> FiscalPeriod:
+    with transaction.atomic():
+        period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.state == PeriodState.OPEN:
+            raise StateConflict(f"{period} is already open.")
+        period.state = PeriodState.OPEN
+        period.closed_at = None
+        period.closed_by = None
+        period.save(update_fields=["state", "closed_at", "closed_by"])
+        audit_record(
+            "period.reopen",
+            acting_user=acting_user,
+            obj=period,
+            start=str(period.start),
+            reason=reason,
+        )
+    return period
+
+
+# --- Settings -----------------------------------------------------------------------------
+
+
+def settings_update(
+    *, fiscal_year_start_month: int, acting_user: User | None
+) -> AccountingSettings:
+    """Change the fiscal year's first month; allowed only before anything is posted."""
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise ServiceError(
+            "The fiscal year starts in a month from 1 to 12.",
+            fields={"fiscal_year_start_month": ["A month from 1 to 12."]},
+        )
+    with transaction.atomic():
+        settings_row = AccountingSettings.objects.select_for_update().get(
+            pk=accounting_settings().pk
+        )
+        if settings_row.fiscal_year_start_month == fiscal_year_start_month:
+            return settings_row
+        if JournalEntry.objects.exclude(state=EntryState.DRAFT).exists():
+            raise StateConflict(
+                "The fiscal year's first month can be changed only before the first posting."
+            )
+        previous = settings_row.fiscal_year_start_month
+        settings_row.fiscal_year_start_month = fiscal_year_start_month
+        settings_row.save(update_fields=["fiscal_year_start_month", "updated_at"])
+        periods = list(FiscalPeriod.objects.all())
+        for period in periods:
+            period.fiscal_year = fiscal_year_of(period.start, start_month=fiscal_year_start_month)
+        FiscalPeriod.objects.bulk_update(periods, ["fiscal_year"])
+        audit_record(
+            "settings.update",
+            acting_user=acting_user,
+            obj=settings_row,
+            fiscal_year_start_month=[previous, fiscal_year_start_month],
+        )
+    return settings_row

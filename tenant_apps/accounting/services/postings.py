@@ -1,0 +1,104 @@
+"""The posting rules other apps call: an entry created and posted in one step, a contribution,
+a processing fee. Accounts and funds are named by code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from saas_platform.lib.inputs import amount_parse, date_check
+from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
+from tenant_apps.accounting.services.entries import entry_create, entry_post
+from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.services.periods import period_open_check
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+
+def entry_record(
+    *,
+    date: date,
+    memo: str,
+    lines: Sequence[LineSpec],
+    source: str,
+    source_reference: str = "",
+    acting_user: User | None,
+) -> JournalEntry:
+    """Create and post an entry in one transaction (what other apps' posting rules use)."""
+    with transaction.atomic():
+        # Refused as a posting, which is what the caller asked for, not as a draft.
+        period_open_check(date_check(date))
+        entry = entry_create(
+            date=date,
+            memo=memo,
+            lines=lines,
+            acting_user=acting_user,
+            source=source,
+            source_reference=source_reference,
+        )
+        return entry_post(entry=entry, acting_user=acting_user)
+
+
+def post_contribution(
+    *,
+    date: date,
+    amount: Decimal,
+    fund: str,
+    acting_user: User | None,
+    debit_account: str = "1010",
+    revenue_account: str = "4010",
+    memo: str = "",
+    source: str = EntrySource.DONATION,
+    source_reference: str = "",
+) -> JournalEntry:
+    """Dr cash (or a clearing account: 1050 undeposited checks, 1060 Stripe) and Cr the
+    contribution revenue account, both in `fund`; the fund's restriction decides whether the
+    revenue is with or without donor restrictions."""
+    amount = amount_parse(amount, field="amount")
+    return entry_record(
+        date=date,
+        memo=memo or "Contribution",
+        lines=[
+            LineSpec(account=debit_account, fund=fund, debit=amount),
+            LineSpec(account=revenue_account, fund=fund, credit=amount),
+        ],
+        source=source,
+        source_reference=source_reference,
+        acting_user=acting_user,
+    )
+
+
+def post_fee(
+    *,
+    date: date,
+    amount: Decimal,
+    acting_user: User | None,
+    fund: str = "GEN",
+    expense_account: str = "8550",
+    credit_account: str = "1060",
+    function: str = Function.MANAGEMENT_GENERAL,
+    program: str | None = None,
+    memo: str = "",
+    source_reference: str = "",
+) -> JournalEntry:
+    """A processing fee: Dr the fee expense (8550 by default), Cr the account it was taken
+    from (1060 Stripe clearing by default)."""
+    amount = amount_parse(amount, field="amount")
+    return entry_record(
+        date=date,
+        memo=memo or "Processing fee",
+        lines=[
+            LineSpec(
+                account=expense_account, fund=fund, debit=amount, function=function, program=program
+            ),
+            LineSpec(account=credit_account, fund=fund, credit=amount),
+        ],
+        source=EntrySource.FEE,
+        source_reference=source_reference,
+        acting_user=acting_user,
+    )
