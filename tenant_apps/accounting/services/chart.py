@@ -20,7 +20,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
-from tenant_apps.core.services import audit_record
+from tenant_apps.core.services import audit_record, changes_save
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -208,20 +208,6 @@ def account_create(
     return account
 
 
-def _changes_save[Named: (Account, Fund, Program)](
-    obj: Named, changes: dict[str, Any], *, action: str, acting_user: User | None
-) -> Named:
-    """Apply field changes (if any) and audit them, in one transaction."""
-    if not changes:
-        return obj
-    with transaction.atomic():
-        for field, value in changes.items():
-            setattr(obj, field, value)
-        obj.save(update_fields=[*changes, "updated_at"])
-        audit_record(action, acting_user=acting_user, obj=obj, **changes)
-    return obj
-
-
 def account_update(
     *,
     account: Account,
@@ -235,7 +221,7 @@ def account_update(
         changes["name"] = _name_check(name)
     if is_active is not None and is_active != account.is_active:
         changes["is_active"] = is_active
-    return _changes_save(account, changes, action="account.update", acting_user=acting_user)
+    return changes_save(account, changes, action="account.update", acting_user=acting_user)
 
 
 def fund_create(
@@ -276,7 +262,7 @@ def fund_update(
         changes["description"] = description
     if is_active is not None and is_active != fund.is_active:
         changes["is_active"] = is_active
-    return _changes_save(fund, changes, action="fund.update", acting_user=acting_user)
+    return changes_save(fund, changes, action="fund.update", acting_user=acting_user)
 
 
 def program_create(
@@ -307,4 +293,4 @@ def program_update(
         changes["description"] = description
     if is_active is not None and is_active != program.is_active:
         changes["is_active"] = is_active
-    return _changes_save(program, changes, action="program.update", acting_user=acting_user)
+    return changes_save(program, changes, action="program.update", acting_user=acting_user)

@@ -542,6 +542,11 @@ def test_fund_and_program_create_and_update(alpha: Any) -> None:
             "program.create",
             "program.update",
         ]
+        # An update's audit row holds the changes as they were given.
+        updated = AuditEvent.objects.get(action="fund.update")
+        assert updated.detail == {"name": "Building fund", "is_active": False}
+        described = AuditEvent.objects.get(action="program.update")
+        assert described.detail == {"description": "Weekly pantry"}
 
 
 def test_fiscal_years_are_named_after_the_year_they_end_in() -> None:
