@@ -1,6 +1,30 @@
-import factory
+"""Factories for the books. Accounts and funds are plain rows; a journal entry is made through
+the entry services, so its lines are checked, numbered when posted and audited as in use."""
 
-from tenant_apps.accounting.models import Account, AccountType, Fund, NormalBalance, Restriction
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import factory
+from django.utils import timezone
+
+from tenant_apps.accounting.models import (
+    Account,
+    AccountType,
+    EntrySource,
+    Fund,
+    JournalEntry,
+    NormalBalance,
+    Restriction,
+)
+from tenant_apps.accounting.services import entries
+from tenant_apps.accounting.services.lines import LineSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from shared_apps.users.models import User
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -20,3 +44,37 @@ class FundFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda number: f"F{number:03d}")
     name = factory.Sequence(lambda number: f"Test fund {number}")
     restriction = Restriction.WITHOUT
+
+
+class JournalEntryFactory(factory.Factory[JournalEntry]):
+    """A journal entry of the current schema, made with `entry_create` (and `entry_post` when
+    `posted=True`): by default a balanced draft of two lines, `amount` debited to cash (1010)
+    and credited to contributions (4010) in fund GEN, dated today. `lines` replaces the two."""
+
+    class Meta:
+        model = JournalEntry
+
+    date = factory.LazyFunction(timezone.localdate)
+    memo = "Gift"
+    amount = Decimal("100.00")
+    fund = "GEN"
+    debit_account = "1010"
+    credit_account = "4010"
+    lines: Sequence[LineSpec] | None = None
+    source = EntrySource.MANUAL
+    acting_user: User | None = None
+    posted = False
+
+    @classmethod
+    def _create(cls, model_class: type[JournalEntry], *args: Any, **fields: Any) -> JournalEntry:
+        amount, fund = fields.pop("amount"), fields.pop("fund")
+        debit_account, credit_account = fields.pop("debit_account"), fields.pop("credit_account")
+        lines = fields.pop("lines") or [
+            LineSpec(account=debit_account, fund=fund, debit=amount),
+            LineSpec(account=credit_account, fund=fund, credit=amount),
+        ]
+        posted, acting_user = fields.pop("posted"), fields["acting_user"]
+        entry = entries.entry_create(lines=lines, **fields)
+        if posted:
+            entry = entries.entry_post(entry=entry, acting_user=acting_user)
+        return entry

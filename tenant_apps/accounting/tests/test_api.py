@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
+from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import (
@@ -33,8 +38,13 @@ from tenant_apps.accounting.models import (
 )
 from tenant_apps.accounting.services import chart, entries, periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.tests.factories import JournalEntryFactory
 from tenant_apps.core.models import AuditEvent
 from tests.helpers import api_error
+from tests.plugin import Tenant
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -49,52 +59,19 @@ def _today() -> date:
 
 def _first_period() -> FiscalPeriod:
     """The first open period of the current fiscal year (seeded for every tenant)."""
-    with schema_context("alpha"):
-        return FiscalPeriod.objects.filter(state=PeriodState.OPEN).order_by("start").first()
+    period = FiscalPeriod.objects.filter(state=PeriodState.OPEN).order_by("start").first()
+    assert period is not None
+    return period
 
 
-def _draft(
-    *,
-    day: date | None = None,
-    amount: str = "100.00",
-    fund: str = "GEN",
-    debit: str = "1010",
-    credit: str = "4010",
-    memo: str = "Gift",
-    user: Any = None,
-) -> JournalEntry:
-    with schema_context("alpha"):
-        return entries.entry_create(
-            date=day or _today(),
-            memo=memo,
-            lines=[
-                LineSpec(account=debit, fund=fund, debit=amount),
-                LineSpec(account=credit, fund=fund, credit=amount),
-            ],
-            acting_user=user,
-        )
-
-
-def _posted(**draft: Any) -> JournalEntry:
-    entry = _draft(**draft)
-    with schema_context("alpha"):
-        return entries.entry_post(entry=entry, acting_user=draft.get("user"))
-
-
-def _count(model: Any, **filters: Any) -> int:
-    with schema_context("alpha"):
-        return model.objects.filter(**filters).count()
+def _count(model: type[Model], **filters: Any) -> int:
+    return model._default_manager.filter(**filters).count()
 
 
 @pytest.fixture
-def bookkeeper(alpha: Any) -> Any:
-    return alpha.user(Role.BOOKKEEPER, email="books@alpha.org")
-
-
-@pytest.fixture
-def books(alpha: Any, bookkeeper: Any) -> Any:
-    """An API client of alpha's bookkeeper."""
-    return alpha.api(bookkeeper)
+def bookkeeper_user(in_alpha: Tenant, bookkeeper: APIClient) -> User:
+    """The user the `bookkeeper` client is signed in as."""
+    return User.objects.get(email="books@alpha.org")
 
 
 # --- Accounts ----------------------------------------------------------------------------------
@@ -110,30 +87,31 @@ CASH = {
 }
 
 
-def test_an_account_is_read_by_code(books: Any) -> None:
-    response = books.get(f"{API}/accounts/1010/")
+def test_an_account_is_read_by_code(bookkeeper: APIClient) -> None:
+    response = bookkeeper.get(f"{API}/accounts/1010/")
 
     assert response.status_code == 200
     assert response.json() == CASH
 
 
-def test_accounts_are_listed_by_code_and_filtered(books: Any) -> None:
-    with schema_context("alpha"):
-        Account.objects.filter(code="2030").update(is_active=False)
+def test_accounts_are_listed_by_code_and_filtered(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    Account.objects.filter(code="2030").update(is_active=False)
 
-    liabilities = books.get(f"{API}/accounts/", {"type": "liability", "page_size": 200})
-    inactive = books.get(f"{API}/accounts/", {"is_active": "false"})
+    liabilities = bookkeeper.get(f"{API}/accounts/", {"type": "liability", "page_size": "200"})
+    inactive = bookkeeper.get(f"{API}/accounts/", {"is_active": "false"})
 
     codes = [row["code"] for row in liabilities.json()["results"]]
     assert codes == ["2000", "2010", "2020", "2030", "2110", "2120", "2310", "2510"]
     assert [row["code"] for row in inactive.json()["results"]] == ["2030"]
-    assert api_error(books.get(f"{API}/accounts/", {"type": "gold"}), 400)["fields"] == {
+    assert api_error(bookkeeper.get(f"{API}/accounts/", {"type": "gold"}), 400)["fields"] == {
         "type": ["Select a valid choice. gold is not one of the available choices."]
     }
 
 
-def test_an_account_is_created(books: Any, bookkeeper: Any) -> None:
-    response = books.post(
+def test_an_account_is_created(
+    in_alpha: Tenant, bookkeeper: APIClient, bookkeeper_user: User
+) -> None:
+    response = bookkeeper.post(
         f"{API}/accounts/",
         {"code": "1011", "name": "Cash - payroll", "type": "asset", "parent": "1000"},
     )
@@ -148,22 +126,23 @@ def test_an_account_is_created(books: Any, bookkeeper: Any) -> None:
         "ucoa_code": "",
         "is_active": True,
     }
-    with schema_context("alpha"):
-        assert Account.objects.get(code="1011").parent.code == "1000"
-        event = AuditEvent.objects.get(action="account.create")
-        assert event.actor_id == bookkeeper.pk
-        assert event.detail == {"code": "1011"}
+    assert Account.objects.filter(code="1011", parent__code="1000").exists()
+    event = AuditEvent.objects.get(action="account.create")
+    assert event.actor_id == bookkeeper_user.pk
+    assert event.detail == {"code": "1011"}
 
 
-def test_an_account_code_may_hold_a_dot(books: Any) -> None:
-    created = books.post(
+def test_an_account_code_may_hold_a_dot(bookkeeper: APIClient) -> None:
+    created = bookkeeper.post(
         f"{API}/accounts/",
         {"code": "8110.1", "name": "Supplies - office", "type": "expense", "parent": "8000"},
     )
 
     assert created.status_code == 201, created.content
-    assert books.get(f"{API}/accounts/8110.1/").json()["name"] == "Supplies - office"
-    assert books.patch(f"{API}/accounts/8110.1/", {"name": "Office"}).json()["name"] == "Office"
+    assert bookkeeper.get(f"{API}/accounts/8110.1/").json()["name"] == "Supplies - office"
+    assert (
+        bookkeeper.patch(f"{API}/accounts/8110.1/", {"name": "Office"}).json()["name"] == "Office"
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,43 +173,47 @@ def test_an_account_code_may_hold_a_dot(books: Any) -> None:
     ],
 )
 def test_a_bad_account_is_refused_and_nothing_is_created(
-    books: Any, body: dict[str, str], fields: dict[str, list[str]]
+    in_alpha: Tenant, bookkeeper: APIClient, body: dict[str, str], fields: dict[str, list[str]]
 ) -> None:
     before = _count(Account)
 
-    error = api_error(books.post(f"{API}/accounts/", body), 400)
+    error = api_error(bookkeeper.post(f"{API}/accounts/", body), 400)
 
     assert error["fields"] == fields
     assert _count(Account) == before
 
 
-def test_an_account_is_renamed_and_deactivated(books: Any) -> None:
-    response = books.patch(f"{API}/accounts/1010/", {"name": "Operating cash", "is_active": False})
+def test_an_account_is_renamed_and_deactivated(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    response = bookkeeper.patch(
+        f"{API}/accounts/1010/", {"name": "Operating cash", "is_active": False}
+    )
 
     assert response.status_code == 200
     assert response.json() == {**CASH, "name": "Operating cash", "is_active": False}
-    with schema_context("alpha"):
-        account = Account.objects.get(code="1010")
-        assert (account.name, account.is_active) == ("Operating cash", False)
+    account = Account.objects.get(code="1010")
+    assert (account.name, account.is_active) == ("Operating cash", False)
 
 
-def test_an_account_update_may_repeat_but_not_change_its_fixed_fields(books: Any) -> None:
-    same = books.patch(f"{API}/accounts/1010/", {"type": "asset", "parent": "1000", "name": "A"})
-    changed = books.patch(f"{API}/accounts/1010/", {"type": "liability", "name": "B"})
+def test_an_account_update_may_repeat_but_not_change_its_fixed_fields(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    same = bookkeeper.patch(
+        f"{API}/accounts/1010/", {"type": "asset", "parent": "1000", "name": "A"}
+    )
+    changed = bookkeeper.patch(f"{API}/accounts/1010/", {"type": "liability", "name": "B"})
 
     assert same.status_code == 200
     assert same.json()["name"] == "A"
     assert api_error(changed, 400)["fields"] == {
         "type": ["An account's code, type, normal balance and parent are fixed once it exists."]
     }
-    with schema_context("alpha"):
-        account = Account.objects.get(code="1010")
-        assert (account.type, account.name) == ("asset", "A")
+    account = Account.objects.get(code="1010")
+    assert (account.type, account.name) == ("asset", "A")
 
 
-def test_accounts_are_not_replaced_or_deleted(books: Any) -> None:
-    assert books.put(f"{API}/accounts/1010/", CASH).status_code == 405
-    assert books.delete(f"{API}/accounts/1010/").status_code == 405
+def test_accounts_are_not_replaced_or_deleted(bookkeeper: APIClient) -> None:
+    assert bookkeeper.put(f"{API}/accounts/1010/", CASH).status_code == 405
+    assert bookkeeper.delete(f"{API}/accounts/1010/").status_code == 405
 
 
 # --- Funds -------------------------------------------------------------------------------------
@@ -244,17 +227,17 @@ GENERAL_FUND = {
 }
 
 
-def test_funds_are_listed_and_read_by_code(books: Any) -> None:
-    listed = books.get(f"{API}/funds/")
-    restricted = books.get(f"{API}/funds/", {"restriction": "purpose"})
+def test_funds_are_listed_and_read_by_code(bookkeeper: APIClient) -> None:
+    listed = bookkeeper.get(f"{API}/funds/")
+    restricted = bookkeeper.get(f"{API}/funds/", {"restriction": "purpose"})
 
     assert [row["code"] for row in listed.json()["results"]] == ["GEN", "PRP"]
     assert [row["code"] for row in restricted.json()["results"]] == ["PRP"]
-    assert books.get(f"{API}/funds/GEN/").json() == GENERAL_FUND
+    assert bookkeeper.get(f"{API}/funds/GEN/").json() == GENERAL_FUND
 
 
-def test_a_fund_is_created(books: Any) -> None:
-    response = books.post(
+def test_a_fund_is_created(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    response = bookkeeper.post(
         f"{API}/funds/",
         {"code": "SCH", "name": "Scholarships", "restriction": "purpose"},
     )
@@ -267,8 +250,7 @@ def test_a_fund_is_created(books: Any) -> None:
         "description": "",
         "is_active": True,
     }
-    with schema_context("alpha"):
-        assert Fund.objects.get(code="SCH").restriction == "purpose"
+    assert Fund.objects.get(code="SCH").restriction == "purpose"
 
 
 @pytest.mark.parametrize(
@@ -283,16 +265,16 @@ def test_a_fund_is_created(books: Any) -> None:
     ],
 )
 def test_a_bad_fund_is_refused(
-    books: Any, body: dict[str, str], fields: dict[str, list[str]]
+    in_alpha: Tenant, bookkeeper: APIClient, body: dict[str, str], fields: dict[str, list[str]]
 ) -> None:
-    error = api_error(books.post(f"{API}/funds/", body), 400)
+    error = api_error(bookkeeper.post(f"{API}/funds/", body), 400)
 
     assert error["fields"] == fields
     assert _count(Fund) == 2
 
 
-def test_a_fund_is_renamed_described_and_deactivated(books: Any) -> None:
-    response = books.patch(
+def test_a_fund_is_renamed_described_and_deactivated(bookkeeper: APIClient) -> None:
+    response = bookkeeper.patch(
         f"{API}/funds/PRP/",
         {"name": "Restricted", "description": "For the shelter", "is_active": False},
     )
@@ -307,9 +289,9 @@ def test_a_fund_is_renamed_described_and_deactivated(books: Any) -> None:
     }
 
 
-def test_a_fund_restriction_cannot_be_changed(books: Any) -> None:
-    same = books.patch(f"{API}/funds/GEN/", {"restriction": "without", "name": "Operating"})
-    changed = books.patch(f"{API}/funds/GEN/", {"restriction": "purpose", "name": "Other"})
+def test_a_fund_restriction_cannot_be_changed(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    same = bookkeeper.patch(f"{API}/funds/GEN/", {"restriction": "without", "name": "Operating"})
+    changed = bookkeeper.patch(f"{API}/funds/GEN/", {"restriction": "purpose", "name": "Other"})
 
     assert same.status_code == 200
     error = api_error(changed, 400)
@@ -319,20 +301,21 @@ def test_a_fund_restriction_cannot_be_changed(books: Any) -> None:
             "Create a new fund instead."
         ]
     }
-    with schema_context("alpha"):
-        fund = Fund.objects.get(code="GEN")
-        assert (fund.restriction, fund.name) == ("without", "Operating")
+    fund = Fund.objects.get(code="GEN")
+    assert (fund.restriction, fund.name) == ("without", "Operating")
 
 
 # --- Programs ----------------------------------------------------------------------------------
 
 
-def test_programs_are_listed_read_created_and_updated(books: Any) -> None:
-    listed = books.get(f"{API}/programs/")
-    created = books.post(
+def test_programs_are_listed_read_created_and_updated(bookkeeper: APIClient) -> None:
+    listed = bookkeeper.get(f"{API}/programs/")
+    created = bookkeeper.post(
         f"{API}/programs/", {"code": "SHL", "name": "Shelter", "description": "Beds"}
     )
-    updated = books.patch(f"{API}/programs/SHL/", {"name": "Night shelter", "is_active": False})
+    updated = bookkeeper.patch(
+        f"{API}/programs/SHL/", {"name": "Night shelter", "is_active": False}
+    )
 
     assert [row["code"] for row in listed.json()["results"]] == ["PRG"]
     assert created.status_code == 201, created.content
@@ -343,24 +326,24 @@ def test_programs_are_listed_read_created_and_updated(books: Any) -> None:
         "is_active": True,
     }
     assert updated.status_code == 200
-    assert books.get(f"{API}/programs/SHL/").json() == {
+    assert bookkeeper.get(f"{API}/programs/SHL/").json() == {
         "code": "SHL",
         "name": "Night shelter",
         "description": "Beds",
         "is_active": False,
     }
-    inactive = books.get(f"{API}/programs/", {"is_active": "false"})
+    inactive = bookkeeper.get(f"{API}/programs/", {"is_active": "false"})
     assert [row["code"] for row in inactive.json()["results"]] == ["SHL"]
 
 
-def test_a_bad_program_is_refused(books: Any) -> None:
-    assert api_error(books.post(f"{API}/programs/", {"code": "PRG", "name": "X"}), 400)[
+def test_a_bad_program_is_refused(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    assert api_error(bookkeeper.post(f"{API}/programs/", {"code": "PRG", "name": "X"}), 400)[
         "fields"
     ] == {"code": ["Already used."]}
-    assert api_error(books.patch(f"{API}/programs/PRG/", {"name": "  "}), 400)["fields"] == {
+    assert api_error(bookkeeper.patch(f"{API}/programs/PRG/", {"name": "  "}), 400)["fields"] == {
         "name": ["This field may not be blank."]
     }
-    assert api_error(books.patch(f"{API}/programs/PRG/", {"code": "NEW"}), 400)["fields"] == {
+    assert api_error(bookkeeper.patch(f"{API}/programs/PRG/", {"code": "NEW"}), 400)["fields"] == {
         "code": ["A program's code is fixed once it exists."]
     }
     assert _count(Program) == 1
@@ -369,14 +352,15 @@ def test_a_bad_program_is_refused(books: Any) -> None:
 # --- Periods -----------------------------------------------------------------------------------
 
 
-def test_periods_are_listed_by_fiscal_year_and_state(books: Any) -> None:
+def test_periods_are_listed_by_fiscal_year_and_state(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
     period = _first_period()
-    with schema_context("alpha"):
-        FiscalPeriod.objects.filter(pk=period.pk).update(state=PeriodState.CLOSED)
+    FiscalPeriod.objects.filter(pk=period.pk).update(state=PeriodState.CLOSED)
 
-    year = books.get(f"{API}/periods/", {"fiscal_year": period.fiscal_year})
-    closed = books.get(f"{API}/periods/", {"state": "closed"})
-    other_year = books.get(f"{API}/periods/", {"fiscal_year": period.fiscal_year - 1})
+    year = bookkeeper.get(f"{API}/periods/", {"fiscal_year": period.fiscal_year})
+    closed = bookkeeper.get(f"{API}/periods/", {"state": "closed"})
+    other_year = bookkeeper.get(f"{API}/periods/", {"fiscal_year": period.fiscal_year - 1})
 
     starts = [row["start"] for row in year.json()["results"]]
     assert len(starts) == 12
@@ -384,20 +368,22 @@ def test_periods_are_listed_by_fiscal_year_and_state(books: Any) -> None:
     assert starts[0] == period.start.isoformat()
     assert [row["id"] for row in closed.json()["results"]] == [period.pk]
     assert other_year.json()["results"] == []
-    assert api_error(books.get(f"{API}/periods/", {"fiscal_year": "last"}), 400)["fields"] == {
+    assert api_error(bookkeeper.get(f"{API}/periods/", {"fiscal_year": "last"}), 400)["fields"] == {
         "fiscal_year": ["Enter a number."]
     }
 
 
-def test_a_period_is_read_closed_and_reopened(books: Any, bookkeeper: Any) -> None:
+def test_a_period_is_read_closed_and_reopened(
+    in_alpha: Tenant, bookkeeper: APIClient, bookkeeper_user: User
+) -> None:
     period = _first_period()
     path = f"{API}/periods/{period.pk}/"
 
-    read = books.get(path)
-    closed = books.post(f"{path}close/")
-    closed_again = books.post(f"{path}close/")
-    reopened = books.post(f"{path}reopen/", {"reason": "Late invoice"})
-    reopened_again = books.post(f"{path}reopen/")
+    read = bookkeeper.get(path)
+    closed = bookkeeper.post(f"{path}close/")
+    closed_again = bookkeeper.post(f"{path}close/")
+    reopened = bookkeeper.post(f"{path}reopen/", {"reason": "Late invoice"})
+    reopened_again = bookkeeper.post(f"{path}reopen/")
 
     assert read.json() == {
         "id": period.pk,
@@ -416,29 +402,30 @@ def test_a_period_is_read_closed_and_reopened(books: Any, bookkeeper: Any) -> No
     assert reopened.status_code == 200
     assert reopened.json() == read.json()
     assert api_error(reopened_again, 409)["message"].endswith("is already open.")
-    with schema_context("alpha"):
-        event = AuditEvent.objects.get(action="period.reopen")
-        assert event.detail["reason"] == "Late invoice"
-        assert event.actor_id == bookkeeper.pk
+    event = AuditEvent.objects.get(action="period.reopen")
+    assert event.detail["reason"] == "Late invoice"
+    assert event.actor_id == bookkeeper_user.pk
 
 
-def test_a_period_with_drafts_is_not_closed(books: Any) -> None:
+def test_a_period_with_drafts_is_not_closed(in_alpha: Tenant, bookkeeper: APIClient) -> None:
     period = _first_period()
-    _draft(day=period.start)
+    JournalEntryFactory.create(date=period.start)
 
-    error = api_error(books.post(f"{API}/periods/{period.pk}/close/"), 409)
+    error = api_error(bookkeeper.post(f"{API}/periods/{period.pk}/close/"), 409)
 
     assert "1 draft journal entry is dated in" in error["message"]
     assert _count(FiscalPeriod, pk=period.pk, state=PeriodState.OPEN) == 1
 
 
-def test_periods_are_not_created_changed_or_deleted(books: Any) -> None:
+def test_periods_are_not_created_changed_or_deleted(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
     period = _first_period()
 
-    assert books.post(f"{API}/periods/", {"start": "2030-01-01"}).status_code == 405
-    assert books.patch(f"{API}/periods/{period.pk}/", {"state": "closed"}).status_code == 405
-    assert books.delete(f"{API}/periods/{period.pk}/").status_code == 405
-    assert api_error(books.get(f"{API}/periods/999999/"), 404)["code"] == "not_found"
+    assert bookkeeper.post(f"{API}/periods/", {"start": "2030-01-01"}).status_code == 405
+    assert bookkeeper.patch(f"{API}/periods/{period.pk}/", {"state": "closed"}).status_code == 405
+    assert bookkeeper.delete(f"{API}/periods/{period.pk}/").status_code == 405
+    assert api_error(bookkeeper.get(f"{API}/periods/999999/"), 404)["code"] == "not_found"
 
 
 # --- Journal entries ---------------------------------------------------------------------------
@@ -457,7 +444,9 @@ def _gift(**changes: Any) -> dict[str, Any]:
     return {**GIFT, "date": _today().isoformat(), **changes}
 
 
-def test_an_entry_is_created_as_a_draft_with_its_lines(books: Any, bookkeeper: Any) -> None:
+def test_an_entry_is_created_as_a_draft_with_its_lines(
+    in_alpha: Tenant, bookkeeper: APIClient, bookkeeper_user: User
+) -> None:
     body = _gift(
         lines=[
             {"account": "1010", "fund": "GEN", "debit": "100.00", "credit": "0"},
@@ -472,7 +461,7 @@ def test_an_entry_is_created_as_a_draft_with_its_lines(books: Any, bookkeeper: A
         ]
     )
 
-    response = books.post(f"{API}/journal-entries/", body)
+    response = bookkeeper.post(f"{API}/journal-entries/", body)
 
     assert response.status_code == 201, response.content
     entry = response.json()
@@ -524,20 +513,19 @@ def test_an_entry_is_created_as_a_draft_with_its_lines(books: Any, bookkeeper: A
             },
         ],
     }
-    with schema_context("alpha"):
-        saved = JournalEntry.objects.get(pk=entry["id"])
-        assert saved.state == EntryState.DRAFT
-        assert saved.created_by_id == bookkeeper.pk
-        assert [line.credit for line in saved.lines.order_by("id")] == [
-            Decimal("0.00"),
-            Decimal("60.00"),
-            Decimal("40.00"),
-        ]
-    assert books.get(f"{API}/journal-entries/{entry['id']}/").json()["lines"] == entry["lines"]
+    saved = JournalEntry.objects.get(pk=entry["id"])
+    assert saved.state == EntryState.DRAFT
+    assert saved.created_by_id == bookkeeper_user.pk
+    assert [line.credit for line in saved.lines.order_by("id")] == [
+        Decimal("0.00"),
+        Decimal("60.00"),
+        Decimal("40.00"),
+    ]
+    assert bookkeeper.get(f"{API}/journal-entries/{entry['id']}/").json()["lines"] == entry["lines"]
 
 
-def test_create_does_not_post(books: Any) -> None:
-    error = api_error(books.post(f"{API}/journal-entries/", _gift(post=True)), 400)
+def test_create_does_not_post(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    error = api_error(bookkeeper.post(f"{API}/journal-entries/", _gift(post=True)), 400)
 
     assert list(error["fields"]) == ["post"]
     assert "/post/" in error["fields"]["post"][0]
@@ -697,9 +685,12 @@ def _line_error(index: int, **fields: list[str]) -> dict[str, Any]:
     ],
 )
 def test_a_bad_entry_is_refused_and_nothing_is_written(
-    books: Any, lines: Any, fields: dict[str, Any]
+    in_alpha: Tenant,
+    bookkeeper: APIClient,
+    lines: list[dict[str, str]] | str,
+    fields: dict[str, Any],
 ) -> None:
-    error = api_error(books.post(f"{API}/journal-entries/", _gift(lines=lines)), 400)
+    error = api_error(bookkeeper.post(f"{API}/journal-entries/", _gift(lines=lines)), 400)
 
     assert error["code"] == "invalid"
     assert error["fields"] == fields
@@ -721,27 +712,29 @@ def test_a_bad_entry_is_refused_and_nothing_is_written(
     ],
 )
 def test_a_bad_entry_date_or_memo_is_refused(
-    books: Any, changes: dict[str, Any], fields: dict[str, Any]
+    in_alpha: Tenant, bookkeeper: APIClient, changes: dict[str, Any], fields: dict[str, Any]
 ) -> None:
     assert (
-        api_error(books.post(f"{API}/journal-entries/", _gift(**changes)), 400)["fields"] == fields
+        api_error(bookkeeper.post(f"{API}/journal-entries/", _gift(**changes)), 400)["fields"]
+        == fields
     )
     assert _count(JournalEntry) == 0
 
 
-def test_entries_are_json_only(books: Any) -> None:
-    response = books.post(f"{API}/journal-entries/", {"date": "2026-01-01"}, format="multipart")
+def test_entries_are_json_only(bookkeeper: APIClient) -> None:
+    response = bookkeeper.post(
+        f"{API}/journal-entries/", {"date": "2026-01-01"}, format="multipart"
+    )
 
     assert api_error(response, 415)["code"] == "unsupported_media_type"
 
 
-def test_a_draft_is_posted_with_the_next_number(books: Any) -> None:
-    entry = _draft()
-    with schema_context("alpha"):
-        number = AccountingSettings.objects.get().next_entry_number
+def test_a_draft_is_posted_with_the_next_number(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    entry = JournalEntryFactory.create()
+    number = AccountingSettings.objects.get().next_entry_number
 
-    response = books.post(f"{API}/journal-entries/{entry.pk}/post/")
-    again = books.post(f"{API}/journal-entries/{entry.pk}/post/")
+    response = bookkeeper.post(f"{API}/journal-entries/{entry.pk}/post/")
+    again = bookkeeper.post(f"{API}/journal-entries/{entry.pk}/post/")
 
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "posted"
@@ -752,23 +745,24 @@ def test_a_draft_is_posted_with_the_next_number(books: Any) -> None:
     assert _count(JournalEntry, state=EntryState.POSTED) == 1
 
 
-def test_posting_spending_from_a_restricted_fund_releases_it(books: Any) -> None:
-    _posted(fund="PRP", amount="500.00")
-    with schema_context("alpha"):
-        spending = entries.entry_create(
-            date=_today(),
-            memo="Shelter supplies",
-            lines=[
-                LineSpec(account="8110", fund="PRP", debit="200.00", function="fundraising"),
-                LineSpec(account="1010", fund="PRP", credit="200.00"),
-            ],
-            acting_user=None,
-        )
+def test_posting_spending_from_a_restricted_fund_releases_it(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    JournalEntryFactory.create(fund="PRP", amount="500.00", posted=True)
+    spending = JournalEntryFactory.create(
+        date=_today(),
+        memo="Shelter supplies",
+        lines=[
+            LineSpec(account="8110", fund="PRP", debit="200.00", function="fundraising"),
+            LineSpec(account="1010", fund="PRP", credit="200.00"),
+        ],
+        acting_user=None,
+    )
 
-    response = books.post(f"{API}/journal-entries/{spending.pk}/post/")
+    response = bookkeeper.post(f"{API}/journal-entries/{spending.pk}/post/")
 
     assert response.status_code == 200, response.content
-    releases = books.get(f"{API}/journal-entries/", {"source": "release"}).json()["results"]
+    releases = bookkeeper.get(f"{API}/journal-entries/", {"source": "release"}).json()["results"]
     assert len(releases) == 1
     assert releases[0]["origin"] == spending.pk
     assert releases[0]["state"] == "posted"
@@ -778,38 +772,35 @@ def test_posting_spending_from_a_restricted_fund_releases_it(books: Any) -> None
     ] == [("6910", "with", "200.00", "0.00"), ("6910", "without", "0.00", "200.00")]
 
 
-def test_nothing_is_posted_in_a_closed_period(books: Any) -> None:
+def test_nothing_is_posted_in_a_closed_period(in_alpha: Tenant, bookkeeper: APIClient) -> None:
     period = _first_period()
-    entry = _draft(day=period.start)
-    with schema_context("alpha"):
-        # A draft cannot be written in a closed period any more, nor a period closed over a
-        # draft; one left from before those rules is still refused when it is posted.
-        FiscalPeriod.objects.filter(pk=period.pk).update(state=PeriodState.CLOSED)
-        number = AccountingSettings.objects.get().next_entry_number
+    entry = JournalEntryFactory.create(date=period.start)
+    FiscalPeriod.objects.filter(pk=period.pk).update(state=PeriodState.CLOSED)
+    number = AccountingSettings.objects.get().next_entry_number
 
-    error = api_error(books.post(f"{API}/journal-entries/{entry.pk}/post/"), 409)
+    error = api_error(bookkeeper.post(f"{API}/journal-entries/{entry.pk}/post/"), 409)
 
     assert error["code"] == "conflict"
     assert "is closed: nothing can be posted on" in error["message"]
-    with schema_context("alpha"):
-        entry.refresh_from_db()
-        assert (entry.state, entry.number) == (EntryState.DRAFT, None)
-        assert AccountingSettings.objects.get().next_entry_number == number
+    entry.refresh_from_db()
+    assert (entry.state, entry.number) == (EntryState.DRAFT, None)
+    assert AccountingSettings.objects.get().next_entry_number == number
     assert _count(JournalEntry, state=EntryState.POSTED) == 0
 
 
-def test_a_posted_entry_is_reversed_once(books: Any) -> None:
-    entry = _posted()
+def test_a_posted_entry_is_reversed_once(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    entry = JournalEntryFactory.create(posted=True)
     path = f"{API}/journal-entries/{entry.pk}/reverse/"
 
-    response = books.post(path)
-    again = books.post(path)
+    response = bookkeeper.post(path)
+    again = bookkeeper.post(path)
 
     assert response.status_code == 201, response.content
     reversal = response.json()
     assert reversal["source"] == "reversal"
     assert reversal["state"] == "posted"
     assert reversal["reverses"] == entry.pk
+    assert entry.number is not None
     assert reversal["number"] == entry.number + 1
     assert reversal["date"] == entry.date.isoformat()
     assert reversal["memo"] == f"Reversal of entry {entry.number}"
@@ -817,21 +808,21 @@ def test_a_posted_entry_is_reversed_once(books: Any) -> None:
         ("1010", "0.00", "100.00"),
         ("4010", "100.00", "0.00"),
     ]
-    original = books.get(f"{API}/journal-entries/{entry.pk}/").json()
+    original = bookkeeper.get(f"{API}/journal-entries/{entry.pk}/").json()
     assert original["state"] == "reversed"
     assert original["reversed_by"] == reversal["id"]
     assert api_error(again, 409)["message"] == (
         f"Journal entry {entry.number} is reversed; only posted entries can be reversed."
     )
-    assert api_error(books.post(f"{API}/journal-entries/{reversal['id']}/reverse/"), 409)
+    assert api_error(bookkeeper.post(f"{API}/journal-entries/{reversal['id']}/reverse/"), 409)
     assert _count(JournalEntry) == 2
 
 
-def test_a_reversal_takes_a_date_and_memo(books: Any) -> None:
-    entry = _posted(day=_first_period().start)
+def test_a_reversal_takes_a_date_and_memo(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    entry = JournalEntryFactory.create(date=_first_period().start, posted=True)
     day = _first_period().end
 
-    response = books.post(
+    response = bookkeeper.post(
         f"{API}/journal-entries/{entry.pk}/reverse/",
         {"date": day.isoformat(), "memo": "Bounced check"},
     )
@@ -840,45 +831,47 @@ def test_a_reversal_takes_a_date_and_memo(books: Any) -> None:
     assert (response.json()["date"], response.json()["memo"]) == (day.isoformat(), "Bounced check")
 
 
-def test_a_draft_is_not_reversed_and_a_bad_reversal_date_is_refused(books: Any) -> None:
-    draft = _draft()
-    posted = _posted()
+def test_a_draft_is_not_reversed_and_a_bad_reversal_date_is_refused(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    draft = JournalEntryFactory.create()
+    posted = JournalEntryFactory.create(posted=True)
 
-    assert api_error(books.post(f"{API}/journal-entries/{draft.pk}/reverse/"), 409)
+    assert api_error(bookkeeper.post(f"{API}/journal-entries/{draft.pk}/reverse/"), 409)
     error = api_error(
-        books.post(f"{API}/journal-entries/{posted.pk}/reverse/", {"date": "soon"}), 400
+        bookkeeper.post(f"{API}/journal-entries/{posted.pk}/reverse/", {"date": "soon"}), 400
     )
     assert list(error["fields"]) == ["date"]
     assert _count(JournalEntry, source=EntrySource.REVERSAL) == 0
 
 
-def test_a_reversal_is_not_dated_before_the_entry_it_reverses(books: Any) -> None:
+def test_a_reversal_is_not_dated_before_the_entry_it_reverses(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
     # A gift of 2026-01-03 reversed on 2025-12-31 would open FY2025 with negative cash.
-    entry = _posted(day=date(2026, 1, 3))
+    entry = JournalEntryFactory.create(date=date(2026, 1, 3), posted=True)
     path = f"{API}/journal-entries/{entry.pk}/reverse/"
 
-    error = api_error(books.post(path, {"date": "2025-12-31"}), 400)
+    error = api_error(bookkeeper.post(path, {"date": "2025-12-31"}), 400)
 
     assert error["message"] == (
         "A reversal cannot be dated before the entry it reverses (2026-01-03)."
     )
     assert list(error["fields"]) == ["date"]
     assert _count(JournalEntry, source=EntrySource.REVERSAL) == 0
-    assert books.get(f"{API}/journal-entries/{entry.pk}/").json()["state"] == "posted"
-    with schema_context("alpha"):
-        assert not JournalLine.objects.filter(entry__date=date(2025, 12, 31)).exists()
+    assert bookkeeper.get(f"{API}/journal-entries/{entry.pk}/").json()["state"] == "posted"
+    assert not JournalLine.objects.filter(entry__date=date(2025, 12, 31)).exists()
 
-    same_day = books.post(path, {"date": "2026-01-03"})
+    same_day = bookkeeper.post(path, {"date": "2026-01-03"})
 
     assert same_day.status_code == 201, same_day.content
     assert same_day.json()["date"] == "2026-01-03"
 
 
-def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
+def test_a_draft_is_not_created_in_a_closed_period(in_alpha: Tenant, bookkeeper: APIClient) -> None:
     period = _first_period()
-    with schema_context("alpha"):
-        periods.period_close(period=period, acting_user=None)
-        audit_rows = AuditEvent.objects.count()
+    periods.period_close(period=period, acting_user=None)
+    audit_rows = AuditEvent.objects.count()
     body = {
         "date": period.start.isoformat(),
         "memo": "Late gift",
@@ -888,7 +881,7 @@ def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
         ],
     }
 
-    error = api_error(books.post(f"{API}/journal-entries/", body, format="json"), 409)
+    error = api_error(bookkeeper.post(f"{API}/journal-entries/", body, format="json"), 409)
 
     assert error["code"] == "conflict"
     assert error["message"] == (
@@ -896,21 +889,22 @@ def test_a_draft_is_not_created_in_a_closed_period(books: Any) -> None:
         "entry in an open period, or reopen the period."
     )
     assert _count(JournalEntry) == 0
-    with schema_context("alpha"):
-        assert AuditEvent.objects.count() == audit_rows
-        # Nothing was left behind to keep the period from being closed again.
-        periods.period_reopen(period=period, acting_user=None)
-        periods.period_close(period=period, acting_user=None)
+    assert AuditEvent.objects.count() == audit_rows
+    # Nothing was left behind to keep the period from being closed again.
+    periods.period_reopen(period=period, acting_user=None)
+    periods.period_close(period=period, acting_user=None)
     body["date"] = (period.end + timedelta(days=1)).isoformat()  # the next period is open
-    assert books.post(f"{API}/journal-entries/", body, format="json").status_code == 201
+    assert bookkeeper.post(f"{API}/journal-entries/", body, format="json").status_code == 201
 
 
-def test_a_draft_is_deleted_and_a_posted_entry_is_not(books: Any) -> None:
-    draft = _draft()
-    posted = _posted()
+def test_a_draft_is_deleted_and_a_posted_entry_is_not(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    draft = JournalEntryFactory.create()
+    posted = JournalEntryFactory.create(posted=True)
 
-    deleted = books.delete(f"{API}/journal-entries/{draft.pk}/")
-    refused = books.delete(f"{API}/journal-entries/{posted.pk}/")
+    deleted = bookkeeper.delete(f"{API}/journal-entries/{draft.pk}/")
+    refused = bookkeeper.delete(f"{API}/journal-entries/{posted.pk}/")
 
     assert deleted.status_code == 204
     assert deleted.content == b""
@@ -918,38 +912,37 @@ def test_a_draft_is_deleted_and_a_posted_entry_is_not(books: Any) -> None:
     assert _count(JournalLine, entry_id=draft.pk) == 0
     assert "only drafts can be deleted" in api_error(refused, 409)["message"]
     assert _count(JournalEntry, pk=posted.pk, state=EntryState.POSTED) == 1
-    assert api_error(books.delete(f"{API}/journal-entries/{draft.pk}/"), 404)
+    assert api_error(bookkeeper.delete(f"{API}/journal-entries/{draft.pk}/"), 404)
 
 
-def test_entries_are_not_edited_in_place(books: Any) -> None:
-    entry = _draft()
+def test_entries_are_not_edited_in_place(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    entry = JournalEntryFactory.create()
 
-    assert books.patch(f"{API}/journal-entries/{entry.pk}/", {"memo": "x"}).status_code == 405
-    assert books.put(f"{API}/journal-entries/{entry.pk}/", _gift()).status_code == 405
-    assert api_error(books.get(f"{API}/journal-entries/abc/"), 404)
-    assert api_error(books.get(f"{API}/journal-entries/99999999999999999999/"), 404)
+    assert bookkeeper.patch(f"{API}/journal-entries/{entry.pk}/", {"memo": "x"}).status_code == 405
+    assert bookkeeper.put(f"{API}/journal-entries/{entry.pk}/", _gift()).status_code == 405
+    assert api_error(bookkeeper.get(f"{API}/journal-entries/abc/"), 404)
+    assert api_error(bookkeeper.get(f"{API}/journal-entries/99999999999999999999/"), 404)
 
 
-def _ids(response: Any) -> list[int]:
+def _ids(response: _MonkeyPatchedResponse) -> list[int]:
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]
 
 
-def test_entries_are_filtered(books: Any) -> None:
+def test_entries_are_filtered(in_alpha: Tenant, bookkeeper: APIClient) -> None:
     early_day = _first_period().start
     late_day = early_day + timedelta(days=40)  # the second month of the fiscal year
-    early = _posted(day=early_day, memo="early")
-    late_draft = _draft(day=late_day, debit="1020", memo="late draft")
-    with schema_context("alpha"):
-        donation = postings.post_contribution(
-            date=late_day, amount=Decimal("5.00"), fund="PRP", acting_user=None
-        )
-    entries = books.get(f"{API}/journal-entries/")
+    early = JournalEntryFactory.create(date=early_day, memo="early", posted=True)
+    late_draft = JournalEntryFactory.create(date=late_day, debit_account="1020", memo="late draft")
+    donation = postings.post_contribution(
+        date=late_day, amount=Decimal("5.00"), fund="PRP", acting_user=None
+    )
+    listing = bookkeeper.get(f"{API}/journal-entries/")
 
     def listed(**query: str) -> list[int]:
-        return _ids(books.get(f"{API}/journal-entries/", query))
+        return _ids(bookkeeper.get(f"{API}/journal-entries/", query))
 
-    assert _ids(entries) == [donation.pk, late_draft.pk, early.pk]  # newest first
+    assert _ids(listing) == [donation.pk, late_draft.pk, early.pk]  # newest first
     assert listed(start=late_day.isoformat()) == [donation.pk, late_draft.pk]
     assert listed(end=(late_day - timedelta(days=1)).isoformat()) == [early.pk]
     assert listed(start=early_day.isoformat(), end=early_day.isoformat()) == [early.pk]
@@ -960,68 +953,67 @@ def test_entries_are_filtered(books: Any) -> None:
     assert listed(source="donation") == [donation.pk]
     assert listed(account="NOPE") == []
     for bad in ({"start": "2026-13-45"}, {"end": "yesterday"}, {"state": "lost"}):
-        assert list(api_error(books.get(f"{API}/journal-entries/", bad), 400)["fields"]) == list(
-            bad
-        )
+        assert list(
+            api_error(bookkeeper.get(f"{API}/journal-entries/", bad), 400)["fields"]
+        ) == list(bad)
 
 
-def test_an_entry_with_two_lines_on_the_filtered_account_is_listed_once(books: Any) -> None:
-    with schema_context("alpha"):
-        entry = entries.entry_create(
-            date=_today(),
-            memo="Split",
-            lines=[
-                LineSpec(account="1010", fund="GEN", debit="60.00"),
-                LineSpec(account="1010", fund="GEN", debit="40.00"),
-                LineSpec(account="4010", fund="GEN", credit="100.00"),
-            ],
-            acting_user=None,
-        )
+def test_an_entry_with_two_lines_on_the_filtered_account_is_listed_once(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    entry = JournalEntryFactory.create(
+        date=_today(),
+        memo="Split",
+        lines=[
+            LineSpec(account="1010", fund="GEN", debit="60.00"),
+            LineSpec(account="1010", fund="GEN", debit="40.00"),
+            LineSpec(account="4010", fund="GEN", credit="100.00"),
+        ],
+        acting_user=None,
+    )
 
-    assert _ids(books.get(f"{API}/journal-entries/", {"account": "1010"})) == [entry.pk]
+    assert _ids(bookkeeper.get(f"{API}/journal-entries/", {"account": "1010"})) == [entry.pk]
 
 
-def test_entries_are_cursor_paginated(books: Any) -> None:
-    entries = [_draft(memo=f"Gift {number}") for number in range(5)]
+def test_entries_are_cursor_paginated(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    drafts = [JournalEntryFactory.create(memo=f"Gift {number}") for number in range(5)]
 
-    page = books.get(f"{API}/journal-entries/", {"page_size": 2}).json()
-    following = books.get(page["next"]).json()
+    page = bookkeeper.get(f"{API}/journal-entries/", {"page_size": 2}).json()
+    following = bookkeeper.get(page["next"]).json()
 
-    assert [row["id"] for row in page["results"]] == [entries[4].pk, entries[3].pk]
-    assert [row["id"] for row in following["results"]] == [entries[2].pk, entries[1].pk]
+    assert [row["id"] for row in page["results"]] == [drafts[4].pk, drafts[3].pk]
+    assert [row["id"] for row in following["results"]] == [drafts[2].pk, drafts[1].pk]
     assert page["previous"] is None
 
 
 def test_the_entry_list_runs_a_fixed_number_of_queries(
-    alpha: Any, books: Any, count_queries: Any
+    in_alpha: Tenant, bookkeeper: APIClient, count_queries: Callable[[], CaptureQueriesContext]
 ) -> None:
-    people = [alpha.user(Role.BOOKKEEPER) for _ in range(3)]
-    _posted(user=people[0])
-    _draft(user=people[1])
-    books.get(f"{API}/journal-entries/")  # warm caches
+    people = [in_alpha.user(Role.BOOKKEEPER) for _ in range(3)]
+    JournalEntryFactory.create(acting_user=people[0], posted=True)
+    JournalEntryFactory.create(acting_user=people[1])
+    bookkeeper.get(f"{API}/journal-entries/")  # warm caches
 
     with count_queries() as small_queries:
-        small = books.get(f"{API}/journal-entries/", {"page_size": 100})
+        small = bookkeeper.get(f"{API}/journal-entries/", {"page_size": 100})
     for number in range(12):
         person = people[number % 3]
-        entry = _posted(user=person, fund="PRP" if number % 2 else "GEN")
-        if number % 4 == 0:
-            with schema_context("alpha"):
-                entries.entry_reverse(entry=entry, acting_user=person)
-    with schema_context("alpha"):
-        entries.entry_create(
-            date=_today(),
-            memo="Program supplies",
-            lines=[
-                LineSpec(
-                    account="8110", fund="GEN", debit="7.00", function="program", program="PRG"
-                ),
-                LineSpec(account="1010", fund="GEN", credit="7.00"),
-            ],
-            acting_user=people[2],
+        entry = JournalEntryFactory.create(
+            acting_user=person, fund="PRP" if number % 2 else "GEN", posted=True
         )
+        if number % 4 == 0:
+            entries.entry_reverse(entry=entry, acting_user=person)
+    JournalEntryFactory.create(
+        date=_today(),
+        memo="Program supplies",
+        lines=[
+            LineSpec(account="8110", fund="GEN", debit="7.00", function="program", program="PRG"),
+            LineSpec(account="1010", fund="GEN", credit="7.00"),
+        ],
+        acting_user=people[2],
+    )
     with count_queries() as large_queries:
-        large = books.get(f"{API}/journal-entries/", {"page_size": 100})
+        large = bookkeeper.get(f"{API}/journal-entries/", {"page_size": 100})
 
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 2 + 12 + 3 + 1
@@ -1040,7 +1032,7 @@ def _fiscal_year(start_month: int) -> dict[str, Any]:
     return {"year": year, "start": first.isoformat(), "end": last.isoformat()}
 
 
-def test_settings_are_read(alpha: Any) -> None:
+def test_settings_are_read(alpha: Tenant) -> None:
     response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/settings/")
 
     assert response.status_code == 200
@@ -1051,8 +1043,8 @@ def test_settings_are_read(alpha: Any) -> None:
     }
 
 
-def test_the_fiscal_year_start_is_changed_by_an_administrator(alpha: Any) -> None:
-    admin = alpha.api(alpha.user(Role.ADMIN))
+def test_the_fiscal_year_start_is_changed_by_an_administrator(in_alpha: Tenant) -> None:
+    admin = in_alpha.api(in_alpha.user(Role.ADMIN))
 
     response = admin.patch(f"{API}/settings/", {"fiscal_year_start_month": 7, "currency": "USD"})
 
@@ -1062,11 +1054,11 @@ def test_the_fiscal_year_start_is_changed_by_an_administrator(alpha: Any) -> Non
         "currency": "USD",
         "current_fiscal_year": _fiscal_year(7),
     }
-    with schema_context("alpha"):
-        assert AccountingSettings.objects.get().fiscal_year_start_month == 7
-        july = FiscalPeriod.objects.filter(start__month=7).first()
-        assert july.fiscal_year == july.start.year + 1
-        assert AuditEvent.objects.filter(action="settings.update").count() == 1
+    assert AccountingSettings.objects.get().fiscal_year_start_month == 7
+    july = FiscalPeriod.objects.filter(start__month=7).first()
+    assert july is not None
+    assert july.fiscal_year == july.start.year + 1
+    assert AuditEvent.objects.filter(action="settings.update").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -1086,31 +1078,34 @@ def test_the_fiscal_year_start_is_changed_by_an_administrator(alpha: Any) -> Non
         ),
     ],
 )
-def test_bad_settings_are_refused(alpha: Any, body: dict[str, Any], fields: dict[str, Any]) -> None:
-    response = alpha.api(alpha.owner).patch(f"{API}/settings/", body)
+def test_bad_settings_are_refused(
+    in_alpha: Tenant, body: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    response = in_alpha.api(in_alpha.owner).patch(f"{API}/settings/", body)
 
     assert api_error(response, 400)["fields"] == fields
-    with schema_context("alpha"):
-        assert AccountingSettings.objects.get().fiscal_year_start_month == 1
+    assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
 
-def test_the_fiscal_year_start_is_fixed_after_the_first_posting(alpha: Any) -> None:
-    _posted()
+def test_the_fiscal_year_start_is_fixed_after_the_first_posting(in_alpha: Tenant) -> None:
+    JournalEntryFactory.create(posted=True)
 
-    response = alpha.api(alpha.owner).patch(f"{API}/settings/", {"fiscal_year_start_month": 4})
+    response = in_alpha.api(in_alpha.owner).patch(
+        f"{API}/settings/", {"fiscal_year_start_month": 4}
+    )
 
     assert "before the first posting" in api_error(response, 409)["message"]
-    with schema_context("alpha"):
-        assert AccountingSettings.objects.get().fiscal_year_start_month == 1
+    assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
 
 @pytest.mark.parametrize("role", [Role.BOOKKEEPER, *NOT_WRITERS])
-def test_only_administrators_change_settings(alpha: Any, role: str) -> None:
-    response = alpha.api(alpha.user(role)).patch(f"{API}/settings/", {"fiscal_year_start_month": 7})
+def test_only_administrators_change_settings(in_alpha: Tenant, role: str) -> None:
+    response = in_alpha.api(in_alpha.user(role)).patch(
+        f"{API}/settings/", {"fiscal_year_start_month": 7}
+    )
 
     assert api_error(response, 403)["code"] == "permission_denied"
-    with schema_context("alpha"):
-        assert AccountingSettings.objects.get().fiscal_year_start_month == 1
+    assert AccountingSettings.objects.get().fiscal_year_start_month == 1
 
 
 # --- Reports -----------------------------------------------------------------------------------
@@ -1133,11 +1128,13 @@ def _default_parameters(name: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", list(reports.REPORTS))
-def test_each_report_answers_with_its_defaults(books: Any, name: str) -> None:
-    _posted()
+def test_each_report_answers_with_its_defaults(
+    in_alpha: Tenant, bookkeeper: APIClient, name: str
+) -> None:
+    JournalEntryFactory.create(posted=True)
     query = {"account": "1010"} if name == "general-ledger" else {}
 
-    response = books.get(f"{API}/reports/{name}/", query)
+    response = bookkeeper.get(f"{API}/reports/{name}/", query)
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -1147,20 +1144,19 @@ def test_each_report_answers_with_its_defaults(books: Any, name: str) -> None:
         key: date.fromisoformat(value) if key != "account" else value
         for key, value in _default_parameters(name).items()
     }
-    with schema_context("alpha"):
-        assert body == reports.REPORTS[name](**arguments).as_json()
+    assert body == reports.REPORTS[name](**arguments).as_json()
 
 
-def test_report_parameters_are_passed_through(books: Any) -> None:
-    _posted(day=_first_period().start)
-    _posted(fund="PRP", amount="30.00")
+def test_report_parameters_are_passed_through(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    JournalEntryFactory.create(date=_first_period().start, posted=True)
+    JournalEntryFactory.create(fund="PRP", amount="30.00", posted=True)
     start, end = _first_period().start.isoformat(), _today().isoformat()
 
-    ledger = books.get(
+    ledger = bookkeeper.get(
         f"{API}/reports/general-ledger/",
         {"account": "4010", "start": start, "end": end, "fund": "PRP"},
     )
-    balance = books.get(f"{API}/reports/trial-balance/", {"as_of": end, "fund": "GEN"})
+    balance = bookkeeper.get(f"{API}/reports/trial-balance/", {"as_of": end, "fund": "GEN"})
 
     assert ledger.json()["parameters"] == {
         "account": "4010",
@@ -1173,24 +1169,23 @@ def test_report_parameters_are_passed_through(books: Any) -> None:
     assert balance.json()["total_debit"] == "100.00"
 
 
-def test_the_default_start_follows_the_fiscal_year(books: Any) -> None:
-    with schema_context("alpha"):
-        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
+def test_the_default_start_follows_the_fiscal_year(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    periods.settings_update(fiscal_year_start_month=7, acting_user=None)
     end = date(2025, 3, 31)
 
-    activities = books.get(f"{API}/reports/activities/", {"end": end.isoformat()})
-    current = books.get(f"{API}/reports/functional-expenses/")
+    activities = bookkeeper.get(f"{API}/reports/activities/", {"end": end.isoformat()})
+    current = bookkeeper.get(f"{API}/reports/functional-expenses/")
 
     assert activities.json()["parameters"] == {"start": "2024-07-01", "end": "2025-03-31"}
     assert current.json()["parameters"]["start"] == _fiscal_year(7)["start"]
 
 
-def test_the_general_ledger_needs_an_account(books: Any) -> None:
-    error = api_error(books.get(f"{API}/reports/general-ledger/"), 400)
+def test_the_general_ledger_needs_an_account(bookkeeper: APIClient) -> None:
+    error = api_error(bookkeeper.get(f"{API}/reports/general-ledger/"), 400)
 
     assert error["message"].startswith("account: the general-ledger report is about one account")
     assert error["fields"] == {"account": ["Required."]}
-    assert api_error(books.get(f"{API}/reports/general-ledger/", {"account": "9999"}), 400)[
+    assert api_error(bookkeeper.get(f"{API}/reports/general-ledger/", {"account": "9999"}), 400)[
         "fields"
     ] == {"account": ["Unknown account."]}
 
@@ -1209,39 +1204,40 @@ def test_the_general_ledger_needs_an_account(books: Any) -> None:
 )
 @pytest.mark.parametrize("value", ["2026-13-45", "yesterday", "2026-02-30"])
 def test_a_bad_report_date_is_refused_by_name(
-    books: Any, name: str, parameter: str, value: str
+    bookkeeper: APIClient, name: str, parameter: str, value: str
 ) -> None:
     query = {parameter: value, **({"account": "1010"} if name == "general-ledger" else {})}
 
-    error = api_error(books.get(f"{API}/reports/{name}/", query), 400)
+    error = api_error(bookkeeper.get(f"{API}/reports/{name}/", query), 400)
 
     assert error["message"].startswith(f"{parameter}: Date has wrong format.")
     assert list(error["fields"]) == [parameter]
 
 
 @pytest.mark.parametrize("value", ["1899-12-31", "3000-01-01", "9999-12-31", "0001-01-01"])
-def test_report_dates_out_of_the_books_range_are_refused(books: Any, value: str) -> None:
-    with schema_context("alpha"):
-        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
+def test_report_dates_out_of_the_books_range_are_refused(
+    in_alpha: Tenant, bookkeeper: APIClient, value: str
+) -> None:
+    periods.settings_update(fiscal_year_start_month=7, acting_user=None)
 
-    error = api_error(books.get(f"{API}/reports/activities/", {"end": value}), 400)
+    error = api_error(bookkeeper.get(f"{API}/reports/activities/", {"end": value}), 400)
 
     assert error["message"] == "end: Give a date from 1900-01-01 to 2999-12-31."
 
 
-def test_report_parameters_a_report_does_not_take_are_refused(books: Any) -> None:
-    error = api_error(books.get(f"{API}/reports/financial-position/", {"fund": "GEN"}), 400)
+def test_report_parameters_a_report_does_not_take_are_refused(bookkeeper: APIClient) -> None:
+    error = api_error(bookkeeper.get(f"{API}/reports/financial-position/", {"fund": "GEN"}), 400)
 
     assert error["message"] == (
         "fund: the financial-position report does not take this parameter; it takes as_of."
     )
     assert error["fields"] == {"fund": ["Not a parameter of this report."]}
-    assert api_error(books.get(f"{API}/reports/activities/", {"as_of": "2026-01-01"}), 400)
+    assert api_error(bookkeeper.get(f"{API}/reports/activities/", {"as_of": "2026-01-01"}), 400)
 
 
-def test_report_values_the_books_refuse_are_400(books: Any) -> None:
-    unknown_fund = books.get(f"{API}/reports/trial-balance/", {"fund": "NOPE"})
-    backwards = books.get(
+def test_report_values_the_books_refuse_are_400(bookkeeper: APIClient) -> None:
+    unknown_fund = bookkeeper.get(f"{API}/reports/trial-balance/", {"fund": "NOPE"})
+    backwards = bookkeeper.get(
         f"{API}/reports/activities/", {"start": "2026-02-01", "end": "2026-01-01"}
     )
 
@@ -1249,40 +1245,39 @@ def test_report_values_the_books_refuse_are_400(books: Any) -> None:
     assert api_error(backwards, 400)["message"] == "The start date is after the end date."
 
 
-def test_empty_report_parameters_take_their_defaults(books: Any) -> None:
-    response = books.get(f"{API}/reports/trial-balance/", {"as_of": "", "fund": ""})
+def test_empty_report_parameters_take_their_defaults(bookkeeper: APIClient) -> None:
+    response = bookkeeper.get(f"{API}/reports/trial-balance/", {"as_of": "", "fund": ""})
 
     assert response.status_code == 200
     assert response.json()["parameters"] == {"as_of": _today().isoformat()}
 
 
-def test_an_unknown_report_is_404(books: Any) -> None:
-    error = api_error(books.get(f"{API}/reports/balance-sheet/"), 404)
+def test_an_unknown_report_is_404(bookkeeper: APIClient) -> None:
+    error = api_error(bookkeeper.get(f"{API}/reports/balance-sheet/"), 404)
 
     assert error["code"] == "not_found"
     assert "trial-balance" in error["message"]
 
 
-def _csv(response: Any) -> list[list[str]]:
+def _csv(response: _MonkeyPatchedResponse) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
 
 
-def test_a_report_comes_as_csv(books: Any) -> None:
-    _posted(amount="1250.50")
-    with schema_context("alpha"):
-        postings.entry_record(
-            date=_today(),
-            memo="Supplies",
-            lines=[
-                LineSpec(account="8110", fund="GEN", debit="250.25", function="fundraising"),
-                LineSpec(account="1010", fund="GEN", credit="250.25"),
-            ],
-            source=EntrySource.MANUAL,
-            acting_user=None,
-        )
+def test_a_report_comes_as_csv(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    JournalEntryFactory.create(amount="1250.50", posted=True)
+    postings.entry_record(
+        date=_today(),
+        memo="Supplies",
+        lines=[
+            LineSpec(account="8110", fund="GEN", debit="250.25", function="fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="250.25"),
+        ],
+        source=EntrySource.MANUAL,
+        acting_user=None,
+    )
     as_of = _today().isoformat()
 
-    response = books.get(f"{API}/reports/trial-balance/", {"as_of": as_of, "format": "csv"})
+    response = bookkeeper.get(f"{API}/reports/trial-balance/", {"as_of": as_of, "format": "csv"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -1298,26 +1293,27 @@ def test_a_report_comes_as_csv(books: Any) -> None:
     ]
 
 
-def test_a_csv_report_quotes_text_and_keeps_formulas_out(books: Any) -> None:
-    with schema_context("alpha"):
-        chart.fund_create(
-            code="EVT",
-            name='=HYPERLINK("http://x", "Gala, 2026")',
-            restriction="without",
-            acting_user=None,
-        )
-        postings.entry_record(
-            date=_today(),
-            memo="Refund",
-            lines=[
-                LineSpec(account="4010", fund="EVT", debit="80.00"),
-                LineSpec(account="1010", fund="EVT", credit="80.00"),
-            ],
-            source=EntrySource.MANUAL,
-            acting_user=None,
-        )
+def test_a_csv_report_quotes_text_and_keeps_formulas_out(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    chart.fund_create(
+        code="EVT",
+        name='=HYPERLINK("http://x", "Gala, 2026")',
+        restriction="without",
+        acting_user=None,
+    )
+    postings.entry_record(
+        date=_today(),
+        memo="Refund",
+        lines=[
+            LineSpec(account="4010", fund="EVT", debit="80.00"),
+            LineSpec(account="1010", fund="EVT", credit="80.00"),
+        ],
+        source=EntrySource.MANUAL,
+        acting_user=None,
+    )
 
-    response = books.get(f"{API}/reports/fund-balances/", {"format": "csv"})
+    response = bookkeeper.get(f"{API}/reports/fund-balances/", {"format": "csv"})
 
     rows = _csv(response)
     assert rows[0] == [
@@ -1343,11 +1339,13 @@ def test_a_csv_report_quotes_text_and_keeps_formulas_out(books: Any) -> None:
     assert [row[0] for row in rows[2:]] == ["GEN", "PRP", "Total"]
 
 
-def test_the_general_ledger_csv_is_named_after_its_parameters(books: Any) -> None:
-    _posted()
+def test_the_general_ledger_csv_is_named_after_its_parameters(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    JournalEntryFactory.create(posted=True)
     start, end = _first_period().start.isoformat(), _today().isoformat()
 
-    response = books.get(
+    response = bookkeeper.get(
         f"{API}/reports/general-ledger/",
         {"account": "1010", "start": start, "end": end, "fund": "GEN", "format": "csv"},
     )
@@ -1371,8 +1369,8 @@ def test_the_general_ledger_csv_is_named_after_its_parameters(books: Any) -> Non
     assert rows[-1] == [end, "", "Closing balance", "", "", "", "100.00", "0.00", "100.00"]
 
 
-def test_csv_is_also_asked_for_by_accept_header(books: Any) -> None:
-    response = books.get(f"{API}/reports/financial-position/", HTTP_ACCEPT="text/csv")
+def test_csv_is_also_asked_for_by_accept_header(bookkeeper: APIClient) -> None:
+    response = bookkeeper.get(f"{API}/reports/financial-position/", HTTP_ACCEPT="text/csv")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -1389,28 +1387,29 @@ def test_csv_is_also_asked_for_by_accept_header(books: Any) -> None:
     ],
 )
 def test_report_errors_come_back_as_json_even_when_csv_was_asked_for(
-    books: Any, path: str, status: int
+    bookkeeper: APIClient, path: str, status: int
 ) -> None:
-    api_error(books.get(f"{API}{path}"), status)
+    api_error(bookkeeper.get(f"{API}{path}"), status)
 
 
-def test_csv_report_refusals_are_json_too(alpha: Any) -> None:
+def test_csv_report_refusals_are_json_too(alpha: Tenant) -> None:
     path = f"{API}/reports/trial-balance/?format=csv"
 
     api_error(alpha.api(alpha.user(Role.VOLUNTEER_COORDINATOR)).get(path), 403)
     api_error(alpha.api().get(path), 401)
 
 
-def test_other_endpoints_do_not_answer_csv(books: Any) -> None:
-    assert api_error(books.get(f"{API}/accounts/", {"format": "csv"}), 404)
+def test_other_endpoints_do_not_answer_csv(bookkeeper: APIClient) -> None:
+    assert api_error(bookkeeper.get(f"{API}/accounts/", {"format": "csv"}), 404)
 
 
 # --- Roles -------------------------------------------------------------------------------------
 
 
 def _read_paths() -> list[str]:
-    period = _first_period()
-    entry = _draft()
+    with schema_context("alpha"):
+        period = _first_period()
+        entry = JournalEntryFactory.create()
     return [
         f"{API}/accounts/",
         f"{API}/accounts/1010/",
@@ -1432,14 +1431,14 @@ def _read_paths() -> list[str]:
 
 
 @pytest.mark.parametrize("role", READERS)
-def test_accounting_readers_read_everything(alpha: Any, role: str) -> None:
+def test_accounting_readers_read_everything(alpha: Tenant, role: str) -> None:
     client = alpha.api(alpha.user(role))
 
     for path in _read_paths():
         assert client.get(path).status_code == 200, (role, path)
 
 
-def test_a_volunteer_coordinator_reads_nothing(alpha: Any) -> None:
+def test_a_volunteer_coordinator_reads_nothing(alpha: Tenant) -> None:
     client = alpha.api(alpha.user(Role.VOLUNTEER_COORDINATOR))
 
     for path in _read_paths():
@@ -1450,14 +1449,17 @@ def _quiet_period() -> FiscalPeriod:
     """An open period of the current fiscal year with no draft in it (none dated today)."""
     today = _today()
     with schema_context("alpha"):
-        return FiscalPeriod.objects.exclude(start__lte=today, end__gte=today).first()
+        period = FiscalPeriod.objects.exclude(start__lte=today, end__gte=today).first()
+    assert period is not None
+    return period
 
 
 def _writes() -> list[tuple[str, str, dict[str, Any] | None]]:
     """One call of every write, in an order that each can succeed for a writer."""
     period = _quiet_period()
-    to_post, to_delete = _draft(), _draft()
-    posted = _posted()
+    with schema_context("alpha"):
+        to_post, to_delete = JournalEntryFactory.create(), JournalEntryFactory.create()
+        posted = JournalEntryFactory.create(posted=True)
     return [
         ("post", f"{API}/accounts/", {"code": "1011", "name": "Cash", "type": "asset"}),
         ("patch", f"{API}/accounts/1010/", {"name": "Cash"}),
@@ -1489,7 +1491,7 @@ def _books_state() -> list[Any]:
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
-def test_readers_write_nothing(alpha: Any, role: str) -> None:
+def test_readers_write_nothing(alpha: Tenant, role: str) -> None:
     client = alpha.api(alpha.user(role))
     writes = _writes()
     before = _books_state()
@@ -1501,11 +1503,11 @@ def test_readers_write_nothing(alpha: Any, role: str) -> None:
     assert _books_state() == before
 
 
-def test_a_bookkeeper_writes_everything_but_settings(alpha: Any, books: Any) -> None:
+def test_a_bookkeeper_writes_everything_but_settings(alpha: Tenant, bookkeeper: APIClient) -> None:
     expected = {"post": {201, 200}, "patch": {200}, "delete": {204}}
 
     for method, path, body in _writes():
-        response = getattr(books, method)(path, body)
+        response = getattr(bookkeeper, method)(path, body)
         if path.endswith("/settings/"):
             assert response.status_code == 403
         else:
@@ -1515,7 +1517,9 @@ def test_a_bookkeeper_writes_everything_but_settings(alpha: Any, books: Any) -> 
 # --- Other tenants -----------------------------------------------------------------------------
 
 
-def test_people_of_another_tenant_get_nothing(assert_other_tenant_denied: Any) -> None:
+def test_people_of_another_tenant_get_nothing(
+    assert_other_tenant_denied: Callable[..., None],
+) -> None:
     for path in _read_paths():
         assert_other_tenant_denied(path)
     writes = _writes()
@@ -1527,8 +1531,9 @@ def test_people_of_another_tenant_get_nothing(assert_other_tenant_denied: Any) -
     assert _books_state() == before
 
 
-def test_ids_of_another_tenant_are_not_found(alpha: Any, beta: Any) -> None:
-    entry = _draft()
+def test_ids_of_another_tenant_are_not_found(alpha: Tenant, beta: Tenant) -> None:
+    with schema_context("alpha"):
+        entry = JournalEntryFactory.create()
     with schema_context("beta"):
         assert not JournalEntry.objects.filter(pk=entry.pk).exists()
 
@@ -1542,7 +1547,7 @@ def test_ids_of_another_tenant_are_not_found(alpha: Any, beta: Any) -> None:
 # --- OpenAPI -----------------------------------------------------------------------------------
 
 
-def test_the_schema_documents_the_accounting_api(alpha: Any) -> None:
+def test_the_schema_documents_the_accounting_api(alpha: Tenant) -> None:
     response = alpha.client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.report_pages import figure
 from tenant_apps.accounting import selectors
-from tenant_apps.accounting.models import EntrySource
 from tenant_apps.accounting.reports import REPORTS
 from tenant_apps.accounting.services import periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.tests.factories import JournalEntryFactory
 from tenant_apps.accounting.views import PAGES
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +40,16 @@ def _books(*, contributions: int = 1) -> None:
         postings.post_contribution(
             date=today, amount=Decimal("500.00"), fund="PRP", acting_user=None
         )
-        postings.entry_record(
+        JournalEntryFactory.create(
             date=today,
             memo="Office supplies",
+            posted=True,
             lines=[
                 LineSpec(
                     account="8110", fund="GEN", debit="1300.00", function="management_general"
                 ),
                 LineSpec(account="1010", fund="GEN", credit="1300.00"),
             ],
-            source=EntrySource.MANUAL,
-            acting_user=None,
         )
 
 
@@ -85,7 +87,7 @@ DOUBLED = {
 }
 
 
-def test_there_is_a_page_for_every_report():
+def test_there_is_a_page_for_every_report() -> None:
     assert list(PAGES) == list(REPORTS)
 
 
@@ -100,11 +102,13 @@ def test_there_is_a_page_for_every_report():
         (Decimal("-1000"), "(1,000.00)"),
     ],
 )
-def test_figures_are_printed_with_separators_and_negatives_in_parentheses(amount, printed):
+def test_figures_are_printed_with_separators_and_negatives_in_parentheses(
+    amount: Decimal, printed: str
+) -> None:
     assert figure(amount) == printed
 
 
-def test_index_links_every_report(alpha):
+def test_index_links_every_report(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).get("/accounting/")
 
     assert response.status_code == 200
@@ -114,7 +118,7 @@ def test_index_links_every_report(alpha):
         assert page.title in html
 
 
-def test_home_page_links_the_reports_for_roles_that_read_the_books(alpha):
+def test_home_page_links_the_reports_for_roles_that_read_the_books(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).get("/")
     coordinator = alpha.client(alpha.user("volunteer_coordinator")).get("/")
 
@@ -125,7 +129,7 @@ def test_home_page_links_the_reports_for_roles_that_read_the_books(alpha):
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
-def test_report_page_shows_the_figures(alpha, name):
+def test_report_page_shows_the_figures(alpha: Tenant, name: str) -> None:
     _books()
 
     response = alpha.client(alpha.owner).get(f"/accounting/reports/{name}/", _query(name))
@@ -138,7 +142,7 @@ def test_report_page_shows_the_figures(alpha, name):
         assert f'<td class="num">{printed}</td>' in html, printed
 
 
-def test_report_page_marks_headings_and_totals(alpha):
+def test_report_page_marks_headings_and_totals(alpha: Tenant) -> None:
     _books()
 
     response = alpha.client(alpha.owner).get(
@@ -152,7 +156,7 @@ def test_report_page_marks_headings_and_totals(alpha):
     assert '<th scope="row">Total net assets</th>' in html
 
 
-def test_report_page_links_the_same_report_as_csv(alpha):
+def test_report_page_links_the_same_report_as_csv(alpha: Tenant) -> None:
     today = _today().isoformat()
 
     response = alpha.client(alpha.owner).get(
@@ -168,14 +172,13 @@ def test_report_page_links_the_same_report_as_csv(alpha):
     assert f'href="{expected}"' in response.content.decode()
 
 
-def test_dates_default_to_today_and_the_start_of_the_fiscal_year(alpha):
+def test_dates_default_to_today_and_the_start_of_the_fiscal_year(in_alpha: Tenant) -> None:
     _books()
     today = _today()
-    with schema_context("alpha"):
-        start_month = selectors.accounting_settings().fiscal_year_start_month
+    start_month = selectors.accounting_settings().fiscal_year_start_month
     fiscal_year = selectors.fiscal_year_of(today, start_month=start_month)
     start, _ = selectors.fiscal_year_bounds(fiscal_year, start_month=start_month)
-    client = alpha.client(alpha.owner)
+    client = in_alpha.client(in_alpha.owner)
 
     activities = client.get("/accounting/reports/activities/")
     position = client.get("/accounting/reports/financial-position/")
@@ -191,20 +194,19 @@ def test_dates_default_to_today_and_the_start_of_the_fiscal_year(alpha):
 
 
 @pytest.mark.parametrize(("end", "status"), [("0001-01-15", 400), ("9999-12-31", 200)])
-def test_default_start_stays_within_the_calendar(alpha, end, status):
+def test_default_start_stays_within_the_calendar(in_alpha: Tenant, end: str, status: int) -> None:
     # With a July fiscal year, the fiscal years of these dates begin in year 0 or end in 10000:
     # the start falls back to the current fiscal year's, and nothing fails.
-    with schema_context("alpha"):
-        periods.settings_update(fiscal_year_start_month=7, acting_user=None)
+    periods.settings_update(fiscal_year_start_month=7, acting_user=None)
 
-    response = alpha.client(alpha.owner).get("/accounting/reports/activities/", {"end": end})
+    response = in_alpha.client(in_alpha.owner).get("/accounting/reports/activities/", {"end": end})
 
     assert response.status_code == status
     if status == 400:
         assert "The start date is after the end date." in response.content.decode()
 
 
-def test_general_ledger_asks_for_an_account_first(alpha):
+def test_general_ledger_asks_for_an_account_first(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).get("/accounting/reports/general-ledger/")
 
     assert response.status_code == 200
@@ -215,7 +217,7 @@ def test_general_ledger_asks_for_an_account_first(alpha):
     assert "<table" not in html
 
 
-def test_entries_out_of_the_range_are_not_in_it(alpha):
+def test_entries_out_of_the_range_are_not_in_it(alpha: Tenant) -> None:
     _books()
     yesterday = (_today() - timedelta(days=1)).isoformat()
 
@@ -243,7 +245,9 @@ def test_entries_out_of_the_range_are_not_in_it(alpha):
         ("trial-balance", {"fund": "GEN\x00"}, "Select a valid choice."),
     ],
 )
-def test_bad_parameters_get_400_with_the_message(alpha, name, query, message):
+def test_bad_parameters_get_400_with_the_message(
+    alpha: Tenant, name: str, query: dict[str, str], message: str
+) -> None:
     response = alpha.client(alpha.owner).get(f"/accounting/reports/{name}/", query)
 
     assert response.status_code == 400
@@ -253,14 +257,14 @@ def test_bad_parameters_get_400_with_the_message(alpha, name, query, message):
     assert "Download CSV" not in html
 
 
-def test_unknown_report_is_404(alpha):
+def test_unknown_report_is_404(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).get("/accounting/reports/balance-of-nothing/")
 
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/accounting/", "/accounting/reports/trial-balance/"])
-def test_anonymous_people_are_sent_to_the_login_page(alpha, path):
+def test_anonymous_people_are_sent_to_the_login_page(alpha: Tenant, path: str) -> None:
     response = alpha.client().get(path)
 
     assert response.status_code == 302
@@ -278,20 +282,22 @@ def test_anonymous_people_are_sent_to_the_login_page(alpha, path):
     ],
 )
 @pytest.mark.parametrize("path", ["/accounting/", "/accounting/reports/fund-balances/"])
-def test_reading_the_books_takes_the_accounting_read_capability(alpha, role, status, path):
+def test_reading_the_books_takes_the_accounting_read_capability(
+    alpha: Tenant, role: str, status: int, path: str
+) -> None:
     client = alpha.client(alpha.user(role))
 
     assert client.get(path).status_code == status
 
 
-def test_posting_is_not_a_method_of_report_pages(alpha):
+def test_posting_is_not_a_method_of_report_pages(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).post("/accounting/reports/trial-balance/")
 
     assert response.status_code == 405
 
 
 @pytest.mark.parametrize("path", ["/accounting/", "/accounting/reports/fund-balances/"])
-def test_beta_session_on_alpha_host_gets_nothing(alpha, beta, path):
+def test_beta_session_on_alpha_host_gets_nothing(alpha: Tenant, beta: Tenant, path: str) -> None:
     _books()
     assert alpha.owner.pk == beta.owner.pk  # same id in both schemas: ids alone must not do
     intruder = alpha.client()
@@ -303,7 +309,7 @@ def test_beta_session_on_alpha_host_gets_nothing(alpha, beta, path):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_beta_reports_show_beta_books_only(alpha, beta):
+def test_beta_reports_show_beta_books_only(alpha: Tenant, beta: Tenant) -> None:
     _books()
 
     response = beta.client(beta.owner).get(
@@ -317,7 +323,9 @@ def test_beta_reports_show_beta_books_only(alpha, beta):
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
-def test_report_page_runs_a_fixed_number_of_queries(alpha, name, count_queries):
+def test_report_page_runs_a_fixed_number_of_queries(
+    alpha: Tenant, name: str, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
     client = alpha.client(alpha.owner)
     _books(contributions=2)
     client.get(f"/accounting/reports/{name}/", _query(name))  # warms the routing cache

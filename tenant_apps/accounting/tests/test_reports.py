@@ -28,26 +28,33 @@ By hand, at 31 October:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from django_tenants.utils import schema_context
+from django.test.utils import CaptureQueriesContext
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import reports
-from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.accounting.models import JournalEntry, Restriction
 from tenant_apps.accounting.services import chart, entries, periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.tests.factories import FundFactory, JournalEntryFactory
+from tests.plugin import Tenant
 
-OCTOBER = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+OCTOBER: dict[str, Any] = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
 
 
-def record(user: Any, day: int, memo: str, *lines: LineSpec) -> JournalEntry:
-    return postings.entry_record(
-        date=date(2026, 10, day), memo=memo, lines=lines, source="manual", acting_user=user
+def record(user: User | None, day: int, memo: str, *lines: LineSpec) -> JournalEntry:
+    """A posted entry of `day` October."""
+    return JournalEntryFactory.create(
+        date=date(2026, 10, day), memo=memo, lines=lines, acting_user=user, posted=True
     )
 
 
@@ -57,108 +64,112 @@ def expense(account: str, fund: str, amount: str, function: str, program: str = 
     )
 
 
+@dataclass(frozen=True)
+class October:
+    tenant: Tenant
+    supplies: JournalEntry  # the restricted expense of 20 October, released from PRP
+
+
 @pytest.fixture
-def october(alpha: Any) -> Iterator[Any]:
-    with schema_context("alpha"):
-        owner = alpha.owner
-        periods.settings_update(fiscal_year_start_month=7, acting_user=owner)
-        chart.program_create(code="YTH", name="Youth tutoring", acting_user=owner)
-        postings.entry_record(
-            date=date(2026, 9, 30),
-            memo="Opening balances",
-            source="manual",
-            acting_user=owner,
-            lines=[
-                LineSpec(account="1010", fund="GEN", debit="10000.00"),
-                LineSpec(account="3010", fund="GEN", credit="10000.00"),
-                LineSpec(account="1010", fund="PRP", debit="2000.00"),
-                LineSpec(account="3110", fund="PRP", credit="2000.00"),
-            ],
-        )
-        periods.period_close(period=periods.period_for_date(date(2026, 9, 30)), acting_user=owner)
+def october(in_alpha: Tenant) -> October:
+    """Alpha's schema, current for the whole test, with the month of books described above."""
+    owner = in_alpha.owner
+    periods.settings_update(fiscal_year_start_month=7, acting_user=owner)
+    chart.program_create(code="YTH", name="Youth tutoring", acting_user=owner)
+    JournalEntryFactory.create(
+        date=date(2026, 9, 30),
+        memo="Opening balances",
+        posted=True,
+        acting_user=owner,
+        lines=[
+            LineSpec(account="1010", fund="GEN", debit="10000.00"),
+            LineSpec(account="3010", fund="GEN", credit="10000.00"),
+            LineSpec(account="1010", fund="PRP", debit="2000.00"),
+            LineSpec(account="3110", fund="PRP", credit="2000.00"),
+        ],
+    )
+    periods.period_close(period=periods.period_for_date(date(2026, 9, 30)), acting_user=owner)
 
+    postings.post_contribution(
+        date=date(2026, 10, 1), amount=Decimal("1500.00"), fund="GEN", acting_user=owner
+    )
+    postings.post_contribution(
+        date=date(2026, 10, 3),
+        amount=Decimal("5000.00"),
+        fund="PRP",
+        revenue_account="4030",
+        acting_user=owner,
+    )
+    postings.post_contribution(
+        date=date(2026, 10, 5),
+        amount=Decimal("750.00"),
+        fund="GEN",
+        debit_account="1050",
+        revenue_account="4020",
+        acting_user=owner,
+    )
+    postings.post_contribution(
+        date=date(2026, 10, 10),
+        amount=Decimal("200.00"),
+        fund="GEN",
+        debit_account="1060",
+        acting_user=owner,
+    )
+    postings.post_fee(date=date(2026, 10, 10), amount=Decimal("6.10"), acting_user=owner)
+    record(
+        owner,
+        15,
+        "October salaries",
+        expense("7020", "GEN", "1200.00", "program", "YTH"),
+        expense("7020", "GEN", "600.00", "program", "PRG"),
+        expense("7020", "GEN", "900.00", "management_general"),
+        expense("7020", "GEN", "300.00", "fundraising"),
+        LineSpec(account="1010", fund="GEN", credit="3000.00"),
+    )
+    supplies = record(
+        owner,
+        20,
+        "Tutoring supplies",
+        expense("8110", "PRP", "1250.00", "program", "YTH"),
+        LineSpec(account="1010", fund="PRP", credit="1250.00"),
+    )
+    record(
+        owner,
+        22,
+        "October rent",
+        expense("8210", "GEN", "1000.00", "management_general"),
+        LineSpec(account="2010", fund="GEN", credit="1000.00"),
+    )
+    mistake = record(
+        owner,
+        25,
+        "Travel (wrong month)",
+        expense("8310", "GEN", "500.00", "fundraising"),
+        LineSpec(account="1010", fund="GEN", credit="500.00"),
+    )
+    entries.entry_reverse(entry=mistake, acting_user=owner, date=date(2026, 10, 26))
+    record(
+        owner,
+        28,
+        "Mailing",
+        expense("8170", "GEN", "420.00", "fundraising"),
+        LineSpec(account="1010", fund="GEN", credit="420.00"),
+    )
+    return October(tenant=in_alpha, supplies=supplies)
+
+
+def test_the_closed_september_refuses_a_late_posting(october: October) -> None:
+    alpha = october.tenant
+    before = JournalEntry.objects.count()
+    with pytest.raises(StateConflict, match="is closed: nothing can be posted on 2026-09-15"):
         postings.post_contribution(
-            date=date(2026, 10, 1), amount=Decimal("1500.00"), fund="GEN", acting_user=owner
+            date=date(2026, 9, 15), amount=Decimal("10.00"), fund="GEN", acting_user=alpha.owner
         )
-        postings.post_contribution(
-            date=date(2026, 10, 3),
-            amount=Decimal("5000.00"),
-            fund="PRP",
-            revenue_account="4030",
-            acting_user=owner,
-        )
-        postings.post_contribution(
-            date=date(2026, 10, 5),
-            amount=Decimal("750.00"),
-            fund="GEN",
-            debit_account="1050",
-            revenue_account="4020",
-            acting_user=owner,
-        )
-        postings.post_contribution(
-            date=date(2026, 10, 10),
-            amount=Decimal("200.00"),
-            fund="GEN",
-            debit_account="1060",
-            acting_user=owner,
-        )
-        postings.post_fee(date=date(2026, 10, 10), amount=Decimal("6.10"), acting_user=owner)
-        record(
-            owner,
-            15,
-            "October salaries",
-            expense("7020", "GEN", "1200.00", "program", "YTH"),
-            expense("7020", "GEN", "600.00", "program", "PRG"),
-            expense("7020", "GEN", "900.00", "management_general"),
-            expense("7020", "GEN", "300.00", "fundraising"),
-            LineSpec(account="1010", fund="GEN", credit="3000.00"),
-        )
-        supplies = record(
-            owner,
-            20,
-            "Tutoring supplies",
-            expense("8110", "PRP", "1250.00", "program", "YTH"),
-            LineSpec(account="1010", fund="PRP", credit="1250.00"),
-        )
-        record(
-            owner,
-            22,
-            "October rent",
-            expense("8210", "GEN", "1000.00", "management_general"),
-            LineSpec(account="2010", fund="GEN", credit="1000.00"),
-        )
-        mistake = record(
-            owner,
-            25,
-            "Travel (wrong month)",
-            expense("8310", "GEN", "500.00", "fundraising"),
-            LineSpec(account="1010", fund="GEN", credit="500.00"),
-        )
-        entries.entry_reverse(entry=mistake, acting_user=owner, date=date(2026, 10, 26))
-        record(
-            owner,
-            28,
-            "Mailing",
-            expense("8170", "GEN", "420.00", "fundraising"),
-            LineSpec(account="1010", fund="GEN", credit="420.00"),
-        )
-        yield alpha, supplies
+    assert JournalEntry.objects.count() == before
 
 
-def test_the_closed_september_refuses_a_late_posting(october: Any) -> None:
-    alpha, _ = october
-    with schema_context("alpha"):
-        before = JournalEntry.objects.count()
-        with pytest.raises(StateConflict, match="is closed: nothing can be posted on 2026-09-15"):
-            postings.post_contribution(
-                date=date(2026, 9, 15), amount=Decimal("10.00"), fund="GEN", acting_user=alpha.owner
-            )
-        assert JournalEntry.objects.count() == before
-
-
-def test_trial_balance(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=date(2026, 10, 31)).as_json()
+def test_trial_balance(october: October) -> None:
+    report = reports.trial_balance(as_of=date(2026, 10, 31)).as_json()
     assert [(row["account"], row["debit"], row["credit"]) for row in report["accounts"]] == [
         ("1010", "13830.00", "0.00"),
         ("1050", "750.00", "0.00"),
@@ -179,10 +190,9 @@ def test_trial_balance(october: Any) -> None:
     assert report["balanced"] is True
 
 
-def test_trial_balance_of_one_fund_and_an_earlier_date(october: Any) -> None:
-    with schema_context("alpha"):
-        restricted = reports.trial_balance(as_of=date(2026, 10, 31), fund="PRP").as_json()
-        opening = reports.trial_balance(as_of=date(2026, 9, 30)).as_json()
+def test_trial_balance_of_one_fund_and_an_earlier_date(october: October) -> None:
+    restricted = reports.trial_balance(as_of=date(2026, 10, 31), fund="PRP").as_json()
+    opening = reports.trial_balance(as_of=date(2026, 9, 30)).as_json()
     # 6910 nets to zero within PRP (with gives 1,250.00, without receives it) and is left out.
     assert [(row["account"], row["debit"], row["credit"]) for row in restricted["accounts"]] == [
         ("1010", "5750.00", "0.00"),
@@ -194,9 +204,8 @@ def test_trial_balance_of_one_fund_and_an_earlier_date(october: Any) -> None:
     assert opening["total_debit"] == opening["total_credit"] == "12000.00"
 
 
-def test_statement_of_financial_position(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+def test_statement_of_financial_position(october: October) -> None:
+    report = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
     assert [(row["account"], row["amount"]) for row in report["assets"]] == [
         ("1010", "13830.00"),
         ("1050", "750.00"),
@@ -216,9 +225,8 @@ def test_statement_of_financial_position(october: Any) -> None:
     assert report["balanced"] is True
 
 
-def test_statement_of_activities(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.activities(**OCTOBER).as_json()
+def test_statement_of_activities(october: October) -> None:
+    report = reports.activities(**OCTOBER).as_json()
 
     def columns(without: str, with_: str, total: str) -> dict[str, str]:
         return {
@@ -246,9 +254,8 @@ def test_statement_of_activities(october: Any) -> None:
     assert report["net_assets_end"] == columns("8023.90", "5750.00", "13773.90")
 
 
-def test_statement_of_functional_expenses(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.functional_expenses(**OCTOBER).as_json()
+def test_statement_of_functional_expenses(october: October) -> None:
+    report = reports.functional_expenses(**OCTOBER).as_json()
     assert report["programs"] == [
         {"code": "PRG", "name": "Program services"},
         {"code": "YTH", "name": "Youth tutoring"},
@@ -278,9 +285,8 @@ def test_statement_of_functional_expenses(october: Any) -> None:
     }
 
 
-def test_fund_balances(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.fund_balances(as_of=date(2026, 10, 31)).as_json()
+def test_fund_balances(october: October) -> None:
+    report = reports.fund_balances(as_of=date(2026, 10, 31)).as_json()
     assert report["funds"] == [
         {
             "fund": "GEN",
@@ -306,10 +312,9 @@ def test_fund_balances(october: Any) -> None:
     assert report["totals"]["balance"] == "13773.90"
 
 
-def test_general_ledger_with_running_balance(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.general_ledger(account="1010", **OCTOBER).as_json()
-        restricted = reports.general_ledger(account="1010", fund="PRP", **OCTOBER).as_json()
+def test_general_ledger_with_running_balance(october: October) -> None:
+    report = reports.general_ledger(account="1010", **OCTOBER).as_json()
+    restricted = reports.general_ledger(account="1010", fund="PRP", **OCTOBER).as_json()
     assert report["opening_balance"] == "12000.00"
     assert [
         (line["date"], line["debit"], line["credit"], line["balance"]) for line in report["lines"]
@@ -329,20 +334,18 @@ def test_general_ledger_with_running_balance(october: Any) -> None:
     assert [line["balance"] for line in restricted["lines"]] == ["7000.00", "5750.00"]
 
 
-def test_general_ledger_of_a_credit_account_runs_in_its_normal_direction(october: Any) -> None:
-    with schema_context("alpha"):
-        report = reports.general_ledger(account="4010", **OCTOBER).as_json()
+def test_general_ledger_of_a_credit_account_runs_in_its_normal_direction(october: October) -> None:
+    report = reports.general_ledger(account="4010", **OCTOBER).as_json()
     assert report["opening_balance"] == "0.00"
     assert [line["balance"] for line in report["lines"]] == ["1500.00", "1700.00"]
     assert report["closing_balance"] == "1700.00"
 
 
-def test_reversing_the_restricted_expense_reverses_its_release(october: Any) -> None:
-    alpha, supplies = october
-    with schema_context("alpha"):
-        entries.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))
-        position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
-        activity = reports.activities(**OCTOBER).as_json()
+def test_reversing_the_restricted_expense_reverses_its_release(october: October) -> None:
+    alpha, supplies = october.tenant, october.supplies
+    entries.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))
+    position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+    activity = reports.activities(**OCTOBER).as_json()
     assert position["net_assets"] == {
         "without_donor_restrictions": "8023.90",  # the release and the expense both went
         "with_donor_restrictions": "7000.00",
@@ -353,7 +356,7 @@ def test_reversing_the_restricted_expense_reverses_its_release(october: Any) -> 
 
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
 def test_each_report_runs_a_fixed_number_of_queries(
-    october: Any, count_queries: Any, name: str
+    october: October, count_queries: Callable[[], CaptureQueriesContext], name: str
 ) -> None:
     parameters: dict[str, Any] = {
         "trial-balance": {"as_of": date(2026, 10, 31)},
@@ -363,28 +366,25 @@ def test_each_report_runs_a_fixed_number_of_queries(
         "functional-expenses": OCTOBER,
         "general-ledger": {"account": "1010", **OCTOBER},
     }[name]
-    alpha, _ = october
-    with schema_context("alpha"):
-        with count_queries() as small:
-            reports.REPORTS[name](**parameters)
-        chart.program_create(code="ADV", name="Advocacy", acting_user=alpha.owner)
-        chart.fund_create(
-            code="TIME", name="Next year", restriction="time", acting_user=alpha.owner
+    alpha = october.tenant
+    with count_queries() as small:
+        reports.REPORTS[name](**parameters)
+    chart.program_create(code="ADV", name="Advocacy", acting_user=alpha.owner)
+    FundFactory(code="TIME", name="Next year", restriction=Restriction.TIME)
+    for day in range(1, 9):
+        postings.post_contribution(
+            date=date(2026, 10, day), amount=Decimal("25.00"), fund="TIME", acting_user=None
         )
-        for day in range(1, 9):
-            postings.post_contribution(
-                date=date(2026, 10, day), amount=Decimal("25.00"), fund="TIME", acting_user=None
-            )
-            record(
-                None,
-                day,
-                "More",
-                expense("8140", "GEN", "3.00", "program", "ADV"),
-                expense("8130", "GEN", "2.00", "fundraising"),
-                LineSpec(account="1010", fund="GEN", credit="5.00"),
-            )
-        with count_queries() as large:
-            reports.REPORTS[name](**parameters)
+        record(
+            None,
+            day,
+            "More",
+            expense("8140", "GEN", "3.00", "program", "ADV"),
+            expense("8130", "GEN", "2.00", "fundraising"),
+            LineSpec(account="1010", fund="GEN", credit="5.00"),
+        )
+    with count_queries() as large:
+        reports.REPORTS[name](**parameters)
     statements = [q["sql"] for q in large if not q["sql"].startswith("SET search_path")]
     assert len(large) == len(small)
     assert len(statements) <= 3, statements
@@ -399,32 +399,30 @@ def test_each_report_runs_a_fixed_number_of_queries(
     ],
 )
 def test_bad_report_parameters_are_refused_clearly(
-    alpha: Any, name: str, parameters: dict[str, Any], message: str
+    in_alpha: Tenant, name: str, parameters: dict[str, Any], message: str
 ) -> None:
-    with schema_context("alpha"), pytest.raises(ServiceError, match=message):
+    with pytest.raises(ServiceError, match=message):
         reports.REPORTS[name](**parameters)
 
 
-def test_csv_table_of_the_trial_balance(october: Any) -> None:
-    with schema_context("alpha"):
-        table = reports.trial_balance(as_of=date(2026, 10, 31)).as_table()
+def test_csv_table_of_the_trial_balance(october: October) -> None:
+    table = reports.trial_balance(as_of=date(2026, 10, 31)).as_table()
     assert table[0] == ["Account", "Name", "Type", "Debit", "Credit"]
     assert table[1] == ["1010", "Cash - operating (checking)", "asset", "13830.00", "0.00"]
     assert table[-1] == ["Total", "", "", "20450.00", "20450.00"]
 
 
-def test_a_direct_posting_to_net_assets_is_not_revenue(october: Any) -> None:
-    alpha, _ = october
-    with schema_context("alpha"):
-        record(
-            alpha.owner,
-            30,
-            "Prior-period correction",
-            LineSpec(account="1010", fund="GEN", debit="100.00"),
-            LineSpec(account="3010", fund="GEN", credit="100.00"),
-        )
-        activity = reports.activities(**OCTOBER).as_json()
-        position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
+def test_a_direct_posting_to_net_assets_is_not_revenue(october: October) -> None:
+    alpha = october.tenant
+    record(
+        alpha.owner,
+        30,
+        "Prior-period correction",
+        LineSpec(account="1010", fund="GEN", debit="100.00"),
+        LineSpec(account="3010", fund="GEN", credit="100.00"),
+    )
+    activity = reports.activities(**OCTOBER).as_json()
+    position = reports.financial_position(as_of=date(2026, 10, 31)).as_json()
     assert activity["total_revenue_and_support"]["total"] == "7450.00"
     assert activity["other_changes_in_net_assets"]["without_donor_restrictions"] == "100.00"
     assert activity["change_in_net_assets"]["without_donor_restrictions"] == "-1876.10"
