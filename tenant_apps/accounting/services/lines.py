@@ -100,6 +100,7 @@ def _account_problem(spec: LineSpec, account: Account | None) -> str | None:
         return f"There is no account {spec.account!r}."
     if not account.is_active:
         return f"Account {account.code} is inactive."
+    # children_count is annotated by _Chart.named_by; the model does not declare it.
     if account.children_count:  # type: ignore[attr-defined]
         return f"Account {account.code} is a summary account; post to one of its sub-accounts."
     return None
