@@ -1,5 +1,5 @@
 """Factories for the books. Accounts and funds are plain rows; a journal entry is made through
-the entry services, so its lines are checked, numbered when posted and audited as in use."""
+the entry services, so its lines are checked, and it is numbered and audited as any entry is."""
 
 from __future__ import annotations
 
