@@ -22,7 +22,7 @@ from tenant_apps.donors.models import (
     Household,
     Tag,
 )
-from tenant_apps.donors.services import (
+from tenant_apps.donors.services.checks import (
     PHONE_MIN_DIGITS,
     DonorNames,
     display_name_of,

@@ -31,7 +31,7 @@ from saas_platform.lib.filters import FilterSet
 from shared_apps.users.permissions import capability_required
 from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.donors import selectors, services
+from tenant_apps.donors import selectors
 from tenant_apps.donors.api.serializers import (
     DonorCreatedOutput,
     DonorCreateInput,
@@ -57,6 +57,17 @@ from tenant_apps.donors.models import (
     Household,
     Tag,
 )
+from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.services.donors import donor_create, donor_note_add, donor_update
+from tenant_apps.donors.services.households import (
+    household_add,
+    household_create,
+    household_remove,
+    household_update,
+)
+from tenant_apps.donors.services.imports import DONOR_CSV_COLUMNS, TAG_SEPARATOR
+from tenant_apps.donors.services.merges import donor_merge
+from tenant_apps.donors.services.tags import donor_tag_add, donor_tag_remove, tag_create
 
 DONORS = capability_required(read=Capability.DONORS_READ, write=Capability.DONORS_WRITE)
 
@@ -142,16 +153,16 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             if data["household"] is not None
             else None
         )
-        donor = services.donor_create(
-            names=services.DonorNames(
+        donor = donor_create(
+            names=DonorNames(
                 kind=data["kind"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 organization_name=data["organization_name"],
             ),
-            emails=[services.EmailSpec(**row) for row in data["emails"]],
-            phones=[services.PhoneSpec(**row) for row in data["phones"]],
-            addresses=[services.AddressSpec(**row) for row in data["addresses"]],
+            emails=[EmailSpec(**row) for row in data["emails"]],
+            phones=[PhoneSpec(**row) for row in data["phones"]],
+            addresses=[AddressSpec(**row) for row in data["addresses"]],
             tags=data["tags"],
             household=household,
             email_ok=data["email_ok"],
@@ -175,18 +186,12 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         donor = self.get_object()
         data = validated_data(DonorUpdateInput, request)
-        emails = (
-            [services.EmailSpec(**row) for row in data.pop("emails")] if "emails" in data else None
-        )
-        phones = (
-            [services.PhoneSpec(**row) for row in data.pop("phones")] if "phones" in data else None
-        )
+        emails = [EmailSpec(**row) for row in data.pop("emails")] if "emails" in data else None
+        phones = [PhoneSpec(**row) for row in data.pop("phones")] if "phones" in data else None
         addresses = (
-            [services.AddressSpec(**row) for row in data.pop("addresses")]
-            if "addresses" in data
-            else None
+            [AddressSpec(**row) for row in data.pop("addresses")] if "addresses" in data else None
         )
-        donor = services.donor_update(
+        donor = donor_update(
             donor=donor,
             acting_user=request.user,
             emails=emails,
@@ -221,7 +226,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         (individual, organization) unless `allow_different_kinds`."""
         survivor = self.get_object()
         data = validated_data(MergeInput, request)
-        result = services.donor_merge(
+        result = donor_merge(
             survivor=survivor,
             merged=selectors.donor_by_id(data["merged"], field="merged"),
             allow_different_kinds=data["allow_different_kinds"],
@@ -253,7 +258,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             page = self.paginate_queryset(selectors.donor_notes(donor=donor))
             return self.get_paginated_response(NoteOutput(page, many=True).data)
         data = validated_data(NoteInput, request)
-        note = services.donor_note_add(donor=donor, body=data["body"], acting_user=request.user)
+        note = donor_note_add(donor=donor, body=data["body"], acting_user=request.user)
         return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -266,7 +271,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Tag the donor; a tag of a new name is created."""
         donor = self.get_object()
         data = validated_data(TagInput, request)
-        services.donor_tag_add(donor=donor, name=data["name"], acting_user=request.user)
+        donor_tag_add(donor=donor, name=data["name"], acting_user=request.user)
         return Response(self._output(donor))
 
     @extend_schema(
@@ -282,7 +287,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         tag = Tag.objects.filter(pk=int(tag_id)).first()
         if tag is None:
             raise ServiceError(f"There is no tag {tag_id}.", fields={"tag": ["Unknown tag."]})
-        services.donor_tag_remove(donor=donor, tag=tag, acting_user=request.user)
+        donor_tag_remove(donor=donor, tag=tag, acting_user=request.user)
         return Response(self._output(donor))
 
     @extend_schema(
@@ -364,14 +369,14 @@ def _export_row(donor: Donor) -> list[str]:
         "region": address.get("region"),
         "postcode": address.get("postcode"),
         "country": address.get("country"),
-        "tags": services.TAG_SEPARATOR.join(donor.export_tags or []),  # type: ignore[attr-defined]
+        "tags": TAG_SEPARATOR.join(donor.export_tags or []),  # type: ignore[attr-defined]
         "email_ok": _yes_no(donor.email_ok),
         "mail_ok": _yes_no(donor.mail_ok),
         "phone_ok": _yes_no(donor.phone_ok),
         "do_not_contact": _yes_no(donor.do_not_contact),
         "notes": donor.notes,
     }
-    return [csv_text_cell(cells[column]) for column in services.DONOR_CSV_COLUMNS]
+    return [csv_text_cell(cells[column]) for column in DONOR_CSV_COLUMNS]
 
 
 class _Line:
@@ -384,7 +389,7 @@ class _Line:
 def _export_lines(donors: QuerySet[Donor]) -> Iterator[str]:
     writer = csv.writer(_Line())
     # The byte order mark makes Excel read the file as UTF-8 (the import accepts it).
-    yield "\ufeff" + writer.writerow(services.DONOR_CSV_COLUMNS)
+    yield "\ufeff" + writer.writerow(DONOR_CSV_COLUMNS)
     for donor in donors.iterator(chunk_size=2000):
         yield writer.writerow(_export_row(donor))
 
@@ -406,7 +411,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=HouseholdCreateInput, responses={201: HouseholdOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(HouseholdCreateInput, request)
-        household = services.household_create(name=data["name"], acting_user=request.user)
+        household = household_create(name=data["name"], acting_user=request.user)
         return Response(self._output(household), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=HouseholdCreateInput, responses={200: HouseholdOutput, 400: ErrorOutput})
@@ -414,7 +419,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         household = self.get_object()
         # A partial update: a field left out keeps its value.
         data = validated_data(HouseholdCreateInput, request, instance=household)
-        household = services.household_update(
+        household = household_update(
             household=household, name=data.get("name", household.name), acting_user=request.user
         )
         return Response(self._output(household))
@@ -429,7 +434,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Add a donor to the household (409 if they are in another one)."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
-        services.household_add(
+        household_add(
             household=household,
             donor=selectors.donor_by_id(data["donor"], field="donor"),
             acting_user=request.user,
@@ -446,7 +451,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Take a donor out of the household."""
         household = self.get_object()
         data = validated_data(HouseholdMemberInput, request)
-        services.household_remove(
+        household_remove(
             household=household,
             donor=selectors.donor_by_id(data["donor"], field="donor"),
             acting_user=request.user,
@@ -468,5 +473,5 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(request=TagInput, responses={201: TagOutput, 400: ErrorOutput})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(TagInput, request)
-        tag = services.tag_create(name=data["name"], acting_user=request.user)
+        tag = tag_create(name=data["name"], acting_user=request.user)
         return Response(TagOutput(tag).data, status=status.HTTP_201_CREATED)

@@ -7,8 +7,9 @@ from typing import Any
 
 import factory
 
-from tenant_apps.donors import services
 from tenant_apps.donors.models import Donor, DonorKind, Household, Tag
+from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.services.donors import donor_create
 
 
 class DonorFactory(factory.django.DjangoModelFactory):
@@ -49,17 +50,17 @@ def donor_made(
 ) -> Donor:
     """A donor created by donor_create (call inside the tenant's schema_context)."""
     kind = DonorKind.ORGANIZATION if organization_name else DonorKind.INDIVIDUAL
-    return services.donor_create(
-        names=services.DonorNames(
+    return donor_create(
+        names=DonorNames(
             kind=kind,
             first_name=first_name,
             last_name=last_name,
             organization_name=organization_name,
         ),
-        emails=[services.EmailSpec(email) for email in emails],
-        phones=[services.PhoneSpec(phone) for phone in phones],
+        emails=[EmailSpec(email) for email in emails],
+        phones=[PhoneSpec(phone) for phone in phones],
         addresses=[
-            services.AddressSpec(line1=f"{index + 1} Main St", postcode=postcode)
+            AddressSpec(line1=f"{index + 1} Main St", postcode=postcode)
             for index, postcode in enumerate(postcodes)
         ],
         tags=list(tags),

@@ -8,8 +8,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
-from tenant_apps.donors import services
 from tenant_apps.donors.models import Donor, DonorMergeRecord, DonorNote, Household, Tag
+from tenant_apps.donors.services.donors import donor_note_add
+from tenant_apps.donors.services.households import household_add, household_create
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
 
@@ -134,7 +135,7 @@ def test_the_donor_list_runs_a_fixed_number_of_queries(
 ) -> None:
     def listed(count: int) -> int:
         with schema_context("alpha"):
-            household = services.household_create(name=f"H{count}", acting_user=None)
+            household = household_create(name=f"H{count}", acting_user=None)
             for number in range(count):
                 donor = donor_made(
                     "Pat",
@@ -144,7 +145,7 @@ def test_the_donor_list_runs_a_fixed_number_of_queries(
                     postcodes=("02139",),
                     tags=("t1", "t2"),
                 )
-                services.household_add(household=household, donor=donor, acting_user=None)
+                household_add(household=household, donor=donor, acting_user=None)
         fundraiser.get(f"{API}/tags/")  # the first request of a client caches its user
         with count_queries() as queries:
             response = fundraiser.get(f"{API}/donors/", {"q": "Pat Lee", "page_size": 100})
@@ -164,11 +165,11 @@ def test_the_other_lists_run_a_fixed_number_of_queries(
         with schema_context("alpha"):
             for _ in range(count):
                 made.append(len(made))
-                household = services.household_create(name=f"H{made[-1]}", acting_user=None)
+                household = household_create(name=f"H{made[-1]}", acting_user=None)
                 for member in ("Pat", "Sam"):
                     donor = donor_made(member, f"Lee{made[-1]}", tags=(f"tag{made[-1]}", "common"))
-                    services.household_add(household=household, donor=donor, acting_user=None)
-                services.donor_note_add(donor=john, body=f"Note {made[-1]}", acting_user=None)
+                    household_add(household=household, donor=donor, acting_user=None)
+                donor_note_add(donor=john, body=f"Note {made[-1]}", acting_user=None)
 
     path = {"notes": f"{API}/donors/{john.pk}/notes/"}.get(listing, f"{API}/{listing}/")
 
@@ -376,7 +377,7 @@ def _writes(donor_id: int, household_id: int, tag_id: int) -> list[tuple[str, st
 @pytest.fixture
 def household(alpha: Any) -> Household:
     with schema_context("alpha"):
-        return services.household_create(name="Smiths", acting_user=None)
+        return household_create(name="Smiths", acting_user=None)
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)

@@ -14,8 +14,11 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import ImportJob
-from tenant_apps.donors import services
 from tenant_apps.donors.models import Donor
+from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.services.donors import donor_create
+from tenant_apps.donors.services.imports import DONOR_CSV_COLUMNS
+from tenant_apps.donors.services.merges import donor_merge
 from tenant_apps.donors.tests.factories import donor_made
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,7 @@ def _rows(response: Any) -> list[dict[str, str]]:
     assert response["Content-Disposition"].startswith('attachment; filename="donors-')
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    assert tuple(reader.fieldnames or ()) == services.DONOR_CSV_COLUMNS
+    assert tuple(reader.fieldnames or ()) == DONOR_CSV_COLUMNS
     return list(reader)
 
 
@@ -41,12 +44,12 @@ def viewer(alpha: Any) -> Any:
 @pytest.fixture
 def board(alpha: Any) -> list[Donor]:
     with schema_context("alpha"):
-        grace = services.donor_create(
-            names=services.DonorNames(kind="individual", first_name="Grace", last_name="Hopper"),
-            emails=[services.EmailSpec("grace@example.org")],
-            phones=[services.PhoneSpec("+1 (555) 010-1000")],
+        grace = donor_create(
+            names=DonorNames(kind="individual", first_name="Grace", last_name="Hopper"),
+            emails=[EmailSpec("grace@example.org")],
+            phones=[PhoneSpec("+1 (555) 010-1000")],
             addresses=[
-                services.AddressSpec(
+                AddressSpec(
                     line1="1 Navy Way",
                     line2="Suite 2",
                     city="Arlington",
@@ -120,7 +123,7 @@ def test_the_export_follows_the_search_and_leaves_merged_donors_out(viewer: Any)
         keep = donor_made("Ada", "Lovelace")
         merged = donor_made("Ada", "Lovelace-King")
         donor_made("Alan", "Turing")
-        services.donor_merge(survivor=keep, merged=merged, acting_user=None)
+        donor_merge(survivor=keep, merged=merged, acting_user=None)
 
     rows = _rows(viewer.get(f"{EXPORT}?q=lovelace"))
 

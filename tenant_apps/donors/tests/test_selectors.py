@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from tenant_apps.donors import selectors
 from tenant_apps.donors.models import Donor, DonorKind
 from tenant_apps.donors.selectors import DuplicateCandidate, DuplicateReason
-from tenant_apps.donors.services import DonorNames
+from tenant_apps.donors.services.checks import DonorNames
 from tenant_apps.donors.tests.factories import donor_made
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donors import services
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -22,7 +21,12 @@ from tenant_apps.donors.models import (
     DonorPhone,
     Tag,
 )
-from tenant_apps.donors.services import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.services import merges
+from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
+from tenant_apps.donors.services.donors import donor_create, donor_note_add, donor_update
+from tenant_apps.donors.services.households import household_add, household_create, household_remove
+from tenant_apps.donors.services.merges import donor_merge, merge_step_register
+from tenant_apps.donors.services.tags import donor_tag_add, donor_tag_remove, tag_create
 from tenant_apps.donors.tests.factories import DonorFactory, donor_made
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +41,7 @@ def tenant(alpha: Any) -> Any:
 
 
 def test_a_donor_is_created_with_contacts_tags_and_an_audit_row(tenant: Any) -> None:
-    donor = services.donor_create(
+    donor = donor_create(
         names=PERSON,
         emails=[EmailSpec(" Ada@Example.ORG "), EmailSpec("ada@work.org", is_primary=True)],
         phones=[PhoneSpec("+1 (555) 010-2030")],
@@ -86,9 +90,7 @@ def test_bad_input_is_refused_and_nothing_is_written(
 ) -> None:
     arguments = {"names": PERSON, "emails": [EmailSpec("ok@example.org")], **arguments}
     with pytest.raises(ServiceError) as refused:
-        services.donor_create(
-            acting_user=None, tags=arguments.pop("tags", ["new-tag"]), **arguments
-        )
+        donor_create(acting_user=None, tags=arguments.pop("tags", ["new-tag"]), **arguments)
 
     assert field in refused.value.fields and refused.value.message
     assert not Donor.objects.exists() and not DonorEmail.objects.exists()
@@ -110,7 +112,7 @@ def test_the_database_refuses_a_second_primary_and_a_nameless_individual(tenant:
 def test_an_update_keeps_the_display_name_and_is_audited(tenant: Any) -> None:
     donor = donor_made("Ada", "Lovelace")
 
-    services.donor_update(
+    donor_update(
         donor=donor, first_name="Augusta Ada", do_not_contact=True, acting_user=tenant.owner
     )
 
@@ -119,7 +121,7 @@ def test_an_update_keeps_the_display_name_and_is_audited(tenant: Any) -> None:
     event = AuditEvent.objects.get(action="donor.update", object_id=str(donor.pk))
     assert event.detail["first_name"] == "Augusta Ada"
     with pytest.raises(ServiceError):
-        services.donor_update(donor=donor, kind=DonorKind.ORGANIZATION, acting_user=None)
+        donor_update(donor=donor, kind=DonorKind.ORGANIZATION, acting_user=None)
     donor.refresh_from_db()
     assert donor.kind == DonorKind.INDIVIDUAL
 
@@ -127,26 +129,26 @@ def test_an_update_keeps_the_display_name_and_is_audited(tenant: Any) -> None:
 def test_notes_households_and_tags(tenant: Any) -> None:
     ada, byron = donor_made("Ada", "Lovelace"), donor_made("George", "Byron")
 
-    note = services.donor_note_add(donor=ada, body=" Met at the gala ", acting_user=tenant.owner)
-    household = services.household_create(name="Byron family", acting_user=None)
-    services.household_add(household=household, donor=ada, acting_user=None)
-    services.household_add(household=household, donor=byron, acting_user=None)
-    other = services.household_create(name="Other", acting_user=None)
-    tag = services.donor_tag_add(donor=ada, name="Board", acting_user=None)
+    note = donor_note_add(donor=ada, body=" Met at the gala ", acting_user=tenant.owner)
+    household = household_create(name="Byron family", acting_user=None)
+    household_add(household=household, donor=ada, acting_user=None)
+    household_add(household=household, donor=byron, acting_user=None)
+    other = household_create(name="Other", acting_user=None)
+    tag = donor_tag_add(donor=ada, name="Board", acting_user=None)
 
     assert (note.body, note.author) == ("Met at the gala", tenant.owner)
     assert set(household.members.all()) == {ada, byron}
     with pytest.raises(StateConflict):
-        services.household_add(household=other, donor=ada, acting_user=None)
-    services.household_remove(household=household, donor=ada, acting_user=None)
+        household_add(household=other, donor=ada, acting_user=None)
+    household_remove(household=household, donor=ada, acting_user=None)
     assert list(household.members.all()) == [byron]
-    assert services.donor_tag_add(donor=byron, name="BOARD", acting_user=None) == tag
-    services.donor_tag_remove(donor=ada, tag=tag, acting_user=None)
+    assert donor_tag_add(donor=byron, name="BOARD", acting_user=None) == tag
+    donor_tag_remove(donor=ada, tag=tag, acting_user=None)
     assert list(tag.donors.all()) == [byron]
     with pytest.raises(ServiceError):
-        services.tag_create(name="board", acting_user=None)
+        tag_create(name="board", acting_user=None)
     with pytest.raises(ServiceError):
-        services.donor_note_add(donor=ada, body="  ", acting_user=None)
+        donor_note_add(donor=ada, body="  ", acting_user=None)
 
 
 # --- Merge -------------------------------------------------------------------------------------
@@ -165,14 +167,14 @@ def test_a_merge_moves_everything_and_keeps_a_tombstone_and_a_record(tenant: Any
         notes="Prefers calls.",
         email_ok=False,
     )
-    household = services.household_create(name="Smiths", acting_user=None)
-    services.household_add(household=household, donor=merged, acting_user=None)
-    note = services.donor_note_add(donor=merged, body="Called in May", acting_user=None)
+    household = household_create(name="Smiths", acting_user=None)
+    household_add(household=household, donor=merged, acting_user=None)
+    note = donor_note_add(donor=merged, body="Called in May", acting_user=None)
     earlier = donor_made("J.", "Smith")
-    services.donor_merge(survivor=merged, merged=earlier, acting_user=None)
+    donor_merge(survivor=merged, merged=earlier, acting_user=None)
 
     # When the duplicate is merged into the survivor
-    result = services.donor_merge(survivor=survivor, merged=merged, acting_user=tenant.owner)
+    result = donor_merge(survivor=survivor, merged=merged, acting_user=tenant.owner)
 
     # Then the survivor has its contacts, keeping its own primaries
     survivor.refresh_from_db()
@@ -209,7 +211,7 @@ def test_a_merge_gives_the_survivor_primaries_it_lacks(tenant: Any) -> None:
     survivor = donor_made("John", "Smith")
     merged = donor_made("Jon", "Smith", emails=("jon@example.org",), phones=("5550102030",))
 
-    services.donor_merge(survivor=survivor, merged=merged, acting_user=None)
+    donor_merge(survivor=survivor, merged=merged, acting_user=None)
 
     assert survivor.emails.get().is_primary and survivor.phones.get().is_primary
 
@@ -219,35 +221,35 @@ def test_a_merge_refuses_itself_a_merged_donor_and_other_kinds(tenant: Any) -> N
     acme = donor_made(organization_name="Smith Foundation", emails=("info@smith.org",))
 
     with pytest.raises(ServiceError, match="itself"):
-        services.donor_merge(survivor=john, merged=john, acting_user=None)
+        donor_merge(survivor=john, merged=john, acting_user=None)
     with pytest.raises(ServiceError, match="allow_different_kinds") as refused:
-        services.donor_merge(survivor=john, merged=acme, acting_user=None)
+        donor_merge(survivor=john, merged=acme, acting_user=None)
     assert refused.value.status == 400
     assert DonorEmail.objects.get().donor == acme and not DonorMergeRecord.objects.exists()
 
-    services.donor_merge(survivor=john, merged=jon, acting_user=None)
+    donor_merge(survivor=john, merged=jon, acting_user=None)
     with pytest.raises(StateConflict, match="already merged"):
-        services.donor_merge(survivor=john, merged=jon, acting_user=None)
+        donor_merge(survivor=john, merged=jon, acting_user=None)
     with pytest.raises(StateConflict, match="merge into that one"):
-        services.donor_merge(survivor=jon, merged=acme, acting_user=None)
+        donor_merge(survivor=jon, merged=acme, acting_user=None)
     jon.refresh_from_db()  # the merge worked on locked copies of the rows
     with pytest.raises(StateConflict):
-        services.donor_note_add(donor=jon, body="late", acting_user=None)
+        donor_note_add(donor=jon, body="late", acting_user=None)
 
-    services.donor_merge(survivor=john, merged=acme, allow_different_kinds=True, acting_user=None)
+    donor_merge(survivor=john, merged=acme, allow_different_kinds=True, acting_user=None)
     assert DonorEmail.objects.get().donor == john
 
 
 def test_a_registered_merge_step_runs_in_the_merge(tenant: Any, monkeypatch: Any) -> None:
     # How donations will move gifts and soft credits: one more step, in the same transaction.
     seen: list[tuple[int, int]] = []
-    monkeypatch.setattr(services, "MERGE_STEPS", list(services.MERGE_STEPS))
-    services.merge_step_register(
+    monkeypatch.setattr(merges, "MERGE_STEPS", list(merges.MERGE_STEPS))
+    merge_step_register(
         "gifts", lambda survivor, merged: seen.append((survivor.pk, merged.pk)) or {"gifts": []}
     )
     john, jon = donor_made("John", "Smith"), donor_made("Jon", "Smith")
 
-    result = services.donor_merge(survivor=john, merged=jon, acting_user=None)
+    result = donor_merge(survivor=john, merged=jon, acting_user=None)
 
     assert seen == [(john.pk, jon.pk)] and result.record.moved["gifts"] == {"gifts": []}
 
@@ -256,12 +258,12 @@ def test_a_failing_step_leaves_nothing_merged(tenant: Any, monkeypatch: Any) -> 
     def broken(survivor: Donor, merged: Donor) -> dict[str, Any]:
         raise ServiceError("Gift 7 is in a closed deposit.")
 
-    monkeypatch.setattr(services, "MERGE_STEPS", [*services.MERGE_STEPS, ("gifts", broken)])
+    monkeypatch.setattr(merges, "MERGE_STEPS", [*merges.MERGE_STEPS, ("gifts", broken)])
     john = donor_made("John", "Smith")
     jon = donor_made("Jon", "Smith", emails=("jon@example.org",))
 
     with pytest.raises(ServiceError):
-        services.donor_merge(survivor=john, merged=jon, acting_user=None)
+        donor_merge(survivor=john, merged=jon, acting_user=None)
 
     jon.refresh_from_db()
     assert jon.is_active and jon.merged_into is None
