@@ -9,6 +9,6 @@ class PersonnelConfig(AppConfig):
     def ready(self) -> None:
         # A person may be linked to a donor: a merge of duplicate donors moves the link.
         from tenant_apps.donors.services import merge_step_register
-        from tenant_apps.personnel.services import merge_personnel
+        from tenant_apps.personnel.services.people import merge_personnel
 
         merge_step_register("personnel.people", merge_personnel)

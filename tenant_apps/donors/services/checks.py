@@ -6,23 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import text_check
-from tenant_apps.donors.models import (
-    Donor,
-    DonorAddress,
-    DonorEmail,
-    DonorKind,
-    DonorPhone,
-)
-
-if TYPE_CHECKING:
-    pass
+from tenant_apps.donors.models import Donor, DonorAddress, DonorEmail, DonorKind, DonorPhone
 
 NAME_MAX_LENGTH = 100
 ORGANIZATION_NAME_MAX_LENGTH = 200

@@ -9,13 +9,8 @@ from django.db import transaction
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import text_check
 from tenant_apps.core.services import audit_record, changes_save
-from tenant_apps.donors.models import (
-    Donor,
-    Household,
-)
-from tenant_apps.donors.services.checks import (
-    not_merged_check,
-)
+from tenant_apps.donors.models import Donor, Household
+from tenant_apps.donors.services.checks import not_merged_check
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User

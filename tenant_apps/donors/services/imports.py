@@ -13,12 +13,7 @@ from django.db import transaction
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
 from tenant_apps.core.services import actor_of
-from tenant_apps.donors.models import (
-    Donor,
-    DonorAddress,
-    DonorEmail,
-    DonorPhone,
-)
+from tenant_apps.donors.models import Donor, DonorAddress, DonorEmail, DonorPhone
 from tenant_apps.donors.services.checks import (
     NOTE_MAX_LENGTH,
     AddressSpec,

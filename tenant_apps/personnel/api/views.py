@@ -27,7 +27,7 @@ from shared_apps.users.requests import AuthenticatedRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.models import Function
 from tenant_apps.donors import selectors as donor_selectors
-from tenant_apps.personnel import reports, selectors, services
+from tenant_apps.personnel import reports, selectors
 from tenant_apps.personnel.api.serializers import (
     HourBulkInput,
     HourBulkOutput,
@@ -62,6 +62,18 @@ from tenant_apps.personnel.models import (
     Volunteer,
     WorkerKind,
 )
+from tenant_apps.personnel.services.approvals import (
+    hour_entries_approve,
+    hour_entries_reject,
+    hour_entry_approve,
+    hour_entry_reject,
+)
+from tenant_apps.personnel.services.hours import hour_entry_submit, hour_entry_update
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.people import person_create, person_update
+from tenant_apps.personnel.services.settings import settings_update
+from tenant_apps.personnel.services.staff import staff_record_create, staff_record_update
+from tenant_apps.personnel.services.volunteers import volunteer_create, volunteer_update
 
 PERSONNEL = capability_required(read=Capability.PERSONNEL_READ, write=Capability.PERSONNEL_WRITE)
 HOURS_APPROVING = capability_required(
@@ -120,14 +132,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: AuthenticatedRequest) -> Response:
         """Add a person, optionally linked to their login and to their donor record."""
         data = _links(validated_data(PersonCreateInput, request))
-        person = services.person_create(acting_user=request.user, **data)
+        person = person_create(acting_user=request.user, **data)
         return Response(self._output(person), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PersonUpdateInput, responses={200: PersonOutput, 400: ErrorOutput})
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         person = self.get_object()
         data = _links(validated_data(PersonUpdateInput, request))
-        person = services.person_update(person=person, acting_user=request.user, **data)
+        person = person_update(person=person, acting_user=request.user, **data)
         return Response(self._output(person))
 
 
@@ -154,7 +166,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         share names the program."""
         data = validated_data(StaffCreateInput, request)
         data["person"] = _person_by_id(data["person"])
-        record = services.staff_record_create(acting_user=request.user, **data)
+        record = staff_record_create(acting_user=request.user, **data)
         return Response(self._output(record), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -163,7 +175,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         record = self.get_object()
         data = validated_data(StaffUpdateInput, request)
-        record = services.staff_record_update(record=record, acting_user=request.user, **data)
+        record = staff_record_update(record=record, acting_user=request.user, **data)
         return Response(self._output(record))
 
 
@@ -189,7 +201,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(VolunteerCreateInput, request)
         data["person"] = _person_by_id(data["person"])
-        volunteer = services.volunteer_create(acting_user=request.user, **data)
+        volunteer = volunteer_create(acting_user=request.user, **data)
         return Response(self._output(volunteer), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -199,7 +211,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         volunteer = self.get_object()
         data = validated_data(VolunteerUpdateInput, request)
-        volunteer = services.volunteer_update(volunteer=volunteer, acting_user=request.user, **data)
+        volunteer = volunteer_update(volunteer=volunteer, acting_user=request.user, **data)
         return Response(self._output(volunteer))
 
 
@@ -294,7 +306,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 )
         else:
             person = _person_by_id(person_id)
-        entry = services.hour_entry_submit(person=person, acting_user=request.user, **data)
+        entry = hour_entry_submit(person=person, acting_user=request.user, **data)
         return Response(self._output(entry), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -305,7 +317,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Change a submitted entry (409 once decided)."""
         entry = self.get_object()
         data = validated_data(HourEntryUpdateInput, request)
-        entry = services.hour_entry_update(entry=entry, acting_user=request.user, **data)
+        entry = hour_entry_update(entry=entry, acting_user=request.user, **data)
         return Response(self._output(entry))
 
     @extend_schema(
@@ -316,7 +328,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def approve(self, request: AuthenticatedRequest, pk: str) -> Response:
         """Approve submitted hours. Specialized volunteer services post as in-kind."""
-        entry = services.hour_entry_approve(entry=self.get_object(), acting_user=request.user)
+        entry = hour_entry_approve(entry=self.get_object(), acting_user=request.user)
         return Response(self._output(entry))
 
     @extend_schema(
@@ -329,9 +341,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Reject submitted hours, saying why."""
         entry = self.get_object()
         data = validated_data(HourRejectInput, request)
-        entry = services.hour_entry_reject(
-            entry=entry, reason=data["reason"], acting_user=request.user
-        )
+        entry = hour_entry_reject(entry=entry, reason=data["reason"], acting_user=request.user)
         return Response(self._output(entry))
 
     @extend_schema(
@@ -344,7 +354,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Approve several entries: all of them, or none (the error names the entry)."""
         data = validated_data(HourBulkInput, request)
         entries = _entries_by_id(data["entries"], self.get_queryset())
-        decided = services.hour_entries_approve(entries=entries, acting_user=request.user)
+        decided = hour_entries_approve(entries=entries, acting_user=request.user)
         return Response(self._many(decided))
 
     @extend_schema(
@@ -357,7 +367,7 @@ class HourEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Reject several entries with one reason: all of them, or none."""
         data = validated_data(HourBulkRejectInput, request)
         entries = _entries_by_id(data["entries"], self.get_queryset())
-        decided = services.hour_entries_reject(
+        decided = hour_entries_reject(
             entries=entries, reason=data["reason"], acting_user=request.user
         )
         return Response(self._many(decided))
@@ -403,7 +413,7 @@ class SettingsView(APIView):
     )
     def patch(self, request: AuthenticatedRequest) -> Response:
         data = validated_data(PersonnelSettingsUpdateInput, request)
-        settings_row = services.settings_update(acting_user=request.user, **data)
+        settings_row = settings_update(acting_user=request.user, **data)
         return Response(_settings_output(settings_row))
 
 
@@ -435,7 +445,7 @@ class PayrollAllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise ServiceError(
                 "The start date is after the end date.", fields={"start": ["After the end."]}
             )
-        record = services.payroll_allocation_post(
+        record = payroll_allocation_post(
             start=data["start"], end=data["end"], acting_user=request.user
         )
         record = self.get_queryset().get(pk=record.pk)

@@ -10,8 +10,12 @@ from typing import Any
 import factory
 
 from tenant_apps.accounting.models import Function
-from tenant_apps.personnel import services
 from tenant_apps.personnel.models import HourEntry, PayType, Person, StaffRecord, Volunteer
+from tenant_apps.personnel.services.approvals import hour_entry_approve
+from tenant_apps.personnel.services.hours import hour_entry_submit
+from tenant_apps.personnel.services.people import person_create
+from tenant_apps.personnel.services.staff import staff_record_create
+from tenant_apps.personnel.services.volunteers import volunteer_create
 
 LONG_AGO = date(2025, 1, 1)
 
@@ -27,7 +31,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
 
 def person_made(full_name: str, **fields: Any) -> Person:
-    return services.person_create(full_name=full_name, acting_user=None, **fields)
+    return person_create(full_name=full_name, acting_user=None, **fields)
 
 
 def staff_made(
@@ -40,7 +44,7 @@ def staff_made(
     person: Person | None = None,
     **fields: Any,
 ) -> StaffRecord:
-    return services.staff_record_create(
+    return staff_record_create(
         person=person or person_made(full_name),
         position=fields.pop("position", "Program officer"),
         employment_type=employment_type,
@@ -55,7 +59,7 @@ def staff_made(
 def volunteer_made(
     full_name: str, *, start_date: date = LONG_AGO, person: Person | None = None, **fields: Any
 ) -> Volunteer:
-    return services.volunteer_create(
+    return volunteer_create(
         person=person or person_made(full_name), start_date=start_date, acting_user=None, **fields
     )
 
@@ -70,7 +74,7 @@ def hours_logged(
     approve: bool = False,
     **fields: Any,
 ) -> HourEntry:
-    entry = services.hour_entry_submit(
+    entry = hour_entry_submit(
         person=person,
         date=day,
         hours=Decimal(hours),
@@ -80,5 +84,5 @@ def hours_logged(
         **fields,
     )
     if approve:
-        entry = services.hour_entry_approve(entry=entry, acting_user=None)
+        entry = hour_entry_approve(entry=entry, acting_user=None)
     return entry

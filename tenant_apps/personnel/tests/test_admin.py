@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django_tenants.utils import schema_context
 
-from tenant_apps.personnel import services
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.settings import settings_update
 from tenant_apps.personnel.tests.factories import hours_logged, staff_made, volunteer_made
 
 MODELS = ("person", "staffrecord", "volunteer", "hourentry", "personnelsettings")
@@ -21,10 +22,8 @@ def test_an_owner_reads_each_model_but_cannot_add_one(alpha: Any, model: str) ->
         staff = staff_made("Maria Lopez", split_program="50", split_management_general="50",
                            default_program="PRG")  # fmt: skip
         hours_logged(volunteer_made("Ben Ode").person, date(2026, 3, 2), "7.25", approve=True)
-        services.settings_update(payroll_posting_enabled=True, acting_user=None)
-        services.payroll_allocation_post(
-            start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
-        )
+        settings_update(payroll_posting_enabled=True, acting_user=None)
+        payroll_allocation_post(start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None)
     client = alpha.client(alpha.owner)
 
     listed = client.get(f"/admin/personnel/{model}/")

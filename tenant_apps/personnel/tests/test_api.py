@@ -10,8 +10,11 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
-from tenant_apps.personnel import selectors, services
+from tenant_apps.personnel import selectors
 from tenant_apps.personnel.models import HourEntry, HourState, Person, StaffRecord
+from tenant_apps.personnel.services.approvals import hour_entry_approve
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.settings import settings_update
 from tenant_apps.personnel.tests.factories import (
     PersonFactory,
     hours_logged,
@@ -256,7 +259,7 @@ def test_a_submitted_entry_is_changed_a_decided_one_is_not(alpha: Any, ann: Any)
 
     changed = client.patch(f"{API}/hours/{entry_id}/", {"hours": "3.25"})
     with schema_context("alpha"):
-        services.hour_entry_approve(entry=HourEntry.objects.get(pk=entry_id), acting_user=None)
+        hour_entry_approve(entry=HourEntry.objects.get(pk=entry_id), acting_user=None)
     refused = client.patch(f"{API}/hours/{entry_id}/", {"hours": "1"})
 
     assert changed.json()["hours"] == "3.25"
@@ -371,7 +374,7 @@ def test_settings_are_read_by_staff_and_changed_by_administrators(alpha: Any) ->
 def _payroll(alpha: Any) -> None:
     with schema_context("alpha"):
         staff_made("Fay", split_program="0", split_management_general="50", split_fundraising="50")
-        services.settings_update(payroll_posting_enabled=True, acting_user=None)
+        settings_update(payroll_posting_enabled=True, acting_user=None)
 
 
 def test_a_bookkeeper_posts_the_payroll_allocation(alpha: Any, coordinator: Any) -> None:
@@ -406,7 +409,7 @@ def test_the_payroll_allocation_list_runs_a_fixed_number_of_queries(
     def posted(months: range) -> None:
         with schema_context("alpha"):
             for month in months:
-                services.payroll_allocation_post(
+                payroll_allocation_post(
                     start=date(2025, month, 1), end=date(2025, month, 28), acting_user=None
                 )
 
@@ -491,7 +494,7 @@ def test_people_of_another_tenant_get_nothing(
     with schema_context("alpha"):
         staff = staff_made("Maria")
         entry = hours_logged(ben, DAY, "1", MG)
-        services.settings_update(payroll_posting_enabled=True, acting_user=None)
+        settings_update(payroll_posting_enabled=True, acting_user=None)
     check = assert_other_tenant_denied
 
     check(f"{API}/people/")

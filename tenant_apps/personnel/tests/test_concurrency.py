@@ -14,8 +14,8 @@ from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError
 from tenant_apps.accounting.models import Function
-from tenant_apps.personnel import services
 from tenant_apps.personnel.models import HourEntry
+from tenant_apps.personnel.services.hours import hour_entry_submit
 from tenant_apps.personnel.tests.factories import volunteer_made
 
 DAY = date(2026, 3, 10)
@@ -31,7 +31,7 @@ def test_two_submissions_at_once_cannot_both_pass(
     def submit(name: str, *, hold: bool) -> None:
         try:
             with schema_context(schema), transaction.atomic():
-                services.hour_entry_submit(
+                hour_entry_submit(
                     person=person, date=DAY, hours="13.00", function=Function.FUNDRAISING,
                     acting_user=None,
                 )  # fmt: skip

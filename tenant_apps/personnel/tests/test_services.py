@@ -18,7 +18,7 @@ from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.personnel import selectors, services
+from tenant_apps.personnel import selectors
 from tenant_apps.personnel.allocation import allocation_compute, days_in_range, largest_remainder
 from tenant_apps.personnel.models import (
     HourEntry,
@@ -27,6 +27,18 @@ from tenant_apps.personnel.models import (
     StaffRecord,
     WorkerKind,
 )
+from tenant_apps.personnel.services.approvals import (
+    hour_entries_approve,
+    hour_entries_reject,
+    hour_entry_approve,
+    hour_entry_reject,
+)
+from tenant_apps.personnel.services.checks import NotAllowed
+from tenant_apps.personnel.services.hours import hour_entry_submit, hour_entry_update
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.settings import settings_update
+from tenant_apps.personnel.services.staff import staff_record_update
+from tenant_apps.personnel.services.volunteers import volunteer_update
 from tenant_apps.personnel.tests.factories import (
     hours_logged,
     person_made,
@@ -50,7 +62,7 @@ def _refused(error: type[ServiceError] = ServiceError, **submit: Any) -> Service
     """Submitting is refused and nothing is saved."""
     before = HourEntry.objects.count()
     with pytest.raises(error) as caught:
-        services.hour_entry_submit(acting_user=None, **submit)
+        hour_entry_submit(acting_user=None, **submit)
     assert HourEntry.objects.count() == before
     return caught.value
 
@@ -86,7 +98,7 @@ def test_a_day_holds_at_most_24_hours_across_entries(schema: Any) -> None:
 def test_rejected_hours_do_not_count_toward_the_day(schema: Any) -> None:
     person = volunteer_made("Ann Park").person
     entry = hours_logged(person, DAY, "20.00")
-    services.hour_entry_reject(entry=entry, reason="Typo", acting_user=None)
+    hour_entry_reject(entry=entry, reason="Typo", acting_user=None)
 
     assert hours_logged(person, DAY, "20.00").hours == Decimal("20.00")
 
@@ -142,13 +154,9 @@ def test_someone_without_personnel_rights_logs_only_their_own_hours(schema: Any)
     own = volunteer_made("Ann Park", person=person_made("Ann Park", user=login)).person
     other = volunteer_made("Ben Ode").person
 
-    mine = services.hour_entry_submit(
-        person=own, date=DAY, hours="2", function=MG, acting_user=login
-    )
-    with pytest.raises(services.NotAllowed):
-        services.hour_entry_submit(
-            person=other, date=DAY, hours="2", function=MG, acting_user=login
-        )
+    mine = hour_entry_submit(person=own, date=DAY, hours="2", function=MG, acting_user=login)
+    with pytest.raises(NotAllowed):
+        hour_entry_submit(person=other, date=DAY, hours="2", function=MG, acting_user=login)
 
     assert mine.submitted_by == login
     assert not HourEntry.objects.filter(person=other).exists()
@@ -174,10 +182,8 @@ def test_the_database_refuses_a_25_hour_day_and_programless_program_hours(schema
 def test_approving_and_rejecting(schema: Any) -> None:
     coordinator = schema.user(Role.VOLUNTEER_COORDINATOR, email="coord@alpha.org")
     person = volunteer_made("Ann Park").person
-    approved = services.hour_entry_approve(
-        entry=hours_logged(person, DAY, "2"), acting_user=coordinator
-    )
-    rejected = services.hour_entry_reject(
+    approved = hour_entry_approve(entry=hours_logged(person, DAY, "2"), acting_user=coordinator)
+    rejected = hour_entry_reject(
         entry=hours_logged(person, DAY, "3"), reason="Wrong day", acting_user=coordinator
     )
 
@@ -188,11 +194,9 @@ def test_approving_and_rejecting(schema: Any) -> None:
     )
     assert (rejected.state, rejected.rejection_reason) == (HourState.REJECTED, "Wrong day")
     with pytest.raises(StateConflict, match="already approved"):
-        services.hour_entry_approve(entry=approved, acting_user=coordinator)
+        hour_entry_approve(entry=approved, acting_user=coordinator)
     with pytest.raises(ServiceError, match="say why"):
-        services.hour_entry_reject(
-            entry=hours_logged(person, DAY, "1"), reason=" ", acting_user=None
-        )
+        hour_entry_reject(entry=hours_logged(person, DAY, "1"), reason=" ", acting_user=None)
 
 
 def test_an_approver_cannot_approve_their_own_hours(schema: Any) -> None:
@@ -200,8 +204,8 @@ def test_an_approver_cannot_approve_their_own_hours(schema: Any) -> None:
     person = volunteer_made("Cora", person=person_made("Cora", user=coordinator)).person
     entry = hours_logged(person, DAY, "2")
 
-    with pytest.raises(services.NotAllowed, match="your own"):
-        services.hour_entry_approve(entry=entry, acting_user=coordinator)
+    with pytest.raises(NotAllowed, match="your own"):
+        hour_entry_approve(entry=entry, acting_user=coordinator)
 
     entry.refresh_from_db()
     assert entry.state == HourState.SUBMITTED
@@ -210,11 +214,11 @@ def test_an_approver_cannot_approve_their_own_hours(schema: Any) -> None:
 def test_approved_hours_are_not_edited(schema: Any) -> None:
     person = volunteer_made("Ann Park").person
     submitted = hours_logged(person, DAY, "2")
-    changed = services.hour_entry_update(entry=submitted, hours="3.50", acting_user=None)
+    changed = hour_entry_update(entry=submitted, hours="3.50", acting_user=None)
     approved = hours_logged(person, DAY, "1", approve=True)
 
     with pytest.raises(StateConflict, match="submit a new entry"):
-        services.hour_entry_update(entry=approved, hours="2", acting_user=None)
+        hour_entry_update(entry=approved, hours="2", acting_user=None)
 
     assert changed.hours == Decimal("3.50")
     approved.refresh_from_db()
@@ -228,13 +232,13 @@ def test_a_bulk_approval_is_all_or_nothing_and_names_the_entry(schema: Any) -> N
     last = hours_logged(person, DAY, "1")
 
     with pytest.raises(StateConflict) as caught:
-        services.hour_entries_approve(entries=[first, decided, last], acting_user=None)
+        hour_entries_approve(entries=[first, decided, last], acting_user=None)
 
     assert f"Hour entry {decided.pk} is already approved" in caught.value.message
     assert caught.value.message.endswith("Nothing was changed.")
     assert list(caught.value.fields["entries"]) == [decided.pk]
     assert HourEntry.objects.filter(state=HourState.SUBMITTED).count() == 2
-    done = services.hour_entries_reject(entries=[first, last], reason="Dup", acting_user=None)
+    done = hour_entries_reject(entries=[first, last], reason="Dup", acting_user=None)
     assert {entry.state for entry in done} == {HourState.REJECTED}
 
 
@@ -281,8 +285,8 @@ def test_staff_dates_may_not_leave_logged_hours_outside(schema: Any) -> None:
     hours_logged(record.person, DAY, "2")
 
     with pytest.raises(StateConflict, match="staff hours outside"):
-        services.staff_record_update(record=record, end_date=date(2026, 3, 1), acting_user=None)
-    changed = services.staff_record_update(
+        staff_record_update(record=record, end_date=date(2026, 3, 1), acting_user=None)
+    changed = staff_record_update(
         record=record, end_date=date(2026, 3, 31), position="Director", acting_user=None
     )
 
@@ -312,7 +316,7 @@ def test_volunteer_skills_are_tags(schema: Any) -> None:
 
     assert volunteer.skills == ["cooking", "driving"]
     with pytest.raises(ServiceError, match="end date is before"):
-        services.volunteer_update(volunteer=volunteer, end_date=date(2024, 1, 1), acting_user=None)
+        volunteer_update(volunteer=volunteer, end_date=date(2024, 1, 1), acting_user=None)
 
 
 # --- Payroll allocation rules --------------------------------------------------------------
@@ -382,38 +386,32 @@ def test_posting_the_allocation_is_off_by_default(schema: Any) -> None:
     _march_payroll()
 
     with pytest.raises(StateConflict, match="is off"):
-        services.payroll_allocation_post(
-            start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
-        )
+        payroll_allocation_post(start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None)
 
     assert not JournalEntry.objects.filter(source=EntrySource.PAYROLL).exists()
 
 
 def test_a_day_of_payroll_is_allocated_once(schema: Any) -> None:
     _march_payroll()
-    services.settings_update(payroll_posting_enabled=True, acting_user=None)
-    services.payroll_allocation_post(
-        start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
-    )
+    settings_update(payroll_posting_enabled=True, acting_user=None)
+    payroll_allocation_post(start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None)
 
     for start, end in (
         (date(2026, 3, 1), date(2026, 3, 31)),
         (date(2026, 3, 31), date(2026, 4, 5)),
     ):
         with pytest.raises(StateConflict, match="a day's salaries move once"):
-            services.payroll_allocation_post(start=start, end=end, acting_user=None)
+            payroll_allocation_post(start=start, end=end, acting_user=None)
 
     assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
 
 
 def test_nothing_to_move_is_refused(schema: Any) -> None:
     staff_made("Mo")  # all management and general
-    services.settings_update(payroll_posting_enabled=True, acting_user=None)
+    settings_update(payroll_posting_enabled=True, acting_user=None)
 
     with pytest.raises(StateConflict, match="Nothing to move"):
-        services.payroll_allocation_post(
-            start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
-        )
+        payroll_allocation_post(start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None)
 
 
 # --- Settings and merges ----------------------------------------------------------------------
@@ -422,13 +420,13 @@ def test_nothing_to_move_is_refused(schema: Any) -> None:
 def test_settings_name_real_expense_accounts(schema: Any) -> None:
     assert selectors.personnel_settings().volunteer_hourly_rate == Decimal("34.79")
     with pytest.raises(ServiceError, match="not an expense account"):
-        services.settings_update(salary_account="1010", acting_user=None)
+        settings_update(salary_account="1010", acting_user=None)
     with pytest.raises(ServiceError, match="summary account"):
-        services.settings_update(salary_account="7000", acting_user=None)
+        settings_update(salary_account="7000", acting_user=None)
     with pytest.raises(ServiceError, match="more than zero"):
-        services.settings_update(volunteer_hourly_rate="0", acting_user=None)
+        settings_update(volunteer_hourly_rate="0", acting_user=None)
 
-    changed = services.settings_update(volunteer_hourly_rate="31.80", acting_user=None)
+    changed = settings_update(volunteer_hourly_rate="31.80", acting_user=None)
 
     assert changed.volunteer_hourly_rate == Decimal("31.80")
     assert AuditEvent.objects.filter(action="personnel_settings.update").count() == 1
@@ -458,8 +456,8 @@ def test_a_program_in_use_cannot_be_deleted(schema: Any) -> None:
 
 def test_the_database_refuses_overlapping_payroll_allocations(schema: Any) -> None:
     _march_payroll()
-    services.settings_update(payroll_posting_enabled=True, acting_user=None)
-    record = services.payroll_allocation_post(
+    settings_update(payroll_posting_enabled=True, acting_user=None)
+    record = payroll_allocation_post(
         start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None
     )
     other = accounting.entry_record(

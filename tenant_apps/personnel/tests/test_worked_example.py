@@ -14,8 +14,11 @@ from django_tenants.utils import schema_context
 from tenant_apps.accounting import reports as ledger_reports
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Function
-from tenant_apps.personnel import reports, services
+from tenant_apps.personnel import reports
 from tenant_apps.personnel.models import PayType
+from tenant_apps.personnel.services.approvals import hour_entry_reject
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.settings import settings_update
 from tenant_apps.personnel.tests.factories import hours_logged, staff_made, volunteer_made
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +61,7 @@ def books(alpha: Any) -> dict[str, Any]:
         # Not counted: still submitted, and rejected.
         hours_logged(sam.person, march(16), "5.00", MG)
         rejected = hours_logged(sam.person, march(17), "2.00", MG)
-        services.hour_entry_reject(entry=rejected, reason="Holiday", acting_user=None)
+        hour_entry_reject(entry=rejected, reason="Holiday", acting_user=None)
 
         ann = volunteer_made("Ann Park")
         hours_logged(ann.person, march(2), "6.00", PROGRAM, "FOOD", approve=True)
@@ -170,10 +173,10 @@ def test_payroll_allocation_to_the_cent(books: dict[str, Any]) -> None:
 
 def test_posting_moves_exactly_the_allocation(books: dict[str, Any]) -> None:
     with schema_context("alpha"):
-        services.settings_update(payroll_posting_enabled=True, acting_user=None)
+        settings_update(payroll_posting_enabled=True, acting_user=None)
         before = ledger_reports.functional_expenses(**MARCH).as_json()
 
-        record = services.payroll_allocation_post(**MARCH, acting_user=None)
+        record = payroll_allocation_post(**MARCH, acting_user=None)
 
         after = ledger_reports.functional_expenses(**MARCH).as_json()
         lines = sorted(

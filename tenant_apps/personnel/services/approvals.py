@@ -1,0 +1,161 @@
+"""Deciding hour entries: approval (with the in-kind posting of a volunteer's specialized
+services) and rejection, one entry or many at once, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from saas_platform.lib.inputs import text_check
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import EntrySource
+from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.personnel.models import HourEntry, HourState
+from tenant_apps.personnel.selectors import personnel_settings
+from tenant_apps.personnel.services.checks import CENT, GENERAL_FUND, NotAllowed
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
+
+IN_KIND_REVENUE_ACCOUNT = "4120"  # UCOA: donated professional services
+
+
+# --- Deciding hour entries -------------------------------------------------------------------
+
+
+def _decision_check(entry: HourEntry, acting_user: User | None) -> None:
+    if entry.state != HourState.SUBMITTED:
+        raise StateConflict(f"Hour entry {entry.pk} is already {entry.state}.")
+    if acting_user is not None and entry.person.user_id == acting_user.pk:
+        raise NotAllowed(f"Hour entry {entry.pk} is your own; someone else approves it.")
+
+
+def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
+    """A volunteer's specialized services are recognized (ASC 958-605-25-16): Dr the in-kind
+    expense with the entry's function and program, Cr 4120 donated professional services, in
+    the general fund, at the volunteer's specialized rate (or the organization's hourly rate)."""
+    settings_row = personnel_settings()
+    rate = entry.person.volunteer.specialized_rate or settings_row.volunteer_hourly_rate
+    value = (entry.hours * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    posted = accounting.entry_record(
+        date=entry.date,
+        memo=f"Specialized volunteer services: {entry.person}, {entry.hours} h at {rate}",
+        lines=[
+            accounting.LineSpec(
+                account=settings_row.in_kind_expense_account,
+                fund=GENERAL_FUND,
+                debit=value,
+                function=entry.function,
+                program=entry.program.code if entry.program else None,
+            ),
+            accounting.LineSpec(account=IN_KIND_REVENUE_ACCOUNT, fund=GENERAL_FUND, credit=value),
+        ],
+        source=EntrySource.IN_KIND,
+        source_reference=f"hour-entry:{entry.pk}",
+        acting_user=acting_user,
+    )
+    entry.in_kind_value = value
+    entry.in_kind_entry = posted
+
+
+def _approve(entry: HourEntry, *, acting_user: User | None) -> HourEntry:
+    _decision_check(entry, acting_user)
+    entry.state = HourState.APPROVED
+    entry.decided_by = actor_of(acting_user)
+    entry.decided_at = timezone.now()
+    if entry.specialized_skills:
+        _in_kind_post(entry, acting_user=acting_user)
+    entry.save()
+    audit_record(
+        "hour_entry.approve",
+        acting_user=acting_user,
+        obj=entry,
+        in_kind_entry=entry.in_kind_entry.number if entry.in_kind_entry else None,
+    )
+    return entry
+
+
+def _reject(entry: HourEntry, *, reason: str, acting_user: User | None) -> HourEntry:
+    _decision_check(entry, acting_user)
+    entry.state = HourState.REJECTED
+    entry.rejection_reason = reason
+    entry.decided_by = actor_of(acting_user)
+    entry.decided_at = timezone.now()
+    entry.save()
+    audit_record("hour_entry.reject", acting_user=acting_user, obj=entry, reason=reason)
+    return entry
+
+
+def _locked(entries: Sequence[HourEntry]) -> list[HourEntry]:
+    ids = [entry.pk for entry in entries]
+    found = {
+        entry.pk: entry
+        for entry in HourEntry.objects.select_for_update(of=("self",))
+        .select_related("person__volunteer", "program")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    return [found[pk] for pk in ids]
+
+
+def _reason_check(reason: str) -> str:
+    reason = text_check(reason, field="reason", max_length=500)
+    if not reason:
+        raise ServiceError(
+            "reason: say why the hours are rejected, so they can be corrected.",
+            fields={"reason": ["Required."]},
+        )
+    return reason
+
+
+def hour_entry_approve(*, entry: HourEntry, acting_user: User | None) -> HourEntry:
+    """Approve submitted hours; specialized volunteer services post as in-kind with it."""
+    with transaction.atomic():
+        return _approve(_locked([entry])[0], acting_user=acting_user)
+
+
+def hour_entry_reject(*, entry: HourEntry, reason: str, acting_user: User | None) -> HourEntry:
+    reason = _reason_check(reason)
+    with transaction.atomic():
+        return _reject(_locked([entry])[0], reason=reason, acting_user=acting_user)
+
+
+def _bulk(entries: Sequence[HourEntry], decide: Any) -> list[HourEntry]:
+    """All or nothing: the first refusal names its entry and undoes the others."""
+    if not entries:
+        raise ServiceError("entries: name at least one entry.", fields={"entries": ["Empty."]})
+    if len({entry.pk for entry in entries}) != len(entries):
+        raise ServiceError(
+            "entries: an entry is named twice.", fields={"entries": ["Named twice."]}
+        )
+    with transaction.atomic():
+        decided = []
+        for entry in _locked(entries):
+            try:
+                decided.append(decide(entry))
+            except ServiceError as error:
+                message = error.message
+                if not message.startswith(f"Hour entry {entry.pk}"):
+                    message = f"Hour entry {entry.pk}: {message}"
+                raise type(error)(
+                    f"{message} Nothing was changed.", fields={"entries": {entry.pk: [message]}}
+                ) from error
+    return decided
+
+
+def hour_entries_approve(
+    *, entries: Sequence[HourEntry], acting_user: User | None
+) -> list[HourEntry]:
+    return _bulk(entries, lambda entry: _approve(entry, acting_user=acting_user))
+
+
+def hour_entries_reject(
+    *, entries: Sequence[HourEntry], reason: str, acting_user: User | None
+) -> list[HourEntry]:
+    reason = _reason_check(reason)
+    return _bulk(entries, lambda entry: _reject(entry, reason=reason, acting_user=acting_user))
