@@ -10,16 +10,18 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django_tenants.utils import schema_context
+from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import ImportJob
 from tenant_apps.donors.models import Donor
-from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
-from tenant_apps.donors.services.donors import donor_create
+from tenant_apps.donors.services.checks import AddressSpec
 from tenant_apps.donors.services.imports import DONOR_CSV_COLUMNS
 from tenant_apps.donors.services.merges import donor_merge
-from tenant_apps.donors.tests.factories import donor_made
+from tenant_apps.donors.tests.factories import DonorFactory
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,40 +39,38 @@ def _rows(response: Any) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def viewer(alpha: Any) -> Any:
+def viewer(alpha: Tenant) -> APIClient:
     return alpha.api(alpha.user(Role.VIEWER))
 
 
 @pytest.fixture
-def board(alpha: Any) -> list[Donor]:
-    with schema_context("alpha"):
-        grace = donor_create(
-            names=DonorNames(kind="individual", first_name="Grace", last_name="Hopper"),
-            emails=[EmailSpec("grace@example.org")],
-            phones=[PhoneSpec("+1 (555) 010-1000")],
-            addresses=[
-                AddressSpec(
-                    line1="1 Navy Way",
-                    line2="Suite 2",
-                    city="Arlington",
-                    region="VA",
-                    postcode="22201",
-                )
-            ],
-            tags=["Board", "Volunteers"],
-            mail_ok=False,
-            notes='=HYPERLINK("http://evil.example")\nsecond line, with a comma',
-            acting_user=None,
-        )
-        engines = donor_made(organization_name="Analytical Engines Ltd", tags=("Board",))
-        return [grace, engines]
+def board(in_alpha: Tenant) -> list[Donor]:
+    grace = DonorFactory.create(
+        first_name="Grace",
+        last_name="Hopper",
+        emails=("grace@example.org",),
+        phones=("+1 (555) 010-1000",),
+        addresses=(
+            AddressSpec(
+                line1="1 Navy Way",
+                line2="Suite 2",
+                city="Arlington",
+                region="VA",
+                postcode="22201",
+            ),
+        ),
+        tags=("Board", "Volunteers"),
+        mail_ok=False,
+        notes='=HYPERLINK("http://evil.example")\nsecond line, with a comma',
+    )
+    engines = DonorFactory.create(organization_name="Analytical Engines Ltd", tags=("Board",))
+    return [grace, engines]
 
 
 def test_the_export_writes_the_import_columns_with_contacts_tags_and_defused_formulas(
-    viewer: Any, board: list[Donor]
+    in_alpha: Tenant, viewer: APIClient, board: list[Donor]
 ) -> None:
-    with schema_context("alpha"):
-        donor_made("Not", "Board")
+    DonorFactory.create(first_name="Not", last_name="Board")
 
     rows = _rows(viewer.get(f"{EXPORT}?tag=board"))
 
@@ -118,12 +118,13 @@ def test_the_export_writes_the_import_columns_with_contacts_tags_and_defused_for
     ]
 
 
-def test_the_export_follows_the_search_and_leaves_merged_donors_out(viewer: Any) -> None:
-    with schema_context("alpha"):
-        keep = donor_made("Ada", "Lovelace")
-        merged = donor_made("Ada", "Lovelace-King")
-        donor_made("Alan", "Turing")
-        donor_merge(survivor=keep, merged=merged, acting_user=None)
+def test_the_export_follows_the_search_and_leaves_merged_donors_out(
+    in_alpha: Tenant, viewer: APIClient
+) -> None:
+    keep = DonorFactory.create(first_name="Ada", last_name="Lovelace")
+    merged = DonorFactory.create(first_name="Ada", last_name="Lovelace-King")
+    DonorFactory.create(first_name="Alan", last_name="Turing")
+    donor_merge(survivor=keep, merged=merged, acting_user=None)
 
     rows = _rows(viewer.get(f"{EXPORT}?q=lovelace"))
 
@@ -132,13 +133,13 @@ def test_the_export_follows_the_search_and_leaves_merged_donors_out(viewer: Any)
 
 
 def test_an_exported_file_imports_as_it_is(
-    alpha: Any,
+    in_alpha: Tenant,
     board: list[Donor],
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     """The round trip: export, import the file, export again: every donor twice, the same."""
-    fundraiser = alpha.api(alpha.user(Role.FUNDRAISER))
-    exported = b"".join(fundraiser.get(f"{EXPORT}?tag=board").streaming_content)
+    fundraiser = in_alpha.api(in_alpha.user(Role.FUNDRAISER))
+    exported = fundraiser.get(f"{EXPORT}?tag=board").getvalue()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = fundraiser.post(
@@ -148,32 +149,32 @@ def test_an_exported_file_imports_as_it_is(
         )
 
     assert response.status_code == 201, response.content
-    with schema_context("alpha"):
-        job = ImportJob.objects.get(pk=response.json()["id"])
+    job = ImportJob.objects.get(pk=response.json()["id"])
     assert job.state == "succeeded" and job.rows_created == 2, job.errors
     first = _rows(fundraiser.get(f"{EXPORT}?tag=board"))
     assert len(first) == 4
-    assert first[0] == first[1] and first[2] == first[3]
-    with schema_context("alpha"):
-        copy = Donor.objects.exclude(pk=board[0].pk).get(display_name="Grace Hopper")
-        assert copy.notes == board[0].notes
-        assert copy.phones.get().number == "+1 (555) 010-1000"
+    assert first[0] == first[1]
+    assert first[2] == first[3]
+    copy = Donor.objects.exclude(pk=board[0].pk).get(display_name="Grace Hopper")
+    assert copy.notes == board[0].notes
+    assert copy.phones.get().number == "+1 (555) 010-1000"
     # and the import saw each as a likely duplicate of the donor it came from
     assert {duplicate["donor"] for duplicate in job.duplicates} >= {board[0].pk}
 
 
-def test_the_export_runs_the_same_queries_for_many_donors(viewer: Any, count_queries: Any) -> None:
+def test_the_export_runs_the_same_queries_for_many_donors(
+    in_alpha: Tenant, viewer: APIClient, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
     def make(count: int, start: int) -> None:
-        with schema_context("alpha"):
-            for number in range(start, start + count):
-                donor_made(
-                    f"Given{number}",
-                    "Family",
-                    emails=(f"d{number}@example.org",),
-                    phones=(f"555010{number:04d}",),
-                    postcodes=("02139",),
-                    tags=("Board", f"tag{number}"),
-                )
+        for number in range(start, start + count):
+            DonorFactory.create(
+                first_name=f"Given{number}",
+                last_name="Family",
+                emails=(f"d{number}@example.org",),
+                phones=(f"555010{number:04d}",),
+                postcodes=("02139",),
+                tags=("Board", f"tag{number}"),
+            )
 
     _rows(viewer.get(EXPORT))  # the host's tenant is cached from here on
     make(2, 0)
@@ -189,16 +190,16 @@ def test_the_export_runs_the_same_queries_for_many_donors(viewer: Any, count_que
 @pytest.mark.parametrize(
     "role", [Role.OWNER, Role.FUNDRAISER, Role.BOOKKEEPER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 )
-def test_every_donor_reader_exports(alpha: Any, role: str) -> None:
-    with schema_context("alpha"):
-        donor_made("Ada", "Lovelace")
+def test_every_donor_reader_exports(in_alpha: Tenant, role: str) -> None:
+    DonorFactory.create(first_name="Ada", last_name="Lovelace")
 
-    assert len(_rows(alpha.api(alpha.user(role)).get(EXPORT))) == 1
+    assert len(_rows(in_alpha.api(in_alpha.user(role)).get(EXPORT))) == 1
 
 
-def test_other_tenants_get_nothing(alpha: Any, assert_other_tenant_denied: Any) -> None:
-    with schema_context("alpha"):
-        donor_made("Ada", "Lovelace")
+def test_other_tenants_get_nothing(
+    in_alpha: Tenant, assert_other_tenant_denied: Callable[..., None]
+) -> None:
+    DonorFactory.create(first_name="Ada", last_name="Lovelace")
 
     assert_other_tenant_denied(EXPORT)
-    assert alpha.api().get(EXPORT).status_code == 401
+    assert in_alpha.api().get(EXPORT).status_code == 401

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
-from django_tenants.utils import schema_context
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
+from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
 from tenant_apps.personnel import selectors
@@ -16,13 +18,13 @@ from tenant_apps.personnel.services.approvals import hour_entry_approve
 from tenant_apps.personnel.services.payroll import payroll_allocation_post
 from tenant_apps.personnel.services.settings import settings_update
 from tenant_apps.personnel.tests.factories import (
+    HourEntryFactory,
     PersonFactory,
-    hours_logged,
-    person_made,
-    staff_made,
-    volunteer_made,
+    StaffRecordFactory,
+    VolunteerFactory,
 )
 from tests.helpers import api_error, list_queries_fixed
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -34,29 +36,24 @@ READERS += [Role.VOLUNTEER_COORDINATOR]
 
 
 @pytest.fixture
-def coordinator(alpha: Any) -> Any:
-    return alpha.user(Role.VOLUNTEER_COORDINATOR, email="coord@alpha.org")
-
-
-@pytest.fixture
-def ann(alpha: Any) -> Any:
+def ann_user(in_alpha: Tenant) -> User:
     """A volunteer with her own login (role volunteer)."""
-    login = alpha.user(Role.VOLUNTEER, email="ann@example.org")
-    with schema_context("alpha"):
-        volunteer_made("Ann Park", person=person_made("Ann Park", user=login))
+    login = in_alpha.user(Role.VOLUNTEER, email="ann@example.org")
+    VolunteerFactory.create(
+        full_name="Ann Park", person=PersonFactory.create(full_name="Ann Park", user=login)
+    )
     return login
 
 
 @pytest.fixture
-def ben(alpha: Any) -> Person:
-    with schema_context("alpha"):
-        return volunteer_made("Ben Ode").person
+def ben(in_alpha: Tenant) -> Person:
+    return VolunteerFactory.create(full_name="Ben Ode").person
 
 
 # --- People, staff, volunteers -----------------------------------------------------------------
 
 
-def test_people_staff_and_volunteers_are_created_read_and_changed(alpha: Any) -> None:
+def test_people_staff_and_volunteers_are_created_read_and_changed(alpha: Tenant) -> None:
     owner = alpha.api(alpha.owner)
 
     person = owner.post(f"{API}/people/", {"full_name": "Maria Lopez", "email": "M@x.org"})
@@ -87,7 +84,8 @@ def test_people_staff_and_volunteers_are_created_read_and_changed(alpha: Any) ->
 
     assert changed.json()["position"] == "Executive director"
     assert staff.json()["default_program"] == "PRG"
-    assert volunteer.status_code == 201 and volunteer.json()["skills"] == ["cooking"]
+    assert volunteer.status_code == 201
+    assert volunteer.json()["skills"] == ["cooking"]
     assert renamed.status_code == 200
     assert read == read | {
         "full_name": "Maria L. Lopez",
@@ -97,11 +95,10 @@ def test_people_staff_and_volunteers_are_created_read_and_changed(alpha: Any) ->
     }
 
 
-def test_a_split_that_does_not_add_up_is_a_400_and_saves_nothing(alpha: Any) -> None:
-    with schema_context("alpha"):
-        person = person_made("Maria")
+def test_a_split_that_does_not_add_up_is_a_400_and_saves_nothing(in_alpha: Tenant) -> None:
+    person = PersonFactory.create(full_name="Maria")
 
-    response = alpha.api(alpha.owner).post(
+    response = in_alpha.api(in_alpha.owner).post(
         f"{API}/staff/",
         {
             "person": person.pk,
@@ -117,11 +114,10 @@ def test_a_split_that_does_not_add_up_is_a_400_and_saves_nothing(alpha: Any) -> 
 
     error = api_error(response, 400)
     assert error["message"] == "The default split adds up to 90.00%, not 100%."
-    with schema_context("alpha"):
-        assert not StaffRecord.objects.exists()
+    assert not StaffRecord.objects.exists()
 
 
-def test_unknown_people_and_donors_are_named(alpha: Any) -> None:
+def test_unknown_people_and_donors_are_named(alpha: Tenant) -> None:
     owner = alpha.api(alpha.owner)
 
     donor = owner.post(f"{API}/people/", {"full_name": "X", "donor": 999999})
@@ -132,50 +128,47 @@ def test_unknown_people_and_donors_are_named(alpha: Any) -> None:
 
 
 @pytest.mark.parametrize("role", READERS)
-def test_every_staff_role_reads_people(alpha: Any, role: str) -> None:
-    with schema_context("alpha"):
-        staff_made("Maria")
+def test_every_staff_role_reads_people(in_alpha: Tenant, role: str) -> None:
+    StaffRecordFactory.create(full_name="Maria")
 
-    response = alpha.api(alpha.user(role)).get(f"{API}/staff/")
+    response = in_alpha.api(in_alpha.user(role)).get(f"{API}/staff/")
 
     assert response.status_code == 200
     assert [row["person_name"] for row in response.json()["results"]] == ["Maria"]
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.BOOKKEEPER, Role.VOLUNTEER])
-def test_people_are_managed_only_by_those_who_manage_personnel(alpha: Any, role: str) -> None:
+def test_people_are_managed_only_by_those_who_manage_personnel(alpha: Tenant, role: str) -> None:
     response = alpha.api(alpha.user(role)).post(f"{API}/people/", {"full_name": "X"})
 
     api_error(response, 403)
 
 
-def test_a_coordinator_manages_people(alpha: Any, coordinator: Any) -> None:
-    response = alpha.api(coordinator).post(f"{API}/people/", {"full_name": "New Volunteer"})
+def test_a_coordinator_manages_people(alpha: Tenant, coordinator: APIClient) -> None:
+    response = coordinator.post(f"{API}/people/", {"full_name": "New Volunteer"})
 
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize(("path", "make"), [("people", "person"), ("staff", "staff")])
-def test_lists_run_a_fixed_number_of_queries(alpha: Any, path: str, make: str) -> None:
-    client = alpha.api(alpha.owner)
+def test_lists_run_a_fixed_number_of_queries(in_alpha: Tenant, path: str, make: str) -> None:
+    client = in_alpha.api(in_alpha.owner)
 
     def made(count: int) -> None:
-        with schema_context("alpha"):
-            for _ in range(count):
-                person = PersonFactory()
-                if make == "staff":
-                    staff_made("", person=person)
+        for _ in range(count):
+            person = PersonFactory.create()
+            if make == "staff":
+                StaffRecordFactory.create(full_name="", person=person)
 
     list_queries_fixed(client, f"{API}/{path}/", made)
 
 
-def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any) -> None:
-    client = alpha.api(alpha.owner)
+def test_the_volunteer_list_runs_a_fixed_number_of_queries(in_alpha: Tenant) -> None:
+    client = in_alpha.api(in_alpha.owner)
 
     def made(count: int) -> None:
-        with schema_context("alpha"):
-            for _ in range(count):
-                volunteer_made("", person=PersonFactory())
+        for _ in range(count):
+            VolunteerFactory.create(full_name="", person=PersonFactory.create())
 
     list_queries_fixed(client, f"{API}/volunteers/", made)
 
@@ -183,10 +176,11 @@ def test_the_volunteer_list_runs_a_fixed_number_of_queries(alpha: Any) -> None:
 # --- Hours -------------------------------------------------------------------------------------
 
 
-def test_a_volunteer_logs_and_sees_only_their_own_hours(alpha: Any, ann: Any, ben: Person) -> None:
-    with schema_context("alpha"):
-        hours_logged(ben, DAY, "3.00", MG)
-    client = alpha.api(ann)
+def test_a_volunteer_logs_and_sees_only_their_own_hours(
+    in_alpha: Tenant, ann_user: User, ben: Person
+) -> None:
+    HourEntryFactory.create(person=ben, date=DAY, hours="3.00", function=MG)
+    client = in_alpha.api(ann_user)
 
     logged = client.post(
         f"{API}/hours/", {"date": "2026-03-10", "hours": "2.50", "function": "program",
@@ -204,15 +198,14 @@ def test_a_volunteer_logs_and_sees_only_their_own_hours(alpha: Any, ann: Any, be
     }  # fmt: skip
     assert api_error(for_ben, 403)["message"] == "You may log and change only your own hours."
     assert [row["person_name"] for row in listed] == ["Ann Park"]
-    with schema_context("alpha"):
-        ben_entry = HourEntry.objects.get(person=ben)
+    ben_entry = HourEntry.objects.get(person=ben)
     assert client.get(f"{API}/hours/{ben_entry.pk}/").status_code == 404
     for path in ("people/", "staff/", "volunteers/", "reports/", "settings/"):
         api_error(client.get(f"{API}/{path}"), 403)
     api_error(client.post(f"{API}/hours/{logged.json()['id']}/approve/"), 403)
 
 
-def test_a_login_without_a_person_names_whose_hours(alpha: Any) -> None:
+def test_a_login_without_a_person_names_whose_hours(alpha: Tenant) -> None:
     response = alpha.api(alpha.user(Role.VOLUNTEER)).post(
         f"{API}/hours/", {"date": "2026-03-10", "hours": "1", "function": MG}
     )
@@ -241,36 +234,37 @@ def test_a_login_without_a_person_names_whose_hours(alpha: Any) -> None:
     ],
 )
 def test_invalid_hours_are_a_400_that_saves_nothing(
-    alpha: Any, ann: Any, body: dict[str, str], message: str
+    in_alpha: Tenant, ann_user: User, body: dict[str, str], message: str
 ) -> None:
-    response = alpha.api(ann).post(
+    response = in_alpha.api(ann_user).post(
         f"{API}/hours/", {"date": "2026-03-10", "hours": "2", "function": MG} | body
     )
 
     assert api_error(response, 400)["message"] == message
-    with schema_context("alpha"):
-        assert not HourEntry.objects.exists()
+    assert not HourEntry.objects.exists()
 
 
-def test_a_submitted_entry_is_changed_a_decided_one_is_not(alpha: Any, ann: Any) -> None:
-    client = alpha.api(ann)
+def test_a_submitted_entry_is_changed_a_decided_one_is_not(
+    in_alpha: Tenant, ann_user: User
+) -> None:
+    client = in_alpha.api(ann_user)
     entry = client.post(f"{API}/hours/", {"date": "2026-03-10", "hours": "2", "function": MG})
     entry_id = entry.json()["id"]
 
     changed = client.patch(f"{API}/hours/{entry_id}/", {"hours": "3.25"})
-    with schema_context("alpha"):
-        hour_entry_approve(entry=HourEntry.objects.get(pk=entry_id), acting_user=None)
+    hour_entry_approve(entry=HourEntry.objects.get(pk=entry_id), acting_user=None)
     refused = client.patch(f"{API}/hours/{entry_id}/", {"hours": "1"})
 
     assert changed.json()["hours"] == "3.25"
     assert "submit a new entry" in api_error(refused, 409)["message"]
 
 
-def test_a_coordinator_approves_and_rejects(alpha: Any, coordinator: Any, ben: Person) -> None:
-    with schema_context("alpha"):
-        first = hours_logged(ben, DAY, "2", MG)
-        second = hours_logged(ben, DAY, "3", MG)
-    client = alpha.api(coordinator)
+def test_a_coordinator_approves_and_rejects(
+    in_alpha: Tenant, coordinator: APIClient, ben: Person
+) -> None:
+    first = HourEntryFactory.create(person=ben, date=DAY, hours="2", function=MG)
+    second = HourEntryFactory.create(person=ben, date=DAY, hours="3", function=MG)
+    client = coordinator
 
     approved = client.post(f"{API}/hours/{first.pk}/approve/")
     no_reason = client.post(f"{API}/hours/{second.pk}/reject/", {})
@@ -287,22 +281,28 @@ def test_a_coordinator_approves_and_rejects(alpha: Any, coordinator: Any, ben: P
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.BOOKKEEPER, Role.FUNDRAISER])
-def test_only_coordinators_and_administrators_decide(alpha: Any, role: str, ben: Person) -> None:
-    with schema_context("alpha"):
-        entry = hours_logged(ben, DAY, "2", MG)
-    client = alpha.api(alpha.user(role))
+def test_only_coordinators_and_administrators_decide(
+    in_alpha: Tenant, role: str, ben: Person
+) -> None:
+    entry = HourEntryFactory.create(person=ben, date=DAY, hours="2", function=MG)
+    client = in_alpha.api(in_alpha.user(role))
 
     api_error(client.post(f"{API}/hours/{entry.pk}/approve/"), 403)
     api_error(client.post(f"{API}/hours/bulk-reject/", {"entries": [entry.pk], "reason": "x"}), 403)
     assert client.get(f"{API}/hours/{entry.pk}/").status_code == 200
 
 
-def test_bulk_approval_is_all_or_nothing(alpha: Any, coordinator: Any, ben: Person) -> None:
-    with schema_context("alpha"):
-        entries = [hours_logged(ben, DAY, "1", MG) for _ in range(3)]
-        mine = volunteer_made("Cora", person=person_made("Cora", user=coordinator)).person
-        own = hours_logged(mine, DAY, "1", MG)
-    client = alpha.api(coordinator)
+def test_bulk_approval_is_all_or_nothing(
+    in_alpha: Tenant, coordinator_user: User, coordinator: APIClient, ben: Person
+) -> None:
+    entries = [
+        HourEntryFactory.create(person=ben, date=DAY, hours="1", function=MG) for _ in range(3)
+    ]
+    mine = VolunteerFactory.create(
+        full_name="Cora", person=PersonFactory.create(full_name="Cora", user=coordinator_user)
+    ).person
+    own = HourEntryFactory.create(person=mine, date=DAY, hours="1", function=MG)
+    client = coordinator
     ids = [entry.pk for entry in entries]
 
     with_own = client.post(f"{API}/hours/bulk-approve/", {"entries": [*ids, own.pk]})
@@ -316,15 +316,15 @@ def test_bulk_approval_is_all_or_nothing(alpha: Any, coordinator: Any, ben: Pers
     assert list(error["fields"]["entries"]) == [str(own.pk)]
     assert api_error(unknown, 400)["fields"] == {"entries": {"999999": ["Unknown entry."]}}
     assert [row["state"] for row in approved.json()["entries"]] == ["approved"] * 3
-    with schema_context("alpha"):
-        assert HourEntry.objects.get(pk=own.pk).state == HourState.SUBMITTED
+    assert HourEntry.objects.get(pk=own.pk).state == HourState.SUBMITTED
 
 
-def test_bulk_rejection_carries_the_reason(alpha: Any, ben: Person) -> None:
-    with schema_context("alpha"):
-        ids = [hours_logged(ben, DAY, "1", MG).pk for _ in range(2)]
+def test_bulk_rejection_carries_the_reason(in_alpha: Tenant, ben: Person) -> None:
+    ids = [
+        HourEntryFactory.create(person=ben, date=DAY, hours="1", function=MG).pk for _ in range(2)
+    ]
 
-    response = alpha.api(alpha.owner).post(
+    response = in_alpha.api(in_alpha.owner).post(
         f"{API}/hours/bulk-reject/", {"entries": ids, "reason": "Duplicate"}
     )
 
@@ -333,14 +333,15 @@ def test_bulk_rejection_carries_the_reason(alpha: Any, ben: Person) -> None:
     }
 
 
-def test_the_hours_list_runs_a_fixed_number_of_queries(alpha: Any, ben: Person) -> None:
-    client = alpha.api(alpha.owner)
+def test_the_hours_list_runs_a_fixed_number_of_queries(in_alpha: Tenant, ben: Person) -> None:
+    client = in_alpha.api(in_alpha.owner)
 
     def logged(count: int) -> None:
-        with schema_context("alpha"):
-            for index in range(count):
-                entry = hours_logged(ben, date(2026, 1, 1 + index), "1", approve=True)
-                assert entry.state == HourState.APPROVED
+        for index in range(count):
+            entry = HourEntryFactory.create(
+                person=ben, date=date(2026, 1, 1 + index), hours="1", approve=True
+            )
+            assert entry.state == HourState.APPROVED
 
     list_queries_fixed(client, f"{API}/hours/", logged)
 
@@ -348,7 +349,7 @@ def test_the_hours_list_runs_a_fixed_number_of_queries(alpha: Any, ben: Person) 
 # --- Settings, payroll allocations, reports -----------------------------------------------------
 
 
-def test_settings_are_read_by_staff_and_changed_by_administrators(alpha: Any) -> None:
+def test_settings_are_read_by_staff_and_changed_by_administrators(alpha: Tenant) -> None:
     viewer = alpha.api(alpha.user(Role.VIEWER))
 
     read = viewer.get(f"{API}/settings/")
@@ -371,23 +372,29 @@ def test_settings_are_read_by_staff_and_changed_by_administrators(alpha: Any) ->
     assert api_error(bad, 400)["fields"] == {"salary_account": ["Not an expense account."]}
 
 
-def _payroll(alpha: Any) -> None:
-    with schema_context("alpha"):
-        staff_made("Fay", split_program="0", split_management_general="50", split_fundraising="50")
-        settings_update(payroll_posting_enabled=True, acting_user=None)
+def _payroll(in_alpha: Tenant) -> None:
+    StaffRecordFactory.create(
+        full_name="Fay",
+        split_program="0",
+        split_management_general="50",
+        split_fundraising="50",
+    )
+    settings_update(payroll_posting_enabled=True, acting_user=None)
 
 
-def test_a_bookkeeper_posts_the_payroll_allocation(alpha: Any, coordinator: Any) -> None:
-    _payroll(alpha)
+def test_a_bookkeeper_posts_the_payroll_allocation(
+    in_alpha: Tenant, coordinator: APIClient
+) -> None:
+    _payroll(in_alpha)
     body = {"start": "2026-03-01", "end": "2026-03-31"}
 
-    refused = alpha.api(coordinator).post(f"{API}/payroll-allocations/", body)
-    posted = alpha.api(alpha.user(Role.BOOKKEEPER)).post(f"{API}/payroll-allocations/", body)
-    twice = alpha.api(alpha.owner).post(f"{API}/payroll-allocations/", body)
-    backwards = alpha.api(alpha.owner).post(
+    refused = coordinator.post(f"{API}/payroll-allocations/", body)
+    posted = in_alpha.api(in_alpha.user(Role.BOOKKEEPER)).post(f"{API}/payroll-allocations/", body)
+    twice = in_alpha.api(in_alpha.owner).post(f"{API}/payroll-allocations/", body)
+    backwards = in_alpha.api(in_alpha.owner).post(
         f"{API}/payroll-allocations/", {"start": "2026-05-01", "end": "2026-04-01"}
     )
-    listed = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/payroll-allocations/")
+    listed = in_alpha.api(in_alpha.user(Role.VIEWER)).get(f"{API}/payroll-allocations/")
 
     api_error(refused, 403)
     assert posted.status_code == 201, posted.content
@@ -396,22 +403,20 @@ def test_a_bookkeeper_posts_the_payroll_allocation(alpha: Any, coordinator: Any)
     assert "a day's salaries move once" in api_error(twice, 409)["message"]
     assert api_error(backwards, 400)["fields"] == {"start": ["After the end."]}
     assert [row["entry"] for row in listed.json()["results"]] == [posted.json()["entry"]]
-    with schema_context("alpha"):
-        assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
+    assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
 
 
 def test_the_payroll_allocation_list_runs_a_fixed_number_of_queries(
-    alpha: Any, count_queries: Any
+    in_alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
 ) -> None:
-    _payroll(alpha)
-    client = alpha.api(alpha.owner)
+    _payroll(in_alpha)
+    client = in_alpha.api(in_alpha.owner)
 
     def posted(months: range) -> None:
-        with schema_context("alpha"):
-            for month in months:
-                payroll_allocation_post(
-                    start=date(2025, month, 1), end=date(2025, month, 28), acting_user=None
-                )
+        for month in months:
+            payroll_allocation_post(
+                start=date(2025, month, 1), end=date(2025, month, 28), acting_user=None
+            )
 
     posted(range(1, 4))
     client.get(f"{API}/payroll-allocations/")  # warm: the tenant is cached after a request
@@ -423,7 +428,7 @@ def test_the_payroll_allocation_list_runs_a_fixed_number_of_queries(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_the_report_index_lists_each_report(alpha: Any) -> None:
+def test_the_report_index_lists_each_report(alpha: Tenant) -> None:
     response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/reports/")
 
     assert [item["name"] for item in response.json()] == [
@@ -436,18 +441,33 @@ def test_the_report_index_lists_each_report(alpha: Any) -> None:
 
 @pytest.mark.parametrize("name", ["hours", "volunteer-value", "payroll-allocation"])
 def test_each_report_as_json_and_csv_in_a_fixed_number_of_queries(
-    alpha: Any, ben: Person, count_queries: Any, name: str
+    in_alpha: Tenant, ben: Person, count_queries: Callable[[], CaptureQueriesContext], name: str
 ) -> None:
-    client = alpha.api(alpha.user(Role.VIEWER))
+    client = in_alpha.api(in_alpha.user(Role.VIEWER))
     url = f"{API}/reports/{name}/?start=2026-01-01&end=2026-03-31"
 
     def logged(days: range) -> None:
-        with schema_context("alpha"):
-            staff = staff_made(f"Staff {days.start}", split_program="50",
-                               split_management_general="50", default_program="PRG")  # fmt: skip
-            for day in days:
-                hours_logged(ben, date(2026, 1, day), "1", approve=True, specialized_skills=True)
-                hours_logged(staff.person, date(2026, 1, day), "2", MG, approve=True)
+        staff = StaffRecordFactory.create(
+            full_name=f"Staff {days.start}",
+            split_program="50",
+            split_management_general="50",
+            default_program="PRG",
+        )
+        for day in days:
+            HourEntryFactory.create(
+                person=ben,
+                date=date(2026, 1, day),
+                hours="1",
+                approve=True,
+                specialized_skills=True,
+            )
+            HourEntryFactory.create(
+                person=staff.person,
+                date=date(2026, 1, day),
+                hours="2",
+                function=MG,
+                approve=True,
+            )
 
     logged(range(1, 3))
     client.get(f"{url}&format=csv")  # warm: the host's tenant is cached after the first request
@@ -458,18 +478,20 @@ def test_each_report_as_json_and_csv_in_a_fixed_number_of_queries(
     with count_queries() as many:
         csv = client.get(f"{url}&format=csv")
 
-    assert data["report"] == name and data["parameters"] == {
+    assert data["report"] == name
+    assert data["parameters"] == {
         "start": "2026-01-01",
         "end": "2026-03-31",
     }
-    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    assert csv.status_code == 200
+    assert csv["Content-Type"].startswith("text/csv")
     assert csv["Content-Disposition"] == (
         f'attachment; filename="{name}-2026-01-01-2026-03-31.csv"'
     )
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_report_errors_are_clear(alpha: Any) -> None:
+def test_report_errors_are_clear(alpha: Tenant) -> None:
     client = alpha.api(alpha.owner)
 
     unknown = client.get(f"{API}/reports/payroll/")
@@ -481,20 +503,19 @@ def test_report_errors_are_clear(alpha: Any) -> None:
     assert "start" in api_error(bad_date, 400)["fields"]
 
 
-def test_a_volunteer_reads_no_report(alpha: Any, ann: Any) -> None:
-    api_error(alpha.api(ann).get(f"{API}/reports/hours/"), 403)
+def test_a_volunteer_reads_no_report(alpha: Tenant, ann_user: User) -> None:
+    api_error(alpha.api(ann_user).get(f"{API}/reports/hours/"), 403)
 
 
 # --- Other tenants -----------------------------------------------------------------------------
 
 
 def test_people_of_another_tenant_get_nothing(
-    alpha: Any, assert_other_tenant_denied: Any, ben: Person
+    in_alpha: Tenant, assert_other_tenant_denied: Callable[..., None], ben: Person
 ) -> None:
-    with schema_context("alpha"):
-        staff = staff_made("Maria")
-        entry = hours_logged(ben, DAY, "1", MG)
-        settings_update(payroll_posting_enabled=True, acting_user=None)
+    staff = StaffRecordFactory.create(full_name="Maria")
+    entry = HourEntryFactory.create(person=ben, date=DAY, hours="1", function=MG)
+    settings_update(payroll_posting_enabled=True, acting_user=None)
     check = assert_other_tenant_denied
 
     check(f"{API}/people/")
@@ -528,9 +549,9 @@ def test_people_of_another_tenant_get_nothing(
     check(f"{API}/reports/")
     for name in ("hours", "volunteer-value", "payroll-allocation"):
         check(f"{API}/reports/{name}/")
-    with schema_context("alpha"):
-        entry.refresh_from_db()
-        assert entry.state == HourState.SUBMITTED and entry.hours == 1
-        assert Person.objects.filter(full_name="X").count() == 0
-        assert selectors.personnel_settings().volunteer_hourly_rate != 1
-        assert not JournalEntry.objects.filter(source=EntrySource.PAYROLL).exists()
+    entry.refresh_from_db()
+    assert entry.state == HourState.SUBMITTED
+    assert entry.hours == 1
+    assert Person.objects.filter(full_name="X").count() == 0
+    assert selectors.personnel_settings().volunteer_hourly_rate != 1
+    assert not JournalEntry.objects.filter(source=EntrySource.PAYROLL).exists()

@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import Any
 
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
+from pytest_django import DjangoDbBlocker
 
 from saas_platform.lib.errors import ServiceError
+from shared_apps.tenants.models import Organization
 from tenant_apps.accounting.models import Function
 from tenant_apps.personnel.models import HourEntry
 from tenant_apps.personnel.services.hours import hour_entry_submit
-from tenant_apps.personnel.tests.factories import volunteer_made
+from tenant_apps.personnel.tests.factories import VolunteerFactory
 
 DAY = date(2026, 3, 10)
 
 
 def test_two_submissions_at_once_cannot_both_pass(
-    committed_tenant: Any, django_db_blocker: Any
+    committed_tenant: Organization, django_db_blocker: DjangoDbBlocker
 ) -> None:
     schema = committed_tenant.schema_name
     first_written, release = threading.Event(), threading.Event()
@@ -46,7 +47,7 @@ def test_two_submissions_at_once_cannot_both_pass(
 
     with django_db_blocker.unblock():
         with schema_context(schema):
-            person = volunteer_made("Ann Park").person
+            person = VolunteerFactory.create(full_name="Ann Park").person
         first = threading.Thread(target=submit, args=("first",), kwargs={"hold": True})
         second = threading.Thread(target=submit, args=("second",), kwargs={"hold": False})
         first.start()

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
+from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
@@ -40,22 +40,17 @@ from tenant_apps.personnel.services.settings import settings_update
 from tenant_apps.personnel.services.staff import staff_record_update
 from tenant_apps.personnel.services.volunteers import volunteer_update
 from tenant_apps.personnel.tests.factories import (
-    hours_logged,
-    person_made,
-    staff_made,
-    volunteer_made,
+    HourEntryFactory,
+    PersonFactory,
+    StaffRecordFactory,
+    VolunteerFactory,
 )
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 PROGRAM, MG, FR = Function.PROGRAM, Function.MANAGEMENT_GENERAL, Function.FUNDRAISING
 DAY = date(2026, 3, 10)
-
-
-@pytest.fixture
-def schema(alpha: Any) -> Any:
-    with schema_context("alpha"):
-        yield alpha
 
 
 def _refused(error: type[ServiceError] = ServiceError, **submit: Any) -> ServiceError:
@@ -70,37 +65,40 @@ def _refused(error: type[ServiceError] = ServiceError, **submit: Any) -> Service
 # --- Hour entries --------------------------------------------------------------------------
 
 
-def test_hours_are_logged_as_staff_or_volunteer_by_the_records_dates(schema: Any) -> None:
-    person = volunteer_made("Ann Park", start_date=date(2026, 1, 1)).person
-    staff_made("Ann Park", person=person, start_date=date(2026, 3, 1), end_date=date(2026, 3, 31))
+def test_hours_are_logged_as_staff_or_volunteer_by_the_records_dates(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park", start_date=date(2026, 1, 1)).person
+    StaffRecordFactory.create(
+        full_name="Ann Park", person=person, start_date=date(2026, 3, 1), end_date=date(2026, 3, 31)
+    )
 
-    as_volunteer = hours_logged(person, date(2026, 2, 10), "2.00")
-    as_staff = hours_logged(person, DAY, "2.00")
+    as_volunteer = HourEntryFactory.create(person=person, date=date(2026, 2, 10), hours="2.00")
+    as_staff = HourEntryFactory.create(person=person, date=DAY, hours="2.00")
 
     assert (as_volunteer.kind, as_staff.kind) == (WorkerKind.VOLUNTEER, WorkerKind.STAFF)
     assert as_staff.state == HourState.SUBMITTED
     assert AuditEvent.objects.filter(action="hour_entry.submit").count() == 2
 
 
-def test_a_day_holds_at_most_24_hours_across_entries(schema: Any) -> None:
-    person = volunteer_made("Ann Park").person
-    hours_logged(person, DAY, "10.00")
-    hours_logged(person, DAY, "13.75")
+def test_a_day_holds_at_most_24_hours_across_entries(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    HourEntryFactory.create(person=person, date=DAY, hours="10.00")
+    HourEntryFactory.create(person=person, date=DAY, hours="13.75")
 
     error = _refused(person=person, date=DAY, hours="0.50", function=MG)
 
-    assert "23.75 hours on 2026-03-10" in error.message and "24.25" in error.message
+    assert "23.75 hours on 2026-03-10" in error.message
+    assert "24.25" in error.message
     assert error.fields["hours"]
     # Up to 24 exactly is fine.
-    assert hours_logged(person, DAY, "0.25").hours == Decimal("0.25")
+    assert HourEntryFactory.create(person=person, date=DAY, hours="0.25").hours == Decimal("0.25")
 
 
-def test_rejected_hours_do_not_count_toward_the_day(schema: Any) -> None:
-    person = volunteer_made("Ann Park").person
-    entry = hours_logged(person, DAY, "20.00")
+def test_rejected_hours_do_not_count_toward_the_day(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    entry = HourEntryFactory.create(person=person, date=DAY, hours="20.00")
     hour_entry_reject(entry=entry, reason="Typo", acting_user=None)
 
-    assert hours_logged(person, DAY, "20.00").hours == Decimal("20.00")
+    assert HourEntryFactory.create(person=person, date=DAY, hours="20.00").hours == Decimal("20.00")
 
 
 @pytest.mark.parametrize(
@@ -119,10 +117,11 @@ def test_rejected_hours_do_not_count_toward_the_day(schema: Any) -> None:
     ],
 )
 def test_invalid_hours_are_refused_with_a_clear_error(
-    schema: Any, submit: dict[str, Any], field: str, words: str
+    in_alpha: Tenant, submit: dict[str, Any], field: str, words: str
 ) -> None:
-    person = volunteer_made("Ann Park", start_date=date(2025, 1, 1)).person
-    values = {"person": person, "date": DAY, "hours": "2.00", "function": MG} | submit
+    person = VolunteerFactory.create(full_name="Ann Park", start_date=date(2025, 1, 1)).person
+    values: dict[str, Any] = {"person": person, "date": DAY, "hours": "2.00", "function": MG}
+    values |= submit
 
     error = _refused(**values)
 
@@ -130,9 +129,11 @@ def test_invalid_hours_are_refused_with_a_clear_error(
     assert field in error.fields
 
 
-def test_hours_after_the_end_date_or_without_any_record_are_refused(schema: Any) -> None:
-    staff = staff_made("Sam Chen", start_date=date(2026, 1, 1), end_date=date(2026, 2, 28))
-    nobody = person_made("Nobody")
+def test_hours_after_the_end_date_or_without_any_record_are_refused(in_alpha: Tenant) -> None:
+    staff = StaffRecordFactory.create(
+        full_name="Sam Chen", start_date=date(2026, 1, 1), end_date=date(2026, 2, 28)
+    )
+    nobody = PersonFactory.create(full_name="Nobody")
 
     late = _refused(person=staff.person, date=DAY, hours="1", function=MG)
     none = _refused(person=nobody, date=DAY, hours="1", function=MG)
@@ -141,18 +142,20 @@ def test_hours_after_the_end_date_or_without_any_record_are_refused(schema: Any)
     assert "no staff or volunteer record" in none.message
 
 
-def test_only_volunteer_hours_are_specialized_skills(schema: Any) -> None:
-    staff = staff_made("Sam Chen")
+def test_only_volunteer_hours_are_specialized_skills(in_alpha: Tenant) -> None:
+    staff = StaffRecordFactory.create(full_name="Sam Chen")
 
     error = _refused(person=staff.person, date=DAY, hours="1", function=MG, specialized_skills=True)
 
     assert "specialized_skills" in error.fields
 
 
-def test_someone_without_personnel_rights_logs_only_their_own_hours(schema: Any) -> None:
-    login = schema.user(Role.VOLUNTEER, email="ann@example.org")
-    own = volunteer_made("Ann Park", person=person_made("Ann Park", user=login)).person
-    other = volunteer_made("Ben Ode").person
+def test_someone_without_personnel_rights_logs_only_their_own_hours(in_alpha: Tenant) -> None:
+    login = in_alpha.user(Role.VOLUNTEER, email="ann@example.org")
+    own = VolunteerFactory.create(
+        full_name="Ann Park", person=PersonFactory.create(full_name="Ann Park", user=login)
+    ).person
+    other = VolunteerFactory.create(full_name="Ben Ode").person
 
     mine = hour_entry_submit(person=own, date=DAY, hours="2", function=MG, acting_user=login)
     with pytest.raises(NotAllowed):
@@ -162,9 +165,9 @@ def test_someone_without_personnel_rights_logs_only_their_own_hours(schema: Any)
     assert not HourEntry.objects.filter(person=other).exists()
 
 
-def test_the_database_refuses_a_25_hour_day_and_programless_program_hours(schema: Any) -> None:
-    person = volunteer_made("Ann Park").person
-    entry = hours_logged(person, DAY, "20.00")
+def test_the_database_refuses_a_25_hour_day_and_programless_program_hours(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    entry = HourEntryFactory.create(person=person, date=DAY, hours="20.00")
 
     with pytest.raises(IntegrityError, match="a day has 24"), transaction.atomic():
         HourEntry.objects.create(
@@ -179,43 +182,54 @@ def test_the_database_refuses_a_25_hour_day_and_programless_program_hours(schema
 # --- Approvals ----------------------------------------------------------------------------
 
 
-def test_approving_and_rejecting(schema: Any) -> None:
-    coordinator = schema.user(Role.VOLUNTEER_COORDINATOR, email="coord@alpha.org")
-    person = volunteer_made("Ann Park").person
-    approved = hour_entry_approve(entry=hours_logged(person, DAY, "2"), acting_user=coordinator)
+def test_approving_and_rejecting(in_alpha: Tenant, coordinator_user: User) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    approved = hour_entry_approve(
+        entry=HourEntryFactory.create(person=person, date=DAY, hours="2"),
+        acting_user=coordinator_user,
+    )
     rejected = hour_entry_reject(
-        entry=hours_logged(person, DAY, "3"), reason="Wrong day", acting_user=coordinator
+        entry=HourEntryFactory.create(person=person, date=DAY, hours="3"),
+        reason="Wrong day",
+        acting_user=coordinator_user,
     )
 
     assert (approved.state, approved.decided_by, approved.in_kind_entry) == (
         HourState.APPROVED,
-        coordinator,
+        coordinator_user,
         None,
     )
     assert (rejected.state, rejected.rejection_reason) == (HourState.REJECTED, "Wrong day")
     with pytest.raises(StateConflict, match="already approved"):
-        hour_entry_approve(entry=approved, acting_user=coordinator)
+        hour_entry_approve(entry=approved, acting_user=coordinator_user)
     with pytest.raises(ServiceError, match="say why"):
-        hour_entry_reject(entry=hours_logged(person, DAY, "1"), reason=" ", acting_user=None)
+        hour_entry_reject(
+            entry=HourEntryFactory.create(person=person, date=DAY, hours="1"),
+            reason=" ",
+            acting_user=None,
+        )
 
 
-def test_an_approver_cannot_approve_their_own_hours(schema: Any) -> None:
-    coordinator = schema.user(Role.VOLUNTEER_COORDINATOR, email="coord@alpha.org")
-    person = volunteer_made("Cora", person=person_made("Cora", user=coordinator)).person
-    entry = hours_logged(person, DAY, "2")
+def test_an_approver_cannot_approve_their_own_hours(
+    in_alpha: Tenant, coordinator_user: User
+) -> None:
+    person = VolunteerFactory.create(
+        full_name="Cora", person=PersonFactory.create(full_name="Cora", user=coordinator_user)
+    ).person
+    entry = HourEntryFactory.create(person=person, date=DAY, hours="2")
 
     with pytest.raises(NotAllowed, match="your own"):
-        hour_entry_approve(entry=entry, acting_user=coordinator)
+        hour_entry_approve(entry=entry, acting_user=coordinator_user)
 
     entry.refresh_from_db()
     assert entry.state == HourState.SUBMITTED
 
 
-def test_approved_hours_are_not_edited(schema: Any) -> None:
-    person = volunteer_made("Ann Park").person
-    submitted = hours_logged(person, DAY, "2")
+def test_approved_hours_are_not_edited(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    submitted = HourEntryFactory.create(person=person, date=DAY, hours="2")
     changed = hour_entry_update(entry=submitted, hours="3.50", acting_user=None)
-    approved = hours_logged(person, DAY, "1", approve=True)
+    approved = HourEntryFactory.create(person=person, date=DAY, hours="1", approve=True)
 
     with pytest.raises(StateConflict, match="submit a new entry"):
         hour_entry_update(entry=approved, hours="2", acting_user=None)
@@ -225,11 +239,11 @@ def test_approved_hours_are_not_edited(schema: Any) -> None:
     assert approved.hours == Decimal("1.00")
 
 
-def test_a_bulk_approval_is_all_or_nothing_and_names_the_entry(schema: Any) -> None:
-    person = volunteer_made("Ann Park").person
-    first = hours_logged(person, DAY, "1")
-    decided = hours_logged(person, DAY, "1", approve=True)
-    last = hours_logged(person, DAY, "1")
+def test_a_bulk_approval_is_all_or_nothing_and_names_the_entry(in_alpha: Tenant) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park").person
+    first = HourEntryFactory.create(person=person, date=DAY, hours="1")
+    decided = HourEntryFactory.create(person=person, date=DAY, hours="1", approve=True)
+    last = HourEntryFactory.create(person=person, date=DAY, hours="1")
 
     with pytest.raises(StateConflict) as caught:
         hour_entries_approve(entries=[first, decided, last], acting_user=None)
@@ -242,12 +256,17 @@ def test_a_bulk_approval_is_all_or_nothing_and_names_the_entry(schema: Any) -> N
     assert {entry.state for entry in done} == {HourState.REJECTED}
 
 
-def test_specialized_hours_post_as_in_kind_when_approved(schema: Any) -> None:
-    lawyer = volunteer_made("Lee Law", specialized_rate="120.00").person
-    helper = volunteer_made("Hal").person
-    entry = hours_logged(lawyer, DAY, "2.50", PROGRAM, "PRG", specialized_skills=True, approve=True)
-    at_tenant_rate = hours_logged(helper, DAY, "1.00", MG, specialized_skills=True, approve=True)
+def test_specialized_hours_post_as_in_kind_when_approved(in_alpha: Tenant) -> None:
+    lawyer = VolunteerFactory.create(full_name="Lee Law", specialized_rate="120.00").person
+    helper = VolunteerFactory.create(full_name="Hal").person
+    entry = HourEntryFactory.create(
+        person=lawyer, date=DAY, hours="2.50", program="PRG", specialized_skills=True, approve=True
+    )
+    at_tenant_rate = HourEntryFactory.create(
+        person=helper, date=DAY, hours="1.00", function=MG, specialized_skills=True, approve=True
+    )
 
+    assert entry.in_kind_entry is not None
     lines = {
         (line.account.code, line.function, str(line.debit), str(line.credit))
         for line in entry.in_kind_entry.lines.select_related("account")
@@ -256,33 +275,43 @@ def test_specialized_hours_post_as_in_kind_when_approved(schema: Any) -> None:
     assert entry.in_kind_value == Decimal("300.00")  # 2.5 x 120.00
     assert lines == {("8560", PROGRAM, "300.00", "0.00"), ("4120", None, "0.00", "300.00")}
     assert at_tenant_rate.in_kind_value == Decimal("34.79")  # the organization's rate
-    assert hours_logged(helper, DAY, "1", approve=True).in_kind_entry is None
+    assert (
+        HourEntryFactory.create(person=helper, date=DAY, hours="1", approve=True).in_kind_entry
+        is None
+    )
 
 
 # --- Staff and volunteers --------------------------------------------------------------------
 
 
-def test_a_default_split_adds_up_to_100_and_names_its_program(schema: Any) -> None:
+def test_a_default_split_adds_up_to_100_and_names_its_program(in_alpha: Tenant) -> None:
     with pytest.raises(ServiceError, match="adds up to 90.00%"):
-        staff_made("A", split_program="0", split_management_general="80", split_fundraising="10")
+        StaffRecordFactory.create(
+            full_name="A", split_program="0", split_management_general="80", split_fundraising="10"
+        )
     with pytest.raises(ServiceError, match="needs the program"):
-        staff_made("B", split_program="50", split_management_general="50")
+        StaffRecordFactory.create(full_name="B", split_program="50", split_management_general="50")
     with pytest.raises(ServiceError, match="0 to 100"):
-        staff_made("C", split_program="-10", split_management_general="110", default_program="PRG")
+        StaffRecordFactory.create(
+            full_name="C",
+            split_program="-10",
+            split_management_general="110",
+            default_program="PRG",
+        )
 
     assert not StaffRecord.objects.exists()
 
 
-def test_the_database_refuses_a_split_that_does_not_add_up(schema: Any) -> None:
-    record = staff_made("Maria")
+def test_the_database_refuses_a_split_that_does_not_add_up(in_alpha: Tenant) -> None:
+    record = StaffRecordFactory.create(full_name="Maria")
 
     with pytest.raises(IntegrityError, match="staffrecord_split_adds_up"), transaction.atomic():
         StaffRecord.objects.filter(pk=record.pk).update(split_fundraising=5)
 
 
-def test_staff_dates_may_not_leave_logged_hours_outside(schema: Any) -> None:
-    record = staff_made("Sam", start_date=date(2026, 1, 1))
-    hours_logged(record.person, DAY, "2")
+def test_staff_dates_may_not_leave_logged_hours_outside(in_alpha: Tenant) -> None:
+    record = StaffRecordFactory.create(full_name="Sam", start_date=date(2026, 1, 1))
+    HourEntryFactory.create(person=record.person, date=DAY, hours="2")
 
     with pytest.raises(StateConflict, match="staff hours outside"):
         staff_record_update(record=record, end_date=date(2026, 3, 1), acting_user=None)
@@ -293,26 +322,28 @@ def test_staff_dates_may_not_leave_logged_hours_outside(schema: Any) -> None:
     assert (changed.end_date, changed.position) == (date(2026, 3, 31), "Director")
 
 
-def test_a_person_has_one_staff_record_and_one_volunteer_record(schema: Any) -> None:
-    record = staff_made("Sam")
-    volunteer_made("Sam", person=record.person)
+def test_a_person_has_one_staff_record_and_one_volunteer_record(in_alpha: Tenant) -> None:
+    record = StaffRecordFactory.create(full_name="Sam")
+    VolunteerFactory.create(full_name="Sam", person=record.person)
 
     with pytest.raises(StateConflict, match="already has a staff record"):
-        staff_made("Sam", person=record.person)
+        StaffRecordFactory.create(full_name="Sam", person=record.person)
     with pytest.raises(StateConflict, match="already a volunteer"):
-        volunteer_made("Sam", person=record.person)
+        VolunteerFactory.create(full_name="Sam", person=record.person)
 
 
-def test_a_login_links_to_one_person(schema: Any) -> None:
-    login = schema.user(Role.VOLUNTEER, email="v@example.org")
-    person_made("One", user=login)
+def test_a_login_links_to_one_person(in_alpha: Tenant) -> None:
+    login = in_alpha.user(Role.VOLUNTEER, email="v@example.org")
+    PersonFactory.create(full_name="One", user=login)
 
     with pytest.raises(ServiceError, match="already linked"):
-        person_made("Two", user=login)
+        PersonFactory.create(full_name="Two", user=login)
 
 
-def test_volunteer_skills_are_tags(schema: Any) -> None:
-    volunteer = volunteer_made("Ann", skills=["Cooking ", "driving", "cooking", ""])
+def test_volunteer_skills_are_tags(in_alpha: Tenant) -> None:
+    volunteer = VolunteerFactory.create(
+        full_name="Ann", skills=["Cooking ", "driving", "cooking", ""]
+    )
 
     assert volunteer.skills == ["cooking", "driving"]
     with pytest.raises(ServiceError, match="end date is before"):
@@ -353,17 +384,21 @@ def test_largest_remainder_parts_add_up_to_the_whole() -> None:
     assert sum(largest_remainder(Decimal("0.05"), [Fraction(7), Fraction(3)])) == Decimal("0.05")
 
 
-def test_a_salaried_member_with_hours_is_split_by_hours_and_prorated(schema: Any) -> None:
+def test_a_salaried_member_with_hours_is_split_by_hours_and_prorated(in_alpha: Tenant) -> None:
     # Director (an officer) from 16 March 2026 at 73,000.00 a year: 16 days of 365 = 3,200.00.
     # Approved hours: 10 PRG, 5 fundraising (a submitted one does not count): 2/3 and 1/3,
     # 2,133.333... and 1,066.666...: 2,133.33 and 1,066.67 (the larger remainder takes the cent).
-    record = staff_made(
-        "Dee Rector", pay_rate="73000.00", is_officer=True, start_date=date(2026, 3, 16)
+    record = StaffRecordFactory.create(
+        full_name="Dee Rector", pay_rate="73000.00", is_officer=True, start_date=date(2026, 3, 16)
     )
-    hours_logged(record.person, date(2026, 3, 17), "10.00", approve=True)
-    hours_logged(record.person, date(2026, 3, 18), "5.00", FR, approve=True)
-    hours_logged(record.person, date(2026, 3, 19), "8.00", MG)
-    staff_made("Cy Contractor", employment_type="contractor")
+    HourEntryFactory.create(
+        person=record.person, date=date(2026, 3, 17), hours="10.00", approve=True
+    )
+    HourEntryFactory.create(
+        person=record.person, date=date(2026, 3, 18), hours="5.00", function=FR, approve=True
+    )
+    HourEntryFactory.create(person=record.person, date=date(2026, 3, 19), hours="8.00", function=MG)
+    StaffRecordFactory.create(full_name="Cy Contractor", employment_type="contractor")
 
     allocation = allocation_compute(start=date(2026, 3, 1), end=date(2026, 3, 31))
 
@@ -379,10 +414,12 @@ def test_a_salaried_member_with_hours_is_split_by_hours_and_prorated(schema: Any
 
 
 def _march_payroll() -> None:
-    staff_made("Fay", split_program="0", split_management_general="50", split_fundraising="50")
+    StaffRecordFactory.create(
+        full_name="Fay", split_program="0", split_management_general="50", split_fundraising="50"
+    )
 
 
-def test_posting_the_allocation_is_off_by_default(schema: Any) -> None:
+def test_posting_the_allocation_is_off_by_default(in_alpha: Tenant) -> None:
     _march_payroll()
 
     with pytest.raises(StateConflict, match="is off"):
@@ -391,7 +428,7 @@ def test_posting_the_allocation_is_off_by_default(schema: Any) -> None:
     assert not JournalEntry.objects.filter(source=EntrySource.PAYROLL).exists()
 
 
-def test_a_day_of_payroll_is_allocated_once(schema: Any) -> None:
+def test_a_day_of_payroll_is_allocated_once(in_alpha: Tenant) -> None:
     _march_payroll()
     settings_update(payroll_posting_enabled=True, acting_user=None)
     payroll_allocation_post(start=date(2026, 3, 1), end=date(2026, 3, 31), acting_user=None)
@@ -406,8 +443,8 @@ def test_a_day_of_payroll_is_allocated_once(schema: Any) -> None:
     assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
 
 
-def test_nothing_to_move_is_refused(schema: Any) -> None:
-    staff_made("Mo")  # all management and general
+def test_nothing_to_move_is_refused(in_alpha: Tenant) -> None:
+    StaffRecordFactory.create(full_name="Mo")  # all management and general
     settings_update(payroll_posting_enabled=True, acting_user=None)
 
     with pytest.raises(StateConflict, match="Nothing to move"):
@@ -417,7 +454,7 @@ def test_nothing_to_move_is_refused(schema: Any) -> None:
 # --- Settings and merges ----------------------------------------------------------------------
 
 
-def test_settings_name_real_expense_accounts(schema: Any) -> None:
+def test_settings_name_real_expense_accounts(in_alpha: Tenant) -> None:
     assert selectors.personnel_settings().volunteer_hourly_rate == Decimal("34.79")
     with pytest.raises(ServiceError, match="not an expense account"):
         settings_update(salary_account="1010", acting_user=None)
@@ -432,12 +469,15 @@ def test_settings_name_real_expense_accounts(schema: Any) -> None:
     assert AuditEvent.objects.filter(action="personnel_settings.update").count() == 1
 
 
-def test_a_donor_merge_moves_the_link_to_the_survivor(schema: Any) -> None:
+def test_a_donor_merge_moves_the_link_to_the_survivor(in_alpha: Tenant) -> None:
     from tenant_apps.donors.services import donor_merge
-    from tenant_apps.donors.tests.factories import donor_made
+    from tenant_apps.donors.tests.factories import DonorFactory
 
-    survivor, merged = donor_made("Ann", "Park"), donor_made("Ann", "Parke")
-    person = person_made("Ann Park", donor=merged)
+    survivor, merged = (
+        DonorFactory.create(first_name="Ann", last_name="Park"),
+        DonorFactory.create(first_name="Ann", last_name="Parke"),
+    )
+    person = PersonFactory.create(full_name="Ann Park", donor=merged)
 
     result = donor_merge(survivor=survivor, merged=merged, acting_user=None)
 
@@ -446,15 +486,17 @@ def test_a_donor_merge_moves_the_link_to_the_survivor(schema: Any) -> None:
     assert result.moved["personnel.people"] == {"people": [person.pk]}
 
 
-def test_a_program_in_use_cannot_be_deleted(schema: Any) -> None:
+def test_a_program_in_use_cannot_be_deleted(in_alpha: Tenant) -> None:
     program = accounting.program_create(code="FOOD", name="Food", acting_user=None)
-    hours_logged(volunteer_made("Ann").person, DAY, "1", PROGRAM, "FOOD")
+    HourEntryFactory.create(
+        person=VolunteerFactory.create(full_name="Ann").person, date=DAY, hours="1", program="FOOD"
+    )
 
     with pytest.raises(ProtectedError), transaction.atomic():
         program.delete()
 
 
-def test_the_database_refuses_overlapping_payroll_allocations(schema: Any) -> None:
+def test_the_database_refuses_overlapping_payroll_allocations(in_alpha: Tenant) -> None:
     _march_payroll()
     settings_update(payroll_posting_enabled=True, acting_user=None)
     record = payroll_allocation_post(

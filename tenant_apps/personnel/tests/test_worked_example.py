@@ -6,20 +6,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django_tenants.utils import schema_context
 
 from tenant_apps.accounting import reports as ledger_reports
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Function
 from tenant_apps.personnel import reports
-from tenant_apps.personnel.models import PayType
+from tenant_apps.personnel.models import PayType, StaffRecord
 from tenant_apps.personnel.services.approvals import hour_entry_reject
 from tenant_apps.personnel.services.payroll import payroll_allocation_post
 from tenant_apps.personnel.services.settings import settings_update
-from tenant_apps.personnel.tests.factories import hours_logged, staff_made, volunteer_made
+from tenant_apps.personnel.tests.factories import (
+    HourEntryFactory,
+    StaffRecordFactory,
+    VolunteerFactory,
+)
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -32,65 +35,92 @@ def march(day: int) -> date:
 
 
 @pytest.fixture
-def books(alpha: Any) -> dict[str, Any]:
+def march_example(in_alpha: Tenant) -> dict[str, StaffRecord]:
     """Given: the example's people and hours, in alpha."""
-    with schema_context("alpha"):
-        accounting.program_create(code="FOOD", name="Food pantry", acting_user=None)
-        # Maria: salaried, 60,000.00 a year, default split 70% FOOD / 20% M&G / 10% fundraising;
-        # she logs no hours, so her default split applies.
-        maria = staff_made(
-            "Maria Lopez",
-            pay_rate="60000.00",
-            split_program="70",
-            split_management_general="20",
-            split_fundraising="10",
-            default_program="FOOD",
-        )
-        # Sam: hourly, 22.50 an hour, on staff from 9 March.
-        sam = staff_made(
-            "Sam Chen",
-            pay_type=PayType.HOURLY,
-            pay_rate="22.50",
-            employment_type="part_time",
-            start_date=march(9),
-        )
-        hours_logged(sam.person, march(10), "8.00", PROGRAM, "FOOD", approve=True)
-        hours_logged(sam.person, march(11), "7.50", PROGRAM, "FOOD", approve=True)
-        hours_logged(sam.person, march(12), "4.00", FR, approve=True)
-        hours_logged(sam.person, march(13), "3.25", MG, approve=True)
-        # Not counted: still submitted, and rejected.
-        hours_logged(sam.person, march(16), "5.00", MG)
-        rejected = hours_logged(sam.person, march(17), "2.00", MG)
-        hour_entry_reject(entry=rejected, reason="Holiday", acting_user=None)
+    accounting.program_create(code="FOOD", name="Food pantry", acting_user=None)
+    # Maria: salaried, 60,000.00 a year, default split 70% FOOD / 20% M&G / 10% fundraising;
+    # she logs no hours, so her default split applies.
+    maria = StaffRecordFactory.create(
+        full_name="Maria Lopez",
+        pay_rate="60000.00",
+        split_program="70",
+        split_management_general="20",
+        split_fundraising="10",
+        default_program="FOOD",
+    )
+    # Sam: hourly, 22.50 an hour, on staff from 9 March.
+    sam = StaffRecordFactory.create(
+        full_name="Sam Chen",
+        pay_type=PayType.HOURLY,
+        pay_rate="22.50",
+        employment_type="part_time",
+        start_date=march(9),
+    )
+    HourEntryFactory.create(
+        person=sam.person, date=march(10), hours="8.00", program="FOOD", approve=True
+    )
+    HourEntryFactory.create(
+        person=sam.person, date=march(11), hours="7.50", program="FOOD", approve=True
+    )
+    HourEntryFactory.create(
+        person=sam.person, date=march(12), hours="4.00", function=FR, approve=True
+    )
+    HourEntryFactory.create(
+        person=sam.person, date=march(13), hours="3.25", function=MG, approve=True
+    )
+    # Not counted: still submitted, and rejected.
+    HourEntryFactory.create(person=sam.person, date=march(16), hours="5.00", function=MG)
+    rejected = HourEntryFactory.create(person=sam.person, date=march(17), hours="2.00", function=MG)
+    hour_entry_reject(entry=rejected, reason="Holiday", acting_user=None)
 
-        ann = volunteer_made("Ann Park")
-        hours_logged(ann.person, march(2), "6.00", PROGRAM, "FOOD", approve=True)
-        hours_logged(ann.person, march(9), "4.00", PROGRAM, "FOOD", approve=True)
-        hours_logged(ann.person, march(20), "3.00", FR, approve=True)
-        ben = volunteer_made("Ben Ode")
-        hours_logged(ben.person, march(14), "5.50", PROGRAM, "PRG", approve=True)
-        # Cara, an accountant: 4 hours of audit preparation are specialized skills, valued at
-        # her rate of 85.00 and recognized in the books; 2 hours at the pantry are not.
-        cara = volunteer_made("Cara Diaz", skills=["accounting"], specialized_rate="85.00")
-        hours_logged(cara.person, march(5), "4.00", MG, approve=True, specialized_skills=True)
-        hours_logged(cara.person, march(21), "2.00", PROGRAM, "FOOD", approve=True)
-        # Payroll is recorded in management and general; the allocation moves it.
-        accounting.entry_record(
-            date=march(31),
-            memo="March payroll",
-            lines=[
-                accounting.LineSpec(account="7020", fund="GEN", debit="5607.77", function=MG),
-                accounting.LineSpec(account="1010", fund="GEN", credit="5607.77"),
-            ],
-            source="manual",
-            acting_user=None,
-        )
+    ann = VolunteerFactory.create(full_name="Ann Park")
+    HourEntryFactory.create(
+        person=ann.person, date=march(2), hours="6.00", program="FOOD", approve=True
+    )
+    HourEntryFactory.create(
+        person=ann.person, date=march(9), hours="4.00", program="FOOD", approve=True
+    )
+    HourEntryFactory.create(
+        person=ann.person, date=march(20), hours="3.00", function=FR, approve=True
+    )
+    ben = VolunteerFactory.create(full_name="Ben Ode")
+    HourEntryFactory.create(
+        person=ben.person, date=march(14), hours="5.50", program="PRG", approve=True
+    )
+    # Cara, an accountant: 4 hours of audit preparation are specialized skills, valued at
+    # her rate of 85.00 and recognized in the books; 2 hours at the pantry are not.
+    cara = VolunteerFactory.create(
+        full_name="Cara Diaz", skills=["accounting"], specialized_rate="85.00"
+    )
+    HourEntryFactory.create(
+        person=cara.person,
+        date=march(5),
+        hours="4.00",
+        function=MG,
+        approve=True,
+        specialized_skills=True,
+    )
+    HourEntryFactory.create(
+        person=cara.person, date=march(21), hours="2.00", program="FOOD", approve=True
+    )
+    # Payroll is recorded in management and general; the allocation moves it.
+    accounting.entry_record(
+        date=march(31),
+        memo="March payroll",
+        lines=[
+            accounting.LineSpec(account="7020", fund="GEN", debit="5607.77", function=MG),
+            accounting.LineSpec(account="1010", fund="GEN", credit="5607.77"),
+        ],
+        source="manual",
+        acting_user=None,
+    )
     return {"maria": maria, "sam": sam}
 
 
-def test_hours_by_program_and_function(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        data = reports.hours_by_program(**MARCH).as_json()
+def test_hours_by_program_and_function(
+    in_alpha: Tenant, march_example: dict[str, StaffRecord]
+) -> None:
+    data = reports.hours_by_program(**MARCH).as_json()
 
     # Staff (Sam only, approved): FOOD 8 + 7.5 = 15.5, fundraising 4, M&G 3.25 = 22.75.
     # Volunteers: FOOD 6 + 4 (Ann) + 2 (Cara) = 12, PRG 5.5 (Ben), M&G 4 (Cara), fundraising
@@ -112,9 +142,10 @@ def test_hours_by_program_and_function(books: dict[str, Any]) -> None:
     }
 
 
-def test_volunteer_value_at_the_default_rate(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        data = reports.volunteer_value(**MARCH).as_json()
+def test_volunteer_value_at_the_default_rate(
+    in_alpha: Tenant, march_example: dict[str, StaffRecord]
+) -> None:
+    data = reports.volunteer_value(**MARCH).as_json()
 
     # At 34.79 an hour: FOOD 12 x 34.79 = 417.48; PRG 5.5 x 34.79 = 191.345, rounded half up
     # to 191.35; M&G 4 x 34.79 = 139.16; fundraising 3 x 34.79 = 104.37; total 852.36.
@@ -134,9 +165,10 @@ def test_volunteer_value_at_the_default_rate(books: dict[str, Any]) -> None:
     }
 
 
-def test_payroll_allocation_to_the_cent(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        data = reports.payroll_allocation(**MARCH).as_json()
+def test_payroll_allocation_to_the_cent(
+    in_alpha: Tenant, march_example: dict[str, StaffRecord]
+) -> None:
+    data = reports.payroll_allocation(**MARCH).as_json()
 
     maria, sam = data["staff"]
     # Maria: 60,000.00 x 31 / 365 = 5,095.890..., 5,095.89. In cents, 509,589 split 70/20/10:
@@ -171,20 +203,21 @@ def test_payroll_allocation_to_the_cent(books: dict[str, Any]) -> None:
     assert data["posted"] == []
 
 
-def test_posting_moves_exactly_the_allocation(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        settings_update(payroll_posting_enabled=True, acting_user=None)
-        before = ledger_reports.functional_expenses(**MARCH).as_json()
+def test_posting_moves_exactly_the_allocation(
+    in_alpha: Tenant, march_example: dict[str, StaffRecord]
+) -> None:
+    settings_update(payroll_posting_enabled=True, acting_user=None)
+    before = ledger_reports.functional_expenses(**MARCH).as_json()
 
-        record = payroll_allocation_post(**MARCH, acting_user=None)
+    record = payroll_allocation_post(**MARCH, acting_user=None)
 
-        after = ledger_reports.functional_expenses(**MARCH).as_json()
-        lines = sorted(
-            (line.account.code, line.function, line.program and line.program.code,
-             str(line.debit), str(line.credit))
-            for line in record.entry.lines.select_related("account", "program")
-        )  # fmt: skip
-        posted = reports.payroll_allocation(**MARCH).as_json()["posted"]
+    after = ledger_reports.functional_expenses(**MARCH).as_json()
+    lines = sorted(
+        (line.account.code, line.function, line.program and line.program.code,
+         str(line.debit), str(line.credit))
+        for line in record.entry.lines.select_related("account", "program")
+    )  # fmt: skip
+    posted = reports.payroll_allocation(**MARCH).as_json()["posted"]
 
     # Before: all 5,607.77 of payroll in M&G, and Cara's 340.00 of services (8560, M&G).
     salaries_before = next(row for row in before["expenses"] if row["account"] == "7020")
