@@ -20,6 +20,7 @@ from tenant_apps.donations.services import imports
 from tenant_apps.donations.tests.factories import gift_made, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor, DonorEmail, Tag
+from tenant_apps.donors.services import imports as donor_imports
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
 
@@ -455,7 +456,7 @@ def test_progress_is_published_through_the_cache_during_the_import(
     """What another connection would read at each step: the cache, not the job's row (whose
     updates are inside the import's transaction)."""
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
-    monkeypatch.setattr(donor_services, "IMPORT_BATCH_SIZE", 2)
+    monkeypatch.setattr(donor_imports, "IMPORT_BATCH_SIZE", 2)
     seen: list[tuple[str, str, int, int]] = []
     publish = imports.import_progress_publish
 
