@@ -1,20 +1,26 @@
-"""Gifts as tests need them, made through donations.services like the app makes them (call
-inside the tenant's schema_context)."""
+"""Gifts, deposits, pledges and recurring gifts as tests need them, made through
+donations.services like the app makes them, so their books, audit rows and schedules are right
+(build them in the tenant's schema: the `in_alpha` fixture, or inside a schema_context)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import factory
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from tenant_apps.accounting import reports
-from tenant_apps.donations.models import Gift
+from tenant_apps.donations.models import Deposit, Gift, Pledge, RecurringGift
 from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
 from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.pledges import pledge_create, pledge_post
+from tenant_apps.donations.services.recurring import recurring_gift_create
+from tenant_apps.donations.services.schedules import ScheduleSpec
 from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import DonorFactory
 
 
 def today() -> date:
@@ -22,52 +28,139 @@ def today() -> date:
     return timezone.localdate()
 
 
-def gift_made(
-    donor: Donor,
-    amount: str = "100.00",
-    *,
-    method: str = "check",
-    splits: tuple[tuple[str, str], ...] = (),
-    post: bool = False,
-    acting_user: Any = None,
-    **fields: Any,
-) -> Gift:
-    gift = gift_create(
-        donor=donor,
-        amount=Decimal(amount),
-        received_on=fields.pop("received_on", today()),
-        method=method,
-        allocations=[AllocationSpec(fund, Decimal(part)) for fund, part in splits],
-        acting_user=acting_user,
-        **fields,
-    )
-    if post:
-        gift = gift_post(gift=gift, acting_user=acting_user)
-    return gift
+def later(days: int) -> date:
+    """A date after today's pledges: schedules fall due after the pledge is made."""
+    return today() + timedelta(days=days)
 
 
-# --- Reading the books -------------------------------------------------------------------------
+# --- Gifts -------------------------------------------------------------------------------------
 
 
-def ledger(fund: str | None = None) -> dict[str, tuple[str, str]]:
-    """alpha's trial balance today, for all funds or one, checked to balance: account code to
-    (debit, credit)."""
-    with schema_context("alpha"):
-        report = reports.trial_balance(as_of=today(), fund=fund).as_json()
-    assert report["balanced"] is True
-    return {row["account"]: (row["debit"], row["credit"]) for row in report["accounts"]}
+class GiftFactory(factory.Factory[Gift]):
+    """A draft gift of $100.00 by check from a new donor to the general fund, made by
+    gift_create. `posted=True` posts it (gift_post); `splits=(("GEN", "60.00"), ("PRP",
+    "40.00"))` shares it across funds; any other field is gift_create's."""
 
+    class Meta:
+        model = Gift
 
-def fund_balances() -> dict[str, tuple[str, str, str]]:
-    """alpha's fund balances today: fund code to (assets, without and with donor
-    restrictions)."""
-    with schema_context("alpha"):
-        report = reports.fund_balances(as_of=today()).as_json()
-    return {
-        row["fund"]: (
-            row["assets"],
-            row["without_donor_restrictions"],
-            row["with_donor_restrictions"],
+    donor = factory.SubFactory(DonorFactory)
+    amount = "100.00"
+    received_on = factory.LazyFunction(today)
+    method = "check"
+    acting_user = None
+    splits: Sequence[tuple[str, str]] = ()
+    posted = False
+
+    @classmethod
+    def _create(
+        cls,
+        model_class: type[Gift],
+        *,
+        splits: Sequence[tuple[str, str]],
+        posted: bool,
+        acting_user: Any,
+        **fields: Any,
+    ) -> Gift:
+        gift = gift_create(
+            allocations=[AllocationSpec(fund, Decimal(part)) for fund, part in splits],
+            acting_user=acting_user,
+            **fields,
         )
-        for row in report["funds"]
-    }
+        if posted:
+            gift = gift_post(gift=gift, acting_user=acting_user)
+        return gift
+
+
+def gift_made(donor: Donor, amount: str = "100.00", **fields: Any) -> Gift:
+    """A gift of `donor` (GiftFactory's, for the tests that still call it by this name)."""
+    return GiftFactory(donor=donor, amount=amount, posted=fields.pop("post", False), **fields)
+
+
+# --- Deposits ----------------------------------------------------------------------------------
+
+
+class DepositFactory(factory.Factory[Deposit]):
+    """An open deposit made by deposit_create, holding `gifts` (posted checks or cash), and
+    expecting by default as many gifts, and as much, as they hold."""
+
+    class Meta:
+        model = Deposit
+
+    deposit_on = factory.LazyFunction(today)
+    gifts: Sequence[Gift] = ()
+    expected_count = factory.LazyAttribute(lambda deposit: len(deposit.gifts))
+    expected_total = factory.LazyAttribute(
+        lambda deposit: sum((gift.amount for gift in deposit.gifts), Decimal("0.00"))
+    )
+    acting_user = None
+
+    @classmethod
+    def _create(
+        cls, model_class: type[Deposit], *, gifts: Sequence[Gift], acting_user: Any, **fields: Any
+    ) -> Deposit:
+        deposit = deposit_create(acting_user=acting_user, **fields)
+        for gift in gifts:
+            deposit_add_gift(deposit=deposit, gift=gift, acting_user=acting_user)
+        return deposit
+
+
+# --- Pledges and recurring gifts ---------------------------------------------------------------
+
+
+class PledgeFactory(factory.Factory[Pledge]):
+    """A draft pledge of $1,000.00 from a new donor to the general fund, in four quarterly
+    installments from today, made by pledge_create; `posted=True` posts it (pledge_post)."""
+
+    class Meta:
+        model = Pledge
+
+    donor = factory.SubFactory(DonorFactory)
+    amount = "1000.00"
+    fund = "GEN"
+    pledged_on = factory.LazyFunction(today)
+    count = 4
+    frequency = "quarterly"
+    first_due_on = factory.LazyFunction(today)
+    acting_user = None
+    posted = False
+
+    @classmethod
+    def _create(
+        cls,
+        model_class: type[Pledge],
+        *,
+        count: int,
+        frequency: str,
+        first_due_on: date,
+        posted: bool,
+        acting_user: Any,
+        **fields: Any,
+    ) -> Pledge:
+        pledge = pledge_create(
+            schedule=ScheduleSpec(count=count, frequency=frequency, first_due_on=first_due_on),
+            acting_user=acting_user,
+            **fields,
+        )
+        if posted:
+            pledge = pledge_post(pledge=pledge, acting_user=acting_user)
+        return pledge
+
+
+class RecurringGiftFactory(factory.Factory[RecurringGift]):
+    """A monthly recurring gift of $25.00 by ACH from a new donor, first due today, made by
+    recurring_gift_create."""
+
+    class Meta:
+        model = RecurringGift
+
+    donor = factory.SubFactory(DonorFactory)
+    amount = "25.00"
+    frequency = "monthly"
+    next_on = factory.LazyFunction(today)
+    method = "ach"
+    acting_user = None
+
+    @classmethod
+    def _create(cls, model_class: type[RecurringGift], **fields: Any) -> RecurringGift:
+        return recurring_gift_create(**fields)

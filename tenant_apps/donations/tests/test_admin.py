@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_tenants.utils import schema_context
-
-from tenant_apps.donations.tests.factories import gift_made
+from tenant_apps.donations.tests.factories import GiftFactory
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 
-def test_an_owner_reads_gifts_but_cannot_edit_them(alpha: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(donor_made("Ada", "Lovelace"), "123.45", splits=(("PRP", "123.45"),))
-    client = alpha.client(alpha.owner)
+def test_an_owner_reads_gifts_but_cannot_edit_them(in_alpha: Tenant) -> None:
+    gift = GiftFactory(
+        donor=donor_made("Ada", "Lovelace"), amount="123.45", splits=(("PRP", "123.45"),)
+    )
+    client = in_alpha.client(in_alpha.owner)
 
     page = client.get(f"/admin/donations/gift/{gift.pk}/change/")
 

@@ -3,11 +3,14 @@ after each step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
@@ -15,10 +18,12 @@ from tenant_apps.donations.models import Campaign, Deposit, Gift
 from tenant_apps.donations.services.allocations import SoftCreditSpec
 from tenant_apps.donations.services.campaigns import campaign_create
 from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
-from tenant_apps.donations.tests.factories import gift_made, ledger, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
+from tenant_apps.donations.tests.readers import ledger
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +37,13 @@ NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 
 
 @pytest.fixture
-def spouse(alpha: Any) -> Donor:
+def spouse(alpha: Tenant) -> Donor:
     with schema_context("alpha"):
         return donor_made("William", "King")
 
 
 @pytest.fixture
-def spring(alpha: Any) -> Campaign:
+def spring(alpha: Tenant) -> Campaign:
     with schema_context("alpha"):
         return campaign_create(
             code="SPRING", name="Spring appeal", goal="5000.00", acting_user=None
@@ -48,7 +53,7 @@ def spring(alpha: Any) -> Campaign:
 # --- Campaigns ---------------------------------------------------------------------------------
 
 
-def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: Any) -> None:
+def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: APIClient) -> None:
     response = fundraiser.post(
         f"{API}/campaigns/",
         {"code": "GALA26", "name": "Gala", "goal": "10000", "start": "2026-01-01"},
@@ -73,7 +78,7 @@ def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: Any) -> None
     ]
 
 
-def test_a_bad_campaign_is_a_400(fundraiser: Any, spring: Campaign) -> None:
+def test_a_bad_campaign_is_a_400(in_alpha: Tenant, fundraiser: APIClient, spring: Campaign) -> None:
     error = api_error(fundraiser.post(f"{API}/campaigns/", {"code": "SPRING", "name": "x"}), 400)
     assert "code" in error["fields"]
     error = api_error(
@@ -84,12 +89,11 @@ def test_a_bad_campaign_is_a_400(fundraiser: Any, spring: Campaign) -> None:
         400,
     )
     assert "end" in error["fields"]
-    with schema_context("alpha"):
-        assert Campaign.objects.count() == 1
+    assert Campaign.objects.count() == 1
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
-def test_readers_cannot_write_campaigns(alpha: Any, role: str, spring: Campaign) -> None:
+def test_readers_cannot_write_campaigns(alpha: Tenant, role: str, spring: Campaign) -> None:
     client = alpha.api(alpha.user(role))
     assert client.get(f"{API}/campaigns/SPRING/").status_code == 200
     assert client.post(f"{API}/campaigns/", {"code": "X", "name": "x"}).status_code == 403
@@ -100,7 +104,7 @@ def test_readers_cannot_write_campaigns(alpha: Any, role: str, spring: Campaign)
 
 
 def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
-    fundraiser: Any, bookkeeper: Any, ada: Donor, spouse: Donor, spring: Campaign
+    fundraiser: APIClient, bookkeeper: APIClient, ada: Donor, spouse: Donor, spring: Campaign
 ) -> None:
     response = fundraiser.post(
         f"{API}/gifts/",
@@ -160,11 +164,10 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
 
 
 def test_a_refund_dated_before_the_gift_is_refused_and_changes_nothing(
-    bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "250.00", received_on=date(2026, 1, 3), post=True)
-        books = ledger()
+    gift = GiftFactory(donor=ada, amount="250.00", received_on=date(2026, 1, 3), posted=True)
+    books = ledger()
 
     error = api_error(
         bookkeeper.post(f"{API}/gifts/{gift.pk}/refund/", {"date": "2025-12-31"}, format="json"),
@@ -174,15 +177,13 @@ def test_a_refund_dated_before_the_gift_is_refused_and_changes_nothing(
     assert error["message"] == "A refund cannot be dated before the gift was received (2026-01-03)."
     assert error["fields"] == {"date": ["On or after 2026-01-03."]}
     assert ledger() == books
-    with schema_context("alpha"):
-        gift.refresh_from_db()
-        assert (gift.state, gift.refund_entry_id) == ("posted", None)
-        assert JournalEntry.objects.count() == 1
+    gift.refresh_from_db()
+    assert (gift.state, gift.refund_entry_id) == ("posted", None)
+    assert JournalEntry.objects.count() == 1
 
 
-def test_a_draft_gift_is_edited(fundraiser: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "50.00")
+def test_a_draft_gift_is_edited(in_alpha: Tenant, fundraiser: APIClient, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada, amount="50.00")
 
     response = fundraiser.patch(
         f"{API}/gifts/{gift.pk}/",
@@ -212,7 +213,7 @@ def test_a_draft_gift_is_edited(fundraiser: Any, ada: Donor) -> None:
     ],
 )
 def test_bad_gift_input_is_a_400_and_writes_nothing(
-    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor, body: dict[str, Any], field: str
 ) -> None:
     gift = {
         "donor": ada.pk,
@@ -224,19 +225,25 @@ def test_bad_gift_input_is_a_400_and_writes_nothing(
     error = api_error(fundraiser.post(f"{API}/gifts/", gift, format="json"), 400)
 
     assert field in error["fields"], error
-    with schema_context("alpha"):
-        assert not Gift.objects.exists()
+    assert not Gift.objects.exists()
 
 
 def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor, spouse: Donor, spring: Campaign, count_queries: Any
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    ada: Donor,
+    spouse: Donor,
+    spring: Campaign,
+    count_queries: Callable[[], CaptureQueriesContext],
 ) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "10.00", campaign=spring, post=True)
-        card = gift_made(
-            spouse, "20.00", method="card", soft_credits=[SoftCreditSpec(ada, "20.00")]
-        )
-        old = gift_made(ada, "30.00", received_on=today().replace(day=1), method="cash")
+    check = GiftFactory(donor=ada, amount="10.00", campaign=spring, posted=True)
+    card = GiftFactory(
+        donor=spouse,
+        amount="20.00",
+        method="card",
+        soft_credits=[SoftCreditSpec(ada, "20.00")],
+    )
+    old = GiftFactory(donor=ada, amount="30.00", received_on=today().replace(day=1), method="cash")
 
     def ids(query: str) -> list[int]:
         response = fundraiser.get(f"{API}/gifts/?{query}")
@@ -260,15 +267,14 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
 
     with count_queries() as few:
         fundraiser.get(f"{API}/gifts/")
-    with schema_context("alpha"):
-        for _ in range(5):
-            gift_made(
-                spouse,
-                "5.00",
-                splits=(("GEN", "2.00"), ("PRP", "3.00")),
-                soft_credits=[SoftCreditSpec(ada, "5.00")],
-                post=True,
-            )
+    for _ in range(5):
+        GiftFactory(
+            donor=spouse,
+            amount="5.00",
+            splits=(("GEN", "2.00"), ("PRP", "3.00")),
+            soft_credits=[SoftCreditSpec(ada, "5.00")],
+            posted=True,
+        )
     with count_queries() as many:
         fundraiser.get(f"{API}/gifts/")
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -276,23 +282,26 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("listing", ["campaigns", "deposits"])
 def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor, count_queries: Any, listing: str
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    ada: Donor,
+    count_queries: Callable[[], CaptureQueriesContext],
+    listing: str,
 ) -> None:
     made = 0
 
     def grow(count: int) -> None:
         nonlocal made
-        with schema_context("alpha"):
-            for _ in range(count):
-                made += 1
-                campaign = campaign_create(
-                    code=f"C{made}", name=f"Campaign {made}", goal="100.00", acting_user=None
-                )
-                deposit = deposit_create(
-                    deposit_on=today(), expected_count=1, expected_total="5.00", acting_user=None
-                )
-                gift = gift_made(ada, "5.00", campaign=campaign, post=True)
-                deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
+        for _ in range(count):
+            made += 1
+            campaign = campaign_create(
+                code=f"C{made}", name=f"Campaign {made}", goal="100.00", acting_user=None
+            )
+            deposit = deposit_create(
+                deposit_on=today(), expected_count=1, expected_total="5.00", acting_user=None
+            )
+            gift = GiftFactory(donor=ada, amount="5.00", campaign=campaign, posted=True)
+            deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
 
     def listed() -> tuple[int, int]:
         fundraiser.get(f"{API}/gifts/")  # the first request of a client caches its user
@@ -311,44 +320,39 @@ def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
 
 
 @pytest.mark.parametrize("role", READERS)
-def test_every_role_reads_gifts(alpha: Any, role: str, ada: Donor) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada)
-    client = alpha.api(alpha.user(role))
+def test_every_role_reads_gifts(in_alpha: Tenant, role: str, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada)
+    client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/gifts/").status_code == 200
     assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
-def test_readers_cannot_write_gifts(alpha: Any, role: str, ada: Donor) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada)
-    client = alpha.api(alpha.user(role))
+def test_readers_cannot_write_gifts(in_alpha: Tenant, role: str, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada)
+    client = in_alpha.api(in_alpha.user(role))
     body = {"donor": ada.pk, "amount": "5", "received_on": today().isoformat(), "method": "cash"}
     api_error(client.post(f"{API}/gifts/", body, format="json"), 403)
     api_error(client.patch(f"{API}/gifts/{gift.pk}/", {"designation": "x"}, format="json"), 403)
-    with schema_context("alpha"):
-        assert Gift.objects.count() == 1
+    assert Gift.objects.count() == 1
 
 
 @pytest.mark.parametrize("role", NOT_POSTERS)
 def test_only_bookkeepers_and_administrators_post_and_refund(
-    alpha: Any, role: str, ada: Donor
+    in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        draft = gift_made(ada)
-        posted = gift_made(ada, post=True)
-    client = alpha.api(alpha.user(role))
+    draft = GiftFactory(donor=ada)
+    posted = GiftFactory(donor=ada, posted=True)
+    client = in_alpha.api(in_alpha.user(role))
     api_error(client.post(f"{API}/gifts/{draft.pk}/post/"), 403)
     api_error(client.post(f"{API}/gifts/{posted.pk}/refund/", {}, format="json"), 403)
     assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
 
 
 @pytest.mark.parametrize("role", POSTERS)
-def test_posters_post(alpha: Any, role: str, ada: Donor) -> None:
-    with schema_context("alpha"):
-        draft = gift_made(ada, method="ach")
-    response = alpha.api(alpha.user(role)).post(f"{API}/gifts/{draft.pk}/post/")
+def test_posters_post(in_alpha: Tenant, role: str, ada: Donor) -> None:
+    draft = GiftFactory(donor=ada, method="ach")
+    response = in_alpha.api(in_alpha.user(role)).post(f"{API}/gifts/{draft.pk}/post/")
     assert response.status_code == 200, response.content
     assert ledger() == {"1010": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
 
@@ -357,12 +361,13 @@ def test_posters_post(alpha: Any, role: str, ada: Donor) -> None:
 
 
 def test_a_deposit_is_filled_and_closed_when_it_matches(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "600.00", splits=(("GEN", "500.00"), ("PRP", "100.00")), post=True)
-        cash = gift_made(ada, "40.00", method="cash", post=True)
-        card = gift_made(ada, "15.00", method="card", post=True)
+    check = GiftFactory(
+        donor=ada, amount="600.00", splits=(("GEN", "500.00"), ("PRP", "100.00")), posted=True
+    )
+    cash = GiftFactory(donor=ada, amount="40.00", method="cash", posted=True)
+    card = GiftFactory(donor=ada, amount="15.00", method="card", posted=True)
     response = fundraiser.post(
         f"{API}/deposits/",
         {"deposit_on": today().isoformat(), "expected_count": 2, "expected_total": "640.00"},
@@ -375,8 +380,7 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
     api_error(
         fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk, card.pk]}), 400
     )
-    with schema_context("alpha"):
-        assert not Gift.objects.filter(deposit_id=deposit_id).exists()  # all or none
+    assert not Gift.objects.filter(deposit_id=deposit_id).exists()  # all or none
     added = fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk]})
     assert added.status_code == 200 and added.json()["gifts"] == [check.pk]
 
@@ -400,16 +404,15 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
 
 
 def test_a_gift_is_taken_out_of_an_open_deposit(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "600.00", post=True)
-        other = gift_made(ada, "50.00", post=True)
-        deposit = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="600.00", acting_user=None
-        )
-        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
-        deposit_add_gift(deposit=deposit, gift=other, acting_user=None)
+    check = GiftFactory(donor=ada, amount="600.00", posted=True)
+    other = GiftFactory(donor=ada, amount="50.00", posted=True)
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="600.00", acting_user=None
+    )
+    deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+    deposit_add_gift(deposit=deposit, gift=other, acting_user=None)
     url = f"{API}/deposits/{deposit.pk}/gifts"
 
     removed = fundraiser.delete(f"{url}/{other.pk}/")
@@ -420,17 +423,15 @@ def test_a_gift_is_taken_out_of_an_open_deposit(
     assert "gifts" in api_error(fundraiser.delete(f"{url}/999999/"), 400)["fields"]
     assert bookkeeper.post(f"{API}/deposits/{deposit.pk}/close/").status_code == 200
     api_error(fundraiser.delete(f"{url}/{check.pk}/"), 409)
-    with schema_context("alpha"):
-        assert Gift.objects.get(pk=check.pk).deposit_id == deposit.pk
+    assert Gift.objects.get(pk=check.pk).deposit_id == deposit.pk
 
 
 def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
-    alpha: Any, fundraiser: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        draft = gift_made(ada, "80.00", splits=(("GEN", "30.00"), ("PRP", "50.00")))
-        posted = gift_made(ada, post=True)
-    api_error(alpha.api(alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
+    draft = GiftFactory(donor=ada, amount="80.00", splits=(("GEN", "30.00"), ("PRP", "50.00")))
+    posted = GiftFactory(donor=ada, posted=True)
+    api_error(in_alpha.api(in_alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
 
     assert fundraiser.delete(f"{API}/gifts/{draft.pk}/").status_code == 204
 
@@ -439,44 +440,40 @@ def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
         in api_error(fundraiser.delete(f"{API}/gifts/{posted.pk}/"), 409)["message"]
     )
     api_error(fundraiser.delete(f"{API}/gifts/{draft.pk}/"), 404)
-    with schema_context("alpha"):
-        from tenant_apps.core.models import AuditEvent
+    from tenant_apps.core.models import AuditEvent
 
-        assert list(Gift.objects.values_list("pk", flat=True)) == [posted.pk]
-        assert AuditEvent.objects.filter(action="gift.delete", object_id=str(draft.pk)).exists()
+    assert list(Gift.objects.values_list("pk", flat=True)) == [posted.pk]
+    assert AuditEvent.objects.filter(action="gift.delete", object_id=str(draft.pk)).exists()
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
-def test_readers_cannot_make_deposits(alpha: Any, role: str) -> None:
-    client = alpha.api(alpha.user(role))
+def test_readers_cannot_make_deposits(in_alpha: Tenant, role: str) -> None:
+    client = in_alpha.api(in_alpha.user(role))
     body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
     assert client.get(f"{API}/deposits/").status_code == 200
     api_error(client.post(f"{API}/deposits/", body, format="json"), 403)
-    with schema_context("alpha"):
-        assert not Deposit.objects.exists()
+    assert not Deposit.objects.exists()
 
 
-def test_a_bad_deposit_is_a_400(fundraiser: Any) -> None:
+def test_a_bad_deposit_is_a_400(in_alpha: Tenant, fundraiser: APIClient) -> None:
     body = {"deposit_on": today().isoformat(), "expected_count": 1, "expected_total": "1.00"}
     error = api_error(fundraiser.post(f"{API}/deposits/", {**body, "bank_account": "4010"}), 400)
     assert "bank_account" in error["fields"]
     error = api_error(fundraiser.post(f"{API}/deposits/", {**body, "expected_count": 0}), 400)
     assert "expected_count" in error["fields"]
-    with schema_context("alpha"):
-        assert not Deposit.objects.exists() and not JournalEntry.objects.exists()
+    assert not Deposit.objects.exists() and not JournalEntry.objects.exists()
 
 
 # --- Other tenants -----------------------------------------------------------------------------
 
 
 def test_people_of_another_tenant_get_nothing(
-    assert_other_tenant_denied: Any, ada: Donor, spring: Campaign
+    in_alpha: Tenant, assert_other_tenant_denied: Callable[..., None], ada: Donor, spring: Campaign
 ) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, post=True)
-        deposit = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="100.00", acting_user=None
-        )
+    gift = GiftFactory(donor=ada, posted=True)
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="100.00", acting_user=None
+    )
     assert_other_tenant_denied(f"{API}/campaigns/")
     assert_other_tenant_denied(f"{API}/campaigns/SPRING/")
     assert_other_tenant_denied(f"{API}/campaigns/", method="post", data={"code": "B", "name": "b"})
@@ -496,15 +493,14 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/close/", method="post")
     assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/gifts/{gift.pk}/", method="delete")
     assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/", method="delete")
-    with schema_context("alpha"):
-        gift.refresh_from_db()
-        assert gift.state == "posted" and gift.deposit_id is None
-        assert Campaign.objects.get().name == "Spring appeal"
+    gift.refresh_from_db()
+    assert gift.state == "posted" and gift.deposit_id is None
+    assert Campaign.objects.get().name == "Spring appeal"
 
 
-def test_beta_sees_none_of_alphas_gifts(beta: Any, ada: Donor) -> None:
+def test_beta_sees_none_of_alphas_gifts(beta: Tenant, ada: Donor) -> None:
     with schema_context("alpha"):
-        gift = gift_made(ada, post=True)
+        gift = GiftFactory(donor=ada, posted=True)
     client = beta.api(beta.owner)
     assert client.get(f"{API}/gifts/").json()["results"] == []
     assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 404

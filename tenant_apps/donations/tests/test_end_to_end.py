@@ -10,6 +10,7 @@ import pytest
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations.tests.factories import today
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def _revenue(activities: dict[str, Any], account: str) -> dict[str, str]:
     return {key: rows[0][key] for key in rows[0] if key.endswith(("restrictions", "total"))}
 
 
-def test_a_gift_entered_through_the_api_reaches_every_report(alpha: Any) -> None:
+def test_a_gift_entered_through_the_api_reaches_every_report(alpha: Tenant) -> None:
     fundraiser = alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
     bookkeeper = alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
     day = today().isoformat()

@@ -3,21 +3,24 @@ credits), one aggregate for a page of donors, and the two API endpoints."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
+from pytest_django import DjangoAssertNumQueries
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.donations import selectors
 from tenant_apps.donations.services.allocations import SoftCreditSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -25,61 +28,64 @@ API = "/api/v1/donors"
 
 
 @pytest.fixture
-def ada(alpha: Any) -> Donor:
+def ada(alpha: Tenant) -> Donor:
     with schema_context("alpha"):
         return donor_made("Ada", "Lovelace", emails=("ada@example.org",), tags=("board",))
 
 
 @pytest.fixture
-def william(alpha: Any) -> Donor:
+def william(alpha: Tenant) -> Donor:
     with schema_context("alpha"):
         return donor_made("William", "King")
 
 
 def test_the_summary_counts_posted_gifts_by_fiscal_year(
-    alpha: Any, ada: Donor, william: Donor
+    in_alpha: Tenant, ada: Donor, william: Donor
 ) -> None:
     # Given a fiscal year starting in July (FY2026 runs from July 2025 to June 2026)
-    with schema_context("alpha"):
-        accounting.settings_update(fiscal_year_start_month=7, acting_user=None)
-        gift_made(ada, "50.00", received_on=date(2024, 3, 1), post=True)  # FY2024
-        gift_made(ada, "300.00", received_on=date(2024, 9, 15), post=True)  # FY2025
-        gift_made(ada, "120.00", received_on=date(2025, 6, 30), post=True)  # FY2025, last day
-        gift_made(ada, "80.00", received_on=date(2025, 7, 1), post=True)  # FY2026, first day
-        last = gift_made(ada, "25.00", received_on=date(2026, 2, 1), post=True)
-        refunded = gift_made(ada, "900.00", received_on=date(2026, 1, 5), post=True)
-        gift_refund(gift=refunded, acting_user=None, date=date(2026, 1, 6))
-        gift_made(ada, "5000.00", received_on=date(2026, 3, 1))  # a draft
-        # A soft credit to Ada on William's gift; a refunded one does not count.
-        gift_post(
-            gift=gift_create(
-                donor=william,
-                amount=Decimal("200.00"),
-                received_on=date(2026, 1, 10),
-                method="check",
-                soft_credits=[SoftCreditSpec(donor=ada, amount="150.00")],
-                acting_user=None,
-            ),
+    accounting.settings_update(fiscal_year_start_month=7, acting_user=None)
+    GiftFactory(donor=ada, amount="50.00", received_on=date(2024, 3, 1), posted=True)  # FY2024
+    GiftFactory(donor=ada, amount="300.00", received_on=date(2024, 9, 15), posted=True)  # FY2025
+    GiftFactory(
+        donor=ada, amount="120.00", received_on=date(2025, 6, 30), posted=True
+    )  # FY2025, last day
+    GiftFactory(
+        donor=ada, amount="80.00", received_on=date(2025, 7, 1), posted=True
+    )  # FY2026, first day
+    last = GiftFactory(donor=ada, amount="25.00", received_on=date(2026, 2, 1), posted=True)
+    refunded = GiftFactory(donor=ada, amount="900.00", received_on=date(2026, 1, 5), posted=True)
+    gift_refund(gift=refunded, acting_user=None, date=date(2026, 1, 6))
+    GiftFactory(donor=ada, amount="5000.00", received_on=date(2026, 3, 1))  # a draft
+    # A soft credit to Ada on William's gift; a refunded one does not count.
+    gift_post(
+        gift=gift_create(
+            donor=william,
+            amount=Decimal("200.00"),
+            received_on=date(2026, 1, 10),
+            method="check",
+            soft_credits=[SoftCreditSpec(donor=ada, amount="150.00")],
             acting_user=None,
-        )
-        soft_refunded = gift_post(
-            gift=gift_create(
-                donor=william,
-                amount=Decimal("40.00"),
-                received_on=date(2026, 1, 11),
-                method="check",
-                soft_credits=[SoftCreditSpec(donor=ada, amount="40.00")],
-                acting_user=None,
-            ),
+        ),
+        acting_user=None,
+    )
+    soft_refunded = gift_post(
+        gift=gift_create(
+            donor=william,
+            amount=Decimal("40.00"),
+            received_on=date(2026, 1, 11),
+            method="check",
+            soft_credits=[SoftCreditSpec(donor=ada, amount="40.00")],
             acting_user=None,
-        )
-        gift_refund(gift=soft_refunded, acting_user=None, date=date(2026, 1, 12))
-        nobody = donor_made("No", "Gifts")
+        ),
+        acting_user=None,
+    )
+    gift_refund(gift=soft_refunded, acting_user=None, date=date(2026, 1, 12))
+    nobody = donor_made("No", "Gifts")
 
-        # When the summaries are read on a day of FY2026
-        summaries = selectors.donor_giving_summaries(
-            donor_ids=[ada.pk, william.pk, nobody.pk], today=date(2026, 4, 1)
-        )
+    # When the summaries are read on a day of FY2026
+    summaries = selectors.donor_giving_summaries(
+        donor_ids=[ada.pk, william.pk, nobody.pk], today=date(2026, 4, 1)
+    )
 
     # Then Ada's counts her five posted gifts only
     summary = summaries[ada.pk]
@@ -102,16 +108,15 @@ def test_the_summary_counts_posted_gifts_by_fiscal_year(
     assert empty.largest_gift is None and empty.soft_credit_total == Decimal(0)
 
 
-def test_the_last_gift_of_a_day_is_the_one_recorded_last(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        gift_made(ada, "10.00", post=True)
-        gift_made(ada, "70.00", post=True)
-        summary = selectors.donor_giving_summaries(donor_ids=[ada.pk])[ada.pk]
+def test_the_last_gift_of_a_day_is_the_one_recorded_last(in_alpha: Tenant, ada: Donor) -> None:
+    GiftFactory(donor=ada, amount="10.00", posted=True)
+    GiftFactory(donor=ada, amount="70.00", posted=True)
+    summary = selectors.donor_giving_summaries(donor_ids=[ada.pk])[ada.pk]
     assert summary.last_gift_amount == Decimal("70.00")
     assert summary.this_fiscal_year == Decimal("80.00")
 
 
-def statements(queries: Any) -> list[str]:
+def statements(queries: CaptureQueriesContext) -> list[str]:
     """The SQL run, without the `SET search_path` django-tenants issues before each query."""
     return [
         query["sql"] for query in queries.captured_queries if not query["sql"].startswith("SET")
@@ -119,17 +124,14 @@ def statements(queries: Any) -> list[str]:
 
 
 def test_a_page_of_summaries_is_two_queries_whatever_its_size(
-    alpha: Any, count_queries: Any
+    in_alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
 ) -> None:
     def summarized(count: int) -> None:
-        with schema_context("alpha"):
-            donors = [donor_made("Pat", f"Lee{count}x{number}") for number in range(count)]
-            for donor in donors:
-                gift_made(donor, "15.00", post=True)
-            with count_queries() as queries:
-                summaries = selectors.donor_giving_summaries(
-                    donor_ids=[donor.pk for donor in donors]
-                )
+        donors = [donor_made("Pat", f"Lee{count}x{number}") for number in range(count)]
+        for donor in donors:
+            GiftFactory(donor=donor, amount="15.00", posted=True)
+        with count_queries() as queries:
+            summaries = selectors.donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
         # The books' settings, then one aggregate.
         assert len(statements(queries)) == 2, statements(queries)
         assert len(summaries) == count
@@ -139,7 +141,9 @@ def test_a_page_of_summaries_is_two_queries_whatever_its_size(
     summarized(30)
 
 
-def test_no_donors_no_query(alpha: Any, django_assert_num_queries: Any) -> None:
+def test_no_donors_no_query(
+    alpha: Tenant, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     with schema_context("alpha"), django_assert_num_queries(0):
         assert selectors.donor_giving_summaries(donor_ids=[]) == {}
 
@@ -147,12 +151,13 @@ def test_no_donors_no_query(alpha: Any, django_assert_num_queries: Any) -> None:
 # --- API ---------------------------------------------------------------------------------------
 
 
-def test_a_donors_giving_summary_is_read(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        gift_made(ada, "250.00", post=True)
-        gift_made(ada, "100.00", received_on=today() - timedelta(days=366), post=True)
-        gift_made(ada, "999.00")  # a draft
-    response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/donors/{ada.pk}/giving-summary/")
+def test_a_donors_giving_summary_is_read(in_alpha: Tenant, ada: Donor) -> None:
+    GiftFactory(donor=ada, amount="250.00", posted=True)
+    GiftFactory(donor=ada, amount="100.00", received_on=today() - timedelta(days=366), posted=True)
+    GiftFactory(donor=ada, amount="999.00")  # a draft
+    response = in_alpha.api(in_alpha.user(Role.VIEWER)).get(
+        f"{API}/donors/{ada.pk}/giving-summary/"
+    )
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -171,19 +176,18 @@ def test_a_donors_giving_summary_is_read(alpha: Any, ada: Donor) -> None:
     assert giving["soft_credit_total"] == "0.00"
 
 
-def test_an_unknown_donor_has_no_summary(alpha: Any) -> None:
+def test_an_unknown_donor_has_no_summary(alpha: Tenant) -> None:
     response = alpha.api(alpha.owner).get(f"{API}/donors/999999/giving-summary/")
     assert response.status_code == 404
     assert response.json()["error"]["status"] == 404
 
 
 def test_the_summary_list_pages_donors_with_the_list_filters(
-    alpha: Any, ada: Donor, william: Donor
+    in_alpha: Tenant, ada: Donor, william: Donor
 ) -> None:
-    with schema_context("alpha"):
-        gift_made(ada, "40.00", post=True)
-        gift_made(william, "60.00", post=True)
-    client = alpha.api(alpha.user(Role.VIEWER))
+    GiftFactory(donor=ada, amount="40.00", posted=True)
+    GiftFactory(donor=william, amount="60.00", posted=True)
+    client = in_alpha.api(in_alpha.user(Role.VIEWER))
 
     everyone = client.get(f"{API}/donors/giving-summary/").json()
     tagged = client.get(f"{API}/donors/giving-summary/", {"tag": "board"}).json()
@@ -204,16 +208,15 @@ def test_the_summary_list_pages_donors_with_the_list_filters(
 
 
 def test_the_summary_list_runs_the_same_queries_for_3_and_30_donors(
-    alpha: Any, count_queries: Any
+    in_alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
 ) -> None:
-    client = alpha.api(alpha.user(Role.FUNDRAISER))
+    client = in_alpha.api(in_alpha.user(Role.FUNDRAISER))
     client.get(f"{API}/donors/giving-summary/")  # resolves the host once (then cached)
 
     def listed(count: int) -> int:
-        with schema_context("alpha"):
-            for number in range(count):
-                donor = donor_made("Sam", f"Page{count}x{number}", tags=(f"batch{count}",))
-                gift_made(donor, "12.00", post=True)
+        for number in range(count):
+            donor = donor_made("Sam", f"Page{count}x{number}", tags=(f"batch{count}",))
+            GiftFactory(donor=donor, amount="12.00", posted=True)
         with count_queries() as queries:
             response = client.get(
                 f"{API}/donors/giving-summary/", {"tag": f"batch{count}", "page_size": 100}
@@ -226,17 +229,19 @@ def test_the_summary_list_runs_the_same_queries_for_3_and_30_donors(
     assert listed(3) == listed(30)
 
 
-def test_summaries_need_a_login(alpha: Any, ada: Donor) -> None:
+def test_summaries_need_a_login(alpha: Tenant, ada: Donor) -> None:
     assert alpha.api().get(f"{API}/donors/{ada.pk}/giving-summary/").status_code == 401
     assert alpha.api().get(f"{API}/donors/giving-summary/").status_code == 401
 
 
-def test_other_tenants_get_no_summary(assert_other_tenant_denied: Any, ada: Donor) -> None:
+def test_other_tenants_get_no_summary(
+    assert_other_tenant_denied: Callable[..., None], ada: Donor
+) -> None:
     assert_other_tenant_denied(f"{API}/donors/{ada.pk}/giving-summary/")
     assert_other_tenant_denied(f"{API}/donors/giving-summary/")
 
 
-def test_the_summaries_answer_with_a_format_suffix_too(alpha: Any, ada: Donor) -> None:
+def test_the_summaries_answer_with_a_format_suffix_too(alpha: Tenant, ada: Donor) -> None:
     """The routes kept the router's format suffixes when they moved from donors to donations."""
     client = alpha.api(alpha.user(Role.VIEWER))
     listed = client.get(f"{API}/donors/giving-summary.json")

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
@@ -17,12 +19,13 @@ from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, ImportJob, ImportState
 from tenant_apps.donations.selectors import import_progress
 from tenant_apps.donations.services import imports
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
 from tenant_apps.donors import services as donor_services
 from tenant_apps.donors.models import Donor, DonorEmail, Tag
 from tenant_apps.donors.services import imports as donor_imports
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +78,7 @@ def _donor_count() -> int:
 
 
 def test_a_donor_file_is_imported_whole_with_contacts_tags_and_one_audit_row(
-    fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     response = upload(fundraiser, "donors", GOOD_DONORS, "donors.csv")
 
@@ -85,34 +88,33 @@ def test_a_donor_file_is_imported_whole_with_contacts_tags_and_one_audit_row(
     assert status["state"] == "succeeded" and status["original_filename"] == "donors.csv"
     assert status["progress"] == {"state": "succeeded", "processed": 3, "total": 3}
     assert status["created_by"] == "funds@alpha.org" and status["error_count"] == 0
-    with schema_context("alpha"):
-        grace = Donor.objects.get(display_name="Grace Hopper")
-        assert grace.emails.get().email == "grace@example.org"
-        assert grace.phones.get().phone_digits == "5550101000"
-        address = grace.addresses.get()
-        assert (address.line1, address.city, address.postcode, address.country) == (
-            "1 Navy Way",
-            "Arlington",
-            "22201",
-            "US",
-        )
-        assert sorted(tag.name for tag in grace.tags.all()) == ["Board", "Volunteers"]
-        alan = Donor.objects.get(display_name="Alan Turing")
-        assert alan.kind == "individual" and alan.do_not_contact
-        assert alan.notes == "=likes puzzles"  # the export's formula escape is taken off
-        # "volunteers" is the tag "Volunteers" (tags are one name ignoring case).
-        assert [tag.name for tag in alan.tags.all()] == ["Volunteers"]
-        assert Tag.objects.filter(name__iexact="volunteers").count() == 1
-        engines = Donor.objects.get(display_name="Analytical Engines Ltd")
-        assert engines.kind == "organization"
-        assert engines.created_by.email == "funds@alpha.org"
-        audit = AuditEvent.objects.filter(action__startswith="donor.")
-        assert [event.action for event in audit] == ["donor.import"]
-        assert audit.get().detail == {"file": "donors.csv", "rows": 3}
+    grace = Donor.objects.get(display_name="Grace Hopper")
+    assert grace.emails.get().email == "grace@example.org"
+    assert grace.phones.get().phone_digits == "5550101000"
+    address = grace.addresses.get()
+    assert (address.line1, address.city, address.postcode, address.country) == (
+        "1 Navy Way",
+        "Arlington",
+        "22201",
+        "US",
+    )
+    assert sorted(tag.name for tag in grace.tags.all()) == ["Board", "Volunteers"]
+    alan = Donor.objects.get(display_name="Alan Turing")
+    assert alan.kind == "individual" and alan.do_not_contact
+    assert alan.notes == "=likes puzzles"  # the export's formula escape is taken off
+    # "volunteers" is the tag "Volunteers" (tags are one name ignoring case).
+    assert [tag.name for tag in alan.tags.all()] == ["Volunteers"]
+    assert Tag.objects.filter(name__iexact="volunteers").count() == 1
+    engines = Donor.objects.get(display_name="Analytical Engines Ltd")
+    assert engines.kind == "organization"
+    assert engines.created_by.email == "funds@alpha.org"
+    audit = AuditEvent.objects.filter(action__startswith="donor.")
+    assert [event.action for event in audit] == ["donor.import"]
+    assert audit.get().detail == {"file": "donors.csv", "rows": 3}
 
 
 def test_a_file_with_one_bad_row_imports_nothing_and_names_every_problem(
-    fundraiser: Any, upload: Callable[..., Any]
+    fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     content = (
         "first_name,last_name,email,phone,country,address_line1,email_ok\n"
@@ -167,7 +169,11 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_every_problem(
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_at_upload_and_nothing_is_queued(
-    fundraiser: Any, upload: Callable[..., Any], content: str | bytes, expected: str | None
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    upload: Callable[..., Any],
+    content: str | bytes,
+    expected: str | None,
 ) -> None:
     response = upload(fundraiser, "donors", content)
 
@@ -177,12 +183,14 @@ def test_a_file_that_cannot_be_read_is_refused_at_upload_and_nothing_is_queued(
     error = api_error(response, 400)
     assert expected in error["message"], error
     assert error["fields"]["file"]
-    with schema_context("alpha"):
-        assert not ImportJob.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
 def test_a_file_over_the_size_limit_is_refused(
-    fundraiser: Any, upload: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    upload: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1024 * 1024)
     content = "first_name,last_name\n" + "Ada,Lovelace\n" * 90_000  # about 1.2 MB
@@ -190,24 +198,22 @@ def test_a_file_over_the_size_limit_is_refused(
     error = api_error(upload(fundraiser, "donors", content), 400)
 
     assert "the limit is 1 MB" in error["message"]
-    with schema_context("alpha"):
-        assert not ImportJob.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
 def test_a_utf8_file_with_a_byte_order_mark_and_windows_lines_is_read(
-    fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     content = "\ufefffirst_name,last_name\r\nZoë,Ångström\r\n".encode()
 
     job = _job(upload(fundraiser, "donors", content))
 
     assert job.state == ImportState.SUCCEEDED, job.errors
-    with schema_context("alpha"):
-        assert Donor.objects.filter(display_name="Zoë Ångström").exists()
+    assert Donor.objects.filter(display_name="Zoë Ångström").exists()
 
 
 def test_a_cell_too_long_is_named_once_by_its_column(
-    fundraiser: Any, upload: Callable[..., Any]
+    fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     content = f"first_name,address_line1,city,phone\nAda,1 Main St,{'x' * 101},{'5' * 41}\n"
 
@@ -220,7 +226,7 @@ def test_a_cell_too_long_is_named_once_by_its_column(
 
 
 def test_a_value_outside_every_column_is_a_row_error(
-    fundraiser: Any, upload: Callable[..., Any]
+    fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     content = "first_name,last_name\nAda,Lovelace,London\nAlan,Turing,\n"
 
@@ -232,7 +238,7 @@ def test_a_value_outside_every_column_is_a_row_error(
 
 
 def test_a_nul_character_in_a_donor_cell_is_a_row_and_column_error(
-    fundraiser: Any, upload: Callable[..., Any]
+    fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     content = "first_name,last_name,email\nAda,Lovelace,\nAlan,Tu\x00ring,alan@example.org\n"
 
@@ -246,10 +252,9 @@ def test_a_nul_character_in_a_donor_cell_is_a_row_and_column_error(
 
 
 def test_a_nul_character_in_a_gift_cell_is_a_row_and_column_error(
-    alpha: Any, fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+    ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
     day = today().isoformat()
     content = (
         f"{GIFT_HEADER}\n"
@@ -262,29 +267,26 @@ def test_a_nul_character_in_a_gift_cell_is_a_row_and_column_error(
     assert job.state == ImportState.FAILED
     nul_errors = [error for error in job.errors if "NUL character" in error["message"]]
     assert [(error["row"], error["column"]) for error in nul_errors] == [(3, "donor_email")]
-    with schema_context("alpha"):
-        assert not Gift.objects.exists()
+    assert not Gift.objects.exists()
 
 
 def test_a_nul_character_in_the_header_is_refused_at_upload(
-    fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     response = upload(fundraiser, "donors", "first_name,last\x00name\nAda,Lovelace\n")
 
     error = api_error(response, 400)
     assert "Column 2 of the header holds a NUL character" in error["message"]
-    with schema_context("alpha"):
-        assert not ImportJob.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
 def test_likely_duplicates_are_reported_and_do_not_block_the_import(
-    alpha: Any, fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",), postcodes=("02139",))
-        merged = donor_made("Old", "Record", emails=("old@example.org",))
-        survivor = donor_made("New", "Record")
-        donor_services.donor_merge(survivor=survivor, merged=merged, acting_user=None)
+    ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",), postcodes=("02139",))
+    merged = donor_made("Old", "Record", emails=("old@example.org",))
+    survivor = donor_made("New", "Record")
+    donor_services.donor_merge(survivor=survivor, merged=merged, acting_user=None)
     content = (
         "first_name,last_name,email,phone,address_line1,postcode\n"
         "Augusta Ada,Lovelace,ADA@example.org,,,\n"  # row 2: same email as Ada
@@ -318,13 +320,12 @@ GIFT_HEADER = "donor_id,donor_email,amount,received_on,method,fund,campaign,chec
 
 
 def test_gifts_are_matched_by_email_and_by_id_and_imported_as_drafts(
-    alpha: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, upload: Callable[..., Any]
 ) -> None:
-    bookkeeper = alpha.api(alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
-        alan = donor_made("Alan", "Turing")
-        entries = JournalEntry.objects.count()
+    bookkeeper = in_alpha.api(in_alpha.user(Role.BOOKKEEPER, email="books@alpha.org"))
+    ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+    alan = donor_made("Alan", "Turing")
+    entries = JournalEntry.objects.count()
     day = today().isoformat()
     content = (
         f"{GIFT_HEADER},in_kind_description\n"
@@ -336,35 +337,33 @@ def test_gifts_are_matched_by_email_and_by_id_and_imported_as_drafts(
     job = _job(upload(bookkeeper, "gifts", content, "gifts.csv"))
 
     assert job.state == ImportState.SUCCEEDED and job.rows_created == 3, job.errors
-    with schema_context("alpha"):
-        gifts = list(Gift.objects.order_by("id").prefetch_related("allocations__fund"))
-        assert [(g.donor_id, str(g.amount), g.method) for g in gifts] == [
-            (ada.pk, "1250.00", "check"),
-            (alan.pk, "25.00", "cash"),
-            (ada.pk, "10.50", "in_kind"),
-        ]
-        assert {(g.state, g.source) for g in gifts} == {("draft", "import")}
-        assert [[(a.fund.code, str(a.amount)) for a in g.allocations.all()] for g in gifts] == [
-            [("GEN", "1250.00")],
-            [("PRP", "25.00")],
-            [("GEN", "10.50")],
-        ]
-        assert gifts[0].check_number == "1042" and gifts[0].created_by.email == "books@alpha.org"
-        assert gifts[2].in_kind_description == "Books for the library"
-        assert JournalEntry.objects.count() == entries  # posting is a bookkeeper's act
-        assert AuditEvent.objects.filter(action="gift.import").count() == 1
+    gifts = list(Gift.objects.order_by("id").prefetch_related("allocations__fund"))
+    assert [(g.donor_id, str(g.amount), g.method) for g in gifts] == [
+        (ada.pk, "1250.00", "check"),
+        (alan.pk, "25.00", "cash"),
+        (ada.pk, "10.50", "in_kind"),
+    ]
+    assert {(g.state, g.source) for g in gifts} == {("draft", "import")}
+    assert [[(a.fund.code, str(a.amount)) for a in g.allocations.all()] for g in gifts] == [
+        [("GEN", "1250.00")],
+        [("PRP", "25.00")],
+        [("GEN", "10.50")],
+    ]
+    assert gifts[0].check_number == "1042" and gifts[0].created_by.email == "books@alpha.org"
+    assert gifts[2].in_kind_description == "Books for the library"
+    assert JournalEntry.objects.count() == entries  # posting is a bookkeeper's act
+    assert AuditEvent.objects.filter(action="gift.import").count() == 1
 
 
 def test_a_gift_file_with_bad_rows_imports_no_gift_and_lists_each_problem(
-    alpha: Any, fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org", "shared@example.org"))
-        donor_made("Ann", "Other", emails=("shared@example.org",))
-        merged = donor_made("Old", "Record")
-        donor_services.donor_merge(survivor=ada, merged=merged, acting_user=None)
-        gift_made(ada, "5.00", payment_reference="ch_1")
-        gifts_before = Gift.objects.count()
+    ada = donor_made("Ada", "Lovelace", emails=("ada@example.org", "shared@example.org"))
+    donor_made("Ann", "Other", emails=("shared@example.org",))
+    merged = donor_made("Old", "Record")
+    donor_services.donor_merge(survivor=ada, merged=merged, acting_user=None)
+    GiftFactory(donor=ada, amount="5.00", payment_reference="ch_1")
+    gifts_before = Gift.objects.count()
     day = today().isoformat()
     content = (
         f"{GIFT_HEADER},payment_reference,goods_services_value\n"
@@ -404,23 +403,20 @@ def test_a_gift_file_with_bad_rows_imports_no_gift_and_lists_each_problem(
     assert "YYYY-MM-DD" in messages[5, "received_on"]
     assert "Several donors have the email" in messages[6, "donor_email"]
     assert "also on row 7" in messages[8, "payment_reference"]
-    with schema_context("alpha"):
-        assert Gift.objects.count() == gifts_before
+    assert Gift.objects.count() == gifts_before
 
 
 def test_a_gift_file_imported_twice_reports_the_repeated_gifts(
-    alpha: Any, fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace")
+    ada = donor_made("Ada", "Lovelace")
     content = f"donor_id,amount,received_on,method\n{ada.pk},50,{today().isoformat()},cash\n"
     first = _job(upload(fundraiser, "gifts", content))
 
     second = _job(upload(fundraiser, "gifts", content))
 
     assert first.duplicates == []
-    with schema_context("alpha"):
-        gift = Gift.objects.order_by("id").first()
+    gift = Gift.objects.order_by("id").first()
     assert second.state == ImportState.SUCCEEDED
     assert second.duplicates == [{"row": 2, "reasons": ["same_donor_amount_date"], "gift": gift.pk}]
 
@@ -429,20 +425,18 @@ def test_a_gift_file_imported_twice_reports_the_repeated_gifts(
 
 
 def test_the_status_reads_published_progress_while_a_job_runs_and_the_row_after(
-    alpha: Any, fundraiser: Any
+    in_alpha: Tenant, fundraiser: APIClient
 ) -> None:
-    with schema_context("alpha"):
-        job = ImportJob.objects.create(
-            kind="donors", original_filename="big.csv", state=ImportState.IMPORTING, total_rows=10
-        )
-        imports.import_progress_publish(job_id=job.pk, state="importing", processed=4, total=10)
+    job = ImportJob.objects.create(
+        kind="donors", original_filename="big.csv", state=ImportState.IMPORTING, total_rows=10
+    )
+    imports.import_progress_publish(job_id=job.pk, state="importing", processed=4, total=10)
 
     running = fundraiser.get(f"{API}/{job.pk}/").json()
 
     assert running["state"] == "importing"
     assert running["progress"] == {"state": "importing", "processed": 4, "total": 10}
-    with schema_context("alpha"):
-        ImportJob.objects.filter(pk=job.pk).update(state="succeeded", rows_processed=10)
+    ImportJob.objects.filter(pk=job.pk).update(state="succeeded", rows_processed=10)
     assert fundraiser.get(f"{API}/{job.pk}/").json()["progress"] == {
         "state": "succeeded",
         "processed": 10,
@@ -451,7 +445,7 @@ def test_the_status_reads_published_progress_while_a_job_runs_and_the_row_after(
 
 
 def test_progress_is_published_through_the_cache_during_the_import(
-    fundraiser: Any, upload: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    fundraiser: APIClient, upload: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What another connection would read at each step: the cache, not the job's row (whose
     updates are inside the import's transaction)."""
@@ -484,7 +478,7 @@ def test_progress_is_published_through_the_cache_during_the_import(
     ]
 
 
-def test_progress_keys_are_per_tenant(alpha: Any, beta: Any) -> None:
+def test_progress_keys_are_per_tenant(alpha: Tenant, beta: Tenant) -> None:
     with schema_context("alpha"):
         alpha_job = ImportJob.objects.create(kind="donors", original_filename="a.csv")
         imports.import_progress_publish(
@@ -496,13 +490,12 @@ def test_progress_keys_are_per_tenant(alpha: Any, beta: Any) -> None:
 
 
 def test_a_job_runs_once_even_if_its_task_is_delivered_twice(
-    fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,last_name\nAda,Lovelace\n"))
     before = _donor_count()
 
-    with schema_context("alpha"):
-        assert imports.import_run(job_id=job.pk) is None
+    assert imports.import_run(job_id=job.pk) is None
 
     assert _donor_count() == before
 
@@ -523,9 +516,9 @@ def test_a_job_runs_once_even_if_its_task_is_delivered_twice(
     ],
 )
 def test_who_may_import_what(
-    alpha: Any, upload: Callable[..., Any], role: str, kind: str, allowed: bool
+    in_alpha: Tenant, upload: Callable[..., Any], role: str, kind: str, allowed: bool
 ) -> None:
-    client = alpha.api(alpha.user(role))
+    client = in_alpha.api(in_alpha.user(role))
     content = "first_name,last_name\nAda,Lovelace\n"
     if kind == "gifts":
         content = f"donor_email,amount,received_on,method\na@example.org,1,{today()},cash\n"
@@ -536,11 +529,12 @@ def test_who_may_import_what(
         assert response.status_code == 201, response.content
     else:
         api_error(response, 403)
-        with schema_context("alpha"):
-            assert not ImportJob.objects.exists()
+        assert not ImportJob.objects.exists()
 
 
-def test_a_viewer_reads_jobs_and_their_errors(alpha: Any, fundraiser: Any, upload: Any) -> None:
+def test_a_viewer_reads_jobs_and_their_errors(
+    alpha: Tenant, fundraiser: APIClient, upload: Any
+) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,email\nAda,nope\n"))
     viewer = alpha.api(alpha.user(Role.VIEWER))
 
@@ -548,7 +542,7 @@ def test_a_viewer_reads_jobs_and_their_errors(alpha: Any, fundraiser: Any, uploa
     assert viewer.get(f"{API}/{job.pk}/errors/").json()["count"] == 1
 
 
-def test_bad_input_gets_a_clear_400(fundraiser: Any) -> None:
+def test_bad_input_gets_a_clear_400(fundraiser: APIClient) -> None:
     pledges = {"kind": "pledges", "file": _file("first_name\nAda\n")}
     error = api_error(fundraiser.post(f"{API}/", pledges, format="multipart"), 400)
     assert error["fields"] == {"kind": ["donors or gifts."]}
@@ -558,7 +552,11 @@ def test_bad_input_gets_a_clear_400(fundraiser: Any) -> None:
 
 
 def test_other_tenants_get_nothing(
-    alpha: Any, beta: Any, fundraiser: Any, upload: Any, assert_other_tenant_denied: Any
+    alpha: Tenant,
+    beta: Tenant,
+    fundraiser: APIClient,
+    upload: Any,
+    assert_other_tenant_denied: Callable[..., None],
 ) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,email\nAda,nope\n"))
 
@@ -573,14 +571,13 @@ def test_other_tenants_get_nothing(
 
 
 def test_the_list_runs_the_same_queries_for_many_jobs(
-    alpha: Any, fundraiser: Any, count_queries: Any
+    in_alpha: Tenant, fundraiser: APIClient, count_queries: Callable[[], CaptureQueriesContext]
 ) -> None:
     def make(count: int) -> None:
-        with schema_context("alpha"):
-            for number in range(count):
-                ImportJob.objects.create(
-                    kind="donors", original_filename=f"{number}.csv", created_by=alpha.owner
-                )
+        for number in range(count):
+            ImportJob.objects.create(
+                kind="donors", original_filename=f"{number}.csv", created_by=in_alpha.owner
+            )
 
     fundraiser.get(f"{API}/")  # the host's tenant is cached from here on
     make(2)
@@ -593,10 +590,9 @@ def test_the_list_runs_the_same_queries_for_many_jobs(
     assert len(many) == len(few)
 
 
-def test_an_owner_reads_jobs_in_the_admin_but_cannot_edit_them(alpha: Any) -> None:
-    with schema_context("alpha"):
-        job = ImportJob.objects.create(kind="donors", original_filename="spring-donors.csv")
-    client = alpha.client(alpha.owner)
+def test_an_owner_reads_jobs_in_the_admin_but_cannot_edit_them(in_alpha: Tenant) -> None:
+    job = ImportJob.objects.create(kind="donors", original_filename="spring-donors.csv")
+    client = in_alpha.client(in_alpha.owner)
 
     assert b"spring-donors.csv" in client.get("/admin/donations/importjob/").content
     assert client.get(f"/admin/donations/importjob/{job.pk}/change/").status_code == 200
@@ -604,10 +600,9 @@ def test_an_owner_reads_jobs_in_the_admin_but_cannot_edit_them(alpha: Any) -> No
 
 
 def test_emails_of_imported_donors_are_stored_lowercased(
-    fundraiser: Any, upload: Callable[..., Any]
+    in_alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,email\nAda,Ada@Example.ORG\n"))
 
     assert job.state == ImportState.SUCCEEDED
-    with schema_context("alpha"):
-        assert DonorEmail.objects.get().email == "ada@example.org"
+    assert DonorEmail.objects.get().email == "ada@example.org"

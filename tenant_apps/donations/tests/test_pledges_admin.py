@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_tenants.utils import schema_context
-
-from tenant_apps.donations.tests.factories import today
-from tenant_apps.donations.tests.test_pledges import pledge_made
-from tenant_apps.donations.tests.test_recurring import recurring_made
+from tenant_apps.donations.tests.factories import PledgeFactory, RecurringGiftFactory, today
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 
-def test_an_owner_reads_pledges_and_recurring_gifts_but_cannot_edit_them(alpha: Any) -> None:
-    with schema_context("alpha"):
-        ada = donor_made("Ada", "Lovelace")
-        pledge = pledge_made(ada, "1234.56", post=True)
-        recurring = recurring_made(ada, today(), amount="65.43")
-    client = alpha.client(alpha.owner)
+def test_an_owner_reads_pledges_and_recurring_gifts_but_cannot_edit_them(in_alpha: Tenant) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    pledge = PledgeFactory(donor=ada, amount="1234.56", posted=True)
+    recurring = RecurringGiftFactory(donor=ada, next_on=today(), amount="65.43")
+    client = in_alpha.client(in_alpha.owner)
 
     page = client.get(f"/admin/donations/pledge/{pledge.pk}/change/")
     assert page.status_code == 200 and b"1234.56" in page.content

@@ -3,26 +3,25 @@ bad input, other tenants and the list's query count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations.models import Gift, Pledge
 from tenant_apps.donations.services.pledges import pledge_create
-from tenant_apps.donations.tests.factories import gift_made, ledger, today
-from tenant_apps.donations.tests.test_pledges import (  # noqa: F401 (an autouse fixture)
-    _deferred_constraints_checked,
-    later,
-    pledge_made,
-)
+from tenant_apps.donations.tests.factories import GiftFactory, PledgeFactory, later, today
+from tenant_apps.donations.tests.readers import ledger
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error, list_queries_fixed
+from tests.plugin import Tenant
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deferred_constraints_checked")]
 
 API = "/api/v1/donations"
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
@@ -30,7 +29,7 @@ NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 
 
 def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
     day = today().isoformat()
     response = fundraiser.post(
@@ -124,11 +123,10 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
 
 
 def test_a_refunded_payment_reopens_a_fulfilled_pledge(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        pledge = pledge_made(ada, "300.00", post=True)
-        payment = gift_made(ada, "300.00", method="ach", pledge=pledge, post=True)
+    pledge = PledgeFactory(donor=ada, amount="300.00", posted=True)
+    payment = GiftFactory(donor=ada, amount="300.00", method="ach", pledge=pledge, posted=True)
     assert fundraiser.get(f"{API}/pledges/{pledge.pk}/").json()["state"] == "fulfilled"
     assert ledger("GEN") == {"1010": ("300.00", "0.00"), "4010": ("0.00", "300.00")}
 
@@ -143,11 +141,10 @@ def test_a_refunded_payment_reopens_a_fulfilled_pledge(
 
 
 def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        draft = pledge_create(donor=ada, amount="100.00", pledged_on=today(), acting_user=None)
-        posted = pledge_made(ada, "500.00", post=True)
+    draft = pledge_create(donor=ada, amount="100.00", pledged_on=today(), acting_user=None)
+    posted = PledgeFactory(donor=ada, amount="500.00", posted=True)
 
     due_on = later(90).isoformat()
     changed = fundraiser.patch(
@@ -171,16 +168,14 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
     assert "in the books" in refused["message"]
     api_error(fundraiser.delete(f"{API}/pledges/{posted.pk}/"), 409)
     assert fundraiser.delete(f"{API}/pledges/{draft.pk}/").status_code == 204
-    with schema_context("alpha"):
-        assert list(Pledge.objects.values_list("pk", flat=True)) == [posted.pk]
+    assert list(Pledge.objects.values_list("pk", flat=True)) == [posted.pk]
 
 
 def test_cancelling_a_posted_pledge_is_for_bookkeepers(
-    fundraiser: Any, bookkeeper: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        draft = pledge_made(ada, "100.00")
-        posted = pledge_made(ada, "200.00", post=True)
+    draft = PledgeFactory(donor=ada, amount="100.00")
+    posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
 
     cancelled = fundraiser.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
@@ -225,18 +220,19 @@ def test_cancelling_a_posted_pledge_is_for_bookkeepers(
     ],
 )
 def test_bad_pledge_input_is_a_400_and_writes_nothing(
-    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor, body: dict[str, Any], field: str
 ) -> None:
     pledge = {"donor": ada.pk, "amount": "100.00", "pledged_on": today().isoformat(), **body}
 
     error = api_error(fundraiser.post(f"{API}/pledges/", pledge, format="json"), 400)
 
     assert field in error["fields"], error
-    with schema_context("alpha"):
-        assert not Pledge.objects.exists()
+    assert not Pledge.objects.exists()
 
 
-def test_a_gift_naming_an_unknown_pledge_is_a_400(fundraiser: Any, ada: Donor) -> None:
+def test_a_gift_naming_an_unknown_pledge_is_a_400(
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
+) -> None:
     body = {"donor": ada.pk, "amount": "5.00", "received_on": today().isoformat()}
     error = api_error(
         fundraiser.post(
@@ -245,15 +241,15 @@ def test_a_gift_naming_an_unknown_pledge_is_a_400(fundraiser: Any, ada: Donor) -
         400,
     )
     assert error["fields"]["pledge"] == ["There is no pledge 999999."]
-    with schema_context("alpha"):
-        assert not Gift.objects.exists()
+    assert not Gift.objects.exists()
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
-def test_readers_read_pledges_but_cannot_write_them(alpha: Any, role: str, ada: Donor) -> None:
-    with schema_context("alpha"):
-        draft = pledge_made(ada, "100.00")
-    client = alpha.api(alpha.user(role))
+def test_readers_read_pledges_but_cannot_write_them(
+    in_alpha: Tenant, role: str, ada: Donor
+) -> None:
+    draft = PledgeFactory(donor=ada, amount="100.00")
+    client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/pledges/").status_code == 200
     assert client.get(f"{API}/pledges/{draft.pk}/").status_code == 200
     body = {"donor": ada.pk, "amount": "5", "pledged_on": today().isoformat()}
@@ -261,38 +257,34 @@ def test_readers_read_pledges_but_cannot_write_them(alpha: Any, role: str, ada: 
     api_error(client.patch(f"{API}/pledges/{draft.pk}/", {"memo": "x"}, format="json"), 403)
     api_error(client.delete(f"{API}/pledges/{draft.pk}/"), 403)
     api_error(client.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json"), 403)
-    with schema_context("alpha"):
-        assert Pledge.objects.get().state == "draft"
+    assert Pledge.objects.get().state == "draft"
 
 
 @pytest.mark.parametrize("role", NOT_POSTERS)
 def test_only_bookkeepers_and_administrators_post_and_write_off(
-    alpha: Any, role: str, ada: Donor
+    in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        draft = pledge_made(ada, "100.00")
-        posted = pledge_made(ada, "200.00", post=True)
-    client = alpha.api(alpha.user(role))
+    draft = PledgeFactory(donor=ada, amount="100.00")
+    posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
+    client = in_alpha.api(in_alpha.user(role))
     api_error(client.post(f"{API}/pledges/{draft.pk}/post/"), 403)
     api_error(client.post(f"{API}/pledges/{posted.pk}/write-off/", {}, format="json"), 403)
     assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
 
 
 def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
     def grow(count: int) -> None:
-        with schema_context("alpha"):
-            for _ in range(count):
-                pledge = pledge_made(ada, "90.00", fund="PRP", post=True, count=3)
-                gift_made(ada, "40.00", pledge=pledge, post=True)
+        for _ in range(count):
+            pledge = PledgeFactory(donor=ada, amount="90.00", fund="PRP", posted=True, count=3)
+            GiftFactory(donor=ada, amount="40.00", pledge=pledge, posted=True)
 
     rows = list_queries_fixed(fundraiser, f"{API}/pledges/", grow)
     assert {row["balance"] for row in rows} == {"50.00"}
 
-    with schema_context("alpha"):
-        other = donor_made("Charles", "Babbage")
-        draft = pledge_made(other, "10.00")
+    other = donor_made("Charles", "Babbage")
+    draft = PledgeFactory(donor=other, amount="10.00")
     rows = fundraiser.get(f"{API}/pledges/?state=draft").json()["results"]
     assert [row["id"] for row in rows] == [draft.pk]
     assert len(fundraiser.get(f"{API}/pledges/?donor={ada.pk}&fund=PRP").json()["results"]) == 30
@@ -300,11 +292,11 @@ def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
 
 
 def test_people_of_another_tenant_get_nothing(
-    assert_other_tenant_denied: Any, beta: Any, ada: Donor
+    assert_other_tenant_denied: Callable[..., None], beta: Tenant, ada: Donor
 ) -> None:
     with schema_context("alpha"):
-        draft = pledge_made(ada, "100.00")
-        posted = pledge_made(ada, "200.00", post=True)
+        draft = PledgeFactory(donor=ada, amount="100.00")
+        posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
     assert_other_tenant_denied(f"{API}/pledges/")
     assert_other_tenant_denied(f"{API}/pledges/{posted.pk}/")
     assert_other_tenant_denied(f"{API}/pledges/", method="post", data={"donor": ada.pk})

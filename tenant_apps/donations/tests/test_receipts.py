@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.donations.models import Receipt, ReceiptSettings
@@ -27,9 +28,10 @@ from tenant_apps.donations.services.receipts import (
     receipt_reissue,
     receipt_year_end_issue,
 )
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,7 @@ def day(value: Any) -> str:
 
 
 @pytest.fixture
-def tenant(alpha: Any) -> Any:
+def tenant(alpha: Tenant) -> Any:
     with schema_context("alpha"):
         receipt_settings_update(
             acting_user=None,
@@ -81,7 +83,7 @@ def issued(gift: Any) -> Receipt:
 
 
 def test_a_small_gift_without_goods_says_none_were_provided(ada: Donor) -> None:
-    gift = gift_made(ada, "40.00", check_number="1001", post=True)
+    gift = GiftFactory(donor=ada, amount="40.00", check_number="1001", posted=True)
 
     receipt = issued(gift)
 
@@ -106,12 +108,12 @@ def test_a_small_gift_without_goods_says_none_were_provided(ada: Donor) -> None:
 
 
 def test_a_gift_of_250_or_more_is_receipted_even_when_not_every_gift_is(
-    ada: Donor, django_capture_on_commit_callbacks: Any
+    ada: Donor, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     receipt_settings_update(acting_user=None, receipt_every_gift=False)
     with django_capture_on_commit_callbacks(execute=True):
-        small = gift_made(ada, "249.99", post=True)
-        large = gift_made(ada, "250.00", method="ach", post=True)
+        small = GiftFactory(donor=ada, amount="249.99", posted=True)
+        large = GiftFactory(donor=ada, amount="250.00", method="ach", posted=True)
 
     assert not Receipt.objects.filter(gift=small).exists()
     receipt = Receipt.objects.get(gift=large)
@@ -122,13 +124,13 @@ def test_a_gift_of_250_or_more_is_receipted_even_when_not_every_gift_is(
 
 
 def test_a_quid_pro_quo_payment_over_75_states_the_deductible_excess(ada: Donor) -> None:
-    gift = gift_made(
-        ada,
-        "150.00",
+    gift = GiftFactory(
+        donor=ada,
+        amount="150.00",
         method="card",
         goods_services_value="60.00",
         goods_services_description="Gala dinner for one",
-        post=True,
+        posted=True,
     )
 
     text = pdf_text(issued(gift))
@@ -146,13 +148,13 @@ def test_a_quid_pro_quo_payment_over_75_states_the_deductible_excess(ada: Donor)
 def test_a_quid_pro_quo_payment_of_75_or_less_describes_the_goods_without_the_disclosure(
     ada: Donor,
 ) -> None:
-    gift = gift_made(
-        ada,
-        "75.00",
+    gift = GiftFactory(
+        donor=ada,
+        amount="75.00",
         method="cash",
         goods_services_value="20.00",
         goods_services_description="Tote bag",
-        post=True,
+        posted=True,
     )
 
     text = pdf_text(issued(gift))
@@ -164,12 +166,12 @@ def test_a_quid_pro_quo_payment_of_75_or_less_describes_the_goods_without_the_di
 
 
 def test_an_in_kind_gift_is_described_without_a_value(ada: Donor) -> None:
-    gift = gift_made(
-        ada,
-        "880.00",
+    gift = GiftFactory(
+        donor=ada,
+        amount="880.00",
         method="in_kind",
         in_kind_description="Twelve boxes of canned food",
-        post=True,
+        posted=True,
     )
 
     receipt = issued(gift)
@@ -184,21 +186,23 @@ def test_an_in_kind_gift_is_described_without_a_value(ada: Donor) -> None:
 
 def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) -> None:
     year = today().year
-    first = gift_made(ada, "100.00", received_on=today().replace(day=1), post=True)
-    dinner = gift_made(
-        ada,
-        "200.00",
+    first = GiftFactory(donor=ada, amount="100.00", received_on=today().replace(day=1), posted=True)
+    dinner = GiftFactory(
+        donor=ada,
+        amount="200.00",
         method="card",
         goods_services_value="80.00",
         goods_services_description="Gala dinner",
-        post=True,
+        posted=True,
     )
-    goods = gift_made(ada, "50.00", method="in_kind", in_kind_description="Blankets", post=True)
-    refunded = gift_made(ada, "333.33", method="ach", post=True)
+    goods = GiftFactory(
+        donor=ada, amount="50.00", method="in_kind", in_kind_description="Blankets", posted=True
+    )
+    refunded = GiftFactory(donor=ada, amount="333.33", method="ach", posted=True)
     gift_refund(gift=refunded, acting_user=None)
-    gift_made(ada, "444.44")  # a draft is not a contribution yet
+    GiftFactory(donor=ada, amount="444.44")  # a draft is not a contribution yet
     other = donor_made("Bob", "Other")
-    gift_made(other, "555.55", post=True)
+    GiftFactory(donor=other, amount="555.55", posted=True)
 
     statement = receipt_year_end_issue(donor=ada, year=year, acting_user=None)
 
@@ -219,7 +223,7 @@ def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) ->
 
 
 def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
-    gift_made(ada, "10.00", post=True)
+    GiftFactory(donor=ada, amount="10.00", posted=True)
     statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
     assert "No goods or services were provided in exchange for any of these contributions." in (
         pdf_text(statement)
@@ -227,7 +231,7 @@ def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
 
 
 def test_a_correction_is_a_new_version_naming_the_one_it_replaces(ada: Donor) -> None:
-    gift = gift_made(ada, "120.00", post=True)
+    gift = GiftFactory(donor=ada, amount="120.00", posted=True)
     first = issued(gift)
     gift_update(
         gift=gift,
@@ -253,7 +257,7 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(ada: Donor) ->
 
 
 def test_the_correction_of_a_refunded_gifts_receipt_voids_it(ada: Donor) -> None:
-    gift = gift_made(ada, "90.00", method="ach", post=True)
+    gift = GiftFactory(donor=ada, amount="90.00", method="ach", posted=True)
     first = issued(gift)
     gift_refund(gift=gift, acting_user=None)
 
@@ -273,27 +277,27 @@ def test_the_correction_of_a_refunded_gifts_receipt_voids_it(ada: Donor) -> None
 # --- Refusals, numbering and the database guard ----------------------------------------------
 
 
-def test_the_legal_name_defaults_to_the_organizations_name(alpha: Any) -> None:
-    with schema_context("alpha"):
-        settings_row = receipt_settings()
-        assert settings_row.legal_name == "Alpha Relief Fund"
-        assert receipt_settings_missing(settings_row) == {"ein": ["Required on every receipt."]}
+def test_the_legal_name_defaults_to_the_organizations_name(in_alpha: Tenant) -> None:
+    settings_row = receipt_settings()
+    assert settings_row.legal_name == "Alpha Relief Fund"
+    assert receipt_settings_missing(settings_row) == {"ein": ["Required on every receipt."]}
 
 
 def test_nothing_is_issued_without_an_ein(
-    alpha: Any, django_capture_on_commit_callbacks: Any
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
-    with schema_context("alpha"):
-        donor = donor_made("Ada", "Lovelace")
-        with django_capture_on_commit_callbacks(execute=True):
-            gift = gift_made(donor, "500.00", post=True)  # the task skips it, with a log line
-        assert not Receipt.objects.exists()
+    donor = donor_made("Ada", "Lovelace")
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = GiftFactory(
+            donor=donor, amount="500.00", posted=True
+        )  # the task skips it, with a log line
+    assert not Receipt.objects.exists()
 
-        with pytest.raises(ServiceError, match="EIN") as refusal:
-            issued(gift)
+    with pytest.raises(ServiceError, match="EIN") as refusal:
+        issued(gift)
 
-        assert refusal.value.fields == {"ein": ["Required on every receipt."]}
-        assert not Receipt.objects.exists() and ReceiptSettings.objects.get().next_number == 1
+    assert refusal.value.fields == {"ein": ["Required on every receipt."]}
+    assert not Receipt.objects.exists() and ReceiptSettings.objects.get().next_number == 1
 
 
 def test_a_bad_ein_is_refused(tenant: Any) -> None:
@@ -303,10 +307,10 @@ def test_a_bad_ein_is_refused(tenant: Any) -> None:
 
 
 def test_numbers_have_no_gaps_and_refusals_take_none(ada: Donor) -> None:
-    draft = gift_made(ada, "10.00")
+    draft = GiftFactory(donor=ada, amount="10.00")
     with pytest.raises(StateConflict, match="only a posted gift"):
         issued(draft)
-    one = issued(gift_made(ada, "10.00", post=True))
+    one = issued(GiftFactory(donor=ada, amount="10.00", posted=True))
     with pytest.raises(StateConflict, match="already has receipt 000001"):
         issued(one.gift)
     with pytest.raises(ServiceError, match="no posted gifts"):
@@ -320,7 +324,7 @@ def test_numbers_have_no_gaps_and_refusals_take_none(ada: Donor) -> None:
 
 
 def test_an_issued_receipt_cannot_be_changed_or_deleted_in_the_database(ada: Donor) -> None:
-    receipt = issued(gift_made(ada, "10.00", post=True))
+    receipt = issued(GiftFactory(donor=ada, amount="10.00", posted=True))
 
     for change in ({"amount": Decimal("1.00")}, {"content": {}}, {"version": 5}):
         with pytest.raises(IntegrityError, match="cannot be changed"), transaction.atomic():
@@ -334,7 +338,7 @@ def test_an_issued_receipt_cannot_be_changed_or_deleted_in_the_database(ada: Don
 
 
 def test_a_file_left_by_a_rolled_back_issue_is_replaced_by_the_next(ada: Donor) -> None:
-    gift = gift_made(ada, "10.00", post=True)
+    gift = GiftFactory(donor=ada, amount="10.00", posted=True)
     with pytest.raises(RuntimeError, match="later failure"), transaction.atomic():
         rolled_back = issued(gift)
         path = rolled_back.pdf.name
@@ -348,8 +352,10 @@ def test_a_file_left_by_a_rolled_back_issue_is_replaced_by_the_next(ada: Donor) 
     assert "Designation: Roof repair" in pdf_text(receipt)
 
 
-def test_no_row_is_written_when_the_pdf_cannot_be_stored(ada: Donor, monkeypatch: Any) -> None:
-    gift = gift_made(ada, "10.00", post=True)
+def test_no_row_is_written_when_the_pdf_cannot_be_stored(
+    ada: Donor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gift = GiftFactory(donor=ada, amount="10.00", posted=True)
 
     def broken_save(*args: Any, **kwargs: Any) -> str:
         raise OSError("disk full")
@@ -364,10 +370,10 @@ def test_no_row_is_written_when_the_pdf_cannot_be_stored(ada: Donor, monkeypatch
 
 
 def test_a_posted_gift_is_receipted_and_emailed_after_commit(
-    ada: Donor, django_capture_on_commit_callbacks: Any
+    ada: Donor, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        gift = gift_made(ada, "75.00", post=True)
+        gift = GiftFactory(donor=ada, amount="75.00", posted=True)
 
     receipt = Receipt.objects.get(gift=gift)
     assert len(mail.outbox) == 1
@@ -381,10 +387,10 @@ def test_a_posted_gift_is_receipted_and_emailed_after_commit(
 
 
 def test_refunding_a_receipted_gift_voids_its_receipt_after_commit(
-    ada: Donor, django_capture_on_commit_callbacks: Any
+    ada: Donor, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        gift = gift_made(ada, "300.00", method="ach", post=True)
+        gift = GiftFactory(donor=ada, amount="300.00", method="ach", posted=True)
     with django_capture_on_commit_callbacks(execute=True):
         gift_refund(gift=gift, acting_user=None)
 
@@ -399,12 +405,12 @@ def test_refunding_a_receipted_gift_voids_its_receipt_after_commit(
 
 
 def test_refunding_a_gift_never_receipted_issues_nothing(
-    alpha: Any, django_capture_on_commit_callbacks: Any
+    alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     with schema_context("alpha"):  # no EIN: nothing is receipted
         donor = donor_made("Bob", "Noether")
         with django_capture_on_commit_callbacks(execute=True):
-            gift = gift_made(donor, "300.00", method="ach", post=True)
+            gift = GiftFactory(donor=donor, amount="300.00", method="ach", posted=True)
         with django_capture_on_commit_callbacks(execute=True):
             gift_refund(gift=gift, acting_user=None)
 
@@ -412,13 +418,13 @@ def test_refunding_a_gift_never_receipted_issues_nothing(
 
 
 def test_a_donor_who_wants_no_contact_is_not_emailed(
-    tenant: Any, django_capture_on_commit_callbacks: Any
+    tenant: Any, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     quiet = donor_made("Quiet", "Donor", emails=("quiet@example.org",), do_not_contact=True)
     no_email = donor_made("No", "Email")
     with django_capture_on_commit_callbacks(execute=True):
-        gift_made(quiet, "300.00", post=True)
-        gift_made(no_email, "300.00", post=True)
+        GiftFactory(donor=quiet, amount="300.00", posted=True)
+        GiftFactory(donor=no_email, amount="300.00", posted=True)
 
     assert mail.outbox == []
     quiet_receipt = Receipt.objects.get(donor=quiet)
@@ -432,22 +438,26 @@ def test_a_donor_who_wants_no_contact_is_not_emailed(
 def test_the_task_skips_a_gift_already_receipted_or_refunded(ada: Donor) -> None:
     from tenant_apps.donations.tasks import receipt_issue_for_gift
 
-    by_hand = gift_made(ada, "300.00", post=True)
+    by_hand = GiftFactory(donor=ada, amount="300.00", posted=True)
     issued(by_hand)
-    refunded = gift_made(ada, "300.00", method="ach", post=True)
+    refunded = GiftFactory(donor=ada, amount="300.00", method="ach", posted=True)
     gift_refund(gift=refunded, acting_user=None)
 
     assert receipt_issue_for_gift.delay(by_hand.pk).get() is None
     assert receipt_issue_for_gift.delay(refunded.pk).get() is None
-    fresh = gift_made(ada, "300.00", post=True)
+    fresh = GiftFactory(donor=ada, amount="300.00", posted=True)
     assert receipt_issue_for_gift.delay(fresh.pk).get() == Receipt.objects.get(gift=fresh).pk
     assert Receipt.objects.count() == 2
 
 
 def test_names_outside_latin_1_are_spelled_without_their_accents(tenant: Any) -> None:
     donor = donor_made("Łukasz", "Żak")
-    gift = gift_made(
-        donor, "10.00", method="stock", in_kind_description="10 shares of ACME", post=True
+    gift = GiftFactory(
+        donor=donor,
+        amount="10.00",
+        method="stock",
+        in_kind_description="10 shares of ACME",
+        posted=True,
     )
 
     text = pdf_text(issued(gift))
@@ -459,7 +469,7 @@ def test_names_outside_latin_1_are_spelled_without_their_accents(tenant: Any) ->
 def test_a_replaced_version_queued_for_email_is_not_sent(ada: Donor) -> None:
     from tenant_apps.donations.tasks import receipt_email
 
-    first = issued(gift_made(ada, "10.00", post=True))
+    first = issued(GiftFactory(donor=ada, amount="10.00", posted=True))
     receipt_reissue(receipt=first, reason="Typo.", acting_user=None)
 
     assert receipt_email.delay(first.pk).get() is False

@@ -3,10 +3,6 @@ service (its checks and audit row)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_tenants.utils import schema_context
-
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import ReceiptSettings
 from tenant_apps.donations.services.receipt_settings import (
@@ -14,17 +10,18 @@ from tenant_apps.donations.services.receipt_settings import (
     receipt_settings_update,
 )
 from tenant_apps.donations.services.receipts import receipt_issue
-from tenant_apps.donations.tests.factories import gift_made
+from tenant_apps.donations.tests.factories import GiftFactory
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 
-def test_an_owner_reads_receipts_but_cannot_edit_them(alpha: Any) -> None:
-    with schema_context("alpha"):
-        receipt_settings_update(acting_user=None, ein="12-3456789")
-        receipt = receipt_issue(
-            gift=gift_made(donor_made("Ada", "Lovelace"), "123.45", post=True), acting_user=None
-        )
-    client = alpha.client(alpha.owner)
+def test_an_owner_reads_receipts_but_cannot_edit_them(in_alpha: Tenant) -> None:
+    receipt_settings_update(acting_user=None, ein="12-3456789")
+    receipt = receipt_issue(
+        gift=GiftFactory(donor=donor_made("Ada", "Lovelace"), amount="123.45", posted=True),
+        acting_user=None,
+    )
+    client = in_alpha.client(in_alpha.owner)
 
     page = client.get(f"/admin/donations/receipt/{receipt.pk}/change/")
 
@@ -35,10 +32,9 @@ def test_an_owner_reads_receipts_but_cannot_edit_them(alpha: Any) -> None:
     assert client.get(f"/admin/donations/receipt/{receipt.pk}/delete/").status_code == 403
 
 
-def test_an_owner_edits_the_receipt_settings_through_the_service(alpha: Any) -> None:
-    with schema_context("alpha"):
-        receipt_settings()
-    client = alpha.client(alpha.owner)
+def test_an_owner_edits_the_receipt_settings_through_the_service(in_alpha: Tenant) -> None:
+    receipt_settings()
+    client = in_alpha.client(in_alpha.owner)
     assert client.get("/admin/donations/receiptsettings/").status_code == 200
     form = {
         "legal_name": "Alpha Relief Fund, Inc.",
@@ -54,12 +50,11 @@ def test_an_owner_edits_the_receipt_settings_through_the_service(alpha: Any) -> 
 
     assert bad.status_code == 200 and b"NN-NNNNNNN" in bad.content
     assert saved.status_code == 302
-    with schema_context("alpha"):
-        row = ReceiptSettings.objects.get()
-        assert (row.legal_name, row.ein, row.next_number) == (
-            "Alpha Relief Fund, Inc.",
-            "12-3456789",
-            1,
-        )
-        assert AuditEvent.objects.filter(action="receipt_settings.update").exists()
+    row = ReceiptSettings.objects.get()
+    assert (row.legal_name, row.ein, row.next_number) == (
+        "Alpha Relief Fund, Inc.",
+        "12-3456789",
+        1,
+    )
+    assert AuditEvent.objects.filter(action="receipt_settings.update").exists()
     assert client.get("/admin/donations/receiptsettings/add/").status_code == 403

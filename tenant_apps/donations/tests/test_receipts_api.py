@@ -4,12 +4,15 @@ settings; roles, other tenants, bad input and query counts."""
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 from pypdf import PdfReader
+from pytest_django import DjangoCaptureOnCommitCallbacks
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings
@@ -23,10 +26,11 @@ from tenant_apps.donations.services.receipts import (
     receipt_reissue,
     receipt_year_end_issue,
 )
-from tenant_apps.donations.tests.factories import gift_made, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +47,7 @@ def _settings_ready() -> None:
 
 
 @pytest.fixture
-def ada(alpha: Any) -> Donor:
+def ada(alpha: Tenant) -> Donor:
     _settings_ready()
     with schema_context("alpha"):
         return donor_made("Ada", "Lovelace", emails=("ada@example.org",))
@@ -52,7 +56,7 @@ def ada(alpha: Any) -> Donor:
 @pytest.fixture
 def posted(ada: Donor) -> Gift:
     with schema_context("alpha"):
-        return gift_made(ada, "300.00", post=True)
+        return GiftFactory(donor=ada, amount="300.00", posted=True)
 
 
 @pytest.fixture
@@ -62,7 +66,9 @@ def receipt(posted: Gift) -> Receipt:
 
 
 def test_a_gift_is_receipted_read_corrected_and_emailed(
-    fundraiser: Any, posted: Gift, django_capture_on_commit_callbacks: Any
+    fundraiser: APIClient,
+    posted: Gift,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = fundraiser.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json")
@@ -107,17 +113,19 @@ def test_a_gift_is_receipted_read_corrected_and_emailed(
 
 
 def test_a_receipt_is_not_emailed_to_a_donor_who_takes_no_email(
-    fundraiser: Any, receipt: Receipt, django_capture_on_commit_callbacks: Any
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    receipt: Receipt,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    with schema_context("alpha"):
-        Donor.objects.filter(pk=receipt.donor_id).update(email_ok=False)
+    Donor.objects.filter(pk=receipt.donor_id).update(email_ok=False)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         error = api_error(fundraiser.post(f"{API}/receipts/{receipt.pk}/email/"), 409)
     assert error["message"] == "Receipt 000001: the donor does not accept email."
     assert callbacks == [] and mail.outbox == []
 
 
-def test_a_year_end_statement_is_issued(fundraiser: Any, ada: Donor, posted: Gift) -> None:
+def test_a_year_end_statement_is_issued(fundraiser: APIClient, ada: Donor, posted: Gift) -> None:
     response = fundraiser.post(
         f"{API}/receipts/year-end/", {"donor": ada.pk, "year": today().year}, format="json"
     )
@@ -133,9 +141,10 @@ def test_a_year_end_statement_is_issued(fundraiser: Any, ada: Donor, posted: Gif
     )
 
 
-def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, posted: Gift) -> None:
-    with schema_context("alpha"):
-        draft = gift_made(ada, "5.00")
+def test_bad_input_is_a_4xx_and_writes_nothing(
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor, posted: Gift
+) -> None:
+    draft = GiftFactory(donor=ada, amount="5.00")
     assert (
         "gift"
         in api_error(fundraiser.post(f"{API}/receipts/issue/", {}, format="json"), 400)["fields"]
@@ -176,32 +185,33 @@ def test_bad_input_is_a_4xx_and_writes_nothing(fundraiser: Any, ada: Donor, post
             400,
         )["fields"]
     )
-    with schema_context("alpha"):
-        receipt = receipt_issue(gift=posted, acting_user=None)
+    receipt = receipt_issue(gift=posted, acting_user=None)
     api_error(fundraiser.post(f"{API}/receipts/{receipt.pk}/reissue/", {}, format="json"), 400)
     api_error(fundraiser.get(f"{API}/receipts/999999/pdf/"), 404)
-    with schema_context("alpha"):
-        assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
+    assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
 
 
-def test_issuing_without_an_ein_is_a_400_naming_it(alpha: Any, fundraiser: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(donor_made("Ada", "Lovelace"), "300.00", post=True)
+def test_issuing_without_an_ein_is_a_400_naming_it(in_alpha: Tenant, fundraiser: APIClient) -> None:
+    gift = GiftFactory(donor=donor_made("Ada", "Lovelace"), amount="300.00", posted=True)
     error = api_error(
         fundraiser.post(f"{API}/receipts/issue/", {"gift": gift.pk}, format="json"), 400
     )
     assert "EIN" in error["message"] and "ein" in error["fields"]
-    with schema_context("alpha"):
-        assert not Receipt.objects.exists()
+    assert not Receipt.objects.exists()
 
 
 def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor, receipt: Receipt, count_queries: Any
+    in_alpha: Tenant,
+    fundraiser: APIClient,
+    ada: Donor,
+    receipt: Receipt,
+    count_queries: Callable[[], CaptureQueriesContext],
 ) -> None:
-    with schema_context("alpha"):
-        other = donor_made("Bob", "Other")
-        other_receipt = receipt_issue(gift=gift_made(other, "20.00", post=True), acting_user=None)
-        statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+    other = donor_made("Bob", "Other")
+    other_receipt = receipt_issue(
+        gift=GiftFactory(donor=other, amount="20.00", posted=True), acting_user=None
+    )
+    statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
 
     def ids(query: str) -> list[int]:
         response = fundraiser.get(f"{API}/receipts/?{query}")
@@ -217,11 +227,12 @@ def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
 
     with count_queries() as few:
         fundraiser.get(f"{API}/receipts/")
-    with schema_context("alpha"):
-        for index in range(5):
-            donor = donor_made("Many", f"Donor{index}")
-            made = receipt_issue(gift=gift_made(donor, "15.00", post=True), acting_user=None)
-            receipt_reissue(receipt=made, reason="Typo.", acting_user=None)
+    for index in range(5):
+        donor = donor_made("Many", f"Donor{index}")
+        made = receipt_issue(
+            gift=GiftFactory(donor=donor, amount="15.00", posted=True), acting_user=None
+        )
+        receipt_reissue(receipt=made, reason="Typo.", acting_user=None)
     with count_queries() as many:
         response = fundraiser.get(f"{API}/receipts/")
     assert len(response.json()["results"]) == 13
@@ -229,7 +240,7 @@ def test_receipts_are_listed_with_filters_in_a_fixed_number_of_queries(
 
 
 @pytest.mark.parametrize("role", READERS)
-def test_readers_read_receipts_and_their_pdfs(alpha: Any, role: str, receipt: Receipt) -> None:
+def test_readers_read_receipts_and_their_pdfs(alpha: Tenant, role: str, receipt: Receipt) -> None:
     client = alpha.api(alpha.user(role))
     assert client.get(f"{API}/receipts/").status_code == 200
     assert client.get(f"{API}/receipts/{receipt.pk}/").status_code == 200
@@ -239,9 +250,9 @@ def test_readers_read_receipts_and_their_pdfs(alpha: Any, role: str, receipt: Re
 
 @pytest.mark.parametrize("role", NOT_ISSUERS)
 def test_readers_cannot_issue_correct_or_email(
-    alpha: Any, role: str, ada: Donor, receipt: Receipt, posted: Gift
+    in_alpha: Tenant, role: str, ada: Donor, receipt: Receipt, posted: Gift
 ) -> None:
-    client = alpha.api(alpha.user(role))
+    client = in_alpha.api(in_alpha.user(role))
     api_error(client.post(f"{API}/receipts/issue/", {"gift": posted.pk}, format="json"), 403)
     api_error(
         client.post(
@@ -251,12 +262,11 @@ def test_readers_cannot_issue_correct_or_email(
     )
     api_error(client.post(f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "x"}), 403)
     api_error(client.post(f"{API}/receipts/{receipt.pk}/email/"), 403)
-    with schema_context("alpha"):
-        assert Receipt.objects.count() == 1
+    assert Receipt.objects.count() == 1
 
 
-def test_the_settings_are_read_and_changed_by_administrators(alpha: Any) -> None:
-    client = alpha.api(alpha.owner)
+def test_the_settings_are_read_and_changed_by_administrators(in_alpha: Tenant) -> None:
+    client = in_alpha.api(in_alpha.owner)
     body = client.get(f"{API}/receipt-settings/").json()
     assert body["legal_name"] == "Alpha Relief Fund" and body["missing"] == ["ein"]
 
@@ -284,21 +294,23 @@ def test_the_settings_are_read_and_changed_by_administrators(alpha: Any) -> None
         in api_error(client.put(f"{API}/receipt-settings/", {"legal_name": "x"}), 400)["fields"]
     )
     api_error(client.patch(f"{API}/receipt-settings/", {"legal_name": "x" * 201}), 400)
-    with schema_context("alpha"):
-        assert ReceiptSettings.objects.get().legal_name == "Alpha Relief Fund, Inc."
+    assert ReceiptSettings.objects.get().legal_name == "Alpha Relief Fund, Inc."
 
 
 @pytest.mark.parametrize("role", NOT_SETTINGS_MANAGERS)
-def test_only_administrators_change_the_settings(alpha: Any, role: str) -> None:
-    client = alpha.api(alpha.user(role))
+def test_only_administrators_change_the_settings(in_alpha: Tenant, role: str) -> None:
+    client = in_alpha.api(in_alpha.user(role))
     api_error(client.patch(f"{API}/receipt-settings/", {"ein": "98-7654321"}, format="json"), 403)
     api_error(client.put(f"{API}/receipt-settings/", {"legal_name": "x", "ein": ""}), 403)
-    with schema_context("alpha"):
-        assert receipt_settings().ein == ""
+    assert receipt_settings().ein == ""
 
 
 def test_people_of_another_tenant_get_nothing(
-    assert_other_tenant_denied: Any, ada: Donor, posted: Gift, receipt: Receipt
+    in_alpha: Tenant,
+    assert_other_tenant_denied: Callable[..., None],
+    ada: Donor,
+    posted: Gift,
+    receipt: Receipt,
 ) -> None:
     assert_other_tenant_denied(f"{API}/receipts/")
     assert_other_tenant_denied(f"{API}/receipts/{receipt.pk}/")
@@ -314,12 +326,11 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied(f"{API}/receipt-settings/")
     assert_other_tenant_denied(f"{API}/receipt-settings/", method="put", data={"ein": ""})
     assert_other_tenant_denied(f"{API}/receipt-settings/", method="patch", data={"ein": ""})
-    with schema_context("alpha"):
-        assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
-        assert receipt_settings().ein == "12-3456789"
+    assert list(Receipt.objects.values_list("number", "version")) == [(1, 1)]
+    assert receipt_settings().ein == "12-3456789"
 
 
-def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
+def test_beta_cannot_fetch_alphas_pdf(beta: Tenant, receipt: Receipt) -> None:
     client = beta.api(beta.owner)
     assert client.get(f"{API}/receipts/").json()["results"] == []
     api_error(client.get(f"{API}/receipts/{receipt.pk}/"), 404)
@@ -328,7 +339,8 @@ def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
     with schema_context("beta"):
         receipt_settings_update(acting_user=None, ein="11-1111111")
         beta_receipt = receipt_issue(
-            gift=gift_made(donor_made("Beta", "Donor"), "7.00", post=True), acting_user=None
+            gift=GiftFactory(donor=donor_made("Beta", "Donor"), amount="7.00", posted=True),
+            acting_user=None,
         )
     response = client.get(f"{API}/receipts/{beta_receipt.pk}/pdf/")
     assert response.status_code == 200
@@ -337,10 +349,9 @@ def test_beta_cannot_fetch_alphas_pdf(beta: Any, receipt: Receipt) -> None:
 
 
 def test_a_refunded_gifts_receipt_is_voided_through_the_api(
-    fundraiser: Any, alpha: Any, posted: Gift, receipt: Receipt
+    fundraiser: APIClient, in_alpha: Tenant, posted: Gift, receipt: Receipt
 ) -> None:
-    with schema_context("alpha"):
-        gift_refund(gift=posted, acting_user=None)
+    gift_refund(gift=posted, acting_user=None)
     response = fundraiser.post(
         f"{API}/receipts/{receipt.pk}/reissue/", {"reason": "Refunded."}, format="json"
     )
@@ -348,7 +359,7 @@ def test_a_refunded_gifts_receipt_is_voided_through_the_api(
     assert response.json()["is_void"] is True and response.json()["amount"] is None
 
 
-def test_ids_out_of_range_are_a_4xx(fundraiser: Any, ada: Donor) -> None:
+def test_ids_out_of_range_are_a_4xx(fundraiser: APIClient, ada: Donor) -> None:
     huge = 10**20
     api_error(fundraiser.post(f"{API}/receipts/issue/", {"gift": huge}, format="json"), 400)
     api_error(

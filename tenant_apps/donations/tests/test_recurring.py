@@ -20,7 +20,6 @@ from tenant_apps.donations.models import Gift, GiftState, RecurringGift, Recurri
 from tenant_apps.donations.services.gifts import gift_create
 from tenant_apps.donations.services.recurring import (
     recurring_gift_cancel,
-    recurring_gift_create,
     recurring_gift_delete,
     recurring_gift_pause,
     recurring_gift_resume,
@@ -28,27 +27,16 @@ from tenant_apps.donations.services.recurring import (
     recurring_gifts_run,
 )
 from tenant_apps.donations.services.schedules import months_added
-from tenant_apps.donations.tests.factories import today
+from tenant_apps.donations.tests.factories import RecurringGiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def recurring_made(donor: Donor, next_on: date, **fields: Any) -> RecurringGift:
-    return recurring_gift_create(
-        donor=donor,
-        amount=fields.pop("amount", "25.00"),
-        frequency=fields.pop("frequency", "monthly"),
-        next_on=next_on,
-        method=fields.pop("method", "ach"),
-        acting_user=fields.pop("acting_user", None),
-        **fields,
-    )
-
-
 @pytest.fixture
-def ada(alpha: Any) -> Donor:
+def ada(alpha: Tenant) -> Donor:
     with schema_context("alpha"):
         return donor_made("Ada", "Lovelace")
 
@@ -65,121 +53,121 @@ def test_month_ends_keep_the_anchor_day() -> None:
 
 
 def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
-    alpha: Any, ada: Donor
+    in_alpha: Tenant, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        monthly = recurring_made(ada, date(2026, 8, 31), amount="40.00", fund="PRP")
-        later = recurring_made(ada, date(2026, 12, 5))
+    monthly = RecurringGiftFactory(donor=ada, next_on=date(2026, 8, 31), amount="40.00", fund="PRP")
+    later = RecurringGiftFactory(donor=ada, next_on=date(2026, 12, 5))
 
-        result = recurring_gifts_run(today=date(2026, 11, 22))
+    result = recurring_gifts_run(today=date(2026, 11, 22))
 
-        gifts = list(Gift.objects.filter(recurring_gift=monthly).order_by("received_on"))
-        assert [gift.received_on for gift in gifts] == [
-            date(2026, 8, 31),
-            date(2026, 9, 30),
-            date(2026, 10, 31),
-        ]
-        assert sorted(result.created) == sorted(gift.pk for gift in gifts) and not result.failed
-        for gift in gifts:
-            assert (gift.state, gift.amount, gift.method, gift.donor) == (
-                GiftState.DRAFT,
-                Decimal("40.00"),
-                "ach",
-                ada,
-            )
-            assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
-                ("PRP", Decimal("40.00"))
-            ]
-            audit = AuditEvent.objects.get(action="gift.create", object_id=str(gift.pk))
-            assert audit.detail["recurring_gift"] == monthly.pk
-        monthly.refresh_from_db()
-        later.refresh_from_db()
-        assert monthly.next_on == date(2026, 11, 30) and later.next_on == date(2026, 12, 5)
-        assert not JournalLine.objects.exists()  # drafts: a person posts them
-
-        again = recurring_gifts_run(today=date(2026, 11, 22))
-
-        assert again.created == [] and Gift.objects.count() == 3
-        assert AuditEvent.objects.filter(action="gift.create").count() == 3
-
-
-def test_the_database_allows_one_gift_per_recurring_gift_and_date(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        recurring = recurring_made(ada, today())
-        recurring_gifts_run(today=today())
-
-        with (
-            pytest.raises(IntegrityError, match="gift_one_per_recurring_date"),
-            transaction.atomic(),
-        ):
-            gift_create(
-                donor=ada,
-                amount="25.00",
-                received_on=today(),
-                method="ach",
-                recurring_gift=recurring,
-                acting_user=None,
-            )
-        assert Gift.objects.filter(recurring_gift=recurring).count() == 1
-
-
-def test_a_recurring_gift_ends_after_its_end_date(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        recurring = recurring_made(
-            ada, date(2026, 5, 15), frequency="quarterly", end_on=date(2026, 11, 15)
+    gifts = list(Gift.objects.filter(recurring_gift=monthly).order_by("received_on"))
+    assert [gift.received_on for gift in gifts] == [
+        date(2026, 8, 31),
+        date(2026, 9, 30),
+        date(2026, 10, 31),
+    ]
+    assert sorted(result.created) == sorted(gift.pk for gift in gifts) and not result.failed
+    for gift in gifts:
+        assert (gift.state, gift.amount, gift.method, gift.donor) == (
+            GiftState.DRAFT,
+            Decimal("40.00"),
+            "ach",
+            ada,
         )
+        assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
+            ("PRP", Decimal("40.00"))
+        ]
+        audit = AuditEvent.objects.get(action="gift.create", object_id=str(gift.pk))
+        assert audit.detail["recurring_gift"] == monthly.pk
+    monthly.refresh_from_db()
+    later.refresh_from_db()
+    assert monthly.next_on == date(2026, 11, 30) and later.next_on == date(2026, 12, 5)
+    assert not JournalLine.objects.exists()  # drafts: a person posts them
 
-        recurring_gifts_run(today=date(2026, 12, 31))
+    again = recurring_gifts_run(today=date(2026, 11, 22))
 
-        assert list(
-            Gift.objects.filter(recurring_gift=recurring)
-            .order_by("received_on")
-            .values_list("received_on", flat=True)
-        ) == [date(2026, 5, 15), date(2026, 8, 15), date(2026, 11, 15)]
-        recurring.refresh_from_db()
-        assert recurring.state == RecurringGiftState.COMPLETED
-        with pytest.raises(StateConflict, match="is completed"):
-            recurring_gift_update(recurring_gift=recurring, acting_user=None, amount="5")
+    assert again.created == [] and Gift.objects.count() == 3
+    assert AuditEvent.objects.filter(action="gift.create").count() == 3
+
+
+def test_the_database_allows_one_gift_per_recurring_gift_and_date(
+    in_alpha: Tenant, ada: Donor
+) -> None:
+    recurring = RecurringGiftFactory(donor=ada, next_on=today())
+    recurring_gifts_run(today=today())
+
+    with (
+        pytest.raises(IntegrityError, match="gift_one_per_recurring_date"),
+        transaction.atomic(),
+    ):
+        gift_create(
+            donor=ada,
+            amount="25.00",
+            received_on=today(),
+            method="ach",
+            recurring_gift=recurring,
+            acting_user=None,
+        )
+    assert Gift.objects.filter(recurring_gift=recurring).count() == 1
+
+
+def test_a_recurring_gift_ends_after_its_end_date(in_alpha: Tenant, ada: Donor) -> None:
+    recurring = RecurringGiftFactory(
+        donor=ada,
+        next_on=date(2026, 5, 15),
+        frequency="quarterly",
+        end_on=date(2026, 11, 15),
+    )
+
+    recurring_gifts_run(today=date(2026, 12, 31))
+
+    assert list(
+        Gift.objects.filter(recurring_gift=recurring)
+        .order_by("received_on")
+        .values_list("received_on", flat=True)
+    ) == [date(2026, 5, 15), date(2026, 8, 15), date(2026, 11, 15)]
+    recurring.refresh_from_db()
+    assert recurring.state == RecurringGiftState.COMPLETED
+    with pytest.raises(StateConflict, match="is completed"):
+        recurring_gift_update(recurring_gift=recurring, acting_user=None, amount="5")
 
 
 def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
-    alpha: Any, ada: Donor
+    in_alpha: Tenant, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        paused = recurring_made(ada, date(2026, 9, 10))
-        cancelled = recurring_made(ada, date(2026, 9, 10), amount="30.00")
-        recurring_gift_pause(recurring_gift=paused, acting_user=None)
-        recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
+    paused = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 10))
+    cancelled = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 10), amount="30.00")
+    recurring_gift_pause(recurring_gift=paused, acting_user=None)
+    recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
 
-        assert recurring_gifts_run(today=date(2026, 11, 22)).created == []
+    assert recurring_gifts_run(today=date(2026, 11, 22)).created == []
 
-        resumed = recurring_gift_resume(
-            recurring_gift=paused, acting_user=None, today=date(2026, 11, 22)
-        )
-        assert (resumed.state, resumed.next_on) == (RecurringGiftState.ACTIVE, date(2026, 12, 10))
-        assert resumed.anchor_day == 10
-        with pytest.raises(StateConflict, match="only paused can be resumed"):
-            recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
-        with pytest.raises(StateConflict, match="is cancelled"):
-            recurring_gift_update(recurring_gift=cancelled, acting_user=None, amount="5")
-        assert not Gift.objects.exists()
-        assert AuditEvent.objects.filter(action="recurring_gift.pause").count() == 1
+    resumed = recurring_gift_resume(
+        recurring_gift=paused, acting_user=None, today=date(2026, 11, 22)
+    )
+    assert (resumed.state, resumed.next_on) == (RecurringGiftState.ACTIVE, date(2026, 12, 10))
+    assert resumed.anchor_day == 10
+    with pytest.raises(StateConflict, match="only paused can be resumed"):
+        recurring_gift_resume(recurring_gift=cancelled, acting_user=None)
+    with pytest.raises(StateConflict, match="is cancelled"):
+        recurring_gift_update(recurring_gift=cancelled, acting_user=None, amount="5")
+    assert not Gift.objects.exists()
+    assert AuditEvent.objects.filter(action="recurring_gift.pause").count() == 1
 
 
 def test_one_recurring_gift_that_cannot_be_made_does_not_hold_the_others_back(
-    alpha: Any, ada: Donor
+    in_alpha: Tenant, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        broken = recurring_made(ada, today(), fund="PRP")
-        working = recurring_made(ada, today())
-        Fund.objects.filter(code="PRP").update(is_active=False)
+    broken = RecurringGiftFactory(donor=ada, next_on=today(), fund="PRP")
+    working = RecurringGiftFactory(donor=ada, next_on=today())
+    Fund.objects.filter(code="PRP").update(is_active=False)
 
-        result = recurring_gifts_run(today=today())
+    result = recurring_gifts_run(today=today())
 
-        assert list(result.failed) == [broken.pk] and "no active fund" in result.failed[broken.pk]
-        assert [Gift.objects.get(pk=pk).recurring_gift_id for pk in result.created] == [working.pk]
-        broken.refresh_from_db()
-        assert broken.next_on == today()  # tried again on the next run
+    assert list(result.failed) == [broken.pk] and "no active fund" in result.failed[broken.pk]
+    assert [Gift.objects.get(pk=pk).recurring_gift_id for pk in result.created] == [working.pk]
+    broken.refresh_from_db()
+    assert broken.next_on == today()  # tried again on the next run
 
 
 @pytest.mark.parametrize(
@@ -194,55 +182,52 @@ def test_one_recurring_gift_that_cannot_be_made_does_not_hold_the_others_back(
     ],
 )
 def test_a_bad_recurring_gift_is_refused_and_writes_nothing(
-    alpha: Any, ada: Donor, fields: dict[str, Any], field: str
+    in_alpha: Tenant, ada: Donor, fields: dict[str, Any], field: str
 ) -> None:
-    with schema_context("alpha"):
-        with pytest.raises(ServiceError) as error:
-            recurring_made(ada, today(), **fields)
-        assert field in error.value.fields
-        assert not RecurringGift.objects.exists()
-        assert not AuditEvent.objects.filter(action__startswith="recurring_gift").exists()
+    with pytest.raises(ServiceError) as error:
+        RecurringGiftFactory(donor=ada, next_on=today(), **fields)
+    assert field in error.value.fields
+    assert not RecurringGift.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="recurring_gift").exists()
 
 
-def test_a_payment_reference_is_unique_when_set(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        recurring_made(ada, today(), payment_reference="sub_123")
-        recurring_made(ada, today())
-        recurring_made(ada, today())  # blank references do not clash
+def test_a_payment_reference_is_unique_when_set(in_alpha: Tenant, ada: Donor) -> None:
+    RecurringGiftFactory(donor=ada, next_on=today(), payment_reference="sub_123")
+    RecurringGiftFactory(donor=ada, next_on=today())
+    RecurringGiftFactory(donor=ada, next_on=today())  # blank references do not clash
 
-        with pytest.raises(StateConflict, match="sub_123"):
-            recurring_made(ada, today(), payment_reference="sub_123")
-        assert RecurringGift.objects.count() == 3
+    with pytest.raises(StateConflict, match="sub_123"):
+        RecurringGiftFactory(donor=ada, next_on=today(), payment_reference="sub_123")
+    assert RecurringGift.objects.count() == 3
 
 
-def test_an_edit_sets_a_new_anchor_day(alpha: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        recurring = recurring_made(ada, date(2027, 1, 31))
+def test_an_edit_sets_a_new_anchor_day(in_alpha: Tenant, ada: Donor) -> None:
+    recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 31))
 
-        recurring = recurring_gift_update(
-            recurring_gift=recurring, acting_user=None, next_on=date(2027, 2, 15), amount="30"
-        )
+    recurring = recurring_gift_update(
+        recurring_gift=recurring, acting_user=None, next_on=date(2027, 2, 15), amount="30"
+    )
 
-        assert (recurring.anchor_day, recurring.amount) == (15, Decimal("30.00"))
-        recurring_gifts_run(today=date(2027, 3, 20))
-        assert list(Gift.objects.order_by("received_on").values_list("received_on", flat=True)) == [
-            date(2027, 2, 15),
-            date(2027, 3, 15),
-        ]
-        with pytest.raises(StateConflict, match="cancel it instead"):
-            recurring_gift_delete(recurring_gift=recurring, acting_user=None)
+    assert (recurring.anchor_day, recurring.amount) == (15, Decimal("30.00"))
+    recurring_gifts_run(today=date(2027, 3, 20))
+    assert list(Gift.objects.order_by("received_on").values_list("received_on", flat=True)) == [
+        date(2027, 2, 15),
+        date(2027, 3, 15),
+    ]
+    with pytest.raises(StateConflict, match="cancel it instead"):
+        recurring_gift_delete(recurring_gift=recurring, acting_user=None)
 
 
 # --- The beat task ----------------------------------------------------------------------------
 
 
 def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
-    alpha: Any, beta: Any
+    alpha: Tenant, beta: Tenant
 ) -> None:
     with schema_context("alpha"):
-        recurring_made(donor_made("Ada", "Lovelace"), today())
+        RecurringGiftFactory(donor=donor_made("Ada", "Lovelace"), next_on=today())
     with schema_context("beta"):
-        recurring_made(donor_made("Grace", "Hopper"), today())
+        RecurringGiftFactory(donor=donor_made("Grace", "Hopper"), next_on=today())
     Organization.objects.filter(slug="beta").update(state=OrganizationState.SUSPENDED)
 
     queued = tasks.recurring_gifts_run_all.delay()
@@ -255,38 +240,35 @@ def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
         assert not Gift.objects.exists()  # suspended: not run
 
 
-def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Any) -> None:
+def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Tenant) -> None:
     with pytest.raises(RuntimeError, match="ran in schema public"):
         tasks.recurring_gifts_run.delay(alpha.organization.pk)
 
 
 def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
-    alpha: Any, ada: Donor
+    in_alpha: Tenant, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        month_end = recurring_made(ada, date(2026, 10, 31))
-        short = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 10, 5))
-        for recurring in (month_end, short):
-            recurring_gift_pause(recurring_gift=recurring, acting_user=None)
+    month_end = RecurringGiftFactory(donor=ada, next_on=date(2026, 10, 31))
+    short = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 10, 5))
+    for recurring in (month_end, short):
+        recurring_gift_pause(recurring_gift=recurring, acting_user=None)
 
-        month_end = recurring_gift_resume(
-            recurring_gift=month_end, acting_user=None, today=date(2027, 2, 10)
-        )
-        short = recurring_gift_resume(
-            recurring_gift=short, acting_user=None, today=date(2026, 11, 22)
-        )
+    month_end = recurring_gift_resume(
+        recurring_gift=month_end, acting_user=None, today=date(2027, 2, 10)
+    )
+    short = recurring_gift_resume(recurring_gift=short, acting_user=None, today=date(2026, 11, 22))
 
-        assert (month_end.next_on, month_end.anchor_day) == (date(2027, 2, 28), 31)
-        recurring_gifts_run(today=date(2027, 3, 31))
-        month_end.refresh_from_db()
-        assert month_end.next_on == date(2027, 4, 30)
-        assert short.state == RecurringGiftState.COMPLETED
-        paused = recurring_made(ada, date(2026, 9, 5), end_on=date(2026, 12, 31))
-        recurring_gift_pause(recurring_gift=paused, acting_user=None)
-        with pytest.raises(ServiceError, match="from today to its end date"):
-            recurring_gift_resume(
-                recurring_gift=paused,
-                acting_user=None,
-                next_on=date(2027, 1, 5),
-                today=date(2026, 11, 22),
-            )
+    assert (month_end.next_on, month_end.anchor_day) == (date(2027, 2, 28), 31)
+    recurring_gifts_run(today=date(2027, 3, 31))
+    month_end.refresh_from_db()
+    assert month_end.next_on == date(2027, 4, 30)
+    assert short.state == RecurringGiftState.COMPLETED
+    paused = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 12, 31))
+    recurring_gift_pause(recurring_gift=paused, acting_user=None)
+    with pytest.raises(ServiceError, match="from today to its end date"):
+        recurring_gift_resume(
+            recurring_gift=paused,
+            acting_user=None,
+            next_on=date(2027, 1, 5),
+            today=date(2026, 11, 22),
+        )

@@ -3,20 +3,22 @@ input, other tenants and the list's query count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import RecurringGift
 from tenant_apps.donations.services.recurring import recurring_gift_pause, recurring_gifts_run
-from tenant_apps.donations.tests.factories import today
-from tenant_apps.donations.tests.test_recurring import recurring_made
+from tenant_apps.donations.tests.factories import RecurringGiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error, list_queries_fixed
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +27,13 @@ NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 
 
 @pytest.fixture
-def ada(alpha: Any) -> Donor:
+def ada(alpha: Tenant) -> Donor:
     with schema_context("alpha"):
         return donor_made("Ada", "Lovelace")
 
 
 def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
-    fundraiser: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
     first, end, resume = (today() + timedelta(days=days) for days in (10, 400, 45))
     response = fundraiser.post(
@@ -79,20 +81,19 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
 
     assert fundraiser.get(f"{API}/{recurring_id}/").json()["state"] == "cancelled"
     assert fundraiser.delete(f"{API}/{recurring_id}/").status_code == 204  # made no gift
-    with schema_context("alpha"):
-        assert not RecurringGift.objects.exists()
+    assert not RecurringGift.objects.exists()
 
 
-def test_one_that_made_gifts_is_cancelled_not_deleted(fundraiser: Any, ada: Donor) -> None:
-    with schema_context("alpha"):
-        recurring = recurring_made(ada, today())
-        recurring_gifts_run(today=today())
+def test_one_that_made_gifts_is_cancelled_not_deleted(
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
+) -> None:
+    recurring = RecurringGiftFactory(donor=ada, next_on=today())
+    recurring_gifts_run(today=today())
 
     error = api_error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
 
     assert "cancel it instead" in error["message"]
-    with schema_context("alpha"):
-        assert RecurringGift.objects.filter(pk=recurring.pk).exists()
+    assert RecurringGift.objects.filter(pk=recurring.pk).exists()
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ def test_one_that_made_gifts_is_cancelled_not_deleted(fundraiser: Any, ada: Dono
     ],
 )
 def test_bad_recurring_gift_input_is_a_400_and_writes_nothing(
-    fundraiser: Any, ada: Donor, body: dict[str, Any], field: str
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor, body: dict[str, Any], field: str
 ) -> None:
     recurring = {
         "donor": ada.pk,
@@ -124,17 +125,15 @@ def test_bad_recurring_gift_input_is_a_400_and_writes_nothing(
     error = api_error(fundraiser.post(f"{API}/", recurring, format="json"), 400)
 
     assert field in error["fields"], error
-    with schema_context("alpha"):
-        assert not RecurringGift.objects.exists()
+    assert not RecurringGift.objects.exists()
 
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
 def test_readers_read_recurring_gifts_but_cannot_change_them(
-    alpha: Any, role: str, ada: Donor
+    in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    with schema_context("alpha"):
-        recurring = recurring_made(ada, date(2027, 1, 1))
-    client = alpha.api(alpha.user(role))
+    recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1))
+    client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/").status_code == 200
     assert client.get(f"{API}/{recurring.pk}/").status_code == 200
     body = {"donor": ada.pk, "amount": "5", "frequency": "monthly", "next_on": "2027-01-01"}
@@ -143,36 +142,35 @@ def test_readers_read_recurring_gifts_but_cannot_change_them(
     api_error(client.delete(f"{API}/{recurring.pk}/"), 403)
     for verb in ("pause", "resume", "cancel"):
         api_error(client.post(f"{API}/{recurring.pk}/{verb}/", {}, format="json"), 403)
-    with schema_context("alpha"):
-        recurring.refresh_from_db()
-        assert (recurring.state, str(recurring.amount)) == ("active", "25.00")
+    recurring.refresh_from_db()
+    assert (recurring.state, str(recurring.amount)) == ("active", "25.00")
 
 
 def test_recurring_gifts_are_listed_in_a_fixed_number_of_queries(
-    fundraiser: Any, ada: Donor
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
     def grow(count: int) -> None:
-        with schema_context("alpha"):
-            for index in range(count):
-                recurring_made(ada, date(2027, 1, 1 + index % 28), fund="PRP")
+        for index in range(count):
+            RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1 + index % 28), fund="PRP")
 
     list_queries_fixed(fundraiser, f"{API}/", grow)
 
-    with schema_context("alpha"):
-        other = recurring_made(
-            donor_made("Grace", "Hopper"), date(2027, 1, 1), frequency="annually"
-        )
-        recurring_gift_pause(recurring_gift=other, acting_user=None)
+    other = RecurringGiftFactory(
+        donor=donor_made("Grace", "Hopper"),
+        next_on=date(2027, 1, 1),
+        frequency="annually",
+    )
+    recurring_gift_pause(recurring_gift=other, acting_user=None)
     for query in ("state=paused", "frequency=annually", f"donor={other.donor_id}"):
         rows = fundraiser.get(f"{API}/?{query}").json()["results"]
         assert [row["id"] for row in rows] == [other.pk], query
 
 
 def test_people_of_another_tenant_get_nothing(
-    assert_other_tenant_denied: Any, beta: Any, ada: Donor
+    assert_other_tenant_denied: Callable[..., None], beta: Tenant, ada: Donor
 ) -> None:
     with schema_context("alpha"):
-        recurring = recurring_made(ada, date(2027, 1, 1))
+        recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1))
     path = f"{API}/{recurring.pk}/"
     assert_other_tenant_denied(f"{API}/")
     assert_other_tenant_denied(path)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
@@ -17,10 +19,11 @@ from tenant_apps.donations import reports
 from tenant_apps.donations.models import Campaign
 from tenant_apps.donations.services.campaigns import campaign_create
 from tenant_apps.donations.services.gifts import gift_refund
-from tenant_apps.donations.tests.factories import gift_made
+from tenant_apps.donations.tests.factories import GiftFactory
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.helpers import api_error
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +31,11 @@ API = "/api/v1/donations/reports"
 
 
 def _gift(donor: Donor, amount: str, day: date, **fields: Any) -> Any:
-    return gift_made(donor, amount, received_on=day, post=True, **fields)
+    return GiftFactory(donor=donor, amount=amount, received_on=day, posted=True, **fields)
 
 
 @pytest.fixture
-def books(alpha: Any) -> dict[str, Any]:
+def books(alpha: Tenant) -> dict[str, Any]:
     """Donors over fiscal (calendar) years 2023 to 2026, seen from FY2026:
     Ada gave in 2024, 2025 and 2026 (retained); Ben in 2025 only (LYBUNT); Cy in 2023 only
     (SYBUNT); Dee first in 2026 (new); Eve in 2023 and 2026 (reactivated); Fay's only gift
@@ -59,12 +62,14 @@ def books(alpha: Any) -> dict[str, Any]:
         _gift(donors["Ben"], "25.00", date(2025, 9, 1))
         _gift(donors["Cy"], "500.00", date(2023, 2, 1))
         _gift(donors["Dee"], "200.00", date(2026, 4, 1), campaign=spring)
-        gift_made(donors["Dee"], "500.00", received_on=date(2026, 4, 2), campaign=spring)
+        GiftFactory(
+            donor=donors["Dee"], amount="500.00", received_on=date(2026, 4, 2), campaign=spring
+        )
         _gift(donors["Eve"], "20.00", date(2023, 6, 1))
         _gift(donors["Eve"], "50.00", date(2026, 6, 1), splits=(("PRP", "50.00"),))
         refunded = _gift(donors["Fay"], "900.00", date(2025, 3, 1), campaign=spring)
         gift_refund(gift=refunded, acting_user=None, date=date(2025, 3, 2))
-        gift_made(donors["Gus"], "45.00", received_on=date(2025, 3, 1))
+        GiftFactory(donor=donors["Gus"], amount="45.00", received_on=date(2025, 3, 1))
     return {"donors": donors, "spring": spring}
 
 
@@ -73,10 +78,10 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def test_lybunt_lists_last_years_donors_who_have_not_given_this_year(
+    in_alpha: Tenant,
     books: dict[str, Any],
 ) -> None:
-    with schema_context("alpha"):
-        report = reports.lybunt(fiscal_year=2026).as_json()
+    report = reports.lybunt(fiscal_year=2026).as_json()
     assert _names(report["donors"]) == ["Ben Tester"]
     (ben,) = report["donors"]
     assert ben["donor"] == books["donors"]["Ben"].pk
@@ -87,10 +92,11 @@ def test_lybunt_lists_last_years_donors_who_have_not_given_this_year(
     assert report["donor_count"] == 1 and report["fiscal_year_start"] == "2026-01-01"
 
 
-def test_sybunt_lists_earlier_donors_not_seen_last_year_or_this(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        report = reports.sybunt(fiscal_year=2026).as_json()
-        earlier = reports.sybunt(fiscal_year=2025).as_json()
+def test_sybunt_lists_earlier_donors_not_seen_last_year_or_this(
+    in_alpha: Tenant, books: dict[str, Any]
+) -> None:
+    report = reports.sybunt(fiscal_year=2026).as_json()
+    earlier = reports.sybunt(fiscal_year=2025).as_json()
     assert _names(report["donors"]) == ["Cy Tester"]
     assert report["donors"][0]["lifetime_total"] == "500.00"
     assert report["donors"][0]["last_gift_fiscal_year"] == 2023
@@ -98,24 +104,22 @@ def test_sybunt_lists_earlier_donors_not_seen_last_year_or_this(books: dict[str,
     assert _names(earlier["donors"]) == ["Cy Tester", "Eve Tester"]
 
 
-def test_lybunt_follows_the_fiscal_year_start(alpha: Any) -> None:
-    with schema_context("alpha"):
-        from tenant_apps.accounting import services as accounting
+def test_lybunt_follows_the_fiscal_year_start(in_alpha: Tenant) -> None:
+    from tenant_apps.accounting import services as accounting
 
-        accounting.settings_update(fiscal_year_start_month=7, acting_user=None)
-        ann = donor_made("Ann", "July")
-        _gift(ann, "10.00", date(2025, 6, 30))  # FY2025
-        bo = donor_made("Bo", "July")
-        _gift(bo, "10.00", date(2025, 7, 1))  # FY2026
-        report = reports.lybunt(fiscal_year=2026).as_json()
+    accounting.settings_update(fiscal_year_start_month=7, acting_user=None)
+    ann = donor_made("Ann", "July")
+    _gift(ann, "10.00", date(2025, 6, 30))  # FY2025
+    bo = donor_made("Bo", "July")
+    _gift(bo, "10.00", date(2025, 7, 1))  # FY2026
+    report = reports.lybunt(fiscal_year=2026).as_json()
     assert _names(report["donors"]) == ["Ann July"]
     assert report["fiscal_year_start"] == "2025-07-01"
 
 
-def test_campaign_progress_against_the_goal(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        report = reports.campaign_progress().as_json()
-        one = reports.campaign_progress(campaign="SPRING").as_json()
+def test_campaign_progress_against_the_goal(in_alpha: Tenant, books: dict[str, Any]) -> None:
+    report = reports.campaign_progress().as_json()
+    one = reports.campaign_progress(campaign="SPRING").as_json()
     by_code = {row["code"]: row for row in report["campaigns"]}
     assert by_code["SPRING"] == {
         "code": "SPRING",
@@ -134,9 +138,10 @@ def test_campaign_progress_against_the_goal(books: dict[str, Any]) -> None:
     assert [row["code"] for row in one["campaigns"]] == ["SPRING"]
 
 
-def test_giving_by_fund_counts_each_part_of_a_split_gift(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        report = reports.giving_by_fund(start=date(2026, 1, 1), end=date(2026, 12, 31)).as_json()
+def test_giving_by_fund_counts_each_part_of_a_split_gift(
+    in_alpha: Tenant, books: dict[str, Any]
+) -> None:
+    report = reports.giving_by_fund(start=date(2026, 1, 1), end=date(2026, 12, 31)).as_json()
     assert report["funds"] == [
         {
             "fund": "GEN",
@@ -158,9 +163,8 @@ def test_giving_by_fund_counts_each_part_of_a_split_gift(books: dict[str, Any]) 
     assert report["total"] == "550.00"
 
 
-def test_top_donors_of_a_period(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        report = reports.top_donors(start=date(2023, 1, 1), end=date(2026, 12, 31), limit=3)
+def test_top_donors_of_a_period(in_alpha: Tenant, books: dict[str, Any]) -> None:
+    report = reports.top_donors(start=date(2023, 1, 1), end=date(2026, 12, 31), limit=3)
     data = report.as_json()
     assert [(row["rank"], row["display_name"], row["total"]) for row in data["donors"]] == [
         (1, "Cy Tester", "500.00"),
@@ -171,9 +175,8 @@ def test_top_donors_of_a_period(books: dict[str, Any]) -> None:
     assert data["donors"][1]["gift_count"] == 3
 
 
-def test_retention_of_last_years_donors(books: dict[str, Any]) -> None:
-    with schema_context("alpha"):
-        data = reports.retention(fiscal_year=2026).as_json()
+def test_retention_of_last_years_donors(in_alpha: Tenant, books: dict[str, Any]) -> None:
+    data = reports.retention(fiscal_year=2026).as_json()
     assert {key: data[key] for key in data if key.endswith(("donors", "rate", "giving"))} == {
         "last_year_donors": 2,  # Ada and Ben (Fay's gift was refunded)
         "retained_donors": 1,
@@ -188,19 +191,18 @@ def test_retention_of_last_years_donors(books: dict[str, Any]) -> None:
     }
 
 
-def test_a_bad_range_or_limit_is_refused(alpha: Any) -> None:
+def test_a_bad_range_or_limit_is_refused(in_alpha: Tenant) -> None:
     from saas_platform.lib.errors import ServiceError
 
-    with schema_context("alpha"):
-        with pytest.raises(ServiceError) as error:
-            reports.giving_by_fund(start=date(2026, 2, 1), end=date(2026, 1, 1))
-        assert "start" in error.value.fields
-        with pytest.raises(ServiceError) as error:
-            reports.top_donors(start=date(2026, 1, 1), end=date(2026, 2, 1), limit=0)
-        assert "limit" in error.value.fields
-        with pytest.raises(ServiceError) as error:
-            reports.campaign_progress(campaign="NOPE")
-        assert "campaign" in error.value.fields
+    with pytest.raises(ServiceError) as error:
+        reports.giving_by_fund(start=date(2026, 2, 1), end=date(2026, 1, 1))
+    assert "start" in error.value.fields
+    with pytest.raises(ServiceError) as error:
+        reports.top_donors(start=date(2026, 1, 1), end=date(2026, 2, 1), limit=0)
+    assert "limit" in error.value.fields
+    with pytest.raises(ServiceError) as error:
+        reports.campaign_progress(campaign="NOPE")
+    assert "campaign" in error.value.fields
 
 
 CASES = {
@@ -219,7 +221,10 @@ def test_every_report_is_tested() -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_report_runs_the_same_queries_as_gifts_grow(
-    books: dict[str, Any], count_queries: Any, name: str
+    in_alpha: Tenant,
+    books: dict[str, Any],
+    count_queries: Callable[[], CaptureQueriesContext],
+    name: str,
 ) -> None:
     def statements() -> tuple[int, int]:
         with count_queries() as queries:
@@ -229,14 +234,13 @@ def test_a_report_runs_the_same_queries_as_gifts_grow(
         sql = [query["sql"] for query in queries.captured_queries]
         return len([text for text in sql if not text.startswith("SET")]), len(report.rows)
 
-    with schema_context("alpha"):
-        few, few_rows = statements()
-        spring = Campaign.objects.get(code="SPRING")
-        for number in range(12):
-            donor = donor_made("More", f"Donor{number}")
-            _gift(donor, "10.00", date(2024 + number % 2, 3, 1), campaign=spring)
-            _gift(donor, "15.00", date(2023, 3, 1), splits=(("PRP", "15.00"),))
-        many, many_rows = statements()
+    few, few_rows = statements()
+    spring = Campaign.objects.get(code="SPRING")
+    for number in range(12):
+        donor = donor_made("More", f"Donor{number}")
+        _gift(donor, "10.00", date(2024 + number % 2, 3, 1), campaign=spring)
+        _gift(donor, "15.00", date(2023, 3, 1), splits=(("PRP", "15.00"),))
+    many, many_rows = statements()
     assert few == many <= 2, (few, many)
     if name in ("lybunt", "sybunt", "top-donors"):
         assert many_rows > few_rows  # the new donors are on the list: the count did not grow
@@ -245,7 +249,7 @@ def test_a_report_runs_the_same_queries_as_gifts_grow(
 # --- API ---------------------------------------------------------------------------------------
 
 
-def test_the_index_lists_every_report(alpha: Any) -> None:
+def test_the_index_lists_every_report(alpha: Tenant) -> None:
     response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/")
     assert response.status_code == 200, response.content
     index = {row["name"]: row for row in response.json()}
@@ -255,7 +259,7 @@ def test_the_index_lists_every_report(alpha: Any) -> None:
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.FUNDRAISER, Role.VOLUNTEER_COORDINATOR])
-def test_readers_get_a_report_as_json(alpha: Any, books: dict[str, Any], role: str) -> None:
+def test_readers_get_a_report_as_json(alpha: Tenant, books: dict[str, Any], role: str) -> None:
     response = alpha.api(alpha.user(role)).get(f"{API}/lybunt/", {"fiscal_year": 2026})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -263,7 +267,7 @@ def test_readers_get_a_report_as_json(alpha: Any, books: dict[str, Any], role: s
     assert _names(body["donors"]) == ["Ben Tester"]
 
 
-def test_defaults_are_the_current_fiscal_year_and_today(alpha: Any) -> None:
+def test_defaults_are_the_current_fiscal_year_and_today(alpha: Tenant) -> None:
     from django.utils import timezone
 
     client = alpha.api(alpha.owner)
@@ -276,7 +280,7 @@ def test_defaults_are_the_current_fiscal_year_and_today(alpha: Any) -> None:
     }
 
 
-def test_a_report_as_csv(alpha: Any, books: dict[str, Any]) -> None:
+def test_a_report_as_csv(alpha: Tenant, books: dict[str, Any]) -> None:
     response = alpha.api(alpha.owner).get(
         f"{API}/campaign-progress/", {"format": "csv", "campaign": "SPRING"}
     )
@@ -303,31 +307,31 @@ def test_a_report_as_csv(alpha: Any, books: dict[str, Any]) -> None:
     ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(
-    alpha: Any, name: str, query: dict[str, str], field: str
+    alpha: Tenant, name: str, query: dict[str, str], field: str
 ) -> None:
     error = api_error(alpha.api(alpha.owner).get(f"{API}/{name}/", query), 400)
     assert field in error["fields"]
     assert error["message"].startswith(field)
 
 
-def test_a_bad_parameter_in_csv_is_json(alpha: Any) -> None:
+def test_a_bad_parameter_in_csv_is_json(alpha: Tenant) -> None:
     error = api_error(
         alpha.api(alpha.owner).get(f"{API}/top-donors/", {"format": "csv", "limit": "0"}), 400
     )
     assert "limit" in error["fields"]
 
 
-def test_an_unknown_report_is_a_404(alpha: Any) -> None:
+def test_an_unknown_report_is_a_404(alpha: Tenant) -> None:
     api_error(alpha.api(alpha.owner).get(f"{API}/nonsense/"), 404)
 
 
-def test_reports_need_a_login(alpha: Any) -> None:
+def test_reports_need_a_login(alpha: Tenant) -> None:
     assert alpha.api().get(f"{API}/").status_code == 401
     assert alpha.api().get(f"{API}/retention/").status_code == 401
 
 
 def test_other_tenants_get_no_report(
-    assert_other_tenant_denied: Any, books: dict[str, Any]
+    assert_other_tenant_denied: Callable[..., None], books: dict[str, Any]
 ) -> None:
     assert_other_tenant_denied(f"{API}/")
     for name in reports.REPORTS:
@@ -335,7 +339,7 @@ def test_other_tenants_get_no_report(
         assert_other_tenant_denied(f"{API}/{name}/?format=csv")
 
 
-def test_beta_sees_only_its_own_gifts(alpha: Any, beta: Any, books: dict[str, Any]) -> None:
+def test_beta_sees_only_its_own_gifts(alpha: Tenant, beta: Tenant, books: dict[str, Any]) -> None:
     response = beta.api(beta.owner).get(f"{API}/campaign-progress/")
     assert response.status_code == 200
     assert response.json()["campaigns"] == []
@@ -347,7 +351,7 @@ def test_beta_sees_only_its_own_gifts(alpha: Any, beta: Any, books: dict[str, An
 PAGES = "/donations/reports"
 
 
-def test_the_pages_list_every_report(alpha: Any) -> None:
+def test_the_pages_list_every_report(alpha: Tenant) -> None:
     response = alpha.client(alpha.user(Role.VIEWER)).get(f"{PAGES}/")
     assert response.status_code == 200
     for name in reports.REPORTS:
@@ -356,7 +360,7 @@ def test_the_pages_list_every_report(alpha: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_report_page_shows_its_table_and_csv_link(
-    alpha: Any, books: dict[str, Any], name: str
+    alpha: Tenant, books: dict[str, Any], name: str
 ) -> None:
     response = alpha.client(alpha.user(Role.FUNDRAISER)).get(f"{PAGES}/{name}/")
     assert response.status_code == 200, response.content[:500]
@@ -365,14 +369,14 @@ def test_each_report_page_shows_its_table_and_csv_link(
     assert f"/api/v1/donations/reports/{name}/?format=csv" in page
 
 
-def test_a_report_page_shows_the_figures(alpha: Any, books: dict[str, Any]) -> None:
+def test_a_report_page_shows_the_figures(alpha: Tenant, books: dict[str, Any]) -> None:
     response = alpha.client(alpha.owner).get(f"{PAGES}/lybunt/", {"fiscal_year": "2026"})
     page = response.content.decode()
     assert "Ben Tester" in page and "100.00" in page
     assert "Ada Tester" not in page
 
 
-def test_a_bad_parameter_on_a_page_is_a_400_naming_it(alpha: Any) -> None:
+def test_a_bad_parameter_on_a_page_is_a_400_naming_it(alpha: Tenant) -> None:
     client = alpha.client(alpha.owner)
     response = client.get(f"{PAGES}/top-donors/", {"limit": "0"})
     assert response.status_code == 400
@@ -383,7 +387,7 @@ def test_a_bad_parameter_on_a_page_is_a_400_naming_it(alpha: Any) -> None:
     assert client.get(f"{PAGES}/nonsense/").status_code == 404
 
 
-def test_the_pages_need_a_login_on_this_tenant(alpha: Any, beta: Any) -> None:
+def test_the_pages_need_a_login_on_this_tenant(alpha: Tenant, beta: Tenant) -> None:
     response = alpha.client().get(f"{PAGES}/retention/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     beta_session = beta.client(beta.owner).cookies["sessionid"].value

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
@@ -16,177 +15,180 @@ from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCr
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
 from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_close, deposit_create
 from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund, gift_update
-from tenant_apps.donations.tests.factories import fund_balances, gift_made, ledger, today
+from tenant_apps.donations.tests.factories import GiftFactory, today
+from tenant_apps.donations.tests.readers import fund_balances, ledger
 from tenant_apps.donors import services as donor_services
+from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_draft_gift_is_not_in_the_books(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "250.00", acting_user=alpha.owner)
+def test_a_draft_gift_is_not_in_the_books(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada, amount="250.00", acting_user=in_alpha.owner)
 
-        assert gift.state == GiftState.DRAFT and gift.currency == "USD"
-        assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
-            ("GEN", Decimal("250.00"))
-        ]
-        assert ledger() == {}
-        assert AuditEvent.objects.filter(action="gift.create", object_id=str(gift.pk)).exists()
+    assert gift.state == GiftState.DRAFT and gift.currency == "USD"
+    assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [("GEN", Decimal("250.00"))]
+    assert ledger() == {}
+    assert AuditEvent.objects.filter(action="gift.create", object_id=str(gift.pk)).exists()
 
 
-def test_a_check_split_across_funds_posts_per_fund(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(
-            ada, "1000.00", splits=(("GEN", "600.00"), ("PRP", "400.00")), check_number="1234"
-        )
+def test_a_check_split_across_funds_posts_per_fund(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(
+        donor=ada,
+        amount="1000.00",
+        splits=(("GEN", "600.00"), ("PRP", "400.00")),
+        check_number="1234",
+    )
 
-        gift = gift_post(gift=gift, acting_user=alpha.owner)
+    gift = gift_post(gift=gift, acting_user=in_alpha.owner)
 
-        assert gift.state == GiftState.POSTED and gift.posted_by == alpha.owner
-        entry = gift.journal_entry
-        assert (entry.source, entry.source_reference, entry.state) == (
-            "donation",
-            f"gift:{gift.pk}",
-            "posted",
-        )
-        assert sorted(
-            (line.account.code, line.fund.code, line.net_asset_class, line.debit, line.credit)
-            for line in entry.lines.select_related("account", "fund")
-        ) == [
-            ("1050", "GEN", "without", Decimal("600.00"), Decimal("0.00")),
-            ("1050", "PRP", "with", Decimal("400.00"), Decimal("0.00")),
-            ("4010", "GEN", "without", Decimal("0.00"), Decimal("600.00")),
-            ("4010", "PRP", "with", Decimal("0.00"), Decimal("400.00")),
-        ]
-        assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
-        assert ledger("PRP") == {"1050": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
-        assert fund_balances() == {
-            "GEN": ("600.00", "600.00", "0.00"),
-            "PRP": ("400.00", "0.00", "400.00"),
-        }
-
-
-def test_a_card_gift_posts_to_stripe_clearing_and_ach_to_cash(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift_made(ada, "75.50", method="card", payment_reference="pi_123", post=True)
-        gift_made(ada, "20.00", method="ach", post=True)
-
-        assert ledger() == {
-            "1010": ("20.00", "0.00"),
-            "1060": ("75.50", "0.00"),
-            "4010": ("0.00", "95.50"),
-        }
+    assert gift.state == GiftState.POSTED and gift.posted_by == in_alpha.owner
+    entry = gift.journal_entry
+    assert (entry.source, entry.source_reference, entry.state) == (
+        "donation",
+        f"gift:{gift.pk}",
+        "posted",
+    )
+    assert sorted(
+        (line.account.code, line.fund.code, line.net_asset_class, line.debit, line.credit)
+        for line in entry.lines.select_related("account", "fund")
+    ) == [
+        ("1050", "GEN", "without", Decimal("600.00"), Decimal("0.00")),
+        ("1050", "PRP", "with", Decimal("400.00"), Decimal("0.00")),
+        ("4010", "GEN", "without", Decimal("0.00"), Decimal("600.00")),
+        ("4010", "PRP", "with", Decimal("0.00"), Decimal("400.00")),
+    ]
+    assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
+    assert ledger("PRP") == {"1050": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
+    assert fund_balances() == {
+        "GEN": ("600.00", "600.00", "0.00"),
+        "PRP": ("400.00", "0.00", "400.00"),
+    }
 
 
-def test_an_in_kind_gift_is_donated_goods_used_at_once(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(
-            ada, "300.00", method="in_kind", in_kind_description="Office chairs", post=True
-        )
+def test_a_card_gift_posts_to_stripe_clearing_and_ach_to_cash(in_alpha: Tenant, ada: Donor) -> None:
+    GiftFactory(donor=ada, amount="75.50", method="card", payment_reference="pi_123", posted=True)
+    GiftFactory(donor=ada, amount="20.00", method="ach", posted=True)
 
-        assert gift.journal_entry.source == "in_kind"
-        line = gift.journal_entry.lines.get(account__code="8560")
-        assert line.function == "management_general"
-        assert ledger() == {"4110": ("0.00", "300.00"), "8560": ("300.00", "0.00")}
-        assert fund_balances()["GEN"] == ("0.00", "0.00", "0.00")
+    assert ledger() == {
+        "1010": ("20.00", "0.00"),
+        "1060": ("75.50", "0.00"),
+        "4010": ("0.00", "95.50"),
+    }
 
 
-def test_a_refund_reverses_the_gift_entry(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "75.50", method="card", splits=(("PRP", "75.50"),), post=True)
+def test_an_in_kind_gift_is_donated_goods_used_at_once(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(
+        donor=ada,
+        amount="300.00",
+        method="in_kind",
+        in_kind_description="Office chairs",
+        posted=True,
+    )
 
-        gift = gift_refund(gift=gift, acting_user=alpha.owner, date=today())
-
-        assert gift.state == GiftState.REFUNDED
-        assert gift.refund_entry.reverses_id == gift.journal_entry_id
-        assert gift.refund_entry.date == today()
-        assert JournalEntry.objects.get(pk=gift.journal_entry_id).state == "reversed"
-        assert ledger() == {}
-        assert fund_balances()["PRP"] == ("0.00", "0.00", "0.00")
-        with pytest.raises(StateConflict, match="only a posted gift is refunded"):
-            gift_refund(gift=gift, acting_user=alpha.owner)
-
-
-def test_a_deposit_moves_undeposited_funds_to_the_bank(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "1000.00", splits=(("GEN", "600.00"), ("PRP", "400.00")), post=True)
-        cash = gift_made(ada, "50.00", method="cash", post=True)
-        deposit = deposit_create(
-            deposit_on=today(),
-            expected_count=2,
-            expected_total=Decimal("1050.00"),
-            acting_user=alpha.owner,
-        )
-        for gift in (check, cash):
-            deposit_add_gift(deposit=deposit, gift=gift, acting_user=alpha.owner)
-        assert ledger()["1050"] == ("1050.00", "0.00")
-
-        deposit = deposit_close(deposit=deposit, acting_user=alpha.owner)
-
-        assert deposit.state == "closed"
-        assert (deposit.journal_entry.memo, deposit.journal_entry.source) == (
-            f"Deposit {deposit.pk}",
-            "donation",
-        )
-        assert ledger() == {"1010": ("1050.00", "0.00"), "4010": ("0.00", "1050.00")}
-        assert ledger("PRP") == {"1010": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
-        assert fund_balances()["GEN"] == ("650.00", "650.00", "0.00")
+    assert gift.journal_entry.source == "in_kind"
+    line = gift.journal_entry.lines.get(account__code="8560")
+    assert line.function == "management_general"
+    assert ledger() == {"4110": ("0.00", "300.00"), "8560": ("300.00", "0.00")}
+    assert fund_balances()["GEN"] == ("0.00", "0.00", "0.00")
 
 
-def test_refunding_a_deposited_check_takes_it_out_of_the_bank(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "80.00", post=True)
-        deposit = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="80.00", acting_user=None
-        )
-        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+def test_a_refund_reverses_the_gift_entry(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(
+        donor=ada, amount="75.50", method="card", splits=(("PRP", "75.50"),), posted=True
+    )
+
+    gift = gift_refund(gift=gift, acting_user=in_alpha.owner, date=today())
+
+    assert gift.state == GiftState.REFUNDED
+    assert gift.refund_entry.reverses_id == gift.journal_entry_id
+    assert gift.refund_entry.date == today()
+    assert JournalEntry.objects.get(pk=gift.journal_entry_id).state == "reversed"
+    assert ledger() == {}
+    assert fund_balances()["PRP"] == ("0.00", "0.00", "0.00")
+    with pytest.raises(StateConflict, match="only a posted gift is refunded"):
+        gift_refund(gift=gift, acting_user=in_alpha.owner)
+
+
+def test_a_deposit_moves_undeposited_funds_to_the_bank(in_alpha: Tenant, ada: Donor) -> None:
+    check = GiftFactory(
+        donor=ada, amount="1000.00", splits=(("GEN", "600.00"), ("PRP", "400.00")), posted=True
+    )
+    cash = GiftFactory(donor=ada, amount="50.00", method="cash", posted=True)
+    deposit = deposit_create(
+        deposit_on=today(),
+        expected_count=2,
+        expected_total=Decimal("1050.00"),
+        acting_user=in_alpha.owner,
+    )
+    for gift in (check, cash):
+        deposit_add_gift(deposit=deposit, gift=gift, acting_user=in_alpha.owner)
+    assert ledger()["1050"] == ("1050.00", "0.00")
+
+    deposit = deposit_close(deposit=deposit, acting_user=in_alpha.owner)
+
+    assert deposit.state == "closed"
+    assert (deposit.journal_entry.memo, deposit.journal_entry.source) == (
+        f"Deposit {deposit.pk}",
+        "donation",
+    )
+    assert ledger() == {"1010": ("1050.00", "0.00"), "4010": ("0.00", "1050.00")}
+    assert ledger("PRP") == {"1010": ("400.00", "0.00"), "4010": ("0.00", "400.00")}
+    assert fund_balances()["GEN"] == ("650.00", "650.00", "0.00")
+
+
+def test_refunding_a_deposited_check_takes_it_out_of_the_bank(in_alpha: Tenant, ada: Donor) -> None:
+    check = GiftFactory(donor=ada, amount="80.00", posted=True)
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="80.00", acting_user=None
+    )
+    deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+    deposit_close(deposit=deposit, acting_user=None)
+
+    gift_refund(gift=check, acting_user=in_alpha.owner)
+
+    assert ledger() == {}
+
+
+def test_a_deposit_that_does_not_match_is_not_closed(in_alpha: Tenant, ada: Donor) -> None:
+    check = GiftFactory(donor=ada, amount="100.00", posted=True)
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="100.01", acting_user=None
+    )
+    deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+    entries = JournalEntry.objects.count()
+
+    with pytest.raises(ServiceError, match=r"holds 1 gifts for 100.00; 1 for 100.01"):
         deposit_close(deposit=deposit, acting_user=None)
 
-        gift_refund(gift=check, acting_user=alpha.owner)
+    deposit.refresh_from_db()
+    assert deposit.state == "open" and JournalEntry.objects.count() == entries
+    assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
 
-        assert ledger() == {}
 
+def test_only_posted_checks_and_cash_go_in_a_deposit_once(in_alpha: Tenant, ada: Donor) -> None:
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
+    )
+    other = deposit_create(
+        deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
+    )
+    card = GiftFactory(donor=ada, amount="10.00", method="card", posted=True)
+    draft = GiftFactory(donor=ada, amount="10.00")
+    check = GiftFactory(donor=ada, amount="10.00", posted=True)
+    deposit_add_gift(deposit=other, gift=check, acting_user=None)
 
-def test_a_deposit_that_does_not_match_is_not_closed(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        check = gift_made(ada, "100.00", post=True)
-        deposit = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="100.01", acting_user=None
-        )
+    with pytest.raises(ServiceError, match="deposits hold checks and cash"):
+        deposit_add_gift(deposit=deposit, gift=card, acting_user=None)
+    with pytest.raises(StateConflict, match="only posted gifts"):
+        deposit_add_gift(deposit=deposit, gift=draft, acting_user=None)
+    with pytest.raises(StateConflict, match="already in deposit"):
         deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
-        entries = JournalEntry.objects.count()
-
-        with pytest.raises(ServiceError, match=r"holds 1 gifts for 100.00; 1 for 100.01"):
-            deposit_close(deposit=deposit, acting_user=None)
-
-        deposit.refresh_from_db()
-        assert deposit.state == "open" and JournalEntry.objects.count() == entries
-        assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
-
-
-def test_only_posted_checks_and_cash_go_in_a_deposit_once(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        deposit = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
-        )
-        other = deposit_create(
-            deposit_on=today(), expected_count=1, expected_total="10.00", acting_user=None
-        )
-        card = gift_made(ada, "10.00", method="card", post=True)
-        draft = gift_made(ada, "10.00")
-        check = gift_made(ada, "10.00", post=True)
-        deposit_add_gift(deposit=other, gift=check, acting_user=None)
-
-        with pytest.raises(ServiceError, match="deposits hold checks and cash"):
-            deposit_add_gift(deposit=deposit, gift=card, acting_user=None)
-        with pytest.raises(StateConflict, match="only posted gifts"):
-            deposit_add_gift(deposit=deposit, gift=draft, acting_user=None)
-        with pytest.raises(StateConflict, match="already in deposit"):
-            deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
-        with pytest.raises(StateConflict, match="remove it from the deposit"):
-            gift_refund(gift=check, acting_user=None)
-        assert not Gift.objects.filter(deposit=deposit).exists()
+    with pytest.raises(StateConflict, match="remove it from the deposit"):
+        gift_refund(gift=check, acting_user=None)
+    assert not Gift.objects.filter(deposit=deposit).exists()
 
 
 @pytest.mark.parametrize(
@@ -205,121 +207,112 @@ def test_only_posted_checks_and_cash_go_in_a_deposit_once(alpha: Any, ada: Any) 
     ],
 )
 def test_bad_gifts_are_refused_and_write_nothing(
-    alpha: Any, ada: Any, fields: dict[str, Any], message: str
+    in_alpha: Tenant, ada: Donor, fields: dict[str, Any], message: str
 ) -> None:
-    with schema_context("alpha"):
-        amount = fields.pop("amount", Decimal("100.00"))
-        splits = fields.pop("splits", ())
-        with pytest.raises(ServiceError, match=message):
-            gift_create(
-                donor=ada,
-                amount=amount,
-                received_on=today(),
-                method=fields.pop("method", "check"),
-                allocations=[AllocationSpec(f, Decimal(a)) for f, a in splits],
-                acting_user=None,
-                **fields,
-            )
-        assert not Gift.objects.exists() and not GiftAllocation.objects.exists()
-        assert not AuditEvent.objects.filter(action__startswith="gift.").exists()
-
-
-def test_a_payment_reference_is_recorded_once(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift_made(ada, method="card", payment_reference="pi_1")
-        with pytest.raises(StateConflict, match="pi_1 is already recorded"):
-            gift_made(ada, method="card", payment_reference="pi_1")
-        assert Gift.objects.count() == 1
-
-
-def test_a_posted_gift_keeps_its_amount_and_funds(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "100.00", post=True)
-        before = ledger()
-
-        for change in (
-            {"amount": Decimal("120.00")},
-            {"allocations": [AllocationSpec("PRP", Decimal("100.00"))]},
-        ):
-            with pytest.raises(StateConflict, match="refund it and record a new gift"):
-                gift_update(gift=gift, acting_user=None, **change)
-        gift = gift_update(gift=gift, acting_user=None, designation="Roof")
-
-        assert gift.designation == "Roof" and gift.amount == Decimal("100.00")
-        assert [a.fund.code for a in gift.allocations.all()] == ["GEN"]
-        assert ledger() == before
-
-
-def test_a_draft_is_edited_and_its_single_allocation_follows(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "100.00")
-
-        gift = gift_update(gift=gift, acting_user=None, amount=Decimal("120.00"))
-
-        assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [
-            ("GEN", Decimal("120.00"))
-        ]
-        gift = gift_post(gift=gift, acting_user=None)
-        assert ledger()["4010"] == ("0.00", "120.00")
-        with pytest.raises(StateConflict, match="only a draft can be posted"):
-            gift_post(gift=gift, acting_user=None)
-
-
-def test_a_gift_posted_into_a_closed_period_is_refused(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        gift = gift_made(ada, "100.00")
-        accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
-
-        with pytest.raises(StateConflict, match="is closed"):
-            gift_post(gift=gift, acting_user=None)
-
-        gift.refresh_from_db()
-        assert gift.state == GiftState.DRAFT and gift.journal_entry is None
-        assert not JournalLine.objects.exists()
-
-
-def test_a_merge_moves_gifts_and_soft_credits(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        duplicate = donor_made("Ada", "Lovelace", emails=("ada@old.example.org",))
-        spouse = donor_made("William", "King")
-        gift = gift_made(duplicate, "100.00", post=True)
-        spouse_gift = gift_made(
-            spouse,
-            "40.00",
-            soft_credits=[
-                SoftCreditSpec(duplicate, "40.00"),
-            ],
+    amount = fields.pop("amount", Decimal("100.00"))
+    splits = fields.pop("splits", ())
+    with pytest.raises(ServiceError, match=message):
+        gift_create(
+            donor=ada,
+            amount=amount,
+            received_on=today(),
+            method=fields.pop("method", "check"),
+            allocations=[AllocationSpec(f, Decimal(a)) for f, a in splits],
+            acting_user=None,
+            **fields,
         )
-        own = gift_made(ada, "10.00", soft_credits=[SoftCreditSpec(duplicate, "10.00")])
-
-        moved_credit = SoftCredit.objects.get(gift=spouse_gift).pk
-        dropped_credit = SoftCredit.objects.get(gift=own).pk
-
-        result = donor_services.donor_merge(survivor=ada, merged=duplicate, acting_user=None)
-
-        gift.refresh_from_db()
-        assert gift.donor == ada
-        assert list(
-            SoftCredit.objects.filter(gift=spouse_gift).values_list("donor", flat=True)
-        ) == [ada.pk]
-        assert not SoftCredit.objects.filter(gift=own).exists()  # ada's own gift: hard credit
-        assert result.moved["donations.gifts"] == {"gifts": [gift.pk]}
-        assert result.record.moved["donations.soft_credits"] == {
-            "soft_credits": [moved_credit],
-            "soft_credits_dropped": [dropped_credit],
-        }
-        assert not Gift.objects.filter(donor=duplicate).exists()
-        assert not SoftCredit.objects.filter(donor=duplicate).exists()
+    assert not Gift.objects.exists() and not GiftAllocation.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="gift.").exists()
 
 
-def test_a_merged_donor_gets_no_new_gifts(alpha: Any, ada: Any) -> None:
-    with schema_context("alpha"):
-        duplicate = donor_made("Ada", "Lovelace")
-        donor_services.donor_merge(survivor=ada, merged=duplicate, acting_user=None)
-        duplicate.refresh_from_db()
+def test_a_payment_reference_is_recorded_once(in_alpha: Tenant, ada: Donor) -> None:
+    GiftFactory(donor=ada, method="card", payment_reference="pi_1")
+    with pytest.raises(StateConflict, match="pi_1 is already recorded"):
+        GiftFactory(donor=ada, method="card", payment_reference="pi_1")
+    assert Gift.objects.count() == 1
 
-        with pytest.raises(ServiceError, match="was merged into"):
-            gift_made(duplicate)
+
+def test_a_posted_gift_keeps_its_amount_and_funds(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada, amount="100.00", posted=True)
+    before = ledger()
+
+    for change in (
+        {"amount": Decimal("120.00")},
+        {"allocations": [AllocationSpec("PRP", Decimal("100.00"))]},
+    ):
+        with pytest.raises(StateConflict, match="refund it and record a new gift"):
+            gift_update(gift=gift, acting_user=None, **change)
+    gift = gift_update(gift=gift, acting_user=None, designation="Roof")
+
+    assert gift.designation == "Roof" and gift.amount == Decimal("100.00")
+    assert [a.fund.code for a in gift.allocations.all()] == ["GEN"]
+    assert ledger() == before
+
+
+def test_a_draft_is_edited_and_its_single_allocation_follows(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada, amount="100.00")
+
+    gift = gift_update(gift=gift, acting_user=None, amount=Decimal("120.00"))
+
+    assert [(a.fund.code, a.amount) for a in gift.allocations.all()] == [("GEN", Decimal("120.00"))]
+    gift = gift_post(gift=gift, acting_user=None)
+    assert ledger()["4010"] == ("0.00", "120.00")
+    with pytest.raises(StateConflict, match="only a draft can be posted"):
+        gift_post(gift=gift, acting_user=None)
+
+
+def test_a_gift_posted_into_a_closed_period_is_refused(in_alpha: Tenant, ada: Donor) -> None:
+    gift = GiftFactory(donor=ada, amount="100.00")
+    accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
+
+    with pytest.raises(StateConflict, match="is closed"):
+        gift_post(gift=gift, acting_user=None)
+
+    gift.refresh_from_db()
+    assert gift.state == GiftState.DRAFT and gift.journal_entry is None
+    assert not JournalLine.objects.exists()
+
+
+def test_a_merge_moves_gifts_and_soft_credits(in_alpha: Tenant, ada: Donor) -> None:
+    duplicate = donor_made("Ada", "Lovelace", emails=("ada@old.example.org",))
+    spouse = donor_made("William", "King")
+    gift = GiftFactory(donor=duplicate, amount="100.00", posted=True)
+    spouse_gift = GiftFactory(
+        donor=spouse,
+        amount="40.00",
+        soft_credits=[
+            SoftCreditSpec(duplicate, "40.00"),
+        ],
+    )
+    own = GiftFactory(donor=ada, amount="10.00", soft_credits=[SoftCreditSpec(duplicate, "10.00")])
+
+    moved_credit = SoftCredit.objects.get(gift=spouse_gift).pk
+    dropped_credit = SoftCredit.objects.get(gift=own).pk
+
+    result = donor_services.donor_merge(survivor=ada, merged=duplicate, acting_user=None)
+
+    gift.refresh_from_db()
+    assert gift.donor == ada
+    assert list(SoftCredit.objects.filter(gift=spouse_gift).values_list("donor", flat=True)) == [
+        ada.pk
+    ]
+    assert not SoftCredit.objects.filter(gift=own).exists()  # ada's own gift: hard credit
+    assert result.moved["donations.gifts"] == {"gifts": [gift.pk]}
+    assert result.record.moved["donations.soft_credits"] == {
+        "soft_credits": [moved_credit],
+        "soft_credits_dropped": [dropped_credit],
+    }
+    assert not Gift.objects.filter(donor=duplicate).exists()
+    assert not SoftCredit.objects.filter(donor=duplicate).exists()
+
+
+def test_a_merged_donor_gets_no_new_gifts(in_alpha: Tenant, ada: Donor) -> None:
+    duplicate = donor_made("Ada", "Lovelace")
+    donor_services.donor_merge(survivor=ada, merged=duplicate, acting_user=None)
+    duplicate.refresh_from_db()
+
+    with pytest.raises(ServiceError, match="was merged into"):
+        GiftFactory(donor=duplicate)
 
 
 @pytest.mark.parametrize(
@@ -331,27 +324,27 @@ def test_a_merged_donor_gets_no_new_gifts(alpha: Any, ada: Any) -> None:
     ],
 )
 def test_the_database_refuses_allocations_that_do_not_add_up(
-    alpha: Any, ada: Any, statement: str
+    in_alpha: Tenant, ada: Donor, statement: str
 ) -> None:
     from django.db import IntegrityError, connection, transaction
 
-    with schema_context("alpha"):
-        gift = gift_made(ada, "100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the gift above is sound
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            refused = pytest.raises(IntegrityError, match=f"Gift {gift.pk} is allocated")
-            with refused, transaction.atomic():
-                cursor.execute(statement, [gift.pk])
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    gift = GiftFactory(donor=ada, amount="100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the gift above is sound
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        refused = pytest.raises(IntegrityError, match=f"Gift {gift.pk} is allocated")
+        with refused, transaction.atomic():
+            cursor.execute(statement, [gift.pk])
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def test_a_draft_gift_deleted_with_its_allocations_is_not_refused(alpha: Any, ada: Any) -> None:
+def test_a_draft_gift_deleted_with_its_allocations_is_not_refused(
+    in_alpha: Tenant, ada: Donor
+) -> None:
     from django.db import connection
 
-    with schema_context("alpha"):
-        gift = gift_made(ada, "100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
-        gift.delete()
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        assert not GiftAllocation.objects.filter(gift_id=gift.pk).exists()
+    gift = GiftFactory(donor=ada, amount="100.00", splits=(("GEN", "60.00"), ("PRP", "40.00")))
+    gift.delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not GiftAllocation.objects.filter(gift_id=gift.pk).exists()
