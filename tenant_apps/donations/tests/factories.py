@@ -74,7 +74,9 @@ class GiftFactory(factory.Factory[Gift]):
 
 def gift_made(donor: Donor, amount: str = "100.00", **fields: Any) -> Gift:
     """A gift of `donor` (GiftFactory's, for the tests that still call it by this name)."""
-    return GiftFactory(donor=donor, amount=amount, posted=fields.pop("post", False), **fields)
+    return GiftFactory.create(
+        donor=donor, amount=amount, posted=fields.pop("post", False), **fields
+    )
 
 
 # --- Deposits ----------------------------------------------------------------------------------

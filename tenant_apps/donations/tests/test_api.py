@@ -71,7 +71,8 @@ def test_a_campaign_is_created_read_and_changed_by_code(fundraiser: APIClient) -
 
     changed = fundraiser.patch(f"{API}/campaigns/GALA26/", {"is_active": False}, format="json")
 
-    assert changed.status_code == 200 and changed.json()["is_active"] is False
+    assert changed.status_code == 200
+    assert changed.json()["is_active"] is False
     assert fundraiser.get(f"{API}/campaigns/GALA26/").json()["name"] == "Gala"
     assert [row["code"] for row in fundraiser.get(f"{API}/campaigns/").json()["results"]] == [
         "GALA26"
@@ -137,14 +138,16 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
     assert body["soft_credits"] == [
         {"donor": spouse.pk, "donor_name": "William King", "amount": "1000.00"}
     ]
-    assert body["journal_entry"] is None and ledger() == {}
+    assert body["journal_entry"] is None
+    assert ledger() == {}
     gift_id = body["id"]
 
     api_error(fundraiser.post(f"{API}/gifts/{gift_id}/post/"), 403)
     posted = bookkeeper.post(f"{API}/gifts/{gift_id}/post/")
 
     assert posted.status_code == 200, posted.content
-    assert posted.json()["state"] == "posted" and posted.json()["journal_entry"] is not None
+    assert posted.json()["state"] == "posted"
+    assert posted.json()["journal_entry"] is not None
     assert ledger() == {"1050": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 
     refused = api_error(
@@ -158,7 +161,8 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
     )
 
     assert refunded.status_code == 200, refunded.content
-    assert refunded.json()["state"] == "refunded" and refunded.json()["refund_entry"]
+    assert refunded.json()["state"] == "refunded"
+    assert refunded.json()["refund_entry"]
     assert ledger() == {}
     api_error(bookkeeper.post(f"{API}/gifts/{gift_id}/refund/", {}, format="json"), 409)
 
@@ -166,7 +170,7 @@ def test_a_gift_is_entered_posted_and_refunded_and_the_ledger_follows(
 def test_a_refund_dated_before_the_gift_is_refused_and_changes_nothing(
     in_alpha: Tenant, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    gift = GiftFactory(donor=ada, amount="250.00", received_on=date(2026, 1, 3), posted=True)
+    gift = GiftFactory.create(donor=ada, amount="250.00", received_on=date(2026, 1, 3), posted=True)
     books = ledger()
 
     error = api_error(
@@ -183,7 +187,7 @@ def test_a_refund_dated_before_the_gift_is_refused_and_changes_nothing(
 
 
 def test_a_draft_gift_is_edited(in_alpha: Tenant, fundraiser: APIClient, ada: Donor) -> None:
-    gift = GiftFactory(donor=ada, amount="50.00")
+    gift = GiftFactory.create(donor=ada, amount="50.00")
 
     response = fundraiser.patch(
         f"{API}/gifts/{gift.pk}/",
@@ -236,14 +240,16 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
     spring: Campaign,
     count_queries: Callable[[], CaptureQueriesContext],
 ) -> None:
-    check = GiftFactory(donor=ada, amount="10.00", campaign=spring, posted=True)
-    card = GiftFactory(
+    check = GiftFactory.create(donor=ada, amount="10.00", campaign=spring, posted=True)
+    card = GiftFactory.create(
         donor=spouse,
         amount="20.00",
         method="card",
         soft_credits=[SoftCreditSpec(ada, "20.00")],
     )
-    old = GiftFactory(donor=ada, amount="30.00", received_on=today().replace(day=1), method="cash")
+    old = GiftFactory.create(
+        donor=ada, amount="30.00", received_on=today().replace(day=1), method="cash"
+    )
 
     def ids(query: str) -> list[int]:
         response = fundraiser.get(f"{API}/gifts/?{query}")
@@ -268,7 +274,7 @@ def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(
     with count_queries() as few:
         fundraiser.get(f"{API}/gifts/")
     for _ in range(5):
-        GiftFactory(
+        GiftFactory.create(
             donor=spouse,
             amount="5.00",
             splits=(("GEN", "2.00"), ("PRP", "3.00")),
@@ -300,7 +306,7 @@ def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
             deposit = deposit_create(
                 deposit_on=today(), expected_count=1, expected_total="5.00", acting_user=None
             )
-            gift = GiftFactory(donor=ada, amount="5.00", campaign=campaign, posted=True)
+            gift = GiftFactory.create(donor=ada, amount="5.00", campaign=campaign, posted=True)
             deposit_add_gift(deposit=deposit, gift=gift, acting_user=None)
 
     def listed() -> tuple[int, int]:
@@ -321,7 +327,7 @@ def test_campaigns_and_deposits_are_listed_in_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("role", READERS)
 def test_every_role_reads_gifts(in_alpha: Tenant, role: str, ada: Donor) -> None:
-    gift = GiftFactory(donor=ada)
+    gift = GiftFactory.create(donor=ada)
     client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/gifts/").status_code == 200
     assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 200
@@ -329,7 +335,7 @@ def test_every_role_reads_gifts(in_alpha: Tenant, role: str, ada: Donor) -> None
 
 @pytest.mark.parametrize("role", NOT_WRITERS)
 def test_readers_cannot_write_gifts(in_alpha: Tenant, role: str, ada: Donor) -> None:
-    gift = GiftFactory(donor=ada)
+    gift = GiftFactory.create(donor=ada)
     client = in_alpha.api(in_alpha.user(role))
     body = {"donor": ada.pk, "amount": "5", "received_on": today().isoformat(), "method": "cash"}
     api_error(client.post(f"{API}/gifts/", body, format="json"), 403)
@@ -341,8 +347,8 @@ def test_readers_cannot_write_gifts(in_alpha: Tenant, role: str, ada: Donor) -> 
 def test_only_bookkeepers_and_administrators_post_and_refund(
     in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    draft = GiftFactory(donor=ada)
-    posted = GiftFactory(donor=ada, posted=True)
+    draft = GiftFactory.create(donor=ada)
+    posted = GiftFactory.create(donor=ada, posted=True)
     client = in_alpha.api(in_alpha.user(role))
     api_error(client.post(f"{API}/gifts/{draft.pk}/post/"), 403)
     api_error(client.post(f"{API}/gifts/{posted.pk}/refund/", {}, format="json"), 403)
@@ -351,7 +357,7 @@ def test_only_bookkeepers_and_administrators_post_and_refund(
 
 @pytest.mark.parametrize("role", POSTERS)
 def test_posters_post(in_alpha: Tenant, role: str, ada: Donor) -> None:
-    draft = GiftFactory(donor=ada, method="ach")
+    draft = GiftFactory.create(donor=ada, method="ach")
     response = in_alpha.api(in_alpha.user(role)).post(f"{API}/gifts/{draft.pk}/post/")
     assert response.status_code == 200, response.content
     assert ledger() == {"1010": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
@@ -363,11 +369,11 @@ def test_posters_post(in_alpha: Tenant, role: str, ada: Donor) -> None:
 def test_a_deposit_is_filled_and_closed_when_it_matches(
     in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    check = GiftFactory(
+    check = GiftFactory.create(
         donor=ada, amount="600.00", splits=(("GEN", "500.00"), ("PRP", "100.00")), posted=True
     )
-    cash = GiftFactory(donor=ada, amount="40.00", method="cash", posted=True)
-    card = GiftFactory(donor=ada, amount="15.00", method="card", posted=True)
+    cash = GiftFactory.create(donor=ada, amount="40.00", method="cash", posted=True)
+    card = GiftFactory.create(donor=ada, amount="15.00", method="card", posted=True)
     response = fundraiser.post(
         f"{API}/deposits/",
         {"deposit_on": today().isoformat(), "expected_count": 2, "expected_total": "640.00"},
@@ -375,14 +381,16 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
     )
     assert response.status_code == 201, response.content
     deposit_id = response.json()["id"]
-    assert response.json()["bank_account"] == "1010" and response.json()["state"] == "open"
+    assert response.json()["bank_account"] == "1010"
+    assert response.json()["state"] == "open"
 
     api_error(
         fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk, card.pk]}), 400
     )
     assert not Gift.objects.filter(deposit_id=deposit_id).exists()  # all or none
     added = fundraiser.post(f"{API}/deposits/{deposit_id}/gifts/", {"gifts": [check.pk]})
-    assert added.status_code == 200 and added.json()["gifts"] == [check.pk]
+    assert added.status_code == 200
+    assert added.json()["gifts"] == [check.pk]
 
     refused = api_error(bookkeeper.post(f"{API}/deposits/{deposit_id}/close/"), 400)
     assert "holds 1 gifts for 600.00" in refused["message"]
@@ -406,8 +414,8 @@ def test_a_deposit_is_filled_and_closed_when_it_matches(
 def test_a_gift_is_taken_out_of_an_open_deposit(
     in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    check = GiftFactory(donor=ada, amount="600.00", posted=True)
-    other = GiftFactory(donor=ada, amount="50.00", posted=True)
+    check = GiftFactory.create(donor=ada, amount="600.00", posted=True)
+    other = GiftFactory.create(donor=ada, amount="50.00", posted=True)
     deposit = deposit_create(
         deposit_on=today(), expected_count=1, expected_total="600.00", acting_user=None
     )
@@ -429,8 +437,10 @@ def test_a_gift_is_taken_out_of_an_open_deposit(
 def test_a_draft_gift_is_deleted_and_a_posted_one_is_not(
     in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
-    draft = GiftFactory(donor=ada, amount="80.00", splits=(("GEN", "30.00"), ("PRP", "50.00")))
-    posted = GiftFactory(donor=ada, posted=True)
+    draft = GiftFactory.create(
+        donor=ada, amount="80.00", splits=(("GEN", "30.00"), ("PRP", "50.00"))
+    )
+    posted = GiftFactory.create(donor=ada, posted=True)
     api_error(in_alpha.api(in_alpha.user(Role.VIEWER)).delete(f"{API}/gifts/{draft.pk}/"), 403)
 
     assert fundraiser.delete(f"{API}/gifts/{draft.pk}/").status_code == 204
@@ -461,7 +471,8 @@ def test_a_bad_deposit_is_a_400(in_alpha: Tenant, fundraiser: APIClient) -> None
     assert "bank_account" in error["fields"]
     error = api_error(fundraiser.post(f"{API}/deposits/", {**body, "expected_count": 0}), 400)
     assert "expected_count" in error["fields"]
-    assert not Deposit.objects.exists() and not JournalEntry.objects.exists()
+    assert not Deposit.objects.exists()
+    assert not JournalEntry.objects.exists()
 
 
 # --- Other tenants -----------------------------------------------------------------------------
@@ -470,7 +481,7 @@ def test_a_bad_deposit_is_a_400(in_alpha: Tenant, fundraiser: APIClient) -> None
 def test_people_of_another_tenant_get_nothing(
     in_alpha: Tenant, assert_other_tenant_denied: Callable[..., None], ada: Donor, spring: Campaign
 ) -> None:
-    gift = GiftFactory(donor=ada, posted=True)
+    gift = GiftFactory.create(donor=ada, posted=True)
     deposit = deposit_create(
         deposit_on=today(), expected_count=1, expected_total="100.00", acting_user=None
     )
@@ -494,13 +505,14 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied(f"{API}/deposits/{deposit.pk}/gifts/{gift.pk}/", method="delete")
     assert_other_tenant_denied(f"{API}/gifts/{gift.pk}/", method="delete")
     gift.refresh_from_db()
-    assert gift.state == "posted" and gift.deposit_id is None
+    assert gift.state == "posted"
+    assert gift.deposit_id is None
     assert Campaign.objects.get().name == "Spring appeal"
 
 
 def test_beta_sees_none_of_alphas_gifts(beta: Tenant, ada: Donor) -> None:
     with schema_context("alpha"):
-        gift = GiftFactory(donor=ada, posted=True)
+        gift = GiftFactory.create(donor=ada, posted=True)
     client = beta.api(beta.owner)
     assert client.get(f"{API}/gifts/").json()["results"] == []
     assert client.get(f"{API}/gifts/{gift.pk}/").status_code == 404

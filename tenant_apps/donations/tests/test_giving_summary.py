@@ -44,18 +44,24 @@ def test_the_summary_counts_posted_gifts_by_fiscal_year(
 ) -> None:
     # Given a fiscal year starting in July (FY2026 runs from July 2025 to June 2026)
     accounting.settings_update(fiscal_year_start_month=7, acting_user=None)
-    GiftFactory(donor=ada, amount="50.00", received_on=date(2024, 3, 1), posted=True)  # FY2024
-    GiftFactory(donor=ada, amount="300.00", received_on=date(2024, 9, 15), posted=True)  # FY2025
-    GiftFactory(
+    GiftFactory.create(
+        donor=ada, amount="50.00", received_on=date(2024, 3, 1), posted=True
+    )  # FY2024
+    GiftFactory.create(
+        donor=ada, amount="300.00", received_on=date(2024, 9, 15), posted=True
+    )  # FY2025
+    GiftFactory.create(
         donor=ada, amount="120.00", received_on=date(2025, 6, 30), posted=True
     )  # FY2025, last day
-    GiftFactory(
+    GiftFactory.create(
         donor=ada, amount="80.00", received_on=date(2025, 7, 1), posted=True
     )  # FY2026, first day
-    last = GiftFactory(donor=ada, amount="25.00", received_on=date(2026, 2, 1), posted=True)
-    refunded = GiftFactory(donor=ada, amount="900.00", received_on=date(2026, 1, 5), posted=True)
+    last = GiftFactory.create(donor=ada, amount="25.00", received_on=date(2026, 2, 1), posted=True)
+    refunded = GiftFactory.create(
+        donor=ada, amount="900.00", received_on=date(2026, 1, 5), posted=True
+    )
     gift_refund(gift=refunded, acting_user=None, date=date(2026, 1, 6))
-    GiftFactory(donor=ada, amount="5000.00", received_on=date(2026, 3, 1))  # a draft
+    GiftFactory.create(donor=ada, amount="5000.00", received_on=date(2026, 3, 1))  # a draft
     # A soft credit to Ada on William's gift; a refunded one does not count.
     gift_post(
         gift=gift_create(
@@ -105,12 +111,13 @@ def test_the_summary_counts_posted_gifts_by_fiscal_year(
     assert summaries[william.pk].gift_count == 1
     empty = summaries[nobody.pk]
     assert (empty.gift_count, empty.lifetime_total, empty.first_gift_on) == (0, Decimal(0), None)
-    assert empty.largest_gift is None and empty.soft_credit_total == Decimal(0)
+    assert empty.largest_gift is None
+    assert empty.soft_credit_total == Decimal(0)
 
 
 def test_the_last_gift_of_a_day_is_the_one_recorded_last(in_alpha: Tenant, ada: Donor) -> None:
-    GiftFactory(donor=ada, amount="10.00", posted=True)
-    GiftFactory(donor=ada, amount="70.00", posted=True)
+    GiftFactory.create(donor=ada, amount="10.00", posted=True)
+    GiftFactory.create(donor=ada, amount="70.00", posted=True)
     summary = selectors.donor_giving_summaries(donor_ids=[ada.pk])[ada.pk]
     assert summary.last_gift_amount == Decimal("70.00")
     assert summary.this_fiscal_year == Decimal("80.00")
@@ -129,7 +136,7 @@ def test_a_page_of_summaries_is_two_queries_whatever_its_size(
     def summarized(count: int) -> None:
         donors = [donor_made("Pat", f"Lee{count}x{number}") for number in range(count)]
         for donor in donors:
-            GiftFactory(donor=donor, amount="15.00", posted=True)
+            GiftFactory.create(donor=donor, amount="15.00", posted=True)
         with count_queries() as queries:
             summaries = selectors.donor_giving_summaries(donor_ids=[donor.pk for donor in donors])
         # The books' settings, then one aggregate.
@@ -152,9 +159,11 @@ def test_no_donors_no_query(
 
 
 def test_a_donors_giving_summary_is_read(in_alpha: Tenant, ada: Donor) -> None:
-    GiftFactory(donor=ada, amount="250.00", posted=True)
-    GiftFactory(donor=ada, amount="100.00", received_on=today() - timedelta(days=366), posted=True)
-    GiftFactory(donor=ada, amount="999.00")  # a draft
+    GiftFactory.create(donor=ada, amount="250.00", posted=True)
+    GiftFactory.create(
+        donor=ada, amount="100.00", received_on=today() - timedelta(days=366), posted=True
+    )
+    GiftFactory.create(donor=ada, amount="999.00")  # a draft
     response = in_alpha.api(in_alpha.user(Role.VIEWER)).get(
         f"{API}/donors/{ada.pk}/giving-summary/"
     )
@@ -185,8 +194,8 @@ def test_an_unknown_donor_has_no_summary(alpha: Tenant) -> None:
 def test_the_summary_list_pages_donors_with_the_list_filters(
     in_alpha: Tenant, ada: Donor, william: Donor
 ) -> None:
-    GiftFactory(donor=ada, amount="40.00", posted=True)
-    GiftFactory(donor=william, amount="60.00", posted=True)
+    GiftFactory.create(donor=ada, amount="40.00", posted=True)
+    GiftFactory.create(donor=william, amount="60.00", posted=True)
     client = in_alpha.api(in_alpha.user(Role.VIEWER))
 
     everyone = client.get(f"{API}/donors/giving-summary/").json()
@@ -202,7 +211,8 @@ def test_the_summary_list_pages_donors_with_the_list_filters(
     ]
     assert [row["id"] for row in tagged["results"]] == [ada.pk]
     assert [row["id"] for row in searched["results"]] == [william.pk]
-    assert len(paged["results"]) == 1 and paged["next"]
+    assert len(paged["results"]) == 1
+    assert paged["next"]
     follow = client.get(paged["next"]).json()
     assert [row["id"] for row in follow["results"]] == [william.pk]
 
@@ -216,11 +226,10 @@ def test_the_summary_list_runs_the_same_queries_for_3_and_30_donors(
     def listed(count: int) -> int:
         for number in range(count):
             donor = donor_made("Sam", f"Page{count}x{number}", tags=(f"batch{count}",))
-            GiftFactory(donor=donor, amount="12.00", posted=True)
+            GiftFactory.create(donor=donor, amount="12.00", posted=True)
         with count_queries() as queries:
-            response = client.get(
-                f"{API}/donors/giving-summary/", {"tag": f"batch{count}", "page_size": 100}
-            )
+            query: dict[str, str | int] = {"tag": f"batch{count}", "page_size": 100}
+            response = client.get(f"{API}/donors/giving-summary/", query)
         results = response.json()["results"]
         assert len(results) == count
         assert {row["giving"]["lifetime_total"] for row in results} == {"12.00"}
@@ -248,4 +257,5 @@ def test_the_summaries_answer_with_a_format_suffix_too(alpha: Tenant, ada: Donor
     one = client.get(f"{API}/donors/{ada.pk}/giving-summary.json")
     assert listed.status_code == 200
     assert [row["id"] for row in listed.json()["results"]] == [ada.pk]
-    assert one.status_code == 200 and one.json()["id"] == ada.pk
+    assert one.status_code == 200
+    assert one.json()["id"] == ada.pk

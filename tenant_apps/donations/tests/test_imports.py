@@ -83,11 +83,14 @@ def test_a_donor_file_is_imported_whole_with_contacts_tags_and_one_audit_row(
     response = upload(fundraiser, "donors", GOOD_DONORS, "donors.csv")
 
     job = _job(response)
-    assert job.state == ImportState.SUCCEEDED and job.rows_created == 3, job.message
+    assert job.state == ImportState.SUCCEEDED, job.message
+    assert job.rows_created == 3, job.message
     status = fundraiser.get(f"{API}/{job.pk}/").json()
-    assert status["state"] == "succeeded" and status["original_filename"] == "donors.csv"
+    assert status["state"] == "succeeded"
+    assert status["original_filename"] == "donors.csv"
     assert status["progress"] == {"state": "succeeded", "processed": 3, "total": 3}
-    assert status["created_by"] == "funds@alpha.org" and status["error_count"] == 0
+    assert status["created_by"] == "funds@alpha.org"
+    assert status["error_count"] == 0
     grace = Donor.objects.get(display_name="Grace Hopper")
     assert grace.emails.get().email == "grace@example.org"
     assert grace.phones.get().phone_digits == "5550101000"
@@ -100,13 +103,15 @@ def test_a_donor_file_is_imported_whole_with_contacts_tags_and_one_audit_row(
     )
     assert sorted(tag.name for tag in grace.tags.all()) == ["Board", "Volunteers"]
     alan = Donor.objects.get(display_name="Alan Turing")
-    assert alan.kind == "individual" and alan.do_not_contact
+    assert alan.kind == "individual"
+    assert alan.do_not_contact
     assert alan.notes == "=likes puzzles"  # the export's formula escape is taken off
     # "volunteers" is the tag "Volunteers" (tags are one name ignoring case).
     assert [tag.name for tag in alan.tags.all()] == ["Volunteers"]
     assert Tag.objects.filter(name__iexact="volunteers").count() == 1
     engines = Donor.objects.get(display_name="Analytical Engines Ltd")
     assert engines.kind == "organization"
+    assert engines.created_by is not None
     assert engines.created_by.email == "funds@alpha.org"
     audit = AuditEvent.objects.filter(action__startswith="donor.")
     assert [event.action for event in audit] == ["donor.import"]
@@ -127,9 +132,11 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_every_problem(
 
     job = _job(upload(fundraiser, "donors", content))
 
-    assert job.state == ImportState.FAILED and job.rows_created == 0
+    assert job.state == ImportState.FAILED
+    assert job.rows_created == 0
     assert _donor_count() == before
-    assert "2 of 3 rows have errors" in job.message and "nothing was imported" in job.message
+    assert "2 of 3 rows have errors" in job.message
+    assert "nothing was imported" in job.message
     errors = fundraiser.get(f"{API}/{job.pk}/errors/").json()
     assert errors["count"] == len(errors["results"]) == 5
     found = {(error["row"], error["column"]) for error in errors["results"]}
@@ -147,7 +154,8 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_every_problem(
     assert "first or a last name" in messages[5, "last_name"]
     assert "two-letter country code" in messages[5, "country"]
     page = fundraiser.get(f"{API}/{job.pk}/errors/?limit=2&offset=1").json()
-    assert [error["row"] for error in page["results"]] == [3, 3] and page["next"]
+    assert [error["row"] for error in page["results"]] == [3, 3]
+    assert page["next"]
 
 
 @pytest.mark.parametrize(
@@ -298,7 +306,8 @@ def test_likely_duplicates_are_reported_and_do_not_block_the_import(
 
     job = _job(upload(fundraiser, "donors", content))
 
-    assert job.state == ImportState.SUCCEEDED and job.rows_created == 5
+    assert job.state == ImportState.SUCCEEDED
+    assert job.rows_created == 5
     body = fundraiser.get(f"{API}/{job.pk}/duplicates/").json()
     assert body["results"] == [
         {"row": 2, "reasons": ["email"], "donor": ada.pk, "donor_name": "Ada Lovelace"},
@@ -336,7 +345,8 @@ def test_gifts_are_matched_by_email_and_by_id_and_imported_as_drafts(
 
     job = _job(upload(bookkeeper, "gifts", content, "gifts.csv"))
 
-    assert job.state == ImportState.SUCCEEDED and job.rows_created == 3, job.errors
+    assert job.state == ImportState.SUCCEEDED, job.errors
+    assert job.rows_created == 3, job.errors
     gifts = list(Gift.objects.order_by("id").prefetch_related("allocations__fund"))
     assert [(g.donor_id, str(g.amount), g.method) for g in gifts] == [
         (ada.pk, "1250.00", "check"),
@@ -349,7 +359,9 @@ def test_gifts_are_matched_by_email_and_by_id_and_imported_as_drafts(
         [("PRP", "25.00")],
         [("GEN", "10.50")],
     ]
-    assert gifts[0].check_number == "1042" and gifts[0].created_by.email == "books@alpha.org"
+    assert gifts[0].check_number == "1042"
+    assert gifts[0].created_by is not None
+    assert gifts[0].created_by.email == "books@alpha.org"
     assert gifts[2].in_kind_description == "Books for the library"
     assert JournalEntry.objects.count() == entries  # posting is a bookkeeper's act
     assert AuditEvent.objects.filter(action="gift.import").count() == 1
@@ -362,7 +374,7 @@ def test_a_gift_file_with_bad_rows_imports_no_gift_and_lists_each_problem(
     donor_made("Ann", "Other", emails=("shared@example.org",))
     merged = donor_made("Old", "Record")
     donor_services.donor_merge(survivor=ada, merged=merged, acting_user=None)
-    GiftFactory(donor=ada, amount="5.00", payment_reference="ch_1")
+    GiftFactory.create(donor=ada, amount="5.00", payment_reference="ch_1")
     gifts_before = Gift.objects.count()
     day = today().isoformat()
     content = (
@@ -417,6 +429,7 @@ def test_a_gift_file_imported_twice_reports_the_repeated_gifts(
 
     assert first.duplicates == []
     gift = Gift.objects.order_by("id").first()
+    assert gift is not None
     assert second.state == ImportState.SUCCEEDED
     assert second.duplicates == [{"row": 2, "reasons": ["same_donor_amount_date"], "gift": gift.pk}]
 

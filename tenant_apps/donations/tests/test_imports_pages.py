@@ -34,7 +34,8 @@ def test_a_fundraiser_uploads_a_file_and_lands_on_its_page(
     client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
     page = client.get(INDEX)
     assert page.status_code == 200
-    assert b'enctype="multipart/form-data"' in page.content and b"address_line1" in page.content
+    assert b'enctype="multipart/form-data"' in page.content
+    assert b"address_line1" in page.content
 
     response = _post(
         client,
@@ -45,11 +46,13 @@ def test_a_fundraiser_uploads_a_file_and_lands_on_its_page(
 
     job = ImportJob.objects.get()
     assert Donor.objects.filter(display_name="Ada Lovelace").exists()
-    assert response.status_code == 302 and response["Location"] == f"{INDEX}{job.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"{INDEX}{job.pk}/"
     detail = client.get(response["Location"])
     assert detail.status_code == 200
     assert b"1 donor imported." in detail.content
-    assert b"<progress" not in detail.content and b"<script" not in detail.content
+    assert b"<progress" not in detail.content
+    assert b"<script" not in detail.content
     assert b"list.csv" in client.get(INDEX).content
 
 
@@ -95,7 +98,8 @@ def test_a_running_job_shows_its_progress_a_refresh_link_and_the_polling_script(
     page = in_alpha.client(in_alpha.user(Role.VIEWER)).get(f"{INDEX}{job.pk}/").content.decode()
 
     assert '<progress id="import-progress" max="80" value="30">' in page
-    assert "30 of 80" in page and f'href="{INDEX}{job.pk}/">Refresh</a>' in page
+    assert "30 of 80" in page
+    assert f'href="{INDEX}{job.pk}/">Refresh</a>' in page
     assert f'data-status-url="/api/v1/donations/imports/{job.pk}/"' in page
 
 
@@ -106,7 +110,8 @@ def test_a_viewer_sees_the_jobs_but_no_form_and_cannot_upload(
 
     page = client.get(INDEX)
 
-    assert page.status_code == 200 and b'<form method="post" enctype' not in page.content
+    assert page.status_code == 200
+    assert b'<form method="post" enctype' not in page.content
     response = _post(client, "donors", b"first_name\nAda\n", django_capture_on_commit_callbacks)
     assert response.status_code == 403
 
@@ -114,7 +119,8 @@ def test_a_viewer_sees_the_jobs_but_no_form_and_cannot_upload(
 def test_a_bookkeeper_may_upload_gifts_only(alpha: Tenant) -> None:
     page = alpha.client(alpha.user(Role.BOOKKEEPER)).get(INDEX).content.decode()
 
-    assert '<option value="gifts"' in page and '<option value="donors"' not in page
+    assert '<option value="gifts"' in page
+    assert '<option value="donors"' not in page
 
 
 def test_pages_need_a_login_and_another_tenants_session_is_not_one(
@@ -126,9 +132,11 @@ def test_pages_need_a_login_and_another_tenants_session_is_not_one(
 
     for path in (INDEX, f"{INDEX}{job.pk}/"):
         anonymous = alpha.client().get(path)
-        assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+        assert anonymous.status_code == 302
+        assert "/accounts/login/" in anonymous["Location"]
         replay = alpha.client()
         replay.cookies["sessionid"] = beta_session
         response = replay.get(path)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
     assert beta.client(beta.owner).get(f"{INDEX}{job.pk}/").status_code == 404

@@ -47,7 +47,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("deferred_constrain
 
 
 def payment_made(pledge: Pledge, amount: str, *, post: bool = True, **fields: Any) -> Gift:
-    return GiftFactory(donor=pledge.donor, amount=amount, pledge=pledge, posted=post, **fields)
+    return GiftFactory.create(
+        donor=pledge.donor, amount=amount, pledge=pledge, posted=post, **fields
+    )
 
 
 def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
@@ -126,7 +128,8 @@ def test_a_pledge_takes_an_explicit_schedule_or_one_installment(
     assert [(row.due_on, row.amount) for row in single.installments.all()] == [
         (today(), Decimal("75.00"))
     ]
-    assert explicit.state == PledgeState.DRAFT and ledger() == {}
+    assert explicit.state == PledgeState.DRAFT
+    assert ledger() == {}
     assert AuditEvent.objects.filter(action="pledge.create", object_id=str(explicit.pk)).exists()
 
 
@@ -150,13 +153,15 @@ def test_a_schedule_that_does_not_fit_writes_nothing(
             installments=[InstallmentSpec(later(days), amount) for days, amount in installments],
             acting_user=None,
         )
-    assert not Pledge.objects.exists() and not PledgeInstallment.objects.exists()
+    assert not Pledge.objects.exists()
+    assert not PledgeInstallment.objects.exists()
     assert not AuditEvent.objects.filter(action="pledge.create").exists()
 
 
 def test_the_database_refuses_a_schedule_that_does_not_add_up(in_alpha: Tenant, ada: Donor) -> None:
-    pledge = PledgeFactory(donor=ada, amount="1000.00")
+    pledge = PledgeFactory.create(donor=ada, amount="1000.00")
     first = pledge.installments.order_by("due_on").first()
+    assert first is not None
     more = "adds up to 1100.00, not its amount 1000.00"
     with pytest.raises(IntegrityError, match=more), transaction.atomic():
         PledgeInstallment.objects.filter(pk=first.pk).update(amount=Decimal("350.00"))
@@ -175,12 +180,16 @@ def test_the_database_refuses_a_schedule_that_does_not_add_up(in_alpha: Tenant, 
 def test_a_posted_pledge_is_revenue_and_a_receivable_in_its_fund(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    pledge = PledgeFactory(donor=ada, amount="1200.00", fund="PRP", count=12, frequency="monthly")
+    pledge = PledgeFactory.create(
+        donor=ada, amount="1200.00", fund="PRP", count=12, frequency="monthly"
+    )
 
     pledge = pledge_post(pledge=pledge, acting_user=in_alpha.owner)
 
-    assert pledge.state == PledgeState.OPEN and pledge.posted_by == in_alpha.owner
+    assert pledge.state == PledgeState.OPEN
+    assert pledge.posted_by == in_alpha.owner
     entry = pledge.journal_entry
+    assert entry is not None
     assert (entry.source, entry.source_reference, entry.date) == (
         "donation",
         f"pledge:{pledge.pk}",
@@ -206,7 +215,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
 ) -> None:
     with schema_context("alpha"):
         # Given an open pledge of 1,000 in four quarterly installments of 250
-        pledge = PledgeFactory(donor=ada, amount="1000.00", posted=True)
+        pledge = PledgeFactory.create(donor=ada, amount="1000.00", posted=True)
         assert ledger("GEN") == {"1210": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 
         # When a check of 300 is posted against it
@@ -256,6 +265,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
             PledgeState.WRITTEN_OFF,
             Decimal("700.00"),
         )
+        assert pledge.write_off_entry is not None
         assert pledge.write_off_entry.memo == "Moved away"
         assert ledger("GEN") == {"1050": ("300.00", "0.00"), "4010": ("0.00", "300.00")}
         assert statuses(pledge) == [
@@ -273,7 +283,7 @@ def test_payments_settle_the_receivable_a_refund_reopens_and_the_rest_is_written
 def test_a_refunded_payment_of_a_written_off_pledge_is_written_off_too(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    pledge = PledgeFactory(donor=ada, amount="600.00", fund="PRP", posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="600.00", fund="PRP", posted=True)
     payment = payment_made(pledge, "200.00", method="ach")
     pledge_write_off(pledge=pledge, acting_user=None)
     assert ledger("PRP") == {"1010": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
@@ -297,15 +307,15 @@ def test_payments_the_pledge_cannot_take_are_refused_and_write_nothing(
     in_alpha: Tenant, ada: Donor
 ) -> None:
     other = donor_made("Charles", "Babbage")
-    draft = PledgeFactory(donor=ada, amount="100.00")
-    pledge = PledgeFactory(donor=ada, amount="500.00", fund="PRP", posted=True)
+    draft = PledgeFactory.create(donor=ada, amount="100.00")
+    pledge = PledgeFactory.create(donor=ada, amount="500.00", fund="PRP", posted=True)
     payment_made(pledge, "200.00")
     before = _counts()
 
     with pytest.raises(StateConflict, match="is draft; .*post it first"):
         payment_made(draft, "10.00", post=False)
     with pytest.raises(ServiceError, match="comes from the same donor") as error:
-        GiftFactory(donor=other, amount="10.00", pledge=pledge)
+        GiftFactory.create(donor=other, amount="10.00", pledge=pledge)
     assert "pledge" in error.value.fields
     with pytest.raises(ServiceError, match="goes to its fund PRP") as error:
         payment_made(pledge, "10.00", splits=(("GEN", "10.00"),))
@@ -320,7 +330,7 @@ def test_payments_the_pledge_cannot_take_are_refused_and_write_nothing(
 
 
 def test_two_drafts_over_the_balance_cannot_both_be_posted(in_alpha: Tenant, ada: Donor) -> None:
-    pledge = PledgeFactory(donor=ada, amount="500.00", posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="500.00", posted=True)
     first = payment_made(pledge, "400.00", post=False)
     second = payment_made(pledge, "400.00", post=False)
     gift_post(gift=first, acting_user=None)
@@ -329,13 +339,14 @@ def test_two_drafts_over_the_balance_cannot_both_be_posted(in_alpha: Tenant, ada
         gift_post(gift=second, acting_user=None)
 
     second.refresh_from_db()
-    assert second.state == GiftState.DRAFT and second.journal_entry is None
+    assert second.state == GiftState.DRAFT
+    assert second.journal_entry is None
     assert ledger("GEN")["1210"] == ("100.00", "0.00")
 
 
 def test_a_draft_payment_keeps_to_its_pledge_when_edited(in_alpha: Tenant, ada: Donor) -> None:
     other = donor_made("Charles", "Babbage")
-    pledge = PledgeFactory(donor=ada, amount="500.00", posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="500.00", posted=True)
     payment = payment_made(pledge, "100.00", post=False)
 
     with pytest.raises(ServiceError, match="remaining balance of 500.00"):
@@ -350,7 +361,8 @@ def test_a_draft_payment_keeps_to_its_pledge_when_edited(in_alpha: Tenant, ada: 
         )
     payment = gift_update(gift=payment, acting_user=None, amount="500.00")
 
-    assert payment.amount == Decimal("500.00") and payment.pledge_id == pledge.pk
+    assert payment.amount == Decimal("500.00")
+    assert payment.pledge_id == pledge.pk
     assert [(a.fund.code, a.amount) for a in payment.allocations.all()] == [
         ("GEN", Decimal("500.00"))
     ]
@@ -386,14 +398,15 @@ def test_a_draft_pledge_is_edited_and_deleted(in_alpha: Tenant, ada: Donor) -> N
 
     pledge_delete(pledge=pledge, acting_user=None)
 
-    assert not Pledge.objects.exists() and not PledgeInstallment.objects.exists()
+    assert not Pledge.objects.exists()
+    assert not PledgeInstallment.objects.exists()
     assert AuditEvent.objects.filter(action="pledge.delete", object_id=str(pledge.pk)).exists()
 
 
 def test_an_open_pledge_keeps_what_is_in_the_books_but_may_be_rescheduled(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    pledge = PledgeFactory(donor=ada, amount="1000.00", posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="1000.00", posted=True)
 
     for change in ({"amount": "900.00"}, {"fund": "PRP"}, {"pledged_on": date(2026, 1, 2)}):
         with pytest.raises(StateConflict, match="are in the books"):
@@ -422,21 +435,23 @@ def test_an_open_pledge_keeps_what_is_in_the_books_but_may_be_rescheduled(
 def test_cancelling_a_draft_writes_no_entry_and_a_posted_one_is_reversed(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    draft = PledgeFactory(donor=ada, amount="100.00")
+    draft = PledgeFactory.create(donor=ada, amount="100.00")
     draft = pledge_cancel(pledge=draft, acting_user=None)
-    assert draft.state == PledgeState.CANCELLED and draft.reversal_entry is None
+    assert draft.state == PledgeState.CANCELLED
+    assert draft.reversal_entry is None
     assert not JournalEntry.objects.exists()
 
-    posted = PledgeFactory(donor=ada, amount="400.00", fund="PRP", posted=True)
+    posted = PledgeFactory.create(donor=ada, amount="400.00", fund="PRP", posted=True)
     posted = pledge_cancel(pledge=posted, acting_user=None)
 
     assert posted.state == PledgeState.CANCELLED
+    assert posted.reversal_entry is not None
     assert posted.reversal_entry.reverses_id == posted.journal_entry_id
     assert ledger("PRP") == {}
     with pytest.raises(StateConflict, match="only a draft or open pledge is cancelled"):
         pledge_cancel(pledge=posted, acting_user=None)
 
-    paid = PledgeFactory(donor=ada, amount="400.00", posted=True)
+    paid = PledgeFactory.create(donor=ada, amount="400.00", posted=True)
     payment_made(paid, "100.00")
     with pytest.raises(StateConflict, match="write off its unpaid balance"):
         pledge_cancel(pledge=paid, acting_user=None)
@@ -448,7 +463,7 @@ def test_a_merged_donors_pledges_and_recurring_gifts_move_to_the_survivor(
     in_alpha: Tenant, ada: Donor
 ) -> None:
     duplicate = donor_made("Ada", "Lovelace", emails=("ada@old.example.org",))
-    pledge = PledgeFactory(donor=duplicate, amount="300.00", posted=True)
+    pledge = PledgeFactory.create(donor=duplicate, amount="300.00", posted=True)
     payment = payment_made(pledge, "100.00")
     recurring = recurring_gift_create(
         donor=duplicate,
@@ -465,17 +480,18 @@ def test_a_merged_donors_pledges_and_recurring_gifts_move_to_the_survivor(
     assert result.record.moved["donations.recurring_gifts"] == {"recurring_gifts": [recurring.pk]}
     pledge.refresh_from_db()
     payment.refresh_from_db()
-    assert pledge.donor == ada and payment.donor == ada
+    assert pledge.donor == ada
+    assert payment.donor == ada
     assert RecurringGift.objects.get().donor == ada
     # The payment and its pledge are one donor's again: the next payment is accepted.
     assert payment_made(pledge, "200.00").state == GiftState.POSTED
 
 
 def test_postings_the_books_refuse_leave_the_pledge_as_it_was(in_alpha: Tenant, ada: Donor) -> None:
-    pledge = PledgeFactory(donor=ada, amount="100.00", posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="100.00", posted=True)
     with pytest.raises(ServiceError, match="on or after the day of the pledge"):
         pledge_write_off(pledge=pledge, acting_user=None, date=today() - timedelta(1))
-    draft = PledgeFactory(donor=ada, amount="50.00")
+    draft = PledgeFactory.create(donor=ada, amount="50.00")
     accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
 
     with pytest.raises(StateConflict, match="is closed"):

@@ -58,13 +58,15 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
         ("333.33", "unpaid"),
         ("333.33", "unpaid"),
     ]
-    assert body["journal_entry"] is None and ledger("PRP") == {}
+    assert body["journal_entry"] is None
+    assert ledger("PRP") == {}
 
     api_error(fundraiser.post(f"{API}/pledges/{pledge_id}/post/"), 403)
     posted = bookkeeper.post(f"{API}/pledges/{pledge_id}/post/")
 
     assert posted.status_code == 200, posted.content
-    assert posted.json()["state"] == "open" and posted.json()["journal_entry"]
+    assert posted.json()["state"] == "open"
+    assert posted.json()["journal_entry"]
     assert ledger("PRP") == {"1210": ("1000.00", "0.00"), "4010": ("0.00", "1000.00")}
 
     too_much = api_error(
@@ -125,8 +127,10 @@ def test_a_pledge_is_recorded_posted_paid_and_written_off_and_the_ledger_follows
 def test_a_refunded_payment_reopens_a_fulfilled_pledge(
     in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    pledge = PledgeFactory(donor=ada, amount="300.00", posted=True)
-    payment = GiftFactory(donor=ada, amount="300.00", method="ach", pledge=pledge, posted=True)
+    pledge = PledgeFactory.create(donor=ada, amount="300.00", posted=True)
+    payment = GiftFactory.create(
+        donor=ada, amount="300.00", method="ach", pledge=pledge, posted=True
+    )
     assert fundraiser.get(f"{API}/pledges/{pledge.pk}/").json()["state"] == "fulfilled"
     assert ledger("GEN") == {"1010": ("300.00", "0.00"), "4010": ("0.00", "300.00")}
 
@@ -144,7 +148,7 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
     in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
     draft = pledge_create(donor=ada, amount="100.00", pledged_on=today(), acting_user=None)
-    posted = PledgeFactory(donor=ada, amount="500.00", posted=True)
+    posted = PledgeFactory.create(donor=ada, amount="500.00", posted=True)
 
     due_on = later(90).isoformat()
     changed = fundraiser.patch(
@@ -174,11 +178,12 @@ def test_a_draft_is_edited_and_deleted_and_an_open_pledge_keeps_its_amount(
 def test_cancelling_a_posted_pledge_is_for_bookkeepers(
     in_alpha: Tenant, fundraiser: APIClient, bookkeeper: APIClient, ada: Donor
 ) -> None:
-    draft = PledgeFactory(donor=ada, amount="100.00")
-    posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
+    draft = PledgeFactory.create(donor=ada, amount="100.00")
+    posted = PledgeFactory.create(donor=ada, amount="200.00", posted=True)
 
     cancelled = fundraiser.post(f"{API}/pledges/{draft.pk}/cancel/", {}, format="json")
-    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] == "cancelled"
     api_error(fundraiser.post(f"{API}/pledges/{posted.pk}/cancel/", {}, format="json"), 403)
     assert ledger("GEN") == {"1210": ("200.00", "0.00"), "4010": ("0.00", "200.00")}
 
@@ -248,7 +253,7 @@ def test_a_gift_naming_an_unknown_pledge_is_a_400(
 def test_readers_read_pledges_but_cannot_write_them(
     in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    draft = PledgeFactory(donor=ada, amount="100.00")
+    draft = PledgeFactory.create(donor=ada, amount="100.00")
     client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/pledges/").status_code == 200
     assert client.get(f"{API}/pledges/{draft.pk}/").status_code == 200
@@ -264,8 +269,8 @@ def test_readers_read_pledges_but_cannot_write_them(
 def test_only_bookkeepers_and_administrators_post_and_write_off(
     in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    draft = PledgeFactory(donor=ada, amount="100.00")
-    posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
+    draft = PledgeFactory.create(donor=ada, amount="100.00")
+    posted = PledgeFactory.create(donor=ada, amount="200.00", posted=True)
     client = in_alpha.api(in_alpha.user(role))
     api_error(client.post(f"{API}/pledges/{draft.pk}/post/"), 403)
     api_error(client.post(f"{API}/pledges/{posted.pk}/write-off/", {}, format="json"), 403)
@@ -277,14 +282,16 @@ def test_pledges_are_listed_with_filters_in_a_fixed_number_of_queries(
 ) -> None:
     def grow(count: int) -> None:
         for _ in range(count):
-            pledge = PledgeFactory(donor=ada, amount="90.00", fund="PRP", posted=True, count=3)
-            GiftFactory(donor=ada, amount="40.00", pledge=pledge, posted=True)
+            pledge = PledgeFactory.create(
+                donor=ada, amount="90.00", fund="PRP", posted=True, count=3
+            )
+            GiftFactory.create(donor=ada, amount="40.00", pledge=pledge, posted=True)
 
     rows = list_queries_fixed(fundraiser, f"{API}/pledges/", grow)
     assert {row["balance"] for row in rows} == {"50.00"}
 
     other = donor_made("Charles", "Babbage")
-    draft = PledgeFactory(donor=other, amount="10.00")
+    draft = PledgeFactory.create(donor=other, amount="10.00")
     rows = fundraiser.get(f"{API}/pledges/?state=draft").json()["results"]
     assert [row["id"] for row in rows] == [draft.pk]
     assert len(fundraiser.get(f"{API}/pledges/?donor={ada.pk}&fund=PRP").json()["results"]) == 30
@@ -295,8 +302,8 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied: Callable[..., None], beta: Tenant, ada: Donor
 ) -> None:
     with schema_context("alpha"):
-        draft = PledgeFactory(donor=ada, amount="100.00")
-        posted = PledgeFactory(donor=ada, amount="200.00", posted=True)
+        draft = PledgeFactory.create(donor=ada, amount="100.00")
+        posted = PledgeFactory.create(donor=ada, amount="200.00", posted=True)
     assert_other_tenant_denied(f"{API}/pledges/")
     assert_other_tenant_denied(f"{API}/pledges/{posted.pk}/")
     assert_other_tenant_denied(f"{API}/pledges/", method="post", data={"donor": ada.pk})

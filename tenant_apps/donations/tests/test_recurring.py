@@ -55,8 +55,10 @@ def test_month_ends_keep_the_anchor_day() -> None:
 def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    monthly = RecurringGiftFactory(donor=ada, next_on=date(2026, 8, 31), amount="40.00", fund="PRP")
-    later = RecurringGiftFactory(donor=ada, next_on=date(2026, 12, 5))
+    monthly = RecurringGiftFactory.create(
+        donor=ada, next_on=date(2026, 8, 31), amount="40.00", fund="PRP"
+    )
+    later = RecurringGiftFactory.create(donor=ada, next_on=date(2026, 12, 5))
 
     result = recurring_gifts_run(today=date(2026, 11, 22))
 
@@ -66,7 +68,8 @@ def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
         date(2026, 9, 30),
         date(2026, 10, 31),
     ]
-    assert sorted(result.created) == sorted(gift.pk for gift in gifts) and not result.failed
+    assert sorted(result.created) == sorted(gift.pk for gift in gifts)
+    assert not result.failed
     for gift in gifts:
         assert (gift.state, gift.amount, gift.method, gift.donor) == (
             GiftState.DRAFT,
@@ -81,19 +84,21 @@ def test_the_run_makes_the_gifts_due_once_and_moves_the_next_date_on(
         assert audit.detail["recurring_gift"] == monthly.pk
     monthly.refresh_from_db()
     later.refresh_from_db()
-    assert monthly.next_on == date(2026, 11, 30) and later.next_on == date(2026, 12, 5)
+    assert monthly.next_on == date(2026, 11, 30)
+    assert later.next_on == date(2026, 12, 5)
     assert not JournalLine.objects.exists()  # drafts: a person posts them
 
     again = recurring_gifts_run(today=date(2026, 11, 22))
 
-    assert again.created == [] and Gift.objects.count() == 3
+    assert again.created == []
+    assert Gift.objects.count() == 3
     assert AuditEvent.objects.filter(action="gift.create").count() == 3
 
 
 def test_the_database_allows_one_gift_per_recurring_gift_and_date(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    recurring = RecurringGiftFactory(donor=ada, next_on=today())
+    recurring = RecurringGiftFactory.create(donor=ada, next_on=today())
     recurring_gifts_run(today=today())
 
     with (
@@ -112,7 +117,7 @@ def test_the_database_allows_one_gift_per_recurring_gift_and_date(
 
 
 def test_a_recurring_gift_ends_after_its_end_date(in_alpha: Tenant, ada: Donor) -> None:
-    recurring = RecurringGiftFactory(
+    recurring = RecurringGiftFactory.create(
         donor=ada,
         next_on=date(2026, 5, 15),
         frequency="quarterly",
@@ -135,8 +140,8 @@ def test_a_recurring_gift_ends_after_its_end_date(in_alpha: Tenant, ada: Donor) 
 def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    paused = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 10))
-    cancelled = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 10), amount="30.00")
+    paused = RecurringGiftFactory.create(donor=ada, next_on=date(2026, 9, 10))
+    cancelled = RecurringGiftFactory.create(donor=ada, next_on=date(2026, 9, 10), amount="30.00")
     recurring_gift_pause(recurring_gift=paused, acting_user=None)
     recurring_gift_cancel(recurring_gift=cancelled, acting_user=None)
 
@@ -158,13 +163,14 @@ def test_paused_and_cancelled_gifts_are_not_made_and_resuming_skips_the_pause(
 def test_one_recurring_gift_that_cannot_be_made_does_not_hold_the_others_back(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    broken = RecurringGiftFactory(donor=ada, next_on=today(), fund="PRP")
-    working = RecurringGiftFactory(donor=ada, next_on=today())
+    broken = RecurringGiftFactory.create(donor=ada, next_on=today(), fund="PRP")
+    working = RecurringGiftFactory.create(donor=ada, next_on=today())
     Fund.objects.filter(code="PRP").update(is_active=False)
 
     result = recurring_gifts_run(today=today())
 
-    assert list(result.failed) == [broken.pk] and "no active fund" in result.failed[broken.pk]
+    assert list(result.failed) == [broken.pk]
+    assert "no active fund" in result.failed[broken.pk]
     assert [Gift.objects.get(pk=pk).recurring_gift_id for pk in result.created] == [working.pk]
     broken.refresh_from_db()
     assert broken.next_on == today()  # tried again on the next run
@@ -185,24 +191,24 @@ def test_a_bad_recurring_gift_is_refused_and_writes_nothing(
     in_alpha: Tenant, ada: Donor, fields: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ServiceError) as error:
-        RecurringGiftFactory(donor=ada, next_on=today(), **fields)
+        RecurringGiftFactory.create(donor=ada, next_on=today(), **fields)
     assert field in error.value.fields
     assert not RecurringGift.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="recurring_gift").exists()
 
 
 def test_a_payment_reference_is_unique_when_set(in_alpha: Tenant, ada: Donor) -> None:
-    RecurringGiftFactory(donor=ada, next_on=today(), payment_reference="sub_123")
-    RecurringGiftFactory(donor=ada, next_on=today())
-    RecurringGiftFactory(donor=ada, next_on=today())  # blank references do not clash
+    RecurringGiftFactory.create(donor=ada, next_on=today(), payment_reference="sub_123")
+    RecurringGiftFactory.create(donor=ada, next_on=today())
+    RecurringGiftFactory.create(donor=ada, next_on=today())  # blank references do not clash
 
     with pytest.raises(StateConflict, match="sub_123"):
-        RecurringGiftFactory(donor=ada, next_on=today(), payment_reference="sub_123")
+        RecurringGiftFactory.create(donor=ada, next_on=today(), payment_reference="sub_123")
     assert RecurringGift.objects.count() == 3
 
 
 def test_an_edit_sets_a_new_anchor_day(in_alpha: Tenant, ada: Donor) -> None:
-    recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 31))
+    recurring = RecurringGiftFactory.create(donor=ada, next_on=date(2027, 1, 31))
 
     recurring = recurring_gift_update(
         recurring_gift=recurring, acting_user=None, next_on=date(2027, 2, 15), amount="30"
@@ -225,9 +231,9 @@ def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
     alpha: Tenant, beta: Tenant
 ) -> None:
     with schema_context("alpha"):
-        RecurringGiftFactory(donor=donor_made("Ada", "Lovelace"), next_on=today())
+        RecurringGiftFactory.create(donor=donor_made("Ada", "Lovelace"), next_on=today())
     with schema_context("beta"):
-        RecurringGiftFactory(donor=donor_made("Grace", "Hopper"), next_on=today())
+        RecurringGiftFactory.create(donor=donor_made("Grace", "Hopper"), next_on=today())
     Organization.objects.filter(slug="beta").update(state=OrganizationState.SUSPENDED)
 
     queued = tasks.recurring_gifts_run_all.delay()
@@ -248,8 +254,10 @@ def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Tenant) -> None
 def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
     in_alpha: Tenant, ada: Donor
 ) -> None:
-    month_end = RecurringGiftFactory(donor=ada, next_on=date(2026, 10, 31))
-    short = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 10, 5))
+    month_end = RecurringGiftFactory.create(donor=ada, next_on=date(2026, 10, 31))
+    short = RecurringGiftFactory.create(
+        donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 10, 5)
+    )
     for recurring in (month_end, short):
         recurring_gift_pause(recurring_gift=recurring, acting_user=None)
 
@@ -263,7 +271,9 @@ def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
     month_end.refresh_from_db()
     assert month_end.next_on == date(2027, 4, 30)
     assert short.state == RecurringGiftState.COMPLETED
-    paused = RecurringGiftFactory(donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 12, 31))
+    paused = RecurringGiftFactory.create(
+        donor=ada, next_on=date(2026, 9, 5), end_on=date(2026, 12, 31)
+    )
     recurring_gift_pause(recurring_gift=paused, acting_user=None)
     with pytest.raises(ServiceError, match="from today to its end date"):
         recurring_gift_resume(

@@ -68,7 +68,8 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     assert (changed.json()["amount"], changed.json()["end_on"]) == ("30.00", end.isoformat())
 
     paused = fundraiser.post(f"{API}/{recurring_id}/pause/")
-    assert paused.status_code == 200 and paused.json()["state"] == "paused"
+    assert paused.status_code == 200
+    assert paused.json()["state"] == "paused"
     api_error(fundraiser.post(f"{API}/{recurring_id}/pause/"), 409)
     resumed = fundraiser.post(
         f"{API}/{recurring_id}/resume/", {"next_on": resume.isoformat()}, format="json"
@@ -76,7 +77,8 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     assert resumed.status_code == 200, resumed.content
     assert (resumed.json()["state"], resumed.json()["next_on"]) == ("active", resume.isoformat())
     cancelled = fundraiser.post(f"{API}/{recurring_id}/cancel/")
-    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] == "cancelled"
     api_error(fundraiser.post(f"{API}/{recurring_id}/resume/", {}, format="json"), 409)
 
     assert fundraiser.get(f"{API}/{recurring_id}/").json()["state"] == "cancelled"
@@ -87,7 +89,7 @@ def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
 def test_one_that_made_gifts_is_cancelled_not_deleted(
     in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
-    recurring = RecurringGiftFactory(donor=ada, next_on=today())
+    recurring = RecurringGiftFactory.create(donor=ada, next_on=today())
     recurring_gifts_run(today=today())
 
     error = api_error(fundraiser.delete(f"{API}/{recurring.pk}/"), 409)
@@ -132,7 +134,7 @@ def test_bad_recurring_gift_input_is_a_400_and_writes_nothing(
 def test_readers_read_recurring_gifts_but_cannot_change_them(
     in_alpha: Tenant, role: str, ada: Donor
 ) -> None:
-    recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1))
+    recurring = RecurringGiftFactory.create(donor=ada, next_on=date(2027, 1, 1))
     client = in_alpha.api(in_alpha.user(role))
     assert client.get(f"{API}/").status_code == 200
     assert client.get(f"{API}/{recurring.pk}/").status_code == 200
@@ -151,11 +153,13 @@ def test_recurring_gifts_are_listed_in_a_fixed_number_of_queries(
 ) -> None:
     def grow(count: int) -> None:
         for index in range(count):
-            RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1 + index % 28), fund="PRP")
+            RecurringGiftFactory.create(
+                donor=ada, next_on=date(2027, 1, 1 + index % 28), fund="PRP"
+            )
 
     list_queries_fixed(fundraiser, f"{API}/", grow)
 
-    other = RecurringGiftFactory(
+    other = RecurringGiftFactory.create(
         donor=donor_made("Grace", "Hopper"),
         next_on=date(2027, 1, 1),
         frequency="annually",
@@ -170,7 +174,7 @@ def test_people_of_another_tenant_get_nothing(
     assert_other_tenant_denied: Callable[..., None], beta: Tenant, ada: Donor
 ) -> None:
     with schema_context("alpha"):
-        recurring = RecurringGiftFactory(donor=ada, next_on=date(2027, 1, 1))
+        recurring = RecurringGiftFactory.create(donor=ada, next_on=date(2027, 1, 1))
     path = f"{API}/{recurring.pk}/"
     assert_other_tenant_denied(f"{API}/")
     assert_other_tenant_denied(path)

@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
 from tenant_apps.donations import reports
-from tenant_apps.donations.models import Campaign
+from tenant_apps.donations.models import Campaign, Gift
 from tenant_apps.donations.services.campaigns import campaign_create
 from tenant_apps.donations.services.gifts import gift_refund
 from tenant_apps.donations.tests.factories import GiftFactory
@@ -30,12 +30,17 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/donations/reports"
 
 
-def _gift(donor: Donor, amount: str, day: date, **fields: Any) -> Any:
-    return GiftFactory(donor=donor, amount=amount, received_on=day, posted=True, **fields)
+class GivingHistory(TypedDict):
+    donors: dict[str, Donor]
+    spring: Campaign
+
+
+def _gift(donor: Donor, amount: str, day: date, **fields: Any) -> Gift:
+    return GiftFactory.create(donor=donor, amount=amount, received_on=day, posted=True, **fields)
 
 
 @pytest.fixture
-def books(alpha: Tenant) -> dict[str, Any]:
+def giving_history(alpha: Tenant) -> GivingHistory:
     """Donors over fiscal (calendar) years 2023 to 2026, seen from FY2026:
     Ada gave in 2024, 2025 and 2026 (retained); Ben in 2025 only (LYBUNT); Cy in 2023 only
     (SYBUNT); Dee first in 2026 (new); Eve in 2023 and 2026 (reactivated); Fay's only gift
@@ -62,14 +67,14 @@ def books(alpha: Tenant) -> dict[str, Any]:
         _gift(donors["Ben"], "25.00", date(2025, 9, 1))
         _gift(donors["Cy"], "500.00", date(2023, 2, 1))
         _gift(donors["Dee"], "200.00", date(2026, 4, 1), campaign=spring)
-        GiftFactory(
+        GiftFactory.create(
             donor=donors["Dee"], amount="500.00", received_on=date(2026, 4, 2), campaign=spring
         )
         _gift(donors["Eve"], "20.00", date(2023, 6, 1))
         _gift(donors["Eve"], "50.00", date(2026, 6, 1), splits=(("PRP", "50.00"),))
         refunded = _gift(donors["Fay"], "900.00", date(2025, 3, 1), campaign=spring)
         gift_refund(gift=refunded, acting_user=None, date=date(2025, 3, 2))
-        GiftFactory(donor=donors["Gus"], amount="45.00", received_on=date(2025, 3, 1))
+        GiftFactory.create(donor=donors["Gus"], amount="45.00", received_on=date(2025, 3, 1))
     return {"donors": donors, "spring": spring}
 
 
@@ -79,21 +84,22 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
 
 def test_lybunt_lists_last_years_donors_who_have_not_given_this_year(
     in_alpha: Tenant,
-    books: dict[str, Any],
+    giving_history: GivingHistory,
 ) -> None:
     report = reports.lybunt(fiscal_year=2026).as_json()
     assert _names(report["donors"]) == ["Ben Tester"]
     (ben,) = report["donors"]
-    assert ben["donor"] == books["donors"]["Ben"].pk
+    assert ben["donor"] == giving_history["donors"]["Ben"].pk
     assert ben["last_fiscal_year_total"] == "100.00"
     assert ben["gift_count"] == 2
     assert ben["last_gift_on"] == "2025-09-01"
     assert ben["last_gift_fiscal_year"] == 2025
-    assert report["donor_count"] == 1 and report["fiscal_year_start"] == "2026-01-01"
+    assert report["donor_count"] == 1
+    assert report["fiscal_year_start"] == "2026-01-01"
 
 
 def test_sybunt_lists_earlier_donors_not_seen_last_year_or_this(
-    in_alpha: Tenant, books: dict[str, Any]
+    in_alpha: Tenant, giving_history: GivingHistory
 ) -> None:
     report = reports.sybunt(fiscal_year=2026).as_json()
     earlier = reports.sybunt(fiscal_year=2025).as_json()
@@ -117,7 +123,9 @@ def test_lybunt_follows_the_fiscal_year_start(in_alpha: Tenant) -> None:
     assert report["fiscal_year_start"] == "2025-07-01"
 
 
-def test_campaign_progress_against_the_goal(in_alpha: Tenant, books: dict[str, Any]) -> None:
+def test_campaign_progress_against_the_goal(
+    in_alpha: Tenant, giving_history: GivingHistory
+) -> None:
     report = reports.campaign_progress().as_json()
     one = reports.campaign_progress(campaign="SPRING").as_json()
     by_code = {row["code"]: row for row in report["campaigns"]}
@@ -133,13 +141,14 @@ def test_campaign_progress_against_the_goal(in_alpha: Tenant, books: dict[str, A
         "donor_count": 2,
         "percent_of_goal": "50.0",
     }
-    assert by_code["FALL"]["raised"] == "0.00" and by_code["FALL"]["percent_of_goal"] is None
+    assert by_code["FALL"]["raised"] == "0.00"
+    assert by_code["FALL"]["percent_of_goal"] is None
     assert report["total_raised"] == "500.00"
     assert [row["code"] for row in one["campaigns"]] == ["SPRING"]
 
 
 def test_giving_by_fund_counts_each_part_of_a_split_gift(
-    in_alpha: Tenant, books: dict[str, Any]
+    in_alpha: Tenant, giving_history: GivingHistory
 ) -> None:
     report = reports.giving_by_fund(start=date(2026, 1, 1), end=date(2026, 12, 31)).as_json()
     assert report["funds"] == [
@@ -163,7 +172,7 @@ def test_giving_by_fund_counts_each_part_of_a_split_gift(
     assert report["total"] == "550.00"
 
 
-def test_top_donors_of_a_period(in_alpha: Tenant, books: dict[str, Any]) -> None:
+def test_top_donors_of_a_period(in_alpha: Tenant, giving_history: GivingHistory) -> None:
     report = reports.top_donors(start=date(2023, 1, 1), end=date(2026, 12, 31), limit=3)
     data = report.as_json()
     assert [(row["rank"], row["display_name"], row["total"]) for row in data["donors"]] == [
@@ -175,7 +184,7 @@ def test_top_donors_of_a_period(in_alpha: Tenant, books: dict[str, Any]) -> None
     assert data["donors"][1]["gift_count"] == 3
 
 
-def test_retention_of_last_years_donors(in_alpha: Tenant, books: dict[str, Any]) -> None:
+def test_retention_of_last_years_donors(in_alpha: Tenant, giving_history: GivingHistory) -> None:
     data = reports.retention(fiscal_year=2026).as_json()
     assert {key: data[key] for key in data if key.endswith(("donors", "rate", "giving"))} == {
         "last_year_donors": 2,  # Ada and Ben (Fay's gift was refunded)
@@ -205,7 +214,7 @@ def test_a_bad_range_or_limit_is_refused(in_alpha: Tenant) -> None:
     assert "campaign" in error.value.fields
 
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "lybunt": {"fiscal_year": 2026},
     "sybunt": {"fiscal_year": 2026},
     "campaign-progress": {},
@@ -222,7 +231,7 @@ def test_every_report_is_tested() -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_report_runs_the_same_queries_as_gifts_grow(
     in_alpha: Tenant,
-    books: dict[str, Any],
+    giving_history: GivingHistory,
     count_queries: Callable[[], CaptureQueriesContext],
     name: str,
 ) -> None:
@@ -259,11 +268,14 @@ def test_the_index_lists_every_report(alpha: Tenant) -> None:
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.FUNDRAISER, Role.VOLUNTEER_COORDINATOR])
-def test_readers_get_a_report_as_json(alpha: Tenant, books: dict[str, Any], role: str) -> None:
+def test_readers_get_a_report_as_json(
+    alpha: Tenant, giving_history: GivingHistory, role: str
+) -> None:
     response = alpha.api(alpha.user(role)).get(f"{API}/lybunt/", {"fiscal_year": 2026})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["report"] == "lybunt" and body["parameters"] == {"fiscal_year": "2026"}
+    assert body["report"] == "lybunt"
+    assert body["parameters"] == {"fiscal_year": "2026"}
     assert _names(body["donors"]) == ["Ben Tester"]
 
 
@@ -280,7 +292,7 @@ def test_defaults_are_the_current_fiscal_year_and_today(alpha: Tenant) -> None:
     }
 
 
-def test_a_report_as_csv(alpha: Tenant, books: dict[str, Any]) -> None:
+def test_a_report_as_csv(alpha: Tenant, giving_history: GivingHistory) -> None:
     response = alpha.api(alpha.owner).get(
         f"{API}/campaign-progress/", {"format": "csv", "campaign": "SPRING"}
     )
@@ -331,7 +343,7 @@ def test_reports_need_a_login(alpha: Tenant) -> None:
 
 
 def test_other_tenants_get_no_report(
-    assert_other_tenant_denied: Callable[..., None], books: dict[str, Any]
+    assert_other_tenant_denied: Callable[..., None], giving_history: GivingHistory
 ) -> None:
     assert_other_tenant_denied(f"{API}/")
     for name in reports.REPORTS:
@@ -339,7 +351,9 @@ def test_other_tenants_get_no_report(
         assert_other_tenant_denied(f"{API}/{name}/?format=csv")
 
 
-def test_beta_sees_only_its_own_gifts(alpha: Tenant, beta: Tenant, books: dict[str, Any]) -> None:
+def test_beta_sees_only_its_own_gifts(
+    alpha: Tenant, beta: Tenant, giving_history: GivingHistory
+) -> None:
     response = beta.api(beta.owner).get(f"{API}/campaign-progress/")
     assert response.status_code == 200
     assert response.json()["campaigns"] == []
@@ -360,7 +374,7 @@ def test_the_pages_list_every_report(alpha: Tenant) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_report_page_shows_its_table_and_csv_link(
-    alpha: Tenant, books: dict[str, Any], name: str
+    alpha: Tenant, giving_history: GivingHistory, name: str
 ) -> None:
     response = alpha.client(alpha.user(Role.FUNDRAISER)).get(f"{PAGES}/{name}/")
     assert response.status_code == 200, response.content[:500]
@@ -369,10 +383,11 @@ def test_each_report_page_shows_its_table_and_csv_link(
     assert f"/api/v1/donations/reports/{name}/?format=csv" in page
 
 
-def test_a_report_page_shows_the_figures(alpha: Tenant, books: dict[str, Any]) -> None:
+def test_a_report_page_shows_the_figures(alpha: Tenant, giving_history: GivingHistory) -> None:
     response = alpha.client(alpha.owner).get(f"{PAGES}/lybunt/", {"fiscal_year": "2026"})
     page = response.content.decode()
-    assert "Ben Tester" in page and "100.00" in page
+    assert "Ben Tester" in page
+    assert "100.00" in page
     assert "Ada Tester" not in page
 
 
@@ -389,7 +404,8 @@ def test_a_bad_parameter_on_a_page_is_a_400_naming_it(alpha: Tenant) -> None:
 
 def test_the_pages_need_a_login_on_this_tenant(alpha: Tenant, beta: Tenant) -> None:
     response = alpha.client().get(f"{PAGES}/retention/")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
     beta_session = beta.client(beta.owner).cookies["sessionid"].value
     replay = alpha.client()
     replay.cookies["sessionid"] = beta_session
