@@ -342,7 +342,8 @@ def test_numbers_have_no_gaps_and_refusals_take_none(ada: Donor) -> None:
 def test_an_issued_receipt_cannot_be_changed_or_deleted_in_the_database(ada: Donor) -> None:
     receipt = issued(GiftFactory.create(donor=ada, amount="10.00", posted=True))
 
-    for change in ({"amount": Decimal("1.00")}, {"content": {}}, {"version": 5}):
+    changes: list[dict[str, Any]] = [{"amount": Decimal("1.00")}, {"content": {}}, {"version": 5}]
+    for change in changes:
         with pytest.raises(IntegrityError, match="cannot be changed"), transaction.atomic():
             Receipt.objects.filter(pk=receipt.pk).update(**change)
     with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
