@@ -12,6 +12,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from shared_apps.users.models import User
 from tenant_apps.donations.models import Deposit, Gift, Pledge, RecurringGift
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
@@ -59,7 +60,7 @@ class GiftFactory(factory.Factory[Gift]):
         *,
         splits: Sequence[tuple[str, str]],
         posted: bool,
-        acting_user: Any,
+        acting_user: User | None,
         **fields: Any,
     ) -> Gift:
         gift = gift_create(
@@ -99,7 +100,12 @@ class DepositFactory(factory.Factory[Deposit]):
 
     @classmethod
     def _create(
-        cls, model_class: type[Deposit], *, gifts: Sequence[Gift], acting_user: Any, **fields: Any
+        cls,
+        model_class: type[Deposit],
+        *,
+        gifts: Sequence[Gift],
+        acting_user: User | None,
+        **fields: Any,
     ) -> Deposit:
         deposit = deposit_create(acting_user=acting_user, **fields)
         for gift in gifts:
@@ -136,7 +142,7 @@ class PledgeFactory(factory.Factory[Pledge]):
         frequency: str,
         first_due_on: date,
         posted: bool,
-        acting_user: Any,
+        acting_user: User | None,
         **fields: Any,
     ) -> Pledge:
         pledge = pledge_create(

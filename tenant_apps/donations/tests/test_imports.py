@@ -546,7 +546,7 @@ def test_who_may_import_what(
 
 
 def test_a_viewer_reads_jobs_and_their_errors(
-    alpha: Tenant, fundraiser: APIClient, upload: Any
+    alpha: Tenant, fundraiser: APIClient, upload: Callable[..., Any]
 ) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,email\nAda,nope\n"))
     viewer = alpha.api(alpha.user(Role.VIEWER))
@@ -568,7 +568,7 @@ def test_other_tenants_get_nothing(
     alpha: Tenant,
     beta: Tenant,
     fundraiser: APIClient,
-    upload: Any,
+    upload: Callable[..., Any],
     assert_other_tenant_denied: Callable[..., None],
 ) -> None:
     job = _job(upload(fundraiser, "donors", "first_name,email\nAda,nope\n"))
