@@ -1,4 +1,4 @@
-"""Gifts, deposits, pledges and recurring gifts as tests need them, made through
+"""Gifts, pledges and recurring gifts as tests need them, made through
 donations.services like the app makes them, so their books, audit rows and schedules are right
 (build them in the tenant's schema: the `in_alpha` fixture, or inside a schema_context)."""
 
@@ -13,9 +13,8 @@ import factory
 from django.utils import timezone
 
 from shared_apps.users.models import User
-from tenant_apps.donations.models import Deposit, Gift, Pledge, RecurringGift
+from tenant_apps.donations.models import Gift, Pledge, RecurringGift
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
 from tenant_apps.donations.services.gifts import gift_create, gift_post
 from tenant_apps.donations.services.pledges import pledge_create, pledge_post
 from tenant_apps.donations.services.recurring import recurring_gift_create
@@ -78,39 +77,6 @@ def gift_made(donor: Donor, amount: str = "100.00", **fields: Any) -> Gift:
     return GiftFactory.create(
         donor=donor, amount=amount, posted=fields.pop("post", False), **fields
     )
-
-
-# --- Deposits ----------------------------------------------------------------------------------
-
-
-class DepositFactory(factory.Factory[Deposit]):
-    """An open deposit made by deposit_create, holding `gifts` (posted checks or cash), and
-    expecting by default as many gifts, and as much, as they hold."""
-
-    class Meta:
-        model = Deposit
-
-    deposit_on = factory.LazyFunction(today)
-    gifts: Sequence[Gift] = ()
-    expected_count = factory.LazyAttribute(lambda deposit: len(deposit.gifts))
-    expected_total = factory.LazyAttribute(
-        lambda deposit: sum((gift.amount for gift in deposit.gifts), Decimal("0.00"))
-    )
-    acting_user = None
-
-    @classmethod
-    def _create(
-        cls,
-        model_class: type[Deposit],
-        *,
-        gifts: Sequence[Gift],
-        acting_user: User | None,
-        **fields: Any,
-    ) -> Deposit:
-        deposit = deposit_create(acting_user=acting_user, **fields)
-        for gift in gifts:
-            deposit_add_gift(deposit=deposit, gift=gift, acting_user=acting_user)
-        return deposit
 
 
 # --- Pledges and recurring gifts ---------------------------------------------------------------
