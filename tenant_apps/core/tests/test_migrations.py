@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django_tenants.utils import schema_context
 
+from saas_platform.lib.connection import connection
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.core.services import audit_record
 from tests.plugin import Tenant

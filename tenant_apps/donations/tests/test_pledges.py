@@ -54,9 +54,10 @@ def payment_made(pledge: Pledge, amount: str, *, post: bool = True, **fields: An
 
 def statuses(pledge: Pledge) -> list[tuple[str, str, str]]:
     pledge = pledge_list().get(pk=pledge.pk)
+    paid_total = pledge.paid_total  # type: ignore[attr-defined]  # pledge_list annotates it
     return [
         (f"{row.amount:.2f}", f"{row.paid:.2f}", row.status)
-        for row in installments_status(pledge, paid_total=pledge.paid_total)
+        for row in installments_status(pledge, paid_total=paid_total)
     ]
 
 

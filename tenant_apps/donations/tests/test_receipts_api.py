@@ -88,7 +88,7 @@ def test_a_gift_is_receipted_read_corrected_and_emailed(
     pdf = fundraiser.get(f"{API}/receipts/{body['id']}/pdf/")
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
-    data = b"".join(pdf.streaming_content)
+    data = pdf.getvalue()
     assert "No goods or services" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
     detail = fundraiser.get(f"{API}/receipts/{body['id']}/").json()
@@ -354,7 +354,7 @@ def test_beta_cannot_fetch_alphas_pdf(beta: Tenant, receipt: Receipt) -> None:
         )
     response = client.get(f"{API}/receipts/{beta_receipt.pk}/pdf/")
     assert response.status_code == 200
-    text = PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(response.getvalue())).pages[0].extract_text()
     assert "Beta Donor" in text
     assert "Ada Lovelace" not in text
 

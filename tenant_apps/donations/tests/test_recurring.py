@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.accounting.models import Fund, JournalLine
