@@ -1,4 +1,5 @@
-"""Reads of billing: the plans offered, and an organization's plan and subscription."""
+"""Reads of billing: the plans offered (and whether unpaid trials are enforced), and an
+organization's plan and subscription."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.db.models import QuerySet
 from saas_platform.lib.plan_limits import PlanLimit, plan_count
 from shared_apps.billing.limits import plan_of_current_tenant
 from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
+from shared_apps.billing.stripe_api import stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
 
 
@@ -19,6 +21,14 @@ def plans_offered() -> QuerySet[Plan]:
 def plans_for_sale() -> QuerySet[Plan]:
     """The plans offered that can be bought online (they have a Stripe price)."""
     return plans_offered().exclude(stripe_price_id="")
+
+
+def trials_enforced() -> bool:
+    """Whether a trial that ended unpaid leads to a suspension. Only where there is a way to
+    pay: Stripe is configured and some plan is for sale. Without Stripe (development, an
+    installation that bills by hand) a trial simply goes on; suspending would lock people out of
+    an account they have no means to pay for."""
+    return stripe_configured() and plans_for_sale().exists()
 
 
 def plan_by_code(code: str) -> Plan | None:

@@ -17,10 +17,10 @@ def billing_grace_enforce() -> list[int]:
     processing failed.
     Returns the ids of the organizations suspended."""
     # Imported when the task runs: the services import this module to queue it.
-    from shared_apps.billing import services
+    from shared_apps.billing.services import events, suspension
 
-    retried = services.stripe_events_retry()
+    retried = events.stripe_events_retry()
     if retried:
         logger.info("%s Stripe events processed on retry", retried)
-    suspended = services.billing_grace_enforce(now=timezone.now())
+    suspended = suspension.billing_grace_enforce(now=timezone.now())
     return [organization.pk for organization in suspended]

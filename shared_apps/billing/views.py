@@ -17,7 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
-from shared_apps.billing import selectors, services
+from shared_apps.billing import selectors
+from shared_apps.billing.services import checkout, events
 from shared_apps.billing.stripe_api import NOT_CONFIGURED, stripe_configured
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.selectors import organization_url
@@ -88,7 +89,7 @@ def checkout_start(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, "Choose one of the plans offered.")
         return redirect("billing:page")
     try:
-        url = services.checkout_session_create(
+        url = checkout.checkout_session_create(
             organization=organization,
             plan=plan,
             success_url=organization_url(organization=organization, path="/billing/?checkout=done"),
@@ -107,7 +108,7 @@ def checkout_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 def portal_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _organization(request)
     try:
-        url = services.portal_session_create(
+        url = checkout.portal_session_create(
             organization=organization,
             return_url=organization_url(organization=organization, path="/billing/"),
             acting_user=request.user,
@@ -124,10 +125,10 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     payload is bad, with nothing stored. Processing failures are kept on the event for a
     retry and still answer 200: Stripe's own retries would not fix them."""
     try:
-        event = services.stripe_event_receive(
+        event = events.stripe_event_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
-    except services.WebhookRefused as refusal:
+    except events.WebhookRefused as refusal:
         logger.warning("Stripe webhook refused: %s", refusal.message)
         return JsonResponse({"error": {"status": 400, "message": refusal.message}}, status=400)
     return JsonResponse({"received": event.stripe_id, "outcome": event.outcome})

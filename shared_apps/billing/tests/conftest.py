@@ -40,6 +40,6 @@ def priced_plans(db: None) -> dict[str, Any]:
 @pytest.fixture
 def on_trial(alpha: Any, priced_plans: dict[str, Any]) -> Any:
     """Alpha on a trial of Standard, as signup leaves it."""
-    from shared_apps.billing.services import subscription_trial_start
+    from shared_apps.billing.services.subscriptions import subscription_trial_start
 
     return subscription_trial_start(organization=alpha.organization, plan=priced_plans["standard"])

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from shared_apps.billing import services
 from shared_apps.billing.models import StripeEvent
+from shared_apps.billing.services.events import stripe_event_receive
 from shared_apps.billing.tests.fake_stripe import event, signed
 from shared_apps.users.models import User
 
@@ -34,7 +34,7 @@ def stored(fake_stripe: Any) -> StripeEvent:
             "customer.created", {"id": "cus_admin", "object": "customer"}, created=int(time.time())
         )
     )
-    return services.stripe_event_receive(payload=body, signature=header)
+    return stripe_event_receive(payload=body, signature=header)
 
 
 def test_operators_read_stripe_events_and_cannot_change_them(

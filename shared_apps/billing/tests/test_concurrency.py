@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from shared_apps.billing import services
 from shared_apps.billing.models import Plan, StripeEvent, Subscription
+from shared_apps.billing.services.events import stripe_event_receive
+from shared_apps.billing.services.subscriptions import subscription_trial_start
 from shared_apps.billing.tests.fake_stripe import event, invoice, signed
 
 
@@ -40,7 +41,7 @@ def in_own_connection(work: Callable[[], Any]) -> Any:
 @pytest.fixture
 def racing_customer(committed_tenant: Any) -> Any:
     def setup() -> None:
-        services.subscription_trial_start(
+        subscription_trial_start(
             organization=committed_tenant, plan=Plan.objects.get(code="standard")
         )
         Subscription.objects.filter(organization=committed_tenant).update(
@@ -74,7 +75,7 @@ def test_two_simultaneous_deliveries_of_one_event_store_it_once(
     def deliver() -> None:
         try:
             start.wait()
-            results.append(services.stripe_event_receive(payload=body, signature=header))
+            results.append(stripe_event_receive(payload=body, signature=header))
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             results.append(error)
         finally:

@@ -13,13 +13,15 @@ import pytest
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from shared_apps.billing import services
 from shared_apps.billing.limits import plan_of_current_tenant
 from shared_apps.billing.models import (
     StripeEvent,
     StripeEventOutcome,
     Subscription,
 )
+from shared_apps.billing.services import events as webhook_events
+from shared_apps.billing.services.events import WebhookRefused, stripe_event_receive
+from shared_apps.billing.services.state import subscription_state_rebuild as state_rebuild
 from shared_apps.billing.tests.fake_stripe import (
     checkout_completed,
     event,
@@ -49,7 +51,7 @@ def subscribed(on_trial: Subscription, fake_stripe: Any) -> Subscription:
 
 def deliver(payload: dict[str, Any]) -> StripeEvent:
     body, header = signed(payload)
-    return services.stripe_event_receive(payload=body, signature=header)
+    return stripe_event_receive(payload=body, signature=header)
 
 
 def paid(created: int, *, period_end: int | None = None, **ids: Any) -> dict[str, Any]:
@@ -340,17 +342,17 @@ def test_a_failed_processing_is_kept_and_retried_by_the_next_delivery(
     subscribed: Subscription, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     payload = paid(T0)
-    real = services.subscription_state_rebuild
+    real = state_rebuild
 
     def broken(**kwargs: Any) -> str:
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "subscription_state_rebuild", broken)
+    monkeypatch.setattr(webhook_events, "subscription_state_rebuild", broken)
     first = deliver(payload)
     assert first.outcome == StripeEventOutcome.FAILED and "database hiccup" in first.outcome_detail
     assert state()[0] == "trialing"
 
-    monkeypatch.setattr(services, "subscription_state_rebuild", real)
+    monkeypatch.setattr(webhook_events, "subscription_state_rebuild", real)
     again = deliver(payload)
 
     assert again.pk == first.pk and again.outcome == StripeEventOutcome.PROCESSED
@@ -362,10 +364,10 @@ def test_failed_events_are_retried_by_the_daily_task(
 ) -> None:
     from shared_apps.billing.tasks import billing_grace_enforce
 
-    real = services.subscription_state_rebuild
-    monkeypatch.setattr(services, "subscription_state_rebuild", lambda **kwargs: 1 / 0)
+    real = state_rebuild
+    monkeypatch.setattr(webhook_events, "subscription_state_rebuild", lambda **kwargs: 1 / 0)
     deliver(paid(T0))
-    monkeypatch.setattr(services, "subscription_state_rebuild", real)
+    monkeypatch.setattr(webhook_events, "subscription_state_rebuild", real)
 
     billing_grace_enforce.delay()
 
@@ -395,8 +397,8 @@ def test_a_forged_delivery_is_refused_and_stores_nothing(
 ) -> None:
     body, header = forge(*signed(paid(T0)))
 
-    with pytest.raises(services.WebhookRefused):
-        services.stripe_event_receive(payload=body, signature=header)
+    with pytest.raises(WebhookRefused):
+        stripe_event_receive(payload=body, signature=header)
 
     assert StripeEvent.objects.count() == 0
     assert state()[0] == "trialing"
@@ -432,8 +434,8 @@ def test_a_forged_delivery_is_refused_and_stores_nothing(
 def test_a_signed_payload_that_is_not_an_event_is_refused(
     subscribed: Subscription, body: bytes
 ) -> None:
-    with pytest.raises(services.WebhookRefused):
-        services.stripe_event_receive(payload=body, signature=signed(body)[1])
+    with pytest.raises(WebhookRefused):
+        stripe_event_receive(payload=body, signature=signed(body)[1])
     assert StripeEvent.objects.count() == 0
 
 
@@ -441,6 +443,6 @@ def test_without_a_webhook_secret_every_delivery_is_refused(
     subscribed: Subscription, settings: Any
 ) -> None:
     settings.STRIPE_WEBHOOK_SECRET = ""
-    with pytest.raises(services.WebhookRefused, match="not configured"):
+    with pytest.raises(WebhookRefused, match="not configured"):
         deliver(paid(T0))
     assert StripeEvent.objects.count() == 0

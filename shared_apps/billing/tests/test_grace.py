@@ -12,8 +12,9 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from shared_apps.billing import services
 from shared_apps.billing.models import StripeEvent, Subscription, SubscriptionStatus
+from shared_apps.billing.services.events import stripe_event_receive
+from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.billing.tests.fake_stripe import event, invoice, signed
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.models import AuditEvent
@@ -38,7 +39,7 @@ def past_due(on_trial: Subscription, fake_stripe: Any, settings: Any) -> Subscri
         status="open",
     )
     body, header = signed(event("invoice.payment_failed", obj, created=failed_at))
-    services.stripe_event_receive(payload=body, signature=header)
+    stripe_event_receive(payload=body, signature=header)
     on_trial.refresh_from_db()
     assert on_trial.status == SubscriptionStatus.PAST_DUE
     return on_trial
@@ -53,7 +54,7 @@ def pay(created: int) -> StripeEvent:
         status="paid",
     )
     body, header = signed(event("invoice.paid", obj, created=created))
-    return services.stripe_event_receive(payload=body, signature=header)
+    return stripe_event_receive(payload=body, signature=header)
 
 
 def organization() -> Organization:
@@ -63,7 +64,7 @@ def organization() -> Organization:
 def test_an_organization_past_the_grace_period_is_suspended_and_refused(
     past_due: Subscription, alpha: Any
 ) -> None:
-    suspended = services.billing_grace_enforce(now=timezone.now())
+    suspended = billing_grace_enforce(now=timezone.now())
 
     assert [o.slug for o in suspended] == ["alpha"]
     alpha_now = organization()
@@ -78,18 +79,18 @@ def test_an_organization_past_the_grace_period_is_suspended_and_refused(
     with schema_context("alpha"):
         assert AuditEvent.objects.filter(action="billing.suspend").count() == 1
     # Running it again changes nothing.
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
 
 
 def test_within_the_grace_period_nothing_happens(past_due: Subscription) -> None:
-    assert services.billing_grace_enforce(now=timezone.now() - timedelta(days=2)) == []
+    assert billing_grace_enforce(now=timezone.now() - timedelta(days=2)) == []
     assert organization().state == OrganizationState.ACTIVE
 
 
 def test_a_payment_reactivates_an_organization_billing_suspended(
     past_due: Subscription, alpha: Any
 ) -> None:
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
 
     stored = pay(int(time.time()))
 
@@ -104,7 +105,7 @@ def test_a_payment_reactivates_an_organization_billing_suspended(
 
 
 def test_an_older_payment_arriving_late_does_not_reactivate(past_due: Subscription) -> None:
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
 
     pay(int(time.time()) - 9 * DAY)  # the previous month's invoice, delivered late
 
@@ -120,7 +121,7 @@ def test_a_payment_never_lifts_an_operators_suspension(past_due: Subscription) -
     alpha_now.state_changed_at = timezone.now()
     alpha_now.save()
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     pay(int(time.time()))
 
     alpha_now.refresh_from_db()
@@ -130,7 +131,7 @@ def test_a_payment_never_lifts_an_operators_suspension(past_due: Subscription) -
 def test_an_operator_resuspending_after_billing_keeps_the_tenant_suspended(
     past_due: Subscription,
 ) -> None:
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
     alpha_now = organization()
     alpha_now.state_reason = "Fraud review"
     alpha_now.state_changed_at = timezone.now()
@@ -143,8 +144,8 @@ def test_an_operator_resuspending_after_billing_keeps_the_tenant_suspended(
 
 
 def test_the_daily_task_runs_the_grace_check(past_due: Subscription, alpha: Any) -> None:
-    from shared_apps.billing.tasks import billing_grace_enforce
+    from shared_apps.billing.tasks import billing_grace_enforce as billing_grace_task
 
-    assert billing_grace_enforce.delay().get() == [alpha.organization.pk]
+    assert billing_grace_task.delay().get() == [alpha.organization.pk]
     schedule = django_settings.CELERY_BEAT_SCHEDULE["billing-grace"]
     assert schedule["task"] == "shared_apps.billing.tasks.billing_grace_enforce"

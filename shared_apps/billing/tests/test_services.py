@@ -11,8 +11,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from shared_apps.billing import services
 from shared_apps.billing.models import Subscription, SubscriptionStatus
+from shared_apps.billing.services.cancellation import subscription_stripe_cancel
+from shared_apps.billing.services.checkout import checkout_session_create, portal_session_create
+from shared_apps.billing.services.subscriptions import subscription_trial_start
 from tenant_apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +28,7 @@ def test_a_trial_lasts_the_plans_trial_days_and_names_the_plan(
     now = timezone.now()
     standard = priced_plans["standard"]
 
-    subscription = services.subscription_trial_start(
-        organization=alpha.organization, plan=standard, now=now
-    )
+    subscription = subscription_trial_start(organization=alpha.organization, plan=standard, now=now)
 
     assert subscription.status == SubscriptionStatus.TRIALING
     assert subscription.trial_ends_at == now + timedelta(days=standard.trial_days)
@@ -37,12 +37,8 @@ def test_a_trial_lasts_the_plans_trial_days_and_names_the_plan(
 
 
 def test_starting_a_trial_twice_keeps_the_first(alpha: Any, priced_plans: dict[str, Any]) -> None:
-    first = services.subscription_trial_start(
-        organization=alpha.organization, plan=priced_plans["standard"]
-    )
-    again = services.subscription_trial_start(
-        organization=alpha.organization, plan=priced_plans["plus"]
-    )
+    first = subscription_trial_start(organization=alpha.organization, plan=priced_plans["standard"])
+    again = subscription_trial_start(organization=alpha.organization, plan=priced_plans["plus"])
 
     assert again.pk == first.pk and again.plan.code == "standard"
     assert again.trial_ends_at == first.trial_ends_at
@@ -50,7 +46,7 @@ def test_starting_a_trial_twice_keeps_the_first(alpha: Any, priced_plans: dict[s
 
 
 def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[str, Any]) -> None:
-    subscription = services.subscription_trial_start(
+    subscription = subscription_trial_start(
         organization=alpha.organization, plan=priced_plans["starter"]
     )
     assert (subscription.status, subscription.trial_ends_at) == ("active", None)
@@ -59,14 +55,14 @@ def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[st
 def test_checkout_creates_the_customer_once_and_a_subscription_session(
     alpha: Any, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
 ) -> None:
-    url = services.checkout_session_create(
+    url = checkout_session_create(
         organization=alpha.organization,
         plan=priced_plans["plus"],
         success_url=SUCCESS,
         cancel_url=CANCEL,
         acting_user=alpha.owner,
     )
-    again = services.checkout_session_create(
+    again = checkout_session_create(
         organization=alpha.organization,
         plan=priced_plans["standard"],
         success_url=SUCCESS,
@@ -109,7 +105,7 @@ def test_checkout_is_refused_without_stripe_or_a_price_or_with_a_live_subscripti
     settings: Any,
 ) -> None:
     def start(plan: str) -> str:
-        return services.checkout_session_create(
+        return checkout_session_create(
             organization=alpha.organization,
             plan=priced_plans[plan],
             success_url=SUCCESS,
@@ -135,7 +131,7 @@ def test_a_stripe_failure_is_a_clear_refusal_and_keeps_the_customer(
     fake_stripe.failures["/v1/checkout/sessions"] = 400
 
     with pytest.raises(ServiceError, match="Stripe could not be reached or refused"):
-        services.checkout_session_create(
+        checkout_session_create(
             organization=alpha.organization,
             plan=priced_plans["plus"],
             success_url=SUCCESS,
@@ -148,7 +144,7 @@ def test_a_stripe_failure_is_a_clear_refusal_and_keeps_the_customer(
 def test_checkout_gives_an_organization_without_a_subscription_one(
     alpha: Any, fake_stripe: Any, priced_plans: dict[str, Any]
 ) -> None:
-    services.checkout_session_create(
+    checkout_session_create(
         organization=alpha.organization,
         plan=priced_plans["plus"],
         success_url=SUCCESS,
@@ -161,10 +157,10 @@ def test_the_portal_opens_for_the_organizations_customer(
     alpha: Any, on_trial: Subscription, fake_stripe: Any
 ) -> None:
     with pytest.raises(StateConflict, match="Subscribe first"):
-        services.portal_session_create(organization=alpha.organization, return_url=SUCCESS)
+        portal_session_create(organization=alpha.organization, return_url=SUCCESS)
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_customer_id="cus_alpha")
 
-    url = services.portal_session_create(
+    url = portal_session_create(
         organization=alpha.organization, return_url=SUCCESS, acting_user=alpha.owner
     )
 
@@ -178,7 +174,7 @@ def test_the_portal_is_refused_without_stripe(
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
     with pytest.raises(StateConflict, match="Stripe is not configured"):
-        services.portal_session_create(organization=alpha.organization, return_url=SUCCESS)
+        portal_session_create(organization=alpha.organization, return_url=SUCCESS)
 
 
 # --- Cancellation, when the organization is deleted ---------------------------------------------
@@ -190,8 +186,8 @@ def test_cancelling_twice_cancels_once_and_then_counts_as_done(
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_subscription_id="sub_alpha")
     fake_stripe.subscriptions["sub_alpha"] = "active"
 
-    first = services.subscription_stripe_cancel(organization=alpha.organization)
-    again = services.subscription_stripe_cancel(organization=alpha.organization)
+    first = subscription_stripe_cancel(organization=alpha.organization)
+    again = subscription_stripe_cancel(organization=alpha.organization)
 
     assert (first.outcome, first.subscription_id) == ("canceled", "sub_alpha")
     assert (again.outcome, again.subscription_id) == ("already_canceled", "sub_alpha")
@@ -208,6 +204,6 @@ def test_a_refused_cancellation_is_a_clear_error(
     fake_stripe.failures["/v1/subscriptions/sub_alpha"] = 400
 
     with pytest.raises(ServiceError, match="Stripe could not cancel subscription sub_alpha"):
-        services.subscription_stripe_cancel(organization=alpha.organization)
+        subscription_stripe_cancel(organization=alpha.organization)
 
     assert fake_stripe.subscriptions["sub_alpha"] == "active"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from shared_apps.billing import services
 from shared_apps.billing.models import Subscription
+from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.console.services import organization_suspend
 from shared_apps.console.tests.factories import operator_made
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -31,7 +31,7 @@ def billing_suspended(on_trial: Subscription, fake_stripe: Any, settings: Any) -
     settings.BILLING_GRACE_DAYS = 7
     on_trial.trial_ends_at = timezone.now() - timedelta(days=10)
     on_trial.save(update_fields=["trial_ends_at"])
-    assert [o.slug for o in services.billing_grace_enforce(now=timezone.now())] == ["alpha"]
+    assert [o.slug for o in billing_grace_enforce(now=timezone.now())] == ["alpha"]
     on_trial.refresh_from_db()
     return on_trial
 
@@ -145,7 +145,7 @@ def test_static_files_are_served_whatever_the_suspension(
         settings.BILLING_GRACE_DAYS = 0
         on_trial.trial_ends_at = timezone.now() - timedelta(days=1)
         on_trial.save(update_fields=["trial_ends_at"])
-        assert services.billing_grace_enforce(now=timezone.now())
+        assert billing_grace_enforce(now=timezone.now())
     else:
         organization_suspend(
             organization=alpha.organization, operator=operator_made(), reason="Fraud review"

@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from shared_apps.billing import services
 from shared_apps.billing.models import Plan, StripeEvent, Subscription, SubscriptionStatus
+from shared_apps.billing.services.subscriptions import subscription_trial_start
+from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.billing.tests.fake_stripe import (
     checkout_completed,
     event,
@@ -88,7 +89,7 @@ def invoice_paid() -> dict[str, Any]:
 def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
     trial_over: Subscription, alpha: Any
 ) -> None:
-    suspended = services.billing_grace_enforce(now=timezone.now())
+    suspended = billing_grace_enforce(now=timezone.now())
 
     assert [organization.slug for organization in suspended] == ["alpha"]
     alpha_now = alpha_organization()
@@ -108,7 +109,7 @@ def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
         [audit] = AuditEvent.objects.filter(action="billing.suspend")
         assert audit.detail == {"trial_ended_at": str(trial_over.trial_ends_at)}
     # Running it again changes nothing.
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
 
 
 def test_a_trial_ended_within_the_grace_period_is_not_suspended(
@@ -116,7 +117,7 @@ def test_a_trial_ended_within_the_grace_period_is_not_suspended(
 ) -> None:
     _trial_ended(trial_over, days_ago=6)
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
     trial_over.refresh_from_db()
     assert trial_over.suspended_for_billing_at is None
@@ -129,7 +130,7 @@ def test_a_paid_subscription_is_not_suspended_when_its_trial_date_is_long_past(
     trial_over.refresh_from_db()
     assert trial_over.status == SubscriptionStatus.ACTIVE
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
@@ -147,7 +148,7 @@ def test_a_trial_stripe_runs_is_left_to_stripe(trial_over: Subscription, alpha: 
     trial_over.refresh_from_db()
     assert (trial_over.status, trial_over.stripe_subscription_id) == ("trialing", "sub_trial")
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
@@ -155,7 +156,7 @@ def test_a_free_plan_is_never_suspended_for_its_trial(
     alpha: Any, priced_plans: dict[str, Plan], fake_stripe: Any, settings: Any
 ) -> None:
     settings.BILLING_GRACE_DAYS = 0
-    starter = services.subscription_trial_start(
+    starter = subscription_trial_start(
         organization=alpha.organization, plan=priced_plans["starter"]
     )
     assert (starter.status, starter.trial_ends_at) == (SubscriptionStatus.ACTIVE, None)
@@ -164,7 +165,7 @@ def test_a_free_plan_is_never_suspended_for_its_trial(
         status=SubscriptionStatus.TRIALING, trial_ends_at=timezone.now() - timedelta(days=60)
     )
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
@@ -175,14 +176,14 @@ def test_without_stripe_a_trial_goes_on(on_trial: Subscription, settings: Any) -
     settings.BILLING_GRACE_DAYS = 7
     _trial_ended(on_trial, days_ago=90)
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
 def test_with_no_plan_for_sale_a_trial_goes_on(trial_over: Subscription) -> None:
     Plan.objects.update(stripe_price_id="")
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
@@ -190,7 +191,7 @@ def test_with_no_plan_for_sale_a_trial_goes_on(trial_over: Subscription) -> None
 def test_a_payment_after_the_suspension_reactivates(
     trial_over: Subscription, alpha: Any, payment: str
 ) -> None:
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
     assert alpha_organization().state == OrganizationState.SUSPENDED
     if payment == "invoice":  # the customer is known from the Checkout that was started
         Subscription.objects.filter(pk=trial_over.pk).update(stripe_customer_id="cus_trial")
@@ -214,7 +215,7 @@ def test_an_event_that_is_no_payment_does_not_reactivate(
     trial_over: Subscription, alpha: Any
 ) -> None:
     """Checkout started, the first payment still under way: Stripe says `incomplete`."""
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
     Subscription.objects.filter(pk=trial_over.pk).update(stripe_customer_id="cus_trial")
     obj = subscription_object(
         subscription="sub_trial",
@@ -238,7 +239,7 @@ def test_an_operators_suspension_is_not_touched_nor_lifted_by_a_payment(
         organization=alpha.organization, operator=operator_made(), reason="Fraud review"
     )
 
-    assert services.billing_grace_enforce(now=timezone.now()) == []
+    assert billing_grace_enforce(now=timezone.now()) == []
     stored = deliver(checkout_paid(alpha.organization.pk))
 
     assert "reactivated" not in stored.outcome_detail
@@ -251,7 +252,7 @@ def test_an_operators_suspension_is_not_touched_nor_lifted_by_a_payment(
 def test_an_operator_suspending_after_billing_keeps_the_tenant_suspended(
     trial_over: Subscription, alpha: Any
 ) -> None:
-    services.billing_grace_enforce(now=timezone.now())
+    billing_grace_enforce(now=timezone.now())
     # The console suspends only active tenants; an operator re-suspending for another reason
     # changes the state's date, as organization_state_set does.
     from shared_apps.tenants.services import organization_state_set
@@ -267,7 +268,7 @@ def test_an_operator_suspending_after_billing_keeps_the_tenant_suspended(
 
 
 def test_the_daily_task_suspends_ended_trials(trial_over: Subscription, alpha: Any) -> None:
-    from shared_apps.billing.tasks import billing_grace_enforce
+    from shared_apps.billing.tasks import billing_grace_enforce as billing_grace_task
 
-    assert billing_grace_enforce.delay().get() == [alpha.organization.pk]
+    assert billing_grace_task.delay().get() == [alpha.organization.pk]
     assert alpha_organization().state == OrganizationState.SUSPENDED
