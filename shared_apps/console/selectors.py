@@ -1,4 +1,5 @@
-"""Reads for the console: the tenant list with per-schema numbers, a tenant's page, the audit.
+"""Reads for the console: the tenant list with per-schema numbers, a tenant's page (and the
+actions it offers), the audit.
 
 Per-tenant numbers (donors, gifts, last activity, schema size) live in each tenant's schema.
 They are read live for the page being shown, in a fixed number of statements whatever the page
@@ -22,12 +23,13 @@ builds from a validated slug; they are quoted again here, never interpolated raw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from shared_apps.console.models import (
@@ -36,10 +38,13 @@ from shared_apps.console.models import (
     TenantDeletion,
     TenantExport,
 )
-from shared_apps.tenants.models import Organization
+from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.selectors import audit_events_recent
 
 PAGE_SIZE = 25
+# A `provisioning` tenant that has not moved for this long was interrupted (a worker died); it
+# may be resumed like a failed one. A younger one may still be running: retrying would race it.
+STALLED_PROVISIONING = timedelta(minutes=15)
 
 # Sort keys offered on the list: public columns only (see the module docstring).
 SORTS = {
@@ -237,4 +242,18 @@ def tenant_deletion_latest(*, slug: str) -> TenantDeletion | None:
         TenantDeletion.objects.filter(organization_slug=slug)
         .select_related("requested_by", "export")
         .first()
+    )
+
+
+# --- Actions offered ---------------------------------------------------------------------
+
+
+def organization_retry_allowed(organization: Organization) -> bool:
+    """Whether the tenant's provisioning may be retried: it failed, or it has not moved for
+    STALLED_PROVISIONING."""
+    if organization.state == OrganizationState.FAILED:
+        return True
+    return (
+        organization.state == OrganizationState.PROVISIONING
+        and timezone.now() - organization.state_changed_at >= STALLED_PROVISIONING
     )

@@ -27,8 +27,21 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.selectors import subscription_of
-from shared_apps.console import selectors, services
+from shared_apps.console import selectors
 from shared_apps.console.models import ExportState, OperatorAction, TenantExport
+from shared_apps.console.services.actions import REASON_MAX_LENGTH
+from shared_apps.console.services.deletion import DELETION_STALE, organization_delete_request
+from shared_apps.console.services.exports import (
+    EXPORT_STALE,
+    EXPORTABLE_STATES,
+    tenant_export_download_record,
+    tenant_export_request,
+)
+from shared_apps.console.services.states import (
+    organization_provision_retry,
+    organization_reactivate,
+    organization_suspend,
+)
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.users.requests import AuthenticatedHttpRequest
 
@@ -93,9 +106,7 @@ def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
     # One pending past DELETION_STALE was lost: the actions are offered again, and the services
     # give it up when one is taken.
     deletion = selectors.tenant_deletion_pending(organization_id=organization.pk)
-    deletion_lost = deletion is not None and (
-        deletion.created_at < timezone.now() - services.DELETION_STALE
-    )
+    deletion_lost = deletion is not None and (deletion.created_at < timezone.now() - DELETION_STALE)
     idle = deletion is None or deletion_lost
     return {
         "tenant": organization,
@@ -111,12 +122,12 @@ def _tenant_context(organization: Organization, **extra: Any) -> dict[str, Any]:
         "deletion_lost": deletion_lost,
         "can_suspend": idle and organization.state == OrganizationState.ACTIVE,
         "can_reactivate": idle and organization.state == OrganizationState.SUSPENDED,
-        "can_retry": idle and services.organization_retry_allowed(organization),
-        "can_export": idle and organization.state in services.EXPORTABLE_STATES,
+        "can_retry": idle and selectors.organization_retry_allowed(organization),
+        "can_export": idle and organization.state in EXPORTABLE_STATES,
         "can_delete": idle and organization.state != OrganizationState.PROVISIONING,
         "export_pending": any(
             export.state in (ExportState.QUEUED, ExportState.RUNNING)
-            and export.created_at >= timezone.now() - services.EXPORT_STALE
+            and export.created_at >= timezone.now() - EXPORT_STALE
             for export in exports
         ),
         "failed_action": "",
@@ -152,23 +163,17 @@ def tenant_action(request: AuthenticatedHttpRequest, slug: str, action: str) -> 
     operator = request.user
     try:
         if action == OperatorAction.SUSPEND:
-            services.organization_suspend(
-                organization=organization, operator=operator, reason=reason
-            )
+            organization_suspend(organization=organization, operator=operator, reason=reason)
         elif action == OperatorAction.REACTIVATE:
-            services.organization_reactivate(
-                organization=organization, operator=operator, reason=reason
-            )
+            organization_reactivate(organization=organization, operator=operator, reason=reason)
         elif action == OperatorAction.RETRY:
-            services.organization_provision_retry(
+            organization_provision_retry(
                 organization=organization, operator=operator, reason=reason
             )
         elif action == OperatorAction.EXPORT:
-            services.tenant_export_request(
-                organization=organization, operator=operator, reason=reason
-            )
+            tenant_export_request(organization=organization, operator=operator, reason=reason)
         else:
-            services.organization_delete_request(
+            organization_delete_request(
                 organization=organization,
                 operator=operator,
                 reason=reason,
@@ -191,7 +196,7 @@ def tenant_action(request: AuthenticatedHttpRequest, slug: str, action: str) -> 
             organization,
             failed_action=action,
             error_fields=error.fields,
-            submitted={"reason": reason[: services.REASON_MAX_LENGTH]},
+            submitted={"reason": reason[:REASON_MAX_LENGTH]},
         )
         return TemplateResponse(request, "console/tenant_detail.html", context, status=error.status)
     messages.success(request, f"{organization.slug} {ACTIONS[action]}.")
@@ -206,7 +211,7 @@ def tenant_action(request: AuthenticatedHttpRequest, slug: str, action: str) -> 
 def export_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     export = get_object_or_404(TenantExport, pk=export_id)
     try:
-        services.tenant_export_download_record(export=export, operator=request.user)
+        tenant_export_download_record(export=export, operator=request.user)
     except ServiceError as error:
         return TemplateResponse(
             request,

@@ -13,7 +13,6 @@ from django_tenants.utils import schema_context, schema_exists
 
 import provisioning.services
 from shared_apps.billing.models import Plan, Subscription
-from shared_apps.console import services
 from shared_apps.console.models import (
     DeletionState,
     ExportState,
@@ -22,6 +21,18 @@ from shared_apps.console.models import (
     TenantDeletion,
     TenantExport,
 )
+from shared_apps.console.selectors import organization_retry_allowed
+from shared_apps.console.services.deletion import (
+    DELETION_STALE,
+    organization_delete_perform,
+    organization_delete_request,
+)
+from shared_apps.console.services.exports import (
+    EXPORT_STALE,
+    tenant_export_perform,
+    tenant_export_request,
+)
+from shared_apps.console.services.states import organization_reactivate, organization_suspend
 from shared_apps.console.tests.factories import organization_made
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
@@ -48,10 +59,8 @@ def test_tenant_page_shows_domains_billing_numbers_and_trail(alpha, console, ope
         status="trialing",
         trial_ends_at=timezone.now() + timedelta(days=30),
     )
-    services.organization_suspend(organization=alpha.organization, operator=operator, reason="r1")
-    services.organization_reactivate(
-        organization=alpha.organization, operator=operator, reason="r2"
-    )
+    organization_suspend(organization=alpha.organization, operator=operator, reason="r1")
+    organization_reactivate(organization=alpha.organization, operator=operator, reason="r2")
 
     response = console.get("/console/tenants/alpha/")
 
@@ -120,7 +129,7 @@ def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(alpha, console
 
 
 def test_reactivate_serves_the_tenant_again(alpha, console, operator):
-    services.organization_suspend(organization=alpha.organization, operator=operator, reason="x")
+    organization_suspend(organization=alpha.organization, operator=operator, reason="x")
     staff = alpha.client(alpha.owner)
     assert staff.get("/").status_code == 403
 
@@ -237,12 +246,12 @@ def test_retry_that_fails_again_says_why_and_records_it(console, monkeypatch):
 
 def test_a_stalled_provisioning_may_be_retried(operator):
     organization = organization_made(slug="gamma", state=OrganizationState.PROVISIONING)
-    assert not services.organization_retry_allowed(organization)
+    assert not organization_retry_allowed(organization)
     Organization.objects.filter(pk=organization.pk).update(
         state_changed_at=timezone.now() - timedelta(minutes=20)
     )
     organization.refresh_from_db()
-    assert services.organization_retry_allowed(organization)
+    assert organization_retry_allowed(organization)
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -323,11 +332,11 @@ def test_the_export_task_runs_once(
         provisioning.services, "tenant_export", lambda *, organization: calls.append(1) or "x"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        export = services.tenant_export_request(
+        export = tenant_export_request(
             organization=alpha.organization, operator=operator, reason="r"
         )
 
-    assert services.tenant_export_perform(export_id=export.pk) is None  # redelivered: no-op
+    assert tenant_export_perform(export_id=export.pk) is None  # redelivered: no-op
     assert calls == [1]
 
 
@@ -578,20 +587,20 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
     from shared_apps.tenants.services import organization_state_set
 
     organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
-    deletion = services.organization_delete_request(
+    deletion = organization_delete_request(
         organization=organization, operator=operator, reason="r", confirmation="gamma"
     )
     organization.refresh_from_db()
     organization_state_set(organization=organization, state="active", reason="")
 
-    services.organization_delete_perform(deletion_id=deletion.pk)
+    organization_delete_perform(deletion_id=deletion.pk)
 
     deletion.refresh_from_db()
     assert deletion.state == DeletionState.FAILED
     assert "changed state since its deletion was requested" in deletion.error
     assert _state(organization) == OrganizationState.ACTIVE
     assert Domain.objects.filter(domain="gamma.localhost").exists()
-    assert services.organization_delete_perform(deletion_id=deletion.pk) is None  # no-op again
+    assert organization_delete_perform(deletion_id=deletion.pk) is None  # no-op again
 
 
 def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
@@ -599,7 +608,7 @@ def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
     assert _delete(console, "gamma", reason="first").status_code == 302
     TenantDeletion.objects.update(
-        state=DeletionState.RUNNING, created_at=timezone.now() - services.DELETION_STALE
+        state=DeletionState.RUNNING, created_at=timezone.now() - DELETION_STALE
     )
     page = console.get("/console/tenants/gamma/")
     assert b"never finished" in page.content
@@ -623,8 +632,8 @@ def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
 
 
 def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, operator):
-    services.organization_suspend(organization=alpha.organization, operator=operator, reason="a1")
-    services.organization_suspend(organization=beta.organization, operator=operator, reason="b1")
+    organization_suspend(organization=alpha.organization, operator=operator, reason="a1")
+    organization_suspend(organization=beta.organization, operator=operator, reason="b1")
 
     everything = console.get("/console/audit/")
     only_beta = console.get("/console/audit/", {"tenant": "beta"})
@@ -638,9 +647,7 @@ def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, ope
 
 def test_a_lost_export_does_not_block_a_new_one(alpha, console):
     console.post("/console/tenants/alpha/export/", {"reason": "first"})
-    TenantExport.objects.update(
-        state=ExportState.RUNNING, created_at=timezone.now() - services.EXPORT_STALE
-    )
+    TenantExport.objects.update(state=ExportState.RUNNING, created_at=timezone.now() - EXPORT_STALE)
 
     page = console.get("/console/tenants/alpha/")
     response = console.post("/console/tenants/alpha/export/", {"reason": "worker died"})
