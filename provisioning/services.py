@@ -12,8 +12,6 @@ refuses other states).
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from provisioning.dumps import schema_dump
 from provisioning.schemas import schema_name_in_catalog, slug_reserved_message, tenant_schema_verify
 from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
@@ -332,26 +331,9 @@ def tenant_export(*, organization: Organization) -> str:
     Stored under the public schema's namespace (`tenants/public/exports/...`), where operators
     find it, never in the tenant's own space which is about to go away on delete.
     """
-    database = settings.DATABASES["default"]
-    environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
-    command = [
-        "pg_dump",
-        "--format=custom",
-        "--no-owner",
-        "--no-privileges",
-        f"--schema={organization.schema_name}",
-        f"--host={database.get('HOST') or '127.0.0.1'}",
-        f"--port={database.get('PORT') or 5432}",
-        f"--username={database.get('USER') or 'postgres'}",
-        str(database["NAME"]),
-    ]
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     with tempfile.TemporaryFile() as dump:
-        result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            command, stdout=dump, stderr=subprocess.PIPE, env=environment, check=False
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"pg_dump failed: {result.stderr.decode(errors='replace')[:500]}")
+        schema_dump("--format=custom", schema_name=organization.schema_name, output=dump)
         dump.seek(0)
         with schema_context("public"):
             return default_storage.save(f"exports/{organization.slug}-{stamp}.dump", File(dump))

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from functools import cache
 
@@ -33,6 +31,7 @@ from django.core.management import call_command
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context, schema_exists
 
+from provisioning.dumps import schema_dump
 from saas_platform.lib.connection import connection
 
 logger = logging.getLogger(__name__)
@@ -193,27 +192,13 @@ def _cache_set(key: str, capture: Capture) -> None:
 
 
 def _dump(section: str) -> str:
-    database = settings.DATABASES["default"]
-    environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
-    command = [
-        "pg_dump",
+    output = schema_dump(
         "--schema-only",
         f"--section={section}",
-        "--no-owner",
-        "--no-privileges",
         "--no-comments",
-        f"--schema={template_schema_name()}",
-        f"--host={database.get('HOST') or '127.0.0.1'}",
-        f"--port={database.get('PORT') or 5432}",
-        f"--username={database.get('USER') or 'postgres'}",
-        str(database["NAME"]),
-    ]
-    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-        command, capture_output=True, env=environment, check=False
+        schema_name=template_schema_name(),
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"pg_dump failed: {result.stderr.decode(errors='replace')[:500]}")
-    lines = result.stdout.decode().splitlines()
+    lines = output.decode().splitlines()
     return "\n".join(line for line in lines if not _SESSION_LINE.match(line))
 
 

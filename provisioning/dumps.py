@@ -1,0 +1,39 @@
+"""pg_dump of one schema of the project's database, connected with Django's settings: the
+tenant export and the template's DDL capture both dump through it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import IO
+
+from django.conf import settings
+
+
+def schema_dump(*options: str, schema_name: str, output: IO[bytes] | None = None) -> bytes:
+    """Run pg_dump of `schema_name` with `options` (format, sections), without owners or
+    privileges. What it writes goes to `output` when given, else it is returned. A failure is a
+    RuntimeError holding the start of pg_dump's own message."""
+    database = settings.DATABASES["default"]
+    environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
+    command = [
+        "pg_dump",
+        *options,
+        "--no-owner",
+        "--no-privileges",
+        f"--schema={schema_name}",
+        f"--host={database.get('HOST') or '127.0.0.1'}",
+        f"--port={database.get('PORT') or 5432}",
+        f"--username={database.get('USER') or 'postgres'}",
+        str(database["NAME"]),
+    ]
+    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        command,
+        stdout=subprocess.PIPE if output is None else output,
+        stderr=subprocess.PIPE,
+        env=environment,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"pg_dump failed: {result.stderr.decode(errors='replace')[:500]}")
+    return result.stdout or b""
