@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django_tenants.utils import schema_context
 
-from shared_apps.users.models import User
+from shared_apps.console.tests.factories import OPERATOR_PASSWORD, OperatorFactory
 from shared_apps.users.roles import Role
 from tests.plugin import OWNER_PASSWORD
 
@@ -16,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operator():
-    with schema_context("public"):
-        return User.objects.create_superuser("ops@ifm.test", "Operator-Pass-1")
+    return OperatorFactory(is_superuser=True)
 
 
 def test_operator_sees_organizations_not_tenant_books(operator):
@@ -124,13 +122,13 @@ def test_public_admin_login_is_throttled_per_client(operator, alpha, settings):
         ).status_code
         for n in range(limit)
     ]
-    right_password = _admin_login(client, "ops@ifm.test", "Operator-Pass-1")
+    right_password = _admin_login(client, "ops@ifm.test", OPERATOR_PASSWORD)
 
     assert failures == [200] * limit
     assert right_password.status_code == 429
     assert "sessionid" not in client.cookies
     elsewhere = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.0.0.9")
-    assert _admin_login(elsewhere, "ops@ifm.test", "Operator-Pass-1").status_code == 302
+    assert _admin_login(elsewhere, "ops@ifm.test", OPERATOR_PASSWORD).status_code == 302
     # the public schema's counter is not a tenant's
     assert _admin_login(alpha.client(), "owner@alpha.org", OWNER_PASSWORD).status_code == 302
 

@@ -8,20 +8,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django_tenants.utils import schema_context
 
 from shared_apps.billing.models import StripeEvent
 from shared_apps.billing.services.events import stripe_event_receive
 from shared_apps.billing.tests.fake_stripe import event, signed
-from shared_apps.users.models import User
+from shared_apps.console.tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator_client(db: None) -> Client:
-    with schema_context("public"):
-        operator = User.objects.create_superuser("ops@ifm.test", "Operator-Pass-1")
+    operator = OperatorFactory(is_superuser=True)
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
     return client

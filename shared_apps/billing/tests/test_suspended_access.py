@@ -14,7 +14,7 @@ from django.utils import timezone
 from shared_apps.billing.models import Subscription
 from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.console.services import organization_suspend
-from shared_apps.console.tests.factories import operator_made
+from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.roles import Role
@@ -148,7 +148,7 @@ def test_static_files_are_served_whatever_the_suspension(
         assert billing_grace_enforce(now=timezone.now())
     else:
         organization_suspend(
-            organization=alpha.organization, operator=operator_made(), reason="Fraud review"
+            organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
         )
 
     response = alpha.client().get("/static/css/ifm.css")
@@ -163,7 +163,7 @@ def test_an_operators_suspension_is_total(
     alpha: Any, on_trial: Subscription, fake_stripe: Any, path: str
 ) -> None:
     organization_suspend(
-        organization=alpha.organization, operator=operator_made(), reason="Fraud review"
+        organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
     )
 
     response = alpha.client(alpha.owner).get(path)

@@ -24,7 +24,7 @@ from shared_apps.billing.tests.fake_stripe import (
     subscription_object,
 )
 from shared_apps.console.services import organization_suspend
-from shared_apps.console.tests.factories import operator_made
+from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.models import AuditEvent
 
@@ -236,7 +236,7 @@ def test_an_operators_suspension_is_not_touched_nor_lifted_by_a_payment(
     trial_over: Subscription, alpha: Any
 ) -> None:
     organization_suspend(
-        organization=alpha.organization, operator=operator_made(), reason="Fraud review"
+        organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
     )
 
     assert billing_grace_enforce(now=timezone.now()) == []

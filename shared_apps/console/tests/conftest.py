@@ -10,13 +10,13 @@ from django_tenants.utils import schema_context
 # Stripe against its local stand-in, for deletions of subscribed tenants.
 from shared_apps.billing.tests.conftest import _fake_stripe_server, fake_stripe  # noqa: F401
 from shared_apps.console.models import TenantExport
-from shared_apps.console.tests.factories import operator_made
+from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.users.models import User
 
 
 @pytest.fixture
 def operator(db: None) -> User:
-    return operator_made()
+    return OperatorFactory()
 
 
 @pytest.fixture

@@ -2,57 +2,81 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
+import factory
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
+from shared_apps.users.tests.factories import UserFactory
 
 OPERATOR_PASSWORD = "Operator-Pass-2026"
 
 
-def operator_made(email: str = "ops@ifm.test", **fields: Any) -> User:
-    with schema_context("public"):
-        fields.setdefault("is_operator", True)
-        return User.objects.create_user(email, OPERATOR_PASSWORD, **fields)
+class OperatorFactory(UserFactory):
+    """A platform operator, made in the public schema whatever schema is current (pass
+    `is_superuser=True` for one that `createsuperuser` would make)."""
+
+    email = "ops@ifm.test"
+    is_operator = True
+    password = factory.PostGenerationMethodCall("set_password", OPERATOR_PASSWORD)
+
+    # Declared again, after the password: post-generation steps run in the order declared, and
+    # this one must store the password.
+    @factory.post_generation
+    def _save(  # noqa: N805 - factory-boy's signature
+        obj: User, create: bool, extracted: object, **kwargs: object
+    ) -> None:
+        if create:
+            obj.save()
+
+    @classmethod
+    def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
+        # The whole of it, its post-generation save included, in the public schema.
+        with schema_context("public"):
+            return super()._generate(strategy, params)
 
 
-def organization_made(
-    *,
-    slug: str | None = None,
-    name: str = "Gamma Aid",
-    state: str = OrganizationState.ACTIVE,
-    owner_email: str = "",
-    plan_code: str = "",
-    tables_like: Organization | None = None,
-) -> Organization:
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     """An organization row with its domain, in the test's transaction.
 
-    With `tables_like`, its schema gets empty copies of the tables the console counts in (the
-    columns of that tenant's tables), enough for the list's numbers without a full provisioning.
+    With `tables_like=<organization>`, its schema gets empty copies of the tables the console
+    counts in (the columns of that tenant's tables), enough for the list's numbers without a
+    full provisioning.
     """
-    from shared_apps.console.selectors import TENANT_TABLES
 
-    slug = slug or f"t{uuid.uuid4().hex[:8]}"
-    organization = Organization.objects.create(
-        schema_name=f"tenant_{slug}",
-        slug=slug,
-        name=name,
-        state=state,
-        owner_email=owner_email or f"owner@{slug}.org",
-        plan_code=plan_code,
-    )
-    Domain.objects.create(domain=f"{slug}.localhost", tenant=organization, is_primary=True)
-    if tables_like is not None:
+    class Meta:
+        model = Organization
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda number: f"t{number:08d}")
+    schema_name = factory.LazyAttribute(lambda organization: f"tenant_{organization.slug}")
+    name = "Gamma Aid"
+    state = OrganizationState.ACTIVE
+    owner_email = factory.LazyAttribute(lambda organization: f"owner@{organization.slug}.org")
+    plan_code = ""
+
+    @factory.post_generation
+    def domain(  # noqa: N805 - factory-boy's signature
+        obj: Organization, create: bool, extracted: object, **kwargs: object
+    ) -> None:
+        Domain.objects.create(domain=f"{obj.slug}.localhost", tenant=obj, is_primary=True)
+
+    @factory.post_generation
+    def tables_like(  # noqa: N805 - factory-boy's signature
+        obj: Organization, create: bool, extracted: Organization | None, **kwargs: object
+    ) -> None:
+        from shared_apps.console.selectors import TENANT_TABLES
+
+        if extracted is None:
+            return
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA {quote(organization.schema_name)}")
+            cursor.execute(f"CREATE SCHEMA {quote(obj.schema_name)}")
             for table in TENANT_TABLES.values():
                 cursor.execute(
-                    f"CREATE TABLE {quote(organization.schema_name)}.{quote(table)} "
-                    f"(LIKE {quote(tables_like.schema_name)}.{quote(table)})"
+                    f"CREATE TABLE {quote(obj.schema_name)}.{quote(table)} "
+                    f"(LIKE {quote(extracted.schema_name)}.{quote(table)})"
                 )
-    return organization

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from shared_apps.console.models import OperatorAuditEvent, TenantDeletion, TenantExport
-from shared_apps.console.tests.factories import OPERATOR_PASSWORD, operator_made
+from shared_apps.console.tests.factories import OPERATOR_PASSWORD, OperatorFactory
 from shared_apps.tenants.models import OrganizationState
 from shared_apps.users.models import User
 from tests.plugin import OWNER_PASSWORD
@@ -48,7 +48,7 @@ def test_anonymous_actions_are_sent_to_login_and_change_nothing(alpha, public_cl
 
 def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
     client = Client(HTTP_HOST="localhost")
-    client.force_login(operator_made("clerk@ifm.test", is_operator=False))
+    client.force_login(OperatorFactory(email="clerk@ifm.test", is_operator=False))
 
     for path in [*PAGES, f"/console/exports/{_export(alpha).pk}/download/"]:
         response = client.get(path)
@@ -67,7 +67,7 @@ def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
 
 def test_an_inactive_operator_is_not_let_in(db):
     client = Client(HTTP_HOST="localhost")
-    client.force_login(operator_made("gone@ifm.test"))
+    client.force_login(OperatorFactory(email="gone@ifm.test"))
     User.objects.filter(email="gone@ifm.test").update(is_active=False)
 
     response = client.get("/console/")

@@ -33,7 +33,7 @@ from shared_apps.console.services.exports import (
     tenant_export_request,
 )
 from shared_apps.console.services.states import organization_reactivate, organization_suspend
-from shared_apps.console.tests.factories import organization_made
+from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
 
@@ -186,7 +186,7 @@ def test_a_reason_too_long_is_refused(alpha, console):
     ],
 )
 def test_actions_not_valid_in_the_tenants_state_change_nothing(console, state, action, expected):
-    organization = organization_made(slug="gamma", state=state)
+    organization = OrganizationFactory(slug="gamma", state=state)
 
     response = console.post(
         f"/console/tenants/gamma/{action}/", {"reason": "because", "confirmation": "gamma"}
@@ -205,7 +205,7 @@ def test_actions_not_valid_in_the_tenants_state_change_nothing(console, state, a
 
 
 def test_retry_resumes_a_failed_provisioning(console, operator):
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
 
     response = console.post("/console/tenants/gamma/retry/", {"reason": "Database was full"})
@@ -226,7 +226,7 @@ def test_retry_resumes_a_failed_provisioning(console, operator):
 
 
 def test_retry_that_fails_again_says_why_and_records_it(console, monkeypatch):
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
 
     def broken(organization, owner):
         raise RuntimeError("disk full")
@@ -245,7 +245,7 @@ def test_retry_that_fails_again_says_why_and_records_it(console, monkeypatch):
 
 
 def test_a_stalled_provisioning_may_be_retried(operator):
-    organization = organization_made(slug="gamma", state=OrganizationState.PROVISIONING)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.PROVISIONING)
     assert not organization_retry_allowed(organization)
     Organization.objects.filter(pk=organization.pk).update(
         state_changed_at=timezone.now() - timedelta(minutes=20)
@@ -527,7 +527,7 @@ def test_deleting_a_tenant_that_never_had_a_schema(
     subscription go, its signup keeps its history, and the audit says no schema existed."""
     from shared_apps.onboarding.models import Signup, SignupState
 
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
     subscription = Subscription.objects.create(
         organization=organization, plan=Plan.objects.get(code="starter"), status="trialing"
     )
@@ -586,7 +586,7 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
     the admin), the task deletes nothing and leaves that state alone."""
     from shared_apps.tenants.services import organization_state_set
 
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
     deletion = organization_delete_request(
         organization=organization, operator=operator, reason="r", confirmation="gamma"
     )
@@ -604,7 +604,7 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
 
 
 def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
-    organization = organization_made(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
     assert _delete(console, "gamma", reason="first").status_code == 302
     TenantDeletion.objects.update(

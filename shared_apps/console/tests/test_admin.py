@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django_tenants.utils import schema_context
 
 from shared_apps.console.models import OperatorAuditEvent, TenantExport
-from shared_apps.users.models import User
+from shared_apps.console.tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_admin_lists_operator_events_and_exports_read_only(alpha):
-    with schema_context("public"):
-        superuser = User.objects.create_superuser("root@ifm.test", "Operator-Pass-1")
+    superuser = OperatorFactory(email="root@ifm.test", is_superuser=True)
     OperatorAuditEvent.objects.create(
         actor_email="root@ifm.test",
         action="suspend",

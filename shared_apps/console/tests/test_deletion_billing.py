@@ -27,7 +27,7 @@ from shared_apps.console.models import (
     TenantDeletion,
     TenantExport,
 )
-from shared_apps.console.tests.factories import organization_made
+from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +160,7 @@ def test_a_subscription_already_cancelled_at_stripe_counts_as_done(
 ):
     """Stripe answers 404 resource_missing for a subscription cancelled before (here: not in
     the fake's `subscriptions`)."""
-    organization = organization_made(slug="gamma")
+    organization = OrganizationFactory(slug="gamma")
     _subscribed(organization, subscription_id="sub_gone")
 
     _delete(console, "gamma", django_capture_on_commit_callbacks)
@@ -202,7 +202,7 @@ def test_nothing_is_asked_of_stripe_without_it_or_without_a_subscription(
     outcome,
     note,
 ):
-    organization = organization_made(slug="gamma")
+    organization = OrganizationFactory(slug="gamma")
     if subscription_id is not None:
         _subscribed(organization, subscription_id=subscription_id)
     if not stripe_configured:
@@ -226,7 +226,7 @@ def test_a_drop_failing_after_the_cancellation_says_the_subscription_was_cancell
 ):
     """Stripe is not transactional: the error tells the operator the tenant is no longer
     charged; the deletion requested again finds it cancelled and counts that as done."""
-    organization = organization_made(slug="gamma")
+    organization = OrganizationFactory(slug="gamma")
     _subscribed(organization, subscription_id="sub_gamma")
     fake_stripe.subscriptions["sub_gamma"] = "active"
     drop = provisioning.services.tenant_drop
@@ -257,7 +257,7 @@ def test_a_drop_failing_after_the_cancellation_says_the_subscription_was_cancell
 def test_stripes_later_event_for_the_deleted_organization_is_stored_and_answered_200(
     console, fake_stripe: FakeStripe, django_capture_on_commit_callbacks
 ):
-    organization = organization_made(slug="gamma")
+    organization = OrganizationFactory(slug="gamma")
     _subscribed(organization, subscription_id="sub_gamma")
     fake_stripe.subscriptions["sub_gamma"] = "active"
     _delete(console, "gamma", django_capture_on_commit_callbacks)

@@ -21,7 +21,7 @@ from shared_apps.console.models import (
     TenantDeletion,
     TenantExport,
 )
-from shared_apps.console.tests.factories import operator_made
+from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Domain, Organization
 
 
@@ -29,7 +29,7 @@ from shared_apps.tenants.models import Domain, Organization
 def committed_console(django_db_blocker: Any) -> Iterator[Client]:
     """An operator committed in the public schema, and what the test leaves, removed after."""
     with django_db_blocker.unblock():
-        operator = operator_made("e2e-ops@ifm.test")
+        operator = OperatorFactory(email="e2e-ops@ifm.test")
         client = Client(HTTP_HOST="localhost")
         client.force_login(operator)
     try:

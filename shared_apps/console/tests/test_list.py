@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.billing.models import Plan, Subscription
 from shared_apps.console import selectors
-from shared_apps.console.tests.factories import organization_made
+from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import OrganizationState
 from tenant_apps.donations.tests.factories import gift_made
 from tenant_apps.donors.tests.factories import donor_made
@@ -96,8 +96,8 @@ def test_schema_size_is_the_sum_over_the_schemas_tables(alpha):
 
 
 def test_a_tenant_without_schema_or_tables_shows_dashes(alpha, console):
-    organization_made(slug="failedearly", state=OrganizationState.FAILED)
-    organization_made(slug="halfway", state=OrganizationState.FAILED)
+    OrganizationFactory(slug="failedearly", state=OrganizationState.FAILED)
+    OrganizationFactory(slug="halfway", state=OrganizationState.FAILED)
     with connection.cursor() as cursor:
         cursor.execute('CREATE SCHEMA "tenant_halfway"')
 
@@ -109,7 +109,7 @@ def test_a_tenant_without_schema_or_tables_shows_dashes(alpha, console):
 
 
 def test_search_matches_name_slug_and_owner_email(alpha, beta, console):
-    organization_made(slug="gamma", name="Gamma Aid", owner_email="boss@gamma-example.org")
+    OrganizationFactory(slug="gamma", name="Gamma Aid", owner_email="boss@gamma-example.org")
 
     def slugs(query: str) -> list[str]:
         response = console.get("/console/", {"q": query})
@@ -128,7 +128,7 @@ def test_the_public_schema_is_not_listed(alpha, console):
 
 
 def test_sort_by_each_column_both_ways(alpha, beta, console):
-    organization_made(slug="aardvark", name="Zeta Trust", state=OrganizationState.SUSPENDED)
+    OrganizationFactory(slug="aardvark", name="Zeta Trust", state=OrganizationState.SUSPENDED)
 
     def slugs(sort: str) -> list[str]:
         return [
@@ -148,7 +148,7 @@ def test_sort_by_each_column_both_ways(alpha, beta, console):
 
 def test_list_is_paginated(alpha, beta, console):
     for number in range(selectors.PAGE_SIZE):
-        organization_made(slug=f"p{number:03d}", name=f"Page Org {number:03d}")
+        OrganizationFactory(slug=f"p{number:03d}", name=f"Page Org {number:03d}")
 
     first = console.get("/console/")
     second = console.get("/console/", {"page": 2})
@@ -172,7 +172,7 @@ def test_list_runs_the_same_queries_for_few_tenants_as_for_many(
     assert len(response.context["rows"]) == 2
 
     for number in range(selectors.PAGE_SIZE + 5):
-        organization = organization_made(
+        organization = OrganizationFactory(
             slug=f"m{number:03d}", name=f"Many {number:03d}", tables_like=alpha.organization
         )
     with schema_context(alpha.organization.schema_name):

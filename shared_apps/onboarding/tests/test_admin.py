@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django_tenants.utils import schema_context
 
+from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.onboarding.tests.factories import SignupFactory
-from shared_apps.users.models import User
 
 pytestmark = pytest.mark.django_db
 
 
 def test_operators_list_and_open_signups_without_secrets():
-    with schema_context("public"):
-        operator = User.objects.create_superuser("ops@ifm.test", "Operator-Pass-1")
+    operator = OperatorFactory(is_superuser=True)
     signup = SignupFactory(slug="harbor")
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)

@@ -1,5 +1,7 @@
 """Users in whatever schema is current: call inside schema_context (see tests.plugin)."""
 
+from __future__ import annotations
+
 import factory
 
 from shared_apps.users.models import User
@@ -8,7 +10,7 @@ from shared_apps.users.roles import Role
 PASSWORD = "Correct-Horse-42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -19,6 +21,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy's signature
+    def _save(  # noqa: N805 - factory-boy's signature
+        obj: User, create: bool, extracted: object, **kwargs: object
+    ) -> None:
         if create:
             obj.save()
