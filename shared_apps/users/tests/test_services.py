@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.plan_limits import PlanLimitReached
@@ -17,6 +16,7 @@ from shared_apps.users import services
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.core.models import AuditEvent
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -38,26 +38,25 @@ def _audit(action: str) -> list[tuple[Any, str, dict[str, Any]]]:
     ]
 
 
-def test_a_user_is_created_with_a_usable_password_and_audited(alpha: Any) -> None:
-    with schema_context("alpha"):
-        user = services.user_create(
-            email=" Grace@Alpha.org ",
-            full_name="Grace Hopper",
-            role=Role.BOOKKEEPER,
-            password=PASSWORD,
-            acting_user=alpha.owner,
-        )
+def test_a_user_is_created_with_a_usable_password_and_audited(in_alpha: Tenant) -> None:
+    user = services.user_create(
+        email=" Grace@Alpha.org ",
+        full_name="Grace Hopper",
+        role=Role.BOOKKEEPER,
+        password=PASSWORD,
+        acting_user=in_alpha.owner,
+    )
 
-        stored = User.objects.get(pk=user.pk)
-        assert (stored.email, stored.role, stored.is_active) == (
-            "grace@alpha.org",
-            Role.BOOKKEEPER,
-            True,
-        )
-        assert stored.check_password(PASSWORD)
-        assert _audit("user.create") == [
-            (alpha.owner.pk, str(user.pk), {"email": "grace@alpha.org", "role": "bookkeeper"})
-        ]
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.email, stored.role, stored.is_active) == (
+        "grace@alpha.org",
+        Role.BOOKKEEPER,
+        True,
+    )
+    assert stored.check_password(PASSWORD)
+    assert _audit("user.create") == [
+        (in_alpha.owner.pk, str(user.pk), {"email": "grace@alpha.org", "role": "bookkeeper"})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -70,123 +69,116 @@ def test_a_user_is_created_with_a_usable_password_and_audited(alpha: Any) -> Non
     ],
 )
 def test_a_bad_user_is_refused_and_nothing_is_written(
-    alpha: Any, fields: dict[str, str], field: str
+    in_alpha: Tenant, fields: dict[str, str], field: str
 ) -> None:
-    with schema_context("alpha"):
-        users = User.objects.count()
+    users = User.objects.count()
 
-        with pytest.raises(ServiceError) as refusal:
-            services.user_create(acting_user=alpha.owner, **fields)
+    with pytest.raises(ServiceError) as refusal:
+        services.user_create(acting_user=in_alpha.owner, **fields)
 
-        assert list(refusal.value.fields) == [field]
-        assert User.objects.count() == users
-        assert not AuditEvent.objects.filter(action="user.create").exists()
+    assert list(refusal.value.fields) == [field]
+    assert User.objects.count() == users
+    assert not AuditEvent.objects.filter(action="user.create").exists()
 
 
 def test_a_user_past_the_plan_is_refused_with_the_plan_named_and_nothing_written(
-    alpha: Any, two_staff_plan: Plan
+    in_alpha: Tenant, two_staff_plan: Plan
 ) -> None:
-    with schema_context("alpha"):
-        services.user_create(email="second@alpha.org", role=Role.VIEWER, acting_user=alpha.owner)
+    services.user_create(email="second@alpha.org", role=Role.VIEWER, acting_user=in_alpha.owner)
 
-        with pytest.raises(PlanLimitReached) as refusal:
-            services.user_create(email="third@alpha.org", role=Role.VIEWER, acting_user=alpha.owner)
+    with pytest.raises(PlanLimitReached) as refusal:
+        services.user_create(email="third@alpha.org", role=Role.VIEWER, acting_user=in_alpha.owner)
 
-        assert refusal.value.message == (
-            "The Starter plan allows 2 staff users; this organization has 2, so another cannot "
-            "be added. An owner or administrator can change the plan on the billing page."
-        )
-        assert not User.objects.filter(email="third@alpha.org").exists()
-        assert len(_audit("user.create")) == 1
-        # A volunteer's own login does not count against the plan.
-        services.user_create(email="helper@alpha.org", role=Role.VOLUNTEER, acting_user=None)
+    assert refusal.value.message == (
+        "The Starter plan allows 2 staff users; this organization has 2, so another cannot "
+        "be added. An owner or administrator can change the plan on the billing page."
+    )
+    assert not User.objects.filter(email="third@alpha.org").exists()
+    assert len(_audit("user.create")) == 1
+    # A volunteer's own login does not count against the plan.
+    services.user_create(email="helper@alpha.org", role=Role.VOLUNTEER, acting_user=None)
 
 
 def test_reactivating_or_promoting_past_the_plan_is_refused(
-    alpha: Any, two_staff_plan: Plan
+    in_alpha: Tenant, two_staff_plan: Plan
 ) -> None:
-    alpha.user(Role.FUNDRAISER, email="active@alpha.org")
-    former = alpha.user(Role.FUNDRAISER, email="former@alpha.org", is_active=False)
-    helper = alpha.user(Role.VOLUNTEER, email="helper@alpha.org")
-    with schema_context("alpha"):
-        with pytest.raises(PlanLimitReached):
-            services.user_reactivate(user=former, acting_user=alpha.owner)
-        with pytest.raises(PlanLimitReached):
-            services.user_role_change(user=helper, role=Role.VIEWER, acting_user=alpha.owner)
+    in_alpha.user(Role.FUNDRAISER, email="active@alpha.org")
+    former = in_alpha.user(Role.FUNDRAISER, email="former@alpha.org", is_active=False)
+    helper = in_alpha.user(Role.VOLUNTEER, email="helper@alpha.org")
+    with pytest.raises(PlanLimitReached):
+        services.user_reactivate(user=former, acting_user=in_alpha.owner)
+    with pytest.raises(PlanLimitReached):
+        services.user_role_change(user=helper, role=Role.VIEWER, acting_user=in_alpha.owner)
 
-        assert User.objects.get(pk=former.pk).is_active is False
-        assert User.objects.get(pk=helper.pk).role == Role.VOLUNTEER
-        assert not AuditEvent.objects.filter(action__startswith="user.").exists()
-
-
-def test_a_role_change_a_deactivation_and_a_reactivation_are_audited(alpha: Any) -> None:
-    fundraiser = alpha.user(Role.FUNDRAISER, email="fund@alpha.org")
-    with schema_context("alpha"):
-        services.user_role_change(user=fundraiser, role=Role.BOOKKEEPER, acting_user=alpha.owner)
-        services.user_deactivate(user=fundraiser, acting_user=alpha.owner)
-        services.user_reactivate(user=fundraiser, acting_user=alpha.owner)
-
-        assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
-        assert User.objects.get(pk=fundraiser.pk).is_active is True
-        subject = str(fundraiser.pk)
-        assert _audit("user.role_change") == [
-            (alpha.owner.pk, subject, {"role": ["fundraiser", "bookkeeper"]})
-        ]
-        assert _audit("user.deactivate") == [(alpha.owner.pk, subject, {"role": "bookkeeper"})]
-        assert _audit("user.reactivate") == [(alpha.owner.pk, subject, {"role": "bookkeeper"})]
-        with pytest.raises(StateConflict, match="already active"):
-            services.user_reactivate(user=fundraiser, acting_user=alpha.owner)
-        with pytest.raises(ServiceError, match="is not a role"):
-            services.user_role_change(user=fundraiser, role="root", acting_user=alpha.owner)
-        assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
+    assert User.objects.get(pk=former.pk).is_active is False
+    assert User.objects.get(pk=helper.pk).role == Role.VOLUNTEER
+    assert not AuditEvent.objects.filter(action__startswith="user.").exists()
 
 
-def test_the_last_active_owner_is_not_demoted_or_deactivated(alpha: Any) -> None:
-    administrator = alpha.user(Role.ADMIN, email="admin@alpha.org")
+def test_a_role_change_a_deactivation_and_a_reactivation_are_audited(in_alpha: Tenant) -> None:
+    fundraiser = in_alpha.user(Role.FUNDRAISER, email="fund@alpha.org")
+    services.user_role_change(user=fundraiser, role=Role.BOOKKEEPER, acting_user=in_alpha.owner)
+    services.user_deactivate(user=fundraiser, acting_user=in_alpha.owner)
+    services.user_reactivate(user=fundraiser, acting_user=in_alpha.owner)
+
+    assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
+    assert User.objects.get(pk=fundraiser.pk).is_active is True
+    subject = str(fundraiser.pk)
+    assert _audit("user.role_change") == [
+        (in_alpha.owner.pk, subject, {"role": ["fundraiser", "bookkeeper"]})
+    ]
+    assert _audit("user.deactivate") == [(in_alpha.owner.pk, subject, {"role": "bookkeeper"})]
+    assert _audit("user.reactivate") == [(in_alpha.owner.pk, subject, {"role": "bookkeeper"})]
+    with pytest.raises(StateConflict, match="already active"):
+        services.user_reactivate(user=fundraiser, acting_user=in_alpha.owner)
+    with pytest.raises(ServiceError, match="is not a role"):
+        services.user_role_change(user=fundraiser, role="root", acting_user=in_alpha.owner)
+    assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
+
+
+def test_the_last_active_owner_is_not_demoted_or_deactivated(in_alpha: Tenant) -> None:
+    administrator = in_alpha.user(Role.ADMIN, email="admin@alpha.org")
     message = (
         "owner@alpha.org is the organization's last active owner; make another user an owner first."
     )
-    with schema_context("alpha"):
-        with pytest.raises(StateConflict) as demoted:
-            services.user_role_change(user=alpha.owner, role=Role.ADMIN, acting_user=administrator)
-        with pytest.raises(StateConflict) as deactivated:
-            services.user_deactivate(user=alpha.owner, acting_user=administrator)
+    with pytest.raises(StateConflict) as demoted:
+        services.user_role_change(user=in_alpha.owner, role=Role.ADMIN, acting_user=administrator)
+    with pytest.raises(StateConflict) as deactivated:
+        services.user_deactivate(user=in_alpha.owner, acting_user=administrator)
 
-        assert demoted.value.message == deactivated.value.message == message
-        stored = User.objects.get(pk=alpha.owner.pk)
-        assert (stored.role, stored.is_active) == (Role.OWNER, True)
-        assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+    assert demoted.value.message == deactivated.value.message == message
+    stored = User.objects.get(pk=in_alpha.owner.pk)
+    assert (stored.role, stored.is_active) == (Role.OWNER, True)
+    assert not AuditEvent.objects.filter(action__startswith="user.").exists()
 
-        # With a second owner, the first may step down.
-        services.user_role_change(user=administrator, role=Role.OWNER, acting_user=alpha.owner)
-        services.user_role_change(user=alpha.owner, role=Role.ADMIN, acting_user=administrator)
-        assert User.objects.get(pk=alpha.owner.pk).role == Role.ADMIN
-
-
-def test_no_one_deactivates_their_own_login(alpha: Any) -> None:
-    administrator = alpha.user(Role.ADMIN, email="admin@alpha.org")
-    with schema_context("alpha"):
-        with pytest.raises(StateConflict, match="cannot deactivate your own login"):
-            services.user_deactivate(user=administrator, acting_user=administrator)
-
-        assert User.objects.get(pk=administrator.pk).is_active is True
+    # With a second owner, the first may step down.
+    services.user_role_change(user=administrator, role=Role.OWNER, acting_user=in_alpha.owner)
+    services.user_role_change(user=in_alpha.owner, role=Role.ADMIN, acting_user=administrator)
+    assert User.objects.get(pk=in_alpha.owner.pk).role == Role.ADMIN
 
 
-def test_a_password_is_set_checked_and_audited_without_the_password(alpha: Any) -> None:
-    viewer = alpha.user(Role.VIEWER, email="viewer@alpha.org")
-    with schema_context("alpha"):
-        with pytest.raises(ServiceError) as weak:
-            services.user_password_set(user=viewer, password="password", acting_user=alpha.owner)
-        assert list(weak.value.fields) == ["password"]
+def test_no_one_deactivates_their_own_login(in_alpha: Tenant) -> None:
+    administrator = in_alpha.user(Role.ADMIN, email="admin@alpha.org")
+    with pytest.raises(StateConflict, match="cannot deactivate your own login"):
+        services.user_deactivate(user=administrator, acting_user=administrator)
 
-        services.user_password_set(user=viewer, password=PASSWORD, acting_user=alpha.owner)
-        services.user_password_set(user=viewer, password=None, acting_user=alpha.owner)
+    assert User.objects.get(pk=administrator.pk).is_active is True
 
-        assert User.objects.get(pk=viewer.pk).has_usable_password() is False
-        assert _audit("user.password_set") == [
-            (alpha.owner.pk, str(viewer.pk), {"usable": True}),
-            (alpha.owner.pk, str(viewer.pk), {"usable": False}),
-        ]
+
+def test_a_password_is_set_checked_and_audited_without_the_password(in_alpha: Tenant) -> None:
+    viewer = in_alpha.user(Role.VIEWER, email="viewer@alpha.org")
+    with pytest.raises(ServiceError) as weak:
+        services.user_password_set(user=viewer, password="password", acting_user=in_alpha.owner)
+    assert list(weak.value.fields) == ["password"]
+
+    services.user_password_set(user=viewer, password=PASSWORD, acting_user=in_alpha.owner)
+    services.user_password_set(user=viewer, password=None, acting_user=in_alpha.owner)
+
+    assert User.objects.get(pk=viewer.pk).has_usable_password() is False
+    assert _audit("user.password_set") == [
+        (in_alpha.owner.pk, str(viewer.pk), {"usable": True}),
+        (in_alpha.owner.pk, str(viewer.pk), {"usable": False}),
+    ]
 
 
 def test_the_services_refuse_the_public_schema(alpha: Any) -> None:
@@ -213,24 +205,23 @@ def _change_data(user: User, **changes: Any) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_a_role_change_in_the_admin_is_audited_naming_who_made_it(alpha: Any) -> None:
-    fundraiser = alpha.user(Role.FUNDRAISER, email="fund@alpha.org")
-    client = alpha.client(alpha.owner)
+def test_a_role_change_in_the_admin_is_audited_naming_who_made_it(in_alpha: Tenant) -> None:
+    fundraiser = in_alpha.user(Role.FUNDRAISER, email="fund@alpha.org")
+    client = in_alpha.client(in_alpha.owner)
 
     response = client.post(
         f"/admin/users/user/{fundraiser.pk}/change/", _change_data(fundraiser, role="bookkeeper")
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    with schema_context("alpha"):
-        assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
-        assert _audit("user.role_change") == [
-            (alpha.owner.pk, str(fundraiser.pk), {"role": ["fundraiser", "bookkeeper"]})
-        ]
+    assert User.objects.get(pk=fundraiser.pk).role == Role.BOOKKEEPER
+    assert _audit("user.role_change") == [
+        (in_alpha.owner.pk, str(fundraiser.pk), {"role": ["fundraiser", "bookkeeper"]})
+    ]
 
 
-def test_a_user_added_in_the_admin_is_audited(alpha: Any) -> None:
-    response = alpha.client(alpha.owner).post(
+def test_a_user_added_in_the_admin_is_audited(in_alpha: Tenant) -> None:
+    response = in_alpha.client(in_alpha.owner).post(
         "/admin/users/user/add/",
         {
             "email": "new@alpha.org",
@@ -243,43 +234,42 @@ def test_a_user_added_in_the_admin_is_audited(alpha: Any) -> None:
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    with schema_context("alpha"):
-        user = User.objects.get(email="new@alpha.org")
-        assert user.check_password(PASSWORD)
-        assert _audit("user.create") == [
-            (alpha.owner.pk, str(user.pk), {"email": "new@alpha.org", "role": "fundraiser"})
-        ]
+    user = User.objects.get(email="new@alpha.org")
+    assert user.check_password(PASSWORD)
+    assert _audit("user.create") == [
+        (in_alpha.owner.pk, str(user.pk), {"email": "new@alpha.org", "role": "fundraiser"})
+    ]
 
 
-def test_the_admin_shows_a_refusal_on_the_form_and_changes_nothing(alpha: Any) -> None:
-    client = alpha.client(alpha.owner)
+def test_the_admin_shows_a_refusal_on_the_form_and_changes_nothing(in_alpha: Tenant) -> None:
+    client = in_alpha.client(in_alpha.owner)
 
     response = client.post(
-        f"/admin/users/user/{alpha.owner.pk}/change/", _change_data(alpha.owner, is_active=None)
+        f"/admin/users/user/{in_alpha.owner.pk}/change/",
+        _change_data(in_alpha.owner, is_active=None),
     )
     demoted = client.post(
-        f"/admin/users/user/{alpha.owner.pk}/change/", _change_data(alpha.owner, role="viewer")
+        f"/admin/users/user/{in_alpha.owner.pk}/change/",
+        _change_data(in_alpha.owner, role="viewer"),
     )
 
     assert response.status_code == 200
     assert "You cannot deactivate your own login" in response.content.decode()
     assert demoted.status_code == 200
     assert "last active owner" in demoted.content.decode()
-    with schema_context("alpha"):
-        stored = User.objects.get(pk=alpha.owner.pk)
-        assert (stored.role, stored.is_active) == (Role.OWNER, True)
-        assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+    stored = User.objects.get(pk=in_alpha.owner.pk)
+    assert (stored.role, stored.is_active) == (Role.OWNER, True)
+    assert not AuditEvent.objects.filter(action__startswith="user.").exists()
 
 
-def test_a_password_set_in_the_admin_is_audited(alpha: Any) -> None:
-    viewer = alpha.user(Role.VIEWER, email="viewer@alpha.org")
+def test_a_password_set_in_the_admin_is_audited(in_alpha: Tenant) -> None:
+    viewer = in_alpha.user(Role.VIEWER, email="viewer@alpha.org")
 
-    response = alpha.client(alpha.owner).post(
+    response = in_alpha.client(in_alpha.owner).post(
         f"/admin/users/user/{viewer.pk}/password/",
         {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"},
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    with schema_context("alpha"):
-        assert User.objects.get(pk=viewer.pk).check_password(PASSWORD)
-        assert _audit("user.password_set") == [(alpha.owner.pk, str(viewer.pk), {"usable": True})]
+    assert User.objects.get(pk=viewer.pk).check_password(PASSWORD)
+    assert _audit("user.password_set") == [(in_alpha.owner.pk, str(viewer.pk), {"usable": True})]
