@@ -25,6 +25,7 @@ from tenant_apps.donors.tests.factories import donor_made
 from tenant_apps.personnel.models import PersonnelSettings, StaffRecord, Volunteer
 from tenant_apps.personnel.tests.factories import person_made, staff_made, volunteer_made
 from tests.helpers import api_error
+from tests.plugin import Tenant
 
 API = "/api/v1"
 
@@ -242,20 +243,18 @@ def test_the_largest_number_its_column_holds_is_taken(
 
 
 @pytest.mark.django_db
-def test_a_misspelt_field_on_a_donor_is_a_400_naming_it(alpha: Any) -> None:
-    with schema_context("alpha"):
-        before = Donor.objects.count()
+def test_a_misspelt_field_on_a_donor_is_a_400_naming_it(in_alpha: Tenant) -> None:
+    before = Donor.objects.count()
     body = {"kind": "individual", "last_name": "Doe", "frist_name": "Jane"}
 
     error = api_error(
-        alpha.api(alpha.owner).post(f"{API}/donors/donors/", body, format="json"), 400
+        in_alpha.api(in_alpha.owner).post(f"{API}/donors/donors/", body, format="json"), 400
     )
 
     assert error["code"] == "invalid"
     assert error["fields"] == {"frist_name": ["Unknown field."]}
     assert error["message"] == "Unknown field: frist_name."
-    with schema_context("alpha"):
-        assert Donor.objects.count() == before
+    assert Donor.objects.count() == before
 
 
 @pytest.mark.django_db
@@ -279,9 +278,8 @@ def test_a_form_post_is_taken_with_its_csrf_token(
 
 
 @pytest.mark.django_db
-def test_a_misspelt_field_in_a_nested_address_is_a_400_naming_it(alpha: Any) -> None:
-    with schema_context("alpha"):
-        before = Donor.objects.count()
+def test_a_misspelt_field_in_a_nested_address_is_a_400_naming_it(in_alpha: Tenant) -> None:
+    before = Donor.objects.count()
     body = {
         "kind": "individual",
         "last_name": "Doe",
@@ -289,13 +287,12 @@ def test_a_misspelt_field_in_a_nested_address_is_a_400_naming_it(alpha: Any) -> 
     }
 
     error = api_error(
-        alpha.api(alpha.owner).post(f"{API}/donors/donors/", body, format="json"), 400
+        in_alpha.api(in_alpha.owner).post(f"{API}/donors/donors/", body, format="json"), 400
     )
 
     assert error["fields"] == {"addresses": {"0": {"postal_cod": ["Unknown field."]}}}
     assert error["message"] == "Unknown field: addresses[0].postal_cod."
-    with schema_context("alpha"):
-        assert Donor.objects.count() == before
+    assert Donor.objects.count() == before
 
 
 @pytest.mark.django_db
@@ -321,11 +318,10 @@ def test_a_misspelt_field_in_a_nested_address_is_a_400_naming_it(alpha: Any) -> 
     ],
 )
 def test_a_misspelt_field_on_a_gift_is_a_400_naming_it(
-    alpha: Any, extra: dict[str, Any], fields: dict[str, Any], message: str
+    in_alpha: Tenant, extra: dict[str, Any], fields: dict[str, Any], message: str
 ) -> None:
-    with schema_context("alpha"):
-        donor = donor_made("Ada", "Lovelace")
-        before = Gift.objects.count()
+    donor = donor_made("Ada", "Lovelace")
+    before = Gift.objects.count()
     body = {
         "donor": donor.pk,
         "amount": "25.00",
@@ -334,13 +330,12 @@ def test_a_misspelt_field_on_a_gift_is_a_400_naming_it(
         **extra,
     }
 
-    response = alpha.api(alpha.owner).post(f"{API}/donations/gifts/", body, format="json")
+    response = in_alpha.api(in_alpha.owner).post(f"{API}/donations/gifts/", body, format="json")
 
     error = api_error(response, 400)
     assert error["fields"] == fields
     assert error["message"] == message
-    with schema_context("alpha"):
-        assert Gift.objects.count() == before
+    assert Gift.objects.count() == before
 
 
 @pytest.mark.django_db
@@ -356,8 +351,8 @@ def test_several_unknown_fields_are_all_named_with_the_other_errors(alpha: Any) 
 
 
 @pytest.mark.django_db
-def test_fixed_fields_sent_back_unchanged_are_still_taken(alpha: Any) -> None:
-    owner = alpha.api(alpha.owner)
+def test_fixed_fields_sent_back_unchanged_are_still_taken(in_alpha: Tenant) -> None:
+    owner = in_alpha.api(in_alpha.owner)
     fund = owner.get(f"{API}/accounting/funds/GEN/").json()
 
     # A client that sends back the fund it read, with a new name: code and restriction are fixed
@@ -368,8 +363,7 @@ def test_fixed_fields_sent_back_unchanged_are_still_taken(alpha: Any) -> None:
     )
 
     assert changed.status_code == 200, changed.content
-    with schema_context("alpha"):
-        assert Fund.objects.get(code="GEN").name == "Operating"
+    assert Fund.objects.get(code="GEN").name == "Operating"
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
 
 from saas_platform.lib.storage import TenantFileSystemStorage, TenantS3Storage
+from tests.plugin import Tenant
 
 BUCKET = "ifm-test"
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
@@ -92,9 +93,8 @@ def test_s3_one_tenant_cannot_reach_another_tenants_keys(s3_storage, alpha, beta
 
 
 @pytest.mark.django_db
-def test_s3_urls_point_inside_the_tenants_prefix(s3_storage, alpha):
-    with schema_context("alpha"):
-        url = s3_storage.url("receipts/r-9.pdf")
+def test_s3_urls_point_inside_the_tenants_prefix(s3_storage, in_alpha: Tenant):
+    url = s3_storage.url("receipts/r-9.pdf")
     assert "/tenants/alpha/receipts/r-9.pdf" in url
     assert "Signature" in url or "X-Amz-Signature" in url
 

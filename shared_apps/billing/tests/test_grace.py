@@ -18,6 +18,7 @@ from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.billing.tests.fake_stripe import event, invoice, signed
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.models import AuditEvent
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def organization() -> Organization:
 
 
 def test_an_organization_past_the_grace_period_is_suspended_and_refused(
-    past_due: Subscription, alpha: Any
+    past_due: Subscription, alpha: Tenant
 ) -> None:
     suspended = billing_grace_enforce(now=timezone.now())
 
@@ -88,7 +89,7 @@ def test_within_the_grace_period_nothing_happens(past_due: Subscription) -> None
 
 
 def test_a_payment_reactivates_an_organization_billing_suspended(
-    past_due: Subscription, alpha: Any
+    past_due: Subscription, in_alpha: Tenant
 ) -> None:
     billing_grace_enforce(now=timezone.now())
 
@@ -99,9 +100,8 @@ def test_a_payment_reactivates_an_organization_billing_suspended(
     assert (alpha_now.state, alpha_now.state_reason) == (OrganizationState.ACTIVE, "")
     past_due.refresh_from_db()
     assert past_due.suspended_for_billing_at is None and past_due.status == "active"
-    assert alpha.client(alpha.owner).get("/").status_code == 200
-    with schema_context("alpha"):
-        assert AuditEvent.objects.filter(action="billing.reactivate").count() == 1
+    assert in_alpha.client(in_alpha.owner).get("/").status_code == 200
+    assert AuditEvent.objects.filter(action="billing.reactivate").count() == 1
 
 
 def test_an_older_payment_arriving_late_does_not_reactivate(past_due: Subscription) -> None:

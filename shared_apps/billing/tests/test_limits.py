@@ -20,6 +20,7 @@ from shared_apps.users.roles import Role
 from tenant_apps.donations.models import ImportJob, ImportState
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +52,9 @@ def test_the_tenant_reads_its_plan_by_code_from_the_public_schema(
 
 
 def test_a_donor_past_the_limit_is_refused_through_the_api_naming_plan_and_limit(
-    alpha: Any, small_plan: Plan
+    in_alpha: Tenant, small_plan: Plan
 ) -> None:
-    client = alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+    client = in_alpha.api(in_alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
     assert client.post("/api/v1/donors/donors/", DONOR).status_code == 201
     assert client.post("/api/v1/donors/donors/", DONOR).status_code == 201
 
@@ -64,26 +65,23 @@ def test_a_donor_past_the_limit_is_refused_through_the_api_naming_plan_and_limit
     assert error["code"] == "plan_limit"
     assert "The Starter plan allows 2 donors; this organization has 2" in error["message"]
     assert "billing page" in error["message"]
-    with schema_context("alpha"):
-        assert Donor.objects.count() == 2
+    assert Donor.objects.count() == 2
 
 
-def test_merged_donors_do_not_count(alpha: Any, small_plan: Plan) -> None:
+def test_merged_donors_do_not_count(in_alpha: Tenant, small_plan: Plan) -> None:
     from tenant_apps.donors import services
 
-    with schema_context("alpha"):
-        kept, merged = donor_made("Ada", "Lovelace"), donor_made("Ada", "Lovelace")
-        services.donor_merge(survivor=kept, merged=merged, acting_user=alpha.owner)
-        donor_made("Grace", "Hopper")
-        with pytest.raises(ServiceError, match="allows 2 donors"):
-            donor_made("Alan", "Turing")
+    kept, merged = donor_made("Ada", "Lovelace"), donor_made("Ada", "Lovelace")
+    services.donor_merge(survivor=kept, merged=merged, acting_user=in_alpha.owner)
+    donor_made("Grace", "Hopper")
+    with pytest.raises(ServiceError, match="allows 2 donors"):
+        donor_made("Alan", "Turing")
 
 
-def test_a_plan_without_a_limit_takes_any_number(alpha: Any) -> None:
-    Organization.objects.filter(pk=alpha.organization.pk).update(plan_code="plus")
+def test_a_plan_without_a_limit_takes_any_number(in_alpha: Tenant) -> None:
+    Organization.objects.filter(pk=in_alpha.organization.pk).update(plan_code="plus")
     _donors(3)
-    with schema_context("alpha"):
-        assert Donor.objects.count() == 3
+    assert Donor.objects.count() == 3
 
 
 @pytest.fixture
@@ -103,26 +101,24 @@ def upload(django_capture_on_commit_callbacks: Callable[..., Any]) -> Callable[.
 
 
 def test_an_import_past_the_limit_imports_nothing_and_says_why(
-    alpha: Any, small_plan: Plan, upload: Callable[..., Any]
+    in_alpha: Tenant, small_plan: Plan, upload: Callable[..., Any]
 ) -> None:
     _donors(1)
-    client = alpha.api(alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
+    client = in_alpha.api(in_alpha.user(Role.FUNDRAISER, email="funds@alpha.org"))
     content = "type,first_name,last_name\nindividual,Grace,Hopper\nindividual,Alan,Turing\n"
 
     response = upload(client, content)
 
     assert response.status_code in (201, 202), response.content
-    with schema_context("alpha"):
-        job = ImportJob.objects.get()
-        assert job.state == ImportState.FAILED
-        assert "The Starter plan allows 2 donors; this organization has 1" in job.message
-        assert "2 more cannot be added (there is room for 1)" in job.message
-        assert Donor.objects.count() == 1
+    job = ImportJob.objects.get()
+    assert job.state == ImportState.FAILED
+    assert "The Starter plan allows 2 donors; this organization has 1" in job.message
+    assert "2 more cannot be added (there is room for 1)" in job.message
+    assert Donor.objects.count() == 1
     # Within the limit, the same kind of file goes in.
     response = upload(client, "type,first_name,last_name\nindividual,Grace,Hopper\n")
-    with schema_context("alpha"):
-        assert ImportJob.objects.latest("pk").state == ImportState.SUCCEEDED
-        assert Donor.objects.count() == 2
+    assert ImportJob.objects.latest("pk").state == ImportState.SUCCEEDED
+    assert Donor.objects.count() == 2
 
 
 # --- Staff users ------------------------------------------------------------------------------
@@ -142,8 +138,10 @@ def _add_user(client: Any, email: str, role: str = Role.FUNDRAISER) -> Any:
     )
 
 
-def test_a_staff_user_past_the_limit_is_refused_in_the_admin(alpha: Any, small_plan: Plan) -> None:
-    client = alpha.client(alpha.owner)
+def test_a_staff_user_past_the_limit_is_refused_in_the_admin(
+    in_alpha: Tenant, small_plan: Plan
+) -> None:
+    client = in_alpha.client(in_alpha.owner)
     assert _add_user(client, "second@alpha.org").status_code == 302  # the owner and this one
 
     response = _add_user(client, "third@alpha.org")
@@ -152,18 +150,18 @@ def test_a_staff_user_past_the_limit_is_refused_in_the_admin(alpha: Any, small_p
     assert "The Starter plan allows 2 staff users; this organization has 2" in (
         response.content.decode()
     )
-    with schema_context("alpha"):
-        assert not User.objects.filter(email="third@alpha.org").exists()
+    assert not User.objects.filter(email="third@alpha.org").exists()
     # A volunteer's own login does not count.
     assert _add_user(client, "helper@alpha.org", role=Role.VOLUNTEER).status_code == 302
 
 
-def test_reactivating_or_promoting_past_the_limit_is_refused(alpha: Any, small_plan: Plan) -> None:
-    with schema_context("alpha"):
-        alpha.user(Role.FUNDRAISER, email="active@alpha.org")
-    former = alpha.user(Role.FUNDRAISER, email="former@alpha.org", is_active=False)
-    helper = alpha.user(Role.VOLUNTEER, email="helper@alpha.org")
-    client = alpha.client(alpha.owner)
+def test_reactivating_or_promoting_past_the_limit_is_refused(
+    in_alpha: Tenant, small_plan: Plan
+) -> None:
+    in_alpha.user(Role.FUNDRAISER, email="active@alpha.org")
+    former = in_alpha.user(Role.FUNDRAISER, email="former@alpha.org", is_active=False)
+    helper = in_alpha.user(Role.VOLUNTEER, email="helper@alpha.org")
+    client = in_alpha.client(in_alpha.owner)
 
     for user, changes in ((former, {"is_active": "on"}), (helper, {"role": Role.VIEWER})):
         data = {
@@ -177,20 +175,20 @@ def test_reactivating_or_promoting_past_the_limit_is_refused(alpha: Any, small_p
         response = client.post(f"/admin/users/user/{user.pk}/change/", data)
         assert response.status_code == 200, (user.email, response.status_code)
         assert "allows 2 staff users" in response.content.decode()
-        with schema_context("alpha"):
-            stored = User.objects.get(pk=user.pk)
-            assert (stored.is_active, stored.role) == (user.is_active, user.role)
+        stored = User.objects.get(pk=user.pk)
+        assert (stored.is_active, stored.role) == (user.is_active, user.role)
 
 
-def test_the_check_counts_only_when_the_plan_has_a_limit(alpha: Any, small_plan: Plan) -> None:
+def test_the_check_counts_only_when_the_plan_has_a_limit(
+    in_alpha: Tenant, small_plan: Plan
+) -> None:
     counted: list[int] = []
 
     def count() -> int:
         counted.append(1)
         return 0
 
-    with schema_context("alpha"):
-        plan_limit_check(limit=PlanLimit.DONORS, adding=1, count=count)
-        Plan.objects.filter(code="starter").update(max_donors=None)
-        plan_limit_check(limit=PlanLimit.DONORS, adding=10**6, count=count)
+    plan_limit_check(limit=PlanLimit.DONORS, adding=1, count=count)
+    Plan.objects.filter(code="starter").update(max_donors=None)
+    plan_limit_check(limit=PlanLimit.DONORS, adding=10**6, count=count)
     assert counted == [1]

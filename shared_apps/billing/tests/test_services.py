@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.models import Subscription, SubscriptionStatus
@@ -16,6 +15,7 @@ from shared_apps.billing.services.cancellation import subscription_stripe_cancel
 from shared_apps.billing.services.checkout import checkout_session_create, portal_session_create
 from shared_apps.billing.services.subscriptions import subscription_trial_start
 from tenant_apps.core.models import AuditEvent
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -53,17 +53,17 @@ def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[st
 
 
 def test_checkout_creates_the_customer_once_and_a_subscription_session(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
+    in_alpha: Tenant, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
 ) -> None:
     url = checkout_session_create(
-        organization=alpha.organization,
+        organization=in_alpha.organization,
         plan=priced_plans["plus"],
         success_url=SUCCESS,
         cancel_url=CANCEL,
-        acting_user=alpha.owner,
+        acting_user=in_alpha.owner,
     )
     again = checkout_session_create(
-        organization=alpha.organization,
+        organization=in_alpha.organization,
         plan=priced_plans["standard"],
         success_url=SUCCESS,
         cancel_url=CANCEL,
@@ -73,9 +73,10 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
     [customer] = fake_stripe.calls("/v1/customers")
     assert customer.params["name"] == "Alpha Relief Fund"
     assert customer.params["email"] == "owner@alpha.org"
-    assert customer.params["metadata[organization_id]"] == str(alpha.organization.pk)
+    assert customer.params["metadata[organization_id]"] == str(in_alpha.organization.pk)
     assert (
-        customer.headers["idempotency-key"] == f"ifm-customer-organization-{alpha.organization.pk}"
+        customer.headers["idempotency-key"]
+        == f"ifm-customer-organization-{in_alpha.organization.pk}"
     )
     assert customer.headers["authorization"] == "Bearer sk_test_0123456789"
     first, second = fake_stripe.calls("/v1/checkout/sessions")
@@ -85,15 +86,14 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
     assert first.params["mode"] == "subscription"
     assert first.params["line_items[0][price]"] == "price_plus_monthly"
     assert first.params["line_items[0][quantity]"] == "1"
-    assert first.params["client_reference_id"] == str(alpha.organization.pk)
+    assert first.params["client_reference_id"] == str(in_alpha.organization.pk)
     assert first.params["metadata[plan_code]"] == "plus"
     assert first.params["success_url"] == SUCCESS and first.params["cancel_url"] == CANCEL
     # What is left of the trial carries over to Stripe's subscription.
     assert first.params["subscription_data[trial_end]"] == str(
         int(stored.trial_ends_at.timestamp())
     )
-    with schema_context("alpha"):
-        audit = AuditEvent.objects.get(action="billing.checkout", actor=alpha.owner)
+    audit = AuditEvent.objects.get(action="billing.checkout", actor=in_alpha.owner)
     assert audit.detail["plan"] == "plus"
 
 

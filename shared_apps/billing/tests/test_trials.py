@@ -27,6 +27,7 @@ from shared_apps.console.services import organization_suspend
 from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.models import AuditEvent
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def invoice_paid() -> dict[str, Any]:
 
 
 def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
-    trial_over: Subscription, alpha: Any
+    trial_over: Subscription, alpha: Tenant
 ) -> None:
     suspended = billing_grace_enforce(now=timezone.now())
 
@@ -189,7 +190,7 @@ def test_with_no_plan_for_sale_a_trial_goes_on(trial_over: Subscription) -> None
 
 @pytest.mark.parametrize("payment", ["checkout", "invoice"])
 def test_a_payment_after_the_suspension_reactivates(
-    trial_over: Subscription, alpha: Any, payment: str
+    trial_over: Subscription, in_alpha: Tenant, payment: str
 ) -> None:
     billing_grace_enforce(now=timezone.now())
     assert alpha_organization().state == OrganizationState.SUSPENDED
@@ -197,7 +198,7 @@ def test_a_payment_after_the_suspension_reactivates(
         Subscription.objects.filter(pk=trial_over.pk).update(stripe_customer_id="cus_trial")
 
     stored = deliver(
-        checkout_paid(alpha.organization.pk) if payment == "checkout" else invoice_paid()
+        checkout_paid(in_alpha.organization.pk) if payment == "checkout" else invoice_paid()
     )
 
     assert stored.outcome == "processed" and "reactivated" in stored.outcome_detail
@@ -206,9 +207,8 @@ def test_a_payment_after_the_suspension_reactivates(
     trial_over.refresh_from_db()
     assert trial_over.status == SubscriptionStatus.ACTIVE
     assert trial_over.suspended_for_billing_at is None
-    assert alpha.client(alpha.owner).get("/").status_code == 200
-    with schema_context("alpha"):
-        assert AuditEvent.objects.filter(action="billing.reactivate").count() == 1
+    assert in_alpha.client(in_alpha.owner).get("/").status_code == 200
+    assert AuditEvent.objects.filter(action="billing.reactivate").count() == 1
 
 
 def test_an_event_that_is_no_payment_does_not_reactivate(

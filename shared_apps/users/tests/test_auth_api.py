@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import mail
 
 from shared_apps.users.tests.factories import PASSWORD
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -151,15 +151,15 @@ def test_logout_refuses_another_tenants_refresh_token(alpha, beta):
     assert still_valid.status_code == 200
 
 
-def test_refresh_for_a_deleted_user_is_401_not_500(alpha):
-    user = alpha.user("viewer")
-    refresh = alpha.refresh_token(user)
-    from django_tenants.utils import schema_context
+def test_refresh_for_a_deleted_user_is_401_not_500(in_alpha: Tenant):
+    user = in_alpha.user("viewer")
+    refresh = in_alpha.refresh_token(user)
 
-    with schema_context("alpha"):
-        user.delete()
+    user.delete()
 
-    response = alpha.api().post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    response = in_alpha.api().post(
+        "/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json"
+    )
 
     assert response.status_code == 401
 
