@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse
+    from rest_framework.response import _MonkeyPatchedResponse
+
+    # What the test clients answer: Django's, and DRF's APIClient.
+    TestResponse = _MonkeyPatchedWSGIResponse | _MonkeyPatchedResponse
 
 
-def api_error(response: Any, status: int) -> dict[str, Any]:
+def api_error(response: TestResponse, status: int) -> dict[str, Any]:
     """The error of a 4xx answer, checked to be in the one error shape (a JSON object with only
     `error`, which carries the status and a message)."""
     assert response.status_code == status, (response.status_code, response.content[:500])
@@ -19,7 +27,7 @@ def api_error(response: Any, status: int) -> dict[str, Any]:
 
 
 def list_queries_fixed(
-    client: Any, url: str, grow: Callable[[int], None], *, few: int = 3, more: int = 27
+    client: Client, url: str, grow: Callable[[int], None], *, few: int = 3, more: int = 27
 ) -> list[dict[str, Any]]:
     """Check that the list at `url` runs as many queries for many rows as for few (no query a
     row): `grow(few)` rows, list them; `grow(more)` rows, list them all again. Returns the

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import factory.random
 import pytest
+from pytest_django import DjangoDbBlocker
 
 # Loaded with `-p tests.plugin`, before Django is set up: Django imports wait inside functions.
 if TYPE_CHECKING:
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from shared_apps.tenants.models import Organization
@@ -33,7 +35,7 @@ def host_of(slug: str) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _tenants_built(django_db_setup: None, django_db_blocker: Any) -> None:
+def _tenants_built(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
     """Create the public tenant and provision alpha and beta once (kept with --reuse-db)."""
     from provisioning.platform import public_tenant_ensure
     from provisioning.services import tenant_provision
@@ -56,7 +58,8 @@ def _tenants_built(django_db_setup: None, django_db_blocker: Any) -> None:
 def _isolated_state() -> Iterator[None]:
     """Each test starts in the public schema with empty Redis and a seeded random source."""
     from django.core.cache import caches
-    from django.db import connection
+
+    from saas_platform.lib.connection import connection
 
     random.seed(1234)
     factory.random.reseed_random(1234)
@@ -85,7 +88,7 @@ class Tenant:
         from shared_apps.users.tests.factories import UserFactory
 
         with schema_context(self.organization.schema_name):
-            return UserFactory(role=role, **fields)
+            return UserFactory.create(role=role, **fields)
 
     def client(self, user: User | None = None) -> Client:
         from django.test import Client
@@ -213,7 +216,7 @@ __all__ = ["OWNER_PASSWORD", "Tenant", "host_of"]
 
 
 @pytest.fixture
-def count_queries() -> Callable[[], Any]:
+def count_queries() -> Callable[[], CaptureQueriesContext]:
     """`with count_queries() as queries:` records the SQL run inside, without asserting, for
     tests that compare counts (a list must run as many queries for 40 rows as for 4)."""
     from django.db import connection
@@ -226,14 +229,13 @@ def count_queries() -> Callable[[], Any]:
 
 
 @pytest.fixture
-def committed_tenant(django_db_blocker: Any) -> Iterator[Organization]:
+def committed_tenant(django_db_blocker: DjangoDbBlocker) -> Iterator[Organization]:
     """A tenant provisioned outside any test transaction, for what must see committed rows:
     pg_dump, a real Celery worker. Dropped afterwards, whatever the test did to it."""
     import uuid
 
-    from django.db import connection
-
     from provisioning.services import tenant_provision
+    from saas_platform.lib.connection import connection
     from shared_apps.tenants.models import Organization
 
     slug = f"c{uuid.uuid4().hex[:10]}"

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from shared_apps.console.tests.factories import OPERATOR_PASSWORD, OperatorFactory
+from shared_apps.users.models import User
 from shared_apps.users.roles import Role
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator():
-    return OperatorFactory(is_superuser=True)
+def operator() -> User:
+    return OperatorFactory.create(is_superuser=True)
 
 
-def test_operator_sees_organizations_not_tenant_books(operator):
+def test_operator_sees_organizations_not_tenant_books(operator: User) -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
 
@@ -30,7 +32,7 @@ def test_operator_sees_organizations_not_tenant_books(operator):
     assert client.get("/admin/tenants/organization/").status_code == 200
 
 
-def test_tenant_owner_sees_their_books_and_staff_not_organizations(alpha):
+def test_tenant_owner_sees_their_books_and_staff_not_organizations(alpha: Tenant) -> None:
     client = alpha.client(alpha.owner)
 
     response = client.get("/admin/")
@@ -45,7 +47,7 @@ def test_tenant_owner_sees_their_books_and_staff_not_organizations(alpha):
     assert b"Operating" in listing.content or b"1010" in listing.content
 
 
-def test_tenant_admin_lists_only_its_own_staff(alpha, beta):
+def test_tenant_admin_lists_only_its_own_staff(alpha: Tenant, beta: Tenant) -> None:
     beta.user(Role.VIEWER, email="only-in-beta@example.org")
     client = alpha.client(alpha.owner)
 
@@ -57,13 +59,13 @@ def test_tenant_admin_lists_only_its_own_staff(alpha, beta):
 
 
 @pytest.mark.parametrize("role", [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER])
-def test_staff_without_an_administrator_role_cannot_enter_the_admin(alpha, role):
+def test_staff_without_an_administrator_role_cannot_enter_the_admin(alpha: Tenant, role) -> None:
     response = alpha.client(alpha.user(role)).get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
 
 
-def test_tenant_staff_never_reach_the_public_admin(alpha):
+def test_tenant_staff_never_reach_the_public_admin(alpha: Tenant) -> None:
     client = Client(HTTP_HOST="localhost")
     client.cookies["sessionid"] = alpha.client(alpha.owner).cookies["sessionid"].value
 
@@ -73,7 +75,9 @@ def test_tenant_staff_never_reach_the_public_admin(alpha):
     assert "/admin/login/" in response["Location"]
 
 
-def test_organizations_cannot_be_added_or_deleted_from_the_admin(operator, alpha):
+def test_organizations_cannot_be_added_or_deleted_from_the_admin(
+    operator: User, alpha: Tenant
+) -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
 
@@ -88,7 +92,9 @@ def _admin_login(client, email, password, **extra):
     )
 
 
-def test_tenant_admin_login_is_throttled_per_client_and_tenant(alpha, beta, settings):
+def test_tenant_admin_login_is_throttled_per_client_and_tenant(
+    alpha: Tenant, beta: Tenant, settings: Settings
+) -> None:
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     client = alpha.client()
 
@@ -112,7 +118,9 @@ def test_tenant_admin_login_is_throttled_per_client_and_tenant(alpha, beta, sett
     assert _admin_login(beta.client(), "owner@beta.org", OWNER_PASSWORD).status_code == 302
 
 
-def test_public_admin_login_is_throttled_per_client(operator, alpha, settings):
+def test_public_admin_login_is_throttled_per_client(
+    operator: User, alpha: Tenant, settings: Settings
+) -> None:
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     client = Client(HTTP_HOST="localhost")
 
@@ -133,7 +141,7 @@ def test_public_admin_login_is_throttled_per_client(operator, alpha, settings):
     assert _admin_login(alpha.client(), "owner@alpha.org", OWNER_PASSWORD).status_code == 302
 
 
-def test_admin_and_login_page_share_one_failure_counter(alpha, settings):
+def test_admin_and_login_page_share_one_failure_counter(alpha: Tenant, settings: Settings) -> None:
     settings.LOGIN_ATTEMPTS_PER_MINUTE = 4
     client = alpha.client()
     for _ in range(2):

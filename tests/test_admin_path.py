@@ -10,9 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import clear_url_caches
+from pytest_django import Settings
 
 from saas_platform import urls_public, urls_tenant
 from saas_platform.settings.environment import env_url_path
+from tests.plugin import Tenant
 
 RESERVED = frozenset({"api", "accounts"})
 
@@ -26,7 +28,7 @@ def _reload_urlconfs() -> None:
 
 
 @pytest.fixture
-def admin_at_ops_desk(settings) -> Iterator[None]:
+def admin_at_ops_desk(settings: Settings) -> Iterator[None]:
     settings.ADMIN_URL_PATH = "ops-desk/"
     _reload_urlconfs()
     try:
@@ -37,7 +39,9 @@ def admin_at_ops_desk(settings) -> Iterator[None]:
 
 
 @pytest.mark.django_db
-def test_the_admin_is_served_at_its_configured_path_only(admin_at_ops_desk, alpha):
+def test_the_admin_is_served_at_its_configured_path_only(
+    admin_at_ops_desk: None, alpha: Tenant
+) -> None:
     public = Client(HTTP_HOST="localhost")
     owner = alpha.client(alpha.owner)
 
@@ -50,13 +54,15 @@ def test_the_admin_is_served_at_its_configured_path_only(admin_at_ops_desk, alph
 
 
 @pytest.mark.django_db
-def test_the_default_path_is_admin(alpha):
+def test_the_default_path_is_admin(alpha: Tenant) -> None:
     assert settings.ADMIN_URL_PATH == "admin/"
     assert alpha.client(alpha.owner).get("/admin/").status_code == 200
 
 
 @pytest.mark.parametrize("value", ["ops/", "ops-desk/", "ops/admin/", "a_b.c~d/"])
-def test_relative_paths_ending_in_a_slash_are_accepted(monkeypatch, value):
+def test_relative_paths_ending_in_a_slash_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, value
+) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     assert env_url_path("ADMIN_URL_PATH", default="admin/", reserved=RESERVED) == value
 
@@ -64,20 +70,24 @@ def test_relative_paths_ending_in_a_slash_are_accepted(monkeypatch, value):
 @pytest.mark.parametrize(
     "value", ["/admin/", "admin", "ops//", "../ops/", "ops/../x/", "ops desk/", "ops?x=1/"]
 )
-def test_paths_that_are_not_relative_or_do_not_end_in_a_slash_are_refused(monkeypatch, value):
+def test_paths_that_are_not_relative_or_do_not_end_in_a_slash_are_refused(
+    monkeypatch: pytest.MonkeyPatch, value
+) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     with pytest.raises(ImproperlyConfigured, match="ADMIN_URL_PATH="):
         env_url_path("ADMIN_URL_PATH", default="admin/", reserved=RESERVED)
 
 
 @pytest.mark.parametrize("value", ["api/", "accounts/admin/"])
-def test_paths_under_the_sites_own_routes_are_refused(monkeypatch, value):
+def test_paths_under_the_sites_own_routes_are_refused(
+    monkeypatch: pytest.MonkeyPatch, value
+) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     with pytest.raises(ImproperlyConfigured, match="collides"):
         env_url_path("ADMIN_URL_PATH", default="admin/", reserved=RESERVED)
 
 
-def test_every_top_level_route_of_both_hosts_is_reserved():
+def test_every_top_level_route_of_both_hosts_is_reserved() -> None:
     admin_segment = settings.ADMIN_URL_PATH.split("/", 1)[0]
     for urlconf in (urls_public, urls_tenant):
         for pattern in urlconf.urlpatterns:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.tests.factories import AccountFactory
@@ -11,7 +16,7 @@ from tests.plugin import Tenant
 pytestmark = pytest.mark.django_db
 
 
-def test_openapi_schema_is_served_on_tenant_hosts(alpha):
+def test_openapi_schema_is_served_on_tenant_hosts(alpha: Tenant) -> None:
     response = alpha.client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
@@ -26,7 +31,7 @@ def test_openapi_schema_is_served_on_tenant_hosts(alpha):
         assert path in schema["paths"], path
 
 
-def test_swagger_ui_is_served_without_a_cdn(alpha):
+def test_swagger_ui_is_served_without_a_cdn(alpha: Tenant) -> None:
     response = alpha.client().get("/api/docs/")
 
     assert response.status_code == 200
@@ -34,12 +39,12 @@ def test_swagger_ui_is_served_without_a_cdn(alpha):
     assert b"cdn.jsdelivr" not in response.content
 
 
-def test_api_is_not_on_the_public_host(public_client):
+def test_api_is_not_on_the_public_host(public_client: Client) -> None:
     assert public_client.get("/api/v1/accounting/accounts/").status_code == 404
     assert public_client.get("/api/schema/").status_code == 404
 
 
-def test_anonymous_gets_401_in_the_error_shape(alpha):
+def test_anonymous_gets_401_in_the_error_shape(alpha: Tenant) -> None:
     response = alpha.api().get("/api/v1/accounting/accounts/")
 
     assert response.status_code == 401
@@ -53,14 +58,14 @@ def test_anonymous_gets_401_in_the_error_shape(alpha):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_missing_object_gets_404_in_the_error_shape(alpha):
+def test_missing_object_gets_404_in_the_error_shape(alpha: Tenant) -> None:
     response = alpha.api(alpha.owner).get("/api/v1/accounting/accounts/NOPE/")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_lists_are_cursor_paginated(alpha):
+def test_lists_are_cursor_paginated(alpha: Tenant) -> None:
     response = alpha.api(alpha.owner).get("/api/v1/accounting/accounts/?page_size=10")
 
     body = response.json()
@@ -72,14 +77,16 @@ def test_lists_are_cursor_paginated(alpha):
     assert follow.json()["results"][0]["code"] > body["results"][-1]["code"]
 
 
-def test_lists_filter_by_field(alpha):
+def test_lists_filter_by_field(alpha: Tenant) -> None:
     response = alpha.api(alpha.owner).get("/api/v1/accounting/accounts/?type=liability")
 
     assert response.status_code == 200
     assert {row["type"] for row in response.json()["results"]} == {"liability"}
 
 
-def test_account_list_query_count_does_not_grow_with_rows(in_alpha: Tenant, count_queries):
+def test_account_list_query_count_does_not_grow_with_rows(
+    in_alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
     client = in_alpha.api(in_alpha.user(Role.BOOKKEEPER))
     client.get("/api/v1/accounting/accounts/?page_size=200")  # warm caches
 
@@ -94,7 +101,7 @@ def test_account_list_query_count_does_not_grow_with_rows(in_alpha: Tenant, coun
     assert len(large_queries) == len(small_queries) <= 4  # the user, the page, search paths
 
 
-def test_accounts_are_referred_to_by_code(alpha):
+def test_accounts_are_referred_to_by_code(alpha: Tenant) -> None:
     response = alpha.api(alpha.owner).get("/api/v1/accounting/accounts/1010/")
 
     assert response.status_code == 200
@@ -113,11 +120,15 @@ def test_accounts_are_referred_to_by_code(alpha):
         "/api/v1/auth/user/",
     ],
 )
-def test_people_of_another_tenant_get_nothing(path, assert_other_tenant_denied):
+def test_people_of_another_tenant_get_nothing(
+    path, assert_other_tenant_denied: Callable[..., None]
+) -> None:
     assert_other_tenant_denied(path)
 
 
-def test_throttling_answers_429_in_the_error_shape(alpha, monkeypatch):
+def test_throttling_answers_429_in_the_error_shape(
+    alpha: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rest_framework.throttling import UserRateThrottle
 
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
@@ -131,7 +142,7 @@ def test_throttling_answers_429_in_the_error_shape(alpha, monkeypatch):
     assert int(last["Retry-After"]) > 0
 
 
-def test_openapi_schema_is_valid_and_has_no_warnings(tmp_path):
+def test_openapi_schema_is_valid_and_has_no_warnings(tmp_path: Path) -> None:
     """Every view declares its input and output: drf-spectacular would otherwise guess and warn,
     and clients generated from the schema would be wrong."""
     from django.core.management import call_command

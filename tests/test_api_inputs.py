@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django_tenants.utils import schema_context
+from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework import serializers
 
 import shared_apps
@@ -154,7 +155,7 @@ def _count_and_state(model: type[models.Model], field: str) -> tuple[int, list[A
         return model.objects.count(), sorted(model.objects.values_list(field, flat=True), key=str)
 
 
-def _case(alpha: Any, case: str) -> tuple[str, str, dict[str, Any], type[models.Model], str]:
+def _case(alpha: Tenant, case: str) -> tuple[str, str, dict[str, Any], type[models.Model], str]:
     """For a case: the method, the path, the body without the number, and what it writes."""
     with schema_context("alpha"):
         if case == "deposit":
@@ -206,7 +207,7 @@ SIX = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "too_large", "largest", "shown"), SIX)
 def test_a_number_past_its_column_is_a_400_that_changes_nothing(
-    alpha: Any, case: str, too_large: Any, largest: Any, shown: str
+    alpha: Tenant, case: str, too_large: Any, largest: Any, shown: str
 ) -> None:
     method, path, body, model, field = _case(alpha, case)
     before = _count_and_state(model, field)
@@ -224,7 +225,7 @@ def test_a_number_past_its_column_is_a_400_that_changes_nothing(
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "too_large", "largest", "shown"), SIX)
 def test_the_largest_number_its_column_holds_is_taken(
-    alpha: Any, case: str, too_large: Any, largest: Any, shown: str
+    alpha: Tenant, case: str, too_large: Any, largest: Any, shown: str
 ) -> None:
     method, path, body, model, field = _case(alpha, case)
 
@@ -259,7 +260,7 @@ def test_a_misspelt_field_on_a_donor_is_a_400_naming_it(in_alpha: Tenant) -> Non
 
 @pytest.mark.django_db
 def test_a_form_post_is_taken_with_its_csrf_token(
-    alpha: Any, django_capture_on_commit_callbacks: Any
+    alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -339,7 +340,7 @@ def test_a_misspelt_field_on_a_gift_is_a_400_naming_it(
 
 
 @pytest.mark.django_db
-def test_several_unknown_fields_are_all_named_with_the_other_errors(alpha: Any) -> None:
+def test_several_unknown_fields_are_all_named_with_the_other_errors(alpha: Tenant) -> None:
     body = {"kind": "nobody", "zip": "02139", "nickname": "Jo"}
 
     error = api_error(
@@ -367,7 +368,7 @@ def test_fixed_fields_sent_back_unchanged_are_still_taken(in_alpha: Tenant) -> N
 
 
 @pytest.mark.django_db
-def test_posting_in_the_create_of_an_entry_keeps_its_own_message(alpha: Any) -> None:
+def test_posting_in_the_create_of_an_entry_keeps_its_own_message(alpha: Tenant) -> None:
     body = {
         "date": "2026-03-10",
         "post": True,

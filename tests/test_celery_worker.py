@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_success
 from django.core import mail
-from django.db import connection
 from django_tenants.utils import schema_context
+from pytest_django import DjangoDbBlocker, Settings
 
 from provisioning.tasks import tenant_welcome_email_send
 from saas_platform.celery import app
+from saas_platform.lib.connection import connection
 from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.models import Organization
 
 
 @pytest.fixture
-def real_worker(settings):
+def real_worker(settings: Settings) -> Iterator[None]:
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge(app.conf.task_default_queue)
@@ -37,8 +40,8 @@ def _wait_for_mail(count: int, seconds: float = 15) -> None:
 
 
 def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
-    committed_tenant, real_worker, django_db_blocker
-):
+    committed_tenant: Organization, real_worker: None, django_db_blocker: DjangoDbBlocker
+) -> None:
     ran = []
 
     def record(sender, **kwargs):
@@ -64,7 +67,9 @@ def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
     assert f"http://{committed_tenant.slug}.localhost/accounts/login/" in message.body
 
 
-def test_task_queued_from_another_schema_refuses_to_run(committed_tenant, django_db_blocker):
+def test_task_queued_from_another_schema_refuses_to_run(
+    committed_tenant: Organization, django_db_blocker: DjangoDbBlocker
+) -> None:
     """The task checks where it runs: queued from the public schema, it does not send."""
     with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="ran in schema public"):
         tenant_welcome_email_send.delay(committed_tenant.pk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
+from pytest_django import Settings
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
@@ -15,6 +16,7 @@ from saas_platform.lib.client_address import (
     UserRateThrottle,
     client_address,
 )
+from tests.plugin import Tenant
 
 
 def _request(*, remote: str = "198.51.100.7", forwarded: str | None = None):
@@ -24,7 +26,9 @@ def _request(*, remote: str = "198.51.100.7", forwarded: str | None = None):
     return RequestFactory().get("/", **extra)
 
 
-def test_with_no_proxy_the_socket_address_is_the_client_whatever_the_header_says(settings):
+def test_with_no_proxy_the_socket_address_is_the_client_whatever_the_header_says(
+    settings: Settings,
+) -> None:
     settings.NUM_PROXIES = 0
 
     assert client_address(request=_request(forwarded="203.0.113.1")) == "198.51.100.7"
@@ -32,7 +36,7 @@ def test_with_no_proxy_the_socket_address_is_the_client_whatever_the_header_says
     assert client_address(request=_request()) == "198.51.100.7"
 
 
-def test_behind_one_proxy_the_rightmost_address_is_the_client(settings):
+def test_behind_one_proxy_the_rightmost_address_is_the_client(settings: Settings) -> None:
     settings.NUM_PROXIES = 1
 
     # the client wrote 6.6.6.6; the proxy appended the address it saw
@@ -40,7 +44,7 @@ def test_behind_one_proxy_the_rightmost_address_is_the_client(settings):
     assert client_address(request=_request(forwarded=" 203.0.113.9 ")) == "203.0.113.9"
 
 
-def test_behind_two_proxies_the_second_from_the_right_is_the_client(settings):
+def test_behind_two_proxies_the_second_from_the_right_is_the_client(settings: Settings) -> None:
     settings.NUM_PROXIES = 2
 
     forwarded = "6.6.6.6, 203.0.113.9, 10.0.0.2"
@@ -49,14 +53,14 @@ def test_behind_two_proxies_the_second_from_the_right_is_the_client(settings):
     assert client_address(request=_request(forwarded="203.0.113.9")) == "203.0.113.9"
 
 
-def test_behind_a_proxy_without_the_header_the_socket_address_is_used(settings):
+def test_behind_a_proxy_without_the_header_the_socket_address_is_used(settings: Settings) -> None:
     settings.NUM_PROXIES = 1
 
     assert client_address(request=_request()) == "198.51.100.7"
     assert client_address(request=_request(forwarded=" , ")) == "198.51.100.7"
 
 
-def test_drf_throttles_identify_clients_by_the_same_rule(settings):
+def test_drf_throttles_identify_clients_by_the_same_rule(settings: Settings) -> None:
     settings.NUM_PROXIES = 0
     request = _request(forwarded="203.0.113.1")
 
@@ -73,7 +77,9 @@ def test_drf_throttles_identify_clients_by_the_same_rule(settings):
 
 
 @pytest.mark.django_db
-def test_behind_one_proxy_api_login_failures_are_counted_by_the_rightmost_address(alpha, settings):
+def test_behind_one_proxy_api_login_failures_are_counted_by_the_rightmost_address(
+    alpha: Tenant, settings: Settings
+) -> None:
     settings.NUM_PROXIES = 1
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     client = APIClient(HTTP_HOST=alpha.host)
@@ -94,6 +100,6 @@ def test_behind_one_proxy_api_login_failures_are_counted_by_the_rightmost_addres
     assert other_client.status_code == 400
 
 
-def test_num_proxies_defaults_to_zero_not_none():
+def test_num_proxies_defaults_to_zero_not_none() -> None:
     # None made DRF take the client-written header as the client
     assert settings.NUM_PROXIES == 0

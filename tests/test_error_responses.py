@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 from django.test import Client
+from pytest_django import Settings
 
 from tests.helpers import api_error
 from tests.plugin import Tenant
@@ -44,7 +45,7 @@ def test_an_unknown_page_still_answers_the_sites_404_page(alpha: Tenant) -> None
 
 
 def test_a_body_over_the_upload_limit_answers_413_in_the_error_shape(
-    alpha: Tenant, settings: Any
+    alpha: Tenant, settings: Settings
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     body = json.dumps({"first_name": "x" * 2048, "last_name": "Lovelace"})

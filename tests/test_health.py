@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.db import OperationalError
+from django.test import Client
+from pytest_django import Settings
+
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
-def test_health_is_ok_on_every_host(host):
+def test_health_is_ok_on_every_host(host) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST=host).get("/healthz")
@@ -19,7 +23,7 @@ def test_health_is_ok_on_every_host(host):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_redis_down_gives_503(settings, public_client):
+def test_redis_down_gives_503(settings: Settings, public_client: Client) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
     response = public_client.get("/healthz")
@@ -28,7 +32,7 @@ def test_redis_down_gives_503(settings, public_client):
     assert response.json()["checks"] == {"database": "ok", "redis": "down"}
 
 
-def test_database_down_gives_503(monkeypatch, alpha):
+def test_database_down_gives_503(monkeypatch: pytest.MonkeyPatch, alpha: Tenant) -> None:
     client = alpha.client()
     client.get("/healthz")  # the tenant is resolved and cached while the database is up
 
@@ -44,11 +48,13 @@ def test_database_down_gives_503(monkeypatch, alpha):
     assert response.json()["checks"]["database"] == "down"
 
 
-def test_health_refuses_writes(public_client):
+def test_health_refuses_writes(public_client: Client) -> None:
     assert public_client.post("/healthz").status_code == 405
 
 
-def test_with_redis_down_tenants_are_still_routed_and_health_says_503(alpha, settings):
+def test_with_redis_down_tenants_are_still_routed_and_health_says_503(
+    alpha: Tenant, settings: Settings
+) -> None:
     dead = "redis://127.0.0.1:1/0"
     settings.REDIS_URL = dead
     settings.CACHES = {

@@ -8,11 +8,14 @@ import logging
 import pytest
 
 from saas_platform.lib.logging import RequestContextFilter
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_each_request_logs_one_line_with_its_id_and_schema(alpha, caplog):
+def test_each_request_logs_one_line_with_its_id_and_schema(
+    alpha: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="ifm.request")
 
     response = alpha.client().get("/accounts/login/", HTTP_X_REQUEST_ID="req-12345678")
@@ -25,13 +28,13 @@ def test_each_request_logs_one_line_with_its_id_and_schema(alpha, caplog):
     assert lines[0].schema == "alpha"
 
 
-def test_malformed_request_ids_are_replaced(alpha):
+def test_malformed_request_ids_are_replaced(alpha: Tenant) -> None:
     response = alpha.client().get("/accounts/login/", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert response["X-Request-ID"] != "bad id\nwith newline"
     assert len(response["X-Request-ID"]) == 32
 
 
-def test_json_format_carries_request_id_and_schema(alpha):
+def test_json_format_carries_request_id_and_schema(alpha: Tenant) -> None:
     from pythonjsonlogger.json import JsonFormatter
 
     from saas_platform.lib.request_context import request_id_var

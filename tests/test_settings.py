@@ -26,7 +26,7 @@ PRODUCTION_ENV = {
 }
 
 
-def test_booleans_must_be_booleans(monkeypatch):
+def test_booleans_must_be_booleans(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAG", "ture")
     with pytest.raises(ImproperlyConfigured, match="FLAG='ture' is not a boolean"):
         env_bool("FLAG", default=False)
@@ -34,7 +34,7 @@ def test_booleans_must_be_booleans(monkeypatch):
     assert env_bool("FLAG") is True
 
 
-def test_numbers_must_be_numbers_in_range(monkeypatch):
+def test_numbers_must_be_numbers_in_range(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COUNT", "ten")
     with pytest.raises(ImproperlyConfigured, match="not a whole number"):
         env_int("COUNT", default=1)
@@ -43,13 +43,13 @@ def test_numbers_must_be_numbers_in_range(monkeypatch):
         env_int("COUNT", default=1, minimum=0)
 
 
-def test_required_values_say_which_variable_is_missing(monkeypatch):
+def test_required_values_say_which_variable_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
     with pytest.raises(ImproperlyConfigured, match="Set the NOT_SET_ANYWHERE"):
         env_int("NOT_SET_ANYWHERE")
 
 
-def test_lists_split_on_commas(monkeypatch):
+def test_lists_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ITEMS", " a, b ,,c ")
     assert env_list("ITEMS") == ["a", "b", "c"]
 
@@ -67,26 +67,26 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_production_passes_the_deployment_checks_without_a_warning():
+def test_production_passes_the_deployment_checks_without_a_warning() -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_production_has_no_default_secret_key():
+def test_production_has_no_default_secret_key() -> None:
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "Set the DJANGO_SECRET_KEY environment variable" in result.stderr
 
 
-def test_production_refuses_a_short_secret_key():
+def test_production_refuses_a_short_secret_key() -> None:
     result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "short"})
     assert result.returncode != 0
     assert "at least 50 characters" in result.stderr
 
 
-def test_production_keeps_the_platform_domain_lowercase_as_domain_rows_are():
+def test_production_keeps_the_platform_domain_lowercase_as_domain_rows_are() -> None:
     code = (
         "from django.conf import settings; print(settings.PLATFORM_DOMAIN, settings.ALLOWED_HOSTS)"
     )
@@ -98,7 +98,7 @@ def test_production_keeps_the_platform_domain_lowercase_as_domain_rows_are():
     assert printed == "ifm.example.org ['ifm.example.org', '.ifm.example.org']"
 
 
-def test_every_variable_read_is_documented_in_env_example():
+def test_every_variable_read_is_documented_in_env_example() -> None:
     import re
 
     documented = set(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import boto3
 import pytest
@@ -10,6 +11,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.base import ContentFile
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
+from pytest_django import Settings
 
 from saas_platform.lib.storage import TenantFileSystemStorage, TenantS3Storage
 from tests.plugin import Tenant
@@ -42,7 +44,7 @@ def s3_endpoint():
 
 
 @pytest.fixture
-def s3_storage(s3_endpoint):
+def s3_storage(s3_endpoint: set[str]):
     return TenantS3Storage(bucket_name=BUCKET, endpoint_url=s3_endpoint, **CREDENTIALS)
 
 
@@ -58,7 +60,9 @@ def _keys(endpoint: str) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_s3_keys_are_prefixed_with_the_tenants_schema(s3_storage, s3_endpoint, alpha, beta):
+def test_s3_keys_are_prefixed_with_the_tenants_schema(
+    s3_storage, s3_endpoint: set[str], alpha: Tenant, beta: Tenant
+) -> None:
     with schema_context("alpha"):
         alpha_name = s3_storage.save("receipts/2026/r-1.pdf", ContentFile(b"alpha receipt"))
     with schema_context("beta"):
@@ -75,7 +79,9 @@ def test_s3_keys_are_prefixed_with_the_tenants_schema(s3_storage, s3_endpoint, a
 
 
 @pytest.mark.django_db
-def test_s3_one_tenant_cannot_reach_another_tenants_keys(s3_storage, alpha, beta):
+def test_s3_one_tenant_cannot_reach_another_tenants_keys(
+    s3_storage, alpha: Tenant, beta: Tenant
+) -> None:
     with schema_context("alpha"):
         s3_storage.save("private/only-alpha.txt", ContentFile(b"secret"))
 
@@ -93,14 +99,16 @@ def test_s3_one_tenant_cannot_reach_another_tenants_keys(s3_storage, alpha, beta
 
 
 @pytest.mark.django_db
-def test_s3_urls_point_inside_the_tenants_prefix(s3_storage, in_alpha: Tenant):
+def test_s3_urls_point_inside_the_tenants_prefix(s3_storage, in_alpha: Tenant) -> None:
     url = s3_storage.url("receipts/r-9.pdf")
     assert "/tenants/alpha/receipts/r-9.pdf" in url
     assert "Signature" in url or "X-Amz-Signature" in url
 
 
 @pytest.mark.django_db
-def test_disk_storage_is_namespaced_too(tmp_path, settings, alpha, beta):
+def test_disk_storage_is_namespaced_too(
+    tmp_path: Path, settings: Settings, alpha: Tenant, beta: Tenant
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     storage = TenantFileSystemStorage()
     with schema_context("alpha"):

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Domain, OrganizationState
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_public_host_serves_the_public_site(public_client):
+def test_public_host_serves_the_public_site(public_client: Client) -> None:
     response = public_client.get("/")
     assert response.status_code == 200
     assert b"fund management for nonprofits" in response.content
 
 
-def test_tenant_host_serves_its_login_page(alpha):
+def test_tenant_host_serves_its_login_page(alpha: Tenant) -> None:
     response = alpha.client().get("/accounts/login/")
     assert response.status_code == 200
     assert b"Log in to Alpha Relief Fund" in response.content
 
 
-def test_tenant_home_redirects_anonymous_people_to_login(alpha):
+def test_tenant_home_redirects_anonymous_people_to_login(alpha: Tenant) -> None:
     response = alpha.client().get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_unknown_host_gets_a_404_page(db):
+def test_unknown_host_gets_a_404_page(db: None) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST="nobody.localhost").get("/")
@@ -36,14 +39,14 @@ def test_unknown_host_gets_a_404_page(db):
     assert b"No organization here" in response.content
 
 
-def test_host_outside_the_platform_domain_gets_404(db):
+def test_host_outside_the_platform_domain_gets_404(db: None) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST="alpha.example.com").get("/")
     assert response.status_code == 404
 
 
-def test_suspended_tenant_gets_a_403_page_that_says_so(alpha):
+def test_suspended_tenant_gets_a_403_page_that_says_so(alpha: Tenant) -> None:
     alpha.organization.state = OrganizationState.SUSPENDED
     alpha.organization.state_reason = "payment overdue"
     alpha.organization.save()
@@ -55,7 +58,7 @@ def test_suspended_tenant_gets_a_403_page_that_says_so(alpha):
         assert b"payment overdue" in response.content
 
 
-def test_tenant_being_provisioned_gets_a_being_set_up_page(alpha):
+def test_tenant_being_provisioned_gets_a_being_set_up_page(alpha: Tenant) -> None:
     alpha.organization.state = OrganizationState.PROVISIONING
     alpha.organization.save()
 
@@ -66,19 +69,21 @@ def test_tenant_being_provisioned_gets_a_being_set_up_page(alpha):
     assert b"being set up" in response.content
 
 
-def test_failed_tenant_is_not_served_either(alpha):
+def test_failed_tenant_is_not_served_either(alpha: Tenant) -> None:
     alpha.organization.state = OrganizationState.FAILED
     alpha.organization.save()
     assert alpha.client().get("/accounts/login/").status_code == 503
 
 
-def test_health_check_answers_whatever_the_tenant_state(alpha):
+def test_health_check_answers_whatever_the_tenant_state(alpha: Tenant) -> None:
     alpha.organization.state = OrganizationState.SUSPENDED
     alpha.organization.save()
     assert alpha.client().get("/healthz").status_code == 200
 
 
-def test_warm_request_resolves_its_tenant_without_sql(alpha, django_assert_num_queries):
+def test_warm_request_resolves_its_tenant_without_sql(
+    alpha: Tenant, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     client = alpha.client()
     assert client.get("/accounts/login/").status_code == 200  # warms the routing cache
 
@@ -89,7 +94,7 @@ def test_warm_request_resolves_its_tenant_without_sql(alpha, django_assert_num_q
     assert response.wsgi_request.tenant.schema_name == "alpha"
 
 
-def test_cold_request_looks_its_tenant_up_once(alpha):
+def test_cold_request_looks_its_tenant_up_once(alpha: Tenant) -> None:
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
@@ -99,7 +104,7 @@ def test_cold_request_looks_its_tenant_up_once(alpha):
     assert len(lookups) == 1
 
 
-def test_domain_change_is_seen_at_once(alpha):
+def test_domain_change_is_seen_at_once(alpha: Tenant) -> None:
     client_old = alpha.client()
     assert client_old.get("/accounts/login/").status_code == 200
     domain = Domain.objects.get(tenant=alpha.organization)
@@ -113,7 +118,7 @@ def test_domain_change_is_seen_at_once(alpha):
     assert Client(HTTP_HOST="alpha-renamed.localhost").get("/accounts/login/").status_code == 200
 
 
-def test_state_change_is_seen_at_once(alpha):
+def test_state_change_is_seen_at_once(alpha: Tenant) -> None:
     client = alpha.client()
     assert client.get("/accounts/login/").status_code == 200
 
@@ -123,14 +128,16 @@ def test_state_change_is_seen_at_once(alpha):
     assert client.get("/accounts/login/").status_code == 403
 
 
-def test_requests_leave_the_connection_in_the_tenant_they_served(alpha, beta):
+def test_requests_leave_the_connection_in_the_tenant_they_served(
+    alpha: Tenant, beta: Tenant
+) -> None:
     alpha.client().get("/accounts/login/")
     assert connection.schema_name == "alpha"
     beta.client().get("/accounts/login/")
     assert connection.schema_name == "beta"
 
 
-def test_tenant_home_links_only_to_what_the_role_may_read(alpha):
+def test_tenant_home_links_only_to_what_the_role_may_read(alpha: Tenant) -> None:
     owner_page = alpha.client(alpha.owner).get("/").content.decode()
     for link in ("/donations/imports/", "/donations/reports/", "/personnel/", "/accounting/"):
         assert f'href="{link}' in owner_page, link
@@ -153,7 +160,9 @@ ALPHA_SPELLINGS = [
 
 
 @pytest.mark.parametrize("host", ALPHA_SPELLINGS)
-def test_any_spelling_of_a_tenants_host_serves_that_tenant(alpha, beta, host):
+def test_any_spelling_of_a_tenants_host_serves_that_tenant(
+    alpha: Tenant, beta: Tenant, host
+) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST=host).get("/accounts/login/")
@@ -164,7 +173,7 @@ def test_any_spelling_of_a_tenants_host_serves_that_tenant(alpha, beta, host):
 
 
 @pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "LocalHost.:8000"])
-def test_any_spelling_of_the_public_host_serves_the_public_site(db, host):
+def test_any_spelling_of_the_public_host_serves_the_public_site(db: None, host) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST=host).get("/")
@@ -174,7 +183,9 @@ def test_any_spelling_of_the_public_host_serves_the_public_site(db, host):
     assert response.wsgi_request.tenant.schema_name == "public"
 
 
-def test_spellings_of_a_host_share_one_routing_cache_entry(alpha, django_assert_num_queries):
+def test_spellings_of_a_host_share_one_routing_cache_entry(
+    alpha: Tenant, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     from django.core.cache import caches
     from django.test import Client
 
@@ -191,7 +202,9 @@ def test_spellings_of_a_host_share_one_routing_cache_entry(alpha, django_assert_
     assert cache.get(f"host:{generation}:Alpha.Localhost") is None
 
 
-def test_a_session_from_the_lowercase_host_works_on_another_spelling(alpha, beta):
+def test_a_session_from_the_lowercase_host_works_on_another_spelling(
+    alpha: Tenant, beta: Tenant
+) -> None:
     """Browsers compare host names without case (a host-only cookie of alpha.localhost is sent
     to ALPHA.localhost), so the session must log in there too; beta's session does not."""
     from django.test import Client
@@ -211,7 +224,9 @@ def test_a_session_from_the_lowercase_host_works_on_another_spelling(alpha, beta
 
 
 @pytest.mark.parametrize("host", ALPHA_SPELLINGS)
-def test_tokens_follow_the_tenant_not_the_spelling_of_its_host(alpha, beta, host):
+def test_tokens_follow_the_tenant_not_the_spelling_of_its_host(
+    alpha: Tenant, beta: Tenant, host
+) -> None:
     from rest_framework.test import APIClient
 
     own = APIClient(HTTP_HOST=host)

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.db.migrations.operations.special import RunSQL
 
+from saas_platform.lib.connection import connection
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db

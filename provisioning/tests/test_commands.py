@@ -16,7 +16,7 @@ from shared_apps.users.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_provision_tenant_prints_a_generated_password_that_works():
+def test_provision_tenant_prints_a_generated_password_that_works() -> None:
     out = StringIO()
 
     call_command(
@@ -38,7 +38,7 @@ def test_provision_tenant_prints_a_generated_password_that_works():
         assert User.objects.get(email="owner@delta.org").check_password(password)
 
 
-def test_provision_tenant_with_a_given_password_does_not_print_it():
+def test_provision_tenant_with_a_given_password_does_not_print_it() -> None:
     out = StringIO()
     call_command(
         "provision_tenant",
@@ -56,7 +56,7 @@ def test_provision_tenant_with_a_given_password_does_not_print_it():
     assert "Password:" not in out.getvalue()
 
 
-def test_provision_tenant_reports_bad_input_by_field_and_makes_nothing():
+def test_provision_tenant_reports_bad_input_by_field_and_makes_nothing() -> None:
     before = Organization.objects.count()
 
     with pytest.raises(CommandError) as caught:
@@ -77,7 +77,7 @@ def test_provision_tenant_reports_bad_input_by_field_and_makes_nothing():
     assert Organization.objects.count() == before
 
 
-def test_platform_setup_is_idempotent():
+def test_platform_setup_is_idempotent() -> None:
     arguments = ["--operator-email", "ops@ifm.test", "--operator-password", "Ops-Pass-2026"]
     for _ in range(2):
         call_command("platform_setup", *arguments, stdout=StringIO())
@@ -88,7 +88,7 @@ def test_platform_setup_is_idempotent():
     assert operator.is_operator and operator.is_superuser
 
 
-def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once():
+def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
     from django.utils import timezone
 
     from tenant_apps.accounting import reports

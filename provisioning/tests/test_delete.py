@@ -9,15 +9,18 @@ from io import StringIO
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django import DjangoDbBlocker
 
 from provisioning.services import tenant_delete, tenant_drop
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import StateConflict
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 
 
-def test_delete_exports_then_drops_the_schema(committed_tenant, django_db_blocker):
+def test_delete_exports_then_drops_the_schema(
+    committed_tenant: Organization, django_db_blocker: DjangoDbBlocker
+) -> None:
     slug = committed_tenant.slug
     with django_db_blocker.unblock():
         export_name = tenant_delete(organization=committed_tenant)
@@ -41,8 +44,10 @@ def test_delete_exports_then_drops_the_schema(committed_tenant, django_db_blocke
 
 
 def test_delete_command_refuses_without_confirmation(
-    committed_tenant, django_db_blocker, monkeypatch
-):
+    committed_tenant: Organization,
+    django_db_blocker: DjangoDbBlocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from django.core.management.base import CommandError
 
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
@@ -52,7 +57,7 @@ def test_delete_command_refuses_without_confirmation(
         assert schema_exists(committed_tenant.schema_name)
 
 
-def test_delete_command_refuses_the_public_schema(django_db_blocker):
+def test_delete_command_refuses_the_public_schema(django_db_blocker: DjangoDbBlocker) -> None:
     from django.core.management.base import CommandError
 
     with django_db_blocker.unblock(), pytest.raises(CommandError, match="No tenant"):
@@ -60,8 +65,10 @@ def test_delete_command_refuses_the_public_schema(django_db_blocker):
 
 
 def test_a_delete_that_fails_after_the_drop_leaves_the_tenant_whole(
-    committed_tenant, django_db_blocker, monkeypatch
-):
+    committed_tenant: Organization,
+    django_db_blocker: DjangoDbBlocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from provisioning import services
 
     monkeypatch.setattr(services, "tenant_export", lambda *, organization: "exports/x.dump")
@@ -85,8 +92,10 @@ def test_a_delete_that_fails_after_the_drop_leaves_the_tenant_whole(
 
 
 def test_a_delete_whose_export_fails_deletes_nothing(
-    committed_tenant, django_db_blocker, monkeypatch
-):
+    committed_tenant: Organization,
+    django_db_blocker: DjangoDbBlocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from provisioning import services
 
     def failing_export(*, organization):
@@ -100,7 +109,9 @@ def test_a_delete_whose_export_fails_deletes_nothing(
         assert Organization.objects.filter(slug=committed_tenant.slug).exists()
 
 
-def test_after_a_delete_the_check_finds_nothing_left(committed_tenant, django_db_blocker):
+def test_after_a_delete_the_check_finds_nothing_left(
+    committed_tenant: Organization, django_db_blocker: DjangoDbBlocker
+) -> None:
     with django_db_blocker.unblock():
         tenant_delete(organization=committed_tenant)
         out = StringIO()
@@ -109,7 +120,7 @@ def test_after_a_delete_the_check_finds_nothing_left(committed_tenant, django_db
 
 
 @pytest.mark.django_db
-def test_a_tenant_without_a_schema_is_deleted_with_nothing_to_export():
+def test_a_tenant_without_a_schema_is_deleted_with_nothing_to_export() -> None:
     organization = Organization.objects.create(
         schema_name="ghost", slug="ghost", name="Ghost", state=OrganizationState.FAILED
     )
@@ -125,7 +136,7 @@ def test_a_tenant_without_a_schema_is_deleted_with_nothing_to_export():
 
 
 @pytest.mark.django_db
-def test_a_schema_that_appeared_unexported_is_never_dropped():
+def test_a_schema_that_appeared_unexported_is_never_dropped() -> None:
     """The schema was missing when the deletion began (so nothing was exported), then was made:
     the drop refuses rather than lose it, and the tenant stays whole."""
     organization = Organization.objects.create(
@@ -142,7 +153,7 @@ def test_a_schema_that_appeared_unexported_is_never_dropped():
 
 
 @pytest.mark.django_db
-def test_the_delete_command_removes_a_tenant_without_a_schema():
+def test_the_delete_command_removes_a_tenant_without_a_schema() -> None:
     Organization.objects.create(
         schema_name="ghost", slug="ghost", name="Ghost", state=OrganizationState.FAILED
     )

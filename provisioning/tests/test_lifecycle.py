@@ -21,6 +21,7 @@ from provisioning.services import (
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.users.models import User
 from tenant_apps.accounting.models import Account
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +42,15 @@ def _check() -> tuple[int, str]:
 # --- tenants_check -----------------------------------------------------------------------
 
 
-def test_check_passes_with_only_tenants_public_and_the_template(alpha, beta):
+def test_check_passes_with_only_tenants_public_and_the_template(
+    alpha: Tenant, beta: Tenant
+) -> None:
     status, output = _check()
     assert status == 0, output
     assert "Every tenant has its schema" in output
 
 
-def test_check_lists_a_schema_without_a_tenant(alpha):
+def test_check_lists_a_schema_without_a_tenant(alpha: Tenant) -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA leftover")
     status, output = _check()
@@ -57,7 +60,7 @@ def test_check_lists_a_schema_without_a_tenant(alpha):
     assert "public" not in output.replace("leftover", "")
 
 
-def test_check_lists_a_tenant_without_a_schema(alpha):
+def test_check_lists_a_tenant_without_a_schema(alpha: Tenant) -> None:
     Organization.objects.create(
         schema_name="ghost", slug="ghost", name="Ghost", state=OrganizationState.ACTIVE
     )
@@ -73,7 +76,7 @@ def test_check_lists_a_tenant_without_a_schema(alpha):
 # --- Resuming a failed provisioning at the step that failed -------------------------------
 
 
-def _record_steps(monkeypatch: Any) -> list[str]:
+def _record_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ran: list[str] = []
 
     def recorded(name: str, step: Any) -> Any:
@@ -89,7 +92,9 @@ def _record_steps(monkeypatch: Any) -> list[str]:
     return ran
 
 
-def test_a_failure_in_the_clone_leaves_no_schema_and_a_retry_clones(monkeypatch):
+def test_a_failure_in_the_clone_leaves_no_schema_and_a_retry_clones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real_clone = services.tenant_schema_clone
 
     def clone_that_fails(schema_name: str) -> bool:
@@ -117,7 +122,7 @@ def test_a_failure_in_the_clone_leaves_no_schema_and_a_retry_clones(monkeypatch)
         assert User.objects.get().check_password("G-Pass-991")
 
 
-def test_a_failure_in_the_seed_resumes_at_the_seed(monkeypatch):
+def test_a_failure_in_the_seed_resumes_at_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_seed() -> None:
         raise RuntimeError("chart file unreadable")
 
@@ -143,7 +148,7 @@ def test_a_failure_in_the_seed_resumes_at_the_seed(monkeypatch):
         assert User.objects.count() == 1
 
 
-def test_a_resume_whose_schema_went_missing_starts_again(monkeypatch):
+def test_a_resume_whose_schema_went_missing_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "tenant_seed", lambda: 1 / 0)
     with pytest.raises(ProvisioningFailed):
         tenant_provision(slug="gamma", **GOOD)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import schema_exists
+from pytest_django import Settings
 
 from provisioning.models import SpareSchema
 from provisioning.schemas import schema_name_reserved_as
@@ -56,7 +57,7 @@ def _schema_made(name: str) -> None:
         ("information_schema_2", False),
     ],
 )
-def test_the_names_that_are_never_a_tenants(schema_name, reserved):
+def test_the_names_that_are_never_a_tenants(schema_name, reserved) -> None:
     assert (schema_name_reserved_as(schema_name) is not None) is reserved
 
 
@@ -64,7 +65,7 @@ def test_the_names_that_are_never_a_tenants(schema_name, reserved):
 
 
 @pytest.mark.parametrize("slug", RESERVED_SLUGS)
-def test_provisioning_refuses_a_slug_naming_a_system_schema(slug):
+def test_provisioning_refuses_a_slug_naming_a_system_schema(slug) -> None:
     tables_before = _tables_in("information_schema")
     organizations_before = Organization.objects.count()
 
@@ -79,7 +80,7 @@ def test_provisioning_refuses_a_slug_naming_a_system_schema(slug):
     assert _tables_in("information_schema") == tables_before
 
 
-def test_provisioning_refuses_the_template_schemas_name(settings):
+def test_provisioning_refuses_the_template_schemas_name(settings: Settings) -> None:
     settings.PROVISIONING_TEMPLATE_SCHEMA = "shared_template"
 
     with pytest.raises(ValidationError) as caught:
@@ -92,7 +93,7 @@ def test_provisioning_refuses_the_template_schemas_name(settings):
 
 
 @pytest.mark.parametrize("made_as", ["handmade_x", "Handmade_X"])
-def test_provisioning_refuses_a_schema_in_the_catalog_that_no_tenant_owns(made_as):
+def test_provisioning_refuses_a_schema_in_the_catalog_that_no_tenant_owns(made_as) -> None:
     _schema_made(made_as)
 
     with pytest.raises(ValidationError) as caught:
@@ -103,7 +104,7 @@ def test_provisioning_refuses_a_schema_in_the_catalog_that_no_tenant_owns(made_a
     assert _tables_in(made_as) == 0  # nothing was migrated into it
 
 
-def test_the_provision_command_refuses_information_schema():
+def test_the_provision_command_refuses_information_schema() -> None:
     tables_before = _tables_in("information_schema")
 
     with pytest.raises(CommandError, match="slug: “information-schema” is reserved"):
@@ -122,7 +123,7 @@ def test_the_provision_command_refuses_information_schema():
     assert _tables_in("information_schema") == tables_before
 
 
-def test_the_provision_command_refuses_a_schema_made_by_hand():
+def test_the_provision_command_refuses_a_schema_made_by_hand() -> None:
     _schema_made("handmade_y")
 
     with pytest.raises(CommandError, match="slug: “handmade-y” is reserved"):
@@ -140,7 +141,7 @@ def test_the_provision_command_refuses_a_schema_made_by_hand():
     assert not Organization.objects.filter(slug="handmade-y").exists()
 
 
-def test_resuming_a_row_that_records_information_schema_migrates_nothing_into_it():
+def test_resuming_a_row_that_records_information_schema_migrates_nothing_into_it() -> None:
     """A failed organization from before the check, recording PostgreSQL's schema: a retry
     is refused before any step, and the row is left as it was."""
     from provisioning.services import tenant_provision_resume
@@ -191,7 +192,9 @@ SYSTEM_SCHEMAS = ["information_schema", "pg_toast", "template", "spare"]
 
 
 @pytest.mark.parametrize("kind", SYSTEM_SCHEMAS)
-def test_delete_refuses_a_row_recording_a_schema_that_is_not_a_tenants(kind, monkeypatch):
+def test_delete_refuses_a_row_recording_a_schema_that_is_not_a_tenants(
+    kind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from provisioning import services
 
     schema_name = _system_schema(kind)
@@ -212,7 +215,7 @@ def test_delete_refuses_a_row_recording_a_schema_that_is_not_a_tenants(kind, mon
     assert Domain.objects.filter(tenant=organization).exists()
 
 
-def test_information_schema_keeps_its_views_after_a_refused_delete():
+def test_information_schema_keeps_its_views_after_a_refused_delete() -> None:
     organization = _registered("information_schema")
 
     with pytest.raises(ValidationError):
@@ -224,7 +227,9 @@ def test_information_schema_keeps_its_views_after_a_refused_delete():
 
 
 @pytest.mark.parametrize("kind", SYSTEM_SCHEMAS)
-def test_the_delete_command_refuses_before_anything_is_done(kind, monkeypatch):
+def test_the_delete_command_refuses_before_anything_is_done(
+    kind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     schema_name = _system_schema(kind)
     organization = _registered(schema_name)
     monkeypatch.setattr(
@@ -239,7 +244,7 @@ def test_the_delete_command_refuses_before_anything_is_done(kind, monkeypatch):
     assert Organization.objects.filter(pk=organization.pk).exists()
 
 
-def test_a_tenant_owning_a_schema_made_by_hand_can_still_be_deleted():
+def test_a_tenant_owning_a_schema_made_by_hand_can_still_be_deleted() -> None:
     """A registered organization's own schema is its own, whatever made it."""
     _schema_made("tenant_kept")
     organization = Organization.objects.create(
@@ -252,7 +257,7 @@ def test_a_tenant_owning_a_schema_made_by_hand_can_still_be_deleted():
     assert not Organization.objects.filter(slug="kept").exists()
 
 
-def test_the_check_names_a_row_recording_information_schema_for_what_it_is():
+def test_the_check_names_a_row_recording_information_schema_for_what_it_is() -> None:
     """Not "a tenant without a schema" (PostgreSQL's schemas are left out of the catalog it
     reads): the row itself is the problem, and says so."""
     _registered("information_schema", state=OrganizationState.FAILED)

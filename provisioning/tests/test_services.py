@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from provisioning import services
 from provisioning.seed import chart_accounts
 from provisioning.services import ProvisioningFailed, tenant_provision, tenant_provision_resume
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
 from tenant_apps.accounting.models import Account, Fund, NormalBalance, Restriction
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,9 @@ def _provision(slug="gamma", **overrides):
     return tenant_provision(slug=slug, **{**GOOD, **overrides})
 
 
-def test_provisioning_makes_a_usable_tenant(django_capture_on_commit_callbacks):
+def test_provisioning_makes_a_usable_tenant(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         organization = _provision()
 
@@ -53,7 +57,9 @@ def test_provisioning_makes_a_usable_tenant(django_capture_on_commit_callbacks):
     assert connection.schema_name == "public"
 
 
-def test_the_new_tenant_answers_on_its_host(django_capture_on_commit_callbacks):
+def test_the_new_tenant_answers_on_its_host(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     from django.test import Client
 
     _provision()
@@ -68,7 +74,7 @@ def test_the_new_tenant_answers_on_its_host(django_capture_on_commit_callbacks):
     assert b"Gamma Food Bank" in client.get("/").content
 
 
-def test_seeded_chart_follows_the_ucoa_layout():
+def test_seeded_chart_follows_the_ucoa_layout() -> None:
     _provision()
     with schema_context("gamma"):
         accounts = {account.code: account for account in Account.objects.select_related("parent")}
@@ -92,7 +98,9 @@ def test_seeded_chart_follows_the_ucoa_layout():
     assert accounts["1010"].parent.code == "1000"
 
 
-def test_owner_without_a_password_gets_a_set_password_link(django_capture_on_commit_callbacks):
+def test_owner_without_a_password_gets_a_set_password_link(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         _provision(owner_password=None)
 
@@ -118,7 +126,7 @@ def test_owner_without_a_password_gets_a_set_password_link(django_capture_on_com
         ("alpha", "taken"),
     ],
 )
-def test_bad_slugs_are_refused_with_a_clear_message_and_nothing_is_made(slug, message):
+def test_bad_slugs_are_refused_with_a_clear_message_and_nothing_is_made(slug, message) -> None:
     before = (Organization.objects.count(), Domain.objects.count())
 
     with pytest.raises(ValidationError) as caught:
@@ -128,17 +136,17 @@ def test_bad_slugs_are_refused_with_a_clear_message_and_nothing_is_made(slug, me
     assert (Organization.objects.count(), Domain.objects.count()) == before
 
 
-def test_slug_is_normalised_to_lowercase():
+def test_slug_is_normalised_to_lowercase() -> None:
     assert _provision(slug="  Gamma ").slug == "gamma"
 
 
-def test_hyphenated_slug_gets_an_underscored_schema_and_a_hyphenated_host():
+def test_hyphenated_slug_gets_an_underscored_schema_and_a_hyphenated_host() -> None:
     organization = _provision(slug="gamma-east")
     assert organization.schema_name == "gamma_east"
     assert organization.domains.get().domain == "gamma-east.localhost"
 
 
-def test_bad_owner_email_name_and_password_are_each_named():
+def test_bad_owner_email_name_and_password_are_each_named() -> None:
     with pytest.raises(ValidationError) as caught:
         tenant_provision(slug="gamma", name=" ", owner_email="not-an-email", owner_password="123")
 
@@ -147,7 +155,9 @@ def test_bad_owner_email_name_and_password_are_each_named():
     assert not schema_exists("gamma")
 
 
-def test_a_failed_step_leaves_the_tenant_failed_with_the_error_and_unserved(monkeypatch):
+def test_a_failed_step_leaves_the_tenant_failed_with_the_error_and_unserved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from django.test import Client
 
     def broken_seed() -> None:
@@ -168,7 +178,10 @@ def test_a_failed_step_leaves_the_tenant_failed_with_the_error_and_unserved(monk
     assert connection.schema_name == "public"
 
 
-def test_running_it_again_resumes_a_failed_tenant(monkeypatch, django_capture_on_commit_callbacks):
+def test_running_it_again_resumes_a_failed_tenant(
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     calls = []
     real_seed = services.tenant_seed
 
@@ -194,7 +207,7 @@ def test_running_it_again_resumes_a_failed_tenant(monkeypatch, django_capture_on
     assert len(mail.outbox) == 1
 
 
-def test_a_failed_tenant_of_another_owner_stays_taken(monkeypatch):
+def test_a_failed_tenant_of_another_owner_stays_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "tenant_seed", lambda: 1 / 0)
     with pytest.raises(ProvisioningFailed):
         _provision()
@@ -204,7 +217,7 @@ def test_a_failed_tenant_of_another_owner_stays_taken(monkeypatch):
     assert "taken" in caught.value.message_dict["slug"][0]
 
 
-def test_every_step_is_idempotent():
+def test_every_step_is_idempotent() -> None:
     organization = _provision()
     organization.state = OrganizationState.PROVISIONING
     organization.save()
@@ -218,6 +231,6 @@ def test_every_step_is_idempotent():
     assert Organization.objects.get(slug="gamma").state == OrganizationState.ACTIVE
 
 
-def test_resume_refuses_an_active_tenant(alpha):
+def test_resume_refuses_an_active_tenant(alpha: Tenant) -> None:
     with pytest.raises(ValidationError):
         tenant_provision_resume(organization=alpha.organization)

@@ -11,8 +11,9 @@ from typing import Any
 import psycopg2
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django import DjangoDbBlocker, Settings
 
 from provisioning import services, spares
 from provisioning.lifecycle import tenants_check
@@ -21,6 +22,7 @@ from provisioning.services import tenant_provision
 from provisioning.spares import spare_claim, spares_refill
 from provisioning.template import migration_nodes, template_state
 from provisioning.tests.test_template import _applied, _catalog
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import OrganizationState
 from tenant_apps.accounting.models import Account
 
@@ -36,7 +38,9 @@ def _no_clone(schema_name: str) -> bool:
 
 
 @pytest.mark.django_db
-def test_a_tenant_made_from_a_spare_is_a_whole_tenant_of_its_own(settings, monkeypatch):
+def test_a_tenant_made_from_a_spare_is_a_whole_tenant_of_its_own(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 1
     assert spares_refill() == 1
     (spare,) = SpareSchema.objects.all()
@@ -74,7 +78,9 @@ def test_a_tenant_made_from_a_spare_is_a_whole_tenant_of_its_own(settings, monke
 
 
 @pytest.mark.django_db
-def test_a_spare_that_missed_a_migration_is_dropped_and_the_template_cloned(settings):
+def test_a_spare_that_missed_a_migration_is_dropped_and_the_template_cloned(
+    settings: Settings,
+) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 1
     spares_refill()
     (spare,) = SpareSchema.objects.all()
@@ -100,8 +106,8 @@ def test_a_spare_that_missed_a_migration_is_dropped_and_the_template_cloned(sett
 
 @pytest.mark.django_db
 def test_spares_of_another_template_state_are_not_handed_out_and_the_refill_drops_them(
-    settings,
-):
+    settings: Settings,
+) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 1
     spares_refill()
     (old,) = SpareSchema.objects.all()
@@ -119,7 +125,7 @@ def test_spares_of_another_template_state_are_not_handed_out_and_the_refill_drop
 
 
 @pytest.mark.django_db
-def test_a_refill_keeps_the_number_asked_for(settings):
+def test_a_refill_keeps_the_number_asked_for(settings: Settings) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 2
     assert spares_refill() == 2
     assert spares_refill() == 0
@@ -134,7 +140,9 @@ def test_a_refill_keeps_the_number_asked_for(settings):
 
 
 @pytest.mark.django_db
-def test_a_spare_schema_without_its_row_is_an_orphan_and_one_with_it_is_not(settings):
+def test_a_spare_schema_without_its_row_is_an_orphan_and_one_with_it_is_not(
+    settings: Settings,
+) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 1
     spares_refill()
     (spare,) = SpareSchema.objects.all()
@@ -150,7 +158,9 @@ def test_a_spare_schema_without_its_row_is_an_orphan_and_one_with_it_is_not(sett
 
 
 @pytest.fixture
-def committed_spares(django_db_blocker: Any, settings: Any) -> Iterator[list[SpareSchema]]:
+def committed_spares(
+    django_db_blocker: DjangoDbBlocker, settings: Settings
+) -> Iterator[list[SpareSchema]]:
     """Two spares committed, so that another connection sees their rows; dropped afterwards."""
     settings.PROVISIONING_SPARE_SCHEMAS = 2
     with django_db_blocker.unblock():
@@ -178,7 +188,7 @@ class _Undo(Exception):
 
 
 def test_a_claim_skips_a_spare_another_provisioning_holds(
-    committed_spares: list[SpareSchema], django_db_blocker: Any
+    committed_spares: list[SpareSchema], django_db_blocker: DjangoDbBlocker
 ) -> None:
     first, second = committed_spares
     other = _raw_connection()
@@ -201,7 +211,7 @@ def test_a_claim_skips_a_spare_another_provisioning_holds(
 
 
 def test_a_refill_already_running_elsewhere_returns_at_once(
-    committed_spares: list[SpareSchema], django_db_blocker: Any, settings: Any
+    committed_spares: list[SpareSchema], django_db_blocker: DjangoDbBlocker, settings: Settings
 ) -> None:
     settings.PROVISIONING_SPARE_SCHEMAS = 3
     other = _raw_connection()

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context, schema_exists
 
@@ -21,6 +20,7 @@ from provisioning.template import (
     template_state,
     tenant_schema_clone,
 )
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import OrganizationState
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ def _applied(schema: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
-def test_the_template_is_ready_and_not_a_tenant():
+def test_the_template_is_ready_and_not_a_tenant() -> None:
     from shared_apps.tenants.models import Organization
 
     assert template_schema_name() == TEMPLATE
@@ -92,7 +92,7 @@ def test_the_template_is_ready_and_not_a_tenant():
     assert not Organization.objects.filter(schema_name=TEMPLATE).exists()
 
 
-def test_a_clone_has_the_catalog_of_a_schema_migrated_from_nothing():
+def test_a_clone_has_the_catalog_of_a_schema_migrated_from_nothing() -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA migrated")
     call_command("migrate_schemas", schema_name="migrated", interactive=False, verbosity=0)
@@ -118,7 +118,7 @@ def test_a_clone_has_the_catalog_of_a_schema_migrated_from_nothing():
             assert rows and rows == cursor.fetchall()
 
 
-def test_a_clone_pins_its_own_schema_in_its_functions():
+def test_a_clone_pins_its_own_schema_in_its_functions() -> None:
     assert tenant_schema_clone("cloned")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -139,7 +139,7 @@ def test_a_clone_pins_its_own_schema_in_its_functions():
     assert triggers and not any(TEMPLATE in trigger for trigger in triggers)
 
 
-def test_a_clone_starts_its_sequences_fresh_and_past_the_copied_rows():
+def test_a_clone_starts_its_sequences_fresh_and_past_the_copied_rows() -> None:
     with schema_context(TEMPLATE):
         template_content_types = ContentType.objects.count()
     assert tenant_schema_clone("cloned")
@@ -172,7 +172,7 @@ def test_a_clone_starts_its_sequences_fresh_and_past_the_copied_rows():
         assert ContentType.objects.count() == template_content_types
 
 
-def test_a_clone_needs_no_migration():
+def test_a_clone_needs_no_migration() -> None:
     assert tenant_schema_clone("cloned")
     with schema_context("cloned"):
         executor = MigrationExecutor(connection)
@@ -180,7 +180,7 @@ def test_a_clone_needs_no_migration():
     assert _applied("cloned") == _applied(TEMPLATE)
 
 
-def test_provisioning_clones_when_the_template_is_ready(monkeypatch):
+def test_provisioning_clones_when_the_template_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
     migrated = []
     real_call_command = services.call_command
     monkeypatch.setattr(
@@ -194,7 +194,9 @@ def test_provisioning_clones_when_the_template_is_ready(monkeypatch):
     assert _applied("delta") == migration_nodes()
 
 
-def test_a_template_that_missed_a_migration_is_stale_and_tenants_are_migrated(monkeypatch):
+def test_a_template_that_missed_a_migration_is_stale_and_tenants_are_migrated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM _template.django_migrations WHERE app = 'donations'"
@@ -212,7 +214,9 @@ def test_a_template_that_missed_a_migration_is_stale_and_tenants_are_migrated(mo
     assert _applied("delta") == migration_nodes()  # migrated, not a copy of the stale template
 
 
-def test_new_code_with_a_migration_the_template_lacks_makes_it_stale(monkeypatch):
+def test_new_code_with_a_migration_the_template_lacks_makes_it_stale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(
         template, "migration_nodes", lambda: migration_nodes() | {("donations", "9999_next")}
     )
@@ -220,7 +224,7 @@ def test_new_code_with_a_migration_the_template_lacks_makes_it_stale(monkeypatch
     assert not tenant_schema_clone("never")
 
 
-def test_without_a_template_tenants_are_migrated():
+def test_without_a_template_tenants_are_migrated() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ALTER SCHEMA _template RENAME TO _template_away")
     assert template_state() == ("missing", None)
@@ -228,7 +232,7 @@ def test_without_a_template_tenants_are_migrated():
     assert not schema_exists("never")
 
 
-def test_the_substitution_rewrites_names_and_pinned_paths_only():
+def test_the_substitution_rewrites_names_and_pinned_paths_only() -> None:
     sql = (
         "CREATE TABLE _template.email_template (_template_x int);\n"
         "CREATE FUNCTION _template.f() RETURNS trigger LANGUAGE plpgsql"

@@ -10,9 +10,11 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from shared_apps.tenants.models import Organization
+
 
 @pytest.fixture
-def raw_connection(committed_tenant: Any) -> Any:
+def raw_connection(committed_tenant: Organization) -> Any:
     settings = connection.settings_dict
     raw = psycopg2.connect(
         dbname=settings["NAME"],
@@ -54,7 +56,7 @@ def _raw_posted_entry(cursor: Any, amounts: list[tuple[str, str, str]]) -> int:
 
 
 def test_a_cloned_tenant_refuses_an_unbalanced_posted_entry_at_commit(
-    committed_tenant: Any, raw_connection: Any
+    committed_tenant: Organization, raw_connection: Any
 ) -> None:
     assert committed_tenant.provisioning_step == "activate"
     with raw_connection.cursor() as cursor:
@@ -65,7 +67,7 @@ def test_a_cloned_tenant_refuses_an_unbalanced_posted_entry_at_commit(
 
 
 def test_a_cloned_tenants_triggers_read_its_own_tables(
-    committed_tenant: Any, raw_connection: Any
+    committed_tenant: Organization, raw_connection: Any
 ) -> None:
     with raw_connection.cursor() as cursor:
         entry_id = _raw_posted_entry(cursor, [("1010", "100", "0"), ("4010", "0", "100")])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_django import DjangoDbBlocker, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -83,7 +84,7 @@ def chromium(platform: Platform) -> Iterator[Any]:
 
 @pytest.fixture
 def platform(
-    django_db_blocker: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    django_db_blocker: DjangoDbBlocker, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Platform]:
     """The app on 127.0.0.1 (a threaded server), database access open and writes committed.
 

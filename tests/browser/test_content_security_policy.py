@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_django import DjangoDbBlocker
 
 from tests.browser.conftest import Platform, screenshot
 from tests.plugin import OWNER_PASSWORD
@@ -27,7 +29,7 @@ HOSTILE_NAME = '<script>window.__pwned = 1</script><img src=x onerror="window.__
 
 
 @pytest.fixture
-def hostile_donor(django_db_blocker: Any) -> Iterator[str]:
+def hostile_donor(django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
     """A donor of alpha whose name is a script, committed for the server's threads to see; it,
     the donors and import jobs the test makes, their audit rows and sessions are removed after."""
     from django.contrib.sessions.models import Session
@@ -73,7 +75,7 @@ def _log_in(page: Any, platform: Platform) -> None:
 
 
 def test_a_script_in_a_donors_name_is_shown_as_text_and_never_runs(
-    chromium: Any, platform: Platform, hostile_donor: str, tmp_path: Any
+    chromium: Any, platform: Platform, hostile_donor: str, tmp_path: Path
 ) -> None:
     page = chromium.new_page()
     page.add_init_script(RECORD_VIOLATIONS)

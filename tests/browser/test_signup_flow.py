@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django_tenants.utils import schema_exists
+from pytest_django import DjangoDbBlocker, Settings
 
 from tests.browser.conftest import Platform, screenshot
 
@@ -33,10 +34,12 @@ def _wait_for_mail(to: str, seconds: float = 20) -> Any:
 
 
 @pytest.fixture
-def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
+def made_here(django_db_blocker: DjangoDbBlocker) -> Iterator[dict[str, str]]:
     """Names of what the test creates; all of it is removed afterwards, schema included."""
     from django.contrib.sessions.models import Session
-    from django.db import connection, connections
+    from django.db import connections
+
+    from saas_platform.lib.connection import connection
 
     names = {"slug": f"harbor-{uuid.uuid4().hex[:6]}"}
     with django_db_blocker.unblock():
@@ -67,7 +70,7 @@ def made_here(django_db_blocker: Any) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def spare_ready(django_db_blocker: Any, settings: Any) -> Iterator[str]:
+def spare_ready(django_db_blocker: DjangoDbBlocker, settings: Settings) -> Iterator[str]:
     """One spare schema ready, as the worker keeps them in production. Set up before the worker
     and removed after it has stopped, with every spare the worker made meanwhile."""
     from django.db import connections

@@ -4,11 +4,13 @@ and an organization (alpha) on a trial of the Standard plan."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from pytest_django import Settings
 
+from shared_apps.billing.models import Plan, Subscription
 from shared_apps.billing.tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, fake_stripe_start
+from tests.plugin import Tenant
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +21,7 @@ def _fake_stripe_server() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-def fake_stripe(_fake_stripe_server: FakeStripe, settings: Any) -> FakeStripe:
+def fake_stripe(_fake_stripe_server: FakeStripe, settings: Settings) -> FakeStripe:
     _fake_stripe_server.reset()
     settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
@@ -28,17 +30,15 @@ def fake_stripe(_fake_stripe_server: FakeStripe, settings: Any) -> FakeStripe:
 
 
 @pytest.fixture
-def priced_plans(db: None) -> dict[str, Any]:
+def priced_plans(db: None) -> dict[str, Plan]:
     """The seeded plans, the paid ones with a Stripe price."""
-    from shared_apps.billing.models import Plan
-
     Plan.objects.filter(code="standard").update(stripe_price_id="price_standard_monthly")
     Plan.objects.filter(code="plus").update(stripe_price_id="price_plus_monthly")
     return {plan.code: plan for plan in Plan.objects.all()}
 
 
 @pytest.fixture
-def on_trial(alpha: Any, priced_plans: dict[str, Any]) -> Any:
+def on_trial(alpha: Tenant, priced_plans: dict[str, Plan]) -> Subscription:
     """Alpha on a trial of Standard, as signup leaves it."""
     from shared_apps.billing.services.subscriptions import subscription_trial_start
 

@@ -4,29 +4,29 @@ never reach them."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from shared_apps.billing.models import StripeEvent
 from shared_apps.billing.services.events import stripe_event_receive
-from shared_apps.billing.tests.fake_stripe import event, signed
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event, signed
 from shared_apps.console.tests.factories import OperatorFactory
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator_client(db: None) -> Client:
-    operator = OperatorFactory(is_superuser=True)
+    operator = OperatorFactory.create(is_superuser=True)
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
     return client
 
 
 @pytest.fixture
-def stored(fake_stripe: Any) -> StripeEvent:
+def stored(fake_stripe: FakeStripe) -> StripeEvent:
     body, header = signed(
         event(
             "customer.created", {"id": "cus_admin", "object": "customer"}, created=int(time.time())
@@ -53,7 +53,7 @@ def test_operators_read_stripe_events_and_cannot_change_them(
     assert operator_client.get("/admin/billing/plan/").status_code == 200
 
 
-def test_tenant_staff_never_see_billing_events(alpha: Any, stored: StripeEvent) -> None:
+def test_tenant_staff_never_see_billing_events(alpha: Tenant, stored: StripeEvent) -> None:
     assert alpha.client(alpha.owner).get("/admin/billing/stripeevent/").status_code == 404
     public = Client(HTTP_HOST="localhost")
     response = public.get("/admin/billing/stripeevent/")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pytest_django import Settings
 
 from shared_apps.billing.apps import stripe_settings_check
 
 
-def test_half_a_stripe_configuration_is_a_warning(settings: Any) -> None:
+def test_half_a_stripe_configuration_is_a_warning(settings: Settings) -> None:
     settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_1", ""
     [warning] = stripe_settings_check()
     assert warning.id == "billing.W001" and "STRIPE_WEBHOOK_SECRET" in warning.msg

@@ -14,7 +14,8 @@ from django.db import connections
 from shared_apps.billing.models import Plan, StripeEvent, Subscription
 from shared_apps.billing.services.events import stripe_event_receive
 from shared_apps.billing.services.subscriptions import subscription_trial_start
-from shared_apps.billing.tests.fake_stripe import event, invoice, signed
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event, invoice, signed
+from shared_apps.tenants.models import Organization
 
 
 def in_own_connection(work: Callable[[], Any]) -> Any:
@@ -39,7 +40,7 @@ def in_own_connection(work: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
-def racing_customer(committed_tenant: Any) -> Any:
+def racing_customer(committed_tenant: Organization) -> Any:
     def setup() -> None:
         subscription_trial_start(
             organization=committed_tenant, plan=Plan.objects.get(code="standard")
@@ -58,7 +59,7 @@ def racing_customer(committed_tenant: Any) -> Any:
 
 
 def test_two_simultaneous_deliveries_of_one_event_store_it_once(
-    racing_customer: Any, fake_stripe: Any, db: None
+    racing_customer: Any, fake_stripe: FakeStripe, db: None
 ) -> None:
     now = int(time.time())
     obj = invoice(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django_tenants.utils import schema_context
+from pytest_django import Settings
 
 from shared_apps.billing.limits import plan_of_current_tenant
 from shared_apps.billing.models import (
@@ -23,12 +24,14 @@ from shared_apps.billing.services import events as webhook_events
 from shared_apps.billing.services.events import WebhookRefused, stripe_event_receive
 from shared_apps.billing.services.state import subscription_state_rebuild as state_rebuild
 from shared_apps.billing.tests.fake_stripe import (
+    FakeStripe,
     checkout_completed,
     event,
     invoice,
     signed,
     subscription_object,
 )
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +45,7 @@ def at(timestamp: int) -> datetime:
 
 
 @pytest.fixture
-def subscribed(on_trial: Subscription, fake_stripe: Any) -> Subscription:
+def subscribed(on_trial: Subscription, fake_stripe: FakeStripe) -> Subscription:
     """Alpha on trial, with the Stripe customer a checkout created."""
     on_trial.stripe_customer_id = CUSTOMER
     on_trial.save()
@@ -142,7 +145,7 @@ def the_same_in_every_order(payloads: list[dict[str, Any]]) -> tuple[Any, ...]:
 
 
 def test_a_subscription_starts_whatever_order_its_first_events_arrive_in(
-    subscribed: Subscription, alpha: Any
+    subscribed: Subscription, alpha: Tenant
 ) -> None:
     organization_id = alpha.organization.pk
     result = the_same_in_every_order(
@@ -182,16 +185,14 @@ def test_a_failure_is_not_undone_by_an_older_payment_arriving_after_it(
     assert outcome_of([paid(T0), failed(T0 + DAY)])[:2] == ("past_due", at(T0 + DAY))
 
 
-def test_a_deleted_subscription_is_not_revived_by_an_older_update(
-    subscribed: Subscription,
-) -> None:
+def test_a_deleted_subscription_is_not_revived_by_an_older_update(subscribed: Subscription) -> None:
     assert outcome_of([deleted(T0 + DAY), updated(T0, "active")])[0] == "canceled"
     assert outcome_of([updated(T0, "active"), deleted(T0 + DAY)])[0] == "canceled"
     assert outcome_of([deleted(T0 + DAY), paid(T0)])[0] == "canceled"
 
 
 def test_a_cancelled_paid_subscription_falls_back_to_the_free_plan_in_any_order(
-    subscribed: Subscription, alpha: Any
+    subscribed: Subscription, alpha: Tenant
 ) -> None:
     result = the_same_in_every_order(
         [checkout(T0, alpha.organization.pk, plan="plus"), paid(T0), deleted(T0 + 5 * DAY)]
@@ -211,7 +212,7 @@ def test_a_cancelled_paid_subscription_falls_back_to_the_free_plan_in_any_order(
 
 
 def test_subscribing_again_after_a_cancellation_follows_the_new_subscription(
-    subscribed: Subscription, alpha: Any
+    subscribed: Subscription, alpha: Tenant
 ) -> None:
     organization_id = alpha.organization.pk
     result = the_same_in_every_order(
@@ -256,7 +257,7 @@ def test_events_of_the_same_second_settle_the_same_way_in_either_order(
 
 
 def test_a_checkout_arriving_last_links_events_that_came_before_it(
-    on_trial: Subscription, alpha: Any, fake_stripe: Any
+    on_trial: Subscription, alpha: Tenant, fake_stripe: FakeStripe
 ) -> None:
     """No customer id stored yet (the checkout's answer was lost): the subscription's events
     are kept, then the checkout names the organization and they are applied."""
@@ -274,7 +275,7 @@ def test_a_checkout_arriving_last_links_events_that_came_before_it(
 
 
 def test_a_plan_change_in_the_portal_changes_the_plan_the_tenant_reads(
-    subscribed: Subscription, alpha: Any
+    subscribed: Subscription, alpha: Tenant
 ) -> None:
     deliver(updated(T0, "active"))
     deliver(updated(T0 + DAY, "active", price="price_plus_monthly"))
@@ -440,7 +441,7 @@ def test_a_signed_payload_that_is_not_an_event_is_refused(
 
 
 def test_without_a_webhook_secret_every_delivery_is_refused(
-    subscribed: Subscription, settings: Any
+    subscribed: Subscription, settings: Settings
 ) -> None:
     settings.STRIPE_WEBHOOK_SECRET = ""
     with pytest.raises(WebhookRefused, match="not configured"):

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from pytest_django import Settings
 
 from shared_apps.billing.models import StripeEvent, Subscription, SubscriptionStatus
 from shared_apps.billing.services.events import stripe_event_receive
 from shared_apps.billing.services.suspension import billing_grace_enforce
-from shared_apps.billing.tests.fake_stripe import event, invoice, signed
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event, invoice, signed
 from shared_apps.tenants.models import Organization, OrganizationState
 from tenant_apps.core.models import AuditEvent
 from tests.plugin import Tenant
@@ -26,7 +26,7 @@ DAY = 86400
 
 
 @pytest.fixture
-def past_due(on_trial: Subscription, fake_stripe: Any, settings: Any) -> Subscription:
+def past_due(on_trial: Subscription, fake_stripe: FakeStripe, settings: Settings) -> Subscription:
     """Alpha's payment failed 8 days ago; the grace period is 7 days."""
     settings.BILLING_GRACE_DAYS = 7
     failed_at = int(time.time()) - 8 * DAY
@@ -143,7 +143,7 @@ def test_an_operator_resuspending_after_billing_keeps_the_tenant_suspended(
     assert (alpha_now.state, alpha_now.state_reason) == ("suspended", "Fraud review")
 
 
-def test_the_daily_task_runs_the_grace_check(past_due: Subscription, alpha: Any) -> None:
+def test_the_daily_task_runs_the_grace_check(past_due: Subscription, alpha: Tenant) -> None:
     from shared_apps.billing.tasks import billing_grace_enforce as billing_grace_task
 
     assert billing_grace_task.delay().get() == [alpha.organization.pk]

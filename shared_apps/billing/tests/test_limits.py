@@ -28,7 +28,7 @@ DONOR = {"kind": "individual", "first_name": "Ada", "last_name": "Lovelace"}
 
 
 @pytest.fixture
-def small_plan(alpha: Any) -> Plan:
+def small_plan(alpha: Tenant) -> Plan:
     """Alpha on a Starter plan cut to 2 donors and 2 staff users."""
     Plan.objects.filter(code="starter").update(max_donors=2, max_staff_users=2)
     Organization.objects.filter(pk=alpha.organization.pk).update(plan_code="starter")
@@ -42,7 +42,7 @@ def _donors(count: int) -> None:
 
 
 def test_the_tenant_reads_its_plan_by_code_from_the_public_schema(
-    alpha: Any, beta: Any, small_plan: Plan
+    alpha: Tenant, beta: Tenant, small_plan: Plan
 ) -> None:
     with schema_context("alpha"):
         assert plan_of_current_tenant() == small_plan

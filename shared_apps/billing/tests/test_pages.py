@@ -3,13 +3,14 @@ Stripe, and its Checkout and portal buttons."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from shared_apps.billing.models import Subscription
+from shared_apps.billing.tests.fake_stripe import FakeStripe
 from shared_apps.users.roles import Role
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ PAGE, CHECKOUT, PORTAL = "/billing/", "/billing/checkout/", "/billing/portal/"
 
 
 def test_an_owner_sees_the_plan_status_trial_end_and_usage_without_stripe(
-    alpha: Any, on_trial: Subscription, settings: Any
+    alpha: Tenant, on_trial: Subscription, settings: Settings
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
 
@@ -33,7 +34,7 @@ def test_an_owner_sees_the_plan_status_trial_end_and_usage_without_stripe(
 
 
 def test_with_stripe_an_owner_can_subscribe_and_lands_on_stripe_checkout(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     client = alpha.client(alpha.owner)
     page = client.get(PAGE)
@@ -48,7 +49,9 @@ def test_with_stripe_an_owner_can_subscribe_and_lands_on_stripe_checkout(
     assert "Manage card" in client.get(PAGE).content.decode()
 
 
-def test_an_admin_opens_the_portal(alpha: Any, on_trial: Subscription, fake_stripe: Any) -> None:
+def test_an_admin_opens_the_portal(
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
+) -> None:
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_customer_id="cus_page")
     client = alpha.client(alpha.user(Role.ADMIN, email="admin@alpha.org"))
 
@@ -61,7 +64,7 @@ def test_an_admin_opens_the_portal(alpha: Any, on_trial: Subscription, fake_stri
 
 
 def test_refusals_come_back_to_the_page_with_their_message(
-    alpha: Any, on_trial: Subscription, settings: Any
+    alpha: Tenant, on_trial: Subscription, settings: Settings
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
     client = alpha.client(alpha.owner)
@@ -75,7 +78,7 @@ def test_refusals_come_back_to_the_page_with_their_message(
 
 
 def test_a_stripe_error_is_a_message_not_a_500(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     fake_stripe.failures["/v1/customers"] = 402
 
@@ -87,7 +90,7 @@ def test_a_stripe_error_is_a_message_not_a_500(
 
 @pytest.mark.parametrize("role", [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER])
 def test_staff_who_do_not_manage_the_organization_are_refused(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any, role: str
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe, role: str
 ) -> None:
     client = alpha.client(alpha.user(role, email=f"{role}@alpha.org"))
 
@@ -97,14 +100,14 @@ def test_staff_who_do_not_manage_the_organization_are_refused(
     assert fake_stripe.requests == []
 
 
-def test_anonymous_visitors_go_to_the_login_page(alpha: Any, on_trial: Subscription) -> None:
+def test_anonymous_visitors_go_to_the_login_page(alpha: Tenant, on_trial: Subscription) -> None:
     for method, path in (("get", PAGE), ("post", CHECKOUT), ("post", PORTAL)):
         response = getattr(alpha.client(), method)(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_another_tenants_session_is_no_login_here(
-    alpha: Any, beta: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, beta: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     session = beta.client(beta.owner).cookies["sessionid"].value
     replay = Client(HTTP_HOST=alpha.host)
@@ -117,7 +120,7 @@ def test_another_tenants_session_is_no_login_here(
 
 
 def test_beta_sees_its_own_plan_not_alphas(
-    alpha: Any, beta: Any, on_trial: Subscription, settings: Any
+    alpha: Tenant, beta: Tenant, on_trial: Subscription, settings: Settings
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
     page = beta.client(beta.owner).get(PAGE).content.decode()
@@ -128,7 +131,9 @@ def test_the_billing_page_is_only_on_tenant_hosts(public_client: Client) -> None
     assert public_client.get(PAGE).status_code == 404
 
 
-def test_the_page_answers_get_and_the_buttons_post_only(alpha: Any, on_trial: Subscription) -> None:
+def test_the_page_answers_get_and_the_buttons_post_only(
+    alpha: Tenant, on_trial: Subscription
+) -> None:
     client = alpha.client(alpha.owner)
     assert client.get(CHECKOUT).status_code == 405
     assert client.get(PORTAL).status_code == 405

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
 from shared_apps.billing import selectors
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def test_the_seeded_plans_are_offered_cheapest_first() -> None:
     assert selectors.plan_by_code("standard").monthly_price == 49
 
 
-def test_no_tenant_schema_holds_billing_tables(alpha: Any) -> None:
+def test_no_tenant_schema_holds_billing_tables(alpha: Tenant) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_schema FROM information_schema.tables WHERE table_name = 'billing_plan'"

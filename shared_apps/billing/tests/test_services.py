@@ -4,16 +4,17 @@ the real stripe library."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from shared_apps.billing.models import Subscription, SubscriptionStatus
+from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
 from shared_apps.billing.services.cancellation import subscription_stripe_cancel
 from shared_apps.billing.services.checkout import checkout_session_create, portal_session_create
 from shared_apps.billing.services.subscriptions import subscription_trial_start
+from shared_apps.billing.tests.fake_stripe import FakeStripe
 from tenant_apps.core.models import AuditEvent
 from tests.plugin import Tenant
 
@@ -23,7 +24,7 @@ SUCCESS, CANCEL = "http://alpha.localhost/billing/?checkout=done", "http://alpha
 
 
 def test_a_trial_lasts_the_plans_trial_days_and_names_the_plan(
-    alpha: Any, priced_plans: dict[str, Any]
+    alpha: Tenant, priced_plans: dict[str, Plan]
 ) -> None:
     now = timezone.now()
     standard = priced_plans["standard"]
@@ -36,7 +37,9 @@ def test_a_trial_lasts_the_plans_trial_days_and_names_the_plan(
     assert alpha.organization.plan_code == "standard"
 
 
-def test_starting_a_trial_twice_keeps_the_first(alpha: Any, priced_plans: dict[str, Any]) -> None:
+def test_starting_a_trial_twice_keeps_the_first(
+    alpha: Tenant, priced_plans: dict[str, Plan]
+) -> None:
     first = subscription_trial_start(organization=alpha.organization, plan=priced_plans["standard"])
     again = subscription_trial_start(organization=alpha.organization, plan=priced_plans["plus"])
 
@@ -45,7 +48,9 @@ def test_starting_a_trial_twice_keeps_the_first(alpha: Any, priced_plans: dict[s
     assert Subscription.objects.filter(organization=alpha.organization).count() == 1
 
 
-def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[str, Any]) -> None:
+def test_a_free_plan_is_active_without_a_trial(
+    alpha: Tenant, priced_plans: dict[str, Plan]
+) -> None:
     subscription = subscription_trial_start(
         organization=alpha.organization, plan=priced_plans["starter"]
     )
@@ -53,7 +58,7 @@ def test_a_free_plan_is_active_without_a_trial(alpha: Any, priced_plans: dict[st
 
 
 def test_checkout_creates_the_customer_once_and_a_subscription_session(
-    in_alpha: Tenant, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
+    in_alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe, priced_plans: dict[str, Plan]
 ) -> None:
     url = checkout_session_create(
         organization=in_alpha.organization,
@@ -98,11 +103,11 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
 
 
 def test_checkout_is_refused_without_stripe_or_a_price_or_with_a_live_subscription(
-    alpha: Any,
+    alpha: Tenant,
     on_trial: Subscription,
-    fake_stripe: Any,
-    priced_plans: dict[str, Any],
-    settings: Any,
+    fake_stripe: FakeStripe,
+    priced_plans: dict[str, Plan],
+    settings: Settings,
 ) -> None:
     def start(plan: str) -> str:
         return checkout_session_create(
@@ -126,7 +131,7 @@ def test_checkout_is_refused_without_stripe_or_a_price_or_with_a_live_subscripti
 
 
 def test_a_stripe_failure_is_a_clear_refusal_and_keeps_the_customer(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any, priced_plans: dict[str, Any]
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe, priced_plans: dict[str, Plan]
 ) -> None:
     fake_stripe.failures["/v1/checkout/sessions"] = 400
 
@@ -142,7 +147,7 @@ def test_a_stripe_failure_is_a_clear_refusal_and_keeps_the_customer(
 
 
 def test_checkout_gives_an_organization_without_a_subscription_one(
-    alpha: Any, fake_stripe: Any, priced_plans: dict[str, Any]
+    alpha: Tenant, fake_stripe: FakeStripe, priced_plans: dict[str, Plan]
 ) -> None:
     checkout_session_create(
         organization=alpha.organization,
@@ -154,7 +159,7 @@ def test_checkout_gives_an_organization_without_a_subscription_one(
 
 
 def test_the_portal_opens_for_the_organizations_customer(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     with pytest.raises(StateConflict, match="Subscribe first"):
         portal_session_create(organization=alpha.organization, return_url=SUCCESS)
@@ -170,7 +175,7 @@ def test_the_portal_opens_for_the_organizations_customer(
 
 
 def test_the_portal_is_refused_without_stripe(
-    alpha: Any, on_trial: Subscription, settings: Any
+    alpha: Tenant, on_trial: Subscription, settings: Settings
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
     with pytest.raises(StateConflict, match="Stripe is not configured"):
@@ -181,7 +186,7 @@ def test_the_portal_is_refused_without_stripe(
 
 
 def test_cancelling_twice_cancels_once_and_then_counts_as_done(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_subscription_id="sub_alpha")
     fake_stripe.subscriptions["sub_alpha"] = "active"
@@ -196,7 +201,7 @@ def test_cancelling_twice_cancels_once_and_then_counts_as_done(
 
 
 def test_a_refused_cancellation_is_a_clear_error(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe
 ) -> None:
     """Any refusal but 404 resource_missing: the subscription may still be charged."""
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_subscription_id="sub_alpha")

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
+from django.core.mail import EmailMessage
 from django.utils import timezone
+from pytest_django import Settings
 
 from shared_apps.billing.models import Subscription
 from shared_apps.billing.services.suspension import billing_grace_enforce
+from shared_apps.billing.tests.fake_stripe import FakeStripe
 from shared_apps.console.services import organization_suspend
 from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
 from shared_apps.users.roles import Role
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,9 @@ REFUSED_PATHS = ["/", "/donations/", "/accounting/", "/admin/", "/api/v1/donors/
 
 
 @pytest.fixture
-def billing_suspended(on_trial: Subscription, fake_stripe: Any, settings: Any) -> Subscription:
+def billing_suspended(
+    on_trial: Subscription, fake_stripe: FakeStripe, settings: Settings
+) -> Subscription:
     """Alpha suspended by billing: its trial ended 10 days ago, the grace period is 7 days."""
     settings.BILLING_GRACE_DAYS = 7
     on_trial.trial_ends_at = timezone.now() - timedelta(days=10)
@@ -37,7 +41,7 @@ def billing_suspended(on_trial: Subscription, fake_stripe: Any, settings: Any) -
 
 
 def test_an_owner_reaches_the_billing_page_and_pays_through_checkout(
-    alpha: Any, billing_suspended: Subscription, fake_stripe: Any
+    alpha: Tenant, billing_suspended: Subscription, fake_stripe: FakeStripe
 ) -> None:
     client = alpha.client(alpha.owner)
 
@@ -56,7 +60,7 @@ def test_an_owner_reaches_the_billing_page_and_pays_through_checkout(
 
 
 def test_an_administrator_opens_the_portal(
-    alpha: Any, billing_suspended: Subscription, fake_stripe: Any
+    alpha: Tenant, billing_suspended: Subscription, fake_stripe: FakeStripe
 ) -> None:
     Subscription.objects.filter(pk=billing_suspended.pk).update(stripe_customer_id="cus_sus")
     client = alpha.client(alpha.user(Role.ADMIN, email="admin@alpha.org"))
@@ -68,7 +72,7 @@ def test_an_administrator_opens_the_portal(
 
 
 def test_the_owner_signs_in_and_lands_on_the_billing_page(
-    alpha: Any, billing_suspended: Subscription
+    alpha: Tenant, billing_suspended: Subscription
 ) -> None:
     client = alpha.client()
     login = client.get("/accounts/login/?next=/billing/")
@@ -85,7 +89,7 @@ def test_the_owner_signs_in_and_lands_on_the_billing_page(
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(
-    alpha: Any, billing_suspended: Subscription
+    alpha: Tenant, billing_suspended: Subscription
 ) -> None:
     response = alpha.client().get("/billing/")
 
@@ -95,7 +99,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(
 
 @pytest.mark.parametrize("role", [Role.BOOKKEEPER, Role.VIEWER])
 def test_staff_who_do_not_manage_billing_are_refused_it(
-    alpha: Any, billing_suspended: Subscription, fake_stripe: Any, role: str
+    alpha: Tenant, billing_suspended: Subscription, fake_stripe: FakeStripe, role: str
 ) -> None:
     client = alpha.client(alpha.user(role, email=f"{role}@alpha.org"))
 
@@ -106,7 +110,7 @@ def test_staff_who_do_not_manage_billing_are_refused_it(
 
 @pytest.mark.parametrize("path", REFUSED_PATHS)
 def test_every_other_page_is_the_suspended_page_with_the_way_to_pay(
-    alpha: Any, billing_suspended: Subscription, path: str
+    alpha: Tenant, billing_suspended: Subscription, path: str
 ) -> None:
     response = alpha.client(alpha.owner).get(path)
 
@@ -117,7 +121,7 @@ def test_every_other_page_is_the_suspended_page_with_the_way_to_pay(
 
 
 def test_an_owner_who_forgot_the_password_can_reset_it_to_pay(
-    alpha: Any, billing_suspended: Subscription, mailoutbox: list[Any]
+    alpha: Tenant, billing_suspended: Subscription, mailoutbox: list[EmailMessage]
 ) -> None:
     client = alpha.client()
     assert client.get("/accounts/password_reset/").status_code == 200
@@ -137,7 +141,11 @@ def test_an_owner_who_forgot_the_password_can_reset_it_to_pay(
 
 @pytest.mark.parametrize("suspension", ["billing", "operator"])
 def test_static_files_are_served_whatever_the_suspension(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any, settings: Any, suspension: str
+    alpha: Tenant,
+    on_trial: Subscription,
+    fake_stripe: FakeStripe,
+    settings: Settings,
+    suspension: str,
 ) -> None:
     """The suspended page's own stylesheet; static files hold nothing of a tenant's."""
     settings.WHITENOISE_USE_FINDERS = True
@@ -148,7 +156,9 @@ def test_static_files_are_served_whatever_the_suspension(
         assert billing_grace_enforce(now=timezone.now())
     else:
         organization_suspend(
-            organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
+            organization=alpha.organization,
+            operator=OperatorFactory.create(),
+            reason="Fraud review",
         )
 
     response = alpha.client().get("/static/css/ifm.css")
@@ -160,10 +170,10 @@ def test_static_files_are_served_whatever_the_suspension(
 
 @pytest.mark.parametrize("path", ["/billing/", "/accounts/login/", *REFUSED_PATHS])
 def test_an_operators_suspension_is_total(
-    alpha: Any, on_trial: Subscription, fake_stripe: Any, path: str
+    alpha: Tenant, on_trial: Subscription, fake_stripe: FakeStripe, path: str
 ) -> None:
     organization_suspend(
-        organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
+        organization=alpha.organization, operator=OperatorFactory.create(), reason="Fraud review"
     )
 
     response = alpha.client(alpha.owner).get(path)
@@ -175,7 +185,7 @@ def test_an_operators_suspension_is_total(
 
 
 def test_an_operator_resuspending_after_billing_closes_the_billing_page_too(
-    alpha: Any, billing_suspended: Subscription
+    alpha: Tenant, billing_suspended: Subscription
 ) -> None:
     organization_state_set(
         organization=Organization.objects.get(slug="alpha"),
@@ -188,6 +198,8 @@ def test_an_operator_resuspending_after_billing_closes_the_billing_page_too(
     assert response.status_code == 403 and b"Fraud review" in response.content
 
 
-def test_beta_is_served_as_usual(alpha: Any, beta: Any, billing_suspended: Subscription) -> None:
+def test_beta_is_served_as_usual(
+    alpha: Tenant, beta: Tenant, billing_suspended: Subscription
+) -> None:
     assert beta.client(beta.owner).get("/").status_code == 200
     assert alpha.client(alpha.owner).get("/").status_code == 403

@@ -12,11 +12,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from pytest_django import Settings
 
 from shared_apps.billing.models import Plan, StripeEvent, Subscription, SubscriptionStatus
 from shared_apps.billing.services.subscriptions import subscription_trial_start
 from shared_apps.billing.services.suspension import billing_grace_enforce
 from shared_apps.billing.tests.fake_stripe import (
+    FakeStripe,
     checkout_completed,
     event,
     invoice,
@@ -41,7 +43,7 @@ def _trial_ended(subscription: Subscription, *, days_ago: float) -> Subscription
 
 
 @pytest.fixture
-def trial_over(on_trial: Subscription, fake_stripe: Any, settings: Any) -> Subscription:
+def trial_over(on_trial: Subscription, fake_stripe: FakeStripe, settings: Settings) -> Subscription:
     """Alpha's trial of Standard ended 8 days ago with nothing subscribed; the grace period is
     7 days and Stripe is configured."""
     settings.BILLING_GRACE_DAYS = 7
@@ -113,9 +115,7 @@ def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
     assert billing_grace_enforce(now=timezone.now()) == []
 
 
-def test_a_trial_ended_within_the_grace_period_is_not_suspended(
-    trial_over: Subscription,
-) -> None:
+def test_a_trial_ended_within_the_grace_period_is_not_suspended(trial_over: Subscription) -> None:
     _trial_ended(trial_over, days_ago=6)
 
     assert billing_grace_enforce(now=timezone.now()) == []
@@ -125,7 +125,7 @@ def test_a_trial_ended_within_the_grace_period_is_not_suspended(
 
 
 def test_a_paid_subscription_is_not_suspended_when_its_trial_date_is_long_past(
-    trial_over: Subscription, alpha: Any
+    trial_over: Subscription, alpha: Tenant
 ) -> None:
     deliver(checkout_paid(alpha.organization.pk))
     trial_over.refresh_from_db()
@@ -135,7 +135,7 @@ def test_a_paid_subscription_is_not_suspended_when_its_trial_date_is_long_past(
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
-def test_a_trial_stripe_runs_is_left_to_stripe(trial_over: Subscription, alpha: Any) -> None:
+def test_a_trial_stripe_runs_is_left_to_stripe(trial_over: Subscription, alpha: Tenant) -> None:
     """A card was given during the trial: Stripe charges it when its trial ends, and a failure
     arrives as a failed payment, with its own grace period."""
     obj = checkout_completed(
@@ -154,7 +154,7 @@ def test_a_trial_stripe_runs_is_left_to_stripe(trial_over: Subscription, alpha: 
 
 
 def test_a_free_plan_is_never_suspended_for_its_trial(
-    alpha: Any, priced_plans: dict[str, Plan], fake_stripe: Any, settings: Any
+    alpha: Tenant, priced_plans: dict[str, Plan], fake_stripe: FakeStripe, settings: Settings
 ) -> None:
     settings.BILLING_GRACE_DAYS = 0
     starter = subscription_trial_start(
@@ -170,7 +170,7 @@ def test_a_free_plan_is_never_suspended_for_its_trial(
     assert alpha_organization().state == OrganizationState.ACTIVE
 
 
-def test_without_stripe_a_trial_goes_on(on_trial: Subscription, settings: Any) -> None:
+def test_without_stripe_a_trial_goes_on(on_trial: Subscription, settings: Settings) -> None:
     """Development, or an installation that bills by hand: there is no way to pay online, so
     an ended trial must not lock anyone out."""
     settings.STRIPE_SECRET_KEY = ""
@@ -212,7 +212,7 @@ def test_a_payment_after_the_suspension_reactivates(
 
 
 def test_an_event_that_is_no_payment_does_not_reactivate(
-    trial_over: Subscription, alpha: Any
+    trial_over: Subscription, alpha: Tenant
 ) -> None:
     """Checkout started, the first payment still under way: Stripe says `incomplete`."""
     billing_grace_enforce(now=timezone.now())
@@ -233,10 +233,10 @@ def test_an_event_that_is_no_payment_does_not_reactivate(
 
 
 def test_an_operators_suspension_is_not_touched_nor_lifted_by_a_payment(
-    trial_over: Subscription, alpha: Any
+    trial_over: Subscription, alpha: Tenant
 ) -> None:
     organization_suspend(
-        organization=alpha.organization, operator=OperatorFactory(), reason="Fraud review"
+        organization=alpha.organization, operator=OperatorFactory.create(), reason="Fraud review"
     )
 
     assert billing_grace_enforce(now=timezone.now()) == []
@@ -250,7 +250,7 @@ def test_an_operators_suspension_is_not_touched_nor_lifted_by_a_payment(
 
 
 def test_an_operator_suspending_after_billing_keeps_the_tenant_suspended(
-    trial_over: Subscription, alpha: Any
+    trial_over: Subscription, alpha: Tenant
 ) -> None:
     billing_grace_enforce(now=timezone.now())
     # The console suspends only active tenants; an operator re-suspending for another reason
@@ -267,7 +267,7 @@ def test_an_operator_suspending_after_billing_keeps_the_tenant_suspended(
     assert (alpha_now.state, alpha_now.state_reason) == ("suspended", "Fraud")
 
 
-def test_the_daily_task_suspends_ended_trials(trial_over: Subscription, alpha: Any) -> None:
+def test_the_daily_task_suspends_ended_trials(trial_over: Subscription, alpha: Tenant) -> None:
     from shared_apps.billing.tasks import billing_grace_enforce as billing_grace_task
 
     assert billing_grace_task.delay().get() == [alpha.organization.pk]

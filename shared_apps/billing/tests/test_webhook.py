@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from shared_apps.billing.models import StripeEvent, Subscription
-from shared_apps.billing.tests.fake_stripe import event, invoice, signed
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event, invoice, signed
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ URL = "/billing/webhook/"
 
 
 @pytest.fixture
-def stripe_client_host(fake_stripe: Any, on_trial: Subscription) -> Client:
+def stripe_client_host(fake_stripe: FakeStripe, on_trial: Subscription) -> Client:
     Subscription.objects.filter(pk=on_trial.pk).update(stripe_customer_id="cus_hook")
     # Stripe sends no CSRF token: the view must not need one.
     return Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
@@ -88,7 +89,7 @@ def test_only_post_is_accepted(stripe_client_host: Client) -> None:
     assert stripe_client_host.put(URL, data=b"{}").status_code == 405
 
 
-def test_the_webhook_is_not_served_on_a_tenant_host(alpha: Any, fake_stripe: Any) -> None:
+def test_the_webhook_is_not_served_on_a_tenant_host(alpha: Tenant, fake_stripe: FakeStripe) -> None:
     body, header = signed(_paid())
     response = Client(HTTP_HOST=alpha.host).post(
         URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header

@@ -16,7 +16,7 @@ from shared_apps.users.models import User
 
 @pytest.fixture
 def operator(db: None) -> User:
-    return OperatorFactory()
+    return OperatorFactory.create()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from shared_apps.console.models import OperatorAuditEvent, TenantDeletion, Tenan
 from shared_apps.console.tests.factories import OPERATOR_PASSWORD, OperatorFactory
 from shared_apps.tenants.models import OrganizationState
 from shared_apps.users.models import User
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ PAGES = ["/console/", "/console/tenants/alpha/", "/console/audit/"]
 ACTIONS = ["suspend", "reactivate", "retry", "export", "delete"]
 
 
-def _export(alpha) -> TenantExport:
+def _export(alpha: Tenant) -> TenantExport:
     return TenantExport.objects.create(
         organization_id=alpha.organization.pk,
         organization_slug="alpha",
@@ -26,14 +26,16 @@ def _export(alpha) -> TenantExport:
     )
 
 
-def test_anonymous_is_sent_to_the_login_page(alpha, public_client):
+def test_anonymous_is_sent_to_the_login_page(alpha: Tenant, public_client: Client) -> None:
     for path in [*PAGES, f"/console/exports/{_export(alpha).pk}/download/"]:
         response = public_client.get(path)
         assert response.status_code == 302, path
         assert response["Location"] == f"/accounts/login/?next={path}"
 
 
-def test_anonymous_actions_are_sent_to_login_and_change_nothing(alpha, public_client):
+def test_anonymous_actions_are_sent_to_login_and_change_nothing(
+    alpha: Tenant, public_client: Client
+) -> None:
     for action in ACTIONS:
         response = public_client.post(
             f"/console/tenants/alpha/{action}/", {"reason": "x", "confirmation": "alpha"}
@@ -46,9 +48,9 @@ def test_anonymous_actions_are_sent_to_login_and_change_nothing(alpha, public_cl
     assert not TenantDeletion.objects.exists()
 
 
-def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
+def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha: Tenant) -> None:
     client = Client(HTTP_HOST="localhost")
-    client.force_login(OperatorFactory(email="clerk@ifm.test", is_operator=False))
+    client.force_login(OperatorFactory.create(email="clerk@ifm.test", is_operator=False))
 
     for path in [*PAGES, f"/console/exports/{_export(alpha).pk}/download/"]:
         response = client.get(path)
@@ -65,9 +67,9 @@ def test_a_public_user_who_is_not_an_operator_gets_403_everywhere(alpha):
     assert not TenantDeletion.objects.exists()
 
 
-def test_an_inactive_operator_is_not_let_in(db):
+def test_an_inactive_operator_is_not_let_in(db: None) -> None:
     client = Client(HTTP_HOST="localhost")
-    client.force_login(OperatorFactory(email="gone@ifm.test"))
+    client.force_login(OperatorFactory.create(email="gone@ifm.test"))
     User.objects.filter(email="gone@ifm.test").update(is_active=False)
 
     response = client.get("/console/")
@@ -75,7 +77,7 @@ def test_an_inactive_operator_is_not_let_in(db):
     assert response.status_code == 302  # an inactive user's session is no login at all
 
 
-def test_operator_logs_in_through_the_public_login_page(operator):
+def test_operator_logs_in_through_the_public_login_page(operator: User) -> None:
     client = Client(HTTP_HOST="localhost")
 
     response = client.post(
@@ -90,7 +92,7 @@ def test_operator_logs_in_through_the_public_login_page(operator):
     assert b"<h1>Tenants</h1>" in page.content
 
 
-def test_tenant_owner_session_is_useless_on_the_public_host(alpha):
+def test_tenant_owner_session_is_useless_on_the_public_host(alpha: Tenant) -> None:
     """Alpha's owner has a session on alpha's host; replayed on the public host it is nobody."""
     tenant_client = alpha.client()
     tenant_client.post(
@@ -109,7 +111,7 @@ def test_tenant_owner_session_is_useless_on_the_public_host(alpha):
     assert alpha.organization.state == OrganizationState.ACTIVE
 
 
-def test_tenant_owner_cannot_log_in_to_the_console(alpha):
+def test_tenant_owner_cannot_log_in_to_the_console(alpha: Tenant) -> None:
     client = Client(HTTP_HOST="localhost")
 
     client.post(
@@ -122,7 +124,7 @@ def test_tenant_owner_cannot_log_in_to_the_console(alpha):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_tenant_jwt_is_not_a_login_on_the_public_host(alpha):
+def test_tenant_jwt_is_not_a_login_on_the_public_host(alpha: Tenant) -> None:
     token = alpha.access_token(alpha.owner)
     client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -133,7 +135,7 @@ def test_tenant_jwt_is_not_a_login_on_the_public_host(alpha):
     assert alpha.organization.state == OrganizationState.ACTIVE
 
 
-def test_console_does_not_exist_on_a_tenant_host(alpha):
+def test_console_does_not_exist_on_a_tenant_host(alpha: Tenant) -> None:
     """Even for the tenant's owner, logged in on its host: the URLs are the public host's."""
     client = alpha.client(alpha.owner)
 
@@ -143,7 +145,7 @@ def test_console_does_not_exist_on_a_tenant_host(alpha):
     assert not OperatorAuditEvent.objects.exists()
 
 
-def test_actions_need_a_csrf_token(alpha, operator):
+def test_actions_need_a_csrf_token(alpha: Tenant, operator: User) -> None:
     client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
     client.force_login(operator)
 
@@ -155,7 +157,7 @@ def test_actions_need_a_csrf_token(alpha, operator):
     assert not OperatorAuditEvent.objects.exists()
 
 
-def test_actions_are_post_only(alpha, console):
+def test_actions_are_post_only(alpha: Tenant, console: Client) -> None:
     assert console.get("/console/tenants/alpha/suspend/").status_code == 405
     alpha.organization.refresh_from_db()
     assert alpha.organization.state == OrganizationState.ACTIVE

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 import provisioning.services
+from saas_platform.lib.connection import connection
 from shared_apps.billing.models import Plan, Subscription
 from shared_apps.console.models import (
     DeletionState,
@@ -36,6 +37,7 @@ from shared_apps.console.services.states import organization_reactivate, organiz
 from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +54,9 @@ def _messages(response) -> list[str]:
 # --- The tenant page ---------------------------------------------------------------------
 
 
-def test_tenant_page_shows_domains_billing_numbers_and_trail(alpha, console, operator):
+def test_tenant_page_shows_domains_billing_numbers_and_trail(
+    alpha: Tenant, console: Client, operator: User
+) -> None:
     Subscription.objects.create(
         organization=alpha.organization,
         plan=Plan.objects.get(code="starter"),
@@ -78,7 +82,7 @@ def test_tenant_page_shows_domains_billing_numbers_and_trail(alpha, console, ope
     assert '<label for="id_suspend_reason">' in html
 
 
-def test_tenant_page_shows_the_tenants_own_events(alpha, console):
+def test_tenant_page_shows_the_tenants_own_events(alpha: Tenant, console: Client) -> None:
     from tenant_apps.donors.tests.factories import donor_made
 
     with schema_context(alpha.organization.schema_name):
@@ -89,13 +93,13 @@ def test_tenant_page_shows_the_tenants_own_events(alpha, console):
     assert any(event.action.startswith("donor.") for event in response.context["tenant_events"])
 
 
-def test_unknown_tenant_and_the_public_schema_are_404(console):
+def test_unknown_tenant_and_the_public_schema_are_404(console: Client) -> None:
     assert console.get("/console/tenants/nope/").status_code == 404
     assert console.get("/console/tenants/public/").status_code == 404
     assert console.post("/console/tenants/nope/suspend/", {"reason": "x"}).status_code == 404
 
 
-def test_unknown_action_is_404_and_writes_nothing(alpha, console):
+def test_unknown_action_is_404_and_writes_nothing(alpha: Tenant, console: Client) -> None:
     assert console.post("/console/tenants/alpha/explode/", {"reason": "x"}).status_code == 404
     assert not OperatorAuditEvent.objects.exists()
 
@@ -103,7 +107,9 @@ def test_unknown_action_is_404_and_writes_nothing(alpha, console):
 # --- Suspend and reactivate --------------------------------------------------------------
 
 
-def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(alpha, console, operator):
+def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(
+    alpha: Tenant, console: Client, operator: User
+) -> None:
     staff = alpha.client(alpha.owner)
     assert staff.get("/").status_code == 200  # cached in the routing cache as active
 
@@ -128,7 +134,7 @@ def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(alpha, console
     assert "alpha suspended." in _messages(console.get(response["Location"]))
 
 
-def test_reactivate_serves_the_tenant_again(alpha, console, operator):
+def test_reactivate_serves_the_tenant_again(alpha: Tenant, console: Client, operator: User) -> None:
     organization_suspend(organization=alpha.organization, operator=operator, reason="x")
     staff = alpha.client(alpha.owner)
     assert staff.get("/").status_code == 403
@@ -147,7 +153,7 @@ def test_reactivate_serves_the_tenant_again(alpha, console, operator):
 
 @pytest.mark.parametrize("action", ["suspend", "reactivate", "retry", "export", "delete"])
 @pytest.mark.parametrize("reason", ["", "   "])
-def test_every_action_needs_a_reason(alpha, console, action, reason):
+def test_every_action_needs_a_reason(alpha: Tenant, console: Client, action, reason) -> None:
     response = console.post(
         f"/console/tenants/alpha/{action}/", {"reason": reason, "confirmation": "alpha"}
     )
@@ -163,7 +169,7 @@ def test_every_action_needs_a_reason(alpha, console, action, reason):
     assert not TenantExport.objects.exists()
 
 
-def test_a_reason_too_long_is_refused(alpha, console):
+def test_a_reason_too_long_is_refused(alpha: Tenant, console: Client) -> None:
     response = console.post("/console/tenants/alpha/suspend/", {"reason": "x" * 2001})
 
     assert response.status_code == 400
@@ -185,8 +191,10 @@ def test_a_reason_too_long_is_refused(alpha, console):
         (OrganizationState.PROVISIONING, "delete", "wait until provisioning"),
     ],
 )
-def test_actions_not_valid_in_the_tenants_state_change_nothing(console, state, action, expected):
-    organization = OrganizationFactory(slug="gamma", state=state)
+def test_actions_not_valid_in_the_tenants_state_change_nothing(
+    console: Client, state, action, expected
+) -> None:
+    organization = OrganizationFactory.create(slug="gamma", state=state)
 
     response = console.post(
         f"/console/tenants/gamma/{action}/", {"reason": "because", "confirmation": "gamma"}
@@ -204,8 +212,8 @@ def test_actions_not_valid_in_the_tenants_state_change_nothing(console, state, a
 # --- Retry provisioning ------------------------------------------------------------------
 
 
-def test_retry_resumes_a_failed_provisioning(console, operator):
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
+def test_retry_resumes_a_failed_provisioning(console: Client, operator: User) -> None:
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
 
     response = console.post("/console/tenants/gamma/retry/", {"reason": "Database was full"})
@@ -225,8 +233,10 @@ def test_retry_resumes_a_failed_provisioning(console, operator):
     )
 
 
-def test_retry_that_fails_again_says_why_and_records_it(console, monkeypatch):
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
+def test_retry_that_fails_again_says_why_and_records_it(
+    console: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
 
     def broken(organization, owner):
         raise RuntimeError("disk full")
@@ -244,8 +254,8 @@ def test_retry_that_fails_again_says_why_and_records_it(console, monkeypatch):
     assert "disk full" in event.detail["error"]
 
 
-def test_a_stalled_provisioning_may_be_retried(operator):
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.PROVISIONING)
+def test_a_stalled_provisioning_may_be_retried(operator: User) -> None:
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.PROVISIONING)
     assert not organization_retry_allowed(organization)
     Organization.objects.filter(pk=organization.pk).update(
         state_changed_at=timezone.now() - timedelta(minutes=20)
@@ -258,8 +268,12 @@ def test_a_stalled_provisioning_may_be_retried(operator):
 
 
 def test_export_runs_in_a_task_and_is_downloadable(
-    alpha, console, operator, django_capture_on_commit_callbacks, stored_exports
-):
+    alpha: Tenant,
+    console: Client,
+    operator: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    stored_exports: None,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = console.post("/console/tenants/alpha/export/", {"reason": "Owner asked"})
 
@@ -286,7 +300,7 @@ def test_export_runs_in_a_task_and_is_downloadable(
     assert downloaded.detail["export_id"] == export.pk
 
 
-def test_export_state_is_shown_while_queued(alpha, console):
+def test_export_state_is_shown_while_queued(alpha: Tenant, console: Client) -> None:
     # Without running the on-commit callbacks the task never starts: the export stays queued.
     response = console.post("/console/tenants/alpha/export/", {"reason": "Owner asked"})
     assert response.status_code == 302
@@ -308,8 +322,11 @@ def test_export_state_is_shown_while_queued(alpha, console):
 
 
 def test_a_failed_export_is_recorded_with_its_error(
-    alpha, console, monkeypatch, django_capture_on_commit_callbacks
-):
+    alpha: Tenant,
+    console: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     def broken(*, organization):
         raise RuntimeError("pg_dump failed: no space")
 
@@ -325,8 +342,11 @@ def test_a_failed_export_is_recorded_with_its_error(
 
 
 def test_the_export_task_runs_once(
-    alpha, operator, django_capture_on_commit_callbacks, monkeypatch
-):
+    alpha: Tenant,
+    operator: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = []
     monkeypatch.setattr(
         provisioning.services, "tenant_export", lambda *, organization: calls.append(1) or "x"
@@ -340,7 +360,7 @@ def test_the_export_task_runs_once(
     assert calls == [1]
 
 
-def test_a_missing_export_file_is_410(alpha, console):
+def test_a_missing_export_file_is_410(alpha: Tenant, console: Client) -> None:
     export = TenantExport.objects.create(
         organization_id=alpha.organization.pk,
         organization_slug="alpha",
@@ -351,7 +371,7 @@ def test_a_missing_export_file_is_410(alpha, console):
     assert console.get("/console/exports/999999/download/").status_code == 404
 
 
-def test_downloads_are_for_operators_only(alpha):
+def test_downloads_are_for_operators_only(alpha: Tenant) -> None:
     export = TenantExport.objects.create(
         organization_id=alpha.organization.pk,
         organization_slug="alpha",
@@ -376,7 +396,7 @@ def _delete(console: Client, slug: str, reason: str = "closing", confirmation: s
 
 
 @pytest.mark.parametrize("confirmation", ["", "ALPHA", "alpha2", "beta"])
-def test_delete_needs_the_slug_typed_exactly(alpha, console, confirmation):
+def test_delete_needs_the_slug_typed_exactly(alpha: Tenant, console: Client, confirmation) -> None:
     response = _delete(console, "alpha", confirmation=confirmation)
 
     assert response.status_code == 400
@@ -391,7 +411,9 @@ def test_delete_needs_the_slug_typed_exactly(alpha, console, confirmation):
     assert not TenantDeletion.objects.exists()
 
 
-def test_a_delete_request_suspends_the_tenant_and_queues_the_work(alpha, console, operator):
+def test_a_delete_request_suspends_the_tenant_and_queues_the_work(
+    alpha: Tenant, console: Client, operator: User
+) -> None:
     """Until the task runs (its on-commit callback is not executed here) the tenant is refused
     on its hosts, the console shows the deletion under way and offers no action."""
     staff = alpha.client(alpha.owner)
@@ -431,7 +453,9 @@ def test_a_delete_request_suspends_the_tenant_and_queues_the_work(alpha, console
     assert b"being deleted" in listing.content
 
 
-def test_a_second_delete_request_while_one_is_pending_changes_nothing(alpha, console):
+def test_a_second_delete_request_while_one_is_pending_changes_nothing(
+    alpha: Tenant, console: Client
+) -> None:
     assert _delete(console, "alpha", reason="first").status_code == 302
 
     again = _delete(console, "alpha", reason="second")
@@ -449,7 +473,7 @@ def test_a_second_delete_request_while_one_is_pending_changes_nothing(alpha, con
     assert _state(alpha.organization) == OrganizationState.SUSPENDED
 
 
-def test_a_row_recording_information_schema_is_neither_deleted_nor_retried(console):
+def test_a_row_recording_information_schema_is_neither_deleted_nor_retried(console: Client) -> None:
     """An organization row from before such names were refused, recording PostgreSQL's own
     schema: the console refuses with the reason, and nothing is suspended, queued or dropped."""
     organization = Organization.objects.create(
@@ -475,8 +499,11 @@ def test_a_row_recording_information_schema_is_neither_deleted_nor_retried(conso
 
 
 def test_a_delete_whose_pg_dump_fails_leaves_the_tenant_whole(
-    alpha, console, monkeypatch, django_capture_on_commit_callbacks
-):
+    alpha: Tenant,
+    console: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """A real pg_dump failure: the server refuses its connection (a setting it does not know,
     passed through PGOPTIONS to that process only; the test's own connection is already open)."""
     before = Organization.objects.get(pk=alpha.organization.pk)
@@ -521,13 +548,15 @@ def test_a_delete_whose_pg_dump_fails_leaves_the_tenant_whole(
 
 
 def test_deleting_a_tenant_that_never_had_a_schema(
-    console, operator, django_capture_on_commit_callbacks
-):
+    console: Client,
+    operator: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Provisioning failed at the schema step: nothing to export; the domains, the row and its
     subscription go, its signup keeps its history, and the audit says no schema existed."""
     from shared_apps.onboarding.models import Signup, SignupState
 
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     subscription = Subscription.objects.create(
         organization=organization, plan=Plan.objects.get(code="starter"), status="trialing"
     )
@@ -580,13 +609,13 @@ def _check_ok() -> bool:
 
 
 def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
-    operator, django_capture_on_commit_callbacks
-):
+    operator: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     """If something put the tenant in another state after the request (say an operator through
     the admin), the task deletes nothing and leaves that state alone."""
     from shared_apps.tenants.services import organization_state_set
 
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     deletion = organization_delete_request(
         organization=organization, operator=operator, reason="r", confirmation="gamma"
     )
@@ -603,8 +632,8 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
     assert organization_delete_perform(deletion_id=deletion.pk) is None  # no-op again
 
 
-def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
-    organization = OrganizationFactory(slug="gamma", state=OrganizationState.FAILED)
+def test_a_lost_deletion_is_given_up_by_a_new_request(console: Client, operator: User) -> None:
+    organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
     assert _delete(console, "gamma", reason="first").status_code == 302
     TenantDeletion.objects.update(
@@ -631,7 +660,9 @@ def test_a_lost_deletion_is_given_up_by_a_new_request(console, operator):
 # --- The audit page ----------------------------------------------------------------------
 
 
-def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, operator):
+def test_audit_page_lists_events_and_filters_by_tenant(
+    alpha: Tenant, beta: Tenant, console: Client, operator: User
+) -> None:
     organization_suspend(organization=alpha.organization, operator=operator, reason="a1")
     organization_suspend(organization=beta.organization, operator=operator, reason="b1")
 
@@ -645,7 +676,7 @@ def test_audit_page_lists_events_and_filters_by_tenant(alpha, beta, console, ope
     assert b"No operator event." in nobody.content
 
 
-def test_a_lost_export_does_not_block_a_new_one(alpha, console):
+def test_a_lost_export_does_not_block_a_new_one(alpha: Tenant, console: Client) -> None:
     console.post("/console/tenants/alpha/export/", {"reason": "first"})
     TenantExport.objects.update(state=ExportState.RUNNING, created_at=timezone.now() - EXPORT_STALE)
 

@@ -7,12 +7,13 @@ from django.test import Client
 
 from shared_apps.console.models import OperatorAuditEvent, TenantExport
 from shared_apps.console.tests.factories import OperatorFactory
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_admin_lists_operator_events_and_exports_read_only(alpha):
-    superuser = OperatorFactory(email="root@ifm.test", is_superuser=True)
+def test_admin_lists_operator_events_and_exports_read_only(alpha: Tenant) -> None:
+    superuser = OperatorFactory.create(email="root@ifm.test", is_superuser=True)
     OperatorAuditEvent.objects.create(
         actor_email="root@ifm.test",
         action="suspend",

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_exists
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 import provisioning.services
+from saas_platform.lib.connection import connection
 from shared_apps.billing.models import Plan, StripeEvent, Subscription
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event, signed, subscription_object
 from shared_apps.console.models import (
@@ -29,6 +30,7 @@ from shared_apps.console.models import (
 )
 from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import Organization, OrganizationState
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -60,13 +62,13 @@ def _deletion_event() -> OperatorAuditEvent:
 
 
 def test_deleting_a_subscribed_tenant_cancels_at_stripe_before_the_schema_goes(
-    alpha,
-    console,
+    alpha: Tenant,
+    console: Client,
     fake_stripe: FakeStripe,
-    stored_exports,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
-):
+    stored_exports: None,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     # Given alpha paying through Stripe subscription sub_alpha
     organization = alpha.organization
     subscription = _subscribed(organization, subscription_id="sub_alpha")
@@ -110,8 +112,12 @@ def test_deleting_a_subscribed_tenant_cancels_at_stripe_before_the_schema_goes(
 
 
 def test_stripe_failing_deletes_nothing_and_a_retry_succeeds(
-    alpha, console, fake_stripe: FakeStripe, stored_exports, django_capture_on_commit_callbacks
-):
+    alpha: Tenant,
+    console: Client,
+    fake_stripe: FakeStripe,
+    stored_exports: None,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     organization = alpha.organization
     _subscribed(organization, subscription_id="sub_alpha")
     fake_stripe.subscriptions["sub_alpha"] = "active"
@@ -156,11 +162,13 @@ def test_stripe_failing_deletes_nothing_and_a_retry_succeeds(
 
 
 def test_a_subscription_already_cancelled_at_stripe_counts_as_done(
-    console, fake_stripe: FakeStripe, django_capture_on_commit_callbacks
-):
+    console: Client,
+    fake_stripe: FakeStripe,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Stripe answers 404 resource_missing for a subscription cancelled before (here: not in
     the fake's `subscriptions`)."""
-    organization = OrganizationFactory(slug="gamma")
+    organization = OrganizationFactory.create(slug="gamma")
     _subscribed(organization, subscription_id="sub_gone")
 
     _delete(console, "gamma", django_capture_on_commit_callbacks)
@@ -193,16 +201,16 @@ def test_a_subscription_already_cancelled_at_stripe_counts_as_done(
     ],
 )
 def test_nothing_is_asked_of_stripe_without_it_or_without_a_subscription(
-    console,
+    console: Client,
     fake_stripe: FakeStripe,
-    settings,
-    django_capture_on_commit_callbacks,
+    settings: Settings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     stripe_configured,
     subscription_id,
     outcome,
     note,
-):
-    organization = OrganizationFactory(slug="gamma")
+) -> None:
+    organization = OrganizationFactory.create(slug="gamma")
     if subscription_id is not None:
         _subscribed(organization, subscription_id=subscription_id)
     if not stripe_configured:
@@ -222,11 +230,14 @@ def test_nothing_is_asked_of_stripe_without_it_or_without_a_subscription(
 
 
 def test_a_drop_failing_after_the_cancellation_says_the_subscription_was_cancelled(
-    console, fake_stripe: FakeStripe, monkeypatch, django_capture_on_commit_callbacks
-):
+    console: Client,
+    fake_stripe: FakeStripe,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Stripe is not transactional: the error tells the operator the tenant is no longer
     charged; the deletion requested again finds it cancelled and counts that as done."""
-    organization = OrganizationFactory(slug="gamma")
+    organization = OrganizationFactory.create(slug="gamma")
     _subscribed(organization, subscription_id="sub_gamma")
     fake_stripe.subscriptions["sub_gamma"] = "active"
     drop = provisioning.services.tenant_drop
@@ -255,9 +266,11 @@ def test_a_drop_failing_after_the_cancellation_says_the_subscription_was_cancell
 
 
 def test_stripes_later_event_for_the_deleted_organization_is_stored_and_answered_200(
-    console, fake_stripe: FakeStripe, django_capture_on_commit_callbacks
-):
-    organization = OrganizationFactory(slug="gamma")
+    console: Client,
+    fake_stripe: FakeStripe,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    organization = OrganizationFactory.create(slug="gamma")
     _subscribed(organization, subscription_id="sub_gamma")
     fake_stripe.subscriptions["sub_gamma"] = "active"
     _delete(console, "gamma", django_capture_on_commit_callbacks)
@@ -286,7 +299,9 @@ def test_stripes_later_event_for_the_deleted_organization_is_stored_and_answered
     assert stored.outcome_detail == "No organization has this customer or subscription."
 
 
-def test_the_delete_command_cancels_at_stripe_too(alpha, fake_stripe: FakeStripe, stored_exports):
+def test_the_delete_command_cancels_at_stripe_too(
+    alpha: Tenant, fake_stripe: FakeStripe, stored_exports: None
+) -> None:
     _subscribed(alpha.organization, subscription_id="sub_alpha")
     fake_stripe.subscriptions["sub_alpha"] = "active"
     fake_stripe.failures["/v1/subscriptions/sub_alpha"] = 500

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django import DjangoDbBlocker
 
+from saas_platform.lib.connection import connection
 from shared_apps.console.models import (
     DeletionState,
     ExportState,
@@ -26,10 +26,10 @@ from shared_apps.tenants.models import Domain, Organization
 
 
 @pytest.fixture
-def committed_console(django_db_blocker: Any) -> Iterator[Client]:
+def committed_console(django_db_blocker: DjangoDbBlocker) -> Iterator[Client]:
     """An operator committed in the public schema, and what the test leaves, removed after."""
     with django_db_blocker.unblock():
-        operator = OperatorFactory(email="e2e-ops@ifm.test")
+        operator = OperatorFactory.create(email="e2e-ops@ifm.test")
         client = Client(HTTP_HOST="localhost")
         client.force_login(operator)
     try:
@@ -51,8 +51,8 @@ def committed_console(django_db_blocker: Any) -> Iterator[Client]:
 
 
 def test_operator_exports_downloads_then_deletes_a_committed_tenant(
-    committed_tenant, committed_console, django_db_blocker
-):
+    committed_tenant: Organization, committed_console: Client, django_db_blocker: DjangoDbBlocker
+) -> None:
     client = committed_console
     slug, schema, pk = committed_tenant.slug, committed_tenant.schema_name, committed_tenant.pk
     with django_db_blocker.unblock():

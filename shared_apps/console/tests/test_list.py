@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -16,6 +19,7 @@ from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import OrganizationState
 from tenant_apps.donations.tests.factories import gift_made
 from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +40,9 @@ def _cells(row: str) -> list[str]:
     ]
 
 
-def test_list_shows_each_tenant_with_its_numbers(alpha, beta, console):
+def test_list_shows_each_tenant_with_its_numbers(
+    alpha: Tenant, beta: Tenant, console: Client
+) -> None:
     with schema_context(alpha.organization.schema_name):
         donors = [donor_made("Ann", f"Donor{number}") for number in range(3)]
         gift_made(donors[0], "50.00")
@@ -62,7 +68,7 @@ def test_list_shows_each_tenant_with_its_numbers(alpha, beta, console):
     assert beta_cells[7:9] == ["0", "0"]
 
 
-def test_last_activity_is_the_latest_audit_event_or_login(alpha, console):
+def test_last_activity_is_the_latest_audit_event_or_login(alpha: Tenant, console: Client) -> None:
     later = timezone.now() + timedelta(days=3)
     with schema_context(alpha.organization.schema_name):
         type(alpha.owner).objects.filter(pk=alpha.owner.pk).update(last_login=later)
@@ -80,7 +86,7 @@ def test_last_activity_is_the_latest_audit_event_or_login(alpha, console):
     )
 
 
-def test_schema_size_is_the_sum_over_the_schemas_tables(alpha):
+def test_schema_size_is_the_sum_over_the_schemas_tables(alpha: Tenant) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
@@ -95,9 +101,9 @@ def test_schema_size_is_the_sum_over_the_schemas_tables(alpha):
     assert stats[alpha.organization.schema_name].size_bytes == expected > 0
 
 
-def test_a_tenant_without_schema_or_tables_shows_dashes(alpha, console):
-    OrganizationFactory(slug="failedearly", state=OrganizationState.FAILED)
-    OrganizationFactory(slug="halfway", state=OrganizationState.FAILED)
+def test_a_tenant_without_schema_or_tables_shows_dashes(alpha: Tenant, console: Client) -> None:
+    OrganizationFactory.create(slug="failedearly", state=OrganizationState.FAILED)
+    OrganizationFactory.create(slug="halfway", state=OrganizationState.FAILED)
     with connection.cursor() as cursor:
         cursor.execute('CREATE SCHEMA "tenant_halfway"')
 
@@ -108,8 +114,10 @@ def test_a_tenant_without_schema_or_tables_shows_dashes(alpha, console):
     assert _cells(_row(response.content, "halfway"))[7:10] == ["—", "—", "0 bytes"]
 
 
-def test_search_matches_name_slug_and_owner_email(alpha, beta, console):
-    OrganizationFactory(slug="gamma", name="Gamma Aid", owner_email="boss@gamma-example.org")
+def test_search_matches_name_slug_and_owner_email(
+    alpha: Tenant, beta: Tenant, console: Client
+) -> None:
+    OrganizationFactory.create(slug="gamma", name="Gamma Aid", owner_email="boss@gamma-example.org")
 
     def slugs(query: str) -> list[str]:
         response = console.get("/console/", {"q": query})
@@ -122,13 +130,15 @@ def test_search_matches_name_slug_and_owner_email(alpha, beta, console):
     assert b"No tenant matches" in console.get("/console/", {"q": "nothing-like-it"}).content
 
 
-def test_the_public_schema_is_not_listed(alpha, console):
+def test_the_public_schema_is_not_listed(alpha: Tenant, console: Client) -> None:
     response = console.get("/console/")
     assert "public" not in [row.organization.schema_name for row in response.context["rows"]]
 
 
-def test_sort_by_each_column_both_ways(alpha, beta, console):
-    OrganizationFactory(slug="aardvark", name="Zeta Trust", state=OrganizationState.SUSPENDED)
+def test_sort_by_each_column_both_ways(alpha: Tenant, beta: Tenant, console: Client) -> None:
+    OrganizationFactory.create(
+        slug="aardvark", name="Zeta Trust", state=OrganizationState.SUSPENDED
+    )
 
     def slugs(sort: str) -> list[str]:
         return [
@@ -146,9 +156,9 @@ def test_sort_by_each_column_both_ways(alpha, beta, console):
     assert b'aria-sort="descending"' in response.content
 
 
-def test_list_is_paginated(alpha, beta, console):
+def test_list_is_paginated(alpha: Tenant, beta: Tenant, console: Client) -> None:
     for number in range(selectors.PAGE_SIZE):
-        OrganizationFactory(slug=f"p{number:03d}", name=f"Page Org {number:03d}")
+        OrganizationFactory.create(slug=f"p{number:03d}", name=f"Page Org {number:03d}")
 
     first = console.get("/console/")
     second = console.get("/console/", {"page": 2})
@@ -162,8 +172,8 @@ def test_list_is_paginated(alpha, beta, console):
 
 
 def test_list_runs_the_same_queries_for_few_tenants_as_for_many(
-    alpha, beta, console, count_queries
-):
+    alpha: Tenant, beta: Tenant, console: Client, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
     """Numbers come from each listed schema, yet the page's query count does not grow."""
     console.get("/console/")  # warm the session and anything cached once
 
@@ -172,7 +182,7 @@ def test_list_runs_the_same_queries_for_few_tenants_as_for_many(
     assert len(response.context["rows"]) == 2
 
     for number in range(selectors.PAGE_SIZE + 5):
-        organization = OrganizationFactory(
+        organization = OrganizationFactory.create(
             slug=f"m{number:03d}", name=f"Many {number:03d}", tables_like=alpha.organization
         )
     with schema_context(alpha.organization.schema_name):

@@ -11,7 +11,7 @@ from shared_apps.onboarding.models import Signup
 PASSWORD = "Harbor-Light-2026"
 
 
-class SignupFactory(factory.django.DjangoModelFactory):
+class SignupFactory(factory.django.DjangoModelFactory[Signup]):
     class Meta:
         model = Signup
 

@@ -11,9 +11,9 @@ from shared_apps.onboarding.tests.factories import SignupFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_operators_list_and_open_signups_without_secrets():
-    operator = OperatorFactory(is_superuser=True)
-    signup = SignupFactory(slug="harbor")
+def test_operators_list_and_open_signups_without_secrets() -> None:
+    operator = OperatorFactory.create(is_superuser=True)
+    signup = SignupFactory.create(slug="harbor")
     client = Client(HTTP_HOST="localhost")
     client.force_login(operator)
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
 from shared_apps.onboarding.selectors import slug_availability
 from shared_apps.onboarding.tests.factories import SignupFactory
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +21,7 @@ def _check(client, slug, **extra):
     return client.get("/signup/check/", {"slug": slug}, **extra)
 
 
-def test_a_free_subdomain_is_available_with_its_host(public_client):
+def test_a_free_subdomain_is_available_with_its_host(public_client: Client) -> None:
     response = _check(public_client, " Harbor ")
 
     assert response.status_code == 200
@@ -39,7 +45,9 @@ def test_a_free_subdomain_is_available_with_its_host(public_client):
         ("x" * 41, "at most 40 characters"),
     ],
 )
-def test_unavailable_subdomains_say_why(public_client, alpha, slug, message):
+def test_unavailable_subdomains_say_why(
+    public_client: Client, alpha: Tenant, slug, message
+) -> None:
     body = _check(public_client, slug).json()
 
     assert body["available"] is False
@@ -57,7 +65,9 @@ def test_unavailable_subdomains_say_why(public_client, alpha, slug, message):
         ("PG-Toast", "pg-toast"),
     ],
 )
-def test_subdomains_naming_postgresqls_own_schemas_are_reserved(public_client, asked, slug):
+def test_subdomains_naming_postgresqls_own_schemas_are_reserved(
+    public_client: Client, asked, slug
+) -> None:
     body = _check(public_client, asked).json()
 
     assert body == {
@@ -68,7 +78,7 @@ def test_subdomains_naming_postgresqls_own_schemas_are_reserved(public_client, a
     }
 
 
-def test_the_template_schemas_name_is_reserved(public_client, settings):
+def test_the_template_schemas_name_is_reserved(public_client: Client, settings: Settings) -> None:
     settings.PROVISIONING_TEMPLATE_SCHEMA = "shared_template"
 
     body = _check(public_client, "shared-template").json()
@@ -78,7 +88,9 @@ def test_the_template_schemas_name_is_reserved(public_client, settings):
 
 
 @pytest.mark.parametrize("made_as", ["handmade_x", "Handmade_X"])
-def test_a_schema_in_the_catalog_that_no_tenant_owns_is_reserved(public_client, made_as):
+def test_a_schema_in_the_catalog_that_no_tenant_owns_is_reserved(
+    public_client: Client, made_as
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{made_as}"')
 
@@ -88,7 +100,9 @@ def test_a_schema_in_the_catalog_that_no_tenant_owns_is_reserved(public_client, 
     assert body["message"] == "“handmade-x” is reserved; please choose another."
 
 
-def test_the_check_asks_the_catalog_once(count_queries):
+def test_the_check_asks_the_catalog_once(
+    count_queries: Callable[[], CaptureQueriesContext],
+) -> None:
     with count_queries() as captured:
         assert slug_availability(slug="harbor").available is True
 
@@ -98,8 +112,8 @@ def test_the_check_asks_the_catalog_once(count_queries):
     assert sum("pg_namespace" in sql for sql in queries) == 1
 
 
-def test_a_subdomain_held_by_a_pending_signup_is_not_available(public_client):
-    SignupFactory(slug="harbor")
+def test_a_subdomain_held_by_a_pending_signup_is_not_available(public_client: Client) -> None:
+    SignupFactory.create(slug="harbor")
 
     body = _check(public_client, "harbor").json()
 
@@ -107,7 +121,7 @@ def test_a_subdomain_held_by_a_pending_signup_is_not_available(public_client):
     assert "confirming their email" in body["message"]
 
 
-def test_a_missing_subdomain_is_a_400_in_the_error_shape(public_client):
+def test_a_missing_subdomain_is_a_400_in_the_error_shape(public_client: Client) -> None:
     response = public_client.get("/signup/check/")
 
     assert response.status_code == 400
@@ -118,7 +132,7 @@ def test_a_missing_subdomain_is_a_400_in_the_error_shape(public_client):
     }
 
 
-def test_checks_are_limited_per_client(public_client, settings):
+def test_checks_are_limited_per_client(public_client: Client, settings: Settings) -> None:
     settings.SIGNUP_CHECKS_PER_MINUTE = 3
     for _ in range(3):
         assert _check(public_client, "harbor").status_code == 200
@@ -132,15 +146,17 @@ def test_checks_are_limited_per_client(public_client, settings):
     assert _check(public_client, "harbor", REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
-def test_only_reads_are_allowed(public_client):
+def test_only_reads_are_allowed(public_client: Client) -> None:
     assert public_client.post("/signup/check/", {"slug": "harbor"}).status_code == 405
 
 
-def test_the_check_is_not_on_tenant_hosts(alpha):
+def test_the_check_is_not_on_tenant_hosts(alpha: Tenant) -> None:
     assert alpha.client().get("/signup/check/", {"slug": "harbor"}).status_code == 404
 
 
-def test_a_new_forwarded_for_on_each_check_does_not_escape_the_limit(public_client, settings):
+def test_a_new_forwarded_for_on_each_check_does_not_escape_the_limit(
+    public_client: Client, settings: Settings
+) -> None:
     settings.SIGNUP_CHECKS_PER_MINUTE = 3
 
     statuses = [

@@ -6,11 +6,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from pytest_django import Settings
 
 from shared_apps.onboarding.models import SignupState
 from shared_apps.onboarding.tests.factories import SignupFactory
 from shared_apps.tenants.models import Organization, OrganizationState
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +22,8 @@ def _statuses(body):
     return {step["name"]: step["status"] for step in body["steps"]}
 
 
-def test_a_pending_signup_asks_to_check_the_email(public_client):
-    signup = SignupFactory(slug="harbor", email="hana@harbor.org")
+def test_a_pending_signup_asks_to_check_the_email(public_client: Client) -> None:
+    signup = SignupFactory.create(slug="harbor", email="hana@harbor.org")
 
     page = public_client.get(f"/signup/{signup.public_id}/progress/")
     body = public_client.get(f"/signup/{signup.public_id}/status/").json()
@@ -42,8 +45,10 @@ def test_a_pending_signup_asks_to_check_the_email(public_client):
     assert body["login_url"] is None
 
 
-def test_steps_follow_the_organizations_provisioning(public_client):
-    signup = SignupFactory(slug="harbor", email="hana@harbor.org", state=SignupState.VERIFIED)
+def test_steps_follow_the_organizations_provisioning(public_client: Client) -> None:
+    signup = SignupFactory.create(
+        slug="harbor", email="hana@harbor.org", state=SignupState.VERIFIED
+    )
     Organization.objects.create(
         schema_name="harbor",
         slug="harbor",
@@ -68,7 +73,9 @@ def test_steps_follow_the_organizations_provisioning(public_client):
     assert '<li class="step current" data-step="seed">' in page
 
 
-def test_a_ready_organization_leads_to_its_login_page(public_client, settings):
+def test_a_ready_organization_leads_to_its_login_page(
+    public_client: Client, settings: Settings
+) -> None:
     settings.PLATFORM_PORT = "8000"
     organization = Organization.objects.create(
         schema_name="harbor",
@@ -78,7 +85,9 @@ def test_a_ready_organization_leads_to_its_login_page(public_client, settings):
         state=OrganizationState.ACTIVE,
         provisioning_step="activate",
     )
-    signup = SignupFactory(slug="harbor", state=SignupState.COMPLETED, organization=organization)
+    signup = SignupFactory.create(
+        slug="harbor", state=SignupState.COMPLETED, organization=organization
+    )
 
     body = public_client.get(f"/signup/{signup.public_id}/status/").json()
     page = public_client.get(f"/signup/{signup.public_id}/progress/").content.decode()
@@ -90,8 +99,8 @@ def test_a_ready_organization_leads_to_its_login_page(public_client, settings):
     assert "Harbor Food Bank is ready" in page
 
 
-def test_an_expired_signup_says_so(public_client):
-    signup = SignupFactory(slug="harbor", expires_at=timezone.now() - timedelta(hours=1))
+def test_an_expired_signup_says_so(public_client: Client) -> None:
+    signup = SignupFactory.create(slug="harbor", expires_at=timezone.now() - timedelta(hours=1))
 
     body = public_client.get(f"/signup/{signup.public_id}/status/").json()
     page = public_client.get(f"/signup/{signup.public_id}/progress/").content.decode()
@@ -101,7 +110,7 @@ def test_an_expired_signup_says_so(public_client):
     assert "Sign up again" in page
 
 
-def test_an_unknown_signup_is_a_404(public_client):
+def test_an_unknown_signup_is_a_404(public_client: Client) -> None:
     missing = uuid.uuid4()
     assert public_client.get(f"/signup/{missing}/progress/").status_code == 404
     response = public_client.get(f"/signup/{missing}/status/")
@@ -110,6 +119,6 @@ def test_an_unknown_signup_is_a_404(public_client):
     assert public_client.get("/signup/12/progress/").status_code == 404
 
 
-def test_progress_is_not_on_tenant_hosts(alpha):
-    signup = SignupFactory(slug="harbor")
+def test_progress_is_not_on_tenant_hosts(alpha: Tenant) -> None:
+    signup = SignupFactory.create(slug="harbor")
     assert alpha.client().get(f"/signup/{signup.public_id}/status/").status_code == 404

@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.services import signup_verification_send
@@ -29,9 +30,11 @@ def _token_in(message: mail.EmailMessage) -> str:
 
 
 @pytest.fixture
-def emailed(django_capture_on_commit_callbacks) -> tuple[Signup, str]:
+def emailed(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> tuple[Signup, str]:
     """A pending signup whose first email went out five minutes ago, and that email's token."""
-    signup = SignupFactory(slug="harbor", email="hana@harbor.org")
+    signup = SignupFactory.create(slug="harbor", email="hana@harbor.org")
     with django_capture_on_commit_callbacks(execute=True):
         signup_verification_send(signup_id=signup.pk)
     Signup.objects.filter(pk=signup.pk).update(
@@ -41,12 +44,18 @@ def emailed(django_capture_on_commit_callbacks) -> tuple[Signup, str]:
     return signup, _token_in(mail.outbox[-1])
 
 
-def _resend(client: Client, signup: Signup, django_capture_on_commit_callbacks):
+def _resend(
+    client: Client,
+    signup: Signup,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+):
     with django_capture_on_commit_callbacks(execute=True):
         return client.post(_url(signup), follow=True)
 
 
-def test_the_check_your_email_page_offers_to_send_it_again(public_client, emailed) -> None:
+def test_the_check_your_email_page_offers_to_send_it_again(
+    public_client: Client, emailed: tuple[Signup, str]
+) -> None:
     signup, _token = emailed
 
     page = public_client.get(f"/signup/{signup.public_id}/progress/").content.decode()
@@ -57,7 +66,9 @@ def test_the_check_your_email_page_offers_to_send_it_again(public_client, emaile
 
 
 def test_a_new_link_is_sent_and_the_old_one_stops_working(
-    public_client, emailed, django_capture_on_commit_callbacks
+    public_client: Client,
+    emailed: tuple[Signup, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     signup, old_token = emailed
     old_expiry = signup.expires_at
@@ -79,7 +90,9 @@ def test_a_new_link_is_sent_and_the_old_one_stops_working(
 
 
 def test_a_confirmed_signup_is_told_so_and_nothing_is_sent(
-    public_client, emailed, django_capture_on_commit_callbacks
+    public_client: Client,
+    emailed: tuple[Signup, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     signup, token = emailed
     Signup.objects.filter(pk=signup.pk).update(state=SignupState.VERIFIED)
@@ -94,7 +107,10 @@ def test_a_confirmed_signup_is_told_so_and_nothing_is_sent(
 
 @pytest.mark.parametrize("state", [SignupState.PENDING, SignupState.EXPIRED])
 def test_an_expired_signup_is_told_to_sign_up_again(
-    public_client, emailed, django_capture_on_commit_callbacks, state: str
+    public_client: Client,
+    emailed: tuple[Signup, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    state: str,
 ) -> None:
     signup, _token = emailed
     Signup.objects.filter(pk=signup.pk).update(
@@ -110,7 +126,9 @@ def test_an_expired_signup_is_told_to_sign_up_again(
 
 
 def test_a_second_request_within_a_minute_is_refused(
-    public_client, emailed, django_capture_on_commit_callbacks
+    public_client: Client,
+    emailed: tuple[Signup, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     signup, _token = emailed
     _resend(public_client, signup, django_capture_on_commit_callbacks)
@@ -122,10 +140,12 @@ def test_a_second_request_within_a_minute_is_refused(
 
 
 def test_requests_are_limited_per_client(
-    public_client, settings, django_capture_on_commit_callbacks
+    public_client: Client,
+    settings: Settings,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     settings.SIGNUP_RESENDS_PER_HOUR = 2
-    signups = [SignupFactory() for _ in range(3)]
+    signups = [SignupFactory.create() for _ in range(3)]
     for signup in signups[:2]:
         assert _resend(public_client, signup, django_capture_on_commit_callbacks).status_code == 200
 
@@ -141,10 +161,12 @@ def test_requests_are_limited_per_client(
 
 
 def test_an_unknown_address_is_a_404_and_other_signups_are_untouched(
-    public_client, emailed, django_capture_on_commit_callbacks
+    public_client: Client,
+    emailed: tuple[Signup, str],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     signup, token = emailed
-    other = SignupFactory(slug="other", email="olga@other.org")
+    other = SignupFactory.create(slug="other", email="olga@other.org")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = public_client.post(f"/signup/{uuid.uuid4()}/resend/")
@@ -157,14 +179,14 @@ def test_an_unknown_address_is_a_404_and_other_signups_are_untouched(
     assert other.verification_sent_at is None
 
 
-def test_only_a_post_sends(public_client, emailed) -> None:
+def test_only_a_post_sends(public_client: Client, emailed: tuple[Signup, str]) -> None:
     signup, _token = emailed
 
     assert public_client.get(_url(signup)).status_code == 405
     assert len(mail.outbox) == 1
 
 
-def test_the_form_needs_its_csrf_token(emailed) -> None:
+def test_the_form_needs_its_csrf_token(emailed: tuple[Signup, str]) -> None:
     signup, _token = emailed
     client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
 
@@ -172,14 +194,14 @@ def test_the_form_needs_its_csrf_token(emailed) -> None:
     assert len(mail.outbox) == 1
 
 
-def test_expired_signups_are_expired_every_hour(settings) -> None:
+def test_expired_signups_are_expired_every_hour(settings: Settings) -> None:
     schedule = settings.CELERY_BEAT_SCHEDULE["onboarding-signups-expire"]
     assert schedule["task"] == "shared_apps.onboarding.tasks.signups_expire"
     assert schedule["schedule"].hour == set(range(24))  # every hour, once
     assert len(schedule["schedule"].minute) == 1
     from shared_apps.onboarding.tasks import signups_expire
 
-    old = SignupFactory(expires_at=timezone.now() - timedelta(minutes=1))
+    old = SignupFactory.create(expires_at=timezone.now() - timedelta(minutes=1))
     assert signups_expire.delay().get() == 1
     old.refresh_from_db()
     assert (old.state, old.password_hash) == (SignupState.EXPIRED, "")

@@ -6,9 +6,12 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.tests.factories import PASSWORD, SignupFactory
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +31,7 @@ def _post(client, **overrides):
     return client.post("/signup/", {key: value for key, value in data.items() if value is not None})
 
 
-def test_the_form_asks_for_everything_with_labels(public_client):
+def test_the_form_asks_for_everything_with_labels(public_client: Client) -> None:
     response = public_client.get("/signup/")
 
     assert response.status_code == 200
@@ -52,14 +55,14 @@ def test_the_form_asks_for_everything_with_labels(public_client):
     assert "/static/onboarding/signup.js" in page
 
 
-def test_a_plan_can_be_chosen_from_the_link(public_client):
+def test_a_plan_can_be_chosen_from_the_link(public_client: Client) -> None:
     page = public_client.get("/signup/?plan=plus").content.decode()
     assert re.search(r'id="plan-plus" value="plus"\s+checked', page)
 
 
 def test_a_good_signup_is_kept_pending_and_emails_a_link(
-    public_client, django_capture_on_commit_callbacks
-):
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(public_client)
 
@@ -106,8 +109,12 @@ def test_a_good_signup_is_kept_pending_and_emails_a_link(
     ],
 )
 def test_bad_input_is_refused_by_field_and_creates_nothing(
-    public_client, overrides, field, message, django_capture_on_commit_callbacks
-):
+    public_client: Client,
+    overrides,
+    field,
+    message,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(public_client, **overrides)
 
@@ -118,7 +125,7 @@ def test_bad_input_is_refused_by_field_and_creates_nothing(
     assert mail.outbox == []
 
 
-def test_a_taken_subdomain_is_refused(public_client, alpha):
+def test_a_taken_subdomain_is_refused(public_client: Client, alpha: Tenant) -> None:
     response = _post(public_client, slug="alpha")
 
     assert response.status_code == 400
@@ -127,7 +134,9 @@ def test_a_taken_subdomain_is_refused(public_client, alpha):
 
 
 @pytest.mark.parametrize("slug", ["information-schema", "public", "pg-catalog", "handmade-x"])
-def test_a_subdomain_naming_a_schema_that_is_not_a_tenants_is_refused(public_client, slug):
+def test_a_subdomain_naming_a_schema_that_is_not_a_tenants_is_refused(
+    public_client: Client, slug
+) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -143,8 +152,10 @@ def test_a_subdomain_naming_a_schema_that_is_not_a_tenants_is_refused(public_cli
     assert mail.outbox == []
 
 
-def test_a_subdomain_waiting_for_someone_elses_verification_is_refused(public_client):
-    SignupFactory(slug="harbor", email="someone@else.org")
+def test_a_subdomain_waiting_for_someone_elses_verification_is_refused(
+    public_client: Client,
+) -> None:
+    SignupFactory.create(slug="harbor", email="someone@else.org")
 
     response = _post(public_client)
 
@@ -153,12 +164,12 @@ def test_a_subdomain_waiting_for_someone_elses_verification_is_refused(public_cl
     assert Signup.objects.count() == 1
 
 
-def test_an_expired_signup_no_longer_holds_its_subdomain(public_client):
+def test_an_expired_signup_no_longer_holds_its_subdomain(public_client: Client) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
 
-    old = SignupFactory(slug="harbor", email="someone@else.org")
+    old = SignupFactory.create(slug="harbor", email="someone@else.org")
     Signup.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
     response = _post(public_client)
@@ -170,8 +181,8 @@ def test_an_expired_signup_no_longer_holds_its_subdomain(public_client):
 
 
 def test_submitting_the_same_signup_twice_creates_one_and_sends_one_email(
-    public_client, django_capture_on_commit_callbacks
-):
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         first = _post(public_client)
         second = _post(public_client, email="HANA@harbor.org ")
@@ -183,8 +194,8 @@ def test_submitting_the_same_signup_twice_creates_one_and_sends_one_email(
 
 
 def test_the_same_email_and_subdomain_with_another_password_is_refused_clearly(
-    public_client, django_capture_on_commit_callbacks
-):
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         _post(public_client)
         response = _post(public_client, password="Another-Secret-77")
@@ -195,7 +206,7 @@ def test_the_same_email_and_subdomain_with_another_password_is_refused_clearly(
     assert len(mail.outbox) == 1
 
 
-def test_signups_are_limited_per_client(public_client, settings):
+def test_signups_are_limited_per_client(public_client: Client, settings: Settings) -> None:
     settings.SIGNUPS_PER_HOUR = 2
     for number in range(2):
         assert _post(public_client, slug=f"harbor{number}").status_code == 302
@@ -207,7 +218,9 @@ def test_signups_are_limited_per_client(public_client, settings):
     assert Signup.objects.count() == 2
 
 
-def test_a_new_forwarded_for_on_each_signup_does_not_escape_the_limit(public_client, settings):
+def test_a_new_forwarded_for_on_each_signup_does_not_escape_the_limit(
+    public_client: Client, settings: Settings
+) -> None:
     settings.SIGNUPS_PER_HOUR = 2
     statuses = [
         public_client.post(
@@ -222,7 +235,7 @@ def test_a_new_forwarded_for_on_each_signup_does_not_escape_the_limit(public_cli
     assert Signup.objects.count() == 2
 
 
-def test_the_terms_page_is_served(public_client, settings):
+def test_the_terms_page_is_served(public_client: Client, settings: Settings) -> None:
     settings.BILLING_GRACE_DAYS = 10
     response = public_client.get("/signup/terms/")
     assert response.status_code == 200
@@ -234,16 +247,18 @@ def test_the_terms_page_is_served(public_client, settings):
         assert heading in text
 
 
-def test_the_signup_is_not_on_tenant_hosts(alpha):
+def test_the_signup_is_not_on_tenant_hosts(alpha: Tenant) -> None:
     assert alpha.client().get("/signup/").status_code == 404
 
 
-def test_a_race_for_one_subdomain_leaves_one_signup(public_client, monkeypatch):
+def test_a_race_for_one_subdomain_leaves_one_signup(
+    public_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared_apps.onboarding import services
     from shared_apps.onboarding.selectors import SlugAvailability
 
     # Given another person's signup that lands between our checks and our insert
-    SignupFactory(slug="harbor", email="someone@else.org")
+    SignupFactory.create(slug="harbor", email="someone@else.org")
     monkeypatch.setattr(
         services,
         "slug_availability",

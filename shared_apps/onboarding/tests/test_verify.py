@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from provisioning import services as provisioning_services
 from shared_apps.billing.models import Subscription, SubscriptionStatus
@@ -19,20 +20,21 @@ from shared_apps.onboarding.services import signup_provision, signup_verificatio
 from shared_apps.onboarding.tests.factories import PASSWORD, SignupFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.users.models import User
+from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
 
-def _token_of(signup, django_capture_on_commit_callbacks) -> str:
+def _token_of(signup, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> str:
     with django_capture_on_commit_callbacks(execute=True):
         signup_verification_send(signup_id=signup.pk)
     return re.search(r"/signup/verify/([\w-]+)/", mail.outbox[-1].body).group(1)
 
 
 def test_opening_the_link_creates_nothing_until_confirmed(
-    public_client, django_capture_on_commit_callbacks
-):
-    signup = SignupFactory(slug="harbor")
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    signup = SignupFactory.create(slug="harbor")
     token = _token_of(signup, django_capture_on_commit_callbacks)
 
     response = public_client.get(f"/signup/verify/{token}/")
@@ -46,9 +48,9 @@ def test_opening_the_link_creates_nothing_until_confirmed(
 
 
 def test_confirming_provisions_the_tenant_with_the_owner_and_its_plan(
-    public_client, django_capture_on_commit_callbacks
-):
-    signup = SignupFactory(slug="harbor", email="hana@harbor.org", plan_code="starter")
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    signup = SignupFactory.create(slug="harbor", email="hana@harbor.org", plan_code="starter")
     token = _token_of(signup, django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -96,9 +98,9 @@ def test_confirming_provisions_the_tenant_with_the_owner_and_its_plan(
 
 
 def test_an_expired_link_is_refused_and_creates_nothing(
-    public_client, django_capture_on_commit_callbacks
-):
-    signup = SignupFactory(slug="harbor")
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    signup = SignupFactory.create(slug="harbor")
     token = _token_of(signup, django_capture_on_commit_callbacks)
     Signup.objects.filter(pk=signup.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -117,15 +119,17 @@ def test_an_expired_link_is_refused_and_creates_nothing(
 
 
 @pytest.mark.parametrize("token", ["made-up-token", "x" * 200])
-def test_an_unknown_link_is_a_404(public_client, token):
+def test_an_unknown_link_is_a_404(public_client: Client, token) -> None:
     for method in ("get", "post"):
         response = getattr(public_client, method)(f"/signup/verify/{token}/")
         assert response.status_code == 404
         assert b"This link is not valid" in response.content
 
 
-def test_a_newer_email_replaces_the_link(public_client, django_capture_on_commit_callbacks):
-    signup = SignupFactory(slug="harbor")
+def test_a_newer_email_replaces_the_link(
+    public_client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    signup = SignupFactory.create(slug="harbor")
     first = _token_of(signup, django_capture_on_commit_callbacks)
     second = _token_of(signup, django_capture_on_commit_callbacks)
 
@@ -134,8 +138,10 @@ def test_a_newer_email_replaces_the_link(public_client, django_capture_on_commit
     assert public_client.get(f"/signup/verify/{second}/").status_code == 200
 
 
-def test_no_verification_email_for_a_verified_signup(django_capture_on_commit_callbacks):
-    signup = SignupFactory(slug="harbor", state=SignupState.VERIFIED)
+def test_no_verification_email_for_a_verified_signup(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    signup = SignupFactory.create(slug="harbor", state=SignupState.VERIFIED)
 
     with django_capture_on_commit_callbacks(execute=True):
         signup_verification_send(signup_id=signup.pk)
@@ -144,8 +150,10 @@ def test_no_verification_email_for_a_verified_signup(django_capture_on_commit_ca
 
 
 def test_a_failed_provisioning_leaves_the_signup_and_tenant_failed(
-    public_client, monkeypatch, django_capture_on_commit_callbacks
-):
+    public_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     def broken_schema(organization, owner):
         raise RuntimeError("disk full")
 
@@ -154,7 +162,7 @@ def test_a_failed_provisioning_leaves_the_signup_and_tenant_failed(
         "STEPS",
         [("schema", broken_schema), *provisioning_services.STEPS[1:]],
     )
-    signup = SignupFactory(slug="harbor", state=SignupState.VERIFIED)
+    signup = SignupFactory.create(slug="harbor", state=SignupState.VERIFIED)
 
     signup_provision(signup_id=signup.pk)
 
@@ -169,8 +177,10 @@ def test_a_failed_provisioning_leaves_the_signup_and_tenant_failed(
     assert [step["status"] for step in status["steps"]][:2] == ["done", "failed"]
 
 
-def test_a_subdomain_taken_before_verification_fails_clearly(public_client, alpha):
-    signup = SignupFactory(slug="alpha", state=SignupState.VERIFIED)
+def test_a_subdomain_taken_before_verification_fails_clearly(
+    public_client: Client, alpha: Tenant
+) -> None:
+    signup = SignupFactory.create(slug="alpha", state=SignupState.VERIFIED)
 
     signup_provision(signup_id=signup.pk)
 
@@ -183,8 +193,8 @@ def test_a_subdomain_taken_before_verification_fails_clearly(public_client, alph
     assert "sign up again" in status["message"]
 
 
-def test_provisioning_a_finished_signup_again_does_nothing(monkeypatch):
-    signup = SignupFactory(slug="harbor", state=SignupState.COMPLETED)
+def test_provisioning_a_finished_signup_again_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    signup = SignupFactory.create(slug="harbor", state=SignupState.COMPLETED)
     monkeypatch.setattr(
         "shared_apps.onboarding.services.tenant_provision",
         lambda **kwargs: pytest.fail("provisioned again"),
@@ -196,7 +206,7 @@ def test_provisioning_a_finished_signup_again_does_nothing(monkeypatch):
     assert signup.state == SignupState.COMPLETED
 
 
-def test_the_trial_starts_once_and_not_on_a_withdrawn_plan(alpha):
+def test_the_trial_starts_once_and_not_on_a_withdrawn_plan(alpha: Tenant) -> None:
     from shared_apps.onboarding.services import _trial_start
 
     _trial_start(organization=alpha.organization, plan_code="gone")

@@ -19,7 +19,7 @@ def _login(tenant, email, password):
     )
 
 
-def test_login_answers_access_and_refresh_tokens_that_name_the_schema(alpha):
+def test_login_answers_access_and_refresh_tokens_that_name_the_schema(alpha: Tenant) -> None:
     response = _login(alpha, "owner@alpha.org", OWNER_PASSWORD)
 
     assert response.status_code == 200
@@ -31,11 +31,11 @@ def test_login_answers_access_and_refresh_tokens_that_name_the_schema(alpha):
     assert body["user"]["role"] == "owner"
 
 
-def test_login_is_case_insensitive_on_email(alpha):
+def test_login_is_case_insensitive_on_email(alpha: Tenant) -> None:
     assert _login(alpha, "Owner@Alpha.ORG", OWNER_PASSWORD).status_code == 200
 
 
-def test_wrong_password_gets_400_in_the_error_shape(alpha):
+def test_wrong_password_gets_400_in_the_error_shape(alpha: Tenant) -> None:
     response = _login(alpha, "owner@alpha.org", "wrong")
 
     assert response.status_code == 400
@@ -45,18 +45,18 @@ def test_wrong_password_gets_400_in_the_error_shape(alpha):
     assert "Unable to log in" in error["message"]
 
 
-def test_missing_fields_name_the_fields(alpha):
+def test_missing_fields_name_the_fields(alpha: Tenant) -> None:
     response = alpha.api().post("/api/v1/auth/login/", {}, format="json")
 
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"email", "password"}
 
 
-def test_a_user_of_one_tenant_cannot_log_in_on_another(alpha, beta):
+def test_a_user_of_one_tenant_cannot_log_in_on_another(alpha: Tenant, beta: Tenant) -> None:
     assert _login(beta, "owner@alpha.org", OWNER_PASSWORD).status_code == 400
 
 
-def test_token_works_on_its_own_host(alpha):
+def test_token_works_on_its_own_host(alpha: Tenant) -> None:
     access = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["access"]
     client = alpha.api()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
@@ -67,7 +67,9 @@ def test_token_works_on_its_own_host(alpha):
     assert response.json()["email"] == "owner@alpha.org"
 
 
-def test_token_of_one_tenant_gets_401_on_another_even_with_the_same_user_id(alpha, beta):
+def test_token_of_one_tenant_gets_401_on_another_even_with_the_same_user_id(
+    alpha: Tenant, beta: Tenant
+) -> None:
     access = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["access"]
     assert alpha.owner.pk == beta.owner.pk  # the id exists on beta too
     client = beta.api()
@@ -79,7 +81,7 @@ def test_token_of_one_tenant_gets_401_on_another_even_with_the_same_user_id(alph
     assert response.json()["error"]["status"] == 401
 
 
-def test_token_of_a_tenant_gets_401_on_the_public_host(alpha):
+def test_token_of_a_tenant_gets_401_on_the_public_host(alpha: Tenant) -> None:
     from rest_framework.test import APIClient
 
     access = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["access"]
@@ -89,7 +91,7 @@ def test_token_of_a_tenant_gets_401_on_the_public_host(alpha):
     assert client.get("/api/v1/auth/user/").status_code == 401
 
 
-def test_refresh_rotates_and_the_used_refresh_token_is_blacklisted(alpha):
+def test_refresh_rotates_and_the_used_refresh_token_is_blacklisted(alpha: Tenant) -> None:
     refresh = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["refresh"]
     client = alpha.api()
 
@@ -106,7 +108,7 @@ def test_refresh_rotates_and_the_used_refresh_token_is_blacklisted(alpha):
     assert again.status_code == 401
 
 
-def test_refresh_token_of_another_tenant_is_refused(alpha, beta):
+def test_refresh_token_of_another_tenant_is_refused(alpha: Tenant, beta: Tenant) -> None:
     refresh = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["refresh"]
 
     response = beta.api().post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
@@ -114,7 +116,7 @@ def test_refresh_token_of_another_tenant_is_refused(alpha, beta):
     assert response.status_code == 401
 
 
-def test_token_verify_refuses_another_tenants_token(alpha, beta):
+def test_token_verify_refuses_another_tenants_token(alpha: Tenant, beta: Tenant) -> None:
     access = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()["access"]
 
     on_alpha = alpha.api().post("/api/v1/auth/token/verify/", {"token": access}, format="json")
@@ -124,7 +126,7 @@ def test_token_verify_refuses_another_tenants_token(alpha, beta):
     assert on_beta.status_code == 401
 
 
-def test_logout_blacklists_the_refresh_token(alpha):
+def test_logout_blacklists_the_refresh_token(alpha: Tenant) -> None:
     tokens = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()
     client = alpha.api()
 
@@ -137,7 +139,7 @@ def test_logout_blacklists_the_refresh_token(alpha):
     assert refresh.status_code == 401
 
 
-def test_logout_refuses_another_tenants_refresh_token(alpha, beta):
+def test_logout_refuses_another_tenants_refresh_token(alpha: Tenant, beta: Tenant) -> None:
     tokens = _login(alpha, "owner@alpha.org", OWNER_PASSWORD).json()
 
     response = beta.api().post(
@@ -151,7 +153,7 @@ def test_logout_refuses_another_tenants_refresh_token(alpha, beta):
     assert still_valid.status_code == 200
 
 
-def test_refresh_for_a_deleted_user_is_401_not_500(in_alpha: Tenant):
+def test_refresh_for_a_deleted_user_is_401_not_500(in_alpha: Tenant) -> None:
     user = in_alpha.user("viewer")
     refresh = in_alpha.refresh_token(user)
 
@@ -164,7 +166,7 @@ def test_refresh_for_a_deleted_user_is_401_not_500(in_alpha: Tenant):
     assert response.status_code == 401
 
 
-def test_login_attempts_are_throttled(alpha):
+def test_login_attempts_are_throttled(alpha: Tenant) -> None:
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     statuses = [_login(alpha, "owner@alpha.org", "wrong").status_code for _ in range(limit)]
     blocked = _login(alpha, "owner@alpha.org", OWNER_PASSWORD)
@@ -174,14 +176,14 @@ def test_login_attempts_are_throttled(alpha):
     assert blocked.json()["error"]["code"] == "throttled"
 
 
-def test_login_throttle_of_one_tenant_does_not_block_another(alpha, beta):
+def test_login_throttle_of_one_tenant_does_not_block_another(alpha: Tenant, beta: Tenant) -> None:
     for _ in range(settings.LOGIN_ATTEMPTS_PER_MINUTE):
         _login(alpha, "owner@alpha.org", "wrong")
 
     assert _login(beta, "owner@beta.org", OWNER_PASSWORD).status_code == 200
 
 
-def test_password_change_requires_the_old_password(alpha):
+def test_password_change_requires_the_old_password(alpha: Tenant) -> None:
     user = alpha.user("bookkeeper")
     client = alpha.api(user)
 
@@ -206,7 +208,7 @@ def test_password_change_requires_the_old_password(alpha):
     assert _login(alpha, user.email, "Brand-New-77").status_code == 200
 
 
-def test_password_reset_mails_a_link_on_the_tenants_own_host(alpha):
+def test_password_reset_mails_a_link_on_the_tenants_own_host(alpha: Tenant) -> None:
     user = alpha.user("fundraiser")
 
     response = alpha.api().post(
@@ -219,7 +221,9 @@ def test_password_reset_mails_a_link_on_the_tenants_own_host(alpha):
     assert "http://alpha.localhost/accounts/reset/" in mail.outbox[0].body
 
 
-def test_password_reset_for_an_email_of_another_tenant_sends_nothing(alpha, beta):
+def test_password_reset_for_an_email_of_another_tenant_sends_nothing(
+    alpha: Tenant, beta: Tenant
+) -> None:
     response = beta.api().post(
         "/api/v1/auth/password/reset/", {"email": "owner@alpha.org"}, format="json"
     )

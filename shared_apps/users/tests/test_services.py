@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.plan_limits import PlanLimitReached
 from shared_apps.billing.models import Plan
@@ -24,7 +24,7 @@ PASSWORD = "Very-Long-Pass-2026"
 
 
 @pytest.fixture
-def two_staff_plan(alpha: Any) -> Plan:
+def two_staff_plan(alpha: Tenant) -> Plan:
     """Alpha on a Starter plan cut to 2 staff users."""
     Plan.objects.filter(code="starter").update(max_staff_users=2)
     Organization.objects.filter(pk=alpha.organization.pk).update(plan_code="starter")
@@ -181,7 +181,7 @@ def test_a_password_is_set_checked_and_audited_without_the_password(in_alpha: Te
     ]
 
 
-def test_the_services_refuse_the_public_schema(alpha: Any) -> None:
+def test_the_services_refuse_the_public_schema(alpha: Tenant) -> None:
     # Operators have no organization log or plan: the public admin keeps Django's forms.
     connection.set_schema_to_public()
     with pytest.raises(ServiceError, match="platform operators are managed"):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ def _login(client, email, password):
     return client.post("/accounts/login/", {"username": email, "password": password})
 
 
-def test_login_page_logs_staff_in_and_shows_their_organization(alpha):
+def test_login_page_logs_staff_in_and_shows_their_organization(alpha: Tenant) -> None:
     client = alpha.client()
 
     response = _login(client, "owner@alpha.org", OWNER_PASSWORD)
@@ -26,7 +27,7 @@ def test_login_page_logs_staff_in_and_shows_their_organization(alpha):
     assert b"active accounts" in home.content
 
 
-def test_session_cookie_is_host_only(alpha):
+def test_session_cookie_is_host_only(alpha: Tenant) -> None:
     client = alpha.client()
 
     _login(client, "owner@alpha.org", OWNER_PASSWORD)
@@ -36,7 +37,7 @@ def test_session_cookie_is_host_only(alpha):
     assert cookie["httponly"]
 
 
-def test_session_of_one_tenant_is_not_a_login_on_another(alpha, beta):
+def test_session_of_one_tenant_is_not_a_login_on_another(alpha: Tenant, beta: Tenant) -> None:
     client = alpha.client()
     _login(client, "owner@alpha.org", OWNER_PASSWORD)
     intruder = beta.client()
@@ -48,14 +49,14 @@ def test_session_of_one_tenant_is_not_a_login_on_another(alpha, beta):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_wrong_password_shows_the_form_again(alpha):
+def test_wrong_password_shows_the_form_again(alpha: Tenant) -> None:
     response = _login(alpha.client(), "owner@alpha.org", "nope")
 
     assert response.status_code == 200
     assert b"Please enter a correct" in response.content
 
 
-def test_failed_page_logins_are_throttled(alpha):
+def test_failed_page_logins_are_throttled(alpha: Tenant) -> None:
     client = alpha.client()
     for _ in range(settings.LOGIN_ATTEMPTS_PER_MINUTE):
         _login(client, "owner@alpha.org", "nope")
@@ -67,7 +68,9 @@ def test_failed_page_logins_are_throttled(alpha):
     assert "sessionid" not in client.cookies
 
 
-def test_tenant_staff_cannot_log_in_on_the_public_host(alpha, public_client):
+def test_tenant_staff_cannot_log_in_on_the_public_host(
+    alpha: Tenant, public_client: Client
+) -> None:
     response = _login(public_client, "owner@alpha.org", OWNER_PASSWORD)
     assert response.status_code == 200  # the form again: no such operator
     assert "sessionid" not in public_client.cookies

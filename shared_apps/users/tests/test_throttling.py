@@ -5,9 +5,10 @@ higher ceiling, so an office behind one address is never locked out by its own s
 from __future__ import annotations
 
 import pytest
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
-from tests.plugin import OWNER_PASSWORD
+from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,9 @@ def _forged(number):
     return {"HTTP_X_FORWARDED_FOR": f"203.0.113.{number}"}
 
 
-def test_api_login_failures_with_a_new_forwarded_for_each_are_still_throttled(alpha, settings):
+def test_api_login_failures_with_a_new_forwarded_for_each_are_still_throttled(
+    alpha: Tenant, settings: Settings
+) -> None:
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
 
     statuses = [_api_login(alpha, "wrong", **_forged(n)).status_code for n in range(limit)]
@@ -42,8 +45,8 @@ def test_api_login_failures_with_a_new_forwarded_for_each_are_still_throttled(al
 
 @pytest.mark.parametrize("host", ["alpha.localhost", "localhost"])
 def test_page_login_failures_with_a_new_forwarded_for_each_are_still_throttled(
-    alpha, settings, host
-):
+    alpha: Tenant, settings: Settings, host
+) -> None:
     from django.test import Client
 
     client = Client(HTTP_HOST=host)
@@ -61,7 +64,9 @@ def test_page_login_failures_with_a_new_forwarded_for_each_are_still_throttled(
     assert "sessionid" not in client.cookies
 
 
-def test_successful_logins_of_an_office_behind_one_address_are_not_locked_out(alpha):
+def test_successful_logins_of_an_office_behind_one_address_are_not_locked_out(
+    alpha: Tenant,
+) -> None:
     api_statuses = [_api_login(alpha, OWNER_PASSWORD).status_code for _ in range(15)]
     page_statuses = [
         _page_login(alpha.client(), "owner@alpha.org", OWNER_PASSWORD).status_code
@@ -72,7 +77,7 @@ def test_successful_logins_of_an_office_behind_one_address_are_not_locked_out(al
     assert page_statuses == [302] * 15
 
 
-def test_the_eleventh_failure_is_refused_after_successes(alpha, settings):
+def test_the_eleventh_failure_is_refused_after_successes(alpha: Tenant, settings: Settings) -> None:
     settings.LOGIN_ATTEMPTS_PER_MINUTE = 10
     for _ in range(5):
         assert _api_login(alpha, OWNER_PASSWORD).status_code == 200
@@ -84,7 +89,7 @@ def test_the_eleventh_failure_is_refused_after_successes(alpha, settings):
     assert eleventh.status_code == 429
 
 
-def test_pages_and_api_share_one_failure_counter(alpha, settings):
+def test_pages_and_api_share_one_failure_counter(alpha: Tenant, settings: Settings) -> None:
     settings.LOGIN_ATTEMPTS_PER_MINUTE = 4
     client = alpha.client()
     for _ in range(2):
@@ -95,7 +100,7 @@ def test_pages_and_api_share_one_failure_counter(alpha, settings):
     assert _page_login(client, "owner@alpha.org", OWNER_PASSWORD).status_code == 429
 
 
-def test_all_attempts_meet_the_ceiling(alpha, settings):
+def test_all_attempts_meet_the_ceiling(alpha: Tenant, settings: Settings) -> None:
     settings.LOGIN_REQUESTS_PER_MINUTE = 6
     statuses = [_api_login(alpha, OWNER_PASSWORD).status_code for _ in range(3)]
     statuses += [
@@ -109,7 +114,9 @@ def test_all_attempts_meet_the_ceiling(alpha, settings):
     assert _api_login(alpha, OWNER_PASSWORD, REMOTE_ADDR="10.0.0.9").status_code == 200
 
 
-def test_failures_in_one_tenant_do_not_lock_out_another(alpha, beta, settings):
+def test_failures_in_one_tenant_do_not_lock_out_another(
+    alpha: Tenant, beta: Tenant, settings: Settings
+) -> None:
     for _ in range(settings.LOGIN_ATTEMPTS_PER_MINUTE):
         _api_login(alpha, "wrong")
 
@@ -117,7 +124,9 @@ def test_failures_in_one_tenant_do_not_lock_out_another(alpha, beta, settings):
     assert _api_login(beta, OWNER_PASSWORD).status_code == 200
 
 
-def test_password_reset_requests_are_limited_like_failed_logins(alpha, settings):
+def test_password_reset_requests_are_limited_like_failed_logins(
+    alpha: Tenant, settings: Settings
+) -> None:
     client = APIClient(HTTP_HOST=alpha.host)
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
 
@@ -134,7 +143,9 @@ def test_password_reset_requests_are_limited_like_failed_logins(alpha, settings)
     assert statuses == [200] * limit + [429]
 
 
-def test_the_password_reset_page_sends_no_more_emails_past_the_limit(alpha, settings):
+def test_the_password_reset_page_sends_no_more_emails_past_the_limit(
+    alpha: Tenant, settings: Settings
+) -> None:
     from django.core import mail
     from django.test import Client
 
@@ -154,7 +165,7 @@ def test_the_password_reset_page_sends_no_more_emails_past_the_limit(alpha, sett
     assert b"Too many password-reset requests" in refused.content
 
 
-def test_token_refresh_is_limited_per_client(alpha, settings):
+def test_token_refresh_is_limited_per_client(alpha: Tenant, settings: Settings) -> None:
     client = APIClient(HTTP_HOST=alpha.host)
     limit = settings.LOGIN_REQUESTS_PER_MINUTE
 
