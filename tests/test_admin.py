@@ -3,6 +3,8 @@ only its own schema's apps."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from django.test import Client
 from pytest_django import Settings
@@ -11,6 +13,10 @@ from shared_apps.console.tests.factories import OPERATOR_PASSWORD, OperatorFacto
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tests.plugin import OWNER_PASSWORD, Tenant
+
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +65,9 @@ def test_tenant_admin_lists_only_its_own_staff(alpha: Tenant, beta: Tenant) -> N
 
 
 @pytest.mark.parametrize("role", [Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER])
-def test_staff_without_an_administrator_role_cannot_enter_the_admin(alpha: Tenant, role) -> None:
+def test_staff_without_an_administrator_role_cannot_enter_the_admin(
+    alpha: Tenant, role: str
+) -> None:
     response = alpha.client(alpha.user(role)).get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
@@ -86,7 +94,7 @@ def test_organizations_cannot_be_added_or_deleted_from_the_admin(
     assert client.get(delete).status_code == 403
 
 
-def _admin_login(client, email, password, **extra):
+def _admin_login(client: Client, email: str, password: str, **extra: Any) -> TestResponse:
     return client.post(
         "/admin/login/", {"username": email, "password": password, "next": "/admin/"}, **extra
     )

@@ -61,7 +61,7 @@ def test_the_default_path_is_admin(alpha: Tenant) -> None:
 
 @pytest.mark.parametrize("value", ["ops/", "ops-desk/", "ops/admin/", "a_b.c~d/"])
 def test_relative_paths_ending_in_a_slash_are_accepted(
-    monkeypatch: pytest.MonkeyPatch, value
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     assert env_url_path("ADMIN_URL_PATH", default="admin/", reserved=RESERVED) == value
@@ -71,7 +71,7 @@ def test_relative_paths_ending_in_a_slash_are_accepted(
     "value", ["/admin/", "admin", "ops//", "../ops/", "ops/../x/", "ops desk/", "ops?x=1/"]
 )
 def test_paths_that_are_not_relative_or_do_not_end_in_a_slash_are_refused(
-    monkeypatch: pytest.MonkeyPatch, value
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     with pytest.raises(ImproperlyConfigured, match="ADMIN_URL_PATH="):
@@ -80,7 +80,7 @@ def test_paths_that_are_not_relative_or_do_not_end_in_a_slash_are_refused(
 
 @pytest.mark.parametrize("value", ["api/", "accounts/admin/"])
 def test_paths_under_the_sites_own_routes_are_refused(
-    monkeypatch: pytest.MonkeyPatch, value
+    monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("ADMIN_URL_PATH", value)
     with pytest.raises(ImproperlyConfigured, match="collides"):

@@ -121,7 +121,7 @@ def test_accounts_are_referred_to_by_code(alpha: Tenant) -> None:
     ],
 )
 def test_people_of_another_tenant_get_nothing(
-    path, assert_other_tenant_denied: Callable[..., None]
+    path: str, assert_other_tenant_denied: Callable[..., None]
 ) -> None:
     assert_other_tenant_denied(path)
 

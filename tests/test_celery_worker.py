@@ -44,7 +44,7 @@ def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
 ) -> None:
     ran = []
 
-    def record(sender, **kwargs):
+    def record(sender: object, **kwargs: object) -> None:
         ran.append((threading.get_ident(), connection.schema_name))
 
     task_success.connect(record, weak=False)

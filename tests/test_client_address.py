@@ -3,8 +3,11 @@ in front, the Nth address from the right of X-Forwarded-For behind N proxies."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
 from pytest_django import Settings
 from rest_framework.settings import api_settings
@@ -18,9 +21,12 @@ from saas_platform.lib.client_address import (
 )
 from tests.plugin import Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
 
-def _request(*, remote: str = "198.51.100.7", forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
+
+def _request(*, remote: str = "198.51.100.7", forwarded: str | None = None) -> WSGIRequest:
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **extra)
@@ -84,7 +90,7 @@ def test_behind_one_proxy_api_login_failures_are_counted_by_the_rightmost_addres
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     client = APIClient(HTTP_HOST=alpha.host)
 
-    def login(forwarded: str):
+    def login(forwarded: str) -> TestResponse:
         return client.post(
             "/api/v1/auth/login/",
             {"email": "owner@alpha.org", "password": "wrong"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pytest
 from django.db import OperationalError
 from django.test import Client
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
-def test_health_is_ok_on_every_host(host) -> None:
+def test_health_is_ok_on_every_host(host: str) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST=host).get("/healthz")
@@ -38,7 +40,7 @@ def test_database_down_gives_503(monkeypatch: pytest.MonkeyPatch, alpha: Tenant)
 
     from saas_platform.lib import health
 
-    def failing_cursor():
+    def failing_cursor() -> NoReturn:
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(health.connection, "cursor", failing_cursor)

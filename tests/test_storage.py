@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -27,7 +28,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint():
+def s3_endpoint() -> Iterator[str]:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -44,7 +45,7 @@ def s3_endpoint():
 
 
 @pytest.fixture
-def s3_storage(s3_endpoint: set[str]):
+def s3_storage(s3_endpoint: str) -> TenantS3Storage:
     return TenantS3Storage(bucket_name=BUCKET, endpoint_url=s3_endpoint, **CREDENTIALS)
 
 
@@ -61,7 +62,7 @@ def _keys(endpoint: str) -> set[str]:
 
 @pytest.mark.django_db
 def test_s3_keys_are_prefixed_with_the_tenants_schema(
-    s3_storage, s3_endpoint: set[str], alpha: Tenant, beta: Tenant
+    s3_storage: TenantS3Storage, s3_endpoint: str, alpha: Tenant, beta: Tenant
 ) -> None:
     with schema_context("alpha"):
         alpha_name = s3_storage.save("receipts/2026/r-1.pdf", ContentFile(b"alpha receipt"))
@@ -80,7 +81,7 @@ def test_s3_keys_are_prefixed_with_the_tenants_schema(
 
 @pytest.mark.django_db
 def test_s3_one_tenant_cannot_reach_another_tenants_keys(
-    s3_storage, alpha: Tenant, beta: Tenant
+    s3_storage: TenantS3Storage, alpha: Tenant, beta: Tenant
 ) -> None:
     with schema_context("alpha"):
         s3_storage.save("private/only-alpha.txt", ContentFile(b"secret"))
@@ -99,7 +100,9 @@ def test_s3_one_tenant_cannot_reach_another_tenants_keys(
 
 
 @pytest.mark.django_db
-def test_s3_urls_point_inside_the_tenants_prefix(s3_storage, in_alpha: Tenant) -> None:
+def test_s3_urls_point_inside_the_tenants_prefix(
+    s3_storage: TenantS3Storage, in_alpha: Tenant
+) -> None:
     url = s3_storage.url("receipts/r-9.pdf")
     assert "/tenants/alpha/receipts/r-9.pdf" in url
     assert "Signature" in url or "X-Amz-Signature" in url

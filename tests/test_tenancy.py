@@ -161,7 +161,7 @@ ALPHA_SPELLINGS = [
 
 @pytest.mark.parametrize("host", ALPHA_SPELLINGS)
 def test_any_spelling_of_a_tenants_host_serves_that_tenant(
-    alpha: Tenant, beta: Tenant, host
+    alpha: Tenant, beta: Tenant, host: str
 ) -> None:
     from django.test import Client
 
@@ -173,7 +173,7 @@ def test_any_spelling_of_a_tenants_host_serves_that_tenant(
 
 
 @pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "LocalHost.:8000"])
-def test_any_spelling_of_the_public_host_serves_the_public_site(db: None, host) -> None:
+def test_any_spelling_of_the_public_host_serves_the_public_site(db: None, host: str) -> None:
     from django.test import Client
 
     response = Client(HTTP_HOST=host).get("/")
@@ -225,7 +225,7 @@ def test_a_session_from_the_lowercase_host_works_on_another_spelling(
 
 @pytest.mark.parametrize("host", ALPHA_SPELLINGS)
 def test_tokens_follow_the_tenant_not_the_spelling_of_its_host(
-    alpha: Tenant, beta: Tenant, host
+    alpha: Tenant, beta: Tenant, host: str
 ) -> None:
     from rest_framework.test import APIClient
 

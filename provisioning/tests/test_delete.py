@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from io import StringIO
+from typing import NoReturn
 
 import pytest
 from django.core.files.storage import default_storage
@@ -28,6 +29,7 @@ def test_delete_exports_then_drops_the_schema(
         assert not schema_exists(committed_tenant.schema_name)
         assert not Organization.objects.filter(slug=slug).exists()
         assert not Domain.objects.filter(domain__startswith=f"{slug}.").exists()
+        assert export_name is not None
         with schema_context("public"):
             assert export_name.startswith(f"exports/{slug}-")
             assert default_storage.exists(export_name)
@@ -73,7 +75,7 @@ def test_a_delete_that_fails_after_the_drop_leaves_the_tenant_whole(
 
     monkeypatch.setattr(services, "tenant_export", lambda *, organization: "exports/x.dump")
 
-    def failing_delete(self, *args, **kwargs):
+    def failing_delete(self: Organization, *args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Organization, "delete", failing_delete)
@@ -98,7 +100,7 @@ def test_a_delete_whose_export_fails_deletes_nothing(
 ) -> None:
     from provisioning import services
 
-    def failing_export(*, organization):
+    def failing_export(*, organization: Organization) -> NoReturn:
         raise RuntimeError("pg_dump failed")
 
     monkeypatch.setattr(services, "tenant_export", failing_export)

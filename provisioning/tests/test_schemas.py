@@ -57,7 +57,7 @@ def _schema_made(name: str) -> None:
         ("information_schema_2", False),
     ],
 )
-def test_the_names_that_are_never_a_tenants(schema_name, reserved) -> None:
+def test_the_names_that_are_never_a_tenants(schema_name: str, reserved: bool) -> None:
     assert (schema_name_reserved_as(schema_name) is not None) is reserved
 
 
@@ -65,7 +65,7 @@ def test_the_names_that_are_never_a_tenants(schema_name, reserved) -> None:
 
 
 @pytest.mark.parametrize("slug", RESERVED_SLUGS)
-def test_provisioning_refuses_a_slug_naming_a_system_schema(slug) -> None:
+def test_provisioning_refuses_a_slug_naming_a_system_schema(slug: str) -> None:
     tables_before = _tables_in("information_schema")
     organizations_before = Organization.objects.count()
 
@@ -93,7 +93,7 @@ def test_provisioning_refuses_the_template_schemas_name(settings: Settings) -> N
 
 
 @pytest.mark.parametrize("made_as", ["handmade_x", "Handmade_X"])
-def test_provisioning_refuses_a_schema_in_the_catalog_that_no_tenant_owns(made_as) -> None:
+def test_provisioning_refuses_a_schema_in_the_catalog_that_no_tenant_owns(made_as: str) -> None:
     _schema_made(made_as)
 
     with pytest.raises(ValidationError) as caught:
@@ -193,7 +193,7 @@ SYSTEM_SCHEMAS = ["information_schema", "pg_toast", "template", "spare"]
 
 @pytest.mark.parametrize("kind", SYSTEM_SCHEMAS)
 def test_delete_refuses_a_row_recording_a_schema_that_is_not_a_tenants(
-    kind, monkeypatch: pytest.MonkeyPatch
+    kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from provisioning import services
 
@@ -228,7 +228,7 @@ def test_information_schema_keeps_its_views_after_a_refused_delete() -> None:
 
 @pytest.mark.parametrize("kind", SYSTEM_SCHEMAS)
 def test_the_delete_command_refuses_before_anything_is_done(
-    kind, monkeypatch: pytest.MonkeyPatch
+    kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema_name = _system_schema(kind)
     organization = _registered(schema_name)

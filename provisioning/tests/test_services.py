@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -26,7 +28,7 @@ GOOD = {
 }
 
 
-def _provision(slug="gamma", **overrides):
+def _provision(slug: str = "gamma", **overrides: Any) -> Organization:
     return tenant_provision(slug=slug, **{**GOOD, **overrides})
 
 
@@ -95,7 +97,9 @@ def test_seeded_chart_follows_the_ucoa_layout() -> None:
     for account in accounts.values():
         expected = NormalBalance.DEBIT if account.type in ("asset", "expense") else "credit"
         assert account.normal_balance == expected, account.code
-    assert accounts["1010"].parent.code == "1000"
+    parent = accounts["1010"].parent
+    assert parent is not None
+    assert parent.code == "1000"
 
 
 def test_owner_without_a_password_gets_a_set_password_link(
@@ -126,7 +130,9 @@ def test_owner_without_a_password_gets_a_set_password_link(
         ("alpha", "taken"),
     ],
 )
-def test_bad_slugs_are_refused_with_a_clear_message_and_nothing_is_made(slug, message) -> None:
+def test_bad_slugs_are_refused_with_a_clear_message_and_nothing_is_made(
+    slug: str, message: str
+) -> None:
     before = (Organization.objects.count(), Domain.objects.count())
 
     with pytest.raises(ValidationError) as caught:

@@ -181,11 +181,14 @@ def test_a_clone_needs_no_migration() -> None:
 
 
 def test_provisioning_clones_when_the_template_is_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    migrated = []
+    migrated: list[tuple[object, ...]] = []
     real_call_command = services.call_command
-    monkeypatch.setattr(
-        services, "call_command", lambda *a, **k: migrated.append(a) or real_call_command(*a, **k)
-    )
+
+    def call_command_recorded(*args: Any, **options: Any) -> str:
+        migrated.append(args)
+        return real_call_command(*args, **options)
+
+    monkeypatch.setattr(services, "call_command", call_command_recorded)
     organization = tenant_provision(
         slug="delta", name="Delta", owner_email="o@delta.org", owner_password="Delta-Pass-99"
     )

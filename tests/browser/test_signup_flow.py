@@ -142,7 +142,9 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
 
     # and the emailed link, once confirmed, starts provisioning, which the page follows
     message = _wait_for_mail(email)
-    link = re.search(r"http://localhost:\d+/signup/verify/[\w-]+/", message.body).group(0)
+    found = re.search(r"http://localhost:\d+/signup/verify/[\w-]+/", str(message.body))
+    assert found is not None
+    link = found.group(0)
     page.goto(link)
     page.get_by_role("button", name="Confirm and create my organization").click()
     page.wait_for_url(re.compile(r"/signup/[0-9a-f-]{36}/progress/$"))

@@ -54,6 +54,7 @@ class FakeStripe:
     @property
     def base(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # bound to 127.0.0.1 by name
         return f"http://{host}:{port}"
 
     def calls(self, path: str) -> list[Recorded]:

@@ -313,6 +313,7 @@ def test_an_event_is_stored_with_its_payload_type_and_times(subscribed: Subscrip
     assert stored.stripe_id == payload["id"] and stored.type == "invoice.payment_failed"
     assert stored.payload == payload and stored.created == at(T0)
     assert stored.customer_id == CUSTOMER and stored.subscription_id == SUBSCRIPTION
+    assert stored.organization is not None
     assert stored.organization.slug == "alpha"
     assert stored.received_at is not None and stored.processed_at is not None
     assert "status: trialing -> past_due" in stored.outcome_detail

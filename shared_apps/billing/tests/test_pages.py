@@ -27,6 +27,7 @@ def test_an_owner_sees_the_plan_status_trial_end_and_usage_without_stripe(
     assert page.status_code == 200
     text = page.content.decode()
     assert "<strong>Standard</strong>" in text and "Trial" in text
+    assert on_trial.trial_ends_at is not None
     assert on_trial.trial_ends_at.strftime("%Y") in text and "Trial ends" in text
     assert "Stripe is not configured" in text
     assert "Subscribe to" not in text and "Manage card" not in text

@@ -16,7 +16,9 @@ def test_the_seeded_plans_are_offered_cheapest_first() -> None:
 
     assert [plan.code for plan in plans] == ["starter", "standard", "plus"]
     assert plans[-1].max_donors is None and plans[0].max_donors == 500
-    assert selectors.plan_by_code("standard").monthly_price == 49
+    standard = selectors.plan_by_code("standard")
+    assert standard is not None
+    assert standard.monthly_price == 49
 
 
 def test_no_tenant_schema_holds_billing_tables(alpha: Tenant) -> None:

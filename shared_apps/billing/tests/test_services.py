@@ -95,6 +95,7 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
     assert first.params["metadata[plan_code]"] == "plus"
     assert first.params["success_url"] == SUCCESS and first.params["cancel_url"] == CANCEL
     # What is left of the trial carries over to Stripe's subscription.
+    assert stored.trial_ends_at is not None
     assert first.params["subscription_data[trial_end]"] == str(
         int(stored.trial_ends_at.timestamp())
     )

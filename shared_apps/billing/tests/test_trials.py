@@ -97,6 +97,7 @@ def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
     assert [organization.slug for organization in suspended] == ["alpha"]
     alpha_now = alpha_organization()
     assert alpha_now.state == OrganizationState.SUSPENDED
+    assert trial_over.trial_ends_at is not None
     ended = trial_over.trial_ends_at.strftime("%Y-%m-%d")
     assert alpha_now.state_reason == (
         f"Billing: the free trial ended on {ended} and no subscription was started within 7 "

@@ -38,7 +38,7 @@ def _paid() -> dict[str, Any]:
 
 
 def post(client: Client, body: bytes, header: str | None) -> Any:
-    extra = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
+    extra: dict[str, Any] = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
     return client.post(URL, data=body, content_type="application/json", **extra)
 
 

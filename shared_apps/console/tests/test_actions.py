@@ -4,6 +4,7 @@ a state that does not allow the action gives a clear message and changes nothing
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from django.test import Client
@@ -39,6 +40,10 @@ from shared_apps.tenants.models import Domain, Organization, OrganizationState
 from shared_apps.users.models import User
 from tests.plugin import Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -47,7 +52,7 @@ def _state(organization: Organization) -> str:
     return organization.state
 
 
-def _messages(response) -> list[str]:
+def _messages(response: TestResponse) -> list[str]:
     return [str(message) for message in response.context["messages"]] if response.context else []
 
 
@@ -153,7 +158,9 @@ def test_reactivate_serves_the_tenant_again(alpha: Tenant, console: Client, oper
 
 @pytest.mark.parametrize("action", ["suspend", "reactivate", "retry", "export", "delete"])
 @pytest.mark.parametrize("reason", ["", "   "])
-def test_every_action_needs_a_reason(alpha: Tenant, console: Client, action, reason) -> None:
+def test_every_action_needs_a_reason(
+    alpha: Tenant, console: Client, action: str, reason: str
+) -> None:
     response = console.post(
         f"/console/tenants/alpha/{action}/", {"reason": reason, "confirmation": "alpha"}
     )
@@ -192,7 +199,7 @@ def test_a_reason_too_long_is_refused(alpha: Tenant, console: Client) -> None:
     ],
 )
 def test_actions_not_valid_in_the_tenants_state_change_nothing(
-    console: Client, state, action, expected
+    console: Client, state: str, action: str, expected: str
 ) -> None:
     organization = OrganizationFactory.create(slug="gamma", state=state)
 
@@ -238,7 +245,7 @@ def test_retry_that_fails_again_says_why_and_records_it(
 ) -> None:
     organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
 
-    def broken(organization, owner):
+    def broken(organization: Organization, owner: User) -> NoReturn:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(provisioning.services, "STEPS", [("schema", broken)])
@@ -293,7 +300,7 @@ def test_export_runs_in_a_task_and_is_downloadable(
 
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")
-    body = b"".join(download.streaming_content)
+    body = download.getvalue()
     assert body.startswith(b"PGDMP")
     assert alpha.organization.schema_name.encode() in body
     downloaded = OperatorAuditEvent.objects.filter(action="export_download").get()
@@ -327,7 +334,7 @@ def test_a_failed_export_is_recorded_with_its_error(
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    def broken(*, organization):
+    def broken(*, organization: Organization) -> NoReturn:
         raise RuntimeError("pg_dump failed: no space")
 
     monkeypatch.setattr(provisioning.services, "tenant_export", broken)
@@ -347,10 +354,13 @@ def test_the_export_task_runs_once(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = []
-    monkeypatch.setattr(
-        provisioning.services, "tenant_export", lambda *, organization: calls.append(1) or "x"
-    )
+    calls: list[int] = []
+
+    def export_counted(*, organization: Organization) -> str:
+        calls.append(1)
+        return "x"
+
+    monkeypatch.setattr(provisioning.services, "tenant_export", export_counted)
     with django_capture_on_commit_callbacks(execute=True):
         export = tenant_export_request(
             organization=alpha.organization, operator=operator, reason="r"
@@ -388,7 +398,9 @@ def test_downloads_are_for_operators_only(alpha: Tenant) -> None:
 # --- Delete (with a real schema dumped and dropped: test_end_to_end.py) ------------------
 
 
-def _delete(console: Client, slug: str, reason: str = "closing", confirmation: str | None = None):
+def _delete(
+    console: Client, slug: str, reason: str = "closing", confirmation: str | None = None
+) -> TestResponse:
     return console.post(
         f"/console/tenants/{slug}/delete/",
         {"reason": reason, "confirmation": slug if confirmation is None else confirmation},
@@ -396,7 +408,9 @@ def _delete(console: Client, slug: str, reason: str = "closing", confirmation: s
 
 
 @pytest.mark.parametrize("confirmation", ["", "ALPHA", "alpha2", "beta"])
-def test_delete_needs_the_slug_typed_exactly(alpha: Tenant, console: Client, confirmation) -> None:
+def test_delete_needs_the_slug_typed_exactly(
+    alpha: Tenant, console: Client, confirmation: str
+) -> None:
     response = _delete(console, "alpha", confirmation=confirmation)
 
     assert response.status_code == 400

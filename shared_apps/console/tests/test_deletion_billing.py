@@ -205,10 +205,10 @@ def test_nothing_is_asked_of_stripe_without_it_or_without_a_subscription(
     fake_stripe: FakeStripe,
     settings: Settings,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-    stripe_configured,
-    subscription_id,
-    outcome,
-    note,
+    stripe_configured: bool,
+    subscription_id: str | None,
+    outcome: str,
+    note: str,
 ) -> None:
     organization = OrganizationFactory.create(slug="gamma")
     if subscription_id is not None:

@@ -69,7 +69,7 @@ def test_operator_exports_downloads_then_deletes_a_committed_tenant(
 
         download = client.get(f"/console/exports/{export.pk}/download/")
         assert download.status_code == 200
-        body = b"".join(download.streaming_content)
+        body = download.getvalue()
         assert body.startswith(b"PGDMP")
         assert schema.encode() in body
         restored = subprocess.run(  # noqa: S603 - fixed arguments: read the dump back as SQL
@@ -128,5 +128,5 @@ def test_operator_exports_downloads_then_deletes_a_committed_tenant(
         assert f"/console/exports/{final_export.pk}/download/".encode() in audit.content
         kept = client.get(f"/console/exports/{final_export.pk}/download/")
         assert kept.status_code == 200
-        assert b"".join(kept.streaming_content).startswith(b"PGDMP")
+        assert kept.getvalue().startswith(b"PGDMP")
         assert client.get(f"/console/tenants/{slug}/").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -14,10 +15,14 @@ from shared_apps.onboarding.selectors import slug_availability
 from shared_apps.onboarding.tests.factories import SignupFactory
 from tests.plugin import Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
-def _check(client, slug, **extra):
+def _check(client: Client, slug: str, **extra: Any) -> TestResponse:
     return client.get("/signup/check/", {"slug": slug}, **extra)
 
 
@@ -46,7 +51,7 @@ def test_a_free_subdomain_is_available_with_its_host(public_client: Client) -> N
     ],
 )
 def test_unavailable_subdomains_say_why(
-    public_client: Client, alpha: Tenant, slug, message
+    public_client: Client, alpha: Tenant, slug: str, message: str
 ) -> None:
     body = _check(public_client, slug).json()
 
@@ -66,7 +71,7 @@ def test_unavailable_subdomains_say_why(
     ],
 )
 def test_subdomains_naming_postgresqls_own_schemas_are_reserved(
-    public_client: Client, asked, slug
+    public_client: Client, asked: str, slug: str
 ) -> None:
     body = _check(public_client, asked).json()
 
@@ -89,7 +94,7 @@ def test_the_template_schemas_name_is_reserved(public_client: Client, settings: 
 
 @pytest.mark.parametrize("made_as", ["handmade_x", "Handmade_X"])
 def test_a_schema_in_the_catalog_that_no_tenant_owns_is_reserved(
-    public_client: Client, made_as
+    public_client: Client, made_as: str
 ) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{made_as}"')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -18,7 +19,7 @@ from tests.plugin import Tenant
 pytestmark = pytest.mark.django_db
 
 
-def _statuses(body):
+def _statuses(body: dict[str, Any]) -> dict[str, str]:
     return {step["name"]: step["status"] for step in body["steps"]}
 
 

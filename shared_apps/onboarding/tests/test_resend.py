@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -18,6 +19,10 @@ from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.services import signup_verification_send
 from shared_apps.onboarding.tests.factories import SignupFactory
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -26,7 +31,9 @@ def _url(signup: Signup) -> str:
 
 
 def _token_in(message: mail.EmailMessage) -> str:
-    return re.search(r"/signup/verify/([\w-]+)/", message.body).group(1)
+    found = re.search(r"/signup/verify/([\w-]+)/", str(message.body))
+    assert found is not None
+    return found.group(1)
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def _resend(
     client: Client,
     signup: Signup,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-):
+) -> TestResponse:
     with django_capture_on_commit_callbacks(execute=True):
         return client.post(_url(signup), follow=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -12,6 +13,10 @@ from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from shared_apps.onboarding.models import Signup, SignupState
 from shared_apps.onboarding.tests.factories import PASSWORD, SignupFactory
 from tests.plugin import Tenant
+
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +31,7 @@ GOOD = {
 }
 
 
-def _post(client, **overrides):
+def _post(client: Client, **overrides: str | None) -> TestResponse:
     data = {**GOOD, **overrides}
     return client.post("/signup/", {key: value for key, value in data.items() if value is not None})
 
@@ -82,7 +87,7 @@ def test_a_good_signup_is_kept_pending_and_emails_a_link(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["hana@harbor.org"]
-    link = re.search(r"http://localhost/signup/verify/([\w-]+)/", message.body)
+    link = re.search(r"http://localhost/signup/verify/([\w-]+)/", str(message.body))
     assert link, message.body
     # the token is kept as its hash only
     assert link.group(1) not in signup.token_hash
@@ -110,9 +115,9 @@ def test_a_good_signup_is_kept_pending_and_emails_a_link(
 )
 def test_bad_input_is_refused_by_field_and_creates_nothing(
     public_client: Client,
-    overrides,
-    field,
-    message,
+    overrides: dict[str, str | None],
+    field: str,
+    message: str,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -135,7 +140,7 @@ def test_a_taken_subdomain_is_refused(public_client: Client, alpha: Tenant) -> N
 
 @pytest.mark.parametrize("slug", ["information-schema", "public", "pg-catalog", "handmade-x"])
 def test_a_subdomain_naming_a_schema_that_is_not_a_tenants_is_refused(
-    public_client: Client, slug
+    public_client: Client, slug: str
 ) -> None:
     from django.db import connection
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import NoReturn
 
 import pytest
 from django.core import mail
@@ -25,10 +26,14 @@ from tests.plugin import Tenant
 pytestmark = pytest.mark.django_db
 
 
-def _token_of(signup, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks) -> str:
+def _token_of(
+    signup: Signup, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> str:
     with django_capture_on_commit_callbacks(execute=True):
         signup_verification_send(signup_id=signup.pk)
-    return re.search(r"/signup/verify/([\w-]+)/", mail.outbox[-1].body).group(1)
+    found = re.search(r"/signup/verify/([\w-]+)/", str(mail.outbox[-1].body))
+    assert found is not None
+    return found.group(1)
 
 
 def test_opening_the_link_creates_nothing_until_confirmed(
@@ -119,7 +124,7 @@ def test_an_expired_link_is_refused_and_creates_nothing(
 
 
 @pytest.mark.parametrize("token", ["made-up-token", "x" * 200])
-def test_an_unknown_link_is_a_404(public_client: Client, token) -> None:
+def test_an_unknown_link_is_a_404(public_client: Client, token: str) -> None:
     for method in ("get", "post"):
         response = getattr(public_client, method)(f"/signup/verify/{token}/")
         assert response.status_code == 404
@@ -154,7 +159,7 @@ def test_a_failed_provisioning_leaves_the_signup_and_tenant_failed(
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
-    def broken_schema(organization, owner):
+    def broken_schema(organization: Organization, owner: User) -> NoReturn:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(
@@ -169,6 +174,7 @@ def test_a_failed_provisioning_leaves_the_signup_and_tenant_failed(
     signup.refresh_from_db()
     assert signup.state == SignupState.FAILED
     assert "disk full" in signup.failure_reason
+    assert signup.organization is not None
     assert signup.organization.state == OrganizationState.FAILED
     assert not Subscription.objects.filter(organization=signup.organization).exists()
     status = public_client.get(f"/signup/{signup.public_id}/status/").json()

@@ -15,7 +15,8 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         model = User
         skip_postgeneration_save = True
 
-    email = factory.Sequence(lambda number: f"person{number}@example.org")
+    # A value or a declaration: subclasses may fix it (OperatorFactory).
+    email: str | factory.Sequence = factory.Sequence(lambda number: f"person{number}@example.org")
     full_name = factory.Faker("name")
     role = Role.VIEWER
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jwt
 import pytest
 from django.conf import settings
@@ -10,10 +12,14 @@ from django.core import mail
 from shared_apps.users.tests.factories import PASSWORD
 from tests.plugin import OWNER_PASSWORD, Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
-def _login(tenant, email, password):
+def _login(tenant: Tenant, email: str, password: str) -> TestResponse:
     return tenant.api().post(
         "/api/v1/auth/login/", {"email": email, "password": password}, format="json"
     )

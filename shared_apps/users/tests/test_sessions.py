@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from tests.plugin import OWNER_PASSWORD, Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
-def _login(client, email, password):
+def _login(client: Client, email: str, password: str) -> TestResponse:
     return client.post("/accounts/login/", {"username": email, "password": password})
 
 

@@ -4,16 +4,23 @@ higher ceiling, so an office behind one address is never locked out by its own s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
+from django.test import Client
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from tests.plugin import OWNER_PASSWORD, Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
-def _api_login(tenant, password, **extra):
+def _api_login(tenant: Tenant, password: str, **extra: Any) -> TestResponse:
     return APIClient(HTTP_HOST=tenant.host).post(
         "/api/v1/auth/login/",
         {"email": f"owner@{tenant.slug}.org", "password": password},
@@ -22,11 +29,11 @@ def _api_login(tenant, password, **extra):
     )
 
 
-def _page_login(client, email, password, **extra):
+def _page_login(client: Client, email: str, password: str, **extra: Any) -> TestResponse:
     return client.post("/accounts/login/", {"username": email, "password": password}, **extra)
 
 
-def _forged(number):
+def _forged(number: int) -> dict[str, Any]:
     return {"HTTP_X_FORWARDED_FOR": f"203.0.113.{number}"}
 
 
@@ -45,7 +52,7 @@ def test_api_login_failures_with_a_new_forwarded_for_each_are_still_throttled(
 
 @pytest.mark.parametrize("host", ["alpha.localhost", "localhost"])
 def test_page_login_failures_with_a_new_forwarded_for_each_are_still_throttled(
-    alpha: Tenant, settings: Settings, host
+    alpha: Tenant, settings: Settings, host: str
 ) -> None:
     from django.test import Client
 
