@@ -93,7 +93,8 @@ def _our_migration_modules() -> Iterator[str]:
 def _load_afresh(module_name: str) -> ModuleType:
     """Execute a migration module's source again, as a new process would, not from the cache."""
     spec = importlib.util.find_spec(module_name)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -103,7 +104,8 @@ def _load_afresh(module_name: str) -> ModuleType:
 def test_each_rules_migration_applies_the_sql_every_tenant_ran(module_name: str) -> None:
     operation = _run_sql(importlib.import_module(module_name))
     forward, reverse = FROZEN_SQL[module_name]
-    assert isinstance(operation.sql, str) and isinstance(operation.reverse_sql, str)
+    assert isinstance(operation.sql, str)
+    assert isinstance(operation.reverse_sql, str)
     assert _sha256(operation.sql) == forward
     assert _sha256(operation.reverse_sql) == reverse
 

@@ -71,7 +71,8 @@ def test_provision_tenant_reports_bad_input_by_field_and_makes_nothing() -> None
         )
 
     message = str(caught.value)
-    assert "slug:" in message and "reserved" in message
+    assert "slug:" in message
+    assert "reserved" in message
     assert "name:" in message
     assert "owner_email:" in message
     assert Organization.objects.count() == before
@@ -85,7 +86,8 @@ def test_platform_setup_is_idempotent() -> None:
     assert Domain.objects.filter(domain="localhost").count() == 1
     with schema_context("public"):
         operator = User.objects.get(email="ops@ifm.test")
-    assert operator.is_operator and operator.is_superuser
+    assert operator.is_operator
+    assert operator.is_superuser
 
 
 def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
@@ -100,7 +102,8 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
         out = StringIO()
         call_command("demo_setup", stdout=out)
 
-    assert "demo.localhost" in out.getvalue() and "/accounting/" in out.getvalue()
+    assert "demo.localhost" in out.getvalue()
+    assert "/accounting/" in out.getvalue()
     with schema_context("demo"):
         assert User.objects.count() == 6
         # seven postings, the release the restricted supplies generated, and two posted gifts
@@ -113,7 +116,8 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
         ]
         balance = reports.trial_balance(as_of=timezone.localdate()).as_json()
         position = reports.financial_position(as_of=timezone.localdate()).as_json()
-    assert balance["balanced"] and balance["total_debit"] == "16820.00"
+    assert balance["balanced"]
+    assert balance["total_debit"] == "16820.00"
     assert position["net_assets"] == {
         "without_donor_restrictions": "2916.22",
         "with_donor_restrictions": "7550.00",

@@ -204,7 +204,8 @@ def test_a_claim_skips_a_spare_another_provisioning_holds(
                 assert not schema_exists(second.schema_name)
                 assert schema_exists(first.schema_name)
                 raise _Undo  # roll the claim back: both spares stay
-            assert schema_exists(second.schema_name) and not schema_exists("delta")
+            assert schema_exists(second.schema_name)
+            assert not schema_exists("delta")
     finally:
         other.rollback()
         other.close()

@@ -115,7 +115,8 @@ def test_a_clone_has_the_catalog_of_a_schema_migrated_from_nothing() -> None:
             cursor.execute(f"SELECT {columns} FROM cloned.{table} ORDER BY 1")  # noqa: S608
             rows = cursor.fetchall()
             cursor.execute(f"SELECT {columns} FROM migrated.{table} ORDER BY 1")  # noqa: S608
-            assert rows and rows == cursor.fetchall()
+            assert rows
+            assert rows == cursor.fetchall()
 
 
 def test_a_clone_pins_its_own_schema_in_its_functions() -> None:
@@ -136,7 +137,8 @@ def test_a_clone_pins_its_own_schema_in_its_functions() -> None:
     assert {"accounting_entry_balanced", "donations_receipt_guard"} <= set(pinned)
     assert all("search_path=cloned, public" in config for config in pinned.values())
     assert not any(TEMPLATE in definition for _, _, definition in functions)
-    assert triggers and not any(TEMPLATE in trigger for trigger in triggers)
+    assert triggers
+    assert not any(TEMPLATE in trigger for trigger in triggers)
 
 
 def test_a_clone_starts_its_sequences_fresh_and_past_the_copied_rows() -> None:

@@ -166,7 +166,8 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     organization = Organization.objects.get(slug=slug)
     assert organization.state == OrganizationState.ACTIVE
     # its schema was the spare, renamed, and the worker has made the next one
-    assert not schema_exists(spare_ready) and schema_exists(organization.schema_name)
+    assert not schema_exists(spare_ready)
+    assert schema_exists(organization.schema_name)
     assert _wait_for_new_spare(spare_ready) != spare_ready
     assert organization.plan_code == "plus"
     assert Subscription.objects.get(organization=organization).status == "trialing"

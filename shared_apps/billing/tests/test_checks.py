@@ -10,7 +10,8 @@ from shared_apps.billing.apps import stripe_settings_check
 def test_half_a_stripe_configuration_is_a_warning(settings: Settings) -> None:
     settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_1", ""
     [warning] = stripe_settings_check()
-    assert warning.id == "billing.W001" and "STRIPE_WEBHOOK_SECRET" in warning.msg
+    assert warning.id == "billing.W001"
+    assert "STRIPE_WEBHOOK_SECRET" in warning.msg
 
     settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "", "whsec_1"
     assert "STRIPE_SECRET_KEY" in stripe_settings_check()[0].msg

@@ -174,7 +174,8 @@ def test_a_late_event_that_changes_nothing_leaves_the_row_untouched(
 
     late = deliver(failed(T0))
 
-    assert late.outcome == StripeEventOutcome.PROCESSED and late.outcome_detail == "no change"
+    assert late.outcome == StripeEventOutcome.PROCESSED
+    assert late.outcome_detail == "no change"
     assert Subscription.objects.get(pk=subscribed.pk).updated_at == updated_at
 
 
@@ -204,7 +205,8 @@ def test_a_cancelled_paid_subscription_falls_back_to_the_free_plan_in_any_order(
         deliver(payload)
     with schema_context(alpha.organization.schema_name):
         plan = plan_of_current_tenant()
-    assert plan is not None and plan.code == "starter"  # its limits are the ones that bite
+    assert plan is not None
+    assert plan.code == "starter"  # its limits are the ones that bite
     alpha.organization.refresh_from_db()
     assert alpha.organization.state == "active"  # nothing suspended, nothing lost
     assert deliver(deleted(T0 + 5 * DAY)).outcome  # a replay changes nothing
@@ -223,7 +225,8 @@ def test_subscribing_again_after_a_cancellation_follows_the_new_subscription(
             paid(T0 + 6 * DAY, subscription="sub_again"),
         ]
     )
-    assert result[0] == "active" and result[3:] == ("plus", "sub_again", "plus")
+    assert result[0] == "active"
+    assert result[3:] == ("plus", "sub_again", "plus")
 
 
 def test_an_update_to_past_due_and_back_settles_on_the_newest(subscribed: Subscription) -> None:
@@ -262,7 +265,8 @@ def test_a_checkout_arriving_last_links_events_that_came_before_it(
     """No customer id stored yet (the checkout's answer was lost): the subscription's events
     are kept, then the checkout names the organization and they are applied."""
     first = deliver(updated(T0 + 1, "active"))
-    assert first.outcome == StripeEventOutcome.IGNORED and first.organization_id is None
+    assert first.outcome == StripeEventOutcome.IGNORED
+    assert first.organization_id is None
 
     deliver(checkout(T0, alpha.organization.pk))
 
@@ -298,9 +302,11 @@ def test_a_replayed_event_returns_the_stored_one_and_changes_nothing(
 
     again = deliver(failure)
 
-    assert again.pk == first.pk and again.outcome == StripeEventOutcome.PROCESSED
+    assert again.pk == first.pk
+    assert again.outcome == StripeEventOutcome.PROCESSED
     assert StripeEvent.objects.filter(stripe_id=failure["id"]).count() == 1
-    assert state() == before and before[0] == "active"
+    assert state() == before
+    assert before[0] == "active"
     assert Subscription.objects.get(pk=subscribed.pk).updated_at == updated_at
 
 
@@ -310,12 +316,16 @@ def test_an_event_is_stored_with_its_payload_type_and_times(subscribed: Subscrip
     stored = deliver(payload)
 
     stored.refresh_from_db()
-    assert stored.stripe_id == payload["id"] and stored.type == "invoice.payment_failed"
-    assert stored.payload == payload and stored.created == at(T0)
-    assert stored.customer_id == CUSTOMER and stored.subscription_id == SUBSCRIPTION
+    assert stored.stripe_id == payload["id"]
+    assert stored.type == "invoice.payment_failed"
+    assert stored.payload == payload
+    assert stored.created == at(T0)
+    assert stored.customer_id == CUSTOMER
+    assert stored.subscription_id == SUBSCRIPTION
     assert stored.organization is not None
     assert stored.organization.slug == "alpha"
-    assert stored.received_at is not None and stored.processed_at is not None
+    assert stored.received_at is not None
+    assert stored.processed_at is not None
     assert "status: trialing -> past_due" in stored.outcome_detail
 
 
@@ -351,13 +361,15 @@ def test_a_failed_processing_is_kept_and_retried_by_the_next_delivery(
 
     monkeypatch.setattr(webhook_events, "subscription_state_rebuild", broken)
     first = deliver(payload)
-    assert first.outcome == StripeEventOutcome.FAILED and "database hiccup" in first.outcome_detail
+    assert first.outcome == StripeEventOutcome.FAILED
+    assert "database hiccup" in first.outcome_detail
     assert state()[0] == "trialing"
 
     monkeypatch.setattr(webhook_events, "subscription_state_rebuild", real)
     again = deliver(payload)
 
-    assert again.pk == first.pk and again.outcome == StripeEventOutcome.PROCESSED
+    assert again.pk == first.pk
+    assert again.outcome == StripeEventOutcome.PROCESSED
     assert state()[0] == "active"
 
 

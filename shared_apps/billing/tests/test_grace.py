@@ -76,7 +76,8 @@ def test_an_organization_past_the_grace_period_is_suspended_and_refused(
     assert past_due.suspended_for_billing_at == alpha_now.state_changed_at
     # The routing cache saw the change: alpha's pages are refused at once.
     page = alpha.client(alpha.owner).get("/")
-    assert page.status_code == 403 and b"Billing: the payment" in page.content
+    assert page.status_code == 403
+    assert b"Billing: the payment" in page.content
     with schema_context("alpha"):
         assert AuditEvent.objects.filter(action="billing.suspend").count() == 1
     # Running it again changes nothing.
@@ -99,7 +100,8 @@ def test_a_payment_reactivates_an_organization_billing_suspended(
     alpha_now = organization()
     assert (alpha_now.state, alpha_now.state_reason) == (OrganizationState.ACTIVE, "")
     past_due.refresh_from_db()
-    assert past_due.suspended_for_billing_at is None and past_due.status == "active"
+    assert past_due.suspended_for_billing_at is None
+    assert past_due.status == "active"
     assert in_alpha.client(in_alpha.owner).get("/").status_code == 200
     assert AuditEvent.objects.filter(action="billing.reactivate").count() == 1
 

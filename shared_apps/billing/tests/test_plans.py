@@ -15,7 +15,8 @@ def test_the_seeded_plans_are_offered_cheapest_first() -> None:
     plans = list(selectors.plans_offered())
 
     assert [plan.code for plan in plans] == ["starter", "standard", "plus"]
-    assert plans[-1].max_donors is None and plans[0].max_donors == 500
+    assert plans[-1].max_donors is None
+    assert plans[0].max_donors == 500
     standard = selectors.plan_by_code("standard")
     assert standard is not None
     assert standard.monthly_price == 49

@@ -43,7 +43,8 @@ def test_starting_a_trial_twice_keeps_the_first(
     first = subscription_trial_start(organization=alpha.organization, plan=priced_plans["standard"])
     again = subscription_trial_start(organization=alpha.organization, plan=priced_plans["plus"])
 
-    assert again.pk == first.pk and again.plan.code == "standard"
+    assert again.pk == first.pk
+    assert again.plan.code == "standard"
     assert again.trial_ends_at == first.trial_ends_at
     assert Subscription.objects.filter(organization=alpha.organization).count() == 1
 
@@ -74,7 +75,8 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
         cancel_url=CANCEL,
     )
 
-    assert url.startswith("https://checkout.stripe.com/c/pay/cs_test_") and again != url
+    assert url.startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    assert again != url
     [customer] = fake_stripe.calls("/v1/customers")
     assert customer.params["name"] == "Alpha Relief Fund"
     assert customer.params["email"] == "owner@alpha.org"
@@ -93,7 +95,8 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
     assert first.params["line_items[0][quantity]"] == "1"
     assert first.params["client_reference_id"] == str(in_alpha.organization.pk)
     assert first.params["metadata[plan_code]"] == "plus"
-    assert first.params["success_url"] == SUCCESS and first.params["cancel_url"] == CANCEL
+    assert first.params["success_url"] == SUCCESS
+    assert first.params["cancel_url"] == CANCEL
     # What is left of the trial carries over to Stripe's subscription.
     assert stored.trial_ends_at is not None
     assert first.params["subscription_data[trial_end]"] == str(

@@ -50,7 +50,8 @@ def test_an_owner_reaches_the_billing_page_and_pays_through_checkout(
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "This account is suspended" in text and "the free trial ended on" in text
+    assert "This account is suspended" in text
+    assert "the free trial ended on" in text
     assert "Subscribe to Standard" in text
     assert "Back to the home page" not in text  # it would only lead to the suspended page
     assert checkout.status_code == 302
@@ -83,7 +84,8 @@ def test_the_owner_signs_in_and_lands_on_the_billing_page(
         {"username": alpha.owner.email, "password": OWNER_PASSWORD},
     )
 
-    assert response.status_code == 302 and response["Location"] == "/billing/"
+    assert response.status_code == 302
+    assert response["Location"] == "/billing/"
     assert client.get("/billing/").status_code == 200
     assert client.post("/accounts/logout/").status_code == 302
 
@@ -116,7 +118,8 @@ def test_every_other_page_is_the_suspended_page_with_the_way_to_pay(
 
     assert response.status_code == 403
     text = response.content.decode()
-    assert "This account is suspended" in text and "the free trial ended on" in text
+    assert "This account is suspended" in text
+    assert "the free trial ended on" in text
     assert 'href="/billing/"' in text
 
 
@@ -132,7 +135,8 @@ def test_an_owner_who_forgot_the_password_can_reset_it_to_pay(
     assert found is not None
     link = found.group(0)
     form = client.get(link, follow=True)
-    assert form.status_code == 200 and b"new_password1" in form.content
+    assert form.status_code == 200
+    assert b"new_password1" in form.content
     done = client.post(
         form.redirect_chain[-1][0],
         {"new_password1": "Harbor-New-2026!", "new_password2": "Harbor-New-2026!"},
@@ -183,7 +187,8 @@ def test_an_operators_suspension_is_total(
     assert response.status_code == 403
     text = response.content.decode()
     assert "Reason: Fraud review." in text
-    assert 'href="/billing/"' not in text and "contact IFM support" in text
+    assert 'href="/billing/"' not in text
+    assert "contact IFM support" in text
 
 
 def test_an_operator_resuspending_after_billing_closes_the_billing_page_too(
@@ -197,7 +202,8 @@ def test_an_operator_resuspending_after_billing_closes_the_billing_page_too(
 
     response = alpha.client(alpha.owner).get("/billing/")
 
-    assert response.status_code == 403 and b"Fraud review" in response.content
+    assert response.status_code == 403
+    assert b"Fraud review" in response.content
 
 
 def test_beta_is_served_as_usual(

@@ -108,7 +108,8 @@ def test_a_trial_ended_past_the_grace_period_is_suspended_with_its_reason(
     assert trial_over.suspended_for_billing_at == alpha_now.state_changed_at
     assert trial_over.status == SubscriptionStatus.TRIALING
     page = alpha.client(alpha.owner).get("/donations/")
-    assert page.status_code == 403 and b"the free trial ended on" in page.content
+    assert page.status_code == 403
+    assert b"the free trial ended on" in page.content
     with schema_context("alpha"):
         [audit] = AuditEvent.objects.filter(action="billing.suspend")
         assert audit.detail == {"trial_ended_at": str(trial_over.trial_ends_at)}
@@ -202,7 +203,8 @@ def test_a_payment_after_the_suspension_reactivates(
         checkout_paid(in_alpha.organization.pk) if payment == "checkout" else invoice_paid()
     )
 
-    assert stored.outcome == "processed" and "reactivated" in stored.outcome_detail
+    assert stored.outcome == "processed"
+    assert "reactivated" in stored.outcome_detail
     alpha_now = alpha_organization()
     assert (alpha_now.state, alpha_now.state_reason) == (OrganizationState.ACTIVE, "")
     trial_over.refresh_from_db()
@@ -227,7 +229,8 @@ def test_an_event_that_is_no_payment_does_not_reactivate(
 
     stored = deliver(event("customer.subscription.updated", obj, created=int(time.time())))
 
-    assert stored.outcome == "processed" and "reactivated" not in stored.outcome_detail
+    assert stored.outcome == "processed"
+    assert "reactivated" not in stored.outcome_detail
     assert alpha_organization().state == OrganizationState.SUSPENDED
     trial_over.refresh_from_db()
     assert trial_over.suspended_for_billing_at is not None

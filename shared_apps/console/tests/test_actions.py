@@ -75,7 +75,8 @@ def test_tenant_page_shows_domains_billing_numbers_and_trail(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "alpha.localhost" in html and "(primary)" in html
+    assert "alpha.localhost" in html
+    assert "(primary)" in html
     assert "Starter, Trial; trial ends" in html
     assert [event.reason for event in response.context["operator_events"]] == ["r2", "r1"]
     assert "ops@ifm.test" in html
@@ -209,7 +210,8 @@ def test_actions_not_valid_in_the_tenants_state_change_nothing(
 
     assert response.status_code == 409
     message = " ".join(_messages(response))
-    assert expected in message and "gamma" in message
+    assert expected in message
+    assert "gamma" in message
     assert _state(organization) == state
     assert Organization.objects.filter(slug="gamma").exists()
     assert not OperatorAuditEvent.objects.exists()

@@ -31,6 +31,8 @@ def test_admin_lists_operator_events_and_exports_read_only(alpha: Tenant) -> Non
     events = client.get("/admin/console/operatorauditevent/")
     exports = client.get("/admin/console/tenantexport/")
 
-    assert events.status_code == 200 and b"root@ifm.test" in events.content
-    assert exports.status_code == 200 and b"alpha" in exports.content
+    assert events.status_code == 200
+    assert b"root@ifm.test" in events.content
+    assert exports.status_code == 200
+    assert b"alpha" in exports.content
     assert client.get("/admin/console/operatorauditevent/add/").status_code == 403

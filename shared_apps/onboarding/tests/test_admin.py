@@ -20,7 +20,8 @@ def test_operators_list_and_open_signups_without_secrets() -> None:
     listing = client.get("/admin/onboarding/signup/")
     detail = client.get(f"/admin/onboarding/signup/{signup.pk}/change/")
 
-    assert listing.status_code == 200 and b"harbor" in listing.content
+    assert listing.status_code == 200
+    assert b"harbor" in listing.content
     assert detail.status_code == 200
     assert signup.password_hash.encode() not in detail.content
     assert b"password_hash" not in detail.content

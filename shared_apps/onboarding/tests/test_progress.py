@@ -35,7 +35,8 @@ def test_a_pending_signup_asks_to_check_the_email(public_client: Client) -> None
     assert "hana@harbor.org" in content
     assert f'href="/signup/{signup.public_id}/progress/" id="refresh-link"' in content
     assert "/static/onboarding/progress.js" in content
-    assert body["state"] == "pending" and body["finished"] is False
+    assert body["state"] == "pending"
+    assert body["finished"] is False
     assert _statuses(body) == {
         "verify": "current",
         "schema": "todo",
@@ -93,7 +94,8 @@ def test_a_ready_organization_leads_to_its_login_page(
     body = public_client.get(f"/signup/{signup.public_id}/status/").json()
     page = public_client.get(f"/signup/{signup.public_id}/progress/").content.decode()
 
-    assert body["state"] == "active" and body["finished"] is True
+    assert body["state"] == "active"
+    assert body["finished"] is True
     assert body["login_url"] == "http://harbor.localhost:8000/accounts/login/"
     assert set(_statuses(body).values()) == {"done"}
     assert 'href="http://harbor.localhost:8000/accounts/login/"' in page
@@ -106,7 +108,8 @@ def test_an_expired_signup_says_so(public_client: Client) -> None:
     body = public_client.get(f"/signup/{signup.public_id}/status/").json()
     page = public_client.get(f"/signup/{signup.public_id}/progress/").content.decode()
 
-    assert body["state"] == "expired" and body["finished"] is True
+    assert body["state"] == "expired"
+    assert body["finished"] is True
     assert "Nothing was created" in body["message"]
     assert "Sign up again" in page
 

@@ -92,7 +92,8 @@ def test_a_good_signup_is_kept_pending_and_emails_a_link(
     # the token is kept as its hash only
     assert link.group(1) not in signup.token_hash
     signup.refresh_from_db()
-    assert len(signup.token_hash) == 64 and signup.verification_sent_at is not None
+    assert len(signup.token_hash) == 64
+    assert signup.verification_sent_at is not None
 
 
 @pytest.mark.parametrize(
@@ -181,7 +182,8 @@ def test_an_expired_signup_no_longer_holds_its_subdomain(public_client: Client) 
 
     assert response.status_code == 302
     old.refresh_from_db()
-    assert old.state == SignupState.EXPIRED and old.password_hash == ""
+    assert old.state == SignupState.EXPIRED
+    assert old.password_hash == ""
     assert Signup.objects.filter(state=SignupState.PENDING).get().email == "hana@harbor.org"
 
 

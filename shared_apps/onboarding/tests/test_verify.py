@@ -73,7 +73,8 @@ def test_confirming_provisions_the_tenant_with_the_owner_and_its_plan(
     subscription = Subscription.objects.get(organization=organization)
     # Starter is free: it is active at once, with no trial to end.
     assert subscription.status == SubscriptionStatus.ACTIVE
-    assert subscription.plan.code == "starter" and subscription.trial_ends_at is None
+    assert subscription.plan.code == "starter"
+    assert subscription.trial_ends_at is None
     with schema_context(organization.schema_name):
         owner = User.objects.get()
         assert (owner.email, owner.full_name, owner.role) == (
@@ -119,7 +120,8 @@ def test_an_expired_link_is_refused_and_creates_nothing(
     assert b"sign up again" in confirm.content
     assert callbacks == []
     signup.refresh_from_db()
-    assert signup.state == SignupState.PENDING and signup.verified_at is None
+    assert signup.state == SignupState.PENDING
+    assert signup.verified_at is None
     assert not Organization.objects.filter(slug="harbor").exists()
 
 
