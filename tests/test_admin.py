@@ -22,13 +22,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator() -> User:
+def operator_user() -> User:
     return OperatorFactory.create(is_superuser=True)
 
 
-def test_operator_sees_organizations_not_tenant_books(operator: User) -> None:
+def test_operator_sees_organizations_not_tenant_books(operator_user: User) -> None:
     client = Client(HTTP_HOST="localhost")
-    client.force_login(operator)
+    client.force_login(operator_user)
 
     response = client.get("/admin/")
 
@@ -84,10 +84,10 @@ def test_tenant_staff_never_reach_the_public_admin(alpha: Tenant) -> None:
 
 
 def test_organizations_cannot_be_added_or_deleted_from_the_admin(
-    operator: User, alpha: Tenant
+    operator_user: User, alpha: Tenant
 ) -> None:
     client = Client(HTTP_HOST="localhost")
-    client.force_login(operator)
+    client.force_login(operator_user)
 
     assert client.get("/admin/tenants/organization/add/").status_code == 403
     delete = f"/admin/tenants/organization/{alpha.organization.pk}/delete/"
@@ -127,7 +127,7 @@ def test_tenant_admin_login_is_throttled_per_client_and_tenant(
 
 
 def test_public_admin_login_is_throttled_per_client(
-    operator: User, alpha: Tenant, settings: Settings
+    operator_user: User, alpha: Tenant, settings: Settings
 ) -> None:
     limit = settings.LOGIN_ATTEMPTS_PER_MINUTE
     client = Client(HTTP_HOST="localhost")

@@ -14,19 +14,19 @@ from tests.plugin import Tenant
 
 
 @pytest.fixture(scope="session")
-def _fake_stripe_server() -> Iterator[FakeStripe]:
+def fake_stripe_server() -> Iterator[FakeStripe]:
     fake = fake_stripe_start()
     yield fake
     fake.server.shutdown()
 
 
 @pytest.fixture
-def fake_stripe(_fake_stripe_server: FakeStripe, settings: Settings) -> FakeStripe:
-    _fake_stripe_server.reset()
+def fake_stripe(fake_stripe_server: FakeStripe, settings: Settings) -> FakeStripe:
+    fake_stripe_server.reset()
     settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = _fake_stripe_server.base
-    return _fake_stripe_server
+    settings.STRIPE_API_BASE = fake_stripe_server.base
+    return fake_stripe_server
 
 
 @pytest.fixture

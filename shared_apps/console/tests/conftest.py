@@ -8,22 +8,22 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 # Stripe against its local stand-in, for deletions of subscribed tenants.
-from shared_apps.billing.tests.conftest import _fake_stripe_server, fake_stripe  # noqa: F401
+from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
 from shared_apps.console.models import TenantExport
 from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.users.models import User
 
 
 @pytest.fixture
-def operator(db: None) -> User:
+def operator_user(db: None) -> User:
     return OperatorFactory.create()
 
 
 @pytest.fixture
-def console(operator: User) -> Client:
+def console(operator_user: User) -> Client:
     """A client on the public host, logged in as an operator."""
     client = Client(HTTP_HOST="localhost")
-    client.force_login(operator)
+    client.force_login(operator_user)
     return client
 
 

@@ -77,12 +77,12 @@ def test_an_inactive_operator_is_not_let_in(db: None) -> None:
     assert response.status_code == 302  # an inactive user's session is no login at all
 
 
-def test_operator_logs_in_through_the_public_login_page(operator: User) -> None:
+def test_operator_logs_in_through_the_public_login_page(operator_user: User) -> None:
     client = Client(HTTP_HOST="localhost")
 
     response = client.post(
         "/accounts/login/?next=/console/",
-        {"username": operator.email, "password": OPERATOR_PASSWORD, "next": "/console/"},
+        {"username": operator_user.email, "password": OPERATOR_PASSWORD, "next": "/console/"},
     )
 
     assert response.status_code == 302
@@ -145,9 +145,9 @@ def test_console_does_not_exist_on_a_tenant_host(alpha: Tenant) -> None:
     assert not OperatorAuditEvent.objects.exists()
 
 
-def test_actions_need_a_csrf_token(alpha: Tenant, operator: User) -> None:
+def test_actions_need_a_csrf_token(alpha: Tenant, operator_user: User) -> None:
     client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
-    client.force_login(operator)
+    client.force_login(operator_user)
 
     response = client.post("/console/tenants/alpha/suspend/", {"reason": "no token"})
 

@@ -60,7 +60,7 @@ def _messages(response: TestResponse) -> list[str]:
 
 
 def test_tenant_page_shows_domains_billing_numbers_and_trail(
-    alpha: Tenant, console: Client, operator: User
+    alpha: Tenant, console: Client, operator_user: User
 ) -> None:
     Subscription.objects.create(
         organization=alpha.organization,
@@ -68,8 +68,8 @@ def test_tenant_page_shows_domains_billing_numbers_and_trail(
         status="trialing",
         trial_ends_at=timezone.now() + timedelta(days=30),
     )
-    organization_suspend(organization=alpha.organization, operator=operator, reason="r1")
-    organization_reactivate(organization=alpha.organization, operator=operator, reason="r2")
+    organization_suspend(organization=alpha.organization, operator=operator_user, reason="r1")
+    organization_reactivate(organization=alpha.organization, operator=operator_user, reason="r2")
 
     response = console.get("/console/tenants/alpha/")
 
@@ -114,7 +114,7 @@ def test_unknown_action_is_404_and_writes_nothing(alpha: Tenant, console: Client
 
 
 def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(
-    alpha: Tenant, console: Client, operator: User
+    alpha: Tenant, console: Client, operator_user: User
 ) -> None:
     staff = alpha.client(alpha.owner)
     assert staff.get("/").status_code == 200  # cached in the routing cache as active
@@ -129,7 +129,7 @@ def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(
     assert refused.status_code == 403
     event = OperatorAuditEvent.objects.get()
     assert (event.actor, event.actor_email, event.action, event.outcome) == (
-        operator,
+        operator_user,
         "ops@ifm.test",
         "suspend",
         Outcome.SUCCEEDED,
@@ -140,8 +140,10 @@ def test_suspend_refuses_the_tenants_hosts_at_once_and_is_audited(
     assert "alpha suspended." in _messages(console.get(response["Location"]))
 
 
-def test_reactivate_serves_the_tenant_again(alpha: Tenant, console: Client, operator: User) -> None:
-    organization_suspend(organization=alpha.organization, operator=operator, reason="x")
+def test_reactivate_serves_the_tenant_again(
+    alpha: Tenant, console: Client, operator_user: User
+) -> None:
+    organization_suspend(organization=alpha.organization, operator=operator_user, reason="x")
     staff = alpha.client(alpha.owner)
     assert staff.get("/").status_code == 403
 
@@ -221,7 +223,7 @@ def test_actions_not_valid_in_the_tenants_state_change_nothing(
 # --- Retry provisioning ------------------------------------------------------------------
 
 
-def test_retry_resumes_a_failed_provisioning(console: Client, operator: User) -> None:
+def test_retry_resumes_a_failed_provisioning(console: Client, operator_user: User) -> None:
     organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
 
@@ -263,7 +265,7 @@ def test_retry_that_fails_again_says_why_and_records_it(
     assert "disk full" in event.detail["error"]
 
 
-def test_a_stalled_provisioning_may_be_retried(operator: User) -> None:
+def test_a_stalled_provisioning_may_be_retried(operator_user: User) -> None:
     organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.PROVISIONING)
     assert not organization_retry_allowed(organization)
     Organization.objects.filter(pk=organization.pk).update(
@@ -279,7 +281,7 @@ def test_a_stalled_provisioning_may_be_retried(operator: User) -> None:
 def test_export_runs_in_a_task_and_is_downloadable(
     alpha: Tenant,
     console: Client,
-    operator: User,
+    operator_user: User,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     stored_exports: None,
 ) -> None:
@@ -352,7 +354,7 @@ def test_a_failed_export_is_recorded_with_its_error(
 
 def test_the_export_task_runs_once(
     alpha: Tenant,
-    operator: User,
+    operator_user: User,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -365,7 +367,7 @@ def test_the_export_task_runs_once(
     monkeypatch.setattr(provisioning.services, "tenant_export", export_counted)
     with django_capture_on_commit_callbacks(execute=True):
         export = tenant_export_request(
-            organization=alpha.organization, operator=operator, reason="r"
+            organization=alpha.organization, operator=operator_user, reason="r"
         )
 
     assert tenant_export_perform(export_id=export.pk) is None  # redelivered: no-op
@@ -428,7 +430,7 @@ def test_delete_needs_the_slug_typed_exactly(
 
 
 def test_a_delete_request_suspends_the_tenant_and_queues_the_work(
-    alpha: Tenant, console: Client, operator: User
+    alpha: Tenant, console: Client, operator_user: User
 ) -> None:
     """Until the task runs (its on-commit callback is not executed here) the tenant is refused
     on its hosts, the console shows the deletion under way and offers no action."""
@@ -443,7 +445,7 @@ def test_a_delete_request_suspends_the_tenant_and_queues_the_work(
     assert (deletion.state, deletion.previous_state, deletion.requested_by) == (
         DeletionState.QUEUED,
         OrganizationState.ACTIVE,
-        operator,
+        operator_user,
     )
     assert _state(alpha.organization) == OrganizationState.SUSPENDED
     assert alpha.organization.state_reason == "Being deleted: Owner closed the charity"
@@ -565,7 +567,7 @@ def test_a_delete_whose_pg_dump_fails_leaves_the_tenant_whole(
 
 def test_deleting_a_tenant_that_never_had_a_schema(
     console: Client,
-    operator: User,
+    operator_user: User,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     """Provisioning failed at the schema step: nothing to export; the domains, the row and its
@@ -625,7 +627,7 @@ def _check_ok() -> bool:
 
 
 def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
-    operator: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    operator_user: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     """If something put the tenant in another state after the request (say an operator through
     the admin), the task deletes nothing and leaves that state alone."""
@@ -633,7 +635,7 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
 
     organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     deletion = organization_delete_request(
-        organization=organization, operator=operator, reason="r", confirmation="gamma"
+        organization=organization, operator=operator_user, reason="r", confirmation="gamma"
     )
     organization.refresh_from_db()
     organization_state_set(organization=organization, state="active", reason="")
@@ -648,7 +650,7 @@ def test_a_deletion_refuses_when_the_tenant_changed_state_meanwhile(
     assert organization_delete_perform(deletion_id=deletion.pk) is None  # no-op again
 
 
-def test_a_lost_deletion_is_given_up_by_a_new_request(console: Client, operator: User) -> None:
+def test_a_lost_deletion_is_given_up_by_a_new_request(console: Client, operator_user: User) -> None:
     organization = OrganizationFactory.create(slug="gamma", state=OrganizationState.FAILED)
     Organization.objects.filter(pk=organization.pk).update(state_reason="schema: boom")
     assert _delete(console, "gamma", reason="first").status_code == 302
@@ -677,10 +679,10 @@ def test_a_lost_deletion_is_given_up_by_a_new_request(console: Client, operator:
 
 
 def test_audit_page_lists_events_and_filters_by_tenant(
-    alpha: Tenant, beta: Tenant, console: Client, operator: User
+    alpha: Tenant, beta: Tenant, console: Client, operator_user: User
 ) -> None:
-    organization_suspend(organization=alpha.organization, operator=operator, reason="a1")
-    organization_suspend(organization=beta.organization, operator=operator, reason="b1")
+    organization_suspend(organization=alpha.organization, operator=operator_user, reason="a1")
+    organization_suspend(organization=beta.organization, operator=operator_user, reason="b1")
 
     everything = console.get("/console/audit/")
     only_beta = console.get("/console/audit/", {"tenant": "beta"})

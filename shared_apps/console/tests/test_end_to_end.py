@@ -29,25 +29,25 @@ from shared_apps.tenants.models import Domain, Organization
 def committed_console(django_db_blocker: DjangoDbBlocker) -> Iterator[Client]:
     """An operator committed in the public schema, and what the test leaves, removed after."""
     with django_db_blocker.unblock():
-        operator = OperatorFactory.create(email="e2e-ops@ifm.test")
+        operator_user = OperatorFactory.create(email="e2e-ops@ifm.test")
         client = Client(HTTP_HOST="localhost")
-        client.force_login(operator)
+        client.force_login(operator_user)
     try:
         yield client
     finally:
         with django_db_blocker.unblock():
             connection.set_schema_to_public()
-            TenantDeletion.objects.filter(requested_by=operator).delete()
-            exports = TenantExport.objects.filter(requested_by=operator)
+            TenantDeletion.objects.filter(requested_by=operator_user).delete()
+            exports = TenantExport.objects.filter(requested_by=operator_user)
             with schema_context("public"):
                 for export in exports:
                     if export.file_name and default_storage.exists(export.file_name):
                         default_storage.delete(export.file_name)
             exports.delete()
-            OperatorAuditEvent.objects.filter(actor_email=operator.email).delete()
+            OperatorAuditEvent.objects.filter(actor_email=operator_user.email).delete()
             # Raw: the ORM's cascade would look for tenant-only tables in the public schema.
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM users WHERE id = %s", [operator.pk])
+                cursor.execute("DELETE FROM users WHERE id = %s", [operator_user.pk])
 
 
 def test_operator_exports_downloads_then_deletes_a_committed_tenant(
