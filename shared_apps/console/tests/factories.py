@@ -9,7 +9,6 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
-from shared_apps.users.models import User
 from shared_apps.users.tests.factories import UserFactory
 
 OPERATOR_PASSWORD = "Operator-Pass-2026"
@@ -21,19 +20,10 @@ class OperatorFactory(UserFactory):
 
     email = "ops@ifm.test"
     is_operator = True
-    password = factory.PostGenerationMethodCall("set_password", OPERATOR_PASSWORD)
-
-    # Declared again, after the password: post-generation steps run in the order declared, and
-    # this one must store the password.
-    @factory.post_generation
-    def _save(  # noqa: N805 - factory-boy's signature
-        obj: User, create: bool, extracted: object, **kwargs: object
-    ) -> None:
-        if create:
-            obj.save()
 
     @classmethod
     def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
+        params.setdefault("password", OPERATOR_PASSWORD)
         # The whole of it, its post-generation save included, in the public schema.
         with schema_context("public"):
             return super()._generate(strategy, params)
