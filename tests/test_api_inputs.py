@@ -207,7 +207,7 @@ SIX = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "too_large", "largest", "shown"), SIX)
 def test_a_number_past_its_column_is_a_400_that_changes_nothing(
-    alpha: Tenant, case: str, too_large: Any, largest: Any, shown: str
+    alpha: Tenant, case: str, too_large: int | str, largest: int | str, shown: str
 ) -> None:
     method, path, body, model, field = _case(alpha, case)
     before = _count_and_state(model, field)
@@ -225,7 +225,7 @@ def test_a_number_past_its_column_is_a_400_that_changes_nothing(
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "too_large", "largest", "shown"), SIX)
 def test_the_largest_number_its_column_holds_is_taken(
-    alpha: Tenant, case: str, too_large: Any, largest: Any, shown: str
+    alpha: Tenant, case: str, too_large: int | str, largest: int | str, shown: str
 ) -> None:
     method, path, body, model, field = _case(alpha, case)
 

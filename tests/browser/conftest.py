@@ -15,10 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pytest_django import DjangoDbBlocker, Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -68,7 +72,7 @@ class Platform:
 
 
 @pytest.fixture
-def chromium(platform: Platform) -> Iterator[Any]:
+def chromium(platform: Platform) -> Iterator[Browser]:
     """Chromium, closed before the server stops (its kept-alive connections end first)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/bootstrap/install.sh (Debian's chromium).")
@@ -153,7 +157,7 @@ def _close_connections(**kwargs: Any) -> None:
     connections.close_all()
 
 
-def screenshot(page: Any, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

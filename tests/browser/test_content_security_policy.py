@@ -7,13 +7,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_django import DjangoDbBlocker
 
 from tests.browser.conftest import Platform, screenshot
 from tests.plugin import OWNER_PASSWORD
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +70,7 @@ def hostile_donor(django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
         connections.close_all()
 
 
-def _log_in(page: Any, platform: Platform) -> None:
+def _log_in(page: Page, platform: Platform) -> None:
     page.goto(platform.url("/accounts/login/", slug="alpha"))
     page.get_by_label("Email").fill("owner@alpha.org")
     page.get_by_label("Password").fill(OWNER_PASSWORD)
@@ -75,7 +79,7 @@ def _log_in(page: Any, platform: Platform) -> None:
 
 
 def test_a_script_in_a_donors_name_is_shown_as_text_and_never_runs(
-    chromium: Any, platform: Platform, hostile_donor: str, tmp_path: Path
+    chromium: Browser, platform: Platform, hostile_donor: str, tmp_path: Path
 ) -> None:
     page = chromium.new_page()
     page.add_init_script(RECORD_VIOLATIONS)
@@ -116,7 +120,7 @@ def test_a_script_in_a_donors_name_is_shown_as_text_and_never_runs(
     "path", ["/", "/accounting/", "/donations/imports/", "/donations/reports/", "/personnel/"]
 )
 def test_the_staff_pages_run_under_the_policy_without_a_violation(
-    chromium: Any, platform: Platform, hostile_donor: str, path: str
+    chromium: Browser, platform: Platform, hostile_donor: str, path: str
 ) -> None:
     page = chromium.new_page()
     page.add_init_script(RECORD_VIOLATIONS)
@@ -125,13 +129,14 @@ def test_the_staff_pages_run_under_the_policy_without_a_violation(
     response = page.goto(platform.url(path, slug="alpha"))
     page.wait_for_load_state("networkidle")
 
+    assert response is not None
     assert response.status == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert page.evaluate("window.__violations") == []
 
 
 def test_the_api_docs_and_the_public_pages_run_under_the_policy(
-    chromium: Any, platform: Platform
+    chromium: Browser, platform: Platform
 ) -> None:
     page = chromium.new_page()
     page.add_init_script(RECORD_VIOLATIONS)
@@ -142,6 +147,7 @@ def test_the_api_docs_and_the_public_pages_run_under_the_policy(
     ):
         response = page.goto(url)
         page.wait_for_load_state("networkidle")
+        assert response is not None, url
         assert response.status == 200, url
         assert page.evaluate("window.__violations") == [], url
     page.goto(platform.url("/api/docs/", slug="alpha"))

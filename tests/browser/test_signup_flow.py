@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core import mail
@@ -15,6 +15,10 @@ from django_tenants.utils import schema_exists
 from pytest_django import DjangoDbBlocker, Settings
 
 from tests.browser.conftest import Platform, screenshot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 
 pytestmark = pytest.mark.browser
 
@@ -102,7 +106,7 @@ def _wait_for_new_spare(old: str, seconds: float = 30) -> str:
 
 
 def test_signup_to_a_logged_in_subdomain_then_suspended(
-    chromium: Any,
+    chromium: Browser,
     platform: Platform,
     spare_ready: str,
     celery_worker: None,
@@ -196,12 +200,13 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
 
     # and the tenant's host refuses its own owner
     response = page.goto(platform.url("/", slug=slug))
+    assert response is not None
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "This account is suspended"
     screenshot(page, "suspended")
 
 
-def test_signup_page_fits_a_phone_and_shows_focus(chromium: Any, platform: Platform) -> None:
+def test_signup_page_fits_a_phone_and_shows_focus(chromium: Browser, platform: Platform) -> None:
     phone = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = phone.new_page()
     page.goto(platform.url("/signup/"))

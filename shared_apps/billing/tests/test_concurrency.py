@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -40,7 +40,7 @@ def in_own_connection(work: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
-def racing_customer(committed_tenant: Organization) -> Any:
+def racing_customer(committed_tenant: Organization) -> Iterator[Organization]:
     def setup() -> None:
         subscription_trial_start(
             organization=committed_tenant, plan=Plan.objects.get(code="standard")
@@ -59,7 +59,7 @@ def racing_customer(committed_tenant: Organization) -> Any:
 
 
 def test_two_simultaneous_deliveries_of_one_event_store_it_once(
-    racing_customer: Any, fake_stripe: FakeStripe, db: None
+    racing_customer: Organization, fake_stripe: FakeStripe, db: None
 ) -> None:
     now = int(time.time())
     obj = invoice(

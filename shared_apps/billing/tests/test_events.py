@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -407,7 +408,7 @@ def test_failed_events_are_retried_by_the_daily_task(
     ],
 )
 def test_a_forged_delivery_is_refused_and_stores_nothing(
-    subscribed: Subscription, forge: Any
+    subscribed: Subscription, forge: Callable[[bytes, str], tuple[bytes, str]]
 ) -> None:
     body, header = forge(*signed(paid(T0)))
 

@@ -4,11 +4,13 @@ added in the organization's admin. The tenant reads its plan by value (its plan 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django_tenants.utils import schema_context
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.plan_limits import PlanLimit
@@ -21,6 +23,10 @@ from tenant_apps.donations.models import ImportJob, ImportState
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.plugin import Tenant
+
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
 
 pytestmark = pytest.mark.django_db
 
@@ -85,8 +91,10 @@ def test_a_plan_without_a_limit_takes_any_number(in_alpha: Tenant) -> None:
 
 
 @pytest.fixture
-def upload(django_capture_on_commit_callbacks: Callable[..., Any]) -> Callable[..., Any]:
-    def send(client: Any, content: str) -> Any:
+def upload(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> Callable[[Client, str], TestResponse]:
+    def send(client: Client, content: str) -> TestResponse:
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(
                 "/api/v1/donations/imports/",
@@ -124,7 +132,7 @@ def test_an_import_past_the_limit_imports_nothing_and_says_why(
 # --- Staff users ------------------------------------------------------------------------------
 
 
-def _add_user(client: Any, email: str, role: str = Role.FUNDRAISER) -> Any:
+def _add_user(client: Client, email: str, role: str = Role.FUNDRAISER) -> TestResponse:
     return client.post(
         "/admin/users/user/add/",
         {

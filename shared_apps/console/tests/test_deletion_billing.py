@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
@@ -32,6 +32,10 @@ from shared_apps.console.tests.factories import OrganizationFactory
 from shared_apps.tenants.models import Organization, OrganizationState
 from tests.plugin import Tenant
 
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
+
+
 pytestmark = pytest.mark.django_db
 
 SECRET_KEY = "sk_test_0123456789"  # the fake_stripe fixture's
@@ -50,7 +54,12 @@ def _subscribed(organization: Organization, *, subscription_id: str = "") -> Sub
     return subscription
 
 
-def _delete(console: Client, slug: str, capture: Any, reason: str = "Charity closed") -> Any:
+def _delete(
+    console: Client,
+    slug: str,
+    capture: DjangoCaptureOnCommitCallbacks,
+    reason: str = "Charity closed",
+) -> TestResponse:
     with capture(execute=True):  # the request commits: the (eager) task runs
         return console.post(
             f"/console/tenants/{slug}/delete/", {"reason": reason, "confirmation": slug}
