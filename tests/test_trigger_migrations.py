@@ -129,6 +129,8 @@ def test_no_migration_reads_a_file_when_it_loads(monkeypatch: pytest.MonkeyPatch
 
     for module_name, (forward, reverse) in FROZEN_SQL.items():
         operation = _run_sql(loaded[module_name])
+        assert isinstance(operation.sql, str), module_name
+        assert isinstance(operation.reverse_sql, str), module_name
         assert _sha256(operation.sql) == forward, module_name
         assert _sha256(operation.reverse_sql) == reverse, module_name
 

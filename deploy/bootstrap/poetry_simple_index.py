@@ -72,6 +72,7 @@ def _install() -> None:
             return SimpleJsonPage(source, response.json())
         return HTMLPage(source, response.text)
 
+    # Poetry has no hook for another index format: its repository's readers are replaced.
     PyPiRepository._get_page = _get_page  # type: ignore[method-assign]
     PyPiRepository._get_release_info = _get_release_info  # type: ignore[method-assign]
     PyPiRepository.find_links_for_package = find_links_for_package  # type: ignore[method-assign]

@@ -200,12 +200,11 @@ def fake_stripe_start() -> FakeStripe:
             fake, path = self._record(params)
             status = fake.failures.get(path)
             answer = ANSWERS.get(path)
-            if status is None and answer is None:
-                status = 404
-            if status is not None:
-                self._answer(status, _error(status))
+            if status is None and answer is not None:
+                self._answer(200, answer(params))
             else:
-                self._answer(200, answer(params))  # type: ignore[misc]
+                status = status or 404
+                self._answer(status, _error(status))
 
         def do_DELETE(self) -> None:  # noqa: N802 - http.server's name
             fake, path = self._record(self._params(urlsplit(self.path).query))

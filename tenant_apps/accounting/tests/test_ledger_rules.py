@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import psycopg2  # type: ignore[import-untyped]  # no types ship with it, nor stubs here
+import psycopg2
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone

@@ -28,9 +28,9 @@ def test_a_signed_in_user_is_recorded_as_the_actor(alpha: Tenant) -> None:
 
 
 @pytest.mark.parametrize("acting_user", [None, AnonymousUser()])
-def test_anyone_else_acts_as_the_system(alpha: Tenant, acting_user: object) -> None:
+def test_anyone_else_acts_as_the_system(alpha: Tenant, acting_user: AnonymousUser | None) -> None:
     with schema_context(alpha.organization.schema_name):
-        audit_record("thing.run", acting_user=acting_user)  # type: ignore[arg-type]
+        audit_record("thing.run", acting_user=acting_user)
         event = AuditEvent.objects.get(action="thing.run")
     assert event.actor is None
     assert (event.object_type, event.object_id) == ("", "")

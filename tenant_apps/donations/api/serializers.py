@@ -379,8 +379,8 @@ class ImportJobOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema_field(ImportProgressOutput)
-    def get_progress(self, job: object) -> dict[str, object]:
-        return dict(import_progress(job))  # type: ignore[arg-type]
+    def get_progress(self, job: ImportJob) -> dict[str, object]:
+        return dict(import_progress(job))
 
 
 class ImportErrorOutput(serializers.Serializer):
@@ -473,6 +473,7 @@ class PledgeOutput(serializers.Serializer):
 
     @extend_schema_field(InstallmentStatusOutput(many=True))
     def get_installments(self, pledge: Pledge) -> list[dict[str, object]]:
+        # pledge_list annotates paid_total on each pledge it lists.
         rows = installments_status(pledge, paid_total=pledge.paid_total)  # type: ignore[attr-defined]
         return [dict(InstallmentStatusOutput(row).data) for row in rows]
 

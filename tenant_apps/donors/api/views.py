@@ -361,6 +361,7 @@ def _export_row(donor: Donor) -> list[str]:
         "first_name": donor.first_name,
         "last_name": donor.last_name,
         "organization_name": donor.organization_name,
+        # export_email, export_phone and export_tags are annotations of the export's selector.
         "email": donor.export_email,  # type: ignore[attr-defined]
         "phone": donor.export_phone,  # type: ignore[attr-defined]
         "address_line1": address.get("line1"),
