@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Domain, Organization, OrganizationState
-from tests.helpers import TestResponse
 from tests.plugin import Tenant
+
+if TYPE_CHECKING:
+    from tests.helpers import TestResponse
 
 pytestmark = pytest.mark.django_db
 
