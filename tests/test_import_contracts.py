@@ -1,6 +1,7 @@
 """The direction of imports (pyproject.toml, [tool.importlinter]) holds: no app imports one above
 it, the library imports no app, shared apps import no tenant app's models, no two apps
-import each other, and an app reaches another's services only through its package. `make importlint` runs the same check before the suite."""
+import each other, and an app reaches another's services only through its package.
+`make importlint` runs the same check before the suite."""
 
 from __future__ import annotations
 
