@@ -35,8 +35,14 @@ def host_of(slug: str) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _tenants_built(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
-    """Create the public tenant and provision alpha and beta once (kept with --reuse-db)."""
+def _tenants_built(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> None:
+    """Create the public tenant and provision alpha and beta once (kept with --reuse-db). When
+    no collected test uses the database, pytest-django creates none, and there is nothing to
+    build in."""
+    if not any(_uses_database(item) for item in request.session.items):
+        return
     from provisioning.platform import public_tenant_ensure
     from provisioning.services import tenant_provision
     from shared_apps.tenants.models import Organization, OrganizationState
@@ -52,6 +58,16 @@ def _tenants_built(django_db_setup: None, django_db_blocker: DjangoDbBlocker) ->
                     owner_email=f"owner@{slug}.org",
                     owner_password=OWNER_PASSWORD,
                 )
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    """As pytest-django decides which databases to set up: a django_db mark, or a database
+    fixture among the test's fixtures (alpha and beta ask for `db`)."""
+    fixtures = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+        & set(fixtures)
+    )
 
 
 @pytest.fixture(autouse=True)
