@@ -36,12 +36,6 @@ from tests.plugin import Tenant
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ada(alpha: Tenant) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace")
-
-
 def test_month_ends_keep_the_anchor_day() -> None:
     day = date(2027, 1, 31)
     seen = []

@@ -26,12 +26,6 @@ API = "/api/v1/donations/recurring-gifts"
 NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 
 
-@pytest.fixture
-def ada(alpha: Tenant) -> Donor:
-    with schema_context("alpha"):
-        return donor_made("Ada", "Lovelace")
-
-
 def test_a_recurring_gift_is_created_changed_paused_resumed_and_cancelled(
     in_alpha: Tenant, fundraiser: APIClient, ada: Donor
 ) -> None:
