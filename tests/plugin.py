@@ -41,7 +41,10 @@ def _tenants_built(
     """Create the public tenant and provision alpha and beta once (kept with --reuse-db). When
     no collected test uses the database, pytest-django creates none, and there is nothing to
     build in."""
-    if not any(_uses_database(item) for item in request.session.items):
+    from pytest_django import fixtures
+
+    # pytest-django's own reckoning (tests/browser/conftest.py adds the browser tests to it).
+    if "default" not in fixtures._get_databases_for_setup(request.session.items)[0]:
         return
     from provisioning.platform import public_tenant_ensure
     from provisioning.services import tenant_provision
@@ -58,16 +61,6 @@ def _tenants_built(
                     owner_email=f"owner@{slug}.org",
                     owner_password=OWNER_PASSWORD,
                 )
-
-
-def _uses_database(item: pytest.Item) -> bool:
-    """As pytest-django decides which databases to set up: a django_db mark, or a database
-    fixture among the test's fixtures (alpha and beta ask for `db`)."""
-    fixtures = getattr(item, "fixturenames", ())
-    return item.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
-        & set(fixtures)
-    )
 
 
 @pytest.fixture(autouse=True)
