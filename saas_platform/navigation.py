@@ -1,0 +1,57 @@
+"""The staff site's navigation: its sections, each shown only to roles that may use it.
+
+A section names the URL it opens, the capability it needs, and the path prefix under which it
+is the current section. Apps' pages add their section here when they land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from shared_apps.users.models import User
+from shared_apps.users.roles import Capability
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url_name: str
+    capability: Capability | None
+    prefixes: tuple[str, ...]
+
+
+SECTIONS = (
+    Section("Dashboard", "home", None, ("/",)),
+    Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),
+    Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),
+    Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),
+    Section("People", "personnel:index", Capability.PERSONNEL_READ, ("/personnel/",)),
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def navigation_for(user: User, path: str) -> list[NavItem]:
+    """The sections `user` may open, the one `path` is in marked current."""
+    visible = [
+        section
+        for section in SECTIONS
+        if section.capability is None or user.has_capability(section.capability)
+    ]
+
+    def is_current(section: Section) -> bool:
+        if section.prefixes == ("/",):
+            return path == "/"
+        return path.startswith(section.prefixes)
+
+    return [
+        NavItem(section.label, reverse(section.url_name), is_current(section))
+        for section in visible
+    ]
