@@ -1,0 +1,168 @@
+"""The staff site's shell: sections by role, the 403 page that names the roles a page is for,
+money as money, lists sorted and paged from the URL, CSV escaped, htmx sent the CSRF token."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+from django.test import RequestFactory
+
+from saas_platform.lib import formatting
+from saas_platform.lib.listing import Column, csv_response, header_of, listing, sort_of
+from saas_platform.lib.template_filters import query_with
+from shared_apps.users.pages import refusal, roles_with
+from shared_apps.users.roles import Capability, Role
+from tests.plugin import Tenant
+
+COLUMNS = [
+    Column("name", "Name", order_by=("email",)),
+    Column("joined", "Joined", order_by=("date_joined",), numeric=True),
+    Column("note", "Note"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown", "statement"),
+    [
+        (Decimal("1234.5"), "$1,234.50", "$1,234.50"),
+        ("-20", "-$20.00", "($20.00)"),
+        (0, "$0.00", "$0.00"),
+        (None, "", ""),
+        ("n/a", "n/a", "n/a"),
+    ],
+)
+def test_money_is_shown_as_money(value: object, shown: str, statement: str) -> None:
+    assert formatting.money(value) == shown
+    assert formatting.money(value, parentheses=True) == statement
+
+
+def test_counts_have_thousands_separators() -> None:
+    assert formatting.count(12345) == "12,345"
+
+
+@pytest.mark.parametrize(
+    ("asked", "honoured"),
+    [
+        ("joined", "joined"),
+        ("-joined", "-joined"),
+        ("note", "name"),
+        ("--name", "name"),
+        ("", "name"),
+    ],
+)
+def test_a_list_sorts_only_by_its_sortable_columns(asked: str, honoured: str) -> None:
+    assert sort_of(QueryDict(f"sort={asked}"), COLUMNS, "name")[0] == honoured
+
+
+def test_header_links_keep_the_filters_flip_the_current_column_and_restart_paging() -> None:
+    name, joined, note = header_of(QueryDict("q=ada&page=3&sort=name"), COLUMNS, "name")
+    assert name.aria_sort == "ascending"
+    assert QueryDict(name.sort_query[1:]).dict() == {"q": "ada", "sort": "-name"}
+    assert joined.aria_sort == ""
+    assert QueryDict(joined.sort_query[1:])["sort"] == "-joined"  # numbers: largest first
+    assert note.sort_query == ""
+
+
+def test_query_with_changes_one_parameter_and_drops_emptied_ones() -> None:
+    assert query_with(QueryDict("q=ada&page=2"), page=3) == "?q=ada&page=3"
+    assert query_with(QueryDict("q=ada&page=2"), page="") == "?q=ada"
+
+
+def test_csv_cells_are_escaped_against_formulas() -> None:
+    response = csv_response("people.csv", ["Name"], [["=HYPERLINK(1)"], ["Ada"]])
+    body = response.getvalue().decode()
+    assert body.splitlines() == ["Name", "'=HYPERLINK(1)", "Ada"]
+    assert response["Content-Disposition"] == 'attachment; filename="people.csv"'
+
+
+@pytest.mark.django_db
+def test_a_listing_pages_from_the_url_and_shows_the_nearest_page_when_out_of_range(
+    in_alpha: Tenant,
+) -> None:
+    from shared_apps.users.models import User
+
+    for number in range(5):
+        in_alpha.user(Role.VIEWER, email=f"p{number}@alpha.org")
+    request = RequestFactory().get("/", {"page": "99", "sort": "name"})
+    page = listing(request, User.objects.all(), columns=COLUMNS, default_sort="name", per_page=2)
+    assert page.total == User.objects.count()
+    assert page.page.number == page.page.paginator.num_pages
+    assert [user.email for user in page.rows] == sorted(
+        User.objects.values_list("email", flat=True)
+    )[(page.page.number - 1) * 2 :]
+
+
+def test_the_refusal_names_the_roles_a_page_is_for() -> None:
+    assert roles_with(Capability.GIFTS_POST) == ["Owner", "Administrator", "Bookkeeper"]
+    assert refusal(Capability.GIFTS_POST).startswith(
+        "This page is for the Owner, Administrator and Bookkeeper roles."
+    )
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "sections"),
+    [
+        (Role.OWNER, ["Dashboard", "Imports", "Reports", "Books", "People"]),
+        (Role.FUNDRAISER, ["Dashboard", "Imports", "Reports", "Books", "People"]),
+        (Role.VOLUNTEER_COORDINATOR, ["Dashboard", "Imports", "Reports", "People"]),
+        (Role.VOLUNTEER, ["Dashboard"]),
+    ],
+)
+def test_the_sections_bar_shows_what_the_role_may_open(
+    alpha: Tenant, role: str, sections: list[str]
+) -> None:
+    page = alpha.client(alpha.user(role)).get("/")
+    assert page.status_code == 200
+    shown = [item.label for item in page.context["navigation"]]
+    assert shown[: len(sections)] == sections
+    assert set(shown) <= {
+        "Dashboard",
+        "Donors",
+        "Gifts",
+        "Deposits",
+        "Receipts",
+        "Campaigns",
+        "Imports",
+        "Reports",
+        "Books",
+        "People",
+    }
+    assert [item.label for item in page.context["navigation"] if item.current] == ["Dashboard"]
+
+
+@pytest.mark.django_db
+def test_the_current_section_is_marked_for_screen_readers(alpha: Tenant) -> None:
+    page = alpha.client(alpha.user(Role.OWNER)).get("/accounting/")
+    assert page.status_code == 200
+    assert b'href="/accounting/" aria-current="page">Books</a>' in page.content
+
+
+@pytest.mark.django_db
+def test_staff_pages_send_the_csrf_token_with_every_htmx_request(alpha: Tenant) -> None:
+    page = alpha.client(alpha.user(Role.OWNER)).get("/")
+    token = page.context["csrf_token"]
+    assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\''.encode() in page.content
+    assert b"/static/vendor/htmx-2.0.11.min.js" in page.content
+
+
+@pytest.mark.django_db
+def test_a_page_refused_to_a_role_is_the_site_s_403_naming_who_may(alpha: Tenant) -> None:
+    page = alpha.client(alpha.user(Role.VOLUNTEER)).get("/accounting/")
+    assert page.status_code == 403
+    assert b"This page is not open to your role" in page.content
+    assert b'aria-label="Sections"' in page.content  # in the site's look, with its navigation
+
+
+@pytest.mark.django_db
+def test_the_password_pages_are_in_the_site_s_look(alpha: Tenant) -> None:
+    page = alpha.client(alpha.user(Role.FUNDRAISER)).get("/accounts/password_change/")
+    assert page.status_code == 200
+    assert b"<h1>Change your password</h1>" in page.content
+    reset = alpha.client().get("/accounts/password_reset/")
+    assert b"<h1>Reset your password</h1>" in reset.content
