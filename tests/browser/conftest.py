@@ -8,6 +8,10 @@ The app is served by Django's threaded live server without pytest-django's `live
 that one flushes every table after the test, which would take alpha, beta, the public tenant
 and the seeded plans with it. Here the test's writes are committed (the server's threads must
 see them) and each test removes exactly what it made.
+
+Every page a test visits is checked by axe-core (`axe_check`: no violation of WCAG 2.1 A and AA
+or of axe's best practices) and photographed at desktop and phone width (`pages_photographed`).
+axe-core comes from npm at the version locked in tests/browser/package-lock.json.
 """
 
 from __future__ import annotations
@@ -15,17 +19,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 from pytest_django import DjangoDbBlocker, Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+AXE_SCRIPT = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# What axe checks: WCAG 2.0 and 2.1, levels A and AA, and axe's own best practices.
+AXE_RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# Where a page fetches axe-core from: its own host, so that the page's Content-Security-Policy
+# (script-src 'self') lets it run, and a test of that policy sees no violation. The server never
+# sees this address; Playwright answers it with the file from node_modules.
+AXE_URL_PATH = "/__axe-core__/axe.min.js"
+DESKTOP_WIDTH = 1280
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -163,4 +176,94 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-__all__ = ["ARTIFACTS", "Platform", "screenshot"]
+def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
+    """The whole page at desktop width and at a phone's (390 x 844), as <name>-desktop.png and
+    <name>-phone.png in var/test-artifacts/; the page's viewport is restored after."""
+    viewport = page.viewport_size or {"width": DESKTOP_WIDTH, "height": 800}
+    desktop = ARTIFACTS / f"{name}-desktop.png"
+    phone = ARTIFACTS / f"{name}-phone.png"
+    try:
+        page.set_viewport_size({"width": DESKTOP_WIDTH, "height": viewport["height"]})
+        page.screenshot(path=str(desktop), full_page=True)
+        page.set_viewport_size(PHONE_VIEWPORT)
+        page.screenshot(path=str(phone), full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+    return desktop, phone
+
+
+# --- Accessibility: axe-core ---
+
+
+class AxeViolation(TypedDict):
+    """One rule that axe found broken, as the page reports it (the first few elements only)."""
+
+    id: str
+    impact: str | None
+    help: str
+    helpUrl: str
+    nodes: int
+    targets: list[str]
+
+
+AXE_RUN = """(tags) => axe.run(document, {runOnly: tags}).then((results) =>
+  results.violations.map((violation) => ({
+    id: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    helpUrl: violation.helpUrl,
+    nodes: violation.nodes.length,
+    targets: violation.nodes.slice(0, 3).map((node) => node.target.flat().join(" >>> ")),
+  })))"""
+
+
+def axe_check(page: Page, *, context: str = "") -> None:
+    """Fails the test unless axe-core finds no violation of WCAG 2.1 A and AA or of its best
+    practices on the page as it is now. `context` names the page (or its state) in the failure."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(
+            f"{AXE_SCRIPT} is missing: run `npm ci --prefix tests/browser` "
+            "(deploy/bootstrap/install.sh does)."
+        )
+    if not page.evaluate("typeof window.axe === 'object'"):
+        _axe_injected(page)
+    violations: list[AxeViolation] = page.evaluate(AXE_RUN, AXE_RULE_TAGS)
+    if violations:
+        pytest.fail(_axe_report(violations, where=context or page.url), pytrace=False)
+
+
+def _axe_injected(page: Page) -> None:
+    origin = page.evaluate("location.origin")
+    if not origin.startswith("http"):  # a page of set_content(): no policy to satisfy
+        page.add_script_tag(path=AXE_SCRIPT)
+        return
+    url = origin + AXE_URL_PATH
+
+    def answer(route: Route) -> None:
+        route.fulfill(path=AXE_SCRIPT, content_type="text/javascript")
+
+    page.route(url, answer)
+    try:
+        page.add_script_tag(url=url)
+    finally:
+        page.unroute(url, answer)
+
+
+def _axe_report(violations: list[AxeViolation], *, where: str) -> str:
+    lines = [f"axe-core found {len(violations)} violation(s) on {where}:"]
+    for violation in violations:
+        more = violation["nodes"] - len(violation["targets"])
+        targets = ", ".join(violation["targets"]) + (f" and {more} more" if more else "")
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.append(f"    at {targets}")
+        lines.append(f"    {violation['helpUrl']}")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "ARTIFACTS",
+    "Platform",
+    "axe_check",
+    "pages_photographed",
+    "screenshot",
+]
