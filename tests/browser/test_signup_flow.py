@@ -1,5 +1,6 @@
 """A new organization goes from the signup form to its own logged-in subdomain in Chromium,
-its schema a spare one renamed as in production, and is refused once an operator suspends it."""
+its schema a spare one renamed as in production, and is refused once an operator suspends it.
+Every page on the way is checked by axe-core and photographed at desktop and phone width."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.core import mail
 from django_tenants.utils import schema_exists
 from pytest_django import DjangoDbBlocker, Settings
 
-from tests.browser.conftest import Platform, screenshot
+from tests.browser.conftest import Platform, axe_check, pages_photographed, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -137,12 +138,15 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Plus").check()
     page.get_by_label("I accept the terms of service").check()
-    screenshot(page, "signup")
+    axe_check(page, context="the signup form, filled in")
+    pages_photographed(page, "signup")
 
     # When it is sent, the progress page waits for the email to be confirmed
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url(re.compile(r"/signup/[0-9a-f-]{36}/progress/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    axe_check(page, context="the progress page, waiting for the email")
+    pages_photographed(page, "progress-check-email")
 
     # and the emailed link, once confirmed, starts provisioning, which the page follows
     message = _wait_for_mail(email)
@@ -150,22 +154,40 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     assert found is not None
     link = found.group(0)
     page.goto(link)
+    axe_check(page, context="the emailed link's confirmation page")
+    pages_photographed(page, "signup-verify")
     page.get_by_role("button", name="Confirm and create my organization").click()
     page.wait_for_url(re.compile(r"/signup/[0-9a-f-]{36}/progress/$"))
     page.wait_for_selector('#progress .step.done[data-step="verify"]')
+    progress_url = page.url
+    # Only a glance: the page moves on by itself within a few seconds. It is checked below,
+    # once ready, with scripts off.
     screenshot(page, "progress")
     login_url = platform.url("/accounts/login/", slug=slug)
     page.wait_for_url(login_url, timeout=45_000)
 
     # Then the owner logs in at the new subdomain
     assert page.get_by_role("heading", level=1).inner_text() == "Log in to Harbor Food Bank"
-    screenshot(page, "login")
+    axe_check(page, context="the new organization's login page")
+    pages_photographed(page, "login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(platform.url("/", slug=slug))
     assert page.get_by_role("heading", level=1).inner_text() == "Harbor Food Bank"
     assert "Welcome, Hana (Owner)" in page.inner_text("main")
+    axe_check(page, context="the new organization's home page")
+    pages_photographed(page, "tenant-home")
+
+    # and the progress page, without its script (which would move on), says it is ready
+    ready = chromium.new_page()
+    ready.route(
+        "**/progress.js", lambda route: route.fulfill(body="", content_type="text/javascript")
+    )
+    ready.goto(progress_url)
+    assert ready.get_by_role("heading", level=1).inner_text() == "Harbor Food Bank is ready"
+    axe_check(ready, context="the progress page, ready")
+    pages_photographed(ready, "progress-ready")
 
     organization = Organization.objects.get(slug=slug)
     assert organization.state == OrganizationState.ACTIVE
@@ -180,18 +202,25 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     User.objects.create_superuser(OPERATOR_EMAIL, OPERATOR_PASSWORD)  # is_operator
     operator = chromium.new_context().new_page()
     operator.goto(platform.url("/accounts/login/"))
+    axe_check(operator, context="the platform's login page")
+    pages_photographed(operator, "platform-login")
     operator.get_by_label("Email").fill(OPERATOR_EMAIL)
     operator.get_by_label("Password").fill(OPERATOR_PASSWORD)
     operator.get_by_role("button", name="Log in").click()
     operator.wait_for_url(platform.url("/"))
+    axe_check(operator, context="the platform's home page, as an operator")
+    pages_photographed(operator, "platform-home-operator")
     operator.goto(platform.url(f"/console/?q={slug}"))
     assert "Harbor Food Bank" in operator.inner_text("main")
-    screenshot(operator, "console")
+    axe_check(operator, context="the console's search")
+    pages_photographed(operator, "console")
     operator.goto(platform.url(f"/console/tenants/{slug}/"))
+    axe_check(operator, context="the console's page of the organization")
     operator.get_by_label("Reason (required)").first.fill("Suspended for the browser test")
     operator.get_by_role("button", name="Suspend", exact=True).click()
     operator.wait_for_load_state()
-    screenshot(operator, "console-tenant")
+    axe_check(operator, context="the console's page of the organization, suspended")
+    pages_photographed(operator, "console-tenant")
     organization.refresh_from_db()
     assert organization.state == OrganizationState.SUSPENDED
     assert OperatorAuditEvent.objects.filter(
@@ -203,7 +232,8 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     assert response is not None
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "This account is suspended"
-    screenshot(page, "suspended")
+    axe_check(page, context="the suspended organization's page")
+    pages_photographed(page, "suspended")
 
 
 def test_signup_page_fits_a_phone_and_shows_focus(chromium: Browser, platform: Platform) -> None:
@@ -222,10 +252,12 @@ def test_signup_page_fits_a_phone_and_shows_focus(chromium: Browser, platform: P
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "slug"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineWidth") == "3px"
-    screenshot(page, "signup-phone")
+    screenshot(page, "signup-phone-focus")
 
     # On a page without a form, the skip link comes first.
     page.goto(platform.url("/signup/terms/"))
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    axe_check(page, context="the terms of service")
+    pages_photographed(page, "signup-terms")
