@@ -25,7 +25,7 @@ import pytest
 from pytest_django import DjangoDbBlocker, Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, Page, Route, ViewportSize
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,7 +38,7 @@ AXE_RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # sees this address; Playwright answers it with the file from node_modules.
 AXE_URL_PATH = "/__axe-core__/axe.min.js"
 DESKTOP_WIDTH = 1280
-PHONE_VIEWPORT = {"width": 390, "height": 844}
+PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
