@@ -14,11 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Report, Row, money, range_check
@@ -28,24 +27,16 @@ from tenant_apps.accounting.models import (
     AccountType,
     Function,
     Fund,
-    JournalLine,
     NetAssetClass,
     NormalBalance,
     Program,
 )
+from tenant_apps.accounting.selectors import ledger_lines, ledger_sum
 
 ZERO = Decimal("0.00")
 EQUITY_TYPES = (AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE)
 RELEASE_PARENT = "6900"
 CLASSES = (NetAssetClass.WITHOUT, NetAssetClass.WITH)
-
-
-def _ledger(**filters: Any) -> Any:
-    return JournalLine.objects.filter(entry__state__in=LEDGER_STATES, **filters)
-
-
-def _amount(expression: str, *, condition: Q | None = None) -> Coalesce:
-    return Coalesce(Sum(expression, filter=condition), ZERO)
 
 
 def _fund_id(code: str | None) -> int | None:
@@ -82,9 +73,9 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
     if fund_id is not None:
         filters["fund_id"] = fund_id
     sums = (
-        _ledger(**filters)
+        ledger_lines(**filters)
         .values("account_id")
-        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
     )
     accounts = _accounts()
     report = Report(
@@ -129,16 +120,16 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
 def financial_position(*, as_of: date) -> Report:
     """Assets, liabilities and net assets (without and with donor restrictions) as of a date."""
     sums = (
-        _ledger(entry__date__lte=as_of)
+        ledger_lines(entry__date__lte=as_of)
         .values("account_id", "net_asset_class")
-        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
     )
     accounts = _accounts()
     balances: dict[str, dict[str, Decimal]] = {
         AccountType.ASSET: defaultdict(Decimal),
         AccountType.LIABILITY: defaultdict(Decimal),
     }
-    net_assets = {klass: ZERO for klass in CLASSES}
+    net_assets: dict[str, Decimal] = {klass: ZERO for klass in CLASSES}
     for row in sums:
         account = accounts[row["account_id"]]
         if account.type in balances:
@@ -220,12 +211,12 @@ def activities(*, start: date, end: date) -> Report:
     # Filtering on the ids of the equity-type accounts spares the join to the chart.
     equity_ids = [pk for pk, account in accounts.items() if account.type in EQUITY_TYPES]
     sums = (
-        _ledger(entry__date__lte=end, account_id__in=equity_ids)
+        ledger_lines(entry__date__lte=end, account_id__in=equity_ids)
         .values("account_id", "net_asset_class", "function", "program_id")
         .annotate(
-            debits=_amount("debit", condition=in_range),
-            credits=_amount("credit", condition=in_range),
-            opening=_amount("credit", condition=before) - _amount("debit", condition=before),
+            debits=ledger_sum("debit", condition=in_range),
+            credits=ledger_sum("credit", condition=in_range),
+            opening=ledger_sum("credit", condition=before) - ledger_sum("debit", condition=before),
         )
     )
     programs = {program.pk: program for program in Program.objects.all()}
@@ -245,7 +236,9 @@ def activities(*, start: date, end: date) -> Report:
                 program = programs[row["program_id"]]
                 key = (f"program:{program.code}", f"Program services: {program.name}")
             else:
-                key = (row["function"], Function(row["function"]).label)
+                # An expense line always carries a function (services.lines checks it).
+                function = cast(str, row["function"])
+                key = (function, Function(function).label)
             expenses[key][klass] -= movement
         elif account.type == AccountType.REVENUE and _is_release(account):
             releases[klass] += movement
@@ -328,9 +321,11 @@ def functional_expenses(*, start: date, end: date) -> Report:
     """Expenses by nature (account) and function, program services split by program."""
     range_check(start, end)
     sums = (
-        _ledger(entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE)
+        ledger_lines(
+            entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE
+        )
         .values("account_id", "function", "program_id")
-        .annotate(amount=_amount("debit") - _amount("credit"))
+        .annotate(amount=ledger_sum("debit") - ledger_sum("credit"))
     )
     accounts = _accounts()
     programs = sorted(Program.objects.all(), key=lambda program: program.code)
@@ -341,7 +336,7 @@ def functional_expenses(*, start: date, end: date) -> Report:
             column = f"program:{row['program_id']}"
             used_programs.add(row["program_id"])
         else:
-            column = row["function"]
+            column = cast(str, row["function"])  # expense lines carry one: see activities
         matrix[row["account_id"]][column] += row["amount"]
 
     shown = [program for program in programs if program.pk in used_programs]
@@ -417,9 +412,9 @@ def functional_expenses(*, start: date, end: date) -> Report:
 def fund_balances(*, as_of: date) -> Report:
     """Each fund's assets, liabilities and net assets (by class) as of a date."""
     sums = (
-        _ledger(entry__date__lte=as_of)
+        ledger_lines(entry__date__lte=as_of)
         .values("fund_id", "account_id", "net_asset_class")
-        .annotate(debits=_amount("debit"), credits=_amount("credit"))
+        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
     )
     kinds = dict(Account.objects.values_list("id", "type"))
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))

@@ -1,16 +1,21 @@
 """Reads of the books of the current schema: the settings and the fiscal calendar, the chart,
-funds, programs, periods and entries. The financial reports are in reports.py."""
+funds, programs, periods and entries, the ledger's sums the reports are built from, and the
+cash each fund holds (for the dashboard). The financial reports are in reports.py."""
 
 from __future__ import annotations
 
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
+    LEDGER_STATES,
     Account,
     AccountingSettings,
     AccountType,
@@ -99,3 +104,58 @@ def entry_list() -> QuerySet[JournalEntry]:
             ),
         )
     )
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+ZERO = Decimal("0.00")
+
+
+def ledger_lines(**filters: Any) -> QuerySet[JournalLine]:
+    """The lines in the books: of posted entries, and of reversed ones (their reversals, posted,
+    offset them)."""
+    return JournalLine.objects.filter(entry__state__in=LEDGER_STATES, **filters)
+
+
+def ledger_sum(expression: str, *, condition: Q | None = None) -> Coalesce:
+    """The sum of a line column (`debit`, `credit`), zero where no line counts."""
+    return Coalesce(Sum(expression, filter=condition), ZERO)
+
+
+# --- Cash by fund -----------------------------------------------------------------------------
+
+# The cash accounts by their Unified Chart of Accounts codes: the bank accounts, petty cash, and
+# the money on its way to the bank (undeposited checks and cash, card payments awaiting payout).
+CASH_UCOA_CODES = ("1010", "1020", "1040", "1050")
+
+
+@dataclass(frozen=True)
+class FundCash:
+    code: str
+    name: str
+    cash: Decimal
+
+
+@dataclass(frozen=True)
+class CashByFund:
+    as_of: date
+    funds: list[FundCash]
+    total: Decimal
+
+
+def cash_by_fund(*, as_of: date) -> CashByFund:
+    """The cash each fund holds as of a date: the balance of the cash accounts (debit minus
+    credit, as the fund balances report sums assets), by fund, in one aggregate query. Funds
+    whose cash never moved are left out."""
+    rows = (
+        ledger_lines(
+            entry__date__lte=as_of,
+            account__type=AccountType.ASSET,
+            account__ucoa_code__in=CASH_UCOA_CODES,
+        )
+        .values("fund__code", "fund__name")
+        .annotate(cash=ledger_sum("debit") - ledger_sum("credit"))
+        .order_by("fund__code")
+    )
+    funds = [FundCash(row["fund__code"], row["fund__name"], row["cash"]) for row in rows]
+    return CashByFund(as_of=as_of, funds=funds, total=sum((f.cash for f in funds), ZERO))
