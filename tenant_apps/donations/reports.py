@@ -88,6 +88,7 @@ SELECT b.donor_id, d.display_name, b.last_year, b.lifetime, b.gift_count, b.last
   JOIN donors_donor d ON d.id = b.donor_id
  WHERE {gave}
  ORDER BY {order}, d.display_name, b.donor_id
+ LIMIT %(limit)s
 """
 _LAPSED_COLUMNS = (
     "donor_id",
@@ -99,9 +100,12 @@ _LAPSED_COLUMNS = (
 )
 
 
-def _lapsed_donors(*, gave: str, order: str, years: FiscalYears) -> list[dict[str, Any]]:
+def lapsed_donors(
+    *, gave: str, order: str, years: FiscalYears, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Donors who gave nothing in the fiscal year and of whom `gave` (SQL over last_year and
-    earlier, written here, never from input) holds, ordered by `order` then name."""
+    earlier, written here, never from input) holds, ordered by `order` then name; the first
+    `limit` of them, or all."""
     with connection.cursor() as cursor:
         cursor.execute(
             _LAPSED_SQL.format(gave=gave, order=order),
@@ -111,9 +115,16 @@ def _lapsed_donors(*, gave: str, order: str, years: FiscalYears) -> list[dict[st
                 "this_end": years.this_end,
                 "last_start": years.last_start,
                 "last_end": years.last_end,
+                "limit": limit,
             },
         )
         return [dict(zip(_LAPSED_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def lybunt_donors(*, years: FiscalYears, limit: int | None = None) -> list[dict[str, Any]]:
+    """LYBUNT's donors: posted gifts last fiscal year, none in this one, by last year's giving,
+    largest first (the first `limit`, or all)."""
+    return lapsed_donors(gave="b.last_year > 0", order="b.last_year DESC", years=years, limit=limit)
 
 
 def _lapsed_report(
@@ -189,7 +200,7 @@ def lybunt(*, fiscal_year: int) -> Report:
     """Donors who gave Last Year But Unfortunately Not This (fiscal) year: posted gifts in the
     fiscal year before `fiscal_year` and none in it, by last year's giving, largest first."""
     years, start_month = _fiscal_years(fiscal_year)
-    rows = _lapsed_donors(gave="b.last_year > 0", order="b.last_year DESC", years=years)
+    rows = lybunt_donors(years=years)
     return _lapsed_report(
         name="lybunt",
         title=f"LYBUNT: gave in FY{years.last_year}, not in FY{fiscal_year}",
@@ -206,7 +217,7 @@ def sybunt(*, fiscal_year: int) -> Report:
     list, so the two lists together are every lapsed donor, each on one list. By lifetime
     giving, largest first."""
     years, start_month = _fiscal_years(fiscal_year)
-    rows = _lapsed_donors(
+    rows = lapsed_donors(
         gave="b.earlier > 0 AND b.last_year = 0", order="b.lifetime DESC", years=years
     )
     return _lapsed_report(
