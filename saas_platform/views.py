@@ -1,32 +1,113 @@
-"""The two home pages: the public site's and an organization's."""
+"""The two home pages: the public site's, and an organization's, which is the staff's
+dashboard: each role sees the part of the day's work that is theirs."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
+from saas_platform.lib.charts import BarChart, bar_chart
+from shared_apps.users.models import User
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting.selectors import chart_summary
+from tenant_apps.donations import dashboard
+from tenant_apps.donations.dashboard import GivingComparison
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")
 
 
+# --- The dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardParts:
+    """Which summaries a user sees. Those who record gifts see their own desk: fundraisers
+    (who add donors) the giving, bookkeepers (who post) the books; owners and administrators
+    both. Read-only roles see whatever they may read."""
+
+    fundraising: bool
+    books: bool
+
+
+def dashboard_parts(user: User) -> DashboardParts:
+    records_gifts = user.has_capability(Capability.GIFTS_WRITE)
+    return DashboardParts(
+        fundraising=user.has_capability(Capability.DONORS_WRITE)
+        or (user.has_capability(Capability.DONORS_READ) and not records_gifts),
+        books=user.has_capability(Capability.ACCOUNTING_READ)
+        and (user.has_capability(Capability.GIFTS_POST) or not records_gifts),
+    )
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    label: str
+    url: str
+    action: str
+    done: bool
+
+
+def setup_checklist(user: User) -> list[ChecklistItem]:
+    """A new organization's first steps that `user` can take; empty once they are all done
+    (or when the user can take none of them)."""
+    steps = [
+        (Capability.SETTINGS_MANAGE, "receipt_settings_done", "Receipt settings: EIN and signer",
+         "/receipts/settings/", "Fill in the receipt settings"),
+        (Capability.DONORS_WRITE, "has_donor", "Your first donor", "/donors/new/",
+         "Add a donor"),
+        (Capability.GIFTS_WRITE, "has_gift", "Your first gift", "/gifts/new/",
+         "Record a gift"),
+    ]  # fmt: skip
+    mine = [step for step in steps if user.has_capability(step[0])]
+    if not mine:
+        return []
+    progress = dashboard.setup_progress()
+    items = [
+        ChecklistItem(label=label, url=url, action=action, done=getattr(progress, done))
+        for _, done, label, url, action in mine
+    ]
+    return [] if all(item.done for item in items) else items
+
+
+def giving_chart(giving: GivingComparison) -> BarChart:
+    years = giving.years
+    return bar_chart(
+        title=f"Giving by month, FY{years.this_year} against FY{years.last_year}",
+        series=[f"FY{years.this_year}", f"FY{years.last_year}"],
+        groups=[
+            (date_format(month.month, "M"), (month.this_year, month.last_year))
+            for month in giving.months
+        ],
+    )
+
+
 @login_required
 def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    can_read_books = user.has_capability(Capability.ACCOUNTING_READ)
-    return render(
-        request,
-        "tenant/home.html",
-        {
-            "chart": chart_summary() if can_read_books else None,
-            "can_read_books": can_read_books,
-            "can_read_donors": user.has_capability(Capability.DONORS_READ),
-            "can_read_reports": user.has_capability(Capability.REPORTS_READ),
-            "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),
-        },
-    )
+    today = timezone.localdate()
+    parts = dashboard_parts(user)
+    context: dict[str, Any] = {
+        "parts": parts,
+        "checklist": setup_checklist(user),
+        "can_read_donors": user.has_capability(Capability.DONORS_READ),
+        "can_write_donors": user.has_capability(Capability.DONORS_WRITE),
+        "can_write_gifts": user.has_capability(Capability.GIFTS_WRITE),
+        "can_post_gifts": user.has_capability(Capability.GIFTS_POST),
+        "can_read_books": user.has_capability(Capability.ACCOUNTING_READ),
+        "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),
+        "can_submit_hours": user.has_capability(Capability.HOURS_SUBMIT),
+    }
+    if parts.fundraising:
+        fundraising = dashboard.fundraising_summary(today=today)
+        context |= {"fundraising": fundraising, "chart": giving_chart(fundraising.giving)}
+    if parts.books:
+        context["books"] = dashboard.books_summary(today=today)
+    return render(request, "tenant/home.html", context)

@@ -108,7 +108,7 @@ def test_a_page_that_loses_the_database_answers_a_short_503_page(
 
     client = alpha.client(alpha.owner)
     assert client.get("/").status_code == 200
-    _database_lost(monkeypatch, views, "chart_summary")
+    _database_lost(monkeypatch, views.dashboard, "fundraising_summary")
 
     response = client.get("/")
 

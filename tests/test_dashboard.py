@@ -1,0 +1,333 @@
+"""The dashboard at an organization's `/`: what each role sees and does not, its figures on
+gifts made today and a year ago, empty states, the setup checklist, escaping, a fixed number
+of queries whatever the data, and nothing of another organization."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from shared_apps.users.roles import Role
+from tenant_apps.donations.dashboard import a_year_before
+from tenant_apps.donations.services.campaigns import campaign_create
+from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.tests.factories import GiftFactory
+from tenant_apps.donors.tests.factories import DonorFactory, donor_made
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+GIVING = '<h2 id="giving">Giving</h2>'
+CAMPAIGNS = '<h2 id="campaigns">'
+LAPSED = '<h2 id="lapsed">'
+DRAFTS_WAITING = '<h2 id="drafts">'
+DRAFTS_TO_POST = '<h2 id="to-post">'
+DEPOSITS = '<h2 id="deposits">'
+CASH = '<h2 id="cash">'
+WELCOME = '<h2 id="welcome">'
+RECORD_A_GIFT = '<a class="button primary" href="/gifts/new/">Record a gift</a>'
+ADD_A_DONOR = '<a class="button" href="/donors/new/">Add a donor</a>'
+
+FUNDRAISING = (GIVING, CAMPAIGNS, LAPSED)
+BOOKS = (DRAFTS_TO_POST, DEPOSITS, CASH)
+
+
+def _page(alpha: Tenant, role: str) -> str:
+    user = alpha.owner if role == Role.OWNER else alpha.user(role)
+    response = alpha.client(user).get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _finish_setup() -> None:
+    receipt_settings_update(
+        legal_name="Alpha Relief Fund",
+        ein="12-3456789",
+        signatory_name="Grace Hopper",
+        acting_user=None,
+    )
+    GiftFactory.create(donor=DonorFactory.create())
+
+
+# --- Who sees what ----------------------------------------------------------------------------
+
+
+def test_anonymous_people_are_sent_to_log_in(alpha: Tenant) -> None:
+    response = alpha.client().get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (Role.OWNER, FUNDRAISING + BOOKS + (RECORD_A_GIFT, ADD_A_DONOR), (DRAFTS_WAITING, WELCOME)),
+        (Role.ADMIN, FUNDRAISING + BOOKS + (RECORD_A_GIFT, ADD_A_DONOR), (DRAFTS_WAITING, WELCOME)),
+        (Role.FUNDRAISER, FUNDRAISING + (DRAFTS_WAITING, RECORD_A_GIFT, ADD_A_DONOR), BOOKS),
+        (Role.BOOKKEEPER, BOOKS + (RECORD_A_GIFT,), FUNDRAISING + (DRAFTS_WAITING, ADD_A_DONOR)),
+        (Role.VIEWER, FUNDRAISING + BOOKS, (DRAFTS_WAITING, RECORD_A_GIFT, ADD_A_DONOR, WELCOME)),
+        (Role.VOLUNTEER_COORDINATOR, FUNDRAISING + (DRAFTS_WAITING,), BOOKS + (RECORD_A_GIFT,)),
+        (Role.VOLUNTEER, (WELCOME,), FUNDRAISING + BOOKS + (DRAFTS_WAITING, RECORD_A_GIFT)),
+    ],
+)
+def test_each_role_sees_its_own_desk(
+    alpha: Tenant, role: str, shown: tuple[str, ...], hidden: tuple[str, ...]
+) -> None:
+    html = _page(alpha, role)
+
+    for piece in shown:
+        assert piece in html, piece
+    for piece in hidden:
+        assert piece not in html, piece
+
+
+def test_a_volunteer_is_told_what_they_can_do(alpha: Tenant) -> None:
+    html = _page(alpha, Role.VOLUNTEER)
+
+    assert "Log your volunteer hours" in html
+    assert 'href="/api/docs/"' in html
+    assert "/donors/" not in html and "/gifts/" not in html
+
+
+def test_the_account_type_counts_are_gone(alpha: Tenant) -> None:
+    html = _page(alpha, Role.OWNER)
+
+    assert "active accounts" not in html
+    assert "Net_assets" not in html and "Net assets:" not in html
+
+
+def test_sections_still_link_what_the_home_page_linked(alpha: Tenant) -> None:
+    html = _page(alpha, Role.OWNER)
+
+    for link in ("/donations/imports/", "/donations/reports/", "/personnel/", "/accounting/"):
+        assert f'href="{link}' in html, link
+    assert 'href="/api/docs/"' in html
+    assert '<a href="/" aria-current="page">Dashboard</a>' in html
+
+
+# --- Figures ----------------------------------------------------------------------------------
+
+
+def test_the_fundraiser_sees_this_month_against_last_year_and_whats_waiting(
+    alpha: Tenant,
+) -> None:
+    today = timezone.localdate()
+    with schema_context("alpha"):
+        donor = donor_made("Ada", "Giver")
+        GiftFactory.create(donor=donor, amount="1234.50", received_on=today, posted=True)
+        GiftFactory.create(
+            donor=donor, amount="300.00", received_on=a_year_before(today), posted=True
+        )
+        GiftFactory.create(donor=donor, amount="75.00")
+        GiftFactory.create(donor=donor, amount="25.00")
+
+    html = _page(alpha, Role.FUNDRAISER)
+
+    assert "<dd>$1,234.50</dd>" in html
+    assert "$300.00 in the same days last year" in html
+    assert '<strong class="figure">2</strong> draft gifts, $100.00 in all.' in html
+    assert '<a href="/gifts/?state=draft">See the drafts</a>' in html
+    assert "<svg" in html and '<table class="visually-hidden">' in html
+
+
+def test_lapsed_donors_link_to_their_pages(alpha: Tenant) -> None:
+    today = timezone.localdate()
+    with schema_context("alpha"):
+        donor = donor_made("Ben", "Lapsed")
+        GiftFactory.create(
+            donor=donor,
+            amount="500.00",
+            received_on=today.replace(year=today.year - 1, day=1),
+            posted=True,
+        )
+
+    html = _page(alpha, Role.FUNDRAISER)
+
+    assert f'<a href="/donors/{donor.pk}/">Ben Lapsed</a>' in html
+    assert "$500.00" in html
+
+
+def test_campaigns_show_raised_against_goal(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        spring = campaign_create(
+            code="SPRING", name="Spring appeal", goal="1000.00", acting_user=None
+        )
+        GiftFactory.create(amount="250.00", campaign=spring, posted=True)
+
+    html = _page(alpha, Role.FUNDRAISER)
+
+    assert "Spring appeal" in html
+    assert '<progress max="100" value="25"' in html
+    assert "$250.00 of $1,000.00 (25%)" in html
+
+
+def test_the_bookkeeper_sees_drafts_to_post_deposits_and_cash(alpha: Tenant) -> None:
+    today = timezone.localdate()
+    with schema_context("alpha"):
+        donor = donor_made("Cy", "Giver")
+        GiftFactory.create(donor=donor, amount="40.00")
+        check = GiftFactory.create(donor=donor, amount="100.00", posted=True)
+        deposit = deposit_create(
+            deposit_on=today, expected_count=2, expected_total="300.00", acting_user=None
+        )
+        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+
+    html = _page(alpha, Role.BOOKKEEPER)
+
+    assert '<strong class="figure">1</strong> draft gift, $40.00 in all.' in html
+    assert '<a href="/gifts/?state=draft">Review and post them</a>' in html
+    assert "$100.00 entered of $300.00 expected." in html
+    assert f'href="/deposits/{deposit.pk}/"' in html
+    assert "Not balanced" in html
+    assert '<td>General fund</td><td class="num">$100.00</td>' in html
+
+
+# --- Empty states and the checklist -----------------------------------------------------------
+
+
+def test_empty_states_say_what_to_do_next(alpha: Tenant) -> None:
+    fundraiser = _page(alpha, Role.FUNDRAISER)
+    viewer = _page(alpha, Role.VIEWER)
+    bookkeeper = _page(alpha, Role.BOOKKEEPER)
+
+    assert "No gifts yet this year or last." in fundraiser
+    assert 'href="/gifts/new/">Record your first gift</a>' in fundraiser
+    assert "No gifts yet this year or last." in viewer
+    assert "Record your first gift" not in viewer
+    assert "No active campaigns." in fundraiser
+    assert "Nobody to call" in fundraiser
+    assert "No drafts waiting" in fundraiser
+    assert "No open deposits." in bookkeeper
+    assert "No cash in the books yet" in bookkeeper
+
+
+@pytest.mark.parametrize(
+    ("role", "items"),
+    [
+        (Role.OWNER, ("/receipts/settings/", "/donors/new/", "/gifts/new/")),
+        (Role.FUNDRAISER, ("/donors/new/", "/gifts/new/")),
+        (Role.BOOKKEEPER, ("/gifts/new/",)),
+        (Role.VIEWER, ()),
+        (Role.VOLUNTEER, ()),
+    ],
+)
+def test_the_checklist_shows_the_steps_the_role_can_take(
+    alpha: Tenant, role: str, items: tuple[str, ...]
+) -> None:
+    html = _page(alpha, role)
+
+    assert ('<h2 id="setup">Getting started</h2>' in html) == bool(items)
+    for url in ("/receipts/settings/", "/donors/new/", "/gifts/new/"):
+        assert (f'<a href="{url}">' in html) == (url in items), url
+
+
+def test_the_checklist_marks_what_is_done_and_goes_once_all_is(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        DonorFactory.create()
+
+    html = _page(alpha, Role.FUNDRAISER)
+
+    assert 'Your first donor <span class="muted">(done)</span>' in html
+    assert '<a href="/gifts/new/">Record a gift</a>' in html
+
+    with schema_context("alpha"):
+        _finish_setup()
+
+    assert "Getting started" not in _page(alpha, Role.OWNER)
+    assert "Getting started" not in _page(alpha, Role.FUNDRAISER)
+
+
+def test_the_receipt_settings_step_needs_a_signer(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        _finish_setup()
+        receipt_settings_update(signatory_name="", acting_user=None)
+
+    html = _page(alpha, Role.OWNER)
+
+    assert '<a href="/receipts/settings/">Fill in the receipt settings</a>' in html
+
+
+# --- Escaping, queries, other organizations ---------------------------------------------------
+
+
+def test_names_people_typed_are_escaped(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        campaign = campaign_create(
+            code="XSS", name="<script>alert(1)</script>", goal="10.00", acting_user=None
+        )
+        donor = donor_made("<script>alert(2)</script>", "Donor")
+        GiftFactory.create(
+            donor=donor,
+            amount="10.00",
+            campaign=campaign,
+            received_on=timezone.localdate().replace(year=timezone.localdate().year - 1, day=1),
+            posted=True,
+        )
+
+    html = _page(alpha, Role.OWNER)
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; Donor" in html
+
+
+def _some_of_everything(count: int, *, batch: str) -> None:
+    today = timezone.localdate()
+    last_year = today.replace(year=today.year - 1, day=1)
+    for number in range(count):
+        campaign = campaign_create(
+            code=f"{batch}{number}",
+            name=f"Campaign {batch}{number}",
+            goal="100.00",
+            acting_user=None,
+        )
+        lapsed = donor_made("Lapsed", f"Donor{batch}{number}")
+        GiftFactory.create(donor=lapsed, received_on=last_year, posted=True, campaign=campaign)
+        donor = donor_made("Many", f"Donor{batch}{number}")
+        check = GiftFactory.create(donor=donor, posted=True, campaign=campaign)
+        GiftFactory.create(donor=donor, method="ach", posted=True)
+        GiftFactory.create(donor=donor)
+        deposit = deposit_create(
+            deposit_on=today, expected_count=1, expected_total="100.00", acting_user=None
+        )
+        deposit_add_gift(deposit=deposit, gift=check, acting_user=None)
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.FUNDRAISER, Role.BOOKKEEPER])
+def test_the_dashboard_runs_as_many_queries_for_many_rows_as_for_few(
+    alpha: Tenant, role: str, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
+    user = alpha.owner if role == Role.OWNER else alpha.user(role)
+    client = alpha.client(user)
+    client.get("/")  # the host's tenant and the session are cached after a first request
+    with schema_context("alpha"):
+        _some_of_everything(2, batch="A")
+    with count_queries() as few:
+        assert client.get("/").status_code == 200
+
+    with schema_context("alpha"):
+        _some_of_everything(14, batch="B")
+    with count_queries() as many:
+        html = client.get("/").content.decode()
+
+    assert len(many.captured_queries) == len(few.captured_queries)
+    if role != Role.BOOKKEEPER:
+        assert html.count('<a href="/donors/') == 10  # the lapsed donors shown are capped
+        assert html.count("<progress") == 10
+
+
+def test_another_organizations_gifts_do_not_show(alpha: Tenant, beta: Tenant) -> None:
+    with schema_context("beta"):
+        GiftFactory.create(amount="777.00", posted=True)
+        GiftFactory.create(amount="55.00")
+
+    html = _page(alpha, Role.OWNER)
+
+    assert "$777.00" not in html and "$55.00" not in html
+    assert "No gifts yet this year or last." in html
