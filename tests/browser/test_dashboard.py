@@ -12,6 +12,7 @@ import pytest
 from shared_apps.users.roles import Role
 from tests.browser.conftest import screenshot
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
+from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -72,6 +73,7 @@ def test_a_fundraiser_starts_the_day_on_the_dashboard(
 ) -> None:
     _a_year_of_giving(staff_site)
     page: Page = chromium.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
 
     staff_site.log_in(page, Role.FUNDRAISER)
 
@@ -96,7 +98,9 @@ def test_a_fundraiser_starts_the_day_on_the_dashboard(
     screenshot(page, "dashboard-fundraiser")
 
     page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "dashboard-fundraiser-phone")
+    assert page.evaluate("window.__violations") == []  # the chart runs under the policy
     page.close()
 
 
@@ -106,6 +110,7 @@ def test_a_bookkeeper_sees_what_to_post_deposit_and_the_cash(
 ) -> None:
     _a_year_of_giving(staff_site)
     page: Page = chromium.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
 
     staff_site.log_in(page, Role.BOOKKEEPER)
 
@@ -124,5 +129,7 @@ def test_a_bookkeeper_sees_what_to_post_deposit_and_the_cash(
     screenshot(page, "dashboard-bookkeeper")
 
     page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "dashboard-bookkeeper-phone")
+    assert page.evaluate("window.__violations") == []
     page.close()
