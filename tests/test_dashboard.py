@@ -201,7 +201,7 @@ def test_empty_states_say_what_to_do_next(alpha: Tenant) -> None:
     assert "No gifts yet this year or last." in viewer
     assert "Record your first gift" not in viewer
     assert "No active campaigns." in fundraiser
-    assert "Nobody to call" in fundraiser
+    assert "No lapsed donors" in fundraiser
     assert "No drafts waiting" in fundraiser
     assert "No open deposits." in bookkeeper
     assert "No cash in the books yet" in bookkeeper
