@@ -133,3 +133,27 @@ def test_a_bookkeeper_sees_what_to_post_deposit_and_the_cash(
     screenshot(page, "dashboard-bookkeeper-phone")
     assert page.evaluate("window.__violations") == []
     page.close()
+
+
+def test_a_new_organizations_administrator_is_shown_the_first_steps(
+    staff_site: StaffSite,  # noqa: F811
+    chromium: Browser,
+) -> None:
+    page: Page = chromium.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+
+    staff_site.log_in(page, Role.ADMIN)
+
+    steps = page.get_by_role("region", name="Getting started")
+    assert steps.get_by_role("link").all_inner_texts() == [
+        "Fill in the receipt settings",
+        "Add a donor",
+        "Record a gift",
+    ]
+    giving = page.get_by_role("region", name="Giving")
+    assert giving.get_by_role("link", name="Record your first gift").get_attribute("href") == (
+        "/gifts/new/"
+    )
+    screenshot(page, "dashboard-administrator-new")
+    assert page.evaluate("window.__violations") == []
+    page.close()
