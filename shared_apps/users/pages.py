@@ -14,12 +14,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability, Role, role_has_capability
 
-View = Callable[..., HttpResponse]
+# A page answers with a page, a redirect or a streamed download (a list's CSV).
+View = Callable[..., HttpResponseBase]
 
 
 def roles_with(capability: Capability) -> list[str]:
@@ -43,7 +44,9 @@ def page_requires(capability: Capability) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.has_capability(capability):
                 raise PermissionDenied(refusal(capability))
             return view(request, *args, **kwargs)

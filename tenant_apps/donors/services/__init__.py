@@ -11,7 +11,7 @@ apps, provisioning and the top-level tests use. The app's own code imports from 
 """
 
 from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
-from tenant_apps.donors.services.donors import donor_create
+from tenant_apps.donors.services.donors import donor_create, donor_note_add
 from tenant_apps.donors.services.imports import (
     DONOR_CSV_COLUMNS,
     TAG_SEPARATOR,
@@ -34,6 +34,7 @@ __all__ = [
     "donor_create",
     "donor_import_check",
     "donor_merge",
+    "donor_note_add",
     "donors_bulk_create",
     "merge_step_register",
 ]

@@ -124,11 +124,13 @@ def donor_update(
     emails: Sequence[EmailSpec] | None = None,
     phones: Sequence[PhoneSpec] | None = None,
     addresses: Sequence[AddressSpec] | None = None,
+    tags: Sequence[str] | None = None,
     **changes: Any,
 ) -> Donor:
     """Change a donor's names, kind, preferences, notes or active flag (the keys of
     DONOR_UPDATABLE; None or a missing key leaves a field as it is), and replace the kinds of
-    contact given (see donor_contacts_replace), all or nothing."""
+    contact given (see donor_contacts_replace) and the tags if given (by name, created if
+    new), all or nothing."""
     unknown = set(changes) - set(DONOR_UPDATABLE)
     if unknown:
         raise TypeError(f"donor_update does not change {', '.join(sorted(unknown))}")
@@ -142,6 +144,7 @@ def donor_update(
             organization_name=given.get("organization_name", donor.organization_name),
         )
     )
+    tag_names = None if tags is None else [tag_name_check(name) for name in tags]
     if "notes" in given:
         given["notes"] = text_check(given["notes"], field="notes", max_length=NOTE_MAX_LENGTH)
     given.update(
@@ -157,7 +160,21 @@ def donor_update(
         donor_contacts_replace(
             donor=donor, acting_user=acting_user, emails=emails, phones=phones, addresses=addresses
         )
+        if tag_names is not None:
+            _tags_replace(donor, tag_names, acting_user=acting_user)
     return donor
+
+
+def _tags_replace(donor: Donor, names: Sequence[str], *, acting_user: User | None) -> None:
+    """The donor's tags become those named; an audit row keeps the names before and after."""
+    before = sorted(tag.name for tag in donor.tags.all())
+    wanted = tags_get_or_create(names)
+    after = sorted(tag.name for tag in wanted)
+    if before != after:
+        donor.tags.set(wanted)
+        audit_record(
+            "donor.tags_replace", acting_user=acting_user, obj=donor, before=before, after=after
+        )
 
 
 def donor_contacts_replace(
