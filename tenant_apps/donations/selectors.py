@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
+    DateField,
     DecimalField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -24,6 +26,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from tenant_apps.accounting import services as accounting
@@ -37,6 +40,8 @@ from tenant_apps.donations.models import (
     Receipt,
     RecurringGift,
 )
+from tenant_apps.donors.models import Donor, DonorMergeRecord
+from tenant_apps.donors.selectors import donor_notes
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -318,3 +323,106 @@ def donor_giving_summaries(
             soft_credit_total=soft_credit_total or ZERO,
         )
     return summaries
+
+
+# --- Donors with their giving (the staff pages' donor list and donor page) ----------------------
+
+
+class Giving(TypedDict):
+    last_gift_on: date | None
+    lifetime_total: Decimal
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A donor as donors_with_giving returns it (for the type checker only).
+    DonorWithGiving = WithAnnotations[Donor, Giving]
+
+
+def donors_with_giving(donors: QuerySet[Donor]) -> QuerySet[DonorWithGiving]:
+    """`donors` annotated with `last_gift_on` and `lifetime_total` (posted gifts only), so that
+    a list can filter and sort on them: two subqueries in the list's one query."""
+    posted = Gift.objects.filter(donor=OuterRef("pk"), state=GiftState.POSTED).order_by()
+    per_donor = posted.values("donor")
+    return donors.annotate(
+        last_gift_on=Subquery(
+            per_donor.annotate(day=Max("received_on")).values("day"), output_field=DateField()
+        ),
+        lifetime_total=Coalesce(
+            Subquery(per_donor.annotate(total=Sum("amount")).values("total")),
+            Value(ZERO),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened to a donor, as the donor page lists it."""
+
+    day: date
+    what: str
+    amount: Decimal | None = None
+    url: str = ""
+    detail: str = ""
+    # Orders entries of the same day: the later one first.
+    order: tuple[int, int] = (0, 0)
+
+
+def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
+    """The donor's gifts, pledges, receipts, notes and merges, newest first: five queries
+    whatever the number of each."""
+    entries: list[TimelineEntry] = []
+    for gift in Gift.objects.filter(donor=donor).select_related("campaign"):
+        entries.append(
+            TimelineEntry(
+                day=gift.received_on,
+                what=f"Gift by {gift.get_method_display().lower()} ({gift.get_state_display()})",
+                amount=gift.amount,
+                detail=gift.campaign.name if gift.campaign else "",
+                order=(1, gift.pk),
+            )
+        )
+    for pledge in Pledge.objects.filter(donor=donor).select_related("campaign"):
+        entries.append(
+            TimelineEntry(
+                day=pledge.pledged_on,
+                what=f"Pledge ({pledge.get_state_display()})",
+                amount=pledge.amount,
+                detail=pledge.memo,
+                order=(2, pledge.pk),
+            )
+        )
+    for receipt in Receipt.objects.filter(donor=donor):
+        voided = " (void)" if receipt.is_void else ""
+        entries.append(
+            TimelineEntry(
+                day=timezone.localdate(receipt.issued_at),
+                what=f"{receipt.get_kind_display()} no. {receipt.number}{voided}",
+                amount=receipt.amount,
+                order=(3, receipt.pk),
+            )
+        )
+    for note in donor_notes(donor=donor):
+        author = note.author.get_full_name() or note.author.email if note.author else ""
+        entries.append(
+            TimelineEntry(
+                day=timezone.localdate(note.created_at),
+                what=f"Note by {author}" if author else "Note",
+                detail=note.body,
+                order=(4, note.pk),
+            )
+        )
+    merges = DonorMergeRecord.objects.filter(survivor=donor).select_related("merged")
+    for merge in merges:
+        entries.append(
+            TimelineEntry(
+                day=timezone.localdate(merge.merged_at),
+                what=f"Merged {merge.merged.display_name} into this donor",
+                url=reverse("donors:detail", args=[merge.merged_id]),
+                order=(5, merge.pk),
+            )
+        )
+    entries.sort(key=lambda entry: (entry.day, entry.order), reverse=True)
+    return entries
