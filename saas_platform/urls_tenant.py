@@ -8,6 +8,8 @@ from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
 from saas_platform.views import tenant_home
 from shared_apps.users.views import LoginView, PasswordResetView
+from tenant_apps.donations.urls import donor_urlpatterns
+from tenant_apps.donors.urls import urlpatterns as donor_form_urlpatterns
 
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
@@ -28,6 +30,9 @@ urlpatterns = [
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("billing/", include("shared_apps.billing.urls")),
     path("donations/", include("tenant_apps.donations.urls")),
+    # The donors desk: the list and a donor's page (donations: they show giving), adding and
+    # editing (donors).
+    path("donors/", include(([*donor_urlpatterns, *donor_form_urlpatterns], "donors"))),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,8 +1,14 @@
 """Pages of donations under /donations/ on an organization's host: CSV imports and the
-fundraising reports."""
+fundraising reports; and the donors desk's pages that show giving (`donor_urlpatterns`, which
+saas_platform.urls_tenant mounts under /donors/ in the `donors` namespace)."""
 
 from django.urls import path
 
+from tenant_apps.donations.views.donor_pages import (
+    donor_detail,
+    donor_index,
+    donor_note_create,
+)
 from tenant_apps.donations.views.imports import import_detail, import_index
 from tenant_apps.donations.views.reports import report_detail, report_index
 
@@ -13,4 +19,10 @@ urlpatterns = [
     path("imports/<int:pk>/", import_detail, name="import"),
     path("reports/", report_index, name="reports"),
     path("reports/<slug:name>/", report_detail, name="report"),
+]
+
+donor_urlpatterns = [
+    path("", donor_index, name="index"),
+    path("<int:pk>/", donor_detail, name="detail"),
+    path("<int:pk>/notes/", donor_note_create, name="note_add"),
 ]
