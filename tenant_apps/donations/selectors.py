@@ -331,6 +331,7 @@ def donor_giving_summaries(
 class Giving(TypedDict):
     last_gift_on: date | None
     lifetime_total: Decimal
+    last_gift_sort: date
 
 
 if TYPE_CHECKING:
@@ -342,10 +343,12 @@ if TYPE_CHECKING:
 
 def donors_with_giving(donors: QuerySet[Donor]) -> QuerySet[DonorWithGiving]:
     """`donors` annotated with `last_gift_on` and `lifetime_total` (posted gifts only), so that
-    a list can filter and sort on them: two subqueries in the list's one query."""
+    a list can filter and sort on them: two subqueries in the list's one query.
+    `last_gift_sort` is the last gift's day with the earliest day for donors who never gave,
+    so that the most recent givers come first and those who never gave last."""
     posted = Gift.objects.filter(donor=OuterRef("pk"), state=GiftState.POSTED).order_by()
     per_donor = posted.values("donor")
-    return donors.annotate(
+    annotated = donors.annotate(
         last_gift_on=Subquery(
             per_donor.annotate(day=Max("received_on")).values("day"), output_field=DateField()
         ),
@@ -354,6 +357,9 @@ def donors_with_giving(donors: QuerySet[Donor]) -> QuerySet[DonorWithGiving]:
             Value(ZERO),
             output_field=DecimalField(max_digits=14, decimal_places=2),
         ),
+    )
+    return annotated.annotate(
+        last_gift_sort=Coalesce("last_gift_on", Value(date.min), output_field=DateField())
     )
 
 

@@ -117,6 +117,11 @@ def test_filters_select_by_tag_do_not_contact_lapsed_date_and_level(in_alpha: Te
     since = (today - timedelta(days=30)).isoformat()
     assert _names(client.get(INDEX, {"last_gift_from": since})) == ["Recent Giver"]
     assert _names(client.get(INDEX, {"sort": "-lifetime"}))[0] == "Recent Giver"
+    assert _names(client.get(INDEX, {"sort": "-last_gift"})) == [
+        "Recent Giver",
+        "Lapsed Giver",
+        "Never Gave",
+    ]
     shown = client.get(INDEX, {"lapsed": "on"}).text
     assert "$50.00" in shown
     assert "Do not contact" in shown

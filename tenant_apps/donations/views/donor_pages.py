@@ -40,7 +40,7 @@ COLUMNS = (
     Column("name", "Name", order_by=("display_name",)),
     Column("contact", "Email and phone"),
     Column("tags", "Tags"),
-    Column("last_gift", "Last gift", order_by=("last_gift_on",)),
+    Column("last_gift", "Last gift", order_by=("last_gift_sort",)),
     Column("lifetime", "Lifetime giving", order_by=("lifetime_total",), numeric=True),
 )
 
