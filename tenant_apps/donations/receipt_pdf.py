@@ -8,10 +8,14 @@ other characters are written as their closest ASCII letters or as "?".
 from __future__ import annotations
 
 import unicodedata
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
+from django.http import FileResponse
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+if TYPE_CHECKING:
+    from tenant_apps.donations.models import Receipt
 
 
 class ReceiptTable(TypedDict):
@@ -61,7 +65,8 @@ _PUNCTUATION = str.maketrans(
 _WIDTH = 180  # mm of text on A4/Letter with 15 mm margins
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
+    """`text` as the built-in fonts can write it (see the module's docstring)."""
     text = str(text).translate(_PUNCTUATION)
     try:
         text.encode("latin-1")
@@ -76,15 +81,15 @@ def _latin1(text: str) -> str:
 
 def _line(pdf: FPDF, text: str, *, size: float = 10, style: str = "", height: float = 5) -> None:
     pdf.set_font("Helvetica", style=style, size=size)
-    pdf.multi_cell(_WIDTH, height, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(_WIDTH, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def receipt_pdf_render(content: ReceiptContent) -> bytes:
     pdf = FPDF(format="letter")
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(_latin1(f"{content['title']} {content['number']}"))
-    pdf.set_author(_latin1(content["organization"]))
+    pdf.set_title(latin1(f"{content['title']} {content['number']}"))
+    pdf.set_author(latin1(content["organization"]))
     pdf.add_page()
 
     _line(pdf, content["organization"], size=14, style="B", height=7)
@@ -125,7 +130,7 @@ def receipt_pdf_render(content: ReceiptContent) -> bytes:
             for row in [table["columns"], *table["rows"], table["total"]]:
                 cells = drawn.row()
                 for value in row:
-                    cells.cell(_latin1(value))
+                    cells.cell(latin1(value))
         pdf.ln(4)
 
     for statement in content["statements"]:
@@ -137,3 +142,12 @@ def receipt_pdf_render(content: ReceiptContent) -> bytes:
         for signature_line in content["signature"]:
             _line(pdf, signature_line)
     return bytes(pdf.output())
+
+
+def receipt_pdf_download(receipt: Receipt) -> FileResponse:
+    """The receipt as it was issued, a PDF (the API and the receipt's page send it)."""
+    return FileResponse(
+        receipt.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"receipt-{receipt.number:06d}-v{receipt.version}.pdf",
+    )

@@ -34,6 +34,7 @@ from tenant_apps.donations.api.serializers import (
     ReceiptYearEndInput,
 )
 from tenant_apps.donations.models import Gift, Receipt, ReceiptKind, ReceiptSettings
+from tenant_apps.donations.receipt_pdf import receipt_pdf_download
 from tenant_apps.donations.services import receipt_settings, receipts
 from tenant_apps.donors import selectors as donor_selectors
 
@@ -97,12 +98,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request: AuthenticatedRequest, pk: str) -> FileResponse:
         """The receipt as it was issued, a PDF."""
-        receipt = self.get_object()
-        return FileResponse(
-            receipt.pdf.open("rb"),
-            content_type="application/pdf",
-            filename=f"receipt-{receipt.number:06d}-v{receipt.version}.pdf",
-        )
+        return receipt_pdf_download(self.get_object())
 
     @extend_schema(
         operation_id="v1_donations_receipts_issue",
