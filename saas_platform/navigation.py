@@ -25,6 +25,8 @@ class Section:
 SECTIONS = (
     Section("Dashboard", "home", None, ("/",)),
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
+
+    Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),
     Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),
     Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),

@@ -34,6 +34,7 @@ urlpatterns = [
     # editing (donors).
     path("donors/", include(([*donor_urlpatterns, *donor_form_urlpatterns], "donors"))),
     path("personnel/", include("tenant_apps.personnel.urls")),
+    path("receipts/", include("tenant_apps.donations.urls_receipts")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

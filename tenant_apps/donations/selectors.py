@@ -432,3 +432,40 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda entry: (entry.day, entry.order), reverse=True)
     return entries
+
+# --- Receipts desk -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptFilters:
+    """What the receipts list is narrowed to; empty values select everything."""
+
+    year: int | None = None
+    kind: str = ""
+    donor: str = ""
+    emailed: bool | None = None
+    voided: bool | None = None
+
+
+def receipt_desk_list(filters: ReceiptFilters) -> QuerySet[Receipt]:
+    """Receipts as receipt_list loads them, narrowed by `filters`. A year is a statement's year
+    or the year a receipted gift was received; voided means void, or replaced by a correction."""
+    receipts = receipt_list()
+    if filters.year is not None:
+        receipts = receipts.filter(Q(year=filters.year) | Q(gift__received_on__year=filters.year))
+    if filters.kind:
+        receipts = receipts.filter(kind=filters.kind)
+    if filters.donor.strip():
+        receipts = receipts.filter(donor__display_name__icontains=filters.donor.strip())
+    if filters.emailed is not None:
+        receipts = receipts.filter(emailed_at__isnull=not filters.emailed)
+    if filters.voided is not None:
+        voided = Q(is_void=True) | Q(replaced_by_id__isnull=False)
+        receipts = receipts.filter(voided if filters.voided else ~voided)
+    return receipts
+
+
+def receipt_detail(pk: int) -> Receipt | None:
+    """One receipt with its donor, gift, issuer, the version it corrects and any that replaces
+    it (`replaced_by_id`)."""
+    return receipt_list().select_related("gift", "supersedes").filter(pk=pk).first()
