@@ -5,6 +5,7 @@ to the bank account, per fund."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -103,6 +104,17 @@ def deposit_add_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) 
         gift.save(update_fields=["deposit", "updated_at"])
         audit_record("deposit.add_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
     return gift
+
+
+def deposit_add_gifts(
+    *, deposit: Deposit, gifts: Sequence[Gift], acting_user: User | None
+) -> list[Gift]:
+    """Put several gifts into an open deposit at once: all of them, or none when one is
+    refused (the refusal names it)."""
+    with transaction.atomic():
+        return [
+            deposit_add_gift(deposit=deposit, gift=gift, acting_user=acting_user) for gift in gifts
+        ]
 
 
 def deposit_remove_gift(*, deposit: Deposit, gift: Gift, acting_user: User | None) -> Gift:

@@ -13,7 +13,12 @@ from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCredit
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
-from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_close, deposit_create
+from tenant_apps.donations.services.deposits import (
+    deposit_add_gift,
+    deposit_add_gifts,
+    deposit_close,
+    deposit_create,
+)
 from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund, gift_update
 from tenant_apps.donations.tests.factories import GiftFactory, today
 from tenant_apps.donations.tests.readers import fund_balances, ledger
@@ -177,6 +182,24 @@ def test_a_deposit_that_does_not_match_is_not_closed(in_alpha: Tenant, ada: Dono
     assert deposit.state == "open"
     assert JournalEntry.objects.count() == entries
     assert ledger() == {"1050": ("100.00", "0.00"), "4010": ("0.00", "100.00")}
+
+
+def test_gifts_added_together_go_in_all_or_none(in_alpha: Tenant, ada: Donor) -> None:
+    deposit = deposit_create(
+        deposit_on=today(), expected_count=2, expected_total="150.00", acting_user=None
+    )
+    check = GiftFactory.create(donor=ada, amount="100.00", posted=True)
+    card = GiftFactory.create(donor=ada, amount="50.00", method="card", posted=True)
+
+    with pytest.raises(ServiceError, match=r"deposits hold checks and cash"):
+        deposit_add_gifts(deposit=deposit, gifts=[check, card], acting_user=None)
+    assert not Gift.objects.filter(deposit=deposit).exists()
+
+    cash = GiftFactory.create(donor=ada, amount="50.00", method="cash", posted=True)
+    added = deposit_add_gifts(deposit=deposit, gifts=[check, cash], acting_user=None)
+    assert [gift.pk for gift in added] == [check.pk, cash.pk]
+    assert Gift.objects.filter(deposit=deposit).count() == 2
+    assert AuditEvent.objects.filter(action="deposit.add_gift").count() == 2
 
 
 def test_only_posted_checks_and_cash_go_in_a_deposit_once(in_alpha: Tenant, ada: Donor) -> None:
