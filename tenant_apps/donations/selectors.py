@@ -433,6 +433,56 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
     entries.sort(key=lambda entry: (entry.day, entry.order), reverse=True)
     return entries
 
+# --- Deposits desk -----------------------------------------------------------------------------
+
+# A deposit's page offers at most this many gifts to add at once; a filter narrows them.
+DEPOSIT_CANDIDATES_SHOWN = 100
+
+
+def deposit_desk_list(*, state: str = "") -> QuerySet[Deposit]:
+    """Deposits with their entered count and total, optionally only the open or closed ones."""
+    deposits = (
+        Deposit.objects.select_related("bank_account")
+        .annotate(
+            gift_count=Count("gifts"),
+            gift_total=Coalesce(
+                Sum("gifts__amount"),
+                Value(0),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+        )
+        .order_by("-deposit_on", "-id")
+    )
+    return deposits.filter(state=state) if state else deposits
+
+
+def deposit_gifts(deposit: Deposit) -> QuerySet[Gift]:
+    """The gifts in a deposit, with their donors, in the order they are listed on the slip."""
+    return (
+        Gift.objects.filter(deposit=deposit).select_related("donor").order_by("received_on", "id")
+    )
+
+
+def deposit_candidates(
+    deposit: Deposit, *, methods: Sequence[str], search: str = ""
+) -> QuerySet[Gift]:
+    """Posted gifts given by `methods` (what deposits hold: services.posting) in no deposit,
+    received by the deposit's date: what can be added to it. `search` matches the donor's name
+    or the check number."""
+    gifts = Gift.objects.filter(
+        state=GiftState.POSTED,
+        deposit__isnull=True,
+        method__in=methods,
+        received_on__lte=deposit.deposit_on,
+    ).select_related("donor")
+    search = search.strip()
+    if search:
+        gifts = gifts.filter(
+            Q(donor__display_name__icontains=search) | Q(check_number__icontains=search)
+        )
+    return gifts.order_by("received_on", "id")
+
+
 # --- Receipts desk -----------------------------------------------------------------------------
 
 

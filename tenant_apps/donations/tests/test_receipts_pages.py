@@ -203,9 +203,7 @@ def test_emailing_again_is_confirmed_then_queued_with_a_message(
     assert [message.to for message in mail.outbox] == [["ada@example.org"]]
 
 
-def test_a_donor_who_takes_no_email_is_refused_with_the_reason(
-    alpha: Tenant, ada: Donor
-) -> None:
+def test_a_donor_who_takes_no_email_is_refused_with_the_reason(alpha: Tenant, ada: Donor) -> None:
     receipt = receipted(ada)
     Donor.objects.filter(pk=ada.pk).update(email_ok=False)
     response = alpha.client(alpha.user(Role.FUNDRAISER)).post(f"{INDEX}{receipt.pk}/email/")
