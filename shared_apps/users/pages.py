@@ -20,6 +20,7 @@ from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability, Role, role_has_capability
 
 # A page answers with a page, a redirect or a streamed download (a list's CSV).
+
 View = Callable[..., HttpResponseBase]
 
 

@@ -8,6 +8,7 @@ classes say so for the type checker. They are annotations only: no view builds o
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 from rest_framework.request import Request
 
 from shared_apps.users.models import User
@@ -17,6 +18,8 @@ class AuthenticatedHttpRequest(HttpRequest):
     """A Django request behind a login check."""
 
     user: User
+    # Set by django-htmx's middleware on every request: truthy for an htmx request.
+    htmx: HtmxDetails
 
 
 class AuthenticatedRequest(Request):
