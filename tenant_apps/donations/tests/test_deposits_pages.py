@@ -104,7 +104,7 @@ def test_the_list_shows_expected_against_entered_and_filters_by_state(
     assert "No deposit is in that state." in client.get(INDEX, {"state": "closed"}).content.decode()
 
     response = client.get(INDEX, {"format": "csv"})
-    lines = b"".join(response.streaming_content).decode().strip().splitlines()
+    lines = response.getvalue().decode().strip().splitlines()
     assert lines[0] == (
         "Deposit,Date,State,Expected gifts,Entered gifts,Expected total,Entered total"
     )

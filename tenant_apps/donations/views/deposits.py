@@ -10,12 +10,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib import formatting
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
 from shared_apps.users.pages import page_requires
@@ -47,7 +48,7 @@ class DepositFilterForm(forms.Form):
 
 @require_safe
 @page_requires(Capability.DONORS_READ)
-def deposit_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+def deposit_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = DepositFilterForm(request.GET)
     state = form.cleaned_data["state"] if form.is_valid() else ""
     deposits = selectors.deposit_desk_list(state=state)
@@ -245,7 +246,12 @@ def deposit_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deposit = deposit_or_404(pk)
     form = AddGiftsForm(request.POST, deposit=deposit)
     if not form.is_valid():
-        return _work(request, deposit, status=400, error=" ".join(form.errors["gifts"]))
+        return _work(
+            request,
+            deposit,
+            status=400,
+            error=" ".join(str(problem) for problem in form.errors["gifts"]),
+        )
     gifts = list(form.cleaned_data["gifts"])
     try:
         deposits_service.deposit_add_gifts(deposit=deposit, gifts=gifts, acting_user=request.user)
@@ -290,7 +296,7 @@ def deposit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def deposit_slip(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deposit = deposit_or_404(pk)
     data = deposit_slip_render(
-        organization=getattr(request.tenant, "name", ""),
+        organization=str(getattr(connection.tenant, "name", "")),
         deposit=deposit,
         gifts=list(selectors.deposit_gifts(deposit)),
     )

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
@@ -83,7 +83,7 @@ def number_of(receipt: Receipt) -> str:
 
 @require_safe
 @page_requires(Capability.DONORS_READ)
-def receipt_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+def receipt_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = ReceiptFilterForm(request.GET)
     receipts = selectors.receipt_desk_list(form.filters())
     if wants_csv(request):
@@ -275,8 +275,8 @@ def receipt_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return redirect("receipts:settings")
         status = 400
     if not can_change:
-        for field in form.fields.values():
-            field.disabled = True
+        for form_field in form.fields.values():
+            form_field.disabled = True
     context = {
         "form": form,
         "can_change": can_change,
