@@ -1,5 +1,5 @@
-"""Background work of donations: receipts, CSV imports and recurring gifts. Tasks take ids,
-run in the schema of the tenant that queued them, and call a service."""
+"""Background work of donations: receipts and year-end statements, CSV imports and recurring
+gifts. Tasks take ids, run in the schema of the tenant that queued them, and call a service."""
 
 from __future__ import annotations
 
@@ -47,6 +47,16 @@ def receipt_email(receipt_id: int) -> bool:
         logger.warning("receipt %s to email does not exist", receipt_id)
         return False
     return receipt_email_send(receipt=receipt)
+
+
+@shared_task
+def statements_run(token: str, year: int, tag_id: int | None) -> str:
+    """Issue a year's statements and gather their PDFs in a ZIP (see services.statements).
+    Not retried: a failure is recorded in the run's progress for the page to show."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.statements import statements_run as run
+
+    return run(token=token, year=year, tag_id=tag_id)["state"]
 
 
 @shared_task

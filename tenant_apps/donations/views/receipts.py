@@ -1,6 +1,6 @@
 """Pages of the receipts desk under /receipts/: the list with its filters and CSV, a receipt's
 page with its PDF, emailing it again and issuing a corrected version (each confirmed first),
-and the receipt settings."""
+the receipt settings, and year-end statements in bulk with their progress and ZIP."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,6 +26,8 @@ from tenant_apps.donations.models import Receipt, ReceiptKind
 from tenant_apps.donations.receipt_pdf import receipt_pdf_download
 from tenant_apps.donations.services import receipt_settings as settings_service
 from tenant_apps.donations.services import receipts as receipts_service
+from tenant_apps.donations.services import statements
+from tenant_apps.donors.models import Tag
 
 # --- The list ----------------------------------------------------------------------------------
 
@@ -284,3 +287,72 @@ def receipt_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         "next_number": settings_row.next_number,
     }
     return render(request, "donations/receipts/settings.html", context, status=status)
+
+
+# --- Year-end statements -----------------------------------------------------------------------
+
+
+class StatementsForm(forms.Form):
+    year = forms.IntegerField(label="Calendar year", min_value=1900, max_value=9999)
+    tag = forms.ModelChoiceField(
+        label="Donors",
+        queryset=Tag.objects.order_by("name"),
+        required=False,
+        empty_label="Every donor who gave that year",
+        help_text="Or only the donors with a tag.",
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.DONORS_READ)
+def statements_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The form that starts a year's statements (GIFTS_WRITE) and, for a started run, its
+    progress (refreshed by htmx every 2 s while it runs) and download."""
+    can_run = request.user.has_capability(Capability.GIFTS_WRITE)
+    form = StatementsForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    status = 200
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied(refusal(Capability.GIFTS_WRITE))
+        if form.is_valid():
+            try:
+                token = statements.statements_run_start(
+                    year=form.cleaned_data["year"],
+                    tag=form.cleaned_data["tag"],
+                    acting_user=request.user,
+                )
+            except ServiceError as error:
+                form.add_error("year" if "year" in error.fields else None, error.message)
+            else:
+                messages.success(request, "The statements are being made.")
+                return redirect(f"{request.path}?run={token}")
+        status = 400
+    context = {**_run_context(request), "form": form, "can_run": can_run}
+    return render(request, "donations/receipts/statements.html", context, status=status)
+
+
+def _run_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    token = request.GET.get("run", "")[:64]
+    progress = statements.statements_progress(token) if token else None
+    return {"token": token, "progress": progress}
+
+
+@require_safe
+@page_requires(Capability.DONORS_READ)
+def statements_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The progress fragment htmx polls."""
+    return render(request, "donations/receipts/_statements_progress.html", _run_context(request))
+
+
+@require_safe
+@page_requires(Capability.DONORS_READ)
+def statements_download(request: AuthenticatedHttpRequest) -> FileResponse:
+    progress = _run_context(request)["progress"]
+    if progress is None or progress["state"] != "done":
+        raise Http404("These statements are not ready, or no longer kept.")
+    return FileResponse(
+        default_storage.open(progress["archive"], "rb"),
+        content_type="application/zip",
+        as_attachment=True,
+        filename=f"statements-{progress['year']}.zip",
+    )
