@@ -23,6 +23,7 @@ PAGES_VISITED = [
     "/receipts/",
     "/receipts/<id>/",
     "/receipts/<id>/email/",
+    "/receipts/statements/",
     "/deposits/",
     "/deposits/new/",
     "/deposits/<id>/",
@@ -60,7 +61,7 @@ def test_a_fundraiser_reprints_a_receipt(
 ) -> None:
     from tenant_apps.donations.models import Receipt
     from tenant_apps.donations.services.receipt_settings import receipt_settings_update
-    from tenant_apps.donations.tests.factories import GiftFactory
+    from tenant_apps.donations.tests.factories import GiftFactory, today
     from tenant_apps.donors.tests.factories import donor_made
 
     with staff_site.schema():
@@ -96,6 +97,14 @@ def test_a_fundraiser_reprints_a_receipt(
     page.get_by_role("button", name="Email it again").click()
     page.get_by_text("is on its way to Ada Lovelace").wait_for()
     _both_widths(page, "receipts-emailed")
+
+    page.get_by_role("link", name="All receipts").click()
+    page.get_by_role("link", name="Year-end statements").click()
+    page.get_by_label("Calendar year").fill(str(today().year))
+    page.get_by_role("button", name="Make the statements").click()
+    page.get_by_text("statements are ready: 2 donors").wait_for()
+    _both_widths(page, "receipts-statements")
+    assert fetched(page, "Download the statements (ZIP)")[:2] == [200, "application/zip"]
     page.close()
 
 

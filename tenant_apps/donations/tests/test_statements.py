@@ -121,7 +121,7 @@ def test_a_fundraiser_makes_the_statements_and_downloads_the_zip(
 
     assert response.status_code == 302
     page = client.get(response["Location"])
-    assert b"The statements are being made." in page.content
+    assert f"The {last_year()} statements were started.".encode() in page.content
     assert b"statements are ready: 1 donor." in page.content
     assert b'hx-trigger="every 2s"' not in page.content
     token = response["Location"].split("run=")[1]

@@ -324,7 +324,9 @@ def statements_index(request: AuthenticatedHttpRequest) -> HttpResponse:
             except ServiceError as error:
                 form.add_error("year" if "year" in error.fields else None, error.message)
             else:
-                messages.success(request, "The statements are being made.")
+                messages.success(
+                    request, f"The {form.cleaned_data['year']} statements were started."
+                )
                 return redirect(f"{request.path}?run={token}")
         status = 400
     context = {**_run_context(request), "form": form, "can_run": can_run}
