@@ -25,7 +25,6 @@ class Section:
 SECTIONS = (
     Section("Dashboard", "home", None, ("/",)),
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
-
     Section("Deposits", "deposits:index", Capability.DONORS_READ, ("/deposits/",)),
     Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),
     Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),

@@ -79,11 +79,8 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 # (tests/test_admin_path.py checks this list against both URL maps).
 TOP_LEVEL_ROUTES = frozenset(
     {
-        "accounts", "accounting", "api", "billing", "console", "donations", "donors", "give",
-        "healthz", "media", "personnel", "signup", "static",
-
-        "accounts", "accounting", "api", "billing", "console", "deposits", "donations", "give",
-        "healthz", "media", "personnel", "receipts", "signup", "static",
+        "accounts", "accounting", "api", "billing", "console", "deposits", "donations", "donors",
+        "give", "healthz", "media", "personnel", "receipts", "signup", "static",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)

@@ -433,6 +433,7 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
     entries.sort(key=lambda entry: (entry.day, entry.order), reverse=True)
     return entries
 
+
 # --- Deposits desk -----------------------------------------------------------------------------
 
 # A deposit's page offers at most this many gifts to add at once; a filter narrows them.
