@@ -1,6 +1,10 @@
 """Deposits of checks and cash: opening one with its expected count and total, putting posted
 gifts in it or taking them out, and closing it, which moves their money from undeposited funds
-to the bank account, per fund."""
+to the bank account, per fund.
+
+A deposit is also the batch a stack of checks is entered in: each check is entered as a draft
+gift already in the deposit (deposit_gift_enter), the batch's drafts are posted together
+(deposit_drafts_post), and the deposit closes once they are all posted and match."""
 
 from __future__ import annotations
 
@@ -18,17 +22,27 @@ from saas_platform.lib.inputs import amount_parse
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Account, AccountType, EntrySource
 from tenant_apps.core.services import actor_of, audit_record
-from tenant_apps.donations.models import Deposit, DepositState, Gift, GiftAllocation, GiftState
+from tenant_apps.donations.models import (
+    Deposit,
+    DepositState,
+    Gift,
+    GiftAllocation,
+    GiftMethod,
+    GiftState,
+)
+from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.checks import date_required
-from tenant_apps.donations.services.gifts import gift_locked
+from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post
 from tenant_apps.donations.services.posting import (
     DEFAULT_BANK_ACCOUNT,
+    DEFAULT_FUND,
     DEPOSITED_METHODS,
     UNDEPOSITED_FUNDS_ACCOUNT,
 )
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
+    from tenant_apps.donors.models import Donor
 
 
 def deposit_create(
@@ -138,6 +152,13 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
     with transaction.atomic():
         deposit = _open_deposit_locked(deposit)
         gifts = list(Gift.objects.select_for_update().filter(deposit=deposit))
+        drafts = [gift.pk for gift in gifts if gift.state == GiftState.DRAFT]
+        if drafts:
+            # A draft's money is not in undeposited funds yet: nothing to move to the bank.
+            raise StateConflict(
+                f"Deposit {deposit.pk} holds {len(drafts)} draft gift(s) "
+                f"({', '.join(str(pk) for pk in drafts)}); post them before closing it."
+            )
         count = len(gifts)
         total = sum((gift.amount for gift in gifts), Decimal("0"))
         if count != deposit.expected_count or total != deposit.expected_total:
@@ -179,3 +200,53 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
         deposit.save(update_fields=["state", "journal_entry", "closed_by", "closed_at"])
         audit_record("deposit.close", acting_user=acting_user, obj=deposit, entry=entry.number)
     return deposit
+
+
+# --- Batch entry: a deposit filled with draft gifts -------------------------------------------
+
+
+def deposit_gift_enter(
+    *,
+    deposit: Deposit,
+    donor: Donor,
+    amount: Decimal | str,
+    acting_user: User | None,
+    check_number: str = "",
+    fund: str = DEFAULT_FUND,
+) -> Gift:
+    """One check of a batch: a draft gift by check, received on the deposit's date, to `fund`
+    (the general fund unless told), already in the open deposit. It is in the books once the
+    batch is posted (deposit_drafts_post)."""
+    with transaction.atomic():
+        deposit = _open_deposit_locked(deposit)
+        gift = gift_create(
+            donor=donor,
+            amount=amount,
+            received_on=deposit.deposit_on,
+            method=GiftMethod.CHECK,
+            check_number=check_number,
+            allocations=[AllocationSpec(fund=fund, amount=amount)],
+            acting_user=acting_user,
+        )
+        gift.deposit = deposit
+        gift.save(update_fields=["deposit", "updated_at"])
+        audit_record("deposit.add_gift", acting_user=acting_user, obj=deposit, gift=gift.pk)
+    return gift
+
+
+def deposit_drafts_post(*, deposit: Deposit, acting_user: User | None) -> list[Gift]:
+    """Post every draft gift of an open deposit, each through gift_post, all or nothing: one
+    refusal leaves the whole batch in draft, so a batch is never half in the books."""
+    with transaction.atomic():
+        deposit = _open_deposit_locked(deposit)
+        drafts = list(Gift.objects.filter(deposit=deposit, state=GiftState.DRAFT).order_by("id"))
+        if not drafts:
+            raise StateConflict(f"Deposit {deposit.pk} has no draft gifts to post.")
+        posted = [gift_post(gift=gift, acting_user=acting_user) for gift in drafts]
+        audit_record(
+            "deposit.post_drafts",
+            acting_user=acting_user,
+            obj=deposit,
+            gifts=[gift.pk for gift in posted],
+        )
+    return posted
