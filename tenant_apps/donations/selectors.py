@@ -33,6 +33,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
+    DepositState,
     Gift,
     GiftState,
     ImportJob,
@@ -520,3 +521,69 @@ def receipt_detail(pk: int) -> Receipt | None:
     """One receipt with its donor, gift, issuer, the version it corrects and any that replaces
     it (`replaced_by_id`)."""
     return receipt_list().select_related("gift", "supersedes").filter(pk=pk).first()
+
+# --- The gifts desk: a gift's page and a batch being entered ------------------------------------
+
+
+def gift_detail(*, pk: int) -> Gift | None:
+    """A gift with everything its page shows (allocations, soft credits, entries, receipts)."""
+    return (
+        Gift.objects.select_related(
+            "donor",
+            "campaign",
+            "journal_entry",
+            "refund_entry",
+            "deposit",
+            "pledge",
+            "created_by",
+            "posted_by",
+        )
+        .prefetch_related(
+            "allocations__fund",
+            "soft_credits__donor",
+            Prefetch("receipts", queryset=Receipt.objects.order_by("-issued_at", "-id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A deposit being filled with checks: its gifts in the order entered, how many and how
+    much against what was counted by hand, and how many are still drafts."""
+
+    deposit: Deposit
+    gifts: list[Gift]
+    count: int
+    total: Decimal
+    draft_count: int
+
+    @property
+    def matches(self) -> bool:
+        return (
+            self.count == self.deposit.expected_count and self.total == self.deposit.expected_total
+        )
+
+
+def batch_of(*, pk: int) -> Batch | None:
+    deposit = Deposit.objects.select_related("bank_account").filter(pk=pk).first()
+    if deposit is None:
+        return None
+    gifts = list(
+        Gift.objects.filter(deposit=deposit)
+        .select_related("donor")
+        .prefetch_related("allocations__fund")
+        .order_by("id")
+    )
+    return Batch(
+        deposit=deposit,
+        gifts=gifts,
+        count=len(gifts),
+        total=sum((gift.amount for gift in gifts), Decimal("0")),
+        draft_count=sum(1 for gift in gifts if gift.state == GiftState.DRAFT),
+    )
+
+
+def open_batches() -> QuerySet[Deposit]:
+    return deposit_list().filter(state=DepositState.OPEN)
