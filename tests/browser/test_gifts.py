@@ -1,0 +1,131 @@
+"""The gifts desk in Chromium: a bookkeeper enters a batch of twenty checks with the keyboard
+alone, posts it and finds its total in the statement of activities; the list, a gift's page and
+the batch screen at desktop and phone widths."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from django.utils import timezone
+
+from shared_apps.users.roles import Role
+from tests.browser.conftest import screenshot
+from tests.browser.staff import StaffSite, staff_site  # noqa: F401
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, ViewportSize
+
+pytestmark = pytest.mark.browser
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+# The pages this module visits, for the accessibility check (axe) to run on each of them.
+PAGES_VISITED = [
+    "/gifts/",
+    "/gifts/<id>/",
+    "/gifts/batch/",
+    "/gifts/batch/<id>/",
+    "/accounting/reports/activities/",
+]
+SURNAMES = [
+    "Abernathy", "Brightwater", "Castellano", "Delacroix", "Eastwood",
+    "Fairweather", "Goldsmith", "Hawthorne", "Ironside", "Jefferson",
+    "Kingsley", "Lockhart", "Montgomery", "Northcott", "Oakenfold",
+    "Pemberton", "Quartermain", "Rutherford", "Silverstone", "Thistlewood",
+]  # fmt: skip
+
+
+def _both_widths(page: Page, name: str) -> None:
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, f"gifts-{name}")
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"gifts-{name}-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+def _tab_to(page: Page, name: str, most: int = 30) -> None:
+    """Tab forward until the control `name` (a button's text or a field's id) has the focus,
+    as a keyboard user would."""
+    focused = "[document.activeElement.id, document.activeElement.textContent.trim()]"
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if name in page.evaluate(focused):
+            return
+    pytest.fail(f"{name!r} was not reached with Tab")
+
+
+def test_a_bookkeeper_enters_posts_and_finds_a_batch_of_checks_with_the_keyboard(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    from playwright.sync_api import expect
+
+    from tenant_apps.donors.tests.factories import donor_made
+
+    amounts = [Decimal(25 + 5 * n) for n in range(20)]
+    total = sum(amounts, Decimal("0"))
+    with staff_site.schema():
+        for index, surname in enumerate(SURNAMES):
+            donor_made("Donor", surname, emails=(f"donor{index}@example.org",))
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.BOOKKEEPER)
+
+    # Given the count and total counted by hand, a batch is opened with the keyboard.
+    page.goto(staff_site.url("/gifts/batch/"))
+    # The date is today's already: Tab to the count.
+    _tab_to(page, "id_expected_count")
+    page.keyboard.type("20")
+    page.keyboard.press("Tab")
+    page.keyboard.type(f"{total}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Batch")
+    donor_field = page.get_by_role("combobox", name="Donor")
+    expect(donor_field).to_be_focused()
+
+    # When each check is typed: donor (Enter picks the suggestion), Tab, amount, Tab, check
+    # number, Enter saves; the focus is back on the donor field of a new row.
+    for index, (surname, amount) in enumerate(zip(SURNAMES, amounts, strict=True)):
+        page.keyboard.type(surname)
+        expect(page.get_by_role("option").first).to_have_text(f"Donor {surname}")
+        if index == 0:
+            screenshot(page, "gifts-batch-suggestions")
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Amount")).to_be_focused()
+        page.keyboard.type(f"{amount}")
+        page.keyboard.press("Tab")
+        page.keyboard.type(f"{1000 + index}")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("batch-count")).to_have_text(str(index + 1))
+        expect(donor_field).to_be_focused()
+
+    # Then it shows 20 / $total against what was expected.
+    expect(page.get_by_test_id("batch-count")).to_have_text("20")
+    expect(page.get_by_test_id("batch-total")).to_have_text(f"${total:,.2f}")
+    expect(page.locator(".batch-totals")).to_contain_text("Matches what was counted")
+    _both_widths(page, "batch")
+
+    # And posting the batch is one action, reached with Tab.
+    _tab_to(page, "Post the batch")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(f"Posted 20 gifts for ${total:,.2f}.")
+
+    # The statement of activities has the total in contributions without donor restrictions.
+    day = timezone.localdate().isoformat()
+    page.goto(staff_site.url(f"/accounting/reports/activities/?start={day}&end={day}"))
+    contributions = page.get_by_role("row").filter(has_text=re.compile(r"^\s*4010"))
+    expect(contributions.locator("td").nth(0)).to_have_text(f"{total:,.2f}")
+    screenshot(page, "gifts-activities")
+
+    # The list shows them posted; a gift's page shows its entry.
+    page.goto(staff_site.url("/gifts/"))
+    expect(page.get_by_text("1–20 of 20 gifts")).to_be_visible()
+    _both_widths(page, "list")
+    page.get_by_role("row").filter(has_text="Donor Abernathy").get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("$25.00 from Donor Abernathy")
+    expect(page.get_by_text(re.compile(r"Journal entry \d+"))).to_be_visible()
+    _both_widths(page, "detail")
+    page.close()
