@@ -9,6 +9,7 @@ app_name = "gifts"
 
 urlpatterns = [
     path("", gifts.gift_list, name="list"),
+    path("new/", gifts.gift_new, name="new"),
     path("post/", gifts.gift_bulk_post, name="bulk_post"),
     path("donors/", gifts.donor_suggestions, name="donor_suggestions"),
     path("<int:pk>/", gifts.gift_detail, name="detail"),

@@ -375,3 +375,116 @@ def test_a_fundraiser_has_no_post_selected(in_alpha: Tenant) -> None:
     client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
     assert b"Post selected" not in client.get(LIST).content
     assert client.post("/gifts/post/", {"gift": [gift.pk]}).status_code == 403
+
+
+# --- The gift form ------------------------------------------------------------------------------
+
+NEW = "/gifts/new/"
+
+
+def _gift_form(donor: Donor, **fields: Any) -> dict[str, Any]:
+    data = {
+        "donor_query": donor.display_name,
+        "donor_id": donor.pk,
+        "amount": "300.00",
+        "received_on": today().isoformat(),
+        "method": "check",
+        "check_number": "",
+        "payment_reference": "",
+        "campaign": "",
+        "tribute_type": "none",
+        "tribute_name": "",
+        "goods_services_description": "",
+        "goods_services_value": "",
+        "designation": "",
+        "fund-TOTAL_FORMS": "3",
+        "fund-INITIAL_FORMS": "0",
+        "credit-TOTAL_FORMS": "2",
+        "credit-INITIAL_FORMS": "0",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(Role.FUNDRAISER, 200), (Role.BOOKKEEPER, 200), (Role.VIEWER, 403)]
+)
+def test_the_gift_form_is_for_those_who_enter_gifts(
+    in_alpha: Tenant, role: str, status: int
+) -> None:
+    response = in_alpha.client(in_alpha.user(role)).get(NEW)
+    assert response.status_code == status
+
+
+def test_a_fundraiser_records_a_split_gift_in_memory_of_someone(in_alpha: Tenant) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    donor_made("Charles", "Babbage")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    response = client.post(
+        NEW,
+        _gift_form(
+            ada,
+            **{
+                "tribute_type": "memory",
+                "tribute_name": "Lord Byron",
+                "fund-0-fund": "GEN",
+                "fund-0-amount": "200.00",
+                "fund-1-fund": "PRP",
+                "fund-1-amount": "100.00",
+                "credit-0-donor": "Babbage",
+                "credit-0-amount": "300.00",
+                "designation": "For the <b>library</b>",
+            },
+        ),
+    )
+    gift = Gift.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}{gift.pk}/"
+    assert (gift.amount, gift.tribute_type, gift.tribute_name) == (
+        Decimal("300.00"),
+        "memory",
+        "Lord Byron",
+    )
+    assert sorted((a.fund.code, a.amount) for a in gift.allocations.all()) == [
+        ("GEN", Decimal("200.00")),
+        ("PRP", Decimal("100.00")),
+    ]
+    assert [c.donor.display_name for c in gift.soft_credits.all()] == ["Charles Babbage"]
+    assert AuditEvent.objects.filter(action="gift.create", object_id=str(gift.pk)).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "In memory of Lord Byron" in page
+    assert "Purpose-restricted gifts" in page
+    assert "For the &lt;b&gt;library&lt;/b&gt;" in page
+
+
+def test_a_split_that_does_not_add_up_is_given_back_and_nothing_is_saved(
+    in_alpha: Tenant,
+) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    response = client.post(
+        NEW,
+        _gift_form(
+            ada,
+            **{
+                "fund-0-fund": "GEN",
+                "fund-0-amount": "200.00",
+                "fund-1-fund": "PRP",
+                "fund-1-amount": "50.00",
+            },
+        ),
+    )
+    assert response.status_code == 400
+    assert "The funds add up to $250.00; the gift is $300.00." in response.content.decode()
+    assert not Gift.objects.exists()
+
+
+def test_a_tribute_without_a_name_is_refused_by_the_service_next_to_the_field(
+    in_alpha: Tenant,
+) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    response = client.post(NEW, _gift_form(ada, tribute_type="honor"))
+    assert response.status_code == 400
+    assert b"One thing needs fixing" in response.content
+    assert not Gift.objects.exists()

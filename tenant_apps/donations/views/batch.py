@@ -5,7 +5,6 @@ one row at a time as draft gifts, posting them together, closing the deposit."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -23,7 +22,7 @@ from tenant_apps.accounting.models import Fund
 from tenant_apps.donations import selectors
 from tenant_apps.donations.services import deposits
 from tenant_apps.donations.services.posting import DEFAULT_FUND
-from tenant_apps.donations.views.gifts import DonorLookupForm, error_to_form
+from tenant_apps.donations.views.gifts import DonorLookupForm, FundChoiceField, error_to_form
 
 
 class HtmxRequest(AuthenticatedHttpRequest):
@@ -48,19 +47,14 @@ class BatchOpenForm(forms.Form):
 class BatchRowForm(DonorLookupForm):
     amount = forms.DecimalField(label="Amount", min_value=Decimal("0.01"), decimal_places=2)
     check_number = forms.CharField(label="Check number", max_length=40, required=False)
-    fund = forms.ModelChoiceField(
-        label="Fund", queryset=Fund.objects.none(), to_field_name="code", empty_label=None
+    # The general fund unless another is chosen.
+    fund = FundChoiceField(
+        label="Fund",
+        queryset=Fund.objects.filter(is_active=True).order_by("code"),
+        to_field_name="code",
+        empty_label=None,
+        initial=DEFAULT_FUND,
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        funds = Fund.objects.filter(is_active=True).order_by("code")
-        fund_field = self.fields["fund"]
-        assert isinstance(fund_field, forms.ModelChoiceField)  # noqa: S101 (declared above)
-        fund_field.queryset = funds
-        fund_field.label_from_instance = lambda fund: fund.name  # type: ignore[method-assign]
-        if not self.is_bound:
-            self.initial.setdefault("fund", DEFAULT_FUND)
 
 
 # --- Pages ------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Pages of the gifts desk: the list of gifts (filtered, sorted, paged, CSV) with bulk posting,
-a gift's page with its actions by state and role, and the donor suggestions that the gift form
-and batch entry share (views.batch)."""
+a gift's page with its actions by state and role, the gift form, and the donor suggestions that
+the gift form and batch entry share (views.batch)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.formatting import money
@@ -30,8 +31,10 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     GiftState,
+    TributeType,
 )
 from tenant_apps.donations.services import gifts as gift_services
+from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.selectors import donor_search
 
@@ -76,6 +79,13 @@ class DonorLookupForm(forms.Form):
             else:
                 cleaned["donor"] = matches[0]
         return cleaned
+
+
+class FundChoiceField(forms.ModelChoiceField):
+    """A fund by its code, shown by its name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
 
 
 def error_to_form(form: forms.Form, error: ServiceError) -> None:
@@ -326,3 +336,154 @@ def gift_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Gift refunded: its entry is reversed.")
             return redirect("gifts:detail", pk=pk)
     return gift_page(request, gift, refund_form=form, status=400)
+
+
+# --- The gift form ------------------------------------------------------------------------------
+
+ALLOCATION_ROWS = 3
+SOFT_CREDIT_ROWS = 2
+
+
+class GiftForm(DonorLookupForm):
+    amount = forms.DecimalField(label="Amount", min_value=Decimal("0.01"), decimal_places=2)
+    received_on = forms.DateField(
+        label="Date received", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.ChoiceField(label="Method", choices=GiftMethod.choices)
+    check_number = forms.CharField(label="Check number", max_length=40, required=False)
+    payment_reference = forms.CharField(label="Reference", max_length=200, required=False)
+    campaign = forms.ModelChoiceField(
+        label="Campaign",
+        queryset=Campaign.objects.order_by("code"),
+        required=False,
+        empty_label="No campaign",
+    )
+    tribute_type = forms.ChoiceField(
+        label="Tribute", choices=TributeType.choices, initial=TributeType.NONE
+    )
+    tribute_name = forms.CharField(label="In honor or memory of", max_length=200, required=False)
+    goods_services_description = forms.CharField(
+        label="Goods or services given in return", max_length=500, required=False
+    )
+    goods_services_value = forms.DecimalField(
+        label="Their value", min_value=Decimal("0"), decimal_places=2, required=False
+    )
+    designation = forms.CharField(
+        label="Memo", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AllocationForm(forms.Form):
+    fund = FundChoiceField(
+        label="Fund",
+        queryset=Fund.objects.filter(is_active=True).order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label="No fund",
+    )
+    amount = forms.DecimalField(
+        label="Amount", min_value=Decimal("0.01"), decimal_places=2, required=False
+    )
+
+
+class SoftCreditForm(forms.Form):
+    donor = forms.CharField(label="Donor credited", max_length=200, required=False)
+    amount = forms.DecimalField(
+        label="Amount", min_value=Decimal("0.01"), decimal_places=2, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        query = cleaned.get("donor", "")
+        if query:
+            matches = donor_matches(query)
+            if len(matches) != 1:
+                self.add_error(
+                    "donor",
+                    f"No donor matches “{query}”."
+                    if not matches
+                    else f"{len(matches)} donors match “{query}”: type more of the name.",
+                )
+            else:
+                cleaned["donor_found"] = matches[0]
+        return cleaned
+
+
+AllocationFormSet = forms.formset_factory(AllocationForm, extra=ALLOCATION_ROWS)
+SoftCreditFormSet = forms.formset_factory(SoftCreditForm, extra=SOFT_CREDIT_ROWS)
+
+
+def allocations_of(formset: Any) -> list[AllocationSpec]:
+    return [
+        AllocationSpec(fund=row["fund"].code, amount=row["amount"])
+        for row in formset.cleaned_data
+        if row.get("fund") and row.get("amount")
+    ]
+
+
+def split_check(form: GiftForm, allocations: list[AllocationSpec]) -> None:
+    """A split says where all of the gift goes: its amounts add up to the gift's."""
+    amount = form.cleaned_data.get("amount")
+    if not allocations or amount is None:
+        return
+    total = sum((Decimal(spec.amount) for spec in allocations), Decimal("0"))
+    if total != amount:
+        form.add_error(
+            None,
+            f"The funds add up to {money(total)}; the gift is {money(amount)}. "
+            "Make them add up to the amount.",
+        )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.GIFTS_WRITE)
+def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The gift form: donor, amount, date, method, campaign, split across funds, tribute, soft
+    credits, goods or services in return, memo. Saved as a draft through gift_create."""
+    form = GiftForm(initial={"received_on": timezone.localdate(), "method": GiftMethod.CHECK})
+    allocations = AllocationFormSet(prefix="fund")
+    credits = SoftCreditFormSet(prefix="credit")
+    status = 200
+    if request.method == "POST":
+        form = GiftForm(request.POST)
+        allocations = AllocationFormSet(request.POST, prefix="fund")
+        credits = SoftCreditFormSet(request.POST, prefix="credit")
+        if form.is_valid() and allocations.is_valid() and credits.is_valid():
+            specs = allocations_of(allocations)
+            split_check(form, specs)
+        if not form.errors and allocations.is_valid() and credits.is_valid():
+            data = form.cleaned_data
+            try:
+                gift = gift_services.gift_create(
+                    donor=data["donor"],
+                    amount=data["amount"],
+                    received_on=data["received_on"],
+                    method=data["method"],
+                    check_number=data["check_number"],
+                    payment_reference=data["payment_reference"],
+                    campaign=data["campaign"],
+                    allocations=specs,
+                    soft_credits=[
+                        SoftCreditSpec(donor=row["donor_found"], amount=row["amount"])
+                        for row in credits.cleaned_data
+                        if row.get("donor_found") and row.get("amount")
+                    ],
+                    tribute_type=data["tribute_type"],
+                    tribute_name=data["tribute_name"],
+                    goods_services_description=data["goods_services_description"],
+                    goods_services_value=data["goods_services_value"] or Decimal("0"),
+                    designation=data["designation"],
+                    acting_user=request.user,
+                )
+            except ServiceError as error:
+                error_to_form(form, error)
+            else:
+                messages.success(request, "Gift recorded as a draft, for a bookkeeper to post.")
+                return redirect("gifts:detail", pk=gift.pk)
+        status = 400
+    return render(
+        request,
+        "donations/gifts/new.html",
+        {"form": form, "allocations": allocations, "credits": credits},
+        status=status,
+    )
