@@ -25,6 +25,7 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 # The pages this module visits, for the accessibility check (axe) to run on each of them.
 PAGES_VISITED = [
     "/gifts/",
+    "/gifts/new/",
     "/gifts/<id>/",
     "/gifts/batch/",
     "/gifts/batch/<id>/",
@@ -128,4 +129,49 @@ def test_a_bookkeeper_enters_posts_and_finds_a_batch_of_checks_with_the_keyboard
     expect(page.get_by_role("heading", level=1)).to_have_text("$25.00 from Donor Abernathy")
     expect(page.get_by_text(re.compile(r"Journal entry \d+"))).to_be_visible()
     _both_widths(page, "detail")
+    page.close()
+
+
+def test_a_fundraiser_records_a_split_gift_in_honor_of_someone(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    from playwright.sync_api import expect
+
+    from tenant_apps.donors.tests.factories import donor_made
+
+    with staff_site.schema():
+        donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.FUNDRAISER)
+    page.goto(staff_site.url("/gifts/"))
+    page.get_by_role("link", name="Record a gift").click()
+
+    # Given the form, the donor is found by typing and picked with Enter.
+    donor = page.get_by_role("combobox", name="Donor")
+    expect(donor).to_be_focused()
+    page.keyboard.type("Lovelace")
+    expect(page.get_by_role("option").first).to_have_text("Ada Lovelace")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Amount", exact=True)).to_be_focused()
+    page.keyboard.type("250.00")
+    page.get_by_label("Fund 1", exact=True).select_option("GEN")
+    page.get_by_label("Amount to fund 1").fill("150.00")
+    page.get_by_label("Fund 2", exact=True).select_option("PRP")
+    page.get_by_label("Amount to fund 2").fill("100.00")
+    page.get_by_label("Tribute", exact=True).select_option("honor")
+    page.get_by_label("In honor or memory of").fill("Grace Hopper")
+    _both_widths(page, "form")
+
+    # When it is recorded, then its page shows the split and the tribute.
+    page.get_by_role("button", name="Record the gift").click()
+    expect(page.get_by_role("status")).to_contain_text("Gift recorded as a draft")
+    expect(page.get_by_role("heading", level=1)).to_have_text("$250.00 from Ada Lovelace")
+    expect(page.get_by_text("In honor of Grace Hopper")).to_be_visible()
+    funds = page.get_by_role("table").first
+    expect(funds.get_by_role("row", name="General fund")).to_contain_text("$150.00")
+    expect(funds.get_by_role("row", name="Purpose-restricted gifts")).to_contain_text("$100.00")
+    expect(page.get_by_role("button", name="Post to the books")).to_have_count(0)
+    _both_widths(page, "draft")
     page.close()
