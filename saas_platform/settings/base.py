@@ -81,6 +81,9 @@ TOP_LEVEL_ROUTES = frozenset(
     {
         "accounts", "accounting", "api", "billing", "console", "deposits", "donations", "donors",
         "give", "healthz", "media", "personnel", "receipts", "signup", "static",
+
+        "accounts", "accounting", "api", "billing", "console", "donations", "gifts", "give",
+        "healthz", "media", "personnel", "signup", "static",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
