@@ -187,6 +187,26 @@ def test_post_the_batch_posts_every_draft_then_the_deposit_closes(in_alpha: Tena
     assert deposit.state == DepositState.CLOSED
 
 
+def test_a_batch_posts_all_or_nothing_and_says_why(in_alpha: Tenant) -> None:
+    from tenant_apps.accounting.models import Fund
+
+    deposit = _batch(count=2, total="10.00")
+    deposit_gift_enter(deposit=deposit, donor=donor_made("Ada", "L"), amount="5", acting_user=None)
+    deposit_gift_enter(
+        deposit=deposit, donor=donor_made("Bo", "L"), amount="5", fund="PRP", acting_user=None
+    )
+    # The second check's fund was closed after it was entered: the ledger refuses it.
+    Fund.objects.filter(code="PRP").update(is_active=False)
+    client = in_alpha.client(in_alpha.user(Role.BOOKKEEPER))
+
+    page = client.get(client.post(f"{BATCHES}{deposit.pk}/post/")["Location"]).content.decode()
+
+    assert "Nothing was posted:" in page
+    assert "Fund PRP is inactive" in page
+    assert set(Gift.objects.values_list("state", flat=True)) == {GiftState.DRAFT}
+    assert not AuditEvent.objects.filter(action__in=["gift.post", "deposit.post_drafts"]).exists()
+
+
 def test_a_fundraiser_cannot_post_a_batch_and_sees_no_button(in_alpha: Tenant) -> None:
     deposit = _batch()
     deposit_gift_enter(deposit=deposit, donor=donor_made("Ada", "L"), amount="5", acting_user=None)
