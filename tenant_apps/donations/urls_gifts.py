@@ -13,6 +13,7 @@ urlpatterns = [
     path("post/", gifts.gift_bulk_post, name="bulk_post"),
     path("donors/", gifts.donor_suggestions, name="donor_suggestions"),
     path("<int:pk>/", gifts.gift_detail, name="detail"),
+    path("<int:pk>/edit/", gifts.gift_edit, name="edit"),
     path("<int:pk>/post/", gifts.gift_post, name="post"),
     path("<int:pk>/delete/", gifts.gift_delete, name="delete"),
     path("<int:pk>/refund/", gifts.gift_refund, name="refund"),

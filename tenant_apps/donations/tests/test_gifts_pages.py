@@ -508,3 +508,45 @@ def test_a_tribute_without_a_name_is_refused_by_the_service_next_to_the_field(
     assert response.status_code == 400
     assert b"One thing needs fixing" in response.content
     assert not Gift.objects.exists()
+
+
+def test_a_fundraiser_edits_a_draft_and_its_split(in_alpha: Tenant) -> None:
+    gift = GiftFactory.create(amount="300.00")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    page = client.get(f"{LIST}{gift.pk}/edit/")
+    assert page.status_code == 200
+    assert b'value="300.00"' in page.content
+
+    response = client.post(
+        f"{LIST}{gift.pk}/edit/",
+        _gift_form(
+            gift.donor,
+            **{
+                "amount": "400.00",
+                "fund-0-fund": "GEN",
+                "fund-0-amount": "250.00",
+                "fund-1-fund": "PRP",
+                "fund-1-amount": "150.00",
+            },
+        ),
+    )
+
+    assert response.status_code == 302
+    gift.refresh_from_db()
+    assert gift.amount == Decimal("400.00")
+    assert sorted((a.fund.code, a.amount) for a in gift.allocations.all()) == [
+        ("GEN", Decimal("250.00")),
+        ("PRP", Decimal("150.00")),
+    ]
+    assert AuditEvent.objects.filter(action="gift.update", object_id=str(gift.pk)).exists()
+
+
+def test_a_posted_gift_is_not_edited_and_a_viewer_may_not_edit(in_alpha: Tenant) -> None:
+    posted = GiftFactory.create(posted=True)
+    client = in_alpha.client(in_alpha.user(Role.BOOKKEEPER))
+    response = client.post(f"{LIST}{posted.pk}/edit/", _gift_form(posted.donor, amount="5.00"))
+    assert response.status_code == 302
+    posted.refresh_from_db()
+    assert posted.amount == Decimal("100.00")
+    viewer = in_alpha.client(in_alpha.user(Role.VIEWER))
+    assert viewer.get(f"{LIST}{GiftFactory.create().pk}/edit/").status_code == 403

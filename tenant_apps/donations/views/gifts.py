@@ -487,3 +487,75 @@ def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         {"form": form, "allocations": allocations, "credits": credits},
         status=status,
     )
+
+
+class GiftEditForm(GiftForm):
+    """A draft's form: as the gift form, less what gift_update does not change (its payment
+    reference, its soft credits)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["payment_reference"]
+
+
+EDITED_FIELDS = (
+    "amount",
+    "received_on",
+    "method",
+    "check_number",
+    "campaign",
+    "tribute_type",
+    "tribute_name",
+    "goods_services_description",
+    "designation",
+)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.GIFTS_WRITE)
+def gift_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Change a draft through gift_update; a posted gift is refunded instead."""
+    gift = gift_or_404(pk)
+    if gift.state != GiftState.DRAFT:
+        messages.error(request, "Only a draft can be edited; refund a posted gift instead.")
+        return redirect("gifts:detail", pk=pk)
+    form = GiftEditForm(
+        initial={
+            "donor_query": gift.donor.display_name,
+            "donor_id": gift.donor_id,
+            **{name: getattr(gift, name) for name in EDITED_FIELDS},
+            "goods_services_value": gift.goods_services_value,
+        }
+    )
+    allocations = AllocationFormSet(
+        prefix="fund",
+        initial=[{"fund": a.fund.code, "amount": a.amount} for a in gift.allocations.all()],
+    )
+    status = 200
+    if request.method == "POST":
+        form = GiftEditForm(request.POST)
+        allocations = AllocationFormSet(request.POST, prefix="fund")
+        if form.is_valid() and allocations.is_valid():
+            specs = allocations_of(allocations)
+            split_check(form, specs)
+        if not form.errors and allocations.is_valid():
+            data = form.cleaned_data
+            changes: dict[str, Any] = {name: data[name] for name in EDITED_FIELDS}
+            changes["goods_services_value"] = data["goods_services_value"] or Decimal("0")
+            changes["donor"] = data["donor"]
+            if specs:
+                changes["allocations"] = specs
+            try:
+                gift_services.gift_update(gift=gift, acting_user=request.user, **changes)
+            except ServiceError as error:
+                error_to_form(form, error)
+            else:
+                messages.success(request, "Draft saved.")
+                return redirect("gifts:detail", pk=pk)
+        status = 400
+    return render(
+        request,
+        "donations/gifts/new.html",
+        {"form": form, "allocations": allocations, "credits": None, "gift": gift},
+        status=status,
+    )
