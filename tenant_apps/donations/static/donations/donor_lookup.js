@@ -95,6 +95,13 @@
       var options = parts(input).options;
       input.setAttribute("aria-expanded", options.length ? "true" : "false");
       select(input, options, options.length ? 0 : -1);
+    }
+  });
+
+  // After the settle, when htmx has wired the new row's donor field: typed text fetches its
+  // suggestions from the first key.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target.id !== "batch") {
       return;
     }
     var focus = document.querySelector("#batch [autofocus]");
