@@ -25,10 +25,9 @@ class Section:
 SECTIONS = (
     Section("Dashboard", "home", None, ("/",)),
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
+    Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/",)),
     Section("Deposits", "deposits:index", Capability.DONORS_READ, ("/deposits/",)),
     Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),
-
-    Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/",)),
     Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),
     Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),

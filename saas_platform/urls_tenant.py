@@ -34,7 +34,6 @@ urlpatterns = [
     # The donors desk: the list and a donor's page (donations: they show giving), adding and
     # editing (donors).
     path("donors/", include(([*donor_urlpatterns, *donor_form_urlpatterns], "donors"))),
-
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("receipts/", include("tenant_apps.donations.urls_receipts")),

@@ -80,10 +80,7 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TOP_LEVEL_ROUTES = frozenset(
     {
         "accounts", "accounting", "api", "billing", "console", "deposits", "donations", "donors",
-        "give", "healthz", "media", "personnel", "receipts", "signup", "static",
-
-        "accounts", "accounting", "api", "billing", "console", "donations", "gifts", "give",
-        "healthz", "media", "personnel", "signup", "static",
+        "gifts", "give", "healthz", "media", "personnel", "receipts", "signup", "static",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)

@@ -16,8 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBase
 
-from django.http.response import HttpResponseBase
-
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability, Role, role_has_capability
 

@@ -522,6 +522,7 @@ def receipt_detail(pk: int) -> Receipt | None:
     it (`replaced_by_id`)."""
     return receipt_list().select_related("gift", "supersedes").filter(pk=pk).first()
 
+
 # --- The gifts desk: a gift's page and a batch being entered ------------------------------------
 
 
