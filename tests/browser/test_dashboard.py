@@ -1,6 +1,7 @@
 """The dashboard in Chromium, for the two roles that start their day there: a fundraiser sees
 giving against last year, campaigns and whom to call; a bookkeeper sees what to post, the open
-deposits and the cash by fund. Screenshots at desktop and phone width."""
+deposits and the cash by fund. Each state is checked by axe and photographed at desktop and
+phone width."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import axe_check, pages_photographed
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
@@ -18,9 +19,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
-
-# The pages this module visits, for the accessibility check (axe) to run on each.
-PAGES_VISITED = ["/"]
 
 
 def _a_year_of_giving(site: StaffSite) -> None:
@@ -95,11 +93,12 @@ def test_a_fundraiser_starts_the_day_on_the_dashboard(
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.get_by_role("link", name="Record a gift", exact=True).focus()
     assert page.evaluate("document.activeElement.getAttribute('href')") == "/gifts/new/"
-    screenshot(page, "dashboard-fundraiser")
+    axe_check(page, context="the dashboard, as a fundraiser")
+    pages_photographed(page, "dashboard-fundraiser")
 
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, "dashboard-fundraiser-phone")
+    axe_check(page, context="the dashboard, as a fundraiser, at phone width")
     assert page.evaluate("window.__violations") == []  # the chart runs under the policy
     page.close()
 
@@ -126,11 +125,11 @@ def test_a_bookkeeper_sees_what_to_post_deposit_and_the_cash(
     cash = page.get_by_role("region", name="Cash by fund")
     # Ada's transfer is in the bank, the checks on their way to it: cash all the same.
     assert "$3,820.00" in cash.get_by_role("row", name="General fund").inner_text()
-    screenshot(page, "dashboard-bookkeeper")
+    axe_check(page, context="the dashboard, as a bookkeeper")
+    pages_photographed(page, "dashboard-bookkeeper")
 
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, "dashboard-bookkeeper-phone")
     assert page.evaluate("window.__violations") == []
     page.close()
 
@@ -154,6 +153,7 @@ def test_a_new_organizations_administrator_is_shown_the_first_steps(
     assert giving.get_by_role("link", name="Record your first gift").get_attribute("href") == (
         "/gifts/new/"
     )
-    screenshot(page, "dashboard-administrator-new")
+    axe_check(page, context="the dashboard of a new organization, as an administrator")
+    pages_photographed(page, "dashboard-administrator-new")
     assert page.evaluate("window.__violations") == []
     page.close()

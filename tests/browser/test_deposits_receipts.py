@@ -10,35 +10,19 @@ import pytest
 from playwright.sync_api import expect
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import axe_check, pages_photographed
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
-# The pages these tests visit, for the accessibility check (axe) to run on each.
-PAGES_VISITED = [
-    "/receipts/",
-    "/receipts/<id>/",
-    "/receipts/<id>/email/",
-    "/receipts/statements/",
-    "/deposits/",
-    "/deposits/new/",
-    "/deposits/<id>/",
-]
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-
-
-def _both_widths(page: Page, name: str) -> None:
-    page.set_viewport_size(DESKTOP)
-    screenshot(page, name)
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-phone")
-    page.set_viewport_size(DESKTOP)
+def checked_and_photographed(page: Page, name: str, *, context: str) -> None:
+    """axe on the page as it is now, then the page at desktop and phone width."""
+    axe_check(page, context=context)
+    pages_photographed(page, name)
 
 
 # Fetches a link's target as the page would download it: its status, type and first bytes.
@@ -83,27 +67,35 @@ def test_a_fundraiser_reprints_a_receipt(
     expect(results.get_by_text("Grace Hopper")).to_have_count(0)
     results.get_by_text("Ada Lovelace").wait_for()
     assert "$250.00" in results.inner_text()
-    _both_widths(page, "receipts-list")
+    checked_and_photographed(
+        page, "receipts-list", context="the receipts list, filtered by donor (after the htmx swap)"
+    )
 
     page.get_by_role("link", name=f"{receipt.number:06d} v1").click()
     page.get_by_role("heading", name=f"Receipt {receipt.number:06d} v1").wait_for()
-    _both_widths(page, "receipts-detail")
+    checked_and_photographed(page, "receipts-detail", context="a receipt's page")
 
     assert fetched(page, "Download the PDF") == [200, "application/pdf", "%PDF-"]
 
     page.get_by_role("link", name="Email again").click()
     page.get_by_role("heading", name="Email receipt").wait_for()
-    _both_widths(page, "receipts-email")
+    checked_and_photographed(page, "receipts-email", context="the form to email a receipt again")
     page.get_by_role("button", name="Email it again").click()
     page.get_by_text("is on its way to Ada Lovelace").wait_for()
-    _both_widths(page, "receipts-emailed")
+    checked_and_photographed(
+        page, "receipts-emailed", context="a receipt's page, with the message that it is emailed"
+    )
 
     page.get_by_role("link", name="All receipts").click()
     page.get_by_role("link", name="Year-end statements").click()
+    page.get_by_label("Calendar year").wait_for()
+    axe_check(page, context="the year-end statements form")
     page.get_by_label("Calendar year").fill(str(today().year))
     page.get_by_role("button", name="Make the statements").click()
     page.get_by_text("statements are ready: 2 donors").wait_for()
-    _both_widths(page, "receipts-statements")
+    checked_and_photographed(
+        page, "receipts-statements", context="the year-end statements page, the run finished"
+    )
     assert fetched(page, "Download the statements (ZIP)")[:2] == [200, "application/zip"]
     page.close()
 
@@ -132,26 +124,33 @@ def test_a_bookkeeper_closes_a_deposit_and_prints_its_slip(
     page.get_by_label("Deposit date").fill(today().isoformat())
     page.get_by_label("Number of checks and cash items").fill("2")
     page.get_by_label("Total").fill("150.00")
-    _both_widths(page, "deposits-new")
+    checked_and_photographed(page, "deposits-new", context="the new deposit form, filled in")
     page.get_by_role("button", name="Open the deposit").click()
     page.get_by_text("2 short, $150.00 short").wait_for()
 
     page.get_by_label("Ada Lovelace").check()
     page.get_by_role("button", name="Add the chosen gifts").click()
     page.get_by_text("1 short, $50.00 short").wait_for()
-    _both_widths(page, "deposits-detail-short")
+    checked_and_photographed(
+        page, "deposits-detail-short", context="a deposit's page, one gift short"
+    )
     page.get_by_label("Grace Hopper").check()
     page.get_by_role("button", name="Add the chosen gifts").click()
     page.get_by_text("The gifts match the count and total.").wait_for()
-    _both_widths(page, "deposits-detail-matched")
+    checked_and_photographed(
+        page, "deposits-detail-matched", context="a deposit's page, its gifts matching"
+    )
 
     page.get_by_role("button", name="Close the deposit").click()
     page.get_by_text("is closed and its gifts are in the bank").wait_for()
     assert page.get_by_role("button", name="Close the deposit").count() == 0
+    axe_check(page, context="a closed deposit's page")
 
     assert fetched(page, "Deposit slip (PDF)") == [200, "application/pdf", "%PDF-"]
 
     page.get_by_role("link", name="Deposits", exact=True).first.click()
     page.get_by_role("cell", name="Closed").wait_for()
-    _both_widths(page, "deposits-list")
+    checked_and_photographed(
+        page, "deposits-list", context="the deposits list, with a closed deposit"
+    )
     page.close()
