@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import axe_check, pages_photographed, screenshot
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -20,17 +20,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-# The pages this module visits, for the accessibility check (axe) to run on each of them.
-PAGES_VISITED = [
-    "/gifts/",
-    "/gifts/new/",
-    "/gifts/<id>/",
-    "/gifts/batch/",
-    "/gifts/batch/<id>/",
-    "/accounting/reports/activities/",
-]
 SURNAMES = [
     "Abernathy", "Brightwater", "Castellano", "Delacroix", "Eastwood",
     "Fairweather", "Goldsmith", "Hawthorne", "Ironside", "Jefferson",
@@ -40,11 +30,9 @@ SURNAMES = [
 
 
 def _both_widths(page: Page, name: str) -> None:
-    page.set_viewport_size(DESKTOP)
-    screenshot(page, f"gifts-{name}")
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"gifts-{name}-phone")
-    page.set_viewport_size(DESKTOP)
+    """The page as it stands, checked by axe and photographed at desktop and phone width."""
+    axe_check(page, context=f"gifts: {name}")
+    pages_photographed(page, f"gifts-{name}")
 
 
 def _tab_to(page: Page, name: str, most: int = 30) -> None:
