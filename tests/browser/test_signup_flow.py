@@ -174,7 +174,8 @@ def test_signup_to_a_logged_in_subdomain_then_suspended(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(platform.url("/", slug=slug))
-    assert page.get_by_role("heading", level=1).inner_text() == "Harbor Food Bank"
+    assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+    assert page.inner_text("header.site .brand") == "IFM\nHarbor Food Bank"
     assert "Welcome, Hana (Owner)" in page.inner_text("main")
     axe_check(page, context="the new organization's home page")
     pages_photographed(page, "tenant-home")
