@@ -16,6 +16,8 @@ from shared_apps.users.pages import refusal, roles_with
 from shared_apps.users.roles import Capability, Role
 from tests.plugin import Tenant
 
+# The sections of the fundraising desk, in the bar's order, for every role that reads donors.
+DESKS = ["Dashboard", "Donors", "Gifts", "Deposits", "Receipts", "Imports", "Reports"]
 COLUMNS = [
     Column("name", "Name", order_by=("email",)),
     Column("joined", "Joined", order_by=("date_joined",), numeric=True),
@@ -108,47 +110,9 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (
-            Role.OWNER,
-            [
-                "Dashboard",
-                "Donors",
-                "Gifts",
-                "Deposits",
-                "Receipts",
-                "Imports",
-                "Reports",
-                "Books",
-                "People",
-            ],
-        ),
-        (
-            Role.FUNDRAISER,
-            [
-                "Dashboard",
-                "Donors",
-                "Gifts",
-                "Deposits",
-                "Receipts",
-                "Imports",
-                "Reports",
-                "Books",
-                "People",
-            ],
-        ),
-        (
-            Role.VOLUNTEER_COORDINATOR,
-            [
-                "Dashboard",
-                "Donors",
-                "Gifts",
-                "Deposits",
-                "Receipts",
-                "Imports",
-                "Reports",
-                "People",
-            ],
-        ),
+        (Role.OWNER, [*DESKS, "Books", "People"]),
+        (Role.FUNDRAISER, [*DESKS, "Books", "People"]),
+        (Role.VOLUNTEER_COORDINATOR, [*DESKS, "People"]),
         (Role.VOLUNTEER, ["Dashboard"]),
     ],
 )
