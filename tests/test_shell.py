@@ -155,3 +155,16 @@ def test_the_password_pages_are_in_the_site_s_look(alpha: Tenant) -> None:
     assert b"<h1>Change your password</h1>" in page.content
     reset = alpha.client().get("/accounts/password_reset/")
     assert b"<h1>Reset your password</h1>" in reset.content
+
+
+def test_the_stylesheet_closes_every_block_it_opens() -> None:
+    """A rule block left open swallows every area's rules after it (each area appends its own)."""
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "saas_platform" / "static" / "css" / "ifm.css").read_text()
+    depth = 0
+    for number, line in enumerate(css.splitlines(), start=1):
+        if line.startswith("/* --- "):
+            assert depth == 0, f"line {number} starts an area inside an open block"
+        depth += line.count("{") - line.count("}")
+    assert depth == 0
