@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from saas_platform.lib.singletons import singleton_get
@@ -54,26 +54,6 @@ def fiscal_year_start(day: date) -> date:
 
 
 # --- Chart, periods and entries -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartSummary:
-    accounts: int
-    accounts_by_type: dict[str, int]
-    funds: int
-
-
-def chart_summary() -> ChartSummary:
-    counts = Account.objects.filter(is_active=True).aggregate(
-        total=Count("id"),
-        **{kind: Count("id", filter=Q(type=kind)) for kind in AccountType.values},
-    )
-    total = counts.pop("total")
-    return ChartSummary(
-        accounts=total,
-        accounts_by_type=counts,
-        funds=Fund.objects.filter(is_active=True).count(),
-    )
 
 
 def account_list() -> QuerySet[Account]:
