@@ -1,11 +1,16 @@
 """Bar charts drawn on the server: the geometry of grouped bars for an SVG, with the numbers
-kept beside it for the table screen readers read (includes/bar_chart.html draws both)."""
+kept beside it for the table screen readers read (includes/bar_chart.html draws both); and
+horizontal bars, a row per label, for lists with long names (horizontal_bar_chart.html)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from saas_platform.lib import formatting
 
 # The SVG's own coordinates; CSS scales it to the width it is given.
 WIDTH = 640
@@ -44,6 +49,7 @@ class BarChart:
     height: int = HEIGHT
     baseline: int = PLOT_BOTTOM
     label_y: int = LABEL_Y
+    template: ClassVar[str] = "includes/bar_chart.html"
 
 
 def bar_chart(
@@ -82,3 +88,95 @@ def bar_chart(
             )
         )
     return BarChart(title=title, series=list(series), groups=drawn)
+
+
+# --- Horizontal bars ---------------------------------------------------------------------------
+# One row per label (a fund, a donor, a campaign), its name written in HTML beside the bars so
+# it wraps and stays legible at a phone's width, where an SVG's text would shrink with it.
+
+BAR_THICKNESS = 14  # px: the SVG of a row is as tall as its bars
+BAR_GAP = 3
+
+
+class ValueStyle(StrEnum):
+    MONEY = "money"
+    COUNT = "count"
+
+
+@dataclass(frozen=True)
+class HorizontalBar:
+    series: int
+    series_name: str
+    value: Decimal | None
+    text: str  # the value as the chart writes it: $1,234.50, or 12
+    length: float  # of the plot's width, 0 to 100 (the SVG's viewBox is 100 wide)
+    y: int
+
+
+@dataclass(frozen=True)
+class HorizontalBarRow:
+    label: str
+    note: str  # what the row adds in words ("3 donors"), or ""
+    bars: list[HorizontalBar]
+
+
+@dataclass(frozen=True)
+class HorizontalBarChart:
+    title: str
+    label_heading: str  # what the labels are, heading their column in the table ("Fund")
+    series: list[str]
+    note_heading: str  # what the notes are ("Donors"), or "" for no notes
+    rows: list[HorizontalBarRow]
+    row_height: int  # px, the bars of one row and the gaps between them
+    bar_thickness: int = BAR_THICKNESS
+    template: ClassVar[str] = "includes/horizontal_bar_chart.html"
+
+
+def horizontal_bar_chart(
+    *,
+    title: str,
+    label_heading: str,
+    series: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[Decimal | None]]],
+    notes: Sequence[str] = (),
+    note_heading: str = "",
+    style: ValueStyle = ValueStyle.MONEY,
+) -> HorizontalBarChart:
+    """Horizontal bars: one row per (label, values), one bar per series in each, every bar
+    scaled to the largest value of the chart. A value of None (no goal) draws no bar; a
+    negative one draws none either. `notes`, if given, say one thing more per row."""
+    largest = max(
+        (value for _, values in rows for value in values if value is not None and value > 0),
+        default=Decimal(0),
+    )
+    write = formatting.money if style is ValueStyle.MONEY else formatting.count
+    drawn = []
+    for index, (label, values) in enumerate(rows):
+        bars = [
+            HorizontalBar(
+                series=series_index,
+                series_name=series[series_index],
+                value=value,
+                text="" if value is None else write(value),
+                length=(
+                    round(float(value / largest) * 100, 1)
+                    if value is not None and value > 0 and largest
+                    else 0.0
+                ),
+                y=series_index * (BAR_THICKNESS + BAR_GAP),
+            )
+            for series_index, value in enumerate(values)
+        ]
+        drawn.append(HorizontalBarRow(label=label, note=notes[index] if notes else "", bars=bars))
+    return HorizontalBarChart(
+        title=title,
+        label_heading=label_heading,
+        series=list(series),
+        note_heading=note_heading if notes else "",
+        rows=drawn,
+        row_height=len(series) * (BAR_THICKNESS + BAR_GAP) - BAR_GAP,
+    )
+
+
+# What a report or a page may draw.
+Chart = BarChart | HorizontalBarChart

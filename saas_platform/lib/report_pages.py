@@ -1,7 +1,9 @@
-"""The page of a report, for every app that has them: its parameters as a form, the report
-(a `lib.reports.Report`) as a table with figures printed as accountants print
-them, and a link to the same report as CSV (served by the API). An app's view builds the form
-and says how to run the report; `render_report` does the rest with reports/report.html."""
+"""The page of a report, for every app that has them: its parameters as a form, the report's
+chart if it has one, the report (a `lib.reports.Report`) as a table with figures printed as
+accountants print them (or as its columns say: money, counts, percents), cells linking to the
+pages their rows are about, and a link to the same report as CSV (served by the API). An app's
+view builds the form and says how to run the report; `render_report` does the rest with
+reports/report.html."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from django.shortcuts import render
 from django.utils import dateformat
 from django.views.decorators.http import require_safe
 
+from saas_platform.lib import formatting
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.reports import Report
+from saas_platform.lib.reports import Choice, Column, Report, Row, Style
 
 if TYPE_CHECKING:
     # Types only (import-linter leaves type-checking imports out): the library imports no app.
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from shared_apps.users.roles import Capability
 
 DATE_FORMAT = "%Y-%m-%d"
+CELL_DATE_FORMAT = "M j, Y"  # a date in a table, as the staff pages write it: Sep 1, 2025
 CENT = Decimal("0.01")
 TEMPLATE = "reports/report.html"
 
@@ -75,6 +79,7 @@ def figure(value: Decimal) -> str:
 class Cell:
     text: str
     numeric: bool
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,26 +95,63 @@ class Table:
     rows: list[TableRow]
 
 
+NUMERIC_STYLES = {Style.MONEY, Style.COUNT, Style.PERCENT}
+
+
+def cell_text(value: Any, style: Style) -> str:
+    """A value as the page writes it in a column of `style`."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Choice):
+        return value.label
+    if isinstance(value, date):
+        return dateformat.format(value, CELL_DATE_FORMAT)
+    if style is Style.MONEY and isinstance(value, Decimal):
+        return formatting.money(value)
+    if style is Style.COUNT and isinstance(value, int):
+        return formatting.count(value)
+    if style is Style.PERCENT and isinstance(value, str | Decimal):
+        return f"{value}%"
+    if isinstance(value, Decimal):
+        return figure(value)
+    return str(value)
+
+
 def report_table(report: Report) -> Table:
-    """The report's rows as cells: figures formatted and flagged so their column aligns right."""
-    numeric = {
+    """The report's rows as cells: figures formatted and flagged so their column aligns right,
+    the columns kept for CSV left out, and the cells of linking columns linked to their row's
+    page."""
+    columns = report.table_columns
+    numeric = {index for index, column in enumerate(columns) if column.style in NUMERIC_STYLES}
+    numeric |= {
         index
         for row in report.rows
         for index, cell in enumerate(row.cells)
         if isinstance(cell, Decimal)
     }
+    shown = [index for index, column in enumerate(columns) if column.on_page]
 
-    def cell(index: int, value: Any) -> Cell:
-        if isinstance(value, Decimal):
-            return Cell(figure(value), index in numeric)
-        return Cell("" if value is None else str(value), index in numeric)
+    def cell(index: int, row: Row) -> Cell:
+        column = columns[index] if index < len(columns) else Column("")
+        return Cell(
+            cell_text(row.cells[index], column.style),
+            index in numeric,
+            row.link if column.link else "",
+        )
 
     rows = []
     for row in report.rows:
-        cells = [cell(index, value) for index, value in enumerate(row.cells)]
-        rows.append(TableRow(kind=row.kind, header=cells[0], cells=cells[1:]))
-    columns = [Cell(label, index in numeric) for index, label in enumerate(report.columns)]
-    return Table(columns=columns, rows=rows)
+        cells = [cell(index, row) for index in shown if index < len(row.cells)]
+        header = cells[0]
+        if row.kind != "line" and not header.text:
+            # A heading's or a total's words may sit in a column kept for CSV ("3 donors"
+            # under the donor ids): the page shows them in the row's first column.
+            kept = [row.cells[index] for index in range(shown[0])]
+            header = Cell(next((str(value) for value in kept if value), ""), header.numeric)
+        rows.append(TableRow(kind=row.kind, header=header, cells=cells[1:]))
+    return Table(
+        columns=[Cell(columns[index].label, index in numeric) for index in shown], rows=rows
+    )
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -172,6 +214,7 @@ def render_report(
         return render(request, TEMPLATE, context, status=error.status)
     context.update(
         report=report,
+        chart=report.chart() if report.chart else None,
         table=report_table(report),
         caption=caption(report, form.cleaned_data),
         csv_url=f"{csv_path}?" + urlencode({"format": "csv", **report.parameters}),
