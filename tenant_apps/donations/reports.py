@@ -1,7 +1,8 @@
 """The fundraising reports, as selectors: LYBUNT and SYBUNT lists, giving by campaign against
 its goal, giving by fund, top donors and donor retention. Each is one aggregate query over the
 gifts (plus the books' settings for the fiscal years), whatever the number of gifts, and
-returns the accounting app's `Report` (JSON data and a table of rows for CSV and pages).
+returns the report kit's `Report` (JSON data, a table of rows for CSV and pages, its donors'
+rows linking to their pages, and the chart its page draws: report_charts).
 
 Only posted gifts count: a draft is not yet given, a refunded gift was given back. Fiscal years
 are named after the calendar year they end in (accounting.services.fiscal_year_of).
@@ -17,10 +18,14 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.reports import Report, Row, money
+from saas_platform.lib.reports import Choice, Column, Report, Row, Style, money
 from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import Restriction
+from tenant_apps.donations import report_charts
 from tenant_apps.donations.models import Campaign, Gift, GiftAllocation, GiftState
 from tenant_apps.donations.selectors import FiscalYears, fiscal_years_of
 from tenant_apps.donors.models import Donor
@@ -60,6 +65,16 @@ def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
 
 def _percent_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.1f}"
+
+
+def donor_page(donor_id: int) -> str:
+    """The donor's page, where a report's row of that donor links to."""
+    return reverse("donors:detail", kwargs={"pk": donor_id})
+
+
+# The donor's id is in CSV, for a spreadsheet to join on; the page links the name instead.
+DONOR_ID = Column("Donor", on_page=False)
+DONOR_NAME = Column("Name", link=True)
 
 
 # --- LYBUNT and SYBUNT ------------------------------------------------------------------------
@@ -141,11 +156,11 @@ def _lapsed_report(
         title=title,
         parameters={"fiscal_year": str(fiscal_year)},
         columns=[
-            "Donor",
-            "Name",
-            f"FY{years.last_year}",
-            "Lifetime",
-            "Gifts",
+            DONOR_ID,
+            DONOR_NAME,
+            Column(f"FY{years.last_year}", Style.MONEY),
+            Column("Lifetime", Style.MONEY),
+            Column("Gifts", Style.COUNT),
             "Last gift",
             "Last gift's fiscal year",
         ],
@@ -176,13 +191,25 @@ def _lapsed_report(
                     row["last_year"],
                     row["lifetime"],
                     row["gift_count"],
-                    row["last_gift_on"].isoformat(),
+                    row["last_gift_on"],
                     last_fiscal_year,
                 ],
+                link=donor_page(row["donor_id"]),
             )
         )
     report.rows.append(
-        Row("total", [f"{len(items)} donors", "", total_last, total_lifetime, "", "", ""])
+        Row(
+            "total",
+            [
+                f"{len(items)} donor{pluralize(len(items))}",
+                "",
+                total_last,
+                total_lifetime,
+                "",
+                "",
+                "",
+            ],
+        )
     )
     report.data = {
         "fiscal_year": fiscal_year,
@@ -201,7 +228,7 @@ def lybunt(*, fiscal_year: int) -> Report:
     fiscal year before `fiscal_year` and none in it, by last year's giving, largest first."""
     years, start_month = _fiscal_years(fiscal_year)
     rows = lybunt_donors(years=years)
-    return _lapsed_report(
+    report = _lapsed_report(
         name="lybunt",
         title=f"LYBUNT: gave in FY{years.last_year}, not in FY{fiscal_year}",
         fiscal_year=fiscal_year,
@@ -209,6 +236,10 @@ def lybunt(*, fiscal_year: int) -> Report:
         start_month=start_month,
         rows=rows,
     )
+    report.chart = lambda: report_charts.lybunt_chart(
+        amounts=[row["last_year"] for row in rows], last_year=years.last_year
+    )
+    return report
 
 
 def sybunt(*, fiscal_year: int) -> Report:
@@ -220,7 +251,7 @@ def sybunt(*, fiscal_year: int) -> Report:
     rows = lapsed_donors(
         gave="b.earlier > 0 AND b.last_year = 0", order="b.lifetime DESC", years=years
     )
-    return _lapsed_report(
+    report = _lapsed_report(
         name="sybunt",
         title=f"SYBUNT: gave before FY{years.last_year}, not since",
         fiscal_year=fiscal_year,
@@ -228,6 +259,16 @@ def sybunt(*, fiscal_year: int) -> Report:
         start_month=start_month,
         rows=rows,
     )
+    report.chart = lambda: report_charts.sybunt_chart(
+        donors=[
+            (
+                accounting.fiscal_year_of(row["last_gift_on"], start_month=start_month),
+                row["lifetime"],
+            )
+            for row in rows
+        ]
+    )
+    return report
 
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -261,17 +302,19 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
             "Name",
             "Start",
             "End",
-            "Goal",
-            "Raised",
-            "Gifts",
-            "Donors",
-            "% of goal",
+            Column("Goal", Style.MONEY),
+            Column("Raised", Style.MONEY),
+            Column("Gifts", Style.COUNT),
+            Column("Donors", Style.COUNT),
+            Column("% of goal", Style.PERCENT),
         ],
     )
     items = []
+    percents = []
     total_goal = total_raised = ZERO
     for row in rows:
         percent = _percent(row.raised, row.goal)
+        percents.append(percent)
         total_goal += row.goal
         total_raised += row.raised
         items.append(
@@ -294,8 +337,8 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
                 [
                     row.code,
                     row.name,
-                    row.start.isoformat() if row.start else "",
-                    row.end.isoformat() if row.end else "",
+                    row.start or "",
+                    row.end or "",
                     row.goal,
                     row.raised,
                     row.gift_count,
@@ -327,6 +370,14 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
         "total_raised": money(total_raised),
         "percent_of_goal": _percent_text(total_percent),
     }
+    report.chart = lambda: report_charts.campaign_chart(
+        campaigns=[
+            report_charts.CampaignFigures(
+                name=row.name, goal=row.goal, raised=row.raised, percent=_percent_text(percent)
+            )
+            for row, percent in zip(rows, percents, strict=True)
+        ]
+    )
     return report
 
 
@@ -355,7 +406,14 @@ def giving_by_fund(*, start: date, end: date) -> Report:
         name="giving-by-fund",
         title="Giving by fund",
         parameters={"start": start.isoformat(), "end": end.isoformat()},
-        columns=["Fund", "Name", "Restriction", "Amount", "Gifts", "Donors"],
+        columns=[
+            "Fund",
+            "Name",
+            "Restriction",
+            Column("Amount", Style.MONEY),
+            Column("Gifts", Style.COUNT),
+            Column("Donors", Style.COUNT),
+        ],
     )
     items = []
     total = ZERO
@@ -377,7 +435,7 @@ def giving_by_fund(*, start: date, end: date) -> Report:
                 [
                     row["fund__code"],
                     row["fund__name"],
-                    row["fund__restriction"],
+                    Choice(row["fund__restriction"], _restriction_label(row["fund__restriction"])),
                     row["amount"],
                     row["gift_count"],
                     row["donor_count"],
@@ -386,7 +444,19 @@ def giving_by_fund(*, start: date, end: date) -> Report:
         )
     report.rows.append(Row("total", ["Total", "", "", total, "", ""]))
     report.data = {"funds": items, "total": money(total)}
+    report.chart = lambda: report_charts.fund_chart(
+        funds=[
+            report_charts.FundFigures(
+                name=row["fund__name"], amount=row["amount"], gift_count=row["gift_count"]
+            )
+            for row in rows
+        ]
+    )
     return report
+
+
+def _restriction_label(code: str) -> str:
+    return str(Restriction(code).label) if code in Restriction.values else code
 
 
 # --- Top donors -------------------------------------------------------------------------------
@@ -422,7 +492,15 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
         name="top-donors",
         title="Top donors",
         parameters={"start": start.isoformat(), "end": end.isoformat(), "limit": str(limit)},
-        columns=["Rank", "Donor", "Name", "Total", "Gifts", "Largest gift", "Last gift"],
+        columns=[
+            "Rank",
+            DONOR_ID,
+            DONOR_NAME,
+            Column("Total", Style.MONEY),
+            Column("Gifts", Style.COUNT),
+            Column("Largest gift", Style.MONEY),
+            "Last gift",
+        ],
     )
     items = []
     for rank, row in enumerate(rows, start=1):
@@ -447,11 +525,15 @@ def top_donors(*, start: date, end: date, limit: int = TOP_DONORS_LIMIT) -> Repo
                     row["total"],
                     row["gift_count"],
                     row["largest"],
-                    row["last_gift_on"].isoformat(),
+                    row["last_gift_on"],
                 ],
+                link=donor_page(row["donor_id"]),
             )
         )
     report.data = {"donors": items}
+    report.chart = lambda: report_charts.top_donors_chart(
+        donors=[(names[row["donor_id"]], row["total"]) for row in rows]
+    )
     return report
 
 
@@ -514,7 +596,7 @@ def retention(*, fiscal_year: int) -> Report:
         name="retention",
         title=f"Donor retention in FY{fiscal_year}",
         parameters={"fiscal_year": str(fiscal_year)},
-        columns=["Measure", "Donors", "Amount"],
+        columns=["Measure", Column("Donors", Style.COUNT), Column("Amount", Style.MONEY)],
     )
     report.rows = [
         Row("line", [f"Donors in FY{years.last_year}", last_year_donors, ""]),
@@ -557,6 +639,15 @@ def retention(*, fiscal_year: int) -> Report:
         "new_donors": new,
         "reactivated_donors": reactivated,
     }
+    report.chart = lambda: report_charts.retention_chart(
+        fiscal_year=fiscal_year,
+        last_year=years.last_year,
+        rate=_percent_text(rate),
+        retained=retained,
+        lapsed=lapsed,
+        new=new,
+        reactivated=reactivated,
+    )
     return report
 
 

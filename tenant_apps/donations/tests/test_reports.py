@@ -411,3 +411,166 @@ def test_the_pages_need_a_login_on_this_tenant(alpha: Tenant, beta: Tenant) -> N
     replay.cookies["sessionid"] = beta_session
     assert replay.get(f"{PAGES}/retention/").status_code == 302
     assert replay.get(f"{PAGES}/").status_code == 302
+
+
+# --- Charts and links on the pages --------------------------------------------------------------
+
+
+def _page_query(name: str) -> dict[str, str]:
+    return {
+        key: value.isoformat() if isinstance(value, date) else str(value)
+        for key, value in CASES[name].items()
+    }
+
+
+def _chart_rows(report_name: str) -> list[tuple[str, list[str], str]]:
+    """The chart of a report of giving_history: each row's label, bars' values and note."""
+    chart = reports.REPORTS[report_name](**CASES[report_name]).chart
+    assert chart is not None
+    drawn = chart()
+    assert drawn is not None
+    assert hasattr(drawn, "rows")
+    return [(row.label, [bar.text for bar in row.bars], row.note) for row in drawn.rows]
+
+
+def test_each_report_charts_its_figures(in_alpha: Tenant, giving_history: GivingHistory) -> None:
+    # LYBUNT FY2026: Ben gave $100.00 in FY2025, at the $100 level.
+    assert _chart_rows("lybunt") == [
+        ("$5,000 or more", ["$0.00"], "0 donors"),
+        ("$1,000 to under $5,000", ["$0.00"], "0 donors"),
+        ("$500 to under $1,000", ["$0.00"], "0 donors"),
+        ("$100 to under $500", ["$100.00"], "1 donor"),
+        ("Under $100", ["$0.00"], "0 donors"),
+    ]
+    # SYBUNT FY2026: Cy, $500.00 in all, last gave in FY2023.
+    assert _chart_rows("sybunt") == [("FY2023", ["$500.00"], "1 donor")]
+    # Spring: $300.00 from Ada and $200.00 from Dee of $1,000.00; Fall has no goal.
+    assert _chart_rows("campaign-progress") == [
+        ("Fall appeal", ["$0.00", ""], "No goal"),
+        ("Spring appeal", ["$500.00", "$1,000.00"], "50.0% of goal"),
+    ]
+    # 2023 to 2026: GEN 40 + 60 + 200 + 75 + 25 + 500 + 200 + 20 = 1,120.00 in 8 gifts; PRP
+    # 100 + 50 = 150.00 in 2.
+    assert _chart_rows("giving-by-fund") == [
+        ("General fund", ["$1,120.00"], "8 gifts"),
+        ("Purpose-restricted gifts", ["$150.00"], "2 gifts"),
+    ]
+    assert _chart_rows("top-donors") == [
+        ("Cy Tester", ["$500.00"], ""),
+        ("Ada Tester", ["$400.00"], ""),
+        ("Dee Tester", ["$200.00"], ""),
+        ("Ben Tester", ["$100.00"], ""),
+        ("Eve Tester", ["$70.00"], ""),
+    ]
+    # FY2026: of Ada and Ben, Ada gave again (50.0%); Dee is new, Eve came back.
+    retention = reports.retention(fiscal_year=2026).chart
+    assert retention is not None
+    drawn = retention()
+    assert drawn is not None
+    assert drawn.title == "FY2026: 50.0% of FY2025's donors gave again"
+    assert _chart_rows("retention") == [
+        ("Retained: gave in FY2025 and FY2026", ["1"], ""),
+        ("Lapsed: gave in FY2025, not in FY2026", ["1"], ""),
+        ("New: first gift in FY2026", ["1"], ""),
+        ("Reactivated: back in FY2026 after a year or more", ["1"], ""),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_report_page_draws_its_chart_above_the_table(
+    alpha: Tenant, giving_history: GivingHistory, name: str
+) -> None:
+    response = alpha.client(alpha.user(Role.FUNDRAISER)).get(f"{PAGES}/{name}/", _page_query(name))
+    assert response.status_code == 200, response.content[:500]
+    page = response.content.decode()
+    assert '<figure class="hbar-chart" aria-labelledby="report-chart-title">' in page
+    assert page.index('class="hbar-chart"') < page.index('<table class="report">')
+    assert '<div class="visually-hidden"><table>' in page
+
+
+def test_a_report_with_nothing_to_draw_has_no_chart(alpha: Tenant) -> None:
+    response = alpha.client(alpha.owner).get(f"{PAGES}/lybunt/", {"fiscal_year": "2026"})
+    assert response.status_code == 200
+    assert b"0 donors" in response.content
+    assert b"hbar-chart" not in response.content
+
+
+def test_donor_rows_link_to_the_donor_page_with_money_and_dates_in_words(
+    alpha: Tenant, giving_history: GivingHistory
+) -> None:
+    donors = giving_history["donors"]
+    client = alpha.client(alpha.user(Role.FUNDRAISER))
+    lybunt = client.get(f"{PAGES}/lybunt/", {"fiscal_year": "2026"}).content.decode()
+    ben = donors["Ben"].pk
+    assert f'<th scope="row"><a href="/donors/{ben}/">Ben Tester</a></th>' in lybunt
+    assert '<td class="num">$100.00</td>' in lybunt
+    assert "<td>Sep 1, 2025</td>" in lybunt
+    # The total's words, under the donor ids in CSV, head the total row on the page.
+    assert '<th scope="row">1 donor</th>' in lybunt
+    top = client.get(f"{PAGES}/top-donors/", _page_query("top-donors")).content.decode()
+    for name in ("Ada", "Cy", "Dee"):
+        assert f'<a href="/donors/{donors[name].pk}/">{name} Tester</a>' in top
+    sybunt = client.get(f"{PAGES}/sybunt/", {"fiscal_year": "2026"}).content.decode()
+    assert f'<a href="/donors/{donors["Cy"].pk}/">Cy Tester</a>' in sybunt
+    funds = client.get(f"{PAGES}/giving-by-fund/", _page_query("giving-by-fund")).content.decode()
+    assert "<td>Without donor restrictions</td>" in funds
+    assert "<td>without</td>" not in funds
+    campaigns = client.get(f"{PAGES}/campaign-progress/").content.decode()
+    assert '<td class="num">50.0%</td>' in campaigns
+    assert '<td class="num">$1,000.00</td>' in campaigns
+
+
+def test_donor_names_are_escaped_in_the_table_and_the_chart(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        mallory = donor_made("<script>alert(1)</script>", "Tester")
+        _gift(mallory, "80.00", date(2026, 2, 1))
+    page = (
+        alpha.client(alpha.owner)
+        .get(f"{PAGES}/top-donors/", _page_query("top-donors"))
+        .content.decode()
+    )
+    assert "<script>alert(1)</script>" not in page
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; Tester"
+    assert f'<a href="/donors/{mallory.pk}/">{escaped}</a>' in page
+    assert f'<span class="hbar-label">{escaped}</span>' in page
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_report_page_runs_as_many_queries_for_many_donors_as_for_few(
+    alpha: Tenant,
+    giving_history: GivingHistory,
+    count_queries: Callable[[], CaptureQueriesContext],
+    name: str,
+) -> None:
+    client = alpha.client(alpha.user(Role.FUNDRAISER))
+    client.get(f"{PAGES}/{name}/", _page_query(name))  # the session and the caches, once
+
+    def page_queries() -> int:
+        with count_queries() as queries:
+            response = client.get(f"{PAGES}/{name}/", _page_query(name))
+        assert response.status_code == 200
+        return len(queries)
+
+    few = page_queries()
+    with schema_context("alpha"):
+        spring = Campaign.objects.get(code="SPRING")
+        campaign_create(code="WINTER", name="Winter appeal", goal="500.00", acting_user=None)
+        for number in range(12):
+            donor = donor_made("More", f"Donor{number}")
+            _gift(donor, "10.00", date(2024 + number % 2, 3, 1), campaign=spring)
+            _gift(donor, "15.00", date(2023, 3, 1), splits=(("PRP", "15.00"),))
+    assert page_queries() == few
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(role, 403 if role == Role.VOLUNTEER else 200) for role in Role],
+)
+def test_the_report_pages_are_for_report_readers(alpha: Tenant, role: str, status: int) -> None:
+    client = alpha.client(alpha.user(role))
+    for path in [f"{PAGES}/", *(f"{PAGES}/{name}/" for name in reports.REPORTS)]:
+        response = client.get(path)
+        assert response.status_code == status, path
+        if status == 403:
+            assert b"This page is for the" in response.content
+            assert b"Volunteer coordinator" in response.content

@@ -1,6 +1,7 @@
 """Pages of the fundraising reports, under /donations/reports/ on an organization's host: an
-index, and one page per report with its parameters as a form, the report as a table (the
-accounting report pages' table and style) and a link to the same report as CSV (the API)."""
+index, and one page per report with its parameters as a form, its chart, the report as a table
+(the report kit's, each donor's name linking to their page) and a link to the same report as
+CSV (the API)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
-from saas_platform.lib.report_pages import PeriodForm, reader_required, render_report
+from saas_platform.lib.report_pages import (
+    CELL_DATE_FORMAT,
+    PeriodForm,
+    reader_required,
+    render_report,
+)
 from saas_platform.lib.reports import Report
+from shared_apps.users.pages import refusal
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.donations import reports
@@ -113,9 +120,7 @@ def _form_data(form_class: type[forms.Form], query: QueryDict) -> dict[str, str]
 # --- Views -------------------------------------------------------------------------------------
 
 
-reports_reader_required = reader_required(
-    Capability.REPORTS_READ, "Your role does not allow reading reports."
-)
+reports_reader_required = reader_required(Capability.REPORTS_READ, refusal(Capability.REPORTS_READ))
 
 
 @reports_reader_required
@@ -124,7 +129,19 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 
 def _caption(report: Report, parameters: dict[str, Any]) -> str:
-    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in report.parameters.items())
+    """What the report covers, where its title does not say it already (the fiscal year
+    reports name their years): "Jan 1, 2026 to Oct 31, 2026, the top 25", "campaign SPRING"."""
+    parts = []
+    if parameters.get("start") and parameters.get("end"):
+        start, end = (
+            dateformat.format(parameters[key], CELL_DATE_FORMAT) for key in ("start", "end")
+        )
+        parts.append(f"{start} to {end}")
+    if parameters.get("limit"):
+        parts.append(f"the top {parameters['limit']}")
+    if parameters.get("campaign"):
+        parts.append(f"campaign {parameters['campaign']}")
+    return ", ".join(parts)
 
 
 def _arguments(cleaned: dict[str, Any]) -> dict[str, Any]:
