@@ -1,4 +1,5 @@
-"""Drawing a receipt as a PDF from what it says (the content stored with the receipt).
+"""Drawing a receipt as a PDF from what it says (the content stored with the receipt), and
+several receipts as one PDF (a year's statements, to print at once).
 
 The PDF uses the built-in Helvetica font: nothing is embedded, so a receipt is a few kilobytes
 and its text can be extracted (screen readers, tests). The built-in fonts cover Latin-1 only;
@@ -84,14 +85,41 @@ def _line(pdf: FPDF, text: str, *, size: float = 10, style: str = "", height: fl
     pdf.multi_cell(_WIDTH, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def receipt_pdf_render(content: ReceiptContent) -> bytes:
+def _document(*, title: str, author: str) -> FPDF:
     pdf = FPDF(format="letter")
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(latin1(f"{content['title']} {content['number']}"))
-    pdf.set_author(latin1(content["organization"]))
-    pdf.add_page()
+    pdf.set_title(latin1(title))
+    pdf.set_author(latin1(author))
+    return pdf
 
+
+def receipt_pdf_render(content: ReceiptContent) -> bytes:
+    pdf = _document(title=f"{content['title']} {content['number']}", author=content["organization"])
+    pdf.add_page()
+    _receipt_drawn(pdf, content)
+    return bytes(pdf.output())
+
+
+class ReceiptsDocument:
+    """Several receipts in one PDF, in the order they are added, each from the top of a new
+    page and named in the document's outline (a PDF reader's bookmarks) by its donor and
+    number. Drawn from the receipts' stored content, as each receipt's own PDF was."""
+
+    def __init__(self, *, title: str, author: str) -> None:
+        self._pdf = _document(title=title, author=author)
+
+    def add(self, content: ReceiptContent) -> None:
+        self._pdf.add_page()
+        self._pdf.start_section(latin1(f"{content['donor']}, no. {content['number']}"))
+        _receipt_drawn(self._pdf, content)
+
+    def output(self) -> bytes:
+        return bytes(self._pdf.output())
+
+
+def _receipt_drawn(pdf: FPDF, content: ReceiptContent) -> None:
+    """Draws the receipt from where the page's cursor is (the top of a new page)."""
     _line(pdf, content["organization"], size=14, style="B", height=7)
     for address_line in content["organization_address"]:
         _line(pdf, address_line)
@@ -141,7 +169,6 @@ def receipt_pdf_render(content: ReceiptContent) -> bytes:
         pdf.ln(8)
         for signature_line in content["signature"]:
             _line(pdf, signature_line)
-    return bytes(pdf.output())
 
 
 def receipt_pdf_download(receipt: Receipt) -> FileResponse:

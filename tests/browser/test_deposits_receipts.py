@@ -1,6 +1,7 @@
 """The fundraising desk in Chromium: a fundraiser reprints a receipt (finds it, opens it,
-downloads its PDF, emails it again), and a bookkeeper takes the day's checks to the bank (opens
-a deposit, adds its gifts, sees them match, closes it and prints the slip)."""
+downloads its PDF, emails it again) and makes the year's statements (one PDF and a ZIP), and a
+bookkeeper takes the day's checks to the bank (opens a deposit, adds its gifts, sees them
+match, closes it and prints the slip)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,8 @@ def test_a_fundraiser_reprints_a_receipt(
         page, "receipts-statements", context="the year-end statements page, the run finished"
     )
     assert fetched(page, "Download the statements (ZIP)")[:2] == [200, "application/zip"]
+    # Every statement in one PDF, to print at once.
+    assert fetched(page, "Download the statements (one PDF)") == [200, "application/pdf", "%PDF-"]
     page.close()
 
 

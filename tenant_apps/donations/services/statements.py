@@ -1,10 +1,11 @@
 """Year-end giving statements in bulk: for a calendar year, every donor with posted gifts that
 year (or only those with a tag) gets a statement (services.receipts issues it; one already
-issued is reused, its current version), and their PDFs are gathered into one ZIP to download.
+issued is reused, its current version), and their PDFs are gathered into one ZIP to download,
+and drawn into one PDF to print (each statement from the top of a new page, in the ZIP's order).
 
-A run is named by a token. Its progress and, once done, the ZIP's path are kept in the cache
-(as an import's progress is), for a day: the statements themselves are receipts, kept for good;
-the ZIP can be made again by starting another run.
+A run is named by a token. Its progress and, once done, the paths of the ZIP and the PDF are
+kept in the cache (as an import's progress is), for a day: the statements themselves are
+receipts, kept for good; the ZIP and the PDF can be made again by starting another run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 import logging
 import secrets
 import zipfile
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -25,6 +26,7 @@ from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import GiftState, Receipt, ReceiptKind
+from tenant_apps.donations.receipt_pdf import ReceiptContent, ReceiptsDocument
 from tenant_apps.donations.services.receipt_settings import (
     receipt_settings,
     receipt_settings_missing,
@@ -47,7 +49,8 @@ class StatementsProgress(TypedDict):
     year: int
     done: int
     total: int
-    archive: str
+    archive: str  # the ZIP's path in storage, once done
+    document: str  # the one PDF's path in storage, once done
     error: str
 
 
@@ -90,7 +93,15 @@ def statements_run_start(*, year: int, tag: Tag | None, acting_user: User | None
     token = secrets.token_urlsafe(16)
     _publish(
         token,
-        {"state": "queued", "year": year, "done": 0, "total": 0, "archive": "", "error": ""},
+        {
+            "state": "queued",
+            "year": year,
+            "done": 0,
+            "total": 0,
+            "archive": "",
+            "document": "",
+            "error": "",
+        },
     )
     audit_record(
         "statements.start",
@@ -118,7 +129,8 @@ def _statement_pdf(*, donor: Donor, year: int) -> Receipt:
 
 def statements_run(*, token: str, year: int, tag_id: int | None) -> StatementsProgress:
     """What the task does: issue or reuse each donor's statement, publishing progress, then
-    store the ZIP of their PDFs. A failure is recorded in the progress for the page to say."""
+    store the ZIP of their PDFs and the one PDF of them all. A failure is recorded in the
+    progress for the page to say."""
     tag = Tag.objects.filter(pk=tag_id).first() if tag_id is not None else None
     donors = _donors(year=year, tag=tag)
     progress: StatementsProgress = {
@@ -127,10 +139,15 @@ def statements_run(*, token: str, year: int, tag_id: int | None) -> StatementsPr
         "done": 0,
         "total": len(donors),
         "archive": "",
+        "document": "",
         "error": "",
     }
     _publish(token, progress)
     buffer = io.BytesIO()
+    settings = receipt_settings()
+    document = ReceiptsDocument(
+        title=f"Giving statements {year}", author=settings.legal_name or "Giving statements"
+    )
     try:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for donor in donors:
@@ -140,10 +157,15 @@ def statements_run(*, token: str, year: int, tag_id: int | None) -> StatementsPr
                         f"statement-{year}-{statement.number:06d}-v{statement.version}.pdf",
                         pdf.read(),
                     )
+                # Drawn again from what the statement says, as its own PDF was drawn.
+                document.add(cast(ReceiptContent, statement.content))
                 progress["done"] += 1
                 _publish(token, progress)
         path = default_storage.save(
             f"statements/{year}/{token}.zip", ContentFile(buffer.getvalue())
+        )
+        document_path = default_storage.save(
+            f"statements/{year}/{token}.pdf", ContentFile(document.output())
         )
     except ServiceError as error:
         logger.info("statements run %s failed: %s", token, error.message)
@@ -155,6 +177,6 @@ def statements_run(*, token: str, year: int, tag_id: int | None) -> StatementsPr
         progress["state"], progress["error"] = "failed", "an unexpected error stopped the run."
         _publish(token, progress)
         raise
-    progress["state"], progress["archive"] = "done", path
+    progress["state"], progress["archive"], progress["document"] = "done", path, document_path
     _publish(token, progress)
     return progress

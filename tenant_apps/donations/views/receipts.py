@@ -1,6 +1,6 @@
 """Pages of the receipts desk under /receipts/: the list with its filters and CSV, a receipt's
 page with its PDF, emailing it again and issuing a corrected version (each confirmed first),
-the receipt settings, and year-end statements in bulk with their progress and ZIP."""
+the receipt settings, and year-end statements in bulk with their progress, ZIP and one PDF."""
 
 from __future__ import annotations
 
@@ -346,15 +346,36 @@ def statements_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "donations/receipts/_statements_progress.html", _run_context(request))
 
 
-@require_safe
-@page_requires(Capability.DONORS_READ)
-def statements_download(request: AuthenticatedHttpRequest) -> FileResponse:
+def _finished_run(request: AuthenticatedHttpRequest) -> statements.StatementsProgress:
     progress = _run_context(request)["progress"]
     if progress is None or progress["state"] != "done":
         raise Http404("These statements are not ready, or no longer kept.")
+    return progress
+
+
+@require_safe
+@page_requires(Capability.DONORS_READ)
+def statements_download(request: AuthenticatedHttpRequest) -> FileResponse:
+    progress = _finished_run(request)
     return FileResponse(
         default_storage.open(progress["archive"], "rb"),
         content_type="application/zip",
         as_attachment=True,
         filename=f"statements-{progress['year']}.zip",
+    )
+
+
+@require_safe
+@page_requires(Capability.DONORS_READ)
+def statements_document(request: AuthenticatedHttpRequest) -> FileResponse:
+    """Every statement of the run in one PDF, to print at once."""
+    progress = _finished_run(request)
+    # A run finished before runs made the one PDF has only its ZIP.
+    if not progress.get("document"):
+        raise Http404("These statements have no single PDF: make them again.")
+    return FileResponse(
+        default_storage.open(progress["document"], "rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"statements-{progress['year']}.pdf",
     )
