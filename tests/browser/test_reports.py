@@ -56,10 +56,12 @@ def _years_of_giving(site: StaffSite) -> int:
 
 
 def _checked(page: Page, name: str) -> None:
+    """axe at both widths, the photographs, and no page wider than a phone."""
     axe_check(page, context=f"the {name} report")
     pages_photographed(page, f"reports-{name}")
     page.set_viewport_size(PHONE_VIEWPORT)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    axe_check(page, context=f"the {name} report, at a phone's width")
     page.set_viewport_size(DESKTOP)
 
 
