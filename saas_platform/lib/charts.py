@@ -1,6 +1,7 @@
-"""Bar charts drawn on the server: the geometry of grouped bars for an SVG, with the numbers
-kept beside it for the table screen readers read (includes/bar_chart.html draws both); and
-horizontal bars, a row per label, for lists with long names (horizontal_bar_chart.html)."""
+"""Charts drawn on the server: the geometry of grouped bars (includes/bar_chart.html), of
+horizontal bars, a row per label, for lists with long names (horizontal_bar_chart.html), and of
+a line over time with a reference level such as a goal (includes/line_chart.html), with the
+numbers kept beside each for the table screen readers read (the includes draw both)."""
 
 from __future__ import annotations
 
@@ -180,3 +181,108 @@ def horizontal_bar_chart(
 
 # What a report or a page may draw.
 Chart = BarChart | HorizontalBarChart
+# --- A line over time -------------------------------------------------------------------------
+
+LINE_PLOT_TOP = 28  # room above the plot for the reference line's label
+LINE_PLOT_LEFT = 8
+LINE_PLOT_RIGHT = WIDTH - 8
+LINE_AXIS_LABELS_AT_MOST = 6
+
+
+@dataclass(frozen=True)
+class LinePoint:
+    label: str  # in the table and the point's tooltip
+    axis_label: str  # under the axis: "" where labels are thinned out so they do not collide
+    anchor: str  # the axis label's text-anchor: the first and last stay inside the chart
+    value: Decimal
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class LineChart:
+    title: str
+    label_heading: str  # the table's first column: what a point's label is
+    value_heading: str
+    points: list[LinePoint]
+    line: str  # the polyline's points ("x,y x,y ...")
+    area: str  # the polygon under the line, down to the baseline
+    reference_name: str
+    reference: Decimal | None
+    reference_y: float | None
+    reference_label_y: float | None  # the reference's label sits just above its line
+    width: int = WIDTH
+    height: int = HEIGHT
+    baseline: int = PLOT_BOTTOM
+    label_y: int = LABEL_Y
+    plot_left: int = LINE_PLOT_LEFT
+    plot_right: int = LINE_PLOT_RIGHT
+
+
+def _axis_labels_every(count: int) -> int:
+    return max(1, -(-count // LINE_AXIS_LABELS_AT_MOST))  # ceiling division
+
+
+def line_chart(
+    *,
+    title: str,
+    label_heading: str,
+    value_heading: str,
+    points: Sequence[tuple[str, str, Decimal]],
+    reference: Decimal | None = None,
+    reference_name: str = "",
+) -> LineChart:
+    """A line through `points` (each: its label in the table, its short label under the axis,
+    its value), left to right at equal steps, scaled so that the largest value and the
+    `reference` (a goal, drawn as a level line; none when it is None or zero) both fit. The
+    axis shows at most LINE_AXIS_LABELS_AT_MOST labels, always the last one."""
+    values = [value for _, _, value in points]
+    if reference is not None and reference <= 0:
+        reference = None
+    top = max([*values, reference or Decimal(0)], default=Decimal(0))
+    plot_height = PLOT_BOTTOM - LINE_PLOT_TOP
+    plot_width = LINE_PLOT_RIGHT - LINE_PLOT_LEFT
+    step = plot_width / (len(points) - 1) if len(points) > 1 else 0.0
+    every = _axis_labels_every(len(points))
+    last = len(points) - 1
+
+    def y_of(value: Decimal) -> float:
+        return round(PLOT_BOTTOM - (float(value / top) * plot_height if top else 0.0), 1)
+
+    drawn = []
+    for index, (label, axis_label, value) in enumerate(points):
+        x = round(LINE_PLOT_LEFT + index * step if len(points) > 1 else WIDTH / 2, 1)
+        # The last label always shows; the one before it only if it leaves room.
+        shown = index == last or (index % every == 0 and last - index >= every)
+        anchor = "middle"
+        if len(points) > 1 and index == 0:
+            anchor = "start"
+        elif len(points) > 1 and index == last:
+            anchor = "end"
+        drawn.append(
+            LinePoint(
+                label=label,
+                axis_label=axis_label if shown else "",
+                anchor=anchor,
+                value=value,
+                x=x,
+                y=y_of(value),
+            )
+        )
+    line = " ".join(f"{point.x},{point.y}" for point in drawn)
+    area = ""
+    if drawn:
+        area = f"{drawn[0].x},{PLOT_BOTTOM} {line} {drawn[-1].x},{PLOT_BOTTOM}"
+    reference_y = y_of(reference) if reference is not None else None
+    return LineChart(
+        title=title,
+        label_heading=label_heading,
+        value_heading=value_heading,
+        points=drawn,
+        line=line,
+        area=area,
+        reference_name=reference_name,
+        reference=reference,
+        reference_y=reference_y,
+        reference_label_y=None if reference_y is None else round(reference_y - 6, 1),
+    )
