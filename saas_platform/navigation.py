@@ -27,6 +27,7 @@ SECTIONS = (
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
     Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/",)),
     Section("Deposits", "deposits:index", Capability.DONORS_READ, ("/deposits/",)),
+    Section("Campaigns", "campaigns:index", Capability.DONORS_READ, ("/campaigns/",)),
     Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),
     Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),
     Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),

@@ -29,6 +29,7 @@ urlpatterns = [
     path(settings.ADMIN_URL_PATH, tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("billing/", include("shared_apps.billing.urls")),
+    path("campaigns/", include("tenant_apps.donations.urls_campaigns")),
     path("deposits/", include("tenant_apps.donations.urls_deposits")),
     path("donations/", include("tenant_apps.donations.urls")),
     # The donors desk: the list and a donor's page (donations: they show giving), adding and

@@ -17,7 +17,16 @@ from shared_apps.users.roles import Capability, Role
 from tests.plugin import Tenant
 
 # The sections of the fundraising desk, in the bar's order, for every role that reads donors.
-DESKS = ["Dashboard", "Donors", "Gifts", "Deposits", "Receipts", "Imports", "Reports"]
+DESKS = [
+    "Dashboard",
+    "Donors",
+    "Gifts",
+    "Deposits",
+    "Campaigns",
+    "Receipts",
+    "Imports",
+    "Reports",
+]
 COLUMNS = [
     Column("name", "Name", order_by=("email",)),
     Column("joined", "Joined", order_by=("date_joined",), numeric=True),

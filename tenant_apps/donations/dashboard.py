@@ -29,7 +29,7 @@ from tenant_apps.donations.models import (
     ReceiptSettings,
 )
 from tenant_apps.donations.reports import lybunt_donors
-from tenant_apps.donations.selectors import FiscalYears, fiscal_years_of
+from tenant_apps.donations.selectors import FiscalYears, campaigns_with_progress, fiscal_years_of
 from tenant_apps.donations.services.receipt_settings import receipt_settings_missing
 from tenant_apps.donors.models import Donor
 
@@ -142,6 +142,7 @@ class CampaignProgress:
     name: str
     goal: Decimal
     raised: Decimal
+    campaign_id: int
 
     @property
     def percent(self) -> int | None:
@@ -159,12 +160,9 @@ class CampaignProgress:
 def campaigns_against_goal(*, limit: int = CAMPAIGNS_SHOWN) -> list[CampaignProgress]:
     """The active campaigns, those ending soonest first, with their posted giving: one query."""
     rows = (
-        Campaign.objects.filter(is_active=True)
-        .annotate(
-            raised=Coalesce(Sum("gifts__amount", filter=Q(gifts__state=GiftState.POSTED)), ZERO)
-        )
+        campaigns_with_progress(Campaign.objects.filter(is_active=True))
         .order_by("end", "code")
-        .values_list("code", "name", "goal", "raised")[:limit]
+        .values_list("code", "name", "goal", "raised", "pk")[:limit]
     )
     return [CampaignProgress(*row) for row in rows]
 

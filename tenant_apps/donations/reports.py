@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
@@ -27,7 +26,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Restriction
 from tenant_apps.donations import report_charts
 from tenant_apps.donations.models import Campaign, Gift, GiftAllocation, GiftState
-from tenant_apps.donations.selectors import FiscalYears, fiscal_years_of
+from tenant_apps.donations.selectors import FiscalYears, campaigns_with_progress, fiscal_years_of
 from tenant_apps.donors.models import Donor
 
 ZERO = Decimal("0.00")
@@ -280,14 +279,7 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
     campaigns = Campaign.objects.order_by("code")
     if campaign:
         campaigns = campaigns.filter(code=campaign)
-    posted = Q(gifts__state=GiftState.POSTED)
-    rows = list(
-        campaigns.annotate(
-            raised=Coalesce(Sum("gifts__amount", filter=posted), ZERO),
-            gift_count=Count("gifts", filter=posted),
-            donor_count=Count("gifts__donor", filter=posted, distinct=True),
-        )
-    )
+    rows = list(campaigns_with_progress(campaigns))
     if campaign and not rows:
         raise ServiceError(
             f"campaign: there is no campaign {campaign!r}.",

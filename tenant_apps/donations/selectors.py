@@ -1,21 +1,26 @@
-"""Reads of donations, with what their lists show loaded up front: gifts, campaigns, deposits,
-pledges (with what is paid of their schedule), recurring gifts, receipts and an import's
-progress; and the giving summaries of donors (a page of them in one aggregate query)."""
+"""Reads of donations, with what their lists show loaded up front: gifts, campaigns (with what
+each raised, and its progress over time), deposits, pledges (with what is paid of their
+schedule), recurring gifts, receipts and an import's progress; and the giving summaries of
+donors (a page of them in one aggregate query)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DateField,
     DecimalField,
+    F,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
@@ -23,9 +28,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextChoices,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Floor, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -588,3 +595,252 @@ def batch_of(*, pk: int) -> Batch | None:
 
 def open_batches() -> QuerySet[Deposit]:
     return deposit_list().filter(state=DepositState.OPEN)
+
+
+# --- Campaigns: what each has raised, the campaigns desk -----------------------------------------
+
+# What a campaign has raised is its posted gifts: a draft is not yet given and a refunded gift
+# was given back (the whole gift leaves, whatever the refund's date). The campaign pages, the
+# campaign report and the dashboard all read it through campaigns_with_progress.
+CAMPAIGN_POSTED_GIFTS = Q(gifts__state=GiftState.POSTED)
+# Past this many weeks, a campaign's progress over time is drawn month by month; past this many
+# months, year by year.
+PROGRESS_WEEKS_AT_MOST = 26
+PROGRESS_MONTHS_AT_MOST = 60
+CAMPAIGN_TOP_DONORS = 10
+CAMPAIGN_RECENT_GIFTS = 10
+
+
+class CampaignProgressFields(TypedDict):
+    raised: Decimal
+    gift_count: int
+    donor_count: int
+
+
+class CampaignDeskFields(CampaignProgressFields):
+    percent_of_goal: int | None
+    percent_sort: int
+    status: str
+    status_label: str
+    start_sort: date
+
+
+if TYPE_CHECKING:
+    # Campaigns as campaigns_with_progress and campaign_desk_list return them (for the type
+    # checker only).
+    CampaignWithProgress = WithAnnotations[Campaign, CampaignProgressFields]
+    CampaignOnDesk = WithAnnotations[Campaign, CampaignDeskFields]
+
+
+def campaigns_with_progress(campaigns: QuerySet[Campaign]) -> QuerySet[CampaignWithProgress]:
+    """`campaigns` annotated with `raised` (the sum of their posted gifts), `gift_count` and
+    `donor_count` (of posted gifts): one join on the gifts, in the query of the campaigns."""
+    return campaigns.annotate(
+        raised=Coalesce(Sum("gifts__amount", filter=CAMPAIGN_POSTED_GIFTS), Value(ZERO)),
+        gift_count=Count("gifts", filter=CAMPAIGN_POSTED_GIFTS),
+        donor_count=Count("gifts__donor", filter=CAMPAIGN_POSTED_GIFTS, distinct=True),
+    )
+
+
+class CampaignStatus(TextChoices):
+    """Where a campaign is on a given day: not started before its start, ended after its end
+    or once it is marked inactive, active in between."""
+
+    ACTIVE = "active", "Active"
+    NOT_STARTED = "not_started", "Not started yet"
+    ENDED = "ended", "Ended"
+
+
+def campaign_status_q(status: str, *, today: date) -> Q:
+    """The campaigns in `status` (a CampaignStatus) on `today`; a missing date never ends or
+    delays a campaign."""
+    ended = Q(is_active=False) | Q(end__lt=today)
+    if status == CampaignStatus.ENDED:
+        return ended
+    if status == CampaignStatus.NOT_STARTED:
+        return ~ended & Q(start__gt=today)
+    return ~ended & ~Q(start__gt=today)
+
+
+@dataclass(frozen=True)
+class CampaignFilters:
+    """What the campaigns list is narrowed to; empty values select every campaign."""
+
+    status: str = ""
+    year: int | None = None  # campaigns running at some time in that calendar year
+
+
+def campaign_desk_list(*, filters: CampaignFilters, today: date) -> QuerySet[CampaignOnDesk]:
+    """Campaigns with what they raised (campaigns_with_progress), their whole percent of the
+    goal (None without a goal; `percent_sort` puts those last), their status on `today` (the
+    value, and its label in words) and a date to sort by (the start, else the day the campaign
+    was made): one query a page."""
+    campaigns = Campaign.objects.all()
+    if filters.status:
+        campaigns = campaigns.filter(campaign_status_q(filters.status, today=today))
+    if filters.year is not None:
+        campaigns = campaigns.filter(
+            Q(start__isnull=True) | Q(start__lte=date(filters.year, 12, 31)),
+            Q(end__isnull=True) | Q(end__gte=date(filters.year, 1, 1)),
+        )
+    return campaigns_with_progress(campaigns).annotate(
+        percent_of_goal=Case(
+            When(goal__gt=0, then=Cast(Floor(F("raised") * 100 / F("goal")), IntegerField())),
+            default=None,
+            output_field=IntegerField(),
+        ),
+        percent_sort=Coalesce(F("percent_of_goal"), Value(-1)),
+        status=Case(
+            *(
+                When(campaign_status_q(status, today=today), then=Value(status.value))
+                for status in CampaignStatus
+            ),
+            output_field=CharField(),
+        ),
+        status_label=Case(
+            *(
+                When(campaign_status_q(status, today=today), then=Value(status.label))
+                for status in CampaignStatus
+            ),
+            output_field=CharField(),
+        ),
+        start_sort=Coalesce(F("start"), TruncDate("created_at")),
+    )
+
+
+@dataclass(frozen=True)
+class ProgressPoint:
+    through: date  # the last day the point counts
+    raised: Decimal  # posted giving up to and including that day
+
+
+@dataclass(frozen=True)
+class ProgressOverTime:
+    """What a campaign had raised at the end of each week (or month), from its start (or
+    first gift) to today, or its end if it has ended; later gifts carry it on to their day,
+    so the last point is what the campaign raised. Weeks count from the first day; months
+    and years are the calendar's; the last period ends on the last day."""
+
+    by: str  # "week", "month" or "year"
+    first_day: date
+    last_day: date
+    points: list[ProgressPoint]
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _week_after(end: date) -> date:
+    return end + timedelta(days=7)
+
+
+def _month_after(end: date) -> date:
+    return _month_end(end + timedelta(days=1))
+
+
+def _year_after(end: date) -> date:
+    return date(end.year + 1, 12, 31)
+
+
+def progress_period_ends(*, first_day: date, last_day: date) -> tuple[str, list[date]]:
+    """The last days of the weeks from `first_day` to `last_day`; of the calendar months when
+    that would be more than PROGRESS_WEEKS_AT_MOST weeks; of the calendar years past
+    PROGRESS_MONTHS_AT_MOST months. The last period ends on `last_day`."""
+    months = (last_day.year - first_day.year) * 12 + last_day.month - first_day.month + 1
+    by: str
+    following: Callable[[date], date]
+    if (last_day - first_day).days < 7 * PROGRESS_WEEKS_AT_MOST:
+        by, end, following = "week", first_day + timedelta(days=6), _week_after
+    elif months <= PROGRESS_MONTHS_AT_MOST:
+        by, end, following = "month", _month_end(first_day), _month_after
+    else:
+        by, end, following = "year", date(first_day.year, 12, 31), _year_after
+    ends = []
+    while end < last_day:
+        ends.append(end)
+        end = following(end)
+    ends.append(last_day)
+    return by, ends
+
+
+def campaign_progress_over_time(*, campaign: Campaign, today: date) -> ProgressOverTime:
+    """One query: the campaign's posted giving by day, added up period by period."""
+    by_day = dict(
+        Gift.objects.filter(campaign=campaign, state=GiftState.POSTED)
+        .values("received_on")
+        .annotate(total=Sum("amount"))
+        .values_list("received_on", "total")
+        .order_by()
+    )
+    first_day = campaign.start or min(by_day, default=today)
+    last_day = min(campaign.end, today) if campaign.end else today
+    last_day = max(last_day, first_day, *by_day)
+    by, ends = progress_period_ends(first_day=first_day, last_day=last_day)
+    days = sorted(by_day)
+    points, raised, index = [], ZERO, 0
+    for end in ends:
+        # Gifts before the first day count in the first period.
+        while index < len(days) and days[index] <= end:
+            raised += by_day[days[index]]
+            index += 1
+        points.append(ProgressPoint(through=end, raised=raised))
+    return ProgressOverTime(by=by, first_day=first_day, last_day=last_day, points=points)
+
+
+@dataclass(frozen=True)
+class CampaignDonor:
+    donor_id: int
+    display_name: str
+    total: Decimal
+    gift_count: int
+
+
+@dataclass(frozen=True)
+class CampaignOverview:
+    """A campaign's page: the campaign annotated as campaign_desk_list annotates it, its
+    progress over time, its largest donors (posted gifts) and its latest gifts (any state)."""
+
+    campaign: CampaignOnDesk
+    progress: ProgressOverTime
+    top_donors: list[CampaignDonor]
+    recent_gifts: list[Gift]
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is left to raise to reach the goal (nothing once it is reached)."""
+        return max(self.campaign.goal - self.campaign.raised, ZERO)
+
+    @property
+    def average_gift(self) -> Decimal | None:
+        if not self.campaign.gift_count:
+            return None
+        return (self.campaign.raised / self.campaign.gift_count).quantize(Decimal("0.01"))
+
+
+def campaign_overview(*, pk: int, today: date) -> CampaignOverview | None:
+    """Four queries, whatever the number of gifts: the campaign with its figures, its giving by
+    day, its top donors and its latest gifts."""
+    campaign = campaign_desk_list(filters=CampaignFilters(), today=today).filter(pk=pk).first()
+    if campaign is None:
+        return None
+    top_donors = [
+        CampaignDonor(*row)
+        for row in Gift.objects.filter(campaign=campaign, state=GiftState.POSTED)
+        .values("donor_id", "donor__display_name")
+        .annotate(total=Sum("amount"), gift_count=Count("id"))
+        .order_by("-total", "donor__display_name", "donor_id")
+        .values_list("donor_id", "donor__display_name", "total", "gift_count")[:CAMPAIGN_TOP_DONORS]
+    ]
+    recent_gifts = list(
+        Gift.objects.filter(campaign=campaign)
+        .select_related("donor")
+        .order_by("-received_on", "-id")[:CAMPAIGN_RECENT_GIFTS]
+    )
+    return CampaignOverview(
+        campaign=campaign,
+        progress=campaign_progress_over_time(campaign=campaign, today=today),
+        top_donors=top_donors,
+        recent_gifts=recent_gifts,
+    )

@@ -30,7 +30,8 @@ def _campaign_check(
     goal_amount = amount_or_zero(goal, field="goal")
     if start is not None and end is not None and end < start:
         raise ServiceError(
-            "A campaign ends on or after its start.", fields={"end": ["Before the start."]}
+            "A campaign ends on or after its start.",
+            fields={"end": ["The end is before the start."]},
         )
     return name, goal_amount
 
@@ -43,19 +44,24 @@ def campaign_create(
     goal: Decimal | str = Decimal("0"),
     start: date | None = None,
     end: date | None = None,
+    is_active: bool = True,
 ) -> Campaign:
+    """A campaign, active unless `is_active` is False (one entered after it is over)."""
     code = (code or "").strip()
     if not accounting.CODE_PATTERN.match(code):
         raise ServiceError(
             "A campaign code is 1 to 20 letters, digits, dots, dashes or underscores.",
-            fields={"code": ["Not a valid code."]},
+            fields={"code": ["1 to 20 letters, digits, dots, dashes or underscores."]},
         )
     if Campaign.objects.filter(code=code).exists():
-        raise ServiceError(f"There is already a campaign {code}.", fields={"code": ["Taken."]})
+        raise ServiceError(
+            f"There is already a campaign {code}.",
+            fields={"code": ["Another campaign has this code."]},
+        )
     name, goal_amount = _campaign_check(name=name, goal=goal, start=start, end=end)
     with transaction.atomic():
         campaign = Campaign.objects.create(
-            code=code, name=name, goal=goal_amount, start=start, end=end
+            code=code, name=name, goal=goal_amount, start=start, end=end, is_active=is_active
         )
         audit_record("campaign.create", acting_user=acting_user, obj=campaign, code=code)
     return campaign
