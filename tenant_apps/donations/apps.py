@@ -22,3 +22,14 @@ class DonationsConfig(AppConfig):
 
         merge_step_register("donations.pledges", merge_pledges)
         merge_step_register("donations.recurring_gifts", merge_recurring_gifts)
+
+        # What each of those steps would move, for the merge page's preview; receipts have no
+        # step (an issued receipt is never changed) but the preview says that they stay.
+        from tenant_apps.donations import selectors
+        from tenant_apps.donors.selectors import merge_preview_register
+
+        merge_preview_register("donations.gifts", selectors.gifts_merge_preview)
+        merge_preview_register("donations.soft_credits", selectors.soft_credits_merge_preview)
+        merge_preview_register("donations.pledges", selectors.pledges_merge_preview)
+        merge_preview_register("donations.recurring_gifts", selectors.recurring_gifts_merge_preview)
+        merge_preview_register("donations.receipts", selectors.receipts_merge_preview)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.cache import cache
 from django.db import connection
@@ -36,6 +36,7 @@ from django.db.models.functions import Cast, Coalesce, Floor, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from saas_platform.lib.formatting import money
 from tenant_apps.accounting import services as accounting
 from tenant_apps.donations.models import (
     Campaign,
@@ -47,9 +48,16 @@ from tenant_apps.donations.models import (
     Pledge,
     Receipt,
     RecurringGift,
+    SoftCredit,
 )
-from tenant_apps.donors.models import Donor, DonorMergeRecord
-from tenant_apps.donors.selectors import donor_notes
+from tenant_apps.donors.models import Donor, DonorMergeRecord, DonorNote, DonorTask
+from tenant_apps.donors.selectors import (
+    MergePreviewPart,
+    PreviewItem,
+    day_shown,
+    donor_notes,
+    preview_rows,
+)
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -843,4 +851,160 @@ def campaign_overview(*, pk: int, today: date) -> CampaignOverview | None:
         progress=campaign_progress_over_time(campaign=campaign, today=today),
         top_donors=top_donors,
         recent_gifts=recent_gifts,
+    )
+
+
+# --- Merging duplicate donors: their records side by side, and what a merge moves ---------------
+
+
+@dataclass(frozen=True)
+class DonorRecords:
+    """How many of each record a donor has, as the merge page compares two donors."""
+
+    gifts: int
+    pledges: int
+    recurring_gifts: int
+    receipts: int
+    soft_credits: int
+    notes: int
+    open_tasks: int
+
+
+def _count_per_donor(rows: QuerySet[Any]) -> Any:
+    """A subquery counting `rows` (filtered on donor=OuterRef("pk")) for each donor."""
+    counted = rows.order_by().values("donor").annotate(total=Count("pk")).values("total")
+    return Coalesce(Subquery(counted), Value(0))
+
+
+def donor_records_counted(*, donor_ids: Sequence[int]) -> dict[int, DonorRecords]:
+    """The count of each kind of record of each donor, keyed by donor id: one query."""
+    this_donor = OuterRef("pk")
+    rows = (
+        Donor.objects.filter(pk__in=donor_ids)
+        .annotate(
+            gift_count=_count_per_donor(Gift.objects.filter(donor=this_donor)),
+            pledge_count=_count_per_donor(Pledge.objects.filter(donor=this_donor)),
+            recurring_gift_count=_count_per_donor(RecurringGift.objects.filter(donor=this_donor)),
+            receipt_count=_count_per_donor(Receipt.objects.filter(donor=this_donor)),
+            soft_credit_count=_count_per_donor(SoftCredit.objects.filter(donor=this_donor)),
+            note_count=_count_per_donor(DonorNote.objects.filter(donor=this_donor)),
+            open_task_count=_count_per_donor(
+                DonorTask.objects.filter(donor=this_donor, completed_at__isnull=True)
+            ),
+        )
+        .values_list(
+            "pk",
+            "gift_count",
+            "pledge_count",
+            "recurring_gift_count",
+            "receipt_count",
+            "soft_credit_count",
+            "note_count",
+            "open_task_count",
+        )
+    )
+    return {pk: DonorRecords(*counts) for pk, *counts in rows}
+
+
+# The previews of donations' merge steps (tenant_apps.donations.apps registers them with the
+# steps): each reads what its step would move, without writing.
+
+
+def _in_a_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "by check", but "by ACH"."""
+    return label if label.isupper() else label.lower()
+
+
+def _gift_shown(gift: Gift) -> PreviewItem:
+    return PreviewItem(
+        f"{money(gift.amount)} on {day_shown(gift.received_on)} by "
+        f"{_in_a_sentence(gift.get_method_display())} ({gift.get_state_display()})",
+        reverse("gifts:detail", args=[gift.pk]),
+    )
+
+
+def gifts_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    shown, count = preview_rows(
+        Gift.objects.filter(donor=merged).order_by("-received_on", "-id"), _gift_shown
+    )
+    return MergePreviewPart(label="Gifts", moving=shown, moving_count=count)
+
+
+def soft_credits_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    """As merge_soft_credits: a credit on a gift that becomes the survivor's own, or on a gift
+    that already credits the survivor, is dropped (the hard credit, or the survivor's, wins)."""
+    both = [survivor.pk, merged.pk]
+    dropped = Q(gift__donor__in=both) | Q(
+        gift__in=SoftCredit.objects.filter(donor=survivor).values("gift")
+    )
+
+    def shown(credit: SoftCredit) -> PreviewItem:
+        gift = credit.gift
+        return PreviewItem(
+            f"{money(credit.amount)} of {gift.donor.display_name}'s gift of "
+            f"{day_shown(gift.received_on)}",
+            reverse("gifts:detail", args=[gift.pk]),
+        )
+
+    credits = SoftCredit.objects.select_related("gift__donor").order_by("-gift__received_on", "-id")
+    moving, moving_count = preview_rows(credits.filter(donor=merged).exclude(dropped), shown)
+    staying, staying_count = preview_rows(
+        credits.filter(Q(donor=merged) | Q(donor=survivor, gift__donor__in=both)).filter(dropped),
+        shown,
+    )
+    return MergePreviewPart(
+        label="Soft credits",
+        moving=moving,
+        moving_count=moving_count,
+        staying=staying,
+        staying_count=staying_count,
+        staying_why=f"Dropped: the gift is {survivor.display_name}'s own, or credits them already.",
+    )
+
+
+def pledges_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    def shown(pledge: Pledge) -> PreviewItem:
+        return PreviewItem(
+            f"{money(pledge.amount)} pledged on {day_shown(pledge.pledged_on)} "
+            f"({pledge.get_state_display()})"
+        )
+
+    items, count = preview_rows(
+        Pledge.objects.filter(donor=merged).order_by("-pledged_on", "-id"), shown
+    )
+    return MergePreviewPart(label="Pledges", moving=items, moving_count=count)
+
+
+def recurring_gifts_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    def shown(recurring: RecurringGift) -> PreviewItem:
+        return PreviewItem(
+            f"{money(recurring.amount)} {recurring.get_frequency_display().lower()} by "
+            f"{_in_a_sentence(recurring.get_method_display())} ({recurring.get_state_display()})"
+        )
+
+    items, count = preview_rows(
+        RecurringGift.objects.filter(donor=merged).order_by("next_on", "id"), shown
+    )
+    return MergePreviewPart(label="Recurring gifts", moving=items, moving_count=count)
+
+
+def receipts_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    """Receipts are not moved: an issued receipt is never changed, so they stay with the
+    merged donor, whose page still lists them."""
+
+    def shown(receipt: Receipt) -> PreviewItem:
+        return PreviewItem(
+            f"{receipt.get_kind_display()} no. {receipt.number} of "
+            f"{day_shown(timezone.localdate(receipt.issued_at))}",
+            reverse("receipts:detail", args=[receipt.pk]),
+        )
+
+    items, count = preview_rows(
+        Receipt.objects.filter(donor=merged).order_by("-issued_at", "-id"), shown
+    )
+    return MergePreviewPart(
+        label="Receipts",
+        staying=items,
+        staying_count=count,
+        staying_why="An issued receipt is never changed: it stays as it was issued.",
     )

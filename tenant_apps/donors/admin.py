@@ -12,6 +12,7 @@ from tenant_apps.donors.models import (
     DonorMergeRecord,
     DonorNote,
     DonorPhone,
+    DonorTask,
     Household,
     Tag,
 )
@@ -63,3 +64,11 @@ class DonorNoteAdmin(ReadOnlyAdmin):
 class DonorMergeRecordAdmin(ReadOnlyAdmin):
     list_display = ["merged_at", "survivor", "merged", "acting_user"]
     list_select_related = ["survivor", "merged", "acting_user"]
+
+
+@admin.register(DonorTask, site=tenant_admin_site)
+class DonorTaskAdmin(ReadOnlyAdmin):
+    list_display = ["title", "donor", "due_on", "assignee", "completed_at"]
+    list_filter = ["due_on", "completed_at"]
+    search_fields = ["title", "donor__display_name"]
+    list_select_related = ["donor", "assignee"]

@@ -1,5 +1,6 @@
 """The donor database of one organization: donors (people and organizations), their emails,
-phones and addresses, households, tags, notes, and the record of each merge of duplicates.
+phones and addresses, households, tags, notes, follow-up tasks, and the record of each merge of
+duplicates.
 
 Donors are never deleted: a merged donor stays as an inactive tombstone pointing at the donor
 it was merged into, so that anything that referred to it can still be followed.
@@ -247,3 +248,55 @@ class DonorMergeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} into {self.survivor_id}"
+
+
+class DonorTask(models.Model):
+    """A follow-up with a donor (call to thank, send the annual report...): due on a day, assigned
+    to one of the organization's staff, done once someone marks it so."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    due_on = models.DateField()
+    assignee = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(title=""), name="donortask_title_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(completed_at__isnull=False)
+                | models.Q(completed_by__isnull=True),
+                name="donortask_completed_by_only_when_done",
+            ),
+        ]
+        indexes = [
+            # "My tasks" and the task list: someone's open tasks by due day, and everyone's.
+            models.Index(
+                fields=["assignee", "due_on", "id"],
+                condition=models.Q(completed_at__isnull=True),
+                name="donortask_open_assignee_due",
+            ),
+            models.Index(
+                fields=["due_on", "id"],
+                condition=models.Q(completed_at__isnull=True),
+                name="donortask_open_due",
+            ),
+            models.Index(fields=["assignee", "completed_at"], name="donortask_assignee_done"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None

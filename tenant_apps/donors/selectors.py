@@ -1,16 +1,32 @@
 """Reads of the donor database: lists and search (PostgreSQL trigram matching on names and
-emails, exact on phone digits and tag names) and duplicate suggestions."""
+emails, exact on phone digits and tag names), duplicate suggestions and the preview of a merge,
+and follow-up tasks (a donor's, someone's, "my tasks")."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.lookups import GreaterThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from saas_platform.lib.errors import ServiceError
 from tenant_apps.donors.models import (
@@ -19,16 +35,21 @@ from tenant_apps.donors.models import (
     DonorEmail,
     DonorNote,
     DonorPhone,
+    DonorTask,
     Household,
     Tag,
 )
 from tenant_apps.donors.services.checks import (
     PHONE_MIN_DIGITS,
     DonorNames,
+    address_match_key,
     display_name_of,
     phone_digits_of,
     postcode_normalize,
 )
+
+if TYPE_CHECKING:
+    from shared_apps.users.models import User
 
 # A name this similar (pg_trgm similarity, 0 to 1) with the same postcode is a likely duplicate.
 DUPLICATE_NAME_SIMILARITY = 0.6
@@ -222,3 +243,304 @@ def donor_by_id(donor_id: int, *, field: str) -> Donor:
 def donors_counted() -> int:
     """Donors that count against the plan: all but those merged into another."""
     return Donor.objects.filter(merged_into__isnull=True).count()
+
+
+# --- The preview of a merge ------------------------------------------------------------------
+
+# A preview lists this many things of each kind, and says how many more there are.
+PREVIEW_SHOWN = 10
+DAY_FORMAT = "M j, Y"
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One thing in a merge preview, as a person reads it, with a link to it if it has a page."""
+
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class MergePreviewPart:
+    """One kind of thing a merge moves (or changes on the survivor): the first few that move
+    and how many in all, and those that stay with the merged donor, with why."""
+
+    label: str
+    moving: list[PreviewItem] = field(default_factory=list)
+    moving_count: int = 0
+    staying: list[PreviewItem] = field(default_factory=list)
+    staying_count: int = 0
+    staying_why: str = ""
+
+    @property
+    def moving_more(self) -> int:
+        return self.moving_count - len(self.moving)
+
+    @property
+    def staying_more(self) -> int:
+        return self.staying_count - len(self.staying)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.moving_count or self.staying_count)
+
+
+MergePreview = Callable[[Donor, Donor], MergePreviewPart]
+
+
+def day_shown(day: date) -> str:
+    """A day as the staff pages show it (Mar 5, 2026)."""
+    return date_format(day, DAY_FORMAT)
+
+
+def preview_rows[Row: Model](
+    rows: QuerySet[Row], describe: Callable[[Row], PreviewItem]
+) -> tuple[list[PreviewItem], int]:
+    """The first PREVIEW_SHOWN rows described, and how many rows there are in all: one query
+    (the count is a window over the rows, taken before the limit)."""
+    shown = list(rows.annotate(preview_total=Window(Count("pk")))[:PREVIEW_SHOWN])
+    total = getattr(shown[0], "preview_total", 0) if shown else 0
+    return [describe(row) for row in shown], total
+
+
+def _part(
+    label: str,
+    moving: Iterable[PreviewItem] = (),
+    staying: Iterable[PreviewItem] = (),
+    *,
+    staying_why: str = "",
+) -> MergePreviewPart:
+    moving, staying = list(moving), list(staying)
+    return MergePreviewPart(
+        label=label,
+        moving=moving[:PREVIEW_SHOWN],
+        moving_count=len(moving),
+        staying=staying[:PREVIEW_SHOWN],
+        staying_count=len(staying),
+        staying_why=staying_why,
+    )
+
+
+def _contacts_preview[Contact: (DonorEmail, DonorPhone, DonorAddress)](
+    label: str,
+    survivor_rows: Iterable[Contact],
+    merged_rows: Iterable[Contact],
+    *,
+    key: Callable[[Contact], Any],
+    shown: Callable[[Contact], str],
+    survivor: Donor,
+) -> MergePreviewPart:
+    """As the merge moves contacts: one the survivor has already stays with the merged donor."""
+    kept = {key(row) for row in survivor_rows}
+    moving: list[PreviewItem] = []
+    staying: list[PreviewItem] = []
+    for row in merged_rows:
+        (staying if key(row) in kept else moving).append(PreviewItem(shown(row)))
+    return _part(
+        label,
+        moving,
+        staying,
+        staying_why=f"{survivor.display_name} has {'it' if len(staying) == 1 else 'them'} already.",
+    )
+
+
+def _address_shown(address: DonorAddress) -> str:
+    return ", ".join(
+        part
+        for part in (address.line1, address.line2, address.city, address.region, address.postcode)
+        if part
+    )
+
+
+# Each takes the survivor and the merged donor, both as donor_list() loads them (contacts, tags
+# and household with them), and reads what their merge step would move.
+
+
+def _emails_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    return _contacts_preview(
+        "Emails",
+        survivor.emails.all(),
+        merged.emails.all(),
+        key=lambda row: row.email,
+        shown=lambda row: row.email,
+        survivor=survivor,
+    )
+
+
+def _phones_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    return _contacts_preview(
+        "Phones",
+        survivor.phones.all(),
+        merged.phones.all(),
+        key=lambda row: row.phone_digits,
+        shown=lambda row: row.number,
+        survivor=survivor,
+    )
+
+
+def _addresses_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    return _contacts_preview(
+        "Addresses",
+        survivor.addresses.all(),
+        merged.addresses.all(),
+        key=address_match_key,
+        shown=_address_shown,
+        survivor=survivor,
+    )
+
+
+def _notes_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    def described(note: DonorNote) -> PreviewItem:
+        body = " ".join(note.body.split())
+        return PreviewItem(f"{day_shown(timezone.localdate(note.created_at))}: {body[:80]}")
+
+    items, count = preview_rows(donor_notes(donor=merged), described)
+    if merged.notes:
+        items.insert(0, PreviewItem("The notes on file, added below the survivor's"))
+        count += 1
+    return MergePreviewPart(label="Notes", moving=items, moving_count=count)
+
+
+def _tags_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    own = {tag.pk for tag in survivor.tags.all()}
+    return _part("Tags", (PreviewItem(tag.name) for tag in merged.tags.all() if tag.pk not in own))
+
+
+def _household_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    if merged.household is None:
+        return _part("Household")
+    if survivor.household is None:
+        return _part(
+            "Household", [PreviewItem(f"{survivor.display_name} joins {merged.household}")]
+        )
+    return _part(
+        "Household",
+        staying=[PreviewItem(f"{merged.display_name} leaves {merged.household}")],
+        staying_why=f"{survivor.display_name} stays in {survivor.household}.",
+    )
+
+
+PREFERENCE_LABELS = {
+    "email_ok": "May be emailed",
+    "mail_ok": "May be sent mail",
+    "phone_ok": "May be phoned",
+}
+
+
+def _preferences_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    # As the merge decides: an opt-out on either record is an opt-out.
+    changed = [
+        PreviewItem(f"{label}: no, as on {merged.display_name}")
+        for name, label in PREFERENCE_LABELS.items()
+        if getattr(survivor, name) and not getattr(merged, name)
+    ]
+    if merged.do_not_contact and not survivor.do_not_contact:
+        changed.append(PreviewItem(f"Do not contact at all, as on {merged.display_name}"))
+    return _part("Preferences", changed)
+
+
+def _earlier_merges_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    def described(donor: Donor) -> PreviewItem:
+        return PreviewItem(
+            f"{donor.display_name}, merged into {merged.display_name} before",
+            reverse("donors:detail", args=[donor.pk]),
+        )
+
+    items, count = preview_rows(
+        Donor.objects.filter(merged_into=merged).order_by("display_name", "id"), described
+    )
+    return MergePreviewPart(label="Earlier merges", moving=items, moving_count=count)
+
+
+def _tasks_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    def described(task: DonorTask) -> PreviewItem:
+        state = "done" if task.is_done else f"due {day_shown(task.due_on)}"
+        return PreviewItem(f"{task.title} ({state}, {task.assignee.get_full_name()})")
+
+    items, count = preview_rows(donor_tasks_ordered(donor=merged), described)
+    return MergePreviewPart(label="Tasks", moving=items, moving_count=count)
+
+
+# The previews of a merge's steps, by the step's name (tenant_apps.donors.services.merges):
+# other apps add theirs with merge_preview_register(), as they add their steps.
+MERGE_PREVIEWS: list[tuple[str, MergePreview]] = [
+    ("emails", _emails_preview),
+    ("phones", _phones_preview),
+    ("addresses", _addresses_preview),
+    ("notes", _notes_preview),
+    ("tags", _tags_preview),
+    ("household", _household_preview),
+    ("preferences", _preferences_preview),
+    ("tasks", _tasks_preview),
+    ("earlier_merges", _earlier_merges_preview),
+]
+
+
+def merge_preview_register(name: str, preview: MergePreview) -> None:
+    """Add the preview of another app's merge step (named as the step). Idempotent by name."""
+    if name not in {existing for existing, _ in MERGE_PREVIEWS}:
+        MERGE_PREVIEWS.append((name, preview))
+
+
+def donor_merge_preview(*, survivor: Donor, merged: Donor) -> list[MergePreviewPart]:
+    """What merging `merged` into `survivor` would move, kind by kind, read without writing:
+    each merge step has its preview. Pass both donors as donor_list() loads them. A fixed
+    number of queries, whatever either donor holds."""
+    return [preview(survivor, merged) for _, preview in MERGE_PREVIEWS]
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+DONOR_TASKS_SHOWN = 20
+MY_TASKS_SHOWN = 5
+
+
+def task_list() -> QuerySet[DonorTask]:
+    """Tasks with their donor and people: one query for a page of them."""
+    return DonorTask.objects.select_related("donor", "assignee", "completed_by", "created_by")
+
+
+def donor_tasks_ordered(*, donor: Donor) -> QuerySet[DonorTask]:
+    """A donor's tasks: the open ones by due day, then the done ones, latest first."""
+    return (
+        DonorTask.objects.filter(donor=donor)
+        .select_related("assignee", "completed_by")
+        .order_by(F("completed_at").desc(nulls_first=True), "due_on", "id")
+    )
+
+
+@dataclass(frozen=True)
+class DonorTasks:
+    tasks: Sequence[DonorTask]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.tasks)
+
+
+def donor_tasks(*, donor: Donor, limit: int = DONOR_TASKS_SHOWN) -> DonorTasks:
+    """The first of a donor's tasks (donor_tasks_ordered) and how many there are: one query."""
+    tasks = list(donor_tasks_ordered(donor=donor).annotate(total=Window(Count("pk")))[:limit])
+    return DonorTasks(tasks=tasks, total=getattr(tasks[0], "total", 0) if tasks else 0)
+
+
+@dataclass(frozen=True)
+class MyTasks:
+    """Someone's open tasks, overdue first then the next due, and how many they have."""
+
+    today: date
+    tasks: list[DonorTask]
+    open_count: int
+    overdue_count: int
+
+
+def my_tasks(*, user: User, today: date, limit: int = MY_TASKS_SHOWN) -> MyTasks:
+    """`user`'s first open tasks by due day (the overdue ones come first), with counts: two
+    queries."""
+    mine = DonorTask.objects.filter(assignee=user, completed_at__isnull=True)
+    counts = mine.aggregate(
+        open_count=Count("pk"), overdue_count=Count("pk", filter=Q(due_on__lt=today))
+    )
+    tasks = list(mine.select_related("donor").order_by("due_on", "id")[:limit])
+    return MyTasks(today=today, tasks=tasks, **counts)

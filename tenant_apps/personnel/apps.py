@@ -12,3 +12,8 @@ class PersonnelConfig(AppConfig):
         from tenant_apps.personnel.services.people import merge_personnel
 
         merge_step_register("personnel.people", merge_personnel)
+
+        from tenant_apps.donors.selectors import merge_preview_register
+        from tenant_apps.personnel.selectors import people_merge_preview
+
+        merge_preview_register("personnel.people", people_merge_preview)

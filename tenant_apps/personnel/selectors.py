@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from saas_platform.lib.singletons import singleton_get
 from shared_apps.users.roles import Capability
+from tenant_apps.donors.selectors import MergePreviewPart, PreviewItem, preview_rows
 from tenant_apps.personnel.models import (
     HourEntry,
     Person,
@@ -18,6 +19,7 @@ from tenant_apps.personnel.models import (
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
+    from tenant_apps.donors.models import Donor
 
 
 def person_list() -> QuerySet[Person]:
@@ -49,3 +51,13 @@ def person_of(user: User) -> Person | None:
 
 def personnel_settings() -> PersonnelSettings:
     return singleton_get(PersonnelSettings)
+
+
+def people_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
+    """The people (staff, volunteers) linked to the merged donor: a merge links them to the
+    survivor (services.people.merge_personnel)."""
+    items, count = preview_rows(
+        Person.objects.filter(donor=merged).order_by("full_name", "id"),
+        lambda person: PreviewItem(f"{person.full_name}, of the organization's people"),
+    )
+    return MergePreviewPart(label="People linked", moving=items, moving_count=count)

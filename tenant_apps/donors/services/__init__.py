@@ -1,6 +1,6 @@
 """Writes to the donor database, one module per domain object: donors and their contacts and
-notes (donors), households, tags, the merge of a duplicate (merges), and the bulk import of a
-CSV file (imports), with the checks they share (checks).
+notes (donors), households, tags, follow-up tasks (tasks), the merge of a duplicate (merges),
+and the bulk import of a CSV file (imports), with the checks they share (checks).
 
 Each top-level service owns its transaction and writes its audit row (core's AuditEvent: one
 audit log per organization) in it. They raise ServiceError, with nothing written, for input
@@ -20,7 +20,13 @@ from tenant_apps.donors.services.imports import (
     donor_import_check,
     donors_bulk_create,
 )
-from tenant_apps.donors.services.merges import donor_merge, merge_step_register
+from tenant_apps.donors.services.merges import MergeResult, donor_merge, merge_step_register
+from tenant_apps.donors.services.tasks import (
+    task_complete,
+    task_create,
+    task_reopen,
+    task_update,
+)
 
 __all__ = [
     "DONOR_CSV_COLUMNS",
@@ -30,6 +36,7 @@ __all__ = [
     "DonorNames",
     "DonorPrepared",
     "EmailSpec",
+    "MergeResult",
     "PhoneSpec",
     "donor_create",
     "donor_import_check",
@@ -37,4 +44,8 @@ __all__ = [
     "donor_note_add",
     "donors_bulk_create",
     "merge_step_register",
+    "task_complete",
+    "task_create",
+    "task_reopen",
+    "task_update",
 ]

@@ -191,6 +191,12 @@ def addresses_build(specs: Sequence[AddressSpec]) -> list[DonorAddress]:
     return addresses
 
 
+def address_match_key(address: DonorAddress) -> tuple[str, str]:
+    """What makes two addresses the same one (a merge keeps one of them): the first line, any
+    case and spacing, and the postcode (stored in its normal form)."""
+    return (" ".join(address.line1.lower().split()), address.postcode)
+
+
 def tag_name_check(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:

@@ -1,5 +1,5 @@
 """The merge of a duplicate donor into the one that survives: the steps that move its contacts,
-notes, tags and household (other apps register theirs), and the record of what moved."""
+notes, tags, household and tasks (other apps register theirs), and the record of what moved."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.services import actor_of, audit_record
@@ -18,7 +19,9 @@ from tenant_apps.donors.models import (
     DonorMergeRecord,
     DonorNote,
     DonorPhone,
+    DonorTask,
 )
+from tenant_apps.donors.services.checks import address_match_key
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -80,7 +83,7 @@ def _merge_addresses(survivor: Donor, merged: Donor) -> Moved:
         survivor,
         merged,
         name="addresses",
-        key=lambda r: (" ".join(r.line1.lower().split()), r.postcode),
+        key=address_match_key,
         shown=lambda r: r.pk,
     )
 
@@ -132,6 +135,13 @@ def _merge_preferences(survivor: Donor, merged: Donor) -> Moved:
     return {"preferences_changed": changed}
 
 
+def _merge_tasks(survivor: Donor, merged: Donor) -> Moved:
+    # Open and done alike: a follow-up is about the person, whichever record survives.
+    tasks = list(DonorTask.objects.filter(donor=merged).values_list("pk", flat=True))
+    DonorTask.objects.filter(pk__in=tasks).update(donor=survivor, updated_at=timezone.now())
+    return {"tasks": tasks}
+
+
 def _merge_earlier_merges(survivor: Donor, merged: Donor) -> Moved:
     # Donors merged into `merged` before now point at the survivor: merged_into is never a chain.
     earlier = list(Donor.objects.filter(merged_into=merged).values_list("pk", flat=True))
@@ -151,6 +161,7 @@ MERGE_STEPS: list[tuple[str, MergeStep]] = [
     ("tags", _merge_tags),
     ("household", _merge_household),
     ("preferences", _merge_preferences),
+    ("tasks", _merge_tasks),
     ("earlier_merges", _merge_earlier_merges),
 ]
 

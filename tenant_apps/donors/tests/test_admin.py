@@ -22,5 +22,5 @@ def test_an_owner_reads_donors_but_cannot_edit_them(in_alpha: Tenant) -> None:
     assert b'name="first_name"' not in page.content
     assert client.post(f"/admin/donors/donor/{donor.pk}/change/", {}).status_code == 403
     assert client.get("/admin/donors/donor/add/").status_code == 403
-    for model in ("donor", "household", "tag", "donornote", "donormergerecord"):
+    for model in ("donor", "household", "tag", "donornote", "donormergerecord", "donortask"):
         assert client.get(f"/admin/donors/{model}/").status_code == 200, model
