@@ -38,6 +38,7 @@ urlpatterns = [
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("receipts/", include("tenant_apps.donations.urls_receipts")),
+    path("tasks/", include("tenant_apps.donors.urls_tasks")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

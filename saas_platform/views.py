@@ -18,6 +18,7 @@ from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import dashboard
 from tenant_apps.donations.dashboard import GivingComparison
+from tenant_apps.donors.selectors import my_tasks
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
@@ -105,6 +106,8 @@ def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),
         "can_submit_hours": user.has_capability(Capability.HOURS_SUBMIT),
     }
+    if context["can_read_donors"]:
+        context["my_tasks"] = my_tasks(user=user, today=today)
     if parts.fundraising:
         fundraising = dashboard.fundraising_summary(today=today)
         context |= {"fundraising": fundraising, "chart": giving_chart(fundraising.giving)}

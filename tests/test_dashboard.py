@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test.utils import CaptureQueriesContext
@@ -333,3 +334,100 @@ def test_another_organizations_gifts_do_not_show(alpha: Tenant, beta: Tenant) ->
 
     assert "$777.00" not in html and "$55.00" not in html
     assert "No gifts yet this year or last." in html
+
+
+# --- My tasks ---------------------------------------------------------------------------------
+
+MY_TASKS = '<h2 id="my-tasks">My tasks</h2>'
+
+
+def _task_for(user_email: str, *, days: int, title: str, donor_name: str = "Ada") -> None:
+    from shared_apps.users.models import User
+    from tenant_apps.donors.services import task_create
+
+    task_create(
+        donor=donor_made(donor_name, "Lovelace"),
+        title=title,
+        due_on=timezone.localdate() + timedelta(days=days),
+        assignee=User.objects.get(email=user_email),
+        acting_user=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        (Role.FUNDRAISER, True),
+        (Role.BOOKKEEPER, True),
+        (Role.VIEWER, True),
+        (Role.VOLUNTEER_COORDINATOR, True),
+        (Role.VOLUNTEER, False),
+    ],
+)
+def test_my_tasks_are_on_the_dashboard_of_those_who_read_donors(
+    alpha: Tenant, role: str, shown: bool
+) -> None:
+    assert (MY_TASKS in _page(alpha, role)) is shown
+
+
+def test_my_tasks_show_the_overdue_first_each_linked_to_its_donor(alpha: Tenant) -> None:
+    user = alpha.user(Role.FUNDRAISER, email="fay@alpha.org")
+    with schema_context("alpha"):
+        _task_for("fay@alpha.org", days=4, title="Send the report")
+        _task_for("fay@alpha.org", days=-2, title="Call back", donor_name="Grace")
+        _task_for("owner@alpha.org", days=-9, title="Not hers")
+        for number in range(5):
+            _task_for("fay@alpha.org", days=30 + number, title=f"Far off {number}")
+
+    html = alpha.client(user).get("/").content.decode()
+
+    panel = html[html.index(MY_TASKS) : html.index("</section>", html.index(MY_TASKS))]
+    assert panel.index("Call back") < panel.index("Send the report")
+    assert "Not hers" not in panel
+    assert panel.count('class="task-title"') == 5
+    assert "7 open tasks" in panel and "1 overdue" in panel
+    assert '<span class="badge">Overdue</span>' in panel
+    assert re.search(r'<a href="/donors/\d+/">Grace Lovelace</a>', panel)
+    assert '<a href="/tasks/">All my tasks (7)</a>' in panel
+
+
+def test_no_task_of_mine_says_what_to_do(alpha: Tenant) -> None:
+    html = _page(alpha, Role.FUNDRAISER)
+    assert "Nothing to follow up: no open task is yours." in html
+    assert 'href="/tasks/?assignee=everyone"' in html
+
+
+def test_a_task_is_marked_done_from_the_dashboard(alpha: Tenant) -> None:
+    user = alpha.user(Role.FUNDRAISER, email="fay@alpha.org")
+    with schema_context("alpha"):
+        _task_for("fay@alpha.org", days=0, title="Call back")
+        from tenant_apps.donors.models import DonorTask
+
+        task = DonorTask.objects.get()
+    client = alpha.client(user)
+    assert "<strong>Due today</strong>" in client.get("/").content.decode()
+
+    response = client.post(f"/tasks/{task.pk}/done/", {"next": "/"})
+
+    assert response["Location"] == "/"
+    html = client.get("/").content.decode()
+    assert "“Call back” is done." in html
+    assert "Nothing to follow up" in html
+
+
+def test_my_tasks_run_as_many_queries_for_many_tasks_as_for_few(
+    alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
+    user = alpha.user(Role.FUNDRAISER, email="fay@alpha.org")
+    client = alpha.client(user)
+    client.get("/")
+
+    def queries(number: int) -> int:
+        with schema_context("alpha"):
+            for index in range(number):
+                _task_for("fay@alpha.org", days=index - 3, title=f"Task {index}")
+        with count_queries() as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    assert queries(1) == queries(9)

@@ -20,6 +20,7 @@ from tests.plugin import Tenant
 DESKS = [
     "Dashboard",
     "Donors",
+    "Tasks",
     "Gifts",
     "Deposits",
     "Campaigns",

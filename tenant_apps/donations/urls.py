@@ -4,10 +4,12 @@ saas_platform.urls_tenant mounts under /donors/ in the `donors` namespace)."""
 
 from django.urls import path
 
+from tenant_apps.donations.views.donor_merge import donor_merge_page
 from tenant_apps.donations.views.donor_pages import (
     donor_detail,
     donor_index,
     donor_note_create,
+    donor_task_create,
 )
 from tenant_apps.donations.views.imports import import_detail, import_index
 from tenant_apps.donations.views.reports import report_detail, report_index
@@ -25,4 +27,6 @@ donor_urlpatterns = [
     path("", donor_index, name="index"),
     path("<int:pk>/", donor_detail, name="detail"),
     path("<int:pk>/notes/", donor_note_create, name="note_add"),
+    path("<int:pk>/tasks/", donor_task_create, name="task_add"),
+    path("<int:pk>/merge/<int:other_pk>/", donor_merge_page, name="merge"),
 ]

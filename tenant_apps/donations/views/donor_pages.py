@@ -1,6 +1,7 @@
 """The donors desk's pages that show giving, under /donors/ on an organization's host: the
 donor list (search as you type, filters on giving, CSV) and a donor's page (contacts, giving
-summary, the timeline of gifts, pledges, receipts, notes and merges, and the note form).
+summary, possible duplicates, tasks, the timeline of gifts, pledges, receipts, notes and
+merges, and the note form).
 
 They live in donations because they read gifts: donors sits below donations and knows
 nothing of them. Adding and editing a donor are donors' own pages (tenant_apps/donors/views).
@@ -33,6 +34,14 @@ from tenant_apps.donations import selectors
 from tenant_apps.donors import selectors as donor_selectors
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.services import donor_note_add
+from tenant_apps.donors.views.tasks import (
+    TaskForm,
+    panel_wanted,
+    person_name,
+    task_add,
+    task_panel,
+    task_panel_context,
+)
 
 # --- The donor list ------------------------------------------------------------------------------
 
@@ -181,8 +190,22 @@ def _timeline_context(request: AuthenticatedHttpRequest, donor: Donor, form: Not
     }
 
 
+def _duplicates(donor: Donor) -> list[donor_selectors.DuplicateSuggestion]:
+    """The donors this one may be (one query); none for a merged donor."""
+    if donor.merged_into_id is not None:
+        return []
+    return donor_selectors.donor_duplicates_suggest(
+        candidate=donor_selectors.candidate_of(donor), exclude=donor
+    )
+
+
 def _page(
-    request: AuthenticatedHttpRequest, donor: Donor, form: NoteForm, *, status: int = 200
+    request: AuthenticatedHttpRequest,
+    donor: Donor,
+    form: NoteForm,
+    *,
+    task_form: TaskForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     household_members = (
         list(donor.household.members.exclude(pk=donor.pk).order_by("display_name", "id"))
@@ -191,11 +214,13 @@ def _page(
     )
     context = {
         **_timeline_context(request, donor, form),
+        **task_panel_context(request, donor, form=task_form),
         "giving": selectors.donor_giving_summaries(donor_ids=[donor.pk])[donor.pk],
         "household_members": household_members,
         "merged_into": (
             Donor.objects.filter(pk=donor.merged_into_id).first() if donor.merged_into_id else None
         ),
+        "duplicates": _duplicates(donor),
     }
     return render(request, "donations/donors/detail.html", context, status=status)
 
@@ -228,3 +253,18 @@ def donor_note_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         messages.success(request, "The note is added.")
         return redirect("donors:detail", pk=donor.pk)
     return _page(request, donor, form, status=400)
+
+
+@require_POST
+@page_requires(Capability.DONORS_WRITE)
+def donor_task_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Add a task from the donor's Tasks panel: htmx gets the panel back (with the form's
+    errors, if any, as a 200 so that htmx swaps it), a plain form post a redirect to the page."""
+    donor = _donor_or_404(pk)
+    form, task = task_add(request, donor)
+    if panel_wanted(request):
+        return task_panel(request, donor, form=None if task else form, added=task)
+    if task is not None:
+        messages.success(request, f"“{task.title}” is added for {person_name(task.assignee)}.")
+        return redirect("donors:detail", pk=donor.pk)
+    return _page(request, donor, NoteForm(), task_form=form, status=400)
