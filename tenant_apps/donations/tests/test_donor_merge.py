@@ -62,7 +62,8 @@ def test_a_donor_page_lists_possible_duplicates_with_compare_and_merge(in_alpha:
 
     assert "Possible duplicates" in page
     assert f'<a href="/donors/{jon.pk}/">Jon Smith</a>' in page
-    assert "(same email)" in page
+    added = timezone.localdate(jon.created_at).strftime("%b %-d, %Y")
+    assert f"(same email), added {added}" in page
     assert f'href="/donors/{john.pk}/merge/{jon.pk}/"' in page
     assert "Grace Hopper" not in page
 
