@@ -39,7 +39,11 @@ from tenant_apps.donations.services.checks import (
 )
 from tenant_apps.donations.services.gifts import gift_create
 from tenant_apps.donations.services.posting import DEFAULT_FUND
-from tenant_apps.donations.services.schedules import frequency_check, months_added
+from tenant_apps.donations.services.schedules import (
+    first_on_or_after,
+    frequency_check,
+    months_added,
+)
 from tenant_apps.donors.models import Donor
 
 if TYPE_CHECKING:
@@ -268,10 +272,9 @@ def recurring_gift_resume(
             )
         anchor_day = next_on.day  # a date given sets the day of the month kept from now on
     else:
-        next_on = current.next_on
-        step = MONTHS_OF_FREQUENCY[Frequency(current.frequency)]
-        while next_on < today:
-            next_on = months_added(next_on, step, anchor_day=current.anchor_day)
+        next_on = first_on_or_after(
+            current.next_on, frequency=current.frequency, anchor_day=current.anchor_day, today=today
+        )
     # A schedule that ran out while paused has nothing left to make.
     ended = current.end_on is not None and next_on > current.end_on
     return _recurring_state_change(

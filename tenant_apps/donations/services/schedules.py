@@ -41,6 +41,29 @@ def months_added(day: date, months: int, *, anchor_day: int) -> date:
     return date(year, month, min(anchor_day, monthrange(year, month)[1]))
 
 
+def dates_from(
+    first: date, *, frequency: str, anchor_day: int, end_on: date | None, count: int
+) -> list[date]:
+    """Up to `count` dates of a schedule that starts on `first` and steps by `frequency`,
+    keeping `anchor_day`, none after `end_on`: the gifts a recurring gift will make."""
+    step = MONTHS_OF_FREQUENCY[Frequency(frequency)]
+    dates: list[date] = []
+    day = first
+    while len(dates) < count and (end_on is None or day <= end_on):
+        dates.append(day)
+        day = months_added(day, step, anchor_day=anchor_day)
+    return dates
+
+
+def first_on_or_after(day: date, *, frequency: str, anchor_day: int, today: date) -> date:
+    """The first date of the schedule through `day` that is not before `today`: where a paused
+    recurring gift picks up again (the dates passed are not caught up)."""
+    step = MONTHS_OF_FREQUENCY[Frequency(frequency)]
+    while day < today:
+        day = months_added(day, step, anchor_day=anchor_day)
+    return day
+
+
 def frequency_check(frequency: str) -> str:
     if frequency not in Frequency.values:
         raise ServiceError(
