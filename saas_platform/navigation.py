@@ -27,7 +27,7 @@ SECTIONS = (
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
     # Follow-ups with donors: where a development director looks for the week's calls.
     Section("Tasks", "tasks:index", Capability.DONORS_READ, ("/tasks/",)),
-    Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/",)),
+    Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/", "/pledges/", "/recurring/")),
     Section("Deposits", "deposits:index", Capability.DONORS_READ, ("/deposits/",)),
     Section("Campaigns", "campaigns:index", Capability.DONORS_READ, ("/campaigns/",)),
     Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),

@@ -46,6 +46,8 @@ from tenant_apps.donations.models import (
     GiftState,
     ImportJob,
     Pledge,
+    PledgeInstallment,
+    PledgeState,
     Receipt,
     RecurringGift,
     SoftCredit,
@@ -393,8 +395,8 @@ class TimelineEntry:
 
 
 def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
-    """The donor's gifts, pledges, receipts, notes and merges, newest first: five queries
-    whatever the number of each."""
+    """The donor's gifts, pledges, recurring gifts, receipts, notes and merges, newest first:
+    six queries whatever the number of each."""
     entries: list[TimelineEntry] = []
     for gift in Gift.objects.filter(donor=donor).select_related("campaign"):
         entries.append(
@@ -412,8 +414,20 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
                 day=pledge.pledged_on,
                 what=f"Pledge ({pledge.get_state_display()})",
                 amount=pledge.amount,
+                url=reverse("pledges:detail", args=[pledge.pk]),
                 detail=pledge.memo,
                 order=(2, pledge.pk),
+            )
+        )
+    for recurring in RecurringGift.objects.filter(donor=donor):
+        entries.append(
+            TimelineEntry(
+                day=timezone.localdate(recurring.created_at),
+                what=f"{recurring.get_frequency_display()} recurring gift "
+                f"({recurring.get_state_display()})",
+                amount=recurring.amount,
+                url=reverse("recurring:detail", args=[recurring.pk]),
+                order=(2, recurring.pk),
             )
         )
     for receipt in Receipt.objects.filter(donor=donor):
@@ -551,6 +565,7 @@ def gift_detail(*, pk: int) -> Gift | None:
             "refund_entry",
             "deposit",
             "pledge",
+            "recurring_gift",
             "created_by",
             "posted_by",
         )
@@ -1007,4 +1022,99 @@ def receipts_merge_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
         staying=items,
         staying_count=count,
         staying_why="An issued receipt is never changed: it stays as it was issued.",
+    )
+
+
+# --- The pledges and recurring-gifts desk ------------------------------------------------------
+
+# A pledge owes money while it is a draft (once posted) or open; a fulfilled, written-off or
+# cancelled one owes nothing.
+OWING_PLEDGE_STATES = (PledgeState.DRAFT, PledgeState.OPEN)
+
+
+class PledgeProgress(TypedDict):
+    paid_total: Decimal
+    settled_total: Decimal
+    balance: Decimal
+    next_due_on: date | None
+
+
+if TYPE_CHECKING:
+    # A pledge as pledges_with_progress returns it (for the type checker only).
+    PledgeWithProgress = WithAnnotations[Pledge, PledgeProgress]
+
+
+def pledges_with_progress(
+    pledges: QuerySet[Pledge] | None = None,
+) -> QuerySet[PledgeWithProgress]:
+    """Pledges with what is paid (posted payments), what is still owed, and the due date of
+    the first installment not yet settled, as subqueries in the list's one query so that a
+    list can sort on them and find the overdue. Payments settle installments in due order,
+    then what was written off, as installments_status reckons for one pledge."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    payments = (
+        Gift.objects.filter(pledge=OuterRef("pk"), state=GiftState.POSTED)
+        .order_by()
+        .values("pledge")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    # What the installments due up to and on each one add up to.
+    due_through = (
+        PledgeInstallment.objects.filter(pledge=OuterRef("pledge"), due_on__lte=OuterRef("due_on"))
+        .order_by()
+        .values("pledge")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    first_unsettled = (
+        PledgeInstallment.objects.filter(pledge=OuterRef("pk"))
+        .annotate(due_through=Subquery(due_through, output_field=money))
+        .filter(due_through__gt=OuterRef("settled_total"))
+        .order_by("due_on")
+        .values("due_on")[:1]
+    )
+    owing = Q(state__in=OWING_PLEDGE_STATES)
+    rows = pledges if pledges is not None else Pledge.objects.all()
+    return (
+        rows.select_related("donor", "fund", "campaign")
+        .annotate(paid_total=Coalesce(Subquery(payments), Value(ZERO), output_field=money))
+        .annotate(settled_total=F("paid_total") + F("written_off_amount"))
+        .annotate(
+            balance=Case(
+                When(owing, then=F("amount") - F("settled_total")),
+                default=Value(ZERO),
+                output_field=money,
+            ),
+            next_due_on=Case(
+                When(owing, then=Subquery(first_unsettled)),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
+    )
+
+
+def pledge_detail(*, pk: int) -> PledgeWithProgress | None:
+    """A pledge with everything its page shows: its progress, schedule, payments and entries."""
+    return (
+        pledges_with_progress(Pledge.objects.filter(pk=pk))
+        .select_related(
+            "journal_entry", "write_off_entry", "reversal_entry", "created_by", "posted_by"
+        )
+        .prefetch_related(
+            "installments",
+            Prefetch("payments", queryset=Gift.objects.order_by("received_on", "id")),
+        )
+        .first()
+    )
+
+
+def recurring_gift_detail(*, pk: int) -> RecurringGift | None:
+    """A recurring gift with the gifts it has made, newest first."""
+    return (
+        RecurringGift.objects.select_related("donor", "fund", "campaign", "created_by")
+        .prefetch_related(Prefetch("gifts", queryset=Gift.objects.order_by("-received_on", "-id")))
+        .filter(pk=pk)
+        .first()
     )

@@ -221,6 +221,7 @@ def _page(
             Donor.objects.filter(pk=donor.merged_into_id).first() if donor.merged_into_id else None
         ),
         "duplicates": _duplicates(donor),
+        "can_enter_gifts": request.user.has_capability(Capability.GIFTS_WRITE),
     }
     return render(request, "donations/donors/detail.html", context, status=status)
 

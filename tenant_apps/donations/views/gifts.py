@@ -5,7 +5,7 @@ the gift form and batch entry share (views.batch)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -31,12 +31,16 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     GiftState,
+    PledgeState,
     TributeType,
 )
 from tenant_apps.donations.services import gifts as gift_services
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.selectors import donor_search
+
+if TYPE_CHECKING:
+    from tenant_apps.donations.selectors import PledgeWithProgress
 
 SUGGESTIONS = 8
 
@@ -79,6 +83,17 @@ class DonorLookupForm(forms.Form):
             else:
                 cleaned["donor"] = matches[0]
         return cleaned
+
+
+def donor_preset(value: str | None) -> dict[str, Any]:
+    """The initial donor of a form opened from a donor's page (`?donor=<id>`): nothing when
+    the id names no donor, or one merged into another."""
+    if not value or not value.isdigit():
+        return {}
+    donor = Donor.objects.filter(pk=int(value), merged_into__isnull=True).first()
+    if donor is None:
+        return {}
+    return {"donor_query": donor.display_name, "donor_id": donor.pk}
 
 
 class FundChoiceField(forms.ModelChoiceField):
@@ -371,6 +386,8 @@ class GiftForm(DonorLookupForm):
     designation = forms.CharField(
         label="Memo", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # A payment on a pledge: the form opened from the pledge's page carries it.
+    pledge_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class AllocationForm(forms.Form):
@@ -440,7 +457,14 @@ def split_check(form: GiftForm, allocations: list[AllocationSpec]) -> None:
 def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The gift form: donor, amount, date, method, campaign, split across funds, tribute, soft
     credits, goods or services in return, memo. Saved as a draft through gift_create."""
-    form = GiftForm(initial={"received_on": timezone.localdate(), "method": GiftMethod.CHECK})
+    pledge = payment_pledge(request.POST.get("pledge_id") or request.GET.get("pledge"))
+    initial = {
+        "received_on": timezone.localdate(),
+        "method": GiftMethod.CHECK,
+        **donor_preset(request.GET.get("donor")),
+        **(payment_initial(pledge) if pledge else {}),
+    }
+    form = GiftForm(initial=initial)
     allocations = AllocationFormSet(prefix="fund")
     credits = SoftCreditFormSet(prefix="credit")
     status = 200
@@ -451,6 +475,8 @@ def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid() and allocations.is_valid() and credits.is_valid():
             specs = allocations_of(allocations)
             split_check(form, specs)
+            if form.cleaned_data["pledge_id"] and pledge is None:
+                form.add_error(None, "That pledge is not open for payments any more.")
         if not form.errors and allocations.is_valid() and credits.is_valid():
             data = form.cleaned_data
             try:
@@ -473,20 +499,52 @@ def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     goods_services_description=data["goods_services_description"],
                     goods_services_value=data["goods_services_value"] or Decimal("0"),
                     designation=data["designation"],
+                    pledge=pledge,
                     acting_user=request.user,
                 )
             except ServiceError as error:
                 error_to_form(form, error)
             else:
-                messages.success(request, "Gift recorded as a draft, for a bookkeeper to post.")
+                messages.success(
+                    request,
+                    f"Payment on pledge {pledge.pk} recorded as a draft, for a bookkeeper to post."
+                    if pledge
+                    else "Gift recorded as a draft, for a bookkeeper to post.",
+                )
                 return redirect("gifts:detail", pk=gift.pk)
         status = 400
     return render(
         request,
         "donations/gifts/new.html",
-        {"form": form, "allocations": allocations, "credits": credits},
+        {"form": form, "allocations": allocations, "credits": credits, "pledge": pledge},
         status=status,
     )
+
+
+def payment_pledge(value: str | None) -> PledgeWithProgress | None:
+    """The open pledge a payment is for (`?pledge=<id>` from its page), else none."""
+    if not value or not value.isdigit():
+        return None
+    pledge = selectors.pledge_detail(pk=int(value))
+    return pledge if pledge is not None and pledge.state == PledgeState.OPEN else None
+
+
+def payment_initial(pledge: PledgeWithProgress) -> dict[str, Any]:
+    """A payment's form filled in from its pledge: the donor, the campaign, and what is left of
+    the next installment (or of the pledge)."""
+    schedule = selectors.installments_status(pledge, paid_total=pledge.paid_total)
+    next_due = next(
+        (row for row in schedule if row.status in ("unpaid", "partly_paid")),
+        None,
+    )
+    amount = next_due.amount - next_due.paid - next_due.written_off if next_due else pledge.balance
+    return {
+        "donor_query": pledge.donor.display_name,
+        "donor_id": pledge.donor_id,
+        "amount": amount,
+        "campaign": pledge.campaign,
+        "pledge_id": pledge.pk,
+    }
 
 
 class GiftEditForm(GiftForm):
@@ -496,6 +554,7 @@ class GiftEditForm(GiftForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["payment_reference"]
+        del self.fields["pledge_id"]
 
 
 EDITED_FIELDS = (
