@@ -184,6 +184,14 @@ class Gift(models.Model):
         on_delete=models.PROTECT,
         related_name="gifts",
     )
+    # The CSV import that brought the gift in, so that its drafts can be found and posted.
+    import_job = models.ForeignKey(
+        "donations.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gifts",
+    )
     created_by = models.ForeignKey(
         "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -444,6 +452,8 @@ class ImportKind(models.TextChoices):
 
 
 class ImportState(models.TextChoices):
+    # Uploaded on the imports page: its columns wait to be confirmed (or the upload discarded).
+    UPLOADED = "uploaded", "Columns to confirm"
     QUEUED = "queued", "Queued"
     VALIDATING = "validating", "Validating"
     IMPORTING = "importing", "Importing"
@@ -451,9 +461,21 @@ class ImportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class RowErrorHandling(models.TextChoices):
+    """What an import does when some rows have errors: by default nothing is imported, so the
+    corrected file can be uploaded again whole; or, when asked for, the other rows are."""
+
+    IMPORT_NOTHING = "import_nothing", "Import nothing, so that I can correct the file"
+    SKIP_ROWS = "skip_rows", "Import the rows without errors and list the others"
+
+
 class ImportJob(models.Model):
     """One uploaded CSV file of donors or gifts and what became of it. Every row is imported or
-    none is: a file with a bad row fails with the list of `errors` and writes nothing.
+    none is: a file with a bad row fails with the list of `errors` and writes nothing, unless
+    the person who confirmed it chose to leave the bad rows out (`on_row_errors`).
+
+    A file uploaded on the imports page waits, `uploaded`, for its columns to be confirmed
+    (`mapping`); one sent to the API is queued at once, its header naming the fields.
 
     While a job runs, its progress is published through the cache (the row's own updates are
     inside the import's transaction, invisible to the page that polls); the row gets the
@@ -465,6 +487,12 @@ class ImportJob(models.Model):
     # Kept in the tenant's storage (saas_platform.lib.storage): the task reads it from there.
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
     original_filename = models.CharField(max_length=255)
+    # The field each column of the file is read as, by the column's position ("" leaves it
+    # out), as confirmed on the imports page. Empty: the header names the fields itself.
+    mapping = models.JSONField(default=list, blank=True)
+    on_row_errors = models.CharField(
+        max_length=20, choices=RowErrorHandling.choices, default=RowErrorHandling.IMPORT_NOTHING
+    )
     total_rows = models.PositiveIntegerField(default=0)
     rows_processed = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
@@ -472,6 +500,7 @@ class ImportJob(models.Model):
     # numbers it.
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    rows_with_errors = models.PositiveIntegerField(default=0)
     # Likely duplicates, reported and not blocking: [{"row": 4, "reasons": ["email"],
     # "donor": 12, "donor_name": "..."} or {"row": 9, "reasons": [...], "same_as_row": 4}].
     duplicates = models.JSONField(default=list, blank=True)
@@ -495,8 +524,14 @@ class ImportJob(models.Model):
                 condition=models.Q(state__in=ImportState.values), name="importjob_state_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(state=ImportState.SUCCEEDED) | models.Q(error_count=0),
-                name="importjob_succeeded_without_errors",
+                condition=~models.Q(state=ImportState.SUCCEEDED)
+                | models.Q(error_count=0)
+                | models.Q(on_row_errors=RowErrorHandling.SKIP_ROWS),
+                name="importjob_succeeded_with_errors_only_skipping_rows",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(on_row_errors__in=RowErrorHandling.values),
+                name="importjob_on_row_errors_valid",
             ),
         ]
 

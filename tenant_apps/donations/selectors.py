@@ -45,6 +45,7 @@ from tenant_apps.donations.models import (
     Gift,
     GiftState,
     ImportJob,
+    ImportState,
     Pledge,
     PledgeInstallment,
     PledgeState,
@@ -200,6 +201,35 @@ def import_progress(job: ImportJob) -> ImportProgress:
         if published is not None:
             return published
     return {"state": job.state, "processed": job.rows_processed, "total": job.total_rows}
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def import_result(job: ImportJob) -> str:
+    """A finished job's result in one line: "3 of 3 rows imported", "2 of 3 rows imported: 1
+    row has errors", "nothing imported: 2 rows have errors", with the possible duplicates
+    counted; "" for a job not finished."""
+    if not job.is_finished:
+        return ""
+    if job.state == ImportState.SUCCEEDED and job.rows_created:
+        line = f"{job.rows_created} of {_rows(job.total_rows)} imported"
+    else:
+        line = "nothing imported"
+    details = []
+    if job.rows_with_errors:
+        verb = "has" if job.rows_with_errors == 1 else "have"
+        details.append(f"{_rows(job.rows_with_errors)} {verb} errors")
+    if job.duplicate_count:
+        many = job.duplicate_count != 1
+        details.append(f"{job.duplicate_count} possible duplicate{'s' if many else ''} to review")
+    return f"{line}: {' and '.join(details)}" if details else line
+
+
+def import_drafts_waiting(job: ImportJob) -> int:
+    """How many gifts of a gift import are drafts still: they wait to be posted."""
+    return Gift.objects.filter(import_job=job, state=GiftState.DRAFT).count()
 
 
 # --- Giving summaries --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -163,16 +163,60 @@ def _cell(value: str) -> str:
 # a file that has one was damaged or made by a program, so the cell is named, not guessed at.
 _NUL = "\x00"
 _NUL_MESSAGE = "The cell holds a NUL character (a zero byte), which text cannot hold; remove it."
+# More columns than any export of a donor database writes: past this the file is not a list.
+MAX_COLUMNS = 200
+
+
+@dataclass(frozen=True)
+class CsvRecords:
+    """A file's header as written (each name stripped) and its records, blank lines left out."""
+
+    header: list[str]
+    records: list[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
+
+
+def csv_records(content: bytes, *, limit: int | None = None) -> CsvRecords:
+    """The header and the records (the first `limit` of them, if given) of a CSV file, or a
+    ServiceError (on `file`) about the file as a whole: empty, not UTF-8, not CSV, a header
+    with a NUL character or too many columns, no rows."""
+    text = _decoded(content)
+    if not text.strip():
+        raise file_refusal("The file is empty.")
+    # Strict: a quote left open would otherwise swallow the rest of the file into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        header = next(reader)
+        for position, name in enumerate(header, start=1):
+            if _NUL in name:
+                raise file_refusal(
+                    f"Column {position} of the header holds a NUL character (a zero byte); "
+                    "remove it and upload the file again."
+                )
+        if len(header) > MAX_COLUMNS:
+            raise file_refusal(
+                f"The header has {len(header)} columns; a file may have at most {MAX_COLUMNS}. "
+                "Leave out the columns you do not need."
+            )
+        for number, record in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, as spreadsheets leave at the end
+            records.append((number, record))
+            if limit is not None and len(records) >= limit:
+                break
+    except csv.Error as error:
+        raise file_refusal(
+            f"The file is not valid CSV near line {reader.line_num}: {error}."
+        ) from None
+    if not records:
+        raise file_refusal("The file has a header but no rows.")
+    return CsvRecords(header=[name.strip() for name in header], records=records)
 
 
 def _header_check(header: list[str], kind: str) -> list[str]:
-    for position, name in enumerate(header, start=1):
-        if _NUL in name:
-            raise file_refusal(
-                f"Column {position} of the header holds a NUL character (a zero byte); "
-                "remove it and upload the file again."
-            )
-    names = [name.strip().lower() for name in header]
+    """The fields a header names itself (a file sent to the API): known, once each, and the
+    required ones there."""
+    names = [name.lower() for name in header]
     known = COLUMNS[kind]
     named = [name for name in names if name]
     repeated = sorted({name for name in named if named.count(name) > 1})
@@ -191,44 +235,39 @@ def _header_check(header: list[str], kind: str) -> list[str]:
     return names
 
 
-def csv_read(content: bytes, *, kind: str) -> CsvFile:
-    """The file's rows as {column: value}, or a ServiceError (on `file`) about the file as a
-    whole: empty, not UTF-8, not CSV, a header with unknown or missing columns, no rows."""
-    text = _decoded(content)
-    if not text.strip():
-        raise file_refusal("The file is empty.")
-    # Strict: a quote left open would otherwise swallow the rest of the file into one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        columns = _header_check(next(reader), kind)
-        rows = []
-        for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line, as spreadsheets leave at the end
-            values = {
-                name: _cell(cell) for name, cell in zip(columns, record, strict=False) if name
-            }
-            unreadable = tuple(
-                (name, _NUL_MESSAGE) for name, value in values.items() if _NUL in value
+def csv_rows(read: CsvRecords, columns: Sequence[str | None]) -> list[CsvRow]:
+    """The records as {field: value}. `columns` names the field of each column by position:
+    "" for a column whose header is empty (a value there is a row error), None for a column
+    left out (its values are not read)."""
+    rows = []
+    for number, record in read.records:
+        values = {name: _cell(cell) for name, cell in zip(columns, record, strict=False) if name}
+        unreadable = tuple((name, _NUL_MESSAGE) for name, value in values.items() if _NUL in value)
+        for name, _message in unreadable:
+            values[name] = ""
+        stray = ""
+        if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns) :]):
+            stray = (
+                f"The row has {len(record)} cells and the header {len(columns)} columns: "
+                "a value is outside every column (a comma not in quotes?)."
             )
-            for name, _message in unreadable:
-                values[name] = ""
-            stray = ""
-            if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns) :]):
-                stray = (
-                    f"The row has {len(record)} cells and the header {len(columns)} columns: "
-                    "a value is outside every column (a comma not in quotes?)."
-                )
-            elif any(cell.strip() for name, cell in zip(columns, record, strict=False) if not name):
-                stray = "A value is in a column whose header is empty."
-            rows.append(CsvRow(number=number, values=values, stray=stray, unreadable=unreadable))
-    except csv.Error as error:
-        raise file_refusal(
-            f"The file is not valid CSV near line {reader.line_num}: {error}."
-        ) from None
-    if not rows:
-        raise file_refusal("The file has a header but no rows.")
-    return CsvFile(columns=[name for name in columns if name], rows=rows)
+        elif any(cell.strip() for name, cell in zip(columns, record, strict=False) if name == ""):
+            stray = "A value is in a column whose header is empty."
+        rows.append(CsvRow(number=number, values=values, stray=stray, unreadable=unreadable))
+    return rows
+
+
+def csv_read(content: bytes, *, kind: str, mapping: Sequence[str] | None = None) -> CsvFile:
+    """The file's rows as {field: value}, or a ServiceError (on `file`) about the file as a
+    whole (see csv_records). Without a `mapping` the header names the fields, and a header
+    with unknown or missing columns is refused; with one (checked by
+    import_columns.mapping_check), column i is read as the field mapping[i], "" leaving it out."""
+    read = csv_records(content)
+    if mapping is None:
+        columns: list[str | None] = list(_header_check(read.header, kind))
+    else:
+        columns = [field or None for field in mapping]
+    return CsvFile(columns=[name for name in columns if name], rows=csv_rows(read, columns))
 
 
 def refusal_errors(
@@ -241,3 +280,78 @@ def refusal_errors(
             detail = " ".join(str(message) for message in messages)
             errors.append(row_error(row, column_of(service_field, detail), refusal.message))
     return errors
+
+
+# A few believable rows of each kind, for the sample files of the imports page: every column is
+# in the sample's header, and the gifts are from the sample donors (by email), so the donors'
+# file and then the gifts' file import cleanly.
+SAMPLE_ROWS: dict[str, list[dict[str, str]]] = {
+    ImportKind.DONORS: [
+        {
+            "type": "individual",
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": "grace.hopper@example.org",
+            "phone": "(555) 010-1000",
+            "address_line1": "1 Navy Way",
+            "city": "Arlington",
+            "region": "VA",
+            "postcode": "22201",
+            "country": "US",
+            "tags": "Board; Monthly donors",
+            "email_ok": "yes",
+            "mail_ok": "yes",
+            "phone_ok": "no",
+            "do_not_contact": "no",
+            "notes": "Met at the spring gala",
+        },
+        {
+            "type": "organization",
+            "organization_name": "Riverside Community Foundation",
+            "email": "grants@riverside-foundation.example.org",
+            "phone": "555-010-2000",
+            "address_line1": "200 Main Street",
+            "address_line2": "Suite 4",
+            "city": "Springfield",
+            "region": "IL",
+            "postcode": "62701",
+            "country": "US",
+            "tags": "Foundations",
+        },
+        {
+            "type": "individual",
+            "first_name": "Alan",
+            "last_name": "Turing",
+            "email": "alan.turing@example.org",
+            "tags": "Volunteers",
+            "mail_ok": "no",
+        },
+    ],
+    ImportKind.GIFTS: [
+        {
+            "donor_email": "grace.hopper@example.org",
+            "amount": "250.00",
+            "received_on": "2026-11-02",
+            "method": "check",
+            "fund": "GEN",
+            "check_number": "1042",
+            "designation": "Year-end appeal",
+        },
+        {
+            "donor_email": "grants@riverside-foundation.example.org",
+            "amount": "5000.00",
+            "received_on": "2026-11-14",
+            "method": "ach",
+            "fund": "GEN",
+            "designation": "Operating grant",
+        },
+        {
+            "donor_email": "alan.turing@example.org",
+            "amount": "120.00",
+            "received_on": "2026-11-20",
+            "method": "card",
+            "goods_services_value": "40.00",
+            "goods_services_description": "Gala dinner ticket",
+        },
+    ],
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,6 +45,11 @@ def _gift_column(service_field: str, detail: str) -> str:
     return {"allocations": "fund", "donor": "donor_id"}.get(service_field, service_field)
 
 
+def _one_named[Named: Fund | Campaign](rows: Iterable[Named], name: str) -> Named | None:
+    named = [row for row in rows if row.name.casefold() == name.strip().casefold()]
+    return named[0] if len(named) == 1 else None
+
+
 @dataclass(frozen=True)
 class _GiftLookups:
     """What the file's rows refer to, read in a few queries for all of them."""
@@ -55,6 +60,14 @@ class _GiftLookups:
     campaigns: dict[str, Campaign]
     references_taken: set[str]
     currency: str
+
+    def fund_named(self, text: str) -> Fund | None:
+        """The fund whose code is `text`, else the one fund of that name (ignoring case), as
+        other donor databases export a fund by its name."""
+        return self.funds.get(text) or _one_named(self.funds.values(), text)
+
+    def campaign_named(self, text: str) -> Campaign | None:
+        return self.campaigns.get(text) or _one_named(self.campaigns.values(), text)
 
     @classmethod
     def of(cls, rows: Sequence[CsvRow]) -> _GiftLookups:
@@ -127,17 +140,54 @@ def _gift_donor(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> D
     return Donor(pk=by_email[0])
 
 
-def _gift_amount(value: str) -> str:
-    # Spreadsheets write 1,234.50 (and sometimes $1,234.50): the thousands separators go.
+def amount_text(value: str) -> str:
+    """An amount as a spreadsheet writes it, as amount_parse reads it: 1,234.50 and $1,234.50
+    lose their dollar sign and thousands separators."""
     if re.fullmatch(r"\$?\d{1,3}(,\d{3})+(\.\d*)?", value) or re.fullmatch(r"\$\d+(\.\d*)?", value):
         return value.lstrip("$").replace(",", "")
     return value
 
 
-def _gift_method(value: str) -> str:
+# What the exports of other donor databases call a method (Bloomerang and Little Green Light
+# write "Credit Card"), besides the methods' own values and labels.
+METHOD_WORDS = {
+    "credit card": GiftMethod.CARD,
+    "debit card": GiftMethod.CARD,
+    "credit/debit card": GiftMethod.CARD,
+    "eft": GiftMethod.ACH,
+    "electronic funds transfer": GiftMethod.ACH,
+    "bank transfer": GiftMethod.ACH,
+    "in kind": GiftMethod.IN_KIND,
+    "inkind": GiftMethod.IN_KIND,
+    "securities": GiftMethod.STOCK,
+}
+
+
+def method_read(value: str) -> str:
+    """The method a cell names, by its value, its label or a word other exports use; else the
+    cell, lowercased, for method_check to refuse."""
     value = value.strip().lower()
     labels = {label.lower(): method for method, label in GiftMethod.choices}
-    return labels.get(value, value.replace("-", "_").replace(" ", "_"))
+    found = labels.get(value) or METHOD_WORDS.get(value)
+    return found or value.replace("-", "_").replace(" ", "_")
+
+
+US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_FORMATS = "YYYY-MM-DD (2026-03-31) or MM/DD/YYYY (03/31/2026)"
+
+
+def date_read(value: str) -> date | None:
+    """A date as YYYY-MM-DD, or as MM/DD/YYYY (as US spreadsheets and the exports of US donor
+    databases write it); None if it is neither."""
+    value = value.strip()
+    written_in_us_order = US_DATE.fullmatch(value)
+    try:
+        if written_in_us_order:
+            month, day, year = (int(part) for part in written_in_us_order.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -160,28 +210,26 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
             return None
 
     donor = _gift_donor(row, lookups, errors)
-    amount = checked(lambda: amount_parse(_gift_amount(values.get("amount", "")), field="amount"))
-    received_on = None
-    try:
-        received_on = date.fromisoformat(values.get("received_on", ""))
-    except ValueError:
+    amount = checked(lambda: amount_parse(amount_text(values.get("amount", "")), field="amount"))
+    received_on = date_read(values.get("received_on", ""))
+    if received_on is None:
         errors.append(
             row_error(
                 row.number,
                 "received_on",
-                f"{values.get('received_on', '')!r} is not a date as YYYY-MM-DD (2026-03-31).",
+                f"{values.get('received_on', '')!r} is not a date as {DATE_FORMATS}.",
             )
         )
-    if received_on is not None:
+    else:
         received_on = checked(lambda: date_required(received_on, field="received_on"))
-    method = checked(lambda: method_check(_gift_method(values.get("method", ""))))
+    method = checked(lambda: method_check(method_read(values.get("method", ""))))
     fund_code = values.get("fund", "") or DEFAULT_FUND
-    fund = lookups.funds.get(fund_code)
+    fund = lookups.fund_named(fund_code)
     if fund is None or not fund.is_active:
         errors.append(row_error(row.number, "fund", f"There is no active fund {fund_code!r}."))
     campaign = None
     if values.get("campaign"):
-        campaign = lookups.campaigns.get(values["campaign"])
+        campaign = lookups.campaign_named(values["campaign"])
         if campaign is None:
             errors.append(
                 row_error(row.number, "campaign", f"There is no campaign {values['campaign']!r}.")
@@ -196,7 +244,7 @@ def _gift_row(row: CsvRow, lookups: _GiftLookups, errors: list[RowError]) -> Gif
                     "tribute_name": "",
                     "notify_name": "",
                     "notify_email": "",
-                    "goods_services_value": _gift_amount(values.get("goods_services_value", "")),
+                    "goods_services_value": amount_text(values.get("goods_services_value", "")),
                     "goods_services_description": values.get("goods_services_description", ""),
                     "in_kind_description": values.get("in_kind_description", ""),
                     "check_number": values.get("check_number", ""),
