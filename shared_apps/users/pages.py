@@ -29,10 +29,16 @@ def roles_with(capability: Capability) -> list[str]:
     return [label for role, label in Role.choices if role_has_capability(role, capability)]
 
 
+def roles_named(capability: Capability) -> str:
+    """The roles that have `capability`, as a sentence names them: "Owner, Administrator and
+    Bookkeeper"."""
+    roles = roles_with(capability)
+    return ", ".join(roles[:-1]) + f" and {roles[-1]}" if len(roles) > 1 else roles[0]
+
+
 def refusal(capability: Capability) -> str:
     """What the 403 page says: who may, and what to do about it."""
-    roles = roles_with(capability)
-    named = ", ".join(roles[:-1]) + f" and {roles[-1]}" if len(roles) > 1 else roles[0]
+    named = roles_named(capability)
     return (
         f"This page is for the {named} roles. "
         "Ask an owner or administrator of your organization if you need it."

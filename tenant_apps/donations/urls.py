@@ -1,6 +1,7 @@
-"""Pages of donations under /donations/ on an organization's host: CSV imports and the
-fundraising reports; and the donors desk's pages that show giving (`donor_urlpatterns`, which
-saas_platform.urls_tenant mounts under /donors/ in the `donors` namespace)."""
+"""Pages of donations under /donations/ on an organization's host: CSV imports (the upload,
+sample files, an upload's columns, a job) and the fundraising reports; and the donors desk's
+pages that show giving (`donor_urlpatterns`, which saas_platform.urls_tenant mounts under
+/donors/ in the `donors` namespace)."""
 
 from django.urls import path
 
@@ -11,14 +12,23 @@ from tenant_apps.donations.views.donor_pages import (
     donor_note_create,
     donor_task_create,
 )
-from tenant_apps.donations.views.imports import import_detail, import_index
+from tenant_apps.donations.views.imports import (
+    import_columns_page,
+    import_detail,
+    import_discard,
+    import_index,
+    import_sample,
+)
 from tenant_apps.donations.views.reports import report_detail, report_index
 
 app_name = "donations"
 
 urlpatterns = [
     path("imports/", import_index, name="imports"),
+    path("imports/sample/<str:kind>.csv", import_sample, name="import_sample"),
     path("imports/<int:pk>/", import_detail, name="import"),
+    path("imports/<int:pk>/columns/", import_columns_page, name="import_columns"),
+    path("imports/<int:pk>/discard/", import_discard, name="import_discard"),
     path("reports/", report_index, name="reports"),
     path("reports/<slug:name>/", report_detail, name="report"),
 ]

@@ -95,7 +95,9 @@ def test_a_script_in_a_donors_name_is_shown_as_text_and_never_runs(
     pages_photographed(page, "donations-imports")
     page.get_by_label("The file holds").select_option("donors")
     page.get_by_label("CSV file").set_input_files(str(upload))
-    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_role("button", name="Upload and check the columns").click()
+    page.wait_for_url("**/donations/imports/*/columns/")
+    page.get_by_role("button", name="Import 1 row").click()
     page.wait_for_url("**/donations/imports/*/")
 
     duplicates = page.get_by_role("region", name="Possible duplicates")

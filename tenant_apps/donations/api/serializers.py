@@ -363,7 +363,10 @@ class ImportProgressOutput(serializers.Serializer):
 class ImportJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    state = serializers.CharField(help_text="queued, validating, importing, succeeded or failed.")
+    state = serializers.CharField(
+        help_text="queued, validating, importing, succeeded or failed; uploaded: a file uploaded "
+        "on the imports page whose columns wait to be confirmed there."
+    )
     original_filename = serializers.CharField()
     total_rows = serializers.IntegerField()
     rows_created = serializers.IntegerField()

@@ -407,6 +407,22 @@ class ImportPreview:
         return sum(1 for row in self.rows for cell in row.cells if cell.error)
 
     @property
+    def listed_problems(self) -> list[tuple[int, str]]:
+        """Every problem of the rows shown, as (row, what is wrong), a cell's named by its
+        field: the list a phone shows under the table, too wide for it."""
+        listed = []
+        for row in self.rows:
+            for column, cell in zip(self.columns, row.cells, strict=True):
+                if cell.error:
+                    listed.append((row.number, f"{column.label}: {cell.error}"))
+            listed += [(row.number, problem) for problem in row.problems]
+        return listed
+
+    @property
+    def has_row_problems(self) -> bool:
+        return any(row.problems for row in self.rows)
+
+    @property
     def rows_with_errors(self) -> int:
         return sum(1 for row in self.rows if row.problems or any(c.error for c in row.cells))
 

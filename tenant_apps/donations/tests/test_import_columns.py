@@ -501,6 +501,11 @@ def test_the_preview_reads_values_and_marks_each_problem_on_its_cell(in_alpha: T
     assert "YYYY-MM-DD" in second.cells[2].error
     assert preview.rows_with_errors == 1
     assert not preview.problems
+    assert preview.listed_problems[0] == (
+        3,
+        "Donor's email: No donor has the email nobody@example.org.",
+    )
+    assert [number for number, _ in preview.listed_problems] == [3, 3, 3, 3]
 
 
 def test_the_preview_names_the_missing_fields_and_a_field_chosen_twice(in_alpha: Tenant) -> None:
@@ -521,6 +526,20 @@ def test_the_preview_names_the_missing_fields_and_a_field_chosen_twice(in_alpha:
     # The field chosen twice is read from its first column.
     assert [column.title for column in preview.columns] == ["Email", "Amount"]
     assert preview.rows[0].cells[1].reading.value == Decimal("5.00")
+
+
+def test_a_problem_of_a_field_no_column_is_read_as_is_the_rows_own(in_alpha: Tenant) -> None:
+    job = _uploaded(in_alpha, "donors", "First Name,Zip\nAda,02139\nGrace,\n")
+    read = imports.import_header(job, rows=import_columns.PREVIEW_ROWS)
+
+    preview = import_columns.import_preview(kind="donors", read=read, mapping=job.mapping)
+
+    assert preview.has_row_problems
+    ada, grace = preview.rows
+    assert [cell.error for cell in ada.cells] == ["", ""]
+    assert len(ada.problems) == 1
+    assert ada.problems[0].startswith("Address line 1: ")
+    assert grace.problems == []
 
 
 @pytest.mark.parametrize(

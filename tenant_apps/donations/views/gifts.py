@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.formatting import money
 from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
-from shared_apps.users.pages import page_requires
+from shared_apps.users.pages import page_requires, roles_named
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.models import Fund
@@ -31,6 +31,8 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     GiftState,
+    ImportJob,
+    ImportKind,
     PledgeState,
     TributeType,
 )
@@ -174,12 +176,26 @@ class GiftFilterForm(forms.Form):
         label="Source", choices=[("", "Any"), *GiftSource.choices], required=False
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The gifts of one import (`?import=<id>`, linked from the import's page): kept by the
+        # filters as a hidden field, shown above the list with the way back to all gifts.
+        self.fields["import"] = forms.ModelChoiceField(
+            queryset=ImportJob.objects.filter(kind=ImportKind.GIFTS),
+            required=False,
+            widget=forms.HiddenInput,
+            error_messages={"invalid_choice": "There is no such gift import."},
+        )
+
 
 def filtered_gifts(form: GiftFilterForm) -> QuerySet[Gift]:
     gifts = selectors.gift_list()
     if not form.is_valid():
-        return gifts
+        # An import that is not there selects nothing rather than every gift.
+        return gifts.none() if "import" in form.errors else gifts
     data = form.cleaned_data
+    if data["import"]:
+        gifts = gifts.filter(import_job=data["import"])
     if data["state"]:
         gifts = gifts.filter(state=data["state"])
     if data["received_from"]:
@@ -233,7 +249,10 @@ def gift_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             "form": form,
             "listing": page,
             "has_drafts": any(gift.state == GiftState.DRAFT for gift in page.rows),
+            "import_job": form.cleaned_data.get("import") if form.is_valid() else None,
+            "import_missing": "import" in form.errors,
             "can_post": request.user.has_capability(Capability.GIFTS_POST),
+            "posters": roles_named(Capability.GIFTS_POST),
             "can_write": request.user.has_capability(Capability.GIFTS_WRITE),
         },
     )
