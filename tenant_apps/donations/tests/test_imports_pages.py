@@ -555,14 +555,15 @@ def test_the_columns_page_runs_as_many_queries_for_a_long_file_as_for_a_short_on
     client = in_alpha.client(in_alpha.user(Role.BOOKKEEPER))
     client.get(INDEX)  # the session and the caches, once
 
-    def columns_page(rows: int) -> int:
+    def columns_page(rows: int, **fragment: Any) -> int:
         _upload(client, "gifts", _gift_file(rows))
         job = ImportJob.objects.filter(state=ImportState.UPLOADED).latest("id")
         with count_queries() as queries:
-            assert client.get(_columns_url(job)).status_code == 200
+            assert client.get(_columns_url(job), **fragment).status_code == 200
         return len(queries)
 
     assert columns_page(2) == columns_page(30)
+    assert columns_page(2, HTTP_HX_REQUEST="true") == columns_page(30, HTTP_HX_REQUEST="true")
 
 
 def test_a_gift_jobs_page_runs_as_many_queries_for_many_gifts_as_for_few(
