@@ -291,7 +291,7 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
         parameters={"campaign": campaign} if campaign else {},
         columns=[
             "Campaign",
-            "Name",
+            Column("Name", link=True),
             "Start",
             "End",
             Column("Goal", Style.MONEY),
@@ -337,6 +337,7 @@ def campaign_progress(*, campaign: str | None = None) -> Report:
                     row.donor_count,
                     _percent_text(percent) or "",
                 ],
+                link=reverse("campaigns:detail", kwargs={"pk": row.pk}),
             )
         )
     total_percent = _percent(total_raised, total_goal)
@@ -556,6 +557,13 @@ SELECT count(*) FILTER (WHERE last_year IS NOT NULL),
 """
 
 
+def _retention_rate_text(rate: Decimal | None, last_year: int) -> str:
+    """The rate as the sentence a reader wants, not a percent under the donors' count."""
+    if rate is None:
+        return f"Retention rate: no donors in FY{last_year} to retain"
+    return f"Retention rate: {rate:.1f}% of FY{last_year}'s donors gave again"
+
+
 def retention(*, fiscal_year: int) -> Report:
     """Donor retention in a fiscal year: of last year's donors, how many gave again (and the
     rate), how many lapsed; this year's new donors (never gave before) and those who came back
@@ -604,7 +612,7 @@ def retention(*, fiscal_year: int) -> Report:
                 lapsed_last_year_giving,
             ],
         ),
-        Row("total", ["Retention rate (%)", _percent_text(rate) or "", ""]),
+        Row("total", [_retention_rate_text(rate, years.last_year), "", ""]),
         Row("line", [f"New donors in FY{fiscal_year}", new, ""]),
         Row(
             "line",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -518,6 +519,9 @@ def test_donor_rows_link_to_the_donor_page_with_money_and_dates_in_words(
     campaigns = client.get(f"{PAGES}/campaign-progress/").content.decode()
     assert '<td class="num">50.0%</td>' in campaigns
     assert '<td class="num">$1,000.00</td>' in campaigns
+    assert re.search(r'<a href="/campaigns/\d+/">Spring appeal</a>', campaigns)
+    retention = client.get(f"{PAGES}/retention/", {"fiscal_year": "2026"}).content.decode()
+    assert "Retention rate: 50.0% of FY2025&#x27;s donors gave again" in retention
 
 
 def test_donor_names_are_escaped_in_the_table_and_the_chart(alpha: Tenant) -> None:
