@@ -184,17 +184,20 @@ def render_report(
     index: tuple[str, str],
     csv_path: str,
     caption: Callable[[Report, dict[str, Any]], str],
+    subnav: str = "",
 ) -> HttpResponse:
     """The page of one report. An unbound `form` shows the form only (the report needs a
     choice first); a bound one runs the report with `run(form.cleaned_data)`. Bad parameters
     and the report's refusals come back on the form, with the status they carry. `index` is
     the (URL, label) of the page listing the reports, `csv_path` the report's API path and
-    `caption` what follows the report's title under the table."""
+    `caption` what follows the report's title under the table; `subnav` names a template shown
+    above the page (an area's tabs)."""
     index_url, index_label = index
     context: dict[str, Any] = {
         "title": title,
         "index_url": index_url,
         "index_label": index_label,
+        "subnav": subnav,
         "form": form,
         "report": None,
         "error": "",

@@ -206,4 +206,5 @@ def report_detail(request: HttpRequest, name: str) -> HttpResponse:
         index=(reverse("accounting:index"), "Financial reports"),
         csv_path=f"/api/v1/accounting/reports/{name}/",
         caption=_caption,
+        subnav="accounting/_subnav.html",
     )

@@ -118,6 +118,14 @@ def test_index_links_every_report(alpha: Tenant) -> None:
         assert page.title in html
 
 
+@pytest.mark.parametrize("path", ["/accounting/", "/accounting/reports/trial-balance/"])
+def test_statements_are_the_current_tab_of_the_books(alpha: Tenant, path: str) -> None:
+    html = alpha.client(alpha.owner).get(path).content.decode()
+
+    assert '<nav class="area-tabs" aria-label="Books">' in html
+    assert '<a href="/accounting/" aria-current="page">Statements</a>' in html
+
+
 def test_home_page_links_the_reports_for_roles_that_read_the_books(alpha: Tenant) -> None:
     response = alpha.client(alpha.owner).get("/")
     coordinator = alpha.client(alpha.user("volunteer_coordinator")).get("/")
