@@ -10,9 +10,10 @@ the line (see JournalLine.net_asset_class).
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -117,8 +118,12 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
 # --- Statement of financial position ----------------------------------------------------------
 
 
-def financial_position(*, as_of: date) -> Report:
-    """Assets, liabilities and net assets (without and with donor restrictions) as of a date."""
+def financial_position(*, as_of: date, compare: str | None = None) -> Report:
+    """Assets, liabilities and net assets (without and with donor restrictions) as of a date;
+    with `compare`, beside those of an earlier date (see `compared`)."""
+    if compare:
+        prior = financial_position(as_of=prior_dates(compare, as_of=as_of)["as_of"])
+        return compared(financial_position(as_of=as_of), prior, compare)
     sums = (
         ledger_lines(entry__date__lte=as_of)
         .values("account_id", "net_asset_class")
@@ -201,10 +206,15 @@ def _cells(values: dict[str, Decimal]) -> list[Decimal]:
     return [without, with_, without + with_]
 
 
-def activities(*, start: date, end: date) -> Report:
+def activities(*, start: date, end: date, compare: str | None = None) -> Report:
     """Revenue and support, releases from restriction, expenses by function and the change in
-    net assets for a date range, in three columns; net assets at its start and end."""
+    net assets for a date range, in three columns; net assets at its start and end. With
+    `compare`, the totals of an earlier period beside them (see `compared`)."""
     range_check(start, end)
+    if compare:
+        dates = prior_dates(compare, start=start, end=end)
+        prior = activities(start=dates["start"], end=dates["end"])
+        return compared(activities(start=start, end=end), prior, compare)
     in_range = Q(entry__date__gte=start, entry__date__lte=end)
     before = Q(entry__date__lt=start)
     accounts = _accounts()
@@ -317,9 +327,14 @@ def activities(*, start: date, end: date) -> Report:
 # --- Statement of functional expenses ---------------------------------------------------------
 
 
-def functional_expenses(*, start: date, end: date) -> Report:
-    """Expenses by nature (account) and function, program services split by program."""
+def functional_expenses(*, start: date, end: date, compare: str | None = None) -> Report:
+    """Expenses by nature (account) and function, program services split by program; with
+    `compare`, each account's total in an earlier period beside them (see `compared`)."""
     range_check(start, end)
+    if compare:
+        dates = prior_dates(compare, start=start, end=end)
+        prior = functional_expenses(start=dates["start"], end=dates["end"])
+        return compared(functional_expenses(start=start, end=end), prior, compare)
     sums = (
         ledger_lines(
             entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE
@@ -673,3 +688,107 @@ REPORTS: dict[str, Callable[..., Report]] = {
     "fund-balances": fund_balances,
     "general-ledger": general_ledger,
 }
+
+
+# --- Comparison columns ------------------------------------------------------------------------
+
+COMPARISONS = {
+    "prior-period": "Prior period",
+    "prior-year": "Prior year",
+}
+
+
+def _year_earlier(day: date) -> date:
+    """The same day a year before; 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def prior_dates(compare: str, **dates: date) -> dict[str, date]:
+    """The dates of the statement `compare` puts beside one for `dates`: a year earlier, or the
+    period just before (ending the day before it starts: as many whole months as it has, or
+    else as many days; for a balance date, the last day of the month before)."""
+    if compare not in COMPARISONS:
+        raise ServiceError(
+            f"compare: {compare!r} is not a comparison; use {' or '.join(COMPARISONS)}.",
+            fields={"compare": ["Not a comparison."]},
+        )
+    if compare == "prior-year":
+        return {name: _year_earlier(day) for name, day in dates.items()}
+    if "as_of" in dates:
+        return {"as_of": dates["as_of"].replace(day=1) - timedelta(days=1)}
+    start, end = dates["start"], dates["end"]
+    prior_end = start - timedelta(days=1)
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:  # whole months: as many before
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        first = (start.year * 12 + start.month - 1) - months
+        return {"start": date(first // 12, first % 12 + 1, 1), "end": prior_end}
+    return {"start": prior_end - (end - start), "end": prior_end}
+
+
+def _row_key(row: Row) -> tuple[str, tuple[Any, ...]]:
+    return row.kind, tuple(cell for cell in row.cells if not isinstance(cell, Decimal) and cell)
+
+
+def _last_figure(row: Row) -> Decimal | None:
+    figures = [cell for cell in row.cells if isinstance(cell, Decimal)]
+    return figures[-1] if figures else None
+
+
+def compared(current: Report, prior: Report, compare: str) -> Report:
+    """`current` with two more columns: the total of the same line in `prior` and the change.
+    Lines are matched by their words (account, line name); a line only the prior statement has
+    is placed where it stands there, with zeros for the current figures."""
+    width = len(current.columns)
+    prior_rows: dict[tuple[str, tuple[Any, ...]], list[int]] = defaultdict(list)
+    for index, row in enumerate(prior.rows):
+        prior_rows[_row_key(row)].append(index)
+    placed: set[int] = set()
+    merged: list[tuple[Row, Row | None]] = []
+
+    def place_prior_only(before: int) -> None:
+        for index in range(before):
+            if index in placed:
+                continue
+            placed.add(index)
+            row = prior.rows[index]
+            words = list(itertools.takewhile(lambda cell: not isinstance(cell, Decimal), row.cells))
+            filler: Any = "" if row.kind == "heading" else ZERO
+            merged.append((Row(row.kind, (words + [filler] * width)[:width], row.link), row))
+
+    for row in current.rows:
+        candidates = [index for index in prior_rows.get(_row_key(row), []) if index not in placed]
+        if not candidates:
+            merged.append((row, None))
+            continue
+        place_prior_only(candidates[0])
+        placed.add(candidates[0])
+        merged.append((row, prior.rows[candidates[0]]))
+    place_prior_only(len(prior.rows))
+
+    label = COMPARISONS[compare]
+    rows = []
+    for row, prior_row in merged:
+        now = _last_figure(row)
+        then = _last_figure(prior_row) if prior_row is not None else None
+        if row.kind == "heading" or (now is None and then is None):
+            rows.append(Row(row.kind, [*row.cells, "", ""], row.link))
+            continue
+        then = then or ZERO
+        rows.append(Row(row.kind, [*row.cells, then, (now or ZERO) - then], row.link))
+    prior_data = prior.data() if callable(prior.data) else prior.data
+    current_data = current.data() if callable(current.data) else current.data
+    return Report(
+        name=current.name,
+        title=current.title,
+        parameters={**current.parameters, "compare": compare},
+        columns=[*current.columns, label, "Change"],
+        rows=rows,
+        data={
+            **current_data,
+            "comparison": {"compare": compare, "parameters": prior.parameters, **prior_data},
+        },
+        chart=current.chart,
+    )

@@ -22,7 +22,7 @@ from saas_platform.lib.report_pages import (
     render_report,
 )
 from shared_apps.users.roles import Capability
-from tenant_apps.accounting import selectors
+from tenant_apps.accounting import reports, selectors
 from tenant_apps.accounting.models import AccountType
 from tenant_apps.accounting.reports import REPORTS, Report
 
@@ -55,6 +55,22 @@ def _account_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 class AsOfForm(forms.Form):
     as_of = date_field("As of")
+
+
+def _compare_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Compare with",
+        required=False,
+        choices=[("", "Nothing"), *reports.COMPARISONS.items()],
+    )
+
+
+class ComparedAsOfForm(AsOfForm):
+    compare = _compare_field()
+
+
+class ComparedPeriodForm(PeriodForm):
+    compare = _compare_field()
 
 
 class TrialBalanceForm(AsOfForm):
@@ -100,19 +116,19 @@ PAGES = {
             "financial-position",
             "Statement of financial position",
             "Assets, liabilities and net assets with and without donor restrictions on a date.",
-            AsOfForm,
+            ComparedAsOfForm,
         ),
         ReportPage(
             "activities",
             "Statement of activities",
             "Revenue, support, releases from restriction and expenses over a period.",
-            PeriodForm,
+            ComparedPeriodForm,
         ),
         ReportPage(
             "functional-expenses",
             "Statement of functional expenses",
             "Expenses by nature and function (programs, management and general, fundraising).",
-            PeriodForm,
+            ComparedPeriodForm,
         ),
         ReportPage(
             "fund-balances",
@@ -161,7 +177,10 @@ def _fiscal_year_start(day: date, start_month: int) -> date:
 
 
 def _report_arguments(cleaned: dict[str, Any]) -> dict[str, Any]:
-    return {name: (value or None) if name == "fund" else value for name, value in cleaned.items()}
+    return {
+        name: (value or None) if name in ("fund", "compare") else value
+        for name, value in cleaned.items()
+    }
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -184,6 +203,14 @@ def _caption(report: Report, parameters: dict[str, Any]) -> str:
         text = period_text(parameters["start"], parameters["end"])
     if parameters.get("fund"):
         text += f", fund {parameters['fund']}"
+    if parameters.get("compare"):
+        dated = {name: parameters[name] for name in ("as_of", "start", "end") if name in parameters}
+        prior = reports.prior_dates(parameters["compare"], **dated)
+        label = reports.COMPARISONS[parameters["compare"]].lower()
+        if "as_of" in prior:
+            text += f", beside the {label} ({day_text(prior['as_of'])})"
+        else:
+            text += f", beside the {label} ({period_text(prior['start'], prior['end'])})"
     return text
 
 

@@ -27,6 +27,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
+from tenant_apps.accounting.reports import COMPARISONS
 
 CODE_MAX_LENGTH = 20
 
@@ -395,3 +396,4 @@ class ReportQueryInput(serializers.Serializer):
     end = BooksDateField(required=False)
     account = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)
     fund = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)
+    compare = serializers.ChoiceField(choices=list(COMPARISONS), required=False)

@@ -388,6 +388,9 @@ class ReportView(reporting.ReportView):
         "end": "activities, functional-expenses, general-ledger: the last day (today).",
         "account": "general-ledger (required): the account code.",
         "fund": "trial-balance, general-ledger: only this fund (a fund code).",
+        "compare": "financial-position, activities, functional-expenses: add the figures of "
+        "the prior period (the period just before, or the end of the month before a balance "
+        "date) or the prior year, and the change, as two more columns.",
     }
 
     def report_arguments(
@@ -414,4 +417,6 @@ class ReportView(reporting.ReportView):
             arguments["account"] = values["account"]
         if "fund" in accepted:
             arguments["fund"] = values.get("fund")
+        if "compare" in accepted:
+            arguments["compare"] = values.get("compare")
         return arguments

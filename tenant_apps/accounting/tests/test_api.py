@@ -1229,7 +1229,7 @@ def test_report_parameters_a_report_does_not_take_are_refused(bookkeeper: APICli
     error = api_error(bookkeeper.get(f"{API}/reports/financial-position/", {"fund": "GEN"}), 400)
 
     assert error["message"] == (
-        "fund: the financial-position report does not take this parameter; it takes as_of."
+        "fund: the financial-position report does not take this parameter; it takes as_of, compare."
     )
     assert error["fields"] == {"fund": ["Not a parameter of this report."]}
     assert api_error(bookkeeper.get(f"{API}/reports/activities/", {"as_of": "2026-01-01"}), 400)
@@ -1574,8 +1574,48 @@ def test_the_schema_documents_the_accounting_api(alpha: Tenant) -> None:
         assert set(paths[path]) - {"parameters"} == methods, path
     report = paths["/api/v1/accounting/reports/{name}/"]["get"]
     parameters = {parameter["name"]: parameter for parameter in report["parameters"]}
-    assert set(parameters) == {"name", "as_of", "start", "end", "account", "fund", "format"}
+    assert set(parameters) == {
+        "name",
+        "as_of",
+        "start",
+        "end",
+        "account",
+        "fund",
+        "compare",
+        "format",
+    }
     assert parameters["name"]["schema"]["enum"] == sorted(reports.REPORTS)
     assert set(report["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     reverse = paths["/api/v1/accounting/journal-entries/{id}/reverse/"]["post"]
     assert set(reverse["responses"]) == {"201", "400", "401", "403", "404", "409", "415", "429"}
+
+
+def test_a_statement_beside_the_prior_year_as_csv(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    postings.post_contribution(
+        date=date(2025, 10, 10), amount=Decimal("400.00"), fund="GEN", acting_user=None
+    )
+    postings.post_contribution(
+        date=date(2026, 10, 10), amount=Decimal("1000.00"), fund="GEN", acting_user=None
+    )
+    query = {"start": "2026-10-01", "end": "2026-10-31", "compare": "prior-year"}
+
+    response = bookkeeper.get(f"{API}/reports/activities/", {**query, "format": "csv"})
+
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert table[0][-2:] == ["Prior year", "Change"]
+    totals = next(row for row in table if row[0] == "Total revenue and support")
+    assert totals[-3:] == ["1000.00", "400.00", "600.00"]
+
+
+def test_an_unknown_comparison_is_refused_by_name(bookkeeper: APIClient) -> None:
+    response = bookkeeper.get(f"{API}/reports/activities/", {"compare": "last-decade"})
+
+    error = api_error(response, 400)
+    assert list(error["fields"]) == ["compare"]
+
+
+def test_a_report_without_comparisons_refuses_one(bookkeeper: APIClient) -> None:
+    response = bookkeeper.get(f"{API}/reports/trial-balance/", {"compare": "prior-year"})
+
+    assert list(api_error(response, 400)["fields"]) == ["compare"]

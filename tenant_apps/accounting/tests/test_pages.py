@@ -347,3 +347,20 @@ def test_report_page_runs_a_fixed_number_of_queries(
     assert response.status_code == 200
     assert f'<td class="num">{DOUBLED[name]}</td>' in response.content.decode()
     assert len(many) == len(few), [query["sql"] for query in many]
+
+
+def test_a_statement_beside_the_prior_year_says_which_dates(alpha: Tenant) -> None:
+    _books()
+    today = _today().isoformat()
+
+    response = alpha.client(alpha.owner).get(
+        "/accounting/reports/activities/", {"start": today, "end": today, "compare": "prior-year"}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<th scope="col" class="num">Prior year</th>' in html
+    assert '<th scope="col" class="num">Change</th>' in html
+    assert "beside the prior year (" in html
+    assert '<option value="prior-year" selected>Prior year</option>' in html
+    assert "compare=prior-year" in html  # the CSV link carries the comparison

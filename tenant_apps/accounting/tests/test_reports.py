@@ -428,3 +428,111 @@ def test_a_direct_posting_to_net_assets_is_not_revenue(october: October) -> None
     assert activity["change_in_net_assets"]["without_donor_restrictions"] == "-1876.10"
     assert activity["net_assets_end"]["without_donor_restrictions"] == "8123.90"
     assert position["net_assets"]["without_donor_restrictions"] == "8123.90"
+
+
+# --- Comparison columns: October beside September (by hand from the month above) -----------------
+
+
+def _figures(report: reports.Report) -> dict[str, list[Any]]:
+    """Each line's words and its last three cells: the total, the prior figure, the change."""
+    return {str(row.cells[0]): row.cells[-3:] for row in report.rows if row.kind != "heading"}
+
+
+def test_financial_position_beside_the_end_of_the_month_before(october: October) -> None:
+    report = reports.financial_position(as_of=date(2026, 10, 31), compare="prior-period")
+
+    assert [str(column) for column in report.columns] == [
+        "Line",
+        "Amount",
+        "Prior period",
+        "Change",
+    ]
+    figures = _figures(report)
+    # 30 September: only the opening balances, cash 12,000.00 and net assets 10,000 + 2,000.
+    assert figures["1010 Cash - operating (checking)"][1:] == [
+        Decimal("12000.00"),
+        Decimal("1830.00"),
+    ]
+    assert figures["Total assets"] == [
+        Decimal("14773.90"),
+        Decimal("12000.00"),
+        Decimal("2773.90"),
+    ]
+    assert figures["Total liabilities"] == [Decimal("1000.00"), Decimal("0.00"), Decimal("1000.00")]
+    assert figures["Without donor restrictions"] == [
+        Decimal("8023.90"),
+        Decimal("10000.00"),
+        Decimal("-1976.10"),
+    ]
+    assert figures["With donor restrictions"][1:] == [Decimal("2000.00"), Decimal("3750.00")]
+    assert report.parameters["compare"] == "prior-period"
+    assert report.as_json()["comparison"]["parameters"] == {"as_of": "2026-09-30"}
+
+
+def test_activities_beside_september_keep_a_line_only_september_has(october: October) -> None:
+    report = reports.activities(**OCTOBER, compare="prior-period")
+
+    figures = _figures(report)
+    assert figures["Total revenue and support"] == [
+        Decimal("7450.00"),
+        Decimal("0.00"),
+        Decimal("7450.00"),
+    ]
+    # September's opening balances were posted straight to net assets; October has no such line,
+    # so it shows with nothing this month, in September's place, before the change in net assets.
+    labels = [str(row.cells[0]) for row in report.rows]
+    other = labels.index("Other changes in net assets (direct postings)")
+    assert labels[other + 1] == "Change in net assets"
+    assert figures["Other changes in net assets (direct postings)"] == [
+        Decimal("0.00"),
+        Decimal("12000.00"),
+        Decimal("-12000.00"),
+    ]
+    assert figures["Change in net assets"] == [
+        Decimal("1773.90"),
+        Decimal("12000.00"),
+        Decimal("-10226.10"),
+    ]
+    assert figures["Net assets, end of period"] == [
+        Decimal("13773.90"),
+        Decimal("12000.00"),
+        Decimal("1773.90"),
+    ]
+    assert report.as_json()["comparison"]["parameters"] == {
+        "start": "2026-09-01",
+        "end": "2026-09-30",
+    }
+
+
+def test_functional_expenses_beside_the_prior_year_which_had_none(october: October) -> None:
+    report = reports.functional_expenses(**OCTOBER, compare="prior-year")
+
+    total = next(row for row in report.rows if row.kind == "total")
+    assert total.cells[-3:] == [Decimal("5676.10"), Decimal("0.00"), Decimal("5676.10")]
+    assert report.table_columns[-2].label == "Prior year"
+
+
+@pytest.mark.parametrize(
+    ("compare", "dates", "prior"),
+    [
+        ("prior-year", {"as_of": date(2028, 2, 29)}, {"as_of": date(2027, 2, 28)}),
+        ("prior-period", {"as_of": date(2026, 3, 15)}, {"as_of": date(2026, 2, 28)}),
+        (
+            "prior-period",
+            {"start": date(2026, 1, 1), "end": date(2026, 3, 31)},
+            {"start": date(2025, 10, 1), "end": date(2025, 12, 31)},
+        ),
+        (
+            "prior-period",
+            {"start": date(2026, 10, 10), "end": date(2026, 10, 19)},
+            {"start": date(2026, 9, 30), "end": date(2026, 10, 9)},
+        ),
+    ],
+)
+def test_prior_dates(compare: str, dates: dict[str, date], prior: dict[str, date]) -> None:
+    assert reports.prior_dates(compare, **dates) == prior
+
+
+def test_an_unknown_comparison_is_refused() -> None:
+    with pytest.raises(ServiceError, match="not a comparison"):
+        reports.prior_dates("last-decade", as_of=date(2026, 1, 1))
