@@ -16,12 +16,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Q
+from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.reports import Report, Row, money, range_check
+from saas_platform.lib.reports import Column, Report, Row, money, range_check
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     Account,
@@ -32,7 +34,7 @@ from tenant_apps.accounting.models import (
     NormalBalance,
     Program,
 )
-from tenant_apps.accounting.selectors import ledger_lines, ledger_sum
+from tenant_apps.accounting.selectors import fiscal_year_start, ledger_lines, ledger_sum
 
 ZERO = Decimal("0.00")
 EQUITY_TYPES = (AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE)
@@ -60,6 +62,21 @@ def _is_release(account: Account) -> bool:
     )
 
 
+def ledger_link(account: str, start: date, end: date, fund: str | None = None) -> str:
+    """The general ledger page of `account` over a period: where a figure is drilled down to
+    the lines behind it (a balance on a date: from the start of its fiscal year, with the
+    opening balance above the lines)."""
+    query = urlencode(
+        {
+            "account": account,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            **({"fund": fund} if fund else {}),
+        }
+    )
+    return f"{reverse('accounting:report', args=['general-ledger'])}?{query}"
+
+
 def _accounts() -> dict[int, Account]:
     return {account.pk: account for account in Account.objects.select_related("parent")}
 
@@ -83,8 +100,15 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
         name="trial-balance",
         title="Trial balance",
         parameters={"as_of": as_of.isoformat(), **({"fund": fund} if fund else {})},
-        columns=["Account", "Name", "Type", "Debit", "Credit"],
+        columns=[
+            "Account",
+            "Name",
+            "Type",
+            Column("Debit", link=True),
+            Column("Credit", link=True),
+        ],
     )
+    year_start = fiscal_year_start(as_of)
     total_debit = total_credit = ZERO
     lines = []
     for row in sorted(sums, key=lambda row: accounts[row["account_id"]].code):
@@ -104,7 +128,13 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
                 "credit": money(credit),
             }
         )
-        report.rows.append(Row("line", [account.code, account.name, account.type, debit, credit]))
+        report.rows.append(
+            Row(
+                "line",
+                [account.code, account.name, account.type, debit, credit],
+                ledger_link(account.code, year_start, as_of, fund),
+            )
+        )
     report.rows.append(Row("total", ["Total", "", "", total_debit, total_credit]))
     report.data = {
         "accounts": lines,
@@ -146,8 +176,9 @@ def financial_position(*, as_of: date, compare: str | None = None) -> Report:
         name="financial-position",
         title="Statement of financial position",
         parameters={"as_of": as_of.isoformat()},
-        columns=["Line", "Amount"],
+        columns=["Line", Column("Amount", link=True)],
     )
+    year_start = fiscal_year_start(as_of)
 
     def section(kind: str, heading: str) -> tuple[list[dict[str, str]], Decimal]:
         report.rows.append(Row("heading", [heading, ""]))
@@ -157,7 +188,11 @@ def financial_position(*, as_of: date, compare: str | None = None) -> Report:
                 continue
             account = next(a for a in accounts.values() if a.code == code)
             items.append({"account": code, "name": account.name, "amount": money(amount)})
-            report.rows.append(Row("line", [f"{code} {account.name}", amount]))
+            report.rows.append(
+                Row(
+                    "line", [f"{code} {account.name}", amount], ledger_link(code, year_start, as_of)
+                )
+            )
             total += amount
         report.rows.append(Row("total", [f"Total {heading.lower()}", total]))
         return items, total
@@ -261,7 +296,12 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
         name="activities",
         title="Statement of activities",
         parameters={"start": start.isoformat(), "end": end.isoformat()},
-        columns=["Line", "Without donor restrictions", "With donor restrictions", "Total"],
+        columns=[
+            "Line",
+            Column("Without donor restrictions", link=True),
+            Column("With donor restrictions", link=True),
+            Column("Total", link=True),
+        ],
     )
     by_code = {account.code: account for account in accounts.values()}
 
@@ -279,7 +319,9 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
         add(support_total, values)
         name = by_code[code].name
         revenue_items.append({"account": code, "name": name, **_columns(values)})
-        report.rows.append(Row("line", [f"{code} {name}", *_cells(values)]))
+        report.rows.append(
+            Row("line", [f"{code} {name}", *_cells(values)], ledger_link(code, start, end))
+        )
     add(support_total, releases)
     report.rows.append(Row("line", ["Net assets released from restrictions", *_cells(releases)]))
     report.rows.append(Row("total", ["Total revenue and support", *_cells(support_total)]))
@@ -373,7 +415,7 @@ def functional_expenses(*, start: date, end: date, compare: str | None = None) -
         name="functional-expenses",
         title="Statement of functional expenses",
         parameters={"start": start.isoformat(), "end": end.isoformat()},
-        columns=["Account", "Name", *labels],
+        columns=["Account", "Name", *(Column(label, link=True) for label in labels)],
     )
     totals: dict[str, Decimal] = defaultdict(Decimal)
     items = []
@@ -404,7 +446,11 @@ def functional_expenses(*, start: date, end: date, compare: str | None = None) -
             }
         )
         report.rows.append(
-            Row("line", [account.code, account.name, *(values[column] for column in columns)])
+            Row(
+                "line",
+                [account.code, account.name, *(values[column] for column in columns)],
+                ledger_link(account.code, start, end),
+            )
         )
     report.rows.append(Row("total", ["Total", "", *(totals[column] for column in columns)]))
     report.data = {

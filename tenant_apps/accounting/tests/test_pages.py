@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +22,12 @@ from tenant_apps.accounting.views import PAGES
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
+
+
+def shows_figure(html: str, printed: str) -> bool:
+    """Whether the page has `printed` in a figure's cell, as it is or as a link to its lines."""
+    pattern = rf'<td class="num">(<a href="[^"]*">)?{re.escape(printed)}(</a>)?</td>'
+    return re.search(pattern, html) is not None
 
 
 def _today() -> date:
@@ -147,7 +154,7 @@ def test_report_page_shows_the_figures(alpha: Tenant, name: str) -> None:
     assert "<caption" in html
     assert '<th scope="col"' in html
     for printed in EXPECTED[name]:
-        assert f'<td class="num">{printed}</td>' in html, printed
+        assert shows_figure(html, printed), printed
 
 
 def test_report_page_marks_headings_and_totals(alpha: Tenant) -> None:
@@ -345,7 +352,7 @@ def test_report_page_runs_a_fixed_number_of_queries(
         response = client.get(f"/accounting/reports/{name}/", _query(name))
 
     assert response.status_code == 200
-    assert f'<td class="num">{DOUBLED[name]}</td>' in response.content.decode()
+    assert shows_figure(response.content.decode(), DOUBLED[name])
     assert len(many) == len(few), [query["sql"] for query in many]
 
 
@@ -364,3 +371,22 @@ def test_a_statement_beside_the_prior_year_says_which_dates(alpha: Tenant) -> No
     assert "beside the prior year (" in html
     assert '<option value="prior-year" selected>Prior year</option>' in html
     assert "compare=prior-year" in html  # the CSV link carries the comparison
+
+
+def test_a_figure_drills_down_to_the_ledger_lines_behind_it(alpha: Tenant) -> None:
+    _books()
+    today = _today()
+    with schema_context("alpha"):
+        year_start = selectors.fiscal_year_start(today)
+    client = alpha.client(alpha.owner)
+
+    position = client.get("/accounting/reports/financial-position/", _query("financial-position"))
+    link = (
+        f"/accounting/reports/general-ledger/?account=1010&amp;start={year_start.isoformat()}"
+        f"&amp;end={today.isoformat()}"
+    )
+    assert f'<td class="num"><a href="{link}">200.00</a></td>' in position.content.decode()
+
+    ledger = client.get(link.replace("&amp;", "&"))
+    assert ledger.status_code == 200
+    assert shows_figure(ledger.content.decode(), "1,300.00")  # the supplies paid from cash

@@ -441,7 +441,7 @@ def _figures(report: reports.Report) -> dict[str, list[Any]]:
 def test_financial_position_beside_the_end_of_the_month_before(october: October) -> None:
     report = reports.financial_position(as_of=date(2026, 10, 31), compare="prior-period")
 
-    assert [str(column) for column in report.columns] == [
+    assert [column.label for column in report.table_columns] == [
         "Line",
         "Amount",
         "Prior period",
