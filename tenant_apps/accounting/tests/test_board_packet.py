@@ -89,7 +89,7 @@ def test_a_range_longer_than_a_year_is_made_in_the_background(
     token = started["Location"].split("run=")[1]
     download = client.get(f"{PATH}download/", {"run": token})
     assert download.status_code == 200
-    pdf = b"".join(download.streaming_content)  # type: ignore[arg-type]
+    pdf = download.getvalue()
     activities = _pages(pdf)[1]
     assert "1 July 2025 to 31 October 2026" in activities
     assert "Total revenue and support 1,900.00" in activities
