@@ -207,11 +207,11 @@ def test_posting_moves_exactly_the_allocation(
     in_alpha: Tenant, march_example: dict[str, StaffRecord]
 ) -> None:
     settings_update(payroll_posting_enabled=True, acting_user=None)
-    before = ledger_reports.functional_expenses(**MARCH).as_json()
+    before = ledger_reports.functional_expenses(start=MARCH["start"], end=MARCH["end"]).as_json()
 
     record = payroll_allocation_post(**MARCH, acting_user=None)
 
-    after = ledger_reports.functional_expenses(**MARCH).as_json()
+    after = ledger_reports.functional_expenses(start=MARCH["start"], end=MARCH["end"]).as_json()
     lines = sorted(
         (line.account.code, line.function, line.program and line.program.code,
          str(line.debit), str(line.credit))
