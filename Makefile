@@ -5,6 +5,7 @@ PYTHON := .venv/bin/python
 MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.py
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
+PORT ?= 8000
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
@@ -35,10 +36,15 @@ database: install services
 	@$(MANAGE) platform_setup --operator-email operator@ifm.localhost --operator-password operator-demo-2026
 	@$(MANAGE) demo_setup
 
+# The server and a worker; the pages and logins are printed once the server answers.
 run: database
 	@trap 'kill 0' EXIT INT TERM; \
 	DJANGO_SETTINGS_MODULE=saas_platform.settings.local .venv/bin/celery -A saas_platform worker --loglevel INFO --concurrency 2 & \
-	$(MANAGE) runserver 0.0.0.0:8000
+	PLATFORM_PORT=$(PORT) $(MANAGE) runserver 0.0.0.0:$(PORT) & server=$$!; \
+	until curl -sf -o /dev/null -H 'Host: localhost:$(PORT)' http://127.0.0.1:$(PORT)/healthz; do \
+		kill -0 $$server 2>/dev/null || exit 1; sleep 0.5; done; \
+	PLATFORM_PORT=$(PORT) $(MANAGE) demo_welcome; \
+	wait
 
 lint: install
 	@.venv/bin/ruff check .

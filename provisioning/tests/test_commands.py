@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_tenants.utils import schema_context
 
+from provisioning.demo.pages import PAGES
 from shared_apps.tenants.models import Domain, Organization
 from shared_apps.users.models import User
 
@@ -103,7 +104,11 @@ def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
         call_command("demo_setup", stdout=out)
 
     assert "demo.localhost" in out.getvalue()
-    assert "/accounting/" in out.getvalue()
+    welcome = StringIO()
+    call_command("demo_welcome", stdout=welcome)
+    for page in PAGES:
+        assert f"{page.path}  " in welcome.getvalue(), page
+    assert "bookkeeper@demo.localhost" in welcome.getvalue()
     with schema_context("demo"):
         assert User.objects.count() == 6
         # seven postings, the release the restricted supplies generated, and two posted gifts

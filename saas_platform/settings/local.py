@@ -7,5 +7,7 @@ os.environ.setdefault(
 )
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("PLATFORM_PORT", "8000")
+# One log line per email (recipient, subject, first link) rather than its MIME text.
+os.environ.setdefault("EMAIL_BACKEND", "saas_platform.lib.mail.OneLineEmailBackend")
 
 from saas_platform.settings.base import *  # noqa: E402,F403

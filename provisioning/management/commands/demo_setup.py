@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from provisioning.services import tenant_provision, tenant_provision_resume
 from shared_apps.tenants.models import Organization, OrganizationState
-from shared_apps.tenants.selectors import organization_url, platform_url
+from shared_apps.tenants.selectors import organization_url
 from shared_apps.users.models import User
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
@@ -63,22 +63,8 @@ class Command(BaseCommand):
                     bookkeeper=User.objects.get(email=STAFF[1][0]),
                 )
 
-        write = self.stdout.write
-        write("")
-        write(self.style.SUCCESS("IFM is ready."))
-        write(f"  Public site:    {platform_url()}")
-        write(f"  Operator admin: {platform_url(path='/admin/')}")
-        write("                  operator@ifm.localhost / operator-demo-2026")
-        write(f"  Demo tenant:    {organization_url(organization=organization)}")
-        write(f"  API docs:       {organization_url(organization=organization, path='/api/docs/')}")
-        write(f"  Health:         {organization_url(organization=organization, path='/healthz')}")
-        write(
-            f"  Reports:        {organization_url(organization=organization, path='/accounting/')}"
-        )
-        write(f"  Demo logins (password {DEMO_PASSWORD}):")
-        for email, _name, role in STAFF:
-            write(f"    {role:<22} {email}")
-        write("")
+        url = organization_url(organization=organization)
+        self.stdout.write(f"The demo organization is at {url}")
 
 
 def demo_books_record(bookkeeper: User) -> None:

@@ -1,0 +1,62 @@
+"""The pages `make run` prints once the server answers, one per README "What to open" row.
+
+README.md's table and this list are the same list (tests/test_readme.py holds them together):
+add a page to both.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+
+class DemoPage(NamedTuple):
+    site: Literal["platform", "demo"]  # the public site, or the demo organization's
+    path: str
+    what: str
+
+
+PAGES: tuple[DemoPage, ...] = (
+    DemoPage("platform", "/", "the public site"),
+    DemoPage("platform", "/signup/", "sign up a new organization"),
+    DemoPage(
+        "platform",
+        "/console/",
+        "operators' console (`operator@ifm.localhost` / `operator-demo-2026`)",
+    ),
+    DemoPage("platform", "/admin/", "operators' admin (same login; the path is `ADMIN_URL_PATH`)"),
+    DemoPage("demo", "/", "the demo organization: its login page, then the dashboard of your role"),
+    DemoPage(
+        "demo",
+        "/donors/",
+        "donors: search as you type, filters, a donor's page and timeline, add and edit",
+    ),
+    DemoPage(
+        "demo",
+        "/gifts/",
+        "gifts: the list (post selected drafts), the gift form, a gift's page (post, refund)",
+    ),
+    DemoPage(
+        "demo",
+        "/gifts/batch/",
+        "batch entry of a stack of checks, keyboard only, posted in one action",
+    ),
+    DemoPage(
+        "demo",
+        "/deposits/",
+        "deposits: count and total against expected, close, the printable slip",
+    ),
+    DemoPage(
+        "demo",
+        "/receipts/",
+        "receipts: PDF, email again, corrected versions, year-end statements, settings",
+    ),
+    DemoPage("demo", "/accounting/", "the financial statements (any role that reads the books)"),
+    DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
+    DemoPage(
+        "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."
+    ),
+    DemoPage("demo", "/personnel/", "hours, volunteer value and payroll allocation"),
+    DemoPage("demo", "/admin/", "the organization's own admin (owners and admins)"),
+    DemoPage("demo", "/api/docs/", "the API (Swagger UI); schema at `/api/schema/`"),
+    DemoPage("demo", "/healthz", "health: database and Redis, 503 when one is down"),
+)
