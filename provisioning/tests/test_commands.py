@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -10,7 +9,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_tenants.utils import schema_context
 
-from provisioning.demo.pages import PAGES
 from shared_apps.tenants.models import Domain, Organization
 from shared_apps.users.models import User
 
@@ -89,42 +87,3 @@ def test_platform_setup_is_idempotent() -> None:
         operator = User.objects.get(email="ops@ifm.test")
     assert operator.is_operator
     assert operator.is_superuser
-
-
-def test_demo_setup_makes_a_demo_tenant_with_balanced_books_once() -> None:
-    from django.utils import timezone
-
-    from tenant_apps.accounting import reports
-    from tenant_apps.accounting.models import JournalEntry
-    from tenant_apps.donations.models import Gift
-    from tenant_apps.donors.models import Donor
-
-    for _ in range(2):
-        out = StringIO()
-        call_command("demo_setup", stdout=out)
-
-    assert "demo.localhost" in out.getvalue()
-    welcome = StringIO()
-    call_command("demo_welcome", stdout=welcome)
-    for page in PAGES:
-        assert f"{page.path}  " in welcome.getvalue(), page
-    assert "bookkeeper@demo.localhost" in welcome.getvalue()
-    with schema_context("demo"):
-        assert User.objects.count() == 6
-        # seven postings, the release the restricted supplies generated, and two posted gifts
-        assert JournalEntry.objects.filter(state="posted").count() == 10
-        assert Donor.objects.count() == 3
-        assert sorted(Gift.objects.values_list("state", "amount")) == [
-            ("draft", Decimal("5000.00")),
-            ("posted", Decimal("250.00")),
-            ("posted", Decimal("1000.00")),
-        ]
-        balance = reports.trial_balance(as_of=timezone.localdate()).as_json()
-        position = reports.financial_position(as_of=timezone.localdate()).as_json()
-    assert balance["balanced"]
-    assert balance["total_debit"] == "16820.00"
-    assert position["net_assets"] == {
-        "without_donor_restrictions": "2916.22",
-        "with_donor_restrictions": "7550.00",
-        "total": "10466.22",
-    }

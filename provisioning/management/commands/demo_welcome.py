@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from provisioning.demo.pages import PAGES
 from provisioning.management.commands.demo_setup import DEMO_PASSWORD, DEMO_SLUG, STAFF
@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Print the demo's pages and logins (after `demo_setup`, once the server answers)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organization = Organization.objects.get(slug=DEMO_SLUG)
+        organization = Organization.objects.filter(slug=DEMO_SLUG).first()
+        if organization is None:
+            raise CommandError("There is no demo organization: run `manage.py demo_setup` first.")
         urls = [
             platform_url(path=page.path)
             if page.site == "platform"

@@ -1,0 +1,596 @@
+"""The demo organization's three years: a small community nonprofit with about 300 donors.
+
+Everything is recorded through the services, as the staff would have done it, and is the same on
+every run for the same `today` (one seeded random generator, no clock inside): donors in
+households; gifts across three calendar years, with loyal, lapsed and recaptured donors so that
+LYBUNT, SYBUNT and retention have rows; two campaigns; a pledge paid in installments and monthly
+recurring gifts; a foundation grant restricted to the tutoring program and spent on it; rent,
+supplies and four salaries every month, the salaries allocated to programs and functions; a dozen
+volunteers' hours, approved; last month's checks deposited, this month's waiting in an open
+deposit and as drafts; and every month before this year closed.
+
+The history is recorded before the receipt settings are filled in (no receipt for the past
+years' gifts, as for an organization that receipted elsewhere); this month's gifts are receipted.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from shared_apps.users.models import User
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import FiscalPeriod, PeriodState
+from tenant_apps.accounting.selectors import fiscal_year_start
+from tenant_apps.accounting.services import LineSpec
+from tenant_apps.donations import services as donations
+from tenant_apps.donations.models import Campaign, Gift
+from tenant_apps.donations.services.deposits import (
+    deposit_add_gifts,
+    deposit_close,
+    deposit_create,
+)
+from tenant_apps.donations.services.pledges import pledge_create, pledge_post
+from tenant_apps.donations.services.recurring import recurring_gift_create, recurring_gifts_run
+from tenant_apps.donations.services.schedules import ScheduleSpec
+from tenant_apps.donors import services as donors
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.services.households import household_add, household_create
+from tenant_apps.personnel.models import HourEntry, Person
+from tenant_apps.personnel.services.approvals import hour_entries_approve
+from tenant_apps.personnel.services.hours import hour_entry_submit
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.people import person_create
+from tenant_apps.personnel.services.settings import settings_update as personnel_settings_update
+from tenant_apps.personnel.services.staff import staff_record_create
+from tenant_apps.personnel.services.volunteers import volunteer_create
+
+SEED = 958  # FASB ASC 958: any fixed number would do
+
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Carla",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Imani",
+    "Jonas",
+    "Kira",
+    "Luis",
+    "Maya",
+    "Nils",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wes",
+    "Xenia",
+    "Yusuf",
+    "Zoe",
+    "Alma",
+    "Bruno",
+    "Chloe",
+    "Diego",
+    "Esme",
+    "Felix",
+    "Gia",
+    "Hugo",
+    "Iris",
+    "Jamal",
+    "Lena",
+    "Marco",
+    "Nora",
+    "Otto",
+    "Pia",
+    "Ravi",
+    "Sofia",
+    "Theo",
+    "Una",
+    "Victor",
+    "Willa",
+    "Yara",
+]
+LAST_NAMES = [
+    "Abbott",
+    "Baker",
+    "Castillo",
+    "Dawson",
+    "Ellis",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ibrahim",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Murphy",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quintero",
+    "Russo",
+    "Schmidt",
+    "Tanaka",
+    "Underwood",
+    "Vargas",
+    "Walsh",
+    "Xu",
+    "Young",
+    "Zimmerman",
+    "Acosta",
+    "Bennett",
+    "Chen",
+    "Delgado",
+    "Evans",
+    "Foster",
+    "Grant",
+    "Hayes",
+    "Iverson",
+    "Jackson",
+]
+STREETS = ("Oak Street", "Maple Avenue", "Elm Court", "Lincoln Road", "Park Lane", "Mill Way")
+ORGANIZATIONS = (
+    "Riverside Community Foundation",
+    "Springfield Rotary Club",
+    "Main Street Hardware",
+    "Lakeside Credit Union",
+    "Hughes Family Fund",
+    "Prairie Arts Council",
+    "Valley Grocers",
+    "First Street Church",
+    "Northside Dental",
+    "Greenway Builders",
+    "Okafor & Patel LLP",
+    "Maple Bakery",
+)
+AMOUNTS = (25, 35, 50, 50, 75, 100, 100, 100, 150, 250, 250, 500, 1000)
+# Who gives when, by share of donors: (share, years given counted back from this one).
+PATTERNS = (
+    (30, (2, 1, 0)),  # loyal
+    (15, (2, 1)),  # gave last year, not yet this year: LYBUNT
+    (12, (2,)),  # gave two years ago only: SYBUNT
+    (8, (2, 0)),  # lapsed a year, then recaptured
+    (12, (1, 0)),  # new last year, retained
+    (13, (0,)),  # new this year
+    (10, ()),  # on the list, never gave
+)
+
+STAFF_PEOPLE = (
+    # (login email, position, annual salary, officer, program %, M&G %, fundraising %)
+    ("owner@demo.localhost", "Executive director", "78000.00", True, "40", "40", "20"),
+    ("bookkeeper@demo.localhost", "Finance manager", "56000.00", False, "0", "100", "0"),
+    ("fundraiser@demo.localhost", "Development director", "62000.00", False, "0", "20", "80"),
+    ("volunteers@demo.localhost", "Volunteer coordinator", "48000.00", False, "80", "20", "0"),
+)
+VOLUNTEER_NAMES = (
+    "Val Volunteer",
+    "Noah Greene",
+    "Lucia Ferreira",
+    "Sam Whitaker",
+    "Aiko Mori",
+    "Derek Osei",
+    "Hanna Lind",
+    "Pablo Ruiz",
+    "Grace Kim",
+    "Tom Becker",
+    "Leila Haddad",
+    "Owen Price",
+)
+
+
+@dataclass
+class Cast:
+    """The demo's logins by role, who the story's people are, and its one random generator."""
+
+    users: dict[str, User]
+    rng: random.Random
+    donors: list[Donor] = field(default_factory=list)
+
+    def __getitem__(self, role: str) -> User:
+        return self.users[role]
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def demo_history_record(*, users: dict[str, User], today: date) -> Cast:
+    """Everything up to the end of last month (the books start on 1 January two years before),
+    recorded before receipting is set up."""
+    rng = random.Random(f"{SEED}:{today.isoformat()}")  # noqa: S311 - made-up data, not secrets
+    cast = Cast(users=users, rng=rng)
+    first_day = date(today.year - 2, 1, 1)
+    accounting.program_create(code="TUT", name="Youth tutoring", acting_user=cast["owner"])
+    people = _people_record(cast, start=first_day)
+    _donors_record(cast, rng)
+    _gifts_record(cast, rng, today=today)
+    _books_record(cast, today=today, first_day=first_day)
+    _hours_record(cast, rng, people, today=today)
+    _payroll_allocate(cast, today=today, first_day=first_day)
+    _last_month_deposit(cast, today=today)
+    _close_past_years(cast, today=today)
+    return cast
+
+
+def demo_this_month_record(cast: Cast, *, today: date) -> None:
+    """Receipting turned on; this month's checks posted and receipted, in an open deposit that
+    expects one more; three more checks waiting as drafts for the bookkeeper."""
+    fundraiser, bookkeeper = cast["fundraiser"], cast["bookkeeper"]
+    donations.receipt_settings_update(
+        acting_user=bookkeeper,
+        ein="12-3456789",  # the IRS's own example number: a demo, not a real organization
+        address="1 Main Street\nSpringfield, IL 62701",
+        signatory_name="Olivia Owner",
+        signatory_title="Executive Director",
+    )
+    this_month = today.replace(day=1)
+    givers = [donor for donor in cast.donors if donor.kind == "individual"][:12]
+    posted = []
+    for number, donor in enumerate(givers):
+        gift = donations.gift_create(
+            donor=donor,
+            amount=f"{cast.rng.choice(AMOUNTS)}.00",
+            received_on=this_month + timedelta(days=number % today.day),
+            method="check",
+            check_number=str(5000 + number),
+            acting_user=fundraiser,
+        )
+        if number < 9:
+            posted.append(donations.gift_post(gift=gift, acting_user=bookkeeper))
+    deposit = deposit_create(
+        deposit_on=today,
+        expected_count=len(posted) + 1,
+        expected_total=sum((gift.amount for gift in posted), Decimal("100.00")),
+        acting_user=bookkeeper,
+    )
+    deposit_add_gifts(deposit=deposit, gifts=posted, acting_user=bookkeeper)
+
+
+def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:
+    """Four staff and twelve volunteers; every demo login is its person."""
+    owner = cast["owner"]
+    people: dict[str, Person] = {}
+    for email, position, salary, officer, program, management, fundraising in STAFF_PEOPLE:
+        user = next(user for user in cast.users.values() if user.email == email)
+        person = person_create(full_name=user.full_name, email=email, user=user, acting_user=owner)
+        staff_record_create(
+            person=person,
+            position=position,
+            employment_type="full_time",
+            pay_type="salaried",
+            pay_rate=salary,
+            start_date=start,
+            is_officer=officer,
+            split_program=program,
+            split_management_general=management,
+            split_fundraising=fundraising,
+            default_program="TUT" if Decimal(program) else None,
+            acting_user=owner,
+        )
+        people[email] = person
+    viewer = cast["viewer"]
+    people[viewer.email] = person_create(
+        full_name=viewer.full_name, email=viewer.email, user=viewer, acting_user=owner
+    )
+    for number, name in enumerate(VOLUNTEER_NAMES):
+        login: User | None = cast["volunteer"] if number == 0 else None
+        email = login.email if login else f"{name.split()[0].lower()}@volunteers.example"
+        person = person_create(full_name=name, email=email, user=login, acting_user=owner)
+        volunteer_create(
+            person=person,
+            start_date=start + timedelta(days=30 * number),
+            skills=["tutoring"] if number % 3 else ["accounting"],
+            specialized_rate="45.00" if number % 3 == 0 else None,
+            acting_user=owner,
+        )
+        people[email] = person
+    return people
+
+
+def _donors_record(cast: Cast, rng: random.Random) -> None:
+    fundraiser = cast["fundraiser"]
+    households: dict[str, list[Donor]] = {}
+    for number in range(300):
+        first = FIRST_NAMES[number % len(FIRST_NAMES)]
+        last = LAST_NAMES[(number * 7 + number // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        street = f"{10 + number * 3} {STREETS[number % len(STREETS)]}"
+        donor = donors.donor_create(
+            names=donors.DonorNames(kind="individual", first_name=first, last_name=last),
+            emails=[donors.EmailSpec(email=f"{first}.{last}{number}@example.org".lower())]
+            if number % 5
+            else [],
+            phones=[donors.PhoneSpec(number=f"(217) 555-{1000 + number:04d}")]
+            if number % 4 == 0
+            else [],
+            addresses=[
+                donors.AddressSpec(line1=street, city="Springfield", region="IL", postcode="62701")
+            ],
+            tags=["Board"] if number < 7 else (["Monthly"] if number % 17 == 0 else []),
+            do_not_contact=number % 41 == 0,
+            acting_user=fundraiser,
+        )
+        cast.donors.append(donor)
+        if number % 7 == 0:
+            households.setdefault(last, []).append(donor)
+    for last, members in households.items():
+        if len(members) < 2:
+            continue
+        household = household_create(name=f"The {last} household", acting_user=fundraiser)
+        for member in members:
+            household_add(household=household, donor=member, acting_user=fundraiser)
+    for name in ORGANIZATIONS:
+        cast.donors.append(
+            donors.donor_create(
+                names=donors.DonorNames(kind="organization", organization_name=name),
+                emails=[donors.EmailSpec(email=f"giving@{name.split()[0].lower()}.example")],
+                acting_user=fundraiser,
+            )
+        )
+    rng.shuffle(cast.donors)
+
+
+def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
+    """Gifts of the past years and of this year up to last month, posted."""
+    fundraiser, bookkeeper = cast["fundraiser"], cast["bookkeeper"]
+    this_month = today.replace(day=1)
+    year_end = donations.campaign_create(
+        code=f"YE{today.year - 1}",
+        name=f"Year-end appeal {today.year - 1}",
+        goal="40000.00",
+        start=date(today.year - 1, 11, 1),
+        end=date(today.year - 1, 12, 31),
+        acting_user=fundraiser,
+    )
+    spring = donations.campaign_create(
+        code=f"SPRING{today.year}",
+        name=f"Spring appeal {today.year}",
+        goal="25000.00",
+        start=date(today.year, 3, 1),
+        end=date(today.year, 5, 31),
+        acting_user=fundraiser,
+    )
+    patterns = [years for share, years in PATTERNS for _ in range(share)]
+    gifts: list[Gift] = []
+    for number, donor in enumerate(cast.donors):
+        years = patterns[number % len(patterns)]
+        organization = donor.kind == "organization"
+        for back in years:
+            year = today.year - back
+            last_day = min(date(year, 12, 31), this_month - timedelta(days=1))
+            if last_day < date(year, 1, 1):
+                continue
+            for _ in range(2 if rng.random() < 0.3 else 1):
+                received = date(year, 1, 1) + timedelta(
+                    days=rng.randrange((last_day - date(year, 1, 1)).days + 1)
+                )
+                amount = rng.choice(AMOUNTS) * (10 if organization else 1)
+                campaign = _campaign_of(received, (year_end, spring))
+                gifts.append(
+                    donations.gift_create(
+                        donor=donor,
+                        amount=f"{amount}.00",
+                        received_on=received,
+                        method=rng.choice(("check", "check", "card", "ach", "cash")),
+                        check_number=str(1000 + number) if rng.random() < 0.5 else "",
+                        campaign=campaign,
+                        acting_user=fundraiser,
+                    )
+                )
+    foundation = next(donor for donor in cast.donors if donor.display_name.startswith("Riverside"))
+    gifts.append(
+        donations.gift_create(
+            donor=foundation,
+            amount="24000.00",
+            received_on=date(today.year - 1, 7, 15),
+            method="ach",
+            allocations=[donations.AllocationSpec(fund="PRP", amount="24000.00")],
+            designation="Youth tutoring, two school years",
+            acting_user=fundraiser,
+        )
+    )
+    gifts.sort(key=lambda gift: gift.received_on)
+    for gift in gifts:
+        donations.gift_post(gift=gift, acting_user=bookkeeper)
+    # A pledge paid quarterly, and four monthly givers since the spring.
+    pledger = cast.donors[3]
+    pledge = pledge_create(
+        donor=pledger,
+        amount="2400.00",
+        pledged_on=date(today.year, 1, 10),
+        schedule=ScheduleSpec(count=4, frequency="quarterly", first_due_on=date(today.year, 2, 1)),
+        acting_user=fundraiser,
+    )
+    pledge_post(pledge=pledge, acting_user=bookkeeper)
+    for monthly in cast.donors[10:14]:
+        recurring_gift_create(
+            donor=monthly,
+            amount="40.00",
+            frequency="monthly",
+            next_on=date(today.year, 4, 1),
+            method="ach",
+            acting_user=fundraiser,
+        )
+    made = recurring_gifts_run(today=this_month - timedelta(days=1))
+    for gift in Gift.objects.filter(pk__in=made.created).order_by("received_on", "pk"):
+        donations.gift_post(gift=gift, acting_user=bookkeeper)
+
+
+def _campaign_of(received: date, campaigns: tuple[Campaign, ...]) -> Campaign | None:
+    for campaign in campaigns:
+        if campaign.start and campaign.end and campaign.start <= received <= campaign.end:
+            return campaign
+    return None
+
+
+def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
+    """Rent, supplies and salaries each month; the grant spent on tutoring from its fund."""
+    bookkeeper = cast["bookkeeper"]
+    payroll_monthly = {
+        officer: sum(
+            (
+                Decimal(salary) / 12
+                for _e, _p, salary, is_officer, *_ in STAFF_PEOPLE
+                if is_officer == officer
+            ),
+            Decimal("0"),
+        ).quantize(Decimal("0.01"))
+        for officer in (True, False)
+    }
+    grant_start = date(today.year - 1, 8, 1)
+    for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
+        end = month_end(month)
+        accounting.entry_record(
+            date=month.replace(day=3),
+            memo=f"Rent, {month:%B %Y}",
+            source="manual",
+            acting_user=bookkeeper,
+            lines=[
+                LineSpec(
+                    account="8210", fund="GEN", debit="1500.00", function="management_general"
+                ),
+                LineSpec(account="1010", fund="GEN", credit="1500.00"),
+            ],
+        )
+        accounting.entry_record(
+            date=end,
+            memo=f"Salaries, {month:%B %Y}",
+            source="manual",
+            acting_user=bookkeeper,
+            lines=[
+                LineSpec(
+                    account="7010",
+                    fund="GEN",
+                    debit=str(payroll_monthly[True]),
+                    function="management_general",
+                ),
+                LineSpec(
+                    account="7020",
+                    fund="GEN",
+                    debit=str(payroll_monthly[False]),
+                    function="management_general",
+                ),
+                LineSpec(
+                    account="1010",
+                    fund="GEN",
+                    credit=str(payroll_monthly[True] + payroll_monthly[False]),
+                ),
+            ],
+        )
+        restricted = month >= grant_start and month < grant_start.replace(year=today.year + 1)
+        accounting.entry_record(
+            date=month.replace(day=12),
+            memo=f"Tutoring supplies, {month:%B %Y}",
+            source="manual",
+            acting_user=bookkeeper,
+            lines=[
+                LineSpec(
+                    account="8110",
+                    fund="PRP" if restricted else "GEN",
+                    debit="900.00" if restricted else "350.00",
+                    function="program",
+                    program="TUT",
+                ),
+                LineSpec(
+                    account="1010",
+                    fund="PRP" if restricted else "GEN",
+                    credit="900.00" if restricted else "350.00",
+                ),
+            ],
+        )
+
+
+def _hours_record(
+    cast: Cast, rng: random.Random, people: dict[str, Person], *, today: date
+) -> None:
+    """Each volunteer's Saturdays since the spring, and the staff's own week before this one;
+    the coordinator approves the volunteers', the owner the coordinator's."""
+    coordinator, owner = cast["volunteer_coordinator"], cast["owner"]
+    start = max(date(today.year, 4, 1), today - timedelta(days=200))
+    saturday = start + timedelta(days=(5 - start.weekday()) % 7)
+    volunteers = [person for person in people.values() if hasattr(person, "volunteer")]
+    while saturday < today.replace(day=1):
+        for person in volunteers:
+            if rng.random() < 0.35:
+                continue
+            hour_entry_submit(
+                person=person,
+                date=saturday,
+                hours=rng.choice(("2.00", "3.00", "3.50", "4.00")),
+                function="program",
+                program="TUT",
+                activity="Saturday tutoring",
+                specialized_skills=person.volunteer.specialized_rate is not None,
+                acting_user=coordinator,
+                today=today,
+            )
+        saturday += timedelta(days=7)
+    hour_entries_approve(
+        entries=list(HourEntry.objects.filter(state="submitted").order_by("pk")),
+        acting_user=coordinator,
+    )
+    last_week = today - timedelta(days=today.weekday() + 7)
+    for email, *_ in STAFF_PEOPLE:
+        for day in range(5):
+            hour_entry_submit(
+                person=people[email],
+                date=last_week + timedelta(days=day),
+                hours="8.00",
+                function="program" if email.startswith("volunteers") else "management_general",
+                program="TUT" if email.startswith("volunteers") else None,
+                acting_user=owner,
+                today=today,
+            )
+
+
+def _payroll_allocate(cast: Cast, *, today: date, first_day: date) -> None:
+    """Each past month's salaries moved from management and general by the staff's splits."""
+    personnel_settings_update(payroll_posting_enabled=True, acting_user=cast["owner"])
+    for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
+        payroll_allocation_post(start=month, end=month_end(month), acting_user=cast["bookkeeper"])
+
+
+def _close_past_years(cast: Cast, *, today: date) -> None:
+    """Every month before this year, closed in order."""
+    year_start = fiscal_year_start(today)
+    for period in FiscalPeriod.objects.filter(end__lt=year_start, state=PeriodState.OPEN).order_by(
+        "start"
+    ):
+        accounting.period_close(period=period, acting_user=cast["bookkeeper"])
+
+
+def _last_month_deposit(cast: Cast, *, today: date) -> None:
+    """Last month's checks, in one closed deposit."""
+    bookkeeper = cast["bookkeeper"]
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    checks = list(
+        Gift.objects.filter(
+            method="check", received_on__gte=last_month, received_on__lt=this_month
+        ).order_by("received_on", "pk")
+    )
+    if checks:
+        deposit = deposit_create(
+            deposit_on=this_month - timedelta(days=1),
+            expected_count=len(checks),
+            expected_total=sum((gift.amount for gift in checks), Decimal("0")),
+            acting_user=bookkeeper,
+        )
+        deposit_add_gifts(deposit=deposit, gifts=checks, acting_user=bookkeeper)
+        deposit_close(deposit=deposit, acting_user=bookkeeper)
