@@ -27,25 +27,10 @@ from tenant_apps.accounting.selectors import fiscal_year_start
 from tenant_apps.accounting.services import LineSpec
 from tenant_apps.donations import services as donations
 from tenant_apps.donations.models import Campaign, Gift
-from tenant_apps.donations.services.deposits import (
-    deposit_add_gifts,
-    deposit_close,
-    deposit_create,
-)
-from tenant_apps.donations.services.pledges import pledge_create, pledge_post
-from tenant_apps.donations.services.recurring import recurring_gift_create, recurring_gifts_run
-from tenant_apps.donations.services.schedules import ScheduleSpec
 from tenant_apps.donors import services as donors
 from tenant_apps.donors.models import Donor
-from tenant_apps.donors.services.households import household_add, household_create
+from tenant_apps.personnel import services as personnel
 from tenant_apps.personnel.models import HourEntry, Person
-from tenant_apps.personnel.services.approvals import hour_entries_approve
-from tenant_apps.personnel.services.hours import hour_entry_submit
-from tenant_apps.personnel.services.payroll import payroll_allocation_post
-from tenant_apps.personnel.services.people import person_create
-from tenant_apps.personnel.services.settings import settings_update as personnel_settings_update
-from tenant_apps.personnel.services.staff import staff_record_create
-from tenant_apps.personnel.services.volunteers import volunteer_create
 
 SEED = 958  # FASB ASC 958: any fixed number would do
 
@@ -254,13 +239,13 @@ def demo_this_month_record(cast: Cast, *, today: date) -> None:
         )
         if number < 9:
             posted.append(donations.gift_post(gift=gift, acting_user=bookkeeper))
-    deposit = deposit_create(
+    deposit = donations.deposit_create(
         deposit_on=today,
         expected_count=len(posted) + 1,
         expected_total=sum((gift.amount for gift in posted), Decimal("100.00")),
         acting_user=bookkeeper,
     )
-    deposit_add_gifts(deposit=deposit, gifts=posted, acting_user=bookkeeper)
+    donations.deposit_add_gifts(deposit=deposit, gifts=posted, acting_user=bookkeeper)
 
 
 def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:
@@ -269,8 +254,10 @@ def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:
     people: dict[str, Person] = {}
     for email, position, salary, officer, program, management, fundraising in STAFF_PEOPLE:
         user = next(user for user in cast.users.values() if user.email == email)
-        person = person_create(full_name=user.full_name, email=email, user=user, acting_user=owner)
-        staff_record_create(
+        person = personnel.person_create(
+            full_name=user.full_name, email=email, user=user, acting_user=owner
+        )
+        personnel.staff_record_create(
             person=person,
             position=position,
             employment_type="full_time",
@@ -286,14 +273,14 @@ def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:
         )
         people[email] = person
     viewer = cast["viewer"]
-    people[viewer.email] = person_create(
+    people[viewer.email] = personnel.person_create(
         full_name=viewer.full_name, email=viewer.email, user=viewer, acting_user=owner
     )
     for number, name in enumerate(VOLUNTEER_NAMES):
         login: User | None = cast["volunteer"] if number == 0 else None
         email = login.email if login else f"{name.split()[0].lower()}@volunteers.example"
-        person = person_create(full_name=name, email=email, user=login, acting_user=owner)
-        volunteer_create(
+        person = personnel.person_create(full_name=name, email=email, user=login, acting_user=owner)
+        personnel.volunteer_create(
             person=person,
             start_date=start + timedelta(days=30 * number),
             skills=["tutoring"] if number % 3 else ["accounting"],
@@ -332,9 +319,9 @@ def _donors_record(cast: Cast, rng: random.Random) -> None:
     for last, members in households.items():
         if len(members) < 2:
             continue
-        household = household_create(name=f"The {last} household", acting_user=fundraiser)
+        household = donors.household_create(name=f"The {last} household", acting_user=fundraiser)
         for member in members:
-            household_add(household=household, donor=member, acting_user=fundraiser)
+            donors.household_add(household=household, donor=member, acting_user=fundraiser)
     for name in ORGANIZATIONS:
         cast.donors.append(
             donors.donor_create(
@@ -410,16 +397,18 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
         donations.gift_post(gift=gift, acting_user=bookkeeper)
     # A pledge paid quarterly, and four monthly givers since the spring.
     pledger = cast.donors[3]
-    pledge = pledge_create(
+    pledge = donations.pledge_create(
         donor=pledger,
         amount="2400.00",
         pledged_on=date(today.year, 1, 10),
-        schedule=ScheduleSpec(count=4, frequency="quarterly", first_due_on=date(today.year, 2, 1)),
+        schedule=donations.ScheduleSpec(
+            count=4, frequency="quarterly", first_due_on=date(today.year, 2, 1)
+        ),
         acting_user=fundraiser,
     )
-    pledge_post(pledge=pledge, acting_user=bookkeeper)
+    donations.pledge_post(pledge=pledge, acting_user=bookkeeper)
     for monthly in cast.donors[10:14]:
-        recurring_gift_create(
+        donations.recurring_gift_create(
             donor=monthly,
             amount="40.00",
             frequency="monthly",
@@ -427,7 +416,7 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
             method="ach",
             acting_user=fundraiser,
         )
-    made = recurring_gifts_run(today=this_month - timedelta(days=1))
+    made = donations.recurring_gifts_run(today=this_month - timedelta(days=1))
     for gift in Gift.objects.filter(pk__in=made.created).order_by("received_on", "pk"):
         donations.gift_post(gift=gift, acting_user=bookkeeper)
 
@@ -529,7 +518,7 @@ def _hours_record(
         for person in volunteers:
             if rng.random() < 0.35:
                 continue
-            hour_entry_submit(
+            personnel.hour_entry_submit(
                 person=person,
                 date=saturday,
                 hours=rng.choice(("2.00", "3.00", "3.50", "4.00")),
@@ -541,14 +530,14 @@ def _hours_record(
                 today=today,
             )
         saturday += timedelta(days=7)
-    hour_entries_approve(
+    personnel.hour_entries_approve(
         entries=list(HourEntry.objects.filter(state="submitted").order_by("pk")),
         acting_user=coordinator,
     )
     last_week = today - timedelta(days=today.weekday() + 7)
     for email, *_ in STAFF_PEOPLE:
         for day in range(5):
-            hour_entry_submit(
+            personnel.hour_entry_submit(
                 person=people[email],
                 date=last_week + timedelta(days=day),
                 hours="8.00",
@@ -561,9 +550,11 @@ def _hours_record(
 
 def _payroll_allocate(cast: Cast, *, today: date, first_day: date) -> None:
     """Each past month's salaries moved from management and general by the staff's splits."""
-    personnel_settings_update(payroll_posting_enabled=True, acting_user=cast["owner"])
+    personnel.settings_update(payroll_posting_enabled=True, acting_user=cast["owner"])
     for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
-        payroll_allocation_post(start=month, end=month_end(month), acting_user=cast["bookkeeper"])
+        personnel.payroll_allocation_post(
+            start=month, end=month_end(month), acting_user=cast["bookkeeper"]
+        )
 
 
 def _close_past_years(cast: Cast, *, today: date) -> None:
@@ -586,11 +577,11 @@ def _last_month_deposit(cast: Cast, *, today: date) -> None:
         ).order_by("received_on", "pk")
     )
     if checks:
-        deposit = deposit_create(
+        deposit = donations.deposit_create(
             deposit_on=this_month - timedelta(days=1),
             expected_count=len(checks),
             expected_total=sum((gift.amount for gift in checks), Decimal("0")),
             acting_user=bookkeeper,
         )
-        deposit_add_gifts(deposit=deposit, gifts=checks, acting_user=bookkeeper)
-        deposit_close(deposit=deposit, acting_user=bookkeeper)
+        donations.deposit_add_gifts(deposit=deposit, gifts=checks, acting_user=bookkeeper)
+        donations.deposit_close(deposit=deposit, acting_user=bookkeeper)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from celery import current_app as celery_app
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,6 @@ from django_tenants.utils import schema_context
 
 from provisioning.demo.story import demo_history_record, demo_this_month_record
 from provisioning.services import tenant_provision, tenant_provision_resume
-from saas_platform.celery import app as celery_app
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import organization_url
 from shared_apps.users.models import User

@@ -9,18 +9,34 @@ code outside donations uses. The app's own code imports from the submodules.
 
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.campaigns import campaign_create
+from tenant_apps.donations.services.deposits import (
+    deposit_add_gifts,
+    deposit_close,
+    deposit_create,
+)
 from tenant_apps.donations.services.gifts import gift_create, gift_post
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
+from tenant_apps.donations.services.pledges import pledge_create, pledge_post
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.services.recurring import recurring_gift_create, recurring_gifts_run
+from tenant_apps.donations.services.schedules import ScheduleSpec
 
 __all__ = [
+    "AllocationSpec",
     "DONOR_COLUMNS",
     "GIFT_COLUMNS",
-    "AllocationSpec",
+    "ScheduleSpec",
     "campaign_create",
+    "deposit_add_gifts",
+    "deposit_close",
+    "deposit_create",
     "gift_create",
     "gift_post",
     "import_job_create",
+    "pledge_create",
+    "pledge_post",
     "receipt_settings_update",
+    "recurring_gift_create",
+    "recurring_gifts_run",
 ]

@@ -12,6 +12,7 @@ apps, provisioning and the top-level tests use. The app's own code imports from 
 
 from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
 from tenant_apps.donors.services.donors import donor_create, donor_note_add
+from tenant_apps.donors.services.households import household_add, household_create
 from tenant_apps.donors.services.imports import (
     DONOR_CSV_COLUMNS,
     TAG_SEPARATOR,
@@ -29,20 +30,22 @@ from tenant_apps.donors.services.tasks import (
 )
 
 __all__ = [
-    "DONOR_CSV_COLUMNS",
-    "TAG_SEPARATOR",
     "AddressSpec",
+    "DONOR_CSV_COLUMNS",
     "DonorImportSpec",
     "DonorNames",
     "DonorPrepared",
     "EmailSpec",
     "MergeResult",
     "PhoneSpec",
+    "TAG_SEPARATOR",
     "donor_create",
     "donor_import_check",
     "donor_merge",
     "donor_note_add",
     "donors_bulk_create",
+    "household_add",
+    "household_create",
     "merge_step_register",
     "task_complete",
     "task_create",

@@ -7,9 +7,25 @@ Each top-level service owns its transaction and writes its audit row in it; refu
 ServiceError (400), NotAllowed (403) or StateConflict (409) with nothing written. Ledger postings
 go through accounting.services.entry_record.
 
-This package is the personnel app's interface to the rest of the project; nothing outside the
-app writes personnel records today, so it names nothing. The app's own code imports from the
-modules.
+This package is the personnel app's interface to the rest of the project: it names what code
+outside the app uses (the demo records its people, hours and payroll through it). The app's own
+code imports from the modules.
 """
 
-__all__: list[str] = []
+from tenant_apps.personnel.services.approvals import hour_entries_approve
+from tenant_apps.personnel.services.hours import hour_entry_submit
+from tenant_apps.personnel.services.payroll import payroll_allocation_post
+from tenant_apps.personnel.services.people import person_create
+from tenant_apps.personnel.services.settings import settings_update
+from tenant_apps.personnel.services.staff import staff_record_create
+from tenant_apps.personnel.services.volunteers import volunteer_create
+
+__all__ = [
+    "hour_entries_approve",
+    "hour_entry_submit",
+    "payroll_allocation_post",
+    "person_create",
+    "settings_update",
+    "staff_record_create",
+    "volunteer_create",
+]
