@@ -35,6 +35,8 @@ SECTIONS = (
     Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),
     Section("People", "personnel:index", Capability.PERSONNEL_READ, ("/personnel/",)),
+    # Who has a login and with what role; inviting colleagues.
+    Section("Staff", "staff:index", Capability.USERS_MANAGE, ("/settings/staff/",)),
 )
 
 

@@ -26,6 +26,8 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # A user's own account page and an invitation's link: /account/, /invitations/<token>/.
+    path("", include("shared_apps.users.urls_account")),
     path(settings.ADMIN_URL_PATH, tenant_admin_site.urls),
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("billing/", include("shared_apps.billing.urls")),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("pledges/", include("tenant_apps.donations.urls_pledges")),
+    path("settings/staff/", include("shared_apps.users.urls_staff")),
     path("receipts/", include("tenant_apps.donations.urls_receipts")),
     path("tasks/", include("tenant_apps.donors.urls_tasks")),
     path("recurring/", include("tenant_apps.donations.urls_recurring")),

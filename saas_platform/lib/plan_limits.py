@@ -34,8 +34,13 @@ class Guard(Protocol):
     def __call__(self, *, limit: PlanLimit, adding: int, count: Counter) -> None: ...
 
 
+class MaximumReader(Protocol):
+    def __call__(self, *, limit: PlanLimit) -> int | None: ...
+
+
 _counters: dict[PlanLimit, Counter] = {}
 _guard: list[Guard] = []
+_maximum: list[MaximumReader] = []
 
 
 def plan_counter_register(*, limit: PlanLimit, counter: Counter) -> None:
@@ -46,6 +51,19 @@ def plan_counter_register(*, limit: PlanLimit, counter: Counter) -> None:
 def plan_guard_register(guard: Guard) -> None:
     """The check every addition goes through (billing's); registering again replaces it."""
     _guard[:] = [guard]
+
+
+def plan_maximum_register(reader: MaximumReader) -> None:
+    """What the current tenant's plan allows of a limit (billing's); registering again replaces
+    it."""
+    _maximum[:] = [reader]
+
+
+def plan_maximum(*, limit: PlanLimit) -> int | None:
+    """How many of `limit` the current tenant's plan allows; None: no limit (or none known)."""
+    for reader in _maximum:
+        return reader(limit=limit)
+    return None
 
 
 def plan_count(*, limit: PlanLimit) -> int:

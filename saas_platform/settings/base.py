@@ -79,9 +79,9 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 # (tests/test_admin_path.py checks this list against both URL maps).
 TOP_LEVEL_ROUTES = frozenset(
     {
-        "accounts", "accounting", "api", "billing", "campaigns", "console", "deposits",
-        "donations", "donors", "gifts", "give", "healthz", "media", "personnel", "pledges",
-        "receipts", "recurring", "signup", "static", "tasks",
+        "account", "accounts", "accounting", "api", "billing", "campaigns", "console",
+        "deposits", "donations", "donors", "gifts", "give", "healthz", "invitations", "media",
+        "personnel", "pledges", "receipts", "recurring", "settings", "signup", "static", "tasks",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)

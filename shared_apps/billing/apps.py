@@ -3,7 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.core import checks
 
-from saas_platform.lib.plan_limits import plan_guard_register
+from saas_platform.lib.plan_limits import plan_guard_register, plan_maximum_register
 
 
 class BillingConfig(AppConfig):
@@ -13,10 +13,11 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: the app registry must be ready before models load.
-        from shared_apps.billing.limits import plan_limit_check
+        from shared_apps.billing.limits import plan_limit_check, plan_maximum_of_current_tenant
 
         checks.register(stripe_settings_check, checks.Tags.compatibility)
         plan_guard_register(plan_limit_check)
+        plan_maximum_register(plan_maximum_of_current_tenant)
 
 
 def stripe_settings_check(**kwargs: Any) -> list[checks.CheckMessage]:

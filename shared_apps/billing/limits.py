@@ -35,6 +35,12 @@ def _maximum_of(plan: Plan, limit: PlanLimit) -> int | None:
     return plan.max_donors if limit == PlanLimit.DONORS else plan.max_staff_users
 
 
+def plan_maximum_of_current_tenant(*, limit: PlanLimit) -> int | None:
+    """What the current tenant's plan allows of `limit`; None: no limit."""
+    plan = plan_of_current_tenant()
+    return _maximum_of(plan, limit) if plan is not None else None
+
+
 def plan_limit_check(*, limit: PlanLimit, adding: int, count: Callable[[], int]) -> None:
     """Refuse (PlanLimitReached, naming the plan and the limit) to add `adding` more of `limit`
     when `count()` of them already exist. Call it inside the transaction that adds them: it
