@@ -120,7 +120,8 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (Role.OWNER, [*DESKS, "Books", "People"]),
+        (Role.OWNER, [*DESKS, "Books", "People", "Staff"]),
+        (Role.ADMIN, [*DESKS, "Books", "People", "Staff"]),
         (Role.FUNDRAISER, [*DESKS, "Books", "People"]),
         (Role.VOLUNTEER_COORDINATOR, [*DESKS, "People"]),
         (Role.VOLUNTEER, ["Dashboard"]),

@@ -56,6 +56,12 @@ PAGES: tuple[DemoPage, ...] = (
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."
     ),
     DemoPage("demo", "/personnel/", "hours, volunteer value and payroll allocation"),
+    DemoPage(
+        "demo",
+        "/settings/staff/",
+        "staff: invite by email with a role, change roles, deactivate (owners and admins)",
+    ),
+    DemoPage("demo", "/account/", "your account: name, password, sessions, sign out everywhere"),
     DemoPage("demo", "/admin/", "the organization's own admin (owners and admins)"),
     DemoPage("demo", "/api/docs/", "the API (Swagger UI); schema at `/api/schema/`"),
     DemoPage("demo", "/healthz", "health: database and Redis, 503 when one is down"),

@@ -41,6 +41,7 @@ def _account_page(
     password_form = password_form or PasswordChangeForm(user)
     for field in password_form.fields.values():
         field.help_text = ""  # Django's list of rules is HTML; the page says them in a line
+        field.widget.attrs.pop("autofocus", None)  # the page opens at its top, not mid-way
     return render(
         request,
         "users/account.html",

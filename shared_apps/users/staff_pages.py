@@ -276,7 +276,9 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             session_login_record(request)
-            messages.success(request, f"Welcome, {user.get_short_name()}.")
+            messages.success(
+                request, f"Your login is ready: you are signed in as {user.get_role_display()}."
+            )
             return redirect("home")
     return render(
         request,

@@ -222,7 +222,7 @@ def test_following_the_link_sets_name_and_password_and_signs_in(alpha: Tenant) -
 
     assert "You are invited as <strong>Bookkeeper</strong>" in form
     assert response.status_code == 302 and response["Location"] == "/"
-    assert "Welcome, Nia." in dashboard
+    assert "Your login is ready: you are signed in as Bookkeeper." in dashboard
     assert "Bookkeeper" in dashboard
     again = alpha.client().get(path)
     assert again.status_code == 410
