@@ -184,6 +184,16 @@ class FiscalPeriod(models.Model):
     def __str__(self) -> str:
         return f"FY{self.fiscal_year} {self.start:%b %Y}"
 
+    @property
+    def month(self) -> str:
+        """The month in words, as a person names it: "October 2026"."""
+        return f"{self.start:%B %Y}"
+
+    @property
+    def slug(self) -> str:
+        """The month as its page's address names it: "2026-10"."""
+        return f"{self.start:%Y-%m}"
+
 
 class EntrySource(models.TextChoices):
     MANUAL = "manual", "Manual"

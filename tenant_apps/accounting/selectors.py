@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 
 from saas_platform.lib.singletons import singleton_get
@@ -23,6 +23,7 @@ from tenant_apps.accounting.models import (
     Fund,
     JournalEntry,
     JournalLine,
+    PeriodState,
     Program,
 )
 
@@ -70,6 +71,33 @@ def program_list() -> QuerySet[Program]:
 
 def period_list() -> QuerySet[FiscalPeriod]:
     return FiscalPeriod.objects.select_related("closed_by").order_by("start")
+
+
+def period_of_month(year: int, month: int) -> FiscalPeriod | None:
+    """The period starting on the first of that month, with who closed it (None if there is
+    none)."""
+    return period_list().filter(start=date(year, month, 1)).first()
+
+
+@dataclass(frozen=True)
+class MonthsNotClosed:
+    """The months already over that are still open: how many, and the earliest (the next one
+    to close, since months close in order)."""
+
+    count: int
+    earliest: FiscalPeriod | None
+
+
+def months_not_closed(*, today: date) -> MonthsNotClosed:
+    """Months that ended before `today` and are open: one query."""
+    over = list(
+        FiscalPeriod.objects.filter(end__lt=today, state=PeriodState.OPEN)
+        .annotate(over=Window(Count("id")))
+        .order_by("start")[:1]
+    )
+    if not over:
+        return MonthsNotClosed(count=0, earliest=None)
+    return MonthsNotClosed(count=over[0].over, earliest=over[0])
 
 
 def entry_list() -> QuerySet[JournalEntry]:

@@ -33,3 +33,10 @@ class DonationsConfig(AppConfig):
         merge_preview_register("donations.pledges", selectors.pledges_merge_preview)
         merge_preview_register("donations.recurring_gifts", selectors.recurring_gifts_merge_preview)
         merge_preview_register("donations.receipts", selectors.receipts_merge_preview)
+
+        # The month-end close's checklist counts what the fundraising desk leaves open.
+        from tenant_apps.accounting.closing import closing_check_register
+        from tenant_apps.donations.closing import open_deposits_check, unposted_gifts_check
+
+        closing_check_register("donations.open_deposits", open_deposits_check)
+        closing_check_register("donations.unposted_gifts", unposted_gifts_check)

@@ -209,11 +209,28 @@ class PeriodReopenInput(Input):
 
     reason = serializers.CharField(
         max_length=500,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why the period is reopened; kept in the audit log.",
+        help_text="Why the period is reopened (required); kept in the audit log.",
     )
+
+
+class ClosingItemOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="The check's name, as the app that adds it names it.")
+    # A field's own `label` attribute is shadowed on purpose: the item's label is its wording.
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named `label`
+    count = serializers.IntegerField(help_text="How many are open; 0 when the item is done.")
+    url = serializers.CharField(
+        help_text="The page that settles the items (empty where there is none)."
+    )
+    action = serializers.CharField(help_text="What to do about the items.")
+    blocks = serializers.BooleanField(
+        help_text="Whether the period cannot be closed while any of these is open."
+    )
+    done = serializers.BooleanField()
+
+
+class PeriodChecklistOutput(serializers.Serializer):
+    period = PeriodOutput()
+    items = ClosingItemOutput(many=True)
 
 
 # --- Journal entries ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tenant_apps.accounting.api.serializers import (
     FundCreateInput,
     FundOutput,
     FundUpdateInput,
+    PeriodChecklistOutput,
     PeriodOutput,
     PeriodReopenInput,
     ProgramCreateInput,
@@ -43,6 +44,7 @@ from tenant_apps.accounting.api.serializers import (
     SettingsOutput,
     SettingsUpdateInput,
 )
+from tenant_apps.accounting.closing import closing_checklist
 from tenant_apps.accounting.models import (
     AccountingSettings,
     JournalEntry,
@@ -195,10 +197,24 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def close(self, request: AuthenticatedRequest, pk: str) -> Response:
-        """Close the period: nothing more can be posted in it. Drafts dated in it must be
-        posted or deleted first."""
+        """Close the period: nothing more can be posted in it. Periods close in order (409
+        while an earlier one is open), and drafts dated in it must be posted or deleted first;
+        the other open items of its checklist are recorded with the close in the audit log."""
         period = periods.period_close(period=self.get_object(), acting_user=request.user)
         return Response(PeriodOutput(period).data)
+
+    @extend_schema(
+        operation_id="v1_accounting_periods_checklist",
+        responses={200: PeriodChecklistOutput},
+    )
+    @action(detail=True, methods=["get"])
+    def checklist(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """What is still open in the books for the period: drafts dated in it, open deposits,
+        gifts not yet posted, each with its count and the page that settles it. Items that
+        block the close say so."""
+        period = self.get_object()
+        items = closing_checklist(start=period.start, end=period.end)
+        return Response(PeriodChecklistOutput({"period": period, "items": items}).data)
 
     @extend_schema(
         operation_id="v1_accounting_periods_reopen",
@@ -207,7 +223,8 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request: AuthenticatedRequest, pk: str) -> Response:
-        """Reopen a closed period; the reason goes to the audit log."""
+        """Reopen the latest closed period, with a reason (required, kept in the audit log).
+        A period closed before a later closed one is refused (409): reopen the later first."""
         period = self.get_object()
         data = validated_data(PeriodReopenInput, request)
         period = periods.period_reopen(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
+from tenant_apps.accounting.closing import ClosingItem, closing_checklist
 from tenant_apps.accounting.models import (
     AccountingSettings,
     EntryState,
@@ -89,33 +90,73 @@ def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
 
 
 def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPeriod:
+    """Close a month: nothing more is posted or drafted in it. Months close in order, and not
+    while a blocking item of the checklist is open (drafts dated in it); the other open items
+    are recorded with the close in the audit log."""
     with transaction.atomic():
         period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
         if period.state == PeriodState.CLOSED:
-            raise StateConflict(f"{period} is already closed.")
-        drafts = JournalEntry.objects.filter(
-            state=EntryState.DRAFT, date__gte=period.start, date__lte=period.end
-        ).count()
-        if drafts:
+            raise StateConflict(f"{period.month} is already closed.")
+        earlier = (
+            FiscalPeriod.objects.filter(start__lt=period.start, state=PeriodState.OPEN)
+            .order_by("start")
+            .first()
+        )
+        if earlier is not None:
             raise StateConflict(
-                f"{drafts} draft journal {'entry is' if drafts == 1 else 'entries are'} dated in "
-                f"{period}; post or delete {'it' if drafts == 1 else 'them'} before closing."
+                f"{earlier.month} is still open: months close in order, so close "
+                f"{earlier.month} before {period.month}."
             )
+        checklist = closing_checklist(start=period.start, end=period.end)
+        for item in checklist:
+            if item.blocks and item.count:
+                raise StateConflict(_blocking_message(item, period))
         period.state = PeriodState.CLOSED
         period.closed_at = timezone.now()
         period.closed_by = actor_of(acting_user)
         period.save(update_fields=["state", "closed_at", "closed_by"])
-        audit_record("period.close", acting_user=acting_user, obj=period, start=str(period.start))
+        open_items = {item.name: item.count for item in checklist if item.count}
+        detail: dict[str, object] = {"start": str(period.start)}
+        if open_items:
+            detail["open_items"] = open_items
+        audit_record("period.close", acting_user=acting_user, obj=period, **detail)
     return period
 
 
-def period_reopen(
-    *, period: FiscalPeriod, acting_user: User | None, reason: str = ""
-) -> FiscalPeriod:
+def _blocking_message(item: ClosingItem, period: FiscalPeriod) -> str:
+    if item.name == "accounting.draft_entries":
+        drafts = item.count
+        return (
+            f"{drafts} draft journal {'entry is' if drafts == 1 else 'entries are'} dated in "
+            f"{period}; post or delete {'it' if drafts == 1 else 'them'} before closing."
+        )
+    return f"{item.label}: {item.count}. {item.action} before closing {period.month}."
+
+
+def period_reopen(*, period: FiscalPeriod, acting_user: User | None, reason: str) -> FiscalPeriod:
+    """Reopen the latest closed month, saying why (kept in the audit log). An earlier month
+    reopens only once the months closed after it are reopened: they were closed on its
+    figures."""
+    reason = reason.strip()
     with transaction.atomic():
         period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
         if period.state == PeriodState.OPEN:
-            raise StateConflict(f"{period} is already open.")
+            raise StateConflict(f"{period.month} is already open.")
+        if not reason:
+            raise ServiceError(
+                "Say why the month is reopened; the reason is kept in the audit log.",
+                fields={"reason": ["Say why the month is reopened."]},
+            )
+        later = (
+            FiscalPeriod.objects.filter(start__gt=period.start, state=PeriodState.CLOSED)
+            .order_by("-start")
+            .first()
+        )
+        if later is not None:
+            raise StateConflict(
+                f"{later.month} is closed after it: only the latest closed month reopens, so "
+                f"reopen {later.month} first."
+            )
         period.state = PeriodState.OPEN
         period.closed_at = None
         period.closed_by = None

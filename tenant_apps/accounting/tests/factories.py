@@ -3,6 +3,7 @@ the entry services, so its lines are checked, and it is numbered and audited as 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -13,12 +14,14 @@ from tenant_apps.accounting.models import (
     Account,
     AccountType,
     EntrySource,
+    FiscalPeriod,
     Fund,
     JournalEntry,
     NormalBalance,
+    PeriodState,
     Restriction,
 )
-from tenant_apps.accounting.services import entries
+from tenant_apps.accounting.services import entries, periods
 from tenant_apps.accounting.services.lines import LineSpec
 
 if TYPE_CHECKING:
@@ -78,3 +81,23 @@ class JournalEntryFactory(factory.Factory[JournalEntry]):
         if posted:
             entry = entries.entry_post(entry=entry, acting_user=acting_user)
         return entry
+
+
+def months_closed_through(day: date, *, acting_user: User | None = None) -> FiscalPeriod:
+    """Close every open month up to the one `day` is in, in order (months close in order), and
+    return that month's period."""
+    target = periods.period_for_date(day)
+    earlier = FiscalPeriod.objects.filter(start__lte=target.start, state=PeriodState.OPEN)
+    for period in earlier.order_by("start"):
+        periods.period_close(period=period, acting_user=acting_user)
+    target.refresh_from_db()
+    return target
+
+
+def months_closed_before(day: date, *, acting_user: User | None = None) -> None:
+    """Close every open month before the one `day` is in, so that it is the next to close."""
+    start = periods.period_for_date(day).start
+    for period in FiscalPeriod.objects.filter(start__lt=start, state=PeriodState.OPEN).order_by(
+        "start"
+    ):
+        periods.period_close(period=period, acting_user=acting_user)

@@ -383,7 +383,7 @@ def test_a_period_is_read_closed_and_reopened(
     closed = bookkeeper.post(f"{path}close/")
     closed_again = bookkeeper.post(f"{path}close/")
     reopened = bookkeeper.post(f"{path}reopen/", {"reason": "Late invoice"})
-    reopened_again = bookkeeper.post(f"{path}reopen/")
+    reopened_again = bookkeeper.post(f"{path}reopen/", {"reason": "Again"})
 
     assert read.json() == {
         "id": period.pk,
@@ -891,7 +891,7 @@ def test_a_draft_is_not_created_in_a_closed_period(in_alpha: Tenant, bookkeeper:
     assert _count(JournalEntry) == 0
     assert AuditEvent.objects.count() == audit_rows
     # Nothing was left behind to keep the period from being closed again.
-    periods.period_reopen(period=period, acting_user=None)
+    periods.period_reopen(period=period, acting_user=None, reason="A late gift")
     periods.period_close(period=period, acting_user=None)
     body["date"] = (period.end + timedelta(days=1)).isoformat()  # the next period is open
     assert bookkeeper.post(f"{API}/journal-entries/", body, format="json").status_code == 201

@@ -26,7 +26,7 @@ from tenant_apps.accounting.models import (
     Program,
 )
 from tenant_apps.accounting.services import entries, periods, postings
-from tenant_apps.accounting.tests.factories import JournalEntryFactory
+from tenant_apps.accounting.tests.factories import JournalEntryFactory, months_closed_through
 from tests.plugin import Tenant
 
 DAY = date(2026, 10, 15)
@@ -279,7 +279,7 @@ def test_nothing_is_posted_in_a_closed_period(gift_and_draft: GiftAndDraft) -> N
     alpha, draft = gift_and_draft.tenant, gift_and_draft.draft
     period = periods.period_for_date(DAY)
     JournalEntry.objects.filter(pk=draft.pk).delete()  # a draft would block the close
-    periods.period_close(period=period, acting_user=alpha.owner)
+    months_closed_through(DAY, acting_user=alpha.owner)
     other = unbalanced_draft([("1010", "GEN", "5", "0"), ("4010", "GEN", "0", "5")])
     message = refused(
         "UPDATE accounting_journalentry SET state = 'posted', number = 9003,"

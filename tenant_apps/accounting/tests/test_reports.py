@@ -42,7 +42,11 @@ from tenant_apps.accounting import reports
 from tenant_apps.accounting.models import JournalEntry, Restriction
 from tenant_apps.accounting.services import chart, entries, periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
-from tenant_apps.accounting.tests.factories import FundFactory, JournalEntryFactory
+from tenant_apps.accounting.tests.factories import (
+    FundFactory,
+    JournalEntryFactory,
+    months_closed_through,
+)
 from tests.plugin import Tenant
 
 if TYPE_CHECKING:
@@ -88,7 +92,7 @@ def october(in_alpha: Tenant) -> October:
             LineSpec(account="3110", fund="PRP", credit="2000.00"),
         ],
     )
-    periods.period_close(period=periods.period_for_date(date(2026, 9, 30)), acting_user=owner)
+    months_closed_through(date(2026, 9, 30), acting_user=owner)
 
     postings.post_contribution(
         date=date(2026, 10, 1), amount=Decimal("1500.00"), fund="GEN", acting_user=owner

@@ -24,7 +24,11 @@ from tenant_apps.accounting.models import (
 )
 from tenant_apps.accounting.services import chart, entries, periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
-from tenant_apps.accounting.tests.factories import JournalEntryFactory
+from tenant_apps.accounting.tests.factories import (
+    JournalEntryFactory,
+    months_closed_before,
+    months_closed_through,
+)
 from tenant_apps.core.models import AuditEvent
 from tests.plugin import Tenant
 
@@ -229,6 +233,7 @@ def test_a_draft_waits_but_posts_only_to_active_accounts(in_alpha: Tenant) -> No
 
 def test_posting_in_a_closed_period_is_refused(in_alpha: Tenant) -> None:
     draft = entries.entry_create(date=DAY, memo="", lines=cash_gift(), acting_user=in_alpha.owner)
+    months_closed_before(DAY)
     period = periods.period_for_date(DAY)
     with pytest.raises(StateConflict, match="1 draft journal entry is dated in"):
         periods.period_close(period=period, acting_user=in_alpha.owner)
@@ -245,7 +250,7 @@ def test_posting_in_a_closed_period_is_refused(in_alpha: Tenant) -> None:
     )
     assert entry.state == EntryState.POSTED
     assert list(
-        AuditEvent.objects.filter(object_type="fiscalperiod")
+        AuditEvent.objects.filter(object_type="fiscalperiod", object_id=str(period.pk))
         .order_by("id")
         .values_list("action", "detail")
     ) == [
@@ -255,9 +260,10 @@ def test_posting_in_a_closed_period_is_refused(in_alpha: Tenant) -> None:
 
 
 def test_closing_twice_or_reopening_an_open_period_conflicts(in_alpha: Tenant) -> None:
+    months_closed_before(DAY)
     period = periods.period_for_date(DAY)
     with pytest.raises(StateConflict, match="already open"):
-        periods.period_reopen(period=period, acting_user=in_alpha.owner)
+        periods.period_reopen(period=period, acting_user=in_alpha.owner, reason="late invoice")
     periods.period_close(period=period, acting_user=in_alpha.owner)
     with pytest.raises(StateConflict, match="already closed"):
         periods.period_close(period=period, acting_user=in_alpha.owner)
@@ -411,7 +417,7 @@ def test_reversing_a_restricted_expense_reverses_its_release_and_not_alone(
 
 def test_a_reversal_into_a_closed_period_is_refused(in_alpha: Tenant) -> None:
     entry = JournalEntryFactory.create(date=DAY, memo="", posted=True)
-    periods.period_close(period=periods.period_for_date(DAY), acting_user=None)
+    months_closed_through(DAY)
     with pytest.raises(StateConflict, match="is closed"):
         entries.entry_reverse(entry=entry, acting_user=None)
     entry.refresh_from_db()

@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry, JournalLine
+from tenant_apps.accounting.tests.factories import months_closed_through
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import (
     Gift,
@@ -493,7 +493,7 @@ def test_postings_the_books_refuse_leave_the_pledge_as_it_was(in_alpha: Tenant, 
     with pytest.raises(ServiceError, match="on or after the day of the pledge"):
         pledge_write_off(pledge=pledge, acting_user=None, date=today() - timedelta(1))
     draft = PledgeFactory.create(donor=ada, amount="50.00")
-    accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
+    months_closed_through(today())
 
     with pytest.raises(StateConflict, match="is closed"):
         pledge_post(pledge=draft, acting_user=None)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry, JournalLine
+from tenant_apps.accounting.tests.factories import months_closed_through
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftAllocation, GiftState, SoftCredit
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
@@ -299,7 +299,7 @@ def test_a_draft_is_edited_and_its_single_allocation_follows(in_alpha: Tenant, a
 
 def test_a_gift_posted_into_a_closed_period_is_refused(in_alpha: Tenant, ada: Donor) -> None:
     gift = GiftFactory.create(donor=ada, amount="100.00")
-    accounting.period_close(period=accounting.period_for_date(today()), acting_user=None)
+    months_closed_through(today())
 
     with pytest.raises(StateConflict, match="is closed"):
         gift_post(gift=gift, acting_user=None)
