@@ -14,6 +14,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from shared_apps.users.roles import Role
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import FiscalPeriod
+from tenant_apps.accounting.tests.factories import months_closed_before
 from tenant_apps.donations.dashboard import a_year_before
 from tenant_apps.donations.services.campaigns import campaign_create
 from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
@@ -31,12 +34,13 @@ DRAFTS_WAITING = '<h2 id="drafts">'
 DRAFTS_TO_POST = '<h2 id="to-post">'
 DEPOSITS = '<h2 id="deposits">'
 CASH = '<h2 id="cash">'
+MONTHS = '<h2 id="months">'
 WELCOME = '<h2 id="welcome">'
 RECORD_A_GIFT = '<a class="button primary" href="/gifts/new/">Record a gift</a>'
 ADD_A_DONOR = '<a class="button" href="/donors/new/">Add a donor</a>'
 
 FUNDRAISING = (GIVING, CAMPAIGNS, LAPSED)
-BOOKS = (DRAFTS_TO_POST, DEPOSITS, CASH)
+BOOKS = (DRAFTS_TO_POST, DEPOSITS, CASH, MONTHS)
 
 
 def _page(alpha: Tenant, role: str) -> str:
@@ -188,6 +192,30 @@ def test_the_bookkeeper_sees_drafts_to_post_deposits_and_cash(alpha: Tenant) -> 
     assert f'href="/deposits/{deposit.pk}/"' in html
     assert "Not balanced" in html
     assert '<td>General fund</td><td class="num">$100.00</td>' in html
+
+
+def test_the_bookkeeper_sees_the_months_not_closed_and_the_next_to_close(alpha: Tenant) -> None:
+    today = timezone.localdate()
+    with schema_context("alpha"):
+        accounting.period_for_date(today - timedelta(days=40))  # a month over, even in January
+        over = FiscalPeriod.objects.filter(end__lt=today).order_by("start")
+        first, count = over.first(), over.count()
+    assert first is not None
+
+    html = _page(alpha, Role.BOOKKEEPER)
+
+    assert f'<strong class="figure">{count}</strong> month{"s" if count > 1 else ""} over' in html
+    assert (
+        f'Next to close: <a href="/accounting/periods/{first.start:%Y-%m}/">'
+        f"{first.start:%B %Y}</a>, through its checklist." in html
+    )
+
+    with schema_context("alpha"):
+        months_closed_before(today)
+    html = _page(alpha, Role.BOOKKEEPER)
+
+    assert "Every month that is over is closed." in html
+    assert "Next to close" not in html
 
 
 # --- Empty states and the checklist -----------------------------------------------------------

@@ -51,6 +51,11 @@ PAGES: tuple[DemoPage, ...] = (
         "receipts: PDF, email again, corrected versions, year-end statements, settings",
     ),
     DemoPage("demo", "/accounting/", "the financial statements (any role that reads the books)"),
+    DemoPage(
+        "demo",
+        "/accounting/periods/",
+        "the month-end close: a month's checklist, close in order, reopen with a reason",
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."

@@ -1,8 +1,8 @@
 """Reads for the dashboard: giving this month and fiscal year against the same stretch of last
 year (and by month, for the chart), campaigns against their goals, the lapsed donors to call,
-the drafts waiting to be posted, the open deposits, and how far a new organization has got with
-setting up. Every figure is an aggregate in the database: a fixed number of queries whatever the
-number of gifts, donors or campaigns.
+the drafts waiting to be posted, the open deposits, the months over and not yet closed, and how
+far a new organization has got with setting up. Every figure is an aggregate in the database: a
+fixed number of queries whatever the number of gifts, donors or campaigns.
 
 Only posted gifts count as given (a draft is not yet given, a refunded gift was given back), as
 in the fundraising reports. `today` is passed in, so the figures can be checked on known dates.
@@ -19,7 +19,12 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.selectors import CashByFund, cash_by_fund
+from tenant_apps.accounting.selectors import (
+    CashByFund,
+    MonthsNotClosed,
+    cash_by_fund,
+    months_not_closed,
+)
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -320,10 +325,14 @@ class BooksSummary:
     drafts: DraftGifts
     deposits: OpenDeposits
     cash: CashByFund
+    months: MonthsNotClosed
 
 
 def books_summary(*, today: date) -> BooksSummary:
-    """The bookkeeper's desk: five queries."""
+    """The bookkeeper's desk: six queries."""
     return BooksSummary(
-        drafts=draft_gifts(), deposits=open_deposits(), cash=cash_by_fund(as_of=today)
+        drafts=draft_gifts(),
+        deposits=open_deposits(),
+        cash=cash_by_fund(as_of=today),
+        months=months_not_closed(today=today),
     )
