@@ -61,8 +61,8 @@ def test_the_months_show_their_state_and_who_closed_them(alpha: Tenant) -> None:
     assert '<a href="/accounting/periods/2026-01/">January 2026</a>' in html
     assert '<a href="/accounting/periods/2026-10/">October 2026</a>' in html
     assert "owner@alpha.org" in html
-    assert '<span class="state state-closed">Closed</span>' in html
-    assert '<span class="state state-open">Open</span>' in html
+    assert '<span class="state period-closed">Closed</span>' in html
+    assert '<span class="state period-open">Open</span>' in html
     assert 'Next to close: <a href="/accounting/periods/2026-02/">February 2026</a>' in html
     assert 'aria-current="page">Periods</a>' in html
 
