@@ -55,6 +55,8 @@ PAGES: tuple[DemoPage, ...] = (
         "demo",
         "/accounting/periods/",
         "the month-end close: a month's checklist, close in order, reopen with a reason",
+        "/accounting/journal/",
+        "the journal: filters, an entry's page (post, reverse), the entry form with totals by fund",
     ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 
 from saas_platform.lib.singletons import singleton_get
@@ -111,6 +111,68 @@ def entry_list() -> QuerySet[JournalEntry]:
                 "id"
             ),
         )
+    )
+
+
+@dataclass(frozen=True)
+class JournalFilters:
+    """What the journal page lists: each criterion left as None selects everything."""
+
+    start: date | None = None
+    end: date | None = None
+    account: Account | None = None
+    fund: Fund | None = None
+    state: str | None = None
+    source: str | None = None
+    text: str = ""
+
+
+def journal_entries(filters: JournalFilters) -> QuerySet[JournalEntry]:
+    """Entries as the journal page lists them, with their people and the total of their debits
+    (the entry's amount): one query a page whatever the number of lines."""
+    entries = JournalEntry.objects.select_related("created_by", "posted_by").annotate(
+        amount=Coalesce(Sum("lines__debit"), ZERO)
+    )
+    if filters.start is not None:
+        entries = entries.filter(date__gte=filters.start)
+    if filters.end is not None:
+        entries = entries.filter(date__lte=filters.end)
+    # EXISTS rather than a join: an entry with two lines on the account is listed once, and
+    # its amount still sums every line.
+    if filters.account is not None:
+        entries = entries.filter(
+            Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account=filters.account))
+        )
+    if filters.fund is not None:
+        entries = entries.filter(
+            Exists(JournalLine.objects.filter(entry=OuterRef("pk"), fund=filters.fund))
+        )
+    if filters.state:
+        entries = entries.filter(state=filters.state)
+    if filters.source:
+        entries = entries.filter(source=filters.source)
+    text = filters.text.strip()
+    if text:
+        matches: Q = (
+            Q(memo__icontains=text)
+            | Q(source_reference__icontains=text)
+            | Q(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), memo__icontains=text)))
+        )
+        if text.isdigit() and len(text) < 10:
+            matches |= Q(number=int(text))
+        entries = entries.filter(matches)
+    return entries
+
+
+def entry_detail(*, pk: int) -> JournalEntry | None:
+    """An entry with what its page shows: its lines, its people, what it reverses and what
+    reversed it, and the entries its posting generated."""
+    return (
+        entry_list()
+        .select_related("reverses", "origin")
+        .prefetch_related("generated")
+        .filter(pk=pk)
+        .first()
     )
 
 

@@ -1,8 +1,9 @@
-"""Pages of the accounting reports and of the month-end close, under /accounting/ on an
-organization's host."""
+"""Pages of the books under /accounting/ on an organization's host: the reports, the board
+packet, the journal and the month-end close."""
 
 from django.urls import path
 
+from tenant_apps.accounting import views_journal
 from tenant_apps.accounting.views import report_detail, report_index
 from tenant_apps.accounting.views_packet import packet_download, packet_index, packet_progress
 from tenant_apps.accounting.views_periods import (
@@ -24,4 +25,11 @@ urlpatterns = [
     path("periods/<slug:month>/", period_detail, name="period"),
     path("periods/<slug:month>/close/", period_close, name="period_close"),
     path("periods/<slug:month>/reopen/", period_reopen, name="period_reopen"),
+    path("journal/", views_journal.journal_list, name="journal"),
+    path("journal/new/", views_journal.journal_new, name="journal_new"),
+    path("journal/<int:pk>/", views_journal.journal_entry, name="journal_entry"),
+    path("journal/<int:pk>/edit/", views_journal.journal_edit, name="journal_edit"),
+    path("journal/<int:pk>/post/", views_journal.journal_post, name="journal_post"),
+    path("journal/<int:pk>/reverse/", views_journal.journal_reverse, name="journal_reverse"),
+    path("journal/<int:pk>/delete/", views_journal.journal_delete, name="journal_delete"),
 ]

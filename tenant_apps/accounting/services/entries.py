@@ -84,6 +84,42 @@ def entry_create(
     return entry
 
 
+def entry_update(
+    *,
+    entry: JournalEntry,
+    date: date,
+    memo: str,
+    lines: Sequence[LineSpec],
+    acting_user: User | None,
+) -> JournalEntry:
+    """Rewrite a draft: its date, memo and every line, checked as `entry_create` checks them.
+    A posted entry is never changed; it is reversed."""
+    date = date_check(date)
+    memo = _memo_check(memo)
+    with transaction.atomic():
+        entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.state != EntryState.DRAFT:
+            raise StateConflict(
+                f"Journal entry {entry.number} is {entry.state}; only drafts can be changed. "
+                "Reverse it instead."
+            )
+        # The period the draft leaves is not checked: moving a draft out of a closed period
+        # is what lets that period be closed again.
+        period_open_check(date, action="drafted")
+        built = lines_build(lines)
+        entry.date = date
+        entry.memo = memo
+        entry.save(update_fields=["date", "memo"])
+        JournalLine.objects.filter(entry=entry).delete()
+        for line in built:
+            line.entry = entry
+        JournalLine.objects.bulk_create(built)
+        audit_record(
+            "entry.update", acting_user=acting_user, obj=entry, date=str(date), lines=len(built)
+        )
+    return entry
+
+
 def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
     with transaction.atomic():
         entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
@@ -138,6 +174,22 @@ def entry_post(*, entry: JournalEntry, acting_user: User | None) -> JournalEntry
         if entry.source not in (EntrySource.RELEASE, EntrySource.REVERSAL):
             _release_for(entry, lines, acting_user=acting_user)
     return entry
+
+
+def entry_update_post(
+    *,
+    entry: JournalEntry,
+    date: date,
+    memo: str,
+    lines: Sequence[LineSpec],
+    acting_user: User | None,
+) -> JournalEntry:
+    """Rewrite a draft and post it, in one transaction: refused, the draft stays as it was."""
+    with transaction.atomic():
+        entry = entry_update(
+            entry=entry, date=date, memo=memo, lines=lines, acting_user=acting_user
+        )
+        return entry_post(entry=entry, acting_user=acting_user)
 
 
 def _release_for(
