@@ -179,7 +179,7 @@ class BaseLineFormSet(_LineFormSetBase):
 
 
 def line_formset(
-    data: Any = None, *, initial: list[dict[str, Any]] | None = None, rows: int = 3
+    data: Any = None, *, initial: list[dict[str, Any]] | None = None, rows: int = 2
 ) -> BaseLineFormSet:
     """The lines of the form: those given, then blank rows up to `rows`."""
     initial = initial or []
