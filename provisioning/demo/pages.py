@@ -58,6 +58,11 @@ PAGES: tuple[DemoPage, ...] = (
         "/accounting/journal/",
         "the journal: filters, an entry's page (post, reverse), the entry form with totals by fund",
     ),
+    DemoPage(
+        "demo",
+        "/accounting/journal/recurring/",
+        "recurring entries (monthly rent): set up once, posted for a month with one action",
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."

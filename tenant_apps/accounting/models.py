@@ -330,3 +330,77 @@ class JournalLine(models.Model):
     def __str__(self) -> str:
         side, amount = ("Dr", self.debit) if self.debit else ("Cr", self.credit)
         return f"{side} {self.account_id} {amount}"
+
+
+class RecurringEntry(models.Model):
+    """An entry a bookkeeper posts again each month (rent, a loan payment): its lines are kept
+    here and copied into a new entry, dated `day_of_month` in the month asked for."""
+
+    name = models.CharField(max_length=200)
+    memo = models.CharField(max_length=500, blank=True)
+    day_of_month = models.PositiveSmallIntegerField(
+        default=1, help_text="The day of the month the entry is dated (1 to 28)."
+    )
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "recurring entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(day_of_month__gte=1, day_of_month__lte=28),
+                name="recurringentry_day_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecurringEntryLine(models.Model):
+    recurring = models.ForeignKey(RecurringEntry, on_delete=models.CASCADE, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    function = models.CharField(max_length=20, choices=Function.choices, null=True, blank=True)
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(debit__gt=0, credit=0) | models.Q(debit=0, credit__gt=0)),
+                name="recurringentryline_one_positive_side",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.debit or self.credit}"
+
+
+class RecurringPosting(models.Model):
+    """A recurring entry posted for a month: once a month at most, which the database holds."""
+
+    recurring = models.ForeignKey(RecurringEntry, on_delete=models.PROTECT, related_name="postings")
+    month = models.DateField(help_text="The first day of the month posted for.")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring", "month"], name="recurringposting_once_a_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recurring_id} {self.month:%Y-%m}"

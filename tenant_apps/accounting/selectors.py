@@ -25,6 +25,9 @@ from tenant_apps.accounting.models import (
     JournalLine,
     PeriodState,
     Program,
+    RecurringEntry,
+    RecurringEntryLine,
+    RecurringPosting,
 )
 
 # --- Settings and the fiscal calendar -----------------------------------------------------
@@ -229,3 +232,17 @@ def cash_by_fund(*, as_of: date) -> CashByFund:
     )
     funds = [FundCash(row["fund__code"], row["fund__name"], row["cash"]) for row in rows]
     return CashByFund(as_of=as_of, funds=funds, total=sum((f.cash for f in funds), ZERO))
+
+
+def recurring_list() -> QuerySet[RecurringEntry]:
+    """Recurring entries with their lines and the months they were posted for: three queries."""
+    return RecurringEntry.objects.filter(is_active=True).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=RecurringEntryLine.objects.select_related("account", "fund").order_by("id"),
+        ),
+        Prefetch(
+            "postings",
+            queryset=RecurringPosting.objects.select_related("entry").order_by("-month"),
+        ),
+    )

@@ -3,7 +3,7 @@ packet, the journal and the month-end close."""
 
 from django.urls import path
 
-from tenant_apps.accounting import views_journal
+from tenant_apps.accounting import views_journal, views_recurring
 from tenant_apps.accounting.views import report_detail, report_index
 from tenant_apps.accounting.views_packet import packet_download, packet_index, packet_progress
 from tenant_apps.accounting.views_periods import (
@@ -27,6 +27,9 @@ urlpatterns = [
     path("periods/<slug:month>/reopen/", period_reopen, name="period_reopen"),
     path("journal/", views_journal.journal_list, name="journal"),
     path("journal/new/", views_journal.journal_new, name="journal_new"),
+    path("journal/recurring/", views_recurring.recurring_list, name="recurring"),
+    path("journal/recurring/new/", views_recurring.recurring_new, name="recurring_new"),
+    path("journal/recurring/<int:pk>/post/", views_recurring.recurring_post, name="recurring_post"),
     path("journal/<int:pk>/", views_journal.journal_entry, name="journal_entry"),
     path("journal/<int:pk>/edit/", views_journal.journal_edit, name="journal_edit"),
     path("journal/<int:pk>/post/", views_journal.journal_post, name="journal_post"),

@@ -222,7 +222,7 @@ def form_context(form: Any, lines: BaseLineFormSet) -> dict[str, Any]:
     }
 
 
-def _more_lines(request: HttpRequest) -> BaseLineFormSet:
+def lines_with_one_more(request: HttpRequest) -> BaseLineFormSet:
     """The lines as posted with one blank row more (the add-line button without the script)."""
     data = request.POST.copy()
     count = data.get("lines-TOTAL_FORMS", "")
@@ -284,7 +284,7 @@ def journal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", SAVE)
         if action == ADD_LINE:
-            context = form_context(_form_as_typed(request), _more_lines(request))
+            context = form_context(_form_as_typed(request), lines_with_one_more(request))
             return render(request, "accounting/journal/form.html", context)
         form = EntryForm(request.POST)
         lines = line_formset(request.POST)
@@ -334,7 +334,7 @@ def journal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", SAVE)
         if action == ADD_LINE:
-            context = form_context(_form_as_typed(request), _more_lines(request))
+            context = form_context(_form_as_typed(request), lines_with_one_more(request))
             return render(request, "accounting/journal/form.html", {**context, "entry": entry})
         form = EntryForm(request.POST)
         lines = line_formset(request.POST)
