@@ -100,3 +100,11 @@ def test_a_bookkeeper_writes_fixes_and_posts_an_entry_with_the_keyboard(
     assert "Office supplies" in page.locator("table.journal").inner_text()
     axe_check(page, context="the journal")
     pages_photographed(page, "journal-list")
+
+    page.goto(staff_site.url("/accounting/journal/recurring/"))
+    assert "No recurring entry yet" in page.locator("main").inner_text()
+    axe_check(page, context="the recurring entries, none yet")
+    pages_photographed(page, "journal-recurring-empty")
+    page.goto(staff_site.url("/accounting/journal/recurring/new/"))
+    axe_check(page, context="the recurring entry form")
+    pages_photographed(page, "journal-recurring-form")
