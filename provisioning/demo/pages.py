@@ -55,6 +55,9 @@ PAGES: tuple[DemoPage, ...] = (
         "demo",
         "/accounting/periods/",
         "the month-end close: a month's checklist, close in order, reopen with a reason",
+    ),
+    DemoPage(
+        "demo",
         "/accounting/journal/",
         "the journal: filters, an entry's page (post, reverse), the entry form with totals by fund",
     ),
