@@ -66,6 +66,7 @@ TENANT_APPS = [
     "tenant_apps.donors",
     "tenant_apps.donations",
     "tenant_apps.personnel",
+    "tenant_apps.banking",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
