@@ -29,6 +29,7 @@ urlpatterns = [
     # A user's own account page and an invitation's link: /account/, /invitations/<token>/.
     path("", include("shared_apps.users.urls_account")),
     path(settings.ADMIN_URL_PATH, tenant_admin_site.urls),
+    path("accounting/bank/", include("tenant_apps.banking.urls")),
     path("accounting/", include("tenant_apps.accounting.urls")),
     path("billing/", include("shared_apps.billing.urls")),
     path("campaigns/", include("tenant_apps.donations.urls_campaigns")),

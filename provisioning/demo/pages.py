@@ -66,6 +66,11 @@ PAGES: tuple[DemoPage, ...] = (
         "/accounting/journal/recurring/",
         "recurring entries (monthly rent): set up once, posted for a month with one action",
     ),
+    DemoPage(
+        "demo",
+        "/accounting/bank/",
+        "bank reconciliation: import OFX, QFX or CSV statements, match, finish, report and PDF",
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."
