@@ -9,7 +9,7 @@ PORT ?= 8000
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
-	bench-ledger bench-imports bench-donors
+	bench-ledger bench-imports bench-donors bench-reconcile
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -22,6 +22,8 @@ help:
 	@echo "make bench-imports CSV imports of 10,000 donors and gifts (database ifm_bench_imports)"
 	@echo "make bench-donors  donor search, giving summaries and fundraising reports on 100,000"
 	@echo "                   donors (database ifm_bench_donors)"
+	@echo "make bench-reconcile  auto-match of a 2,000-line bank statement against 100,000 ledger"
+	@echo "                   lines (database ifm_bench_reconcile)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -78,3 +80,6 @@ bench-imports: install services
 
 bench-donors: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/donors.py
+
+bench-reconcile: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/reconcile.py
