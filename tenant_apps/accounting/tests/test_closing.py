@@ -118,15 +118,19 @@ def test_the_checklist_counts_what_is_open_in_the_month_only(in_alpha: Tenant) -
     for day in (OCTOBER, NOVEMBER):
         deposit_create(deposit_on=day, expected_count=1, expected_total="10.00", acting_user=None)
 
+    # (The posted entry and the posted gift moved money through the bank, which no statement
+    # has reconciled.)
     assert _counts(OCTOBER) == {
         "accounting.draft_entries": 2,
         "donations.open_deposits": 1,
         "donations.unposted_gifts": 3,
+        "banking.unreconciled_accounts": 1,
     }
     assert _counts(date(2026, 9, 1)) == {
         "accounting.draft_entries": 0,
         "donations.open_deposits": 0,
         "donations.unposted_gifts": 0,
+        "banking.unreconciled_accounts": 0,
     }
 
 
@@ -210,6 +214,7 @@ def test_the_api_gives_a_periods_checklist(alpha: Tenant, bookkeeper: APIClient)
         "accounting.draft_entries",
         "donations.open_deposits",
         "donations.unposted_gifts",
+        "banking.unreconciled_accounts",
     ]
 
 
@@ -247,4 +252,4 @@ def test_another_organization_sees_none_of_alphas_checklist(
     theirs = beta_client.get(f"{API}/periods/{beta_october}/checklist/").json()
 
     assert {item["name"]: item["count"] for item in mine["items"]}["donations.unposted_gifts"] == 1
-    assert [item["count"] for item in theirs["items"]] == [0, 0, 0]
+    assert [item["count"] for item in theirs["items"]] == [0, 0, 0, 0]

@@ -220,3 +220,28 @@ def test_report_lists_outstanding_deposits_and_payments(in_alpha: Tenant) -> Non
     assert [item.amount for item in report.outstanding_payments] == [Decimal("-120.00")]
     assert report.adjusted_book_balance == Decimal("250.00")
     assert report.unexplained == 0
+
+
+def test_the_close_checklist_counts_bank_accounts_not_reconciled_through_the_month(
+    in_alpha: Tenant,
+) -> None:
+    from tenant_apps.accounting.closing import closing_checklist
+
+    def unreconciled() -> int:
+        items = closing_checklist(start=NOV, end=day(30))
+        return next(item.count for item in items if item.name == "banking.unreconciled_accounts")
+
+    assert unreconciled() == 0  # no money has moved through the bank yet
+    received("250.00", day(3))
+    assert unreconciled() == 1
+    statement = statement_made(
+        [(day(3), "250.00", "Deposit")], closing="250.00", statement_date=day(30)
+    )
+    matching.auto_match(statement=statement, acting_user=None)
+    matching.reconciliation_finish(statement=statement, acting_user=None)
+    assert unreconciled() == 0
+    # December's close still asks for December's statement.
+    assert any(
+        item.name == "banking.unreconciled_accounts" and item.count == 1
+        for item in closing_checklist(start=date(2026, 12, 1), end=date(2026, 12, 31))
+    )
