@@ -297,6 +297,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenant_apps.donations.tasks.recurring_gifts_run_all",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Time-restricted funds whose release date has come are released, dated that day; after
+    # midnight, so a release is in the books when the office opens. Safe to run twice.
+    "accounting-time-releases": {
+        "task": "tenant_apps.accounting.tasks.time_releases_run_all",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Organizations whose payment failed, or whose trial ended unpaid, longer ago than
     # BILLING_GRACE_DAYS are suspended.
     "billing-grace": {

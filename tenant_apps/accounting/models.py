@@ -74,6 +74,13 @@ class Fund(models.Model):
     name = models.CharField(max_length=200)
     restriction = models.CharField(max_length=20, choices=Restriction.choices)
     description = models.TextField(blank=True)
+    release_on = models.DateField(
+        "release date",
+        null=True,
+        blank=True,
+        help_text="A time-restricted fund's restriction ends on this day: what it still holds "
+        "with donor restrictions is released in an entry dated that day.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -84,6 +91,10 @@ class Fund(models.Model):
             models.CheckConstraint(
                 condition=models.Q(restriction__in=Restriction.values),
                 name="fund_restriction_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(release_on__isnull=True) | models.Q(restriction="time"),
+                name="fund_release_on_only_time",
             ),
         ]
 

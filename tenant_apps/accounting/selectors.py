@@ -10,8 +10,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
@@ -19,6 +30,7 @@ from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
     AccountType,
+    EntrySource,
     FiscalPeriod,
     Fund,
     JournalEntry,
@@ -70,6 +82,86 @@ def fund_list() -> QuerySet[Fund]:
 
 def program_list() -> QuerySet[Program]:
     return Program.objects.order_by("code")
+
+
+# What a time-restricted fund's release entry names as its source, around the fund's id.
+_RELEASE_REFERENCE = ("fund ", " release date")
+
+
+def fund_release_reference(fund: Fund) -> str:
+    """The source reference of a time-restricted fund's release entry: one per fund."""
+    return f"{_RELEASE_REFERENCE[0]}{fund.pk}{_RELEASE_REFERENCE[1]}"
+
+
+def fund_released(fund: Fund) -> bool:
+    """Whether the fund's release date has been acted on: its release entry exists."""
+    return JournalEntry.objects.filter(
+        source=EntrySource.RELEASE, source_reference=fund_release_reference(fund)
+    ).exists()
+
+
+@dataclass(frozen=True)
+class ChartFilters:
+    """What the chart's, funds' and programs' lists are narrowed to: `status` is "active",
+    "inactive" or "" (both); `text` is found in the code or the name; `kind` is an account's
+    type or a fund's restriction."""
+
+    status: str = "active"
+    text: str = ""
+    kind: str = ""
+
+
+def _chart_filtered[Row: (Account, Fund, Program)](
+    rows: QuerySet[Row], filters: ChartFilters, *, kind_field: str
+) -> QuerySet[Row]:
+    if filters.status:
+        rows = rows.filter(is_active=filters.status == "active")
+    if filters.text:
+        rows = rows.filter(Q(code__icontains=filters.text) | Q(name__icontains=filters.text))
+    if filters.kind and kind_field:
+        rows = rows.filter(**{kind_field: filters.kind})
+    return rows
+
+
+def account_desk_list(*, filters: ChartFilters) -> QuerySet[Account]:
+    """The chart of accounts as its page lists it, with each account's parent, and whether it
+    sums others (a summary account takes no postings)."""
+    rows = Account.objects.select_related("parent").annotate(
+        is_summary=Exists(Account.objects.filter(parent=OuterRef("pk")))
+    )
+    return _chart_filtered(rows, filters, kind_field="type")
+
+
+def account_parent_choices() -> QuerySet[Account]:
+    """The accounts a new account can be put under: those without postings (a summary account
+    takes none)."""
+    return (
+        Account.objects.filter(is_active=True)
+        .exclude(Exists(JournalLine.objects.filter(account=OuterRef("pk"))))
+        .order_by("code")
+    )
+
+
+def fund_desk_list(*, filters: ChartFilters) -> QuerySet[Fund]:
+    """The funds as their page lists them, each marked released once its time restriction has
+    been released (see services.releases)."""
+    release_reference = Concat(
+        Value(_RELEASE_REFERENCE[0]),
+        Cast("pk", output_field=CharField()),
+        Value(_RELEASE_REFERENCE[1]),
+    )
+    rows = Fund.objects.annotate(release_reference=release_reference).annotate(
+        is_released=Exists(
+            JournalEntry.objects.filter(
+                source=EntrySource.RELEASE, source_reference=OuterRef("release_reference")
+            )
+        )
+    )
+    return _chart_filtered(rows, filters, kind_field="restriction")
+
+
+def program_desk_list(*, filters: ChartFilters) -> QuerySet[Program]:
+    return _chart_filtered(Program.objects.all(), filters, kind_field="")
 
 
 def period_list() -> QuerySet[FiscalPeriod]:

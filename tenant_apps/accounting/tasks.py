@@ -3,9 +3,17 @@ queued them, and call a service."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from celery import shared_task
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from saas_platform.lib.connection import connection
+from shared_apps.tenants.models import Organization, OrganizationState
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -19,3 +27,44 @@ def board_packet_build(token: str, start: str, end: str, compare: str | None) ->
         token=token, start=date.fromisoformat(start), end=date.fromisoformat(end), compare=compare
     )
     return progress["state"]
+
+
+@shared_task
+def time_releases_run_all() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): queue the release of time-restricted funds in every active
+    tenant, each in its own schema. Suspended, failed or closed tenants are skipped. Returns how
+    many were queued."""
+    tenants = (
+        Organization.objects.filter(state=OrganizationState.ACTIVE)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("pk")
+        .values_list("pk", "schema_name")
+    )
+    queued = 0
+    for organization_id, schema_name in tenants:
+        time_releases_run.apply_async(
+            args=(organization_id,), headers={"_schema_name": schema_name}
+        )
+        queued += 1
+    return queued
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def time_releases_run(organization_id: int) -> int:
+    """Release the tenant's time-restricted funds whose date has come. Safe to run twice on a
+    day. Returns how many entries were posted."""
+    from tenant_apps.accounting.services.releases import time_releases_run as run
+
+    organization = Organization.objects.get(pk=organization_id)
+    if connection.schema_name != organization.schema_name:
+        raise RuntimeError(
+            f"Time releases of {organization.schema_name} ran in schema {connection.schema_name}."
+        )
+    result = run(today=timezone.localdate())
+    logger.info(
+        "Time releases of %s: %d funds released, %d refused",
+        organization.schema_name,
+        len(result.released),
+        len(result.refused),
+    )
+    return len(result.released)

@@ -130,6 +130,11 @@ class FundOutput(serializers.Serializer):
     name = serializers.CharField()
     restriction = serializers.ChoiceField(choices=Restriction.choices)
     description = serializers.CharField()
+    release_on = serializers.DateField(
+        allow_null=True,
+        help_text="A time-restricted fund's release date: what it still holds with donor "
+        "restrictions is released in an entry dated that day. Null for other funds.",
+    )
     is_active = serializers.BooleanField()
 
 
@@ -141,6 +146,12 @@ class FundCreateInput(Input):
     name = serializers.CharField(max_length=200)
     restriction = serializers.ChoiceField(choices=Restriction.choices)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    release_on = BooksDateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only for a time-restricted fund: the day its restriction ends.",
+    )
 
 
 class FundUpdateInput(FixedFieldsInput):
@@ -149,6 +160,11 @@ class FundUpdateInput(FixedFieldsInput):
 
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    release_on = BooksDateField(
+        required=False,
+        allow_null=True,
+        help_text="Only for a time-restricted fund not yet released; null clears it.",
+    )
     is_active = serializers.BooleanField(required=False)
 
     fixed_fields: ClassVar[FixedFields] = {

@@ -123,6 +123,7 @@ class FundViewSet(_ByCodeViewSet):
             name=data["name"],
             restriction=data["restriction"],
             description=data["description"],
+            release_on=data["release_on"],
             acting_user=request.user,
         )
         return Response(FundOutput(fund).data, status=status.HTTP_201_CREATED)
@@ -136,6 +137,7 @@ class FundViewSet(_ByCodeViewSet):
             name=data.get("name"),
             description=data.get("description"),
             is_active=data.get("is_active"),
+            release_on=data.get("release_on", chart.UNCHANGED),
             acting_user=request.user,
         )
         return Response(FundOutput(fund).data)

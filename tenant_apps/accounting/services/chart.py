@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.inputs import date_check
 from tenant_apps.accounting.models import (
     NORMAL_BALANCE_OF_TYPE,
     Account,
@@ -20,6 +22,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
+from tenant_apps.accounting.selectors import fund_released
 from tenant_apps.core.services import audit_record, changes_save
 
 if TYPE_CHECKING:
@@ -224,8 +227,25 @@ def account_update(
     return changes_save(account, changes, action="account.update", acting_user=acting_user)
 
 
+def _release_on_check(release_on: date | None, *, restriction: str) -> date | None:
+    if release_on is None:
+        return None
+    if restriction != Restriction.TIME:
+        raise ServiceError(
+            "Only a time-restricted fund has a release date.",
+            fields={"release_on": ["Only for a fund with a time restriction."]},
+        )
+    return date_check(release_on, field="release_on")
+
+
 def fund_create(
-    *, code: str, name: str, restriction: str, acting_user: User | None, description: str = ""
+    *,
+    code: str,
+    name: str,
+    restriction: str,
+    acting_user: User | None,
+    description: str = "",
+    release_on: date | None = None,
 ) -> Fund:
     if restriction not in Restriction.values:
         raise ServiceError(
@@ -236,14 +256,28 @@ def fund_create(
         code, taken=Fund.objects.filter(code=(code or "").strip()).exists(), kind="fund"
     )
     name = _name_check(name)
+    release_on = _release_on_check(release_on, restriction=restriction)
     with transaction.atomic():
         fund = Fund.objects.create(
-            code=code, name=name, restriction=restriction, description=description or ""
+            code=code,
+            name=name,
+            restriction=restriction,
+            description=description or "",
+            release_on=release_on,
         )
         audit_record(
-            "fund.create", acting_user=acting_user, obj=fund, code=code, restriction=restriction
+            "fund.create",
+            acting_user=acting_user,
+            obj=fund,
+            code=code,
+            restriction=restriction,
+            release_on=release_on.isoformat() if release_on else None,
         )
     return fund
+
+
+# Sentinel: "leave the release date as it is" (None clears it).
+UNCHANGED: Any = object()
 
 
 def fund_update(
@@ -253,8 +287,10 @@ def fund_update(
     name: str | None = None,
     description: str | None = None,
     is_active: bool | None = None,
+    release_on: date | None = UNCHANGED,
 ) -> Fund:
-    """Rename, describe or (de)activate a fund. Its restriction is fixed: it classifies history."""
+    """Rename, describe or (de)activate a fund, or move a time-restricted fund's release date
+    while it has not been released. Its restriction is fixed: it classifies history."""
     changes: dict[str, Any] = {}
     if name is not None and name.strip() != fund.name:
         changes["name"] = _name_check(name)
@@ -262,6 +298,15 @@ def fund_update(
         changes["description"] = description
     if is_active is not None and is_active != fund.is_active:
         changes["is_active"] = is_active
+    if release_on is not UNCHANGED and release_on != fund.release_on:
+        release_on = _release_on_check(release_on, restriction=fund.restriction)
+        if fund_released(fund):
+            raise ServiceError(
+                f"Fund {fund.code} was released from its time restriction on "
+                f"{fund.release_on:%B %-d, %Y}; its release date stays.",
+                fields={"release_on": ["Already released: the date stays."]},
+            )
+        changes["release_on"] = release_on
     return changes_save(fund, changes, action="fund.update", acting_user=acting_user)
 
 

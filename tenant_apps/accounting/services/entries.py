@@ -275,6 +275,31 @@ def _release_for(
     return _post(release, acting_user=acting_user)
 
 
+def post_generated(
+    *,
+    date: date,
+    memo: str,
+    source: str,
+    source_reference: str,
+    lines: Sequence[JournalLine],
+    acting_user: User | None,
+) -> JournalEntry:
+    """Post an entry the books make themselves (a release from restriction), its lines built by
+    the caller with their net-asset classes set. In the caller's transaction."""
+    period_open_check(date)
+    entry = JournalEntry.objects.create(
+        date=date,
+        memo=memo,
+        source=source,
+        source_reference=source_reference,
+        created_by=actor_of(acting_user),
+    )
+    for line in lines:
+        line.entry = entry
+    JournalLine.objects.bulk_create(lines)
+    return _post(entry, acting_user=acting_user)
+
+
 # --- Reversing ----------------------------------------------------------------------------
 
 

@@ -223,6 +223,7 @@ GENERAL_FUND = {
     "name": "General fund",
     "restriction": "without",
     "description": "Unrestricted operating fund: gifts and revenue without donor restrictions.",
+    "release_on": None,
     "is_active": True,
 }
 
@@ -248,9 +249,31 @@ def test_a_fund_is_created(in_alpha: Tenant, bookkeeper: APIClient) -> None:
         "name": "Scholarships",
         "restriction": "purpose",
         "description": "",
+        "release_on": None,
         "is_active": True,
     }
     assert Fund.objects.get(code="SCH").restriction == "purpose"
+
+
+def test_a_time_restricted_fund_has_a_release_date(in_alpha: Tenant, bookkeeper: APIClient) -> None:
+    created = bookkeeper.post(
+        f"{API}/funds/",
+        {"code": "Y27", "name": "For 2027", "restriction": "time", "release_on": "2027-01-01"},
+    )
+    moved = bookkeeper.patch(f"{API}/funds/Y27/", {"release_on": "2027-03-31"})
+    refused = bookkeeper.post(
+        f"{API}/funds/",
+        {"code": "P27", "name": "Purpose", "restriction": "purpose", "release_on": "2027-01-01"},
+    )
+
+    assert created.status_code == 201, created.content
+    assert created.json()["release_on"] == "2027-01-01"
+    assert moved.json()["release_on"] == "2027-03-31"
+    assert api_error(refused, 400)["fields"] == {
+        "release_on": ["Only for a fund with a time restriction."]
+    }
+    assert Fund.objects.get(code="Y27").release_on == date(2027, 3, 31)
+    assert not Fund.objects.filter(code="P27").exists()
 
 
 @pytest.mark.parametrize(
@@ -285,6 +308,7 @@ def test_a_fund_is_renamed_described_and_deactivated(bookkeeper: APIClient) -> N
         "name": "Restricted",
         "restriction": "purpose",
         "description": "For the shelter",
+        "release_on": None,
         "is_active": False,
     }
 
