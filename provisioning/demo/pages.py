@@ -71,6 +71,19 @@ PAGES: tuple[DemoPage, ...] = (
         "/accounting/bank/",
         "bank reconciliation: import OFX, QFX or CSV statements, match, finish, report and PDF",
     ),
+    DemoPage(
+        "demo",
+        "/accounting/chart/",
+        "chart of accounts: filter, CSV; bookkeepers add, rename, deactivate",
+    ),
+    DemoPage(
+        "demo",
+        "/accounting/funds/",
+        "funds with their restriction and release date: add, edit, deactivate",
+    ),
+    DemoPage(
+        "demo", "/accounting/programs/", "programs expenses are charged to: add, edit, deactivate"
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."

@@ -1,9 +1,9 @@
 """Pages of the books under /accounting/ on an organization's host: the reports, the board
-packet, the journal and the month-end close."""
+packet, the journal, the chart (accounts, funds, programs) and the month-end close."""
 
 from django.urls import path
 
-from tenant_apps.accounting import views_journal, views_recurring
+from tenant_apps.accounting import views_chart, views_journal, views_recurring
 from tenant_apps.accounting.views import report_detail, report_index
 from tenant_apps.accounting.views_packet import packet_download, packet_index, packet_progress
 from tenant_apps.accounting.views_periods import (
@@ -35,4 +35,50 @@ urlpatterns = [
     path("journal/<int:pk>/post/", views_journal.journal_post, name="journal_post"),
     path("journal/<int:pk>/reverse/", views_journal.journal_reverse, name="journal_reverse"),
     path("journal/<int:pk>/delete/", views_journal.journal_delete, name="journal_delete"),
+    path("chart/", views_chart.account_list, name="chart"),
+    path("chart/new/", views_chart.account_new, name="chart_new"),
+    path("chart/<int:pk>/edit/", views_chart.account_edit, name="chart_edit"),
+    path("funds/", views_chart.fund_list, name="funds"),
+    path("funds/new/", views_chart.fund_new, name="funds_new"),
+    path("funds/<int:pk>/edit/", views_chart.fund_edit, name="funds_edit"),
+    path("programs/", views_chart.program_list, name="programs"),
+    path("programs/new/", views_chart.program_new, name="programs_new"),
+    path("programs/<int:pk>/edit/", views_chart.program_edit, name="programs_edit"),
+    # Deactivating and reactivating: one page, alike for the three.
+    path(
+        "chart/<int:pk>/deactivate/",
+        views_chart.chart_active,
+        {"kind_key": "chart", "activate": False},
+        name="chart_deactivate",
+    ),
+    path(
+        "chart/<int:pk>/reactivate/",
+        views_chart.chart_active,
+        {"kind_key": "chart", "activate": True},
+        name="chart_reactivate",
+    ),
+    path(
+        "funds/<int:pk>/deactivate/",
+        views_chart.chart_active,
+        {"kind_key": "funds", "activate": False},
+        name="funds_deactivate",
+    ),
+    path(
+        "funds/<int:pk>/reactivate/",
+        views_chart.chart_active,
+        {"kind_key": "funds", "activate": True},
+        name="funds_reactivate",
+    ),
+    path(
+        "programs/<int:pk>/deactivate/",
+        views_chart.chart_active,
+        {"kind_key": "programs", "activate": False},
+        name="programs_deactivate",
+    ),
+    path(
+        "programs/<int:pk>/reactivate/",
+        views_chart.chart_active,
+        {"kind_key": "programs", "activate": True},
+        name="programs_reactivate",
+    ),
 ]
