@@ -40,6 +40,7 @@ from tenant_apps.accounting.models import (
     RecurringEntry,
     RecurringEntryLine,
     RecurringPosting,
+    Restriction,
 )
 
 # --- Settings and the fiscal calendar -----------------------------------------------------
@@ -142,22 +143,38 @@ def account_parent_choices() -> QuerySet[Account]:
     )
 
 
-def fund_desk_list(*, filters: ChartFilters) -> QuerySet[Fund]:
-    """The funds as their page lists them, each marked released once its time restriction has
-    been released (see services.releases)."""
-    release_reference = Concat(
-        Value(_RELEASE_REFERENCE[0]),
-        Cast("pk", output_field=CharField()),
-        Value(_RELEASE_REFERENCE[1]),
-    )
-    rows = Fund.objects.annotate(release_reference=release_reference).annotate(
-        is_released=Exists(
-            JournalEntry.objects.filter(
-                source=EntrySource.RELEASE, source_reference=OuterRef("release_reference")
-            )
+def _released() -> Exists:
+    """Whether a fund's time restriction has been released (see services.releases): its
+    release entry exists."""
+    return Exists(
+        JournalEntry.objects.filter(
+            source=EntrySource.RELEASE,
+            source_reference=Concat(
+                Value(_RELEASE_REFERENCE[0]),
+                Cast(OuterRef("pk"), output_field=CharField()),
+                Value(_RELEASE_REFERENCE[1]),
+            ),
         )
     )
-    return _chart_filtered(rows, filters, kind_field="restriction")
+
+
+def _funds_with_release_state() -> QuerySet[Fund]:
+    return Fund.objects.annotate(is_released=_released())
+
+
+def fund_desk_list(*, filters: ChartFilters) -> QuerySet[Fund]:
+    """The funds as their page lists them, each marked released once its time restriction has
+    been released."""
+    return _chart_filtered(_funds_with_release_state(), filters, kind_field="restriction")
+
+
+def funds_due_for_release(*, today: date) -> list[Fund]:
+    """Time-restricted funds whose release date has come and that have not been released."""
+    return list(
+        Fund.objects.filter(restriction=Restriction.TIME, release_on__lte=today)
+        .exclude(_released())
+        .order_by("release_on", "code")
+    )
 
 
 def program_desk_list(*, filters: ChartFilters) -> QuerySet[Program]:

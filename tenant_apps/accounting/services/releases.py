@@ -27,7 +27,11 @@ from tenant_apps.accounting.models import (
     PeriodState,
     Restriction,
 )
-from tenant_apps.accounting.selectors import fund_release_reference, fund_released
+from tenant_apps.accounting.selectors import (
+    fund_release_reference,
+    fund_released,
+    funds_due_for_release,
+)
 from tenant_apps.accounting.services.entries import RELEASE_ACCOUNT_OF_RESTRICTION, post_generated
 from tenant_apps.core.services import audit_record
 
@@ -58,19 +62,6 @@ def fund_restricted_balance(*, fund: Fund, as_of: date) -> Decimal:
         entry__date__lte=as_of,
     ).aggregate(balance=Sum("credit") - Sum("debit"))["balance"]
     return balance or ZERO
-
-
-def funds_due_for_release(*, today: date) -> list[Fund]:
-    """Time-restricted funds whose release date has come and that have not been released."""
-    released = set(
-        JournalEntry.objects.filter(source=EntrySource.RELEASE).values_list(
-            "source_reference", flat=True
-        )
-    )
-    funds = Fund.objects.filter(restriction=Restriction.TIME, release_on__lte=today).order_by(
-        "release_on", "code"
-    )
-    return [fund for fund in funds if fund_release_reference(fund) not in released]
 
 
 def fund_time_release(*, fund: Fund, acting_user: User | None) -> JournalEntry | None:
