@@ -311,7 +311,9 @@ def _list_url(kind: Kind) -> str:
 
 
 def _chart_list(request: AuthenticatedHttpRequest, kind: Kind) -> HttpResponseBase:
-    form = kind.filter_form(request.GET)
+    query = request.GET.copy()
+    query.setdefault("status", "active")  # the form shows what the list holds: active ones
+    form = kind.filter_form(query)
     filters = form.filters()
     rows = kind.rows(filters)
     if wants_csv(request):
