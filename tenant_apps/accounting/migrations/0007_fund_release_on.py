@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounting', '0005_auditevent_to_core'),
+        ('accounting', '0006_recurring_entries'),
     ]
 
     operations = [
