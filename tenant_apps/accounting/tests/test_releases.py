@@ -17,6 +17,7 @@ from tenant_apps.accounting import tasks
 from tenant_apps.accounting.models import EntrySource, Fund, JournalEntry, PeriodState
 from tenant_apps.accounting.services import chart, periods, postings, releases
 from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.tests.factories import months_closed_through
 from tenant_apps.core.models import AuditEvent
 from tests.plugin import Tenant
 
@@ -129,8 +130,7 @@ def test_a_closed_month_is_reported_and_the_others_still_released(in_alpha: Tena
         postings.post_contribution(
             date=GIVEN, amount=Decimal("50"), fund=fund.code, acting_user=None
         )
-    for month in (3, 4, 5):
-        periods.period_close(period=periods.period_for_date(date(2026, month, 1)), acting_user=None)
+    months_closed_through(date(2026, 5, 1))
 
     run = releases.time_releases_run(today=RELEASE_ON)
 
