@@ -33,7 +33,7 @@ PAGES: tuple[DemoPage, ...] = (
     DemoPage(
         "demo",
         "/gifts/",
-        "gifts: the list (post selected drafts), the gift form, a gift's page (post, refund)",
+        "gifts: the list (post selected drafts), the gift form, a gift's page (post, refund, void)",
     ),
     DemoPage(
         "demo",

@@ -31,6 +31,9 @@ class GiftState(models.TextChoices):
     DRAFT = "draft", "Draft"
     POSTED = "posted", "Posted"
     REFUNDED = "refunded", "Refunded"
+    # Entered in error or never received (a bounced check): out of every giving total, and
+    # out of the books by a reversal when it had been posted.
+    VOIDED = "voided", "Void"
 
 
 class TributeType(models.TextChoices):
@@ -164,6 +167,20 @@ class Gift(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Why the gift was voided, who voided it and when, and the entry that reversed its posting
+    # (none for a draft voided: it was never in the books).
+    void_reason = models.CharField(max_length=500, blank=True)
+    void_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    voided_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
     deposit = models.ForeignKey(
         Deposit, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
     )
@@ -228,8 +245,20 @@ class Gift(models.Model):
                 name="gift_tribute_names_someone",
             ),
             models.CheckConstraint(
-                condition=models.Q(state=GiftState.DRAFT) | models.Q(journal_entry__isnull=False),
+                condition=models.Q(state__in=(GiftState.DRAFT, GiftState.VOIDED))
+                | models.Q(journal_entry__isnull=False),
                 name="gift_posted_has_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=GiftState.VOIDED) | ~models.Q(void_reason=""),
+                name="gift_voided_has_reason",
+            ),
+            # A gift voided after it was posted has the entry that took it out of the books.
+            models.CheckConstraint(
+                condition=~models.Q(state=GiftState.VOIDED)
+                | models.Q(journal_entry__isnull=True)
+                | models.Q(void_entry__isnull=False),
+                name="gift_voided_posting_reversed",
             ),
             models.CheckConstraint(
                 condition=~models.Q(state=GiftState.REFUNDED)

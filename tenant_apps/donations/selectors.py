@@ -69,7 +69,9 @@ def campaign_list() -> QuerySet[Campaign]:
 
 def gift_list() -> QuerySet[Gift]:
     return (
-        Gift.objects.select_related("donor", "campaign", "journal_entry", "refund_entry", "deposit")
+        Gift.objects.select_related(
+            "donor", "campaign", "journal_entry", "refund_entry", "void_entry", "deposit"
+        )
         .prefetch_related("allocations__fund", "soft_credits__donor")
         .order_by("-received_on", "-id")
     )
@@ -593,11 +595,13 @@ def gift_detail(*, pk: int) -> Gift | None:
             "campaign",
             "journal_entry",
             "refund_entry",
+            "void_entry",
             "deposit",
             "pledge",
             "recurring_gift",
             "created_by",
             "posted_by",
+            "voided_by",
         )
         .prefetch_related(
             "allocations__fund",

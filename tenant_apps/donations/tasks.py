@@ -27,7 +27,7 @@ def receipt_issue_for_gift(gift_id: int) -> int | None:
 
 @shared_task
 def receipt_void_for_refunded_gift(gift_id: int) -> int | None:
-    """Void the receipt of a gift just refunded, with a new version (see the service)."""
+    """Void the receipt of a gift just refunded or voided, with a new version (see the service)."""
     # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.services.receipts import receipt_void_for_refunded_gift as void
 

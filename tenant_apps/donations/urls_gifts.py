@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/post/", gifts.gift_post, name="post"),
     path("<int:pk>/delete/", gifts.gift_delete, name="delete"),
     path("<int:pk>/refund/", gifts.gift_refund, name="refund"),
+    path("<int:pk>/void/", gifts.gift_void, name="void"),
     path("batch/", batch.batch_index, name="batches"),
     path("batch/<int:pk>/", batch.batch_entry, name="batch"),
     path("batch/<int:pk>/post/", batch.batch_post, name="batch_post"),

@@ -122,6 +122,15 @@ class GiftOutput(serializers.Serializer):
         default=None,
         help_text="The number of the entry that reversed it.",
     )
+    void_entry = serializers.IntegerField(
+        source="void_entry.number",
+        allow_null=True,
+        default=None,
+        help_text="The number of the entry that reversed it when it was voided (none for a "
+        "draft voided).",
+    )
+    void_reason = serializers.CharField(help_text="Why it was voided; blank unless it is.")
+    voided_at = serializers.DateTimeField(allow_null=True)
     deposit = serializers.IntegerField(source="deposit_id", allow_null=True)
     pledge = serializers.IntegerField(
         source="pledge_id", allow_null=True, help_text="The pledge this gift is a payment on."
@@ -212,6 +221,20 @@ class GiftRefundInput(Input):
 
     date = BooksDateField(required=False, help_text="The refund's date; today when omitted.")
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class GiftVoidInput(Input):
+    class Meta:
+        model = None
+
+    reason = serializers.CharField(
+        max_length=500, help_text="Why the gift is void: entered twice, a check that bounced..."
+    )
+    date = BooksDateField(
+        required=False,
+        help_text="The date of the entry that reverses a posted gift; today (or the day it was "
+        "received, if later) when omitted. Not used for a draft.",
+    )
 
 
 # --- Deposits ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The donations API: campaigns, gifts (draft, post, refund) and deposits (add gifts, close).
+"""The donations API: campaigns, gifts (draft, post, refund, void) and deposits (add gifts, close).
 A write validates its input, calls one service and serializes what it returns; the services'
 refusals come back in the one error shape (400, or 409 for a state conflict)."""
 
@@ -34,6 +34,7 @@ from tenant_apps.donations.api.serializers import (
     GiftOutput,
     GiftRefundInput,
     GiftUpdateInput,
+    GiftVoidInput,
 )
 from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, GiftState
 from tenant_apps.donations.services import allocations, campaigns, deposits, gifts
@@ -135,7 +136,8 @@ class GiftFilter(FilterSet):
     retrieve=extend_schema(description="A gift with its allocations and soft credits."),
 )
 class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Gifts. Created as drafts; `post` puts one in the books, `refund` reverses it."""
+    """Gifts. Created as drafts; `post` puts one in the books, `refund` reverses it, `void`
+    takes one entered in error out of giving (and out of the books, if it was posted)."""
 
     serializer_class = GiftOutput
     filterset_class = GiftFilter
@@ -145,7 +147,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_permissions(self) -> list[BasePermission]:
         # A method named `post` would answer every POST to a gift: the action has another name.
-        posting = self.action in ("post_to_ledger", "refund")
+        posting = self.action in ("post_to_ledger", "refund", "void")
         return [(GIFTS_POSTING if posting else GIFTS)()]
 
     def get_queryset(self) -> QuerySet[Gift]:
@@ -201,6 +203,24 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = validated_data(GiftRefundInput, request)
         gift = gifts.gift_refund(
             gift=gift, acting_user=request.user, date=data.get("date"), memo=data["memo"]
+        )
+        return Response(self._output(gift))
+
+    @extend_schema(
+        operation_id="v1_donations_gifts_void",
+        request=GiftVoidInput,
+        responses={200: GiftOutput, 400: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """Void a draft or posted gift entered in error or never received, with a `reason`.
+        It leaves the donor's giving and the campaigns' figures; a posted gift's entry is
+        reversed on `date` and its receipt voided by a new version. A refunded or void gift
+        is refused (409)."""
+        gift = self.get_object()
+        data = validated_data(GiftVoidInput, request)
+        gift = gifts.gift_void(
+            gift=gift, acting_user=request.user, reason=data["reason"], date=data.get("date")
         )
         return Response(self._output(gift))
 

@@ -1,6 +1,6 @@
 """Gifts: recording a draft with its allocations and soft credits, changing or deleting a
 draft, posting it to the books (see services.posting for what it puts there), refunding it, and
-the donor-merge step for gifts.
+voiding it, and the donor-merge step for gifts.
 
 Each top-level service owns its transaction and writes its audit row (core's AuditEvent) in it;
 a refusal raises ServiceError or StateConflict with nothing written.
@@ -355,16 +355,7 @@ def gift_refund(
                 f"({gift.received_on.isoformat()}).",
                 fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
             )
-        deposit = (
-            Deposit.objects.select_for_update().get(pk=gift.deposit_id)
-            if gift.deposit_id is not None
-            else None
-        )
-        if deposit is not None and deposit.state == DepositState.OPEN:
-            raise StateConflict(
-                f"Gift {gift.pk} is in open deposit {deposit.pk}; remove it from the deposit "
-                "before refunding it."
-            )
+        deposit = _deposit_for_reversal(gift, doing="refunding")
         reversal = accounting.entry_reverse(
             # Only a posted gift is refunded (checked above), and a posted gift has its entry.
             entry=gift.journal_entry,  # type: ignore[arg-type]
@@ -376,22 +367,7 @@ def gift_refund(
             accounting.entry_record(
                 date=day,
                 memo=f"Refund of gift {gift.pk} out of deposit {deposit.pk}",
-                lines=[
-                    line
-                    for allocation in gift.allocations.select_related("fund")
-                    for line in (
-                        accounting.LineSpec(
-                            account=UNDEPOSITED_FUNDS_ACCOUNT,
-                            fund=allocation.fund.code,
-                            debit=allocation.amount,
-                        ),
-                        accounting.LineSpec(
-                            account=deposit.bank_account.code,
-                            fund=allocation.fund.code,
-                            credit=allocation.amount,
-                        ),
-                    )
-                ],
+                lines=_out_of_deposit_lines(gift, deposit),
                 source=EntrySource.DONATION,
                 source_reference=f"gift:{gift.pk}",
                 acting_user=acting_user,
@@ -411,6 +387,129 @@ def gift_refund(
             pledge_after_refund(
                 pledge_locked_for_payment(gift.pledge), gift=gift, day=day, acting_user=acting_user
             )
+    return gift
+
+
+def _deposit_for_reversal(gift: Gift, *, doing: str) -> Deposit | None:
+    """The deposit a gift left undeposited funds through (locked), or None. A gift still in an
+    open deposit is refused: it comes out of the deposit first."""
+    if gift.deposit_id is None:
+        return None
+    deposit = Deposit.objects.select_for_update().get(pk=gift.deposit_id)
+    if deposit.state == DepositState.OPEN:
+        raise StateConflict(
+            f"Gift {gift.pk} is in open deposit {deposit.pk}; remove it from the deposit "
+            f"before {doing} it."
+        )
+    return deposit
+
+
+def _out_of_deposit_lines(gift: Gift, deposit: Deposit) -> list[accounting.LineSpec]:
+    """A check or cash gift in a closed deposit is in the deposit's bank account, no longer
+    in undeposited funds: taking it out moves it Dr 1050, Cr the bank, per fund."""
+    return [
+        line
+        for allocation in gift.allocations.select_related("fund")
+        for line in (
+            accounting.LineSpec(
+                account=UNDEPOSITED_FUNDS_ACCOUNT,
+                fund=allocation.fund.code,
+                debit=allocation.amount,
+            ),
+            accounting.LineSpec(
+                account=deposit.bank_account.code,
+                fund=allocation.fund.code,
+                credit=allocation.amount,
+            ),
+        )
+    ]
+
+
+VOID_FROM_STATES = (GiftState.DRAFT, GiftState.POSTED)
+VOID_REASON_LENGTH = 500  # Gift.void_reason
+
+
+def gift_void(
+    *, gift: Gift, reason: str, acting_user: User | None, date: date | None = None
+) -> Gift:
+    """Void a gift entered in error or never received (a duplicate, a check that bounced): it
+    leaves every giving total and campaign figure, and a receipt issued for it is voided by a
+    new version after commit. A posted gift's entry is reversed, dated `date` (by default
+    today, or the day it was received if that is later), and a check or cash gift in a closed
+    deposit comes back out of the bank as a refund does. A draft was never in the books: it is
+    only marked void, so that what was entered stays on record. A refunded gift is already out
+    of the books and is not voided."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(
+            "Say why the gift is voided.", fields={"reason": ["A void needs a reason."]}
+        )
+    if len(reason) > VOID_REASON_LENGTH:
+        raise ServiceError(
+            f"A reason is at most {VOID_REASON_LENGTH} characters.",
+            fields={"reason": [f"At most {VOID_REASON_LENGTH} characters."]},
+        )
+    day = date_required(date, field="date") if date is not None else None
+    with transaction.atomic():
+        gift = gift_locked(gift)
+        day = day or max(timezone.localdate(), gift.received_on)
+        if gift.state not in VOID_FROM_STATES:
+            raise StateConflict(
+                f"Gift {gift.pk} is {gift.get_state_display().lower()}; only a draft or a posted "
+                "gift is voided."
+            )
+        was_posted = gift.state == GiftState.POSTED
+        reversal = None
+        if was_posted:
+            if day < gift.received_on:
+                raise ServiceError(
+                    "A void cannot be dated before the gift was received "
+                    f"({gift.received_on.isoformat()}).",
+                    fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
+                )
+            deposit = _deposit_for_reversal(gift, doing="voiding")
+            reversal = accounting.entry_reverse(
+                # A posted gift has its entry (the gift_posted_has_entry constraint).
+                entry=gift.journal_entry,  # type: ignore[arg-type]
+                acting_user=acting_user,
+                date=day,
+                memo=f"Void of gift {gift.pk}: {reason}"[:500],
+            )
+            if deposit is not None:
+                accounting.entry_record(
+                    date=day,
+                    memo=f"Void of gift {gift.pk} out of deposit {deposit.pk}",
+                    lines=_out_of_deposit_lines(gift, deposit),
+                    source=EntrySource.DONATION,
+                    source_reference=f"gift:{gift.pk}",
+                    acting_user=acting_user,
+                )
+        elif gift.deposit_id is not None:
+            _deposit_for_reversal(gift, doing="voiding")
+        changes_save(
+            gift,
+            {
+                "state": GiftState.VOIDED,
+                "void_reason": reason,
+                "void_entry": reversal,
+                "voided_by": actor_of(acting_user),
+                "voided_at": timezone.now(),
+            },
+            action="gift.void",
+            acting_user=acting_user,
+            reason=reason,
+            was=GiftState.POSTED.value if was_posted else GiftState.DRAFT.value,
+            **({"reversal": reversal.number} if reversal is not None else {}),
+        )
+        if was_posted:
+            enqueue_on_commit(receipt_void_task, gift.pk)
+            if gift.pledge is not None:
+                pledge_after_refund(
+                    pledge_locked_for_payment(gift.pledge),
+                    gift=gift,
+                    day=day,
+                    acting_user=acting_user,
+                )
     return gift
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from tenant_apps.donations.models import Gift, GiftMethod, Receipt, ReceiptSettings
+from tenant_apps.donations.models import Gift, GiftMethod, GiftState, Receipt, ReceiptSettings
 from tenant_apps.donations.receipt_pdf import ReceiptContent
 from tenant_apps.donors.models import Donor, DonorAddress
 
@@ -167,12 +167,16 @@ def void_gift_content(
         number=replaced.number,
         version=version,
     )
-    refunded = gift.refund_entry.date if gift.refund_entry is not None else None
+    if gift.state == GiftState.VOIDED:
+        what, reversal = "was voided", gift.void_entry
+    else:
+        what, reversal = "was refunded", gift.refund_entry
+    on = reversal.date if reversal is not None else None
     content["facts"] = [["Date of contribution", day_text(gift.received_on)]]
     content["statements"] = [
         f"Receipt no. {replaced.number:06d} version {replaced.version} is void: the "
-        f"contribution it acknowledged was refunded"
-        + (f" on {day_text(refunded)}" if refunded else "")
+        f"contribution it acknowledged {what}"
+        + (f" on {day_text(on)}" if on else "")
         + ". This notice acknowledges no contribution."
     ]
     return StatedReceipt(content=content, amount=None, is_void=True)

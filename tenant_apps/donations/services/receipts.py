@@ -228,8 +228,10 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
         version = receipt.version + 1
         if receipt.kind == ReceiptKind.GIFT:
             # receipt_kind_fields: a gift receipt always has its gift.
-            gift = Gift.objects.select_related("donor", "refund_entry").get(pk=receipt.gift_id)  # type: ignore[misc]
-            if gift.state == GiftState.REFUNDED:
+            gift = Gift.objects.select_related("donor", "refund_entry", "void_entry").get(
+                pk=receipt.gift_id  # type: ignore[misc]
+            )
+            if gift.state in GIFT_STATES_OUT_OF_THE_BOOKS:
                 stated = void_gift_content(
                     gift, replaced=receipt, settings_row=settings_row, version=version
                 )
@@ -362,13 +364,17 @@ def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
         return None
 
 
+# A gift in either state must not keep a receipt: its correction voids it.
+GIFT_STATES_OUT_OF_THE_BOOKS = (GiftState.REFUNDED, GiftState.VOIDED)
+
+
 def receipt_void_for_refunded_gift(*, gift_id: int) -> Receipt | None:
-    """What the task run after a gift is refunded does: its current receipt, if it has one, is
-    replaced by a version that voids it (the donor must not keep a receipt for money given
-    back). A gift never receipted needs nothing."""
+    """What the task run after a gift is refunded or voided does: its current receipt, if it
+    has one, is replaced by a version that voids it (the donor must not keep a receipt for
+    money given back or never received). A gift never receipted needs nothing."""
     gift = Gift.objects.filter(pk=gift_id).first()
-    if gift is None or gift.state != GiftState.REFUNDED:
-        logger.info("gift %s: no receipt voided, it is not refunded", gift_id)
+    if gift is None or gift.state not in GIFT_STATES_OUT_OF_THE_BOOKS:
+        logger.info("gift %s: no receipt voided, it is neither refunded nor void", gift_id)
         return None
     current = (
         Receipt.objects.filter(gift=gift, superseded_by__isnull=True).order_by("-version").first()
@@ -376,7 +382,12 @@ def receipt_void_for_refunded_gift(*, gift_id: int) -> Receipt | None:
     if current is None or current.is_void:
         return None
     try:
-        return receipt_reissue(receipt=current, reason="The gift was refunded.", acting_user=None)
+        reason = (
+            "The gift was refunded."
+            if gift.state == GiftState.REFUNDED
+            else f"The gift was voided: {gift.void_reason}"
+        )
+        return receipt_reissue(receipt=current, reason=reason, acting_user=None)
     except StateConflict as refusal:  # corrected by hand since the check above
         logger.info("gift %s: receipt not voided: %s", gift_id, refusal.message)
         return None

@@ -289,6 +289,18 @@ class RefundForm(forms.Form):
     memo = forms.CharField(label="Reason", max_length=500)
 
 
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it void?",
+        max_length=500,
+        help_text="For example: entered twice, or the check bounced.",
+    )
+    confirm = forms.BooleanField(
+        label="Yes, void this gift",
+        error_messages={"required": "Tick the box to confirm: a void cannot be undone."},
+    )
+
+
 def gift_or_404(pk: int) -> Gift:
     gift = selectors.gift_detail(pk=pk)
     if gift is None:
@@ -301,6 +313,7 @@ def gift_page(
     gift: Gift,
     *,
     refund_form: RefundForm | None = None,
+    void_form: VoidForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -311,6 +324,7 @@ def gift_page(
             "gift": gift,
             "refund_form": refund_form
             or RefundForm(initial={"date": max(timezone.localdate(), gift.received_on)}),
+            "void_form": void_form or VoidForm(),
             "can_post": user.has_capability(Capability.GIFTS_POST),
             "can_write": user.has_capability(Capability.GIFTS_WRITE),
             "can_read_books": user.has_capability(Capability.ACCOUNTING_READ),
@@ -370,6 +384,30 @@ def gift_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Gift refunded: its entry is reversed.")
             return redirect("gifts:detail", pk=pk)
     return gift_page(request, gift, refund_form=form, status=400)
+
+
+@require_POST
+@page_requires(Capability.GIFTS_POST)
+def gift_void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    gift = gift_or_404(pk)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        was_posted = gift.state == GiftState.POSTED
+        try:
+            gift_services.gift_void(
+                gift=gift, reason=form.cleaned_data["reason"], acting_user=request.user
+            )
+        except ServiceError as error:
+            error_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                "Gift voided: its entry is reversed and it no longer counts in giving."
+                if was_posted
+                else "Draft voided: it stays on record and never counts in giving.",
+            )
+            return redirect("gifts:detail", pk=pk)
+    return gift_page(request, gift, void_form=form, status=400)
 
 
 # --- The gift form ------------------------------------------------------------------------------
