@@ -5,6 +5,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from saas_platform.lib.admin import ReadOnlyAdmin, ReadOnlyInline
 from saas_platform.lib.admin_sites import tenant_admin_site
@@ -65,10 +68,34 @@ class ReceiptAdmin(ReadOnlyAdmin):
     """Issued receipts: never changed (a database trigger refuses it); corrections are issued
     as new versions through the API."""
 
-    list_display = ["number", "version", "kind", "donor", "year", "amount", "is_void", "issued_at"]
+    list_display = [
+        "number",
+        "version",
+        "kind",
+        "donor",
+        "year",
+        "amount",
+        "is_void",
+        "issued_at",
+        "pdf_link",
+    ]
     list_filter = ["kind", "is_void"]
     search_fields = ["donor__display_name", "=number"]
     list_select_related = ["donor"]
+    # The file field's own link is the storage's URL, which nothing serves (receipts are kept
+    # private, under the tenant's prefix): the link goes to the receipts desk's download,
+    # which reads the file from storage for a user allowed to read donors.
+    exclude = ["pdf"]
+    readonly_fields = ["pdf_link"]
+
+    @admin.display(description="PDF")
+    def pdf_link(self, receipt: Receipt) -> SafeString:
+        return format_html(
+            '<a href="{}">Receipt {} version {} (PDF)</a>',
+            reverse("receipts:pdf", args=[receipt.pk]),
+            f"{receipt.number:06d}",
+            receipt.version,
+        )
 
 
 @admin.register(ReceiptSettings, site=tenant_admin_site)

@@ -60,3 +60,24 @@ def test_an_owner_edits_the_receipt_settings_through_the_service(in_alpha: Tenan
     )
     assert AuditEvent.objects.filter(action="receipt_settings.update").exists()
     assert client.get("/admin/donations/receiptsettings/add/").status_code == 403
+
+
+def test_the_admin_links_a_receipt_to_its_pdf(in_alpha: Tenant) -> None:
+    receipt_settings_update(acting_user=None, ein="12-3456789")
+    receipt = receipt_issue(
+        gift=GiftFactory.create(donor=donor_made("Ada", "Lovelace"), amount="250.00", posted=True),
+        acting_user=None,
+    )
+    client = in_alpha.client(in_alpha.owner)
+    link = f'href="/receipts/{receipt.pk}/receipt.pdf"'
+
+    page = client.get(f"/admin/donations/receipt/{receipt.pk}/change/").content.decode()
+    listing = client.get("/admin/donations/receipt/").content.decode()
+
+    assert link in page
+    assert link in listing
+    assert "/media/" not in page  # the storage's own URL, which nothing serves
+    download = client.get(f"/receipts/{receipt.pk}/receipt.pdf")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
