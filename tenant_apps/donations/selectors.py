@@ -427,8 +427,8 @@ class TimelineEntry:
 
 
 def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
-    """The donor's gifts, pledges, recurring gifts, receipts, notes and merges, newest first:
-    six queries whatever the number of each."""
+    """The donor's gifts, soft credits on others' gifts, pledges, recurring gifts, receipts,
+    notes and merges, newest first: seven queries whatever the number of each."""
     entries: list[TimelineEntry] = []
     for gift in Gift.objects.filter(donor=donor).select_related("campaign"):
         entries.append(
@@ -436,8 +436,21 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
                 day=gift.received_on,
                 what=f"Gift by {gift.get_method_display().lower()} ({gift.get_state_display()})",
                 amount=gift.amount,
+                url=reverse("gifts:detail", args=[gift.pk]),
                 detail=gift.campaign.name if gift.campaign else "",
                 order=(1, gift.pk),
+            )
+        )
+    credits = SoftCredit.objects.filter(donor=donor).select_related("gift__donor")
+    for credit in credits:
+        entries.append(
+            TimelineEntry(
+                day=credit.gift.received_on,
+                what=f"Soft credit on a gift from {credit.gift.donor.display_name} "
+                f"({credit.gift.get_state_display()})",
+                amount=credit.amount,
+                url=reverse("gifts:detail", args=[credit.gift_id]),
+                order=(1, credit.gift_id),
             )
         )
     for pledge in Pledge.objects.filter(donor=donor).select_related("campaign"):

@@ -139,7 +139,7 @@ def test_a_fundraiser_records_a_split_gift_in_honor_of_someone(
     page.get_by_role("link", name="Record a gift").click()
 
     # Given the form, the donor is found by typing and picked with Enter.
-    donor = page.get_by_role("combobox", name="Donor")
+    donor = page.get_by_role("combobox", name="Donor", exact=True)
     expect(donor).to_be_focused()
     page.keyboard.type("Lovelace")
     expect(
@@ -166,4 +166,61 @@ def test_a_fundraiser_records_a_split_gift_in_honor_of_someone(
     expect(funds.get_by_role("row", name="Purpose-restricted gifts")).to_contain_text("$100.00")
     expect(page.get_by_role("button", name="Post to the books")).to_have_count(0)
     _both_widths(page, "draft")
+    page.close()
+
+
+def test_a_fundraiser_credits_a_spouse_with_a_gift_and_both_donor_pages_show_it(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    from playwright.sync_api import expect
+
+    from tenant_apps.donors.tests.factories import donor_made
+
+    with staff_site.schema():
+        ada = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+        william = donor_made("William", "King", emails=("william@example.org",))
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.FUNDRAISER)
+    page.goto(staff_site.url("/gifts/new/"))
+
+    # Given the gift form, the donor is picked by typing, then the amount.
+    page.keyboard.type("Lovelace")
+    expect(
+        page.get_by_role("listbox", name="Matching donors").get_by_role("option").first
+    ).to_have_text("Ada Lovelace")
+    page.keyboard.press("Enter")
+    page.keyboard.type("500.00")
+
+    # When the spouse is found by typing in the first soft credit's donor field (a misspelling
+    # finds him too), picked with Enter, and credited with the whole gift
+    credited = page.get_by_role("combobox", name="Donor credited 1")
+    credited.focus()
+    page.keyboard.type("Wiliam Kng")
+    suggestions = page.locator("#id_credit-0-donor_query_suggestions")
+    expect(suggestions.get_by_role("option").first).to_have_text("William King")
+    _both_widths(page, "soft-credit-suggestions")
+    page.keyboard.press("Enter")
+    expect(credited).to_have_value("William King")
+    expect(page.get_by_label("Amount credited 1")).to_be_focused()
+    page.keyboard.type("500.00")
+    page.get_by_role("button", name="Record the gift").click()
+
+    # Then the gift's page lists the soft credit
+    expect(page.get_by_role("status")).to_contain_text("Gift recorded as a draft")
+    credits = page.get_by_role("table").filter(has_text="William King")
+    expect(credits.get_by_role("row", name="William King")).to_contain_text("$500.00")
+    gift_url = page.url
+
+    # and each donor's page shows it: Ada's gift, William's soft credit, each a link to it.
+    page.goto(staff_site.url(f"/donors/{ada.pk}/"))
+    expect(page.locator(".timeline")).to_contain_text("Gift by check (Draft)")
+    expect(page.locator(".timeline")).to_contain_text("$500.00")
+    page.goto(staff_site.url(f"/donors/{william.pk}/"))
+    entry = page.locator(".timeline li").filter(has_text="Soft credit on a gift from Ada Lovelace")
+    expect(entry).to_contain_text("$500.00")
+    _both_widths(page, "soft-credited-donor")
+    entry.get_by_role("link").click()
+    expect(page).to_have_url(gift_url)
     page.close()

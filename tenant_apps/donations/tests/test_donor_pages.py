@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from shared_apps.users.roles import Role
 from tenant_apps.core.models import AuditEvent
+from tenant_apps.donations.services.allocations import SoftCreditSpec
 from tenant_apps.donations.tests.factories import GiftFactory
 from tenant_apps.donors.models import DonorNote
 from tenant_apps.donors.services.donors import donor_note_add
@@ -210,9 +212,37 @@ def test_a_donor_page_runs_the_same_queries_whatever_its_history(
     for number in range(5):
         GiftFactory.create(donor=donor, posted=True, amount=f"{number + 1}.00")
         donor_note_add(donor=donor, body=f"Note {number}", acting_user=None)
+        GiftFactory.create(
+            amount="10.00", soft_credits=[SoftCreditSpec(donor=donor, amount=Decimal("10.00"))]
+        )
     with count_queries() as many:
         client.get(f"{INDEX}{donor.pk}/")
     assert len(many) == len(few)
+
+
+def test_a_donor_page_shows_the_soft_credits_on_others_gifts(in_alpha: Tenant) -> None:
+    ada = DonorFactory.create(first_name="Ada", last_name="Lovelace")
+    william = DonorFactory.create(first_name="William", last_name="King")
+    posted = GiftFactory.create(
+        donor=ada,
+        amount="120.00",
+        soft_credits=[SoftCreditSpec(donor=william, amount=Decimal("120.00"))],
+        posted=True,
+    )
+    GiftFactory.create(
+        donor=ada,
+        amount="30.00",
+        soft_credits=[SoftCreditSpec(donor=william, amount=Decimal("30.00"))],
+    )
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+
+    page = client.get(f"{INDEX}{william.pk}/").content.decode()
+
+    assert "Soft credit on a gift from Ada Lovelace (Posted)" in page
+    assert "Soft credit on a gift from Ada Lovelace (Draft)" in page
+    assert f'href="/gifts/{posted.pk}/"' in page
+    # Only posted gifts count in the soft credits' total.
+    assert '<dt>Soft credits</dt><dd class="num">$120.00</dd>' in page
 
 
 def test_a_name_holding_a_script_is_shown_as_text(in_alpha: Tenant) -> None:

@@ -451,7 +451,7 @@ def test_a_fundraiser_records_a_split_gift_in_memory_of_someone(in_alpha: Tenant
                 "fund-0-amount": "200.00",
                 "fund-1-fund": "PRP",
                 "fund-1-amount": "100.00",
-                "credit-0-donor": "Babbage",
+                "credit-0-donor_query": "Babbage",
                 "credit-0-amount": "300.00",
                 "designation": "For the <b>library</b>",
             },
@@ -475,6 +475,73 @@ def test_a_fundraiser_records_a_split_gift_in_memory_of_someone(in_alpha: Tenant
     assert "In memory of Lord Byron" in page
     assert "Purpose-restricted gifts" in page
     assert "For the &lt;b&gt;library&lt;/b&gt;" in page
+
+
+def test_a_soft_credit_names_the_donor_picked_from_the_suggestions(in_alpha: Tenant) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    # Two donors of the same name: the one picked from the suggestions is the one credited.
+    donor_made("William", "King")
+    william = donor_made("William", "King")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    form = client.get(NEW).content.decode()
+    assert 'name="credit-0-donor_query"' in form
+    assert 'data-donor-id-field="id_credit-0-donor_id"' in form
+    assert 'data-next="id_credit-0-amount"' in form
+
+    suggestions = client.get("/gifts/donors/", {"credit-0-donor_query": "Willam Kng"})
+
+    assert f'id="credit-0-donor-option-{william.pk}"' in suggestions.content.decode()
+    response = client.post(
+        NEW,
+        _gift_form(
+            ada,
+            **{
+                "credit-0-donor_query": "William King",
+                "credit-0-donor_id": str(william.pk),
+                "credit-0-amount": "300.00",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    gift = Gift.objects.get()
+    assert [(c.donor_id, c.amount) for c in gift.soft_credits.all()] == [
+        (william.pk, Decimal("300.00"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"credit-0-donor_query": "William King"}, "2 donors match “William King”"),
+        (
+            {"credit-0-donor_query": "Ada Lovelace", "credit-0-donor_id": "ADA"},
+            "Give the amount credited to this donor.",
+        ),
+        ({"credit-1-amount": "20.00"}, "Name the donor credited with this amount."),
+        (
+            {
+                "credit-0-donor_query": "Ada Lovelace",
+                "credit-0-donor_id": "ADA",
+                "credit-0-amount": "50.00",
+            },
+            "gets the hard credit, not a soft credit.",
+        ),
+    ],
+)
+def test_a_soft_credit_that_cannot_be_made_is_given_back_and_nothing_is_saved(
+    in_alpha: Tenant, fields: dict[str, str], message: str
+) -> None:
+    ada = donor_made("Ada", "Lovelace")
+    donor_made("William", "King")
+    donor_made("William", "King")
+    fields = {key: str(ada.pk) if value == "ADA" else value for key, value in fields.items()}
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+
+    response = client.post(NEW, _gift_form(ada, **fields))
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Gift.objects.exists()
 
 
 def test_a_split_that_does_not_add_up_is_given_back_and_nothing_is_saved(

@@ -121,12 +121,19 @@ def error_to_form(form: forms.Form, error: ServiceError) -> None:
 @require_safe
 @page_requires(Capability.DONORS_READ)
 def donor_suggestions(request: HttpRequest) -> HttpResponse:
-    """The donors matching what was typed, as the listbox under a donor field."""
-    query = request.GET.get("donor_query", "")
+    """The donors matching what was typed, as the listbox under a donor field. The field is
+    `donor_query`, or a form row's (`credit-0-donor_query`, a soft credit's donor): its prefix
+    keeps the options' ids apart from those of the other donor fields on the page."""
+    name = next(
+        (key for key in request.GET if key == "donor_query" or key.endswith("-donor_query")),
+        "donor_query",
+    )
+    query = request.GET.get(name, "")
+    prefix = name.removesuffix("donor_query").replace("_", "-")
     return render(
         request,
         "donations/gifts/_donor_suggestions.html",
-        {"donors": donor_matches(query), "query": query},
+        {"donors": donor_matches(query), "query": query, "option_prefix": f"{prefix}donor"},
     )
 
 
@@ -460,26 +467,30 @@ class AllocationForm(forms.Form):
     )
 
 
-class SoftCreditForm(forms.Form):
-    donor = forms.CharField(label="Donor credited", max_length=200, required=False)
+class SoftCreditForm(DonorLookupForm):
+    """A donor credited with the gift, found by typing as the gift's donor is, and the amount
+    credited; a row left empty credits no one."""
+
     amount = forms.DecimalField(
-        label="Amount", min_value=Decimal("0.01"), decimal_places=2, required=False
+        label="Amount credited", min_value=Decimal("0.01"), decimal_places=2, required=False
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["donor_query"].required = False
+        # "credit-0" is the first row: its label names it for a screen reader.
+        row = (self.prefix or "").rsplit("-", 1)[-1]
+        number = f" {int(row) + 1}" if row.isdigit() else ""
+        self.fields["donor_query"].label = f"Donor credited{number}"
+        self.fields["amount"].label = f"Amount credited{number}"
+
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        query = cleaned.get("donor", "")
-        if query:
-            matches = donor_matches(query)
-            if len(matches) != 1:
-                self.add_error(
-                    "donor",
-                    f"No donor matches “{query}”."
-                    if not matches
-                    else f"{len(matches)} donors match “{query}”: type more of the name.",
-                )
-            else:
-                cleaned["donor_found"] = matches[0]
+        cleaned = super().clean()
+        if cleaned.get("donor_query") and cleaned.get("amount") is None:
+            if "amount" not in self.errors:
+                self.add_error("amount", "Give the amount credited to this donor.")
+        elif cleaned.get("amount") is not None and not cleaned.get("donor_query"):
+            self.add_error("donor_query", "Name the donor credited with this amount.")
         return cleaned
 
 
@@ -547,9 +558,9 @@ def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     campaign=data["campaign"],
                     allocations=specs,
                     soft_credits=[
-                        SoftCreditSpec(donor=row["donor_found"], amount=row["amount"])
+                        SoftCreditSpec(donor=row["donor"], amount=row["amount"])
                         for row in credits.cleaned_data
-                        if row.get("donor_found") and row.get("amount")
+                        if row.get("donor") and row.get("amount")
                     ],
                     tribute_type=data["tribute_type"],
                     tribute_name=data["tribute_name"],
