@@ -85,67 +85,18 @@ class Platform:
 
 
 @pytest.fixture
-def chromium(platform: Platform, request: pytest.FixtureRequest) -> Iterator[Browser]:
-    """Chromium, closed before the server stops (its kept-alive connections end first).
-
-    A JavaScript error on any of its pages (a console error, or an exception nothing caught)
-    fails the test when it ends, with each error and the page it came from: a script that
-    breaks is a page that breaks, even when the test's assertions happen to pass. A test that
-    provokes errors on purpose carries the `console_errors_expected` marker."""
+def chromium(platform: Platform) -> Iterator[Browser]:
+    """Chromium, closed before the server stops (its kept-alive connections end first)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/bootstrap/install.sh (Debian's chromium).")
     from playwright.sync_api import sync_playwright
 
-    errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        _errors_recorded(browser, errors)
         try:
             yield browser
         finally:
             browser.close()
-    if errors and request.node.get_closest_marker("console_errors_expected") is None:
-        pytest.fail(
-            f"{len(errors)} JavaScript error(s) in the browser (mark the test "
-            "`console_errors_expected` if they are meant):\n" + "\n".join(errors),
-            pytrace=False,
-        )
-
-
-def _errors_recorded(browser: Browser, errors: list[str]) -> None:
-    """Every page the browser opens (by new_page, new_context, or a page opening another)
-    adds its console errors and uncaught exceptions to `errors`."""
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Error
-
-    def watched(page: Page) -> None:
-        def console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                source = message.location.get("url") or "the page"
-                errors.append(f"- console error on {page.url} from {source}: {message.text}")
-
-        def uncaught(error: Error) -> None:
-            errors.append(f"- uncaught {error.name} on {page.url}: {error.message}")
-
-        page.on("console", console)
-        page.on("pageerror", uncaught)
-
-    new_context, new_page = browser.new_context, browser.new_page
-
-    def context_watched(*args: Any, **kwargs: Any) -> BrowserContext:
-        context = new_context(*args, **kwargs)
-        context.on("page", watched)
-        return context
-
-    def page_watched(*args: Any, **kwargs: Any) -> Page:
-        page = new_page(*args, **kwargs)
-        watched(page)
-        page.context.on("page", watched)
-        return page
-
-    # The sync API's new_page makes its context inside the driver, not through new_context:
-    # both are wrapped. Assigning to the instance shadows the methods for this browser only.
-    browser.new_context = context_watched  # type: ignore[method-assign]
-    browser.new_page = page_watched  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -225,32 +176,9 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-# What is wider than the window at a phone's width: the first few elements that stick out on
-# the right, as tag#id.class, so that a failure says where to look.
-WIDER_THAN_THE_WINDOW = """() => {
-  const width = window.innerWidth;
-  const wide = [];
-  for (const element of document.body.querySelectorAll("*")) {
-    const box = element.getBoundingClientRect();
-    if (box.right > width + 1 && box.width > 0) {
-      const id = element.id ? "#" + element.id : "";
-      const classes = typeof element.className === "string" && element.className.trim()
-        ? "." + element.className.trim().split(/\\s+/).join(".") : "";
-      const right = Math.round(box.right);
-      wide.push(`${element.tagName.toLowerCase()}${id}${classes} (right edge ${right} px)`);
-      if (wide.length === 5) break;
-    }
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide: wide};
-}"""
-
-
 def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
     """The whole page at desktop width and at a phone's (390 x 844), as <name>-desktop.png and
-    <name>-phone.png in var/test-artifacts/; the page's viewport is restored after.
-
-    Fails the test when the page is wider than the phone (it would scroll sideways there),
-    naming the elements that stick out; the photographs are taken first, to look at."""
+    <name>-phone.png in var/test-artifacts/; the page's viewport is restored after."""
     viewport = page.viewport_size or {"width": DESKTOP_WIDTH, "height": 800}
     desktop = ARTIFACTS / f"{name}-desktop.png"
     phone = ARTIFACTS / f"{name}-phone.png"
@@ -259,16 +187,8 @@ def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
         page.screenshot(path=str(desktop), full_page=True)
         page.set_viewport_size(PHONE_VIEWPORT)
         page.screenshot(path=str(phone), full_page=True)
-        fit = page.evaluate(WIDER_THAN_THE_WINDOW)
     finally:
         page.set_viewport_size(viewport)
-    if fit["scrollWidth"] > fit["innerWidth"]:
-        pytest.fail(
-            f"{name} ({page.url}) does not fit a phone: it is {fit['scrollWidth']} px wide in a "
-            f"{fit['innerWidth']} px window, so it scrolls sideways (see {phone.name}). Wider "
-            "than the window: " + (", ".join(fit["wide"]) or "no single element"),
-            pytrace=False,
-        )
     return desktop, phone
 
 
