@@ -9,7 +9,7 @@ PORT ?= 8000
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
-	bench-ledger bench-imports bench-donors bench-reconcile
+	bench-ledger bench-imports bench-donors bench-reconcile bench-pages
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -24,6 +24,8 @@ help:
 	@echo "                   donors (database ifm_bench_donors)"
 	@echo "make bench-reconcile  auto-match of a 2,000-line bank statement against 100,000 ledger"
 	@echo "                   lines (database ifm_bench_reconcile)"
+	@echo "make bench-pages   server time of the donor list, search, a donor's page and each"
+	@echo "                   role's dashboard on 100,000 donors (database ifm_bench_pages)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -83,3 +85,6 @@ bench-donors: install services
 
 bench-reconcile: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/reconcile.py
+
+bench-pages: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/pages.py

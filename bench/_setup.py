@@ -50,9 +50,16 @@ def _database_ensure(name: str) -> None:
         server.close()
 
 
+_started: str | None = None
+
+
 def django_start(database: str, *, redis_db: int) -> str:
     """Point Django at the benchmark's database and Redis db, with tasks run in this process
-    and emails kept in memory, and set it up. Returns the database's name."""
+    and emails kept in memory, and set it up. Returns the database's name. A benchmark that
+    imports another's loader keeps its own database: the first start wins."""
+    global _started
+    if _started is not None:
+        return _started
     name = _database_name(database)
     os.environ["DATABASE_URL"] = f"{SERVER}/{name}"
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
@@ -66,6 +73,7 @@ def django_start(database: str, *, redis_db: int) -> str:
     import django
 
     django.setup()
+    _started = name
     return name
 
 
