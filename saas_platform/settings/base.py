@@ -151,6 +151,10 @@ DATABASES = {
         # Persistent connections: opening one costs about 12 ms a request.
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", default=60, minimum=0),
         "CONN_HEALTH_CHECKS": True,
+        # No JIT compilation: a page's queries run in milliseconds, but the planner's cost of a
+        # list with correlated subqueries crosses jit_above_cost and PostgreSQL then spends
+        # seconds compiling (measured by bench/pages.py: 2 to 8 s of JIT on donor pages).
+        "OPTIONS": {"options": "-c jit=off"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
