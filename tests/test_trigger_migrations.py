@@ -46,7 +46,7 @@ FROZEN_SQL = {
         "a6f991a2a1489f7f7ea75567ba76e1322e1de664667737c8379c843c8ea9274b",
         "41d0b8bb10d30525025a119e3317af579281466861fab11bdb4c08726bb57560",
     ),
-    "tenant_apps.donations.migrations.0007_donor_giving_totals_kept": (
+    "tenant_apps.donations.migrations.0008_donor_giving_totals_kept": (
         "1a7bdf516b074df50c436313375db67f987ada4b48864a08d85aa256e21d37f4",
         "113af69dd0e4baeefa23845bd3e14ae46c81acef4051068b2a15e08234ca94a1",
     ),

@@ -67,7 +67,7 @@ REVERSE = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0006_import_column_mapping"),
+        ("donations", "0007_gift_void"),
         ("donors", "0004_donor_giving_totals"),
     ]
 
