@@ -27,12 +27,12 @@ SECTIONS = (
     Section("Donors", "donors:index", Capability.DONORS_READ, ("/donors/",)),
     # Follow-ups with donors: where a development director looks for the week's calls.
     Section("Tasks", "tasks:index", Capability.DONORS_READ, ("/tasks/",)),
-    Section("Gifts", "gifts:list", Capability.DONORS_READ, ("/gifts/", "/pledges/", "/recurring/")),
-    Section("Deposits", "deposits:index", Capability.DONORS_READ, ("/deposits/",)),
-    Section("Campaigns", "campaigns:index", Capability.DONORS_READ, ("/campaigns/",)),
-    Section("Receipts", "receipts:index", Capability.DONORS_READ, ("/receipts/",)),
-    Section("Imports", "donations:imports", Capability.DONORS_READ, ("/donations/imports",)),
-    Section("Reports", "donations:reports", Capability.REPORTS_READ, ("/donations/reports",)),
+    Section("Gifts", "gifts:list", Capability.GIVING_READ, ("/gifts/", "/pledges/", "/recurring/")),
+    Section("Deposits", "deposits:index", Capability.GIVING_READ, ("/deposits/",)),
+    Section("Campaigns", "campaigns:index", Capability.GIVING_READ, ("/campaigns/",)),
+    Section("Receipts", "receipts:index", Capability.GIVING_READ, ("/receipts/",)),
+    Section("Imports", "donations:imports", Capability.GIVING_READ, ("/donations/imports",)),
+    Section("Reports", "donations:reports", Capability.GIVING_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),
     Section("People", "personnel:index", Capability.PERSONNEL_READ, ("/personnel/",)),
     # Who has a login and with what role; inviting colleagues.

@@ -42,7 +42,7 @@ def dashboard_parts(user: User) -> DashboardParts:
     records_gifts = user.has_capability(Capability.GIFTS_WRITE)
     return DashboardParts(
         fundraising=user.has_capability(Capability.DONORS_WRITE)
-        or (user.has_capability(Capability.DONORS_READ) and not records_gifts),
+        or (user.has_capability(Capability.GIVING_READ) and not records_gifts),
         books=user.has_capability(Capability.ACCOUNTING_READ)
         and (user.has_capability(Capability.GIFTS_POST) or not records_gifts),
     )
@@ -104,6 +104,7 @@ def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_post_gifts": user.has_capability(Capability.GIFTS_POST),
         "can_read_books": user.has_capability(Capability.ACCOUNTING_READ),
         "can_read_personnel": user.has_capability(Capability.PERSONNEL_READ),
+        "can_read_pay": user.has_capability(Capability.PAY_READ),
         "can_submit_hours": user.has_capability(Capability.HOURS_SUBMIT),
     }
     if context["can_read_donors"]:

@@ -36,12 +36,20 @@ class Capability(StrEnum):
     HOURS_SUBMIT = "hours.submit"
     HOURS_APPROVE = "hours.approve"
     PAYROLL_POST = "payroll.post"
+    # Salaries, pay rates and the payroll allocation (each person's cost): kept apart from
+    # PERSONNEL_READ so that those who manage people's hours do not see what they are paid.
+    PAY_READ = "pay.read"
+    # Gifts and their amounts (gift lists, deposits, receipts, pledges, campaigns' totals,
+    # fundraising reports): kept apart from DONORS_READ so that a volunteer coordinator can
+    # reach donors who volunteer without seeing what they give.
+    GIVING_READ = "giving.read"
 
 
 _READ = {
     Capability.ACCOUNTING_READ,
     Capability.REPORTS_READ,
     Capability.DONORS_READ,
+    Capability.GIVING_READ,
     Capability.PERSONNEL_READ,
 }
 
@@ -56,11 +64,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.GIFTS_POST,
             Capability.HOURS_SUBMIT,
             Capability.PAYROLL_POST,
+            Capability.PAY_READ,
         }
     ),
     Role.FUNDRAISER: frozenset(
         _READ | {Capability.DONORS_WRITE, Capability.GIFTS_WRITE, Capability.HOURS_SUBMIT}
     ),
+    # Donors' names and contacts (to reach volunteers who give) but not their giving; people
+    # and hours but not pay.
     Role.VOLUNTEER_COORDINATOR: frozenset(
         {
             Capability.REPORTS_READ,
@@ -71,6 +82,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.HOURS_APPROVE,
         }
     ),
+    # Everything read-only but pay: salaries are the bookkeeper's and the administrators'.
     Role.VIEWER: frozenset(_READ),
     # HOURS_SUBMIT without PERSONNEL_READ: the hour entries they see are their own only.
     Role.VOLUNTEER: frozenset({Capability.HOURS_SUBMIT}),

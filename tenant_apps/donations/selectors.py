@@ -416,9 +416,9 @@ class TimelineEntry:
     order: tuple[int, int] = (0, 0)
 
 
-def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
-    """The donor's gifts, soft credits on others' gifts, pledges, recurring gifts, receipts,
-    notes and merges, newest first: seven queries whatever the number of each."""
+def _giving_entries(donor: Donor) -> list[TimelineEntry]:
+    """The donor's gifts, soft credits on others' gifts, pledges, recurring gifts and receipts:
+    five queries."""
     entries: list[TimelineEntry] = []
     for gift in Gift.objects.filter(donor=donor).select_related("campaign"):
         entries.append(
@@ -475,6 +475,12 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
                 order=(3, receipt.pk),
             )
         )
+    return entries
+
+
+def _contact_entries(donor: Donor) -> list[TimelineEntry]:
+    """The notes on the donor and the donors merged into them: two queries."""
+    entries: list[TimelineEntry] = []
     for note in donor_notes(donor=donor):
         author = note.author.get_full_name() or note.author.email if note.author else ""
         entries.append(
@@ -495,8 +501,23 @@ def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
                 order=(5, merge.pk),
             )
         )
-    entries.sort(key=lambda entry: (entry.day, entry.order), reverse=True)
     return entries
+
+
+def _newest_first(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    return sorted(entries, key=lambda entry: (entry.day, entry.order), reverse=True)
+
+
+def donor_timeline(*, donor: Donor) -> list[TimelineEntry]:
+    """The donor's gifts, soft credits on others' gifts, pledges, recurring gifts, receipts,
+    notes and merges, newest first: seven queries whatever the number of each."""
+    return _newest_first(_giving_entries(donor) + _contact_entries(donor))
+
+
+def donor_notes_timeline(*, donor: Donor) -> list[TimelineEntry]:
+    """The donor's notes and merges, newest first, without their giving: for roles that may
+    read donors but not what they give."""
+    return _newest_first(_contact_entries(donor))
 
 
 # --- Deposits desk -----------------------------------------------------------------------------

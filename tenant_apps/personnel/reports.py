@@ -295,6 +295,15 @@ REPORTS = {
     "volunteer-value": volunteer_value,
     "payroll-allocation": payroll_allocation,
 }
+# Reports that show what each person is paid: only for roles that may read pay.
+PAY_REPORTS = frozenset({"payroll-allocation"})
+
+
+def reports_readable(*, can_read_pay: bool) -> list[str]:
+    """The names of the reports a reader sees, in the registry's order."""
+    return [name for name in REPORTS if can_read_pay or name not in PAY_REPORTS]
+
+
 REPORT_SUMMARIES = {
     "hours": "Approved hours by program and function, staff and volunteers apart.",
     "volunteer-value": "Volunteer hours valued at the organization's hourly rate, by program; "

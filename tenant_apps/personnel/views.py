@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from saas_platform.lib.report_pages import PeriodForm, period_text, reader_required, render_report
 from saas_platform.lib.reports import Report
+from shared_apps.users.pages import refusal
+from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
-from tenant_apps.personnel.reports import REPORT_SUMMARIES, REPORTS
+from tenant_apps.personnel.reports import PAY_REPORTS, REPORT_SUMMARIES, REPORTS, reports_readable
 
 TITLES = {
     "hours": "Hours by program and function",
@@ -29,9 +32,11 @@ personnel_reader_required = reader_required(
 
 
 @personnel_reader_required
-def report_index(request: HttpRequest) -> HttpResponse:
+def report_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    readable = reports_readable(can_read_pay=request.user.has_capability(Capability.PAY_READ))
     pages = [
-        {"name": name, "title": TITLES[name], "summary": REPORT_SUMMARIES[name]} for name in REPORTS
+        {"name": name, "title": TITLES[name], "summary": REPORT_SUMMARIES[name]}
+        for name in readable
     ]
     return render(request, "personnel/index.html", {"pages": pages})
 
@@ -41,9 +46,11 @@ def _caption(report: Report, parameters: dict[str, Any]) -> str:
 
 
 @personnel_reader_required
-def report_detail(request: HttpRequest, name: str) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
         raise Http404("There is no such report.")
+    if name in PAY_REPORTS and not request.user.has_capability(Capability.PAY_READ):
+        raise PermissionDenied(refusal(Capability.PAY_READ))
     today = timezone.localdate()
     data = {
         "end": request.GET.get("end", "").strip() or today.isoformat(),

@@ -17,6 +17,8 @@ from rest_framework.response import Response
 from rest_framework.urlpatterns import format_suffix_patterns
 
 from saas_platform.lib.api import ErrorOutput
+from shared_apps.users.permissions import capability_required
+from shared_apps.users.roles import Capability
 from tenant_apps.donations.selectors import donor_giving_summaries
 from tenant_apps.donors.api.serializers import DonorGivingSummaryOutput
 from tenant_apps.donors.api.views import DonorViewSet
@@ -25,7 +27,10 @@ from tenant_apps.donors.models import Donor
 
 class DonorGivingViewSet(DonorViewSet):
     """The donor list's filters and permission, answering with giving summaries. The actions
-    take `**kwargs`: a format suffix (giving-summary.json) arrives as a `format` argument."""
+    take `**kwargs`: a format suffix (giving-summary.json) arrives as a `format` argument.
+    What a donor gives is for readers of giving, not every reader of donors."""
+
+    permission_classes = [capability_required(read=Capability.GIVING_READ)]
 
     def get_queryset(self) -> QuerySet[Any]:
         # Summaries show no contacts: the donors alone, without the list's prefetches.

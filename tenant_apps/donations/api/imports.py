@@ -39,8 +39,9 @@ IMPORT_CAPABILITY = {
 
 
 class ImportPermission(BasePermission):
-    """Donor readers see the jobs; a writer of donors or of gifts may upload (the kind of file
-    is checked against the role once the request is read)."""
+    """Readers of giving see the jobs (a gift import's rows show amounts); a writer of donors
+    or of gifts may upload (the kind of file is checked against the role once the request is
+    read)."""
 
     message = "Your role does not allow this."
 
@@ -49,7 +50,7 @@ class ImportPermission(BasePermission):
         if not (user and user.is_authenticated):
             return False
         if request.method in SAFE_METHODS:
-            return user.has_capability(Capability.DONORS_READ)
+            return user.has_capability(Capability.GIVING_READ)
         return any(user.has_capability(needed) for needed in IMPORT_CAPABILITY.values())
 
 

@@ -38,9 +38,9 @@ from tenant_apps.donations.receipt_pdf import receipt_pdf_download
 from tenant_apps.donations.services import receipt_settings, receipts
 from tenant_apps.donors import selectors as donor_selectors
 
-RECEIPTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_WRITE)
+RECEIPTS = capability_required(read=Capability.GIVING_READ, write=Capability.GIFTS_WRITE)
 RECEIPT_SETTINGS = capability_required(
-    read=Capability.DONORS_READ, write=Capability.SETTINGS_MANAGE
+    read=Capability.GIVING_READ, write=Capability.SETTINGS_MANAGE
 )
 
 

@@ -15,7 +15,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.donations import reports
 from tenant_apps.donations.api.serializers import GivingReportIndexOutput, GivingReportQueryInput
 
-REPORTS_READER = capability_required(read=Capability.REPORTS_READ)
+REPORTS_READER = capability_required(read=Capability.GIVING_READ)
 URL = "/api/v1/donations/reports/"
 
 

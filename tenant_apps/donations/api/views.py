@@ -40,8 +40,8 @@ from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, Gi
 from tenant_apps.donations.services import allocations, campaigns, deposits, gifts
 from tenant_apps.donors import selectors as donor_selectors
 
-GIFTS = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_WRITE)
-GIFTS_POSTING = capability_required(read=Capability.DONORS_READ, write=Capability.GIFTS_POST)
+GIFTS = capability_required(read=Capability.GIVING_READ, write=Capability.GIFTS_WRITE)
+GIFTS_POSTING = capability_required(read=Capability.GIVING_READ, write=Capability.GIFTS_POST)
 
 
 def campaign_by_code(code: str | None) -> Campaign | None:

@@ -46,7 +46,6 @@ READERS = (
     Role.BOOKKEEPER,
     Role.FUNDRAISER,
     Role.VIEWER,
-    Role.VOLUNTEER_COORDINATOR,
 )
 
 
@@ -130,7 +129,7 @@ def test_the_form_is_for_those_who_enter_gifts(in_alpha: Tenant, role: str, stat
     assert client.get(f"{_page(pledge)}edit/").status_code == status
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.VOLUNTEER_COORDINATOR])
+@pytest.mark.parametrize("role", [Role.VIEWER])
 def test_readers_get_no_actions_and_every_action_is_refused_to_them(
     in_alpha: Tenant, role: str
 ) -> None:

@@ -76,7 +76,6 @@ def _with_gifts(number: int) -> RecurringGift:
         Role.BOOKKEEPER,
         Role.FUNDRAISER,
         Role.VIEWER,
-        Role.VOLUNTEER_COORDINATOR,
     ],
 )
 def test_every_donor_reader_sees_the_list_and_a_recurring_gift(in_alpha: Tenant, role: str) -> None:
@@ -97,7 +96,7 @@ def test_a_volunteer_is_refused_with_the_roles_that_may(in_alpha: Tenant) -> Non
         assert "This page is for the" in response.text
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.VOLUNTEER_COORDINATOR])
+@pytest.mark.parametrize("role", [Role.VIEWER])
 def test_readers_change_nothing(in_alpha: Tenant, role: str) -> None:
     recurring = RecurringGiftFactory.create()
     client = in_alpha.client(in_alpha.user(role))

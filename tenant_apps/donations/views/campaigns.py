@@ -82,7 +82,7 @@ class CampaignFilterForm(forms.Form):
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def campaign_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = CampaignFilterForm(request.GET)
     filters = form.filters()
@@ -166,7 +166,7 @@ def campaign_or_404(pk: int) -> Campaign:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     overview = selectors.campaign_overview(pk=pk, today=timezone.localdate())
     if overview is None:

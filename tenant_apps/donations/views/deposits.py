@@ -47,7 +47,7 @@ class DepositFilterForm(forms.Form):
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def deposit_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = DepositFilterForm(request.GET)
     state = form.cleaned_data["state"] if form.is_valid() else ""
@@ -214,7 +214,7 @@ def _work(
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def deposit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _work(request, deposit_or_404(pk))
 
@@ -292,7 +292,7 @@ def deposit_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def deposit_slip(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     deposit = deposit_or_404(pk)
     data = deposit_slip_render(

@@ -52,6 +52,8 @@ COLUMNS = (
     Column("last_gift", "Last gift", order_by=("last_gift_sort",)),
     Column("lifetime", "Lifetime giving", order_by=("lifetime_total",), numeric=True),
 )
+# What a role that may not read giving sees: the donors and how to reach them.
+CONTACT_COLUMNS = COLUMNS[:3]
 
 # Giving levels: lifetime giving from (inclusive) to (exclusive; None: no upper bound).
 GIVING_LEVELS: dict[str, tuple[str, Decimal, Decimal | None]] = {
@@ -87,6 +89,19 @@ class DonorFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         tags = [(tag.name, tag.name) for tag in donor_selectors.tag_list()]
         cast(forms.ChoiceField, self.fields["tag"]).choices = [("", "Any tag"), *tags]
+
+
+GIVING_FILTERS = ("level", "last_gift_from", "last_gift_to", "lapsed")
+
+
+class DonorContactFilterForm(DonorFilterForm):
+    """The filters on name, tags and contact only, for roles that may not read giving: a
+    filter on giving would tell what a donor gives."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in GIVING_FILTERS:
+            del self.fields[name]
 
 
 def donors_filtered(form: DonorFilterForm) -> QuerySet[selectors.DonorWithGiving]:
@@ -131,6 +146,11 @@ def _csv_rows(donors: QuerySet[selectors.DonorWithGiving]) -> Iterator[list[str]
         ]
 
 
+def _without_giving(row: list[str]) -> list[str]:
+    """A row of the donors' CSV without its last gift and lifetime giving (columns 6 and 7)."""
+    return row[:5] + row[7:]
+
+
 def _fragment_wanted(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
@@ -139,23 +159,21 @@ def _fragment_wanted(request: HttpRequest) -> bool:
 @require_safe
 @page_requires(Capability.DONORS_READ)
 def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    form = DonorFilterForm(request.GET)
+    can_read_giving = request.user.has_capability(Capability.GIVING_READ)
+    form = (DonorFilterForm if can_read_giving else DonorContactFilterForm)(request.GET)
     donors = donors_filtered(form)
     if wants_csv(request):
-        header = [
-            "Name",
-            "Kind",
-            "Email",
-            "Phone",
-            "Tags",
-            "Last gift",
-            "Lifetime giving",
-            "Do not contact",
-        ]
+        header = ["Name", "Kind", "Email", "Phone", "Tags", "Last gift", "Lifetime giving"]
+        header.append("Do not contact")
         rows = _csv_rows(donors.order_by("display_name", "id"))
+        if not can_read_giving:
+            header = _without_giving(header)
+            rows = (_without_giving(row) for row in rows)
         return csv_response("donors.csv", header, rows)
-    donor_listing = listing(request, donors, columns=COLUMNS, default_sort="name")
+    columns = COLUMNS if can_read_giving else CONTACT_COLUMNS
+    donor_listing = listing(request, donors, columns=columns, default_sort="name")
     context = {
+        "can_read_giving": can_read_giving,
         "form": form,
         "listing": donor_listing,
         "filtered": any(value for key, value in request.GET.items() if key not in {"sort", "page"}),
@@ -182,10 +200,17 @@ def _donor_or_404(pk: int) -> Donor:
 
 
 def _timeline_context(request: AuthenticatedHttpRequest, donor: Donor, form: NoteForm) -> Any:
+    can_read_giving = request.user.has_capability(Capability.GIVING_READ)
+    timeline = (
+        selectors.donor_timeline(donor=donor)
+        if can_read_giving
+        else selectors.donor_notes_timeline(donor=donor)
+    )
     return {
         "donor": donor,
         "note_form": form,
-        "timeline": selectors.donor_timeline(donor=donor),
+        "timeline": timeline,
+        "can_read_giving": can_read_giving,
         "can_write": request.user.has_capability(Capability.DONORS_WRITE),
     }
 
@@ -215,7 +240,11 @@ def _page(
     context = {
         **_timeline_context(request, donor, form),
         **task_panel_context(request, donor, form=task_form),
-        "giving": selectors.donor_giving_summaries(donor_ids=[donor.pk])[donor.pk],
+        "giving": (
+            selectors.donor_giving_summaries(donor_ids=[donor.pk])[donor.pk]
+            if request.user.has_capability(Capability.GIVING_READ)
+            else None
+        ),
         "household_members": household_members,
         "merged_into": (
             Donor.objects.filter(pk=donor.merged_into_id).first() if donor.merged_into_id else None

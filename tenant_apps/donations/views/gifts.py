@@ -119,7 +119,7 @@ def error_to_form(form: forms.Form, error: ServiceError) -> None:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def donor_suggestions(request: HttpRequest) -> HttpResponse:
     """The donors matching what was typed, as the listbox under a donor field. The field is
     `donor_query`, or a form row's (`credit-0-donor_query`, a soft credit's donor): its prefix
@@ -225,7 +225,7 @@ def filtered_gifts(form: GiftFilterForm) -> QuerySet[Gift]:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def gift_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = GiftFilterForm(request.GET)
     gifts = filtered_gifts(form)
@@ -341,7 +341,7 @@ def gift_page(
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def gift_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return gift_page(request, gift_or_404(pk))
 

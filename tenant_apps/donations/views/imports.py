@@ -123,7 +123,7 @@ def _result_or_state(job: ImportJob) -> str:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def import_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     kinds = _kinds(request)
     form = UploadForm(kinds=kinds)
@@ -197,7 +197,7 @@ def import_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def import_sample(request: AuthenticatedHttpRequest, kind: str) -> HttpResponseBase:
     """A file of `kind` to start from: every column, and a few believable rows (the gifts are
     from the sample donors, so the two import cleanly one after the other)."""
@@ -279,7 +279,7 @@ def _uploaded_or_redirect(job: ImportJob) -> HttpResponse | None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def import_columns_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """How each column of an upload will be read, with the first rows as the import would read
     them; changing a choice updates the preview (HTMX, or the Update button without it).
@@ -351,7 +351,7 @@ def _error_to_form(form: ColumnsForm, error: ServiceError) -> None:
 
 
 @require_POST
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def import_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = job_or_404(pk)
     if not import_allowed(request.user, job.kind):
@@ -369,7 +369,7 @@ def import_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = job_or_404(pk)
     if job.state == ImportState.UPLOADED:

@@ -129,7 +129,7 @@ def filtered_pledges(form: PledgeFilterForm, *, today: date) -> QuerySet[PledgeW
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def pledge_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     today = timezone.localdate()
     form = PledgeFilterForm(request.GET)
@@ -486,7 +486,7 @@ def refusal_on_form(
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def pledge_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return pledge_page(request, pledge_or_404(pk))
 

@@ -85,7 +85,7 @@ def number_of(receipt: Receipt) -> str:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = ReceiptFilterForm(request.GET)
     receipts = selectors.receipt_desk_list(form.filters())
@@ -158,20 +158,20 @@ def _detail_context(request: AuthenticatedHttpRequest, receipt: Receipt) -> dict
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     receipt = receipt_or_404(pk)
     return render(request, "donations/receipts/detail.html", _detail_context(request, receipt))
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_pdf(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return receipt_pdf_download(receipt_or_404(pk))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_email(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Asks before emailing the receipt again; the POST sends it."""
     write_required(request)
@@ -200,7 +200,7 @@ class ReissueForm(forms.Form):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Asks why, then issues the corrected version, which voids this one."""
     write_required(request)
@@ -252,7 +252,7 @@ class ReceiptSettingsForm(forms.Form):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def receipt_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     settings_row = settings_service.receipt_settings()
     can_change = request.user.has_capability(Capability.SETTINGS_MANAGE)
@@ -304,7 +304,7 @@ class StatementsForm(forms.Form):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def statements_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The form that starts a year's statements (GIFTS_WRITE) and, for a started run, its
     progress (refreshed by htmx every 2 s while it runs) and download."""
@@ -340,7 +340,7 @@ def _run_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def statements_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The progress fragment htmx polls."""
     return render(request, "donations/receipts/_statements_progress.html", _run_context(request))
@@ -354,7 +354,7 @@ def _finished_run(request: AuthenticatedHttpRequest) -> statements.StatementsPro
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def statements_download(request: AuthenticatedHttpRequest) -> FileResponse:
     progress = _finished_run(request)
     return FileResponse(
@@ -366,7 +366,7 @@ def statements_download(request: AuthenticatedHttpRequest) -> FileResponse:
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def statements_document(request: AuthenticatedHttpRequest) -> FileResponse:
     """Every statement of the run in one PDF, to print at once."""
     progress = _finished_run(request)

@@ -117,7 +117,7 @@ def filtered_recurring_gifts(form: RecurringFilterForm) -> QuerySet[RecurringGif
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def recurring_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = RecurringFilterForm(request.GET)
     recurring = filtered_recurring_gifts(form)
@@ -383,7 +383,7 @@ def recurring_page(
 
 
 @require_safe
-@page_requires(Capability.DONORS_READ)
+@page_requires(Capability.GIVING_READ)
 def recurring_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return recurring_page(request, recurring_or_404(pk))
 

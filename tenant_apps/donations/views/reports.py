@@ -120,7 +120,7 @@ def _form_data(form_class: type[forms.Form], query: QueryDict) -> dict[str, str]
 # --- Views -------------------------------------------------------------------------------------
 
 
-reports_reader_required = reader_required(Capability.REPORTS_READ, refusal(Capability.REPORTS_READ))
+reports_reader_required = reader_required(Capability.GIVING_READ, refusal(Capability.GIVING_READ))
 
 
 @reports_reader_required

@@ -81,6 +81,8 @@ class PersonUpdateInput(Input):
 
 
 class StaffOutput(serializers.Serializer):
+    """A staff record as every reader of personnel sees it: no pay rate (StaffPayOutput)."""
+
     id = serializers.IntegerField()
     person = serializers.IntegerField(source="person_id")
     person_name = serializers.CharField(source="person.full_name")
@@ -88,7 +90,6 @@ class StaffOutput(serializers.Serializer):
     department = serializers.CharField()
     employment_type = serializers.ChoiceField(choices=EmploymentType.choices)
     pay_type = serializers.ChoiceField(choices=PayType.choices)
-    pay_rate = _money()
     is_officer = serializers.BooleanField()
     start_date = serializers.DateField()
     end_date = serializers.DateField(allow_null=True)
@@ -98,6 +99,12 @@ class StaffOutput(serializers.Serializer):
     default_program = serializers.CharField(
         source="default_program.code", allow_null=True, default=None
     )
+
+
+class StaffPayOutput(StaffOutput):
+    """A staff record with its pay rate, for those allowed to read pay."""
+
+    pay_rate = _money()
 
 
 class StaffCreateInput(Input):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +48,7 @@ from tenant_apps.personnel.api.serializers import (
     ReportQueryInput,
     StaffCreateInput,
     StaffOutput,
+    StaffPayOutput,
     StaffUpdateInput,
     VolunteerCreateInput,
     VolunteerOutput,
@@ -76,6 +78,7 @@ from tenant_apps.personnel.services.staff import staff_record_create, staff_reco
 from tenant_apps.personnel.services.volunteers import volunteer_create, volunteer_update
 
 PERSONNEL = capability_required(read=Capability.PERSONNEL_READ, write=Capability.PERSONNEL_WRITE)
+PAY = capability_required(read=Capability.PAY_READ, write=Capability.PAYROLL_POST)
 HOURS_APPROVING = capability_required(
     read=Capability.PERSONNEL_READ, write=Capability.HOURS_APPROVE
 )
@@ -143,8 +146,18 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self._output(person))
 
 
+def _pay_check(request: AuthenticatedRequest, data: dict[str, Any]) -> None:
+    """Setting a pay rate is reading it: refused (403) to a role that may not read pay."""
+    if "pay_rate" in data and not request.user.has_capability(Capability.PAY_READ):
+        raise PermissionDenied(
+            "Your role does not allow reading or setting pay; a bookkeeper or an "
+            "administrator sets pay rates."
+        )
+
+
 class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Staff records: position, pay, dates and the default split of their time by function."""
+    """Staff records: position, dates and the default split of their time by function, and
+    their pay rate for roles that may read pay."""
 
     serializer_class = StaffOutput
     permission_classes = [PERSONNEL]
@@ -155,8 +168,15 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[StaffRecord]:
         return selectors.staff_list()
 
+    def get_serializer_class(self) -> type[StaffOutput]:
+        user = self.request.user
+        if user.is_authenticated and user.has_capability(Capability.PAY_READ):
+            return StaffPayOutput
+        return StaffOutput
+
     def _output(self, record: StaffRecord) -> dict[str, Any]:
-        return dict(StaffOutput(self.get_queryset().get(pk=record.pk)).data)
+        serializer = self.get_serializer_class()
+        return dict(serializer(self.get_queryset().get(pk=record.pk)).data)
 
     @extend_schema(
         request=StaffCreateInput, responses={201: StaffOutput, 400: ErrorOutput, 409: ErrorOutput}
@@ -165,6 +185,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Give a person a staff record. The default split adds up to 100 percent; its program
         share names the program."""
         data = validated_data(StaffCreateInput, request)
+        _pay_check(request, data)
         data["person"] = _person_by_id(data["person"])
         record = staff_record_create(acting_user=request.user, **data)
         return Response(self._output(record), status=status.HTTP_201_CREATED)
@@ -175,6 +196,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request: AuthenticatedRequest, pk: str) -> Response:
         record = self.get_object()
         data = validated_data(StaffUpdateInput, request)
+        _pay_check(request, data)
         record = staff_record_update(record=record, acting_user=request.user, **data)
         return Response(self._output(record))
 
@@ -424,9 +446,7 @@ class PayrollAllocationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Payroll allocations posted to the ledger. Posting one needs the setting on."""
 
     serializer_class = PayrollAllocationOutput
-    permission_classes = [
-        capability_required(read=Capability.PERSONNEL_READ, write=Capability.PAYROLL_POST)
-    ]
+    permission_classes = [PAY]
     ordering = ["-start", "-id"]
     ordering_fields = ["start", "id"]
 
@@ -470,6 +490,14 @@ class ReportIndexView(reporting.ReportIndexView):
             "csv_url": f"{API}/reports/{name}/?format=csv",
         }
 
+    def get(self, request: AuthenticatedRequest) -> Response:  # type: ignore[override]  # the user is signed in (permission_classes)
+        readable = reports.reports_readable(
+            can_read_pay=request.user.has_capability(Capability.PAY_READ)
+        )
+        return Response(
+            self.item_serializer([self.item(name) for name in readable], many=True).data
+        )
+
 
 class ReportView(reporting.ReportView):
     """A personnel report as JSON, or as CSV with ?format=csv (or Accept: text/csv)."""
@@ -487,6 +515,12 @@ class ReportView(reporting.ReportView):
         "(amounts and hours as strings with two decimals)."
     )
     csv_description = "The report's table, header first."
+
+    def get(self, request: AuthenticatedRequest, name: str) -> Response:  # type: ignore[override]  # the user is signed in (permission_classes)
+        """The payroll allocation shows each person's pay: only for roles that may read pay."""
+        if name in reports.PAY_REPORTS and not request.user.has_capability(Capability.PAY_READ):
+            raise PermissionDenied("Your role does not allow reading pay.")
+        return super().get(request, name)
 
     def report_arguments(
         self, name: str, values: dict[str, Any], accepted: list[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.test.utils import CaptureQueriesContext
@@ -135,6 +136,62 @@ def test_every_staff_role_reads_people(in_alpha: Tenant, role: str) -> None:
 
     assert response.status_code == 200
     assert [row["person_name"] for row in response.json()["results"]] == ["Maria"]
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_pay"),
+    [
+        (Role.OWNER, True),
+        (Role.ADMIN, True),
+        (Role.BOOKKEEPER, True),
+        (Role.FUNDRAISER, False),
+        (Role.VIEWER, False),
+        (Role.VOLUNTEER_COORDINATOR, False),
+    ],
+)
+def test_the_pay_rate_is_only_for_roles_that_read_pay(
+    in_alpha: Tenant, role: str, sees_pay: bool
+) -> None:
+    record = StaffRecordFactory.create(full_name="Maria")
+    client = in_alpha.api(in_alpha.user(role))
+
+    listed = client.get(f"{API}/staff/").json()["results"][0]
+    read = client.get(f"{API}/staff/{record.pk}/").json()
+
+    assert ("pay_rate" in listed) is sees_pay
+    assert ("pay_rate" in read) is sees_pay
+    assert ("52000.00" in str(listed)) is sees_pay
+    assert read["position"] == record.position
+
+
+def test_a_coordinator_changes_a_staff_record_but_not_its_pay(
+    in_alpha: Tenant, coordinator: APIClient
+) -> None:
+    record = StaffRecordFactory.create(full_name="Maria")
+    person = PersonFactory.create(full_name="Noor")
+
+    moved = coordinator.patch(f"{API}/staff/{record.pk}/", {"department": "Kitchen"})
+    raised = coordinator.patch(f"{API}/staff/{record.pk}/", {"pay_rate": "90000.00"})
+    hired = coordinator.post(
+        f"{API}/staff/",
+        {
+            "person": person.pk,
+            "position": "Cook",
+            "employment_type": "full_time",
+            "pay_type": "salaried",
+            "pay_rate": "40000.00",
+            "start_date": "2025-01-01",
+        },
+    )
+
+    assert moved.status_code == 200, moved.content
+    assert "pay_rate" not in moved.json()
+    api_error(raised, 403)
+    api_error(hired, 403)
+    record.refresh_from_db()
+    assert record.pay_rate == Decimal("52000.00")
+    assert record.department == "Kitchen"
+    assert not StaffRecord.objects.filter(person=person).exists()
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.BOOKKEEPER, Role.VOLUNTEER])
@@ -428,8 +485,9 @@ def test_the_payroll_allocation_list_runs_a_fixed_number_of_queries(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_the_report_index_lists_each_report(alpha: Tenant) -> None:
-    response = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/reports/")
+def test_the_report_index_lists_each_report_the_role_may_read(alpha: Tenant) -> None:
+    response = alpha.api(alpha.user(Role.BOOKKEEPER)).get(f"{API}/reports/")
+    without_pay = alpha.api(alpha.user(Role.VIEWER)).get(f"{API}/reports/")
 
     assert [item["name"] for item in response.json()] == [
         "hours",
@@ -437,13 +495,14 @@ def test_the_report_index_lists_each_report(alpha: Tenant) -> None:
         "payroll-allocation",
     ]
     assert response.json()[0]["csv_url"] == f"{API}/reports/hours/?format=csv"
+    assert [item["name"] for item in without_pay.json()] == ["hours", "volunteer-value"]
 
 
 @pytest.mark.parametrize("name", ["hours", "volunteer-value", "payroll-allocation"])
 def test_each_report_as_json_and_csv_in_a_fixed_number_of_queries(
     in_alpha: Tenant, ben: Person, count_queries: Callable[[], CaptureQueriesContext], name: str
 ) -> None:
-    client = in_alpha.api(in_alpha.user(Role.VIEWER))
+    client = in_alpha.api(in_alpha.user(Role.BOOKKEEPER))
     url = f"{API}/reports/{name}/?start=2026-01-01&end=2026-03-31"
 
     def logged(days: range) -> None:

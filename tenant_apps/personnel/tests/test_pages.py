@@ -14,11 +14,27 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_index_lists_the_reports(alpha: Tenant) -> None:
-    page = alpha.client(alpha.user(Role.VIEWER)).get("/personnel/")
+    page = alpha.client(alpha.user(Role.BOOKKEEPER)).get("/personnel/")
 
     assert page.status_code == 200
     for name in ("hours", "volunteer-value", "payroll-allocation"):
         assert f"/personnel/reports/{name}/".encode() in page.content
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.FUNDRAISER, Role.VOLUNTEER_COORDINATOR])
+def test_the_payroll_allocation_is_refused_to_roles_that_may_not_read_pay(
+    alpha: Tenant, role: str
+) -> None:
+    client = alpha.client(alpha.user(role))
+
+    index = client.get("/personnel/")
+    report = client.get("/personnel/reports/payroll-allocation/")
+
+    assert index.status_code == 200
+    assert b"/personnel/reports/hours/" in index.content
+    assert b"payroll-allocation" not in index.content
+    assert report.status_code == 403
+    assert b"Owner, Administrator and Bookkeeper" in report.content
 
 
 def test_a_report_page_shows_the_table_and_links_the_csv(in_alpha: Tenant) -> None:
