@@ -307,3 +307,37 @@ def test_no_role_sees_pay_or_giving_it_may_not_read(in_alpha: Tenant) -> None:
     assert 'id="giving-heading"' not in donor_page
     assert "Maria Lopez" in coordinator["/api/v1/personnel/staff/"]
     assert "Maria Lopez" not in answers[Role.FUNDRAISER]["/personnel/reports/payroll-allocation/"]
+
+
+GIVING_ENDPOINTS = [
+    "/api/v1/donations/gifts/",
+    "/api/v1/donations/deposits/",
+    "/api/v1/donations/campaigns/",
+    "/api/v1/donations/receipts/",
+    "/api/v1/donations/pledges/",
+    "/api/v1/donations/recurring-gifts/",
+    "/api/v1/donations/imports/",
+    "/api/v1/donations/reports/",
+    "/api/v1/donations/reports/lybunt/",
+    "/api/v1/donors/donors/giving-summary/",
+]
+PAY_ENDPOINTS = [
+    "/api/v1/personnel/payroll-allocations/",
+    "/api/v1/personnel/reports/payroll-allocation/",
+]
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_the_giving_and_pay_endpoints_answer_only_the_roles_that_read_them(
+    alpha: Tenant, role: str
+) -> None:
+    client = alpha.api(alpha.owner if role == Role.OWNER else alpha.user(role))
+
+    for endpoints, capability in ((GIVING_ENDPOINTS, Capability.GIVING_READ),
+                                  (PAY_ENDPOINTS, Capability.PAY_READ)):  # fmt: skip
+        expected = 200 if role_has_capability(role, capability) else 403
+        for path in endpoints:
+            assert client.get(path).status_code == expected, (role, path)
+    donors = client.get("/api/v1/donors/donors/")
+    expected = 200 if role_has_capability(role, Capability.DONORS_READ) else 403
+    assert donors.status_code == expected  # the coordinator still reaches donors

