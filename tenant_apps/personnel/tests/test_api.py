@@ -451,7 +451,8 @@ def test_a_bookkeeper_posts_the_payroll_allocation(
     backwards = in_alpha.api(in_alpha.owner).post(
         f"{API}/payroll-allocations/", {"start": "2026-05-01", "end": "2026-04-01"}
     )
-    listed = in_alpha.api(in_alpha.user(Role.VIEWER)).get(f"{API}/payroll-allocations/")
+    listed = in_alpha.api(in_alpha.user(Role.BOOKKEEPER)).get(f"{API}/payroll-allocations/")
+    hidden = in_alpha.api(in_alpha.user(Role.VIEWER)).get(f"{API}/payroll-allocations/")
 
     api_error(refused, 403)
     assert posted.status_code == 201, posted.content
@@ -460,6 +461,7 @@ def test_a_bookkeeper_posts_the_payroll_allocation(
     assert "a day's salaries move once" in api_error(twice, 409)["message"]
     assert api_error(backwards, 400)["fields"] == {"start": ["After the end."]}
     assert [row["entry"] for row in listed.json()["results"]] == [posted.json()["entry"]]
+    api_error(hidden, 403)  # each person's cost is pay: not the read-only role's
     assert JournalEntry.objects.filter(source=EntrySource.PAYROLL).count() == 1
 
 
