@@ -114,6 +114,7 @@ def _plant(tenant: Tenant) -> Planted:
         JournalEntry,
         Program,
     )
+    from tenant_apps.banking.tests.factories import statement_made
     from tenant_apps.donations.models import ImportJob
     from tenant_apps.donations.services.campaigns import campaign_create
     from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
@@ -162,6 +163,8 @@ def _plant(tenant: Tenant) -> Planted:
     period = FiscalPeriod.objects.order_by("start").first()
     entry = JournalEntry.objects.order_by("-pk").first()
     assert period is not None and entry is not None
+    statement = statement_made([(today, GIFT, "Deposit")], closing=GIFT, statement_date=today)
+    statement_line = statement.lines.get()
     return Planted(
         values={
             ("", "pk"): str(donor.pk),
@@ -197,6 +200,12 @@ def _plant(tenant: Tenant) -> Planted:
             ("staff", "pk"): str(staff.pk),
             ("volunteers", "pk"): str(volunteer.pk),
             ("hours", "pk"): str(hours.pk),
+            ("journal", "pk"): str(entry.pk),
+            ("periods", "month"): period.slug,
+            ("statements", "pk"): str(statement.pk),
+            ("lines", "line_pk"): str(statement_line.pk),
+            # An invitation's link that was never sent: the page says so, and shows nothing.
+            ("invitations", "token"): "an-unknown-token",
         }
     )
 
@@ -233,7 +242,18 @@ def _fetch_all(tenant: Tenant, role: str, paths: list[str]) -> dict[str, str]:
 
 
 def test_every_route_of_the_host_is_walked_or_named_as_left_out() -> None:
-    parameters = ("pk", "other_pk", "tag_id", "gift_id", "gift_pk", "code", "kind")
+    parameters = (
+        "pk",
+        "other_pk",
+        "tag_id",
+        "gift_id",
+        "gift_pk",
+        "code",
+        "kind",
+        "token",
+        "line_pk",
+        "month",
+    )
     planted = Planted(values={("", name): "1" for name in parameters})
     walked = [route for route in tenant_routes() if not _skipped(route)]
 
