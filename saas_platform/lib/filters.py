@@ -90,3 +90,11 @@ class DjangoFilterBackend(ListsOnlyMixin, drf_filters.DjangoFilterBackend):
 
 class OrderingFilter(ListsOnlyMixin, filters.OrderingFilter):
     """`ordering` on lists only."""
+
+
+def code_filter(label: str, queryset: QuerySet[Any]) -> forms.ModelChoiceField[Any]:
+    """A list page's optional filter on a row named by its code in the URL (`?fund=GEN`), "Any"
+    when not given."""
+    return forms.ModelChoiceField(
+        label=label, queryset=queryset, to_field_name="code", required=False, empty_label="Any"
+    )

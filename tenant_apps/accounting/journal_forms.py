@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 
+from saas_platform.lib.filters import code_filter
 from saas_platform.lib.formatting import money
 from tenant_apps.accounting import selectors
 from tenant_apps.accounting.models import (
@@ -34,20 +35,8 @@ def _date_input() -> forms.DateInput:
 class JournalFilterForm(forms.Form):
     start = forms.DateField(label="Dated from", required=False, widget=_date_input())
     end = forms.DateField(label="Dated to", required=False, widget=_date_input())
-    account = forms.ModelChoiceField(
-        label="Account",
-        queryset=Account.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
-    fund = forms.ModelChoiceField(
-        label="Fund",
-        queryset=Fund.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
+    account = code_filter("Account", Account.objects.order_by("code"))
+    fund = code_filter("Fund", Fund.objects.order_by("code"))
     state = forms.ChoiceField(
         label="State", choices=[("", "Any"), *EntryState.choices], required=False
     )

@@ -8,10 +8,8 @@ from datetime import date
 
 from celery import shared_task
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
 
-from saas_platform.lib.connection import connection
-from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.tasks import organization_of_task, queue_in_every_active_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +32,7 @@ def time_releases_run_all() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): queue the release of time-restricted funds in every active
     tenant, each in its own schema. Suspended, failed or closed tenants are skipped. Returns how
     many were queued."""
-    tenants = (
-        Organization.objects.filter(state=OrganizationState.ACTIVE)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("pk", "schema_name")
-    )
-    queued = 0
-    for organization_id, schema_name in tenants:
-        time_releases_run.apply_async(
-            args=(organization_id,), headers={"_schema_name": schema_name}
-        )
-        queued += 1
-    return queued
+    return queue_in_every_active_tenant(time_releases_run)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -55,11 +41,7 @@ def time_releases_run(organization_id: int) -> int:
     day. Returns how many entries were posted."""
     from tenant_apps.accounting.services.releases import time_releases_run as run
 
-    organization = Organization.objects.get(pk=organization_id)
-    if connection.schema_name != organization.schema_name:
-        raise RuntimeError(
-            f"Time releases of {organization.schema_name} ran in schema {connection.schema_name}."
-        )
+    organization = organization_of_task(organization_id, what="Time releases")
     result = run(today=timezone.localdate())
     logger.info(
         "Time releases of %s: %d funds released, %d refused",

@@ -378,95 +378,84 @@ def _form_page(
     )
 
 
-def _saved(
-    request: AuthenticatedHttpRequest, kind: Kind, form: forms.Form, save: Callable[[], Any]
-) -> HttpResponse | None:
-    """Save through the service; the list with a message, or None with the refusal on the form."""
-    try:
-        row = save()
-    except ServiceError as error:
-        error_to_form(form, error)
-        return None
-    messages.success(request, f"{kind.noun.capitalize()} {row.code} {row.name} saved.")
-    return redirect(f"{_list_url(kind)}?text={row.code}&status=")
+def _form_answered(
+    request: AuthenticatedHttpRequest,
+    kind: Kind,
+    form: forms.Form,
+    write: Callable[[dict[str, Any]], Any],
+    *,
+    obj: Model | None = None,
+) -> HttpResponse:
+    """The form's page; on a valid POST, `write(cleaned_data)` through the service and the list
+    with a message, or the form again (400) with the service's refusal on its fields."""
+    if request.method != "POST":
+        return _form_page(request, kind, form, obj=obj)
+    if form.is_valid():
+        try:
+            row = write(form.cleaned_data)
+        except ServiceError as error:
+            error_to_form(form, error)
+        else:
+            messages.success(request, f"{kind.noun.capitalize()} {row.code} {row.name} saved.")
+            return redirect(f"{_list_url(kind)}?text={row.code}&status=")
+    return _form_page(request, kind, form, obj=obj, status=400)
+
+
+def _posted(request: AuthenticatedHttpRequest) -> Any:
+    return request.POST if request.method == "POST" else None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @page_requires(Capability.ACCOUNTING_WRITE)
 def account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = AccountForm(
-        request.POST if request.method == "POST" else None,
-        parents=selectors.account_parent_choices(),
+    form = AccountForm(_posted(request), parents=selectors.account_parent_choices())
+    return _form_answered(
+        request,
+        ACCOUNTS,
+        form,
+        lambda data: chart.account_create(
+            code=data["code"],
+            name=data["name"],
+            type=data["type"],
+            parent_code=data["parent"],
+            ucoa_code=data["ucoa_code"],
+            acting_user=request.user,
+        ),
     )
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            saved = _saved(
-                request,
-                ACCOUNTS,
-                form,
-                lambda: chart.account_create(
-                    code=data["code"],
-                    name=data["name"],
-                    type=data["type"],
-                    parent_code=data["parent"],
-                    ucoa_code=data["ucoa_code"],
-                    acting_user=request.user,
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, ACCOUNTS, form, status=400)
-    return _form_page(request, ACCOUNTS, form)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @page_requires(Capability.ACCOUNTING_WRITE)
 def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _object_or_404(Account, pk)
-    form = AccountEditForm(
-        request.POST if request.method == "POST" else None, initial={"name": account.name}
+    form = AccountEditForm(_posted(request), initial={"name": account.name})
+    return _form_answered(
+        request,
+        ACCOUNTS,
+        form,
+        lambda data: chart.account_update(
+            account=account, name=data["name"], acting_user=request.user
+        ),
+        obj=account,
     )
-    if request.method == "POST":
-        if form.is_valid():
-            saved = _saved(
-                request,
-                ACCOUNTS,
-                form,
-                lambda: chart.account_update(
-                    account=account, name=form.cleaned_data["name"], acting_user=request.user
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, ACCOUNTS, form, obj=account, status=400)
-    return _form_page(request, ACCOUNTS, form, obj=account)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @page_requires(Capability.ACCOUNTING_WRITE)
 def fund_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = FundForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            saved = _saved(
-                request,
-                FUNDS,
-                form,
-                lambda: chart.fund_create(
-                    code=data["code"],
-                    name=data["name"],
-                    restriction=data["restriction"],
-                    release_on=data["release_on"],
-                    description=data["description"],
-                    acting_user=request.user,
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, FUNDS, form, status=400)
-    return _form_page(request, FUNDS, form)
+    return _form_answered(
+        request,
+        FUNDS,
+        FundForm(_posted(request)),
+        lambda data: chart.fund_create(
+            code=data["code"],
+            name=data["name"],
+            restriction=data["restriction"],
+            release_on=data["release_on"],
+            description=data["description"],
+            acting_user=request.user,
+        ),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -474,52 +463,35 @@ def fund_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def fund_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     fund = _object_or_404(Fund, pk)
     initial = {"name": fund.name, "release_on": fund.release_on, "description": fund.description}
-    form = FundEditForm(
-        request.POST if request.method == "POST" else None, initial=initial, fund=fund
+    return _form_answered(
+        request,
+        FUNDS,
+        FundEditForm(_posted(request), initial=initial, fund=fund),
+        lambda data: chart.fund_update(
+            fund=fund,
+            name=data["name"],
+            description=data["description"],
+            release_on=data.get("release_on", chart.UNCHANGED),
+            acting_user=request.user,
+        ),
+        obj=fund,
     )
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            saved = _saved(
-                request,
-                FUNDS,
-                form,
-                lambda: chart.fund_update(
-                    fund=fund,
-                    name=data["name"],
-                    description=data["description"],
-                    release_on=data.get("release_on", chart.UNCHANGED),
-                    acting_user=request.user,
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, FUNDS, form, obj=fund, status=400)
-    return _form_page(request, FUNDS, form, obj=fund)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @page_requires(Capability.ACCOUNTING_WRITE)
 def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ProgramForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            saved = _saved(
-                request,
-                PROGRAMS,
-                form,
-                lambda: chart.program_create(
-                    code=data["code"],
-                    name=data["name"],
-                    description=data["description"],
-                    acting_user=request.user,
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, PROGRAMS, form, status=400)
-    return _form_page(request, PROGRAMS, form)
+    return _form_answered(
+        request,
+        PROGRAMS,
+        ProgramForm(_posted(request)),
+        lambda data: chart.program_create(
+            code=data["code"],
+            name=data["name"],
+            description=data["description"],
+            acting_user=request.user,
+        ),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -527,25 +499,18 @@ def program_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def program_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = _object_or_404(Program, pk)
     initial = {"name": program.name, "description": program.description}
-    form = ProgramEditForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            saved = _saved(
-                request,
-                PROGRAMS,
-                form,
-                lambda: chart.program_update(
-                    program=program,
-                    name=data["name"],
-                    description=data["description"],
-                    acting_user=request.user,
-                ),
-            )
-            if saved:
-                return saved
-        return _form_page(request, PROGRAMS, form, obj=program, status=400)
-    return _form_page(request, PROGRAMS, form, obj=program)
+    return _form_answered(
+        request,
+        PROGRAMS,
+        ProgramEditForm(_posted(request), initial=initial),
+        lambda data: chart.program_update(
+            program=program,
+            name=data["name"],
+            description=data["description"],
+            acting_user=request.user,
+        ),
+        obj=program,
+    )
 
 
 # --- Deactivating and reactivating -------------------------------------------------------------

@@ -7,10 +7,8 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
 
-from saas_platform.lib.connection import connection
-from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.tasks import organization_of_task, queue_in_every_active_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -74,19 +72,7 @@ def recurring_gifts_run_all() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): queue the recurring-gifts run of every active tenant, each
     in its own schema. Suspended, failed or closed tenants are skipped. Returns how many were
     queued."""
-    tenants = (
-        Organization.objects.filter(state=OrganizationState.ACTIVE)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("pk", "schema_name")
-    )
-    queued = 0
-    for organization_id, schema_name in tenants:
-        recurring_gifts_run.apply_async(
-            args=(organization_id,), headers={"_schema_name": schema_name}
-        )
-        queued += 1
-    return queued
+    return queue_in_every_active_tenant(recurring_gifts_run)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -95,11 +81,7 @@ def recurring_gifts_run(organization_id: int) -> None:
     # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.services.recurring import recurring_gifts_run as run
 
-    organization = Organization.objects.get(pk=organization_id)
-    if connection.schema_name != organization.schema_name:
-        raise RuntimeError(
-            f"Recurring gifts of {organization.schema_name} ran in schema {connection.schema_name}."
-        )
+    organization = organization_of_task(organization_id, what="Recurring gifts")
     result = run(today=timezone.localdate())
     logger.info(
         "Recurring gifts of %s: %d gifts made, %d recurring gifts failed",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import code_filter
 from saas_platform.lib.formatting import money
 from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
 from shared_apps.users.pages import page_requires, roles_named
@@ -162,20 +163,8 @@ class GiftFilterForm(forms.Form):
         label="Received to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     donor = forms.CharField(label="Donor", required=False, max_length=200)
-    fund = forms.ModelChoiceField(
-        label="Fund",
-        queryset=Fund.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
-    campaign = forms.ModelChoiceField(
-        label="Campaign",
-        queryset=Campaign.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
+    fund = code_filter("Fund", Fund.objects.order_by("code"))
+    campaign = code_filter("Campaign", Campaign.objects.order_by("code"))
     method = forms.ChoiceField(
         label="Method", choices=[("", "Any"), *GiftMethod.choices], required=False
     )

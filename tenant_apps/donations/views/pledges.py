@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import code_filter
 from saas_platform.lib.formatting import money
 from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
 from shared_apps.users.pages import page_requires, refusal
@@ -83,20 +84,8 @@ class PledgeFilterForm(forms.Form):
         label="State", choices=[("", "Any"), *PledgeState.choices], required=False
     )
     donor = forms.CharField(label="Donor", required=False, max_length=200)
-    campaign = forms.ModelChoiceField(
-        label="Campaign",
-        queryset=Campaign.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
-    fund = forms.ModelChoiceField(
-        label="Fund",
-        queryset=Fund.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
+    campaign = code_filter("Campaign", Campaign.objects.order_by("code"))
+    fund = code_filter("Fund", Fund.objects.order_by("code"))
     overdue = forms.BooleanField(label="Overdue only", required=False)
 
 

@@ -23,6 +23,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.filters import code_filter
 from saas_platform.lib.formatting import money
 from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
 from shared_apps.users.pages import page_requires
@@ -90,13 +91,7 @@ class RecurringFilterForm(forms.Form):
         label="Every", choices=[("", "Any"), *Frequency.choices], required=False
     )
     donor = forms.CharField(label="Donor", required=False, max_length=200)
-    fund = forms.ModelChoiceField(
-        label="Fund",
-        queryset=Fund.objects.order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any",
-    )
+    fund = code_filter("Fund", Fund.objects.order_by("code"))
 
 
 def filtered_recurring_gifts(form: RecurringFilterForm) -> QuerySet[RecurringGift]:
