@@ -129,6 +129,12 @@ def ledger_items(
         lines = lines.filter(entry__date__lte=end)
     if entry_ids is not None:
         lines = lines.filter(entry_id__in=entry_ids)
+    return _items_of(lines)
+
+
+def _items_of(lines: QuerySet[JournalLine]) -> list[LedgerItem]:
+    """Ledger lines grouped into items, one an entry (its lines on the account netted), in date
+    order; an entry netting to zero on the account is no item."""
     rows = (
         lines.values("entry_id", "entry__number", "entry__date", "entry__memo")
         .annotate(amount=Sum(F("debit") - F("credit")), line_ids=ArrayAgg("id"))
@@ -241,32 +247,14 @@ def reconciliation_report(statement: BankStatement) -> ReconciliationReport:
 def _outstanding_at(statement: BankStatement) -> list[LedgerItem]:
     """Items in the books by the statement date not cleared by a line of the bank dated by then
     (an item cleared by a later statement was outstanding at this one)."""
-    lines = (
-        JournalLine.objects.filter(
-            account_id=statement.account_id,
-            entry__state__in=LEDGER_STATES,
-            entry__date__lte=statement.statement_date,
-        )
-        .filter(
-            Q(bank_match__isnull=True)
-            | Q(bank_match__match__statement_line__date__gt=statement.statement_date)
-        )
-        .values("entry_id", "entry__number", "entry__date", "entry__memo")
-        .annotate(amount=Sum(F("debit") - F("credit")), line_ids=ArrayAgg("id"))
-        .filter(~Q(amount=0))
-        .order_by("entry__date", "entry_id")
+    lines = JournalLine.objects.filter(
+        Q(bank_match__isnull=True)
+        | Q(bank_match__match__statement_line__date__gt=statement.statement_date),
+        account_id=statement.account_id,
+        entry__state__in=LEDGER_STATES,
+        entry__date__lte=statement.statement_date,
     )
-    return [
-        LedgerItem(
-            entry_id=row["entry_id"],
-            number=row["entry__number"],
-            date=row["entry__date"],
-            memo=row["entry__memo"],
-            amount=row["amount"],
-            line_ids=sorted(row["line_ids"]),
-        )
-        for row in lines
-    ]
+    return _items_of(lines)
 
 
 def last_reconciled(account: Account) -> date | None:
