@@ -38,7 +38,7 @@ database: install services
 		|| psql -h 127.0.0.1 -U postgres -qc 'CREATE DATABASE "$(DATABASE)"'
 	@$(MANAGE) migrate_schemas -v 0
 	@$(MANAGE) platform_setup --operator-email operator@ifm.localhost --operator-password operator-demo-2026
-	@$(MANAGE) demo_setup
+	@PLATFORM_PORT=$(PORT) $(MANAGE) demo_setup
 
 # The server and a worker; the pages and logins are printed once the server answers.
 run: database
