@@ -6,6 +6,8 @@ MANAGE := DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) manage.p
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=saas_platform.settings.test
 DATABASE ?= ifm
 PORT ?= 8000
+# pytest's worker processes in `make test` (pytest-xdist): one per CPU; `TEST_WORKERS=0` runs in one.
+TEST_WORKERS ?= auto
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
@@ -68,8 +70,10 @@ format: install
 migrations-check: install services
 	@$(TEST_SETTINGS) $(PYTHON) manage.py makemigrations --check --dry-run
 
+# Each test module runs whole on one worker (`--dist loadfile`), each worker with its own test
+# database, Redis database and media folder (saas_platform/settings/test.py).
 test: lint typecheck importlint migrations-check
-	@$(TEST_SETTINGS) .venv/bin/pytest
+	@$(TEST_SETTINGS) .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py

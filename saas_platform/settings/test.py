@@ -9,6 +9,14 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ifm")
 os.environ.setdefault("PLATFORM_DOMAIN", "localhost")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Under `pytest -n` each worker process has its own test database (pytest-django names it
+# test_<name>_gw<N>), its own Redis database (the next lower number) and its own media folder,
+# so that no worker flushes or deletes what another one is using.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:
+    base, _, number = os.environ["REDIS_URL"].rpartition("/")
+    offset = int(WORKER.removeprefix("gw"))
+    os.environ["REDIS_URL"] = f"{base}/{(int(number or 0) - offset) % 16}"
 
 from saas_platform.settings.base import *  # noqa: E402,F403
 
@@ -19,4 +27,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 # spare schemas ask for them.
 PROVISIONING_SPARE_SCHEMAS = 0
 CELERY_TASK_EAGER_PROPAGATES = True
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "var" / "test-media" / (WORKER or "main")  # noqa: F405
