@@ -35,9 +35,15 @@ class VolunteerStatus(models.TextChoices):
 
 
 class HourState(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
+    # Saved on a timesheet but not yet sent for approval: the person may still change it.
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Awaiting approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+
+
+# States in which an entry is still the person's to change: nobody has decided on it.
+UNDECIDED = (HourState.DRAFT, HourState.SUBMITTED)
 
 
 class WorkerKind(models.TextChoices):
@@ -263,7 +269,7 @@ class HourEntry(models.Model):
                 name="hourentry_rejection_has_reason",
             ),
             models.CheckConstraint(
-                condition=models.Q(state=HourState.SUBMITTED) | models.Q(decided_at__isnull=False),
+                condition=models.Q(state__in=UNDECIDED) | models.Q(decided_at__isnull=False),
                 name="hourentry_decision_dated",
             ),
             models.CheckConstraint(

@@ -29,6 +29,10 @@ IN_KIND_REVENUE_ACCOUNT = "4120"  # UCOA: donated professional services
 
 
 def _decision_check(entry: HourEntry, acting_user: User | None) -> None:
+    if entry.state == HourState.DRAFT:
+        raise StateConflict(
+            f"Hour entry {entry.pk} is a draft: it is decided once it is submitted for approval."
+        )
     if entry.state != HourState.SUBMITTED:
         raise StateConflict(f"Hour entry {entry.pk} is already {entry.state}.")
     if acting_user is not None and entry.person.user_id == acting_user.pk:

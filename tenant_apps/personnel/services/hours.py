@@ -19,6 +19,7 @@ from tenant_apps.accounting.models import Function, Program
 from tenant_apps.core.services import actor_of, audit_record, changes_save
 from tenant_apps.personnel.models import (
     MAX_HOURS_A_DAY,
+    UNDECIDED,
     HourEntry,
     HourState,
     Person,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 # --- Hour entries ------------------------------------------------------------------------------
 
 
-def _may_log_for(person: Person, acting_user: User | None) -> None:
+def may_log_for(person: Person, acting_user: User | None) -> None:
     """Anyone who manages personnel logs hours for anyone; others only for themselves."""
     if acting_user is None or not acting_user.is_authenticated:
         return  # the system (an import, a task)
@@ -69,7 +70,7 @@ def _kind_on(person: Person, day: date) -> str:
     )
 
 
-def _entry_values_check(
+def entry_values_check(
     *,
     person: Person,
     day: Any,
@@ -148,8 +149,8 @@ def hour_entry_submit(
 ) -> HourEntry:
     """Log hours worked by `person` on `date` (their own, unless the acting user manages
     personnel). The entry waits for approval."""
-    _may_log_for(person, acting_user)
-    values = _entry_values_check(
+    may_log_for(person, acting_user)
+    values = entry_values_check(
         person=person,
         day=date,
         hours=hours,
@@ -182,14 +183,14 @@ HOUR_FIELDS = ("date", "hours", "function", "program", "activity", "specialized_
 def hour_entry_update(
     *, entry: HourEntry, acting_user: User | None, today: date | None = None, **changes: Any
 ) -> HourEntry:
-    """Change a submitted entry. Approved and rejected ones are decided: a correction is a new
-    entry."""
+    """Change a draft or submitted entry. Approved and rejected ones are decided: a correction
+    is a new entry."""
     unknown = [name for name in changes if name not in HOUR_FIELDS]
     if unknown:
         raise ServiceError(
             f"{unknown[0]}: not a field of an hour entry.", fields={unknown[0]: ["Unknown."]}
         )
-    _may_log_for(entry.person, acting_user)
+    may_log_for(entry.person, acting_user)
     if "function" in changes and changes["function"] != Function.PROGRAM:
         changes.setdefault("program", None)
     current = {name: getattr(entry, name) for name in HOUR_FIELDS}
@@ -197,11 +198,11 @@ def hour_entry_update(
     with transaction.atomic():
         Person.objects.select_for_update().get(pk=entry.person_id)
         entry = HourEntry.objects.select_for_update().get(pk=entry.pk)
-        if entry.state != HourState.SUBMITTED:
+        if entry.state not in UNDECIDED:
             raise StateConflict(
                 f"Hour entry {entry.pk} is {entry.state}; submit a new entry to correct it."
             )
-        values = _entry_values_check(
+        values = entry_values_check(
             person=entry.person,
             day=merged["date"],
             hours=merged["hours"],
