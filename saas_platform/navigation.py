@@ -35,6 +35,14 @@ SECTIONS = (
     Section("Reports", "donations:reports", Capability.GIVING_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),
     Section("People", "personnel:index", Capability.PERSONNEL_READ, ("/personnel/",)),
+    # One's own hours: the week's timesheet and, for volunteers, their year.
+    Section(
+        "My hours",
+        "hours:timesheet",
+        Capability.HOURS_SUBMIT,
+        ("/hours/timesheet/", "/hours/volunteering/"),
+    ),
+    Section("Approvals", "hours:approvals", Capability.HOURS_APPROVE, ("/hours/approvals/",)),
     # Who has a login and with what role; inviting colleagues.
     Section("Staff", "staff:index", Capability.USERS_MANAGE, ("/settings/staff/",)),
 )

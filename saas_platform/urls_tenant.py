@@ -39,6 +39,7 @@ urlpatterns = [
     # editing (donors).
     path("donors/", include(([*donor_urlpatterns, *donor_form_urlpatterns], "donors"))),
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
+    path("hours/", include("tenant_apps.personnel.urls_hours")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("pledges/", include("tenant_apps.donations.urls_pledges")),
     path("settings/staff/", include("shared_apps.users.urls_staff")),

@@ -19,6 +19,7 @@ from shared_apps.users.roles import Capability
 from tenant_apps.donations import dashboard
 from tenant_apps.donations.dashboard import GivingComparison
 from tenant_apps.donors.selectors import my_tasks
+from tenant_apps.personnel.selectors_hours import hours_awaiting_count
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
@@ -107,6 +108,8 @@ def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_read_pay": user.has_capability(Capability.PAY_READ),
         "can_submit_hours": user.has_capability(Capability.HOURS_SUBMIT),
     }
+    if user.has_capability(Capability.HOURS_APPROVE):
+        context["hours_awaiting"] = hours_awaiting_count(excluding_user_id=user.pk)
     if context["can_read_donors"]:
         context["my_tasks"] = my_tasks(user=user, today=today)
     if parts.fundraising:

@@ -120,11 +120,14 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (Role.OWNER, [*DESKS, "Books", "People", "Staff"]),
-        (Role.ADMIN, [*DESKS, "Books", "People", "Staff"]),
-        (Role.FUNDRAISER, [*DESKS, "Books", "People"]),
-        (Role.VOLUNTEER_COORDINATOR, ["Dashboard", "Donors", "Tasks", "People"]),
-        (Role.VOLUNTEER, ["Dashboard"]),
+        (Role.OWNER, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff"]),
+        (Role.ADMIN, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff"]),
+        (Role.FUNDRAISER, [*DESKS, "Books", "People", "My hours"]),
+        (
+            Role.VOLUNTEER_COORDINATOR,
+            ["Dashboard", "Donors", "Tasks", "People", "My hours", "Approvals"],
+        ),
+        (Role.VOLUNTEER, ["Dashboard", "My hours"]),
     ],
 )
 def test_the_sections_bar_shows_what_the_role_may_open(

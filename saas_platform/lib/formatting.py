@@ -29,3 +29,15 @@ def count(value: Any) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return str(value)
+
+
+def hours(value: Any) -> str:
+    """A number of hours as a person writes it: 8, 7.5, 7.25, 1,234.5 (no trailing zeros).
+    Nothing (None, "") shows as an empty string; anything that is not a number as itself."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:,.2f}".rstrip("0").rstrip(".")

@@ -1,6 +1,6 @@
 """Filters every template has without `{% load %}` (TEMPLATES' builtins): `money`,
-`money_statement` (negatives in parentheses), `count`, and `query_with` for links that keep a
-list's filters while changing one parameter."""
+`money_statement` (negatives in parentheses), `count`, `hours` (7.5, no trailing zeros), and
+`query_with` for links that keep a list's filters while changing one parameter."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def money_statement(value: Any) -> str:
 @register.filter
 def count(value: Any) -> str:
     return formatting.count(value)
+
+
+@register.filter
+def hours(value: Any) -> str:
+    return formatting.hours(value)
 
 
 @register.simple_tag
