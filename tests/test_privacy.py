@@ -160,6 +160,8 @@ def _plant(tenant: Tenant) -> Planted:
         person=staff.person, date=today, hours="6", function=Function.FUNDRAISING, approve=True
     )
     HourEntryFactory.create(person=volunteer.person, date=today, hours="3", approve=True)
+    # Hours awaiting approval, for the approvals queue.
+    HourEntryFactory.create(person=volunteer.person, date=today, hours="2")
     period = FiscalPeriod.objects.order_by("start").first()
     entry = JournalEntry.objects.order_by("-pk").first()
     assert period is not None and entry is not None
@@ -327,6 +329,12 @@ def test_no_role_sees_pay_or_giving_it_may_not_read(in_alpha: Tenant) -> None:
     assert 'id="giving-heading"' not in donor_page
     assert "Maria Lopez" in coordinator["/api/v1/personnel/staff/"]
     assert "Maria Lopez" not in answers[Role.FUNDRAISER]["/personnel/reports/payroll-allocation/"]
+    # The approvals queue is the approvers': the coordinator sees Ben's hours awaiting
+    # approval, a volunteer (who approves nothing) does not.
+    assert "Ben Ode" in coordinator["/hours/approvals/"]
+    assert "Ben Ode" in coordinator["/hours/approvals/?format=csv"]
+    assert "Ben Ode" not in answers[Role.VOLUNTEER]["/hours/approvals/"]
+    assert "Ben Ode" not in answers[Role.VOLUNTEER]["/hours/timesheet/"]
 
 
 GIVING_ENDPOINTS = [

@@ -91,6 +91,21 @@ PAGES: tuple[DemoPage, ...] = (
     DemoPage("demo", "/personnel/", "hours, volunteer value and payroll allocation"),
     DemoPage(
         "demo",
+        "/hours/timesheet/",
+        "my hours: the week's timesheet by program, keyboard entry, save, submit for approval",
+    ),
+    DemoPage(
+        "demo",
+        "/hours/volunteering/",
+        "a volunteer's year: hours approved and awaiting, and what their time is worth",
+    ),
+    DemoPage(
+        "demo",
+        "/hours/approvals/",
+        "hours awaiting approval by person and week: approve or reject in bulk (coordinator)",
+    ),
+    DemoPage(
+        "demo",
         "/settings/staff/",
         "staff: invite by email with a role, change roles, deactivate (owners and admins)",
     ),
