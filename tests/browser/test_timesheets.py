@@ -1,0 +1,141 @@
+"""Hours in Chromium: a volunteer fills last week's timesheet with the keyboard (the arrows move
+between days, the totals follow), saves it and submits it; the volunteer coordinator approves
+the week in bulk. Each page is checked by axe and photographed at desktop and phone width, and
+none is wider than a phone's screen."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from django.utils import timezone
+
+from shared_apps.users.roles import Role
+from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.staff import StaffSite, staff_site  # noqa: F401
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, ViewportSize
+
+pytestmark = pytest.mark.browser
+
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+
+
+def _fits_a_phone(page: Page) -> None:
+    """At 390 px the page body does not scroll sideways (a wide table scrolls in its box)."""
+    page.set_viewport_size(PHONE_VIEWPORT)
+    try:
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page.url} is {overflow} px wider than the phone"
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
+def _states(site: StaffSite) -> list[tuple[str, str]]:
+    from tenant_apps.personnel.models import HourEntry
+
+    with site.schema():
+        return [
+            (f"{entry.hours}", entry.state)
+            for entry in HourEntry.objects.filter(person__full_name="Val Volunteer").order_by(
+                "date"
+            )
+        ]
+
+
+def test_a_volunteer_fills_a_week_and_the_coordinator_approves_it(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    from tenant_apps.personnel.tests.factories import PersonFactory, VolunteerFactory
+
+    volunteer = staff_site.user(Role.VOLUNTEER)
+    staff_site.user(Role.VOLUNTEER_COORDINATOR)
+    with staff_site.schema():
+        person = PersonFactory.create(full_name="Val Volunteer", user=volunteer)
+        VolunteerFactory.create(person=person)
+    today = timezone.localdate()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+
+    # Given the volunteer on their timesheet, last week
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.VOLUNTEER)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="My hours").click()
+    page.get_by_role("link", name="Previous week").click()
+    page.wait_for_url(f"**/hours/timesheet/?week={last_monday.isoformat()}")
+
+    # When they pick the program of a new row and type the hours with the keyboard
+    page.get_by_label("Add a row").select_option("program:PRG")
+    page.get_by_label("Add a row").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.type("3")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type("2.5")
+    page.keyboard.press("Tab")
+    page.keyboard.type("4")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type("1")
+
+    # Then the totals follow what is typed
+    assert page.locator("[data-row-total='0']").inner_text() == "10.5"
+    assert page.locator("[data-day-total='1']").inner_text() == "2.5"
+    assert page.locator("[data-week-total]").inner_text() == "10.5"
+
+    # When they save with Enter, and then submit
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("Saved. Submit the week for approval").is_visible()
+    assert [state for _, state in _states(staff_site)] == ["draft"] * 4
+    axe_check(page, context="the timesheet, saved")
+    pages_photographed(page, "timesheet-saved")
+    _fits_a_phone(page)
+    page.get_by_role("button", name="Submit for approval").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("Submitted 4 entries for approval.").is_visible()
+    assert _states(staff_site) == [
+        ("3.00", "submitted"),
+        ("2.50", "submitted"),
+        ("4.00", "submitted"),
+        ("1.00", "submitted"),
+    ]
+    page.get_by_role("link", name="My year of volunteering").click()
+    assert page.get_by_text("Awaiting approval").first.is_visible()
+    axe_check(page, context="a volunteer's year")
+    pages_photographed(page, "volunteering")
+    _fits_a_phone(page)
+
+    # Given the coordinator on the approvals queue
+    coordinator = chromium.new_page()
+    coordinator.set_viewport_size(DESKTOP)
+    staff_site.log_in(coordinator, Role.VOLUNTEER_COORDINATOR)
+    assert coordinator.get_by_role("link", name="4 entries awaiting approval").is_visible()
+    coordinator.get_by_role("link", name="4 entries awaiting approval").click()
+    axe_check(coordinator, context="the approvals queue")
+    pages_photographed(coordinator, "approvals")
+    _fits_a_phone(coordinator)
+
+    # When they tick the volunteer's week at once and approve it
+    coordinator.get_by_label("Select all of Val Volunteer").check()
+    assert coordinator.locator("input.entry-select:checked").count() == 4
+    coordinator.get_by_role("button", name="Approve selected").click()
+
+    # Then the week is approved and the queue is empty
+    assert coordinator.get_by_text("Approved 4 entries.").is_visible()
+    assert coordinator.get_by_text("No hours await approval with these filters.").is_visible()
+    axe_check(coordinator, context="the approvals queue, emptied")
+    assert [state for _, state in _states(staff_site)] == ["approved"] * 4
+
+    page.goto(staff_site.url(f"/hours/timesheet/?week={last_monday.isoformat()}"))
+    assert page.locator(".hours-locked").count() == 4
+    axe_check(page, context="the timesheet, approved")
+    pages_photographed(page, "timesheet-approved")
