@@ -345,6 +345,21 @@ def test_the_queue_filters_in_the_url_and_exports_what_it_shows(
     ]
 
 
+def test_the_queue_sorts_by_week_or_person_in_the_url(alpha: Tenant, queue: dict[str, Any]) -> None:
+    client = queue["client"]
+
+    by_week = client.get("/hours/approvals/?sort=week").content.decode()
+    by_week_last_first = client.get("/hours/approvals/?sort=-week").content.decode()
+    unknown = client.get("/hours/approvals/?sort=hours--")
+
+    assert by_week.index("Ben Ode, week of Mar 2") < by_week.index("Cora, week of Mar 2")
+    assert by_week.index("Cora, week of Mar 2") < by_week.index("Ann Lee, week of Mar 9")
+    assert by_week_last_first.index("Ann Lee, week of Mar 9") < by_week_last_first.index(
+        "Ben Ode, week of Mar 2"
+    )
+    assert unknown.status_code == 200  # an unknown sort falls back to the person
+
+
 def test_ticked_hours_are_approved_in_bulk(alpha: Tenant, queue: dict[str, Any]) -> None:
     ids = [entry.pk for entry in queue["entries"]["ben"]]
 
