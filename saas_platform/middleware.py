@@ -6,12 +6,14 @@ import logging
 import re
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
@@ -96,6 +98,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         return organization
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        # The active time zone is per thread: the previous request's must not carry over.
+        timezone.deactivate()
         try:
             request.get_host()
         except DisallowedHost:
@@ -104,7 +108,10 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             response = super().process_request(request)
             if response is not None:
                 return response
-            return self._refuse_unservable(request)
+            refused = self._refuse_unservable(request)
+            if refused is None:
+                _time_zone_activate(request.tenant)  # type: ignore[attr-defined]
+            return refused
         except DATABASE_UNAVAILABLE as error:
             # A cold routing cache needs the database: without it no host can be resolved, and
             # the probes must still read 503 JSON from /healthz, not a 500 page.
@@ -146,6 +153,18 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         response = _page(request, "errors/being_set_up.html", status=503, organization=organization)
         response["Retry-After"] = "5"
         return response
+
+
+def _time_zone_activate(organization: Organization) -> None:
+    """Dates and times on the organization's pages are read in its own time zone (validated
+    when set; a name this machine no longer knows falls back to the platform's)."""
+    zone_name = getattr(organization, "time_zone", "")
+    if not zone_name:
+        return
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(zone_name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r of %s", zone_name, organization.schema_name)
 
 
 def _served_while_suspended_for_billing(path: str) -> bool:

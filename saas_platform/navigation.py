@@ -45,6 +45,10 @@ SECTIONS = (
     Section("Approvals", "hours:approvals", Capability.HOURS_APPROVE, ("/hours/approvals/",)),
     # Who has a login and with what role; inviting colleagues.
     Section("Staff", "staff:index", Capability.USERS_MANAGE, ("/settings/staff/",)),
+    # The organization's name, logo, receipts, fiscal year and volunteer rate.
+    Section(
+        "Settings", "organization:index", Capability.SETTINGS_MANAGE, ("/settings/organization/",)
+    ),
 )
 
 

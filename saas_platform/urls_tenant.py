@@ -42,6 +42,7 @@ urlpatterns = [
     path("hours/", include("tenant_apps.personnel.urls_hours")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("pledges/", include("tenant_apps.donations.urls_pledges")),
+    path("settings/organization/", include("saas_platform.urls_organization")),
     path("settings/staff/", include("shared_apps.users.urls_staff")),
     path("receipts/", include("tenant_apps.donations.urls_receipts")),
     path("tasks/", include("tenant_apps.donors.urls_tasks")),

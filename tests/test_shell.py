@@ -120,8 +120,8 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (Role.OWNER, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff"]),
-        (Role.ADMIN, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff"]),
+        (Role.OWNER, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff", "Settings"]),
+        (Role.ADMIN, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff", "Settings"]),
         (Role.FUNDRAISER, [*DESKS, "Books", "People", "My hours"]),
         (
             Role.VOLUNTEER_COORDINATOR,

@@ -30,6 +30,21 @@ class Organization(TenantMixin):
     )
     owner_email = models.EmailField(blank=True)
     plan_code = models.CharField(max_length=40, blank=True)
+    # The organization's profile, edited by its owners and administrators. Kept here, not in the
+    # tenant's schema, because every page shows it (the header's name and logo, the time zone
+    # dates are read in) and the routing cache already holds this row: a warm request reads
+    # them without a query.
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="An IANA time zone name: America/Chicago."
+    )
+    logo = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The logo's file name in the organization's own storage; empty: no logo.",
+    )
+    setup_checklist_dismissed = models.BooleanField(
+        default=False, help_text="The dashboard's getting-started checklist is put away."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,6 +30,14 @@ def users_with_capability(capability: Capability) -> QuerySet[User]:
     )
 
 
+def colleague_invited() -> bool:
+    """Whether anyone beyond the first user was ever invited or given a login. Both are read
+    every time (two queries), so that a page asking runs as many queries either way."""
+    invited = Invitation.objects.exists()
+    others = User.objects.filter(is_operator=False).count() > 1
+    return invited or others
+
+
 # --- The staff page ------------------------------------------------------------------------------
 
 

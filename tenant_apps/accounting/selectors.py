@@ -31,6 +31,7 @@ from tenant_apps.accounting.models import (
     AccountingSettings,
     AccountType,
     EntrySource,
+    EntryState,
     FiscalPeriod,
     Fund,
     JournalEntry,
@@ -68,6 +69,12 @@ def fiscal_year_start(day: date) -> date:
     start_month = accounting_settings().fiscal_year_start_month
     year = fiscal_year_of(day, start_month=start_month)
     return fiscal_year_bounds(year, start_month=start_month)[0]
+
+
+def fiscal_year_start_changeable() -> bool:
+    """Whether the fiscal year's first month may still change: only before the first posting,
+    since every posted entry, closed month and report is filed under its fiscal year."""
+    return not JournalEntry.objects.exclude(state=EntryState.DRAFT).exists()
 
 
 # --- Chart, periods and entries -----------------------------------------------------------

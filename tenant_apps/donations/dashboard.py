@@ -35,7 +35,6 @@ from tenant_apps.donations.models import (
 )
 from tenant_apps.donations.reports import lybunt_donors
 from tenant_apps.donations.selectors import FiscalYears, campaigns_with_progress, fiscal_years_of
-from tenant_apps.donations.services.receipt_settings import receipt_settings_missing
 from tenant_apps.donors.models import Donor
 
 ZERO = Decimal("0.00")
@@ -277,21 +276,21 @@ def open_deposits(*, limit: int = OPEN_DEPOSITS_SHOWN) -> OpenDeposits:
 class SetupProgress:
     """What a new organization has done of its first steps."""
 
+    ein_set: bool
     receipt_settings_done: bool
     has_donor: bool
     has_gift: bool
 
 
 def setup_progress() -> SetupProgress:
-    """Receipts need the legal name and EIN (what receipts cannot go out without) and a signer;
-    then a first donor and a first gift. Three small queries, none writing."""
+    """The EIN (receipts cannot go out without it); receipts' legal name and signer; then a
+    first donor and a first gift. Three small queries, none writing."""
     settings_row = ReceiptSettings.objects.filter(pk=1).first()
     receipt_settings_done = bool(
-        settings_row is not None
-        and not receipt_settings_missing(settings_row)
-        and settings_row.signatory_name
+        settings_row is not None and settings_row.legal_name and settings_row.signatory_name
     )
     return SetupProgress(
+        ein_set=bool(settings_row is not None and settings_row.ein),
         receipt_settings_done=receipt_settings_done,
         has_donor=Donor.objects.exists(),
         has_gift=Gift.objects.exists(),

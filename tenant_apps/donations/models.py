@@ -357,6 +357,11 @@ class ReceiptSettings(models.Model):
     address = models.TextField(blank=True, help_text="One line per line of the address.")
     signatory_name = models.CharField(max_length=200, blank=True)
     signatory_title = models.CharField(max_length=200, blank=True)
+    footer = models.TextField(
+        blank=True,
+        help_text="A closing paragraph printed on every receipt after the IRS statements, such "
+        "as the organization's tax-exempt status or a word of thanks.",
+    )
     receipt_every_gift = models.BooleanField(
         default=True,
         help_text="Receipt every posted gift. When off, gifts of $250 or more and gifts over "

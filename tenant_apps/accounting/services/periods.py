@@ -13,17 +13,12 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
 from tenant_apps.accounting.closing import ClosingItem, closing_checklist
-from tenant_apps.accounting.models import (
-    AccountingSettings,
-    EntryState,
-    FiscalPeriod,
-    JournalEntry,
-    PeriodState,
-)
+from tenant_apps.accounting.models import AccountingSettings, FiscalPeriod, PeriodState
 from tenant_apps.accounting.selectors import (
     accounting_settings,
     fiscal_year_bounds,
     fiscal_year_of,
+    fiscal_year_start_changeable,
 )
 from tenant_apps.core.services import actor_of, audit_record
 
@@ -189,9 +184,11 @@ def settings_update(
         )
         if settings_row.fiscal_year_start_month == fiscal_year_start_month:
             return settings_row
-        if JournalEntry.objects.exclude(state=EntryState.DRAFT).exists():
+        if not fiscal_year_start_changeable():
             raise StateConflict(
-                "The fiscal year's first month can be changed only before the first posting."
+                "The fiscal year's first month can be changed only before the first posting: "
+                "posted entries, closed months and reports are filed under their fiscal year.",
+                fields={"fiscal_year_start_month": ["Fixed once anything is posted."]},
             )
         previous = settings_row.fiscal_year_start_month
         settings_row.fiscal_year_start_month = fiscal_year_start_month

@@ -18,7 +18,13 @@ from tenant_apps.donations.services.gifts import gift_create, gift_post
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
 from tenant_apps.donations.services.pledges import pledge_create, pledge_post
-from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings as receipt_settings_current,  # its own name is the module's, here
+)
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings_missing,
+    receipt_settings_update,
+)
 from tenant_apps.donations.services.recurring import recurring_gift_create, recurring_gifts_run
 from tenant_apps.donations.services.schedules import ScheduleSpec
 
@@ -36,6 +42,8 @@ __all__ = [
     "import_job_create",
     "pledge_create",
     "pledge_post",
+    "receipt_settings_current",
+    "receipt_settings_missing",
     "receipt_settings_update",
     "recurring_gift_create",
     "recurring_gifts_run",

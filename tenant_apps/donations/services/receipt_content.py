@@ -109,6 +109,11 @@ def _goods_statements(gift: Gift, *, organization: str) -> list[str]:
     return statements
 
 
+def _footer(settings_row: ReceiptSettings) -> list[str]:
+    """The organization's own closing paragraph, after what Publication 1771 asks for."""
+    return [settings_row.footer] if settings_row.footer else []
+
+
 def _quid_pro_quo(gift: Gift) -> str:
     excess = gift.amount - gift.goods_services_value
     return (
@@ -153,6 +158,7 @@ def gift_content(
     content["statements"] = [
         *_goods_statements(gift, organization=settings_row.legal_name),
         *content["statements"],
+        *_footer(settings_row),
     ]
     return StatedReceipt(content=content, amount=amount)
 
@@ -246,4 +252,5 @@ def year_end_content(
             f"{settings_row.legal_name} does not state a value for contributed property; "
             "determining its value is the donor's responsibility."
         )
+    content["statements"].extend(_footer(settings_row))
     return StatedReceipt(content=content, amount=total)

@@ -1,5 +1,6 @@
 """The receipt settings: what receipts say about the organization (legal name, EIN, address,
-signatory), whether every gift is receipted, and the gapless receipt counter."""
+signatory, a closing paragraph), whether every gift is receipted, and the gapless receipt
+counter."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SETTINGS_FIELDS = {
     "address": 1000,
     "signatory_name": 200,
     "signatory_title": 200,
+    "footer": 1000,
 }
 
 

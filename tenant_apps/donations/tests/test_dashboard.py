@@ -229,10 +229,11 @@ def test_cash_by_fund_is_empty_before_any_gift(in_alpha: Tenant) -> None:
 
 def test_setup_progress_follows_the_first_steps(in_alpha: Tenant) -> None:
     assert dashboard.setup_progress() == dashboard.SetupProgress(
-        receipt_settings_done=False, has_donor=False, has_gift=False
+        ein_set=False, receipt_settings_done=False, has_donor=False, has_gift=False
     )
 
     receipt_settings_update(ein="12-3456789", acting_user=None)
+    assert dashboard.setup_progress().ein_set
     assert not dashboard.setup_progress().receipt_settings_done  # no signer yet
     receipt_settings_update(
         legal_name="Alpha Relief Fund", signatory_name="Grace Hopper", acting_user=None
@@ -241,5 +242,5 @@ def test_setup_progress_follows_the_first_steps(in_alpha: Tenant) -> None:
     GiftFactory.create(donor=donor)
 
     assert dashboard.setup_progress() == dashboard.SetupProgress(
-        receipt_settings_done=True, has_donor=True, has_gift=True
+        ein_set=True, receipt_settings_done=True, has_donor=True, has_gift=True
     )

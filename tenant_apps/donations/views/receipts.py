@@ -243,6 +243,14 @@ class ReceiptSettingsForm(forms.Form):
     )
     signatory_name = forms.CharField(label="Signer's name", max_length=200, required=False)
     signatory_title = forms.CharField(label="Signer's title", max_length=200, required=False)
+    footer = forms.CharField(
+        label="Closing paragraph",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Printed on every receipt after the IRS statements: your tax-exempt status "
+        "or a word of thanks.",
+    )
     receipt_every_gift = forms.BooleanField(
         label="Receipt every gift",
         required=False,

@@ -1,0 +1,23 @@
+"""The organization settings page and its forms under /settings/organization/."""
+
+from django.urls import path
+
+from saas_platform import organization_pages
+
+app_name = "organization"
+
+urlpatterns = [
+    path("", organization_pages.organization_settings, name="index"),
+    path("profile/", organization_pages.organization_profile, name="profile"),
+    path("logo/", organization_pages.organization_logo, name="logo"),
+    path("logo/upload/", organization_pages.organization_logo_upload, name="logo_upload"),
+    path("logo/remove/", organization_pages.organization_logo_delete, name="logo_remove"),
+    path("receipts/", organization_pages.organization_receipts, name="receipts"),
+    path("books/", organization_pages.organization_books, name="books"),
+    path("people/", organization_pages.organization_people, name="people"),
+    path(
+        "checklist/dismiss/",
+        organization_pages.setup_checklist_dismiss,
+        name="checklist_dismiss",
+    ),
+]
