@@ -109,6 +109,12 @@ PAGES: tuple[DemoPage, ...] = (
         "/settings/staff/",
         "staff: invite by email with a role, change roles, deactivate (owners and admins)",
     ),
+    DemoPage(
+        "demo",
+        "/settings/organization/",
+        "organization settings: name, time zone, logo, receipts, fiscal year, volunteer rate "
+        "(owners and admins)",
+    ),
     DemoPage("demo", "/account/", "your account: name, password, sessions, sign out everywhere"),
     DemoPage("demo", "/admin/", "the organization's own admin (owners and admins)"),
     DemoPage("demo", "/api/docs/", "the API (Swagger UI); schema at `/api/schema/`"),

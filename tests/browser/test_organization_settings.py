@@ -1,0 +1,114 @@
+"""Organization settings in Chromium: an owner opens them from the sections bar, renames the
+organization and picks its time zone, uploads a logo that then shows in the header, is refused
+a malformed EIN with the reason next to the field, saves the receipt settings, and sees the
+dashboard's getting-started item for the EIN ticked. Each page is checked by axe, kept within a
+phone's width and photographed at desktop and phone width."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import pytest
+from PIL import Image
+
+from shared_apps.users.roles import Role
+from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.staff import StaffSite, staff_site  # noqa: F401
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+
+def _checked(page: Page, name: str, context: str) -> None:
+    axe_check(page, context=context)
+    viewport = page.viewport_size
+    page.set_viewport_size(PHONE_VIEWPORT)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+            f"{context}: wider than a phone"
+        )
+        axe_check(page, context=f"{context}, at phone width")
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
+    pages_photographed(page, name)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 48), (14, 98, 81)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_owner_edits_the_settings_uploads_a_logo_and_the_checklist_ticks(
+    staff_site: StaffSite,  # noqa: F811
+    chromium: Browser,
+) -> None:
+    from playwright.sync_api import expect
+
+    from shared_apps.users.models import User
+    from tests.browser.staff import PASSWORD
+
+    with staff_site.schema():  # the owner provisioning made, with the staff site's password
+        owner = User.objects.get(role=Role.OWNER)
+        owner.set_password(PASSWORD)
+        owner.save(update_fields=["password"])
+    staff_site.users[Role.OWNER] = owner
+    page: Page = chromium.new_page()
+    staff_site.log_in(page, Role.OWNER)
+
+    # Given a new organization's owner on the dashboard, the EIN still to add
+    checklist = page.get_by_role("region", name="Getting started")
+    expect(checklist.get_by_role("link", name="Add the EIN")).to_be_visible()
+    expect(checklist.get_by_text("(coming soon)")).to_be_visible()
+    _checked(page, "organization-dashboard-before", "the dashboard before the settings")
+
+    # When she opens the settings from the sections bar
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
+    page.wait_for_url(staff_site.url("/settings/organization/"))
+    expect(page.get_by_role("heading", name="Organization settings", level=1)).to_be_visible()
+    _checked(page, "organization-settings", "the organization settings")
+
+    # and renames the organization and picks its time zone
+    page.get_by_label("Name", exact=True).fill("Harbor Aid Society")
+    page.get_by_label("Time zone").select_option("America/Chicago")
+    page.get_by_role("button", name="Save name and time zone").click()
+    expect(page.get_by_text("The organization's name and time zone are saved.")).to_be_visible()
+    expect(page.locator("header.site .brand")).to_contain_text("Harbor Aid Society")
+
+    # and uploads a logo, which the header then shows
+    page.get_by_role("region", name="Logo").get_by_label("Logo").set_input_files(
+        {"name": "harbor.png", "mimeType": "image/png", "buffer": _png()}
+    )
+    page.get_by_role("button", name="Upload the logo").click()
+    expect(page.get_by_text("The logo is saved")).to_be_visible()
+    header_logo = page.locator("header.site img.brand-logo")
+    expect(header_logo).to_be_visible()
+    assert page.evaluate("document.querySelector('header.site img.brand-logo').naturalWidth") == 160
+
+    # and types the EIN without its dash: refused, the reason next to the field
+    page.get_by_label("Legal name").fill("Harbor Aid Society, Inc.")
+    page.get_by_label("EIN").fill("123456789")
+    page.get_by_label("Signer's name").fill("Rosa Parks")
+    page.get_by_label("Signer's title").fill("Executive Director")
+    page.get_by_role("button", name="Save the receipt settings").click()
+    expect(page.locator("#id_ein_error")).to_contain_text("NN-NNNNNNN")
+    _checked(page, "organization-settings-refused", "the settings with a refused EIN")
+
+    # and writes it as the IRS does
+    page.get_by_label("EIN").fill("12-3456789")
+    page.get_by_role("button", name="Save the receipt settings").click()
+    expect(page.get_by_text("The receipt settings are saved")).to_be_visible()
+    _checked(page, "organization-settings-saved", "the organization settings, saved")
+
+    # Then the dashboard ticks the EIN and the receipts
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Dashboard").click()
+    page.wait_for_url(staff_site.url("/"))
+    checklist = page.get_by_role("region", name="Getting started")
+    expect(checklist.get_by_text("Your EIN, which every receipt states (done)")).to_be_visible()
+    expect(checklist.get_by_text("Receipts: legal name and signer (done)")).to_be_visible()
+    expect(checklist.get_by_role("link", name="Add the EIN")).to_have_count(0)
+    _checked(page, "organization-dashboard-after", "the dashboard after the settings")
