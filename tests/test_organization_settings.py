@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from PIL import Image
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.services import (
@@ -157,6 +158,23 @@ def test_the_closing_paragraph_ends_every_receipt(in_alpha: Tenant) -> None:
     assert receipt.content["statements"][-1] == (
         "Alpha Relief Fund is a 501(c)(3) organization. Thank you!"
     )
+
+
+def test_a_receipt_is_headed_by_the_logo(in_alpha: Tenant) -> None:
+    receipt_settings_update(legal_name="Alpha Relief Fund", ein="12-3456789", acting_user=None)
+    plain = receipt_issue(gift=GiftFactory.create(posted=True), acting_user=None)
+    organization = organization_logo_set(
+        organization=in_alpha.organization, content=image_bytes("PNG"), acting_user=None
+    )
+    # As a request or a tenant task selects it: with its Organization row, logo and all.
+    connection.set_tenant(organization)
+
+    headed = receipt_issue(gift=GiftFactory.create(posted=True), acting_user=None)
+
+    with plain.pdf.open("rb") as pdf:
+        assert b"/Subtype /Image" not in pdf.read()
+    with headed.pdf.open("rb") as pdf:
+        assert b"/Subtype /Image" in pdf.read()
 
 
 # --- Who gets in -------------------------------------------------------------------------------

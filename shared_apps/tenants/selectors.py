@@ -7,8 +7,10 @@ import logging
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.files.storage import default_storage
 from redis.exceptions import RedisError
 
+from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Domain, Organization
 
 logger = logging.getLogger(__name__)
@@ -82,3 +84,20 @@ def platform_url(*, path: str = "/") -> str:
     if settings.PLATFORM_PORT:
         host = f"{host}:{settings.PLATFORM_PORT}"
     return f"{settings.PLATFORM_SCHEME}://{host}{path}"
+
+
+def organization_logo_content() -> bytes | None:
+    """The current organization's logo, as stored, for documents that print it (receipts);
+    None when it has none, or when the schema was selected without its Organization row
+    (schema_context), which this never queries for: a document drawn in a loop costs no query.
+    A logo missing from storage is logged and left out rather than stopping the document."""
+    name = getattr(connection.tenant, "logo", "")
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as stored:
+            content: bytes = stored.read()
+    except OSError:
+        logger.warning("the logo %s of %s is missing from storage", name, connection.schema_name)
+        return None
+    return content

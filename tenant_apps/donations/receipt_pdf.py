@@ -8,12 +8,16 @@ other characters are written as their closest ASCII letters or as "?".
 
 from __future__ import annotations
 
+import io
+import logging
 import unicodedata
 from typing import TYPE_CHECKING, TypedDict
 
 from django.http import FileResponse
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tenant_apps.donations.models import Receipt
@@ -94,11 +98,25 @@ def _document(*, title: str, author: str) -> FPDF:
     return pdf
 
 
-def receipt_pdf_render(content: ReceiptContent) -> bytes:
+def receipt_pdf_render(content: ReceiptContent, *, logo: bytes | None = None) -> bytes:
+    """A receipt's PDF; `logo` (PNG or JPEG, checked when it was uploaded) heads it."""
     pdf = _document(title=f"{content['title']} {content['number']}", author=content["organization"])
     pdf.add_page()
+    if logo:
+        _logo_drawn(pdf, logo)
     _receipt_drawn(pdf, content)
     return bytes(pdf.output())
+
+
+def _logo_drawn(pdf: FPDF, logo: bytes) -> None:
+    """The logo 15 mm high, its width in proportion, above the organization's name. A logo
+    the PDF library cannot read is left out: it must never stop a receipt."""
+    try:
+        pdf.image(io.BytesIO(logo), h=15)
+    except Exception:
+        logger.warning("the organization's logo could not be drawn on a receipt", exc_info=True)
+        return
+    pdf.ln(3)
 
 
 class ReceiptsDocument:

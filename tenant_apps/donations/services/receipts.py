@@ -32,6 +32,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.selectors import organization_logo_content
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations.models import Gift, GiftState, Receipt, ReceiptKind, ReceiptSettings
 from tenant_apps.donations.receipt_pdf import receipt_pdf_render
@@ -107,7 +108,7 @@ def _issue(
     is not written the file is removed; a file left by a rollback after this point is replaced
     when its number is taken again (see _pdf_store)."""
     path = _pdf_path(number=number, version=version)
-    stored = _pdf_store(path, receipt_pdf_render(stated.content))
+    stored = _pdf_store(path, receipt_pdf_render(stated.content, logo=organization_logo_content()))
     try:
         receipt = Receipt.objects.create(
             number=number,
