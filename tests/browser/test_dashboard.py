@@ -144,11 +144,17 @@ def test_a_new_organizations_administrator_is_shown_the_first_steps(
     staff_site.log_in(page, Role.ADMIN)
 
     steps = page.get_by_role("region", name="Getting started")
+    # The owner provisioning made and this administrator: a colleague is there already.
     assert steps.get_by_role("link").all_inner_texts() == [
-        "Fill in the receipt settings",
-        "Add a donor",
+        "Add the EIN",
+        "Set up receipts",
+        "Import your donors from a spreadsheet",
         "Record a gift",
     ]
+    assert "A colleague with their own login (done)" in steps.inner_text()
+    assert "Online gifts by card, through your own Stripe account (coming soon)" in (
+        steps.inner_text()
+    )
     giving = page.get_by_role("region", name="Giving")
     assert giving.get_by_role("link", name="Record your first gift").get_attribute("href") == (
         "/gifts/new/"
