@@ -71,9 +71,11 @@ migrations-check: install services
 	@$(TEST_SETTINGS) $(PYTHON) manage.py makemigrations --check --dry-run
 
 # Each test module runs whole on one worker (`--dist loadfile`), each worker with its own test
-# database, Redis database and media folder (saas_platform/settings/test.py).
+# database, Redis database and media folder (saas_platform/settings/test.py). Modules are handed
+# out in collection order, the slow ones (provisioning, browser) first (`testpaths`), so that no
+# long module is left running alone at the end.
 test: lint typecheck importlint migrations-check
-	@$(TEST_SETTINGS) .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+	@$(TEST_SETTINGS) .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py

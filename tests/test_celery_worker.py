@@ -33,7 +33,7 @@ def real_worker(settings: Settings) -> Iterator[None]:
         app.conf.task_always_eager = True
 
 
-def _wait_for_mail(count: int, seconds: float = 15) -> None:
+def _wait_for_mail(count: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while len(mail.outbox) < count and time.monotonic() < deadline:
         time.sleep(0.05)

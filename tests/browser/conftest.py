@@ -54,6 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "browser: drives Chromium through the real pages (select with -m browser)"
     )
     _browser_tests_need_the_database()
+    # An assertion waits up to 15 s (Playwright's default is 5) for the page to reach what it
+    # expects: on a busy two-core machine, posting a batch of twenty gifts can take longer than 5.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
 
 
 def _browser_tests_need_the_database() -> None:
