@@ -114,6 +114,11 @@ def _plant(tenant: Tenant) -> Planted:
         JournalEntry,
         Program,
     )
+    from tenant_apps.accounting.services.budgets import (
+        BudgetRowSpec,
+        budget_amounts_save,
+        budget_create,
+    )
     from tenant_apps.banking.tests.factories import statement_made
     from tenant_apps.donations.models import ImportJob
     from tenant_apps.donations.services.campaigns import campaign_create
@@ -167,6 +172,12 @@ def _plant(tenant: Tenant) -> Planted:
     assert period is not None and entry is not None
     statement = statement_made([(today, GIFT, "Deposit")], closing=GIFT, statement_date=today)
     statement_line = statement.lines.get()
+    budget = budget_create(name="Operating budget", fiscal_year=today.year, acting_user=None)
+    budget_amounts_save(
+        budget=budget,
+        rows=[BudgetRowSpec(account="4010", amounts=[Decimal("100.00")] * 12)],
+        acting_user=None,
+    )
     return Planted(
         values={
             ("", "pk"): str(donor.pk),
@@ -205,6 +216,7 @@ def _plant(tenant: Tenant) -> Planted:
             ("journal", "pk"): str(entry.pk),
             ("periods", "month"): period.slug,
             ("statements", "pk"): str(statement.pk),
+            ("budgets", "pk"): str(budget.pk),
             ("lines", "line_pk"): str(statement_line.pk),
             # An invitation's link that was never sent: the page says so, and shows nothing.
             ("invitations", "token"): "an-unknown-token",

@@ -95,7 +95,7 @@ class Table:
     rows: list[TableRow]
 
 
-NUMERIC_STYLES = {Style.MONEY, Style.COUNT, Style.PERCENT}
+NUMERIC_STYLES = {Style.MONEY, Style.STATEMENT, Style.COUNT, Style.PERCENT}
 
 
 def cell_text(value: Any, style: Style) -> str:
@@ -108,6 +108,8 @@ def cell_text(value: Any, style: Style) -> str:
         return dateformat.format(value, CELL_DATE_FORMAT)
     if style is Style.MONEY and isinstance(value, Decimal):
         return formatting.money(value)
+    if style is Style.STATEMENT and isinstance(value, Decimal):
+        return formatting.money(value, parentheses=True)
     if style is Style.COUNT and isinstance(value, int):
         return formatting.count(value)
     if style is Style.PERCENT and isinstance(value, str | Decimal):
@@ -185,13 +187,15 @@ def render_report(
     csv_path: str,
     caption: Callable[[Report, dict[str, Any]], str],
     subnav: str = "",
+    pdf_path: str = "",
 ) -> HttpResponse:
     """The page of one report. An unbound `form` shows the form only (the report needs a
     choice first); a bound one runs the report with `run(form.cleaned_data)`. Bad parameters
     and the report's refusals come back on the form, with the status they carry. `index` is
     the (URL, label) of the page listing the reports, `csv_path` the report's API path and
     `caption` what follows the report's title under the table; `subnav` names a template shown
-    above the page (an area's tabs)."""
+    above the page (an area's tabs); `pdf_path`, where given, serves the report as a PDF with
+    ?format=pdf."""
     index_url, index_label = index
     context: dict[str, Any] = {
         "title": title,
@@ -221,5 +225,8 @@ def render_report(
         table=report_table(report),
         caption=caption(report, form.cleaned_data),
         csv_url=f"{csv_path}?" + urlencode({"format": "csv", **report.parameters}),
+        pdf_url=f"{pdf_path}?" + urlencode({"format": "pdf", **report.parameters})
+        if pdf_path
+        else "",
     )
     return render(request, TEMPLATE, context)

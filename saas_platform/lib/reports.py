@@ -29,6 +29,7 @@ class Style(StrEnum):
 
     PLAIN = "plain"
     MONEY = "money"  # $1,234.50
+    STATEMENT = "statement"  # $1,234.50, and a negative amount as ($1,234.50)
     COUNT = "count"  # 1,234
     PERCENT = "percent"  # 50.0%
 

@@ -86,3 +86,14 @@ def board_packet_render(
     _page(pdf, organization, activities, f"{period}{beside}")
     _page(pdf, organization, functional, f"{period}{beside}")
     return bytes(pdf.output())
+
+
+def statement_render(*, organization: str, report: Report, subtitle: str) -> bytes:
+    """One report's PDF, drawn as the packet draws each of its statements."""
+    pdf = FPDF(format="letter")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    pdf.set_title(_text(f"{report.title}, {subtitle}"))
+    pdf.set_author(_text(organization))
+    _page(pdf, organization, report, subtitle)
+    return bytes(pdf.output())

@@ -3,6 +3,7 @@ the fund's restriction decides the net-asset class."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -415,3 +416,80 @@ class RecurringPosting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recurring_id} {self.month:%Y-%m}"
+
+
+class BudgetState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+
+
+MONTHS_IN_YEAR = 12
+
+
+class Budget(models.Model):
+    """An annual budget for a fiscal year: amounts per revenue or expense account for each of
+    the year's twelve months (its lines). A draft is edited; an approved budget is what the
+    board agreed, and is changed only after it is returned to draft."""
+
+    name = models.CharField(max_length=200)
+    fiscal_year = models.PositiveSmallIntegerField()
+    starts_on = models.DateField(
+        help_text="The first day of the fiscal year, fixed when the budget is made: its first "
+        "month is the first of its twelve amounts."
+    )
+    state = models.CharField(max_length=10, choices=BudgetState.choices, default=BudgetState.DRAFT)
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    approved_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-fiscal_year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "name"], name="budget_name_per_year"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=BudgetState.values), name="budget_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_on__day=1), name="budget_starts_on_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (FY{self.fiscal_year})"
+
+
+class BudgetLine(models.Model):
+    """The twelve monthly amounts of one account in a budget, in the order of the fiscal year's
+    months, optionally for one fund or one program."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(
+        Fund, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amounts = ArrayField(models.DecimalField(max_digits=14, decimal_places=2), size=MONTHS_IN_YEAR)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "account", "fund", "program"],
+                name="budgetline_one_per_account_fund_program",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amounts__len=MONTHS_IN_YEAR), name="budgetline_twelve_months"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {sum(self.amounts)}"

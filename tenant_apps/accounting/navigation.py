@@ -22,6 +22,7 @@ TABS = (
     Tab("Funds", "accounting:funds"),
     Tab("Programs", "accounting:programs"),
     Tab("Periods", "accounting:periods"),
+    Tab("Budgets", "accounting:budgets"),
     Tab("Bank", "banking:index"),
 )
 

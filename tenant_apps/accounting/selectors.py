@@ -30,6 +30,8 @@ from tenant_apps.accounting.models import (
     Account,
     AccountingSettings,
     AccountType,
+    Budget,
+    BudgetLine,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -362,3 +364,96 @@ def recurring_list() -> QuerySet[RecurringEntry]:
             queryset=RecurringPosting.objects.select_related("entry").order_by("-month"),
         ),
     )
+
+
+# --- Budgets ----------------------------------------------------------------------------------
+
+
+def budget_months(budget: Budget) -> list[date]:
+    """The first day of each of the budget's twelve months, in the fiscal year's order."""
+    first = budget.starts_on.year * 12 + budget.starts_on.month - 1
+    return [date((first + index) // 12, (first + index) % 12 + 1, 1) for index in range(12)]
+
+
+def budget_month_names(budget: Budget) -> list[str]:
+    """The months as a budget's grid and CSV file head them: Jan, Feb... from the fiscal
+    year's first month."""
+    return [f"{month:%b}" for month in budget_months(budget)]
+
+
+@dataclass(frozen=True)
+class BudgetFilters:
+    """What the budgets' list selects: a fiscal year, a state ("" for any)."""
+
+    fiscal_year: int | None = None
+    state: str = ""
+
+
+def budget_desk_list(*, filters: BudgetFilters) -> QuerySet[Budget]:
+    """Budgets as their list shows them, with their total and number of lines: one query."""
+    budgets = Budget.objects.select_related("created_by", "approved_by").annotate(
+        line_count=Count("lines"),
+    )
+    if filters.fiscal_year is not None:
+        budgets = budgets.filter(fiscal_year=filters.fiscal_year)
+    if filters.state:
+        budgets = budgets.filter(state=filters.state)
+    return budgets
+
+
+def budget_detail(*, pk: int) -> Budget | None:
+    """A budget with its lines and what they name, in the order the grid shows them."""
+    return (
+        Budget.objects.select_related("created_by", "approved_by")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=BudgetLine.objects.select_related("account", "fund", "program").order_by(
+                    "account__code", "fund__code", "program__code", "id"
+                ),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def budget_choices() -> QuerySet[Budget]:
+    """Budgets a report can be run on, the latest fiscal year first."""
+    return Budget.objects.order_by("-fiscal_year", "name")
+
+
+# Release from restriction moves net assets between classes, and is not budgeted.
+_RELEASE_PARENT = "6900"
+
+
+def budgetable_accounts() -> dict[str, Account]:
+    """The accounts a budget can hold, by code: revenue and expense accounts that take
+    postings (not summary accounts), releases from restriction left out. One query."""
+    accounts = list(
+        Account.objects.select_related("parent").filter(
+            type__in=(AccountType.REVENUE, AccountType.EXPENSE)
+        )
+    )
+    parents = {account.parent_id for account in accounts}
+    return {
+        account.code: account
+        for account in accounts
+        if account.pk not in parents
+        and account.code != _RELEASE_PARENT
+        and not (account.parent is not None and account.parent.code == _RELEASE_PARENT)
+    }
+
+
+def budget_funds_and_programs() -> tuple[list[Fund], list[Program]]:
+    """The funds and the programs some budget line is for: what a budget versus actual report
+    can be narrowed to. Two queries."""
+    funds = list(
+        Fund.objects.filter(pk__in=BudgetLine.objects.filter(fund__isnull=False).values("fund_id"))
+    )
+    programs = list(
+        Program.objects.filter(
+            pk__in=BudgetLine.objects.filter(program__isnull=False).values("program_id")
+        )
+    )
+    return funds, programs

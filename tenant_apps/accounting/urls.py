@@ -1,9 +1,9 @@
 """Pages of the books under /accounting/ on an organization's host: the reports, the board
-packet, the journal, the chart (accounts, funds, programs) and the month-end close."""
+packet, budgets, the journal, the chart (accounts, funds, programs) and the month-end close."""
 
 from django.urls import path
 
-from tenant_apps.accounting import views_chart, views_journal, views_recurring
+from tenant_apps.accounting import views_budgets, views_chart, views_journal, views_recurring
 from tenant_apps.accounting.views import report_detail, report_index
 from tenant_apps.accounting.views_packet import packet_download, packet_index, packet_progress
 from tenant_apps.accounting.views_periods import (
@@ -21,6 +21,23 @@ urlpatterns = [
     path("board-packet/", packet_index, name="board_packet"),
     path("board-packet/progress/", packet_progress, name="board_packet_progress"),
     path("board-packet/download/", packet_download, name="board_packet_download"),
+    path("budgets/", views_budgets.budget_list, name="budgets"),
+    path("budgets/new/", views_budgets.budget_new, name="budget_new"),
+    path("budgets/report/", views_budgets.budget_report, name="budget_report"),
+    path("budgets/<int:pk>/", views_budgets.budget_detail, name="budget"),
+    path("budgets/<int:pk>/import/", views_budgets.budget_import, name="budget_import"),
+    path(
+        "budgets/<int:pk>/approve/",
+        views_budgets.budget_state,
+        {"approve": True},
+        name="budget_approve",
+    ),
+    path(
+        "budgets/<int:pk>/draft/",
+        views_budgets.budget_state,
+        {"approve": False},
+        name="budget_draft",
+    ),
     path("periods/", period_index, name="periods"),
     path("periods/<slug:month>/", period_detail, name="period"),
     path("periods/<slug:month>/close/", period_close, name="period_close"),
