@@ -84,6 +84,11 @@ PAGES: tuple[DemoPage, ...] = (
     DemoPage(
         "demo", "/accounting/programs/", "programs expenses are charged to: add, edit, deactivate"
     ),
+    DemoPage(
+        "demo",
+        "/accounting/budgets/",
+        "budgets: a grid by account and month, CSV import, approval; budget versus actual",
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."

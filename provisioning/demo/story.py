@@ -7,7 +7,8 @@ LYBUNT, SYBUNT and retention have rows; two campaigns; a pledge paid in installm
 recurring gifts; a foundation grant restricted to the tutoring program and spent on it; rent,
 supplies and four salaries every month, the salaries allocated to programs and functions; a dozen
 volunteers' hours, approved; last month's checks deposited, this month's waiting in an open
-deposit and as drafts; and every month before this year closed.
+deposit and as drafts; every month before this year closed; and this fiscal year's budget,
+approved.
 
 The history is recorded before the receipt settings are filled in (no receipt for the past
 years' gifts, as for an organization that receipted elsewhere); this month's gifts are receipted.
@@ -211,6 +212,7 @@ def demo_history_record(*, users: dict[str, User], today: date) -> Cast:
     _payroll_allocate(cast, today=today, first_day=first_day)
     _last_month_deposit(cast, today=today)
     _close_past_years(cast, today=today)
+    _budget_record(cast, today=today)
     return cast
 
 
@@ -428,10 +430,9 @@ def _campaign_of(received: date, campaigns: tuple[Campaign, ...]) -> Campaign | 
     return None
 
 
-def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
-    """Rent, supplies and salaries each month; the grant spent on tutoring from its fund."""
-    bookkeeper = cast["bookkeeper"]
-    payroll_monthly = {
+def _payroll_monthly() -> dict[bool, Decimal]:
+    """A month's salaries of the officers (True) and of the other staff (False)."""
+    return {
         officer: sum(
             (
                 Decimal(salary) / 12
@@ -442,6 +443,46 @@ def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
         ).quantize(Decimal("0.01"))
         for officer in (True, False)
     }
+
+
+def _budget_record(cast: Cast, *, today: date) -> None:
+    """This fiscal year's operating budget, approved: the rent and salaries as they are paid,
+    supplies and gifts by the year spread evenly (so that the months differ from it)."""
+    start_month = accounting.accounting_settings().fiscal_year_start_month
+    year = accounting.fiscal_year_of(today, start_month=start_month)
+    budget = accounting.budget_create(
+        name="Operating budget", fiscal_year=year, acting_user=cast["bookkeeper"]
+    )
+    payroll = _payroll_monthly()
+
+    def monthly(amount: Decimal | str) -> list[Decimal]:
+        return [Decimal(amount)] * 12
+
+    accounting.budget_amounts_save(
+        budget=budget,
+        rows=[
+            accounting.BudgetRowSpec(
+                account="4010", amounts=accounting.spread_evenly(Decimal("60000.00"))
+            ),
+            accounting.BudgetRowSpec(
+                account="4030", amounts=accounting.spread_evenly(Decimal("12000.00"))
+            ),
+            accounting.BudgetRowSpec(account="7010", amounts=monthly(payroll[True])),
+            accounting.BudgetRowSpec(account="7020", amounts=monthly(payroll[False])),
+            accounting.BudgetRowSpec(
+                account="8110", amounts=accounting.spread_evenly(Decimal("6000.00"))
+            ),
+            accounting.BudgetRowSpec(account="8210", amounts=monthly("1500.00")),
+        ],
+        acting_user=cast["bookkeeper"],
+    )
+    accounting.budget_approve(budget=budget, acting_user=cast["owner"])
+
+
+def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
+    """Rent, supplies and salaries each month; the grant spent on tutoring from its fund."""
+    bookkeeper = cast["bookkeeper"]
+    payroll_monthly = _payroll_monthly()
     grant_start = date(today.year - 1, 8, 1)
     for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
         end = month_end(month)

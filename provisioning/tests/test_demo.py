@@ -39,7 +39,8 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
     from django.utils import timezone
 
     from tenant_apps.accounting import reports
-    from tenant_apps.accounting.models import FiscalPeriod, JournalEntry
+    from tenant_apps.accounting.budget_reports import budget_versus_actual
+    from tenant_apps.accounting.models import Budget, FiscalPeriod, JournalEntry
     from tenant_apps.donations import reports as giving
     from tenant_apps.donations.models import Deposit, Gift, Receipt
     from tenant_apps.donors.models import Donor, Household
@@ -84,8 +85,12 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
         assert personnel.volunteer_value(**year).rows
         balance = reports.trial_balance(as_of=today).as_json()
         functional = reports.functional_expenses(start=year["start"], end=year["end"])
+        budget = Budget.objects.get(fiscal_year=today.year, state="approved")
+        against = budget_versus_actual(budget=budget.pk, month=today).as_json()
     assert balance["balanced"]
     assert functional.rows
+    assert against["total_revenue"]["ytd_budget"] != "0.00"
+    assert against["total_expenses"]["ytd_actual"] != "0.00"
 
 
 @pytest.mark.django_db

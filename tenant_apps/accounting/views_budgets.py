@@ -429,16 +429,20 @@ class BudgetReportForm(forms.Form):
             del self.fields["program"]
 
 
-def _default_budget_month(budgets: list[Budget]) -> dict[str, str]:
-    """With nothing chosen: the latest fiscal year's budget (an approved one first), and this
-    month if it is in that year, else the year's last month."""
-    chosen = sorted(
-        budgets, key=lambda b: (b.fiscal_year, b.state == BudgetState.APPROVED), reverse=True
-    )[0]
-    months = selectors.budget_months(chosen)
-    today = timezone.localdate().replace(day=1)
-    month = today if today in months else months[-1] if today > months[-1] else months[0]
-    return {"budget": str(chosen.pk), "month": f"{month:%Y-%m}"}
+def _with_defaults(data: dict[str, str], budgets: list[Budget]) -> dict[str, str]:
+    """The query with what it leaves out chosen: the latest fiscal year's budget (an approved
+    one first), and this month if it is in the budget's year, else the nearest month of it."""
+    by_pk = {str(budget.pk): budget for budget in budgets}
+    if not data["budget"]:
+        latest = max(budgets, key=lambda b: (b.fiscal_year, b.state == BudgetState.APPROVED))
+        data = {**data, "budget": str(latest.pk)}
+    chosen = by_pk.get(data["budget"])
+    if not data["month"] and chosen is not None:
+        months = selectors.budget_months(chosen)
+        today = timezone.localdate().replace(day=1)
+        month = min(max(today, months[0]), months[-1])
+        data = {**data, "month": f"{month:%Y-%m}"}
+    return data
 
 
 def _subtitle(report: Report) -> str:
@@ -473,9 +477,7 @@ def budget_report(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if not budgets:
         return render(request, "accounting/budgets/no_budget.html", status=200)
     data = {name: request.GET.get(name, "").strip() for name in BudgetReportForm.base_fields}
-    if not data["budget"] and not data["month"]:
-        data.update(_default_budget_month(budgets))
-    form = BudgetReportForm(data, budgets=budgets)
+    form = BudgetReportForm(_with_defaults(data, budgets), budgets=budgets)
     wanted = request.GET.get("format", "")
     if wanted in ("csv", "pdf") and form.is_valid():
         try:

@@ -5,7 +5,8 @@ never through the models.
 
 The writes live in one module per domain object: `periods` (fiscal years, periods, settings),
 `chart` (accounts, funds, programs), `lines` (the rules an entry's lines are checked by),
-`entries` (draft, post, reverse, delete) and `postings` (the posting rules other apps call).
+`entries` (draft, post, reverse, delete), `postings` (the posting rules other apps call) and
+`budgets` (a fiscal year's amounts by account and month).
 Accounting's own code imports from those modules, and its reads from `selectors`.
 """
 
@@ -14,6 +15,13 @@ from tenant_apps.accounting.selectors import (
     fiscal_year_bounds,
     fiscal_year_of,
     fiscal_year_start,
+)
+from tenant_apps.accounting.services.budgets import (
+    BudgetRowSpec,
+    budget_amounts_save,
+    budget_approve,
+    budget_create,
+    spread_evenly,
 )
 from tenant_apps.accounting.services.chart import (
     CODE_PATTERN,
@@ -38,11 +46,15 @@ from tenant_apps.accounting.services.postings import entry_record, post_contribu
 __all__ = [
     "CODE_PATTERN",
     "AccountSpec",
+    "BudgetRowSpec",
     "FundSpec",
     "LineSpec",
     "ProgramSpec",
     "accounting_settings",
     "books_open",
+    "budget_amounts_save",
+    "budget_approve",
+    "budget_create",
     "chart_load",
     "entry_record",
     "entry_reverse",
@@ -57,4 +69,5 @@ __all__ = [
     "post_fee",
     "program_create",
     "settings_update",
+    "spread_evenly",
 ]

@@ -214,6 +214,10 @@ def test_a_first_visit_shows_the_latest_budget_and_bad_input_is_a_clear_400(
     first = client.get(REPORT)
     assert first.status_code == 200
     assert "Budget versus actual: Operating budget" in first.content.decode()
+    # From the budget's page: its budget, this month if in its year, else the nearest.
+    chosen = client.get(REPORT, {"budget": str(budget.pk)})
+    assert chosen.status_code == 200
+    assert "and the year to date" in chosen.content.decode()
 
     queries: list[dict[str, str]] = [
         {"budget": str(budget.pk), "month": "2027-01"},
