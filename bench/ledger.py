@@ -1,4 +1,5 @@
-"""How long the six accounting reports take on a tenant with a million journal lines.
+"""How long the six accounting reports, and budget versus actual, take on a tenant with a
+million journal lines.
 
     make bench-ledger     (or: DJANGO_SETTINGS_MODULE=saas_platform.settings.local \
                                .venv/bin/python bench/ledger.py [--runs 7] [--reload] [--explain])
@@ -15,7 +16,10 @@ The load goes through PostgreSQL COPY with the ledger's triggers on: entries are
 drafts, then their lines, then the entries are posted (numbered) in one UPDATE, and the
 per-entry balance check runs at commit. The tables are then vacuumed and analyzed (the posting
 UPDATE leaves a dead version of every entry, which autovacuum would otherwise clear in the
-middle of the timings). Then each report runs once to warm up and `--runs` times measured,
+middle of the timings). Budget versus actual runs on a budget of the last fiscal year with
+every budgetable account (made through the services on the first run that lacks it), for its
+last month, so that its year to date is the whole year. Then each report runs once to warm up
+and `--runs` times measured,
 each time with its JSON data built (what the API answers, short of rendering); a report slower
 than the target gets the plan of its slowest query printed
 (`--explain` prints the plans of every report).
@@ -32,6 +36,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
@@ -45,11 +50,13 @@ from django_tenants.utils import schema_context  # noqa: E402
 from shared_apps.tenants.models import Organization  # noqa: E402
 from shared_apps.users.models import User  # noqa: E402
 from shared_apps.users.roles import Role  # noqa: E402
-from tenant_apps.accounting import reports, services  # noqa: E402
+from tenant_apps.accounting import reports, selectors, services  # noqa: E402
+from tenant_apps.accounting.budget_reports import budget_versus_actual  # noqa: E402
 from tenant_apps.accounting.models import (  # noqa: E402
     LEDGER_STATES,
     Account,
     AccountingSettings,
+    Budget,
     Fund,
     JournalLine,
     Program,
@@ -668,6 +675,29 @@ def report_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+BUDGET_NAME = "Bench budget"
+
+
+def bench_budget() -> Budget:
+    """The last fiscal year's budget: 1,000.00 a month on every budgetable account, and the
+    same again for the general fund (made once, through the services)."""
+    budget = Budget.objects.filter(name=BUDGET_NAME, fiscal_year=FISCAL_YEARS[-1]).first()
+    if budget is not None:
+        return budget
+    budget = services.budget_create(
+        name=BUDGET_NAME, fiscal_year=FISCAL_YEARS[-1], acting_user=None
+    )
+    monthly = [Decimal("1000.00")] * 12
+    codes = sorted(selectors.budgetable_accounts())
+    services.budget_amounts_save(
+        budget=budget,
+        rows=[services.BudgetRowSpec(account=code, amounts=monthly) for code in codes]
+        + [services.BudgetRowSpec(account=code, fund="GEN", amounts=monthly) for code in codes],
+        acting_user=None,
+    )
+    return budget
+
+
 def _report(name: str, parameters: dict[str, Any]) -> Callable[[], int]:
     def run() -> int:
         # What the API does for a JSON answer: the report and its figures as JSON data.
@@ -678,8 +708,37 @@ def _report(name: str, parameters: dict[str, Any]) -> Callable[[], int]:
     return run
 
 
+def _budget_versus_actual(parameters: dict[str, Any]) -> Callable[[], int]:
+    def run() -> int:
+        report = budget_versus_actual(**parameters)
+        report.as_json()
+        return len(report.rows)
+
+    return run
+
+
+def budget_cases() -> list[_setup.Case]:
+    budget = bench_budget().pk
+    month = date(LAST_DAY.year, LAST_DAY.month, 1)
+    return [
+        (
+            "budget-versus-actual",
+            "last fiscal year, its last month",
+            _budget_versus_actual({"budget": budget, "month": month}),
+        ),
+        (
+            "budget-versus-actual",
+            "the same, fund GEN",
+            _budget_versus_actual({"budget": budget, "month": month, "fund": "GEN"}),
+        ),
+    ]
+
+
 def cases() -> list[_setup.Case]:
-    return [(name, label, _report(name, values)) for name, label, values in report_cases()]
+    return [
+        *((name, label, _report(name, values)) for name, label, values in report_cases()),
+        *budget_cases(),
+    ]
 
 
 def sizes_print() -> None:
@@ -706,9 +765,7 @@ def main() -> None:
         what="report",
         tenant_ready=tenant_ready,
         sizes_print=sizes_print,
-        cases=lambda: [
-            (name, label, _report(name, values)) for name, label, values in report_cases()
-        ],
+        cases=cases,
         target_ms=lambda name: TARGET_MS,
     )
 
