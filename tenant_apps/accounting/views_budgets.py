@@ -288,6 +288,7 @@ def _grid_context(
         "budget": budget,
         "rows": rows if can_edit else [row for row in rows if row.total or any(row.cells)],
         "month_names": month_names,
+        "last_month": selectors.budget_months(budget)[-1],
         "column_totals": column_totals,
         "grand_total": sum(column_totals, ZERO),
         "can_edit": can_edit,

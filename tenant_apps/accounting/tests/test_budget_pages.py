@@ -149,6 +149,7 @@ def test_the_grid_saves_typed_amounts_and_spreads_an_annual_one(alpha: Tenant) -
     client = alpha.client(alpha.user("bookkeeper"))
     grid = client.get(f"{BUDGETS}{budget.pk}/").content.decode()
     assert 'aria-label="4010 Individual contributions, Mar"' in grid
+    assert "Fiscal year January 2026 to December 2026." in grid
 
     saved = client.post(
         f"{BUDGETS}{budget.pk}/",
