@@ -10,6 +10,10 @@ Rules:
 - Contractors are not on the payroll (their fees are professional services): left out.
 - The split: by the approved hours the person logged in the range, by function and program;
   with no approved hours, by their default split in percent.
+- A pay run (pay_run_allocation_compute): each person's gross pay, employer taxes and benefits
+  as the run gives them, each split the same way: by the approved hours the person logged in
+  the run's period, or with none, by the default split of their staff record (100% management
+  and general unless the record says otherwise). The preview names the people split that way.
 - Rounding: the cost is cut into cents by the largest-remainder method, so the parts always add
   up to the cost; leftover cents go to the largest remainders, ties to the earlier part in the
   order program (by code), management and general, fundraising.
@@ -31,7 +35,10 @@ from tenant_apps.personnel.models import (
     EmploymentType,
     HourEntry,
     HourState,
+    PayRun,
+    PayRunLine,
     PayType,
+    PersonnelSettings,
     StaffRecord,
     WorkerKind,
 )
@@ -135,6 +142,94 @@ def largest_remainder(total: Decimal, weights: list[Fraction]) -> list[Decimal]:
     return [Decimal(share) * CENT for share in floors]
 
 
+@dataclass(frozen=True)
+class Share:
+    """A part of a person's cost before it is cut into cents: where it goes and its weight
+    (approved hours, or a percent of the default split)."""
+
+    function: str
+    program_code: str | None
+    program_name: str | None
+    hours: Decimal | None
+    percent: Decimal | None
+
+    @property
+    def weight(self) -> Fraction:
+        return Fraction(self.hours if self.hours is not None else self.percent or 0)
+
+
+HoursLogged = list[tuple[str, str | None, str | None, Decimal]]
+
+
+def approved_hours(*, person_ids: list[int], start: date, end: date) -> dict[int, HoursLogged]:
+    """Each person's approved staff hours in [start, end] by function and program (one query),
+    in the order program (by code), management and general, fundraising."""
+    rows = (
+        HourEntry.objects.filter(
+            kind=WorkerKind.STAFF,
+            state=HourState.APPROVED,
+            date__gte=start,
+            date__lte=end,
+            person_id__in=person_ids,
+        )
+        .values("person_id", "function", "program__code", "program__name")
+        .annotate(total=Sum("hours"))
+    )
+    hours_of: dict[int, HoursLogged] = defaultdict(list)
+    for row in rows:
+        hours_of[row["person_id"]].append(
+            (row["function"], row["program__code"], row["program__name"], row["total"])
+        )
+    return {
+        person: sorted(logged, key=lambda r: _part_order(r[0], r[1]))
+        for person, logged in hours_of.items()
+    }
+
+
+def shares_of(record: StaffRecord, logged: HoursLogged) -> list[Share]:
+    """How a staff member's cost is split: by the approved hours logged, or with none, by the
+    default split of their staff record (the percent of each function that is not zero)."""
+    if logged:
+        return [Share(function, code, name, hours, None) for function, code, name, hours in logged]
+    program: Program | None = record.default_program
+    split = [
+        (Function.PROGRAM.value, record.split_program),
+        (Function.MANAGEMENT_GENERAL.value, record.split_management_general),
+        (Function.FUNDRAISING.value, record.split_fundraising),
+    ]
+    return [
+        Share(
+            function,
+            program.code if function == Function.PROGRAM and program else None,
+            program.name if function == Function.PROGRAM and program else None,
+            None,
+            percent,
+        )
+        for function, percent in split
+        if percent
+    ]
+
+
+def parts_of(shares: list[Share], amount: Decimal) -> list[Part]:
+    """`amount` cut into cents across `shares` (largest remainder): the parts add up to it."""
+    amounts = largest_remainder(amount, [share.weight for share in shares])
+    return [
+        Part(
+            share.function,
+            share.program_code,
+            share.program_name,
+            share.hours,
+            share.percent,
+            cut,
+        )
+        for share, cut in zip(shares, amounts, strict=True)
+    ]
+
+
+def salary_account_of(record: StaffRecord, settings_row: PersonnelSettings) -> str:
+    return settings_row.officer_salary_account if record.is_officer else settings_row.salary_account
+
+
 def allocation_compute(*, start: date, end: date) -> Allocation:
     """The allocation of [start, end] in three queries: staff, approved hours, settings."""
     settings_row = personnel_settings()
@@ -145,27 +240,14 @@ def allocation_compute(*, start: date, end: date) -> Allocation:
         .exclude(employment_type=EmploymentType.CONTRACTOR)
         .order_by("person__full_name", "pk")
     )
-    hours_rows = (
-        HourEntry.objects.filter(
-            kind=WorkerKind.STAFF,
-            state=HourState.APPROVED,
-            date__gte=start,
-            date__lte=end,
-            person_id__in=[record.person_id for record in records],
-        )
-        .values("person_id", "function", "program__code", "program__name")
-        .annotate(total=Sum("hours"))
+    hours_of = approved_hours(
+        person_ids=[record.person_id for record in records], start=start, end=end
     )
-    hours_of: dict[int, list[tuple[str, str | None, str | None, Decimal]]] = defaultdict(list)
-    for row in hours_rows:
-        hours_of[row["person_id"]].append(
-            (row["function"], row["program__code"], row["program__name"], row["total"])
-        )
 
     allocation = Allocation(start=start, end=end)
     for record in records:
         days, year_fraction = days_in_range(start, end, record.start_date, record.end_date)
-        logged = sorted(hours_of.get(record.person_id, []), key=lambda r: _part_order(r[0], r[1]))
+        logged = hours_of.get(record.person_id, [])
         total_hours = sum((row[3] for row in logged), ZERO)
         if record.pay_type == PayType.SALARIED:
             cost = _cents(Fraction(record.pay_rate) * year_fraction)
@@ -179,41 +261,136 @@ def allocation_compute(*, start: date, end: date) -> Allocation:
             position=record.position,
             pay_type=record.pay_type,
             pay_rate=record.pay_rate,
-            account=(
-                settings_row.officer_salary_account
-                if record.is_officer
-                else settings_row.salary_account
-            ),
+            account=salary_account_of(record, settings_row),
             days_employed=days,
             hours=total_hours,
             basis="hours" if logged else "default_split",
             cost=cost,
+            parts=parts_of(shares_of(record, logged), cost),
         )
-        if logged:
-            amounts = largest_remainder(cost, [Fraction(row[3]) for row in logged])
-            staff.parts = [
-                Part(function, code, name, hours, None, amount)
-                for (function, code, name, hours), amount in zip(logged, amounts, strict=True)
-            ]
-        else:
-            program: Program | None = record.default_program
-            split = [
-                (Function.PROGRAM.value, record.split_program),
-                (Function.MANAGEMENT_GENERAL.value, record.split_management_general),
-                (Function.FUNDRAISING.value, record.split_fundraising),
-            ]
-            split = [(function, percent) for function, percent in split if percent]
-            amounts = largest_remainder(cost, [Fraction(percent) for _, percent in split])
-            staff.parts = [
-                Part(
-                    function,
-                    program.code if function == Function.PROGRAM and program else None,
-                    program.name if function == Function.PROGRAM and program else None,
-                    None,
-                    percent,
-                    amount,
-                )
-                for (function, percent), amount in zip(split, amounts, strict=True)
-            ]
         allocation.staff.append(staff)
+    return allocation
+
+
+# --- A pay run's allocation ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayRunPart:
+    """Where a part of a person's pay goes, with the share of each of the three costs."""
+
+    function: str
+    program_code: str | None
+    program_name: str | None
+    hours: Decimal | None
+    percent: Decimal | None
+    gross_pay: Decimal
+    employer_taxes: Decimal
+    benefits: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.gross_pay + self.employer_taxes + self.benefits
+
+
+@dataclass
+class PayRunPersonAllocation:
+    person_id: int
+    name: str
+    position: str
+    salary_account: str
+    basis: str  # "hours" or "default_split"
+    hours: Decimal
+    gross_pay: Decimal
+    employer_taxes: Decimal
+    benefits: Decimal
+    parts: list[PayRunPart] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return self.gross_pay + self.employer_taxes + self.benefits
+
+
+@dataclass
+class PayRunAllocation:
+    pay_run: PayRun
+    people: list[PayRunPersonAllocation] = field(default_factory=list)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((person.total for person in self.people), ZERO)
+
+    @property
+    def without_hours(self) -> list[PayRunPersonAllocation]:
+        return [person for person in self.people if person.basis != "hours"]
+
+    def totals(self) -> list[PayRunPart]:
+        """The run's cost by function and program, over every person, in the parts' order."""
+        sums: dict[tuple[str, str | None], list[Decimal]] = {}
+        names: dict[str | None, str | None] = {}
+        for person in self.people:
+            for part in person.parts:
+                row = sums.setdefault((part.function, part.program_code), [ZERO, ZERO, ZERO])
+                row[0] += part.gross_pay
+                row[1] += part.employer_taxes
+                row[2] += part.benefits
+                names[part.program_code] = part.program_name
+        return [
+            PayRunPart(function, code, names[code], None, None, *amounts)
+            for (function, code), amounts in sorted(
+                sums.items(), key=lambda item: _part_order(*item[0])
+            )
+        ]
+
+
+def pay_run_allocation_compute(*, pay_run: PayRun) -> PayRunAllocation:
+    """The run's cost split by the hours approved in its period, in three queries: the lines
+    with their staff, approved hours, settings."""
+    settings_row = personnel_settings()
+    lines = list(
+        PayRunLine.objects.filter(pay_run=pay_run)
+        .select_related("staff_record__person", "staff_record__default_program")
+        .order_by("staff_record__person__full_name", "pk")
+    )
+    hours_of = approved_hours(
+        person_ids=[line.staff_record.person_id for line in lines],
+        start=pay_run.period_start,
+        end=pay_run.period_end,
+    )
+    allocation = PayRunAllocation(pay_run=pay_run)
+    for line in lines:
+        record = line.staff_record
+        logged = hours_of.get(record.person_id, [])
+        shares = shares_of(record, logged)
+        gross = parts_of(shares, line.gross_pay)
+        taxes = parts_of(shares, line.employer_taxes)
+        benefits = parts_of(shares, line.benefits)
+        allocation.people.append(
+            PayRunPersonAllocation(
+                person_id=record.person_id,
+                name=record.person.full_name,
+                position=record.position,
+                salary_account=salary_account_of(record, settings_row),
+                basis="hours" if logged else "default_split",
+                hours=sum((row[3] for row in logged), ZERO),
+                gross_pay=line.gross_pay,
+                employer_taxes=line.employer_taxes,
+                benefits=line.benefits,
+                parts=[
+                    PayRunPart(
+                        share.function,
+                        share.program_code,
+                        share.program_name,
+                        share.hours,
+                        share.percent,
+                        gross_part.amount,
+                        tax_part.amount,
+                        benefit_part.amount,
+                    )
+                    for share, gross_part, tax_part, benefit_part in zip(
+                        shares, gross, taxes, benefits, strict=True
+                    )
+                ],
+            )
+        )
     return allocation

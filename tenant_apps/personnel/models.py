@@ -339,6 +339,28 @@ class PayrollAllocation(models.Model):
         "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    pay_run = models.ForeignKey(
+        "personnel.PayRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        help_text="The pay run whose cost this posting records; empty for the allocation of "
+        "salaries by pay rate.",
+    )
+    # A reversed allocation no longer holds its days: the range can be posted again.
+    reversal_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reversal_reason = models.CharField(max_length=500, blank=True)
+    reversed_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-start", "-id"]
@@ -360,8 +382,84 @@ class PayrollAllocation(models.Model):
                         RangeOperators.OVERLAPS,
                     )
                 ],
+                condition=models.Q(reversal_entry__isnull=True),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reversal_entry__isnull=True) | ~models.Q(reversal_reason=""),
+                name="payrollallocation_reversal_has_reason",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Payroll allocation {self.start} to {self.end}"
+
+
+class PayRunSource(models.TextChoices):
+    ENTERED = "entered", "Entered in the form"
+    IMPORTED = "imported", "Imported from a payroll provider's file"
+
+
+class PayRun(models.Model):
+    """What the organization paid its staff for a period: per person, gross pay, the employer's
+    taxes and benefits, as the payroll provider reports them. Posting it records that cost in
+    the ledger, split by the hours approved in the period (a PayrollAllocation)."""
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    pay_date = models.DateField()
+    source = models.CharField(max_length=10, choices=PayRunSource.choices)
+    source_name = models.CharField(
+        max_length=255, blank=True, help_text="The name of the imported file."
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pay_date", "-id"]
+        indexes = [
+            models.Index(fields=["pay_date", "id"], name="payrun_pay_date"),
+            models.Index(fields=["period_start", "period_end"], name="payrun_period"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="payrun_period_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=PayRunSource.values), name="payrun_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pay run {self.period_start} to {self.period_end}, paid {self.pay_date}"
+
+
+class PayRunLine(models.Model):
+    pay_run = models.ForeignKey(PayRun, on_delete=models.CASCADE, related_name="lines")
+    staff_record = models.ForeignKey(StaffRecord, on_delete=models.PROTECT, related_name="+")
+    gross_pay = models.DecimalField(max_digits=12, decimal_places=2)
+    employer_taxes = models.DecimalField(max_digits=12, decimal_places=2)
+    benefits = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pay_run", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pay_run", "staff_record"], name="payrunline_once_a_person"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gross_pay__gte=0, employer_taxes__gte=0, benefits__gte=0),
+                name="payrunline_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gross_pay__gt=0)
+                | models.Q(employer_taxes__gt=0)
+                | models.Q(benefits__gt=0),
+                name="payrunline_pays_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_record} on {self.pay_run}"
