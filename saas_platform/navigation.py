@@ -35,6 +35,8 @@ SECTIONS = (
     Section("Reports", "donations:reports", Capability.GIVING_READ, ("/donations/reports",)),
     Section("Books", "accounting:index", Capability.ACCOUNTING_READ, ("/accounting/",)),
     Section("People", "personnel:index", Capability.PERSONNEL_READ, ("/personnel/",)),
+    # What staff were paid: salaries are for the roles that read pay only.
+    Section("Pay runs", "payroll:index", Capability.PAY_READ, ("/pay-runs/",)),
     # One's own hours: the week's timesheet and, for volunteers, their year.
     Section(
         "My hours",

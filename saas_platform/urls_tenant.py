@@ -41,6 +41,7 @@ urlpatterns = [
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
     path("hours/", include("tenant_apps.personnel.urls_hours")),
     path("personnel/", include("tenant_apps.personnel.urls")),
+    path("pay-runs/", include("tenant_apps.personnel.urls_payroll")),
     path("pledges/", include("tenant_apps.donations.urls_pledges")),
     path("settings/organization/", include("saas_platform.urls_organization")),
     path("settings/staff/", include("shared_apps.users.urls_staff")),

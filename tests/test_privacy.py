@@ -28,6 +28,8 @@ from tests.plugin import Tenant
 pytestmark = pytest.mark.django_db
 
 SALARY = Decimal("52000.00")
+# A pay run's line for the staff member: what the provider paid, figures no other page has.
+PAY_RUN_LINE = (Decimal("4321.09"), Decimal("330.56"), Decimal("275.43"))
 GIFT, PLEDGE, RECURRING = "7345.67", "2468.13", "135.79"
 GIVING_REPORTS = list(GivingReportView.registry)
 
@@ -134,6 +136,7 @@ def _plant(tenant: Tenant) -> Planted:
     from tenant_apps.donors.services.tags import donor_tag_add
     from tenant_apps.donors.services.tasks import task_create
     from tenant_apps.donors.tests.factories import DonorFactory
+    from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create
     from tenant_apps.personnel.tests.factories import (
         HourEntryFactory,
         StaffRecordFactory,
@@ -167,6 +170,13 @@ def _plant(tenant: Tenant) -> Planted:
     HourEntryFactory.create(person=volunteer.person, date=today, hours="3", approve=True)
     # Hours awaiting approval, for the approvals queue.
     HourEntryFactory.create(person=volunteer.person, date=today, hours="2")
+    pay_run = pay_run_create(
+        period_start=today.replace(day=1),
+        period_end=today,
+        pay_date=today,
+        lines=[PayLine(staff, *PAY_RUN_LINE, where="Maria Lopez")],
+        acting_user=None,
+    )
     period = FiscalPeriod.objects.order_by("start").first()
     entry = JournalEntry.objects.order_by("-pk").first()
     assert period is not None and entry is not None
@@ -213,6 +223,7 @@ def _plant(tenant: Tenant) -> Planted:
             ("staff", "pk"): str(staff.pk),
             ("volunteers", "pk"): str(volunteer.pk),
             ("hours", "pk"): str(hours.pk),
+            ("pay-runs", "pk"): str(pay_run.pk),
             ("journal", "pk"): str(entry.pk),
             ("periods", "month"): period.slug,
             ("statements", "pk"): str(statement.pk),
@@ -231,7 +242,8 @@ def _pay_figures(tenant: Tenant) -> list[str]:
     report = payroll_allocation(start=today.replace(day=1), end=today)
     data = report.data
     assert isinstance(data, dict)
-    costs = {Decimal(staff["cost"]) for staff in data["staff"]} | {SALARY}
+    costs = {Decimal(staff["cost"]) for staff in data["staff"]} | {SALARY, *PAY_RUN_LINE}
+    costs.add(sum(PAY_RUN_LINE, Decimal("0")))
     return [text for cost in costs for text in (f"{cost:,.2f}", f"{cost:.2f}")]
 
 
@@ -329,6 +341,10 @@ def test_no_role_sees_pay_or_giving_it_may_not_read(in_alpha: Tenant) -> None:
             cost in texts["/api/v1/personnel/reports/payroll-allocation/?format=csv"]
             for cost in pay
         ), role
+        pay_run = f"/pay-runs/{planted.value('pay-runs', 'pk')}/"
+        assert "$4,321.09" in texts[pay_run], role
+        assert "$4,927.08" in texts[f"{pay_run}preview/"], role  # 4,321.09 + 330.56 + 275.43
+        assert "$4,927.08" in texts["/pay-runs/?format=csv"], role
     for role in (Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER):
         texts = answers[role]
         donor_page = texts[f"/donors/{planted.value('donors', 'pk')}/"]

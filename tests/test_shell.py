@@ -120,8 +120,15 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (Role.OWNER, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff", "Settings"]),
-        (Role.ADMIN, [*DESKS, "Books", "People", "My hours", "Approvals", "Staff", "Settings"]),
+        (
+            Role.OWNER,
+            [*DESKS, "Books", "People", "Pay runs", "My hours", "Approvals", "Staff", "Settings"],
+        ),
+        (
+            Role.ADMIN,
+            [*DESKS, "Books", "People", "Pay runs", "My hours", "Approvals", "Staff", "Settings"],
+        ),
+        (Role.BOOKKEEPER, [*DESKS, "Books", "People", "Pay runs", "My hours"]),
         (Role.FUNDRAISER, [*DESKS, "Books", "People", "My hours"]),
         (
             Role.VOLUNTEER_COORDINATOR,
