@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Sum
 
 from saas_platform.lib.reports import Report, Row, money, range_check
-from tenant_apps.accounting.models import Function
+from tenant_apps.accounting.models import EntryState, Function
 from tenant_apps.personnel.allocation import CENT, ZERO, allocation_compute
 from tenant_apps.personnel.models import HourEntry, HourState, PayrollAllocation, WorkerKind
 from tenant_apps.personnel.selectors import personnel_settings
@@ -194,7 +194,8 @@ def payroll_allocation(*, start: date, end: date) -> Report:
     allocation = allocation_compute(start=start, end=end)
     posted = (
         PayrollAllocation.objects.select_related("entry")
-        .filter(start__lte=end, end__gte=start)
+        .filter(start__lte=end, end__gte=start, reversal_entry__isnull=True)
+        .exclude(entry__state=EntryState.REVERSED)  # reversed, its days are free again
         .order_by("start")
     )
     report = Report(

@@ -392,6 +392,11 @@ def pay_run_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "allocation": allocation,
         "people": people,
         "totals": totals,
+        "grand": {
+            "gross": sum((person.gross_pay for person in allocation.people), Decimal("0.00")),
+            "taxes": sum((person.employer_taxes for person in allocation.people), Decimal("0.00")),
+            "benefits": sum((person.benefits for person in allocation.people), Decimal("0.00")),
+        },
         "entry": entry,
         "entry_total": allocation.total_cost,
         "can_post": request.user.has_capability(Capability.PAYROLL_POST) and not run.posted,

@@ -387,3 +387,17 @@ def test_lines_are_checked_against_the_staff_records(staff: dict[str, StaffRecor
             period_start=march(1), period_end=march(31), pay_date=PAID, lines=[], acting_user=None
         )
     assert not PayRun.objects.exists()
+
+
+def test_the_allocation_report_lists_only_postings_in_force(staff: dict[str, StaffRecord]) -> None:
+    from tenant_apps.personnel import reports
+
+    posting = pay_run_post(pay_run=_run(staff), acting_user=None)
+    before = reports.payroll_allocation(start=march(1), end=march(31)).as_json()["posted"]
+    payroll_allocation_reverse(
+        allocation=posting, date=march(31), reason="Amounts wrong", acting_user=None
+    )
+
+    after = reports.payroll_allocation(start=march(1), end=march(31)).as_json()["posted"]
+
+    assert len(before) == 1 and after == []
