@@ -111,6 +111,12 @@ PAGES: tuple[DemoPage, ...] = (
     ),
     DemoPage(
         "demo",
+        "/pay-runs/",
+        "pay runs: enter or import the provider's CSV, preview the split by approved hours and "
+        "its entry, post, reverse (owner, admin, bookkeeper)",
+    ),
+    DemoPage(
+        "demo",
         "/settings/staff/",
         "staff: invite by email with a role, change roles, deactivate (owners and admins)",
     ),

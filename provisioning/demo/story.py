@@ -6,9 +6,9 @@ households; gifts across three calendar years, with loyal, lapsed and recaptured
 LYBUNT, SYBUNT and retention have rows; two campaigns; a pledge paid in installments and monthly
 recurring gifts; a foundation grant restricted to the tutoring program and spent on it; rent,
 supplies and four salaries every month, the salaries allocated to programs and functions; a dozen
-volunteers' hours, approved; last month's checks deposited, this month's waiting in an open
-deposit and as drafts; every month before this year closed; and this fiscal year's budget,
-approved.
+volunteers' hours, approved; this month's pay run entered, waiting to be posted; last month's
+checks deposited, this month's waiting in an open deposit and as drafts; every month before this
+year closed; and this fiscal year's budget, approved.
 
 The history is recorded before the receipt settings are filled in (no receipt for the past
 years' gifts, as for an organization that receipted elsewhere); this month's gifts are receipted.
@@ -31,7 +31,7 @@ from tenant_apps.donations.models import Campaign, Gift
 from tenant_apps.donors import services as donors
 from tenant_apps.donors.models import Donor
 from tenant_apps.personnel import services as personnel
-from tenant_apps.personnel.models import HourEntry, Person
+from tenant_apps.personnel.models import HourEntry, Person, StaffRecord
 
 SEED = 958  # FASB ASC 958: any fixed number would do
 
@@ -248,6 +248,32 @@ def demo_this_month_record(cast: Cast, *, today: date) -> None:
         acting_user=bookkeeper,
     )
     donations.deposit_add_gifts(deposit=deposit, gifts=posted, acting_user=bookkeeper)
+    _pay_run_this_month(cast, today=today)
+
+
+def _pay_run_this_month(cast: Cast, *, today: date) -> None:
+    """This month's pay run as the payroll provider reports it, entered and not posted (the
+    months before carry their salaries already): a twelfth of each salary, the employer's 7.65%
+    of Social Security and Medicare, and 450.00 of health insurance each."""
+    lines = []
+    for record in StaffRecord.objects.select_related("person").order_by("person__full_name"):
+        gross = (record.pay_rate / 12).quantize(Decimal("0.01"))
+        lines.append(
+            personnel.PayLine(
+                staff_record=record,
+                gross_pay=gross,
+                employer_taxes=(gross * Decimal("0.0765")).quantize(Decimal("0.01")),
+                benefits=Decimal("450.00"),
+                where=record.person.full_name,
+            )
+        )
+    personnel.pay_run_create(
+        period_start=today.replace(day=1),
+        period_end=month_end(today),
+        pay_date=month_end(today),
+        lines=lines,
+        acting_user=cast["bookkeeper"],
+    )
 
 
 def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:

@@ -1,7 +1,7 @@
 """Writes of the personnel app, one module per domain object: people, staff records (staff),
 volunteers, hour entries (hours) and their approval (approvals), the settings, and the payroll
-allocation (payroll), with what staff and volunteer records share (work_records) and the checks
-several modules use (checks).
+allocation (payroll) and pay runs (pay_runs), with what staff and volunteer records share
+(work_records) and the checks several modules use (checks).
 
 Each top-level service owns its transaction and writes its audit row in it; refusals raise
 ServiceError (400), NotAllowed (403) or StateConflict (409) with nothing written. Ledger postings
@@ -14,6 +14,7 @@ code imports from the modules.
 
 from tenant_apps.personnel.services.approvals import hour_entries_approve
 from tenant_apps.personnel.services.hours import hour_entry_submit
+from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create
 from tenant_apps.personnel.services.payroll import payroll_allocation_post
 from tenant_apps.personnel.services.people import person_create
 from tenant_apps.personnel.services.settings import settings_update
@@ -21,8 +22,10 @@ from tenant_apps.personnel.services.staff import staff_record_create
 from tenant_apps.personnel.services.volunteers import volunteer_create
 
 __all__ = [
+    "PayLine",
     "hour_entries_approve",
     "hour_entry_submit",
+    "pay_run_create",
     "payroll_allocation_post",
     "person_create",
     "settings_update",
