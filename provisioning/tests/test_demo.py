@@ -45,7 +45,7 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
     from tenant_apps.donations.models import Deposit, Gift, Receipt
     from tenant_apps.donors.models import Donor, Household
     from tenant_apps.personnel import reports as personnel
-    from tenant_apps.personnel.models import PayrollAllocation, Person
+    from tenant_apps.personnel.models import PayrollAllocation, PayRun, Person
 
     out = StringIO()
     call_command("demo_setup", stdout=out)
@@ -75,6 +75,9 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
         assert PayrollAllocation.objects.count() == (today.year - (today.year - 2)) * 12 + (
             today.month - 1
         )
+        # This month's pay run, entered for the four staff and not posted.
+        pay_run = PayRun.objects.get()
+        assert pay_run.lines.count() == 4 and not pay_run.allocations.exists()
         assert not FiscalPeriod.objects.filter(end__lt=date(today.year, 1, 1), state="open")
         assert not FiscalPeriod.objects.filter(start__gte=date(today.year, 1, 1), state="closed")
         assert giving.lybunt(fiscal_year=today.year).rows

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/preview/", views.pay_run_preview, name="preview"),
     path("<int:pk>/post/", views.pay_run_post_page, name="post"),
     path("<int:pk>/reverse/", views.pay_run_reverse, name="reverse"),
+    path("<int:pk>/delete/", views.pay_run_delete_page, name="delete"),
 ]

@@ -1,6 +1,7 @@
 """Pages of pay runs under /pay-runs/: the list with its CSV, entering a run (a form prefilled
 with the staff on the payroll) or importing the payroll provider's file, a run's page, the
-preview of its allocation and entry, posting it and reversing the posting.
+preview of its allocation and entry, posting it and reversing the posting, and deleting a run
+that was never posted.
 
 Pay is read by the roles with PAY_READ; entering, importing, posting and reversing need
 PAYROLL_POST."""
@@ -33,6 +34,7 @@ from tenant_apps.personnel.pay_run_files import HEADERS
 from tenant_apps.personnel.services.pay_runs import (
     PayLine,
     pay_run_create,
+    pay_run_delete,
     pay_run_entry_lines,
     pay_run_import,
     pay_run_post,
@@ -310,6 +312,8 @@ def _run_or_404(pk: int) -> Any:
 def pay_run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(pk)
     lines = selectors.pay_run_lines(run)
+    postings = selectors.pay_run_postings(run)
+    can_post = request.user.has_capability(Capability.PAYROLL_POST)
     totals = {
         "gross": sum((line.gross_pay for line in lines), Decimal("0.00")),
         "taxes": sum((line.employer_taxes for line in lines), Decimal("0.00")),
@@ -324,8 +328,9 @@ def pay_run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             for line in lines
         ],
         "totals": totals,
-        "postings": selectors.pay_run_postings(run),
-        "can_post": request.user.has_capability(Capability.PAYROLL_POST),
+        "postings": postings,
+        "can_delete": not postings and can_post,
+        "can_post": can_post,
     }
     return render(request, "personnel/payroll/detail.html", context)
 
@@ -464,3 +469,16 @@ def pay_run_reverse(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         status = 400
     context = {"run": run, "period": _period_of(run), "posting": posting, "form": form}
     return render(request, "personnel/payroll/reverse.html", context, status=status)
+
+
+@require_POST
+@page_requires(Capability.PAYROLL_POST)
+def pay_run_delete_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(pk)
+    try:
+        pay_run_delete(pay_run=run, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("payroll:detail", pk=run.pk)
+    messages.success(request, f"The pay run of {run.pay_date:%B} {run.pay_date.day} is deleted.")
+    return redirect("payroll:index")

@@ -319,3 +319,26 @@ def pay_run_post(*, pay_run: PayRun, acting_user: User | None) -> PayrollAllocat
             pay_run=pay_run,
             acting_user=acting_user,
         )
+
+
+# --- Deleting a run ------------------------------------------------------------------------------
+
+
+def pay_run_delete(*, pay_run: PayRun, acting_user: User | None) -> None:
+    """Delete a run that was never posted (entered with wrong amounts, say: enter or import it
+    again). A run that was posted, even if reversed since, stays with its postings."""
+    with transaction.atomic():
+        pay_run = PayRun.objects.select_for_update().get(pk=pay_run.pk)
+        if PayrollAllocation.objects.filter(pay_run=pay_run).exists():
+            raise StateConflict(
+                "This pay run has been posted, so it stays in the record with its postings; "
+                "reverse the posting and enter a new run instead."
+            )
+        audit_record(
+            "pay_run.delete",
+            acting_user=acting_user,
+            obj=pay_run,
+            period=f"{pay_run.period_start}..{pay_run.period_end}",
+            pay_date=str(pay_run.pay_date),
+        )
+        pay_run.delete()

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntryState, Function
+from tenant_apps.core.models import AuditEvent
 from tenant_apps.personnel.models import PayrollAllocation, PayRun, StaffRecord
 from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create, pay_run_post
 from tenant_apps.personnel.tests.factories import HourEntryFactory, StaffRecordFactory
@@ -292,3 +293,23 @@ def test_another_tenant_sees_nothing_of_a_run(alpha: Tenant, beta: Tenant) -> No
     replay.cookies["sessionid"] = beta_client.cookies["sessionid"].value
     answer = replay.get(f"/pay-runs/{run.pk}/")
     assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
+
+
+def test_a_run_never_posted_is_deleted_and_a_posted_one_is_kept(alpha: Tenant) -> None:
+    draft, posted = _run(), _run(start=date(2026, 4, 1))
+    with schema_context("alpha"):
+        pay_run_post(pay_run=posted, acting_user=None)
+    client = alpha.client(alpha.user(Role.BOOKKEEPER))
+
+    page = client.get(f"/pay-runs/{draft.pk}/").content.decode()
+    deleted = client.post(f"/pay-runs/{draft.pk}/delete/")
+    kept = client.post(f"/pay-runs/{posted.pk}/delete/", follow=True)
+    refused = alpha.client(alpha.user(Role.VIEWER)).post(f"/pay-runs/{posted.pk}/delete/")
+
+    assert "Delete the pay run" in page
+    assert deleted.status_code == 302 and deleted["Location"] == "/pay-runs/"
+    assert "stays in the record with its postings" in kept.content.decode()
+    assert refused.status_code == 403
+    with schema_context("alpha"):
+        assert list(PayRun.objects.values_list("pk", flat=True)) == [posted.pk]
+        assert AuditEvent.objects.filter(action="pay_run.delete").count() == 1
