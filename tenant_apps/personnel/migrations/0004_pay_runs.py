@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounting', '0007_fund_release_on'),
-        ('personnel', '0002_hours_in_a_day'),
+        ('personnel', '0003_hour_drafts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
