@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -76,3 +76,18 @@ class CSVRenderer(BaseRenderer):
         for row in _rows_of(data):
             writer.writerow([csv_cell(cell) for cell in row])
         return buffer.getvalue().encode(self.charset)
+
+
+class _Line:
+    """A file-like object whose write() hands back what it was given: csv.writer then makes
+    one line at a time for a streamed response."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """Rows as CSV lines, escaped as the renderer escapes them, made one at a time."""
+    writer = csv.writer(_Line())
+    for row in rows:
+        yield writer.writerow([csv_cell(cell) for cell in row]).encode(CSVRenderer.charset)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,7 +28,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from saas_platform.lib.api import ErrorOutput
-from saas_platform.lib.csv_export import CSVRenderer
+from saas_platform.lib.csv_export import CSVRenderer, csv_lines
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Report
 
@@ -153,13 +154,22 @@ class ReportView(APIView):
         defaults of what was not given."""
         raise NotImplementedError
 
-    def get(self, request: Request, name: str) -> Response:
+    def get(self, request: Request, name: str) -> Response | StreamingHttpResponse:
         if name not in self.registry:
             raise NotFound(f"There is no report {name!r}; see {', '.join(self.registry)}.")
         accepted = report_parameters(self.registry[name])
         values = report_query(self.query_serializer, name, accepted, request.query_params.dict())
         report = self.registry[name](**self.report_arguments(name, values, accepted))
         if isinstance(request.accepted_renderer, CSVRenderer):
+            if report.stream is not None:
+                # A long report is written as it is read: its rows are never all in memory.
+                return StreamingHttpResponse(
+                    csv_lines(report.table_lines()),
+                    content_type=f"{CSVRenderer.media_type}; charset={CSVRenderer.charset}",
+                    headers={
+                        "Content-Disposition": f'attachment; filename="{csv_filename(report)}"'
+                    },
+                )
             return Response(
                 report.as_table(),
                 headers={"Content-Disposition": f'attachment; filename="{csv_filename(report)}"'},

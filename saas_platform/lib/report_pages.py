@@ -224,9 +224,45 @@ def render_report(
         chart=report.chart() if report.chart else None,
         table=report_table(report),
         caption=caption(report, form.cleaned_data),
+        # The CSV is always the whole report, whichever page of it is shown.
         csv_url=f"{csv_path}?" + urlencode({"format": "csv", **report.parameters}),
         pdf_url=f"{pdf_path}?" + urlencode({"format": "pdf", **report.parameters})
         if pdf_path
         else "",
+        pager=report_pager(report),
     )
     return render(request, TEMPLATE, context)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The links between the pages of a long report, each the report's own parameters with
+    the position of the page asked for: a bookmarkable address."""
+
+    text: str
+    first_url: str
+    previous_url: str
+    next_url: str
+
+
+def report_pager(report: Report) -> Pager | None:
+    page = report.page
+    if page is None:
+        return None
+
+    def url(position: dict[str, str] | None) -> str:
+        return "" if position is None else "?" + urlencode({**report.parameters, **position})
+
+    if page.total:
+        text = (
+            f"Lines {formatting.count(page.first)} to {formatting.count(page.last)} "
+            f"of {formatting.count(page.total)}"
+        )
+    else:
+        text = "No lines"
+    return Pager(
+        text=text,
+        first_url=url({}) if page.previous is not None else "",
+        previous_url=url(page.previous),
+        next_url=url(page.next),
+    )

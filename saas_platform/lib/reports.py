@@ -6,7 +6,7 @@ are its own selectors that return one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -70,6 +70,19 @@ class Row:
     link: str = ""
 
 
+@dataclass(frozen=True)
+class RowsPage:
+    """Where a report's rows sit when the page shows a part of them: lines `first` to `last`
+    (counted from 1) of `total`, and the query parameters that ask for the pages before and
+    after it (None at either end), added to the report's own parameters."""
+
+    first: int
+    last: int
+    total: int
+    previous: dict[str, str] | None
+    next: dict[str, str] | None
+
+
 @dataclass
 class Report:
     name: str
@@ -83,6 +96,11 @@ class Report:
     # The chart the page draws above the table (None where a chart would say nothing), made
     # from the report's own figures when the page asks: JSON and CSV never build it.
     chart: Callable[[], Chart | None] | None = None
+    # A page of a long report's rows (see RowsPage); None when `rows` are all of them.
+    page: RowsPage | None = None
+    # The rows of a report too long to hold at once, made as they are written out (a CSV
+    # streamed to the reader); `rows` is then left empty.
+    stream: Callable[[], Iterator[Row]] | None = None
 
     @property
     def table_columns(self) -> list[Column]:
@@ -94,9 +112,14 @@ class Report:
 
     def as_table(self) -> list[list[str]]:
         """Header and rows for CSV: figures as plain decimal strings, dates as ISO dates."""
-        return [[column.label for column in self.table_columns]] + [
-            [csv_text(cell) for cell in row.cells] for row in self.rows
-        ]
+        return list(self.table_lines())
+
+    def table_lines(self) -> Iterator[list[str]]:
+        """The same table one row at a time, the streamed rows made as they are asked for."""
+        yield [column.label for column in self.table_columns]
+        rows: Iterable[Row] = self.stream() if self.stream is not None else self.rows
+        for row in rows:
+            yield [csv_text(cell) for cell in row.cells]
 
 
 def csv_text(value: Any) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -23,7 +24,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.reports import Column, Report, Row, money, range_check
+from saas_platform.lib.reports import Column, Report, Row, RowsPage, money, range_check
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     Account,
@@ -576,6 +577,8 @@ def fund_balances(*, as_of: date) -> Report:
 
 # --- General ledger ---------------------------------------------------------------------------
 
+# Lines are in the order (date, entry id, line id): a key that is unique and indexed, so a page
+# starts where the one before it ended (keyset paging) however far into the year it is.
 _LEDGER_FILTER = """
       FROM accounting_journalline l
       JOIN accounting_journalentry e ON e.id = l.entry_id
@@ -583,16 +586,27 @@ _LEDGER_FILTER = """
        AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
 """
 
-# The opening balance reads only the narrow columns it sums; the period's lines carry the rest.
-_OPENING_SQL = (
-    "SELECT coalesce(sum(l.debit), 0), coalesce(sum(l.credit), 0)"
+# Everything a page needs besides its lines, in one aggregate: the balance carried from before
+# the period, the balance before the page's first line (everything in the books before its
+# key), where the page sits among the period's lines, and the period's totals.
+_BALANCES_SQL = (
+    """
+SELECT coalesce(sum(l.debit - l.credit) FILTER (WHERE e.date < %(start)s), 0),
+       coalesce(sum(l.debit - l.credit)
+                FILTER (WHERE (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)), 0),
+       count(*) FILTER (WHERE e.date >= %(start)s
+                          AND (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)),
+       count(*) FILTER (WHERE e.date >= %(start)s),
+       coalesce(sum(l.debit) FILTER (WHERE e.date >= %(start)s), 0),
+       coalesce(sum(l.credit) FILTER (WHERE e.date >= %(start)s), 0)
+"""
     + _LEDGER_FILTER
-    + " AND e.date < %(start)s"
+    + " AND e.date <= %(end)s"
 )
-_PERIOD_SQL = """
-SELECT e.date, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code, l.debit,
-       l.credit, l.function, p.code,
-       sum(l.debit - l.credit) OVER (ORDER BY e.date, e.number, l.id)
+
+_LINES_SQL = """
+SELECT e.date, e.id, l.id, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
+       l.debit, l.credit, l.function, p.code
   FROM accounting_journalline l
   JOIN accounting_journalentry e ON e.id = l.entry_id
   JOIN accounting_fund f ON f.id = l.fund_id
@@ -600,104 +614,226 @@ SELECT e.date, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
  WHERE l.account_id = %(account)s AND e.state IN %(states)s
    AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
    AND e.date BETWEEN %(start)s AND %(end)s
- ORDER BY e.date, e.number, l.id
 """
+_AFTER = (
+    _LINES_SQL
+    + """
+   AND (e.date, e.id, l.id) > (%(date)s, %(entry)s, %(line)s)
+ ORDER BY e.date, e.id, l.id
+ LIMIT %(limit)s
+"""
+)
+_BEFORE = (
+    _LINES_SQL
+    + """
+   AND (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)
+ ORDER BY e.date DESC, e.id DESC, l.id DESC
+ LIMIT %(limit)s
+"""
+)
+
+LEDGER_PAGE_SIZE = 200
+# How many lines the streamed CSV reads at a time.
+LEDGER_CHUNK = 2000
+LEDGER_COLUMNS = [
+    "Date",
+    "Entry",
+    "Memo",
+    "Fund",
+    "Function",
+    "Program",
+    "Debit",
+    "Credit",
+    "Balance",
+]
+_BIGGEST_ID = 2**63 - 1
 
 
-def general_ledger(*, account: str, start: date, end: date, fund: str | None = None) -> Report:
-    """Every line of one account in a date range with a running balance, after the opening
-    balance carried from before the range (in the account's normal direction)."""
+@dataclass(frozen=True, order=True)
+class LedgerKey:
+    """A line's place in the ledger's order, and its text in a page's address:
+    2026-03-01.1234.5678 (the date, the entry's id, the line's id)."""
+
+    date: date
+    entry: int
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()}.{self.entry}.{self.line}"
+
+    @classmethod
+    def parse(cls, text: str, *, name: str) -> LedgerKey:
+        parts = text.split(".")
+        try:
+            day, entry, line = date.fromisoformat(parts[0]), int(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            day, entry, line = None, -1, -1
+        if day is None or len(parts) != 3 or not (0 <= entry <= _BIGGEST_ID >= line >= 0):
+            raise ServiceError(
+                f"{name}: {text[:40]!r} is not a place in the ledger; follow the page links "
+                "or leave it out for the first page.",
+                fields={name: ["Not a place in the ledger."]},
+            )
+        return cls(day, entry, line)
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """One account's ledger over a period, as the queries below read it."""
+
+    account: Account
+    fund: str | None
+    start: date
+    end: date
+    arguments: dict[str, Any]
+
+    @property
+    def direction(self) -> int:
+        return 1 if self.account.normal_balance == NormalBalance.DEBIT else -1
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return {
+            "account": self.account.code,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            **({"fund": self.fund} if self.fund else {}),
+        }
+
+    def report(self, **extra: Any) -> Report:
+        return Report(
+            name="general-ledger",
+            title=f"General ledger: {self.account.code} {self.account.name}",
+            parameters=self.parameters,
+            columns=LEDGER_COLUMNS,
+            **extra,
+        )
+
+    def lines(self, *, after: LedgerKey | None = None, limit: int | None = None) -> list[Any]:
+        """The period's lines after `after` (from its start without it), `limit` of them."""
+        key = after or LedgerKey(self.start, 0, 0)
+        return self._fetch(_AFTER, key, limit)
+
+    def lines_before(self, key: LedgerKey, *, limit: int) -> list[Any]:
+        """The `limit` lines of the period just before `key`, in the ledger's order."""
+        return self._fetch(_BEFORE, key, limit)[::-1]
+
+    def _fetch(self, sql: str, key: LedgerKey, limit: int | None) -> list[Any]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    **self.arguments,
+                    "date": key.date,
+                    "entry": key.entry,
+                    "line": key.line,
+                    "limit": limit,
+                },
+            )
+            return cursor.fetchall()
+
+    def balances(self, key: LedgerKey) -> tuple[Decimal, Decimal, int, int, Decimal, Decimal]:
+        """The opening balance of the period, the balance before `key`, how many of the
+        period's lines come before `key`, how many lines the period has, and its debits and
+        credits; balances in the account's normal direction."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _BALANCES_SQL,
+                {**self.arguments, "date": key.date, "entry": key.entry, "line": key.line},
+            )
+            opening, brought, before, total, debit, credit = cursor.fetchone()
+        return (
+            self.direction * opening,
+            self.direction * brought,
+            before,
+            total,
+            debit,
+            credit,
+        )
+
+    def rows(self, lines: list[Any], balance: Decimal) -> tuple[list[Row], Decimal]:
+        """Table rows of `lines`, each with its running balance from `balance`, and the
+        balance after the last of them."""
+        rows = []
+        for day, _, _, number, _, memo, fund_code, debit, credit, function, program in lines:
+            balance += self.direction * (debit - credit)
+            rows.append(
+                Row(
+                    "line",
+                    [
+                        day.isoformat(),
+                        number,
+                        memo,
+                        fund_code,
+                        function or "",
+                        program or "",
+                        debit or "",
+                        credit or "",
+                        balance,
+                    ],
+                )
+            )
+        return rows, balance
+
+    def closing_row(self, debit: Decimal, credit: Decimal, closing: Decimal) -> Row:
+        return Row(
+            "total",
+            [self.end.isoformat(), "", "Closing balance", "", "", "", debit, credit, closing],
+        )
+
+
+def _ledger(*, account: str, start: date, end: date, fund: str | None) -> _Ledger:
     range_check(start, end)
     target = Account.objects.filter(code=account).first()
     if target is None:
         raise ServiceError(
             f"There is no account {account!r}.", fields={"account": ["Unknown account."]}
         )
-    parameters: dict[str, Any] = {
-        "account": target.pk,
-        "states": tuple(str(state) for state in LEDGER_STATES),
-        "start": start,
-        "end": end,
-        "fund": _fund_id(fund),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_OPENING_SQL, parameters)
-        opening_debit, opening_credit = cursor.fetchone()
-        cursor.execute(_PERIOD_SQL, parameters)
-        period = cursor.fetchall()
-    opening = _signed(target, opening_debit, opening_credit)
-    direction = 1 if target.normal_balance == NormalBalance.DEBIT else -1
-
-    report = Report(
-        name="general-ledger",
-        title=f"General ledger: {target.code} {target.name}",
-        parameters={
-            "account": target.code,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            **({"fund": fund} if fund else {}),
+    return _Ledger(
+        account=target,
+        fund=fund,
+        start=start,
+        end=end,
+        arguments={
+            "account": target.pk,
+            "states": tuple(str(state) for state in LEDGER_STATES),
+            "start": start,
+            "end": end,
+            "fund": _fund_id(fund),
         },
-        columns=[
-            "Date",
-            "Entry",
-            "Memo",
-            "Fund",
-            "Function",
-            "Program",
-            "Debit",
-            "Credit",
-            "Balance",
-        ],
     )
-    rows = [Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])]
-    balances = [opening + direction * line[9] for line in period]
-    rows += [
-        Row(
-            "line",
-            [
-                day.isoformat(),
-                number,
-                memo,
-                fund_code,
-                function or "",
-                program or "",
-                debit or "",
-                credit or "",
-                balance,
-            ],
-        )
-        for (day, number, _, memo, fund_code, debit, credit, function, program, _), balance in zip(
-            period, balances, strict=True
-        )
-    ]
-    total_debit = sum((line[5] for line in period), ZERO)
-    total_credit = sum((line[6] for line in period), ZERO)
-    closing = opening + direction * (total_debit - total_credit)
-    rows.append(
-        Row(
-            "total",
-            [
-                end.isoformat(),
-                "",
-                "Closing balance",
-                "",
-                "",
-                "",
-                total_debit,
-                total_credit,
-                closing,
-            ],
-        )
-    )
-    report.rows = rows
+
+
+def general_ledger(*, account: str, start: date, end: date, fund: str | None = None) -> Report:
+    """Every line of one account in a date range with a running balance, after the opening
+    balance carried from before the range (in the account's normal direction). The lines are
+    read when they are asked for: all at once for JSON, a chunk at a time for a streamed CSV."""
+    ledger = _ledger(account=account, start=start, end=end, fund=fund)
+    first = LedgerKey(start, 0, 0)
+
+    def stream() -> Iterator[Row]:
+        opening, _, _, _, total_debit, total_credit = ledger.balances(first)
+        yield Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
+        balance, after = opening, None
+        while True:
+            lines = ledger.lines(after=after, limit=LEDGER_CHUNK)
+            rows, balance = ledger.rows(lines, balance)
+            yield from rows
+            if len(lines) < LEDGER_CHUNK:
+                break
+            after = LedgerKey(*lines[-1][:3])
+        yield ledger.closing_row(total_debit, total_credit, balance)
 
     def data() -> dict[str, Any]:
+        opening, _, _, _, total_debit, total_credit = ledger.balances(first)
+        lines = ledger.lines()
+        rows, closing = ledger.rows(lines, opening)
         # Amounts come from numeric(14, 2) columns, so str() already gives two decimals.
         return {
             "account": {
-                "code": target.code,
-                "name": target.name,
-                "normal_balance": target.normal_balance,
+                "code": ledger.account.code,
+                "name": ledger.account.name,
+                "normal_balance": ledger.account.normal_balance,
             },
             "opening_balance": money(opening),
             "lines": [
@@ -706,24 +842,92 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
                     "entry": number,
                     "source": source,
                     "memo": memo,
-                    "fund": fund_code,
+                    "fund": fund,
                     "function": function,
                     "program": program,
                     "debit": str(debit),
                     "credit": str(credit),
-                    "balance": str(balance),
+                    "balance": str(row.cells[-1]),
                 }
-                for (day, number, source, memo, fund_code, debit, credit, function, program, _), (
-                    balance
-                ) in zip(period, balances, strict=True)
+                for (day, _, _, number, source, memo, fund, debit, credit, function, program), (
+                    row
+                ) in zip(lines, rows, strict=True)
             ],
             "total_debit": money(total_debit),
             "total_credit": money(total_credit),
             "closing_balance": money(closing),
         }
 
-    report.data = data
-    return report
+    return ledger.report(data=data, stream=stream)
+
+
+def general_ledger_page(
+    *,
+    account: str,
+    start: date,
+    end: date,
+    fund: str | None = None,
+    after: str = "",
+    before: str = "",
+    size: int | None = None,
+) -> Report:
+    """One page of `size` lines (LEDGER_PAGE_SIZE by default) of the general ledger: the
+    first, the one after the line `after` or the one before the line `before` (a LedgerKey's
+    text). The page starts from the
+    balance brought forward from every line before it and ends with the balance carried
+    forward, or on the last page the period's closing balance and totals. Three queries (the
+    account, the page's lines, one aggregate) and one more with a fund, however many lines
+    the period has and however deep the page is."""
+    if after and before:
+        raise ServiceError(
+            "Ask for the page after a line or before one, not both.",
+            fields={"before": ["Give after or before, not both."]},
+        )
+    size = size or LEDGER_PAGE_SIZE
+    after_key = LedgerKey.parse(after, name="after") if after else None
+    before_key = LedgerKey.parse(before, name="before") if before else None
+    ledger = _ledger(account=account, start=start, end=end, fund=fund)
+    if before_key is not None:
+        # One line more than a page tells whether a page comes before this one.
+        lines = ledger.lines_before(before_key, limit=size + 1)
+        more_before, lines = len(lines) > size, lines[-size:]
+    else:
+        lines = ledger.lines(after=after_key, limit=size + 1)
+        more_after, lines = len(lines) > size, lines[:size]
+    # Past the period's last line, everything in it comes before the page.
+    first_key = LedgerKey(*lines[0][:3]) if lines else LedgerKey(end, _BIGGEST_ID, _BIGGEST_ID)
+    opening, brought, before_count, total, total_debit, total_credit = ledger.balances(first_key)
+    if before_key is None:
+        more_before = before_count > 0
+    else:
+        more_after = before_count + len(lines) < total
+
+    rows = []
+    if before_count == 0:
+        rows.append(
+            Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
+        )
+    else:
+        rows.append(
+            Row("line", [first_key.date.isoformat(), "", "Brought forward", *[""] * 5, brought])
+        )
+    line_rows, carried = ledger.rows(lines, brought)
+    rows += line_rows
+    if more_after:
+        last_day = lines[-1][0].isoformat()
+        rows.append(Row("total", [last_day, "", "Carried forward", *[""] * 5, carried]))
+    else:
+        rows.append(ledger.closing_row(total_debit, total_credit, carried))
+    return ledger.report(
+        rows=rows,
+        page=RowsPage(
+            first=before_count + 1 if lines else before_count,
+            last=before_count + len(lines),
+            total=total,
+            previous={"before": str(first_key)} if more_before and lines else None,
+            next={"after": str(LedgerKey(*lines[-1][:3]))} if more_after else None,
+        ),
+    )
 
 
 REPORTS: dict[str, Callable[..., Report]] = {

@@ -214,6 +214,16 @@ def _caption(report: Report, parameters: dict[str, Any]) -> str:
     return text
 
 
+def _run(name: str, query: QueryDict, arguments: dict[str, Any]) -> Report:
+    if name == "general-ledger":
+        # A busy account has tens of thousands of lines a year: the page shows them a page
+        # at a time, from the place in the ledger its address names.
+        return reports.general_ledger_page(
+            **arguments, after=query.get("after", ""), before=query.get("before", "")
+        )
+    return REPORTS[name](**arguments)
+
+
 @accounting_reader_required
 def report_detail(request: HttpRequest, name: str) -> HttpResponse:
     page = PAGES.get(name)
@@ -228,7 +238,7 @@ def report_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render_report(
         request,
         form=form,
-        run=lambda cleaned: REPORTS[name](**_report_arguments(cleaned)),
+        run=lambda cleaned: _run(name, request.GET, _report_arguments(cleaned)),
         title=page.title,
         index=(reverse("accounting:index"), "Financial reports"),
         csv_path=f"/api/v1/accounting/reports/{name}/",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.db.models import Model
@@ -1284,7 +1284,11 @@ def test_an_unknown_report_is_404(bookkeeper: APIClient) -> None:
 
 
 def _csv(response: _MonkeyPatchedResponse) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    if response.streaming:  # a long report is streamed
+        body = b"".join(cast(Iterable[bytes], getattr(response, "streaming_content", [])))
+    else:
+        body = response.content
+    return list(csv.reader(io.StringIO(body.decode("utf-8"))))
 
 
 def test_a_report_comes_as_csv(in_alpha: Tenant, bookkeeper: APIClient) -> None:
@@ -1391,6 +1395,28 @@ def test_the_general_ledger_csv_is_named_after_its_parameters(
     ]
     assert rows[1] == [start, "", "Opening balance", "", "", "", "", "", "0.00"]
     assert rows[-1] == [end, "", "Closing balance", "", "", "", "100.00", "0.00", "100.00"]
+
+
+def test_the_general_ledger_csv_is_streamed_whole(
+    in_alpha: Tenant, bookkeeper: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "LEDGER_CHUNK", 2)
+    for amount in ("10.00", "20.00", "30.00", "40.00", "50.00"):
+        JournalEntryFactory.create(amount=amount, posted=True)
+    start, end = _first_period().start.isoformat(), _today().isoformat()
+
+    response = bookkeeper.get(
+        f"{API}/reports/general-ledger/",
+        {"account": "1010", "start": start, "end": end, "format": "csv"},
+    )
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = _csv(response)
+    assert [row[6] for row in rows[2:-1]] == ["10.00", "20.00", "30.00", "40.00", "50.00"]
+    assert [row[-1] for row in rows[2:-1]] == ["10.00", "30.00", "60.00", "100.00", "150.00"]
+    assert rows[-1] == [end, "", "Closing balance", "", "", "", "150.00", "0.00", "150.00"]
 
 
 def test_csv_is_also_asked_for_by_accept_header(bookkeeper: APIClient) -> None:

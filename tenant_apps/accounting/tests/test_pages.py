@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.report_pages import figure
-from tenant_apps.accounting import selectors
+from tenant_apps.accounting import reports, selectors
 from tenant_apps.accounting.reports import REPORTS
 from tenant_apps.accounting.services import periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
@@ -229,6 +229,89 @@ def test_general_ledger_asks_for_an_account_first(alpha: Tenant) -> None:
     assert '<option value="1010">1010 Cash - operating (checking)</option>' in html
     assert 'value="1000"' not in html  # a summary account holds no postings
     assert '<option value="GEN">GEN General fund</option>' in html
+    assert "<table" not in html
+
+
+def _ledger_page(tenant: Tenant, query: dict[str, str] | str) -> str:
+    path = "/accounting/reports/general-ledger/"
+    client = tenant.client(tenant.owner)
+    response = client.get(path + query) if isinstance(query, str) else client.get(path, query)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def _link(html: str, rel: str) -> str:
+    found = re.search(rf'<a href="(\?[^"]*)" rel="{rel}">', html)
+    assert found is not None, rel
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_general_ledger_page_is_paged_with_links_to_bookmark(
+    alpha: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "LEDGER_PAGE_SIZE", 2)
+    _books(contributions=4)  # GEN's cash: 250.00 in four times, then 1,300.00 out
+    first = _ledger_page(alpha, _query("general-ledger"))
+
+    second = _ledger_page(alpha, _link(first, "next"))
+    last = _ledger_page(alpha, _link(second, "next"))
+
+    assert "Lines 1 to 2 of 5" in first
+    assert 'rel="prev"' not in first
+    assert shows_figure(first, "500.00")
+    assert "Carried forward" in first
+    assert "Lines 3 to 4 of 5" in second
+    assert "Brought forward" in second
+    assert shows_figure(second, "500.00")  # the balance brought forward
+    assert shows_figure(second, "1,000.00")
+    assert "Lines 5 to 5 of 5" in last
+    assert shows_figure(last, "(300.00)")  # the closing balance
+    assert 'rel="next"' not in last
+    assert "First page" in second
+    assert "after=" in _link(first, "next") and "fund=GEN" in _link(first, "next")
+    # The previous page of the second is the first; the CSV is the whole period on each.
+    assert _ledger_page(alpha, _link(second, "prev")).count("<tr") == first.count("<tr")
+    csv_links = {re.findall(r'href="(/api/v1/[^"]*)"', html)[0] for html in (first, second)}
+    assert len(csv_links) == 1 and "after" not in csv_links.pop()
+
+
+def test_general_ledger_page_runs_as_many_queries_deep_in_the_year(
+    alpha: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    count_queries: Callable[[], CaptureQueriesContext],
+) -> None:
+    monkeypatch.setattr(reports, "LEDGER_PAGE_SIZE", 2)
+    _books(contributions=5)
+    first = _ledger_page(alpha, _query("general-ledger"))
+    second = _ledger_page(alpha, _link(first, "next"))
+
+    with count_queries() as on_first:
+        _ledger_page(alpha, _query("general-ledger"))
+    with count_queries() as further:
+        _ledger_page(alpha, _link(second, "next"))
+
+    assert len(further) == len(on_first)
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"after": "nowhere"},
+        {"before": "2026-01-01.1"},
+        {"after": "2026-01-01.1.99999999999999999999"},
+        {"after": "2026-01-01.1.1", "before": "2026-01-01.1.1"},
+    ],
+)
+def test_general_ledger_page_refuses_a_bad_place_clearly(
+    alpha: Tenant, position: dict[str, str]
+) -> None:
+    response = alpha.client(alpha.owner).get(
+        "/accounting/reports/general-ledger/", {**_query("general-ledger"), **position}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'class="error" role="alert"' in html
     assert "<table" not in html
 
 

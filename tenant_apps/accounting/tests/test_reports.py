@@ -345,6 +345,162 @@ def test_general_ledger_of_a_credit_account_runs_in_its_normal_direction(october
     assert report["closing_balance"] == "1700.00"
 
 
+def _balances(report: reports.Report) -> list[tuple[str, Decimal]]:
+    return [(str(row.cells[2]), row.cells[-1]) for row in report.rows]
+
+
+def test_general_ledger_pages_carry_the_running_balance_across_pages(october: October) -> None:
+    first = reports.general_ledger_page(account="1010", size=3, **OCTOBER)
+    assert first.page is not None and first.page.next is not None
+    second = reports.general_ledger_page(
+        account="1010", size=3, after=first.page.next["after"], **OCTOBER
+    )
+    assert second.page is not None and second.page.next is not None
+    third = reports.general_ledger_page(
+        account="1010", size=3, after=second.page.next["after"], **OCTOBER
+    )
+    assert third.page is not None
+
+    assert [row.cells[-1] for row in first.rows] == [
+        Decimal("12000.00"), Decimal("13500.00"), Decimal("18500.00"), Decimal("15500.00"),
+        Decimal("15500.00"),
+    ]  # fmt: skip
+    assert (first.rows[0].cells[2], first.rows[-1].cells[2]) == (
+        "Opening balance",
+        "Carried forward",
+    )
+    assert _balances(second)[0] == ("Brought forward", Decimal("15500.00"))
+    assert [row.cells[-1] for row in second.rows[1:4]] == [
+        Decimal("14250.00"), Decimal("13750.00"), Decimal("14250.00"),
+    ]  # fmt: skip
+    assert [balance for _, balance in _balances(third)] == [
+        Decimal("14250.00"), Decimal("13830.00"), Decimal("13830.00"),
+    ]  # fmt: skip
+    assert (_balances(third)[0][0], _balances(third)[-1][0]) == (
+        "Brought forward",
+        "Closing balance",
+    )
+    # The last page closes with the period's totals, as the whole report does.
+    assert third.rows[-1].cells[6:8] == [Decimal("7000.00"), Decimal("5170.00")]
+    assert (first.page.first, first.page.last, first.page.total) == (1, 3, 7)
+    assert (second.page.first, second.page.last) == (4, 6)
+    assert (third.page.first, third.page.last, third.page.next) == (7, 7, None)
+    assert first.page.previous is None
+    assert (
+        first.parameters
+        == third.parameters
+        == {
+            "account": "1010",
+            "start": "2026-10-01",
+            "end": "2026-10-31",
+        }
+    )
+    # Every line's balance agrees with the whole ledger's.
+    whole = reports.general_ledger(account="1010", **OCTOBER).as_json()
+    paged = [row.cells[-1] for page in (first, second, third) for row in page.rows if row.cells[1]]
+    assert [str(balance) for balance in paged] == [line["balance"] for line in whole["lines"]]
+
+
+def test_general_ledger_previous_page_is_the_page_before(october: October) -> None:
+    first = reports.general_ledger_page(account="1010", size=3, **OCTOBER)
+    assert first.page is not None and first.page.next is not None
+    second = reports.general_ledger_page(
+        account="1010", size=3, after=first.page.next["after"], **OCTOBER
+    )
+    assert second.page is not None and second.page.previous is not None
+
+    back = reports.general_ledger_page(
+        account="1010", size=3, before=second.page.previous["before"], **OCTOBER
+    )
+
+    assert back.rows == first.rows
+    assert back.page == first.page
+
+
+def test_general_ledger_page_of_one_fund(october: October) -> None:
+    page = reports.general_ledger_page(account="1010", fund="PRP", size=1, **OCTOBER)
+    assert page.page is not None and page.page.next is not None
+    last = reports.general_ledger_page(
+        account="1010", fund="PRP", size=1, after=page.page.next["after"], **OCTOBER
+    )
+
+    assert _balances(page)[0] == ("Opening balance", Decimal("2000.00"))
+    assert page.rows[1].cells[-1] == Decimal("7000.00")
+    assert last.rows[-1].cells[-1] == Decimal("5750.00")
+    assert last.page is not None and last.page.next is None
+    assert last.parameters["fund"] == "PRP"
+
+
+@pytest.mark.parametrize(
+    ("position", "message"),
+    [
+        ({"after": "yesterday"}, "after: 'yesterday' is not a place in the ledger"),
+        ({"before": "2026-10-01.1"}, "before: '2026-10-01.1' is not a place"),
+        ({"after": "2026-10-01.-4.2"}, "is not a place"),
+        ({"after": f"2026-10-01.{2**63}.1"}, "is not a place"),
+        ({"after": "2026-02-30.1.1"}, "is not a place"),
+        ({"after": "2026-10-01.1.1", "before": "2026-10-02.1.1"}, "not both"),
+    ],
+)
+def test_general_ledger_page_refuses_a_bad_place(
+    october: October, position: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ServiceError, match=message):
+        reports.general_ledger_page(
+            account="1010",
+            **OCTOBER,
+            after=position.get("after", ""),
+            before=position.get("before", ""),
+        )
+
+
+def test_general_ledger_page_runs_a_fixed_number_of_queries_however_deep(
+    october: October, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
+    first = reports.general_ledger_page(account="1010", size=2, **OCTOBER)
+    assert first.page is not None and first.page.next is not None
+    with count_queries() as shallow:
+        reports.general_ledger_page(
+            account="1010", size=2, fund="GEN", after=first.page.next["after"], **OCTOBER
+        )
+    for day in range(1, 29):
+        postings.post_contribution(
+            date=date(2026, 10, day), amount=Decimal("10.00"), fund="GEN", acting_user=None
+        )
+    middle = reports.general_ledger_page(account="1010", size=2, **OCTOBER)
+    for _ in range(8):
+        assert middle.page is not None and middle.page.next is not None
+        middle = reports.general_ledger_page(
+            account="1010", size=2, after=middle.page.next["after"], **OCTOBER
+        )
+    assert middle.page is not None and middle.page.next is not None
+    with count_queries() as deep:
+        reports.general_ledger_page(
+            account="1010", size=2, fund="GEN", after=middle.page.next["after"], **OCTOBER
+        )
+    statements = [q["sql"] for q in deep if not q["sql"].startswith("SET search_path")]
+    assert len(deep) == len(shallow)
+    # The account, the fund, the page's lines and one aggregate.
+    assert len(statements) == 4, statements
+
+
+def test_general_ledger_csv_streams_every_line_in_chunks(
+    october: October, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "LEDGER_CHUNK", 2)
+    report = reports.general_ledger(account="1010", **OCTOBER)
+
+    table = list(report.table_lines())
+
+    assert table[0][-1] == "Balance"
+    assert table[1][2:] == ["Opening balance", "", "", "", "", "", "12000.00"]
+    assert [row[-1] for row in table[2:-1]] == [
+        line["balance"] for line in report.as_json()["lines"]
+    ]
+    assert table[-1][2:] == ["Closing balance", "", "", "", "7000.00", "5170.00", "13830.00"]
+    assert table == report.as_table()
+
+
 def test_reversing_the_restricted_expense_reverses_its_release(october: October) -> None:
     alpha, supplies = october.tenant, october.supplies
     entries.entry_reverse(entry=supplies, acting_user=alpha.owner, date=date(2026, 10, 31))

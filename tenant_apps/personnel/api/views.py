@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -516,7 +517,9 @@ class ReportView(reporting.ReportView):
     )
     csv_description = "The report's table, header first."
 
-    def get(self, request: AuthenticatedRequest, name: str) -> Response:  # type: ignore[override]  # the user is signed in (permission_classes)
+    def get(  # type: ignore[override]  # the user is signed in (permission_classes)
+        self, request: AuthenticatedRequest, name: str
+    ) -> Response | StreamingHttpResponse:
         """The payroll allocation shows each person's pay: only for roles that may read pay."""
         if name in reports.PAY_REPORTS and not request.user.has_capability(Capability.PAY_READ):
             raise PermissionDenied("Your role does not allow reading pay.")
