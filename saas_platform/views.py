@@ -19,6 +19,7 @@ from shared_apps.users.models import User
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from shared_apps.users.selectors import colleague_invited
+from tenant_apps.banking.selectors import unreconciled_accounts
 from tenant_apps.donations import dashboard
 from tenant_apps.donations.dashboard import GivingComparison
 from tenant_apps.donors.selectors import my_tasks
@@ -155,4 +156,6 @@ def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context |= {"fundraising": fundraising, "chart": giving_chart(fundraising.giving)}
     if parts.books:
         context["books"] = dashboard.books_summary(today=today)
+        # Banking sits beside donations, not under it: its tile is read here.
+        context["unreconciled"] = unreconciled_accounts()
     return render(request, "tenant/home.html", context)

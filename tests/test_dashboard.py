@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +17,9 @@ from shared_apps.users.models import Invitation
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import FiscalPeriod
-from tenant_apps.accounting.tests.factories import months_closed_before
+from tenant_apps.accounting.tests.factories import months_closed_before, months_closed_through
+from tenant_apps.banking.models import BankStatement, Reconciliation, ReconciliationState
+from tenant_apps.banking.tests.factories import statement_made
 from tenant_apps.donations.dashboard import a_year_before
 from tenant_apps.donations.services.campaigns import campaign_create
 from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
@@ -36,12 +38,13 @@ DRAFTS_TO_POST = '<h2 id="to-post">'
 DEPOSITS = '<h2 id="deposits">'
 CASH = '<h2 id="cash">'
 MONTHS = '<h2 id="months">'
+UNRECONCILED = '<h2 id="unreconciled">'
 WELCOME = '<h2 id="welcome">'
 RECORD_A_GIFT = '<a class="button primary" href="/gifts/new/">Record a gift</a>'
 ADD_A_DONOR = '<a class="button" href="/donors/new/">Add a donor</a>'
 
 FUNDRAISING = (GIVING, CAMPAIGNS, LAPSED)
-BOOKS = (DRAFTS_TO_POST, DEPOSITS, CASH, MONTHS)
+BOOKS = (DRAFTS_TO_POST, DEPOSITS, CASH, MONTHS, UNRECONCILED)
 
 
 def _page(alpha: Tenant, role: str) -> str:
@@ -407,6 +410,119 @@ def test_the_dashboard_runs_as_many_queries_for_many_rows_as_for_few(
         # The lapsed donors shown are capped (their links are /donors/<id>/).
         assert len(re.findall(r'<a href="/donors/\d+/">', html)) == 10
         assert html.count("<progress") == 10
+
+
+# --- Unreconciled bank accounts ----------------------------------------------------------------
+
+
+def _month_end_before(day: date) -> date:
+    return day.replace(day=1) - timedelta(days=1)
+
+
+def _statement(account_code: str, statement_date: date) -> BankStatement:
+    return statement_made(
+        [(statement_date, "10.00", "Interest")],
+        closing="10.00",
+        statement_date=statement_date,
+        account_code=account_code,
+    )
+
+
+def _reconciled(account_code: str, statement_date: date) -> int:
+    """A statement of the account at `statement_date`, its reconciliation finished; its id.
+    (How a reconciliation is finished is the bank desk's tests' business.)"""
+    statement = _statement(account_code, statement_date)
+    Reconciliation.objects.update_or_create(
+        statement=statement,
+        defaults={
+            "account": statement.account,
+            "statement_date": statement_date,
+            "state": ReconciliationState.FINISHED,
+            "finished_at": timezone.now(),
+        },
+    )
+    return statement.pk
+
+
+def _tile(html: str) -> str:
+    start = html.index(UNRECONCILED)
+    return html[start : html.index("</section>", start)]
+
+
+def test_unreconciled_accounts_are_those_behind_the_last_closed_month(alpha: Tenant) -> None:
+    last_month_end = _month_end_before(timezone.localdate())
+    month_before_end = _month_end_before(last_month_end)
+    with schema_context("alpha"):
+        _reconciled("1010", last_month_end)
+        savings = _reconciled("1020", month_before_end)
+        months_closed_through(last_month_end)
+
+    tile = _tile(_page(alpha, Role.BOOKKEEPER))
+
+    assert f"not reconciled through {last_month_end:%b} {last_month_end.day}," in tile
+    assert "1010 " not in tile  # reconciled through the closed month's end
+    assert f'<a href="/accounting/bank/statements/{savings}/">1020 ' in tile
+    assert f"{month_before_end:%b} {month_before_end.day}, {month_before_end.year}" in tile
+    assert 'href="/accounting/bank/"' in tile
+
+
+def test_never_reconciled_accounts_show_while_no_month_is_closed(alpha: Tenant) -> None:
+    last_month_end = _month_end_before(timezone.localdate())
+    with schema_context("alpha"):
+        _reconciled("1010", _month_end_before(last_month_end))
+
+    tile = _tile(_page(alpha, Role.OWNER))
+
+    assert "Bank accounts never reconciled." in tile
+    assert "1010 " not in tile  # reconciled once: nothing closed since to be behind
+    assert "1020 " in tile and "Never" in tile and "No statement imported" in tile
+
+
+def test_every_account_reconciled_says_so(alpha: Tenant) -> None:
+    last_month_end = _month_end_before(timezone.localdate())
+    with schema_context("alpha"):
+        _reconciled("1010", last_month_end)
+        _reconciled("1020", last_month_end)
+        months_closed_through(last_month_end)
+
+    tile = _tile(_page(alpha, Role.VIEWER))
+
+    assert "Every bank account is reconciled through the end of the last closed month." in tile
+    assert "<table" not in tile
+
+
+def test_the_unreconciled_tile_runs_as_many_queries_for_many_accounts(
+    alpha: Tenant, count_queries: Callable[[], CaptureQueriesContext]
+) -> None:
+    client = alpha.client(alpha.user(Role.BOOKKEEPER))
+    client.get("/")
+    last_month_end = _month_end_before(timezone.localdate())
+    with count_queries() as few:
+        assert client.get("/").status_code == 200
+
+    with schema_context("alpha"):
+        for months_back in range(4):
+            day = last_month_end
+            for _ in range(months_back + 1):
+                day = _month_end_before(day)
+            _reconciled("1010", day)
+            _statement("1020", day)
+        months_closed_through(last_month_end)
+    with count_queries() as many:
+        html = client.get("/").content.decode()
+
+    assert len(many) == len(few)
+    assert _tile(html).count("/accounting/bank/statements/") == 2
+
+
+def test_another_organizations_reconciliations_do_not_count(alpha: Tenant, beta: Tenant) -> None:
+    last_month_end = _month_end_before(timezone.localdate())
+    with schema_context("beta"):
+        _reconciled("1010", last_month_end)
+
+    tile = _tile(_page(alpha, Role.OWNER))
+
+    assert "1010 " in tile and "/accounting/bank/statements/" not in tile
 
 
 def test_another_organizations_gifts_do_not_show(alpha: Tenant, beta: Tenant) -> None:

@@ -12,7 +12,14 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from tenant_apps.accounting.models import LEDGER_STATES, Account, AccountType, JournalLine
+from tenant_apps.accounting.models import (
+    LEDGER_STATES,
+    Account,
+    AccountType,
+    FiscalPeriod,
+    JournalLine,
+    PeriodState,
+)
 from tenant_apps.banking.models import (
     BankStatement,
     Reconciliation,
@@ -75,6 +82,57 @@ def bank_account_list() -> list[BankAccountRow]:
         )
         for account in accounts
     ]
+
+
+@dataclass(frozen=True)
+class UnreconciledAccount:
+    account: Account
+    last_reconciled: date | None
+    last_statement_id: int | None
+
+
+@dataclass(frozen=True)
+class UnreconciledAccounts:
+    """Bank accounts not reconciled through the end of the last closed month (`closed_through`,
+    None while no month is closed), or never reconciled at all."""
+
+    closed_through: date | None
+    accounts: list[UnreconciledAccount]
+
+
+def unreconciled_accounts() -> UnreconciledAccounts:
+    """The bank accounts whose last finished reconciliation is older than the last closed
+    month's end, or that were never reconciled, in code order: two queries. A closed month
+    whose bank was not reconciled was closed on figures nobody checked against the bank."""
+    closed_through = FiscalPeriod.objects.filter(state=PeriodState.CLOSED).aggregate(
+        last=Max("end")
+    )["last"]
+    finished = Reconciliation.objects.filter(
+        account=OuterRef("pk"), state=ReconciliationState.FINISHED
+    ).order_by("-statement_date")
+    latest = BankStatement.objects.filter(account=OuterRef("pk")).order_by("-statement_date", "-id")
+    behind = Q(last_reconciled__isnull=True)
+    if closed_through is not None:
+        behind |= Q(last_reconciled__lt=closed_through)
+    accounts = (
+        bank_account_queryset()
+        .annotate(
+            last_reconciled=Subquery(finished.values("statement_date")[:1]),
+            last_statement=Subquery(latest.values("pk")[:1]),
+        )
+        .filter(behind)
+    )
+    return UnreconciledAccounts(
+        closed_through=closed_through,
+        accounts=[
+            UnreconciledAccount(
+                account=account,
+                last_reconciled=account.last_reconciled,
+                last_statement_id=account.last_statement,
+            )
+            for account in accounts
+        ],
+    )
 
 
 def bank_account_by_code(code: str) -> Account | None:
