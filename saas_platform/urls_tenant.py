@@ -14,6 +14,7 @@ from tenant_apps.donors.urls import urlpatterns as donor_form_urlpatterns
 api_v1 = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
+    path("banking/", include("tenant_apps.banking.api.urls")),
     path("donors/", include("tenant_apps.donations.api.giving")),
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),

@@ -228,6 +228,7 @@ def _plant(tenant: Tenant) -> Planted:
             ("periods", "month"): period.slug,
             ("statements", "pk"): str(statement.pk),
             ("budgets", "pk"): str(budget.pk),
+            ("reconciliations", "pk"): str(statement.reconciliation.pk),
             ("lines", "line_pk"): str(statement_line.pk),
             # An invitation's link that was never sent: the page says so, and shows nothing.
             ("invitations", "token"): "an-unknown-token",

@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DonorKindEnum": "tenant_apps.donors.models.DonorKind.choices",
         "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
+        "ReconciliationStateEnum": "tenant_apps.banking.models.ReconciliationState.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

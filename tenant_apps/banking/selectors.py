@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -54,8 +55,10 @@ class BankAccountRow:
     last_statement_id: int | None
 
 
-def bank_account_list() -> list[BankAccountRow]:
-    """Each bank account with its last finished reconciliation's date, in one query."""
+def bank_account_summaries() -> QuerySet[Any]:  # Accounts, with the annotations below
+    """The bank accounts, each annotated with its last finished reconciliation's date
+    (`last_reconciled`), its number of statements (`statement_count`), of reconciliations in
+    progress (`in_progress`) and its latest statement's id (`last_statement`): one query."""
     finished = Reconciliation.objects.filter(
         account=OuterRef("pk"), state=ReconciliationState.FINISHED
     ).order_by("-statement_date")
@@ -65,13 +68,23 @@ def bank_account_list() -> list[BankAccountRow]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    statements = (
+        BankStatement.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     latest = BankStatement.objects.filter(account=OuterRef("pk")).order_by("-statement_date", "-id")
-    accounts = bank_account_queryset().annotate(
+    return bank_account_queryset().annotate(
         last_reconciled=Subquery(finished.values("statement_date")[:1]),
-        statement_count=Count("bank_statements", distinct=True),
+        statement_count=Coalesce(Subquery(statements), 0),
         in_progress=Coalesce(Subquery(in_progress), 0),
         last_statement=Subquery(latest.values("pk")[:1]),
     )
+
+
+def bank_account_list() -> list[BankAccountRow]:
+    """Each bank account with its last finished reconciliation's date, in one query."""
     return [
         BankAccountRow(
             account=account,
@@ -80,8 +93,19 @@ def bank_account_list() -> list[BankAccountRow]:
             in_progress=account.in_progress,
             last_statement_id=account.last_statement,
         )
-        for account in accounts
+        for account in bank_account_summaries()
     ]
+
+
+def statement_summaries() -> QuerySet[BankStatement]:
+    """Every statement with its account, importer, reconciliation and number of lines."""
+    return BankStatement.objects.select_related(
+        "account", "imported_by", "reconciliation"
+    ).annotate(line_count=Count("lines"))
+
+
+def reconciliation_list() -> QuerySet[Reconciliation]:
+    return Reconciliation.objects.select_related("account", "finished_by")
 
 
 @dataclass(frozen=True)
