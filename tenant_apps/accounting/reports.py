@@ -24,7 +24,15 @@ from django.db.models import Q
 from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.reports import Column, Report, Row, RowsPage, money, range_check
+from saas_platform.lib.reports import (
+    Choice,
+    Column,
+    Report,
+    Row,
+    RowsPage,
+    money,
+    range_check,
+)
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     Account,
@@ -753,7 +761,8 @@ class _Ledger:
 
     def rows(self, lines: list[Any], balance: Decimal) -> tuple[list[Row], Decimal]:
         """Table rows of `lines`, each with its running balance from `balance`, and the
-        balance after the last of them."""
+        balance after the last of them. Dates stay dates: the page writes them as the staff
+        pages do, the CSV as ISO dates."""
         rows = []
         for day, _, _, number, _, memo, fund_code, debit, credit, function, program in lines:
             balance += self.direction * (debit - credit)
@@ -761,11 +770,12 @@ class _Ledger:
                 Row(
                     "line",
                     [
-                        day.isoformat(),
+                        day,
                         number,
                         memo,
                         fund_code,
-                        function or "",
+                        # The page words the function; CSV keeps its code.
+                        Choice(function, Function(function).label) if function else "",
                         program or "",
                         debit or "",
                         credit or "",
@@ -778,7 +788,7 @@ class _Ledger:
     def closing_row(self, debit: Decimal, credit: Decimal, closing: Decimal) -> Row:
         return Row(
             "total",
-            [self.end.isoformat(), "", "Closing balance", "", "", "", debit, credit, closing],
+            [self.end, "", "Closing balance", "", "", "", debit, credit, closing],
         )
 
 
@@ -813,7 +823,7 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
 
     def stream() -> Iterator[Row]:
         opening, _, _, _, total_debit, total_credit = ledger.balances(first)
-        yield Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
+        yield Row("line", [start, "", "Opening balance", "", "", "", "", "", opening])
         balance, after = opening, None
         while True:
             lines = ledger.lines(after=after, limit=LEDGER_CHUNK)
@@ -904,17 +914,13 @@ def general_ledger_page(
 
     rows = []
     if before_count == 0:
-        rows.append(
-            Row("line", [start.isoformat(), "", "Opening balance", "", "", "", "", "", opening])
-        )
+        rows.append(Row("line", [start, "", "Opening balance", "", "", "", "", "", opening]))
     else:
-        rows.append(
-            Row("line", [first_key.date.isoformat(), "", "Brought forward", *[""] * 5, brought])
-        )
+        rows.append(Row("line", [first_key.date, "", "Brought forward", *[""] * 5, brought]))
     line_rows, carried = ledger.rows(lines, brought)
     rows += line_rows
     if more_after:
-        last_day = lines[-1][0].isoformat()
+        last_day = lines[-1][0]
         rows.append(Row("total", [last_day, "", "Carried forward", *[""] * 5, carried]))
     else:
         rows.append(ledger.closing_row(total_debit, total_credit, carried))

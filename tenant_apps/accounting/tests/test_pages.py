@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from saas_platform.lib.report_pages import figure
 from tenant_apps.accounting import reports, selectors
+from tenant_apps.accounting.models import Function
 from tenant_apps.accounting.reports import REPORTS
 from tenant_apps.accounting.services import periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
@@ -291,6 +292,18 @@ def test_general_ledger_page_runs_as_many_queries_deep_in_the_year(
         _ledger_page(alpha, _link(second, "next"))
 
     assert len(further) == len(on_first)
+
+
+def test_general_ledger_page_writes_dates_and_functions_in_words(alpha: Tenant) -> None:
+    _books()
+    today = _today()
+    query = {"account": "8110", "start": today.isoformat(), "end": today.isoformat()}
+
+    html = _ledger_page(alpha, query)
+
+    assert f"<td>{Function.MANAGEMENT_GENERAL.label}</td>" in html
+    assert "management_general" not in html
+    assert f"{today:%b} {today.day}, {today.year}</th>" in html
 
 
 @pytest.mark.parametrize(
