@@ -6,12 +6,13 @@ from django.urls import include, path
 
 from saas_platform.lib.admin_sites import public_admin_site
 from saas_platform.lib.health import healthz
-from saas_platform.views import public_home
+from saas_platform.views import favicon, public_home
 from shared_apps.users.views import LoginView
 
 urlpatterns = [
     path("", public_home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(settings.ADMIN_URL_PATH, public_admin_site.urls),

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
-from saas_platform.views import tenant_home
+from saas_platform.views import favicon, tenant_home
 from shared_apps.users.views import LoginView, PasswordResetView
 from tenant_apps.donations.urls import donor_urlpatterns
 from tenant_apps.donors.urls import urlpatterns as donor_form_urlpatterns
@@ -24,6 +24,7 @@ api_v1 = [
 urlpatterns = [
     path("", tenant_home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.http import QueryDict
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from saas_platform.lib import formatting
 from saas_platform.lib.listing import Column, csv_response, header_of, listing, sort_of
@@ -159,6 +159,39 @@ def test_staff_pages_send_the_csrf_token_with_every_htmx_request(alpha: Tenant) 
     token = page.context["csrf_token"]
     assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\''.encode() in page.content
     assert b"/static/vendor/htmx-2.0.11.min.js" in page.content
+
+
+@pytest.mark.django_db
+def test_htmx_adds_no_inline_style_that_the_content_security_policy_would_refuse(
+    alpha: Tenant,
+) -> None:
+    import json
+    import re
+
+    from django.conf import settings
+
+    page = alpha.client(alpha.user(Role.OWNER)).get("/").content.decode()
+    meta = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page)
+    assert meta is not None
+    config = json.loads(meta.group(1))
+    # Not its indicator rules (in the stylesheet instead), not a style attribute on a swap.
+    assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
+    assert "class" in config["attributesToSettle"]
+    css = (settings.BASE_DIR / "saas_platform" / "static" / "css" / "ifm.css").read_text()
+    assert ".htmx-request .htmx-indicator" in css
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("site", ["public", "organization"])
+def test_the_favicon_browsers_ask_for_on_their_own_is_the_site_s_icon(
+    alpha: Tenant, site: str
+) -> None:
+    response = Client(HTTP_HOST=alpha.host if site == "organization" else "localhost").get(
+        "/favicon.ico"
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/favicon.svg")
 
 
 @pytest.mark.django_db
