@@ -178,6 +178,12 @@ def test_htmx_adds_no_inline_style_that_the_content_security_policy_would_refuse
     assert config["includeIndicatorStyles"] is False
     assert "style" not in config["attributesToSettle"]
     assert "class" in config["attributesToSettle"]
+    # A refusal (400) is a fragment that says what is wrong: swapped in, not dropped.
+    refusal = next(rule for rule in config["responseHandling"] if rule["code"] == "400")
+    assert refusal["swap"] is True
+    assert config["responseHandling"].index(refusal) < next(
+        index for index, rule in enumerate(config["responseHandling"]) if rule["code"] == "[45].."
+    )
     css = (settings.BASE_DIR / "saas_platform" / "static" / "css" / "ifm.css").read_text()
     assert ".htmx-request .htmx-indicator" in css
 
