@@ -12,10 +12,21 @@ see them) and each test removes exactly what it made.
 Every page a test visits is checked by axe-core (`axe_check`: no violation of WCAG 2.1 A and AA
 or of axe's best practices) and photographed at desktop and phone width (`pages_photographed`).
 axe-core comes from npm at the version locked in tests/browser/package-lock.json.
+
+Two checks come with the fixtures, so that every test has them without asking:
+
+- a photographed page must fit its window: at a phone's 390 px nothing may make the page scroll
+  sideways (`screenshot` and `pages_photographed` fail the test, naming what sticks out);
+- no page of the `chromium` browser (or the `page` fixture) may log a JavaScript error: a console
+  error, a script refused by the Content-Security-Policy, a failed load, an uncaught exception.
+  They fail the test when it ends. A test that provokes one on purpose says which, by message:
+  `@pytest.mark.console_errors_expected(r"status of 403")`; every error must match one of its
+  patterns and every pattern must match an error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +36,15 @@ import pytest
 from pytest_django import DjangoDbBlocker, Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route, ViewportSize
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Error,
+        Page,
+        Route,
+        ViewportSize,
+    )
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +57,7 @@ AXE_RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # sees this address; Playwright answers it with the file from node_modules.
 AXE_URL_PATH = "/__axe-core__/axe.min.js"
 DESKTOP_WIDTH = 1280
+EXPECT_TIMEOUT_MS = 15_000
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
@@ -52,6 +72,12 @@ CHROMIUM_ARGS = [
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: drives Chromium through the real pages (select with -m browser)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "console_errors_expected(*patterns): a browser test that makes its pages log JavaScript "
+        "errors on purpose; each error must match one of the patterns (regular expressions, "
+        "searched in the message) and each pattern must match an error",
     )
     _browser_tests_need_the_database()
     # An assertion waits up to 15 s (Playwright's default is 5) for the page to reach what it
@@ -90,18 +116,118 @@ class Platform:
 
 
 @pytest.fixture
-def chromium(platform: Platform) -> Iterator[Browser]:
-    """Chromium, closed before the server stops (its kept-alive connections end first)."""
+def chromium(platform: Platform, request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Chromium, closed before the server stops (its kept-alive connections end first).
+
+    Every page it opens is watched for JavaScript errors; any the test did not declare with
+    `console_errors_expected` fail it when it ends, each with the page it came from."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/bootstrap/install.sh (Debian's chromium).")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The machine that runs the suite runs other work too: a page that takes a few seconds to
+    # post twenty gifts is slow there, not broken.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    errors: list[BrowserError] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _errors_recorded(browser, errors)
         try:
             yield browser
         finally:
             browser.close()
+    problem = _unexpected_errors(errors, request.node.get_closest_marker("console_errors_expected"))
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Page:
+    """A page of its own in `chromium` at desktop width, watched like every page of it."""
+    page = chromium.new_page()
+    page.set_viewport_size({"width": DESKTOP_WIDTH, "height": 900})
+    return page
+
+
+# --- JavaScript errors: console errors and uncaught exceptions ---
+
+
+@dataclass(frozen=True)
+class BrowserError:
+    """A console message of type error, or an exception no script caught, with where it was."""
+
+    page_url: str
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"- on {self.page_url} (from {self.source}): {self.message}"
+
+
+def _errors_recorded(browser: Browser, errors: list[BrowserError]) -> None:
+    """Every page the browser opens, through new_page, new_context or a page opening another,
+    adds its console errors and uncaught exceptions to `errors`."""
+
+    def watched(page: Page) -> None:
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                where = message.location
+                source = (
+                    f"{where['url']}:{where['lineNumber']}:{where['columnNumber']}"
+                    if where.get("url")
+                    else "the page"
+                )
+                errors.append(BrowserError(page.url, source, message.text))
+
+        def uncaught(error: Error) -> None:
+            errors.append(BrowserError(page.url, "an uncaught exception", str(error)))
+
+        page.on("console", console)
+        page.on("pageerror", uncaught)
+
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def context_watched(*args: Any, **kwargs: Any) -> BrowserContext:
+        context = new_context(*args, **kwargs)
+        context.on("page", watched)
+        return context
+
+    def page_watched(*args: Any, **kwargs: Any) -> Page:
+        page = new_page(*args, **kwargs)
+        watched(page)
+        page.context.on("page", watched)
+        return page
+
+    # The sync API's new_page makes its context inside the driver, not through new_context, so
+    # both are wrapped; assigning to the instance shadows the methods of this browser only.
+    browser.new_context = context_watched  # type: ignore[method-assign]  # watched contexts
+    browser.new_page = page_watched  # type: ignore[method-assign]  # watched pages
+
+
+def _unexpected_errors(errors: list[BrowserError], expected: pytest.Mark | None) -> str:
+    """What is wrong with the errors a test's pages logged, given its marker; empty if nothing.
+
+    Without the marker any error is wrong. With it, an error that matches none of its patterns
+    is wrong, and so is a pattern that matches no error (the error it names no longer happens,
+    so the marker no longer says anything true)."""
+    patterns = [re.compile(pattern) for pattern in expected.args] if expected else []
+    if expected is not None and not patterns:
+        return "console_errors_expected needs the pattern of each error the test provokes"
+    unexpected = [e for e in errors if not any(p.search(e.message) for p in patterns)]
+    unmatched = [p.pattern for p in patterns if not any(p.search(e.message) for e in errors)]
+    lines = []
+    if unexpected:
+        lines.append(
+            f"{len(unexpected)} JavaScript error(s) in the browser (a test that provokes one "
+            "on purpose marks it with console_errors_expected and its pattern):"
+        )
+        lines.extend(str(error) for error in unexpected)
+    if unmatched:
+        lines.append(
+            "console_errors_expected names errors that did not happen: "
+            + ", ".join(repr(pattern) for pattern in unmatched)
+        )
+    return "\n".join(lines)
 
 
 @pytest.fixture
@@ -176,14 +302,20 @@ def _close_connections(**kwargs: Any) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
+    """The whole page at its window's width, as <name>.png in var/test-artifacts/; fails the
+    test if the page is wider than the window (taken first, to look at)."""
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    page_fits_its_window(page, context=f"{name} (see {path.name})")
     return path
 
 
 def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
     """The whole page at desktop width and at a phone's (390 x 844), as <name>-desktop.png and
-    <name>-phone.png in var/test-artifacts/; the page's viewport is restored after."""
+    <name>-phone.png in var/test-artifacts/; the page's viewport is restored after.
+
+    Fails the test when the page is wider than the phone (it would scroll sideways there),
+    naming the elements that stick out; the photographs are taken first, to look at."""
     viewport = page.viewport_size or {"width": DESKTOP_WIDTH, "height": 800}
     desktop = ARTIFACTS / f"{name}-desktop.png"
     phone = ARTIFACTS / f"{name}-phone.png"
@@ -192,9 +324,62 @@ def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
         page.screenshot(path=str(desktop), full_page=True)
         page.set_viewport_size(PHONE_VIEWPORT)
         page.screenshot(path=str(phone), full_page=True)
+        page_fits_its_window(page, context=f"{name} at a phone's width (see {phone.name})")
     finally:
         page.set_viewport_size(viewport)
     return desktop, phone
+
+
+class WindowFit(TypedDict):
+    scrollWidth: int
+    innerWidth: int
+    wide: list[str]
+
+
+# How wide the page is against its window, and the first few elements that stick out on the
+# right, as tag#id.class: what a failure names so that one knows where to look. An element
+# inside a box that scrolls on its own (a wide table in its wrapper) does not widen the page.
+WIDER_THAN_THE_WINDOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (element) => {
+    for (let box = element.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(box).overflowX)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const wide = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    if (box.right > width + 1 && box.width > 0 && !scrolls(element)) {
+      const id = element.id ? "#" + element.id : "";
+      const classes = typeof element.className === "string" && element.className.trim()
+        ? "." + element.className.trim().split(/\\s+/).join(".") : "";
+      const right = Math.round(box.right);
+      wide.push(`${element.tagName.toLowerCase()}${id}${classes} (right edge ${right} px)`);
+      if (wide.length === 5) break;
+    }
+  }
+  return {
+    scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    innerWidth: width,
+    wide: wide,
+  };
+}"""
+
+
+def page_fits_its_window(page: Page, *, context: str = "") -> None:
+    """Fails the test when the page as it is now is wider than its window, so that it would
+    scroll sideways; `context` names the page (or its state) in the failure."""
+    fit: WindowFit = page.evaluate(WIDER_THAN_THE_WINDOW)
+    if fit["scrollWidth"] > fit["innerWidth"]:
+        pytest.fail(
+            f"{context or 'the page'} ({page.url}) is {fit['scrollWidth']} px wide in a "
+            f"{fit['innerWidth']} px window, so it scrolls sideways. Sticking out: "
+            + (", ".join(fit["wide"]) or "no single element"),
+            pytrace=False,
+        )
 
 
 # --- Accessibility: axe-core ---
@@ -267,8 +452,10 @@ def _axe_report(violations: list[AxeViolation], *, where: str) -> str:
 
 __all__ = [
     "ARTIFACTS",
+    "BrowserError",
     "Platform",
     "axe_check",
+    "page_fits_its_window",
     "pages_photographed",
     "screenshot",
 ]

@@ -106,6 +106,8 @@ def _wait_for_new_spare(old: str, seconds: float = 30) -> str:
     pytest.fail(f"the worker made no new spare schema within {seconds} s")
 
 
+# The suspended organization's host answers 403, which Chromium logs.
+@pytest.mark.console_errors_expected(r"status of 403 \(Forbidden\)")
 def test_signup_to_a_logged_in_subdomain_then_suspended(
     chromium: Browser,
     platform: Platform,
