@@ -171,6 +171,7 @@ def test_htmx_adds_no_inline_style_that_the_content_security_policy_would_refuse
     from django.conf import settings
 
     page = alpha.client(alpha.user(Role.OWNER)).get("/").content.decode()
+    assert "{#" not in page and "htmx: no inline styles" not in page  # the comment stays out
     meta = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page)
     assert meta is not None
     config = json.loads(meta.group(1))
