@@ -83,11 +83,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "searched in the message) and each pattern must match an error",
     )
     _browser_tests_need_the_database()
-    # An assertion waits up to 15 s (Playwright's default is 5) for the page to reach what it
-    # expects: on a busy two-core machine, posting a batch of twenty gifts can take longer than 5.
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)
 
 
 CALL_FAILED = pytest.StashKey[bool]()

@@ -43,6 +43,8 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+# The EIN refused on purpose answers 400, which Chromium logs.
+@pytest.mark.console_errors_expected(r"status of 400 \(Bad Request\)")
 def test_an_owner_edits_the_settings_uploads_a_logo_and_the_checklist_ticks(
     staff_site: StaffSite,  # noqa: F811
     chromium: Browser,
