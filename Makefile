@@ -75,7 +75,7 @@ migrations-check: install services
 # out in collection order, the slow ones (provisioning, browser) first (`testpaths`), so that no
 # long module is left running alone at the end.
 test: lint typecheck importlint migrations-check
-	@$(TEST_SETTINGS) .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	@$(TEST_SETTINGS) .venv/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py

@@ -81,8 +81,9 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TOP_LEVEL_ROUTES = frozenset(
     {
         "account", "accounts", "accounting", "api", "billing", "campaigns", "console",
-        "deposits", "donations", "donors", "gifts", "give", "healthz", "invitations", "media",
-        "personnel", "pledges", "receipts", "recurring", "settings", "signup", "static", "tasks",
+        "deposits", "donations", "donors", "favicon.ico", "gifts", "give", "healthz", "hours",
+        "invitations", "media", "pay-runs", "personnel", "pledges", "receipts", "recurring",
+        "settings", "signup", "static", "tasks",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
