@@ -356,6 +356,22 @@ def pages_photographed(page: Page, name: str) -> tuple[Path, Path]:
     return desktop, phone
 
 
+def page_checked(page: Page, name: str, *, context: str = "") -> None:
+    """The page as it stands: axe finds nothing at desktop width nor at a phone's, it fits the
+    phone's width, and it is photographed at both (`pages_photographed`). `context` names the
+    page in a failure (its photographs' `name` by default)."""
+    context = context or name
+    axe_check(page, context=context)
+    pages_photographed(page, name)
+    viewport = page.viewport_size
+    page.set_viewport_size(PHONE_VIEWPORT)
+    try:
+        axe_check(page, context=f"{context}, at a phone's width")
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
+
+
 class WindowFit(TypedDict):
     scrollWidth: int
     innerWidth: int
@@ -481,6 +497,7 @@ __all__ = [
     "BrowserError",
     "Platform",
     "axe_check",
+    "page_checked",
     "page_fits_its_window",
     "pages_photographed",
     "screenshot",

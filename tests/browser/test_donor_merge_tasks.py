@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import axe_check, page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
@@ -24,19 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 def _checked(page: Page, name: str, context: str) -> None:
-    """axe finds nothing, the page fits a phone's width, and it is photographed at both."""
-    axe_check(page, context=context)
-    viewport = page.viewport_size
-    page.set_viewport_size(PHONE_VIEWPORT)
-    try:
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-            f"{context}: wider than a phone"
-        )
-        axe_check(page, context=f"{context}, at phone width")
-    finally:
-        if viewport:
-            page.set_viewport_size(viewport)
-    pages_photographed(page, name)
+    page_checked(page, name, context=context)
     assert page.evaluate("window.__violations") == [], context  # nothing the policy refused
 
 

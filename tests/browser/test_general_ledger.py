@@ -13,7 +13,7 @@ import pytest
 
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import reports
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -36,12 +36,7 @@ def _gifts(site: StaffSite) -> None:
 
 
 def _checked(page: Page, name: str) -> None:
-    axe_check(page, context=f"the general ledger, {name}")
-    pages_photographed(page, f"general-ledger-{name}")
-    page.set_viewport_size(PHONE_VIEWPORT)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-    axe_check(page, context=f"the general ledger, {name}, at a phone's width")
-    page.set_viewport_size(DESKTOP)
+    page_checked(page, f"general-ledger-{name}", context=f"the general ledger, {name}")
 
 
 def test_a_bookkeeper_pages_through_a_busy_ledger(

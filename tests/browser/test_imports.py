@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import PHONE_VIEWPORT, page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -25,18 +25,7 @@ pytestmark = pytest.mark.browser
 
 
 def _checked(page: Page, name: str) -> None:
-    """The page as it stands: axe finds nothing, it fits a phone's width, and it is
-    photographed at desktop and phone width."""
-    axe_check(page, context=f"imports: {name}")
-    viewport = page.viewport_size
-    page.set_viewport_size(PHONE_VIEWPORT)
-    try:
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone"
-    finally:
-        if viewport:
-            page.set_viewport_size(viewport)
-    pages_photographed(page, f"imports-{name}")
+    page_checked(page, f"imports-{name}", context=f"imports: {name}")
 
 
 def test_a_bookkeeper_imports_a_spreadsheet_of_gifts_and_posts_its_drafts(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
@@ -26,17 +26,8 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def _checked(page: Page, name: str) -> None:
-    """The page as it stands: axe at both widths, photographed, nothing wider than a phone,
-    nothing refused by the Content-Security-Policy."""
-    axe_check(page, context=f"pledges: {name}")
-    pages_photographed(page, f"pledges-{name}")
-    page.set_viewport_size(PHONE_VIEWPORT)
-    try:
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-        axe_check(page, context=f"pledges: {name}, at phone width")
-    finally:
-        page.set_viewport_size(DESKTOP)
-    assert page.evaluate("window.__violations") == [], name
+    page_checked(page, f"pledges-{name}", context=f"pledges: {name}")
+    assert page.evaluate("window.__violations") == [], name  # nothing the policy refused
 
 
 def _new_page(chromium: Browser) -> Page:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import axe_check, page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 
@@ -56,13 +56,7 @@ def _years_of_giving(site: StaffSite) -> int:
 
 
 def _checked(page: Page, name: str) -> None:
-    """axe at both widths, the photographs, and no page wider than a phone."""
-    axe_check(page, context=f"the {name} report")
-    pages_photographed(page, f"reports-{name}")
-    page.set_viewport_size(PHONE_VIEWPORT)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-    axe_check(page, context=f"the {name} report, at a phone's width")
-    page.set_viewport_size(DESKTOP)
+    page_checked(page, f"reports-{name}", context=f"the {name} report")
 
 
 def test_a_fundraiser_reads_each_report_and_follows_a_donor(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import page_checked
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -24,18 +24,7 @@ NEW_PASSWORD = "Ledger-Lantern-2026"
 
 
 def _checked(page: Page, name: str, context: str) -> None:
-    axe_check(page, context=context)
-    viewport = page.viewport_size
-    page.set_viewport_size(PHONE_VIEWPORT)
-    try:
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-            f"{context}: wider than a phone"
-        )
-        axe_check(page, context=f"{context}, at phone width")
-    finally:
-        if viewport:
-            page.set_viewport_size(viewport)
-    pages_photographed(page, name)
+    page_checked(page, name, context=context)
 
 
 def _mail_to(address: str, seconds: float = 20) -> Any:
