@@ -37,7 +37,13 @@ def test_a_number_is_quantized_to_its_places(value: object, number: Decimal) -> 
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("abc", "Not a number."), ("NaN", "Not a number."), ("1.234", "At most 2 decimal places.")],
+    [
+        ("abc", "Not a number."),
+        ("NaN", "Not a number."),
+        ("1.234", "At most 2 decimal places."),
+        ("1e400", "Too large."),
+        ("-1e400", "Too large."),
+    ],
 )
 def test_a_number_that_is_not_one_names_the_field(value: object, message: str) -> None:
     with pytest.raises(ServiceError) as refused:

@@ -78,9 +78,13 @@ def number_parse(value: Any, *, field: str, places: int = 2) -> Decimal:
     if not number.is_finite():
         raise ServiceError(f"{field}: not a number.", fields={field: ["Not a number."]})
     quantum = Decimal(1).scaleb(-places)
-    if number != number.quantize(quantum):
+    try:
+        quantized = number.quantize(quantum)
+    except InvalidOperation:  # more digits than a Decimal holds: 1e400
+        raise ServiceError(f"{field}: too large.", fields={field: ["Too large."]}) from None
+    if number != quantized:
         raise ServiceError(
             f"{field}: at most {places} decimal places.",
             fields={field: [f"At most {places} decimal places."]},
         )
-    return number.quantize(quantum)
+    return quantized
