@@ -63,6 +63,26 @@ def _tenants_built(
                 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_database_released(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
+    """At the end of the run, end every other session on the test database before it is
+    dropped: a browser test's server thread can still hold one when its client hung up late,
+    and the drop would then fail (leaving the database for the next run to recreate)."""
+    yield
+    from django.db import connection
+
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        return  # no test database was created: the connection is the real one's
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state() -> Iterator[None]:
     """Each test starts in the public schema with empty Redis and a seeded random source."""
