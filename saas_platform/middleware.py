@@ -6,7 +6,6 @@ import logging
 import re
 import time
 import uuid
-import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -22,7 +21,11 @@ from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavail
 from saas_platform.lib.request_context import request_id_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
-from shared_apps.tenants.selectors import hostname_normalize, organization_for_host
+from shared_apps.tenants.selectors import (
+    hostname_normalize,
+    organization_for_host,
+    organization_time_zone,
+)
 
 logger = logging.getLogger("ifm.request")
 
@@ -156,15 +159,10 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
 
 def _time_zone_activate(organization: Organization) -> None:
-    """Dates and times on the organization's pages are read in its own time zone (validated
-    when set; a name this machine no longer knows falls back to the platform's)."""
-    zone_name = getattr(organization, "time_zone", "")
-    if not zone_name:
-        return
-    try:
-        timezone.activate(zoneinfo.ZoneInfo(zone_name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        logger.warning("unknown time zone %r of %s", zone_name, organization.schema_name)
+    """Dates and times on the organization's pages are read in its own time zone."""
+    zone = organization_time_zone(organization)
+    if zone is not None:
+        timezone.activate(zone)
 
 
 def _served_while_suspended_for_billing(path: str) -> bool:

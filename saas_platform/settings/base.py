@@ -298,16 +298,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "provisioning.tasks.spares_refill",
         "schedule": crontab(minute="*/15"),
     },
+    # The daily work of each organization runs at an hour of its own day (its time zone): the
+    # beat fans out every hour to the organizations whose clock reads `at_local_hour`.
     # Recurring gifts' drafts for the day, early enough to be there when the office opens.
     "donations-recurring-gifts": {
         "task": "tenant_apps.donations.tasks.recurring_gifts_run_all",
-        "schedule": crontab(hour=5, minute=0),
+        "schedule": crontab(minute=0),
+        "kwargs": {"at_local_hour": 5},
     },
     # Time-restricted funds whose release date has come are released, dated that day; after
     # midnight, so a release is in the books when the office opens. Safe to run twice.
     "accounting-time-releases": {
         "task": "tenant_apps.accounting.tasks.time_releases_run_all",
-        "schedule": crontab(hour=4, minute=45),
+        "schedule": crontab(minute=45),
+        "kwargs": {"at_local_hour": 4},
     },
     # Organizations whose payment failed, or whose trial ended unpaid, longer ago than
     # BILLING_GRACE_DAYS are suspended.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import zoneinfo
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -101,3 +102,17 @@ def organization_logo_content() -> bytes | None:
         logger.warning("the logo %s of %s is missing from storage", name, connection.schema_name)
         return None
     return content
+
+
+def organization_time_zone(organization: Organization) -> zoneinfo.ZoneInfo | None:
+    """The organization's own time zone, in which its pages show dates and its daily tasks
+    reckon "today"; None when it has none or this machine no longer knows the name (validated
+    when set), and the platform's TIME_ZONE applies."""
+    zone_name = getattr(organization, "time_zone", "")
+    if not zone_name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r of %s", zone_name, organization.schema_name)
+        return None

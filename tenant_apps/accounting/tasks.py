@@ -28,11 +28,11 @@ def board_packet_build(token: str, start: str, end: str, compare: str | None) ->
 
 
 @shared_task
-def time_releases_run_all() -> int:
-    """Daily (CELERY_BEAT_SCHEDULE): queue the release of time-restricted funds in every active
-    tenant, each in its own schema. Suspended, failed or closed tenants are skipped. Returns how
-    many were queued."""
-    return queue_in_every_active_tenant(time_releases_run)
+def time_releases_run_all(at_local_hour: int | None = None) -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE, with the hour of the organization's day it runs at): queue
+    the release of time-restricted funds in every active tenant, each in its own schema.
+    Suspended, failed or closed tenants are skipped. Returns how many were queued."""
+    return queue_in_every_active_tenant(time_releases_run, at_local_hour=at_local_hour)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -41,8 +41,8 @@ def time_releases_run(organization_id: int) -> int:
     day. Returns how many entries were posted."""
     from tenant_apps.accounting.services.releases import time_releases_run as run
 
-    organization = organization_of_task(organization_id, what="Time releases")
-    result = run(today=timezone.localdate())
+    with organization_of_task(organization_id, what="Time releases") as organization:
+        result = run(today=timezone.localdate())
     logger.info(
         "Time releases of %s: %d funds released, %d refused",
         organization.schema_name,

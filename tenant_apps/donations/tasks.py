@@ -68,11 +68,11 @@ def import_run(job_id: int) -> None:
 
 
 @shared_task
-def recurring_gifts_run_all() -> int:
-    """Daily (CELERY_BEAT_SCHEDULE): queue the recurring-gifts run of every active tenant, each
-    in its own schema. Suspended, failed or closed tenants are skipped. Returns how many were
-    queued."""
-    return queue_in_every_active_tenant(recurring_gifts_run)
+def recurring_gifts_run_all(at_local_hour: int | None = None) -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE, with the hour of the organization's day it runs at): queue
+    the recurring-gifts run of every active tenant, each in its own schema. Suspended, failed or
+    closed tenants are skipped. Returns how many were queued."""
+    return queue_in_every_active_tenant(recurring_gifts_run, at_local_hour=at_local_hour)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -81,8 +81,8 @@ def recurring_gifts_run(organization_id: int) -> None:
     # Imported when the task runs: the services import this module to queue it.
     from tenant_apps.donations.services.recurring import recurring_gifts_run as run
 
-    organization = organization_of_task(organization_id, what="Recurring gifts")
-    result = run(today=timezone.localdate())
+    with organization_of_task(organization_id, what="Recurring gifts") as organization:
+        result = run(today=timezone.localdate())
     logger.info(
         "Recurring gifts of %s: %d gifts made, %d recurring gifts failed",
         organization.schema_name,

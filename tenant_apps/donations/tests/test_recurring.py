@@ -3,17 +3,20 @@ draft gifts once per date, pausing and resuming, and the beat task over active t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.tasks import queue_in_every_active_tenant
 from tenant_apps.accounting.models import Fund, JournalLine
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import tasks
@@ -244,6 +247,57 @@ def test_the_daily_task_runs_in_every_active_tenant_and_skips_the_others(
 def test_the_tenant_task_refuses_to_run_in_another_schema(alpha: Tenant) -> None:
     with pytest.raises(RuntimeError, match="ran in schema public"):
         tasks.recurring_gifts_run.delay(alpha.organization.pk)
+
+
+def _zone_at(hours_ahead_of_utc: int) -> str:
+    # The Etc zones count the other way round: Etc/GMT-3 is three hours ahead of UTC.
+    return f"Etc/GMT{-hours_ahead_of_utc:+d}" if hours_ahead_of_utc else "Etc/GMT"
+
+
+def test_the_daily_run_comes_at_the_hour_of_each_organizations_own_day(
+    alpha: Tenant, beta: Tenant
+) -> None:
+    now = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    # 05:00 the next morning in alpha's zone (UTC+11), 06:00 in beta's (UTC+12).
+    Organization.objects.filter(slug="alpha").update(time_zone=_zone_at(11))
+    Organization.objects.filter(slug="beta").update(time_zone=_zone_at(12))
+    for slug in ("alpha", "beta"):
+        with schema_context(slug):
+            RecurringGiftFactory.create(donor=donor_made("Ada", "Lovelace"), next_on=today())
+
+    queued = queue_in_every_active_tenant(tasks.recurring_gifts_run, at_local_hour=5, now=now)
+
+    assert queued == 1
+    with schema_context("alpha"):
+        assert Gift.objects.filter(recurring_gift__isnull=False).count() == 1
+    with schema_context("beta"):
+        assert not Gift.objects.exists()  # its 05:00 comes an hour earlier, not at this run
+
+
+def test_the_tenant_task_reckons_today_in_the_organizations_time_zone(alpha: Tenant) -> None:
+    # A zone whose date is not UTC's at this moment: 14 hours ahead late in the UTC day, 12
+    # behind early in it. Of two gifts, due on UTC's date and on the organization's, those due
+    # by the organization's today are made.
+    ahead = 14 if timezone.now().hour >= 12 else -12
+    zone = _zone_at(ahead)
+    Organization.objects.filter(slug="alpha").update(time_zone=zone)
+    their_today = timezone.localdate(timezone=ZoneInfo(zone))
+    utc_today = timezone.localdate()
+    assert their_today != utc_today
+    with schema_context("alpha"):
+        for due in (their_today, utc_today):
+            RecurringGiftFactory.create(donor=donor_made("Ada", "Lovelace"), next_on=due)
+
+    tasks.recurring_gifts_run.apply(
+        args=(alpha.organization.pk,), headers={"_schema_name": "alpha"}
+    ).get()
+
+    with schema_context("alpha"):
+        made = set(
+            Gift.objects.filter(recurring_gift__isnull=False).values_list("received_on", flat=True)
+        )
+    assert made == ({their_today, utc_today} if ahead > 0 else {their_today})
+    assert timezone.get_current_timezone_name() == "UTC"  # the task's zone did not outlive it
 
 
 def test_resuming_keeps_the_anchor_day_and_ends_a_schedule_that_ran_out(
