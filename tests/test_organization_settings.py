@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import Destination
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
@@ -35,7 +38,9 @@ from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import ReceiptSettings
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 from tenant_apps.donations.services.receipts import receipt_issue
+from tenant_apps.donations.services.statements import statements_progress, statements_run_start
 from tenant_apps.donations.tests.factories import GiftFactory
+from tenant_apps.donors.tests.factories import donor_made
 from tenant_apps.personnel.models import PersonnelSettings
 from tests.plugin import Tenant
 
@@ -175,6 +180,31 @@ def test_a_receipt_is_headed_by_the_logo(in_alpha: Tenant) -> None:
         assert b"/Subtype /Image" not in pdf.read()
     with headed.pdf.open("rb") as pdf:
         assert b"/Subtype /Image" in pdf.read()
+
+
+def test_the_year_end_statements_in_one_pdf_are_each_headed_by_the_logo(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    receipt_settings_update(legal_name="Alpha Relief Fund", ein="12-3456789", acting_user=None)
+    year = timezone.localdate().year - 1
+    for first, last in (("Ada", "Lovelace"), ("Grace", "Hopper")):
+        GiftFactory.create(donor=donor_made(first, last), received_on=date(year, 6, 1), posted=True)
+    organization = organization_logo_set(
+        organization=in_alpha.organization, content=image_bytes("PNG"), acting_user=None
+    )
+    connection.set_tenant(organization)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        token = statements_run_start(year=year, tag=None, acting_user=None)
+
+    progress = statements_progress(token)
+    assert progress is not None and progress["state"] == "done"
+    with default_storage.open(progress["document"], "rb") as stored:
+        combined = PdfReader(io.BytesIO(stored.read()))
+    marks = [mark for mark in combined.outline if isinstance(mark, Destination)]
+    starts = [combined.get_destination_page_number(mark) for mark in marks]
+    assert len(starts) == 2  # a statement each for Ada and Grace, each with the logo on top
+    assert all(len(combined.pages[page or 0].images) == 1 for page in starts)
 
 
 # --- Who gets in -------------------------------------------------------------------------------

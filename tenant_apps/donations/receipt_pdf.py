@@ -122,14 +122,18 @@ def _logo_drawn(pdf: FPDF, logo: bytes) -> None:
 class ReceiptsDocument:
     """Several receipts in one PDF, in the order they are added, each from the top of a new
     page and named in the document's outline (a PDF reader's bookmarks) by its donor and
-    number. Drawn from the receipts' stored content, as each receipt's own PDF was."""
+    number. Drawn from the receipts' stored content, as each receipt's own PDF was, each headed
+    by the organization's `logo` when it has one (the PDF holds the image once)."""
 
-    def __init__(self, *, title: str, author: str) -> None:
+    def __init__(self, *, title: str, author: str, logo: bytes | None = None) -> None:
         self._pdf = _document(title=title, author=author)
+        self._logo = logo
 
     def add(self, content: ReceiptContent) -> None:
         self._pdf.add_page()
         self._pdf.start_section(latin1(f"{content['donor']}, no. {content['number']}"))
+        if self._logo:
+            _logo_drawn(self._pdf, self._logo)
         _receipt_drawn(self._pdf, content)
 
     def output(self) -> bytes:

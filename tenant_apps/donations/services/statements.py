@@ -24,6 +24,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.selectors import organization_logo_content
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import GiftState, Receipt, ReceiptKind
 from tenant_apps.donations.receipt_pdf import ReceiptContent, ReceiptsDocument
@@ -146,7 +147,9 @@ def statements_run(*, token: str, year: int, tag_id: int | None) -> StatementsPr
     buffer = io.BytesIO()
     settings = receipt_settings()
     document = ReceiptsDocument(
-        title=f"Giving statements {year}", author=settings.legal_name or "Giving statements"
+        title=f"Giving statements {year}",
+        author=settings.legal_name or "Giving statements",
+        logo=organization_logo_content(),
     )
     try:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
