@@ -34,6 +34,7 @@ from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.selectors import fiscal_year_start_changeable
 from tenant_apps.donations import services as donations
+from tenant_apps.donations.forms import ReceiptOrganizationForm
 from tenant_apps.personnel import services as personnel
 from tenant_apps.personnel.selectors import personnel_settings
 
@@ -64,39 +65,6 @@ class LogoForm(forms.Form):
         help_text="A PNG or JPEG image of at most 1 MB. It shows in the header of every page, "
         "next to the name.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
-    )
-
-
-class ReceiptForm(forms.Form):
-    legal_name = forms.CharField(
-        label="Legal name",
-        max_length=200,
-        required=False,
-        help_text="As registered with the IRS; every receipt names the organization by it.",
-    )
-    ein = forms.CharField(
-        label="EIN",
-        max_length=10,
-        required=False,
-        help_text="The Employer Identification Number, written NN-NNNNNNN.",
-    )
-    address = forms.CharField(
-        label="Mailing address",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One line per line of the address; receipts print it under the name.",
-    )
-    signatory_name = forms.CharField(label="Signer's name", max_length=200, required=False)
-    signatory_title = forms.CharField(
-        label="Signer's title", max_length=200, required=False, help_text="Executive Director."
-    )
-    footer = forms.CharField(
-        label="Closing paragraph",
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Printed on every receipt after the IRS statements: your tax-exempt status "
-        "(a 501(c)(3) organization) or a word of thanks.",
     )
 
 
@@ -147,8 +115,10 @@ def _settings_page(
             initial={"name": organization.name, "time_zone": organization.time_zone}
         ),
         "logo": LogoForm(),
-        "receipts": ReceiptForm(
-            initial={field: getattr(receipts, field) for field in ReceiptForm.base_fields}
+        "receipts": ReceiptOrganizationForm(
+            initial={
+                field: getattr(receipts, field) for field in ReceiptOrganizationForm.base_fields
+            }
         ),
         "books": BooksForm(initial={"fiscal_year_start_month": books.fiscal_year_start_month}),
         "people": PeopleForm(initial={"volunteer_hourly_rate": people.volunteer_hourly_rate}),
@@ -226,7 +196,7 @@ def organization_logo_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 @page_requires(Capability.SETTINGS_MANAGE)
 def organization_receipts(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ReceiptForm(request.POST)
+    form = ReceiptOrganizationForm(request.POST)
     if form.is_valid():
         try:
             donations.receipt_settings_update(acting_user=request.user, **form.cleaned_data)

@@ -362,6 +362,32 @@ def test_the_ein_is_written_nn_nnnnnnn(alpha: Tenant, ein: str, saved: bool) -> 
         assert row is None or row.ein == ""
 
 
+@pytest.mark.parametrize(
+    ("every_gift", "posted"), [(True, {}), (False, {"receipt_every_gift": "on"})]
+)
+def test_saving_the_receipt_part_leaves_receipt_every_gift_as_it_was(
+    alpha: Tenant, every_gift: bool, posted: dict[str, str]
+) -> None:
+    """Whether every gift is receipted is set on the receipts desk's settings page only. This
+    page's form does not show it, so saving here neither clears it (a checkbox not shown is
+    not sent) nor takes a value for it from a crafted post."""
+    with schema_context("alpha"):
+        receipt_settings_update(acting_user=None, receipt_every_gift=every_gift)
+
+    response = alpha.client(alpha.owner).post(
+        f"{PAGE}receipts/",
+        {"legal_name": "Alpha Relief Fund Inc.", "ein": "12-3456789", **posted},
+    )
+
+    assert response.status_code == 302
+    html = alpha.client(alpha.owner).get(PAGE).content.decode()
+    assert 'name="receipt_every_gift"' not in html
+    with schema_context("alpha"):
+        row = ReceiptSettings.objects.get(pk=1)
+    assert (row.legal_name, row.ein) == ("Alpha Relief Fund Inc.", "12-3456789")
+    assert row.receipt_every_gift is every_gift
+
+
 def test_the_fiscal_year_changes_before_the_first_posting_only(alpha: Tenant) -> None:
     client = alpha.client(alpha.owner)
 

@@ -22,6 +22,7 @@ from shared_apps.users.pages import page_requires, refusal
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.donations import selectors
+from tenant_apps.donations.forms import ReceiptOrganizationForm
 from tenant_apps.donations.models import Receipt, ReceiptKind
 from tenant_apps.donations.receipt_pdf import receipt_pdf_download
 from tenant_apps.donations.services import receipt_settings as settings_service
@@ -230,27 +231,10 @@ def receipt_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Receipt settings --------------------------------------------------------------------------
 
 
-class ReceiptSettingsForm(forms.Form):
-    legal_name = forms.CharField(label="Legal name", max_length=200, required=False)
-    ein = forms.CharField(
-        label="EIN", max_length=10, required=False, help_text="Written NN-NNNNNNN."
-    )
-    address = forms.CharField(
-        label="Organization address",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One line per line of the address.",
-    )
-    signatory_name = forms.CharField(label="Signer's name", max_length=200, required=False)
-    signatory_title = forms.CharField(label="Signer's title", max_length=200, required=False)
-    footer = forms.CharField(
-        label="Closing paragraph",
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Printed on every receipt after the IRS statements: your tax-exempt status "
-        "or a word of thanks.",
-    )
+class ReceiptSettingsForm(ReceiptOrganizationForm):
+    """What receipts say about the organization, and which gifts are receipted: this page holds
+    every receipt setting (the organization settings page only the first part)."""
+
     receipt_every_gift = forms.BooleanField(
         label="Receipt every gift",
         required=False,
