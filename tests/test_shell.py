@@ -116,34 +116,72 @@ def test_the_refusal_names_the_roles_a_page_is_for() -> None:
 # --- Pages ---------------------------------------------------------------------------------
 
 
+PEOPLE = ["Personnel reports", "Pay runs", "My hours", "Approvals", "Staff"]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("role", "sections"),
+    ("role", "sections", "people"),
     [
+        (Role.OWNER, [*DESKS, "Books", "People", "Settings"], PEOPLE),
+        (Role.ADMIN, [*DESKS, "Books", "People", "Settings"], PEOPLE),
         (
-            Role.OWNER,
-            [*DESKS, "Books", "People", "Pay runs", "My hours", "Approvals", "Staff", "Settings"],
+            Role.BOOKKEEPER,
+            [*DESKS, "Books", "People"],
+            ["Personnel reports", "Pay runs", "My hours"],
         ),
-        (
-            Role.ADMIN,
-            [*DESKS, "Books", "People", "Pay runs", "My hours", "Approvals", "Staff", "Settings"],
-        ),
-        (Role.BOOKKEEPER, [*DESKS, "Books", "People", "Pay runs", "My hours"]),
-        (Role.FUNDRAISER, [*DESKS, "Books", "People", "My hours"]),
+        (Role.FUNDRAISER, [*DESKS, "Books", "People"], ["Personnel reports", "My hours"]),
         (
             Role.VOLUNTEER_COORDINATOR,
-            ["Dashboard", "Donors", "Tasks", "People", "My hours", "Approvals"],
+            ["Dashboard", "Donors", "Tasks", "People"],
+            ["Personnel reports", "My hours", "Approvals"],
         ),
-        (Role.VOLUNTEER, ["Dashboard", "My hours"]),
+        # A single people section is an entry of its own, not a menu of one.
+        (Role.VOLUNTEER, ["Dashboard", "My hours"], None),
     ],
 )
 def test_the_sections_bar_shows_what_the_role_may_open(
-    alpha: Tenant, role: str, sections: list[str]
+    alpha: Tenant, role: str, sections: list[str], people: list[str] | None
 ) -> None:
     page = alpha.client(alpha.user(role)).get("/")
     assert page.status_code == 200
-    assert [item.label for item in page.context["navigation"]] == sections
-    assert [item.label for item in page.context["navigation"] if item.current] == ["Dashboard"]
+    navigation = page.context["navigation"]
+    assert [item.label for item in navigation] == sections
+    assert [item.label for item in navigation if item.current] == ["Dashboard"]
+    menus = {item.label: [sub.label for sub in item.items] for item in navigation if item.items}
+    assert menus == ({"People": people} if people else {})
+    html = page.content.decode()
+    if people:
+        assert (
+            '<button type="button" class="menu-toggle" aria-expanded="false" '
+            'aria-controls="sections-people">People</button>'
+        ) in html
+        assert '<ul id="sections-people">' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/personnel/", "Personnel reports"),
+        ("/pay-runs/", "Pay runs"),
+        ("/hours/timesheet/", "My hours"),
+        ("/hours/approvals/", "Approvals"),
+        ("/settings/staff/", "Staff"),
+    ],
+)
+def test_on_a_people_page_its_menu_and_its_link_are_current(
+    alpha: Tenant, path: str, current: str
+) -> None:
+    page = alpha.client(alpha.user(Role.OWNER)).get(path)
+    assert page.status_code == 200
+    navigation = page.context["navigation"]
+    assert [item.label for item in navigation if item.current] == ["People"]
+    people = next(item for item in navigation if item.items)
+    assert [sub.label for sub in people.items if sub.current] == [current]
+    html = page.content.decode()
+    assert 'aria-controls="sections-people" aria-current="true">People</button>' in html
+    assert f'aria-current="page">{current}</a>' in html
 
 
 @pytest.mark.django_db

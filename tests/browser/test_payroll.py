@@ -84,7 +84,9 @@ def test_the_bookkeeper_imports_previews_and_posts_a_pay_run(
     page.set_viewport_size(DESKTOP)
     staff_site.log_in(page, Role.BOOKKEEPER)
 
-    page.get_by_role("link", name="Pay runs").click()
+    sections = page.get_by_role("navigation", name="Sections")
+    sections.get_by_role("button", name="People").click()
+    sections.get_by_role("link", name="Pay runs").click()
     page.get_by_text("No pay runs yet").wait_for()
     page.get_by_role("link", name="Import from the payroll provider").click()
     page.get_by_label("Period starts").fill("2026-03-01")

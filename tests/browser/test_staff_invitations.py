@@ -61,7 +61,9 @@ def test_an_owner_invites_a_bookkeeper_who_joins_from_the_email(
     staff_site.log_in(owner_page, Role.OWNER)
 
     # Given the owner on the staff page, reached from the navigation
-    owner_page.get_by_role("navigation", name="Sections").get_by_role("link", name="Staff").click()
+    sections = owner_page.get_by_role("navigation", name="Sections")
+    sections.get_by_role("button", name="People").click()
+    sections.get_by_role("link", name="Staff").click()
     owner_page.wait_for_url(staff_site.url("/settings/staff/"))
     expect(owner_page.get_by_role("heading", name="Staff", level=1)).to_be_visible()
     expect(owner_page.get_by_text("No invitation is waiting for an answer.")).to_be_visible()
