@@ -1,7 +1,8 @@
-"""Organization settings in Chromium: an owner opens them from the sections bar, renames the
-organization and picks its time zone, uploads a logo that then shows in the header, is refused
-a malformed EIN with the reason next to the field, saves the receipt settings, and sees the
-dashboard's getting-started item for the EIN ticked. Each page is checked by axe, kept within a
+"""Organization settings in Chromium, with the keyboard alone: an owner opens them from the
+sections bar, renames the organization and picks its time zone, uploads a logo that then shows
+in the header, is refused a malformed EIN with the reason next to the field, saves the receipt
+settings, the fiscal year and the value of a volunteer hour, and sees the dashboard's
+getting-started item for the EIN ticked. Each page is checked by axe, kept within a
 phone's width and photographed at desktop and phone width."""
 
 from __future__ import annotations
@@ -14,16 +15,31 @@ from PIL import Image
 
 from shared_apps.users.roles import Role
 from tests.browser.conftest import page_checked
+from tests.browser.keyboard import tab_to
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.browser
 
 
 def _checked(page: Page, name: str, context: str) -> None:
     page_checked(page, name, context=context)
+
+
+def _type_into(page: Page, field: Locator, text: str) -> None:
+    """Tabs to `field` and types `text` over what it holds."""
+    tab_to(page, field)
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type(text)
+
+
+def _press(page: Page, control: Locator, key: str) -> None:
+    """Tabs to `control` and presses `key` on it, which sends its form."""
+    tab_to(page, control)
+    with page.expect_navigation():
+        page.keyboard.press(key)
 
 
 def _png() -> bytes:
@@ -57,46 +73,66 @@ def test_an_owner_edits_the_settings_uploads_a_logo_and_the_checklist_ticks(
     expect(checklist.get_by_text("(coming soon)")).to_be_visible()
     _checked(page, "organization-dashboard-before", "the dashboard before the settings")
 
-    # When she opens the settings from the sections bar
-    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
+    # When she opens the settings from the sections bar; from here on with the keyboard alone
+    # (Tab, Shift+Tab, Enter, Space and typing), every stop on the way showing the focus
+    tab_to(
+        page, page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings")
+    )
+    page.keyboard.press("Enter")
     page.wait_for_url(staff_site.url("/settings/organization/"))
     expect(page.get_by_role("heading", name="Organization settings", level=1)).to_be_visible()
     _checked(page, "organization-settings", "the organization settings")
 
     # and renames the organization and picks its time zone
-    page.get_by_label("Name", exact=True).fill("Harbor Aid Society")
-    page.get_by_label("Time zone").select_option("America/Chicago")
-    page.get_by_role("button", name="Save name and time zone").click()
+    _type_into(page, page.get_by_label("Name", exact=True), "Harbor Aid Society")
+    tab_to(page, page.get_by_label("Time zone"))
+    page.keyboard.type("America/Chicago")  # a closed list picks the option typed
+    expect(page.get_by_label("Time zone")).to_have_value("America/Chicago")
+    _press(page, page.get_by_role("button", name="Save name and time zone"), "Enter")
     expect(page.get_by_text("The organization's name and time zone are saved.")).to_be_visible()
     expect(page.locator("header.site .brand")).to_contain_text("Harbor Aid Society")
 
     # and uploads a logo, which the header then shows
-    page.get_by_role("region", name="Logo").get_by_label("Logo").set_input_files(
-        {"name": "harbor.png", "mimeType": "image/png", "buffer": _png()}
-    )
-    page.get_by_role("button", name="Upload the logo").click()
+    tab_to(page, page.get_by_role("region", name="Logo").get_by_label("Logo"))
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files({"name": "harbor.png", "mimeType": "image/png", "buffer": _png()})
+    _press(page, page.get_by_role("button", name="Upload the logo"), "Enter")
     expect(page.get_by_text("The logo is saved")).to_be_visible()
     header_logo = page.locator("header.site img.brand-logo")
     expect(header_logo).to_be_visible()
     assert page.evaluate("document.querySelector('header.site img.brand-logo').naturalWidth") == 160
 
     # and types the EIN without its dash: refused, the reason next to the field
-    page.get_by_label("Legal name").fill("Harbor Aid Society, Inc.")
-    page.get_by_label("EIN").fill("123456789")
-    page.get_by_label("Signer's name").fill("Rosa Parks")
-    page.get_by_label("Signer's title").fill("Executive Director")
-    page.get_by_role("button", name="Save the receipt settings").click()
+    _type_into(page, page.get_by_label("Legal name"), "Harbor Aid Society, Inc.")
+    _type_into(page, page.get_by_label("EIN"), "123456789")
+    _type_into(page, page.get_by_label("Signer's name"), "Rosa Parks")
+    _type_into(page, page.get_by_label("Signer's title"), "Executive Director")
+    _press(page, page.get_by_role("button", name="Save the receipt settings"), "Enter")
     expect(page.locator("#id_ein_error")).to_contain_text("NN-NNNNNNN")
     _checked(page, "organization-settings-refused", "the settings with a refused EIN")
 
-    # and writes it as the IRS does
-    page.get_by_label("EIN").fill("12-3456789")
-    page.get_by_role("button", name="Save the receipt settings").click()
+    # and writes it as the IRS does, sending it with Enter in the field
+    _type_into(page, page.get_by_label("EIN"), "12-3456789")
+    page.keyboard.press("Enter")
     expect(page.get_by_text("The receipt settings are saved")).to_be_visible()
     _checked(page, "organization-settings-saved", "the organization settings, saved")
 
+    # and starts the fiscal year in July, and values a volunteer hour at $30.50
+    tab_to(page, page.get_by_label("The fiscal year starts in"))
+    page.keyboard.type("July")
+    _press(page, page.get_by_role("button", name="Save the fiscal year"), "Space")
+    expect(page.get_by_text("The fiscal year starts in July.")).to_be_visible()
+    _type_into(page, page.get_by_label("Value of a volunteer hour"), "30.50")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The value of a volunteer hour is saved.")).to_be_visible()
+    expect(page.get_by_label("Value of a volunteer hour")).to_have_value("30.50")
+
     # Then the dashboard ticks the EIN and the receipts
-    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Dashboard").click()
+    tab_to(
+        page, page.get_by_role("navigation", name="Sections").get_by_role("link", name="Dashboard")
+    )
+    page.keyboard.press("Enter")
     page.wait_for_url(staff_site.url("/"))
     checklist = page.get_by_role("region", name="Getting started")
     expect(checklist.get_by_text("Your EIN, which every receipt states (done)")).to_be_visible()

@@ -1,6 +1,7 @@
-"""A pay run in Chromium: the bookkeeper imports the payroll provider's March file, reads the
-allocation by approved hours and the entry it will post, posts it, and finds the split in the
-statement of functional expenses; each page checked by axe and photographed at both widths,
+"""A pay run in Chromium: the bookkeeper imports the payroll provider's March file with the
+keyboard alone (Tab, Enter, Space and typing; no clicks, every stop showing the focus), reads
+the allocation by approved hours and the entry it will post, posts it, and finds the split in
+the statement of functional expenses; each page checked by axe and photographed at both widths,
 none wider than a phone's screen."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from shared_apps.users.roles import Role
 from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.keyboard import tab_to
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -84,19 +86,36 @@ def test_the_bookkeeper_imports_previews_and_posts_a_pay_run(
     page.set_viewport_size(DESKTOP)
     staff_site.log_in(page, Role.BOOKKEEPER)
 
+    # The whole task by keyboard: Tab to each control, Enter or Space to use it, typing in
+    # the fields; every stop on the way shows the focus.
     sections = page.get_by_role("navigation", name="Sections")
-    sections.get_by_role("button", name="People").click()
-    sections.get_by_role("link", name="Pay runs").click()
+    people = sections.get_by_role("button", name="People")
+    tab_to(page, people)
+    page.keyboard.press("Enter")
+    tab_to(page, sections.get_by_role("link", name="Pay runs"))
+    page.keyboard.press("Enter")
     page.get_by_text("No pay runs yet").wait_for()
-    page.get_by_role("link", name="Import from the payroll provider").click()
-    page.get_by_label("Period starts").fill("2026-03-01")
-    page.get_by_label("Period ends").fill("2026-03-31")
-    page.get_by_label("Pay date").fill("2026-04-03")
-    page.get_by_label("Payroll file (CSV)").set_input_files(str(SAMPLE))
+    tab_to(page, page.get_by_role("link", name="Import from the payroll provider"))
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Import a pay run").wait_for()
+    for label, typed in (
+        ("Period starts", "03012026"),
+        ("Period ends", "03312026"),
+        ("Pay date", "04032026"),
+    ):
+        tab_to(page, page.get_by_label(label))
+        page.keyboard.type(typed)
+    assert page.get_by_label("Period starts").input_value() == "2026-03-01"
+    assert page.get_by_label("Pay date").input_value() == "2026-04-03"
+    tab_to(page, page.get_by_label("Payroll file (CSV)"))
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(SAMPLE))
     axe_check(page, context="the import page")
     pages_photographed(page, "pay-run-import")
     _fits_a_phone(page, "the import page")
-    page.get_by_role("button", name="Import").click()
+    tab_to(page, page.get_by_role("button", name="Import"))
+    page.keyboard.press("Enter")
 
     page.get_by_text("Pay run imported: 3 people.").wait_for()
     page.get_by_role("heading", name="Allocation and entry").wait_for()
@@ -112,7 +131,8 @@ def test_the_bookkeeper_imports_previews_and_posts_a_pay_run(
     pages_photographed(page, "pay-run-preview")
     _fits_a_phone(page, "the preview")
 
-    page.get_by_role("button", name="Post to the books").click()
+    tab_to(page, page.get_by_role("button", name="Post to the books"))
+    page.keyboard.press("Enter")
     notice = page.get_by_text("Posted to the books in entry")
     notice.wait_for()
     assert "$16,886.31" in notice.inner_text()
@@ -120,7 +140,8 @@ def test_the_bookkeeper_imports_previews_and_posts_a_pay_run(
     pages_photographed(page, "pay-run-detail")
     _fits_a_phone(page, "the pay run's page")
 
-    page.get_by_role("link", name="Pay runs").first.click()
+    tab_to(page, page.locator("main").get_by_role("link", name="Pay runs"))
+    page.keyboard.press("Enter")
     assert "Posted in entry" in page.locator("table.list").inner_text()
     axe_check(page, context="the list of pay runs")
     pages_photographed(page, "pay-runs")
