@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import axe_check, pages_photographed
+from tests.browser.conftest import axe_check, page_checked, pages_photographed
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -156,4 +156,72 @@ def test_a_bookkeeper_closes_a_deposit_and_prints_its_slip(
     checked_and_photographed(
         page, "deposits-list", context="the deposits list, with a closed deposit"
     )
+    page.close()
+
+
+# The refused addition answers 400, which Chromium logs; htmx swaps the answer in all the same.
+@pytest.mark.console_errors_expected(r"status of 400 \(Bad Request\)")
+def test_a_gift_another_deposit_took_meanwhile_is_refused_on_the_page(
+    staff_site: StaffSite,  # noqa: F811
+    chromium: Browser,
+) -> None:
+    from tenant_apps.donations.models import Gift
+    from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
+    from tenant_apps.donations.tests.factories import GiftFactory, today
+    from tenant_apps.donors.tests.factories import donor_made
+
+    with staff_site.schema():
+        ada = GiftFactory.create(
+            donor=donor_made("Ada", "Lovelace"),
+            amount="100.00",
+            method="check",
+            check_number="1001",
+            posted=True,
+        )
+        GiftFactory.create(
+            donor=donor_made("Grace", "Hopper"),
+            amount="50.00",
+            method="check",
+            check_number="2002",
+            posted=True,
+        )
+        mine, colleagues = (
+            deposit_create(
+                deposit_on=today(), expected_count=2, expected_total="150.00", acting_user=None
+            )
+            for _ in range(2)
+        )
+    page = chromium.new_page()
+    staff_site.log_in(page, Role.BOOKKEEPER)
+
+    # Given the bookkeeper on her deposit, Ada's check ticked to add
+    page.goto(staff_site.url(f"/deposits/{mine.pk}/"))
+    page.get_by_label("Ada Lovelace").check()
+
+    # When a colleague puts the same check in another deposit first, and she adds it
+    with staff_site.schema():
+        deposit_add_gift(deposit=colleagues, gift=ada, acting_user=None)
+    with page.expect_response(f"**/deposits/{mine.pk}/add/") as answer:
+        page.get_by_role("button", name="Add the chosen gifts").click()
+
+    # Then the page says why, in place, and offers only what can still be added
+    assert answer.value.status == 400
+    alert = page.locator("#deposit-work").get_by_role("alert")
+    expect(alert).to_have_text(
+        "A chosen gift can no longer be added: it is in another deposit now, or no longer "
+        "posted. The gifts below are the ones that can be added."
+    )
+    expect(page.get_by_text("2 short, $150.00 short")).to_be_visible()
+    expect(page.get_by_label("Ada Lovelace")).to_have_count(0)
+    expect(page.get_by_label("Grace Hopper")).to_be_visible()
+    assert page.url == staff_site.url(f"/deposits/{mine.pk}/")
+    with staff_site.schema():
+        assert Gift.objects.get(pk=ada.pk).deposit_id == colleagues.pk
+    page_checked(page, "deposits-refused", context="a deposit's page after a refused addition")
+
+    # When she adds nothing at all, that is refused in place too
+    with page.expect_response(f"**/deposits/{mine.pk}/add/") as answer:
+        page.get_by_role("button", name="Add the chosen gifts").click()
+    assert answer.value.status == 400
+    expect(alert).to_have_text("Choose at least one gift to add.")
     page.close()

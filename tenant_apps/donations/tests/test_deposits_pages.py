@@ -218,6 +218,25 @@ def test_adding_nothing_is_refused_and_changes_nothing(in_alpha: Tenant, ada: Do
     assert not Gift.objects.filter(deposit=deposit).exists()
 
 
+def test_a_gift_another_deposit_took_meanwhile_is_refused_with_why(
+    in_alpha: Tenant, ada: Donor
+) -> None:
+    deposit, elsewhere = opened(), opened()
+    gift = check(ada, "100.00")
+    deposit_add_gift(deposit=elsewhere, gift=gift, acting_user=None)
+
+    response = in_alpha.client(in_alpha.user(Role.FUNDRAISER)).post(
+        f"{INDEX}{deposit.pk}/add/", {"gifts": [gift.pk]}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="deposit-work"')
+    assert "A chosen gift can no longer be added: it is in another deposit now" in content
+    assert "not one of the available choices" not in content
+    assert Gift.objects.get(pk=gift.pk).deposit_id == elsewhere.pk
+
+
 def test_a_deposit_that_does_not_add_up_is_not_closed(in_alpha: Tenant, ada: Donor) -> None:
     deposit = opened(2, "150.00")
     deposit_add_gift(deposit=deposit, gift=check(ada, "100.00"), acting_user=None)

@@ -223,7 +223,12 @@ class AddGiftsForm(forms.Form):
     gifts = forms.ModelMultipleChoiceField(
         label="Gifts to add",
         queryset=Gift.objects.none(),
-        error_messages={"required": "Choose at least one gift to add."},
+        error_messages={
+            "required": "Choose at least one gift to add.",
+            # A gift another deposit took meanwhile, or one no longer posted.
+            "invalid_choice": "A chosen gift can no longer be added: it is in another deposit "
+            "now, or no longer posted. The gifts below are the ones that can be added.",
+        },
     )
 
     def __init__(self, *args: Any, deposit: Deposit, **kwargs: Any) -> None:
