@@ -21,12 +21,16 @@ _LABEL_SHARE = 0.34  # of the table's width, for the column of words
 def _text(value: str) -> str:
     """`value` as the built-in fonts write it: Latin-1, anything else as its nearest letters."""
     value = value.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
+    value = value.replace("\u201c", '"').replace("\u201d", '"')
     return value.encode("latin-1", "replace").decode("latin-1")
 
 
 def board_packet_reports(*, start: date, end: date, compare: str | None = None) -> list[Report]:
+    """The packet's statements; beside the budget, the statement of financial position stands
+    alone (no budget plans balances)."""
+    balances_compare = None if compare == reports.BUDGET else compare
     return [
-        reports.financial_position(as_of=end, compare=compare),
+        reports.financial_position(as_of=end, compare=balances_compare),
         reports.activities(start=start, end=end, compare=compare),
         reports.functional_expenses(start=start, end=end, compare=compare),
     ]
@@ -73,16 +77,20 @@ def board_packet_render(
     *, organization: str, start: date, end: date, compare: str | None = None
 ) -> bytes:
     """The packet's PDF for the period from `start` to `end`, the statements beside the prior
-    period or year when `compare` says so (see reports.compared)."""
+    period or year, or the approved budget, when `compare` says so (see reports.compared)."""
     position, activities, functional = board_packet_reports(start=start, end=end, compare=compare)
     period = period_text(start, end)
-    beside = f", beside the {reports.COMPARISONS[compare].lower()}" if compare else ""
+    if compare == reports.BUDGET:
+        beside, balances_beside = f", beside {reports.budgets_text(activities)}", ""
+    else:
+        beside = f", beside the {reports.COMPARISONS[compare].lower()}" if compare else ""
+        balances_beside = beside
     pdf = FPDF(format="letter")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN)
     pdf.set_title(_text(f"Board packet, {period}"))
     pdf.set_author(_text(organization))
-    _page(pdf, organization, position, f"As of {day_text(end)}{beside}")
+    _page(pdf, organization, position, f"As of {day_text(end)}{balances_beside}")
     _page(pdf, organization, activities, f"{period}{beside}")
     _page(pdf, organization, functional, f"{period}{beside}")
     return bytes(pdf.output())

@@ -43,7 +43,13 @@ from tenant_apps.accounting.models import (
     NormalBalance,
     Program,
 )
-from tenant_apps.accounting.selectors import fiscal_year_start, ledger_lines, ledger_sum
+from tenant_apps.accounting.selectors import (
+    BudgetAmounts,
+    approved_budget_amounts,
+    fiscal_year_start,
+    ledger_lines,
+    ledger_sum,
+)
 
 ZERO = Decimal("0.00")
 EQUITY_TYPES = (AccountType.NET_ASSETS, AccountType.REVENUE, AccountType.EXPENSE)
@@ -159,7 +165,15 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
 
 def financial_position(*, as_of: date, compare: str | None = None) -> Report:
     """Assets, liabilities and net assets (without and with donor restrictions) as of a date;
-    with `compare`, beside those of an earlier date (see `compared`)."""
+    with `compare`, beside those of an earlier date (see `compared`). No budget plans
+    balances, so a budget comparison is refused."""
+    if compare == BUDGET:
+        raise ServiceError(
+            "compare: a budget plans a period's revenue and expenses, not the balances on a "
+            "date; compare the statement of financial position with the prior period or the "
+            "prior year.",
+            fields={"compare": ["No budget plans balances on a date."]},
+        )
     if compare:
         prior = financial_position(as_of=prior_dates(compare, as_of=as_of)["as_of"])
         return compared(financial_position(as_of=as_of), prior, compare)
@@ -253,8 +267,13 @@ def _cells(values: dict[str, Decimal]) -> list[Decimal]:
 def activities(*, start: date, end: date, compare: str | None = None) -> Report:
     """Revenue and support, releases from restriction, expenses by function and the change in
     net assets for a date range, in three columns; net assets at its start and end. With
-    `compare`, the totals of an earlier period beside them (see `compared`)."""
+    `compare`, the totals of an earlier period beside them, or of the approved budget for the
+    same months (see `compared` and `activities_budget`)."""
     range_check(start, end)
+    if compare == BUDGET:
+        current = activities(start=start, end=end)
+        shown = [item["account"] for item in _data(current)["revenue_and_support"]]
+        return compared(current, activities_budget(start=start, end=end, shown=shown), compare)
     if compare:
         dates = prior_dates(compare, start=start, end=end)
         prior = activities(start=dates["start"], end=dates["end"])
@@ -380,8 +399,14 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
 
 def functional_expenses(*, start: date, end: date, compare: str | None = None) -> Report:
     """Expenses by nature (account) and function, program services split by program; with
-    `compare`, each account's total in an earlier period beside them (see `compared`)."""
+    `compare`, each account's total in an earlier period, or in the approved budget for the
+    same months, beside them (see `compared` and `functional_expenses_budget`)."""
     range_check(start, end)
+    if compare == BUDGET:
+        current = functional_expenses(start=start, end=end)
+        shown = [item["account"] for item in _data(current)["expenses"]]
+        budget = functional_expenses_budget(start=start, end=end, shown=shown)
+        return compared(current, budget, compare)
     if compare:
         dates = prior_dates(compare, start=start, end=end)
         prior = functional_expenses(start=dates["start"], end=dates["end"])
@@ -948,10 +973,14 @@ REPORTS: dict[str, Callable[..., Report]] = {
 
 # --- Comparison columns ------------------------------------------------------------------------
 
-COMPARISONS = {
+PRIOR_COMPARISONS = {
     "prior-period": "Prior period",
     "prior-year": "Prior year",
 }
+BUDGET = "budget"
+COMPARISONS = {**PRIOR_COMPARISONS, BUDGET: "Budget"}
+# The statements a budget comparison means something beside: a period's revenue and expenses.
+BUDGET_STATEMENTS = ("activities", "functional-expenses")
 
 
 def _year_earlier(day: date) -> date:
@@ -966,9 +995,10 @@ def prior_dates(compare: str, **dates: date) -> dict[str, date]:
     """The dates of the statement `compare` puts beside one for `dates`: a year earlier, or the
     period just before (ending the day before it starts: as many whole months as it has, or
     else as many days; for a balance date, the last day of the month before)."""
-    if compare not in COMPARISONS:
+    if compare not in PRIOR_COMPARISONS:
         raise ServiceError(
-            f"compare: {compare!r} is not a comparison; use {' or '.join(COMPARISONS)}.",
+            f"compare: {compare!r} is not a comparison with an earlier statement; use "
+            f"{' or '.join(PRIOR_COMPARISONS)}.",
             fields={"compare": ["Not a comparison."]},
         )
     if compare == "prior-year":
@@ -993,10 +1023,18 @@ def _last_figure(row: Row) -> Decimal | None:
     return figures[-1] if figures else None
 
 
+def _data(report: Report) -> dict[str, Any]:
+    return report.data() if callable(report.data) else report.data
+
+
 def compared(current: Report, prior: Report, compare: str) -> Report:
-    """`current` with two more columns: the total of the same line in `prior` and the change.
+    """`current` with two more columns: the total of the same line in `prior` (an earlier
+    statement, or the budget) and the change (beside a budget, actual over or under it).
     Lines are matched by their words (account, line name); a line only the prior statement has
-    is placed where it stands there, with zeros for the current figures."""
+    is placed where it stands there, with zeros for the current figures. A line the prior
+    statement lacks had nothing then (zero) beside an earlier statement; a budget speaks only
+    of the lines it plans, so beside it such a line, or one it holds without a figure, shows
+    nothing."""
     width = len(current.columns)
     prior_rows: dict[tuple[str, tuple[Any, ...]], list[int]] = defaultdict(list)
     for index, row in enumerate(prior.rows):
@@ -1024,27 +1062,139 @@ def compared(current: Report, prior: Report, compare: str) -> Report:
         merged.append((row, prior.rows[candidates[0]]))
     place_prior_only(len(prior.rows))
 
-    label = COMPARISONS[compare]
+    unmatched = None if compare == BUDGET else ZERO
     rows = []
     for row, prior_row in merged:
         now = _last_figure(row)
-        then = _last_figure(prior_row) if prior_row is not None else None
-        if row.kind == "heading" or (now is None and then is None):
+        then = _last_figure(prior_row) if prior_row is not None else unmatched
+        if row.kind == "heading" or now is None or then is None:
             rows.append(Row(row.kind, [*row.cells, "", ""], row.link))
             continue
-        then = then or ZERO
-        rows.append(Row(row.kind, [*row.cells, then, (now or ZERO) - then], row.link))
-    prior_data = prior.data() if callable(prior.data) else prior.data
-    current_data = current.data() if callable(current.data) else current.data
+        rows.append(Row(row.kind, [*row.cells, then, now - then], row.link))
+    prior_data = _data(prior)
+    current_data = _data(current)
+    change = "Over (under) budget" if compare == BUDGET else "Change"
     return Report(
         name=current.name,
         title=current.title,
         parameters={**current.parameters, "compare": compare},
-        columns=[*current.columns, label, "Change"],
+        columns=[*current.columns, COMPARISONS[compare], change],
         rows=rows,
         data={
             **current_data,
             "comparison": {"compare": compare, "parameters": prior.parameters, **prior_data},
         },
         chart=current.chart,
+    )
+
+
+# --- The budget beside the statements ----------------------------------------------------------
+
+
+def _budget_parameters(start: date, end: date) -> dict[str, str]:
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def _budgets_data(amounts: BudgetAmounts) -> list[dict[str, Any]]:
+    return [
+        {"id": budget.pk, "name": budget.name, "fiscal_year": budget.fiscal_year}
+        for budget in amounts.budgets
+    ]
+
+
+def budgets_text(report: Report) -> str:
+    """The approved budgets a statement is compared with, as its caption names them:
+    the approved budget “Operating budget” (FY2026)."""
+    budgets = _data(report).get("comparison", {}).get("budgets", [])
+    named = " and ".join(f"“{budget['name']}” (FY{budget['fiscal_year']})" for budget in budgets)
+    return f"the approved budget{'s' if len(budgets) > 1 else ''} {named}"
+
+
+def _planned(
+    amounts: BudgetAmounts, accounts: dict[int, Account], kind: str, shown: list[str]
+) -> list[tuple[Account, Decimal]]:
+    """The accounts of `kind` the budget plans for, or that the statement shows (planned at
+    zero when the budget leaves them out), by code, with their amounts."""
+    planned = {
+        account.code: (account, amounts.by_account.get(pk, ZERO))
+        for pk, account in accounts.items()
+        if account.type == kind
+        and not _is_release(account)
+        and (amounts.by_account.get(pk) or account.code in shown)
+    }
+    return [planned[code] for code in sorted(planned)]
+
+
+def activities_budget(*, start: date, end: date, shown: list[str]) -> Report:
+    """The approved budget for a period of whole months shaped as the statement of
+    activities, to stand beside it: revenue by account (those in `shown`, the statement's, and
+    those budgeted), the totals of revenue and of expenses and the change in net assets. A
+    budget plans accounts, not functions, net-asset classes or releases from restriction:
+    those lines it holds without a figure, or not at all. Three queries."""
+    range_check(start, end)
+    amounts = approved_budget_amounts(start=start, end=end)
+    accounts = _accounts()
+    revenue = _planned(amounts, accounts, AccountType.REVENUE, shown)
+    total_revenue = sum((amount for _, amount in revenue), ZERO)
+    total_expenses = sum(
+        (
+            amount
+            for pk, amount in amounts.by_account.items()
+            if accounts[pk].type == AccountType.EXPENSE
+        ),
+        ZERO,
+    )
+    change = total_revenue - total_expenses
+    return Report(
+        name="activities-budget",
+        title="Budget",
+        parameters=_budget_parameters(start, end),
+        columns=["Line", "Budget"],
+        rows=[
+            Row("heading", ["Revenue and support"]),
+            *(Row("line", [f"{a.code} {a.name}", amount]) for a, amount in revenue),
+            Row("line", ["Net assets released from restrictions"]),
+            Row("total", ["Total revenue and support", total_revenue]),
+            Row("heading", ["Expenses"]),
+            Row("total", ["Total expenses", total_expenses]),
+            Row("total", ["Change in net assets", change]),
+        ],
+        data={
+            "budgets": _budgets_data(amounts),
+            "revenue_and_support": [
+                {"account": a.code, "name": a.name, "budget": money(amount)}
+                for a, amount in revenue
+            ],
+            "total_revenue_and_support": money(total_revenue),
+            "total_expenses": money(total_expenses),
+            "change_in_net_assets": money(change),
+        },
+    )
+
+
+def functional_expenses_budget(*, start: date, end: date, shown: list[str]) -> Report:
+    """The approved budget for a period of whole months shaped as the statement of functional
+    expenses, to stand beside its total column: each expense account's amount (those in
+    `shown`, the statement's, and those budgeted) and their total. Three queries."""
+    range_check(start, end)
+    amounts = approved_budget_amounts(start=start, end=end)
+    expenses = _planned(amounts, _accounts(), AccountType.EXPENSE, shown)
+    total = sum((amount for _, amount in expenses), ZERO)
+    return Report(
+        name="functional-expenses-budget",
+        title="Budget",
+        parameters=_budget_parameters(start, end),
+        columns=["Account", "Name", "Budget"],
+        rows=[
+            *(Row("line", [a.code, a.name, amount]) for a, amount in expenses),
+            Row("total", ["Total", "", total]),
+        ],
+        data={
+            "budgets": _budgets_data(amounts),
+            "expenses": [
+                {"account": a.code, "name": a.name, "budget": money(amount)}
+                for a, amount in expenses
+            ],
+            "total": money(total),
+        },
     )

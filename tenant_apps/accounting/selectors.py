@@ -5,6 +5,7 @@ cash each fund holds (for the dashboard). The financial reports are in reports.p
 from __future__ import annotations
 
 from calendar import monthrange
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -24,14 +26,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.singletons import singleton_get
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
+    MONTHS_IN_YEAR,
     Account,
     AccountingSettings,
     AccountType,
     Budget,
     BudgetLine,
+    BudgetState,
     EntrySource,
     EntryState,
     FiscalPeriod,
@@ -425,6 +430,81 @@ def budget_choices() -> QuerySet[Budget]:
 
 # Release from restriction moves net assets between classes, and is not budgeted.
 _RELEASE_PARENT = "6900"
+
+
+@dataclass(frozen=True)
+class BudgetAmounts:
+    """What the approved budgets plan for a period of whole months: the budgets the months
+    fall in (in the order of their years) and each account's amounts summed over the months,
+    by account id, across every fund and program."""
+
+    budgets: list[Budget]
+    by_account: dict[int, Decimal]
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_of(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def approved_budget_amounts(*, start: date, end: date) -> BudgetAmounts:
+    """The approved budgets' amounts for the months from `start` (the first of a month) to
+    `end` (the last day of one). A month is planned by the approved budget whose twelve
+    months hold it; where two approved budgets of a year do, by the one approved last. A
+    month no approved budget holds is refused, naming its fiscal year, rather than read as
+    planned at zero. Two queries."""
+    if start.day != 1 or end.day != monthrange(end.year, end.month)[1]:
+        first, last = start.replace(day=1), end.replace(day=monthrange(end.year, end.month)[1])
+        raise ServiceError(
+            "A budget plans whole months: compare a period from the first of a month to the "
+            f"last day of one, such as {first.day} {first:%B %Y} to {last.day} {last:%B %Y}.",
+            fields={"compare": ["A budget needs a period of whole months."]},
+        )
+    first_month, last_month = _month_index(start), _month_index(end)
+    # A budget holding the period's first month starts at most eleven months before it.
+    earliest = _month_of(max(first_month - (MONTHS_IN_YEAR - 1), 12))
+    candidates = list(
+        Budget.objects.filter(
+            state=BudgetState.APPROVED, starts_on__gte=earliest, starts_on__lte=end
+        ).order_by(F("approved_at").desc(nulls_last=True), "-pk")
+    )
+    positions: dict[int, list[int]] = defaultdict(list)
+    unplanned: list[date] = []
+    for month in range(first_month, last_month + 1):
+        budget = next(
+            (
+                budget
+                for budget in candidates
+                if 0 <= month - _month_index(budget.starts_on) < MONTHS_IN_YEAR
+            ),
+            None,
+        )
+        if budget is None:
+            unplanned.append(_month_of(month))
+        else:
+            positions[budget.pk].append(month - _month_index(budget.starts_on))
+    if unplanned:
+        start_month = accounting_settings().fiscal_year_start_month
+        years = sorted({fiscal_year_of(month, start_month=start_month) for month in unplanned})
+        named = " or ".join(f"FY{year}" for year in years)
+        raise ServiceError(
+            f"No approved budget for {named}: approve the year's budget on the budgets page, "
+            "or compare with the prior period or the prior year.",
+            fields={"compare": [f"No approved budget for {named}."]},
+        )
+    by_account: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for budget_id, account_id, amounts in BudgetLine.objects.filter(
+        budget_id__in=list(positions)
+    ).values_list("budget_id", "account_id", "amounts"):
+        by_account[account_id] += sum((amounts[index] for index in positions[budget_id]), ZERO)
+    used = sorted(
+        (budget for budget in candidates if budget.pk in positions),
+        key=lambda budget: budget.starts_on,
+    )
+    return BudgetAmounts(budgets=used, by_account=dict(by_account))
 
 
 def budgetable_accounts() -> dict[str, Account]:

@@ -57,20 +57,21 @@ class AsOfForm(forms.Form):
     as_of = date_field("As of")
 
 
-def _compare_field() -> forms.ChoiceField:
+def _compare_field(comparisons: dict[str, str]) -> forms.ChoiceField:
     return forms.ChoiceField(
         label="Compare with",
         required=False,
-        choices=[("", "Nothing"), *reports.COMPARISONS.items()],
+        choices=[("", "Nothing"), *comparisons.items()],
     )
 
 
 class ComparedAsOfForm(AsOfForm):
-    compare = _compare_field()
+    # No budget plans balances on a date: a balance is compared with earlier ones only.
+    compare = _compare_field(reports.PRIOR_COMPARISONS)
 
 
 class ComparedPeriodForm(PeriodForm):
-    compare = _compare_field()
+    compare = _compare_field(reports.COMPARISONS)
 
 
 class TrialBalanceForm(AsOfForm):
@@ -203,7 +204,9 @@ def _caption(report: Report, parameters: dict[str, Any]) -> str:
         text = period_text(parameters["start"], parameters["end"])
     if parameters.get("fund"):
         text += f", fund {parameters['fund']}"
-    if parameters.get("compare"):
+    if parameters.get("compare") == reports.BUDGET:
+        text += f", beside {reports.budgets_text(report)}"
+    elif parameters.get("compare"):
         dated = {name: parameters[name] for name in ("as_of", "start", "end") if name in parameters}
         prior = reports.prior_dates(parameters["compare"], **dated)
         label = reports.COMPARISONS[parameters["compare"]].lower()

@@ -1,7 +1,7 @@
 """The statements in Chromium: a bookkeeper reads the statement of functional expenses beside the
 prior year at desktop width, where it fits, and at a phone's, where it scrolls under a first
-column that stays in view; follows a figure down to its ledger lines; and downloads the board
-packet, whose text the test reads for the statements' totals."""
+column that stays in view; then beside the approved budget; follows a figure down to its ledger
+lines; and downloads the board packet, whose text the test reads for the statements' totals."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import PHONE_VIEWPORT, axe_check, page_checked, pages_photographed
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -28,8 +28,9 @@ START, END = "2026-10-01", "2026-10-31"
 
 def _books(site: StaffSite) -> None:
     """October 2026: 2,500.00 given to GEN; salaries of 1,800.00 across two programs, management
-    and fundraising; 250.00 of supplies. October 2025: 900.00 given."""
-    from tenant_apps.accounting.services import chart, postings
+    and fundraising; 250.00 of supplies. October 2025: 900.00 given. FY2026's approved budget:
+    2,000.00 of salaries and 300.00 of supplies a month."""
+    from tenant_apps.accounting.services import budgets, chart, postings
     from tenant_apps.accounting.services.lines import LineSpec
     from tenant_apps.accounting.tests.factories import JournalEntryFactory
 
@@ -67,6 +68,16 @@ def _books(site: StaffSite) -> None:
                 LineSpec(account="1010", fund="GEN", credit="250.00"),
             ],
         )
+        budget = budgets.budget_create(name="Operating budget", fiscal_year=2026, acting_user=None)
+        budgets.budget_amounts_save(
+            budget=budget,
+            rows=[
+                budgets.BudgetRowSpec(account="7020", amounts=[Decimal("2000.00")] * 12),
+                budgets.BudgetRowSpec(account="8110", amounts=[Decimal("300.00")] * 12),
+            ],
+            acting_user=None,
+        )
+        budgets.budget_approve(budget=budget, acting_user=None)
 
 
 def test_a_bookkeeper_compares_drills_down_and_takes_the_board_packet(
@@ -108,6 +119,18 @@ def test_a_bookkeeper_compares_drills_down_and_takes_the_board_packet(
     assert first.bounding_box()["x"] >= 0  # type: ignore[index]
     axe_check(page, context="the statement of functional expenses, at a phone's width")
     page.set_viewport_size(DESKTOP)
+
+    # Beside the budget: October's 2,000.00 of salaries and 300.00 of supplies, under by
+    # 200.00 and 50.00.
+    page.get_by_label("Compare with").select_option(label="Budget")
+    page.get_by_role("button", name="Show report").click()
+    page.get_by_text("beside the approved budget “Operating budget” (FY2026)").wait_for()
+    headings = table.locator("thead th").all_inner_texts()
+    assert headings[-2:] == ["Budget", "Over (under) budget"]
+    salaries = page.get_by_role("row").filter(has_text="Salaries").locator("td")
+    assert salaries.all_inner_texts()[-3:] == ["1,800.00", "2,000.00", "(200.00)"]
+    assert total.locator("td").all_inner_texts()[-3:] == ["2,050.00", "2,300.00", "(250.00)"]
+    page_checked(page, "statements-functional-expenses-budget", context="beside the budget")
 
     # A figure leads to the general ledger lines behind it.
     page.get_by_role("row").filter(has_text="Salaries").get_by_role("link").first.click()

@@ -409,7 +409,10 @@ class ReportView(reporting.ReportView):
         "fund": "trial-balance, general-ledger: only this fund (a fund code).",
         "compare": "financial-position, activities, functional-expenses: add the figures of "
         "the prior period (the period just before, or the end of the month before a balance "
-        "date) or the prior year, and the change, as two more columns.",
+        "date) or the prior year, and the change, as two more columns. activities and "
+        "functional-expenses also take budget: the approved budget for the same whole months "
+        "(from the first of a month to the last day of one) and the actual over (under) it; "
+        "400 where a month has no approved budget.",
     }
 
     def report_arguments(
