@@ -25,6 +25,7 @@ from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.listing import Column, csv_response, listing, ordered, sort_of, wants_csv
 from saas_platform.lib.report_pages import render_report
 from saas_platform.lib.reports import Report
+from saas_platform.lib.uploads import upload_read, upload_text
 from shared_apps.users.pages import page_requires, refusal
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
@@ -353,19 +354,13 @@ def budget_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            upload = form.cleaned_data["file"]
             try:
-                if upload.size > MAX_IMPORT_BYTES:
-                    raise ServiceError("The file is larger than 2 MB: is it a budget?")
-                try:
-                    text = upload.read().decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise ServiceError("The file is not text in UTF-8: save it as CSV.") from None
+                content = upload_read(form.cleaned_data["file"], max_bytes=MAX_IMPORT_BYTES)
                 count = budget_services.budget_import(
-                    budget=budget, text=text, acting_user=request.user
+                    budget=budget, text=upload_text(content), acting_user=request.user
                 )
             except ServiceError as error:
-                form.add_error(None, error.message)
+                form.add_error("file" if "file" in error.fields else None, error.message)
                 problems = [str(problem) for problem in error.fields.get("rows", [])]
                 status = error.status
             else:

@@ -269,5 +269,5 @@ def test_a_bad_file_lists_every_bad_line_and_saves_nothing(alpha: Tenant) -> Non
     assert "Line 3: there is no account &#x27;9999&#x27;." in response.content.decode()
     assert "Line 4: annual: &#x27;x&#x27; is not a number." in response.content.decode()
     assert binary.status_code == 400
-    assert "not text in UTF-8" in binary.content.decode()
+    assert "not UTF-8 text (line 1" in binary.content.decode()
     assert _amounts(budget) == {}

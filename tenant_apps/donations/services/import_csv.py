@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.uploads import file_refusal, upload_text
 from tenant_apps.donations.models import ImportKind
 from tenant_apps.donors import services as donors
 
@@ -137,21 +138,6 @@ class DuplicateSuggestion(TypedDict, total=False):
     gift: int
 
 
-def file_refusal(message: str) -> ServiceError:
-    return ServiceError(message, fields={"file": [message]})
-
-
-def _decoded(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        raise file_refusal(
-            f"The file is not UTF-8 text (line {line} has a byte that is not). Save it as "
-            "“CSV UTF-8” and upload it again."
-        ) from None
-
-
 def _cell(value: str) -> str:
     value = value.strip()
     if ESCAPED_FORMULA.match(value):
@@ -179,7 +165,7 @@ def csv_records(content: bytes, *, limit: int | None = None) -> CsvRecords:
     """The header and the records (the first `limit` of them, if given) of a CSV file, or a
     ServiceError (on `file`) about the file as a whole: empty, not UTF-8, not CSV, a header
     with a NUL character or too many columns, no rows."""
-    text = _decoded(content)
+    text = upload_text(content)
     if not text.strip():
         raise file_refusal("The file is empty.")
     # Strict: a quote left open would otherwise swallow the rest of the file into one cell.

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.tasks import enqueue_on_commit
+from saas_platform.lib.uploads import upload_read
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations import selectors
 from tenant_apps.donations.models import (
@@ -48,7 +49,6 @@ from tenant_apps.donations.services.import_csv import (
     RowError,
     csv_read,
     csv_records,
-    file_refusal,
 )
 from tenant_apps.donations.services.import_donors import (
     DonorPlan,
@@ -123,14 +123,7 @@ def _upload_read(kind: str, upload: File) -> tuple[bytes, str]:
         raise ServiceError(
             f"An import is of {' or '.join(ImportKind.values)}.", fields={"kind": ["Unknown kind."]}
         )
-    if upload.size is not None and upload.size > MAX_FILE_BYTES:
-        raise file_refusal(
-            f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
-        )
-    content = upload.read(MAX_FILE_BYTES + 1)
-    if len(content) > MAX_FILE_BYTES:
-        raise file_refusal(f"The file is over {MAX_FILE_BYTES // 1024 // 1024} MB.")
+    content = upload_read(upload, max_bytes=MAX_FILE_BYTES)
     name = (getattr(upload, "name", "") or "upload.csv").replace("\\", "/").rsplit("/", 1)[-1]
     return content, name[:255]
 
