@@ -273,6 +273,7 @@ SPECTACULAR_SETTINGS = {
         "DonorKindEnum": "tenant_apps.donors.models.DonorKind.choices",
         "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
         "ReconciliationStateEnum": "tenant_apps.banking.models.ReconciliationState.choices",
+        "BudgetStateEnum": "tenant_apps.accounting.models.BudgetState.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -407,9 +407,11 @@ def budget_desk_list(*, filters: BudgetFilters) -> QuerySet[Budget]:
 
 
 def budget_detail(*, pk: int) -> Budget | None:
-    """A budget with its lines and what they name, in the order the grid shows them."""
+    """A budget with its lines and what they name, in the order the grid shows them, and
+    their number."""
     return (
         Budget.objects.select_related("created_by", "approved_by")
+        .annotate(line_count=Count("lines"))
         .prefetch_related(
             Prefetch(
                 "lines",

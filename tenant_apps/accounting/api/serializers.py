@@ -7,14 +7,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.db.models import Model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from saas_platform.lib.api import BooksDateField, Input
 from tenant_apps.accounting.models import (
+    MONTHS_IN_YEAR,
     Account,
     AccountingSettings,
     AccountType,
+    Budget,
+    BudgetState,
     EntrySource,
     EntryState,
     Function,
@@ -28,6 +32,7 @@ from tenant_apps.accounting.models import (
     Restriction,
 )
 from tenant_apps.accounting.reports import COMPARISONS
+from tenant_apps.accounting.selectors import budget_months
 
 CODE_MAX_LENGTH = 20
 
@@ -418,6 +423,90 @@ class SettingsUpdateInput(FixedFieldsInput):
             "The currency is fixed: the books hold amounts in one currency.",
         ),
     }
+
+
+# --- Budgets -----------------------------------------------------------------------------------
+
+
+class BudgetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    fiscal_year = serializers.IntegerField(help_text="Named after the calendar year it ends in.")
+    starts_on = serializers.DateField(help_text="The first day of its first month.")
+    state = serializers.ChoiceField(choices=BudgetState.choices)
+    line_count = serializers.IntegerField(help_text="How many lines it budgets.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+    approved_by = serializers.EmailField(source="approved_by.email", allow_null=True)
+
+
+class BudgetLineOutput(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    fund = serializers.CharField(
+        source="fund.code", allow_null=True, help_text="A fund code; null for every fund."
+    )
+    program = serializers.CharField(
+        source="program.code", allow_null=True, help_text="A program code; null for every one."
+    )
+    amounts = serializers.ListField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        help_text="The twelve months' amounts, in the order of `months`.",
+    )
+
+
+class BudgetDetailOutput(BudgetOutput):
+    months = serializers.SerializerMethodField(
+        help_text="The first day of each of its twelve months."
+    )
+    lines = BudgetLineOutput(many=True, source="lines.all")
+
+    @extend_schema_field(serializers.ListField(child=serializers.DateField()))
+    def get_months(self, budget: Budget) -> list[str]:
+        return [month.isoformat() for month in budget_months(budget)]
+
+
+class BudgetCreateInput(Input):
+    class Meta:
+        model = Budget
+
+    name = serializers.CharField(max_length=200)
+    fiscal_year = serializers.IntegerField(
+        min_value=1901, max_value=2999, help_text="Named after the calendar year it ends in."
+    )
+
+
+class BudgetLineInput(Input):
+    class Meta:
+        model = None
+
+    account = serializers.CharField(
+        max_length=CODE_MAX_LENGTH, help_text="A revenue or expense account's code."
+    )
+    fund = serializers.CharField(
+        max_length=CODE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    program = serializers.CharField(
+        max_length=CODE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A program code, on an expense account only.",
+    )
+    amounts = serializers.ListField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        min_length=MONTHS_IN_YEAR,
+        max_length=MONTHS_IN_YEAR,
+        help_text="Twelve amounts, from the fiscal year's first month; negatives are allowed.",
+    )
+
+
+class BudgetLinesInput(Input):
+    class Meta:
+        model = None
+
+    # drf-stubs lack ListSerializer's length kwargs, which many=True passes on.
+    lines = BudgetLineInput(many=True, max_length=2000)  # type: ignore[call-arg]
 
 
 # --- Reports -----------------------------------------------------------------------------------

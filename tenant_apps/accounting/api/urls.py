@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from tenant_apps.accounting.api.views import (
     AccountViewSet,
+    BudgetViewSet,
     FundViewSet,
     JournalEntryViewSet,
     PeriodViewSet,
@@ -19,6 +20,7 @@ router.register("funds", FundViewSet, basename="fund")
 router.register("programs", ProgramViewSet, basename="program")
 router.register("periods", PeriodViewSet, basename="period")
 router.register("journal-entries", JournalEntryViewSet, basename="journal-entry")
+router.register("budgets", BudgetViewSet, basename="budget")
 
 urlpatterns = [
     path("settings/", SettingsView.as_view(), name="accounting-settings"),

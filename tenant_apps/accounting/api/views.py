@@ -1,6 +1,7 @@
-"""The accounting API: chart of accounts, funds, programs, periods, journal entries, settings
-and reports. A write validates its input, calls one service and serializes what it returns;
-the services' refusals come back in the one error shape (400, or 409 for a state conflict)."""
+"""The accounting API: chart of accounts, funds, programs, periods, journal entries, budgets,
+settings and reports. A write validates its input, calls one service and serializes what it
+returns; the services' refusals come back in the one error shape (400, or 409 for a state
+conflict)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +30,10 @@ from tenant_apps.accounting.api.serializers import (
     AccountCreateInput,
     AccountOutput,
     AccountUpdateInput,
+    BudgetCreateInput,
+    BudgetDetailOutput,
+    BudgetLinesInput,
+    BudgetOutput,
     EntryCreateInput,
     EntryOutput,
     EntryReverseInput,
@@ -47,10 +53,12 @@ from tenant_apps.accounting.api.serializers import (
 from tenant_apps.accounting.closing import closing_checklist
 from tenant_apps.accounting.models import (
     AccountingSettings,
+    Budget,
     JournalEntry,
     JournalLine,
 )
-from tenant_apps.accounting.services import chart, entries, periods
+from tenant_apps.accounting.services import budgets, chart, entries, periods
+from tenant_apps.accounting.services.budgets import BudgetRowSpec
 from tenant_apps.accounting.services.lines import LineSpec
 
 ACCOUNTING = capability_required(read=Capability.ACCOUNTING_READ, write=Capability.ACCOUNTING_WRITE)
@@ -346,6 +354,101 @@ class JournalEntryViewSet(
             entry=entry, date=data.get("date"), memo=data["memo"], acting_user=request.user
         )
         return Response(self._output(reversal), status=status.HTTP_201_CREATED)
+
+
+# --- Budgets -----------------------------------------------------------------------------------
+
+
+class BudgetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Annual budgets: twelve monthly amounts per revenue or expense account (optionally for a
+    fund or a program). A new budget is a draft; its lines are replaced as a whole; an approved
+    budget refuses changes (409) until it is returned to draft. The statements compare with
+    the approved ones (`compare=budget`)."""
+
+    serializer_class = BudgetOutput
+    permission_classes = [ACCOUNTING]
+    filterset_fields = ["fiscal_year", "state"]
+    ordering = ["-fiscal_year", "name"]
+    ordering_fields = ["fiscal_year", "name", "updated_at"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.budget_desk_list(filters=selectors.BudgetFilters())
+
+    def _detail(self, pk: Any) -> Budget:
+        budget = selectors.budget_detail(pk=pk) if str(pk).isdigit() else None
+        if budget is None:
+            raise NotFound("There is no such budget.")
+        return budget
+
+    def _output(self, budget: Budget) -> dict[str, Any]:
+        # Read back with its lines and their count: the answer is what the books now hold.
+        return dict(BudgetDetailOutput(self._detail(budget.pk)).data)
+
+    @extend_schema(responses={200: BudgetDetailOutput, 404: ErrorOutput})
+    def retrieve(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """A budget with its months and its lines."""
+        return Response(BudgetDetailOutput(self._detail(pk)).data)
+
+    @extend_schema(request=BudgetCreateInput, responses={201: BudgetDetailOutput, 400: ErrorOutput})
+    def create(self, request: AuthenticatedRequest) -> Response:
+        """A draft budget for a fiscal year, with no lines yet; its months follow the
+        organization's fiscal year. A name is used once a year (400)."""
+        data = validated_data(BudgetCreateInput, request)
+        budget = budgets.budget_create(
+            name=data["name"], fiscal_year=data["fiscal_year"], acting_user=request.user
+        )
+        return Response(self._output(budget), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="v1_accounting_budgets_lines",
+        request=BudgetLinesInput,
+        responses={200: BudgetDetailOutput, 400: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["put"], url_path="lines", url_name="lines")
+    def lines(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """Replace the draft budget's lines: every line checked, none saved if one is wrong
+        (400, each problem named by its row); lines of twelve zeros are left out. 409 once
+        approved."""
+        budget = self._detail(pk)
+        data = validated_data(BudgetLinesInput, request)
+        budgets.budget_amounts_save(
+            budget=budget,
+            rows=[
+                BudgetRowSpec(
+                    account=line["account"],
+                    fund=line["fund"],
+                    program=line["program"],
+                    amounts=line["amounts"],
+                )
+                for line in data["lines"]
+            ],
+            acting_user=request.user,
+        )
+        return Response(self._output(budget))
+
+    @extend_schema(
+        operation_id="v1_accounting_budgets_approve",
+        request=None,
+        responses={200: BudgetDetailOutput, 404: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """Approve the draft: what the board agreed, and what the statements compare with.
+        Its amounts are then fixed. 409 if already approved."""
+        budget = budgets.budget_approve(budget=self._detail(pk), acting_user=request.user)
+        return Response(self._output(budget))
+
+    @extend_schema(
+        operation_id="v1_accounting_budgets_return_to_draft",
+        request=None,
+        responses={200: BudgetDetailOutput, 404: ErrorOutput, 409: ErrorOutput},
+    )
+    @action(detail=True, methods=["post"], url_path="return-to-draft", url_name="return-to-draft")
+    def return_to_draft(self, request: AuthenticatedRequest, pk: str) -> Response:
+        """Return the approved budget to draft, so that its lines can change. 409 if it is a
+        draft."""
+        budget = budgets.budget_return_to_draft(budget=self._detail(pk), acting_user=request.user)
+        return Response(self._output(budget))
 
 
 # --- Settings ----------------------------------------------------------------------------------
