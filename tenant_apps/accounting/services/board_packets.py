@@ -20,7 +20,8 @@ from saas_platform.lib.reports import range_check
 from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Organization
 from tenant_apps.accounting.board_packet import board_packet_render
-from tenant_apps.accounting.reports import COMPARISONS
+from tenant_apps.accounting.reports import BUDGET, COMPARISONS
+from tenant_apps.accounting.selectors import approved_budget_amounts
 from tenant_apps.accounting.tasks import board_packet_build as board_packet_build_task
 from tenant_apps.core.services import audit_record
 
@@ -82,10 +83,14 @@ def board_packet_progress(token: str) -> PacketProgress | None:
 def board_packet_start(
     *, start: date, end: date, compare: str | None, acting_user: User | None
 ) -> str:
-    """Queue the packet for a period; the token names the run for its progress and its PDF."""
+    """Queue the packet for a period; the token names the run for its progress and its PDF.
+    Beside the budget, the months are checked first: a month no approved budget plans is
+    refused now rather than when the run fails."""
     range_check(start, end)
     if compare is not None and compare not in COMPARISONS:
         raise ServiceError("Not a comparison.", fields={"compare": ["Not a comparison."]})
+    if compare == BUDGET:
+        approved_budget_amounts(start=start, end=end)
     token = secrets.token_urlsafe(16)
     _publish(
         token,

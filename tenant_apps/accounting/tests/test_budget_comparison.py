@@ -345,3 +345,27 @@ def test_the_board_packet_puts_the_budget_beside_the_period_statements(in_alpha:
     assert 'beside the approved budget "Operating budget" (FY2026)' in text[1]
     assert "Total revenue and support 3,250.50 0.00 3,250.50 3,500.00 (249.50)" in text[1]
     assert "Total 0.00 7,690.00 0.00 7,690.00 8,349.99 (659.99)" in text[2]
+
+
+def test_the_board_packet_page_takes_the_budget_and_says_when_there_is_none(
+    alpha: Tenant,
+) -> None:
+    client = alpha.client(alpha.user("bookkeeper"))
+    quarter = {"start": "2026-01-01", "end": "2026-03-31", "compare": "budget"}
+    # Longer than a year: made in the background, but refused before it is queued.
+    long = {"start": "2025-01-01", "end": "2026-03-31", "compare": "budget"}
+
+    missing = client.post("/accounting/board-packet/", quarter)
+    missing_long = client.post("/accounting/board-packet/", long)
+    assert missing.status_code == missing_long.status_code == 400
+    assert "No approved budget for FY2026" in missing.content.decode()
+    assert "No approved budget for FY2025 or FY2026" in missing_long.content.decode()
+
+    with schema_context("alpha"):
+        _worked_example()
+    response = client.post("/accounting/board-packet/", quarter)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
+    assert "Total expenses 7,690.00 0.00 7,690.00 8,349.99 (659.99)" in text[1]
