@@ -978,9 +978,9 @@ PRIOR_COMPARISONS = {
     "prior-year": "Prior year",
 }
 BUDGET = "budget"
+# Beside the statements of a period's revenue and expenses (activities, functional expenses)
+# only: no budget plans balances on a date.
 COMPARISONS = {**PRIOR_COMPARISONS, BUDGET: "Budget"}
-# The statements a budget comparison means something beside: a period's revenue and expenses.
-BUDGET_STATEMENTS = ("activities", "functional-expenses")
 
 
 def _year_earlier(day: date) -> date:
