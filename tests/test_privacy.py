@@ -346,6 +346,10 @@ def test_no_role_sees_pay_or_giving_it_may_not_read(in_alpha: Tenant) -> None:
         assert "$4,321.09" in texts[pay_run], role
         assert "$4,927.08" in texts[f"{pay_run}preview/"], role  # 4,321.09 + 330.56 + 275.43
         assert "$4,927.08" in texts["/pay-runs/?format=csv"], role
+        pay_run_api = f"/api/v1/personnel{pay_run}"
+        assert "4321.09" in texts[pay_run_api], role
+        assert "4927.08" in texts[f"{pay_run_api}preview/"], role
+        assert "4927.08" in texts["/api/v1/personnel/pay-runs/"], role
     for role in (Role.OWNER, Role.ADMIN, Role.BOOKKEEPER, Role.FUNDRAISER, Role.VIEWER):
         texts = answers[role]
         donor_page = texts[f"/donors/{planted.value('donors', 'pk')}/"]
@@ -381,6 +385,8 @@ GIVING_ENDPOINTS = [
 PAY_ENDPOINTS = [
     "/api/v1/personnel/payroll-allocations/",
     "/api/v1/personnel/reports/payroll-allocation/",
+    "/api/v1/personnel/pay-runs/",
+    "/api/v1/personnel/pay-run-accounts/",
 ]
 
 

@@ -311,9 +311,19 @@ class PayRunPersonAllocation:
         return self.gross_pay + self.employer_taxes + self.benefits
 
 
+@dataclass(frozen=True)
+class PayRunAccounts:
+    """The accounts a pay run posts to besides salaries (the personnel settings)."""
+
+    payroll_taxes: str
+    benefits: str
+    accrued_payroll: str
+
+
 @dataclass
 class PayRunAllocation:
     pay_run: PayRun
+    accounts: PayRunAccounts
     people: list[PayRunPersonAllocation] = field(default_factory=list)
 
     @property
@@ -357,7 +367,14 @@ def pay_run_allocation_compute(*, pay_run: PayRun) -> PayRunAllocation:
         start=pay_run.period_start,
         end=pay_run.period_end,
     )
-    allocation = PayRunAllocation(pay_run=pay_run)
+    allocation = PayRunAllocation(
+        pay_run=pay_run,
+        accounts=PayRunAccounts(
+            payroll_taxes=settings_row.payroll_taxes_account,
+            benefits=settings_row.benefits_account,
+            accrued_payroll=settings_row.accrued_payroll_account,
+        ),
+    )
     for line in lines:
         record = line.staff_record
         logged = hours_of.get(record.person_id, [])

@@ -309,6 +309,22 @@ class PersonnelSettings(models.Model):
         default="8560",
         help_text="The expense charged with volunteers' specialized services (UCOA 8560).",
     )
+    payroll_taxes_account = models.CharField(
+        max_length=20,
+        default="7250",
+        help_text="The expense a pay run charges with the employer's payroll taxes (UCOA 7250).",
+    )
+    benefits_account = models.CharField(
+        max_length=20,
+        default="7220",
+        help_text="The expense a pay run charges with employee benefits (UCOA 7220).",
+    )
+    accrued_payroll_account = models.CharField(
+        max_length=20,
+        default="2020",
+        help_text="What a pay run credits with its whole cost: accrued payroll (UCOA 2020), "
+        "cleared when the provider's payments leave the bank, or the bank account itself.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from saas_platform.lib.errors import ServiceError
 
 MAX_ROWS = 2000
+MAX_FILE_BYTES = 1024 * 1024
 MAX_AMOUNT = Decimal("9999999999.99")
 
 HEADERS: dict[str, tuple[str, ...]] = {

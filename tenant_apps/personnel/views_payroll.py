@@ -30,7 +30,7 @@ from tenant_apps.accounting.models import Function
 from tenant_apps.personnel import selectors_payroll as selectors
 from tenant_apps.personnel.allocation import pay_run_allocation_compute
 from tenant_apps.personnel.models import PayRun, PayType, StaffRecord
-from tenant_apps.personnel.pay_run_files import HEADERS
+from tenant_apps.personnel.pay_run_files import HEADERS, MAX_FILE_BYTES
 from tenant_apps.personnel.services.pay_runs import (
     PayLine,
     pay_run_create,
@@ -41,7 +41,6 @@ from tenant_apps.personnel.services.pay_runs import (
 )
 from tenant_apps.personnel.services.payroll import payroll_allocation_reverse
 
-MAX_FILE_BYTES = 1024 * 1024
 FUNCTION_LABELS = dict(Function.choices)
 
 

@@ -3,6 +3,7 @@ are the services' (they answer with the same error shape)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -14,6 +15,9 @@ from tenant_apps.personnel.models import (
     HourEntry,
     HourState,
     PayrollAllocation,
+    PayRun,
+    PayRunLine,
+    PayRunSource,
     PayType,
     Person,
     PersonnelSettings,
@@ -295,6 +299,9 @@ class PersonnelSettingsOutput(serializers.Serializer):
     salary_account = serializers.CharField()
     officer_salary_account = serializers.CharField()
     in_kind_expense_account = serializers.CharField()
+    payroll_taxes_account = serializers.CharField()
+    benefits_account = serializers.CharField()
+    accrued_payroll_account = serializers.CharField()
 
 
 class PersonnelSettingsUpdateInput(Input):
@@ -306,6 +313,9 @@ class PersonnelSettingsUpdateInput(Input):
     salary_account = serializers.CharField(max_length=20, required=False)
     officer_salary_account = serializers.CharField(max_length=20, required=False)
     in_kind_expense_account = serializers.CharField(max_length=20, required=False)
+    payroll_taxes_account = serializers.CharField(max_length=20, required=False)
+    benefits_account = serializers.CharField(max_length=20, required=False)
+    accrued_payroll_account = serializers.CharField(max_length=20, required=False)
 
 
 class PayrollAllocationOutput(serializers.Serializer):
@@ -337,3 +347,192 @@ class ReportIndexItemOutput(serializers.Serializer):
     summary = serializers.CharField()
     url = serializers.CharField()
     csv_url = serializers.CharField()
+
+
+# --- Pay runs ----------------------------------------------------------------------------------
+
+
+class PayRunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    pay_date = serializers.DateField()
+    # drf-stubs: a declared field leaves the class body, so it shadows no Field attribute.
+    source = serializers.ChoiceField(choices=PayRunSource.choices)  # type: ignore[assignment]
+    source_name = serializers.CharField(help_text="The name of the imported file.")
+    people = serializers.IntegerField()
+    gross_pay = _money(source="gross")
+    total_cost = _money(source="cost", help_text="Gross pay, employer taxes and benefits.")
+    posted = serializers.BooleanField(help_text="Whether a posting of the run is in force.")
+    entry = serializers.IntegerField(
+        source="entry_number",
+        allow_null=True,
+        help_text="The number of the journal entry that posts the run (null when not posted).",
+    )
+    created_by = serializers.CharField(source="created_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+
+
+class PayRunLineOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    staff_record = serializers.IntegerField(source="staff_record_id")
+    person_name = serializers.CharField(source="staff_record.person.full_name")
+    gross_pay = _money()
+    employer_taxes = _money()
+    benefits = _money()
+    total = serializers.SerializerMethodField()
+
+    def get_total(self, line: PayRunLine) -> str:
+        return f"{line.gross_pay + line.employer_taxes + line.benefits:.2f}"
+
+
+class PayRunPostingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    entry = serializers.IntegerField(source="entry.number")
+    date = serializers.DateField(source="entry.date")
+    total_cost = _money()
+    created_by = serializers.CharField(source="created_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    reversal_entry = serializers.IntegerField(
+        source="reversal_entry.number", allow_null=True, default=None
+    )
+    reversal_date = serializers.DateField(
+        source="reversal_entry.date", allow_null=True, default=None
+    )
+    reversal_reason = serializers.CharField()
+
+
+class PayRunDetailOutput(PayRunOutput):
+    lines = PayRunLineOutput(many=True, source="lines_shown")
+    postings = PayRunPostingOutput(
+        many=True, source="postings_shown", help_text="Every posting, the latest first."
+    )
+
+
+class PayRunLineInput(Input):
+    class Meta:
+        model = PayRunLine
+
+    staff_record = serializers.IntegerField(help_text="The staff record of the person paid.")
+    gross_pay = _money(min_value=0)
+    employer_taxes = _money(min_value=0, required=False, default=Decimal("0.00"))
+    benefits = _money(min_value=0, required=False, default=Decimal("0.00"))
+
+
+class PayRunLinesInput(Input):
+    class Meta:
+        model = None
+
+    lines = PayRunLineInput(many=True, help_text="One line a person paid.")
+
+
+class PayRunCreateInput(PayRunLinesInput):
+    class Meta:
+        model = PayRun
+
+    period_start = BooksDateField()
+    period_end = BooksDateField()
+    pay_date = BooksDateField()
+
+
+class PayRunImportInput(Input):
+    class Meta:
+        model = PayRun
+
+    period_start = BooksDateField()
+    period_end = BooksDateField()
+    pay_date = BooksDateField()
+    # An empty file is the service's to refuse, with the message of every other bad file.
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="The payroll provider's CSV file, at most 1 MB: one row a person.",
+    )
+
+
+class PayRunReverseInput(Input):
+    class Meta:
+        model = None
+
+    date = BooksDateField(help_text="The reversal's date: on or after the posting's, open.")
+    reason = serializers.CharField(max_length=500, help_text="Kept with the reversal.")
+
+
+class PayRunPartOutput(serializers.Serializer):
+    function = serializers.ChoiceField(choices=Function.choices)
+    program = serializers.CharField(source="program_code", allow_null=True)
+    program_name = serializers.CharField(allow_null=True)
+    hours = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    percent = _percent(allow_null=True)
+    gross_pay = _money()
+    employer_taxes = _money()
+    benefits = _money()
+    total = _money()
+
+
+class PayRunPersonPreviewOutput(serializers.Serializer):
+    person = serializers.IntegerField(source="person_id")
+    name = serializers.CharField()
+    position = serializers.CharField()
+    salary_account = serializers.CharField()
+    basis = serializers.CharField(
+        help_text="hours: split by the hours approved in the period; default_split: no hours "
+        "approved, split by the staff record's default split."
+    )
+    hours = serializers.DecimalField(max_digits=10, decimal_places=2)
+    gross_pay = _money()
+    employer_taxes = _money()
+    benefits = _money()
+    total = _money()
+    parts = PayRunPartOutput(many=True)
+
+
+class PayRunEntryLineOutput(serializers.Serializer):
+    account = serializers.CharField()
+    account_name = serializers.CharField()
+    fund = serializers.CharField()
+    function = serializers.CharField(allow_null=True)
+    program = serializers.CharField(allow_null=True)
+    debit = _money(allow_null=True)
+    credit = _money(allow_null=True)
+
+
+class PayRunPreviewOutput(serializers.Serializer):
+    pay_run = serializers.IntegerField()
+    posted = serializers.BooleanField()
+    total_cost = _money()
+    people = PayRunPersonPreviewOutput(many=True)
+    entry = PayRunEntryLineOutput(
+        many=True, help_text="The entry posting the run would record, to the cent."
+    )
+
+
+class PayRunAccountsOutput(serializers.Serializer):
+    salary_account = serializers.CharField()
+    officer_salary_account = serializers.CharField()
+    payroll_taxes_account = serializers.CharField()
+    benefits_account = serializers.CharField()
+    accrued_payroll_account = serializers.CharField()
+
+
+class PayRunAccountsInput(Input):
+    class Meta:
+        model = PersonnelSettings
+
+    salary_account = serializers.CharField(
+        max_length=20, required=False, help_text="An expense account: staff salaries."
+    )
+    officer_salary_account = serializers.CharField(
+        max_length=20, required=False, help_text="An expense account: officers' salaries."
+    )
+    payroll_taxes_account = serializers.CharField(
+        max_length=20, required=False, help_text="An expense account: employer payroll taxes."
+    )
+    benefits_account = serializers.CharField(
+        max_length=20, required=False, help_text="An expense account: employee benefits."
+    )
+    accrued_payroll_account = serializers.CharField(
+        max_length=20,
+        required=False,
+        help_text="A liability (accrued payroll) or asset (the bank) account: credited with "
+        "the run's whole cost.",
+    )

@@ -414,6 +414,9 @@ def _settings_output(settings_row: PersonnelSettings) -> dict[str, Any]:
                 "salary_account": settings_row.salary_account,
                 "officer_salary_account": settings_row.officer_salary_account,
                 "in_kind_expense_account": settings_row.in_kind_expense_account,
+                "payroll_taxes_account": settings_row.payroll_taxes_account,
+                "benefits_account": settings_row.benefits_account,
+                "accrued_payroll_account": settings_row.accrued_payroll_account,
             }
         ).data
     )

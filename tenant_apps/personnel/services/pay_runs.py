@@ -1,10 +1,11 @@
 """Pay runs: entering one (from the form, or a payroll provider's CSV), and posting its cost to
 the ledger split by the hours approved in its period.
 
-The entry a pay run posts, dated the last day of its period, all in the general fund:
-- Dr the salary account (7020, or 7010 for officers; the personnel settings) with gross pay,
-  Dr payroll taxes (7250) with the employer's taxes and Dr employee benefits (7220) with
-  benefits, each by function and program as the allocation splits them;
+The entry a pay run posts, dated the last day of its period, all in the general fund, to the
+accounts of the personnel settings (the defaults in brackets):
+- Dr the salary account (7020, or 7010 for officers) with gross pay, Dr payroll taxes (7250)
+  with the employer's taxes and Dr employee benefits (7220) with benefits, each by function and
+  program as the allocation splits them;
 - Cr accrued payroll (2020) with the run's whole cost, cleared when the provider's payments
   leave the bank.
 The run's period is then allocated (a PayrollAllocation): no other posting may cover its days
@@ -39,14 +40,15 @@ from tenant_apps.personnel.models import (
 from tenant_apps.personnel.pay_run_files import MAX_AMOUNT, CsvPayLine, pay_run_csv_read
 from tenant_apps.personnel.selectors import personnel_settings
 from tenant_apps.personnel.services.checks import GENERAL_FUND
-from tenant_apps.personnel.services.payroll import allocation_record, range_free_check
+from tenant_apps.personnel.services.payroll import (
+    allocation_record,
+    payroll_allocation_reverse,
+    range_free_check,
+)
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
 
-PAYROLL_TAXES_ACCOUNT = "7250"
-BENEFITS_ACCOUNT = "7220"
-ACCRUED_PAYROLL_ACCOUNT = "2020"
 LONGEST_PERIOD = timedelta(days=366)
 
 
@@ -116,25 +118,7 @@ def pay_run_create(
 ) -> PayRun:
     """Record a pay run with its lines, all or none: every line's problem is reported."""
     _period_check(period_start, period_end, pay_date)
-    if not lines:
-        raise ServiceError(
-            "A pay run pays someone: enter at least one person's pay.",
-            fields={"lines": ["No one is paid."]},
-        )
-    problems: list[str] = []
-    seen: dict[int, str] = {}
-    for line in lines:
-        line_problems = _line_problems(line, period_start, period_end)
-        if line.staff_record.pk in seen:
-            line_problems.append(
-                f"{line.staff_record.person.full_name} is paid on {seen[line.staff_record.pk]} "
-                "already"
-            )
-        seen.setdefault(line.staff_record.pk, line.where)
-        if line_problems:
-            problems.append(f"{line.where}: " + "; ".join(line_problems) + ".")
-    if problems:
-        raise ServiceError(_problems_message(problems), fields={"lines": problems})
+    _lines_check(lines, period_start, period_end)
     with transaction.atomic():
         pay_run = PayRun.objects.create(
             period_start=period_start,
@@ -164,6 +148,29 @@ def pay_run_create(
             lines=len(lines),
         )
     return pay_run
+
+
+def _lines_check(lines: Sequence[PayLine], period_start: date, period_end: date) -> None:
+    """Refuse lines that pay no one, or any line with a problem (every problem is reported)."""
+    if not lines:
+        raise ServiceError(
+            "A pay run pays someone: enter at least one person's pay.",
+            fields={"lines": ["No one is paid."]},
+        )
+    problems: list[str] = []
+    seen: dict[int, str] = {}
+    for line in lines:
+        line_problems = _line_problems(line, period_start, period_end)
+        if line.staff_record.pk in seen:
+            line_problems.append(
+                f"{line.staff_record.person.full_name} is paid on {seen[line.staff_record.pk]} "
+                "already"
+            )
+        seen.setdefault(line.staff_record.pk, line.where)
+        if line_problems:
+            problems.append(f"{line.where}: " + "; ".join(line_problems) + ".")
+    if problems:
+        raise ServiceError(_problems_message(problems), fields={"lines": problems})
 
 
 def _problems_message(problems: list[str]) -> str:
@@ -251,6 +258,89 @@ def _matched(rows: list[CsvPayLine]) -> tuple[list[PayLine], list[str]]:
     return matched, problems
 
 
+# --- Changing a run's lines ----------------------------------------------------------------------
+
+
+def _posting_in_force(pay_run: PayRun) -> PayrollAllocation | None:
+    return (
+        PayrollAllocation.objects.filter(pay_run=pay_run, reversal_entry__isnull=True)
+        .exclude(entry__state=EntryState.REVERSED)
+        .select_related("entry")
+        .first()
+    )
+
+
+def _amounts(line: PayRunLine | PayLine) -> tuple[Decimal, Decimal, Decimal]:
+    return (line.gross_pay, line.employer_taxes, line.benefits)
+
+
+def _amounts_text(line: PayRunLine | PayLine) -> str:
+    return "/".join(f"{amount:.2f}" for amount in _amounts(line))
+
+
+def pay_run_lines_set(
+    *, pay_run: PayRun, lines: Sequence[PayLine], acting_user: User | None
+) -> PayRun:
+    """Make `lines` the run's lines: amounts changed, people added, people left out removed,
+    all or none, checked as when the run was entered. Refused while the run is posted (its
+    entry holds the amounts): reverse the posting first, then post the corrected run. The audit
+    row keeps each changed person's amounts before and after (gross/taxes/benefits)."""
+    _lines_check(lines, pay_run.period_start, pay_run.period_end)
+    with transaction.atomic():
+        pay_run = PayRun.objects.select_for_update().get(pk=pay_run.pk)
+        posting = _posting_in_force(pay_run)
+        if posting is not None:
+            raise StateConflict(
+                f"This pay run is posted in entry {posting.entry.number}, which holds its "
+                "amounts; reverse the posting to change them."
+            )
+        current = {
+            line.staff_record_id: line
+            for line in PayRunLine.objects.filter(pay_run=pay_run).select_related(
+                "staff_record__person"
+            )
+        }
+        wanted = {line.staff_record.pk: line for line in lines}
+        changes: dict[str, list[str]] = {}
+        removed = [line for record_id, line in current.items() if record_id not in wanted]
+        for line in removed:
+            changes[line.staff_record.person.full_name] = [_amounts_text(line), ""]
+        PayRunLine.objects.filter(pk__in=[line.pk for line in removed]).delete()
+        added = []
+        for record_id, new in wanted.items():
+            old = current.get(record_id)
+            if old is None:
+                added.append(
+                    PayRunLine(
+                        pay_run=pay_run,
+                        staff_record=new.staff_record,
+                        gross_pay=new.gross_pay,
+                        employer_taxes=new.employer_taxes,
+                        benefits=new.benefits,
+                    )
+                )
+                changes[new.staff_record.person.full_name] = ["", _amounts_text(new)]
+            elif _amounts(old) != _amounts(new):
+                name = new.staff_record.person.full_name
+                changes[name] = [_amounts_text(old), _amounts_text(new)]
+                old.gross_pay, old.employer_taxes, old.benefits = (
+                    new.gross_pay,
+                    new.employer_taxes,
+                    new.benefits,
+                )
+                old.save(update_fields=["gross_pay", "employer_taxes", "benefits"])
+        PayRunLine.objects.bulk_create(added)
+        if changes:
+            audit_record(
+                "pay_run.lines_update",
+                acting_user=acting_user,
+                obj=pay_run,
+                period=f"{pay_run.period_start}..{pay_run.period_end}",
+                lines=changes,
+            )
+    return pay_run
+
+
 # --- Posting a run -------------------------------------------------------------------------------
 
 
@@ -262,8 +352,8 @@ def pay_run_entry_lines(allocation: PayRunAllocation) -> list[accounting.LineSpe
         for part in person.parts:
             for account, amount in (
                 (person.salary_account, part.gross_pay),
-                (PAYROLL_TAXES_ACCOUNT, part.employer_taxes),
-                (BENEFITS_ACCOUNT, part.benefits),
+                (allocation.accounts.payroll_taxes, part.employer_taxes),
+                (allocation.accounts.benefits, part.benefits),
             ):
                 if amount:
                     debits[(account, part.function, part.program_code)] += amount
@@ -285,7 +375,10 @@ def pay_run_entry_lines(allocation: PayRunAllocation) -> list[accounting.LineSpe
     if total:
         lines.append(
             accounting.LineSpec(
-                account=ACCRUED_PAYROLL_ACCOUNT, fund=GENERAL_FUND, credit=total, memo=memo
+                account=allocation.accounts.accrued_payroll,
+                fund=GENERAL_FUND,
+                credit=total,
+                memo=memo,
             )
         )
     return lines
@@ -319,6 +412,24 @@ def pay_run_post(*, pay_run: PayRun, acting_user: User | None) -> PayrollAllocat
             pay_run=pay_run,
             acting_user=acting_user,
         )
+
+
+def pay_run_repost(
+    *, pay_run: PayRun, date: date, reason: str, acting_user: User | None
+) -> PayrollAllocation:
+    """Reverse the run's posting on `date` with `reason` and post the run again, in one
+    transaction: after hours in its period were approved or corrected, or its accounts changed.
+    Either both happen or neither (a closed period refuses the new posting, say)."""
+    with transaction.atomic():
+        PersonnelSettings.objects.select_for_update().get(pk=personnel_settings().pk)
+        pay_run = PayRun.objects.select_for_update().get(pk=pay_run.pk)
+        posting = _posting_in_force(pay_run)
+        if posting is None:
+            raise StateConflict("This pay run is not posted: post it rather than post it again.")
+        payroll_allocation_reverse(
+            allocation=posting, date=date, reason=reason, acting_user=acting_user
+        )
+        return pay_run_post(pay_run=pay_run, acting_user=acting_user)
 
 
 # --- Deleting a run ------------------------------------------------------------------------------
