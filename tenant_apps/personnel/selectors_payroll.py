@@ -4,6 +4,7 @@ fund its entry posts to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from tenant_apps.accounting.models import Account, EntryState, Fund
+from tenant_apps.accounting.models import Account, AccountType, EntryState, Fund
 from tenant_apps.personnel.models import (
     EmploymentType,
     PayrollAllocation,
@@ -112,6 +113,49 @@ def staff_to_pay(*, today: date) -> list[StaffRecord]:
     for record in records:
         record.last_line = last_lines.get(record.pk)  # type: ignore[attr-defined]  # for the form
     return records
+
+
+def staff_for_run(pay_run: PayRun) -> list[StaffRecord]:
+    """The staff whose pay a run's lines may hold: those it pays, and those on the payroll (not
+    contractors) at some time in its period; by name. One query."""
+    on_the_run = PayRunLine.objects.filter(pay_run=pay_run).values("staff_record_id")
+    in_the_period = (
+        Q(start_date__lte=pay_run.period_end)
+        & (Q(end_date__isnull=True) | Q(end_date__gte=pay_run.period_start))
+        & ~Q(employment_type=EmploymentType.CONTRACTOR)
+    )
+    return list(
+        StaffRecord.objects.select_related("person")
+        .filter(Q(pk__in=on_the_run) | in_the_period)
+        .order_by("person__full_name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class AccountChoices:
+    """Accounts a pay run may post to, as (code, "code name") pairs, by code."""
+
+    expenses: list[tuple[str, str]]
+    credits: list[tuple[str, str]]
+
+
+def pay_run_account_choices() -> AccountChoices:
+    """Active accounts that take postings (no sub-accounts): expenses for the debits,
+    liabilities and assets for the credit. One query."""
+    accounts = (
+        Account.objects.filter(
+            is_active=True,
+            type__in=(AccountType.EXPENSE, AccountType.LIABILITY, AccountType.ASSET),
+        )
+        .exclude(Exists(Account.objects.filter(parent=OuterRef("pk"))))
+        .order_by("code")
+        .values_list("code", "name", "type")
+    )
+    expenses: list[tuple[str, str]] = []
+    credits: list[tuple[str, str]] = []
+    for code, name, kind in accounts:
+        (expenses if kind == AccountType.EXPENSE else credits).append((code, f"{code} {name}"))
+    return AccountChoices(expenses=expenses, credits=credits)
 
 
 def ledger_names(*, account_codes: set[str], fund_codes: set[str]) -> dict[str, str]:

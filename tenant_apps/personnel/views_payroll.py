@@ -3,8 +3,10 @@ with the staff on the payroll) or importing the payroll provider's file, a run's
 preview of its allocation and entry, posting it and reversing the posting, and deleting a run
 that was never posted.
 
-Pay is read by the roles with PAY_READ; entering, importing, posting and reversing need
-PAYROLL_POST."""
+Also changing a run's amounts while it is not posted, and choosing the accounts pay runs post to.
+
+Pay is read by the roles with PAY_READ; entering, importing, changing, posting and reversing,
+and the accounts, need PAYROLL_POST."""
 
 from __future__ import annotations
 
@@ -31,15 +33,18 @@ from tenant_apps.personnel import selectors_payroll as selectors
 from tenant_apps.personnel.allocation import pay_run_allocation_compute
 from tenant_apps.personnel.models import PayRun, PayType, StaffRecord
 from tenant_apps.personnel.pay_run_files import HEADERS, MAX_FILE_BYTES
+from tenant_apps.personnel.selectors import personnel_settings
 from tenant_apps.personnel.services.pay_runs import (
     PayLine,
     pay_run_create,
     pay_run_delete,
     pay_run_entry_lines,
     pay_run_import,
+    pay_run_lines_set,
     pay_run_post,
 )
 from tenant_apps.personnel.services.payroll import payroll_allocation_reverse
+from tenant_apps.personnel.services.settings import PAY_RUN_ACCOUNT_SETTINGS, settings_update
 
 FUNCTION_LABELS = dict(Function.choices)
 
@@ -158,9 +163,9 @@ class PeriodForm(forms.Form):
 AMOUNTS = (("gross", "Gross pay"), ("taxes", "Employer taxes"), ("benefits", "Benefits"))
 
 
-class PayRunForm(PeriodForm):
-    """The period, and a row of three amounts for each staff member on the payroll; a row left
-    empty or at zero pays that person nothing in this run."""
+class PayLinesForm(forms.Form):
+    """A row of three amounts for each staff member on the payroll; a row left empty or at zero
+    pays that person nothing in this run."""
 
     def __init__(self, *args: Any, staff: list[StaffRecord], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,6 +199,10 @@ class PayRunForm(PeriodForm):
             if gross or taxes or benefits:
                 lines.append(PayLine(record, gross, taxes, benefits, record.person.full_name))
         return lines
+
+
+class PayRunForm(PeriodForm, PayLinesForm):
+    """The period, and each staff member's row of amounts."""
 
 
 def _prefill(staff: list[StaffRecord], today: date) -> dict[str, Any]:
@@ -481,3 +490,105 @@ def pay_run_delete_page(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
         return redirect("payroll:detail", pk=run.pk)
     messages.success(request, f"The pay run of {run.pay_date:%B} {run.pay_date.day} is deleted.")
     return redirect("payroll:index")
+
+
+# --- Changing a run's amounts --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.PAYROLL_POST)
+def pay_run_lines(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The run's amounts in the form a run is entered in, with the staff on the payroll in its
+    period: a row emptied removes that person, a row filled in adds one."""
+    run = _run_or_404(pk)
+    if run.posted:
+        messages.error(
+            request,
+            f"This pay run is posted in entry {run.entry_number}, which holds its amounts; "
+            "reverse the posting to change them.",
+        )
+        return redirect("payroll:detail", pk=run.pk)
+    staff = selectors.staff_for_run(run)
+    initial = {
+        f"{key}_{line.staff_record_id}": amount
+        for line in selectors.pay_run_lines(run)
+        for (key, _), amount in zip(
+            AMOUNTS, (line.gross_pay, line.employer_taxes, line.benefits), strict=True
+        )
+    }
+    # Bound on every POST: a post with every row empty is a run that pays no one, refused.
+    data = request.POST if request.method == "POST" else None
+    form = PayLinesForm(data, staff=staff, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                pay_run_lines_set(pay_run=run, lines=form.lines(), acting_user=request.user)
+            except ServiceError as error:
+                _show_service_error(form, error)
+            else:
+                messages.success(request, "The amounts are saved. Check the allocation again.")
+                return redirect("payroll:detail", pk=run.pk)
+        status = 400
+    context = {
+        "run": run,
+        "period": _period_of(run),
+        "form": form,
+        "amount_labels": [label for _, label in AMOUNTS],
+    }
+    return render(request, "personnel/payroll/lines.html", context, status=status)
+
+
+# --- The accounts pay runs post to ---------------------------------------------------------------
+
+ACCOUNT_LABELS = {
+    "salary_account": ("Salaries", "Gross pay of staff (UCOA 7020)."),
+    "officer_salary_account": (
+        "Officers' salaries",
+        "Gross pay of officers and directors (UCOA 7010).",
+    ),
+    "payroll_taxes_account": ("Payroll taxes", "The employer's payroll taxes (UCOA 7250)."),
+    "benefits_account": ("Employee benefits", "Health, retirement and other benefits (UCOA 7220)."),
+    "accrued_payroll_account": (
+        "Credited with the cost",
+        "Accrued payroll (UCOA 2020), cleared when the provider's payments leave the bank; or "
+        "the bank account itself.",
+    ),
+}
+
+
+class PayRunAccountsForm(forms.Form):
+    """The accounts a pay run posts to, chosen from the chart: expenses for salaries, taxes and
+    benefits, a liability or an asset for the credit."""
+
+    def __init__(self, *args: Any, choices: selectors.AccountChoices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in PAY_RUN_ACCOUNT_SETTINGS:
+            label, help_text = ACCOUNT_LABELS[name]
+            options = choices.credits if name == "accrued_payroll_account" else choices.expenses
+            self.fields[name] = forms.ChoiceField(label=label, help_text=help_text, choices=options)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.PAYROLL_POST)
+def pay_run_accounts(request: AuthenticatedHttpRequest) -> HttpResponse:
+    settings_row = personnel_settings()
+    form = PayRunAccountsForm(
+        request.POST if request.method == "POST" else None,
+        choices=selectors.pay_run_account_choices(),
+        initial={name: getattr(settings_row, name) for name in PAY_RUN_ACCOUNT_SETTINGS},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                settings_update(acting_user=request.user, **form.cleaned_data)
+            except ServiceError as error:
+                _show_service_error(form, error)
+            else:
+                messages.success(
+                    request, "The accounts are saved; pay runs posted from now on use them."
+                )
+                return redirect("payroll:accounts")
+        status = 400
+    return render(request, "personnel/payroll/accounts.html", {"form": form}, status=status)

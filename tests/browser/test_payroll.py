@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from shared_apps.users.roles import Role
-from tests.browser.conftest import PHONE_VIEWPORT, axe_check, pages_photographed
+from tests.browser.conftest import PHONE_VIEWPORT, axe_check, page_checked, pages_photographed
 from tests.browser.keyboard import tab_to
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
@@ -159,3 +159,53 @@ def test_the_bookkeeper_imports_previews_and_posts_a_pay_run(
     assert "854.64" in total.inner_text()
     assert "16,886.31" in total.inner_text()
     pages_photographed(page, "pay-run-functional-expenses")
+
+
+def test_the_bookkeeper_changes_a_runs_amounts_and_picks_its_accounts(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    """Given the March file imported and not posted, the bookkeeper raises Sam's gross pay, takes
+    Olive off the run, and has the run credit the bank rather than accrued payroll."""
+    from tenant_apps.personnel.services.pay_runs import pay_run_import
+
+    _staff(staff_site)
+    with staff_site.schema():
+        run = pay_run_import(
+            period_start=date(2026, 3, 1),
+            period_end=date(2026, 3, 31),
+            pay_date=date(2026, 4, 3),
+            raw=SAMPLE.read_bytes(),
+            source_name="march.csv",
+            acting_user=None,
+        )
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.BOOKKEEPER)
+
+    page.goto(staff_site.url(f"/pay-runs/{run.pk}/"))
+    page.get_by_role("link", name="Change the amounts").click()
+    page.get_by_role("heading", name="Change the amounts").wait_for()
+    page_checked(page, "pay-run-lines", context="the amounts of a pay run")
+    page.get_by_label("Gross pay of Sam Chen").fill("1300.00")
+    for label in ("Gross pay", "Employer taxes", "Benefits"):
+        page.get_by_label(f"{label} of Olive Grant").fill("")
+    page.get_by_role("button", name="Save the amounts").click()
+
+    page.get_by_text("The amounts are saved.").wait_for()
+    people = page.get_by_role("region", name="People paid").inner_text()
+    assert "$1,300.00" in people and "Olive Grant" not in people
+    assert "$7,374.30" in people  # 5,982.50 for Maria + 1,391.80 for Sam
+
+    page.get_by_role("link", name="Pay runs").first.click()
+    page.get_by_role("link", name="Accounts").click()
+    page_checked(page, "pay-run-accounts", context="the accounts of pay runs")
+    page.get_by_label("Credited with the cost").select_option("1010")
+    page.get_by_role("button", name="Save the accounts").click()
+    page.get_by_text("The accounts are saved").wait_for()
+    assert page.get_by_label("Credited with the cost").input_value() == "1010"
+
+    page.goto(staff_site.url(f"/pay-runs/{run.pk}/preview/"))
+    entry = page.get_by_role("region", name="The entry to post").inner_text()
+    assert "1010 Cash - operating (checking)" in entry and "$7,374.30" in entry
+    assert "2020" not in entry
