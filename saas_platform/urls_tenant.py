@@ -1,17 +1,18 @@
 """URLs of an organization's host (<slug>.PLATFORM_DOMAIN)."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
+from saas_platform.organization_api import OrganizationSettingsView
 from saas_platform.views import favicon, tenant_home
 from shared_apps.users.views import LoginView, PasswordResetView
 from tenant_apps.donations.urls import donor_urlpatterns
 from tenant_apps.donors.urls import urlpatterns as donor_form_urlpatterns
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
     path("banking/", include("tenant_apps.banking.api.urls")),
@@ -19,6 +20,11 @@ api_v1 = [
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),
     path("personnel/", include("tenant_apps.personnel.api.urls")),
+    path(
+        "organization/settings/",
+        OrganizationSettingsView.as_view(),
+        name="organization-settings-api",
+    ),
 ]
 
 urlpatterns = [
