@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from saas_platform.lib.api import ErrorOutput, Input, validated_data
 from saas_platform.lib.errors import ServiceError
-from saas_platform.organization_pages import BooksForm, PeopleForm, ProfileForm, ReceiptForm
+from saas_platform.organization_pages import BooksForm, PeopleForm, ProfileForm
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.services import organization_profile_update
 from shared_apps.users.permissions import capability_required
@@ -26,13 +26,14 @@ from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.selectors import fiscal_year_start_changeable
 from tenant_apps.donations import services as donations
+from tenant_apps.donations.forms import ReceiptOrganizationForm
 from tenant_apps.personnel import services as personnel
 from tenant_apps.personnel.selectors import personnel_settings
 
 # Each part of the settings: its page form, and the names of its fields.
 PARTS: dict[str, type[forms.Form]] = {
     "profile": ProfileForm,
-    "receipts": ReceiptForm,
+    "receipts": ReceiptOrganizationForm,
     "books": BooksForm,
     "people": PeopleForm,
 }
@@ -91,7 +92,7 @@ def _current(organization: Organization) -> dict[str, Any]:
     return {
         "name": organization.name,
         "time_zone": organization.time_zone,
-        **{field: getattr(receipts, field) for field in ReceiptForm.base_fields},
+        **{field: getattr(receipts, field) for field in ReceiptOrganizationForm.base_fields},
         "receipts_missing": list(donations.receipt_settings_missing(receipts)),
         "fiscal_year_start_month": accounting.accounting_settings().fiscal_year_start_month,
         "fiscal_year_start_changeable": fiscal_year_start_changeable(),
