@@ -3,7 +3,8 @@ settings.manage): the name, time zone and logo; what receipts say about the orga
 fiscal year's first month; the value of a volunteer hour. Each part is its own form, saved by
 the service of the app that keeps it (the profile by tenants, receipts by donations, the fiscal
 year by accounting, the rate by personnel), so a refusal in one leaves the others as they were.
-Also the logo itself, served to every page's header, and putting the dashboard's checklist away.
+Also the logo itself, served to every page's header, putting the dashboard's checklist away,
+and online giving: the owner connects the organization's own Stripe account (billing.connect).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from saas_platform.lib.errors import ServiceError
+from shared_apps.billing.services.connect import (
+    connect_account_refresh,
+    connect_disconnect,
+    connect_onboarding_start,
+)
+from shared_apps.billing.stripe_api import stripe_configured
 from shared_apps.tenants.models import Organization
+from shared_apps.tenants.selectors import organization_url
 from shared_apps.tenants.services import (
     LOGO_MAX_BYTES,
     organization_logo_remove,
@@ -136,6 +144,10 @@ def _settings_page(
             "receipts_missing": donations.receipt_settings_missing(receipts),
             "fiscal_year_open_to_change": fiscal_year_open_to_change,
             "fiscal_year_start_name": calendar.month_name[books.fiscal_year_start_month],
+            "giving": organization,
+            "giving_url": organization_url(organization=organization, path="/give/"),
+            "can_connect": request.user.has_capability(Capability.GIVING_CONNECT),
+            "stripe_configured": stripe_configured(),
         },
         status=status,
     )
@@ -251,6 +263,83 @@ def setup_checklist_dismiss(request: AuthenticatedHttpRequest) -> HttpResponse:
         "organization settings and on the staff page.",
     )
     return redirect("home")
+
+
+# --- Online giving: the organization's Stripe account ------------------------------------------
+
+GIVING_SECTION = "/settings/organization/#giving"
+
+
+def _onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """To Stripe's onboarding of the organization's account (created the first time)."""
+    organization = _tenant(request)
+    try:
+        url = connect_onboarding_start(
+            organization=organization,
+            refresh_url=organization_url(
+                organization=organization, path="/settings/organization/giving/refresh/"
+            ),
+            return_url=organization_url(
+                organization=organization, path="/settings/organization/giving/return/"
+            ),
+            acting_user=request.user,
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(GIVING_SECTION)
+    return redirect(url)
+
+
+@require_POST
+@page_requires(Capability.GIVING_CONNECT)
+def giving_connect(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _onboarding(request)
+
+
+@require_safe
+@page_requires(Capability.GIVING_CONNECT)
+def giving_refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Stripe sends the owner here when an onboarding link expired or was used: a new one."""
+    return _onboarding(request)
+
+
+@require_safe
+@page_requires(Capability.GIVING_CONNECT)
+def giving_return(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Back from Stripe's onboarding: what the account may do now is read from Stripe, never
+    assumed from having come back (onboarding can be left half done)."""
+    try:
+        organization = connect_account_refresh(
+            organization=_tenant(request), acting_user=request.user
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(GIVING_SECTION)
+    if organization.stripe_charges_enabled:
+        messages.success(request, "Online giving is live: donors can give on your giving page.")
+    else:
+        messages.info(
+            request,
+            "Stripe does not take charges on the account yet: finish its onboarding, or wait "
+            "for Stripe to check the details given.",
+        )
+    return redirect(GIVING_SECTION)
+
+
+@require_POST
+@page_requires(Capability.GIVING_CONNECT)
+def giving_disconnect(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        connect_disconnect(organization=_tenant(request), acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(GIVING_SECTION)
+    messages.success(
+        request,
+        "The Stripe account is disconnected: the giving page no longer takes gifts. The "
+        "account itself, and its money, stay yours at Stripe.",
+    )
+    return redirect(GIVING_SECTION)
 
 
 @require_safe

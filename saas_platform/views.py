@@ -68,8 +68,6 @@ class ChecklistItem:
     url: str
     action: str
     done: bool
-    # A step the product does not offer yet: listed so that nobody looks for it, never counted.
-    coming: bool = False
 
 
 SETTINGS_URL = "/settings/organization/"
@@ -98,6 +96,9 @@ def setup_checklist(user: User, *, organization: Organization) -> Checklist | No
          "Import your donors from a spreadsheet"),
         (Capability.GIFTS_WRITE, "has_gift", "Your first gift", "/gifts/new/",
          "Record a gift"),
+        (Capability.GIVING_CONNECT, "giving_live",
+         "Online giving, through your own Stripe account", f"{SETTINGS_URL}#giving",
+         "Connect Stripe"),
     ]  # fmt: skip
     mine = [step for step in steps if user.has_capability(step[0])]
     if not mine:
@@ -105,23 +106,21 @@ def setup_checklist(user: User, *, organization: Organization) -> Checklist | No
     progress = dataclasses.asdict(dashboard.setup_progress())
     if user.has_capability(Capability.USERS_MANAGE):
         progress["colleague_invited"] = colleague_invited()
+    # Live when Stripe takes charges on the connected account, as last read from Stripe.
+    progress["giving_live"] = organization.stripe_charges_enabled
     items = [
         ChecklistItem(label=label, url=url, action=action, done=progress[done])
         for _, done, label, url, action in mine
     ]
+    items = [
+        dataclasses.replace(item, label="Online giving is live")
+        if item.url.endswith("#giving") and item.done
+        else item
+        for item in items
+    ]
     if all(item.done for item in items):
         return None
     can_dismiss = user.has_capability(Capability.SETTINGS_MANAGE)
-    if can_dismiss:
-        items.append(
-            ChecklistItem(
-                label="Online gifts by card, through your own Stripe account",
-                url="",
-                action="",
-                done=False,
-                coming=True,
-            )
-        )
     return Checklist(items=items, can_dismiss=can_dismiss)
 
 

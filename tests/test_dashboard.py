@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from shared_apps.tenants.models import Organization
 from shared_apps.users.models import Invitation
 from shared_apps.users.roles import Role
 from tenant_apps.accounting import services as accounting
@@ -62,6 +63,10 @@ def _finish_setup() -> None:
         acting_user=None,
     )
     GiftFactory.create(donor=DonorFactory.create())
+    organization = Organization.objects.get(slug="alpha")
+    organization.stripe_account_id = "acct_1TestAlpha"
+    organization.stripe_charges_enabled = True
+    organization.save()  # a save: the routing cache forgets the organization it held
     Invitation.objects.create(
         email="colleague@alpha.org",
         role=Role.BOOKKEEPER,
@@ -248,9 +253,11 @@ def test_empty_states_say_what_to_do_next(alpha: Tenant) -> None:
 
 
 SETTINGS = "/settings/organization/#receipts"
-STEPS = (SETTINGS, "/settings/staff/", "/donations/imports/", "/gifts/new/")
+GIVING = "/settings/organization/#giving"
+STEPS = (SETTINGS, "/settings/staff/", "/donations/imports/", "/gifts/new/", GIVING)
 ACTIONS = {
     SETTINGS: "Add the EIN",
+    GIVING: "Connect Stripe",
     "/settings/staff/": "Invite a colleague",
     "/donations/imports/": "Import your donors from a spreadsheet",
     "/gifts/new/": "Record a gift",
@@ -260,6 +267,7 @@ ACTIONS = {
 @pytest.mark.parametrize(
     ("role", "items"),
     [
+        # Connecting the Stripe account the money goes to is the owner's alone.
         (Role.OWNER, STEPS),
         # The administrator is a second login: the colleague step is done for them.
         (Role.ADMIN, (SETTINGS, "/donations/imports/", "/gifts/new/")),
@@ -277,10 +285,26 @@ def test_the_checklist_shows_the_steps_the_role_can_take(
     assert ('<h2 id="setup">Getting started</h2>' in html) == bool(items)
     for url in STEPS:
         assert (f'<a href="{url}">{ACTIONS[url]}</a>' in html) == (url in items), url
-    # Stripe is not offered yet: said so to those who would set it up, and never a link.
     administers = role in (Role.OWNER, Role.ADMIN)
-    assert ("through your own Stripe account" in html) == administers
+    assert ("through your own Stripe account" in html) == (role == Role.OWNER)
     assert ("Put this list away" in html) == administers
+
+
+def test_the_giving_step_is_done_once_stripe_takes_charges_on_the_account(
+    alpha: Tenant,
+) -> None:
+    organization = alpha.organization
+    organization.stripe_account_id = "acct_1TestAlpha"
+    organization.save()
+
+    assert f'<a href="{GIVING}">Connect Stripe</a>' in _page(alpha, Role.OWNER)
+
+    organization.stripe_charges_enabled = True
+    organization.save()
+    html = _page(alpha, Role.OWNER)
+
+    assert 'Online giving is live <span class="muted">(done)</span>' in html
+    assert "Connect Stripe" not in html
 
 
 def test_the_checklist_marks_what_is_done_and_goes_once_all_is(alpha: Tenant) -> None:

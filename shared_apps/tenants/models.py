@@ -45,6 +45,16 @@ class Organization(TenantMixin):
     setup_checklist_dismissed = models.BooleanField(
         default=False, help_text="The dashboard's getting-started checklist is put away."
     )
+    # Online giving: the organization's own Stripe account (Connect), which donations are
+    # charged on directly, and what Stripe last said of it. Here, not in the tenant's schema,
+    # because the Connect webhook routes each event by its account to the organization, and
+    # the giving page reads the state with the row the routing cache holds.
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    stripe_charges_enabled = models.BooleanField(default=False)
+    stripe_payouts_enabled = models.BooleanField(default=False)
+    stripe_default_currency = models.CharField(
+        max_length=3, blank=True, help_text="The connected account's currency, as usd."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,7 +69,12 @@ class Organization(TenantMixin):
             models.CheckConstraint(
                 condition=models.Q(state__in=OrganizationState.values),
                 name="organization_state_valid",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~models.Q(stripe_account_id=""),
+                name="organization_stripe_account_unique",
+            ),
         ]
 
     def __str__(self) -> str:

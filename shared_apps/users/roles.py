@@ -43,6 +43,9 @@ class Capability(StrEnum):
     # fundraising reports): kept apart from DONORS_READ so that a volunteer coordinator can
     # reach donors who volunteer without seeing what they give.
     GIVING_READ = "giving.read"
+    # Connecting (or disconnecting) the Stripe account that online gifts are paid into: where
+    # the organization's money goes is its owner's decision alone.
+    GIVING_CONNECT = "giving.connect"
 
 
 _READ = {
@@ -55,7 +58,7 @@ _READ = {
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: frozenset(Capability),
-    Role.ADMIN: frozenset(Capability),
+    Role.ADMIN: frozenset(Capability) - {Capability.GIVING_CONNECT},
     Role.BOOKKEEPER: frozenset(
         _READ
         | {

@@ -70,7 +70,7 @@ def test_an_owner_edits_the_settings_uploads_a_logo_and_the_checklist_ticks(
     # Given a new organization's owner on the dashboard, the EIN still to add
     checklist = page.get_by_role("region", name="Getting started")
     expect(checklist.get_by_role("link", name="Add the EIN")).to_be_visible()
-    expect(checklist.get_by_text("(coming soon)")).to_be_visible()
+    expect(checklist.get_by_role("link", name="Connect Stripe")).to_be_visible()
     _checked(page, "organization-dashboard-before", "the dashboard before the settings")
 
     # When she opens the settings from the sections bar; from here on with the keyboard alone

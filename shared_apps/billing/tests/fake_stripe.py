@@ -7,6 +7,13 @@ real stripe library talks to it (settings.STRIPE_API_BASE). Cancelling a subscri
 (DELETE /v1/subscriptions/<id>) succeeds for the ids in `subscriptions` that are not cancelled
 yet, and answers 404 resource_missing otherwise, as Stripe does for one cancelled before.
 
+Connect: `POST /v1/accounts` makes an account (not yet able to take charges: a test says when
+onboarding is done by `account_onboarded`), `GET /v1/accounts/<id>` reads it, and
+`POST /v1/account_links` answers an onboarding link. A Checkout session made with the
+Stripe-Account header is that account's; `checkout_session_pay` plays the donor paying it
+(a PaymentIntent with its charge and balance transaction, Stripe's fee 2.9% + 30c), which
+`GET /v1/payment_intents/<id>` then answers, for the account it was made on only.
+
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
 """
@@ -45,11 +52,88 @@ class FakeStripe:
     failures: dict[str, int] = field(default_factory=dict)
     # Subscription id -> its status at Stripe ("active", "canceled"...), for DELETE.
     subscriptions: dict[str, str] = field(default_factory=dict)
+    # Connected account id -> the account as Stripe answers it.
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Checkout session id -> the session (sessions made on a connected account: Connect).
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # PaymentIntent id -> (the account it was made on, the PaymentIntent).
+    payment_intents: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.requests.clear()
         self.failures.clear()
         self.subscriptions.clear()
+        self.accounts.clear()
+        self.sessions.clear()
+        self.payment_intents.clear()
+
+    def account_onboarded(self, account_id: str, *, payouts: bool = True) -> None:
+        """The owner finished Stripe's onboarding: the account takes charges (and pays out)."""
+        self.accounts[account_id].update(
+            charges_enabled=True, payouts_enabled=payouts, details_submitted=True
+        )
+
+    def checkout_session_pay(self, session_id: str) -> dict[str, Any]:
+        """The donor pays a Checkout session made on a connected account: the session becomes
+        complete and paid, with a succeeded PaymentIntent whose charge carries Stripe's fee.
+        Returns the completed session, as the checkout.session.completed event carries it."""
+        session = self.sessions[session_id]
+        account = session["_account"]
+        amount = int(session["amount_total"])
+        fee = stripe_fee_cents(amount)
+        number = next(_numbers)
+        created = int(time.time())
+        balance_transaction = {
+            "id": f"txn_1Test{number:08d}",
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": created + 2 * 86400,
+            "created": created,
+            "currency": session["currency"],
+            "fee": fee,
+            "fee_details": [
+                {"amount": fee, "application": None, "currency": session["currency"],
+                 "description": "Stripe processing fees", "type": "stripe_fee"}
+            ],
+            "net": amount - fee,
+            "reporting_category": "charge",
+            "source": f"ch_1Test{number:08d}",
+            "status": "pending",
+            "type": "charge",
+        }  # fmt: skip
+        charge = {
+            "id": f"ch_1Test{number:08d}",
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "balance_transaction": balance_transaction,
+            "billing_details": {"email": session.get("customer_email"), "name": None},
+            "created": created,
+            "currency": session["currency"],
+            "paid": True,
+            "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
+            "status": "succeeded",
+        }
+        payment_intent = {
+            "id": f"pi_3Test{number:08d}",
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": amount,
+            "created": created,
+            "currency": session["currency"],
+            "latest_charge": charge,
+            "metadata": session["_payment_intent_metadata"],
+            "payment_method_types": ["card"],
+            "status": "succeeded",
+        }
+        self.payment_intents[payment_intent["id"]] = (account, payment_intent)
+        session.update(
+            payment_intent=payment_intent["id"],
+            payment_status="paid",
+            status="complete",
+            customer_details={"email": session.get("customer_email"), "name": None},
+        )
+        return {key: value for key, value in session.items() if not key.startswith("_")}
 
     @property
     def base(self) -> str:
@@ -129,6 +213,66 @@ def _checkout_session(params: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def stripe_fee_cents(amount_cents: int) -> int:
+    """Stripe's standard card fee in the US, 2.9% + 30c, rounded to the cent as Stripe does."""
+    return int((amount_cents * 29 + 5000) // 1000) + 30
+
+
+def _metadata(params: dict[str, str], prefix: str = "metadata") -> dict[str, str]:
+    found = {}
+    for key, value in params.items():
+        rest = key[len(prefix) + 1 :] if key.startswith(f"{prefix}[") else ""
+        if rest.endswith("]") and "[" not in rest:
+            found[rest[:-1]] = value
+    return found
+
+
+def _account(params: dict[str, str]) -> dict[str, Any]:
+    number = next(_numbers)
+    return {
+        "id": f"acct_1Test{number:010d}",
+        "object": "account",
+        "business_profile": {"name": params.get("business_profile[name]")},
+        "business_type": None,
+        "capabilities": {},
+        "charges_enabled": False,
+        "country": "US",
+        "created": int(time.time()),
+        "default_currency": "usd",
+        "details_submitted": False,
+        "email": params.get("email"),
+        "metadata": _metadata(params),
+        "payouts_enabled": False,
+        "type": params.get("type", "standard"),
+    }
+
+
+def _account_link(params: dict[str, str]) -> dict[str, Any]:
+    return {
+        "object": "account_link",
+        "created": int(time.time()),
+        "expires_at": int(time.time()) + 300,
+        "url": f"https://connect.stripe.com/setup/s/{params.get('account')}/Test{next(_numbers):06d}",
+    }
+
+
+def _connect_checkout_session(params: dict[str, str], account: str) -> dict[str, Any]:
+    """A payment-mode Checkout session on a connected account, priced by its one line item."""
+    session = _checkout_session(params)
+    amount = int(params.get("line_items[0][price_data][unit_amount]") or 0) * int(
+        params.get("line_items[0][quantity]") or 1
+    )
+    session.update(
+        amount_subtotal=amount,
+        amount_total=amount,
+        currency=params.get("line_items[0][price_data][currency]"),
+        customer_email=params.get("customer_email"),
+        _payment_intent_metadata=_metadata(params, "payment_intent_data[metadata]"),
+        _account=account,
+    )
+    return session
+
+
 def _portal_session(params: dict[str, str]) -> dict[str, Any]:
     number = next(_numbers)
     return {
@@ -180,6 +324,43 @@ def _subscription_cancel(fake: FakeStripe, subscription_id: str) -> tuple[int, d
     return 200, answer
 
 
+def _post_answer(
+    fake: FakeStripe, path: str, params: dict[str, str], account: str
+) -> tuple[int, dict[str, Any]]:
+    status = fake.failures.get(path)
+    answer = ANSWERS.get(path)
+    if status is not None:
+        return status, _error(status)
+    if path == "/v1/checkout/sessions" and account:
+        session = _connect_checkout_session(params, account)
+        fake.sessions[session["id"]] = session
+        return 200, {key: value for key, value in session.items() if not key.startswith("_")}
+    if path == "/v1/accounts":
+        created = _account(params)
+        fake.accounts[created["id"]] = created
+        return 200, created
+    if path == "/v1/account_links" and params.get("account") in fake.accounts:
+        return 200, _account_link(params)
+    if answer is not None:
+        return 200, answer(params)
+    return 404, _error(404, code="resource_missing")
+
+
+def _get_answer(fake: FakeStripe, path: str, account: str) -> tuple[int, dict[str, Any]]:
+    status = fake.failures.get(path)
+    kind, _, object_id = path.rpartition("/")
+    if status is not None:
+        return status, _error(status)
+    if kind == "/v1/accounts" and object_id in fake.accounts:
+        return 200, fake.accounts[object_id]
+    if kind == "/v1/payment_intents" and object_id in fake.payment_intents:
+        owner, payment_intent = fake.payment_intents[object_id]
+        # Another account's PaymentIntent: Stripe answers as if it did not exist.
+        if owner == account:
+            return 200, payment_intent
+    return 404, _error(404, code="resource_missing")
+
+
 def fake_stripe_start() -> FakeStripe:
     holder: dict[str, FakeStripe] = {}
 
@@ -198,13 +379,13 @@ def fake_stripe_start() -> FakeStripe:
             length = int(self.headers.get("Content-Length") or 0)
             params = self._params(self.rfile.read(length).decode())
             fake, path = self._record(params)
-            status = fake.failures.get(path)
-            answer = ANSWERS.get(path)
-            if status is None and answer is not None:
-                self._answer(200, answer(params))
-            else:
-                status = status or 404
-                self._answer(status, _error(status))
+            account = self.headers.get("Stripe-Account") or ""
+            self._answer(*_post_answer(fake, path, params, account))
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            fake, path = self._record(self._params(urlsplit(self.path).query))
+            account = self.headers.get("Stripe-Account") or ""
+            self._answer(*_get_answer(fake, path, account))
 
         def do_DELETE(self) -> None:  # noqa: N802 - http.server's name
             fake, path = self._record(self._params(urlsplit(self.path).query))

@@ -14,9 +14,17 @@ def test_every_role_has_a_capability_set() -> None:
     assert set(ROLE_CAPABILITIES) == set(Role.values)
 
 
-def test_owner_and_admin_can_do_everything() -> None:
-    for role in (Role.OWNER, Role.ADMIN):
-        assert all(role_has_capability(role, capability) for capability in Capability)
+def test_owner_can_do_everything_and_admin_all_but_connect_the_stripe_account() -> None:
+    assert all(role_has_capability(Role.OWNER, capability) for capability in Capability)
+    assert all(
+        role_has_capability(Role.ADMIN, capability)
+        for capability in Capability
+        if capability != Capability.GIVING_CONNECT
+    )
+    connectors = {
+        role for role in Role.values if role_has_capability(role, Capability.GIVING_CONNECT)
+    }
+    assert connectors == {Role.OWNER}
 
 
 def test_viewer_reads_but_never_writes() -> None:
