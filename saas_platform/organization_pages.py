@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import mimetypes
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -40,7 +41,7 @@ from shared_apps.users.pages import page_requires
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.selectors import fiscal_year_start_changeable
+from tenant_apps.accounting.selectors import fiscal_year_start_changeable, fund_list
 from tenant_apps.donations import services as donations
 from tenant_apps.donations.forms import ReceiptOrganizationForm
 from tenant_apps.personnel import services as personnel
@@ -92,6 +93,22 @@ class PeopleForm(forms.Form):
     )
 
 
+class GivingFundsForm(forms.Form):
+    funds = forms.MultipleChoiceField(
+        label="Funds donors may choose",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The general fund is always offered; tick the others a donor may give to.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["funds"]).choices = [
+            (fund.code, f"{fund.name} ({fund.code})")
+            for fund in fund_list().filter(is_active=True).exclude(code="GEN")
+        ]
+
+
 FormsByPart = dict[str, forms.Form]
 
 
@@ -130,6 +147,9 @@ def _settings_page(
         ),
         "books": BooksForm(initial={"fiscal_year_start_month": books.fiscal_year_start_month}),
         "people": PeopleForm(initial={"volunteer_hourly_rate": people.volunteer_hourly_rate}),
+        "giving_funds": GivingFundsForm(
+            initial={"funds": [fund.code for fund in donations.giving_funds()]}
+        ),
     }
     parts |= bound or {}
     fiscal_year_open_to_change = fiscal_year_start_changeable()
@@ -324,6 +344,23 @@ def giving_return(request: AuthenticatedHttpRequest) -> HttpResponse:
             "for Stripe to check the details given.",
         )
     return redirect(GIVING_SECTION)
+
+
+@require_POST
+@page_requires(Capability.SETTINGS_MANAGE)
+def giving_funds(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = GivingFundsForm(request.POST)
+    if form.is_valid():
+        try:
+            donations.giving_funds_set(
+                fund_codes=form.cleaned_data["funds"], acting_user=request.user
+            )
+        except ServiceError as error:
+            _refusal_on(form, error)
+        else:
+            messages.success(request, "The funds offered on the giving page are saved.")
+            return redirect(GIVING_SECTION)
+    return _settings_page(request, bound={"giving_funds": form}, status=400)
 
 
 @require_POST

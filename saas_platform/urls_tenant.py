@@ -47,6 +47,8 @@ urlpatterns = [
     # editing (donors).
     path("donors/", include(([*donor_urlpatterns, *donor_form_urlpatterns], "donors"))),
     path("gifts/", include("tenant_apps.donations.urls_gifts")),
+    # The public giving page: donors, no login.
+    path("give/", include("tenant_apps.donations.urls_give")),
     path("hours/", include("tenant_apps.personnel.urls_hours")),
     path("personnel/", include("tenant_apps.personnel.urls")),
     path("pay-runs/", include("tenant_apps.personnel.urls_payroll")),

@@ -335,6 +335,8 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", default="")
 # Another address for Stripe's API (stripe-mock, a test server); empty for Stripe itself.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")
+# Checkout sessions one client may open on the giving pages a minute (card testing runs many).
+GIVING_CHECKOUTS_PER_MINUTE = env_int("GIVING_CHECKOUTS_PER_MINUTE", default=10, minimum=1)
 # Days an organization keeps working after a payment failed, or after its trial of a paid plan
 # ended with no subscription, before it is suspended. Trials are never suspended without Stripe.
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", default=7, minimum=0)

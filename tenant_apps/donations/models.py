@@ -75,6 +75,20 @@ class Campaign(models.Model):
         return f"{self.code} {self.name}"
 
 
+class GivingFund(models.Model):
+    """A fund donors may choose on the public giving page (/give/). The general fund is always
+    offered; these are the others the organization allows, chosen in its settings."""
+
+    fund = models.OneToOneField("accounting.Fund", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fund__code"]
+
+    def __str__(self) -> str:
+        return f"Offered online: {self.fund_id}"
+
+
 class Deposit(models.Model):
     """A batch of checks and cash taken to the bank. It closes only when its gifts match the
     count and total counted by hand; closing moves them from undeposited funds to the bank."""

@@ -17,6 +17,7 @@ from tenant_apps.donations.services.deposits import (
 from tenant_apps.donations.services.gifts import gift_create, gift_post
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
+from tenant_apps.donations.services.online import giving_funds, giving_funds_set
 from tenant_apps.donations.services.pledges import pledge_create, pledge_post
 from tenant_apps.donations.services.receipt_settings import (
     receipt_settings as receipt_settings_current,  # its own name is the module's, here
@@ -39,6 +40,8 @@ __all__ = [
     "deposit_create",
     "gift_create",
     "gift_post",
+    "giving_funds",
+    "giving_funds_set",
     "import_job_create",
     "pledge_create",
     "pledge_post",
