@@ -8,6 +8,7 @@ from saas_platform.lib.admin_sites import public_admin_site
 from saas_platform.lib.health import healthz
 from saas_platform.views import favicon, public_home
 from shared_apps.users.views import LoginView
+from tenant_apps.donations.views.connect_webhook import connect_webhook
 
 urlpatterns = [
     path("", public_home, name="home"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path(settings.ADMIN_URL_PATH, public_admin_site.urls),
     path("billing/", include("shared_apps.billing.urls_public")),
     path("console/", include("shared_apps.console.urls")),
+    # Online gifts' events from every organization's connected Stripe account.
+    path("stripe/connect/webhook/", connect_webhook, name="stripe_connect_webhook"),
     path("signup/", include("shared_apps.onboarding.urls")),
     # Operators authenticate here too; a tenant's token is refused (401) on this host.
     path("api/v1/auth/", include("shared_apps.users.api.urls")),

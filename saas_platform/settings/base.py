@@ -83,7 +83,7 @@ TOP_LEVEL_ROUTES = frozenset(
         "account", "accounts", "accounting", "api", "billing", "campaigns", "console",
         "deposits", "donations", "donors", "favicon.ico", "gifts", "give", "healthz", "hours",
         "invitations", "media", "pay-runs", "personnel", "pledges", "receipts", "recurring",
-        "settings", "signup", "static", "tasks",
+        "settings", "signup", "static", "stripe", "tasks",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
@@ -335,6 +335,9 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", default="")
 # Another address for Stripe's API (stripe-mock, a test server); empty for Stripe itself.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")
+# The Connect webhook's own signing secret (/stripe/connect/webhook/ on the public host): online
+# gifts' events from organizations' connected accounts. Empty: the endpoint refuses them all.
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # Checkout sessions one client may open on the giving pages a minute (card testing runs many).
 GIVING_CHECKOUTS_PER_MINUTE = env_int("GIVING_CHECKOUTS_PER_MINUTE", default=10, minimum=1)
 # Days an organization keeps working after a payment failed, or after its trial of a paid plan

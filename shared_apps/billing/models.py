@@ -145,3 +145,50 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_id} {self.type}"
+
+
+# --- Stripe Connect webhook events (online giving) --------------------------------------------
+
+
+class ConnectEvent(models.Model):
+    """Every event of the organizations' connected accounts (online gifts), once by its id, with
+    the organization its `account` routed it to and what came of it. An event for an account no
+    organization has is stored, answered and touches no tenant. The organization's schema
+    applies the rest (donations.services.online_events), recording the outcome here in the
+    same transaction as the gift, so that an event is applied once."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    account_id = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField()
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    organization = models.ForeignKey(
+        "tenants.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="connect_events",
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Empty while it waits for the organization's schema to apply it.
+    outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
+    outcome_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["account_id"], name="connectevent_account"),
+            models.Index(fields=["organization", "created"], name="connectevent_organization"),
+            models.Index(fields=["outcome"], name="connectevent_outcome"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=[*StripeEventOutcome.values, ""]),
+                name="connectevent_outcome_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.type} ({self.account_id})"

@@ -37,11 +37,13 @@ from django.utils import timezone
 
 from saas_platform.lib.formatting import money
 from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import EntrySource, EntryState, JournalLine
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
     DepositState,
     Gift,
+    GiftSource,
     GiftState,
     ImportJob,
     ImportState,
@@ -1176,3 +1178,17 @@ def recurring_gift_detail(*, pk: int) -> RecurringGift | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def gift_processing_fee(gift: Gift) -> Decimal | None:
+    """The card processor's fee posted against an online gift (Stripe's, read from its balance
+    transaction when the gift was recorded), or None for a gift that has none. One query, for
+    online gifts only."""
+    if gift.source != GiftSource.ONLINE:
+        return None
+    total: Decimal | None = JournalLine.objects.filter(
+        entry__source=EntrySource.FEE,
+        entry__source_reference=f"gift:{gift.pk}",
+        entry__state=EntryState.POSTED,
+    ).aggregate(total=Sum("debit"))["total"]
+    return total

@@ -89,3 +89,13 @@ def recurring_gifts_run(organization_id: int) -> None:
         len(result.created),
         len(result.failed),
     )
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def connect_event_apply(event_id: int) -> str:
+    """Apply a stored Stripe Connect event (an online gift) in the schema of the organization
+    its account is; queued by the Connect webhook with that schema in the headers."""
+    # Imported when the task runs: the webhook's module imports this one to queue it.
+    from tenant_apps.donations.services.online_events import connect_event_apply as apply
+
+    return apply(event_id=event_id)

@@ -35,11 +35,13 @@ class WebhookRefused(ServiceError):
 # --- Webhook events ------------------------------------------------------------------------------
 
 
-def _event_parse(payload: bytes, signature: str) -> dict[str, Any]:
-    """The verified event as plain JSON, or WebhookRefused."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
+def stripe_event_parse(
+    payload: bytes, signature: str, *, secret: str, setting: str
+) -> dict[str, Any]:
+    """The event verified by the endpoint's signing `secret`, as plain JSON, or WebhookRefused
+    (also when the endpoint has no secret: `setting` names the one that is missing)."""
     if not secret:
-        raise WebhookRefused("Webhooks are not configured (no STRIPE_WEBHOOK_SECRET).")
+        raise WebhookRefused(f"Webhooks are not configured (no {setting}).")
     try:
         stripe.Webhook.construct_event(payload, signature, secret)
         data = json.loads(payload)
@@ -124,7 +126,12 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent:
     is processed again. Processing runs in a savepoint: if it fails, the event is kept as
     `failed` with the error, for a retry (Stripe's next delivery, or stripe_events_retry).
     """
-    data = _event_parse(payload, signature)
+    data = stripe_event_parse(
+        payload,
+        signature,
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        setting="STRIPE_WEBHOOK_SECRET",
+    )
     customer_id, subscription_id = _ids_of(data)
     try:
         with transaction.atomic():

@@ -9,7 +9,12 @@ import pytest
 from pytest_django import Settings
 
 from shared_apps.billing.models import Plan, Subscription
-from shared_apps.billing.tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, fake_stripe_start
+from shared_apps.billing.tests.fake_stripe import (
+    CONNECT_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
+    FakeStripe,
+    fake_stripe_start,
+)
 from tests.plugin import Tenant
 
 
@@ -25,6 +30,7 @@ def fake_stripe(fake_stripe_server: FakeStripe, settings: Settings) -> FakeStrip
     fake_stripe_server.reset()
     settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = CONNECT_WEBHOOK_SECRET
     settings.STRIPE_API_BASE = fake_stripe_server.base
     return fake_stripe_server
 

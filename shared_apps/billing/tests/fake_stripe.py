@@ -32,6 +32,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+# The Connect endpoint's own signing secret (online giving), distinct from billing's.
+CONNECT_WEBHOOK_SECRET = "whsec_test_connect_fedcba9876543210"
 API_VERSION = "2026-10-28.endive"
 _numbers = itertools.count(1)
 
@@ -215,7 +217,7 @@ def _checkout_session(params: dict[str, str]) -> dict[str, Any]:
 
 def stripe_fee_cents(amount_cents: int) -> int:
     """Stripe's standard card fee in the US, 2.9% + 30c, rounded to the cent as Stripe does."""
-    return int((amount_cents * 29 + 5000) // 1000) + 30
+    return (amount_cents * 29 + 500) // 1000 + 30
 
 
 def _metadata(params: dict[str, str], prefix: str = "metadata") -> dict[str, str]:
@@ -421,10 +423,17 @@ def fake_stripe_start() -> FakeStripe:
 
 
 def event(
-    kind: str, obj: dict[str, Any], *, created: int, event_id: str | None = None
+    kind: str,
+    obj: dict[str, Any],
+    *,
+    created: int,
+    event_id: str | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """A Stripe event (snapshot payload) around `obj`."""
+    """A Stripe event (snapshot payload) around `obj`; a connected `account`'s event (Connect)
+    names it."""
     return {
+        **({"account": account} if account is not None else {}),
         "id": event_id or f"evt_1Test{next(_numbers):010d}",
         "object": "event",
         "api_version": API_VERSION,

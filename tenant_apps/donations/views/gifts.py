@@ -313,6 +313,7 @@ def gift_page(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
+    processing_fee = selectors.gift_processing_fee(gift)
     return render(
         request,
         "donations/gifts/detail.html",
@@ -324,6 +325,8 @@ def gift_page(
             "can_post": user.has_capability(Capability.GIFTS_POST),
             "can_write": user.has_capability(Capability.GIFTS_WRITE),
             "can_read_books": user.has_capability(Capability.ACCOUNTING_READ),
+            "processing_fee": processing_fee,
+            "net_of_fee": gift.amount - processing_fee if processing_fee is not None else None,
         },
         status=status,
     )

@@ -1,0 +1,88 @@
+"""Stripe Connect webhook events (online giving): a delivery verified by the Connect endpoint's
+own signing secret, stored once by its id, and routed by its `account` to the organization
+whose connected account it is. Applying it is the organization's schema's work (donations),
+which takes the event under lock and records its outcome here in its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import DataError, transaction
+from django.utils import timezone
+
+from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.billing.services.events import WebhookRefused, stripe_event_parse
+from shared_apps.tenants.models import Organization, OrganizationState
+
+logger = logging.getLogger(__name__)
+
+
+def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
+    """Verify and store a Connect delivery once. A replay returns the stored row unchanged. An
+    event whose account no active organization has is stored as ignored: answered, and no
+    tenant touched. The others wait (outcome empty) for their organization to apply them:
+    `connect_event_pending` says whether one still does."""
+    data = stripe_event_parse(
+        payload,
+        signature,
+        secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+        setting="STRIPE_CONNECT_WEBHOOK_SECRET",
+    )
+    account = data.get("account")
+    account_id = account if isinstance(account, str) else ""
+    try:
+        with transaction.atomic():
+            event, created = ConnectEvent.objects.get_or_create(
+                stripe_id=data["id"],
+                defaults={
+                    "type": data["type"],
+                    "account_id": account_id[:255],
+                    "created": datetime.fromtimestamp(data["created"], tz=UTC),
+                    "livemode": bool(data.get("livemode")),
+                    "payload": data,
+                },
+            )
+            if not created:
+                logger.info("Connect event %s received again", event.stripe_id)
+                return event
+            organization = (
+                Organization.objects.filter(
+                    stripe_account_id=account_id, state=OrganizationState.ACTIVE
+                ).first()
+                if account_id
+                else None
+            )
+            if organization is None:
+                event.outcome = StripeEventOutcome.IGNORED
+                event.outcome_detail = "No active organization has this Stripe account."
+                event.processed_at = timezone.now()
+            else:
+                event.organization = organization
+            event.save(update_fields=["organization", "outcome", "outcome_detail", "processed_at"])
+    except DataError:
+        raise WebhookRefused("The event cannot be stored.") from None
+    return event
+
+
+def connect_event_pending(event: ConnectEvent) -> bool:
+    """Whether the event still waits for its organization to apply it (new, or failed)."""
+    return event.organization_id is not None and event.outcome in (
+        "",
+        StripeEventOutcome.FAILED,
+    )
+
+
+def connect_event_locked(event_id: int) -> ConnectEvent:
+    """The event, locked until the caller's transaction ends: one application at a time."""
+    return ConnectEvent.objects.select_for_update().get(pk=event_id)
+
+
+def connect_event_outcome_record(*, event: ConnectEvent, outcome: str, detail: str) -> None:
+    """What came of applying the event, written in the caller's transaction."""
+    event.outcome = outcome
+    event.outcome_detail = detail[:2000]
+    event.processed_at = timezone.now()
+    event.save(update_fields=["outcome", "outcome_detail", "processed_at"])

@@ -1,0 +1,186 @@
+"""Online gifts from Stripe Connect events, applied in the organization's schema.
+
+`checkout.session.completed` with its payment made: the donor found by email (or created), the
+gift created and posted (source online, method card, payment reference the PaymentIntent id,
+in the fund the session's metadata names), so Dr 1060 Stripe clearing, Cr contributions; then
+Stripe's fee, read from the charge's balance transaction, posted as an expense against the
+clearing account (8550 bank and merchant fees, general fund, management and general). The
+receipt is issued and emailed after commit, as for every posted gift.
+
+Each event is applied once: under a lock on the stored event, in one transaction with the gift
+(its outcome is written with it), and a PaymentIntent already recorded as a gift is never
+recorded again, whatever event brings it.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError
+from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.billing.services.connect_events import (
+    connect_event_locked,
+    connect_event_outcome_record,
+)
+from shared_apps.billing.stripe_api import stripe_client
+from shared_apps.tenants.tasks import organization_of_task
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import Fund
+from tenant_apps.donations.models import Gift, GiftMethod, GiftSource
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.posting import DEFAULT_FUND
+from tenant_apps.donors.models import Donor, DonorEmail
+from tenant_apps.donors.services import DonorNames, EmailSpec, donor_create
+
+logger = logging.getLogger(__name__)
+
+CENTS = Decimal("100")
+STRIPE_CLEARING_ACCOUNT = "1060"
+PROCESSING_FEES_ACCOUNT = "8550"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str
+    detail: str
+
+
+def _ignored(detail: str) -> Outcome:
+    return Outcome(StripeEventOutcome.IGNORED, detail)
+
+
+def connect_event_apply(*, event_id: int) -> str:
+    """Apply a stored Connect event in the current (the organization's) schema and record what
+    came of it; returns the outcome. A failure is recorded on the event, for a later retry,
+    and the gift's rows are rolled back with it."""
+    with transaction.atomic():
+        event = connect_event_locked(event_id)
+        if event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
+            return event.outcome  # applied by an earlier delivery of the task
+        if event.organization_id is None:
+            return event.outcome
+        organization_of_task(event.organization_id, what=f"Connect event {event.stripe_id}")
+        try:
+            with transaction.atomic():
+                result = _apply(event)
+        except Exception as error:
+            logger.exception("Connect event %s could not be applied", event.stripe_id)
+            result = Outcome(StripeEventOutcome.FAILED, f"{type(error).__name__}: {error}")
+        connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
+    return result.outcome
+
+
+def _apply(event: ConnectEvent) -> Outcome:
+    if event.type != "checkout.session.completed":
+        return _ignored("Not an event online giving acts on yet.")
+    session = event.payload["data"]["object"]
+    if session.get("mode") != "payment":
+        return _ignored("A checkout that is not a one-time gift.")
+    if session.get("payment_status") != "paid":
+        return _ignored("The checkout is complete but not paid yet.")
+    payment_intent = session.get("payment_intent")
+    if not isinstance(payment_intent, str) or not payment_intent:
+        raise ServiceError("The checkout names no PaymentIntent.")
+    existing = Gift.objects.filter(payment_reference=payment_intent).first()
+    if existing is not None:
+        return Outcome(
+            StripeEventOutcome.PROCESSED, f"Already recorded as gift {existing.pk}: nothing to do."
+        )
+    gift = _gift_record(event, session, payment_intent)
+    fee = _stripe_fee(account=event.account_id, payment_intent=payment_intent)
+    if fee > 0:
+        accounting.post_fee(
+            date=gift.received_on,
+            amount=fee,
+            acting_user=None,
+            fund=DEFAULT_FUND,
+            expense_account=PROCESSING_FEES_ACCOUNT,
+            credit_account=STRIPE_CLEARING_ACCOUNT,
+            memo=f"Stripe fee on gift {gift.pk}",
+            source_reference=f"gift:{gift.pk}",
+        )
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}.",
+    )
+
+
+def _gift_record(event: ConnectEvent, session: dict[str, Any], payment_intent: str) -> Gift:
+    metadata: dict[str, Any] = session.get("metadata") or {}
+    details: dict[str, Any] = session.get("customer_details") or {}
+    if not isinstance(metadata, dict) or not isinstance(details, dict):
+        raise ServiceError("The checkout's metadata or customer details are not objects.")
+    email = str(metadata.get("donor_email") or details.get("email") or "").strip().lower()
+    name = str(metadata.get("donor_name") or details.get("name") or "").strip()
+    amount = Decimal(int(session["amount_total"])) / CENTS
+    currency = str(session.get("currency") or "").upper()
+    books_currency = accounting.accounting_settings().currency
+    if currency != books_currency:
+        raise ServiceError(f"A gift in {currency}; the books are kept in {books_currency}.")
+    fund = str(metadata.get("fund") or DEFAULT_FUND)
+    if not Fund.objects.filter(code=fund, is_active=True).exists():
+        fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
+    donor = _donor_found_or_created(email=email, name=name)
+    organization_zone = zoneinfo.ZoneInfo(
+        event.organization.time_zone if event.organization else "UTC"
+    )
+    gift = gift_create(
+        donor=donor,
+        amount=amount,
+        received_on=timezone.localtime(event.created, organization_zone).date(),
+        method=GiftMethod.CARD,
+        source=GiftSource.ONLINE,
+        payment_reference=payment_intent,
+        allocations=[AllocationSpec(fund=fund, amount=amount)],
+        acting_user=None,
+    )
+    return gift_post(gift=gift, acting_user=None)
+
+
+def _donor_found_or_created(*, email: str, name: str) -> Donor:
+    """The donor with this email (the earliest, if several share it; never one merged into
+    another), or a new individual donor with the name split at its last space."""
+    if email:
+        found = (
+            DonorEmail.objects.filter(email=email, donor__merged_into__isnull=True)
+            .select_related("donor")
+            .order_by("donor_id")
+            .first()
+        )
+        if found is not None:
+            return found.donor
+    first, _, last = name.rpartition(" ")
+    if not first:
+        first, last = "", name or email or "Online donor"
+    return donor_create(
+        names=DonorNames(kind="individual", first_name=first[:100], last_name=last[:100]),
+        emails=[EmailSpec(email=email, is_primary=True)] if email else [],
+        acting_user=None,
+    )
+
+
+def _stripe_fee(*, account: str, payment_intent: str) -> Decimal:
+    """Stripe's fee on the payment, from its charge's balance transaction on the account."""
+    try:
+        found = stripe_client().v1.payment_intents.retrieve(
+            payment_intent,
+            params={"expand": ["latest_charge.balance_transaction"]},
+            options={"stripe_account": account},
+        )
+    except stripe.StripeError as error:
+        raise ServiceError(f"Stripe did not answer for {payment_intent}: {error}") from None
+    values = found.to_dict()
+    charge = values.get("latest_charge")
+    balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    if not isinstance(balance, dict):
+        raise ServiceError(f"{payment_intent} has no balance transaction yet.")
+    return Decimal(int(balance.get("fee") or 0)) / CENTS

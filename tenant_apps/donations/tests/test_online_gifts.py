@@ -1,0 +1,309 @@
+"""Online gifts through the Stripe Connect webhook, /stripe/connect/webhook/ on the public host:
+a donor gives on /give/, pays on (fake) Checkout, and the signed checkout.session.completed
+event of the organization's connected account becomes, in that organization's books only, a
+posted gift (found or new donor, source online, the PaymentIntent as its reference) and
+Stripe's fee as an expense against Stripe clearing, and a receipt emailed. Replays and
+duplicates change nothing twice; an unknown account's event is stored and touches no tenant;
+anything unsigned is refused with nothing stored. The real stripe library talks to the fake
+server, and every delivery carries a real signature."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db.models import Sum
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from shared_apps.billing.models import ConnectEvent
+from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
+from shared_apps.billing.tests.fake_stripe import (
+    CONNECT_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
+    FakeStripe,
+    event,
+    signed,
+)
+from shared_apps.tenants.models import Organization
+from tenant_apps.accounting.models import JournalLine
+from tenant_apps.donations.models import Gift, GiftMethod, GiftSource, GiftState
+from tenant_apps.donations.services.online_events import connect_event_apply
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+URL = "/stripe/connect/webhook/"
+ACCOUNT = "acct_1TestAlphaGiving"
+Deliver = Callable[[dict[str, Any]], Any]
+
+
+def _connect(tenant: Tenant, account: str) -> None:
+    organization = Organization.objects.get(pk=tenant.organization.pk)
+    organization.stripe_account_id = account
+    organization.stripe_charges_enabled = True
+    organization.stripe_default_currency = "usd"
+    organization.save()
+
+
+@pytest.fixture
+def connected(alpha: Tenant, fake_stripe: FakeStripe) -> FakeStripe:  # noqa: F811
+    _connect(alpha, ACCOUNT)
+    return fake_stripe
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks: Callable[..., Any]) -> Deliver:
+    """Post an event to the webhook as Stripe does (signed with the Connect endpoint's secret),
+    running what is queued after commit (the tenant-bound task, the receipt) as a worker would."""
+    stripe_host = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+
+    def post(payload: dict[str, Any]) -> Any:
+        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
+        with django_capture_on_commit_callbacks(execute=True):
+            return stripe_host.post(
+                URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+            )
+
+    return post
+
+
+def paid_on_checkout(
+    tenant: Tenant, fake: FakeStripe, *, amount: str = "50", cover_fees: bool = True, **form: str
+) -> dict[str, Any]:
+    """A donor gives on the tenant's /give/ and pays on Checkout; the completed session."""
+    data = {
+        "preset": "other",
+        "other_amount": amount,
+        "fund": "GEN",
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        **({"cover_fees": "on"} if cover_fees else {}),
+        **form,
+    }
+    response = Client(HTTP_HOST=tenant.host).post("/give/", data)
+    assert response.status_code == 303, response.content
+    session_id = response["Location"].rsplit("/", 1)[1].split("#")[0]
+    return fake.checkout_session_pay(session_id)
+
+
+def completed(session: dict[str, Any], *, account: str = ACCOUNT, **kw: Any) -> dict[str, Any]:
+    return event(
+        "checkout.session.completed", session, created=int(time.time()), account=account, **kw
+    )
+
+
+def balance(code: str) -> Decimal:
+    totals = JournalLine.objects.filter(account__code=code, entry__state="posted").aggregate(
+        debit=Sum("debit"), credit=Sum("credit")
+    )
+    return (totals["debit"] or Decimal(0)) - (totals["credit"] or Decimal(0))
+
+
+def test_a_paid_checkout_becomes_a_posted_gift_with_its_fee_and_a_receipt(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    with schema_context("alpha"):
+        receipt_settings_update(
+            legal_name="Alpha Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+    session = paid_on_checkout(alpha, connected)
+
+    response = deliver(completed(session))
+
+    # Answered once stored; the organization's schema applies it after commit.
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "queued"
+    with schema_context("alpha"):
+        gift = Gift.objects.select_related("donor").get()
+        assert gift.amount == Decimal("51.81")  # $50 with the fee covered
+        assert gift.state == GiftState.POSTED
+        assert gift.source == GiftSource.ONLINE and gift.method == GiftMethod.CARD
+        assert gift.payment_reference == session["payment_intent"]
+        assert [a.fund.code for a in gift.allocations.select_related("fund")] == ["GEN"]
+        assert gift.donor.display_name == "Ada Lovelace"
+        assert list(gift.donor.emails.values_list("email", flat=True)) == ["ada@example.org"]
+        # Stripe's fee, 2.9% + 30c of $51.81 = $1.80, from the balance transaction.
+        assert balance("8550") == Decimal("1.80")
+        assert balance("1060") == Decimal("50.01")  # what Stripe holds for the payout
+        assert balance("4010") == Decimal("-51.81")
+        assert gift.receipts.count() == 1
+    (receipt_email,) = mail.outbox
+    assert receipt_email.to == ["ada@example.org"]
+    (lookup,) = connected.calls(f"/v1/payment_intents/{session['payment_intent']}")
+    assert lookup.headers["stripe-account"] == ACCOUNT
+    stored = ConnectEvent.objects.get()
+    assert stored.organization_id == alpha.organization.pk
+    assert stored.outcome == "processed"
+    # The staff see the gift and what Stripe kept of it.
+    page = alpha.client(alpha.owner).get(f"/gifts/{gift.pk}/").content.decode()
+    assert "<dt>Source</dt><dd>Online</dd>" in page
+    assert "$1.80, kept by Stripe (the organization nets $50.01)" in page
+
+
+def test_a_replay_or_a_second_event_for_the_same_payment_changes_nothing(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    first = completed(session)
+
+    responses = [deliver(first), deliver(first), deliver(completed(session))]
+
+    assert [response.status_code for response in responses] == [200, 200, 200]
+    assert ConnectEvent.objects.count() == 2  # the replay is the same event
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+        assert Donor.objects.count() == 1
+        assert balance("8550") == Decimal("1.80")
+    assert len(connected.calls(f"/v1/payment_intents/{session['payment_intent']}")) == 1
+    second = ConnectEvent.objects.exclude(stripe_id=first["id"]).get()
+    assert second.outcome == "processed" and "Already recorded" in second.outcome_detail
+    # The task delivered again (a worker's retry after a lost acknowledgement) does nothing.
+    stored = ConnectEvent.objects.get(stripe_id=first["id"])
+    with schema_context("alpha"):
+        assert connect_event_apply(event_id=stored.pk) == "processed"
+        assert Gift.objects.count() == 1
+
+
+def test_the_donor_is_found_by_email(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    with schema_context("alpha"):
+        known = donor_made("Ada", "King", emails=("ada@example.org",))
+    session = paid_on_checkout(alpha, connected, email="ADA@example.org", name="Ada L.")
+
+    deliver(completed(session))
+
+    with schema_context("alpha"):
+        assert Donor.objects.count() == 1
+        assert Gift.objects.get().donor_id == known.pk
+
+
+def test_the_gift_goes_to_the_fund_chosen_and_without_the_fee_covered_is_the_amount(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    from tenant_apps.accounting.models import Restriction
+    from tenant_apps.accounting.tests.factories import FundFactory
+    from tenant_apps.donations.services.online import giving_funds_set
+
+    with schema_context("alpha"):
+        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
+        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+    session = paid_on_checkout(alpha, connected, amount="20", cover_fees=False, fund="WELLS")
+
+    deliver(completed(session))
+
+    with schema_context("alpha"):
+        gift = Gift.objects.get()
+        assert gift.amount == Decimal("20.00")
+        assert [a.fund.code for a in gift.allocations.select_related("fund")] == ["WELLS"]
+        # 2.9% + 30c of $20.00 = $0.88, in the general fund, management and general.
+        fee_line = JournalLine.objects.get(account__code="8550")
+        assert fee_line.debit == Decimal("0.88")
+        assert (fee_line.fund.code, fee_line.function) == ("GEN", "management_general")
+
+
+def test_an_unknown_accounts_event_is_stored_answered_and_touches_no_tenant(
+    alpha: Tenant, beta: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    connected.requests.clear()
+
+    response = deliver(completed(session, account="acct_1TestNobodys"))
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    stored = ConnectEvent.objects.get()
+    assert stored.organization is None and stored.account_id == "acct_1TestNobodys"
+    for schema in ("alpha", "beta"):
+        with schema_context(schema):
+            assert Gift.objects.count() == 0 and Donor.objects.count() == 0
+    assert connected.requests == []
+
+
+def test_a_disconnected_organizations_event_touches_nothing(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    _connect(alpha, "")
+
+    response = deliver(completed(session))
+
+    assert response.json()["outcome"] == "ignored"
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0
+
+
+def test_an_unpaid_checkout_records_nothing(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    session["payment_status"] = "unpaid"
+
+    response = deliver(completed(session))
+
+    assert response.status_code == 200
+    assert ConnectEvent.objects.get().outcome == "ignored"
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0
+
+
+def test_the_gift_is_only_in_its_own_organizations_books(
+    alpha: Tenant, beta: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    _connect(beta, "acct_1TestBetaGiving")
+    session = paid_on_checkout(alpha, connected)
+
+    deliver(completed(session))
+
+    with schema_context("beta"):
+        assert Gift.objects.count() == 0
+        assert balance("1060") == 0
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "sign",
+    [
+        pytest.param(lambda body: signed(body, secret=WEBHOOK_SECRET)[1], id="billing-secret"),
+        pytest.param(lambda body: "t=1,v1=00", id="forged"),
+        pytest.param(lambda body: "", id="unsigned"),
+    ],
+)
+def test_anything_not_signed_by_the_connect_secret_is_a_400_and_stores_nothing(
+    alpha: Tenant, connected: FakeStripe, sign: Callable[[bytes], str]
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    body = signed(completed(session))[0]
+
+    response = Client(HTTP_HOST="localhost").post(
+        URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
+    )
+
+    assert response.status_code == 400
+    assert ConnectEvent.objects.count() == 0
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0
+
+
+def test_the_webhook_is_post_only_and_not_served_on_a_tenant_host(
+    alpha: Tenant, connected: FakeStripe
+) -> None:
+    assert Client(HTTP_HOST="localhost").get(URL).status_code == 405
+    body, header = signed(completed({"id": "cs_x"}), secret=CONNECT_WEBHOOK_SECRET)
+    response = Client(HTTP_HOST=alpha.host).post(
+        URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 404
+    assert ConnectEvent.objects.count() == 0

@@ -1,0 +1,49 @@
+"""The Stripe Connect webhook on the public host, /stripe/connect/webhook/: the events of every
+organization's connected account (online gifts), verified by the endpoint's own signing secret
+(STRIPE_CONNECT_WEBHOOK_SECRET), stored once by id in the public schema, and applied in the
+schema of the organization the event's account belongs to, by a task queued after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from shared_apps.billing.services.connect_events import (
+    connect_event_pending,
+    connect_event_receive,
+)
+from shared_apps.billing.services.events import WebhookRefused
+from tenant_apps.donations.tasks import connect_event_apply as connect_event_apply_task
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def connect_webhook(request: HttpRequest) -> HttpResponse:
+    """200 once stored (a replay too, and an event for an account no organization has); 400
+    with nothing stored when the signature or the payload is bad. Applying happens in the
+    organization's schema after the answer: its failures are kept on the event for a retry."""
+    try:
+        with transaction.atomic():
+            event = connect_event_receive(
+                payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+            )
+            organization = event.organization
+            if organization is not None and connect_event_pending(event):
+                schema_name = organization.schema_name
+                event_id = event.pk
+                transaction.on_commit(
+                    lambda: connect_event_apply_task.apply_async(
+                        args=(event_id,), headers={"_schema_name": schema_name}
+                    )
+                )
+    except WebhookRefused as refusal:
+        logger.warning("Stripe Connect webhook refused: %s", refusal.message)
+        return JsonResponse({"error": {"status": 400, "message": refusal.message}}, status=400)
+    event.refresh_from_db(fields=["outcome"])
+    return JsonResponse({"received": event.stripe_id, "outcome": event.outcome or "queued"})
