@@ -314,6 +314,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=45),
         "kwargs": {"at_local_hour": 4},
     },
+    # Online gifts' Connect events still waiting for their organization (a lost task, Stripe
+    # not answering for the fee): applied again. Each applies once, so a repeat is harmless.
+    "donations-connect-events-retry": {
+        "task": "tenant_apps.donations.tasks.connect_events_retry",
+        "schedule": crontab(minute="*/15"),
+    },
     # Organizations whose payment failed, or whose trial ended unpaid, longer ago than
     # BILLING_GRACE_DAYS are suspended.
     "billing-grace": {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from saas_platform.lib.admin_sites import public_admin_site
-from shared_apps.billing.models import Plan, StripeEvent, Subscription
+from shared_apps.billing.models import ConnectEvent, Plan, StripeEvent, Subscription
 
 
 @admin.register(Plan, site=public_admin_site)
@@ -45,6 +45,40 @@ class StripeEventAdmin(admin.ModelAdmin):
         "organization",
         "customer_id",
         "subscription_id",
+        "received_at",
+        "processed_at",
+        "outcome",
+        "outcome_detail",
+        "payload",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ConnectEvent, site=public_admin_site)
+class ConnectEventAdmin(admin.ModelAdmin):
+    """Read only: the online-giving events of the organizations' connected Stripe accounts, with
+    the organization each was routed to and what came of it."""
+
+    list_display = ["stripe_id", "type", "account_id", "created", "organization", "outcome"]
+    list_filter = ["outcome", "type", "livemode"]
+    search_fields = ["stripe_id", "account_id", "organization__slug"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created"
+    readonly_fields = [
+        "stripe_id",
+        "type",
+        "account_id",
+        "created",
+        "livemode",
+        "organization",
         "received_at",
         "processed_at",
         "outcome",

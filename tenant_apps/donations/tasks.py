@@ -4,13 +4,18 @@ gifts. Tasks take ids, run in the schema of the tenant that queued them, and cal
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
+from shared_apps.billing.services.connect_events import connect_events_waiting
 from shared_apps.tenants.tasks import organization_of_task, queue_in_every_active_tenant
 
 logger = logging.getLogger(__name__)
+
+# How long a Connect event may wait for its first application before it is queued again.
+CONNECT_EVENT_GRACE = timedelta(minutes=5)
 
 
 @shared_task
@@ -99,3 +104,15 @@ def connect_event_apply(event_id: int) -> str:
     from tenant_apps.donations.services.online_events import connect_event_apply as apply
 
     return apply(event_id=event_id)
+
+
+@shared_task
+def connect_events_retry() -> int:
+    """Every quarter hour (CELERY_BEAT_SCHEDULE): queue again, each in its organization's
+    schema, the Connect events still waiting a few minutes after they arrived (a task lost, or
+    a failure such as Stripe not answering for the fee). Stripe does not send them again: the
+    webhook answered 200. Returns how many were queued."""
+    waiting = connect_events_waiting(received_before=timezone.now() - CONNECT_EVENT_GRACE)
+    for event_id, schema_name in waiting:
+        connect_event_apply.apply_async(args=(event_id,), headers={"_schema_name": schema_name})
+    return len(waiting)

@@ -75,6 +75,21 @@ def connect_event_pending(event: ConnectEvent) -> bool:
     )
 
 
+def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, str]]:
+    """The events still waiting for their organization (new ones whose task was lost, or
+    failed ones) received before `received_before`, as (event id, schema name), oldest first;
+    only those of active organizations."""
+    return list(
+        ConnectEvent.objects.filter(
+            organization__state=OrganizationState.ACTIVE,
+            outcome__in=("", StripeEventOutcome.FAILED),
+            received_at__lt=received_before,
+        )
+        .order_by("created", "id")
+        .values_list("pk", "organization__schema_name")
+    )
+
+
 def connect_event_locked(event_id: int) -> ConnectEvent:
     """The event, locked until the caller's transaction ends: one application at a time."""
     return ConnectEvent.objects.select_for_update().get(pk=event_id)

@@ -1,5 +1,5 @@
-"""Billing in the operators' admin: Stripe events can be read, never written; tenant staff
-never reach them."""
+"""Billing in the operators' admin: Stripe events (billing's and online giving's Connect
+events) can be read, never written; tenant staff never reach them."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import time
 import pytest
 from django.test import Client
 
-from shared_apps.billing.models import StripeEvent
+from shared_apps.billing.models import ConnectEvent, StripeEvent
+from shared_apps.billing.services.connect_events import connect_event_receive
 from shared_apps.billing.services.events import stripe_event_receive
-from shared_apps.billing.tests.fake_stripe import FakeStripe, event, signed
+from shared_apps.billing.tests.fake_stripe import (
+    CONNECT_WEBHOOK_SECRET,
+    FakeStripe,
+    event,
+    signed,
+)
 from shared_apps.console.tests.factories import OperatorFactory
 from tests.plugin import Tenant
 
@@ -61,3 +67,30 @@ def test_tenant_staff_never_see_billing_events(alpha: Tenant, stored: StripeEven
     response = public.get("/admin/billing/stripeevent/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_operators_read_connect_events_and_cannot_change_them(
+    operator_client: Client, fake_stripe: FakeStripe
+) -> None:
+    body, header = signed(
+        event(
+            "checkout.session.completed",
+            {"id": "cs_admin", "object": "checkout.session"},
+            created=int(time.time()),
+            account="acct_1TestNobodysAdmin",
+        ),
+        secret=CONNECT_WEBHOOK_SECRET,
+    )
+    stored = connect_event_receive(payload=body, signature=header)
+
+    listing = operator_client.get("/admin/billing/connectevent/")
+    page = operator_client.get(f"/admin/billing/connectevent/{stored.pk}/change/")
+
+    assert listing.status_code == 200
+    assert b"acct_1TestNobodysAdmin" in listing.content
+    assert page.status_code == 200 and b"cs_admin" in page.content
+    assert operator_client.get("/admin/billing/connectevent/add/").status_code == 403
+    assert (
+        operator_client.post(f"/admin/billing/connectevent/{stored.pk}/delete/").status_code == 403
+    )
+    assert ConnectEvent.objects.filter(pk=stored.pk).exists()

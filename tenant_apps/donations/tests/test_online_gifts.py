@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from django.core import mail
 from django.db.models import Sum
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from shared_apps.billing.models import ConnectEvent
@@ -34,6 +36,7 @@ from tenant_apps.accounting.models import JournalLine
 from tenant_apps.donations.models import Gift, GiftMethod, GiftSource, GiftState
 from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.tasks import connect_events_retry
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.plugin import Tenant
@@ -173,6 +176,41 @@ def test_a_replay_or_a_second_event_for_the_same_payment_changes_nothing(
     with schema_context("alpha"):
         assert connect_event_apply(event_id=stored.pk) == "processed"
         assert Gift.objects.count() == 1
+
+
+def test_a_failure_changes_nothing_and_the_retry_applies_the_event_once(
+    alpha: Tenant,
+    connected: FakeStripe,
+    deliver: Deliver,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    lookup = f"/v1/payment_intents/{session['payment_intent']}"
+    connected.failures[lookup] = 500  # Stripe does not answer for the fee
+
+    response = deliver(completed(session))
+
+    assert response.status_code == 200  # Stripe's retries would not help: ours do
+    stored = ConnectEvent.objects.get()
+    assert stored.outcome == "failed" and "did not answer" in stored.outcome_detail
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0 and Donor.objects.count() == 0  # rolled back
+
+    # Not yet: it has only just arrived.
+    assert connect_events_retry() == 0
+    connected.failures.clear()
+    ConnectEvent.objects.filter(pk=stored.pk).update(
+        received_at=timezone.now() - timedelta(minutes=6)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert connect_events_retry() == 1
+
+    stored.refresh_from_db()
+    assert stored.outcome == "processed"
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+        assert balance("8550") == Decimal("1.80")
+    assert connect_events_retry() == 0
 
 
 def test_the_donor_is_found_by_email(
