@@ -19,12 +19,17 @@ from shared_apps.tenants.models import Organization, OrganizationState
 
 logger = logging.getLogger(__name__)
 
+# The states of an organization whose connected account's events are applied in its schema.
+APPLIED_IN_STATES = (OrganizationState.ACTIVE, OrganizationState.SUSPENDED)
+
 
 def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
     """Verify and store a Connect delivery once. A replay returns the stored row unchanged. An
-    event whose account no active organization has is stored as ignored: answered, and no
-    tenant touched. The others wait (outcome empty) for their organization to apply them:
-    `connect_event_pending` says whether one still does."""
+    event whose account no organization has (or one being provisioned, failed or closed) is
+    stored as ignored: answered, and no tenant touched. A suspended organization's events are
+    still applied: the money is in its Stripe account, so the gift belongs in its books. Routed
+    events wait (outcome empty) for their organization to apply them: `connect_event_pending`
+    says whether one still does."""
     data = stripe_event_parse(
         payload,
         signature,
@@ -50,14 +55,14 @@ def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
                 return event
             organization = (
                 Organization.objects.filter(
-                    stripe_account_id=account_id, state=OrganizationState.ACTIVE
+                    stripe_account_id=account_id, state__in=APPLIED_IN_STATES
                 ).first()
                 if account_id
                 else None
             )
             if organization is None:
                 event.outcome = StripeEventOutcome.IGNORED
-                event.outcome_detail = "No active organization has this Stripe account."
+                event.outcome_detail = "No organization that takes gifts has this Stripe account."
                 event.processed_at = timezone.now()
             else:
                 event.organization = organization
@@ -78,10 +83,10 @@ def connect_event_pending(event: ConnectEvent) -> bool:
 def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, str]]:
     """The events still waiting for their organization (new ones whose task was lost, or
     failed ones) received before `received_before`, as (event id, schema name), oldest first;
-    only those of active organizations."""
+    only those of organizations whose events are applied (APPLIED_IN_STATES)."""
     return list(
         ConnectEvent.objects.filter(
-            organization__state=OrganizationState.ACTIVE,
+            organization__state__in=APPLIED_IN_STATES,
             outcome__in=("", StripeEventOutcome.FAILED),
             received_at__lt=received_before,
         )

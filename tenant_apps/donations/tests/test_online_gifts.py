@@ -31,7 +31,8 @@ from shared_apps.billing.tests.fake_stripe import (
     event,
     signed,
 )
-from shared_apps.tenants.models import Organization
+from shared_apps.tenants.models import Organization, OrganizationState
+from shared_apps.tenants.services import organization_state_set
 from tenant_apps.accounting.models import JournalLine
 from tenant_apps.donations.models import Gift, GiftMethod, GiftSource, GiftState
 from tenant_apps.donations.services.online_events import connect_event_apply
@@ -280,6 +281,24 @@ def test_a_disconnected_organizations_event_touches_nothing(
     assert response.json()["outcome"] == "ignored"
     with schema_context("alpha"):
         assert Gift.objects.count() == 0
+
+
+def test_a_suspended_organizations_gift_is_still_recorded(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    # Paid before the suspension: the money is in its Stripe account, the gift in its books.
+    session = paid_on_checkout(alpha, connected)
+    organization_state_set(
+        organization=Organization.objects.get(pk=alpha.organization.pk),
+        state=OrganizationState.SUSPENDED,
+        reason="Suspended by an operator.",
+    )
+
+    deliver(completed(session))
+
+    assert ConnectEvent.objects.get().outcome == "processed"
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
 
 
 def test_an_unpaid_checkout_records_nothing(
