@@ -421,8 +421,7 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
         )
     )
     gifts.sort(key=lambda gift: gift.received_on)
-    for gift in gifts:
-        donations.gift_post(gift=gift, acting_user=bookkeeper)
+    donations.gifts_post(gifts=gifts, acting_user=bookkeeper)
     # A pledge paid quarterly, and four monthly givers since the spring.
     pledger = cast.donors[3]
     pledge = donations.pledge_create(
@@ -445,8 +444,10 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
             acting_user=fundraiser,
         )
     made = donations.recurring_gifts_run(today=this_month - timedelta(days=1))
-    for gift in Gift.objects.filter(pk__in=made.created).order_by("received_on", "pk"):
-        donations.gift_post(gift=gift, acting_user=bookkeeper)
+    donations.gifts_post(
+        gifts=list(Gift.objects.filter(pk__in=made.created).order_by("received_on", "pk")),
+        acting_user=bookkeeper,
+    )
 
 
 def _campaign_of(received: date, campaigns: tuple[Campaign, ...]) -> Campaign | None:
@@ -507,69 +508,60 @@ def _budget_record(cast: Cast, *, today: date) -> None:
 
 def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
     """Rent, supplies and salaries each month; the grant spent on tutoring from its fund."""
-    bookkeeper = cast["bookkeeper"]
     payroll_monthly = _payroll_monthly()
     grant_start = date(today.year - 1, 8, 1)
+    entries = []
     for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
         end = month_end(month)
-        accounting.entry_record(
-            date=month.replace(day=3),
-            memo=f"Rent, {month:%B %Y}",
-            source="manual",
-            acting_user=bookkeeper,
-            lines=[
-                LineSpec(
-                    account="8210", fund="GEN", debit="1500.00", function="management_general"
-                ),
-                LineSpec(account="1010", fund="GEN", credit="1500.00"),
-            ],
-        )
-        accounting.entry_record(
-            date=end,
-            memo=f"Salaries, {month:%B %Y}",
-            source="manual",
-            acting_user=bookkeeper,
-            lines=[
-                LineSpec(
-                    account="7010",
-                    fund="GEN",
-                    debit=str(payroll_monthly[True]),
-                    function="management_general",
-                ),
-                LineSpec(
-                    account="7020",
-                    fund="GEN",
-                    debit=str(payroll_monthly[False]),
-                    function="management_general",
-                ),
-                LineSpec(
-                    account="1010",
-                    fund="GEN",
-                    credit=str(payroll_monthly[True] + payroll_monthly[False]),
-                ),
-            ],
-        )
         restricted = month >= grant_start and month < grant_start.replace(year=today.year + 1)
-        accounting.entry_record(
-            date=month.replace(day=12),
-            memo=f"Tutoring supplies, {month:%B %Y}",
-            source="manual",
-            acting_user=bookkeeper,
-            lines=[
-                LineSpec(
-                    account="8110",
-                    fund="PRP" if restricted else "GEN",
-                    debit="900.00" if restricted else "350.00",
-                    function="program",
-                    program="TUT",
-                ),
-                LineSpec(
-                    account="1010",
-                    fund="PRP" if restricted else "GEN",
-                    credit="900.00" if restricted else "350.00",
-                ),
-            ],
-        )
+        fund, supplies = ("PRP", "900.00") if restricted else ("GEN", "350.00")
+        entries += [
+            accounting.EntrySpec(
+                date=month.replace(day=3),
+                memo=f"Rent, {month:%B %Y}",
+                lines=[
+                    LineSpec(
+                        account="8210", fund="GEN", debit="1500.00", function="management_general"
+                    ),
+                    LineSpec(account="1010", fund="GEN", credit="1500.00"),
+                ],
+            ),
+            accounting.EntrySpec(
+                date=month.replace(day=12),
+                memo=f"Tutoring supplies, {month:%B %Y}",
+                lines=[
+                    LineSpec(
+                        account="8110", fund=fund, debit=supplies, function="program", program="TUT"
+                    ),
+                    LineSpec(account="1010", fund=fund, credit=supplies),
+                ],
+            ),
+            accounting.EntrySpec(
+                date=end,
+                memo=f"Salaries, {month:%B %Y}",
+                lines=[
+                    LineSpec(
+                        account="7010",
+                        fund="GEN",
+                        debit=str(payroll_monthly[True]),
+                        function="management_general",
+                    ),
+                    LineSpec(
+                        account="7020",
+                        fund="GEN",
+                        debit=str(payroll_monthly[False]),
+                        function="management_general",
+                    ),
+                    LineSpec(
+                        account="1010",
+                        fund="GEN",
+                        credit=str(payroll_monthly[True] + payroll_monthly[False]),
+                    ),
+                ],
+            ),
+        ]
+    # The month's entries in date order, as the bookkeeper would have posted them.
+    accounting.entries_record(entries=entries, acting_user=cast["bookkeeper"])
 
 
 def _hours_record(

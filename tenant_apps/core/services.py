@@ -24,6 +24,24 @@ def actor_of(user: User | AnonymousUser | None) -> User | None:
     return user
 
 
+def audit_event(
+    action: str,
+    *,
+    acting_user: User | AnonymousUser | None,
+    obj: models.Model | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """The audit row of a change, not yet saved: audit_record saves one, audit_events_record
+    many at once."""
+    return AuditEvent(
+        action=action,
+        actor=actor_of(acting_user),
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        detail=detail,
+    )
+
+
 def audit_record(
     action: str,
     *,
@@ -33,13 +51,15 @@ def audit_record(
 ) -> AuditEvent:
     """The audit row of a change (one log per organization, in its schema); `obj` is what
     changed, if the change has one object."""
-    return AuditEvent.objects.create(
-        action=action,
-        actor=actor_of(acting_user),
-        object_type=(obj._meta.model_name or "") if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        detail=detail,
-    )
+    event = audit_event(action, acting_user=acting_user, obj=obj, **detail)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_events_record(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The audit rows of a batch of changes (see audit_event), written in one statement in the
+    caller's transaction."""
+    return AuditEvent.objects.bulk_create(events)
 
 
 def audit_value(value: Any) -> Any:

@@ -32,7 +32,7 @@ from tenant_apps.accounting.services.chart import (
     fund_create,
     program_create,
 )
-from tenant_apps.accounting.services.entries import entry_reverse
+from tenant_apps.accounting.services.entries import EntrySpec, entry_reverse
 from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.accounting.services.periods import (
     books_open,
@@ -41,12 +41,18 @@ from tenant_apps.accounting.services.periods import (
     period_for_date,
     settings_update,
 )
-from tenant_apps.accounting.services.postings import entry_record, post_contribution, post_fee
+from tenant_apps.accounting.services.postings import (
+    entries_record,
+    entry_record,
+    post_contribution,
+    post_fee,
+)
 
 __all__ = [
     "CODE_PATTERN",
     "AccountSpec",
     "BudgetRowSpec",
+    "EntrySpec",
     "FundSpec",
     "LineSpec",
     "ProgramSpec",
@@ -56,6 +62,7 @@ __all__ = [
     "budget_approve",
     "budget_create",
     "chart_load",
+    "entries_record",
     "entry_record",
     "entry_reverse",
     "fiscal_year_bounds",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from saas_platform.lib.bulk import rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
 from tenant_apps.accounting.models import (
@@ -32,9 +34,14 @@ from tenant_apps.accounting.models import (
     Restriction,
 )
 from tenant_apps.accounting.selectors import accounting_settings
-from tenant_apps.accounting.services.lines import LineSpec, lines_build, lines_recheck
-from tenant_apps.accounting.services.periods import period_open_check
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.accounting.services.lines import (
+    LineSpec,
+    chart_named_by,
+    lines_build,
+    lines_recheck,
+)
+from tenant_apps.accounting.services.periods import period_open_check, periods_open_check
+from tenant_apps.core.services import actor_of, audit_event, audit_events_record, audit_record
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -142,10 +149,11 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
 # --- Posting ------------------------------------------------------------------------------
 
 
-def _number_next() -> int:
+def _number_next(count: int = 1) -> int:
+    """The next entry number, and `count - 1` after it, taken for this transaction."""
     settings_row = AccountingSettings.objects.select_for_update().get(pk=accounting_settings().pk)
     number = settings_row.next_entry_number
-    settings_row.next_entry_number = number + 1
+    settings_row.next_entry_number = number + count
     settings_row.save(update_fields=["next_entry_number", "updated_at"])
     return number
 
@@ -174,6 +182,90 @@ def entry_post(*, entry: JournalEntry, acting_user: User | None) -> JournalEntry
         if entry.source not in (EntrySource.RELEASE, EntrySource.REVERSAL):
             _release_for(entry, lines, acting_user=acting_user)
     return entry
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """One entry of a batch (entries_create_post): what entry_create takes, but the user."""
+
+    date: date
+    memo: str
+    lines: Sequence[LineSpec]
+    source: str = EntrySource.MANUAL
+    source_reference: str = ""
+
+
+def entries_create_post(
+    *, specs: Sequence[EntrySpec], acting_user: User | None
+) -> list[JournalEntry]:
+    """Create and post many entries in one transaction, all or none, each checked as
+    entry_create and entry_post check one and written with the same rows (lines, numbers in
+    the batch's order, audit rows, releases from restriction): the chart read once, each
+    period locked once, and every entry, line and audit row written in one statement each. A
+    release is checked against the books as of its entry's date, the whole batch posted."""
+    if not specs:
+        return []
+    for spec in specs:
+        if spec.source not in EntrySource.values:
+            raise ServiceError(
+                f"Unknown source {spec.source!r}.", fields={"source": ["Unknown source."]}
+            )
+    dates = [date_check(spec.date) for spec in specs]
+    memos = [_memo_check(spec.memo) for spec in specs]
+    with transaction.atomic():
+        periods_open_check(dates)
+        chart = chart_named_by([line for spec in specs for line in spec.lines])
+        built: list[list[JournalLine]] = []
+        for index, spec in enumerate(specs):
+            try:
+                built.append(lines_build(spec.lines, chart=chart))
+            except ServiceError as error:
+                raise ServiceError(
+                    f"Entry {index + 1}: {error.message}", fields=error.fields
+                ) from error
+        actor = actor_of(acting_user)
+        entries = JournalEntry.objects.bulk_create(
+            JournalEntry(
+                date=day,
+                memo=memo,
+                source=spec.source,
+                source_reference=(spec.source_reference or "")[:100],
+                created_by=actor,
+            )
+            for spec, day, memo in zip(specs, dates, memos, strict=True)
+        )
+        for entry, lines in zip(entries, built, strict=True):
+            for line in lines:
+                line.entry = entry
+        JournalLine.objects.bulk_create(line for lines in built for line in lines)
+        first = _number_next(len(entries))
+        posted_at = timezone.now()
+        for offset, entry in enumerate(entries):
+            entry.number = first + offset
+            entry.state = EntryState.POSTED
+            entry.posted_by = actor
+            entry.posted_at = posted_at
+        rows_update(
+            JournalEntry,
+            per_row="number",
+            values={entry.pk: first + offset for offset, entry in enumerate(entries)},
+            state=EntryState.POSTED.value,
+            posted_by_id=actor.pk if actor else None,
+            posted_at=posted_at,
+        )
+        events = []
+        for entry in entries:
+            events += [
+                audit_event(
+                    "entry.create", acting_user=acting_user, obj=entry, source=entry.source
+                ),
+                audit_event("entry.post", acting_user=acting_user, obj=entry, number=entry.number),
+            ]
+        audit_events_record(events)
+        for entry, lines in zip(entries, built, strict=True):
+            if entry.source not in (EntrySource.RELEASE, EntrySource.REVERSAL):
+                _release_for(entry, lines, acting_user=acting_user)
+    return entries
 
 
 def entry_update_post(

@@ -224,11 +224,19 @@ def _line_build(spec: LineSpec, chart: _Chart) -> tuple[JournalLine | None, Line
     return line, problems
 
 
-def lines_build(specs: Sequence[LineSpec]) -> list[JournalLine]:
+def chart_named_by(specs: Sequence[LineSpec]) -> _Chart:
+    """The accounts, funds and programs the lines name, read once for many entries' lines
+    (pass it to lines_build)."""
+    return _Chart.named_by(specs)
+
+
+def lines_build(specs: Sequence[LineSpec], *, chart: _Chart | None = None) -> list[JournalLine]:
     """Validate line specs against the chart and return unsaved lines, or raise with every
-    problem named by line number and field."""
+    problem named by line number and field. `chart` is what chart_named_by read for these
+    lines among others; by default the lines' own accounts, funds and programs are read."""
     _lines_count_check(specs)
-    chart = _Chart.named_by(specs)
+    if chart is None:
+        chart = _Chart.named_by(specs)
     lines: list[JournalLine] = []
     problems: dict[int, LineProblems] = {}
     for index, spec in enumerate(specs):

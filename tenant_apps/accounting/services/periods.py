@@ -4,6 +4,7 @@ reopening a period, and the organization's accounting settings (the fiscal year'
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Collection
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,29 @@ def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
             "open period, or reopen the period.",
         )
     return period
+
+
+def periods_open_check(days: Collection[date], *, action: str = "posted") -> None:
+    """period_open_check for many dates: the periods they are in locked in one query (those
+    missing created first, one fiscal year at a time), a StateConflict for the first date in a
+    closed period."""
+    days = sorted({date_check(day) for day in days})
+    if not days:
+        return
+    periods = list(
+        FiscalPeriod.objects.select_for_update(no_key=True)
+        .filter(start__lte=days[-1], end__gte=days[0])
+        .order_by("start")
+    )
+    for day in days:
+        period = next((p for p in periods if p.start <= day <= p.end), None)
+        if period is None:
+            periods.append(period_open_check(day, action=action))
+        elif period.state == PeriodState.CLOSED:
+            raise StateConflict(
+                f"{period} is closed: nothing can be {action} on {day}. Date the entry in an "
+                "open period, or reopen the period.",
+            )
 
 
 def period_close(*, period: FiscalPeriod, acting_user: User | None) -> FiscalPeriod:

@@ -12,7 +12,12 @@ from django.db import transaction
 
 from saas_platform.lib.inputs import amount_parse, date_check
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
-from tenant_apps.accounting.services.entries import entry_create, entry_post
+from tenant_apps.accounting.services.entries import (
+    EntrySpec,
+    entries_create_post,
+    entry_create,
+    entry_post,
+)
 from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.accounting.services.periods import period_open_check
 
@@ -42,6 +47,12 @@ def entry_record(
             source_reference=source_reference,
         )
         return entry_post(entry=entry, acting_user=acting_user)
+
+
+def entries_record(*, entries: Sequence[EntrySpec], acting_user: User | None) -> list[JournalEntry]:
+    """Create and post many entries in one transaction, all or none: entry_record for each, in
+    a few statements (see entries.entries_create_post)."""
+    return entries_create_post(specs=entries, acting_user=acting_user)
 
 
 def post_contribution(

@@ -14,7 +14,7 @@ from tenant_apps.donations.services.deposits import (
     deposit_close,
     deposit_create,
 )
-from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.gifts import gift_create, gift_post, gifts_post
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
 from tenant_apps.donations.services.online import giving_funds, giving_funds_set
@@ -42,6 +42,7 @@ __all__ = [
     "gift_post",
     "giving_funds",
     "giving_funds_set",
+    "gifts_post",
     "import_job_create",
     "pledge_create",
     "pledge_post",

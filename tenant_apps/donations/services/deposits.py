@@ -32,7 +32,7 @@ from tenant_apps.donations.models import (
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.checks import date_required
-from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post
+from tenant_apps.donations.services.gifts import gift_create, gift_locked, gifts_post
 from tenant_apps.donations.services.posting import (
     DEFAULT_BANK_ACCOUNT,
     DEFAULT_FUND,
@@ -235,14 +235,14 @@ def deposit_gift_enter(
 
 
 def deposit_drafts_post(*, deposit: Deposit, acting_user: User | None) -> list[Gift]:
-    """Post every draft gift of an open deposit, each through gift_post, all or nothing: one
-    refusal leaves the whole batch in draft, so a batch is never half in the books."""
+    """Post every draft gift of an open deposit (gifts_post), all or nothing: one refusal
+    leaves the whole batch in draft, so a batch is never half in the books."""
     with transaction.atomic():
         deposit = _open_deposit_locked(deposit)
         drafts = list(Gift.objects.filter(deposit=deposit, state=GiftState.DRAFT).order_by("id"))
         if not drafts:
             raise StateConflict(f"Deposit {deposit.pk} has no draft gifts to post.")
-        posted = [gift_post(gift=gift, acting_user=acting_user) for gift in drafts]
+        posted = gifts_post(gifts=drafts, acting_user=acting_user)
         audit_record(
             "deposit.post_drafts",
             acting_user=acting_user,

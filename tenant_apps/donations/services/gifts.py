@@ -17,12 +17,19 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from saas_platform.lib.bulk import rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource
-from tenant_apps.core.services import actor_of, audit_record, changes_save
+from tenant_apps.core.services import (
+    actor_of,
+    audit_event,
+    audit_events_record,
+    audit_record,
+    changes_save,
+)
 from tenant_apps.donations.models import (
     Campaign,
     Deposit,
@@ -335,6 +342,105 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         # Its receipt is issued after commit (services.receipts decides whether it needs one).
         enqueue_on_commit(receipt_issue_task, gift.pk)
     return gift
+
+
+def gifts_post(*, gifts: Sequence[Gift], acting_user: User | None) -> list[Gift]:
+    """Post many draft gifts in one transaction, all or none, in the order given: each with
+    the journal entry, audit row and queued receipt that gift_post gives it, written a batch
+    at a time (accounting's entries_record). A payment on a pledge is posted on its own through
+    gift_post, its pledge checked again and updated, between the batches before and after it."""
+    if not gifts:
+        return []
+    ids = [gift.pk for gift in gifts]
+    with transaction.atomic():
+        locked = {
+            gift.pk: gift
+            for gift in Gift.objects.select_for_update()
+            .select_related("donor")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        allocations: dict[int, list[GiftAllocation]] = {pk: [] for pk in ids}
+        for allocation in (
+            GiftAllocation.objects.filter(gift_id__in=ids).select_related("fund").order_by("id")
+        ):
+            allocations[allocation.gift_id].append(allocation)
+        ordered = []
+        for pk in dict.fromkeys(ids):
+            gift = locked.get(pk)
+            if gift is None:
+                raise StateConflict(f"Gift {pk} does not exist.")
+            if gift.state != GiftState.DRAFT:
+                raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a draft can be posted.")
+            total = sum((row.amount for row in allocations[pk]), Decimal("0"))
+            if total != gift.amount:  # the services keep this; a guard against other writers
+                raise StateConflict(
+                    f"Gift {gift.pk}'s allocations add up to {total}, not {gift.amount:.2f}."
+                )
+            ordered.append(gift)
+        posted: list[Gift] = []
+        batch: list[Gift] = []
+        for gift in ordered:
+            if gift.pledge_id is None:
+                batch.append(gift)
+                continue
+            posted += _gifts_post_batch(batch, allocations, acting_user=acting_user)
+            batch = []
+            posted.append(gift_post(gift=gift, acting_user=acting_user))
+        posted += _gifts_post_batch(batch, allocations, acting_user=acting_user)
+    return posted
+
+
+def _gifts_post_batch(
+    gifts: list[Gift],
+    allocations: dict[int, list[GiftAllocation]],
+    *,
+    acting_user: User | None,
+) -> list[Gift]:
+    """Locked, checked drafts (not payments on pledges) posted: their entries, then the gifts
+    and their audit rows in one statement each, their receipts queued."""
+    if not gifts:
+        return []
+    entries = accounting.entries_record(
+        entries=[
+            accounting.EntrySpec(
+                date=gift.received_on,
+                memo=f"Gift {gift.pk} from {gift.donor.display_name}"[:500],
+                lines=gift_lines(gift, allocations=allocations[gift.pk]),
+                source=EntrySource.IN_KIND
+                if gift.method == GiftMethod.IN_KIND
+                else EntrySource.DONATION,
+                source_reference=f"gift:{gift.pk}",
+            )
+            for gift in gifts
+        ],
+        acting_user=acting_user,
+    )
+    now = timezone.now()
+    for gift, entry in zip(gifts, entries, strict=True):
+        gift.state = GiftState.POSTED
+        gift.journal_entry = entry
+        gift.posted_by = actor_of(acting_user)
+        gift.posted_at = now
+        gift.updated_at = now
+    rows_update(
+        Gift,
+        per_row="journal_entry_id",
+        values={gift.pk: entry.pk for gift, entry in zip(gifts, entries, strict=True)},
+        state=GiftState.POSTED.value,
+        posted_by_id=gifts[0].posted_by_id,
+        posted_at=now,
+        updated_at=now,
+    )
+    audit_events_record(
+        [
+            audit_event("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
+            for gift, entry in zip(gifts, entries, strict=True)
+        ]
+    )
+    for gift in gifts:
+        enqueue_on_commit(receipt_issue_task, gift.pk)
+    return gifts
 
 
 def gift_refund(

@@ -20,11 +20,12 @@ in the allocation's fund, so that each fund balances on its own):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Function
-from tenant_apps.donations.models import Gift, GiftMethod, Pledge
+from tenant_apps.donations.models import Gift, GiftAllocation, GiftMethod, Pledge
 
 DEFAULT_FUND = "GEN"
 UNDEPOSITED_FUNDS_ACCOUNT = "1050"
@@ -44,10 +45,15 @@ DEBIT_ACCOUNT_OF_METHOD: dict[str, str] = {
 DEPOSITED_METHODS = (GiftMethod.CASH, GiftMethod.CHECK)
 
 
-def gift_lines(gift: Gift) -> list[accounting.LineSpec]:
-    """The lines of a posted gift's entry (see the posting rules above)."""
+def gift_lines(
+    gift: Gift, *, allocations: Sequence[GiftAllocation] | None = None
+) -> list[accounting.LineSpec]:
+    """The lines of a posted gift's entry (see the posting rules above); `allocations` are the
+    gift's, with their funds, in id order, when the caller has read them already."""
+    if allocations is None:
+        allocations = list(gift.allocations.select_related("fund").order_by("id"))
     lines = []
-    for allocation in gift.allocations.select_related("fund").order_by("id"):
+    for allocation in allocations:
         fund = allocation.fund.code
         if gift.method == GiftMethod.IN_KIND:
             lines.append(

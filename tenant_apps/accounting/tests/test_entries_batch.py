@@ -1,0 +1,175 @@
+"""Many entries recorded at once (entries_record): numbered in the order given, audited and
+released from restriction as entry_record would, all or none, in a number of statements that
+does not grow with the entries."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from saas_platform.lib.errors import ServiceError, StateConflict
+from tenant_apps.accounting.models import EntrySource, JournalEntry, JournalLine
+from tenant_apps.accounting.services import postings
+from tenant_apps.accounting.services.entries import EntrySpec
+from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.tests.factories import months_closed_through
+from tenant_apps.core.models import AuditEvent
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 10, 15)
+
+
+def gift(amount: str = "100.00", fund: str = "GEN", day: date = DAY) -> EntrySpec:
+    return EntrySpec(
+        date=day,
+        memo=f"Gift of {amount}",
+        source=EntrySource.DONATION,
+        source_reference=f"gift-{amount}",
+        lines=[
+            LineSpec(account="1010", fund=fund, debit=amount),
+            LineSpec(account="4010", fund=fund, credit=amount),
+        ],
+    )
+
+
+def spent(amount: str, fund: str = "PRP") -> EntrySpec:
+    return EntrySpec(
+        date=DAY,
+        memo="Supplies",
+        lines=[
+            LineSpec(account="8110", fund=fund, debit=amount, function="fundraising"),
+            LineSpec(account="1010", fund=fund, credit=amount),
+        ],
+    )
+
+
+def test_entries_are_posted_in_order_with_their_audit_rows_and_releases(in_alpha: Tenant) -> None:
+    before = postings.entry_record(
+        date=DAY, memo="Before", source="manual", lines=gift().lines, acting_user=None
+    )
+
+    recorded = postings.entries_record(
+        entries=[gift("500.00", "PRP"), spent("200.00"), gift("30.00")],
+        acting_user=in_alpha.owner,
+    )
+
+    assert before.number is not None
+    assert [entry.number for entry in recorded] == [
+        before.number + 1,
+        before.number + 2,
+        before.number + 3,
+    ]
+    for entry in recorded:
+        entry.refresh_from_db()
+        assert (entry.state, entry.posted_by, entry.created_by) == (
+            "posted",
+            in_alpha.owner,
+            in_alpha.owner,
+        )
+        assert list(
+            AuditEvent.objects.filter(object_type="journalentry", object_id=str(entry.pk))
+            .order_by("id")
+            .values_list("action", "detail")
+        ) == [
+            ("entry.create", {"source": entry.source}),
+            ("entry.post", {"number": entry.number}),
+        ]
+    assert recorded[0].source_reference == "gift-500.00"
+    assert sorted(
+        (line.account.code, line.net_asset_class, line.debit, line.credit)
+        for line in recorded[0].lines.select_related("account")
+    ) == [
+        ("1010", "with", Decimal("500.00"), Decimal("0.00")),
+        ("4010", "with", Decimal("0.00"), Decimal("500.00")),
+    ]
+    # The expense charged to the restricted fund released as much, right after the batch.
+    release = JournalEntry.objects.get(origin=recorded[1])
+    assert (release.source, release.number, release.state) == (
+        "release",
+        before.number + 4,
+        "posted",
+    )
+    assert sorted(
+        (line.account.code, line.net_asset_class, line.debit, line.credit)
+        for line in release.lines.select_related("account")
+    ) == [
+        ("6910", "with", Decimal("200.00"), Decimal("0.00")),
+        ("6910", "without", Decimal("0.00"), Decimal("200.00")),
+    ]
+
+
+def test_a_release_beyond_what_the_fund_holds_refuses_the_batch(in_alpha: Tenant) -> None:
+    with pytest.raises(ServiceError, match="Fund PRP holds 100.00"):
+        postings.entries_record(entries=[gift("100.00", "PRP"), spent("150.00")], acting_user=None)
+
+    assert not JournalEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (
+            EntrySpec(
+                date=DAY,
+                memo="Unbalanced",
+                lines=[
+                    LineSpec(account="1010", fund="GEN", debit="100.00"),
+                    LineSpec(account="4010", fund="GEN", credit="90.00"),
+                ],
+            ),
+            ServiceError,
+            "Entry 2: The entry does not balance",
+        ),
+        (
+            EntrySpec(
+                date=DAY,
+                memo="Nowhere",
+                lines=[
+                    LineSpec(account="9999", fund="GEN", debit="1.00"),
+                    LineSpec(account="4010", fund="GEN", credit="1.00"),
+                ],
+            ),
+            ServiceError,
+            "Entry 2: Line 1, account: There is no account '9999'",
+        ),
+        (EntrySpec(date=DAY, memo="x" * 501, lines=gift().lines), ServiceError, "500 char"),
+    ],
+)
+def test_one_bad_entry_writes_nothing(
+    in_alpha: Tenant, bad: EntrySpec, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        postings.entries_record(entries=[gift(), bad, gift()], acting_user=None)
+
+    assert not JournalEntry.objects.exists()
+    assert not JournalLine.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="entry.").exists()
+
+
+def test_an_entry_in_a_closed_month_refuses_the_batch(in_alpha: Tenant) -> None:
+    months_closed_through(date(2026, 9, 1))
+
+    with pytest.raises(StateConflict, match="is closed"):
+        postings.entries_record(entries=[gift(), gift(day=date(2026, 9, 30))], acting_user=None)
+
+    assert not JournalEntry.objects.exists()
+
+
+def test_the_statements_do_not_grow_with_the_entries(in_alpha: Tenant) -> None:
+    counts = []
+    for size in (2, 20):
+        with CaptureQueriesContext(connection) as queries:
+            postings.entries_record(
+                entries=[gift(f"{n + 1}.00", day=date(2026, 10, 1 + n)) for n in range(size)],
+                acting_user=None,
+            )
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert JournalEntry.objects.filter(state="posted").count() == 22
