@@ -31,7 +31,7 @@ from tenant_apps.donations.models import Campaign, Gift
 from tenant_apps.donors import services as donors
 from tenant_apps.donors.models import Donor
 from tenant_apps.personnel import services as personnel
-from tenant_apps.personnel.models import HourEntry, Person, StaffRecord
+from tenant_apps.personnel.models import Person, StaffRecord
 
 SEED = 958  # FASB ASC 958: any fixed number would do
 
@@ -322,11 +322,12 @@ def _people_record(cast: Cast, *, start: date) -> dict[str, Person]:
 def _donors_record(cast: Cast, rng: random.Random) -> None:
     fundraiser = cast["fundraiser"]
     households: dict[str, list[Donor]] = {}
+    people: list[donors.DonorImportSpec] = []
     for number in range(300):
         first = FIRST_NAMES[number % len(FIRST_NAMES)]
         last = LAST_NAMES[(number * 7 + number // len(FIRST_NAMES)) % len(LAST_NAMES)]
         street = f"{10 + number * 3} {STREETS[number % len(STREETS)]}"
-        donor = donors.donor_create(
+        spec = donors.DonorImportSpec(
             names=donors.DonorNames(kind="individual", first_name=first, last_name=last),
             emails=[donors.EmailSpec(email=f"{first}.{last}{number}@example.org".lower())]
             if number % 5
@@ -339,25 +340,28 @@ def _donors_record(cast: Cast, rng: random.Random) -> None:
             ],
             tags=["Board"] if number < 7 else (["Monthly"] if number % 17 == 0 else []),
             do_not_contact=number % 41 == 0,
-            acting_user=fundraiser,
         )
+        people.append(spec)
+    for number, donor in enumerate(donors.donors_create(donors=people, acting_user=fundraiser)):
         cast.donors.append(donor)
         if number % 7 == 0:
-            households.setdefault(last, []).append(donor)
+            households.setdefault(donor.last_name, []).append(donor)
     for last, members in households.items():
         if len(members) < 2:
             continue
         household = donors.household_create(name=f"The {last} household", acting_user=fundraiser)
         for member in members:
             donors.household_add(household=household, donor=member, acting_user=fundraiser)
-    for name in ORGANIZATIONS:
-        cast.donors.append(
-            donors.donor_create(
+    cast.donors += donors.donors_create(
+        donors=[
+            donors.DonorImportSpec(
                 names=donors.DonorNames(kind="organization", organization_name=name),
                 emails=[donors.EmailSpec(email=f"giving@{name.split()[0].lower()}.example")],
-                acting_user=fundraiser,
             )
-        )
+            for name in ORGANIZATIONS
+        ],
+        acting_user=fundraiser,
+    )
     rng.shuffle(cast.donors)
 
 
@@ -382,7 +386,7 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
         acting_user=fundraiser,
     )
     patterns = [years for share, years in PATTERNS for _ in range(share)]
-    gifts: list[Gift] = []
+    specs: list[donations.GiftSpec] = []
     for number, donor in enumerate(cast.donors):
         years = patterns[number % len(patterns)]
         organization = donor.kind == "organization"
@@ -397,29 +401,28 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
                 )
                 amount = rng.choice(AMOUNTS) * (10 if organization else 1)
                 campaign = _campaign_of(received, (year_end, spring))
-                gifts.append(
-                    donations.gift_create(
+                specs.append(
+                    donations.GiftSpec(
                         donor=donor,
                         amount=f"{amount}.00",
                         received_on=received,
                         method=rng.choice(("check", "check", "card", "ach", "cash")),
                         check_number=str(1000 + number) if rng.random() < 0.5 else "",
                         campaign=campaign,
-                        acting_user=fundraiser,
                     )
                 )
     foundation = next(donor for donor in cast.donors if donor.display_name.startswith("Riverside"))
-    gifts.append(
-        donations.gift_create(
+    specs.append(
+        donations.GiftSpec(
             donor=foundation,
             amount="24000.00",
             received_on=date(today.year - 1, 7, 15),
             method="ach",
             allocations=[donations.AllocationSpec(fund="PRP", amount="24000.00")],
             designation="Youth tutoring, two school years",
-            acting_user=fundraiser,
         )
     )
+    gifts = donations.gifts_create(gifts=specs, acting_user=fundraiser)
     gifts.sort(key=lambda gift: gift.received_on)
     donations.gifts_post(gifts=gifts, acting_user=bookkeeper)
     # A pledge paid quarterly, and four monthly givers since the spring.
@@ -573,38 +576,45 @@ def _hours_record(
     start = max(date(today.year, 4, 1), today - timedelta(days=200))
     saturday = start + timedelta(days=(5 - start.weekday()) % 7)
     volunteers = [person for person in people.values() if hasattr(person, "volunteer")]
+    saturdays = []
     while saturday < today.replace(day=1):
         for person in volunteers:
             if rng.random() < 0.35:
                 continue
-            personnel.hour_entry_submit(
-                person=person,
-                date=saturday,
-                hours=rng.choice(("2.00", "3.00", "3.50", "4.00")),
-                function="program",
-                program="TUT",
-                activity="Saturday tutoring",
-                specialized_skills=person.volunteer.specialized_rate is not None,
-                acting_user=coordinator,
-                today=today,
+            saturdays.append(
+                personnel.HourSpec(
+                    person=person,
+                    date=saturday,
+                    hours=rng.choice(("2.00", "3.00", "3.50", "4.00")),
+                    function="program",
+                    program="TUT",
+                    activity="Saturday tutoring",
+                    specialized_skills=person.volunteer.specialized_rate is not None,
+                )
             )
         saturday += timedelta(days=7)
     personnel.hour_entries_approve(
-        entries=list(HourEntry.objects.filter(state="submitted").order_by("pk")),
+        entries=personnel.hour_entries_submit(
+            entries=saturdays, acting_user=coordinator, today=today
+        ),
         acting_user=coordinator,
     )
     last_week = today - timedelta(days=today.weekday() + 7)
-    for email, *_ in STAFF_PEOPLE:
-        for day in range(5):
-            personnel.hour_entry_submit(
+    personnel.hour_entries_submit(
+        entries=[
+            personnel.HourSpec(
                 person=people[email],
                 date=last_week + timedelta(days=day),
                 hours="8.00",
                 function="program" if email.startswith("volunteers") else "management_general",
                 program="TUT" if email.startswith("volunteers") else None,
-                acting_user=owner,
-                today=today,
             )
+            for email, *_ in STAFF_PEOPLE
+            for day in range(5)
+        ],
+        acting_user=owner,
+        today=today,
+    )
 
 
 def _payroll_allocate(cast: Cast, *, today: date, first_day: date) -> None:

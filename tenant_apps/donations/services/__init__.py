@@ -14,7 +14,13 @@ from tenant_apps.donations.services.deposits import (
     deposit_close,
     deposit_create,
 )
-from tenant_apps.donations.services.gifts import gift_create, gift_post, gifts_post
+from tenant_apps.donations.services.gifts import (
+    GiftSpec,
+    gift_create,
+    gift_post,
+    gifts_create,
+    gifts_post,
+)
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
 from tenant_apps.donations.services.online import giving_funds, giving_funds_set
@@ -33,6 +39,7 @@ __all__ = [
     "AllocationSpec",
     "DONOR_COLUMNS",
     "GIFT_COLUMNS",
+    "GiftSpec",
     "ScheduleSpec",
     "campaign_create",
     "deposit_add_gifts",
@@ -42,6 +49,7 @@ __all__ = [
     "gift_post",
     "giving_funds",
     "giving_funds_set",
+    "gifts_create",
     "gifts_post",
     "import_job_create",
     "pledge_create",

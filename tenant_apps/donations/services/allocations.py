@@ -3,7 +3,7 @@ soft credits it gives other donors, with the donor-merge step for soft credits."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,11 @@ class SoftCreditSpec:
     amount: Decimal | str
 
 
-def allocations_build(specs: Sequence[AllocationSpec], *, amount: Decimal) -> list[GiftAllocation]:
-    """Unsaved allocations that add up to `amount`: one to GEN when none are given."""
+def allocations_build(
+    specs: Sequence[AllocationSpec], *, amount: Decimal, funds: Mapping[str, Fund] | None = None
+) -> list[GiftAllocation]:
+    """Unsaved allocations that add up to `amount`: one to GEN when none are given. `funds`
+    are the funds by code when the caller has read them for many gifts."""
     if not specs:
         specs = [AllocationSpec(fund=DEFAULT_FUND, amount=amount)]
     codes = [spec.fund for spec in specs]
@@ -41,7 +44,8 @@ def allocations_build(specs: Sequence[AllocationSpec], *, amount: Decimal) -> li
             "A fund appears twice in the allocations; give one amount per fund.",
             fields={"allocations": ["One allocation per fund."]},
         )
-    funds = {fund.code: fund for fund in Fund.objects.filter(code__in=codes)}
+    if funds is None:
+        funds = {fund.code: fund for fund in Fund.objects.filter(code__in=codes)}
     allocations = []
     for spec in specs:
         fund = funds.get(spec.fund)

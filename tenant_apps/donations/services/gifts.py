@@ -8,7 +8,8 @@ a refusal raises ServiceError or StateConflict with nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import EntrySource
+from tenant_apps.accounting.models import EntrySource, Fund
 from tenant_apps.core.services import (
     actor_of,
     audit_event,
@@ -63,7 +64,11 @@ from tenant_apps.donations.services.pledges import (
     pledge_locked_for_payment,
     pledge_payment_check,
 )
-from tenant_apps.donations.services.posting import UNDEPOSITED_FUNDS_ACCOUNT, gift_lines
+from tenant_apps.donations.services.posting import (
+    DEFAULT_FUND,
+    UNDEPOSITED_FUNDS_ACCOUNT,
+    gift_lines,
+)
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
 from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
 from tenant_apps.donors.models import Donor
@@ -87,6 +92,81 @@ EDITABLE_FIELDS = frozenset(
         "check_number",
     }
 )
+
+
+@dataclass(frozen=True)
+class GiftSpec:
+    """One gift of a batch (gifts_create): what gift_create takes, but the user, a pledge and a
+    recurring gift."""
+
+    donor: Donor
+    amount: Decimal | str
+    received_on: date
+    method: str
+    allocations: Sequence[AllocationSpec] = ()
+    soft_credits: Sequence[SoftCreditSpec] = ()
+    campaign: Campaign | None = None
+    designation: str = ""
+    tribute_type: str = TributeType.NONE
+    tribute_name: str = ""
+    notify_name: str = ""
+    notify_email: str = ""
+    goods_services_value: Decimal | str = Decimal("0")
+    goods_services_description: str = ""
+    in_kind_description: str = ""
+    check_number: str = ""
+    payment_reference: str = ""
+    source: str = GiftSource.MANUAL
+
+
+def _gift_checked(
+    spec: GiftSpec,
+    *,
+    fund_of: Pledge | RecurringGift | None = None,
+    funds: Mapping[str, Fund] | None = None,
+) -> tuple[Gift, list[GiftAllocation], list[SoftCredit]]:
+    """The unsaved gift, allocations and soft credits `spec` describes, checked; the gift goes
+    to `fund_of`'s fund unless its allocations say otherwise."""
+    donor_check(spec.donor)
+    gift_amount = amount_parse(spec.amount, field="amount")
+    received_on = date_required(spec.received_on, field="received_on")
+    method = method_check(spec.method)
+    if spec.source not in GiftSource.values:
+        raise ServiceError(
+            f"A source is one of {', '.join(GiftSource.values)}.",
+            fields={"source": ["Unknown source."]},
+        )
+    details = gift_details_check(
+        {
+            "designation": spec.designation,
+            "tribute_type": spec.tribute_type,
+            "tribute_name": spec.tribute_name,
+            "notify_name": spec.notify_name,
+            "notify_email": spec.notify_email,
+            "goods_services_value": spec.goods_services_value,
+            "goods_services_description": spec.goods_services_description,
+            "in_kind_description": spec.in_kind_description,
+            "check_number": spec.check_number,
+            "payment_reference": spec.payment_reference,
+        },
+        amount=gift_amount,
+        method=method,
+    )
+    allocations = spec.allocations
+    if not allocations and fund_of is not None:
+        allocations = [AllocationSpec(fund=fund_of.fund.code, amount=gift_amount)]
+    allocation_rows = allocations_build(allocations, amount=gift_amount, funds=funds)
+    credit_rows = soft_credits_build(spec.soft_credits, donor=spec.donor, amount=gift_amount)
+    gift = Gift(
+        donor=spec.donor,
+        amount=gift_amount,
+        received_on=received_on,
+        method=method,
+        campaign=spec.campaign,
+        source=spec.source,
+        **details,
+    )
+    return gift, allocation_rows, credit_rows
 
 
 def gift_create(
@@ -117,43 +197,35 @@ def gift_create(
     the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
     goes to its fund (the default) and is at most its remaining balance; a gift made by a
     recurring gift's schedule names it (`recurring_gift`), once per date."""
-    donor_check(donor)
-    gift_amount = amount_parse(amount, field="amount")
-    received_on = date_required(received_on, field="received_on")
-    method = method_check(method)
-    if source not in GiftSource.values:
-        raise ServiceError(
-            f"A source is one of {', '.join(GiftSource.values)}.",
-            fields={"source": ["Unknown source."]},
-        )
-    details = gift_details_check(
-        {
-            "designation": designation,
-            "tribute_type": tribute_type,
-            "tribute_name": tribute_name,
-            "notify_name": notify_name,
-            "notify_email": notify_email,
-            "goods_services_value": goods_services_value,
-            "goods_services_description": goods_services_description,
-            "in_kind_description": in_kind_description,
-            "check_number": check_number,
-            "payment_reference": payment_reference,
-        },
-        amount=gift_amount,
-        method=method,
+    gift, allocation_rows, credit_rows = _gift_checked(
+        GiftSpec(
+            donor=donor,
+            amount=amount,
+            received_on=received_on,
+            method=method,
+            allocations=allocations,
+            soft_credits=soft_credits,
+            campaign=campaign,
+            designation=designation,
+            tribute_type=tribute_type,
+            tribute_name=tribute_name,
+            notify_name=notify_name,
+            notify_email=notify_email,
+            goods_services_value=goods_services_value,
+            goods_services_description=goods_services_description,
+            in_kind_description=in_kind_description,
+            check_number=check_number,
+            payment_reference=payment_reference,
+            source=source,
+        ),
+        fund_of=pledge or recurring_gift,
     )
-    # A payment on a pledge, or a recurring gift's gift, goes to their fund unless told.
-    fund_of = pledge or recurring_gift
-    if not allocations and fund_of is not None:
-        allocations = [AllocationSpec(fund=fund_of.fund.code, amount=gift_amount)]
-    allocation_rows = allocations_build(allocations, amount=gift_amount)
-    credit_rows = soft_credits_build(soft_credits, donor=donor, amount=gift_amount)
     if (
-        details["payment_reference"]
-        and Gift.objects.filter(payment_reference=details["payment_reference"]).exists()
+        gift.payment_reference
+        and Gift.objects.filter(payment_reference=gift.payment_reference).exists()
     ):
         raise StateConflict(
-            f"A gift with payment reference {details['payment_reference']} is already recorded."
+            f"A gift with payment reference {gift.payment_reference} is already recorded."
         )
     if recurring_gift is not None and recurring_gift.donor_id != donor.pk:
         raise ServiceError(
@@ -166,23 +238,15 @@ def gift_create(
             pledge_payment_check(
                 pledge,
                 donor=donor,
-                amount=gift_amount,
-                method=method,
+                amount=gift.amount,
+                method=gift.method,
                 fund_ids={row.fund.pk for row in allocation_rows},
             )
-        gift = Gift.objects.create(
-            donor=donor,
-            amount=gift_amount,
-            currency=accounting.accounting_settings().currency,
-            received_on=received_on,
-            method=method,
-            campaign=campaign,
-            source=source,
-            pledge=pledge,
-            recurring_gift=recurring_gift,
-            created_by=actor_of(acting_user),
-            **details,
-        )
+        gift.pledge = pledge
+        gift.recurring_gift = recurring_gift
+        gift.currency = accounting.accounting_settings().currency
+        gift.created_by = actor_of(acting_user)
+        gift.save(force_insert=True)
         gift_rows: list[GiftAllocation | SoftCredit] = [*allocation_rows, *credit_rows]
         for row in gift_rows:
             row.gift = gift
@@ -193,11 +257,69 @@ def gift_create(
             acting_user=acting_user,
             obj=gift,
             donor=donor.pk,
-            amount=f"{gift_amount:.2f}",
+            amount=f"{gift.amount:.2f}",
             **({"pledge": pledge.pk} if pledge is not None else {}),
             **({"recurring_gift": recurring_gift.pk} if recurring_gift is not None else {}),
         )
     return gift
+
+
+def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list[Gift]:
+    """Many draft gifts in one transaction, all or none, each checked as gift_create checks
+    one and written with the same rows (allocations, soft credits, audit row): the funds read
+    once, and the gifts, their allocations and soft credits and audit rows written in one
+    statement each. A refusal names the gift by its place in the batch."""
+    if not gifts:
+        return []
+    codes = {allocation.fund for spec in gifts for allocation in spec.allocations}
+    funds = {fund.code: fund for fund in Fund.objects.filter(code__in=codes | {DEFAULT_FUND})}
+    prepared = []
+    for index, spec in enumerate(gifts):
+        try:
+            prepared.append(_gift_checked(spec, funds=funds))
+        except ServiceError as error:
+            raise type(error)(f"Gift {index + 1}: {error.message}", fields=error.fields) from error
+    references = [gift.payment_reference for gift, _, _ in prepared if gift.payment_reference]
+    repeated = sorted({ref for ref in references if references.count(ref) > 1})
+    recorded = sorted(
+        Gift.objects.filter(payment_reference__in=references).values_list(
+            "payment_reference", flat=True
+        )
+    )
+    if repeated or recorded:
+        raise StateConflict(
+            f"A gift with payment reference {(repeated or recorded)[0]} is already recorded."
+        )
+    with transaction.atomic():
+        currency = accounting.accounting_settings().currency
+        actor = actor_of(acting_user)
+        for gift, _, _ in prepared:
+            gift.currency = currency
+            gift.created_by = actor
+        created = Gift.objects.bulk_create([gift for gift, _, _ in prepared])
+        allocation_rows: list[GiftAllocation] = []
+        credit_rows: list[SoftCredit] = []
+        for gift, allocations, credits in prepared:
+            rows: list[GiftAllocation | SoftCredit] = [*allocations, *credits]
+            for row in rows:
+                row.gift = gift
+            allocation_rows += allocations
+            credit_rows += credits
+        GiftAllocation.objects.bulk_create(allocation_rows)
+        SoftCredit.objects.bulk_create(credit_rows)
+        audit_events_record(
+            [
+                audit_event(
+                    "gift.create",
+                    acting_user=acting_user,
+                    obj=gift,
+                    donor=gift.donor_id,
+                    amount=f"{gift.amount:.2f}",
+                )
+                for gift in created
+            ]
+        )
+    return created
 
 
 def gift_locked(gift: Gift) -> Gift:

@@ -1,6 +1,6 @@
-"""Posting many gifts at once (gifts_post): the same entries, lines, audit rows and queued
-receipts as posting them one by one, in the order given, all or none, in a number of
-statements that does not grow with the gifts."""
+"""Recording and posting many gifts at once (gifts_create, gifts_post): the same gifts,
+entries, lines, audit rows and queued receipts as one by one, in the order given, all or none,
+in a number of statements that does not grow with the gifts."""
 
 from __future__ import annotations
 
@@ -11,13 +11,20 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from saas_platform.lib.errors import StateConflict
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.accounting.tests.factories import months_closed_through
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftState
-from tenant_apps.donations.services.gifts import gift_post, gifts_post
-from tenant_apps.donations.tests.factories import GiftFactory, PledgeFactory, later
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.gifts import (
+    GiftSpec,
+    gift_create,
+    gift_post,
+    gifts_create,
+    gifts_post,
+)
+from tenant_apps.donations.tests.factories import GiftFactory, PledgeFactory, later, today
 from tenant_apps.donations.tests.readers import fund_balances, ledger
 from tenant_apps.donors.models import Donor
 from tests.plugin import Tenant
@@ -163,3 +170,80 @@ def test_one_gift_refused_leaves_every_gift_a_draft(
     assert good.state == GiftState.DRAFT and good.journal_entry is None
     assert (JournalEntry.objects.count(), JournalLine.objects.count()) == (entries, lines)
     assert not AuditEvent.objects.filter(action="gift.post", object_id=str(good.pk)).exists()
+
+
+# --- Recording many drafts at once (gifts_create) ----------------------------------------------
+
+
+def test_gifts_recorded_together_are_as_recorded_one_by_one(in_alpha: Tenant, ada: Donor) -> None:
+    alone = gift_create(
+        donor=ada,
+        amount="1000.00",
+        received_on=today(),
+        method="check",
+        check_number="77",
+        allocations=[AllocationSpec("GEN", "600.00"), AllocationSpec("PRP", "400.00")],
+        acting_user=in_alpha.owner,
+    )
+
+    together = gifts_create(
+        gifts=[
+            GiftSpec(
+                donor=ada,
+                amount="1000.00",
+                received_on=today(),
+                method="check",
+                check_number="77",
+                allocations=[AllocationSpec("GEN", "600.00"), AllocationSpec("PRP", "400.00")],
+            ),
+            GiftSpec(donor=ada, amount="25.00", received_on=today(), method="cash"),
+        ],
+        acting_user=in_alpha.owner,
+    )
+
+    first, second = together
+    fields = ("donor_id", "amount", "currency", "received_on", "method", "check_number", "state")
+    assert [getattr(first, name) for name in fields] == [getattr(alone, name) for name in fields]
+    assert first.created_by == in_alpha.owner
+    assert [(a.fund.code, a.amount) for a in first.allocations.order_by("id")] == [
+        (a.fund.code, a.amount) for a in alone.allocations.order_by("id")
+    ]
+    assert [(a.fund.code, a.amount) for a in second.allocations.all()] == [
+        ("GEN", Decimal("25.00"))
+    ]
+    for gift in (alone, first, second):
+        assert list(
+            AuditEvent.objects.filter(object_type="gift", object_id=str(gift.pk)).values_list(
+                "action", "detail"
+            )
+        ) == [("gift.create", {"donor": ada.pk, "amount": f"{gift.amount:.2f}"})]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"amount": "-5"}, "Gift 2: "),
+        ({"allocations": [AllocationSpec("NOPE", "10.00")]}, "Gift 2: There is no active fund"),
+        ({"method": "barter"}, "Gift 2: "),
+        ({"payment_reference": "ch_1"}, "payment reference ch_1 is already recorded"),
+    ],
+)
+def test_one_gift_refused_records_none(
+    in_alpha: Tenant, ada: Donor, bad: dict[str, object], message: str
+) -> None:
+    given: dict[str, object] = {
+        "donor": ada,
+        "amount": "10.00",
+        "received_on": today(),
+        "method": "card",
+        "payment_reference": "ch_1",
+    }
+
+    with pytest.raises(ServiceError, match=message):
+        gifts_create(
+            gifts=[GiftSpec(**given), GiftSpec(**{**given, **bad})],  # type: ignore[arg-type]
+            acting_user=None,
+        )
+
+    assert not Gift.objects.exists()
+    assert not AuditEvent.objects.filter(action="gift.create").exists()

@@ -20,6 +20,7 @@ from tenant_apps.donors.services.imports import (
     DonorPrepared,
     donor_import_check,
     donors_bulk_create,
+    donors_create,
 )
 from tenant_apps.donors.services.merges import MergeResult, donor_merge, merge_step_register
 from tenant_apps.donors.services.tasks import (
@@ -44,6 +45,7 @@ __all__ = [
     "donor_merge",
     "donor_note_add",
     "donors_bulk_create",
+    "donors_create",
     "household_add",
     "household_create",
     "merge_step_register",

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
-from tenant_apps.core.services import actor_of
+from tenant_apps.core.services import actor_of, audit_event, audit_events_record
 from tenant_apps.donors.models import Donor, DonorAddress, DonorEmail, DonorPhone
 from tenant_apps.donors.services.checks import (
     NOTE_MAX_LENGTH,
@@ -172,4 +172,33 @@ def donors_bulk_create(
             saved += [row.donor for row in batch]
             if progress is not None:
                 progress(len(saved))
+    return saved
+
+
+def donors_create(*, donors: Sequence[DonorImportSpec], acting_user: User | None) -> list[Donor]:
+    """Many donors in one transaction, all or none, each checked by donor_create's rules and
+    written with the same rows (contacts, tags, its "donor.create" audit row), a batch at a
+    time (donors_bulk_create). A refusal names the donor by its place in the list."""
+    prepared = []
+    for index, spec in enumerate(donors):
+        checked, refusals = donor_import_check(spec)
+        if checked is None:
+            raise ServiceError(
+                f"Donor {index + 1}: {refusals[0].message}", fields=refusals[0].fields
+            )
+        prepared.append(checked)
+    with transaction.atomic():
+        saved = donors_bulk_create(prepared=prepared, acting_user=acting_user)
+        audit_events_record(
+            [
+                audit_event(
+                    "donor.create",
+                    acting_user=acting_user,
+                    obj=donor,
+                    display_name=donor.display_name,
+                    kind=donor.kind,
+                )
+                for donor in saved
+            ]
+        )
     return saved

@@ -13,7 +13,7 @@ code imports from the modules.
 """
 
 from tenant_apps.personnel.services.approvals import hour_entries_approve
-from tenant_apps.personnel.services.hours import hour_entry_submit
+from tenant_apps.personnel.services.hours import HourSpec, hour_entries_submit, hour_entry_submit
 from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create
 from tenant_apps.personnel.services.payroll import payroll_allocation_post
 from tenant_apps.personnel.services.people import person_create
@@ -22,8 +22,10 @@ from tenant_apps.personnel.services.staff import staff_record_create
 from tenant_apps.personnel.services.volunteers import volunteer_create
 
 __all__ = [
+    "HourSpec",
     "PayLine",
     "hour_entries_approve",
+    "hour_entries_submit",
     "hour_entry_submit",
     "pay_run_create",
     "payroll_allocation_post",

@@ -3,7 +3,7 @@ choices, date ranges and programs, and the text form of personnel's audit rows."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -45,10 +45,14 @@ def dates_check(start: Any, end: Any) -> None:
             )
 
 
-def program_check(code: str | None, *, field: str = "program") -> Program | None:
+def program_check(
+    code: str | None, *, field: str = "program", known: Mapping[str, Program] | None = None
+) -> Program | None:
+    """The program of that code, active; `known` are the programs by code when the caller has
+    read them for many entries."""
     if not code:
         return None
-    program = Program.objects.filter(code=code).first()
+    program = known.get(code) if known is not None else Program.objects.filter(code=code).first()
     if program is None:
         raise ServiceError(f"There is no program {code!r}.", fields={field: ["Unknown program."]})
     if not program.is_active:

@@ -4,6 +4,8 @@ for approval."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,7 +18,13 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check, number_parse, text_check
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting.models import Function, Program
-from tenant_apps.core.services import actor_of, audit_record, changes_save
+from tenant_apps.core.services import (
+    actor_of,
+    audit_event,
+    audit_events_record,
+    audit_record,
+    changes_save,
+)
 from tenant_apps.personnel.models import (
     MAX_HOURS_A_DAY,
     UNDECIDED,
@@ -49,13 +57,17 @@ def _covers(start: date, end: date | None, day: date) -> bool:
     return start <= day and (end is None or day <= end)
 
 
-def _kind_on(person: Person, day: date) -> str:
+# A person's staff and volunteer records, when read for many entries at once.
+Records = tuple[StaffRecord | None, Volunteer | None]
+
+
+def _kind_on(person: Person, day: date, records: Records | None = None) -> str:
     """Staff when a staff record covers the day (work for one's employer is not volunteering),
     else volunteer when the volunteer record does; refused when neither does."""
-    staff = StaffRecord.objects.filter(person=person).first()
+    staff = StaffRecord.objects.filter(person=person).first() if records is None else records[0]
     if staff is not None and _covers(staff.start_date, staff.end_date, day):
         return WorkerKind.STAFF
-    volunteer = Volunteer.objects.filter(person=person).first()
+    volunteer = Volunteer.objects.filter(person=person).first() if records is None else records[1]
     if volunteer is not None and _covers(volunteer.start_date, volunteer.end_date, day):
         return WorkerKind.VOLUNTEER
     spans = [
@@ -80,7 +92,11 @@ def entry_values_check(
     activity: Any,
     specialized_skills: bool,
     today: date,
+    records: Records | None = None,
+    programs: Mapping[str, Program] | None = None,
 ) -> dict[str, Any]:
+    """The entry's values checked; `records` and `programs` are the person's records and the
+    programs by code when the caller has read them for many entries."""
     date_check(day)
     if day > today:
         raise ServiceError(
@@ -103,7 +119,7 @@ def entry_values_check(
             f"program: only program hours name a program, not {function} hours.",
             fields={"program": ["Only for program hours."]},
         )
-    kind = _kind_on(person, day)
+    kind = _kind_on(person, day, records)
     if specialized_skills and kind != WorkerKind.VOLUNTEER:
         raise ServiceError(
             "specialized_skills: only volunteers' hours are contributed services.",
@@ -113,7 +129,7 @@ def entry_values_check(
         "date": day,
         "hours": hours,
         "function": function,
-        "program": program_check(program) if isinstance(program, str) else program,
+        "program": program_check(program, known=programs) if isinstance(program, str) else program,
         "activity": text_check(activity, field="activity", max_length=500),
         "specialized_skills": bool(specialized_skills),
         "kind": kind,
@@ -175,6 +191,107 @@ def hour_entry_submit(
             hours=str(entry.hours),
         )
     return entry
+
+
+@dataclass(frozen=True)
+class HourSpec:
+    """One entry of a batch (hour_entries_submit): what hour_entry_submit takes, but the user
+    and today."""
+
+    person: Person
+    date: date
+    hours: Decimal | str
+    function: str
+    program: str | Program | None = None
+    activity: str = ""
+    specialized_skills: bool = False
+
+
+def hour_entries_submit(
+    *, entries: Sequence[HourSpec], acting_user: User | None, today: date | None = None
+) -> list[HourEntry]:
+    """Log many entries at once (a sign-in sheet, a term of Saturdays), all or none, each
+    checked as hour_entry_submit checks one and written with the same rows (the entry, its
+    audit row): the people's records and the programs read once, the people locked and the
+    days' totals read in one query each, the entries and audit rows written in one statement
+    each. A refusal names the entry by its place in the list."""
+    if not entries:
+        raise ServiceError("entries: name at least one entry.", fields={"entries": ["Empty."]})
+    today = today or timezone.localdate()
+    person_ids = sorted({spec.person.pk for spec in entries})
+    staff = {row.person_id: row for row in StaffRecord.objects.filter(person_id__in=person_ids)}
+    volunteers = {row.person_id: row for row in Volunteer.objects.filter(person_id__in=person_ids)}
+    codes = {spec.program for spec in entries if isinstance(spec.program, str) and spec.program}
+    programs = {program.code: program for program in Program.objects.filter(code__in=codes)}
+
+    def refused(index: int, error: ServiceError) -> ServiceError:
+        return type(error)(f"Entry {index + 1}: {error.message}", fields=error.fields)
+
+    checked = []
+    for index, spec in enumerate(entries):
+        try:
+            may_log_for(spec.person, acting_user)
+            checked.append(
+                entry_values_check(
+                    person=spec.person,
+                    day=spec.date,
+                    hours=spec.hours,
+                    function=spec.function,
+                    program=spec.program,
+                    activity=spec.activity,
+                    specialized_skills=spec.specialized_skills,
+                    today=today,
+                    records=(staff.get(spec.person.pk), volunteers.get(spec.person.pk)),
+                    programs=programs,
+                )
+            )
+        except ServiceError as error:
+            raise refused(index, error) from error
+    with transaction.atomic():
+        list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk"))
+        totals: dict[tuple[int, date], Decimal] = {
+            (row["person_id"], row["date"]): row["total"]
+            for row in HourEntry.objects.filter(
+                person_id__in=person_ids, date__in={values["date"] for values in checked}
+            )
+            .exclude(state=HourState.REJECTED)
+            .values("person_id", "date")
+            .annotate(total=Sum("hours"))
+        }
+        for index, (spec, values) in enumerate(zip(entries, checked, strict=True)):
+            key = (spec.person.pk, values["date"])
+            already = totals.get(key, Decimal("0"))
+            if already + values["hours"] > MAX_HOURS_A_DAY:
+                raise refused(
+                    index,
+                    ServiceError(
+                        f"hours: {spec.person} already has {already} hours on {key[1]}; "
+                        f"{values['hours']} more would make {already + values['hours']}, "
+                        "and a day has 24.",
+                        fields={
+                            "hours": [f"Over 24 hours on {key[1]} ({already} already logged)."]
+                        },
+                    ),
+                )
+            totals[key] = already + values["hours"]
+        created = HourEntry.objects.bulk_create(
+            HourEntry(person=spec.person, submitted_by=actor_of(acting_user), **values)
+            for spec, values in zip(entries, checked, strict=True)
+        )
+        audit_events_record(
+            [
+                audit_event(
+                    "hour_entry.submit",
+                    acting_user=acting_user,
+                    obj=entry,
+                    person=entry.person_id,
+                    date=str(entry.date),
+                    hours=str(entry.hours),
+                )
+                for entry in created
+            ]
+        )
+    return created
 
 
 HOUR_FIELDS = ("date", "hours", "function", "program", "activity", "specialized_skills")

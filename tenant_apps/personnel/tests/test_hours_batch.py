@@ -1,0 +1,116 @@
+"""Many hour entries logged at once (hour_entries_submit): the rows and audit rows one by one
+would give, each entry checked by the same rules, all or none, in a number of statements that
+does not grow with the entries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from saas_platform.lib.errors import ServiceError
+from tenant_apps.accounting import services as accounting
+from tenant_apps.core.models import AuditEvent
+from tenant_apps.personnel.models import HourEntry, HourState, WorkerKind
+from tenant_apps.personnel.services.hours import HourSpec, hour_entries_submit, hour_entry_submit
+from tenant_apps.personnel.tests.factories import StaffRecordFactory, VolunteerFactory
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 3, 10)
+
+
+def test_entries_logged_together_are_as_logged_one_by_one(in_alpha: Tenant) -> None:
+    volunteer = VolunteerFactory.create(full_name="Ann Park", start_date=date(2026, 1, 1)).person
+    staff = StaffRecordFactory.create(full_name="Bo Diaz", start_date=date(2026, 1, 1)).person
+    accounting.program_create(code="TUT", name="Tutoring", acting_user=None)
+    alone = hour_entry_submit(
+        person=volunteer,
+        date=DAY,
+        hours="2.00",
+        function="program",
+        program="TUT",
+        acting_user=in_alpha.owner,
+    )
+
+    together = hour_entries_submit(
+        entries=[
+            HourSpec(person=volunteer, date=DAY, hours="2.00", function="program", program="TUT"),
+            HourSpec(person=staff, date=DAY, hours="8.00", function="management_general"),
+        ],
+        acting_user=in_alpha.owner,
+    )
+
+    first, second = together
+    fields = ("person_id", "date", "hours", "function", "program_id", "kind", "state")
+    assert [getattr(first, name) for name in fields] == [getattr(alone, name) for name in fields]
+    assert (second.kind, second.state) == (WorkerKind.STAFF, HourState.SUBMITTED)
+    assert first.submitted_by == in_alpha.owner
+    for entry in (alone, first, second):
+        assert list(
+            AuditEvent.objects.filter(object_type="hourentry", object_id=str(entry.pk)).values_list(
+                "action", "detail"
+            )
+        ) == [
+            (
+                "hour_entry.submit",
+                {"person": entry.person_id, "date": str(entry.date), "hours": str(entry.hours)},
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        ({"hours": "20.00"}, "Entry 2: hours: Ann Park already has 6.00 hours on 2026-03-10"),
+        ({"date": date(2025, 12, 1)}, "Entry 2: date: Ann Park was not on staff or volunteering"),
+        ({"function": "program", "program": "NOPE"}, "Entry 2: There is no program 'NOPE'"),
+        ({"hours": "0"}, "Entry 2: hours: more than 0"),
+    ],
+)
+def test_one_entry_refused_logs_none(
+    in_alpha: Tenant, second: dict[str, object], message: str
+) -> None:
+    person = VolunteerFactory.create(full_name="Ann Park", start_date=date(2026, 1, 1)).person
+    given: dict[str, object] = {"hours": "1.00", "function": "fundraising", "date": DAY}
+
+    with pytest.raises(ServiceError, match=message):
+        hour_entries_submit(
+            entries=[
+                HourSpec(person=person, date=DAY, hours="6.00", function="fundraising"),
+                HourSpec(person=person, **{**given, **second}),  # type: ignore[arg-type]
+            ],
+            acting_user=None,
+            today=date(2026, 6, 1),
+        )
+
+    assert not HourEntry.objects.exists()
+    assert not AuditEvent.objects.filter(action="hour_entry.submit").exists()
+
+
+def test_the_statements_do_not_grow_with_the_entries(in_alpha: Tenant) -> None:
+    people = [
+        VolunteerFactory.create(full_name=f"Volunteer {n}", start_date=date(2026, 1, 1)).person
+        for n in range(3)
+    ]
+    counts = []
+    for weeks in (1, 6):
+        entries = [
+            HourSpec(
+                person=person,
+                date=DAY + timedelta(days=7 * week),
+                hours="3.00",
+                function="fundraising",
+            )
+            for week in range(weeks)
+            for person in people
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            hour_entries_submit(entries=entries, acting_user=None, today=date(2026, 6, 1))
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert HourEntry.objects.count() == 21
