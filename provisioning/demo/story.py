@@ -1,14 +1,17 @@
 """The demo organization's three years: a small community nonprofit with about 300 donors.
 
-Everything is recorded through the services, as the staff would have done it, and is the same on
-every run for the same `today` (one seeded random generator, no clock inside): donors in
-households; gifts across three calendar years, with loyal, lapsed and recaptured donors so that
-LYBUNT, SYBUNT and retention have rows; two campaigns; a pledge paid in installments and monthly
-recurring gifts; a foundation grant restricted to the tutoring program and spent on it; rent,
-supplies and four salaries every month, the salaries allocated to programs and functions; a dozen
-volunteers' hours, approved; this month's pay run entered, waiting to be posted; last month's
-checks deposited, this month's waiting in an open deposit and as drafts; every month before this
-year closed; and this fiscal year's budget, approved.
+Everything is recorded through the services, as the staff would have done it (many rows at once
+through their batch forms: donors_create, gifts_create, gifts_post, entries_record,
+hour_entries_submit, hour_entries_approve), and is the same on every run for the same `today`
+(one seeded random generator, no clock inside): donors in households; gifts across three
+calendar years, with loyal, lapsed and recaptured donors so that LYBUNT, SYBUNT and retention
+have rows; two campaigns; a pledge paid in installments and monthly recurring gifts; a
+foundation grant restricted to the tutoring program and spent on it; rent and supplies every
+month; the four staff's weekdays logged and approved, and each month's pay run posted from them
+to programs and functions, then paid; a dozen volunteers' hours, approved; this month's pay run
+entered, waiting to be posted; last month's checks deposited, this month's waiting in an open
+deposit and as drafts; every month before this year closed; and this fiscal year's budget,
+approved.
 
 The history is recorded before the receipt settings are filled in (no receipt for the past
 years' gifts, as for an organization that receipted elsewhere); this month's gifts are receipted.
@@ -209,7 +212,8 @@ def demo_history_record(*, users: dict[str, User], today: date) -> Cast:
     _gifts_record(cast, rng, today=today)
     _books_record(cast, today=today, first_day=first_day)
     _hours_record(cast, rng, people, today=today)
-    _payroll_allocate(cast, today=today, first_day=first_day)
+    _staff_hours_record(cast, people, today=today, first_day=first_day)
+    _pay_runs_record(cast, today=today, first_day=first_day)
     _last_month_deposit(cast, today=today)
     _close_past_years(cast, today=today)
     _budget_record(cast, today=today)
@@ -251,10 +255,9 @@ def demo_this_month_record(cast: Cast, *, today: date) -> None:
     _pay_run_this_month(cast, today=today)
 
 
-def _pay_run_this_month(cast: Cast, *, today: date) -> None:
-    """This month's pay run as the payroll provider reports it, entered and not posted (the
-    months before carry their salaries already): a twelfth of each salary, the employer's 7.65%
-    of Social Security and Medicare, and 450.00 of health insurance each."""
+def _pay_lines() -> list[personnel.PayLine]:
+    """A month's pay as the payroll provider reports it: a twelfth of each salary, the
+    employer's 7.65% of Social Security and Medicare, and 450.00 of health insurance each."""
     lines = []
     for record in StaffRecord.objects.select_related("person").order_by("person__full_name"):
         gross = (record.pay_rate / 12).quantize(Decimal("0.01"))
@@ -267,11 +270,16 @@ def _pay_run_this_month(cast: Cast, *, today: date) -> None:
                 where=record.person.full_name,
             )
         )
+    return lines
+
+
+def _pay_run_this_month(cast: Cast, *, today: date) -> None:
+    """This month's pay run, entered and not posted (the months before are posted)."""
     personnel.pay_run_create(
         period_start=today.replace(day=1),
         period_end=month_end(today),
         pay_date=month_end(today),
-        lines=lines,
+        lines=_pay_lines(),
         acting_user=cast["bookkeeper"],
     )
 
@@ -510,12 +518,10 @@ def _budget_record(cast: Cast, *, today: date) -> None:
 
 
 def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
-    """Rent, supplies and salaries each month; the grant spent on tutoring from its fund."""
-    payroll_monthly = _payroll_monthly()
+    """Rent and supplies each month; the grant spent on tutoring from its fund."""
     grant_start = date(today.year - 1, 8, 1)
     entries = []
     for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
-        end = month_end(month)
         restricted = month >= grant_start and month < grant_start.replace(year=today.year + 1)
         fund, supplies = ("PRP", "900.00") if restricted else ("GEN", "350.00")
         entries += [
@@ -537,29 +543,6 @@ def _books_record(cast: Cast, *, today: date, first_day: date) -> None:
                         account="8110", fund=fund, debit=supplies, function="program", program="TUT"
                     ),
                     LineSpec(account="1010", fund=fund, credit=supplies),
-                ],
-            ),
-            accounting.EntrySpec(
-                date=end,
-                memo=f"Salaries, {month:%B %Y}",
-                lines=[
-                    LineSpec(
-                        account="7010",
-                        fund="GEN",
-                        debit=str(payroll_monthly[True]),
-                        function="management_general",
-                    ),
-                    LineSpec(
-                        account="7020",
-                        fund="GEN",
-                        debit=str(payroll_monthly[False]),
-                        function="management_general",
-                    ),
-                    LineSpec(
-                        account="1010",
-                        fund="GEN",
-                        credit=str(payroll_monthly[True] + payroll_monthly[False]),
-                    ),
                 ],
             ),
         ]
@@ -617,13 +600,78 @@ def _hours_record(
     )
 
 
-def _payroll_allocate(cast: Cast, *, today: date, first_day: date) -> None:
-    """Each past month's salaries moved from management and general by the staff's splits."""
+def _staff_days(program: str, management: str, fundraising: str) -> list[tuple[str, str | None]]:
+    """A staff member's five weekdays by function (and program), in the shares of their
+    default split: 40% program is two days of tutoring a week."""
+    days: list[tuple[str, str | None]] = [("program", "TUT")] * round(Decimal(program) / 20)
+    days += [("management_general", None)] * round(Decimal(management) / 20)
+    return (days + [("fundraising", None)] * 5)[:5]
+
+
+def _staff_hours_record(
+    cast: Cast, people: dict[str, Person], *, today: date, first_day: date
+) -> None:
+    """The staff's eight-hour weekdays from the first day of the books to the week before last
+    (last week's wait for approval), each weekday on the function of their split; approved by
+    the owner, the owner's own by the bookkeeper."""
+    owner = cast["owner"]
+    last_week = today - timedelta(days=today.weekday() + 7)
+    weeks = {
+        email: _staff_days(program, management, fundraising)
+        for email, _p, _s, _o, program, management, fundraising in STAFF_PEOPLE
+    }
+    entries, day = [], first_day
+    while day < last_week:
+        if day.weekday() < 5:
+            for email, week in weeks.items():
+                function, program = week[day.weekday()]
+                entries.append(
+                    personnel.HourSpec(
+                        person=people[email],
+                        date=day,
+                        hours="8.00",
+                        function=function,
+                        program=program,
+                    )
+                )
+        day += timedelta(days=1)
+    logged = personnel.hour_entries_submit(entries=entries, acting_user=owner, today=today)
+    own = people[owner.email].pk
+    personnel.hour_entries_approve(
+        entries=[entry for entry in logged if entry.person_id != own], acting_user=owner
+    )
+    personnel.hour_entries_approve(
+        entries=[entry for entry in logged if entry.person_id == own],
+        acting_user=cast["bookkeeper"],
+    )
+
+
+def _pay_runs_record(cast: Cast, *, today: date, first_day: date) -> None:
+    """Each past month's pay run, entered and posted (its cost split by the month's approved
+    hours), and paid from the bank on its pay date."""
+    bookkeeper = cast["bookkeeper"]
     personnel.settings_update(payroll_posting_enabled=True, acting_user=cast["owner"])
+    payments = []
     for month in month_starts(first_day, today.replace(day=1) - timedelta(days=1)):
-        personnel.payroll_allocation_post(
-            start=month, end=month_end(month), acting_user=cast["bookkeeper"]
+        pay_run = personnel.pay_run_create(
+            period_start=month,
+            period_end=month_end(month),
+            pay_date=month_end(month),
+            lines=_pay_lines(),
+            acting_user=bookkeeper,
         )
+        posted = personnel.pay_run_post(pay_run=pay_run, acting_user=bookkeeper)
+        payments.append(
+            accounting.EntrySpec(
+                date=month_end(month),
+                memo=f"Payroll paid, {month:%B %Y}",
+                lines=[
+                    LineSpec(account="2020", fund="GEN", debit=posted.total_cost),
+                    LineSpec(account="1010", fund="GEN", credit=posted.total_cost),
+                ],
+            )
+        )
+    accounting.entries_record(entries=payments, acting_user=bookkeeper)
 
 
 def _close_past_years(cast: Cast, *, today: date) -> None:

@@ -34,8 +34,8 @@ def committed_demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) ->
 
 def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) -> None:
     """The demo's reports all have rows: three years of giving with lapsed and recaptured
-    donors, salaries allocated, volunteers' hours approved, every past month closed; its logins
-    are its people; running it again changes nothing."""
+    donors, pay runs posted from the staff's approved hours, volunteers' hours approved, every
+    past month closed; its logins are its people; running it again changes nothing."""
     from django.utils import timezone
 
     from tenant_apps.accounting import reports
@@ -45,7 +45,7 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
     from tenant_apps.donations.models import Deposit, Gift, Receipt
     from tenant_apps.donors.models import Donor, Household
     from tenant_apps.personnel import reports as personnel
-    from tenant_apps.personnel.models import PayrollAllocation, PayRun, Person
+    from tenant_apps.personnel.models import HourEntry, PayrollAllocation, PayRun, Person
 
     out = StringIO()
     call_command("demo_setup", stdout=out)
@@ -75,9 +75,16 @@ def test_demo_setup_tells_three_years_of_a_nonprofit_once(committed_demo: None) 
         assert PayrollAllocation.objects.count() == (today.year - (today.year - 2)) * 12 + (
             today.month - 1
         )
-        # This month's pay run, entered for the four staff and not posted.
-        pay_run = PayRun.objects.get()
+        # Each past month's pay run posted, split by the staff's approved hours; this month's
+        # entered for the four staff and not posted.
+        pay_run = PayRun.objects.get(period_start=today.replace(day=1))
         assert pay_run.lines.count() == 4 and not pay_run.allocations.exists()
+        past = PayRun.objects.exclude(pk=pay_run.pk)
+        assert past.count() == PayrollAllocation.objects.filter(pay_run__isnull=False).count()
+        assert not past.filter(allocations__isnull=True).exists()
+        assert HourEntry.objects.filter(
+            kind="staff", state="approved", date__lt=today.replace(day=1)
+        ).exists()
         assert not FiscalPeriod.objects.filter(end__lt=date(today.year, 1, 1), state="open")
         assert not FiscalPeriod.objects.filter(start__gte=date(today.year, 1, 1), state="closed")
         assert giving.lybunt(fiscal_year=today.year).rows

@@ -14,7 +14,7 @@ code imports from the modules.
 
 from tenant_apps.personnel.services.approvals import hour_entries_approve
 from tenant_apps.personnel.services.hours import HourSpec, hour_entries_submit, hour_entry_submit
-from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create
+from tenant_apps.personnel.services.pay_runs import PayLine, pay_run_create, pay_run_post
 from tenant_apps.personnel.services.payroll import payroll_allocation_post
 from tenant_apps.personnel.services.people import person_create
 from tenant_apps.personnel.services.settings import settings_update
@@ -28,6 +28,7 @@ __all__ = [
     "hour_entries_submit",
     "hour_entry_submit",
     "pay_run_create",
+    "pay_run_post",
     "payroll_allocation_post",
     "person_create",
     "settings_update",

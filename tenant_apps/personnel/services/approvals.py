@@ -14,7 +14,7 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import text_check
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.core.services import actor_of, audit_event, audit_events_record, audit_record
 from tenant_apps.personnel.models import HourEntry, HourState
 from tenant_apps.personnel.selectors import personnel_settings
 from tenant_apps.personnel.services.checks import CENT, GENERAL_FUND, NotAllowed
@@ -67,21 +67,51 @@ def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
     entry.in_kind_entry = posted
 
 
-def _approve(entry: HourEntry, *, acting_user: User | None) -> HourEntry:
+def _approve(entry: HourEntry, *, acting_user: User | None, write: bool = True) -> HourEntry:
+    """Approve a locked entry, posting its in-kind value; with `write` false the entry is left
+    for _approvals_write to save with others."""
     _decision_check(entry, acting_user)
     entry.state = HourState.APPROVED
     entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
     if entry.specialized_skills:
         _in_kind_post(entry, acting_user=acting_user)
-    entry.save()
-    audit_record(
-        "hour_entry.approve",
-        acting_user=acting_user,
-        obj=entry,
-        in_kind_entry=entry.in_kind_entry.number if entry.in_kind_entry else None,
-    )
+    if write:
+        entry.save()
+        audit_record("hour_entry.approve", acting_user=acting_user, **_approval_detail(entry))
     return entry
+
+
+def _approval_detail(entry: HourEntry) -> dict[str, Any]:
+    return {
+        "obj": entry,
+        "in_kind_entry": entry.in_kind_entry.number if entry.in_kind_entry else None,
+    }
+
+
+def _approvals_write(entries: list[HourEntry], *, acting_user: User | None) -> None:
+    """Approved entries saved: those without an in-kind posting in one statement (they differ
+    only by key), the others one by one; their audit rows in one statement."""
+    plain = [entry for entry in entries if entry.in_kind_entry is None]
+    if plain:
+        now = timezone.now()
+        for entry in plain:
+            entry.decided_at = entry.updated_at = now
+        HourEntry.objects.filter(pk__in=[entry.pk for entry in plain]).update(
+            state=HourState.APPROVED,
+            decided_by=actor_of(acting_user),
+            decided_at=now,
+            updated_at=now,
+        )
+    for entry in entries:
+        if entry.in_kind_entry is not None:
+            entry.save()
+    audit_events_record(
+        [
+            audit_event("hour_entry.approve", acting_user=acting_user, **_approval_detail(entry))
+            for entry in entries
+        ]
+    )
 
 
 def _reject(entry: HourEntry, *, reason: str, acting_user: User | None) -> HourEntry:
@@ -129,8 +159,9 @@ def hour_entry_reject(*, entry: HourEntry, reason: str, acting_user: User | None
         return _reject(_locked([entry])[0], reason=reason, acting_user=acting_user)
 
 
-def _bulk(entries: Sequence[HourEntry], decide: Any) -> list[HourEntry]:
-    """All or nothing: the first refusal names its entry and undoes the others."""
+def _bulk(entries: Sequence[HourEntry], decide: Any, write: Any = None) -> list[HourEntry]:
+    """All or nothing: the first refusal names its entry and undoes the others. `write`, if
+    given, saves the decided entries together, in the same transaction."""
     if not entries:
         raise ServiceError("entries: name at least one entry.", fields={"entries": ["Empty."]})
     if len({entry.pk for entry in entries}) != len(entries):
@@ -149,13 +180,20 @@ def _bulk(entries: Sequence[HourEntry], decide: Any) -> list[HourEntry]:
                 raise type(error)(
                     f"{message} Nothing was changed.", fields={"entries": {entry.pk: [message]}}
                 ) from error
+        if write is not None:
+            write(decided)
     return decided
 
 
 def hour_entries_approve(
     *, entries: Sequence[HourEntry], acting_user: User | None
 ) -> list[HourEntry]:
-    return _bulk(entries, lambda entry: _approve(entry, acting_user=acting_user))
+    """Approve many entries, all or none (see _bulk); the approvals are written together."""
+    return _bulk(
+        entries,
+        lambda entry: _approve(entry, acting_user=acting_user, write=False),
+        lambda decided: _approvals_write(decided, acting_user=acting_user),
+    )
 
 
 def hour_entries_reject(

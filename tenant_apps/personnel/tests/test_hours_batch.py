@@ -1,6 +1,6 @@
-"""Many hour entries logged at once (hour_entries_submit): the rows and audit rows one by one
-would give, each entry checked by the same rules, all or none, in a number of statements that
-does not grow with the entries."""
+"""Many hour entries logged and approved at once (hour_entries_submit, hour_entries_approve):
+the rows and audit rows one by one would give, each entry checked by the same rules, all or
+none, in a number of statements that does not grow with the entries."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from saas_platform.lib.errors import ServiceError
 from tenant_apps.accounting import services as accounting
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.personnel.models import HourEntry, HourState, WorkerKind
+from tenant_apps.personnel.services.approvals import hour_entries_approve
 from tenant_apps.personnel.services.hours import HourSpec, hour_entries_submit, hour_entry_submit
 from tenant_apps.personnel.tests.factories import StaffRecordFactory, VolunteerFactory
 from tests.plugin import Tenant
@@ -114,3 +115,34 @@ def test_the_statements_do_not_grow_with_the_entries(in_alpha: Tenant) -> None:
 
     assert counts[0] == counts[1]
     assert HourEntry.objects.count() == 21
+
+
+def test_approving_many_entries_writes_them_together(in_alpha: Tenant) -> None:
+    people = [
+        VolunteerFactory.create(full_name=f"Volunteer {n}", start_date=date(2026, 1, 1)).person
+        for n in range(3)
+    ]
+    counts = []
+    for weeks in (1, 6):
+        logged = hour_entries_submit(
+            entries=[
+                HourSpec(
+                    person=person,
+                    date=DAY + timedelta(days=7 * week),
+                    hours="3.00",
+                    function="fundraising",
+                )
+                for week in range(weeks)
+                for person in people
+            ],
+            acting_user=None,
+            today=date(2026, 6, 1),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            hour_entries_approve(entries=logged, acting_user=in_alpha.owner)
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    approved = HourEntry.objects.filter(state=HourState.APPROVED, decided_by=in_alpha.owner)
+    assert approved.count() == 21 and not approved.filter(decided_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(action="hour_entry.approve").count() == 21
