@@ -70,6 +70,7 @@ from tenant_apps.donations.services.posting import (
     gift_lines,
 )
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
+from tenant_apps.donations.tasks import receipt_issue_for_gifts as receipts_issue_task
 from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
 from tenant_apps.donors.models import Donor
 
@@ -468,9 +469,10 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
 
 def gifts_post(*, gifts: Sequence[Gift], acting_user: User | None) -> list[Gift]:
     """Post many draft gifts in one transaction, all or none, in the order given: each with
-    the journal entry, audit row and queued receipt that gift_post gives it, written a batch
-    at a time (accounting's entries_record). A payment on a pledge is posted on its own through
-    gift_post, its pledge checked again and updated, between the batches before and after it."""
+    the journal entry, audit row and receipt that gift_post gives it, written a batch at a
+    time (accounting's entries_record), the batch's receipts issued by one task after commit.
+    A payment on a pledge is posted on its own through gift_post, its pledge checked again and
+    updated, between the batches before and after it."""
     if not gifts:
         return []
     ids = [gift.pk for gift in gifts]
@@ -520,7 +522,7 @@ def _gifts_post_batch(
     acting_user: User | None,
 ) -> list[Gift]:
     """Locked, checked drafts (not payments on pledges) posted: their entries, then the gifts
-    and their audit rows in one statement each, their receipts queued."""
+    and their audit rows in one statement each, their receipts queued as one task."""
     if not gifts:
         return []
     entries = accounting.entries_record(
@@ -560,8 +562,7 @@ def _gifts_post_batch(
             for gift, entry in zip(gifts, entries, strict=True)
         ]
     )
-    for gift in gifts:
-        enqueue_on_commit(receipt_issue_task, gift.pk)
+    enqueue_on_commit(receipts_issue_task, [gift.pk for gift in gifts])
     return gifts
 
 
