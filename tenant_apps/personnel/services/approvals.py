@@ -3,8 +3,9 @@ services) and rejection, one entry or many at once, all or nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from saas_platform.lib.inputs import text_check
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource
 from tenant_apps.core.services import actor_of, audit_event, audit_events_record, audit_record
-from tenant_apps.personnel.models import HourEntry, HourState
+from tenant_apps.personnel.models import HourEntry, HourState, PersonnelSettings
 from tenant_apps.personnel.selectors import personnel_settings
 from tenant_apps.personnel.services.checks import CENT, GENERAL_FUND, NotAllowed
 
@@ -39,14 +40,16 @@ def _decision_check(entry: HourEntry, acting_user: User | None) -> None:
         raise NotAllowed(f"Hour entry {entry.pk} is your own; someone else approves it.")
 
 
-def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
+def _in_kind_spec(
+    entry: HourEntry, settings_row: PersonnelSettings
+) -> tuple[accounting.EntrySpec, Decimal]:
     """A volunteer's specialized services are recognized (ASC 958-605-25-16): Dr the in-kind
     expense with the entry's function and program, Cr 4120 donated professional services, in
-    the general fund, at the volunteer's specialized rate (or the organization's hourly rate)."""
-    settings_row = personnel_settings()
+    the general fund, at the volunteer's specialized rate (or the organization's hourly rate).
+    The entry to post, and the value."""
     rate = entry.person.volunteer.specialized_rate or settings_row.volunteer_hourly_rate
     value = (entry.hours * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-    posted = accounting.entry_record(
+    spec = accounting.EntrySpec(
         date=entry.date,
         memo=f"Specialized volunteer services: {entry.person}, {entry.hours} h at {rate}",
         lines=[
@@ -61,20 +64,58 @@ def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
         ],
         source=EntrySource.IN_KIND,
         source_reference=f"hour-entry:{entry.pk}",
+    )
+    return spec, value
+
+
+def _in_kind_post(entry: HourEntry, *, acting_user: User | None) -> None:
+    spec, value = _in_kind_spec(entry, personnel_settings())
+    entry.in_kind_entry = accounting.entry_record(
+        date=spec.date,
+        memo=spec.memo,
+        lines=spec.lines,
+        source=spec.source,
+        source_reference=spec.source_reference,
         acting_user=acting_user,
     )
     entry.in_kind_value = value
-    entry.in_kind_entry = posted
+
+
+def _in_kind_post_many(entries: list[HourEntry], *, acting_user: User | None) -> None:
+    """_in_kind_post for many entries, their entries recorded together (entries_record); a
+    refusal names the hour entry it is about, as _bulk names a refused decision."""
+    if not entries:
+        return
+    settings_row = personnel_settings()
+    specs = [_in_kind_spec(entry, settings_row) for entry in entries]
+    try:
+        posted = accounting.entries_record(
+            entries=[spec for spec, _ in specs], acting_user=acting_user
+        )
+    except ServiceError as error:
+        message, refused = error.message, entries[0]
+        numbered = re.match(r"Entry (\d+): (.*)", message, re.DOTALL)
+        if numbered:
+            refused, message = entries[int(numbered.group(1)) - 1], numbered.group(2)
+        else:  # a closed period names its day
+            refused = next((e for e in entries if f"on {e.date}." in message), refused)
+        message = f"Hour entry {refused.pk}: {message}"
+        raise type(error)(
+            f"{message} Nothing was changed.", fields={"entries": {refused.pk: [message]}}
+        ) from error
+    for entry, (_, value), journal_entry in zip(entries, specs, posted, strict=True):
+        entry.in_kind_entry = journal_entry
+        entry.in_kind_value = value
 
 
 def _approve(entry: HourEntry, *, acting_user: User | None, write: bool = True) -> HourEntry:
     """Approve a locked entry, posting its in-kind value; with `write` false the entry is left
-    for _approvals_write to save with others."""
+    for _approvals_write to post and save with others."""
     _decision_check(entry, acting_user)
     entry.state = HourState.APPROVED
     entry.decided_by = actor_of(acting_user)
     entry.decided_at = timezone.now()
-    if entry.specialized_skills:
+    if write and entry.specialized_skills:
         _in_kind_post(entry, acting_user=acting_user)
     if write:
         entry.save()
@@ -90,8 +131,13 @@ def _approval_detail(entry: HourEntry) -> dict[str, Any]:
 
 
 def _approvals_write(entries: list[HourEntry], *, acting_user: User | None) -> None:
-    """Approved entries saved: those without an in-kind posting in one statement (they differ
-    only by key), the others one by one; their audit rows in one statement."""
+    """Approved entries posted and saved: the in-kind values of specialized services recorded
+    together, the entries without one in one statement (they differ only by key), the others
+    one by one; their audit rows in one statement. A refusal names its hour entry, and
+    nothing is changed."""
+    _in_kind_post_many(
+        [entry for entry in entries if entry.specialized_skills], acting_user=acting_user
+    )
     plain = [entry for entry in entries if entry.in_kind_entry is None]
     if plain:
         now = timezone.now()

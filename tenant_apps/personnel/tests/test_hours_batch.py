@@ -5,13 +5,16 @@ none, in a number of statements that does not grow with the entries."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.accounting.tests.factories import months_closed_through
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.personnel.models import HourEntry, HourState, WorkerKind
 from tenant_apps.personnel.services.approvals import hour_entries_approve
@@ -146,3 +149,91 @@ def test_approving_many_entries_writes_them_together(in_alpha: Tenant) -> None:
     approved = HourEntry.objects.filter(state=HourState.APPROVED, decided_by=in_alpha.owner)
     assert approved.count() == 21 and not approved.filter(decided_at__isnull=True).exists()
     assert AuditEvent.objects.filter(action="hour_entry.approve").count() == 21
+
+
+def test_specialized_hours_approved_together_post_their_in_kind_values(in_alpha: Tenant) -> None:
+    accounting.program_create(code="TUT", name="Tutoring", acting_user=None)
+    lawyer = VolunteerFactory.create(
+        full_name="Lee Law", specialized_rate="120.00", start_date=date(2026, 1, 1)
+    ).person
+    helper = VolunteerFactory.create(full_name="Hal", start_date=date(2026, 1, 1)).person
+    logged = hour_entries_submit(
+        entries=[
+            HourSpec(
+                person=lawyer,
+                date=DAY,
+                hours="2.50",
+                function="program",
+                program="TUT",
+                specialized_skills=True,
+            ),
+            HourSpec(person=helper, date=DAY, hours="3.00", function="fundraising"),
+            HourSpec(
+                person=lawyer,
+                date=DAY + timedelta(days=7),
+                hours="1.00",
+                function="management_general",
+                specialized_skills=True,
+            ),
+        ],
+        acting_user=None,
+        today=date(2026, 6, 1),
+    )
+
+    approved = hour_entries_approve(entries=logged, acting_user=in_alpha.owner)
+
+    first, plain, second = approved
+    assert plain.in_kind_entry is None and plain.in_kind_value is None
+    assert (first.in_kind_value, second.in_kind_value) == (Decimal("300.00"), Decimal("120.00"))
+    for entry in (first, second):
+        entry.refresh_from_db()
+        assert entry.state == HourState.APPROVED and entry.in_kind_entry is not None
+        assert entry.in_kind_entry.source_reference == f"hour-entry:{entry.pk}"
+        assert entry.in_kind_entry.state == "posted"
+    numbers = [entry.in_kind_entry.number if entry.in_kind_entry else None for entry in approved]
+    assert list(
+        AuditEvent.objects.filter(action="hour_entry.approve")
+        .order_by("id")
+        .values_list("object_id", "detail")
+    ) == [
+        (str(entry.pk), {"in_kind_entry": number})
+        for entry, number in zip(approved, numbers, strict=True)
+    ]
+    assert numbers[1] is None and None not in (numbers[0], numbers[2])
+
+
+def test_an_in_kind_value_refused_names_its_entry_and_approves_none(in_alpha: Tenant) -> None:
+    lawyer = VolunteerFactory.create(
+        full_name="Lee Law", specialized_rate="120.00", start_date=date(2025, 1, 1)
+    ).person
+    logged = hour_entries_submit(
+        entries=[
+            HourSpec(
+                person=lawyer,
+                date=DAY,
+                hours="1.00",
+                function="fundraising",
+                specialized_skills=True,
+            ),
+            HourSpec(
+                person=lawyer,
+                date=date(2025, 11, 4),
+                hours="1.00",
+                function="fundraising",
+                specialized_skills=True,
+            ),
+        ],
+        acting_user=None,
+        today=date(2026, 6, 1),
+    )
+    months_closed_through(date(2025, 11, 4))
+
+    with pytest.raises(StateConflict) as caught:
+        hour_entries_approve(entries=logged, acting_user=in_alpha.owner)
+
+    assert caught.value.message.startswith(f"Hour entry {logged[1].pk}: ")
+    assert "is closed" in caught.value.message
+    assert caught.value.message.endswith("Nothing was changed.")
+    assert list(caught.value.fields["entries"]) == [logged[1].pk]
+    assert not HourEntry.objects.filter(state=HourState.APPROVED).exists()
+    assert not JournalEntry.objects.exists()
