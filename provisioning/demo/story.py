@@ -1,4 +1,4 @@
-"""The demo organization's three years: a small community nonprofit with about 300 donors.
+"""The demo organization's three years: a small community nonprofit with about 500 donors.
 
 Everything is recorded through the services, as the staff would have done it (many rows at once
 through their batch forms: donors_create, gifts_create, gifts_post, entries_record,
@@ -331,7 +331,7 @@ def _donors_record(cast: Cast, rng: random.Random) -> None:
     fundraiser = cast["fundraiser"]
     households: dict[str, list[Donor]] = {}
     people: list[donors.DonorImportSpec] = []
-    for number in range(300):
+    for number in range(488):
         first = FIRST_NAMES[number % len(FIRST_NAMES)]
         last = LAST_NAMES[(number * 7 + number // len(FIRST_NAMES)) % len(LAST_NAMES)]
         street = f"{10 + number * 3} {STREETS[number % len(STREETS)]}"
