@@ -50,6 +50,10 @@ FROZEN_SQL = {
         "1a7bdf516b074df50c436313375db67f987ada4b48864a08d85aa256e21d37f4",
         "113af69dd0e4baeefa23845bd3e14ae46c81acef4051068b2a15e08234ca94a1",
     ),
+    "tenant_apps.donations.migrations.0011_donor_giving_years_kept": (
+        "35eb1bd063d2bf92fbbb8029e0789aefa9c0c92015e2f7728072e764e187eefa",
+        "d82c75badd0761cd773cc7888aaf4609661d249e47f14ab840b25d0cd1f5d805",
+    ),
     "tenant_apps.personnel.migrations.0002_hours_in_a_day": (
         "413ce70f10cca7a15bb594b88f0aa559cb96553f0e42b6de3f9726b8fc1f9d4a",
         "9bab4727998979d0ed20d8cc0e2fede855dfcc52e2cf6d7d75e452c79e9ecfe6",

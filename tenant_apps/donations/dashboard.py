@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from tenant_apps.accounting import services as accounting
@@ -29,11 +29,11 @@ from tenant_apps.donations.models import (
     Campaign,
     Deposit,
     DepositState,
+    DonorGivingYear,
     Gift,
     GiftState,
     ReceiptSettings,
 )
-from tenant_apps.donations.reports import lybunt_donors
 from tenant_apps.donations.selectors import FiscalYears, campaigns_with_progress, fiscal_years_of
 from tenant_apps.donors.models import Donor
 
@@ -185,16 +185,19 @@ class LapsedDonor:
 def lapsed_donors_to_call(
     *, years: FiscalYears, limit: int = LAPSED_DONORS_SHOWN
 ) -> list[LapsedDonor]:
-    """LYBUNT's first donors (gave last fiscal year, not yet this one), largest first."""
-    return [
-        LapsedDonor(
-            donor_id=row["donor_id"],
-            display_name=row["display_name"],
-            last_year=row["last_year"],
-            last_gift_on=row["last_gift_on"],
-        )
-        for row in lybunt_donors(years=years, limit=limit)
-    ]
+    """LYBUNT's first donors (gave last fiscal year, not yet this one), largest first, as the
+    LYBUNT report orders them (then by name). One query over each donor's giving by fiscal
+    year, which the database keeps from the gifts (DonorGivingYear): it reads last year's
+    largest givers down an index and skips those with a row this year, instead of summing two
+    fiscal years of gifts (0.8 s on 300,000 gifts: bench/pages.py)."""
+    came_back = DonorGivingYear.objects.filter(donor=OuterRef("donor"), fiscal_year=years.this_year)
+    rows = (
+        DonorGivingYear.objects.filter(fiscal_year=years.last_year)
+        .filter(~Exists(came_back))
+        .order_by("-total", "donor__display_name", "donor_id")
+        .values_list("donor_id", "donor__display_name", "total", "last_gift_on")[:limit]
+    )
+    return [LapsedDonor(*row) for row in rows]
 
 
 # --- Drafts and deposits ----------------------------------------------------------------------

@@ -301,6 +301,33 @@ class Gift(models.Model):
         return f"Gift {self.pk}: {self.amount} {self.currency}"
 
 
+class DonorGivingYear(models.Model):
+    """A donor's posted giving in one fiscal year: what the dashboard's lapsed donors (gave last
+    fiscal year, not yet this one) read instead of summing two years of gifts. Kept by the
+    database from the gifts (migration 0011_donor_giving_years_kept), like the donor's lifetime
+    total; never written by code. A donor has a row for each fiscal year it gave in."""
+
+    donor = models.ForeignKey("donors.Donor", on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.IntegerField()
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    gift_count = models.PositiveIntegerField()
+    last_gift_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["donor", "fiscal_year"], name="donorgivingyear_one_per_year"
+            ),
+        ]
+        indexes = [
+            # A fiscal year's donors, the largest givers first (the lapsed donors to call).
+            models.Index(fields=["fiscal_year", "-total", "donor"], name="donorgivingyear_largest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Donor {self.donor_id}, FY{self.fiscal_year}: {self.total}"
+
+
 class GiftAllocation(models.Model):
     """The part of a gift that goes to one fund. A gift's allocations add up to its amount:
     services.allocations checks it, and a deferred trigger at commit (migration

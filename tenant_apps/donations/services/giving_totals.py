@@ -1,7 +1,9 @@
-"""Each donor's giving columns (posted total and last gift's day) recomputed from the gifts.
+"""Each donor's giving columns (posted total and last gift's day) and giving by fiscal year
+recomputed from the gifts.
 
-The database keeps them on every write (donations' migration 0007); this is for a schema whose
-rows were written with triggers off (a restore, a bulk load with `session_replication_role`)."""
+The database keeps them on every write (donations' migrations 0008 and 0011); this is for a
+schema whose rows were written with triggers off (a restore, a bulk load with
+`session_replication_role`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """manage.py donor_giving_rebuild [--schema NAME]: recompute every donor's giving columns (posted
-total, last gift) from its gifts, in one organization or in every active one."""
+total, last gift) and giving by fiscal year from its gifts, in one organization or in every
+active one."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tenant_apps.donations.services.giving_totals import donor_giving_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute each donor's posted giving total and last gift from its gifts."
+    help = "Recompute each donor's posted giving total, last gift and giving by fiscal year."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
