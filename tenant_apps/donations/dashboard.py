@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.selectors import (
@@ -34,7 +34,7 @@ from tenant_apps.donations.models import (
     GiftState,
     ReceiptSettings,
 )
-from tenant_apps.donations.selectors import FiscalYears, campaigns_with_progress, fiscal_years_of
+from tenant_apps.donations.selectors import FiscalYears, fiscal_years_of
 from tenant_apps.donors.models import Donor
 
 ZERO = Decimal("0.00")
@@ -94,36 +94,36 @@ class GivingComparison:
 
 
 def giving_comparison(*, today: date, years: FiscalYears) -> GivingComparison:
-    """Two aggregate queries over last fiscal year's and this one's posted gifts."""
+    """One query: last fiscal year's and this one's posted giving by day (at most about 730
+    rows, read from the gift_posted_by_day index alone), added up here by month and into the
+    stretches compared."""
     last_year_today = a_year_before(today)
     this_month_start = today.replace(day=1)
-    posted = Gift.objects.filter(
-        state=GiftState.POSTED, received_on__gte=years.last_start, received_on__lte=today
-    )
-    totals = posted.aggregate(
-        this_month=Coalesce(Sum("amount", filter=Q(received_on__gte=this_month_start)), ZERO),
-        this_month_last_year=Coalesce(
-            Sum(
-                "amount",
-                filter=Q(
-                    received_on__gte=a_year_before(this_month_start),
-                    received_on__lte=last_year_today,
-                ),
-            ),
-            ZERO,
-        ),
-        year_to_date=Coalesce(Sum("amount", filter=Q(received_on__gte=years.this_start)), ZERO),
-        year_to_date_last_year=Coalesce(
-            Sum("amount", filter=Q(received_on__lte=last_year_today)), ZERO
-        ),
-    )
-    by_month = dict(
-        posted.annotate(month=TruncMonth("received_on"))
-        .values("month")
+    this_month_last_year_start = a_year_before(this_month_start)
+    by_day = (
+        Gift.objects.filter(
+            state=GiftState.POSTED, received_on__gte=years.last_start, received_on__lte=today
+        )
+        .values("received_on")
         .annotate(total=Sum("amount"))
-        .values_list("month", "total")
         .order_by()
+        .values_list("received_on", "total")
     )
+    totals = dict.fromkeys(
+        ("this_month", "this_month_last_year", "year_to_date", "year_to_date_last_year"), ZERO
+    )
+    by_month: dict[date, Decimal] = {}
+    for day, total in by_day:
+        month = day.replace(day=1)
+        by_month[month] = by_month.get(month, ZERO) + total
+        if day >= years.this_start:
+            totals["year_to_date"] += total
+            if day >= this_month_start:
+                totals["this_month"] += total
+        elif day <= last_year_today:
+            totals["year_to_date_last_year"] += total
+            if day >= this_month_last_year_start:
+                totals["this_month_last_year"] += total
     months = [
         MonthGiving(
             month=this_month,
@@ -162,10 +162,20 @@ class CampaignProgress:
 
 
 def campaigns_against_goal(*, limit: int = CAMPAIGNS_SHOWN) -> list[CampaignProgress]:
-    """The active campaigns, those ending soonest first, with their posted giving: one query."""
+    """The active campaigns, those ending soonest first, with their posted giving: one query.
+    Only the campaigns shown are summed, each from the gift_posted_by_campaign index alone (a
+    join summing every campaign's gifts read the whole gift table: 0.4 s on 300,000 gifts)."""
+    raised = (
+        Gift.objects.filter(campaign=OuterRef("pk"), state=GiftState.POSTED)
+        .order_by()
+        .values("campaign")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     rows = (
-        campaigns_with_progress(Campaign.objects.filter(is_active=True))
+        Campaign.objects.filter(is_active=True)
         .order_by("end", "code")
+        .annotate(raised=Coalesce(Subquery(raised), ZERO))
         .values_list("code", "name", "goal", "raised", "pk")[:limit]
     )
     return [CampaignProgress(*row) for row in rows]
