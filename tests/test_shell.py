@@ -4,13 +4,21 @@ money as money, lists sorted and paged from the URL, CSV escaped, htmx sent the 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.http import QueryDict
 from django.test import Client, RequestFactory
 
 from saas_platform.lib import formatting
-from saas_platform.lib.listing import Column, csv_response, header_of, listing, sort_of
+from saas_platform.lib.listing import (
+    Column,
+    csv_response,
+    header_of,
+    listing,
+    listing_counted_up_to,
+    sort_of,
+)
 from saas_platform.lib.template_filters import query_with
 from shared_apps.users.pages import refusal, roles_with
 from shared_apps.users.roles import Capability, Role
@@ -104,6 +112,50 @@ def test_a_listing_pages_from_the_url_and_shows_the_nearest_page_when_out_of_ran
     assert [user.email for user in page.rows] == sorted(
         User.objects.values_list("email", flat=True)
     )[(page.page.number - 1) * 2 :]
+
+
+@pytest.mark.django_db
+def test_a_listing_counted_up_to_a_number_says_more_than_it_until_its_last_page(
+    in_alpha: Tenant,
+) -> None:
+    from shared_apps.users.models import User
+
+    for number in range(6):
+        in_alpha.user(Role.VIEWER, email=f"c{number}@alpha.org")
+    emails = sorted(User.objects.values_list("email", flat=True))
+    count = len(emails)  # the six and the tenant's own users
+    last = -(-count // 2)
+
+    def page_of(page: str, up_to: int = 3) -> Any:
+        request = RequestFactory().get("/", {"page": page, "sort": "name"})
+        return listing_counted_up_to(
+            request,
+            User.objects.all(),
+            columns=COLUMNS,
+            default_sort="name",
+            up_to=up_to,
+            per_page=2,
+        )
+
+    first = page_of("1")
+    assert [user.email for user in first.rows] == emails[:2]
+    assert (first.total, first.more_than_total) == (3, True)
+    assert (first.page.has_previous(), first.page.has_next()) == (False, True)
+
+    # The last page knows the list's length: no page follows it.
+    final = page_of(str(last))
+    assert [user.email for user in final.rows] == emails[(last - 1) * 2 :]
+    assert (final.total, final.more_than_total, final.page.has_next()) == (count, False, False)
+    assert final.page.end_index() == count
+
+    # Past the end, or not a number: the nearest page.
+    assert page_of("99").page.number == last
+    assert page_of("x").page.number == 1
+    assert page_of("0").page.number == 1
+
+    # Counted up to more than it holds: the exact count, and out of range clamps to it.
+    whole = page_of("99", up_to=1000)
+    assert (whole.total, whole.more_than_total, whole.page.number) == (count, False, last)
 
 
 def test_the_refusal_names_the_roles_a_page_is_for() -> None:

@@ -2,9 +2,10 @@
 and shared), and exported as CSV of what the filters select.
 
 A page view builds its queryset from a selector and the filters it validated, then calls
-`listing()`: the sort comes from `?sort=<column>` or `?sort=-<column>` among the columns that can
-be sorted (anything else falls back to the default), the page from `?page=` (out of range
-shows the nearest page). Templates render the header with `includes/list_head.html` and the
+`listing()` (or `listing_counted_up_to()`, for a list too long to count on every page): the
+sort comes from `?sort=<column>` or `?sort=-<column>` among the columns that can be sorted
+(anything else falls back to the default), the page from `?page=` (out of range shows the
+nearest page). Templates render the header with `includes/list_head.html` and the
 pager with `includes/pager.html`. `csv_response()` writes the same rows as a file.
 """
 
@@ -47,8 +48,62 @@ class HeaderCell:
 
 
 @dataclass
+class CountedPage:
+    """A page of a list counted only up to a number (`listing_counted_up_to`): it knows its
+    rows, its place and whether a page follows (it read one row more), and how many rows the
+    list has at least. The same interface as Django's Page where the pager uses it."""
+
+    object_list: list[Any]
+    number: int
+    per_page: int
+    following: bool
+    # The list's rows: exactly that many, or (`more`) more than that many.
+    total: int
+    more: bool
+
+    def has_next(self) -> bool:
+        return self.following
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+
+@dataclass
 class Listing:
     page: Page[Any]
+    header: list[HeaderCell]
+    sort: str
+    query: QueryDict
+    # A Listing counts every row: `total` is exact.
+    more_than_total = False
+
+    @property
+    def rows(self) -> list[Any]:
+        return list(self.page.object_list)
+
+    @property
+    def total(self) -> int:
+        return self.page.paginator.count
+
+
+@dataclass
+class CountedListing:
+    """A list counted up to a number (listing_counted_up_to): `total` rows, or with
+    `more_than_total` more than that many. Templates use it as they use a Listing."""
+
+    page: CountedPage
     header: list[HeaderCell]
     sort: str
     query: QueryDict
@@ -59,7 +114,11 @@ class Listing:
 
     @property
     def total(self) -> int:
-        return self.page.paginator.count
+        return self.page.total
+
+    @property
+    def more_than_total(self) -> bool:
+        return self.page.more
 
 
 def sort_of(query: QueryDict, columns: Sequence[Column], default: str) -> tuple[str, Column]:
@@ -90,6 +149,60 @@ def listing[Row: Model](
     sort, column = sort_of(query, columns, default_sort)
     page = Paginator(ordered(queryset, sort, column), per_page).get_page(query.get("page"))
     return Listing(page=page, header=header_of(query, columns, sort), sort=sort, query=query)
+
+
+def _page_number(query: QueryDict) -> int:
+    try:
+        return max(1, int(query.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def listing_counted_up_to[Row: Model](
+    request: HttpRequest,
+    queryset: QuerySet[Row],
+    *,
+    columns: Sequence[Column],
+    default_sort: str,
+    up_to: int,
+    per_page: int = PER_PAGE,
+) -> CountedListing:
+    """As `listing()`, for a list too long to count on every page: its rows are counted up to
+    `up_to` (a count that stops there: "1-50 of more than 1,000 donors"), and a page reads one
+    row more to know whether another follows. The same queries whatever the list's length;
+    only a page past the end (a stale or edited URL) counts every row, to show the last page."""
+    query = request.GET
+    sort, column = sort_of(query, columns, default_sort)
+    rows = ordered(queryset, sort, column)
+    counted = rows[: up_to + 1].count()
+    number = _page_number(query)
+    if counted <= up_to:
+        number = min(number, max(1, -(-counted // per_page)))
+    offset = (number - 1) * per_page
+    found = list(rows[offset : offset + per_page + 1])
+    if not found and number > 1:  # past the end of a list longer than up_to
+        total = rows.count()
+        number = max(1, -(-total // per_page))
+        offset = (number - 1) * per_page
+        found = list(rows[offset : offset + per_page + 1])
+    following = len(found) > per_page
+    shown = found[:per_page]
+    end = offset + len(shown)
+    if counted <= up_to:
+        total, more = counted, False
+    elif not following:
+        total, more = end, False  # the last page: the list's length is known
+    else:
+        total, more = max(up_to, end), True
+    page = CountedPage(
+        object_list=shown,
+        number=number,
+        per_page=per_page,
+        following=following,
+        total=total,
+        more=more,
+    )
+    return CountedListing(page=page, header=header_of(query, columns, sort), sort=sort, query=query)
 
 
 def header_of(query: QueryDict, columns: Sequence[Column], sort: str) -> list[HeaderCell]:

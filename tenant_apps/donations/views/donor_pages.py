@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from saas_platform.lib import formatting
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.listing import Column, csv_response, listing, wants_csv
+from saas_platform.lib.listing import Column, csv_response, listing_counted_up_to, wants_csv
 from shared_apps.users.pages import page_requires, refusal
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
@@ -64,6 +64,9 @@ GIVING_LEVELS: dict[str, tuple[str, Decimal, Decimal | None]] = {
     "10000-up": ("$10,000 and more", Decimal(10000), None),
 }
 LAPSED_AFTER = timedelta(days=365)
+# The list counts its donors up to this many ("1-50 of more than 1,000 donors"): a count of
+# every donor on every page and every keystroke of a search took 15 to 60 ms on 100,000.
+COUNTED_UP_TO = 1000
 
 
 class DonorFilterForm(forms.Form):
@@ -171,7 +174,9 @@ def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             rows = (_without_giving(row) for row in rows)
         return csv_response("donors.csv", header, rows)
     columns = COLUMNS if can_read_giving else CONTACT_COLUMNS
-    donor_listing = listing(request, donors, columns=columns, default_sort="name")
+    donor_listing = listing_counted_up_to(
+        request, donors, columns=columns, default_sort="name", up_to=COUNTED_UP_TO
+    )
     context = {
         "can_read_giving": can_read_giving,
         "form": form,
