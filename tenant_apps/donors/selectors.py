@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     F,
+    Func,
     Model,
     OuterRef,
     Prefetch,
@@ -110,7 +113,20 @@ def donor_search(*, query: str, donors: QuerySet[Donor] | None = None) -> QueryS
     if len(digits) >= PHONE_MIN_DIGITS and re.fullmatch(r"[\d\s().+\-/]+", query):
         parts.append(DonorPhone.objects.filter(phone_digits=digits).values("donor_id"))
     parts.append(Donor.tags.through.objects.filter(tag__name__iexact=query).values("donor_id"))
-    return donors.filter(pk__in=parts[0].union(*parts[1:]))
+    # `id = ANY(ARRAY(...))`, not `id IN (...)`: the ids are found once, then each donor is
+    # read by its key. With IN, PostgreSQL guessed thousands of matches from the email index
+    # and hashed all 100,000 donors to join a few hundred (58 of 146 ms for "smith").
+    unordered = [part.order_by() for part in parts]
+    found = ArraySubquery(unordered[0].union(*unordered[1:]).order_by())
+    # pk = ANY(ARRAY(...)), written out: Django has no lookup for it.
+    one_of_found = Func(
+        F("pk"),
+        found,
+        template="(%(expressions)s))",
+        arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )
+    return donors.filter(one_of_found)
 
 
 def donor_notes(*, donor: Donor) -> QuerySet[DonorNote]:
