@@ -153,6 +153,22 @@ def test_a_listing_counted_up_to_a_number_says_more_than_it_until_its_last_page(
     assert page_of("x").page.number == 1
     assert page_of("0").page.number == 1
 
+    # The page's rows read by key from the same rows without the filter: the same page.
+    request = RequestFactory().get("/", {"page": "2", "sort": "name"})
+    filtered = User.objects.filter(email__startswith="c")
+    by_key = listing_counted_up_to(
+        request,
+        filtered,
+        columns=COLUMNS,
+        default_sort="name",
+        up_to=3,
+        per_page=2,
+        rows_by_key=User.objects.all(),
+    )
+    assert [user.email for user in by_key.rows] == ["c2@alpha.org", "c3@alpha.org"]
+    # Past the number counted up to, at least the rows up to this page's last.
+    assert (by_key.total, by_key.more_than_total) == (4, True)
+
     # Counted up to more than it holds: the exact count, and out of range clamps to it.
     whole = page_of("99", up_to=1000)
     assert (whole.total, whole.more_than_total, whole.page.number) == (count, False, last)

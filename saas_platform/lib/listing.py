@@ -173,12 +173,18 @@ def listing_counted_up_to[Row: Model](
     default_sort: str,
     up_to: int,
     per_page: int = PER_PAGE,
+    rows_by_key: QuerySet[Row] | None = None,
 ) -> CountedListing:
     """As `listing()`, for a list too long to count on every page: its rows are counted up to
     `up_to` (a count that stops there: "1-50 of more than 1,000 donors"), and a page reads one
     key more to know whether another follows, then its rows by key. The same queries whatever
     the list's length; only a page past the end (a stale or edited URL) counts every row, to
-    show the last page."""
+    show the last page.
+
+    `rows_by_key`, the same rows without the list's filters (which the keys already passed),
+    is where the page's rows are read: PostgreSQL reads `id = ANY(keys)` by the primary key,
+    but with a filter that is itself `id = ANY(...)` (a search's matches) it scanned every
+    donor instead."""
     query = request.GET
     sort, column = sort_of(query, columns, default_sort)
     rows = ordered(queryset, sort, column)
@@ -195,7 +201,8 @@ def listing_counted_up_to[Row: Model](
         keys = _page_keys(rows, offset, per_page + 1)
     following = len(keys) > per_page
     # In the list's order: the same sort, on the page's rows only.
-    shown = list(rows.filter(pk__in=keys[:per_page])) if keys else []
+    source = rows if rows_by_key is None else ordered(rows_by_key, sort, column)
+    shown = list(source.filter(pk__in=keys[:per_page])) if keys else []
     end = offset + len(shown)
     if counted <= up_to:
         total, more = counted, False

@@ -178,7 +178,12 @@ def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         return csv_response("donors.csv", header, rows)
     columns = COLUMNS if can_read_giving else CONTACT_COLUMNS
     donor_listing = listing_counted_up_to(
-        request, donors, columns=columns, default_sort="name", up_to=COUNTED_UP_TO
+        request,
+        donors,
+        columns=columns,
+        default_sort="name",
+        up_to=COUNTED_UP_TO,
+        rows_by_key=selectors.donors_with_giving(donor_selectors.donor_list()),
     )
     context = {
         "can_read_giving": can_read_giving,
