@@ -50,7 +50,7 @@ FROZEN_SQL = {
         "1a7bdf516b074df50c436313375db67f987ada4b48864a08d85aa256e21d37f4",
         "113af69dd0e4baeefa23845bd3e14ae46c81acef4051068b2a15e08234ca94a1",
     ),
-    "tenant_apps.donations.migrations.0011_donor_giving_years_kept": (
+    "tenant_apps.donations.migrations.0012_donor_giving_years_kept": (
         "35eb1bd063d2bf92fbbb8029e0789aefa9c0c92015e2f7728072e764e187eefa",
         "d82c75badd0761cd773cc7888aaf4609661d249e47f14ab840b25d0cd1f5d805",
     ),

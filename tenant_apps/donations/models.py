@@ -325,7 +325,7 @@ class Gift(models.Model):
 class DonorGivingYear(models.Model):
     """A donor's posted giving in one fiscal year: what the dashboard's lapsed donors (gave last
     fiscal year, not yet this one) read instead of summing two years of gifts. Kept by the
-    database from the gifts (migration 0011_donor_giving_years_kept), like the donor's lifetime
+    database from the gifts (migration 0012_donor_giving_years_kept), like the donor's lifetime
     total; never written by code. A donor has a row for each fiscal year it gave in."""
 
     donor = models.ForeignKey("donors.Donor", on_delete=models.CASCADE, related_name="+")

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounting', '0008_budgets'),
-        ('donations', '0011_donor_giving_years_kept'),
+        ('donations', '0012_donor_giving_years_kept'),
         ('donors', '0004_donor_giving_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

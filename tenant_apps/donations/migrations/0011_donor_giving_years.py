@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0009_receipt_footer"),
+        ("donations", "0010_giving_fund"),
         ("donors", "0004_donor_giving_totals"),
     ]
 

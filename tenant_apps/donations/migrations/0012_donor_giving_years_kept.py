@@ -98,7 +98,7 @@ DROP FUNCTION donations_fiscal_year_of(date, integer);
 class Migration(migrations.Migration):
     dependencies = [
         ("accounting", "0002_journal"),
-        ("donations", "0010_donor_giving_years"),
+        ("donations", "0011_donor_giving_years"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, reverse_sql=REVERSE)]
