@@ -67,6 +67,7 @@ TENANT_APPS = [
     "tenant_apps.donations",
     "tenant_apps.personnel",
     "tenant_apps.banking",
+    "tenant_apps.checks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
