@@ -8,6 +8,7 @@ Every image is a function of its seed, so a failing case can be drawn again by i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import math
@@ -142,6 +143,8 @@ class CheckTruth:
     account_number: str
     check_number: str
     micr_line: str  # E-13B text: digits, T transit, U on-us, A amount, D dash, space
+    # What the legal line says when the writer got it wrong; None: the amount itself.
+    amount_in_words_written: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -224,10 +227,16 @@ def variation_random(rng: random.Random) -> CheckVariation:
     )
 
 
-def check_generate(seed: int, *, variation: CheckVariation | None = None) -> GeneratedCheck:
-    """The check numbered `seed`: its truth and a scan of it (a random variation unless given)."""
+def check_generate(
+    seed: int,
+    *,
+    variation: CheckVariation | None = None,
+    amount_in_words_written: Decimal | None = None,
+) -> GeneratedCheck:
+    """The check numbered `seed`: its truth and a scan of it (a random variation unless given),
+    the legal line saying `amount_in_words_written` where given instead of the amount."""
     rng = random.Random(seed)
-    truth = truth_random(rng)
+    truth = dataclasses.replace(truth_random(rng), amount_in_words_written=amount_in_words_written)
     if variation is None:
         variation = variation_random(rng)
     image = check_draw(truth, variation, rng)
@@ -298,7 +307,7 @@ def check_draw(truth: CheckTruth, variation: CheckVariation, rng: random.Random)
         fill=ink,
     )
 
-    legal_text = amount_in_words(truth.amount)
+    legal_text = amount_in_words(truth.amount_in_words_written or truth.amount)
     legal_size = 12.0
     while font(variation.written_font, points(legal_size)).getlength(legal_text) > px(4.4):
         legal_size -= 0.5
