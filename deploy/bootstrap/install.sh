@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# chromium (with its driver and fonts) for the browser tests, driven by Playwright.
-apt_packages=(tesseract-ocr postgresql-client chromium chromium-driver fonts-liberation)
+# chromium (with its driver and fonts) for the browser tests, driven by Playwright. Tesseract
+# reads scanned checks; the check-reading tests draw their checks in the DejaVu and Liberation
+# faces.
+apt_packages=(tesseract-ocr postgresql-client chromium chromium-driver fonts-liberation
+  fonts-dejavu-core fonts-dejavu-extra)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

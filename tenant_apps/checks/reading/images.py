@@ -46,7 +46,9 @@ def image_decode(data: bytes) -> GreyImage:
             grey = ImageOps.exif_transpose(image).convert("L")
     except CheckImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise CheckImageError("The image is too large to be a scan of a check.") from None
+    except UnidentifiedImageError:
         raise CheckImageError("The file is not an image (JPEG, PNG or TIFF).") from None
     except (OSError, ValueError, SyntaxError, EOFError):
         raise CheckImageError("The image file is damaged or cut short.") from None

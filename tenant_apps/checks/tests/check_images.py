@@ -210,7 +210,7 @@ def _amount_random(rng: random.Random) -> Decimal:
     if rng.random() < 0.4:
         dollars = round(dollars, -1) or 10
     cents = 0 if rng.random() < 0.5 else rng.randrange(1, 100)
-    return Decimal(dollars) + Decimal(cents) / 100
+    return (Decimal(dollars) + Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 def variation_random(rng: random.Random) -> CheckVariation:
