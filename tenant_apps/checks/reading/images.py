@@ -130,14 +130,29 @@ def check_level(grey: GreyImage) -> LevelledCheck:
     )
 
 
-def rules_removed(ink: GreyImage) -> GreyImage:
-    """The ink without long straight rules (the border, the lines people write on), which would
-    otherwise join every text line into one band."""
+def rules_find(ink: GreyImage) -> GreyImage:
+    """Long straight rules (the border, the lines people write on): 255 on and just around
+    them."""
     length = max(25, ink.shape[1] // 30)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
-    return np.asarray(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), dtype=np.uint8)
+    return np.asarray(
+        cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8)),
+        dtype=np.uint8,
+    )
+
+
+def rules_removed(ink: GreyImage) -> GreyImage:
+    """The ink without its rules, which would otherwise join every text line into one band."""
+    return np.asarray(cv2.bitwise_and(ink, cv2.bitwise_not(rules_find(ink))), dtype=np.uint8)
+
+
+def rules_whitened(grey: GreyImage, ink: GreyImage) -> GreyImage:
+    """The scan with its rules painted over in white: Tesseract reads a rule touching a line of
+    text as letters ('_In memory of')."""
+    clean = grey.copy()
+    clean[rules_find(ink) > 0] = 255
+    return clean
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tenant_apps.checks.reading.images import GreyImage, TextBand, text_bands
+from tenant_apps.checks.reading.images import GreyImage, TextBand, rules_whitened, text_bands
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,10 @@ class Regions:
 def regions_find(grey: GreyImage, ink: GreyImage, text_ink: GreyImage) -> Regions:
     height, width = grey.shape
     box = courtesy_box_find(ink)
+    # The lines written on (payee, legal amount, memo) are whitened; the printed block at the
+    # top is read as scanned, where whitening leaves broken scraps of a faint border that
+    # Tesseract joins to the payer's name (measured on the bench corpus).
+    clean = rules_whitened(grey, ink)
     bands = [band for band in text_bands(text_ink) if band.height >= 6]
     micr_top = bands[-1].top if bands else height
     if box is None:
@@ -76,9 +80,9 @@ def regions_find(grey: GreyImage, ink: GreyImage, text_ink: GreyImage) -> Region
     lower = None
     if legal_band is not None and legal_band.top < micr_top:
         pad = max(4, legal_band.height // 4)
-        legal = grey[max(0, legal_band.top - pad) : legal_band.bottom + pad]
+        legal = clean[max(0, legal_band.top - pad) : legal_band.bottom + pad]
         if micr_top - legal_band.bottom > 10:
-            lower = grey[legal_band.bottom + pad : micr_top - 2, : width * 11 // 20]
+            lower = clean[legal_band.bottom + pad : micr_top - 2, : width * 11 // 20]
     return Regions(
         courtesy=courtesy, legal=legal, upper=grey[: max(box.top, 1)], lower=lower, width=width
     )

@@ -43,12 +43,14 @@ def words_read(image: GreyImage, *, config: str) -> list[Word]:
     except (pytesseract.TesseractNotFoundError, RuntimeError) as error:
         raise OcrUnavailableError(str(error)) from error
     words = []
-    for index, text in enumerate(data["text"]):
-        if not text.strip():
+    for index, raw in enumerate(data["text"]):
+        # What is left of a rule under or beside a word ('_In', 'In_memory') is not part of it.
+        text = raw.replace("_", " ").strip().strip("|~—").strip()
+        if not text:
             continue
         words.append(
             Word(
-                text=text.strip(),
+                text=text,
                 confidence=max(0.0, float(data["conf"][index])) / 100,
                 left=int(data["left"][index]),
                 top=int(data["top"][index]),

@@ -17,6 +17,7 @@ from tenant_apps.checks.reading.fields import CheckReading, FieldReading
 from tenant_apps.checks.reading.images import (
     CheckImageError,
     GreyImage,
+    LevelledCheck,
     check_level,
     image_decode,
     image_is_blank,
@@ -84,6 +85,17 @@ def _check_read(image_bytes: bytes) -> CheckReading:
     level = check_level(grey)
     text_ink = rules_removed(level.ink)
     micr = micr_read(text_ink)
+    if micr.routing_number.value is None:
+        # A check fed into the scanner upside down has its MICR line along the top.
+        turned = LevelledCheck(
+            grey=np.ascontiguousarray(level.grey[::-1, ::-1]),
+            ink=np.ascontiguousarray(level.ink[::-1, ::-1]),
+            skew_degrees=level.skew_degrees,
+        )
+        turned_ink = rules_removed(turned.ink)
+        turned_micr = micr_read(turned_ink)
+        if turned_micr.routing_number.value is not None:
+            level, text_ink, micr = turned, turned_ink, turned_micr
     regions = regions_find(level.grey, level.ink, text_ink)
     if micr.routing_number.value is None and regions.courtesy is None:
         return CheckReading.failed(

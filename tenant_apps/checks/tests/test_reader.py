@@ -57,6 +57,19 @@ def test_a_scanned_check_is_read_field_by_field(seed: int, scan: str) -> None:
     assert reading.skew_degrees == pytest.approx(-SCANS[scan].skew_degrees, abs=0.3)
 
 
+def test_a_check_scanned_upside_down_is_read_the_right_way_up() -> None:
+    generated = check_generate(9, variation=CheckVariation(dpi=200, skew_degrees=1.5))
+    upside_down = io.BytesIO()
+    Image.open(io.BytesIO(generated.image_bytes)).rotate(180).save(upside_down, format="PNG")
+
+    reading = check_read(upside_down.getvalue())
+
+    assert reading.micr.routing_number.value == generated.truth.routing_number
+    assert reading.micr.check_number.value == generated.truth.check_number
+    assert reading.amount.value == generated.truth.amount
+    assert reading.payer_name.value == generated.truth.payer_name
+
+
 def test_figures_and_words_that_disagree_are_flagged_never_settled_silently() -> None:
     generated = check_generate(
         4,
