@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "WorkerKindEnum": "tenant_apps.personnel.models.WorkerKind.choices",
         "ReconciliationStateEnum": "tenant_apps.banking.models.ReconciliationState.choices",
         "BudgetStateEnum": "tenant_apps.accounting.models.BudgetState.choices",
+        "EntrySourceEnum": "tenant_apps.accounting.models.EntrySource.choices",
+        "PayRunSourceEnum": "tenant_apps.personnel.models.PayRunSource.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
