@@ -347,6 +347,40 @@ class DonorGivingYear(models.Model):
 
     def __str__(self) -> str:
         return f"Donor {self.donor_id}, FY{self.fiscal_year}: {self.total}"
+class GiftRefund(models.Model):
+    """Money given back on a posted gift, whole or in part, with the entry that took it out of
+    the books. A refund made at Stripe (from the gift's page, or in Stripe's dashboard and
+    reported by the Connect webhook) carries Stripe's refund id, so that it is recorded once
+    whichever way it arrives. The refunds of a gift never add up to more than its amount
+    (services.gifts); when they reach it, the gift is refunded."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    refunded_on = models.DateField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    journal_entry = models.ForeignKey(
+        "accounting.JournalEntry", on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["refunded_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="giftrefund_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="giftrefund_stripe_refund_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} on gift {self.gift_id}"
 
 
 class GiftAllocation(models.Model):

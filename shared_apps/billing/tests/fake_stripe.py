@@ -13,6 +13,10 @@ onboarding is done by `account_onboarded`), `GET /v1/accounts/<id>` reads it, an
 Stripe-Account header is that account's; `checkout_session_pay` plays the donor paying it
 (a PaymentIntent with its charge and balance transaction, Stripe's fee 2.9% + 30c), which
 `GET /v1/payment_intents/<id>` then answers, for the account it was made on only.
+`POST /v1/refunds` refunds a PaymentIntent on its account, whole or in part, honouring the
+Idempotency-Key header as Stripe does (the same key answers the first refund again);
+`GET /v1/refunds?payment_intent=` lists its refunds, newest first; `refund_in_dashboard` plays
+the organization refunding in Stripe's dashboard and gives the charge `charge.refunded` carries.
 
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
@@ -60,8 +64,16 @@ class FakeStripe:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # PaymentIntent id -> (the account it was made on, the PaymentIntent).
     payment_intents: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Refund id -> (the account it was made on, the refund), in the order they were made.
+    refunds: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # (account, Idempotency-Key) -> (the parameters sent, the status and answer given).
+    idempotent: dict[tuple[str, str], tuple[dict[str, str], int, dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def reset(self) -> None:
+        self.refunds.clear()
+        self.idempotent.clear()
         self.requests.clear()
         self.failures.clear()
         self.subscriptions.clear()
@@ -136,6 +148,76 @@ class FakeStripe:
             customer_details={"email": session.get("customer_email"), "name": None},
         )
         return {key: value for key, value in session.items() if not key.startswith("_")}
+
+    def refund_create(
+        self, payment_intent_id: str, *, account: str, amount: int | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Stripe's answer to a refund of the PaymentIntent on `account` (all that is left of
+        its charge by default): the refund, succeeded, with the charge's `amount_refunded`
+        raised; 404 for another account's or an unknown PaymentIntent, 400 for more than is
+        left (charge_already_refunded once nothing is)."""
+        owner, payment_intent = self.payment_intents.get(payment_intent_id, ("", {}))
+        if owner != account or not payment_intent:
+            return 404, _error(
+                404,
+                message=f"No such payment_intent: '{payment_intent_id}'",
+                code="resource_missing",
+            )
+        charge = payment_intent["latest_charge"]
+        left = int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
+        amount = left if amount is None else amount
+        if left <= 0:
+            return 400, _error(
+                400,
+                message=f"Charge {charge['id']} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        if amount <= 0 or amount > left:
+            return 400, _error(
+                400,
+                message=f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount "
+                f"on charge (${left / 100:.2f})",
+                code="amount_too_large",
+            )
+        refund = {
+            "id": f"re_1Test{next(_numbers):08d}",
+            "object": "refund",
+            "amount": amount,
+            "charge": charge["id"],
+            "created": int(time.time()),
+            "currency": charge["currency"],
+            "metadata": {},
+            "payment_intent": payment_intent_id,
+            "reason": None,
+            "status": "succeeded",
+        }
+        charge["amount_refunded"] = int(charge.get("amount_refunded") or 0) + amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self.refunds[refund["id"]] = (account, refund)
+        return 200, refund
+
+    def refund_in_dashboard(
+        self, payment_intent_id: str, *, amount: int | None = None
+    ) -> dict[str, Any]:
+        """The organization refunds the payment in Stripe's dashboard; returns the charge as
+        the `charge.refunded` event carries it (without its refunds, as in API versions since
+        2022-11-15)."""
+        account, payment_intent = self.payment_intents[payment_intent_id]
+        status, answer = self.refund_create(payment_intent_id, account=account, amount=amount)
+        assert status == 200, answer
+        charge = payment_intent["latest_charge"]
+        return {
+            **{key: value for key, value in charge.items() if key != "balance_transaction"},
+            "balance_transaction": charge["balance_transaction"]["id"],
+            "payment_intent": payment_intent_id,
+        }
+
+    def refunds_of(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        return [
+            refund
+            for _, refund in self.refunds.values()
+            if refund["payment_intent"] == payment_intent_id
+        ]
 
     @property
     def base(self) -> str:
@@ -333,6 +415,13 @@ def _post_answer(
     answer = ANSWERS.get(path)
     if status is not None:
         return status, _error(status)
+    if path == "/v1/refunds":
+        amount = params.get("amount")
+        return fake.refund_create(
+            params.get("payment_intent", ""),
+            account=account,
+            amount=int(amount) if amount else None,
+        )
     if path == "/v1/checkout/sessions" and account:
         session = _connect_checkout_session(params, account)
         fake.sessions[session["id"]] = session
@@ -348,11 +437,45 @@ def _post_answer(
     return 404, _error(404, code="resource_missing")
 
 
-def _get_answer(fake: FakeStripe, path: str, account: str) -> tuple[int, dict[str, Any]]:
+def _idempotent_post(
+    fake: FakeStripe, path: str, params: dict[str, str], account: str, key: str
+) -> tuple[int, dict[str, Any]]:
+    """Stripe's idempotency: a request sent again with the same Idempotency-Key gets the first
+    answer back (nothing made twice); the key with other parameters is refused."""
+    if not key or path != "/v1/refunds":
+        return _post_answer(fake, path, params, account)
+    first = fake.idempotent.get((account, key))
+    if first is not None:
+        sent, status, answer = first
+        if sent != params:
+            return 400, {
+                "error": {
+                    "type": "idempotency_error",
+                    "message": "Keys for idempotent requests can only be used with the same "
+                    "parameters they were first used with.",
+                }
+            }
+        return status, answer
+    status, answer = _post_answer(fake, path, params, account)
+    if status < 500 and fake.failures.get(path) is None:
+        fake.idempotent[(account, key)] = (params, status, answer)
+    return status, answer
+
+
+def _get_answer(
+    fake: FakeStripe, path: str, account: str, query: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     status = fake.failures.get(path)
     kind, _, object_id = path.rpartition("/")
     if status is not None:
         return status, _error(status)
+    if path == "/v1/refunds":
+        found = [
+            refund
+            for owner, refund in reversed(fake.refunds.values())
+            if owner == account and refund["payment_intent"] == (query or {}).get("payment_intent")
+        ]
+        return 200, {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
     if kind == "/v1/accounts" and object_id in fake.accounts:
         return 200, fake.accounts[object_id]
     if kind == "/v1/payment_intents" and object_id in fake.payment_intents:
@@ -382,12 +505,14 @@ def fake_stripe_start() -> FakeStripe:
             params = self._params(self.rfile.read(length).decode())
             fake, path = self._record(params)
             account = self.headers.get("Stripe-Account") or ""
-            self._answer(*_post_answer(fake, path, params, account))
+            key = self.headers.get("Idempotency-Key") or ""
+            self._answer(*_idempotent_post(fake, path, params, account, key))
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            fake, path = self._record(self._params(urlsplit(self.path).query))
+            query = self._params(urlsplit(self.path).query)
+            fake, path = self._record(query)
             account = self.headers.get("Stripe-Account") or ""
-            self._answer(*_get_answer(fake, path, account))
+            self._answer(*_get_answer(fake, path, account, query))
 
         def do_DELETE(self) -> None:  # noqa: N802 - http.server's name
             fake, path = self._record(self._params(urlsplit(self.path).query))

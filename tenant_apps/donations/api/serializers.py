@@ -221,6 +221,20 @@ class GiftRefundInput(Input):
 
     date = BooksDateField(required=False, help_text="The refund's date; today when omitted.")
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    amount = serializers.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="The part refunded; the whole gift (what is left of it) when omitted.",
+    )
+    key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        default="",
+        help_text="For a gift paid through Stripe: a random hex string (16 to 64 characters) "
+        "naming this refund; sent again, Stripe refunds once.",
+    )
 
 
 class GiftVoidInput(Input):

@@ -38,6 +38,7 @@ from tenant_apps.donations.api.serializers import (
 )
 from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, GiftState
 from tenant_apps.donations.services import allocations, campaigns, deposits, gifts
+from tenant_apps.donations.services.online_refunds import gift_refund_anywhere
 from tenant_apps.donors import selectors as donor_selectors
 
 GIFTS = capability_required(read=Capability.GIVING_READ, write=Capability.GIFTS_WRITE)
@@ -198,11 +199,18 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def refund(self, request: AuthenticatedRequest, pk: str) -> Response:
-        """Refund a posted gift: its entry is reversed on `date` (today by default)."""
+        """Refund a posted gift, whole or `amount` of it, on `date` (today by default); a gift
+        paid through Stripe is refunded there first."""
         gift = self.get_object()
         data = validated_data(GiftRefundInput, request)
-        gift = gifts.gift_refund(
-            gift=gift, acting_user=request.user, date=data.get("date"), memo=data["memo"]
+        gift = gift_refund_anywhere(
+            gift=gift,
+            organization=request.tenant,  # type: ignore[attr-defined]
+            refund_key=data["key"],
+            acting_user=request.user,
+            date=data.get("date"),
+            memo=data["memo"],
+            amount=data.get("amount"),
         )
         return Response(self._output(gift))
 

@@ -23,7 +23,7 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import EntrySource, Fund
+from tenant_apps.accounting.models import EntrySource, Fund, JournalEntry
 from tenant_apps.core.services import (
     actor_of,
     audit_event,
@@ -38,6 +38,7 @@ from tenant_apps.donations.models import (
     Gift,
     GiftAllocation,
     GiftMethod,
+    GiftRefund,
     GiftSource,
     GiftState,
     Pledge,
@@ -567,56 +568,167 @@ def _gifts_post_batch(
 
 
 def gift_refund(
-    *, gift: Gift, acting_user: User | None, date: date | None = None, memo: str = ""
+    *,
+    gift: Gift,
+    acting_user: User | None,
+    date: date | None = None,
+    memo: str = "",
+    amount: Decimal | None = None,
+    stripe_refund_id: str = "",
 ) -> Gift:
-    """Refund a posted gift: its entry is reversed (dated `date`, today by default). A check or
-    cash gift in a closed deposit has left undeposited funds: the money goes back out of the
-    deposit's bank account, so a second entry moves it Dr 1050, Cr the bank, per fund."""
+    """Refund a posted gift, whole (the default: what is left of it) or in part (`amount`),
+    dated `date` (today by default), recording a GiftRefund.
+
+    The whole gift at once: its entry is reversed. A check or cash gift in a closed deposit has
+    left undeposited funds: the money goes back out of the deposit's bank account, so a second
+    entry moves it Dr 1050, Cr the bank, per fund. In part: an entry takes `amount` back out of
+    the gift's accounts, shared among its funds as the gift is; only a gift neither deposited,
+    paying a pledge nor in kind is refunded in part. When its refunds reach its amount the gift
+    is refunded and its receipt voided after commit.
+
+    `stripe_refund_id` names the refund Stripe made: a refund already recorded under that id is
+    not recorded again (the gift is returned unchanged), whichever of the gift's page and the
+    Connect webhook brings it first."""
     day = date_required(date, field="date") if date is not None else timezone.localdate()
     with transaction.atomic():
         gift = gift_locked(gift)
-        if gift.state != GiftState.POSTED:
-            raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a posted gift is refunded.")
-        if day < gift.received_on:
-            # Checked before the ledger's own rule so that the refusal speaks of the gift.
-            raise ServiceError(
-                "A refund cannot be dated before the gift was received "
-                f"({gift.received_on.isoformat()}).",
-                fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
-            )
-        deposit = _deposit_for_reversal(gift, doing="refunding")
-        reversal = accounting.entry_reverse(
-            # Only a posted gift is refunded (checked above), and a posted gift has its entry.
-            entry=gift.journal_entry,  # type: ignore[arg-type]
-            acting_user=acting_user,
-            date=day,
-            memo=memo or f"Refund of gift {gift.pk}",
-        )
-        if deposit is not None:
-            accounting.entry_record(
+        if (
+            stripe_refund_id
+            and GiftRefund.objects.filter(stripe_refund_id=stripe_refund_id).exists()
+        ):
+            return gift
+        amount = gift_refund_check(gift, day=day, amount=amount)
+        refunded = _refunded_so_far(gift)
+        whole = refunded == 0 and amount == gift.amount
+        if whole:
+            entry = _whole_refund_entries(gift, day=day, memo=memo, acting_user=acting_user)
+        else:
+            entry = accounting.entry_record(
                 date=day,
-                memo=f"Refund of gift {gift.pk} out of deposit {deposit.pk}",
-                lines=_out_of_deposit_lines(gift, deposit),
+                memo=(memo or f"Refund of {amount:.2f} of gift {gift.pk}")[:500],
+                lines=_part_refund_lines(gift, amount),
                 source=EntrySource.DONATION,
                 source_reference=f"gift:{gift.pk}",
                 acting_user=acting_user,
             )
-        gift.state = GiftState.REFUNDED
-        gift.refund_entry = reversal
-        gift.save(update_fields=["state", "refund_entry", "updated_at"])
-        # A receipt issued for it is voided by a new version after commit.
-        enqueue_on_commit(receipt_void_task, gift.pk)
+        GiftRefund.objects.create(
+            gift=gift,
+            amount=amount,
+            refunded_on=day,
+            stripe_refund_id=stripe_refund_id,
+            journal_entry=entry,
+            created_by=actor_of(acting_user),
+        )
         audit_record(
             "gift.refund",
             acting_user=acting_user,
             obj=gift,
-            reversal=reversal.number,
+            reversal=entry.number,
+            amount=f"{amount:.2f}",
+            **({"stripe_refund": stripe_refund_id} if stripe_refund_id else {}),
         )
-        if gift.pledge is not None:
-            pledge_after_refund(
-                pledge_locked_for_payment(gift.pledge), gift=gift, day=day, acting_user=acting_user
-            )
+        if refunded + amount == gift.amount:
+            gift.state = GiftState.REFUNDED
+            gift.refund_entry = entry
+            gift.save(update_fields=["state", "refund_entry", "updated_at"])
+            # A receipt issued for it is voided by a new version after commit.
+            enqueue_on_commit(receipt_void_task, gift.pk)
+            if gift.pledge is not None:
+                pledge_after_refund(
+                    pledge_locked_for_payment(gift.pledge),
+                    gift=gift,
+                    day=day,
+                    acting_user=acting_user,
+                )
     return gift
+
+
+def gift_refund_check(gift: Gift, *, day: date, amount: Decimal | None) -> Decimal:
+    """The amount a refund of the (locked) gift on `day` gives back, or the reason it cannot:
+    only a posted gift, not before it was received, at most what is left of it, and in part
+    only a gift neither deposited, paying a pledge nor in kind."""
+    if gift.state != GiftState.POSTED:
+        raise StateConflict(f"Gift {gift.pk} is {gift.state}; only a posted gift is refunded.")
+    if day < gift.received_on:
+        # Checked before the ledger's own rule so that the refusal speaks of the gift.
+        raise ServiceError(
+            "A refund cannot be dated before the gift was received "
+            f"({gift.received_on.isoformat()}).",
+            fields={"date": [f"On or after {gift.received_on.isoformat()}."]},
+        )
+    left = gift.amount - _refunded_so_far(gift)
+    if amount is None:
+        return left
+    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ServiceError(
+            "A refund is a positive amount in dollars and cents.",
+            fields={"amount": ["A positive amount, such as 10.00."]},
+        )
+    if amount > left:
+        raise ServiceError(
+            f"At most ${left:,.2f} of this gift is left to refund.",
+            fields={"amount": [f"At most ${left:,.2f}."]},
+        )
+    if amount < gift.amount and (
+        gift.deposit_id is not None
+        or gift.pledge_id is not None
+        or gift.method == GiftMethod.IN_KIND
+    ):
+        raise ServiceError(
+            "Only the whole of a deposited gift, a pledge payment or a gift in kind is refunded.",
+            fields={"amount": ["Leave it blank to refund the whole gift."]},
+        )
+    return amount
+
+
+def _refunded_so_far(gift: Gift) -> Decimal:
+    total: Decimal | None = gift.refunds.aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
+def _whole_refund_entries(
+    gift: Gift, *, day: date, memo: str, acting_user: User | None
+) -> JournalEntry:
+    deposit = _deposit_for_reversal(gift, doing="refunding")
+    reversal = accounting.entry_reverse(
+        # Only a posted gift is refunded (checked), and a posted gift has its entry.
+        entry=gift.journal_entry,  # type: ignore[arg-type]
+        acting_user=acting_user,
+        date=day,
+        memo=memo or f"Refund of gift {gift.pk}",
+    )
+    if deposit is not None:
+        accounting.entry_record(
+            date=day,
+            memo=f"Refund of gift {gift.pk} out of deposit {deposit.pk}",
+            lines=_out_of_deposit_lines(gift, deposit),
+            source=EntrySource.DONATION,
+            source_reference=f"gift:{gift.pk}",
+            acting_user=acting_user,
+        )
+    return reversal
+
+
+def _part_refund_lines(gift: Gift, amount: Decimal) -> list[accounting.LineSpec]:
+    """The gift's own lines turned around for `amount`, shared among its allocations in
+    proportion (to the cent; the last allocation takes what rounding leaves)."""
+    lines = gift_lines(gift)
+    pairs = list(zip(lines[0::2], lines[1::2], strict=True))
+    result: list[accounting.LineSpec] = []
+    left = amount
+    for number, (debit, credit) in enumerate(pairs):
+        share_of = Decimal(str(debit.debit))
+        share = (
+            left
+            if number == len(pairs) - 1
+            else (amount * share_of / gift.amount).quantize(Decimal("0.01"))
+        )
+        left -= share
+        if share == 0:
+            continue
+        result.append(accounting.LineSpec(account=credit.account, fund=credit.fund, debit=share))
+        result.append(accounting.LineSpec(account=debit.account, fund=debit.fund, credit=share))
+    return result
 
 
 def _deposit_for_reversal(gift: Gift, *, doing: str) -> Deposit | None:
@@ -686,6 +798,10 @@ def gift_void(
             raise StateConflict(
                 f"Gift {gift.pk} is {gift.get_state_display().lower()}; only a draft or a posted "
                 "gift is voided."
+            )
+        if gift.refunds.exists():
+            raise StateConflict(
+                f"Gift {gift.pk} is refunded in part; refund what is left of it instead."
             )
         was_posted = gift.state == GiftState.POSTED
         reversal = None

@@ -4,6 +4,7 @@ the gift form and batch entry share (views.batch)."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +40,12 @@ from tenant_apps.donations.models import (
 )
 from tenant_apps.donations.services import gifts as gift_services
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
+from tenant_apps.donations.services.online_refunds import gift_refund_anywhere, paid_at_stripe
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.selectors import donor_search
 
 if TYPE_CHECKING:
+    from shared_apps.tenants.models import Organization
     from tenant_apps.donations.selectors import PledgeWithProgress
 
 SUGGESTIONS = 8
@@ -281,8 +284,18 @@ def gift_bulk_post(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        help_text="Leave it blank to refund the whole gift (or what is left of it).",
+    )
     date = forms.DateField(label="Refund date", widget=forms.DateInput(attrs={"type": "date"}))
     memo = forms.CharField(label="Reason", max_length=500)
+    # The refund asked for, made when the page is shown: sent twice, Stripe refunds once.
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 class VoidForm(forms.Form):
@@ -295,6 +308,12 @@ class VoidForm(forms.Form):
         label="Yes, void this gift",
         error_messages={"required": "Tick the box to confirm: a void cannot be undone."},
     )
+
+
+def _tenant(request: HttpRequest) -> Organization:
+    # TenantMainMiddleware sets request.tenant; HttpRequest does not declare it.
+    organization: Organization = request.tenant  # type: ignore[attr-defined]
+    return organization
 
 
 def gift_or_404(pk: int) -> Gift:
@@ -320,7 +339,14 @@ def gift_page(
         {
             "gift": gift,
             "refund_form": refund_form
-            or RefundForm(initial={"date": max(timezone.localdate(), gift.received_on)}),
+            or RefundForm(
+                initial={
+                    "date": max(timezone.localdate(), gift.received_on),
+                    "key": secrets.token_hex(16),
+                }
+            ),
+            "refunds": list(gift.refunds.select_related("journal_entry")),
+            "paid_at_stripe": paid_at_stripe(gift),
             "void_form": void_form or VoidForm(),
             "can_post": user.has_capability(Capability.GIFTS_POST),
             "can_write": user.has_capability(Capability.GIFTS_WRITE),
@@ -371,16 +397,24 @@ def gift_refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            gift_services.gift_refund(
+            gift_refund_anywhere(
                 gift=gift,
+                organization=_tenant(request),
+                refund_key=form.cleaned_data["key"],
                 date=form.cleaned_data["date"],
                 memo=form.cleaned_data["memo"],
+                amount=form.cleaned_data["amount"],
                 acting_user=request.user,
             )
         except ServiceError as error:
             error_to_form(form, error)
         else:
-            messages.success(request, "Gift refunded: its entry is reversed.")
+            messages.success(
+                request,
+                "Refund made at Stripe and recorded in the books."
+                if paid_at_stripe(gift)
+                else "Refund recorded in the books.",
+            )
             return redirect("gifts:detail", pk=pk)
     return gift_page(request, gift, refund_form=form, status=400)
 

@@ -1,0 +1,244 @@
+"""Refunds of online gifts: from the gift's page the donor's card is refunded at Stripe (on the
+organization's connected account, once per refund asked for) before the books say so, whole or
+in part; Stripe refusing or not answering, or the account disconnected, changes nothing. The
+real stripe library talks to the fake server."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db.models import Sum
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event
+from shared_apps.tenants.models import Organization
+from shared_apps.users.roles import Role
+from tenant_apps.accounting.models import LEDGER_STATES, JournalLine
+from tenant_apps.core.models import AuditEvent
+from tenant_apps.donations.models import Gift, GiftRefund, GiftState
+from tenant_apps.donations.services.online_refunds import refund_idempotency_key
+from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixtures
+    ACCOUNT,
+    Deliver,
+    completed,
+    connected,
+    deliver,
+    paid_on_checkout,
+)
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+KEY = "0123456789abcdef0123456789abcdef"
+Online = tuple[FakeStripe, Deliver]
+
+
+@pytest.fixture
+def online(connected: FakeStripe, deliver: Deliver) -> Online:  # noqa: F811 - the fixtures
+    """Alpha's Stripe account connected (the fake server), and the Connect webhook to post to."""
+    return connected, deliver
+
+
+def balance(code: str) -> Decimal:
+    """The account's balance in the books (a reversed entry stays, offset by its reversal)."""
+    totals = JournalLine.objects.filter(
+        account__code=code, entry__state__in=LEDGER_STATES
+    ).aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    return (totals["debit"] or Decimal(0)) - (totals["credit"] or Decimal(0))
+
+
+def _online_gift(alpha: Tenant, fake: FakeStripe, post: Deliver, amount: str = "50") -> Gift:
+    session = paid_on_checkout(alpha, fake, amount=amount, cover_fees=False)
+    post(completed(session))
+    with schema_context("alpha"):
+        return Gift.objects.get(payment_reference=session["payment_intent"])
+
+
+def _staff(alpha: Tenant) -> Client:
+    return alpha.client(alpha.user(Role.BOOKKEEPER))
+
+
+def _refund(client: Client, gift: Gift, *, amount: str = "", key: str = KEY) -> Any:
+    return client.post(
+        f"/gifts/{gift.pk}/refund/",
+        {"amount": amount, "date": gift.received_on.isoformat(), "memo": "Asked", "key": key},
+    )
+
+
+def refunded(charge: dict[str, Any]) -> dict[str, Any]:
+    return event("charge.refunded", charge, created=int(time.time()), account=ACCOUNT)
+
+
+def test_a_staff_refund_is_made_at_stripe_then_recorded_once(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    client = _staff(alpha)
+    page = client.get(f"/gifts/{gift.pk}/").content.decode()
+    assert "refunded at Stripe first" in page and 'name="key"' in page
+
+    response = _refund(client, gift)
+    # The same form sent again (a second click): Stripe answers the first refund back.
+    again = _refund(client, gift)
+
+    assert response.status_code == 302
+    assert again.status_code == 400  # the gift is refunded now: nothing more to refund
+    (call,) = fake.calls("/v1/refunds")
+    assert call.headers["stripe-account"] == ACCOUNT
+    assert call.headers["idempotency-key"] == refund_idempotency_key(gift, KEY)
+    assert (
+        call.params["amount"] == "5000" and call.params["payment_intent"] == gift.payment_reference
+    )
+    (stripe_refund,) = fake.refunds_of(gift.payment_reference)
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == GiftState.REFUNDED
+        (refund,) = GiftRefund.objects.filter(gift=gift)
+        assert refund.stripe_refund_id == stripe_refund["id"]
+        assert refund.amount == Decimal("50.00") and refund.journal_entry == gift.refund_entry
+        assert balance("4010") == Decimal("0.00")
+        # What Stripe kept of the charge is not returned: clearing owes it.
+        assert balance("1060") == Decimal("-1.75")
+        assert AuditEvent.objects.filter(action="gift.refund", object_id=str(gift.pk)).exists()
+    page = client.get(f"/gifts/{gift.pk}/").content.decode()
+    assert "$50.00 on" in page and stripe_refund["id"] in page
+
+
+def test_a_retried_click_after_the_books_failed_refunds_once(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    """Stripe made the refund but the books did not record it (the request died): the same
+    form sent again gets Stripe's first refund back and records it, once."""
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    from shared_apps.billing.stripe_api import stripe_client
+
+    stripe_client().v1.refunds.create(
+        params={"payment_intent": gift.payment_reference, "amount": 2000,
+                "metadata": {"ifm_gift_id": str(gift.pk)}},
+        options={"stripe_account": ACCOUNT,
+                 "idempotency_key": refund_idempotency_key(gift, KEY)},
+    )  # fmt: skip
+
+    response = _refund(_staff(alpha), gift, amount="20.00")
+
+    assert response.status_code == 302
+    assert len(fake.refunds_of(gift.payment_reference)) == 1
+    with schema_context("alpha"):
+        (refund,) = GiftRefund.objects.filter(gift=gift)
+        assert refund.amount == Decimal("20.00")
+        gift.refresh_from_db()
+        assert gift.state == GiftState.POSTED  # $30.00 of it is still given
+
+
+def test_partial_refunds_add_up_to_the_whole_gift(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    client = _staff(alpha)
+
+    first = _refund(client, gift, amount="20.00", key="a" * 32)
+    too_much = _refund(client, gift, amount="30.01", key="b" * 32)
+    rest = _refund(client, gift, key="c" * 32)
+
+    assert first.status_code == 302 and rest.status_code == 302
+    assert too_much.status_code == 400 and "At most $30.00" in too_much.content.decode()
+    assert [r["amount"] for r in fake.refunds_of(gift.payment_reference)] == [2000, 3000]
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == GiftState.REFUNDED
+        amounts = list(GiftRefund.objects.filter(gift=gift).values_list("amount", flat=True))
+        assert amounts == [Decimal("20.00"), Decimal("30.00")]
+        assert balance("4010") == Decimal("0.00")
+
+
+def test_a_gift_refunded_in_part_is_not_voided(alpha: Tenant, online: Online) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    client = _staff(alpha)
+    assert _refund(client, gift, amount="10.00").status_code == 302
+
+    response = client.post(f"/gifts/{gift.pk}/void/", {"reason": "Twice", "confirm": "on"})
+
+    assert response.status_code == 400
+    assert "refund what is left of it instead" in response.content.decode()
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == GiftState.POSTED
+
+
+@pytest.mark.parametrize("status", [402, 500])
+def test_stripe_refusing_or_down_changes_nothing(
+    alpha: Tenant,
+    online: Online,
+    status: int,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    fake.failures["/v1/refunds"] = status
+
+    response = _refund(_staff(alpha), gift)
+
+    assert response.status_code == 400
+    assert "Stripe did not make the refund, so nothing was recorded." in response.content.decode()
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == GiftState.POSTED and not GiftRefund.objects.exists()
+        assert balance("4010") == Decimal("-50.00")
+
+
+def test_a_disconnected_organization_is_told_to_refund_in_stripe(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    Organization.objects.filter(pk=alpha.organization.pk).update(stripe_account_id="")
+
+    response = _refund(_staff(alpha), gift)
+
+    assert response.status_code == 400
+    assert "Refund it in your Stripe dashboard" in response.content.decode()
+    assert fake.calls("/v1/refunds") == []
+    with schema_context("alpha"):
+        gift.refresh_from_db()
+        assert gift.state == GiftState.POSTED and not GiftRefund.objects.exists()
+
+
+def test_a_refund_form_without_its_key_is_refused_for_an_online_gift(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    response = _refund(_staff(alpha), gift, key="")
+    assert response.status_code == 400
+    assert fake.calls("/v1/refunds") == []
+
+
+def test_the_api_refunds_an_online_gift_at_stripe_too(
+    alpha: Tenant,
+    online: Online,
+    bookkeeper: Any,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    response = bookkeeper.post(
+        f"/api/v1/donations/gifts/{gift.pk}/refund/",
+        {"amount": "10.00", "memo": "Asked", "key": KEY},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert [r["amount"] for r in fake.refunds_of(gift.payment_reference)] == [1000]
+    with schema_context("alpha"):
+        assert GiftRefund.objects.get().amount == Decimal("10.00")
