@@ -7,6 +7,10 @@ Stripe's fee, read from the charge's balance transaction, posted as an expense a
 clearing account (8550 bank and merchant fees, general fund, management and general). The
 receipt is issued and emailed after commit, as for every posted gift.
 
+`charge.refunded` (a refund made in Stripe's dashboard, or reported after one made from the
+gift's page): each refund of the PaymentIntent not yet on its gift, by Stripe's refund id, is
+recorded through gift_refund.
+
 Each event is applied once: under a lock on the stored event, in one transaction with the gift
 (its outcome is written with it), and a PaymentIntent already recorded as a gift is never
 recorded again, whatever event brings it.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +39,9 @@ from shared_apps.billing.stripe_api import stripe_client
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
-from tenant_apps.donations.models import Gift, GiftMethod, GiftSource
+from tenant_apps.donations.models import Gift, GiftMethod, GiftRefund, GiftSource, GiftState
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
 from tenant_apps.donations.services.posting import DEFAULT_FUND
 from tenant_apps.donors.models import Donor, DonorEmail
 from tenant_apps.donors.services import DonorNames, EmailSpec, donor_create
@@ -80,6 +85,8 @@ def connect_event_apply(*, event_id: int) -> str:
 
 
 def _apply(event: ConnectEvent) -> Outcome:
+    if event.type == "charge.refunded":
+        return _refunds_record(event)
     if event.type != "checkout.session.completed":
         return _ignored("Not an event online giving acts on yet.")
     session = event.payload["data"]["object"]
@@ -184,3 +191,70 @@ def _stripe_fee(*, account: str, payment_intent: str) -> Decimal:
     if not isinstance(balance, dict):
         raise ServiceError(f"{payment_intent} has no balance transaction yet.")
     return Decimal(int(balance.get("fee") or 0)) / CENTS
+
+
+REFUNDS_THAT_COUNT = ("succeeded", "pending")
+
+
+def _refunds_record(event: ConnectEvent) -> Outcome:
+    """`charge.refunded`: each refund of the charge's PaymentIntent not yet on its gift (by
+    Stripe's refund id) is recorded through gift_refund, dated the day Stripe made it. The gift
+    is locked first, so that a refund being made from the gift's page is recorded there, once.
+    The event does not carry the refunds (API versions since 2022-11-15): they are read from
+    Stripe. A charge no gift has is stored and left alone."""
+    charge = event.payload["data"]["object"]
+    payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
+    if not isinstance(payment_intent, str) or not payment_intent:
+        return _ignored("A charge without a PaymentIntent: not an online gift.")
+    found = Gift.objects.filter(payment_reference=payment_intent).first()
+    if found is None:
+        return _ignored(f"No gift has the payment {payment_intent}: nothing to refund here.")
+    gift = gift_locked(found)
+    zone = zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
+    recorded: list[str] = []
+    for refund in _stripe_refunds(account=event.account_id, payment_intent=payment_intent):
+        refund_id = str(refund.get("id") or "")
+        if refund.get("status") not in REFUNDS_THAT_COUNT or not refund_id:
+            continue
+        if GiftRefund.objects.filter(stripe_refund_id=refund_id).exists():
+            continue
+        if gift.state != GiftState.POSTED:
+            return Outcome(
+                StripeEventOutcome.IGNORED,
+                f"Gift {gift.pk} is {gift.get_state_display().lower()} in the books; Stripe's "
+                f"refund {refund_id} is not recorded on it.",
+            )
+        made = datetime.fromtimestamp(int(refund.get("created") or 0), tz=UTC)
+        gift = gift_refund(
+            gift=gift,
+            acting_user=None,
+            date=max(timezone.localtime(made, zone).date(), gift.received_on),
+            memo=f"Refunded at Stripe ({refund_id})",
+            amount=Decimal(int(refund["amount"])) / CENTS,
+            stripe_refund_id=refund_id,
+        )
+        recorded.append(f"{refund_id} of {Decimal(int(refund['amount'])) / CENTS:.2f}")
+    if not recorded:
+        return Outcome(
+            StripeEventOutcome.PROCESSED,
+            f"Every refund of gift {gift.pk} is already recorded: nothing to do.",
+        )
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Refunds recorded on gift {gift.pk}: {', '.join(recorded)}.",
+    )
+
+
+def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]]:
+    """The PaymentIntent's refunds on the account, oldest first."""
+    try:
+        listed = stripe_client().v1.refunds.list(
+            params={"payment_intent": payment_intent, "limit": 100},
+            options={"stripe_account": account},
+        )
+    except stripe.StripeError as error:
+        raise ServiceError(
+            f"Stripe did not answer for {payment_intent}'s refunds: {error}"
+        ) from None
+    refunds = [refund.to_dict() for refund in listed.data]
+    return sorted(refunds, key=lambda refund: (int(refund.get("created") or 0), refund["id"]))

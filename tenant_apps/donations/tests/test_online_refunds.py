@@ -1,7 +1,9 @@
 """Refunds of online gifts: from the gift's page the donor's card is refunded at Stripe (on the
 organization's connected account, once per refund asked for) before the books say so, whole or
-in part; Stripe refusing or not answering, or the account disconnected, changes nothing. The
-real stripe library talks to the fake server."""
+in part; Stripe refusing or not answering, or the account disconnected, changes nothing. A
+refund made in Stripe's dashboard reaches the gift through the Connect webhook's
+`charge.refunded`, each refund once by its Stripe id, whichever of the page and the webhook
+records it first. The real stripe library talks to the fake server."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.db.models import Sum
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from shared_apps.billing.models import ConnectEvent
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event
 from shared_apps.tenants.models import Organization
@@ -21,6 +24,7 @@ from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import LEDGER_STATES, JournalLine
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftRefund, GiftState
+from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.online_refunds import refund_idempotency_key
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixtures
     ACCOUNT,
@@ -242,3 +246,105 @@ def test_the_api_refunds_an_online_gift_at_stripe_too(
     assert [r["amount"] for r in fake.refunds_of(gift.payment_reference)] == [1000]
     with schema_context("alpha"):
         assert GiftRefund.objects.get().amount == Decimal("10.00")
+
+
+# --- charge.refunded: refunds made in Stripe's dashboard ---------------------------------------
+
+
+def test_a_dashboard_refund_is_recorded_once_and_replays_change_nothing(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    charge = fake.refund_in_dashboard(gift.payment_reference, amount=1500)
+    first = refunded(charge)
+
+    post(first)
+    post(first)  # a replay
+    stored = ConnectEvent.objects.get(stripe_id=first["id"])
+    with schema_context("alpha"):
+        assert connect_event_apply(event_id=stored.pk) == "processed"  # the task run twice
+        (refund,) = GiftRefund.objects.filter(gift=gift)
+        assert refund.amount == Decimal("15.00")
+        assert refund.stripe_refund_id == fake.refunds_of(gift.payment_reference)[0]["id"]
+        gift.refresh_from_db()
+        assert gift.state == GiftState.POSTED
+        assert balance("4010") == Decimal("-35.00")
+    assert (
+        stored.outcome == "processed"
+        and "15.00" in ConnectEvent.objects.get(pk=stored.pk).outcome_detail
+    )
+
+    # A second partial refund in the dashboard, then the rest: they add up to the gift.
+    post(refunded(fake.refund_in_dashboard(gift.payment_reference, amount=500)))
+    post(refunded(fake.refund_in_dashboard(gift.payment_reference)))
+    with schema_context("alpha"):
+        amounts = list(GiftRefund.objects.filter(gift=gift).values_list("amount", flat=True))
+        assert amounts == [Decimal("15.00"), Decimal("5.00"), Decimal("30.00")]
+        gift.refresh_from_db()
+        assert gift.state == GiftState.REFUNDED
+        assert balance("4010") == Decimal("0.00")
+
+
+def test_a_page_refund_reported_by_the_webhook_is_not_booked_again(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    assert _refund(_staff(alpha), gift, amount="20.00").status_code == 302
+    _, payment_intent = fake.payment_intents[gift.payment_reference]
+    charge = {**payment_intent["latest_charge"], "payment_intent": gift.payment_reference}
+
+    post(refunded(charge))
+
+    with schema_context("alpha"):
+        assert GiftRefund.objects.filter(gift=gift).count() == 1
+        assert balance("4010") == Decimal("-30.00")
+    stored = ConnectEvent.objects.get(type="charge.refunded")
+    assert stored.outcome == "processed" and "already recorded" in stored.outcome_detail
+
+
+def test_a_webhook_first_then_the_page_retried_books_the_refund_once(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    """The page's refund reached Stripe, but its books did not commit; the webhook records the
+    refund first, and the page sent again finds it recorded."""
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)
+    from shared_apps.billing.stripe_api import stripe_client
+
+    stripe_client().v1.refunds.create(
+        params={"payment_intent": gift.payment_reference, "amount": 2000,
+                "metadata": {"ifm_gift_id": str(gift.pk)}},
+        options={"stripe_account": ACCOUNT,
+                 "idempotency_key": refund_idempotency_key(gift, KEY)},
+    )  # fmt: skip
+    _, payment_intent = fake.payment_intents[gift.payment_reference]
+    post(refunded({**payment_intent["latest_charge"], "payment_intent": gift.payment_reference}))
+
+    response = _refund(_staff(alpha), gift, amount="20.00")
+
+    assert response.status_code == 302
+    assert len(fake.refunds_of(gift.payment_reference)) == 1
+    with schema_context("alpha"):
+        assert GiftRefund.objects.filter(gift=gift).count() == 1
+        assert balance("4010") == Decimal("-30.00")
+
+
+def test_a_refund_of_an_unknown_charge_is_stored_and_ignored(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    charge = {"id": "ch_1TestUnknown", "object": "charge", "payment_intent": "pi_3TestUnknown",
+              "amount": 5000, "amount_refunded": 5000, "refunded": True}  # fmt: skip
+
+    response = post(refunded(charge))
+
+    assert response.status_code == 200
+    stored = ConnectEvent.objects.get()
+    assert stored.outcome == "ignored" and "No gift has the payment" in stored.outcome_detail
+    assert fake.calls("/v1/refunds") == []
