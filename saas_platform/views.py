@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from saas_platform.lib.charts import BarChart, bar_chart
+from shared_apps.billing.selectors import connect_events_needing_attention
 from shared_apps.tenants.models import Organization
 from shared_apps.users.models import User
 from shared_apps.users.requests import AuthenticatedHttpRequest
@@ -155,6 +156,9 @@ def tenant_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_read_pay": user.has_capability(Capability.PAY_READ),
         "can_submit_hours": user.has_capability(Capability.HOURS_SUBMIT),
     }
+    if user.has_capability(Capability.GIVING_CONNECT):
+        # Online gifts charged but not recorded (a permanent refusal): the owner's to know.
+        context["giving_attention"] = connect_events_needing_attention(organization.pk)
     if user.has_capability(Capability.HOURS_APPROVE):
         context["hours_awaiting"] = hours_awaiting_count(excluding_user_id=user.pk)
     if context["can_read_donors"]:

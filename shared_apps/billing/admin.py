@@ -1,10 +1,12 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.billing.models import ConnectEvent, Plan, StripeEvent, Subscription
+from shared_apps.billing.services.connect_events import connect_events_queue_again
 
 
 @admin.register(Plan, site=public_admin_site)
@@ -65,9 +67,21 @@ class StripeEventAdmin(admin.ModelAdmin):
 @admin.register(ConnectEvent, site=public_admin_site)
 class ConnectEventAdmin(admin.ModelAdmin):
     """Read only: the online-giving events of the organizations' connected Stripe accounts, with
-    the organization each was routed to and what came of it."""
+    the organization each was routed to and what came of it. Those needing attention (a
+    permanent refusal, or too many failures) are queued again by the action once the cause is
+    dealt with."""
 
-    list_display = ["stripe_id", "type", "account_id", "created", "organization", "outcome"]
+    list_display = [
+        "stripe_id",
+        "type",
+        "account_id",
+        "created",
+        "organization",
+        "outcome",
+        "attempts",
+        "outcome_detail",
+    ]
+    actions = ["queue_again"]
     list_filter = ["outcome", "type", "livemode"]
     search_fields = ["stripe_id", "account_id", "organization__slug"]
     list_select_related = ["organization"]
@@ -83,6 +97,7 @@ class ConnectEventAdmin(admin.ModelAdmin):
         "processed_at",
         "outcome",
         "outcome_detail",
+        "attempts",
         "payload",
     ]
 
@@ -94,3 +109,12 @@ class ConnectEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.action(description="Apply again (the cause is dealt with)")
+    def queue_again(self, request: HttpRequest, queryset: QuerySet[ConnectEvent]) -> None:
+        count = connect_events_queue_again(list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            f"{count} event{'s' if count != 1 else ''} needing attention will be applied again "
+            "within a quarter of an hour.",
+        )

@@ -99,6 +99,10 @@ class StripeEventOutcome(models.TextChoices):
     PROCESSED = "processed", "Processed"
     IGNORED = "ignored", "Ignored"
     FAILED = "failed", "Failed"
+    # A Connect event that cannot be applied as things stand (a plan's limit, a closed month, a
+    # currency the books are not kept in), or that failed too many times: not retried until an
+    # operator queues it again once the cause is dealt with.
+    NEEDS_ATTENTION = "attention", "Needs attention"
 
 
 class StripeEvent(models.Model):
@@ -175,6 +179,8 @@ class ConnectEvent(models.Model):
     # Empty while it waits for the organization's schema to apply it.
     outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
     outcome_detail = models.TextField(blank=True)
+    # Failed applications since it arrived (or was last queued again by an operator).
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created", "-id"]

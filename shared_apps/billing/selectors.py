@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 
 from saas_platform.lib.plan_limits import PlanLimit, plan_count
 from shared_apps.billing.limits import plan_of_current_tenant
-from shared_apps.billing.models import Plan, Subscription, SubscriptionStatus
+from shared_apps.billing.models import (
+    ConnectEvent,
+    Plan,
+    StripeEventOutcome,
+    Subscription,
+    SubscriptionStatus,
+)
 from shared_apps.billing.stripe_api import stripe_configured
 from shared_apps.tenants.models import Organization, OrganizationState
 
@@ -81,3 +87,11 @@ def subscription_can_check_out(subscription: Subscription | None) -> bool:
     if subscription is None or not subscription.stripe_subscription_id:
         return True
     return subscription.status == SubscriptionStatus.CANCELED
+
+
+def connect_events_needing_attention(organization_id: int) -> int:
+    """How many of the organization's online-giving events need attention (charged at Stripe,
+    not recorded: see services.connect_events)."""
+    return ConnectEvent.objects.filter(
+        organization_id=organization_id, outcome=StripeEventOutcome.NEEDS_ATTENTION
+    ).count()

@@ -106,3 +106,39 @@ def connect_event_outcome_record(*, event: ConnectEvent, outcome: str, detail: s
     event.outcome_detail = detail[:2000]
     event.processed_at = timezone.now()
     event.save(update_fields=["outcome", "outcome_detail", "processed_at"])
+
+
+# Failed applications of an event before it is left for an operator: with the quarter-hour
+# retry, about two and a half hours of a transient failure (Stripe or the database not
+# answering).
+CONNECT_EVENT_MAX_ATTEMPTS = 10
+
+
+def connect_event_failure_record(*, event: ConnectEvent, detail: str, permanent: bool) -> str:
+    """A failed application, written in the caller's transaction; returns the outcome. A
+    permanent failure (the event cannot be applied as things stand) needs attention at once; a
+    transient one is retried, up to CONNECT_EVENT_MAX_ATTEMPTS failures, then needs attention."""
+    event.attempts += 1
+    if permanent:
+        outcome = StripeEventOutcome.NEEDS_ATTENTION
+    elif event.attempts >= CONNECT_EVENT_MAX_ATTEMPTS:
+        outcome = StripeEventOutcome.NEEDS_ATTENTION
+        detail = f"Gave up after {event.attempts} failed attempts. Last: {detail}"
+    else:
+        outcome = StripeEventOutcome.FAILED
+    event.outcome = outcome
+    event.outcome_detail = detail[:2000]
+    event.processed_at = timezone.now()
+    event.save(update_fields=["outcome", "outcome_detail", "processed_at", "attempts"])
+    return outcome
+
+
+def connect_events_queue_again(event_ids: list[int]) -> int:
+    """Operators, once the cause is dealt with (the plan raised, the month reopened): the
+    events needing attention among `event_ids` wait again, with their attempts counted afresh,
+    and the quarter-hour retry applies them. Returns how many."""
+    return ConnectEvent.objects.filter(
+        pk__in=event_ids,
+        outcome=StripeEventOutcome.NEEDS_ATTENTION,
+        organization__isnull=False,
+    ).update(outcome="", attempts=0, processed_at=None)

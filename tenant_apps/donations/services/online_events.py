@@ -32,6 +32,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
+    connect_event_failure_record,
     connect_event_locked,
     connect_event_outcome_record,
 )
@@ -65,8 +66,9 @@ def _ignored(detail: str) -> Outcome:
 
 def connect_event_apply(*, event_id: int) -> str:
     """Apply a stored Connect event in the current (the organization's) schema and record what
-    came of it; returns the outcome. A failure is recorded on the event, for a later retry,
-    and the gift's rows are rolled back with it."""
+    came of it; returns the outcome. A failure rolls the gift's rows back and is recorded on
+    the event: a transient one (Stripe not answering, anything unforeseen) for a later retry, a
+    services' refusal (a plan's limit, a closed month) as needing attention, not retried."""
     with transaction.atomic():
         event = connect_event_locked(event_id)
         if event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
@@ -77,11 +79,25 @@ def connect_event_apply(*, event_id: int) -> str:
         try:
             with transaction.atomic():
                 result = _apply(event)
+        except ServiceError as error:
+            # A refusal of the services (a plan's limit, a closed month, a currency the books
+            # are not kept in) stays until someone acts; Stripe not answering passes.
+            permanent = not isinstance(error, StripeUnavailable)
+            logger.warning("Connect event %s could not be applied: %s", event.stripe_id, error)
+            return connect_event_failure_record(
+                event=event, detail=error.message, permanent=permanent
+            )
         except Exception as error:
             logger.exception("Connect event %s could not be applied", event.stripe_id)
-            result = Outcome(StripeEventOutcome.FAILED, f"{type(error).__name__}: {error}")
+            return connect_event_failure_record(
+                event=event, detail=f"{type(error).__name__}: {error}", permanent=False
+            )
         connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
     return result.outcome
+
+
+class StripeUnavailable(ServiceError):
+    """Stripe did not answer (or not yet with what is needed): worth trying again later."""
 
 
 def _apply(event: ConnectEvent) -> Outcome:
@@ -184,12 +200,12 @@ def _stripe_fee(*, account: str, payment_intent: str) -> Decimal:
             options={"stripe_account": account},
         )
     except stripe.StripeError as error:
-        raise ServiceError(f"Stripe did not answer for {payment_intent}: {error}") from None
+        raise StripeUnavailable(f"Stripe did not answer for {payment_intent}: {error}") from None
     values = found.to_dict()
     charge = values.get("latest_charge")
     balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
     if not isinstance(balance, dict):
-        raise ServiceError(f"{payment_intent} has no balance transaction yet.")
+        raise StripeUnavailable(f"{payment_intent} has no balance transaction yet.")
     return Decimal(int(balance.get("fee") or 0)) / CENTS
 
 
@@ -253,7 +269,7 @@ def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]
             options={"stripe_account": account},
         )
     except stripe.StripeError as error:
-        raise ServiceError(
+        raise StripeUnavailable(
             f"Stripe did not answer for {payment_intent}'s refunds: {error}"
         ) from None
     refunds = [refund.to_dict() for refund in listed.data]
