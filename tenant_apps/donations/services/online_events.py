@@ -7,6 +7,10 @@ Stripe's fee, read from the charge's balance transaction, posted as an expense a
 clearing account (8550 bank and merchant fees, general fund, management and general). The
 receipt is issued and emailed after commit, as for every posted gift.
 
+A checkout paid by a bank debit (ACH) completes unpaid and records nothing; its
+`checkout.session.async_payment_succeeded` records the gift as above, and
+`checkout.session.async_payment_failed` is stored and records nothing.
+
 `charge.refunded` (a refund made in Stripe's dashboard, or reported after one made from the
 gift's page): each refund of the PaymentIntent not yet on its gift, by Stripe's refund id, is
 recorded through gift_refund.
@@ -100,15 +104,24 @@ class StripeUnavailable(ServiceError):
     """Stripe did not answer (or not yet with what is needed): worth trying again later."""
 
 
+# The events that record a paid checkout as a gift: completed when the payment is made at once
+# (a card), async_payment_succeeded when it clears later (a bank debit). Whichever comes first
+# records it; the other finds the PaymentIntent recorded.
+GIFT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+
+
 def _apply(event: ConnectEvent) -> Outcome:
     if event.type == "charge.refunded":
         return _refunds_record(event)
-    if event.type != "checkout.session.completed":
+    if event.type == "checkout.session.async_payment_failed":
+        return _ignored("The payment (a bank debit) failed: no gift is recorded.")
+    if event.type not in GIFT_EVENTS:
         return _ignored("Not an event online giving acts on yet.")
     session = event.payload["data"]["object"]
     if session.get("mode") != "payment":
         return _ignored("A checkout that is not a one-time gift.")
     if session.get("payment_status") != "paid":
+        # A bank debit (ACH) takes days: async_payment_succeeded brings the gift then.
         return _ignored("The checkout is complete but not paid yet.")
     payment_intent = session.get("payment_intent")
     if not isinstance(payment_intent, str) or not payment_intent:

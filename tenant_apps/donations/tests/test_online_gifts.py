@@ -364,3 +364,62 @@ def test_the_webhook_is_post_only_and_not_served_on_a_tenant_host(
     )
     assert response.status_code == 404
     assert ConnectEvent.objects.count() == 0
+
+
+def _async(kind: str, session: dict[str, Any], *, paid: bool) -> dict[str, Any]:
+    body = {**session, "payment_status": "paid" if paid else "unpaid"}
+    return event(kind, body, created=int(time.time()), account=ACCOUNT)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("completed_unpaid", "succeeded"),
+        ("succeeded", "completed_unpaid"),
+        ("completed_unpaid", "succeeded", "succeeded"),
+    ],
+)
+def test_a_bank_debit_is_recorded_when_it_succeeds_in_any_order(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver, order: tuple[str, ...]
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    events = {
+        "completed_unpaid": _async("checkout.session.completed", session, paid=False),
+        "succeeded": _async("checkout.session.async_payment_succeeded", session, paid=True),
+    }
+
+    for name in order:
+        assert deliver(events[name]).status_code == 200
+        if name == "completed_unpaid":
+            with schema_context("alpha"):
+                assert Gift.objects.count() == (
+                    1 if "succeeded" in order[: order.index(name)] else 0
+                )
+
+    with schema_context("alpha"):
+        gift = Gift.objects.get()
+        assert gift.payment_reference == session["payment_intent"]
+        assert gift.state == GiftState.POSTED
+        assert balance("1060") == Decimal("50.01")
+    outcomes = dict(ConnectEvent.objects.values_list("type", "outcome"))
+    assert outcomes["checkout.session.completed"] == "ignored"
+    assert outcomes["checkout.session.async_payment_succeeded"] == "processed"
+
+
+@pytest.mark.parametrize("failed_first", [True, False])
+def test_a_failed_bank_debit_records_nothing(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver, failed_first: bool
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    completed_unpaid = _async("checkout.session.completed", session, paid=False)
+    failed = _async("checkout.session.async_payment_failed", session, paid=False)
+
+    for payload in [failed, completed_unpaid] if failed_first else [completed_unpaid, failed]:
+        assert deliver(payload).status_code == 200
+
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0 and Donor.objects.count() == 0
+    stored = ConnectEvent.objects.get(type="checkout.session.async_payment_failed")
+    assert stored.outcome == "ignored" and "failed" in stored.outcome_detail
+    assert ConnectEvent.objects.count() == 2
+    assert mail.outbox == []
