@@ -1,7 +1,7 @@
 """Online giving in Chromium: a donor on a phone gives $50 with the card fee covered on the
 organization's /give/ page, pays on (a stand-in for) Stripe Checkout and lands on the
 thank-you page; Stripe's signed webhook then records the gift, and a bookkeeper finds it on the
-gift's page with the fee Stripe kept."""
+gift's page with the fee Stripe kept, and refunds part of it to the donor's card at Stripe."""
 
 from __future__ import annotations
 
@@ -123,6 +123,16 @@ def test_a_donor_gives_on_a_phone_and_the_gift_reaches_the_books(
             "$1.80, kept by Stripe (the organization nets $50.01)"
         )
         page_checked(page, "give-gift", context="an online gift's page")
+
+        # Part of it goes back to the donor's card at Stripe, then to the books.
+        page.get_by_label("Amount to refund").fill("20.00")
+        page.get_by_label("Reason").fill("Gave twice by mistake")
+        page.get_by_role("button", name="Refund the gift").click()
+        expect(page.locator(".messages")).to_contain_text("Refund made at Stripe")
+        (refund,) = fake_stripe.refunds_of(completed["payment_intent"])
+        assert refund["amount"] == 2000
+        expect(page.get_by_text(f"(Stripe refund {refund['id']})")).to_contain_text("$20.00 on")
+        page_checked(page, "give-gift-refunded", context="an online gift refunded in part")
     finally:
         page.close()
         with staff_site.blocker.unblock():
