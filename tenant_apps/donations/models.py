@@ -347,6 +347,8 @@ class DonorGivingYear(models.Model):
 
     def __str__(self) -> str:
         return f"Donor {self.donor_id}, FY{self.fiscal_year}: {self.total}"
+
+
 class GiftRefund(models.Model):
     """Money given back on a posted gift, whole or in part, with the entry that took it out of
     the books. A refund made at Stripe (from the gift's page, or in Stripe's dashboard and
