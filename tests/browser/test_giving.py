@@ -84,7 +84,7 @@ def test_a_donor_gives_on_a_phone_and_the_gift_reaches_the_books(
         page.get_by_label("Your name").fill("Ada Lovelace")
         page.get_by_label("Your email").fill("ada@example.org")
         page.get_by_role("button", name="Continue to payment").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Pay $51.81")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pay $51.80")
         (session_id,) = fake_stripe.sessions
         completed = fake_stripe.checkout_session_pay(session_id)
         page.get_by_role("link", name="Pay").click()
@@ -117,10 +117,10 @@ def test_a_donor_gives_on_a_phone_and_the_gift_reaches_the_books(
         staff_site.log_in(page, Role.BOOKKEEPER)
         page.goto(staff_site.url("/gifts/"))
         page.get_by_role("row").filter(has_text="Ada Lovelace").get_by_role("link").first.click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("$51.81 from Ada Lovelace")
+        expect(page.get_by_role("heading", level=1)).to_have_text("$51.80 from Ada Lovelace")
         expect(page.locator("dl.facts")).to_contain_text("Online")
         expect(page.locator("dl.facts")).to_contain_text(
-            "$1.80, kept by Stripe (the organization nets $50.01)"
+            "$1.80, kept by Stripe (the organization nets $50.00)"
         )
         page_checked(page, "give-gift", context="an online gift's page")
 

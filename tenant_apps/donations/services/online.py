@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 import stripe
@@ -43,11 +43,21 @@ PRESET_AMOUNTS = (Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250"))
 NOT_SET_UP = "Online giving is not set up for this organization yet."
 
 
+def stripe_fee(gross: Decimal) -> Decimal:
+    """Stripe's fee on a charge of `gross`: 2.9% plus 30 cents, rounded to the cent."""
+    return (gross * STRIPE_FEE_RATE + STRIPE_FEE_FIXED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def gross_covering_fees(net: Decimal) -> Decimal:
-    """What to charge so that the organization nets `net` after Stripe's fee: the gross g with
-    g - (0.029 g + 0.30) >= net, that is g = (net + 0.30) / (1 - 0.029), rounded up to the cent
-    (rounded down, the organization would net a cent short)."""
-    return ((net + STRIPE_FEE_FIXED) / (1 - STRIPE_FEE_RATE)).quantize(CENT, rounding=ROUND_CEILING)
+    """The least charge after whose Stripe fee the organization nets at least `net`: from
+    g = (net + 0.30) / (1 - 0.029) rounded up to the cent, a cent less while that still nets
+    `net` (the fee is rounded to the cent, so the formula alone can ask a cent too much)."""
+    gross = ((net + STRIPE_FEE_FIXED) / (1 - STRIPE_FEE_RATE)).quantize(
+        CENT, rounding=ROUND_CEILING
+    )
+    while gross - CENT - stripe_fee(gross - CENT) >= net:
+        gross -= CENT
+    return gross
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,10 @@ def _net_after_stripe(gross: Decimal) -> Decimal:
         ("5.00", "5.46"),
         ("10.00", "10.61"),
         ("25.00", "26.06"),
-        ("50.00", "51.81"),
+        ("50.00", "51.80"),
         ("100.00", "103.30"),
         ("250.00", "257.78"),
-        ("1234.56", "1271.75"),
+        ("1234.56", "1271.74"),
     ],
 )
 def test_covering_the_fee_charges_just_enough_for_the_organization_to_net_the_gift(
@@ -92,8 +92,8 @@ def test_covering_the_fee_charges_just_enough_for_the_organization_to_net_the_gi
 
     assert charged == Decimal(gross)
     assert _net_after_stripe(charged) >= Decimal(net)
-    # A cent less and the organization would be short.
-    assert (charged - Decimal("0.01")) * (1 - Decimal("0.029")) - Decimal("0.30") < Decimal(net)
+    # A cent less and the organization would be short, Stripe's fee rounded as Stripe rounds it.
+    assert _net_after_stripe(charged - Decimal("0.01")) < Decimal(net)
 
 
 # --- Not set up ----------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def test_a_gift_opens_checkout_on_the_organizations_own_account(
     assert params["mode"] == "payment"
     assert params["submit_type"] == "donate"
     assert params["customer_email"] == "ada@example.org"
-    assert params["line_items[0][price_data][unit_amount]"] == "5181"
+    assert params["line_items[0][price_data][unit_amount]"] == "5180"
     assert params["line_items[0][price_data][currency]"] == "usd"
     assert params["success_url"] == "http://alpha.localhost/give/thanks/"
     assert params["cancel_url"] == "http://alpha.localhost/give/"

@@ -130,17 +130,17 @@ def test_a_paid_checkout_becomes_a_posted_gift_with_its_fee_and_a_receipt(
     assert response.json()["outcome"] == "queued"
     with schema_context("alpha"):
         gift = Gift.objects.select_related("donor").get()
-        assert gift.amount == Decimal("51.81")  # $50 with the fee covered
+        assert gift.amount == Decimal("51.80")  # $50 with the fee covered
         assert gift.state == GiftState.POSTED
         assert gift.source == GiftSource.ONLINE and gift.method == GiftMethod.CARD
         assert gift.payment_reference == session["payment_intent"]
         assert [a.fund.code for a in gift.allocations.select_related("fund")] == ["GEN"]
         assert gift.donor.display_name == "Ada Lovelace"
         assert list(gift.donor.emails.values_list("email", flat=True)) == ["ada@example.org"]
-        # Stripe's fee, 2.9% + 30c of $51.81 = $1.80, from the balance transaction.
+        # Stripe's fee, 2.9% + 30c of $51.80 = $1.80, from the balance transaction.
         assert balance("8550") == Decimal("1.80")
-        assert balance("1060") == Decimal("50.01")  # what Stripe holds for the payout
-        assert balance("4010") == Decimal("-51.81")
+        assert balance("1060") == Decimal("50.00")  # what Stripe holds for the payout
+        assert balance("4010") == Decimal("-51.80")
         assert gift.receipts.count() == 1
     (receipt_email,) = mail.outbox
     assert receipt_email.to == ["ada@example.org"]
@@ -152,7 +152,7 @@ def test_a_paid_checkout_becomes_a_posted_gift_with_its_fee_and_a_receipt(
     # The staff see the gift and what Stripe kept of it.
     page = alpha.client(alpha.owner).get(f"/gifts/{gift.pk}/").content.decode()
     assert "<dt>Source</dt><dd>Online</dd>" in page
-    assert "$1.80, kept by Stripe (the organization nets $50.01)" in page
+    assert "$1.80, kept by Stripe (the organization nets $50.00)" in page
 
 
 def test_a_replay_or_a_second_event_for_the_same_payment_changes_nothing(
@@ -400,7 +400,7 @@ def test_a_bank_debit_is_recorded_when_it_succeeds_in_any_order(
         gift = Gift.objects.get()
         assert gift.payment_reference == session["payment_intent"]
         assert gift.state == GiftState.POSTED
-        assert balance("1060") == Decimal("50.01")
+        assert balance("1060") == Decimal("50.00")
     outcomes = dict(ConnectEvent.objects.values_list("type", "outcome"))
     assert outcomes["checkout.session.completed"] == "ignored"
     assert outcomes["checkout.session.async_payment_succeeded"] == "processed"
