@@ -87,14 +87,17 @@ class FakeStripe:
             charges_enabled=True, payouts_enabled=payouts, details_submitted=True
         )
 
-    def checkout_session_pay(self, session_id: str) -> dict[str, Any]:
-        """The donor pays a Checkout session made on a connected account: the session becomes
-        complete and paid, with a succeeded PaymentIntent whose charge carries Stripe's fee.
-        Returns the completed session, as the checkout.session.completed event carries it."""
+    def checkout_session_pay(self, session_id: str, *, method: str = "card") -> dict[str, Any]:
+        """The donor pays a Checkout session made on a connected account, by `method` ("card",
+        or "us_bank_account" for a bank debit that has cleared): the session becomes complete
+        and paid, with a succeeded PaymentIntent whose charge carries Stripe's fee and the
+        payment method's details. Returns the completed session, as the
+        checkout.session.completed (or, for a bank debit, async_payment_succeeded) event
+        carries it."""
         session = self.sessions[session_id]
         account = session["_account"]
         amount = int(session["amount_total"])
-        fee = stripe_fee_cents(amount)
+        fee = stripe_fee_cents(amount) if method == "card" else ach_fee_cents(amount)
         number = next(_numbers)
         created = int(time.time())
         balance_transaction = {
@@ -125,7 +128,7 @@ class FakeStripe:
             "created": created,
             "currency": session["currency"],
             "paid": True,
-            "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
+            "payment_method_details": _payment_method_details(method),
             "status": "succeeded",
         }
         payment_intent = {
@@ -137,7 +140,7 @@ class FakeStripe:
             "currency": session["currency"],
             "latest_charge": charge,
             "metadata": session["_payment_intent_metadata"],
-            "payment_method_types": ["card"],
+            "payment_method_types": [method],
             "status": "succeeded",
         }
         self.payment_intents[payment_intent["id"]] = (account, payment_intent)
@@ -300,6 +303,33 @@ def _checkout_session(params: dict[str, str]) -> dict[str, Any]:
 def stripe_fee_cents(amount_cents: int) -> int:
     """Stripe's standard card fee in the US, 2.9% + 30c, rounded to the cent as Stripe does."""
     return (amount_cents * 29 + 500) // 1000 + 30
+
+
+def ach_fee_cents(amount_cents: int) -> int:
+    """Stripe's ACH Direct Debit fee in the US, 0.8% capped at $5.00, rounded to the cent."""
+    return min((amount_cents * 8 + 500) // 1000, 500)
+
+
+def _payment_method_details(method: str) -> dict[str, Any]:
+    """A charge's payment_method_details as Stripe gives them for a card or a bank debit."""
+    if method == "card":
+        return {
+            "type": "card",
+            "card": {
+                "brand": "visa", "country": "US", "exp_month": 12, "exp_year": 2030,
+                "funding": "credit", "last4": "4242", "network": "visa",
+            },
+        }  # fmt: skip
+    if method == "us_bank_account":
+        return {
+            "type": "us_bank_account",
+            "us_bank_account": {
+                "account_holder_type": "individual", "account_type": "checking",
+                "bank_name": "STRIPE TEST BANK", "fingerprint": "FFDMA0xfhBjWSZLu",
+                "last4": "6789", "payment_method": None, "routing_number": "110000000",
+            },
+        }  # fmt: skip
+    raise ValueError(f"The fake Stripe server does not pay by {method}.")
 
 
 def _metadata(params: dict[str, str], prefix: str = "metadata") -> dict[str, str]:

@@ -1,11 +1,11 @@
 """Online gifts from Stripe Connect events, applied in the organization's schema.
 
 `checkout.session.completed` with its payment made: the donor found by email (or created), the
-gift created and posted (source online, method card, payment reference the PaymentIntent id,
-in the fund the session's metadata names), so Dr 1060 Stripe clearing, Cr contributions; then
-Stripe's fee, read from the charge's balance transaction, posted as an expense against the
-clearing account (8550 bank and merchant fees, general fund, management and general). The
-receipt is issued and emailed after commit, as for every posted gift.
+gift created and posted (source online, method what Stripe says was used, card or ACH, payment
+reference the PaymentIntent id, in the fund the session's metadata names), so Dr 1060 Stripe
+clearing, Cr contributions; then Stripe's fee, read from the charge's balance transaction,
+posted as an expense against the clearing account (8550 bank and merchant fees, general fund,
+management and general). The receipt is issued and emailed after commit, as for every posted gift.
 
 A checkout paid by a bank debit (ACH) completes unpaid and records nothing; its
 `checkout.session.async_payment_succeeded` records the gift as above, and
@@ -47,14 +47,13 @@ from tenant_apps.accounting.models import Fund
 from tenant_apps.donations.models import Gift, GiftMethod, GiftRefund, GiftSource, GiftState
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
-from tenant_apps.donations.services.posting import DEFAULT_FUND
+from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 from tenant_apps.donors.models import Donor, DonorEmail
 from tenant_apps.donors.services import DonorNames, EmailSpec, donor_create
 
 logger = logging.getLogger(__name__)
 
 CENTS = Decimal("100")
-STRIPE_CLEARING_ACCOUNT = "1060"
 PROCESSING_FEES_ACCOUNT = "8550"
 
 
@@ -131,8 +130,8 @@ def _apply(event: ConnectEvent) -> Outcome:
         return Outcome(
             StripeEventOutcome.PROCESSED, f"Already recorded as gift {existing.pk}: nothing to do."
         )
-    gift = _gift_record(event, session, payment_intent)
-    fee = _stripe_fee(account=event.account_id, payment_intent=payment_intent)
+    method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
+    gift = _gift_record(event, session, payment_intent, method=method)
     if fee > 0:
         accounting.post_fee(
             date=gift.received_on,
@@ -150,7 +149,9 @@ def _apply(event: ConnectEvent) -> Outcome:
     )
 
 
-def _gift_record(event: ConnectEvent, session: dict[str, Any], payment_intent: str) -> Gift:
+def _gift_record(
+    event: ConnectEvent, session: dict[str, Any], payment_intent: str, *, method: GiftMethod
+) -> Gift:
     metadata: dict[str, Any] = session.get("metadata") or {}
     details: dict[str, Any] = session.get("customer_details") or {}
     if not isinstance(metadata, dict) or not isinstance(details, dict):
@@ -173,7 +174,7 @@ def _gift_record(event: ConnectEvent, session: dict[str, Any], payment_intent: s
         donor=donor,
         amount=amount,
         received_on=timezone.localtime(event.created, organization_zone).date(),
-        method=GiftMethod.CARD,
+        method=method,
         source=GiftSource.ONLINE,
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
@@ -204,8 +205,15 @@ def _donor_found_or_created(*, email: str, name: str) -> Donor:
     )
 
 
-def _stripe_fee(*, account: str, payment_intent: str) -> Decimal:
-    """Stripe's fee on the payment, from its charge's balance transaction on the account."""
+# Stripe's payment method types and the gift methods they are recorded as.
+METHOD_OF_STRIPE_TYPE = {"card": GiftMethod.CARD, "us_bank_account": GiftMethod.ACH}
+
+
+def _stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, Decimal]:
+    """How the donor paid and Stripe's fee on the payment, read on the account: the method from
+    the charge's payment_method_details.type (or the PaymentIntent's payment_method_types when
+    it allows one only), the fee from the charge's balance transaction. A method not card or
+    bank debit is refused: the gift could not be put in the books truthfully."""
     try:
         found = stripe_client().v1.payment_intents.retrieve(
             payment_intent,
@@ -219,7 +227,18 @@ def _stripe_fee(*, account: str, payment_intent: str) -> Decimal:
     balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
     if not isinstance(balance, dict):
         raise StripeUnavailable(f"{payment_intent} has no balance transaction yet.")
-    return Decimal(int(balance.get("fee") or 0)) / CENTS
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    kind = details.get("type") if isinstance(details, dict) else None
+    if not kind:
+        types = values.get("payment_method_types") or []
+        kind = types[0] if isinstance(types, list) and len(types) == 1 else None
+    method = METHOD_OF_STRIPE_TYPE.get(str(kind))
+    if method is None:
+        raise ServiceError(
+            f"{payment_intent} was paid by {kind or 'a method Stripe did not name'}; online "
+            "gifts are recorded as card or ACH only."
+        )
+    return method, Decimal(int(balance.get("fee") or 0)) / CENTS
 
 
 REFUNDS_THAT_COUNT = ("succeeded", "pending")

@@ -9,6 +9,8 @@ in the allocation's fund, so that each fund balances on its own):
   are in moves them, per fund, Dr the deposit's bank account (1010), Cr 1050;
 - card: Dr 1060 Stripe clearing, Cr 4010 (the payout moves it to the bank, a later issue);
 - ach: Dr 1010 cash, Cr 4010 (the money is in the bank when the transfer settles);
+- any gift paid online (source online, card or ACH): Dr 1060 Stripe clearing, Cr 4010, as
+  Stripe holds the money, takes its fee from it and pays out the rest;
 - stock: Dr 1010, Cr 4010, at the value received. A simplification: stock is usually sold at
   once by the broker; an investments account (1310s) would be the place if it is kept;
 - in_kind: Dr 8560 donated goods and services expense (function management_general: goods used
@@ -25,7 +27,7 @@ from decimal import Decimal
 
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Function
-from tenant_apps.donations.models import Gift, GiftAllocation, GiftMethod, Pledge
+from tenant_apps.donations.models import Gift, GiftAllocation, GiftMethod, GiftSource, Pledge
 
 DEFAULT_FUND = "GEN"
 UNDEPOSITED_FUNDS_ACCOUNT = "1050"
@@ -34,11 +36,12 @@ CONTRIBUTIONS_ACCOUNT = "4010"
 PLEDGES_RECEIVABLE_ACCOUNT = "1210"
 IN_KIND_REVENUE_ACCOUNT = "4110"
 IN_KIND_EXPENSE_ACCOUNT = "8560"
+STRIPE_CLEARING_ACCOUNT = "1060"
 # The account a gift of each method is debited to when posted (see the posting rules above).
 DEBIT_ACCOUNT_OF_METHOD: dict[str, str] = {
     GiftMethod.CASH: UNDEPOSITED_FUNDS_ACCOUNT,
     GiftMethod.CHECK: UNDEPOSITED_FUNDS_ACCOUNT,
-    GiftMethod.CARD: "1060",
+    GiftMethod.CARD: STRIPE_CLEARING_ACCOUNT,
     GiftMethod.ACH: DEFAULT_BANK_ACCOUNT,
     GiftMethod.STOCK: DEFAULT_BANK_ACCOUNT,
 }
@@ -52,6 +55,11 @@ def gift_lines(
     gift's, with their funds, in id order, when the caller has read them already."""
     if allocations is None:
         allocations = list(gift.allocations.select_related("fund").order_by("id"))
+    debit_account = (
+        STRIPE_CLEARING_ACCOUNT
+        if gift.source == GiftSource.ONLINE
+        else DEBIT_ACCOUNT_OF_METHOD.get(gift.method, "")
+    )
     lines = []
     for allocation in allocations:
         fund = allocation.fund.code
@@ -71,9 +79,7 @@ def gift_lines(
             )
         else:
             lines.append(
-                accounting.LineSpec(
-                    account=DEBIT_ACCOUNT_OF_METHOD[gift.method], fund=fund, debit=allocation.amount
-                )
+                accounting.LineSpec(account=debit_account, fund=fund, debit=allocation.amount)
             )
             lines.append(
                 accounting.LineSpec(

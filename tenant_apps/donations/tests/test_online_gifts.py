@@ -80,9 +80,16 @@ def deliver(django_capture_on_commit_callbacks: Callable[..., Any]) -> Deliver:
 
 
 def paid_on_checkout(
-    tenant: Tenant, fake: FakeStripe, *, amount: str = "50", cover_fees: bool = True, **form: str
+    tenant: Tenant,
+    fake: FakeStripe,
+    *,
+    amount: str = "50",
+    cover_fees: bool = True,
+    method: str = "card",
+    **form: str,
 ) -> dict[str, Any]:
-    """A donor gives on the tenant's /give/ and pays on Checkout; the completed session."""
+    """A donor gives on the tenant's /give/ and pays on Checkout (by card, or by bank debit:
+    "us_bank_account"); the completed session."""
     data = {
         "preset": "other",
         "other_amount": amount,
@@ -95,7 +102,7 @@ def paid_on_checkout(
     response = Client(HTTP_HOST=tenant.host).post("/give/", data)
     assert response.status_code == 303, response.content
     session_id = response["Location"].rsplit("/", 1)[1].split("#")[0]
-    return fake.checkout_session_pay(session_id)
+    return fake.checkout_session_pay(session_id, method=method)
 
 
 def completed(session: dict[str, Any], *, account: str = ACCOUNT, **kw: Any) -> dict[str, Any]:
@@ -382,7 +389,7 @@ def _async(kind: str, session: dict[str, Any], *, paid: bool) -> dict[str, Any]:
 def test_a_bank_debit_is_recorded_when_it_succeeds_in_any_order(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver, order: tuple[str, ...]
 ) -> None:
-    session = paid_on_checkout(alpha, connected)
+    session = paid_on_checkout(alpha, connected, method="us_bank_account")
     events = {
         "completed_unpaid": _async("checkout.session.completed", session, paid=False),
         "succeeded": _async("checkout.session.async_payment_succeeded", session, paid=True),
@@ -400,7 +407,12 @@ def test_a_bank_debit_is_recorded_when_it_succeeds_in_any_order(
         gift = Gift.objects.get()
         assert gift.payment_reference == session["payment_intent"]
         assert gift.state == GiftState.POSTED
-        assert balance("1060") == Decimal("50.00")
+        # Recorded as the bank debit Stripe says it was, in Stripe clearing as a card gift is
+        # (Stripe pays it out), less Stripe's ACH fee: 0.8% of $51.80 = $0.41.
+        assert gift.method == GiftMethod.ACH and gift.source == GiftSource.ONLINE
+        assert balance("1060") == Decimal("51.39")
+        assert balance("8550") == Decimal("0.41")
+        assert balance("1010") == Decimal(0)
     outcomes = dict(ConnectEvent.objects.values_list("type", "outcome"))
     assert outcomes["checkout.session.completed"] == "ignored"
     assert outcomes["checkout.session.async_payment_succeeded"] == "processed"
@@ -423,3 +435,25 @@ def test_a_failed_bank_debit_records_nothing(
     assert stored.outcome == "ignored" and "failed" in stored.outcome_detail
     assert ConnectEvent.objects.count() == 2
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("paid_by", "method"),
+    [("card", GiftMethod.CARD), ("us_bank_account", GiftMethod.ACH)],
+)
+def test_the_gift_is_recorded_with_the_method_stripe_says_was_used(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver, paid_by: str, method: GiftMethod
+) -> None:
+    session = paid_on_checkout(alpha, connected, method=paid_by)
+    answered = connected.payment_intents[session["payment_intent"]][1]
+    assert answered["payment_method_types"] == [paid_by]
+    assert answered["latest_charge"]["payment_method_details"]["type"] == paid_by
+
+    deliver(completed(session))
+
+    with schema_context("alpha"):
+        gift = Gift.objects.get()
+        assert gift.method == method
+        # Either way Stripe holds the money: Dr 1060, never the bank directly.
+        assert balance("1010") == Decimal(0)
+        assert balance("1060") + balance("8550") == gift.amount
