@@ -49,6 +49,16 @@ def receipt_void_for_refunded_gift(gift_id: int) -> int | None:
     return receipt.pk if receipt is not None else None
 
 
+@shared_task
+def receipt_correct_for_part_refund(gift_id: int) -> int | None:
+    """Correct the receipt of a gift just refunded in part to what remains (see the service)."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.receipts import receipt_correct_for_part_refund as correct
+
+    receipt = correct(gift_id=gift_id)
+    return receipt.pk if receipt is not None else None
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""

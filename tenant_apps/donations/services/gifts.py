@@ -70,6 +70,7 @@ from tenant_apps.donations.services.posting import (
     UNDEPOSITED_FUNDS_ACCOUNT,
     gift_lines,
 )
+from tenant_apps.donations.tasks import receipt_correct_for_part_refund as receipt_correct_task
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
 from tenant_apps.donations.tasks import receipt_issue_for_gifts as receipts_issue_task
 from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
@@ -584,7 +585,8 @@ def gift_refund(
     entry moves it Dr 1050, Cr the bank, per fund. In part: an entry takes `amount` back out of
     the gift's accounts, shared among its funds as the gift is; only a gift neither deposited,
     paying a pledge nor in kind is refunded in part. When its refunds reach its amount the gift
-    is refunded and its receipt voided after commit.
+    is refunded and its receipt voided after commit; until then each refund in part has its
+    receipt corrected after commit to the contribution that remains.
 
     `stripe_refund_id` names the refund Stripe made: a refund already recorded under that id is
     not recorded again (the gift is returned unchanged), whichever of the gift's page and the
@@ -640,6 +642,10 @@ def gift_refund(
                     day=day,
                     acting_user=acting_user,
                 )
+        else:
+            # What remains is still a contribution: a receipt issued for the whole gift is
+            # corrected to it by a new version after commit.
+            enqueue_on_commit(receipt_correct_task, gift.pk)
     return gift
 
 

@@ -93,7 +93,9 @@ def _method_text(gift: Gift) -> str:
     return text
 
 
-def _goods_statements(gift: Gift, *, organization: str) -> list[str]:
+def _goods_statements(
+    gift: Gift, *, organization: str, contributed: Decimal | None = None
+) -> list[str]:
     """The goods-or-services statement of one gift, with the quid-pro-quo disclosure when a
     payment over $75 was partly for goods or services."""
     value = gift.goods_services_value
@@ -104,8 +106,9 @@ def _goods_statements(gift: Gift, *, organization: str) -> list[str]:
         f"services: {gift.goods_services_description}. Their good-faith estimated value is "
         f"{_money(value)}."
     ]
-    if gift.method != GiftMethod.IN_KIND and gift.amount > QUID_PRO_QUO_THRESHOLD:
-        statements.append(_quid_pro_quo(gift))
+    contributed = gift.amount if contributed is None else contributed
+    if gift.method != GiftMethod.IN_KIND and contributed > QUID_PRO_QUO_THRESHOLD:
+        statements.append(_quid_pro_quo(gift, contributed=contributed))
     return statements
 
 
@@ -114,19 +117,27 @@ def _footer(settings_row: ReceiptSettings) -> list[str]:
     return [settings_row.footer] if settings_row.footer else []
 
 
-def _quid_pro_quo(gift: Gift) -> str:
-    excess = gift.amount - gift.goods_services_value
+def _quid_pro_quo(gift: Gift, *, contributed: Decimal | None = None) -> str:
+    contributed = gift.amount if contributed is None else contributed
+    excess = contributed - gift.goods_services_value
     return (
         "The amount of this contribution that is deductible for federal income tax purposes is "
         "limited to the excess of the amount contributed over the value of the goods or services "
-        f"provided: {_money(gift.amount)} minus {_money(gift.goods_services_value)}, that is "
+        f"provided: {_money(contributed)} minus {_money(gift.goods_services_value)}, that is "
         f"{_money(excess)}."
     )
 
 
 def gift_content(
-    gift: Gift, *, settings_row: ReceiptSettings, number: int, version: int
+    gift: Gift,
+    *,
+    settings_row: ReceiptSettings,
+    number: int,
+    version: int,
+    refunded: Decimal = Decimal(0),
 ) -> StatedReceipt:
+    """The receipt of one gift. `refunded` is what was given back of it (in part: a gift
+    refunded whole gets void_gift_content): the contribution stated is what remains."""
     content = _header(
         settings_row=settings_row,
         donor=gift.donor,
@@ -144,8 +155,8 @@ def gift_content(
             "determining its value is the donor's responsibility."
         )
     else:
-        amount = gift.amount
-        facts.append(["Amount of contribution", _money(gift.amount)])
+        amount = gift.amount - refunded
+        facts.append(["Amount of contribution", _money(amount)])
         facts.append(["Form of contribution", _method_text(gift)])
         if gift.method == GiftMethod.STOCK and gift.in_kind_description:
             # Securities are property: say which, as the donor values them by their own rules.
@@ -155,8 +166,17 @@ def gift_content(
     if gift.tribute_type != "none":
         facts.append([gift.get_tribute_type_display(), gift.tribute_name])
     content["facts"] = facts
+    if refunded:
+        content["statements"].append(
+            f"Of {_money(gift.amount)} given, {_money(refunded)} was refunded to the donor; the "
+            f"contribution is the {_money(gift.amount - refunded)} that remains."
+        )
     content["statements"] = [
-        *_goods_statements(gift, organization=settings_row.legal_name),
+        *_goods_statements(
+            gift,
+            organization=settings_row.legal_name,
+            contributed=gift.amount if amount is None else amount,
+        ),
         *content["statements"],
         *_footer(settings_row),
     ]

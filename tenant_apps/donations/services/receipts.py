@@ -20,12 +20,14 @@ record of emailing it; a correction is a new version with the same number.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -76,6 +78,12 @@ def _year_end_gifts(*, donor: Donor, year: int) -> list[Gift]:
             "received_on", "id"
         )
     )
+
+
+def _refunded_in_part(gift: Gift) -> Decimal:
+    """What was refunded of a gift still posted (a gift refunded whole is out of the books)."""
+    total: Decimal | None = gift.refunds.aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
 
 
 def _pdf_path(*, number: int, version: int) -> str:
@@ -156,7 +164,13 @@ def receipt_issue(*, gift: Gift, acting_user: User | None) -> Receipt:
                 "correct it."
             )
         number = _number_take(settings_row)
-        stated = gift_content(gift, settings_row=settings_row, number=number, version=1)
+        stated = gift_content(
+            gift,
+            settings_row=settings_row,
+            number=number,
+            version=1,
+            refunded=_refunded_in_part(gift),
+        )
         return _issue(
             stated=stated,
             acting_user=acting_user,
@@ -238,7 +252,11 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
                 )
             else:
                 stated = gift_content(
-                    gift, settings_row=settings_row, number=receipt.number, version=version
+                    gift,
+                    settings_row=settings_row,
+                    number=receipt.number,
+                    version=version,
+                    refunded=_refunded_in_part(gift),
                 )
             fields: dict[str, Any] = {"kind": receipt.kind, "gift": gift, "donor": receipt.donor}
         else:
@@ -363,6 +381,41 @@ def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
     except StateConflict as refusal:  # refunded or receipted by hand since the checks above
         logger.info("gift %s not receipted: %s", gift_id, refusal.message)
         return None
+
+
+def receipt_correct_for_part_refund(*, gift_id: int) -> Receipt | None:
+    """What the task run after part of a gift is refunded does: if the gift has a receipt
+    stating more than the contribution that remains, it is replaced by a corrected version
+    stating what remains (Publication 1771: a receipt states the contribution actually made),
+    emailed as every new version is. A gift never receipted needs nothing, and a receipt
+    already stating what remains (the task run again, or a later refund's correction made
+    first) is not corrected again."""
+    gift = Gift.objects.filter(pk=gift_id).first()
+    if gift is None or gift.state != GiftState.POSTED:
+        logger.info("gift %s: no receipt corrected for a part refund, it is not posted", gift_id)
+        return None
+    current = (
+        Receipt.objects.filter(gift=gift, superseded_by__isnull=True).order_by("-version").first()
+    )
+    if current is None or current.is_void or current.amount is None:
+        return None
+    refunded = _refunded_in_part(gift)
+    remains = gift.amount - refunded
+    if current.amount <= remains:
+        return None
+    reason = (
+        f"{_money_text(refunded)} of the {_money_text(gift.amount)} given was refunded; the "
+        f"contribution is now {_money_text(remains)}."
+    )
+    try:
+        return receipt_reissue(receipt=current, reason=reason, acting_user=None)
+    except StateConflict as refusal:  # corrected by hand since the check above
+        logger.info("gift %s: receipt not corrected: %s", gift_id, refusal.message)
+        return None
+
+
+def _money_text(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
 
 
 # A gift in either state must not keep a receipt: its correction voids it.

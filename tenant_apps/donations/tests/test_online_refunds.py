@@ -8,6 +8,7 @@ records it first. The real stripe library talks to the fake server."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +24,11 @@ from shared_apps.tenants.models import Organization
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.models import LEDGER_STATES, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations.models import Gift, GiftRefund, GiftState
+from tenant_apps.donations.models import Gift, GiftRefund, GiftState, Receipt
 from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.online_refunds import refund_idempotency_key
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.services.receipts import receipt_correct_for_part_refund
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixtures
     ACCOUNT,
     Deliver,
@@ -348,3 +351,102 @@ def test_a_refund_of_an_unknown_charge_is_stored_and_ignored(
     stored = ConnectEvent.objects.get()
     assert stored.outcome == "ignored" and "No gift has the payment" in stored.outcome_detail
     assert fake.calls("/v1/refunds") == []
+
+
+def _receipting(alpha: Tenant) -> None:
+    """Alpha can issue receipts, so a posted online gift is receipted and emailed."""
+    with schema_context("alpha"):
+        receipt_settings_update(
+            legal_name="Alpha Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+
+
+def _receipts(gift: Gift) -> list[Receipt]:
+    with schema_context("alpha"):
+        return list(Receipt.objects.filter(gift=gift).order_by("version"))
+
+
+def test_a_part_refund_from_the_page_corrects_the_receipt_to_what_remains(
+    alpha: Tenant,
+    online: Online,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    fake, post = online
+    _receipting(alpha)
+    gift = _online_gift(alpha, fake, post)
+    (first,) = _receipts(gift)
+    assert first.amount == Decimal("50.00") and not first.is_void
+    client = _staff(alpha)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _refund(client, gift, amount="20.00", key="a" * 32).status_code == 302
+
+    old, corrected = _receipts(gift)
+    assert old.pk == first.pk and corrected.supersedes_id == old.pk
+    assert corrected.number == old.number and corrected.version == 2
+    assert corrected.amount == Decimal("30.00") and not corrected.is_void
+    assert ["Amount of contribution", "$30.00"] in corrected.content["facts"]
+    assert any("$20.00 was refunded" in text for text in corrected.content["statements"])
+    assert "$20.00 of the $50.00 given was refunded" in corrected.reason
+    assert f"replaces receipt no. {old.number:06d} version 1" in corrected.content["correction"]
+    # The corrected version is emailed; the replaced one is no longer sent.
+    with schema_context("alpha"):
+        corrected.refresh_from_db()
+        assert corrected.emailed_to == "ada@example.org"
+
+    # A second part: a third version, for the $20.00 left.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _refund(client, gift, amount="10.00", key="b" * 32).status_code == 302
+    amounts = [receipt.amount for receipt in _receipts(gift)]
+    assert amounts == [Decimal("50.00"), Decimal("30.00"), Decimal("20.00")]
+
+    # The rest: the whole gift is refunded and its receipt voided, as before.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _refund(client, gift, key="c" * 32).status_code == 302
+    *_, last = _receipts(gift)
+    assert last.version == 4 and last.is_void and last.amount is None
+
+
+def test_a_part_refund_by_the_webhook_corrects_the_receipt_once_whatever_the_replays(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    fake, post = online
+    _receipting(alpha)
+    gift = _online_gift(alpha, fake, post)
+    first = refunded(fake.refund_in_dashboard(gift.payment_reference, amount=1500))
+
+    post(first)
+    post(first)  # a replay
+    stored = ConnectEvent.objects.get(stripe_id=first["id"])
+    with schema_context("alpha"):
+        assert connect_event_apply(event_id=stored.pk) == "processed"  # the task run twice
+
+    old, corrected = _receipts(gift)
+    assert corrected.supersedes_id == old.pk
+    assert (old.amount, corrected.amount) == (Decimal("50.00"), Decimal("35.00"))
+
+    # The page reporting the same Stripe refund again issues nothing either.
+    with schema_context("alpha"):
+        assert receipt_correct_for_part_refund(gift_id=gift.pk) is None
+    assert len(_receipts(gift)) == 2
+
+
+def test_a_part_refund_of_a_gift_never_receipted_issues_no_receipt(
+    alpha: Tenant,
+    online: Online,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    fake, post = online
+    gift = _online_gift(alpha, fake, post)  # the receipt settings are incomplete: no receipt
+    assert _receipts(gift) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _refund(_staff(alpha), gift, amount="20.00", key="a" * 32).status_code == 302
+
+    assert _receipts(gift) == []
+    with schema_context("alpha"):
+        assert GiftRefund.objects.filter(gift=gift).count() == 1
