@@ -457,3 +457,31 @@ def test_the_gift_is_recorded_with_the_method_stripe_says_was_used(
         # Either way Stripe holds the money: Dr 1060, never the bank directly.
         assert balance("1010") == Decimal(0)
         assert balance("1060") + balance("8550") == gift.amount
+
+
+def test_without_the_charges_details_the_payment_intents_one_method_is_used(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected, method="us_bank_account")
+    answered = connected.payment_intents[session["payment_intent"]][1]
+    del answered["latest_charge"]["payment_method_details"]
+
+    deliver(completed(session))
+
+    with schema_context("alpha"):
+        assert Gift.objects.get().method == GiftMethod.ACH
+
+
+def test_a_payment_neither_by_card_nor_by_bank_debit_needs_attention(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    answered = connected.payment_intents[session["payment_intent"]][1]
+    answered["latest_charge"]["payment_method_details"] = {"type": "cashapp", "cashapp": {}}
+
+    deliver(completed(session))
+
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 0 and Donor.objects.count() == 0
+    stored = ConnectEvent.objects.get(type="checkout.session.completed")
+    assert stored.outcome == "attention" and "cashapp" in stored.outcome_detail
