@@ -30,8 +30,21 @@ class SubscriptionAdmin(admin.ModelAdmin):
     ]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that shows rows and changes none: stored events are what Stripe sent."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(StripeEvent, site=public_admin_site)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     """Read only: events are what Stripe sent; the subscription is recomputed from them."""
 
     list_display = ["stripe_id", "type", "created", "organization", "outcome", "received_at"]
@@ -54,18 +67,9 @@ class StripeEventAdmin(admin.ModelAdmin):
         "payload",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(ConnectEvent, site=public_admin_site)
-class ConnectEventAdmin(admin.ModelAdmin):
+class ConnectEventAdmin(ReadOnlyAdmin):
     """Read only: the online-giving events of the organizations' connected Stripe accounts, with
     the organization each was routed to and what came of it. Those needing attention (a
     permanent refusal, or too many failures) are queued again by the action once the cause is
@@ -100,15 +104,6 @@ class ConnectEventAdmin(admin.ModelAdmin):
         "attempts",
         "payload",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Apply again (the cause is dealt with)")
     def queue_again(self, request: HttpRequest, queryset: QuerySet[ConnectEvent]) -> None:

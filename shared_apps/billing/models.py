@@ -105,7 +105,27 @@ class StripeEventOutcome(models.TextChoices):
     NEEDS_ATTENTION = "attention", "Needs attention"
 
 
-class StripeEvent(models.Model):
+class WebhookEvent(models.Model):
+    """What every stored Stripe event has: its id (stored once), type, when Stripe created it
+    (the order events are applied in, whatever their arrival), the payload as it came, and what
+    came of it."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    created = models.DateTimeField()
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Empty while it waits to be applied.
+    outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
+    outcome_detail = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StripeEvent(WebhookEvent):
     """Every event Stripe sent us, once by its id, with what came of it.
 
     The subscription's state is recomputed from the stored events of its organization (see
@@ -113,12 +133,6 @@ class StripeEvent(models.Model):
     row and changes nothing, and an event that arrives late takes its place by its `created`.
     """
 
-    stripe_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    # When Stripe created the event: the order events are applied in, whatever their arrival.
-    created = models.DateTimeField()
-    livemode = models.BooleanField(default=False)
-    payload = models.JSONField()
     organization = models.ForeignKey(
         "tenants.Organization",
         null=True,
@@ -128,10 +142,6 @@ class StripeEvent(models.Model):
     )
     customer_id = models.CharField(max_length=255, blank=True)
     subscription_id = models.CharField(max_length=255, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
-    outcome_detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -154,19 +164,14 @@ class StripeEvent(models.Model):
 # --- Stripe Connect webhook events (online giving) --------------------------------------------
 
 
-class ConnectEvent(models.Model):
+class ConnectEvent(WebhookEvent):
     """Every event of the organizations' connected accounts (online gifts), once by its id, with
     the organization its `account` routed it to and what came of it. An event for an account no
     organization has is stored, answered and touches no tenant. The organization's schema
     applies the rest (donations.services.online_events), recording the outcome here in the
     same transaction as the gift, so that an event is applied once."""
 
-    stripe_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
     account_id = models.CharField(max_length=255, blank=True)
-    created = models.DateTimeField()
-    livemode = models.BooleanField(default=False)
-    payload = models.JSONField()
     organization = models.ForeignKey(
         "tenants.Organization",
         null=True,
@@ -174,11 +179,6 @@ class ConnectEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="connect_events",
     )
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    # Empty while it waits for the organization's schema to apply it.
-    outcome = models.CharField(max_length=20, choices=StripeEventOutcome.choices, blank=True)
-    outcome_detail = models.TextField(blank=True)
     # Failed applications since it arrived (or was last queued again by an operator).
     attempts = models.PositiveSmallIntegerField(default=0)
 
