@@ -74,6 +74,10 @@ def test_a_bookkeeper_enters_posts_and_finds_a_batch_of_checks_with_the_keyboard
     expect(page.get_by_role("heading", level=1)).to_contain_text("Batch")
     donor_field = page.get_by_role("combobox", name="Donor")
     expect(donor_field).to_be_focused()
+    # The field has the focus as soon as it is drawn; what asks for suggestions as one types
+    # (htmx, a deferred script) is there once the page has loaded. A person does not type
+    # within those milliseconds; the test waits for them.
+    page.wait_for_load_state("load")
 
     # When each check is typed: donor (Enter picks the suggestion), Tab, amount, Tab, check
     # number, Enter saves; the focus is back on the donor field of a new row.
