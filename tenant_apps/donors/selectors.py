@@ -5,13 +5,15 @@ and follow-up tasks (a donor's, someone's, "my tasks")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -23,6 +25,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     Window,
 )
@@ -77,6 +80,42 @@ def donor_list() -> QuerySet[Donor]:
     )
 
 
+def donor_rows() -> QuerySet[Donor]:
+    """Donors as the donor list shows them: the first email and phone (primary first) as
+    columns `first_email` and `first_phone`, tags prefetched. Two queries a page, where
+    `donor_list()` takes six and builds every contact and address as an object (the search
+    fragment spent a third of its time there)."""
+
+    def first(model: type[DonorEmail | DonorPhone], column: str) -> Subquery:
+        contacts = model.objects.filter(donor=OuterRef("pk")).order_by("-is_primary", "id")
+        return Subquery(contacts.values(column)[:1])
+
+    return (
+        Donor.objects.annotate(
+            first_email=first(DonorEmail, "email"), first_phone=first(DonorPhone, "number")
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .order_by("display_name", "id")
+    )
+
+
+@contextmanager
+def searching() -> Iterator[None]:
+    """A transaction in which `donor_search` is evaluated faster, with the same results.
+
+    The name match is `%` (pg_trgm's similarity at its threshold, which the GIN index answers)
+    rechecked at SEARCH_NAME_SIMILARITY. At pg_trgm's default threshold of 0.3 the index hands
+    back every name 0.3 similar ("smith": 2,117 candidates to keep 467, 17 ms); at 0.4 it hands
+    back about what is kept (539, 6 ms). The setting is local to the transaction, so a pooled
+    connection never carries it to another request."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+            [str(SEARCH_NAME_SIMILARITY)],
+        )
+        yield
+
+
 def donor_search(*, query: str, donors: QuerySet[Donor] | None = None) -> QuerySet[Donor]:
     """Donors matching `query` by name (trigram: "Jonh Smith" finds John Smith, "smith" finds
     every Smith), email (part of it), phone (the digits, whatever the format) or tag name.
@@ -88,6 +127,7 @@ def donor_search(*, query: str, donors: QuerySet[Donor] | None = None) -> QueryS
     """
     donors = donor_list() if donors is None else donors
     query = " ".join((query or "").split())
+    # Evaluated inside `searching()`, the same query is faster.
     if not query:
         return donors
     lowered = query.lower()

@@ -115,7 +115,8 @@ def donors_filtered(form: DonorFilterForm) -> QuerySet[selectors.DonorWithGiving
         # The search runs once, here: the list's count and its page then read these donors by
         # their keys, instead of each running the trigram and contact lookups again.
         found = donor_selectors.donor_search(query=data["q"], donors=Donor.objects.order_by())
-        donors = donors.filter(pk__in=list(found.values_list("pk", flat=True)))
+        with donor_selectors.searching():
+            donors = donors.filter(pk__in=list(found.values_list("pk", flat=True)))
     if data.get("tag"):
         donors = donors.filter(tags__name__iexact=data["tag"])
     if data.get("do_not_contact"):
@@ -183,7 +184,7 @@ def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         columns=columns,
         default_sort="name",
         up_to=COUNTED_UP_TO,
-        rows_by_key=selectors.donors_with_giving(donor_selectors.donor_list()),
+        rows_by_key=selectors.donors_with_giving(donor_selectors.donor_rows()),
     )
     context = {
         "can_read_giving": can_read_giving,

@@ -42,7 +42,7 @@ from tenant_apps.donations.services import gifts as gift_services
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
 from tenant_apps.donations.services.online_refunds import gift_refund_anywhere, paid_at_stripe
 from tenant_apps.donors.models import Donor
-from tenant_apps.donors.selectors import donor_search
+from tenant_apps.donors.selectors import donor_search, searching
 
 if TYPE_CHECKING:
     from shared_apps.tenants.models import Organization
@@ -58,7 +58,8 @@ def donor_matches(query: str) -> list[Donor]:
     if not query.strip():
         return []
     donors = Donor.objects.filter(merged_into__isnull=True).order_by("display_name", "id")
-    return list(donor_search(query=query, donors=donors)[:SUGGESTIONS])
+    with searching():
+        return list(donor_search(query=query, donors=donors)[:SUGGESTIONS])
 
 
 class DonorLookupForm(forms.Form):

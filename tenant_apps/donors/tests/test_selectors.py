@@ -82,6 +82,19 @@ def test_search_by_name_forgives_typos_and_finds_parts(known_donors: dict[str, D
     assert _search("Zebulon Quarx") == []
 
 
+@pytest.mark.parametrize(
+    "query", ["Jonh Smith", "smith", "acme foundation", "Lo", "jane@", "board"]
+)
+def test_searching_finds_the_same_donors_with_the_index_at_the_kept_similarity(
+    known_donors: dict[str, Donor], query: str
+) -> None:
+    outside = _search(query)
+    with selectors.searching(), connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.similarity_threshold")
+        assert cursor.fetchone() == (str(selectors.SEARCH_NAME_SIMILARITY),)
+        assert _search(query) == outside
+
+
 def test_search_by_email_ignores_case_and_matches_a_part(known_donors: dict[str, Donor]) -> None:
     assert _search("JOHN.SMITH@example.org") == ["John Smith"]
     assert _search("smithers.net") == ["Jane Smithers"]
