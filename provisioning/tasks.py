@@ -7,7 +7,9 @@ from celery import shared_task
 from shared_apps.tenants.models import Organization
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+# A mail server that cannot be reached (any OSError: refused, timed out, SMTP errors) is
+# tried again later, further apart each time.
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def tenant_welcome_email_send(organization_id: int) -> None:
     # Imported when the task runs: the services import this module to queue it.
     from provisioning.services import tenant_welcome_email_send as send

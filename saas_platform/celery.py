@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from celery.signals import worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
@@ -12,3 +13,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
 app = CeleryApp("ifm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _worker_process_init(**_: object) -> None:
+    # A worker's statements may run longer than a web request's.
+    from django.conf import settings
+
+    from saas_platform.lib.statement_timeout import statement_timeout_set
+
+    statement_timeout_set(settings.WORKER_STATEMENT_TIMEOUT_MS)

@@ -25,9 +25,16 @@ from shared_apps.tenants.models import Organization
 def real_worker(settings: Settings) -> Iterator[None]:
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in settings.CELERY_WORKER_QUEUES:
+            conn.default_channel.queue_purge(queue)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=10,
+            queues="default,provisioning,imports,email,webhooks",
+        ):
             yield
     finally:
         app.conf.task_always_eager = True

@@ -31,6 +31,7 @@ from saas_platform.lib.api import ErrorOutput
 from saas_platform.lib.csv_export import CSVRenderer, csv_lines
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Report
+from saas_platform.lib.statement_timeout import report_statements
 
 ReportFunction = Callable[..., Report]
 
@@ -159,7 +160,8 @@ class ReportView(APIView):
             raise NotFound(f"There is no report {name!r}; see {', '.join(self.registry)}.")
         accepted = report_parameters(self.registry[name])
         values = report_query(self.query_serializer, name, accepted, request.query_params.dict())
-        report = self.registry[name](**self.report_arguments(name, values, accepted))
+        with report_statements():
+            report = self.registry[name](**self.report_arguments(name, values, accepted))
         if isinstance(request.accepted_renderer, CSVRenderer):
             if report.stream is not None:
                 # A long report is written as it is read: its rows are never all in memory.

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_safe
 from saas_platform.lib import formatting
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Choice, Column, Report, Row, Style
+from saas_platform.lib.statement_timeout import report_statements
 
 if TYPE_CHECKING:
     # Types only (import-linter leaves type-checking imports out): the library imports no app.
@@ -170,7 +171,8 @@ def reader_required(capability: Capability, refusal: str) -> Callable[[View], Vi
         def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_capability(capability):
                 raise PermissionDenied(refusal)
-            return view(request, *args, **kwargs)
+            with report_statements():
+                return view(request, *args, **kwargs)
 
         return wrapper
 

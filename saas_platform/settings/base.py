@@ -146,6 +146,11 @@ SECURE_CSP = {
 WSGI_APPLICATION = "saas_platform.wsgi.application"
 
 # --- Database: one PostgreSQL database, a schema per tenant.
+# A statement that runs longer is cancelled, so one runaway query cannot hold a web process and
+# its connection (the request answers 503); reports and workers read more.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000, minimum=0)
+REPORT_STATEMENT_TIMEOUT_MS = env_int("REPORT_STATEMENT_TIMEOUT_MS", default=120_000, minimum=0)
+WORKER_STATEMENT_TIMEOUT_MS = env_int("WORKER_STATEMENT_TIMEOUT_MS", default=900_000, minimum=0)
 DATABASES = {
     "default": {
         **env_db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ifm"),
@@ -156,6 +161,9 @@ DATABASES = {
         # No JIT compilation: a page's queries run in milliseconds, but the planner's cost of a
         # list with correlated subqueries crosses jit_above_cost and PostgreSQL then spends
         # seconds compiling (measured by bench/pages.py: 2 to 8 s of JIT on donor pages).
+        # Statement timeouts are set by the process that serves: saas_platform.wsgi for web
+        # requests, saas_platform.celery for workers (saas_platform.lib.statement_timeout);
+        # management commands (migrations, exports) have none.
         "OPTIONS": {"options": "-c jit=off"},
     }
 }
@@ -295,6 +303,45 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Queues by kind of work, so that a long import or a burst of webhooks never waits behind the
+# other kinds, and each can have its own workers (docker-compose and deploy/kubernetes run one
+# worker on all of them; `celery worker -Q webhooks` serves one). A task not named here runs
+# on "default". Every worker command lists CELERY_WORKER_QUEUES (tests/test_task_queues.py).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_QUEUES = ("default", "provisioning", "imports", "email", "webhooks")
+CELERY_TASK_ROUTES = {
+    "provisioning.tasks.spares_refill": {"queue": "provisioning"},
+    "shared_apps.onboarding.tasks.signup_provision": {"queue": "provisioning"},
+    "shared_apps.console.tasks.tenant_deletion_run": {"queue": "provisioning"},
+    # Bulk work on files: uploads read, documents drawn, exports written.
+    "tenant_apps.donations.tasks.import_run": {"queue": "imports"},
+    "tenant_apps.donations.tasks.statements_run": {"queue": "imports"},
+    "tenant_apps.accounting.tasks.board_packet_build": {"queue": "imports"},
+    "shared_apps.console.tasks.tenant_export_run": {"queue": "imports"},
+    # Mail and what is mailed: receipts issued, receipts and welcomes sent.
+    "*_email_send": {"queue": "email"},
+    "tenant_apps.donations.tasks.receipt_*": {"queue": "email"},
+    # Stripe's events, applied as they arrive.
+    "tenant_apps.donations.tasks.connect_event*": {"queue": "webhooks"},
+}
+# Time limits: a task past its soft limit gets SoftTimeLimitExceeded (the long ones record it
+# as their failure for the page that waits on them); past the hard limit its process is
+# replaced. The default suits a task about one row or one message; the bulk ones get more.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+_LONG_TASK = {"soft_time_limit": 1_800, "time_limit": 1_860}
+_FAN_OUT = {"soft_time_limit": 300, "time_limit": 360}
+CELERY_TASK_ANNOTATIONS = {
+    "tenant_apps.donations.tasks.import_run": _LONG_TASK,
+    "tenant_apps.donations.tasks.statements_run": _LONG_TASK,
+    "tenant_apps.accounting.tasks.board_packet_build": _LONG_TASK,
+    "shared_apps.console.tasks.tenant_export_run": _LONG_TASK,
+    "shared_apps.console.tasks.tenant_deletion_run": {"soft_time_limit": 600, "time_limit": 660},
+    # Fan-outs queue one task per organization: thousands of messages.
+    "tenant_apps.accounting.tasks.time_releases_run_all": _FAN_OUT,
+    "tenant_apps.donations.tasks.recurring_gifts_run_all": _FAN_OUT,
+    "provisioning.tasks.spares_refill": {"soft_time_limit": 600, "time_limit": 660},
+}
 # Periodic work over all tenants: each entry fans out to the active tenants' schemas itself.
 CELERY_BEAT_SCHEDULE = {
     # Spare schemas are refilled after each signup; this catches up after a lost task.

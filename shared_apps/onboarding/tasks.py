@@ -6,7 +6,9 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+# A mail server that cannot be reached (any OSError: refused, timed out, SMTP errors) is
+# tried again later, further apart each time.
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def signup_verification_email_send(signup_id: int) -> None:
     # Imported when the task runs: the services import this module to queue it.
     from shared_apps.onboarding.services import signup_verification_send
