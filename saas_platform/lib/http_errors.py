@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+from psycopg2.errors import QueryCanceled
 
 from saas_platform.lib.health import healthz
 
@@ -26,6 +27,10 @@ HEALTH_PATH = "/healthz"
 # to a query that is wrong: those stay 500s. Retrying later may succeed, hence 503.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+TIMED_OUT_MESSAGE = (
+    "This took longer than the server allows and was stopped; nothing was changed. Ask for "
+    "less at a time (a shorter period, fewer rows), or try again later."
+)
 
 
 def is_api_path(path: str) -> bool:
@@ -82,21 +87,39 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def _timed_out(error: Exception) -> bool:
+    """Whether PostgreSQL cancelled the statement for running past its statement_timeout."""
+    return isinstance(error.__cause__, QueryCanceled)
+
+
 def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    """503 while the database cannot be reached: health as JSON, the API in its error shape, a
-    short page elsewhere. The page needs no query (no user, no session, no organization)."""
-    logger.error("database unavailable: %s %s: %s", request.method, request.path, error)
+    """503 while the database cannot be reached, or when a statement ran past its time limit
+    (saas_platform.lib.statement_timeout): health as JSON, the API in its error shape, a short
+    page elsewhere. The page needs no query (no user, no session, no organization)."""
+    timed_out = _timed_out(error)
+    logger.error(
+        "%s: %s %s: %s",
+        "statement timed out" if timed_out else "database unavailable",
+        request.method,
+        request.path,
+        error,
+    )
     if request.path == HEALTH_PATH:
         return healthz(request)
     if is_api_path(request.path):
         response: HttpResponse = api_error(
             status=503,
-            code="unavailable",
-            message="The service is briefly unavailable. Try again in a minute.",
+            code="timed_out" if timed_out else "unavailable",
+            message=TIMED_OUT_MESSAGE
+            if timed_out
+            else "The service is briefly unavailable. Try again in a minute.",
         )
     else:
         response = HttpResponse(
-            render_to_string("errors/unavailable.html", {"retry_after": RETRY_AFTER_SECONDS}),
+            render_to_string(
+                "errors/unavailable.html",
+                {"retry_after": RETRY_AFTER_SECONDS, "timed_out": timed_out},
+            ),
             status=503,
         )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
