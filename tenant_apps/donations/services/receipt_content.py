@@ -236,8 +236,16 @@ def year_end_content(
             in_kind = True
             contribution, amount_text = f"In-kind: {gift.in_kind_description}", "Not valued"
         else:
-            contribution, amount_text = _method_text(gift), _money(gift.amount)
-            total += gift.amount
+            # A gift refunded in part counts for what remains of it (`refunded`: what
+            # _year_end_gifts read of its refunds).
+            refunded: Decimal = getattr(gift, "refunded", Decimal(0))
+            remains = gift.amount - refunded
+            contribution, amount_text = _method_text(gift), _money(remains)
+            if refunded:
+                contribution += (
+                    f" (of {_money(gift.amount)} given, {_money(refunded)} was refunded)"
+                )
+            total += remains
         if gift.goods_services_value:
             goods_total += gift.goods_services_value
             goods = f"{gift.goods_services_description} ({_money(gift.goods_services_value)})"

@@ -27,7 +27,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -36,7 +37,14 @@ from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.selectors import organization_logo_content
 from tenant_apps.core.services import actor_of, audit_record
-from tenant_apps.donations.models import Gift, GiftState, Receipt, ReceiptKind, ReceiptSettings
+from tenant_apps.donations.models import (
+    Gift,
+    GiftRefund,
+    GiftState,
+    Receipt,
+    ReceiptKind,
+    ReceiptSettings,
+)
 from tenant_apps.donations.receipt_pdf import receipt_pdf_render
 from tenant_apps.donations.services.receipt_content import (
     ACKNOWLEDGMENT_THRESHOLD,
@@ -73,10 +81,18 @@ def gift_needs_receipt(*, gift: Gift, settings_row: ReceiptSettings) -> bool:
 
 
 def _year_end_gifts(*, donor: Donor, year: int) -> list[Gift]:
+    """The donor's gifts of `year` still in the books, each with `refunded`: what was given
+    back of it in part (a gift refunded whole is no longer posted)."""
+    refunded = (
+        GiftRefund.objects.filter(gift=OuterRef("pk"))
+        .values("gift")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     return list(
-        Gift.objects.filter(donor=donor, state=GiftState.POSTED, received_on__year=year).order_by(
-            "received_on", "id"
-        )
+        Gift.objects.filter(donor=donor, state=GiftState.POSTED, received_on__year=year)
+        .annotate(refunded=Coalesce(Subquery(refunded), Value(Decimal("0.00"))))
+        .order_by("received_on", "id")
     )
 
 

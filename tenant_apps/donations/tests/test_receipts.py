@@ -232,6 +232,24 @@ def test_a_year_end_statement_lists_every_posted_gift_of_the_year(ada: Donor) ->
     assert goods.pk  # one PDF for the year, no gift of its own
 
 
+def test_a_year_end_statement_counts_a_gift_refunded_in_part_for_what_remains(
+    ada: Donor,
+) -> None:
+    kept = GiftFactory.create(donor=ada, amount="100.00", method="card", posted=True)
+    part = GiftFactory.create(donor=ada, amount="250.00", method="card", posted=True)
+    gift_refund(gift=part, acting_user=None, amount=Decimal("100.00"))
+    gift_refund(gift=part, acting_user=None, amount=Decimal("30.50"))
+
+    statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
+
+    text = pdf_text(statement)
+    assert "(of $250.00 given, $130.50 was refunded)" in text
+    assert "$119.50" in text and "$250.00 " not in text.replace("of $250.00 given", "")
+    assert "Total of contributions: $219.50" in text
+    assert statement.amount == Decimal("219.50")
+    assert kept.pk
+
+
 def test_a_year_end_statement_without_goods_says_so(ada: Donor) -> None:
     GiftFactory.create(donor=ada, amount="10.00", posted=True)
     statement = receipt_year_end_issue(donor=ada, year=today().year, acting_user=None)
