@@ -36,6 +36,15 @@ class GiftState(models.TextChoices):
     VOIDED = "voided", "Void"
 
 
+class DisputeStatus(models.TextChoices):
+    """Where a gift stands with a card dispute (a chargeback) the donor's bank opened."""
+
+    NONE = "", "Not disputed"
+    OPEN = "open", "Disputed"
+    WON = "won", "Dispute won"
+    LOST = "lost", "Dispute lost"
+
+
 class TributeType(models.TextChoices):
     NONE = "none", "None"
     HONOR = "honor", "In honor of"
@@ -165,8 +174,15 @@ class Gift(models.Model):
     # The processor's id (a Stripe charge or payment intent): unique, so a webhook replayed
     # cannot record the same payment twice.
     payment_reference = models.CharField(max_length=200, blank=True)
+    # The Stripe invoice a monthly gift's installment was paid by: unique, so that an
+    # `invoice.paid` delivered twice (or in any order) records one gift.
+    stripe_invoice_id = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=20, choices=GiftSource.choices, default=GiftSource.MANUAL)
     state = models.CharField(max_length=10, choices=GiftState.choices, default=GiftState.DRAFT)
+    # Set from the gift's disputes (services.online_disputes): open while the bank decides.
+    dispute_status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, blank=True, default=DisputeStatus.NONE
+    )
     journal_entry = models.ForeignKey(
         "accounting.JournalEntry",
         null=True,
@@ -285,16 +301,33 @@ class Gift(models.Model):
                 name="gift_payment_reference_unique",
             ),
             # A recurring gift's run is repeatable: a second run on the same day makes nothing.
+            # A monthly gift through Stripe has one gift per invoice instead (two may be paid
+            # the same day: a retried payment, a change of amount).
             models.UniqueConstraint(
                 fields=["recurring_gift", "received_on"],
-                condition=models.Q(recurring_gift__isnull=False),
+                condition=models.Q(recurring_gift__isnull=False, stripe_invoice_id=""),
                 name="gift_one_per_recurring_date",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_invoice_id"],
+                condition=~models.Q(stripe_invoice_id=""),
+                name="gift_stripe_invoice_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dispute_status__in=DisputeStatus.values),
+                name="gift_dispute_status_valid",
             ),
         ]
         indexes = [
             models.Index(fields=["donor", "-received_on"], name="gift_donor_received"),
             models.Index(fields=["-received_on", "-id"], name="gift_received_order"),
             models.Index(fields=["state", "method"], name="gift_state_method"),
+            # The gift list's "disputed" filter: the few disputed gifts among many.
+            models.Index(
+                fields=["dispute_status"],
+                condition=~models.Q(dispute_status=""),
+                name="gift_disputed",
+            ),
             # The dashboard's giving by day and by campaign, read from the index alone: a range
             # of days or a campaign's posted gifts without visiting the table (bench/pages.py).
             models.Index(
@@ -383,6 +416,64 @@ class GiftRefund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund of {self.amount} on gift {self.gift_id}"
+
+
+class GiftDispute(models.Model):
+    """A card dispute (chargeback) on an online gift, from the Connect webhook's
+    `charge.dispute.created` and `.closed`, recorded once by Stripe's dispute id. The entries
+    that moved the disputed money out of Stripe clearing while the bank decided, and back when
+    it was decided, are kept with it (services.online_disputes says how the books see it)."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="disputes")
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    fee = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Stripe's dispute fee."
+    )
+    fee_returned = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    reason = models.CharField(max_length=50, blank=True, help_text="The bank's reason.")
+    # Stripe's own status (needs_response, under_review, won, lost...), for the staff.
+    stripe_status = models.CharField(max_length=30, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    hold_entry = models.ForeignKey(
+        "accounting.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_entry = models.ForeignKey(
+        "accounting.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["opened_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="giftdispute_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee__gte=0) & models.Q(fee_returned__gte=0),
+                name="giftdispute_fees_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    outcome__in=(DisputeStatus.OPEN, DisputeStatus.WON, DisputeStatus.LOST)
+                ),
+                name="giftdispute_outcome_valid",
+            ),
+            # A decided dispute has given its hold back (won or lost, see the service).
+            models.CheckConstraint(
+                condition=models.Q(outcome=DisputeStatus.OPEN)
+                | (models.Q(closed_on__isnull=False) & models.Q(release_entry__isnull=False)),
+                name="giftdispute_closed_released",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.stripe_dispute_id} on gift {self.gift_id}"
 
 
 class GiftAllocation(models.Model):
@@ -816,13 +907,18 @@ class RecurringGiftState(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
-# Card recurring gifts come from Stripe subscriptions; in-kind gifts do not recur.
+# The methods of a recurring gift kept by hand. Card recurring gifts come from Stripe
+# subscriptions (monthly giving on /give/) only; in-kind gifts do not recur.
 RECURRING_METHODS = (GiftMethod.CASH, GiftMethod.CHECK, GiftMethod.ACH, GiftMethod.STOCK)
 
 
 class RecurringGift(models.Model):
     """A gift the donor gives every month, quarter or year. Each due date becomes a draft gift
-    (services.recurring.recurring_gifts_run, daily) that a person confirms and posts."""
+    (services.recurring.recurring_gifts_run, daily) that a person confirms and posts.
+
+    A monthly gift given on /give/ is a Stripe subscription instead (`stripe_subscription_id`):
+    Stripe charges it, each paid invoice becomes a posted gift (services.online_subscriptions),
+    and the schedule makes no drafts for it."""
 
     donor = models.ForeignKey(
         "donors.Donor", on_delete=models.PROTECT, related_name="recurring_gifts"
@@ -840,11 +936,19 @@ class RecurringGift(models.Model):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="recurring_gifts"
     )
-    # The processor's id (a Stripe subscription, a later issue): unique, like a gift's.
+    # A reference of the organization's own (a standing order's number): unique, like a gift's.
     payment_reference = models.CharField(max_length=200, blank=True)
     state = models.CharField(
         max_length=10, choices=RecurringGiftState.choices, default=RecurringGiftState.ACTIVE
     )
+    # The Stripe subscription that charges this gift on the organization's connected account.
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+    # What Stripe last said of the subscription: its status (active, past_due, canceled...),
+    # whether it ends at the period's end, and when it said so (the event's time: an older
+    # event arriving late changes nothing).
+    stripe_status = models.CharField(max_length=30, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    stripe_status_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -862,7 +966,8 @@ class RecurringGift(models.Model):
                 name="recurringgift_frequency_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(method__in=RECURRING_METHODS),
+                condition=models.Q(method__in=RECURRING_METHODS)
+                | (models.Q(method=GiftMethod.CARD) & ~models.Q(stripe_subscription_id="")),
                 name="recurringgift_method_valid",
             ),
             models.CheckConstraint(
@@ -878,6 +983,11 @@ class RecurringGift(models.Model):
                 condition=~models.Q(payment_reference=""),
                 name="recurringgift_payment_reference_unique",
             ),
+            models.UniqueConstraint(
+                fields=["stripe_subscription_id"],
+                condition=~models.Q(stripe_subscription_id=""),
+                name="recurringgift_stripe_subscription_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "next_on"], name="recurringgift_due"),
@@ -886,3 +996,21 @@ class RecurringGift(models.Model):
 
     def __str__(self) -> str:
         return f"Recurring gift {self.pk}: {self.amount} {self.frequency}"
+
+    @property
+    def stripe_status_label(self) -> str:
+        """Stripe's status of the subscription, in words."""
+        return STRIPE_STATUS_LABELS.get(self.stripe_status, self.stripe_status.replace("_", " "))
+
+
+# Stripe's subscription statuses as the staff read them.
+STRIPE_STATUS_LABELS = {
+    "active": "Active",
+    "trialing": "Active",
+    "incomplete": "First payment pending",
+    "past_due": "Past due: Stripe is retrying the payment",
+    "unpaid": "Unpaid: Stripe stopped retrying",
+    "paused": "Paused at Stripe",
+    "canceled": "Cancelled at Stripe",
+    "incomplete_expired": "First payment never made",
+}

@@ -624,7 +624,7 @@ class RecurringGiftUpdateInput(Input):
     method = serializers.ChoiceField(
         choices=GiftMethod.choices,
         required=False,
-        help_text="cash, check, ach or stock (card gifts recur through subscriptions).",
+        help_text="cash, check, ach or stock (card gifts recur through monthly giving on /give/).",
     )
     fund = serializers.CharField(max_length=20, required=False)
     campaign = serializers.CharField(
@@ -640,7 +640,7 @@ class RecurringGiftCreateInput(RecurringGiftUpdateInput):
     next_on = BooksDateField(help_text="The first gift's date; its day of the month is kept.")
     method = serializers.ChoiceField(
         choices=GiftMethod.choices,
-        help_text="cash, check, ach or stock (card gifts recur through subscriptions).",
+        help_text="cash, check, ach or stock (card gifts recur through monthly giving on /give/).",
     )
     fund = serializers.CharField(max_length=20, required=False, default="GEN")
 

@@ -195,11 +195,14 @@ def gift_create(
     source: str = GiftSource.MANUAL,
     pledge: Pledge | None = None,
     recurring_gift: RecurringGift | None = None,
+    stripe_invoice_id: str = "",
 ) -> Gift:
     """A draft gift with its allocations (one to GEN if none) and soft credits. Nothing is in
     the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
     goes to its fund (the default) and is at most its remaining balance; a gift made by a
-    recurring gift's schedule names it (`recurring_gift`), once per date."""
+    recurring gift's schedule names it (`recurring_gift`), once per date; an installment of a
+    monthly gift through Stripe names it and the invoice that paid it (`stripe_invoice_id`),
+    once per invoice."""
     gift, allocation_rows, credit_rows = _gift_checked(
         GiftSpec(
             donor=donor,
@@ -247,6 +250,7 @@ def gift_create(
             )
         gift.pledge = pledge
         gift.recurring_gift = recurring_gift
+        gift.stripe_invoice_id = stripe_invoice_id
         gift.currency = accounting.accounting_settings().currency
         gift.created_by = actor_of(acting_user)
         gift.save(force_insert=True)

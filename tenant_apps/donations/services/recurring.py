@@ -70,8 +70,9 @@ def _recurring_check(
         )
     if method not in RECURRING_METHODS:
         raise ServiceError(
-            f"A recurring gift is given by {', '.join(RECURRING_METHODS)}. Card gifts recur "
-            "through the donation page's subscriptions.",
+            f"A recurring gift is given by {', '.join(RECURRING_METHODS)}. A donor gives monthly "
+            'by card on the organization\'s giving page (/give/, "Monthly"): Stripe charges '
+            "it and each payment is recorded as it is made.",
             fields={"method": ["Not a method for a recurring gift."]},
         )
     reference = text_check(reference, field="payment_reference")
@@ -146,6 +147,20 @@ def _recurring_locked(recurring: RecurringGift) -> RecurringGift:
     )
 
 
+STRIPE_MANAGED = (
+    "Recurring gift {pk} is a monthly gift through Stripe: the donor changes or cancels it "
+    "from the link in any of their receipts, or the organization does in its Stripe dashboard; "
+    "the change then shows here."
+)
+
+
+def _by_hand_only(recurring: RecurringGift) -> None:
+    """A monthly gift through Stripe changes at Stripe only: changed here, it would say one
+    thing while Stripe charges another."""
+    if recurring.stripe_subscription_id:
+        raise StateConflict(STRIPE_MANAGED.format(pk=recurring.pk))
+
+
 def recurring_gift_update(
     *, recurring_gift: RecurringGift, acting_user: User | None, **changes: Any
 ) -> RecurringGift:
@@ -154,6 +169,7 @@ def recurring_gift_update(
     changes_check(changes, RECURRING_FIELDS, of="a recurring gift")
     with transaction.atomic():
         recurring = _recurring_locked(recurring_gift)
+        _by_hand_only(recurring)
         if recurring.state in (RecurringGiftState.CANCELLED, RecurringGiftState.COMPLETED):
             raise StateConflict(f"Recurring gift {recurring.pk} is {recurring.state}.")
         merged = {name: getattr(recurring, name) for name in RECURRING_FIELDS - {"fund"}}
@@ -195,6 +211,7 @@ def recurring_gift_delete(*, recurring_gift: RecurringGift, acting_user: User | 
     keep pointing at it)."""
     with transaction.atomic():
         recurring = _recurring_locked(recurring_gift)
+        _by_hand_only(recurring)
         if recurring.gifts.exists():
             raise StateConflict(f"Recurring gift {recurring.pk} has made gifts; cancel it instead.")
         audit_record(
@@ -218,6 +235,7 @@ def _recurring_state_change(
 ) -> RecurringGift:
     with transaction.atomic():
         recurring = _recurring_locked(recurring_gift)
+        _by_hand_only(recurring)
         if recurring.state not in allowed:
             raise StateConflict(
                 f"Recurring gift {recurring.pk} is {recurring.state}; only "
@@ -344,14 +362,19 @@ def recurring_gifts_run(*, today: date) -> RunResult:
     transaction: one that cannot be made (an inactive fund) is reported and retried on the next
     run, and does not hold the others back. Safe to run twice."""
     result = RunResult()
-    due = RecurringGift.objects.filter(state=RecurringGiftState.ACTIVE, next_on__lte=today)
+    # A monthly gift through Stripe is charged by Stripe; its gifts come from its invoices.
+    due = RecurringGift.objects.filter(
+        state=RecurringGiftState.ACTIVE, next_on__lte=today, stripe_subscription_id=""
+    )
     for recurring_id in due.order_by("id").values_list("pk", flat=True):
         try:
             with transaction.atomic():
                 recurring = (
                     RecurringGift.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("donor", "fund", "campaign")
-                    .filter(pk=recurring_id, state=RecurringGiftState.ACTIVE)
+                    .filter(
+                        pk=recurring_id, state=RecurringGiftState.ACTIVE, stripe_subscription_id=""
+                    )
                     .first()
                 )
                 if recurring is None:  # changed, or being run elsewhere
