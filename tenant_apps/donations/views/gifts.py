@@ -28,6 +28,7 @@ from tenant_apps.accounting.models import Fund
 from tenant_apps.donations import selectors
 from tenant_apps.donations.models import (
     Campaign,
+    DisputeStatus,
     Gift,
     GiftAllocation,
     GiftMethod,
@@ -175,6 +176,11 @@ class GiftFilterForm(forms.Form):
     source = forms.ChoiceField(
         label="Source", choices=[("", "Any"), *GiftSource.choices], required=False
     )
+    dispute = forms.ChoiceField(
+        label="Card dispute",
+        choices=[("", "Any"), ("any", "Ever disputed"), *DisputeStatus.choices[1:]],
+        required=False,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,6 +220,10 @@ def filtered_gifts(form: GiftFilterForm) -> QuerySet[Gift]:
         gifts = gifts.filter(method=data["method"])
     if data["source"]:
         gifts = gifts.filter(source=data["source"])
+    if data["dispute"] == "any":
+        gifts = gifts.exclude(dispute_status=DisputeStatus.NONE)
+    elif data["dispute"]:
+        gifts = gifts.filter(dispute_status=data["dispute"])
     return gifts
 
 
@@ -347,6 +357,12 @@ def gift_page(
                 }
             ),
             "refunds": list(gift.refunds.select_related("journal_entry")),
+            # Read only for a gift that was disputed: no query for the others.
+            "disputes": (
+                list(gift.disputes.select_related("hold_entry", "release_entry"))
+                if gift.dispute_status
+                else []
+            ),
             "paid_at_stripe": paid_at_stripe(gift),
             "void_form": void_form or VoidForm(),
             "can_post": user.has_capability(Capability.GIFTS_POST),
