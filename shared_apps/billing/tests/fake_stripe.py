@@ -18,6 +18,15 @@ Idempotency-Key header as Stripe does (the same key answers the first refund aga
 `GET /v1/refunds?payment_intent=` lists its refunds, newest first; `refund_in_dashboard` plays
 the organization refunding in Stripe's dashboard and gives the charge `charge.refunded` carries.
 
+Monthly gifts and disputes on a connected account: `subscription_checkout_pay` plays a donor
+starting a monthly gift on Checkout (the subscription, its first invoice paid by a
+PaymentIntent with its fee), `subscription_invoice_pay` the next month's charge,
+`subscription_change` a change (a new amount, past due, ending at the period's end, cancelled);
+`GET /v1/subscriptions/<id>` and `GET /v1/invoice_payments?invoice=` answer for the account
+they were made on. `dispute_open` and `dispute_close` play the donor's bank disputing a payment
+and deciding, with the balance transactions Stripe makes (the amount and the $15 fee taken,
+given back when won).
+
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
 """
@@ -66,12 +75,21 @@ class FakeStripe:
     payment_intents: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     # Refund id -> (the account it was made on, the refund), in the order they were made.
     refunds: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Subscription id -> (its account, the subscription), for monthly gifts on Connect.
+    connect_subscriptions: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Invoice id -> (its account, the invoice payment that paid it).
+    invoice_payments: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Dispute id -> the dispute.
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (account, Idempotency-Key) -> (the parameters sent, the status and answer given).
     idempotent: dict[tuple[str, str], tuple[dict[str, str], int, dict[str, Any]]] = field(
         default_factory=dict
     )
 
     def reset(self) -> None:
+        self.connect_subscriptions.clear()
+        self.invoice_payments.clear()
+        self.disputes.clear()
         self.refunds.clear()
         self.idempotent.clear()
         self.requests.clear()
@@ -151,6 +169,189 @@ class FakeStripe:
             customer_details={"email": session.get("customer_email"), "name": None},
         )
         return {key: value for key, value in session.items() if not key.startswith("_")}
+
+    def _payment_made(
+        self, *, account: str, amount: int, currency: str, method: str, metadata: dict[str, str]
+    ) -> dict[str, Any]:
+        """A succeeded PaymentIntent on the account, its charge and balance transaction carrying
+        Stripe's fee, as a paid invoice of a subscription has."""
+        fee = stripe_fee_cents(amount) if method == "card" else ach_fee_cents(amount)
+        number = next(_numbers)
+        created = int(time.time())
+        charge = {
+            "id": f"ch_1Test{number:08d}", "object": "charge", "amount": amount,
+            "amount_captured": amount, "created": created, "currency": currency, "paid": True,
+            "payment_method_details": _payment_method_details(method), "status": "succeeded",
+            "balance_transaction": {
+                "id": f"txn_1Test{number:08d}", "object": "balance_transaction",
+                "amount": amount, "created": created, "currency": currency, "fee": fee,
+                "net": amount - fee, "reporting_category": "charge",
+                "source": f"ch_1Test{number:08d}", "status": "pending", "type": "charge",
+            },
+        }  # fmt: skip
+        payment_intent_id = f"pi_3Test{number:08d}"
+        payment_intent: dict[str, Any] = {
+            "id": payment_intent_id, "object": "payment_intent", "amount": amount,
+            "amount_received": amount, "created": created, "currency": currency,
+            "latest_charge": charge, "metadata": metadata, "payment_method_types": [method],
+            "status": "succeeded",
+        }  # fmt: skip
+        self.payment_intents[payment_intent_id] = (account, payment_intent)
+        return payment_intent
+
+    def subscription_checkout_pay(
+        self,
+        *,
+        account: str,
+        amount: int,
+        metadata: dict[str, str],
+        method: str = "card",
+        email: str = "ada@example.org",
+        name: str = "Ada Lovelace",
+        address: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A donor starts a monthly gift of `amount` cents on Checkout (subscription mode) on the
+        account: the completed session (as checkout.session.completed carries it) and the first
+        invoice, paid (as invoice.paid carries it)."""
+        number = next(_numbers)
+        now = int(time.time())
+        customer = f"cus_1Test{number:08d}"
+        subscription_id = f"sub_1Test{number:08d}"
+        subscription: dict[str, Any] = {
+            "id": subscription_id, "object": "subscription",
+            "cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
+            "collection_method": "charge_automatically", "created": now, "currency": "usd",
+            "customer": customer, "ended_at": None, "metadata": dict(metadata),
+            "start_date": now, "status": "active",
+            "items": {"object": "list", "data": [{
+                "id": f"si_1Test{number:08d}", "object": "subscription_item", "quantity": 1,
+                "current_period_start": now, "current_period_end": now + 30 * 86400,
+                "price": {"id": f"price_1Test{number:08d}", "object": "price",
+                          "currency": "usd", "unit_amount": amount,
+                          "recurring": {"interval": "month", "interval_count": 1}},
+            }]},
+        }  # fmt: skip
+        self.connect_subscriptions[subscription_id] = (account, subscription)
+        details = {
+            "email": email,
+            "name": name,
+            "address": address
+            or {"city": None, "country": "US", "line1": None, "line2": None,
+                "postal_code": "94107", "state": None},
+        }  # fmt: skip
+        session = {
+            **_checkout_session({"mode": "subscription"}),
+            "amount_subtotal": amount, "amount_total": amount, "currency": "usd",
+            "customer": customer, "customer_details": details, "metadata": dict(metadata),
+            "payment_method_types": [method], "payment_status": "paid", "status": "complete",
+            "subscription": subscription_id,
+        }  # fmt: skip
+        first = self.subscription_invoice_pay(
+            subscription_id, method=method, reason="subscription_create", customer=details
+        )
+        session["invoice"] = first["id"]
+        return session, first
+
+    def subscription_invoice_pay(
+        self,
+        subscription_id: str,
+        *,
+        method: str = "card",
+        reason: str = "subscription_cycle",
+        customer: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The subscription's next invoice, paid: the invoice as invoice.paid carries it (without
+        its payments, which are read from /v1/invoice_payments), the period moved on a month."""
+        account, subscription = self.connect_subscriptions[subscription_id]
+        item = subscription["items"]["data"][0]
+        amount = int(item["price"]["unit_amount"]) * int(item["quantity"])
+        start = int(item["current_period_start"])
+        if reason != "subscription_create":
+            start = int(item["current_period_end"])
+            item.update(current_period_start=start, current_period_end=start + 30 * 86400)
+        payment_intent = self._payment_made(
+            account=account, amount=amount, currency="usd", method=method, metadata={}
+        )
+        number = next(_numbers)
+        customer = customer or {"email": "ada@example.org", "name": "Ada Lovelace"}
+        invoice = {
+            "id": f"in_1Test{number:08d}", "object": "invoice", "amount_due": amount,
+            "amount_paid": amount, "amount_remaining": 0, "attempt_count": 1,
+            "billing_reason": reason, "created": start, "currency": "usd",
+            "customer": subscription["customer"], "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"), "customer_address": customer.get("address"),
+            "lines": {"object": "list", "data": [{
+                "id": f"il_1Test{number:08d}", "object": "line_item", "amount": amount,
+                "period": {"start": start, "end": start + 30 * 86400},
+            }]},
+            "parent": {"type": "subscription_details", "quote_details": None,
+                       "subscription_details": {"metadata": dict(subscription["metadata"]),
+                                                "subscription": subscription_id}},
+            "period_end": start, "period_start": start, "status": "paid",
+        }  # fmt: skip
+        self.invoice_payments[invoice["id"]] = (account, {
+            "id": f"inpay_1Test{number:08d}", "object": "invoice_payment",
+            "amount_paid": amount, "amount_requested": amount, "created": start,
+            "currency": "usd", "invoice": invoice["id"], "is_default": True, "livemode": False,
+            "payment": {"type": "payment_intent", "payment_intent": payment_intent["id"]},
+            "status": "paid", "status_transitions": {"canceled_at": None, "paid_at": start},
+        })  # fmt: skip
+        return invoice
+
+    def subscription_change(self, subscription_id: str, **changes: Any) -> dict[str, Any]:
+        """The subscription changed at Stripe (`amount` in cents, `status`,
+        `cancel_at_period_end`); a copy of it as customer.subscription.updated (or, with status
+        "canceled", .deleted) carries it."""
+        _, subscription = self.connect_subscriptions[subscription_id]
+        item = subscription["items"]["data"][0]
+        if "amount" in changes:
+            item["price"] = {**item["price"], "unit_amount": changes.pop("amount")}
+        if changes.get("status") == "canceled":
+            subscription.update(canceled_at=int(time.time()), ended_at=int(time.time()))
+        subscription.update(changes)
+        return json.loads(json.dumps(subscription))
+
+    def dispute_open(
+        self, payment_intent_id: str, *, amount: int | None = None, fee: int = 1500
+    ) -> dict[str, Any]:
+        """The donor's bank disputes the payment: Stripe takes the amount (all of the charge by
+        default) and its dispute fee from the balance. The dispute, as charge.dispute.created
+        carries it."""
+        _, payment_intent = self.payment_intents[payment_intent_id]
+        charge = payment_intent["latest_charge"]
+        amount = int(charge["amount"]) if amount is None else amount
+        number = next(_numbers)
+        now = int(time.time())
+        dispute = {
+            "id": f"du_1Test{number:08d}", "object": "dispute", "amount": amount,
+            "charge": charge["id"], "created": now, "currency": charge["currency"],
+            "is_charge_refundable": False, "livemode": False, "metadata": {},
+            "payment_intent": payment_intent_id, "reason": "fraudulent",
+            "status": "needs_response",
+            "balance_transactions": [{
+                "id": f"txn_1Test{number:08d}", "object": "balance_transaction",
+                "amount": -amount, "created": now, "currency": charge["currency"], "fee": fee,
+                "net": -amount - fee, "reporting_category": "dispute", "type": "adjustment",
+            }],
+        }  # fmt: skip
+        self.disputes[dispute["id"]] = dispute
+        return json.loads(json.dumps(dispute))
+
+    def dispute_close(self, dispute_id: str, *, won: bool, fee_returned: bool = True) -> dict:
+        """The bank decides: won, Stripe gives the amount back (and the fee, `fee_returned`);
+        lost, nothing comes back. The dispute, as charge.dispute.closed carries it."""
+        dispute = self.disputes[dispute_id]
+        if won:
+            withdrawn = dispute["balance_transactions"][0]
+            fee = -int(withdrawn["fee"]) if fee_returned else 0
+            dispute["balance_transactions"].append({
+                "id": f"txn_1Test{next(_numbers):08d}", "object": "balance_transaction",
+                "amount": dispute["amount"], "created": int(time.time()),
+                "currency": dispute["currency"], "fee": fee, "net": dispute["amount"] - fee,
+                "reporting_category": "dispute_reversal", "type": "adjustment",
+            })  # fmt: skip
+        dispute["status"] = "won" if won else "lost"
+        return json.loads(json.dumps(dispute))
 
     def refund_create(
         self, payment_intent_id: str, *, account: str, amount: int | None = None
@@ -506,6 +707,14 @@ def _get_answer(
             if owner == account and refund["payment_intent"] == (query or {}).get("payment_intent")
         ]
         return 200, {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
+    if kind == "/v1/subscriptions" and object_id in fake.connect_subscriptions:
+        owner, subscription = fake.connect_subscriptions[object_id]
+        if owner == account:
+            return 200, subscription
+    if path == "/v1/invoice_payments":
+        owner, payment = fake.invoice_payments.get((query or {}).get("invoice", ""), ("", {}))
+        found = [payment] if owner == account and payment else []
+        return 200, {"object": "list", "data": found, "has_more": False, "url": path}
     if kind == "/v1/accounts" and object_id in fake.accounts:
         return 200, fake.accounts[object_id]
     if kind == "/v1/payment_intents" and object_id in fake.payment_intents:

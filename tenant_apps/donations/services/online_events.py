@@ -15,6 +15,9 @@ A checkout paid by a bank debit (ACH) completes unpaid and records nothing; its
 gift's page): each refund of the PaymentIntent not yet on its gift, by Stripe's refund id, is
 recorded through gift_refund.
 
+Monthly gifts (a Checkout in subscription mode) and card disputes: see the sections at the
+end, services.online_subscriptions and services.online_disputes.
+
 Each event is applied once: under a lock on the stored event, in one transaction with the gift
 (its outcome is written with it), and a PaymentIntent already recorded as a gift is never
 recorded again, whatever event brings it.
@@ -25,7 +28,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,12 +47,34 @@ from shared_apps.billing.stripe_api import stripe_client
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
-from tenant_apps.donations.models import Gift, GiftMethod, GiftRefund, GiftSource, GiftState
+from tenant_apps.donations.models import (
+    Gift,
+    GiftMethod,
+    GiftRefund,
+    GiftSource,
+    GiftState,
+    RecurringGift,
+)
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
+from tenant_apps.donations.services.online_disputes import gift_dispute_apply
+from tenant_apps.donations.services.online_subscriptions import (
+    SubscriptionFacts,
+    recurring_for_subscription_create,
+    recurring_from_stripe_update,
+    recurring_installment_seen,
+    recurring_of_subscription,
+    subscription_lock,
+)
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 from tenant_apps.donors.models import Donor, DonorEmail
-from tenant_apps.donors.services import DonorNames, EmailSpec, donor_create
+from tenant_apps.donors.selectors import (
+    DuplicateCandidate,
+    DuplicateReason,
+    DuplicateSuggestion,
+    donor_duplicates_suggest,
+)
+from tenant_apps.donors.services import AddressSpec, DonorNames, EmailSpec, donor_create
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +137,14 @@ GIFT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_suc
 def _apply(event: ConnectEvent) -> Outcome:
     if event.type == "charge.refunded":
         return _refunds_record(event)
+    if event.type in DISPUTE_EVENTS:
+        return _dispute_record(event)
+    if event.type == "invoice.paid":
+        return _installment_record(event)
+    if event.type in SUBSCRIPTION_EVENTS:
+        return _subscription_changed(event)
+    if event.type == "checkout.session.completed" and _is_subscription(event):
+        return _monthly_gift_start(event)
     if event.type == "checkout.session.async_payment_failed":
         return _ignored("The payment (a bank debit) failed: no gift is recorded.")
     if event.type not in GIFT_EVENTS:
@@ -132,6 +165,15 @@ def _apply(event: ConnectEvent) -> Outcome:
         )
     method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
     gift = _gift_record(event, session, payment_intent, method=method)
+    _stripe_fee_post(gift, fee)
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}.",
+    )
+
+
+def _stripe_fee_post(gift: Gift, fee: Decimal) -> None:
+    """Stripe's fee on the gift's payment: an expense taken out of Stripe clearing."""
     if fee > 0:
         accounting.post_fee(
             date=gift.received_on,
@@ -143,15 +185,21 @@ def _apply(event: ConnectEvent) -> Outcome:
             memo=f"Stripe fee on gift {gift.pk}",
             source_reference=f"gift:{gift.pk}",
         )
-    return Outcome(
-        StripeEventOutcome.PROCESSED,
-        f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}.",
-    )
 
 
 def _gift_record(
-    event: ConnectEvent, session: dict[str, Any], payment_intent: str, *, method: GiftMethod
+    event: ConnectEvent,
+    session: dict[str, Any],
+    payment_intent: str,
+    *,
+    method: GiftMethod,
+    donor: Donor | None = None,
+    recurring_gift: RecurringGift | None = None,
+    stripe_invoice_id: str = "",
 ) -> Gift:
+    """The posted gift of a payment: from a one-time checkout (`session`), or an installment of
+    a monthly gift (`session` then holds the subscription's metadata, the invoice's customer and
+    amount; `donor`, `recurring_gift` and `stripe_invoice_id` name whose and which)."""
     metadata: dict[str, Any] = session.get("metadata") or {}
     details: dict[str, Any] = session.get("customer_details") or {}
     if not isinstance(metadata, dict) or not isinstance(details, dict):
@@ -166,7 +214,8 @@ def _gift_record(
     fund = str(metadata.get("fund") or DEFAULT_FUND)
     if not Fund.objects.filter(code=fund, is_active=True).exists():
         fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
-    donor = _donor_found_or_created(email=email, name=name)
+    if donor is None:
+        donor = _donor_found_or_created(email=email, name=name, address=details.get("address"))
     organization_zone = zoneinfo.ZoneInfo(
         event.organization.time_zone if event.organization else "UTC"
     )
@@ -179,13 +228,20 @@ def _gift_record(
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
         acting_user=None,
+        recurring_gift=recurring_gift,
+        stripe_invoice_id=stripe_invoice_id,
     )
     return gift_post(gift=gift, acting_user=None)
 
 
-def _donor_found_or_created(*, email: str, name: str) -> Donor:
-    """The donor with this email (the earliest, if several share it; never one merged into
-    another), or a new individual donor with the name split at its last space."""
+def _donor_found_or_created(*, email: str, name: str, address: Any = None) -> Donor:
+    """The donor a payment online is from. By email first: the donor with it (the earliest, if
+    several share it; never one merged into another). Then by name and postcode (the billing
+    address Checkout collected), by the donors desk's duplicate rules (donor_duplicates_suggest):
+    the one donor at that postcode whose name is this name (ignoring case) is this donor.
+    Anything less certain (several such donors, a name only similar) makes a new donor with the
+    billing address, whose page then lists the others under "Possible duplicates" for a person
+    to compare and merge; without a street to keep, a note on the new donor names them."""
     if email:
         found = (
             DonorEmail.objects.filter(email=email, donor__merged_into__isnull=True)
@@ -198,9 +254,56 @@ def _donor_found_or_created(*, email: str, name: str) -> Donor:
     first, _, last = name.rpartition(" ")
     if not first:
         first, last = "", name or email or "Online donor"
+    names = DonorNames(kind="individual", first_name=first[:100], last_name=last[:100])
+    billing = address if isinstance(address, dict) else {}
+    postcode = str(billing.get("postal_code") or "").strip()
+    alike: list[DuplicateSuggestion] = []
+    if name and postcode:
+        alike = [
+            suggestion
+            for suggestion in donor_duplicates_suggest(
+                candidate=DuplicateCandidate(names=names, postcodes=[postcode])
+            )
+            if DuplicateReason.NAME_AND_POSTCODE in suggestion.reasons
+        ]
+        same = [
+            suggestion.donor
+            for suggestion in alike
+            if " ".join(suggestion.donor.display_name.split()).casefold()
+            == " ".join(name.split()).casefold()
+        ]
+        if len(alike) == 1 and len(same) == 1:
+            return same[0]
+    street = str(billing.get("line1") or "").strip()
+    addresses = (
+        [
+            AddressSpec(
+                line1=street[:200],
+                line2=str(billing.get("line2") or "")[:200],
+                city=str(billing.get("city") or "")[:100],
+                region=str(billing.get("state") or "")[:100],
+                postcode=postcode[:20],
+                country=str(billing.get("country") or "US")[:2],
+            )
+        ]
+        if street
+        else []
+    )
+    notes = ""
+    if alike and not addresses:
+        notes = (
+            "Given online; may be the same donor as "
+            + ", ".join(
+                f"{suggestion.donor.display_name} (donor {suggestion.donor.pk})"
+                for suggestion in alike
+            )
+            + f": same name and postcode {postcode}."
+        )
     return donor_create(
-        names=DonorNames(kind="individual", first_name=first[:100], last_name=last[:100]),
+        names=names,
         emails=[EmailSpec(email=email, is_primary=True)] if email else [],
+        addresses=addresses,
+        notes=notes,
         acting_user=None,
     )
 
@@ -306,3 +409,294 @@ def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]
         ) from None
     refunds = [refund.to_dict() for refund in listed.data]
     return sorted(refunds, key=lambda refund: (int(refund.get("created") or 0), refund["id"]))
+
+
+# --- Monthly gifts: Stripe subscriptions ----------------------------------------------------
+
+SUBSCRIPTION_EVENTS = ("customer.subscription.updated", "customer.subscription.deleted")
+# Every checkout of the giving pages carries this metadata key (and its subscription too): a
+# connected account's other subscriptions (memberships sold elsewhere) are not gifts of ours.
+GIVING_PAGES_KEY = "ifm_organization_id"
+
+
+def _zone_of(event: ConnectEvent) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
+
+
+def _day_of(event: ConnectEvent, at: datetime | int | None = None) -> date:
+    moment = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int) else at or event.created
+    return timezone.localtime(moment, _zone_of(event)).date()
+
+
+def _is_subscription(event: ConnectEvent) -> bool:
+    session = event.payload["data"]["object"]
+    return isinstance(session, dict) and session.get("mode") == "subscription"
+
+
+def _already(detail: str) -> Outcome:
+    return Outcome(StripeEventOutcome.PROCESSED, f"{detail}: nothing to do.")
+
+
+def _monthly_gift_start(event: ConnectEvent) -> Outcome:
+    """`checkout.session.completed` in subscription mode: the donor (found or created) and the
+    monthly gift that stands for the subscription; no gift, which comes with `invoice.paid`."""
+    session = event.payload["data"]["object"]
+    subscription_id = session.get("subscription")
+    if not isinstance(subscription_id, str) or not subscription_id:
+        raise ServiceError("The checkout names no subscription.")
+    metadata = session.get("metadata") or {}
+    details = session.get("customer_details") or {}
+    if not isinstance(metadata, dict) or not isinstance(details, dict):
+        raise ServiceError("The checkout's metadata or customer details are not objects.")
+    if GIVING_PAGES_KEY not in metadata:
+        return _ignored("A subscription not made by the giving pages.")
+    subscription_lock(subscription_id)
+    recurring = recurring_of_subscription(subscription_id)
+    if recurring is not None:
+        return _already(f"Recurring gift {recurring.pk} already stands for {subscription_id}")
+    donor = _donor_found_or_created(
+        email=str(metadata.get("donor_email") or details.get("email") or "").strip().lower(),
+        name=str(metadata.get("donor_name") or details.get("name") or "").strip(),
+        address=details.get("address"),
+    )
+    types = session.get("payment_method_types") or []
+    only = types[0] if isinstance(types, list) and len(types) == 1 else "card"
+    recurring = recurring_for_subscription_create(
+        facts=SubscriptionFacts(
+            subscription_id=subscription_id,
+            at=None,
+            amount=Decimal(int(session.get("amount_total") or 0)) / CENTS,
+            status="active",
+            method=METHOD_OF_STRIPE_TYPE.get(str(only), GiftMethod.CARD),
+            fund=str(metadata.get("fund") or ""),
+            campaign=str(metadata.get("campaign") or ""),
+        ),
+        donor=donor,
+        first_on=_day_of(event),
+    )
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Monthly gift {recurring.pk} of {recurring.amount:.2f} started for {subscription_id}; "
+        "its gifts come with its paid invoices.",
+    )
+
+
+def _subscription_of_invoice(invoice: dict[str, Any]) -> str:
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    found = details.get("subscription") if isinstance(details, dict) else None
+    found = found or invoice.get("subscription")  # API versions before 2025-03-31
+    return found if isinstance(found, str) else ""
+
+
+def _subscription_metadata(
+    event: ConnectEvent, invoice: dict[str, Any], subscription_id: str
+) -> dict[str, Any]:
+    """The subscription's metadata: as the invoice copied it when it was made, or read from
+    Stripe when the invoice has none."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    copied = details.get("metadata") if isinstance(details, dict) else None
+    if isinstance(copied, dict) and copied:
+        return copied
+    try:
+        subscription = stripe_client().v1.subscriptions.retrieve(
+            subscription_id, options={"stripe_account": event.account_id}
+        )
+    except stripe.StripeError as error:
+        raise StripeUnavailable(f"Stripe did not answer for {subscription_id}: {error}") from None
+    metadata = subscription.to_dict().get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str:
+    """The PaymentIntent that paid the invoice: from its payments when the event carries them
+    (or its payment_intent, in older API versions), else read from Stripe's invoice payments."""
+    listed = (invoice.get("payments") or {}).get("data") if invoice.get("payments") else None
+    if not listed:
+        old = invoice.get("payment_intent")
+        if isinstance(old, str) and old:
+            return old
+        try:
+            answer = stripe_client().v1.invoice_payments.list(
+                params={"invoice": str(invoice["id"]), "status": "paid", "limit": 10},
+                options={"stripe_account": event.account_id},
+            )
+        except stripe.StripeError as error:
+            raise StripeUnavailable(
+                f"Stripe did not answer for {invoice['id']}'s payments: {error}"
+            ) from None
+        listed = [payment.to_dict() for payment in answer.data]
+    for payment in listed:
+        details = payment.get("payment") if isinstance(payment, dict) else None
+        found = details.get("payment_intent") if isinstance(details, dict) else None
+        if payment.get("status") == "paid" and isinstance(found, str) and found:
+            return found
+    raise StripeUnavailable(f"{invoice['id']} has no paid PaymentIntent yet.")
+
+
+def _invoice_period_end(invoice: dict[str, Any]) -> int | None:
+    """When the period the invoice paid for ends (the next charge), from its first line."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period = lines[0].get("period") if lines and isinstance(lines[0], dict) else None
+    end = period.get("end") if isinstance(period, dict) else None
+    return int(end) if isinstance(end, int) else None
+
+
+def _installment_record(event: ConnectEvent) -> Outcome:
+    """`invoice.paid` of a monthly gift: the installment, a posted gift of the invoice (payment
+    reference its PaymentIntent, Stripe's fee as for a one-time gift), linked to the monthly
+    gift, once per invoice. The monthly gift is made here, from the subscription's metadata,
+    when the invoice arrives before the checkout that started it."""
+    invoice = event.payload["data"]["object"]
+    if not isinstance(invoice, dict) or not invoice.get("id"):
+        raise ServiceError("The event carries no invoice.")
+    invoice_id = str(invoice["id"])
+    subscription_id = _subscription_of_invoice(invoice)
+    if not subscription_id:
+        return _ignored("An invoice of no subscription: not a monthly gift.")
+    if int(invoice.get("amount_paid") or 0) <= 0:
+        return _ignored("Nothing was paid on this invoice.")
+    subscription_lock(subscription_id)
+    existing = Gift.objects.filter(stripe_invoice_id=invoice_id).first()
+    if existing is not None:
+        return _already(f"{invoice_id} is already gift {existing.pk}")
+    metadata = _subscription_metadata(event, invoice, subscription_id)
+    if GIVING_PAGES_KEY not in metadata:
+        return _ignored("A subscription not made by the giving pages.")
+    payment_intent = _invoice_payment_intent(event, invoice)
+    existing = Gift.objects.filter(payment_reference=payment_intent).first()
+    if existing is not None:
+        return _already(f"{payment_intent} is already gift {existing.pk}")
+    method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
+    customer = {
+        "email": invoice.get("customer_email"),
+        "name": invoice.get("customer_name"),
+        "address": invoice.get("customer_address"),
+    }
+    amount = Decimal(int(invoice["amount_paid"])) / CENTS
+    period_end = _invoice_period_end(invoice)
+    next_charge_on = _day_of(event, period_end) if period_end else None
+    recurring = recurring_of_subscription(subscription_id)
+    if recurring is None:
+        donor = _donor_found_or_created(
+            email=str(metadata.get("donor_email") or customer["email"] or "").strip().lower(),
+            name=str(metadata.get("donor_name") or customer["name"] or "").strip(),
+            address=customer["address"],
+        )
+        recurring = recurring_for_subscription_create(
+            facts=SubscriptionFacts(
+                subscription_id=subscription_id,
+                at=None,
+                amount=amount,
+                next_charge_on=next_charge_on,
+                method=method,
+                fund=str(metadata.get("fund") or ""),
+                campaign=str(metadata.get("campaign") or ""),
+            ),
+            donor=donor,
+            first_on=_day_of(event),
+        )
+    else:
+        recurring_installment_seen(
+            recurring=recurring, method=method, next_charge_on=next_charge_on
+        )
+    gift = _gift_record(
+        event,
+        {
+            "metadata": metadata,
+            "customer_details": customer,
+            "amount_total": invoice["amount_paid"],
+            "currency": invoice.get("currency"),
+        },
+        payment_intent,
+        method=method,
+        donor=recurring.donor,
+        recurring_gift=recurring,
+        stripe_invoice_id=invoice_id,
+    )
+    _stripe_fee_post(gift, fee)
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Gift {gift.pk} of {amount:.2f}, an installment of monthly gift {recurring.pk}, "
+        f"recorded and posted; Stripe fee {fee:.2f}.",
+    )
+
+
+def _subscription_facts(event: ConnectEvent, subscription: dict[str, Any]) -> SubscriptionFacts:
+    items = (subscription.get("items") or {}).get("data") or []
+    item = items[0] if items and isinstance(items[0], dict) else {}
+    price = item.get("price") if isinstance(item.get("price"), dict) else {}
+    unit = price.get("unit_amount") if isinstance(price, dict) else None
+    amount = (
+        Decimal(int(unit) * int(item.get("quantity") or 1)) / CENTS
+        if isinstance(unit, int)
+        else None
+    )
+    period_end = item.get("current_period_end") or subscription.get("current_period_end")
+    deleted = event.type == "customer.subscription.deleted"
+    metadata = subscription.get("metadata") or {}
+    return SubscriptionFacts(
+        subscription_id=str(subscription["id"]),
+        at=event.created,
+        amount=amount,
+        status="canceled" if deleted else str(subscription.get("status") or "active"),
+        cancel_at_period_end=bool(
+            subscription.get("cancel_at_period_end") or subscription.get("cancel_at")
+        ),
+        next_charge_on=_day_of(event, int(period_end)) if isinstance(period_end, int) else None,
+        fund=str(metadata.get("fund") or ""),
+        campaign=str(metadata.get("campaign") or ""),
+    )
+
+
+def _subscription_changed(event: ConnectEvent) -> Outcome:
+    """`customer.subscription.updated` / `.deleted`: the monthly gift in the state Stripe
+    reports (a new amount, past due, ending at the period's end, cancelled), unless it reported
+    a newer one already; made from the subscription when this is the first event of it."""
+    subscription = event.payload["data"]["object"]
+    if not isinstance(subscription, dict) or not subscription.get("id"):
+        raise ServiceError("The event carries no subscription.")
+    metadata = subscription.get("metadata") or {}
+    if not isinstance(metadata, dict) or GIVING_PAGES_KEY not in metadata:
+        return _ignored("A subscription not made by the giving pages.")
+    facts = _subscription_facts(event, subscription)
+    subscription_lock(facts.subscription_id)
+    recurring = recurring_of_subscription(facts.subscription_id)
+    if recurring is not None:
+        return Outcome(
+            StripeEventOutcome.PROCESSED,
+            recurring_from_stripe_update(recurring=recurring, facts=facts),
+        )
+    donor = _donor_found_or_created(
+        email=str(metadata.get("donor_email") or "").strip().lower(),
+        name=str(metadata.get("donor_name") or "").strip(),
+    )
+    started = subscription.get("start_date") or subscription.get("created")
+    recurring = recurring_for_subscription_create(
+        facts=facts,
+        donor=donor,
+        first_on=_day_of(event, int(started)) if isinstance(started, int) else _day_of(event),
+    )
+    return Outcome(
+        StripeEventOutcome.PROCESSED,
+        f"Monthly gift {recurring.pk} recorded from {facts.subscription_id}, "
+        f"{recurring.get_state_display().lower()}.",
+    )
+
+
+# --- Card disputes ---------------------------------------------------------------------------
+
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
+
+
+def _dispute_record(event: ConnectEvent) -> Outcome:
+    """`charge.dispute.created` / `.closed`: see services.online_disputes."""
+    dispute = event.payload["data"]["object"]
+    if not isinstance(dispute, dict):
+        raise ServiceError("The event carries no dispute.")
+    result = gift_dispute_apply(
+        dispute=dispute, happened_at=event.created, time_zone=_zone_of(event).key
+    )
+    outcome = StripeEventOutcome.PROCESSED if result.applied else StripeEventOutcome.IGNORED
+    return Outcome(outcome, result.detail)
