@@ -148,9 +148,8 @@ def _recurring_locked(recurring: RecurringGift) -> RecurringGift:
 
 
 STRIPE_MANAGED = (
-    "Recurring gift {pk} is a monthly gift through Stripe: the donor changes or cancels it "
-    "from the link in any of their receipts, or the organization does in its Stripe dashboard; "
-    "the change then shows here."
+    "Recurring gift {pk} is a monthly gift through Stripe: it is changed or cancelled at "
+    "Stripe (in the organization's Stripe dashboard), and the change then shows here."
 )
 
 
