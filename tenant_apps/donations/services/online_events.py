@@ -623,6 +623,17 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     )
 
 
+def _subscription_status(subscription: dict[str, Any], *, deleted: bool) -> str:
+    """Stripe's status; a subscription whose collection is paused (`pause_collection`, how the
+    customer portal pauses one) stays `active` at Stripe but charges nothing: paused."""
+    if deleted:
+        return "canceled"
+    status = str(subscription.get("status") or "active")
+    if status == "active" and subscription.get("pause_collection"):
+        return "paused"
+    return status
+
+
 def _subscription_facts(event: ConnectEvent, subscription: dict[str, Any]) -> SubscriptionFacts:
     items = (subscription.get("items") or {}).get("data") or []
     item = items[0] if items and isinstance(items[0], dict) else {}
@@ -640,7 +651,7 @@ def _subscription_facts(event: ConnectEvent, subscription: dict[str, Any]) -> Su
         subscription_id=str(subscription["id"]),
         at=event.created,
         amount=amount,
-        status="canceled" if deleted else str(subscription.get("status") or "active"),
+        status=_subscription_status(subscription, deleted=deleted),
         cancel_at_period_end=bool(
             subscription.get("cancel_at_period_end") or subscription.get("cancel_at")
         ),

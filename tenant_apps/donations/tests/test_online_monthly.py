@@ -149,6 +149,8 @@ def test_the_staff_page_shows_a_monthly_gift_via_stripe_and_its_installments(
     text = page.content.decode()
     assert "Monthly via Stripe" in text
     assert f'href="/gifts/{gift.pk}/"' in text
+    gift_page = alpha.client(alpha.owner).get(f"/gifts/{gift.pk}/").content.decode()
+    assert "An installment of" in gift_page and first["id"] in gift_page
     # Changed at Stripe only: the page offers no edit, pause or cancel.
     assert f"/recurring/{recurring.pk}/cancel/" not in text
     assert f"/recurring/{recurring.pk}/edit/" not in text
@@ -470,3 +472,34 @@ def test_an_unpaid_invoice_and_a_nothing_paid_invoice_record_nothing(
         assert Gift.objects.count() == 0
     assert ConnectEvent.objects.get().outcome == "ignored"
     _ = session
+
+
+def test_a_subscription_paused_at_stripe_pauses_the_monthly_gift_and_resumes_it(
+    alpha: Tenant, fake: FakeStripe, post: Deliver
+) -> None:
+    session, _ = started(fake)
+    post(at("checkout.session.completed", session))
+    now = int(time.time())
+
+    post(
+        at(
+            "customer.subscription.updated",
+            fake.subscription_change(
+                session["subscription"], pause_collection={"behavior": "void", "resumes_at": None}
+            ),
+            created=now,
+        )
+    )
+    with schema_context("alpha"):
+        assert RecurringGift.objects.get().state == RecurringGiftState.PAUSED
+
+    post(
+        at(
+            "customer.subscription.updated",
+            fake.subscription_change(session["subscription"], pause_collection=None),
+            created=now + 1,
+        )
+    )
+    with schema_context("alpha"):
+        recurring = RecurringGift.objects.get()
+        assert recurring.state == RecurringGiftState.ACTIVE and recurring.stripe_status == "active"
