@@ -59,11 +59,12 @@ COPY --from=builder /app/.venv /app/.venv
 COPY . .
 
 # Static files are collected into the image (var/static, served by WhiteNoise). The production
-# settings refuse to load without these three values, so throwaway ones are given to this
+# settings refuse to load without these values, so throwaway ones are given to this
 # command alone; they are not part of the image's environment and are never used at run time.
 # var/media is the upload directory when no S3 bucket is configured (mount a volume there).
 RUN DJANGO_SECRET_KEY=build-only-collectstatic-key-never-used-at-run-time-0123456789 \
     PLATFORM_DOMAIN=build.invalid \
+    CHECK_FINGERPRINT_KEY=build-only-fingerprint-key-never-used-0123456789 \
     DEFAULT_FROM_EMAIL=build@build.invalid \
     python manage.py collectstatic --noinput \
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash -x '/\.venv/' /app \

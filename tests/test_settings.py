@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "saas_platform.settings.production",
     "DJANGO_SECRET_KEY": "t7#Qw2@Lm9$Zr4^Xp8&Ks3*Vn6(Bh1)Jd5_Gf0+Ya2-Ue7=Ci4Oo",
     "PLATFORM_DOMAIN": "ifm.example.org",
+    "CHECK_FINGERPRINT_KEY": "k2#Vb8@Np4$Qs7^Wd1&Fh6*Lz3(Tg9)Rm5",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/ifm",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
     "DEFAULT_FROM_EMAIL": "IFM <no-reply@ifm.example.org>",

@@ -370,6 +370,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenant_apps.donations.tasks.connect_events_retry",
         "schedule": crontab(minute="*/15"),
     },
+    # Images of scanned checks past the organization's retention period are deleted (the
+    # checks' fields and gifts stay), in the small hours of its own day.
+    "checks-images-expire": {
+        "task": "tenant_apps.checks.tasks.check_images_expire_all",
+        "schedule": crontab(minute=30),
+        "kwargs": {"at_local_hour": 3},
+    },
     # Organizations whose payment failed, or whose trial ended unpaid, longer ago than
     # BILLING_GRACE_DAYS are suspended.
     "billing-grace": {
@@ -399,6 +406,14 @@ GIVING_CHECKOUTS_PER_MINUTE = env_int("GIVING_CHECKOUTS_PER_MINUTE", default=10,
 # Days an organization keeps working after a payment failed, or after its trial of a paid plan
 # ended with no subscription, before it is suspended. Trials are never suspended without Stripe.
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", default=7, minimum=0)
+
+# --- Scanned checks (tenant_apps.checks).
+# The largest file of scans one upload takes; a larger one is refused before anything is kept.
+CHECK_SCAN_MAX_BYTES = env_int("CHECK_SCAN_MAX_BYTES", default=20 * 1024 * 1024, minimum=1024)
+# The key of the HMAC that fingerprints a check's routing and account numbers (the account
+# number itself is never stored). Changing it makes earlier fingerprints unrecognised, so payers
+# are matched by name again until their next accepted check. Production requires its own.
+CHECK_FINGERPRINT_KEY = env_str("CHECK_FINGERPRINT_KEY", default="") or f"checks:{SECRET_KEY}"
 
 # --- Signup on the public host.
 # Hours the emailed verification link works; an unverified signup then expires.

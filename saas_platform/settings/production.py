@@ -14,6 +14,12 @@ if len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
+# Fingerprints of checks' accounts: a secret of its own, never derived from another.
+CHECK_FINGERPRINT_KEY = env_str("CHECK_FINGERPRINT_KEY")
+if len(CHECK_FINGERPRINT_KEY) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CHECK_FINGERPRINT_KEY must be at least 32 characters long.")
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN").lower()  # Domain rows store lowercase hosts
 ALLOWED_HOSTS = [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}"]
 

@@ -461,3 +461,26 @@ def corrupted_file() -> bytes:
     """The first part of a JPEG whose upload broke off, and then garbage."""
     whole = check_generate(3, variation=CheckVariation(dpi=200, jpeg_quality=80)).image_bytes
     return whole[: len(whole) // 3] + b"\x00garbage" * 50
+
+
+def flatbed_page(checks: list[GeneratedCheck], *, dpi: int = 200) -> Image.Image:
+    """A letter page from a flatbed scanner with the checks laid on the glass one under the
+    other, a little apart and not quite straight (each check's own skew)."""
+    page = Image.new("L", (round(8.5 * dpi), round(11 * dpi)), 255)
+    top = round(0.2 * dpi)
+    for index, generated in enumerate(checks):
+        scan = Image.open(io.BytesIO(generated.image_bytes)).convert("L")
+        if scan.width > page.width:
+            scan = scan.resize((page.width, round(scan.height * page.width / scan.width)))
+        left = round((0.2 + 0.3 * (index % 2)) * dpi)
+        page.paste(scan, (min(left, page.width - scan.width), top))
+        top += scan.height + round(0.35 * dpi)
+    return page
+
+
+def checks_pdf(pages: list[Image.Image], *, dpi: int = 200) -> bytes:
+    """The pages as one PDF, as a scanner's "scan to PDF" makes it (a JPEG per page)."""
+    buffer = io.BytesIO()
+    first, *rest = [page.convert("RGB") for page in pages]
+    first.save(buffer, format="PDF", save_all=True, append_images=rest, resolution=dpi)
+    return buffer.getvalue()

@@ -13,6 +13,7 @@ from tenant_apps.donations.services.deposits import (
     deposit_add_gifts,
     deposit_close,
     deposit_create,
+    deposit_gift_enter,
 )
 from tenant_apps.donations.services.gifts import (
     GiftSpec,
@@ -45,6 +46,7 @@ __all__ = [
     "deposit_add_gifts",
     "deposit_close",
     "deposit_create",
+    "deposit_gift_enter",
     "gift_create",
     "gift_post",
     "giving_funds",

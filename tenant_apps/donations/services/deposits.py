@@ -28,6 +28,7 @@ from tenant_apps.donations.models import (
     Gift,
     GiftAllocation,
     GiftMethod,
+    GiftSource,
     GiftState,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
@@ -213,10 +214,12 @@ def deposit_gift_enter(
     acting_user: User | None,
     check_number: str = "",
     fund: str = DEFAULT_FUND,
+    source: str = GiftSource.MANUAL,
 ) -> Gift:
     """One check of a batch: a draft gift by check, received on the deposit's date, to `fund`
     (the general fund unless told), already in the open deposit. It is in the books once the
-    batch is posted (deposit_drafts_post)."""
+    batch is posted (deposit_drafts_post). `source` says how it was entered (typed, or read
+    from a scan of the check)."""
     with transaction.atomic():
         deposit = _open_deposit_locked(deposit)
         gift = gift_create(
@@ -226,6 +229,7 @@ def deposit_gift_enter(
             method=GiftMethod.CHECK,
             check_number=check_number,
             allocations=[AllocationSpec(fund=fund, amount=amount)],
+            source=source,
             acting_user=acting_user,
         )
         gift.deposit = deposit
