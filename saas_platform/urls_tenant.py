@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("shared_apps.users.api.urls")),
     path("accounting/", include("tenant_apps.accounting.api.urls")),
     path("banking/", include("tenant_apps.banking.api.urls")),
+    path("checks/", include("tenant_apps.checks.api.urls")),
     path("donors/", include("tenant_apps.donations.api.giving")),
     path("donors/", include("tenant_apps.donors.api.urls")),
     path("donations/", include("tenant_apps.donations.api.urls")),
@@ -42,6 +43,8 @@ urlpatterns = [
     path("billing/", include("shared_apps.billing.urls")),
     path("campaigns/", include("tenant_apps.donations.urls_campaigns")),
     path("deposits/", include("tenant_apps.donations.urls_deposits")),
+    # Scanned checks: /deposits/<id>/checks/... and the scan of a gift, /gifts/<id>/check/.
+    path("", include("tenant_apps.checks.urls")),
     path("donations/", include("tenant_apps.donations.urls")),
     # The donors desk: the list and a donor's page (donations: they show giving), adding and
     # editing (donors).

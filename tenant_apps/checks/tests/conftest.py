@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from PIL import Image
 
+from tenant_apps.checks.reading.fields import CheckReading
+from tenant_apps.checks.reading.reader import check_read
 from tenant_apps.checks.tests.check_images import (
     CheckVariation,
     GeneratedCheck,
@@ -47,3 +49,25 @@ def png_of(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    """A check drawn, cropped as the upload would keep it, and read: what tests record as a
+    scanned check without reading it again."""
+
+    generated: GeneratedCheck
+    image: bytes
+    reading: CheckReading
+
+
+@pytest.fixture(scope="session")
+def read_checks(scans: Scans) -> list[ReadCheck]:
+    return [
+        ReadCheck(
+            generated=generated,
+            image=generated.image_bytes,
+            reading=check_read(generated.image_bytes),
+        )
+        for generated in scans.checks
+    ]
