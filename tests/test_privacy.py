@@ -122,6 +122,7 @@ def _plant(tenant: Tenant) -> Planted:
         budget_create,
     )
     from tenant_apps.banking.tests.factories import statement_made
+    from tenant_apps.checks.models import ScannedCheck, ScanUpload
     from tenant_apps.donations.models import ImportJob
     from tenant_apps.donations.services.campaigns import campaign_create
     from tenant_apps.donations.services.deposits import deposit_add_gift, deposit_create
@@ -188,9 +189,19 @@ def _plant(tenant: Tenant) -> Planted:
         rows=[BudgetRowSpec(account="4010", amounts=[Decimal("100.00")] * 12)],
         acting_user=None,
     )
+    scan = ScanUpload.objects.create(
+        deposit=deposit, original_filename="scan.pdf", kind="pdf", size_bytes=1, sha256="0" * 64
+    )
+    scanned = ScannedCheck.objects.create(
+        upload=scan, deposit=deposit, page_index=0, image_sha256="0" * 64, amount=GIFT
+    )
     return Planted(
         values={
             ("", "pk"): str(donor.pk),
+            ("deposits", "deposit_pk"): str(deposit.pk),
+            ("gifts", "gift_pk"): str(gift.pk),
+            ("checks", "pk"): str(scanned.pk),
+            ("uploads", "pk"): str(scan.pk),
             ("donors", "pk"): str(donor.pk),
             ("merge", "other_pk"): str(other.pk),
             ("tags", "tag_id"): str(tag.pk),
@@ -275,6 +286,7 @@ def test_every_route_of_the_host_is_walked_or_named_as_left_out() -> None:
         "tag_id",
         "gift_id",
         "gift_pk",
+        "deposit_pk",
         "code",
         "kind",
         "token",

@@ -26,6 +26,7 @@ from tenant_apps.checks.services import review, uploads
 from tenant_apps.checks.services.retention import check_scan_settings
 from tenant_apps.donations.models import Deposit, DepositState
 from tenant_apps.donations.views.gifts import DonorLookupForm, error_to_form
+from tenant_apps.donors.models import Donor
 
 
 class UploadForm(forms.Form):
@@ -227,14 +228,14 @@ def check_review(request: AuthenticatedHttpRequest, deposit_pk: int, pk: int) ->
                 corrections={k: v for k, v in corrections.items() if k != "payer_name"},
                 acting_user=request.user,
             )
-            donor = review.scanned_check_donor_create(
+            created = review.scanned_check_donor_create(
                 scanned_check=scanned,
                 payer_name=form.cleaned_data["payer_name"],
                 acting_user=request.user,
             )
-            messages.success(request, f"{donor.display_name} is a new donor: accept the check.")
+            messages.success(request, f"{created.display_name} is a new donor: accept the check.")
             return redirect("checks:review", deposit_pk=deposit_pk, pk=pk)
-        donor = form.cleaned_data.get("donor")
+        donor: Donor | None = form.cleaned_data.get("donor")
         if donor is None:
             form.add_error("donor_query", "Choose the donor, or create one from the payer.")
             return _review_page(request, scanned, form, status=400)

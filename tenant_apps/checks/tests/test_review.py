@@ -95,7 +95,7 @@ def test_the_review_page_shows_the_image_beside_the_fields_and_accepting_makes_a
     assert accepted["Location"] == f"/deposits/{first.deposit_id}/checks/{recorded[1].pk}/"
     with schema_context(alpha.organization.schema_name):
         first.refresh_from_db()
-        gift = Gift.objects.get(pk=first.gift_id)
+        gift = Gift.objects.get(scanned_check=first)
         assert (first.state, first.donor_id, first.amount) == (
             CheckState.ACCEPTED,
             donor.pk,
