@@ -42,6 +42,7 @@ from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.selectors import fiscal_year_start_changeable, fund_list
+from tenant_apps.checks.services.retention import check_scan_settings, check_scan_settings_update
 from tenant_apps.donations import services as donations
 from tenant_apps.donations.forms import ReceiptOrganizationForm
 from tenant_apps.personnel import services as personnel
@@ -90,6 +91,16 @@ class PeopleForm(forms.Form):
         max_digits=8,
         decimal_places=2,
         help_text="In dollars, as 34.79: the volunteer-value report multiplies hours by it.",
+    )
+
+
+class ChecksForm(forms.Form):
+    image_retention_days = forms.IntegerField(
+        label="Keep images of scanned checks for",
+        min_value=1,
+        max_value=36500,
+        help_text="In days (2,555 is seven years). Older images are deleted each night; the "
+        "checks' amounts and their gifts stay.",
     )
 
 
@@ -147,6 +158,9 @@ def _settings_page(
         ),
         "books": BooksForm(initial={"fiscal_year_start_month": books.fiscal_year_start_month}),
         "people": PeopleForm(initial={"volunteer_hourly_rate": people.volunteer_hourly_rate}),
+        "checks": ChecksForm(
+            initial={"image_retention_days": check_scan_settings().image_retention_days}
+        ),
         "giving_funds": GivingFundsForm(
             initial={"funds": [fund.code for fund in donations.giving_funds()]}
         ),
@@ -271,6 +285,20 @@ def organization_people(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             return _saved(request, "The value of a volunteer hour is saved.")
     return _settings_page(request, bound={"people": form}, status=400)
+
+
+@require_POST
+@page_requires(Capability.SETTINGS_MANAGE)
+def organization_checks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ChecksForm(request.POST)
+    if form.is_valid():
+        try:
+            check_scan_settings_update(acting_user=request.user, **form.cleaned_data)
+        except ServiceError as error:
+            _refusal_on(form, error)
+        else:
+            return _saved(request, "How long images of scanned checks are kept is saved.")
+    return _settings_page(request, bound={"checks": form}, status=400)
 
 
 @require_POST

@@ -15,6 +15,7 @@ urlpatterns = [
     path("receipts/", organization_pages.organization_receipts, name="receipts"),
     path("books/", organization_pages.organization_books, name="books"),
     path("people/", organization_pages.organization_people, name="people"),
+    path("checks/", organization_pages.organization_checks, name="checks"),
     path("giving/connect/", organization_pages.giving_connect, name="giving_connect"),
     path("giving/refresh/", organization_pages.giving_refresh, name="giving_refresh"),
     path("giving/return/", organization_pages.giving_return, name="giving_return"),

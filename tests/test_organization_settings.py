@@ -468,3 +468,21 @@ def test_no_file_is_refused_with_a_message(alpha: Tenant) -> None:
 
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("days", "saved"), [("30", True), ("0", False), ("36501", False), ("ten", False)]
+)
+def test_how_long_images_of_scanned_checks_are_kept(alpha: Tenant, days: str, saved: bool) -> None:
+    from tenant_apps.checks.models import CheckScanSettings
+
+    response = alpha.client(alpha.owner).post(f"{PAGE}checks/", {"image_retention_days": days})
+
+    with schema_context("alpha"):
+        stored = (
+            CheckScanSettings.objects.filter(pk=1)
+            .values_list("image_retention_days", flat=True)
+            .first()
+        )
+    assert response.status_code == (302 if saved else 400)
+    assert (stored == 30) == saved
