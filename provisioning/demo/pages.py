@@ -43,7 +43,8 @@ PAGES: tuple[DemoPage, ...] = (
     DemoPage(
         "demo",
         "/deposits/",
-        "deposits: count and total against expected, close, the printable slip",
+        "deposits: count and total against expected, close, the printable slip; scanned "
+        "checks uploaded, read and reviewed into draft gifts",
     ),
     DemoPage(
         "demo",

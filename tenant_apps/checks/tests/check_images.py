@@ -470,6 +470,9 @@ def flatbed_page(checks: list[GeneratedCheck], *, dpi: int = 200) -> Image.Image
     top = round(0.2 * dpi)
     for index, generated in enumerate(checks):
         scan = Image.open(io.BytesIO(generated.image_bytes)).convert("L")
+        if generated.variation.dpi != dpi:  # the page's resolution, as the glass sees it
+            ratio = dpi / generated.variation.dpi
+            scan = scan.resize((round(scan.width * ratio), round(scan.height * ratio)))
         if scan.width > page.width:
             scan = scan.resize((page.width, round(scan.height * page.width / scan.width)))
         left = round((0.2 + 0.3 * (index % 2)) * dpi)
