@@ -5,6 +5,7 @@ the image itself, and the scan shown on a gift's page."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -139,6 +140,25 @@ def _initial(scanned: ScannedCheck) -> dict[str, Any]:
     return initial
 
 
+MONEY_FIELDS = ("amount", "courtesy_amount", "legal_amount")
+
+
+def _shown(name: str, scanned: ScannedCheck) -> str:
+    """A field as read, for a person: money as money, a date in words."""
+    value = scanned.fields[name].get("value")
+    if value in (None, ""):
+        return ""
+    try:
+        if name in MONEY_FIELDS:
+            return formatting.money(Decimal(value))
+        if name == "check_date":
+            day = datetime.date.fromisoformat(value)
+            return f"{day:%b} {day.day}, {day.year}"
+    except (ArithmeticError, ValueError):
+        pass
+    return str(value)
+
+
 def _review_page(
     request: AuthenticatedHttpRequest,
     scanned: ScannedCheck,
@@ -162,7 +182,7 @@ def _review_page(
     if first_flagged in REVIEWED_FIELDS:
         form.fields[first_flagged].widget.attrs["autofocus"] = True
     readings = [
-        {"name": name, "label": label, **scanned.fields[name]}
+        {**scanned.fields[name], "name": name, "label": label, "value": _shown(name, scanned)}
         for name, label in selectors.FIELD_LABELS.items()
         if name in scanned.fields
     ]

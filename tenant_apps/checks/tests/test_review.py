@@ -305,3 +305,31 @@ def test_people_of_another_tenant_get_nothing(
         scanned.refresh_from_db()
         assert scanned.state == CheckState.PENDING
         assert isinstance(Donor.objects.count(), int)
+
+
+def test_the_scans_pages_run_as_many_queries_for_many_checks_as_for_one(
+    in_alpha: Tenant,
+    read_checks: list[ReadCheck],
+    count_queries: Callable[[], Any],
+) -> None:
+    deposit = _deposit()
+    first = _recorded(deposit, read_checks[0])
+    client = in_alpha.client(in_alpha.user(Role.BOOKKEEPER))
+    paths = [
+        f"/deposits/{deposit.pk}/checks/",
+        f"/deposits/{deposit.pk}/checks/panel/",
+        f"/deposits/{deposit.pk}/checks/{first.pk}/",
+    ]
+    for path in paths:
+        client.get(path)  # the session and the settings rows, once
+    with count_queries() as few:
+        for path in paths:
+            assert client.get(path).status_code == 200
+
+    for index, read in enumerate(read_checks[1:], start=1):
+        _recorded(deposit, read, position=index)
+    with count_queries() as many:
+        for path in paths:
+            assert client.get(path).status_code == 200
+
+    assert len(many.captured_queries) == len(few.captured_queries)
