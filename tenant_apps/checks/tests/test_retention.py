@@ -49,7 +49,7 @@ def test_images_older_than_the_period_are_deleted_and_the_rest_kept(
     check_scan_settings_update(image_retention_days=30, acting_user=in_alpha.owner)
     old, recent = _recorded(read_checks[0], position=0), _recorded(read_checks[1], position=1)
     ScannedCheck.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
-    storage, old_name = old.image.storage, old.image.name
+    storage, old_name = old.image.storage, str(old.image.name)
     assert storage.exists(old_name)
 
     assert check_images_expire_task(in_alpha.organization.pk) == 1
