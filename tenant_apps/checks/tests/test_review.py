@@ -333,3 +333,21 @@ def test_the_scans_pages_run_as_many_queries_for_many_checks_as_for_one(
             assert client.get(path).status_code == 200
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_admin_shows_scanned_checks_read_only_without_their_fingerprint(
+    in_alpha: Tenant, read_checks: list[ReadCheck]
+) -> None:
+    from django.conf import settings
+
+    scanned = _recorded(_deposit(), read_checks[0])
+    client = in_alpha.client(in_alpha.owner)
+    base = f"/{settings.ADMIN_URL_PATH}checks/scannedcheck/"
+
+    listing = client.get(base)
+    detail = client.get(f"{base}{scanned.pk}/change/")
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert scanned.account_masked in listing.content.decode()
+    assert scanned.fingerprint not in detail.content.decode()
+    assert client.post(f"{base}{scanned.pk}/delete/").status_code == 403
