@@ -235,3 +235,22 @@ def test_a_page_without_a_check_fails_the_upload_saying_why_and_keeps_nothing(
     assert scan.error == error
     assert not scan.file
     assert not ScannedCheck.objects.exists()
+
+
+def test_scans_go_to_an_open_deposit_only(in_alpha: Tenant, scans: Scans) -> None:
+    from saas_platform.lib.errors import StateConflict
+    from tenant_apps.donations.models import DepositState
+
+    closed = deposit_create(
+        deposit_on=date(2026, 12, 1),
+        expected_count=1,
+        expected_total=Decimal("1.00"),
+        acting_user=None,
+    )
+    closed.state = DepositState.CLOSED  # as deposit_close leaves it (its entry aside)
+
+    with pytest.raises(StateConflict, match="is closed: scans go to an open deposit"):
+        scan_upload_create(
+            deposit=closed, upload=SimpleUploadedFile("a.pdf", scans.pdf), acting_user=None
+        )
+    assert not ScanUpload.objects.exists()
