@@ -351,3 +351,26 @@ def test_the_admin_shows_scanned_checks_read_only_without_their_fingerprint(
     assert scanned.account_masked in listing.content.decode()
     assert scanned.fingerprint not in detail.content.decode()
     assert client.post(f"{base}{scanned.pk}/delete/").status_code == 403
+
+
+def test_the_api_corrects_fields_and_refuses_what_cannot_be_corrected(
+    alpha: Tenant, recorded: list[ScannedCheck]
+) -> None:
+    scanned = recorded[0]
+    api = alpha.api(alpha.user(Role.BOOKKEEPER))
+    url = f"/api/v1/checks/checks/{scanned.pk}/"
+
+    corrected = api.patch(url, {"amount": "250.00", "check_date": "2026-11-30"}, format="json")
+    refused = api.patch(url, {"routing_number": "011000015"}, format="json")
+    bad_number = api.patch(url, {"check_number": "12a"}, format="json")
+
+    assert corrected.status_code == 200, corrected.content
+    assert (corrected.json()["amount"], corrected.json()["check_date"]) == ("250.00", "2026-11-30")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] == {"routing_number": ["Unknown field."]}
+    assert bad_number.status_code == 400
+    assert bad_number.json()["error"]["fields"] == {"check_number": ["Digits only."]}
+    with schema_context(alpha.organization.schema_name):
+        scanned.refresh_from_db()
+        assert scanned.amount == Decimal("250.00")
+        assert scanned.routing_number != "011000015"
