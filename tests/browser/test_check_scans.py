@@ -2,8 +2,9 @@
 flatbed pages, one alone on the last) to a deposit, follows the reading on the deposit's page,
 then reviews each check with the keyboard alone: Enter accepts the donor suggested, one amount
 whose figures and words disagree is corrected, one payer unknown to the database is created as
-a donor. The ten draft gifts are in the deposit, which is then posted and closed. Each page is
-checked by axe and photographed at desktop and phone width."""
+a donor. The ten draft gifts are in the deposit, which is then posted and closed, and the bank
+account's ledger shows it. Each page is checked by axe and photographed at desktop and phone
+width."""
 
 from __future__ import annotations
 
@@ -156,6 +157,16 @@ def test_a_bookkeeper_scans_ten_checks_into_a_deposit_and_reviews_them_with_the_
     expect(page.get_by_role("status").first).to_contain_text("Posted 10 gifts")
     page.get_by_role("button", name="Close the deposit").click()
     expect(page.get_by_role("status").first).to_contain_text("Deposit closed")
+
+    # The bank account's ledger shows the deposit, for the checks' total.
+    page.goto(
+        staff_site.url(
+            "/accounting/reports/general-ledger/?account=1010&start=2026-12-01&end=2026-12-31"
+        )
+    )
+    deposit_line = page.locator("table.report tr", has_text=f"Deposit {deposit.pk}")
+    expect(deposit_line).to_contain_text(f"{total:,.2f}")
+    _checked(page, "ledger")
 
     with staff_site.schema():
         gifts = list(Gift.objects.filter(deposit_id=deposit.pk))
