@@ -34,10 +34,20 @@ def check_images_expire_all(at_local_hour: int | None = None) -> int:
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def check_images_expire(organization_id: int) -> int:
-    """Delete the tenant's check images older than its retention period. Safe to run twice."""
+    """Delete the tenant's check images older than its retention period, and fail its uploads
+    whose reading stopped without finishing. Safe to run twice."""
     from tenant_apps.checks.services.retention import check_images_expire as expire
+    from tenant_apps.checks.services.uploads import scan_uploads_stalled_fail
 
     with organization_of_task(organization_id, what="Check image retention") as organization:
-        deleted = expire(now=timezone.now())
-    logger.info("Check images of %s: %d deleted", organization.schema_name, deleted)
+        now = timezone.now()
+        deleted = expire(now=now)
+        # The same nightly pass ends the uploads whose reading was cut off.
+        stalled = scan_uploads_stalled_fail(now=now)
+    logger.info(
+        "Check scans of %s: %d images deleted, %d stalled uploads failed",
+        organization.schema_name,
+        deleted,
+        stalled,
+    )
     return deleted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -243,3 +244,28 @@ def scanned_check_record(
         scanned.image.save(f"{uuid.uuid4().hex}.png", ContentFile(image), save=False)
         scanned.save()
     return scanned
+
+
+# An upload still waiting or being read this long after it was made lost its task (a worker
+# stopped mid-way, a queue flushed): the longest file, 50 pages, reads in a few minutes.
+STALLED_AFTER = timedelta(hours=1)
+
+
+def scan_uploads_stalled_fail(*, now: datetime) -> int:
+    """Fail the uploads whose reading stopped without finishing, saying so, so that the deposit's
+    page stops waiting for them; the checks read before it stopped stay. How many."""
+    stalled = list(
+        ScanUpload.objects.filter(
+            state__in=(ScanState.QUEUED, ScanState.READING), created_at__lt=now - STALLED_AFTER
+        )
+    )
+    for scan in stalled:
+        scan.file.delete(save=False)
+        scan.state = ScanState.FAILED
+        scan.finished_at = now
+        scan.error = (
+            f"Reading stopped after page {scan.pages_read} of {scan.pages_total}: "
+            "upload the rest of the file again."
+        )
+        scan.save(update_fields=["file", "state", "finished_at", "error"])
+    return len(stalled)

@@ -72,3 +72,38 @@ def test_images_older_than_the_period_are_deleted_and_the_rest_kept(
 def test_a_retention_period_out_of_range_is_refused(in_alpha: Tenant, days: object) -> None:
     with pytest.raises(ServiceError, match="Images are kept between 1 and 36,500 days."):
         check_scan_settings_update(image_retention_days=days, acting_user=None)
+
+
+def test_an_upload_whose_reading_stopped_is_failed_at_night_saying_so(in_alpha: Tenant) -> None:
+    from tenant_apps.checks.models import ScanState
+
+    deposit = deposit_create(
+        deposit_on=date(2026, 12, 1),
+        expected_count=1,
+        expected_total=Decimal("1.00"),
+        acting_user=None,
+    )
+    stalled, fresh = (
+        ScanUpload.objects.create(
+            deposit=deposit,
+            original_filename=name,
+            kind="pdf",
+            size_bytes=1,
+            sha256="0" * 64,
+            state=ScanState.READING,
+            pages_total=5,
+            pages_read=2,
+        )
+        for name in ("stalled.pdf", "fresh.pdf")
+    )
+    ScanUpload.objects.filter(pk=stalled.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    check_images_expire_task(in_alpha.organization.pk)
+
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stalled.state, stalled.error) == (
+        ScanState.FAILED,
+        "Reading stopped after page 2 of 5: upload the rest of the file again.",
+    )
+    assert fresh.state == ScanState.READING
