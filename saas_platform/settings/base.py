@@ -315,6 +315,7 @@ CELERY_TASK_ROUTES = {
     "shared_apps.console.tasks.tenant_deletion_run": {"queue": "provisioning"},
     # Bulk work on files: uploads read, documents drawn, exports written.
     "tenant_apps.donations.tasks.import_run": {"queue": "imports"},
+    "tenant_apps.checks.tasks.scan_upload_read": {"queue": "imports"},
     "tenant_apps.donations.tasks.statements_run": {"queue": "imports"},
     "tenant_apps.accounting.tasks.board_packet_build": {"queue": "imports"},
     "shared_apps.console.tasks.tenant_export_run": {"queue": "imports"},
@@ -333,6 +334,7 @@ _LONG_TASK = {"soft_time_limit": 1_800, "time_limit": 1_860}
 _FAN_OUT = {"soft_time_limit": 300, "time_limit": 360}
 CELERY_TASK_ANNOTATIONS = {
     "tenant_apps.donations.tasks.import_run": _LONG_TASK,
+    "tenant_apps.checks.tasks.scan_upload_read": _LONG_TASK,
     "tenant_apps.donations.tasks.statements_run": _LONG_TASK,
     "tenant_apps.accounting.tasks.board_packet_build": _LONG_TASK,
     "shared_apps.console.tasks.tenant_export_run": _LONG_TASK,
@@ -340,6 +342,7 @@ CELERY_TASK_ANNOTATIONS = {
     # Fan-outs queue one task per organization: thousands of messages.
     "tenant_apps.accounting.tasks.time_releases_run_all": _FAN_OUT,
     "tenant_apps.donations.tasks.recurring_gifts_run_all": _FAN_OUT,
+    "tenant_apps.checks.tasks.check_images_expire_all": _FAN_OUT,
     "provisioning.tasks.spares_refill": {"soft_time_limit": 600, "time_limit": 660},
 }
 # Periodic work over all tenants: each entry fans out to the active tenants' schemas itself.
