@@ -32,9 +32,11 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
+from shared_apps.tenants.models import Organization
 from shared_apps.tenants.selectors import organization_logo_content
 from tenant_apps.core.services import actor_of, audit_record
 from tenant_apps.donations.models import (
@@ -46,6 +48,7 @@ from tenant_apps.donations.models import (
     ReceiptSettings,
 )
 from tenant_apps.donations.receipt_pdf import receipt_pdf_render
+from tenant_apps.donations.services.online_portal import manage_link, manageable_monthly_gift
 from tenant_apps.donations.services.receipt_content import (
     ACKNOWLEDGMENT_THRESHOLD,
     QUID_PRO_QUO_THRESHOLD,
@@ -340,6 +343,17 @@ def _email_record(receipt: Receipt, *, emailed_to: str = "", error: str = "") ->
     Receipt.objects.filter(pk=receipt.pk).update(**changes)
 
 
+def _monthly_gift_manage_url(donor: Donor) -> str:
+    """The signed link to manage the donor's monthly gift given online, or "" without one."""
+    organization = connection.tenant
+    if not isinstance(organization, Organization):  # a schema selected by name alone
+        return ""
+    monthly = manageable_monthly_gift(donor)
+    if monthly is None:
+        return ""
+    return manage_link(organization=organization, recurring_gift=monthly)
+
+
 def receipt_email_send(*, receipt: Receipt) -> bool:
     """Email the PDF to the donor's primary address if the donor accepts email; record where it
     went, or why it did not. A failure to reach the mail server is recorded and raised again,
@@ -351,7 +365,12 @@ def receipt_email_send(*, receipt: Receipt) -> bool:
         _email_record(receipt, error=reason)
         return False
     organization = receipt.content.get("organization", "")
-    context = {"receipt": receipt, "organization": organization, "donor": receipt.donor}
+    context = {
+        "receipt": receipt,
+        "organization": organization,
+        "donor": receipt.donor,
+        "manage_url": _monthly_gift_manage_url(receipt.donor),
+    }
     message = EmailMessage(
         subject=render_to_string("donations/receipt_email_subject.txt", context).strip(),
         body=render_to_string("donations/receipt_email.txt", context),
