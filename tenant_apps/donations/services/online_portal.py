@@ -67,8 +67,10 @@ def _gift_of(*, organization: Organization, token: str) -> RecurringGift:
         raise ServiceError(INVALID) from None
     if not isinstance(data, dict) or data.get("schema") != organization.schema_name:
         raise ServiceError(INVALID)
+    if not isinstance(data.get("gift"), int):
+        raise ServiceError(INVALID)
     recurring_gift = (
-        RecurringGift.objects.filter(pk=data.get("gift")).exclude(stripe_subscription_id="").first()
+        RecurringGift.objects.filter(pk=data["gift"]).exclude(stripe_subscription_id="").first()
     )
     if recurring_gift is None:
         raise ServiceError(INVALID)

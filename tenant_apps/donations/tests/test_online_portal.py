@@ -52,7 +52,7 @@ def _monthly_gift_received(fake: FakeStripe, deliver: Deliver) -> tuple[str, str
     deliver(at("checkout.session.completed", session))
     deliver(at("invoice.paid", first))
     (receipt_email,) = [message for message in mail.outbox if message.to == ["ada@example.org"]]
-    found = LINK.search(receipt_email.body)
+    found = LINK.search(str(receipt_email.body))
     assert found, receipt_email.body
     assert "To change or cancel your monthly gift" in receipt_email.body
     return found.group(1), str(first["customer"])
@@ -99,7 +99,7 @@ def test_an_expired_link_says_the_next_receipt_brings_a_new_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started_at = time.time() - timedelta(days=MANAGE_LINK_DAYS + 1).total_seconds()
-    monkeypatch.setattr(signing.time, "time", lambda: started_at)
+    monkeypatch.setattr(signing.time, "time", lambda: started_at)  # type: ignore[attr-defined]
     path, _ = _monthly_gift_received(connected, deliver)
     monkeypatch.undo()
 
