@@ -18,7 +18,7 @@ from django_tenants.utils import remove_www
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavailable
-from saas_platform.lib.request_context import request_id_var
+from saas_platform.lib.request_context import request_id_var, request_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import (
@@ -58,6 +58,8 @@ class RequestContextMiddleware:
         # The request carries its id for the error pages and logs; HttpRequest does not declare it.
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        # Error reports read the user of the request in progress (lib.error_tracking).
+        request_token = request_var.set(request)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -77,6 +79,7 @@ class RequestContextMiddleware:
             )
             return response
         finally:
+            request_var.reset(request_token)
             request_id_var.reset(token)
 
 

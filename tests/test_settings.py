@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from saas_platform.settings.environment import env_bool, env_int, env_list
+from saas_platform.settings.environment import env_bool, env_float, env_int, env_list
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,17 @@ def test_numbers_must_be_numbers_in_range(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("COUNT", "-1")
     with pytest.raises(ImproperlyConfigured, match="at least 0"):
         env_int("COUNT", default=1, minimum=0)
+
+
+def test_fractions_must_be_numbers_in_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE", "half")
+    with pytest.raises(ImproperlyConfigured, match="not a number"):
+        env_float("RATE", default=0.0)
+    monkeypatch.setenv("RATE", "1.5")
+    with pytest.raises(ImproperlyConfigured, match="between 0.0 and 1.0"):
+        env_float("RATE", default=0.0, minimum=0.0, maximum=1.0)
+    monkeypatch.setenv("RATE", "0.25")
+    assert env_float("RATE", default=0.0, minimum=0.0, maximum=1.0) == 0.25
 
 
 def test_required_values_say_which_variable_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
+from saas_platform.lib.error_tracking import error_tracking_init
 from saas_platform.settings.environment import (
     env_bool,
     env_db,
+    env_float,
     env_int,
     env_rate,
     env_str,
@@ -495,3 +497,19 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Error tracking: Sentry, for web requests and Celery tasks, when SENTRY_DSN is set. Events
+# carry the schema, request id and user id as tags and no personal data (lib/error_tracking.py).
+SENTRY_DSN = env_str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", default="")
+# Share of requests and tasks traced for performance; errors are always sent.
+SENTRY_TRACES_SAMPLE_RATE = env_float(
+    "SENTRY_TRACES_SAMPLE_RATE", default=0.0, minimum=0.0, maximum=1.0
+)
+error_tracking_init(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=SENTRY_RELEASE,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)

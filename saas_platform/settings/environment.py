@@ -59,6 +59,25 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
     return number
 
 
+def env_float(
+    name: str,
+    default: float | object = _MISSING,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    value = _raw(name, default)
+    if value is None:
+        return float(cast(float, default))
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name}={number} must be between {minimum} and {maximum}.")
+    return number
+
+
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     value = _raw(name, default)
     if value is None:
