@@ -10,6 +10,8 @@ Environment:
     GUNICORN_THREADS     threads per worker (default 4)
     FORWARDED_ALLOW_IPS  addresses whose X-Forwarded-Proto gunicorn believes (default 127.0.0.1)
     LOG_LEVEL            gunicorn's own log level (default info)
+    PROMETHEUS_MULTIPROC_DIR  an empty directory (a tmpfs) where each worker writes its request
+                         metrics, so that /metrics, answered by one worker, adds up all of them
 
 Each thread may hold one persistent database connection (CONN_MAX_AGE), so one web container
 opens up to GUNICORN_WORKERS * GUNICORN_THREADS connections to PostgreSQL.
@@ -73,3 +75,21 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The container's orchestrator sets the process count; no gunicornc control socket is needed,
 # and the application's directory is not writable by the user the server runs as.
 control_socket_disable = True
+
+
+# /metrics adds up the request metrics of every worker from PROMETHEUS_MULTIPROC_DIR: emptied
+# when the server starts (files of a previous run would count twice), and a worker's live
+# gauges dropped when it exits (prometheus-client's multiprocess mode).
+def on_starting(server: object) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from django_tenants.utils import remove_www
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavailable
+from saas_platform.lib.metrics import request_observe
 from saas_platform.lib.request_context import request_id_var, request_var
 from shared_apps.billing.selectors import organization_suspended_for_billing
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -32,7 +33,7 @@ logger = logging.getLogger("ifm.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths a tenant answers whatever its state: the load balancer's probe, and the static files
 # (the same for every tenant, nothing of its own) that the refusal pages themselves use.
-_ALWAYS_SERVED = ("/healthz",)
+_ALWAYS_SERVED = ("/healthz", "/readyz")
 _PREFIXES_ALWAYS_SERVED = (settings.STATIC_URL,)
 # What an organization suspended for billing still reaches, so that it can pay: signing in and
 # out, resetting a forgotten password, and the billing pages (Checkout, the customer portal,
@@ -64,12 +65,16 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
+            seconds = time.perf_counter() - started
+            request_observe(
+                method=request.method or "", status=response.status_code, seconds=seconds
+            )
             logger.info(
                 "%s %s %s %.1fms",
                 request.method,
                 request.path,
                 response.status_code,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 extra={
                     "method": request.method,
                     "path": request.path,

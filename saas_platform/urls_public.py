@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from saas_platform.lib.admin_sites import public_admin_site
 from saas_platform.lib.health import healthz
+from saas_platform.operations import metrics, readyz
 from saas_platform.views import favicon, public_home
 from shared_apps.users.views import LoginView
 from tenant_apps.donations.views.connect_webhook import connect_webhook
@@ -13,6 +14,8 @@ from tenant_apps.donations.views.connect_webhook import connect_webhook
 urlpatterns = [
     path("", public_home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

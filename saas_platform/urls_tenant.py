@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from saas_platform.lib.admin_sites import tenant_admin_site
 from saas_platform.lib.health import healthz
+from saas_platform.operations import readyz
 from saas_platform.organization_api import OrganizationSettingsView
 from saas_platform.views import favicon, tenant_home
 from shared_apps.users.views import LoginView, PasswordResetView
@@ -31,6 +32,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", tenant_home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),

@@ -80,3 +80,24 @@ def test_task_queued_from_another_schema_refuses_to_run(
     """The task checks where it runs: queued from the public schema, it does not send."""
     with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="ran in schema public"):
         tenant_welcome_email_send.delay(committed_tenant.pk)
+
+
+def test_a_running_worker_and_beats_task_leave_their_heartbeats(
+    real_worker: None, settings: Settings
+) -> None:
+    """What /readyz reads: the worker's own heartbeat, recorded as it starts and then on its
+    timer, and the beat task's, recorded when a worker runs what beat queued."""
+    from saas_platform.celery import beat_heartbeat
+    from saas_platform.lib.health import heartbeat_age
+
+    worker_age = heartbeat_age("worker")
+    assert worker_age is not None and worker_age < 60
+
+    assert heartbeat_age("beat") is None
+    beat_heartbeat.delay()  # as beat sends it: through Redis, to the worker
+    deadline = time.monotonic() + 30
+    while heartbeat_age("beat") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    beat_age = heartbeat_age("beat")
+    assert beat_age is not None and beat_age < 60

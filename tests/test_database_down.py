@@ -102,6 +102,17 @@ def test_health_answers_503_json_on_every_host(
 
 
 @pytest.mark.parametrize("host", HOSTS)
+def test_readiness_answers_503_json_on_every_host(
+    server_without_database: int, cold_routing_cache: None, host: str
+) -> None:
+    status, content_type, _, body = _get(server_without_database, host, "/readyz")
+
+    assert (status, content_type) == (503, "application/json")
+    assert json.loads(body)["status"] == "unavailable"
+    assert json.loads(body)["checks"]["database"] == "down"
+
+
+@pytest.mark.parametrize("host", HOSTS)
 def test_the_api_answers_503_in_its_error_shape(
     server_without_database: int, cold_routing_cache: None, host: str
 ) -> None:

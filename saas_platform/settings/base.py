@@ -85,8 +85,8 @@ TOP_LEVEL_ROUTES = frozenset(
     {
         "account", "accounts", "accounting", "api", "billing", "campaigns", "console",
         "deposits", "donations", "donors", "favicon.ico", "gifts", "give", "healthz", "hours",
-        "invitations", "media", "pay-runs", "personnel", "pledges", "receipts", "recurring",
-        "settings", "signup", "static", "stripe", "tasks",
+        "invitations", "media", "metrics", "pay-runs", "personnel", "pledges", "readyz",
+        "receipts", "recurring", "settings", "signup", "static", "stripe", "tasks",
     }
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
@@ -349,6 +349,11 @@ CELERY_TASK_ANNOTATIONS = {
 }
 # Periodic work over all tenants: each entry fans out to the active tenants' schemas itself.
 CELERY_BEAT_SCHEDULE = {
+    # Beat's heartbeat: a worker running it proves that beat schedules (provisioning/health.py).
+    "health-beat-heartbeat": {
+        "task": "saas_platform.celery.beat_heartbeat",
+        "schedule": 60.0,
+    },
     # Spare schemas are refilled after each signup; this catches up after a lost task.
     "provisioning-spares": {
         "task": "provisioning.tasks.spares_refill",
@@ -396,6 +401,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
 }
+
+# --- Health and metrics. The worker records a heartbeat every HEALTH_HEARTBEAT_SECONDS and beat
+# queues one a minute; /readyz calls them stale past these ages (provisioning/health.py).
+HEALTH_HEARTBEAT_SECONDS = env_int("HEALTH_HEARTBEAT_SECONDS", default=30, minimum=1)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", default=120, minimum=1)
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", default=180, minimum=1)
+# The bearer token Prometheus sends to /metrics on the platform's host; empty: no /metrics.
+METRICS_TOKEN = env_str("METRICS_TOKEN", default="")
 
 # --- Billing: Stripe. Without a secret key (development, tests) organizations get trials and the
 # billing pages say that Stripe is not configured.

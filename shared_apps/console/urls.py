@@ -12,4 +12,5 @@ urlpatterns = [
     path("tenants/<slug:slug>/<slug:action>/", views.tenant_action, name="tenant_action"),
     path("exports/<int:export_id>/download/", views.export_download, name="export_download"),
     path("audit/", views.audit_list, name="audit"),
+    path("health/", views.health, name="health"),
 ]

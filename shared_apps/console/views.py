@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from provisioning.health import readiness_report
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.selectors import subscription_of
@@ -261,4 +262,34 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             if slug
             else [],
         },
+    )
+
+
+# --- Health ------------------------------------------------------------------------------
+
+STATE_LABELS = {
+    "ok": "OK",
+    "down": "Down",
+    "stale": "Behind",
+    "low": "Running low",
+    "unknown": "Not checked",
+}
+STATUS_LABELS = {
+    "ok": "Everything is working.",
+    "degraded": "Serving, but something needs an operator.",
+    "unavailable": "Not serving: the load balancer takes this process out.",
+}
+
+
+@require_GET
+@operator_required
+def health(request: HttpRequest) -> HttpResponse:
+    """The readiness report /readyz gives the probes, in words, for operators."""
+    report = readiness_report()
+    rows = [(check, STATE_LABELS[check.state]) for check in report.checks]
+    return TemplateResponse(
+        request,
+        "console/health.html",
+        {"report": report, "rows": rows, "status_label": STATUS_LABELS[report.status]},
+        status=200,
     )

@@ -13,7 +13,7 @@ from tests.plugin import OWNER_PASSWORD, Tenant
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/console/", "/console/tenants/alpha/", "/console/audit/"]
+PAGES = ["/console/", "/console/tenants/alpha/", "/console/audit/", "/console/health/"]
 ACTIONS = ["suspend", "reactivate", "retry", "export", "delete"]
 
 
