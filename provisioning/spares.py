@@ -59,7 +59,7 @@ def spare_claim(schema_name: str) -> bool:
         cursor.execute(
             f"ALTER SCHEMA {quote_name(spare.schema_name)} RENAME TO {quote_name(schema_name)}"
         )
-    _pinned_paths_rename(schema_name, old=spare.schema_name)
+    pinned_paths_rename(schema_name, old=spare.schema_name)
     spare.delete()
     return True
 
@@ -129,7 +129,7 @@ def _migrations_current(schema_name: str) -> bool:
         return set(cursor.fetchall()) == migration_nodes()
 
 
-def _pinned_paths_rename(schema_name: str, *, old: str) -> None:
+def pinned_paths_rename(schema_name: str, *, old: str) -> None:
     """Point the search paths pinned on the schema's functions at its new name."""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django_tenants.utils import get_public_schema_name
 
-from shared_apps.tenants.models import Organization
+from shared_apps.tenants.models import Organization, OrganizationState
 
 
 # A mail server that cannot be reached (any OSError: refused, timed out, SMTP errors) is
@@ -24,3 +25,31 @@ def spares_refill() -> int:
     from provisioning.spares import spares_refill as refill
 
     return refill()
+
+
+@shared_task(ignore_result=True)
+def backups_nightly() -> int:
+    """Queue tonight's backup of every active tenant, one task each (runs in the public
+    schema). Returns how many were queued."""
+    organization_ids = list(
+        Organization.objects.filter(state=OrganizationState.ACTIVE)
+        .exclude(schema_name=get_public_schema_name())
+        .values_list("pk", flat=True)
+    )
+    for organization_id in organization_ids:
+        tenant_backup_run.delay(organization_id)
+    return len(organization_ids)
+
+
+@shared_task(ignore_result=True)
+def tenant_backup_run(organization_id: int) -> str | None:
+    """One tenant's nightly backup and the pruning of its old ones; None when it is no longer
+    active (suspended or deleted since it was queued: its last backup is kept)."""
+    from provisioning.backups import tenant_backup_nightly
+
+    organization = Organization.objects.filter(
+        pk=organization_id, state=OrganizationState.ACTIVE
+    ).first()
+    if organization is None:
+        return None
+    return tenant_backup_nightly(organization=organization)

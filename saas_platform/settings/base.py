@@ -91,6 +91,8 @@ TOP_LEVEL_ROUTES = frozenset(
 )  # fmt: skip
 ADMIN_URL_PATH = env_url_path("ADMIN_URL_PATH", default="admin/", reserved=TOP_LEVEL_ROUTES)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Days a tenant's nightly backup is kept (provisioning.backups); its newest is always kept.
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", default=14, minimum=1)
 # Clones of the template schema kept ready for new tenants (provisioning.spares); a signup takes
 # one and renames it (milliseconds) instead of cloning the template (a few hundred ms). 0: none.
 PROVISIONING_SPARE_SCHEMAS = env_int("PROVISIONING_SPARE_SCHEMAS", default=2, minimum=0)
@@ -353,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
     "health-beat-heartbeat": {
         "task": "saas_platform.celery.beat_heartbeat",
         "schedule": 60.0,
+    },
+    # Each active tenant's schema dumped into storage (backups/<slug>/), older dumps pruned.
+    "provisioning-backups-nightly": {
+        "task": "provisioning.tasks.backups_nightly",
+        "schedule": crontab(hour=2, minute=15),
     },
     # Spare schemas are refilled after each signup; this catches up after a lost task.
     "provisioning-spares": {
