@@ -1,6 +1,9 @@
 """The Celery application. Tasks run in the schema of the tenant that queued them
 (tenant-schemas-celery puts the schema in the message headers).
 
+A task queued while a request is answered carries the request's id (the `ifm_request_id`
+header), so that its log lines and error reports name the request that queued it.
+
 Operations hook in here too: every worker records a heartbeat in Redis on a timer of its own
 (HEALTH_HEARTBEAT_SECONDS), beat queues `beat_heartbeat` every minute, and each finished task
 is counted for /metrics (saas_platform.lib.health, saas_platform.lib.metrics).
@@ -12,12 +15,21 @@ import os
 from typing import Any
 
 from celery import bootsteps
-from celery.signals import task_failure, task_retry, task_success, worker_process_init
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    task_retry,
+    task_success,
+    worker_process_init,
+)
 from django.conf import settings
 from tenant_schemas_celery.app import CeleryApp
 
 from saas_platform.lib.health import heartbeat_record
 from saas_platform.lib.metrics import task_outcome_record
+from saas_platform.lib.request_context import request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings.local")
 
@@ -87,3 +99,28 @@ def _task_retried(sender: Any = None, **kwargs: Any) -> None:
     request = kwargs.get("request")
     name = getattr(request, "task", None) or _task_name(sender)
     task_outcome_record(task_name=str(name), outcome="retried")
+
+
+REQUEST_ID_HEADER = "ifm_request_id"
+
+
+@before_task_publish.connect
+def _request_id_sent(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    request_id = request_id_var.get()
+    if headers is not None and request_id != "-":
+        headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
+@task_prerun.connect
+def _request_id_received(task: Any = None, **kwargs: Any) -> None:
+    request_id = task.request.get(REQUEST_ID_HEADER) if task is not None else None
+    if request_id:
+        task.request.ifm_request_id_token = request_id_var.set(str(request_id))
+
+
+@task_postrun.connect
+def _request_id_forgotten(task: Any = None, **kwargs: Any) -> None:
+    token = getattr(task.request, "ifm_request_id_token", None) if task is not None else None
+    if token is not None:
+        request_id_var.reset(token)
+        task.request.ifm_request_id_token = None

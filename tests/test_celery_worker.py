@@ -17,6 +17,7 @@ from pytest_django import DjangoDbBlocker, Settings
 from provisioning.tasks import tenant_welcome_email_send
 from saas_platform.celery import app
 from saas_platform.lib.connection import connection
+from saas_platform.lib.request_context import request_id_var
 from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Organization
 
@@ -52,21 +53,24 @@ def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
     ran = []
 
     def record(sender: object, **kwargs: object) -> None:
-        ran.append((threading.get_ident(), connection.schema_name))
+        ran.append((threading.get_ident(), connection.schema_name, request_id_var.get()))
 
     task_success.connect(record, weak=False)
     mail.outbox.clear()
     with django_db_blocker.unblock():
+        # queued while a request is answered: the task's log lines carry that request's id
+        token = request_id_var.set("request-queued-0001")
         with schema_context(committed_tenant.schema_name):
             # queued from the tenant's schema; the worker must find the owner in that schema
             enqueue_on_commit(tenant_welcome_email_send, committed_tenant.pk)
+        request_id_var.reset(token)
         assert connection.schema_name == "public"
 
         _wait_for_mail(1)
     task_success.disconnect(record)
 
-    # it ran in the worker's thread, not here, and in the tenant's schema
-    assert ran == [(ran[0][0], committed_tenant.schema_name)]
+    # it ran in the worker's thread, not here, in the tenant's schema, with the request's id
+    assert ran == [(ran[0][0], committed_tenant.schema_name, "request-queued-0001")]
     assert ran[0][0] != threading.get_ident()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

@@ -138,6 +138,30 @@ def test_a_failing_request_reaches_sentry_tagged_and_without_personal_data(
 
 
 @pytest.mark.django_db
+def test_a_failing_page_names_the_signed_in_user_by_id_only(
+    alpha: Tenant, sentry_receiver: SentryReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saas_platform import views
+
+    def broken(user: Any) -> Any:
+        raise RuntimeError("the dashboard could not be assembled")
+
+    monkeypatch.setattr(views, "dashboard_parts", broken)
+    client = alpha.client(alpha.owner)
+    client.raise_request_exception = False
+
+    response = client.get("/", HTTP_X_REQUEST_ID="request-sentry-0002")
+
+    assert response.status_code == 500
+    raw, events = _received(sentry_receiver)
+    [event] = [event for event in events if event.get("exception")]
+    assert event["tags"]["user_id"] == str(alpha.owner.pk)
+    assert event["tags"]["request_id"] == "request-sentry-0002"
+    assert alpha.owner.email.encode() not in raw
+    assert client.cookies["sessionid"].value.encode() not in raw
+
+
+@pytest.mark.django_db
 def test_a_failing_task_reaches_sentry_tagged_and_without_personal_data(
     alpha: Tenant, sentry_receiver: SentryReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
