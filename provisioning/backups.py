@@ -42,7 +42,7 @@ from provisioning.dumps import schema_dump
 from provisioning.schemas import schema_name_in_catalog, schema_name_reserved_as
 from provisioning.services import tenant_export
 from provisioning.spares import pinned_paths_rename
-from provisioning.template import quote_name
+from provisioning.template import migrations_missing, quote_name
 from saas_platform.lib.connection import connection
 from shared_apps.tenants.models import Organization
 
@@ -62,6 +62,9 @@ class Restored:
     source_file: str
     # The export of the schema a --replace restore overwrote; None for a restore into a new one.
     replaced_export: str | None
+    # Migrations of the code the restored schema lacks: a dump from before a release is restored
+    # as it was; `manage.py migrate_schemas --schema <name>` brings it up to date.
+    migrations_missing: int
 
 
 def backup_folder(slug: str) -> str:
@@ -166,7 +169,12 @@ def tenant_restore(
             _target_check(target)
         _replay(dump_path, source_schema=source_schema, target=target)
     logger.info("restored %s from %s into %s", slug, source_file, target)
-    return Restored(schema_name=target, source_file=source_file, replaced_export=None)
+    return Restored(
+        schema_name=target,
+        source_file=source_file,
+        replaced_export=None,
+        migrations_missing=migrations_missing(target),
+    )
 
 
 def _restore_replacing(
@@ -181,7 +189,10 @@ def _restore_replacing(
         undo,
     )
     return Restored(
-        schema_name=organization.schema_name, source_file=source_file, replaced_export=undo
+        schema_name=organization.schema_name,
+        source_file=source_file,
+        replaced_export=undo,
+        migrations_missing=migrations_missing(organization.schema_name),
     )
 
 

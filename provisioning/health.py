@@ -17,8 +17,7 @@ from django.conf import settings
 
 from provisioning.models import SpareSchema
 from provisioning.spares import spares_wanted
-from provisioning.template import migration_nodes, template_schema_name, template_state
-from saas_platform.lib.connection import connection
+from provisioning.template import migrations_missing, template_schema_name, template_state
 from saas_platform.lib.health import CheckResult, HealthReport, heartbeat_check, liveness_checks
 
 
@@ -56,14 +55,6 @@ def readiness_report() -> HealthReport:
     return HealthReport(checks=checks)
 
 
-def migrations_missing() -> int:
-    """How many of the code's migrations the public schema has not recorded (one query)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT app, name FROM public.django_migrations")
-        applied = set(cursor.fetchall())
-    return len(migration_nodes() - applied)
-
-
 def spares_ready(template_key: str | None) -> int:
     if template_key is None:
         return 0
@@ -71,7 +62,7 @@ def spares_ready(template_key: str | None) -> int:
 
 
 def _migrations_check() -> CheckResult:
-    missing = migrations_missing()
+    missing = migrations_missing("public")
     if missing:
         detail = f"{missing} migration(s) not applied: run manage.py migrate_schemas."
         return CheckResult("migrations", "Migrations", "stale", detail, critical=True)

@@ -67,6 +67,15 @@ def migration_nodes() -> frozenset[tuple[str, str]]:
     return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
+def migrations_missing(schema_name: str) -> int:
+    """How many of the code's migrations `schema_name` has not recorded (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT app, name FROM {quote_name(schema_name)}.django_migrations"  # noqa: S608
+        )
+        return len(migration_nodes() - set(cursor.fetchall()))
+
+
 def _graph_fingerprint() -> str:
     return hashlib.sha256(repr(sorted(migration_nodes())).encode()).hexdigest()[:20]
 

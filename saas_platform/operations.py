@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from provisioning.health import migrations_missing, readiness_report, spares_ready
+from provisioning.health import readiness_report, spares_ready
 from provisioning.spares import spares_wanted
-from provisioning.template import template_state
+from provisioning.template import migrations_missing, template_state
 from saas_platform.lib.metrics import metrics_exposition
 
 
@@ -45,7 +45,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "ifm_spare_schemas_ready": ("Spare schemas of the current template.", spares_ready(key)),
         "ifm_spare_schemas_wanted": ("PROVISIONING_SPARE_SCHEMAS.", spares_wanted()),
         "ifm_template_ready": ("1: the template is at the code's migrations.", state == "ready"),
-        "ifm_migrations_missing": ("Migrations the public schema lacks.", migrations_missing()),
+        "ifm_migrations_missing": (
+            "Migrations the public schema lacks.",
+            migrations_missing("public"),
+        ),
     }
     body = metrics_exposition({name: (doc, float(value)) for name, (doc, value) in gauges.items()})
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

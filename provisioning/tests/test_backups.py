@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -119,7 +120,12 @@ def test_a_tenant_is_restored_from_its_backup_into_a_new_schema_and_over_its_own
         try:
             # Then a restore into a new schema brings every row back there, and leaves the
             # tenant as it is
-            call_command("tenant_restore", committed_tenant.slug, "--schema", copy)
+            output = StringIO()
+            call_command("tenant_restore", committed_tenant.slug, "--schema", copy, stdout=output)
+            assert (
+                output.getvalue()
+                == f"Restored {committed_tenant.slug} from {backup} into {copy}.\n"
+            )
             assert _row_counts(copy) == counts
             assert _row_counts(schema)["accounting_journalline"] == 0
             assert _pinned_paths(copy) and all(copy in path for path in _pinned_paths(copy))

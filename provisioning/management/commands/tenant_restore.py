@@ -56,5 +56,13 @@ class Command(BaseCommand):
                 f"Restored {slug} from {restored.source_file} into {restored.schema_name}."
             )
         )
+        if restored.migrations_missing:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The dump predates {restored.migrations_missing} migration(s) of this "
+                    "release: run manage.py migrate_schemas "
+                    f"--schema {restored.schema_name} before it is served."
+                )
+            )
         if restored.replaced_export:
             self.stdout.write(f"The schema it replaced is exported at {restored.replaced_export}.")
