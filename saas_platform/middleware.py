@@ -17,6 +17,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
 from saas_platform.lib.connection import connection
+from saas_platform.lib.health import healthz
 from saas_platform.lib.http_errors import DATABASE_UNAVAILABLE, database_unavailable
 from saas_platform.lib.metrics import request_observe
 from saas_platform.lib.request_context import request_id_var, request_var
@@ -33,7 +34,8 @@ logger = logging.getLogger("ifm.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths a tenant answers whatever its state: the load balancer's probe, and the static files
 # (the same for every tenant, nothing of its own) that the refusal pages themselves use.
-_ALWAYS_SERVED = ("/healthz", "/readyz")
+READY_PATH = "/readyz"
+_ALWAYS_SERVED = ("/healthz", READY_PATH)
 _PREFIXES_ALWAYS_SERVED = (settings.STATIC_URL,)
 # What an organization suspended for billing still reaches, so that it can pay: signing in and
 # out, resetting a forgotten password, and the billing pages (Checkout, the customer portal,
@@ -126,12 +128,12 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         except DATABASE_UNAVAILABLE as error:
             # A cold routing cache needs the database: without it no host can be resolved, and
             # the probes must still read 503 JSON from /healthz, not a 500 page.
-            return database_unavailable(request, error)
+            return _unavailable(request, error)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view that lost the database answers 503 (retry later), not 500 (our bug)."""
         if isinstance(exception, DATABASE_UNAVAILABLE):
-            return database_unavailable(request, exception)
+            return _unavailable(request, exception)
         return None
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
@@ -164,6 +166,15 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         response = _page(request, "errors/being_set_up.html", status=503, organization=organization)
         response["Retry-After"] = "5"
         return response
+
+
+def _unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """503 without the database. Readiness cannot check more than liveness then, so it
+    answers liveness's JSON (`"database": "down"`), as /healthz does."""
+    if request.path == READY_PATH:
+        logger.error("database unavailable: %s %s: %s", request.method, request.path, error)
+        return healthz(request)
+    return database_unavailable(request, error)
 
 
 def _time_zone_activate(organization: Organization) -> None:

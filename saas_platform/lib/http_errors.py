@@ -23,8 +23,6 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 HEALTH_PATH = "/healthz"
-# Readiness answers liveness's JSON while the database is down: it cannot check more.
-READY_PATH = "/readyz"
 # Errors that say the database cannot be reached now (refused, dropped, restarting), as opposed
 # to a query that is wrong: those stay 500s. Retrying later may succeed, hence 503.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -106,7 +104,7 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
         request.path,
         error,
     )
-    if request.path in (HEALTH_PATH, READY_PATH):
+    if request.path == HEALTH_PATH:
         return healthz(request)
     if is_api_path(request.path):
         response: HttpResponse = api_error(
