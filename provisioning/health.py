@@ -5,7 +5,7 @@ is cheap (a query or a Redis read each) so that a probe every few seconds costs 
   run `migrate_schemas` yet serves code ahead of its tables). Critical.
 - template: the template schema new tenants are cloned from is at the code's migrations.
 - spares: `PROVISIONING_SPARE_SCHEMAS` clones of the current template are ready.
-- worker, beat: their heartbeats in Redis are recent (saas_platform.celery).
+- worker, beat: their heartbeats in Redis are recent (saas_platform.worker_operations).
 
 Only a failed critical check answers 503; the others say `degraded`, so that a stopped worker
 shows on the operators' dashboards without taking every web process out of the load balancer.

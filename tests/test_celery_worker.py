@@ -91,8 +91,8 @@ def test_a_running_worker_and_beats_task_leave_their_heartbeats(
 ) -> None:
     """What /readyz reads: the worker's own heartbeat, recorded as it starts and then on its
     timer, and the beat task's, recorded when a worker runs what beat queued."""
-    from saas_platform.celery import beat_heartbeat
     from saas_platform.lib.health import heartbeat_age
+    from saas_platform.worker_operations import beat_heartbeat
 
     worker_age = heartbeat_age("worker")
     assert worker_age is not None and worker_age < 60

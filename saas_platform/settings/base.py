@@ -353,7 +353,7 @@ CELERY_TASK_ANNOTATIONS = {
 CELERY_BEAT_SCHEDULE = {
     # Beat's heartbeat: a worker running it proves that beat schedules (provisioning/health.py).
     "health-beat-heartbeat": {
-        "task": "saas_platform.celery.beat_heartbeat",
+        "task": "saas_platform.worker_operations.beat_heartbeat",
         "schedule": 60.0,
     },
     # Each active tenant's schema dumped into storage (backups/<slug>/), older dumps pruned.
