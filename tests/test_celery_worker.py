@@ -67,6 +67,10 @@ def test_task_runs_in_the_schema_of_the_tenant_that_queued_it(
         assert connection.schema_name == "public"
 
         _wait_for_mail(1)
+        # task_success is sent after the task's body returned, the mail already out
+        deadline = time.monotonic() + 30
+        while not ran and time.monotonic() < deadline:
+            time.sleep(0.01)
     task_success.disconnect(record)
 
     # it ran in the worker's thread, not here, in the tenant's schema, with the request's id
