@@ -27,7 +27,8 @@ def spares_refill() -> int:
     return refill()
 
 
-@shared_task(ignore_result=True)
+# A fan-out: one message per active organization, thousands of them.
+@shared_task(ignore_result=True, soft_time_limit=300, time_limit=360)
 def backups_nightly() -> int:
     """Queue tonight's backup of every active tenant, one task each (runs in the public
     schema). Returns how many were queued."""
@@ -41,7 +42,8 @@ def backups_nightly() -> int:
     return len(organization_ids)
 
 
-@shared_task(ignore_result=True)
+# pg_dump of a large organization takes minutes.
+@shared_task(ignore_result=True, soft_time_limit=1_800, time_limit=1_860)
 def tenant_backup_run(organization_id: int) -> str | None:
     """One tenant's nightly backup and the pruning of its old ones; None when it is no longer
     active (suspended or deleted since it was queued: its last backup is kept)."""

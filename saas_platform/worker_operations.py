@@ -50,7 +50,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             self.timer_entry = None
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=10, time_limit=20)
 def beat_heartbeat() -> None:
     """Queued by beat every minute (CELERY_BEAT_SCHEDULE): its run says beat is scheduling."""
     heartbeat_record("beat")
