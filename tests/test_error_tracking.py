@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import smtplib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,28 +164,37 @@ def test_a_failing_page_names_the_signed_in_user_by_id_only(
 def test_a_failing_task_reaches_sentry_tagged_and_without_personal_data(
     alpha: Tenant, sentry_receiver: SentryReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provisioning import services
-    from provisioning.tasks import tenant_welcome_email_send
+    from django.db import IntegrityError
 
-    refused = alpha.owner.email
+    from provisioning import backups
+    from provisioning.tasks import tenant_backup_run
 
-    def welcome_refused(**kwargs: Any) -> None:
-        # SMTP servers name the recipient they refuse.
-        raise smtplib.SMTPRecipientsRefused({refused: (550, f"<{refused}> unknown".encode())})
+    address = alpha.owner.email
 
-    monkeypatch.setattr(services, "tenant_welcome_email_send", welcome_refused)
+    def backup_refused(**kwargs: Any) -> None:
+        # PostgreSQL quotes the values of the key it refused.
+        raise IntegrityError(
+            'duplicate key value violates unique constraint "users_user_email_key"\n'
+            f"DETAIL:  Key (email)=({address}) already exists.\n"
+        )
 
-    with schema_context(alpha.organization.schema_name), pytest.raises(smtplib.SMTPException):
-        tenant_welcome_email_send.delay(alpha.organization.pk)
+    monkeypatch.setattr(backups, "tenant_backup_nightly", backup_refused)
+    token = request_id_var.set("request-sentry-0003")
+    try:
+        with schema_context(alpha.organization.schema_name), pytest.raises(IntegrityError):
+            tenant_backup_run.delay(alpha.organization.pk)
+    finally:
+        request_id_var.reset(token)
 
     raw, events = _received(sentry_receiver)
     [event] = [event for event in events if event.get("exception")]
     assert event["tags"]["tenant_schema"] == "alpha"
-    assert event["extra"]["celery-job"] == {
-        "task_name": "provisioning.tasks.tenant_welcome_email_send"
-    }
-    assert event["exception"]["values"][-1]["type"] == "SMTPRecipientsRefused"
-    assert refused.encode() not in raw
+    assert event["tags"]["request_id"] == "request-sentry-0003"
+    assert event["extra"]["celery-job"] == {"task_name": "provisioning.tasks.tenant_backup_run"}
+    exception = event["exception"]["values"][-1]
+    assert exception["type"] == "IntegrityError"
+    assert exception["value"].endswith(f"Key (email)=({FILTERED}) already exists.\n")
+    assert address.encode() not in raw
     assert b"owner@" not in raw
 
 
