@@ -46,6 +46,7 @@ def test_every_task_goes_to_a_queue_the_workers_serve() -> None:
         ("tenant_apps.donations.tasks.statements_run", "imports"),
         ("tenant_apps.checks.tasks.scan_upload_read", "imports"),
         ("shared_apps.console.tasks.tenant_export_run", "imports"),
+        ("provisioning.tasks.tenant_backup_run", "imports"),
         ("tenant_apps.donations.tasks.receipt_email", "email"),
         ("tenant_apps.donations.tasks.receipt_issue_for_gift", "email"),
         ("shared_apps.onboarding.tasks.signup_verification_email_send", "email"),

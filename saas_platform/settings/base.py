@@ -323,6 +323,7 @@ CELERY_TASK_ROUTES = {
     "tenant_apps.donations.tasks.statements_run": {"queue": "imports"},
     "tenant_apps.accounting.tasks.board_packet_build": {"queue": "imports"},
     "shared_apps.console.tasks.tenant_export_run": {"queue": "imports"},
+    "provisioning.tasks.tenant_backup_run": {"queue": "imports"},
     # Mail and what is mailed: receipts issued, receipts and welcomes sent.
     "*_email_send": {"queue": "email"},
     "tenant_apps.donations.tasks.receipt_*": {"queue": "email"},
