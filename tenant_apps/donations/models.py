@@ -63,6 +63,21 @@ class Campaign(models.Model):
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # Its public giving page, /give/<slug>/: open to donors only while `is_public` (and the
+    # campaign has not ended), with the story and image fundraisers write for it. A campaign
+    # with `giving_fund` sends every gift there; without one the donor chooses among the funds
+    # the organization offers.
+    slug = models.CharField(max_length=60, blank=True)
+    is_public = models.BooleanField(default=False)
+    story = models.TextField(blank=True)
+    image = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The page image's file name in the organization's own storage; empty: none.",
+    )
+    giving_fund = models.ForeignKey(
+        "accounting.Fund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +86,17 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(goal__gte=0), name="campaign_goal_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["slug"], condition=~models.Q(slug=""), name="campaign_slug_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slug__regex=r"^([a-z0-9]+(-[a-z0-9]+)*)?$"),
+                name="campaign_slug_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_public=False) | ~models.Q(slug=""),
+                name="campaign_public_has_slug",
             ),
             models.CheckConstraint(
                 condition=models.Q(start__isnull=True)
@@ -82,6 +108,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class GivingPageSettings(models.Model):
+    """How the organization's giving pages may be shown inside other sites (one row, pk 1):
+    the origins allowed to frame them (CSP frame-ancestors), one a line; none: no framing."""
+
+    frame_ancestors = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "giving page settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="giving_page_settings_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return "Giving page settings"
+
+    @property
+    def frame_origins(self) -> list[str]:
+        return [line for line in self.frame_ancestors.split() if line]
 
 
 class GivingFund(models.Model):
@@ -162,6 +209,9 @@ class Gift(models.Model):
     tribute_name = models.CharField(max_length=200, blank=True)
     notify_name = models.CharField(max_length=200, blank=True)
     notify_email = models.EmailField(blank=True)
+    # The donor asked that their name not be shown with the gift (online giving's "give
+    # anonymously"): lists of donors the organization publishes leave it out.
+    anonymous = models.BooleanField(default=False)
     goods_services_value = models.DecimalField(
         max_digits=14,
         decimal_places=2,

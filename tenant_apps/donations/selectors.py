@@ -791,6 +791,19 @@ def campaign_desk_list(*, filters: CampaignFilters, today: date) -> QuerySet[Cam
     )
 
 
+def campaign_giving_page(*, slug: str, today: date) -> CampaignOnDesk | None:
+    """The campaign whose public giving page is /give/<slug>/, with what it raised, its percent
+    of the goal and its status on `today` (campaign_desk_list) and its fixed fund: one query."""
+    if not slug:
+        return None
+    return (
+        campaign_desk_list(filters=CampaignFilters(), today=today)
+        .filter(slug=slug)
+        .select_related("giving_fund")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class ProgressPoint:
     through: date  # the last day the point counts

@@ -55,6 +55,9 @@ class Donor(models.Model):
     # Kept by donors.services from the names above: what lists show and search matches.
     display_name = models.CharField(max_length=200)
     email_ok = models.BooleanField(default=True)
+    # Asked to be sent news and appeals by email (the giving page's opt-in, or staff): apart
+    # from email_ok, which allows any email at all, receipts included.
+    email_news_ok = models.BooleanField(default=False)
     mail_ok = models.BooleanField(default=True)
     phone_ok = models.BooleanField(default=True)
     do_not_contact = models.BooleanField(default=False)

@@ -572,17 +572,24 @@ def _account_link(params: dict[str, str]) -> dict[str, Any]:
 
 
 def _connect_checkout_session(params: dict[str, str], account: str) -> dict[str, Any]:
-    """A payment-mode Checkout session on a connected account, priced by its one line item."""
+    """A Checkout session on a connected account, priced by its one line item: payment mode,
+    or subscription mode (its price recurring; the subscription's metadata kept for when it is
+    paid). The payment method types asked for are the session's (card when none are)."""
     session = _checkout_session(params)
     amount = int(params.get("line_items[0][price_data][unit_amount]") or 0) * int(
         params.get("line_items[0][quantity]") or 1
     )
+    methods = [
+        value for key, value in sorted(params.items()) if key.startswith("payment_method_types[")
+    ]
     session.update(
         amount_subtotal=amount,
         amount_total=amount,
         currency=params.get("line_items[0][price_data][currency]"),
         customer_email=params.get("customer_email"),
+        payment_method_types=methods or ["card"],
         _payment_intent_metadata=_metadata(params, "payment_intent_data[metadata]"),
+        _subscription_metadata=_metadata(params, "subscription_data[metadata]"),
         _account=account,
     )
     return session

@@ -22,6 +22,11 @@ from tenant_apps.donations.services.gifts import (
     gifts_create,
     gifts_post,
 )
+from tenant_apps.donations.services.giving_pages import (
+    campaign_giving_page_update,
+    giving_frame_ancestors_set,
+    giving_page_settings,
+)
 from tenant_apps.donations.services.import_csv import DONOR_COLUMNS, GIFT_COLUMNS
 from tenant_apps.donations.services.imports import import_job_create
 from tenant_apps.donations.services.online import giving_funds, giving_funds_set
@@ -43,16 +48,19 @@ __all__ = [
     "GiftSpec",
     "ScheduleSpec",
     "campaign_create",
+    "campaign_giving_page_update",
     "deposit_add_gifts",
     "deposit_close",
     "deposit_create",
     "deposit_gift_enter",
     "gift_create",
     "gift_post",
+    "giving_frame_ancestors_set",
     "giving_funds",
     "giving_funds_set",
     "gifts_create",
     "gifts_post",
+    "giving_page_settings",
     "import_job_create",
     "pledge_create",
     "pledge_post",

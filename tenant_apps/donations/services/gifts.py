@@ -120,6 +120,7 @@ class GiftSpec:
     check_number: str = ""
     payment_reference: str = ""
     source: str = GiftSource.MANUAL
+    anonymous: bool = False
 
 
 def _gift_checked(
@@ -167,6 +168,7 @@ def _gift_checked(
         method=method,
         campaign=spec.campaign,
         source=spec.source,
+        anonymous=bool(spec.anonymous),
         **details,
     )
     return gift, allocation_rows, credit_rows
@@ -196,6 +198,7 @@ def gift_create(
     pledge: Pledge | None = None,
     recurring_gift: RecurringGift | None = None,
     stripe_invoice_id: str = "",
+    anonymous: bool = False,
 ) -> Gift:
     """A draft gift with its allocations (one to GEN if none) and soft credits. Nothing is in
     the books until gift_post. A payment on a pledge (`pledge`) comes from the pledge's donor,
@@ -223,6 +226,7 @@ def gift_create(
             check_number=check_number,
             payment_reference=payment_reference,
             source=source,
+            anonymous=anonymous,
         ),
         fund_of=pledge or recurring_gift,
     )

@@ -48,12 +48,14 @@ from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
 from tenant_apps.donations.models import (
+    Campaign,
     Gift,
     GiftMethod,
     GiftRefund,
     GiftSource,
     GiftState,
     RecurringGift,
+    TributeType,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
@@ -74,7 +76,13 @@ from tenant_apps.donors.selectors import (
     DuplicateSuggestion,
     donor_duplicates_suggest,
 )
-from tenant_apps.donors.services import AddressSpec, DonorNames, EmailSpec, donor_create
+from tenant_apps.donors.services import (
+    AddressSpec,
+    DonorNames,
+    EmailSpec,
+    donor_create,
+    donor_update,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -214,8 +222,11 @@ def _gift_record(
     fund = str(metadata.get("fund") or DEFAULT_FUND)
     if not Fund.objects.filter(code=fund, is_active=True).exists():
         fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
+    opted_in = metadata.get("email_opt_in") == "yes"
     if donor is None:
-        donor = _donor_found_or_created(email=email, name=name, address=details.get("address"))
+        donor = _donor_found_or_created(
+            email=email, name=name, address=details.get("address"), email_opt_in=opted_in
+        )
     organization_zone = zoneinfo.ZoneInfo(
         event.organization.time_zone if event.organization else "UTC"
     )
@@ -227,6 +238,10 @@ def _gift_record(
         source=GiftSource.ONLINE,
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
+        campaign=_campaign_of(metadata),
+        designation=_fee_covered_note(metadata, amount=amount),
+        **_tribute_of(metadata),
+        anonymous=metadata.get("anonymous") == "yes",
         acting_user=None,
         recurring_gift=recurring_gift,
         stripe_invoice_id=stripe_invoice_id,
@@ -234,14 +249,66 @@ def _gift_record(
     return gift_post(gift=gift, acting_user=None)
 
 
-def _donor_found_or_created(*, email: str, name: str, address: Any = None) -> Donor:
+def _campaign_of(metadata: dict[str, Any]) -> Campaign | None:
+    """The campaign whose page the gift was made on, by its public slug; none when the page has
+    moved since (the gift still counts, to no campaign rather than a wrong one)."""
+    slug = str(metadata.get("campaign") or "")
+    return Campaign.objects.filter(slug=slug).first() if slug else None
+
+
+def _tribute_of(metadata: dict[str, Any]) -> dict[str, str]:
+    """The gift's tribute fields from the metadata; a tribute without the honored person's
+    name (the page refuses one) is left out rather than failing the gift."""
+    kind = str(metadata.get("tribute_type") or "")
+    name = str(metadata.get("tribute_name") or "").strip()[:200]
+    if kind not in (TributeType.HONOR, TributeType.MEMORY) or not name:
+        return {}
+    notify_email = str(metadata.get("tribute_notify_email") or "").strip().lower()[:254]
+    return {
+        "tribute_type": kind,
+        "tribute_name": name,
+        "notify_name": str(metadata.get("tribute_notify_name") or "").strip()[:200],
+        "notify_email": notify_email,
+    }
+
+
+def _fee_covered_note(metadata: dict[str, Any], *, amount: Decimal) -> str:
+    """Words for the gift's designation when the donor added Stripe's fee to it: the receipt is
+    for the whole charge (a gift), and staff see what the donor chose before the fee."""
+    if metadata.get("cover_fees") != "yes":
+        return ""
+    try:
+        chosen = Decimal(str(metadata.get("amount_chosen") or ""))
+    except ArithmeticError:
+        return ""
+    if not chosen.is_finite() or not 0 < chosen < amount:
+        return ""
+    return f"Gift of ${chosen:,.2f} with ${amount - chosen:,.2f} added to cover the fee"
+
+
+def _opted_in(donor: Donor, *, email_opt_in: bool) -> Donor:
+    """A known donor who ticked the page's news opt-in is opted in; one who did not is left
+    as recorded."""
+    if email_opt_in and not donor.email_news_ok:
+        return donor_update(donor=donor, acting_user=None, email_news_ok=True)
+    return donor
+
+
+def _donor_found_or_created(
+    *, email: str, name: str, address: Any = None, email_opt_in: bool = False
+) -> Donor:
     """The donor a payment online is from. By email first: the donor with it (the earliest, if
     several share it; never one merged into another). Then by name and postcode (the billing
     address Checkout collected), by the donors desk's duplicate rules (donor_duplicates_suggest):
     the one donor at that postcode whose name is this name (ignoring case) is this donor.
     Anything less certain (several such donors, a name only similar) makes a new donor with the
     billing address, whose page then lists the others under "Possible duplicates" for a person
-    to compare and merge; without a street to keep, a note on the new donor names them."""
+    to compare and merge; without a street to keep, a note on the new donor names them.
+
+    The donor's news preference (email_news_ok) follows the page's opt-in: a new donor gets the
+    organization's news by email only when they ticked it; a known donor who ticked it is opted
+    in, and one who did not keeps the preference recorded (leaving a box unticked is not asking
+    to stop). Receipts are sent whatever it says: email_ok, which allows them, is untouched."""
     if email:
         found = (
             DonorEmail.objects.filter(email=email, donor__merged_into__isnull=True)
@@ -250,7 +317,7 @@ def _donor_found_or_created(*, email: str, name: str, address: Any = None) -> Do
             .first()
         )
         if found is not None:
-            return found.donor
+            return _opted_in(found.donor, email_opt_in=email_opt_in)
     first, _, last = name.rpartition(" ")
     if not first:
         first, last = "", name or email or "Online donor"
@@ -273,7 +340,7 @@ def _donor_found_or_created(*, email: str, name: str, address: Any = None) -> Do
             == " ".join(name.split()).casefold()
         ]
         if len(alike) == 1 and len(same) == 1:
-            return same[0]
+            return _opted_in(same[0], email_opt_in=email_opt_in)
     street = str(billing.get("line1") or "").strip()
     addresses = (
         [
@@ -304,6 +371,7 @@ def _donor_found_or_created(*, email: str, name: str, address: Any = None) -> Do
         emails=[EmailSpec(email=email, is_primary=True)] if email else [],
         addresses=addresses,
         notes=notes,
+        email_news_ok=email_opt_in,
         acting_user=None,
     )
 

@@ -11,7 +11,7 @@ apps, provisioning and the top-level tests use. The app's own code imports from 
 """
 
 from tenant_apps.donors.services.checks import AddressSpec, DonorNames, EmailSpec, PhoneSpec
-from tenant_apps.donors.services.donors import donor_create, donor_note_add
+from tenant_apps.donors.services.donors import donor_create, donor_note_add, donor_update
 from tenant_apps.donors.services.households import household_add, household_create
 from tenant_apps.donors.services.imports import (
     DONOR_CSV_COLUMNS,
@@ -41,6 +41,7 @@ __all__ = [
     "PhoneSpec",
     "TAG_SEPARATOR",
     "donor_create",
+    "donor_update",
     "donor_import_check",
     "donor_merge",
     "donor_note_add",
