@@ -1,5 +1,5 @@
 """Pages of the campaigns desk under /campaigns/ on an organization's host: the list, a
-campaign's page, and the form that adds or changes one."""
+campaign's page, the form that adds or changes one, and its public giving page's settings."""
 
 from django.urls import path
 
@@ -12,4 +12,9 @@ urlpatterns = [
     path("new/", campaigns.campaign_new, name="new"),
     path("<int:pk>/", campaigns.campaign_detail, name="detail"),
     path("<int:pk>/edit/", campaigns.campaign_edit, name="edit"),
+    path("<int:pk>/giving-page/", campaigns.campaign_giving_page_edit, name="giving_page"),
+    path("<int:pk>/giving-page/image/", campaigns.campaign_image_upload, name="image_upload"),
+    path(
+        "<int:pk>/giving-page/image/delete/", campaigns.campaign_image_delete, name="image_delete"
+    ),
 ]

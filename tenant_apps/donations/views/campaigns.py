@@ -16,20 +16,24 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.views.decorators.http import require_http_methods, require_safe
+from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from saas_platform.lib import formatting
 from saas_platform.lib.charts import LineChart, line_chart
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import EARLIEST_DATE, LATEST_DATE
 from saas_platform.lib.listing import Column, csv_response, listing, ordered, sort_of, wants_csv
+from shared_apps.tenants.selectors import organization_url
 from shared_apps.users.pages import page_requires
 from shared_apps.users.requests import AuthenticatedHttpRequest
 from shared_apps.users.roles import Capability
+from tenant_apps.accounting.selectors import fund_list
 from tenant_apps.donations import selectors
 from tenant_apps.donations.models import Campaign
 from tenant_apps.donations.selectors import CampaignFilters, CampaignOverview, CampaignStatus
 from tenant_apps.donations.services import campaigns as campaign_services
+from tenant_apps.donations.services import giving_pages
 from tenant_apps.donations.views.gifts import error_to_form
 
 # --- The list ----------------------------------------------------------------------------------
@@ -172,16 +176,47 @@ def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if overview is None:
         raise Http404("There is no such campaign.")
     user = request.user
+    campaign = overview.campaign
+    page_url = ""
+    if campaign.slug:
+        organization = request.tenant  # type: ignore[attr-defined]  # TenantMainMiddleware's
+        page_url = organization_url(organization=organization, path=f"/give/{campaign.slug}/")
     return render(
         request,
         "donations/campaigns/detail.html",
         {
             "overview": overview,
-            "campaign": overview.campaign,
+            "campaign": campaign,
             "chart": progress_chart(overview),
             "can_write": user.has_capability(Capability.GIFTS_WRITE),
             "can_read_reports": user.has_capability(Capability.REPORTS_READ),
+            "page_url": page_url,
+            "button_code": embed_button_code(url=page_url, name=campaign.name),
+            "frame_code": embed_frame_code(url=page_url, name=campaign.name),
         },
+    )
+
+
+def embed_button_code(*, url: str, name: str) -> str:
+    """The HTML of a "Give" button linking to the page, for the organization's own site: a
+    plain link with its style inline (no script, nothing loaded from here)."""
+    return format_html(
+        '<a href="{}" style="display:inline-block;padding:.6em 1.2em;background:#0b5cad;'
+        'color:#fff;border-radius:6px;font:600 1rem system-ui,sans-serif;text-decoration:none">'
+        "Give to {}</a>",
+        url,
+        name,
+    )
+
+
+def embed_frame_code(*, url: str, name: str) -> str:
+    """The HTML of the page in an iframe (`?embed=1`: without the site's header); shown by the
+    sites listed in the organization settings only."""
+    return format_html(
+        '<iframe src="{}?embed=1" title="Give to {}" width="100%" height="1400" '
+        'style="border:0;max-width:40rem"></iframe>',
+        url,
+        name,
     )
 
 
@@ -304,3 +339,140 @@ def campaign_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {"form": form, "campaign": campaign},
         status=status,
     )
+
+
+# --- The campaign's public giving page, as fundraisers set it ------------------------------------
+
+
+class GivingPageForm(forms.Form):
+    slug = forms.CharField(
+        label="Page address",
+        max_length=60,
+        required=False,
+        help_text="The end of the page's address, /give/<address>/: 3 to 60 lowercase letters, "
+        "digits and dashes, such as spring-appeal.",
+    )
+    is_public = forms.BooleanField(
+        label="Open to donors",
+        required=False,
+        help_text="Donors can give on the page while it is open and the campaign has not ended.",
+    )
+    story = forms.CharField(
+        label="Story",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What the campaign is for, in your words; a blank line starts a new paragraph.",
+    )
+    giving_fund = forms.ChoiceField(
+        label="Where its gifts go",
+        required=False,
+        help_text="One fund for every gift, or let the donor choose among the funds offered on "
+        "the giving page.",
+    )
+
+    def __init__(self, *args: Any, funds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["giving_fund"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = [("", "The donor chooses"), *funds]
+
+
+class CampaignImageForm(forms.Form):
+    image = forms.FileField(
+        label="Image",
+        help_text="A PNG, JPEG or WebP image of at most 2 MB, shown across the top of the page.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+
+def _fund_choices() -> list[tuple[str, str]]:
+    return [
+        (fund.code, f"{fund.name} ({fund.code})") for fund in fund_list().filter(is_active=True)
+    ]
+
+
+def _giving_page_form_page(
+    request: AuthenticatedHttpRequest,
+    campaign: Campaign,
+    *,
+    form: GivingPageForm | None = None,
+    image_form: CampaignImageForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization = request.tenant  # type: ignore[attr-defined]  # TenantMainMiddleware's
+    form = form or GivingPageForm(
+        funds=_fund_choices(),
+        initial={
+            "slug": campaign.slug,
+            "is_public": campaign.is_public,
+            "story": campaign.story,
+            "giving_fund": campaign.giving_fund.code if campaign.giving_fund else "",
+        },
+    )
+    return render(
+        request,
+        "donations/campaigns/giving_page.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "image_form": image_form or CampaignImageForm(),
+            "page_url": organization_url(organization=organization, path="/give/")
+            + (f"{campaign.slug}/" if campaign.slug else ""),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page_requires(Capability.GIFTS_WRITE)
+def campaign_giving_page_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_or_404(pk)
+    if request.method != "POST":
+        return _giving_page_form_page(request, campaign)
+    form = GivingPageForm(request.POST, funds=_fund_choices())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            giving_pages.campaign_giving_page_update(
+                campaign=campaign,
+                slug=data["slug"],
+                is_public=data["is_public"],
+                story=data["story"],
+                giving_fund=data["giving_fund"],
+                acting_user=request.user,
+            )
+        except ServiceError as error:
+            error_to_form(form, error)
+        else:
+            messages.success(request, "The giving page is saved.")
+            return redirect("campaigns:detail", pk=pk)
+    return _giving_page_form_page(request, campaign, form=form, status=400)
+
+
+@require_POST
+@page_requires(Capability.GIFTS_WRITE)
+def campaign_image_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_or_404(pk)
+    form = CampaignImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        # One byte past the limit is enough for the service to refuse a file as too large.
+        content = form.cleaned_data["image"].read(giving_pages.CAMPAIGN_IMAGE_MAX_BYTES + 1)
+        try:
+            giving_pages.campaign_image_set(
+                campaign=campaign, content=content, acting_user=request.user
+            )
+        except ServiceError as error:
+            error_to_form(form, error)
+        else:
+            messages.success(request, "The image is saved: it shows at the top of the page.")
+            return redirect("campaigns:giving_page", pk=pk)
+    return _giving_page_form_page(request, campaign, image_form=form, status=400)
+
+
+@require_POST
+@page_requires(Capability.GIFTS_WRITE)
+def campaign_image_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    giving_pages.campaign_image_remove(campaign=campaign_or_404(pk), acting_user=request.user)
+    messages.success(request, "The image is removed from the giving page.")
+    return redirect("campaigns:giving_page", pk=pk)

@@ -81,6 +81,9 @@ class DonorForm(forms.Form):
         label="Tags", required=False, max_length=1000, help_text="Separated by commas."
     )
     email_ok = forms.BooleanField(label="May be emailed", required=False, initial=True)
+    email_news_ok = forms.BooleanField(
+        label="Asked for news and appeals by email", required=False, initial=False
+    )
     mail_ok = forms.BooleanField(label="May be sent mail", required=False, initial=True)
     phone_ok = forms.BooleanField(label="May be phoned", required=False, initial=True)
     do_not_contact = forms.BooleanField(label="Do not contact at all", required=False)
@@ -146,6 +149,7 @@ def initial_of(donor: Donor) -> dict[str, Any]:
         **({name: getattr(address, name) for name in ADDRESS_FIELDS} if address else {}),
         "tags": ", ".join(tag.name for tag in donor.tags.all()),
         "email_ok": donor.email_ok,
+        "email_news_ok": donor.email_news_ok,
         "mail_ok": donor.mail_ok,
         "phone_ok": donor.phone_ok,
         "do_not_contact": donor.do_not_contact,
@@ -187,6 +191,7 @@ def donor_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     addresses=[address] if address else [],
                     tags=form.tags_given(),
                     email_ok=form.cleaned_data["email_ok"],
+                    email_news_ok=form.cleaned_data["email_news_ok"],
                     mail_ok=form.cleaned_data["mail_ok"],
                     phone_ok=form.cleaned_data["phone_ok"],
                     do_not_contact=form.cleaned_data["do_not_contact"],
@@ -236,6 +241,7 @@ def donor_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 last_name=form.cleaned_data["last_name"],
                 organization_name=form.cleaned_data["organization_name"],
                 email_ok=form.cleaned_data["email_ok"],
+                email_news_ok=form.cleaned_data["email_news_ok"],
                 mail_ok=form.cleaned_data["mail_ok"],
                 phone_ok=form.cleaned_data["phone_ok"],
                 do_not_contact=form.cleaned_data["do_not_contact"],
