@@ -120,6 +120,17 @@ class GivingFundsForm(forms.Form):
         ]
 
 
+class GivingFramesForm(forms.Form):
+    frame_ancestors = forms.CharField(
+        label="Sites that may show the giving pages inside their own pages",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One address a line, such as https://www.example.org (https only; "
+        "*.example.org for all its subdomains). Empty: no site may frame them.",
+    )
+
+
 FormsByPart = dict[str, forms.Form]
 
 
@@ -163,6 +174,9 @@ def _settings_page(
         ),
         "giving_funds": GivingFundsForm(
             initial={"funds": [fund.code for fund in donations.giving_funds()]}
+        ),
+        "giving_frames": GivingFramesForm(
+            initial={"frame_ancestors": donations.giving_page_settings().frame_ancestors}
         ),
     }
     parts |= bound or {}
@@ -389,6 +403,28 @@ def giving_funds(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, "The funds offered on the giving page are saved.")
             return redirect(GIVING_SECTION)
     return _settings_page(request, bound={"giving_funds": form}, status=400)
+
+
+@require_POST
+@page_requires(Capability.SETTINGS_MANAGE)
+def giving_frames(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = GivingFramesForm(request.POST)
+    if form.is_valid():
+        try:
+            origins = donations.giving_frame_ancestors_set(
+                text=form.cleaned_data["frame_ancestors"], acting_user=request.user
+            )
+        except ServiceError as error:
+            _refusal_on(form, error)
+        else:
+            messages.success(
+                request,
+                f"{len(origins)} site{'s' if len(origins) != 1 else ''} may show the giving pages."
+                if origins
+                else "No site may show the giving pages inside its own.",
+            )
+            return redirect(GIVING_SECTION)
+    return _settings_page(request, bound={"giving_frames": form}, status=400)
 
 
 @require_POST

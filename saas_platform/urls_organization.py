@@ -20,6 +20,7 @@ urlpatterns = [
     path("giving/refresh/", organization_pages.giving_refresh, name="giving_refresh"),
     path("giving/return/", organization_pages.giving_return, name="giving_return"),
     path("giving/funds/", organization_pages.giving_funds, name="giving_funds"),
+    path("giving/frames/", organization_pages.giving_frames, name="giving_frames"),
     path("giving/disconnect/", organization_pages.giving_disconnect, name="giving_disconnect"),
     path(
         "checklist/dismiss/",

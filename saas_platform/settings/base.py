@@ -429,6 +429,11 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # Checkout sessions one client may open on the giving pages a minute (card testing runs many).
 GIVING_CHECKOUTS_PER_MINUTE = env_int("GIVING_CHECKOUTS_PER_MINUTE", default=10, minimum=1)
+# ... and the organization as a whole, from every client together (card testing spread over many
+# addresses): well above a busy appeal's minute, far below a script's.
+GIVING_CHECKOUTS_PER_ORGANIZATION_PER_MINUTE = env_int(
+    "GIVING_CHECKOUTS_PER_ORGANIZATION_PER_MINUTE", default=60, minimum=1
+)
 # Days an organization keeps working after a payment failed, or after its trial of a paid plan
 # ended with no subscription, before it is suspended. Trials are never suspended without Stripe.
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", default=7, minimum=0)
