@@ -90,6 +90,18 @@ PAGES: tuple[DemoPage, ...] = (
         "/accounting/budgets/",
         "budgets: a grid by account and month, CSV import, approval; budget versus actual",
     ),
+    DemoPage(
+        "demo",
+        "/give/",
+        "the public giving page, no login (it says giving is not set up until the owner connects "
+        "a Stripe account in the organization settings)",
+    ),
+    DemoPage(
+        "demo",
+        "/give/community-appeal/",
+        "a campaign's public giving page: its story, goal and progress; staff edit it, and copy "
+        "its button and frame codes, from the campaign's page",
+    ),
     DemoPage("demo", "/donations/imports/", "CSV imports of donors and gifts, with their progress"),
     DemoPage(
         "demo", "/donations/reports/", "fundraising reports: LYBUNT, SYBUNT, campaigns, funds..."

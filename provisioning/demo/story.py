@@ -5,13 +5,13 @@ through their batch forms: donors_create, gifts_create, gifts_post, entries_reco
 hour_entries_submit, hour_entries_approve), and is the same on every run for the same `today`
 (one seeded random generator, no clock inside): donors in households; gifts across three
 calendar years, with loyal, lapsed and recaptured donors so that LYBUNT, SYBUNT and retention
-have rows; two campaigns; a pledge paid in installments and monthly recurring gifts; a
-foundation grant restricted to the tutoring program and spent on it; rent and supplies every
-month; the four staff's weekdays logged and approved, and each month's pay run posted from them
-to programs and functions, then paid; a dozen volunteers' hours, approved; this month's pay run
-entered, waiting to be posted; last month's checks deposited, this month's waiting in an open
-deposit and as drafts; every month before this year closed; and this fiscal year's budget,
-approved.
+have rows; three campaigns (the one running now with its public giving page); a pledge paid in
+installments and monthly recurring gifts; a foundation grant restricted to the tutoring program
+and spent on it; rent and supplies every month; the four staff's weekdays logged and approved,
+and each month's pay run posted from them to programs and functions, then paid; a dozen
+volunteers' hours, approved; this month's pay run entered, waiting to be posted; last month's
+checks deposited, this month's waiting in an open deposit and as drafts; every month before this
+year closed; and this fiscal year's budget, approved.
 
 The history is recorded before the receipt settings are filled in (no receipt for the past
 years' gifts, as for an organization that receipted elsewhere); this month's gifts are receipted.
@@ -37,6 +37,12 @@ from tenant_apps.personnel import services as personnel
 from tenant_apps.personnel.models import Person, StaffRecord
 
 SEED = 958  # FASB ASC 958: any fixed number would do
+COMMUNITY_PAGE_SLUG = "community-appeal"
+COMMUNITY_STORY = (
+    "Every week our volunteers tutor a hundred children after school and deliver meals to the "
+    "neighbours who cannot get out.\n\nThis appeal keeps the doors open through the winter: "
+    "the heating, the books, and the van's fuel."
+)
 
 FIRST_NAMES = [
     "Amara",
@@ -393,6 +399,23 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
         end=date(today.year, 5, 31),
         acting_user=fundraiser,
     )
+    # The campaign running now, with its public giving page open (README "What to open").
+    community = donations.campaign_create(
+        code="COMMUNITY",
+        name="Community appeal",
+        goal="30000.00",
+        start=this_month - timedelta(days=75),
+        end=today + timedelta(days=60),
+        acting_user=fundraiser,
+    )
+    donations.campaign_giving_page_update(
+        campaign=community,
+        slug=COMMUNITY_PAGE_SLUG,
+        is_public=True,
+        story=COMMUNITY_STORY,
+        giving_fund="",
+        acting_user=fundraiser,
+    )
     patterns = [years for share, years in PATTERNS for _ in range(share)]
     specs: list[donations.GiftSpec] = []
     for number, donor in enumerate(cast.donors):
@@ -408,7 +431,7 @@ def _gifts_record(cast: Cast, rng: random.Random, *, today: date) -> None:
                     days=rng.randrange((last_day - date(year, 1, 1)).days + 1)
                 )
                 amount = rng.choice(AMOUNTS) * (10 if organization else 1)
-                campaign = _campaign_of(received, (year_end, spring))
+                campaign = _campaign_of(received, (year_end, spring, community))
                 specs.append(
                     donations.GiftSpec(
                         donor=donor,
