@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.core.exceptions import ValidationError
@@ -34,6 +34,8 @@ from tenant_apps.donations.models import Campaign, GivingFund, TributeType
 from tenant_apps.donations.services.posting import DEFAULT_FUND
 
 if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParams
+
     from shared_apps.tenants.models import Organization
     from shared_apps.users.models import User
 
@@ -320,11 +322,18 @@ def online_checkout_create(
         description += f" ({fund.name})"
     try:
         session = stripe_client().v1.checkout.sessions.create(
-            params={
-                **_checkout_params(organization=organization, gift=gift, description=description),
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-            },
+            # Built as a plain dict (its parts differ by mode); Stripe's TypedDict checks keys
+            # the two modes do not share.
+            params=cast(
+                "SessionCreateParams",
+                {
+                    **_checkout_params(
+                        organization=organization, gift=gift, description=description
+                    ),
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                },
+            ),
             options={"stripe_account": organization.stripe_account_id},
         )
     except stripe.StripeError:

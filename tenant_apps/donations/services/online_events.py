@@ -59,6 +59,7 @@ from tenant_apps.donations.models import (
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
+from tenant_apps.donations.services.online import NO_TRIBUTE, Tribute
 from tenant_apps.donations.services.online_disputes import gift_dispute_apply
 from tenant_apps.donations.services.online_subscriptions import (
     SubscriptionFacts,
@@ -223,6 +224,7 @@ def _gift_record(
     if not Fund.objects.filter(code=fund, is_active=True).exists():
         fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
     opted_in = metadata.get("email_opt_in") == "yes"
+    tribute = _tribute_of(metadata)
     if donor is None:
         donor = _donor_found_or_created(
             email=email, name=name, address=details.get("address"), email_opt_in=opted_in
@@ -240,7 +242,10 @@ def _gift_record(
         allocations=[AllocationSpec(fund=fund, amount=amount)],
         campaign=_campaign_of(metadata),
         designation=_fee_covered_note(metadata, amount=amount),
-        **_tribute_of(metadata),
+        tribute_type=tribute.kind or TributeType.NONE,
+        tribute_name=tribute.name,
+        notify_name=tribute.notify_name,
+        notify_email=tribute.notify_email,
         anonymous=metadata.get("anonymous") == "yes",
         acting_user=None,
         recurring_gift=recurring_gift,
@@ -256,20 +261,19 @@ def _campaign_of(metadata: dict[str, Any]) -> Campaign | None:
     return Campaign.objects.filter(slug=slug).first() if slug else None
 
 
-def _tribute_of(metadata: dict[str, Any]) -> dict[str, str]:
-    """The gift's tribute fields from the metadata; a tribute without the honored person's
-    name (the page refuses one) is left out rather than failing the gift."""
+def _tribute_of(metadata: dict[str, Any]) -> Tribute:
+    """The gift's tribute from the metadata; a tribute without the honored person's name (the
+    page refuses one) is left out rather than failing the gift."""
     kind = str(metadata.get("tribute_type") or "")
     name = str(metadata.get("tribute_name") or "").strip()[:200]
     if kind not in (TributeType.HONOR, TributeType.MEMORY) or not name:
-        return {}
-    notify_email = str(metadata.get("tribute_notify_email") or "").strip().lower()[:254]
-    return {
-        "tribute_type": kind,
-        "tribute_name": name,
-        "notify_name": str(metadata.get("tribute_notify_name") or "").strip()[:200],
-        "notify_email": notify_email,
-    }
+        return NO_TRIBUTE
+    return Tribute(
+        kind=kind,
+        name=name,
+        notify_name=str(metadata.get("tribute_notify_name") or "").strip()[:200],
+        notify_email=str(metadata.get("tribute_notify_email") or "").strip().lower()[:254],
+    )
 
 
 def _fee_covered_note(metadata: dict[str, Any], *, amount: Decimal) -> str:
