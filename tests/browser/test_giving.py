@@ -80,7 +80,7 @@ def test_a_donor_gives_on_a_phone_and_the_gift_reaches_the_books(
 
         # When the donor gives $50, covers the fee, and pays on Checkout.
         page.get_by_label("$50").check()
-        page.get_by_label("Cover the card fee").check()
+        page.get_by_label("Cover the processing fee").check()
         page.get_by_label("Your name").fill("Ada Lovelace")
         page.get_by_label("Your email").fill("ada@example.org")
         page.get_by_role("button", name="Continue to payment").click()

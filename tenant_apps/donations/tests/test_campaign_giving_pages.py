@@ -653,3 +653,19 @@ def test_another_organizations_campaign_page_is_not_found(
     assert Client(HTTP_HOST=beta.host).get(PAGE).status_code == 404
     beta_fundraiser = beta.client(beta.user(Role.FUNDRAISER))
     assert beta_fundraiser.get(f"/campaigns/{campaign.pk}/giving-page/").status_code == 404
+
+
+def test_before_giving_is_live_a_campaign_page_tells_its_story_without_the_form(
+    alpha: Tenant,
+    fake_stripe: FakeStripe,  # noqa: F811
+) -> None:
+    with schema_context("alpha"):
+        _campaign()
+
+    response = Client(HTTP_HOST=alpha.host).get(PAGE)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Spring appeal</h1>" in html and "Every gift digs." in html
+    assert "Online giving is not set up for Alpha Relief Fund yet." in html
+    assert "give-form" not in html
