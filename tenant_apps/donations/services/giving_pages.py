@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_LENGTH = (3, 60)
 # Addresses under /give/ that are pages of their own, never a campaign's.
-RESERVED_SLUGS = frozenset({"thanks", "embed", "image", "static", "new"})
+RESERVED_SLUGS = frozenset({"thanks", "manage", "embed", "image", "static", "new"})
 STORY_MAX_LENGTH = 10_000
 # The page's image is shown at the width of a phone or of the page's column: a photograph of a
 # few hundred kilobytes. Past these it is an upload mistake, refused with a message.

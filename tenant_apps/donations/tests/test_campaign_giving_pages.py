@@ -601,6 +601,7 @@ def test_a_fundraiser_sets_up_the_page_and_gets_the_embed_codes(alpha: Tenant) -
         ({"slug": "ab"}, "3 to 60 lowercase letters, digits and dashes"),
         ({"slug": "-spring"}, "3 to 60 lowercase letters, digits and dashes"),
         ({"slug": "thanks"}, "This address is taken by another page."),
+        ({"slug": "manage"}, "This address is taken by another page."),
         ({"slug": "taken-page"}, "Another campaign has this address."),
         ({"slug": "", "is_public": "on"}, "Required for a page open to donors."),
         ({"slug": "fine-page", "giving_fund": "NOPE"}, "Select a valid choice"),
