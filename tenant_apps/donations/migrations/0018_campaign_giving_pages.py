@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounting', '0008_budgets'),
-        ('donations', '0014_gift_refund'),
+        ('donations', '0017_disputed_gifts_account'),
     ]
 
     operations = [
