@@ -20,7 +20,7 @@ help:
 	@echo "make typecheck  mypy with django-stubs and djangorestframework-stubs"
 	@echo "make importlint  import-linter: the direction of imports between apps (pyproject.toml)"
 	@echo "make bench  provisioning benchmark"
-	@echo "make bench-ledger  accounting reports on a million journal lines (database ifm_bench)"
+	@echo "make bench-ledger  accounting reports on a million journal lines, or LINES=... (database ifm_bench)"
 	@echo "make bench-imports CSV imports of 10,000 donors and gifts (database ifm_bench_imports)"
 	@echo "make bench-donors  donor search, giving summaries and fundraising reports on 100,000"
 	@echo "                   donors (database ifm_bench_donors)"
@@ -83,7 +83,7 @@ bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py
 
 bench-ledger: install services
-	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/ledger.py
+	@LINES=$(LINES) DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/ledger.py
 
 bench-imports: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/imports.py

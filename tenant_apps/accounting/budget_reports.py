@@ -15,18 +15,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q
-
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.reports import Column, Report, Row, Style, money
+from tenant_apps.accounting.balances import Span, ledger_span_sums
 from tenant_apps.accounting.models import Account, AccountType, Budget, BudgetLine, Fund, Program
 from tenant_apps.accounting.reports import ledger_link
-from tenant_apps.accounting.selectors import (
-    budget_months,
-    budgetable_accounts,
-    ledger_lines,
-    ledger_sum,
-)
+from tenant_apps.accounting.selectors import budget_months, budgetable_accounts
 
 ZERO = Decimal("0.00")
 PERCENT = Decimal("0.1")
@@ -164,28 +158,21 @@ def budget_versus_actual(
         )
         budgeted[account_id] = budgeted.get(account_id, Figures()) + figures
 
-    in_month = Q(entry__date__gte=first)
-    sums = (
-        ledger_lines(
-            entry__date__gte=chosen.starts_on,
-            entry__date__lte=last,
-            account_id__in=list(by_id),
-            **narrowed,
-        )
-        .values("account_id")
-        .annotate(
-            month_debit=ledger_sum("debit", condition=in_month),
-            month_credit=ledger_sum("credit", condition=in_month),
-            ytd_debit=ledger_sum("debit"),
-            ytd_credit=ledger_sum("credit"),
-        )
+    sums = ledger_span_sums(
+        spans={"month": Span(first, last), "ytd": Span(chosen.starts_on, last)},
+        group_by=["account_id"],
+        account_ids=list(by_id),
+        fund_id=fund_id,
+        program_id=program_id,
     )
     actual: dict[int, Figures] = {}
     for row in sums:
+        if not row["ytd"].lines:
+            continue  # no line this year: the account shows only if it is budgeted
         sign = 1 if by_id[row["account_id"]].type == AccountType.EXPENSE else -1
         actual[row["account_id"]] = Figures(
-            month_actual=sign * (row["month_debit"] - row["month_credit"]),
-            ytd_actual=sign * (row["ytd_debit"] - row["ytd_credit"]),
+            month_actual=sign * (row["month"].debit - row["month"].credit),
+            ytd_actual=sign * (row["ytd"].debit - row["ytd"].credit),
         )
 
     parameters = {

@@ -493,3 +493,41 @@ class BudgetLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {sum(self.amounts)}"
+
+
+class Balance(models.Model):
+    """The books' movement in one month for one combination of what a journal line carries
+    (account, fund, net-asset class, function, program): the sums of its lines' debits and
+    credits and how many lines there are. Kept by the database in the transaction that posts an
+    entry (migration 0010), so the statements read a month as one row instead of its lines;
+    `manage.py ledger_balances` checks them against the lines and rebuilds them."""
+
+    month = models.DateField(help_text="The first day of the month.")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    net_asset_class = models.CharField(max_length=10, choices=NetAssetClass.choices)
+    function = models.CharField(max_length=20, choices=Function.choices, null=True, blank=True)
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Sums of many numeric(14, 2) amounts: room for a few more digits.
+    debit = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    credit = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    line_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["month", "account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "account", "fund", "net_asset_class", "function", "program"],
+                name="balance_one_per_month_and_dimensions",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="balance_month_first_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "month"], name="balance_account_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.account_id} {self.debit - self.credit}"

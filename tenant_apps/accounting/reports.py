@@ -11,6 +11,7 @@ the line (see JournalLine.net_asset_class).
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Q
 from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError
@@ -32,6 +32,12 @@ from saas_platform.lib.reports import (
     RowsPage,
     money,
     range_check,
+)
+from tenant_apps.accounting.balances import (
+    Span,
+    ledger_span_sums,
+    month_first,
+    month_last,
 )
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
@@ -47,8 +53,6 @@ from tenant_apps.accounting.selectors import (
     BudgetAmounts,
     approved_budget_amounts,
     fiscal_year_start,
-    ledger_lines,
-    ledger_sum,
 )
 
 ZERO = Decimal("0.00")
@@ -101,14 +105,8 @@ def _accounts() -> dict[int, Account]:
 
 def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
     """Every account's balance as of a date, in the debit or credit column; the columns agree."""
-    fund_id = _fund_id(fund)
-    filters: dict[str, Any] = {"entry__date__lte": as_of}
-    if fund_id is not None:
-        filters["fund_id"] = fund_id
-    sums = (
-        ledger_lines(**filters)
-        .values("account_id")
-        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
+    sums = ledger_span_sums(
+        spans={"to_date": Span(None, as_of)}, group_by=["account_id"], fund_id=_fund_id(fund)
     )
     accounts = _accounts()
     report = Report(
@@ -128,7 +126,7 @@ def trial_balance(*, as_of: date, fund: str | None = None) -> Report:
     lines = []
     for row in sorted(sums, key=lambda row: accounts[row["account_id"]].code):
         account = accounts[row["account_id"]]
-        net = row["debits"] - row["credits"]
+        net = row["to_date"].debit - row["to_date"].credit
         if not net:
             continue
         debit, credit = (net, ZERO) if net > 0 else (ZERO, -net)
@@ -177,10 +175,8 @@ def financial_position(*, as_of: date, compare: str | None = None) -> Report:
     if compare:
         prior = financial_position(as_of=prior_dates(compare, as_of=as_of)["as_of"])
         return compared(financial_position(as_of=as_of), prior, compare)
-    sums = (
-        ledger_lines(entry__date__lte=as_of)
-        .values("account_id", "net_asset_class")
-        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
+    sums = ledger_span_sums(
+        spans={"to_date": Span(None, as_of)}, group_by=["account_id", "net_asset_class"]
     )
     accounts = _accounts()
     balances: dict[str, dict[str, Decimal]] = {
@@ -189,11 +185,11 @@ def financial_position(*, as_of: date, compare: str | None = None) -> Report:
     }
     net_assets: dict[str, Decimal] = {klass: ZERO for klass in CLASSES}
     for row in sums:
-        account = accounts[row["account_id"]]
+        account, to_date = accounts[row["account_id"]], row["to_date"]
         if account.type in balances:
-            balances[account.type][account.code] += _signed(account, row["debits"], row["credits"])
+            balances[account.type][account.code] += _signed(account, to_date.debit, to_date.credit)
         else:
-            net_assets[row["net_asset_class"]] += row["credits"] - row["debits"]
+            net_assets[row["net_asset_class"]] += to_date.credit - to_date.debit
 
     report = Report(
         name="financial-position",
@@ -278,19 +274,16 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
         dates = prior_dates(compare, start=start, end=end)
         prior = activities(start=dates["start"], end=dates["end"])
         return compared(activities(start=start, end=end), prior, compare)
-    in_range = Q(entry__date__gte=start, entry__date__lte=end)
-    before = Q(entry__date__lt=start)
     accounts = _accounts()
     # Filtering on the ids of the equity-type accounts spares the join to the chart.
     equity_ids = [pk for pk, account in accounts.items() if account.type in EQUITY_TYPES]
-    sums = (
-        ledger_lines(entry__date__lte=end, account_id__in=equity_ids)
-        .values("account_id", "net_asset_class", "function", "program_id")
-        .annotate(
-            debits=ledger_sum("debit", condition=in_range),
-            credits=ledger_sum("credit", condition=in_range),
-            opening=ledger_sum("credit", condition=before) - ledger_sum("debit", condition=before),
-        )
+    sums = ledger_span_sums(
+        spans={
+            "before": Span(None, start - timedelta(days=1)),
+            "period": Span(start, end),
+        },
+        group_by=["account_id", "net_asset_class", "function", "program_id"],
+        account_ids=equity_ids,
     )
     programs = {program.pk: program for program in Program.objects.all()}
 
@@ -302,8 +295,8 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
     for row in sums:
         account = accounts[row["account_id"]]
         klass = row["net_asset_class"]
-        opening[klass] += row["opening"]
-        movement = row["credits"] - row["debits"]
+        opening[klass] += row["before"].credit - row["before"].debit
+        movement = row["period"].credit - row["period"].debit
         if account.type == AccountType.EXPENSE:
             if row["function"] == Function.PROGRAM:
                 program = programs[row["program_id"]]
@@ -411,14 +404,12 @@ def functional_expenses(*, start: date, end: date, compare: str | None = None) -
         dates = prior_dates(compare, start=start, end=end)
         prior = functional_expenses(start=dates["start"], end=dates["end"])
         return compared(functional_expenses(start=start, end=end), prior, compare)
-    sums = (
-        ledger_lines(
-            entry__date__gte=start, entry__date__lte=end, account__type=AccountType.EXPENSE
-        )
-        .values("account_id", "function", "program_id")
-        .annotate(amount=ledger_sum("debit") - ledger_sum("credit"))
-    )
     accounts = _accounts()
+    sums = ledger_span_sums(
+        spans={"period": Span(start, end)},
+        group_by=["account_id", "function", "program_id"],
+        account_ids=[pk for pk, account in accounts.items() if account.type == AccountType.EXPENSE],
+    )
     programs = sorted(Program.objects.all(), key=lambda program: program.code)
     matrix: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     used_programs: set[int] = set()
@@ -428,7 +419,7 @@ def functional_expenses(*, start: date, end: date, compare: str | None = None) -
             used_programs.add(row["program_id"])
         else:
             column = cast(str, row["function"])  # expense lines carry one: see activities
-        matrix[row["account_id"]][column] += row["amount"]
+        matrix[row["account_id"]][column] += row["period"].debit - row["period"].credit
 
     shown = [program for program in programs if program.pk in used_programs]
     columns = [
@@ -506,21 +497,20 @@ def functional_expenses(*, start: date, end: date, compare: str | None = None) -
 
 def fund_balances(*, as_of: date) -> Report:
     """Each fund's assets, liabilities and net assets (by class) as of a date."""
-    sums = (
-        ledger_lines(entry__date__lte=as_of)
-        .values("fund_id", "account_id", "net_asset_class")
-        .annotate(debits=ledger_sum("debit"), credits=ledger_sum("credit"))
+    sums = ledger_span_sums(
+        spans={"to_date": Span(None, as_of)},
+        group_by=["fund_id", "account_id", "net_asset_class"],
     )
     kinds = dict(Account.objects.values_list("id", "type"))
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in sums:
-        kind = kinds[row["account_id"]]
+        kind, net = kinds[row["account_id"]], row["to_date"].debit - row["to_date"].credit
         if kind == AccountType.ASSET:
-            figures[row["fund_id"]]["assets"] += row["debits"] - row["credits"]
+            figures[row["fund_id"]]["assets"] += net
         elif kind == AccountType.LIABILITY:
-            figures[row["fund_id"]]["liabilities"] += row["credits"] - row["debits"]
+            figures[row["fund_id"]]["liabilities"] -= net
         else:
-            figures[row["fund_id"]][row["net_asset_class"]] += row["credits"] - row["debits"]
+            figures[row["fund_id"]][row["net_asset_class"]] -= net
 
     report = Report(
         name="fund-balances",
@@ -610,35 +600,13 @@ def fund_balances(*, as_of: date) -> Report:
 
 # --- General ledger ---------------------------------------------------------------------------
 
-# Lines are in the order (date, entry id, line id): a key that is unique and indexed, so a page
-# starts where the one before it ended (keyset paging) however far into the year it is.
-_LEDGER_FILTER = """
-      FROM accounting_journalline l
-      JOIN accounting_journalentry e ON e.id = l.entry_id
-     WHERE l.account_id = %(account)s AND e.state IN %(states)s
-       AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
-"""
-
-# Everything a page needs besides its lines, in one aggregate: the balance carried from before
-# the period, the balance before the page's first line (everything in the books before its
-# key), where the page sits among the period's lines, and the period's totals.
-_BALANCES_SQL = (
-    """
-SELECT coalesce(sum(l.debit - l.credit) FILTER (WHERE e.date < %(start)s), 0),
-       coalesce(sum(l.debit - l.credit)
-                FILTER (WHERE (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)), 0),
-       count(*) FILTER (WHERE e.date >= %(start)s
-                          AND (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)),
-       count(*) FILTER (WHERE e.date >= %(start)s),
-       coalesce(sum(l.debit) FILTER (WHERE e.date >= %(start)s), 0),
-       coalesce(sum(l.credit) FILTER (WHERE e.date >= %(start)s), 0)
-"""
-    + _LEDGER_FILTER
-    + " AND e.date <= %(end)s"
-)
-
+# Lines are in the order (date, entry number, line id): a key that is unique (posted entries are
+# numbered without gaps, once) and the order a bookkeeper reads the journal in, so a page starts
+# where the one before it ended (keyset paging) however far into the year it is. Each page's
+# lines are read from a window of days that the stored monthly line counts say holds them, so a
+# page of a busy account never walks the account's whole year.
 _LINES_SQL = """
-SELECT e.date, e.id, l.id, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
+SELECT e.date, e.number, l.id, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
        l.debit, l.credit, l.function, p.code
   FROM accounting_journalline l
   JOIN accounting_journalentry e ON e.id = l.entry_id
@@ -646,26 +614,53 @@ SELECT e.date, e.id, l.id, e.number, e.source, coalesce(nullif(l.memo, ''), e.me
   LEFT JOIN accounting_program p ON p.id = l.program_id
  WHERE l.account_id = %(account)s AND e.state IN %(states)s
    AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
-   AND e.date BETWEEN %(start)s AND %(end)s
+   AND e.date BETWEEN %(from)s AND %(to)s
 """
 _AFTER = (
     _LINES_SQL
     + """
-   AND (e.date, e.id, l.id) > (%(date)s, %(entry)s, %(line)s)
- ORDER BY e.date, e.id, l.id
+   AND (e.date, e.number, l.id) > (%(date)s, %(number)s, %(line)s)
+ ORDER BY e.date, e.number, l.id
  LIMIT %(limit)s
 """
 )
 _BEFORE = (
     _LINES_SQL
     + """
-   AND (e.date, e.id, l.id) < (%(date)s, %(entry)s, %(line)s)
- ORDER BY e.date DESC, e.id DESC, l.id DESC
+   AND (e.date, e.number, l.id) < (%(date)s, %(number)s, %(line)s)
+ ORDER BY e.date DESC, e.number DESC, l.id DESC
  LIMIT %(limit)s
 """
 )
 
+# Everything a page needs besides its lines, in one aggregate over the account's stored monthly
+# balances and the lines of the months read in part: the balance brought from before the period,
+# the period's lines up to a place (their sum and number), the period's totals and its line
+# counts by month. {opening}, {to_key} and {period} are conditions on the union's rows.
+_AGGREGATE_SQL = """
+SELECT coalesce(sum(debit - credit) FILTER (WHERE {opening}), 0.00),
+       coalesce(sum(debit - credit) FILTER (WHERE {to_key}), 0.00),
+       coalesce(sum(line_count) FILTER (WHERE {to_key}), 0),
+       coalesce(sum(line_count) FILTER (WHERE {period}), 0),
+       coalesce(sum(debit) FILTER (WHERE {period}), 0.00),
+       coalesce(sum(credit) FILTER (WHERE {period}), 0.00),
+       array_agg(month) FILTER (WHERE day IS NULL AND month >= %(start_month)s),
+       array_agg(line_count) FILTER (WHERE day IS NULL AND month >= %(start_month)s)
+  FROM (SELECT month, NULL::date AS day, NULL::bigint AS number, NULL::bigint AS line,
+               debit, credit, line_count
+          FROM accounting_balance
+         WHERE account_id = %(account)s AND month <= %(end)s
+           AND (%(fund)s::bigint IS NULL OR fund_id = %(fund)s::bigint)
+        UNION ALL
+        SELECT NULL, e.date, e.number, l.id, l.debit, l.credit, 1
+          FROM accounting_journalline l JOIN accounting_journalentry e ON e.id = l.entry_id
+         WHERE l.account_id = %(account)s AND e.state IN %(states)s
+           AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
+           AND ({days})) AS parts
+"""
+
 LEDGER_PAGE_SIZE = 200
+LEDGER_PAGE_MAX = 1000
 # How many lines the streamed CSV reads at a time.
 LEDGER_CHUNK = 2000
 LEDGER_COLUMNS = [
@@ -685,29 +680,58 @@ _BIGGEST_ID = 2**63 - 1
 @dataclass(frozen=True, order=True)
 class LedgerKey:
     """A line's place in the ledger's order, and its text in a page's address:
-    2026-03-01.1234.5678 (the date, the entry's id, the line's id)."""
+    2026-03-01.1234.5678 (the date, the entry's number, the line's id)."""
 
     date: date
-    entry: int
+    number: int
     line: int
 
     def __str__(self) -> str:
-        return f"{self.date.isoformat()}.{self.entry}.{self.line}"
+        return f"{self.date.isoformat()}.{self.number}.{self.line}"
 
     @classmethod
     def parse(cls, text: str, *, name: str) -> LedgerKey:
         parts = text.split(".")
         try:
-            day, entry, line = date.fromisoformat(parts[0]), int(parts[1]), int(parts[2])
+            day, number, line = date.fromisoformat(parts[0]), int(parts[1]), int(parts[2])
         except (ValueError, IndexError):
-            day, entry, line = None, -1, -1
-        if day is None or len(parts) != 3 or not (0 <= entry <= _BIGGEST_ID >= line >= 0):
+            day, number, line = None, -1, -1
+        if day is None or len(parts) != 3 or not (0 <= number <= _BIGGEST_ID >= line >= 0):
             raise ServiceError(
                 f"{name}: {text[:40]!r} is not a place in the ledger; follow the page links "
                 "or leave it out for the first page.",
                 fields={name: ["Not a place in the ledger."]},
             )
-        return cls(day, entry, line)
+        return cls(day, number, line)
+
+
+@dataclass(frozen=True)
+class LedgerSums:
+    """What the aggregate says about the period around a place in it: the opening balance,
+    the sum and number of the period's lines up to the place, the period's number of lines and
+    totals, and its lines by month (from the stored balances: the months at the period's ends
+    count their whole month). Sums are debit minus credit."""
+
+    opening: Decimal
+    to_key: Decimal
+    to_key_count: int
+    total: int
+    debit: Decimal
+    credit: Decimal
+    by_month: dict[date, int]
+
+
+def _condition(span: Span, arguments: list[Any]) -> list[str]:
+    """Conditions on the aggregate's rows for the stored months and the days of `span`."""
+    conditions = []
+    months = span.whole_months()
+    if months is not None:
+        conditions.append("(day IS NULL AND month BETWEEN %s AND %s)")
+        arguments += months
+    for first, last in span.partial_days():
+        conditions.append("(day BETWEEN %s AND %s)")
+        arguments += [first, last]
+    return conditions
 
 
 @dataclass(frozen=True)
@@ -742,47 +766,125 @@ class _Ledger:
             **extra,
         )
 
-    def lines(self, *, after: LedgerKey | None = None, limit: int | None = None) -> list[Any]:
+    def sums(self, key: LedgerKey, *, including: bool) -> LedgerSums:
+        """The aggregate around `key`: the period's lines before it (and it, `including`)."""
+        start, end = self.start, self.end
+        arguments: list[Any] = []
+        opening = _condition(Span(None, start - timedelta(days=1)), arguments)
+        opening_arguments, arguments = arguments, []
+        period = _condition(Span(start, end), arguments)
+        period_arguments, arguments = arguments, []
+        days = [
+            (first, last)
+            for span in (Span(None, start - timedelta(days=1)), Span(start, end))
+            for first, last in span.partial_days()
+        ]
+        if key.date > end:
+            to_key, to_key_arguments = period, period_arguments
+        else:
+            key_month = month_first(key.date)
+            to_key = _condition(Span(start, key_month - timedelta(days=1)), arguments)
+            to_key.append(
+                f"(day BETWEEN %s AND %s AND (day, number, line) {'<=' if including else '<'}"
+                " (%s, %s, %s))"
+            )
+            from_day = max(start, key_month)
+            arguments += [from_day, key.date, key.date, key.number, key.line]
+            to_key_arguments = arguments
+            days += Span(start, key_month - timedelta(days=1)).partial_days()
+            days.append((from_day, key.date))
+        day_conditions = " OR ".join("e.date BETWEEN %s AND %s" for _ in days) or "false"
+        # Positional arguments in the order the SQL names them; the named ones bound apart.
+        sql = _AGGREGATE_SQL.format(
+            opening=" OR ".join(opening) or "false",
+            to_key=" OR ".join(to_key) or "false",
+            period=" OR ".join(period) or "false",
+            days=day_conditions,
+        )
+        named = {
+            **self.arguments,
+            "start_month": month_first(start),
+            "end": end,
+        }
+        positional = [
+            *opening_arguments,
+            *to_key_arguments,
+            *to_key_arguments,
+            *period_arguments,
+            *period_arguments,
+            *period_arguments,
+        ]
+        day_arguments = [day for pair in days for day in pair]
+        with connection.cursor() as cursor:
+            cursor.execute(*_bind(sql, named, positional, day_arguments))
+            opening_sum, to_key_sum, to_key_count, total, debit, credit, months, counts = (
+                cursor.fetchone()
+            )
+        by_month: dict[date, int] = defaultdict(int)
+        for month, count in zip(months or [], counts or [], strict=True):
+            by_month[month] += count
+        return LedgerSums(
+            opening=opening_sum,
+            to_key=to_key_sum,
+            to_key_count=int(to_key_count),
+            total=int(total),
+            debit=debit,
+            credit=credit,
+            by_month=dict(by_month),
+        )
+
+    def lines(
+        self,
+        *,
+        after: LedgerKey | None = None,
+        limit: int | None = None,
+        by_month: dict[date, int] | None = None,
+    ) -> list[Any]:
         """The period's lines after `after` (from its start without it), `limit` of them."""
         key = after or LedgerKey(self.start, 0, 0)
-        return self._fetch(_AFTER, key, limit)
+        first = max(self.start, key.date)
+        last = self.end
+        if limit is not None and by_month is not None:
+            # The months after the key's that hold `limit` lines between them bound the read.
+            seen = 0
+            for month in sorted(month for month in by_month if month > month_first(first)):
+                seen += by_month[month]
+                if seen >= limit:
+                    last = min(last, month_last(month))
+                    break
+        return self._fetch(_AFTER, key, limit, first, last)
 
-    def lines_before(self, key: LedgerKey, *, limit: int) -> list[Any]:
+    def lines_before(
+        self, key: LedgerKey, *, limit: int, by_month: dict[date, int] | None = None
+    ) -> list[Any]:
         """The `limit` lines of the period just before `key`, in the ledger's order."""
-        return self._fetch(_BEFORE, key, limit)[::-1]
+        first, last = self.start, min(self.end, key.date)
+        if by_month is not None:
+            seen = 0
+            for month in sorted((m for m in by_month if m < month_first(last)), reverse=True):
+                seen += by_month[month]
+                if seen >= limit:
+                    first = max(first, month)
+                    break
+        return self._fetch(_BEFORE, key, limit, first, last)[::-1]
 
-    def _fetch(self, sql: str, key: LedgerKey, limit: int | None) -> list[Any]:
+    def _fetch(
+        self, sql: str, key: LedgerKey, limit: int | None, first: date, last: date
+    ) -> list[Any]:
         with connection.cursor() as cursor:
             cursor.execute(
                 sql,
                 {
                     **self.arguments,
                     "date": key.date,
-                    "entry": key.entry,
+                    "number": key.number,
                     "line": key.line,
                     "limit": limit,
+                    "from": first,
+                    "to": last,
                 },
             )
             return cursor.fetchall()
-
-    def balances(self, key: LedgerKey) -> tuple[Decimal, Decimal, int, int, Decimal, Decimal]:
-        """The opening balance of the period, the balance before `key`, how many of the
-        period's lines come before `key`, how many lines the period has, and its debits and
-        credits; balances in the account's normal direction."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _BALANCES_SQL,
-                {**self.arguments, "date": key.date, "entry": key.entry, "line": key.line},
-            )
-            opening, brought, before, total, debit, credit = cursor.fetchone()
-        return (
-            self.direction * opening,
-            self.direction * brought,
-            before,
-            total,
-            debit,
-            credit,
-        )
 
     def rows(self, lines: list[Any], balance: Decimal) -> tuple[list[Row], Decimal]:
         """Table rows of `lines`, each with its running balance from `balance`, and the
@@ -817,6 +919,22 @@ class _Ledger:
         )
 
 
+def _bind(
+    sql: str, named: dict[str, Any], positional: list[Any], days: list[Any]
+) -> tuple[str, list[Any]]:
+    """`sql` with its named placeholders turned positional, and the arguments in their order:
+    psycopg2 takes one style a statement."""
+    values: list[Any] = []
+    pieces = re.split(r"(%\([a-z_]+\)s|%s)", sql)
+    queue = iter([*positional, *days])
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            continue
+        values.append(next(queue) if piece == "%s" else named[piece[2:-2]])
+        pieces[index] = "%s"
+    return "".join(pieces), values
+
+
 def _ledger(*, account: str, start: date, end: date, fund: str | None) -> _Ledger:
     range_check(start, end)
     target = Account.objects.filter(code=account).first()
@@ -832,37 +950,63 @@ def _ledger(*, account: str, start: date, end: date, fund: str | None) -> _Ledge
         arguments={
             "account": target.pk,
             "states": tuple(str(state) for state in LEDGER_STATES),
-            "start": start,
-            "end": end,
             "fund": _fund_id(fund),
         },
     )
 
 
-def general_ledger(*, account: str, start: date, end: date, fund: str | None = None) -> Report:
-    """Every line of one account in a date range with a running balance, after the opening
-    balance carried from before the range (in the account's normal direction). The lines are
-    read when they are asked for: all at once for JSON, a chunk at a time for a streamed CSV."""
+def _page_size(size: int | None) -> int:
+    if size is None:
+        return LEDGER_PAGE_SIZE
+    if not 1 <= size <= LEDGER_PAGE_MAX:
+        raise ServiceError(
+            f"size: a page holds 1 to {LEDGER_PAGE_MAX} lines.",
+            fields={"size": [f"From 1 to {LEDGER_PAGE_MAX}."]},
+        )
+    return size
+
+
+def general_ledger(
+    *,
+    account: str,
+    start: date,
+    end: date,
+    fund: str | None = None,
+    after: str = "",
+    size: int | None = None,
+) -> Report:
+    """One account's lines in a date range with a running balance, after the opening balance
+    carried from before the range (in the account's normal direction). As JSON, a page of
+    `size` lines (LEDGER_PAGE_SIZE by default) after the line `after` (a LedgerKey's text),
+    with the place of its last line to ask for the next (`page.next`), and the period's totals
+    and closing balance on every page; as a streamed CSV, every line, a chunk at a time."""
     ledger = _ledger(account=account, start=start, end=end, fund=fund)
+    size = _page_size(size)
+    after_key = LedgerKey.parse(after, name="after") if after else None
     first = LedgerKey(start, 0, 0)
 
     def stream() -> Iterator[Row]:
-        opening, _, _, _, total_debit, total_credit = ledger.balances(first)
+        sums = ledger.sums(first, including=False)
+        opening = ledger.direction * sums.opening
         yield Row("line", [start, "", "Opening balance", "", "", "", "", "", opening])
-        balance, after = opening, None
+        balance, place = opening, None
         while True:
-            lines = ledger.lines(after=after, limit=LEDGER_CHUNK)
+            lines = ledger.lines(after=place, limit=LEDGER_CHUNK, by_month=sums.by_month)
             rows, balance = ledger.rows(lines, balance)
             yield from rows
             if len(lines) < LEDGER_CHUNK:
                 break
-            after = LedgerKey(*lines[-1][:3])
-        yield ledger.closing_row(total_debit, total_credit, balance)
+            place = LedgerKey(*lines[-1][:3])
+        yield ledger.closing_row(sums.debit, sums.credit, balance)
 
     def data() -> dict[str, Any]:
-        opening, _, _, _, total_debit, total_credit = ledger.balances(first)
-        lines = ledger.lines()
-        rows, closing = ledger.rows(lines, opening)
+        key = after_key or first
+        sums = ledger.sums(key, including=after_key is not None)
+        lines = ledger.lines(after=key, limit=size + 1, by_month=sums.by_month)
+        more, lines = len(lines) > size, lines[:size]
+        opening = ledger.direction * sums.opening
+        rows, _ = ledger.rows(lines, opening + ledger.direction * sums.to_key)
+        closing = opening + ledger.direction * (sums.debit - sums.credit)
         # Amounts come from numeric(14, 2) columns, so str() already gives two decimals.
         return {
             "account": {
@@ -888,9 +1032,15 @@ def general_ledger(*, account: str, start: date, end: date, fund: str | None = N
                     row
                 ) in zip(lines, rows, strict=True)
             ],
-            "total_debit": money(total_debit),
-            "total_credit": money(total_credit),
+            "total_debit": money(sums.debit),
+            "total_credit": money(sums.credit),
             "closing_balance": money(closing),
+            "page": {
+                "first": sums.to_key_count + 1 if lines else sums.to_key_count,
+                "last": sums.to_key_count + len(lines),
+                "total": sums.total,
+                "next": str(LedgerKey(*lines[-1][:3])) if more else None,
+            },
         }
 
     return ledger.report(data=data, stream=stream)
@@ -908,34 +1058,38 @@ def general_ledger_page(
 ) -> Report:
     """One page of `size` lines (LEDGER_PAGE_SIZE by default) of the general ledger: the
     first, the one after the line `after` or the one before the line `before` (a LedgerKey's
-    text). The page starts from the
-    balance brought forward from every line before it and ends with the balance carried
-    forward, or on the last page the period's closing balance and totals. Three queries (the
-    account, the page's lines, one aggregate) and one more with a fund, however many lines
-    the period has and however deep the page is."""
+    text). The page starts from the balance brought forward from every line before it and ends
+    with the balance carried forward, or on the last page the period's closing balance and
+    totals. Three queries (the account, one aggregate, the page's lines) and one more with a
+    fund, however many lines the period has and however deep the page is."""
     if after and before:
         raise ServiceError(
             "Ask for the page after a line or before one, not both.",
             fields={"before": ["Give after or before, not both."]},
         )
-    size = size or LEDGER_PAGE_SIZE
+    size = _page_size(size)
     after_key = LedgerKey.parse(after, name="after") if after else None
     before_key = LedgerKey.parse(before, name="before") if before else None
     ledger = _ledger(account=account, start=start, end=end, fund=fund)
     if before_key is not None:
+        sums = ledger.sums(before_key, including=False)
         # One line more than a page tells whether a page comes before this one.
-        lines = ledger.lines_before(before_key, limit=size + 1)
+        lines = ledger.lines_before(before_key, limit=size + 1, by_month=sums.by_month)
         more_before, lines = len(lines) > size, lines[-size:]
+        before_count = sums.to_key_count - len(lines)
+        brought = sums.to_key - sum((line[7] - line[8] for line in lines), ZERO)
+        more_after = before_count + len(lines) < sums.total
     else:
-        lines = ledger.lines(after=after_key, limit=size + 1)
+        key = after_key or LedgerKey(start, 0, 0)
+        sums = ledger.sums(key, including=after_key is not None)
+        lines = ledger.lines(after=key, limit=size + 1, by_month=sums.by_month)
         more_after, lines = len(lines) > size, lines[:size]
+        before_count, brought = sums.to_key_count, sums.to_key
+        more_before = before_count > 0
+    opening = ledger.direction * sums.opening
+    brought = opening + ledger.direction * brought
     # Past the period's last line, everything in it comes before the page.
     first_key = LedgerKey(*lines[0][:3]) if lines else LedgerKey(end, _BIGGEST_ID, _BIGGEST_ID)
-    opening, brought, before_count, total, total_debit, total_credit = ledger.balances(first_key)
-    if before_key is None:
-        more_before = before_count > 0
-    else:
-        more_after = before_count + len(lines) < total
 
     rows = []
     if before_count == 0:
@@ -948,13 +1102,13 @@ def general_ledger_page(
         last_day = lines[-1][0]
         rows.append(Row("total", [last_day, "", "Carried forward", *[""] * 5, carried]))
     else:
-        rows.append(ledger.closing_row(total_debit, total_credit, carried))
+        rows.append(ledger.closing_row(sums.debit, sums.credit, carried))
     return ledger.report(
         rows=rows,
         page=RowsPage(
             first=before_count + 1 if lines else before_count,
             last=before_count + len(lines),
-            total=total,
+            total=sums.total,
             previous={"before": str(first_key)} if more_before and lines else None,
             next={"after": str(LedgerKey(*lines[-1][:3]))} if more_after else None,
         ),
