@@ -10,7 +10,9 @@ their posted reversals), as `selectors.ledger_lines` does.
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +25,19 @@ from tenant_apps.accounting.models import LEDGER_STATES
 # What a balance row and a journal line both carry, by the column's name in both tables.
 DIMENSIONS = ("account_id", "fund_id", "net_asset_class", "function", "program_id")
 EARLIEST = date(1, 1, 1)
+
+_lines_only: ContextVar[bool] = ContextVar("accounting_sums_from_lines_only", default=False)
+
+
+@contextmanager
+def sums_from_lines_only() -> Iterator[None]:
+    """Within it, every sum is read from the journal lines alone, the stored balances left
+    aside: the full recomputation the stored balances are checked against."""
+    token = _lines_only.set(True)
+    try:
+        yield
+    finally:
+        _lines_only.reset(token)
 
 
 def month_first(day: date) -> date:
@@ -41,7 +56,10 @@ class Span:
     end: date
 
     def whole_months(self) -> tuple[date, date] | None:
-        """The first days of the first and last months the span covers whole (None if none)."""
+        """The first days of the first and last months the span covers whole (None if none,
+        or when sums are read from the lines only)."""
+        if _lines_only.get():
+            return None
         if self.start is None:
             first = EARLIEST
         elif self.start.day == 1:
@@ -173,3 +191,77 @@ def ledger_span_sums(
             item[name] = Sums(debit, credit, int(lines))
         result.append(item)
     return result
+
+
+# --- Checking the stored balances against the lines ------------------------------------------
+
+# The balances the posted lines add up to, by month and dimensions (what the posting trigger
+# keeps, and what a rebuild writes).
+RECOMPUTED_SQL = """
+SELECT date_trunc('month', e.date)::date AS month, l.account_id, l.fund_id, l.net_asset_class,
+       l.function, l.program_id, sum(l.debit) AS debit, sum(l.credit) AS credit,
+       count(*) AS line_count
+  FROM accounting_journalline l JOIN accounting_journalentry e ON e.id = l.entry_id
+ WHERE e.state IN ('posted', 'reversed')
+ GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+_DIFFERENCES_SQL = f"""
+WITH recomputed AS ({RECOMPUTED_SQL})
+SELECT coalesce(s.month, r.month), coalesce(s.account_id, r.account_id),
+       coalesce(s.fund_id, r.fund_id), coalesce(s.net_asset_class, r.net_asset_class),
+       coalesce(s.function, r.function), coalesce(s.program_id, r.program_id),
+       s.debit, s.credit, s.line_count, r.debit, r.credit, r.line_count
+  FROM accounting_balance s
+  FULL JOIN recomputed r
+    ON r.month = s.month AND r.account_id = s.account_id AND r.fund_id = s.fund_id
+   AND r.net_asset_class = s.net_asset_class
+   AND r.function IS NOT DISTINCT FROM s.function
+   AND r.program_id IS NOT DISTINCT FROM s.program_id
+ WHERE s.id IS NULL OR r.month IS NULL
+    OR (s.debit, s.credit, s.line_count) <> (r.debit, r.credit, r.line_count)
+ ORDER BY 1, 2, 3, 4, 5, 6
+"""  # noqa: S608 (no input: one constant inside another)
+
+
+@dataclass(frozen=True)
+class BalanceDifference:
+    """A stored monthly balance that is not what its lines add up to: `stored` or `lines` is
+    None where only the other has the row."""
+
+    month: date
+    account_id: int
+    fund_id: int
+    net_asset_class: str
+    function: str | None
+    program_id: int | None
+    stored: Sums | None
+    lines: Sums | None
+
+    def __str__(self) -> str:
+        def text(sums: Sums | None) -> str:
+            if sums is None:
+                return "nothing"
+            return f"debits {sums.debit}, credits {sums.credit}, {sums.lines} lines"
+
+        where = (
+            f"{self.month:%Y-%m} account {self.account_id} fund {self.fund_id} "
+            f"{self.net_asset_class} {self.function or '-'} program {self.program_id or '-'}"
+        )
+        return f"{where}: stored {text(self.stored)}; the lines add up to {text(self.lines)}"
+
+
+def balance_differences() -> list[BalanceDifference]:
+    """Every stored monthly balance of the current schema that differs from what the posted
+    lines add up to, or is missing, or has no lines behind it: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DIFFERENCES_SQL)
+        rows = cursor.fetchall()
+    return [
+        BalanceDifference(
+            *row[:6],
+            stored=None if row[6] is None else Sums(row[6], row[7], int(row[8])),
+            lines=None if row[9] is None else Sums(row[9], row[10], int(row[11])),
+        )
+        for row in rows
+    ]

@@ -608,17 +608,30 @@ def fund_balances(*, as_of: date) -> Report:
 _LINES_SQL = """
 SELECT e.date, e.number, l.id, e.number, e.source, coalesce(nullif(l.memo, ''), e.memo), f.code,
        l.debit, l.credit, l.function, p.code
-  FROM accounting_journalline l
-  JOIN accounting_journalentry e ON e.id = l.entry_id
+  FROM {lines}
   JOIN accounting_fund f ON f.id = l.fund_id
   LEFT JOIN accounting_program p ON p.id = l.program_id
- WHERE l.account_id = %(account)s AND e.state IN %(states)s
-   AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
-   AND e.date BETWEEN %(from)s AND %(to)s
+ WHERE e.state IN %(states)s AND e.date BETWEEN %(from)s AND %(to)s
 """
+# Two ways to the account's lines of a window of days. Through the account's index: every line
+# of the account is looked at, right for an account with few lines. Walking the window's
+# entries in the ledger's order and looking each one's lines up: right for a busy account, whose
+# window is a few days or weeks (OFFSET 0 keeps the planner from turning the walk into a join).
+_BY_ACCOUNT = """accounting_journalline l JOIN accounting_journalentry e ON e.id = l.entry_id
+   AND l.account_id = %(account)s
+   AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)"""
+_BY_ENTRY = """accounting_journalentry e
+ CROSS JOIN LATERAL (
+       SELECT * FROM accounting_journalline l
+        WHERE l.entry_id = e.id AND l.account_id = %(account)s
+          AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)
+       OFFSET 0) AS l"""
+# A window this long or shorter is walked entry by entry.
+_WALK_DAYS = 45
 _AFTER = (
     _LINES_SQL
     + """
+   AND (e.date, e.number) >= (%(date)s, %(number)s)
    AND (e.date, e.number, l.id) > (%(date)s, %(number)s, %(line)s)
  ORDER BY e.date, e.number, l.id
  LIMIT %(limit)s
@@ -627,6 +640,7 @@ _AFTER = (
 _BEFORE = (
     _LINES_SQL
     + """
+   AND (e.date, e.number) <= (%(date)s, %(number)s)
    AND (e.date, e.number, l.id) < (%(date)s, %(number)s, %(line)s)
  ORDER BY e.date DESC, e.number DESC, l.id DESC
  LIMIT %(limit)s
@@ -871,9 +885,10 @@ class _Ledger:
     def _fetch(
         self, sql: str, key: LedgerKey, limit: int | None, first: date, last: date
     ) -> list[Any]:
+        walk = limit is not None and (last - first).days <= _WALK_DAYS
         with connection.cursor() as cursor:
             cursor.execute(
-                sql,
+                sql.format(lines=_BY_ENTRY if walk else _BY_ACCOUNT),
                 {
                     **self.arguments,
                     "date": key.date,

@@ -519,3 +519,5 @@ class ReportQueryInput(serializers.Serializer):
     account = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)
     fund = serializers.CharField(max_length=CODE_MAX_LENGTH, required=False)
     compare = serializers.ChoiceField(choices=list(COMPARISONS), required=False)
+    after = serializers.CharField(max_length=60, required=False)
+    size = serializers.IntegerField(min_value=1, max_value=1000, required=False)

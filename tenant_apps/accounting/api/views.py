@@ -10,6 +10,7 @@ from typing import Any
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -503,6 +504,7 @@ class ReportView(reporting.ReportView):
     permission_classes = [capability_required(read=Capability.ACCOUNTING_READ)]
     registry = reports.REPORTS
     query_serializer = ReportQueryInput
+    parameter_types = {**reporting.DATE_PARAMETERS, "size": OpenApiTypes.INT}
     parameter_docs = {
         "as_of": "trial-balance, financial-position, fund-balances: the balance date (today).",
         "start": "activities, functional-expenses, general-ledger: the first day (the first day "
@@ -510,6 +512,12 @@ class ReportView(reporting.ReportView):
         "end": "activities, functional-expenses, general-ledger: the last day (today).",
         "account": "general-ledger (required): the account code.",
         "fund": "trial-balance, general-ledger: only this fund (a fund code).",
+        "after": "general-ledger: the page after this line (the `page.next` of the page "
+        "before); leave it out for the first page. JSON answers a page of lines in the order "
+        "(date, entry number, line), with `page` {first, last, total, next}; the opening and "
+        "closing balances and the totals are the period's on every page. CSV streams every "
+        "line.",
+        "size": "general-ledger: lines in a JSON page, 1 to 1000 (200).",
         "compare": "financial-position, activities, functional-expenses: add the figures of "
         "the prior period (the period just before, or the end of the month before a balance "
         "date) or the prior year, and the change, as two more columns. activities and "
@@ -544,4 +552,7 @@ class ReportView(reporting.ReportView):
             arguments["fund"] = values.get("fund")
         if "compare" in accepted:
             arguments["compare"] = values.get("compare")
+        for paging in ("after", "size"):
+            if paging in accepted and paging in values:
+                arguments[paging] = values[paging]
         return arguments
