@@ -42,6 +42,10 @@ FROZEN_SQL = {
         "d93488365d66a451b95223f4af32aea078e3f599a31b481c15ca3e07a2f6150a",
         "c2890150a9e432200cef51a20b9b9179be489489988047de549aaee54b73a717",
     ),
+    "tenant_apps.accounting.migrations.0010_balances_kept": (
+        "fbb12d973da25c2fee994325c37320404b8ea6d124e7960d70c3b0de24b1a10e",
+        "8ba83c31eca69da43d0f56b5da937bc55445fbb896fd70b109c2869724d433b1",
+    ),
     "tenant_apps.donations.migrations.0002_gift_allocations_add_up": (
         "a6f991a2a1489f7f7ea75567ba76e1322e1de664667737c8379c843c8ea9274b",
         "41d0b8bb10d30525025a119e3317af579281466861fab11bdb4c08726bb57560",
@@ -67,11 +71,14 @@ LEDGER_FUNCTIONS = {
     "accounting_period_guard",
 }
 RULE_FUNCTIONS = LEDGER_FUNCTIONS | {
+    "accounting_balances_post",
+    "accounting_balances_guard",
     "donations_gift_allocations_add_up",
     "personnel_hours_in_a_day",
 }
-# three on journal lines, two on entries, one on periods, two on gifts, one on hours
-RULE_TRIGGERS = 9
+# three on journal lines, three on entries (one keeps the monthly balances), one on the
+# balances, one on periods, two on gifts, one on hours
+RULE_TRIGGERS = 11
 
 
 def _sha256(text: str) -> str:
