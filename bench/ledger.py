@@ -694,8 +694,33 @@ def report_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("general-ledger", "1010, last month", {"account": "1010", "start": month, "end": end}),
         (
             "general-ledger",
-            "8110, last fiscal year",
+            "8110, year, first 200",
             {"account": "8110", "start": start, "end": end},
+        ),
+        (
+            "activities",
+            "last year, prior year beside",
+            {"start": start, "end": end, "compare": "prior-year"},
+        ),
+        (
+            "activities",
+            "mid-month to mid-month",
+            {"start": date(LAST_DAY.year, 2, 14), "end": date(LAST_DAY.year, 11, 17)},
+        ),
+        (
+            "financial-position",
+            "mid-month, prior year beside",
+            {"as_of": date(LAST_DAY.year, 11, 17), "compare": "prior-year"},
+        ),
+        (
+            "functional-expenses",
+            "last year, prior year beside",
+            {"start": start, "end": end, "compare": "prior-year"},
+        ),
+        (
+            "trial-balance",
+            "mid-month, fund GEN",
+            {"as_of": date(LAST_DAY.year, 11, 17), "fund": "GEN"},
         ),
     ]
 
@@ -767,6 +792,14 @@ def budget_cases() -> list[_setup.Case]:
             "budget-versus-actual",
             "the same, fund GEN",
             _budget_versus_actual({"budget": budget, "month": month, "fund": "GEN"}),
+        ),
+        (
+            "activities",
+            "last year, budget beside",
+            _report(
+                "activities",
+                {"start": date(LAST_DAY.year, 1, 1), "end": LAST_DAY, "compare": "budget"},
+            ),
         ),
     ]
 
