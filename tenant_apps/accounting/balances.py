@@ -127,7 +127,8 @@ def ledger_span_sums(
     unknown = set(group_by) - set(DIMENSIONS)
     if unknown:
         raise ValueError(f"not a dimension of the ledger: {sorted(unknown)}")
-    filters, filter_arguments = [], []
+    filters: list[str] = []
+    filter_arguments: list[Any] = []
     if account_ids is not None:
         filters.append("account_id = ANY(%s)")
         filter_arguments.append(list(account_ids))
@@ -140,7 +141,8 @@ def ledger_span_sums(
 
     month_ranges = [months for span in spans.values() if (months := span.whole_months())]
     day_ranges = [part for span in spans.values() for part in span.partial_days()]
-    parts, arguments = [], []
+    parts: list[str] = []
+    arguments: list[Any] = []
     if month_ranges:
         conditions = ["month BETWEEN %s AND %s", *filters]
         arguments += [min(pair[0] for pair in month_ranges), max(pair[1] for pair in month_ranges)]
@@ -259,7 +261,12 @@ def balance_differences() -> list[BalanceDifference]:
         rows = cursor.fetchall()
     return [
         BalanceDifference(
-            *row[:6],
+            month=row[0],
+            account_id=row[1],
+            fund_id=row[2],
+            net_asset_class=row[3],
+            function=row[4],
+            program_id=row[5],
             stored=None if row[6] is None else Sums(row[6], row[7], int(row[8])),
             lines=None if row[9] is None else Sums(row[9], row[10], int(row[11])),
         )

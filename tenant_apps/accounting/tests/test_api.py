@@ -1204,6 +1204,32 @@ def test_the_default_start_follows_the_fiscal_year(in_alpha: Tenant, bookkeeper:
     assert current.json()["parameters"]["start"] == _fiscal_year(7)["start"]
 
 
+def test_the_general_ledger_json_is_paged_by_cursor(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    for amount in ("10.00", "20.00", "30.00"):
+        JournalEntryFactory.create(amount=amount, posted=True)
+    query = {"account": "1010", "size": 2}
+    whole = bookkeeper.get(f"{API}/reports/general-ledger/", {**query, "size": 1000}).json()
+
+    first = bookkeeper.get(f"{API}/reports/general-ledger/", query).json()
+    second = bookkeeper.get(
+        f"{API}/reports/general-ledger/", {**query, "after": first["page"]["next"]}
+    ).json()
+
+    assert first["page"] == {"first": 1, "last": 2, "total": 3, "next": first["page"]["next"]}
+    assert second["page"] == {"first": 3, "last": 3, "total": 3, "next": None}
+    assert first["lines"] + second["lines"] == whole["lines"]
+    assert [line["balance"] for line in whole["lines"]] == ["10.00", "30.00", "60.00"]
+    assert second["closing_balance"] == first["closing_balance"] == "60.00"
+    error = api_error(bookkeeper.get(f"{API}/reports/general-ledger/", {**query, "size": 0}), 400)
+    assert list(error["fields"]) == ["size"]
+    error = api_error(
+        bookkeeper.get(f"{API}/reports/trial-balance/", {"after": first["page"]["next"]}), 400
+    )
+    assert list(error["fields"]) == ["after"]
+
+
 def test_the_general_ledger_needs_an_account(bookkeeper: APIClient) -> None:
     error = api_error(bookkeeper.get(f"{API}/reports/general-ledger/"), 400)
 
@@ -1632,8 +1658,11 @@ def test_the_schema_documents_the_accounting_api(alpha: Tenant) -> None:
         "account",
         "fund",
         "compare",
+        "after",
+        "size",
         "format",
     }
+    assert parameters["size"]["schema"]["type"] == "integer"
     assert parameters["name"]["schema"]["enum"] == sorted(reports.REPORTS)
     assert set(report["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     reverse = paths["/api/v1/accounting/journal-entries/{id}/reverse/"]["post"]

@@ -256,20 +256,21 @@ def _close_year(year_end: date) -> None:
         amount = row["year"].debit - row["year"].credit
         if account.type not in ("revenue", "expense") or not amount or row["fund_id"] != general:
             continue
-        side = {"credit": amount} if amount > 0 else {"debit": -amount}
-        program = "YTH" if row["program_id"] else None
+        debit, credit = (None, amount) if amount > 0 else (-amount, None)
         lines.append(
             LineSpec(
-                account=account.code, fund="GEN", function=row["function"], program=program, **side
+                account=account.code,
+                fund="GEN",
+                debit=debit,
+                credit=credit,
+                function=row["function"],
+                program="YTH" if row["program_id"] else None,
             )
         )
         net += amount
     if lines:
-        lines.append(
-            LineSpec(
-                account="3010", fund="GEN", **({"debit": net} if net > 0 else {"credit": -net})
-            )
-        )
+        debit, credit = (net, None) if net > 0 else (None, -net)
+        lines.append(LineSpec(account="3010", fund="GEN", debit=debit, credit=credit))
         JournalEntryFactory.create(date=year_end, posted=True, memo="Closing", lines=lines)
 
 
