@@ -64,12 +64,16 @@ class Span:
             first = EARLIEST
         elif self.start.day == 1:
             first = self.start
+        elif month_last(self.start) == date.max:
+            return None
         else:
             first = month_last(self.start) + timedelta(days=1)
-        last = month_first(self.end) if self.end == month_last(self.end) else None
-        if last is None:
-            before = month_first(self.end) - timedelta(days=1)
-            last = month_first(before) if before >= EARLIEST else None
+        if self.end == month_last(self.end):
+            last: date | None = month_first(self.end)
+        elif month_first(self.end) == date.min:
+            last = None
+        else:
+            last = month_first(month_first(self.end) - timedelta(days=1))
         if last is None or first > last:
             return None
         return first, last
@@ -84,10 +88,23 @@ class Span:
         parts = []
         if start < first:
             parts.append((start, first - timedelta(days=1)))
-        after = month_last(last) + timedelta(days=1)
-        if after <= self.end:
-            parts.append((after, self.end))
+        if month_last(last) < self.end:
+            parts.append((month_last(last) + timedelta(days=1), self.end))
         return parts
+
+
+# A span that ends before it starts: no day at all.
+NO_DAYS = Span(date.max, date.min)
+
+
+def until(day: date, *, before: bool) -> Span:
+    """Everything up to `day`, or up to the day before it (nothing before the calendar's
+    first day)."""
+    if not before:
+        return Span(None, day)
+    if day == date.min:
+        return NO_DAYS
+    return Span(None, day - timedelta(days=1))
 
 
 @dataclass(frozen=True)

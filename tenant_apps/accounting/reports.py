@@ -34,10 +34,12 @@ from saas_platform.lib.reports import (
     range_check,
 )
 from tenant_apps.accounting.balances import (
+    NO_DAYS,
     Span,
     ledger_span_sums,
     month_first,
     month_last,
+    until,
 )
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
@@ -279,7 +281,7 @@ def activities(*, start: date, end: date, compare: str | None = None) -> Report:
     equity_ids = [pk for pk, account in accounts.items() if account.type in EQUITY_TYPES]
     sums = ledger_span_sums(
         spans={
-            "before": Span(None, start - timedelta(days=1)),
+            "before": until(start, before=True),
             "period": Span(start, end),
         },
         group_by=["account_id", "net_asset_class", "function", "program_id"],
@@ -784,20 +786,23 @@ class _Ledger:
         """The aggregate around `key`: the period's lines before it (and it, `including`)."""
         start, end = self.start, self.end
         arguments: list[Any] = []
-        opening = _condition(Span(None, start - timedelta(days=1)), arguments)
+        opening = _condition(until(start, before=True), arguments)
         opening_arguments, arguments = arguments, []
         period = _condition(Span(start, end), arguments)
         period_arguments, arguments = arguments, []
         days = [
             (first, last)
-            for span in (Span(None, start - timedelta(days=1)), Span(start, end))
+            for span in (until(start, before=True), Span(start, end))
             for first, last in span.partial_days()
         ]
         if key.date > end:
             to_key, to_key_arguments = period, period_arguments
         else:
             key_month = month_first(key.date)
-            to_key = _condition(Span(start, key_month - timedelta(days=1)), arguments)
+            before_key_month = (
+                NO_DAYS if key_month == date.min else Span(start, key_month - timedelta(days=1))
+            )
+            to_key = _condition(before_key_month, arguments)
             to_key.append(
                 f"(day BETWEEN %s AND %s AND (day, number, line) {'<=' if including else '<'}"
                 " (%s, %s, %s))"
@@ -805,7 +810,7 @@ class _Ledger:
             from_day = max(start, key_month)
             arguments += [from_day, key.date, key.date, key.number, key.line]
             to_key_arguments = arguments
-            days += Span(start, key_month - timedelta(days=1)).partial_days()
+            days += before_key_month.partial_days()
             days.append((from_day, key.date))
         day_conditions = " OR ".join("e.date BETWEEN %s AND %s" for _ in days) or "false"
         # Positional arguments in the order the SQL names them; the named ones bound apart.

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import io
 import random
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
+from shared_apps.tenants.models import Organization
 from tenant_apps.accounting import reports
 from tenant_apps.accounting.balances import (
     Span,
     balance_differences,
     ledger_span_sums,
     sums_from_lines_only,
+    until,
 )
 from tenant_apps.accounting.budget_reports import budget_versus_actual
 from tenant_apps.accounting.models import Account, Balance, Fund, JournalEntry, JournalLine
@@ -182,6 +187,108 @@ def test_the_command_reports_a_difference_and_rebuilds(in_alpha: Tenant) -> None
     assert "1 differences before the rebuild" in out.getvalue()
     assert "agree with the lines" in out.getvalue()
     assert balance_differences() == []
+
+
+# --- At real commits, on connections of their own ----------------------------------------------
+
+
+@pytest.fixture
+def two_connections(committed_tenant: Organization) -> Iterator[list[Any]]:
+    """Two psycopg2 connections to the test database in a committed tenant's schema."""
+    settings = connection.settings_dict
+    opened = []
+    for _ in range(2):
+        raw_connection = psycopg2.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            password=settings["PASSWORD"] or None,
+        )
+        with raw_connection.cursor() as cursor:
+            cursor.execute(f'SET search_path TO "{committed_tenant.schema_name}"')
+        raw_connection.commit()
+        opened.append(raw_connection)
+    try:
+        yield opened
+    finally:
+        for raw_connection in opened:
+            raw_connection.close()
+
+
+def _post_raw(cursor: Any, amount: str, number: int, *, credit: str = "") -> None:
+    """A draft of two lines (cash and contributions, fund GEN) on 10 March 2026, posted:
+    `amount` on both sides, or `credit` on the contributions' side."""
+    cursor.execute(
+        "INSERT INTO accounting_journalentry (date, memo, source, source_reference, state,"
+        " created_at) VALUES ('2026-03-10', 'raw', 'manual', '', 'draft', now()) RETURNING id"
+    )
+    entry_id = cursor.fetchone()[0]
+    for code, debit, side in (("1010", amount, "0"), ("4010", "0", credit or amount)):
+        cursor.execute(
+            "INSERT INTO accounting_journalline (entry_id, account_id, fund_id, net_asset_class,"
+            " debit, credit, memo) SELECT %s, a.id, f.id, 'without', %s, %s, ''"
+            " FROM accounting_account a, accounting_fund f WHERE a.code = %s AND f.code = 'GEN'",
+            (entry_id, debit, side, code),
+        )
+    cursor.execute(
+        "UPDATE accounting_journalentry SET state = 'posted', number = %s, posted_at = now()"
+        " WHERE id = %s",
+        (number, entry_id),
+    )
+
+
+def _cash_balance(raw_connection: Any) -> tuple[Decimal, int] | None:
+    with raw_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.debit, b.line_count FROM accounting_balance b"
+            " JOIN accounting_account a ON a.id = b.account_id WHERE a.code = '1010'"
+        )
+        # Read committed: each read sees what is committed, and the reader's own writes.
+        found: tuple[Decimal, int] | None = cursor.fetchone()
+    return found
+
+
+def test_balances_commit_with_their_posting_and_concurrent_postings_add_up(
+    two_connections: list[Any],
+) -> None:
+    first, second = two_connections
+    with first.cursor() as cursor:
+        _post_raw(cursor, "100.00", 1)
+    # Not committed: the other connection sees neither the entry nor its balance.
+    assert _cash_balance(second) is None
+    first.commit()
+    assert _cash_balance(second) == (Decimal("100.00"), 1)
+
+    # Two transactions posting to the same month: the second waits for the first's row.
+    with first.cursor() as cursor:
+        _post_raw(cursor, "20.00", 2)
+    posted_second: list[BaseException | None] = []
+
+    def post_second() -> None:
+        try:
+            with second.cursor() as cursor:
+                _post_raw(cursor, "3.00", 3)
+            second.commit()
+            posted_second.append(None)
+        except BaseException as error:  # handed to the test's thread
+            posted_second.append(error)
+
+    waiting = threading.Thread(target=post_second)
+    waiting.start()
+    first.commit()
+    waiting.join(timeout=30)
+    assert posted_second == [None]
+    assert _cash_balance(first) == (Decimal("123.00"), 3)
+
+    # A posting refused at commit leaves the balance as it was.
+    with first.cursor() as cursor:
+        _post_raw(cursor, "5.00", 4, credit="4.00")
+    assert _cash_balance(first) == (Decimal("128.00"), 4)  # its own transaction sees it
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        first.commit()
+    first.rollback()
+    assert _cash_balance(second) == (Decimal("123.00"), 3)
 
 
 # --- Stored balances against a full recomputation ------------------------------------------
@@ -362,3 +469,36 @@ def test_statements_from_stored_balances_equal_a_full_recomputation(
             )
         assert balances == [row.cells[-1] for row in whole.rows if row.cells[1]]
         assert page.rows[-1] == whole.rows[-1]
+
+
+@pytest.mark.parametrize(
+    ("span", "whole", "partial"),
+    [
+        (Span(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 1), date(2026, 3, 1)), []),
+        (
+            Span(date(2026, 2, 14), date(2026, 11, 17)),
+            (date(2026, 3, 1), date(2026, 10, 1)),
+            [(date(2026, 2, 14), date(2026, 2, 28)), (date(2026, 11, 1), date(2026, 11, 17))],
+        ),
+        (Span(date(2026, 3, 5), date(2026, 3, 20)), None, [(date(2026, 3, 5), date(2026, 3, 20))]),
+        (
+            Span(None, date(2024, 2, 28)),
+            (date(1, 1, 1), date(2024, 1, 1)),
+            [(date(2024, 2, 1), date(2024, 2, 28))],
+        ),
+        (Span(None, date(2024, 2, 29)), (date(1, 1, 1), date(2024, 2, 1)), []),
+        # The calendar's ends: nothing is read past them.
+        (
+            Span(date(9999, 12, 15), date(9999, 12, 31)),
+            None,
+            [(date(9999, 12, 15), date(9999, 12, 31))],
+        ),
+        (Span(None, date(1, 1, 10)), None, [(date(1, 1, 1), date(1, 1, 10))]),
+        (until(date(1, 1, 1), before=True), None, []),
+    ],
+)
+def test_a_span_is_read_as_whole_months_and_the_days_at_its_ends(
+    span: Span, whole: tuple[date, date] | None, partial: list[tuple[date, date]]
+) -> None:
+    assert span.whole_months() == whole
+    assert span.partial_days() == partial
