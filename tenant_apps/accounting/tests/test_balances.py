@@ -18,6 +18,7 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Sum
 
 from shared_apps.tenants.models import Organization
 from tenant_apps.accounting import reports
@@ -30,6 +31,7 @@ from tenant_apps.accounting.balances import (
 )
 from tenant_apps.accounting.budget_reports import budget_versus_actual
 from tenant_apps.accounting.models import Account, Balance, Fund, JournalEntry, JournalLine
+from tenant_apps.accounting.selectors import ledger_lines
 from tenant_apps.accounting.services import budgets, chart, entries, periods, postings
 from tenant_apps.accounting.services.lines import LineSpec
 from tenant_apps.accounting.tests.factories import JournalEntryFactory
@@ -443,6 +445,26 @@ def test_statements_from_stored_balances_equal_a_full_recomputation(
     for run in cases:
         from_balances, from_lines = _both(run)
         assert from_balances == from_lines
+
+    # The sums themselves, beside the ORM's sums of the same lines.
+    dimensions = ["account_id", "fund_id", "net_asset_class", "function", "program_id"]
+    for start, end in zip(sorted(boundaries)[::2], sorted(boundaries)[1::2], strict=True):
+        expected = {
+            tuple(row[name] for name in dimensions): (row["debits"], row["credits"], row["lines"])
+            for row in ledger_lines(entry__date__gte=start, entry__date__lte=end)
+            .values(*dimensions)
+            .annotate(debits=Sum("debit"), credits=Sum("credit"), lines=Count("id"))
+        }
+        found = {
+            tuple(row[name] for name in dimensions): (
+                row["span"].debit,
+                row["span"].credit,
+                row["span"].lines,
+            )
+            for row in ledger_span_sums(spans={"span": Span(start, end)}, group_by=dimensions)
+            if row["span"].lines
+        }
+        assert found == expected
 
     # The general ledger's pages, read forward and back, agree with its lines read at once.
     for account in ("1010", "8110"):
