@@ -1209,7 +1209,7 @@ def test_the_general_ledger_json_is_paged_by_cursor(
 ) -> None:
     for amount in ("10.00", "20.00", "30.00"):
         JournalEntryFactory.create(amount=amount, posted=True)
-    query = {"account": "1010", "size": 2}
+    query: dict[str, str | int] = {"account": "1010", "size": 2}
     whole = bookkeeper.get(f"{API}/reports/general-ledger/", {**query, "size": 1000}).json()
 
     first = bookkeeper.get(f"{API}/reports/general-ledger/", query).json()
