@@ -93,6 +93,52 @@ class Span:
         return parts
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a span is read: stored balances for `months` (ranges of first days), plus the lines
+    of `added` days, less the lines of `taken` days. A month the span covers more than half of
+    is read as its balance less the lines of the days it leaves out: fewer lines to read."""
+
+    months: list[tuple[date, date]]
+    added: list[tuple[date, date]]
+    taken: list[tuple[date, date]]
+
+
+def _month_pieces(first: date, last: date) -> list[tuple[date, date]]:
+    """The days from `first` to `last` cut at the ends of months."""
+    pieces = []
+    while first <= last:
+        end = min(last, month_last(first))
+        pieces.append((first, end))
+        if end == date.max:
+            break
+        first = end + timedelta(days=1)
+    return pieces
+
+
+def span_reading(span: Span) -> Reading:
+    """How `span` is read (see Reading); all of it from lines when sums are read from the lines
+    only."""
+    if _lines_only.get():
+        return Reading(months=[], added=span.partial_days(), taken=[])
+    whole = span.whole_months()
+    months = [whole] if whole is not None else []
+    added, taken = [], []
+    for part_first, part_last in span.partial_days():
+        for first, last in _month_pieces(part_first, part_last):
+            month_start, month_end = month_first(first), month_last(first)
+            covered = (last - first).days + 1
+            if 2 * covered <= (month_end - month_start).days + 1:
+                added.append((first, last))
+                continue
+            months.append((month_start, month_start))
+            if month_start < first:
+                taken.append((month_start, first - timedelta(days=1)))
+            if last < month_end:
+                taken.append((last + timedelta(days=1), month_end))
+    return Reading(months=months, added=added, taken=taken)
+
+
 # A span that ends before it starts: no day at all.
 NO_DAYS = Span(date.max, date.min)
 
@@ -117,17 +163,21 @@ class Sums:
 ZERO = Decimal("0.00")
 
 
-def _span_condition(span: Span, arguments: list[Any]) -> str:
-    """The SQL condition that a row of the union below belongs to `span`."""
-    conditions = []
-    months = span.whole_months()
-    if months is not None:
-        conditions.append("(day IS NULL AND month BETWEEN %s AND %s)")
-        arguments += months
-    for first, last in span.partial_days():
-        conditions.append("(day BETWEEN %s AND %s)")
+def _reading_sql(reading: Reading, arguments: list[Any]) -> tuple[str, str]:
+    """The SQL conditions that a row of the union below adds to a span, and that it takes
+    from it."""
+    added = []
+    for first, last in reading.months:
+        added.append("(day IS NULL AND month BETWEEN %s AND %s)")
         arguments += [first, last]
-    return " OR ".join(conditions) or "false"
+    for first, last in reading.added:
+        added.append("(day BETWEEN %s AND %s)")
+        arguments += [first, last]
+    taken = []
+    for first, last in reading.taken:
+        taken.append("(day BETWEEN %s AND %s)")
+        arguments += [first, last]
+    return " OR ".join(added) or "false", " OR ".join(taken) or "false"
 
 
 def ledger_span_sums(
@@ -140,7 +190,8 @@ def ledger_span_sums(
 ) -> list[dict[str, Any]]:
     """The debits, credits and line counts of the books in each of `spans`, by the columns
     `group_by` (of DIMENSIONS), narrowed to `account_ids`, a fund and a program: one query.
-    Each row has the `group_by` values and a Sums per span name."""
+    Each row has the `group_by` values and a Sums per span name; a group with no line in any
+    span is left out."""
     unknown = set(group_by) - set(DIMENSIONS)
     if unknown:
         raise ValueError(f"not a dimension of the ledger: {sorted(unknown)}")
@@ -156,8 +207,11 @@ def ledger_span_sums(
         filters.append("program_id = %s")
         filter_arguments.append(program_id)
 
-    month_ranges = [months for span in spans.values() if (months := span.whole_months())]
-    day_ranges = [part for span in spans.values() for part in span.partial_days()]
+    readings = {name: span_reading(span) for name, span in spans.items()}
+    month_ranges = [months for reading in readings.values() for months in reading.months]
+    day_ranges = [
+        days for reading in readings.values() for days in [*reading.added, *reading.taken]
+    ]
     parts: list[str] = []
     arguments: list[Any] = []
     if month_ranges:
@@ -187,15 +241,15 @@ def ledger_span_sums(
 
     selected = list(group_by)
     span_arguments: list[Any] = []
-    for span in spans.values():
+    for reading in readings.values():
         condition_arguments: list[Any] = []
-        condition = _span_condition(span, condition_arguments)
+        added, taken = _reading_sql(reading, condition_arguments)
         selected += [
-            f"coalesce(sum(debit) FILTER (WHERE {condition}), 0.00)",
-            f"coalesce(sum(credit) FILTER (WHERE {condition}), 0.00)",
-            f"coalesce(sum(line_count) FILTER (WHERE {condition}), 0)",
+            f"coalesce(sum(CASE WHEN {added} THEN {column} WHEN {taken} THEN -{column} END),"
+            f" {zero})"
+            for column, zero in (("debit", "0.00"), ("credit", "0.00"), ("line_count", "0"))
         ]
-        span_arguments += condition_arguments * 3  # the condition is written three times
+        span_arguments += condition_arguments * 3  # the conditions are written three times
     grouping = f" GROUP BY {', '.join(group_by)}" if group_by else ""
     sql = f"SELECT {', '.join(selected)} FROM ({' UNION ALL '.join(parts)}) AS parts{grouping}"  # noqa: S608 (names from DIMENSIONS)
     with connection.cursor() as cursor:
@@ -208,7 +262,10 @@ def ledger_span_sums(
         for index, name in enumerate(spans):
             debit, credit, lines = row[width + 3 * index : width + 3 * index + 3]
             item[name] = Sums(debit, credit, int(lines))
-        result.append(item)
+        # A month read as its balance less the days left out can leave a group with no line
+        # in any span: it is not in the books of these spans.
+        if any(item[name].lines for name in spans):
+            result.append(item)
     return result
 
 
