@@ -85,14 +85,18 @@ def _test_database_released(
 
 @pytest.fixture(autouse=True)
 def _isolated_state() -> Iterator[None]:
-    """Each test starts in the public schema with empty Redis and a seeded random source."""
+    """Each test starts in the public schema with empty Redis, no routes remembered by this
+    process (a test's changes to organizations are rolled back, and with them their signals'
+    after-commit invalidation) and a seeded random source."""
     from django.core.cache import caches
 
     from saas_platform.lib.connection import connection
+    from shared_apps.tenants.selectors import tenant_routing_invalidate
 
     random.seed(1234)
     factory.random.reseed_random(1234)
     caches["default"].clear()
+    tenant_routing_invalidate()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

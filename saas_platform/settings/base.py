@@ -155,13 +155,28 @@ WSGI_APPLICATION = "saas_platform.wsgi.application"
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000, minimum=0)
 REPORT_STATEMENT_TIMEOUT_MS = env_int("REPORT_STATEMENT_TIMEOUT_MS", default=120_000, minimum=0)
 WORKER_STATEMENT_TIMEOUT_MS = env_int("WORKER_STATEMENT_TIMEOUT_MS", default=900_000, minimum=0)
-DATABASES = {
-    "default": {
-        **env_db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ifm"),
-        "ENGINE": "django_tenants.postgresql_backend",
+# DATABASE_URL is what web and worker processes connect to: PostgreSQL, or PgBouncer in front of
+# it. With a pooler in transaction mode (DATABASE_TRANSACTION_POOLING) each transaction carries
+# its own tenant search path (saas_platform/database/base.py) and what needs a session of its
+# own (migrations, pg_dump, advisory locks, management commands) goes to DIRECT_DATABASE_URL,
+# PostgreSQL itself: manage.py connects there for every command.
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", default=False)
+_DATABASE_PROCESS = env_str("DATABASE_PROCESS", default="server")
+
+
+def _database(url: dict[str, object], *, transaction_pooling: bool) -> dict[str, Any]:
+    return {
+        **url,
+        "ENGINE": "saas_platform.database",
+        "TRANSACTION_POOLING": transaction_pooling,
+        # Server-side cursors live in a session: a pooler in transaction mode cannot keep them.
+        "DISABLE_SERVER_SIDE_CURSORS": transaction_pooling,
         # Persistent connections: opening one costs about 12 ms a request.
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", default=60, minimum=0),
-        "CONN_HEALTH_CHECKS": True,
+        # No `SELECT 1` before each request's first query: the backend polls the connection's
+        # socket instead (no round trip), and a connection that failed is closed at the end of
+        # its request (saas_platform/database/base.py).
+        "CONN_HEALTH_CHECKS": False,
         # No JIT compilation: a page's queries run in milliseconds, but the planner's cost of a
         # list with correlated subqueries crosses jit_above_cost and PostgreSQL then spends
         # seconds compiling (measured by bench/pages.py: 2 to 8 s of JIT on donor pages).
@@ -170,21 +185,42 @@ DATABASES = {
         # management commands (migrations, exports) have none.
         "OPTIONS": {"options": "-c jit=off"},
     }
-}
+
+
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES = {
+        "default": _database(env_db("DATABASE_URL"), transaction_pooling=True),
+        # No default: with a pooler in front, what needs a session must know where PostgreSQL is.
+        "direct": _database(env_db("DIRECT_DATABASE_URL"), transaction_pooling=False),
+    }
+    if _DATABASE_PROCESS == "manage":
+        DATABASES["default"] = DATABASES["direct"]
+else:
+    DATABASES = {
+        "default": _database(
+            env_db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ifm"),
+            transaction_pooling=False,
+        )
+    }
+# Direct connections send `SET search_path` only when the schema changes (the backend remembers
+# what the session holds); pooled ones never set it for the session.
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis. Cache keys carry the schema (django_tenants.cache.make_key);
 # tenant routing has its own cache so that its keys never depend on the current schema.
 REDIS_URL = env_str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# One Redis connection pool per process for the cache, the routing cache and the API throttles
+# (saas_platform.lib.redis_pool).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "saas_platform.lib.redis_pool.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": "ifm",
     },
     "tenant_routing": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "saas_platform.lib.redis_pool.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "ifm-routing",
         "TIMEOUT": env_int("TENANT_ROUTING_CACHE_SECONDS", default=300, minimum=1),

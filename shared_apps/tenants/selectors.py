@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
+import threading
+import time
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -18,6 +22,31 @@ logger = logging.getLogger(__name__)
 
 _GENERATION_KEY = "generation"
 _NOT_FOUND = "not-found"
+# How long this process trusts its own copy of the routing table before it reads the generation
+# from Redis again: a change made by another process is seen within this time.
+GENERATION_CHECK_SECONDS = 1.0
+# Unknown hosts are remembered too (any subdomain reaches the app); past this many entries the
+# process forgets them all rather than grow without bound.
+_LOCAL_ENTRIES_MAX = 10_000
+
+
+class _LocalRoutes:
+    """This process's copy of host -> organization, valid for one generation."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation: object = None
+        self.checked_at = 0.0
+        self.entries: dict[str, Organization | None] = {}
+
+    def forget(self) -> None:
+        with self.lock:
+            self.generation = None
+            self.checked_at = 0.0
+            self.entries = {}
+
+
+_local = _LocalRoutes()
 
 
 def _routing_cache() -> BaseCache:
@@ -31,43 +60,76 @@ def hostname_normalize(hostname: str) -> str:
     return hostname.lower().rstrip(".")
 
 
+def _generation_current(cache: BaseCache) -> object:
+    """The routing generation, read from Redis at most once a GENERATION_CHECK_SECONDS; a new
+    one empties this process's copy."""
+    now = time.monotonic()
+    if _local.generation is not None and now - _local.checked_at < GENERATION_CHECK_SECONDS:
+        return _local.generation
+    generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    with _local.lock:
+        if generation != _local.generation:
+            _local.entries = {}
+            _local.generation = generation
+        _local.checked_at = now
+    return generation
+
+
 def organization_for_host(*, hostname: str) -> Organization | None:
     """The organization that serves `hostname` (in any spelling: hostname_normalize), or None.
 
-    A warm lookup costs two Redis reads and no SQL. Every change to an Organization or a Domain
-    bumps the generation (see signals.py), which retires all cached entries at once, so a renamed
-    domain or a suspended tenant is never served from a stale entry. With Redis down, requests
-    are still routed, from the database. Entries are keyed by the normalised host, so spellings
-    of one host share one entry and cannot fill the cache.
+    A warm lookup costs no SQL and, within GENERATION_CHECK_SECONDS of the last check, no Redis
+    command either: each process keeps a copy of the entries it has used, valid for one
+    generation. Every change to an Organization or a Domain sets a new generation (see
+    signals.py), which retires all cached entries at once, in Redis at once and in other
+    processes within GENERATION_CHECK_SECONDS, so a renamed domain or a suspended tenant is not
+    served from a stale entry. With Redis down, requests are still routed, from the database.
+    Entries are keyed by the normalised host, so spellings of one host share one entry.
     """
     hostname = hostname_normalize(hostname)
     cache = _routing_cache()
     key = None
+    generation: object = None
     try:
-        generation = cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
+        generation = _generation_current(cache)
+        local = _local.entries
+        if hostname in local:
+            organization = local[hostname]
+            return copy.copy(organization) if organization is not None else None
         key = f"host:{generation}:{hostname}"
         cached = cache.get(key)
     except RedisError:
         logger.warning("tenant routing cache unavailable; reading the database", exc_info=True)
         cached = None
     if cached == _NOT_FOUND:
+        _remember(hostname, None, generation)
         return None
     if cached is not None:
+        _remember(hostname, cached, generation)
         return cached
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     organization = domain.tenant if domain else None
     if key is not None:
         with contextlib.suppress(RedisError):
             cache.set(key, organization if organization else _NOT_FOUND)
+        _remember(hostname, organization, generation)
     return organization
 
 
+def _remember(hostname: str, organization: Organization | None, generation: object) -> None:
+    """Keep a copy for this process (a copy: the caller may change the one it is given)."""
+    with _local.lock:
+        if _local.generation != generation:
+            return
+        if len(_local.entries) >= _LOCAL_ENTRIES_MAX:
+            _local.entries = {}
+        _local.entries[hostname] = copy.copy(organization) if organization is not None else None
+
+
 def tenant_routing_invalidate() -> None:
-    cache = _routing_cache()
-    try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:  # no generation yet: nothing is cached under one
-        cache.set(_GENERATION_KEY, 1, timeout=None)
+    """Retire every cached route: a new generation in Redis, and this process's copy at once."""
+    _local.forget()
+    _routing_cache().set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def organization_host(*, organization: Organization) -> str:
