@@ -1,5 +1,6 @@
-"""pg_dump of one schema of the project's database, connected with Django's settings: the
-tenant export and the template's DDL capture both dump through it."""
+"""pg_dump of one schema of the project's database, connected with Django's settings (to
+PostgreSQL itself, never through a pooler in transaction mode): the tenant export and the
+template's DDL capture both dump through it."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import os
 import subprocess
 from typing import IO
 
-from django.conf import settings
+from saas_platform.lib.database import session_database_settings
 
 
 def schema_dump(*options: str, schema_name: str, output: IO[bytes] | None = None) -> bytes:
     """Run pg_dump of `schema_name` with `options` (format, sections), without owners or
     privileges. What it writes goes to `output` when given, else it is returned. A failure is a
     RuntimeError holding the start of pg_dump's own message."""
-    database = settings.DATABASES["default"]
+    database = session_database_settings()
     environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
     command = [
         "pg_dump",

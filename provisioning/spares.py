@@ -22,11 +22,12 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from provisioning.models import SpareSchema
 from provisioning.template import migration_nodes, quote_name, template_state, tenant_schema_clone
 from saas_platform.lib.connection import connection
+from saas_platform.lib.database import session_database_alias
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,10 @@ def spares_refill() -> int:
     holds the lock this one returns 0 at once.
     """
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
+    # A session lock, so on a connection to PostgreSQL itself: through a pooler in transaction
+    # mode the unlock could reach another server session than the lock.
+    lock_connection = connections[session_database_alias()]
+    with lock_connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_REFILL_LOCK])
         if not cursor.fetchone()[0]:
             return 0
@@ -80,7 +84,7 @@ def spares_refill() -> int:
         return _refill()
     finally:
         connection.set_schema_to_public()
-        with connection.cursor() as cursor:
+        with lock_connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_REFILL_LOCK])
 
 

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/../.."
 
 # chromium (with its driver and fonts) for the browser tests, driven by Playwright. Tesseract
 # reads scanned checks; the check-reading tests draw their checks in the DejaVu and Liberation
-# faces.
-apt_packages=(tesseract-ocr postgresql-client chromium chromium-driver fonts-liberation
+# faces. PgBouncer pools connections in front of PostgreSQL (started by services.sh; the pooled
+# load test runs through it).
+apt_packages=(tesseract-ocr postgresql-client pgbouncer chromium chromium-driver fonts-liberation
   fonts-dejavu-core fonts-dejavu-extra)
 missing=()
 for package in "${apt_packages[@]}"; do

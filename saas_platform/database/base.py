@@ -120,9 +120,11 @@ class DatabaseWrapper(TenantDatabaseWrapper):
 
     def _cursor(self, name: str | None = None) -> Any:
         cursor = super()._cursor(name)
-        if self.transaction_pooling and isinstance(cursor, TransactionSearchPathCursor):
-            cursor.search_path_statement = self._transaction_search_path_statement
-            cursor.search_path_applied = self._transaction_search_path_applied
+        # Django's cursor wrapper around psycopg2's own.
+        database_cursor = getattr(cursor, "cursor", cursor)
+        if self.transaction_pooling and isinstance(database_cursor, TransactionSearchPathCursor):
+            database_cursor.search_path_statement = self._transaction_search_path_statement
+            database_cursor.search_path_applied = self._transaction_search_path_applied
         return cursor
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
