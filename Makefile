@@ -11,7 +11,7 @@ TEST_WORKERS ?= auto
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
-	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr
+	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr bench-requests
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -30,6 +30,8 @@ help:
 	@echo "                   role's dashboard on 100,000 donors (database ifm_bench_pages)"
 	@echo "make bench-ocr     reading 300 generated check scans: per field right, flagged and"
 	@echo "                   wrong without a flag, seconds per check (no database)"
+	@echo "make bench-requests  a warm authenticated API read over HTTP (gunicorn): IFM beside a"
+	@echo "                   bare django-tenants view, and through PgBouncer (ifm_bench_requests)"
 
 install:
 	@deploy/bootstrap/install.sh
@@ -99,3 +101,6 @@ bench-pages: install services
 
 bench-ocr: install
 	@$(PYTHON) bench/ocr.py
+
+bench-requests: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/requests.py
