@@ -4,7 +4,9 @@ authentication, no throttles, one view."""
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+)
 os.environ["DJANGO_DEBUG"] = "false"
 
 from saas_platform.settings.local import *  # noqa: E402,F403

@@ -107,6 +107,9 @@ class TransactionSearchPathCursor(psycopg2.extensions.cursor):
 
 
 class DatabaseWrapper(TenantDatabaseWrapper):
+    # django-tenants' own, untyped: the path set on the connection for the current schema.
+    search_path_set_schemas: list[str] | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The path the server session holds (direct connections), and the one the current
         # transaction has set (transaction pooling); None when unknown or none.

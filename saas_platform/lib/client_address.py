@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework import throttling
+from rest_framework.request import Request
 
 from saas_platform.lib.redis_pool import redis_client
+
+if TYPE_CHECKING:
+    # rest_framework.views reads the throttle classes of this module when it is imported.
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +95,11 @@ class RedisSlidingWindowThrottle(throttling.SimpleRateThrottle):
     picks the view's rate, then calls this one."""
 
     _oldest: float
+    # Set by SimpleRateThrottle from the rate (the stubs do not declare them).
+    duration: int
+    num_requests: int
 
-    def allow_request(self, request: HttpRequest, view: object) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)

@@ -43,8 +43,12 @@ def redis_client(url: str | None = None) -> redis.Redis:
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
+    # Django's client, untyped by the stubs: its server list and its choice of server.
+    _servers: list[str]
+
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
-        return redis_client(self._servers[self._get_connection_pool_index(write)])
+        choose: Any = self._get_connection_pool_index  # type: ignore[attr-defined]  # untyped
+        return redis_client(self._servers[choose(write)])
 
 
 class RedisCache(DjangoRedisCache):
