@@ -7,10 +7,11 @@ PgBouncer in transaction pooling when one answers on 127.0.0.1:6432.
 
 Works in a database of its own, `ifm_bench_requests` (created and migrated when missing), with
 Redis db 7. Each server is gunicorn on 127.0.0.1 (2 workers of 2 threads, gthread, as
-production runs it), started in turn so that they never share the CPUs. For each: 50 warm-up
-requests, then one client's requests one after another on a kept-alive connection (p50 and p95
-latency), then four clients at once for `--seconds` (requests per second). Targets: p50 under
-5 ms for one client, at least 200 requests/s with four.
+production runs it); all run at once, idle but for the one being asked. After a warm-up, one
+client on a kept-alive connection asks each server in turn, `--requests` times (p50 and p95
+latency), then four clients at once ask one server for a second or two, each server in turn,
+for `--seconds` a server in all (requests per second): the other work on the machine weighs on
+every column alike. Targets: p50 under 5 ms for one client, at least 200 requests/s with four.
 """
 
 from __future__ import annotations
@@ -183,30 +184,62 @@ def _clients_run(port: int, path: str, headers: dict[str, str], *, stop: float) 
     return sum(counts)
 
 
-def _measure(server: Server, token: str, *, requests: int, seconds: float) -> tuple[float, ...]:
+@dataclass
+class Running:
+    server: Server
+    port: int
+    process: subprocess.Popen[bytes]
+    headers: dict[str, str]
+
+
+def _running(server: Server, token: str) -> Running:
     port = _free_port()
-    process = _start(server, port)
     headers = {"Host": HOST}
     if server.authorization:
         headers["Authorization"] = f"Bearer {token}"
-    try:
-        # Every worker and thread warm (each connection stays with one worker): four clients at
-        # once, then the one measured alone.
-        _clients_run(port, server.path, headers, stop=time.perf_counter() + 3)
-        one = Client(port, server.path, headers)
-        for _ in range(50):
-            one.get()
-        latencies = sorted(one.get() * 1000 for _ in range(requests))
-        p50 = statistics.median(latencies)
-        p95 = latencies[int(len(latencies) * 0.95) - 1]
+    return Running(server, port, _start(server, port), headers)
 
-        started = time.perf_counter()
-        served = _clients_run(port, server.path, headers, stop=started + seconds)
-        throughput = served / (time.perf_counter() - started)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    return p50, p95, throughput
+
+def _measure_all(
+    servers: list[Running], *, requests: int, seconds: float
+) -> dict[str, tuple[float, float, float]]:
+    """Every server under the same conditions: one client's requests go to each server in
+    turn, and the four clients' bursts alternate between servers in slices of a second or two,
+    so that the other work on the machine weighs on all of them alike."""
+    for running in servers:
+        # Every worker and thread warm (a connection stays with one worker).
+        _clients_run(
+            running.port, running.server.path, running.headers, stop=time.perf_counter() + 3
+        )
+    clients = {
+        running.server.label: Client(running.port, running.server.path, running.headers)
+        for running in servers
+    }
+    for client in clients.values():
+        for _ in range(50):
+            client.get()
+    latencies: dict[str, list[float]] = {label: [] for label in clients}
+    for _ in range(requests):
+        for label, client in clients.items():
+            latencies[label].append(client.get() * 1000)
+
+    served = dict.fromkeys(clients, 0)
+    elapsed = dict.fromkeys(clients, 0.0)
+    slices = max(1, round(seconds / 1.5))
+    for _ in range(slices):
+        for running in servers:
+            started = time.perf_counter()
+            stop = started + seconds / slices
+            count = _clients_run(running.port, running.server.path, running.headers, stop=stop)
+            served[running.server.label] += count
+            elapsed[running.server.label] += time.perf_counter() - started
+
+    figures = {}
+    for label, values in latencies.items():
+        ordered = sorted(values)
+        p95 = ordered[int(len(ordered) * 0.95) - 1]
+        figures[label] = (statistics.median(ordered), p95, served[label] / elapsed[label])
+    return figures
 
 
 def main() -> None:
@@ -223,11 +256,17 @@ def main() -> None:
 
         print(f"{Account.objects.count()} accounts in the list")
 
+    running = [_running(server, token) for server in _servers()]
+    try:
+        figures = _measure_all(running, requests=arguments.requests, seconds=arguments.seconds)
+    finally:
+        for each in running:
+            each.process.terminate()
+            each.process.wait(timeout=30)
+
     print(f"\n{'server':<34} {'p50 (1 client)':>15} {'p95':>9} {'req/s (4 clients)':>19}")
-    for server in _servers():
-        p50, p95, throughput = _measure(
-            server, token, requests=arguments.requests, seconds=arguments.seconds
-        )
+    for server in (each.server for each in running):
+        p50, p95, throughput = figures[server.label]
         verdict = ""
         if server.label.startswith("IFM"):
             met = p50 < P50_TARGET_MS and throughput >= THROUGHPUT_TARGET

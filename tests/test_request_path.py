@@ -212,3 +212,31 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request(
 
     assert second_connection.connection is None
     assert _backend_pid(second_connection) != pid
+
+
+def test_the_caches_and_the_throttles_share_one_redis_client_in_every_thread() -> None:
+    import threading
+
+    from django.core.cache import caches
+
+    from saas_platform.lib.redis_pool import redis_client
+
+    seen = []
+
+    def clients() -> None:
+        seen.append(
+            {
+                id(caches["default"]._cache.get_client()),  # type: ignore[attr-defined]
+                id(caches["tenant_routing"]._cache.get_client(write=True)),  # type: ignore[attr-defined]
+                id(redis_client()),
+            }
+        )
+
+    threads = [threading.Thread(target=clients) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    clients()
+
+    assert seen == [{id(redis_client())}] * 4

@@ -120,3 +120,51 @@ def test_every_variable_read_is_documented_in_env_example() -> None:
     for path in (ROOT / "saas_platform" / "settings").glob("*.py"):
         read |= set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]+)"', path.read_text()))
     assert read - documented == set()
+
+
+POOLED_ENV = {
+    **PRODUCTION_ENV,
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:6432/ifm",
+    "DATABASE_TRANSACTION_POOLING": "true",
+    "DIRECT_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/ifm",
+}
+_PRINT_DATABASES = (
+    "from django.conf import settings; d = settings.DATABASES;"
+    " print(d['default']['PORT'], d['default']['TRANSACTION_POOLING'],"
+    " d.get('direct', {}).get('PORT'), d['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+def _databases_printed(env: dict[str, str]) -> str:
+    script = f"import django; django.setup(); {_PRINT_DATABASES}"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_servers_and_workers_connect_through_the_pooler() -> None:
+    assert _databases_printed(POOLED_ENV) == "6432 True 5432 True"
+
+
+def test_management_commands_connect_to_postgresql_itself() -> None:
+    result = _manage("shell", "-c", _PRINT_DATABASES, env=POOLED_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "5432 False 5432 False"
+
+
+def test_a_pooler_in_transaction_mode_needs_the_direct_url() -> None:
+    env = {key: value for key, value in POOLED_ENV.items() if key != "DIRECT_DATABASE_URL"}
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "DIRECT_DATABASE_URL" in result.stderr

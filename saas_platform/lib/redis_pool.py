@@ -54,4 +54,6 @@ class SharedPoolRedisCacheClient(RedisCacheClient):
 class RedisCache(DjangoRedisCache):
     """Django's Redis cache on the process's shared client."""
 
-    _class = SharedPoolRedisCacheClient
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = SharedPoolRedisCacheClient
