@@ -25,31 +25,48 @@ if ! redis_up; then
 fi
 redis_up || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
 
+# Ours: the one started below, with the project's configuration. Debian's package may also have
+# started its own (session pooling, no databases) on the same port: it is stopped first.
+if [ "$(id -u)" -eq 0 ]; then
+  pgbouncer_runtime=/var/run/postgresql/ifm-pgbouncer
+  pgbouncer_owner=postgres
+else
+  pgbouncer_runtime=${XDG_RUNTIME_DIR:-/tmp}/ifm-pgbouncer
+  pgbouncer_owner=$(id -un)
+fi
+pgbouncer_ours() {
+  [ -f "$pgbouncer_runtime/pgbouncer.pid" ] && kill -0 "$(cat "$pgbouncer_runtime/pgbouncer.pid")" 2>/dev/null
+}
+if pgbouncer_up && ! pgbouncer_ours; then
+  echo "Stopping the PgBouncer service of the Debian package (it is not configured for IFM)"
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pgbouncer 2>/dev/null; then
+    systemctl stop pgbouncer || true
+  else
+    service pgbouncer stop >/dev/null 2>&1 || true
+  fi
+  for _ in $(seq 1 10); do pgbouncer_up || break; sleep 1; done
+  pgbouncer_up && { echo "Something else answers on 127.0.0.1:6432; stop it first" >&2; exit 1; }
+fi
+
 if ! pgbouncer_up; then
   echo "Starting PgBouncer"
-  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] \
-    || { echo "PgBouncer is not installed: run deploy/bootstrap/install.sh" >&2; exit 1; }
   PATH=$PATH:/usr/sbin
-  if [ "$(id -u)" -eq 0 ]; then
-    runtime=/var/run/postgresql/ifm-pgbouncer
-    owner=postgres
-  else
-    runtime=${XDG_RUNTIME_DIR:-/tmp}/ifm-pgbouncer
-    owner=$(id -un)
-  fi
-  mkdir -p "$runtime"
+  command -v pgbouncer >/dev/null 2>&1 \
+    || { echo "PgBouncer is not installed: run deploy/bootstrap/install.sh" >&2; exit 1; }
+  mkdir -p "$pgbouncer_runtime"
   # PostgreSQL trusts local connections here (development and CI): so does PgBouncer, which
   # still wants each user named in its auth_file.
-  printf '"postgres" ""\n"%s" ""\n' "$owner" >"$runtime/userlist.txt"
+  printf '"postgres" ""\n"%s" ""\n' "$pgbouncer_owner" >"$pgbouncer_runtime/userlist.txt"
   sed -e "s|@POSTGRES_HOST@|127.0.0.1|" -e "s|@LISTEN_ADDR@|127.0.0.1|" -e "s|@AUTH_TYPE@|trust|" \
-    -e "s|@AUTH_FILE@|$runtime/userlist.txt|" -e "s|@LOG_FILE@|$runtime/pgbouncer.log|" \
-    -e "s|@PID_FILE@|$runtime/pgbouncer.pid|" \
-    "$(dirname "$0")/../pgbouncer/pgbouncer.ini" >"$runtime/pgbouncer.ini"
+    -e "s|@AUTH_FILE@|$pgbouncer_runtime/userlist.txt|" \
+    -e "s|@LOG_FILE@|$pgbouncer_runtime/pgbouncer.log|" \
+    -e "s|@PID_FILE@|$pgbouncer_runtime/pgbouncer.pid|" \
+    "$(dirname "$0")/../pgbouncer/pgbouncer.ini" >"$pgbouncer_runtime/pgbouncer.ini"
   if [ "$(id -u)" -eq 0 ]; then
-    chown -R postgres: "$runtime"
-    pgbouncer --daemon --user postgres "$runtime/pgbouncer.ini"
+    chown -R postgres: "$pgbouncer_runtime"
+    pgbouncer --daemon --user postgres "$pgbouncer_runtime/pgbouncer.ini"
   else
-    pgbouncer --daemon "$runtime/pgbouncer.ini"
+    pgbouncer --daemon "$pgbouncer_runtime/pgbouncer.ini"
   fi
   for _ in $(seq 1 30); do pgbouncer_up && break; sleep 1; done
 fi
