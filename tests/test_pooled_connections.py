@@ -276,3 +276,30 @@ def test_each_transaction_carries_its_path_in_its_first_statement(
             assert cursor.fetchone()[0] == '"$user", public'
     finally:
         wrapper.close()
+
+
+def test_executemany_writes_into_its_tenants_schema(tenant_schemas: list[str]) -> None:
+    schema = tenant_schemas[2]
+    wrapper = DatabaseWrapper(_pooled_settings(transaction_pooling=True), "default")
+    wrapper.set_schema(schema)
+    try:
+        # one statement a row: the path goes first in an explicit transaction around them all
+        with wrapper.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO pool_reads (tenant, number) VALUES (%s, %s)",
+                [(schema, 1001), (schema, 1002)],
+            )
+    finally:
+        wrapper.close()
+
+    raw = _raw_direct()
+    try:
+        with raw.cursor() as cursor:
+            table = f'"{schema}".pool_reads'  # our own schema name
+            cursor.execute(f"SELECT count(*) FROM {table} WHERE number > 1000")  # noqa: S608
+            written = cursor.fetchone()[0]
+            cursor.execute(f"DELETE FROM {table} WHERE number > 1000")  # noqa: S608
+        raw.commit()
+    finally:
+        raw.close()
+    assert written == 2
