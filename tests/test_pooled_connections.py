@@ -303,3 +303,30 @@ def test_executemany_writes_into_its_tenants_schema(tenant_schemas: list[str]) -
     finally:
         raw.close()
     assert written == 2
+
+
+def test_start_up_options_travel_with_each_transaction(tenant_schemas: list[str]) -> None:
+    """PgBouncer refuses a connection's start-up `options`: the backend sends them as SET LOCAL
+    with each transaction's first statement, like the path."""
+    settings = _pooled_settings(transaction_pooling=True)
+    settings["OPTIONS"] = {"options": "-c jit=off -c statement_timeout=1234"}
+    wrapper = DatabaseWrapper(settings, "default")
+    wrapper.set_schema(tenant_schemas[3])
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout'), current_setting('jit')")
+            assert cursor.fetchone() == ("1234ms", "off")
+
+        wrapper.set_autocommit(False)
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.execute("SELECT set_config('statement_timeout', '5000', true)")
+            # a change of schema in the transaction sends the path again, not the options
+            wrapper.set_schema(tenant_schemas[4])
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            assert cursor.fetchone() == ("5s",)
+            assert bytes(cursor.cursor.query).decode().count("SET LOCAL") == 1
+        wrapper.rollback()
+        wrapper.set_autocommit(True)
+    finally:
+        wrapper.close()

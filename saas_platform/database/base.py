@@ -13,7 +13,9 @@ ever made: every transaction carries its own path, `SET LOCAL search_path` sent 
 as the transaction's first statement (a statement outside a transaction block is a transaction of
 its own, and so is a query of several statements). SET LOCAL ends with its transaction: a server
 session always goes back to the pool with the default path, and a tenant's path never outlives
-the transaction that set it. It costs no round trip of its own.
+the transaction that set it. It costs no round trip of its own. PgBouncer refuses the start-up
+`options` of a connection (`-c jit=off`, `-c statement_timeout=...`): they are sent the same way,
+`SET LOCAL` in front of each transaction's first statement.
 
 Health: a persistent connection is not probed with `SELECT 1` before each request
 (CONN_HEALTH_CHECKS off). At the start and end of each request the connection's socket is polled
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg2.extensions
+from django.core.exceptions import ImproperlyConfigured
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 from django_tenants.utils import quote_schema_name
 
@@ -42,6 +45,19 @@ _NOT_IN_A_TRANSACTION = re.compile(
     r"REINDEX\b[^;]*\bCONCURRENTLY)",
     re.IGNORECASE,
 )
+
+
+# `-c name=value` (or `--name=value`) in libpq's start-up options.
+_STARTUP_SETTING = re.compile(r"(?:-c\s*|--)([A-Za-z_][A-Za-z0-9_.]*)=(\S+)")
+
+
+def startup_settings(options: str) -> list[tuple[str, str]]:
+    """The settings a connection's start-up `options` make, as (name, value) pairs."""
+    settings = _STARTUP_SETTING.findall(options)
+    rest = _STARTUP_SETTING.sub("", options).strip()
+    if rest:
+        raise ImproperlyConfigured(f"Cannot send {rest!r} through a pooler: use -c name=value.")
+    return settings
 
 
 class TransactionSearchPathCursor(psycopg2.extensions.cursor):
@@ -116,6 +132,8 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         self._session_search_path: list[str] | None = None
         self._transaction_search_path: list[str] | None = None
         self._pending_search_path: list[str] | None = None
+        # Start-up settings sent with each transaction instead (transaction pooling).
+        self._transaction_settings: list[tuple[str, str]] = []
         super().__init__(*args, **kwargs)
         self.transaction_pooling = bool(self.settings_dict.get("TRANSACTION_POOLING", False))
 
@@ -129,6 +147,12 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             database_cursor.search_path_statement = self._transaction_search_path_statement
             database_cursor.search_path_applied = self._transaction_search_path_applied
         return cursor
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        if self.transaction_pooling:
+            self._transaction_settings = startup_settings(str(params.pop("options", "")))
+        return params
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
@@ -153,8 +177,18 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         in_transaction = not self.connection.autocommit
         if in_transaction and wanted == self._transaction_search_path:
             return None
+        # The start-up settings once a transaction: a transaction may change them after its
+        # first statement (a report's longer statement_timeout), and a change of schema in it
+        # must not undo that.
+        first = not in_transaction or self._transaction_search_path is None
         self._pending_search_path = wanted
-        return "SET LOCAL search_path = " + ",".join(quote_schema_name(s) for s in wanted)
+        statements = ["SET LOCAL search_path = " + ",".join(quote_schema_name(s) for s in wanted)]
+        if first:
+            statements += [
+                f"SET LOCAL {name} = '{value.replace(chr(39), chr(39) * 2)}'"
+                for name, value in self._transaction_settings
+            ]
+        return "; ".join(statements)
 
     def _transaction_search_path_applied(self) -> None:
         if not self.connection.autocommit:

@@ -183,9 +183,9 @@ def _database(url: dict[str, object], *, transaction_pooling: bool) -> dict[str,
         # Statement timeouts are set by the process that serves: saas_platform.wsgi for web
         # requests, saas_platform.celery for workers (saas_platform.lib.statement_timeout);
         # management commands (migrations, exports) have none.
-        # PgBouncer refuses start-up options; it sets jit off on its server connections itself
-        # (deploy/pgbouncer/pgbouncer.ini).
-        "OPTIONS": {} if transaction_pooling else {"options": "-c jit=off"},
+        # Through PgBouncer, which refuses start-up options, the backend sends them with each
+        # transaction (SET LOCAL).
+        "OPTIONS": {"options": "-c jit=off"},
     }
 
 
