@@ -11,7 +11,8 @@ TEST_WORKERS ?= auto
 
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
-	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr bench-requests
+	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr bench-requests \
+	bench-migrations
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -20,6 +21,8 @@ help:
 	@echo "make typecheck  mypy with django-stubs and djangorestframework-stubs"
 	@echo "make importlint  import-linter: the direction of imports between apps (pyproject.toml)"
 	@echo "make bench  provisioning benchmark"
+	@echo "make bench-migrations  migrate_schemas at 1,000 tenants: nothing to apply, then one new"
+	@echo "                   migration (database ifm_bench_scale)"
 	@echo "make bench-ledger  accounting reports on a million journal lines, or LINES=... (database ifm_bench)"
 	@echo "make bench-imports CSV imports of 10,000 donors and gifts (database ifm_bench_imports)"
 	@echo "make bench-donors  donor search, giving summaries and fundraising reports on 100,000"
@@ -83,6 +86,9 @@ test: lint typecheck importlint migrations-check
 
 bench: database
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/provisioning.py
+
+bench-migrations: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/migrations.py
 
 bench-ledger: install services
 	@LINES=$(LINES) DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/ledger.py
