@@ -34,7 +34,7 @@ from provisioning.dumps import schema_dump
 from provisioning.schemas import schema_name_in_catalog, slug_reserved_message, tenant_schema_verify
 from provisioning.seed import tenant_seed
 from provisioning.slugs import schema_name_for, slug_normalize, slug_validate_format
-from provisioning.spares import spare_claim, spares_wanted
+from provisioning.spares import spare_claim, spares_kept
 from provisioning.template import quote_name, tenant_schema_clone
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import StateConflict
@@ -178,7 +178,7 @@ def _step_schema(organization: Organization, owner: OwnerSpec) -> None:
     schema_name = organization.schema_name
     tenant_schema_verify(slug=organization.slug, schema_name=schema_name)
     if not schema_exists(schema_name):
-        if spares_wanted():
+        if spares_kept():
             enqueue_on_commit(spares_refill_task)
         if spare_claim(schema_name) or tenant_schema_clone(schema_name):
             return

@@ -1,11 +1,15 @@
 """Spare schemas: clones of the template made ahead of time and renamed into new tenants.
 
 Cloning the template (provisioning.template) replays a few hundred DDL statements; renaming a
-schema is one catalog update. So a few clones are kept ready (`PROVISIONING_SPARE_SCHEMAS`,
+schema is one catalog update. So a few clones are kept ready (`spares_wanted()`,
 named `_spare_<hex>`, never routable). The schema step of provisioning claims one, renames it to the
 tenant's schema in the step's own transaction, and queues a refill for after the commit. When
 none is ready (a burst of signups, a fresh deploy), the step clones the template as before.
 
+- Seeded: a spare is made with the chart of accounts, funds and programs loaded
+  (`seed_key()` names the chart files' contents), so the signup's seed step only opens the
+  fiscal year; spares of another chart are dropped by the next refill, like stale ones.
+- Pool size: `spares_wanted()` follows the last hour's signups between a minimum and a maximum.
 - Staleness: a spare records the template state it was cloned from (`template_state()`'s key).
   It is handed out only while that is the template's current state and its own
   django_migrations equal the code's migration graph, checked on every claim. Spares of an older
@@ -19,15 +23,21 @@ none is ready (a burst of signups, a fresh deploy), the step clones the template
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from provisioning.models import SpareSchema
+from provisioning.seed import seed_key, tenant_seed
 from provisioning.template import migration_nodes, quote_name, template_state, tenant_schema_clone
 from saas_platform.lib.connection import connection
 from saas_platform.lib.database import session_database_alias
+from shared_apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +47,29 @@ _REFILL_LOCK = 0x737061726573
 
 
 def spares_wanted() -> int:
+    """How many spares to keep: the last hour's signups times PROVISIONING_SPARE_SIGNUP_PERCENT
+    / 100, rounded up, at least PROVISIONING_SPARE_SCHEMAS, at most
+    PROVISIONING_SPARE_SCHEMAS_MAX. A burst of signups grows the pool at the refill each
+    signup queues; a quiet hour brings it back to the minimum. One query, none without a
+    range to choose from."""
+    minimum = spares_minimum()
+    maximum = int(getattr(settings, "PROVISIONING_SPARE_SCHEMAS_MAX", 0))
+    if maximum <= minimum:
+        return minimum
+    percent = max(0, int(getattr(settings, "PROVISIONING_SPARE_SIGNUP_PERCENT", 25)))
+    signups = Organization.objects.filter(
+        created_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    return max(minimum, min(maximum, math.ceil(signups * percent / 100)))
+
+
+def spares_minimum() -> int:
     return max(0, int(getattr(settings, "PROVISIONING_SPARE_SCHEMAS", 0)))
+
+
+def spares_kept() -> bool:
+    """Whether spares are kept at all (settings only, no query): the signup path asks it."""
+    return max(spares_minimum(), int(getattr(settings, "PROVISIONING_SPARE_SCHEMAS_MAX", 0))) > 0
 
 
 def spare_claim(schema_name: str) -> bool:
@@ -48,7 +80,10 @@ def spare_claim(schema_name: str) -> bool:
         return False
     while True:
         spare = (
-            SpareSchema.objects.select_for_update(skip_locked=True).filter(template_key=key).first()
+            SpareSchema.objects.select_for_update(skip_locked=True)
+            .filter(template_key=key, seed_key__in=[seed_key(), ""])
+            .order_by("-seed_key", "id")  # seeded ones first
+            .first()
         )
         if spare is None:
             return False
@@ -67,7 +102,7 @@ def spare_claim(schema_name: str) -> bool:
 
 def spares_refill() -> int:
     """Drop spares of another template state (and any beyond the number wanted), then clone
-    new ones until `PROVISIONING_SPARE_SCHEMAS` are ready. Returns how many were made.
+    new seeded ones until `spares_wanted()` are ready. Returns how many were made.
 
     Each spare is made in its own transaction. Runs in the public schema; when another refill
     holds the lock this one returns 0 at once.
@@ -91,7 +126,11 @@ def spares_refill() -> int:
 def _refill() -> int:
     state, key = template_state()
     wanted = spares_wanted() if state == "ready" else 0
-    current = list(SpareSchema.objects.filter(template_key=key or "").values_list("pk", flat=True))
+    current = list(
+        SpareSchema.objects.filter(template_key=key or "", seed_key=seed_key()).values_list(
+            "pk", flat=True
+        )
+    )
     keep = set(current[:wanted])
     for spare_id in SpareSchema.objects.exclude(pk__in=keep).values_list("pk", flat=True):
         with transaction.atomic():
@@ -106,7 +145,14 @@ def _refill() -> int:
         with transaction.atomic():
             if not tenant_schema_clone(schema_name):
                 break  # the template went stale meanwhile: the next refill starts over
-            SpareSchema.objects.create(schema_name=schema_name, template_key=key)
+            # The chart is loaded here, off the signup path: the seed step then only opens
+            # the fiscal year of the day the spare is claimed (provisioning.seed).
+            with schema_context(schema_name):
+                tenant_seed()
+            connection.set_schema_to_public()
+            SpareSchema.objects.create(
+                schema_name=schema_name, template_key=key, seed_key=seed_key()
+            )
         connection.set_schema_to_public()
         made += 1
     if made:
@@ -114,8 +160,37 @@ def _refill() -> int:
     return made
 
 
+def spares_rekey() -> int:
+    """Hand the template's current state to the spares that `migrate_schemas` migrated along
+    with the tenants: a spare at the code's migrations is what a clone of the migrated
+    template would be, so it need not be dropped and cloned again. Returns how many."""
+    state, key = template_state()
+    if state != "ready" or key is None:
+        return 0
+    rekeyed = 0
+    for spare in SpareSchema.objects.exclude(template_key=key):
+        if _migrations_current(spare.schema_name):
+            rekeyed += (
+                SpareSchema.objects.filter(pk=spare.pk)
+                .exclude(template_key=key)
+                .update(template_key=key)
+            )
+    return rekeyed
+
+
 def _spare_drop(spare: SpareSchema) -> None:
     with connection.cursor() as cursor:
+        # A spare seeded in this same transaction (a test's) still has its foreign keys'
+        # deferred checks pending, and PostgreSQL refuses to drop a table with pending trigger
+        # events: run the checks of this schema's constraints now (only this schema's).
+        cursor.execute(
+            "SELECT string_agg(DISTINCT quote_ident(%s) || '.' || quote_ident(conname), ', ')"
+            " FROM pg_constraint WHERE connamespace = to_regnamespace(%s) AND condeferrable",
+            [spare.schema_name, spare.schema_name],
+        )
+        deferrable = cursor.fetchone()[0]
+        if deferrable:
+            cursor.execute(f"SET CONSTRAINTS {deferrable} IMMEDIATE")
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote_name(spare.schema_name)} CASCADE")
     spare.delete()
 

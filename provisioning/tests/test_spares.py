@@ -5,6 +5,7 @@ the number asked for and drop the rest."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
@@ -12,19 +13,21 @@ import psycopg2
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 from pytest_django import DjangoDbBlocker, Settings
 
 from provisioning import services, spares
 from provisioning.lifecycle import tenants_check
 from provisioning.models import SpareSchema
+from provisioning.seed import seed_key
 from provisioning.services import tenant_provision
-from provisioning.spares import spare_claim, spares_refill
+from provisioning.spares import spare_claim, spares_refill, spares_wanted
 from provisioning.template import migration_nodes, template_state
 from provisioning.tests.test_template import _applied, _catalog
 from saas_platform.lib.connection import connection
-from shared_apps.tenants.models import OrganizationState
-from tenant_apps.accounting.models import Account
+from shared_apps.tenants.models import Organization, OrganizationState
+from tenant_apps.accounting.models import Account, FiscalPeriod
 
 
 def _spare_schemas() -> set[str]:
@@ -229,3 +232,64 @@ def test_a_refill_already_running_elsewhere_returns_at_once(
             assert spares_refill() == 1
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+def test_a_spare_is_seeded_when_made_so_the_signup_does_not_load_the_chart(
+    settings: Settings,
+) -> None:
+    settings.PROVISIONING_SPARE_SCHEMAS = 1
+    spares_refill()
+    (spare,) = SpareSchema.objects.all()
+    assert spare.seed_key == seed_key()
+    with schema_context(spare.schema_name):
+        assert Account.objects.filter(code="1010").exists()
+        # a mark the chart's loader would put back to the chart's name if it ran again
+        Account.objects.filter(code="1010").update(name="Operating cash (seeded with the spare)")
+
+    tenant_provision(
+        slug="delta", name="Delta", owner_email="o@delta.org", owner_password="Delta-Pass-99"
+    )
+
+    with schema_context("delta"):
+        assert Account.objects.get(code="1010").name == "Operating cash (seeded with the spare)"
+        assert FiscalPeriod.objects.filter(start__lte=timezone.localdate()).exists()
+
+
+@pytest.mark.django_db
+def test_a_spare_seeded_with_another_chart_is_not_handed_out_and_the_refill_drops_it(
+    settings: Settings,
+) -> None:
+    settings.PROVISIONING_SPARE_SCHEMAS = 1
+    spares_refill()
+    (old,) = SpareSchema.objects.all()
+    SpareSchema.objects.filter(pk=old.pk).update(seed_key="a-chart-of-last-year")
+
+    with transaction.atomic():
+        assert not spare_claim("delta")
+
+    assert spares_refill() == 1
+    (new,) = SpareSchema.objects.all()
+    assert new.seed_key == seed_key()
+    assert not schema_exists(old.schema_name)
+
+
+@pytest.mark.django_db
+def test_the_pool_follows_the_last_hours_signups_between_its_bounds(settings: Settings) -> None:
+    settings.PROVISIONING_SPARE_SCHEMAS = 1
+    settings.PROVISIONING_SPARE_SCHEMAS_MAX = 4
+    settings.PROVISIONING_SPARE_SIGNUP_PERCENT = 50
+    Organization.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert spares_wanted() == 1  # a quiet hour: the minimum
+
+    def signups(count: int) -> None:
+        for _ in range(count):
+            slug = f"s{Organization.objects.count()}"
+            Organization.objects.create(schema_name=slug, slug=slug, name=slug)
+
+    signups(5)
+    assert spares_wanted() == 3  # half of 5, rounded up
+    signups(10)
+    assert spares_wanted() == 4  # a burst: the maximum
+    settings.PROVISIONING_SPARE_SCHEMAS_MAX = 0
+    assert spares_wanted() == 1  # no range: the minimum, without a query

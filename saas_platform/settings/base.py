@@ -96,6 +96,13 @@ BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", default=14, minimum=1)
 # Clones of the template schema kept ready for new tenants (provisioning.spares); a signup takes
 # one and renames it (milliseconds) instead of cloning the template (a few hundred ms). 0: none.
 PROVISIONING_SPARE_SCHEMAS = env_int("PROVISIONING_SPARE_SCHEMAS", default=2, minimum=0)
+# The pool follows the signups: the refill keeps the last hour's signups times
+# PROVISIONING_SPARE_SIGNUP_PERCENT / 100 ready (25: a quarter hour of signups at that rate), at
+# least PROVISIONING_SPARE_SCHEMAS and at most PROVISIONING_SPARE_SCHEMAS_MAX.
+PROVISIONING_SPARE_SCHEMAS_MAX = env_int("PROVISIONING_SPARE_SCHEMAS_MAX", default=20, minimum=0)
+PROVISIONING_SPARE_SIGNUP_PERCENT = env_int(
+    "PROVISIONING_SPARE_SIGNUP_PERCENT", default=25, minimum=0
+)
 # Tenant schemas migrated at once by migrate_schemas (forked workers, one connection each).
 MIGRATION_PARALLEL = env_int("MIGRATION_PARALLEL", default=2, minimum=1)
 

@@ -26,5 +26,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Tasks run eagerly here, so a refill would clone inside every provisioning; tests that are about
 # spare schemas ask for them.
 PROVISIONING_SPARE_SCHEMAS = 0
+PROVISIONING_SPARE_SCHEMAS_MAX = 0
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = BASE_DIR / "var" / "test-media" / (WORKER or "main")  # noqa: F405
