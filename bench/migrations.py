@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -148,6 +149,18 @@ def main() -> None:
         f"target < 10 s: {'met' if statistics.median(no_op) < 10 else 'NOT met'}",
         flush=True,
     )
+    # as a deploy runs it: a process of its own (Django's start and system checks included)
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v", "0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    print(
+        f"manage.py migrate_schemas, nothing to apply, whole process: "
+        f"{time.perf_counter() - started:.2f} s",
+        flush=True,
+    )
     if arguments.stock:
         stock = _timed_migrate("--every-schema")
         print(f"django-tenants' migrate_schemas over every schema: {stock:.1f} s", flush=True)
@@ -168,4 +181,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

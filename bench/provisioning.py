@@ -34,6 +34,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,13 +50,14 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django_tenants.clone import CloneSchema  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from provisioning import services  # noqa: E402
 from provisioning.platform import public_tenant_ensure  # noqa: E402
 from provisioning.services import tenant_provision  # noqa: E402
-from provisioning.spares import spare_claim, spares_refill  # noqa: E402
+from provisioning.spares import spare_claim, spares_refill, spares_wanted  # noqa: E402
 from provisioning.template import (  # noqa: E402
     migration_nodes,
     template_refresh,
@@ -122,7 +124,9 @@ def _timed_steps(step_times: dict[str, dict[str, list[float]]], current: list[st
 
 
 def _spare_ready(path: str) -> None:
-    """One spare for the spare path, none otherwise; made or dropped before the timer."""
+    """One spare (seeded, as the refill makes them) for the spare path, none otherwise; made
+    or dropped before the timer. The pool's signup-rate range is off: one spare exactly."""
+    settings.PROVISIONING_SPARE_SCHEMAS_MAX = 0
     settings.PROVISIONING_SPARE_SCHEMAS = 1 if path == "ours (spare)" else 0
     spares_refill()
     # no refill inside the timed provisioning: the worker does that after the signup
@@ -171,6 +175,18 @@ def main() -> None:
             "SELECT count(*) FROM pg_tables WHERE schemaname = %s", [template_schema_name()]
         )
         print(f"template: {cursor.fetchone()[0]} tables, {len(migration_nodes())} migrations")
+        # the catalog the clone works against grows with the tenants (bench/migrations.py
+        # makes 1,000 in ifm_bench_scale: DATABASE_URL=.../ifm_bench_scale to run there)
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM pg_class),"
+            " pg_size_pretty(pg_database_size(current_database()))"
+        )
+        classes, size = cursor.fetchone()
+    tenants = Organization.objects.exclude(schema_name="public").count()
+    print(
+        f"database {connection.settings_dict['NAME']}: {tenants} tenants, {classes} pg_class "
+        f"rows, {size}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
 
     step_times: dict[str, dict[str, list[float]]] = {}
     timings: dict[str, list[float]] = {path: [] for path in PATHS}
@@ -195,6 +211,7 @@ def main() -> None:
         for organization in made:
             _drop(organization)
         settings.PROVISIONING_SPARE_SCHEMAS = 0
+        settings.PROVISIONING_SPARE_SCHEMAS_MAX = 0
         spares_refill()
 
     stock = statistics.median(timings["stock"])
@@ -213,6 +230,17 @@ def main() -> None:
         print(f"{path} by step (median):")
         for name, durations in step_times.get(path, {}).items():
             print(f"  {name:<9}{statistics.median(durations) * 1000:6.0f} ms")
+    # what the refill policy asks for at the rate of this run's signups (the defaults)
+    settings.PROVISIONING_SPARE_SCHEMAS = 2
+    settings.PROVISIONING_SPARE_SCHEMAS_MAX = 20
+    settings.PROVISIONING_SPARE_SIGNUP_PERCENT = 25
+    recent = Organization.objects.filter(
+        created_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    print(
+        f"spare pool the refill keeps after {recent} signups in the last hour "
+        f"(min 2, max 20, 25%): {spares_wanted()}"
+    )
     for path in OURS:
         ours = statistics.median(timings[path])
         verdict = "met" if ours < 0.5 and stock / ours >= 10 else "NOT met"

@@ -34,6 +34,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_database_ali
 
 from provisioning.models import SchemaMigrationFailure, SpareSchema
 from provisioning.template import migration_nodes, template_schema_name
+from saas_platform.lib.connection import connection
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +83,12 @@ def public_missing() -> int:
         LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'django_migrations'
             AND c.relkind = 'r'
     """  # noqa: S608 - no names from outside
-    with connections[get_tenant_database_alias()].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, {"public": get_public_schema_name(), **_parameters()})
         return int(cursor.fetchone()[0])
 
 
-def _parameters() -> dict[str, object]:
+def _parameters() -> dict[str, int | str]:
     return {"count": len(migration_nodes()), "nodes": _nodes_literal()}
 
 
@@ -111,7 +112,7 @@ def schemas_behind() -> list[SchemaBehind]:
         WHERE n.oid IS NOT NULL OR w.kind = 'template'
         ORDER BY w.kind <> 'template', w.schema_name
     """  # noqa: S608 - table names from the models
-    with connections[get_tenant_database_alias()].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             sql,
             {
@@ -136,7 +137,6 @@ def _table(app_label: str, model_name: str) -> str:
 def schema_migrate(schema_name: str, *, verbosity: int = 0) -> SchemaMigrated:
     """Run Django's migrate in one schema on this process's connection; never raises for a
     failing migration (the error is returned)."""
-    connection = connections[get_tenant_database_alias()]
     started = time.perf_counter()
     output = StringIO()
     error = ""
@@ -168,15 +168,15 @@ def _schema_migrate_in_worker(schema_name: str, verbosity: int) -> SchemaMigrate
     result = schema_migrate(schema_name, verbosity=verbosity)
     if result.error:
         # a failed statement can leave the worker's transaction aborted for the next schema
-        connections[get_tenant_database_alias()].close()
+        connection.close()
     return result
 
 
 def _worker_start() -> None:
     # The parent closed its connections before forking; drop whatever object is left so that
     # each worker opens connections of its own and never shares the parent's socket.
-    for connection in connections.all(initialized_only=True):
-        connection.connection = None
+    for wrapper in connections.all(initialized_only=True):
+        wrapper.connection = None
 
 
 def schemas_migrate(
@@ -188,7 +188,6 @@ def schemas_migrate(
     one worker is asked for, when there is one schema, or inside a transaction (a test's), where
     other processes would not see its rows."""
     workers = min(parallel or migration_parallel(), len(schema_names))
-    connection = connections[get_tenant_database_alias()]
     if workers <= 1 or connection.in_atomic_block:
         results = [schema_migrate(name, verbosity=verbosity) for name in schema_names]
     else:
@@ -210,7 +209,6 @@ def schemas_migrate(
 
 
 def _failures_record(results: list[SchemaMigrated]) -> None:
-    connection = connections[get_tenant_database_alias()]
     connection.set_schema_to_public()
     now = timezone.now()
     with transaction.atomic():
