@@ -33,9 +33,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.migrations.loader import MigrationLoader  # noqa: E402
 
-from provisioning.services import tenant_provision  # noqa: E402
+from provisioning.services import tenant_provision, tenant_provision_resume  # noqa: E402
 from provisioning.template import migration_nodes  # noqa: E402
-from shared_apps.tenants.models import Organization  # noqa: E402
+from shared_apps.tenants.models import Organization, OrganizationState  # noqa: E402
 
 SLUG_PREFIX = "scale-"
 TRIVIAL = "9000_bench_trivial"
@@ -45,7 +45,14 @@ TRIVIAL_FILE = (
 
 
 def tenants_ensure(count: int) -> None:
-    """Provision the bench tenants that are missing, up to `count`; print how long it took."""
+    """Provision the bench tenants that are missing, up to `count`; print how long it took.
+    A tenant an interrupted run left unfinished is resumed first."""
+    settings.PROVISIONING_SPARE_SCHEMAS_MAX = 0
+    unfinished = Organization.objects.filter(slug__startswith=SLUG_PREFIX).exclude(
+        state=OrganizationState.ACTIVE
+    )
+    for organization in unfinished:
+        tenant_provision_resume(organization=organization)
     have = Organization.objects.filter(slug__startswith=SLUG_PREFIX).count()
     if have >= count:
         print(f"{have} bench tenants already there (ifm_bench_scale)")

@@ -9,8 +9,10 @@ the content types and permissions of post_migrate), so 18 minutes at 1,000 tenan
   statement reads each schema's table through `query_to_xml` (one dynamic query per schema,
   run inside the server), so there is one round trip whatever the number of tenants.
 - `schemas_migrate()` runs Django's `migrate` in those schemas alone, in forked worker processes
-  (bounded by `MIGRATION_PARALLEL`): schemas are independent of each other, and the public
-  schema has been migrated before any of them. A schema whose migration fails is recorded
+  (bounded by `MIGRATION_PARALLEL`): schemas are independent of each other (a tenant
+  migration works in its own schema and never writes the public one, where the public schema's
+  own migrations have all run before any tenant's), so running several at once is safe;
+  `MIGRATION_PARALLEL=1` runs them one after the other in the command's process. A schema whose migration fails is recorded
   (`SchemaMigrationFailure`) and the others go on; the caller reports the failures.
 """
 

@@ -123,6 +123,10 @@ def test_a_failing_tenant_is_named_and_recorded_while_the_others_are_migrated(
     assert failure.schema_name == "alpha"
     assert "already exists" in failure.error
     assert [item.schema_name for item in schemas_behind()] == ["alpha"]
+    report = StringIO()
+    call_command("tenants_check", stdout=report)
+    assert "migration failed at" in report.getvalue()
+    assert ": alpha: ProgrammingError: column" in report.getvalue()
 
     # once the schema is mended, the next run migrates it and clears its record
     with connection.cursor() as cursor:

@@ -1,4 +1,5 @@
-"""manage.py tenants_check: schemas without a tenant and tenants without a schema.
+"""manage.py tenants_check: schemas without a tenant and tenants without a schema, and the
+schemas whose last migration failed (migrate_schemas records them).
 
 Exits with status 1 when it finds either, so monitoring and deploy scripts can act on it."""
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from provisioning.lifecycle import tenants_check
+from provisioning.models import SchemaMigrationFailure
 from provisioning.spares import spares_wanted
 
 
@@ -21,6 +23,11 @@ class Command(BaseCommand):
             f"spare schemas ready: {report.spares_ready} of {spares_wanted()} wanted "
             "(the worker refills them after each signup and every 15 minutes)"
         )
+        for failure in SchemaMigrationFailure.objects.all():
+            self.stdout.write(
+                f"schema behind the code's migrations since its migration failed at "
+                f"{failure.failed_at:%Y-%m-%d %H:%M} UTC: {failure.schema_name}: {failure.error}"
+            )
         for schema_name in report.orphan_schemas:
             self.stdout.write(f"schema without a tenant: {schema_name}")
         for slug, schema_name, state in report.missing_schemas:
