@@ -24,7 +24,7 @@ import multiprocessing
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
@@ -230,16 +230,23 @@ def schemas_migrate(
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_worker_start
         ) as pool:
-            results = list(
-                pool.map(
-                    _schema_migrate_in_worker,
-                    schema_names,
-                    [verbosity] * len(schema_names),
-                    chunksize=4,
-                )
-            )
+            futures = [
+                (name, pool.submit(_schema_migrate_in_worker, name, verbosity))
+                for name in schema_names
+            ]
+            results = [_result_of(name, future) for name, future in futures]
     _failures_record(results)
     return results
+
+
+def _result_of(schema_name: str, future: Future[SchemaMigrated]) -> SchemaMigrated:
+    """The worker's result; a worker that died (killed, out of memory) fails its schemas
+    instead of the whole run, and the pool's other schemas are reported the same way."""
+    try:
+        return future.result()
+    except Exception as failure:
+        error = f"the worker migrating it stopped: {type(failure).__name__}: {failure}"
+        return SchemaMigrated(schema_name, error, 0.0, "")
 
 
 def _failures_record(results: list[SchemaMigrated]) -> None:
