@@ -54,6 +54,9 @@ class TributeType(models.TextChoices):
 class DepositState(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+    # A Stripe payout the bank sent back: its entry reversed, or never made when Stripe said
+    # so before it said the payout was paid.
+    FAILED = "failed", "Payout failed"
 
 
 class Campaign(models.Model):
@@ -147,7 +150,11 @@ class GivingFund(models.Model):
 
 class Deposit(models.Model):
     """A batch of checks and cash taken to the bank. It closes only when its gifts match the
-    count and total counted by hand; closing moves them from undeposited funds to the bank."""
+    count and total counted by hand; closing moves them from undeposited funds to the bank.
+
+    Or a Stripe payout (`stripe_payout_id` set): recorded closed, its entry moving the payout's
+    amount from Stripe clearing to the bank on the day it arrives, with the balance
+    transactions it settled (PayoutTransaction) and through them its gifts."""
 
     deposit_on = models.DateField()
     bank_account = models.ForeignKey(
@@ -172,6 +179,16 @@ class Deposit(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Stripe's payout id (po_...) for a payout of online gifts; empty for checks and cash.
+    stripe_payout_id = models.CharField(max_length=255, blank=True, default="")
+    reversal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry that took a failed payout back out of the bank.",
+    )
 
     class Meta:
         ordering = ["-deposit_on", "-id"]
@@ -183,13 +200,74 @@ class Deposit(models.Model):
                 condition=models.Q(expected_total__gt=0), name="deposit_expected_total_positive"
             ),
             models.CheckConstraint(
-                condition=models.Q(state=DepositState.OPEN) | models.Q(journal_entry__isnull=False),
+                condition=models.Q(state__in=(DepositState.OPEN, DepositState.FAILED))
+                | models.Q(journal_entry__isnull=False),
                 name="deposit_closed_has_entry",
+            ),
+            # Only a payout fails, and a failed payout that was in the books is out of them.
+            models.CheckConstraint(
+                condition=~models.Q(state=DepositState.FAILED)
+                | (
+                    ~models.Q(stripe_payout_id="")
+                    & (
+                        models.Q(journal_entry__isnull=True)
+                        | models.Q(reversal_entry__isnull=False)
+                    )
+                ),
+                name="deposit_failed_payout_reversed",
+            ),
+            # One deposit a payout, whichever of its events comes first or again.
+            models.UniqueConstraint(
+                fields=["stripe_payout_id"],
+                condition=~models.Q(stripe_payout_id=""),
+                name="deposit_stripe_payout_unique",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Deposit {self.pk} of {self.deposit_on}"
+
+
+# Stripe's balance transaction types that record a donor's payment.
+PAYOUT_CHARGE_TYPES = ("charge", "payment")
+
+
+class PayoutTransaction(models.Model):
+    """A balance transaction a Stripe payout settled (a charge, with the fee Stripe kept from
+    it; a refund; a dispute or its reversal; an adjustment), as Stripe lists it for the payout.
+    A charge's or a refund's gift is the one whose payment reference is its PaymentIntent,
+    whenever that gift is recorded, before the payout or after it."""
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="transactions")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=40)
+    reporting_category = models.CharField(max_length=40, blank=True)
+    # The charge, refund or dispute it records, and the PaymentIntent that was paid.
+    source_id = models.CharField(max_length=255, blank=True)
+    payment_intent = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    fee = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["deposit", "id"]
+        indexes = [
+            models.Index(
+                fields=["payment_intent"],
+                condition=~models.Q(payment_intent=""),
+                name="payouttx_payment_intent",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(net=models.F("amount") - models.F("fee")),
+                name="payouttx_net_is_amount_less_fee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.type} {self.net}"
 
 
 class Gift(models.Model):

@@ -39,6 +39,7 @@ from saas_platform.lib.formatting import money
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, EntryState, JournalLine
 from tenant_apps.donations.models import (
+    PAYOUT_CHARGE_TYPES,
     Campaign,
     Deposit,
     DepositState,
@@ -47,6 +48,7 @@ from tenant_apps.donations.models import (
     GiftState,
     ImportJob,
     ImportState,
+    PayoutTransaction,
     Pledge,
     PledgeInstallment,
     PledgeState,
@@ -546,10 +548,20 @@ def deposit_desk_list(*, state: str = "") -> QuerySet[Deposit]:
 
 
 def deposit_gifts(deposit: Deposit) -> QuerySet[Gift]:
-    """The gifts in a deposit, with their donors, in the order they are listed on the slip."""
-    return (
-        Gift.objects.filter(deposit=deposit).select_related("donor").order_by("received_on", "id")
-    )
+    """The gifts in a deposit, with their donors, in the order they are listed on the slip. A
+    Stripe payout's are the gifts of the charges it settled, by their PaymentIntents, whether
+    they were recorded before the payout or after it."""
+    if deposit.stripe_payout_id:
+        gifts = Gift.objects.filter(
+            payment_reference__in=PayoutTransaction.objects.filter(
+                deposit=deposit, type__in=PAYOUT_CHARGE_TYPES
+            )
+            .exclude(payment_intent="")
+            .values("payment_intent")
+        )
+    else:
+        gifts = Gift.objects.filter(deposit=deposit)
+    return gifts.select_related("donor").order_by("received_on", "id")
 
 
 def deposit_candidates(

@@ -26,6 +26,12 @@ PaymentIntent with its fee), `subscription_invoice_pay` the next month's charge,
 they were made on. `dispute_open` and `dispute_close` play the donor's bank disputing a payment
 and deciding, with the balance transactions Stripe makes (the amount and the $15 fee taken,
 given back when won).
+Payouts: each charge and refund also enters the account's balance as a balance transaction;
+`payout_make` plays Stripe paying out what the account holds (every balance transaction not
+yet paid out, net of fees, refunds and disputes) and gives the payout as the `payout.paid`
+event carries it. `GET /v1/payouts/<id>` reads it and `GET /v1/balance_transactions?payout=`
+lists what it settled, its own transaction included, newest first, paged by `limit` and
+`starting_after`, with `expand[]=data.source` giving each transaction's charge or refund.
 
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
@@ -85,6 +91,13 @@ class FakeStripe:
     idempotent: dict[tuple[str, str], tuple[dict[str, str], int, dict[str, Any]]] = field(
         default_factory=dict
     )
+    # Balance transaction id -> (the account, the transaction, the payout that settled it or
+    # ""), in the order they were made; and the source each one records (charge or refund).
+    balance_transactions: dict[str, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Payout id -> (the account, the payout).
+    payouts: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         self.connect_subscriptions.clear()
@@ -98,6 +111,9 @@ class FakeStripe:
         self.accounts.clear()
         self.sessions.clear()
         self.payment_intents.clear()
+        self.balance_transactions.clear()
+        self.sources.clear()
+        self.payouts.clear()
 
     def account_onboarded(self, account_id: str, *, payouts: bool = True) -> None:
         """The owner finished Stripe's onboarding: the account takes charges (and pays out)."""
@@ -162,6 +178,15 @@ class FakeStripe:
             "status": "succeeded",
         }
         self.payment_intents[payment_intent["id"]] = (account, payment_intent)
+        self.balance_transaction_add(
+            account,
+            balance_transaction,
+            source={
+                **charge,
+                "balance_transaction": balance_transaction["id"],
+                "payment_intent": payment_intent["id"],
+            },
+        )
         session.update(
             payment_intent=payment_intent["id"],
             payment_status="paid",
@@ -398,7 +423,72 @@ class FakeStripe:
         charge["amount_refunded"] = int(charge.get("amount_refunded") or 0) + amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         self.refunds[refund["id"]] = (account, refund)
+        self.balance_transaction_add(
+            account,
+            balance_transaction_object(
+                amount=-amount,
+                fee=0,
+                currency=str(charge["currency"]),
+                kind="refund",
+                source=refund["id"],
+                created=refund["created"],
+            ),
+            source=refund,
+        )
         return 200, refund
+
+    def balance_transaction_add(
+        self, account: str, transaction: dict[str, Any], *, source: dict[str, Any] | None = None
+    ) -> None:
+        """A transaction enters the account's balance (to be paid out by the next payout)."""
+        with self.lock:
+            self.balance_transactions[transaction["id"]] = (account, transaction, "")
+            if source is not None:
+                self.sources[transaction["id"]] = source
+
+    def payout_make(
+        self, account: str, *, arrival_date: int | None = None, status: str = "paid"
+    ) -> dict[str, Any]:
+        """Stripe pays out everything the account holds not yet paid out; returns the payout as
+        payout.paid (or, with `status`, payout.failed) carries it."""
+        created = int(time.time())
+        with self.lock:
+            settled = [
+                key
+                for key, (owner, _, payout) in self.balance_transactions.items()
+                if owner == account and not payout
+            ]
+            total = sum(int(self.balance_transactions[key][1]["net"]) for key in settled)
+            payout_id = f"po_1Test{next(_numbers):08d}"
+            own = balance_transaction_object(
+                amount=-total,
+                fee=0,
+                currency="usd",
+                kind="payout",
+                source=payout_id,
+                created=created,
+            )
+            for key in [*settled, own["id"]]:
+                owner, transaction, _ = self.balance_transactions.get(key, (account, own, ""))
+                self.balance_transactions[key] = (owner, transaction, payout_id)
+        payout = payout_object(
+            payout_id,
+            amount=total,
+            arrival_date=arrival_date if arrival_date is not None else created + 2 * 86400,
+            balance_transaction=own["id"],
+            status=status,
+            created=created,
+        )
+        self.payouts[payout_id] = (account, payout)
+        return payout
+
+    def payout_transactions(self, payout_id: str) -> list[dict[str, Any]]:
+        """What the payout settled, its own transaction included, oldest first."""
+        return [
+            transaction
+            for _, transaction, payout in self.balance_transactions.values()
+            if payout == payout_id
+        ]
 
     def refund_in_dashboard(
         self, payment_intent_id: str, *, amount: int | None = None
@@ -431,6 +521,101 @@ class FakeStripe:
 
     def calls(self, path: str) -> list[Recorded]:
         return [request for request in self.requests if request.path == path]
+
+
+def balance_transaction_object(
+    *, amount: int, fee: int, currency: str, kind: str, source: str, created: int
+) -> dict[str, Any]:
+    """A balance transaction as Stripe answers it (amounts in cents; money out negative)."""
+    category = {"charge": "charge", "refund": "refund", "payout": "payout"}.get(kind, "other")
+    return {
+        "id": f"txn_1Test{next(_numbers):08d}",
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": created + 2 * 86400,
+        "created": created,
+        "currency": currency,
+        "description": None,
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": [],
+        "net": amount - fee,
+        "reporting_category": category,
+        "source": source,
+        "status": "available",
+        "type": kind,
+    }
+
+
+def payout_object(
+    payout_id: str,
+    *,
+    amount: int,
+    arrival_date: int,
+    balance_transaction: str,
+    status: str,
+    created: int,
+) -> dict[str, Any]:
+    """A payout as Stripe answers it (and as payout.paid and payout.failed carry it)."""
+    failed = status == "failed"
+    return {
+        "id": payout_id,
+        "object": "payout",
+        "amount": amount,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "arrival_date": arrival_date,
+        "automatic": True,
+        "balance_transaction": balance_transaction,
+        "created": created,
+        "currency": "usd",
+        "description": "STRIPE PAYOUT",
+        "destination": "ba_1TestBankAccount",
+        "failure_balance_transaction": None,
+        "failure_code": "account_closed" if failed else None,
+        "failure_message": "The bank account has been closed." if failed else None,
+        "livemode": False,
+        "metadata": {},
+        "method": "standard",
+        "original_payout": None,
+        "reconciliation_status": "completed",
+        "reversed_by": None,
+        "source_type": "card",
+        "statement_descriptor": None,
+        "status": status,
+        "trace_id": None,
+        "type": "bank_account",
+    }
+
+
+def _balance_transactions(
+    fake: FakeStripe, account: str, query: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """GET /v1/balance_transactions?payout=: the payout's transactions on its account, newest
+    first, a page of `limit` (10 by default, 100 at most) after `starting_after`."""
+    payout_id = query.get("payout", "")
+    owner, _ = fake.payouts.get(payout_id, ("", {}))
+    if owner != account:
+        return 404, _error(404, message=f"No such payout: '{payout_id}'", code="resource_missing")
+    expand = "data.source" in {value for key, value in query.items() if key.startswith("expand")}
+    listed = list(reversed(fake.payout_transactions(payout_id)))
+    after = query.get("starting_after")
+    if after:
+        ids = [transaction["id"] for transaction in listed]
+        listed = listed[ids.index(after) + 1 :] if after in ids else []
+    limit = min(int(query.get("limit") or 10), 100)
+    page = [
+        {**transaction, "source": fake.sources[transaction["id"]]}
+        if expand and transaction["id"] in fake.sources
+        else transaction
+        for transaction in listed[:limit]
+    ]
+    return 200, {
+        "object": "list",
+        "data": page,
+        "has_more": len(listed) > limit,
+        "url": "/v1/balance_transactions",
+    }
 
 
 def _customer(params: dict[str, str]) -> dict[str, Any]:
@@ -722,6 +907,10 @@ def _get_answer(
         owner, payment = fake.invoice_payments.get((query or {}).get("invoice", ""), ("", {}))
         found = [payment] if owner == account and payment else []
         return 200, {"object": "list", "data": found, "has_more": False, "url": path}
+    if path == "/v1/balance_transactions":
+        return _balance_transactions(fake, account, query or {})
+    if kind == "/v1/payouts" and fake.payouts.get(object_id, ("", {}))[0] == account:
+        return 200, fake.payouts[object_id][1]
     if kind == "/v1/accounts" and object_id in fake.accounts:
         return 200, fake.accounts[object_id]
     if kind == "/v1/payment_intents" and object_id in fake.payment_intents:

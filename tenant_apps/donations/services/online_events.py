@@ -17,6 +17,8 @@ recorded through gift_refund.
 
 Monthly gifts (a Checkout in subscription mode) and card disputes: see the sections at the
 end, services.online_subscriptions and services.online_disputes.
+`payout.paid` and `payout.failed`: the payout's deposit, from Stripe clearing to the bank, or
+its reversal (services.online_payouts).
 
 Each event is applied once: under a lock on the stored event, in one transaction with the gift
 (its outcome is written with it), and a PaymentIntent already recorded as a gift is never
@@ -68,6 +70,11 @@ from tenant_apps.donations.services.online_subscriptions import (
     recurring_installment_seen,
     recurring_of_subscription,
     subscription_lock,
+)
+from tenant_apps.donations.services.online_payouts import (
+    PAYOUT_EVENTS,
+    PayoutStripeUnavailable,
+    payout_event_apply,
 )
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 from tenant_apps.donors.models import Donor, DonorEmail
@@ -154,6 +161,8 @@ def _apply(event: ConnectEvent) -> Outcome:
         return _subscription_changed(event)
     if event.type == "checkout.session.completed" and _is_subscription(event):
         return _monthly_gift_start(event)
+    if event.type in PAYOUT_EVENTS:
+        return _payout_record(event)
     if event.type == "checkout.session.async_payment_failed":
         return _ignored("The payment (a bank debit) failed: no gift is recorded.")
     if event.type not in GIFT_EVENTS:
@@ -414,6 +423,21 @@ def _stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, D
             "gifts are recorded as card or ACH only."
         )
     return method, Decimal(int(balance.get("fee") or 0)) / CENTS
+
+
+def _payout_record(event: ConnectEvent) -> Outcome:
+    """`payout.paid` and `payout.failed`: the payout's deposit (services.online_payouts)."""
+    zone = zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
+    try:
+        result = payout_event_apply(
+            event_type=event.type,
+            account=event.account_id,
+            payout=event.payload["data"]["object"],
+            occurred_on=timezone.localtime(event.created, zone).date(),
+        )
+    except PayoutStripeUnavailable as error:
+        raise StripeUnavailable(error.message) from None
+    return Outcome(result.outcome, result.detail)
 
 
 REFUNDS_THAT_COUNT = ("succeeded", "pending")

@@ -1,0 +1,337 @@
+"""Stripe payouts of online gifts as deposits: `payout.paid` moves the payout's amount from 1060
+Stripe clearing to the bank (1010 operating cash) on the day it arrives, as a closed deposit
+that names the payout and lists the balance transactions it settled (the charges with their
+fees, refunds, disputes), read from Stripe; `payout.failed` takes it back out of the bank.
+
+The entry is one transfer of the payout's amount, whatever has been recorded so far: Stripe's
+clearing account holds gifts gross less their fees and refunds, so clearing to the bank exactly
+what Stripe paid out keeps it equal to Stripe's balance whatever order the events come in. A
+gift recorded after its payout is still the payout's: the deposit's transactions name their
+PaymentIntents, the gifts' payment references. The transfer is split by fund as far as it
+can be known when it is recorded: a charge's gross in its gift's funds, a refund in the fund
+of its gift (when it has one), the rest (Stripe's fees, disputes, and the gifts not recorded
+yet) in the general fund, where the fees are posted. So each fund's clearing balance is exact
+for the gifts known at the payout; a restricted gift recorded after it leaves its amount in
+clearing in its fund against as much below zero in the general fund, the total still exact.
+
+Each payout is recorded once: under a lock on its id, a second event for it (a replay, or
+payout.paid after payout.failed) records nothing, and a failed payout is reversed once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from django.db import connection, transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError
+from shared_apps.billing.stripe_api import stripe_client
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import Account, EntrySource
+from tenant_apps.core.services import audit_record
+from tenant_apps.donations.models import (
+    PAYOUT_CHARGE_TYPES,
+    Deposit,
+    DepositState,
+    GiftAllocation,
+    PayoutTransaction,
+)
+from tenant_apps.donations.services.posting import (
+    DEFAULT_BANK_ACCOUNT,
+    DEFAULT_FUND,
+    STRIPE_CLEARING_ACCOUNT,
+)
+
+logger = logging.getLogger(__name__)
+
+CENTS = Decimal("100")
+PAYOUT_EVENTS = ("payout.paid", "payout.failed")
+# The payout's own balance transaction (money out to the bank), listed with what it settled.
+PAYOUT_OWN_TYPES = ("payout",)
+CHARGE_TYPES = PAYOUT_CHARGE_TYPES
+
+
+class PayoutStripeUnavailable(ServiceError):
+    """Stripe did not answer for the payout's balance transactions: worth trying again."""
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    outcome: str  # "processed" or "ignored" (StripeEventOutcome's values)
+    detail: str
+
+
+@dataclass(frozen=True)
+class StripePayout:
+    """The fields of a Stripe payout object this module reads."""
+
+    id: str
+    amount: Decimal
+    currency: str
+    arrival_date: date
+
+    @classmethod
+    def of(cls, payout: Any) -> StripePayout:
+        if not isinstance(payout, dict):
+            raise ServiceError("The payout event carries no payout.")
+        payout_id = payout.get("id")
+        amount = payout.get("amount")
+        arrival = payout.get("arrival_date")
+        if not isinstance(payout_id, str) or not payout_id.startswith("po_"):
+            raise ServiceError("The payout event names no payout id.")
+        if not isinstance(amount, int) or not isinstance(arrival, int):
+            raise ServiceError(f"Payout {payout_id} has no amount or arrival date.")
+        return cls(
+            id=payout_id[:255],
+            amount=Decimal(amount) / CENTS,
+            currency=str(payout.get("currency") or "").upper(),
+            # Stripe gives the arrival day as midnight UTC of that day.
+            arrival_date=datetime.fromtimestamp(arrival, tz=UTC).date(),
+        )
+
+
+def payout_event_apply(
+    *, event_type: str, account: str, payout: Any, occurred_on: date
+) -> PayoutResult:
+    """Apply `payout.paid` or `payout.failed` for `account`'s payout in the current schema, in
+    the caller's transaction; `occurred_on` is the event's day in the organization's time."""
+    found = StripePayout.of(payout)
+    books_currency = accounting.accounting_settings().currency
+    if found.currency != books_currency:
+        raise ServiceError(f"A payout in {found.currency}; the books are kept in {books_currency}.")
+    if found.amount <= 0:
+        return PayoutResult("ignored", f"Payout {found.id} moves no money to the bank.")
+    with transaction.atomic():
+        _payout_lock(found.id)
+        if event_type == "payout.paid":
+            return _payout_paid(found, account=account)
+        return _payout_failed(found, occurred_on=occurred_on)
+
+
+def _payout_lock(payout_id: str) -> None:
+    """One application at a time for a payout, its deposit row being there or not yet: a lock
+    on the payout's id in this schema, until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"stripe-payout:{connection.schema_name}:{payout_id}"],
+        )
+
+
+def _payout_paid(payout: StripePayout, *, account: str) -> PayoutResult:
+    existing = Deposit.objects.filter(stripe_payout_id=payout.id).first()
+    if existing is not None:
+        if existing.state == DepositState.FAILED:
+            return PayoutResult(
+                "processed", f"Payout {payout.id} failed before: nothing goes to the bank."
+            )
+        return PayoutResult(
+            "processed", f"Already recorded as deposit {existing.pk}: nothing to do."
+        )
+    settled = [
+        row
+        for row in _stripe_payout_transactions(account=account, payout_id=payout.id)
+        if row.type not in PAYOUT_OWN_TYPES
+    ]
+    net = sum((row.net for row in settled), Decimal(0))
+    if net != payout.amount:
+        # The payout's amount is what reached the bank; the difference is Stripe's to explain.
+        logger.warning(
+            "Payout %s of %s settled transactions netting %s", payout.id, payout.amount, net
+        )
+    gifts = _gifts_of(row.payment_intent for row in settled)
+    per_fund = _amounts_by_fund(payout.amount, settled, gifts)
+    entry = accounting.entry_record(
+        date=payout.arrival_date,
+        memo=f"Stripe payout {payout.id}",
+        lines=_transfer_lines(per_fund),
+        source=EntrySource.DONATION,
+        source_reference=f"payout:{payout.id}",
+        acting_user=None,
+    )
+    deposit = Deposit.objects.create(
+        deposit_on=payout.arrival_date,
+        bank_account=Account.objects.get(code=DEFAULT_BANK_ACCOUNT),
+        expected_count=sum(1 for row in settled if row.type in CHARGE_TYPES),
+        expected_total=payout.amount,
+        state=DepositState.CLOSED,
+        journal_entry=entry,
+        closed_at=timezone.now(),
+        stripe_payout_id=payout.id,
+    )
+    for row in settled:
+        row.deposit = deposit
+    PayoutTransaction.objects.bulk_create(settled)
+    found = sum(1 for row in settled if row.payment_intent in gifts and row.type in CHARGE_TYPES)
+    audit_record(
+        "deposit.stripe_payout",
+        acting_user=None,
+        obj=deposit,
+        payout=payout.id,
+        amount=f"{payout.amount:.2f}",
+        entry=entry.number,
+        transactions=len(settled),
+    )
+    return PayoutResult(
+        "processed",
+        f"Payout {payout.id} of {payout.amount:.2f} recorded as deposit {deposit.pk} "
+        f"(entry {entry.number}): {len(settled)} balance transactions, {found} of "
+        f"{deposit.expected_count} gifts recorded so far.",
+    )
+
+
+def _payout_failed(payout: StripePayout, *, occurred_on: date) -> PayoutResult:
+    """The bank sent the payout back and Stripe's balance holds it again: the deposit's entry
+    is reversed, or, for a payout not recorded yet, a failed deposit is kept so that its
+    payout.paid, arriving late, records nothing."""
+    deposit = Deposit.objects.select_for_update().filter(stripe_payout_id=payout.id).first()
+    if deposit is None:
+        deposit = Deposit.objects.create(
+            deposit_on=payout.arrival_date,
+            bank_account=Account.objects.get(code=DEFAULT_BANK_ACCOUNT),
+            expected_count=0,
+            expected_total=payout.amount,
+            state=DepositState.FAILED,
+            stripe_payout_id=payout.id,
+        )
+        audit_record(
+            "deposit.stripe_payout_failed", acting_user=None, obj=deposit, payout=payout.id
+        )
+        return PayoutResult(
+            "processed", f"Payout {payout.id} failed before it was paid: nothing in the books."
+        )
+    if deposit.state == DepositState.FAILED:
+        return PayoutResult("processed", f"Payout {payout.id} is already recorded as failed.")
+    entry = deposit.journal_entry
+    if entry is None:  # a closed deposit has its entry (deposit_closed_has_entry)
+        raise ServiceError(f"Deposit {deposit.pk} of payout {payout.id} has no entry.")
+    reversal = accounting.entry_reverse(
+        entry=entry,
+        acting_user=None,
+        date=max(occurred_on, deposit.deposit_on),
+        memo=f"Stripe payout {payout.id} failed: back to Stripe clearing",
+    )
+    deposit.state = DepositState.FAILED
+    deposit.reversal_entry = reversal
+    deposit.save(update_fields=["state", "reversal_entry"])
+    audit_record(
+        "deposit.stripe_payout_failed",
+        acting_user=None,
+        obj=deposit,
+        payout=payout.id,
+        reversal=reversal.number,
+    )
+    return PayoutResult(
+        "processed",
+        f"Payout {payout.id} failed: deposit {deposit.pk} reversed by entry {reversal.number}.",
+    )
+
+
+def _stripe_payout_transactions(*, account: str, payout_id: str) -> list[PayoutTransaction]:
+    """The balance transactions of the payout on the account, every page, each with the
+    PaymentIntent of the charge, refund or dispute it records (its source, expanded)."""
+    rows: list[PayoutTransaction] = []
+    params: dict[str, Any] = {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
+    client = stripe_client()
+    while True:
+        try:
+            page = client.v1.balance_transactions.list(
+                params=params,  # type: ignore[arg-type]  # the stubs type each key; this is one
+                options={"stripe_account": account},
+            )
+        except stripe.StripeError as error:
+            raise PayoutStripeUnavailable(
+                f"Stripe did not answer for payout {payout_id}'s transactions: {error}"
+            ) from None
+        listed = [item.to_dict() for item in page.data]
+        rows.extend(_payout_transaction(values) for values in listed)
+        if not page.has_more or not listed:
+            return rows
+        params["starting_after"] = listed[-1]["id"]
+
+
+def _payout_transaction(values: dict[str, Any]) -> PayoutTransaction:
+    source = values.get("source")
+    source_id = source.get("id") if isinstance(source, dict) else source
+    payment_intent = source.get("payment_intent") if isinstance(source, dict) else None
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    amount = Decimal(int(values.get("amount") or 0)) / CENTS
+    fee = Decimal(int(values.get("fee") or 0)) / CENTS
+    return PayoutTransaction(
+        stripe_id=str(values["id"])[:255],
+        type=str(values.get("type") or "")[:40],
+        reporting_category=str(values.get("reporting_category") or "")[:40],
+        source_id=str(source_id or "")[:255],
+        payment_intent=str(payment_intent or "")[:200],
+        amount=amount,
+        fee=fee,
+        net=amount - fee,
+        description=str(values.get("description") or "")[:500],
+    )
+
+
+def _gifts_of(payment_intents: Iterable[str]) -> dict[str, list[GiftAllocation]]:
+    """The recorded gifts of these PaymentIntents, as their allocations (with funds), by
+    PaymentIntent."""
+    wanted = {reference for reference in payment_intents if reference}
+    found: dict[str, list[GiftAllocation]] = defaultdict(list)
+    for allocation in (
+        GiftAllocation.objects.filter(gift__payment_reference__in=wanted)
+        .select_related("fund", "gift")
+        .order_by("id")
+    ):
+        found[allocation.gift.payment_reference].append(allocation)
+    return found
+
+
+def _amounts_by_fund(
+    total: Decimal,
+    settled: list[PayoutTransaction],
+    gifts: dict[str, list[GiftAllocation]],
+) -> dict[str, Decimal]:
+    """The payout's amount by fund (see the module's docstring): a charge's gross in its gift's
+    funds as the gift is allocated, a refund in its gift's fund when the gift has one, the rest
+    in the general fund."""
+    per_fund: dict[str, Decimal] = defaultdict(Decimal)
+    for row in settled:
+        allocations = gifts.get(row.payment_intent, [])
+        if not allocations:
+            continue
+        gift_total = sum((allocation.amount for allocation in allocations), Decimal(0))
+        if row.type in CHARGE_TYPES and row.amount == gift_total:
+            for allocation in allocations:
+                per_fund[allocation.fund.code] += allocation.amount
+        elif row.type == "refund" and len(allocations) == 1:
+            per_fund[allocations[0].fund.code] += row.amount
+    per_fund[DEFAULT_FUND] += total - sum(per_fund.values(), Decimal(0))
+    return per_fund
+
+
+def _transfer_lines(per_fund: dict[str, Decimal]) -> list[accounting.LineSpec]:
+    """Dr the bank, Cr Stripe clearing, per fund; a fund that gave more back than it received
+    (refunds and fees over its gifts) the other way round."""
+    lines: list[accounting.LineSpec] = []
+    for fund in sorted(per_fund):
+        amount = per_fund[fund]
+        if amount > 0:
+            lines.append(accounting.LineSpec(account=DEFAULT_BANK_ACCOUNT, fund=fund, debit=amount))
+            lines.append(
+                accounting.LineSpec(account=STRIPE_CLEARING_ACCOUNT, fund=fund, credit=amount)
+            )
+        elif amount < 0:
+            lines.append(
+                accounting.LineSpec(account=STRIPE_CLEARING_ACCOUNT, fund=fund, debit=-amount)
+            )
+            lines.append(
+                accounting.LineSpec(account=DEFAULT_BANK_ACCOUNT, fund=fund, credit=-amount)
+            )
+    return lines
