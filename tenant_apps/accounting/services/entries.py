@@ -151,7 +151,12 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
 
 def _number_next(count: int = 1) -> int:
     """The next entry number, and `count - 1` after it, taken for this transaction."""
-    settings_row = AccountingSettings.objects.select_for_update().get(pk=accounting_settings().pk)
+    # The settings' one row (pk 1, singleton_get) locked in one statement once it exists.
+    settings_row = AccountingSettings.objects.select_for_update().filter(pk=1).first()
+    if settings_row is None:
+        settings_row = AccountingSettings.objects.select_for_update().get(
+            pk=accounting_settings().pk
+        )
     number = settings_row.next_entry_number
     settings_row.next_entry_number = number + count
     settings_row.save(update_fields=["next_entry_number", "updated_at"])

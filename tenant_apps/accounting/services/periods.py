@@ -76,7 +76,14 @@ def period_open_check(day: date, *, action: str = "posted") -> FiscalPeriod:
     # Locked until commit, so that period_close (which locks the row too) either sees this
     # entry or has closed the period first: never a draft counted out of a closing period.
     # Writers of one period wait on each other briefly; posting already waits on the number.
-    period = FiscalPeriod.objects.select_for_update(no_key=True).get(pk=period_for_date(day).pk)
+    # Found and locked in one statement; only a day of a fiscal year not opened yet takes more.
+    period = (
+        FiscalPeriod.objects.select_for_update(no_key=True)
+        .filter(start__lte=date_check(day), end__gte=day)
+        .first()
+    )
+    if period is None:
+        period = FiscalPeriod.objects.select_for_update(no_key=True).get(pk=period_for_date(day).pk)
     if period.state == PeriodState.CLOSED:
         raise StateConflict(
             f"{period} is closed: nothing can be {action} on {day}. Date the entry in an "
