@@ -12,7 +12,7 @@ TEST_WORKERS ?= auto
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
 	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr bench-requests \
-	bench-migrations
+	bench-migrations bench-webhooks
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -31,6 +31,10 @@ help:
 	@echo "                   lines (database ifm_bench_reconcile)"
 	@echo "make bench-pages   server time of the donor list, search, a donor's page and each"
 	@echo "                   role's dashboard on 100,000 donors (database ifm_bench_pages)"
+	@echo "make bench-webhooks 10,000 signed Stripe Connect events of 20 organizations sent with"
+	@echo "                   duplicates and out of order by 8 senders to gunicorn and a Celery"
+	@echo "                   worker: applied once, clearing exact, events/s and p95 to the gift"
+	@echo "                   (database ifm_bench_webhooks)"
 	@echo "make bench-ocr     reading 300 generated check scans: per field right, flagged and"
 	@echo "                   wrong without a flag, seconds per check (no database)"
 	@echo "make bench-requests  a warm authenticated API read over HTTP (gunicorn): IFM beside a"
@@ -104,6 +108,9 @@ bench-reconcile: install services
 
 bench-pages: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/pages.py
+
+bench-webhooks: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/webhooks.py
 
 bench-ocr: install
 	@$(PYTHON) bench/ocr.py
