@@ -29,9 +29,10 @@ from decimal import Decimal
 from typing import Any
 
 import stripe
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.stripe_api import stripe_client
 from tenant_apps.accounting import services as accounting
