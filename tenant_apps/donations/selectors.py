@@ -564,6 +564,68 @@ def deposit_gifts(deposit: Deposit) -> QuerySet[Gift]:
     return gifts.select_related("donor").order_by("received_on", "id")
 
 
+# Stripe's balance transaction types, in words.
+PAYOUT_TRANSACTION_LABELS = {
+    "charge": "Gift",
+    "payment": "Gift",
+    "refund": "Refund",
+    "payment_refund": "Refund",
+    "adjustment": "Dispute or adjustment",
+    "stripe_fee": "Stripe fee",
+}
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    label: str
+    transaction: PayoutTransaction
+    gift: Gift | None
+
+
+@dataclass(frozen=True)
+class Payout:
+    """A Stripe payout's deposit: what it settled, each line with its gift once recorded, and
+    its totals (gross, Stripe's fees, net: what reached the bank)."""
+
+    deposit: Deposit
+    lines: list[PayoutLine]
+    gross: Decimal
+    fees: Decimal
+    net: Decimal
+    unrecorded: int
+
+
+def payout_of(deposit: Deposit) -> Payout:
+    """Two queries: the transactions, and the gifts of their PaymentIntents with donors."""
+    transactions = list(PayoutTransaction.objects.filter(deposit=deposit).order_by("id"))
+    gifts = {
+        gift.payment_reference: gift
+        for gift in Gift.objects.filter(
+            payment_reference__in=[row.payment_intent for row in transactions if row.payment_intent]
+        ).select_related("donor")
+    }
+    lines = [
+        PayoutLine(
+            label=PAYOUT_TRANSACTION_LABELS.get(row.type, row.type.replace("_", " ").capitalize()),
+            transaction=row,
+            gift=gifts.get(row.payment_intent),
+        )
+        for row in transactions
+    ]
+    return Payout(
+        deposit=deposit,
+        lines=lines,
+        gross=sum((row.amount for row in transactions), Decimal(0)),
+        fees=sum((row.fee for row in transactions), Decimal(0)),
+        net=sum((row.net for row in transactions), Decimal(0)),
+        unrecorded=sum(
+            1
+            for line in lines
+            if line.gift is None and line.transaction.type in PAYOUT_CHARGE_TYPES
+        ),
+    )
+
+
 def deposit_candidates(
     deposit: Deposit, *, methods: Sequence[str], search: str = ""
 ) -> QuerySet[Gift]:

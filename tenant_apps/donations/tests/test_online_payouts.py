@@ -161,10 +161,15 @@ def test_a_paid_payout_is_a_deposit_from_stripe_clearing_to_the_bank(
     assert listing.headers["stripe-account"] == ACCOUNT
     assert listing.params["payout"] == payout["id"]
     assert listing.params["expand[0]"] == "data.source"
-    # The deposit is on the deposits page, with its gifts.
-    page = alpha.client(alpha.owner).get(f"/deposits/{deposit.pk}/")
-    assert page.status_code == 200
-    assert "$51.80" in page.content.decode()
+    # The deposit's page says what the payout paid out, gift by gift, and what Stripe kept.
+    response = alpha.client(alpha.owner).get(f"/deposits/{deposit.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Stripe payout {payout['id']}" in page
+    assert '<dt>Paid to the bank</dt><dd><span class="num">$69.12</span>' in page
+    assert '<dt>Kept by Stripe</dt><dd><span class="num">$2.68</span>' in page
+    assert page.count("Ada Lovelace") == 2
+    assert "Not recorded yet" not in page
 
 
 def test_a_replay_a_second_event_and_a_second_run_change_nothing(
@@ -243,6 +248,25 @@ def test_in_any_order_of_gifts_refunds_and_payout_clearing_ends_at_zero(
         ]
 
 
+def test_a_payout_before_its_gifts_lists_them_once_they_are_recorded(
+    alpha: Tenant, beta: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    session = paid_on_checkout(alpha, connected)
+    payout = connected.payout_make(ACCOUNT, arrival_date=arrival_timestamp())
+    deliver(connect_event("payout.paid", payout))
+    with schema_context("alpha"):
+        deposit_id = Deposit.objects.get().pk
+    owner = alpha.client(alpha.owner)
+    assert "Not recorded yet" in owner.get(f"/deposits/{deposit_id}/").content.decode()
+
+    deliver(completed(session))
+
+    page = owner.get(f"/deposits/{deposit_id}/").content.decode()
+    assert "Not recorded yet" not in page and "Ada Lovelace" in page
+    # Another organization's staff do not see it.
+    assert beta.client(beta.owner).get(f"/deposits/{deposit_id}/").status_code == 404
+
+
 def test_a_restricted_gifts_payout_clears_each_fund(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver
 ) -> None:
@@ -317,6 +341,10 @@ def test_a_payout_failed_before_its_paid_event_never_reaches_the_books(
         assert balance("1060") == Decimal("50.00") and balance("1010") == 0
     paid = ConnectEvent.objects.get(type="payout.paid")
     assert paid.outcome == "processed" and "failed before" in paid.outcome_detail
+    with schema_context("alpha"):
+        deposit_id = Deposit.objects.get().pk
+    page = alpha.client(alpha.owner).get(f"/deposits/{deposit_id}/").content.decode()
+    assert "Payout failed" in page and "nothing is in the books" in page
     assert connected.calls("/v1/balance_transactions") == []
 
 

@@ -165,7 +165,11 @@ class Tally:
 
 
 def deposit_or_404(pk: int) -> Deposit:
-    deposit = Deposit.objects.select_related("bank_account", "journal_entry").filter(pk=pk).first()
+    deposit = (
+        Deposit.objects.select_related("bank_account", "journal_entry", "reversal_entry")
+        .filter(pk=pk)
+        .first()
+    )
     if deposit is None:
         raise Http404("There is no such deposit.")
     return deposit
@@ -216,7 +220,11 @@ def _work(
 @require_safe
 @page_requires(Capability.GIVING_READ)
 def deposit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _work(request, deposit_or_404(pk))
+    deposit = deposit_or_404(pk)
+    if deposit.stripe_payout_id:
+        payout = selectors.payout_of(deposit)
+        return render(request, "donations/deposits/payout.html", {"payout": payout})
+    return _work(request, deposit)
 
 
 class AddGiftsForm(forms.Form):
