@@ -223,6 +223,8 @@ def processes_start(port: int, fake: FakeStripe) -> list[subprocess.Popen[bytes]
             "WARNING",
             "--without-gossip",
             "--without-mingle",
+            "-Q",
+            ",".join(settings.CELERY_WORKER_QUEUES),
         ],  # fmt: skip
         cwd=ROOT,
         env=environment,

@@ -63,6 +63,11 @@ from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
 from tenant_apps.donations.services.online import NO_TRIBUTE, Tribute
 from tenant_apps.donations.services.online_disputes import gift_dispute_apply
+from tenant_apps.donations.services.online_payouts import (
+    PAYOUT_EVENTS,
+    PayoutStripeUnavailable,
+    payout_event_apply,
+)
 from tenant_apps.donations.services.online_subscriptions import (
     SubscriptionFacts,
     recurring_for_subscription_create,
@@ -70,11 +75,6 @@ from tenant_apps.donations.services.online_subscriptions import (
     recurring_installment_seen,
     recurring_of_subscription,
     subscription_lock,
-)
-from tenant_apps.donations.services.online_payouts import (
-    PAYOUT_EVENTS,
-    PayoutStripeUnavailable,
-    payout_event_apply,
 )
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 from tenant_apps.donors.models import Donor, DonorEmail

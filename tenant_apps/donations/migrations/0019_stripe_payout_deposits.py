@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounting', '0008_budgets'),
-        ('donations', '0014_gift_refund'),
+        ('donations', '0018_campaign_giving_pages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
