@@ -116,4 +116,4 @@ bench-ocr: install
 	@$(PYTHON) bench/ocr.py
 
 bench-requests: install services
-	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/requests.py
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/request_path.py

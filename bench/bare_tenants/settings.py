@@ -1,4 +1,4 @@
-"""A bare django-tenants site over IFM's database, for bench/requests.py to compare with: stock
+"""A bare django-tenants site over IFM's database, for bench/request_path.py to compare with: stock
 django-tenants routing (its own middleware, a Domain query a request) and backend, no
 authentication, no throttles, one view."""
 
