@@ -8,32 +8,23 @@ holds. The real stripe library talks to the fake server; deliveries are signed."
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from shared_apps.billing.models import ConnectEvent
-from shared_apps.billing.services.connect_events import connect_event_receive
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
-from shared_apps.billing.tests.fake_stripe import CONNECT_WEBHOOK_SECRET, FakeStripe, event, signed
-from shared_apps.tenants.models import Organization
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import (
     DisputeStatus,
     Gift,
     GiftDispute,
-    GiftMethod,
-    GiftSource,
     GiftState,
 )
-from tenant_apps.donations.services.gifts import gift_create, gift_post
-from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixtures
     ACCOUNT,
@@ -44,7 +35,6 @@ from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixt
     paid_on_checkout,
 )
 from tenant_apps.donations.tests.test_online_refunds import balance
-from tenant_apps.donors.tests.factories import donor_made
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -224,82 +214,3 @@ def test_an_inquiry_or_an_unknown_charge_records_nothing(
     assert set(
         ConnectEvent.objects.filter(type="charge.dispute.created").values_list("outcome", flat=True)
     ) == {"ignored"}
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("won", [True, False])
-def test_two_workers_applying_the_opening_and_the_closing_at_once_post_each_once(
-    committed_tenant: Organization,
-    fake_stripe: FakeStripe,  # noqa: F811 - the fixture
-    won: bool,
-) -> None:
-    """`created` and `closed` applied by two workers at the same moment, each in its own
-    transaction: the lock on the gift makes one wait, and the hold and release are posted once."""
-    Organization.objects.filter(pk=committed_tenant.pk).update(
-        stripe_account_id=ACCOUNT, stripe_charges_enabled=True, stripe_default_currency="usd"
-    )
-    with schema_context(committed_tenant.schema_name):
-        gift = gift_post(
-            gift=gift_create(
-                donor=donor_made("Ada", "Lovelace"),
-                amount="50",
-                received_on=timezone.localdate(),
-                method=GiftMethod.CARD,
-                source=GiftSource.ONLINE,
-                payment_reference="pi_3TestTwoWorkers",
-                acting_user=None,
-            ),
-            acting_user=None,
-        )
-    now = int(time.time())
-    withdrawn = {"id": "txn_1TestTwoWorkers", "amount": -5000, "fee": 1500}
-    returned = {"id": "txn_1TestTwoWorkersBack", "amount": 5000, "fee": -1500}
-    dispute = {
-        "id": "du_1TestTwoWorkers",
-        "object": "dispute",
-        "amount": 5000,
-        "created": now,
-        "currency": "usd",
-        "payment_intent": "pi_3TestTwoWorkers",
-        "reason": "fraudulent",
-        "status": "needs_response",
-        "balance_transactions": [withdrawn],
-    }
-    decided = {
-        **dispute,
-        "status": "won" if won else "lost",
-        "balance_transactions": [withdrawn, returned] if won else [withdrawn],
-    }
-    stored = []
-    for payload in (
-        at("charge.dispute.created", dispute, created=now),
-        at("charge.dispute.closed", decided, created=now + 1),
-    ):
-        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
-        stored.append(connect_event_receive(payload=body, signature=header).pk)
-    start = threading.Barrier(len(stored))
-    outcomes: list[str] = []
-
-    def apply(event_id: int) -> None:
-        try:
-            with schema_context(committed_tenant.schema_name):
-                start.wait(timeout=10)
-                outcomes.append(connect_event_apply(event_id=event_id))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=apply, args=(event_id,)) for event_id in stored]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert outcomes == ["processed", "processed"]
-    with schema_context(committed_tenant.schema_name):
-        record = GiftDispute.objects.get()
-        assert record.outcome == (DisputeStatus.WON if won else DisputeStatus.LOST)
-        assert record.hold_entry_id and record.release_entry_id
-        assert balance("1320") == Decimal(0)
-        assert balance("1060") == (Decimal("50.00") if won else Decimal("-15.00"))
-        gift.refresh_from_db()
-        assert gift.state == (GiftState.POSTED if won else GiftState.REFUNDED)

@@ -8,24 +8,19 @@ one gift per invoice. The real stripe library talks to the fake server; deliveri
 from __future__ import annotations
 
 import itertools
-import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.errors import StateConflict
 from shared_apps.billing.models import ConnectEvent
-from shared_apps.billing.services.connect_events import connect_event_receive
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
-from shared_apps.billing.tests.fake_stripe import CONNECT_WEBHOOK_SECRET, FakeStripe, event, signed
-from shared_apps.tenants.models import Organization
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event
 from shared_apps.users.roles import Role
 from tenant_apps.donations.models import (
     Gift,
@@ -35,7 +30,6 @@ from tenant_apps.donations.models import (
     RecurringGift,
     RecurringGiftState,
 )
-from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.recurring import (
     recurring_gift_cancel,
     recurring_gift_create,
@@ -397,67 +391,6 @@ def test_staff_cannot_change_a_monthly_gift_via_stripe_nor_make_a_card_one(
                 acting_user=None,
             )
         assert RecurringGift.objects.get().state == RecurringGiftState.ACTIVE
-
-
-def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_record_one_monthly_gift_and_one_gift(
-    committed_alpha: Organization, connected_committed: FakeStripe
-) -> None:
-    """The checkout and the first invoice applied by two workers at the same moment, each in
-    its own transaction: the subscription's lock makes one wait for the other."""
-    session, first = started(connected_committed)
-    stored = []
-    for payload in (at("checkout.session.completed", session), at("invoice.paid", first)):
-        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
-        stored.append(connect_event_receive(payload=body, signature=header).pk)
-    start = threading.Barrier(len(stored))
-    outcomes: list[str] = []
-
-    def apply(event_id: int) -> Callable[[], None]:
-        def work() -> None:
-            with schema_context(committed_alpha.schema_name):
-                start.wait(timeout=10)
-                outcomes.append(connect_event_apply(event_id=event_id))
-
-        return work
-
-    for thread in [_in_a_thread(apply(event_id)) for event_id in stored]:
-        thread.join(timeout=60)
-
-    assert sorted(outcomes) == ["processed", "processed"]
-    with schema_context(committed_alpha.schema_name):
-        assert RecurringGift.objects.count() == 1
-        gift = Gift.objects.get()
-        assert gift.recurring_gift_id == RecurringGift.objects.get().pk
-        assert Donor.objects.count() == 1
-
-
-@pytest.fixture
-def committed_alpha(committed_tenant: Organization) -> Organization:
-    return committed_tenant
-
-
-@pytest.fixture
-def connected_committed(
-    committed_tenant: Organization,
-    fake_stripe: FakeStripe,  # noqa: F811 - the fixture
-) -> FakeStripe:
-    Organization.objects.filter(pk=committed_tenant.pk).update(
-        stripe_account_id=ACCOUNT, stripe_charges_enabled=True, stripe_default_currency="usd"
-    )
-    return fake_stripe
 
 
 def test_an_unpaid_invoice_and_a_nothing_paid_invoice_record_nothing(

@@ -1,0 +1,191 @@
+"""Two workers applying Stripe Connect events of one organization at the same moment, each on a
+connection of its own that commits: a monthly gift's checkout and first invoice, a dispute's
+opening and closing. The tests run outside any test transaction (on a tenant provisioned for
+them and dropped afterwards), so the rows each worker commits are seen by the other; the events
+they store in the public schema are deleted afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from pytest_django import DjangoDbBlocker
+
+from shared_apps.billing.models import ConnectEvent
+from shared_apps.billing.services.connect_events import connect_event_receive
+from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
+from shared_apps.billing.tests.fake_stripe import CONNECT_WEBHOOK_SECRET, FakeStripe, signed
+from shared_apps.tenants.models import Organization
+from tenant_apps.donations.models import (
+    DisputeStatus,
+    Gift,
+    GiftDispute,
+    GiftMethod,
+    GiftSource,
+    GiftState,
+    RecurringGift,
+)
+from tenant_apps.donations.services.gifts import gift_create, gift_post
+from tenant_apps.donations.services.online_events import connect_event_apply
+from tenant_apps.donations.tests.test_online_disputes import at as dispute_at
+from tenant_apps.donations.tests.test_online_gifts import ACCOUNT
+from tenant_apps.donations.tests.test_online_monthly import at, started
+from tenant_apps.donations.tests.test_online_refunds import balance
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+
+
+@pytest.fixture(autouse=True)
+def committing(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """The database without a test transaction: each write commits. The public schema's rows
+    the tests make (the stored events) are deleted afterwards; the tenant is dropped."""
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            connection.set_schema_to_public()
+            ConnectEvent.objects.filter(account_id=ACCOUNT).delete()
+
+
+@pytest.fixture
+def committed_alpha(committed_tenant: Organization) -> Organization:
+    return committed_tenant
+
+
+@pytest.fixture
+def connected_committed(
+    committed_tenant: Organization,
+    fake_stripe: FakeStripe,  # noqa: F811 - the fixture
+) -> FakeStripe:
+    Organization.objects.filter(pk=committed_tenant.pk).update(
+        stripe_account_id=ACCOUNT, stripe_charges_enabled=True, stripe_default_currency="usd"
+    )
+    return fake_stripe
+
+
+def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_two_workers_at_once_record_one_monthly_gift_and_one_gift(
+    committed_alpha: Organization, connected_committed: FakeStripe
+) -> None:
+    """The checkout and the first invoice applied by two workers at the same moment, each in
+    its own transaction: the subscription's lock makes one wait for the other."""
+    session, first = started(connected_committed)
+    stored = []
+    for payload in (at("checkout.session.completed", session), at("invoice.paid", first)):
+        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
+        stored.append(connect_event_receive(payload=body, signature=header).pk)
+    start = threading.Barrier(len(stored))
+    outcomes: list[str] = []
+
+    def apply(event_id: int) -> Callable[[], None]:
+        def work() -> None:
+            with schema_context(committed_alpha.schema_name):
+                start.wait(timeout=10)
+                outcomes.append(connect_event_apply(event_id=event_id))
+
+        return work
+
+    for thread in [_in_a_thread(apply(event_id)) for event_id in stored]:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["processed", "processed"]
+    with schema_context(committed_alpha.schema_name):
+        assert RecurringGift.objects.count() == 1
+        gift = Gift.objects.get()
+        assert gift.recurring_gift_id == RecurringGift.objects.get().pk
+        assert Donor.objects.count() == 1
+
+
+@pytest.mark.parametrize("won", [True, False])
+def test_two_workers_applying_the_opening_and_the_closing_at_once_post_each_once(
+    committed_tenant: Organization,
+    fake_stripe: FakeStripe,  # noqa: F811 - the fixture
+    won: bool,
+) -> None:
+    """`created` and `closed` applied by two workers at the same moment, each in its own
+    transaction: the lock on the gift makes one wait, and the hold and release are posted once."""
+    Organization.objects.filter(pk=committed_tenant.pk).update(
+        stripe_account_id=ACCOUNT, stripe_charges_enabled=True, stripe_default_currency="usd"
+    )
+    with schema_context(committed_tenant.schema_name):
+        gift = gift_post(
+            gift=gift_create(
+                donor=donor_made("Ada", "Lovelace"),
+                amount="50",
+                received_on=timezone.localdate(),
+                method=GiftMethod.CARD,
+                source=GiftSource.ONLINE,
+                payment_reference="pi_3TestTwoWorkers",
+                acting_user=None,
+            ),
+            acting_user=None,
+        )
+    now = int(time.time())
+    withdrawn = {"id": "txn_1TestTwoWorkers", "amount": -5000, "fee": 1500}
+    returned = {"id": "txn_1TestTwoWorkersBack", "amount": 5000, "fee": -1500}
+    dispute = {
+        "id": "du_1TestTwoWorkers",
+        "object": "dispute",
+        "amount": 5000,
+        "created": now,
+        "currency": "usd",
+        "payment_intent": "pi_3TestTwoWorkers",
+        "reason": "fraudulent",
+        "status": "needs_response",
+        "balance_transactions": [withdrawn],
+    }
+    decided = {
+        **dispute,
+        "status": "won" if won else "lost",
+        "balance_transactions": [withdrawn, returned] if won else [withdrawn],
+    }
+    stored = []
+    for payload in (
+        dispute_at("charge.dispute.created", dispute, created=now),
+        dispute_at("charge.dispute.closed", decided, created=now + 1),
+    ):
+        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
+        stored.append(connect_event_receive(payload=body, signature=header).pk)
+    start = threading.Barrier(len(stored))
+    outcomes: list[str] = []
+
+    def apply(event_id: int) -> None:
+        try:
+            with schema_context(committed_tenant.schema_name):
+                start.wait(timeout=10)
+                outcomes.append(connect_event_apply(event_id=event_id))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply, args=(event_id,)) for event_id in stored]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcomes == ["processed", "processed"]
+    with schema_context(committed_tenant.schema_name):
+        record = GiftDispute.objects.get()
+        assert record.outcome == (DisputeStatus.WON if won else DisputeStatus.LOST)
+        assert record.hold_entry_id and record.release_entry_id
+        assert balance("1320") == Decimal(0)
+        assert balance("1060") == (Decimal("50.00") if won else Decimal("-15.00"))
+        gift.refresh_from_db()
+        assert gift.state == (GiftState.POSTED if won else GiftState.REFUNDED)
