@@ -95,6 +95,7 @@ def test_mail_that_cannot_go_is_tried_again_later(task: str) -> None:
         "docker-compose.yml",
         "deploy/kubernetes/worker.yaml",
         "tests/test_celery_worker.py",
+        "tests/browser/conftest.py",
     ],
 )
 def test_every_worker_command_serves_every_queue(path: str) -> None:

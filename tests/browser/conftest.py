@@ -308,11 +308,15 @@ def celery_worker(platform: Platform) -> Iterator[None]:
     from saas_platform.celery import app
 
     app.conf.task_always_eager = False
+    queues = "default,provisioning,imports,email,webhooks"  # every queue (settings)
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in queues.split(","):
+            connection.default_channel.queue_purge(queue)
     task_postrun.connect(_close_connections)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues
+        ):
             yield
     finally:
         task_postrun.disconnect(_close_connections)
