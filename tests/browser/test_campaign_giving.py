@@ -3,7 +3,8 @@ once with the fee covered and in memory of someone, pays on (a stand-in for) Str
 and lands on the thank-you page that names the campaign; Stripe's signed webhook then records
 the gift, and a fundraiser finds it with its tribute, and the campaign's progress moved, on the
 staff pages. A monthly gift reaches Checkout in subscription mode. The page embedded in an
-allowed site's frame shows without the site's header."""
+allowed site's frame shows without the site's header. A monthly gift paid, its events out of
+order, is then paid out by Stripe into a deposit."""
 
 from __future__ import annotations
 
@@ -231,6 +232,125 @@ def test_a_donor_gives_on_a_campaign_page_on_a_phone_and_its_progress_moves(
             expect(frame.locator("header.site")).to_have_count(0)
             expect(frame.locator("form.give-form")).to_have_attribute("target", "_top")
             screenshot(page, "give-campaign-embedded")
+    finally:
+        page.close()
+        with staff_site.blocker.unblock():
+            ConnectEvent.objects.filter(account_id=ACCOUNT).delete()
+
+
+def test_a_monthly_gift_arrives_out_of_order_and_is_paid_out_into_the_bank(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    fake_stripe: FakeStripe,  # noqa: F811
+    chromium: Browser,
+) -> None:
+    """A donor on a phone gives $50 a month with the fee covered, in memory of someone; Stripe's
+    events arrive out of order (the first month's invoice before the checkout); the staff see
+    the donor, the posted installment with its fee, its receipt, the monthly gift and the
+    campaign's progress; then Stripe's payout becomes a deposit into the bank."""
+    from playwright.sync_api import expect
+
+    from shared_apps.billing.models import ConnectEvent
+    from shared_apps.tenants.models import Organization
+    from tenant_apps.donations.models import Deposit, Gift, RecurringGift
+    from tenant_apps.donations.services.campaigns import campaign_create
+    from tenant_apps.donations.services.giving_pages import campaign_giving_page_update
+    from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+
+    with staff_site.blocker.unblock():
+        organization = Organization.objects.get(pk=staff_site.organization.pk)
+        organization.stripe_account_id = ACCOUNT
+        organization.stripe_charges_enabled = True
+        organization.stripe_default_currency = "usd"
+        organization.save()
+    with staff_site.schema():
+        receipt_settings_update(
+            legal_name="Browser Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+        campaign = campaign_create(
+            code="WELLS", name="Village wells", goal=Decimal("5000"), acting_user=None
+        )
+        campaign_giving_page_update(
+            campaign=campaign,
+            slug="village-wells",
+            is_public=True,
+            story="A well for every village on the river.",
+            giving_fund="",
+            acting_user=None,
+        )
+
+    page = chromium.new_page()
+    page.set_viewport_size(PHONE)
+    page.route(f"{CHECKOUT}**", _checkout_played(fake_stripe))
+    try:
+        # A donor on a phone gives $50 a month, the fee covered, in memory of someone.
+        page.goto(staff_site.url("/give/village-wells/"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Village wells")
+        _gift_filled(page, frequency="Monthly")
+        page.get_by_role("button", name="Continue to payment").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pay $51.80 a month")
+        (monthly,) = (s for s in fake_stripe.sessions.values() if s["mode"] == "subscription")
+        completed, first = fake_stripe.subscription_checkout_pay(
+            account=ACCOUNT,
+            amount=int(monthly["amount_total"]),
+            metadata=monthly["_subscription_metadata"],
+        )
+        page.get_by_role("link", name="Pay").click()
+        page.wait_for_url("**/give/thanks/?campaign=village-wells")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your gift")
+        page_checked(page, "give-monthly-thanks", context="a monthly gift's thank-you, phone")
+
+        # Stripe's events arrive out of order: the first month's invoice, then the checkout.
+        now = int(time.time())
+        _delivered(staff_site, event("invoice.paid", first, created=now, account=ACCOUNT))
+        _delivered(
+            staff_site,
+            event("checkout.session.completed", completed, created=now - 5, account=ACCOUNT),
+        )
+        with staff_site.blocker.unblock():
+            outcomes = set(
+                ConnectEvent.objects.filter(account_id=ACCOUNT).values_list("outcome", flat=True)
+            )
+        assert outcomes == {"processed"}
+        page.goto(staff_site.url("/give/village-wells/"))
+        expect(page.get_by_test_id("raised")).to_have_text("$51.80")
+
+        # The staff see the installment posted with its fee, its receipt and the monthly gift.
+        with staff_site.schema():
+            gift = Gift.objects.get(campaign=campaign)
+            recurring = RecurringGift.objects.get(stripe_subscription_id=completed["subscription"])
+            assert gift.recurring_gift_id == recurring.pk
+        page.set_viewport_size({"width": 1280, "height": 900})
+        staff_site.log_in(page, Role.BOOKKEEPER)
+        page.goto(staff_site.url(f"/gifts/{gift.pk}/"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("$51.80 from Ada Lovelace")
+        expect(page.locator("main")).to_contain_text("In memory of Mary Somerville")
+        expect(page.locator("main")).to_contain_text("Posted")
+        expect(page.locator("main")).to_contain_text("$1.80, kept by Stripe")
+        expect(page.locator("main")).to_contain_text("emailed to ada@example.org")
+        page_checked(page, "give-monthly-gift", context="a monthly installment's page")
+        page.goto(staff_site.url(f"/recurring/{recurring.pk}/"))
+        expect(page.locator("main")).to_contain_text("Monthly via Stripe")
+        expect(page.locator("main")).to_contain_text("$51.80")
+        page_checked(page, "give-monthly-recurring", context="a monthly gift via Stripe")
+
+        # Stripe pays the month out: a deposit from Stripe clearing into the bank, net of the fee.
+        payout = fake_stripe.payout_make(ACCOUNT)
+        _delivered(staff_site, event("payout.paid", payout, created=now + 5, account=ACCOUNT))
+        with staff_site.blocker.unblock():
+            applied = ConnectEvent.objects.get(account_id=ACCOUNT, type="payout.paid")
+            assert applied.outcome == "processed", applied.outcome_detail
+        assert payout["amount"] == 5000  # $51.80 less the fee
+        with staff_site.schema():
+            deposit = Deposit.objects.get(stripe_payout_id=payout["id"])
+        page.goto(staff_site.url(f"/deposits/{deposit.pk}/"))
+        main = page.locator("main")
+        expect(main).to_contain_text(f"Stripe payout {payout['id']}")
+        expect(main).to_contain_text("Ada Lovelace")
+        expect(main).to_contain_text("$50.00")  # $51.80 less Stripe's $1.80 fee
+        page_checked(page, "give-monthly-payout", context="a Stripe payout's deposit")
     finally:
         page.close()
         with staff_site.blocker.unblock():

@@ -222,6 +222,16 @@ class FakeStripe:
             "status": "succeeded",
         }  # fmt: skip
         self.payment_intents[payment_intent_id] = (account, payment_intent)
+        # The charge enters the account's balance, for the next payout to pay out.
+        self.balance_transaction_add(
+            account,
+            charge["balance_transaction"],
+            source={
+                **charge,
+                "balance_transaction": charge["balance_transaction"]["id"],
+                "payment_intent": payment_intent_id,
+            },
+        )
         return payment_intent
 
     def subscription_checkout_pay(

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 import stripe
+from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
@@ -55,7 +56,10 @@ def manage_link(*, organization: Organization, recurring_gift: RecurringGift) ->
     token = signing.dumps(
         {"schema": organization.schema_name, "gift": recurring_gift.pk}, salt=SALT
     )
-    return organization_url(organization=organization, path=reverse("give:manage", args=[token]))
+    # The organization's own URLs, whichever host's request or task makes the link (a receipt
+    # emailed after the Connect webhook, which Stripe calls on the platform's host).
+    path = reverse("give:manage", args=[token], urlconf=settings.ROOT_URLCONF)
+    return organization_url(organization=organization, path=path)
 
 
 def _gift_of(*, organization: Organization, token: str) -> RecurringGift:
@@ -100,7 +104,8 @@ def portal_session_url(*, organization: Organization, token: str) -> str:
             params={
                 "customer": customer if isinstance(customer, str) else customer.id,
                 "return_url": organization_url(
-                    organization=organization, path=reverse("give:index")
+                    organization=organization,
+                    path=reverse("give:index", urlconf=settings.ROOT_URLCONF),
                 ),
             },
             options=options,
