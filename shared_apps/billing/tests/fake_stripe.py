@@ -223,12 +223,13 @@ class FakeStripe:
         }  # fmt: skip
         self.payment_intents[payment_intent_id] = (account, payment_intent)
         # The charge enters the account's balance, for the next payout to pay out.
+        transaction: dict[str, Any] = charge["balance_transaction"]  # type: ignore[assignment]
         self.balance_transaction_add(
             account,
-            charge["balance_transaction"],
+            transaction,
             source={
                 **charge,
-                "balance_transaction": charge["balance_transaction"]["id"],
+                "balance_transaction": transaction["id"],
                 "payment_intent": payment_intent_id,
             },
         )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from pytest_django import DjangoDbBlocker
 
+from saas_platform.lib.connection import connection as tenant_connection
 from shared_apps.billing.models import ConnectEvent
 from shared_apps.billing.services.connect_events import connect_event_receive
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
@@ -49,7 +50,7 @@ def committing(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.set_schema_to_public()
+            tenant_connection.set_schema_to_public()
             ConnectEvent.objects.filter(account_id=ACCOUNT).delete()
 
 
