@@ -186,8 +186,30 @@ def _apply(event: ConnectEvent) -> Outcome:
     _stripe_fee_post(gift, fee)
     return Outcome(
         StripeEventOutcome.PROCESSED,
-        f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}.",
+        f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
+        + _refunds_that_came_first(event, payment_intent),
     )
+
+
+def _refunds_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
+    """A `charge.refunded` of this payment that arrived before the gift's own event was stored
+    and left alone (no gift had the payment yet): now that the gift is recorded, it is applied,
+    in the same transaction, so the refund is in the books whatever the order. Words to add to
+    the gift event's outcome ("" when there was none)."""
+    waiting = ConnectEvent.objects.filter(
+        account_id=event.account_id,
+        type="charge.refunded",
+        outcome=StripeEventOutcome.IGNORED,
+        payload__data__object__payment_intent=payment_intent,
+    ).order_by("pk")
+    applied = []
+    for earlier in waiting.select_for_update():
+        outcome = _refunds_record(earlier)
+        ConnectEvent.objects.filter(pk=earlier.pk).update(
+            outcome=outcome.outcome, outcome_detail=outcome.detail
+        )
+        applied.append(earlier.stripe_id)
+    return f" Refund events that came first, applied: {', '.join(applied)}." if applied else ""
 
 
 def _stripe_fee_post(gift: Gift, fee: Decimal) -> None:
@@ -448,7 +470,8 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
     Stripe's refund id) is recorded through gift_refund, dated the day Stripe made it. The gift
     is locked first, so that a refund being made from the gift's page is recorded there, once.
     The event does not carry the refunds (API versions since 2022-11-15): they are read from
-    Stripe. A charge no gift has is stored and left alone."""
+    Stripe. A charge no gift has is stored and left alone, until its gift is recorded
+    (`_refunds_that_came_first`)."""
     charge = event.payload["data"]["object"]
     payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
     if not isinstance(payment_intent, str) or not payment_intent:
@@ -715,7 +738,8 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     return Outcome(
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {amount:.2f}, an installment of monthly gift {recurring.pk}, "
-        f"recorded and posted; Stripe fee {fee:.2f}.",
+        f"recorded and posted; Stripe fee {fee:.2f}."
+        + _refunds_that_came_first(event, payment_intent),
     )
 
 

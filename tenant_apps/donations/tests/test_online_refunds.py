@@ -356,6 +356,38 @@ def test_a_refund_of_an_unknown_charge_is_stored_and_ignored(
     assert fake.calls("/v1/refunds") == []
 
 
+def test_a_refund_that_arrives_before_its_gift_is_booked_when_the_gift_is(
+    alpha: Tenant,
+    online: Online,
+) -> None:
+    """Stripe does not promise an order: the donor's payment refunded in part in the dashboard,
+    and charge.refunded delivered before checkout.session.completed. The refund is stored and
+    left alone at first, then booked with the gift, once."""
+    fake, post = online
+    session = paid_on_checkout(alpha, fake, amount="50", cover_fees=False)
+    charge = fake.refund_in_dashboard(session["payment_intent"], amount=2000)
+
+    post(refunded(charge))
+    early = ConnectEvent.objects.get(type="charge.refunded")
+    assert early.outcome == "ignored"
+    post(completed(session))
+    post(completed(session))  # the event again: nothing more is booked
+
+    with schema_context("alpha"):
+        gift = Gift.objects.get(payment_reference=session["payment_intent"])
+        (refund,) = GiftRefund.objects.filter(gift=gift)
+        assert refund.amount == Decimal("20.00")
+        assert gift.state == GiftState.POSTED
+        assert balance("4010") == Decimal("-30.00")
+    early.refresh_from_db()
+    assert early.outcome == "processed" and "20.00" in early.outcome_detail
+    first_gift_event = (
+        ConnectEvent.objects.filter(type="checkout.session.completed").order_by("pk").first()
+    )
+    assert first_gift_event is not None
+    assert early.stripe_id in first_gift_event.outcome_detail
+
+
 def _receipting(alpha: Tenant) -> None:
     """Alpha can issue receipts, so a posted online gift is receipted and emailed."""
     with schema_context("alpha"):
