@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 
 from saas_platform.database.base import DatabaseWrapper
 from saas_platform.lib.connection import connection
@@ -326,6 +326,30 @@ def test_start_up_options_travel_with_each_transaction(tenant_schemas: list[str]
             cursor.execute("SELECT current_setting('statement_timeout')")
             assert cursor.fetchone() == ("5s",)
             assert bytes(cursor.cursor.query).decode().count("SET LOCAL") == 1
+        wrapper.rollback()
+        wrapper.set_autocommit(True)
+    finally:
+        wrapper.close()
+
+
+def test_a_savepoint_rolled_back_after_an_error_leaves_the_transaction_usable(
+    tenant_schemas: list[str],
+) -> None:
+    """An error inside a nested atomic block (a caught IntegrityError, a get_or_create race)
+    rolls back to its savepoint: PostgreSQL refuses any SET LOCAL in a transaction an error
+    aborted, so the rollback goes without the path, and the transaction goes on."""
+    wrapper = DatabaseWrapper(_pooled_settings(transaction_pooling=True), "default")
+    wrapper.set_schema(tenant_schemas[0])
+    try:
+        wrapper.set_autocommit(False)
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            savepoint = wrapper.savepoint()
+            with pytest.raises(DataError):
+                cursor.execute("SELECT 1/0")
+            wrapper.savepoint_rollback(savepoint)
+            cursor.execute("SELECT count(*) FROM pool_reads WHERE tenant = %s", [tenant_schemas[0]])
+            assert cursor.fetchone() == (ROWS_PER_TENANT,)
         wrapper.rollback()
         wrapper.set_autocommit(True)
     finally:

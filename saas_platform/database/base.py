@@ -37,10 +37,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 from django_tenants.utils import quote_schema_name
 
-# Statements PostgreSQL refuses inside a transaction block: sent as they are, without the path
-# (they name what they act on, or act on the whole database).
+# Statements sent as they are, without the path: those PostgreSQL refuses inside a transaction
+# block (they name what they act on, or act on the whole database), and rollbacks, which must
+# run in a transaction an error aborted, where PostgreSQL refuses a SET LOCAL in front of them.
 _NOT_IN_A_TRANSACTION = re.compile(
-    r"\s*(VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|"
+    r"\s*(ROLLBACK\b|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|"
     r"DROP\s+TABLESPACE|CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|"
     r"REINDEX\b[^;]*\bCONCURRENTLY)",
     re.IGNORECASE,
@@ -209,8 +210,10 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         super()._rollback()
 
     def _savepoint_rollback(self, sid: str) -> None:
-        self._search_path_forget()
-        super()._savepoint_rollback(sid)
+        try:
+            super()._savepoint_rollback(sid)
+        finally:
+            self._search_path_forget()
 
     def _set_autocommit(self, autocommit: bool) -> None:
         self._transaction_search_path = None
