@@ -119,23 +119,25 @@ def connect_event_apply(*, event_id: int) -> str:
             return event.outcome  # applied by an earlier delivery of the task
         if event.organization_id is None:
             return event.outcome
-        organization_of_task(event.organization_id, what=f"Connect event {event.stripe_id}")
-        try:
-            with transaction.atomic():
-                result = _apply(event)
-        except ServiceError as error:
-            # A refusal of the services (a plan's limit, a closed month, a currency the books
-            # are not kept in) stays until someone acts; Stripe not answering passes.
-            permanent = not isinstance(error, StripeUnavailable)
-            logger.warning("Connect event %s could not be applied: %s", event.stripe_id, error)
-            return connect_event_failure_record(
-                event=event, detail=error.message, permanent=permanent
-            )
-        except Exception as error:
-            logger.exception("Connect event %s could not be applied", event.stripe_id)
-            return connect_event_failure_record(
-                event=event, detail=f"{type(error).__name__}: {error}", permanent=False
-            )
+        # The task runs in its organization's schema or stops, with the organization's time
+        # zone active while the event is applied.
+        with organization_of_task(event.organization_id, what=f"Connect event {event.stripe_id}"):
+            try:
+                with transaction.atomic():
+                    result = _apply(event)
+            except ServiceError as error:
+                # A refusal of the services (a plan's limit, a closed month, a currency the
+                # books are not kept in) stays until someone acts; Stripe not answering passes.
+                permanent = not isinstance(error, StripeUnavailable)
+                logger.warning("Connect event %s could not be applied: %s", event.stripe_id, error)
+                return connect_event_failure_record(
+                    event=event, detail=error.message, permanent=permanent
+                )
+            except Exception as error:
+                logger.exception("Connect event %s could not be applied", event.stripe_id)
+                return connect_event_failure_record(
+                    event=event, detail=f"{type(error).__name__}: {error}", permanent=False
+                )
         connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
     return result.outcome
 
@@ -196,8 +198,11 @@ def _refunds_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
     and left alone (no gift had the payment yet): now that the gift is recorded, it is applied,
     in the same transaction, so the refund is in the books whatever the order. Words to add to
     the gift event's outcome ("" when there was none)."""
+    if event.organization_id is None:
+        return ""
     waiting = ConnectEvent.objects.filter(
         account_id=event.account_id,
+        organization_id=event.organization_id,
         type="charge.refunded",
         outcome=StripeEventOutcome.IGNORED,
         payload__data__object__payment_intent=payment_intent,

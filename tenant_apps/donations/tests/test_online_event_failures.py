@@ -15,9 +15,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from shared_apps.billing.models import ConnectEvent, Plan
-from shared_apps.billing.services.connect_events import CONNECT_EVENT_MAX_ATTEMPTS
+from shared_apps.billing.services.connect_events import (
+    CONNECT_EVENT_MAX_ATTEMPTS,
+    connect_event_receive,
+)
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
-from shared_apps.billing.tests.fake_stripe import FakeStripe
+from shared_apps.billing.tests.fake_stripe import CONNECT_WEBHOOK_SECRET, FakeStripe, signed
 from shared_apps.console.tests.factories import OperatorFactory
 from shared_apps.tenants.models import Organization
 from tenant_apps.donations.models import Gift
@@ -142,3 +145,23 @@ def test_queue_again_leaves_other_events_alone(alpha: Tenant, online: Online) ->
 
     stored.refresh_from_db()
     assert stored.outcome == "processed"
+
+
+def test_an_event_applied_in_another_organizations_schema_stops_and_books_nothing(
+    alpha: Tenant,
+    beta: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+) -> None:
+    """The task carries its schema; one that finds itself in another organization's schema
+    stops before reading or writing anything there."""
+    session = paid_on_checkout(alpha, connected)
+    body, header = signed(completed(session), secret=CONNECT_WEBHOOK_SECRET)
+    stored = connect_event_receive(payload=body, signature=header)  # its task waits for commit
+
+    with schema_context("beta"), pytest.raises(RuntimeError, match="ran in schema"):
+        connect_event_apply(event_id=stored.pk)
+
+    for schema in ("alpha", "beta"):
+        with schema_context(schema):
+            assert not Gift.objects.exists()
+    assert ConnectEvent.objects.get(pk=stored.pk).outcome == stored.outcome
