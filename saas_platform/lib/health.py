@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal
 
 import redis
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from saas_platform.lib.redis_pool import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +65,6 @@ class HealthReport:
             "checks": {check.name: check.state for check in self.checks},
             "details": {check.name: check.detail for check in self.checks},
         }
-
-
-@cache
-def _redis_client(url: str) -> redis.Redis:
-    # One client (and connection pool) per URL and process; short timeouts, as a probe must
-    # answer even when Redis does not.
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-
-
-def redis_client() -> redis.Redis:
-    return _redis_client(settings.REDIS_URL)
 
 
 def _database_ok() -> bool:

@@ -31,7 +31,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from saas_platform.lib.health import redis_client
+from saas_platform.lib.redis_pool import redis_client
 
 logger = logging.getLogger(__name__)
 

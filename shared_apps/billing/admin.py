@@ -1,9 +1,8 @@
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from saas_platform.lib.admin import ReadOnlyAdmin
 from saas_platform.lib.admin_sites import public_admin_site
 from shared_apps.billing.models import ConnectEvent, Plan, StripeEvent, Subscription
 from shared_apps.billing.services.connect_events import connect_events_queue_again
@@ -28,19 +27,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """An admin that shows rows and changes none: stored events are what Stripe sent."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(StripeEvent, site=public_admin_site)
