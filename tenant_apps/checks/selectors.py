@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from tenant_apps.checks.models import CheckState, ScannedCheck, ScanUpload
 
@@ -74,14 +74,14 @@ class ReviewCounts:
 
 
 def review_counts(*, deposit_id: int) -> ReviewCounts:
-    states = list(
-        ScannedCheck.objects.filter(deposit_id=deposit_id).values_list("state", flat=True)
+    """The deposit's scanned checks by where their review stands: one aggregate (the panel
+    asks for it on every poll while an upload is read)."""
+    counts = ScannedCheck.objects.filter(deposit_id=deposit_id).aggregate(
+        to_review=Count("id", filter=Q(state__in=OPEN_STATES)),
+        accepted=Count("id", filter=Q(state=CheckState.ACCEPTED)),
+        rejected=Count("id", filter=Q(state=CheckState.REJECTED)),
     )
-    return ReviewCounts(
-        to_review=sum(1 for state in states if state in OPEN_STATES),
-        accepted=states.count(CheckState.ACCEPTED),
-        rejected=states.count(CheckState.REJECTED),
-    )
+    return ReviewCounts(**counts)
 
 
 def scanned_check_of_gift(*, gift_id: int) -> ScannedCheck | None:

@@ -26,6 +26,7 @@ from tenant_apps.checks.models import CheckState, ScannedCheck
 from tenant_apps.checks.services import review, uploads
 from tenant_apps.checks.services.retention import check_scan_settings
 from tenant_apps.donations.models import Deposit, DepositState
+from tenant_apps.donations.views.deposits import deposit_or_404
 from tenant_apps.donations.views.gifts import DonorLookupForm, error_to_form
 from tenant_apps.donors.models import Donor
 
@@ -38,13 +39,6 @@ class UploadForm(forms.Form):
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff,application/pdf,image/*"}
         ),
     )
-
-
-def _deposit_or_404(pk: int) -> Deposit:
-    deposit = Deposit.objects.filter(pk=pk).first()
-    if deposit is None:
-        raise Http404("There is no such deposit.")
-    return deposit
 
 
 def _panel_context(
@@ -67,14 +61,14 @@ def _panel_context(
 @page_requires(Capability.GIVING_READ)
 def deposit_panel(request: AuthenticatedHttpRequest, deposit_pk: int) -> HttpResponse:
     """The scans part of the deposit's page (loaded and polled by htmx)."""
-    deposit = _deposit_or_404(deposit_pk)
+    deposit = deposit_or_404(deposit_pk)
     return render(request, "checks/_panel.html", _panel_context(request, deposit))
 
 
 @require_safe
 @page_requires(Capability.GIVING_READ)
 def deposit_checks(request: AuthenticatedHttpRequest, deposit_pk: int) -> HttpResponse:
-    deposit = _deposit_or_404(deposit_pk)
+    deposit = deposit_or_404(deposit_pk)
     context = {
         **_panel_context(request, deposit),
         "checks": list(selectors.deposit_checks(deposit_id=deposit.pk)),
@@ -85,7 +79,7 @@ def deposit_checks(request: AuthenticatedHttpRequest, deposit_pk: int) -> HttpRe
 @require_POST
 @page_requires(Capability.GIFTS_WRITE)
 def deposit_upload(request: AuthenticatedHttpRequest, deposit_pk: int) -> HttpResponse:
-    deposit = _deposit_or_404(deposit_pk)
+    deposit = deposit_or_404(deposit_pk)
     form = UploadForm(request.POST, request.FILES)
     status = 400
     if form.is_valid():
