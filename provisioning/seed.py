@@ -73,15 +73,21 @@ def seed_key() -> str:
     return digest.hexdigest()[:32]
 
 
+def chart_seed() -> None:
+    """Load the chart of accounts, default funds and programs into the current schema, unless
+    it has them (idempotent). What a spare schema is given when it is made: its fiscal year is
+    opened when an organization claims it, by the day of the signup, not of the refill."""
+    if not account_list().exists():
+        chart_load(accounts=chart_accounts(), funds=chart_funds(), programs=chart_programs())
+
+
 def tenant_seed() -> None:
-    """Load the chart of accounts, default funds and programs into the current schema and open
-    the current fiscal year (idempotent).
+    """Load the chart (chart_seed) and open the current fiscal year (idempotent).
 
     A schema made from a seeded spare has the chart already, loaded when the spare was made
     (provisioning.spares, with the chart of the same `seed_key`; a seed runs in one
     transaction, so a chart that is there is whole): only the fiscal year of today is opened,
     three queries instead of the chart's comparison and inserts.
     """
-    if not account_list().exists():
-        chart_load(accounts=chart_accounts(), funds=chart_funds(), programs=chart_programs())
+    chart_seed()
     books_open(today=timezone.localdate())

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from provisioning.models import SpareSchema
-from provisioning.seed import seed_key, tenant_seed
+from provisioning.seed import chart_seed, seed_key
 from provisioning.template import migration_nodes, quote_name, template_state, tenant_schema_clone
 from saas_platform.lib.connection import connection
 from saas_platform.lib.database import session_database_alias
@@ -148,7 +148,7 @@ def _refill() -> int:
             # The chart is loaded here, off the signup path: the seed step then only opens
             # the fiscal year of the day the spare is claimed (provisioning.seed).
             with schema_context(schema_name):
-                tenant_seed()
+                chart_seed()
             connection.set_schema_to_public()
             SpareSchema.objects.create(
                 schema_name=schema_name, template_key=key, seed_key=seed_key()

@@ -244,6 +244,8 @@ def test_a_spare_is_seeded_when_made_so_the_signup_does_not_load_the_chart(
     assert spare.seed_key == seed_key()
     with schema_context(spare.schema_name):
         assert Account.objects.filter(code="1010").exists()
+        # the fiscal year is opened at the signup, by its day, not by the refill's
+        assert not FiscalPeriod.objects.exists()
         # a mark the chart's loader would put back to the chart's name if it ran again
         Account.objects.filter(code="1010").update(name="Operating cash (seeded with the spare)")
 
