@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from provisioning.models import SpareSchema
-from provisioning.spares import spares_wanted
+from provisioning.spares import spares_usable, spares_wanted
 from provisioning.template import migrations_missing, template_schema_name, template_state
 from saas_platform.lib.health import CheckResult, HealthReport, heartbeat_check, liveness_checks
 
@@ -56,9 +55,7 @@ def readiness_report() -> HealthReport:
 
 
 def spares_ready(template_key: str | None) -> int:
-    if template_key is None:
-        return 0
-    return SpareSchema.objects.filter(template_key=template_key).count()
+    return spares_usable(template_key).count()
 
 
 def _migrations_check() -> CheckResult:

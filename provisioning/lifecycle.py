@@ -9,6 +9,7 @@ from django_tenants.utils import get_public_schema_name
 
 from provisioning.models import SpareSchema
 from provisioning.schemas import schema_name_reserved_as
+from provisioning.spares import spares_usable
 from provisioning.template import template_schema_name, template_state
 from shared_apps.tenants.models import Organization, OrganizationState
 
@@ -55,7 +56,7 @@ def tenants_check() -> TenantsReport:
         elif state != OrganizationState.CLOSED and schema_name not in schemas:
             missing.append((slug, schema_name, state))
     state, key = template_state()
-    ready = SpareSchema.objects.filter(template_key=key, schema_name__in=schemas).count()
+    ready = spares_usable(key).filter(schema_name__in=schemas).count()
     return TenantsReport(
         orphan_schemas=orphans,
         missing_schemas=missing,

@@ -29,6 +29,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -72,6 +73,14 @@ def spares_kept() -> bool:
     return max(spares_minimum(), int(getattr(settings, "PROVISIONING_SPARE_SCHEMAS_MAX", 0))) > 0
 
 
+def spares_usable(template_key: str | None) -> QuerySet[SpareSchema]:
+    """The spares a signup may be given: made from the template of `template_key`, seeded with
+    the chart of today's `seed_key` or not seeded at all. What readiness and metrics count."""
+    if template_key is None:
+        return SpareSchema.objects.none()
+    return SpareSchema.objects.filter(template_key=template_key, seed_key__in=[seed_key(), ""])
+
+
 def spare_claim(schema_name: str) -> bool:
     """Rename a ready spare to `schema_name`, in the caller's transaction. False when there is
     none of the template's current state (the caller clones the template instead)."""
@@ -80,8 +89,8 @@ def spare_claim(schema_name: str) -> bool:
         return False
     while True:
         spare = (
-            SpareSchema.objects.select_for_update(skip_locked=True)
-            .filter(template_key=key, seed_key__in=[seed_key(), ""])
+            spares_usable(key)
+            .select_for_update(skip_locked=True)
             .order_by("-seed_key", "id")  # seeded ones first
             .first()
         )

@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context, schema_exists
 from pytest_django import DjangoDbBlocker, Settings
 
 from provisioning import services, spares
+from provisioning.health import spares_ready
 from provisioning.lifecycle import tenants_check
 from provisioning.models import SpareSchema
 from provisioning.seed import seed_key
@@ -269,6 +270,8 @@ def test_a_spare_seeded_with_another_chart_is_not_handed_out_and_the_refill_drop
 
     with transaction.atomic():
         assert not spare_claim("delta")
+    # nor counted as ready, by the readiness probe and the metrics
+    assert spares_ready(old.template_key) == 0
 
     assert spares_refill() == 1
     (new,) = SpareSchema.objects.all()
