@@ -173,6 +173,41 @@ def test_a_fundraiser_records_a_split_gift_in_honor_of_someone(
     page.close()
 
 
+def test_what_is_typed_before_the_page_scripts_load_still_finds_the_donor(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    """The donor field has the focus as soon as it is drawn, before htmx (a deferred script)
+    listens: a quick typist's first letters must still bring the suggestions."""
+    from playwright.sync_api import Route, expect
+
+    from tenant_apps.donors.tests.factories import donor_made
+
+    with staff_site.schema():
+        donor_made("Grace", "Hopper", emails=("grace@example.org",))
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.FUNDRAISER)
+    held: list[Route] = []
+    page.route(re.compile(r"/static/vendor/htmx-[^/]*\.js$"), lambda route: held.append(route))
+
+    # Given the gift form whose htmx is held back, the name is typed into the focused field.
+    page.goto(staff_site.url("/gifts/new/"), wait_until="commit")
+    donor = page.get_by_role("combobox", name="Donor", exact=True)
+    expect(donor).to_be_focused()
+    page.keyboard.type("Hopper")
+    assert len(held) == 1, "htmx was loaded before the typing"
+    expect(page.get_by_role("listbox", name="Matching donors")).to_have_count(0)
+
+    # When htmx arrives, then the suggestions for what was typed come without another key.
+    held[0].continue_()
+    expect(
+        page.get_by_role("listbox", name="Matching donors").get_by_role("option").first
+    ).to_have_text("Grace Hopper")
+    page.keyboard.press("Enter")
+    expect(donor).to_have_value("Grace Hopper")
+
+
 def test_a_fundraiser_credits_a_spouse_with_a_gift_and_both_donor_pages_show_it(
     staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
     chromium: Browser,

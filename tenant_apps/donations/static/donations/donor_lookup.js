@@ -98,6 +98,20 @@
     }
   });
 
+  // Text typed into the focused field before htmx was listening (an autofocused field takes
+  // keys while the page's scripts still load) fetches its suggestions once htmx is ready; htmx
+  // sets up its listeners on DOMContentLoaded before this one runs.
+  document.addEventListener("DOMContentLoaded", function () {
+    var input = document.activeElement;
+    if (!window.htmx || !input || !input.matches || !input.matches("[data-donor-lookup]") || !input.value) {
+      return;
+    }
+    var found = parts(input);
+    if (found.box && !found.box.children.length && !(found.hidden && found.hidden.value)) {
+      window.htmx.ajax("GET", input.getAttribute("hx-get"), { source: input, target: found.box, swap: "innerHTML" });
+    }
+  });
+
   // After the settle, when htmx has wired the new row's donor field: typed text fetches its
   // suggestions from the first key.
   document.addEventListener("htmx:afterSettle", function (event) {
