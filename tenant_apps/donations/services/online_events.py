@@ -38,6 +38,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
+from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
@@ -51,6 +52,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
 from tenant_apps.donations.models import (
     Campaign,
+    Deposit,
     Gift,
     GiftMethod,
     GiftRefund,
@@ -67,6 +69,7 @@ from tenant_apps.donations.services.online_payouts import (
     PAYOUT_EVENTS,
     PayoutStripeUnavailable,
     payout_event_apply,
+    stripe_payout_transactions,
 )
 from tenant_apps.donations.services.online_subscriptions import (
     SubscriptionFacts,
@@ -77,6 +80,7 @@ from tenant_apps.donations.services.online_subscriptions import (
     subscription_lock,
 )
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
+from tenant_apps.donations.services.stripe_reads import stripe_read, stripe_reads_kept
 from tenant_apps.donors.models import Donor, DonorEmail
 from tenant_apps.donors.selectors import (
     DuplicateCandidate,
@@ -112,7 +116,14 @@ def connect_event_apply(*, event_id: int) -> str:
     """Apply a stored Connect event in the current (the organization's) schema and record what
     came of it; returns the outcome. A failure rolls the gift's rows back and is recorded on
     the event: a transient one (Stripe not answering, anything unforeseen) for a later retry, a
-    services' refusal (a plan's limit, a closed month) as needing attention, not retried."""
+    services' refusal (a plan's limit, a closed month) as needing attention, not retried.
+    What the event needs from Stripe is read first, before any row is locked (stripe_reads)."""
+    with stripe_reads_kept():
+        _stripe_read_ahead(event_id)
+        return _locked_apply(event_id)
+
+
+def _locked_apply(event_id: int) -> str:
     with transaction.atomic():
         event = connect_event_locked(event_id)
         if event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
@@ -140,6 +151,62 @@ def connect_event_apply(*, event_id: int) -> str:
                 )
         connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
     return result.outcome
+
+
+def _stripe_read_ahead(event_id: int) -> None:
+    """Read from Stripe, with no transaction open, what applying the event will ask for (kept
+    by stripe_reads_kept): a gift's PaymentIntent and fee, a charge's refunds, an invoice's
+    subscription and payment, a payout's transactions. Nothing is read for an event already
+    applied, for a gift already recorded (or a refund of none), or outside the event's organization's schema; a
+    read that fails here is tried again, and reported, when the event is applied."""
+    event = ConnectEvent.objects.select_related("organization").filter(pk=event_id).first()
+    if (
+        event is None
+        or event.organization is None
+        or event.organization.schema_name != connection.schema_name
+        or event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED)
+    ):
+        return
+    found = event.payload.get("data", {}).get("object") if isinstance(event.payload, dict) else None
+    if not isinstance(found, dict):
+        return
+    account = event.account_id
+    try:
+        if event.type in GIFT_EVENTS and found.get("mode") == "payment":
+            payment_intent = found.get("payment_intent")
+            if (
+                found.get("payment_status") == "paid"
+                and isinstance(payment_intent, str)
+                and payment_intent
+                and not Gift.objects.filter(payment_reference=payment_intent).exists()
+            ):
+                _stripe_payment(account=account, payment_intent=payment_intent)
+        elif event.type == "charge.refunded":
+            payment_intent = found.get("payment_intent")
+            if (
+                isinstance(payment_intent, str)
+                and payment_intent
+                and Gift.objects.filter(payment_reference=payment_intent).exists()
+            ):
+                _stripe_refunds(account=account, payment_intent=payment_intent)
+        elif event.type == "invoice.paid" and found.get("id"):
+            subscription_id = _subscription_of_invoice(found)
+            if (
+                subscription_id
+                and int(found.get("amount_paid") or 0) > 0
+                and not Gift.objects.filter(stripe_invoice_id=str(found["id"])).exists()
+                and GIVING_PAGES_KEY in _subscription_metadata(event, found, subscription_id)
+            ):
+                payment_intent = _invoice_payment_intent(event, found)
+                _stripe_payment(account=account, payment_intent=payment_intent)
+        elif (
+            event.type == "payout.paid"
+            and isinstance(found.get("id"), str)
+            and not Deposit.objects.filter(stripe_payout_id=found["id"]).exists()
+        ):
+            stripe_payout_transactions(account=account, payout_id=found["id"])
+    except (ServiceError, KeyError, TypeError, ValueError):
+        return  # applying the event reads again and says what is wrong
 
 
 class StripeUnavailable(ServiceError):
@@ -425,15 +492,21 @@ def _stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, D
     the charge's payment_method_details.type (or the PaymentIntent's payment_method_types when
     it allows one only), the fee from the charge's balance transaction. A method not card or
     bank debit is refused: the gift could not be put in the books truthfully."""
-    try:
-        found = stripe_client().v1.payment_intents.retrieve(
-            payment_intent,
-            params={"expand": ["latest_charge.balance_transaction"]},
-            options={"stripe_account": account},
-        )
-    except stripe.StripeError as error:
-        raise StripeUnavailable(f"Stripe did not answer for {payment_intent}: {error}") from None
-    values = found.to_dict()
+
+    def read() -> dict[str, Any]:
+        try:
+            found = stripe_client().v1.payment_intents.retrieve(
+                payment_intent,
+                params={"expand": ["latest_charge.balance_transaction"]},
+                options={"stripe_account": account},
+            )
+        except stripe.StripeError as error:
+            raise StripeUnavailable(
+                f"Stripe did not answer for {payment_intent}: {error}"
+            ) from None
+        return found.to_dict()
+
+    values = stripe_read(("payment_intent", account, payment_intent), read)
     charge = values.get("latest_charge")
     balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
     if not isinstance(balance, dict):
@@ -522,16 +595,20 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
 
 def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]]:
     """The PaymentIntent's refunds on the account, oldest first."""
-    try:
-        listed = stripe_client().v1.refunds.list(
-            params={"payment_intent": payment_intent, "limit": 100},
-            options={"stripe_account": account},
-        )
-    except stripe.StripeError as error:
-        raise StripeUnavailable(
-            f"Stripe did not answer for {payment_intent}'s refunds: {error}"
-        ) from None
-    refunds = [refund.to_dict() for refund in listed.data]
+
+    def read() -> list[dict[str, Any]]:
+        try:
+            listed = stripe_client().v1.refunds.list(
+                params={"payment_intent": payment_intent, "limit": 100},
+                options={"stripe_account": account},
+            )
+        except stripe.StripeError as error:
+            raise StripeUnavailable(
+                f"Stripe did not answer for {payment_intent}'s refunds: {error}"
+            ) from None
+        return [refund.to_dict() for refund in listed.data]
+
+    refunds = stripe_read(("refunds", account, payment_intent), read)
     return sorted(refunds, key=lambda refund: (int(refund.get("created") or 0), refund["id"]))
 
 
@@ -623,13 +700,21 @@ def _subscription_metadata(
     copied = details.get("metadata") if isinstance(details, dict) else None
     if isinstance(copied, dict) and copied:
         return copied
-    try:
-        subscription = stripe_client().v1.subscriptions.retrieve(
-            subscription_id, options={"stripe_account": event.account_id}
-        )
-    except stripe.StripeError as error:
-        raise StripeUnavailable(f"Stripe did not answer for {subscription_id}: {error}") from None
-    metadata = subscription.to_dict().get("metadata")
+
+    def read() -> dict[str, Any]:
+        try:
+            subscription = stripe_client().v1.subscriptions.retrieve(
+                subscription_id, options={"stripe_account": event.account_id}
+            )
+        except stripe.StripeError as error:
+            raise StripeUnavailable(
+                f"Stripe did not answer for {subscription_id}: {error}"
+            ) from None
+        return subscription.to_dict()
+
+    metadata = stripe_read(("subscription", event.account_id, subscription_id), read).get(
+        "metadata"
+    )
     return metadata if isinstance(metadata, dict) else {}
 
 
@@ -641,16 +726,20 @@ def _invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str
         old = invoice.get("payment_intent")
         if isinstance(old, str) and old:
             return old
-        try:
-            answer = stripe_client().v1.invoice_payments.list(
-                params={"invoice": str(invoice["id"]), "status": "paid", "limit": 10},
-                options={"stripe_account": event.account_id},
-            )
-        except stripe.StripeError as error:
-            raise StripeUnavailable(
-                f"Stripe did not answer for {invoice['id']}'s payments: {error}"
-            ) from None
-        listed = [payment.to_dict() for payment in answer.data]
+
+        def read() -> list[dict[str, Any]]:
+            try:
+                answer = stripe_client().v1.invoice_payments.list(
+                    params={"invoice": str(invoice["id"]), "status": "paid", "limit": 10},
+                    options={"stripe_account": event.account_id},
+                )
+            except stripe.StripeError as error:
+                raise StripeUnavailable(
+                    f"Stripe did not answer for {invoice['id']}'s payments: {error}"
+                ) from None
+            return [payment.to_dict() for payment in answer.data]
+
+        listed = stripe_read(("invoice_payments", event.account_id, str(invoice["id"])), read)
     for payment in listed:
         details = payment.get("payment") if isinstance(payment, dict) else None
         found = details.get("payment_intent") if isinstance(details, dict) else None

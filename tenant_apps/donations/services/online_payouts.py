@@ -50,6 +50,7 @@ from tenant_apps.donations.services.posting import (
     DEFAULT_FUND,
     STRIPE_CLEARING_ACCOUNT,
 )
+from tenant_apps.donations.services.stripe_reads import stripe_read
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def _payout_paid(payout: StripePayout, *, account: str) -> PayoutResult:
         )
     settled = [
         row
-        for row in _stripe_payout_transactions(account=account, payout_id=payout.id)
+        for row in stripe_payout_transactions(account=account, payout_id=payout.id)
         if row.type not in PAYOUT_OWN_TYPES
     ]
     net = sum((row.net for row in settled), Decimal(0))
@@ -236,9 +237,16 @@ def _payout_failed(payout: StripePayout, *, occurred_on: date) -> PayoutResult:
     )
 
 
-def _stripe_payout_transactions(*, account: str, payout_id: str) -> list[PayoutTransaction]:
+def stripe_payout_transactions(*, account: str, payout_id: str) -> list[PayoutTransaction]:
     """The balance transactions of the payout on the account, every page, each with the
     PaymentIntent of the charge, refund or dispute it records (its source, expanded)."""
+    return stripe_read(
+        ("payout_transactions", account, payout_id),
+        lambda: _payout_transactions_read(account=account, payout_id=payout_id),
+    )
+
+
+def _payout_transactions_read(*, account: str, payout_id: str) -> list[PayoutTransaction]:
     rows: list[PayoutTransaction] = []
     params: dict[str, Any] = {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
     client = stripe_client()

@@ -31,7 +31,13 @@ from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.banking.models import Match, MatchKind
 from tenant_apps.banking.services.matching import auto_match
 from tenant_apps.banking.tests.factories import statement_made
-from tenant_apps.donations.models import Deposit, DepositState, Gift, PayoutTransaction
+from tenant_apps.donations.models import (
+    Deposit,
+    DepositState,
+    Gift,
+    GiftRefund,
+    PayoutTransaction,
+)
 from tenant_apps.donations.selectors import deposit_gifts
 from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.tasks import connect_events_retry
@@ -437,3 +443,51 @@ def test_the_bank_statement_line_of_the_payout_is_matched_to_its_deposit(
         matched = {line.journal_line.entry_id for line in match.ledger_lines.all()}
         assert matched == {deposit.journal_entry_id}
         assert Gift.objects.count() == 2
+
+
+def test_stripe_is_read_before_any_row_is_locked(
+    alpha: Tenant,
+    connected: FakeStripe,
+    deliver: Deliver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Applying a gift, a refund or a payout reads what it needs from Stripe first, then locks
+    the event's row: no lock (nor open transaction) waits on Stripe's network."""
+    from tenant_apps.donations.services import online_events
+
+    requests_when_locked: list[int] = []
+    locked = online_events.connect_event_locked
+
+    def recording(event_id: int) -> ConnectEvent:
+        requests_when_locked.append(len(connected.requests))
+        return locked(event_id)
+
+    monkeypatch.setattr(online_events, "connect_event_locked", recording)
+    session = paid_on_checkout(alpha, connected, amount="20", cover_fees=False)
+    payment_intent = session["payment_intent"]
+    charge = connected.refund_in_dashboard(payment_intent, amount=500)
+    payout = connected.payout_make(ACCOUNT, arrival_date=arrival_timestamp())
+    reads = {
+        "checkout.session.completed": f"/v1/payment_intents/{payment_intent}",
+        "charge.refunded": "/v1/refunds",
+        "payout.paid": "/v1/balance_transactions",
+    }
+
+    for kind, payload in (
+        ("checkout.session.completed", completed(session)),
+        ("charge.refunded", connect_event("charge.refunded", charge)),
+        ("payout.paid", connect_event("payout.paid", payout)),
+    ):
+        connected.requests.clear()
+        requests_when_locked.clear()
+        deliver(payload)
+
+        stored = ConnectEvent.objects.get(type=kind)
+        assert stored.outcome == "processed", (kind, stored.outcome_detail)
+        read = [request.path for request in connected.requests]
+        assert reads[kind] in read, (kind, read)
+        # Every request to Stripe was made before the event's row was locked.
+        assert requests_when_locked == [len(read)], (kind, read, requests_when_locked)
+    with schema_context("alpha"):
+        assert GiftRefund.objects.get().amount == Decimal("5.00")
+        assert Deposit.objects.get().stripe_payout_id == payout["id"]
