@@ -69,6 +69,7 @@ from tenant_apps.donations.services.online_payouts import (
     PAYOUT_EVENTS,
     PayoutStripeUnavailable,
     payout_event_apply,
+    payout_funds_of_late_gift,
     stripe_payout_transactions,
 )
 from tenant_apps.donations.services.online_subscriptions import (
@@ -157,8 +158,9 @@ def _stripe_read_ahead(event_id: int) -> None:
     """Read from Stripe, with no transaction open, what applying the event will ask for (kept
     by stripe_reads_kept): a gift's PaymentIntent and fee, a charge's refunds, an invoice's
     subscription and payment, a payout's transactions. Nothing is read for an event already
-    applied, for a gift already recorded (or a refund of none), or outside the event's organization's schema; a
-    read that fails here is tried again, and reported, when the event is applied."""
+    applied, for a gift already recorded (or a refund of none), or outside the event's
+    organization's schema; a read that fails here is tried again, and reported, when the event
+    is applied."""
     event = ConnectEvent.objects.select_related("organization").filter(pk=event_id).first()
     if (
         event is None
@@ -256,6 +258,7 @@ def _apply(event: ConnectEvent) -> Outcome:
     return Outcome(
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
+        + payout_funds_of_late_gift(gift)
         + _refunds_that_came_first(event, payment_intent),
     )
 
@@ -833,6 +836,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {amount:.2f}, an installment of monthly gift {recurring.pk}, "
         f"recorded and posted; Stripe fee {fee:.2f}."
+        + payout_funds_of_late_gift(gift)
         + _refunds_that_came_first(event, payment_intent),
     )
 

@@ -10,9 +10,13 @@ gift recorded after its payout is still the payout's: the deposit's transactions
 PaymentIntents, the gifts' payment references. The transfer is split by fund as far as it
 can be known when it is recorded: a charge's gross in its gift's funds, a refund in the fund
 of its gift (when it has one), the rest (Stripe's fees, disputes, and the gifts not recorded
-yet) in the general fund, where the fees are posted. So each fund's clearing balance is exact
-for the gifts known at the payout; a restricted gift recorded after it leaves its amount in
-clearing in its fund against as much below zero in the general fund, the total still exact.
+yet) in the general fund, where the fees are posted. A gift in another fund recorded after
+its payout (the events out of order) gets an entry of its own that moves the payout's part of
+it from the general fund to the gift's funds, in clearing and in the bank, as the payout would
+have split it had it come first (`payout_funds_of_late_gift`): each fund's clearing balance is
+exact whatever the order. A lock on the organization's Stripe clearing, taken by a payout
+before it reads the gifts and by a gift before it reads the payouts, keeps the two from
+missing each other when they are applied at the same time.
 
 Each payout is recorded once: under a lock on its id, a second event for it (a replay, or
 payout.paid after payout.failed) records nothing, and a failed payout is reversed once.
@@ -36,12 +40,13 @@ from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.stripe_api import stripe_client
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import Account, EntrySource
+from tenant_apps.accounting.models import Account, EntrySource, EntryState, JournalEntry
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import (
     PAYOUT_CHARGE_TYPES,
     Deposit,
     DepositState,
+    Gift,
     GiftAllocation,
     PayoutTransaction,
 )
@@ -112,6 +117,7 @@ def payout_event_apply(
     if found.amount <= 0:
         return PayoutResult("ignored", f"Payout {found.id} moves no money to the bank.")
     with transaction.atomic():
+        _clearing_lock()
         _payout_lock(found.id)
         if event_type == "payout.paid":
             return _payout_paid(found, account=account)
@@ -126,6 +132,60 @@ def _payout_lock(payout_id: str) -> None:
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             [f"stripe-payout:{connection.schema_name}:{payout_id}"],
         )
+
+
+def _clearing_lock() -> None:
+    """The organization's Stripe clearing, until the transaction ends: a payout and a gift
+    recorded at the same time see each other (see the module's docstring)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"stripe-clearing:{connection.schema_name}"],
+        )
+
+
+def payout_funds_of_late_gift(gift: Gift) -> str:
+    """A gift recorded after the payout that paid it out: the payout put its part in the
+    general fund; an entry moves it to the gift's funds, Dr the bank and Cr Stripe clearing in
+    each of them, the other way round in the general fund, dated the later of the payout's
+    arrival and the gift. Nothing for a gift in the general fund only, or none paid out yet.
+    Words for the event's outcome ("" when there was nothing to move)."""
+    _clearing_lock()
+    rows = list(
+        PayoutTransaction.objects.filter(
+            payment_intent=gift.payment_reference, deposit__state=DepositState.CLOSED
+        )
+        .select_related("deposit")
+        .order_by("deposit_id", "id")
+    )
+    if not rows:
+        return ""
+    allocations = list(gift.allocations.select_related("fund").order_by("id"))
+    moved = []
+    for deposit in dict.fromkeys(row.deposit for row in rows):
+        settled = [row for row in rows if row.deposit_id == deposit.pk]
+        per_fund = _amounts_by_fund(Decimal(0), settled, {gift.payment_reference: allocations})
+        if not any(per_fund.values()):
+            continue
+        entry = accounting.entry_record(
+            date=max(deposit.deposit_on, gift.received_on),
+            memo=f"Stripe payout {deposit.stripe_payout_id}: gift {gift.pk}'s funds, known now",
+            lines=_transfer_lines(per_fund),
+            source=EntrySource.DONATION,
+            source_reference=f"payout:{deposit.stripe_payout_id}:gift:{gift.pk}",
+            acting_user=None,
+        )
+        audit_record(
+            "deposit.stripe_payout_funds",
+            acting_user=None,
+            obj=deposit,
+            gift=gift.pk,
+            entry=entry.number,
+        )
+        moved.append(f"entry {entry.number} for payout {deposit.stripe_payout_id}")
+    if not moved:
+        return ""
+    return f" Paid out before it was recorded: moved to its funds by {', '.join(moved)}."
 
 
 def _payout_paid(payout: StripePayout, *, account: str) -> PayoutResult:
@@ -221,6 +281,16 @@ def _payout_failed(payout: StripePayout, *, occurred_on: date) -> PayoutResult:
         date=max(occurred_on, deposit.deposit_on),
         memo=f"Stripe payout {payout.id} failed: back to Stripe clearing",
     )
+    # The entries that moved gifts recorded after it to their funds go back with it.
+    for moved in JournalEntry.objects.filter(
+        source_reference__startswith=f"payout:{payout.id}:gift:", state=EntryState.POSTED
+    ).order_by("pk"):
+        accounting.entry_reverse(
+            entry=moved,
+            acting_user=None,
+            date=max(occurred_on, moved.date),
+            memo=f"Stripe payout {payout.id} failed: back to Stripe clearing",
+        )
     deposit.state = DepositState.FAILED
     deposit.reversal_entry = reversal
     deposit.save(update_fields=["state", "reversal_entry"])

@@ -304,6 +304,56 @@ def test_a_restricted_gifts_payout_clears_each_fund(
         assert bank == {"WELLS": Decimal("20.00"), "GEN": Decimal("49.12")}
 
 
+def test_a_restricted_gift_recorded_after_its_payout_is_moved_to_its_fund(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver
+) -> None:
+    from tenant_apps.accounting.models import Restriction
+    from tenant_apps.accounting.tests.factories import FundFactory
+    from tenant_apps.donations.services.online import giving_funds_set
+
+    with schema_context("alpha"):
+        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
+        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+    late = paid_on_checkout(alpha, connected, amount="20", cover_fees=False, fund="WELLS")
+    deliver(completed(paid_on_checkout(alpha, connected)))
+    payout = connected.payout_make(ACCOUNT, arrival_date=arrival_timestamp())
+
+    # Given the payout recorded before the restricted gift it paid out
+    deliver(connect_event("payout.paid", payout))
+    # When the gift arrives
+    deliver(completed(late))
+
+    # Then each fund's clearing is exact, and the bank holds the gift in its fund.
+    stored = ConnectEvent.objects.get(payload__data__object__id=late["id"])
+    assert "Paid out before it was recorded" in stored.outcome_detail
+    with schema_context("alpha"):
+        assert clearing_by_fund() == {"GEN": Decimal(0), "WELLS": Decimal(0)}
+        bank = (
+            JournalLine.objects.filter(account__code="1010", entry__state="posted")
+            .values("fund__code")
+            .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        )
+        # As had the gift come first: its gross in its fund, the general fund's gift less
+        # both fees.
+        assert {row["fund__code"]: row["debit"] - row["credit"] for row in bank} == {
+            "GEN": Decimal("49.12"),
+            "WELLS": Decimal("20.00"),
+        }
+        assert ledger("1010") == Decimal(payout["amount"]) / 100
+
+    # And when the payout fails after all, the move goes back with it: clearing holds it all.
+    deliver(connect_event("payout.failed", payout))
+    with schema_context("alpha"):
+        assert ledger("1010") == Decimal(0)
+        assert clearing_by_fund()["WELLS"] == Decimal("20.00")
+        assert sum(clearing_by_fund().values()) == Decimal(payout["amount"]) / 100
+    # A replay of the gift's event moves nothing twice.
+    deliver(completed(late))
+    with schema_context("alpha"):
+        (moved,) = JournalEntry.objects.filter(source_reference__contains=":gift:")
+        assert moved.state == "reversed"
+
+
 @pytest.mark.parametrize("failed_twice", [False, True])
 def test_a_payout_that_fails_after_it_was_paid_goes_back_to_clearing_once(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver, failed_twice: bool
