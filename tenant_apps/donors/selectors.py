@@ -501,6 +501,13 @@ def _preferences_preview(survivor: Donor, merged: Donor) -> MergePreviewPart:
     ]
     if merged.do_not_contact and not survivor.do_not_contact:
         changed.append(PreviewItem(f"Do not contact at all, as on {merged.display_name}"))
+    # News by email is an opt-in: asked for on either record, kept, unless either says do not
+    # contact.
+    do_not_contact = survivor.do_not_contact or merged.do_not_contact
+    if survivor.email_news_ok and do_not_contact:
+        changed.append(PreviewItem("Email news: no, as the donor is not to be contacted"))
+    elif merged.email_news_ok and not survivor.email_news_ok and not do_not_contact:
+        changed.append(PreviewItem(f"Email news: asked for, as on {merged.display_name}"))
     return _part("Preferences", changed)
 
 

@@ -51,6 +51,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "country": "Country",
         "tags": "Tags",
         "email_ok": "May be emailed",
+        "email_news_ok": "Email news",
         "mail_ok": "May be mailed",
         "phone_ok": "May be phoned",
         "do_not_contact": "Do not contact",
@@ -162,7 +163,8 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "Primary Address Country",
         ),
         "tags": ("Tag", "Labels"),
-        "email_ok": ("Email OK", "Email Opt In", "OK to Email"),
+        "email_ok": ("Email OK", "OK to Email"),
+        "email_news_ok": ("Email Opt In", "Newsletter", "Email Newsletter", "Email News"),
         "mail_ok": ("Mail OK", "OK to Mail"),
         "phone_ok": ("Phone OK", "OK to Call"),
         "do_not_contact": ("Do Not Contact", "DNC"),
@@ -333,7 +335,7 @@ def mapping_check(*, header: Sequence[str], mapping: Sequence[str], kind: str) -
 # --- A cell as the import reads it -----------------------------------------------------------
 
 MONEY_FIELDS = frozenset({"amount", "goods_services_value"})
-YES_NO_FIELDS = frozenset({"email_ok", "mail_ok", "phone_ok", "do_not_contact"})
+YES_NO_FIELDS = frozenset({"email_ok", "email_news_ok", "mail_ok", "phone_ok", "do_not_contact"})
 
 
 @dataclass(frozen=True)

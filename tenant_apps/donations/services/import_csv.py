@@ -55,6 +55,7 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "country": "two-letter code (US, CA, GB...); empty: US",
         "tags": "tag names separated by ; (new names create tags)",
         "email_ok": "yes or no (empty: yes)",
+        "email_news_ok": "yes or no (empty: no): asked to be sent news and appeals by email",
         "mail_ok": "yes or no (empty: yes)",
         "phone_ok": "yes or no (empty: yes)",
         "do_not_contact": "yes or no (empty: no)",

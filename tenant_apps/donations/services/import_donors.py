@@ -118,6 +118,7 @@ def _donor_spec(
         addresses=addresses,
         tags=tags,
         email_ok=_yes_no(row, "email_ok", True, errors),
+        email_news_ok=_yes_no(row, "email_news_ok", False, errors),
         mail_ok=_yes_no(row, "mail_ok", True, errors),
         phone_ok=_yes_no(row, "phone_ok", True, errors),
         do_not_contact=_yes_no(row, "do_not_contact", False, errors),

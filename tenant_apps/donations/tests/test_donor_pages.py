@@ -3,6 +3,8 @@ search as you type, filters, sorting, CSV, the timeline, notes, escaping and que
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -141,6 +143,28 @@ def test_the_csv_holds_every_donor_the_filters_select(in_alpha: Tenant) -> None:
     assert lines[0].startswith("Name,Kind,Email")
     assert len(lines) == 4
     assert any("$1,234.50" in line for line in lines)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.VOLUNTEER_COORDINATOR])
+def test_the_csv_says_who_may_be_sent_news_by_email(in_alpha: Tenant, role: str) -> None:
+    # Asked for news; asked but takes no email at all; asked but not to be contacted; not asked.
+    DonorFactory.create(first_name="Ada", last_name="News", email_news_ok=True)
+    DonorFactory.create(first_name="Bea", last_name="News", email_news_ok=True, email_ok=False)
+    DonorFactory.create(first_name="Cy", last_name="News", email_news_ok=True, do_not_contact=True)
+    DonorFactory.create(first_name="Di", last_name="News")
+    response = in_alpha.client(in_alpha.user(role)).get(INDEX, {"q": "News", "format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text)))
+
+    # Whether or not the role reads giving, the column is the last one.
+    assert list(rows[0])[-2:] == ["Do not contact", "Email news"]
+    assert {row["Name"]: row["Email news"] for row in rows} == {
+        "Ada News": "Yes",
+        "Bea News": "No",
+        "Cy News": "No",
+        "Di News": "No",
+    }
 
 
 def test_the_list_runs_the_same_queries_for_few_donors_and_many(

@@ -150,6 +150,9 @@ def _csv_rows(donors: QuerySet[selectors.DonorWithGiving]) -> Iterator[list[str]
             donor.last_gift_on.isoformat() if donor.last_gift_on else "",
             formatting.money(donor.lifetime_total),
             "Yes" if donor.do_not_contact else "No",
+            # Whether news may be emailed to the donor: asked for, and email and contact allowed
+            # (the list is what a mailing is made from).
+            "Yes" if donor.email_news_ok and donor.email_ok and not donor.do_not_contact else "No",
         ]
 
 
@@ -171,7 +174,7 @@ def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     donors = donors_filtered(form)
     if wants_csv(request):
         header = ["Name", "Kind", "Email", "Phone", "Tags", "Last gift", "Lifetime giving"]
-        header.append("Do not contact")
+        header += ["Do not contact", "Email news"]
         rows = _csv_rows(donors.order_by("display_name", "id"))
         if not can_read_giving:
             header = _without_giving(header)

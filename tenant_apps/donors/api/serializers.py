@@ -63,6 +63,10 @@ class DonorOutput(serializers.Serializer):
     organization_name = serializers.CharField()
     display_name = serializers.CharField()
     email_ok = serializers.BooleanField()
+    email_news_ok = serializers.BooleanField(
+        help_text="Asked to be sent news and appeals by email (apart from email_ok, which "
+        "allows any email, receipts included)."
+    )
     mail_ok = serializers.BooleanField()
     phone_ok = serializers.BooleanField()
     do_not_contact = serializers.BooleanField()
@@ -181,6 +185,9 @@ class DonorCreateInput(Input):
         max_length=200, required=False, allow_blank=True, default=""
     )
     email_ok = serializers.BooleanField(default=True)
+    email_news_ok = serializers.BooleanField(
+        default=False, help_text="Asked to be sent news and appeals by email."
+    )
     mail_ok = serializers.BooleanField(default=True)
     phone_ok = serializers.BooleanField(default=True)
     do_not_contact = serializers.BooleanField(default=False)
@@ -206,6 +213,9 @@ class DonorUpdateInput(Input):
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     organization_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email_ok = serializers.BooleanField(required=False)
+    email_news_ok = serializers.BooleanField(
+        required=False, help_text="Asked to be sent news and appeals by email."
+    )
     mail_ok = serializers.BooleanField(required=False)
     phone_ok = serializers.BooleanField(required=False)
     do_not_contact = serializers.BooleanField(required=False)

@@ -166,6 +166,7 @@ class DonorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             tags=data["tags"],
             household=household,
             email_ok=data["email_ok"],
+            email_news_ok=data["email_news_ok"],
             mail_ok=data["mail_ok"],
             phone_ok=data["phone_ok"],
             do_not_contact=data["do_not_contact"],
@@ -372,6 +373,7 @@ def _export_row(donor: Donor) -> list[str]:
         "country": address.get("country"),
         "tags": TAG_SEPARATOR.join(donor.export_tags or []),  # type: ignore[attr-defined]
         "email_ok": _yes_no(donor.email_ok),
+        "email_news_ok": _yes_no(donor.email_news_ok),
         "mail_ok": _yes_no(donor.mail_ok),
         "phone_ok": _yes_no(donor.phone_ok),
         "do_not_contact": _yes_no(donor.do_not_contact),

@@ -57,6 +57,7 @@ DONOR_CSV_COLUMNS = (
     "country",
     "tags",
     "email_ok",
+    "email_news_ok",
     "mail_ok",
     "phone_ok",
     "do_not_contact",
@@ -75,6 +76,7 @@ class DonorImportSpec:
     addresses: Sequence[AddressSpec] = ()
     tags: Sequence[str] = ()
     email_ok: bool = True
+    email_news_ok: bool = False
     mail_ok: bool = True
     phone_ok: bool = True
     do_not_contact: bool = False
@@ -122,6 +124,7 @@ def donor_import_check(spec: DonorImportSpec) -> tuple[DonorPrepared | None, lis
         organization_name=names.organization_name,
         display_name=display_name_of(names),
         email_ok=spec.email_ok,
+        email_news_ok=spec.email_news_ok,
         mail_ok=spec.mail_ok,
         phone_ok=spec.phone_ok,
         do_not_contact=spec.do_not_contact,

@@ -123,7 +123,10 @@ def _merge_household(survivor: Donor, merged: Donor) -> Moved:
 
 
 def _merge_preferences(survivor: Donor, merged: Donor) -> Moved:
-    # The stricter choice wins: a person who opted out on either record has opted out.
+    """The stricter choice wins for what a person allows: one who opted out of email, mail or
+    phone on either record has opted out, and "do not contact" on either wins over everything.
+    News by email is an opt-in instead: the person asked for it on either record (the giving
+    page's box, say, ticked on one), so they get it, unless either record says do not contact."""
     changed: Moved = {}
     for name in ("email_ok", "mail_ok", "phone_ok"):
         if getattr(survivor, name) and not getattr(merged, name):
@@ -132,6 +135,10 @@ def _merge_preferences(survivor: Donor, merged: Donor) -> Moved:
     if merged.do_not_contact and not survivor.do_not_contact:
         survivor.do_not_contact = True
         changed["do_not_contact"] = True
+    news_ok = (survivor.email_news_ok or merged.email_news_ok) and not survivor.do_not_contact
+    if news_ok != survivor.email_news_ok:
+        survivor.email_news_ok = news_ok
+        changed["email_news_ok"] = news_ok
     return {"preferences_changed": changed}
 
 

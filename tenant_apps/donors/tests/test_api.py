@@ -510,3 +510,27 @@ def test_the_export_refuses_a_client_that_reads_only_json(
     )
     # Errors stay in the JSON error shape though CSV was asked for.
     assert api_error(alpha.api().get(f"{API}/donors/export/", HTTP_ACCEPT="text/csv"), 401)
+
+
+def test_the_news_by_email_preference_is_read_given_and_changed(
+    in_alpha: Tenant, fundraiser: APIClient, john: Donor
+) -> None:
+    # A donor created without it has not asked for news; one created with it has.
+    assert fundraiser.get(f"{API}/donors/{john.pk}/").json()["email_news_ok"] is False
+    created = fundraiser.post(
+        f"{API}/donors/", {**JOHN, "first_name": "Jane", "email_news_ok": True}
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["email_news_ok"] is True
+    assert Donor.objects.get(pk=created.json()["id"]).email_news_ok is True
+
+    changed = fundraiser.patch(f"{API}/donors/{john.pk}/", {"email_news_ok": True})
+
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["email_news_ok"] is True
+    john.refresh_from_db()
+    assert (john.email_news_ok, john.email_ok) == (True, True)
+    # Not a yes or no: refused, nothing changed.
+    assert api_error(fundraiser.patch(f"{API}/donors/{john.pk}/", {"email_news_ok": "maybe"}), 400)
+    john.refresh_from_db()
+    assert john.email_news_ok is True

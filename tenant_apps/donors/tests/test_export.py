@@ -61,6 +61,7 @@ def board(in_alpha: Tenant) -> list[Donor]:
         ),
         tags=("Board", "Volunteers"),
         mail_ok=False,
+        email_news_ok=True,
         notes='=HYPERLINK("http://evil.example")\nsecond line, with a comma',
     )
     engines = DonorFactory.create(organization_name="Analytical Engines Ltd", tags=("Board",))
@@ -90,6 +91,7 @@ def test_the_export_writes_the_import_columns_with_contacts_tags_and_defused_for
             "country": "",
             "tags": "Board",
             "email_ok": "yes",
+            "email_news_ok": "no",
             "mail_ok": "yes",
             "phone_ok": "yes",
             "do_not_contact": "no",
@@ -110,6 +112,7 @@ def test_the_export_writes_the_import_columns_with_contacts_tags_and_defused_for
             "country": "US",
             "tags": "Board;Volunteers",
             "email_ok": "yes",
+            "email_news_ok": "yes",
             "mail_ok": "no",
             "phone_ok": "yes",
             "do_not_contact": "no",

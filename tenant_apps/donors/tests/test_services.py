@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.models import AuditEvent
+from tenant_apps.donors import selectors
 from tenant_apps.donors.models import (
     Donor,
     DonorAddress,
@@ -292,3 +293,46 @@ def test_a_failing_step_leaves_nothing_merged(
     assert DonorEmail.objects.get().donor == jon
     assert not DonorMergeRecord.objects.exists()
     assert DonorPhone.objects.count() == DonorAddress.objects.count() == 0
+
+
+# News by email, on a merge: "do not contact" on either record wins over everything; otherwise
+# the person asked for news on either record, and gets it.
+@pytest.mark.parametrize(
+    ("survivor_news", "merged_news", "survivor_dnc", "merged_dnc", "news_after"),
+    [
+        (False, True, False, False, True),  # asked for on the duplicate: kept
+        (True, False, False, False, True),  # asked for on the survivor: kept
+        (False, False, False, False, False),
+        (True, True, False, True, False),  # do not contact on the duplicate wins
+        (True, False, True, False, False),  # do not contact on the survivor wins
+    ],
+)
+def test_a_merge_keeps_news_asked_for_on_either_unless_either_says_do_not_contact(
+    in_alpha: Tenant,
+    survivor_news: bool,
+    merged_news: bool,
+    survivor_dnc: bool,
+    merged_dnc: bool,
+    news_after: bool,
+) -> None:
+    survivor = DonorFactory.create(
+        first_name="Ada", email_news_ok=survivor_news, do_not_contact=survivor_dnc
+    )
+    merged = DonorFactory.create(
+        first_name="Ada", email_news_ok=merged_news, do_not_contact=merged_dnc
+    )
+    preview = {
+        part.label: [item.text for item in part.moving]
+        for part in selectors.donor_merge_preview(survivor=survivor, merged=merged)
+    }
+
+    result = donor_merge(survivor=survivor, merged=merged, acting_user=None)
+
+    survivor.refresh_from_db()
+    assert survivor.email_news_ok is news_after
+    assert survivor.do_not_contact is (survivor_dnc or merged_dnc)
+    changed = result.record.moved["preferences"]["preferences_changed"]
+    news_changed = news_after != survivor_news
+    assert ("email_news_ok" in changed) is news_changed
+    # The preview said so before.
+    assert any(text.startswith("Email news") for text in preview["Preferences"]) is news_changed
