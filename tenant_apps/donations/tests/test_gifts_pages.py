@@ -354,7 +354,7 @@ def test_the_list_filters_in_the_url_and_downloads_what_it_selects(in_alpha: Ten
 
     download: Any = client.get(LIST, {"state": "posted", "format": "csv"})
     csv = b"".join(download.streaming_content)
-    row = b"Ada Lovelace,$12.00,Check,General fund,,Entered by hand,Posted"
+    row = b"Ada Lovelace,$12.00,Check,General fund,,Entered by hand,Posted,No"
     assert csv.splitlines()[1].endswith(row)
 
 

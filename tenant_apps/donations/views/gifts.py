@@ -154,7 +154,18 @@ COLUMNS = (
     Column("funds", "Funds"),
     Column("state", "State"),
 )
-CSV_HEADER = ("Gift", "Date", "Donor", "Amount", "Method", "Funds", "Campaign", "Source", "State")
+CSV_HEADER = (
+    "Gift",
+    "Date",
+    "Donor",
+    "Amount",
+    "Method",
+    "Funds",
+    "Campaign",
+    "Source",
+    "State",
+    "Anonymous",
+)
 
 
 class GiftFilterForm(forms.Form):
@@ -247,6 +258,7 @@ def gift_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
                     gift.campaign.name if gift.campaign else "",
                     gift.get_source_display(),
                     gift.get_state_display(),
+                    "Yes" if gift.anonymous else "No",
                 )
                 for gift in gifts.order_by("-received_on", "-id")
             ),
