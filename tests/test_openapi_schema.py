@@ -100,3 +100,15 @@ def test_the_donor_export_is_documented_as_csv(schema: dict[str, Any]) -> None:
 
     assert set(export["responses"]["200"]["content"]) == {"text/csv"}
     assert export["responses"]["406"]["content"]["application/json"]["schema"] == ERROR
+
+
+def test_the_schema_documents_news_by_email_and_a_gifts_anonymity_and_tribute_notice(
+    schema: dict[str, Any],
+) -> None:
+    components = schema["components"]["schemas"]
+    for name in ("DonorOutput", "DonorCreateInputRequest", "PatchedDonorUpdateInputRequest"):
+        assert components[name]["properties"]["email_news_ok"]["type"] == "boolean", name
+    assert "email_news_ok" in components["DonorOutput"]["required"]
+    gift = components["GiftOutput"]["properties"]
+    assert gift["anonymous"]["type"] == "boolean"
+    assert gift["notify_sent_at"]["format"] == "date-time"

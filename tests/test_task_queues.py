@@ -49,6 +49,7 @@ def test_every_task_goes_to_a_queue_the_workers_serve() -> None:
         ("provisioning.tasks.tenant_backup_run", "imports"),
         ("tenant_apps.donations.tasks.receipt_email", "email"),
         ("tenant_apps.donations.tasks.receipt_issue_for_gift", "email"),
+        ("tenant_apps.donations.tasks.tribute_notice_email_send", "email"),
         ("shared_apps.onboarding.tasks.signup_verification_email_send", "email"),
         ("provisioning.tasks.tenant_welcome_email_send", "email"),
         ("tenant_apps.donations.tasks.connect_event_apply", "webhooks"),

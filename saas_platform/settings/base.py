@@ -371,9 +371,10 @@ CELERY_TASK_ROUTES = {
     "tenant_apps.accounting.tasks.board_packet_build": {"queue": "imports"},
     "shared_apps.console.tasks.tenant_export_run": {"queue": "imports"},
     "provisioning.tasks.tenant_backup_run": {"queue": "imports"},
-    # Mail and what is mailed: receipts issued, receipts and welcomes sent.
+    # Mail and what is mailed: receipts issued, receipts, tribute notices and welcomes sent.
     "*_email_send": {"queue": "email"},
     "tenant_apps.donations.tasks.receipt_*": {"queue": "email"},
+    "tenant_apps.donations.tasks.tribute_notice_email_send": {"queue": "email"},
     # Stripe's events, applied as they arrive.
     "tenant_apps.donations.tasks.connect_event*": {"queue": "webhooks"},
 }

@@ -287,6 +287,9 @@ class Gift(models.Model):
     tribute_name = models.CharField(max_length=200, blank=True)
     notify_name = models.CharField(max_length=200, blank=True)
     notify_email = models.EmailField(blank=True)
+    # When the person to tell (notify_email) was emailed that the gift was made: set once, in
+    # the transaction that sends it, so a task run again never sends it twice.
+    notify_sent_at = models.DateTimeField(null=True, blank=True)
     # The donor asked that their name not be shown with the gift (online giving's "give
     # anonymously"): lists of donors the organization publishes leave it out.
     anonymous = models.BooleanField(default=False)

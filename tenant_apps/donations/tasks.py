@@ -1,5 +1,6 @@
-"""Background work of donations: receipts and year-end statements, CSV imports and recurring
-gifts. Tasks take ids, run in the schema of the tenant that queued them, and call a service."""
+"""Background work of donations: receipts and year-end statements, tribute notices, CSV imports
+and recurring gifts. Tasks take ids, run in the schema of the tenant that queued them, and call a
+service."""
 
 from __future__ import annotations
 
@@ -71,6 +72,16 @@ def receipt_email(receipt_id: int) -> bool:
         logger.warning("receipt %s to email does not exist", receipt_id)
         return False
     return receipt_email_send(receipt=receipt)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def tribute_notice_email_send(gift_id: int) -> bool:
+    """Tell the person a gift's tribute names of the gift, once (see the service); a mail
+    server that cannot be reached is retried."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.tributes import gift_tribute_notice_send
+
+    return gift_tribute_notice_send(gift_id=gift_id)
 
 
 @shared_task

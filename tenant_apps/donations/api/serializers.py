@@ -101,6 +101,12 @@ class GiftOutput(serializers.Serializer):
     tribute_name = serializers.CharField()
     notify_name = serializers.CharField()
     notify_email = serializers.CharField()
+    notify_sent_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the person to tell was emailed of the gift, if yet."
+    )
+    anonymous = serializers.BooleanField(
+        help_text="The donor asked to be left off the lists of donors published."
+    )
     goods_services_value = _money()
     goods_services_description = serializers.CharField()
     in_kind_description = serializers.CharField()

@@ -1,6 +1,7 @@
 """Gifts: recording a draft with its allocations and soft credits, changing or deleting a
-draft, posting it to the books (see services.posting for what it puts there), refunding it, and
-voiding it, and the donor-merge step for gifts.
+draft, posting it to the books (see services.posting for what it puts there; its receipt and
+its tribute notice follow after commit), refunding it, and voiding it, and the donor-merge
+step for gifts.
 
 Each top-level service owns its transaction and writes its audit row (core's AuditEvent) in it;
 a refusal raises ServiceError or StateConflict with nothing written.
@@ -70,10 +71,12 @@ from tenant_apps.donations.services.posting import (
     UNDEPOSITED_FUNDS_ACCOUNT,
     gift_lines,
 )
+from tenant_apps.donations.services.tributes import tribute_notice_wanted
 from tenant_apps.donations.tasks import receipt_correct_for_part_refund as receipt_correct_task
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
 from tenant_apps.donations.tasks import receipt_issue_for_gifts as receipts_issue_task
 from tenant_apps.donations.tasks import receipt_void_for_refunded_gift as receipt_void_task
+from tenant_apps.donations.tasks import tribute_notice_email_send as tribute_notice_task
 from tenant_apps.donors.models import Donor
 
 if TYPE_CHECKING:
@@ -472,8 +475,11 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
         )
         if pledge is not None:
             pledge_after_payment(pledge, acting_user=acting_user)
-        # Its receipt is issued after commit (services.receipts decides whether it needs one).
+        # Its receipt is issued after commit (services.receipts decides whether it needs one),
+        # and the person its tribute names is told of it (services.tributes).
         enqueue_on_commit(receipt_issue_task, gift.pk)
+        if tribute_notice_wanted(gift):
+            enqueue_on_commit(tribute_notice_task, gift.pk)
     return gift
 
 
@@ -573,6 +579,9 @@ def _gifts_post_batch(
         ]
     )
     enqueue_on_commit(receipts_issue_task, [gift.pk for gift in gifts])
+    for gift in gifts:
+        if tribute_notice_wanted(gift):
+            enqueue_on_commit(tribute_notice_task, gift.pk)
     return gifts
 
 

@@ -31,7 +31,7 @@ SETTINGS_FIELDS = {
 }
 
 
-def _organization_name() -> str:
+def organization_name() -> str:
     """The organization's name, read by value from the public schema (no foreign key from a
     tenant table to a public one). A task or schema_context sets a tenant without a name."""
     name = getattr(connection.tenant, "name", None)
@@ -50,7 +50,7 @@ def receipt_settings() -> ReceiptSettings:
     settings_row = ReceiptSettings.objects.filter(pk=1).first()
     if settings_row is None:
         settings_row, _ = ReceiptSettings.objects.get_or_create(
-            pk=1, defaults={"legal_name": _organization_name()[:200]}
+            pk=1, defaults={"legal_name": organization_name()[:200]}
         )
     return settings_row
 

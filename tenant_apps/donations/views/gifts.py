@@ -496,6 +496,14 @@ class GiftForm(DonorLookupForm):
         label="Tribute", choices=TributeType.choices, initial=TributeType.NONE
     )
     tribute_name = forms.CharField(label="In honor or memory of", max_length=200, required=False)
+    notify_name = forms.CharField(label="Person to tell: name", max_length=200, required=False)
+    notify_email = forms.EmailField(
+        label="Person to tell: email",
+        max_length=254,
+        required=False,
+        help_text="Emailed once when the gift is posted: who gave and in whose honor or memory, "
+        "never the amount.",
+    )
     goods_services_description = forms.CharField(
         label="Goods or services given in return", max_length=500, required=False
     )
@@ -619,6 +627,8 @@ def gift_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     ],
                     tribute_type=data["tribute_type"],
                     tribute_name=data["tribute_name"],
+                    notify_name=data["notify_name"],
+                    notify_email=data["notify_email"],
                     goods_services_description=data["goods_services_description"],
                     goods_services_value=data["goods_services_value"] or Decimal("0"),
                     designation=data["designation"],
@@ -688,6 +698,8 @@ EDITED_FIELDS = (
     "campaign",
     "tribute_type",
     "tribute_name",
+    "notify_name",
+    "notify_email",
     "goods_services_description",
     "designation",
 )
