@@ -38,7 +38,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from provisioning.dumps import schema_dump
+from provisioning.dumps import postgres_connection, schema_dump
 from provisioning.schemas import schema_name_in_catalog, schema_name_reserved_as
 from provisioning.services import tenant_export
 from provisioning.spares import pinned_paths_rename
@@ -263,21 +263,9 @@ def _replay(dump_path: Path, *, source_schema: str, target: str) -> None:
         pinned_paths_rename(target, old=source_schema)
 
 
-def _database_arguments() -> tuple[list[str], dict[str, str]]:
-    database = settings.DATABASES["default"]
-    environment = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
-    arguments = [
-        f"--host={database.get('HOST') or '127.0.0.1'}",
-        f"--port={database.get('PORT') or 5432}",
-        f"--username={database.get('USER') or 'postgres'}",
-        f"--dbname={database['NAME']}",
-    ]
-    return arguments, environment
-
-
 def _psql(script: IO[bytes]) -> None:
     """Run `script` with psql (which reads COPY data inline) as one transaction."""
-    arguments, environment = _database_arguments()
+    arguments, environment = postgres_connection()
     result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
         ["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--file=-", *arguments],  # noqa: S607
         stdin=script,

@@ -178,3 +178,14 @@ def organization_time_zone(organization: Organization) -> zoneinfo.ZoneInfo | No
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         logger.warning("unknown time zone %r of %s", zone_name, organization.schema_name)
         return None
+
+
+def organization_stripe_account(organization: Organization) -> str:
+    """The organization's connected Stripe account ("" when none), read afresh: the
+    organization routed to may be a cached copy from before a connect or a disconnect."""
+    account = (
+        Organization.objects.filter(pk=organization.pk)
+        .values_list("stripe_account_id", flat=True)
+        .first()
+    )
+    return account or ""

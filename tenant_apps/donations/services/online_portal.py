@@ -19,7 +19,7 @@ from django.urls import reverse
 from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.stripe_api import stripe_client
 from shared_apps.tenants.models import Organization
-from shared_apps.tenants.selectors import organization_url
+from shared_apps.tenants.selectors import organization_stripe_account, organization_url
 from tenant_apps.donations.models import RecurringGift, RecurringGiftState
 from tenant_apps.donors.models import Donor
 
@@ -85,12 +85,7 @@ def portal_session_url(*, organization: Organization, token: str) -> str:
     """A Stripe customer portal session for the monthly gift the token names; the page the
     donor is sent to. Refused with a message for a bad, expired or foreign token."""
     recurring_gift = _gift_of(organization=organization, token=token)
-    # Read afresh: the organization routed to may be a cached copy.
-    account = (
-        Organization.objects.filter(pk=organization.pk)
-        .values_list("stripe_account_id", flat=True)
-        .first()
-    )
+    account = organization_stripe_account(organization)
     if not account:
         raise StateConflict(NOT_CONNECTED)
     client = stripe_client()

@@ -25,6 +25,7 @@ from django.utils import timezone
 from saas_platform.lib.errors import ServiceError, StateConflict
 from shared_apps.billing.stripe_api import stripe_client
 from shared_apps.tenants.models import Organization
+from shared_apps.tenants.selectors import organization_stripe_account
 from tenant_apps.donations.models import Gift, GiftSource
 from tenant_apps.donations.services.checks import date_required
 from tenant_apps.donations.services.gifts import gift_locked, gift_refund, gift_refund_check
@@ -70,12 +71,7 @@ def gift_refund_anywhere(
         return gift_refund(gift=gift, acting_user=acting_user, date=date, memo=memo, amount=amount)
     if not REFUND_KEY.match(refund_key or ""):
         raise ServiceError("The refund form has expired; open the gift's page and try again.")
-    # Read afresh: the organization routed to may be a cached copy.
-    account = (
-        Organization.objects.filter(pk=organization.pk)
-        .values_list("stripe_account_id", flat=True)
-        .first()
-    )
+    account = organization_stripe_account(organization)
     if not account:
         raise StateConflict(DISCONNECTED)
     day = date_required(date, field="date") if date is not None else timezone.localdate()
