@@ -155,3 +155,31 @@ def test_web_and_worker_processes_give_their_connections_their_limits() -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == ["30s", "off", "10min", "off"]
+
+
+def test_the_asgi_module_gives_its_connections_the_webs_limit() -> None:
+    """Served over ASGI, a web request's statements have the same limit as over WSGI."""
+    script = (
+        "import saas_platform.asgi\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+    )
+    database = settings.DATABASES["default"]
+    environment = {
+        **os.environ,
+        "DATABASE_STATEMENT_TIMEOUT_MS": "45000",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres"
+        ),
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["45s"]
