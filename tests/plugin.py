@@ -34,6 +34,28 @@ def host_of(slug: str) -> str:
     return f"{slug}.localhost"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    _committed_tests_need_the_database()
+
+
+def _committed_tests_need_the_database() -> None:
+    """pytest-django creates the test database only for the databases that the collected tests
+    declare, through the `django_db` mark or the `db` fixtures, and both wrap the test in a
+    transaction that other connections could not see through. A test on `committed_tenant`
+    declares the default database here instead, so that it runs in the test database even
+    when it runs alone."""
+    from pytest_django import fixtures
+
+    declared = fixtures._get_databases_for_test
+
+    def databases_for_test(test: pytest.Item) -> tuple[Any, bool]:
+        if "committed_tenant" in getattr(test, "fixturenames", ()):
+            return ("default",), False
+        return declared(test)
+
+    fixtures._get_databases_for_test = databases_for_test
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _tenants_built(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
@@ -264,7 +286,9 @@ def count_queries() -> Callable[[], CaptureQueriesContext]:
 @pytest.fixture
 def committed_tenant(django_db_blocker: DjangoDbBlocker) -> Iterator[Organization]:
     """A tenant provisioned outside any test transaction, for what must see committed rows:
-    pg_dump, a real Celery worker. Dropped afterwards, whatever the test did to it."""
+    pg_dump, a real Celery worker. Dropped afterwards, whatever the test did to it. A test
+    that uses it needs the test database though it has no `django_db` mark (see
+    pytest_configure)."""
     import uuid
 
     from provisioning.services import tenant_provision

@@ -68,6 +68,7 @@ from tenant_apps.donations.services.online_disputes import gift_dispute_apply
 from tenant_apps.donations.services.online_payouts import (
     PAYOUT_EVENTS,
     PayoutStripeUnavailable,
+    clearing_lock,
     payout_event_apply,
     payout_funds_of_late_gift,
     stripe_payout_transactions,
@@ -315,6 +316,9 @@ def _gift_record(
     """The posted gift of a payment: from a one-time checkout (`session`), or an installment of
     a monthly gift (`session` then holds the subscription's metadata, the invoice's customer and
     amount; `donor`, `recurring_gift` and `stripe_invoice_id` name whose and which)."""
+    # Before anything is posted: a payout applied at the same time sees this gift, or this
+    # gift sees the payout (online_payouts.payout_funds_of_late_gift).
+    clearing_lock()
     metadata: dict[str, Any] = session.get("metadata") or {}
     details: dict[str, Any] = session.get("customer_details") or {}
     if not isinstance(metadata, dict) or not isinstance(details, dict):

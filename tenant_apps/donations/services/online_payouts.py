@@ -117,7 +117,7 @@ def payout_event_apply(
     if found.amount <= 0:
         return PayoutResult("ignored", f"Payout {found.id} moves no money to the bank.")
     with transaction.atomic():
-        _clearing_lock()
+        clearing_lock()
         _payout_lock(found.id)
         if event_type == "payout.paid":
             return _payout_paid(found, account=account)
@@ -134,9 +134,12 @@ def _payout_lock(payout_id: str) -> None:
         )
 
 
-def _clearing_lock() -> None:
+def clearing_lock() -> None:
     """The organization's Stripe clearing, until the transaction ends: a payout and a gift
-    recorded at the same time see each other (see the module's docstring)."""
+    recorded at the same time see each other (see the module's docstring). Taken before
+    anything is posted (the entry number is locked by posting): by a payout before its entry,
+    by an online gift before the gift is recorded, so that the two never wait on each other
+    the other way round."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -149,8 +152,9 @@ def payout_funds_of_late_gift(gift: Gift) -> str:
     general fund; an entry moves it to the gift's funds, Dr the bank and Cr Stripe clearing in
     each of them, the other way round in the general fund, dated the later of the payout's
     arrival and the gift. Nothing for a gift in the general fund only, or none paid out yet.
-    Words for the event's outcome ("" when there was nothing to move)."""
-    _clearing_lock()
+    Words for the event's outcome ("" when there was nothing to move). The caller took
+    clearing_lock() before it posted the gift; taken again here, it is already held."""
+    clearing_lock()
     rows = list(
         PayoutTransaction.objects.filter(
             payment_intent=gift.payment_reference, deposit__state=DepositState.CLOSED

@@ -190,3 +190,87 @@ def test_two_workers_applying_the_opening_and_the_closing_at_once_post_each_once
         assert balance("1060") == (Decimal("50.00") if won else Decimal("-15.00"))
         gift.refresh_from_db()
         assert gift.state == (GiftState.POSTED if won else GiftState.REFUNDED)
+
+
+def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
+    committed_alpha: Organization,
+    connected_committed: FakeStripe,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gift in a restricted fund and the payout that paid it out, applied by two workers at
+    the same moment, three times over, the payout holding on (up to 2 s) after it locked the
+    organization's Stripe clearing until the gift is posted: whichever goes first, the other
+    sees it, neither waits on the other for ever (a deadlock would fail one of them), and each
+    fund's clearing balance ends at zero."""
+    from tenant_apps.accounting.models import Restriction
+    from tenant_apps.accounting.tests.factories import FundFactory
+    from tenant_apps.donations.services import online_events, online_payouts
+    from tenant_apps.donations.tests.test_online_gifts import completed
+    from tenant_apps.donations.tests.test_online_payouts import (
+        arrival_timestamp,
+        clearing_by_fund,
+        connect_event,
+    )
+
+    fake = connected_committed
+    payout_lock, fee_post = online_payouts._payout_lock, online_events._stripe_fee_post
+    with schema_context(committed_alpha.schema_name):
+        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
+    outcomes: list[str] = []
+    for number in range(3):
+        session_id = f"cs_test_race_{number}"
+        fake.sessions[session_id] = {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_subtotal": 2000,
+            "amount_total": 2000,
+            "currency": "usd",
+            "customer_email": "ada@example.org",
+            "metadata": {"fund": "WELLS", "donor_name": "Ada Lovelace",
+                         "donor_email": "ada@example.org"},
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_status": "unpaid",
+            "status": "open",
+            "_account": ACCOUNT,
+            "_payment_intent_metadata": {},
+        }  # fmt: skip
+        paid = fake.checkout_session_pay(session_id)
+        payout = fake.payout_make(ACCOUNT, arrival_date=arrival_timestamp(timezone.localdate()))
+        stored = []
+        for payload in (completed(paid), connect_event("payout.paid", payout)):
+            body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
+            stored.append(connect_event_receive(payload=body, signature=header).pk)
+        barrier = threading.Barrier(len(stored))
+        gift_posted = threading.Event()
+
+        def payout_held(payout_id: str, posted: threading.Event = gift_posted) -> None:
+            posted.wait(timeout=2)
+            payout_lock(payout_id)
+
+        def fee_posted(gift: Gift, fee: Decimal, posted: threading.Event = gift_posted) -> None:
+            fee_post(gift, fee)
+            posted.set()
+
+        monkeypatch.setattr(online_payouts, "_payout_lock", payout_held)
+        monkeypatch.setattr(online_events, "_stripe_fee_post", fee_posted)
+
+        def apply(event_id: int, start: threading.Barrier = barrier) -> Callable[[], None]:
+            def work() -> None:
+                with schema_context(committed_alpha.schema_name):
+                    start.wait(timeout=10)
+                    outcomes.append(connect_event_apply(event_id=event_id))
+
+            return work
+
+        for thread in [_in_a_thread(apply(event_id)) for event_id in stored]:
+            thread.join(timeout=60)
+        monkeypatch.undo()
+
+    assert outcomes == ["processed"] * 6, [
+        (row.type, row.outcome, row.outcome_detail)
+        for row in ConnectEvent.objects.filter(account_id=ACCOUNT)
+    ]
+    with schema_context(committed_alpha.schema_name):
+        assert Gift.objects.count() == 3
+        assert clearing_by_fund() == {"GEN": Decimal(0), "WELLS": Decimal(0)}
