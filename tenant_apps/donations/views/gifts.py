@@ -497,13 +497,7 @@ class GiftForm(DonorLookupForm):
     )
     tribute_name = forms.CharField(label="In honor or memory of", max_length=200, required=False)
     notify_name = forms.CharField(label="Person to tell: name", max_length=200, required=False)
-    notify_email = forms.EmailField(
-        label="Person to tell: email",
-        max_length=254,
-        required=False,
-        help_text="Emailed once when the gift is posted: who gave and in whose honor or memory, "
-        "never the amount.",
-    )
+    notify_email = forms.EmailField(label="Person to tell: email", max_length=254, required=False)
     goods_services_description = forms.CharField(
         label="Goods or services given in return", max_length=500, required=False
     )
