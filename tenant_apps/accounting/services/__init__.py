@@ -44,6 +44,7 @@ from tenant_apps.accounting.services.periods import (
 from tenant_apps.accounting.services.postings import (
     entries_record,
     entry_record,
+    fee_entry,
     post_contribution,
     post_fee,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "entries_record",
     "entry_record",
     "entry_reverse",
+    "fee_entry",
     "fiscal_year_bounds",
     "fiscal_year_of",
     "fiscal_year_open",

@@ -94,8 +94,40 @@ def post_fee(
 ) -> JournalEntry:
     """A processing fee: Dr the fee expense (8550 by default), Cr the account it was taken
     from (1060 Stripe clearing by default)."""
+    (entry,) = entries_create_post(
+        specs=[
+            fee_entry(
+                date=date,
+                amount=amount,
+                fund=fund,
+                expense_account=expense_account,
+                credit_account=credit_account,
+                function=function,
+                program=program,
+                memo=memo,
+                source_reference=source_reference,
+            )
+        ],
+        acting_user=acting_user,
+    )
+    return entry
+
+
+def fee_entry(
+    *,
+    date: date,
+    amount: Decimal,
+    fund: str = "GEN",
+    expense_account: str = "8550",
+    credit_account: str = "1060",
+    function: str = Function.MANAGEMENT_GENERAL,
+    program: str | None = None,
+    memo: str = "",
+    source_reference: str = "",
+) -> EntrySpec:
+    """The entry post_fee posts, for entries_record to post with others."""
     amount = amount_parse(amount, field="amount")
-    return entry_record(
+    return EntrySpec(
         date=date,
         memo=memo or "Processing fee",
         lines=[
@@ -106,5 +138,4 @@ def post_fee(
         ],
         source=EntrySource.FEE,
         source_reference=source_reference,
-        acting_user=acting_user,
     )

@@ -9,7 +9,7 @@ a refusal raises ServiceError or StateConflict with nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -429,9 +429,16 @@ def gift_delete(*, gift: Gift, acting_user: User | None) -> None:
         gift.delete()
 
 
-def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
+def gift_post(
+    *,
+    gift: Gift,
+    acting_user: User | None,
+    entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None = None,
+) -> Gift:
     """Post a draft gift: its journal entry (see services.posting), dated the day it
-    was received, with source_reference "gift:<id>"."""
+    was received, with source_reference "gift:<id>". `entries_after`, given the gift, names
+    entries of its own to post right after the gift's (an online gift's processing fee), in
+    the same few statements."""
     with transaction.atomic():
         gift = gift_locked(gift)
         if gift.state != GiftState.DRAFT:
@@ -451,14 +458,19 @@ def gift_post(*, gift: Gift, acting_user: User | None) -> Gift:
                 method=gift.method,
                 fund_ids=set(gift.allocations.values_list("fund_id", flat=True)),
             )
-        entry = accounting.entry_record(
-            date=gift.received_on,
-            memo=f"Gift {gift.pk} from {gift.donor.display_name}"[:500],
-            lines=gift_lines(gift),
-            source=EntrySource.IN_KIND
-            if gift.method == GiftMethod.IN_KIND
-            else EntrySource.DONATION,
-            source_reference=f"gift:{gift.pk}",
+        entry, *_ = accounting.entries_record(
+            entries=[
+                accounting.EntrySpec(
+                    date=gift.received_on,
+                    memo=f"Gift {gift.pk} from {gift.donor.display_name}"[:500],
+                    lines=gift_lines(gift),
+                    source=EntrySource.IN_KIND
+                    if gift.method == GiftMethod.IN_KIND
+                    else EntrySource.DONATION,
+                    source_reference=f"gift:{gift.pk}",
+                ),
+                *(entries_after(gift) if entries_after is not None else ()),
+            ],
             acting_user=acting_user,
         )
         changes_save(

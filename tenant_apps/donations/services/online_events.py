@@ -254,8 +254,7 @@ def _apply(event: ConnectEvent) -> Outcome:
             StripeEventOutcome.PROCESSED, f"Already recorded as gift {existing.pk}: nothing to do."
         )
     method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
-    gift = _gift_record(event, session, payment_intent, method=method)
-    _stripe_fee_post(gift, fee)
+    gift = _gift_record(event, session, payment_intent, method=method, fee=fee)
     return Outcome(
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
@@ -288,19 +287,22 @@ def _refunds_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
     return f" Refund events that came first, applied: {', '.join(applied)}." if applied else ""
 
 
-def _stripe_fee_post(gift: Gift, fee: Decimal) -> None:
-    """Stripe's fee on the gift's payment: an expense taken out of Stripe clearing."""
-    if fee > 0:
-        accounting.post_fee(
+def _stripe_fee_entries(gift: Gift, fee: Decimal) -> list[accounting.EntrySpec]:
+    """Stripe's fee on the gift's payment: an expense taken out of Stripe clearing, posted with
+    the gift (gift_post's entries_after)."""
+    if fee <= 0:
+        return []
+    return [
+        accounting.fee_entry(
             date=gift.received_on,
             amount=fee,
-            acting_user=None,
             fund=DEFAULT_FUND,
             expense_account=PROCESSING_FEES_ACCOUNT,
             credit_account=STRIPE_CLEARING_ACCOUNT,
             memo=f"Stripe fee on gift {gift.pk}",
             source_reference=f"gift:{gift.pk}",
         )
+    ]
 
 
 def _gift_record(
@@ -309,13 +311,15 @@ def _gift_record(
     payment_intent: str,
     *,
     method: GiftMethod,
+    fee: Decimal,
     donor: Donor | None = None,
     recurring_gift: RecurringGift | None = None,
     stripe_invoice_id: str = "",
 ) -> Gift:
     """The posted gift of a payment: from a one-time checkout (`session`), or an installment of
     a monthly gift (`session` then holds the subscription's metadata, the invoice's customer and
-    amount; `donor`, `recurring_gift` and `stripe_invoice_id` name whose and which)."""
+    amount; `donor`, `recurring_gift` and `stripe_invoice_id` name whose and which), posted with
+    Stripe's `fee` on it."""
     # Before anything is posted: a payout applied at the same time sees this gift, or this
     # gift sees the payout (online_payouts.payout_funds_of_late_gift).
     clearing_lock()
@@ -361,7 +365,9 @@ def _gift_record(
         recurring_gift=recurring_gift,
         stripe_invoice_id=stripe_invoice_id,
     )
-    return gift_post(gift=gift, acting_user=None)
+    return gift_post(
+        gift=gift, acting_user=None, entries_after=lambda posted: _stripe_fee_entries(posted, fee)
+    )
 
 
 def _campaign_of(metadata: dict[str, Any]) -> Campaign | None:
@@ -831,11 +837,11 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         },
         payment_intent,
         method=method,
+        fee=fee,
         donor=recurring.donor,
         recurring_gift=recurring,
         stripe_invoice_id=invoice_id,
     )
-    _stripe_fee_post(gift, fee)
     return Outcome(
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {amount:.2f}, an installment of monthly gift {recurring.pk}, "

@@ -213,7 +213,7 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
     )
 
     fake = connected_committed
-    payout_lock, fee_post = online_payouts._payout_lock, online_events._stripe_fee_post
+    payout_lock, late_gift = online_payouts._payout_lock, online_events.payout_funds_of_late_gift
     with schema_context(committed_alpha.schema_name):
         FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
     outcomes: list[str] = []
@@ -248,12 +248,12 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
             posted.wait(timeout=2)
             payout_lock(payout_id)
 
-        def fee_posted(gift: Gift, fee: Decimal, posted: threading.Event = gift_posted) -> None:
-            fee_post(gift, fee)
+        def gift_posted_then(gift: Gift, posted: threading.Event = gift_posted) -> str:
             posted.set()
+            return late_gift(gift)
 
         monkeypatch.setattr(online_payouts, "_payout_lock", payout_held)
-        monkeypatch.setattr(online_events, "_stripe_fee_post", fee_posted)
+        monkeypatch.setattr(online_events, "payout_funds_of_late_gift", gift_posted_then)
 
         def apply(event_id: int, start: threading.Barrier = barrier) -> Callable[[], None]:
             def work() -> None:
