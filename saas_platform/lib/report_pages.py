@@ -133,11 +133,21 @@ def report_table(report: Report) -> Table:
         if isinstance(cell, Decimal)
     }
     shown = [index for index, column in enumerate(columns) if column.on_page]
+    # A date is written once a table: the rows of a ledger's page share a few days, and writing
+    # one (its month's name translated) took half the time of building a 200-line page's table.
+    dates: dict[date, str] = {}
+
+    def text(value: Any, style: Style) -> str:
+        if not isinstance(value, date):
+            return cell_text(value, style)
+        if value not in dates:
+            dates[value] = cell_text(value, style)
+        return dates[value]
 
     def cell(index: int, row: Row) -> Cell:
         column = columns[index] if index < len(columns) else Column("")
         return Cell(
-            cell_text(row.cells[index], column.style),
+            text(row.cells[index], column.style),
             index in numeric,
             row.link if column.link else "",
         )
