@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from saas_platform.lib.errors import ServiceError, StateConflict
@@ -429,6 +430,55 @@ def test_general_ledger_page_of_one_fund(october: October) -> None:
     assert last.rows[-1].cells[-1] == Decimal("5750.00")
     assert last.page is not None and last.page.next is None
     assert last.parameters["fund"] == "PRP"
+
+
+def _ledger_pages(size: int, **parameters: Any) -> list[reports.Report]:
+    """Every page of October's general ledger of `parameters`, `size` lines a page, read
+    forward and then back again from the last."""
+    pages = [reports.general_ledger_page(size=size, **OCTOBER, **parameters)]
+    while (page := pages[-1].page) is not None and page.next is not None:
+        after = page.next["after"]
+        pages.append(reports.general_ledger_page(size=size, after=after, **OCTOBER, **parameters))
+    while (page := pages[-1].page) is not None and page.previous is not None:
+        before = page.previous["before"]
+        pages.append(reports.general_ledger_page(size=size, before=before, **OCTOBER, **parameters))
+    return pages
+
+
+def _walked(account: str) -> bool:
+    """Whether the general ledger walks October's entries to find `account`'s lines (the
+    months' lines, all accounts, fewer than the account's in all) or reads the account's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT sum(line_count) FROM accounting_balance WHERE month = %s)"
+            " < (SELECT sum(line_count) FROM accounting_balance b"
+            "    JOIN accounting_account a ON a.id = b.account_id WHERE a.code = %s)",
+            [OCTOBER["start"], account],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def test_general_ledger_pages_are_the_same_read_either_way(october: October) -> None:
+    # Given October's pages of cash, and of its restricted fund, while cash has fewer lines in
+    # all than October has (its lines are read through the account)
+    assert not _walked("1010")
+    by_account = [_ledger_pages(3, account="1010"), _ledger_pages(1, account="1010", fund="PRP")]
+
+    # When cash gets more lines in December than October has in all (its October is then found
+    # by walking October's entries)
+    for day in range(1, 31):
+        postings.post_contribution(
+            date=date(2026, 12, day), amount=Decimal("10.00"), fund="GEN", acting_user=None
+        )
+    assert _walked("1010")
+
+    # Then every page, forward and back, has the same lines, balances and places
+    walked = [_ledger_pages(3, account="1010"), _ledger_pages(1, account="1010", fund="PRP")]
+    assert [len(pages) for pages in walked] == [5, 3]
+    for before, after in zip(by_account, walked, strict=True):
+        assert [(page.rows, page.page) for page in after] == [
+            (page.rows, page.page) for page in before
+        ]
 
 
 @pytest.mark.parametrize(
