@@ -153,9 +153,15 @@ def cases_time(
     warm up and `runs` times measured; print the median, the 95th percentile, the queries and the
     rows, then the plan of the slowest query of each case slower than its target (of every
     case with `explain`)."""
+    import gc
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    # As the web process does once started (saas_platform/wsgi.py): what is loaded by now stays,
+    # and a full collection in the middle of a run walks only what the runs make.
+    gc.collect()
+    gc.freeze()
     print(f"\n{'case':<20} {'parameters':<28} {'median':>8} {'p95':>8} {'queries':>14} {'rows':>6}")
     slow = []
     for name, label, run in cases:
