@@ -638,7 +638,9 @@ def ledger_load(owner: User) -> None:
     print(f"  {'load total (COPY to COMMIT)':<34} {(started - load_started) * 1000:9.0f} ms")
 
     with connection.cursor() as cursor:
-        for table in ("accounting_journalentry", "accounting_journalline"):
+        # The monthly balances too: the posting UPDATE filled them, and without statistics
+        # (autovacuum off, or not come round yet) the planner takes them for a few rows.
+        for table in ("accounting_journalentry", "accounting_journalline", "accounting_balance"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
         cursor.execute("ANALYZE accounting_account, accounting_fund, accounting_program")
     _timed(phases, "VACUUM (ANALYZE)", started)
