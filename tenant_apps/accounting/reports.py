@@ -633,13 +633,29 @@ _BY_ACCOUNT = """accounting_journalline l
   JOIN LATERAL (SELECT * FROM accounting_journalentry e WHERE e.id = l.entry_id OFFSET 0) AS e
     ON l.account_id = %(account)s
    AND (%(fund)s::bigint IS NULL OR l.fund_id = %(fund)s::bigint)"""
-# Which way: the entries are walked when the months of the days hold fewer lines, all accounts
-# together, than the account has in all (both from the stored monthly line counts), so either
-# way reads at most as many rows as the smaller of the two. {months} are conditions on `month`.
+# Which way, from the stored monthly line counts: the entries are walked when the lines of the
+# window's months, all accounts together, are fewer than four times the lines the account has in
+# all. Reading one of the account's lines (its heap page, then its entry) costs about as much as
+# walking four lines' worth of entries (an index probe an entry, which has two to five lines).
+# {months} are conditions on `month`.
 _WALK_SQL = """WITH walk AS MATERIALIZED (
 SELECT (SELECT coalesce(sum(line_count), 0) FROM accounting_balance WHERE {months})
-       < (SELECT coalesce(sum(line_count), 0) FROM accounting_balance
-           WHERE account_id = %(account)s) AS walk)
+       < 4 * (SELECT coalesce(sum(line_count), 0) FROM accounting_balance
+               WHERE account_id = %(account)s) AS walk)
+"""
+# A page's walk stops at its `limit` lines: it is expected to go through the window's lines in
+# the proportion the account's (and fund's) lines are of them, `limit` of those.
+_PAGE_WALK_SQL = """WITH walk AS MATERIALIZED (
+SELECT least(lines, coalesce(%(limit)s * lines / nullif(account_lines, 0), lines))
+       < 4 * (SELECT coalesce(sum(line_count), 0) FROM accounting_balance
+               WHERE account_id = %(account)s) AS walk
+  FROM (SELECT coalesce(sum(line_count), 0) AS lines,
+               coalesce(sum(line_count) FILTER (
+                   WHERE account_id = %(account)s
+                     AND (%(fund)s::bigint IS NULL OR fund_id = %(fund)s::bigint)), 0)
+                 AS account_lines
+          FROM accounting_balance
+         WHERE month BETWEEN %(from_month)s AND %(to)s) AS months)
 """
 _WALKED = "(SELECT walk FROM walk)"
 _PAGE_SQL = (
@@ -653,7 +669,7 @@ _PAGE_SQL = (
 )
 # One branch reads the lines, the other stops at its one-time filter.
 _AFTER, _BEFORE = (
-    _WALK_SQL.format(months="month BETWEEN %(from_month)s AND %(to)s")
+    _PAGE_WALK_SQL
     + "("
     + _PAGE_SQL.format(lines=_BY_ENTRY, than=than, order=order, walk=_WALKED)
     + ")\n UNION ALL\n("
