@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import (
     CharField,
@@ -89,6 +89,30 @@ def fiscal_year_start_changeable() -> bool:
 
 def account_list() -> QuerySet[Account]:
     return Account.objects.select_related("parent").order_by("code")
+
+
+class AccountRow(TypedDict):
+    code: str
+    name: str
+    type: str
+    normal_balance: str
+    ucoa_code: str
+    is_active: bool
+    parent_code: str | None
+
+
+def account_rows() -> QuerySet[Account, AccountRow]:
+    """The chart as the API lists it: rows of values, each account's parent read as its code
+    (`parent_code`); no Account, and no parent Account, is built for each row."""
+    return Account.objects.values(
+        "code",
+        "name",
+        "type",
+        "normal_balance",
+        "ucoa_code",
+        "is_active",
+        parent_code=F("parent__code"),
+    ).order_by("code")
 
 
 def fund_list() -> QuerySet[Fund]:

@@ -87,6 +87,8 @@ class AccountViewSet(_ByCodeViewSet):
     filterset_fields = ["type", "is_active"]
 
     def get_queryset(self) -> QuerySet[Any]:
+        if self.action == "list":
+            return selectors.account_rows()
         return selectors.account_list()
 
     @extend_schema(request=AccountCreateInput, responses={201: AccountOutput, 400: ErrorOutput})

@@ -108,6 +108,40 @@ def test_accounts_are_listed_by_code_and_filtered(in_alpha: Tenant, bookkeeper: 
     }
 
 
+def test_the_list_answers_each_account_as_its_own_read_does(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    # The list writes its rows out directly; one account goes through the serializer's fields.
+    Account.objects.filter(code="2030").update(is_active=False)
+
+    listed = bookkeeper.get(f"{API}/accounts/", {"page_size": "200"}).json()["results"]
+
+    assert len(listed) == Account.objects.count()
+    assert {row["parent"] is None for row in listed} == {True, False}
+    assert {row["is_active"] for row in listed} == {True, False}
+    for row in listed:
+        assert bookkeeper.get(f"{API}/accounts/{row['code']}/").json() == row
+
+
+def test_the_accounts_are_paged_by_cursor_in_any_order_asked(
+    in_alpha: Tenant, bookkeeper: APIClient
+) -> None:
+    everything = bookkeeper.get(f"{API}/accounts/", {"page_size": "200", "ordering": "-name"})
+    expected = [row["code"] for row in everything.json()["results"]]
+
+    codes: list[str] = []
+    page = bookkeeper.get(f"{API}/accounts/", {"page_size": "30", "ordering": "-name"}).json()
+    while True:
+        codes += [row["code"] for row in page["results"]]
+        if page["next"] is None:
+            break
+        page = bookkeeper.get(page["next"]).json()
+
+    names = [row["name"] for row in everything.json()["results"]]
+    assert names == sorted(names, reverse=True)
+    assert codes == expected
+
+
 def test_an_account_is_created(
     in_alpha: Tenant, bookkeeper: APIClient, bookkeeper_user: User
 ) -> None:
