@@ -17,8 +17,11 @@ from rest_framework.test import APIClient
 
 from saas_platform.database.base import DatabaseWrapper
 from saas_platform.lib.connection import connection
+from saas_platform.lib.filters import DjangoFilterBackend
 from shared_apps.tenants import selectors as tenant_selectors
 from shared_apps.users.roles import Role
+from tenant_apps.accounting.api.views import AccountViewSet
+from tenant_apps.accounting.models import Account
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +84,17 @@ def test_a_warm_read_runs_the_user_and_the_list_and_no_health_check(
     assert 'FROM "users" WHERE' in statements[0]
     assert 'FROM "accounting_account"' in statements[1]
     assert not any(sql.startswith(("SET ", "SELECT 1")) for sql in statements)
+
+
+def test_a_list_s_filter_set_is_made_once_for_its_view(alpha: Tenant) -> None:
+    def made() -> Any:
+        view = AccountViewSet(action="list")
+        return DjangoFilterBackend().get_filterset_class(view, Account.objects.all())
+
+    first = made()
+
+    assert first is made()
+    assert set(first.base_filters) == {"type", "is_active"}
 
 
 def test_a_read_after_another_tenant_sets_the_path_once(
