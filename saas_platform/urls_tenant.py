@@ -30,6 +30,9 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    # First: an integration's requests are the most frequent, and a path is tried against every
+    # pattern before its own (each include with an empty prefix is searched to its end).
+    path("api/v1/", include(api_v1)),
     path("", tenant_home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
@@ -63,7 +66,6 @@ urlpatterns = [
     path("receipts/", include("tenant_apps.donations.urls_receipts")),
     path("tasks/", include("tenant_apps.donors.urls_tasks")),
     path("recurring/", include("tenant_apps.donations.urls_recurring")),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
