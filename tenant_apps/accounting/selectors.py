@@ -4,6 +4,7 @@ cash each fund holds (for the dashboard). The financial reports are in reports.p
 
 from __future__ import annotations
 
+import functools
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass
@@ -104,6 +105,13 @@ class AccountRow(TypedDict):
 def account_rows() -> QuerySet[Account, AccountRow]:
     """The chart as the API lists it: rows of values, each account's parent read as its code
     (`parent_code`); no Account, and no parent Account, is built for each row."""
+    # A copy of the query made once per process: making it (the columns, the parent's join)
+    # cost as much as compiling it, on every read of the list. The schema is the connection's.
+    return _account_rows_query().all()
+
+
+@functools.cache
+def _account_rows_query() -> QuerySet[Account, AccountRow]:
     return Account.objects.values(
         "code",
         "name",

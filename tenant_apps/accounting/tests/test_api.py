@@ -123,6 +123,22 @@ def test_the_list_answers_each_account_as_its_own_read_does(
         assert bookkeeper.get(f"{API}/accounts/{row['code']}/").json() == row
 
 
+def test_each_tenant_lists_its_own_chart(
+    alpha: Tenant, beta: Tenant, bookkeeper: APIClient
+) -> None:
+    with schema_context("alpha"):
+        chart.account_create(code="1011", name="Cash - alpha only", type="asset", acting_user=None)
+    beta_api = beta.api(beta.owner)
+
+    def codes(client: APIClient) -> set[str]:
+        response = client.get(f"{API}/accounts/", {"page_size": "200"})
+        return {row["code"] for row in response.json()["results"]}
+
+    assert "1011" in codes(bookkeeper)
+    assert "1011" not in codes(beta_api)
+    assert "1011" in codes(bookkeeper)
+
+
 def test_the_accounts_are_paged_by_cursor_in_any_order_asked(
     in_alpha: Tenant, bookkeeper: APIClient
 ) -> None:
