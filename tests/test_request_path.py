@@ -4,14 +4,19 @@ counted exactly; and how a persistent connection is kept healthy without a query
 from __future__ import annotations
 
 import copy
+import os
 import re
 import select
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.connection
+from django.conf import settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -25,6 +30,8 @@ from tenant_apps.accounting.models import Account
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ACCOUNTS = "/api/v1/accounting/accounts/"
 _COMMAND_NAME = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
@@ -254,3 +261,34 @@ def test_the_caches_and_the_throttles_share_one_redis_client_in_every_thread() -
     clients()
 
     assert seen == [{id(redis_client())}] * 4
+
+
+def test_a_web_process_loads_its_url_maps_and_puts_them_out_of_the_collector_s_reach() -> None:
+    """In a process of its own, as gunicorn starts one: what the WSGI module loaded (the URL
+    maps and the views they import) is frozen, and a collection walks only what came since."""
+    script = (
+        "import gc, sys\n"
+        "import saas_platform.wsgi\n"
+        "print(gc.get_freeze_count())\n"
+        "print(len(gc.get_objects()))\n"
+        "print('tenant_apps.accounting.api.views' in sys.modules)\n"
+    )
+    database = settings.DATABASES["default"]
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres",
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    frozen, tracked, views_loaded = ran.stdout.split()
+    assert int(frozen) > 100_000
+    assert int(tracked) < 1_000
+    assert views_loaded == "True"
