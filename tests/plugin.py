@@ -310,3 +310,34 @@ def committed_tenant(django_db_blocker: DjangoDbBlocker) -> Iterator[Organizatio
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{organization.schema_name}" CASCADE')
             Organization.objects.filter(slug=slug).delete()
+
+
+def python_printed(script: str, **environment: str) -> list[str]:
+    """What `script` prints, run by this Python in a process of its own from the project's root
+    (as gunicorn or a worker starts), split into words; `environment` added to this one's. It
+    reaches the PostgreSQL server through the maintenance database: such a process needs a
+    server, not the tables. A failure is the test's, with the process's error output."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    ran = subprocess.run(  # noqa: S603 - this Python with the test's own script
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres"
+            ),
+            **environment,
+        },
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout.split()

@@ -4,11 +4,8 @@ counted exactly; and how a persistent connection is kept healthy without a query
 from __future__ import annotations
 
 import copy
-import os
 import re
 import select
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +13,6 @@ from typing import Any
 
 import pytest
 import redis.connection
-from django.conf import settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -27,7 +23,7 @@ from shared_apps.tenants import selectors as tenant_selectors
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.api.views import AccountViewSet
 from tenant_apps.accounting.models import Account
-from tests.plugin import Tenant
+from tests.plugin import Tenant, python_printed
 
 pytestmark = pytest.mark.django_db
 
@@ -273,22 +269,7 @@ def test_a_web_process_loads_its_url_maps_and_puts_them_out_of_the_collector_s_r
         "print(len(gc.get_objects()))\n"
         "print('tenant_apps.accounting.api.views' in sys.modules)\n"
     )
-    database = settings.DATABASES["default"]
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres",
-    }
-    ran = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert ran.returncode == 0, ran.stderr
-    frozen, tracked, views_loaded = ran.stdout.split()
+    frozen, tracked, views_loaded = python_printed(script)
     assert int(frozen) > 100_000
     assert int(tracked) < 1_000
     assert views_loaded == "True"

@@ -4,9 +4,6 @@ own limit on a database statement."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from rest_framework.test import APIClient
 
 from saas_platform.celery import app
 from saas_platform.lib.statement_timeout import report_statements
+from tests.plugin import python_printed
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = settings.CELERY_WORKER_QUEUES
@@ -139,22 +137,12 @@ def test_web_and_worker_processes_give_their_connections_their_limits() -> None:
         "worker_process_init.send(sender=None)\n"
         "show()\n"
     )
-    environment = {**os.environ, "WORKER_STATEMENT_TIMEOUT_MS": "600000"}
-    database = settings.DATABASES["default"]
-    # The maintenance database: the process needs a server, not the tables.
-    environment["DATABASE_URL"] = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres"
-    )
-    ran = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == ["30s", "off", "10min", "off"]
+    assert python_printed(script, WORKER_STATEMENT_TIMEOUT_MS="600000") == [
+        "30s",
+        "off",
+        "10min",
+        "off",
+    ]
 
 
 def test_the_asgi_module_gives_its_connections_the_webs_limit() -> None:
@@ -165,21 +153,4 @@ def test_the_asgi_module_gives_its_connections_the_webs_limit() -> None:
         "with connection.cursor() as cursor:\n"
         "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
     )
-    database = settings.DATABASES["default"]
-    environment = {
-        **os.environ,
-        "DATABASE_STATEMENT_TIMEOUT_MS": "45000",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/postgres"
-        ),
-    }
-    ran = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environment,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == ["45s"]
+    assert python_printed(script, DATABASE_STATEMENT_TIMEOUT_MS="45000") == ["45s"]

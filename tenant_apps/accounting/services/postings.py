@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from saas_platform.lib.inputs import amount_parse
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
@@ -79,36 +79,24 @@ def post_contribution(
     )
 
 
+class FeeDetails(TypedDict, total=False):
+    """What a fee may say besides its day and amount (fee_entry's defaults otherwise)."""
+
+    fund: str
+    expense_account: str
+    credit_account: str
+    function: str
+    program: str | None
+    memo: str
+    source_reference: str
+
+
 def post_fee(
-    *,
-    date: date,
-    amount: Decimal,
-    acting_user: User | None,
-    fund: str = "GEN",
-    expense_account: str = "8550",
-    credit_account: str = "1060",
-    function: str = Function.MANAGEMENT_GENERAL,
-    program: str | None = None,
-    memo: str = "",
-    source_reference: str = "",
+    *, date: date, amount: Decimal, acting_user: User | None, **details: Unpack[FeeDetails]
 ) -> JournalEntry:
-    """A processing fee: Dr the fee expense (8550 by default), Cr the account it was taken
-    from (1060 Stripe clearing by default)."""
+    """A processing fee posted on its own: fee_entry's entry."""
     (entry,) = entries_create_post(
-        specs=[
-            fee_entry(
-                date=date,
-                amount=amount,
-                fund=fund,
-                expense_account=expense_account,
-                credit_account=credit_account,
-                function=function,
-                program=program,
-                memo=memo,
-                source_reference=source_reference,
-            )
-        ],
-        acting_user=acting_user,
+        specs=[fee_entry(date=date, amount=amount, **details)], acting_user=acting_user
     )
     return entry
 
@@ -125,7 +113,9 @@ def fee_entry(
     memo: str = "",
     source_reference: str = "",
 ) -> EntrySpec:
-    """The entry post_fee posts, for entries_record to post with others."""
+    """A processing fee: Dr the fee expense (8550 by default), Cr the account it was taken
+    from (1060 Stripe clearing by default); posted by post_fee, or by entries_record with
+    others."""
     amount = amount_parse(amount, field="amount")
     return EntrySpec(
         date=date,

@@ -111,6 +111,17 @@ def completed(session: dict[str, Any], *, account: str = ACCOUNT, **kw: Any) -> 
     )
 
 
+def wells_offered(schema_name: str) -> None:
+    """A purpose-restricted fund, WELLS (clean water), offered on the giving pages."""
+    from tenant_apps.accounting.models import Restriction
+    from tenant_apps.accounting.tests.factories import FundFactory
+    from tenant_apps.donations.services.online import giving_funds_set
+
+    with schema_context(schema_name):
+        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
+        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+
+
 def balance(code: str) -> Decimal:
     totals = JournalLine.objects.filter(account__code=code, entry__state="posted").aggregate(
         debit=Sum("debit"), credit=Sum("credit")
@@ -238,13 +249,7 @@ def test_the_donor_is_found_by_email(
 def test_the_gift_goes_to_the_fund_chosen_and_without_the_fee_covered_is_the_amount(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver
 ) -> None:
-    from tenant_apps.accounting.models import Restriction
-    from tenant_apps.accounting.tests.factories import FundFactory
-    from tenant_apps.donations.services.online import giving_funds_set
-
-    with schema_context("alpha"):
-        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
-        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+    wells_offered("alpha")
     session = paid_on_checkout(alpha, connected, amount="20", cover_fees=False, fund="WELLS")
 
     deliver(completed(session))

@@ -47,6 +47,7 @@ from tenant_apps.donations.tests.test_online_gifts import (
     balance,
     completed,
     paid_on_checkout,
+    wells_offered,
 )
 from tests.plugin import Tenant
 
@@ -276,13 +277,7 @@ def test_a_payout_before_its_gifts_lists_them_once_they_are_recorded(
 def test_a_restricted_gifts_payout_clears_each_fund(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver
 ) -> None:
-    from tenant_apps.accounting.models import Restriction
-    from tenant_apps.accounting.tests.factories import FundFactory
-    from tenant_apps.donations.services.online import giving_funds_set
-
-    with schema_context("alpha"):
-        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
-        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+    wells_offered("alpha")
     deliver(
         completed(paid_on_checkout(alpha, connected, amount="20", cover_fees=False, fund="WELLS"))
     )
@@ -307,13 +302,7 @@ def test_a_restricted_gifts_payout_clears_each_fund(
 def test_a_restricted_gift_recorded_after_its_payout_is_moved_to_its_fund(
     alpha: Tenant, connected: FakeStripe, deliver: Deliver
 ) -> None:
-    from tenant_apps.accounting.models import Restriction
-    from tenant_apps.accounting.tests.factories import FundFactory
-    from tenant_apps.donations.services.online import giving_funds_set
-
-    with schema_context("alpha"):
-        FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
-        giving_funds_set(fund_codes=["WELLS"], acting_user=None)
+    wells_offered("alpha")
     late = paid_on_checkout(alpha, connected, amount="20", cover_fees=False, fund="WELLS")
     deliver(completed(paid_on_checkout(alpha, connected)))
     payout = connected.payout_make(ACCOUNT, arrival_date=arrival_timestamp())

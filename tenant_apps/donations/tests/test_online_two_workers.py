@@ -6,10 +6,12 @@ they store in the public schema are deleted afterwards."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -82,29 +84,40 @@ def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
     return thread
 
 
+def _stored(*payloads: dict[str, Any]) -> list[int]:
+    """The events received as the webhook receives them, signed; their ids."""
+    stored = []
+    for payload in payloads:
+        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
+        stored.append(connect_event_receive(payload=body, signature=header).pk)
+    return stored
+
+
+def _applied_at_once(schema_name: str, event_ids: list[int]) -> list[str]:
+    """Each event applied by a worker of its own (a thread with its own connection), all
+    starting at the same moment; their outcomes, in the order they finished."""
+    start = threading.Barrier(len(event_ids))
+    outcomes: list[str] = []
+
+    def work(event_id: int) -> None:
+        with schema_context(schema_name):
+            start.wait(timeout=10)
+            outcomes.append(connect_event_apply(event_id=event_id))
+
+    for thread in [_in_a_thread(functools.partial(work, event_id)) for event_id in event_ids]:
+        thread.join(timeout=60)
+    return outcomes
+
+
 def test_two_workers_at_once_record_one_monthly_gift_and_one_gift(
     committed_alpha: Organization, connected_committed: FakeStripe
 ) -> None:
     """The checkout and the first invoice applied by two workers at the same moment, each in
     its own transaction: the subscription's lock makes one wait for the other."""
     session, first = started(connected_committed)
-    stored = []
-    for payload in (at("checkout.session.completed", session), at("invoice.paid", first)):
-        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
-        stored.append(connect_event_receive(payload=body, signature=header).pk)
-    start = threading.Barrier(len(stored))
-    outcomes: list[str] = []
+    stored = _stored(at("checkout.session.completed", session), at("invoice.paid", first))
 
-    def apply(event_id: int) -> Callable[[], None]:
-        def work() -> None:
-            with schema_context(committed_alpha.schema_name):
-                start.wait(timeout=10)
-                outcomes.append(connect_event_apply(event_id=event_id))
-
-        return work
-
-    for thread in [_in_a_thread(apply(event_id)) for event_id in stored]:
-        thread.join(timeout=60)
+    outcomes = _applied_at_once(committed_alpha.schema_name, stored)
 
     assert sorted(outcomes) == ["processed", "processed"]
     with schema_context(committed_alpha.schema_name):
@@ -157,29 +170,12 @@ def test_two_workers_applying_the_opening_and_the_closing_at_once_post_each_once
         "status": "won" if won else "lost",
         "balance_transactions": [withdrawn, returned] if won else [withdrawn],
     }
-    stored = []
-    for payload in (
+    stored = _stored(
         dispute_at("charge.dispute.created", dispute, created=now),
         dispute_at("charge.dispute.closed", decided, created=now + 1),
-    ):
-        body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
-        stored.append(connect_event_receive(payload=body, signature=header).pk)
-    start = threading.Barrier(len(stored))
-    outcomes: list[str] = []
+    )
 
-    def apply(event_id: int) -> None:
-        try:
-            with schema_context(committed_tenant.schema_name):
-                start.wait(timeout=10)
-                outcomes.append(connect_event_apply(event_id=event_id))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=apply, args=(event_id,)) for event_id in stored]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = _applied_at_once(committed_tenant.schema_name, stored)
 
     assert outcomes == ["processed", "processed"]
     with schema_context(committed_tenant.schema_name):
@@ -237,11 +233,7 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
         }  # fmt: skip
         paid = fake.checkout_session_pay(session_id)
         payout = fake.payout_make(ACCOUNT, arrival_date=arrival_timestamp(timezone.localdate()))
-        stored = []
-        for payload in (completed(paid), connect_event("payout.paid", payout)):
-            body, header = signed(payload, secret=CONNECT_WEBHOOK_SECRET)
-            stored.append(connect_event_receive(payload=body, signature=header).pk)
-        barrier = threading.Barrier(len(stored))
+        stored = _stored(completed(paid), connect_event("payout.paid", payout))
         gift_posted = threading.Event()
 
         def payout_held(payout_id: str, posted: threading.Event = gift_posted) -> None:
@@ -255,16 +247,7 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
         monkeypatch.setattr(online_payouts, "_payout_lock", payout_held)
         monkeypatch.setattr(online_events, "payout_funds_of_late_gift", gift_posted_then)
 
-        def apply(event_id: int, start: threading.Barrier = barrier) -> Callable[[], None]:
-            def work() -> None:
-                with schema_context(committed_alpha.schema_name):
-                    start.wait(timeout=10)
-                    outcomes.append(connect_event_apply(event_id=event_id))
-
-            return work
-
-        for thread in [_in_a_thread(apply(event_id)) for event_id in stored]:
-            thread.join(timeout=60)
+        outcomes += _applied_at_once(committed_alpha.schema_name, stored)
         monkeypatch.undo()
 
     assert outcomes == ["processed"] * 6, [
