@@ -194,9 +194,10 @@ def donors_load(rng: random.Random) -> list[int]:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             display, local = f"{first} {last}", f"{first}.{last}".lower()
         do_not_contact = "t" if rng.random() < 0.02 else "f"
+        news = "t" if rng.random() < 0.3 else "f"
         donors.write(
             f"{donor_id}\t{kind}\t{first}\t{last}\t{organization}\t{display}\tt\tt\tt\t"
-            f"{do_not_contact}\t\tt\t{now}\t{now}\n"
+            f"{do_not_contact}\t\tt\t{now}\t{now}\t{news}\n"
         )
         emails.write(
             f"{email_id}\t{donor_id}\t{local}{donor_id}@{rng.choice(EMAIL_DOMAINS)}\tt\t{now}\n"
@@ -245,6 +246,7 @@ def donors_load(rng: random.Random) -> list[int]:
                 "is_active",
                 "created_at",
                 "updated_at",
+                "email_news_ok",
             ],
             donors,
         )
@@ -386,7 +388,7 @@ def gifts_load(rng: random.Random, donor_ids: list[int], owner: User) -> None:
         gifts.write(
             f"{gift_id}\t{donor_id}\t{cents // 100}.{cents % 100:02d}\tUSD\t{day}\t{method}\t"
             f"{campaign}\t\tnone\t\t\t\t0\t\t\t\t\tmanual\t{state}\t{journal}\t{refund}\t"
-            f"{posted_at}\t{now}\t{now}\t\n"
+            f"{posted_at}\t{now}\t{now}\t\t\t\tf\n"
         )
         if rng.random() < 0.02:
             other = rng.choice(donor_ids)
@@ -434,6 +436,9 @@ def gifts_load(rng: random.Random, donor_ids: list[int], owner: User) -> None:
                 "created_at",
                 "updated_at",
                 "void_reason",
+                "stripe_invoice_id",
+                "dispute_status",
+                "anonymous",
             ],
             gifts,
         )
