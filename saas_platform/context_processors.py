@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from saas_platform.navigation import navigation_for
 from shared_apps.users.models import User
@@ -13,6 +14,9 @@ def platform(request: HttpRequest) -> dict[str, object]:
     return {
         "platform_domain": settings.PLATFORM_DOMAIN,
         "organization": tenant if is_tenant else None,
-        # The staff site's sections, for a signed-in user of an organization.
-        "navigation": navigation_for(staff, request.path) if staff else [],
+        # The staff site's sections, for a signed-in user of an organization; made when a
+        # template shows them (an htmx fragment does not).
+        "navigation": SimpleLazyObject(lambda: navigation_for(staff, request.path))
+        if staff
+        else [],
     }

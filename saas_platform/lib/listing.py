@@ -188,12 +188,23 @@ def listing_counted_up_to[Row: Model](
     query = request.GET
     sort, column = sort_of(query, columns, default_sort)
     rows = ordered(queryset, sort, column)
-    counted = rows[: up_to + 1].count()
     number = _page_number(query)
-    if counted <= up_to:
-        number = min(number, max(1, -(-counted // per_page)))
-    offset = (number - 1) * per_page
-    keys = _page_keys(rows, offset, per_page + 1)
+    if number * per_page <= up_to:
+        # A page among the rows counted: their keys, read once in the list's order, are both
+        # the count and the page's keys (one query instead of two, as search-as-you-type
+        # asks for page 1 on every keystroke).
+        head = _page_keys(rows, 0, up_to + 1)
+        counted = len(head)
+        if counted <= up_to:
+            number = min(number, max(1, -(-counted // per_page)))
+        offset = (number - 1) * per_page
+        keys = head[offset : offset + per_page + 1]
+    else:
+        counted = rows[: up_to + 1].count()
+        if counted <= up_to:
+            number = min(number, max(1, -(-counted // per_page)))
+        offset = (number - 1) * per_page
+        keys = _page_keys(rows, offset, per_page + 1)
     if not keys and number > 1:  # past the end of a list longer than up_to
         total = rows.count()
         number = max(1, -(-total // per_page))

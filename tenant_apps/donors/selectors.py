@@ -82,21 +82,21 @@ def donor_list() -> QuerySet[Donor]:
 
 def donor_rows() -> QuerySet[Donor]:
     """Donors as the donor list shows them: the first email and phone (primary first) as
-    columns `first_email` and `first_phone`, tags prefetched. Two queries a page, where
-    `donor_list()` takes six and builds every contact and address as an object (the search
-    fragment spent a third of its time there)."""
+    columns `first_email` and `first_phone`, and the names of their tags in order as
+    `tag_names`. One query a page, where `donor_list()` takes six and builds every contact and
+    address as an object (the search fragment spent a third of its time there), and
+    prefetching the tags built a related manager and a queryset for each donor shown."""
 
     def first(model: type[DonorEmail | DonorPhone], column: str) -> Subquery:
         contacts = model.objects.filter(donor=OuterRef("pk")).order_by("-is_primary", "id")
         return Subquery(contacts.values(column)[:1])
 
-    return (
-        Donor.objects.annotate(
-            first_email=first(DonorEmail, "email"), first_phone=first(DonorPhone, "number")
-        )
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .order_by("display_name", "id")
-    )
+    tag_names = Tag.objects.filter(donors=OuterRef("pk")).order_by("name", "id").values("name")
+    return Donor.objects.annotate(
+        first_email=first(DonorEmail, "email"),
+        first_phone=first(DonorPhone, "number"),
+        tag_names=ArraySubquery(tag_names),
+    ).order_by("display_name", "id")
 
 
 @contextmanager

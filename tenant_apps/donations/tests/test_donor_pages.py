@@ -184,6 +184,22 @@ def test_the_list_runs_the_same_queries_for_few_donors_and_many(
     assert len(many) == len(few)
 
 
+def test_each_row_and_each_search_result_shows_the_donors_tags_by_name(in_alpha: Tenant) -> None:
+    DonorFactory.create(first_name="Ada", last_name="Lovelace", tags=("Volunteer", "Board"))
+    DonorFactory.create(first_name="Ada", last_name="Byron")
+    client = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    tags = '<td><span class="tag">Board</span> <span class="tag">Volunteer</span></td>'
+    for response in (
+        client.get(INDEX),
+        client.get(INDEX, {"q": "Ada"}, headers={"HX-Request": "true"}),
+    ):
+        rows = response.text.split("<tr>")
+        (lovelace,) = [row for row in rows if "Ada Lovelace" in row]
+        (byron,) = [row for row in rows if "Ada Byron" in row]
+        assert tags in lovelace
+        assert 'class="tag"' not in byron
+
+
 # --- A donor's page ------------------------------------------------------------------------------
 
 

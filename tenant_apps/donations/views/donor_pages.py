@@ -10,6 +10,7 @@ nothing of them. Adding and editing a donor are donors' own pages (tenant_apps/d
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -90,8 +91,13 @@ class DonorFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        tags = [(tag.name, tag.name) for tag in donor_selectors.tag_list()]
-        cast(forms.ChoiceField, self.fields["tag"]).choices = [("", "Any tag"), *tags]
+        # Read when the choices are: drawing the form, or checking a tag asked for (a search
+        # fragment, which draws no form, reads no tags).
+        cast(forms.ChoiceField, self.fields["tag"]).choices = _tag_choices
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    return [("", "Any tag"), *((tag.name, tag.name) for tag in donor_selectors.tag_list())]
 
 
 GIVING_FILTERS = ("level", "last_gift_from", "last_gift_to", "lapsed")
@@ -112,11 +118,9 @@ def donors_filtered(form: DonorFilterForm) -> QuerySet[selectors.DonorWithGiving
     donors = donor_selectors.donor_list().filter(merged_into__isnull=True)
     data = form.cleaned_data if form.is_valid() else {}
     if data.get("q"):
-        # The search runs once, here: the list's count and its page then read these donors by
-        # their keys, instead of each running the trigram and contact lookups again.
-        found = donor_selectors.donor_search(query=data["q"], donors=Donor.objects.order_by())
-        with donor_selectors.searching():
-            donors = donors.filter(pk__in=list(found.values_list("pk", flat=True)))
+        # Evaluated inside `searching()` (the list's view does): the matches are found in the
+        # query that reads the page's keys and counts the list (listing_counted_up_to).
+        donors = donor_selectors.donor_search(query=data["q"], donors=donors)
     if data.get("tag"):
         donors = donors.filter(tags__name__iexact=data["tag"])
     if data.get("do_not_contact"):
@@ -181,14 +185,16 @@ def donor_index(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             rows = (_without_giving(row) for row in rows)
         return csv_response("donors.csv", header, rows)
     columns = COLUMNS if can_read_giving else CONTACT_COLUMNS
-    donor_listing = listing_counted_up_to(
-        request,
-        donors,
-        columns=columns,
-        default_sort="name",
-        up_to=COUNTED_UP_TO,
-        rows_by_key=selectors.donors_with_giving(donor_selectors.donor_rows()),
-    )
+    searched = form.is_valid() and bool(form.cleaned_data.get("q"))
+    with donor_selectors.searching() if searched else nullcontext():
+        donor_listing = listing_counted_up_to(
+            request,
+            donors,
+            columns=columns,
+            default_sort="name",
+            up_to=COUNTED_UP_TO,
+            rows_by_key=selectors.donors_with_giving(donor_selectors.donor_rows()),
+        )
     context = {
         "can_read_giving": can_read_giving,
         "form": form,
