@@ -1,23 +1,30 @@
 """Stripe Connect webhooks under load: 10,000 signed events of 20 organizations' connected
-accounts (gifts paid on Checkout and the payouts of what they left in Stripe), delivered with
-duplicates and out of order by 8 concurrent senders to a real server on 127.0.0.1, applied by a
-real Celery worker; then every event must be applied exactly once and every organization's
-Stripe clearing account must equal what Stripe still holds for it.
+accounts, delivered with duplicates and out of order by 8 concurrent senders to a real server on
+127.0.0.1, applied by a real Celery worker; then every event must be applied exactly once and
+every organization's books must hold what Stripe did: its gifts, payouts, refunds, monthly gifts
+and disputes, and a Stripe clearing account equal to what Stripe still holds for it.
+
+The events are every kind online giving acts on, in the shares a nonprofit's account sends them:
+one-time gifts paid on Checkout (most of them), monthly gifts (a checkout in subscription mode
+with its first invoice, later invoices, changes and cancellations), refunds made in Stripe's
+dashboard (whole and half), card disputes (opened, then won or lost), and a payout after every
+50 payments.
 
     make bench-webhooks    (or: .venv/bin/python bench/webhooks.py [--events 10000]
                                 [--tenants 20] [--senders 8] [--timeout 900])
 
 Works in a database of its own, `ifm_bench_webhooks` (created and migrated when missing), with
-Redis db 11 (BENCH_REDIS_DB overrides it). Each run provisions its tenants afresh
-(`hookbench01`...) and forgets the Connect events of their accounts. The fake Stripe server of
-the tests (shared_apps/billing/tests/fake_stripe.py) runs in this process and answers the
-server's reads (each gift's PaymentIntent and fee, each payout's balance transactions); the
-web server is gunicorn with the local settings (2 workers of 4 threads) and the worker
+Redis db 11 (BENCH_DATABASE and BENCH_REDIS_DB name others, so two runs can share a machine).
+Each run provisions its tenants afresh (`hookbench01`...) and forgets the Connect events of
+their accounts. The fake Stripe server of the tests (shared_apps/billing/tests/fake_stripe.py)
+runs in this process and answers the server's reads (each gift's PaymentIntent and fee, a
+refund's charge, an invoice's payment, each payout's balance transactions); the web server is
+gunicorn with the local settings (2 workers of 4 threads) and the worker
 `celery worker --concurrency 2`, both started and stopped here.
 
 Prints the throughput (distinct events applied a second, from the first delivery to the last
-event applied) and the time from an event's first delivery to its gift posted (median, p95,
-max), and exits 1 when an assertion fails or the time runs out.
+event applied) and the time from a one-time gift's first delivery to its gift posted (median,
+p95, max), and exits 1 when an assertion fails or the time runs out.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import Any
 
 import _setup  # noqa: E402  (bench/ is on the path when run as a script)
 
-DATABASE = "ifm_bench_webhooks"
+DATABASE = os.environ.get("BENCH_DATABASE", "ifm_bench_webhooks")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "11"))
 _setup.django_start(DATABASE, redis_db=REDIS_DB)
 
@@ -61,7 +68,13 @@ from shared_apps.billing.tests.fake_stripe import (  # noqa: E402
 )
 from shared_apps.tenants.models import Organization  # noqa: E402
 from tenant_apps.accounting.models import JournalLine  # noqa: E402
-from tenant_apps.donations.models import Deposit, Gift  # noqa: E402
+from tenant_apps.donations.models import (  # noqa: E402
+    Deposit,
+    Gift,
+    GiftDispute,
+    GiftRefund,
+    RecurringGift,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 2026
@@ -110,29 +123,156 @@ def tenants_ready(count: int) -> list[Organization]:
     return organizations
 
 
+# Shares of an account's events besides one-time gifts and payouts, as a nonprofit's Stripe
+# account sends them: monthly gifts (a checkout in subscription mode and its first invoice,
+# later invoices, changes and cancellations), refunds made in Stripe's dashboard (some in
+# part), and card disputes (opened, then won or lost).
+MONTHLY_STARTS = 0.03
+INSTALLMENTS = 0.05
+SUBSCRIPTION_CHANGES = 0.01
+REFUNDS = 0.03
+DISPUTES = 0.01
+DISPUTE_DECIDED_AFTER = 40  # events of the account between a dispute's opening and its close
+
+
+@dataclass
+class Made:
+    """What the bench asked Stripe for, to check the books against."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    one_time: dict[str, int] = field(default_factory=dict)  # account: one-time gifts
+    installments: dict[str, int] = field(default_factory=dict)  # account: invoices paid
+    monthly: dict[str, dict[str, str]] = field(default_factory=dict)  # account: sub -> state
+    refunds: dict[str, int] = field(default_factory=dict)  # account: refunds, lost disputes too
+    disputes: dict[str, dict[str, str]] = field(default_factory=dict)  # account: id -> outcome
+
+    def count(self, kind: str) -> int:
+        return sum(1 for delivery in self.deliveries if delivery.kind == kind)
+
+
+def _monthly_metadata(organization: Organization, donor: int) -> dict[str, str]:
+    """A monthly checkout's metadata as the giving pages set it (session and subscription)."""
+    return {
+        "ifm_organization_id": str(organization.pk),
+        "fund": "GEN",
+        "donor_name": f"Donor {donor} Bench",
+        "donor_email": f"donor{donor}@example.org",
+        "cover_fees": "no",
+        "frequency": "monthly",
+        "campaign": "",
+    }
+
+
 def events_made(
     fake: FakeStripe, organizations: list[Organization], total: int, rng: random.Random
-) -> list[Delivery]:
-    """`total` events spread evenly over the accounts: gifts paid on Checkout (amounts $5 to
-    $500, donors from a pool of 150 an account) and a payout after every GIFTS_A_PAYOUT gifts,
-    in the order Stripe would send them."""
-    made: list[Delivery] = []
+) -> Made:
+    """`total` events spread evenly over the accounts, in the order Stripe would send them:
+    gifts paid on Checkout (amounts $5 to $500, donors from a pool of 150 an account), monthly
+    gifts with their invoices, changes and cancellations, refunds and disputes of earlier
+    gifts, and a payout after every GIFTS_A_PAYOUT payments."""
+    made = Made()
     per_account = total // len(organizations)
+    started = int(time.time()) - 2 * per_account
     for organization in organizations:
         account = organization.stripe_account_id
-        gifts = 0
-        for _ in range(per_account):
-            if gifts and gifts % GIFTS_A_PAYOUT == 0 and made[-1].kind != "payout.paid":
-                payout = fake.payout_make(account)
-                made.append(_delivery("payout.paid", payout, account))
+        events: list[Delivery] = []
+        payments = paid_out = 0  # payments made, and made before the last payout
+        paid: list[str] = []  # PaymentIntents of one-time gifts that may be refunded or disputed
+        active: list[str] = []  # subscriptions still running
+        closing: list[tuple[int, str]] = []  # (due at this many events, dispute id)
+        monthly: dict[str, str] = {}
+        disputes: dict[str, str] = {}
+        counts = {"one_time": 0, "installments": 0, "refunds": 0}
+
+        def add(
+            kind: str, obj: dict[str, Any], events: list[Delivery] = events, account: str = account
+        ) -> None:
+            # A second apart in the account's order: Stripe's `created` orders its events.
+            created = started + 2 * len(events)
+            events.append(_delivery(kind, obj, account, created=created))
+
+        while len(events) < per_account:
+            if closing and closing[0][0] <= len(events):
+                _, dispute_id = closing.pop(0)
+                won = rng.random() < 0.5
+                closed = fake.dispute_close(dispute_id, won=won)
+                if won:  # Stripe gives the amount and the fee back to the balance
+                    fake.balance_transaction_add(
+                        account, closed["balance_transactions"][-1], source=closed
+                    )
+                else:
+                    counts["refunds"] += 1  # a lost dispute is the gift given back
+                disputes[dispute_id] = "won" if won else "lost"
+                add("charge.dispute.closed", closed)
                 continue
-            gifts += 1
+            if payments - paid_out >= GIFTS_A_PAYOUT:
+                add("payout.paid", fake.payout_make(account))
+                paid_out = payments
+                continue
+            chance = rng.random()
             donor = rng.randrange(150)
-            session_id = f"cs_bench_{account[-4:]}_{gifts:05d}"
+            cents = rng.randrange(500, 50_000)
+            if chance < MONTHLY_STARTS and len(events) + 2 <= per_account:
+                session, first = fake.subscription_checkout_pay(
+                    account=account,
+                    amount=cents,
+                    metadata=_monthly_metadata(organization, donor),
+                    email=f"donor{donor}@example.org",
+                    name=f"Donor {donor} Bench",
+                )
+                active.append(session["subscription"])
+                monthly[session["subscription"]] = "active"
+                add("checkout.session.completed", session)
+                add("invoice.paid", first)
+                payments += 1
+                counts["installments"] += 1
+                continue
+            chance -= MONTHLY_STARTS
+            if chance < INSTALLMENTS and active:
+                add("invoice.paid", fake.subscription_invoice_pay(rng.choice(active)))
+                payments += 1
+                counts["installments"] += 1
+                continue
+            chance -= INSTALLMENTS
+            if chance < SUBSCRIPTION_CHANGES and active:
+                subscription = rng.choice(active)
+                if rng.random() < 0.5:
+                    active.remove(subscription)
+                    monthly[subscription] = "cancelled"
+                    ended = fake.subscription_change(subscription, status="canceled")
+                    add("customer.subscription.deleted", ended)
+                else:
+                    changed = fake.subscription_change(subscription, amount=cents)
+                    add("customer.subscription.updated", changed)
+                continue
+            chance -= SUBSCRIPTION_CHANGES
+            if chance < REFUNDS and paid:
+                payment_intent = paid.pop(rng.randrange(len(paid)))
+                _, intent = fake.payment_intents[payment_intent]
+                whole = int(intent["latest_charge"]["amount"])
+                part = rng.choice([None, whole // 2])  # all of it, or half
+                add("charge.refunded", fake.refund_in_dashboard(payment_intent, amount=part))
+                counts["refunds"] += 1
+                continue
+            chance -= REFUNDS
+            if chance < DISPUTES and paid:
+                payment_intent = paid.pop(rng.randrange(len(paid)))
+                opened = fake.dispute_open(payment_intent)
+                # Stripe takes the amount and its dispute fee from the balance at once.
+                fake.balance_transaction_add(
+                    account, opened["balance_transactions"][0], source=opened
+                )
+                disputes[opened["id"]] = "open"
+                closing.append((len(events) + DISPUTE_DECIDED_AFTER, opened["id"]))
+                add("charge.dispute.created", opened)
+                continue
+            counts["one_time"] += 1
+            payments += 1
+            session_id = f"cs_bench_{account[-4:]}_{counts['one_time']:05d}"
             fake.sessions[session_id] = {
                 "id": session_id,
                 "object": "checkout.session",
-                "amount_subtotal": (cents := rng.randrange(500, 50_000)),
+                "amount_subtotal": cents,
                 "amount_total": cents,
                 "currency": "usd",
                 "customer_email": f"donor{donor}@example.org",
@@ -148,16 +288,20 @@ def events_made(
                 "_account": account,
                 "_payment_intent_metadata": {},
             }
-            made.append(
-                _delivery(
-                    "checkout.session.completed", fake.checkout_session_pay(session_id), account
-                )
-            )
+            session = fake.checkout_session_pay(session_id)
+            paid.append(session["payment_intent"])
+            add("checkout.session.completed", session)
+        made.deliveries.extend(events)
+        made.one_time[account] = counts["one_time"]
+        made.installments[account] = counts["installments"]
+        made.refunds[account] = counts["refunds"]
+        made.monthly[account] = monthly
+        made.disputes[account] = disputes
     return made
 
 
-def _delivery(kind: str, obj: dict[str, Any], account: str) -> Delivery:
-    body = event(kind, obj, created=int(time.time()), account=account)
+def _delivery(kind: str, obj: dict[str, Any], account: str, *, created: int) -> Delivery:
+    body = event(kind, obj, created=created, account=account)
     return Delivery(event_id=body["id"], account=account, kind=kind, body=body)
 
 
@@ -331,13 +475,13 @@ def stripe_holds(fake: FakeStripe, account: str) -> Decimal:
     return Decimal(cents) / 100
 
 
-def checks(fake: FakeStripe, organizations: list[Organization], made: list[Delivery]) -> list[str]:
+def checks(fake: FakeStripe, organizations: list[Organization], made: Made) -> list[str]:
     """What must hold once every event is applied; the failures, in words."""
     failures = []
     accounts = [organization.stripe_account_id for organization in organizations]
     stored = ConnectEvent.objects.filter(account_id__in=accounts)
-    if stored.count() != len(made):
-        failures.append(f"{stored.count()} events stored for {len(made)} sent")
+    if stored.count() != len(made.deliveries):
+        failures.append(f"{stored.count()} events stored for {len(made.deliveries)} sent")
     not_processed = stored.exclude(outcome="processed")
     for row in not_processed[:5]:
         failures.append(f"{row.stripe_id} {row.type}: {row.outcome} {row.outcome_detail}")
@@ -345,16 +489,31 @@ def checks(fake: FakeStripe, organizations: list[Organization], made: list[Deliv
         failures.append(f"... {not_processed.count()} events not processed in all")
     for organization in organizations:
         account = organization.stripe_account_id
-        gifts = sum(1 for d in made if d.account == account and d.kind != "payout.paid")
-        payouts = sum(1 for d in made if d.account == account and d.kind == "payout.paid")
+        expected = {
+            "gifts": made.one_time[account] + made.installments[account],
+            "payouts": sum(
+                1 for d in made.deliveries if d.account == account and d.kind == "payout.paid"
+            ),
+            "refunds": made.refunds[account],
+            "monthly": sorted(made.monthly[account].items()),
+            "disputes": sorted(made.disputes[account].items()),
+        }
         with schema_context(organization.schema_name):
-            recorded = Gift.objects.count()
-            deposits = Deposit.objects.exclude(stripe_payout_id="").count()
-        if (recorded, deposits) != (gifts, payouts):
-            failures.append(
-                f"{organization.slug}: {recorded} gifts and {deposits} payouts recorded "
-                f"for {gifts} and {payouts}"
-            )
+            recorded = {
+                "gifts": Gift.objects.count(),
+                "payouts": Deposit.objects.exclude(stripe_payout_id="").count(),
+                "refunds": GiftRefund.objects.exclude(stripe_refund_id="").count(),
+                "monthly": sorted(
+                    RecurringGift.objects.exclude(stripe_subscription_id="").values_list(
+                        "stripe_subscription_id", "state"
+                    )
+                ),
+                "disputes": sorted(GiftDispute.objects.values_list("stripe_dispute_id", "outcome")),
+            }
+        for what, wanted in expected.items():
+            if recorded[what] != wanted:
+                shown, sent = str(recorded[what])[:300], str(wanted)[:300]
+                failures.append(f"{organization.slug}: {what} recorded {shown}, sent {sent}")
         books, stripe = clearing(organization.schema_name), stripe_holds(fake, account)
         if books != stripe:
             failures.append(f"{organization.slug}: clearing {books} but Stripe holds {stripe}")
@@ -376,11 +535,12 @@ def main() -> int:
     accounts = [organization.stripe_account_id for organization in organizations]
     fake = fake_stripe_start()
     made = events_made(fake, organizations, arguments.events, rng)
-    deliveries = shuffled(made, rng)
+    deliveries = shuffled(made.deliveries, rng)
+    kinds = sorted({delivery.kind for delivery in made.deliveries})
     print(
-        f"{len(made)} events ({sum(d.kind == 'payout.paid' for d in made)} payouts) of "
-        f"{len(organizations)} accounts, {len(deliveries)} deliveries by {arguments.senders} "
-        "senders"
+        f"{len(made.deliveries)} events of {len(organizations)} accounts ("
+        + ", ".join(f"{made.count(kind)} {kind}" for kind in kinds)
+        + f"), {len(deliveries)} deliveries by {arguments.senders} senders"
     )
     port = _free_port()
     processes = processes_start(port, fake)
@@ -389,7 +549,7 @@ def main() -> int:
         sent = deliver_all(port, deliveries, arguments.senders)
         delivered = time.time() - started
         print(f"delivered in {delivered:.1f} s: answers {sent.answers}")
-        complete = applied_wait(accounts, len(made), started + arguments.timeout)
+        complete = applied_wait(accounts, len(made.deliveries), started + arguments.timeout)
     finally:
         processes_stop(processes)
         fake.server.shutdown()
@@ -400,10 +560,16 @@ def main() -> int:
     )
     finished = max((at for _, _, at in rows if at is not None), default=None)
     elapsed = (finished.timestamp() if finished else time.time()) - started
+    one_time = {
+        delivery.event_id
+        for delivery in made.deliveries
+        if delivery.kind == "checkout.session.completed"
+        and delivery.body["data"]["object"].get("mode") == "payment"
+    }
     latencies = [
         at.timestamp() - sent.first[stripe_id]
-        for stripe_id, kind, at in rows
-        if at is not None and kind == "checkout.session.completed" and stripe_id in sent.first
+        for stripe_id, _, at in rows
+        if at is not None and stripe_id in one_time and stripe_id in sent.first
     ]
     print(f"applied {len(rows)} events in {elapsed:.1f} s: {len(rows) / elapsed:.0f} events/s")
     if latencies:

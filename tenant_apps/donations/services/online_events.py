@@ -259,32 +259,44 @@ def _apply(event: ConnectEvent) -> Outcome:
         StripeEventOutcome.PROCESSED,
         f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
         + payout_funds_of_late_gift(gift)
-        + _refunds_that_came_first(event, payment_intent),
+        + _events_that_came_first(event, payment_intent),
     )
 
 
-def _refunds_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
-    """A `charge.refunded` of this payment that arrived before the gift's own event was stored
-    and left alone (no gift had the payment yet): now that the gift is recorded, it is applied,
-    in the same transaction, so the refund is in the books whatever the order. Words to add to
-    the gift event's outcome ("" when there was none)."""
+# Events about a payment that may arrive before the gift of the payment is recorded (Stripe
+# does not promise an order, and retries a failed delivery for days): stored and left alone
+# then, applied with the gift.
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
+EVENTS_AFTER_A_GIFT = ("charge.refunded", *DISPUTE_EVENTS)
+
+
+def _events_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
+    """A refund (`charge.refunded`) or dispute (`charge.dispute.*`) of this payment that arrived
+    before the gift's own event was stored and left alone (no gift had the payment yet): now
+    that the gift is recorded, each is applied in Stripe's order, in the same transaction, so
+    the refund or dispute is in the books whatever the order. Words to add to the gift event's
+    outcome ("" when there was none)."""
     if event.organization_id is None:
         return ""
     waiting = ConnectEvent.objects.filter(
         account_id=event.account_id,
         organization_id=event.organization_id,
-        type="charge.refunded",
+        type__in=EVENTS_AFTER_A_GIFT,
         outcome=StripeEventOutcome.IGNORED,
         payload__data__object__payment_intent=payment_intent,
-    ).order_by("pk")
+    ).order_by("created", "pk")
     applied = []
     for earlier in waiting.select_for_update():
-        outcome = _refunds_record(earlier)
+        outcome = (
+            _refunds_record(earlier)
+            if earlier.type == "charge.refunded"
+            else _dispute_record(earlier)
+        )
         ConnectEvent.objects.filter(pk=earlier.pk).update(
             outcome=outcome.outcome, outcome_detail=outcome.detail
         )
         applied.append(earlier.stripe_id)
-    return f" Refund events that came first, applied: {', '.join(applied)}." if applied else ""
+    return f" Events that came first, applied: {', '.join(applied)}." if applied else ""
 
 
 def _stripe_fee_entries(gift: Gift, fee: Decimal) -> list[accounting.EntrySpec]:
@@ -562,7 +574,7 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
     is locked first, so that a refund being made from the gift's page is recorded there, once.
     The event does not carry the refunds (API versions since 2022-11-15): they are read from
     Stripe. A charge no gift has is stored and left alone, until its gift is recorded
-    (`_refunds_that_came_first`)."""
+    (`_events_that_came_first`)."""
     charge = event.payload["data"]["object"]
     payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
     if not isinstance(payment_intent, str) or not payment_intent:
@@ -847,7 +859,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         f"Gift {gift.pk} of {amount:.2f}, an installment of monthly gift {recurring.pk}, "
         f"recorded and posted; Stripe fee {fee:.2f}."
         + payout_funds_of_late_gift(gift)
-        + _refunds_that_came_first(event, payment_intent),
+        + _events_that_came_first(event, payment_intent),
     )
 
 
@@ -925,8 +937,6 @@ def _subscription_changed(event: ConnectEvent) -> Outcome:
 
 
 # --- Card disputes ---------------------------------------------------------------------------
-
-DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
 
 
 def _dispute_record(event: ConnectEvent) -> Outcome:

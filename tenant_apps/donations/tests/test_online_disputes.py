@@ -196,6 +196,36 @@ def test_any_order_and_duplicates_post_the_dispute_once(
     assert set(ConnectEvent.objects.values_list("outcome", flat=True)) == {"processed"}
 
 
+@pytest.mark.parametrize("won", [True, False])
+def test_a_dispute_that_arrives_before_its_gift_is_posted_when_the_gift_is(
+    alpha: Tenant, fake: FakeStripe, post: Deliver, won: bool
+) -> None:
+    session = paid_on_checkout(alpha, fake, amount="50", cover_fees=False)
+    opened = fake.dispute_open(session["payment_intent"])
+    now = int(time.time())
+    # Stripe's deliveries out of order (the gift's own retried later): the dispute's two
+    # events are stored and left alone, since no gift has the payment yet.
+    post(at("charge.dispute.closed", fake.dispute_close(opened["id"], won=won), created=now + 5))
+    post(at("charge.dispute.created", opened, created=now))
+    with schema_context("alpha"):
+        assert not GiftDispute.objects.exists()
+
+    post(completed(session))
+
+    with schema_context("alpha"):
+        gift = Gift.objects.get(payment_reference=session["payment_intent"])
+        dispute = GiftDispute.objects.get()
+        assert dispute.gift_id == gift.pk
+        assert dispute.outcome == (DisputeStatus.WON if won else DisputeStatus.LOST)
+        assert balance("1320") == Decimal(0)
+        if won:
+            assert balance("1060") == Decimal("48.25") and gift.refunds.count() == 0
+        else:
+            assert balance("1060") == Decimal("48.25") - Decimal("65.00")
+            assert gift.state == GiftState.REFUNDED and gift.refunds.count() == 1
+    assert set(ConnectEvent.objects.values_list("outcome", flat=True)) == {"processed"}
+
+
 def test_an_inquiry_or_an_unknown_charge_records_nothing(
     alpha: Tenant, fake: FakeStripe, post: Deliver
 ) -> None:
