@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/delete/", gifts.gift_delete, name="delete"),
     path("<int:pk>/refund/", gifts.gift_refund, name="refund"),
     path("<int:pk>/void/", gifts.gift_void, name="void"),
+    path("<int:pk>/notify/", gifts.gift_notify, name="notify"),
     path("batch/", batch.batch_index, name="batches"),
     path("batch/<int:pk>/", batch.batch_entry, name="batch"),
     path("batch/<int:pk>/post/", batch.batch_post, name="batch_post"),

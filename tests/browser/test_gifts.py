@@ -173,6 +173,46 @@ def test_a_fundraiser_records_a_split_gift_in_honor_of_someone(
     page.close()
 
 
+def test_a_fundraiser_gives_a_posted_tribute_gift_the_person_to_tell(
+    staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
+) -> None:
+    from django.core import mail
+    from playwright.sync_api import expect
+
+    from tenant_apps.donations.tests.factories import GiftFactory
+    from tenant_apps.donors.tests.factories import donor_made
+
+    with staff_site.schema():
+        gift = GiftFactory.create(
+            donor=donor_made("Ada", "Lovelace"),
+            amount="75.00",
+            tribute_type="memory",
+            tribute_name="Mary Somerville",
+            posted=True,
+        )
+    page = chromium.new_page()
+    page.set_viewport_size(DESKTOP)
+    staff_site.log_in(page, Role.FUNDRAISER)
+    page.goto(staff_site.url(f"/gifts/{gift.pk}/"))
+    section = page.get_by_role("region", name="Person to tell")
+    expect(section).to_contain_text("Whom to tell of this gift in memory of Mary Somerville")
+    _both_widths(page, "person-to-tell")
+
+    section.get_by_label("Their name").fill("Charles Babbage")
+    section.get_by_label("Their email").fill("charles@example.org")
+    section.get_by_role("button", name="Save and tell them").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Saved: charles@example.org will be told of the gift by email."
+    )
+    expect(page.get_by_role("region", name="Person to tell")).to_contain_text(
+        "charles@example.org was told on"
+    )
+    assert any("charles@example.org" in " ".join(m.to) for m in mail.outbox)
+    page.close()
+
+
 def test_what_is_typed_before_the_page_scripts_load_still_finds_the_donor(
     staff_site: StaffSite,  # noqa: F811 (the fixture imported above)
     chromium: Browser,

@@ -399,6 +399,7 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
         values = {"donor": donor, "amount": amount, "method": method, "received_on": received_on}
         if "campaign" in changes:
             values["campaign"] = changes["campaign"]
+        told = gift.notify_email
         changes_save(
             gift,
             {**values, **details},
@@ -406,7 +407,19 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
             acting_user=acting_user,
             changed=sorted(changes),
         )
+        if gift.state == GiftState.POSTED and gift.notify_email != told:
+            _tribute_notice_again(gift)
     return gift
+
+
+def _tribute_notice_again(gift: Gift) -> None:
+    """A posted gift's person to tell has a new email (added after posting, or a mistyped one
+    corrected): they are told at it, once, as at posting (services.tributes)."""
+    if gift.notify_sent_at is not None:
+        gift.notify_sent_at = None
+        gift.save(update_fields=["notify_sent_at"])
+    if tribute_notice_wanted(gift):
+        enqueue_on_commit(tribute_notice_task, gift.pk)
 
 
 def gift_delete(*, gift: Gift, acting_user: User | None) -> None:

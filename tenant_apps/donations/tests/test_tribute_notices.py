@@ -21,7 +21,7 @@ from shared_apps.billing.tests.fake_stripe import FakeStripe
 from shared_apps.users.roles import Role
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftSource, GiftState, TributeType
-from tenant_apps.donations.services.gifts import gift_post, gift_refund, gift_void
+from tenant_apps.donations.services.gifts import gift_post, gift_refund, gift_update, gift_void
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 from tenant_apps.donations.services.tributes import gift_tribute_notice_send
 from tenant_apps.donations.tasks import tribute_notice_email_send
@@ -289,6 +289,92 @@ def test_a_monthly_gift_tells_the_person_of_its_first_installment_only(in_alpha:
     assert gift_tribute_notice_send(gift_id=second.pk) is False
 
     assert len(notices()) == 1
+
+
+def test_an_email_added_or_corrected_after_posting_is_told_once(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    gift = _tribute_gift(donor_made("Ada", "Lovelace"), notify_email="", posted=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_post_sent = gift_tribute_notice_send(gift_id=gift.pk)
+    assert gift_post_sent is False  # no one to tell yet
+
+    # The bookkeeper adds the address the donor forgot: the person is told now.
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_update(gift=gift, acting_user=None, notify_email=TO)
+    [notice] = notices()
+    gift.refresh_from_db()
+    assert gift.notify_sent_at is not None
+
+    # Editing something else tells no one again.
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_update(gift=gift, acting_user=None, designation="Library fund")
+    assert len(notices()) == 1
+
+    # A mistyped address corrected: told at the new one, once.
+    corrected = "c.babbage@example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_update(gift=gift, acting_user=None, notify_email=corrected)
+        gift_update(gift=gift, acting_user=None, notify_name="Charles Babbage")
+    told = [m for m in mail.outbox if any(corrected in address for address in m.to)]
+    assert len(told) == 1 and len(notices()) == 1
+
+
+def test_an_email_changed_on_a_draft_or_a_refunded_gift_tells_no_one_yet(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    draft = _tribute_gift(donor_made("Ada", "Lovelace"), notify_email="")
+    refunded = _tribute_gift(donor_made("Mary", "Somerville"), notify_email="", posted=True)
+    gift_refund(gift=refunded, acting_user=None, memo="Given by mistake")
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_update(gift=draft, acting_user=None, notify_email=TO)
+        gift_update(gift=Gift.objects.get(pk=refunded.pk), acting_user=None, notify_email=TO)
+    assert notices() == []  # the draft's person is told when it is posted
+
+
+def test_staff_give_a_posted_gift_its_person_to_tell_from_the_gift_page(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    gift = _tribute_gift(donor_made("Ada", "Lovelace"), notify_email="", posted=True)
+    fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    url = f"/gifts/{gift.pk}/notify/"
+    assert 'action="' + url + '"' in fundraiser.get(f"/gifts/{gift.pk}/").content.decode()
+
+    refused = fundraiser.post(url, {"notify_name": "Charles", "notify_email": "not an email"})
+    assert refused.status_code == 400
+    assert "Enter a valid email address." in refused.content.decode()
+    viewer = in_alpha.client(in_alpha.user(Role.VIEWER))
+    assert viewer.post(url, {"notify_email": TO}).status_code == 403
+    gift.refresh_from_db()
+    assert gift.notify_email == "" and notices() == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = fundraiser.post(url, {"notify_name": "Charles Babbage", "notify_email": TO})
+    assert saved.status_code == 302
+    page = fundraiser.get(f"/gifts/{gift.pk}/").content.decode()
+    assert f"Saved: {TO} will be told of the gift by email." in page
+    assert f"{TO} was told on" in page
+    [notice] = notices()
+    assert "Ada Lovelace has made a gift" in notice.body
+    assert AuditEvent.objects.filter(action="gift.update", object_id=str(gift.pk)).exists()
+
+
+def test_a_draft_or_a_gift_without_a_tribute_is_not_told_from_the_page(
+    in_alpha: Tenant,
+) -> None:
+    draft = _tribute_gift(donor_made("Ada", "Lovelace"), notify_email="")
+    plain = GiftFactory.create(donor=donor_made("Mary", "Somerville"), posted=True)
+    fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    for gift in (draft, plain):
+        assert 'id="notify-heading"' not in fundraiser.get(f"/gifts/{gift.pk}/").content.decode()
+        answer = fundraiser.post(f"/gifts/{gift.pk}/notify/", {"notify_email": TO}, follow=True)
+        assert (
+            "Only a posted gift in honor or memory of someone tells anyone."
+            in answer.content.decode()
+        )
+        gift.refresh_from_db()
+        assert gift.notify_email == ""
+    assert notices() == []
 
 
 def test_the_task_goes_to_the_email_queue_and_sends_once(

@@ -346,12 +346,24 @@ def gift_or_404(pk: int) -> Gift:
     return gift
 
 
+class NotifyForm(forms.Form):
+    """The person a posted gift's tribute is to be told of it, and their email."""
+
+    notify_name = forms.CharField(label="Their name", max_length=200, required=False)
+    notify_email = forms.EmailField(
+        label="Their email",
+        max_length=254,
+        help_text="They are told by email once saved; a new address is told again.",
+    )
+
+
 def gift_page(
     request: AuthenticatedHttpRequest,
     gift: Gift,
     *,
     refund_form: RefundForm | None = None,
     void_form: VoidForm | None = None,
+    notify_form: NotifyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -377,6 +389,10 @@ def gift_page(
             ),
             "paid_at_stripe": paid_at_stripe(gift),
             "void_form": void_form or VoidForm(),
+            "notify_form": notify_form
+            or NotifyForm(
+                initial={"notify_name": gift.notify_name, "notify_email": gift.notify_email}
+            ),
             "can_post": user.has_capability(Capability.GIFTS_POST),
             "can_write": user.has_capability(Capability.GIFTS_WRITE),
             "can_read_books": user.has_capability(Capability.ACCOUNTING_READ),
@@ -470,6 +486,35 @@ def gift_void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("gifts:detail", pk=pk)
     return gift_page(request, gift, void_form=form, status=400)
+
+
+@require_POST
+@page_requires(Capability.GIFTS_WRITE)
+def gift_notify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Give a posted gift's tribute the person to tell, or correct their email: they are told
+    (services.gifts gift_update)."""
+    gift = gift_or_404(pk)
+    form = NotifyForm(request.POST)
+    if gift.state != GiftState.POSTED or gift.tribute_type == TributeType.NONE:
+        messages.error(request, "Only a posted gift in honor or memory of someone tells anyone.")
+        return redirect("gifts:detail", pk=pk)
+    if form.is_valid():
+        before = gift.notify_email
+        try:
+            gift = gift_services.gift_update(
+                gift=gift, acting_user=request.user, **form.cleaned_data
+            )
+        except ServiceError as error:
+            error_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                f"Saved: {gift.notify_email} will be told of the gift by email."
+                if gift.notify_email != before
+                else "Saved.",
+            )
+            return redirect("gifts:detail", pk=pk)
+    return gift_page(request, gift, notify_form=form, status=400)
 
 
 # --- The gift form ------------------------------------------------------------------------------
