@@ -5,7 +5,10 @@ routing and account numbers, which recognises the payer's account on later check
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 
 
 class ScanState(models.TextChoices):
@@ -82,6 +85,25 @@ class ScanUpload(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (ScanState.DONE, ScanState.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Still waiting or being read STALLED_AFTER after it was made: its reading stopped
+        (a worker stopped mid-way, a queue flushed). The nightly pass fails it with
+        `stalled_error`; until then the pages and the API say so, and stop waiting for it."""
+        return not self.is_finished and self.created_at < timezone.now() - STALLED_AFTER
+
+    @property
+    def stalled_error(self) -> str:
+        return (
+            f"Reading stopped after page {self.pages_read} of {self.pages_total}: "
+            "upload the rest of the file again."
+        )
+
+
+# An upload still waiting or being read this long after it was made lost its task (a worker
+# stopped mid-way, a queue flushed): the longest file, 50 pages, reads in a few minutes.
+STALLED_AFTER = timedelta(hours=1)
 
 
 class ScannedCheck(models.Model):

@@ -48,7 +48,7 @@ def _panel_context(
     return {
         "deposit": deposit,
         "uploads": uploads_list,
-        "reading": any(not upload.is_finished for upload in uploads_list),
+        "reading": any(not upload.is_finished and not upload.is_stalled for upload in uploads_list),
         "counts": selectors.review_counts(deposit_id=deposit.pk),
         "next_check": selectors.next_to_review(deposit_id=deposit.pk),
         "form": form or UploadForm(),

@@ -22,9 +22,20 @@ class UploadCreateInput(Input):
 
 class UploadOutput(serializers.ModelSerializer[ScanUpload]):
     # Plain strings, not enums: "state" and "kind" name other enums in the schema already.
-    state = serializers.CharField(help_text="queued, reading, done or failed.")
+    state = serializers.SerializerMethodField(help_text="queued, reading, done or failed.")
     kind = serializers.CharField(help_text="jpeg, png, tiff or pdf.")
+    error = serializers.SerializerMethodField(
+        help_text="Why the upload failed, in words; empty unless it did."
+    )
     page_errors = serializers.ListField(child=serializers.CharField())
+
+    # An upload whose reading stopped (ScanUpload.is_stalled) is failed, as the nightly pass
+    # records it: a scanner polling it stops waiting.
+    def get_state(self, upload: ScanUpload) -> str:
+        return "failed" if upload.is_stalled else upload.state
+
+    def get_error(self, upload: ScanUpload) -> str:
+        return upload.stalled_error if upload.is_stalled else upload.error
 
     class Meta:
         model = ScanUpload

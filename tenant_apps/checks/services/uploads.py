@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,13 @@ from django.utils import timezone
 from saas_platform.lib.errors import StateConflict
 from saas_platform.lib.tasks import enqueue_on_commit
 from saas_platform.lib.uploads import file_refusal, upload_read
-from tenant_apps.checks.models import CheckState, ScannedCheck, ScanState, ScanUpload
+from tenant_apps.checks.models import (
+    STALLED_AFTER,
+    CheckState,
+    ScannedCheck,
+    ScanState,
+    ScanUpload,
+)
 from tenant_apps.checks.reading.fields import CheckReading, FieldReading
 from tenant_apps.checks.reading.images import CheckImageError, GreyImage
 from tenant_apps.checks.reading.pages import (
@@ -246,11 +252,6 @@ def scanned_check_record(
     return scanned
 
 
-# An upload still waiting or being read this long after it was made lost its task (a worker
-# stopped mid-way, a queue flushed): the longest file, 50 pages, reads in a few minutes.
-STALLED_AFTER = timedelta(hours=1)
-
-
 def scan_uploads_stalled_fail(*, now: datetime) -> int:
     """Fail the uploads whose reading stopped without finishing, saying so, so that the deposit's
     page stops waiting for them; the checks read before it stopped stay. How many."""
@@ -263,9 +264,6 @@ def scan_uploads_stalled_fail(*, now: datetime) -> int:
         scan.file.delete(save=False)
         scan.state = ScanState.FAILED
         scan.finished_at = now
-        scan.error = (
-            f"Reading stopped after page {scan.pages_read} of {scan.pages_total}: "
-            "upload the rest of the file again."
-        )
+        scan.error = scan.stalled_error
         scan.save(update_fields=["file", "state", "finished_at", "error"])
     return len(stalled)

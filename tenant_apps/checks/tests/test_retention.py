@@ -98,6 +98,24 @@ def test_an_upload_whose_reading_stopped_is_failed_at_night_saying_so(in_alpha: 
     )
     ScanUpload.objects.filter(pk=stalled.pk).update(created_at=timezone.now() - timedelta(hours=2))
 
+    # Before the nightly pass, the deposit's page and the API already say it stopped, and the
+    # page stops asking again every two seconds (it still does for the upload being read).
+    client = in_alpha.client(in_alpha.user(Role.BOOKKEEPER))
+    panel = client.get(f"/deposits/{deposit.pk}/checks/panel/").content.decode()
+    assert 'stalled.pdf</strong>: <span data-testid="scan-state">Stopped</span>' in panel
+    assert "Reading stopped after page 2 of 5: upload the rest of the file again." in panel
+    assert 'hx-trigger="every 2s"' in panel  # fresh.pdf is still being read
+    shown = {
+        row["original_filename"]: (row["state"], row["error"])
+        for row in client.get(f"/api/v1/checks/uploads/?deposit={deposit.pk}").json()["results"]
+    }
+    assert shown["stalled.pdf"][0] == "failed" and shown["stalled.pdf"][1].startswith("Reading")
+    assert shown["fresh.pdf"] == ("reading", "")
+    ScanUpload.objects.filter(pk=fresh.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    panel = client.get(f"/deposits/{deposit.pk}/checks/panel/").content.decode()
+    assert 'hx-trigger="every 2s"' not in panel
+    ScanUpload.objects.filter(pk=fresh.pk).update(created_at=timezone.now())
+
     check_images_expire_task(in_alpha.organization.pk)
 
     stalled.refresh_from_db()
