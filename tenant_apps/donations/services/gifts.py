@@ -508,12 +508,18 @@ def gift_post(
     return gift
 
 
-def gifts_post(*, gifts: Sequence[Gift], acting_user: User | None) -> list[Gift]:
+def gifts_post(
+    *,
+    gifts: Sequence[Gift],
+    acting_user: User | None,
+    entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None = None,
+) -> list[Gift]:
     """Post many draft gifts in one transaction, all or none, in the order given: each with
     the journal entry, audit row and receipt that gift_post gives it, written a batch at a
     time (accounting's entries_record), the batch's receipts issued by one task after commit.
     A payment on a pledge is posted on its own through gift_post, its pledge checked again and
-    updated, between the batches before and after it."""
+    updated, between the batches before and after it. `entries_after`, as for gift_post, names
+    each gift's own entries to post right after the gift's (online gifts' processing fees)."""
     if not gifts:
         return []
     ids = [gift.pk for gift in gifts]
@@ -549,10 +555,16 @@ def gifts_post(*, gifts: Sequence[Gift], acting_user: User | None) -> list[Gift]
             if gift.pledge_id is None:
                 batch.append(gift)
                 continue
-            posted += _gifts_post_batch(batch, allocations, acting_user=acting_user)
+            posted += _gifts_post_batch(
+                batch, allocations, acting_user=acting_user, entries_after=entries_after
+            )
             batch = []
-            posted.append(gift_post(gift=gift, acting_user=acting_user))
-        posted += _gifts_post_batch(batch, allocations, acting_user=acting_user)
+            posted.append(
+                gift_post(gift=gift, acting_user=acting_user, entries_after=entries_after)
+            )
+        posted += _gifts_post_batch(
+            batch, allocations, acting_user=acting_user, entries_after=entries_after
+        )
     return posted
 
 
@@ -561,13 +573,18 @@ def _gifts_post_batch(
     allocations: dict[int, list[GiftAllocation]],
     *,
     acting_user: User | None,
+    entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None,
 ) -> list[Gift]:
-    """Locked, checked drafts (not payments on pledges) posted: their entries, then the gifts
-    and their audit rows in one statement each, their receipts queued as one task."""
+    """Locked, checked drafts (not payments on pledges) posted: their entries (each gift's
+    followed by its `entries_after`, numbered in that order as gift_post numbers them), then
+    the gifts and their audit rows in one statement each, their receipts queued as one task."""
     if not gifts:
         return []
-    entries = accounting.entries_record(
-        entries=[
+    specs: list[accounting.EntrySpec] = []
+    places: list[int] = []  # where each gift's own entry is among the specs
+    for gift in gifts:
+        places.append(len(specs))
+        specs.append(
             accounting.EntrySpec(
                 date=gift.received_on,
                 memo=f"Gift {gift.pk} from {gift.donor.display_name}"[:500],
@@ -577,10 +594,11 @@ def _gifts_post_batch(
                 else EntrySource.DONATION,
                 source_reference=f"gift:{gift.pk}",
             )
-            for gift in gifts
-        ],
-        acting_user=acting_user,
-    )
+        )
+        if entries_after is not None:
+            specs += entries_after(gift)
+    recorded = accounting.entries_record(entries=specs, acting_user=acting_user)
+    entries = [recorded[place] for place in places]
     now = timezone.now()
     for gift, entry in zip(gifts, entries, strict=True):
         gift.state = GiftState.POSTED

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.test.utils import CaptureQueriesContext
 
 from saas_platform.lib.errors import ServiceError, StateConflict
@@ -261,3 +261,46 @@ def test_one_gift_refused_records_none(
 
     assert not Gift.objects.exists()
     assert not AuditEvent.objects.filter(action="gift.create").exists()
+
+
+def test_each_gifts_own_entries_are_posted_right_after_its_entry(
+    in_alpha: Tenant, ada: Donor
+) -> None:
+    """`entries_after` (an online gift's processing fee): each gift's own entry, then the
+    entries it names, numbered in that order as gift_post numbers them one gift at a time."""
+    from tenant_apps.accounting import services as accounting
+
+    def fee(gift: Gift) -> list[accounting.EntrySpec]:
+        return [
+            accounting.fee_entry(
+                date=gift.received_on,
+                amount=Decimal("1.50"),
+                memo=f"Fee on gift {gift.pk}",
+                source_reference=f"gift:{gift.pk}",
+                credit_account="1010",
+            )
+        ]
+
+    gifts = [GiftFactory.create(donor=ada, amount="30.00", method="card") for _ in range(3)]
+    before = JournalEntry.objects.aggregate(last=Max("number"))["last"] or 0
+
+    posted = gifts_post(gifts=gifts, acting_user=in_alpha.owner, entries_after=fee)
+
+    numbered = list(
+        JournalEntry.objects.filter(number__gt=before)
+        .order_by("number")
+        .values_list("number", "memo", "source")
+    )
+    assert numbered == [
+        row
+        for index, gift in enumerate(posted)
+        for row in (
+            (before + 2 * index + 1, f"Gift {gift.pk} from {ada.display_name}", "donation"),
+            (before + 2 * index + 2, f"Fee on gift {gift.pk}", "fee"),
+        )
+    ]
+    for gift in posted:
+        gift.refresh_from_db()
+        assert gift.journal_entry is not None
+        assert gift.journal_entry.memo.startswith(f"Gift {gift.pk} ")
+    assert ledger()["8550"] == ("4.50", "0.00")
