@@ -397,6 +397,8 @@ CELERY_TASK_ANNOTATIONS = {
     "tenant_apps.donations.tasks.recurring_gifts_run_all": _FAN_OUT,
     "tenant_apps.checks.tasks.check_images_expire_all": _FAN_OUT,
     "provisioning.tasks.spares_refill": {"soft_time_limit": 600, "time_limit": 660},
+    # A drain applies up to five batches of an organization's Stripe events.
+    "tenant_apps.donations.tasks.connect_events_drain": {"soft_time_limit": 120, "time_limit": 150},
 }
 # Periodic work over all tenants: each entry fans out to the active tenants' schemas itself.
 CELERY_BEAT_SCHEDULE = {

@@ -10,6 +10,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from saas_platform.lib.connection import connection
 from shared_apps.billing.services.connect_events import connect_events_waiting
 from shared_apps.tenants.tasks import organization_of_task, queue_in_every_active_tenant
 
@@ -136,6 +137,23 @@ def connect_event_apply(event_id: int) -> str:
     from tenant_apps.donations.services.online_events import connect_event_apply as apply
 
     return apply(event_id=event_id)
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def connect_events_drain(organization_id: int) -> int:
+    """Apply an organization's waiting Stripe Connect events a batch at a time, in its schema;
+    queued by the Connect webhook when no drain of the organization is queued yet, and by
+    itself when it hands over with events still waiting. Returns how many it took."""
+    # Imported when the task runs: the webhook's module imports this one to queue it.
+    from shared_apps.billing.services.connect_events import connect_events_drain_wanted
+    from tenant_apps.donations.services.online_batches import connect_events_drain as drain
+
+    taken, more = drain(organization_id=organization_id)
+    if more and connect_events_drain_wanted(organization_id=organization_id):
+        connect_events_drain.apply_async(
+            args=(organization_id,), headers={"_schema_name": connection.schema_name}
+        )
+    return taken
 
 
 @shared_task

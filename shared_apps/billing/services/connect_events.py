@@ -7,12 +7,15 @@ which takes the event under lock and records its outcome here in its own transac
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import redis
 from django.conf import settings
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
 from django.utils import timezone
 
+from saas_platform.lib.redis_pool import redis_client
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.events import WebhookRefused, stripe_event_parse
 from shared_apps.tenants.models import Organization, OrganizationState
@@ -93,6 +96,82 @@ def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, str]
         .order_by("created", "id")
         .values_list("pk", "organization__schema_name")
     )
+
+
+# How long a wake-up stays set without its drain starting (a task lost with its worker): the
+# next event stored after that queues a drain again; the quarter-hour retry is the backstop.
+DRAIN_WAKE_UP_SECONDS = 30
+
+
+def _drain_key(organization_id: int) -> str:
+    return f"connect-events-drain:{organization_id}"
+
+
+def connect_events_drain_wanted(*, organization_id: int) -> bool:
+    """Whether a drain of the organization's waiting events should be queued now: only when
+    none is queued yet (a flag in Redis, set here), so that a burst of events wakes one drain,
+    not one task an event. Redis not answering queues one anyway."""
+    try:
+        return bool(
+            redis_client().set(_drain_key(organization_id), "1", nx=True, ex=DRAIN_WAKE_UP_SECONDS)
+        )
+    except redis.RedisError:
+        return True
+
+
+def connect_events_drain_started(*, organization_id: int) -> None:
+    """A drain starting clears its flag before it reads the waiting events: an event stored
+    from now on queues the next drain, and one stored before is among those it reads, so no
+    event is left waiting for a drain that never comes."""
+    try:
+        redis_client().delete(_drain_key(organization_id))
+    except redis.RedisError:
+        logger.warning("The drain flag of organization %s could not be cleared", organization_id)
+
+
+def connect_events_new(*, organization_id: int, limit: int) -> list[int]:
+    """The ids of up to `limit` of the organization's events waiting for their first
+    application, oldest first (failed ones wait for connect_events_retry), leaving out those
+    another worker is applying: a second drain reads the events the first has not taken."""
+    with transaction.atomic():
+        return list(
+            ConnectEvent.objects.filter(organization_id=organization_id, outcome="")
+            .select_for_update(skip_locked=True)
+            .order_by("created", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+
+
+def connect_events_taken(*, organization_id: int, event_ids: list[int]) -> list[ConnectEvent]:
+    """Those of `event_ids` still waiting, locked until the caller's transaction ends, oldest
+    first; an event another worker holds is skipped (it is applying it), never waited for."""
+    return list(
+        ConnectEvent.objects.filter(pk__in=event_ids, organization_id=organization_id, outcome="")
+        .select_for_update(skip_locked=True)
+        .order_by("created", "id")
+    )
+
+
+def connect_events_outcomes_record(*, outcomes: Mapping[int, tuple[str, str]]) -> int:
+    """What came of applying many events, (outcome, detail) by event id, written in one
+    statement in the caller's transaction; returns how many events were written."""
+    if not outcomes:
+        return 0
+    table = connection.ops.quote_name(ConnectEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET outcome = given.outcome, "  # noqa: S608 - the model's table
+            "outcome_detail = given.detail, processed_at = %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS given(id, outcome, detail) "
+            f"WHERE {table}.id = given.id",
+            [
+                timezone.now(),
+                list(outcomes),
+                [outcome for outcome, _ in outcomes.values()],
+                [detail[:2000] for _, detail in outcomes.values()],
+            ],
+        )
+        return cursor.rowcount
 
 
 def connect_event_locked(event_id: int) -> ConnectEvent:

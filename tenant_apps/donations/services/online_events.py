@@ -121,11 +121,13 @@ def connect_event_apply(*, event_id: int) -> str:
     services' refusal (a plan's limit, a closed month) as needing attention, not retried.
     What the event needs from Stripe is read first, before any row is locked (stripe_reads)."""
     with stripe_reads_kept():
-        _stripe_read_ahead(event_id)
-        return _locked_apply(event_id)
+        stripe_read_ahead(event_id)
+        return connect_event_locked_apply(event_id)
 
 
-def _locked_apply(event_id: int) -> str:
+def connect_event_locked_apply(event_id: int) -> str:
+    """Apply the event under a lock on its stored row (what Stripe says read ahead, or read
+    now) and record its outcome in the same transaction; an event applied already is left."""
     with transaction.atomic():
         event = connect_event_locked(event_id)
         if event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
@@ -155,7 +157,7 @@ def _locked_apply(event_id: int) -> str:
     return result.outcome
 
 
-def _stripe_read_ahead(event_id: int) -> None:
+def stripe_read_ahead(event_id: int) -> None:
     """Read from Stripe, with no transaction open, what applying the event will ask for (kept
     by stripe_reads_kept): a gift's PaymentIntent and fee, a charge's refunds, an invoice's
     subscription and payment, a payout's transactions. Nothing is read for an event already
@@ -183,7 +185,7 @@ def _stripe_read_ahead(event_id: int) -> None:
                 and payment_intent
                 and not Gift.objects.filter(payment_reference=payment_intent).exists()
             ):
-                _stripe_payment(account=account, payment_intent=payment_intent)
+                stripe_payment(account=account, payment_intent=payment_intent)
         elif event.type == "charge.refunded":
             payment_intent = found.get("payment_intent")
             if (
@@ -201,7 +203,7 @@ def _stripe_read_ahead(event_id: int) -> None:
                 and GIVING_PAGES_KEY in _subscription_metadata(event, found, subscription_id)
             ):
                 payment_intent = _invoice_payment_intent(event, found)
-                _stripe_payment(account=account, payment_intent=payment_intent)
+                stripe_payment(account=account, payment_intent=payment_intent)
         elif (
             event.type == "payout.paid"
             and isinstance(found.get("id"), str)
@@ -253,7 +255,7 @@ def _apply(event: ConnectEvent) -> Outcome:
         return Outcome(
             StripeEventOutcome.PROCESSED, f"Already recorded as gift {existing.pk}: nothing to do."
         )
-    method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
+    method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
     gift = _gift_record(event, session, payment_intent, method=method, fee=fee)
     return Outcome(
         StripeEventOutcome.PROCESSED,
@@ -299,7 +301,7 @@ def _events_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
     return f" Events that came first, applied: {', '.join(applied)}." if applied else ""
 
 
-def _stripe_fee_entries(gift: Gift, fee: Decimal) -> list[accounting.EntrySpec]:
+def stripe_fee_entries(gift: Gift, fee: Decimal) -> list[accounting.EntrySpec]:
     """Stripe's fee on the gift's payment: an expense taken out of Stripe clearing, posted with
     the gift (gift_post's entries_after)."""
     if fee <= 0:
@@ -350,7 +352,7 @@ def _gift_record(
     if not Fund.objects.filter(code=fund, is_active=True).exists():
         fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
     opted_in = metadata.get("email_opt_in") == "yes"
-    tribute = _tribute_of(metadata)
+    tribute = tribute_of(metadata)
     if donor is None:
         donor = _donor_found_or_created(
             email=email, name=name, address=details.get("address"), email_opt_in=opted_in
@@ -367,7 +369,7 @@ def _gift_record(
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
         campaign=_campaign_of(metadata),
-        designation=_fee_covered_note(metadata, amount=amount),
+        designation=fee_covered_note(metadata, amount=amount),
         tribute_type=tribute.kind or TributeType.NONE,
         tribute_name=tribute.name,
         notify_name=tribute.notify_name,
@@ -378,7 +380,7 @@ def _gift_record(
         stripe_invoice_id=stripe_invoice_id,
     )
     return gift_post(
-        gift=gift, acting_user=None, entries_after=lambda posted: _stripe_fee_entries(posted, fee)
+        gift=gift, acting_user=None, entries_after=lambda posted: stripe_fee_entries(posted, fee)
     )
 
 
@@ -389,7 +391,7 @@ def _campaign_of(metadata: dict[str, Any]) -> Campaign | None:
     return Campaign.objects.filter(slug=slug).first() if slug else None
 
 
-def _tribute_of(metadata: dict[str, Any]) -> Tribute:
+def tribute_of(metadata: dict[str, Any]) -> Tribute:
     """The gift's tribute from the metadata; a tribute without the honored person's name (the
     page refuses one) is left out rather than failing the gift."""
     kind = str(metadata.get("tribute_type") or "")
@@ -404,7 +406,7 @@ def _tribute_of(metadata: dict[str, Any]) -> Tribute:
     )
 
 
-def _fee_covered_note(metadata: dict[str, Any], *, amount: Decimal) -> str:
+def fee_covered_note(metadata: dict[str, Any], *, amount: Decimal) -> str:
     """Words for the gift's designation when the donor added Stripe's fee to it: the receipt is
     for the whole charge (a gift), and staff see what the donor chose before the fee."""
     if metadata.get("cover_fees") != "yes":
@@ -512,7 +514,7 @@ def _donor_found_or_created(
 METHOD_OF_STRIPE_TYPE = {"card": GiftMethod.CARD, "us_bank_account": GiftMethod.ACH}
 
 
-def _stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, Decimal]:
+def stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, Decimal]:
     """How the donor paid and Stripe's fee on the payment, read on the account: the method from
     the charge's payment_method_details.type (or the PaymentIntent's payment_method_types when
     it allows one only), the fee from the charge's balance transaction. A method not card or
@@ -806,7 +808,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     existing = Gift.objects.filter(payment_reference=payment_intent).first()
     if existing is not None:
         return _already(f"{payment_intent} is already gift {existing.pk}")
-    method, fee = _stripe_payment(account=event.account_id, payment_intent=payment_intent)
+    method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
     customer = {
         "email": invoice.get("customer_email"),
         "name": invoice.get("customer_name"),

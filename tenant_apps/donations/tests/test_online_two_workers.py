@@ -257,3 +257,66 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
     with schema_context(committed_alpha.schema_name):
         assert Gift.objects.count() == 3
         assert clearing_by_fund() == {"GEN": Decimal(0), "WELLS": Decimal(0)}
+
+
+def _drained_at_once(schema_name: str, organization_id: int, drains: int) -> list[int]:
+    """`drains` drains of the organization's waiting events, each a worker of its own (a thread
+    with its own connection), all starting at the same moment, each draining again while it
+    says some may wait (as the task queues itself again); how many events each took."""
+    from tenant_apps.donations.services.online_batches import connect_events_drain
+
+    start = threading.Barrier(drains)
+    taken: list[int] = []
+
+    def work() -> None:
+        with schema_context(schema_name):
+            start.wait(timeout=10)
+            count, more = connect_events_drain(organization_id=organization_id)
+            while more:
+                again, more = connect_events_drain(organization_id=organization_id)
+                count += again
+            taken.append(count)
+
+    for thread in [_in_a_thread(work) for _ in range(drains)]:
+        thread.join(timeout=120)
+    return taken
+
+
+def test_two_drains_of_one_organization_at_once_apply_each_event_once(
+    committed_alpha: Organization,
+    connected_committed: FakeStripe,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twenty gifts of four donors and the payout of the first ten, stored before two drains
+    start at the same moment, taking four events at a time: every event is taken by one drain
+    only and processed, one gift a payment, one deposit, and Stripe clearing holds what Stripe
+    still holds (the gifts not paid out, less their fees)."""
+    from tenant_apps.donations.models import Deposit
+    from tenant_apps.donations.services import online_batches
+    from tenant_apps.donations.tests.test_online_batches import paid
+    from tenant_apps.donations.tests.test_online_payouts import connect_event
+
+    fake = connected_committed
+    monkeypatch.setattr(online_batches, "DRAIN_BATCH", 4)
+    gifts = [paid(fake, email=f"donor{number % 4}@example.org") for number in range(10)]
+    payout = fake.payout_make(ACCOUNT)
+    gifts += [paid(fake, email=f"donor{number % 4}@example.org") for number in range(10)]
+    stored = _stored(*gifts[:6], connect_event("payout.paid", payout), *gifts[6:])
+
+    taken = _drained_at_once(committed_alpha.schema_name, committed_alpha.pk, drains=2)
+
+    assert sum(taken) == len(stored) == 21, taken
+    assert set(ConnectEvent.objects.filter(pk__in=stored).values_list("outcome", flat=True)) == {
+        "processed"
+    }
+    held = sum(
+        int(row["net"])
+        for owner, row, paid_out in fake.balance_transactions.values()
+        if owner == ACCOUNT and not paid_out
+    )
+    with schema_context(committed_alpha.schema_name):
+        assert Gift.objects.count() == 20
+        assert len(set(Gift.objects.values_list("payment_reference", flat=True))) == 20
+        assert Donor.objects.count() == 4
+        assert Deposit.objects.exclude(stripe_payout_id="").count() == 1
+        assert balance("1060") == Decimal(held) / 100

@@ -1,7 +1,9 @@
 """The Stripe Connect webhook on the public host, /stripe/connect/webhook/: the events of every
 organization's connected account (online gifts), verified by the endpoint's own signing secret
 (STRIPE_CONNECT_WEBHOOK_SECRET), stored once by id in the public schema, and applied in the
-schema of the organization the event's account belongs to, by a task queued after commit."""
+schema of the organization the event's account belongs to, by a drain of the organization's
+waiting events queued after commit (one at a time: an event stored while one is queued waits for
+it)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from django.views.decorators.http import require_POST
 from shared_apps.billing.services.connect_events import (
     connect_event_pending,
     connect_event_receive,
+    connect_events_drain_wanted,
 )
 from shared_apps.billing.services.events import WebhookRefused
-from tenant_apps.donations.tasks import connect_event_apply as connect_event_apply_task
+from tenant_apps.donations.tasks import connect_events_drain as connect_events_drain_task
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +39,18 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
             organization = event.organization
             if organization is not None and connect_event_pending(event):
                 schema_name = organization.schema_name
-                event_id = event.pk
-                transaction.on_commit(
-                    lambda: connect_event_apply_task.apply_async(
-                        args=(event_id,), headers={"_schema_name": schema_name}
-                    )
-                )
+                organization_id = organization.pk
+                transaction.on_commit(lambda: _drain_wake(organization_id, schema_name))
     except WebhookRefused as refusal:
         logger.warning("Stripe Connect webhook refused: %s", refusal.message)
         return JsonResponse({"error": {"status": 400, "message": refusal.message}}, status=400)
     event.refresh_from_db(fields=["outcome"])
     return JsonResponse({"received": event.stripe_id, "outcome": event.outcome or "queued"})
+
+
+def _drain_wake(organization_id: int, schema_name: str) -> None:
+    """Queue a drain of the organization's waiting events, unless one is queued already."""
+    if connect_events_drain_wanted(organization_id=organization_id):
+        connect_events_drain_task.apply_async(
+            args=(organization_id,), headers={"_schema_name": schema_name}
+        )

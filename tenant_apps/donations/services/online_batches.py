@@ -1,0 +1,386 @@
+"""An organization's waiting Stripe Connect events applied a batch at a time (the drain the
+Connect webhook wakes), with the same outcome as applying each on its own (online_events).
+
+A drain takes up to DRAIN_BATCH waiting events of its organization, oldest first, locked with
+SKIP LOCKED (two drains never take the same event), after reading from Stripe what they will
+need with no transaction open. Paid one-time gifts that need nothing but the common case (a
+donor known by email, or a new one with no billing address to compare, no refund or payout
+that came first, nothing recorded yet for the payment) are applied together: donors created in
+one batch, gifts created and posted with Stripe's fees in one batch, outcomes written in one
+statement, receipts issued by one task. Every other event is applied on its own, in its place
+in the order, as connect_event_apply applies it; if a batch fails, its events are applied one
+at a time, so that each failure is recorded on its own event.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from saas_platform.lib.errors import ServiceError
+from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.billing.services.connect_events import (
+    connect_events_drain_started,
+    connect_events_new,
+    connect_events_outcomes_record,
+    connect_events_taken,
+)
+from shared_apps.tenants.models import Organization
+from shared_apps.tenants.tasks import organization_of_task
+from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import Fund
+from tenant_apps.donations.models import (
+    Campaign,
+    Gift,
+    GiftMethod,
+    GiftSource,
+    PayoutTransaction,
+    TributeType,
+)
+from tenant_apps.donations.services.allocations import AllocationSpec
+from tenant_apps.donations.services.gifts import GiftSpec, gifts_create, gifts_post
+from tenant_apps.donations.services.online_events import (
+    CENTS,
+    GIFT_EVENTS,
+    connect_event_locked_apply,
+    fee_covered_note,
+    stripe_fee_entries,
+    stripe_payment,
+    stripe_read_ahead,
+    tribute_of,
+)
+from tenant_apps.donations.services.online_payouts import clearing_lock
+from tenant_apps.donations.services.posting import DEFAULT_FUND
+from tenant_apps.donations.services.stripe_reads import stripe_reads_kept
+from tenant_apps.donors.models import Donor, DonorEmail
+from tenant_apps.donors.services import DonorNames, EmailSpec, donors_create
+from tenant_apps.donors.services.imports import DonorImportSpec
+
+logger = logging.getLogger(__name__)
+
+# Events taken at a time: one transaction, its statements about as many for 100 as for 1.
+DRAIN_BATCH = 100
+# Batches a drain applies before it hands over to the drains of other organizations (it
+# queues itself again when more are waiting).
+DRAIN_ROUNDS = 5
+
+
+def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:
+    """Apply the organization's waiting events, DRAIN_BATCH at a time, in the current (the
+    organization's) schema; returns how many were taken and whether some may still wait
+    (the caller queues the drain again)."""
+    connect_events_drain_started(organization_id=organization_id)
+    taken = 0
+    for _ in range(DRAIN_ROUNDS):
+        waiting = connect_events_new(organization_id=organization_id, limit=DRAIN_BATCH)
+        if not waiting:
+            return taken, False
+        applied = connect_events_batch_apply(organization_id=organization_id, event_ids=waiting)
+        taken += applied
+        if not applied or len(waiting) < DRAIN_BATCH:
+            # None taken: other drains hold them all, and apply them.
+            return taken, False
+    return taken, True
+
+
+def connect_events_batch_apply(*, organization_id: int, event_ids: list[int]) -> int:
+    """Apply those of `event_ids` still waiting and held by no other worker, in one
+    transaction, after reading from Stripe what they need; returns how many were taken."""
+    with stripe_reads_kept():
+        _stripe_read_ahead_of(event_ids)
+        with transaction.atomic():
+            events = connect_events_taken(organization_id=organization_id, event_ids=event_ids)
+            if not events:
+                return 0
+            with organization_of_task(organization_id, what="Connect events") as organization:
+                for event in events:
+                    event.organization = organization
+                _events_apply(events, organization)
+    return len(events)
+
+
+def _stripe_read_ahead_of(event_ids: list[int]) -> None:
+    """What the events will ask Stripe for, read with no transaction open: a gift's payment
+    and fee for each paid one-time checkout not recorded yet (its recorded payments found in
+    one query), anything else as connect_event_apply reads it ahead."""
+    events = list(ConnectEvent.objects.filter(pk__in=event_ids, outcome=""))
+    gifts = {event.pk: _payment_intent_of(event) for event in events}
+    recorded = set(
+        Gift.objects.filter(
+            payment_reference__in=[intent for intent in gifts.values() if intent]
+        ).values_list("payment_reference", flat=True)
+    )
+    for event in events:
+        payment_intent = gifts[event.pk]
+        if payment_intent is None:
+            stripe_read_ahead(event.pk)
+        elif payment_intent not in recorded:
+            try:
+                stripe_payment(account=event.account_id, payment_intent=payment_intent)
+            except ServiceError:
+                continue  # applying the event reads again and says what is wrong
+
+
+def _payment_intent_of(event: ConnectEvent) -> str | None:
+    """The PaymentIntent of a paid one-time checkout, the only events a batch may take."""
+    if event.type not in GIFT_EVENTS or not isinstance(event.payload, dict):
+        return None
+    session = (event.payload.get("data") or {}).get("object")
+    if (
+        not isinstance(session, dict)
+        or session.get("mode") != "payment"
+        or session.get("payment_status") != "paid"
+    ):
+        return None
+    payment_intent = session.get("payment_intent")
+    return payment_intent if isinstance(payment_intent, str) and payment_intent else None
+
+
+def _events_apply(events: list[ConnectEvent], organization: Organization) -> None:
+    """The taken events in order: each run of paid one-time checkouts as a batch, as far as
+    its events are simple ones (_simple_gifts), every other event on its own."""
+    position = 0
+    while position < len(events):
+        run: list[ConnectEvent] = []
+        while position + len(run) < len(events) and _payment_intent_of(events[position + len(run)]):
+            run.append(events[position + len(run)])
+        gifts = _simple_gifts(run, organization) if run else []
+        if gifts:
+            _gifts_apply(gifts)
+            position += len(gifts)
+        else:
+            connect_event_locked_apply(events[position].pk)
+            position += 1
+
+
+@dataclass
+class _SimpleGift:
+    """A paid one-time checkout the batch can record as connect_event_apply would."""
+
+    event: ConnectEvent
+    payment_intent: str
+    spec: GiftSpec
+    fee: Decimal
+    new_donor: str  # the email of the new donor the gift is from, "" for a known one
+
+
+def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
+    """The leading events of `run` (paid one-time checkouts, in order) that are simple; stops
+    at the first that is not, which is then applied on its own."""
+    # Before anything is read for posting: a payout applied at the same time waits for the
+    # batch, or the batch sees the payout (online_payouts.payout_funds_of_late_gift).
+    clearing_lock()
+    intents = [_payment_intent_of(event) or "" for event in run]
+    emails = [_email_of(event) for event in run]
+    recorded = set(
+        Gift.objects.filter(payment_reference__in=intents).values_list(
+            "payment_reference", flat=True
+        )
+    )
+    paid_out = set(
+        PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
+            "payment_intent", flat=True
+        )
+    )
+    refunds_first = set(
+        ConnectEvent.objects.filter(
+            account_id=run[0].account_id,
+            organization_id=organization.pk,
+            type="charge.refunded",
+            outcome=StripeEventOutcome.IGNORED,
+            payload__data__object__payment_intent__in=intents,
+        ).values_list("payload__data__object__payment_intent", flat=True)
+    )
+    known: dict[str, Donor] = {}
+    for found in (
+        DonorEmail.objects.filter(email__in=[email for email in emails if email])
+        .filter(donor__merged_into__isnull=True)
+        .select_related("donor")
+        .order_by("donor_id")
+    ):
+        known.setdefault(found.email, found.donor)
+    currency = accounting.accounting_settings().currency
+    sessions = [event.payload["data"]["object"] for event in run]
+    funds = set(
+        Fund.objects.filter(
+            code__in={str((s.get("metadata") or {}).get("fund") or "") for s in sessions},
+            is_active=True,
+        ).values_list("code", flat=True)
+    )
+    campaigns = {
+        campaign.slug: campaign
+        for campaign in Campaign.objects.filter(
+            slug__in={str((s.get("metadata") or {}).get("campaign") or "") for s in sessions}
+        )
+    }
+    zone = zoneinfo.ZoneInfo(organization.time_zone or "UTC")
+    new_donors: dict[str, bool] = {}  # email: opted in to news
+    simple: list[_SimpleGift] = []
+    seen: set[str] = set()
+    for event, payment_intent, email, session in zip(run, intents, emails, sessions, strict=True):
+        if (
+            payment_intent in recorded | paid_out | refunds_first | seen
+            or not email
+            or str(session.get("currency") or "").upper() != currency
+        ):
+            break
+        metadata: dict[str, Any] = session.get("metadata") or {}
+        opted_in = metadata.get("email_opt_in") == "yes"
+        donor = known.get(email)
+        if donor is None and (session.get("customer_details") or {}).get("address"):
+            break  # a billing address: matched by name and postcode, on its own
+        if donor is not None and opted_in and not donor.email_news_ok:
+            break  # the known donor's preference changes: donor_update, on its own
+        if donor is None and email in new_donors and opted_in and not new_donors[email]:
+            break
+        try:
+            method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
+            amount = Decimal(int(session["amount_total"])) / CENTS
+        except (ServiceError, KeyError, TypeError, ValueError):
+            break
+        if donor is None:
+            new_donors.setdefault(email, opted_in)
+        seen.add(payment_intent)
+        simple.append(
+            _SimpleGift(
+                event=event,
+                payment_intent=payment_intent,
+                fee=fee,
+                new_donor="" if donor is not None else email,
+                spec=_gift_spec(
+                    session,
+                    donor=donor,
+                    amount=amount,
+                    method=method,
+                    payment_intent=payment_intent,
+                    received_on=timezone.localtime(event.created, zone).date(),
+                    fund=str(metadata.get("fund") or DEFAULT_FUND),
+                    funds=funds,
+                    campaign=campaigns.get(str(metadata.get("campaign") or "")),
+                ),
+            )
+        )
+    return simple
+
+
+def _email_of(event: ConnectEvent) -> str:
+    session = event.payload["data"]["object"]
+    metadata = session.get("metadata") or {}
+    details = session.get("customer_details") or {}
+    if not isinstance(metadata, dict) or not isinstance(details, dict):
+        return ""
+    return str(metadata.get("donor_email") or details.get("email") or "").strip().lower()
+
+
+def _name_of(session: dict[str, Any]) -> str:
+    metadata = session.get("metadata") or {}
+    details = session.get("customer_details") or {}
+    return str(metadata.get("donor_name") or details.get("name") or "").strip()
+
+
+def _gift_spec(
+    session: dict[str, Any],
+    *,
+    donor: Donor | None,
+    amount: Decimal,
+    method: GiftMethod,
+    payment_intent: str,
+    received_on: date,
+    fund: str,
+    funds: set[str],
+    campaign: Campaign | None,
+) -> GiftSpec:
+    """The gift online_events._gift_record records for the checkout; a new donor's gift names
+    its donor once the batch has made it."""
+    metadata: dict[str, Any] = session.get("metadata") or {}
+    tribute = tribute_of(metadata)
+    return GiftSpec(
+        donor=donor if donor is not None else Donor(),
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        source=GiftSource.ONLINE,
+        payment_reference=payment_intent,
+        # A fund closed since the page was shown: the gift goes to the general fund.
+        allocations=[AllocationSpec(fund=fund if fund in funds else DEFAULT_FUND, amount=amount)],
+        campaign=campaign,
+        designation=fee_covered_note(metadata, amount=amount),
+        tribute_type=tribute.kind or TributeType.NONE,
+        tribute_name=tribute.name,
+        notify_name=tribute.notify_name,
+        notify_email=tribute.notify_email,
+        anonymous=metadata.get("anonymous") == "yes",
+    )
+
+
+def _gifts_apply(gifts: Sequence[_SimpleGift]) -> None:
+    """Record the batch's gifts, in a savepoint: new donors, gifts and their posting (with
+    Stripe's fees) a batch each, and the events' outcomes in one statement. If anything is
+    refused, the batch is undone and each event is applied on its own instead."""
+    try:
+        with transaction.atomic():
+            _gifts_record(gifts)
+    except Exception:
+        logger.warning(
+            "A batch of %d Connect events could not be applied together; one at a time now",
+            len(gifts),
+            exc_info=True,
+        )
+        for gift in gifts:
+            connect_event_locked_apply(gift.event.pk)
+
+
+def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
+    names: dict[str, str] = {}
+    opted_in: dict[str, bool] = {}
+    for gift in gifts:
+        if gift.new_donor and gift.new_donor not in names:
+            session = gift.event.payload["data"]["object"]
+            names[gift.new_donor] = _name_of(session)
+            opted_in[gift.new_donor] = (session.get("metadata") or {}).get("email_opt_in") == "yes"
+    created = donors_create(
+        donors=[_new_donor(email, names[email], opted_in[email]) for email in names],
+        acting_user=None,
+    )
+    made = dict(zip(names, created, strict=True))
+    specs = [
+        replace(gift.spec, donor=made[gift.new_donor]) if gift.new_donor else gift.spec
+        for gift in gifts
+    ]
+    drafts = gifts_create(gifts=specs, acting_user=None)
+    fees = {draft.pk: gift.fee for draft, gift in zip(drafts, gifts, strict=True)}
+    posted = gifts_post(
+        gifts=drafts,
+        acting_user=None,
+        entries_after=lambda posted: stripe_fee_entries(posted, fees[posted.pk]),
+    )
+    connect_events_outcomes_record(
+        outcomes={
+            gift.event.pk: (
+                StripeEventOutcome.PROCESSED,
+                f"Gift {recorded.pk} of {recorded.amount:.2f} recorded and posted; "
+                f"Stripe fee {gift.fee:.2f}.",
+            )
+            for gift, recorded in zip(gifts, posted, strict=True)
+        }
+    )
+
+
+def _new_donor(email: str, name: str, email_opt_in: bool) -> DonorImportSpec:
+    """A donor as online_events._donor_found_or_created makes one with no address."""
+    first, _, last = name.rpartition(" ")
+    if not first:
+        first, last = "", name or email or "Online donor"
+    return DonorImportSpec(
+        names=DonorNames(kind="individual", first_name=first[:100], last_name=last[:100]),
+        emails=[EmailSpec(email=email, is_primary=True)],
+        email_news_ok=email_opt_in,
+    )

@@ -1,0 +1,350 @@
+"""An organization's waiting Connect events applied a batch at a time by a drain: the same
+gifts, entries, audit rows, receipts and outcomes as one at a time, in a number of statements
+that does not grow with the batch; a bad event needs attention on its own while the others are
+applied; the wake-up flag loses no event."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from saas_platform.lib.connection import connection
+from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.billing.services.connect_events import (
+    connect_events_drain_started,
+    connect_events_drain_wanted,
+)
+from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event
+from tenant_apps.accounting.models import JournalEntry, JournalLine
+from tenant_apps.core.models import AuditEvent
+from tenant_apps.donations.models import Gift, GiftState, Receipt
+from tenant_apps.donations.services import online_batches
+from tenant_apps.donations.services.online_batches import connect_events_drain
+from tenant_apps.donations.services.online_events import connect_event_apply
+from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+from tenant_apps.donations.tests.test_online_gifts import ACCOUNT, connected  # noqa: F401
+from tenant_apps.donations.tests.test_online_two_workers import _stored
+from tenant_apps.donors.models import Donor
+from tenant_apps.donors.tests.factories import donor_made
+from tests.plugin import Tenant
+
+pytestmark = pytest.mark.django_db
+
+_sessions = iter(range(1, 1_000_000))
+
+
+def paid(
+    fake: FakeStripe,
+    *,
+    email: str,
+    cents: int = 2_500,
+    currency: str = "usd",
+    name: str = "Ada Lovelace",
+    **metadata: str,
+) -> dict[str, Any]:
+    """The checkout.session.completed event of a gift paid on Checkout by card."""
+    session_id = f"cs_batch_{next(_sessions):06d}"
+    fake.sessions[session_id] = {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_subtotal": cents,
+        "amount_total": cents,
+        "currency": currency,
+        "customer_email": email,
+        "metadata": {"fund": "GEN", "donor_name": name, "donor_email": email, **metadata},
+        "mode": "payment",
+        "payment_intent": None,
+        "payment_status": "unpaid",
+        "status": "open",
+        "_account": ACCOUNT,
+        "_payment_intent_metadata": {},
+    }
+    session = fake.checkout_session_pay(session_id)
+    return event("checkout.session.completed", session, created=int(time.time()), account=ACCOUNT)
+
+
+def _drained(organization_id: int, capture: Callable[..., Any], *, execute: bool = True) -> int:
+    """Drain the organization's waiting events, then run what was queued after commit (the
+    receipts) unless `execute` is false."""
+    with schema_context("alpha"), capture(execute=execute):
+        taken, more = connect_events_drain(organization_id=organization_id)
+    assert not more
+    return taken
+
+
+def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_batch(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given batches of 2 and of 9 gifts, each with one new donor and the rest from donors known
+    by email, when each is drained, then both take the same number of statements and every
+    gift is posted with its fee."""
+    with schema_context("alpha"):
+        for number in range(8):
+            donor_made("Known", f"Donor {number}", emails=(f"known{number}@example.org",))
+    organization_id = alpha.organization.pk
+    counts = []
+    for size, new in ((2, "new-a@example.org"), (9, "new-b@example.org")):
+        _stored(
+            paid(connected, email=new),
+            *[paid(connected, email=f"known{number}@example.org") for number in range(size - 1)],
+        )
+        with CaptureQueriesContext(connection) as queries:
+            taken = _drained(organization_id, django_capture_on_commit_callbacks, execute=False)
+        assert taken == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1], counts
+    assert counts[0] < 60, counts  # about as many as one event takes on its own
+    assert not ConnectEvent.objects.filter(account_id=ACCOUNT).exclude(outcome="processed")
+    with schema_context("alpha"):
+        assert Gift.objects.filter(state=GiftState.POSTED).count() == 11
+        assert Donor.objects.filter(emails__email__startswith="new-").count() == 2
+        assert JournalEntry.objects.filter(source="fee").count() == 11
+
+
+def _normalized(text: str, names: dict[int, str]) -> str:
+    return re.sub(
+        r"([Gg]ift[: ])(\d+)", lambda found: found[1] + names.get(int(found[2]), "?"), text
+    )
+
+
+def _books() -> dict[str, Any]:
+    """What the events left in the books and the log, with each gift named by its payment."""
+    names = {gift.pk: gift.payment_reference for gift in Gift.objects.all()}
+    return {
+        "gifts": sorted(
+            (
+                gift.payment_reference,
+                gift.donor.display_name,
+                gift.donor.email_news_ok,
+                f"{gift.amount:.2f}",
+                gift.method,
+                gift.source,
+                gift.state,
+                gift.received_on.isoformat(),
+                gift.currency,
+                tuple(gift.allocations.values_list("fund__code", "amount")),
+                gift.journal_entry.number if gift.journal_entry else None,
+            )
+            for gift in Gift.objects.select_related("donor", "journal_entry")
+        ),
+        "entries": sorted(
+            (
+                entry.number,
+                _normalized(entry.memo, names),
+                entry.source,
+                _normalized(entry.source_reference, names),
+                entry.state,
+                tuple(
+                    entry.lines.order_by("id").values_list(
+                        "account__code", "fund__code", "debit", "credit"
+                    )
+                ),
+            )
+            for entry in JournalEntry.objects.all()
+        ),
+        "audit": Counter(AuditEvent.objects.values_list("action", "object_type")),
+        "receipts": sorted(
+            (_normalized(f"gift {receipt.gift_id}", names), f"{receipt.amount:.2f}")
+            for receipt in Receipt.objects.all()
+        ),
+        "donors": sorted(
+            Donor.objects.values_list("display_name", "emails__email", "email_news_ok")
+        ),
+        "outcomes": sorted(
+            (stripe_id, outcome, _normalized(detail, names))
+            for stripe_id, outcome, detail in ConnectEvent.objects.filter(
+                account_id=ACCOUNT
+            ).values_list("stripe_id", "outcome", "outcome_detail")
+        ),
+    }
+
+
+class _Undone(Exception):
+    pass
+
+
+def test_a_drain_records_what_applying_each_event_on_its_own_records(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given gifts of known and new donors (one giving twice, one opting in), a payout-free
+    day and a tribute, when they are applied one at a time (then undone) and then drained,
+    then the books, the log, the receipts and the outcomes are the same."""
+    with schema_context("alpha"):
+        receipt_settings_update(
+            legal_name="Alpha Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+        donor_made("Known", "Donor", emails=("known@example.org",))
+    stored = _stored(
+        paid(connected, email="known@example.org", cents=1_000),
+        paid(connected, email="new@example.org", cents=2_000, name="Nell New"),
+        paid(connected, email="new@example.org", cents=3_000, name="Nell New"),
+        paid(connected, email="other@example.org", cents=4_000, email_opt_in="yes"),
+        paid(
+            connected,
+            email="tribute@example.org",
+            cents=5_000,
+            tribute_type="honor",
+            tribute_name="Grandma",
+            cover_fees="yes",
+            amount_chosen="48.00",
+        ),
+    )
+
+    with pytest.raises(_Undone), transaction.atomic():
+        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+            for event_id in stored:
+                assert connect_event_apply(event_id=event_id) == "processed"
+        with schema_context("alpha"):
+            one_at_a_time = _books()
+        raise _Undone
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 5
+    with schema_context("alpha"):
+        drained = _books()
+
+    assert len(drained["gifts"]) == 5
+    assert len(drained["receipts"]) == 5
+    assert drained == one_at_a_time
+
+
+def test_a_bad_event_in_a_batch_needs_attention_and_the_others_are_applied(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    good_first, bad, good_last = _stored(
+        paid(connected, email="a@example.org"),
+        paid(connected, email="b@example.org", currency="eur"),
+        paid(connected, email="c@example.org"),
+    )
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 3
+
+    outcomes = dict(ConnectEvent.objects.values_list("pk", "outcome"))
+    assert outcomes[bad] == StripeEventOutcome.NEEDS_ATTENTION
+    assert outcomes[good_first] == outcomes[good_last] == StripeEventOutcome.PROCESSED
+    assert "EUR" in ConnectEvent.objects.get(pk=bad).outcome_detail
+    with schema_context("alpha"):
+        assert sorted(Gift.objects.values_list("donor__emails__email", flat=True)) == [
+            "a@example.org",
+            "c@example.org",
+        ]
+
+
+def test_a_batch_that_fails_is_applied_one_event_at_a_time(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a batch whose writing fails (here: its outcomes), when it is drained, then nothing
+    of the batch stays and each event is applied on its own, once."""
+
+    def failing(**_: Any) -> int:
+        raise RuntimeError("the batch's outcomes could not be written")
+
+    monkeypatch.setattr(online_batches, "connect_events_outcomes_record", failing)
+    stored = _stored(*[paid(connected, email=f"d{number}@example.org") for number in range(3)])
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 3
+
+    assert set(ConnectEvent.objects.filter(pk__in=stored).values_list("outcome", flat=True)) == {
+        StripeEventOutcome.PROCESSED
+    }
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 3
+        assert Donor.objects.count() == 3
+        assert JournalEntry.objects.filter(source="fee").count() == 3
+
+
+def test_an_event_stored_while_a_drain_runs_wakes_the_next_drain(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a drain queued for a first event (its flag set), when a second event is stored
+    while the drain reads the waiting events, then the webhook's wake-up for it queues a drain
+    (the running one cleared the flag first), and that drain applies it: nothing waits."""
+    organization_id = alpha.organization.pk
+    connect_events_drain_started(organization_id=organization_id)
+    (first,) = _stored(paid(connected, email="first@example.org"))
+    assert connect_events_drain_wanted(organization_id=organization_id)
+    assert not connect_events_drain_wanted(organization_id=organization_id)  # one queued
+    reading = online_batches.connect_events_new
+    woken: list[bool] = []
+    later = paid(connected, email="second@example.org")
+
+    def stored_meanwhile(**given: Any) -> list[int]:
+        waiting = reading(**given)
+        if not woken:
+            _stored(later)
+            woken.append(connect_events_drain_wanted(organization_id=organization_id))
+        return waiting
+
+    monkeypatch.setattr(online_batches, "connect_events_new", stored_meanwhile)
+    assert _drained(organization_id, django_capture_on_commit_callbacks) == 1
+    assert woken == [True]
+    assert _drained(organization_id, django_capture_on_commit_callbacks) == 1
+
+    assert set(
+        ConnectEvent.objects.filter(account_id=ACCOUNT).values_list("outcome", flat=True)
+    ) == {StripeEventOutcome.PROCESSED}
+    assert ConnectEvent.objects.get(pk=first).outcome == StripeEventOutcome.PROCESSED
+    connect_events_drain_started(organization_id=organization_id)
+
+
+def test_replayed_gift_events_change_nothing_twice(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Two events of one payment in a batch (completed and, say, a retry's twin): one gift;
+    the second says it was recorded already."""
+    gift = paid(connected, email="twice@example.org")
+    twin = {**gift, "id": gift["id"] + "twin"}
+    _stored(gift, twin)
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 2
+
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+        assert JournalLine.objects.filter(account__code="8550").aggregate(total=Sum("debit"))[
+            "total"
+        ]
+    details = list(ConnectEvent.objects.order_by("pk").values_list("outcome_detail", flat=True))
+    assert details[1].startswith("Already recorded as gift")
+
+
+def test_a_drain_in_another_organizations_schema_stops_and_writes_nothing(
+    alpha: Tenant,
+    beta: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+) -> None:
+    stored = _stored(paid(connected, email="x@example.org"))
+
+    with schema_context("beta"), pytest.raises(RuntimeError):
+        online_batches.connect_events_batch_apply(
+            organization_id=alpha.organization.pk, event_ids=stored
+        )
+
+    assert ConnectEvent.objects.get(pk=stored[0]).outcome == ""
+    with schema_context("beta"):
+        assert not Gift.objects.exists()
