@@ -41,38 +41,59 @@ def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
     )
     account = data.get("account")
     account_id = account if isinstance(account, str) else ""
+    organization = (
+        Organization.objects.filter(
+            stripe_account_id=account_id, state__in=APPLIED_IN_STATES
+        ).first()
+        if account_id
+        else None
+    )
+    event = ConnectEvent(
+        stripe_id=data["id"],
+        type=data["type"],
+        account_id=account_id[:255],
+        created=datetime.fromtimestamp(data["created"], tz=UTC),
+        livemode=bool(data.get("livemode")),
+        payload=data,
+        received_at=timezone.now(),
+        organization=organization,
+    )
+    if organization is None:
+        event.outcome = StripeEventOutcome.IGNORED
+        event.outcome_detail = "No organization that takes gifts has this Stripe account."
+        event.processed_at = event.received_at
     try:
-        with transaction.atomic():
-            event, created = ConnectEvent.objects.get_or_create(
-                stripe_id=data["id"],
-                defaults={
-                    "type": data["type"],
-                    "account_id": account_id[:255],
-                    "created": datetime.fromtimestamp(data["created"], tz=UTC),
-                    "livemode": bool(data.get("livemode")),
-                    "payload": data,
-                },
-            )
-            if not created:
-                logger.info("Connect event %s received again", event.stripe_id)
-                return event
-            organization = (
-                Organization.objects.filter(
-                    stripe_account_id=account_id, state__in=APPLIED_IN_STATES
-                ).first()
-                if account_id
-                else None
-            )
-            if organization is None:
-                event.outcome = StripeEventOutcome.IGNORED
-                event.outcome_detail = "No organization that takes gifts has this Stripe account."
-                event.processed_at = timezone.now()
-            else:
-                event.organization = organization
-            event.save(update_fields=["organization", "outcome", "outcome_detail", "processed_at"])
+        stored = _connect_event_insert(event)
     except DataError:
         raise WebhookRefused("The event cannot be stored.") from None
+    if not stored:
+        logger.info("Connect event %s received again", event.stripe_id)
+        return ConnectEvent.objects.select_related("organization").get(stripe_id=event.stripe_id)
     return event
+
+
+def _connect_event_insert(event: ConnectEvent) -> bool:
+    """Store the event unless its id is stored already, in one statement (a delivery and its
+    replay may arrive at the same moment: one stores it, the other finds it); whether it was
+    stored. Sets the new row's id on `event`."""
+    fields = [field for field in ConnectEvent._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column or field.attname) for field in fields)
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names from the model; values are parameters.
+            f"INSERT INTO {quote(ConnectEvent._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (stripe_id) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    return True
 
 
 def connect_event_pending(event: ConnectEvent) -> bool:

@@ -32,19 +32,16 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
     with nothing stored when the signature or the payload is bad. Applying happens in the
     organization's schema after the answer: its failures are kept on the event for a retry."""
     try:
-        with transaction.atomic():
-            event = connect_event_receive(
-                payload=request.body, signature=request.headers.get("Stripe-Signature", "")
-            )
-            organization = event.organization
-            if organization is not None and connect_event_pending(event):
-                schema_name = organization.schema_name
-                organization_id = organization.pk
-                transaction.on_commit(lambda: _drain_wake(organization_id, schema_name))
+        event = connect_event_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
     except WebhookRefused as refusal:
         logger.warning("Stripe Connect webhook refused: %s", refusal.message)
         return JsonResponse({"error": {"status": 400, "message": refusal.message}}, status=400)
-    event.refresh_from_db(fields=["outcome"])
+    organization = event.organization
+    if organization is not None and connect_event_pending(event):
+        # Stored (committed) before the drain is woken: the drain reads it.
+        transaction.on_commit(lambda: _drain_wake(organization.pk, organization.schema_name))
     return JsonResponse({"received": event.stripe_id, "outcome": event.outcome or "queued"})
 
 
