@@ -61,8 +61,7 @@ from tenant_apps.donations.services.online_payouts import clearing_lock
 from tenant_apps.donations.services.posting import DEFAULT_FUND
 from tenant_apps.donations.services.stripe_reads import stripe_reads_kept
 from tenant_apps.donors.models import Donor, DonorEmail
-from tenant_apps.donors.services import DonorNames, EmailSpec, donors_create
-from tenant_apps.donors.services.imports import DonorImportSpec
+from tenant_apps.donors.services import DonorImportSpec, DonorNames, EmailSpec, donors_create
 
 logger = logging.getLogger(__name__)
 
