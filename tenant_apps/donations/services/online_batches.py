@@ -79,17 +79,20 @@ def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:
     organization's) schema; returns how many were taken and whether some may still wait
     (the caller queues the drain again)."""
     connect_events_drain_started(organization_id=organization_id)
-    taken = 0
+    taken, more = 0, False
     for _ in range(DRAIN_ROUNDS):
         waiting = connect_events_new(organization_id=organization_id, limit=DRAIN_BATCH)
         if not waiting:
             return taken, False
         applied = connect_events_batch_apply(organization_id=organization_id, event_ids=waiting)
         taken += applied
-        if not applied or len(waiting) < DRAIN_BATCH:
-            # None taken: other drains hold them all, and apply them.
+        if len(waiting) < DRAIN_BATCH:
             return taken, False
-    return taken, True
+        # None taken: another drain took them between the read and the lock; the next read
+        # leaves out what it holds. Going again is for the events this drain took to be
+        # followed: those another drain holds are its to follow.
+        more = applied > 0
+    return taken, more
 
 
 def connect_events_batch_apply(*, organization_id: int, event_ids: list[int]) -> int:
