@@ -4,12 +4,12 @@ Connect webhook wakes), with the same outcome as applying each on its own (onlin
 A drain takes up to DRAIN_BATCH waiting events of its organization, oldest first, locked with
 SKIP LOCKED (two drains never take the same event), after reading from Stripe what they will
 need with no transaction open. Paid one-time gifts that need nothing but the common case (a
-donor known by email, or a new one with no billing address to compare, no refund or payout
-that came first, nothing recorded yet for the payment) are applied together: donors created in
-one batch, gifts created and posted with Stripe's fees in one batch, outcomes written in one
-statement, receipts issued by one task. Every other event is applied on its own, in its place
-in the order, as connect_event_apply applies it; if a batch fails, its events are applied one
-at a time, so that each failure is recorded on its own event.
+donor known by email, or a new one with no billing address to compare, no refund, dispute or
+payout that came first, nothing recorded yet for the payment) are applied together: donors
+created in one batch, gifts created and posted with Stripe's fees in one batch, outcomes
+written in one statement, receipts issued by one task. Every other event is applied on its
+own, in its place in the order, as connect_event_apply applies it; if a batch fails, its
+events are applied one at a time, so that each failure is recorded on its own event.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import GiftSpec, gifts_create, gifts_post
 from tenant_apps.donations.services.online_events import (
     CENTS,
+    EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
     connect_event_locked_apply,
     fee_covered_note,
@@ -219,11 +220,13 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
             "payment_intent", flat=True
         )
     )
-    refunds_first = set(
+    # A refund or dispute of the payment that came first is applied with the gift, one at a
+    # time (online_events._events_that_came_first).
+    came_first = set(
         ConnectEvent.objects.filter(
             account_id=run[0].account_id,
             organization_id=organization.pk,
-            type="charge.refunded",
+            type__in=EVENTS_AFTER_A_GIFT,
             outcome=StripeEventOutcome.IGNORED,
             payload__data__object__payment_intent__in=intents,
         ).values_list("payload__data__object__payment_intent", flat=True)
@@ -256,7 +259,7 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     seen: set[str] = set()
     for event, payment_intent, email, session in zip(run, intents, emails, sessions, strict=True):
         if (
-            payment_intent in recorded | paid_out | refunds_first | seen
+            payment_intent in recorded | paid_out | came_first | seen
             or not email
             or str(session.get("currency") or "").upper() != currency
         ):

@@ -27,7 +27,7 @@ from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations.models import Gift, GiftState, Receipt
+from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt
 from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.online_batches import connect_events_drain
 from tenant_apps.donations.services.online_events import connect_event_apply
@@ -309,6 +309,35 @@ def test_an_event_stored_while_a_drain_runs_wakes_the_next_drain(
     ) == {StripeEventOutcome.PROCESSED}
     assert ConnectEvent.objects.get(pk=first).outcome == StripeEventOutcome.PROCESSED
     connect_events_drain_started(organization_id=organization_id)
+
+
+def test_a_gift_whose_dispute_came_first_is_applied_with_it(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given a dispute stored and left alone before its gift (no gift had the payment), when the
+    gift is drained beside a plain one, then the gift takes the one-at-a-time path and its
+    dispute is posted with it; the plain gift is applied in the batch."""
+    disputed = paid(connected, email="disputed@example.org")
+    payment_intent = disputed["data"]["object"]["payment_intent"]
+    opened = connected.dispute_open(payment_intent)
+    (dispute_event,) = _stored(
+        event("charge.dispute.created", opened, created=int(time.time()), account=ACCOUNT)
+    )
+    with schema_context("alpha"):
+        assert connect_event_apply(event_id=dispute_event) == StripeEventOutcome.IGNORED
+    _stored(disputed, paid(connected, email="plain@example.org"))
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 2
+
+    assert set(
+        ConnectEvent.objects.filter(account_id=ACCOUNT).values_list("outcome", flat=True)
+    ) == {StripeEventOutcome.PROCESSED}
+    with schema_context("alpha"):
+        gift = Gift.objects.get(payment_reference=payment_intent)
+        assert GiftDispute.objects.get().gift_id == gift.pk
+        assert Gift.objects.count() == 2
 
 
 def test_replayed_gift_events_change_nothing_twice(
