@@ -268,27 +268,17 @@ def events_made(
                 continue
             counts["one_time"] += 1
             payments += 1
-            session_id = f"cs_bench_{account[-4:]}_{counts['one_time']:05d}"
-            fake.sessions[session_id] = {
-                "id": session_id,
-                "object": "checkout.session",
-                "amount_subtotal": cents,
-                "amount_total": cents,
-                "currency": "usd",
-                "customer_email": f"donor{donor}@example.org",
-                "metadata": {
+            session = fake.gift_paid_on_checkout(
+                account=account,
+                cents=cents,
+                email=f"donor{donor}@example.org",
+                metadata={
                     "fund": "GEN",
                     "donor_name": f"Donor {donor} Bench",
                     "donor_email": f"donor{donor}@example.org",
                 },
-                "mode": "payment",
-                "payment_intent": None,
-                "payment_status": "unpaid",
-                "status": "open",
-                "_account": account,
-                "_payment_intent_metadata": {},
-            }
-            session = fake.checkout_session_pay(session_id)
+                session_id=f"cs_bench_{account[-4:]}_{counts['one_time']:05d}",
+            )
             paid.append(session["payment_intent"])
             add("checkout.session.completed", session)
         made.deliveries.extend(events)

@@ -121,6 +121,29 @@ class FakeStripe:
             charges_enabled=True, payouts_enabled=payouts, details_submitted=True
         )
 
+    def gift_paid_on_checkout(
+        self,
+        *,
+        account: str,
+        cents: int,
+        email: str,
+        metadata: dict[str, str],
+        currency: str = "usd",
+        session_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A one-time gift of `cents` paid by card on a Checkout session the giving page made on
+        `account` (payment mode, `metadata` as the page sets it): the completed session, as
+        checkout.session.completed carries it."""
+        session_id = session_id or f"cs_1Test{next(_numbers):08d}"
+        self.sessions[session_id] = {
+            "id": session_id, "object": "checkout.session", "amount_subtotal": cents,
+            "amount_total": cents, "currency": currency, "customer_email": email,
+            "metadata": dict(metadata), "mode": "payment", "payment_intent": None,
+            "payment_status": "unpaid", "status": "open", "_account": account,
+            "_payment_intent_metadata": {},
+        }  # fmt: skip
+        return self.checkout_session_pay(session_id)
+
     def checkout_session_pay(self, session_id: str, *, method: str = "card") -> dict[str, Any]:
         """The donor pays a Checkout session made on a connected account, by `method` ("card",
         or "us_bank_account" for a bank debit that has cleared): the session becomes complete

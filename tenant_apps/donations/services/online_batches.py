@@ -45,7 +45,6 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     PayoutTransaction,
-    TributeType,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import GiftSpec, gifts_create, gifts_post
@@ -54,11 +53,10 @@ from tenant_apps.donations.services.online_events import (
     EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
     connect_event_locked_apply,
-    fee_covered_note,
+    gift_details_of,
     stripe_fee_entries,
     stripe_payment,
     stripe_read_ahead,
-    tribute_of,
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
 from tenant_apps.donations.services.posting import DEFAULT_FUND
@@ -333,7 +331,6 @@ def _gift_spec(
     """The gift online_events._gift_record records for the checkout; a new donor's gift names
     its donor once the batch has made it."""
     metadata: dict[str, Any] = session.get("metadata") or {}
-    tribute = tribute_of(metadata)
     return GiftSpec(
         donor=donor if donor is not None else Donor(),
         amount=amount,
@@ -344,12 +341,7 @@ def _gift_spec(
         # A fund closed since the page was shown: the gift goes to the general fund.
         allocations=[AllocationSpec(fund=fund if fund in funds else DEFAULT_FUND, amount=amount)],
         campaign=campaign,
-        designation=fee_covered_note(metadata, amount=amount),
-        tribute_type=tribute.kind or TributeType.NONE,
-        tribute_name=tribute.name,
-        notify_name=tribute.notify_name,
-        notify_email=tribute.notify_email,
-        anonymous=metadata.get("anonymous") == "yes",
+        **gift_details_of(metadata, amount=amount),
     )
 
 

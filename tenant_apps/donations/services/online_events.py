@@ -352,7 +352,6 @@ def _gift_record(
     if not Fund.objects.filter(code=fund, is_active=True).exists():
         fund = DEFAULT_FUND  # the fund was closed since: the gift goes to the general fund
     opted_in = metadata.get("email_opt_in") == "yes"
-    tribute = tribute_of(metadata)
     if donor is None:
         donor = _donor_found_or_created(
             email=email, name=name, address=details.get("address"), email_opt_in=opted_in
@@ -369,12 +368,7 @@ def _gift_record(
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
         campaign=_campaign_of(metadata),
-        designation=fee_covered_note(metadata, amount=amount),
-        tribute_type=tribute.kind or TributeType.NONE,
-        tribute_name=tribute.name,
-        notify_name=tribute.notify_name,
-        notify_email=tribute.notify_email,
-        anonymous=metadata.get("anonymous") == "yes",
+        **gift_details_of(metadata, amount=amount),
         acting_user=None,
         recurring_gift=recurring_gift,
         stripe_invoice_id=stripe_invoice_id,
@@ -418,6 +412,21 @@ def fee_covered_note(metadata: dict[str, Any], *, amount: Decimal) -> str:
     if not chosen.is_finite() or not 0 < chosen < amount:
         return ""
     return f"Gift of ${chosen:,.2f} with ${amount - chosen:,.2f} added to cover the fee"
+
+
+def gift_details_of(metadata: dict[str, Any], *, amount: Decimal) -> dict[str, Any]:
+    """What the giving page's metadata says of a gift beyond its amount and fund: the note of a
+    fee covered, the tribute and the person to tell, anonymity (gift_create's and GiftSpec's
+    fields)."""
+    tribute = tribute_of(metadata)
+    return {
+        "designation": fee_covered_note(metadata, amount=amount),
+        "tribute_type": tribute.kind or TributeType.NONE,
+        "tribute_name": tribute.name,
+        "notify_name": tribute.notify_name,
+        "notify_email": tribute.notify_email,
+        "anonymous": metadata.get("anonymous") == "yes",
+    }
 
 
 def _opted_in(donor: Donor, *, email_opt_in: bool) -> Donor:

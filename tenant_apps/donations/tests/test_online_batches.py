@@ -40,8 +40,6 @@ from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
 
-_sessions = iter(range(1, 1_000_000))
-
 
 def paid(
     fake: FakeStripe,
@@ -53,23 +51,13 @@ def paid(
     **metadata: str,
 ) -> dict[str, Any]:
     """The checkout.session.completed event of a gift paid on Checkout by card."""
-    session_id = f"cs_batch_{next(_sessions):06d}"
-    fake.sessions[session_id] = {
-        "id": session_id,
-        "object": "checkout.session",
-        "amount_subtotal": cents,
-        "amount_total": cents,
-        "currency": currency,
-        "customer_email": email,
-        "metadata": {"fund": "GEN", "donor_name": name, "donor_email": email, **metadata},
-        "mode": "payment",
-        "payment_intent": None,
-        "payment_status": "unpaid",
-        "status": "open",
-        "_account": ACCOUNT,
-        "_payment_intent_metadata": {},
-    }
-    session = fake.checkout_session_pay(session_id)
+    session = fake.gift_paid_on_checkout(
+        account=ACCOUNT,
+        cents=cents,
+        email=email,
+        currency=currency,
+        metadata={"fund": "GEN", "donor_name": name, "donor_email": email, **metadata},
+    )
     return event("checkout.session.completed", session, created=int(time.time()), account=ACCOUNT)
 
 

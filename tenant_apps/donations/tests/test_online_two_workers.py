@@ -214,24 +214,17 @@ def test_a_restricted_gift_and_its_payout_applied_at_once_leave_each_fund_exact(
         FundFactory.create(code="WELLS", name="Clean water", restriction=Restriction.PURPOSE)
     outcomes: list[str] = []
     for number in range(3):
-        session_id = f"cs_test_race_{number}"
-        fake.sessions[session_id] = {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_subtotal": 2000,
-            "amount_total": 2000,
-            "currency": "usd",
-            "customer_email": "ada@example.org",
-            "metadata": {"fund": "WELLS", "donor_name": "Ada Lovelace",
-                         "donor_email": "ada@example.org"},
-            "mode": "payment",
-            "payment_intent": None,
-            "payment_status": "unpaid",
-            "status": "open",
-            "_account": ACCOUNT,
-            "_payment_intent_metadata": {},
-        }  # fmt: skip
-        paid = fake.checkout_session_pay(session_id)
+        paid = fake.gift_paid_on_checkout(
+            account=ACCOUNT,
+            cents=2000,
+            email="ada@example.org",
+            metadata={
+                "fund": "WELLS",
+                "donor_name": "Ada Lovelace",
+                "donor_email": "ada@example.org",
+            },
+            session_id=f"cs_test_race_{number}",
+        )
         payout = fake.payout_make(ACCOUNT, arrival_date=arrival_timestamp(timezone.localdate()))
         stored = _stored(completed(paid), connect_event("payout.paid", payout))
         gift_posted = threading.Event()
