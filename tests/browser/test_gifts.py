@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from shared_apps.users.roles import Role
 from tests.browser.conftest import axe_check, pages_photographed, screenshot
+from tests.browser.keyboard import tab_to
 from tests.browser.staff import StaffSite, staff_site  # noqa: F401
 
 if TYPE_CHECKING:
@@ -199,9 +200,12 @@ def test_a_fundraiser_gives_a_posted_tribute_gift_the_person_to_tell(
     expect(section).to_contain_text("Whom to tell of this gift in memory of Mary Somerville")
     _both_widths(page, "person-to-tell")
 
-    section.get_by_label("Their name").fill("Charles Babbage")
-    section.get_by_label("Their email").fill("charles@example.org")
-    section.get_by_role("button", name="Save and tell them").click()
+    # With the keyboard alone: Tab to the name, type, Tab to the email, type, Enter.
+    tab_to(page, section.get_by_label("Their name"))
+    page.keyboard.type("Charles Babbage")
+    tab_to(page, section.get_by_label("Their email"))
+    page.keyboard.type("charles@example.org")
+    page.keyboard.press("Enter")
 
     expect(page.get_by_role("status")).to_contain_text(
         "Saved: charles@example.org will be told of the gift by email."
