@@ -109,3 +109,31 @@ def test_a_running_worker_and_beats_task_leave_their_heartbeats(
 
     beat_age = heartbeat_age("beat")
     assert beat_age is not None and beat_age < 60
+
+
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(
+    committed_tenant: Organization, real_worker: None, django_db_blocker: DjangoDbBlocker
+) -> None:
+    """As a web process between requests (CONN_MAX_AGE): the second task runs on the backend
+    the first one opened, not on a new connection."""
+    backends: list[int] = []
+
+    def record(sender: object, **kwargs: object) -> None:
+        backends.append(connection.connection.info.backend_pid)
+
+    task_success.connect(record, weak=False)
+    mail.outbox.clear()
+    try:
+        with django_db_blocker.unblock():
+            for sent in (1, 2):
+                with schema_context(committed_tenant.schema_name):
+                    enqueue_on_commit(tenant_welcome_email_send, committed_tenant.pk)
+                _wait_for_mail(sent)
+                deadline = time.monotonic() + 30
+                while len(backends) < sent and time.monotonic() < deadline:
+                    time.sleep(0.01)
+    finally:
+        task_success.disconnect(record)
+
+    assert len(backends) == 2
+    assert backends[0] == backends[1]

@@ -354,6 +354,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A worker keeps its database connections from one task to the next, as a web process does from
+# one request to the next (CONN_MAX_AGE): Celery's Django fix-up would otherwise close them
+# before and after every task, and every task would pay for a new connection (a backend
+# started, then the tenant's tables read into its caches: about 830 connections in the 30 s
+# of bench-webhooks' 3,000 events). saas_platform.celery closes the ones too old or broken
+# around each task instead; the fix-up still closes them all after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Queues by kind of work, so that a long import or a burst of webhooks never waits behind the
 # other kinds, and each can have its own workers (docker-compose and deploy/kubernetes run one
 # worker on all of them; `celery worker -Q webhooks` serves one). A task not named here runs
