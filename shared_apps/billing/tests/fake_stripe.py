@@ -32,6 +32,9 @@ yet paid out, net of fees, refunds and disputes) and gives the payout as the `pa
 event carries it. `GET /v1/payouts/<id>` reads it and `GET /v1/balance_transactions?payout=`
 lists what it settled, its own transaction included, newest first, paged by `limit` and
 `starting_after`, with `expand[]=data.source` giving each transaction's charge or refund.
+`GET /v1/charges` lists an account's charges, newest first, by `created[gte]` and
+`created[lte]`, with `expand[]=data.balance_transaction`. `clock` sets the time Stripe stamps
+on what it makes.
 
 `signed` builds a webhook delivery the way Stripe does: the Stripe-Signature header is
 `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the endpoint's secret>`.
@@ -98,6 +101,12 @@ class FakeStripe:
     # Payout id -> (the account, the payout).
     payouts: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The time Stripe stamps on what it makes (`created`), None for the time now: a bench sets
+    # it to the time of the event being made, as Stripe's charges come seconds before theirs.
+    clock: int | None = None
+
+    def now(self) -> int:
+        return int(time.time()) if self.clock is None else self.clock
 
     def reset(self) -> None:
         self.connect_subscriptions.clear()
@@ -156,7 +165,7 @@ class FakeStripe:
         amount = int(session["amount_total"])
         fee = stripe_fee_cents(amount) if method == "card" else ach_fee_cents(amount)
         number = next(_numbers)
-        created = int(time.time())
+        created = self.now()
         balance_transaction = {
             "id": f"txn_1Test{number:08d}",
             "object": "balance_transaction",
@@ -225,7 +234,7 @@ class FakeStripe:
         Stripe's fee, as a paid invoice of a subscription has."""
         fee = stripe_fee_cents(amount) if method == "card" else ach_fee_cents(amount)
         number = next(_numbers)
-        created = int(time.time())
+        created = self.now()
         charge = {
             "id": f"ch_1Test{number:08d}", "object": "charge", "amount": amount,
             "amount_captured": amount, "created": created, "currency": currency, "paid": True,
@@ -273,7 +282,7 @@ class FakeStripe:
         account: the completed session (as checkout.session.completed carries it) and the first
         invoice, paid (as invoice.paid carries it)."""
         number = next(_numbers)
-        now = int(time.time())
+        now = self.now()
         customer = f"cus_1Test{number:08d}"
         subscription_id = f"sub_1Test{number:08d}"
         subscription: dict[str, Any] = {
@@ -366,7 +375,7 @@ class FakeStripe:
         if "amount" in changes:
             item["price"] = {**item["price"], "unit_amount": changes.pop("amount")}
         if changes.get("status") == "canceled":
-            subscription.update(canceled_at=int(time.time()), ended_at=int(time.time()))
+            subscription.update(canceled_at=self.now(), ended_at=self.now())
         subscription.update(changes)
         return json.loads(json.dumps(subscription))
 
@@ -380,7 +389,7 @@ class FakeStripe:
         charge = payment_intent["latest_charge"]
         amount = int(charge["amount"]) if amount is None else amount
         number = next(_numbers)
-        now = int(time.time())
+        now = self.now()
         dispute = {
             "id": f"du_1Test{number:08d}", "object": "dispute", "amount": amount,
             "charge": charge["id"], "created": now, "currency": charge["currency"],
@@ -405,7 +414,7 @@ class FakeStripe:
             fee = -int(withdrawn["fee"]) if fee_returned else 0
             dispute["balance_transactions"].append({
                 "id": f"txn_1Test{next(_numbers):08d}", "object": "balance_transaction",
-                "amount": dispute["amount"], "created": int(time.time()),
+                "amount": dispute["amount"], "created": self.now(),
                 "currency": dispute["currency"], "fee": fee, "net": dispute["amount"] - fee,
                 "reporting_category": "dispute_reversal", "type": "adjustment",
             })  # fmt: skip
@@ -447,7 +456,7 @@ class FakeStripe:
             "object": "refund",
             "amount": amount,
             "charge": charge["id"],
-            "created": int(time.time()),
+            "created": self.now(),
             "currency": charge["currency"],
             "metadata": {},
             "payment_intent": payment_intent_id,
@@ -485,7 +494,7 @@ class FakeStripe:
     ) -> dict[str, Any]:
         """Stripe pays out everything the account holds not yet paid out; returns the payout as
         payout.paid (or, with `status`, payout.failed) carries it."""
-        created = int(time.time())
+        created = self.now()
         with self.lock:
             settled = [
                 key
@@ -649,6 +658,41 @@ def _balance_transactions(
         "data": page,
         "has_more": len(listed) > limit,
         "url": "/v1/balance_transactions",
+    }
+
+
+def _charges(fake: FakeStripe, account: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """GET /v1/charges: the account's charges (each PaymentIntent's latest), newest first,
+    `created[gte]` and `created[lte]` bounding them, a page of `limit` (10 by default, 100 at
+    most) after `starting_after`; `expand[]=data.balance_transaction` gives each its balance
+    transaction, else its id."""
+    expand = "data.balance_transaction" in {
+        value for key, value in query.items() if key.startswith("expand")
+    }
+    since, until = query.get("created[gte]"), query.get("created[lte]")
+    listed = []
+    for payment_intent_id, (owner, payment_intent) in reversed(list(fake.payment_intents.items())):
+        charge = payment_intent["latest_charge"]
+        if owner != account or (since and charge["created"] < int(since)):
+            continue
+        if until and charge["created"] > int(until):
+            continue
+        transaction = charge.get("balance_transaction")
+        if not expand and isinstance(transaction, dict):
+            transaction = transaction["id"]
+        listed.append(
+            {**charge, "balance_transaction": transaction, "payment_intent": payment_intent_id}
+        )
+    after = query.get("starting_after")
+    if after:
+        ids = [charge["id"] for charge in listed]
+        listed = listed[ids.index(after) + 1 :] if after in ids else []
+    limit = min(int(query.get("limit") or 10), 100)
+    return 200, {
+        "object": "list",
+        "data": listed[:limit],
+        "has_more": len(listed) > limit,
+        "url": "/v1/charges",
     }
 
 
@@ -943,6 +987,8 @@ def _get_answer(
         return 200, {"object": "list", "data": found, "has_more": False, "url": path}
     if path == "/v1/balance_transactions":
         return _balance_transactions(fake, account, query or {})
+    if path == "/v1/charges":
+        return _charges(fake, account, query or {})
     if kind == "/v1/payouts" and fake.payouts.get(object_id, ("", {}))[0] == account:
         return 200, fake.payouts[object_id][1]
     if kind == "/v1/accounts" and object_id in fake.accounts:

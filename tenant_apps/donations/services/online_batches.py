@@ -56,6 +56,7 @@ from tenant_apps.donations.services.online_events import (
     gift_details_of,
     stripe_fee_entries,
     stripe_payment,
+    stripe_payments_read_ahead,
     stripe_read_ahead,
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
@@ -71,6 +72,12 @@ DRAIN_BATCH = 100
 # Batches a drain applies before it hands over to the drains of other organizations (it
 # queues itself again when more are waiting).
 DRAIN_ROUNDS = 5
+# From this many gifts to read, their payments are read from a list of the account's charges:
+# those made from CHARGED_BEFORE seconds before the first gift's event to CHARGED_AFTER after
+# the last one's (Stripe makes the event of a paid Checkout seconds after the charge).
+LISTED_FROM = 5
+CHARGED_BEFORE = 300
+CHARGED_AFTER = 60
 
 
 def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:
@@ -113,7 +120,8 @@ def connect_events_batch_apply(*, organization_id: int, event_ids: list[int]) ->
 def _stripe_read_ahead_of(event_ids: list[int]) -> None:
     """What the events will ask Stripe for, read with no transaction open: a gift's payment
     and fee for each paid one-time checkout not recorded yet (its recorded payments found in
-    one query), anything else as connect_event_apply reads it ahead."""
+    one query; from one list of the account's charges when there are LISTED_FROM or more,
+    else one read each), anything else as connect_event_apply reads it ahead."""
     events = list(ConnectEvent.objects.filter(pk__in=event_ids, outcome=""))
     gifts = {event.pk: _payment_intent_of(event) for event in events}
     recorded = set(
@@ -121,18 +129,30 @@ def _stripe_read_ahead_of(event_ids: list[int]) -> None:
             payment_reference__in=[intent for intent in gifts.values() if intent]
         ).values_list("payment_reference", flat=True)
     )
-    reads = []
+    wanted: dict[str, list[tuple[ConnectEvent, str]]] = {}
     for event in events:
         payment_intent = gifts[event.pk]
         if payment_intent is None:
             stripe_read_ahead(event.pk)
         elif payment_intent not in recorded:
-            # Each read in the kept answers' context (copied: they share what is kept).
-            reads.append(
-                _readers().submit(
-                    copy_context().run, _payment_read, event.account_id, payment_intent
-                )
+            wanted.setdefault(event.account_id, []).append((event, payment_intent))
+    reads = []
+    for account, paid in wanted.items():
+        listed: set[str] = set()
+        if len(paid) >= LISTED_FROM:
+            created = [int(event.created.timestamp()) for event, _ in paid]
+            listed = stripe_payments_read_ahead(
+                account=account,
+                payment_intents={payment_intent for _, payment_intent in paid},
+                since=min(created) - CHARGED_BEFORE,
+                until=max(created) + CHARGED_AFTER,
             )
+        # Each read in the kept answers' context (copied: they share what is kept).
+        reads += [
+            _readers().submit(copy_context().run, _payment_read, account, payment_intent)
+            for _, payment_intent in paid
+            if payment_intent not in listed
+        ]
     for read in reads:
         read.result()
 

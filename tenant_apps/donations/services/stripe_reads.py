@@ -40,3 +40,11 @@ def stripe_read[Answer](key: tuple[str, ...], read: Callable[[], Answer]) -> Ans
     if kept is not None:
         kept[key] = answer
     return answer
+
+
+def stripe_answer_keep(key: tuple[str, ...], answer: Any) -> None:
+    """Keep `answer` under `key`, as if read there, for the rest of the stripe_reads_kept()
+    block (an answer found in a list read for several keys); outside one, nothing is kept."""
+    kept = _kept.get()
+    if kept is not None:
+        kept[key] = answer

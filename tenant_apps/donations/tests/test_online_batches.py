@@ -24,7 +24,7 @@ from shared_apps.billing.services.connect_events import (
     connect_events_drain_wanted,
 )
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
-from shared_apps.billing.tests.fake_stripe import FakeStripe, event
+from shared_apps.billing.tests.fake_stripe import FakeStripe, event, stripe_fee_cents
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt
@@ -210,6 +210,73 @@ def test_a_drain_records_what_applying_each_event_on_its_own_records(
     assert len(drained["gifts"]) == 5
     assert len(drained["receipts"]) == 5
     assert drained == one_at_a_time
+
+
+def _fees_recorded(event_ids: list[int]) -> list[str]:
+    return [
+        re.search(r"Stripe fee [0-9]+[.][0-9]{2}", detail).group(0)  # type: ignore[union-attr]
+        for detail in ConnectEvent.objects.filter(pk__in=event_ids)
+        .order_by("pk")
+        .values_list("outcome_detail", flat=True)
+    ]
+
+
+def test_a_drain_reads_its_gifts_payments_from_one_list_of_the_accounts_charges(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given six gifts paid as their events were made and one paid an hour before its event,
+    when they are drained, then Stripe is asked for one list of the account's charges around
+    the events' times, and for the early one's payment alone; each gift has its own fee."""
+    connected.clock = int(time.time()) - 3600
+    early = paid(connected, email="early@example.org", cents=9_000)
+    connected.clock = None
+    amounts = [9_000, *[1_000 * (number + 1) for number in range(6)]]
+    stored = _stored(
+        early,
+        *[
+            paid(connected, email=f"l{n}@example.org", cents=cents)
+            for n, cents in enumerate(amounts[1:])
+        ],
+    )
+    connected.requests.clear()
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 7
+
+    [listed] = connected.calls("/v1/charges")
+    assert listed.headers["stripe-account"] == ACCOUNT
+    assert listed.params["expand[0]"] == "data.balance_transaction"
+    assert int(listed.params["created[gte]"]) > connected.now() - 3600
+    early_payment = early["data"]["object"]["payment_intent"]
+    assert [
+        request.path for request in connected.requests if "payment_intents" in request.path
+    ] == [f"/v1/payment_intents/{early_payment}"]
+    assert _fees_recorded(stored) == [
+        f"Stripe fee {stripe_fee_cents(cents) / 100:.2f}" for cents in amounts
+    ]
+    with schema_context("alpha"):
+        assert Gift.objects.filter(state=GiftState.POSTED).count() == 7
+
+
+def test_a_list_of_charges_stripe_does_not_answer_leaves_each_payment_to_its_own_read(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    connected.failures["/v1/charges"] = 400
+    amounts = [1_500 * (number + 1) for number in range(5)]
+    stored = _stored(
+        *[paid(connected, email=f"n{n}@example.org", cents=c) for n, c in enumerate(amounts)]
+    )
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 5
+
+    assert len(connected.calls("/v1/charges")) == 1
+    assert len([r for r in connected.requests if "payment_intents" in r.path]) == 5
+    assert _fees_recorded(stored) == [
+        f"Stripe fee {stripe_fee_cents(cents) / 100:.2f}" for cents in amounts
+    ]
 
 
 def test_a_bad_event_in_a_batch_needs_attention_and_the_others_are_applied(
