@@ -192,6 +192,8 @@ def events_made(
             events.append(_delivery(kind, obj, account, created=created))
 
         while len(events) < per_account:
+            # What Stripe makes now is stamped with the time of the event it makes.
+            fake.clock = started + 2 * len(events)
             if closing and closing[0][0] <= len(events):
                 _, dispute_id = closing.pop(0)
                 won = rng.random() < 0.5
@@ -287,6 +289,7 @@ def events_made(
         made.refunds[account] = counts["refunds"]
         made.monthly[account] = monthly
         made.disputes[account] = disputes
+    fake.clock = None
     return made
 
 
@@ -326,6 +329,8 @@ def processes_start(port: int, fake: FakeStripe) -> list[subprocess.Popen[bytes]
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_CONNECT_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
         "LOG_LEVEL": "WARNING",
+        # As production runs: DEBUG keeps every SQL statement of a process in memory.
+        "DJANGO_DEBUG": "false",
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "4",
@@ -442,6 +447,49 @@ def applied_wait(accounts: list[str], expected: int, deadline: float) -> bool:
     return False
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(web: int, worker: int) -> dict[str, float]:
+    """CPU seconds used so far by each part: the web server's and the worker's process groups,
+    PostgreSQL (its processes, and its ended backends through the postmaster's children's
+    time), this process (the senders and the fake Stripe server), and the whole machine."""
+    parts = dict.fromkeys(("web", "worker", "postgres", "bench", "machine"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, group = int(fields[1]), int(fields[2])
+        used = (int(fields[11]) + int(fields[12])) / TICKS
+        if group in (web, worker):
+            parts["web" if group == web else "worker"] += used
+        elif name == "postgres":
+            parts["postgres"] += used
+            try:
+                postmaster = Path(f"/proc/{ppid}/comm").read_text().strip() != "postgres"
+            except OSError:
+                postmaster = True
+            if postmaster:
+                parts["postgres"] += (int(fields[13]) + int(fields[14])) / TICKS
+        elif int(entry.name) == os.getpid():
+            parts["bench"] += used
+    with open("/proc/stat") as totals:
+        ticks = [int(value) for value in totals.readline().split()[1:]]
+    parts["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / TICKS  # all but idle and iowait
+    return parts
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], events: int) -> str:
+    return "CPU a distinct event: " + ", ".join(
+        f"{part} {(after[part] - before[part]) * 1000 / events:.1f} ms" for part in before
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -535,11 +583,14 @@ def main() -> int:
     port = _free_port()
     processes = processes_start(port, fake)
     try:
+        web, worker = processes[0].pid, processes[1].pid
+        cpu_before = cpu_seconds(web, worker)
         started = time.time()
         sent = deliver_all(port, deliveries, arguments.senders)
         delivered = time.time() - started
         print(f"delivered in {delivered:.1f} s: answers {sent.answers}")
         complete = applied_wait(accounts, len(made.deliveries), started + arguments.timeout)
+        print(cpu_report(cpu_before, cpu_seconds(web, worker), len(made.deliveries)))
     finally:
         processes_stop(processes)
         fake.server.shutdown()
