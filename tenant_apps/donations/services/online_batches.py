@@ -276,13 +276,21 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     simple: list[_SimpleGift] = []
     seen: set[str] = set()
     for event, payment_intent, email, session in zip(run, intents, emails, sessions, strict=True):
+        metadata: dict[str, Any] = session.get("metadata") or {}
+        # A fund closed since the page was shown: the gift goes to the general fund.
+        fund = str(metadata.get("fund") or DEFAULT_FUND)
+        fund = fund if fund in funds else DEFAULT_FUND
         if (
-            payment_intent in recorded | paid_out | came_first | seen
+            payment_intent in recorded | came_first | seen
             or not email
             or str(session.get("currency") or "").upper() != currency
         ):
             break
-        metadata: dict[str, Any] = session.get("metadata") or {}
+        if payment_intent in paid_out and fund != DEFAULT_FUND:
+            # Paid out before it is recorded: its part of the payout is moved from the general
+            # fund to its own (payout_funds_of_late_gift), on its own. A gift to the general
+            # fund has nothing to move.
+            break
         opted_in = metadata.get("email_opt_in") == "yes"
         donor = known.get(email)
         if donor is None and (session.get("customer_details") or {}).get("address"):
@@ -312,8 +320,7 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
                     method=method,
                     payment_intent=payment_intent,
                     received_on=timezone.localtime(event.created, zone).date(),
-                    fund=str(metadata.get("fund") or DEFAULT_FUND),
-                    funds=funds,
+                    fund=fund,
                     campaign=campaigns.get(str(metadata.get("campaign") or "")),
                 ),
             )
@@ -345,7 +352,6 @@ def _gift_spec(
     payment_intent: str,
     received_on: date,
     fund: str,
-    funds: set[str],
     campaign: Campaign | None,
 ) -> GiftSpec:
     """The gift online_events._gift_record records for the checkout; a new donor's gift names
@@ -358,8 +364,7 @@ def _gift_spec(
         method=method,
         source=GiftSource.ONLINE,
         payment_reference=payment_intent,
-        # A fund closed since the page was shown: the gift goes to the general fund.
-        allocations=[AllocationSpec(fund=fund if fund in funds else DEFAULT_FUND, amount=amount)],
+        allocations=[AllocationSpec(fund=fund, amount=amount)],
         campaign=campaign,
         **gift_details_of(metadata, amount=amount),
     )

@@ -32,7 +32,11 @@ from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.online_batches import connect_events_drain
 from tenant_apps.donations.services.online_events import connect_event_apply
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
-from tenant_apps.donations.tests.test_online_gifts import ACCOUNT, connected  # noqa: F401
+from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401
+    ACCOUNT,
+    connected,
+    wells_offered,
+)
 from tenant_apps.donations.tests.test_online_two_workers import _stored
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -164,6 +168,23 @@ class _Undone(Exception):
     pass
 
 
+def _one_at_a_time_and_drained(
+    tenant: Tenant, stored: list[int], capture: Callable[..., Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The books after the stored events are applied one at a time (then undone), and after
+    they are drained."""
+    with pytest.raises(_Undone), transaction.atomic():
+        with schema_context(tenant.organization.schema_name), capture(execute=True):
+            for event_id in stored:
+                assert connect_event_apply(event_id=event_id) == "processed"
+        with schema_context(tenant.organization.schema_name):
+            one_at_a_time = _books()
+        raise _Undone
+    assert _drained(tenant.organization.pk, capture) == len(stored)
+    with schema_context(tenant.organization.schema_name):
+        return one_at_a_time, _books()
+
+
 def test_a_drain_records_what_applying_each_event_on_its_own_records(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
@@ -196,20 +217,54 @@ def test_a_drain_records_what_applying_each_event_on_its_own_records(
         ),
     )
 
-    with pytest.raises(_Undone), transaction.atomic():
-        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
-            for event_id in stored:
-                assert connect_event_apply(event_id=event_id) == "processed"
-        with schema_context("alpha"):
-            one_at_a_time = _books()
-        raise _Undone
-    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 5
-    with schema_context("alpha"):
-        drained = _books()
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
 
     assert len(drained["gifts"]) == 5
     assert len(drained["receipts"]) == 5
     assert drained == one_at_a_time
+
+
+def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a payout applied before the gifts it paid out (two to the general fund, one to a
+    restricted fund between them), when they are applied one at a time and when they are
+    drained, then the books are the same: the restricted gift's part moved to its fund, by the
+    drain applying that gift on its own and the others in its batches."""
+    alone: list[int] = []
+    applied_alone = online_batches.connect_event_locked_apply
+
+    def counted(event_id: int) -> str:
+        alone.append(event_id)
+        return applied_alone(event_id)
+
+    monkeypatch.setattr(online_batches, "connect_event_locked_apply", counted)
+    wells_offered("alpha")
+    payloads = [
+        paid(connected, email="g1@example.org", cents=1_000),
+        paid(connected, email="wells@example.org", cents=2_000, fund="WELLS"),
+        paid(connected, email="g2@example.org", cents=3_000),
+    ]
+    payout = connected.payout_make(ACCOUNT, arrival_date=int(time.time()))
+    [payout_id] = _stored(event("payout.paid", payout, created=int(time.time()), account=ACCOUNT))
+    with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+        assert connect_event_apply(event_id=payout_id) == "processed"
+    stored = _stored(*payloads)
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
+
+    assert drained == one_at_a_time
+    assert alone == [stored[1]]
+    moved = [entry for entry in drained["entries"] if "known now" in entry[1]]
+    assert len(moved) == 1 and "WELLS" in str(moved[0][5])
+    assert sum("Paid out before it was recorded" in o[2] for o in drained["outcomes"]) == 1
 
 
 def _fees_recorded(event_ids: list[int]) -> list[str]:
