@@ -10,7 +10,7 @@ at the next call.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
@@ -49,3 +49,16 @@ def _client_made(secret_key: str, api_base: str) -> stripe.StripeClient:
     if api_base:
         base_addresses["api"] = api_base
     return stripe.StripeClient(secret_key, base_addresses=base_addresses, max_network_retries=2)
+
+
+def stripe_get(path: str, *, account: str, **params: Any) -> dict[str, Any]:
+    """GET `path` of Stripe's API (e.g. "/v1/charges") on the connected `account`, with
+    `params` as the library's services take them: Stripe's answer as plain JSON values, what
+    the services' objects give by `.to_dict()`, without building those objects (about a
+    millisecond for a PaymentIntent with its charge, much more for a list of them). Raises
+    stripe.StripeError as the services do, after the same retries."""
+    response = stripe_client().raw_request("get", path, stripe_account=account, **params)
+    data = response.data
+    if not isinstance(data, dict):
+        raise stripe.APIError(f"Stripe answered {path} with no object.")
+    return data

@@ -74,10 +74,11 @@ DRAIN_BATCH = 100
 DRAIN_ROUNDS = 5
 # From this many gifts to read, their payments are read from a list of the account's charges:
 # those made from CHARGED_BEFORE seconds before the first gift's event to CHARGED_AFTER after
-# the last one's (Stripe makes the event of a paid Checkout seconds after the charge).
-LISTED_FROM = 5
+# the last one's (Stripe makes the event of a paid Checkout seconds after the charge; the list
+# is newest first, so charges made after the last event would only come in the way).
+LISTED_FROM = 3
 CHARGED_BEFORE = 300
-CHARGED_AFTER = 60
+CHARGED_AFTER = 5
 
 
 def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:

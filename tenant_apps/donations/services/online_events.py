@@ -47,7 +47,7 @@ from shared_apps.billing.services.connect_events import (
     connect_event_locked,
     connect_event_outcome_record,
 )
-from shared_apps.billing.stripe_api import stripe_client
+from shared_apps.billing.stripe_api import stripe_get
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
@@ -536,16 +536,15 @@ def stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, De
 
     def read() -> dict[str, Any]:
         try:
-            found = stripe_client().v1.payment_intents.retrieve(
-                payment_intent,
-                params={"expand": ["latest_charge.balance_transaction"]},
-                options={"stripe_account": account},
+            return stripe_get(
+                f"/v1/payment_intents/{payment_intent}",
+                account=account,
+                expand=["latest_charge.balance_transaction"],
             )
         except stripe.StripeError as error:
             raise StripeUnavailable(
                 f"Stripe did not answer for {payment_intent}: {error}"
             ) from None
-        return found.to_dict()
 
     values = stripe_read(("payment_intent", account, payment_intent), read)
     charge = values.get("latest_charge")
@@ -567,7 +566,8 @@ def stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, De
 
 
 # A drain reads the payments of an account's gifts from one list of the account's charges, a
-# page of CHARGES_A_PAGE at a time and CHARGE_PAGES pages at most, rather than one read a gift.
+# page of up to CHARGES_A_PAGE at a time and CHARGE_PAGES pages at most, rather than one read
+# a gift.
 CHARGES_A_PAGE = 100
 CHARGE_PAGES = 3
 
@@ -587,19 +587,16 @@ def stripe_payments_read_ahead(
     twice: set[str] = set()
     after = ""
     for _ in range(CHARGE_PAGES):
+        # About as many as wanted: other payments made meanwhile come between them.
         params: dict[str, Any] = {
             "created": {"gte": since, "lte": until},
-            "limit": CHARGES_A_PAGE,
+            "limit": min(CHARGES_A_PAGE, 2 * len(wanted) + 10),
             "expand": ["data.balance_transaction"],
         }
         if after:
             params["starting_after"] = after
         try:
-            page = (
-                stripe_client()
-                .v1.charges.list(params=params, options={"stripe_account": account})
-                .to_dict()
-            )
+            page = stripe_get("/v1/charges", account=account, **params)
         except stripe.StripeError as error:
             logger.info("Stripe did not list the charges of %s: %s", account, error)
             break
@@ -705,15 +702,14 @@ def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]
 
     def read() -> list[dict[str, Any]]:
         try:
-            listed = stripe_client().v1.refunds.list(
-                params={"payment_intent": payment_intent, "limit": 100},
-                options={"stripe_account": account},
+            listed = stripe_get(
+                "/v1/refunds", account=account, payment_intent=payment_intent, limit=100
             )
         except stripe.StripeError as error:
             raise StripeUnavailable(
                 f"Stripe did not answer for {payment_intent}'s refunds: {error}"
             ) from None
-        return [refund.to_dict() for refund in listed.data]
+        return [refund for refund in listed.get("data") or [] if isinstance(refund, dict)]
 
     refunds = stripe_read(("refunds", account, payment_intent), read)
     return sorted(refunds, key=lambda refund: (int(refund.get("created") or 0), refund["id"]))
@@ -810,14 +806,11 @@ def _subscription_metadata(
 
     def read() -> dict[str, Any]:
         try:
-            subscription = stripe_client().v1.subscriptions.retrieve(
-                subscription_id, options={"stripe_account": event.account_id}
-            )
+            return stripe_get(f"/v1/subscriptions/{subscription_id}", account=event.account_id)
         except stripe.StripeError as error:
             raise StripeUnavailable(
                 f"Stripe did not answer for {subscription_id}: {error}"
             ) from None
-        return subscription.to_dict()
 
     metadata = stripe_read(("subscription", event.account_id, subscription_id), read).get(
         "metadata"
@@ -836,15 +829,18 @@ def _invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str
 
         def read() -> list[dict[str, Any]]:
             try:
-                answer = stripe_client().v1.invoice_payments.list(
-                    params={"invoice": str(invoice["id"]), "status": "paid", "limit": 10},
-                    options={"stripe_account": event.account_id},
+                answer = stripe_get(
+                    "/v1/invoice_payments",
+                    account=event.account_id,
+                    invoice=str(invoice["id"]),
+                    status="paid",
+                    limit=10,
                 )
             except stripe.StripeError as error:
                 raise StripeUnavailable(
                     f"Stripe did not answer for {invoice['id']}'s payments: {error}"
                 ) from None
-            return [payment.to_dict() for payment in answer.data]
+            return [payment for payment in answer.get("data") or [] if isinstance(payment, dict)]
 
         listed = stripe_read(("invoice_payments", event.account_id, str(invoice["id"])), read)
     for payment in listed:

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
-from shared_apps.billing.stripe_api import stripe_client
+from shared_apps.billing.stripe_api import stripe_get
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Account, EntrySource, EntryState, JournalEntry
 from tenant_apps.core.services import audit_record
@@ -323,20 +323,16 @@ def stripe_payout_transactions(*, account: str, payout_id: str) -> list[PayoutTr
 def _payout_transactions_read(*, account: str, payout_id: str) -> list[PayoutTransaction]:
     rows: list[PayoutTransaction] = []
     params: dict[str, Any] = {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
-    client = stripe_client()
     while True:
         try:
-            page = client.v1.balance_transactions.list(
-                params=params,  # type: ignore[arg-type]  # the stubs type each key; this is one
-                options={"stripe_account": account},
-            )
+            page = stripe_get("/v1/balance_transactions", account=account, **params)
         except stripe.StripeError as error:
             raise PayoutStripeUnavailable(
                 f"Stripe did not answer for payout {payout_id}'s transactions: {error}"
             ) from None
-        listed = [item.to_dict() for item in page.data]
+        listed = [item for item in page.get("data") or [] if isinstance(item, dict)]
         rows.extend(_payout_transaction(values) for values in listed)
-        if not page.has_more or not listed:
+        if not page.get("has_more") or not listed:
             return rows
         params["starting_after"] = listed[-1]["id"]
 
