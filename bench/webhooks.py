@@ -11,7 +11,7 @@ dashboard (whole and half), card disputes (opened, then won or lost), and a payo
 50 payments.
 
     make bench-webhooks    (or: .venv/bin/python bench/webhooks.py [--events 10000]
-                                [--tenants 20] [--senders 8] [--timeout 900])
+                                [--tenants 20] [--senders 8] [--timeout 900] [--rate 200])
 
 Works in a database of its own, `ifm_bench_webhooks` (created and migrated when missing), with
 Redis db 11 (BENCH_DATABASE and BENCH_REDIS_DB name others, so two runs can share a machine).
@@ -401,22 +401,27 @@ def processes_stop(processes: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def deliver_all(port: int, deliveries: list[Delivery], senders: int) -> Sent:
+def deliver_all(port: int, deliveries: list[Delivery], senders: int, rate: float) -> Sent:
     """`senders` threads, each with its own keep-alive connection, post the deliveries in turn,
-    each signed when it is sent (as Stripe signs each attempt)."""
-    work: queue.Queue[Delivery] = queue.Queue()
-    for delivery in deliveries:
-        work.put(delivery)
+    each signed when it is sent (as Stripe signs each attempt): as fast as they are answered,
+    or, with a `rate` (deliveries a second), each at its time on that schedule, as a steady
+    flow of events arrives (a sender late for its next one sends it at once)."""
+    work: queue.Queue[tuple[int, Delivery]] = queue.Queue()
+    for number, delivery in enumerate(deliveries):
+        work.put((number, delivery))
     sent = Sent()
+    started = time.time()
 
     def sender() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while True:
             try:
-                delivery = work.get_nowait()
+                number, delivery = work.get_nowait()
             except queue.Empty:
                 connection.close()
                 return
+            if rate:
+                time.sleep(max(0.0, started + number / rate - time.time()))
             body, header = signed(json.dumps(delivery.body).encode(), secret=CONNECT_WEBHOOK_SECRET)
             with sent.lock:
                 sent.first.setdefault(delivery.event_id, time.time())
@@ -458,10 +463,12 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(web: int, worker: int) -> dict[str, float]:
-    """CPU seconds used so far by each part: the web server's and the worker's process groups,
+    """CPU seconds used so far by each part: the web server's and the worker's process groups
+    (their processes that ended included, through the main process's children's time),
     PostgreSQL (its processes, and its ended backends through the postmaster's children's
-    time), this process (the senders and the fake Stripe server), and the whole machine."""
-    parts = dict.fromkeys(("web", "worker", "postgres", "bench", "machine"), 0.0)
+    time), Redis, this process (the senders and the fake Stripe server), and the whole machine
+    (the kernel's own work for the loopback connections included)."""
+    parts = dict.fromkeys(("web", "worker", "postgres", "redis", "bench", "machine"), 0.0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -475,6 +482,10 @@ def cpu_seconds(web: int, worker: int) -> dict[str, float]:
         used = (int(fields[11]) + int(fields[12])) / TICKS
         if group in (web, worker):
             parts["web" if group == web else "worker"] += used
+            if int(entry.name) == group:  # its workers that ended (gunicorn recycles them)
+                parts["web" if group == web else "worker"] += (
+                    int(fields[13]) + int(fields[14])
+                ) / TICKS
         elif name == "postgres":
             parts["postgres"] += used
             try:
@@ -483,6 +494,8 @@ def cpu_seconds(web: int, worker: int) -> dict[str, float]:
                 postmaster = True
             if postmaster:
                 parts["postgres"] += (int(fields[13]) + int(fields[14])) / TICKS
+        elif name == "redis-server":
+            parts["redis"] += used
         elif int(entry.name) == os.getpid():
             parts["bench"] += used
     with open("/proc/stat") as totals:
@@ -571,6 +584,9 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--timeout", type=int, default=900, help="seconds, set-up excluded")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="deliveries a second (default: as fast as answered)"
+    )
     arguments = parser.parse_args()
     rng = random.Random(SEED)
 
@@ -593,9 +609,13 @@ def main() -> int:
         web, worker = processes[0].pid, processes[1].pid
         cpu_before = cpu_seconds(web, worker)
         started = time.time()
-        sent = deliver_all(port, deliveries, arguments.senders)
+        sent = deliver_all(port, deliveries, arguments.senders, arguments.rate)
         delivered = time.time() - started
-        print(f"delivered in {delivered:.1f} s: answers {sent.answers}")
+        print(
+            f"delivered in {delivered:.1f} s ({len(deliveries) / delivered:.0f} a second"
+            + (f", {arguments.rate:.0f} asked" if arguments.rate else "")
+            + f"): answers {sent.answers}"
+        )
         complete = applied_wait(accounts, len(made.deliveries), started + arguments.timeout)
         print(cpu_report(cpu_before, cpu_seconds(web, worker), len(made.deliveries)))
     finally:
