@@ -62,7 +62,7 @@ max_requests_jitter = 200
 
 # The application is loaded once, by the master, and each worker is forked from it: a worker
 # started to replace a recycled one serves at once, instead of loading Django, the apps and
-# both URL maps again (about 1.3 s of CPU each time: at 200 requests a second, with workers
+# both URL maps again (about a second of CPU each time: at 200 requests a second, with workers
 # recycled every 2,000 requests, a tenth of a CPU; measured by bench/webhooks.py). Workers also
 # share the loaded code's memory. Loading opens no database or Redis connection (the
 # database-down test starts gunicorn this way), so none is shared across the fork.
