@@ -150,26 +150,28 @@ def connect_events_drain_started(*, organization_id: int) -> None:
         logger.warning("The drain flag of organization %s could not be cleared", organization_id)
 
 
-def connect_events_new(*, organization_id: int, limit: int) -> list[int]:
-    """The ids of up to `limit` of the organization's events waiting for their first
-    application, oldest first (failed ones wait for connect_events_retry), leaving out those
-    another worker is applying: a second drain reads the events the first has not taken."""
+def connect_events_new(*, organization_id: int, limit: int) -> list[ConnectEvent]:
+    """Up to `limit` of the organization's events waiting for their first application, oldest
+    first (failed ones wait for connect_events_retry), leaving out those another worker is
+    applying: a second drain reads the events the first has not taken."""
     with transaction.atomic():
         return list(
             ConnectEvent.objects.filter(organization_id=organization_id, outcome="")
             .select_for_update(skip_locked=True)
-            .order_by("created", "id")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("created", "id")[:limit]
         )
 
 
-def connect_events_taken(*, organization_id: int, event_ids: list[int]) -> list[ConnectEvent]:
-    """Those of `event_ids` still waiting, locked until the caller's transaction ends, oldest
-    first; an event another worker holds is skipped (it is applying it), never waited for."""
-    return list(
+def connect_events_taken(*, organization_id: int, event_ids: list[int]) -> set[int]:
+    """Those of `event_ids` still waiting, locked until the caller's transaction ends; an
+    event another worker holds is skipped (it is applying it), never waited for. Only their
+    ids are read: an event's payload never changes once stored, so the caller's copy read
+    before is the one to apply."""
+    return set(
         ConnectEvent.objects.filter(pk__in=event_ids, organization_id=organization_id, outcome="")
         .select_for_update(skip_locked=True)
         .order_by("created", "id")
+        .values_list("pk", flat=True)
     )
 
 

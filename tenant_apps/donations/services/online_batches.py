@@ -91,7 +91,7 @@ def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:
         waiting = connect_events_new(organization_id=organization_id, limit=DRAIN_BATCH)
         if not waiting:
             return taken, False
-        applied = connect_events_batch_apply(organization_id=organization_id, event_ids=waiting)
+        applied = connect_events_batch_apply(organization_id=organization_id, events=waiting)
         taken += applied
         if len(waiting) < DRAIN_BATCH:
             return taken, False
@@ -102,15 +102,18 @@ def connect_events_drain(*, organization_id: int) -> tuple[int, bool]:
     return taken, more
 
 
-def connect_events_batch_apply(*, organization_id: int, event_ids: list[int]) -> int:
-    """Apply those of `event_ids` still waiting and held by no other worker, in one
-    transaction, after reading from Stripe what they need; returns how many were taken."""
+def connect_events_batch_apply(*, organization_id: int, events: list[ConnectEvent]) -> int:
+    """Apply those of `events` (as read waiting) still waiting and held by no other worker, in
+    one transaction, after reading from Stripe what they need; returns how many were taken."""
     with stripe_reads_kept():
-        _stripe_read_ahead_of(event_ids)
+        _stripe_read_ahead_of(events)
         with transaction.atomic():
-            events = connect_events_taken(organization_id=organization_id, event_ids=event_ids)
-            if not events:
+            taken = connect_events_taken(
+                organization_id=organization_id, event_ids=[event.pk for event in events]
+            )
+            if not taken:
                 return 0
+            events = [event for event in events if event.pk in taken]
             with organization_of_task(organization_id, what="Connect events") as organization:
                 for event in events:
                     event.organization = organization
@@ -118,12 +121,11 @@ def connect_events_batch_apply(*, organization_id: int, event_ids: list[int]) ->
     return len(events)
 
 
-def _stripe_read_ahead_of(event_ids: list[int]) -> None:
+def _stripe_read_ahead_of(events: list[ConnectEvent]) -> None:
     """What the events will ask Stripe for, read with no transaction open: a gift's payment
     and fee for each paid one-time checkout not recorded yet (its recorded payments found in
     one query; from one list of the account's charges when there are LISTED_FROM or more,
     else one read each), anything else as connect_event_apply reads it ahead."""
-    events = list(ConnectEvent.objects.filter(pk__in=event_ids, outcome=""))
     gifts = {event.pk: _payment_intent_of(event) for event in events}
     recorded = set(
         Gift.objects.filter(
@@ -260,18 +262,21 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         known.setdefault(found.email, found.donor)
     currency = accounting.accounting_settings().currency
     sessions = [event.payload["data"]["object"] for event in run]
-    funds = set(
-        Fund.objects.filter(
-            code__in={str((s.get("metadata") or {}).get("fund") or "") for s in sessions},
-            is_active=True,
-        ).values_list("code", flat=True)
+    # The funds and campaigns the pages named, when they named any but the general fund (a
+    # gift goes there when its fund is closed, so whether it is open does not matter).
+    named = {str((s.get("metadata") or {}).get("fund") or "") for s in sessions}
+    named -= {"", DEFAULT_FUND}
+    funds = (
+        set(Fund.objects.filter(code__in=named, is_active=True).values_list("code", flat=True))
+        if named
+        else set()
     )
-    campaigns = {
-        campaign.slug: campaign
-        for campaign in Campaign.objects.filter(
-            slug__in={str((s.get("metadata") or {}).get("campaign") or "") for s in sessions}
-        )
-    }
+    slugs = {str((s.get("metadata") or {}).get("campaign") or "") for s in sessions} - {""}
+    campaigns = (
+        {campaign.slug: campaign for campaign in Campaign.objects.filter(slug__in=slugs)}
+        if slugs
+        else {}
+    )
     zone = zoneinfo.ZoneInfo(organization.time_zone or "UTC")
     new_donors: dict[str, bool] = {}  # email: opted in to news
     simple: list[_SimpleGift] = []

@@ -402,7 +402,7 @@ def test_an_event_stored_while_a_drain_runs_wakes_the_next_drain(
     woken: list[bool] = []
     later = paid(connected, email="second@example.org")
 
-    def stored_meanwhile(**given: Any) -> list[int]:
+    def stored_meanwhile(**given: Any) -> list[ConnectEvent]:
         waiting = reading(**given)
         if not woken:
             _stored(later)
@@ -481,7 +481,8 @@ def test_a_drain_in_another_organizations_schema_stops_and_writes_nothing(
 
     with schema_context("beta"), pytest.raises(RuntimeError):
         online_batches.connect_events_batch_apply(
-            organization_id=alpha.organization.pk, event_ids=stored
+            organization_id=alpha.organization.pk,
+            events=list(ConnectEvent.objects.filter(pk__in=stored)),
         )
 
     assert ConnectEvent.objects.get(pk=stored[0]).outcome == ""

@@ -501,7 +501,7 @@ def test_stripe_is_read_before_any_row_is_locked(
         requests_when_locked.append(len(connected.requests))
         return locked(event_id)
 
-    def recording_taken(**given: Any) -> list[ConnectEvent]:
+    def recording_taken(**given: Any) -> set[int]:
         requests_when_locked.append(len(connected.requests))
         return taken(**given)
 
