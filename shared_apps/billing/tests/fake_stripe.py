@@ -1005,6 +1005,11 @@ def fake_stripe_start() -> FakeStripe:
     holder: dict[str, FakeStripe] = {}
 
     class Handler(BaseHTTPRequestHandler):
+        # Connections kept alive, as Stripe keeps them: a client's next call reuses its own.
+        # Without Nagle's delay, an answer's headers and body, written apart, go at once.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
             return  # quiet: tests read `requests` instead
 
