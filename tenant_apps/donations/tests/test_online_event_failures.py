@@ -105,6 +105,29 @@ def test_a_donor_limit_needs_attention_and_is_not_retried(
     assert "could not be recorded" not in alpha.client(alpha.owner).get("/").content.decode()
 
 
+def test_an_event_stripe_sends_again_after_a_failure_is_applied_again_at_once(
+    alpha: Tenant, online: Online
+) -> None:
+    """Stripe not answering for the fee fails the gift's event; Stripe's next delivery of the
+    same event, once it answers, records the gift then, not at the quarter-hour retry."""
+    fake, post = online
+    session = paid_on_checkout(alpha, fake)
+    read = f"/v1/payment_intents/{session['payment_intent']}"
+    fake.failures[read] = 500
+    delivered = completed(session)
+    post(delivered)
+    stored = ConnectEvent.objects.get()
+    assert stored.outcome == "failed"
+    del fake.failures[read]
+
+    post(delivered)
+
+    stored.refresh_from_db()
+    assert stored.outcome == "processed" and stored.attempts == 1
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 1
+
+
 def test_a_transient_failure_is_retried_a_bounded_number_of_times(
     alpha: Tenant, online: Online
 ) -> None:

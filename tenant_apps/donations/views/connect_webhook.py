@@ -3,7 +3,7 @@ organization's connected account (online gifts), verified by the endpoint's own 
 (STRIPE_CONNECT_WEBHOOK_SECRET), stored once by id in the public schema, and applied in the
 schema of the organization the event's account belongs to, by a drain of the organization's
 waiting events queued after commit (one at a time: an event stored while one is queued waits for
-it)."""
+it); an event whose application failed, sent again, is applied again on its own."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shared_apps.billing.models import StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
     connect_event_pending,
     connect_event_receive,
     connect_events_drain_wanted,
 )
 from shared_apps.billing.services.events import WebhookRefused
+from tenant_apps.donations.tasks import connect_event_apply as connect_event_apply_task
 from tenant_apps.donations.tasks import connect_events_drain as connect_events_drain_task
 
 logger = logging.getLogger(__name__)
@@ -40,8 +42,19 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": {"status": 400, "message": refusal.message}}, status=400)
     organization = event.organization
     if organization is not None and connect_event_pending(event):
-        # Stored (committed) before the drain is woken: the drain reads it.
-        transaction.on_commit(lambda: _drain_wake(organization.pk, organization.schema_name))
+        if event.outcome == StripeEventOutcome.FAILED:
+            # Stripe sent again an event whose application failed: it is applied again now,
+            # on its own (a drain takes only events never applied; the quarter-hour retry
+            # would take it later).
+            event_id, schema_name = event.pk, organization.schema_name
+            transaction.on_commit(
+                lambda: connect_event_apply_task.apply_async(
+                    args=(event_id,), headers={"_schema_name": schema_name}
+                )
+            )
+        else:
+            # Stored (committed) before the drain is woken: the drain reads it.
+            transaction.on_commit(lambda: _drain_wake(organization.pk, organization.schema_name))
     return JsonResponse({"received": event.stripe_id, "outcome": event.outcome or "queued"})
 
 
