@@ -141,7 +141,10 @@ def connect_event_locked_apply(event_id: int) -> str:
             return event.outcome
         # The task runs in its organization's schema or stops, with the organization's time
         # zone active while the event is applied.
-        with organization_of_task(event.organization_id, what=f"Connect event {event.stripe_id}"):
+        with organization_of_task(
+            event.organization_id, what=f"Connect event {event.stripe_id}"
+        ) as organization:
+            event.organization = organization  # read once, for the time zone and the schema
             try:
                 with transaction.atomic():
                     result = _apply(event)
