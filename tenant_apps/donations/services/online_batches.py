@@ -54,10 +54,10 @@ from tenant_apps.donations.services.online_events import (
     GIFT_EVENTS,
     connect_event_locked_apply,
     gift_details_of,
+    stripe_event_read_ahead,
     stripe_fee_entries,
     stripe_payment,
     stripe_payments_read_ahead,
-    stripe_read_ahead,
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
 from tenant_apps.donations.services.posting import DEFAULT_FUND
@@ -136,7 +136,7 @@ def _stripe_read_ahead_of(events: list[ConnectEvent]) -> None:
     for event in events:
         payment_intent = gifts[event.pk]
         if payment_intent is None:
-            stripe_read_ahead(event.pk)
+            stripe_event_read_ahead(event)
         elif payment_intent not in recorded:
             wanted.setdefault(event.account_id, []).append((event, payment_intent))
     reads = []

@@ -180,6 +180,12 @@ def stripe_read_ahead(event_id: int) -> None:
         or event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED)
     ):
         return
+    stripe_event_read_ahead(event)
+
+
+def stripe_event_read_ahead(event: ConnectEvent) -> None:
+    """stripe_read_ahead for an event the caller read waiting, in its organization's schema
+    (a drain's events)."""
     found = event.payload.get("data", {}).get("object") if isinstance(event.payload, dict) else None
     if not isinstance(found, dict):
         return
@@ -531,6 +537,12 @@ def _donor_found_or_created(
 METHOD_OF_STRIPE_TYPE = {"card": GiftMethod.CARD, "us_bank_account": GiftMethod.ACH}
 
 
+def _payment_key(account: str, payment_intent: str) -> tuple[str, ...]:
+    """Where a PaymentIntent read with its charge and balance transaction is kept
+    (stripe_reads), by stripe_payment's own read or a list read ahead."""
+    return ("payment_intent", account, payment_intent)
+
+
 def stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, Decimal]:
     """How the donor paid and Stripe's fee on the payment, read on the account: the method from
     the charge's payment_method_details.type (or the PaymentIntent's payment_method_types when
@@ -549,7 +561,7 @@ def stripe_payment(*, account: str, payment_intent: str) -> tuple[GiftMethod, De
                 f"Stripe did not answer for {payment_intent}: {error}"
             ) from None
 
-    values = stripe_read(("payment_intent", account, payment_intent), read)
+    values = stripe_read(_payment_key(account, payment_intent), read)
     charge = values.get("latest_charge")
     balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
     if not isinstance(balance, dict):
@@ -625,7 +637,7 @@ def stripe_payments_read_ahead(
     for payment_intent, charge in found.items():
         if payment_intent not in twice:
             stripe_answer_keep(
-                ("payment_intent", account, payment_intent),
+                _payment_key(account, payment_intent),
                 {"id": payment_intent, "object": "payment_intent", "latest_charge": charge},
             )
             kept.add(payment_intent)
