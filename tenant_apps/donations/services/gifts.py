@@ -102,8 +102,8 @@ EDITABLE_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class GiftSpec:
-    """One gift of a batch (gifts_create): what gift_create takes, but the user, a pledge and a
-    recurring gift."""
+    """One gift of a batch (gifts_create): what gift_create takes, but the user and a pledge
+    (an installment of a monthly gift through Stripe names its recurring gift and invoice)."""
 
     donor: Donor
     amount: Decimal | str
@@ -124,6 +124,8 @@ class GiftSpec:
     payment_reference: str = ""
     source: str = GiftSource.MANUAL
     anonymous: bool = False
+    recurring_gift: RecurringGift | None = None
+    stripe_invoice_id: str = ""
 
 
 def _gift_checked(
@@ -293,6 +295,13 @@ def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list
             prepared.append(_gift_checked(spec, funds=funds))
         except ServiceError as error:
             raise type(error)(f"Gift {index + 1}: {error.message}", fields=error.fields) from error
+    for index, spec in enumerate(gifts):
+        if spec.recurring_gift is not None and spec.recurring_gift.donor_id != spec.donor.pk:
+            raise ServiceError(
+                f"Gift {index + 1}: recurring gift {spec.recurring_gift.pk} is donor "
+                f"{spec.recurring_gift.donor_id}'s.",
+                fields={"donor": ["Not the recurring gift's donor."]},
+            )
     references = [gift.payment_reference for gift, _, _ in prepared if gift.payment_reference]
     repeated = sorted({ref for ref in references if references.count(ref) > 1})
     recorded = sorted(
@@ -307,9 +316,11 @@ def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list
     with transaction.atomic():
         currency = accounting.accounting_settings().currency
         actor = actor_of(acting_user)
-        for gift, _, _ in prepared:
+        for (gift, _, _), spec in zip(prepared, gifts, strict=True):
             gift.currency = currency
             gift.created_by = actor
+            gift.recurring_gift = spec.recurring_gift
+            gift.stripe_invoice_id = spec.stripe_invoice_id
         created = Gift.objects.bulk_create([gift for gift, _, _ in prepared])
         allocation_rows: list[GiftAllocation] = []
         credit_rows: list[SoftCredit] = []
@@ -329,6 +340,11 @@ def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list
                     obj=gift,
                     donor=gift.donor_id,
                     amount=f"{gift.amount:.2f}",
+                    **(
+                        {"recurring_gift": gift.recurring_gift_id}
+                        if gift.recurring_gift_id is not None
+                        else {}
+                    ),
                 )
                 for gift in created
             ]

@@ -3,11 +3,12 @@ Connect webhook wakes), with the same outcome as applying each on its own (onlin
 
 A drain takes up to DRAIN_BATCH waiting events of its organization, oldest first, locked with
 SKIP LOCKED (two drains never take the same event), after reading from Stripe what they will
-need with no transaction open. Paid one-time gifts that need nothing but the common case (a
-donor known by email, or a new one with no billing address to compare, no refund, dispute or
-payout that came first, nothing recorded yet for the payment) are applied together: donors
-created in one batch, gifts created and posted with Stripe's fees in one batch, outcomes
-written in one statement, receipts issued by one task. Every other event is applied on its
+need with no transaction open. Paid one-time gifts and installments of monthly gifts that need
+nothing but the common case (a donor known by email, or a new one with no billing address to
+compare; a monthly gift already started; no refund, dispute or payout that came first, nothing
+recorded yet for the payment or the invoice) are applied together: donors created in one
+batch, gifts created and posted with Stripe's fees in one batch, outcomes written in one
+statement, receipts issued by one task. Every other event is applied on its
 own, in its place in the order, as connect_event_apply applies it; if a batch fails, its
 events are applied one at a time, so that each failure is recorded on its own event.
 """
@@ -20,11 +21,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
@@ -45,6 +47,7 @@ from tenant_apps.donations.models import (
     GiftMethod,
     GiftSource,
     PayoutTransaction,
+    RecurringGift,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
 from tenant_apps.donations.services.gifts import GiftSpec, gifts_create, gifts_post
@@ -52,14 +55,22 @@ from tenant_apps.donations.services.online_events import (
     CENTS,
     EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
+    GIVING_PAGES_KEY,
     connect_event_locked_apply,
     gift_details_of,
+    invoice_payment_intent,
+    invoice_period_end,
     stripe_event_read_ahead,
     stripe_fee_entries,
     stripe_payment,
     stripe_payments_read_ahead,
+    subscription_of_invoice,
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
+from tenant_apps.donations.services.online_subscriptions import (
+    recurring_installment_seen,
+    subscription_lock,
+)
 from tenant_apps.donations.services.posting import DEFAULT_FUND
 from tenant_apps.donations.services.stripe_reads import stripe_reads_kept
 from tenant_apps.donors.models import Donor, DonorEmail
@@ -123,21 +134,33 @@ def connect_events_batch_apply(*, organization_id: int, events: list[ConnectEven
 
 def _stripe_read_ahead_of(events: list[ConnectEvent]) -> None:
     """What the events will ask Stripe for, read with no transaction open: a gift's payment
-    and fee for each paid one-time checkout not recorded yet (its recorded payments found in
-    one query; from one list of the account's charges when there are LISTED_FROM or more,
-    else one read each), anything else as connect_event_apply reads it ahead."""
-    gifts = {event.pk: _payment_intent_of(event) for event in events}
-    recorded = set(
-        Gift.objects.filter(
-            payment_reference__in=[intent for intent in gifts.values() if intent]
-        ).values_list("payment_reference", flat=True)
+    and fee for each paid one-time checkout and each installment not recorded yet (what is
+    recorded found in one query; an installment's PaymentIntent from its invoice's payments, a
+    few read at a time; the payments from one list of the account's charges when there are
+    LISTED_FROM or more, else one read each), anything else as connect_event_apply reads it
+    ahead."""
+    gifts: dict[int, str | None] = {event.pk: _payment_intent_of(event) for event in events}
+    invoices = {event.pk: invoice for event in events if (invoice := _invoice_of(event))}
+    recorded_intents, recorded_invoices = _recorded(
+        [intent for intent in gifts.values() if intent],
+        [str(invoice["id"]) for invoice in invoices.values()],
     )
+    installments = {
+        event.pk: _readers().submit(
+            copy_context().run, _installment_intent_read, event, invoices[event.pk]
+        )
+        for event in events
+        if event.pk in invoices and str(invoices[event.pk]["id"]) not in recorded_invoices
+    }
+    for pk, intent_read in installments.items():
+        gifts[pk] = intent_read.result()
     wanted: dict[str, list[tuple[ConnectEvent, str]]] = {}
     for event in events:
         payment_intent = gifts[event.pk]
         if payment_intent is None:
-            stripe_event_read_ahead(event)
-        elif payment_intent not in recorded:
+            if event.pk not in invoices:
+                stripe_event_read_ahead(event)
+        elif payment_intent not in recorded_intents:
             wanted.setdefault(event.account_id, []).append((event, payment_intent))
     reads = []
     for account, paid in wanted.items():
@@ -180,8 +203,28 @@ def _payment_read(account: str, payment_intent: str) -> None:
         return  # applying the event reads again and says what is wrong
 
 
+def _installment_intent_read(event: ConnectEvent, invoice: dict[str, Any]) -> str | None:
+    try:
+        return invoice_payment_intent(event, invoice)
+    except ServiceError:
+        return None  # applying the event reads again and says what is wrong
+
+
+def _recorded(payment_intents: list[str], invoice_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Of these payments and invoices, those a gift records already (one query)."""
+    if not payment_intents and not invoice_ids:
+        return set(), set()
+    rows = Gift.objects.filter(
+        Q(payment_reference__in=payment_intents) | Q(stripe_invoice_id__in=invoice_ids)
+    ).values_list("payment_reference", "stripe_invoice_id")
+    intents, invoices = set(payment_intents), set(invoice_ids)
+    return {row[0] for row in rows if row[0] in intents}, {
+        row[1] for row in rows if row[1] in invoices
+    }
+
+
 def _payment_intent_of(event: ConnectEvent) -> str | None:
-    """The PaymentIntent of a paid one-time checkout, the only events a batch may take."""
+    """The PaymentIntent of a paid one-time checkout, which a batch may take."""
     if event.type not in GIFT_EVENTS or not isinstance(event.payload, dict):
         return None
     session = (event.payload.get("data") or {}).get("object")
@@ -195,13 +238,43 @@ def _payment_intent_of(event: ConnectEvent) -> str | None:
     return payment_intent if isinstance(payment_intent, str) and payment_intent else None
 
 
+def _invoice_of(event: ConnectEvent) -> dict[str, Any] | None:
+    """The invoice of an installment of a monthly gift of the giving pages (`invoice.paid`, an
+    amount paid, the subscription's metadata copied on the invoice), which a batch may take."""
+    if event.type != "invoice.paid" or not isinstance(event.payload, dict):
+        return None
+    invoice = (event.payload.get("data") or {}).get("object")
+    if (
+        not isinstance(invoice, dict)
+        or not invoice.get("id")
+        or not subscription_of_invoice(invoice)
+        or not isinstance(invoice.get("amount_paid"), int)
+        or invoice["amount_paid"] <= 0
+        or GIVING_PAGES_KEY not in _copied_metadata(invoice)
+    ):
+        return None
+    return invoice
+
+
+def _copied_metadata(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The subscription's metadata as Stripe copied it on the invoice ({} when it did not)."""
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    copied = details.get("metadata") if isinstance(details, dict) else None
+    return copied if isinstance(copied, dict) else {}
+
+
+def _batchable(event: ConnectEvent) -> bool:
+    return _payment_intent_of(event) is not None or _invoice_of(event) is not None
+
+
 def _events_apply(events: list[ConnectEvent], organization: Organization) -> None:
-    """The taken events in order: each run of paid one-time checkouts as a batch, as far as
-    its events are simple ones (_simple_gifts), every other event on its own."""
+    """The taken events in order: each run of paid one-time checkouts and installments as a
+    batch, as far as its events are simple ones (_simple_gifts), every other event on its own."""
     position = 0
     while position < len(events):
         run: list[ConnectEvent] = []
-        while position + len(run) < len(events) and _payment_intent_of(events[position + len(run)]):
+        while position + len(run) < len(events) and _batchable(events[position + len(run)]):
             run.append(events[position + len(run)])
         gifts = _simple_gifts(run, organization) if run else []
         if gifts:
@@ -214,27 +287,53 @@ def _events_apply(events: list[ConnectEvent], organization: Organization) -> Non
 
 @dataclass
 class _SimpleGift:
-    """A paid one-time checkout the batch can record as connect_event_apply would."""
+    """A paid one-time checkout or an installment the batch can record as connect_event_apply
+    would."""
 
     event: ConnectEvent
     payment_intent: str
     spec: GiftSpec
     fee: Decimal
     new_donor: str  # the email of the new donor the gift is from, "" for a known one
+    # An installment: what its paid invoice says of the monthly gift (method, next charge).
+    next_charge_on: date | None = None
 
 
 def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
-    """The leading events of `run` (paid one-time checkouts, in order) that are simple; stops
-    at the first that is not, which is then applied on its own."""
+    """The leading events of `run` (paid one-time checkouts and installments, in order) that
+    are simple; stops at the first that is not, which is then applied on its own."""
     # Before anything is read for posting: a payout applied at the same time waits for the
     # batch, or the batch sees the payout (online_payouts.payout_funds_of_late_gift).
     clearing_lock()
-    intents = [_payment_intent_of(event) or "" for event in run]
-    emails = [_email_of(event) for event in run]
-    recorded = set(
-        Gift.objects.filter(payment_reference__in=intents).values_list(
-            "payment_reference", flat=True
-        )
+    invoices = [_invoice_of(event) for event in run]
+    # Each installment's monthly gift, under its subscription's lock (as _installment_record).
+    subscriptions = sorted({subscription_of_invoice(invoice) for invoice in invoices if invoice})
+    for subscription_id in subscriptions:
+        subscription_lock(subscription_id)
+    monthly = (
+        {
+            recurring.stripe_subscription_id: recurring
+            for recurring in RecurringGift.objects.select_for_update(of=("self",))
+            .select_related("donor")
+            .filter(stripe_subscription_id__in=subscriptions)
+        }
+        if subscriptions
+        else {}
+    )
+    intents = [
+        _payment_intent_of(event) or (_installment_intent_read(event, invoice) if invoice else "")
+        for event, invoice in zip(run, invoices, strict=True)
+    ]
+    sessions = [
+        _installment_session(invoice) if invoice else event.payload["data"]["object"]
+        for event, invoice in zip(run, invoices, strict=True)
+    ]
+    emails = [
+        "" if invoice else _email_of(event) for event, invoice in zip(run, invoices, strict=True)
+    ]
+    recorded, recorded_invoices = _recorded(
+        [intent for intent in intents if intent],
+        [str(invoice["id"]) for invoice in invoices if invoice],
     )
     paid_out = set(
         PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
@@ -261,7 +360,6 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     ):
         known.setdefault(found.email, found.donor)
     currency = accounting.accounting_settings().currency
-    sessions = [event.payload["data"]["object"] for event in run]
     # The funds and campaigns the pages named, when they named any but the general fund (a
     # gift goes there when its fund is closed, so whether it is open does not matter).
     named = {str((s.get("metadata") or {}).get("fund") or "") for s in sessions}
@@ -280,15 +378,17 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     zone = zoneinfo.ZoneInfo(organization.time_zone or "UTC")
     new_donors: dict[str, bool] = {}  # email: opted in to news
     simple: list[_SimpleGift] = []
-    seen: set[str] = set()
-    for event, payment_intent, email, session in zip(run, intents, emails, sessions, strict=True):
+    seen: set[str] = set()  # payments, invoices and subscriptions in the batch
+    for event, payment_intent, email, session, invoice in zip(
+        run, intents, emails, sessions, invoices, strict=True
+    ):
         metadata: dict[str, Any] = session.get("metadata") or {}
         # A fund closed since the page was shown: the gift goes to the general fund.
         fund = str(metadata.get("fund") or DEFAULT_FUND)
         fund = fund if fund in funds else DEFAULT_FUND
         if (
-            payment_intent in recorded | came_first | seen
-            or not email
+            not payment_intent
+            or payment_intent in recorded | came_first | seen
             or str(session.get("currency") or "").upper() != currency
         ):
             break
@@ -297,14 +397,29 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
             # fund to its own (payout_funds_of_late_gift), on its own. A gift to the general
             # fund has nothing to move.
             break
-        opted_in = metadata.get("email_opt_in") == "yes"
-        donor = known.get(email)
-        if donor is None and (session.get("customer_details") or {}).get("address"):
-            break  # a billing address: matched by name and postcode, on its own
-        if donor is not None and opted_in and not donor.email_news_ok:
-            break  # the known donor's preference changes: donor_update, on its own
-        if donor is None and email in new_donors and opted_in and not new_donors[email]:
-            break
+        recurring: RecurringGift | None = None
+        opted_in = False
+        if invoice:
+            subscription_id = subscription_of_invoice(invoice)
+            recurring = monthly.get(subscription_id)
+            if (
+                recurring is None  # the invoice came before its checkout: on its own
+                or str(invoice["id"]) in recorded_invoices | seen
+                or subscription_id in seen  # the next installment sees this one's next charge
+            ):
+                break
+            donor: Donor | None = recurring.donor
+        else:
+            if not email:
+                break
+            opted_in = metadata.get("email_opt_in") == "yes"
+            donor = known.get(email)
+            if donor is None and (session.get("customer_details") or {}).get("address"):
+                break  # a billing address: matched by name and postcode, on its own
+            if donor is not None and opted_in and not donor.email_news_ok:
+                break  # the known donor's preference changes: donor_update, on its own
+            if donor is None and email in new_donors and opted_in and not new_donors[email]:
+                break
         try:
             method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
             amount = Decimal(int(session["amount_total"])) / CENTS
@@ -313,12 +428,22 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         if donor is None:
             new_donors.setdefault(email, opted_in)
         seen.add(payment_intent)
+        next_charge_on = None
+        if invoice:
+            seen |= {str(invoice["id"]), subscription_of_invoice(invoice)}
+            period_end = invoice_period_end(invoice)
+            next_charge_on = (
+                timezone.localtime(datetime.fromtimestamp(period_end, tz=UTC), zone).date()
+                if period_end
+                else None
+            )
         simple.append(
             _SimpleGift(
                 event=event,
                 payment_intent=payment_intent,
                 fee=fee,
                 new_donor="" if donor is not None else email,
+                next_charge_on=next_charge_on,
                 spec=_gift_spec(
                     session,
                     donor=donor,
@@ -328,10 +453,27 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
                     received_on=timezone.localtime(event.created, zone).date(),
                     fund=fund,
                     campaign=campaigns.get(str(metadata.get("campaign") or "")),
+                    recurring=recurring,
+                    invoice_id=str(invoice["id"]) if invoice else "",
                 ),
             )
         )
     return simple
+
+
+def _installment_session(invoice: dict[str, Any]) -> dict[str, Any]:
+    """An installment's invoice as the checkout _gift_record records (as _installment_record
+    hands it over)."""
+    return {
+        "metadata": _copied_metadata(invoice),
+        "customer_details": {
+            "email": invoice.get("customer_email"),
+            "name": invoice.get("customer_name"),
+            "address": invoice.get("customer_address"),
+        },
+        "amount_total": invoice["amount_paid"],
+        "currency": invoice.get("currency"),
+    }
 
 
 def _email_of(event: ConnectEvent) -> str:
@@ -359,9 +501,11 @@ def _gift_spec(
     received_on: date,
     fund: str,
     campaign: Campaign | None,
+    recurring: RecurringGift | None,
+    invoice_id: str,
 ) -> GiftSpec:
-    """The gift online_events._gift_record records for the checkout; a new donor's gift names
-    its donor once the batch has made it."""
+    """The gift online_events._gift_record records for the checkout or the installment; a new
+    donor's gift names its donor once the batch has made it."""
     metadata: dict[str, Any] = session.get("metadata") or {}
     return GiftSpec(
         donor=donor if donor is not None else Donor(),
@@ -372,6 +516,8 @@ def _gift_spec(
         payment_reference=payment_intent,
         allocations=[AllocationSpec(fund=fund, amount=amount)],
         campaign=campaign,
+        recurring_gift=recurring,
+        stripe_invoice_id=invoice_id,
         **gift_details_of(metadata, amount=amount),
     )
 
@@ -401,11 +547,22 @@ def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
             session = gift.event.payload["data"]["object"]
             names[gift.new_donor] = _name_of(session)
             opted_in[gift.new_donor] = (session.get("metadata") or {}).get("email_opt_in") == "yes"
-    created = donors_create(
-        donors=[_new_donor(email, names[email], opted_in[email]) for email in names],
-        acting_user=None,
+    created = (
+        donors_create(
+            donors=[_new_donor(email, names[email], opted_in[email]) for email in names],
+            acting_user=None,
+        )
+        if names
+        else []
     )
     made = dict(zip(names, created, strict=True))
+    for gift in gifts:
+        if gift.spec.recurring_gift is not None:
+            recurring_installment_seen(
+                recurring=gift.spec.recurring_gift,
+                method=gift.spec.method,
+                next_charge_on=gift.next_charge_on,
+            )
     specs = [
         replace(gift.spec, donor=made[gift.new_donor]) if gift.new_donor else gift.spec
         for gift in gifts
@@ -419,14 +576,20 @@ def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
     )
     connect_events_outcomes_record(
         outcomes={
-            gift.event.pk: (
-                StripeEventOutcome.PROCESSED,
-                f"Gift {recorded.pk} of {recorded.amount:.2f} recorded and posted; "
-                f"Stripe fee {gift.fee:.2f}.",
-            )
+            gift.event.pk: (StripeEventOutcome.PROCESSED, _recorded_detail(recorded, gift.fee))
             for gift, recorded in zip(gifts, posted, strict=True)
         }
     )
+
+
+def _recorded_detail(gift: Gift, fee: Decimal) -> str:
+    """The event's outcome, in online_events' words for a gift or an installment."""
+    if gift.recurring_gift_id is not None:
+        return (
+            f"Gift {gift.pk} of {gift.amount:.2f}, an installment of monthly gift "
+            f"{gift.recurring_gift_id}, recorded and posted; Stripe fee {fee:.2f}."
+        )
+    return f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
 
 
 def _new_donor(email: str, name: str, email_opt_in: bool) -> DonorImportSpec:

@@ -209,14 +209,14 @@ def stripe_event_read_ahead(event: ConnectEvent) -> None:
             ):
                 _stripe_refunds(account=account, payment_intent=payment_intent)
         elif event.type == "invoice.paid" and found.get("id"):
-            subscription_id = _subscription_of_invoice(found)
+            subscription_id = subscription_of_invoice(found)
             if (
                 subscription_id
                 and int(found.get("amount_paid") or 0) > 0
                 and not Gift.objects.filter(stripe_invoice_id=str(found["id"])).exists()
                 and GIVING_PAGES_KEY in _subscription_metadata(event, found, subscription_id)
             ):
-                payment_intent = _invoice_payment_intent(event, found)
+                payment_intent = invoice_payment_intent(event, found)
                 stripe_payment(account=account, payment_intent=payment_intent)
         elif (
             event.type == "payout.paid"
@@ -800,7 +800,7 @@ def _monthly_gift_start(event: ConnectEvent) -> Outcome:
     )
 
 
-def _subscription_of_invoice(invoice: dict[str, Any]) -> str:
+def subscription_of_invoice(invoice: dict[str, Any]) -> str:
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") if isinstance(parent, dict) else None
     found = details.get("subscription") if isinstance(details, dict) else None
@@ -833,7 +833,7 @@ def _subscription_metadata(
     return metadata if isinstance(metadata, dict) else {}
 
 
-def _invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str:
+def invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str:
     """The PaymentIntent that paid the invoice: from its payments when the event carries them
     (or its payment_intent, in older API versions), else read from Stripe's invoice payments."""
     listed = (invoice.get("payments") or {}).get("data") if invoice.get("payments") else None
@@ -866,7 +866,7 @@ def _invoice_payment_intent(event: ConnectEvent, invoice: dict[str, Any]) -> str
     raise StripeUnavailable(f"{invoice['id']} has no paid PaymentIntent yet.")
 
 
-def _invoice_period_end(invoice: dict[str, Any]) -> int | None:
+def invoice_period_end(invoice: dict[str, Any]) -> int | None:
     """When the period the invoice paid for ends (the next charge), from its first line."""
     lines = (invoice.get("lines") or {}).get("data") or []
     period = lines[0].get("period") if lines and isinstance(lines[0], dict) else None
@@ -883,7 +883,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     if not isinstance(invoice, dict) or not invoice.get("id"):
         raise ServiceError("The event carries no invoice.")
     invoice_id = str(invoice["id"])
-    subscription_id = _subscription_of_invoice(invoice)
+    subscription_id = subscription_of_invoice(invoice)
     if not subscription_id:
         return _ignored("An invoice of no subscription: not a monthly gift.")
     if int(invoice.get("amount_paid") or 0) <= 0:
@@ -895,7 +895,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     metadata = _subscription_metadata(event, invoice, subscription_id)
     if GIVING_PAGES_KEY not in metadata:
         return _ignored("A subscription not made by the giving pages.")
-    payment_intent = _invoice_payment_intent(event, invoice)
+    payment_intent = invoice_payment_intent(event, invoice)
     existing = Gift.objects.filter(payment_reference=payment_intent).first()
     if existing is not None:
         return _already(f"{payment_intent} is already gift {existing.pk}")
@@ -906,7 +906,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         "address": invoice.get("customer_address"),
     }
     amount = Decimal(int(invoice["amount_paid"])) / CENTS
-    period_end = _invoice_period_end(invoice)
+    period_end = invoice_period_end(invoice)
     next_charge_on = _day_of(event, period_end) if period_end else None
     recurring = recurring_of_subscription(subscription_id)
     if recurring is None:

@@ -9,12 +9,14 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.connection import connection
@@ -27,7 +29,7 @@ from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event, stripe_fee_cents
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt
+from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt, RecurringGift
 from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.online_batches import connect_events_drain
 from tenant_apps.donations.services.online_events import connect_event_apply
@@ -37,6 +39,7 @@ from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401
     connected,
     wells_offered,
 )
+from tenant_apps.donations.tests.test_online_monthly import metadata as monthly_metadata
 from tenant_apps.donations.tests.test_online_two_workers import _stored
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
@@ -106,15 +109,25 @@ def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_bat
         assert JournalEntry.objects.filter(source="fee").count() == 11
 
 
-def _normalized(text: str, names: dict[int, str]) -> str:
+def _normalized(text: str, names: dict[int, str], monthly: dict[int, str] | None = None) -> str:
+    """The text with each gift's number replaced by its payment (and each monthly gift's by its
+    subscription): the numbers depend on the order rows were made in."""
+    text = re.sub(
+        r"([Mm]onthly gift )(\d+)",
+        lambda found: found[1] + (monthly or {}).get(int(found[2]), "?"),
+        text,
+    )
     return re.sub(
-        r"([Gg]ift[: ])(\d+)", lambda found: found[1] + names.get(int(found[2]), "?"), text
+        r"((?<![Mm]onthly )[Gg]ift[: ])(\d+)",
+        lambda found: found[1] + names.get(int(found[2]), "?"),
+        text,
     )
 
 
 def _books() -> dict[str, Any]:
     """What the events left in the books and the log, with each gift named by its payment."""
     names = {gift.pk: gift.payment_reference for gift in Gift.objects.all()}
+    monthly = dict(RecurringGift.objects.values_list("pk", "stripe_subscription_id"))
     return {
         "gifts": sorted(
             (
@@ -129,8 +142,15 @@ def _books() -> dict[str, Any]:
                 gift.currency,
                 tuple(gift.allocations.values_list("fund__code", "amount")),
                 gift.journal_entry.number if gift.journal_entry else None,
+                gift.stripe_invoice_id,
+                gift.recurring_gift.stripe_subscription_id if gift.recurring_gift else "",
             )
-            for gift in Gift.objects.select_related("donor", "journal_entry")
+            for gift in Gift.objects.select_related("donor", "journal_entry", "recurring_gift")
+        ),
+        "monthly": sorted(
+            RecurringGift.objects.values_list(
+                "stripe_subscription_id", "donor__display_name", "state", "method", "next_on"
+            )
         ),
         "entries": sorted(
             (
@@ -147,7 +167,12 @@ def _books() -> dict[str, Any]:
             )
             for entry in JournalEntry.objects.all()
         ),
-        "audit": Counter(AuditEvent.objects.values_list("action", "object_type")),
+        "audit": Counter(
+            (action, object_type, tuple(sorted(detail)))
+            for action, object_type, detail in AuditEvent.objects.values_list(
+                "action", "object_type", "detail"
+            )
+        ),
         "receipts": sorted(
             (_normalized(f"gift {receipt.gift_id}", names), f"{receipt.amount:.2f}")
             for receipt in Receipt.objects.all()
@@ -156,7 +181,7 @@ def _books() -> dict[str, Any]:
             Donor.objects.values_list("display_name", "emails__email", "email_news_ok")
         ),
         "outcomes": sorted(
-            (stripe_id, outcome, _normalized(detail, names))
+            (stripe_id, outcome, _normalized(detail, names, monthly))
             for stripe_id, outcome, detail in ConnectEvent.objects.filter(
                 account_id=ACCOUNT
             ).values_list("stripe_id", "outcome", "outcome_detail")
@@ -224,6 +249,83 @@ def test_a_drain_records_what_applying_each_event_on_its_own_records(
     assert len(drained["gifts"]) == 5
     assert len(drained["receipts"]) == 5
     assert drained == one_at_a_time
+
+
+def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_own_does(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given two monthly gifts started, then their installments among one-time gifts (two of
+    one subscription in a row) and the first invoice of a monthly gift whose checkout has not
+    arrived, when they are applied one at a time (then undone) and then drained, then the
+    books, the monthly gifts' next charges, the log and the outcomes are the same; the drain
+    applied on its own only the invoice with no monthly gift yet (a subscription's second
+    installment waits for the next batch, which sees the first's next charge)."""
+    alone: list[int] = []
+    applied_alone = online_batches.connect_event_locked_apply
+
+    def counted(event_id: int) -> str:
+        alone.append(event_id)
+        return applied_alone(event_id)
+
+    with schema_context("alpha"):
+        receipt_settings_update(
+            legal_name="Alpha Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+    now = int(time.time())
+    starts = [
+        connected.subscription_checkout_pay(
+            account=ACCOUNT,
+            amount=cents,
+            metadata=monthly_metadata(donor_email=email, donor_name=name),
+            email=email,
+            name=name,
+        )
+        for cents, email, name in (
+            (2_500, "ada@example.org", "Ada Lovelace"),
+            (4_000, "alan@example.org", "Alan Turing"),
+            (1_500, "grace@example.org", "Grace Hopper"),
+        )
+    ]
+    (ada, ada_first), (alan, alan_first), (_, grace_first) = starts
+    for session in (ada, alan):
+        [started_id] = _stored(
+            event("checkout.session.completed", session, created=now, account=ACCOUNT)
+        )
+        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+            assert connect_event_apply(event_id=started_id) == "processed"
+    ada_second = connected.subscription_invoice_pay(ada["subscription"])
+    # Made in the same second: drained in the order they were stored, as applied one by one.
+    stored = _stored(
+        event("invoice.paid", ada_first, created=now, account=ACCOUNT),
+        {**paid(connected, email="new@example.org", cents=2_000, name="Nell New"), "created": now},
+        event("invoice.paid", ada_second, created=now, account=ACCOUNT),
+        event("invoice.paid", alan_first, created=now, account=ACCOUNT),
+        event("invoice.paid", grace_first, created=now, account=ACCOUNT),
+        {**paid(connected, email="ada@example.org", cents=3_000), "created": now},
+    )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(online_batches, "connect_event_locked_apply", counted)
+        one_at_a_time, drained = _one_at_a_time_and_drained(
+            alpha, stored, django_capture_on_commit_callbacks
+        )
+
+    assert drained == one_at_a_time
+    assert alone == [stored[4]]
+    installments = [gift for gift in drained["gifts"] if gift[-1]]
+    assert len(installments) == 4 and len(drained["gifts"]) == 6
+    assert sum("an installment of monthly gift" in o[2] for o in drained["outcomes"]) == 4
+    with schema_context("alpha"):
+        recurring = RecurringGift.objects.get(stripe_subscription_id=ada["subscription"])
+        assert recurring.gifts.count() == 2
+        period_end = ada_second["lines"]["data"][0]["period"]["end"]
+        assert recurring.next_on == timezone.localdate(datetime.fromtimestamp(period_end, UTC))
 
 
 def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
