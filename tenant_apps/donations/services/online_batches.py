@@ -56,7 +56,7 @@ from tenant_apps.donations.services.online_events import (
     EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
     GIVING_PAGES_KEY,
-    connect_event_locked_apply,
+    connect_event_taken_apply,
     gift_details_of,
     invoice_payment_intent,
     invoice_period_end,
@@ -281,7 +281,7 @@ def _events_apply(events: list[ConnectEvent], organization: Organization) -> Non
             _gifts_apply(gifts)
             position += len(gifts)
         else:
-            connect_event_locked_apply(events[position].pk)
+            connect_event_taken_apply(events[position])
             position += 1
 
 
@@ -536,7 +536,7 @@ def _gifts_apply(gifts: Sequence[_SimpleGift]) -> None:
             exc_info=True,
         )
         for gift in gifts:
-            connect_event_locked_apply(gift.event.pk)
+            connect_event_taken_apply(gift.event)
 
 
 def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:

@@ -40,7 +40,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import DisputeStatus, Gift, GiftDispute, GiftState
-from tenant_apps.donations.services.gifts import gift_locked, gift_refund
+from tenant_apps.donations.services.gifts import gift_refund
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 
 CENTS = Decimal("100")
@@ -91,14 +91,16 @@ def gift_dispute_apply(
     if status.startswith("warning_"):
         return DisputeResult(False, "An inquiry: no money moved, nothing is recorded.")
     payment_intent = dispute.get("payment_intent")
-    found = (
-        Gift.objects.filter(payment_reference=payment_intent).first()
+    gift = (
+        Gift.objects.select_for_update()
+        .select_related("donor")
+        .filter(payment_reference=payment_intent)
+        .first()
         if isinstance(payment_intent, str) and payment_intent
         else None
     )
-    if found is None:
+    if gift is None:
         return DisputeResult(False, f"No gift has the payment {payment_intent}: nothing to do.")
-    gift = gift_locked(found)
     zone = zoneinfo.ZoneInfo(time_zone)
     opened = datetime.fromtimestamp(int(dispute.get("created") or 0), tz=UTC)
     record = GiftDispute.objects.select_for_update().filter(stripe_dispute_id=dispute_id).first()

@@ -63,7 +63,7 @@ from tenant_apps.donations.models import (
     TributeType,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.gifts import gift_create, gift_locked, gift_post, gift_refund
+from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund
 from tenant_apps.donations.services.online import NO_TRIBUTE, Tribute
 from tenant_apps.donations.services.online_disputes import gift_dispute_apply
 from tenant_apps.donations.services.online_payouts import (
@@ -145,23 +145,29 @@ def connect_event_locked_apply(event_id: int) -> str:
             event.organization_id, what=f"Connect event {event.stripe_id}"
         ) as organization:
             event.organization = organization  # read once, for the time zone and the schema
-            try:
-                with transaction.atomic():
-                    result = _apply(event)
-            except ServiceError as error:
-                # A refusal of the services (a plan's limit, a closed month, a currency the
-                # books are not kept in) stays until someone acts; Stripe not answering passes.
-                permanent = not isinstance(error, StripeUnavailable)
-                logger.warning("Connect event %s could not be applied: %s", event.stripe_id, error)
-                return connect_event_failure_record(
-                    event=event, detail=error.message, permanent=permanent
-                )
-            except Exception as error:
-                logger.exception("Connect event %s could not be applied", event.stripe_id)
-                return connect_event_failure_record(
-                    event=event, detail=f"{type(error).__name__}: {error}", permanent=False
-                )
-        connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
+            return connect_event_taken_apply(event)
+
+
+def connect_event_taken_apply(event: ConnectEvent) -> str:
+    """Apply a waiting event the caller holds locked (connect_event_locked_apply, or a drain
+    that took it), in its organization's schema with `event.organization` read, and record
+    its outcome; returns the outcome. A failure rolls the event's rows back (a savepoint) and
+    is recorded on the event."""
+    try:
+        with transaction.atomic():
+            result = _apply(event)
+    except ServiceError as error:
+        # A refusal of the services (a plan's limit, a closed month, a currency the books are
+        # not kept in) stays until someone acts; Stripe not answering passes.
+        permanent = not isinstance(error, StripeUnavailable)
+        logger.warning("Connect event %s could not be applied: %s", event.stripe_id, error)
+        return connect_event_failure_record(event=event, detail=error.message, permanent=permanent)
+    except Exception as error:
+        logger.exception("Connect event %s could not be applied", event.stripe_id)
+        return connect_event_failure_record(
+            event=event, detail=f"{type(error).__name__}: {error}", permanent=False
+        )
+    connect_event_outcome_record(event=event, outcome=result.outcome, detail=result.detail)
     return result.outcome
 
 
@@ -673,10 +679,14 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
     payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
     if not isinstance(payment_intent, str) or not payment_intent:
         return _ignored("A charge without a PaymentIntent: not an online gift.")
-    found = Gift.objects.filter(payment_reference=payment_intent).first()
-    if found is None:
+    gift = (
+        Gift.objects.select_for_update()
+        .select_related("donor")
+        .filter(payment_reference=payment_intent)
+        .first()
+    )
+    if gift is None:
         return _ignored(f"No gift has the payment {payment_intent}: nothing to refund here.")
-    gift = gift_locked(found)
     zone = zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
     recorded: list[str] = []
     for refund in _stripe_refunds(account=event.account_id, payment_intent=payment_intent):

@@ -264,11 +264,11 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
     applied on its own only the invoice with no monthly gift yet (a subscription's second
     installment waits for the next batch, which sees the first's next charge)."""
     alone: list[int] = []
-    applied_alone = online_batches.connect_event_locked_apply
+    applied_alone = online_batches.connect_event_taken_apply
 
-    def counted(event_id: int) -> str:
-        alone.append(event_id)
-        return applied_alone(event_id)
+    def counted(event: ConnectEvent) -> str:
+        alone.append(event.pk)
+        return applied_alone(event)
 
     with schema_context("alpha"):
         receipt_settings_update(
@@ -311,7 +311,7 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
     )
 
     with monkeypatch.context() as patched:
-        patched.setattr(online_batches, "connect_event_locked_apply", counted)
+        patched.setattr(online_batches, "connect_event_taken_apply", counted)
         one_at_a_time, drained = _one_at_a_time_and_drained(
             alpha, stored, django_capture_on_commit_callbacks
         )
@@ -339,13 +339,13 @@ def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
     drained, then the books are the same: the restricted gift's part moved to its fund, by the
     drain applying that gift on its own and the others in its batches."""
     alone: list[int] = []
-    applied_alone = online_batches.connect_event_locked_apply
+    applied_alone = online_batches.connect_event_taken_apply
 
-    def counted(event_id: int) -> str:
-        alone.append(event_id)
-        return applied_alone(event_id)
+    def counted(event: ConnectEvent) -> str:
+        alone.append(event.pk)
+        return applied_alone(event)
 
-    monkeypatch.setattr(online_batches, "connect_event_locked_apply", counted)
+    monkeypatch.setattr(online_batches, "connect_event_taken_apply", counted)
     wells_offered("alpha")
     payloads = [
         paid(connected, email="g1@example.org", cents=1_000),
