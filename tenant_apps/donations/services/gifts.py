@@ -285,8 +285,32 @@ def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list
     one and written with the same rows (allocations, soft credits, audit row): the funds read
     once, and the gifts, their allocations and soft credits and audit rows written in one
     statement each. A refusal names the gift by its place in the batch."""
+    return _gifts_created(gifts, acting_user=acting_user)[0]
+
+
+def gifts_create_post(
+    *,
+    gifts: Sequence[GiftSpec],
+    acting_user: User | None,
+    entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None = None,
+) -> list[Gift]:
+    """Many gifts created and posted in one transaction, all or none, with the rows, entries,
+    audit rows and receipts gifts_create then gifts_post give them, without reading back and
+    locking the drafts just written: for gifts in the books as soon as they are recorded
+    (online gifts). A GiftSpec names no pledge, so none is a payment on one."""
+    with transaction.atomic():
+        created, allocations = _gifts_created(gifts, acting_user=acting_user)
+        return _gifts_post_batch(
+            created, allocations, acting_user=acting_user, entries_after=entries_after
+        )
+
+
+def _gifts_created(
+    gifts: Sequence[GiftSpec], *, acting_user: User | None
+) -> tuple[list[Gift], dict[int, list[GiftAllocation]]]:
+    """gifts_create's drafts, and each one's allocations by its id."""
     if not gifts:
-        return []
+        return [], {}
     codes = {allocation.fund for spec in gifts for allocation in spec.allocations}
     funds = {fund.code: fund for fund in Fund.objects.filter(code__in=codes | {DEFAULT_FUND})}
     prepared = []
@@ -349,7 +373,9 @@ def gifts_create(*, gifts: Sequence[GiftSpec], acting_user: User | None) -> list
                 for gift in created
             ]
         )
-    return created
+    return created, {
+        gift.pk: allocations for gift, (_, allocations, _) in zip(created, prepared, strict=True)
+    }
 
 
 def gift_locked(gift: Gift) -> Gift:

@@ -50,7 +50,7 @@ from tenant_apps.donations.models import (
     RecurringGift,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.gifts import GiftSpec, gifts_create, gifts_post
+from tenant_apps.donations.services.gifts import GiftSpec, gifts_create_post
 from tenant_apps.donations.services.online_events import (
     CENTS,
     EVENTS_AFTER_A_GIFT,
@@ -567,12 +567,11 @@ def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
         replace(gift.spec, donor=made[gift.new_donor]) if gift.new_donor else gift.spec
         for gift in gifts
     ]
-    drafts = gifts_create(gifts=specs, acting_user=None)
-    fees = {draft.pk: gift.fee for draft, gift in zip(drafts, gifts, strict=True)}
-    posted = gifts_post(
-        gifts=drafts,
+    fees = {gift.spec.payment_reference: gift.fee for gift in gifts}
+    posted = gifts_create_post(
+        gifts=specs,
         acting_user=None,
-        entries_after=lambda posted: stripe_fee_entries(posted, fees[posted.pk]),
+        entries_after=lambda posted: stripe_fee_entries(posted, fees[posted.payment_reference]),
     )
     connect_events_outcomes_record(
         outcomes={
