@@ -33,12 +33,11 @@ def receipt_issue_for_gift(gift_id: int) -> int | None:
 @shared_task
 def receipt_issue_for_gifts(gift_ids: list[int]) -> int:
     """Issue the receipts of gifts just posted together (gifts_post), each as
-    receipt_issue_for_gift issues one; returns how many were issued."""
+    receipt_issue_for_gift issues one, together; returns how many were issued."""
     # Imported when the task runs: the services import this module to queue it.
-    from tenant_apps.donations.services.receipts import receipt_issue_for_posted_gift
+    from tenant_apps.donations.services.receipts import receipts_issue_for_posted_gifts
 
-    issued = [receipt_issue_for_posted_gift(gift_id=gift_id) for gift_id in gift_ids]
-    return sum(1 for receipt in issued if receipt is not None)
+    return len(receipts_issue_for_posted_gifts(gift_ids=gift_ids))
 
 
 @shared_task

@@ -38,7 +38,7 @@ from saas_platform.lib.inputs import EARLIEST_DATE
 from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.selectors import organization_logo_content
-from tenant_apps.core.services import actor_of, audit_record
+from tenant_apps.core.services import actor_of, audit_event, audit_events_record, audit_record
 from tenant_apps.donations.models import (
     Gift,
     GiftRefund,
@@ -54,6 +54,7 @@ from tenant_apps.donations.services.receipt_content import (
     QUID_PRO_QUO_THRESHOLD,
     StatedReceipt,
     day_text,
+    donor_addresses,
     gift_content,
     void_gift_content,
     year_end_content,
@@ -416,6 +417,125 @@ def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
     except StateConflict as refusal:  # refunded or receipted by hand since the checks above
         logger.info("gift %s not receipted: %s", gift_id, refusal.message)
         return None
+
+
+def receipts_issue_for_posted_gifts(*, gift_ids: list[int]) -> list[Receipt]:
+    """receipt_issue_for_posted_gift for gifts posted together (a drain's online gifts): the
+    same receipts, numbered in the order given, with the settings locked once; the gifts,
+    their refunds and their donors' addresses read once; the receipts and their audit rows
+    written in one statement each. If they cannot be issued together, each gift is issued on
+    its own, as receipt_issue_for_posted_gift issues it."""
+    settings_row = receipt_settings()
+    missing = receipt_settings_missing(settings_row)
+    if missing:
+        logger.info(
+            "gifts %s not receipted: the receipt settings lack %s",
+            gift_ids,
+            " and ".join(sorted(missing)),
+        )
+        return []
+    try:
+        return _receipts_issued(gift_ids)
+    except Exception:
+        logger.warning(
+            "The receipts of %d gifts could not be issued together; one at a time now",
+            len(gift_ids),
+            exc_info=True,
+        )
+        issued = [receipt_issue_for_posted_gift(gift_id=gift_id) for gift_id in gift_ids]
+        return [receipt for receipt in issued if receipt is not None]
+
+
+def _receipts_issued(gift_ids: list[int]) -> list[Receipt]:
+    """The receipts of those of the gifts that need one and have none, in one transaction;
+    the PDFs stored for them are removed if it does not commit (as _issue removes one)."""
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            settings_row = receipt_settings_locked()
+            found = {
+                gift.pk: gift
+                for gift in Gift.objects.select_related("donor", "refund_entry").filter(
+                    pk__in=gift_ids
+                )
+            }
+            receipted = set(
+                Receipt.objects.filter(gift_id__in=gift_ids, version=1).values_list(
+                    "gift_id", flat=True
+                )
+            )
+            gifts = []
+            for gift_id in dict.fromkeys(gift_ids):
+                gift = found.get(gift_id)
+                if gift is None or gift.state != GiftState.POSTED:
+                    logger.info("gift %s not receipted: it is no longer posted", gift_id)
+                elif not gift_needs_receipt(gift=gift, settings_row=settings_row):
+                    logger.info("gift %s not receipted: under the receipt threshold", gift_id)
+                elif gift_id in receipted:
+                    logger.info("gift %s not receipted again: it already has a receipt", gift_id)
+                else:
+                    gifts.append(gift)
+            if not gifts:
+                return []
+            refunded: dict[int, Decimal] = dict(
+                GiftRefund.objects.filter(gift__in=gifts)
+                .values("gift_id")
+                .annotate(total=Sum("amount"))
+                .values_list("gift_id", "total")
+            )
+            addresses = donor_addresses(gift.donor_id for gift in gifts)
+            first = settings_row.next_number
+            settings_row.next_number = first + len(gifts)
+            settings_row.save(update_fields=["next_number", "updated_at"])
+            logo = organization_logo_content()
+            actor = actor_of(None)
+            receipts = []
+            for number, gift in enumerate(gifts, start=first):
+                stated = gift_content(
+                    gift,
+                    settings_row=settings_row,
+                    number=number,
+                    version=1,
+                    refunded=refunded.get(gift.pk, Decimal(0)),
+                    donor_address=addresses.get(gift.donor_id, []),
+                )
+                path = _pdf_path(number=number, version=1)
+                stored.append(_pdf_store(path, receipt_pdf_render(stated.content, logo=logo)))
+                receipts.append(
+                    Receipt(
+                        number=number,
+                        version=1,
+                        amount=stated.amount,
+                        is_void=stated.is_void,
+                        content=stated.content,
+                        pdf=stored[-1],
+                        issued_at=timezone.now(),
+                        issued_by=actor,
+                        kind=ReceiptKind.GIFT,
+                        gift=gift,
+                        donor=gift.donor,
+                    )
+                )
+            created = Receipt.objects.bulk_create(receipts)
+            audit_events_record(
+                [
+                    audit_event(
+                        "receipt.issue",
+                        acting_user=None,
+                        obj=receipt,
+                        number=receipt.number,
+                        version=1,
+                    )
+                    for receipt in created
+                ]
+            )
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    for receipt in created:
+        enqueue_on_commit(receipt_email_task, receipt.pk)
+    return created
 
 
 def receipt_correct_for_part_refund(*, gift_id: int) -> Receipt | None:
