@@ -86,7 +86,13 @@ def latin1(text: str) -> str:
 
 def _line(pdf: FPDF, text: str, *, size: float = 10, style: str = "", height: float = 5) -> None:
     pdf.set_font("Helvetica", style=style, size=size)
-    pdf.multi_cell(_WIDTH, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    text = latin1(text)
+    if "\n" not in text and pdf.get_string_width(text) <= _WIDTH - 2 * pdf.c_margin:
+        # One line, drawn where multi_cell would draw it without working out where to break
+        # (most of the time a receipt took to draw).
+        pdf.cell(_WIDTH, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(_WIDTH, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _document(*, title: str, author: str) -> FPDF:

@@ -516,6 +516,36 @@ def test_receipts_that_cannot_be_issued_together_are_issued_one_at_a_time_withou
     assert ReceiptSettings.objects.get().next_number == 4
 
 
+def test_a_receipt_is_drawn_as_when_every_line_was_broken_by_multi_cell(
+    ada: Donor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a receipt with short lines and a designation too long for one line, when it is
+    drawn with the one-line shortcut and with every line left to multi_cell, then the pages
+    are the same to the pixel, and the long designation wraps."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    from tenant_apps.donations import receipt_pdf
+
+    long = "Roof repair for the shelter on Elm Street, " * 4
+    gift = GiftFactory.create(donor=ada, amount="55.00", designation=long.strip(), posted=True)
+    content = issued(gift).content
+
+    def pixels(data: bytes) -> bytes:
+        page = pdfium.PdfDocument(data)[0]
+        return bytes(page.render(scale=1).to_pil().convert("L").tobytes())
+
+    quick = receipt_pdf.receipt_pdf_render(content)
+    monkeypatch.setattr(FPDF, "get_string_width", lambda self, text, **kw: receipt_pdf._WIDTH)
+    broken_by_multi_cell = receipt_pdf.receipt_pdf_render(content)
+
+    assert pixels(quick) == pixels(broken_by_multi_cell)
+    text = " ".join(
+        "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(quick)).pages).split()
+    )
+    assert f"Designation: {long.strip()}" in text
+
+
 # --- Emailing -------------------------------------------------------------------------------
 
 
