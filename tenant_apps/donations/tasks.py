@@ -75,6 +75,16 @@ def receipt_email(receipt_id: int) -> bool:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def receipt_emails(receipt_ids: list[int]) -> int:
+    """Email receipts issued together (see the service); a mail server that cannot be reached
+    is retried, for the receipts not sent yet."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.receipts import receipts_email_send
+
+    return receipts_email_send(receipt_ids=receipt_ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def tribute_notice_email_send(gift_id: int) -> bool:
     """Tell the person a gift's tribute names of the gift, once (see the service); a mail
     server that cannot be reached is retried."""

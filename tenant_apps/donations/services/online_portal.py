@@ -9,11 +9,13 @@ link made for one organization is refused on another's host, and an edited one i
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 import stripe
 from django.conf import settings
 from django.core import signing
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from saas_platform.lib.errors import ServiceError, StateConflict
@@ -42,12 +44,17 @@ UNAVAILABLE = "Stripe did not answer. Nothing was changed; please try again in a
 
 def manageable_monthly_gift(donor: Donor) -> RecurringGift | None:
     """The donor's monthly gift given through Stripe that is still going, the latest first."""
+    return manageable_monthly_gifts([donor.pk]).first()
+
+
+def manageable_monthly_gifts(donor_ids: Iterable[int]) -> QuerySet[RecurringGift]:
+    """The donors' monthly gifts given through Stripe that are still going, the latest first
+    (each donor's first is manageable_monthly_gift's)."""
     return (
-        RecurringGift.objects.filter(donor=donor)
+        RecurringGift.objects.filter(donor_id__in=list(donor_ids))
         .exclude(stripe_subscription_id="")
         .filter(state__in=(RecurringGiftState.ACTIVE, RecurringGiftState.PAUSED))
         .order_by("-created_at", "-id")
-        .first()
     )
 
 

@@ -46,9 +46,14 @@ from tenant_apps.donations.models import (
     Receipt,
     ReceiptKind,
     ReceiptSettings,
+    RecurringGift,
 )
 from tenant_apps.donations.receipt_pdf import receipt_pdf_render
-from tenant_apps.donations.services.online_portal import manage_link, manageable_monthly_gift
+from tenant_apps.donations.services.online_portal import (
+    manage_link,
+    manageable_monthly_gift,
+    manageable_monthly_gifts,
+)
 from tenant_apps.donations.services.receipt_content import (
     ACKNOWLEDGMENT_THRESHOLD,
     QUID_PRO_QUO_THRESHOLD,
@@ -65,6 +70,7 @@ from tenant_apps.donations.services.receipt_settings import (
     receipt_settings_missing,
 )
 from tenant_apps.donations.tasks import receipt_email as receipt_email_task
+from tenant_apps.donations.tasks import receipt_emails as receipt_emails_task
 from tenant_apps.donors.models import Donor, DonorEmail
 
 if TYPE_CHECKING:
@@ -309,16 +315,22 @@ def receipt_reissue(*, receipt: Receipt, reason: str, acting_user: User | None) 
 def _email_target(receipt: Receipt) -> tuple[str, str]:
     """The address a receipt goes to, and "" as the reason; or no address and why not."""
     newer = Receipt.objects.filter(supersedes=receipt).values_list("version", flat=True).first()
+    email = (
+        DonorEmail.objects.filter(donor=receipt.donor, is_primary=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    return _email_target_of(receipt, newer=newer, email=email)
+
+
+def _email_target_of(receipt: Receipt, *, newer: int | None, email: str | None) -> tuple[str, str]:
+    """_email_target from what was read: the version replacing the receipt, if any, and its
+    donor's primary email address, if any."""
     if newer is not None:
         return "", f"Not emailed: version {newer} replaces this one."
     donor = receipt.donor
     if donor.do_not_contact or not donor.email_ok:
         return "", "Not emailed: the donor does not accept email."
-    email = (
-        DonorEmail.objects.filter(donor=donor, is_primary=True)
-        .values_list("email", flat=True)
-        .first()
-    )
     if not email:
         return "", "Not emailed: the donor has no primary email address."
     return email, ""
@@ -355,22 +367,13 @@ def _monthly_gift_manage_url(donor: Donor) -> str:
     return manage_link(organization=organization, recurring_gift=monthly)
 
 
-def receipt_email_send(*, receipt: Receipt) -> bool:
-    """Email the PDF to the donor's primary address if the donor accepts email; record where it
-    went, or why it did not. A failure to reach the mail server is recorded and raised again,
-    for the task to retry."""
-    # Checked again here: the donor's wishes may have changed, or a correction been issued,
-    # since the email was queued.
-    email, reason = _email_target(receipt)
-    if reason:
-        _email_record(receipt, error=reason)
-        return False
-    organization = receipt.content.get("organization", "")
+def _receipt_message(receipt: Receipt, *, email: str, manage_url: str) -> EmailMessage:
+    """The email of a receipt to `email`, its PDF attached."""
     context = {
         "receipt": receipt,
-        "organization": organization,
+        "organization": receipt.content.get("organization", ""),
         "donor": receipt.donor,
-        "manage_url": _monthly_gift_manage_url(receipt.donor),
+        "manage_url": manage_url,
     }
     message = EmailMessage(
         subject=render_to_string("donations/receipt_email_subject.txt", context).strip(),
@@ -381,6 +384,22 @@ def receipt_email_send(*, receipt: Receipt) -> bool:
         message.attach(
             f"receipt-{receipt.number:06d}-v{receipt.version}.pdf", pdf.read(), "application/pdf"
         )
+    return message
+
+
+def receipt_email_send(*, receipt: Receipt) -> bool:
+    """Email the PDF to the donor's primary address if the donor accepts email; record where it
+    went, or why it did not. A failure to reach the mail server is recorded and raised again,
+    for the task to retry."""
+    # Checked again here: the donor's wishes may have changed, or a correction been issued,
+    # since the email was queued.
+    email, reason = _email_target(receipt)
+    if reason:
+        _email_record(receipt, error=reason)
+        return False
+    message = _receipt_message(
+        receipt, email=email, manage_url=_monthly_gift_manage_url(receipt.donor)
+    )
     try:
         message.send()
     except OSError as error:
@@ -388,6 +407,63 @@ def receipt_email_send(*, receipt: Receipt) -> bool:
         raise
     _email_record(receipt, emailed_to=email)
     return True
+
+
+def receipts_email_send(*, receipt_ids: list[int]) -> int:
+    """receipt_email_send for receipts issued together (receipts_issue_for_posted_gifts), in
+    the order of their numbers: each emailed, or not and why, as receipt_email_send would; the
+    receipts, any versions replacing them and their donors' addresses and monthly gifts read
+    once. A receipt emailed already is not sent again (the task run again after a failure). A
+    failure to reach the mail server is recorded on each receipt not sent and raised again,
+    for the task to retry. Returns how many were sent."""
+    receipts = list(
+        Receipt.objects.select_related("donor")
+        .filter(pk__in=receipt_ids, emailed_at__isnull=True)
+        .order_by("number", "version")
+    )
+    if not receipts:
+        return 0
+    newer: dict[int, int] = {}
+    for replaced, version in Receipt.objects.filter(supersedes__in=receipts).values_list(
+        "supersedes_id", "version"
+    ):
+        newer.setdefault(replaced, version)
+    donors = {receipt.donor_id for receipt in receipts}
+    emails = dict(
+        DonorEmail.objects.filter(donor_id__in=donors, is_primary=True).values_list(
+            "donor_id", "email"
+        )
+    )
+    organization = connection.tenant
+    monthly: dict[int, RecurringGift] = {}
+    if isinstance(organization, Organization):  # not a schema selected by name alone
+        for recurring in manageable_monthly_gifts(donors):
+            monthly.setdefault(recurring.donor_id, recurring)
+    outgoing = []
+    for receipt in receipts:
+        email, reason = _email_target_of(
+            receipt, newer=newer.get(receipt.pk), email=emails.get(receipt.donor_id)
+        )
+        if reason:
+            _email_record(receipt, error=reason)
+            continue
+        going = monthly.get(receipt.donor_id)
+        manage_url = (
+            manage_link(organization=organization, recurring_gift=going)
+            if going is not None and isinstance(organization, Organization)
+            else ""
+        )
+        message = _receipt_message(receipt, email=email, manage_url=manage_url)
+        outgoing.append((receipt, email, message))
+    for index, (receipt, email, message) in enumerate(outgoing):
+        try:
+            message.send()
+        except OSError as error:
+            for unsent, _, _ in outgoing[index:]:
+                _email_record(unsent, error=f"Not emailed: {error}")
+            raise
+        _email_record(receipt, emailed_to=email)
+    return len(outgoing)
 
 
 def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
@@ -533,8 +609,7 @@ def _receipts_issued(gift_ids: list[int]) -> list[Receipt]:
         for name in stored:
             default_storage.delete(name)
         raise
-    for receipt in created:
-        enqueue_on_commit(receipt_email_task, receipt.pk)
+    enqueue_on_commit(receipt_emails_task, [receipt.pk for receipt in created])
     return created
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -15,13 +16,14 @@ from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings
+from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings, RecurringGift
 from tenant_apps.donations.services import receipts as receipts_service
 from tenant_apps.donations.services.gifts import gift_refund, gift_update
 from tenant_apps.donations.services.receipt_settings import (
@@ -34,9 +36,10 @@ from tenant_apps.donations.services.receipts import (
     receipt_issue_for_posted_gift,
     receipt_reissue,
     receipt_year_end_issue,
+    receipts_email_send,
     receipts_issue_for_posted_gifts,
 )
-from tenant_apps.donations.tests.factories import GiftFactory, today
+from tenant_apps.donations.tests.factories import GiftFactory, RecurringGiftFactory, today
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.tests.factories import donor_made
 from tests.plugin import Tenant
@@ -565,6 +568,108 @@ def test_a_posted_gift_is_receipted_and_emailed_after_commit(
     assert content.startswith(b"%PDF")
     assert (receipt.emailed_to, receipt.email_error) == ("ada@example.org", "")
     assert receipt.emailed_at is not None
+
+
+def _emailed(receipt_ids: list[int]) -> dict[str, Any]:
+    """What went out, and what each receipt says of its email."""
+    return {
+        "messages": sorted(
+            (
+                m.to[0],
+                m.subject,
+                # The link's signature carries the second it was made in.
+                re.sub(r"/give/manage/[^/\s]+/", "/give/manage/(signed)/", str(m.body)),
+                tuple(name for name, _, _ in m.attachments),
+            )
+            for m in mail.outbox
+        ),
+        "receipts": sorted(
+            (r.pk, r.emailed_to, r.email_error, r.emailed_at is not None)
+            for r in Receipt.objects.filter(pk__in=receipt_ids)
+        ),
+    }
+
+
+def test_receipts_issued_together_are_emailed_as_each_would_be_on_its_own(
+    ada: Donor, receipting_alpha: Tenant
+) -> None:
+    """Given receipts of a donor with a monthly gift given online, of a donor without an email
+    address and of one who takes no email, and a receipt replaced by a correction, when they
+    are emailed together, then each email and each receipt's record is what emailing it on
+    its own gives, and emailing them again sends nothing twice."""
+    from tenant_apps.donations.services.receipts import receipt_email_send
+
+    monthly = RecurringGiftFactory.create(donor=ada)
+    RecurringGift.objects.filter(pk=monthly.pk).update(stripe_subscription_id="sub_1Test")
+    bob = donor_made("Bob", "Ross")
+    carol = donor_made("Carol", "King", emails=("carol@example.org",), email_ok=False)
+    receipts = [
+        issued(GiftFactory.create(donor=donor, amount=amount, posted=True))
+        for donor, amount in ((ada, "10.00"), (bob, "20.00"), (carol, "30.00"), (ada, "40.00"))
+    ]
+    receipt_reissue(receipt=receipts[3], reason="Wrong date", acting_user=None)
+    ids = [receipt.pk for receipt in receipts]
+
+    # As the task runs: the organization current (for the link to manage the monthly gift).
+    with tenant_context(receipting_alpha.organization):
+        with pytest.raises(_Undone), transaction.atomic():
+            for receipt_id in ids:
+                receipt_email_send(receipt=Receipt.objects.get(pk=receipt_id))
+            one_at_a_time = _emailed(ids)
+            raise _Undone
+        mail.outbox.clear()
+
+        assert receipts_email_send(receipt_ids=ids) == 1
+        together = _emailed(ids)
+        assert receipts_email_send(receipt_ids=ids) == 0
+
+    assert together == one_at_a_time
+    assert len(mail.outbox) == 1
+    assert "/give/manage/" in mail.outbox[0].body
+    errors = sorted(error for _, _, error, _ in together["receipts"] if error)
+    assert errors == [
+        "Not emailed: the donor does not accept email.",
+        "Not emailed: the donor has no primary email address.",
+        "Not emailed: version 2 replaces this one.",
+    ]
+
+
+def test_a_mail_server_lost_while_emailing_receipts_together_is_retried_for_those_not_sent(
+    ada: Donor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given three receipts and a mail server lost after the first is sent, when they are
+    emailed together, then the first is recorded as sent, the others as not, and the error
+    is raised for the task's retry, which sends only those two."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    receipts = [
+        issued(GiftFactory.create(donor=ada, amount=amount, posted=True))
+        for amount in ("10.00", "20.00", "30.00")
+    ]
+    ids = [receipt.pk for receipt in receipts]
+    sent = EmailBackend.send_messages
+
+    def lost_after_one(self: EmailBackend, messages: Any) -> int:
+        if mail.outbox:
+            raise OSError("connection lost")
+        return sent(self, messages)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(EmailBackend, "send_messages", lost_after_one)
+        with pytest.raises(OSError, match="connection lost"):
+            receipts_email_send(receipt_ids=ids)
+
+    assert [
+        (r.emailed_at is not None, r.email_error)
+        for r in sorted(Receipt.objects.filter(pk__in=ids), key=lambda r: r.number)
+    ] == [
+        (True, ""),
+        (False, "Not emailed: connection lost"),
+        (False, "Not emailed: connection lost"),
+    ]
+    assert receipts_email_send(receipt_ids=ids) == 2
+    assert len(mail.outbox) == 3
+    assert all(r.emailed_at is not None for r in Receipt.objects.filter(pk__in=ids))
 
 
 def test_refunding_a_receipted_gift_voids_its_receipt_after_commit(
