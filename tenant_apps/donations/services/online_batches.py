@@ -320,8 +320,15 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         if subscriptions
         else {}
     )
+    # An invoice recorded already goes on its own (it says so) without its payment read.
+    _, recorded_invoices = _recorded([], [str(invoice["id"]) for invoice in invoices if invoice])
     intents = [
-        _payment_intent_of(event) or (_installment_intent_read(event, invoice) if invoice else "")
+        _payment_intent_of(event)
+        or (
+            _installment_intent_read(event, invoice)
+            if invoice and str(invoice["id"]) not in recorded_invoices
+            else ""
+        )
         for event, invoice in zip(run, invoices, strict=True)
     ]
     sessions = [
@@ -331,10 +338,7 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     emails = [
         "" if invoice else _email_of(event) for event, invoice in zip(run, invoices, strict=True)
     ]
-    recorded, recorded_invoices = _recorded(
-        [intent for intent in intents if intent],
-        [str(invoice["id"]) for invoice in invoices if invoice],
-    )
+    recorded, _ = _recorded([intent for intent in intents if intent], [])
     paid_out = set(
         PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
             "payment_intent", flat=True

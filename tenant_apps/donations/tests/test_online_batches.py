@@ -574,6 +574,38 @@ def test_replayed_gift_events_change_nothing_twice(
     assert details[1].startswith("Already recorded as gift")
 
 
+def test_an_installment_recorded_already_is_drained_without_asking_stripe_again(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given an installment recorded, when another event of its invoice is drained, then it
+    says the invoice is recorded already, and Stripe is not asked for the invoice's payments
+    again (not while the drain holds its locks, nor before)."""
+    session, first = connected.subscription_checkout_pay(
+        account=ACCOUNT, amount=2_500, metadata=monthly_metadata()
+    )
+    now = int(time.time())
+    recorded = event("invoice.paid", first, created=now, account=ACCOUNT)
+    for payload in (
+        event("checkout.session.completed", session, created=now, account=ACCOUNT),
+        recorded,
+    ):
+        [stored_id] = _stored(payload)
+        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+            assert connect_event_apply(event_id=stored_id) == "processed"
+    asked = len(connected.calls("/v1/invoice_payments"))
+    _stored({**recorded, "id": recorded["id"] + "again"})
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 1
+
+    assert len(connected.calls("/v1/invoice_payments")) == asked
+    with schema_context("alpha"):
+        assert Gift.objects.filter(stripe_invoice_id=first["id"]).count() == 1
+    detail = ConnectEvent.objects.get(stripe_id=recorded["id"] + "again").outcome_detail
+    assert detail.startswith(f"{first['id']} is already gift"), detail
+
+
 def test_a_drain_in_another_organizations_schema_stops_and_writes_nothing(
     alpha: Tenant,
     beta: Tenant,
