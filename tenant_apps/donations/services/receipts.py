@@ -466,17 +466,24 @@ def receipts_email_send(*, receipt_ids: list[int]) -> int:
     return len(outgoing)
 
 
-def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
-    """What the task run after a gift is posted does: issue its receipt if it needs one and
-    the organization can issue receipts; otherwise say why not in the log."""
-    settings_row = receipt_settings()
+def _settings_lacking(settings_row: ReceiptSettings, *, gifts: int | list[int]) -> bool:
+    """Whether the settings lack what a receipt cannot go out without; if so the log says
+    which gifts were not receipted for it."""
     missing = receipt_settings_missing(settings_row)
     if missing:
         logger.info(
             "gift %s not receipted: the receipt settings lack %s",
-            gift_id,
+            gifts,
             " and ".join(sorted(missing)),
         )
+    return bool(missing)
+
+
+def receipt_issue_for_posted_gift(*, gift_id: int) -> Receipt | None:
+    """What the task run after a gift is posted does: issue its receipt if it needs one and
+    the organization can issue receipts; otherwise say why not in the log."""
+    settings_row = receipt_settings()
+    if _settings_lacking(settings_row, gifts=gift_id):
         return None
     gift = Gift.objects.filter(pk=gift_id).first()
     if gift is None or gift.state != GiftState.POSTED:
@@ -501,14 +508,7 @@ def receipts_issue_for_posted_gifts(*, gift_ids: list[int]) -> list[Receipt]:
     their refunds and their donors' addresses read once; the receipts and their audit rows
     written in one statement each. If they cannot be issued together, each gift is issued on
     its own, as receipt_issue_for_posted_gift issues it."""
-    settings_row = receipt_settings()
-    missing = receipt_settings_missing(settings_row)
-    if missing:
-        logger.info(
-            "gifts %s not receipted: the receipt settings lack %s",
-            gift_ids,
-            " and ".join(sorted(missing)),
-        )
+    if _settings_lacking(receipt_settings(), gifts=gift_ids):
         return []
     try:
         return _receipts_issued(gift_ids)

@@ -68,6 +68,31 @@ def paid(
     return event("checkout.session.completed", session, created=int(time.time()), account=ACCOUNT)
 
 
+def receipting(schema_name: str) -> None:
+    """The organization's receipt settings filled in, so that its gifts are receipted."""
+    with schema_context(schema_name):
+        receipt_settings_update(
+            legal_name="Alpha Relief Fund",
+            ein="12-3456789",
+            signatory_name="Grace Hopper",
+            acting_user=None,
+        )
+
+
+@pytest.fixture
+def applied_alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The events a drain applies on its own (not in a batch), by id, in their order."""
+    alone: list[int] = []
+    apply = online_batches.connect_event_taken_apply
+
+    def counted(event: ConnectEvent) -> str:
+        alone.append(event.pk)
+        return apply(event)
+
+    monkeypatch.setattr(online_batches, "connect_event_taken_apply", counted)
+    return alone
+
+
 def _drained(organization_id: int, capture: Callable[..., Any], *, execute: bool = True) -> int:
     """Drain the organization's waiting events, then run what was queued after commit (the
     receipts) unless `execute` is false."""
@@ -218,13 +243,8 @@ def test_a_drain_records_what_applying_each_event_on_its_own_records(
     """Given gifts of known and new donors (one giving twice, one opting in), a payout-free
     day and a tribute, when they are applied one at a time (then undone) and then drained,
     then the books, the log, the receipts and the outcomes are the same."""
+    receipting("alpha")
     with schema_context("alpha"):
-        receipt_settings_update(
-            legal_name="Alpha Relief Fund",
-            ein="12-3456789",
-            signatory_name="Grace Hopper",
-            acting_user=None,
-        )
         donor_made("Known", "Donor", emails=("known@example.org",))
     stored = _stored(
         paid(connected, email="known@example.org", cents=1_000),
@@ -255,7 +275,7 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
     django_capture_on_commit_callbacks: Callable[..., Any],
-    monkeypatch: pytest.MonkeyPatch,
+    applied_alone: list[int],
 ) -> None:
     """Given two monthly gifts started, then their installments among one-time gifts (two of
     one subscription in a row) and the first invoice of a monthly gift whose checkout has not
@@ -263,20 +283,7 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
     books, the monthly gifts' next charges, the log and the outcomes are the same; the drain
     applied on its own only the invoice with no monthly gift yet (a subscription's second
     installment waits for the next batch, which sees the first's next charge)."""
-    alone: list[int] = []
-    applied_alone = online_batches.connect_event_taken_apply
-
-    def counted(event: ConnectEvent) -> str:
-        alone.append(event.pk)
-        return applied_alone(event)
-
-    with schema_context("alpha"):
-        receipt_settings_update(
-            legal_name="Alpha Relief Fund",
-            ein="12-3456789",
-            signatory_name="Grace Hopper",
-            acting_user=None,
-        )
+    receipting("alpha")
     now = int(time.time())
     starts = [
         connected.subscription_checkout_pay(
@@ -310,14 +317,12 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
         {**paid(connected, email="ada@example.org", cents=3_000), "created": now},
     )
 
-    with monkeypatch.context() as patched:
-        patched.setattr(online_batches, "connect_event_taken_apply", counted)
-        one_at_a_time, drained = _one_at_a_time_and_drained(
-            alpha, stored, django_capture_on_commit_callbacks
-        )
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
 
     assert drained == one_at_a_time
-    assert alone == [stored[4]]
+    assert applied_alone == [stored[4]]
     installments = [gift for gift in drained["gifts"] if gift[-1]]
     assert len(installments) == 4 and len(drained["gifts"]) == 6
     assert sum("an installment of monthly gift" in o[2] for o in drained["outcomes"]) == 4
@@ -332,20 +337,12 @@ def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
     django_capture_on_commit_callbacks: Callable[..., Any],
-    monkeypatch: pytest.MonkeyPatch,
+    applied_alone: list[int],
 ) -> None:
     """Given a payout applied before the gifts it paid out (two to the general fund, one to a
     restricted fund between them), when they are applied one at a time and when they are
     drained, then the books are the same: the restricted gift's part moved to its fund, by the
     drain applying that gift on its own and the others in its batches."""
-    alone: list[int] = []
-    applied_alone = online_batches.connect_event_taken_apply
-
-    def counted(event: ConnectEvent) -> str:
-        alone.append(event.pk)
-        return applied_alone(event)
-
-    monkeypatch.setattr(online_batches, "connect_event_taken_apply", counted)
     wells_offered("alpha")
     payloads = [
         paid(connected, email="g1@example.org", cents=1_000),
@@ -363,7 +360,7 @@ def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
     )
 
     assert drained == one_at_a_time
-    assert alone == [stored[1]]
+    assert applied_alone == [stored[1]]
     moved = [entry for entry in drained["entries"] if "known now" in entry[1]]
     assert len(moved) == 1 and "WELLS" in str(moved[0][5])
     assert sum("Paid out before it was recorded" in o[2] for o in drained["outcomes"]) == 1
