@@ -319,7 +319,6 @@ def _gifts_created(
             prepared.append(_gift_checked(spec, funds=funds))
         except ServiceError as error:
             raise type(error)(f"Gift {index + 1}: {error.message}", fields=error.fields) from error
-    for index, spec in enumerate(gifts):
         if spec.recurring_gift is not None and spec.recurring_gift.donor_id != spec.donor.pk:
             raise ServiceError(
                 f"Gift {index + 1}: recurring gift {spec.recurring_gift.pk} is donor "
@@ -380,6 +379,16 @@ def _gifts_created(
 
 def gift_locked(gift: Gift) -> Gift:
     return Gift.objects.select_for_update().select_related("donor").get(pk=gift.pk)
+
+
+def gift_of_payment_locked(payment_reference: str) -> Gift | None:
+    """The gift of a payment (an online gift's PaymentIntent), found and locked in one read."""
+    return (
+        Gift.objects.select_for_update()
+        .select_related("donor")
+        .filter(payment_reference=payment_reference)
+        .first()
+    )
 
 
 def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,10 @@ from tenant_apps.donations.services.online_events import (
     GIFT_EVENTS,
     GIVING_PAGES_KEY,
     connect_event_taken_apply,
+    copied_metadata,
+    day_of,
     gift_details_of,
+    installment_session,
     invoice_payment_intent,
     invoice_period_end,
     stripe_event_read_ahead,
@@ -250,18 +253,10 @@ def _invoice_of(event: ConnectEvent) -> dict[str, Any] | None:
         or not subscription_of_invoice(invoice)
         or not isinstance(invoice.get("amount_paid"), int)
         or invoice["amount_paid"] <= 0
-        or GIVING_PAGES_KEY not in _copied_metadata(invoice)
+        or GIVING_PAGES_KEY not in copied_metadata(invoice)
     ):
         return None
     return invoice
-
-
-def _copied_metadata(invoice: dict[str, Any]) -> dict[str, Any]:
-    """The subscription's metadata as Stripe copied it on the invoice ({} when it did not)."""
-    parent = invoice.get("parent")
-    details = parent.get("subscription_details") if isinstance(parent, dict) else None
-    copied = details.get("metadata") if isinstance(details, dict) else None
-    return copied if isinstance(copied, dict) else {}
 
 
 def _batchable(event: ConnectEvent) -> bool:
@@ -332,7 +327,9 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         for event, invoice in zip(run, invoices, strict=True)
     ]
     sessions = [
-        _installment_session(invoice) if invoice else event.payload["data"]["object"]
+        installment_session(invoice, copied_metadata(invoice))
+        if invoice
+        else event.payload["data"]["object"]
         for event, invoice in zip(run, invoices, strict=True)
     ]
     emails = [
@@ -436,11 +433,7 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         if invoice:
             seen |= {str(invoice["id"]), subscription_of_invoice(invoice)}
             period_end = invoice_period_end(invoice)
-            next_charge_on = (
-                timezone.localtime(datetime.fromtimestamp(period_end, tz=UTC), zone).date()
-                if period_end
-                else None
-            )
+            next_charge_on = day_of(event, period_end) if period_end else None
         simple.append(
             _SimpleGift(
                 event=event,
@@ -463,21 +456,6 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
             )
         )
     return simple
-
-
-def _installment_session(invoice: dict[str, Any]) -> dict[str, Any]:
-    """An installment's invoice as the checkout _gift_record records (as _installment_record
-    hands it over)."""
-    return {
-        "metadata": _copied_metadata(invoice),
-        "customer_details": {
-            "email": invoice.get("customer_email"),
-            "name": invoice.get("customer_name"),
-            "address": invoice.get("customer_address"),
-        },
-        "amount_total": invoice["amount_paid"],
-        "currency": invoice.get("currency"),
-    }
 
 
 def _email_of(event: ConnectEvent) -> str:

@@ -40,7 +40,7 @@ from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Function, JournalEntry
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import DisputeStatus, Gift, GiftDispute, GiftState
-from tenant_apps.donations.services.gifts import gift_refund
+from tenant_apps.donations.services.gifts import gift_of_payment_locked, gift_refund
 from tenant_apps.donations.services.posting import DEFAULT_FUND, STRIPE_CLEARING_ACCOUNT
 
 CENTS = Decimal("100")
@@ -92,10 +92,7 @@ def gift_dispute_apply(
         return DisputeResult(False, "An inquiry: no money moved, nothing is recorded.")
     payment_intent = dispute.get("payment_intent")
     gift = (
-        Gift.objects.select_for_update()
-        .select_related("donor")
-        .filter(payment_reference=payment_intent)
-        .first()
+        gift_of_payment_locked(payment_intent)
         if isinstance(payment_intent, str) and payment_intent
         else None
     )

@@ -63,7 +63,12 @@ from tenant_apps.donations.models import (
     TributeType,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.gifts import gift_create, gift_post, gift_refund
+from tenant_apps.donations.services.gifts import (
+    gift_create,
+    gift_of_payment_locked,
+    gift_post,
+    gift_refund,
+)
 from tenant_apps.donations.services.online import NO_TRIBUTE, Tribute
 from tenant_apps.donations.services.online_disputes import gift_dispute_apply
 from tenant_apps.donations.services.online_payouts import (
@@ -679,12 +684,7 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
     payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
     if not isinstance(payment_intent, str) or not payment_intent:
         return _ignored("A charge without a PaymentIntent: not an online gift.")
-    gift = (
-        Gift.objects.select_for_update()
-        .select_related("donor")
-        .filter(payment_reference=payment_intent)
-        .first()
-    )
+    gift = gift_of_payment_locked(payment_intent)
     if gift is None:
         return _ignored(f"No gift has the payment {payment_intent}: nothing to refund here.")
     zone = zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
@@ -752,7 +752,7 @@ def _zone_of(event: ConnectEvent) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
 
 
-def _day_of(event: ConnectEvent, at: datetime | int | None = None) -> date:
+def day_of(event: ConnectEvent, at: datetime | int | None = None) -> date:
     moment = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int) else at or event.created
     return timezone.localtime(moment, _zone_of(event)).date()
 
@@ -801,7 +801,7 @@ def _monthly_gift_start(event: ConnectEvent) -> Outcome:
             campaign=str(metadata.get("campaign") or ""),
         ),
         donor=donor,
-        first_on=_day_of(event),
+        first_on=day_of(event),
     )
     return Outcome(
         StripeEventOutcome.PROCESSED,
@@ -818,15 +818,36 @@ def subscription_of_invoice(invoice: dict[str, Any]) -> str:
     return found if isinstance(found, str) else ""
 
 
+def copied_metadata(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The subscription's metadata as Stripe copied it on the invoice ({} when it did not)."""
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    copied = details.get("metadata") if isinstance(details, dict) else None
+    return copied if isinstance(copied, dict) else {}
+
+
+def installment_session(invoice: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """A paid invoice as _gift_record takes a checkout: the subscription's `metadata`, the
+    invoice's customer, amount and currency."""
+    return {
+        "metadata": metadata,
+        "customer_details": {
+            "email": invoice.get("customer_email"),
+            "name": invoice.get("customer_name"),
+            "address": invoice.get("customer_address"),
+        },
+        "amount_total": invoice["amount_paid"],
+        "currency": invoice.get("currency"),
+    }
+
+
 def _subscription_metadata(
     event: ConnectEvent, invoice: dict[str, Any], subscription_id: str
 ) -> dict[str, Any]:
     """The subscription's metadata: as the invoice copied it when it was made, or read from
     Stripe when the invoice has none."""
-    parent = invoice.get("parent") or {}
-    details = parent.get("subscription_details") if isinstance(parent, dict) else None
-    copied = details.get("metadata") if isinstance(details, dict) else None
-    if isinstance(copied, dict) and copied:
+    copied = copied_metadata(invoice)
+    if copied:
         return copied
 
     def read() -> dict[str, Any]:
@@ -910,14 +931,11 @@ def _installment_record(event: ConnectEvent) -> Outcome:
     if existing is not None:
         return _already(f"{payment_intent} is already gift {existing.pk}")
     method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
-    customer = {
-        "email": invoice.get("customer_email"),
-        "name": invoice.get("customer_name"),
-        "address": invoice.get("customer_address"),
-    }
+    session = installment_session(invoice, metadata)
+    customer = session["customer_details"]
     amount = Decimal(int(invoice["amount_paid"])) / CENTS
     period_end = invoice_period_end(invoice)
-    next_charge_on = _day_of(event, period_end) if period_end else None
+    next_charge_on = day_of(event, period_end) if period_end else None
     recurring = recurring_of_subscription(subscription_id)
     if recurring is None:
         donor = _donor_found_or_created(
@@ -936,7 +954,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
                 campaign=str(metadata.get("campaign") or ""),
             ),
             donor=donor,
-            first_on=_day_of(event),
+            first_on=day_of(event),
         )
     else:
         recurring_installment_seen(
@@ -944,12 +962,7 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         )
     gift = _gift_record(
         event,
-        {
-            "metadata": metadata,
-            "customer_details": customer,
-            "amount_total": invoice["amount_paid"],
-            "currency": invoice.get("currency"),
-        },
+        session,
         payment_intent,
         method=method,
         fee=fee,
@@ -998,7 +1011,7 @@ def _subscription_facts(event: ConnectEvent, subscription: dict[str, Any]) -> Su
         cancel_at_period_end=bool(
             subscription.get("cancel_at_period_end") or subscription.get("cancel_at")
         ),
-        next_charge_on=_day_of(event, int(period_end)) if isinstance(period_end, int) else None,
+        next_charge_on=day_of(event, int(period_end)) if isinstance(period_end, int) else None,
         fund=str(metadata.get("fund") or ""),
         campaign=str(metadata.get("campaign") or ""),
     )
@@ -1030,7 +1043,7 @@ def _subscription_changed(event: ConnectEvent) -> Outcome:
     recurring = recurring_for_subscription_create(
         facts=facts,
         donor=donor,
-        first_on=_day_of(event, int(started)) if isinstance(started, int) else _day_of(event),
+        first_on=day_of(event, int(started)) if isinstance(started, int) else day_of(event),
     )
     return Outcome(
         StripeEventOutcome.PROCESSED,

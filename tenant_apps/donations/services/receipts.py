@@ -144,17 +144,10 @@ def _issue(
     path = _pdf_path(number=number, version=version)
     stored = _pdf_store(path, receipt_pdf_render(stated.content, logo=organization_logo_content()))
     try:
-        receipt = Receipt.objects.create(
-            number=number,
-            version=version,
-            amount=stated.amount,
-            is_void=stated.is_void,
-            content=stated.content,
-            pdf=stored,
-            issued_at=timezone.now(),
-            issued_by=actor_of(acting_user),
-            **fields,
+        receipt = _receipt_row(
+            stated, number=number, version=version, pdf=stored, acting_user=acting_user, **fields
         )
+        receipt.save(force_insert=True)
         audit_record(
             "receipt.issue" if version == 1 else "receipt.reissue",
             acting_user=acting_user,
@@ -167,6 +160,29 @@ def _issue(
         raise
     enqueue_on_commit(receipt_email_task, receipt.pk)
     return receipt
+
+
+def _receipt_row(
+    stated: StatedReceipt,
+    *,
+    number: int,
+    version: int,
+    pdf: str,
+    acting_user: User | None,
+    **fields: Any,
+) -> Receipt:
+    """The unsaved row of a receipt saying `stated`, its PDF stored as `pdf`."""
+    return Receipt(
+        number=number,
+        version=version,
+        amount=stated.amount,
+        is_void=stated.is_void,
+        content=stated.content,
+        pdf=pdf,
+        issued_at=timezone.now(),
+        issued_by=actor_of(acting_user),
+        **fields,
+    )
 
 
 def _number_take(settings_row: ReceiptSettings) -> int:
@@ -564,7 +580,6 @@ def _receipts_issued(gift_ids: list[int]) -> list[Receipt]:
             settings_row.next_number = first + len(gifts)
             settings_row.save(update_fields=["next_number", "updated_at"])
             logo = organization_logo_content()
-            actor = actor_of(None)
             receipts = []
             for number, gift in enumerate(gifts, start=first):
                 stated = gift_content(
@@ -578,15 +593,12 @@ def _receipts_issued(gift_ids: list[int]) -> list[Receipt]:
                 path = _pdf_path(number=number, version=1)
                 stored.append(_pdf_store(path, receipt_pdf_render(stated.content, logo=logo)))
                 receipts.append(
-                    Receipt(
+                    _receipt_row(
+                        stated,
                         number=number,
                         version=1,
-                        amount=stated.amount,
-                        is_void=stated.is_void,
-                        content=stated.content,
                         pdf=stored[-1],
-                        issued_at=timezone.now(),
-                        issued_by=actor,
+                        acting_user=None,
                         kind=ReceiptKind.GIFT,
                         gift=gift,
                         donor=gift.donor,
