@@ -58,6 +58,10 @@ FROZEN_SQL = {
         "35eb1bd063d2bf92fbbb8029e0789aefa9c0c92015e2f7728072e764e187eefa",
         "d82c75badd0761cd773cc7888aaf4609661d249e47f14ab840b25d0cd1f5d805",
     ),
+    "tenant_apps.donations.migrations.0021_donor_giving_kept_per_statement": (
+        "6306029f85e832cda4624cdad9456b3414abf76f76e331bd1d13b26afda545b1",
+        "a44d9240723f0998091f16aafe9d82ca866b53f022af75569c59363c38328811",
+    ),
     "tenant_apps.personnel.migrations.0002_hours_in_a_day": (
         "413ce70f10cca7a15bb594b88f0aa559cb96553f0e42b6de3f9726b8fc1f9d4a",
         "9bab4727998979d0ed20d8cc0e2fede855dfcc52e2cf6d7d75e452c79e9ecfe6",

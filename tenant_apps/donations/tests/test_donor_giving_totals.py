@@ -11,7 +11,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tenant_apps.donations.services.gifts import gift_delete, gift_post, gift_refund, gift_update
+from tenant_apps.donations.models import DonorGivingYear
+from tenant_apps.donations.services.gifts import (
+    gift_delete,
+    gift_post,
+    gift_refund,
+    gift_update,
+    gifts_post,
+)
 from tenant_apps.donations.tests.factories import GiftFactory
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.services import donor_merge
@@ -104,3 +111,55 @@ def test_the_rebuild_command_restores_figures_written_around_the_rules(
     call_command("donor_giving_rebuild", schema_name=in_alpha.organization.schema_name)
 
     assert _giving(donor) == (Decimal("60.00"), date(2026, 4, 1))
+
+
+def test_one_statement_of_many_gifts_counts_each_of_them_for_every_donor_it_touched(
+    in_alpha: Tenant,
+) -> None:
+    """Given drafts of three donors, two of them from one donor, when they are posted together
+    (one UPDATE of the gifts), then each donor's figures and years count every posted gift;
+    when one UPDATE then moves two gifts from one donor to another and changes a draft only,
+    then both donors' figures follow and the draft's donor is not written at all."""
+    ada, bea, cy = (DonorFactory.create() for _ in range(3))
+    drafts = [
+        GiftFactory.create(donor=ada, amount="10.00", received_on=date(2025, 12, 31)),
+        GiftFactory.create(donor=ada, amount="15.00", received_on=date(2026, 2, 1)),
+        GiftFactory.create(donor=bea, amount="40.00", received_on=date(2026, 3, 1)),
+    ]
+    draft = GiftFactory.create(donor=cy, amount="99.00", received_on=date(2026, 3, 1))
+
+    gifts_post(gifts=drafts, acting_user=None)
+
+    assert _giving(ada) == (Decimal("25.00"), date(2026, 2, 1))
+    assert _giving(bea) == (Decimal("40.00"), date(2026, 3, 1))
+    assert _years(ada) == {
+        2025: (Decimal("10.00"), 1, date(2025, 12, 31)),
+        2026: (Decimal("15.00"), 1, date(2026, 2, 1)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ctid::text FROM donors_donor WHERE id = %s", [cy.pk])
+        (cy_version,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE donations_gift SET donor_id = CASE WHEN state = 'posted' THEN %s"
+            " ELSE donor_id END, received_on = received_on"
+            " + CASE WHEN state = 'posted' THEN 0 ELSE 1 END"
+            " WHERE id = ANY(%s)",
+            [bea.pk, [drafts[0].pk, drafts[1].pk, draft.pk]],
+        )
+        cursor.execute("SELECT ctid::text FROM donors_donor WHERE id = %s", [cy.pk])
+        (cy_after,) = cursor.fetchone()
+
+    assert _giving(ada) == (Decimal("0.00"), None)
+    assert _years(ada) == {}
+    assert _giving(bea) == (Decimal("65.00"), date(2026, 3, 1))
+    assert _years(bea) == {
+        2025: (Decimal("10.00"), 1, date(2025, 12, 31)),
+        2026: (Decimal("55.00"), 2, date(2026, 3, 1)),
+    }
+    assert _giving(cy) == (Decimal("0.00"), None)
+    assert cy_after == cy_version  # a draft's change counts for nothing: its donor untouched
+
+
+def _years(donor: Donor) -> dict[int, tuple[Decimal, int, date]]:
+    rows = DonorGivingYear.objects.filter(donor=donor).order_by("fiscal_year")
+    return {row.fiscal_year: (row.total, row.gift_count, row.last_gift_on) for row in rows}
