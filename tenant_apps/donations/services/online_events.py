@@ -919,6 +919,9 @@ def _installment_record(event: ConnectEvent) -> Outcome:
         return _ignored("An invoice of no subscription: not a monthly gift.")
     if int(invoice.get("amount_paid") or 0) <= 0:
         return _ignored("Nothing was paid on this invoice.")
+    # The clearing before the subscription, in the order a drain takes them for its batch of
+    # installments: taken the other way round, the two could each wait for the other.
+    clearing_lock()
     subscription_lock(subscription_id)
     existing = Gift.objects.filter(stripe_invoice_id=invoice_id).first()
     if existing is not None:

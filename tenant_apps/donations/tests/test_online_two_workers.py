@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from pytest_django import DjangoDbBlocker
@@ -281,9 +281,10 @@ def test_two_drains_of_one_organization_at_once_apply_each_event_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Twenty gifts of four donors and the payout of the first ten, stored before two drains
-    start at the same moment, taking four events at a time: every event is taken by one drain
-    only and processed, one gift a payment, one deposit, and Stripe clearing holds what Stripe
-    still holds (the gifts not paid out, less their fees)."""
+    start at the same moment, taking four events at a time, each holding its first batch until
+    the other holds one too: both drains take events, every event is taken by one drain only
+    and processed, one gift a payment, one deposit, and Stripe clearing holds what Stripe still
+    holds (the gifts not paid out, less their fees)."""
     from tenant_apps.donations.models import Deposit
     from tenant_apps.donations.services import online_batches
     from tenant_apps.donations.tests.test_online_batches import paid
@@ -291,6 +292,18 @@ def test_two_drains_of_one_organization_at_once_apply_each_event_once(
 
     fake = connected_committed
     monkeypatch.setattr(online_batches, "DRAIN_BATCH", 4)
+    both_holding = threading.Barrier(2)
+    first_taken = threading.local()
+    take = online_batches.connect_events_taken
+
+    def taken_together(**kwargs: Any) -> set[int]:
+        taken = take(**kwargs)
+        if taken and not getattr(first_taken, "done", False):
+            first_taken.done = True
+            both_holding.wait(timeout=20)
+        return taken
+
+    monkeypatch.setattr(online_batches, "connect_events_taken", taken_together)
     gifts = [paid(fake, email=f"donor{number % 4}@example.org") for number in range(10)]
     payout = fake.payout_make(ACCOUNT)
     gifts += [paid(fake, email=f"donor{number % 4}@example.org") for number in range(10)]
@@ -299,6 +312,7 @@ def test_two_drains_of_one_organization_at_once_apply_each_event_once(
     taken = _drained_at_once(committed_alpha.schema_name, committed_alpha.pk, drains=2)
 
     assert sum(taken) == len(stored) == 21, taken
+    assert len(taken) == 2 and min(taken) > 0, taken
     assert set(ConnectEvent.objects.filter(pk__in=stored).values_list("outcome", flat=True)) == {
         "processed"
     }
@@ -313,3 +327,64 @@ def test_two_drains_of_one_organization_at_once_apply_each_event_once(
         assert Donor.objects.count() == 4
         assert Deposit.objects.exclude(stripe_payout_id="").count() == 1
         assert balance("1060") == Decimal(held) / 100
+
+
+def test_an_installment_applied_on_its_own_waits_for_the_clearing_before_its_subscription(
+    committed_alpha: Organization, connected_committed: FakeStripe
+) -> None:
+    """Given a monthly gift started and its first invoice stored, while another transaction
+    holds the organization's Stripe clearing (as a drain does before it locks its batch's
+    subscriptions), when a worker applies the invoice on its own, then it waits without holding
+    the subscription's lock (the drain could take it: neither waits for the other), and once
+    the clearing is let go the installment is posted."""
+    from tenant_apps.donations.services.online_payouts import clearing_lock
+
+    session, first = started(connected_committed)
+    checkout, invoice = _stored(
+        at("checkout.session.completed", session), at("invoice.paid", first)
+    )
+    schema_name = committed_alpha.schema_name
+    with schema_context(schema_name):
+        assert connect_event_apply(event_id=checkout) == "processed"
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_clearing() -> None:
+        with schema_context(schema_name), transaction.atomic():
+            clearing_lock()
+            holding.set()
+            release.wait(timeout=30)
+
+    outcomes: list[str] = []
+
+    def apply_the_invoice() -> None:
+        with schema_context(schema_name):
+            outcomes.append(connect_event_apply(event_id=invoice))
+
+    holder = _in_a_thread(hold_the_clearing)
+    assert holding.wait(timeout=10)
+    applier = _in_a_thread(apply_the_invoice)
+    try:
+        with connection.cursor() as cursor:
+            for _ in range(100):  # until the worker waits on an advisory lock
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the worker applying the invoice never waited for the clearing")
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"stripe-subscription:{session['subscription']}"],
+            )
+            (subscription_free,) = cursor.fetchone()
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        applier.join(timeout=60)
+
+    assert subscription_free
+    assert outcomes == ["processed"]
+    with schema_context(schema_name):
+        assert Gift.objects.get().recurring_gift_id == RecurringGift.objects.get().pk
