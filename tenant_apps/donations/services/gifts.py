@@ -458,7 +458,9 @@ def gift_update(*, gift: Gift, acting_user: User | None, **changes: Any) -> Gift
             acting_user=acting_user,
             changed=sorted(changes),
         )
-        if gift.state == GiftState.POSTED and gift.notify_email != told:
+        # A new or corrected address is told; one removed tells no one, and when its person
+        # was told already the gift keeps when.
+        if gift.state == GiftState.POSTED and gift.notify_email and gift.notify_email != told:
             _tribute_notice_again(gift)
     return gift
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
@@ -357,6 +358,41 @@ def test_staff_give_a_posted_gift_its_person_to_tell_from_the_gift_page(
     [notice] = notices()
     assert "Ada Lovelace has made a gift" in notice.body
     assert AuditEvent.objects.filter(action="gift.update", object_id=str(gift.pk)).exists()
+
+
+def test_staff_take_the_person_to_tell_off_a_posted_gift_from_the_gift_page(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    """Given a posted gift whose person to tell is not told yet, a name without an email is
+    refused with nothing changed; "Tell no one" (both blank) takes the person off, and no
+    notice goes, even from a task queued before; a person told already keeps when."""
+    gift = _tribute_gift(donor_made("Ada", "Lovelace"), notify_email="", posted=True)
+    Gift.objects.filter(pk=gift.pk).update(notify_name="Charles Babbage", notify_email=TO)
+    fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    url = f"/gifts/{gift.pk}/notify/"
+    assert "Tell no one" in fundraiser.get(f"/gifts/{gift.pk}/").content.decode()
+
+    refused = fundraiser.post(url, {"notify_name": "Charles Babbage", "notify_email": ""})
+    assert refused.status_code == 400
+    assert "Give their email, or clear their name too to tell no one." in refused.content.decode()
+    gift.refresh_from_db()
+    assert (gift.notify_name, gift.notify_email) == ("Charles Babbage", TO)
+
+    removed = fundraiser.post(url, {"notify_name": "", "notify_email": ""}, follow=True)
+    page = removed.content.decode()
+    assert "Saved: no one will be told of the gift." in page
+    assert "Tell no one" not in page
+    gift.refresh_from_db()
+    assert (gift.notify_name, gift.notify_email, gift.notify_sent_at) == ("", "", None)
+    assert AuditEvent.objects.filter(action="gift.update", object_id=str(gift.pk)).exists()
+    tribute_notice_email_send(gift.pk)  # a notice queued before the person was taken off
+    assert notices() == []
+
+    told = _tribute_gift(donor_made("Mary", "Somerville"), notify_email=TO, posted=True)
+    Gift.objects.filter(pk=told.pk).update(notify_sent_at=timezone.now())
+    fundraiser.post(f"/gifts/{told.pk}/notify/", {"notify_name": "", "notify_email": ""})
+    told.refresh_from_db()
+    assert told.notify_email == "" and told.notify_sent_at is not None
 
 
 def test_a_draft_or_a_gift_without_a_tribute_is_not_told_from_the_page(

@@ -347,14 +347,24 @@ def gift_or_404(pk: int) -> Gift:
 
 
 class NotifyForm(forms.Form):
-    """The person a posted gift's tribute is to be told of it, and their email."""
+    """The person a posted gift's tribute is to be told of it, and their email; both left
+    blank, no one is told."""
 
     notify_name = forms.CharField(label="Their name", max_length=200, required=False)
     notify_email = forms.EmailField(
         label="Their email",
         max_length=254,
+        required=False,
         help_text="They are told by email once saved; a new address is told again.",
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("notify_name") and not cleaned.get("notify_email") and not self.errors:
+            self.add_error(
+                "notify_email", "Give their email, or clear their name too to tell no one."
+            )
+        return cleaned
 
 
 def gift_page(
@@ -507,12 +517,13 @@ def gift_notify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ServiceError as error:
             error_to_form(form, error)
         else:
-            messages.success(
-                request,
-                f"Saved: {gift.notify_email} will be told of the gift by email."
-                if gift.notify_email != before
-                else "Saved.",
-            )
+            if not gift.notify_email:
+                saved = "Saved: no one will be told of the gift." if before else "Saved."
+            elif gift.notify_email != before:
+                saved = f"Saved: {gift.notify_email} will be told of the gift by email."
+            else:
+                saved = "Saved."
+            messages.success(request, saved)
             return redirect("gifts:detail", pk=pk)
     return gift_page(request, gift, notify_form=form, status=400)
 
