@@ -154,3 +154,42 @@ def test_the_asgi_module_gives_its_connections_the_webs_limit() -> None:
         "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
     )
     assert python_printed(script, DATABASE_STATEMENT_TIMEOUT_MS="45000") == ["45s"]
+
+
+def test_a_worker_whose_connection_the_server_ended_reconnects_for_its_next_task() -> None:
+    """In a process of its own, as a worker runs tasks: a connection kept from one task to the
+    next (CELERY_DB_REUSE_MAX) that the server ended in between (a restart, a failover,
+    pg_terminate_backend) is closed by the signal sent before the next task, so the task's
+    first query opens a new one instead of failing; a task run eagerly, inside its caller's
+    transaction, leaves the connection alone."""
+    script = (
+        "import select, types\n"
+        "import django\n"
+        "import saas_platform.celery\n"
+        "django.setup()  # as the worker's Django fix-up does\n"
+        "from celery.signals import task_prerun\n"
+        "from django.db import connection\n"
+        "import psycopg2\n"
+        "def pid():\n"
+        "    with connection.cursor() as cursor:\n"
+        "        cursor.execute('SELECT pg_backend_pid()'); return cursor.fetchone()[0]\n"
+        "def ended(number):\n"
+        "    killer = psycopg2.connect(**connection.get_connection_params())\n"
+        "    killer.autocommit = True\n"
+        "    killer.cursor().execute('SELECT pg_terminate_backend(%s)', [number])\n"
+        "    killer.close()\n"
+        "    select.select([connection.connection.fileno()], [], [], 5)\n"
+        "def task(eager):\n"
+        "    return types.SimpleNamespace(request=types.SimpleNamespace(is_eager=eager))\n"
+        "first = pid()\n"
+        "task_prerun.send(sender=None, task=task(False))\n"
+        "print(pid() == first)\n"
+        "ended(first)\n"
+        "task_prerun.send(sender=None, task=task(True))\n"
+        "print(connection.connection is not None)\n"
+        "task_prerun.send(sender=None, task=task(False))\n"
+        "second = pid()\n"
+        "print(second != first)\n"
+    )
+    # kept while healthy; kept by an eager task's signal; replaced before the next task
+    assert python_printed(script) == ["True", "True", "True"]
