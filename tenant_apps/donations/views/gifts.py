@@ -510,6 +510,7 @@ def gift_notify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("gifts:detail", pk=pk)
     if form.is_valid():
         before = gift.notify_email
+        had_someone = bool(gift.notify_name or gift.notify_email)
         try:
             gift = gift_services.gift_update(
                 gift=gift, acting_user=request.user, **form.cleaned_data
@@ -518,7 +519,7 @@ def gift_notify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             error_to_form(form, error)
         else:
             if not gift.notify_email:
-                saved = "Saved: no one will be told of the gift." if before else "Saved."
+                saved = "Saved: no one will be told of the gift." if had_someone else "Saved."
             elif gift.notify_email != before:
                 saved = f"Saved: {gift.notify_email} will be told of the gift by email."
             else:
