@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tenant_apps.donations.models import DonorGivingYear
 from tenant_apps.donations.services.gifts import (
     gift_delete,
     gift_post,
@@ -20,6 +19,7 @@ from tenant_apps.donations.services.gifts import (
     gifts_post,
 )
 from tenant_apps.donations.tests.factories import GiftFactory
+from tenant_apps.donations.tests.test_donor_giving_years import _years
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.services import donor_merge
 from tenant_apps.donors.tests.factories import DonorFactory
@@ -158,8 +158,3 @@ def test_one_statement_of_many_gifts_counts_each_of_them_for_every_donor_it_touc
     }
     assert _giving(cy) == (Decimal("0.00"), None)
     assert cy_after == cy_version  # a draft's change counts for nothing: its donor untouched
-
-
-def _years(donor: Donor) -> dict[int, tuple[Decimal, int, date]]:
-    rows = DonorGivingYear.objects.filter(donor=donor).order_by("fiscal_year")
-    return {row.fiscal_year: (row.total, row.gift_count, row.last_gift_on) for row in rows}
