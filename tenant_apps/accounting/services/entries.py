@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -150,17 +150,27 @@ def entry_delete(*, entry: JournalEntry, acting_user: User | None) -> None:
 
 
 def _number_next(count: int = 1) -> int:
-    """The next entry number, and `count - 1` after it, taken for this transaction."""
-    # The settings' one row (pk 1, singleton_get) locked in one statement once it exists.
-    settings_row = AccountingSettings.objects.select_for_update().filter(pk=1).first()
-    if settings_row is None:
-        settings_row = AccountingSettings.objects.select_for_update().get(
-            pk=accounting_settings().pk
-        )
-    number = settings_row.next_entry_number
-    settings_row.next_entry_number = number + count
-    settings_row.save(update_fields=["next_entry_number", "updated_at"])
+    """The next entry number, and `count - 1` after it, taken for this transaction: the
+    settings' one row (pk 1, singleton_get) moved on, and locked, in one statement."""
+    number = _numbers_taken(count)
+    if number is None:  # the row is made with its defaults when first read
+        accounting_settings()
+        number = _numbers_taken(count)
+    if number is None:
+        raise StateConflict("The accounting settings could not be read; try again.")
     return number
+
+
+def _numbers_taken(count: int) -> int | None:
+    table = connection.ops.quote_name(AccountingSettings._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_entry_number = next_entry_number + %s, "  # noqa: S608
+            "updated_at = %s WHERE id = 1 RETURNING next_entry_number - %s",
+            [count, timezone.now(), count],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def _post(entry: JournalEntry, *, acting_user: User | None) -> JournalEntry:

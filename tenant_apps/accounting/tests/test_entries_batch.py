@@ -12,7 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from saas_platform.lib.errors import ServiceError, StateConflict
-from tenant_apps.accounting.models import EntrySource, JournalEntry, JournalLine
+from tenant_apps.accounting.models import (
+    AccountingSettings,
+    EntrySource,
+    JournalEntry,
+    JournalLine,
+)
 from tenant_apps.accounting.services import postings
 from tenant_apps.accounting.services.entries import EntrySpec
 from tenant_apps.accounting.services.lines import LineSpec
@@ -173,3 +178,22 @@ def test_the_statements_do_not_grow_with_the_entries(in_alpha: Tenant) -> None:
 
     assert counts[0] == counts[1]
     assert JournalEntry.objects.filter(state="posted").count() == 22
+
+
+def test_a_batch_takes_its_numbers_in_one_statement_and_new_books_start_at_one(
+    in_alpha: Tenant,
+) -> None:
+    """Given books whose settings row was never made, when two batches are recorded, then the
+    first makes the row and is numbered from 1, and the second takes its numbers, locking the
+    row, in one statement."""
+    AccountingSettings.objects.all().delete()
+    JournalEntry.objects.all().delete()
+
+    first = postings.entries_record(entries=[gift("1.00"), gift("2.00")], acting_user=None)
+    with CaptureQueriesContext(connection) as queries:
+        second = postings.entries_record(entries=[gift("3.00"), gift("4.00")], acting_user=None)
+
+    assert [entry.number for entry in first + second] == [1, 2, 3, 4]
+    assert AccountingSettings.objects.get().next_entry_number == 5
+    touching = [q["sql"] for q in queries if "accounting_accountingsettings" in q["sql"]]
+    assert len(touching) == 1 and touching[0].startswith("UPDATE"), touching
