@@ -336,7 +336,8 @@ def _gifts_created(
         raise StateConflict(
             f"A gift with payment reference {(repeated or recorded)[0]} is already recorded."
         )
-    with transaction.atomic():
+    # In gifts_create_post's transaction when it posts them, without a savepoint of its own.
+    with transaction.atomic(savepoint=False):
         currency = accounting.accounting_settings().currency
         actor = actor_of(acting_user)
         for (gift, _, _), spec in zip(prepared, gifts, strict=True):

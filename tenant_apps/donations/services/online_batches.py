@@ -315,8 +315,14 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         if subscriptions
         else {}
     )
-    # An invoice recorded already goes on its own (it says so) without its payment read.
-    _, recorded_invoices = _recorded([], [str(invoice["id"]) for invoice in invoices if invoice])
+    # What is recorded already, of the checkouts' payments and the invoices, in one query; an
+    # invoice recorded already goes on its own (it says so) without its payment read. An
+    # installment's payment is new when its invoice is (a payment recorded under another
+    # invoice is refused by gifts_create_post, and the batch then goes one event at a time).
+    recorded, recorded_invoices = _recorded(
+        [intent for event in run if (intent := _payment_intent_of(event))],
+        [str(invoice["id"]) for invoice in invoices if invoice],
+    )
     intents = [
         _payment_intent_of(event)
         or (
@@ -335,7 +341,6 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     emails = [
         "" if invoice else _email_of(event) for event, invoice in zip(run, invoices, strict=True)
     ]
-    recorded, _ = _recorded([intent for intent in intents if intent], [])
     paid_out = set(
         PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
             "payment_intent", flat=True

@@ -126,7 +126,8 @@ def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_bat
         counts.append(len(queries))
 
     assert counts[0] == counts[1], counts
-    assert counts[0] < 60, counts  # about as many as one event takes on its own
+    # About as many as one event takes on its own; counted with the test's savepoints.
+    assert counts[0] <= 44, counts
     assert not ConnectEvent.objects.filter(account_id=ACCOUNT).exclude(outcome="processed")
     with schema_context("alpha"):
         assert Gift.objects.filter(state=GiftState.POSTED).count() == 11

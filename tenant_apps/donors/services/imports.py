@@ -145,7 +145,9 @@ def donors_bulk_create(
     actor = actor_of(acting_user)
     tags = tags_bulk_get_or_create(name for row in prepared for name in row.tags)
     saved: list[Donor] = []
-    with transaction.atomic():
+    # The caller's transaction (one is begun if none is open), without a savepoint of its own:
+    # a failure here undoes the caller's work too, as the caller's own refusal would.
+    with transaction.atomic(savepoint=False):
         donor_plan_limit_check(adding=len(prepared))
         for start in range(0, len(prepared), IMPORT_BATCH_SIZE):
             batch = prepared[start : start + IMPORT_BATCH_SIZE]
