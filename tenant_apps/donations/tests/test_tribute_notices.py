@@ -321,6 +321,36 @@ def test_an_email_added_or_corrected_after_posting_is_told_once(
     assert len(told) == 1 and len(notices()) == 1
 
 
+def test_a_gift_entered_with_a_person_to_tell_but_no_email_is_refused_and_not_recorded(
+    in_alpha: Tenant,
+) -> None:
+    fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
+    ada = donor_made("Ada", "Lovelace")
+
+    response = fundraiser.post(
+        "/gifts/new/",
+        {
+            "donor_query": ada.display_name,
+            "donor_id": ada.pk,
+            "amount": "300.00",
+            "received_on": today().isoformat(),
+            "method": "check",
+            "tribute_type": "honor",
+            "tribute_name": "Mary Somerville",
+            "notify_name": "Charles Babbage",
+            "notify_email": "",
+            "fund-TOTAL_FORMS": "3",
+            "fund-INITIAL_FORMS": "0",
+            "credit-TOTAL_FORMS": "2",
+            "credit-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Give their email, or clear their name too to tell no one." in response.content.decode()
+    assert not Gift.objects.exists()
+
+
 def test_an_email_changed_on_a_draft_or_a_refunded_gift_tells_no_one_yet(
     in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:

@@ -360,11 +360,15 @@ class NotifyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("notify_name") and not cleaned.get("notify_email") and not self.errors:
-            self.add_error(
-                "notify_email", "Give their email, or clear their name too to tell no one."
-            )
+        person_to_tell_check(self, cleaned)
         return cleaned
+
+
+def person_to_tell_check(form: forms.Form, cleaned: dict[str, Any]) -> None:
+    """A person to tell is told by email: a name without one is refused, not kept untold."""
+    untold = cleaned.get("notify_name") and not cleaned.get("notify_email")
+    if untold and "notify_email" not in form.errors:
+        form.add_error("notify_email", "Give their email, or clear their name too to tell no one.")
 
 
 def gift_page(
@@ -566,6 +570,11 @@ class GiftForm(DonorLookupForm):
     )
     # A payment on a pledge: the form opened from the pledge's page carries it.
     pledge_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        person_to_tell_check(self, cleaned)
+        return cleaned
 
 
 class AllocationForm(forms.Form):
