@@ -31,6 +31,7 @@ from tenant_apps.donations.tests.test_campaign_giving_pages import (  # noqa: F4
     PAGE,
     campaign,
 )
+from tenant_apps.donations.tests.test_gifts_pages import NEW, _gift_form
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401 - fixtures
     Deliver,
     completed,
@@ -159,30 +160,25 @@ def _tribute_gift(donor: Donor, **fields: Any) -> Gift:
     return GiftFactory.create(donor=donor, amount="300.00", **{**tribute, **fields})
 
 
+def _tribute_gift_form(donor: Donor, *, notify_email: str) -> dict[str, Any]:
+    """The gift form filled in for a gift in honor of Mary Somerville, telling Charles Babbage
+    at `notify_email`."""
+    return _gift_form(
+        donor,
+        tribute_type="honor",
+        tribute_name="Mary Somerville",
+        notify_name="Charles Babbage",
+        notify_email=notify_email,
+    )
+
+
 def test_a_gift_entered_by_staff_tells_the_person_when_it_is_posted(
     in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
     ada = donor_made("Ada", "Lovelace")
     with django_capture_on_commit_callbacks(execute=True):
-        response = fundraiser.post(
-            "/gifts/new/",
-            {
-                "donor_query": ada.display_name,
-                "donor_id": ada.pk,
-                "amount": "300.00",
-                "received_on": today().isoformat(),
-                "method": "check",
-                "tribute_type": "honor",
-                "tribute_name": "Mary Somerville",
-                "notify_name": "Charles Babbage",
-                "notify_email": "Charles@Example.org",
-                "fund-TOTAL_FORMS": "3",
-                "fund-INITIAL_FORMS": "0",
-                "credit-TOTAL_FORMS": "2",
-                "credit-INITIAL_FORMS": "0",
-            },
-        )
+        response = fundraiser.post(NEW, _tribute_gift_form(ada, notify_email="Charles@Example.org"))
     assert response.status_code == 302, response.content.decode()[:2000]
     gift = Gift.objects.get()
     assert (gift.notify_name, gift.notify_email) == ("Charles Babbage", TO)
@@ -327,24 +323,7 @@ def test_a_gift_entered_with_a_person_to_tell_but_no_email_is_refused_and_not_re
     fundraiser = in_alpha.client(in_alpha.user(Role.FUNDRAISER))
     ada = donor_made("Ada", "Lovelace")
 
-    response = fundraiser.post(
-        "/gifts/new/",
-        {
-            "donor_query": ada.display_name,
-            "donor_id": ada.pk,
-            "amount": "300.00",
-            "received_on": today().isoformat(),
-            "method": "check",
-            "tribute_type": "honor",
-            "tribute_name": "Mary Somerville",
-            "notify_name": "Charles Babbage",
-            "notify_email": "",
-            "fund-TOTAL_FORMS": "3",
-            "fund-INITIAL_FORMS": "0",
-            "credit-TOTAL_FORMS": "2",
-            "credit-INITIAL_FORMS": "0",
-        },
-    )
+    response = fundraiser.post(NEW, _tribute_gift_form(ada, notify_email=""))
 
     assert response.status_code == 400
     assert "Give their email, or clear their name too to tell no one." in response.content.decode()
