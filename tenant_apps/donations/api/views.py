@@ -39,6 +39,7 @@ from tenant_apps.donations.api.serializers import (
 from tenant_apps.donations.models import Campaign, Deposit, Gift, GiftMethod, GiftState
 from tenant_apps.donations.services import allocations, campaigns, deposits, gifts
 from tenant_apps.donations.services.online_refunds import gift_refund_anywhere
+from tenant_apps.donations.services.tributes import person_to_tell_refusal
 from tenant_apps.donors import selectors as donor_selectors
 
 GIFTS = capability_required(read=Capability.GIVING_READ, write=Capability.GIFTS_WRITE)
@@ -62,6 +63,19 @@ def _gift_by_id(gift_id: int) -> Gift:
     if gift is None:
         raise ServiceError(f"There is no gift {gift_id}.", fields={"gifts": ["Unknown gift."]})
     return gift
+
+
+def _person_to_tell_check(data: dict[str, Any], gift: Gift | None = None) -> None:
+    """A name without an email for the person to tell is refused, as on the gift form; a
+    change naming neither leaves the gift's as it is."""
+    if not {"notify_name", "notify_email"} & data.keys():
+        return
+    refusal = person_to_tell_refusal(
+        notify_name=data.get("notify_name", gift.notify_name if gift else ""),
+        notify_email=data.get("notify_email", gift.notify_email if gift else ""),
+    )
+    if refusal:
+        raise ServiceError(refusal, fields={"notify_email": [refusal]})
 
 
 def _gift_changes(data: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +175,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request: AuthenticatedRequest) -> Response:
         """Record a draft gift. Allocations must add up to the amount (all to GEN if none)."""
         data = _gift_changes(validated_data(GiftCreateInput, request))
+        _person_to_tell_check(data)
         gift = gifts.gift_create(acting_user=request.user, **data)
         return Response(self._output(gift), status=status.HTTP_201_CREATED)
 
@@ -172,6 +187,7 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         books: refund it and record a new gift instead (409)."""
         gift = self.get_object()
         data = _gift_changes(validated_data(GiftUpdateInput, request))
+        _person_to_tell_check(data, gift)
         gift = gifts.gift_update(gift=gift, acting_user=request.user, **data)
         return Response(self._output(gift))
 

@@ -34,6 +34,15 @@ def tribute_notice_wanted(gift: Gift) -> bool:
     )
 
 
+def person_to_tell_refusal(*, notify_name: str, notify_email: str) -> str:
+    """Why staff cannot give this person to tell ("" when they can): they are told by email,
+    so a name alone would be kept and no one told. An online gift is recorded with whatever
+    its page sent (the page refuses a name alone before Checkout)."""
+    if notify_name.strip() and not notify_email.strip():
+        return "Give their email, or clear their name too to tell no one."
+    return ""
+
+
 def _one_line(text: str) -> str:
     # A name typed with a line break would break the email's headers.
     return " ".join(text.split())

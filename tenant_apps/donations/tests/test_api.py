@@ -214,6 +214,7 @@ def test_a_draft_gift_is_edited(in_alpha: Tenant, fundraiser: APIClient, ada: Do
         ({"soft_credits": [{"donor": 999999, "amount": "1.00"}]}, "soft_credits"),
         ({"received_on": "3026-01-01"}, "received_on"),
         ({"allocations": "GEN"}, "allocations"),
+        ({"tribute_type": "honor", "tribute_name": "Mary", "notify_name": "Ann"}, "notify_email"),
     ],
 )
 def test_bad_gift_input_is_a_400_and_writes_nothing(
@@ -230,6 +231,31 @@ def test_bad_gift_input_is_a_400_and_writes_nothing(
 
     assert field in error["fields"], error
     assert not Gift.objects.exists()
+
+
+def test_a_person_to_tell_without_an_email_is_refused_when_a_change_names_them(
+    in_alpha: Tenant, fundraiser: APIClient, ada: Donor
+) -> None:
+    """A gift kept with a name alone (before this was refused) still takes other changes; a
+    change that leaves the person's name without an email is refused and changes nothing."""
+    gift = GiftFactory.create(
+        donor=ada, tribute_type="honor", tribute_name="Mary", notify_name="Ann", notify_email=""
+    )
+    url = f"{API}/gifts/{gift.pk}/"
+
+    changed = fundraiser.patch(url, {"designation": "Library"}, format="json")
+    refused = api_error(fundraiser.patch(url, {"notify_name": "Ann B."}, format="json"), 400)
+    told = fundraiser.patch(url, {"notify_email": "ann@example.org"}, format="json")
+    untold = api_error(fundraiser.patch(url, {"notify_email": ""}, format="json"), 400)
+
+    assert changed.status_code == 200 and told.status_code == 200
+    assert "notify_email" in refused["fields"] and "notify_email" in untold["fields"]
+    gift.refresh_from_db()
+    assert (gift.designation, gift.notify_name, gift.notify_email) == (
+        "Library",
+        "Ann",
+        "ann@example.org",
+    )
 
 
 def test_gifts_are_listed_with_filters_in_a_fixed_number_of_queries(

@@ -42,6 +42,7 @@ from tenant_apps.donations.models import (
 from tenant_apps.donations.services import gifts as gift_services
 from tenant_apps.donations.services.allocations import AllocationSpec, SoftCreditSpec
 from tenant_apps.donations.services.online_refunds import gift_refund_anywhere, paid_at_stripe
+from tenant_apps.donations.services.tributes import person_to_tell_refusal
 from tenant_apps.donors.models import Donor
 from tenant_apps.donors.selectors import donor_search, searching
 
@@ -366,9 +367,11 @@ class NotifyForm(forms.Form):
 
 def person_to_tell_check(form: forms.Form, cleaned: dict[str, Any]) -> None:
     """A person to tell is told by email: a name without one is refused, not kept untold."""
-    untold = cleaned.get("notify_name") and not cleaned.get("notify_email")
-    if untold and "notify_email" not in form.errors:
-        form.add_error("notify_email", "Give their email, or clear their name too to tell no one.")
+    refusal = person_to_tell_refusal(
+        notify_name=cleaned.get("notify_name") or "", notify_email=cleaned.get("notify_email") or ""
+    )
+    if refusal and "notify_email" not in form.errors:
+        form.add_error("notify_email", refusal)
 
 
 def gift_page(
