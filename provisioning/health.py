@@ -6,6 +6,9 @@ is cheap (a query or a Redis read each) so that a probe every few seconds costs 
 - template: the template schema new tenants are cloned from is at the code's migrations.
 - spares: `PROVISIONING_SPARE_SCHEMAS` clones of the current template are ready.
 - worker, beat: their heartbeats in Redis are recent (saas_platform.worker_operations).
+- giving: no Stripe Connect event (online gifts, refunds, payouts) has waited longer than
+  HEALTH_GIVING_MAX_WAIT_SECONDS to be applied, and none needs an operator's attention (charged
+  at Stripe, not in the books until queued again from the admin's Connect events).
 
 Only a failed critical check answers 503; the others say `degraded`, so that a stopped worker
 shows on the operators' dashboards without taking every web process out of the load balancer.
@@ -13,11 +16,15 @@ shows on the operators' dashboards without taking every web process out of the l
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.utils import timezone
 
 from provisioning.spares import spares_usable, spares_wanted
 from provisioning.template import migrations_missing, template_schema_name, template_state
 from saas_platform.lib.health import CheckResult, HealthReport, heartbeat_check, liveness_checks
+from shared_apps.billing.services.connect_events import ConnectBacklog, connect_events_backlog
 
 
 def readiness_report() -> HealthReport:
@@ -51,6 +58,13 @@ def readiness_report() -> HealthReport:
             what="beat schedule",
         ),
     ]
+    checks.append(
+        giving_check(connect_events_backlog())
+        if database_up
+        else CheckResult(
+            "giving", "Online giving events", "unknown", "The database does not answer.", False
+        )
+    )
     return HealthReport(checks=checks)
 
 
@@ -89,3 +103,37 @@ def _spares_check(template_key: str | None) -> CheckResult:
         return CheckResult("spares", "Spare schemas", "ok", detail, critical=False)
     detail += " Signups clone the template until the worker makes more."
     return CheckResult("spares", "Spare schemas", "low", detail, critical=False)
+
+
+def waited_seconds(backlog: ConnectBacklog, *, now: datetime | None = None) -> float:
+    """How long the oldest waiting event has waited; 0 when none waits."""
+    if backlog.oldest_received_at is None:
+        return 0.0
+    return max(0.0, ((now or timezone.now()) - backlog.oldest_received_at).total_seconds())
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
+def giving_check(backlog: ConnectBacklog) -> CheckResult:
+    waited = waited_seconds(backlog)
+    waiting = (
+        f"{backlog.waiting} waiting, the oldest for {_duration(waited)}."
+        if backlog.waiting
+        else "None waiting."
+    )
+    if backlog.needing_attention:
+        detail = (
+            f"{backlog.needing_attention} charged at Stripe and not in the books: see Connect "
+            f"events in the admin, deal with the cause, then queue them again. {waiting}"
+        )
+        return CheckResult("giving", "Online giving events", "attention", detail, critical=False)
+    if waited > settings.HEALTH_GIVING_MAX_WAIT_SECONDS:
+        detail = f"{waiting} Is the worker running and keeping up?"
+        return CheckResult("giving", "Online giving events", "stale", detail, critical=False)
+    return CheckResult("giving", "Online giving events", "ok", waiting, critical=False)

@@ -11,10 +11,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from provisioning.health import readiness_report, spares_ready
+from provisioning.health import readiness_report, spares_ready, waited_seconds
 from provisioning.spares import spares_wanted
 from provisioning.template import migrations_missing, template_state
 from saas_platform.lib.metrics import metrics_exposition
+from shared_apps.billing.services.connect_events import connect_events_backlog
 
 
 @never_cache
@@ -41,6 +42,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _scraper_allowed(request):
         raise Http404("No such page.")
     state, key = template_state()
+    giving = connect_events_backlog()
     gauges = {
         "ifm_spare_schemas_ready": ("Spare schemas of the current template.", spares_ready(key)),
         "ifm_spare_schemas_wanted": ("PROVISIONING_SPARE_SCHEMAS.", spares_wanted()),
@@ -48,6 +50,18 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "ifm_migrations_missing": (
             "Migrations the public schema lacks.",
             migrations_missing("public"),
+        ),
+        "ifm_connect_events_waiting": (
+            "Stripe Connect events waiting to be applied (new, or failed and to be retried).",
+            giving.waiting,
+        ),
+        "ifm_connect_events_oldest_waiting_seconds": (
+            "How long the oldest waiting Stripe Connect event has waited; 0 when none waits.",
+            waited_seconds(giving),
+        ),
+        "ifm_connect_events_needing_attention": (
+            "Stripe Connect events charged at Stripe and not in the books until queued again.",
+            giving.needing_attention,
         ),
     }
     body = metrics_exposition({name: (doc, float(value)) for name, (doc, value) in gauges.items()})

@@ -4,6 +4,7 @@ nothing (404) for anyone else or on an organization's host."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -12,7 +13,9 @@ from pytest_django import DjangoDbBlocker, Settings
 
 from provisioning.tasks import tenant_welcome_email_send
 from saas_platform.lib.metrics import duration_record
+from shared_apps.billing.models import StripeEventOutcome
 from tests.plugin import Tenant
+from tests.test_readiness import connect_event_stored
 
 TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -54,6 +57,26 @@ def test_metrics_count_requests_tasks_provisioning_and_spares(
     assert _value(body, "ifm_spare_schemas_wanted") == 0
     assert _value(body, "ifm_template_ready") == 1
     assert _value(body, "ifm_migrations_missing") == 0
+    assert _value(body, "ifm_connect_events_waiting") == 0
+    assert _value(body, "ifm_connect_events_oldest_waiting_seconds") == 0
+    assert _value(body, "ifm_connect_events_needing_attention") == 0
+
+
+@pytest.mark.django_db
+def test_metrics_give_online_givings_waiting_events(scraper: Client, alpha: Tenant) -> None:
+    """Given two events waiting (one for ten minutes, one failed and waiting for the retry), one
+    needing attention and one applied, the gauges count what waits and how long."""
+    organization = alpha.organization
+    connect_event_stored(organization, received_ago=timedelta(minutes=10))
+    connect_event_stored(organization, outcome=StripeEventOutcome.FAILED)
+    connect_event_stored(organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
+    connect_event_stored(organization, outcome=StripeEventOutcome.PROCESSED)
+
+    body = scraper.get("/metrics").content.decode()
+
+    assert _value(body, "ifm_connect_events_waiting") == 2
+    assert 600 <= _value(body, "ifm_connect_events_oldest_waiting_seconds") < 660
+    assert _value(body, "ifm_connect_events_needing_attention") == 1
 
 
 @pytest.mark.django_db

@@ -1,22 +1,27 @@
-"""/readyz: liveness plus migrations, the template, spare schemas and the worker's and beat's
-heartbeats; 503 only when the web cannot serve (database, Redis, migrations), `degraded` when an
-operator must act but requests are still answered. One test per state of each check."""
+"""/readyz: liveness plus migrations, the template, spare schemas, the worker's and beat's
+heartbeats and online giving's waiting events; 503 only when the web cannot serve (database,
+Redis, migrations), `degraded` when an operator must act but requests are still answered. One
+test per state of each check."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, NoReturn
 
 import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django import Settings
 
 from provisioning.models import SpareSchema
 from provisioning.template import template_state
 from saas_platform.lib.health import HEARTBEAT_KEY, heartbeat_record, redis_client
+from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.tenants.models import Organization, OrganizationState
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +53,10 @@ def test_everything_ready_answers_200_ok_on_every_host(alive: None, host: str) -
     assert body["status"] == "ok"
     assert body["checks"] == {
         "database": "ok", "redis": "ok", "migrations": "ok", "template": "ok",
-        "spares": "ok", "worker": "ok", "beat": "ok",
+        "spares": "ok", "worker": "ok", "beat": "ok", "giving": "ok",
     }  # fmt: skip
     assert body["details"]["spares"] == "None wanted."
+    assert body["details"]["giving"] == "None waiting."
 
 
 def test_readiness_is_cheap(
@@ -62,8 +68,9 @@ def test_readiness_is_cheap(
         public_client.get("/readyz")
 
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SET ")]
-    # SELECT 1, the template's two, the public schema's migrations, the spares' count
-    assert len(statements) == 5
+    # SELECT 1, the template's two, the public schema's migrations, the spares' count, the
+    # Connect events waiting
+    assert len(statements) == 6
 
 
 def test_a_suspended_tenants_host_still_answers(alpha: Tenant) -> None:
@@ -182,8 +189,82 @@ def test_database_down_answers_503_whatever_the_routing_cache_holds(
     assert (status, body["status"]) == (503, "unavailable")
     assert body["checks"]["database"] == "down"
     assert body["checks"]["migrations"] == "unknown"
+    assert body["checks"]["giving"] == "unknown"
     assert body["checks"]["worker"] == "ok"
 
 
 def test_readiness_refuses_writes(public_client: Client) -> None:
     assert public_client.post("/readyz").status_code == 405
+
+
+def connect_event_stored(
+    organization: Organization, *, outcome: str = "", received_ago: timedelta = timedelta(0)
+) -> ConnectEvent:
+    """A Connect event of the organization's account, received `received_ago`, with `outcome`
+    (empty: waiting for its first application)."""
+    number = ConnectEvent.objects.count() + 1
+    received_at = timezone.now() - received_ago
+    event = ConnectEvent.objects.create(
+        stripe_id=f"evt_readyz{number}",
+        type="checkout.session.completed",
+        account_id="acct_1Readyz",
+        created=received_at,
+        payload={},
+        organization=organization,
+        outcome=outcome,
+    )
+    # received_at is set on creation: moved back afterwards
+    ConnectEvent.objects.filter(pk=event.pk).update(received_at=received_at)
+    return event
+
+
+def test_online_giving_events_waiting_too_long_are_behind_and_degraded(
+    alive: None, public_client: Client, alpha: Tenant
+) -> None:
+    """Given events waiting for a few seconds, failed ones waiting for the retry and those
+    already applied or ignored, the check is ok; an event waiting past the limit makes it
+    behind, with the count and the oldest's wait, and the site still serves."""
+    organization = alpha.organization
+    connect_event_stored(organization, received_ago=timedelta(seconds=20))
+    connect_event_stored(organization, outcome=StripeEventOutcome.FAILED)
+    for outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
+        connect_event_stored(organization, outcome=outcome, received_ago=timedelta(hours=3))
+
+    status, body = _ready(public_client)
+
+    assert (status, body["status"], body["checks"]["giving"]) == (200, "ok", "ok")
+    assert body["details"]["giving"] == "2 waiting, the oldest for 20 s."
+
+    connect_event_stored(
+        organization, outcome=StripeEventOutcome.FAILED, received_ago=timedelta(minutes=6)
+    )
+    status, body = _ready(public_client)
+
+    assert (status, body["status"], body["checks"]["giving"]) == (200, "degraded", "stale")
+    assert body["details"]["giving"] == (
+        "3 waiting, the oldest for 6 min. Is the worker running and keeping up?"
+    )
+
+
+def test_online_giving_events_needing_attention_say_what_to_do(
+    alive: None, public_client: Client, alpha: Tenant, settings: Settings
+) -> None:
+    """Given an event that needs attention, the check says so whatever else waits; events of
+    a closed organization are left out (they are no longer applied)."""
+    settings.HEALTH_GIVING_MAX_WAIT_SECONDS = 60
+    connect_event_stored(alpha.organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
+    connect_event_stored(alpha.organization, received_ago=timedelta(seconds=90))
+
+    status, body = _ready(public_client)
+
+    assert (status, body["status"], body["checks"]["giving"]) == (200, "degraded", "attention")
+    assert body["details"]["giving"].startswith(
+        "1 charged at Stripe and not in the books: see Connect events in the admin"
+    )
+    assert body["details"]["giving"].endswith("1 waiting, the oldest for 90 s.")
+
+    Organization.objects.filter(pk=alpha.organization.pk).update(state=OrganizationState.CLOSED)
+    status, body = _ready(public_client)
+
+    assert (body["status"], body["checks"]["giving"]) == ("ok", "ok")
+    assert body["details"]["giving"] == "None waiting."

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # ok: fine. down: not answering or broken. stale: a heartbeat or a copy that is too old.
 # low: fewer than wanted. unknown: not checked, because what it depends on is down.
-CheckState = Literal["ok", "down", "stale", "low", "unknown"]
+CheckState = Literal["ok", "down", "stale", "low", "attention", "unknown"]
 HEARTBEAT_KEY = "ifm:heartbeat:{name}"
 
 

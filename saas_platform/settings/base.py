@@ -472,6 +472,9 @@ CELERY_BEAT_SCHEDULE = {
 HEALTH_HEARTBEAT_SECONDS = env_int("HEALTH_HEARTBEAT_SECONDS", default=30, minimum=1)
 HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", default=120, minimum=1)
 HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", default=180, minimum=1)
+# Online giving is behind when a Stripe Connect event has waited this long to be applied (by
+# then the quarter-hour retry takes events whose drain was lost).
+HEALTH_GIVING_MAX_WAIT_SECONDS = env_int("HEALTH_GIVING_MAX_WAIT_SECONDS", default=300, minimum=1)
 # The bearer token Prometheus sends to /metrics on the platform's host; empty: no /metrics.
 METRICS_TOKEN = env_str("METRICS_TOKEN", default="")
 

@@ -272,6 +272,7 @@ STATE_LABELS = {
     "down": "Down",
     "stale": "Behind",
     "low": "Running low",
+    "attention": "Needs attention",
     "unknown": "Not checked",
 }
 STATUS_LABELS = {

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
 from django.db import DataError, connection, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from saas_platform.lib.redis_pool import redis_client
@@ -126,6 +128,40 @@ def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, str]
         )
         .order_by("created", "id")
         .values_list("pk", "organization__schema_name")
+    )
+
+
+@dataclass(frozen=True)
+class ConnectBacklog:
+    """Online giving's events across the platform, as operators watch them."""
+
+    # Waiting to be applied: new, or failed and waiting for the quarter-hour retry.
+    waiting: int
+    # When the oldest of them arrived; None when none waits.
+    oldest_received_at: datetime | None
+    # Charged at Stripe and not in the books until an operator queues them again.
+    needing_attention: int
+
+
+_WAITING = ("", StripeEventOutcome.FAILED)
+
+
+def connect_events_backlog() -> ConnectBacklog:
+    """The events of organizations whose events are applied that are still waiting or need
+    attention, in one statement over the outcome index (the applied and ignored ones, nearly
+    all of the table, are never read)."""
+    found = ConnectEvent.objects.filter(
+        outcome__in=[*_WAITING, StripeEventOutcome.NEEDS_ATTENTION],
+        organization__state__in=APPLIED_IN_STATES,
+    ).aggregate(
+        waiting=Count("pk", filter=Q(outcome__in=_WAITING)),
+        oldest=Min("received_at", filter=Q(outcome__in=_WAITING)),
+        attention=Count("pk", filter=Q(outcome=StripeEventOutcome.NEEDS_ATTENTION)),
+    )
+    return ConnectBacklog(
+        waiting=found["waiting"],
+        oldest_received_at=found["oldest"],
+        needing_attention=found["attention"],
     )
 
 

@@ -9,6 +9,9 @@ from django.test import Client
 from pytest_django import Settings
 
 from saas_platform.lib.health import heartbeat_record
+from shared_apps.billing.models import StripeEventOutcome
+from tests.plugin import Tenant
+from tests.test_readiness import connect_event_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +36,7 @@ def test_operators_see_every_check_in_words(console: Client) -> None:
     assert _rows(html) == {
         "Database": "OK", "Redis": "OK", "Migrations": "OK", "Template schema": "OK",
         "Spare schemas": "OK", "Celery worker": "OK", "Celery beat": "OK",
+        "Online giving events": "OK",
     }  # fmt: skip
 
 
@@ -50,6 +54,21 @@ def test_a_stopped_worker_and_missing_spares_show_what_to_do(
     assert rows["Spare schemas"] == "Running low"
     assert "No worker has reported." in html
     assert "0 of 2 ready. Signups clone the template until the worker makes more." in html
+
+
+def test_online_giving_events_needing_attention_are_shown_in_words(
+    console: Client, alpha: Tenant
+) -> None:
+    heartbeat_record("worker")
+    heartbeat_record("beat")
+    connect_event_stored(alpha.organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
+
+    html = console.get("/console/health/").content.decode()
+
+    assert "Serving, but something needs an operator." in html
+    assert _rows(html)["Online giving events"] == "Needs attention"
+    assert '<span class="state state-attention">' in html
+    assert "1 charged at Stripe and not in the books" in html
 
 
 def test_redis_down_is_shown_not_a_server_error(console: Client, settings: Settings) -> None:
