@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -120,7 +120,12 @@ def connect_events_batch_apply(*, organization_id: int, events: list[ConnectEven
     """Apply those of `events` (as read waiting) still waiting and held by no other worker, in
     one transaction, after reading from Stripe what they need; returns how many were taken."""
     with stripe_reads_kept():
-        _stripe_read_ahead_of(events)
+        try:
+            _stripe_read_ahead_of(events)
+        except Exception:
+            # Only what is read ahead is lost: applying reads again, and an event that cannot
+            # be read has its failure recorded on it.
+            logger.exception("Reading ahead for organization %s's events failed", organization_id)
         with transaction.atomic():
             taken = connect_events_taken(
                 organization_id=organization_id, event_ids=[event.pk for event in events]
@@ -271,13 +276,27 @@ def _events_apply(events: list[ConnectEvent], organization: Organization) -> Non
         run: list[ConnectEvent] = []
         while position + len(run) < len(events) and _batchable(events[position + len(run)]):
             run.append(events[position + len(run)])
-        gifts = _simple_gifts(run, organization) if run else []
+        gifts = _simple_gifts_or_none(run, organization) if run else []
         if gifts:
             _gifts_apply(gifts)
             position += len(gifts)
         else:
             connect_event_taken_apply(events[position])
             position += 1
+
+
+def _simple_gifts_or_none(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
+    """_simple_gifts, or none when the run's events cannot be read as a batch reads them (a
+    payload not shaped as Stripe shapes it): its first event is then applied on its own, where
+    a failure is recorded on the event, and the drain goes on with the others. A database
+    error is not caught: the transaction it leaves cannot go on."""
+    try:
+        return _simple_gifts(run, organization)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("Connect event %s cannot be read as a batch reads it", run[0].stripe_id)
+        return []
 
 
 @dataclass

@@ -458,6 +458,70 @@ def test_a_bad_event_in_a_batch_needs_attention_and_the_others_are_applied(
         ]
 
 
+def test_events_not_shaped_as_stripe_shapes_them_fail_on_their_own_and_the_drain_goes_on(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given paid checkouts around signed events the batch cannot read (metadata that is a
+    number, a name that is a list), when they are drained, then the drain does not fail: the
+    good gifts are posted and each unreadable event needs attention, saying why. (The drain used
+    to stop at the first at every try, holding the organization's gifts back until the
+    quarter-hour retry took its events one at a time.)"""
+    metadata_a_number = paid(connected, email="m@example.org")
+    metadata_a_number["data"]["object"]["metadata"] = 1.5
+    details_a_list = paid(connected, email="d@example.org")
+    details_a_list["data"]["object"]["customer_details"] = ["Ada"]
+    first, *unreadable, last = _stored(
+        paid(connected, email="a@example.org"),
+        metadata_a_number,
+        details_a_list,
+        paid(connected, email="z@example.org"),
+    )
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 4
+
+    outcomes = dict(ConnectEvent.objects.values_list("pk", "outcome"))
+    assert outcomes[first] == outcomes[last] == StripeEventOutcome.PROCESSED
+    for event_id in unreadable:
+        assert outcomes[event_id] == StripeEventOutcome.NEEDS_ATTENTION
+        assert ConnectEvent.objects.get(pk=event_id).outcome_detail == (
+            "The checkout's metadata or customer details are not objects."
+        )
+    with schema_context("alpha"):
+        assert sorted(Gift.objects.values_list("donor__emails__email", flat=True)) == [
+            "a@example.org",
+            "z@example.org",
+        ]
+        assert JournalEntry.objects.filter(source="fee").count() == 2
+
+
+def test_a_failure_reading_ahead_only_loses_what_was_read_ahead(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given reading ahead fails outright, when the events are drained, then each gift reads
+    its payment when it is applied, and every one is posted with its fee."""
+
+    def failing(**_: Any) -> set[str]:
+        raise RuntimeError("reading ahead failed")
+
+    monkeypatch.setattr(online_batches, "stripe_payments_read_ahead", failing)
+    amounts = [1_500 * (number + 1) for number in range(4)]
+    stored = _stored(
+        *[paid(connected, email=f"r{n}@example.org", cents=c) for n, c in enumerate(amounts)]
+    )
+
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 4
+
+    assert len([r for r in connected.requests if "payment_intents" in r.path]) == 4
+    assert _fees_recorded(stored) == [
+        f"Stripe fee {stripe_fee_cents(cents) / 100:.2f}" for cents in amounts
+    ]
+
+
 def test_a_batch_that_fails_is_applied_one_event_at_a_time(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
