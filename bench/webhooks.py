@@ -60,6 +60,7 @@ from django_tenants.utils import schema_context  # noqa: E402
 from provisioning.platform import public_tenant_ensure  # noqa: E402
 from saas_platform.lib.connection import connection  # noqa: E402
 from saas_platform.lib.health import HEARTBEAT_KEY, heartbeat_age  # noqa: E402
+from saas_platform.lib.metrics import TASKS_KEY  # noqa: E402
 from saas_platform.lib.redis_pool import redis_client  # noqa: E402
 from shared_apps.billing.models import ConnectEvent  # noqa: E402
 from shared_apps.billing.tests.fake_stripe import (  # noqa: E402
@@ -655,6 +656,7 @@ def main() -> int:
     try:
         web, worker = processes[0].pid, processes[1].pid
         cpu_before = cpu_seconds(web, worker)
+        drains_before = drains_counted()
         started = time.time()
         sent = deliver_all(port, deliveries, arguments.senders, arguments.rate)
         delivered = time.time() - started
@@ -672,6 +674,9 @@ def main() -> int:
                 "last event was applied"
             )
         print(cpu_report(cpu_before, cpu_seconds(web, worker), len(made.deliveries)))
+        drains = drains_counted() - drains_before
+        if drains:
+            print(f"drains: {drains}, {len(made.deliveries) / drains:.1f} events a drain")
     finally:
         processes_stop(processes)
         fake.server.shutdown()
@@ -712,6 +717,15 @@ def main() -> int:
             + ("; every gift still posted is receipted and emailed" if receipts else "")
         )
     return 1 if failures else 0
+
+
+DRAIN_TASK = "tenant_apps.donations.tasks.connect_events_drain"
+
+
+def drains_counted() -> int:
+    """Drains the worker has finished, as it counts its tasks for /metrics (saas_platform.lib.
+    metrics): how many events a drain took tells its fixed cost from its cost an event."""
+    return int(redis_client().hget(TASKS_KEY, f"{DRAIN_TASK}|succeeded") or 0)
 
 
 if __name__ == "__main__":
