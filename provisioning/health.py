@@ -128,9 +128,10 @@ def giving_check(backlog: ConnectBacklog) -> CheckResult:
         else "None waiting."
     )
     if backlog.needing_attention:
+        count = backlog.needing_attention
         detail = (
-            f"{backlog.needing_attention} charged at Stripe and not in the books: see Connect "
-            f"events in the admin, deal with the cause, then queue them again. {waiting}"
+            f"{count} event{'s' if count != 1 else ''} charged at Stripe not in the books: in "
+            "the admin's Connect events, deal with the cause, then Apply again. " + waiting
         )
         return CheckResult("giving", "Online giving events", "attention", detail, critical=False)
     if waited > settings.HEALTH_GIVING_MAX_WAIT_SECONDS:

@@ -259,7 +259,7 @@ def test_online_giving_events_needing_attention_say_what_to_do(
 
     assert (status, body["status"], body["checks"]["giving"]) == (200, "degraded", "attention")
     assert body["details"]["giving"].startswith(
-        "1 charged at Stripe and not in the books: see Connect events in the admin"
+        "1 event charged at Stripe not in the books: in the admin's Connect events"
     )
     assert body["details"]["giving"].endswith("1 waiting, the oldest for 90 s.")
 
