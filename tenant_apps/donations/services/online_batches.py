@@ -25,7 +25,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -122,6 +123,8 @@ def connect_events_batch_apply(*, organization_id: int, events: list[ConnectEven
     with stripe_reads_kept():
         try:
             _stripe_read_ahead_of(events)
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:
             # Only what is read ahead is lost: applying reads again, and an event that cannot
             # be read has its failure recorded on it.
@@ -285,16 +288,27 @@ def _events_apply(events: list[ConnectEvent], organization: Organization) -> Non
             position += 1
 
 
+# What reading a payload of an unexpected shape raises (an object where a string is expected,
+# a number where an object is, a key missing, an amount that is not a number).
+PAYLOAD_NOT_AS_STRIPE_SHAPES_IT = (
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ArithmeticError,
+)
+
+
 def _simple_gifts_or_none(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
     """_simple_gifts, or none when the run's events cannot be read as a batch reads them (a
     payload not shaped as Stripe shapes it): its first event is then applied on its own, where
-    a failure is recorded on the event, and the drain goes on with the others. A database
-    error is not caught: the transaction it leaves cannot go on."""
+    a failure is recorded on the event, and the drain goes on with the others. Only what
+    reading a payload raises is caught: a database error leaves a transaction that cannot go
+    on, and a task's time limit must end the task."""
     try:
         return _simple_gifts(run, organization)
-    except DatabaseError:
-        raise
-    except Exception:
+    except PAYLOAD_NOT_AS_STRIPE_SHAPES_IT:
         logger.exception("Connect event %s cannot be read as a batch reads it", run[0].stripe_id)
         return []
 

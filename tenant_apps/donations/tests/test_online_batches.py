@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
@@ -520,6 +521,32 @@ def test_a_failure_reading_ahead_only_loses_what_was_read_ahead(
     assert _fees_recorded(stored) == [
         f"Stripe fee {stripe_fee_cents(cents) / 100:.2f}" for cents in amounts
     ]
+
+
+@pytest.mark.parametrize("where", ["_stripe_read_ahead_of", "_simple_gifts"])
+def test_the_tasks_time_limit_ends_the_drain_and_leaves_its_events_waiting(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """Given the task's soft time limit strikes while reading ahead or reading the batch, when
+    the events are drained, then the drain ends there (it is not taken for an unreadable event
+    or a failed read) and every event still waits for the next drain."""
+
+    def out_of_time(*_: Any) -> None:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(online_batches, where, out_of_time)
+    stored = _stored(*[paid(connected, email=f"t{number}@example.org") for number in range(2)])
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        _drained(alpha.organization.pk, django_capture_on_commit_callbacks)
+
+    assert set(ConnectEvent.objects.filter(pk__in=stored).values_list("outcome", flat=True)) == {""}
+    with schema_context("alpha"):
+        assert not Gift.objects.exists()
 
 
 def test_a_batch_that_fails_is_applied_one_event_at_a_time(
