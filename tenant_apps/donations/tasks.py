@@ -168,10 +168,18 @@ def connect_events_drain(organization_id: int) -> int:
 @shared_task
 def connect_events_retry() -> int:
     """Every quarter hour (CELERY_BEAT_SCHEDULE): queue again, each in its organization's
-    schema, the Connect events still waiting a few minutes after they arrived (a task lost, or
-    a failure such as Stripe not answering for the fee). Stripe does not send them again: the
-    webhook answered 200. Returns how many were queued."""
+    schema, the Connect events still waiting a few minutes after they arrived. Stripe does not
+    send them again: the webhook answered 200. New ones (their drain lost with its worker, or a
+    backlog left while the worker was down) wake one drain of their organization, which
+    applies them a batch at a time; failed ones (Stripe not answering for the fee) are applied
+    again one at a time, as drains take only new events. Returns how many were queued."""
     waiting = connect_events_waiting(received_before=timezone.now() - CONNECT_EVENT_GRACE)
-    for event_id, schema_name in waiting:
-        connect_event_apply.apply_async(args=(event_id,), headers={"_schema_name": schema_name})
+    drained: set[int] = set()
+    for event_id, organization_id, schema_name, failed in waiting:
+        headers = {"_schema_name": schema_name}
+        if failed:
+            connect_event_apply.apply_async(args=(event_id,), headers=headers)
+        elif organization_id not in drained:
+            drained.add(organization_id)
+            connect_events_drain.apply_async(args=(organization_id,), headers=headers)
     return len(waiting)

@@ -116,19 +116,21 @@ def connect_event_pending(event: ConnectEvent) -> bool:
     )
 
 
-def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, str]]:
-    """The events still waiting for their organization (new ones whose task was lost, or
-    failed ones) received before `received_before`, as (event id, schema name), oldest first;
-    only those of organizations whose events are applied (APPLIED_IN_STATES)."""
-    return list(
-        ConnectEvent.objects.filter(
+def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, int, str, bool]]:
+    """The events still waiting for their organization (new ones whose drain was lost, or
+    failed ones) received before `received_before`, as (event id, organization id, schema name,
+    failed), oldest first; only those of organizations whose events are applied
+    (APPLIED_IN_STATES)."""
+    return [
+        (pk, organization_id, schema_name, outcome == StripeEventOutcome.FAILED)
+        for pk, organization_id, schema_name, outcome in ConnectEvent.objects.filter(
             organization__state__in=APPLIED_IN_STATES,
             outcome__in=("", StripeEventOutcome.FAILED),
             received_at__lt=received_before,
         )
         .order_by("created", "id")
-        .values_list("pk", "organization__schema_name")
-    )
+        .values_list("pk", "organization_id", "organization__schema_name", "outcome")
+    ]
 
 
 @dataclass(frozen=True)

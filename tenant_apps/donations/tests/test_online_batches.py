@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event, stripe_fee_cents
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
+from tenant_apps.donations import tasks
 from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt, RecurringGift
 from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.online_batches import connect_events_drain
@@ -610,6 +611,46 @@ def test_an_event_stored_while_a_drain_runs_wakes_the_next_drain(
     ) == {StripeEventOutcome.PROCESSED}
     assert ConnectEvent.objects.get(pk=first).outcome == StripeEventOutcome.PROCESSED
     connect_events_drain_started(organization_id=organization_id)
+
+
+def test_the_quarter_hour_retry_drains_events_left_waiting_and_retries_failed_ones_alone(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given three events whose drain was lost (a worker gone, or down while they arrived) and a
+    failed one, all waiting past the grace, when the quarter-hour retry runs, then it wakes one
+    drain of the organization for the three, which applies them as a batch, and applies the
+    failed one again on its own: not one task an event."""
+    queued: list[tuple[str, int]] = []
+    for task in (tasks.connect_events_drain, tasks.connect_event_apply):
+        queue = task.apply_async
+
+        def counted(*args: Any, _queue: Any = queue, _name: str = task.name, **kwargs: Any) -> Any:
+            queued.append((_name.rsplit(".", 1)[1], kwargs["args"][0]))
+            return _queue(*args, **kwargs)
+
+        monkeypatch.setattr(task, "apply_async", counted)
+    *lost, failed = _stored(*[paid(connected, email=f"w{n}@example.org") for n in range(4)])
+    ConnectEvent.objects.filter(pk=failed).update(outcome=StripeEventOutcome.FAILED, attempts=1)
+    ConnectEvent.objects.filter(pk__in=[*lost, failed]).update(
+        received_at=timezone.now() - tasks.CONNECT_EVENT_GRACE - timedelta(minutes=1)
+    )
+
+    with schema_context("public"), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.connect_events_retry() == 4
+
+    assert sorted(queued) == [
+        ("connect_event_apply", failed),
+        ("connect_events_drain", alpha.organization.pk),
+    ]
+    assert set(ConnectEvent.objects.values_list("outcome", flat=True)) == {
+        StripeEventOutcome.PROCESSED
+    }
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 4
+        assert JournalEntry.objects.filter(source="fee").count() == 4
 
 
 def test_a_gift_whose_dispute_came_first_is_applied_with_it(
