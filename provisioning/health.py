@@ -120,6 +120,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.0f} h"
 
 
+# Organizations named in the giving check's detail; the admin's list has every one.
+ATTENTION_ORGANIZATIONS_NAMED = 5
+
+
 def giving_check(backlog: ConnectBacklog) -> CheckResult:
     waited = waited_seconds(backlog)
     waiting = (
@@ -129,9 +133,13 @@ def giving_check(backlog: ConnectBacklog) -> CheckResult:
     )
     if backlog.needing_attention:
         count = backlog.needing_attention
+        shown = backlog.attention_organizations[:ATTENTION_ORGANIZATIONS_NAMED]
+        more = len(backlog.attention_organizations) - len(shown)
+        whose = ", ".join(shown) + (f" and {more} more" if more else "")
         detail = (
-            f"{count} event{'s' if count != 1 else ''} charged at Stripe not in the books: in "
-            "the admin's Connect events, deal with the cause, then Apply again. " + waiting
+            f"{count} event{'s' if count != 1 else ''} charged at Stripe not in the books "
+            f"({whose}): in the admin's Connect events, deal with the cause, then Apply again. "
+            + waiting
         )
         return CheckResult("giving", "Online giving events", "attention", detail, critical=False)
     if waited > settings.HEALTH_GIVING_MAX_WAIT_SECONDS:

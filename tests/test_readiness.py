@@ -17,10 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import Settings
 
+from provisioning.health import giving_check
 from provisioning.models import SpareSchema
 from provisioning.template import template_state
 from saas_platform.lib.health import HEARTBEAT_KEY, heartbeat_record, redis_client
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
+from shared_apps.billing.services.connect_events import ConnectBacklog, connect_events_backlog
 from shared_apps.tenants.models import Organization, OrganizationState
 from tests.plugin import Tenant
 
@@ -259,7 +261,7 @@ def test_online_giving_events_needing_attention_say_what_to_do(
 
     assert (status, body["status"], body["checks"]["giving"]) == (200, "degraded", "attention")
     assert body["details"]["giving"].startswith(
-        "1 event charged at Stripe not in the books: in the admin's Connect events"
+        "1 event charged at Stripe not in the books (alpha): in the admin's Connect events"
     )
     assert body["details"]["giving"].endswith("1 waiting, the oldest for 90 s.")
 
@@ -268,3 +270,25 @@ def test_online_giving_events_needing_attention_say_what_to_do(
 
     assert (body["status"], body["checks"]["giving"]) == ("ok", "ok")
     assert body["details"]["giving"] == "None waiting."
+
+
+def test_the_organizations_whose_events_need_attention_are_named(
+    alpha: Tenant, beta: Tenant
+) -> None:
+    """Given events needing attention in two organizations (two in one), the check names both,
+    in order; past five it names five and counts the rest."""
+    for organization in (beta.organization, alpha.organization, beta.organization):
+        connect_event_stored(organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
+
+    check = giving_check(connect_events_backlog())
+
+    assert check.state == "attention"
+    assert check.detail.startswith("3 events charged at Stripe not in the books (alpha, beta):")
+
+    many = ConnectBacklog(
+        waiting=0,
+        oldest_received_at=None,
+        needing_attention=7,
+        attention_organizations=tuple("abcdefg"),
+    )
+    assert "(a, b, c, d, e and 2 more)" in giving_check(many).detail

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import DataError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -143,6 +144,8 @@ class ConnectBacklog:
     oldest_received_at: datetime | None
     # Charged at Stripe and not in the books until an operator queues them again.
     needing_attention: int
+    # The organizations (slugs, in order) whose events those are.
+    attention_organizations: tuple[str, ...] = ()
 
 
 _WAITING = ("", StripeEventOutcome.FAILED)
@@ -159,11 +162,18 @@ def connect_events_backlog() -> ConnectBacklog:
         waiting=Count("pk", filter=Q(outcome__in=_WAITING)),
         oldest=Min("received_at", filter=Q(outcome__in=_WAITING)),
         attention=Count("pk", filter=Q(outcome=StripeEventOutcome.NEEDS_ATTENTION)),
+        attention_organizations=ArrayAgg(
+            "organization__slug",
+            distinct=True,
+            filter=Q(outcome=StripeEventOutcome.NEEDS_ATTENTION),
+            default=[],
+        ),
     )
     return ConnectBacklog(
         waiting=found["waiting"],
         oldest_received_at=found["oldest"],
         needing_attention=found["attention"],
+        attention_organizations=tuple(sorted(found["attention_organizations"])),
     )
 
 

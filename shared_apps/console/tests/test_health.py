@@ -68,7 +68,7 @@ def test_online_giving_events_needing_attention_are_shown_in_words(
     assert "Serving, but something needs an operator." in html
     assert _rows(html)["Online giving events"] == "Needs attention"
     assert '<span class="state state-attention">' in html
-    assert "1 event charged at Stripe not in the books" in html
+    assert "1 event charged at Stripe not in the books (alpha)" in html
 
 
 def test_redis_down_is_shown_not_a_server_error(console: Client, settings: Settings) -> None:
