@@ -27,7 +27,9 @@ from saas_platform.lib.health import CheckResult, HealthReport, heartbeat_check,
 from shared_apps.billing.services.connect_events import ConnectBacklog, connect_events_backlog
 
 
-def readiness_report() -> HealthReport:
+def readiness_report(*, for_operators: bool = False) -> HealthReport:
+    """Every check, as /readyz answers anyone on any host; `for_operators` (the console) adds
+    what only operators may read: which organizations' events need attention."""
     checks = liveness_checks()
     database_up, redis_up = (check.ok for check in checks)
     if database_up:
@@ -59,7 +61,7 @@ def readiness_report() -> HealthReport:
         ),
     ]
     checks.append(
-        giving_check(connect_events_backlog())
+        giving_check(connect_events_backlog(), name_organizations=for_operators)
         if database_up
         else CheckResult(
             "giving", "Online giving events", "unknown", "The database does not answer.", False
@@ -124,7 +126,9 @@ def _duration(seconds: float) -> str:
 ATTENTION_ORGANIZATIONS_NAMED = 5
 
 
-def giving_check(backlog: ConnectBacklog) -> CheckResult:
+def giving_check(backlog: ConnectBacklog, *, name_organizations: bool = False) -> CheckResult:
+    """The giving check; the organizations whose events need attention are named only with
+    `name_organizations` (/readyz answers anyone, on every organization's host)."""
     waited = waited_seconds(backlog)
     waiting = (
         f"{backlog.waiting} waiting, the oldest for {_duration(waited)}."
@@ -135,10 +139,14 @@ def giving_check(backlog: ConnectBacklog) -> CheckResult:
         count = backlog.needing_attention
         shown = backlog.attention_organizations[:ATTENTION_ORGANIZATIONS_NAMED]
         more = len(backlog.attention_organizations) - len(shown)
-        whose = ", ".join(shown) + (f" and {more} more" if more else "")
+        whose = (
+            " (" + ", ".join(shown) + (f" and {more} more" if more else "") + ")"
+            if name_organizations and shown
+            else ""
+        )
         detail = (
-            f"{count} event{'s' if count != 1 else ''} charged at Stripe not in the books "
-            f"({whose}): in the admin's Connect events, deal with the cause, then Apply again. "
+            f"{count} event{'s' if count != 1 else ''} charged at Stripe not in the books"
+            f"{whose}: in the admin's Connect events, deal with the cause, then Apply again. "
             + waiting
         )
         return CheckResult("giving", "Online giving events", "attention", detail, critical=False)

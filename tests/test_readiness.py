@@ -261,7 +261,7 @@ def test_online_giving_events_needing_attention_say_what_to_do(
 
     assert (status, body["status"], body["checks"]["giving"]) == (200, "degraded", "attention")
     assert body["details"]["giving"].startswith(
-        "1 event charged at Stripe not in the books (alpha): in the admin's Connect events"
+        "1 event charged at Stripe not in the books: in the admin's Connect events"
     )
     assert body["details"]["giving"].endswith("1 waiting, the oldest for 90 s.")
 
@@ -275,15 +275,20 @@ def test_online_giving_events_needing_attention_say_what_to_do(
 def test_the_organizations_whose_events_need_attention_are_named(
     alpha: Tenant, beta: Tenant
 ) -> None:
-    """Given events needing attention in two organizations (two in one), the check names both,
-    in order; past five it names five and counts the rest."""
+    """Given events needing attention in two organizations (two in one), the operators' check
+    names both, in order, and past five names five and counts the rest; /readyz, which answers
+    anyone on every organization's host, names none."""
     for organization in (beta.organization, alpha.organization, beta.organization):
         connect_event_stored(organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
 
-    check = giving_check(connect_events_backlog())
+    check = giving_check(connect_events_backlog(), name_organizations=True)
 
     assert check.state == "attention"
     assert check.detail.startswith("3 events charged at Stripe not in the books (alpha, beta):")
+    for client in (Client(HTTP_HOST="localhost"), beta.client()):
+        detail = _ready(client)[1]["details"]["giving"]
+        assert detail.startswith("3 events charged at Stripe not in the books: in the admin's")
+        assert "alpha" not in detail and "beta" not in detail
 
     many = ConnectBacklog(
         waiting=0,
@@ -291,4 +296,4 @@ def test_the_organizations_whose_events_need_attention_are_named(
         needing_attention=7,
         attention_organizations=tuple("abcdefg"),
     )
-    assert "(a, b, c, d, e and 2 more)" in giving_check(many).detail
+    assert "(a, b, c, d, e and 2 more)" in giving_check(many, name_organizations=True).detail
