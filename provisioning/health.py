@@ -16,8 +16,6 @@ shows on the operators' dashboards without taking every web process out of the l
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.utils import timezone
 
@@ -107,11 +105,11 @@ def _spares_check(template_key: str | None) -> CheckResult:
     return CheckResult("spares", "Spare schemas", "low", detail, critical=False)
 
 
-def waited_seconds(backlog: ConnectBacklog, *, now: datetime | None = None) -> float:
+def waited_seconds(backlog: ConnectBacklog) -> float:
     """How long the oldest waiting event has waited; 0 when none waits."""
     if backlog.oldest_received_at is None:
         return 0.0
-    return max(0.0, ((now or timezone.now()) - backlog.oldest_received_at).total_seconds())
+    return max(0.0, (timezone.now() - backlog.oldest_received_at).total_seconds())
 
 
 def _duration(seconds: float) -> str:

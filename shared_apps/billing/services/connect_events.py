@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # The states of an organization whose connected account's events are applied in its schema.
 APPLIED_IN_STATES = (OrganizationState.ACTIVE, OrganizationState.SUSPENDED)
+# The outcomes of events still waiting to be applied: new, or failed and to be retried.
+_WAITING = ("", StripeEventOutcome.FAILED)
 
 
 def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
@@ -126,7 +128,7 @@ def connect_events_waiting(*, received_before: datetime) -> list[tuple[int, int,
         (pk, organization_id, schema_name, outcome == StripeEventOutcome.FAILED)
         for pk, organization_id, schema_name, outcome in ConnectEvent.objects.filter(
             organization__state__in=APPLIED_IN_STATES,
-            outcome__in=("", StripeEventOutcome.FAILED),
+            outcome__in=_WAITING,
             received_at__lt=received_before,
         )
         .order_by("created", "id")
@@ -148,13 +150,11 @@ class ConnectBacklog:
     attention_organizations: tuple[str, ...] = ()
 
 
-_WAITING = ("", StripeEventOutcome.FAILED)
-
-
 def connect_events_backlog() -> ConnectBacklog:
     """The events of organizations whose events are applied that are still waiting or need
-    attention, in one statement over the outcome index (the applied and ignored ones, nearly
-    all of the table, are never read)."""
+    attention, in one statement over the outcome index: of the applied and ignored events,
+    nearly all of the table, it reads only the earlier (waiting) versions autovacuum has not
+    cleaned yet."""
     found = ConnectEvent.objects.filter(
         outcome__in=[*_WAITING, StripeEventOutcome.NEEDS_ATTENTION],
         organization__state__in=APPLIED_IN_STATES,
