@@ -223,11 +223,11 @@ def connect_event_stored(
 def test_online_giving_events_waiting_too_long_are_behind_and_degraded(
     alive: None, public_client: Client, alpha: Tenant
 ) -> None:
-    """Given events waiting for a few seconds, failed ones waiting for the retry and those
+    """Given events waiting for a few minutes, failed ones waiting for the retry and those
     already applied or ignored, the check is ok; an event waiting past the limit makes it
     behind, with the count and the oldest's wait, and the site still serves."""
     organization = alpha.organization
-    connect_event_stored(organization, received_ago=timedelta(seconds=20))
+    connect_event_stored(organization, received_ago=timedelta(minutes=3))
     connect_event_stored(organization, outcome=StripeEventOutcome.FAILED)
     for outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
         connect_event_stored(organization, outcome=outcome, received_ago=timedelta(hours=3))
@@ -235,7 +235,7 @@ def test_online_giving_events_waiting_too_long_are_behind_and_degraded(
     status, body = _ready(public_client)
 
     assert (status, body["status"], body["checks"]["giving"]) == (200, "ok", "ok")
-    assert body["details"]["giving"] == "2 waiting, the oldest for 20 s."
+    assert body["details"]["giving"] == "2 waiting, the oldest for 3 min."
 
     connect_event_stored(
         organization, outcome=StripeEventOutcome.FAILED, received_ago=timedelta(minutes=6)
@@ -255,7 +255,7 @@ def test_online_giving_events_needing_attention_say_what_to_do(
     a closed organization are left out (they are no longer applied)."""
     settings.HEALTH_GIVING_MAX_WAIT_SECONDS = 60
     connect_event_stored(alpha.organization, outcome=StripeEventOutcome.NEEDS_ATTENTION)
-    connect_event_stored(alpha.organization, received_ago=timedelta(seconds=90))
+    connect_event_stored(alpha.organization, received_ago=timedelta(minutes=4))
 
     status, body = _ready(public_client)
 
@@ -263,7 +263,7 @@ def test_online_giving_events_needing_attention_say_what_to_do(
     assert body["details"]["giving"].startswith(
         "1 event charged at Stripe not in the books: in the admin's Connect events"
     )
-    assert body["details"]["giving"].endswith("1 waiting, the oldest for 90 s.")
+    assert body["details"]["giving"].endswith("1 waiting, the oldest for 4 min.")
 
     Organization.objects.filter(pk=alpha.organization.pk).update(state=OrganizationState.CLOSED)
     status, body = _ready(public_client)
@@ -297,3 +297,21 @@ def test_the_organizations_whose_events_need_attention_are_named(
         attention_organizations=tuple("abcdefg"),
     )
     assert "(a, b, c, d, e and 2 more)" in giving_check(many, name_organizations=True).detail
+
+
+@pytest.mark.parametrize(
+    ("waited", "said"),
+    [
+        (timedelta(seconds=45), "45 s"),
+        (timedelta(minutes=25), "25 min"),
+        (timedelta(hours=3), "3 h"),
+    ],
+)
+def test_the_oldest_waits_wait_is_said_in_seconds_minutes_or_hours(
+    waited: timedelta, said: str
+) -> None:
+    backlog = ConnectBacklog(
+        waiting=1, oldest_received_at=timezone.now() - waited, needing_attention=0
+    )
+
+    assert giving_check(backlog).detail.startswith(f"1 waiting, the oldest for {said}.")
