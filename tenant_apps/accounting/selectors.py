@@ -7,7 +7,10 @@ from __future__ import annotations
 import functools
 from calendar import monthrange
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -55,8 +58,47 @@ from tenant_apps.accounting.models import (
 # --- Settings and the fiscal calendar -----------------------------------------------------
 
 
+@dataclass
+class BooksReference:
+    """What the books are written against, kept for a books_reference_kept() block: the
+    accounting settings' row and the accounts (with their children counted), funds and
+    programs read so far, by code."""
+
+    settings: AccountingSettings | None = None
+    accounts: dict[str, Account] = field(default_factory=dict)
+    funds: dict[str, Fund] = field(default_factory=dict)
+    programs: dict[str, Program] = field(default_factory=dict)
+
+
+_reference: ContextVar[BooksReference | None] = ContextVar("books_reference", default=None)
+
+
+@contextmanager
+def books_reference_kept() -> Iterator[None]:
+    """Inside the block, the accounting settings and each account, fund and program that
+    entries name are read once (a drain of Stripe's events posts hundreds of entries in one
+    transaction, which read the same few rows again for every batch). For a block that writes
+    none of them: what is kept is what the block read first. Outside one, every read goes to
+    the database."""
+    token = _reference.set(BooksReference())
+    try:
+        yield
+    finally:
+        _reference.reset(token)
+
+
+def books_reference() -> BooksReference | None:
+    """What the current books_reference_kept() block keeps, or None outside one."""
+    return _reference.get()
+
+
 def accounting_settings() -> AccountingSettings:
-    return singleton_get(AccountingSettings)
+    kept = _reference.get()
+    if kept is None:
+        return singleton_get(AccountingSettings)
+    if kept.settings is None:
+        kept.settings = singleton_get(AccountingSettings)
+    return kept.settings
 
 
 def fiscal_year_of(day: date, *, start_month: int) -> int:

@@ -12,6 +12,7 @@ Accounting's own code imports from those modules, and its reads from `selectors`
 
 from tenant_apps.accounting.selectors import (
     accounting_settings,
+    books_reference_kept,
     fiscal_year_bounds,
     fiscal_year_of,
     fiscal_year_start,
@@ -33,7 +34,7 @@ from tenant_apps.accounting.services.chart import (
     program_create,
 )
 from tenant_apps.accounting.services.entries import EntrySpec, entry_reverse
-from tenant_apps.accounting.services.lines import LineSpec
+from tenant_apps.accounting.services.lines import LineSpec, funds_by_code
 from tenant_apps.accounting.services.periods import (
     books_open,
     fiscal_year_open,
@@ -59,6 +60,7 @@ __all__ = [
     "ProgramSpec",
     "accounting_settings",
     "books_open",
+    "books_reference_kept",
     "budget_amounts_save",
     "budget_approve",
     "budget_create",
@@ -72,6 +74,7 @@ __all__ = [
     "fiscal_year_open",
     "fiscal_year_start",
     "fund_create",
+    "funds_by_code",
     "period_close",
     "period_for_date",
     "post_contribution",

@@ -23,6 +23,7 @@ from tenant_apps.accounting.models import (
     Program,
     Restriction,
 )
+from tenant_apps.accounting.selectors import BooksReference, books_reference
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,40 @@ class _Chart:
 
     @classmethod
     def named_by(cls, specs: Sequence[LineSpec]) -> _Chart:
-        accounts = Account.objects.filter(code__in={spec.account for spec in specs})
-        return cls(
-            accounts={
-                account.code: account
-                for account in accounts.annotate(children_count=Count("children"))
-            },
-            funds={
-                fund.code: fund
-                for fund in Fund.objects.filter(code__in={spec.fund for spec in specs})
-            },
-            programs={
-                program.code: program
-                for program in Program.objects.filter(
-                    code__in={spec.program for spec in specs if spec.program}
+        """Inside books_reference_kept(), only what the block has not read yet is read (and
+        then kept); a code not found is looked up again the next time."""
+        kept = books_reference() or BooksReference()
+        accounts = _missing(kept.accounts, {spec.account for spec in specs})
+        if accounts:
+            kept.accounts.update(
+                (account.code, account)
+                for account in Account.objects.filter(code__in=accounts).annotate(
+                    children_count=Count("children")
                 )
-            },
-        )
+            )
+        kept.funds.update(funds_by_code(_missing(kept.funds, {spec.fund for spec in specs})))
+        programs = _missing(kept.programs, {spec.program for spec in specs if spec.program})
+        if programs:
+            kept.programs.update(
+                (program.code, program) for program in Program.objects.filter(code__in=programs)
+            )
+        return cls(accounts=kept.accounts, funds=kept.funds, programs=kept.programs)
+
+
+def _missing(kept: dict[str, Any], codes: set[str]) -> set[str]:
+    return {code for code in codes if code not in kept}
+
+
+def funds_by_code(codes: set[str]) -> dict[str, Fund]:
+    """The funds of these codes, by code (those kept by books_reference_kept() not read
+    again)."""
+    kept = books_reference()
+    missing = codes if kept is None else _missing(kept.funds, codes)
+    found = {fund.code: fund for fund in Fund.objects.filter(code__in=missing)} if missing else {}
+    if kept is None:
+        return found
+    kept.funds.update(found)
+    return {code: kept.funds[code] for code in codes if code in kept.funds}
 
 
 def _lines_count_check(specs: Sequence[LineSpec]) -> None:

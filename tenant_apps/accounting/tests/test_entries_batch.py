@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from saas_platform.lib.errors import ServiceError, StateConflict
+from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import (
     AccountingSettings,
     EntrySource,
@@ -197,3 +198,53 @@ def test_a_batch_takes_its_numbers_in_one_statement_and_new_books_start_at_one(
     assert AccountingSettings.objects.get().next_entry_number == 5
     touching = [q["sql"] for q in queries if "accounting_accountingsettings" in q["sql"]]
     assert len(touching) == 1 and touching[0].startswith("UPDATE"), touching
+
+
+def _chart_reads(queries: CaptureQueriesContext) -> list[str]:
+    """The statements that read accounts, funds or programs."""
+    tables = ("accounting_account", "accounting_fund", "accounting_program")
+    return [
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith("SELECT")
+        and any(f'FROM "{table}"' in query["sql"] for table in tables)
+    ]
+
+
+def test_inside_a_kept_block_the_chart_is_read_once_and_what_was_missing_is_read_again(
+    in_alpha: Tenant,
+) -> None:
+    """Given a books_reference_kept() block, when batches are recorded in it, then each
+    account and fund is read by the first batch that names it only, a fund that does not
+    exist is refused each time it is named, and the settings row is read once; outside the
+    block every batch reads them again."""
+    with accounting.books_reference_kept():
+        with CaptureQueriesContext(connection) as first:
+            postings.entries_record(entries=[gift("1.00")], acting_user=None)
+        with CaptureQueriesContext(connection) as second:
+            postings.entries_record(
+                entries=[gift("2.00", fund="PRP"), spent("1.00")], acting_user=None
+            )
+        with CaptureQueriesContext(connection) as third:
+            postings.entries_record(
+                entries=[gift("3.00"), gift("4.00", fund="PRP")], acting_user=None
+            )
+        for _ in range(2):
+            with (
+                CaptureQueriesContext(connection) as missing,
+                pytest.raises(ServiceError, match="There is no fund 'NOPE'"),
+            ):
+                postings.entries_record(entries=[gift("5.00", fund="NOPE")], acting_user=None)
+            assert [sql for sql in _chart_reads(missing) if "accounting_fund" in sql]
+        assert accounting.accounting_settings() is accounting.accounting_settings()
+    with CaptureQueriesContext(connection) as outside:
+        postings.entries_record(entries=[gift("6.00")], acting_user=None)
+
+    assert len(_chart_reads(first)) == 2  # its accounts, its fund
+    # 8110 and PRP (the rest kept), and the release's accounts, which posting reads itself.
+    assert len(_chart_reads(second)) == 3
+    assert _chart_reads(third) == []
+    assert len(_chart_reads(outside)) == 2
+    assert accounting.accounting_settings() is not accounting.accounting_settings()
+    numbers = JournalEntry.objects.order_by("number").values_list("number", flat=True)
+    assert list(numbers) == list(range(1, 8))  # the release of the spending among them

@@ -312,7 +312,7 @@ def _gifts_created(
     if not gifts:
         return [], {}
     codes = {allocation.fund for spec in gifts for allocation in spec.allocations}
-    funds = {fund.code: fund for fund in Fund.objects.filter(code__in=codes | {DEFAULT_FUND})}
+    funds = accounting.funds_by_code(codes | {DEFAULT_FUND})
     prepared = []
     for index, spec in enumerate(gifts):
         try:

@@ -41,7 +41,6 @@ from shared_apps.billing.services.connect_events import (
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import Fund
 from tenant_apps.donations.models import (
     Campaign,
     Gift,
@@ -129,7 +128,8 @@ def connect_events_batch_apply(*, organization_id: int, events: list[ConnectEven
             # Only what is read ahead is lost: applying reads again, and an event that cannot
             # be read has its failure recorded on it.
             logger.exception("Reading ahead for organization %s's events failed", organization_id)
-        with transaction.atomic():
+        # The chart and the accounting settings are read once for the drain's batches.
+        with accounting.books_reference_kept(), transaction.atomic():
             taken = connect_events_taken(
                 organization_id=organization_id, event_ids=[event.pk for event in events]
             )
@@ -403,11 +403,7 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     # gift goes there when its fund is closed, so whether it is open does not matter).
     named = {str((s.get("metadata") or {}).get("fund") or "") for s in sessions}
     named -= {"", DEFAULT_FUND}
-    funds = (
-        set(Fund.objects.filter(code__in=named, is_active=True).values_list("code", flat=True))
-        if named
-        else set()
-    )
+    funds = {code for code, fund in accounting.funds_by_code(named).items() if fund.is_active}
     slugs = {str((s.get("metadata") or {}).get("campaign") or "") for s in sessions} - {""}
     campaigns = (
         {campaign.slug: campaign for campaign in Campaign.objects.filter(slug__in=slugs)}
