@@ -208,6 +208,10 @@ class EntrySpec:
     lines: Sequence[LineSpec]
     source: str = EntrySource.MANUAL
     source_reference: str = ""
+    # A reversal (entry_reverse's, in a batch): the posted entry whose lines it turns around,
+    # `lines` empty and `source` EntrySource.REVERSAL. An entry with releases it generated is
+    # reversed on its own (entry_reverse), with them.
+    reverses: JournalEntry | None = None
 
 
 def entries_create_post(
@@ -217,7 +221,9 @@ def entries_create_post(
     entry_create and entry_post check one and written with the same rows (lines, numbers in
     the batch's order, audit rows, releases from restriction): the chart read once, each
     period locked once, and every entry, line and audit row written in one statement each. A
-    release is checked against the books as of its entry's date, the whole batch posted."""
+    release is checked against the books as of its entry's date, the whole batch posted. A
+    reversal (`reverses`) is written as entry_reverse writes it: the entry it reverses marked
+    reversed, and audited as entry_reverse audits it."""
     if not specs:
         return []
     for spec in specs:
@@ -229,9 +235,14 @@ def entries_create_post(
     memos = [_memo_check(spec.memo) for spec in specs]
     with transaction.atomic():
         periods_open_check(dates)
+        turned = _reversals_checked(specs)
         chart = chart_named_by([line for spec in specs for line in spec.lines])
         built: list[list[JournalLine]] = []
         for index, spec in enumerate(specs):
+            if spec.reverses is not None:
+                built.append(turned[spec.reverses.pk])
+                memos[index] = memos[index] or f"Reversal of entry {spec.reverses.number}"
+                continue
             try:
                 built.append(lines_build(spec.lines, chart=chart))
             except ServiceError as error:
@@ -245,6 +256,7 @@ def entries_create_post(
                 memo=memo,
                 source=spec.source,
                 source_reference=(spec.source_reference or "")[:100],
+                reverses=spec.reverses,
                 created_by=actor,
             )
             for spec, day, memo in zip(specs, dates, memos, strict=True)
@@ -268,19 +280,77 @@ def entries_create_post(
             posted_by_id=actor.pk if actor else None,
             posted_at=posted_at,
         )
-        events = []
-        for entry in entries:
-            events += [
-                audit_event(
-                    "entry.create", acting_user=acting_user, obj=entry, source=entry.source
-                ),
-                audit_event("entry.post", acting_user=acting_user, obj=entry, number=entry.number),
-            ]
-        audit_events_record(events)
+        _posted_audit(entries, acting_user=acting_user)
         for entry, lines in zip(entries, built, strict=True):
             if entry.source not in (EntrySource.RELEASE, EntrySource.REVERSAL):
                 _release_for(entry, lines, acting_user=acting_user)
     return entries
+
+
+def _posted_audit(entries: Sequence[JournalEntry], *, acting_user: User | None) -> None:
+    """The batch's audit rows, in one statement: each entry created and posted; a reversal
+    posted, and the entry it reverses marked reversed, as entry_reverse audits them."""
+    events = []
+    for entry in entries:
+        if entry.reverses is None:
+            events.append(
+                audit_event("entry.create", acting_user=acting_user, obj=entry, source=entry.source)
+            )
+        events.append(
+            audit_event("entry.post", acting_user=acting_user, obj=entry, number=entry.number)
+        )
+    reversed_by = [(entry.reverses, entry) for entry in entries if entry.reverses is not None]
+    if reversed_by:
+        JournalEntry.objects.filter(pk__in=[original.pk for original, _ in reversed_by]).update(
+            state=EntryState.REVERSED
+        )
+        for original, reversal in reversed_by:
+            original.state = EntryState.REVERSED
+            events.append(
+                audit_event(
+                    "entry.reverse", acting_user=acting_user, obj=original, reversal=reversal.number
+                )
+            )
+    audit_events_record(events)
+
+
+def _reversals_checked(specs: Sequence[EntrySpec]) -> dict[int, list[JournalLine]]:
+    """The batch's reversals checked as entry_reverse checks one (the entries they reverse
+    locked, in one query): each reversed entry's lines turned around, by its id."""
+    originals = [spec.reverses.pk for spec in specs if spec.reverses is not None]
+    if not originals:
+        return {}
+    if len(set(originals)) != len(originals):
+        raise StateConflict("A batch reverses an entry once.")
+    locked = JournalEntry.objects.select_for_update().in_bulk(originals)
+    for spec in specs:
+        if spec.reverses is None:
+            continue
+        if spec.source != EntrySource.REVERSAL or spec.lines:
+            raise ServiceError("A reversal has the reversal source and no lines of its own.")
+        _reversible_check(locked[spec.reverses.pk], day=spec.date)
+    if JournalEntry.objects.filter(origin_id__in=originals, state=EntryState.POSTED).exists():
+        raise StateConflict(
+            "An entry that generated releases is reversed on its own, with its releases."
+        )
+    turned: dict[int, list[JournalLine]] = {pk: [] for pk in originals}
+    for line in JournalLine.objects.filter(entry_id__in=originals).order_by("id"):
+        turned[line.entry_id].append(_turned(line))
+    return turned
+
+
+def _turned(line: JournalLine) -> JournalLine:
+    """The line with its sides swapped, for a reversal (not yet saved, no entry yet)."""
+    return JournalLine(
+        account_id=line.account_id,
+        fund_id=line.fund_id,
+        net_asset_class=line.net_asset_class,
+        debit=line.credit,
+        credit=line.debit,
+        function=line.function,
+        program_id=line.program_id,
+        memo=line.memo,
+    )
 
 
 def entry_update_post(
@@ -419,34 +489,39 @@ def entry_reverse(
         date_check(date)
     with transaction.atomic():
         entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
-        if entry.state != EntryState.POSTED:
-            raise StateConflict(
-                f"Journal entry {entry.number or entry.pk} is {entry.state}; only posted entries "
-                "can be reversed."
-            )
-        if date is not None and date < entry.date:
-            # Dated earlier, the reversal would take the amounts out of the books before they
-            # were in: a period (even a fiscal year) would open with negative balances.
-            raise ServiceError(
-                "A reversal cannot be dated before the entry it reverses "
-                f"({entry.date.isoformat()}).",
-                fields={"date": [f"On or after {entry.date.isoformat()}."]},
-            )
-        if entry.source == EntrySource.REVERSAL:
-            raise StateConflict(
-                f"Journal entry {entry.number} is itself a reversal; post a new entry instead."
-            )
-        if entry.source == EntrySource.RELEASE and entry.origin is not None:
-            raise StateConflict(
-                f"Journal entry {entry.number} is a release generated by entry "
-                f"{entry.origin.number}; reverse that entry and its release goes with it."
-            )
+        _reversible_check(entry, day=date)
         reversal = _reverse_one(entry, acting_user=acting_user, day=date or entry.date, memo=memo)
         for generated in JournalEntry.objects.select_for_update().filter(
             origin=entry, state=EntryState.POSTED
         ):
             _reverse_one(generated, acting_user=acting_user, day=date or entry.date, memo="")
     return reversal
+
+
+def _reversible_check(entry: JournalEntry, *, day: date | None) -> None:
+    """Whether the (locked) entry can be reversed by an entry dated `day` (its own date when
+    None), or the reason it cannot."""
+    if entry.state != EntryState.POSTED:
+        raise StateConflict(
+            f"Journal entry {entry.number or entry.pk} is {entry.state}; only posted entries "
+            "can be reversed."
+        )
+    if day is not None and day < entry.date:
+        # Dated earlier, the reversal would take the amounts out of the books before they
+        # were in: a period (even a fiscal year) would open with negative balances.
+        raise ServiceError(
+            f"A reversal cannot be dated before the entry it reverses ({entry.date.isoformat()}).",
+            fields={"date": [f"On or after {entry.date.isoformat()}."]},
+        )
+    if entry.source == EntrySource.REVERSAL:
+        raise StateConflict(
+            f"Journal entry {entry.number} is itself a reversal; post a new entry instead."
+        )
+    if entry.source == EntrySource.RELEASE and entry.origin is not None:
+        raise StateConflict(
+            f"Journal entry {entry.number} is a release generated by entry "
+            f"{entry.origin.number}; reverse that entry and its release goes with it."
+        )
 
 
 def _reverse_one(
@@ -461,22 +536,10 @@ def _reverse_one(
         reverses=entry,
         created_by=actor_of(acting_user),
     )
-    JournalLine.objects.bulk_create(
-        [
-            JournalLine(
-                entry=reversal,
-                account_id=line.account_id,
-                fund_id=line.fund_id,
-                net_asset_class=line.net_asset_class,
-                debit=line.credit,
-                credit=line.debit,
-                function=line.function,
-                program_id=line.program_id,
-                memo=line.memo,
-            )
-            for line in entry.lines.all()
-        ]
-    )
+    lines = [_turned(line) for line in entry.lines.all()]
+    for line in lines:
+        line.entry = reversal
+    JournalLine.objects.bulk_create(lines)
     _post(reversal, acting_user=acting_user)
     entry.state = EntryState.REVERSED
     entry.save(update_fields=["state"])

@@ -4,6 +4,7 @@ does not grow with the entries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -248,3 +249,97 @@ def test_inside_a_kept_block_the_chart_is_read_once_and_what_was_missing_is_read
     assert accounting.accounting_settings() is not accounting.accounting_settings()
     numbers = JournalEntry.objects.order_by("number").values_list("number", flat=True)
     assert list(numbers) == list(range(1, 8))  # the release of the spending among them
+
+
+def _reversal_of(entry: JournalEntry, memo: str = "") -> EntrySpec:
+    return EntrySpec(
+        date=DAY,
+        memo=memo,
+        lines=(),
+        source=EntrySource.REVERSAL,
+        source_reference=str(entry.number),
+        reverses=entry,
+    )
+
+
+def _as_written(entry: JournalEntry) -> tuple[object, ...]:
+    """An entry as the books and the log hold it, numbers and ids aside."""
+    entry.refresh_from_db()
+    return (
+        entry.memo,
+        entry.source,
+        entry.state,
+        entry.reverses.state if entry.reverses else None,
+        tuple(
+            entry.lines.order_by("id").values_list(
+                "account__code", "fund__code", "net_asset_class", "debit", "credit", "function"
+            )
+        ),
+        tuple(
+            AuditEvent.objects.filter(object_type="journalentry", object_id__in=[entry.pk])
+            .order_by("id")
+            .values_list("action")
+        ),
+        tuple(
+            AuditEvent.objects.filter(
+                object_type="journalentry", object_id=str(entry.reverses_id), action="entry.reverse"
+            ).values_list("detail", flat=True)
+        )
+        == ({"reversal": entry.number},),
+    )
+
+
+def test_a_reversal_in_a_batch_is_written_as_entry_reverse_writes_it(in_alpha: Tenant) -> None:
+    """Given four posted entries, when one is reversed by entry_reverse and two in a batch
+    beside a new entry (one with a memo of its own, one without), then each batch reversal
+    has the lines, states, memo and log entry_reverse gives, and the batch is numbered in
+    order."""
+    originals = [
+        postings.entry_record(
+            date=DAY,
+            memo=f"Gift {n}",
+            source="donation",
+            lines=gift("10.00").lines,
+            acting_user=None,
+        )
+        for n in (1, 2, 3)
+    ]
+    alone = accounting.entry_reverse(entry=originals[0], acting_user=None, date=DAY)
+
+    batch = postings.entries_record(
+        entries=[_reversal_of(originals[1]), gift("9.00"), _reversal_of(originals[2], "Refund")],
+        acting_user=None,
+    )
+
+    assert alone.number is not None
+    assert [entry.number for entry in batch] == [alone.number + n for n in (1, 2, 3)]
+    assert _as_written(batch[0])[1:] == _as_written(alone)[1:]
+    assert _as_written(batch[0])[0] == f"Reversal of entry {originals[1].number}"
+    assert _as_written(batch[2])[0] == "Refund"
+    assert batch[1].reverses is None
+    assert JournalEntry.objects.filter(state="reversed").count() == 3
+
+
+@pytest.mark.parametrize("case", ["twice", "a reversal", "releases", "earlier"])
+def test_a_reversal_entry_reverse_would_refuse_refuses_the_batch(
+    in_alpha: Tenant, case: str
+) -> None:
+    """An entry reversed twice, a reversal reversed, an entry with releases of its own and a
+    reversal dated before its entry each refuse the whole batch, and nothing is written."""
+    posted = postings.entries_record(
+        entries=[gift("500.00", "PRP"), spent("200.00")], acting_user=None
+    )
+    reversal = accounting.entry_reverse(entry=posted[0], acting_user=None, date=DAY)
+    specs = {
+        "twice": [_reversal_of(posted[1]), _reversal_of(posted[1])],
+        "a reversal": [_reversal_of(reversal)],
+        "releases": [_reversal_of(posted[1])],
+        "earlier": [replace(_reversal_of(posted[1]), date=date(2026, 10, 1))],
+    }[case]
+    entries = JournalEntry.objects.count()
+
+    with pytest.raises((ServiceError, StateConflict)):
+        postings.entries_record(entries=[gift("1.00"), *specs], acting_user=None)
+
+    assert JournalEntry.objects.count() == entries
+    assert JournalEntry.objects.get(pk=posted[1].pk).state == "posted"

@@ -293,11 +293,12 @@ def gifts_create_post(
     gifts: Sequence[GiftSpec],
     acting_user: User | None,
     entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None = None,
-) -> list[Gift]:
+) -> tuple[list[Gift], list[JournalEntry]]:
     """Many gifts created and posted in one transaction, all or none, with the rows, entries,
     audit rows and receipts gifts_create then gifts_post give them, without reading back and
     locking the drafts just written: for gifts in the books as soon as they are recorded
-    (online gifts). A GiftSpec names no pledge, so none is a payment on one."""
+    (online gifts). A GiftSpec names no pledge, so none is a payment on one. Returns the gifts
+    and every entry posted, in the order numbered (each gift's, then its `entries_after`)."""
     with transaction.atomic():
         created, allocations = _gifts_created(gifts, acting_user=acting_user)
         return _gifts_post_batch(
@@ -611,14 +612,14 @@ def gifts_post(
                 continue
             posted += _gifts_post_batch(
                 batch, allocations, acting_user=acting_user, entries_after=entries_after
-            )
+            )[0]
             batch = []
             posted.append(
                 gift_post(gift=gift, acting_user=acting_user, entries_after=entries_after)
             )
         posted += _gifts_post_batch(
             batch, allocations, acting_user=acting_user, entries_after=entries_after
-        )
+        )[0]
     return posted
 
 
@@ -628,12 +629,13 @@ def _gifts_post_batch(
     *,
     acting_user: User | None,
     entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None,
-) -> list[Gift]:
+) -> tuple[list[Gift], list[JournalEntry]]:
     """Locked, checked drafts (not payments on pledges) posted: their entries (each gift's
     followed by its `entries_after`, numbered in that order as gift_post numbers them), then
-    the gifts and their audit rows in one statement each, their receipts queued as one task."""
+    the gifts and their audit rows in one statement each, their receipts queued as one task.
+    Returns the gifts and every entry posted, in order."""
     if not gifts:
-        return []
+        return [], []
     specs: list[accounting.EntrySpec] = []
     places: list[int] = []  # where each gift's own entry is among the specs
     for gift in gifts:
@@ -679,7 +681,7 @@ def _gifts_post_batch(
     for gift in gifts:
         if tribute_notice_wanted(gift):
             enqueue_on_commit(tribute_notice_task, gift.pk)
-    return gifts
+    return gifts, recorded
 
 
 def gift_refund(
@@ -806,6 +808,102 @@ def _refunded_so_far(gift: Gift) -> Decimal:
     return total or Decimal(0)
 
 
+@dataclass(frozen=True)
+class RefundSpec:
+    """One refund of a batch (refund_entry_spec, then refunds_recorded): what gift_refund
+    records, for a posted gift the caller holds locked and has checked (gift_refund_check: a
+    whole refund or one in part, of a gift neither deposited, paying a pledge nor in kind), and
+    what was refunded of the gift before this refund."""
+
+    gift: Gift
+    amount: Decimal
+    day: date
+    memo: str
+    refunded_before: Decimal
+    stripe_refund_id: str = ""
+    # The gift's allocations with their funds, in id order, when the caller has read them.
+    allocations: Sequence[GiftAllocation] | None = None
+
+
+def refund_entry_spec(refund: RefundSpec) -> accounting.EntrySpec:
+    """The refund's entry, as gift_refund posts it: the gift's entry reversed when the refund
+    is the whole gift at once, else its lines turned around for the amount."""
+    gift = refund.gift
+    if gift.deposit_id is not None or gift.pledge_id is not None or gift.journal_entry is None:
+        raise StateConflict(f"Gift {gift.pk} is refunded on its own (gift_refund).")
+    if refund.refunded_before == 0 and refund.amount == gift.amount:
+        return accounting.EntrySpec(
+            date=refund.day,
+            memo=refund.memo or f"Refund of gift {gift.pk}",
+            lines=(),
+            source=EntrySource.REVERSAL,
+            source_reference=str(gift.journal_entry.number),
+            reverses=gift.journal_entry,
+        )
+    return accounting.EntrySpec(
+        date=refund.day,
+        memo=(refund.memo or f"Refund of {refund.amount:.2f} of gift {gift.pk}")[:500],
+        lines=_part_refund_lines(gift, refund.amount, allocations=refund.allocations),
+        source=EntrySource.DONATION,
+        source_reference=f"gift:{gift.pk}",
+    )
+
+
+def refunds_recorded(
+    refunds: Sequence[RefundSpec], entries: Sequence[JournalEntry], *, acting_user: User | None
+) -> None:
+    """What gift_refund writes once a refund's entry is posted, for many (each refund's entry
+    posted by the caller from refund_entry_spec): the GiftRefund rows and audit rows in one
+    statement each, the gifts refunded in full marked so, each receipt voided or corrected
+    after commit."""
+    if not refunds:
+        return
+    actor = actor_of(acting_user)
+    GiftRefund.objects.bulk_create(
+        GiftRefund(
+            gift=refund.gift,
+            amount=refund.amount,
+            refunded_on=refund.day,
+            stripe_refund_id=refund.stripe_refund_id,
+            journal_entry=entry,
+            created_by=actor,
+        )
+        for refund, entry in zip(refunds, entries, strict=True)
+    )
+    audit_events_record(
+        [
+            audit_event(
+                "gift.refund",
+                acting_user=acting_user,
+                obj=refund.gift,
+                reversal=entry.number,
+                amount=f"{refund.amount:.2f}",
+                **({"stripe_refund": refund.stripe_refund_id} if refund.stripe_refund_id else {}),
+            )
+            for refund, entry in zip(refunds, entries, strict=True)
+        ]
+    )
+    now = timezone.now()
+    whole: dict[int, JournalEntry] = {}
+    for refund, entry in zip(refunds, entries, strict=True):
+        completes = refund.refunded_before + refund.amount == refund.gift.amount
+        if completes:
+            whole[refund.gift.pk] = entry
+            refund.gift.state = GiftState.REFUNDED
+            refund.gift.refund_entry = entry
+            refund.gift.updated_at = now
+        # As gift_refund: a receipt issued for it is voided, or corrected to what remains.
+        enqueue_on_commit(receipt_void_task if completes else receipt_correct_task, refund.gift.pk)
+    if whole:
+        rows_update(
+            Gift,
+            per_row="refund_entry_id",
+            values={pk: entry.pk for pk, entry in whole.items()},
+            state=GiftState.REFUNDED.value,
+            updated_at=now,
+        )
+
+
 def _whole_refund_entries(
     gift: Gift, *, day: date, memo: str, acting_user: User | None
 ) -> JournalEntry:
@@ -829,10 +927,12 @@ def _whole_refund_entries(
     return reversal
 
 
-def _part_refund_lines(gift: Gift, amount: Decimal) -> list[accounting.LineSpec]:
+def _part_refund_lines(
+    gift: Gift, amount: Decimal, *, allocations: Sequence[GiftAllocation] | None = None
+) -> list[accounting.LineSpec]:
     """The gift's own lines turned around for `amount`, shared among its allocations in
     proportion (to the cent; the last allocation takes what rounding leaves)."""
-    lines = gift_lines(gift)
+    lines = gift_lines(gift, allocations=allocations)
     pairs = list(zip(lines[0::2], lines[1::2], strict=True))
     result: list[accounting.LineSpec] = []
     left = amount

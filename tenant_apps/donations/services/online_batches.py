@@ -6,11 +6,14 @@ SKIP LOCKED (two drains never take the same event), after reading from Stripe wh
 need with no transaction open. Paid one-time gifts and installments of monthly gifts that need
 nothing but the common case (a donor known by email, or a new one with no billing address to
 compare; a monthly gift already started; no refund, dispute or payout that came first, nothing
-recorded yet for the payment or the invoice) are applied together: donors created in one
-batch, gifts created and posted with Stripe's fees in one batch, outcomes written in one
-statement, receipts issued by one task. Every other event is applied on its
-own, in its place in the order, as connect_event_apply applies it; if a batch fails, its
-events are applied one at a time, so that each failure is recorded on its own event.
+recorded yet for the payment or the invoice), and refunded charges of gifts recorded before
+the batch (posted gifts neither deposited, paying a pledge nor in kind; one event a charge in
+the batch), are applied together: donors created in one batch, gifts created and posted with
+Stripe's fees and the refunds (each after the gift it follows, numbered in the events' order)
+in one batch, outcomes written in one statement, receipts issued by one task. Every other
+event is applied on its own, in its place in the order, as connect_event_apply applies it; if
+a batch fails, its events are applied one at a time, so that each failure is recorded on its
+own event.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,21 +44,32 @@ from shared_apps.billing.services.connect_events import (
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
+from tenant_apps.accounting.models import JournalEntry
 from tenant_apps.donations.models import (
     Campaign,
     Gift,
+    GiftAllocation,
     GiftMethod,
+    GiftRefund,
     GiftSource,
+    GiftState,
     PayoutTransaction,
     RecurringGift,
 )
 from tenant_apps.donations.services.allocations import AllocationSpec
-from tenant_apps.donations.services.gifts import GiftSpec, gifts_create_post
+from tenant_apps.donations.services.gifts import (
+    GiftSpec,
+    RefundSpec,
+    gifts_create_post,
+    refund_entry_spec,
+    refunds_recorded,
+)
 from tenant_apps.donations.services.online_events import (
     CENTS,
     EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
     GIVING_PAGES_KEY,
+    REFUNDS_THAT_COUNT,
     connect_event_taken_apply,
     copied_metadata,
     day_of,
@@ -67,6 +81,7 @@ from tenant_apps.donations.services.online_events import (
     stripe_fee_entries,
     stripe_payment,
     stripe_payments_read_ahead,
+    stripe_refunds,
     subscription_of_invoice,
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
@@ -148,12 +163,14 @@ def _stripe_read_ahead_of(events: list[ConnectEvent]) -> None:
     and fee for each paid one-time checkout and each installment not recorded yet (what is
     recorded found in one query; an installment's PaymentIntent from its invoice's payments, a
     few read at a time; the payments from one list of the account's charges when there are
-    LISTED_FROM or more, else one read each), anything else as connect_event_apply reads it
-    ahead."""
+    LISTED_FROM or more, else one read each); a refunded charge's refunds when its gift is
+    recorded (found in the same query), a few at a time; anything else as connect_event_apply
+    reads it ahead."""
     gifts: dict[int, str | None] = {event.pk: _payment_intent_of(event) for event in events}
     invoices = {event.pk: invoice for event in events if (invoice := _invoice_of(event))}
+    refunded = {event.pk: intent for event in events if (intent := _refunded_intent_of(event))}
     recorded_intents, recorded_invoices = _recorded(
-        [intent for intent in gifts.values() if intent],
+        [intent for intent in gifts.values() if intent] + list(refunded.values()),
         [str(invoice["id"]) for invoice in invoices.values()],
     )
     installments = {
@@ -166,14 +183,19 @@ def _stripe_read_ahead_of(events: list[ConnectEvent]) -> None:
     for pk, intent_read in installments.items():
         gifts[pk] = intent_read.result()
     wanted: dict[str, list[tuple[ConnectEvent, str]]] = {}
+    reads = [
+        # A refunded charge's refunds, when its gift is recorded (else nothing is refunded).
+        _readers().submit(copy_context().run, _refunds_read_ahead, event.account_id, intent)
+        for event in events
+        if (intent := refunded.get(event.pk)) and intent in recorded_intents
+    ]
     for event in events:
         payment_intent = gifts[event.pk]
         if payment_intent is None:
-            if event.pk not in invoices:
+            if event.pk not in invoices and event.pk not in refunded:
                 stripe_event_read_ahead(event)
         elif payment_intent not in recorded_intents:
             wanted.setdefault(event.account_id, []).append((event, payment_intent))
-    reads = []
     for account, paid in wanted.items():
         listed: set[str] = set()
         if len(paid) >= LISTED_FROM:
@@ -210,6 +232,13 @@ def _readers() -> ThreadPoolExecutor:
 def _payment_read(account: str, payment_intent: str) -> None:
     try:
         stripe_payment(account=account, payment_intent=payment_intent)
+    except ServiceError:
+        return  # applying the event reads again and says what is wrong
+
+
+def _refunds_read_ahead(account: str, payment_intent: str) -> None:
+    try:
+        stripe_refunds(account=account, payment_intent=payment_intent)
     except ServiceError:
         return  # applying the event reads again and says what is wrong
 
@@ -267,22 +296,44 @@ def _invoice_of(event: ConnectEvent) -> dict[str, Any] | None:
     return invoice
 
 
+def _refunded_intent_of(event: ConnectEvent) -> str | None:
+    """The PaymentIntent of a refunded charge (`charge.refunded`), which a batch may take."""
+    if event.type != "charge.refunded" or not isinstance(event.payload, dict):
+        return None
+    charge = (event.payload.get("data") or {}).get("object")
+    payment_intent = charge.get("payment_intent") if isinstance(charge, dict) else None
+    return payment_intent if isinstance(payment_intent, str) and payment_intent else None
+
+
 def _batchable(event: ConnectEvent) -> bool:
-    return _payment_intent_of(event) is not None or _invoice_of(event) is not None
+    return (
+        _payment_intent_of(event) is not None
+        or _invoice_of(event) is not None
+        or _refunded_intent_of(event) is not None
+    )
 
 
 def _events_apply(events: list[ConnectEvent], organization: Organization) -> None:
-    """The taken events in order: each run of paid one-time checkouts and installments as a
-    batch, as far as its events are simple ones (_simple_gifts), every other event on its own."""
+    """The taken events in order: each run of paid one-time checkouts, installments and
+    refunds as a batch, as far as its events are simple ones (_simple_events), every other
+    event on its own."""
     position = 0
     while position < len(events):
         run: list[ConnectEvent] = []
         while position + len(run) < len(events) and _batchable(events[position + len(run)]):
             run.append(events[position + len(run)])
-        gifts = _simple_gifts_or_none(run, organization) if run else []
-        if gifts:
-            _gifts_apply(gifts)
-            position += len(gifts)
+        simple = _simple_events_or_none(run, organization) if run else []
+        if simple and isinstance(simple[0], _SimpleRefund):
+            # Refunds ahead of the batch's first gift: a batch of their own, numbered first.
+            simple = simple[
+                : next(
+                    (place for place, unit in enumerate(simple) if isinstance(unit, _SimpleGift)),
+                    len(simple),
+                )
+            ]
+        if simple:
+            _simple_events_apply(simple)
+            position += len(simple)
         else:
             connect_event_taken_apply(events[position])
             position += 1
@@ -300,14 +351,16 @@ PAYLOAD_NOT_AS_STRIPE_SHAPES_IT = (
 )
 
 
-def _simple_gifts_or_none(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
-    """_simple_gifts, or none when the run's events cannot be read as a batch reads them (a
+def _simple_events_or_none(
+    run: list[ConnectEvent], organization: Organization
+) -> list[_SimpleGift | _SimpleRefund]:
+    """_simple_events, or none when the run's events cannot be read as a batch reads them (a
     payload not shaped as Stripe shapes it): its first event is then applied on its own, where
     a failure is recorded on the event, and the drain goes on with the others. Only what
     reading a payload raises is caught: a database error leaves a transaction that cannot go
     on, and a task's time limit must end the task."""
     try:
-        return _simple_gifts(run, organization)
+        return _simple_events(run, organization)
     except PAYLOAD_NOT_AS_STRIPE_SHAPES_IT:
         logger.exception("Connect event %s cannot be read as a batch reads it", run[0].stripe_id)
         return []
@@ -327,9 +380,22 @@ class _SimpleGift:
     next_charge_on: date | None = None
 
 
-def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_SimpleGift]:
-    """The leading events of `run` (paid one-time checkouts and installments, in order) that
-    are simple; stops at the first that is not, which is then applied on its own."""
+@dataclass
+class _SimpleRefund:
+    """A refunded charge of a gift recorded before the batch, whose refunds at Stripe not yet
+    on the gift the batch can record as connect_event_apply would (none: nothing to do)."""
+
+    event: ConnectEvent
+    gift: Gift
+    refunds: list[RefundSpec]
+
+
+def _simple_events(
+    run: list[ConnectEvent], organization: Organization
+) -> list[_SimpleGift | _SimpleRefund]:
+    """The leading events of `run` (paid one-time checkouts, installments and refunded
+    charges, in order) that are simple; stops at the first that is not, which is then applied
+    on its own."""
     # Before anything is read for posting: a payout applied at the same time waits for the
     # batch, or the batch sees the payout (online_payouts.payout_funds_of_late_gift).
     clearing_lock()
@@ -365,15 +431,10 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
         )
         for event, invoice in zip(run, invoices, strict=True)
     ]
-    sessions = [
-        installment_session(invoice, copied_metadata(invoice))
-        if invoice
-        else event.payload["data"]["object"]
-        for event, invoice in zip(run, invoices, strict=True)
-    ]
-    emails = [
-        "" if invoice else _email_of(event) for event, invoice in zip(run, invoices, strict=True)
-    ]
+    zone = zoneinfo.ZoneInfo(organization.time_zone or "UTC")
+    refunded = [_refunded_intent_of(event) for event in run]
+    refunds = _refunds_read(run, refunded, zone=zone)
+    sessions, emails = _sessions_and_emails(run, invoices, refunded)
     paid_out = set(
         PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
             "payment_intent", flat=True
@@ -399,24 +460,20 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
     ):
         known.setdefault(found.email, found.donor)
     currency = accounting.accounting_settings().currency
-    # The funds and campaigns the pages named, when they named any but the general fund (a
-    # gift goes there when its fund is closed, so whether it is open does not matter).
-    named = {str((s.get("metadata") or {}).get("fund") or "") for s in sessions}
-    named -= {"", DEFAULT_FUND}
-    funds = {code for code, fund in accounting.funds_by_code(named).items() if fund.is_active}
-    slugs = {str((s.get("metadata") or {}).get("campaign") or "") for s in sessions} - {""}
-    campaigns = (
-        {campaign.slug: campaign for campaign in Campaign.objects.filter(slug__in=slugs)}
-        if slugs
-        else {}
-    )
-    zone = zoneinfo.ZoneInfo(organization.time_zone or "UTC")
+    funds, campaigns = _named_by(sessions)
     new_donors: dict[str, bool] = {}  # email: opted in to news
-    simple: list[_SimpleGift] = []
+    simple: list[_SimpleGift | _SimpleRefund] = []
     seen: set[str] = set()  # payments, invoices and subscriptions in the batch
-    for event, payment_intent, email, session, invoice in zip(
-        run, intents, emails, sessions, invoices, strict=True
+    for event, payment_intent, email, session, invoice, charge in zip(
+        run, intents, emails, sessions, invoices, refunded, strict=True
     ):
+        if charge:
+            refund = refunds.get(event.pk)
+            if refund is None or charge in seen:
+                break  # a gift of the batch's, or refunded twice in it: on its own
+            seen.add(charge)
+            simple.append(refund)
+            continue
         metadata: dict[str, Any] = session.get("metadata") or {}
         # A fund closed since the page was shown: the gift goes to the general fund.
         fund = str(metadata.get("fund") or DEFAULT_FUND)
@@ -445,16 +502,10 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
                 break
             donor: Donor | None = recurring.donor
         else:
-            if not email:
+            checkout_donor = _checkout_donor(email, session, known=known, new_donors=new_donors)
+            if checkout_donor is None:
                 break
-            opted_in = metadata.get("email_opt_in") == "yes"
-            donor = known.get(email)
-            if donor is None and (session.get("customer_details") or {}).get("address"):
-                break  # a billing address: matched by name and postcode, on its own
-            if donor is not None and opted_in and not donor.email_news_ok:
-                break  # the known donor's preference changes: donor_update, on its own
-            if donor is None and email in new_donors and opted_in and not new_donors[email]:
-                break
+            donor, opted_in = checkout_donor
         try:
             method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
             amount = Decimal(int(session["amount_total"])) / CENTS
@@ -490,6 +541,146 @@ def _simple_gifts(run: list[ConnectEvent], organization: Organization) -> list[_
             )
         )
     return simple
+
+
+def _checkout_donor(
+    email: str, session: dict[str, Any], *, known: dict[str, Donor], new_donors: dict[str, bool]
+) -> tuple[Donor | None, bool] | None:
+    """A one-time checkout's donor known by email (None: a new one) and whether they opted in
+    to news; None when the checkout is applied on its own instead."""
+    if not email:
+        return None
+    opted_in = (session.get("metadata") or {}).get("email_opt_in") == "yes"
+    donor = known.get(email)
+    if donor is None and (session.get("customer_details") or {}).get("address"):
+        return None  # a billing address: matched by name and postcode, on its own
+    if donor is not None and opted_in and not donor.email_news_ok:
+        return None  # the known donor's preference changes: donor_update, on its own
+    if donor is None and email in new_donors and opted_in and not new_donors[email]:
+        return None
+    return donor, opted_in
+
+
+def _named_by(sessions: list[dict[str, Any]]) -> tuple[set[str], dict[str, Campaign]]:
+    """The open funds and the campaigns the pages named, when they named any but the general
+    fund (a gift goes there when its fund is closed, so whether it is open does not matter)."""
+    named = {str((s.get("metadata") or {}).get("fund") or "") for s in sessions}
+    named -= {"", DEFAULT_FUND}
+    funds = {code for code, fund in accounting.funds_by_code(named).items() if fund.is_active}
+    slugs = {str((s.get("metadata") or {}).get("campaign") or "") for s in sessions} - {""}
+    campaigns = (
+        {campaign.slug: campaign for campaign in Campaign.objects.filter(slug__in=slugs)}
+        if slugs
+        else {}
+    )
+    return funds, campaigns
+
+
+def _sessions_and_emails(
+    run: list[ConnectEvent],
+    invoices: list[dict[str, Any] | None],
+    refunded: list[str | None],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each event's checkout (an installment's as its invoice makes it, none for a refunded
+    charge) and the donor's email it gives (none for an installment: its monthly gift's)."""
+    sessions = [
+        installment_session(invoice, copied_metadata(invoice))
+        if invoice
+        else {}
+        if charge
+        else event.payload["data"]["object"]
+        for event, invoice, charge in zip(run, invoices, refunded, strict=True)
+    ]
+    emails = [
+        "" if invoice or charge else _email_of(event)
+        for event, invoice, charge in zip(run, invoices, refunded, strict=True)
+    ]
+    return sessions, emails
+
+
+def _refunds_read(
+    run: list[ConnectEvent], refunded: list[str | None], *, zone: zoneinfo.ZoneInfo
+) -> dict[int, _SimpleRefund]:
+    """The run's refunded charges the batch can record, by event id: of gifts recorded
+    before (locked, in one query, as _refunds_record locks each), posted and neither deposited,
+    paying a pledge nor in kind, each Stripe refund not on its gift yet (what is on the gifts
+    read in one query) within what is left of the gift. Any other is applied on its own."""
+    intents = {intent for intent in refunded if intent}
+    if not intents:
+        return {}
+    gifts = {
+        gift.payment_reference: gift
+        for gift in Gift.objects.select_for_update(of=("self",))
+        .select_related("donor", "journal_entry")
+        .filter(payment_reference__in=intents)
+        .order_by("pk")
+    }
+    allocations: dict[int, list[GiftAllocation]] = {gift.pk: [] for gift in gifts.values()}
+    for allocation in (
+        GiftAllocation.objects.filter(gift_id__in=allocations).select_related("fund").order_by("id")
+    ):
+        allocations[allocation.gift_id].append(allocation)
+    on_gifts: dict[int, list[tuple[Decimal, str]]] = {gift.pk: [] for gift in gifts.values()}
+    for gift_id, amount, refund_id in GiftRefund.objects.filter(gift_id__in=on_gifts).values_list(
+        "gift_id", "amount", "stripe_refund_id"
+    ):
+        on_gifts[gift_id].append((amount, refund_id))
+    found: dict[int, _SimpleRefund] = {}
+    for event, intent in zip(run, refunded, strict=True):
+        gift = gifts.get(intent or "")
+        if gift is None or not (
+            gift.state == GiftState.POSTED
+            and gift.journal_entry is not None
+            and gift.deposit_id is None
+            and gift.pledge_id is None
+            and gift.method != GiftMethod.IN_KIND
+        ):
+            continue
+        try:
+            listed = stripe_refunds(account=event.account_id, payment_intent=gift.payment_reference)
+        except ServiceError:
+            continue  # applied on its own, which says what is wrong
+        refunds = _new_refunds(gift, listed, on_gifts[gift.pk], allocations[gift.pk], zone=zone)
+        if refunds is not None:
+            found[event.pk] = _SimpleRefund(event=event, gift=gift, refunds=refunds)
+    return found
+
+
+def _new_refunds(
+    gift: Gift,
+    listed: list[dict[str, Any]],
+    recorded: list[tuple[Decimal, str]],
+    allocations: list[GiftAllocation],
+    *,
+    zone: zoneinfo.ZoneInfo,
+) -> list[RefundSpec] | None:
+    """Stripe's refunds of the gift's payment not recorded on it, oldest first, as
+    _refunds_record records them; None when one is more than what is left of the gift (it is
+    applied on its own, which says so)."""
+    before = sum((amount for amount, _ in recorded), Decimal(0))
+    known = {refund_id for _, refund_id in recorded if refund_id}
+    refunds = []
+    for refund in listed:
+        refund_id = str(refund.get("id") or "")
+        if refund.get("status") not in REFUNDS_THAT_COUNT or not refund_id or refund_id in known:
+            continue
+        amount = Decimal(int(refund["amount"])) / CENTS
+        if amount <= 0 or amount > gift.amount - before:
+            return None
+        made = datetime.fromtimestamp(int(refund.get("created") or 0), tz=UTC)
+        refunds.append(
+            RefundSpec(
+                gift=gift,
+                amount=amount,
+                day=max(timezone.localtime(made, zone).date(), gift.received_on),
+                memo=f"Refunded at Stripe ({refund_id})",
+                refunded_before=before,
+                stripe_refund_id=refund_id,
+                allocations=allocations,
+            )
+        )
+        before += amount
+    return refunds
 
 
 def _email_of(event: ConnectEvent) -> str:
@@ -538,24 +729,56 @@ def _gift_spec(
     )
 
 
-def _gifts_apply(gifts: Sequence[_SimpleGift]) -> None:
-    """Record the batch's gifts, in a savepoint: new donors, gifts and their posting (with
-    Stripe's fees) a batch each, and the events' outcomes in one statement. If anything is
-    refused, the batch is undone and each event is applied on its own instead."""
+def _simple_events_apply(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None:
+    """Record the batch's gifts and refunds, in a savepoint: new donors, gifts and their
+    posting (with Stripe's fees and the refunds, in the events' order) a batch each, and the
+    events' outcomes in one statement. If anything is refused, the batch is undone and each
+    event is applied on its own instead."""
     try:
         with transaction.atomic():
-            _gifts_record(gifts)
+            _simple_events_record(simple)
     except Exception:
         logger.warning(
             "A batch of %d Connect events could not be applied together; one at a time now",
-            len(gifts),
+            len(simple),
             exc_info=True,
         )
-        for gift in gifts:
-            connect_event_taken_apply(gift.event)
+        for unit in simple:
+            connect_event_taken_apply(unit.event)
 
 
-def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
+def _simple_events_record(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None:
+    gifts = [unit for unit in simple if isinstance(unit, _SimpleGift)]
+    # The refunds that follow each gift of the batch, posted right after it (and its fee).
+    following: dict[str, list[RefundSpec]] = {}
+    leading: list[RefundSpec] = []  # refunds ahead of every gift: a batch of refunds only
+    after = leading
+    for unit in simple:
+        if isinstance(unit, _SimpleGift):
+            after = following[unit.payment_intent] = []
+        else:
+            after.extend(unit.refunds)
+    if leading:
+        entries = accounting.entries_record(
+            entries=[refund_entry_spec(refund) for refund in leading], acting_user=None
+        )
+        refunds_recorded(leading, entries, acting_user=None)
+    posted = _gifts_record(gifts, following) if gifts else []
+    outcomes = {
+        gift.event.pk: (StripeEventOutcome.PROCESSED, _recorded_detail(recorded, gift.fee))
+        for gift, recorded in zip(gifts, posted, strict=True)
+    }
+    for unit in simple:
+        if isinstance(unit, _SimpleRefund):
+            outcomes[unit.event.pk] = (StripeEventOutcome.PROCESSED, _refunds_detail(unit))
+    connect_events_outcomes_record(outcomes=outcomes)
+
+
+def _gifts_record(
+    gifts: Sequence[_SimpleGift], following: dict[str, list[RefundSpec]]
+) -> list[Gift]:
+    """The gifts recorded and posted, each entry followed by its fee's and the refunds that
+    followed the gift in the batch (recorded on their gifts)."""
     names: dict[str, str] = {}
     opted_in: dict[str, bool] = {}
     for gift in gifts:
@@ -584,17 +807,27 @@ def _gifts_record(gifts: Sequence[_SimpleGift]) -> None:
         for gift in gifts
     ]
     fees = {gift.spec.payment_reference: gift.fee for gift in gifts}
-    posted = gifts_create_post(
-        gifts=specs,
-        acting_user=None,
-        entries_after=lambda posted: stripe_fee_entries(posted, fees[posted.payment_reference]),
-    )
-    connect_events_outcomes_record(
-        outcomes={
-            gift.event.pk: (StripeEventOutcome.PROCESSED, _recorded_detail(recorded, gift.fee))
-            for gift, recorded in zip(gifts, posted, strict=True)
-        }
-    )
+    after: dict[str, int] = {}  # how many entries follow each gift's own
+
+    def entries_after(posted: Gift) -> list[accounting.EntrySpec]:
+        own = [
+            *stripe_fee_entries(posted, fees[posted.payment_reference]),
+            *(refund_entry_spec(refund) for refund in following[posted.payment_reference]),
+        ]
+        after[posted.payment_reference] = len(own)
+        return own
+
+    posted, entries = gifts_create_post(gifts=specs, acting_user=None, entries_after=entries_after)
+    refunds: list[RefundSpec] = []
+    refund_entries: list[JournalEntry] = []
+    place = 0
+    for recorded in posted:
+        place += 1 + after[recorded.payment_reference]
+        followed_by = following[recorded.payment_reference]
+        refunds += followed_by
+        refund_entries += entries[place - len(followed_by) : place]
+    refunds_recorded(refunds, refund_entries, acting_user=None)
+    return posted
 
 
 def _recorded_detail(gift: Gift, fee: Decimal) -> str:
@@ -605,6 +838,16 @@ def _recorded_detail(gift: Gift, fee: Decimal) -> str:
             f"{gift.recurring_gift_id}, recorded and posted; Stripe fee {fee:.2f}."
         )
     return f"Gift {gift.pk} of {gift.amount:.2f} recorded and posted; Stripe fee {fee:.2f}."
+
+
+def _refunds_detail(unit: _SimpleRefund) -> str:
+    """The event's outcome, in online_events' words for a refunded charge."""
+    if not unit.refunds:
+        return f"Every refund of gift {unit.gift.pk} is already recorded: nothing to do."
+    recorded = ", ".join(
+        f"{refund.stripe_refund_id} of {refund.amount:.2f}" for refund in unit.refunds
+    )
+    return f"Refunds recorded on gift {unit.gift.pk}: {recorded}."
 
 
 def _new_donor(email: str, name: str, email_opt_in: bool) -> DonorImportSpec:

@@ -218,7 +218,7 @@ def stripe_event_read_ahead(event: ConnectEvent) -> None:
                 and payment_intent
                 and Gift.objects.filter(payment_reference=payment_intent).exists()
             ):
-                _stripe_refunds(account=account, payment_intent=payment_intent)
+                stripe_refunds(account=account, payment_intent=payment_intent)
         elif event.type == "invoice.paid" and found.get("id"):
             subscription_id = subscription_of_invoice(found)
             if (
@@ -689,7 +689,7 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
         return _ignored(f"No gift has the payment {payment_intent}: nothing to refund here.")
     zone = zoneinfo.ZoneInfo(event.organization.time_zone if event.organization else "UTC")
     recorded: list[str] = []
-    for refund in _stripe_refunds(account=event.account_id, payment_intent=payment_intent):
+    for refund in stripe_refunds(account=event.account_id, payment_intent=payment_intent):
         refund_id = str(refund.get("id") or "")
         if refund.get("status") not in REFUNDS_THAT_COUNT or not refund_id:
             continue
@@ -722,7 +722,7 @@ def _refunds_record(event: ConnectEvent) -> Outcome:
     )
 
 
-def _stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]]:
+def stripe_refunds(*, account: str, payment_intent: str) -> list[dict[str, Any]]:
     """The PaymentIntent's refunds on the account, oldest first."""
 
     def read() -> list[dict[str, Any]]:

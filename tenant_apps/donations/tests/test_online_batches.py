@@ -31,7 +31,14 @@ from shared_apps.billing.tests.fake_stripe import FakeStripe, event, stripe_fee_
 from tenant_apps.accounting.models import JournalEntry, JournalLine
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations import tasks
-from tenant_apps.donations.models import Gift, GiftDispute, GiftState, Receipt, RecurringGift
+from tenant_apps.donations.models import (
+    Gift,
+    GiftDispute,
+    GiftRefund,
+    GiftState,
+    Receipt,
+    RecurringGift,
+)
 from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.online_batches import connect_events_drain
 from tenant_apps.donations.services.online_events import connect_event_apply
@@ -202,7 +209,7 @@ def _books() -> dict[str, Any]:
             )
         ),
         "receipts": sorted(
-            (_normalized(f"gift {receipt.gift_id}", names), f"{receipt.amount:.2f}")
+            (_normalized(f"gift {receipt.gift_id}", names), receipt.kind, str(receipt.amount))
             for receipt in Receipt.objects.all()
         ),
         "donors": sorted(
@@ -334,6 +341,106 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
         assert recurring.gifts.count() == 2
         period_end = ada_second["lines"]["data"][0]["period"]["end"]
         assert recurring.next_on == timezone.localdate(datetime.fromtimestamp(period_end, UTC))
+
+
+def _refunded(charge: dict[str, Any], created: int) -> dict[str, Any]:
+    return event("charge.refunded", charge, created=created, account=ACCOUNT)
+
+
+def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+) -> None:
+    """Given receipted gifts recorded earlier and then, among new gifts: a whole refund ahead
+    of every gift, one in part, a charge refunded in part twice and then in full (all three in
+    its first event, nothing new in its second), and a refund of a gift the same drain records,
+    when they are applied one at a time (then undone) and then drained, then the books (entry
+    numbers included), the receipts, the log and the outcomes are the same; the drain applied
+    on its own only the second event of the charge it had refunded already."""
+    receipting("alpha")
+    organization_id = alpha.organization.pk
+    earlier = [paid(connected, email=f"early{n}@example.org", cents=2_000 + n) for n in range(3)]
+    _stored(*earlier)
+    _drained(organization_id, django_capture_on_commit_callbacks)
+    whole, part, thrice = (gift["data"]["object"]["payment_intent"] for gift in earlier)
+    now = int(time.time())
+    first_new = paid(connected, email="new@example.org", cents=5_000, name="Nell New")
+    second_new = paid(connected, email="early0@example.org", cents=7_000)
+    connected.refund_in_dashboard(thrice, amount=300)
+    connected.refund_in_dashboard(thrice, amount=400)
+    all_of_it = _refunded(connected.refund_in_dashboard(thrice), now)
+    late = second_new["data"]["object"]["payment_intent"]
+    stored = _stored(
+        _refunded(connected.refund_in_dashboard(whole), now),
+        first_new,
+        _refunded(connected.refund_in_dashboard(part, amount=500), now),
+        second_new,
+        all_of_it,
+        {**all_of_it, "id": all_of_it["id"] + "again"},
+        _refunded(connected.refund_in_dashboard(late, amount=1_000), now),
+        paid(connected, email="last@example.org", cents=900),
+    )
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
+
+    assert drained == one_at_a_time
+    assert applied_alone == [stored[5]]
+    with schema_context("alpha"):
+        states = dict(Gift.objects.values_list("payment_reference", "state"))
+        assert [states[intent] for intent in (whole, part, thrice, late)] == [
+            GiftState.REFUNDED,
+            GiftState.POSTED,
+            GiftState.REFUNDED,
+            GiftState.POSTED,
+        ]
+        assert GiftRefund.objects.count() == 6
+        reversal = JournalEntry.objects.get(source="reversal")
+        assert reversal.reverses is not None and reversal.reverses.state == "reversed"
+    assert sum("Refunds recorded on gift" in o[2] for o in drained["outcomes"]) == 4
+    assert sum("already recorded: nothing to do" in o[2] for o in drained["outcomes"]) == 1
+
+
+def test_refunds_in_a_batch_take_statements_that_do_not_grow_with_them(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+) -> None:
+    """Given gifts recorded earlier, when a gift followed by two refunds (one whole, one in
+    part) is drained, and then a gift followed by six, then both drains take the same number
+    of statements, and none is applied on its own."""
+    organization_id = alpha.organization.pk
+    earlier = [paid(connected, email=f"early{n}@example.org", cents=2_000) for n in range(8)]
+    _stored(*earlier)
+    _drained(organization_id, django_capture_on_commit_callbacks)
+    intents = [gift["data"]["object"]["payment_intent"] for gift in earlier]
+    counts = []
+    for chosen in (intents[:2], intents[2:]):
+        _stored(
+            paid(connected, email="early0@example.org"),
+            *[
+                _refunded(
+                    connected.refund_in_dashboard(intent, amount=None if n % 2 else 700),
+                    int(time.time()),
+                )
+                for n, intent in enumerate(chosen)
+            ],
+        )
+        with CaptureQueriesContext(connection) as queries:
+            # The receipts' tasks not run: they are the worker's after the drain.
+            taken = _drained(organization_id, django_capture_on_commit_callbacks, execute=False)
+        assert taken == 1 + len(chosen)
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1], counts
+    assert applied_alone == []
+    with schema_context("alpha"):
+        assert GiftRefund.objects.count() == 8
+        assert Gift.objects.filter(state=GiftState.REFUNDED).count() == 4
 
 
 def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
@@ -524,7 +631,7 @@ def test_a_failure_reading_ahead_only_loses_what_was_read_ahead(
     ]
 
 
-@pytest.mark.parametrize("where", ["_stripe_read_ahead_of", "_simple_gifts"])
+@pytest.mark.parametrize("where", ["_stripe_read_ahead_of", "_simple_events"])
 def test_the_tasks_time_limit_ends_the_drain_and_leaves_its_events_waiting(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
