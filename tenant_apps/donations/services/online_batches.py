@@ -655,8 +655,8 @@ def _new_refunds(
     zone: zoneinfo.ZoneInfo,
 ) -> list[RefundSpec] | None:
     """Stripe's refunds of the gift's payment not recorded on it, oldest first, as
-    _refunds_record records them; None when one is more than what is left of the gift (it is
-    applied on its own, which says so)."""
+    _refunds_record records them; None when one is more than what is left of the gift, or not
+    as Stripe shapes a refund (the event is applied on its own, which says so)."""
     before = sum((amount for amount, _ in recorded), Decimal(0))
     known = {refund_id for _, refund_id in recorded if refund_id}
     refunds = []
@@ -664,10 +664,13 @@ def _new_refunds(
         refund_id = str(refund.get("id") or "")
         if refund.get("status") not in REFUNDS_THAT_COUNT or not refund_id or refund_id in known:
             continue
-        amount = Decimal(int(refund["amount"])) / CENTS
+        try:
+            amount = Decimal(int(refund["amount"])) / CENTS
+            made = datetime.fromtimestamp(int(refund.get("created") or 0), tz=UTC)
+        except PAYLOAD_NOT_AS_STRIPE_SHAPES_IT:
+            return None
         if amount <= 0 or amount > gift.amount - before:
             return None
-        made = datetime.fromtimestamp(int(refund.get("created") or 0), tz=UTC)
         refunds.append(
             RefundSpec(
                 gift=gift,

@@ -443,6 +443,37 @@ def test_refunds_in_a_batch_take_statements_that_do_not_grow_with_them(
         assert Gift.objects.filter(state=GiftState.REFUNDED).count() == 4
 
 
+def test_a_refund_stripe_lists_in_a_shape_the_batch_cannot_read_goes_on_its_own(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+) -> None:
+    """Given two gifts recorded earlier, when their charges' refunds are drained and Stripe
+    lists one refund with an amount that is not a number, then that event alone is applied on
+    its own (its failure kept on it) and the other refund is recorded in the batch."""
+    organization_id = alpha.organization.pk
+    earlier = [paid(connected, email=f"early{n}@example.org") for n in range(2)]
+    _stored(*earlier)
+    _drained(organization_id, django_capture_on_commit_callbacks)
+    good, bad = (gift["data"]["object"]["payment_intent"] for gift in earlier)
+    now = int(time.time())
+    refunds = _stored(
+        _refunded(connected.refund_in_dashboard(good), now),
+        _refunded(connected.refund_in_dashboard(bad), now),
+    )
+    (unreadable,) = connected.refunds_of(bad)
+    unreadable["amount"] = "twenty"
+
+    assert _drained(organization_id, django_capture_on_commit_callbacks) == 2
+
+    assert applied_alone == [refunds[1]]
+    outcomes = dict(ConnectEvent.objects.filter(pk__in=refunds).values_list("pk", "outcome"))
+    assert outcomes == {refunds[0]: "processed", refunds[1]: StripeEventOutcome.FAILED}
+    with schema_context("alpha"):
+        assert list(GiftRefund.objects.values_list("gift__payment_reference", flat=True)) == [good]
+
+
 def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
