@@ -721,12 +721,8 @@ def gift_refund(
         if whole:
             entry = _whole_refund_entries(gift, day=day, memo=memo, acting_user=acting_user)
         else:
-            entry = accounting.entry_record(
-                date=day,
-                memo=(memo or f"Refund of {amount:.2f} of gift {gift.pk}")[:500],
-                lines=_part_refund_lines(gift, amount),
-                source=EntrySource.DONATION,
-                source_reference=f"gift:{gift.pk}",
+            (entry,) = accounting.entries_record(
+                entries=[_part_refund_spec(gift, amount, day=day, memo=memo)],
                 acting_user=acting_user,
             )
         GiftRefund.objects.create(
@@ -840,10 +836,24 @@ def refund_entry_spec(refund: RefundSpec) -> accounting.EntrySpec:
             source_reference=str(gift.journal_entry.number),
             reverses=gift.journal_entry,
         )
+    return _part_refund_spec(
+        gift, refund.amount, day=refund.day, memo=refund.memo, allocations=refund.allocations
+    )
+
+
+def _part_refund_spec(
+    gift: Gift,
+    amount: Decimal,
+    *,
+    day: date,
+    memo: str,
+    allocations: Sequence[GiftAllocation] | None = None,
+) -> accounting.EntrySpec:
+    """The entry of a refund of `amount` of the gift, not the whole gift at once."""
     return accounting.EntrySpec(
-        date=refund.day,
-        memo=(refund.memo or f"Refund of {refund.amount:.2f} of gift {gift.pk}")[:500],
-        lines=_part_refund_lines(gift, refund.amount, allocations=refund.allocations),
+        date=day,
+        memo=(memo or f"Refund of {amount:.2f} of gift {gift.pk}")[:500],
+        lines=_part_refund_lines(gift, amount, allocations=allocations),
         source=EntrySource.DONATION,
         source_reference=f"gift:{gift.pk}",
     )
