@@ -5,6 +5,7 @@ applied; the wake-up flag loses no event."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections import Counter
@@ -402,6 +403,65 @@ def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
         assert reversal.reverses is not None and reversal.reverses.state == "reversed"
     assert sum("Refunds recorded on gift" in o[2] for o in drained["outcomes"]) == 4
     assert sum("already recorded: nothing to do" in o[2] for o in drained["outcomes"]) == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_gifts_and_refunds_in_any_order_are_drained_as_applied_one_at_a_time(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+    seed: int,
+) -> None:
+    """Given gifts recorded earlier, new gifts, and refunds of both (whole, in part, a charge
+    refunded twice, a refund of a gift not yet recorded), in an order shuffled by the seed,
+    when they are applied one at a time (then undone) and then drained, then the books (entry
+    numbers included), the receipts, the log and the outcomes are the same, and the refunds of
+    gifts recorded before are drained in batches."""
+    receipting("alpha")
+    organization_id = alpha.organization.pk
+    earlier = [paid(connected, email=f"early{n}@example.org", cents=3_000 + n) for n in range(3)]
+    _stored(*earlier)
+    _drained(organization_id, django_capture_on_commit_callbacks)
+    old = [gift["data"]["object"]["payment_intent"] for gift in earlier]
+    new = [paid(connected, email=f"new{n}@example.org", cents=4_000 + n) for n in range(3)]
+    fresh = [gift["data"]["object"]["payment_intent"] for gift in new]
+    now = int(time.time())
+    refunds = [
+        _refunded(connected.refund_in_dashboard(old[0]), now),
+        _refunded(connected.refund_in_dashboard(old[1], amount=700), now),
+        _refunded(connected.refund_in_dashboard(old[2], amount=300), now),
+        _refunded(connected.refund_in_dashboard(old[2], amount=200), now),
+        _refunded(connected.refund_in_dashboard(fresh[0], amount=1_000), now),
+        _refunded(connected.refund_in_dashboard(fresh[1]), now),
+    ]
+    events = [*new, *refunds]
+    random.Random(seed).shuffle(events)
+    stored = _stored(*[{**each, "created": now} for each in events])
+
+    with pytest.raises(_Undone), transaction.atomic():
+        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+            for event_id in stored:
+                connect_event_apply(event_id=event_id)
+        with schema_context("alpha"):
+            one_at_a_time = _books()
+        raise _Undone
+    applied_alone.clear()
+    assert _drained(organization_id, django_capture_on_commit_callbacks) == len(stored)
+    with schema_context("alpha"):
+        drained = _books()
+
+    assert drained == one_at_a_time
+    # Only a refund of a gift the same drain records goes on its own, with its gift.
+    refunds_batched = [
+        pk
+        for pk, each in zip(stored, events, strict=True)
+        if each["type"] == "charge.refunded" and pk not in applied_alone
+    ]
+    assert len(refunds_batched) >= 4, applied_alone
+    with schema_context("alpha"):
+        assert GiftRefund.objects.count() == 6
+        assert Gift.objects.filter(state=GiftState.REFUNDED).count() == 2
 
 
 def test_refunds_in_a_batch_take_statements_that_do_not_grow_with_them(
