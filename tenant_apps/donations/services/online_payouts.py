@@ -164,7 +164,7 @@ def payout_funds_of_late_gift(gift: Gift) -> str:
     )
     if not rows:
         return ""
-    allocations = list(gift.allocations.select_related("fund").order_by("id"))
+    allocations = list(gift.allocations.order_by("id").values_list("fund__code", "amount"))
     moved = []
     for deposit in dict.fromkeys(row.deposit for row in rows):
         settled = [row for row in rows if row.deposit_id == deposit.pk]
@@ -358,24 +358,28 @@ def _payout_transaction(values: dict[str, Any]) -> PayoutTransaction:
     )
 
 
-def _gifts_of(payment_intents: Iterable[str]) -> dict[str, list[GiftAllocation]]:
-    """The recorded gifts of these PaymentIntents, as their allocations (with funds), by
-    PaymentIntent."""
+# A gift's allocation as a payout shares it out: its fund's code and its amount.
+type Share = tuple[str, Decimal]
+
+
+def _gifts_of(payment_intents: Iterable[str]) -> dict[str, list[Share]]:
+    """The recorded gifts of these PaymentIntents, as their allocations, by PaymentIntent (one
+    query of three columns: a payout pays out about fifty gifts)."""
     wanted = {reference for reference in payment_intents if reference}
-    found: dict[str, list[GiftAllocation]] = defaultdict(list)
-    for allocation in (
+    found: dict[str, list[Share]] = defaultdict(list)
+    for reference, fund, amount in (
         GiftAllocation.objects.filter(gift__payment_reference__in=wanted)
-        .select_related("fund", "gift")
         .order_by("id")
+        .values_list("gift__payment_reference", "fund__code", "amount")
     ):
-        found[allocation.gift.payment_reference].append(allocation)
+        found[reference].append((fund, amount))
     return found
 
 
 def _amounts_by_fund(
     total: Decimal,
     settled: list[PayoutTransaction],
-    gifts: dict[str, list[GiftAllocation]],
+    gifts: dict[str, list[Share]],
 ) -> dict[str, Decimal]:
     """The payout's amount by fund (see the module's docstring): a charge's gross in its gift's
     funds as the gift is allocated, a refund in its gift's fund when the gift has one, the rest
@@ -385,12 +389,12 @@ def _amounts_by_fund(
         allocations = gifts.get(row.payment_intent, [])
         if not allocations:
             continue
-        gift_total = sum((allocation.amount for allocation in allocations), Decimal(0))
+        gift_total = sum((amount for _, amount in allocations), Decimal(0))
         if row.type in CHARGE_TYPES and row.amount == gift_total:
-            for allocation in allocations:
-                per_fund[allocation.fund.code] += allocation.amount
+            for fund, amount in allocations:
+                per_fund[fund] += amount
         elif row.type == "refund" and len(allocations) == 1:
-            per_fund[allocations[0].fund.code] += row.amount
+            per_fund[allocations[0][0]] += row.amount
     per_fund[DEFAULT_FUND] += total - sum(per_fund.values(), Decimal(0))
     return per_fund
 
