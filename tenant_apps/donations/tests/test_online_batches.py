@@ -348,6 +348,16 @@ def _refunded(charge: dict[str, Any], created: int) -> dict[str, Any]:
     return event("charge.refunded", charge, created=created, account=ACCOUNT)
 
 
+def _gifts_drained(
+    tenant: Tenant, fake: FakeStripe, capture: Callable[..., Any], cents: list[int]
+) -> list[str]:
+    """Gifts of these amounts (from early0@example.org and on) drained; their PaymentIntents."""
+    gifts = [paid(fake, email=f"early{n}@example.org", cents=each) for n, each in enumerate(cents)]
+    _stored(*gifts)
+    _drained(tenant.organization.pk, capture)
+    return [gift["data"]["object"]["payment_intent"] for gift in gifts]
+
+
 def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
@@ -361,11 +371,9 @@ def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
     numbers included), the receipts, the log and the outcomes are the same; the drain applied
     on its own only the second event of the charge it had refunded already."""
     receipting("alpha")
-    organization_id = alpha.organization.pk
-    earlier = [paid(connected, email=f"early{n}@example.org", cents=2_000 + n) for n in range(3)]
-    _stored(*earlier)
-    _drained(organization_id, django_capture_on_commit_callbacks)
-    whole, part, thrice = (gift["data"]["object"]["payment_intent"] for gift in earlier)
+    whole, part, thrice = _gifts_drained(
+        alpha, connected, django_capture_on_commit_callbacks, [2_000, 2_001, 2_002]
+    )
     now = int(time.time())
     first_new = paid(connected, email="new@example.org", cents=5_000, name="Nell New")
     second_new = paid(connected, email="early0@example.org", cents=7_000)
@@ -420,10 +428,9 @@ def test_gifts_and_refunds_in_any_order_are_drained_as_applied_one_at_a_time(
     gifts recorded before are drained in batches."""
     receipting("alpha")
     organization_id = alpha.organization.pk
-    earlier = [paid(connected, email=f"early{n}@example.org", cents=3_000 + n) for n in range(3)]
-    _stored(*earlier)
-    _drained(organization_id, django_capture_on_commit_callbacks)
-    old = [gift["data"]["object"]["payment_intent"] for gift in earlier]
+    old = _gifts_drained(
+        alpha, connected, django_capture_on_commit_callbacks, [3_000, 3_001, 3_002]
+    )
     new = [paid(connected, email=f"new{n}@example.org", cents=4_000 + n) for n in range(3)]
     fresh = [gift["data"]["object"]["payment_intent"] for gift in new]
     now = int(time.time())
@@ -474,10 +481,7 @@ def test_refunds_in_a_batch_take_statements_that_do_not_grow_with_them(
     part) is drained, and then a gift followed by six, then both drains take the same number
     of statements, and none is applied on its own."""
     organization_id = alpha.organization.pk
-    earlier = [paid(connected, email=f"early{n}@example.org", cents=2_000) for n in range(8)]
-    _stored(*earlier)
-    _drained(organization_id, django_capture_on_commit_callbacks)
-    intents = [gift["data"]["object"]["payment_intent"] for gift in earlier]
+    intents = _gifts_drained(alpha, connected, django_capture_on_commit_callbacks, [2_000] * 8)
     counts = []
     for chosen in (intents[:2], intents[2:]):
         _stored(
@@ -513,10 +517,7 @@ def test_a_refund_stripe_lists_in_a_shape_the_batch_cannot_read_goes_on_its_own(
     lists one refund with an amount that is not a number, then that event alone is applied on
     its own (its failure kept on it) and the other refund is recorded in the batch."""
     organization_id = alpha.organization.pk
-    earlier = [paid(connected, email=f"early{n}@example.org") for n in range(2)]
-    _stored(*earlier)
-    _drained(organization_id, django_capture_on_commit_callbacks)
-    good, bad = (gift["data"]["object"]["payment_intent"] for gift in earlier)
+    good, bad = _gifts_drained(alpha, connected, django_capture_on_commit_callbacks, [2_500] * 2)
     now = int(time.time())
     refunds = _stored(
         _refunded(connected.refund_in_dashboard(good), now),
