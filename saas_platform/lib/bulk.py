@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
+from functools import cache
+from json import JSONEncoder, dumps
 from typing import Any
 
 from django.db import connection, models
@@ -34,5 +37,101 @@ def rows_update(
         f"WHERE {table}.{key} = given.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*same.values(), list(values), list(values.values())])
+        cursor.execute(
+            sql, [*same.values(), array_text(list(values)), array_text(list(values.values()))]
+        )
         return cursor.rowcount
+
+
+# Django's internal field types whose values rows_insert writes as text itself.
+_TEXT_TYPES = {
+    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "DateField",
+    "DateTimeField", "DecimalField", "EmailField", "ForeignKey", "IntegerField", "JSONField",
+    "OneToOneField", "PositiveBigIntegerField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "SlugField", "SmallAutoField", "SmallIntegerField",
+    "TextField", "URLField",
+}  # fmt: skip
+
+
+def rows_insert[M: models.Model](objs: Sequence[M]) -> list[M]:
+    """bulk_create of new rows for the services that post in batches: one INSERT of each
+    column's values sent as one array in PostgreSQL's text form (Django builds every value's
+    parameter field by field, and psycopg2 adapts each element of each array: most of a batch's
+    writing), the new keys set on the objects. Values are what the objects hold, as a save
+    would write them (defaults, auto_now and auto_now_add included). A model with a field of
+    another type, a database default or a generated column is left to bulk_create."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    insert = _insert_of(model)
+    if insert is None or any(obj.pk is not None for obj in objs):
+        return model._default_manager.bulk_create(objs)
+    sql, fields = insert
+    for obj in objs:
+        # A related row saved after it was set: its key, as bulk_create takes it.
+        obj._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
+    arrays = [
+        array_text(
+            [field.pre_save(obj, True) for obj in objs],
+            json=field.get_internal_type() == "JSONField",
+            encoder=getattr(field, "encoder", None),
+        )
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return list(objs)
+
+
+@cache
+def _insert_of(model: type[models.Model]) -> tuple[str, list[models.Field[Any, Any]]] | None:
+    """rows_insert's statement for `model` and the fields it writes (all but an automatic key),
+    or None when one of them is not of a type it writes itself."""
+    fields = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField"):
+            continue
+        if (
+            field.get_internal_type() not in _TEXT_TYPES
+            or field.has_db_default()
+            or getattr(field, "generated", False)
+        ):
+            return None
+        fields.append(field)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    casts = ", ".join(f"%s::{str(field.db_type(connection)).split('(')[0]}[]" for field in fields)
+    key = model._meta.pk.column if model._meta.pk is not None else "id"
+    # Names and types from the model; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({casts}) RETURNING {quote(str(key))}"
+    )
+    return sql, fields
+
+
+def array_text(
+    values: Sequence[Any], *, json: bool = False, encoder: type[JSONEncoder] | None = None
+) -> str:
+    """An array's text form as PostgreSQL reads it ('{"1","2",NULL}'), each element quoted;
+    `json` writes each value that is not None as JSON (with `encoder`, as a JSONField does)."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+            continue
+        if json:
+            text = dumps(value, cls=encoder)
+        elif isinstance(value, bool):
+            text = "t" if value else "f"
+        elif isinstance(value, date):  # and datetimes, with their offset
+            text = value.isoformat()
+        else:
+            text = str(value)
+        parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"

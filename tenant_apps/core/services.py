@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from saas_platform.lib.bulk import rows_insert
 from tenant_apps.core.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def audit_record(
 def audit_events_record(events: list[AuditEvent]) -> list[AuditEvent]:
     """The audit rows of a batch of changes (see audit_event), written in one statement in the
     caller's transaction."""
-    return AuditEvent.objects.bulk_create(events)
+    return rows_insert(events)
 
 
 def audit_value(value: Any) -> Any:

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from saas_platform.lib.bulk import rows_update
+from saas_platform.lib.bulk import rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
 from tenant_apps.accounting.models import (
@@ -250,21 +250,23 @@ def entries_create_post(
                     f"Entry {index + 1}: {error.message}", fields=error.fields
                 ) from error
         actor = actor_of(acting_user)
-        entries = JournalEntry.objects.bulk_create(
-            JournalEntry(
-                date=day,
-                memo=memo,
-                source=spec.source,
-                source_reference=(spec.source_reference or "")[:100],
-                reverses=spec.reverses,
-                created_by=actor,
-            )
-            for spec, day, memo in zip(specs, dates, memos, strict=True)
+        entries = rows_insert(
+            [
+                JournalEntry(
+                    date=day,
+                    memo=memo,
+                    source=spec.source,
+                    source_reference=(spec.source_reference or "")[:100],
+                    reverses=spec.reverses,
+                    created_by=actor,
+                )
+                for spec, day, memo in zip(specs, dates, memos, strict=True)
+            ]
         )
         for entry, lines in zip(entries, built, strict=True):
             for line in lines:
                 line.entry = entry
-        JournalLine.objects.bulk_create(line for lines in built for line in lines)
+        rows_insert([line for lines in built for line in lines])
         first = _number_next(len(entries))
         posted_at = timezone.now()
         for offset, entry in enumerate(entries):

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from saas_platform.lib.bulk import rows_update
+from saas_platform.lib.bulk import rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
@@ -346,7 +346,7 @@ def _gifts_created(
             gift.created_by = actor
             gift.recurring_gift = spec.recurring_gift
             gift.stripe_invoice_id = spec.stripe_invoice_id
-        created = Gift.objects.bulk_create([gift for gift, _, _ in prepared])
+        created = rows_insert([gift for gift, _, _ in prepared])
         allocation_rows: list[GiftAllocation] = []
         credit_rows: list[SoftCredit] = []
         for gift, allocations, credits in prepared:
@@ -355,8 +355,8 @@ def _gifts_created(
                 row.gift = gift
             allocation_rows += allocations
             credit_rows += credits
-        GiftAllocation.objects.bulk_create(allocation_rows)
-        SoftCredit.objects.bulk_create(credit_rows)
+        rows_insert(allocation_rows)
+        rows_insert(credit_rows)
         audit_events_record(
             [
                 audit_event(
@@ -869,16 +869,18 @@ def refunds_recorded(
     if not refunds:
         return
     actor = actor_of(acting_user)
-    GiftRefund.objects.bulk_create(
-        GiftRefund(
-            gift=refund.gift,
-            amount=refund.amount,
-            refunded_on=refund.day,
-            stripe_refund_id=refund.stripe_refund_id,
-            journal_entry=entry,
-            created_by=actor,
-        )
-        for refund, entry in zip(refunds, entries, strict=True)
+    rows_insert(
+        [
+            GiftRefund(
+                gift=refund.gift,
+                amount=refund.amount,
+                refunded_on=refund.day,
+                stripe_refund_id=refund.stripe_refund_id,
+                journal_entry=entry,
+                created_by=actor,
+            )
+            for refund, entry in zip(refunds, entries, strict=True)
+        ]
     )
     audit_events_record(
         [
