@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -38,12 +39,15 @@ class _LocalRoutes:
         self.generation: object = None
         self.checked_at = 0.0
         self.entries: dict[str, Organization | None] = {}
+        # Other ways to an organization than its host (a connected Stripe account), by key.
+        self.others: dict[str, Organization | None] = {}
 
     def forget(self) -> None:
         with self.lock:
             self.generation = None
             self.checked_at = 0.0
             self.entries = {}
+            self.others = {}
 
 
 _local = _LocalRoutes()
@@ -70,6 +74,7 @@ def _generation_current(cache: BaseCache) -> object:
     with _local.lock:
         if generation != _local.generation:
             _local.entries = {}
+            _local.others = {}
             _local.generation = generation
         _local.checked_at = now
     return generation
@@ -124,6 +129,29 @@ def _remember(hostname: str, organization: Organization | None, generation: obje
         if len(_local.entries) >= _LOCAL_ENTRIES_MAX:
             _local.entries = {}
         _local.entries[hostname] = copy.copy(organization) if organization is not None else None
+
+
+def organization_routed(key: str, read: Callable[[], Organization | None]) -> Organization | None:
+    """The organization `read` finds for `key` (another way to an organization than its host,
+    such as a connected Stripe account), read once by this process for a routing generation:
+    every change to an Organization sets a new one (signals.py), seen by other processes within
+    GENERATION_CHECK_SECONDS, as organization_for_host's entries are. A copy is returned (the
+    caller may change it). With Redis down, `read` runs every time."""
+    try:
+        generation = _generation_current(_routing_cache())
+    except RedisError:
+        logger.warning("tenant routing cache unavailable; reading the database", exc_info=True)
+        return read()
+    if key in _local.others:
+        found = _local.others[key]
+        return copy.copy(found) if found is not None else None
+    organization = read()
+    with _local.lock:
+        if _local.generation == generation:
+            if len(_local.others) >= _LOCAL_ENTRIES_MAX:
+                _local.others = {}
+            _local.others[key] = copy.copy(organization) if organization is not None else None
+    return organization
 
 
 def tenant_routing_invalidate() -> None:

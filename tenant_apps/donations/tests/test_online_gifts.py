@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
 from django.db.models import Sum
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from saas_platform.lib.connection import connection
 from shared_apps.billing.models import ConnectEvent
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
 from shared_apps.billing.tests.fake_stripe import (
@@ -31,6 +34,7 @@ from shared_apps.billing.tests.fake_stripe import (
     event,
     signed,
 )
+from shared_apps.tenants import selectors as tenant_selectors
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.services import organization_state_set
 from tenant_apps.accounting.models import JournalLine
@@ -293,6 +297,39 @@ def test_a_disconnected_organizations_event_touches_nothing(
     assert response.json()["outcome"] == "ignored"
     with schema_context("alpha"):
         assert Gift.objects.count() == 0
+
+
+def test_an_accounts_organization_is_read_once_and_read_again_after_any_change_to_it(
+    alpha: Tenant, connected: FakeStripe, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given an account's first event routed to its organization, when more arrive, then none
+    reads the organization again; when the organization disconnects (here, or in another
+    process), then the next event is stored as ignored and touches nothing."""
+    monkeypatch.setattr(tenant_selectors, "GENERATION_CHECK_SECONDS", 3600.0)
+    first, second, third, fourth, fifth = (paid_on_checkout(alpha, connected) for _ in range(5))
+
+    def organization_reads(session: dict[str, Any]) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            outcome = deliver(completed(session)).json()["outcome"]
+        return outcome, sum("WHERE stripe_account_id =" in q["sql"] for q in queries)
+
+    assert organization_reads(first) == ("queued", 1)
+    assert organization_reads(second) == ("queued", 0)
+
+    _connect(alpha, "")  # here: the save retires this process's copy at once
+    assert organization_reads(third) == ("ignored", 1)
+
+    _connect(alpha, ACCOUNT)
+    assert organization_reads(fourth)[0] == "queued"
+    # Another process disconnects it: the row changes and that process sets a new generation,
+    # which this one reads at its next check.
+    Organization.objects.filter(pk=alpha.organization.pk).update(stripe_account_id="")
+    caches["tenant_routing"].set("generation", "set-by-another-process", timeout=None)
+    monkeypatch.setattr(tenant_selectors, "GENERATION_CHECK_SECONDS", 0.0)
+
+    assert organization_reads(fifth) == ("ignored", 1)
+    with schema_context("alpha"):
+        assert Gift.objects.count() == 3
 
 
 def test_a_suspended_organizations_gift_is_still_recorded(
