@@ -23,9 +23,10 @@ import zoneinfo
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import takewhile
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -77,6 +78,8 @@ from tenant_apps.donations.services.online_events import (
     installment_session,
     invoice_payment_intent,
     invoice_period_end,
+    monthly_start_facts,
+    monthly_started_detail,
     stripe_event_read_ahead,
     stripe_fee_entries,
     stripe_payment,
@@ -86,8 +89,10 @@ from tenant_apps.donations.services.online_events import (
 )
 from tenant_apps.donations.services.online_payouts import clearing_lock
 from tenant_apps.donations.services.online_subscriptions import (
+    SubscriptionFacts,
+    recurring_for_subscriptions_create,
     recurring_installment_seen,
-    subscription_lock,
+    subscriptions_lock,
 )
 from tenant_apps.donations.services.posting import DEFAULT_FUND
 from tenant_apps.donations.services.stripe_reads import stripe_reads_kept
@@ -305,23 +310,55 @@ def _refunded_intent_of(event: ConnectEvent) -> str | None:
     return payment_intent if isinstance(payment_intent, str) and payment_intent else None
 
 
+def _start_of(event: ConnectEvent) -> str | None:
+    """The subscription a checkout of the giving pages in subscription mode starts (a monthly
+    gift), which a batch may take."""
+    if event.type != "checkout.session.completed" or not isinstance(event.payload, dict):
+        return None
+    session = (event.payload.get("data") or {}).get("object")
+    if not isinstance(session, dict) or session.get("mode") != "subscription":
+        return None
+    subscription_id = session.get("subscription")
+    metadata = session.get("metadata")
+    if (
+        not isinstance(subscription_id, str)
+        or not subscription_id
+        or not isinstance(metadata, dict)
+        or GIVING_PAGES_KEY not in metadata
+        or not isinstance(session.get("customer_details") or {}, dict)
+    ):
+        return None
+    return subscription_id
+
+
 def _batchable(event: ConnectEvent) -> bool:
     return (
         _payment_intent_of(event) is not None
         or _invoice_of(event) is not None
         or _refunded_intent_of(event) is not None
+        or _start_of(event) is not None
     )
 
 
+def apply_order(events: Sequence[ConnectEvent]) -> list[ConnectEvent]:
+    """The order a drain applies the events it took in: those a batch may take (paid
+    checkouts, installments, refunds, monthly gifts started), then the others (payouts,
+    disputes, a subscription's changes, anything a batch cannot read), each in the order
+    received. Stripe's events arrive in any order, and each is applied alike whatever came
+    before it (online_events), so this is one order they could have arrived in. In it the
+    gifts of a drain are one batch, not one between each pair of other events, and a payout or
+    a dispute finds the gifts of its own drain recorded."""
+    return sorted(events, key=lambda event: not _batchable(event))
+
+
 def _events_apply(events: list[ConnectEvent], organization: Organization) -> None:
-    """The taken events in order: each run of paid one-time checkouts, installments and
-    refunds as a batch, as far as its events are simple ones (_simple_events), every other
-    event on its own."""
-    position = 0
-    while position < len(events):
-        run: list[ConnectEvent] = []
-        while position + len(run) < len(events) and _batchable(events[position + len(run)]):
-            run.append(events[position + len(run)])
+    """The taken events in apply_order: as many of the leading ones a batch may take as are
+    simple (_simple_events) as one batch; any of them it leaves (and every later event of the
+    same payment, invoice, subscription or donor) after it, on its own or in the next batch;
+    every other event on its own."""
+    pending = apply_order(events)
+    while pending:
+        run = list(takewhile(_batchable, pending))
         simple = _simple_events_or_none(run, organization) if run else []
         if simple and isinstance(simple[0], _SimpleRefund):
             # Refunds ahead of the batch's first gift: a batch of their own, numbered first.
@@ -333,10 +370,11 @@ def _events_apply(events: list[ConnectEvent], organization: Organization) -> Non
             ]
         if simple:
             _simple_events_apply(simple)
-            position += len(simple)
+            taken = {unit.event.pk for unit in simple}
+            pending = [event for event in pending if event.pk not in taken]
         else:
-            connect_event_taken_apply(events[position])
-            position += 1
+            connect_event_taken_apply(pending[0])
+            pending = pending[1:]
 
 
 # What reading a payload of an unexpected shape raises (an object where a string is expected,
@@ -351,9 +389,7 @@ PAYLOAD_NOT_AS_STRIPE_SHAPES_IT = (
 )
 
 
-def _simple_events_or_none(
-    run: list[ConnectEvent], organization: Organization
-) -> list[_SimpleGift | _SimpleRefund]:
+def _simple_events_or_none(run: list[ConnectEvent], organization: Organization) -> list[_Simple]:
     """_simple_events, or none when the run's events cannot be read as a batch reads them (a
     payload not shaped as Stripe shapes it): its first event is then applied on its own, where
     a failure is recorded on the event, and the drain goes on with the others. Only what
@@ -390,9 +426,22 @@ class _SimpleRefund:
     refunds: list[RefundSpec]
 
 
-def _simple_events(
-    run: list[ConnectEvent], organization: Organization
-) -> list[_SimpleGift | _SimpleRefund]:
+@dataclass
+class _SimpleStart:
+    """A monthly gift started on the giving pages (a checkout in subscription mode) whose
+    subscription no monthly gift stands for yet, from a donor the batch can find or make."""
+
+    event: ConnectEvent
+    facts: SubscriptionFacts
+    first_on: date
+    donor: Donor  # a new donor's is made by the batch (new_donor)
+    new_donor: str  # as _SimpleGift's
+
+
+type _Simple = _SimpleGift | _SimpleRefund | _SimpleStart
+
+
+def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[_Simple]:
     """The leading events of `run` (paid one-time checkouts, installments and refunded
     charges, in order) that are simple; stops at the first that is not, which is then applied
     on its own."""
@@ -400,10 +449,14 @@ def _simple_events(
     # batch, or the batch sees the payout (online_payouts.payout_funds_of_late_gift).
     clearing_lock()
     invoices = [_invoice_of(event) for event in run]
-    # Each installment's monthly gift, under its subscription's lock (as _installment_record).
-    subscriptions = sorted({subscription_of_invoice(invoice) for invoice in invoices if invoice})
-    for subscription_id in subscriptions:
-        subscription_lock(subscription_id)
+    starts = [_start_of(event) for event in run]
+    # Each installment's monthly gift, and any a start's subscription has already, under the
+    # subscription's lock (as _installment_record and _monthly_gift_start).
+    subscriptions = sorted(
+        {subscription_of_invoice(invoice) for invoice in invoices if invoice}
+        | {start for start in starts if start}
+    )
+    subscriptions_lock(subscriptions)
     monthly = (
         {
             recurring.stripe_subscription_id: recurring
@@ -459,100 +512,196 @@ def _simple_events(
         .order_by("donor_id")
     ):
         known.setdefault(found.email, found.donor)
-    currency = accounting.accounting_settings().currency
     funds, campaigns = _named_by(sessions)
-    new_donors: dict[str, bool] = {}  # email: opted in to news
-    simple: list[_SimpleGift | _SimpleRefund] = []
-    seen: set[str] = set()  # payments, invoices and subscriptions in the batch
-    for event, payment_intent, email, session, invoice, charge in zip(
-        run, intents, emails, sessions, invoices, refunded, strict=True
+    reads = _Reads(
+        zone=zone,
+        currency=accounting.accounting_settings().currency,
+        monthly=monthly,
+        refunds=refunds,
+        recorded=recorded | came_first,
+        recorded_invoices=recorded_invoices,
+        paid_out=paid_out,
+        funds=funds,
+        campaigns=campaigns,
+        known=known,
+    )
+    simple: list[_Simple] = []
+    blocked: set[str] = set()  # of the events left for after the batch
+    for event, payment_intent, email, session, invoice, charge, start in zip(
+        run, intents, emails, sessions, invoices, refunded, starts, strict=True
     ):
-        if charge:
-            refund = refunds.get(event.pk)
-            if refund is None or charge in seen:
-                break  # a gift of the batch's, or refunded twice in it: on its own
-            seen.add(charge)
-            simple.append(refund)
+        keys = {key for key in (payment_intent, charge, start) if key}
+        if invoice:
+            keys |= {str(invoice["id"]), subscription_of_invoice(invoice)}
+        donor_key = {f"email:{email}"} if email else set()
+        unit: _Simple | None = None
+        if not (keys | donor_key) & blocked:
+            if start:
+                unit = _start_unit(event, start, email, reads=reads)
+            elif charge:
+                unit = reads.refunds.get(event.pk) if charge not in reads.seen else None
+            else:
+                unit = _gift_unit(event, payment_intent, email, session, invoice, reads=reads)
+        if unit is None:
+            # Applied after the batch, on its own or in the next one, and so is every later
+            # event of its payment, invoice, subscription or donor (in their order).
+            blocked |= keys | donor_key
             continue
-        metadata: dict[str, Any] = session.get("metadata") or {}
-        # A fund closed since the page was shown: the gift goes to the general fund.
-        fund = str(metadata.get("fund") or DEFAULT_FUND)
-        fund = fund if fund in funds else DEFAULT_FUND
-        if (
-            not payment_intent
-            or payment_intent in recorded | came_first | seen
-            or str(session.get("currency") or "").upper() != currency
-        ):
-            break
-        if payment_intent in paid_out and fund != DEFAULT_FUND:
-            # Paid out before it is recorded: its part of the payout is moved from the general
-            # fund to its own (payout_funds_of_late_gift), on its own. A gift to the general
-            # fund has nothing to move.
-            break
-        recurring: RecurringGift | None = None
-        opted_in = False
-        if invoice:
-            subscription_id = subscription_of_invoice(invoice)
-            recurring = monthly.get(subscription_id)
-            if (
-                recurring is None  # the invoice came before its checkout: on its own
-                or str(invoice["id"]) in recorded_invoices | seen
-                or subscription_id in seen  # the next installment sees this one's next charge
-            ):
-                break
-            donor: Donor | None = recurring.donor
-        else:
-            checkout_donor = _checkout_donor(email, session, known=known, new_donors=new_donors)
-            if checkout_donor is None:
-                break
-            donor, opted_in = checkout_donor
-        try:
-            method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
-            amount = Decimal(int(session["amount_total"])) / CENTS
-        except (ServiceError, KeyError, TypeError, ValueError):
-            break
-        if donor is None:
-            new_donors.setdefault(email, opted_in)
-        seen.add(payment_intent)
-        next_charge_on = None
-        if invoice:
-            seen |= {str(invoice["id"]), subscription_of_invoice(invoice)}
-            period_end = invoice_period_end(invoice)
-            next_charge_on = day_of(event, period_end) if period_end else None
-        simple.append(
-            _SimpleGift(
-                event=event,
-                payment_intent=payment_intent,
-                fee=fee,
-                new_donor="" if donor is not None else email,
-                next_charge_on=next_charge_on,
-                spec=_gift_spec(
-                    session,
-                    donor=donor,
-                    amount=amount,
-                    method=method,
-                    payment_intent=payment_intent,
-                    received_on=timezone.localtime(event.created, zone).date(),
-                    fund=fund,
-                    campaign=campaigns.get(str(metadata.get("campaign") or "")),
-                    recurring=recurring,
-                    invoice_id=str(invoice["id"]) if invoice else "",
-                ),
-            )
-        )
+        reads.seen |= keys
+        if not isinstance(unit, _SimpleRefund) and unit.new_donor:
+            reads.new_donors.setdefault(unit.new_donor, _opts_in(unit))
+        simple.append(unit)
     return simple
 
 
+@dataclass
+class _Reads:
+    """What a batch read for its events, and what it has taken so far."""
+
+    zone: zoneinfo.ZoneInfo
+    currency: str
+    monthly: dict[str, RecurringGift]  # by subscription
+    refunds: dict[int, _SimpleRefund]  # by event
+    recorded: set[str]  # payments a gift records, or an event came first for
+    recorded_invoices: set[str]
+    paid_out: set[str]
+    funds: set[str]
+    campaigns: dict[str, Campaign]
+    known: dict[str, Donor]  # by email
+    new_donors: dict[str, bool] = field(default_factory=dict)  # email: opted in to news
+    seen: set[str] = field(default_factory=set)  # payments, invoices, subscriptions, charges
+
+
+def _opts_in(unit: _SimpleGift | _SimpleStart) -> bool:
+    """Whether a new donor made for the unit gets the news (a gift's page box; never a start)."""
+    session = unit.event.payload["data"]["object"]
+    return (
+        isinstance(unit, _SimpleGift)
+        and (session.get("metadata") or {}).get("email_opt_in") == "yes"
+    )
+
+
+def _gift_unit(
+    event: ConnectEvent,
+    payment_intent: str,
+    email: str,
+    session: dict[str, Any],
+    invoice: dict[str, Any] | None,
+    *,
+    reads: _Reads,
+) -> _SimpleGift | None:
+    """A paid one-time checkout or an installment as the batch records it; None when it is
+    applied on its own instead."""
+    metadata: dict[str, Any] = session.get("metadata") or {}
+    # A fund closed since the page was shown: the gift goes to the general fund.
+    fund = str(metadata.get("fund") or DEFAULT_FUND)
+    fund = fund if fund in reads.funds else DEFAULT_FUND
+    if (
+        not payment_intent
+        or payment_intent in reads.recorded | reads.seen
+        or str(session.get("currency") or "").upper() != reads.currency
+    ):
+        return None
+    if payment_intent in reads.paid_out and fund != DEFAULT_FUND:
+        # Paid out before it is recorded: its part of the payout is moved from the general
+        # fund to its own (payout_funds_of_late_gift), on its own. A gift to the general fund
+        # has nothing to move.
+        return None
+    recurring: RecurringGift | None = None
+    if invoice:
+        subscription_id = subscription_of_invoice(invoice)
+        recurring = reads.monthly.get(subscription_id)
+        if (
+            recurring is None  # the invoice came before its checkout: on its own
+            or str(invoice["id"]) in reads.recorded_invoices | reads.seen
+            or subscription_id in reads.seen  # the next installment sees this one's next charge
+        ):
+            return None
+        donor: Donor | None = recurring.donor
+    else:
+        checkout_donor = _checkout_donor(
+            email, session, known=reads.known, new_donors=reads.new_donors
+        )
+        if checkout_donor is None:
+            return None
+        donor, _ = checkout_donor
+    try:
+        method, fee = stripe_payment(account=event.account_id, payment_intent=payment_intent)
+        amount = Decimal(int(session["amount_total"])) / CENTS
+    except (ServiceError, KeyError, TypeError, ValueError):
+        return None
+    period_end = invoice_period_end(invoice) if invoice else None
+    return _SimpleGift(
+        event=event,
+        payment_intent=payment_intent,
+        fee=fee,
+        new_donor="" if donor is not None else email,
+        next_charge_on=day_of(event, period_end) if period_end else None,
+        spec=_gift_spec(
+            session,
+            donor=donor,
+            amount=amount,
+            method=method,
+            payment_intent=payment_intent,
+            received_on=timezone.localtime(event.created, reads.zone).date(),
+            fund=fund,
+            campaign=reads.campaigns.get(str(metadata.get("campaign") or "")),
+            recurring=recurring,
+            invoice_id=str(invoice["id"]) if invoice else "",
+        ),
+    )
+
+
+def _start_unit(
+    event: ConnectEvent, subscription_id: str, email: str, *, reads: _Reads
+) -> _SimpleStart | None:
+    """The monthly gift a checkout in subscription mode starts, as _monthly_gift_start would
+    (whose donor is found by email or made, the news preference untouched); None when it is
+    applied on its own instead (a monthly gift stands for the subscription already: it says
+    so)."""
+    if subscription_id in reads.monthly or subscription_id in reads.seen:
+        return None
+    session = event.payload["data"]["object"]
+    facts = monthly_start_facts(session)
+    if facts.amount is None or facts.amount <= 0:
+        return None
+    checkout_donor = _checkout_donor(
+        email, session, known=reads.known, new_donors=reads.new_donors, opts_in=False
+    )
+    if checkout_donor is None:
+        return None
+    donor, _ = checkout_donor
+    return _SimpleStart(
+        event=event,
+        facts=facts,
+        first_on=timezone.localtime(event.created, reads.zone).date(),
+        donor=donor if donor is not None else Donor(),
+        new_donor="" if donor is not None else email,
+    )
+
+
 def _checkout_donor(
-    email: str, session: dict[str, Any], *, known: dict[str, Donor], new_donors: dict[str, bool]
+    email: str,
+    session: dict[str, Any],
+    *,
+    known: dict[str, Donor],
+    new_donors: dict[str, bool],
+    opts_in: bool | None = None,
 ) -> tuple[Donor | None, bool] | None:
-    """A one-time checkout's donor known by email (None: a new one) and whether they opted in
-    to news; None when the checkout is applied on its own instead."""
+    """A checkout's donor known by email (None: a new one) and whether they opted in to news
+    (`opts_in` when the event does not say: a monthly gift's start); None when the checkout is
+    applied on its own instead."""
     if not email:
         return None
-    opted_in = (session.get("metadata") or {}).get("email_opt_in") == "yes"
+    opted_in = (
+        (session.get("metadata") or {}).get("email_opt_in") == "yes" if opts_in is None else opts_in
+    )
     donor = known.get(email)
-    if donor is None and (session.get("customer_details") or {}).get("address"):
+    if (
+        donor is None
+        and email not in new_donors
+        and (session.get("customer_details") or {}).get("address")
+    ):
         return None  # a billing address: matched by name and postcode, on its own
     if donor is not None and opted_in and not donor.email_news_ok:
         return None  # the known donor's preference changes: donor_update, on its own
@@ -732,7 +881,7 @@ def _gift_spec(
     )
 
 
-def _simple_events_apply(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None:
+def _simple_events_apply(simple: Sequence[_Simple]) -> None:
     """Record the batch's gifts and refunds, in a savepoint: new donors, gifts and their
     posting (with Stripe's fees and the refunds, in the events' order) a batch each, and the
     events' outcomes in one statement. If anything is refused, the batch is undone and each
@@ -750,8 +899,9 @@ def _simple_events_apply(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None:
             connect_event_taken_apply(unit.event)
 
 
-def _simple_events_record(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None:
+def _simple_events_record(simple: Sequence[_Simple]) -> None:
     gifts = [unit for unit in simple if isinstance(unit, _SimpleGift)]
+    starts = [unit for unit in simple if isinstance(unit, _SimpleStart)]
     # The refunds that follow each gift of the batch, posted right after it (and its fee).
     following: dict[str, list[RefundSpec]] = {}
     leading: list[RefundSpec] = []  # refunds ahead of every gift: a batch of refunds only
@@ -759,36 +909,43 @@ def _simple_events_record(simple: Sequence[_SimpleGift | _SimpleRefund]) -> None
     for unit in simple:
         if isinstance(unit, _SimpleGift):
             after = following[unit.payment_intent] = []
-        else:
+        elif isinstance(unit, _SimpleRefund):
             after.extend(unit.refunds)
     if leading:
         entries = accounting.entries_record(
             entries=[refund_entry_spec(refund) for refund in leading], acting_user=None
         )
         refunds_recorded(leading, entries, acting_user=None)
-    posted = _gifts_record(gifts, following) if gifts else []
+    made = _new_donors_made([unit for unit in simple if not isinstance(unit, _SimpleRefund)])
+    started = recurring_for_subscriptions_create(
+        [
+            (start.facts, made[start.new_donor] if start.new_donor else start.donor, start.first_on)
+            for start in starts
+        ]
+    )
+    posted = _gifts_record(gifts, following, made) if gifts else []
     outcomes = {
         gift.event.pk: (StripeEventOutcome.PROCESSED, _recorded_detail(recorded, gift.fee))
         for gift, recorded in zip(gifts, posted, strict=True)
     }
+    for start, recurring in zip(starts, started, strict=True):
+        outcomes[start.event.pk] = (StripeEventOutcome.PROCESSED, monthly_started_detail(recurring))
     for unit in simple:
         if isinstance(unit, _SimpleRefund):
             outcomes[unit.event.pk] = (StripeEventOutcome.PROCESSED, _refunds_detail(unit))
     connect_events_outcomes_record(outcomes=outcomes)
 
 
-def _gifts_record(
-    gifts: Sequence[_SimpleGift], following: dict[str, list[RefundSpec]]
-) -> list[Gift]:
-    """The gifts recorded and posted, each entry followed by its fee's and the refunds that
-    followed the gift in the batch (recorded on their gifts)."""
+def _new_donors_made(units: Sequence[_SimpleGift | _SimpleStart]) -> dict[str, Donor]:
+    """The batch's new donors made in one batch, by email, each as the first of its events
+    would make it (named by that checkout)."""
     names: dict[str, str] = {}
     opted_in: dict[str, bool] = {}
-    for gift in gifts:
-        if gift.new_donor and gift.new_donor not in names:
-            session = gift.event.payload["data"]["object"]
-            names[gift.new_donor] = _name_of(session)
-            opted_in[gift.new_donor] = (session.get("metadata") or {}).get("email_opt_in") == "yes"
+    for unit in units:
+        if unit.new_donor and unit.new_donor not in names:
+            session = unit.event.payload["data"]["object"]
+            names[unit.new_donor] = _name_of(session)
+            opted_in[unit.new_donor] = _opts_in(unit)
     created = (
         donors_create(
             donors=[_new_donor(email, names[email], opted_in[email]) for email in names],
@@ -797,7 +954,15 @@ def _gifts_record(
         if names
         else []
     )
-    made = dict(zip(names, created, strict=True))
+    return dict(zip(names, created, strict=True))
+
+
+def _gifts_record(
+    gifts: Sequence[_SimpleGift], following: dict[str, list[RefundSpec]], made: dict[str, Donor]
+) -> list[Gift]:
+    """The gifts recorded and posted, each entry followed by its fee's and the refunds that
+    followed the gift in the batch (recorded on their gifts); a new donor's gift is from the
+    donor `made` for its email."""
     for gift in gifts:
         if gift.spec.recurring_gift is not None:
             recurring_installment_seen(

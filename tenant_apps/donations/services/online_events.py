@@ -788,25 +788,33 @@ def _monthly_gift_start(event: ConnectEvent) -> Outcome:
         name=str(metadata.get("donor_name") or details.get("name") or "").strip(),
         address=details.get("address"),
     )
+    recurring = recurring_for_subscription_create(
+        facts=monthly_start_facts(session), donor=donor, first_on=day_of(event)
+    )
+    return Outcome(StripeEventOutcome.PROCESSED, monthly_started_detail(recurring))
+
+
+def monthly_start_facts(session: dict[str, Any]) -> SubscriptionFacts:
+    """What a checkout in subscription mode (its subscription and metadata checked) says of the
+    monthly gift it starts."""
+    metadata = session.get("metadata") or {}
     types = session.get("payment_method_types") or []
     only = types[0] if isinstance(types, list) and len(types) == 1 else "card"
-    recurring = recurring_for_subscription_create(
-        facts=SubscriptionFacts(
-            subscription_id=subscription_id,
-            at=None,
-            amount=Decimal(int(session.get("amount_total") or 0)) / CENTS,
-            status="active",
-            method=METHOD_OF_STRIPE_TYPE.get(str(only), GiftMethod.CARD),
-            fund=str(metadata.get("fund") or ""),
-            campaign=str(metadata.get("campaign") or ""),
-        ),
-        donor=donor,
-        first_on=day_of(event),
+    return SubscriptionFacts(
+        subscription_id=session["subscription"],
+        at=None,
+        amount=Decimal(int(session.get("amount_total") or 0)) / CENTS,
+        status="active",
+        method=METHOD_OF_STRIPE_TYPE.get(str(only), GiftMethod.CARD),
+        fund=str(metadata.get("fund") or ""),
+        campaign=str(metadata.get("campaign") or ""),
     )
-    return Outcome(
-        StripeEventOutcome.PROCESSED,
-        f"Monthly gift {recurring.pk} of {recurring.amount:.2f} started for {subscription_id}; "
-        "its gifts come with its paid invoices.",
+
+
+def monthly_started_detail(recurring: RecurringGift) -> str:
+    return (
+        f"Monthly gift {recurring.pk} of {recurring.amount:.2f} started for "
+        f"{recurring.stripe_subscription_id}; its gifts come with its paid invoices."
     )
 
 

@@ -14,16 +14,19 @@ by services.online_events, through the same function as one-time gifts.
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
 
+from saas_platform.lib.bulk import rows_insert
 from saas_platform.lib.errors import ServiceError
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import Fund
-from tenant_apps.core.services import audit_record
+from tenant_apps.core.models import AuditEvent
+from tenant_apps.core.services import audit_event, audit_events_record, audit_record
 from tenant_apps.donations.models import (
     Campaign,
     Frequency,
@@ -104,16 +107,81 @@ def campaign_of_metadata(value: str) -> Campaign | None:
     return Campaign.objects.filter(code__iexact=value.strip()).first()
 
 
+def subscriptions_lock(subscription_ids: Sequence[str]) -> None:
+    """subscription_lock for each of the subscriptions, in one statement, in sorted order (as
+    any two transactions take them, so neither waits for the other's)."""
+    if not subscription_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('stripe-subscription:' || id, 0)) "
+            "FROM unnest(%s::text[]) AS id",
+            [sorted(set(subscription_ids))],
+        )
+
+
 def recurring_for_subscription_create(
     *, facts: SubscriptionFacts, donor: Donor, first_on: date
 ) -> RecurringGift:
     """The monthly gift of a subscription not seen before (call under subscription_lock, having
     found none): active from `first_on`, the day of its first charge."""
+    recurring = _recurring_new(
+        facts,
+        donor=donor,
+        first_on=first_on,
+        fund=Fund.objects.get(code=_fund_code(facts.fund)),
+        campaign=campaign_of_metadata(facts.campaign),
+    )
+    recurring.save(force_insert=True)
+    _created_audit(recurring, facts).save(force_insert=True)
+    return recurring
+
+
+def recurring_for_subscriptions_create(
+    starts: Sequence[tuple[SubscriptionFacts, Donor, date]],
+) -> list[RecurringGift]:
+    """recurring_for_subscription_create for each (facts, donor, first day) of a batch: the
+    funds read at once, the monthly gifts and their audit rows written a statement each."""
+    if not starts:
+        return []
+    open_funds = {
+        fund.code: fund
+        for fund in Fund.objects.filter(
+            code__in={facts.fund for facts, _, _ in starts} | {DEFAULT_FUND}, is_active=True
+        )
+    }
+    general = open_funds.get(DEFAULT_FUND) or Fund.objects.get(code=DEFAULT_FUND)
+    campaigns = {
+        code: campaign_of_metadata(code) for code in {facts.campaign for facts, _, _ in starts}
+    }
+    made = rows_insert(
+        [
+            _recurring_new(
+                facts,
+                donor=donor,
+                first_on=first_on,
+                fund=open_funds.get(facts.fund, general),
+                campaign=campaigns[facts.campaign],
+            )
+            for facts, donor, first_on in starts
+        ]
+    )
+    audit_events_record(
+        [
+            _created_audit(recurring, facts)
+            for recurring, (facts, _, _) in zip(made, starts, strict=True)
+        ]
+    )
+    return made
+
+
+def _recurring_new(
+    facts: SubscriptionFacts, *, donor: Donor, first_on: date, fund: Fund, campaign: Campaign | None
+) -> RecurringGift:
     if facts.amount is None or facts.amount <= 0:
         raise ServiceError(f"Stripe gives no amount for subscription {facts.subscription_id}.")
     next_on = facts.next_charge_on or _month_later(first_on)
-    state = STATE_OF_STATUS.get(facts.status or "active", RecurringGiftState.ACTIVE)
-    recurring = RecurringGift.objects.create(
+    return RecurringGift(
         donor=donor,
         amount=facts.amount,
         currency=accounting.accounting_settings().currency,
@@ -121,25 +189,27 @@ def recurring_for_subscription_create(
         next_on=next_on,
         anchor_day=first_on.day,
         method=facts.method or GiftMethod.CARD,
-        fund=Fund.objects.get(code=_fund_code(facts.fund)),
-        campaign=campaign_of_metadata(facts.campaign),
+        fund=fund,
+        campaign=campaign,
         stripe_subscription_id=facts.subscription_id,
         stripe_status=facts.status or "active",
         cancel_at_period_end=bool(facts.cancel_at_period_end),
         end_on=next_on if facts.cancel_at_period_end else None,
         stripe_status_at=facts.at,
-        state=state,
+        state=STATE_OF_STATUS.get(facts.status or "active", RecurringGiftState.ACTIVE),
     )
-    audit_record(
+
+
+def _created_audit(recurring: RecurringGift, facts: SubscriptionFacts) -> AuditEvent:
+    return audit_event(
         "recurring_gift.create",
         acting_user=None,
         obj=recurring,
-        donor=donor.pk,
+        donor=recurring.donor_id,
         amount=f"{recurring.amount:.2f}",
         frequency=Frequency.MONTHLY,
         stripe_subscription=facts.subscription_id,
     )
-    return recurring
 
 
 def recurring_from_stripe_update(*, recurring: RecurringGift, facts: SubscriptionFacts) -> str:

@@ -37,6 +37,7 @@ from tenant_apps.donations.models import (
     GiftDispute,
     GiftRefund,
     GiftState,
+    PayoutTransaction,
     Receipt,
     RecurringGift,
 )
@@ -147,14 +148,16 @@ def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_bat
 
 def _normalized(text: str, names: dict[int, str], monthly: dict[int, str] | None = None) -> str:
     """The text with each gift's number replaced by its payment (and each monthly gift's by its
-    subscription): the numbers depend on the order rows were made in."""
+    subscription), and deposits' numbers left out: the numbers depend on the order rows were
+    made in."""
+    text = re.sub(r"(deposit )\d+", r"\1#", text)
     text = re.sub(
-        r"([Mm]onthly gift )(\d+)",
+        r"([Mm]onthly gift |Recurring gift )(\d+)",
         lambda found: found[1] + (monthly or {}).get(int(found[2]), "?"),
         text,
     )
     return re.sub(
-        r"((?<![Mm]onthly )[Gg]ift[: ])(\d+)",
+        r"((?<![Mm]onthly )(?<!Recurring )[Gg]ift[: ])(\d+)",
         lambda found: found[1] + names.get(int(found[2]), "?"),
         text,
     )
@@ -230,20 +233,39 @@ class _Undone(Exception):
 
 
 def _one_at_a_time_and_drained(
-    tenant: Tenant, stored: list[int], capture: Callable[..., Any]
+    tenant: Tenant, stored: list[int], capture: Callable[..., Any], *, processed: bool = True
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The books after the stored events are applied one at a time (then undone), and after
-    they are drained."""
-    with pytest.raises(_Undone), transaction.atomic():
-        with schema_context(tenant.organization.schema_name), capture(execute=True):
-            for event_id in stored:
-                assert connect_event_apply(event_id=event_id) == "processed"
-        with schema_context(tenant.organization.schema_name):
-            one_at_a_time = _books()
-        raise _Undone
-    assert _drained(tenant.organization.pk, capture) == len(stored)
+    """The books after the stored events are drained (then undone), and after they are applied
+    one at a time in the order the drain applied them (its batches' events in their order)."""
+    order: list[int] = []
+    batch, alone = online_batches._simple_events_apply, online_batches.connect_event_taken_apply
+
+    def batch_noted(simple: Any) -> None:
+        order.extend(unit.event.pk for unit in simple)
+        batch(simple)
+
+    def alone_noted(event: ConnectEvent) -> str:
+        order.append(event.pk)
+        return alone(event)
+
+    online_batches._simple_events_apply = batch_noted  # type: ignore[assignment]
+    online_batches.connect_event_taken_apply = alone_noted  # type: ignore[assignment]
+    try:
+        with pytest.raises(_Undone), transaction.atomic():
+            assert _drained(tenant.organization.pk, capture) == len(stored)
+            with schema_context(tenant.organization.schema_name):
+                drained = _books()
+            raise _Undone
+    finally:
+        online_batches._simple_events_apply = batch
+        online_batches.connect_event_taken_apply = alone
+    assert sorted(order) == sorted(stored)
+    with schema_context(tenant.organization.schema_name), capture(execute=True):
+        for event_id in order:
+            outcome = connect_event_apply(event_id=event_id)
+            assert outcome == "processed" or not processed, outcome
     with schema_context(tenant.organization.schema_name):
-        return one_at_a_time, _books()
+        return _books(), drained
 
 
 def test_a_drain_records_what_applying_each_event_on_its_own_records(
@@ -251,9 +273,9 @@ def test_a_drain_records_what_applying_each_event_on_its_own_records(
     connected: FakeStripe,  # noqa: F811 - the fixture
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    """Given gifts of known and new donors (one giving twice, one opting in), a payout-free
-    day and a tribute, when they are applied one at a time (then undone) and then drained,
-    then the books, the log, the receipts and the outcomes are the same."""
+    """Given gifts of known and new donors (one giving twice, one opting in), a payout-free day and
+    a tribute, when they are drained (then undone) and applied one at a time in the drain's
+    order, then the books, the log, the receipts and the outcomes are the same."""
     receipting("alpha")
     with schema_context("alpha"):
         donor_made("Known", "Donor", emails=("known@example.org",))
@@ -288,11 +310,11 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
     django_capture_on_commit_callbacks: Callable[..., Any],
     applied_alone: list[int],
 ) -> None:
-    """Given two monthly gifts started, then their installments among one-time gifts (two of
-    one subscription in a row) and the first invoice of a monthly gift whose checkout has not
-    arrived, when they are applied one at a time (then undone) and then drained, then the
-    books, the monthly gifts' next charges, the log and the outcomes are the same; the drain
-    applied on its own only the invoice with no monthly gift yet (a subscription's second
+    """Given two monthly gifts started, then their installments among one-time gifts (two of one
+    subscription in a row) and the first invoice of a monthly gift whose checkout has not
+    arrived, when they are drained (then undone) and applied one at a time in the drain's order,
+    then the books, the monthly gifts' next charges, the log and the outcomes are the same; the
+    drain applied on its own only the invoice with no monthly gift yet (a subscription's second
     installment waits for the next batch, which sees the first's next charge)."""
     receipting("alpha")
     now = int(time.time())
@@ -344,6 +366,118 @@ def test_a_drain_records_installments_of_monthly_gifts_as_applying_each_on_its_o
         assert recurring.next_on == timezone.localdate(datetime.fromtimestamp(period_end, UTC))
 
 
+def _started(
+    fake: FakeStripe, cents: int, email: str, name: str, **extra: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A monthly gift started on Checkout: its checkout's session and its first invoice."""
+    return fake.subscription_checkout_pay(
+        account=ACCOUNT,
+        amount=cents,
+        metadata=monthly_metadata(donor_email=email, donor_name=name, **extra),
+        email=email,
+        name=name,
+    )
+
+
+def test_a_drain_starts_monthly_gifts_as_applying_each_on_its_own_does(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+) -> None:
+    """Given monthly gifts started by a known donor, by a new one who then gives once, by a new one
+    who gave once just before, one to a fund, one whose first invoice follows it, and a second
+    checkout event of a monthly gift started already, when they are drained (then undone) and
+    applied one at a time in the drain's order, then the monthly gifts, donors, books, log and
+    outcomes are the same. Applied on its own: the start of the new donor with a postcode to
+    match (by name and postcode, not a batch's work) and the second checkout event."""
+    receipting("alpha")
+    wells_offered("alpha")
+    with schema_context("alpha"):
+        donor_made("Known", "Donor", emails=("known@example.org",))
+        donor_made("Walt", "Wells", emails=("wells@example.org",))
+        donor_made("Pat", "Paid", emails=("paid@example.org",))
+    now = int(time.time())
+    known, _ = _started(connected, 2_500, "known@example.org", "Known Donor")
+    nell, _ = _started(connected, 1_000, "nell@example.org", "Nell New")
+    olga, _ = _started(connected, 3_000, "olga@example.org", "Olga Once")
+    wells, _ = _started(connected, 4_000, "wells@example.org", "Walt Wells", fund="WELLS")
+    first_paid, first_invoice = _started(connected, 1_500, "paid@example.org", "Pat Paid")
+    again, _ = _started(connected, 2_000, "again@example.org", "Al Again")
+    [started_id] = _stored(event("checkout.session.completed", again, created=now, account=ACCOUNT))
+    with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
+        assert connect_event_apply(event_id=started_id) == "processed"
+
+    def checkout(session: dict[str, Any]) -> dict[str, Any]:
+        return event("checkout.session.completed", session, created=now, account=ACCOUNT)
+
+    stored = _stored(
+        checkout(known),
+        checkout(nell),
+        {**paid(connected, email="nell@example.org", cents=2_000, name="Nell New"), "created": now},
+        {**paid(connected, email="olga@example.org", cents=500, name="Olga Once"), "created": now},
+        checkout(olga),
+        checkout(wells),
+        checkout(first_paid),
+        event("invoice.paid", first_invoice, created=now, account=ACCOUNT),
+        checkout(again),
+    )
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
+
+    assert drained == one_at_a_time
+    assert applied_alone == [stored[1], stored[-1]]
+    assert len(drained["monthly"]) == 6
+    assert sum("started for" in outcome[2] for outcome in drained["outcomes"]) == 6
+    with schema_context("alpha"):
+        assert Donor.objects.filter(emails__email="nell@example.org").count() == 1
+        walt = RecurringGift.objects.get(stripe_subscription_id=wells["subscription"])
+        assert walt.fund.code == "WELLS" and walt.gifts.count() == 0
+        pat = RecurringGift.objects.get(stripe_subscription_id=first_paid["subscription"])
+        assert pat.gifts.count() == 1
+
+
+def test_monthly_gifts_started_in_a_batch_take_statements_that_do_not_grow_with_them(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+) -> None:
+    """Given drains of a gift from a new donor and monthly gifts started by that donor and by
+    known ones, one and five, when each is drained, then both take the same statements and
+    none is applied on its own."""
+    with schema_context("alpha"):
+        for number in range(5):
+            donor_made("Known", f"Donor {number}", emails=(f"known{number}@example.org",))
+    now = int(time.time())
+    counts = []
+    for size, new in ((1, "new-a@example.org"), (5, "new-b@example.org")):
+        sessions = [_started(connected, 1_000, new, "New Donor")[0]] + [
+            _started(connected, 1_000, f"known{n}@example.org", f"Known Donor {n}")[0]
+            for n in range(size - 1)
+        ]
+        _stored(
+            paid(connected, email=new),
+            *[
+                event("checkout.session.completed", session, created=now, account=ACCOUNT)
+                for session in sessions
+            ],
+        )
+        with CaptureQueriesContext(connection) as queries:
+            taken = _drained(
+                alpha.organization.pk, django_capture_on_commit_callbacks, execute=False
+            )
+        assert taken == 1 + size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1], counts
+    assert applied_alone == []
+    with schema_context("alpha"):
+        assert RecurringGift.objects.count() == 6
+
+
 def _refunded(charge: dict[str, Any], created: int) -> dict[str, Any]:
     return event("charge.refunded", charge, created=created, account=ACCOUNT)
 
@@ -364,12 +498,12 @@ def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
     django_capture_on_commit_callbacks: Callable[..., Any],
     applied_alone: list[int],
 ) -> None:
-    """Given receipted gifts recorded earlier and then, among new gifts: a whole refund ahead
-    of every gift, one in part, a charge refunded in part twice and then in full (all three in
-    its first event, nothing new in its second), and a refund of a gift the same drain records,
-    when they are applied one at a time (then undone) and then drained, then the books (entry
-    numbers included), the receipts, the log and the outcomes are the same; the drain applied
-    on its own only the second event of the charge it had refunded already."""
+    """Given receipted gifts recorded earlier and then, among new gifts: a whole refund ahead of
+    every gift, one in part, a charge refunded in part twice and then in full (all three in its
+    first event, nothing new in its second), and a refund of a gift the same drain records, when
+    they are drained (then undone) and applied one at a time in the drain's order, then the
+    books (entry numbers included), the receipts, the log and the outcomes are the same; the
+    drain applied on its own only the second event of the charge it had refunded already."""
     receipting("alpha")
     whole, part, thrice = _gifts_drained(
         alpha, connected, django_capture_on_commit_callbacks, [2_000, 2_001, 2_002]
@@ -422,12 +556,11 @@ def test_gifts_and_refunds_in_any_order_are_drained_as_applied_one_at_a_time(
     seed: int,
 ) -> None:
     """Given gifts recorded earlier, new gifts, and refunds of both (whole, in part, a charge
-    refunded twice, a refund of a gift not yet recorded), in an order shuffled by the seed,
-    when they are applied one at a time (then undone) and then drained, then the books (entry
-    numbers included), the receipts, the log and the outcomes are the same, and the refunds of
-    gifts recorded before are drained in batches."""
+    refunded twice, a refund of a gift not yet recorded), in an order shuffled by the seed, when
+    they are drained (then undone) and applied one at a time in the drain's order, then the
+    books (entry numbers included), the receipts, the log and the outcomes are the same, and the
+    refunds of gifts recorded before are drained in batches."""
     receipting("alpha")
-    organization_id = alpha.organization.pk
     old = _gifts_drained(
         alpha, connected, django_capture_on_commit_callbacks, [3_000, 3_001, 3_002]
     )
@@ -446,20 +579,13 @@ def test_gifts_and_refunds_in_any_order_are_drained_as_applied_one_at_a_time(
     random.Random(seed).shuffle(events)
     stored = _stored(*[{**each, "created": now} for each in events])
 
-    with pytest.raises(_Undone), transaction.atomic():
-        with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):
-            for event_id in stored:
-                connect_event_apply(event_id=event_id)
-        with schema_context("alpha"):
-            one_at_a_time = _books()
-        raise _Undone
     applied_alone.clear()
-    assert _drained(organization_id, django_capture_on_commit_callbacks) == len(stored)
-    with schema_context("alpha"):
-        drained = _books()
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks, processed=False
+    )
 
     assert drained == one_at_a_time
-    # Only a refund of a gift the same drain records goes on its own, with its gift.
+    # Only a refund of a gift the same drain records goes on its own, after its gift.
     refunds_batched = [
         pk
         for pk, each in zip(stored, events, strict=True)
@@ -566,6 +692,102 @@ def test_gifts_paid_out_before_they_are_recorded_are_drained_as_each_on_its_own(
     moved = [entry for entry in drained["entries"] if "known now" in entry[1]]
     assert len(moved) == 1 and "WELLS" in str(moved[0][5])
     assert sum("Paid out before it was recorded" in o[2] for o in drained["outcomes"]) == 1
+
+
+def test_a_drain_applies_its_gifts_as_one_batch_before_its_payouts(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a payout of three gifts (one to a restricted fund) delivered before them and
+    between them, when they are drained, then the gifts are one batch and the payout is
+    applied after it, finding every gift it paid out recorded (nothing moved between funds
+    afterwards), and the books are as applying each on its own in that order makes them."""
+    wells_offered("alpha")
+    payloads = [
+        paid(connected, email="g1@example.org", cents=1_000),
+        paid(connected, email="wells@example.org", cents=2_000, fund="WELLS"),
+        paid(connected, email="g2@example.org", cents=3_000),
+    ]
+    payout = connected.payout_make(ACCOUNT, arrival_date=int(time.time()))
+    paid_out = event("payout.paid", payout, created=int(time.time()), account=ACCOUNT)
+    stored = _stored(payloads[0], paid_out, *payloads[1:])
+    batches: list[int] = []
+    apply = online_batches._simple_events_apply
+
+    def counted(simple: Any) -> None:
+        batches.append(len(simple))
+        apply(simple)
+
+    monkeypatch.setattr(online_batches, "_simple_events_apply", counted)
+    order = [
+        event.pk
+        for event in online_batches.apply_order(
+            [ConnectEvent.objects.get(pk=event_id) for event_id in stored]
+        )
+    ]
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, order, django_capture_on_commit_callbacks
+    )
+
+    assert order == [stored[0], *stored[2:], stored[1]]
+    assert drained == one_at_a_time
+    assert batches == [3] and applied_alone == [stored[1]]
+    assert not [entry for entry in drained["entries"] if "known now" in entry[1]]
+    with schema_context("alpha"):
+        assert PayoutTransaction.objects.exclude(payment_intent="").count() == 3
+
+
+def test_an_event_left_for_after_the_batch_keeps_its_donors_later_events_after_it(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    applied_alone: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a new donor's gift with a billing address (matched by name and postcode, on its
+    own), gifts of known donors, and the same donor's next gift, when they are drained, then
+    the known donors' gifts are one batch, the first gift is applied on its own after it and
+    the donor's next gift after that (finding the donor it made), and the books are as applying
+    each on its own in that order makes them."""
+    with schema_context("alpha"):
+        for number in range(2):
+            donor_made("Known", f"Donor {number}", emails=(f"known{number}@example.org",))
+    addressed = paid(connected, email="nell@example.org", cents=1_000, name="Nell New")
+    addressed["data"]["object"]["customer_details"] = {
+        "email": "nell@example.org",
+        "name": "Nell New",
+        "address": {"postal_code": "94107", "country": "US", "line1": "1 Main St"},
+    }
+    stored = _stored(
+        addressed,
+        paid(connected, email="known0@example.org"),
+        paid(connected, email="nell@example.org", cents=2_000, name="Nell New"),
+        paid(connected, email="known1@example.org"),
+    )
+    batches: list[list[int]] = []
+    apply = online_batches._simple_events_apply
+
+    def counted(simple: Any) -> None:
+        batches.append([unit.event.pk for unit in simple])
+        apply(simple)
+
+    monkeypatch.setattr(online_batches, "_simple_events_apply", counted)
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
+
+    assert drained == one_at_a_time
+    assert batches[0] == [stored[1], stored[3]]
+    assert applied_alone[0] == stored[0]
+    assert [stored[2]] in batches or stored[2] in applied_alone
+    with schema_context("alpha"):
+        nell = Donor.objects.get(emails__email="nell@example.org")
+        assert nell.gifts.count() == 2 and nell.addresses.count() == 1
 
 
 def _fees_recorded(event_ids: list[int]) -> list[str]:
