@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -59,8 +62,33 @@ def audit_record(
 
 def audit_events_record(events: list[AuditEvent]) -> list[AuditEvent]:
     """The audit rows of a batch of changes (see audit_event), written in one statement in the
-    caller's transaction."""
+    caller's transaction; inside audit_events_together(), kept for its one statement."""
+    together = _together.get()
+    if together is not None:
+        together.extend(events)
+        return events
     return rows_insert(events)
+
+
+_together: ContextVar[list[AuditEvent] | None] = ContextVar("audit_together", default=None)
+
+
+@contextmanager
+def audit_events_together() -> Iterator[None]:
+    """The audit rows the services record in batches (audit_events_record) inside the block,
+    written in one statement when it ends without an error, in the caller's transaction: a
+    batch of online gifts writes its gifts', entries' and postings' rows at once. Rows keep the
+    order they were recorded in. Nested blocks write with the outermost."""
+    if _together.get() is not None:
+        yield
+        return
+    token = _together.set([])
+    try:
+        yield
+        events = _together.get() or []
+    finally:
+        _together.reset(token)
+    rows_insert(events)
 
 
 def audit_value(value: Any) -> Any:

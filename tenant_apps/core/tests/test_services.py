@@ -10,7 +10,14 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.accounting.models import Fund
 from tenant_apps.core.models import AuditEvent
-from tenant_apps.core.services import audit_record, audit_value, changes_save
+from tenant_apps.core.services import (
+    audit_event,
+    audit_events_record,
+    audit_events_together,
+    audit_record,
+    audit_value,
+    changes_save,
+)
 from tests.plugin import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +91,24 @@ def test_audit_value_keeps_what_json_holds_and_writes_the_rest_as_text(
     value: object, held: object
 ) -> None:
     assert audit_value(value) == held
+
+
+def test_rows_recorded_together_are_written_in_order_at_the_end_and_not_at_all_on_an_error(
+    alpha: Tenant,
+) -> None:
+    with schema_context(alpha.organization.schema_name):
+        with audit_events_together():
+            audit_events_record([audit_event("first.one", acting_user=None)])
+            with audit_events_together():
+                audit_events_record([audit_event("second.one", acting_user=None)])
+            assert not AuditEvent.objects.filter(action__endswith=".one").exists()
+        assert list(
+            AuditEvent.objects.filter(action__endswith=".one")
+            .order_by("pk")
+            .values_list("action", flat=True)
+        ) == ["first.one", "second.one"]
+
+        with pytest.raises(ZeroDivisionError), audit_events_together():
+            audit_events_record([audit_event("never.one", acting_user=None)])
+            _ = 1 / 0
+        assert not AuditEvent.objects.filter(action="never.one").exists()

@@ -46,6 +46,7 @@ from shared_apps.tenants.models import Organization
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.core.services import audit_events_together
 from tenant_apps.donations.models import (
     Campaign,
     Gift,
@@ -887,7 +888,7 @@ def _simple_events_apply(simple: Sequence[_Simple]) -> None:
     events' outcomes in one statement. If anything is refused, the batch is undone and each
     event is applied on its own instead."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_events_together():
             _simple_events_record(simple)
     except Exception:
         logger.warning(
