@@ -64,7 +64,7 @@ def connect_event_receive(*, payload: bytes, signature: str) -> ConnectEvent:
         event.outcome_detail = "No organization that takes gifts has this Stripe account."
         event.processed_at = event.received_at
     try:
-        stored = _connect_event_insert(event)
+        stored = _connect_event_insert(event, payload=payload.decode())
     except DataError:
         raise WebhookRefused("The event cannot be stored.") from None
     if not stored:
@@ -100,19 +100,26 @@ def _organization_of_account_read(account_id: str) -> Organization | None:
     return Organization.from_db(connection.alias, ["id", "schema_name"], row) if row else None
 
 
-def _connect_event_insert(event: ConnectEvent) -> bool:
+def _connect_event_insert(event: ConnectEvent, *, payload: str) -> bool:
     """Store the event unless its id is stored already, in one statement (a delivery and its
     replay may arrive at the same moment: one stores it, the other finds it); whether it was
-    stored. Sets the new row's id on `event`."""
+    stored. Sets the new row's id on `event`. `payload` is the delivery's text, verified JSON
+    that event.payload was parsed from: stored as it is, not written out again."""
     fields = [field for field in ConnectEvent._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column or field.attname) for field in fields)
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    placeholders = ", ".join("%s::jsonb" if field.name == "payload" else "%s" for field in fields)
+    values = [
+        payload
+        if field.name == "payload"
+        else field.get_db_prep_save(getattr(event, field.attname), connection)
+        for field in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             # Names from the model; values are parameters.
             f"INSERT INTO {quote(ConnectEvent._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"VALUES ({placeholders}) "
             "ON CONFLICT (stripe_id) DO NOTHING RETURNING id",
             values,
         )

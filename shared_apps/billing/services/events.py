@@ -67,7 +67,9 @@ def stripe_event_parse(
     ):
         raise WebhookRefused("The payload is not a Stripe event.")
     try:
-        holds_nul = _holds_nul(data)
+        # A NUL in a string is written \u0000 in JSON (a raw one is not JSON): only a payload
+        # holding that text is looked through.
+        holds_nul = b"\\u0000" in payload and _holds_nul(data)
     except RecursionError:
         raise WebhookRefused("The payload is nested too deeply.") from None
     if holds_nul:  # PostgreSQL's jsonb cannot store one

@@ -461,3 +461,23 @@ def test_without_a_webhook_secret_every_delivery_is_refused(
     with pytest.raises(WebhookRefused, match="not configured"):
         deliver(paid(T0))
     assert StripeEvent.objects.count() == 0
+
+
+def test_a_payload_holding_the_text_of_a_nul_escape_but_no_nul_is_stored(
+    subscribed: Subscription,
+) -> None:
+    body = json.dumps(
+        {
+            "id": "evt_text_of_nul",
+            "object": "event",
+            "type": "customer.created",
+            "created": 1,
+            "data": {"object": {"name": "backslash-u: \\u0000"}},
+        }
+    ).encode()
+    assert b"\\u0000" in body
+
+    stripe_event_receive(payload=body, signature=signed(body)[1])
+
+    stored = StripeEvent.objects.get(stripe_id="evt_text_of_nul")
+    assert stored.payload["data"]["object"]["name"] == "backslash-u: \\u0000"
