@@ -98,8 +98,10 @@ class FakeStripe:
     # ""), in the order they were made; and the source each one records (charge or refund).
     balance_transactions: dict[str, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Payout id -> (the account, the payout).
+    # Payout id -> (the account, the payout); and the balance transactions each settled, in
+    # their order (its own last).
     payouts: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    settled_by: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The time Stripe stamps on what it makes (`created`), None for the time now: a bench sets
     # it to the time of the event being made, as Stripe's charges come seconds before theirs.
@@ -123,6 +125,7 @@ class FakeStripe:
         self.balance_transactions.clear()
         self.sources.clear()
         self.payouts.clear()
+        self.settled_by.clear()
 
     def account_onboarded(self, account_id: str, *, payouts: bool = True) -> None:
         """The owner finished Stripe's onboarding: the account takes charges (and pays out)."""
@@ -514,6 +517,7 @@ class FakeStripe:
             for key in [*settled, own["id"]]:
                 owner, transaction, _ = self.balance_transactions.get(key, (account, own, ""))
                 self.balance_transactions[key] = (owner, transaction, payout_id)
+            self.settled_by[payout_id] = [*settled, own["id"]]
         payout = payout_object(
             payout_id,
             amount=total,
@@ -527,11 +531,7 @@ class FakeStripe:
 
     def payout_transactions(self, payout_id: str) -> list[dict[str, Any]]:
         """What the payout settled, its own transaction included, oldest first."""
-        return [
-            transaction
-            for _, transaction, payout in self.balance_transactions.values()
-            if payout == payout_id
-        ]
+        return [self.balance_transactions[key][1] for key in self.settled_by.get(payout_id, [])]
 
     def refund_in_dashboard(
         self, payment_intent_id: str, *, amount: int | None = None
@@ -670,12 +670,20 @@ def _charges(fake: FakeStripe, account: str, query: dict[str, str]) -> tuple[int
         value for key, value in query.items() if key.startswith("expand")
     }
     since, until = query.get("created[gte]"), query.get("created[lte]")
-    listed = []
+    after = query.get("starting_after")
+    limit = min(int(query.get("limit") or 10), 100)
+    # Newest first, only as far as the page and one more: a list read is a window of the
+    # account's charges, and a bench makes tens of thousands.
+    listed: list[dict[str, Any]] = []
+    found_after = not after
     for payment_intent_id, (owner, payment_intent) in reversed(list(fake.payment_intents.items())):
         charge = payment_intent["latest_charge"]
         if owner != account or (since and charge["created"] < int(since)):
             continue
         if until and charge["created"] > int(until):
+            continue
+        if not found_after:
+            found_after = charge["id"] == after
             continue
         transaction = charge.get("balance_transaction")
         if not expand and isinstance(transaction, dict):
@@ -683,11 +691,8 @@ def _charges(fake: FakeStripe, account: str, query: dict[str, str]) -> tuple[int
         listed.append(
             {**charge, "balance_transaction": transaction, "payment_intent": payment_intent_id}
         )
-    after = query.get("starting_after")
-    if after:
-        ids = [charge["id"] for charge in listed]
-        listed = listed[ids.index(after) + 1 :] if after in ids else []
-    limit = min(int(query.get("limit") or 10), 100)
+        if len(listed) > limit:
+            break
     return 200, {
         "object": "list",
         "data": listed[:limit],
