@@ -23,7 +23,7 @@ AWKWARD = ['say "hi"', "back\\slash", "{braces}, commas", "NULL", "", "naÃ¯ve â€
 
 
 def _row(obj: Model, *, leave: tuple[str, ...] = ("id",)) -> dict[str, object]:
-    values = type(obj).objects.filter(pk=obj.pk).values().get()
+    values = type(obj)._default_manager.filter(pk=obj.pk).values().get()
     return {name: value for name, value in values.items() if name not in leave}
 
 
