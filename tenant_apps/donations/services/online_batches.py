@@ -574,12 +574,9 @@ class _Reads:
 
 
 def _opts_in(unit: _SimpleGift | _SimpleStart) -> bool:
-    """Whether a new donor made for the unit gets the news (a gift's page box; never a start)."""
+    """Whether a new donor made for the unit gets the news: the page's box."""
     session = unit.event.payload["data"]["object"]
-    return (
-        isinstance(unit, _SimpleGift)
-        and (session.get("metadata") or {}).get("email_opt_in") == "yes"
-    )
+    return (session.get("metadata") or {}).get("email_opt_in") == "yes"
 
 
 def _gift_unit(
@@ -657,7 +654,7 @@ def _start_unit(
     event: ConnectEvent, subscription_id: str, email: str, *, reads: _Reads
 ) -> _SimpleStart | None:
     """The monthly gift a checkout in subscription mode starts, as _monthly_gift_start would
-    (whose donor is found by email or made, the news preference untouched); None when it is
+    (its donor found by email or made, and opted in to the news as a gift's is); None when it is
     applied on its own instead (a monthly gift stands for the subscription already: it says
     so)."""
     if subscription_id in reads.monthly or subscription_id in reads.seen:
@@ -666,9 +663,7 @@ def _start_unit(
     facts = monthly_start_facts(session)
     if facts.amount is None or facts.amount <= 0:
         return None
-    checkout_donor = _checkout_donor(
-        email, session, known=reads.known, new_donors=reads.new_donors, opts_in=False
-    )
+    checkout_donor = _checkout_donor(email, session, known=reads.known, new_donors=reads.new_donors)
     if checkout_donor is None:
         return None
     donor, _ = checkout_donor
@@ -682,21 +677,13 @@ def _start_unit(
 
 
 def _checkout_donor(
-    email: str,
-    session: dict[str, Any],
-    *,
-    known: dict[str, Donor],
-    new_donors: dict[str, bool],
-    opts_in: bool | None = None,
+    email: str, session: dict[str, Any], *, known: dict[str, Donor], new_donors: dict[str, bool]
 ) -> tuple[Donor | None, bool] | None:
-    """A checkout's donor known by email (None: a new one) and whether they opted in to news
-    (`opts_in` when the event does not say: a monthly gift's start); None when the checkout is
-    applied on its own instead."""
+    """A checkout's donor known by email (None: a new one) and whether they opted in to news;
+    None when the checkout is applied on its own instead."""
     if not email:
         return None
-    opted_in = (
-        (session.get("metadata") or {}).get("email_opt_in") == "yes" if opts_in is None else opts_in
-    )
+    opted_in = (session.get("metadata") or {}).get("email_opt_in") == "yes"
     donor = known.get(email)
     if (
         donor is None

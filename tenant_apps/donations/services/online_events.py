@@ -787,6 +787,7 @@ def _monthly_gift_start(event: ConnectEvent) -> Outcome:
         email=str(metadata.get("donor_email") or details.get("email") or "").strip().lower(),
         name=str(metadata.get("donor_name") or details.get("name") or "").strip(),
         address=details.get("address"),
+        email_opt_in=metadata.get("email_opt_in") == "yes",
     )
     recurring = recurring_for_subscription_create(
         facts=monthly_start_facts(session), donor=donor, first_on=day_of(event)

@@ -250,8 +250,8 @@ def _one_at_a_time_and_drained(
         order.append(event.pk)
         return alone(event)
 
-    online_batches._simple_events_apply = batch_noted  # type: ignore[assignment]
-    online_batches.connect_event_taken_apply = alone_noted  # type: ignore[assignment]
+    online_batches._simple_events_apply = batch_noted
+    online_batches.connect_event_taken_apply = alone_noted
     try:
         with pytest.raises(_Undone), transaction.atomic():
             assert _drained(tenant.organization.pk, capture) == len(stored)
@@ -439,6 +439,48 @@ def test_a_drain_starts_monthly_gifts_as_applying_each_on_its_own_does(
         assert walt.fund.code == "WELLS" and walt.gifts.count() == 0
         pat = RecurringGift.objects.get(stripe_subscription_id=first_paid["subscription"])
         assert pat.gifts.count() == 1
+
+
+def test_a_monthly_gift_started_by_a_donor_who_ticked_the_box_opts_them_in_to_the_news(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given monthly gifts started with the news box ticked, by a known donor not opted in and
+    by a new donor who gave once just before (ticking it too), and one left unticked by a donor
+    opted in, when they are drained (then undone) and applied one at a time in the drain's
+    order, then the books are the same: the first two are opted in, the third keeps the news."""
+    with schema_context("alpha"):
+        donor_made("Known", "Donor", emails=("known@example.org",))
+        kept = donor_made("Kept", "Donor", emails=("kept@example.org",))
+        kept.email_news_ok = True
+        kept.save(update_fields=["email_news_ok"])
+    now = int(time.time())
+    known, _ = _started(connected, 2_500, "known@example.org", "Known Donor", email_opt_in="yes")
+    olga, _ = _started(connected, 3_000, "olga@example.org", "Olga Once", email_opt_in="yes")
+    unticked, _ = _started(connected, 1_000, "kept@example.org", "Kept Donor", email_opt_in="no")
+    stored = _stored(
+        event("checkout.session.completed", known, created=now, account=ACCOUNT),
+        {
+            **paid(connected, email="olga@example.org", cents=500, email_opt_in="yes"),
+            "created": now,
+        },
+        event("checkout.session.completed", olga, created=now, account=ACCOUNT),
+        event("checkout.session.completed", unticked, created=now, account=ACCOUNT),
+    )
+
+    one_at_a_time, drained = _one_at_a_time_and_drained(
+        alpha, stored, django_capture_on_commit_callbacks
+    )
+
+    assert drained == one_at_a_time
+    with schema_context("alpha"):
+        assert dict(
+            Donor.objects.filter(
+                emails__email__in=["known@example.org", "olga@example.org"]
+            ).values_list("emails__email", "email_news_ok")
+        ) == {"known@example.org": True, "olga@example.org": True}
+        assert Donor.objects.get(pk=kept.pk).email_news_ok is True
 
 
 def test_monthly_gifts_started_in_a_batch_take_statements_that_do_not_grow_with_them(
