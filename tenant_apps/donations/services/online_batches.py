@@ -3,17 +3,19 @@ Connect webhook wakes), with the same outcome as applying each on its own (onlin
 
 A drain takes up to DRAIN_BATCH waiting events of its organization, oldest first, locked with
 SKIP LOCKED (two drains never take the same event), after reading from Stripe what they will
-need with no transaction open. Paid one-time gifts and installments of monthly gifts that need
-nothing but the common case (a donor known by email, or a new one with no billing address to
-compare; a monthly gift already started; no refund, dispute or payout that came first, nothing
-recorded yet for the payment or the invoice), and refunded charges of gifts recorded before
-the batch (posted gifts neither deposited, paying a pledge nor in kind; one event a charge in
-the batch), are applied together: donors created in one batch, gifts created and posted with
-Stripe's fees and the refunds (each after the gift it follows, numbered in the events' order)
-in one batch, outcomes written in one statement, receipts issued by one task. Every other
-event is applied on its own, in its place in the order, as connect_event_apply applies it; if
-a batch fails, its events are applied one at a time, so that each failure is recorded on its
-own event.
+need with no transaction open. Paid one-time gifts, monthly gifts started and installments of
+monthly gifts that need nothing but the common case (a donor known by email, or a new one with
+no billing address to compare; a monthly gift already started for an installment, none yet for
+a start; no refund, dispute or payout that came first, nothing recorded yet for the payment or
+the invoice), and refunded charges of gifts recorded before the batch (posted gifts neither
+deposited, paying a pledge nor in kind; one event a charge in the batch), are applied together,
+first (apply_order): donors created in one batch, monthly gifts in one, gifts created and
+posted with Stripe's fees and the refunds (each after the gift it follows, numbered in the
+batch's order) in one batch, audit rows and outcomes written in one statement each, receipts
+issued by one task. An event the batch cannot take is left for after it, with every later
+event of its payment, invoice, subscription or donor; those and every other event are applied
+on its own, as connect_event_apply applies it, or in the next batch. If a batch fails, its
+events are applied one at a time, so that each failure is recorded on its own event.
 """
 
 from __future__ import annotations
@@ -443,9 +445,10 @@ type _Simple = _SimpleGift | _SimpleRefund | _SimpleStart
 
 
 def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[_Simple]:
-    """The leading events of `run` (paid one-time checkouts, installments and refunded
-    charges, in order) that are simple; stops at the first that is not, which is then applied
-    on its own."""
+    """The events of `run` (paid one-time checkouts, monthly gifts started, installments and
+    refunded charges, in order) that are simple and share no payment, invoice, subscription or
+    donor with an earlier one that is not: the batch, in their order. The others are left for
+    after it."""
     # Before anything is read for posting: a payout applied at the same time waits for the
     # batch, or the batch sees the payout (online_payouts.payout_funds_of_late_gift).
     clearing_lock()
