@@ -42,6 +42,7 @@ on what it makes.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import itertools
@@ -58,6 +59,7 @@ WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 CONNECT_WEBHOOK_SECRET = "whsec_test_connect_fedcba9876543210"
 API_VERSION = "2026-10-28.endive"
 _numbers = itertools.count(1)
+_made = itertools.count()  # the order PaymentIntents are made in, across accounts
 
 
 @dataclass
@@ -82,6 +84,9 @@ class FakeStripe:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # PaymentIntent id -> (the account it was made on, the PaymentIntent).
     payment_intents: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # Account -> its PaymentIntents as (their charge's `created`, the order made, the id),
+    # in that order: a list of charges reads a window of one account's, not all of them.
+    charges_made: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
     # Refund id -> (the account it was made on, the refund), in the order they were made.
     refunds: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     # Subscription id -> (its account, the subscription), for monthly gifts on Connect.
@@ -110,6 +115,14 @@ class FakeStripe:
     def now(self) -> int:
         return int(time.time()) if self.clock is None else self.clock
 
+    def payment_intent_keep(self, account: str, payment_intent: dict[str, Any]) -> None:
+        """A PaymentIntent made on the account, with its charge."""
+        self.payment_intents[payment_intent["id"]] = (account, payment_intent)
+        bisect.insort(
+            self.charges_made.setdefault(account, []),
+            (payment_intent["latest_charge"]["created"], next(_made), payment_intent["id"]),
+        )
+
     def reset(self) -> None:
         self.connect_subscriptions.clear()
         self.invoice_payments.clear()
@@ -122,6 +135,7 @@ class FakeStripe:
         self.accounts.clear()
         self.sessions.clear()
         self.payment_intents.clear()
+        self.charges_made.clear()
         self.balance_transactions.clear()
         self.sources.clear()
         self.payouts.clear()
@@ -212,7 +226,7 @@ class FakeStripe:
             "payment_method_types": [method],
             "status": "succeeded",
         }
-        self.payment_intents[payment_intent["id"]] = (account, payment_intent)
+        self.payment_intent_keep(account, payment_intent)
         self.balance_transaction_add(
             account,
             balance_transaction,
@@ -256,7 +270,7 @@ class FakeStripe:
             "latest_charge": charge, "metadata": metadata, "payment_method_types": [method],
             "status": "succeeded",
         }  # fmt: skip
-        self.payment_intents[payment_intent_id] = (account, payment_intent)
+        self.payment_intent_keep(account, payment_intent)
         # The charge enters the account's balance, for the next payout to pay out.
         transaction: dict[str, Any] = charge["balance_transaction"]  # type: ignore[assignment]
         self.balance_transaction_add(
@@ -672,16 +686,15 @@ def _charges(fake: FakeStripe, account: str, query: dict[str, str]) -> tuple[int
     since, until = query.get("created[gte]"), query.get("created[lte]")
     after = query.get("starting_after")
     limit = min(int(query.get("limit") or 10), 100)
-    # Newest first, only as far as the page and one more: a list read is a window of the
-    # account's charges, and a bench makes tens of thousands.
+    # Newest first (by `created`, then the order made), only as far as the page and one more:
+    # a list read is a window of the account's charges, and a bench makes tens of thousands.
+    made = fake.charges_made.get(account, [])
+    first = bisect.bisect_left(made, (int(since),)) if since else 0
+    end = bisect.bisect_left(made, (int(until) + 1,)) if until else len(made)
     listed: list[dict[str, Any]] = []
     found_after = not after
-    for payment_intent_id, (owner, payment_intent) in reversed(list(fake.payment_intents.items())):
-        charge = payment_intent["latest_charge"]
-        if owner != account or (since and charge["created"] < int(since)):
-            continue
-        if until and charge["created"] > int(until):
-            continue
+    for _, _, payment_intent_id in reversed(made[first:end]):
+        charge = fake.payment_intents[payment_intent_id][1]["latest_charge"]
         if not found_after:
             found_after = charge["id"] == after
             continue
