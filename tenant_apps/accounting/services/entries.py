@@ -20,6 +20,7 @@ from django.utils import timezone
 from saas_platform.lib.bulk import rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
+from saas_platform.lib.transactions import all_or_none
 from tenant_apps.accounting.models import (
     LEDGER_STATES,
     Account,
@@ -233,7 +234,7 @@ def entries_create_post(
             )
     dates = [date_check(spec.date) for spec in specs]
     memos = [_memo_check(spec.memo) for spec in specs]
-    with transaction.atomic():
+    with all_or_none():
         periods_open_check(dates)
         turned = _reversals_checked(specs)
         chart = chart_named_by([line for spec in specs for line in spec.lines])

@@ -23,6 +23,7 @@ from saas_platform.lib.bulk import rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
+from saas_platform.lib.transactions import all_or_none
 from tenant_apps.accounting import services as accounting
 from tenant_apps.accounting.models import EntrySource, Fund, JournalEntry
 from tenant_apps.core.services import (
@@ -293,21 +294,29 @@ def gifts_create_post(
     gifts: Sequence[GiftSpec],
     acting_user: User | None,
     entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None = None,
+    payments_read_unrecorded: bool = False,
 ) -> tuple[list[Gift], list[JournalEntry]]:
     """Many gifts created and posted in one transaction, all or none, with the rows, entries,
     audit rows and receipts gifts_create then gifts_post give them, without reading back and
     locking the drafts just written: for gifts in the books as soon as they are recorded
     (online gifts). A GiftSpec names no pledge, so none is a payment on one. Returns the gifts
-    and every entry posted, in the order numbered (each gift's, then its `entries_after`)."""
-    with transaction.atomic():
-        created, allocations = _gifts_created(gifts, acting_user=acting_user)
+    and every entry posted, in the order numbered (each gift's, then its `entries_after`).
+
+    `payments_read_unrecorded`: the caller read, in this transaction, that no gift records
+    the gifts' payment references, and nothing records one meanwhile (a drain, under the
+    organization's clearing lock); they are not read again. The database's unique index on
+    payment references still refuses a second gift of a payment."""
+    with all_or_none():
+        created, allocations = _gifts_created(
+            gifts, acting_user=acting_user, payments_read_unrecorded=payments_read_unrecorded
+        )
         return _gifts_post_batch(
             created, allocations, acting_user=acting_user, entries_after=entries_after
         )
 
 
 def _gifts_created(
-    gifts: Sequence[GiftSpec], *, acting_user: User | None
+    gifts: Sequence[GiftSpec], *, acting_user: User | None, payments_read_unrecorded: bool = False
 ) -> tuple[list[Gift], dict[int, list[GiftAllocation]]]:
     """gifts_create's drafts, and each one's allocations by its id."""
     if not gifts:
@@ -328,9 +337,13 @@ def _gifts_created(
             )
     references = [gift.payment_reference for gift, _, _ in prepared if gift.payment_reference]
     repeated = sorted({ref for ref in references if references.count(ref) > 1})
-    recorded = sorted(
-        Gift.objects.filter(payment_reference__in=references).values_list(
-            "payment_reference", flat=True
+    recorded = (
+        []
+        if payments_read_unrecorded or not references
+        else sorted(
+            Gift.objects.filter(payment_reference__in=references).values_list(
+                "payment_reference", flat=True
+            )
         )
     )
     if repeated or recorded:

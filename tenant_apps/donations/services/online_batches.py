@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.transactions import undone_whole
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
     connect_events_drain_started,
@@ -878,7 +879,7 @@ def _simple_events_apply(simple: Sequence[_Simple]) -> None:
     events' outcomes in one statement. If anything is refused, the batch is undone and each
     event is applied on its own instead."""
     try:
-        with transaction.atomic(), audit_events_together():
+        with undone_whole(), audit_events_together():
             _simple_events_record(simple)
     except Exception:
         logger.warning(

@@ -151,10 +151,15 @@ def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_bat
         counts.append(len(queries))
         # The gifts', entries' and postings' audit rows, in one statement.
         assert sum('INSERT INTO "accounting_auditevent"' in q["sql"] for q in queries) == 1
+        # One savepoint a transaction the drain opens (here inside the test's): reading the
+        # waiting events, applying them, and the batch's own, which a failure rolls back to.
+        # The services the batch calls (donors, gifts, entries) make none of their own.
+        savepoints = [q["sql"] for q in queries if q["sql"].startswith("SAVEPOINT")]
+        assert len(savepoints) == 3, savepoints
 
     assert counts[0] == counts[1], counts
-    # About as many as one event takes on its own; counted with the test's savepoints.
-    assert counts[0] <= 42, counts
+    # Fewer than one event takes on its own; counted with the test's savepoints.
+    assert counts[0] <= 33, counts
     assert not ConnectEvent.objects.filter(account_id=ACCOUNT).exclude(outcome="processed")
     with schema_context("alpha"):
         assert Gift.objects.filter(state=GiftState.POSTED).count() == 11

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
+from saas_platform.lib.transactions import all_or_none
 from tenant_apps.core.services import actor_of, audit_event, audit_events_record
 from tenant_apps.donors.models import Donor, DonorAddress, DonorEmail, DonorPhone
 from tenant_apps.donors.services.checks import (
@@ -192,7 +193,7 @@ def donors_create(*, donors: Sequence[DonorImportSpec], acting_user: User | None
                 f"Donor {index + 1}: {refusals[0].message}", fields=refusals[0].fields
             )
         prepared.append(checked)
-    with transaction.atomic():
+    with all_or_none():
         saved = donors_bulk_create(prepared=prepared, acting_user=acting_user)
         audit_events_record(
             [
