@@ -475,7 +475,8 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
     # What is recorded already, of the checkouts' payments and the invoices, in one query; an
     # invoice recorded already goes on its own (it says so) without its payment read. An
     # installment's payment is new when its invoice is (a payment recorded under another
-    # invoice is refused by gifts_create_post, and the batch then goes one event at a time).
+    # invoice is refused by the gifts' unique index on payment references, and the batch then
+    # goes one event at a time).
     recorded, recorded_invoices = _recorded(
         [intent for event in run if (intent := _payment_intent_of(event))],
         [str(invoice["id"]) for invoice in invoices if invoice],
@@ -977,7 +978,10 @@ def _gifts_record(
         after[posted.payment_reference] = len(own)
         return own
 
-    posted, entries = gifts_create_post(gifts=specs, acting_user=None, entries_after=entries_after)
+    # Their payments read unrecorded by _simple_events, under the clearing lock.
+    posted, entries = gifts_create_post(
+        gifts=specs, acting_user=None, entries_after=entries_after, payments_read_unrecorded=True
+    )
     refunds: list[RefundSpec] = []
     refund_entries: list[JournalEntry] = []
     place = 0
