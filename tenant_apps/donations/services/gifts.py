@@ -302,10 +302,10 @@ def gifts_create_post(
     (online gifts). A GiftSpec names no pledge, so none is a payment on one. Returns the gifts
     and every entry posted, in the order numbered (each gift's, then its `entries_after`).
 
-    `payments_read_unrecorded`: the caller read, in this transaction, that no gift records
-    the gifts' payment references, and nothing records one meanwhile (a drain, under the
-    organization's clearing lock); they are not read again. The database's unique index on
-    payment references still refuses a second gift of a payment."""
+    `payments_read_unrecorded`: the caller has read, in this transaction, which payments are
+    recorded (a drain, under the organization's clearing lock), so they are not read again
+    here. A payment recorded already is then refused by the database's unique index on
+    payment references (IntegrityError) rather than by this service (StateConflict)."""
     with all_or_none():
         created, allocations = _gifts_created(
             gifts, acting_user=acting_user, payments_read_unrecorded=payments_read_unrecorded

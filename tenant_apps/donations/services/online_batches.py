@@ -978,7 +978,9 @@ def _gifts_record(
         after[posted.payment_reference] = len(own)
         return own
 
-    # Their payments read unrecorded by _simple_events, under the clearing lock.
+    # Which payments are recorded was read by _simple_events under the clearing lock (an
+    # installment's through its invoice: one recorded under another invoice is refused by
+    # the unique index, and the drain goes one event at a time).
     posted, entries = gifts_create_post(
         gifts=specs, acting_user=None, entries_after=entries_after, payments_read_unrecorded=True
     )
