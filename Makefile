@@ -53,10 +53,11 @@ database: install services
 	@$(MANAGE) platform_setup --operator-email operator@ifm.localhost --operator-password operator-demo-2026
 	@PLATFORM_PORT=$(PORT) $(MANAGE) demo_setup
 
-# The server and a worker; the pages and logins are printed once the server answers.
+# The server and a worker with beat inside it (the schedule: retries, monthly gifts, spare
+# schemas; its state in var/); the pages and logins are printed once the server answers.
 run: database
-	@trap 'kill 0' EXIT INT TERM; \
-	PLATFORM_PORT=$(PORT) DJANGO_SETTINGS_MODULE=saas_platform.settings.local .venv/bin/celery -A saas_platform worker --loglevel INFO --concurrency 2 -Q default,provisioning,imports,email,webhooks & \
+	@trap 'kill 0' EXIT INT TERM; mkdir -p var; \
+	PLATFORM_PORT=$(PORT) DJANGO_SETTINGS_MODULE=saas_platform.settings.local .venv/bin/celery -A saas_platform worker --beat --schedule var/celerybeat-schedule --loglevel INFO --concurrency 2 -Q default,provisioning,imports,email,webhooks & \
 	PLATFORM_PORT=$(PORT) $(MANAGE) runserver 0.0.0.0:$(PORT) & server=$$!; \
 	until curl -sf -o /dev/null -H 'Host: localhost:$(PORT)' http://127.0.0.1:$(PORT)/healthz; do \
 		kill -0 $$server 2>/dev/null || exit 1; sleep 0.5; done; \
