@@ -67,9 +67,12 @@ def paid(
     cents: int = 2_500,
     currency: str = "usd",
     name: str = "Ada Lovelace",
+    created: int | None = None,
     **metadata: str,
 ) -> dict[str, Any]:
-    """The checkout.session.completed event of a gift paid on Checkout by card."""
+    """The checkout.session.completed event of a gift paid on Checkout by card, made `created`
+    (by default now). A test that gives other events one `now` gives it to these too: a drain
+    takes events in the order made, and a second passing in between would change that order."""
     session = fake.gift_paid_on_checkout(
         account=ACCOUNT,
         cents=cents,
@@ -77,7 +80,12 @@ def paid(
         currency=currency,
         metadata={"fund": "GEN", "donor_name": name, "donor_email": email, **metadata},
     )
-    return event("checkout.session.completed", session, created=int(time.time()), account=ACCOUNT)
+    return event(
+        "checkout.session.completed",
+        session,
+        created=created or int(time.time()),
+        account=ACCOUNT,
+    )
 
 
 def receipting(schema_name: str) -> None:
@@ -571,7 +579,7 @@ def test_monthly_gifts_started_in_a_batch_take_statements_that_do_not_grow_with_
             for n in range(size - 1)
         ]
         _stored(
-            paid(connected, email=new),
+            paid(connected, email=new, created=now),
             *[
                 event("checkout.session.completed", session, created=now, account=ACCOUNT)
                 for session in sessions
@@ -621,8 +629,8 @@ def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
         alpha, connected, django_capture_on_commit_callbacks, [2_000, 2_001, 2_002]
     )
     now = int(time.time())
-    first_new = paid(connected, email="new@example.org", cents=5_000, name="Nell New")
-    second_new = paid(connected, email="early0@example.org", cents=7_000)
+    first_new = paid(connected, email="new@example.org", cents=5_000, name="Nell New", created=now)
+    second_new = paid(connected, email="early0@example.org", cents=7_000, created=now)
     connected.refund_in_dashboard(thrice, amount=300)
     connected.refund_in_dashboard(thrice, amount=400)
     all_of_it = _refunded(connected.refund_in_dashboard(thrice), now)
@@ -635,7 +643,7 @@ def test_a_drain_records_refunds_as_applying_each_on_its_own_does(
         all_of_it,
         {**all_of_it, "id": all_of_it["id"] + "again"},
         _refunded(connected.refund_in_dashboard(late, amount=1_000), now),
-        paid(connected, email="last@example.org", cents=900),
+        paid(connected, email="last@example.org", cents=900, created=now),
     )
 
     one_at_a_time, drained = _one_at_a_time_and_drained(
