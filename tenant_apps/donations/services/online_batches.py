@@ -71,13 +71,13 @@ from tenant_apps.donations.services.gifts import (
 )
 from tenant_apps.donations.services.online_events import (
     CENTS,
-    EVENTS_AFTER_A_GIFT,
     GIFT_EVENTS,
     GIVING_PAGES_KEY,
     REFUNDS_THAT_COUNT,
     connect_event_taken_apply,
     copied_metadata,
     day_of,
+    events_that_came_first,
     gift_details_of,
     installment_session,
     invoice_payment_intent,
@@ -502,12 +502,10 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
     # A refund or dispute of the payment that came first is applied with the gift, one at a
     # time (online_events._events_that_came_first).
     came_first = set(
-        ConnectEvent.objects.filter(
+        events_that_came_first(
             account_id=run[0].account_id,
             organization_id=organization.pk,
-            type__in=EVENTS_AFTER_A_GIFT,
-            outcome=StripeEventOutcome.IGNORED,
-            payload__data__object__payment_intent__in=intents,
+            payment_intents=[intent for intent in intents if intent],
         ).values_list("payload__data__object__payment_intent", flat=True)
     )
     known: dict[str, Donor] = {}

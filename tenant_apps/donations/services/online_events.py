@@ -37,6 +37,7 @@ from typing import Any
 
 import stripe
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from saas_platform.lib.connection import connection
@@ -297,6 +298,21 @@ DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
 EVENTS_AFTER_A_GIFT = ("charge.refunded", *DISPUTE_EVENTS)
 
 
+def events_that_came_first(
+    *, account_id: str, organization_id: int, payment_intents: Collection[str]
+) -> QuerySet[ConnectEvent]:
+    """The refunds and disputes of these payments of the organization's account left alone
+    because they arrived before their gift (unordered), read through the connectevent_came_first
+    index: its columns are this query's, so a change to one is a change to the other."""
+    return ConnectEvent.objects.filter(
+        organization_id=organization_id,
+        payload__data__object__payment_intent__in=list(payment_intents),
+        outcome=StripeEventOutcome.IGNORED,
+        account_id=account_id,
+        type__in=EVENTS_AFTER_A_GIFT,
+    ).order_by()
+
+
 def _events_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
     """A refund (`charge.refunded`) or dispute (`charge.dispute.*`) of this payment that arrived
     before the gift's own event was stored and left alone (no gift had the payment yet): now
@@ -305,12 +321,10 @@ def _events_that_came_first(event: ConnectEvent, payment_intent: str) -> str:
     outcome ("" when there was none)."""
     if event.organization_id is None:
         return ""
-    waiting = ConnectEvent.objects.filter(
+    waiting = events_that_came_first(
         account_id=event.account_id,
         organization_id=event.organization_id,
-        type__in=EVENTS_AFTER_A_GIFT,
-        outcome=StripeEventOutcome.IGNORED,
-        payload__data__object__payment_intent=payment_intent,
+        payment_intents=[payment_intent],
     ).order_by("created", "pk")
     applied = []
     for earlier in waiting.select_for_update():

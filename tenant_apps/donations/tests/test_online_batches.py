@@ -44,7 +44,10 @@ from tenant_apps.donations.models import (
 from tenant_apps.donations.services import online_batches
 from tenant_apps.donations.services.gifts import gift_create
 from tenant_apps.donations.services.online_batches import connect_events_drain
-from tenant_apps.donations.services.online_events import connect_event_apply
+from tenant_apps.donations.services.online_events import (
+    connect_event_apply,
+    events_that_came_first,
+)
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401
     ACCOUNT,
@@ -1177,6 +1180,20 @@ def test_the_quarter_hour_retry_drains_events_left_waiting_and_retries_failed_on
         assert JournalEntry.objects.filter(source="fee").count() == 4
 
 
+def _dispute_left_alone(fake: FakeStripe) -> tuple[dict[str, Any], int]:
+    """A gift paid whose dispute was stored and applied before the gift's own event: left
+    alone (ignored), as no gift has the payment yet. The gift's event (not stored) and the
+    dispute event's id."""
+    disputed = paid(fake, email="disputed@example.org")
+    opened = fake.dispute_open(disputed["data"]["object"]["payment_intent"])
+    (dispute_event,) = _stored(
+        event("charge.dispute.created", opened, created=int(time.time()), account=ACCOUNT)
+    )
+    with schema_context("alpha"):
+        assert connect_event_apply(event_id=dispute_event) == StripeEventOutcome.IGNORED
+    return disputed, dispute_event
+
+
 def test_a_gift_whose_dispute_came_first_is_applied_with_it(
     alpha: Tenant,
     connected: FakeStripe,  # noqa: F811 - the fixture
@@ -1185,14 +1202,8 @@ def test_a_gift_whose_dispute_came_first_is_applied_with_it(
     """Given a dispute stored and left alone before its gift (no gift had the payment), when the
     gift is drained beside a plain one, then the gift takes the one-at-a-time path and its
     dispute is posted with it; the plain gift is applied in the batch."""
-    disputed = paid(connected, email="disputed@example.org")
+    disputed, dispute_event = _dispute_left_alone(connected)
     payment_intent = disputed["data"]["object"]["payment_intent"]
-    opened = connected.dispute_open(payment_intent)
-    (dispute_event,) = _stored(
-        event("charge.dispute.created", opened, created=int(time.time()), account=ACCOUNT)
-    )
-    with schema_context("alpha"):
-        assert connect_event_apply(event_id=dispute_event) == StripeEventOutcome.IGNORED
     _stored(disputed, paid(connected, email="plain@example.org"))
 
     assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 2
@@ -1204,6 +1215,32 @@ def test_a_gift_whose_dispute_came_first_is_applied_with_it(
         gift = Gift.objects.get(payment_reference=payment_intent)
         assert GiftDispute.objects.get().gift_id == gift.pk
         assert Gift.objects.count() == 2
+
+
+def test_an_event_that_came_first_is_found_by_its_payment_through_its_index(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+) -> None:
+    """Given a dispute stored and left alone before its gift, then the read every gift's
+    application makes finds it by its payment (not by another), and it can go through the
+    partial index on ignored events' payments instead of every ignored event of the platform."""
+    disputed, dispute_event = _dispute_left_alone(connected)
+    payment_intent = disputed["data"]["object"]["payment_intent"]
+
+    def found(*payment_intents: str) -> Any:
+        return events_that_came_first(
+            account_id=ACCOUNT,
+            organization_id=alpha.organization.pk,
+            payment_intents=payment_intents,
+        )
+
+    assert list(found(payment_intent, "pi_other").values_list("pk", flat=True)) == [dispute_event]
+    assert not found("pi_other").exists()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A handful of rows: the planner would read the table whatever the indexes are.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = found(payment_intent, "pi_other").values_list("pk", flat=True).explain()
+    assert "connectevent_came_first" in plan, plan
 
 
 def test_replayed_gift_events_change_nothing_twice(
