@@ -12,7 +12,7 @@ TEST_WORKERS ?= auto
 .PHONY: help install services database run test lint typecheck importlint format \
 	migrations-check bench \
 	bench-ledger bench-imports bench-donors bench-reconcile bench-pages bench-ocr bench-requests \
-	bench-migrations bench-webhooks
+	bench-migrations bench-webhooks bench-drain
 
 help:
 	@echo "make run    install what is missing, migrate, create the demo tenant and serve :8000"
@@ -35,6 +35,9 @@ help:
 	@echo "                   duplicates and out of order by 8 senders to gunicorn and a Celery"
 	@echo "                   worker: applied once, clearing exact, events/s and p95 to the gift"
 	@echo "                   (database ifm_bench_webhooks)"
+	@echo "make bench-drain   what one drain of Connect events costs in CPU and statements, by"
+	@echo "                   how many gifts it holds: F (every drain) and c (each event)"
+	@echo "                   (database ifm_bench_drain)"
 	@echo "make bench-ocr     reading 300 generated check scans: per field right, flagged and"
 	@echo "                   wrong without a flag, seconds per check (no database)"
 	@echo "make bench-requests  a warm authenticated API read over HTTP (gunicorn): IFM beside a"
@@ -112,6 +115,9 @@ bench-pages: install services
 
 bench-webhooks: install services
 	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/webhooks.py
+
+bench-drain: install services
+	@DJANGO_SETTINGS_MODULE=saas_platform.settings.local $(PYTHON) bench/drain_cost.py
 
 bench-ocr: install
 	@$(PYTHON) bench/ocr.py
