@@ -8,8 +8,8 @@ F is what bounds the time from a gift's payment to its posting under load: every
 with an event waiting needs a drain of its own, so with N organizations and P CPUs a drain of
 each comes round no sooner than N x F / P seconds, however few events arrive
 (bench/README.md, "bench-webhooks"). bench-webhooks's p95 swings by a factor of three with the
-machine's load. On a quiet machine these figures agree within a few percent from one run to
-the next, so a change to a drain is measured here first.
+machine's load; these figures move by about a tenth from one run to the next, so a change to a
+drain is measured here first, over a few runs with the same --rounds (the tables' size counts).
 
     make bench-drain    (or: .venv/bin/python bench/drain_cost.py [--rounds 20])
 
@@ -40,7 +40,6 @@ DATABASE = os.environ.get("BENCH_DATABASE", "ifm_bench_drain")
 _setup.django_start(DATABASE, redis_db=int(os.environ.get("BENCH_REDIS_DB", "10")))
 
 from django.conf import settings  # noqa: E402
-from django.db import connection as default_connection  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from provisioning.platform import public_tenant_ensure  # noqa: E402
@@ -133,7 +132,7 @@ def fake_served_apart(fake: FakeStripe) -> int:
     """The fake Stripe server answered from a child process, with every payment made already:
     its work is then not this process's CPU. Returns the child's pid."""
     fake.server.shutdown()  # this process's serving thread; the child serves the same socket
-    default_connection.close()  # the child must not share this process's database connection
+    connection.close()  # the child must not share this process's database connection
     child = os.fork()
     if child == 0:
         try:
