@@ -260,7 +260,6 @@ def platform(
     Links in emails and the progress page carry the server's port (PLATFORM_PORT).
     """
     from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls made here between
     # browser steps are plain synchronous ones.
@@ -272,7 +271,7 @@ def platform(
     import saas_platform.urls_tenant  # noqa: F401
 
     with django_db_blocker.unblock():
-        server = LiveServerThread("127.0.0.1", StaticFilesHandler)
+        server = _server_thread_class()("127.0.0.1", StaticFilesHandler)
         server.daemon = True
         server.start()
         server.is_ready.wait()
@@ -283,18 +282,60 @@ def platform(
             yield Platform(port=server.port)
         finally:
             server.terminate()
-            _wait_for_request_threads()
+            server.httpd.connections_closed()
 
 
-def _wait_for_request_threads(seconds: float = 5) -> None:
-    # The server's threads close their database connections when their client hangs up; wait
-    # for them, so that no connection outlives the test (it would keep the test database from
-    # being dropped).
+def _server_thread_class() -> type[Any]:
+    """Django's live server thread, serving with a server that closes the connections it
+    holds when it stops (ClosingServer)."""
+    import contextlib
+    import socket
     import threading
+    import time
 
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and "process_request_thread" in thread.name:
-            thread.join(timeout=seconds)
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class ClosingServer(ThreadedWSGIServer):
+        """Each connection is served by a thread of its own until its client hangs up, and a
+        client may keep one open between requests (Chromium, the fake Stripe sending
+        webhooks) long after the test: stopping the server closes the connections it still
+        holds, and waits for their threads to close their database connections (one left open
+        would keep the test database from being dropped)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.held: dict[threading.Thread, socket.socket] = {}
+            self.held_lock = threading.Lock()
+
+        def process_request_thread(
+            self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+        ) -> None:
+            with self.held_lock:
+                # A TCP server's request is its connection's socket.
+                self.held[threading.current_thread()] = (
+                    request if isinstance(request, socket.socket) else request[1]
+                )
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                with self.held_lock:
+                    self.held.pop(threading.current_thread(), None)
+
+        def connections_closed(self, seconds: float = 5) -> None:
+            with self.held_lock:
+                held = list(self.held.items())
+            for _, request in held:
+                with contextlib.suppress(OSError):  # closed meanwhile
+                    request.shutdown(socket.SHUT_RDWR)  # a waiting read returns: the thread ends
+            deadline = time.monotonic() + seconds
+            for thread, _ in held:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    class ServerThread(LiveServerThread):
+        server_class = ClosingServer
+
+    return ServerThread
 
 
 @pytest.fixture
