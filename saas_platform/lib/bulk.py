@@ -59,12 +59,15 @@ def rows_insert[M: models.Model](objs: Sequence[M]) -> list[M]:
     parameter field by field, and psycopg2 adapts each element of each array: most of a batch's
     writing), the new keys set on the objects. Values are what the objects hold, as a save
     would write them (defaults, auto_now and auto_now_add included). A model with a field of
-    another type, a database default or a generated column is left to bulk_create."""
+    another type, a database default or a generated column is left to bulk_create. Rows whose
+    keys were taken already (keys_taken) are written with them; a batch with some keys and not
+    others is left to bulk_create too."""
     if not objs:
         return []
     model = type(objs[0])
-    insert = _insert_of(model)
-    if insert is None or any(obj.pk is not None for obj in objs):
+    keyed = sum(obj.pk is not None for obj in objs)
+    insert = _insert_of(model, keyed=keyed == len(objs))
+    if insert is None or 0 < keyed < len(objs):
         return model._default_manager.bulk_create(objs)
     sql, fields = insert
     for obj in objs:
@@ -88,13 +91,36 @@ def rows_insert[M: models.Model](objs: Sequence[M]) -> list[M]:
     return list(objs)
 
 
+def keys_taken(model: type[models.Model], count: int) -> list[int]:
+    """`count` new keys from the sequence of `model`'s automatic key, ascending, in one
+    statement: for rows that must be named (by other rows written first) before they are
+    written with rows_insert."""
+    if count <= 0:
+        return []
+    key = model._meta.pk.column if model._meta.pk is not None else "id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(sequence) FROM pg_get_serial_sequence(%s, %s) AS sequence, "
+            "generate_series(1, %s) ORDER BY 1",
+            [connection.ops.quote_name(model._meta.db_table), key, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 @cache
-def _insert_of(model: type[models.Model]) -> tuple[str, list[models.Field[Any, Any]]] | None:
-    """rows_insert's statement for `model` and the fields it writes (all but an automatic key),
-    or None when one of them is not of a type it writes itself."""
+def _insert_of(
+    model: type[models.Model], *, keyed: bool = False
+) -> tuple[str, list[models.Field[Any, Any]]] | None:
+    """rows_insert's statement for `model` and the fields it writes (all but an automatic key,
+    unless `keyed`: the rows' keys were taken already), or None when one of them is not of a
+    type it writes itself."""
     fields = []
     for field in model._meta.concrete_fields:
-        if field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField"):
+        if (
+            field.primary_key
+            and not keyed
+            and field.get_internal_type() in ("AutoField", "BigAutoField")
+        ):
             continue
         if (
             field.get_internal_type() not in _TEXT_TYPES

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from saas_platform.lib.bulk import rows_insert, rows_update
+from saas_platform.lib.bulk import keys_taken, rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.tasks import enqueue_on_commit
@@ -297,30 +297,63 @@ def gifts_create_post(
     payments_read_unrecorded: bool = False,
 ) -> tuple[list[Gift], list[JournalEntry]]:
     """Many gifts created and posted in one transaction, all or none, with the rows, entries,
-    audit rows and receipts gifts_create then gifts_post give them, without reading back and
-    locking the drafts just written: for gifts in the books as soon as they are recorded
-    (online gifts). A GiftSpec names no pledge, so none is a payment on one. Returns the gifts
-    and every entry posted, in the order numbered (each gift's, then its `entries_after`).
+    audit rows and receipts gifts_create then gifts_post give them, each gift written once,
+    already posted: for gifts in the books as soon as they are recorded (online gifts). The
+    gifts' keys are taken from their sequence first, so that their entries (which name them)
+    are written before them. A GiftSpec names no pledge, so none is a payment on one. Returns
+    the gifts and every entry posted, in the order numbered (each gift's, then its
+    `entries_after`).
 
     `payments_read_unrecorded`: the caller has read, in this transaction, which payments are
     recorded (a drain, under the organization's clearing lock), so they are not read again
     here. A payment recorded already is then refused by the database's unique index on
     payment references (IntegrityError) rather than by this service (StateConflict)."""
+    if not gifts:
+        return [], []
     with all_or_none():
-        created, allocations = _gifts_created(
+        prepared = _gifts_prepared(
             gifts, acting_user=acting_user, payments_read_unrecorded=payments_read_unrecorded
         )
-        return _gifts_post_batch(
-            created, allocations, acting_user=acting_user, entries_after=entries_after
+        for (gift, _, _), key in zip(prepared, keys_taken(Gift, len(prepared)), strict=True):
+            gift.pk = key
+        _gifts_created_audit([gift for gift, _, _ in prepared], acting_user=acting_user)
+        allocations = {gift.pk: allocations for gift, allocations, _ in prepared}
+        posted, entries = _gifts_post_batch(
+            [gift for gift, _, _ in prepared],
+            allocations,
+            acting_user=acting_user,
+            entries_after=entries_after,
+            written=False,
         )
+        rows_insert(posted)
+        _gifts_rows_insert(prepared)
+        return posted, entries
+
+
+type _Prepared = tuple[Gift, list[GiftAllocation], list[SoftCredit]]
 
 
 def _gifts_created(
-    gifts: Sequence[GiftSpec], *, acting_user: User | None, payments_read_unrecorded: bool = False
+    gifts: Sequence[GiftSpec], *, acting_user: User | None
 ) -> tuple[list[Gift], dict[int, list[GiftAllocation]]]:
     """gifts_create's drafts, and each one's allocations by its id."""
     if not gifts:
         return [], {}
+    prepared = _gifts_prepared(gifts, acting_user=acting_user)
+    # In the caller's transaction, without a savepoint of its own.
+    with transaction.atomic(savepoint=False):
+        created = rows_insert([gift for gift, _, _ in prepared])
+        _gifts_rows_insert(prepared)
+        _gifts_created_audit(created, acting_user=acting_user)
+    return created, {gift.pk: allocations for gift, allocations, _ in prepared}
+
+
+def _gifts_prepared(
+    gifts: Sequence[GiftSpec], *, acting_user: User | None, payments_read_unrecorded: bool = False
+) -> list[_Prepared]:
+    """Each spec checked as gift_create checks one (a refusal names the gift by its place in
+    the batch; a payment reference recorded already, or twice in the batch, is refused), as
+    the unsaved gift, allocations and soft credits gifts_create writes."""
     codes = {allocation.fund for spec in gifts for allocation in spec.allocations}
     funds = accounting.funds_by_code(codes | {DEFAULT_FUND})
     prepared = []
@@ -350,46 +383,48 @@ def _gifts_created(
         raise StateConflict(
             f"A gift with payment reference {(repeated or recorded)[0]} is already recorded."
         )
-    # In gifts_create_post's transaction when it posts them, without a savepoint of its own.
-    with transaction.atomic(savepoint=False):
-        currency = accounting.accounting_settings().currency
-        actor = actor_of(acting_user)
-        for (gift, _, _), spec in zip(prepared, gifts, strict=True):
-            gift.currency = currency
-            gift.created_by = actor
-            gift.recurring_gift = spec.recurring_gift
-            gift.stripe_invoice_id = spec.stripe_invoice_id
-        created = rows_insert([gift for gift, _, _ in prepared])
-        allocation_rows: list[GiftAllocation] = []
-        credit_rows: list[SoftCredit] = []
-        for gift, allocations, credits in prepared:
-            rows: list[GiftAllocation | SoftCredit] = [*allocations, *credits]
-            for row in rows:
-                row.gift = gift
-            allocation_rows += allocations
-            credit_rows += credits
-        rows_insert(allocation_rows)
-        rows_insert(credit_rows)
-        audit_events_record(
-            [
-                audit_event(
-                    "gift.create",
-                    acting_user=acting_user,
-                    obj=gift,
-                    donor=gift.donor_id,
-                    amount=f"{gift.amount:.2f}",
-                    **(
-                        {"recurring_gift": gift.recurring_gift_id}
-                        if gift.recurring_gift_id is not None
-                        else {}
-                    ),
-                )
-                for gift in created
-            ]
-        )
-    return created, {
-        gift.pk: allocations for gift, (_, allocations, _) in zip(created, prepared, strict=True)
-    }
+    currency = accounting.accounting_settings().currency
+    actor = actor_of(acting_user)
+    for (gift, _, _), spec in zip(prepared, gifts, strict=True):
+        gift.currency = currency
+        gift.created_by = actor
+        gift.recurring_gift = spec.recurring_gift
+        gift.stripe_invoice_id = spec.stripe_invoice_id
+    return prepared
+
+
+def _gifts_rows_insert(prepared: Sequence[_Prepared]) -> None:
+    """The allocations and soft credits of gifts written (with their keys), a statement each."""
+    allocation_rows: list[GiftAllocation] = []
+    credit_rows: list[SoftCredit] = []
+    for gift, allocations, credits in prepared:
+        rows: list[GiftAllocation | SoftCredit] = [*allocations, *credits]
+        for row in rows:
+            row.gift = gift
+        allocation_rows += allocations
+        credit_rows += credits
+    rows_insert(allocation_rows)
+    rows_insert(credit_rows)
+
+
+def _gifts_created_audit(gifts: Sequence[Gift], *, acting_user: User | None) -> None:
+    audit_events_record(
+        [
+            audit_event(
+                "gift.create",
+                acting_user=acting_user,
+                obj=gift,
+                donor=gift.donor_id,
+                amount=f"{gift.amount:.2f}",
+                **(
+                    {"recurring_gift": gift.recurring_gift_id}
+                    if gift.recurring_gift_id is not None
+                    else {}
+                ),
+            )
+            for gift in gifts
+        ]
+    )
 
 
 def gift_locked(gift: Gift) -> Gift:
@@ -642,11 +677,13 @@ def _gifts_post_batch(
     *,
     acting_user: User | None,
     entries_after: Callable[[Gift], Sequence[accounting.EntrySpec]] | None,
+    written: bool = True,
 ) -> tuple[list[Gift], list[JournalEntry]]:
     """Locked, checked drafts (not payments on pledges) posted: their entries (each gift's
     followed by its `entries_after`, numbered in that order as gift_post numbers them), then
     the gifts and their audit rows in one statement each, their receipts queued as one task.
-    Returns the gifts and every entry posted, in order."""
+    Gifts not `written` yet (with their keys taken) are only marked posted: the caller writes
+    them so. Returns the gifts and every entry posted, in order."""
     if not gifts:
         return [], []
     specs: list[accounting.EntrySpec] = []
@@ -675,15 +712,16 @@ def _gifts_post_batch(
         gift.posted_by = actor_of(acting_user)
         gift.posted_at = now
         gift.updated_at = now
-    rows_update(
-        Gift,
-        per_row="journal_entry_id",
-        values={gift.pk: entry.pk for gift, entry in zip(gifts, entries, strict=True)},
-        state=GiftState.POSTED.value,
-        posted_by_id=gifts[0].posted_by_id,
-        posted_at=now,
-        updated_at=now,
-    )
+    if written:
+        rows_update(
+            Gift,
+            per_row="journal_entry_id",
+            values={gift.pk: entry.pk for gift, entry in zip(gifts, entries, strict=True)},
+            state=GiftState.POSTED.value,
+            posted_by_id=gifts[0].posted_by_id,
+            posted_at=now,
+            updated_at=now,
+        )
     audit_events_record(
         [
             audit_event("gift.post", acting_user=acting_user, obj=gift, entry=entry.number)
