@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connection, models
+
+from saas_platform.lib.plain_reads import plain_objects
 
 
 def singleton_get[Model: models.Model](model: type[Model]) -> Model:
-    """The one row of `model`; the model's check constraint keeps it the only one."""
+    """The one row of `model`; the model's check constraint keeps it the only one. Read in one
+    plain statement (settings are read by most services); made when it is missing."""
+    key = connection.ops.quote_name(str(model._meta.pk.column if model._meta.pk else "id"))
+    # The key's name from the model; no value is written into the statement.
+    found = plain_objects(model, f"SELECT {{columns}} FROM {{table}} WHERE {key} = 1", [])  # noqa: S608
+    if found:
+        return found[0]
     row, _ = model._default_manager.get_or_create(pk=1)
     return row

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.lib.connection import connection
+from saas_platform.lib.plain_reads import plain_objects
 from shared_apps.tenants.models import Organization, OrganizationState
 from shared_apps.tenants.selectors import organization_time_zone
 
@@ -53,7 +54,13 @@ def organization_of_task(organization_id: int, *, what: str) -> Iterator[Organiz
     """The organization a per-tenant task was queued for, with its time zone active for the
     task's body (so `timezone.localdate()` is its "today", as on its pages). A task that finds
     itself in another schema stops rather than write one organization's rows into another's."""
-    organization = Organization.objects.get(pk=organization_id)
+    # Read for every task: one plain statement (saas_platform.lib.plain_reads).
+    found = plain_objects(
+        Organization, "SELECT {columns} FROM {table} WHERE id = %s", [organization_id]
+    )
+    if not found:
+        raise Organization.DoesNotExist(f"No organization {organization_id}.")
+    organization = found[0]
     if connection.schema_name != organization.schema_name:
         raise RuntimeError(
             f"{what} of {organization.schema_name} ran in schema {connection.schema_name}."

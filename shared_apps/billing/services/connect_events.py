@@ -19,6 +19,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from saas_platform.lib.bulk import array_text
+from saas_platform.lib.plain_reads import plain_objects, plain_values
 from saas_platform.lib.redis_pool import redis_client
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.events import WebhookRefused, stripe_event_parse
@@ -233,10 +234,11 @@ def connect_events_new(*, organization_id: int, limit: int) -> list[ConnectEvent
     first (failed ones wait for connect_events_retry), leaving out those another worker is
     applying: a second drain reads the events the first has not taken."""
     with transaction.atomic():
-        return list(
-            ConnectEvent.objects.filter(organization_id=organization_id, outcome="")
-            .select_for_update(skip_locked=True)
-            .order_by("created", "id")[:limit]
+        return plain_objects(
+            ConnectEvent,
+            "SELECT {columns} FROM {table} WHERE organization_id = %s AND outcome = '' "
+            "ORDER BY created, id LIMIT %s FOR UPDATE SKIP LOCKED",
+            [organization_id, limit],
         )
 
 
@@ -245,12 +247,13 @@ def connect_events_taken(*, organization_id: int, event_ids: list[int]) -> set[i
     event another worker holds is skipped (it is applying it), never waited for. Only their
     ids are read: an event's payload never changes once stored, so the caller's copy read
     before is the one to apply."""
-    return set(
-        ConnectEvent.objects.filter(pk__in=event_ids, organization_id=organization_id, outcome="")
-        .select_for_update(skip_locked=True)
-        .order_by("created", "id")
-        .values_list("pk", flat=True)
+    rows = plain_values(
+        "SELECT id FROM {event} WHERE id = ANY(%s) AND organization_id = %s AND outcome = '' "
+        "ORDER BY created, id FOR UPDATE SKIP LOCKED",
+        [list(event_ids), organization_id],
+        event=ConnectEvent,
     )
+    return {event_id for (event_id,) in rows}
 
 
 def connect_events_outcomes_record(*, outcomes: Mapping[int, tuple[str, str]]) -> int:

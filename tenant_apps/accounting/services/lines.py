@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count
-
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.plain_reads import plain_objects, plain_objects_with
 from tenant_apps.accounting.models import (
     Account,
     AccountType,
@@ -58,12 +57,7 @@ class _Chart:
         kept = books_reference() or BooksReference()
         accounts = _missing(kept.accounts, {spec.account for spec in specs})
         if accounts:
-            kept.accounts.update(
-                (account.code, account)
-                for account in Account.objects.filter(code__in=accounts).annotate(
-                    children_count=Count("children")
-                )
-            )
+            kept.accounts.update((account.code, account) for account in _accounts_read(accounts))
         kept.funds.update(funds_by_code(_missing(kept.funds, {spec.fund for spec in specs})))
         programs = _missing(kept.programs, {spec.program for spec in specs if spec.program})
         if programs:
@@ -71,6 +65,21 @@ class _Chart:
                 (program.code, program) for program in Program.objects.filter(code__in=programs)
             )
         return cls(accounts=kept.accounts, funds=kept.funds, programs=kept.programs)
+
+
+def _accounts_read(codes: set[str]) -> list[Account]:
+    """The accounts of these codes, each with its children counted (`children_count`), in one
+    plain statement: every batch of entries reads them."""
+    found = []
+    for account, (children,) in plain_objects_with(
+        Account,
+        "SELECT {columns_of_a}, (SELECT count(*) FROM {table} c WHERE c.parent_id = a.id) "
+        "FROM {table} a WHERE a.code = ANY(%s)",
+        [sorted(codes)],
+    ):
+        account.children_count = children  # type: ignore[attr-defined]  # as annotate() sets it
+        found.append(account)
+    return found
 
 
 def _missing(kept: dict[str, Any], codes: set[str]) -> set[str]:
@@ -82,7 +91,16 @@ def funds_by_code(codes: set[str]) -> dict[str, Fund]:
     again)."""
     kept = books_reference()
     missing = codes if kept is None else _missing(kept.funds, codes)
-    found = {fund.code: fund for fund in Fund.objects.filter(code__in=missing)} if missing else {}
+    found = (
+        {
+            fund.code: fund
+            for fund in plain_objects(
+                Fund, "SELECT {columns} FROM {table} WHERE code = ANY(%s)", [sorted(missing)]
+            )
+        }
+        if missing
+        else {}
+    )
     if kept is None:
         return found
     kept.funds.update(found)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import date_check
+from saas_platform.lib.plain_reads import plain_objects
 from tenant_apps.accounting.closing import ClosingItem, closing_checklist
 from tenant_apps.accounting.models import AccountingSettings, FiscalPeriod, PeriodState
 from tenant_apps.accounting.selectors import (
@@ -99,10 +100,12 @@ def periods_open_check(days: Collection[date], *, action: str = "posted") -> Non
     days = sorted({date_check(day) for day in days})
     if not days:
         return
-    periods = list(
-        FiscalPeriod.objects.select_for_update(no_key=True)
-        .filter(start__lte=days[-1], end__gte=days[0])
-        .order_by("start")
+    # Every batch of entries locks its periods: one plain statement (plain_reads).
+    periods = plain_objects(
+        FiscalPeriod,
+        'SELECT {columns} FROM {table} WHERE start <= %s AND "end" >= %s ORDER BY start '
+        "FOR NO KEY UPDATE",
+        [days[-1], days[0]],
     )
     for day in days:
         period = next((p for p in periods if p.start <= day <= p.end), None)

@@ -33,10 +33,10 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.plain_reads import plain_objects_with, plain_values
 from saas_platform.lib.transactions import undone_whole
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
@@ -263,9 +263,12 @@ def _recorded(payment_intents: list[str], invoice_ids: list[str]) -> tuple[set[s
     """Of these payments and invoices, those a gift records already (one query)."""
     if not payment_intents and not invoice_ids:
         return set(), set()
-    rows = Gift.objects.filter(
-        Q(payment_reference__in=payment_intents) | Q(stripe_invoice_id__in=invoice_ids)
-    ).values_list("payment_reference", "stripe_invoice_id")
+    rows = plain_values(
+        "SELECT payment_reference, stripe_invoice_id FROM {gift} "
+        "WHERE payment_reference = ANY(%s) OR stripe_invoice_id = ANY(%s)",
+        [payment_intents, invoice_ids],
+        gift=Gift,
+    )
     intents, invoices = set(payment_intents), set(invoice_ids)
     return {row[0] for row in rows if row[0] in intents}, {
         row[1] for row in rows if row[1] in invoices
@@ -494,11 +497,14 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
     refunded = [_refunded_intent_of(event) for event in run]
     refunds = _refunds_read(run, refunded, zone=zone)
     sessions, emails = _sessions_and_emails(run, invoices, refunded)
-    paid_out = set(
-        PayoutTransaction.objects.filter(payment_intent__in=intents).values_list(
-            "payment_intent", flat=True
+    paid_out = {
+        intent
+        for (intent,) in plain_values(
+            "SELECT payment_intent FROM {paid} WHERE payment_intent = ANY(%s)",
+            [[intent for intent in intents if intent]],
+            paid=PayoutTransaction,
         )
-    )
+    }
     # A refund or dispute of the payment that came first is applied with the gift, one at a
     # time (online_events._events_that_came_first).
     came_first = set(
@@ -509,13 +515,14 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
         ).values_list("payload__data__object__payment_intent", flat=True)
     )
     known: dict[str, Donor] = {}
-    for found in (
-        DonorEmail.objects.filter(email__in=[email for email in emails if email])
-        .filter(donor__merged_into__isnull=True)
-        .select_related("donor")
-        .order_by("donor_id")
+    for donor, (email,) in plain_objects_with(
+        Donor,
+        "SELECT {columns_of_d}, e.email FROM {email} e JOIN {table} d ON d.id = e.donor_id "
+        "WHERE e.email = ANY(%s) AND d.merged_into_id IS NULL ORDER BY e.donor_id, e.id",
+        [[email for email in emails if email]],
+        email=DonorEmail,
     ):
-        known.setdefault(found.email, found.donor)
+        known.setdefault(email, donor)
     funds, campaigns = _named_by(sessions)
     reads = _Reads(
         zone=zone,
