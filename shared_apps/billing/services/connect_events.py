@@ -173,9 +173,9 @@ class ConnectBacklog:
 
 def connect_events_backlog() -> ConnectBacklog:
     """The events of organizations whose events are applied that are still waiting or need
-    attention, in one statement over the outcome index: of the applied and ignored events,
-    nearly all of the table, it reads only the earlier (waiting) versions autovacuum has not
-    cleaned yet."""
+    attention, in one statement over the index of pending events (connectevent_pending): of
+    the applied and ignored events, nearly all of the table, it reads only the earlier
+    (waiting) versions autovacuum has not cleaned yet."""
     found = ConnectEvent.objects.filter(
         outcome__in=[*_WAITING, StripeEventOutcome.NEEDS_ATTENTION],
         organization__state__in=APPLIED_IN_STATES,

@@ -24,8 +24,11 @@ from django_tenants.utils import schema_context
 from saas_platform.lib.connection import connection
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
+    connect_events_backlog,
     connect_events_drain_started,
     connect_events_drain_wanted,
+    connect_events_new,
+    connect_events_waiting,
 )
 from shared_apps.billing.tests.conftest import fake_stripe, fake_stripe_server  # noqa: F401
 from shared_apps.billing.tests.fake_stripe import FakeStripe, event, stripe_fee_cents
@@ -1241,6 +1244,35 @@ def test_an_event_that_came_first_is_found_by_its_payment_through_its_index(
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = found(payment_intent, "pi_other").values_list("pk", flat=True).explain()
     assert "connectevent_came_first" in plan, plan
+
+
+def test_a_drain_reads_its_waiting_events_through_the_index_of_pending_ones(
+    alpha: Tenant,
+    connected: FakeStripe,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """Given one event applied and one waiting, then a drain's read finds the waiting one only,
+    and that read, the retry's and the operators' backlog can go through the partial index of
+    pending events instead of the outcome of every event the platform ever received."""
+    _stored(paid(connected, email="applied@example.org"))
+    assert _drained(alpha.organization.pk, django_capture_on_commit_callbacks) == 1
+    (waiting,) = _stored(paid(connected, email="waits@example.org"))
+
+    with CaptureQueriesContext(connection) as read:
+        found = connect_events_new(organization_id=alpha.organization.pk, limit=10)
+        connect_events_backlog()
+        connect_events_waiting(received_before=timezone.now())
+
+    assert [found_event.pk for found_event in found] == [waiting]
+    reads = [query["sql"] for query in read.captured_queries if query["sql"].startswith("SELECT")]
+    assert len(reads) == 3
+    for sql in reads:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A handful of rows: the planner would read the table whatever the indexes are.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "connectevent_pending" in plan, plan
 
 
 def test_replayed_gift_events_change_nothing_twice(
