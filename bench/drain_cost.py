@@ -100,6 +100,7 @@ def organization_ready() -> Organization:
     organization.stripe_default_currency = "usd"
     organization.save()
     ConnectEvent.objects.filter(account_id=ACCOUNT).delete()
+    _setup.public_tables_vacuumed(analyzed=[ConnectEvent._meta.db_table])
     return organization
 
 

@@ -58,7 +58,6 @@ from django.db.models import Sum  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from provisioning.platform import public_tenant_ensure  # noqa: E402
-from saas_platform.lib.connection import connection  # noqa: E402
 from saas_platform.lib.health import HEARTBEAT_KEY, heartbeat_age  # noqa: E402
 from saas_platform.lib.metrics import TASKS_KEY  # noqa: E402
 from saas_platform.lib.redis_pool import redis_client  # noqa: E402
@@ -137,21 +136,7 @@ def tenants_ready(count: int, *, receipts: bool) -> list[Organization]:
     forgotten, _ = ConnectEvent.objects.filter(account_id__in=accounts).delete()
     if forgotten:
         print(f"forgot {forgotten} Connect events of an earlier run")
-    # Each run starts from the same tables and catalogs: an earlier run's events, deleted, and
-    # the versions its outcomes left would otherwise be in every scan of this one until
-    # autovacuum came by, and so would every dropped tenant's rows in the catalogs (about
-    # 50,000 a run in pg_attribute and as many in pg_depend). With autovacuum off, as on the
-    # CI machine, runs made one after another grew slower: a p95 of 1.7 s became 3 s and
-    # more. The new tenants' tables are left as provisioned (statistics of empty tables
-    # would mislead the planner as they fill).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('pg_catalog', 'public') AND c.relkind = 'r'"
-        )
-        cursor.execute(f"VACUUM {', '.join(row[0] for row in cursor.fetchall())}")
-        cursor.execute(f"ANALYZE {connection.ops.quote_name(ConnectEvent._meta.db_table)}")
+    _setup.public_tables_vacuumed(analyzed=[ConnectEvent._meta.db_table])
     return organizations
 
 
