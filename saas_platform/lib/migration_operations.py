@@ -9,41 +9,36 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db.migrations.operations.base import Operation
 
 
-class AddIndexConcurrentlyWhereMigrated(AddIndexConcurrently):
-    """AddIndexConcurrently that does nothing, rather than refuse, in a schema that does not
-    hold the model."""
+class _WhereMigrated(Operation):
+    """An operation on a model's table that does nothing, rather than refuse, in a schema that
+    does not hold the model (its state has the model in both directions: only an index
+    changes)."""
+
+    model_name: str
+
+    def _held(self, app_label: str, schema_editor: Any, state: Any) -> bool:
+        model = state.apps.get_model(app_label, self.model_name)
+        return bool(self.allow_migrate_model(schema_editor.connection.alias, model))
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self._held(app_label, schema_editor, to_state):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self._held(app_label, schema_editor, from_state):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-class RemoveIndexConcurrentlyWhereMigrated(RemoveIndexConcurrently):
-    """RemoveIndexConcurrently that does nothing, rather than refuse, in a schema that does not
-    hold the model."""
+class AddIndexConcurrentlyWhereMigrated(_WhereMigrated, AddIndexConcurrently):
+    """AddIndexConcurrently, skipped where the model is not migrated."""
 
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+class RemoveIndexConcurrentlyWhereMigrated(_WhereMigrated, RemoveIndexConcurrently):
+    """RemoveIndexConcurrently, skipped where the model is not migrated."""
