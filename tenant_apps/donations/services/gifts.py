@@ -72,6 +72,7 @@ from tenant_apps.donations.services.posting import (
     UNDEPOSITED_FUNDS_ACCOUNT,
     gift_lines,
 )
+from tenant_apps.donations.services.receipt_settings import receipts_issuable
 from tenant_apps.donations.services.tributes import tribute_notice_wanted
 from tenant_apps.donations.tasks import receipt_correct_for_part_refund as receipt_correct_task
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
@@ -603,9 +604,11 @@ def gift_post(
         )
         if pledge is not None:
             pledge_after_payment(pledge, acting_user=acting_user)
-        # Its receipt is issued after commit (services.receipts decides whether it needs one),
-        # and the person its tribute names is told of it (services.tributes).
-        enqueue_on_commit(receipt_issue_task, gift.pk)
+        # Its receipt is issued after commit (services.receipts decides whether it needs one)
+        # when the organization can issue receipts, and the person its tribute names is told
+        # of it (services.tributes).
+        if receipts_issuable():
+            enqueue_on_commit(receipt_issue_task, gift.pk)
         if tribute_notice_wanted(gift):
             enqueue_on_commit(tribute_notice_task, gift.pk)
     return gift
@@ -728,7 +731,8 @@ def _gifts_post_batch(
             for gift, entry in zip(gifts, entries, strict=True)
         ]
     )
-    enqueue_on_commit(receipts_issue_task, [gift.pk for gift in gifts])
+    if receipts_issuable():
+        enqueue_on_commit(receipts_issue_task, [gift.pk for gift in gifts])
     for gift in gifts:
         if tribute_notice_wanted(gift):
             enqueue_on_commit(tribute_notice_task, gift.pk)

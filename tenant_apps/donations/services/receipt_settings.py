@@ -4,6 +4,7 @@ counter."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
+from saas_platform.lib.plain_reads import plain_objects
 from shared_apps.tenants.models import Organization
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import EIN_PATTERN, ReceiptSettings
@@ -20,6 +22,7 @@ from tenant_apps.donations.services.checks import changes_check
 if TYPE_CHECKING:
     from shared_apps.users.models import User
 
+logger = logging.getLogger(__name__)
 
 SETTINGS_FIELDS = {
     "legal_name": 200,
@@ -47,12 +50,19 @@ def organization_name() -> str:
 
 def receipt_settings() -> ReceiptSettings:
     """The receipt settings, made on first use with the organization's name as legal name."""
-    settings_row = ReceiptSettings.objects.filter(pk=1).first()
+    settings_row = _receipt_settings_read()
     if settings_row is None:
         settings_row, _ = ReceiptSettings.objects.get_or_create(
             pk=1, defaults={"legal_name": organization_name()[:200]}
         )
     return settings_row
+
+
+def _receipt_settings_read() -> ReceiptSettings | None:
+    """The settings row if it is made, in one plain statement: every gift posted reads it
+    (receipts_issuable)."""
+    found = plain_objects(ReceiptSettings, "SELECT {columns} FROM {table} WHERE id = 1", [])
+    return found[0] if found else None
 
 
 def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> ReceiptSettings:
@@ -93,6 +103,25 @@ def receipt_settings_missing(settings_row: ReceiptSettings) -> dict[str, list[st
     if not settings_row.ein:
         missing["ein"] = ["Required on every receipt."]
     return missing
+
+
+def receipts_issuable() -> bool:
+    """Whether receipts can be issued now: the settings have what a receipt cannot go out
+    without. A gift posted while they lack it is not queued for its receipt (the task would
+    find the same and issue none); the log says so."""
+    settings_row = _receipt_settings_read()
+    # Not made yet: it would be made with no EIN.
+    missing = (
+        receipt_settings_missing(settings_row)
+        if settings_row is not None
+        else {"ein": ["Required on every receipt."]}
+    )
+    if missing:
+        logger.info(
+            "Gifts posted are not receipted: the receipt settings lack %s",
+            " and ".join(sorted(missing)),
+        )
+    return not missing
 
 
 def receipt_settings_locked() -> ReceiptSettings:

@@ -173,8 +173,9 @@ def test_a_drain_applies_gift_events_in_statements_that_do_not_grow_with_the_bat
         assert len(savepoints) == 3, savepoints
 
     assert counts[0] == counts[1], counts
-    # Fewer than one event takes on its own; counted with the test's savepoints.
-    assert counts[0] <= 32, counts
+    # Fewer than one event takes on its own (46); counted with the test's savepoints. One is
+    # the receipt settings read, which decides whether the receipts' task is queued.
+    assert counts[0] <= 33, counts
     assert not ConnectEvent.objects.filter(account_id=ACCOUNT).exclude(outcome="processed")
     with schema_context("alpha"):
         assert Gift.objects.filter(state=GiftState.POSTED).count() == 11

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -333,7 +334,7 @@ def test_nothing_is_issued_without_an_ein(
     with django_capture_on_commit_callbacks(execute=True):
         gift = GiftFactory.create(
             donor=donor, amount="500.00", posted=True
-        )  # the task skips it, with a log line
+        )  # not queued for a receipt, with a log line
     assert not Receipt.objects.exists()
 
     with pytest.raises(ServiceError, match="EIN") as refusal:
@@ -341,7 +342,33 @@ def test_nothing_is_issued_without_an_ein(
 
     assert refusal.value.fields == {"ein": ["Required on every receipt."]}
     assert not Receipt.objects.exists()
-    assert ReceiptSettings.objects.get().next_number == 1
+    assert receipt_settings().next_number == 1  # no number taken
+
+
+def test_a_gift_is_queued_for_its_receipt_only_once_receipts_can_be_issued(
+    in_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    # Without an EIN the task would issue nothing: it is not queued at all.
+    donor = donor_made("Ada", "Lovelace")
+    ran: list[str] = []
+
+    def task_ran(sender: Any, **_: Any) -> None:
+        ran.append(sender.name.rsplit(".", 1)[-1])
+
+    task_prerun.connect(task_ran)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            GiftFactory.create(donor=donor, amount="500.00", posted=True)
+        assert "receipt_issue_for_gift" not in ran
+
+        receipt_settings_update(acting_user=None, ein=EIN)
+        with django_capture_on_commit_callbacks(execute=True):
+            later = GiftFactory.create(donor=donor, amount="300.00", posted=True)
+    finally:
+        task_prerun.disconnect(task_ran)
+
+    assert ran.count("receipt_issue_for_gift") == 1
+    assert list(Receipt.objects.values_list("gift_id", flat=True)) == [later.pk]
 
 
 def test_a_bad_ein_is_refused(receipting_alpha: Tenant) -> None:
