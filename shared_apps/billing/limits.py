@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Subquery
 from django_tenants.utils import get_public_schema_name
 
 from saas_platform.lib.connection import connection
+from saas_platform.lib.plain_reads import plain_objects
 from saas_platform.lib.plan_limits import PlanLimit, PlanLimitReached
 from shared_apps.billing.models import Plan
 from shared_apps.tenants.models import Organization
@@ -22,13 +22,20 @@ from shared_apps.tenants.models import Organization
 
 def plan_of_current_tenant() -> Plan | None:
     """The plan of the tenant whose schema the connection is in; None in the public schema or
-    for an organization without a plan (no limits then). Read fresh, in one query: a cached
-    organization could still name the plan it had before an upgrade."""
+    for an organization without a plan (no limits then). Read fresh, in one plain statement
+    (every batch of donors made checks it): a cached organization could still name the plan it
+    had before an upgrade."""
     schema_name = connection.schema_name
     if not schema_name or schema_name == get_public_schema_name():
         return None
-    plan_code = Organization.objects.filter(schema_name=schema_name).values("plan_code")[:1]
-    return Plan.objects.filter(code=Subquery(plan_code)).first()
+    found = plain_objects(
+        Plan,
+        "SELECT {columns_of_p} FROM {table} p JOIN {organization} o ON o.plan_code = p.code "
+        "WHERE o.schema_name = %s LIMIT 1",
+        [schema_name],
+        organization=Organization,
+    )
+    return found[0] if found else None
 
 
 def _maximum_of(plan: Plan, limit: PlanLimit) -> int | None:

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.plain_reads import plain_objects_with, plain_values
+from saas_platform.lib.plain_reads import plain_objects, plain_objects_with, plain_values
 from saas_platform.lib.transactions import undone_whole
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
@@ -77,13 +77,13 @@ from tenant_apps.donations.services.online_events import (
     connect_event_taken_apply,
     copied_metadata,
     day_of,
-    events_that_came_first,
     gift_details_of,
     installment_session,
     invoice_payment_intent,
     invoice_period_end,
     monthly_start_facts,
     monthly_started_detail,
+    payments_with_events_that_came_first,
     stripe_event_read_ahead,
     stripe_fee_entries,
     stripe_payment,
@@ -465,16 +465,7 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
         | {start for start in starts if start}
     )
     subscriptions_lock(subscriptions)
-    monthly = (
-        {
-            recurring.stripe_subscription_id: recurring
-            for recurring in RecurringGift.objects.select_for_update(of=("self",))
-            .select_related("donor")
-            .filter(stripe_subscription_id__in=subscriptions)
-        }
-        if subscriptions
-        else {}
-    )
+    monthly = _monthly_locked(subscriptions) if subscriptions else {}
     # What is recorded already, of the checkouts' payments and the invoices, in one query; an
     # invoice recorded already goes on its own (it says so) without its payment read. An
     # installment's payment is new when its invoice is (a payment recorded under another
@@ -507,12 +498,10 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
     }
     # A refund or dispute of the payment that came first is applied with the gift, one at a
     # time (online_events._events_that_came_first).
-    came_first = set(
-        events_that_came_first(
-            account_id=run[0].account_id,
-            organization_id=organization.pk,
-            payment_intents=[intent for intent in intents if intent],
-        ).values_list("payload__data__object__payment_intent", flat=True)
+    came_first = payments_with_events_that_came_first(
+        account_id=run[0].account_id,
+        organization_id=organization.pk,
+        payment_intents=[intent for intent in intents if intent],
     )
     known: dict[str, Donor] = {}
     for donor, (email,) in plain_objects_with(
@@ -563,6 +552,30 @@ def _simple_events(run: list[ConnectEvent], organization: Organization) -> list[
             reads.new_donors.setdefault(unit.new_donor, _opts_in(unit))
         simple.append(unit)
     return simple
+
+
+def _monthly_locked(subscriptions: list[str]) -> dict[str, RecurringGift]:
+    """The monthly gifts of these subscriptions, locked, each with its donor, by subscription:
+    in two plain statements (a drain with installments runs them on every batch)."""
+    found = plain_objects(
+        RecurringGift,
+        "SELECT {columns} FROM {table} WHERE stripe_subscription_id = ANY(%s) "
+        "ORDER BY id FOR UPDATE",
+        [subscriptions],
+    )
+    donors = {
+        donor.pk: donor
+        for donor in plain_objects(
+            Donor,
+            "SELECT {columns} FROM {table} WHERE id = ANY(%s)",
+            [sorted({recurring.donor_id for recurring in found})],
+        )
+    }
+    monthly = {}
+    for recurring in found:
+        recurring.donor = donors[recurring.donor_id]
+        monthly[recurring.stripe_subscription_id] = recurring
+    return monthly
 
 
 @dataclass

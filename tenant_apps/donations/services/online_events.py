@@ -27,6 +27,7 @@ recorded again, whatever event brings it.
 
 from __future__ import annotations
 
+import json
 import logging
 import zoneinfo
 from collections.abc import Collection
@@ -42,6 +43,7 @@ from django.utils import timezone
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
+from saas_platform.lib.plain_reads import plain_values
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
     connect_event_failure_record,
@@ -311,6 +313,31 @@ def events_that_came_first(
         account_id=account_id,
         type__in=EVENTS_AFTER_A_GIFT,
     ).order_by()
+
+
+def payments_with_events_that_came_first(
+    *, account_id: str, organization_id: int, payment_intents: Collection[str]
+) -> set[str]:
+    """Those of these payments that events_that_came_first finds an event of, in one plain
+    statement with its conditions (a batch of gifts asks on every batch; building the ORM's
+    query cost more than running it). Read through the same index."""
+    return {
+        payment_intent
+        for (payment_intent,) in plain_values(
+            "SELECT DISTINCT payload #>> '{{data,object,payment_intent}}' FROM {event} "
+            "WHERE organization_id = %s "
+            "AND payload #> '{{data,object,payment_intent}}' = ANY(%s::jsonb[]) "
+            "AND outcome = %s AND account_id = %s AND type = ANY(%s)",
+            [
+                organization_id,
+                [json.dumps(payment_intent) for payment_intent in payment_intents],
+                StripeEventOutcome.IGNORED.value,
+                account_id,
+                list(EVENTS_AFTER_A_GIFT),
+            ],
+            event=ConnectEvent,
+        )
+    }
 
 
 def _events_that_came_first(event: ConnectEvent, payment_intent: str) -> str:

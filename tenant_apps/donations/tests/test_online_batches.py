@@ -50,6 +50,7 @@ from tenant_apps.donations.services.online_batches import connect_events_drain
 from tenant_apps.donations.services.online_events import (
     connect_event_apply,
     events_that_came_first,
+    payments_with_events_that_came_first,
 )
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update
 from tenant_apps.donations.tests.test_online_gifts import (  # noqa: F401
@@ -1238,13 +1239,28 @@ def test_an_event_that_came_first_is_found_by_its_payment_through_its_index(
             payment_intents=payment_intents,
         )
 
+    def payments_found(*payment_intents: str) -> set[str]:
+        # A batch of gifts asks the same in plain SQL.
+        return payments_with_events_that_came_first(
+            account_id=ACCOUNT,
+            organization_id=alpha.organization.pk,
+            payment_intents=payment_intents,
+        )
+
     assert list(found(payment_intent, "pi_other").values_list("pk", flat=True)) == [dispute_event]
     assert not found("pi_other").exists()
+    assert payments_found(payment_intent, "pi_other") == {payment_intent}
+    assert payments_found("pi_other") == set()
     with transaction.atomic(), connection.cursor() as cursor:
         # A handful of rows: the planner would read the table whatever the indexes are.
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = found(payment_intent, "pi_other").values_list("pk", flat=True).explain()
+        with CaptureQueriesContext(connection) as batch:
+            payments_found(payment_intent, "pi_other")
+        cursor.execute("EXPLAIN " + batch.captured_queries[-1]["sql"])
+        batch_plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "connectevent_came_first" in plan, plan
+    assert "connectevent_came_first" in batch_plan, batch_plan
 
 
 def test_a_drain_reads_its_waiting_events_through_the_index_of_pending_ones(
