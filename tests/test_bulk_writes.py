@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db.models import Model
@@ -14,6 +15,7 @@ from saas_platform.lib.bulk import rows_insert
 from tenant_apps.accounting.models import Fund
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, GiftAllocation
+from tenant_apps.donors.models import Donor, DonorKind
 from tenant_apps.donors.tests.factories import donor_made
 from tests.plugin import Tenant
 
@@ -85,3 +87,46 @@ def test_amounts_dates_and_a_related_row_saved_after_it_was_set_are_written(
             .values_list("gift_id", "amount")
         ) == [(gift.pk, gift.amount) for gift in gifts]
         assert [Gift.objects.get(pk=gift.pk).anonymous for gift in gifts] == [True, False, False]
+
+
+def test_a_database_default_no_row_sets_is_left_to_the_database_and_read_back(
+    alpha: Tenant, django_assert_num_queries: Any
+) -> None:
+    """Donors' giving total has a database default: rows that leave it are written in one
+    statement with it left out, and hold the value the database gave it, as bulk_create's do;
+    a batch where some set it and others do not is bulk_create's."""
+
+    def donors(*names: str) -> list[Donor]:
+        return [
+            Donor(
+                kind=DonorKind.INDIVIDUAL,
+                first_name=name,
+                last_name="Test",
+                display_name=f"{name} Test",
+            )
+            for name in names
+        ]
+
+    with schema_context("alpha"):
+        with django_assert_num_queries(1) as written:
+            ours = rows_insert(donors("Ada", "Grace"))
+        # One array a column, the default's column not among them.
+        assert "unnest(" in written[0]["sql"]
+        assert '"giving_total"' not in written[0]["sql"].split("SELECT")[0]
+        theirs = Donor.objects.bulk_create(donors("Ada", "Grace"))
+
+        assert [donor.giving_total for donor in ours] == [Decimal("0.00")] * 2
+        assert [_row(donor) for donor in ours] == [
+            {
+                **_row(donor),
+                "created_at": ours[place].created_at,
+                "updated_at": ours[place].updated_at,
+            }
+            for place, donor in enumerate(theirs)
+        ]
+
+        mixed = donors("Emmy", "Sofia")
+        mixed[0].giving_total = Decimal("12.00")
+        rows_insert(mixed)
+        assert [donor.pk is not None for donor in mixed] == [True, True]
+        assert Donor.objects.get(pk=mixed[1].pk).giving_total == Decimal("0.00")

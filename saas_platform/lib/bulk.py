@@ -9,6 +9,7 @@ from json import JSONEncoder, dumps
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
 
 
 def rows_update(
@@ -58,18 +59,25 @@ def rows_insert[M: models.Model](objs: Sequence[M]) -> list[M]:
     column's values sent as one array in PostgreSQL's text form (Django builds every value's
     parameter field by field, and psycopg2 adapts each element of each array: most of a batch's
     writing), the new keys set on the objects. Values are what the objects hold, as a save
-    would write them (defaults, auto_now and auto_now_add included). A model with a field of
-    another type, a database default or a generated column is left to bulk_create. Rows whose
-    keys were taken already (keys_taken) are written with them; a batch with some keys and not
-    others is left to bulk_create too."""
+    would write them (defaults, auto_now and auto_now_add included). A field with a database
+    default that no object sets is left to the database, and its value read back as the key
+    is. A model with a field of another type or a generated column is left to bulk_create, and
+    so is a batch where some objects set a field with a database default and others do not.
+    Rows whose keys were taken already (keys_taken) are written with them; a batch with some
+    keys and not others is left to bulk_create too."""
     if not objs:
         return []
     model = type(objs[0])
     keyed = sum(obj.pk is not None for obj in objs)
-    insert = _insert_of(model, keyed=keyed == len(objs))
+    defaulted = _defaulted_in(model, objs)
+    insert = (
+        _insert_of(model, keyed=keyed == len(objs), defaulted=defaulted)
+        if defaulted is not None
+        else None
+    )
     if insert is None or 0 < keyed < len(objs):
         return model._default_manager.bulk_create(objs)
-    sql, fields = insert
+    sql, fields, returned = insert
     for obj in objs:
         # A related row saved after it was set: its key, as bulk_create takes it.
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]
@@ -83,12 +91,29 @@ def rows_insert[M: models.Model](objs: Sequence[M]) -> list[M]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
-        keys = [row[0] for row in cursor.fetchall()]
-    for obj, key in zip(objs, keys, strict=True):
-        obj.pk = key
+        rows = cursor.fetchall()
+    for obj, row in zip(objs, rows, strict=True):
+        obj.pk = row[0]
+        for attname, value in zip(returned, row[1:], strict=True):
+            setattr(obj, attname, value)
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
+
+
+def _defaulted_in(model: type[models.Model], objs: Sequence[models.Model]) -> frozenset[str] | None:
+    """The fields with a database default that none of `objs` sets (left to the database), by
+    attribute name; None when some set one and others do not."""
+    defaulted = []
+    for field in model._meta.concrete_fields:
+        if not field.has_db_default():
+            continue
+        unset = sum(isinstance(getattr(obj, field.attname), DatabaseDefault) for obj in objs)
+        if unset == len(objs):
+            defaulted.append(field.attname)
+        elif unset:
+            return None
+    return frozenset(defaulted)
 
 
 def keys_taken(model: type[models.Model], count: int) -> list[int]:
@@ -109,12 +134,14 @@ def keys_taken(model: type[models.Model], count: int) -> list[int]:
 
 @cache
 def _insert_of(
-    model: type[models.Model], *, keyed: bool = False
-) -> tuple[str, list[models.Field[Any, Any]]] | None:
-    """rows_insert's statement for `model` and the fields it writes (all but an automatic key,
-    unless `keyed`: the rows' keys were taken already), or None when one of them is not of a
-    type it writes itself."""
+    model: type[models.Model], *, keyed: bool = False, defaulted: frozenset[str] = frozenset()
+) -> tuple[str, list[models.Field[Any, Any]], list[str]] | None:
+    """rows_insert's statement for `model`, the fields it writes (all but an automatic key,
+    unless `keyed`: the rows' keys were taken already, and those `defaulted`, left to their
+    database default) and the attributes it reads back after the key (those defaulted); None
+    when a field written is not of a type it writes itself."""
     fields = []
+    returned = []
     for field in model._meta.concrete_fields:
         if (
             field.primary_key
@@ -122,11 +149,10 @@ def _insert_of(
             and field.get_internal_type() in ("AutoField", "BigAutoField")
         ):
             continue
-        if (
-            field.get_internal_type() not in _TEXT_TYPES
-            or field.has_db_default()
-            or getattr(field, "generated", False)
-        ):
+        if field.attname in defaulted:
+            returned.append(field)
+            continue
+        if field.get_internal_type() not in _TEXT_TYPES or getattr(field, "generated", False):
             return None
         fields.append(field)
     quote = connection.ops.quote_name
@@ -134,11 +160,12 @@ def _insert_of(
     casts = ", ".join(f"%s::{str(field.db_type(connection)).split('(')[0]}[]" for field in fields)
     key = model._meta.pk.column if model._meta.pk is not None else "id"
     # Names and types from the model; values are parameters.
+    returning = ", ".join(quote(str(column)) for column in [key, *(f.column for f in returned)])
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({casts}) RETURNING {quote(str(key))}"
+        f"SELECT * FROM unnest({casts}) RETURNING {returning}"
     )
-    return sql, fields
+    return sql, fields, [field.attname for field in returned]
 
 
 def array_text(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from saas_platform.lib.bulk import rows_insert
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
 from saas_platform.lib.transactions import all_or_none
@@ -154,7 +155,7 @@ def donors_bulk_create(
             batch = prepared[start : start + IMPORT_BATCH_SIZE]
             for row in batch:
                 row.donor.created_by = actor
-            Donor.objects.bulk_create([row.donor for row in batch])
+            rows_insert([row.donor for row in batch])
             emails, phones, addresses, links = [], [], [], []
             for row in batch:
                 contacts: list[DonorEmail | DonorPhone | DonorAddress] = [
@@ -171,10 +172,10 @@ def donors_bulk_create(
                     Donor.tags.through(donor_id=row.donor.pk, tag_id=tag_id)
                     for tag_id in dict.fromkeys(tags[name.lower()].pk for name in row.tags)
                 ]
-            DonorEmail.objects.bulk_create(emails)
-            DonorPhone.objects.bulk_create(phones)
-            DonorAddress.objects.bulk_create(addresses)
-            Donor.tags.through.objects.bulk_create(links)
+            rows_insert(emails)
+            rows_insert(phones)
+            rows_insert(addresses)
+            rows_insert(links)
             saved += [row.donor for row in batch]
             if progress is not None:
                 progress(len(saved))
