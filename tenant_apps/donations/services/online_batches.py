@@ -33,6 +33,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
@@ -48,7 +49,7 @@ from shared_apps.billing.services.connect_events import (
 from shared_apps.tenants.models import Organization
 from shared_apps.tenants.tasks import organization_of_task
 from tenant_apps.accounting import services as accounting
-from tenant_apps.accounting.models import JournalEntry
+from tenant_apps.accounting.models import Fund, JournalEntry
 from tenant_apps.core.services import audit_events_together
 from tenant_apps.donations.models import (
     Campaign,
@@ -563,14 +564,7 @@ def _monthly_locked(subscriptions: list[str]) -> dict[str, RecurringGift]:
         "ORDER BY id FOR UPDATE",
         [subscriptions],
     )
-    donors = {
-        donor.pk: donor
-        for donor in plain_objects(
-            Donor,
-            "SELECT {columns} FROM {table} WHERE id = ANY(%s)",
-            [sorted({recurring.donor_id for recurring in found})],
-        )
-    }
+    donors = _by_key(Donor, {recurring.donor_id for recurring in found})
     monthly = {}
     for recurring in found:
         recurring.donor = donors[recurring.donor_id]
@@ -768,21 +762,23 @@ def _refunds_read(
     intents = {intent for intent in refunded if intent}
     if not intents:
         return {}
-    gifts = {
-        gift.payment_reference: gift
-        for gift in Gift.objects.select_for_update(of=("self",))
-        .select_related("donor", "journal_entry")
-        .filter(payment_reference__in=intents)
-        .order_by("pk")
-    }
+    gifts = {gift.payment_reference: gift for gift in _gifts_locked(intents)}
     allocations: dict[int, list[GiftAllocation]] = {gift.pk: [] for gift in gifts.values()}
-    for allocation in (
-        GiftAllocation.objects.filter(gift_id__in=allocations).select_related("fund").order_by("id")
-    ):
+    found_allocations = plain_objects(
+        GiftAllocation,
+        "SELECT {columns} FROM {table} WHERE gift_id = ANY(%s) ORDER BY id",
+        [list(allocations)],
+    )
+    funds = _by_key(Fund, {allocation.fund_id for allocation in found_allocations})
+    for allocation in found_allocations:
+        allocation.fund = funds[allocation.fund_id]
         allocations[allocation.gift_id].append(allocation)
     on_gifts: dict[int, list[tuple[Decimal, str]]] = {gift.pk: [] for gift in gifts.values()}
-    for gift_id, amount, refund_id in GiftRefund.objects.filter(gift_id__in=on_gifts).values_list(
-        "gift_id", "amount", "stripe_refund_id"
+    for gift_id, amount, refund_id in plain_values(
+        "SELECT gift_id, amount, stripe_refund_id FROM {refund} WHERE gift_id = ANY(%s) "
+        "ORDER BY refunded_on, id",
+        [list(on_gifts)],
+        refund=GiftRefund,
     ):
         on_gifts[gift_id].append((amount, refund_id))
     found: dict[int, _SimpleRefund] = {}
@@ -804,6 +800,34 @@ def _refunds_read(
         if refunds is not None:
             found[event.pk] = _SimpleRefund(event=event, gift=gift, refunds=refunds)
     return found
+
+
+def _gifts_locked(payment_intents: set[str]) -> list[Gift]:
+    """The gifts of these payments, locked in the order of their keys, each with its donor and
+    its journal entry, in plain statements (a drain with refunds reads them on every batch)."""
+    gifts = plain_objects(
+        Gift,
+        "SELECT {columns} FROM {table} WHERE payment_reference = ANY(%s) ORDER BY id FOR UPDATE",
+        [sorted(payment_intents)],
+    )
+    donors = _by_key(Donor, {gift.donor_id for gift in gifts})
+    entries = _by_key(JournalEntry, {gift.journal_entry_id for gift in gifts} - {None})
+    for gift in gifts:
+        gift.donor = donors[gift.donor_id]
+        gift.journal_entry = entries.get(gift.journal_entry_id or 0)
+    return gifts
+
+
+def _by_key[M: Model](model: type[M], keys: set[Any]) -> dict[Any, M]:
+    """The rows of `model` with these keys, by key, in one plain statement (none without)."""
+    if not keys:
+        return {}
+    return {
+        obj.pk: obj
+        for obj in plain_objects(
+            model, "SELECT {columns} FROM {table} WHERE id = ANY(%s)", [sorted(keys)]
+        )
+    }
 
 
 def _new_refunds(
