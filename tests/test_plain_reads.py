@@ -12,7 +12,12 @@ from django.forms.models import model_to_dict
 from django_tenants.utils import schema_context
 
 from saas_platform.lib.bulk import keys_taken, rows_insert
-from saas_platform.lib.plain_reads import plain_objects, plain_objects_with, plain_values
+from saas_platform.lib.plain_reads import (
+    plain_objects,
+    plain_objects_by_key,
+    plain_objects_with,
+    plain_values,
+)
 from saas_platform.lib.singletons import singleton_get
 from shared_apps.billing.models import ConnectEvent
 from tenant_apps.accounting.models import Account, AccountingSettings, Fund
@@ -79,6 +84,17 @@ def test_values_after_the_columns_come_with_each_object(alpha: Tenant) -> None:
         assert plain_values("SELECT count(*) FROM {fund}", [], fund=Fund) == [
             (Fund.objects.count(),)
         ]
+
+
+def test_objects_are_read_by_their_keys(alpha: Tenant) -> None:
+    with schema_context("alpha"):
+        ada, grace = donor_made("Ada", "Lovelace"), donor_made("Grace", "Hopper")
+
+        read = plain_objects_by_key(Donor, [grace.pk, ada.pk, grace.pk, -1])
+
+        assert sorted(read) == sorted([ada.pk, grace.pk])  # once each; an unknown key is left
+        assert _fields(read[grace.pk]) == _fields(Donor.objects.get(pk=grace.pk))
+        assert plain_objects_by_key(Donor, []) == {}
 
 
 def test_a_plain_read_sees_the_schema_it_runs_in(alpha: Tenant, beta: Tenant) -> None:

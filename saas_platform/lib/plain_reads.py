@@ -6,7 +6,7 @@ conversion from the database applied), so nothing downstream can tell the differ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import Any
 
@@ -60,6 +60,17 @@ def plain_objects[M: models.Model](
 ) -> list[M]:
     """plain_objects_with's objects alone."""
     return [obj for obj, _ in plain_objects_with(model, sql, params, **tables)]
+
+
+def plain_objects_by_key[M: models.Model](model: type[M], keys: Collection[Any]) -> dict[Any, M]:
+    """The objects of `model` with these primary keys, by key, in one plain statement (none
+    without keys): the related rows of objects read plainly, where the ORM would join them."""
+    if not keys:
+        return {}
+    key = connection.ops.quote_name(str(model._meta.pk.column if model._meta.pk else "id"))
+    # The key's name from the model; the keys are a parameter.
+    sql = f"SELECT {{columns}} FROM {{table}} WHERE {key} = ANY(%s)"  # noqa: S608
+    return {obj.pk: obj for obj in plain_objects(model, sql, [sorted(keys)])}
 
 
 def _tables(tables: dict[str, type[models.Model]]) -> dict[str, str]:

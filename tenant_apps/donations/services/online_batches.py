@@ -33,11 +33,15 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from saas_platform.lib.errors import ServiceError
-from saas_platform.lib.plain_reads import plain_objects, plain_objects_with, plain_values
+from saas_platform.lib.plain_reads import (
+    plain_objects,
+    plain_objects_by_key,
+    plain_objects_with,
+    plain_values,
+)
 from saas_platform.lib.transactions import undone_whole
 from shared_apps.billing.models import ConnectEvent, StripeEventOutcome
 from shared_apps.billing.services.connect_events import (
@@ -564,7 +568,7 @@ def _monthly_locked(subscriptions: list[str]) -> dict[str, RecurringGift]:
         "ORDER BY id FOR UPDATE",
         [subscriptions],
     )
-    donors = _by_key(Donor, {recurring.donor_id for recurring in found})
+    donors = plain_objects_by_key(Donor, {recurring.donor_id for recurring in found})
     monthly = {}
     for recurring in found:
         recurring.donor = donors[recurring.donor_id]
@@ -769,7 +773,7 @@ def _refunds_read(
         "SELECT {columns} FROM {table} WHERE gift_id = ANY(%s) ORDER BY id",
         [list(allocations)],
     )
-    funds = _by_key(Fund, {allocation.fund_id for allocation in found_allocations})
+    funds = plain_objects_by_key(Fund, {allocation.fund_id for allocation in found_allocations})
     for allocation in found_allocations:
         allocation.fund = funds[allocation.fund_id]
         allocations[allocation.gift_id].append(allocation)
@@ -810,24 +814,12 @@ def _gifts_locked(payment_intents: set[str]) -> list[Gift]:
         "SELECT {columns} FROM {table} WHERE payment_reference = ANY(%s) ORDER BY id FOR UPDATE",
         [sorted(payment_intents)],
     )
-    donors = _by_key(Donor, {gift.donor_id for gift in gifts})
-    entries = _by_key(JournalEntry, {gift.journal_entry_id for gift in gifts} - {None})
+    donors = plain_objects_by_key(Donor, {gift.donor_id for gift in gifts})
+    entries = plain_objects_by_key(JournalEntry, {gift.journal_entry_id for gift in gifts} - {None})
     for gift in gifts:
         gift.donor = donors[gift.donor_id]
         gift.journal_entry = entries.get(gift.journal_entry_id or 0)
     return gifts
-
-
-def _by_key[M: Model](model: type[M], keys: set[Any]) -> dict[Any, M]:
-    """The rows of `model` with these keys, by key, in one plain statement (none without)."""
-    if not keys:
-        return {}
-    return {
-        obj.pk: obj
-        for obj in plain_objects(
-            model, "SELECT {columns} FROM {table} WHERE id = ANY(%s)", [sorted(keys)]
-        )
-    }
 
 
 def _new_refunds(
