@@ -13,7 +13,7 @@ from django.db import transaction
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
-from saas_platform.lib.plain_reads import plain_objects
+from saas_platform.lib.singletons import singleton_read
 from shared_apps.tenants.models import Organization
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import EIN_PATTERN, ReceiptSettings
@@ -50,19 +50,12 @@ def organization_name() -> str:
 
 def receipt_settings() -> ReceiptSettings:
     """The receipt settings, made on first use with the organization's name as legal name."""
-    settings_row = _receipt_settings_read()
+    settings_row = singleton_read(ReceiptSettings)
     if settings_row is None:
         settings_row, _ = ReceiptSettings.objects.get_or_create(
             pk=1, defaults={"legal_name": organization_name()[:200]}
         )
     return settings_row
-
-
-def _receipt_settings_read() -> ReceiptSettings | None:
-    """The settings row if it is made, in one plain statement: every gift posted reads it
-    (receipts_issuable)."""
-    found = plain_objects(ReceiptSettings, "SELECT {columns} FROM {table} WHERE id = 1", [])
-    return found[0] if found else None
 
 
 def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> ReceiptSettings:
@@ -109,7 +102,7 @@ def receipts_issuable() -> bool:
     """Whether receipts can be issued now: the settings have what a receipt cannot go out
     without. A gift posted while they lack it is not queued for its receipt (the task would
     find the same and issue none); the log says so."""
-    settings_row = _receipt_settings_read()
+    settings_row = singleton_read(ReceiptSettings)
     # Not made yet: it would be made with no EIN.
     missing = (
         receipt_settings_missing(settings_row)

@@ -1251,14 +1251,10 @@ def test_an_event_that_came_first_is_found_by_its_payment_through_its_index(
     assert not found("pi_other").exists()
     assert payments_found(payment_intent, "pi_other") == {payment_intent}
     assert payments_found("pi_other") == set()
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A handful of rows: the planner would read the table whatever the indexes are.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = found(payment_intent, "pi_other").values_list("pk", flat=True).explain()
-        with CaptureQueriesContext(connection) as batch:
-            payments_found(payment_intent, "pi_other")
-        cursor.execute("EXPLAIN " + batch.captured_queries[-1]["sql"])
-        batch_plan = "\n".join(row[0] for row in cursor.fetchall())
+    with CaptureQueriesContext(connection) as read:
+        list(found(payment_intent, "pi_other").values_list("pk", flat=True))
+        payments_found(payment_intent, "pi_other")
+    plan, batch_plan = (_plan_of(query["sql"]) for query in read.captured_queries)
     assert "connectevent_came_first" in plan, plan
     assert "connectevent_came_first" in batch_plan, batch_plan
 
@@ -1284,12 +1280,17 @@ def test_a_drain_reads_its_waiting_events_through_the_index_of_pending_ones(
     reads = [query["sql"] for query in read.captured_queries if query["sql"].startswith("SELECT")]
     assert len(reads) == 3
     for sql in reads:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # A handful of rows: the planner would read the table whatever the indexes are.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(f"EXPLAIN {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+        plan = _plan_of(sql)
         assert "connectevent_pending" in plan, plan
+
+
+def _plan_of(sql: str) -> str:
+    """The plan PostgreSQL gives `sql` with sequential scans off: a test's handful of rows
+    would be read from the table whatever the indexes are."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def test_replayed_gift_events_change_nothing_twice(
