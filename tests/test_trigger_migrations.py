@@ -46,6 +46,10 @@ FROZEN_SQL = {
         "fbb12d973da25c2fee994325c37320404b8ea6d124e7960d70c3b0de24b1a10e",
         "8ba83c31eca69da43d0f56b5da937bc55445fbb896fd70b109c2869724d433b1",
     ),
+    "tenant_apps.accounting.migrations.0011_ledger_rules_planned_once": (
+        "e263ff87a3316f219f138dc6d007b8a855a19bb79f1dc80a438105a4e6b59ba2",
+        "c9d628b9131066c2be6c86a7e69ced2f5f117c75cd91682aa0ce35f16c82e396",
+    ),
     "tenant_apps.donations.migrations.0002_gift_allocations_add_up": (
         "a6f991a2a1489f7f7ea75567ba76e1322e1de664667737c8379c843c8ea9274b",
         "41d0b8bb10d30525025a119e3317af579281466861fab11bdb4c08726bb57560",
@@ -213,7 +217,8 @@ def test_a_schema_migrated_today_has_the_rules_of_an_existing_tenant_both_ways(
     created_by_0003 = _run_sql(module).sql
 
     # When it goes back before 0004 (taking donations and personnel, which depend on it, back
-    # too), then the per-entry checks are 0003's again, with no pinned search path.
+    # too), then the lines' check (pinned by 0011) and the per-entry checks (pinned by 0004) are
+    # 0003's again, with no pinned search path.
     _migrate("accounting", "0003")
     rules = _rules(scratch)
     functions = {name: (source, config) for name, source, config in rules["functions"]}

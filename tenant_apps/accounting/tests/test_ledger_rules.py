@@ -396,6 +396,26 @@ def test_a_balanced_entry_commits_and_then_is_frozen(raw_connection: Any) -> Non
         assert cursor.fetchone() == (Decimal("100.00"), Decimal("100.00"))
 
 
+def test_the_lines_check_reads_the_tenant_of_the_lines_not_the_current_schema(
+    gift_and_draft: GiftAndDraft, beta: Tenant
+) -> None:
+    posted = gift_and_draft.posted
+    (cash,) = ids("1010")
+    general = fund_id("GEN")
+    with schema_context("beta"):
+        # beta has no entry with this id: a check that followed the connection's schema would
+        # find no entry for the line and let it into alpha's posted entry
+        assert not JournalEntry.objects.filter(pk=posted.pk).exists()
+        message = refused(
+            LINE_SQL.replace(
+                "INSERT INTO accounting_journalline", 'INSERT INTO "alpha".accounting_journalline'
+            ),
+            (posted.pk, cash, general, "without", "5", "0", None, None),
+        )
+    assert f"journal entry {posted.pk} is posted: lines cannot be added" in message
+    assert posted.lines.count() == 2
+
+
 def test_the_commit_check_reads_the_tenant_of_the_entry_not_the_current_schema(
     gift_and_draft: GiftAndDraft, beta: Tenant
 ) -> None:
