@@ -66,6 +66,10 @@ FROZEN_SQL = {
         "6306029f85e832cda4624cdad9456b3414abf76f76e331bd1d13b26afda545b1",
         "a44d9240723f0998091f16aafe9d82ca866b53f022af75569c59363c38328811",
     ),
+    "tenant_apps.donations.migrations.0022_donor_giving_added_on_insert": (
+        "446017d90076c70042c4d88c0cad4d24f49598d0488832ad1aa8d4a6408bbd2d",
+        "b50757661d1d4a99db47b16425176becde714f5b51fbb31a65cd07071842888b",
+    ),
     "tenant_apps.personnel.migrations.0002_hours_in_a_day": (
         "413ce70f10cca7a15bb594b88f0aa559cb96553f0e42b6de3f9726b8fc1f9d4a",
         "9bab4727998979d0ed20d8cc0e2fede855dfcc52e2cf6d7d75e452c79e9ecfe6",

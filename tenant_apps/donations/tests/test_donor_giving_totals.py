@@ -12,10 +12,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from tenant_apps.donations.services.gifts import (
+    GiftSpec,
     gift_delete,
     gift_post,
     gift_refund,
     gift_update,
+    gifts_create_post,
     gifts_post,
 )
 from tenant_apps.donations.tests.factories import GiftFactory
@@ -158,3 +160,52 @@ def test_one_statement_of_many_gifts_counts_each_of_them_for_every_donor_it_touc
     }
     assert _giving(cy) == (Decimal("0.00"), None)
     assert cy_after == cy_version  # a draft's change counts for nothing: its donor untouched
+
+
+def _figures(*donors: Donor) -> list[tuple[tuple[Decimal, date | None], dict[int, tuple]]]:
+    return [(_giving(donor), _years(donor)) for donor in donors]
+
+
+def test_gifts_written_posted_add_to_what_their_donors_gave_as_a_rebuild_counts_it(
+    in_alpha: Tenant,
+) -> None:
+    """Given donors who gave before (in two fiscal years, one of them later than the new gifts)
+    and one with only a draft, when gifts are written already posted in one statement (as a
+    drain writes online gifts), then each donor's figures and years hold the old gifts and the
+    new, the draft counting for nothing: what the rebuild command computes from every gift."""
+    ada, bea, cy = (DonorFactory.create() for _ in range(3))
+    GiftFactory.create(donor=ada, amount="10.00", received_on=date(2025, 6, 1), posted=True)
+    GiftFactory.create(donor=ada, amount="20.00", received_on=date(2026, 1, 10), posted=True)
+    GiftFactory.create(donor=bea, amount="8.00", received_on=date(2026, 5, 1), posted=True)
+    GiftFactory.create(donor=cy, amount="99.00", received_on=date(2026, 2, 1))  # a draft
+
+    gifts_create_post(
+        gifts=[
+            GiftSpec(donor=ada, amount="30.00", received_on=date(2026, 1, 5), method="card"),
+            GiftSpec(donor=ada, amount="7.50", received_on=date(2026, 4, 1), method="card"),
+            GiftSpec(donor=bea, amount="40.00", received_on=date(2025, 12, 31), method="card"),
+            GiftSpec(donor=cy, amount="1.00", received_on=date(2026, 2, 2), method="ach"),
+        ],
+        acting_user=None,
+    )
+
+    written = _figures(ada, bea, cy)
+    assert written == [
+        (
+            (Decimal("67.50"), date(2026, 4, 1)),
+            {
+                2025: (Decimal("10.00"), 1, date(2025, 6, 1)),
+                2026: (Decimal("57.50"), 3, date(2026, 4, 1)),
+            },
+        ),
+        (
+            (Decimal("48.00"), date(2026, 5, 1)),
+            {
+                2025: (Decimal("40.00"), 1, date(2025, 12, 31)),
+                2026: (Decimal("8.00"), 1, date(2026, 5, 1)),
+            },
+        ),
+        ((Decimal("1.00"), date(2026, 2, 2)), {2026: (Decimal("1.00"), 1, date(2026, 2, 2))}),
+    ]
+    call_command("donor_giving_rebuild", schema_name=in_alpha.organization.schema_name)
+    assert _figures(ada, bea, cy) == written
