@@ -75,10 +75,11 @@ class Donor(models.Model):
     created_by = models.ForeignKey(
         "users.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Posted giving: the total and the day of the last gift. Written by the database only (a
-    # trigger of donations' migration 0007 recomputes them from the donor's gifts whenever a
-    # gift or the donor changes), so that the donor list sorts and filters on them without
-    # summing 300,000 gifts; a value saved from Python is replaced by the recomputed one.
+    # Posted giving: the total and the day of the last gift. Written by the database only
+    # (donations' triggers recompute them from the donor's gifts whenever a gift or the donor
+    # changes, and add a gift written already posted to them), so that the donor list sorts and
+    # filters on them without summing 300,000 gifts; a value saved from Python is replaced by
+    # the recomputed one.
     giving_total = models.DecimalField(
         max_digits=14, decimal_places=2, db_default=Decimal("0.00"), editable=False
     )
