@@ -14,7 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from pytest_django import DjangoDbBlocker
@@ -27,6 +29,7 @@ from shared_apps.billing.tests.fake_stripe import CONNECT_WEBHOOK_SECRET, FakeSt
 from shared_apps.tenants.models import Organization
 from tenant_apps.donations.models import (
     DisputeStatus,
+    DonorGivingYear,
     Gift,
     GiftDispute,
     GiftMethod,
@@ -327,6 +330,28 @@ def test_two_drains_of_one_organization_at_once_apply_each_event_once(
         assert Donor.objects.count() == 4
         assert Deposit.objects.exclude(stripe_payout_id="").count() == 1
         assert balance("1060") == Decimal(held) / 100
+        # The drains' batches added gifts to the same four donors at once: each donor's giving
+        # holds every gift once, as the rebuild command computes it from the gifts.
+        given = _giving_figures()
+        assert (
+            sum(total for _, total, _ in given[0])
+            == Gift.objects.aggregate(total=Sum("amount"))["total"]
+        )
+    call_command("donor_giving_rebuild", schema_name=committed_alpha.schema_name)
+    with schema_context(committed_alpha.schema_name):
+        assert _giving_figures() == given
+
+
+def _giving_figures() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Each donor's giving columns and fiscal years, in the current schema."""
+    return (
+        list(Donor.objects.order_by("pk").values_list("pk", "giving_total", "giving_last_on")),
+        list(
+            DonorGivingYear.objects.order_by("donor_id", "fiscal_year").values_list(
+                "donor_id", "fiscal_year", "total", "gift_count", "last_gift_on"
+            )
+        ),
+    )
 
 
 def test_an_installment_applied_on_its_own_waits_for_the_clearing_before_its_subscription(
