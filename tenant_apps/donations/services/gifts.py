@@ -22,6 +22,8 @@ from django.utils import timezone
 from saas_platform.lib.bulk import keys_taken, rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
+from saas_platform.lib.plain_reads import plain_values
+from saas_platform.lib.singletons import singleton_read
 from saas_platform.lib.tasks import enqueue_on_commit
 from saas_platform.lib.transactions import all_or_none
 from tenant_apps.accounting import services as accounting
@@ -44,6 +46,8 @@ from tenant_apps.donations.models import (
     GiftSource,
     GiftState,
     Pledge,
+    Receipt,
+    ReceiptSettings,
     RecurringGift,
     SoftCredit,
     TributeType,
@@ -72,7 +76,10 @@ from tenant_apps.donations.services.posting import (
     UNDEPOSITED_FUNDS_ACCOUNT,
     gift_lines,
 )
-from tenant_apps.donations.services.receipt_settings import receipts_issuable
+from tenant_apps.donations.services.receipt_settings import (
+    receipt_settings_missing,
+    receipts_issuable,
+)
 from tenant_apps.donations.services.tributes import tribute_notice_wanted
 from tenant_apps.donations.tasks import receipt_correct_for_part_refund as receipt_correct_task
 from tenant_apps.donations.tasks import receipt_issue_for_gift as receipt_issue_task
@@ -800,8 +807,6 @@ def gift_refund(
             gift.state = GiftState.REFUNDED
             gift.refund_entry = entry
             gift.save(update_fields=["state", "refund_entry", "updated_at"])
-            # A receipt issued for it is voided by a new version after commit.
-            enqueue_on_commit(receipt_void_task, gift.pk)
             if gift.pledge is not None:
                 pledge_after_refund(
                     pledge_locked_for_payment(gift.pledge),
@@ -809,10 +814,9 @@ def gift_refund(
                     day=day,
                     acting_user=acting_user,
                 )
-        else:
-            # What remains is still a contribution: a receipt issued for the whole gift is
-            # corrected to it by a new version after commit.
-            enqueue_on_commit(receipt_correct_task, gift.pk)
+        # A receipt issued for it is voided by a new version after commit; or, what remains
+        # being still a contribution, one issued for more is corrected to it.
+        receipts_follow_up({gift.pk: gift.state == GiftState.REFUNDED})
     return gift
 
 
@@ -952,6 +956,7 @@ def refunds_recorded(
     )
     now = timezone.now()
     whole: dict[int, JournalEntry] = {}
+    completed: dict[int, bool] = {}
     for refund, entry in zip(refunds, entries, strict=True):
         completes = refund.refunded_before + refund.amount == refund.gift.amount
         if completes:
@@ -959,8 +964,9 @@ def refunds_recorded(
             refund.gift.state = GiftState.REFUNDED
             refund.gift.refund_entry = entry
             refund.gift.updated_at = now
-        # As gift_refund: a receipt issued for it is voided, or corrected to what remains.
-        enqueue_on_commit(receipt_void_task if completes else receipt_correct_task, refund.gift.pk)
+        completed[refund.gift.pk] = completes  # a gift's later refund says what remains
+    # As gift_refund: a receipt issued for it is voided, or corrected to what remains.
+    receipts_follow_up(completed)
     if whole:
         rows_update(
             Gift,
@@ -1134,7 +1140,7 @@ def gift_void(
             **({"reversal": reversal.number} if reversal is not None else {}),
         )
         if was_posted:
-            enqueue_on_commit(receipt_void_task, gift.pk)
+            receipts_follow_up({gift.pk: True})
             if gift.pledge is not None:
                 pledge_after_refund(
                     pledge_locked_for_payment(gift.pledge),
@@ -1143,6 +1149,31 @@ def gift_void(
                     acting_user=acting_user,
                 )
     return gift
+
+
+def receipts_follow_up(gifts: Mapping[int, bool]) -> None:
+    """After gifts are refunded or voided (each gift's id: whether nothing of it remains), what
+    their receipts need, queued to run after commit: voided by a new version when nothing
+    remains, else corrected to what remains (services.receipts). Only for a gift that may have
+    a receipt: one is issued, or the settings can issue one now. While they cannot, none is
+    being issued (issuing holds the settings' row, so a change leaving them lacking commits
+    after it), and one issued later reads the gift refunded: the task would have nothing to
+    do, and is not queued for every refund of an organization that does not receipt."""
+    if not gifts:
+        return
+    settings_row = singleton_read(ReceiptSettings)
+    if settings_row is None or receipt_settings_missing(settings_row):
+        receipted = {
+            gift_id
+            for (gift_id,) in plain_values(
+                "SELECT DISTINCT gift_id FROM {receipt} WHERE gift_id = ANY(%s)",
+                [list(gifts)],
+                receipt=Receipt,
+            )
+        }
+        gifts = {gift_id: whole for gift_id, whole in gifts.items() if gift_id in receipted}
+    for gift_id, whole in gifts.items():
+        enqueue_on_commit(receipt_void_task if whole else receipt_correct_task, gift_id)
 
 
 def merge_gifts(survivor: Donor, merged: Donor) -> dict[str, Any]:

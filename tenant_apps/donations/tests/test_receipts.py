@@ -731,6 +731,45 @@ def test_refunding_a_gift_never_receipted_issues_nothing(
     assert mail.outbox == []
 
 
+def test_refunds_follow_up_the_receipts_of_only_the_gifts_that_may_have_one(
+    ada: Donor, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    """Given a gift receipted and one never receipted while the receipt settings could issue
+    receipts, and the EIN cleared since, when the first is refunded in part and the second
+    whole, the first's receipt is corrected (once the EIN is back) and no receipt task is
+    queued for the second: no receipt of it can be issued meanwhile. With an EIN, a gift never
+    receipted has its receipt's void queued when refunded (one may be on its way)."""
+    ran: list[tuple[str, Any]] = []
+
+    def task_ran(sender: Any, args: Any = (), **_: Any) -> None:
+        ran.append((sender.name.rsplit(".", 1)[-1], args[0] if args else None))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receipted = GiftFactory.create(donor=ada, amount="300.00", method="ach", posted=True)
+    never = GiftFactory.create(donor=ada, amount="200.00", method="ach", posted=True)
+    receipt_settings_update(acting_user=None, ein="")
+    task_prerun.connect(task_ran)
+    try:
+        with django_capture_on_commit_callbacks() as queued:
+            gift_refund(gift=receipted, acting_user=None, amount=Decimal("50.00"))
+            gift_refund(gift=never, acting_user=None)
+        receipt_settings_update(acting_user=None, ein=EIN)
+        for send in queued:  # the tasks run once the EIN is back
+            send()
+        assert ran == [("receipt_correct_for_part_refund", receipted.pk)]
+
+        later = GiftFactory.create(donor=ada, amount="100.00", method="ach", posted=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            gift_refund(gift=later, acting_user=None)
+    finally:
+        task_prerun.disconnect(task_ran)
+
+    assert ran[1:] == [("receipt_void_for_refunded_gift", later.pk)]
+    versions = Receipt.objects.filter(gift=receipted).order_by("version")
+    assert [receipt.amount for receipt in versions] == [Decimal("300.00"), Decimal("250.00")]
+    assert not Receipt.objects.filter(gift__in=[never, later]).exists()
+
+
 def test_a_donor_who_wants_no_contact_is_not_emailed(
     receipting_alpha: Tenant, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
