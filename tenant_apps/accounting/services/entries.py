@@ -87,7 +87,7 @@ def entry_create(
         )
         for line in built:
             line.entry = entry
-        JournalLine.objects.bulk_create(built)
+        rows_insert(built)
         audit_record("entry.create", acting_user=acting_user, obj=entry, source=source)
     return entry
 
@@ -121,7 +121,7 @@ def entry_update(
         JournalLine.objects.filter(entry=entry).delete()
         for line in built:
             line.entry = entry
-        JournalLine.objects.bulk_create(built)
+        rows_insert(built)
         audit_record(
             "entry.update", acting_user=acting_user, obj=entry, date=str(date), lines=len(built)
         )
@@ -451,7 +451,7 @@ def _release_for(
     )
     for line in release_lines:
         line.entry = release
-    JournalLine.objects.bulk_create(release_lines)
+    rows_insert(release_lines)
     return _post(release, acting_user=acting_user)
 
 
@@ -476,7 +476,7 @@ def post_generated(
     )
     for line in lines:
         line.entry = entry
-    JournalLine.objects.bulk_create(lines)
+    rows_insert(lines)
     return _post(entry, acting_user=acting_user)
 
 
@@ -542,7 +542,7 @@ def _reverse_one(
     lines = [_turned(line) for line in entry.lines.all()]
     for line in lines:
         line.entry = reversal
-    JournalLine.objects.bulk_create(lines)
+    rows_insert(lines)
     _post(reversal, acting_user=acting_user)
     entry.state = EntryState.REVERSED
     entry.save(update_fields=["state"])

@@ -36,6 +36,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
+from saas_platform.lib.bulk import rows_insert
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from shared_apps.billing.stripe_api import stripe_get
@@ -235,7 +236,7 @@ def _payout_paid(payout: StripePayout, *, account: str) -> PayoutResult:
     )
     for row in settled:
         row.deposit = deposit
-    PayoutTransaction.objects.bulk_create(settled)
+    rows_insert(settled)
     found = sum(1 for row in settled if row.payment_intent in gifts and row.type in CHARGE_TYPES)
     audit_record(
         "deposit.stripe_payout",
