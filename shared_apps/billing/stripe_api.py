@@ -1,18 +1,28 @@
 """The one place that talks to Stripe's API: whether it is configured, and a client for it.
 
 A StripeClient of our own rather than the library's global `stripe.api_key`, kept for the
-process while the key and API base it was made with stay the settings: its HTTP sessions (one
-a thread) keep their connections to Stripe alive, so a call does not pay a new TLS handshake,
-and settings changed at run time (tests pointing STRIPE_API_BASE at a local server) take effect
-at the next call.
+process while the key and API base it was made with stay the settings: its connections to
+Stripe are kept alive, so a call does not pay a new TLS handshake, and settings changed at run
+time (tests pointing STRIPE_API_BASE at a local server) take effect at the next call.
+
+Its HTTP is urllib3's connection pools (Urllib3Client) rather than the library's default,
+requests: a session of requests reads the environment's proxies and .netrc, merges its
+settings and prepares the request again on every call, about half of a call's CPU (0.5 ms of
+1.3 ms against a local server). A proxy the environment names (HTTPS_PROXY, NO_PROXY) is read
+once, when the client is made.
 """
 
 from __future__ import annotations
 
+import textwrap
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import stripe
+import urllib3
 from django.conf import settings
 
 if TYPE_CHECKING:
@@ -48,7 +58,114 @@ def _client_made(secret_key: str, api_base: str) -> stripe.StripeClient:
     base_addresses: BaseAddresses = {}
     if api_base:
         base_addresses["api"] = api_base
-    return stripe.StripeClient(secret_key, base_addresses=base_addresses, max_network_retries=2)
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses=base_addresses,
+        max_network_retries=2,
+        http_client=Urllib3Client(proxy=_proxy_for(api_base or "https://api.stripe.com")),
+    )
+
+
+def _proxy_for(api_base: str) -> str | None:
+    """The proxy the environment names for Stripe's address, as requests would pick it."""
+    parts = urlsplit(api_base)
+    if parts.hostname is None or proxy_bypass(parts.hostname):
+        return None
+    return getproxies().get(parts.scheme or "https")
+
+
+# Connections kept to Stripe per process: as many as the threads that read from it at once
+# (online_batches' readers and a web process's threads), beyond which one is opened and closed.
+STRIPE_CONNECTIONS = 10
+
+
+class Urllib3Client(stripe.HTTPClient):
+    """The stripe library's HTTP client on urllib3's thread-safe connection pools, with its
+    certificate checks, timeout and retries (the library retries what is marked to be)."""
+
+    name = "urllib3"
+
+    def __init__(self, *, proxy: str | None = None, timeout: float = 80.0) -> None:
+        super().__init__(verify_ssl_certs=True, proxy=proxy)
+        pools: dict[str, Any] = {
+            "maxsize": STRIPE_CONNECTIONS,
+            "cert_reqs": "CERT_REQUIRED",
+            "ca_certs": stripe.ca_bundle_path,
+            "timeout": urllib3.Timeout(total=timeout),
+            "retries": False,
+        }
+        self._pools = (
+            urllib3.ProxyManager(proxy, **pools) if proxy else urllib3.PoolManager(**pools)
+        )
+
+    # The library's signatures: `_usage` is its own telemetry, which it does not pass here.
+    # The body is bytes, as the library's own clients return it (its base class says str).
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        response = self._sent(method, url, headers, post_data, preload_content=True)
+        return response.data, response.status, response.headers
+
+    def request_stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
+        response = self._sent(method, url, headers, post_data, preload_content=False)
+        return response, response.status, response.headers
+
+    def _sent(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any,
+        *,
+        preload_content: bool,
+    ) -> urllib3.BaseHTTPResponse:
+        try:
+            return self._pools.request(
+                method.upper(),
+                url,
+                headers=dict(headers or {}),
+                body=post_data,
+                preload_content=preload_content,
+                redirect=False,
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is said as the library says it
+            self._refused(error)
+
+    @staticmethod
+    def _refused(error: Exception) -> NoReturn:
+        """A failure as the library's own clients report it: a certificate not verified is
+        not retried, a connection not made or lost or a timeout is, anything else is not."""
+        if isinstance(error, urllib3.exceptions.SSLError):
+            message, retry = "Could not verify Stripe's SSL certificate.", False
+        elif isinstance(
+            error,
+            urllib3.exceptions.TimeoutError
+            | urllib3.exceptions.ProtocolError
+            | urllib3.exceptions.NewConnectionError
+            | ConnectionError,
+        ):
+            message, retry = "Unexpected error communicating with Stripe.", True
+        else:
+            message, retry = "Unexpected error communicating with Stripe.", False
+        text = f"{textwrap.fill(message)}\n\n(Network error: {type(error).__name__}: {error})"
+        raise stripe.APIConnectionError(text, should_retry=retry) from error
+
+    def close(self) -> None:
+        self._pools.clear()
 
 
 def stripe_get(path: str, *, account: str, **params: Any) -> dict[str, Any]:
