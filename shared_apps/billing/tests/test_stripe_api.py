@@ -34,11 +34,15 @@ def hanging_up(settings: Settings) -> Iterator[list[int]]:
             taken.append(1)
             accepted.close()
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
     settings.STRIPE_SECRET_KEY = "sk_test_0123456789"
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{listener.getsockname()[1]}"
     yield taken
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the waiting accept(), which a close does not
     listener.close()
+    server.join(timeout=5)
+    assert not server.is_alive()
 
 
 def test_a_read_is_answered_through_the_pool_and_its_connection_kept(

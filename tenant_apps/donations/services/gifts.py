@@ -23,7 +23,6 @@ from saas_platform.lib.bulk import keys_taken, rows_insert, rows_update
 from saas_platform.lib.errors import ServiceError, StateConflict
 from saas_platform.lib.inputs import amount_parse
 from saas_platform.lib.plain_reads import plain_values
-from saas_platform.lib.singletons import singleton_read
 from saas_platform.lib.tasks import enqueue_on_commit
 from saas_platform.lib.transactions import all_or_none
 from tenant_apps.accounting import services as accounting
@@ -47,7 +46,6 @@ from tenant_apps.donations.models import (
     GiftState,
     Pledge,
     Receipt,
-    ReceiptSettings,
     RecurringGift,
     SoftCredit,
     TributeType,
@@ -77,7 +75,7 @@ from tenant_apps.donations.services.posting import (
     gift_lines,
 )
 from tenant_apps.donations.services.receipt_settings import (
-    receipt_settings_missing,
+    receipt_settings_lacking,
     receipts_issuable,
 )
 from tenant_apps.donations.services.tributes import tribute_notice_wanted
@@ -1161,8 +1159,7 @@ def receipts_follow_up(gifts: Mapping[int, bool]) -> None:
     do, and is not queued for every refund of an organization that does not receipt."""
     if not gifts:
         return
-    settings_row = singleton_read(ReceiptSettings)
-    if settings_row is None or receipt_settings_missing(settings_row):
+    if receipt_settings_lacking():
         receipted = {
             gift_id
             for (gift_id,) in plain_values(

@@ -98,17 +98,20 @@ def receipt_settings_missing(settings_row: ReceiptSettings) -> dict[str, list[st
     return missing
 
 
+def receipt_settings_lacking() -> dict[str, list[str]]:
+    """What the settings lack now for a receipt to go out (nothing: receipts can be issued)."""
+    settings_row = singleton_read(ReceiptSettings)
+    # Not made yet: it would be made with no EIN.
+    if settings_row is None:
+        return {"ein": ["Required on every receipt."]}
+    return receipt_settings_missing(settings_row)
+
+
 def receipts_issuable() -> bool:
     """Whether receipts can be issued now: the settings have what a receipt cannot go out
     without. A gift posted while they lack it is not queued for its receipt (the task would
     find the same and issue none); the log says so."""
-    settings_row = singleton_read(ReceiptSettings)
-    # Not made yet: it would be made with no EIN.
-    missing = (
-        receipt_settings_missing(settings_row)
-        if settings_row is not None
-        else {"ein": ["Required on every receipt."]}
-    )
+    missing = receipt_settings_lacking()
     if missing:
         logger.info(
             "Gifts posted are not receipted: the receipt settings lack %s",
