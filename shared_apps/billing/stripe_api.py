@@ -14,6 +14,7 @@ once, when the client is made.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 import threading
 from collections.abc import Mapping
@@ -98,52 +99,34 @@ class Urllib3Client(stripe.HTTPClient):
             urllib3.ProxyManager(proxy, **pools) if proxy else urllib3.PoolManager(**pools)
         )
 
-    # The library's signatures: `_usage` is its own telemetry, which it does not pass here.
-    # The body is bytes, as the library's own clients return it (its base class says str).
-    def request(  # type: ignore[override]
+    def _answered(
         self,
         method: str,
         url: str,
         headers: Mapping[str, str] | None,
         post_data: Any = None,
         *,
-        _usage: list[str] | None = None,
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        response = self._sent(method, url, headers, post_data, preload_content=True)
-        return response.data, response.status, response.headers
-
-    def request_stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any = None,
-        *,
-        _usage: list[str] | None = None,
+        _usage: list[str] | None = None,  # the library's own telemetry, not passed here
+        stream: bool,
     ) -> tuple[Any, int, Mapping[str, str]]:
-        response = self._sent(method, url, headers, post_data, preload_content=False)
-        return response, response.status, response.headers
-
-    def _sent(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any,
-        *,
-        preload_content: bool,
-    ) -> urllib3.BaseHTTPResponse:
+        """Stripe's answer: its body (bytes, as the library's own clients give it, or, to
+        `stream`, the response to read it from), its status and its headers."""
         try:
-            return self._pools.request(
+            response = self._pools.request(
                 method.upper(),
                 url,
                 headers=dict(headers or {}),
                 body=post_data,
-                preload_content=preload_content,
+                preload_content=not stream,
                 redirect=False,
             )
         except Exception as error:  # noqa: BLE001 - every failure is said as the library says it
             self._refused(error)
+        return (response if stream else response.data), response.status, response.headers
+
+    # The library's two entry points, with its signatures.
+    request = functools.partialmethod(_answered, stream=False)
+    request_stream = functools.partialmethod(_answered, stream=True)
 
     @staticmethod
     def _refused(error: Exception) -> NoReturn:
