@@ -63,11 +63,11 @@ def _client_made(secret_key: str, api_base: str) -> stripe.StripeClient:
         secret_key,
         base_addresses=base_addresses,
         max_network_retries=2,
-        http_client=Urllib3Client(proxy=_proxy_for(api_base or "https://api.stripe.com")),
+        http_client=Urllib3Client(proxy=stripe_proxy_for(api_base or "https://api.stripe.com")),
     )
 
 
-def _proxy_for(api_base: str) -> str | None:
+def stripe_proxy_for(api_base: str) -> str | None:
     """The proxy the environment names for Stripe's address, as requests would pick it."""
     parts = urlsplit(api_base)
     if parts.hostname is None or proxy_bypass(parts.hostname):

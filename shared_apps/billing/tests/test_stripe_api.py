@@ -14,7 +14,12 @@ import stripe
 import urllib3
 from pytest_django import Settings
 
-from shared_apps.billing.stripe_api import Urllib3Client, _proxy_for, stripe_client, stripe_get
+from shared_apps.billing.stripe_api import (
+    Urllib3Client,
+    stripe_client,
+    stripe_get,
+    stripe_proxy_for,
+)
 from shared_apps.billing.tests.fake_stripe import FakeStripe
 
 
@@ -86,14 +91,14 @@ def test_the_proxy_the_environment_names_is_used_unless_no_proxy_names_stripe(
 ) -> None:
     for name in ("no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    assert _proxy_for("https://api.stripe.com") is None
+    assert stripe_proxy_for("https://api.stripe.com") is None
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.org:3128")
-    assert _proxy_for("https://api.stripe.com") == "http://proxy.example.org:3128"
+    assert stripe_proxy_for("https://api.stripe.com") == "http://proxy.example.org:3128"
     assert isinstance(
-        Urllib3Client(proxy=_proxy_for("https://api.stripe.com"))._pools, urllib3.ProxyManager
+        Urllib3Client(proxy=stripe_proxy_for("https://api.stripe.com"))._pools, urllib3.ProxyManager
     )
 
     monkeypatch.setenv("NO_PROXY", "localhost,.stripe.com")
-    assert _proxy_for("https://api.stripe.com") is None
-    assert _proxy_for("https://files.example.org") == "http://proxy.example.org:3128"
+    assert stripe_proxy_for("https://api.stripe.com") is None
+    assert stripe_proxy_for("https://files.example.org") == "http://proxy.example.org:3128"
