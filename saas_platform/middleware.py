@@ -7,11 +7,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
@@ -47,6 +49,13 @@ _PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING = (
     "/accounts/password_reset/",
     "/accounts/reset/",
 )
+# The public host's endpoints that only Stripe's servers call, by URL name: no browser, so none
+# of the browser's middleware after routing (sessions, CSRF, authentication, messages, htmx,
+# clickjacking) has anything to do for them. Routing serves them itself (_direct_view): each
+# delivery skips those layers and the URL resolver, a third of the Connect webhook's CPU in the
+# web process (bench/README.md). The request id, access log, metrics, security headers and
+# routing's own checks still apply; the views are CSRF-exempt and verify Stripe's signature.
+_SERVED_DIRECTLY = ("stripe_connect_webhook", "billing:webhook")
 
 
 class RequestContextMiddleware:
@@ -122,9 +131,11 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             if response is not None:
                 return response
             refused = self._refuse_unservable(request)
-            if refused is None:
-                _time_zone_activate(request.tenant)  # type: ignore[attr-defined]
-            return refused
+            if refused is not None:
+                return refused
+            _time_zone_activate(request.tenant)  # type: ignore[attr-defined]
+            view = _direct_view(request)
+            return _served_directly(view, request) if view is not None else None
         except DATABASE_UNAVAILABLE as error:
             # A cold routing cache needs the database: without it no host can be resolved, and
             # the probes must still read 503 JSON from /healthz, not a 500 page.
@@ -166,6 +177,34 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         response = _page(request, "errors/being_set_up.html", status=503, organization=organization)
         response["Retry-After"] = "5"
         return response
+
+
+def _direct_view(request: HttpRequest) -> Callable[[HttpRequest], HttpResponse] | None:
+    """The view of a server-to-server endpoint (_SERVED_DIRECTLY) when the request, routed to
+    the public host, asks for one; None otherwise."""
+    if getattr(request, "urlconf", None) != settings.PUBLIC_SCHEMA_URLCONF:
+        return None
+    return _direct_views().get(request.path)
+
+
+def _served_directly(
+    view: Callable[[HttpRequest], HttpResponse], request: HttpRequest
+) -> HttpResponse:
+    """The view's answer, with its length as CommonMiddleware would set it: without one, the
+    server sends it in chunks."""
+    response = view(request)
+    if not response.streaming and not response.has_header("Content-Length"):
+        response.headers["Content-Length"] = str(len(response.content))
+    return response
+
+
+@cache
+def _direct_views() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
+    """Path to view of each server-to-server endpoint, read once from the public URL map, which
+    stays the one place their paths and views are named."""
+    urlconf, prefix = settings.PUBLIC_SCHEMA_URLCONF, get_script_prefix()
+    paths = (reverse(name, urlconf=urlconf) for name in _SERVED_DIRECTLY)
+    return {path: resolve(f"/{path.removeprefix(prefix)}", urlconf=urlconf).func for path in paths}
 
 
 def _unavailable(request: HttpRequest, error: Exception) -> HttpResponse:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import redis.connection
+from django.db import OperationalError
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -23,6 +25,7 @@ from shared_apps.tenants import selectors as tenant_selectors
 from shared_apps.users.roles import Role
 from tenant_apps.accounting.api.views import AccountViewSet
 from tenant_apps.accounting.models import Account
+from tenant_apps.donations.views import connect_webhook as connect_webhook_module
 from tests.plugin import Tenant, python_printed
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +276,48 @@ def test_a_web_process_loads_its_url_maps_and_puts_them_out_of_the_collector_s_r
     assert int(frozen) > 100_000
     assert int(tracked) < 1_000
     assert views_loaded == "True"
+
+
+@pytest.mark.parametrize("path", ["/stripe/connect/webhook/", "/billing/webhook/"])
+def test_stripe_s_webhooks_are_answered_by_routing_past_the_browser_s_middleware(
+    alpha: Tenant, path: str, settings: Any
+) -> None:
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_request_path"  # noqa: S105 - a test's
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_test_request_path_connect"  # noqa: S105
+    stripe_host = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+
+    response = stripe_host.post(
+        path, data=b"{}", content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=0"
+    )
+    page = stripe_host.get("/")
+
+    # The view answered (a bad signature, nothing stored), with the request id and the security
+    # headers; the clickjacking header of the browser's middleware after routing was not added.
+    assert response.status_code == 400
+    assert "signature" in response.json()["error"]["message"].lower()
+    assert response["X-Request-ID"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "X-Frame-Options" not in response
+    assert response["Content-Length"] == str(len(response.content))
+    # A page of the same host still goes through all of it.
+    assert page["X-Frame-Options"] == "DENY"
+    assert stripe_host.get(path).status_code == 405
+    # On an organization's host the path is not Stripe's: routed as any other, not found.
+    tenant_host = Client(HTTP_HOST=alpha.host)
+    assert tenant_host.post(path, data=b"{}", content_type="application/json").status_code == 404
+
+
+def test_a_webhook_that_loses_the_database_answers_503_for_stripe_to_send_it_again(
+    alpha: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(**_: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connect_webhook_module, "connect_event_receive", lost)
+
+    response = Client(HTTP_HOST="localhost").post(
+        "/stripe/connect/webhook/", data=b"{}", content_type="application/json"
+    )
+
+    assert response.status_code == 503
+    assert response["Retry-After"]
