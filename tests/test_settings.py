@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from saas_platform.settings.environment import env_bool, env_float, env_int, env_list
+from tests.plugin import python_printed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,3 +169,25 @@ def test_a_pooler_in_transaction_mode_needs_the_direct_url() -> None:
 
     assert result.returncode != 0
     assert "DIRECT_DATABASE_URL" in result.stderr
+
+
+def test_a_process_a_test_starts_uses_the_test_s_redis_database() -> None:
+    # A test worker (gw1) moves REDIS_URL one database down; a server it starts inherits that
+    # environment and must not move it again, or clearing the test's Redis would not reach it.
+    script = (
+        "import os, subprocess, sys; from django.conf import settings;"
+        "print(settings.REDIS_URL);"
+        "child = subprocess.run([sys.executable, '-c', 'from django.conf import settings;"
+        " print(settings.REDIS_URL)'], env=os.environ, capture_output=True, text=True);"
+        "print(child.stdout.strip() or child.stderr)"
+    )
+
+    urls = python_printed(
+        script,
+        DJANGO_SETTINGS_MODULE="saas_platform.settings.test",
+        PYTEST_XDIST_WORKER="gw1",
+        REDIS_URL="redis://127.0.0.1:6379/12",
+        TEST_REDIS_MOVED_FOR="",
+    )
+
+    assert urls == ["redis://127.0.0.1:6379/11", "redis://127.0.0.1:6379/11"]

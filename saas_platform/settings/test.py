@@ -12,11 +12,14 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Under `pytest -n` each worker process has its own test database (pytest-django names it
 # test_<name>_gw<N>), its own Redis database (the next lower number) and its own media folder,
 # so that no worker flushes or deletes what another one is using.
+# A process a test starts (a server, a worker) inherits the worker's environment, its REDIS_URL
+# already moved: moved again, it would use another database than the test that clears it.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if WORKER:
+if WORKER and os.environ.get("TEST_REDIS_MOVED_FOR") != WORKER:
     base, _, number = os.environ["REDIS_URL"].rpartition("/")
     offset = int(WORKER.removeprefix("gw"))
     os.environ["REDIS_URL"] = f"{base}/{(int(number or 0) - offset) % 16}"
+    os.environ["TEST_REDIS_MOVED_FOR"] = WORKER
 
 from saas_platform.settings.base import *  # noqa: E402,F403
 
