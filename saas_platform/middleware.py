@@ -52,8 +52,8 @@ _PREFIXES_SERVED_WHILE_SUSPENDED_FOR_BILLING = (
 # The public host's endpoints that only Stripe's servers call, by URL name: no browser, so none
 # of the browser's middleware after routing (sessions, CSRF, authentication, messages, htmx,
 # clickjacking) has anything to do for them. Routing serves them itself (_direct_view): each
-# delivery skips those layers and the URL resolver, a third of the Connect webhook's CPU in the
-# web process (bench/README.md). The request id, access log, metrics, security headers and
+# delivery skips those layers and the URL resolver, about a fifth of the web process's CPU for a
+# Connect delivery (bench/README.md). The request id, access log, metrics, security headers and
 # routing's own checks still apply; the views are CSRF-exempt and verify Stripe's signature.
 _SERVED_DIRECTLY = ("stripe_connect_webhook", "billing:webhook")
 
