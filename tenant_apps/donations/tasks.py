@@ -60,6 +60,16 @@ def receipt_correct_for_part_refund(gift_id: int) -> int | None:
     return receipt.pk if receipt is not None else None
 
 
+@shared_task
+def receipts_catch_up() -> int:
+    """Void or correct the receipts of gifts refunded or voided while the receipt settings
+    lacked what a receipt needs (see the service)."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.receipts import receipts_catch_up as catch_up
+
+    return catch_up()
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""

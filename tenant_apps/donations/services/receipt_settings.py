@@ -14,10 +14,12 @@ from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError
 from saas_platform.lib.inputs import text_check
 from saas_platform.lib.singletons import singleton_read
+from saas_platform.lib.tasks import enqueue_on_commit
 from shared_apps.tenants.models import Organization
 from tenant_apps.core.services import audit_record
 from tenant_apps.donations.models import EIN_PATTERN, ReceiptSettings
 from tenant_apps.donations.services.checks import changes_check
+from tenant_apps.donations.tasks import receipts_catch_up as receipts_catch_up_task
 
 if TYPE_CHECKING:
     from shared_apps.users.models import User
@@ -60,7 +62,8 @@ def receipt_settings() -> ReceiptSettings:
 
 def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> ReceiptSettings:
     """Change what receipts say about the organization. The counter is not among them: it
-    moves only by issuing."""
+    moves only by issuing. Settings made complete again (an EIN set after it was cleared) catch
+    up, after commit, on the receipts that refunds and voids could not correct meanwhile."""
     changes_check(changes, {*SETTINGS_FIELDS, "receipt_every_gift"}, of="the receipt settings")
     for field, limit in SETTINGS_FIELDS.items():
         if field in changes:
@@ -76,9 +79,12 @@ def receipt_settings_update(*, acting_user: User | None, **changes: Any) -> Rece
     receipt_settings()
     with transaction.atomic():
         settings_row = ReceiptSettings.objects.select_for_update().get(pk=1)
+        lacked = receipt_settings_missing(settings_row)
         for field, value in changes.items():
             setattr(settings_row, field, bool(value) if field == "receipt_every_gift" else value)
         settings_row.save()
+        if lacked and not receipt_settings_missing(settings_row):
+            enqueue_on_commit(receipts_catch_up_task)
         audit_record(
             "receipt_settings.update",
             acting_user=acting_user,

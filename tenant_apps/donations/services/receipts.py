@@ -20,6 +20,7 @@ record of emailing it; a correction is a new version with the same number.
 from __future__ import annotations
 
 import logging
+import textwrap
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,7 @@ from tenant_apps.donations.services.receipt_content import (
 )
 from tenant_apps.donations.services.receipt_settings import (
     receipt_settings,
+    receipt_settings_lacking,
     receipt_settings_locked,
     receipt_settings_missing,
 )
@@ -654,6 +656,11 @@ def receipt_correct_for_part_refund(*, gift_id: int) -> Receipt | None:
     except StateConflict as refusal:  # corrected by hand since the check above
         logger.info("gift %s: receipt not corrected: %s", gift_id, refusal.message)
         return None
+    except ServiceError as refusal:
+        if not receipt_settings_lacking():
+            raise
+        _follow_up_postponed(gift_id, refusal)
+        return None
 
 
 def _money_text(amount: Decimal) -> str:
@@ -681,9 +688,47 @@ def receipt_void_for_refunded_gift(*, gift_id: int) -> Receipt | None:
         reason = (
             "The gift was refunded."
             if gift.state == GiftState.REFUNDED
-            else f"The gift was voided: {gift.void_reason}"
+            # A void's reason may take all of the 500 characters a correction's reason has.
+            else textwrap.shorten(f"The gift was voided: {gift.void_reason}", 500)
         )
         return receipt_reissue(receipt=current, reason=reason, acting_user=None)
     except StateConflict as refusal:  # corrected by hand since the check above
         logger.info("gift %s: receipt not voided: %s", gift_id, refusal.message)
         return None
+    except ServiceError as refusal:
+        if not receipt_settings_lacking():
+            raise
+        _follow_up_postponed(gift_id, refusal)
+        return None
+
+
+def _follow_up_postponed(gift_id: int, refusal: ServiceError) -> None:
+    """The settings lack the EIN or the legal name: receipts_catch_up does it once they are
+    complete again."""
+    logger.warning(
+        "gift %s: its receipt is corrected when the receipt settings are complete: %s",
+        gift_id,
+        refusal.message,
+    )
+
+
+def receipts_catch_up() -> int:
+    """The receipts a refund or a void left stating more than the gift now is, because the
+    settings lacked the EIN or the legal name when its follow-up ran: each voided or corrected
+    now, as the follow-up does it. Run when the settings become complete again; returns how
+    many new versions were issued."""
+    current = Receipt.objects.filter(
+        kind=ReceiptKind.GIFT, superseded_by__isnull=True, is_void=False
+    )
+    out_of_the_books = current.filter(gift__state__in=GIFT_STATES_OUT_OF_THE_BOOKS)
+    refunded_in_part = current.filter(gift__state=GiftState.POSTED, gift__refunds__isnull=False)
+    voids = list(out_of_the_books.values_list("gift_id", flat=True).order_by("gift_id"))
+    corrections = list(
+        refunded_in_part.values_list("gift_id", flat=True).order_by("gift_id").distinct()
+    )
+    issued = 0
+    for gift_id in voids:
+        issued += receipt_void_for_refunded_gift(gift_id=gift_id) is not None
+    for gift_id in corrections:
+        issued += receipt_correct_for_part_refund(gift_id=gift_id) is not None
+    return issued

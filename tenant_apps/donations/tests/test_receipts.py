@@ -26,7 +26,7 @@ from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.models import AuditEvent
 from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings, RecurringGift
 from tenant_apps.donations.services import receipts as receipts_service
-from tenant_apps.donations.services.gifts import gift_refund, gift_update
+from tenant_apps.donations.services.gifts import gift_refund, gift_update, gift_void
 from tenant_apps.donations.services.receipt_settings import (
     receipt_settings,
     receipt_settings_missing,
@@ -768,6 +768,41 @@ def test_refunds_follow_up_the_receipts_of_only_the_gifts_that_may_have_one(
     versions = Receipt.objects.filter(gift=receipted).order_by("version")
     assert [receipt.amount for receipt in versions] == [Decimal("300.00"), Decimal("250.00")]
     assert not Receipt.objects.filter(gift__in=[never, later]).exists()
+
+
+def test_receipts_a_refund_or_a_void_could_not_correct_without_an_ein_are_corrected_once_it_is_back(
+    ada: Donor, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        part = GiftFactory.create(donor=ada, amount="300.00", method="ach", posted=True)
+        whole = GiftFactory.create(donor=ada, amount="200.00", method="ach", posted=True)
+        voided = GiftFactory.create(donor=ada, amount="100.00", method="ach", posted=True)
+    receipt_settings_update(acting_user=None, ein="")
+
+    # The follow-ups run while the EIN is missing: nothing is issued, and nothing fails.
+    with django_capture_on_commit_callbacks(execute=True):
+        gift_refund(gift=part, acting_user=None, amount=Decimal("50.00"))
+        gift_refund(gift=whole, acting_user=None)
+        gift_void(gift=voided, reason="Entered twice. " * 33, acting_user=None)
+    assert Receipt.objects.filter(version__gt=1).count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt_settings_update(acting_user=None, ein=EIN)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        receipt_settings_update(acting_user=None, signatory_title="Treasurer")
+
+    def versions(gift: Gift) -> list[tuple[int, Decimal | None, bool]]:
+        receipts = Receipt.objects.filter(gift=gift).order_by("version")
+        return [(receipt.version, receipt.amount, receipt.is_void) for receipt in receipts]
+
+    assert versions(part) == [(1, Decimal("300.00"), False), (2, Decimal("250.00"), False)]
+    assert [(version, void) for version, _, void in versions(whole)] == [(1, False), (2, True)]
+    assert [(version, void) for version, _, void in versions(voided)] == [(1, False), (2, True)]
+    void_reason = Receipt.objects.get(gift=voided, version=2).reason
+    assert void_reason.startswith("The gift was voided: Entered twice.")
+    assert len(void_reason) <= 500
+    # Settings complete before and after: nothing to catch up on.
+    assert queued == []
 
 
 def test_a_donor_who_wants_no_contact_is_not_emailed(
