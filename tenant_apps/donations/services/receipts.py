@@ -657,8 +657,6 @@ def receipt_correct_for_part_refund(*, gift_id: int) -> Receipt | None:
         logger.info("gift %s: receipt not corrected: %s", gift_id, refusal.message)
         return None
     except ServiceError as refusal:
-        if not receipt_settings_lacking():
-            raise
         _follow_up_postponed(gift_id, refusal)
         return None
 
@@ -696,15 +694,15 @@ def receipt_void_for_refunded_gift(*, gift_id: int) -> Receipt | None:
         logger.info("gift %s: receipt not voided: %s", gift_id, refusal.message)
         return None
     except ServiceError as refusal:
-        if not receipt_settings_lacking():
-            raise
         _follow_up_postponed(gift_id, refusal)
         return None
 
 
 def _follow_up_postponed(gift_id: int, refusal: ServiceError) -> None:
-    """The settings lack the EIN or the legal name: receipts_catch_up does it once they are
-    complete again."""
+    """A follow-up refused because the settings lack the EIN or the legal name waits for
+    receipts_catch_up, run once they are complete again; any other refusal is raised."""
+    if not receipt_settings_lacking():
+        raise refusal
     logger.warning(
         "gift %s: its receipt is corrected when the receipt settings are complete: %s",
         gift_id,
