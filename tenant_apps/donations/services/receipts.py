@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -719,11 +719,21 @@ def receipts_catch_up() -> int:
         kind=ReceiptKind.GIFT, superseded_by__isnull=True, is_void=False
     )
     out_of_the_books = current.filter(gift__state__in=GIFT_STATES_OUT_OF_THE_BOOKS)
-    refunded_in_part = current.filter(gift__state=GiftState.POSTED, gift__refunds__isnull=False)
-    voids = list(out_of_the_books.values_list("gift_id", flat=True).order_by("gift_id"))
-    corrections = list(
-        refunded_in_part.values_list("gift_id", flat=True).order_by("gift_id").distinct()
+    # Only the receipts stating more than what remains: those already corrected are not read
+    # again one gift at a time.
+    refunded = (
+        GiftRefund.objects.filter(gift=OuterRef("gift"))
+        .values("gift")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
+    overstated = (
+        current.filter(gift__state=GiftState.POSTED)
+        .annotate(refunded=Subquery(refunded))
+        .filter(amount__gt=F("gift__amount") - F("refunded"))
+    )
+    voids = list(out_of_the_books.values_list("gift_id", flat=True).order_by("gift_id"))
+    corrections = list(overstated.values_list("gift_id", flat=True).order_by("gift_id"))
     issued = 0
     for gift_id in voids:
         issued += receipt_void_for_refunded_gift(gift_id=gift_id) is not None
