@@ -439,6 +439,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=45),
         "kwargs": {"at_local_hour": 4},
     },
+    # Receipts a refund or a void left stating more than the gift now is (its follow-up lost
+    # with its worker): voided or corrected, after the recurring gifts of the morning.
+    "donations-receipts-catch-up": {
+        "task": "tenant_apps.donations.tasks.receipts_catch_up_all",
+        "schedule": crontab(minute=10),
+        "kwargs": {"at_local_hour": 6},
+    },
     # Online gifts' Connect events still waiting for their organization (a lost task, Stripe
     # not answering for the fee): applied again. Each applies once, so a repeat is harmless.
     "donations-connect-events-retry": {

@@ -70,6 +70,27 @@ def receipts_catch_up() -> int:
     return catch_up()
 
 
+@shared_task
+def receipts_catch_up_all(at_local_hour: int | None = None) -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE, with the hour of the organization's day it runs at): queue
+    the receipts catch-up of every active tenant, each in its own schema, once a day. It is the
+    backstop for a refund's or a void's follow-up that never ran (lost with its worker, or
+    refused before the receipt settings' return queued the catch-up). Returns how many were
+    queued."""
+    return queue_in_every_active_tenant(receipts_catch_up_run, at_local_hour=at_local_hour)
+
+
+@shared_task
+def receipts_catch_up_run(organization_id: int) -> int:
+    """The receipts catch-up of one tenant (see the service); returns how many new versions
+    were issued."""
+    # Imported when the task runs: the services import this module to queue it.
+    from tenant_apps.donations.services.receipts import receipts_catch_up as catch_up
+
+    with organization_of_task(organization_id, what="Receipts catch-up"):
+        return catch_up()
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def receipt_email(receipt_id: int) -> bool:
     """Email a receipt to its donor; a mail server that cannot be reached is retried."""

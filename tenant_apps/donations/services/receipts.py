@@ -713,8 +713,11 @@ def _follow_up_postponed(gift_id: int, refusal: ServiceError) -> None:
 def receipts_catch_up() -> int:
     """The receipts a refund or a void left stating more than the gift now is, because the
     settings lacked the EIN or the legal name when its follow-up ran: each voided or corrected
-    now, as the follow-up does it. Run when the settings become complete again; returns how
-    many new versions were issued."""
+    now, as the follow-up does it. Run when the settings become complete again, and daily for
+    a follow-up that never ran; while they lack what a receipt needs, nothing can be issued and
+    nothing is read. Returns how many new versions were issued."""
+    if receipt_settings_lacking():
+        return 0
     current = Receipt.objects.filter(
         kind=ReceiptKind.GIFT, superseded_by__isnull=True, is_void=False
     )

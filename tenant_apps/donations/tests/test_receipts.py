@@ -13,17 +13,19 @@ from typing import Any
 
 import pytest
 from celery.signals import task_prerun
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 from pypdf import PdfReader
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
 from tenant_apps.core.models import AuditEvent
+from tenant_apps.donations import tasks
 from tenant_apps.donations.models import Gift, Receipt, ReceiptSettings, RecurringGift
 from tenant_apps.donations.services import receipts as receipts_service
 from tenant_apps.donations.services.gifts import gift_refund, gift_update, gift_void
@@ -803,10 +805,66 @@ def test_receipts_a_refund_or_a_void_could_not_correct_without_an_ein_are_correc
     assert len(void_reason) <= 500
     # Settings complete before and after: nothing to catch up on.
     assert queued == []
-    # Run again, it finds nothing left, in one statement for each kind.
+    # Run again, it finds nothing left: the settings read, then one statement for each kind.
     with CaptureQueriesContext(connection) as queries:
         assert receipts_service.receipts_catch_up() == 0
-    assert len(queries.captured_queries) == 2
+    assert len(queries.captured_queries) == 3
+
+
+def test_the_daily_catch_up_corrects_the_receipts_of_follow_ups_that_never_ran(
+    alpha: Tenant,
+    beta: Tenant,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Given in alpha and in beta a receipted gift refunded in part and another voided, whose
+    follow-ups never ran (their tasks lost with the worker), and beta's EIN cleared since, when
+    the daily catch-up runs in every active tenant, then alpha's receipts are corrected and
+    voided once, and beta's wait for its EIN: nothing issued, and not a warning a gift."""
+    for slug in ("alpha", "beta"):
+        with schema_context(slug):
+            receipt_settings_update(acting_user=None, legal_name=ORG, ein=EIN)
+            donor = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+            with django_capture_on_commit_callbacks(execute=True):
+                part = GiftFactory.create(donor=donor, amount="300.00", method="ach", posted=True)
+                voided = GiftFactory.create(donor=donor, amount="80.00", method="ach", posted=True)
+            with django_capture_on_commit_callbacks() as lost:
+                gift_refund(gift=part, acting_user=None, amount=Decimal("100.00"))
+                gift_void(gift=voided, reason="Entered twice.", acting_user=None)
+            assert len(lost) == 2  # the follow-ups, never sent
+    with schema_context("beta"):
+        receipt_settings_update(acting_user=None, ein="")
+    mail.outbox.clear()
+
+    with (
+        caplog.at_level("INFO", logger="tenant_apps.donations"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.receipts_catch_up_all.delay().get() >= 2
+        tasks.receipts_catch_up_all.delay()  # run twice: nothing more
+
+    def versions(slug: str) -> list[tuple[Decimal, int, Decimal | None, bool]]:
+        with schema_context(slug):
+            return list(
+                Receipt.objects.order_by("gift__amount", "version").values_list(
+                    "gift__amount", "version", "amount", "is_void"
+                )
+            )
+
+    assert versions("alpha") == [
+        (Decimal("80.00"), 1, Decimal("80.00"), False),
+        (Decimal("80.00"), 2, None, True),
+        (Decimal("300.00"), 1, Decimal("300.00"), False),
+        (Decimal("300.00"), 2, Decimal("200.00"), False),
+    ]
+    assert [version for _, version, _, _ in versions("beta")] == [1, 1]
+    assert len(mail.outbox) == 2  # alpha's two new versions, to the donor
+    assert not [record for record in caplog.records if record.levelname == "WARNING"]
+    schedule = django_settings.CELERY_BEAT_SCHEDULE["donations-receipts-catch-up"]
+    assert (schedule["task"], schedule["kwargs"]) == (
+        tasks.receipts_catch_up_all.name,
+        {"at_local_hour": 6},
+    )
 
 
 def test_a_donor_who_wants_no_contact_is_not_emailed(
