@@ -1284,6 +1284,25 @@ def test_a_drain_reads_its_waiting_events_through_the_index_of_pending_ones(
         assert "connectevent_pending" in plan, plan
 
 
+def test_the_table_of_connect_events_is_vacuumed_after_a_hundredth_of_it_changes(
+    db: None,
+) -> None:
+    """Each event's outcome leaves a dead version in the index of pending events the drains
+    read: autovacuum comes after a hundredth of the table changed, not PostgreSQL's fifth."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
+            [f"public.{ConnectEvent._meta.db_table}"],
+        )
+        (options,) = cursor.fetchone()
+
+    assert set(options) >= {
+        "autovacuum_vacuum_scale_factor=0.01",
+        "autovacuum_vacuum_threshold=1000",
+        "autovacuum_analyze_scale_factor=0.02",
+    }
+
+
 def _plan_of(sql: str) -> str:
     """The plan PostgreSQL gives `sql` with sequential scans off: a test's handful of rows
     would be read from the table whatever the indexes are."""
