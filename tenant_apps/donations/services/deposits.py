@@ -152,7 +152,7 @@ def deposit_close(*, deposit: Deposit, acting_user: User | None) -> Deposit:
     entry with a pair of lines per fund: Dr the bank account, Cr 1050 undeposited funds."""
     with transaction.atomic():
         deposit = _open_deposit_locked(deposit)
-        gifts = list(Gift.objects.select_for_update().filter(deposit=deposit))
+        gifts = list(Gift.objects.select_for_update(no_key=True).filter(deposit=deposit))
         drafts = [gift.pk for gift in gifts if gift.state == GiftState.DRAFT]
         if drafts:
             # A draft's money is not in undeposited funds yet: nothing to move to the bank.

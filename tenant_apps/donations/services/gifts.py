@@ -434,13 +434,13 @@ def _gifts_created_audit(gifts: Sequence[Gift], *, acting_user: User | None) -> 
 
 
 def gift_locked(gift: Gift) -> Gift:
-    return Gift.objects.select_for_update().select_related("donor").get(pk=gift.pk)
+    return Gift.objects.select_for_update(no_key=True).select_related("donor").get(pk=gift.pk)
 
 
 def gift_of_payment_locked(payment_reference: str) -> Gift | None:
     """The gift of a payment (an online gift's PaymentIntent), found and locked in one read."""
     return (
-        Gift.objects.select_for_update()
+        Gift.objects.select_for_update(no_key=True)
         .select_related("donor")
         .filter(payment_reference=payment_reference)
         .first()
@@ -637,7 +637,7 @@ def gifts_post(
     with transaction.atomic():
         locked = {
             gift.pk: gift
-            for gift in Gift.objects.select_for_update()
+            for gift in Gift.objects.select_for_update(no_key=True)
             .select_related("donor")
             .filter(pk__in=ids)
             .order_by("pk")

@@ -565,7 +565,7 @@ def _monthly_locked(subscriptions: list[str]) -> dict[str, RecurringGift]:
     found = plain_objects(
         RecurringGift,
         "SELECT {columns} FROM {table} WHERE stripe_subscription_id = ANY(%s) "
-        "ORDER BY id FOR UPDATE",
+        "ORDER BY id FOR NO KEY UPDATE",
         [subscriptions],
     )
     donors = plain_objects_by_key(Donor, {recurring.donor_id for recurring in found})
@@ -811,7 +811,8 @@ def _gifts_locked(payment_intents: set[str]) -> list[Gift]:
     its journal entry, in plain statements (a drain with refunds reads them on every batch)."""
     gifts = plain_objects(
         Gift,
-        "SELECT {columns} FROM {table} WHERE payment_reference = ANY(%s) ORDER BY id FOR UPDATE",
+        "SELECT {columns} FROM {table} WHERE payment_reference = ANY(%s) "
+        "ORDER BY id FOR NO KEY UPDATE",
         [sorted(payment_intents)],
     )
     donors = plain_objects_by_key(Donor, {gift.donor_id for gift in gifts})

@@ -82,7 +82,7 @@ def subscription_lock(subscription_id: str) -> None:
 
 def recurring_of_subscription(subscription_id: str) -> RecurringGift | None:
     return (
-        RecurringGift.objects.select_for_update(of=("self",))
+        RecurringGift.objects.select_for_update(no_key=True, of=("self",))
         .select_related("donor", "fund", "campaign")
         .filter(stripe_subscription_id=subscription_id)
         .first()

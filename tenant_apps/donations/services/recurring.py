@@ -141,7 +141,7 @@ def recurring_gift_create(
 
 def _recurring_locked(recurring: RecurringGift) -> RecurringGift:
     return (
-        RecurringGift.objects.select_for_update(of=("self",))
+        RecurringGift.objects.select_for_update(no_key=True, of=("self",))
         .select_related("donor", "fund", "campaign")
         .get(pk=recurring.pk)
     )
@@ -369,7 +369,9 @@ def recurring_gifts_run(*, today: date) -> RunResult:
         try:
             with transaction.atomic():
                 recurring = (
-                    RecurringGift.objects.select_for_update(skip_locked=True, of=("self",))
+                    RecurringGift.objects.select_for_update(
+                        skip_locked=True, no_key=True, of=("self",)
+                    )
                     .select_related("donor", "fund", "campaign")
                     .filter(
                         pk=recurring_id, state=RecurringGiftState.ACTIVE, stripe_subscription_id=""

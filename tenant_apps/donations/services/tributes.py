@@ -79,7 +79,9 @@ def _why_not_sent(gift: Gift) -> str:
         return "the gift names no one to tell"
     if gift.recurring_gift_id is not None:
         # Each month's installment carries the tribute; the person is told once, of the first.
-        RecurringGift.objects.select_for_update().filter(pk=gift.recurring_gift_id).first()
+        RecurringGift.objects.select_for_update(no_key=True).filter(
+            pk=gift.recurring_gift_id
+        ).first()
         told = Gift.objects.filter(
             recurring_gift_id=gift.recurring_gift_id,
             notify_email=gift.notify_email,
@@ -98,7 +100,7 @@ def gift_tribute_notice_send(*, gift_id: int) -> bool:
     reached rolls the mark back and raises OSError, for the task to retry."""
     with transaction.atomic():
         gift = (
-            Gift.objects.select_for_update(of=("self",))
+            Gift.objects.select_for_update(no_key=True, of=("self",))
             .select_related("donor")
             .filter(pk=gift_id)
             .first()

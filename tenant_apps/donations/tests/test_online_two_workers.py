@@ -413,3 +413,73 @@ def test_an_installment_applied_on_its_own_waits_for_the_clearing_before_its_sub
     assert outcomes == ["processed"]
     with schema_context(schema_name):
         assert Gift.objects.get().recurring_gift_id == RecurringGift.objects.get().pk
+
+
+def _gift_posted(donor: Donor, payment_reference: str) -> Gift:
+    return gift_post(
+        gift=gift_create(
+            donor=donor,
+            amount="50",
+            received_on=timezone.localdate(),
+            method=GiftMethod.CARD,
+            source=GiftSource.ONLINE,
+            payment_reference=payment_reference,
+            acting_user=None,
+        ),
+        acting_user=None,
+    )
+
+
+@pytest.mark.parametrize("holding", ["the gift, refunding it", "the donor, posting a gift"])
+def test_a_receipt_is_issued_while_another_transaction_holds_its_gift_or_its_donor(
+    committed_alpha: Organization, holding: str
+) -> None:
+    """Given a posted gift, and another transaction holding it (a refund or a drain's batch
+    locks the gift and its donor) or its donor (posting another gift of the donor adds to its
+    giving), when the gift's receipt is issued, then it commits without waiting: what a
+    receipt refers to is checked with a key-share lock, which those locks leave free. A
+    receipts task that waited there could wait on a drain that waited on it (seen as a
+    deadlock at a receipts batch's commit)."""
+    from tenant_apps.donations.services.gifts import gift_locked
+    from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+    from tenant_apps.donations.services.receipts import receipts_issue_for_posted_gifts
+
+    schema_name = committed_alpha.schema_name
+    with schema_context(schema_name):
+        donor = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+        gift = _gift_posted(donor, "pi_3TestReceiptWhileHeld")
+        receipt_settings_update(acting_user=None, legal_name="Alpha Relief Fund", ein="12-3456789")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with schema_context(schema_name), transaction.atomic():
+            if holding.startswith("the gift"):
+                gift_locked(gift)
+            else:
+                _gift_posted(donor, "pi_3TestReceiptWhileHeldToo")
+            held.set()
+            release.wait(timeout=30)
+
+    issued: list[int] = []
+
+    def issue() -> None:
+        with schema_context(schema_name):
+            issued.extend(r.pk for r in receipts_issue_for_posted_gifts(gift_ids=[gift.pk]))
+
+    holder = _in_a_thread(hold)
+    try:
+        assert held.wait(timeout=10)
+        issuer = _in_a_thread(issue)
+        issuer.join(timeout=5)
+        waited = issuer.is_alive()
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    issuer.join(timeout=30)
+
+    assert not waited, f"the receipt waited for the transaction holding {holding}"
+    assert len(issued) == 1
+    with schema_context(schema_name):
+        assert Donor.objects.get().giving_total == (
+            Decimal("50.00") if holding.startswith("the gift") else Decimal("100.00")
+        )
