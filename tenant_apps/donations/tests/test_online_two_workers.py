@@ -464,7 +464,9 @@ def test_a_receipt_is_issued_while_another_transaction_holds_its_gift_or_its_don
 
     def issue() -> None:
         with schema_context(schema_name):
-            issued.extend(r.pk for r in receipts_issue_for_posted_gifts(gift_ids=[gift.pk]))
+            issued.extend(
+                receipt.pk for receipt in receipts_issue_for_posted_gifts(gift_ids=[gift.pk])
+            )
 
     holder = _in_a_thread(hold)
     try:
