@@ -32,6 +32,7 @@ from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from saas_platform.lib.connection import connection
 from saas_platform.lib.errors import ServiceError, StateConflict
@@ -215,13 +216,15 @@ def receipt_issue(*, gift: Gift, acting_user: User | None) -> Receipt:
             version=1,
             refunded=_refunded_in_part(gift),
         )
-        return _issue(
+        receipt = _issue(
             stated=stated,
             acting_user=acting_user,
             number=number,
             version=1,
             fields={"kind": ReceiptKind.GIFT, "gift": gift, "donor": gift.donor},
         )
+        _refunded_meanwhile_corrected([gift.pk])
+        return receipt
 
 
 def receipt_year_end_issue(*, donor: Donor, year: int, acting_user: User | None) -> Receipt:
@@ -624,7 +627,24 @@ def _receipts_issued(gift_ids: list[int]) -> list[Receipt]:
             default_storage.delete(name)
         raise
     enqueue_on_commit(receipt_emails_task, [receipt.pk for receipt in created])
+    _refunded_meanwhile_corrected([gift.pk for gift in gifts])
     return created
+
+
+def _refunded_meanwhile_corrected(gift_ids: list[int]) -> None:
+    """Once the receipts of these gifts commit, correct any that a refund or a void made since
+    the gifts were read leaves stating too much: that refund's follow-up may have run before
+    the receipts were there to correct (the gifts are read without a lock, so that issuing
+    never waits on a drain). Three statements when nothing came; a failure is logged and left
+    to the daily catch-up."""
+    # Read now: by commit time the connection may be in another schema.
+    tenant = connection.tenant
+
+    def corrected() -> None:
+        with tenant_context(tenant):
+            receipts_catch_up(gift_ids=gift_ids)
+
+    transaction.on_commit(corrected, robust=True)
 
 
 def receipt_correct_for_part_refund(*, gift_id: int) -> Receipt | None:
@@ -710,17 +730,20 @@ def _follow_up_postponed(gift_id: int, refusal: ServiceError) -> None:
     )
 
 
-def receipts_catch_up() -> int:
+def receipts_catch_up(*, gift_ids: list[int] | None = None) -> int:
     """The receipts a refund or a void left stating more than the gift now is, because the
     settings lacked the EIN or the legal name when its follow-up ran: each voided or corrected
-    now, as the follow-up does it. Run when the settings become complete again, and daily for
-    a follow-up that never ran; while they lack what a receipt needs, nothing can be issued and
-    nothing is read. Returns how many new versions were issued."""
+    now, as the follow-up does it. Run when the settings become complete again, daily for a
+    follow-up that never ran, and for `gift_ids` only after their receipts are issued; while
+    the settings lack what a receipt needs, nothing can be issued and nothing is read. Returns
+    how many new versions were issued."""
     if receipt_settings_lacking():
         return 0
     current = Receipt.objects.filter(
         kind=ReceiptKind.GIFT, superseded_by__isnull=True, is_void=False
     )
+    if gift_ids is not None:
+        current = current.filter(gift_id__in=gift_ids)
     out_of_the_books = current.filter(gift__state__in=GIFT_STATES_OUT_OF_THE_BOOKS)
     # Only the receipts stating more than what remains: those already corrected are not read
     # again one gift at a time.

@@ -485,3 +485,49 @@ def test_a_receipt_is_issued_while_another_transaction_holds_its_gift_or_its_don
         assert Donor.objects.get().giving_total == (
             Decimal("50.00") if holding.startswith("the gift") else Decimal("100.00")
         )
+
+
+@pytest.mark.parametrize("issued", ["together", "alone"])
+def test_a_gift_refunded_while_its_receipt_is_issued_is_left_with_a_void_receipt(
+    committed_alpha: Organization, monkeypatch: pytest.MonkeyPatch, issued: str
+) -> None:
+    """Given a posted gift whose receipt is being issued (the gift read as posted, its PDF being
+    drawn), when another worker refunds the gift and the refund's follow-up runs before the
+    receipt commits (it finds no receipt to void), then once the receipt commits it is voided:
+    the donor is not left with a receipt for money given back. Issued with a batch's gifts or
+    on its own alike."""
+    from tenant_apps.donations.models import Receipt
+    from tenant_apps.donations.services import receipts
+    from tenant_apps.donations.services.gifts import gift_refund
+    from tenant_apps.donations.services.receipt_settings import receipt_settings_update
+    from tenant_apps.donations.tests.factories import GiftFactory
+
+    schema_name = committed_alpha.schema_name
+    with schema_context(schema_name):
+        donor = donor_made("Ada", "Lovelace", emails=("ada@example.org",))
+        gift = GiftFactory.create(donor=donor, amount="300.00", method="ach", posted=True)
+        receipt_settings_update(acting_user=None, legal_name="Alpha Relief Fund", ein="12-3456789")
+    render = receipts.receipt_pdf_render
+
+    def refund() -> None:
+        with schema_context(schema_name):
+            gift_refund(gift=Gift.objects.get(pk=gift.pk), acting_user=None)
+
+    def refunded_while_drawn(*args: Any, **kwargs: Any) -> bytes:
+        monkeypatch.setattr(receipts, "receipt_pdf_render", render)
+        _in_a_thread(refund).join(timeout=30)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(receipts, "receipt_pdf_render", refunded_while_drawn)
+    with schema_context(schema_name):
+        if issued == "together":
+            receipts.receipts_issue_for_posted_gifts(gift_ids=[gift.pk])
+        else:
+            receipts.receipt_issue_for_posted_gift(gift_id=gift.pk)
+
+        assert Gift.objects.get(pk=gift.pk).state == GiftState.REFUNDED
+        assert list(
+            Receipt.objects.filter(gift_id=gift.pk)
+            .order_by("version")
+            .values_list("version", "is_void")
+        ) == [(1, False), (2, True)]
