@@ -81,6 +81,7 @@ from tenant_apps.donations.models import (  # noqa: E402
     RecurringGift,
 )
 from tenant_apps.donations.services.receipt_settings import receipt_settings_update  # noqa: E402
+from tenant_apps.donations.services.receipts import receipts_overstated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 2026
@@ -522,8 +523,8 @@ def deliver_all(port: int, deliveries: list[Delivery], senders: int, rate: float
 
 
 def unreceipted(organizations: list[Organization]) -> int:
-    """Gifts still in the books with no receipt yet, and receipts not emailed yet, across the
-    organizations."""
+    """Gifts still in the books with no receipt yet, receipts not emailed yet, and receipts
+    stating more than their gift now is (refunded or voided since), across the organizations."""
     missing = 0
     for organization in organizations:
         with schema_context(organization.schema_name):
@@ -531,6 +532,7 @@ def unreceipted(organizations: list[Organization]) -> int:
                 Gift.objects.filter(state=GiftState.POSTED).exclude(receipts__version=1).count()
             )
             missing += Receipt.objects.filter(emailed_at__isnull=True, email_error="").count()
+            missing += sum(map(len, receipts_overstated()))
     return missing
 
 
@@ -761,14 +763,21 @@ def main() -> int:
         )
     failures = [] if complete else [f"not every event applied within {arguments.timeout} s"]
     if not receipted:
-        failures.append(f"{unreceipted(organizations)} gifts or receipts not receipted or emailed")
+        failures.append(
+            f"{unreceipted(organizations)} gifts or receipts not receipted, emailed or corrected"
+        )
     failures += checks(fake, organizations, made)
     for failure in failures:
         print(f"FAIL {failure}")
     if not failures:
         print(
             "OK: every event applied exactly once; every clearing account equals what Stripe holds"
-            + ("; every gift still posted is receipted and emailed" if receipts else "")
+            + (
+                "; every gift still posted is receipted and emailed, and no receipt states more "
+                "than its gift now is"
+                if receipts
+                else ""
+            )
         )
     return 1 if failures else 0
 

@@ -730,23 +730,17 @@ def _follow_up_postponed(gift_id: int, refusal: ServiceError) -> None:
     )
 
 
-def receipts_catch_up(*, gift_ids: list[int] | None = None) -> int:
-    """The receipts a refund or a void left stating more than the gift now is, because the
-    settings lacked the EIN or the legal name when its follow-up ran: each voided or corrected
-    now, as the follow-up does it. Run when the settings become complete again, daily for a
-    follow-up that never ran, and for `gift_ids` only after their receipts are issued; while
-    the settings lack what a receipt needs, nothing can be issued and nothing is read. Returns
-    how many new versions were issued."""
-    if receipt_settings_lacking():
-        return 0
+def receipts_overstated(*, gift_ids: list[int] | None = None) -> tuple[list[int], list[int]]:
+    """The gifts (of `gift_ids`, or all) whose current receipt states more than the gift now
+    is: those refunded whole or voided, whose receipt is to be voided, and those refunded in
+    part, whose receipt is to state what remains. One statement each; those already corrected
+    are not read one gift at a time."""
     current = Receipt.objects.filter(
         kind=ReceiptKind.GIFT, superseded_by__isnull=True, is_void=False
     )
     if gift_ids is not None:
         current = current.filter(gift_id__in=gift_ids)
     out_of_the_books = current.filter(gift__state__in=GIFT_STATES_OUT_OF_THE_BOOKS)
-    # Only the receipts stating more than what remains: those already corrected are not read
-    # again one gift at a time.
     refunded = (
         GiftRefund.objects.filter(gift=OuterRef("gift"))
         .values("gift")
@@ -758,8 +752,22 @@ def receipts_catch_up(*, gift_ids: list[int] | None = None) -> int:
         .annotate(refunded=Subquery(refunded))
         .filter(amount__gt=F("gift__amount") - F("refunded"))
     )
-    voids = list(out_of_the_books.values_list("gift_id", flat=True).order_by("gift_id"))
-    corrections = list(overstated.values_list("gift_id", flat=True).order_by("gift_id"))
+    return (
+        list(out_of_the_books.values_list("gift_id", flat=True).order_by("gift_id")),
+        list(overstated.values_list("gift_id", flat=True).order_by("gift_id")),
+    )
+
+
+def receipts_catch_up(*, gift_ids: list[int] | None = None) -> int:
+    """The receipts a refund or a void left stating more than the gift now is (because the
+    settings lacked the EIN or the legal name when its follow-up ran, or it ran before the
+    receipt was there): each voided or corrected now, as the follow-up does it. Run when the
+    settings become complete again, daily for a follow-up that never ran, and for `gift_ids`
+    only after their receipts are issued; while the settings lack what a receipt needs,
+    nothing can be issued and nothing is read. Returns how many new versions were issued."""
+    if receipt_settings_lacking():
+        return 0
+    voids, corrections = receipts_overstated(gift_ids=gift_ids)
     issued = 0
     for gift_id in voids:
         issued += receipt_void_for_refunded_gift(gift_id=gift_id) is not None
