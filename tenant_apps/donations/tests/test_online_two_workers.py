@@ -96,6 +96,21 @@ def _stored(*payloads: dict[str, Any]) -> list[int]:
     return stored
 
 
+def _gift_posted(donor: Donor, payment_reference: str) -> Gift:
+    return gift_post(
+        gift=gift_create(
+            donor=donor,
+            amount="50",
+            received_on=timezone.localdate(),
+            method=GiftMethod.CARD,
+            source=GiftSource.ONLINE,
+            payment_reference=payment_reference,
+            acting_user=None,
+        ),
+        acting_user=None,
+    )
+
+
 def _applied_at_once(schema_name: str, event_ids: list[int]) -> list[str]:
     """Each event applied by a worker of its own (a thread with its own connection), all
     starting at the same moment; their outcomes, in the order they finished."""
@@ -142,18 +157,7 @@ def test_two_workers_applying_the_opening_and_the_closing_at_once_post_each_once
         stripe_account_id=ACCOUNT, stripe_charges_enabled=True, stripe_default_currency="usd"
     )
     with schema_context(committed_tenant.schema_name):
-        gift = gift_post(
-            gift=gift_create(
-                donor=donor_made("Ada", "Lovelace"),
-                amount="50",
-                received_on=timezone.localdate(),
-                method=GiftMethod.CARD,
-                source=GiftSource.ONLINE,
-                payment_reference="pi_3TestTwoWorkers",
-                acting_user=None,
-            ),
-            acting_user=None,
-        )
+        gift = _gift_posted(donor_made("Ada", "Lovelace"), "pi_3TestTwoWorkers")
     now = int(time.time())
     withdrawn = {"id": "txn_1TestTwoWorkers", "amount": -5000, "fee": 1500}
     returned = {"id": "txn_1TestTwoWorkersBack", "amount": 5000, "fee": -1500}
@@ -413,21 +417,6 @@ def test_an_installment_applied_on_its_own_waits_for_the_clearing_before_its_sub
     assert outcomes == ["processed"]
     with schema_context(schema_name):
         assert Gift.objects.get().recurring_gift_id == RecurringGift.objects.get().pk
-
-
-def _gift_posted(donor: Donor, payment_reference: str) -> Gift:
-    return gift_post(
-        gift=gift_create(
-            donor=donor,
-            amount="50",
-            received_on=timezone.localdate(),
-            method=GiftMethod.CARD,
-            source=GiftSource.ONLINE,
-            payment_reference=payment_reference,
-            acting_user=None,
-        ),
-        acting_user=None,
-    )
 
 
 @pytest.mark.parametrize("holding", ["the gift, refunding it", "the donor, posting a gift"])
